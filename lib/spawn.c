@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void spawn_opts_init(struct spawn_opts *o, const char *const *argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->argv = argv;
+	o->fd_in = o->fd_out = o->fd_err = SPAWN_INHERIT;
+	o->cgroup_fd = -1;
+}
+
+static void child_fail(int errpipe, int err)
+{
+	(void)!write(errpipe, &err, sizeof(err));
+	_exit(127);
+}
+
+static int setup_fd(int want, int target)
+{
+	int fd = want;
+
+	if (want == SPAWN_INHERIT)
+		return 0;
+	if (want == SPAWN_NULL) {
+		fd = open("/dev/null", O_RDWR | O_NOCTTY);
+		if (fd < 0)
+			return -errno;
+	}
+	if (fd == target) {
+		/* dup2 would keep O_CLOEXEC: clear it instead */
+		int fl = fcntl(fd, F_GETFD);
+
+		return fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0 ? -errno : 0;
+	}
+	if (dup2(fd, target) < 0)
+		return -errno;
+	return 0;
+}
+
+static void child_exec(const struct spawn_opts *o, int errpipe)
+{
+	sigset_t all;
+	int r;
+
+	/* Signals blocked or ignored by us must not stay so in the child. */
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	if (o->new_session)
+		setsid();
+	if (o->die_with_parent)
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+	for (size_t i = 0; o->cgroup_procs && o->cgroup_procs[i]; i++) {
+		r = write_string_file(o->cgroup_procs[i], "0");
+		if (r < 0)
+			child_fail(errpipe, -r);
+	}
+	/* Order matters: a requested fd may sit on 0..2 already. */
+	int in = o->fd_in, out = o->fd_out, err = o->fd_err;
+	if (in >= 0 && in <= 2 && in != 0)
+		in = fcntl(in, F_DUPFD_CLOEXEC, 3);
+	if (out >= 0 && out <= 2 && out != 1)
+		out = fcntl(out, F_DUPFD_CLOEXEC, 3);
+	if (err >= 0 && err <= 2 && err != 2)
+		err = fcntl(err, F_DUPFD_CLOEXEC, 3);
+	if ((r = setup_fd(in, 0)) < 0 || (r = setup_fd(out, 1)) < 0 ||
+	    (r = setup_fd(err, 2)) < 0)
+		child_fail(errpipe, -r);
+	execvp(o->argv[0], (char *const *)o->argv);
+	child_fail(errpipe, errno);
+}
+
+static pid_t do_clone(const struct spawn_opts *o)
+{
+	if (o->cgroup_fd >= 0) {
+		struct clone_args args;
+
+		memset(&args, 0, sizeof(args));
+		args.flags = CLONE_INTO_CGROUP;
+		args.exit_signal = SIGCHLD;
+		args.cgroup = (uint64_t)o->cgroup_fd;
+		return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	}
+	return fork();
+}
+
+int spawn(const struct spawn_opts *o, pid_t *ret_pid)
+{
+	int p[2], err = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (!o->argv || !o->argv[0])
+		return -EINVAL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = do_clone(o);
+	if (pid < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return -err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child_exec(o, p[1]);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == sizeof(err)) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return -err;
+	}
+	*ret_pid = pid;
+	return 0;
+}
+
+int spawn_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+int spawn_capture(const char *const *argv, bool merge_stderr, size_t max,
+		  char **ret_out, int *ret_exit)
+{
+	struct spawn_opts o;
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	int p[2], r;
+	pid_t pid;
+
+	if (!buf)
+		return -ENOMEM;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	spawn_opts_init(&o, argv);
+	o.fd_in = SPAWN_NULL;
+	o.fd_out = p[1];
+	if (merge_stderr)
+		o.fd_err = p[1];
+	r = spawn(&o, &pid);
+	close(p[1]);
+	if (r < 0) {
+		close(p[0]);
+		return r;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap && cap < max) {
+			char *nb;
+
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		if (len == cap) {
+			char sink[4096]; /* keep draining so the child ends */
+
+			n = read(p[0], sink, sizeof(sink));
+		} else {
+			n = read(p[0], buf + len, cap - len);
+			if (n > 0)
+				len += (size_t)n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+	}
+	close(p[0]);
+	buf[len] = '\0';
+	*ret_exit = spawn_wait(pid);
+	if (r < 0)
+		return r;
+	*ret_out = TAKE_PTR(buf);
+	return 0;
+}

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: MIT
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+int parse_s64(const char *s, int64_t *ret)
+{
+	uint64_t v;
+	bool neg = false;
+	int r;
+
+	if (s && *s == '-') {
+		neg = true;
+		s++;
+	}
+	r = parse_u64(s, &v);
+	if (r < 0)
+		return r;
+	if (neg) {
+		if (v > (uint64_t)INT64_MAX + 1)
+			return -ERANGE;
+		*ret = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	} else {
+		if (v > INT64_MAX)
+			return -ERANGE;
+		*ret = (int64_t)v;
+	}
+	return 0;
+}
+
+int parse_uint_range(const char *s, unsigned min, unsigned max, unsigned *ret)
+{
+	uint64_t v;
+	int r = parse_u64(s, &v);
+
+	if (r < 0)
+		return r;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* Parses "123" or "1.5" into a value scaled by 1000 (milli-units). */
+static int parse_decimal_milli(const char *s, size_t n, uint64_t *ret)
+{
+	uint64_t whole = 0, frac = 0, scale = 100;
+	size_t i = 0;
+	bool digits = false;
+
+	for (; i < n && isdigit((unsigned char)s[i]); i++) {
+		if (whole > UINT64_MAX / 10 - 1)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(s[i] - '0');
+		digits = true;
+	}
+	if (i < n && s[i] == '.') {
+		for (i++; i < n && isdigit((unsigned char)s[i]); i++) {
+			frac += (uint64_t)(s[i] - '0') * scale;
+			scale /= 10;
+			digits = true;
+		}
+	}
+	if (!digits || i != n)
+		return -EINVAL;
+	if (whole > UINT64_MAX / 1000)
+		return -ERANGE;
+	*ret = whole * 1000 + frac;
+	return 0;
+}
+
+static int scale_milli(uint64_t milli, uint64_t mult, uint64_t *ret)
+{
+	/* milli * mult / 1000 without overflow for sane inputs */
+	uint64_t whole = milli / 1000, frac = milli % 1000;
+
+	if (mult && whole > UINT64_MAX / mult)
+		return -ERANGE;
+	*ret = whole * mult + frac * mult / 1000;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret)
+{
+	static const struct {
+		char c;
+		uint64_t mult;
+	} units[] = {
+		{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
+		{ 'T', 1ULL << 40 }, { 'P', 1ULL << 50 },
+	};
+	uint64_t milli, mult = 1;
+	size_t n;
+	int r;
+
+	if (!s || !*s)
+		return -EINVAL;
+	n = strlen(s);
+	if (n > 1 && (s[n - 1] == 'B' || s[n - 1] == 'b') &&
+	    !isdigit((unsigned char)s[n - 2]))
+		n--; /* "16MB", "16MiB" */
+	if (n > 2 && s[n - 1] == 'i')
+		n--;
+	if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
+		char c = (char)toupper((unsigned char)s[n - 1]);
+		bool found = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+			if (units[i].c == c) {
+				mult = units[i].mult;
+				found = true;
+			}
+		if (!found)
+			return -EINVAL;
+		n--;
+	}
+	r = parse_decimal_milli(s, n, &milli);
+	if (r < 0)
+		return r;
+	return scale_milli(milli, mult, ret);
+}
+
+int parse_duration_ms(const char *s, uint64_t *ret)
+{
+	uint64_t milli, mult = 1000;
+	size_t n;
+	int r;
+
+	if (!s || !*s)
+		return -EINVAL;
+	n = strlen(s);
+	if (n > 2 && str_has_suffix(s, "ms")) {
+		mult = 1;
+		n -= 2;
+	} else if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
+		switch (s[n - 1]) {
+		case 's':
+			mult = 1000;
+			break;
+		case 'm':
+			mult = 60 * 1000;
+			break;
+		case 'h':
+			mult = 3600 * 1000;
+			break;
+		default:
+			return -EINVAL;
+		}
+		n--;
+	}
+	r = parse_decimal_milli(s, n, &milli);
+	if (r < 0)
+		return r;
+	return scale_milli(milli, mult, ret);
+}
+
+const char *format_bytes(uint64_t v, char *buf, size_t len)
+{
+	static const char *const sfx[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)v;
+	size_t i = 0;
+
+	while (d >= 1024.0 && i + 1 < ARRAY_SIZE(sfx)) {
+		d /= 1024.0;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%" PRIu64 " B", v);
+	else
+		snprintf(buf, len, "%.2f %s", d, sfx[i]);
+	return buf;
+}
+
+char *strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static bool shell_safe(const char *w)
+{
+	if (!*w)
+		return false;
+	for (const char *p = w; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("@%+=:,./_-", *p))
+			return false;
+	return true;
+}
+
+char *shell_quote(const char *word)
+{
+	size_t n = 3;
+	char *out, *o;
+
+	if (shell_safe(word))
+		return strdup(word);
+	for (const char *p = word; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	o = out;
+	*o++ = '\'';
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+char *shell_join(const char *const *argv)
+{
+	char *out = strdup("");
+
+	for (size_t i = 0; out && argv[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(argv[i]);
+		char *n;
+
+		if (!q) {
+			free(out);
+			return NULL;
+		}
+		n = strdup_printf("%s%s%s", out, i ? " " : "", q);
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+bool valid_name(const char *name)
+{
+	size_t n;
+
+	if (!name)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return false;
+	return true;
+}
+
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap + 1);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = pread(fd, buf + len, cap - len, (off_t)len);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EINTR)
+				continue;
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return read_full_fd(fd, max, ret, ret_len);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_string_file(const char *path, const char *s)
+{
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	/* One write(2): cgroupfs and sysfs take a value per write. */
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != strlen(s))
+		return -EIO;
+	return 0;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t now_realtime_ms(void)
+{
+	return clock_ns(CLOCK_REALTIME) / 1000000;
+}
+
+int64_t now_monotonic_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t now_cputime_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}

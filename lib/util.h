@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers shared by every part of daxlab: number parsing, strings,
+ * files and clocks. Nothing here prints or exits; failures are -errno.
+ */
+#ifndef DAXLAB_UTIL_H
+#define DAXLAB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+/* Hand a cleanup-managed pointer or fd to the caller. */
+#define TAKE_PTR(p)                          \
+	({                                   \
+		__typeof__(p) _p_ = (p);     \
+		(p) = NULL;                  \
+		_p_;                         \
+	})
+#define TAKE_FD(fd)                  \
+	({                           \
+		int _fd_ = (fd);     \
+		(fd) = -1;           \
+		_fd_;                \
+	})
+
+/*
+ * Whole decimal numbers, nothing before or after: "12" yes; " 12", "12x",
+ * "" and "-1" no. -EINVAL for a malformed string, -ERANGE for overflow.
+ */
+int parse_u64(const char *s, uint64_t *ret);
+int parse_s64(const char *s, int64_t *ret);
+/* A whole number within [min, max]. */
+int parse_uint_range(const char *s, unsigned min, unsigned max, unsigned *ret);
+/* Sizes such as 4096, 16M, 4G, 1.5G, 512K, 2T (binary units, B optional). */
+int parse_size(const char *s, uint64_t *ret);
+/* Durations in seconds with optional unit: 60, 60s, 2m, 1h, 500ms -> ms. */
+int parse_duration_ms(const char *s, uint64_t *ret);
+
+/* Human size: "1.50 GiB". buf must hold 32 bytes. */
+const char *format_bytes(uint64_t v, char *buf, size_t len);
+
+/* printf into a fresh allocation; NULL when out of memory. */
+char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "a" + "b" with the separator, allocated. */
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+
+/*
+ * A word for a POSIX shell: returned unchanged when it needs no quoting,
+ * else in single quotes with ' written as '\''. Allocated.
+ */
+char *shell_quote(const char *word);
+/* All words quoted and joined by spaces. Allocated. */
+char *shell_join(const char *const *argv);
+
+/*
+ * A name that becomes one path component (cgroup, VM, source, run name):
+ * 1..64 characters of [A-Za-z0-9._-], not starting with '.' or '-'.
+ */
+bool valid_name(const char *name);
+
+/* Reads all of a file (up to max bytes) into a NUL-terminated buffer. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Same for an fd already open, read from offset 0 with pread. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* Writes a string to an existing file (sysfs, cgroupfs style). */
+int write_string_file(const char *path, const char *s);
+/* Writes all bytes, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Clocks. */
+int64_t now_realtime_ms(void);
+int64_t now_monotonic_ns(void);
+int64_t now_cputime_ns(void); /* this process, user + system */
+
+/* mkdir -p with the given mode for the directories it creates. */
+int mkdir_p(const char *path, unsigned mode);
+
+#endif

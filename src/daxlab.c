@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daxlab: dispatch to subcommands, and the seed's script names as
+ * aliases (argv[0] of "stats", "cgctl", ...).
+ */
+#include "daxlab.h"
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool daxlab_quiet;
+
+static void vmsg(const char *prefix, int err, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "daxlab: %s", prefix);
+	vfprintf(stderr, fmt, ap);
+	if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", 0, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int error_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", err, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", 0, fmt, ap);
+	va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (daxlab_quiet)
+		return;
+	va_start(ap, fmt);
+	vmsg("", 0, fmt, ap);
+	va_end(ap);
+}
+
+void usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", 0, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'daxlab %s%s--help' for more information.\n",
+		cmd, *cmd ? " " : "");
+	exit(1);
+}
+
+void print_version(void)
+{
+	printf("daxlab %s\n", DAXLAB_VERSION);
+	exit(0);
+}
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Only what works is registered; later work adds the rest. */
+static const struct command commands[] = {
+	{ "stats", cmd_stats, "sample and compare memory.numa_stat (stats.py)" },
+#ifdef DAXLAB_HAVE_VM
+	{ "vm", cmd_vm, "start, stop and inspect VMs bound to NUMA nodes (cgctl)" },
+#endif
+#ifdef DAXLAB_HAVE_GUEST
+	{ "guest", cmd_guest, "build the tiny guest from the host's packages" },
+#endif
+#ifdef DAXLAB_HAVE_FILES
+	{ "files", cmd_files, "create, inspect, evict and warm file sets (filectl)" },
+#endif
+#ifdef DAXLAB_HAVE_FIO
+	{ "fio", cmd_fio, "write fio jobs and run them in the guests (fioctl)" },
+#endif
+#ifdef DAXLAB_HAVE_RUN
+	{ "run", cmd_run, "the whole experiment in one command" },
+	{ "report", cmd_report, "rebuild and compare experiment reports" },
+#endif
+};
+
+/*
+ * The seed's script names. Invoked as one of them, daxlab runs the
+ * subcommand with the given words put in front of the user's arguments.
+ */
+static const struct alias {
+	const char *name;
+	const char *const words[3];
+} aliases[] = {
+	{ "stats", { "stats", NULL } },
+#ifdef DAXLAB_HAVE_VM
+	{ "cgctl", { "vm", "start", NULL } },
+	{ "qemuctl", { "vm", "cmdline", NULL } },
+#endif
+#ifdef DAXLAB_HAVE_FILES
+	{ "filectl", { "files", NULL } },
+#endif
+#ifdef DAXLAB_HAVE_FIO
+	{ "fioctl", { "fio", "job", NULL } },
+#endif
+};
+
+static void usage(void)
+{
+	printf("Usage: daxlab [--version] [--help] COMMAND [ARGS...]\n\n"
+	       "Memory experiments on VMs that share files through virtio-fs\n"
+	       "and DAX on a NUMA host.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun 'daxlab COMMAND --help' for a command's options;\n"
+	       "see daxlab(1) and daxlab-COMMAND(1).\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int run_alias(const struct alias *a, int argc, char **argv)
+{
+	size_t nw = 0, n;
+	char **nargv;
+	const struct command *c;
+
+	while (a->words[nw])
+		nw++;
+	n = nw + (size_t)argc - 1;
+	nargv = calloc(n + 1, sizeof(*nargv));
+	if (!nargv)
+		die("out of memory");
+	for (size_t i = 0; i < nw; i++)
+		nargv[i] = (char *)a->words[i];
+	for (int i = 1; i < argc; i++)
+		nargv[nw + (size_t)i - 1] = argv[i];
+	c = find_command(nargv[0]);
+	return c->fn((int)n, nargv);
+}
+
+int main(int argc, char **argv)
+{
+	const char *self = argc > 0 ? basename(argv[0]) : "daxlab";
+	const struct command *c;
+
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(self, aliases[i].name) == 0)
+			return run_alias(&aliases[i], argc, argv);
+
+	if (argc < 2)
+		usage_error("", "no command given");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage();
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		print_version();
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "daxlab: unknown command '%s'\n", argv[1]);
+		fprintf(stderr, "Try 'daxlab --help' for more information.\n");
+		return 1;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

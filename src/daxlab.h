@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every subcommand shares: the error vocabulary (git style), the
+ * command-line contract (util-linux style) and the command table.
+ */
+#ifndef DAXLAB_H
+#define DAXLAB_H
+
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+/* Prints "daxlab: MSG" to stderr; returns -1 so callers write return error(). */
+int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, with ": strerror(-err)" appended (err is -errno or errno). */
+int error_errno(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A progress or info line on stderr, unless quiet. */
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool daxlab_quiet;
+
+/*
+ * A usage error: one line, then "Try 'daxlab CMD --help' for more
+ * information." on stderr, exit 1. cmd is "stats monitor", "vm", ...
+ */
+noreturn void usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* --version: "daxlab VERSION" on stdout, exit 0. */
+noreturn void print_version(void);
+
+/* The subcommands, one file each in src/. argv[0] is the subcommand. */
+int cmd_stats(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+int cmd_guest(int argc, char **argv);
+int cmd_files(int argc, char **argv);
+int cmd_fio(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+#endif

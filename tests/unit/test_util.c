@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "util.h"
+#include "spawn.h"
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(parse_u64("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(parse_u64("", &v), -EINVAL);
+	assert_int_equal(parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(parse_u64("1x", &v), -EINVAL);
+}
+
+static void test_parse_s64(void **state)
+{
+	int64_t v;
+
+	assert_int_equal(parse_s64("-9223372036854775808", &v), 0);
+	assert_true(v == INT64_MIN);
+	assert_int_equal(parse_s64("9223372036854775808", &v), -ERANGE);
+	assert_int_equal(parse_s64("-12", &v), 0);
+	assert_int_equal(v, -12);
+}
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("16M", &v), 0);
+	assert_int_equal(v, 16 << 20);
+	assert_int_equal(parse_size("4G", &v), 0);
+	assert_true(v == 4ULL << 30);
+	assert_int_equal(parse_size("1.5G", &v), 0);
+	assert_true(v == 3ULL << 29);
+	assert_int_equal(parse_size("512KiB", &v), 0);
+	assert_int_equal(v, 512 << 10);
+	assert_int_equal(parse_size("4k", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("G", &v), -EINVAL);
+	assert_int_equal(parse_size("4X", &v), -EINVAL);
+	assert_int_equal(parse_size("-4G", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(parse_size("99999999999P", &v), -ERANGE);
+}
+
+static void test_parse_duration(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(parse_duration_ms("60", &v), 0);
+	assert_int_equal(v, 60000);
+	assert_int_equal(parse_duration_ms("500ms", &v), 0);
+	assert_int_equal(v, 500);
+	assert_int_equal(parse_duration_ms("2m", &v), 0);
+	assert_int_equal(v, 120000);
+	assert_int_equal(parse_duration_ms("1.5s", &v), 0);
+	assert_int_equal(v, 1500);
+	assert_int_equal(parse_duration_ms("5d", &v), -EINVAL);
+}
+
+static void test_shell_quote(void **state)
+{
+	const char *argv[] = { "cat", "/a b", "it's", "$(touch /tmp/x)", "", NULL };
+	char *s = shell_join(argv);
+
+	assert_string_equal(s, "cat '/a b' 'it'\\''s' '$(touch /tmp/x)' ''");
+	free(s);
+}
+
+static void test_valid_name(void **state)
+{
+	assert_true(valid_name("virtual-vm0"));
+	assert_true(valid_name("vm_1.x"));
+	assert_false(valid_name(""));
+	assert_false(valid_name(".."));
+	assert_false(valid_name("a/b"));
+	assert_false(valid_name("a\nb"));
+	assert_false(valid_name("-rf"));
+	assert_false(valid_name("a b"));
+}
+
+static void test_spawn_capture(void **state)
+{
+	const char *argv[] = { "sh", "-c", "printf 'x%s' \"$1\"; exit 3", "sh",
+			       "$(y)", NULL };
+	const char *missing[] = { "/nonexistent/prog", NULL };
+	char *out = NULL;
+	int ex;
+
+	assert_int_equal(spawn_capture(argv, false, 1 << 20, &out, &ex), 0);
+	assert_string_equal(out, "x$(y)");
+	assert_int_equal(ex, 3);
+	free(out);
+	assert_int_equal(spawn_capture(missing, false, 100, &out, &ex), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_s64),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_shell_quote),
+		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_spawn_capture),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
