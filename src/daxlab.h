@@ -31,6 +31,8 @@ noreturn void print_version(void);
 
 /* The subcommands, one file each in src/. argv[0] is the subcommand. */
 int cmd_stats(int argc, char **argv);
+/* `daxlab stats compare`, called by cmd_stats (src/stats_compare.c). */
+int cmd_stats_compare(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_guest(int argc, char **argv);
 int cmd_files(int argc, char **argv);
