@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# The command-line contract shared by every subcommand (DESIGN.md).
+
+setup() {
+	D=$DAXLAB_BUILD/daxlab
+}
+
+@test "--help prints the commands to stdout and exits 0" {
+	run --separate-stderr "$D" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage: daxlab"* ]]
+	[[ "$output" == *"stats"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the version and exits 0" {
+	run "$D" --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^daxlab\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "an unknown command is a usage error with a hint, exit 1" {
+	run --separate-stderr "$D" frobnicate
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"unknown command 'frobnicate'"* ]]
+	[[ "$stderr" == *"Try 'daxlab --help'"* ]]
+}
+
+@test "no command at all is a usage error" {
+	run --separate-stderr "$D"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Try 'daxlab --help'"* ]]
+}
+
+@test "every listed command answers --help on stdout with exit 0" {
+	cmds=$("$D" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+	[ -n "$cmds" ]
+	for c in $cmds; do
+		run --separate-stderr "$D" "$c" --help
+		echo "$c: $status"
+		[ "$status" -eq 0 ]
+		[ -n "$output" ]
+		[ -z "$stderr" ]
+	done
+}
+
+@test "every listed command rejects an unknown option with its own hint" {
+	cmds=$("$D" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+	for c in $cmds; do
+		run --separate-stderr "$D" "$c" --no-such-option
+		echo "$c: $status $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"Try 'daxlab $c"*"--help'"* ]]
+	done
+}
+
+@test "every listed command has a man page that the build installs" {
+	dest=$(mktemp -d)
+	meson install -C "$DAXLAB_BUILD" --destdir "$dest" >/dev/null
+	cmds=$("$D" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }')
+	ls "$dest"/usr/local/share/man/man1/daxlab.1
+	for c in $cmds; do
+		ls "$dest/usr/local/share/man/man1/daxlab-$c.1"
+		man -l "$dest/usr/local/share/man/man1/daxlab-$c.1" >/dev/null
+	done
+	ls "$dest"/usr/local/share/bash-completion/completions/daxlab
+	rm -rf "$dest"
+}
+
+@test "the seed's names are links to daxlab that act as their subcommand" {
+	for a in "$DAXLAB_BUILD"/stats "$DAXLAB_BUILD"/cgctl "$DAXLAB_BUILD"/qemuctl \
+		"$DAXLAB_BUILD"/filectl "$DAXLAB_BUILD"/fioctl; do
+		[ -L "$a" ] || continue
+		[ "$(readlink "$a")" = daxlab ]
+		run "$a" --help
+		[ "$status" -eq 0 ]
+	done
+	[ -L "$DAXLAB_BUILD"/stats ]
+}
+
+@test "bash completion offers the commands and a command's options" {
+	run bash -c '
+		PATH='"$DAXLAB_BUILD"':$PATH
+		source '"$DAXLAB_TOP"'/completion/daxlab
+		COMP_WORDS=(daxlab st); COMP_CWORD=1; _daxlab; echo "${COMPREPLY[*]}"
+		COMP_WORDS=(daxlab stats monitor --int); COMP_CWORD=3; _daxlab; echo "${COMPREPLY[*]}"'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = stats ]
+	[[ "${lines[1]}" == *--interval* ]]
+}
