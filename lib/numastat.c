@@ -1,2 +1,282 @@
 // SPDX-License-Identifier: MIT
-#include "util.h"
+#include "numastat.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void numastat_init(struct numastat *ns)
+{
+	memset(ns, 0, sizeof(*ns));
+}
+
+void numastat_free(struct numastat *ns)
+{
+	free(ns->stats);
+	free(ns->node_pool);
+	numastat_init(ns);
+}
+
+static const char *const count_prefixes[] = {
+	"workingset_", /* refault, activate, restore, nodereclaim */
+	"pg",          /* pgdemote_*, pgpromote_*, and any later pg event */
+	"thp_",
+	"numa_",
+	"zswp",
+};
+
+enum numastat_unit numastat_key_unit(const char *key)
+{
+	for (size_t i = 0; i < sizeof(count_prefixes) / sizeof(*count_prefixes);
+	     i++)
+		if (strncmp(key, count_prefixes[i], strlen(count_prefixes[i])) ==
+		    0)
+			return NUMASTAT_COUNT;
+	return NUMASTAT_BYTES;
+}
+
+const char *numastat_unit_name(enum numastat_unit u)
+{
+	return u == NUMASTAT_COUNT ? "count" : "bytes";
+}
+
+const struct numastat_stat *numastat_find(const struct numastat *ns,
+					  const char *key)
+{
+	for (size_t i = 0; i < ns->n_stats; i++)
+		if (strcmp(ns->stats[i].key, key) == 0)
+			return &ns->stats[i];
+	return NULL;
+}
+
+static int fail(char *err, size_t errlen, int r, unsigned line,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(char *err, size_t errlen, int r, unsigned line,
+		const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (errlen == 0)
+		return r;
+	n = snprintf(err, errlen, "line %u: ", line);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/* Digits at *p up to end or a space; -EINVAL if none or other chars. */
+static int take_u64(const char **p, const char *end, uint64_t *ret)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (s == end || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; s < end && *s != ' ' && *s != '\t'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (d > 9)
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*ret = v;
+	return 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, ncap * size);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+static int mul_page(uint64_t v, uint64_t page_size, uint64_t *ret)
+{
+	if (page_size && v > UINT64_MAX / page_size)
+		return -ERANGE;
+	*ret = v * page_size;
+	return 0;
+}
+
+static const char *skip_blanks(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static int parse_line(struct numastat *ns, const char *p, const char *end,
+		      uint64_t page_size, unsigned lineno, char *err,
+		      size_t errlen)
+{
+	struct numastat_stat *st;
+	const char *key = p;
+	size_t klen;
+	uint64_t sum = 0;
+	int r;
+
+	while (p < end && key_char(*p))
+		p++;
+	klen = (size_t)(p - key);
+	if (klen == 0)
+		return fail(err, errlen, -EINVAL, lineno,
+			    "expected a key, got '%.*s'",
+			    (int)(end - key > 40 ? 40 : end - key), key);
+	if (klen >= NUMASTAT_KEY_MAX)
+		return fail(err, errlen, -EINVAL, lineno, "key too long");
+	if (p < end && *p != '=' && *p != ' ' && *p != '\t')
+		return fail(err, errlen, -EINVAL, lineno,
+			    "bad character '%c' in key", *p);
+
+	r = grow((void **)&ns->stats, &ns->cap_stats, ns->n_stats + 1,
+		 sizeof(*ns->stats));
+	if (r < 0)
+		return r;
+	st = &ns->stats[ns->n_stats];
+	memcpy(st->key, key, klen);
+	st->key[klen] = '\0';
+	st->n_nodes = 0;
+	st->node_off = ns->n_pool;
+	st->kernel_total = false;
+	st->total = 0;
+
+	if (p < end && *p == '=') {
+		/* v1: key=pages, all in pages, the first one the total */
+		p++;
+		r = take_u64(&p, end, &st->total);
+		if (r == 0)
+			r = mul_page(st->total, page_size, &st->total);
+		if (r < 0)
+			return fail(err, errlen, r, lineno, "%s: bad total",
+				    st->key);
+		st->kernel_total = true;
+		st->unit = NUMASTAT_BYTES;
+		ns->v1 = true;
+	} else {
+		st->unit = numastat_key_unit(st->key);
+	}
+
+	for (;;) {
+		struct numastat_node *nd;
+		uint64_t id, v;
+
+		p = skip_blanks(p, end);
+		if (p == end)
+			break;
+		if (*p != 'N')
+			return fail(err, errlen, -EINVAL, lineno,
+				    "%s: expected N<node>=<value>", st->key);
+		p++;
+		id = 0;
+		{
+			const char *q = p;
+
+			while (q < end && *q >= '0' && *q <= '9' &&
+			       id < NUMASTAT_NODES_MAX)
+				id = id * 10 + (uint64_t)(*q++ - '0');
+			if (q == p || q == end || *q != '=' ||
+			    id >= NUMASTAT_NODES_MAX)
+				return fail(err, errlen, -EINVAL, lineno,
+					    "%s: bad node", st->key);
+			p = q;
+		}
+		p++; /* '=' */
+		r = take_u64(&p, end, &v);
+		if (r == 0 && st->kernel_total)
+			r = mul_page(v, page_size, &v);
+		if (r < 0)
+			return fail(err, errlen, r, lineno,
+				    "%s: bad value for N%u", st->key,
+				    (unsigned)id);
+		for (size_t i = 0; i < st->n_nodes; i++)
+			if (ns->node_pool[st->node_off + i].id == id)
+				return fail(err, errlen, -EINVAL, lineno,
+					    "%s: N%u given twice", st->key,
+					    (unsigned)id);
+		r = grow((void **)&ns->node_pool, &ns->cap_pool,
+			 ns->n_pool + 1, sizeof(*ns->node_pool));
+		if (r < 0)
+			return r;
+		nd = &ns->node_pool[ns->n_pool++];
+		nd->id = (unsigned)id;
+		nd->value = v;
+		st->n_nodes++;
+		if (sum > UINT64_MAX - v)
+			return fail(err, errlen, -ERANGE, lineno,
+				    "%s: sum over nodes too big", st->key);
+		sum += v;
+	}
+	if (!st->kernel_total) {
+		if (st->n_nodes == 0)
+			return fail(err, errlen, -EINVAL, lineno,
+				    "%s: no values", st->key);
+		st->total = sum;
+	}
+	for (size_t i = 0; i < ns->n_stats; i++)
+		if (strcmp(ns->stats[i].key, st->key) == 0)
+			return fail(err, errlen, -EINVAL, lineno,
+				    "%s given twice", st->key);
+	ns->n_stats++;
+	return 0;
+}
+
+int numastat_parse(struct numastat *ns, const char *text, size_t len,
+		   uint64_t page_size, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0;
+	int r;
+
+	ns->n_stats = 0;
+	ns->n_pool = 0;
+	ns->v1 = false;
+	if (errlen)
+		err[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		lineno++;
+		if (le > p && le[-1] == '\r')
+			le--;
+		p = skip_blanks(p, le);
+		if (p < le) {
+			r = parse_line(ns, p, le, page_size, lineno, err,
+				       errlen);
+			if (r < 0) {
+				ns->n_stats = 0;
+				ns->n_pool = 0;
+				return r;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
