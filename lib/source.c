@@ -1,2 +1,143 @@
 // SPDX-License-Identifier: MIT
+#include "source.h"
 #include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void source_spec_free(struct source_spec *s)
+{
+	free(s->name);
+	free(s->path);
+	free(s->host);
+	s->name = s->path = s->host = NULL;
+}
+
+static bool host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+static bool valid_user(const char *u, size_t n)
+{
+	if (n == 0 || n > 64 || u[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!host_char(u[i]))
+			return false;
+	return true;
+}
+
+static bool valid_hostname(const char *h, size_t n)
+{
+	if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
+		return false;
+	if (h[0] == '[') {
+		/* IPv6 literal: hex digits, ':' and '.' (for v4-mapped) */
+		if (n < 3 || h[n - 1] != ']')
+			return false;
+		for (size_t i = 1; i + 1 < n; i++)
+			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!host_char(h[i]))
+			return false;
+	return true;
+}
+
+bool source_valid_host(const char *host)
+{
+	const char *at = strchr(host, '@');
+
+	if (at)
+		return valid_user(host, (size_t)(at - host)) &&
+		       valid_hostname(at + 1, strlen(at + 1));
+	return valid_hostname(host, strlen(host));
+}
+
+/* The ':' that ends the host part, or NULL when SOURCE is local. */
+static const char *remote_colon(const char *src)
+{
+	const char *c, *slash;
+
+	if (src[0] == '\0' || src[0] == ':')
+		return NULL;
+	/* user@[v6]:path: the colon after the closing bracket */
+	c = strchr(src, '[');
+	if (c && (c == src || c[-1] == '@')) {
+		const char *close = strchr(c, ']');
+
+		if (close && close[1] == ':' &&
+		    !memchr(src, '/', (size_t)(close - src)))
+			return close + 1;
+	}
+	c = strchr(src, ':');
+	if (!c)
+		return NULL;
+	slash = memchr(src, '/', (size_t)(c - src));
+	return slash ? NULL : c;
+}
+
+int source_parse(const char *spec, struct source_spec *ret, char *err,
+		 size_t errlen)
+{
+	const char *eq = strchr(spec, '='), *src, *colon;
+	struct source_spec s = { 0 };
+
+	if (errlen)
+		err[0] = '\0';
+	if (!eq) {
+		snprintf(err, errlen, "'%s': expected NAME=SOURCE", spec);
+		return -EINVAL;
+	}
+	s.name = strndup(spec, (size_t)(eq - spec));
+	if (!s.name)
+		return -ENOMEM;
+	if (!valid_name(s.name)) {
+		snprintf(err, errlen,
+			 "'%s': invalid source name '%s' (1-64 of "
+			 "A-Z a-z 0-9 . _ -, not starting with . or -)",
+			 spec, s.name);
+		source_spec_free(&s);
+		return -EINVAL;
+	}
+	src = eq + 1;
+	if (!*src) {
+		snprintf(err, errlen, "'%s': empty SOURCE", spec);
+		source_spec_free(&s);
+		return -EINVAL;
+	}
+	colon = remote_colon(src);
+	if (colon) {
+		s.remote = true;
+		s.host = strndup(src, (size_t)(colon - src));
+		s.path = strdup(colon + 1);
+		if (!s.host || !s.path) {
+			source_spec_free(&s);
+			return -ENOMEM;
+		}
+		if (!source_valid_host(s.host)) {
+			snprintf(err, errlen, "'%s': invalid host '%s'", spec,
+				 s.host);
+			source_spec_free(&s);
+			return -EINVAL;
+		}
+		if (!*s.path) {
+			snprintf(err, errlen, "'%s': empty remote path", spec);
+			source_spec_free(&s);
+			return -EINVAL;
+		}
+	} else {
+		s.path = strdup(src);
+		if (!s.path) {
+			source_spec_free(&s);
+			return -ENOMEM;
+		}
+	}
+	*ret = s;
+	return 0;
+}
