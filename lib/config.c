@@ -1,0 +1,1238 @@
+// SPDX-License-Identifier: MIT
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "topology.h"
+#include "util.h"
+
+#define SECTION_MAX 256
+
+enum section_kind {
+	SEC_NONE,
+	SEC_LAB,
+	SEC_VIRTIOFSD,
+	SEC_SHARE,
+	SEC_VM,
+	SEC_WORKLOAD,
+};
+
+struct parser {
+	struct lab_config *c;
+	const char *path;
+	FILE *f;
+	unsigned line;          /* line being read by inih */
+	unsigned section_line;  /* line of the current [section] */
+	enum section_kind kind;
+	char section[SECTION_MAX];
+	void *cur;              /* share_config or vm_config */
+	char **seen_sections;   /* to refuse duplicates */
+	size_t n_seen;
+	char **seen_keys;       /* "section\nkey" */
+	size_t n_keys;
+	char *err;
+	size_t errlen;
+	int error;              /* -errno of the first error */
+};
+
+static void perr(struct parser *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void perr(struct parser *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->error)
+		return;
+	p->error = err;
+	if (!p->err || !p->errlen)
+		return;
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, p->line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	va_end(ap);
+}
+
+static char *xstrdup(struct parser *p, const char *s)
+{
+	char *r = strdup(s);
+
+	if (!r)
+		perr(p, -ENOMEM, "out of memory");
+	return r;
+}
+
+static void set_str(struct parser *p, char **field, const char *v)
+{
+	char *n = xstrdup(p, v);
+
+	if (!n)
+		return;
+	free(*field);
+	*field = n;
+}
+
+/* A path: non-empty, no newline; relative ones against the file's dir. */
+static void set_path(struct parser *p, char **field, const char *key,
+		     const char *v)
+{
+	char *n;
+
+	if (!*v || strpbrk(v, "\n\r")) {
+		perr(p, -EINVAL, "key '%s': bad value '%s': not a path", key,
+		     v);
+		return;
+	}
+	if (v[0] == '/')
+		n = strdup(v);
+	else
+		n = strdup_printf("%s/%s", p->c->dir, v);
+	if (!n) {
+		perr(p, -ENOMEM, "out of memory");
+		return;
+	}
+	free(*field);
+	*field = n;
+}
+
+/* A program: a bare name is looked up in PATH, anything with '/' a path. */
+static void set_program(struct parser *p, char **field, const char *key,
+			const char *v)
+{
+	if (!strchr(v, '/')) {
+		if (!*v || strpbrk(v, " \t\n\r")) {
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': not a program", key, v);
+			return;
+		}
+		set_str(p, field, v);
+		return;
+	}
+	set_path(p, field, key, v);
+}
+
+static void set_uint(struct parser *p, unsigned *field, const char *key,
+		     const char *v, unsigned min, unsigned max)
+{
+	if (parse_uint_range(v, min, max, field) < 0)
+		perr(p, -EINVAL,
+		     "key '%s': bad value '%s': expected a whole number %u..%u",
+		     key, v, min, max);
+}
+
+static void set_size(struct parser *p, uint64_t *field, const char *key,
+		     const char *v, bool zero_ok)
+{
+	uint64_t s;
+
+	if (parse_size(v, &s) < 0 || (!zero_ok && s == 0)) {
+		perr(p, -EINVAL,
+		     "key '%s': bad value '%s': expected a size such as 512M or 4G",
+		     key, v);
+		return;
+	}
+	*field = s;
+}
+
+static void set_name(struct parser *p, char **field, const char *key,
+		     const char *v)
+{
+	if (!valid_name(v)) {
+		perr(p, -EINVAL,
+		     "key '%s': bad value '%s': expected 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'",
+		     key, v);
+		return;
+	}
+	set_str(p, field, v);
+}
+
+/* Words for the kernel command line: no ':', ',', space or newline. */
+static bool kcmdline_word(const char *v, bool allow_comma)
+{
+	if (!*v)
+		return false;
+	for (const char *s = v; *s; s++) {
+		if (*s == ':' || *s == ' ' || *s == '\t' || *s == '\n' ||
+		    *s == '\r' || *s == '"' || *s == '\'' || *s == '\\')
+			return false;
+		if (*s == ',' && !allow_comma)
+			return false;
+	}
+	return true;
+}
+
+static void set_words(struct parser *p, char ***field, size_t *n,
+		      const char *key, const char *v)
+{
+	_cleanup_free_ char *copy = xstrdup(p, v);
+	char *save = NULL, *w;
+	char **list = NULL;
+	size_t k = 0;
+
+	if (!copy)
+		return;
+	if (strpbrk(v, "\n\r")) {
+		perr(p, -EINVAL, "key '%s': bad value '%s': newline", key, v);
+		return;
+	}
+	for (w = strtok_r(copy, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
+		char **nl = realloc(list, (k + 2) * sizeof(*list));
+
+		if (!nl)
+			goto oom;
+		list = nl;
+		list[k] = strdup(w);
+		if (!list[k])
+			goto oom;
+		list[++k] = NULL;
+	}
+	if (*field) {
+		for (size_t i = 0; (*field)[i]; i++)
+			free((*field)[i]);
+		free(*field);
+	}
+	if (!list) {
+		list = calloc(1, sizeof(*list));
+		if (!list)
+			goto oom;
+	}
+	*field = list;
+	*n = k;
+	return;
+oom:
+	for (size_t i = 0; i < k; i++)
+		free(list[i]);
+	free(list);
+	perr(p, -ENOMEM, "out of memory");
+}
+
+static void set_cpulist(struct parser *p, char **field, const char *key,
+			const char *v)
+{
+	struct cpu_bits b;
+
+	if (cpulist_parse(v, &b) < 0 || cpu_bits_count(&b) == 0) {
+		perr(p, -EINVAL,
+		     "key '%s': bad value '%s': expected a list such as 0-3,8",
+		     key, v);
+		return;
+	}
+	set_str(p, field, v);
+}
+
+static bool binding_key(struct parser *p, struct cg_binding *b,
+			const char *key, const char *v)
+{
+	unsigned n;
+
+	if (!strcmp(key, "cgroup")) {
+		set_name(p, &b->cgroup, key, v);
+	} else if (!strcmp(key, "node")) {
+		set_uint(p, &n, key, v, 0, 255);
+		b->node = (int)n;
+	} else if (!strcmp(key, "cpus")) {
+		set_cpulist(p, &b->cpus, key, v);
+	} else if (!strcmp(key, "mems")) {
+		set_cpulist(p, &b->mems, key, v);
+	} else if (!strcmp(key, "memory_max")) {
+		set_size(p, &b->memory_max, key, v, false);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool lab_key(struct parser *p, const char *key, const char *v)
+{
+	struct lab_section *l = &p->c->lab;
+
+	if (!strcmp(key, "state_dir")) {
+		set_path(p, &l->state_dir, key, v);
+	} else if (!strcmp(key, "accel")) {
+		if (!strcmp(v, "auto"))
+			l->accel = LAB_ACCEL_AUTO;
+		else if (!strcmp(v, "kvm"))
+			l->accel = LAB_ACCEL_KVM;
+		else if (!strcmp(v, "tcg"))
+			l->accel = LAB_ACCEL_TCG;
+		else
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected auto, kvm or tcg",
+			     key, v);
+	} else if (!strcmp(key, "qemu")) {
+		set_program(p, &l->qemu, key, v);
+	} else if (!strcmp(key, "cgroup_parent")) {
+		_cleanup_free_ char *copy = xstrdup(p, v);
+		char *save = NULL, *w;
+
+		if (!copy)
+			return true;
+		for (w = strtok_r(copy, "/", &save); w;
+		     w = strtok_r(NULL, "/", &save))
+			if (!valid_name(w)) {
+				perr(p, -EINVAL,
+				     "key '%s': bad value '%s': component '%s' is not a valid name",
+				     key, v, w);
+				return true;
+			}
+		if (strpbrk(v, "\n\r") || strstr(v, "//")) {
+			perr(p, -EINVAL, "key '%s': bad value '%s'", key, v);
+			return true;
+		}
+		/* kept relative, without leading or trailing '/' */
+		while (*v == '/')
+			v++;
+		set_str(p, &l->cgroup_parent, v);
+		if (l->cgroup_parent) {
+			size_t n = strlen(l->cgroup_parent);
+
+			while (n && l->cgroup_parent[n - 1] == '/')
+				l->cgroup_parent[--n] = 0;
+		}
+	} else if (!strcmp(key, "cgroup_version")) {
+		if (strcmp(v, "auto") && strcmp(v, "v1") && strcmp(v, "v2"))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected auto, v1 or v2",
+			     key, v);
+		else
+			set_str(p, &l->cgroup_version, v);
+	} else if (!strcmp(key, "guest_dir")) {
+		set_path(p, &l->guest_dir, key, v);
+	} else if (!strcmp(key, "ssh_key")) {
+		set_path(p, &l->ssh_key, key, v);
+	} else if (!strcmp(key, "boot_timeout")) {
+		set_uint(p, &l->boot_timeout, key, v, 1, 86400);
+	} else if (!strcmp(key, "stop_timeout")) {
+		set_uint(p, &l->stop_timeout, key, v, 1, 3600);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool virtiofsd_key(struct parser *p, const char *key, const char *v)
+{
+	struct virtiofsd_section *d = &p->c->virtiofsd;
+
+	if (binding_key(p, &d->cg, key, v))
+		return true;
+	if (!strcmp(key, "path")) {
+		set_program(p, &d->path, key, v);
+	} else if (!strcmp(key, "style")) {
+		if (!strcmp(v, "auto"))
+			d->style = VIRTIOFSD_STYLE_AUTO;
+		else if (!strcmp(v, "c"))
+			d->style = VIRTIOFSD_STYLE_C;
+		else if (!strcmp(v, "rust"))
+			d->style = VIRTIOFSD_STYLE_RUST;
+		else
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected auto, c or rust",
+			     key, v);
+	} else if (!strcmp(key, "cache")) {
+		if (strcmp(v, "always") && strcmp(v, "auto") &&
+		    strcmp(v, "never") && strcmp(v, "none"))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected always, auto or never",
+			     key, v);
+		else
+			set_str(p, &d->cache, v);
+	} else if (!strcmp(key, "thread_pool_size")) {
+		set_uint(p, &d->thread_pool_size, key, v, 0, 1024);
+	} else if (!strcmp(key, "extra_args")) {
+		set_words(p, &d->extra_args, &d->n_extra_args, key, v);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool share_key(struct parser *p, const char *key, const char *v)
+{
+	struct share_config *s = p->cur;
+
+	if (!strcmp(key, "tag")) {
+		if (!kcmdline_word(v, false) || strlen(v) > 36)
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': a tag has 1-36 characters and no ':', ',', quote or space",
+			     key, v);
+		else
+			set_str(p, &s->tag, v);
+	} else if (!strcmp(key, "source")) {
+		set_path(p, &s->source, key, v);
+	} else if (!strcmp(key, "mount")) {
+		if (v[0] != '/' || !kcmdline_word(v, false))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': an absolute path with no ':', ',', quote or space",
+			     key, v);
+		else
+			set_str(p, &s->mount, v);
+	} else if (!strcmp(key, "options")) {
+		if (!kcmdline_word(v, true))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': comma-separated options with no ':', quote or space",
+			     key, v);
+		else
+			set_str(p, &s->options, v);
+	} else if (!strcmp(key, "backend")) {
+		if (!strcmp(v, "virtiofs"))
+			s->backend = SHARE_BACKEND_VIRTIOFS;
+		else if (!strcmp(v, "virtio-pmem"))
+			s->backend = SHARE_BACKEND_VIRTIO_PMEM;
+		else
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected virtiofs or virtio-pmem",
+			     key, v);
+	} else if (!strcmp(key, "dax_window")) {
+		set_size(p, &s->dax_window, key, v, true);
+	} else if (!strcmp(key, "queue_size")) {
+		set_uint(p, &s->queue_size, key, v, 1, 32768);
+		if (!p->error && (s->queue_size & (s->queue_size - 1)))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected a power of two",
+			     key, v);
+	} else if (!strcmp(key, "image_size")) {
+		set_size(p, &s->image_size, key, v, false);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool vm_key(struct parser *p, const char *key, const char *v)
+{
+	struct vm_config *vm = p->cur;
+
+	if (binding_key(p, &vm->cg, key, v))
+		return true;
+	if (!strcmp(key, "name")) {
+		if (!valid_name(v) || !kcmdline_word(v, false))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected a host name",
+			     key, v);
+		else
+			set_str(p, &vm->name, v);
+	} else if (!strcmp(key, "vcpus")) {
+		set_uint(p, &vm->vcpus, key, v, 1, 1024);
+	} else if (!strcmp(key, "memory")) {
+		set_size(p, &vm->memory, key, v, false);
+		if (!p->error && vm->memory % (1024 * 1024))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected whole MiB",
+			     key, v);
+	} else if (!strcmp(key, "image")) {
+		set_path(p, &vm->image, key, v);
+	} else if (!strcmp(key, "kernel")) {
+		set_path(p, &vm->kernel, key, v);
+	} else if (!strcmp(key, "initrd")) {
+		set_path(p, &vm->initrd, key, v);
+	} else if (!strcmp(key, "append")) {
+		if (strpbrk(v, "\n\r"))
+			perr(p, -EINVAL, "key '%s': bad value '%s': newline",
+			     key, v);
+		else
+			set_str(p, &vm->append, v);
+	} else if (!strcmp(key, "ssh")) {
+		if (!kcmdline_word(v, false) || v[0] == '-')
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected user@host",
+			     key, v);
+		else
+			set_str(p, &vm->ssh, v);
+	} else if (!strcmp(key, "net")) {
+		if (!strcmp(v, "user"))
+			vm->net = VM_NET_USER;
+		else if (!strcmp(v, "tap"))
+			vm->net = VM_NET_TAP;
+		else if (!strcmp(v, "none"))
+			vm->net = VM_NET_NONE;
+		else
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected user, tap or none",
+			     key, v);
+	} else if (!strcmp(key, "bridge")) {
+		set_name(p, &vm->bridge, key, v);
+	} else if (!strcmp(key, "ssh_port")) {
+		set_uint(p, &vm->ssh_port, key, v, 1, 65535);
+	} else if (!strcmp(key, "fio_port")) {
+		set_uint(p, &vm->fio_port, key, v, 1, 65535);
+	} else if (!strcmp(key, "shares")) {
+		set_words(p, &vm->shares, &vm->n_shares, key, v);
+	} else if (!strcmp(key, "qemu_args")) {
+		set_words(p, &vm->qemu_args, &vm->n_qemu_args, key, v);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool workload_key(struct parser *p, const char *key, const char *v)
+{
+	struct workload_config *w = &p->c->workload;
+
+	if (!strcmp(key, "size")) {
+		set_size(p, &w->size, key, v, false);
+	} else if (!strcmp(key, "file_size")) {
+		set_size(p, &w->file_size, key, v, false);
+	} else if (!strcmp(key, "private_ratio")) {
+		set_uint(p, &w->private_ratio, key, v, 0, 100);
+	} else if (!strcmp(key, "access_ratio")) {
+		set_uint(p, &w->access_ratio, key, v, 0, 100);
+	} else if (!strcmp(key, "hot_ratio")) {
+		set_uint(p, &w->hot_ratio, key, v, 0, 100);
+	} else if (!strcmp(key, "hot_access_ratio")) {
+		set_uint(p, &w->hot_access_ratio, key, v, 0, 100);
+	} else if (!strcmp(key, "rw")) {
+		static const char *const ok[] = { "read",     "randread",
+						  "write",    "randwrite",
+						  "rw",       "readwrite",
+						  "randrw",   NULL };
+		bool found = false;
+
+		for (size_t i = 0; ok[i]; i++)
+			found |= !strcmp(ok[i], v);
+		if (!found)
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
+			     key, v);
+		else
+			set_str(p, &w->rw, v);
+	} else if (!strcmp(key, "bs")) {
+		uint64_t b;
+
+		if (parse_size(v, &b) < 0 || b == 0 || b % 512)
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected a block size such as 4k",
+			     key, v);
+		else {
+			w->bs_bytes = b;
+			set_str(p, &w->bs, v);
+		}
+	} else if (!strcmp(key, "runtime")) {
+		uint64_t ms;
+
+		if (parse_duration_ms(v, &ms) < 0 || ms < 1000 ||
+		    ms % 1000 || ms / 1000 > UINT_MAX)
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
+			     key, v);
+		else
+			w->runtime = (unsigned)(ms / 1000);
+	} else if (!strcmp(key, "ioengine")) {
+		if (!valid_name(v))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
+			     key, v);
+		else
+			set_str(p, &w->ioengine, v);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void binding_defaults(struct cg_binding *b)
+{
+	b->node = -1;
+}
+
+static int begin_section(struct parser *p, const char *section)
+{
+	struct lab_config *c = p->c;
+	const char *arg = NULL;
+	char **nl;
+
+	for (size_t i = 0; i < p->n_seen; i++)
+		if (!strcmp(p->seen_sections[i], section)) {
+			perr(p, -EINVAL, "section [%s] appears twice", section);
+			return -EINVAL;
+		}
+	nl = realloc(p->seen_sections, (p->n_seen + 1) * sizeof(*nl));
+	if (!nl)
+		goto oom;
+	p->seen_sections = nl;
+	nl[p->n_seen] = strdup(section);
+	if (!nl[p->n_seen])
+		goto oom;
+	p->n_seen++;
+
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->section_line = p->line;
+	p->cur = NULL;
+	if (!strcmp(section, "lab")) {
+		p->kind = SEC_LAB;
+	} else if (!strcmp(section, "virtiofsd")) {
+		p->kind = SEC_VIRTIOFSD;
+	} else if (!strcmp(section, "workload")) {
+		p->kind = SEC_WORKLOAD;
+		c->has_workload = true;
+	} else if (str_has_prefix(section, "share ")) {
+		struct share_config *s;
+
+		arg = section + 6;
+		if (!valid_name(arg)) {
+			perr(p, -EINVAL,
+			     "section [%s]: '%s' is not a valid share name",
+			     section, arg);
+			return -EINVAL;
+		}
+		s = realloc(c->shares, (c->n_shares + 1) * sizeof(*s));
+		if (!s)
+			goto oom;
+		c->shares = s;
+		s = &c->shares[c->n_shares++];
+		memset(s, 0, sizeof(*s));
+		s->line = p->line;
+		s->queue_size = 1024;
+		s->name = strdup(arg);
+		if (!s->name)
+			goto oom;
+		p->cur = s;
+		p->kind = SEC_SHARE;
+	} else if (str_has_prefix(section, "vm ")) {
+		struct vm_config *vm;
+
+		arg = section + 3;
+		if (!valid_name(arg)) {
+			perr(p, -EINVAL,
+			     "section [%s]: '%s' is not a valid VM id",
+			     section, arg);
+			return -EINVAL;
+		}
+		vm = realloc(c->vms, (c->n_vms + 1) * sizeof(*vm));
+		if (!vm)
+			goto oom;
+		c->vms = vm;
+		vm = &c->vms[c->n_vms++];
+		memset(vm, 0, sizeof(*vm));
+		binding_defaults(&vm->cg);
+		vm->line = p->line;
+		vm->id = strdup(arg);
+		if (!vm->id)
+			goto oom;
+		p->cur = vm;
+		p->kind = SEC_VM;
+	} else {
+		perr(p, -EINVAL,
+		     "unknown section [%s] (expected lab, virtiofsd, share NAME, vm ID or workload)",
+		     section);
+		return -EINVAL;
+	}
+	return 0;
+oom:
+	perr(p, -ENOMEM, "out of memory");
+	return -ENOMEM;
+}
+
+/* inih reads line by line through this, so p->line is the current line. */
+static char *reader(char *buf, int size, void *stream)
+{
+	struct parser *p = stream;
+	char *r = fgets(buf, size, p->f);
+	const char *s;
+
+	if (!r)
+		return NULL;
+	p->line++;
+	/* Catch [sections] here: inih says nothing about empty ones. */
+	for (s = buf; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s == '[' && !p->error) {
+		const char *e = strchr(s, ']');
+		char name[SECTION_MAX];
+		size_t n;
+
+		if (e && (size_t)(e - s - 1) < sizeof(name)) {
+			n = e - s - 1;
+			memcpy(name, s + 1, n);
+			name[n] = 0;
+			/* trim and collapse "vm  0" spacing */
+			while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+				name[--n] = 0;
+			char *q = name;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			char norm[SECTION_MAX];
+			size_t k = 0;
+			bool space = false;
+			for (; *q && k + 1 < sizeof(norm); q++) {
+				if (*q == ' ' || *q == '\t') {
+					space = true;
+					continue;
+				}
+				if (space && k)
+					norm[k++] = ' ';
+				space = false;
+				norm[k++] = *q;
+			}
+			norm[k] = 0;
+			begin_section(p, norm);
+		} else {
+			perr(p, -EINVAL, "bad section header");
+		}
+	}
+	return r;
+}
+
+static int handler(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parser *p = user;
+	bool known = false;
+	_cleanup_free_ char *k = NULL;
+	char **nl;
+
+	(void)section;
+	if (p->error)
+		return 0;
+	if (p->kind == SEC_NONE) {
+		perr(p, -EINVAL, "key '%s' = '%s' outside any section", key,
+		     value);
+		return 0;
+	}
+	k = strdup_printf("%u\n%s", p->section_line, key);
+	if (!k) {
+		perr(p, -ENOMEM, "out of memory");
+		return 0;
+	}
+	for (size_t i = 0; i < p->n_keys; i++)
+		if (!strcmp(p->seen_keys[i], k)) {
+			perr(p, -EINVAL,
+			     "key '%s': value '%s': set twice in [%s]", key,
+			     value, p->section);
+			return 0;
+		}
+	nl = realloc(p->seen_keys, (p->n_keys + 1) * sizeof(*nl));
+	if (!nl) {
+		perr(p, -ENOMEM, "out of memory");
+		return 0;
+	}
+	p->seen_keys = nl;
+	nl[p->n_keys++] = TAKE_PTR(k);
+
+	switch (p->kind) {
+	case SEC_LAB:
+		known = lab_key(p, key, value);
+		break;
+	case SEC_VIRTIOFSD:
+		known = virtiofsd_key(p, key, value);
+		break;
+	case SEC_SHARE:
+		known = share_key(p, key, value);
+		break;
+	case SEC_VM:
+		known = vm_key(p, key, value);
+		break;
+	case SEC_WORKLOAD:
+		known = workload_key(p, key, value);
+		break;
+	case SEC_NONE:
+		break;
+	}
+	if (!known)
+		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
+		     value, p->section);
+	return p->error ? 0 : 1;
+}
+
+static void defaults(struct lab_config *c)
+{
+	c->lab.accel = LAB_ACCEL_AUTO;
+	c->lab.boot_timeout = 300;
+	c->lab.stop_timeout = 30;
+	binding_defaults(&c->virtiofsd.cg);
+	c->virtiofsd.style = VIRTIOFSD_STYLE_AUTO;
+	c->workload.size = 1ULL << 30;
+	c->workload.file_size = 16ULL << 20;
+	c->workload.private_ratio = 25;
+	c->workload.access_ratio = 75;
+	c->workload.hot_ratio = 20;
+	c->workload.hot_access_ratio = 80;
+	c->workload.bs_bytes = 4096;
+	c->workload.runtime = 60;
+}
+
+static int fill_str(char **field, const char *v)
+{
+	if (*field)
+		return 0;
+	*field = strdup(v);
+	return *field ? 0 : -ENOMEM;
+}
+
+/* Defaults that depend on other keys, and checks across sections. */
+static int finish(struct parser *p)
+{
+	struct lab_config *c = p->c;
+	int r = 0;
+
+	r |= fill_str(&c->lab.state_dir, "/run/daxlab");
+	r |= fill_str(&c->lab.qemu, "qemu-system-x86_64");
+	r |= fill_str(&c->lab.cgroup_parent, "");
+	r |= fill_str(&c->lab.cgroup_version, "auto");
+	r |= fill_str(&c->virtiofsd.cg.cgroup, "virtiofsd");
+	r |= fill_str(&c->virtiofsd.cache, "always");
+	r |= fill_str(&c->workload.rw, "randread");
+	r |= fill_str(&c->workload.bs, "4k");
+	r |= fill_str(&c->workload.ioengine, "psync");
+	if (!c->virtiofsd.extra_args) {
+		c->virtiofsd.extra_args = calloc(1, sizeof(char *));
+		if (!c->virtiofsd.extra_args)
+			r = -ENOMEM;
+	}
+	if (r)
+		goto oom;
+
+	for (size_t i = 0; i < c->n_shares; i++) {
+		struct share_config *s = &c->shares[i];
+
+		p->line = s->line;
+		if (fill_str(&s->tag, s->name) < 0)
+			goto oom;
+		if (!s->source) {
+			perr(p, -EINVAL, "[share %s]: key 'source' is missing",
+			     s->name);
+			return p->error;
+		}
+		if (!s->mount) {
+			s->mount = strdup_printf("/mnt/%s", s->name);
+			if (!s->mount)
+				goto oom;
+		}
+		s->shared = !strstr(s->source, "%i");
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM && s->dax_window) {
+			perr(p, -EINVAL,
+			     "[share %s]: dax_window is for virtiofs shares; virtio-pmem is DAX already",
+			     s->name);
+			return p->error;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(c->shares[j].tag, s->tag)) {
+				perr(p, -EINVAL,
+				     "[share %s]: key 'tag': value '%s' also used by [share %s]",
+				     s->name, s->tag, c->shares[j].name);
+				return p->error;
+			}
+			if (!strcmp(c->shares[j].mount, s->mount)) {
+				perr(p, -EINVAL,
+				     "[share %s]: key 'mount': value '%s' also used by [share %s]",
+				     s->name, s->mount, c->shares[j].name);
+				return p->error;
+			}
+		}
+		/* %i is the only expansion: refuse other % uses. */
+		for (const char *q = s->source; (q = strchr(q, '%')); q += 2)
+			if (q[1] != 'i') {
+				perr(p, -EINVAL,
+				     "[share %s]: key 'source': value '%s': only %%i may follow '%%'",
+				     s->name, s->source);
+				return p->error;
+			}
+	}
+
+	for (size_t i = 0; i < c->n_vms; i++) {
+		struct vm_config *vm = &c->vms[i];
+		uint64_t idn;
+		bool numeric = parse_u64(vm->id, &idn) == 0 && idn < 1000;
+		unsigned base = numeric ? (unsigned)idn : (unsigned)i;
+
+		p->line = vm->line;
+		if (!vm->name) {
+			vm->name = strdup_printf("vm%s", vm->id);
+			if (!vm->name)
+				goto oom;
+			if (!valid_name(vm->name)) {
+				perr(p, -EINVAL,
+				     "[vm %s]: VM id too long for a name",
+				     vm->id);
+				return p->error;
+			}
+		}
+		if (!vm->cg.cgroup) {
+			vm->cg.cgroup = strdup_printf("virtual-vm%s", vm->id);
+			if (!vm->cg.cgroup)
+				goto oom;
+			if (!valid_name(vm->cg.cgroup)) {
+				perr(p, -EINVAL,
+				     "[vm %s]: VM id too long for a cgroup name",
+				     vm->id);
+				return p->error;
+			}
+		}
+		if (!strcmp(vm->cg.cgroup, c->virtiofsd.cg.cgroup)) {
+			perr(p, -EINVAL,
+			     "[vm %s]: key 'cgroup': value '%s' is virtiofsd's cgroup",
+			     vm->id, vm->cg.cgroup);
+			return p->error;
+		}
+		if (!vm->vcpus)
+			vm->vcpus = 1;
+		if (!vm->memory)
+			vm->memory = 512ULL << 20;
+		if (!vm->ssh) {
+			vm->ssh = strdup_printf("root@%s", vm->name);
+			if (!vm->ssh)
+				goto oom;
+		}
+		if (!vm->ssh_port)
+			vm->ssh_port = 10022 + base;
+		if (!vm->fio_port)
+			vm->fio_port = 18765 + base;
+		if (vm->net == VM_NET_TAP && !vm->bridge) {
+			perr(p, -EINVAL,
+			     "[vm %s]: net = tap needs key 'bridge'", vm->id);
+			return p->error;
+		}
+		if (vm->image && (vm->kernel || vm->initrd)) {
+			perr(p, -EINVAL,
+			     "[vm %s]: give either 'image' or 'kernel'/'initrd', not both",
+			     vm->id);
+			return p->error;
+		}
+		if (!vm->image && (!vm->kernel || !vm->initrd)) {
+			if (!c->lab.guest_dir && (!vm->kernel || !vm->initrd)) {
+				perr(p, -EINVAL,
+				     "[vm %s]: no 'image', no 'kernel' and 'initrd', and no [lab] guest_dir to take them from",
+				     vm->id);
+				return p->error;
+			}
+			if (!vm->kernel)
+				vm->kernel = strdup_printf(
+					"%s/vmlinuz", c->lab.guest_dir);
+			if (!vm->initrd)
+				vm->initrd = strdup_printf(
+					"%s/initrd.img", c->lab.guest_dir);
+			if (!vm->kernel || !vm->initrd)
+				goto oom;
+		}
+		if (!vm->shares) {
+			vm->shares = calloc(c->n_shares + 1, sizeof(char *));
+			if (!vm->shares)
+				goto oom;
+			for (size_t j = 0; j < c->n_shares; j++) {
+				vm->shares[j] = strdup(c->shares[j].name);
+				if (!vm->shares[j])
+					goto oom;
+			}
+			vm->n_shares = c->n_shares;
+		}
+		for (size_t j = 0; j < vm->n_shares; j++)
+			if (!config_find_share(c, vm->shares[j])) {
+				perr(p, -EINVAL,
+				     "[vm %s]: key 'shares': value '%s': no [share %s]",
+				     vm->id, vm->shares[j], vm->shares[j]);
+				return p->error;
+			}
+		if (!vm->qemu_args) {
+			vm->qemu_args = calloc(1, sizeof(char *));
+			if (!vm->qemu_args)
+				goto oom;
+		}
+		for (size_t j = 0; j < i; j++) {
+			struct vm_config *o = &c->vms[j];
+
+			if (!strcmp(o->cg.cgroup, vm->cg.cgroup) ||
+			    !strcmp(o->name, vm->name) ||
+			    o->ssh_port == vm->ssh_port ||
+			    o->fio_port == vm->fio_port) {
+				perr(p, -EINVAL,
+				     "[vm %s]: cgroup, name, ssh_port or fio_port also used by [vm %s]",
+				     vm->id, o->id);
+				return p->error;
+			}
+		}
+	}
+	if (c->workload.file_size > c->workload.size) {
+		p->line = 0;
+		perr(p, -EINVAL,
+		     "[workload]: file_size is larger than size");
+		return p->error;
+	}
+	return 0;
+oom:
+	perr(p, -ENOMEM, "out of memory");
+	return -ENOMEM;
+}
+
+static int alloc_config(struct lab_config **ret)
+{
+	struct lab_config *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	defaults(c);
+	*ret = c;
+	return 0;
+}
+
+int config_new_default(struct lab_config **ret)
+{
+	struct lab_config *c;
+	struct parser p = { 0 };
+	char cwd[PATH_MAX];
+	int r;
+
+	r = alloc_config(&c);
+	if (r < 0)
+		return r;
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), "/");
+	c->dir = strdup(cwd);
+	c->path = strdup("(defaults)");
+	p.c = c;
+	p.path = "(defaults)";
+	if (!c->dir || !c->path || finish(&p) < 0) {
+		config_free(c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+int config_load(const char *path, struct lab_config **ret, char *err,
+		size_t errlen)
+{
+	struct lab_config *c = NULL;
+	struct parser p = { 0 };
+	_cleanup_free_ char *abs = NULL;
+	char *slash;
+	int r;
+
+	if (err && errlen)
+		err[0] = 0;
+	p.path = path;
+	p.err = err;
+	p.errlen = errlen;
+	if (strpbrk(path, "\n\r")) {
+		perr(&p, -EINVAL, "newline in the file name");
+		return -EINVAL;
+	}
+	p.f = fopen(path, "re");
+	if (!p.f) {
+		r = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	r = alloc_config(&c);
+	if (r < 0)
+		goto out;
+	if (path[0] == '/') {
+		abs = strdup(path);
+	} else {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			r = -errno;
+			goto out;
+		}
+		abs = strdup_printf("%s/%s", cwd, path);
+	}
+	if (!abs) {
+		r = -ENOMEM;
+		goto out;
+	}
+	c->path = strdup(abs);
+	slash = strrchr(abs, '/');
+	*slash = 0;
+	c->dir = strdup(slash == abs ? "/" : abs);
+	if (!c->path || !c->dir) {
+		r = -ENOMEM;
+		goto out;
+	}
+	p.c = c;
+	r = ini_parse_stream(reader, &p, handler, &p);
+	if (p.error) {
+		r = p.error;
+		goto out;
+	}
+	if (r != 0) {
+		p.line = r > 0 ? (unsigned)r : p.line;
+		perr(&p, -EINVAL, "cannot parse this line");
+		r = p.error;
+		goto out;
+	}
+	r = finish(&p);
+	if (r < 0)
+		goto out;
+	*ret = TAKE_PTR(c);
+	r = 0;
+out:
+	fclose(p.f);
+	for (size_t i = 0; i < p.n_seen; i++)
+		free(p.seen_sections[i]);
+	free(p.seen_sections);
+	for (size_t i = 0; i < p.n_keys; i++)
+		free(p.seen_keys[i]);
+	free(p.seen_keys);
+	if (c)
+		config_free(c);
+	return r;
+}
+
+static void free_list(char **l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; l[i]; i++)
+		free(l[i]);
+	free(l);
+}
+
+static void free_binding(struct cg_binding *b)
+{
+	free(b->cgroup);
+	free(b->cpus);
+	free(b->mems);
+}
+
+void config_free(struct lab_config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->dir);
+	free(c->lab.state_dir);
+	free(c->lab.qemu);
+	free(c->lab.cgroup_parent);
+	free(c->lab.cgroup_version);
+	free(c->lab.guest_dir);
+	free(c->lab.ssh_key);
+	free(c->virtiofsd.path);
+	free_binding(&c->virtiofsd.cg);
+	free(c->virtiofsd.cache);
+	free_list(c->virtiofsd.extra_args);
+	for (size_t i = 0; i < c->n_shares; i++) {
+		struct share_config *s = &c->shares[i];
+
+		free(s->name);
+		free(s->tag);
+		free(s->source);
+		free(s->mount);
+		free(s->options);
+	}
+	free(c->shares);
+	for (size_t i = 0; i < c->n_vms; i++) {
+		struct vm_config *vm = &c->vms[i];
+
+		free(vm->id);
+		free(vm->name);
+		free_binding(&vm->cg);
+		free(vm->image);
+		free(vm->kernel);
+		free(vm->initrd);
+		free(vm->append);
+		free(vm->ssh);
+		free(vm->bridge);
+		free_list(vm->shares);
+		free_list(vm->qemu_args);
+	}
+	free(c->vms);
+	free(c->workload.rw);
+	free(c->workload.bs);
+	free(c->workload.ioengine);
+	free(c);
+}
+
+const char *config_default_path(const char *explicit_path)
+{
+	const char *e;
+
+	if (explicit_path)
+		return explicit_path;
+	e = getenv("DAXLAB_CONFIG");
+	if (e && *e)
+		return e;
+	if (access("daxlab.ini", F_OK) == 0)
+		return "daxlab.ini";
+	return "/etc/daxlab/daxlab.ini";
+}
+
+const struct vm_config *config_find_vm(const struct lab_config *c,
+				       const char *id)
+{
+	for (size_t i = 0; i < c->n_vms; i++)
+		if (!strcmp(c->vms[i].id, id) || !strcmp(c->vms[i].name, id))
+			return &c->vms[i];
+	return NULL;
+}
+
+const struct share_config *config_find_share(const struct lab_config *c,
+					     const char *name)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (!strcmp(c->shares[i].name, name))
+			return &c->shares[i];
+	return NULL;
+}
+
+bool config_vm_has_share(const struct vm_config *vm,
+			 const struct share_config *share)
+{
+	for (size_t i = 0; i < vm->n_shares; i++)
+		if (!strcmp(vm->shares[i], share->name))
+			return true;
+	return false;
+}
+
+char *config_share_source(const struct share_config *share,
+			  const struct vm_config *vm)
+{
+	size_t n = 1, idlen = strlen(vm->id);
+	const char *s;
+	char *r, *o;
+
+	for (s = share->source; *s; s++)
+		n += (s[0] == '%' && s[1] == 'i') ? idlen : 1;
+	r = malloc(n);
+	if (!r)
+		return NULL;
+	for (s = share->source, o = r; *s; s++) {
+		if (s[0] == '%' && s[1] == 'i') {
+			memcpy(o, vm->id, idlen);
+			o += idlen;
+			s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return r;
+}
+
+char *config_ssh_key(const struct lab_config *c)
+{
+	if (c->lab.ssh_key)
+		return strdup(c->lab.ssh_key);
+	if (c->lab.guest_dir)
+		return strdup_printf("%s/id_ed25519", c->lab.guest_dir);
+	return strdup("/root/.ssh/id_ed25519");
+}
+
+const char *config_accel_name(enum lab_accel a)
+{
+	switch (a) {
+	case LAB_ACCEL_KVM:
+		return "kvm";
+	case LAB_ACCEL_TCG:
+		return "tcg";
+	default:
+		return "auto";
+	}
+}
+
+const char *config_backend_name(enum share_backend b)
+{
+	return b == SHARE_BACKEND_VIRTIO_PMEM ? "virtio-pmem" : "virtiofs";
+}
