@@ -1,2 +1,571 @@
 // SPDX-License-Identifier: MIT
+#include "sampler.h"
 #include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#define BACKOFF_MIN_NS (250 * 1000000LL)
+#define BACKOFF_MAX_NS (30 * 1000000000LL)
+#define FILE_MAX (16u << 20)
+
+int sampler_init(struct sampler *s, uint64_t interval_ms,
+		 const char *ssh_config, sampler_event_fn fn, void *ud)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	memset(s, 0, sizeof(*s));
+	if (interval_ms == 0 || interval_ms > 24ULL * 3600 * 1000)
+		return -EINVAL;
+	s->interval_ns = (int64_t)interval_ms * 1000000;
+	s->stall_ns = s->interval_ns * 20;
+	if (s->stall_ns < 10 * 1000000000LL)
+		s->stall_ns = 10 * 1000000000LL;
+	s->local_page_size = ps > 0 ? (uint64_t)ps : 4096;
+	s->event = fn;
+	s->event_ud = ud;
+	if (ssh_config) {
+		s->ssh_config = strdup(ssh_config);
+		if (!s->ssh_config)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void sampler_free(struct sampler *s)
+{
+	for (size_t i = 0; i < s->n_src; i++) {
+		struct sampler_source *src = &s->src[i];
+
+		if (src->fd >= 0)
+			close(src->fd);
+		free(src->name);
+		free(src->path);
+		free(src->buf);
+		numastat_free(&src->ns);
+	}
+	for (size_t i = 0; i < s->n_hosts; i++)
+		sshchan_free(s->hosts[i].ch);
+	free(s->src);
+	free(s->hosts);
+	free(s->ssh_config);
+	memset(s, 0, sizeof(*s));
+}
+
+static struct sampler_host *find_host(struct sampler *s, const char *host)
+{
+	struct sampler_host *nh;
+	struct sshchan *ch;
+
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (strcmp(s->hosts[i].ch->host, host) == 0)
+			return &s->hosts[i];
+	ch = sshchan_new(host, s->ssh_config);
+	if (!ch)
+		return NULL;
+	nh = realloc(s->hosts, (s->n_hosts + 1) * sizeof(*nh));
+	if (!nh) {
+		sshchan_free(ch);
+		return NULL;
+	}
+	s->hosts = nh;
+	memset(&s->hosts[s->n_hosts], 0, sizeof(*nh));
+	s->hosts[s->n_hosts].ch = ch;
+	s->hosts[s->n_hosts].backoff_ns = BACKOFF_MIN_NS;
+	return &s->hosts[s->n_hosts++];
+}
+
+int sampler_add(struct sampler *s, const struct source_spec *spec)
+{
+	struct sampler_source *ns, *src;
+
+	ns = realloc(s->src, (s->n_src + 1) * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	s->src = ns;
+	src = &s->src[s->n_src];
+	memset(src, 0, sizeof(*src));
+	src->fd = -1;
+	src->status = -ENODATA;
+	numastat_init(&src->ns);
+	src->name = strdup(spec->name);
+	src->path = strdup(spec->path);
+	if (!src->name || !src->path) {
+		free(src->name);
+		free(src->path);
+		return -ENOMEM;
+	}
+	if (spec->remote) {
+		struct sampler_host *h = find_host(s, spec->host);
+		int r;
+
+		if (!h) {
+			free(src->name);
+			free(src->path);
+			return -ENOMEM;
+		}
+		r = sshchan_add_path(h->ch, spec->path);
+		if (r < 0) {
+			free(src->name);
+			free(src->path);
+			return r;
+		}
+		src->ch = h->ch;
+		src->path_idx = (size_t)r;
+	}
+	s->n_src++;
+	return 0;
+}
+
+static void emit(struct sampler *s, enum sampler_event_type type,
+		 const struct sampler_source *src, const struct sampler_host *h,
+		 int64_t gap_ms, uint64_t gap_ticks)
+{
+	struct sampler_event ev = {
+		.type = type,
+		.source = src,
+		.host = h,
+		.gap_ms = gap_ms,
+		.gap_ticks = gap_ticks,
+	};
+
+	if (s->event)
+		s->event(&ev, s->event_ud);
+}
+
+/* ---- local files ---- */
+
+static int local_open(struct sampler_source *src)
+{
+	struct stat st;
+	struct statfs sf;
+	int fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		/* a cgroup directory: its memory.numa_stat */
+		int f = openat(fd, "memory.numa_stat",
+			       O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		int e = -errno;
+
+		close(fd);
+		if (f < 0)
+			return e;
+		fd = f;
+	}
+	/*
+	 * cgroupfs, sysfs and procfs files fail once removed; a regular file
+	 * still reads after unlink, so check its link count each time.
+	 */
+	src->check_unlinked = true;
+	if (fstatfs(fd, &sf) == 0 &&
+	    (sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC ||
+	     sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC))
+		src->check_unlinked = false;
+	src->fd = fd;
+	return 0;
+}
+
+static void local_close(struct sampler_source *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	src->fd = -1;
+}
+
+static int pread_whole(struct sampler_source *src, size_t *ret_len)
+{
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (src->cap - len < 4096) {
+			size_t ncap = src->cap ? src->cap * 2 : 16384;
+			char *nb;
+
+			if (ncap > FILE_MAX)
+				return -EFBIG;
+			nb = realloc(src->buf, ncap);
+			if (!nb)
+				return -ENOMEM;
+			src->buf = nb;
+			src->cap = ncap;
+		}
+		n = pread(src->fd, src->buf + len, src->cap - len, (off_t)len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (src->check_unlinked) {
+		struct stat st;
+
+		if (fstat(src->fd, &st) < 0)
+			return -errno;
+		if (st.st_nlink == 0)
+			return -ENOENT;
+	}
+	*ret_len = len;
+	return 0;
+}
+
+static void set_status(struct sampler_source *src, int status, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+
+static void set_status(struct sampler_source *src, int status, const char *fmt,
+		       ...)
+{
+	va_list ap;
+
+	src->status = status;
+	if (!fmt) {
+		src->err[0] = '\0';
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(src->err, sizeof(src->err), fmt, ap);
+	va_end(ap);
+}
+
+static void parse_into(struct sampler_source *src, const char *text,
+		       size_t len, uint64_t page_size, const char *where)
+{
+	char err[128];
+	int r = numastat_parse(&src->ns, text, len, page_size, err, sizeof(err));
+
+	if (r < 0)
+		set_status(src, r, "%s: %s", where, err[0] ? err : strerror(-r));
+	else
+		set_status(src, 0, NULL);
+}
+
+static void local_read(struct sampler_source *src, uint64_t page_size)
+{
+	size_t len;
+	int r = -EBADF;
+
+	if (src->fd >= 0)
+		r = pread_whole(src, &len);
+	if (r < 0) {
+		/* gone, or recreated under the same name: open again */
+		local_close(src);
+		r = local_open(src);
+		if (r == 0)
+			r = pread_whole(src, &len);
+		if (r < 0) {
+			local_close(src);
+			set_status(src, r, "cannot read %s: %s", src->path,
+				   strerror(-r));
+			return;
+		}
+	}
+	parse_into(src, src->buf, len, page_size, src->path);
+}
+
+/* ---- remote hosts ---- */
+
+static void host_down(struct sampler *s, struct sampler_host *h, int64_t now,
+		      bool report)
+{
+	h->asked = false;
+	h->next_try_ns = now + h->backoff_ns;
+	h->backoff_ns *= 2;
+	if (h->backoff_ns > BACKOFF_MAX_NS)
+		h->backoff_ns = BACKOFF_MAX_NS;
+	if (h->was_up || !h->down_since_ns) {
+		h->down_since_ns = now;
+		h->gap_ticks = 0;
+	}
+	h->was_up = false;
+	if (report)
+		emit(s, SAMPLER_HOST_DOWN, NULL, h, 0, 0);
+}
+
+static void host_ready(struct sampler *s, struct sampler_host *h, int64_t now,
+		       bool report)
+{
+	h->backoff_ns = BACKOFF_MIN_NS;
+	if (h->down_since_ns && report)
+		emit(s, SAMPLER_HOST_UP, NULL, h,
+		     (now - h->down_since_ns) / 1000000, h->gap_ticks);
+	h->down_since_ns = 0;
+	h->gap_ticks = 0;
+	h->was_up = true;
+}
+
+static void ask(struct sampler *s, struct sampler_host *h, uint64_t seq,
+		int64_t now, bool report)
+{
+	int r = sshchan_request(h->ch, seq, now);
+
+	if (r == 0)
+		h->asked = true;
+	else if (r == -EPIPE)
+		host_down(s, h, now, report);
+}
+
+/* Handles what sshchan_process() saw. */
+static void host_events(struct sampler *s, struct sampler_host *h, int ev,
+			uint64_t seq, int64_t now, bool report)
+{
+	if (ev & SSHCHAN_EV_READY) {
+		host_ready(s, h, now, report);
+		ask(s, h, seq, now, report);
+	}
+	if (ev & SSHCHAN_EV_REPLY) {
+		if (h->ch->seq == seq) {
+			h->replies++;
+			h->rtt_sum_ns += h->ch->last_rtt_ns;
+			if (h->ch->last_rtt_ns > h->rtt_max_ns)
+				h->rtt_max_ns = h->ch->last_rtt_ns;
+		}
+	}
+	if (ev & SSHCHAN_EV_DOWN)
+		host_down(s, h, now, report);
+}
+
+static bool host_pending(const struct sampler_host *h, uint64_t seq,
+			 bool probing)
+{
+	if (h->ch->state == SSHCHAN_CONNECTING)
+		return probing;
+	return h->asked && h->ch->busy && h->ch->seq == seq;
+}
+
+/* Polls the hosts until every answer for seq is in or the deadline. */
+static void collect(struct sampler *s, uint64_t seq, int64_t deadline,
+		    bool probing)
+{
+	struct pollfd pfd[2 * s->n_hosts + 1];
+	size_t owner[2 * s->n_hosts + 1];
+
+	for (;;) {
+		size_t n = 0;
+		bool pending = false;
+		int64_t now = now_monotonic_ns(), left = deadline - now;
+		struct timespec ts;
+		int r;
+
+		for (size_t i = 0; i < s->n_hosts; i++) {
+			size_t m;
+
+			if (host_pending(&s->hosts[i], seq, probing))
+				pending = true;
+			m = sshchan_pollfds(s->hosts[i].ch, pfd + n);
+			for (size_t j = 0; j < m; j++)
+				owner[n + j] = i;
+			n += m;
+		}
+		if (!pending || left <= 0)
+			return;
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		r = ppoll(pfd, n, &ts, NULL);
+		if (r < 0 && errno != EINTR)
+			return;
+		if (r <= 0)
+			continue;
+		now = now_monotonic_ns();
+		for (size_t i = 0; i < n; i++) {
+			struct sampler_host *h = &s->hosts[owner[i]];
+
+			if (!pfd[i].revents)
+				continue;
+			/* both fds of a host: process it once */
+			if (i + 1 < n && owner[i + 1] == owner[i])
+				pfd[i + 1].revents = 0;
+			host_events(s, h, sshchan_process(h->ch, now), seq, now,
+				    !probing);
+		}
+	}
+}
+
+static void remote_results(struct sampler *s, bool report)
+{
+	for (size_t i = 0; i < s->n_src; i++) {
+		struct sampler_source *src = &s->src[i];
+		struct sshchan *ch = src->ch;
+		const char *text;
+		size_t len;
+		char where[512];
+		int r;
+
+		if (!ch)
+			continue;
+		snprintf(where, sizeof(where), "%s:%s", ch->host, src->path);
+		if (ch->replied && ch->seq == s->k) {
+			r = sshchan_result(ch, src->path_idx, &text, &len);
+			if (r < 0)
+				set_status(src, r, "cannot read %s", where);
+			else
+				parse_into(src, text, len, ch->page_size, where);
+		} else if (ch->state == SSHCHAN_READY) {
+			set_status(src, -ETIMEDOUT, "no answer from %s in time",
+				   ch->host);
+		} else {
+			set_status(src, -ENOTCONN, "not connected to %s: %s",
+				   ch->host,
+				   ch->last_error[0] ? ch->last_error
+						     : "connecting");
+		}
+	}
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct sampler_host *h = &s->hosts[i];
+
+		if (h->ch->replied && h->ch->seq == s->k) {
+			h->late = false;
+			continue;
+		}
+		h->gap_ticks++;
+		if (h->ch->state == SSHCHAN_READY && report && !h->late) {
+			h->late = true;
+			emit(s, SAMPLER_HOST_LATE, NULL, h, 0, 0);
+		}
+	}
+}
+
+/* Before a tick: reconnect what is due, drop stalled connections. */
+static void service_hosts(struct sampler *s, int64_t now, bool report)
+{
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct sampler_host *h = &s->hosts[i];
+		struct sshchan *ch = h->ch;
+
+		h->asked = false;
+		if (ch->state != SSHCHAN_DOWN)
+			host_events(s, h, sshchan_process(ch, now), s->k, now,
+				    report);
+		if (ch->state == SSHCHAN_READY && ch->busy &&
+		    now - ch->sent_ns > s->stall_ns) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "no answer for %lld s",
+				 (long long)((now - ch->sent_ns) / 1000000000));
+			sshchan_close(ch, why);
+			host_down(s, h, now, report);
+		}
+		if (ch->state == SSHCHAN_DOWN && now >= h->next_try_ns) {
+			if (sshchan_connect(ch) < 0)
+				host_down(s, h, now, false);
+		}
+		if (ch->state == SSHCHAN_READY && !ch->busy)
+			ask(s, h, s->k, now, report);
+	}
+}
+
+static void read_all(struct sampler *s, int64_t deadline, bool probing)
+{
+	int64_t now = now_monotonic_ns();
+
+	service_hosts(s, now, !probing);
+	for (size_t i = 0; i < s->n_src; i++)
+		if (!s->src[i].ch)
+			local_read(&s->src[i], s->local_page_size);
+	collect(s, s->k, deadline, probing);
+	remote_results(s, !probing);
+}
+
+int sampler_probe(struct sampler *s, int64_t timeout_ms)
+{
+	int64_t now = now_monotonic_ns();
+
+	for (size_t i = 0; i < s->n_hosts; i++)
+		s->hosts[i].next_try_ns = now;
+	s->k = 0;
+	read_all(s, now + timeout_ms * 1000000, true);
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct sampler_host *h = &s->hosts[i];
+
+		/* a connection that is still not up is dropped and retried */
+		if (h->ch->state == SSHCHAN_CONNECTING) {
+			sshchan_close(h->ch, "timed out connecting");
+			host_down(s, h, now_monotonic_ns(), false);
+		}
+		if (h->ch->state == SSHCHAN_DOWN)
+			h->down_since_ns = now;
+	}
+	return 0;
+}
+
+int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop)
+{
+	int64_t due, now;
+
+	if (!s->started) {
+		s->started = true;
+		s->t0_ns = now_monotonic_ns();
+		s->k = 0;
+		return *stop ? 1 : 0;
+	}
+	s->k++;
+	due = s->t0_ns + (int64_t)s->k * s->interval_ns;
+	while (!*stop) {
+		struct timespec ts = { due / 1000000000, due % 1000000000 };
+		int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+					NULL);
+
+		if (r == 0)
+			break;
+		if (r != EINTR)
+			return -r;
+	}
+	if (*stop)
+		return 1;
+	now = now_monotonic_ns();
+	if (now >= due + s->interval_ns) {
+		/* late by a whole interval or more: skip to the latest due */
+		uint64_t k = (uint64_t)((now - s->t0_ns) / s->interval_ns);
+
+		s->missed += k - s->k;
+		s->k = k;
+	}
+	return 0;
+}
+
+void sampler_tick(struct sampler *s)
+{
+	int old[s->n_src ? s->n_src : 1];
+
+	s->tick_start_ns = now_monotonic_ns();
+	s->epoch_ms = now_realtime_ms();
+	for (size_t i = 0; i < s->n_src; i++)
+		old[i] = s->src[i].status;
+	read_all(s, s->tick_start_ns + s->interval_ns * 3 / 4, false);
+	s->ticks++;
+	for (size_t i = 0; i < s->n_src; i++) {
+		struct sampler_source *src = &s->src[i];
+
+		if (src->status == 0) {
+			src->ok_ticks++;
+			if (old[i] != 0)
+				emit(s, SAMPLER_SOURCE_BACK, src, NULL, 0,
+				     src->gap_ticks);
+			src->gap_ticks = 0;
+		} else {
+			src->failed_ticks++;
+			src->gap_ticks++;
+			if (old[i] != src->status)
+				emit(s, SAMPLER_SOURCE_FAILED, src, NULL, 0, 0);
+		}
+	}
+}
