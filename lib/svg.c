@@ -1,2 +1,272 @@
 // SPDX-License-Identifier: MIT
-#include "util.h"
+/*
+ * SVG time-series panels. Axes get "nice" ticks (1, 2, 5 times a power of
+ * ten) in the scaled unit.
+ */
+#include "svg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#define PANEL_H 260
+#define MARGIN_L 80
+#define MARGIN_R 150
+#define MARGIN_T 34
+#define MARGIN_B 46
+#define TITLE_H 30
+
+static const char *const colors[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+	"#9467bd", "#8c564b", "#e377c2", "#17becf",
+};
+
+void svg_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
+		default:
+			/* Control characters are not allowed in XML 1.0. */
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+/* Scale and unit name for values up to max. */
+static double axis_scale(const struct svg_axis *a, double max,
+			 const char **ret_unit)
+{
+	static const char *const bytes[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB" };
+	double s = 1;
+	size_t i = 0;
+
+	switch (a->unit) {
+	case SVG_UNIT_BYTES:
+		while (max / s >= 1024 && i + 1 < sizeof(bytes) / sizeof(*bytes)) {
+			s *= 1024;
+			i++;
+		}
+		*ret_unit = bytes[i];
+		return s;
+	case SVG_UNIT_SECONDS:
+		if (max >= 2 * 3600) {
+			*ret_unit = "h";
+			return 3600;
+		}
+		if (max >= 300) {
+			*ret_unit = "min";
+			return 60;
+		}
+		*ret_unit = "s";
+		return 1;
+	default:
+		*ret_unit = a->unit_name;
+		return 1;
+	}
+}
+
+static double nice_step(double range, int want)
+{
+	double raw = range / want, p, f;
+
+	if (raw <= 0)
+		return 1;
+	p = pow(10, floor(log10(raw)));
+	f = raw / p;
+	if (f <= 1)
+		return p;
+	if (f <= 2)
+		return 2 * p;
+	if (f <= 5)
+		return 5 * p;
+	return 10 * p;
+}
+
+static void fmt_tick(char *buf, size_t len, double v, double step)
+{
+	int dec = 0;
+
+	if (step < 1)
+		dec = (int)ceil(-log10(step) - 1e-9);
+	if (dec > 6)
+		dec = 6;
+	snprintf(buf, len, "%.*f", dec, fabs(v) < step / 1e6 ? 0.0 : v);
+}
+
+static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
+			unsigned top)
+{
+	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
+	       ymax = -INFINITY;
+	double xs, ys, xstep, ystep, x0, x1, y0, y1;
+	const char *xu, *yu;
+	unsigned pw = width - MARGIN_L - MARGIN_R, ph = PANEL_H - MARGIN_T - MARGIN_B;
+	unsigned left = MARGIN_L, ptop = top + MARGIN_T;
+	char buf[64];
+
+	for (size_t s = 0; s < p->n_series; s++)
+		for (size_t i = 0; i < p->series[s].n_points; i++) {
+			const struct svg_point *pt = &p->series[s].points[i];
+
+			xmin = fmin(xmin, pt->x);
+			xmax = fmax(xmax, pt->x);
+			ymin = fmin(ymin, pt->y);
+			ymax = fmax(ymax, pt->y);
+		}
+	if (xmin > xmax) {
+		xmin = 0;
+		xmax = 1;
+		ymin = 0;
+		ymax = 1;
+	}
+	if (ymin > 0)
+		ymin = 0; /* amounts read best from zero */
+	if (ymax <= ymin)
+		ymax = ymin + 1;
+	if (xmax <= xmin)
+		xmax = xmin + 1;
+	xs = axis_scale(&p->x, fmax(fabs(xmin), fabs(xmax)), &xu);
+	ys = axis_scale(&p->y, fmax(fabs(ymin), fabs(ymax)), &yu);
+	xstep = nice_step((xmax - xmin) / xs, 6);
+	ystep = nice_step((ymax - ymin) / ys, 5);
+	x0 = floor(xmin / xs / xstep) * xstep;
+	x1 = ceil(xmax / xs / xstep) * xstep;
+	y0 = floor(ymin / ys / ystep) * ystep;
+	y1 = ceil(ymax / ys / ystep) * ystep;
+	if (x1 <= x0)
+		x1 = x0 + xstep;
+	if (y1 <= y0)
+		y1 = y0 + ystep;
+
+	fprintf(f, "<g class=\"panel\">\n<text x=\"%u\" y=\"%u\" "
+		   "class=\"title\">", left, top + 20);
+	svg_escape(f, p->title);
+	fputs("</text>\n", f);
+	fprintf(f, "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
+		   "fill=\"none\" stroke=\"#888\"/>\n", left, ptop, pw, ph);
+	for (double v = x0; v <= x1 + xstep / 2; v += xstep) {
+		double px = left + (v - x0) / (x1 - x0) * pw;
+
+		fmt_tick(buf, sizeof(buf), v, xstep);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%u\" x2=\"%.1f\" y2=\"%u\" "
+			   "class=\"grid\"/><text x=\"%.1f\" y=\"%u\" "
+			   "text-anchor=\"middle\">%s</text>\n",
+			px, ptop, px, ptop + ph, px, ptop + ph + 14, buf);
+	}
+	for (double v = y0; v <= y1 + ystep / 2; v += ystep) {
+		double py = ptop + ph - (v - y0) / (y1 - y0) * ph;
+
+		fmt_tick(buf, sizeof(buf), v, ystep);
+		fprintf(f, "<line x1=\"%u\" y1=\"%.1f\" x2=\"%u\" y2=\"%.1f\" "
+			   "class=\"grid\"/><text x=\"%u\" y=\"%.1f\" "
+			   "text-anchor=\"end\">%s</text>\n",
+			left, py, left + pw, py, left - 4, py + 4, buf);
+	}
+	/* Axis labels with units. */
+	fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">",
+		left + pw / 2, ptop + ph + 32);
+	svg_escape(f, p->x.label);
+	if (xu) {
+		fputs(" (", f);
+		svg_escape(f, xu);
+		fputc(')', f);
+	}
+	fputs("</text>\n", f);
+	fprintf(f, "<text transform=\"translate(%u,%u) rotate(-90)\" "
+		   "text-anchor=\"middle\">", left - 58, ptop + ph / 2);
+	svg_escape(f, p->y.label);
+	if (yu) {
+		fputs(" (", f);
+		svg_escape(f, yu);
+		fputc(')', f);
+	}
+	fputs("</text>\n", f);
+
+	for (size_t s = 0; s < p->n_series; s++) {
+		const struct svg_series *se = &p->series[s];
+		const char *c = colors[s % (sizeof(colors) / sizeof(*colors))];
+		unsigned ly = ptop + 14 + (unsigned)s * 18;
+
+		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
+			   "stroke-width=\"1.5\"%s points=\"",
+			c, se->dashed ? " stroke-dasharray=\"6,3\"" : "");
+		for (size_t i = 0; i < se->n_points; i++) {
+			double px = left + (se->points[i].x / xs - x0) /
+						   (x1 - x0) * pw;
+			double py = ptop + ph -
+				    (se->points[i].y / ys - y0) / (y1 - y0) * ph;
+
+			fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
+		}
+		fputs("\"/>\n", f);
+		if (se->n_points == 1) {
+			double px = left + (se->points[0].x / xs - x0) /
+						   (x1 - x0) * pw;
+			double py = ptop + ph -
+				    (se->points[0].y / ys - y0) / (y1 - y0) * ph;
+
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+				   "fill=\"%s\"/>\n", px, py, c);
+		}
+		fprintf(f, "<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" "
+			   "stroke=\"%s\" stroke-width=\"2\"%s/>"
+			   "<text x=\"%u\" y=\"%u\">",
+			left + pw + 10, ly - 4, left + pw + 30, ly - 4, c,
+			se->dashed ? " stroke-dasharray=\"6,3\"" : "",
+			left + pw + 34, ly);
+		svg_escape(f, se->label);
+		fputs("</text>\n", f);
+	}
+	fputs("</g>\n", f);
+}
+
+int svg_write(FILE *f, const char *title, const struct svg_panel *panels,
+	      size_t n_panels, unsigned width)
+{
+	unsigned height;
+
+	if (width == 0)
+		width = 900;
+	if (width < MARGIN_L + MARGIN_R + 100)
+		width = MARGIN_L + MARGIN_R + 100;
+	height = TITLE_H + (unsigned)n_panels * PANEL_H + 10;
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" "
+		"height=\"%u\" viewBox=\"0 0 %u %u\" "
+		"font-family=\"sans-serif\" font-size=\"12\">\n"
+		"<style>.grid{stroke:#ddd;stroke-width:1}"
+		".title{font-weight:bold;font-size:14px}</style>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+		"<title>",
+		width, height, width, height);
+	svg_escape(f, title);
+	fprintf(f, "</title>\n<text x=\"%u\" y=\"20\" class=\"title\" "
+		   "text-anchor=\"middle\">", width / 2);
+	svg_escape(f, title);
+	fputs("</text>\n", f);
+	for (size_t i = 0; i < n_panels; i++)
+		write_panel(f, &panels[i], width,
+			    TITLE_H + (unsigned)i * PANEL_H);
+	fputs("</svg>\n", f);
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
+}

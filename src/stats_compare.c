@@ -1,6 +1,866 @@
 // SPDX-License-Identifier: MIT
+/*
+ * daxlab stats compare: per source and node, the first, last, delta, min,
+ * max and mean of one stat over a stats CSV (the seed's stats.py
+ * compare); several files side by side; table, CSV or JSON; an SVG plot.
+ */
 #include "daxlab.h"
+#include "compare.h"
+#include "svg.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CMD "stats compare"
+
+enum format { FORMAT_TABLE, FORMAT_CSV, FORMAT_JSON };
+
+enum metric { M_FIRST, M_LAST, M_DELTA, M_MIN, M_MAX, M_MEAN, _M_MAX };
+
+static const char *const metric_names[] = { "first", "last", "delta",
+					    "min",   "max",  "mean" };
+
+struct opts {
+	const char **files;
+	size_t n_files;
+	const char **sources; /* NULL: every source of the first file */
+	size_t n_sources;
+	const char *stat;
+	const char *plot;
+	enum format format;
+	bool raw;
+	unsigned jobs;
+};
+
+struct ctx {
+	struct opts o;
+	struct compare_result **res; /* one per file */
+	const char **sources;	     /* shown, in order */
+	size_t n_sources;
+};
+
+static void usage(void)
+{
+	printf("Usage: daxlab stats compare --file FILE [--file FILE...] [options]\n"
+	       "\n"
+	       "Per source and NUMA node (and total), the first, last, delta, min,\n"
+	       "max and mean of one stat over a stats CSV written by 'daxlab stats\n"
+	       "monitor'. Several files are shown side by side, with the change\n"
+	       "against the first in percent. The file is streamed: memory does not\n"
+	       "grow with its length.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -f, --file FILE...      stats CSV to read; repeat (or list) for several\n"
+	       "  -s, --stat STAT         stat to compare (default: file); 'pagecache'\n"
+	       "                          is file - shmem per tick, source and node\n"
+	       "  -c, --cgroups NAME...   sources to show, in this order (default: all,\n"
+	       "                          in file order); also --sources\n"
+	       "  -b, --bytes             raw numbers instead of KiB/MiB/GiB (table)\n"
+	       "  -F, --format FORMAT     table (default), csv or json; csv and json\n"
+	       "                          always hold raw numbers\n"
+	       "  -p, --plot FILE.svg     also write a plot: a panel per source, a line\n"
+	       "                          per node (and per file)\n"
+	       "  -j, --jobs N            read a file in N parallel ranges (default:\n"
+	       "                          by size and CPUs)\n"
+	       "  -q, --quiet             no notes on stderr\n"
+	       "  -h, --help              show this help and exit\n"
+	       "  -V, --version           show the version and exit\n"
+	       "\n"
+	       "Example (the seed's line):\n"
+	       "  daxlab stats compare --file numa_stats.csv --stat file \\\n"
+	       "      --cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1\n"
+	       "\n"
+	       "See daxlab-stats-compare(1).\n");
+}
+
+static int push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+/* Words after an option up to the next option; commas split names too. */
+static void take_words(int argc, char **argv, const char *first,
+		       const char ***v, size_t *n, bool split_commas)
+{
+	const char *w = first;
+
+	for (;;) {
+		if (split_commas && strchr(w, ',')) {
+			char *copy = strdup(w), *save = NULL;
+
+			if (!copy)
+				die("out of memory");
+			for (char *t = strtok_r(copy, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
+				if (push(v, n, t) < 0)
+					die("out of memory");
+			/* copy lives until exit, like argv */
+		} else if (*w && push(v, n, w) < 0) {
+			die("out of memory");
+		}
+		if (optind >= argc || argv[optind][0] == '-')
+			break;
+		w = argv[optind++];
+	}
+}
+
+static bool valid_stat(const char *s)
+{
+	if (!*s || strlen(s) > 255)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || *s == '.' ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "stat", required_argument, NULL, 's' },
+		{ "cgroups", required_argument, NULL, 'c' },
+		{ "sources", required_argument, NULL, 'c' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "plot", required_argument, NULL, 'p' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->stat = "file";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:f:s:c:bF:p:j:qhV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			take_words(argc, argv, optarg, &o->files, &o->n_files,
+				   false);
+			break;
+		case 's':
+			o->stat = optarg;
+			if (!valid_stat(o->stat))
+				usage_error(CMD, "invalid stat name '%s'",
+					    optarg);
+			break;
+		case 'c':
+			take_words(argc, argv, optarg, &o->sources,
+				   &o->n_sources, true);
+			break;
+		case 'b':
+			o->raw = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "table") == 0)
+				o->format = FORMAT_TABLE;
+			else if (strcmp(optarg, "csv") == 0)
+				o->format = FORMAT_CSV;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else
+				usage_error(CMD,
+					    "unknown format '%s' (table, csv or json)",
+					    optarg);
+			break;
+		case 'p':
+			o->plot = optarg;
+			break;
+		case 'j':
+			if (parse_uint_range(optarg, 1, 16, &o->jobs) < 0)
+				usage_error(CMD, "--jobs wants 1..16, not '%s'",
+					    optarg);
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			print_version();
+		case ':':
+			usage_error(CMD, "option '%s' needs a value",
+				    argv[optind - 1]);
+		default:
+			usage_error(CMD, "unknown option '%s'",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (o->n_files == 0)
+		usage_error(CMD, "no --file given");
+}
+
+/* "a, b, c" of a list of names. */
+static char *join_names(char **v, size_t n)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 2;
+	s = p = malloc(len);
+	if (!s)
+		die("out of memory");
+	*p = '\0';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? ", " : "", v[i]);
+	return s;
+}
+
+static const struct compare_series *find_series(const struct compare_result *r,
+						const char *source,
+						const char *node)
+{
+	for (size_t i = 0; i < r->n_series; i++)
+		if (strcmp(r->series[i].source, source) == 0 &&
+		    (!node || strcmp(r->series[i].node, node) == 0))
+			return &r->series[i];
+	return NULL;
+}
+
+/* Checks what was asked for against what each file holds. */
+static int check_result(struct ctx *c, const struct compare_result *r)
+{
+	if (!compare_has_stat(r)) {
+		_cleanup_free_ char *have = join_names(r->stats, r->n_stats);
+
+		return error("stat '%s' not in %s; it holds: %s", r->stat,
+			     r->path, r->n_stats ? have : "no rows");
+	}
+	for (size_t i = 0; i < c->n_sources; i++) {
+		if (compare_find_source(r, c->sources[i]) < 0) {
+			_cleanup_free_ char *have =
+				join_names(r->sources, r->n_sources);
+
+			return error("source '%s' not in %s; it holds: %s",
+				     c->sources[i], r->path, have);
+		}
+		if (!find_series(r, c->sources[i], NULL) && c->o.sources)
+			return error("source '%s' has no '%s' rows in %s",
+				     c->sources[i], r->stat, r->path);
+	}
+	return 0;
+}
+
+static void notes(const struct compare_result *r)
+{
+	const char *last = NULL;
+
+	if (r->partial_line)
+		info("note: %s:%" PRIu64 ": incomplete last line ignored "
+		     "(file still being written?)",
+		     r->path, r->partial_line);
+	for (size_t i = 0; i < r->n_series; i++) {
+		const struct compare_series *s = &r->series[i];
+
+		if (!s->pagecache_is_file ||
+		    (last && strcmp(last, s->source) == 0))
+			continue;
+		last = s->source;
+		info("note: %s: source '%s' has no shmem rows (cgroup v1?): "
+		     "its pagecache is its file",
+		     r->path, s->source);
+	}
+}
+
+static double metric(const struct agg *a, enum metric m)
+{
+	switch (m) {
+	case M_FIRST:
+		return (double)a->first;
+	case M_LAST:
+		return (double)a->last;
+	case M_DELTA:
+		return (double)agg_delta(a);
+	case M_MIN:
+		return (double)a->min;
+	case M_MAX:
+		return (double)a->max;
+	default:
+		return agg_mean(a);
+	}
+}
+
+static int64_t metric_int(const struct agg *a, enum metric m)
+{
+	switch (m) {
+	case M_FIRST:
+		return a->first;
+	case M_LAST:
+		return a->last;
+	case M_DELTA:
+		return agg_delta(a);
+	case M_MIN:
+		return a->min;
+	default:
+		return a->max;
+	}
+}
+
+/* A value for the table: human bytes unless raw or a count. */
+static void fmt_value(char *buf, size_t len, const struct compare_series *s,
+		      enum metric m, bool raw)
+{
+	const struct agg *a = &s->agg;
+
+	if (raw || !s->bytes) {
+		if (m == M_MEAN)
+			snprintf(buf, len, "%.2f", agg_mean(a));
+		else if (m == M_DELTA)
+			snprintf(buf, len, "%+" PRId64, agg_delta(a));
+		else
+			snprintf(buf, len, "%" PRId64, metric_int(a, m));
+		return;
+	}
+	double v = metric(a, m);
+	const char *sign = v < 0 ? "-" : (m == M_DELTA && v > 0 ? "+" : "");
+	char h[32];
+
+	format_bytes((uint64_t)llround(fabs(v)), h, sizeof(h));
+	snprintf(buf, len, "%s%s", sign, h);
+}
+
+static void fmt_pct(char *buf, size_t len, const struct compare_series *base,
+		    const struct compare_series *s, enum metric m)
+{
+	double p;
+
+	if (!base || !s ||
+	    !compare_change_pct(metric(&base->agg, m), metric(&s->agg, m), &p))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+.1f%%", p);
+}
+
+/* --- a table of text cells, columns padded to their widest cell --- */
+
+struct table {
+	char **cells;
+	size_t n, cap, cols;
+	bool *right;
+};
+
+static void table_add(struct table *t, const char *s)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->cells = realloc(t->cells, t->cap * sizeof(*t->cells));
+		if (!t->cells)
+			die("out of memory");
+	}
+	t->cells[t->n] = strdup(s);
+	if (!t->cells[t->n])
+		die("out of memory");
+	t->n++;
+}
+
+static void table_print(struct table *t)
+{
+	_cleanup_free_ size_t *w = calloc(t->cols, sizeof(*w));
+
+	if (!w)
+		die("out of memory");
+	for (size_t i = 0; i < t->n; i++) {
+		size_t l = strlen(t->cells[i]);
+
+		if (l > w[i % t->cols])
+			w[i % t->cols] = l;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t col = i % t->cols;
+		bool lastcol = col == t->cols - 1;
+
+		if (t->right[col])
+			printf("%*s", (int)w[col], t->cells[i]);
+		else if (lastcol)
+			fputs(t->cells[i], stdout);
+		else
+			printf("%-*s", (int)w[col], t->cells[i]);
+		fputs(lastcol ? "\n" : "  ", stdout);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->right);
+}
+
+static void table_init(struct table *t, size_t cols)
+{
+	memset(t, 0, sizeof(*t));
+	t->cols = cols;
+	t->right = calloc(cols, sizeof(*t->right));
+	if (!t->right)
+		die("out of memory");
+}
+
+/* Nodes of a source over all files, in the first file's order then new. */
+static size_t source_nodes(struct ctx *c, const char *source,
+			   const char ***ret)
+{
+	const char **v = NULL;
+	size_t n = 0;
+
+	for (size_t f = 0; f < c->o.n_files; f++) {
+		const struct compare_result *r = c->res[f];
+
+		for (size_t i = 0; i < r->n_series; i++) {
+			bool dup = false;
+
+			if (strcmp(r->series[i].source, source) != 0)
+				continue;
+			for (size_t k = 0; k < n; k++)
+				dup |= strcmp(v[k], r->series[i].node) == 0;
+			if (!dup && push(&v, &n, r->series[i].node) < 0)
+				die("out of memory");
+		}
+	}
+	*ret = v;
+	return n;
+}
+
+static void print_table_one(struct ctx *c)
+{
+	const struct compare_result *r = c->res[0];
+	static const char *const head[] = { "SOURCE", "NODE", "SAMPLES",
+					    "FIRST",  "LAST", "DELTA",
+					    "MIN",    "MAX",  "MEAN" };
+	struct table t;
+	char buf[64];
+
+	table_init(&t, ARRAY_SIZE(head));
+	for (size_t i = 2; i < ARRAY_SIZE(head); i++)
+		t.right[i] = true;
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		table_add(&t, head[i]);
+	printf("%s: stat %s, %" PRIu64 " rows\n", r->path, r->stat, r->rows);
+	for (size_t si = 0; si < c->n_sources; si++) {
+		for (size_t i = 0; i < r->n_series; i++) {
+			const struct compare_series *s = &r->series[i];
+
+			if (strcmp(s->source, c->sources[si]) != 0)
+				continue;
+			table_add(&t, s->source);
+			table_add(&t, s->node);
+			snprintf(buf, sizeof(buf), "%" PRIu64, s->agg.n);
+			table_add(&t, buf);
+			for (int m = 0; m < _M_MAX; m++) {
+				fmt_value(buf, sizeof(buf), s, (enum metric)m,
+					  c->o.raw);
+				table_add(&t, buf);
+			}
+		}
+	}
+	table_print(&t);
+}
+
+static void print_table_many(struct ctx *c)
+{
+	size_t nf = c->o.n_files, cols = 3 + nf + (nf - 1);
+	struct table t;
+	char buf[64];
+
+	table_init(&t, cols);
+	for (size_t i = 3; i < cols; i++)
+		t.right[i] = true;
+	table_add(&t, "SOURCE");
+	table_add(&t, "NODE");
+	table_add(&t, "METRIC");
+	for (size_t f = 0; f < nf; f++) {
+		table_add(&t, c->o.files[f]);
+		if (f)
+			table_add(&t, "CHANGE");
+	}
+	printf("stat %s\n", c->o.stat);
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+
+		for (size_t ni = 0; ni < nn; ni++) {
+			const struct compare_series *base = find_series(
+				c->res[0], c->sources[si], nodes[ni]);
+
+			for (int m = 0; m < _M_MAX; m++) {
+				table_add(&t, m == 0 ? c->sources[si] : "");
+				table_add(&t, m == 0 ? nodes[ni] : "");
+				table_add(&t, metric_names[m]);
+				for (size_t f = 0; f < nf; f++) {
+					const struct compare_series *s =
+						find_series(c->res[f],
+							    c->sources[si],
+							    nodes[ni]);
+
+					if (s)
+						fmt_value(buf, sizeof(buf), s,
+							  (enum metric)m,
+							  c->o.raw);
+					else
+						snprintf(buf, sizeof(buf), "-");
+					table_add(&t, buf);
+					if (f) {
+						fmt_pct(buf, sizeof(buf), base,
+							s, (enum metric)m);
+						table_add(&t, buf);
+					}
+				}
+			}
+		}
+	}
+	table_print(&t);
+}
+
+/* CSV fields here are names of [A-Za-z0-9._:@/+=-] and paths: quote paths. */
+static void csv_field(const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_csv(struct ctx *c)
+{
+	bool many = c->o.n_files > 1;
+
+	fputs("file,source,stat,node,unit,samples,first,last,delta,min,max,mean",
+	      stdout);
+	if (many)
+		for (int m = 0; m < _M_MAX; m++)
+			printf(",%s_change_pct", metric_names[m]);
+	putchar('\n');
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+
+		for (size_t ni = 0; ni < nn; ni++) {
+			const struct compare_series *base = find_series(
+				c->res[0], c->sources[si], nodes[ni]);
+
+			for (size_t f = 0; f < c->o.n_files; f++) {
+				const struct compare_series *s = find_series(
+					c->res[f], c->sources[si], nodes[ni]);
+				const struct agg *a;
+
+				if (!s)
+					continue;
+				a = &s->agg;
+				csv_field(c->o.files[f]);
+				printf(",%s,%s,%s,%s,%" PRIu64 ",%" PRId64
+				       ",%" PRId64 ",%" PRId64 ",%" PRId64
+				       ",%" PRId64 ",%.2f",
+				       s->source, c->o.stat, s->node,
+				       s->bytes ? "bytes" : "count", a->n,
+				       a->first, a->last, agg_delta(a), a->min,
+				       a->max, agg_mean(a));
+				for (int m = 0; many && m < _M_MAX; m++) {
+					double p;
+
+					if (f && base &&
+					    compare_change_pct(
+						    metric(&base->agg, (enum metric)m),
+						    metric(a, (enum metric)m), &p))
+						printf(",%.2f", p);
+					else
+						putchar(',');
+				}
+				putchar('\n');
+			}
+		}
+	}
+}
+
+static json_object *jnew(json_object *o)
+{
+	if (!o)
+		die("out of memory");
+	return o;
+}
+
+static int print_json(struct ctx *c)
+{
+	json_object *root = jnew(json_object_new_object());
+	json_object *files = jnew(json_object_new_array());
+	json_object *series = jnew(json_object_new_array());
+
+	json_object_object_add(root, "stat",
+			       jnew(json_object_new_string(c->o.stat)));
+	for (size_t f = 0; f < c->o.n_files; f++) {
+		const struct compare_result *r = c->res[f];
+		json_object *jf = jnew(json_object_new_object());
+
+		json_object_object_add(jf, "path",
+				       jnew(json_object_new_string(c->o.files[f])));
+		json_object_object_add(jf, "rows",
+				       jnew(json_object_new_int64((int64_t)r->rows)));
+		json_object_object_add(
+			jf, "partial_line",
+			r->partial_line ? jnew(json_object_new_int64(
+						  (int64_t)r->partial_line))
+					: NULL);
+		json_object_array_add(files, jf);
+	}
+	json_object_object_add(root, "files", files);
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+
+		for (size_t ni = 0; ni < nn; ni++) {
+			const struct compare_series *base = find_series(
+				c->res[0], c->sources[si], nodes[ni]);
+			json_object *js = jnew(json_object_new_object());
+			json_object *per = jnew(json_object_new_array());
+			const char *unit = NULL;
+
+			json_object_object_add(js, "source",
+					       jnew(json_object_new_string(c->sources[si])));
+			json_object_object_add(js, "node",
+					       jnew(json_object_new_string(nodes[ni])));
+			for (size_t f = 0; f < c->o.n_files; f++) {
+				const struct compare_series *s = find_series(
+					c->res[f], c->sources[si], nodes[ni]);
+				json_object *v, *chg;
+
+				if (!s) {
+					json_object_array_add(per, NULL);
+					continue;
+				}
+				unit = s->bytes ? "bytes" : "count";
+				v = jnew(json_object_new_object());
+				json_object_object_add(v, "samples",
+						       jnew(json_object_new_int64((int64_t)s->agg.n)));
+				for (int m = 0; m < M_MEAN; m++)
+					json_object_object_add(
+						v, metric_names[m],
+						jnew(json_object_new_int64(
+							metric_int(&s->agg, (enum metric)m))));
+				json_object_object_add(v, "mean",
+						       jnew(json_object_new_double(agg_mean(&s->agg))));
+				if (s->pagecache_is_file)
+					json_object_object_add(v, "pagecache_is_file",
+							       jnew(json_object_new_boolean(1)));
+				if (f) {
+					chg = jnew(json_object_new_object());
+					for (int m = 0; m < _M_MAX; m++) {
+						double p;
+						bool ok = base && compare_change_pct(
+							metric(&base->agg, (enum metric)m),
+							metric(&s->agg, (enum metric)m), &p);
+
+						json_object_object_add(
+							chg, metric_names[m],
+							ok ? jnew(json_object_new_double(p)) : NULL);
+					}
+					json_object_object_add(v, "change_pct", chg);
+				}
+				json_object_array_add(per, v);
+			}
+			json_object_object_add(js, "unit",
+					       jnew(json_object_new_string(unit ? unit : "bytes")));
+			json_object_object_add(js, "files", per);
+			json_object_array_add(series, js);
+		}
+	}
+	json_object_object_add(root, "series", series);
+	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	return 0;
+}
+
+/* Each bucket: one point, or its low and high at its middle. */
+static struct svg_point *bucket_points(const struct compare_series *s,
+				       size_t *ret_n)
+{
+	struct svg_point *p = calloc(2 * s->n_points + 1, sizeof(*p));
+	size_t n = 0;
+
+	if (!p)
+		die("out of memory");
+	for (size_t i = 0; i < s->n_points; i++) {
+		const struct plot_bucket *b = &s->points[i];
+		double x = ((double)b->t_first + (double)b->t_last) / 2000.0;
+
+		p[n++] = (struct svg_point){ x, (double)b->lo };
+		if (b->hi != b->lo)
+			p[n++] = (struct svg_point){ x, (double)b->hi };
+	}
+	*ret_n = n;
+	return p;
+}
+
+static int write_plot(struct ctx *c)
+{
+	size_t nf = c->o.n_files;
+	struct svg_panel *panels = calloc(c->n_sources, sizeof(*panels));
+	struct svg_series *all = NULL;
+	char **labels = NULL;
+	size_t n_all = 0, cap = 0;
+	_cleanup_free_ char *title = NULL;
+	_cleanup_fclose_ FILE *out = NULL;
+	int k;
+
+	if (!panels)
+		die("out of memory");
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+
+		cap += nn * nf;
+	}
+	all = calloc(cap + 1, sizeof(*all));
+	labels = calloc(cap + 1, sizeof(*labels));
+	if (!all || !labels)
+		die("out of memory");
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+		struct svg_panel *p = &panels[si];
+		bool bytes = true;
+
+		p->title = c->sources[si];
+		p->series = all + n_all;
+		for (size_t f = 0; f < nf; f++)
+			for (size_t ni = 0; ni < nn; ni++) {
+				const struct compare_series *s = find_series(
+					c->res[f], c->sources[si], nodes[ni]);
+				struct svg_series *ss = &all[n_all];
+
+				if (!s)
+					continue;
+				bytes = s->bytes;
+				labels[n_all] = nf > 1 ? strdup_printf("%s %s",
+						 nodes[ni], c->o.files[f])
+						       : strdup(nodes[ni]);
+				if (!labels[n_all])
+					die("out of memory");
+				ss->label = labels[n_all];
+				ss->points = bucket_points(s, &ss->n_points);
+				ss->dashed = f > 0;
+				n_all++;
+				p->n_series++;
+			}
+		p->x = (struct svg_axis){ "time", SVG_UNIT_SECONDS, NULL };
+		p->y = (struct svg_axis){ c->o.stat,
+					  bytes ? SVG_UNIT_BYTES : SVG_UNIT_PLAIN,
+					  bytes ? NULL : "count" };
+	}
+	title = strdup_printf("daxlab stats compare: %s", c->o.stat);
+	out = fopen(c->o.plot, "we");
+	if (!title || !out) {
+		k = error_errno(errno, "cannot write %s", c->o.plot);
+		goto done;
+	}
+	k = svg_write(out, title, panels, c->n_sources, 0);
+	if (k == 0 && fclose(TAKE_PTR(out)) != 0)
+		k = -errno;
+	if (k < 0)
+		error_errno(k, "cannot write %s", c->o.plot);
+done:
+	for (size_t i = 0; i < n_all; i++) {
+		free((void *)all[i].points);
+		free(labels[i]);
+	}
+	free(all);
+	free(labels);
+	free(panels);
+	return k < 0 ? -1 : 0;
+}
+
 int cmd_stats_compare(int argc, char **argv)
 {
-	return error("stats compare: not yet");
+	struct ctx c = { 0 };
+	struct compare_opts co = { 0 };
+	char err[512];
+	int ret = 1;
+
+	parse_args(argc, argv, &c.o);
+	co.stat = c.o.stat;
+	co.plot = c.o.plot != NULL;
+	co.jobs = c.o.jobs;
+	c.res = calloc(c.o.n_files, sizeof(*c.res));
+	if (!c.res)
+		die("out of memory");
+	for (size_t f = 0; f < c.o.n_files; f++) {
+		int k = compare_file(c.o.files[f], &co, &c.res[f], err,
+				     sizeof(err));
+
+		if (k < 0) {
+			error("%s", err);
+			goto out;
+		}
+	}
+	if (c.o.sources) {
+		c.sources = c.o.sources;
+		c.n_sources = c.o.n_sources;
+	} else {
+		/* Every source of the first file that has the stat. */
+		const struct compare_result *r = c.res[0];
+
+		for (size_t i = 0; i < r->n_sources; i++)
+			if (find_series(r, r->sources[i], NULL) &&
+			    push(&c.sources, &c.n_sources, r->sources[i]) < 0)
+				die("out of memory");
+	}
+	for (size_t f = 0; f < c.o.n_files; f++) {
+		if (check_result(&c, c.res[f]) < 0)
+			goto out;
+		notes(c.res[f]);
+	}
+	switch (c.o.format) {
+	case FORMAT_TABLE:
+		if (c.o.n_files == 1)
+			print_table_one(&c);
+		else
+			print_table_many(&c);
+		break;
+	case FORMAT_CSV:
+		print_csv(&c);
+		break;
+	case FORMAT_JSON:
+		print_json(&c);
+		break;
+	}
+	if (fflush(stdout) != 0) {
+		error_errno(errno, "cannot write the output");
+		goto out;
+	}
+	if (c.o.plot && write_plot(&c) < 0)
+		goto out;
+	ret = 0;
+out:
+	for (size_t f = 0; f < c.o.n_files; f++)
+		compare_result_free(c.res[f]);
+	free(c.res);
+	if (!c.o.sources)
+		free(c.sources);
+	free(c.o.sources);
+	free(c.o.files);
+	return ret;
 }
