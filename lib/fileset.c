@@ -1,0 +1,1018 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The workload's file sets: plan, creation, manifest, residency, evict
+ * and warm.
+ */
+#include "fileset.h"
+#include "config.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <numaif.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20) /* write and read unit: 1 MiB */
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+void workload_spec_init(struct workload_spec *w)
+{
+	*w = (struct workload_spec){
+		.size = 1ull << 30,
+		.file_size = 16ull << 20,
+		.private_ratio = 25,
+		.access_ratio = 75,
+		.hot_ratio = 20,
+		.hot_access_ratio = 80,
+		.vms = 1,
+	};
+}
+
+int workload_spec_set(struct workload_spec *w, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	uint64_t *size = NULL;
+	unsigned *num = NULL, v;
+	int r;
+
+	if (!strcmp(key, "size"))
+		size = &w->size;
+	else if (!strcmp(key, "file_size"))
+		size = &w->file_size;
+	else if (!strcmp(key, "private_ratio"))
+		num = &w->private_ratio;
+	else if (!strcmp(key, "access_ratio"))
+		num = &w->access_ratio;
+	else if (!strcmp(key, "hot_ratio"))
+		num = &w->hot_ratio;
+	else if (!strcmp(key, "hot_access_ratio"))
+		num = &w->hot_access_ratio;
+	else if (!strcmp(key, "vms"))
+		num = &w->vms;
+	else
+		return fail(err, errlen, -EINVAL, "unknown key %s", key);
+	if (size) {
+		r = parse_size(value, size);
+		if (r < 0)
+			return fail(err, errlen, -EINVAL,
+				    "%s '%s' is not a size such as 16M", key,
+				    value);
+		return 0;
+	}
+	r = parse_uint_range(value, 0, 1000000, &v);
+	if (r < 0)
+		return fail(err, errlen, -EINVAL,
+			    "%s '%s' is not a whole number%s", key, value,
+			    strcmp(key, "vms") ? " in 0..100" : "");
+	*num = v;
+	return 0;
+}
+
+void workload_cfgdata_free(struct workload_cfgdata *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->ids ? d->ids[i] : NULL);
+		free(d->dirs ? d->dirs[i] : NULL);
+	}
+	free(d->ids);
+	free(d->dirs);
+	*d = (struct workload_cfgdata){ 0 };
+}
+
+static bool vm_mounts(const struct vm_config *vm,
+		      const struct share_config *sh)
+{
+	return vm->n_shares == 0 || config_vm_has_share(vm, sh);
+}
+
+int workload_spec_from_config(const struct lab_config *c,
+			      struct workload_spec *w,
+			      struct workload_cfgdata *d, char *err,
+			      size_t errlen)
+{
+	const struct workload_config *wc = &c->workload;
+	const struct share_config *shared = NULL, *priv = NULL;
+
+	*d = (struct workload_cfgdata){ 0 };
+	w->size = wc->size;
+	w->file_size = wc->file_size;
+	w->private_ratio = wc->private_ratio;
+	w->access_ratio = wc->access_ratio;
+	w->hot_ratio = wc->hot_ratio;
+	w->hot_access_ratio = wc->hot_access_ratio;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *sh = &c->shares[i];
+
+		if (sh->shared && !shared)
+			shared = sh;
+		else if (!sh->shared && !priv)
+			priv = sh;
+	}
+	if (shared) {
+		w->shared_dir = shared->source;
+		d->shared_mount = shared->mount;
+	}
+	if (!priv || !c->n_vms)
+		return 0;
+	d->private_mount = priv->mount;
+	d->ids = calloc(c->n_vms, sizeof(char *));
+	d->dirs = calloc(c->n_vms, sizeof(char *));
+	if (!d->ids || !d->dirs)
+		goto nomem;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+
+		if (!vm_mounts(vm, priv))
+			continue;
+		d->ids[d->n] = strdup(vm->id);
+		d->dirs[d->n] = config_share_source(priv, vm);
+		d->n++;
+		if (!d->ids[d->n - 1] || !d->dirs[d->n - 1])
+			goto nomem;
+	}
+	if (d->n) {
+		w->vms = (unsigned)d->n;
+		w->vm_ids = (const char *const *)d->ids;
+		w->vm_private_dirs = (const char *const *)d->dirs;
+	}
+	return 0;
+nomem:
+	workload_cfgdata_free(d);
+	return fail(err, errlen, -ENOMEM, "out of memory");
+}
+
+const char *fs_set_name(enum fs_set s)
+{
+	return s == FS_SHARED ? "shared" : "private";
+}
+
+const char *fs_temp_name(enum fs_temp t)
+{
+	return t == FS_HOT ? "hot" : "cold";
+}
+
+const char *fs_group_name(unsigned g)
+{
+	static const char *const names[FS_GROUPS] = {
+		"shared-hot", "shared-cold", "private-hot", "private-cold"
+	};
+	return g < FS_GROUPS ? names[g] : "?";
+}
+
+char *fileset_private_dir(const char *pattern, unsigned vm)
+{
+	char *out, *o;
+	size_t n = 1;
+
+	for (const char *p = pattern; *p; p++)
+		n += (p[0] == '%' && p[1] == 'i') ? 12 : 1;
+	out = malloc(n);
+	if (!out)
+		return NULL;
+	o = out;
+	for (const char *p = pattern; *p; p++) {
+		if (p[0] == '%' && p[1] == 'i') {
+			o += sprintf(o, "%u", vm);
+			p++;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *fileset_file_name(unsigned g, unsigned i)
+{
+	return strdup_printf("%s-%04u.dat", fs_group_name(g), i);
+}
+
+/* Hot files of a set of n: round(n x ratio), at least one of each kind. */
+static unsigned hot_count(unsigned n, unsigned hot_ratio)
+{
+	unsigned hot = (unsigned)(((uint64_t)n * hot_ratio + 50) / 100);
+
+	if (hot_ratio > 0 && hot == 0 && n > 0)
+		hot = 1;
+	if (hot_ratio < 100 && hot == n && n > 1)
+		hot = n - 1;
+	return hot;
+}
+
+static int check_ratio(const char *name, unsigned v, char *err, size_t errlen)
+{
+	if (v > 100)
+		return fail(err, errlen, -EINVAL,
+			    "%s %u is outside 0..100", name, v);
+	return 0;
+}
+
+static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
+{
+	const struct workload_spec *w = &p->spec;
+	unsigned n, n_priv, n_shared, set_share[2];
+	char a[32], b[32];
+	int r;
+
+	if ((r = check_ratio("private_ratio", w->private_ratio, err, errlen)) ||
+	    (r = check_ratio("access_ratio", w->access_ratio, err, errlen)) ||
+	    (r = check_ratio("hot_ratio", w->hot_ratio, err, errlen)) ||
+	    (r = check_ratio("hot_access_ratio", w->hot_access_ratio, err,
+			     errlen)))
+		return r;
+	if (w->file_size == 0)
+		return fail(err, errlen, -EINVAL, "file_size 0 is too small");
+	if (w->size == 0 || w->size % w->file_size)
+		return fail(err, errlen, -EINVAL,
+			    "size %s does not divide into files of %s",
+			    format_bytes(w->size, a, sizeof(a)),
+			    format_bytes(w->file_size, b, sizeof(b)));
+	if (w->size / w->file_size > 100000)
+		return fail(err, errlen, -EINVAL,
+			    "size %s makes %llu files of %s (at most 100000)",
+			    format_bytes(w->size, a, sizeof(a)),
+			    (unsigned long long)(w->size / w->file_size),
+			    format_bytes(w->file_size, b, sizeof(b)));
+	if (w->vms == 0 || w->vms > 1000)
+		return fail(err, errlen, -EINVAL, "vms %u is outside 1..1000",
+			    w->vms);
+	n = (unsigned)(w->size / w->file_size);
+	n_priv = (unsigned)(((uint64_t)n * w->private_ratio + 50) / 100);
+	n_shared = n - n_priv;
+
+	set_share[FS_PRIVATE] = w->access_ratio;
+	set_share[FS_SHARED] = 100 - w->access_ratio;
+	for (int s = FS_SHARED; s <= FS_PRIVATE; s++) {
+		unsigned ns = s == FS_SHARED ? n_shared : n_priv;
+		unsigned hot = hot_count(ns, w->hot_ratio);
+		unsigned gh = fs_group((enum fs_set)s, FS_HOT);
+		unsigned gc = fs_group((enum fs_set)s, FS_COLD);
+
+		p->count[gh] = hot;
+		p->count[gc] = ns - hot;
+		p->share[gh] = set_share[s] * w->hot_access_ratio;
+		p->share[gc] = set_share[s] * (100 - w->hot_access_ratio);
+		if (set_share[s] && ns == 0)
+			return fail(err, errlen, -EINVAL,
+				    "%s set has no files (size %s, private_ratio %u) but gets %u%% of the I/O (access_ratio %u)",
+				    fs_set_name((enum fs_set)s),
+				    format_bytes(w->size, a, sizeof(a)),
+				    w->private_ratio, set_share[s],
+				    w->access_ratio);
+		for (int t = FS_HOT; t <= FS_COLD; t++) {
+			unsigned g = fs_group((enum fs_set)s, (enum fs_temp)t);
+
+			if (p->share[g] && p->count[g] == 0)
+				return fail(err, errlen, -EINVAL,
+					    "%s has no files (%u files in the set, hot_ratio %u) but gets I/O (hot_access_ratio %u)",
+					    fs_group_name(g), ns, w->hot_ratio,
+					    w->hot_access_ratio);
+		}
+	}
+	for (unsigned g = 0; g < FS_GROUPS; g++) {
+		/* round(1000 x share/10000), at least 1 when used */
+		unsigned wt = (p->share[g] + 5) / 10;
+
+		if (p->share[g] && wt == 0)
+			wt = 1;
+		p->weight[g] = wt;
+	}
+	return 0;
+}
+
+static int add_files(struct fileset_plan *p, size_t *idx, unsigned g,
+		     const char *dir, int vm)
+{
+	for (unsigned i = 0; i < p->count[g]; i++) {
+		struct fs_file *f = &p->files[(*idx)++];
+		_cleanup_free_ char *name = fileset_file_name(g, i);
+
+		if (!name)
+			return -ENOMEM;
+		f->path = strdup_printf("%s/%s", dir, name);
+		if (!f->path)
+			return -ENOMEM;
+		f->name = strrchr(f->path, '/') + 1;
+		f->set = g / 2 ? FS_PRIVATE : FS_SHARED;
+		f->temp = g % 2 ? FS_COLD : FS_HOT;
+		f->vm = vm;
+		f->vm_id = vm >= 0 ? p->vm_ids[vm] : NULL;
+		f->size = p->spec.file_size;
+	}
+	return 0;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void fileset_plan_free(struct fileset_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_files; i++)
+		free(p->files[i].path);
+	free(p->files);
+	free_strv(p->vm_ids, p->spec.vms);
+	free_strv(p->vm_dirs, p->spec.vms);
+	free((char *)p->spec.shared_dir);
+	free((char *)p->spec.private_dir);
+	free(p);
+}
+
+static bool bad_path(const char *s)
+{
+	return strchr(s, ':') || strchr(s, '\n') || strchr(s, '\t') || !*s;
+}
+
+/* VM ids and private folders, from the spec's lists or pattern. */
+static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
+		    char *err, size_t errlen)
+{
+	p->vm_ids = calloc(w->vms, sizeof(char *));
+	p->vm_dirs = calloc(w->vms, sizeof(char *));
+	if (!p->vm_ids || !p->vm_dirs)
+		return -ENOMEM;
+	for (unsigned v = 0; v < w->vms; v++) {
+		p->vm_ids[v] = w->vm_ids ?
+				       strdup(w->vm_ids[v]) :
+				       strdup_printf("%u", w->first_vm + v);
+		if (!p->vm_ids[v])
+			return -ENOMEM;
+		if (w->vm_private_dirs)
+			p->vm_dirs[v] = strdup(w->vm_private_dirs[v]);
+		else if (w->private_dir)
+			p->vm_dirs[v] = fileset_private_dir(w->private_dir,
+							    w->first_vm + v);
+		else
+			continue;
+		if (!p->vm_dirs[v])
+			return -ENOMEM;
+		if (bad_path(p->vm_dirs[v]))
+			return fail(err, errlen, -EINVAL,
+				    "private folder '%s' is empty or holds ':', a tab or a newline",
+				    p->vm_dirs[v]);
+	}
+	return 0;
+}
+
+int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
+		     char *err, size_t errlen)
+{
+	struct fileset_plan *p;
+	size_t n, idx = 0;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->spec = *w;
+	p->spec.shared_dir = NULL;
+	p->spec.private_dir = NULL;
+	p->spec.vm_ids = NULL;
+	p->spec.vm_private_dirs = NULL;
+	r = compute_counts(p, err, errlen);
+	if (r < 0) {
+		p->spec.vms = 0;
+		goto out;
+	}
+	if (w->shared_dir && !(p->spec.shared_dir = strdup(w->shared_dir)))
+		goto nomem;
+	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
+		goto nomem;
+	if (w->shared_dir && bad_path(w->shared_dir)) {
+		r = fail(err, errlen, -EINVAL,
+			 "shared folder '%s' is empty or holds ':', a tab or a newline",
+			 w->shared_dir);
+		goto out;
+	}
+	r = plan_vms(p, w, err, errlen);
+	if (r < 0)
+		goto out;
+
+	n = 0;
+	if (w->shared_dir)
+		n += p->count[0] + p->count[1];
+	for (unsigned v = 0; v < w->vms; v++)
+		if (p->vm_dirs[v])
+			n += p->count[2] + p->count[3];
+	p->files = calloc(n ? n : 1, sizeof(*p->files));
+	if (!p->files)
+		goto nomem;
+	p->n_files = n;
+	if (w->shared_dir) {
+		if ((r = add_files(p, &idx, 0, w->shared_dir, -1)) < 0 ||
+		    (r = add_files(p, &idx, 1, w->shared_dir, -1)) < 0)
+			goto out;
+	}
+	for (unsigned v = 0; v < w->vms; v++) {
+		if (!p->vm_dirs[v])
+			continue;
+		if ((r = add_files(p, &idx, 2, p->vm_dirs[v], (int)v)) < 0 ||
+		    (r = add_files(p, &idx, 3, p->vm_dirs[v], (int)v)) < 0)
+			goto out;
+	}
+	*ret = p;
+	return 0;
+nomem:
+	r = fail(err, errlen, -ENOMEM, "out of memory");
+out:
+	if (r == -ENOMEM)
+		fail(err, errlen, r, "out of memory");
+	/* files not filled yet have NULL paths; free() copes */
+	fileset_plan_free(p);
+	return r;
+}
+
+int fs_select_parse(const char *s, struct fs_select *ret)
+{
+	static const struct {
+		const char *name;
+		unsigned mask;
+	} sel[] = {
+		{ "all", 0xf },	     { "shared", 0x3 },	      { "private", 0xc },
+		{ "hot", 0x5 },	     { "cold", 0xa },	      { "shared-hot", 0x1 },
+		{ "shared-cold", 0x2 }, { "private-hot", 0x4 }, { "private-cold", 0x8 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(sel); i++) {
+		if (strcmp(s, sel[i].name))
+			continue;
+		for (unsigned g = 0; g < FS_GROUPS; g++)
+			ret->group[g] = sel[i].mask & (1u << g);
+		ret->vm = NULL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool fs_select_match(const struct fs_select *sel, const struct fs_file *f)
+{
+	if (!sel->group[fs_group(f->set, f->temp)])
+		return false;
+	return !sel->vm || f->set == FS_SHARED || !strcmp(f->vm_id, sel->vm);
+}
+
+/* xoshiro256**, seeded with splitmix64. */
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void fs_rng_seed(struct fs_rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+void fs_rng_fill(struct fs_rng *r, void *buf, size_t len)
+{
+	uint64_t s0 = r->s[0], s1 = r->s[1], s2 = r->s[2], s3 = r->s[3];
+	unsigned char *b = buf;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t v = rotl(s1 * 5, 7) * 9, t = s1 << 17;
+
+		s2 ^= s0;
+		s3 ^= s1;
+		s1 ^= s2;
+		s0 ^= s3;
+		s2 ^= t;
+		s3 = rotl(s3, 45);
+		memcpy(b + i, &v, 8);
+	}
+	if (i < len) {
+		uint64_t v = rotl(s1 * 5, 7) * 9;
+
+		memcpy(b + i, &v, len - i);
+		s1 ^= s0; /* any change of state is enough for a tail */
+	}
+	r->s[0] = s0;
+	r->s[1] = s1;
+	r->s[2] = s2;
+	r->s[3] = s3;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+char *fileset_default_manifest(const struct fileset_plan *p)
+{
+	const char *dir = p->spec.shared_dir;
+
+	if (!dir)
+		dir = p->spec.vms && p->vm_dirs[0] ? p->vm_dirs[0] : ".";
+	return strdup_printf("%s/.daxlab-manifest", dir);
+}
+
+/* The folders of the plan, each once. */
+static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
+{
+	char **dirs = calloc(p->n_files + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!dirs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct fs_file *f = &p->files[i];
+		size_t len = (size_t)(f->name - 1 - f->path);
+		bool seen = false;
+
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strlen(dirs[j]) == len &&
+			       !strncmp(dirs[j], f->path, len);
+		if (seen)
+			continue;
+		dirs[n] = strndup(f->path, len);
+		if (!dirs[n]) {
+			for (size_t j = 0; j < n; j++)
+				free(dirs[j]);
+			free(dirs);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	*ret = dirs;
+	*ret_n = n;
+	return 0;
+}
+
+static void free_dirs(char **dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+}
+
+/* Creates dir if needed and proves it writable with a probe file. */
+static int check_writable(const char *dir, char *err, size_t errlen)
+{
+	_cleanup_free_ char *probe = NULL;
+	int r, fd;
+
+	r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return fail(err, errlen, r, "cannot create folder %s: %s", dir,
+			    strerror(-r));
+	probe = strdup_printf("%s/.daxlab-probe.%d", dir, (int)getpid());
+	if (!probe)
+		return -ENOMEM;
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		return fail(err, errlen, r, "folder %s is not writable: %s",
+			    dir, strerror(-r));
+	}
+	close(fd);
+	unlink(probe);
+	return 0;
+}
+
+struct devspace {
+	dev_t dev;
+	const char *dir; /* first folder seen on it */
+	uint64_t need, freed, avail;
+};
+
+static bool file_ok(const struct fs_file *f, unsigned flags, struct stat *st,
+		    bool *exists)
+{
+	*exists = stat(f->path, st) == 0;
+	if (!*exists || !S_ISREG(st->st_mode))
+		return false;
+	return !(flags & FILESET_FORCE) && (uint64_t)st->st_size == f->size;
+}
+
+static int check_space(const struct fileset_plan *p, unsigned flags,
+		       char *err, size_t errlen)
+{
+	_cleanup_free_ struct devspace *ds =
+		calloc(p->n_files + 1, sizeof(*ds));
+	size_t n = 0;
+	char a[32], b[32];
+
+	if (!ds)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct fs_file *f = &p->files[i];
+		_cleanup_free_ char *dir =
+			strndup(f->path, (size_t)(f->name - 1 - f->path));
+		struct stat st, dst;
+		struct statvfs vfs;
+		bool exists;
+		size_t j;
+
+		if (!dir)
+			return -ENOMEM;
+		if (file_ok(f, flags, &st, &exists))
+			continue;
+		if (stat(dir, &dst) < 0)
+			return fail(err, errlen, -errno, "cannot stat %s: %m",
+				    dir);
+		for (j = 0; j < n; j++)
+			if (ds[j].dev == dst.st_dev)
+				break;
+		if (j == n) {
+			if (statvfs(dir, &vfs) < 0)
+				return fail(err, errlen, -errno,
+					    "cannot statvfs %s: %m", dir);
+			ds[n].dev = dst.st_dev;
+			ds[n].dir = f->path;
+			ds[n].avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+			n++;
+		}
+		ds[j].need += f->size;
+		if (exists && S_ISREG(st.st_mode))
+			ds[j].freed += (uint64_t)st.st_blocks * 512;
+	}
+	for (size_t j = 0; j < n; j++) {
+		uint64_t have = ds[j].avail + ds[j].freed;
+
+		if (ds[j].need > have)
+			return fail(err, errlen, -ENOSPC,
+				    "the plan needs %s on the file system of %s, only %s free",
+				    format_bytes(ds[j].need, a, sizeof(a)),
+				    ds[j].dir,
+				    format_bytes(have, b, sizeof(b)));
+	}
+	return 0;
+}
+
+static char *tmp_path(const char *path)
+{
+	return strdup_printf("%s.tmp", path);
+}
+
+/* Writes f as f.tmp: incompressible data, writeback started. */
+static int write_one(const struct fs_file *f, void *buf,
+		     fileset_progress_fn progress, void *userdata,
+		     uint64_t *done, uint64_t total, char *err, size_t errlen)
+{
+	_cleanup_free_ char *tmp = tmp_path(f->path);
+	_cleanup_close_ int fd = -1;
+	struct fs_rng rng;
+	uint64_t left = f->size, off = 0;
+	int r;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "cannot create %s: %m", tmp);
+	fs_rng_seed(&rng, hash_str(f->path) ^ (uint64_t)now_realtime_ms());
+	while (left) {
+		size_t n = left < CHUNK ? (size_t)left : CHUNK;
+
+		fs_rng_fill(&rng, buf, n);
+		r = write_all(fd, buf, n);
+		if (r < 0)
+			return fail(err, errlen, r, "cannot write %s: %s", tmp,
+				    strerror(-r));
+		off += n;
+		left -= n;
+		*done += n;
+		/* keep writeback going behind us, like dd's page cache */
+		if (off % (8 * CHUNK) == 0)
+			sync_file_range(fd, (off64_t)(off - 8 * CHUNK),
+					8 * CHUNK, SYNC_FILE_RANGE_WRITE);
+		if (progress)
+			progress(userdata, *done, total);
+	}
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	return 0;
+}
+
+/* Data on disk, out of the page cache, under its final name. */
+static int finish_one(const struct fs_file *f, bool written, char *err,
+		      size_t errlen)
+{
+	_cleanup_free_ char *tmp = tmp_path(f->path);
+	const char *path = written ? tmp : f->path;
+	_cleanup_close_ int fd = -1;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, -errno, "cannot open %s: %m", path);
+	if (fdatasync(fd) < 0)
+		return fail(err, errlen, -errno, "cannot sync %s: %m", path);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (written && rename(tmp, f->path) < 0)
+		return fail(err, errlen, -errno, "cannot rename %s: %m", tmp);
+	return 0;
+}
+
+static int sync_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int fileset_create(const struct fileset_plan *p, const char *manifest,
+		   unsigned flags, fileset_progress_fn progress,
+		   void *userdata, struct fileset_create_result *ret,
+		   char *err, size_t errlen)
+{
+	_cleanup_free_ bool *todo = NULL;
+	_cleanup_free_ char *mtmp = NULL;
+	char **dirs = NULL;
+	size_t ndirs = 0;
+	void *buf = NULL;
+	uint64_t total = 0, done = 0;
+	struct fileset_create_result res = { 0 };
+	int64_t t0;
+	int r;
+
+	todo = calloc(p->n_files + 1, sizeof(*todo));
+	mtmp = strdup_printf("%s.tmp", manifest);
+	if (!todo || !mtmp)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	r = plan_dirs(p, &dirs, &ndirs);
+	if (r < 0)
+		return fail(err, errlen, r, "out of memory");
+	for (size_t i = 0; i < ndirs; i++) {
+		r = check_writable(dirs[i], err, errlen);
+		if (r < 0)
+			goto out;
+	}
+	r = check_space(p, flags, err, errlen);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < p->n_files; i++) {
+		struct stat st;
+		bool exists;
+
+		todo[i] = !file_ok(&p->files[i], flags, &st, &exists);
+		if (todo[i])
+			total += p->files[i].size;
+	}
+
+	/* From here on the set is not complete until the manifest says so. */
+	if ((unlink(manifest) < 0 && errno != ENOENT) ||
+	    (unlink(mtmp) < 0 && errno != ENOENT)) {
+		r = fail(err, errlen, -errno, "cannot remove %s: %m",
+			 manifest);
+		goto out;
+	}
+
+	if (posix_memalign(&buf, 4096, CHUNK)) {
+		r = fail(err, errlen, -ENOMEM, "out of memory");
+		goto out;
+	}
+	t0 = now_monotonic_ns();
+	for (size_t i = 0; i < p->n_files; i++) {
+		if (!todo[i])
+			continue;
+		r = write_one(&p->files[i], buf, progress, userdata, &done,
+			      total, err, errlen);
+		if (r < 0)
+			goto out;
+		res.written++;
+		res.bytes_written += p->files[i].size;
+	}
+	for (size_t i = 0; i < p->n_files; i++) {
+		r = finish_one(&p->files[i], todo[i], err, errlen);
+		if (r < 0)
+			goto out;
+		if (!todo[i])
+			res.kept++;
+	}
+	for (size_t i = 0; i < ndirs; i++)
+		sync_dir(dirs[i]);
+	res.write_ns = now_monotonic_ns() - t0;
+
+	r = fileset_write_manifest(p, manifest);
+	if (r < 0) {
+		r = fail(err, errlen, r, "cannot write manifest %s: %s",
+			 manifest, strerror(-r));
+		goto out;
+	}
+	if (ret)
+		*ret = res;
+	r = 0;
+out:
+	free(buf);
+	free_dirs(dirs, ndirs);
+	return r;
+}
+
+#define MANIFEST_HEADER "# daxlab files manifest 1"
+#define MANIFEST_END "# complete"
+
+int fileset_write_manifest(const struct fileset_plan *p, const char *path)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+	const struct workload_spec *w = &p->spec;
+	FILE *f;
+	int r = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, MANIFEST_HEADER "\n");
+	fprintf(f,
+		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
+		(unsigned long long)w->size,
+		(unsigned long long)w->file_size, w->private_ratio,
+		w->access_ratio, w->hot_ratio, w->hot_access_ratio, w->vms);
+	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct fs_file *x = &p->files[i];
+		const char *vm = x->vm_id ? x->vm_id : "-";
+
+		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
+			fs_temp_name(x->temp), vm,
+			(unsigned long long)x->size, x->path);
+	}
+	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
+	if (fflush(f) || ferror(f) || fdatasync(fileno(f)) < 0)
+		r = -errno ? -errno : -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+int fileset_check_manifest(const char *path, size_t *ret_files)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *last;
+	size_t len, files = 0, listed = 0;
+	int r;
+
+	r = read_full_file(path, 64u << 20, &text, &len);
+	if (r < 0)
+		return r;
+	if (!str_has_prefix(text, MANIFEST_HEADER "\n") || len < 2 ||
+	    text[len - 1] != '\n')
+		return -EBADMSG;
+	text[len - 1] = '\0';
+	last = strrchr(text, '\n');
+	last = last ? last + 1 : text;
+	if (sscanf(last, MANIFEST_END " files=%zu", &files) != 1)
+		return -EBADMSG;
+	for (char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+		if (*l != '#')
+			listed++;
+	if (listed != files)
+		return -EBADMSG;
+	if (ret_files)
+		*ret_files = files;
+	return 0;
+}
+
+int fileset_file_residency(const char *path, struct fs_residency *acc)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ unsigned char *vec = NULL;
+	_cleanup_free_ void **pages = NULL;
+	_cleanup_free_ int *status = NULL;
+	long psz = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	size_t npages, batch = 1024;
+	unsigned char *map;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	acc->size += (uint64_t)st.st_size;
+	if (st.st_size == 0)
+		return 0;
+	npages = ((size_t)st.st_size + (size_t)psz - 1) / (size_t)psz;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	vec = malloc(npages);
+	pages = malloc(batch * sizeof(*pages));
+	status = malloc(batch * sizeof(*status));
+	if (!vec || !pages || !status) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* no readahead when we touch resident pages below */
+	madvise(map, (size_t)st.st_size, MADV_RANDOM);
+	if (mincore(map, (size_t)st.st_size, vec) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < npages;) {
+		size_t n = 0;
+
+		for (; i < npages && n < batch; i++) {
+			if (!(vec[i] & 1))
+				continue;
+			/*
+			 * Map the cached page (a minor fault, no I/O) so that
+			 * move_pages can see it.
+			 */
+			pages[n] = map + i * (size_t)psz;
+			(void)*(volatile unsigned char *)pages[n];
+			n++;
+		}
+		if (!n)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			status[j] = -1;
+		if (move_pages(0, n, pages, NULL, status, 0) < 0) {
+			for (size_t j = 0; j < n; j++)
+				status[j] = -ENOENT;
+		}
+		for (size_t j = 0; j < n; j++) {
+			/* whole pages, as fincore counts them */
+			uint64_t b = (uint64_t)psz;
+
+			acc->resident += b;
+			if (status[j] >= 0 && status[j] < FS_MAX_NODES)
+				acc->node[status[j]] += b;
+			else
+				acc->node_unknown += b;
+		}
+	}
+out:
+	munmap(map, (size_t)st.st_size);
+	return r;
+}
+
+int fileset_file_evict(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fdatasync(fd) < 0)
+		return -errno;
+	return -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+int fileset_file_warm(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n;
+	off_t off = 0;
+
+	if (fd < 0)
+		return -errno;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	while ((n = pread(fd, buf, CHUNK, off)) > 0)
+		off += n;
+	if (n < 0)
+		return -errno;
+	return 0;
+}

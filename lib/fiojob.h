@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fio job files for a file set plan: one job per (set, temperature) in
+ * one flow_id, flow weights round(1000 x share), time_based, as FACTS.md
+ * explains. Nothing here prints or exits.
+ */
+#ifndef DAXLAB_FIOJOB_H
+#define DAXLAB_FIOJOB_H
+
+#include "fileset.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct fiojob_opts {
+	const char *rw;       /* fio rw=, e.g. randread */
+	uint64_t bs;          /* bytes, one for all jobs */
+	unsigned runtime;     /* seconds */
+	const char *ioengine; /* psync | mmap */
+	bool direct;
+	bool warm;            /* invalidate=0: keep what is cached */
+	/*
+	 * Where the sets are as fio sees them: in the guests (the share's
+	 * mount points, the same in every VM) or on the host.
+	 */
+	const char *shared_path;
+	const char *private_path;
+	const char *comment; /* first line, without "; ", or NULL */
+};
+
+void fiojob_opts_init(struct fiojob_opts *o);
+
+/* fio's limits (FACTS.md). */
+#define FIOJOB_MAX_VALUE 4096 /* characters of one filename= value */
+#define FIOJOB_MAX_LINE 8192  /* bytes of one job-file line */
+
+/*
+ * The job file for the plan's file names under the given paths. Checks
+ * rw, bs, ioengine and paths; -EINVAL with the value named in err.
+ * *ret is allocated.
+ */
+int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
+		  char **ret, char *err, size_t errlen);
+
+/* The sections of a job file and their flow weights. */
+struct fiojob_section {
+	char name[64];
+	unsigned flow;
+};
+/*
+ * Reads section names and flow= values of a job file (as written by
+ * fiojob_render). Returns the number of sections (at most max).
+ */
+int fiojob_parse_flows(const char *text, struct fiojob_section *ret,
+		       size_t max);
+
+/*
+ * The fio folder of a job file (seed layout: fio/jobs/main.fio -> fio):
+ * the parent of the job's folder when that is named "jobs", else the
+ * job's folder. Allocated.
+ */
+char *fiojob_fio_dir(const char *job_path);
+
+/*
+ * Points DIR/current at the job (relative when it lies below DIR),
+ * replacing the link atomically.
+ */
+int fiojob_update_current(const char *fio_dir, const char *job_path);
+
+/* Writes "host,port" lines, atomically (path.tmp, rename). */
+int fiojob_write_host_list(const char *path, const char *const *hosts,
+			   const unsigned *ports, size_t n);
+
+#endif

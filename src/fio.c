@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daxlab fio job|run (the seed's fioctl.py and `bin/fio --client`): the
+ * job file for the workload's file sets, and runs with their summary.
+ */
+#include "daxlab.h"
+#include "lib/config.h"
+#include "fileset.h"
+#include "fiojob.h"
+#include "fioresult.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HOSTS 256
+
+struct fio_ctl {
+	const char *cmd;
+	struct workload_spec spec;
+	struct fiojob_opts job;
+	struct lab_config *config;
+	struct workload_cfgdata cfgdata;
+	const char *output;
+	bool host_side;
+	bool no_link;
+	const char *vm;
+	const char *hosts[MAX_HOSTS]; /* --client / --host */
+	size_t n_hosts;
+	/* run */
+	const char *job_path;
+	const char *host_list;
+	const char *json;
+	const char *fio;
+	bool local;
+	double max_dev; /* percentage points; < 0: no check */
+};
+
+enum {
+	OPT_SIZE = 0x100,
+	OPT_FILE_SIZE,
+	OPT_PRIVATE_RATIO,
+	OPT_ACCESS_RATIO,
+	OPT_HOT_RATIO,
+	OPT_HOT_ACCESS_RATIO,
+	OPT_VMS,
+	OPT_SHARED_DIR,
+	OPT_PRIVATE_DIR,
+	OPT_RW,
+	OPT_BS,
+	OPT_RUNTIME,
+	OPT_IOENGINE,
+	OPT_DIRECT,
+	OPT_WARM,
+	OPT_HOST_SIDE,
+	OPT_SHARED_PATH,
+	OPT_PRIVATE_PATH,
+	OPT_VM,
+	OPT_NO_LINK,
+	OPT_JOB,
+	OPT_HOSTS,
+	OPT_JSON,
+	OPT_FIO,
+	OPT_LOCAL,
+	OPT_MAX_DEV,
+};
+
+static const struct option job_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "file-size", required_argument, NULL, OPT_FILE_SIZE },
+	{ "private-ratio", required_argument, NULL, OPT_PRIVATE_RATIO },
+	{ "access-ratio", required_argument, NULL, OPT_ACCESS_RATIO },
+	{ "hot-ratio", required_argument, NULL, OPT_HOT_RATIO },
+	{ "hot-access-ratio", required_argument, NULL, OPT_HOT_ACCESS_RATIO },
+	{ "vms", required_argument, NULL, OPT_VMS },
+	{ "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
+	{ "private-dir", required_argument, NULL, OPT_PRIVATE_DIR },
+	{ "rw", required_argument, NULL, OPT_RW },
+	{ "bs", required_argument, NULL, OPT_BS },
+	{ "runtime", required_argument, NULL, OPT_RUNTIME },
+	{ "ioengine", required_argument, NULL, OPT_IOENGINE },
+	{ "direct", no_argument, NULL, OPT_DIRECT },
+	{ "warm", no_argument, NULL, OPT_WARM },
+	{ "host-side", no_argument, NULL, OPT_HOST_SIDE },
+	{ "shared-path", required_argument, NULL, OPT_SHARED_PATH },
+	{ "private-path", required_argument, NULL, OPT_PRIVATE_PATH },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "host", required_argument, NULL, 'H' },
+	{ "no-link", no_argument, NULL, OPT_NO_LINK },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option run_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "job", required_argument, NULL, OPT_JOB },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
+	{ "client", required_argument, NULL, 'H' },
+	{ "local", no_argument, NULL, OPT_LOCAL },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "fio", required_argument, NULL, OPT_FIO },
+	{ "max-deviation", required_argument, NULL, OPT_MAX_DEV },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " daxlab fio job [OPTIONS] [--output FILE]\n"
+	      " daxlab fio run [--job FILE] [--hosts FILE | --client HOST[,PORT]... | --local]\n"
+	      "\n"
+	      "fio job files for the workload's file sets, and runs of them in the\n"
+	      "guests (the seed's fioctl.py and `fio --client`). Invoked as fioctl,\n"
+	      "daxlab runs `daxlab fio job`.\n"
+	      "\n"
+	      "job: one job per set (shared/private x hot/cold) in one flow_id, with\n"
+	      "flow weights round(1000 x share), time_based, the same runtime.\n"
+	      " -c, --config FILE          lab configuration (default $DAXLAB_CONFIG or\n"
+	      "                              ./daxlab.ini when present)\n"
+	      "     --size SIZE            what one VM reads: private + shared (1G)\n"
+	      "     --file-size SIZE       size of each file (16M)\n"
+	      "     --private-ratio PCT    % of a VM's files private to it (25)\n"
+	      "     --access-ratio PCT     % of a VM's I/O to its private files (75)\n"
+	      "     --hot-ratio PCT        % of each set's files that are hot (20)\n"
+	      "     --hot-access-ratio PCT % of a set's I/O to its hot files (80)\n"
+	      "     --rw MODE              randread (default), read, randwrite, ...\n"
+	      "     --bs SIZE              block size of every job (4k)\n"
+	      "     --runtime SECONDS      run time of every job (60)\n"
+	      "     --ioengine ENGINE      psync (default) or mmap\n"
+	      "     --direct               O_DIRECT (direct=1)\n"
+	      "     --warm                 keep cached data (invalidate=0)\n"
+	      "     --shared-path DIR      the shared set in the guests (the shared\n"
+	      "                              share's mount, or /srv/dax/shared)\n"
+	      "     --private-path DIR     the private set in the guests (the private\n"
+	      "                              share's mount, or /srv/dax/private)\n"
+	      "     --host-side            use the host folders instead (local runs)\n"
+	      "     --shared-dir DIR       host folder of the shared set\n"
+	      "     --private-dir DIR      host folder of a private set; %i is the VM id\n"
+	      "     --vms N                number of VMs (1)\n"
+	      "     --vm ID                the VM whose private folder --host-side uses\n"
+	      " -H, --host HOST[,PORT]     a line of the host list (repeatable; default\n"
+	      "                              the config's VMs: 127.0.0.1,FIO_PORT)\n"
+	      " -o, --output FILE          the job file (default: standard output); also\n"
+	      "                              updates FIO/current and writes FIO/host.list,\n"
+	      "                              FIO being the folder above jobs/\n"
+	      "     --no-link              do not touch FIO/current and FIO/host.list\n"
+	      "\n"
+	      "run: fio --client against the hosts, fio's JSON kept; prints per host\n"
+	      "and set the share of I/O achieved against the share asked, IOPS,\n"
+	      "bandwidth and completion latency p50 and p99.\n"
+	      "     --job FILE             the job (default fio/current)\n"
+	      "     --hosts FILE           host list (default host.list next to current)\n"
+	      " -H, --client HOST[,PORT]   a host (repeatable), instead of --hosts\n"
+	      "     --local                run fio here, not as a client\n"
+	      "     --json FILE            where fio's JSON goes (default\n"
+	      "                              FIO/results/YYYYmmdd-HHMMSS.json)\n"
+	      "     --fio PATH             the fio binary (default fio)\n"
+	      "     --max-deviation PTS    fail when a set's share is off by more\n"
+	      "\n"
+	      " -q, --quiet                no info on stderr\n"
+	      " -h, --help                 display this help\n"
+	      " -V, --version              display version\n"
+	      "\n"
+	      "See daxlab-fio(1).\n",
+	      stdout);
+}
+
+static int load_config(struct fio_ctl *c, const char *explicit_path)
+{
+	const char *path = config_default_path(explicit_path);
+	char err[512] = "";
+	int r;
+
+	if (!explicit_path && access(path, F_OK) < 0)
+		return 0;
+	r = config_load(path, &c->config, err, sizeof(err));
+	if (r < 0)
+		return error("%s", *err ? err : strerror(-r));
+	r = workload_spec_from_config(c->config, &c->spec, &c->cfgdata, err,
+				      sizeof(err));
+	if (r < 0)
+		return error("%s", err);
+	if (c->cfgdata.shared_mount)
+		c->job.shared_path = c->cfgdata.shared_mount;
+	if (c->cfgdata.private_mount)
+		c->job.private_path = c->cfgdata.private_mount;
+	c->job.rw = c->config->workload.rw;
+	c->job.bs = c->config->workload.bs_bytes;
+	c->job.runtime = c->config->workload.runtime;
+	c->job.ioengine = c->config->workload.ioengine;
+	return 0;
+}
+
+static void set_num(struct fio_ctl *c, const char *key, const char *v)
+{
+	char err[256];
+
+	if (workload_spec_set(&c->spec, key, v, err, sizeof(err)) < 0)
+		usage_error(c->cmd, "%s", err);
+}
+
+static void add_host(struct fio_ctl *c, const char *h)
+{
+	if (c->n_hosts == MAX_HOSTS)
+		usage_error(c->cmd, "more than %d hosts", MAX_HOSTS);
+	if (!*h || strpbrk(h, " \t\n"))
+		usage_error(c->cmd, "bad host '%s'", h);
+	c->hosts[c->n_hosts++] = h;
+}
+
+static void parse_config_first(struct fio_ctl *c, int argc, char **argv,
+			       const char *shortopts,
+			       const struct option *longopts)
+{
+	const char *config = NULL;
+	int o;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (o == 'c')
+			config = optarg;
+	if (load_config(c, config) < 0)
+		exit(1);
+	optind = 0;
+	opterr = 1;
+}
+
+static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
+{
+	static const char shortopts[] = "c:H:o:qhV";
+	bool dirs_given = false;
+	uint64_t v;
+	int o;
+
+	parse_config_first(c, argc, argv, shortopts, job_longopts);
+	while ((o = getopt_long(argc, argv, shortopts, job_longopts, NULL)) !=
+	       -1) {
+		switch (o) {
+		case 'c':
+			break;
+		case OPT_SIZE:
+			set_num(c, "size", optarg);
+			break;
+		case OPT_FILE_SIZE:
+			set_num(c, "file_size", optarg);
+			break;
+		case OPT_PRIVATE_RATIO:
+			set_num(c, "private_ratio", optarg);
+			break;
+		case OPT_ACCESS_RATIO:
+			set_num(c, "access_ratio", optarg);
+			break;
+		case OPT_HOT_RATIO:
+			set_num(c, "hot_ratio", optarg);
+			break;
+		case OPT_HOT_ACCESS_RATIO:
+			set_num(c, "hot_access_ratio", optarg);
+			break;
+		case OPT_VMS:
+			set_num(c, "vms", optarg);
+			dirs_given = true;
+			break;
+		case OPT_SHARED_DIR:
+			c->spec.shared_dir = optarg;
+			break;
+		case OPT_PRIVATE_DIR:
+			c->spec.private_dir = optarg;
+			dirs_given = true;
+			break;
+		case OPT_RW:
+			c->job.rw = optarg;
+			break;
+		case OPT_BS:
+			if (parse_size(optarg, &v) < 0)
+				usage_error(c->cmd,
+					    "bs '%s' is not a size such as 4k",
+					    optarg);
+			c->job.bs = v;
+			break;
+		case OPT_RUNTIME:
+			if (parse_duration_ms(optarg, &v) < 0 || v < 1000 ||
+			    v / 1000 > UINT_MAX)
+				usage_error(c->cmd,
+					    "runtime '%s' is not a duration of at least 1 s",
+					    optarg);
+			c->job.runtime = (unsigned)(v / 1000);
+			break;
+		case OPT_IOENGINE:
+			c->job.ioengine = optarg;
+			break;
+		case OPT_DIRECT:
+			c->job.direct = true;
+			break;
+		case OPT_WARM:
+			c->job.warm = true;
+			break;
+		case OPT_HOST_SIDE:
+			c->host_side = true;
+			break;
+		case OPT_SHARED_PATH:
+			c->job.shared_path = optarg;
+			break;
+		case OPT_PRIVATE_PATH:
+			c->job.private_path = optarg;
+			break;
+		case OPT_VM:
+			c->vm = optarg;
+			break;
+		case 'H':
+			add_host(c, optarg);
+			break;
+		case OPT_NO_LINK:
+			c->no_link = true;
+			break;
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			print_version();
+		default:
+			usage_error(c->cmd, "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
+	if (dirs_given) {
+		c->spec.vm_ids = NULL;
+		c->spec.vm_private_dirs = NULL;
+	}
+	if (c->host_side && !c->spec.shared_dir && c->spec.private_ratio < 100)
+		usage_error(c->cmd, "--host-side needs --shared-dir (or a config)");
+	if (c->host_side && !c->spec.private_dir &&
+	    !c->spec.vm_private_dirs && c->spec.private_ratio > 0)
+		usage_error(c->cmd, "--host-side needs --private-dir (or a config)");
+}
+
+/* host.list lines: --host, else the config's VMs on 127.0.0.1. */
+static int write_host_list(struct fio_ctl *c, const char *fio_dir)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/host.list", fio_dir);
+	const char *names[MAX_HOSTS];
+	unsigned ports[MAX_HOSTS];
+	_cleanup_free_ char *store = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!path)
+		return error("out of memory");
+	if (c->n_hosts) {
+		store = calloc(c->n_hosts, 256);
+		if (!store)
+			return error("out of memory");
+		for (size_t i = 0; i < c->n_hosts; i++) {
+			char *h = store + i * 256;
+			char *comma;
+
+			snprintf(h, 256, "%s", c->hosts[i]);
+			comma = strrchr(h, ',');
+			ports[n] = 8765;
+			if (comma) {
+				unsigned p;
+
+				if (parse_uint_range(comma + 1, 1, 65535, &p) < 0)
+					return error("bad port in host '%s'",
+						     c->hosts[i]);
+				ports[n] = p;
+				*comma = '\0';
+			}
+			names[n++] = h;
+		}
+	} else if (c->config) {
+		for (size_t i = 0; i < c->config->n_vms && n < MAX_HOSTS; i++) {
+			const struct vm_config *vm = &c->config->vms[i];
+
+			if (vm->net == VM_NET_USER) {
+				names[n] = "127.0.0.1";
+				ports[n] = vm->fio_port;
+			} else {
+				names[n] = vm->name;
+				ports[n] = 8765;
+			}
+			n++;
+		}
+	}
+	if (!n) {
+		info("no hosts (no --host, no VMs in a config): %s not written",
+		     path);
+		return 0;
+	}
+	r = fiojob_write_host_list(path, names, ports, n);
+	if (r < 0)
+		return error_errno(r, "cannot write %s", path);
+	info("wrote %s (%zu hosts)", path, n);
+	return 0;
+}
+
+static int write_job(struct fio_ctl *c, const char *text)
+{
+	_cleanup_free_ char *tmp = NULL, *dir = NULL, *copy = NULL;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	copy = strdup(c->output);
+	tmp = strdup_printf("%s.tmp", c->output);
+	if (!copy || !tmp)
+		return error("out of memory");
+	dir = strdup(copy);
+	if (!dir)
+		return error("out of memory");
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		if (*dir && (r = mkdir_p(dir, 0755)) < 0)
+			return error_errno(r, "cannot create folder %s", dir);
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return error_errno(errno, "cannot create %s", tmp);
+	r = write_all(fd, text, strlen(text));
+	if (r < 0) {
+		unlink(tmp);
+		return error_errno(r, "cannot write %s", tmp);
+	}
+	if (rename(tmp, c->output) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return error_errno(r, "cannot rename %s", tmp);
+	}
+	return 0;
+}
+
+static int do_job(struct fio_ctl *c)
+{
+	struct fileset_plan *p = NULL;
+	_cleanup_free_ char *text = NULL, *fio_dir = NULL;
+	char err[512] = "";
+	int r;
+
+	if (!c->host_side) {
+		/* the guests' paths: only names matter, no host folders */
+		c->spec.shared_dir = NULL;
+		c->spec.private_dir = NULL;
+		c->spec.vm_private_dirs = NULL;
+	}
+	r = fileset_plan_new(&c->spec, &p, err, sizeof(err));
+	if (r < 0)
+		return error("%s", *err ? err : strerror(-r));
+	if (c->host_side) {
+		unsigned v = 0;
+
+		if (c->vm) {
+			for (v = 0; v < p->spec.vms; v++)
+				if (!strcmp(p->vm_ids[v], c->vm))
+					break;
+			if (v == p->spec.vms) {
+				fileset_plan_free(p);
+				return error("no VM '%s' in the workload",
+					     c->vm);
+			}
+		}
+		if (p->spec.shared_dir)
+			c->job.shared_path = p->spec.shared_dir;
+		if (p->vm_dirs[v])
+			c->job.private_path = p->vm_dirs[v];
+	}
+	r = fiojob_render(p, &c->job, &text, err, sizeof(err));
+	if (r < 0) {
+		fileset_plan_free(p);
+		return error("%s", *err ? err : strerror(-r));
+	}
+	if (!c->output || !strcmp(c->output, "-")) {
+		fputs(text, stdout);
+		fileset_plan_free(p);
+		return 0;
+	}
+	r = write_job(c, text);
+	if (r < 0 || c->no_link)
+		goto out;
+	fio_dir = fiojob_fio_dir(c->output);
+	if (!fio_dir) {
+		r = error("out of memory");
+		goto out;
+	}
+	r = fiojob_update_current(fio_dir, c->output);
+	if (r < 0) {
+		r = error_errno(r, "cannot update %s/current", fio_dir);
+		goto out;
+	}
+	r = write_host_list(c, fio_dir);
+out:
+	if (r == 0)
+		info("wrote %s", c->output);
+	fileset_plan_free(p);
+	return r;
+}
+
+static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
+{
+	static const char shortopts[] = "c:H:qhV";
+	int o;
+
+	parse_config_first(c, argc, argv, shortopts, run_longopts);
+	while ((o = getopt_long(argc, argv, shortopts, run_longopts, NULL)) !=
+	       -1) {
+		switch (o) {
+		case 'c':
+			break;
+		case OPT_JOB:
+			c->job_path = optarg;
+			break;
+		case OPT_HOSTS:
+			c->host_list = optarg;
+			break;
+		case 'H':
+			add_host(c, optarg);
+			break;
+		case OPT_LOCAL:
+			c->local = true;
+			break;
+		case OPT_JSON:
+			c->json = optarg;
+			break;
+		case OPT_FIO:
+			c->fio = optarg;
+			break;
+		case OPT_MAX_DEV: {
+			char *end;
+
+			errno = 0;
+			c->max_dev = strtod(optarg, &end);
+			if (errno || *end || end == optarg || c->max_dev < 0)
+				usage_error(c->cmd,
+					    "max-deviation '%s' is not a number of points",
+					    optarg);
+			break;
+		}
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			print_version();
+		default:
+			usage_error(c->cmd, "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
+	if (c->local && (c->n_hosts || c->host_list))
+		usage_error(c->cmd, "--local excludes --hosts and --client");
+	if (c->n_hosts && c->host_list)
+		usage_error(c->cmd, "--hosts and --client exclude each other");
+}
+
+static void print_duration_ns(double ns)
+{
+	char b[32];
+
+	if (ns >= 1e6)
+		snprintf(b, sizeof(b), "%.2fms", ns / 1e6);
+	else
+		snprintf(b, sizeof(b), "%.1fus", ns / 1e3);
+	printf(" %10s", b);
+}
+
+/* The table; returns -1 when a set got no I/O or is off by more than max. */
+static int report(struct fio_ctl *c, const struct fio_result *res,
+		  const struct fiojob_section *secs, size_t nsec)
+{
+	const char *hosts[MAX_HOSTS];
+	size_t nh = fioresult_hosts(res, hosts, MAX_HOSTS);
+	unsigned wsum = 0;
+	int ret = 0;
+
+	for (size_t s = 0; s < nsec; s++)
+		wsum += secs[s].flow;
+	printf("%-22s %-13s %8s %9s %11s %12s %10s %10s\n", "HOST", "SET",
+	       "ASKED", "ACHIEVED", "IOPS", "BW", "P50", "P99");
+	for (size_t h = 0; h < nh; h++) {
+		uint64_t total = fioresult_host_ios(res, hosts[h]);
+
+		for (size_t s = 0; s < nsec; s++) {
+			const struct fio_jobres *j =
+				fioresult_find(res, hosts[h], secs[s].name);
+			double asked = wsum ? 100.0 * secs[s].flow / wsum : 0;
+			double got;
+			char bw[32];
+
+			if (!j) {
+				ret = error("%s: job %s is missing in fio's output",
+					    hosts[h], secs[s].name);
+				continue;
+			}
+			got = total ? 100.0 * (double)j->ios / (double)total : 0;
+			printf("%-22s %-13s %7.2f%% %8.2f%% %11.1f %10s/s",
+			       hosts[h], j->name, asked, got, j->iops,
+			       format_bytes((uint64_t)j->bw_bytes, bw,
+					    sizeof(bw)));
+			print_duration_ns(j->p50_ns);
+			print_duration_ns(j->p99_ns);
+			putchar('\n');
+			if (j->error)
+				ret = error("%s: job %s failed with error %d",
+					    hosts[h], j->name, j->error);
+			if (secs[s].flow && !j->ios)
+				ret = error("%s: job %s did no I/O", hosts[h],
+					    j->name);
+			if (c->max_dev >= 0 && fabs(got - asked) > c->max_dev)
+				ret = error("%s: %s got %.2f%% of the I/O, asked %.2f%% (more than %.2f points off)",
+					    hosts[h], j->name, got, asked,
+					    c->max_dev);
+		}
+	}
+	return ret;
+}
+
+/* The job file's folder layout: FIO/current -> jobs/x.fio. */
+static char *default_json(const char *job)
+{
+	_cleanup_free_ char *dir = fiojob_fio_dir(job);
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (!dir)
+		return NULL;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	return strdup_printf("%s/results/%s.json", dir, stamp);
+}
+
+static int do_run(struct fio_ctl *c)
+{
+	const char *job = c->job_path ? c->job_path : "fio/current";
+	_cleanup_free_ char *jobtext = NULL, *json_path = NULL;
+	_cleanup_free_ char *hostlist = NULL, *out = NULL, *jdir = NULL;
+	_cleanup_free_ char *client_arg = NULL;
+	const char *argv[8 + 2 * MAX_HOSTS];
+	struct fiojob_section secs[16];
+	struct fio_result *res = NULL;
+	struct spawn_opts so;
+	size_t n = 0, len;
+	int nsec, r, status;
+	pid_t pid;
+
+	r = read_full_file(job, 16u << 20, &jobtext, &len);
+	if (r < 0)
+		return error_errno(r, "cannot read job %s", job);
+	nsec = fiojob_parse_flows(jobtext, secs, ARRAY_SIZE(secs));
+	if (nsec <= 0)
+		return error("%s: no jobs in the job file", job);
+
+	json_path = c->json ? strdup(c->json) : default_json(job);
+	if (!json_path)
+		return error("out of memory");
+	jdir = strdup(json_path);
+	if (!jdir)
+		return error("out of memory");
+	if (strrchr(jdir, '/')) {
+		*strrchr(jdir, '/') = '\0';
+		if (*jdir && (r = mkdir_p(jdir, 0755)) < 0)
+			return error_errno(r, "cannot create folder %s", jdir);
+	}
+	unlink(json_path);
+
+	if (!c->local && !c->n_hosts) {
+		if (c->host_list) {
+			hostlist = strdup(c->host_list);
+		} else {
+			_cleanup_free_ char *dir = fiojob_fio_dir(job);
+
+			hostlist = dir ? strdup_printf("%s/host.list", dir) :
+					 NULL;
+		}
+		if (!hostlist)
+			return error("out of memory");
+		if (access(hostlist, R_OK) < 0)
+			return error_errno(errno, "cannot read host list %s",
+					   hostlist);
+	}
+	argv[n++] = c->fio ? c->fio : "fio";
+	argv[n++] = "--output-format=json";
+	out = strdup_printf("--output=%s", json_path);
+	if (!out)
+		return error("out of memory");
+	argv[n++] = out;
+	if (hostlist) {
+		client_arg = strdup_printf("--client=%s", hostlist);
+		if (!client_arg)
+			return error("out of memory");
+		argv[n++] = client_arg;
+		argv[n++] = job;
+	} else if (c->n_hosts) {
+		for (size_t i = 0; i < c->n_hosts; i++) {
+			argv[n++] = "--client";
+			argv[n++] = c->hosts[i];
+			/* fio wants each client's job right after it */
+			argv[n++] = job;
+			if (n + 3 >= ARRAY_SIZE(argv))
+				break;
+		}
+	} else {
+		argv[n++] = job;
+	}
+	argv[n] = NULL;
+
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = STDERR_FILENO; /* our stdout is the table */
+	r = spawn(&so, &pid);
+	if (r < 0)
+		return error_errno(r, "cannot run %s", argv[0]);
+	info("running %s on %s", job,
+	     hostlist ? hostlist : c->n_hosts ? "the given clients" : "this host");
+	status = spawn_wait(pid);
+
+	{
+		_cleanup_free_ char *text = NULL;
+
+		r = read_full_file(json_path, 256u << 20, &text, &len);
+		if (r < 0) {
+			if (status)
+				return error("fio failed (exit status %d) and wrote no JSON to %s",
+					     status, json_path);
+			return error_errno(r, "cannot read fio's output %s",
+					   json_path);
+		}
+		r = fioresult_parse(text, &res);
+		if (r < 0) {
+			if (status)
+				return error("fio failed (exit status %d); %s holds no results",
+					     status, json_path);
+			return error("%s: no results in fio's JSON", json_path);
+		}
+	}
+	r = report(c, res, secs, (size_t)nsec);
+	fioresult_free(res);
+	info("fio's JSON: %s", json_path);
+	if (status)
+		return error("fio failed with exit status %d (see its messages above; a missing file fails the run even when the JSON says error 0)",
+			     status);
+	return r;
+}
+
+int cmd_fio(int argc, char **argv)
+{
+	struct fio_ctl c = { .max_dev = -1 };
+	char cmdname[32];
+	bool job;
+	int r;
+
+	if (argc < 2)
+		usage_error("fio", "no command given (job or run)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage();
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		print_version();
+	if (strcmp(argv[1], "job") && strcmp(argv[1], "run"))
+		usage_error("fio", "unknown command '%s'", argv[1]);
+	job = !strcmp(argv[1], "job");
+	snprintf(cmdname, sizeof(cmdname), "fio %s", argv[1]);
+	c.cmd = cmdname;
+	workload_spec_init(&c.spec);
+	fiojob_opts_init(&c.job);
+	if (job) {
+		parse_job_args(&c, argc - 1, argv + 1);
+		r = do_job(&c);
+	} else {
+		parse_run_args(&c, argc - 1, argv + 1);
+		r = do_run(&c);
+	}
+	workload_cfgdata_free(&c.cfgdata);
+	if (c.config)
+		config_free(c.config);
+	return r < 0 ? 1 : 0;
+}
