@@ -478,16 +478,20 @@ static int parse_int(struct csvread *r, const char *what, const char *p,
 		p++;
 		len--;
 	}
-	if (len == 0 || len > 19)
+	if (len == 0)
 		goto fail;
-	for (uint32_t i = 0; i < len; i++) {
-		unsigned d = (unsigned)(uint8_t)p[i] - '0';
-
-		if (d > 9)
+	for (uint32_t i = 0; i < len; i++)
+		if ((unsigned)(uint8_t)p[i] - '0' > 9)
 			goto fail;
-		v = v * 10 + d;
-	}
-	if (v > (uint64_t)INT64_MAX + neg) {
+	/* Leading zeros do not count towards the 19 digits that fit. */
+	uint32_t z = 0;
+
+	while (z + 1 < len && p[z] == '0')
+		z++;
+	if (len - z <= 19)
+		for (uint32_t i = z; i < len; i++)
+			v = v * 10 + (unsigned)(p[i] - '0');
+	if (len - z > 19 || v > (uint64_t)INT64_MAX + neg) {
 		quote_bytes(p - neg, len + neg, q, sizeof(q));
 		return bad(r, off, "%s '%s' is out of range", what, q);
 	}
