@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# daxlab stats compare: figures against an independent awk computation,
+# plots, errors and the command-line contract.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$DAXLAB_BUILD/daxlab
+	T=$(mktemp -d /tmp/daxlab-compare.XXXXXX)
+	cd "$T"
+	gen numa_stats.csv 240 1
+}
+
+teardown() {
+	cd /
+	rm -rf "$T"
+}
+
+# gen FILE TICKS FACTOR: a monitor-like CSV, the seed's six sources, two
+# nodes and a total, four stats; values scaled by FACTOR.
+gen() {
+	awk -v ticks="$2" -v f="$3" 'BEGIN {
+		print "epoch_ms,elapsed_ms,source,stat,node,value,unit"
+		ns = split("host virtiofsd vm0-cg vm1-cg vm0 vm1", src, " ")
+		nt = split("anon file shmem workingset_refault_file", st, " ")
+		for (t = 0; t < ticks; t++)
+			for (s = 1; s <= ns; s++)
+				for (k = 1; k <= nt; k++) {
+					unit = st[k] ~ /^workingset/ ? "count" : "bytes"
+					tot = 0
+					for (n = 0; n < 2; n++) {
+						v = ((t * 7919 + s * 104729 + n * 1299709 + k * 15485863) % 99991) * (unit == "bytes" ? 4096 : 1) * f
+						tot += v
+						printf "%d,%d,%s,%s,N%d,%d,%s\n", 1732550000000 + t * 500 + s, t * 500, src[s], st[k], n, v, unit
+					}
+					printf "%d,%d,%s,%s,total,%d,%s\n", 1732550000000 + t * 500 + s, t * 500, src[s], st[k], tot, unit
+				}
+	}' >"$1"
+}
+
+# The figures, computed by awk, as compare's CSV prints them (no file column).
+awk_figures() {
+	awk -F, -v want="$2" 'NR > 1 && $4 == want {
+		k = $3 "," $5
+		if (!(k in n)) { order[++no] = k; first[k] = $6; min[k] = $6; max[k] = $6; unit[k] = $7 }
+		n[k]++; last[k] = $6; sum[k] += $6
+		if ($6 < min[k]) min[k] = $6
+		if ($6 > max[k]) max[k] = $6
+	}
+	END {
+		for (i = 1; i <= no; i++) {
+			k = order[i]; split(k, p, ",")
+			printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%.2f\n", p[1], want, p[2], unit[k], n[k], first[k], last[k], last[k] - first[k], min[k], max[k], sum[k] / n[k]
+		}
+	}' "$1" | sort
+}
+
+@test "the seed's line works as written, through the stats alias" {
+	run --separate-stderr "$DAXLAB_BUILD/stats" compare --file numa_stats.csv --stat file --cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1
+	[ "$status" -eq 0 ]
+	order=$(echo "$output" | awk 'NR > 2 && $2 == "total" { printf "%s ", $1 }')
+	[ "$order" = "host virtiofsd vm0-cg vm1-cg vm0 vm1 " ]
+	[[ "$output" == *MiB* ]]
+}
+
+@test "sources are shown in the order given" {
+	run "$D" stats compare --file numa_stats.csv --cgroups vm1 host
+	[ "$status" -eq 0 ]
+	order=$(echo "$output" | awk 'NR > 2 && $2 == "total" { printf "%s ", $1 }')
+	[ "$order" = "vm1 host " ]
+}
+
+@test "without --cgroups every source is shown, in file order" {
+	run "$D" stats compare --file numa_stats.csv
+	[ "$status" -eq 0 ]
+	order=$(echo "$output" | awk 'NR > 2 && $2 == "total" { printf "%s ", $1 }')
+	[ "$order" = "host virtiofsd vm0-cg vm1-cg vm0 vm1 " ]
+}
+
+@test "first, last, delta, min, max and mean match awk on the same CSV" {
+	run --separate-stderr "$D" stats compare --file numa_stats.csv --stat file --bytes --format csv
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "file,source,stat,node,unit,samples,first,last,delta,min,max,mean" ]
+	echo "$output" | tail -n +2 | cut -d, -f2- | sort >got
+	awk_figures numa_stats.csv file >want
+	[ "$(wc -l <want)" -eq 18 ]
+	diff -u want got
+}
+
+@test "a count stat is compared in counts" {
+	run "$D" stats compare -f numa_stats.csv -s workingset_refault_file -F csv
+	[ "$status" -eq 0 ]
+	echo "$output" | tail -n +2 | cut -d, -f2- | sort >got
+	awk_figures numa_stats.csv workingset_refault_file >want
+	diff -u want got
+	grep -q ',count,' got
+}
+
+@test "pagecache is file - shmem per tick, source and node, as awk computes it" {
+	awk -F, 'NR == 1 { print; next }
+		$4 == "file" { f[$2 "," $3 "," $5] = $6 }
+		$4 == "shmem" { k = $2 "," $3 "," $5; print $1 "," $2 "," $3 ",pagecache," $5 "," f[k] - $6 "," $7 }' \
+		numa_stats.csv >pc.csv
+	awk_figures pc.csv pagecache >want
+	run "$D" stats compare -f numa_stats.csv -s pagecache -F csv
+	[ "$status" -eq 0 ]
+	echo "$output" | tail -n +2 | cut -d, -f2- | sort >got
+	diff -u want got
+}
+
+@test "the plot is an SVG that parses as XML, a panel per source" {
+	run "$D" stats compare -f numa_stats.csv -c host vm0 vm1 --plot plot.svg
+	[ "$status" -eq 0 ]
+	xmllint --noout plot.svg
+	[ "$(grep -c 'class="panel"' plot.svg)" -eq 3 ]
+	grep -q 'time (s)' plot.svg
+	grep -q 'file (MiB)' plot.svg
+	[ "$(grep -c '<polyline' plot.svg)" -eq 9 ]
+}
+
+@test "an unknown source is an error listing the sources the file holds" {
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -c host vm7
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"source 'vm7' not in numa_stats.csv; it holds: host, virtiofsd, vm0-cg, vm1-cg, vm0, vm1"* ]]
+}
+
+@test "an unknown stat is an error listing the stats the file holds" {
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -s slab
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"stat 'slab' not in numa_stats.csv; it holds: anon, file, shmem, workingset_refault_file"* ]]
+}
+
+@test "several files: side by side, with the change against the first in percent" {
+	gen double.csv 240 2
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -f double.csv -c vm0 --bytes
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == *numa_stats.csv*double.csv*CHANGE* ]]
+	# Every figure doubled: 100% more (a fall: 100% further down).
+	[ "$(echo "$output" | grep -Ec '(first|last|min|max|mean) .*\+100\.0%$')" -eq 15 ]
+	[ "$(echo "$output" | grep -Ec 'delta .*[+-]100\.0%$')" -eq 3 ]
+	run "$D" stats compare -f numa_stats.csv double.csv -c vm0 -F csv
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | grep -Ec '^double.csv,vm0,.*,100.00,100.00,-?100.00,100.00,100.00,100.00$')" -eq 3 ]
+}
+
+@test "json output holds the same figures" {
+	run "$D" stats compare -f numa_stats.csv -c host -F json
+	[ "$status" -eq 0 ]
+	echo "$output" >out.json
+	want=$(awk_figures numa_stats.csv file | awk -F, '$1 == "host" && $3 == "N0" { print $7 }')
+	got=$(python3 -c 'import json,sys; d=json.load(open("out.json")); print(d["series"][0]["files"][0]["last"])')
+	[ "$got" = "$want" ]
+}
+
+@test "a malformed line is an error naming the file and line" {
+	{ head -5 numa_stats.csv; echo "1732550000000,0,host,anon,N1"; tail -n +6 numa_stats.csv; } >bad.csv
+	run --separate-stderr "$D" stats compare -f bad.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad.csv:6: 5 fields, expected 7"* ]]
+	{ head -9 numa_stats.csv; echo "1732550000000,0,host,file,N1,12x,bytes"; tail -n +10 numa_stats.csv; } >bad.csv
+	run --separate-stderr "$D" stats compare -f bad.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad.csv:10: value '12x' is not an integer"* ]]
+}
+
+@test "a wrong header is an error" {
+	{ echo "time,source,value"; tail -n +2 numa_stats.csv; } >bad.csv
+	run --separate-stderr "$D" stats compare -f bad.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad.csv:1: header is 'time,source,value'"* ]]
+}
+
+@test "an incomplete last line is skipped with a note" {
+	{ cat numa_stats.csv; printf '1732550120000,120000,host,file,N0,4'; } >live.csv
+	run --separate-stderr "$D" stats compare -f live.csv --bytes -F csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"note: live.csv:$(($(wc -l <live.csv) + 1)): incomplete last line ignored"* ]]
+	echo "$output" | cut -d, -f2- >got
+	"$D" stats compare -f numa_stats.csv --bytes -F csv | cut -d, -f2- >want
+	diff -u want got
+}
+
+@test "CRLF line ends are read like LF" {
+	sed 's/$/\r/' numa_stats.csv >crlf.csv
+	a=$("$D" stats compare -f numa_stats.csv -F csv | cut -d, -f2-)
+	b=$("$D" stats compare -f crlf.csv -F csv | cut -d, -f2-)
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+}
+
+@test "parallel ranges give the same figures as one pass" {
+	gen big.csv 3000 1
+	a=$("$D" stats compare -f big.csv -s pagecache -F csv -j 1)
+	b=$("$D" stats compare -f big.csv -s pagecache -F csv -j 3)
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+}
+
+@test "--help prints usage to stdout and exits 0" {
+	run --separate-stderr "$D" stats compare --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Usage: daxlab stats compare"* ]]
+	[[ "$output" == *"--cgroups"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the version" {
+	run "$D" stats compare --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^daxlab\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "usage errors point to stats compare --help and exit 1" {
+	for args in "" "--file" "-f numa_stats.csv --format xml" "-f numa_stats.csv --bogus" "extra -f numa_stats.csv"; do
+		run --separate-stderr "$D" stats compare $args
+		echo "$args: $status $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"Try 'daxlab stats compare --help'"* ]]
+	done
+}
+
+@test "a missing file is a runtime error naming it" {
+	run --separate-stderr "$D" stats compare -f nonexistent.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"nonexistent.csv: No such file or directory"* ]]
+}
