@@ -114,8 +114,12 @@ static void on_event(const struct sampler_event *ev, void *ud)
 		/* a host's trouble is reported once, for the host */
 		if (src->status == -ENOTCONN || src->status == -ETIMEDOUT)
 			break;
-		warning("%s: %s; no rows while it is gone", src->name,
-			src->err);
+		if (src->status == -EINVAL || src->status == -ERANGE)
+			warning("%s: %s; no rows until it parses again",
+				src->name, src->err);
+		else
+			warning("%s: %s; no rows while it is gone", src->name,
+				src->err);
 		break;
 	case SAMPLER_SOURCE_BACK:
 		warning("%s: back after %" PRIu64 " tick(s) without rows",
