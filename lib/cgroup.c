@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: MIT
+#include "cgroup.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "topology.h"
+#include "util.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+static const char *const v1_controllers[] = { "cpuset", "memory", NULL };
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int cg_detect(const char *root, const char *want, enum cg_version *ret)
+{
+	_cleanup_free_ char *ctl = strdup_printf("%s/cgroup.controllers", root);
+	_cleanup_free_ char *cs = strdup_printf("%s/cpuset", root);
+	_cleanup_free_ char *mem = strdup_printf("%s/memory", root);
+	struct statfs sfs;
+	bool v2, v1;
+
+	if (!ctl || !cs || !mem)
+		return -ENOMEM;
+	v2 = (statfs(root, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) ||
+	     access(ctl, F_OK) == 0;
+	v1 = is_dir(cs) && is_dir(mem);
+	if (!want || !strcmp(want, "auto")) {
+		if (v2) {
+			*ret = CG_V2;
+			return 0;
+		}
+		if (v1) {
+			*ret = CG_V1;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	if (!strcmp(want, "v2")) {
+		if (!v2)
+			return -ENOENT;
+		*ret = CG_V2;
+		return 0;
+	}
+	if (!strcmp(want, "v1")) {
+		if (!v1)
+			return -ENOENT;
+		*ret = CG_V1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
+		const char *parent)
+{
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	r = cg_detect(root, want, &ctx->version);
+	if (r < 0)
+		return r;
+	ctx->root = strdup(root);
+	ctx->parent = strdup(parent ? parent : "");
+	if (!ctx->root || !ctx->parent) {
+		cg_ctx_done(ctx);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void cg_ctx_done(struct cg_ctx *ctx)
+{
+	free(ctx->root);
+	free(ctx->parent);
+	ctx->root = ctx->parent = NULL;
+}
+
+char *cg_path(const struct cg_ctx *ctx, const char *controller,
+	      const char *name, const char *file)
+{
+	const char *sep1 = *ctx->parent ? "/" : "";
+	const char *sep2 = name && *name ? "/" : "";
+	const char *sep3 = file && *file ? "/" : "";
+
+	if (ctx->version == CG_V1)
+		return strdup_printf("%s/%s%s%s%s%s%s%s", ctx->root,
+				     controller, sep1, ctx->parent, sep2,
+				     name ? name : "", sep3, file ? file : "");
+	return strdup_printf("%s%s%s%s%s%s%s", ctx->root, sep1, ctx->parent,
+			     sep2, name ? name : "", sep3, file ? file : "");
+}
+
+char *cg_trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+static int cg_write(const struct cg_ctx *ctx, const char *path,
+		    const char *value)
+{
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, "write", path, value);
+	if (ctx->dry_run)
+		return 0;
+	return write_string_file(path, value);
+}
+
+static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
+{
+	*created = false;
+	if (is_dir(path))
+		return 0;
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, "mkdir", path, NULL);
+	if (ctx->dry_run)
+		return 0;
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	*created = true;
+	return 0;
+}
+
+static int read_trimmed(const char *path, char **ret)
+{
+	char *s = NULL;
+	int r = read_full_file(path, 1 << 20, &s, NULL);
+
+	if (r < 0)
+		return r;
+	*ret = cg_trim(s);
+	return 0;
+}
+
+/* Same sets, whatever the spelling ("0-1" and "0,1"). */
+static bool same_list(const char *a, const char *b)
+{
+	struct cpu_bits x, y;
+
+	if (cpulist_parse(a, &x) < 0 || cpulist_parse(b, &y) < 0)
+		return !strcmp(a, b);
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+static int set_err(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int set_err(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* v1: a fresh cpuset has empty cpus/mems: copy them from its parent. */
+static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
+		      const char *file, char *err, size_t errlen)
+{
+	_cleanup_free_ char *copy = strdup(dir);
+	_cleanup_free_ char *from = NULL, *to = NULL, *val = NULL;
+	char *slash;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	slash = strrchr(copy, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = 0;
+	from = strdup_printf("%s/%s", copy, file);
+	to = strdup_printf("%s/%s", dir, file);
+	if (!from || !to)
+		return -ENOMEM;
+	if (ctx->dry_run && access(from, F_OK) < 0) {
+		if (ctx->trace)
+			ctx->trace(ctx->trace_ud, "write", to, "(parent's)");
+		return 0;
+	}
+	r = read_trimmed(from, &val);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot read %s", from);
+	r = cg_write(ctx, to, val);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot write '%s' to %s", val,
+			       to);
+	return 0;
+}
+
+/* Creates every level of parent/name in one hierarchy (dir_of(level)). */
+static int make_levels(const struct cg_ctx *ctx, const char *controller,
+		       const char *name, char *err, size_t errlen)
+{
+	_cleanup_free_ char *rel = NULL;
+	char *save = NULL, *w;
+	_cleanup_free_ char *acc = NULL;
+	int r;
+
+	rel = strdup_printf("%s%s%s", ctx->parent, *ctx->parent ? "/" : "",
+			    name);
+	if (!rel)
+		return -ENOMEM;
+	acc = ctx->version == CG_V1 ?
+		      strdup_printf("%s/%s", ctx->root, controller) :
+		      strdup(ctx->root);
+	if (!acc)
+		return -ENOMEM;
+	for (w = strtok_r(rel, "/", &save); w; w = strtok_r(NULL, "/", &save)) {
+		char *next;
+		bool created;
+
+		if (ctx->version == CG_V2) {
+			_cleanup_free_ char *sc =
+				strdup_printf("%s/cgroup.subtree_control", acc);
+
+			if (!sc)
+				return -ENOMEM;
+			r = cg_write(ctx, sc, "+cpuset +memory");
+			if (r < 0)
+				return set_err(
+					err, errlen, r,
+					"cannot write '+cpuset +memory' to %s (a v2 cgroup with processes cannot enable controllers for children; delegate a cgroup and set [lab] cgroup_parent)",
+					sc);
+		}
+		next = strdup_printf("%s/%s", acc, w);
+		if (!next)
+			return -ENOMEM;
+		free(acc);
+		acc = next;
+		r = cg_mkdir(ctx, acc, &created);
+		if (r < 0)
+			return set_err(err, errlen, r, "cannot create %s", acc);
+		if (ctx->version == CG_V1 && !strcmp(controller, "cpuset") &&
+		    (created || ctx->dry_run)) {
+			r = v1_inherit(ctx, acc, "cpuset.cpus", err, errlen);
+			if (r < 0)
+				return r;
+			r = v1_inherit(ctx, acc, "cpuset.mems", err, errlen);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int check_effective(const struct cg_ctx *ctx, const char *path,
+			   const char *want, char *err, size_t errlen)
+{
+	_cleanup_free_ char *got = NULL;
+	int r;
+
+	if (ctx->dry_run)
+		return 0;
+	r = read_trimmed(path, &got);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot read %s", path);
+	if (!same_list(got, want))
+		return set_err(err, errlen, -EINVAL,
+			       "%s is '%s', not '%s' as written (the parent cgroup does not allow it?)",
+			       path, got, want);
+	return 0;
+}
+
+static int write_list(const struct cg_ctx *ctx, const char *name,
+		      const char *file, const char *eff, const char *value,
+		      char *err, size_t errlen)
+{
+	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, file);
+	_cleanup_free_ char *e = cg_path(ctx, "cpuset", name, eff);
+	int r;
+
+	if (!p || !e)
+		return -ENOMEM;
+	r = cg_write(ctx, p, value);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot write '%s' to %s", value,
+			       p);
+	return check_effective(ctx, e, value, err, errlen);
+}
+
+int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
+	      const char *mems, uint64_t memory_max, char *err,
+	      size_t errlen)
+{
+	bool v1 = ctx->version == CG_V1;
+	int r;
+
+	if (!valid_name(name))
+		return set_err(err, errlen, -EINVAL, "bad cgroup name '%s'",
+			       name);
+	if (v1) {
+		for (size_t i = 0; v1_controllers[i]; i++) {
+			r = make_levels(ctx, v1_controllers[i], name, err,
+					errlen);
+			if (r < 0)
+				return r;
+		}
+	} else {
+		r = make_levels(ctx, NULL, name, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	/* mems first: v1 refuses tasks, and the kernel allocations, without */
+	if (mems) {
+		r = write_list(ctx, name, "cpuset.mems",
+			       v1 ? "cpuset.effective_mems" :
+				    "cpuset.mems.effective",
+			       mems, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (cpus) {
+		r = write_list(ctx, name, "cpuset.cpus",
+			       v1 ? "cpuset.effective_cpus" :
+				    "cpuset.cpus.effective",
+			       cpus, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	if (memory_max) {
+		_cleanup_free_ char *p = cg_path(
+			ctx, "memory", name,
+			v1 ? "memory.limit_in_bytes" : "memory.max");
+		char v[32];
+
+		if (!p)
+			return -ENOMEM;
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)memory_max);
+		r = cg_write(ctx, p, v);
+		if (r < 0)
+			return set_err(err, errlen, r,
+				       "cannot write '%s' to %s", v, p);
+	}
+	return 0;
+}
+
+void cg_procs_free(char **procs)
+{
+	if (!procs)
+		return;
+	for (size_t i = 0; procs[i]; i++)
+		free(procs[i]);
+	free(procs);
+}
+
+int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
+		    char ***ret_procs)
+{
+	*ret_fd = -1;
+	*ret_procs = NULL;
+	if (ctx->version == CG_V2) {
+		_cleanup_free_ char *p = cg_path(ctx, NULL, name, NULL);
+		int fd;
+
+		if (!p)
+			return -ENOMEM;
+		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		*ret_fd = fd;
+		return 0;
+	}
+	char **l = calloc(ARRAY_SIZE(v1_controllers), sizeof(char *));
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; v1_controllers[i]; i++) {
+		l[i] = cg_path(ctx, v1_controllers[i], name, "cgroup.procs");
+		if (!l[i]) {
+			cg_procs_free(l);
+			return -ENOMEM;
+		}
+	}
+	*ret_procs = l;
+	return 0;
+}
+
+bool cg_exists(const struct cg_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; v1_controllers[i]; i++) {
+		_cleanup_free_ char *p =
+			cg_path(ctx, v1_controllers[i], name, NULL);
+
+		if (p && is_dir(p))
+			return true;
+		if (ctx->version == CG_V2)
+			break;
+	}
+	return false;
+}
+
+int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
+	    size_t *ret_n)
+{
+	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, "cgroup.procs");
+	_cleanup_free_ char *s = NULL;
+	pid_t *l = NULL;
+	size_t n = 0;
+	char *save = NULL, *w;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
+	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+		uint64_t v;
+		pid_t *nl;
+
+		if (parse_u64(w, &v) < 0)
+			continue;
+		nl = realloc(l, (n + 1) * sizeof(*l));
+		if (!nl) {
+			free(l);
+			return -ENOMEM;
+		}
+		l = nl;
+		l[n++] = (pid_t)v;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+int cg_kill(const struct cg_ctx *ctx, const char *name, int sig)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r, k = 0;
+
+	r = cg_pids(ctx, name, &pids, &n);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) == 0)
+			k++;
+	return k;
+}
+
+int cg_remove(const struct cg_ctx *ctx, const char *name)
+{
+	int first = 0;
+
+	for (size_t i = 0; v1_controllers[i]; i++) {
+		_cleanup_free_ char *p =
+			cg_path(ctx, v1_controllers[i], name, NULL);
+
+		if (!p)
+			return -ENOMEM;
+		if (is_dir(p)) {
+			if (ctx->trace)
+				ctx->trace(ctx->trace_ud, "rmdir", p, NULL);
+			if (!ctx->dry_run && rmdir(p) < 0 && errno != ENOENT &&
+			    !first)
+				first = -errno;
+		}
+		if (ctx->version == CG_V2)
+			break;
+	}
+	return first;
+}
+
+int cg_effective(const struct cg_ctx *ctx, const char *name, char **ret_cpus,
+		 char **ret_mems)
+{
+	bool v1 = ctx->version == CG_V1;
+	_cleanup_free_ char *pc = cg_path(ctx, "cpuset", name,
+					  v1 ? "cpuset.effective_cpus" :
+					       "cpuset.cpus.effective");
+	_cleanup_free_ char *pm = cg_path(ctx, "cpuset", name,
+					  v1 ? "cpuset.effective_mems" :
+					       "cpuset.mems.effective");
+	int r;
+
+	*ret_cpus = *ret_mems = NULL;
+	if (!pc || !pm)
+		return -ENOMEM;
+	r = read_trimmed(pc, ret_cpus);
+	if (r < 0)
+		return r;
+	r = read_trimmed(pm, ret_mems);
+	if (r < 0) {
+		free(*ret_cpus);
+		*ret_cpus = NULL;
+	}
+	return r;
+}
+
+int cg_read_numa_stat(const struct cg_ctx *ctx, const char *name,
+		      char **ret, size_t *ret_len)
+{
+	_cleanup_free_ char *p = cg_path(ctx, "memory", name,
+					 "memory.numa_stat");
+
+	if (!p)
+		return -ENOMEM;
+	return read_full_file(p, 1 << 20, ret, ret_len);
+}

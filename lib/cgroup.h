@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cgroups for VMs and virtiofsd, v1 (cpuset and memory hierarchies) and v2.
+ * Every cgroup write daxlab makes is in lib/cgroup.c. With dry_run set,
+ * nothing is written: each step is only handed to the trace callback.
+ */
+#ifndef DAXLAB_CGROUP_H
+#define DAXLAB_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cg_version {
+	CG_V1 = 1,
+	CG_V2 = 2,
+};
+
+struct cg_ctx {
+	enum cg_version version;
+	char *root;   /* "/sys/fs/cgroup" */
+	char *parent; /* relative to the hierarchy's root, "" for the root */
+	bool dry_run;
+	/* op: "mkdir", "write", "rmdir"; value NULL except for writes */
+	void (*trace)(void *ud, const char *op, const char *path,
+		      const char *value);
+	void *trace_ud;
+};
+
+/*
+ * Which version to use below root: want is "auto", "v1" or "v2". auto:
+ * v2 when root is a cgroup2 mount (or holds cgroup.controllers), v1 when
+ * root/cpuset and root/memory exist. -ENOENT when none fits.
+ */
+int cg_detect(const char *root, const char *want, enum cg_version *ret);
+
+int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
+		const char *parent);
+void cg_ctx_done(struct cg_ctx *ctx);
+
+/*
+ * The path of a cgroup (name "" = the parent itself). controller is
+ * "cpuset" or "memory" on v1, ignored on v2. Allocated.
+ */
+char *cg_path(const struct cg_ctx *ctx, const char *controller,
+	      const char *name, const char *file);
+
+/*
+ * Creates the cgroup (and the parent levels), binds it to cpus and mems
+ * (NULL: inherit the parent's), sets memory_max (0: none), and checks that
+ * the effective cpus and mems are what was asked. err names the file and
+ * value at fault. An existing cgroup is reused.
+ */
+int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
+	      const char *mems, uint64_t memory_max, char *err,
+	      size_t errlen);
+
+/*
+ * How spawn() puts a child into the cgroup: v2 an O_DIRECTORY fd
+ * (*ret_fd, close it), v1 a NULL-terminated list of cgroup.procs paths
+ * (*ret_procs, free with cg_procs_free()).
+ */
+int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
+		    char ***ret_procs);
+void cg_procs_free(char **procs);
+
+/* The pids in the cgroup (cgroup.procs of the cpuset hierarchy on v1). */
+int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
+	    size_t *ret_n);
+/* Sends sig to every process in the cgroup; returns how many. */
+int cg_kill(const struct cg_ctx *ctx, const char *name, int sig);
+/*
+ * Removes the cgroup from every hierarchy. -EBUSY when it still has
+ * processes; a cgroup that does not exist is not an error.
+ */
+int cg_remove(const struct cg_ctx *ctx, const char *name);
+bool cg_exists(const struct cg_ctx *ctx, const char *name);
+
+/* Effective cpus and mems as the kernel shows them (trimmed). */
+int cg_effective(const struct cg_ctx *ctx, const char *name, char **ret_cpus,
+		 char **ret_mems);
+/* memory.numa_stat of the cgroup (memory hierarchy on v1). */
+int cg_read_numa_stat(const struct cg_ctx *ctx, const char *name,
+		      char **ret, size_t *ret_len);
+
+/* Trims a trailing newline and spaces in place; returns s. */
+char *cg_trim(char *s);
+
+#endif

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+#include "qemu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "topology.h"
+#include "util.h"
+
+void argv_buf_add(struct argv_buf *b, const char *s)
+{
+	char *d;
+
+	if (b->err)
+		return;
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 32;
+		char **nv = realloc(b->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->v = nv;
+		b->cap = cap;
+	}
+	d = strdup(s);
+	if (!d) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->v[b->n++] = d;
+	b->v[b->n] = NULL;
+}
+
+void argv_buf_addf(struct argv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int r;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		b->err = -ENOMEM;
+		return;
+	}
+	argv_buf_add(b, s);
+	free(s);
+}
+
+void argv_free(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **argv_buf_steal(struct argv_buf *b)
+{
+	char **v = b->v;
+
+	if (b->err) {
+		for (size_t i = 0; i < b->n; i++)
+			free(b->v[i]);
+		free(b->v);
+		v = NULL;
+	}
+	b->v = NULL;
+	b->n = b->cap = 0;
+	return v;
+}
+
+/* A value inside a qemu option list: ',' is written ',,'. */
+static char *qopt(const char *s)
+{
+	size_t n = 1;
+	char *r, *o;
+
+	for (const char *p = s; *p; p++)
+		n += *p == ',' ? 2 : 1;
+	r = malloc(n);
+	if (!r)
+		return NULL;
+	for (o = r; *s; s++) {
+		*o++ = *s;
+		if (*s == ',')
+			*o++ = ',';
+	}
+	*o = 0;
+	return r;
+}
+
+char *qemu_share_socket(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.sock", vm_dir, share);
+}
+
+char *qemu_share_pidfile(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.pid", vm_dir, share);
+}
+
+char *qemu_share_log(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.log", vm_dir, share);
+}
+
+uint64_t qemu_pmem_align(uint64_t size)
+{
+	const uint64_t a = 2ULL << 20;
+
+	return (size + a - 1) / a * a;
+}
+
+static uint64_t tree_bytes;
+
+static int tree_add(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)path;
+	(void)flag;
+	(void)ftw;
+	/* data rounded to blocks, plus an inode and a directory entry */
+	tree_bytes += ((uint64_t)st->st_size + 4095) / 4096 * 4096 + 512;
+	return 0;
+}
+
+int qemu_pmem_size_for(const char *dir, uint64_t *ret)
+{
+	tree_bytes = 0;
+	if (nftw(dir, tree_add, 32, FTW_PHYS) < 0)
+		return -errno;
+	/* ext4 metadata and journal: 10% plus 32 MiB, at least 64 MiB */
+	*ret = qemu_pmem_align(tree_bytes + tree_bytes / 10 + (32ULL << 20));
+	if (*ret < (64ULL << 20))
+		*ret = 64ULL << 20;
+	return 0;
+}
+
+int qemu_mkfs_argv(const char *source, const char *image, const char *label,
+		   char ***ret)
+{
+	struct argv_buf b = { 0 };
+
+	argv_buf_add(&b, "mkfs.ext4");
+	argv_buf_add(&b, "-q");
+	argv_buf_add(&b, "-F");
+	/* DAX needs the file system block size to be the page size */
+	argv_buf_add(&b, "-b");
+	argv_buf_add(&b, "4096");
+	argv_buf_add(&b, "-L");
+	argv_buf_add(&b, label);
+	argv_buf_add(&b, "-d");
+	argv_buf_add(&b, source);
+	argv_buf_add(&b, image);
+	*ret = argv_buf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+char *qemu_kernel_cmdline(const struct lab_config *c,
+			  const struct vm_config *vm)
+{
+	struct argv_buf b = { 0 };
+	unsigned pmem = 0;
+	char **v;
+	char *r;
+	size_t len = 1;
+
+	argv_buf_add(&b, "console=ttyS0");
+	argv_buf_add(&b, "panic=-1");
+	argv_buf_addf(&b, "daxlab.name=%s", vm->name);
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
+			argv_buf_addf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
+				      s->mount, s->options ? ":" : "",
+				      s->options ? s->options : "");
+		else
+			argv_buf_addf(&b, "daxlab.virtiofs=%s:%s%s%s", s->tag,
+				      s->mount, s->options ? ":" : "",
+				      s->options ? s->options : "");
+	}
+	if (vm->append)
+		argv_buf_add(&b, vm->append);
+	v = argv_buf_steal(&b);
+	if (!v)
+		return NULL;
+	for (size_t i = 0; v[i]; i++)
+		len += strlen(v[i]) + 1;
+	r = malloc(len);
+	if (r) {
+		r[0] = 0;
+		for (size_t i = 0; v[i]; i++) {
+			if (i)
+				strcat(r, " ");
+			strcat(r, v[i]);
+		}
+	}
+	argv_free(v);
+	return r;
+}
+
+static void add_host_nodes(struct argv_buf *b, char *opt, size_t optlen,
+			   const char *mems)
+{
+	_cleanup_free_ char *copy = strdup(mems);
+	char *save = NULL, *w;
+	size_t n = strlen(opt);
+
+	if (!copy) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		n += (size_t)snprintf(opt + n, n < optlen ? optlen - n : 0,
+				      ",host-nodes=%s", w);
+	if (n < optlen)
+		snprintf(opt + n, optlen - n, ",policy=bind");
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
+		    const struct qemu_plan *plan, char ***ret, char *err,
+		    size_t errlen)
+{
+	struct argv_buf b = { 0 };
+	uint64_t mem_mib = vm->memory >> 20, pmem_total = 0;
+	unsigned n_pmem = 0, fs = 0, pm = 0;
+	_cleanup_free_ char *dir = qopt(plan->vm_dir);
+	char opt[4096];
+
+	*ret = NULL;
+	if (!dir)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM) {
+			if (!plan->pmem_image || !plan->pmem_image[i])
+				return fail(err, errlen, -EINVAL,
+					    "[share %s]: no image for virtio-pmem",
+					    s->name);
+			n_pmem++;
+			pmem_total += plan->pmem_size[i];
+		} else if (s->dax_window && !plan->have_cache_size) {
+			return fail(err, errlen, -EOPNOTSUPP,
+				    "[share %s]: dax_window = %llu bytes needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); %s has none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
+				    s->name, (unsigned long long)s->dax_window,
+				    c->lab.qemu);
+		}
+	}
+
+	argv_buf_add(&b, c->lab.qemu);
+	argv_buf_add(&b, "-name");
+	argv_buf_addf(&b, "%s,debug-threads=on", vm->name);
+	argv_buf_add(&b, "-nodefaults");
+	argv_buf_add(&b, "-no-user-config");
+	argv_buf_add(&b, "-no-reboot");
+	argv_buf_add(&b, "-display");
+	argv_buf_add(&b, "none");
+	argv_buf_add(&b, "-machine");
+	argv_buf_add(&b, "q35");
+	argv_buf_add(&b, "-accel");
+	argv_buf_add(&b, plan->accel);
+	argv_buf_add(&b, "-cpu");
+	argv_buf_add(&b, strcmp(plan->accel, "kvm") ? "max" : "host");
+	argv_buf_add(&b, "-smp");
+	argv_buf_addf(&b, "%u", vm->vcpus);
+	argv_buf_add(&b, "-m");
+	if (n_pmem)
+		argv_buf_addf(&b, "%lluM,slots=%u,maxmem=%lluM",
+			      (unsigned long long)mem_mib, n_pmem,
+			      (unsigned long long)(mem_mib +
+						   (pmem_total >> 20)));
+	else
+		argv_buf_addf(&b, "%lluM", (unsigned long long)mem_mib);
+
+	/* guest RAM: shared memory, as vhost-user needs, maybe node-bound */
+	snprintf(opt, sizeof(opt),
+		 "memory-backend-memfd,id=mem0,size=%lluM,share=on",
+		 (unsigned long long)mem_mib);
+	if (plan->mems)
+		add_host_nodes(&b, opt, sizeof(opt), plan->mems);
+	argv_buf_add(&b, "-object");
+	argv_buf_add(&b, opt);
+	argv_buf_add(&b, "-numa");
+	argv_buf_add(&b, "node,memdev=mem0");
+
+	if (vm->image) {
+		_cleanup_free_ char *img = qopt(vm->image);
+
+		if (!img)
+			b.err = -ENOMEM;
+		argv_buf_add(&b, "-drive");
+		argv_buf_addf(&b, "file=%s,if=virtio,format=%s", img,
+			      str_has_suffix(vm->image, ".qcow2") ? "qcow2" :
+								    "raw");
+	} else {
+		_cleanup_free_ char *cmdline = qemu_kernel_cmdline(c, vm);
+
+		if (!cmdline)
+			b.err = -ENOMEM;
+		argv_buf_add(&b, "-kernel");
+		argv_buf_add(&b, vm->kernel);
+		argv_buf_add(&b, "-initrd");
+		argv_buf_add(&b, vm->initrd);
+		argv_buf_add(&b, "-append");
+		argv_buf_add(&b, cmdline ? cmdline : "");
+	}
+
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM) {
+			_cleanup_free_ char *img = qopt(plan->pmem_image[i]);
+
+			if (!img)
+				b.err = -ENOMEM;
+			argv_buf_add(&b, "-object");
+			argv_buf_addf(&b,
+				      "memory-backend-file,id=pm%u,mem-path=%s,size=%lluM,share=on,readonly=on",
+				      pm, img,
+				      (unsigned long long)(plan->pmem_size[i] >>
+							   20));
+			argv_buf_add(&b, "-device");
+			argv_buf_addf(&b, "virtio-pmem-pci,memdev=pm%u,id=pmem%u",
+				      pm, pm);
+			pm++;
+			continue;
+		}
+		argv_buf_add(&b, "-chardev");
+		argv_buf_addf(&b, "socket,id=fs%u,path=%s/virtiofsd-%s.sock",
+			      fs, dir, s->name);
+		argv_buf_add(&b, "-device");
+		if (s->dax_window)
+			argv_buf_addf(&b,
+				      "vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u,cache-size=%lluM",
+				      fs, s->tag, s->queue_size,
+				      (unsigned long long)(s->dax_window >>
+							   20));
+		else
+			argv_buf_addf(&b,
+				      "vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u",
+				      fs, s->tag, s->queue_size);
+		fs++;
+	}
+
+	switch (vm->net) {
+	case VM_NET_USER:
+		argv_buf_add(&b, "-netdev");
+		argv_buf_addf(&b,
+			      "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
+			      vm->ssh_port, vm->fio_port);
+		argv_buf_add(&b, "-device");
+		argv_buf_add(&b, "virtio-net-pci,netdev=n0");
+		break;
+	case VM_NET_TAP:
+		argv_buf_add(&b, "-netdev");
+		argv_buf_addf(&b, "bridge,id=n0,br=%s", vm->bridge);
+		argv_buf_add(&b, "-device");
+		argv_buf_add(&b, "virtio-net-pci,netdev=n0");
+		break;
+	case VM_NET_NONE:
+		break;
+	}
+
+	argv_buf_add(&b, "-chardev");
+	argv_buf_addf(&b, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off",
+		      dir);
+	argv_buf_add(&b, "-mon");
+	argv_buf_add(&b, "chardev=qmp,mode=control");
+	argv_buf_add(&b, "-chardev");
+	argv_buf_addf(&b,
+		      "socket,id=ser0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log,logappend=off",
+		      dir, dir);
+	argv_buf_add(&b, "-serial");
+	argv_buf_add(&b, "chardev:ser0");
+	for (size_t i = 0; i < vm->n_qemu_args; i++)
+		argv_buf_add(&b, vm->qemu_args[i]);
+
+	*ret = argv_buf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
+			 enum virtiofsd_style style, const char *socket,
+			 const char *source, char ***ret)
+{
+	const struct virtiofsd_section *d = &c->virtiofsd;
+	struct argv_buf b = { 0 };
+	_cleanup_free_ char *src = NULL;
+
+	argv_buf_add(&b, binary);
+	if (style == VIRTIOFSD_STYLE_RUST) {
+		argv_buf_add(&b, "--socket-path");
+		argv_buf_add(&b, socket);
+		argv_buf_add(&b, "--shared-dir");
+		argv_buf_add(&b, source);
+		argv_buf_add(&b, "--cache");
+		argv_buf_add(&b, d->cache);
+		if (d->thread_pool_size) {
+			argv_buf_add(&b, "--thread-pool-size");
+			argv_buf_addf(&b, "%u", d->thread_pool_size);
+		}
+	} else {
+		/* -o takes a comma list: a ',' in the folder is refused */
+		if (strchr(source, ',')) {
+			argv_free(argv_buf_steal(&b));
+			return -EINVAL;
+		}
+		argv_buf_addf(&b, "--socket-path=%s", socket);
+		argv_buf_add(&b, "-o");
+		argv_buf_addf(&b, "source=%s", source);
+		argv_buf_add(&b, "-o");
+		argv_buf_addf(&b, "cache=%s", d->cache);
+		if (d->thread_pool_size)
+			argv_buf_addf(&b, "--thread-pool-size=%u",
+				      d->thread_pool_size);
+	}
+	for (size_t i = 0; i < d->n_extra_args; i++)
+		argv_buf_add(&b, d->extra_args[i]);
+	*ret = argv_buf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+bool qemu_kvm_usable(void)
+{
+	_cleanup_free_ char *ci = NULL;
+	int fd;
+
+	if (read_full_file("/proc/cpuinfo", 16 << 20, &ci, NULL) < 0)
+		return false;
+	if (!strstr(ci, " vmx") && !strstr(ci, " svm"))
+		return false;
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int qemu_probe_cache_size(const char *qemu, bool *ret)
+{
+	const char *argv[] = { qemu, "-device", "vhost-user-fs-pci,help",
+			       NULL };
+	_cleanup_free_ char *out = NULL;
+	int ex, r;
+
+	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
+	if (r < 0)
+		return r;
+	if (ex != 0 && !strstr(out, "chardev"))
+		return -ENOEXEC;
+	*ret = strstr(out, "cache-size") != NULL;
+	return 0;
+}
+
+int virtiofsd_find(const char *configured, char **ret)
+{
+	static const char *const places[] = {
+		"/usr/libexec/virtiofsd",
+		"/usr/lib/qemu/virtiofsd",
+		"/usr/lib/virtiofsd",
+		"/usr/local/libexec/virtiofsd",
+		"/usr/bin/virtiofsd",
+		"/usr/local/bin/virtiofsd",
+		NULL,
+	};
+
+	if (configured) {
+		if (strchr(configured, '/')) {
+			if (access(configured, X_OK) < 0)
+				return -errno;
+			*ret = strdup(configured);
+			return *ret ? 0 : -ENOMEM;
+		}
+		*ret = strdup(configured); /* looked up in PATH by spawn */
+		return *ret ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; places[i]; i++)
+		if (access(places[i], X_OK) == 0) {
+			*ret = strdup(places[i]);
+			return *ret ? 0 : -ENOMEM;
+		}
+	return -ENOENT;
+}
+
+int virtiofsd_probe_style(const char *binary, enum virtiofsd_style *ret)
+{
+	const char *argv[] = { binary, "--help", NULL };
+	_cleanup_free_ char *out = NULL;
+	int ex, r;
+
+	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
+	if (r < 0)
+		return r;
+	if (strstr(out, "--shared-dir")) {
+		*ret = VIRTIOFSD_STYLE_RUST;
+		return 0;
+	}
+	if (strstr(out, "source=") || strstr(out, "-o ")) {
+		*ret = VIRTIOFSD_STYLE_C;
+		return 0;
+	}
+	return -ENOEXEC;
+}

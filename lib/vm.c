@@ -1,0 +1,1493 @@
+// SPDX-License-Identifier: MIT
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qemu.h"
+#include "qmp.h"
+#include "spawn.h"
+#include "util.h"
+
+#define LOG_TAIL_LINES 15
+
+static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (!e->report)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0) {
+		e->report(e->ud, k, s);
+		free(s);
+	}
+	va_end(ap);
+}
+
+static int fail(struct vm_env *e, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct vm_env *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->err, sizeof(e->err), fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EINVAL;
+}
+
+static void cg_trace(void *ud, const char *op, const char *path,
+		     const char *value)
+{
+	struct vm_env *e = ud;
+
+	if (!e->dry_run)
+		return;
+	if (value)
+		report(e, VM_REPORT_DRY, "%s %s %s", op, path, value);
+	else
+		report(e, VM_REPORT_DRY, "%s %s", op, path);
+}
+
+int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
+		bool no_probe)
+{
+	e->c = c;
+	e->dry_run = dry_run;
+	e->no_probe = no_probe;
+	e->virtiofsd = NULL;
+	e->resolved = false;
+	e->cg_ok = false;
+	e->err[0] = 0;
+	if (!e->cgroup_root)
+		e->cgroup_root = "/sys/fs/cgroup";
+	if (cg_ctx_init(&e->cg, e->cgroup_root, c->lab.cgroup_version,
+			c->lab.cgroup_parent) == 0) {
+		e->cg_ok = true;
+		e->cg.dry_run = dry_run;
+		e->cg.trace = cg_trace;
+		e->cg.trace_ud = e;
+	}
+	return 0;
+}
+
+void vm_env_done(struct vm_env *e)
+{
+	if (e->cg_ok)
+		cg_ctx_done(&e->cg);
+	free(e->virtiofsd);
+	e->virtiofsd = NULL;
+}
+
+char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s", e->c->lab.state_dir, vm->id);
+}
+
+char *vm_ssh_config_path(const struct vm_env *e)
+{
+	return strdup_printf("%s/ssh_config", e->c->lab.state_dir);
+}
+
+static bool need_virtiofsd(const struct lab_config *c)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
+			return true;
+	return false;
+}
+
+static bool need_cache_size(const struct lab_config *c)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (c->shares[i].dax_window &&
+		    c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
+			return true;
+	return false;
+}
+
+/* A program by name in PATH, or a path: is it there and executable? */
+static int find_program(const char *prog)
+{
+	const char *path;
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL, *d;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) < 0 ? -errno : 0;
+	path = getenv("PATH");
+	copy = strdup(path ? path : "/usr/bin:/bin");
+	if (!copy)
+		return -ENOMEM;
+	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = strdup_printf("%s/%s", d, prog);
+
+		if (p && access(p, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The probes: accel, virtiofsd binary and style, qemu's cache-size. */
+static int resolve(struct vm_env *e)
+{
+	const struct lab_config *c = e->c;
+	int r;
+
+	if (e->resolved)
+		return 0;
+	if (e->no_probe) {
+		e->accel = c->lab.accel == LAB_ACCEL_TCG ? "tcg" : "kvm";
+		e->have_cache_size = true;
+		e->virtiofsd = strdup(c->virtiofsd.path ? c->virtiofsd.path :
+							  "/usr/lib/qemu/virtiofsd");
+		if (!e->virtiofsd)
+			return -ENOMEM;
+		e->style = c->virtiofsd.style == VIRTIOFSD_STYLE_RUST ?
+				   VIRTIOFSD_STYLE_RUST :
+				   VIRTIOFSD_STYLE_C;
+		e->resolved = true;
+		return 0;
+	}
+	switch (c->lab.accel) {
+	case LAB_ACCEL_TCG:
+		e->accel = "tcg";
+		break;
+	case LAB_ACCEL_KVM:
+		if (!qemu_kvm_usable())
+			return fail(e, -ENODEV,
+				    "[lab] accel = kvm, but KVM is not usable here (no vmx/svm in /proc/cpuinfo or /dev/kvm not read-write); use accel = auto or tcg");
+		e->accel = "kvm";
+		break;
+	default:
+		if (qemu_kvm_usable()) {
+			e->accel = "kvm";
+		} else {
+			e->accel = "tcg";
+			report(e, VM_REPORT_WARN,
+			       "KVM is not usable here (no vmx/svm in /proc/cpuinfo or /dev/kvm not read-write): using TCG, guests will be slow");
+		}
+	}
+	r = find_program(c->lab.qemu);
+	if (r < 0)
+		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
+			    c->lab.qemu, strerror(-r));
+	if (need_cache_size(c)) {
+		r = qemu_probe_cache_size(c->lab.qemu, &e->have_cache_size);
+		if (r < 0)
+			return fail(e, r,
+				    "cannot run '%s -device vhost-user-fs-pci,help': %s",
+				    c->lab.qemu, strerror(-r));
+	}
+	if (need_virtiofsd(c)) {
+		r = virtiofsd_find(c->virtiofsd.path, &e->virtiofsd);
+		if (r < 0) {
+			if (c->virtiofsd.path)
+				return fail(e, r,
+					    "virtiofsd '%s' (key 'path' in [virtiofsd]): %s",
+					    c->virtiofsd.path, strerror(-r));
+			return fail(e, r,
+				    "no virtiofsd found in /usr/libexec, /usr/lib/qemu, /usr/lib, /usr/bin (install qemu-system-x86 or virtiofsd, or set [virtiofsd] path)");
+		}
+		e->style = c->virtiofsd.style;
+		if (e->style == VIRTIOFSD_STYLE_AUTO) {
+			r = virtiofsd_probe_style(e->virtiofsd, &e->style);
+			if (r < 0)
+				return fail(e, r,
+					    "cannot tell the option style of virtiofsd '%s' from its --help (set [virtiofsd] style = c or rust): %s",
+					    e->virtiofsd, strerror(-r));
+		}
+	}
+	e->resolved = true;
+	return 0;
+}
+
+static char *pmem_image_path(const struct vm_env *e,
+			     const struct vm_config *vm,
+			     const struct share_config *s)
+{
+	if (s->shared)
+		return strdup_printf("%s/share-%s.img", e->c->lab.state_dir,
+				     s->name);
+	return strdup_printf("%s/vm-%s/share-%s.img", e->c->lab.state_dir,
+			     vm->id, s->name);
+}
+
+struct pmem_plan {
+	char **image;
+	uint64_t *size;
+	size_t n;
+};
+
+static void pmem_plan_free(struct pmem_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->image[i]);
+	free(p->image);
+	free(p->size);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Image paths and sizes; sizes from the source tree unless image_size. */
+static int pmem_plan_make(struct vm_env *e, const struct vm_config *vm,
+			  struct pmem_plan *p)
+{
+	const struct lab_config *c = e->c;
+
+	p->n = c->n_shares;
+	p->image = calloc(c->n_shares + 1, sizeof(char *));
+	p->size = calloc(c->n_shares + 1, sizeof(uint64_t));
+	if (!p->image || !p->size)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *src = NULL;
+		int r;
+
+		if (s->backend != SHARE_BACKEND_VIRTIO_PMEM ||
+		    !config_vm_has_share(vm, s))
+			continue;
+		p->image[i] = pmem_image_path(e, vm, s);
+		if (!p->image[i])
+			return -ENOMEM;
+		if (s->image_size) {
+			p->size[i] = qemu_pmem_align(s->image_size);
+			continue;
+		}
+		src = config_share_source(s, vm);
+		if (!src)
+			return -ENOMEM;
+		r = qemu_pmem_size_for(src, &p->size[i]);
+		if (r < 0) {
+			/* cmdline of a lab not set up here: a placeholder */
+			if (e->no_probe) {
+				p->size[i] = 64ULL << 20;
+				continue;
+			}
+			return fail(e, r, "[share %s]: source '%s': %s",
+				    s->name, src, strerror(-r));
+		}
+	}
+	return 0;
+}
+
+static int build_qemu_argv(struct vm_env *e, const struct vm_config *vm,
+			   const struct pmem_plan *pp, const char *mems,
+			   char ***ret)
+{
+	_cleanup_free_ char *dir = vm_dir(e, vm);
+	struct qemu_plan plan = {
+		.vm_dir = dir,
+		.accel = e->accel,
+		.have_cache_size = e->have_cache_size,
+		.mems = mems,
+		.pmem_image = pp->image,
+		.pmem_size = pp->size,
+	};
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = qemu_build_argv(e->c, vm, &plan, ret, e->err, sizeof(e->err));
+	if (r < 0 && !e->err[0])
+		fail(e, r, "cannot build the qemu command line");
+	return r;
+}
+
+static int build_fsd_argv(struct vm_env *e, const struct vm_config *vm,
+			  const struct share_config *s, char ***ret)
+{
+	_cleanup_free_ char *dir = vm_dir(e, vm);
+	_cleanup_free_ char *sock = NULL, *src = NULL;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	sock = qemu_share_socket(dir, s->name);
+	src = config_share_source(s, vm);
+	if (!sock || !src)
+		return -ENOMEM;
+	r = virtiofsd_build_argv(e->c, e->virtiofsd, e->style, sock, src, ret);
+	if (r == -EINVAL)
+		return fail(e, r,
+			    "[share %s]: source '%s' holds a ',', which the C virtiofsd's -o source= cannot take",
+			    s->name, src);
+	return r;
+}
+
+/* The VM's mems for host-nodes=, from its binding (NULL: none). */
+static int vm_mems(struct vm_env *e, const struct vm_config *vm,
+		   char **ret_cpus, char **ret_mems)
+{
+	char msg[512];
+	int r;
+
+	r = topology_resolve(&e->topo, &vm->cg, ret_cpus, ret_mems, msg,
+			     sizeof(msg));
+	if (r < 0)
+		return fail(e, r, "[vm %s]: %s", vm->id, msg);
+	return 0;
+}
+
+static int load_topology(struct vm_env *e)
+{
+	int r = topology_load("/sys/devices/system", &e->topo);
+
+	if (r < 0)
+		return fail(e, r, "cannot read the NUMA topology in /sys/devices/system: %s",
+			    strerror(-r));
+	return 0;
+}
+
+int vm_cmdlines(struct vm_env *e, const struct vm_config *vm,
+		char ****ret_fsd, char ***ret_qemu)
+{
+	const struct lab_config *c = e->c;
+	struct pmem_plan pp = { 0 };
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
+	char ***fsd = NULL;
+	size_t n = 0;
+	int r;
+
+	*ret_fsd = NULL;
+	*ret_qemu = NULL;
+	r = resolve(e);
+	if (r < 0)
+		return r;
+	r = load_topology(e);
+	if (r < 0)
+		return r;
+	if (!e->no_probe) {
+		r = vm_mems(e, vm, &cpus, &mems);
+		if (r < 0)
+			return r;
+	} else if (vm->cg.mems) {
+		mems = strdup(vm->cg.mems);
+	} else if (vm->cg.node >= 0) {
+		mems = strdup_printf("%d", vm->cg.node);
+	}
+	fsd = calloc(c->n_shares + 1, sizeof(*fsd));
+	if (!fsd)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+
+		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
+		    !config_vm_has_share(vm, s))
+			continue;
+		r = build_fsd_argv(e, vm, s, &fsd[n]);
+		if (r < 0)
+			goto out;
+		n++;
+	}
+	r = pmem_plan_make(e, vm, &pp);
+	if (r < 0)
+		goto out;
+	r = build_qemu_argv(e, vm, &pp, mems, ret_qemu);
+	if (r < 0)
+		goto out;
+	*ret_fsd = fsd;
+	fsd = NULL;
+out:
+	pmem_plan_free(&pp);
+	if (fsd)
+		vm_cmdlines_free(fsd, NULL);
+	return r;
+}
+
+void vm_cmdlines_free(char ***fsd, char **qemu)
+{
+	if (fsd) {
+		for (size_t i = 0; fsd[i]; i++)
+			argv_free(fsd[i]);
+		free(fsd);
+	}
+	argv_free(qemu);
+}
+
+/* ---- pid files, processes ---- */
+
+static int proc_starttime(pid_t pid, unsigned long long *ret, char *state)
+{
+	char path[64];
+	_cleanup_free_ char *s = NULL;
+	char *p;
+	unsigned long long v = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	r = read_full_file(path, 8192, &s, NULL);
+	if (r < 0)
+		return r;
+	p = strrchr(s, ')');
+	if (!p)
+		return -EINVAL;
+	if (state)
+		*state = p[2];
+	/* field 3 is the state; starttime is field 22 */
+	p += 2;
+	for (int f = 3; f < 22; f++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	v = strtoull(p, NULL, 10);
+	*ret = v;
+	return 0;
+}
+
+static bool pid_alive(pid_t pid, unsigned long long start)
+{
+	unsigned long long st;
+	char state = 0;
+
+	/* our own child: reap it if it has exited */
+	if (waitpid(pid, NULL, WNOHANG) == pid)
+		return false;
+	if (proc_starttime(pid, &st, &state) < 0)
+		return false;
+	if (state == 'Z' || state == 'X')
+		return false;
+	return !start || st == start;
+}
+
+static int open_nofollow_read(const char *path)
+{
+	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+}
+
+/* "PID STARTTIME": pid 0 when the process recorded is gone. */
+static int read_pidfile_full(const char *path, pid_t *ret,
+			     unsigned long long *ret_start)
+{
+	_cleanup_close_ int fd = open_nofollow_read(path);
+	_cleanup_free_ char *s = NULL;
+	unsigned long long pid = 0, start = 0;
+	int r;
+
+	*ret = 0;
+	if (ret_start)
+		*ret_start = 0;
+	if (fd < 0)
+		return -errno;
+	r = read_full_fd(fd, 128, &s, NULL);
+	if (r < 0)
+		return r;
+	if (sscanf(s, "%llu %llu", &pid, &start) < 1 || !pid ||
+	    pid > 4194304)
+		return -EINVAL;
+	if (ret_start)
+		*ret_start = start;
+	if (pid_alive((pid_t)pid, start))
+		*ret = (pid_t)pid;
+	return 0;
+}
+
+int vm_read_pidfile(const char *path, pid_t *ret)
+{
+	return read_pidfile_full(path, ret, NULL);
+}
+
+static int write_pidfile(const char *path, pid_t pid)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned long long st = 0;
+	char buf[64];
+
+	proc_starttime(pid, &st, NULL);
+	(void)unlink(path);
+	fd = open(path,
+		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, st);
+	return write_all(fd, buf, strlen(buf));
+}
+
+/* Waits until pid is gone; true if it went within ms. */
+static bool wait_gone(pid_t pid, unsigned long long start, unsigned ms)
+{
+	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
+
+	for (;;) {
+		if (!pid_alive(pid, start))
+			return true;
+		if (now_monotonic_ns() >= end)
+			return false;
+		usleep(20000);
+	}
+}
+
+/* SIGTERM, then SIGKILL after ms. */
+static void terminate(pid_t pid, unsigned long long start, unsigned ms)
+{
+	if (!pid_alive(pid, start))
+		return;
+	kill(pid, SIGTERM);
+	if (wait_gone(pid, start, ms))
+		return;
+	kill(pid, SIGKILL);
+	wait_gone(pid, start, 5000);
+}
+
+/* ---- state directory ---- */
+
+/* mkdir 0700; refuse a symlink or someone else's directory. */
+static int make_private_dir(struct vm_env *e, const char *path)
+{
+	struct stat st;
+	int r;
+
+	r = mkdir_p(path, 0700);
+	if (r < 0 && r != -EEXIST)
+		return fail(e, r, "cannot create %s: %s", path, strerror(-r));
+	if (lstat(path, &st) < 0)
+		return fail(e, -errno, "cannot stat %s: %s", path,
+			    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(e, -ENOTDIR,
+			    "%s is not a directory (a symlink?): refusing to use it",
+			    path);
+	if (st.st_uid != geteuid())
+		return fail(e, -EPERM, "%s belongs to uid %u, not to us",
+			    path, (unsigned)st.st_uid);
+	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0)
+		return fail(e, -errno, "cannot chmod 0700 %s", path);
+	return 0;
+}
+
+static int lock_vm(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
+{
+	_cleanup_free_ char *p = NULL;
+	int fd, r;
+
+	r = make_private_dir(e, e->c->lab.state_dir);
+	if (r < 0)
+		return r;
+	p = strdup_printf("%s/vm-%s.lock", e->c->lab.state_dir, vm->id);
+	if (!p)
+		return -ENOMEM;
+	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(e, -errno, "cannot open the lock file %s: %s", p,
+			    strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		if (r == -EWOULDBLOCK)
+			return fail(e, -EBUSY,
+				    "vm %s is being started or stopped by another daxlab (%s is locked)",
+				    vm->id, p);
+		return fail(e, r, "cannot lock %s: %s", p, strerror(-r));
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static void unlink_quiet(const char *p)
+{
+	if (p)
+		(void)unlink(p);
+}
+
+/* Last lines of a log file, for error messages. Allocated or NULL. */
+static char *log_tail(const char *path, unsigned lines)
+{
+	_cleanup_close_ int fd = open_nofollow_read(path);
+	_cleanup_free_ char *s = NULL;
+	size_t len = 0;
+	char *p;
+	unsigned n = 0;
+
+	if (fd < 0)
+		return NULL;
+	{
+		off_t size = lseek(fd, 0, SEEK_END);
+		off_t from = size > 16384 ? size - 16384 : 0;
+		char buf[16385];
+		ssize_t k = pread(fd, buf, sizeof(buf) - 1, from);
+
+		if (k <= 0)
+			return NULL;
+		buf[k] = 0;
+		s = strdup(buf);
+		len = (size_t)k;
+	}
+	if (!s)
+		return NULL;
+	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		s[--len] = 0;
+	for (p = s + len; p > s; p--)
+		if (p[-1] == '\n' && ++n == lines)
+			break;
+	return strdup(p);
+}
+
+/* ---- stop and clean up ---- */
+
+struct vm_paths {
+	char *dir, *qemu_pid, *qemu_log, *qmp, *console_sock, *console_log;
+};
+
+static void vm_paths_free(struct vm_paths *p)
+{
+	free(p->dir);
+	free(p->qemu_pid);
+	free(p->qemu_log);
+	free(p->qmp);
+	free(p->console_sock);
+	free(p->console_log);
+}
+
+static int vm_paths_make(const struct vm_env *e, const struct vm_config *vm,
+			 struct vm_paths *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = vm_dir(e, vm);
+	if (!p->dir)
+		return -ENOMEM;
+	p->qemu_pid = strdup_printf("%s/qemu.pid", p->dir);
+	p->qemu_log = strdup_printf("%s/qemu.log", p->dir);
+	p->qmp = strdup_printf("%s/qmp.sock", p->dir);
+	p->console_sock = strdup_printf("%s/console.sock", p->dir);
+	p->console_log = strdup_printf("%s/console.log", p->dir);
+	if (!p->qemu_pid || !p->qemu_log || !p->qmp || !p->console_sock ||
+	    !p->console_log) {
+		vm_paths_free(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Stops virtiofsd of each share, removes its socket and pid file. */
+static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
+			    const char *dir)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < e->c->n_shares; i++) {
+		const struct share_config *s = &e->c->shares[i];
+		_cleanup_free_ char *pf = qemu_share_pidfile(dir, s->name);
+		_cleanup_free_ char *sock = qemu_share_socket(dir, s->name);
+		unsigned long long start = 0;
+		pid_t pid = 0;
+
+		if (!pf || !sock)
+			continue;
+		if (read_pidfile_full(pf, &pid, &start) == 0 && pid) {
+			any = true;
+			report(e, VM_REPORT_STEP,
+			       "stopping virtiofsd for share %s (pid %d)",
+			       s->name, (int)pid);
+			terminate(pid, start, 5000);
+		}
+		unlink_quiet(pf);
+		unlink_quiet(sock);
+	}
+	return any;
+}
+
+static void remove_cgroups(struct vm_env *e, const struct vm_config *vm)
+{
+	if (!e->cg_ok)
+		return;
+	/* anything still in the VM's own cgroup is ours */
+	for (int i = 0; i < 50 && cg_exists(&e->cg, vm->cg.cgroup); i++) {
+		if (cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0 &&
+		    cg_remove(&e->cg, vm->cg.cgroup) == 0)
+			break;
+		usleep(100000);
+	}
+	/* virtiofsd's cgroup is shared by every VM: remove it when empty */
+	if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+}
+
+/* Everything but the logs; quiet about what is already gone. */
+static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
+		       const struct vm_paths *p)
+{
+	unsigned long long start = 0;
+	pid_t pid = 0;
+	bool any = false;
+
+	if (read_pidfile_full(p->qemu_pid, &pid, &start) == 0 && pid) {
+		any = true;
+		terminate(pid, start, 5000);
+	}
+	any |= stop_virtiofsds(e, vm, p->dir);
+	remove_cgroups(e, vm);
+	unlink_quiet(p->qemu_pid);
+	unlink_quiet(p->qmp);
+	unlink_quiet(p->console_sock);
+	return any;
+}
+
+int vm_stop(struct vm_env *e, const struct vm_config *vm,
+	    bool *ret_was_running)
+{
+	const unsigned stage_ms = e->c->lab.stop_timeout * 1000;
+	_cleanup_close_ int lock = -1;
+	struct vm_paths p;
+	unsigned long long start = 0;
+	pid_t pid = 0;
+	bool any = false;
+	int r;
+
+	*ret_was_running = false;
+	if (e->dry_run) {
+		_cleanup_free_ char *dir = vm_dir(e, vm);
+
+		report(e, VM_REPORT_DRY, "qmp %s/qmp.sock system_powerdown",
+		       dir);
+		report(e, VM_REPORT_DRY,
+		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu and virtiofsd",
+		       e->c->lab.stop_timeout);
+		e->cg.dry_run = true;
+		if (e->cg_ok) {
+			cg_remove(&e->cg, vm->cg.cgroup);
+			cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+		}
+		return 0;
+	}
+	r = lock_vm(e, vm, &lock);
+	if (r < 0)
+		return r;
+	r = vm_paths_make(e, vm, &p);
+	if (r < 0)
+		return r;
+	if (read_pidfile_full(p.qemu_pid, &pid, &start) == 0 && pid) {
+		any = true;
+		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
+		       vm->id, (int)pid);
+		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
+		if (r < 0 || !wait_gone(pid, start, stage_ms)) {
+			report(e, VM_REPORT_STEP,
+			       "vm %s did not power off: QMP quit", vm->id);
+			r = qmp_execute(p.qmp, "quit", 5000, NULL);
+			if (r < 0 || !wait_gone(pid, start, stage_ms)) {
+				report(e, VM_REPORT_STEP,
+				       "vm %s: SIGTERM to qemu", vm->id);
+				terminate(pid, start, stage_ms);
+			}
+		}
+	}
+	any |= cleanup_vm(e, vm, &p);
+	vm_paths_free(&p);
+	*ret_was_running = any;
+	return 0;
+}
+
+/* ---- start ---- */
+
+static int check_file(struct vm_env *e, const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(e, -errno, "%s '%s': %s", what, path,
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return fail(e, -EINVAL, "%s '%s': not a file", what, path);
+	if (access(path, R_OK) < 0)
+		return fail(e, -errno, "%s '%s': %s", what, path,
+			    strerror(errno));
+	return 0;
+}
+
+static int validate(struct vm_env *e, const struct vm_config *vm)
+{
+	const struct lab_config *c = e->c;
+	_cleanup_free_ char *dir = vm_dir(e, vm);
+	char *cpus = NULL, *mems = NULL;
+	char msg[512];
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	r = resolve(e);
+	if (r < 0)
+		return r;
+	r = load_topology(e);
+	if (r < 0)
+		return r;
+	r = topology_resolve(&e->topo, &vm->cg, &cpus, &mems, msg,
+			     sizeof(msg));
+	free(cpus);
+	free(mems);
+	if (r < 0)
+		return fail(e, r, "[vm %s]: %s", vm->id, msg);
+	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &cpus, &mems, msg,
+			     sizeof(msg));
+	free(cpus);
+	free(mems);
+	if (r < 0)
+		return fail(e, r, "[virtiofsd]: %s", msg);
+	if (!e->cg_ok)
+		return fail(e, -ENOENT,
+			    "no usable cgroup hierarchy below %s (cgroup_version = %s): need cgroup2, or v1 cpuset and memory",
+			    e->cgroup_root, c->lab.cgroup_version);
+	if (vm->image) {
+		r = check_file(e, "image", vm->image);
+		if (r < 0)
+			return r;
+	} else {
+		r = check_file(e, "kernel", vm->kernel);
+		if (r < 0)
+			return r;
+		r = check_file(e, "initrd", vm->initrd);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *src = NULL, *sock = NULL;
+		struct stat st;
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		src = config_share_source(s, vm);
+		sock = qemu_share_socket(dir, s->name);
+		if (!src || !sock)
+			return -ENOMEM;
+		if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
+			return fail(e, -ENOENT,
+				    "[share %s]: source '%s' is not a folder (%s)",
+				    s->name, src,
+				    errno ? strerror(errno) : "not a directory");
+		if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return fail(e, -ENAMETOOLONG,
+				    "socket path '%s' is too long for a unix socket: use a shorter state_dir",
+				    sock);
+		if (s->backend == SHARE_BACKEND_VIRTIOFS && s->dax_window &&
+		    !e->have_cache_size)
+			return fail(e, -EOPNOTSUPP,
+				    "[share %s]: dax_window needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); '%s -device vhost-user-fs-pci,help' shows none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
+				    s->name, c->lab.qemu);
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM &&
+		    find_program("mkfs.ext4") < 0)
+			return fail(e, -ENOENT,
+				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
+				    s->name);
+	}
+	return 0;
+}
+
+static void dry_cmd(struct vm_env *e, const char *what, char **argv)
+{
+	_cleanup_free_ char *s = shell_join((const char *const *)argv);
+
+	report(e, VM_REPORT_DRY, "%s: %s", what, s ? s : "?");
+}
+
+/* Opens a log file for a child's output, truncated, not through symlinks. */
+static int open_log(const char *path)
+{
+	return open(path,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+			    O_APPEND,
+		    0600);
+}
+
+static int spawn_in(struct vm_env *e, const char *cgroup, char **argv,
+		    const char *log, pid_t *ret_pid)
+{
+	_cleanup_close_ int logfd = open_log(log);
+	_cleanup_close_ int cgfd = -1;
+	char **procs = NULL;
+	struct spawn_opts o;
+	int r;
+
+	if (logfd < 0)
+		return -errno;
+	r = cg_spawn_target(&e->cg, cgroup, &cgfd, &procs);
+	if (r < 0)
+		return r;
+	spawn_opts_init(&o, (const char *const *)argv);
+	o.fd_in = SPAWN_NULL;
+	o.fd_out = logfd;
+	o.fd_err = logfd;
+	o.cgroup_fd = cgfd;
+	o.cgroup_procs = (const char *const *)procs;
+	o.new_session = true;
+	r = spawn(&o, ret_pid);
+	cg_procs_free(procs);
+	return r;
+}
+
+static int step_failed(struct vm_env *e, const char *step, int r,
+		       const char *log, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int step_failed(struct vm_env *e, const char *step, int r,
+		       const char *log, const char *fmt, ...)
+{
+	_cleanup_free_ char *tail = log ? log_tail(log, LOG_TAIL_LINES) : NULL;
+	char why[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (tail && *tail)
+		snprintf(e->err, sizeof(e->err),
+			 "step '%s' failed: %s\nlast lines of %s:\n%s", step,
+			 why, log, tail);
+	else
+		snprintf(e->err, sizeof(e->err), "step '%s' failed: %s", step,
+			 why);
+	return r < 0 ? r : -EIO;
+}
+
+static int wait_socket(const char *path, pid_t pid, unsigned ms)
+{
+	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
+	struct stat st;
+
+	for (;;) {
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (!pid_alive(pid, 0))
+			return -ECHILD;
+		if (now_monotonic_ns() >= end)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+}
+
+static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+	const char *argv[] = { "ssh", "-F", cfg, "-o", "ConnectTimeout=5",
+			       vm->name, "true", NULL };
+	struct spawn_opts o;
+	pid_t pid;
+
+	if (!cfg)
+		return false;
+	spawn_opts_init(&o, argv);
+	o.fd_in = o.fd_out = o.fd_err = SPAWN_NULL;
+	if (spawn(&o, &pid) < 0)
+		return false;
+	return spawn_wait(pid) == 0;
+}
+
+/* Polls the console log for DAXLAB-READY while qemu lives. */
+static int wait_ready(struct vm_env *e, const struct vm_config *vm,
+		      const struct vm_paths *p, pid_t qemu, int64_t end)
+{
+	bool kernel_boot = !vm->image;
+	bool ready = !kernel_boot;
+
+	for (;;) {
+		if (!pid_alive(qemu, 0))
+			return step_failed(e, "wait for the guest", -ECHILD,
+					   p->qemu_log,
+					   "qemu exited (console log: %s)",
+					   p->console_log);
+		if (!ready) {
+			_cleanup_free_ char *log = NULL;
+			int fd = open_nofollow_read(p->console_log);
+
+			if (fd >= 0) {
+				read_full_fd(fd, 64 << 20, &log, NULL);
+				close(fd);
+			}
+			if (log) {
+				char *f = strstr(log, "DAXLAB-MOUNT-FAILED");
+
+				if (f) {
+					char *nl = strchr(f, '\n');
+
+					if (nl)
+						*nl = 0;
+					cg_trim(f);
+					return step_failed(
+						e, "mount shares in the guest",
+						-EIO, NULL,
+						"the guest says '%s' (console log: %s)",
+						f, p->console_log);
+				}
+				if (strstr(log, "DAXLAB-READY")) {
+					ready = true;
+					report(e, VM_REPORT_STEP,
+					       "vm %s: guest is up, waiting for ssh",
+					       vm->id);
+				}
+			}
+		}
+		if (ready && vm->net != VM_NET_NONE && ssh_answers(e, vm))
+			return 0;
+		if (ready && vm->net == VM_NET_NONE)
+			return 0;
+		if (now_monotonic_ns() >= end)
+			return step_failed(
+				e, "wait for the guest", -ETIMEDOUT,
+				p->console_log,
+				ready ? "ssh to %s did not answer in time" :
+					"no DAXLAB-READY on the console of %s in time",
+				vm->name);
+		usleep(ready ? 500000 : 100000);
+	}
+}
+
+static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
+			     const struct pmem_plan *pp)
+{
+	const struct lab_config *c = e->c;
+
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *src = NULL, *tmp = NULL;
+		char **argv = NULL;
+		_cleanup_free_ char *out = NULL;
+		int ex, r, fd;
+
+		if (!pp->image[i])
+			continue;
+		if (s->shared && !e->dry_run) {
+			/* another running VM may map it: keep it then */
+			bool busy = false;
+
+			for (size_t j = 0; j < c->n_vms; j++) {
+				_cleanup_free_ char *pf = NULL;
+				pid_t pid = 0;
+
+				if (&c->vms[j] == vm ||
+				    !config_vm_has_share(&c->vms[j], s))
+					continue;
+				pf = strdup_printf("%s/vm-%s/qemu.pid",
+						   c->lab.state_dir,
+						   c->vms[j].id);
+				if (pf && vm_read_pidfile(pf, &pid) == 0 && pid)
+					busy = true;
+			}
+			if (busy && access(pp->image[i], R_OK) == 0)
+				continue;
+		}
+		src = config_share_source(s, vm);
+		tmp = strdup_printf("%s.tmp", pp->image[i]);
+		if (!src || !tmp)
+			return -ENOMEM;
+		r = qemu_mkfs_argv(src, tmp, s->tag, &argv);
+		if (r < 0)
+			return r;
+		{
+			struct argv_buf b = { 0 };
+			char **full;
+			/* size in KiB as the last argument */
+			for (size_t k = 0; argv[k]; k++)
+				argv_buf_add(&b, argv[k]);
+			argv_buf_addf(&b, "%lluk",
+				      (unsigned long long)(pp->size[i] >> 10));
+			full = argv_buf_steal(&b);
+			argv_free(argv);
+			argv = full;
+			if (!argv)
+				return -ENOMEM;
+		}
+		if (e->dry_run) {
+			dry_cmd(e, "run", argv);
+			argv_free(argv);
+			continue;
+		}
+		report(e, VM_REPORT_STEP,
+		       "building the virtio-pmem image of share %s (%s)",
+		       s->name, pp->image[i]);
+		unlink_quiet(tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+		if (fd < 0 || ftruncate(fd, (off_t)pp->size[i]) < 0) {
+			r = -errno;
+			if (fd >= 0)
+				close(fd);
+			argv_free(argv);
+			return step_failed(e, "build virtio-pmem image", r,
+					   NULL, "%s: %s", tmp, strerror(-r));
+		}
+		close(fd);
+		r = spawn_capture((const char *const *)argv, true, 65536, &out,
+				  &ex);
+		argv_free(argv);
+		if (r < 0 || ex != 0) {
+			unlink_quiet(tmp);
+			return step_failed(e, "build virtio-pmem image",
+					   r < 0 ? r : -EIO, NULL,
+					   "mkfs.ext4 -d %s %s: %s", src, tmp,
+					   r < 0 ? strerror(-r) :
+						   (out ? cg_trim(out) : "?"));
+		}
+		if (rename(tmp, pp->image[i]) < 0) {
+			r = -errno;
+			unlink_quiet(tmp);
+			return step_failed(e, "build virtio-pmem image", r,
+					   NULL, "rename to %s: %s",
+					   pp->image[i], strerror(-r));
+		}
+	}
+	return 0;
+}
+
+int vm_write_ssh_config(struct vm_env *e)
+{
+	const struct lab_config *c = e->c;
+	_cleanup_free_ char *path = vm_ssh_config_path(e);
+	_cleanup_free_ char *tmp = NULL, *key = config_ssh_key(c);
+	_cleanup_fclose_ FILE *f = NULL;
+	int fd, r;
+
+	if (!path || !key)
+		return -ENOMEM;
+	tmp = strdup_printf("%s.%d.tmp", path, (int)getpid());
+	if (!tmp)
+		return -ENOMEM;
+	unlink_quiet(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return fail(e, -errno, "cannot write %s: %s", tmp,
+			    strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fprintf(f, "# Written by daxlab vm start from %s\n", c->path);
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+		const char *at = strchr(vm->ssh, '@');
+		_cleanup_free_ char *user =
+			at ? strndup(vm->ssh, (size_t)(at - vm->ssh)) :
+			     strdup("root");
+
+		if (!user)
+			return -ENOMEM;
+		fprintf(f, "\nHost %s\n", vm->name);
+		if (vm->net == VM_NET_USER) {
+			fprintf(f, "\tHostName 127.0.0.1\n\tPort %u\n",
+				vm->ssh_port);
+		} else {
+			fprintf(f, "\tHostName %s\n",
+				at ? at + 1 : vm->ssh);
+		}
+		fprintf(f,
+			"\tUser %s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
+			"\tStrictHostKeyChecking no\n"
+			"\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n"
+			"\tBatchMode yes\n\tConnectTimeout 10\n"
+			"\tServerAliveInterval 15\n",
+			user, key);
+	}
+	if (fflush(f) != 0 || ferror(f)) {
+		r = -errno;
+		unlink_quiet(tmp);
+		return fail(e, r, "cannot write %s", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink_quiet(tmp);
+		return fail(e, r, "cannot rename %s to %s: %s", tmp, path,
+			    strerror(-r));
+	}
+	return 0;
+}
+
+int vm_start(struct vm_env *e, const struct vm_config *vm,
+	     unsigned timeout_s)
+{
+	const struct lab_config *c = e->c;
+	int64_t end = now_monotonic_ns() + (int64_t)timeout_s * 1000000000LL;
+	_cleanup_close_ int lock = -1;
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
+	_cleanup_free_ char *fcpus = NULL, *fmems = NULL;
+	struct pmem_plan pp = { 0 };
+	char ***fsd = NULL;
+	char **qemu = NULL;
+	struct vm_paths p = { 0 };
+	pid_t qpid = 0;
+	char msg[1024];
+	size_t k;
+	int r;
+
+	e->err[0] = 0;
+	r = validate(e, vm);
+	if (r < 0)
+		return r;
+	r = vm_mems(e, vm, &cpus, &mems);
+	if (r < 0)
+		return r;
+	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &fcpus, &fmems, msg,
+			     sizeof(msg));
+	if (r < 0)
+		return fail(e, r, "[virtiofsd]: %s", msg);
+	r = vm_cmdlines(e, vm, &fsd, &qemu);
+	if (r < 0)
+		return r;
+	r = pmem_plan_make(e, vm, &pp);
+	if (r < 0)
+		goto out;
+	r = vm_paths_make(e, vm, &p);
+	if (r < 0)
+		goto out;
+
+	if (e->dry_run) {
+		report(e, VM_REPORT_DRY, "mkdir %s (0700)", p.dir);
+		cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
+			  c->virtiofsd.cg.memory_max, NULL, 0);
+		cg_create(&e->cg, vm->cg.cgroup, cpus, mems,
+			  vm->cg.memory_max, NULL, 0);
+		build_pmem_images(e, vm, &pp);
+		for (k = 0; fsd[k]; k++)
+			dry_cmd(e, "run in cgroup " "virtiofsd", fsd[k]);
+		dry_cmd(e, "run in cgroup vm", qemu);
+		report(e, VM_REPORT_DRY,
+		       "wait for DAXLAB-READY on %s, then ssh %s", p.console_log,
+		       vm->name);
+		r = 0;
+		goto out;
+	}
+
+	r = lock_vm(e, vm, &lock);
+	if (r < 0)
+		goto out;
+	{
+		unsigned long long st;
+		pid_t pid = 0;
+
+		if (read_pidfile_full(p.qemu_pid, &pid, &st) == 0 && pid) {
+			r = fail(e, -EALREADY,
+				 "vm %s is already running (qemu pid %d); stop it first",
+				 vm->id, (int)pid);
+			goto out;
+		}
+	}
+	r = make_private_dir(e, p.dir);
+	if (r < 0)
+		goto out;
+	/* a daxlab killed half-way leaves this behind */
+	if (cleanup_vm(e, vm, &p))
+		report(e, VM_REPORT_WARN,
+		       "vm %s: cleaned up processes left by an earlier start",
+		       vm->id);
+	r = vm_write_ssh_config(e);
+	if (r < 0)
+		goto out;
+
+	report(e, VM_REPORT_STEP, "vm %s: cgroups %s and %s", vm->id,
+	       c->virtiofsd.cg.cgroup, vm->cg.cgroup);
+	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
+		      c->virtiofsd.cg.memory_max, msg, sizeof(msg));
+	if (r < 0) {
+		r = step_failed(e, "create the virtiofsd cgroup", r, NULL,
+				"%s: %s", msg, strerror(-r));
+		goto rollback;
+	}
+	r = cg_create(&e->cg, vm->cg.cgroup, cpus, mems, vm->cg.memory_max,
+		      msg, sizeof(msg));
+	if (r < 0) {
+		r = step_failed(e, "create the VM cgroup", r, NULL, "%s: %s",
+				msg, strerror(-r));
+		goto rollback;
+	}
+	r = build_pmem_images(e, vm, &pp);
+	if (r < 0)
+		goto rollback;
+
+	k = 0;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *log = NULL, *pf = NULL, *sock = NULL;
+		pid_t pid;
+
+		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
+		    !config_vm_has_share(vm, s))
+			continue;
+		log = qemu_share_log(p.dir, s->name);
+		pf = qemu_share_pidfile(p.dir, s->name);
+		sock = qemu_share_socket(p.dir, s->name);
+		if (!log || !pf || !sock) {
+			r = -ENOMEM;
+			goto rollback;
+		}
+		report(e, VM_REPORT_STEP, "vm %s: virtiofsd for share %s",
+		       vm->id, s->name);
+		unlink_quiet(sock);
+		r = spawn_in(e, c->virtiofsd.cg.cgroup, fsd[k++], log, &pid);
+		if (r < 0) {
+			r = step_failed(e, "start virtiofsd", r, log,
+					"%s (share %s): %s", e->virtiofsd,
+					s->name, strerror(-r));
+			goto rollback;
+		}
+		r = write_pidfile(pf, pid);
+		if (r < 0) {
+			kill(pid, SIGKILL);
+			spawn_wait(pid);
+			r = step_failed(e, "start virtiofsd", r, NULL,
+					"cannot write %s: %s", pf,
+					strerror(-r));
+			goto rollback;
+		}
+		r = wait_socket(sock, pid, 10000);
+		if (r < 0) {
+			r = step_failed(e, "start virtiofsd", r, log,
+					r == -ECHILD ?
+						"%s (share %s) exited before creating %s" :
+						"%s (share %s) did not create %s in 10 s",
+					e->virtiofsd, s->name, sock);
+			goto rollback;
+		}
+	}
+
+	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
+	       c->lab.qemu);
+	unlink_quiet(p.qmp);
+	unlink_quiet(p.console_sock);
+	unlink_quiet(p.console_log);
+	r = spawn_in(e, vm->cg.cgroup, qemu, p.qemu_log, &qpid);
+	if (r < 0) {
+		r = step_failed(e, "start qemu", r, p.qemu_log, "%s: %s",
+				c->lab.qemu, strerror(-r));
+		goto rollback;
+	}
+	r = write_pidfile(p.qemu_pid, qpid);
+	if (r < 0) {
+		kill(qpid, SIGKILL);
+		spawn_wait(qpid);
+		r = step_failed(e, "start qemu", r, NULL,
+				"cannot write %s: %s", p.qemu_pid,
+				strerror(-r));
+		goto rollback;
+	}
+	r = wait_socket(p.qmp, qpid, 30000);
+	if (r < 0) {
+		r = step_failed(e, "start qemu", r, p.qemu_log,
+				r == -ECHILD ? "%s exited at once" :
+					       "%s did not open its QMP socket",
+				c->lab.qemu);
+		goto rollback;
+	}
+	report(e, VM_REPORT_STEP, "vm %s: waiting for the guest (console: %s)",
+	       vm->id, p.console_log);
+	r = wait_ready(e, vm, &p, qpid, end);
+	if (r < 0)
+		goto rollback;
+	r = 0;
+	goto out;
+
+rollback:
+	{
+		char saved[sizeof(e->err)];
+
+		memcpy(saved, e->err, sizeof(saved));
+		cleanup_vm(e, vm, &p);
+		memcpy(e->err, saved, sizeof(saved));
+	}
+out:
+	vm_paths_free(&p);
+	pmem_plan_free(&pp);
+	vm_cmdlines_free(fsd, qemu);
+	return r;
+}
+
+/* ---- status ---- */
+
+int vm_status(struct vm_env *e, const struct vm_config *vm,
+	      struct vm_status *ret)
+{
+	const struct lab_config *c = e->c;
+	struct vm_paths p;
+	size_t n = 0;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = vm_paths_make(e, vm, &p);
+	if (r < 0)
+		return r;
+	vm_read_pidfile(p.qemu_pid, &ret->qemu_pid);
+	ret->running = ret->qemu_pid > 0;
+	ret->fsd_share = calloc(c->n_shares + 1, sizeof(char *));
+	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
+	if (!ret->fsd_share || !ret->fsd_pid) {
+		vm_paths_free(&p);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *pf = NULL;
+
+		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
+		    !config_vm_has_share(vm, s))
+			continue;
+		pf = qemu_share_pidfile(p.dir, s->name);
+		ret->fsd_share[n] = strdup(s->name);
+		if (pf)
+			vm_read_pidfile(pf, &ret->fsd_pid[n]);
+		if (access(pf, F_OK) == 0 && !ret->fsd_pid[n])
+			ret->stale = true;
+		n++;
+	}
+	ret->n_fsd = n;
+	if (!ret->running && access(p.qemu_pid, F_OK) == 0)
+		ret->stale = true;
+	if (e->cg_ok) {
+		if (cg_exists(&e->cg, vm->cg.cgroup)) {
+			ret->cgroup = cg_path(&e->cg, "cpuset", vm->cg.cgroup,
+					      NULL);
+			cg_effective(&e->cg, vm->cg.cgroup, &ret->cg_cpus,
+				     &ret->cg_mems);
+			cg_pids(&e->cg, vm->cg.cgroup, &ret->cg_pids,
+				&ret->n_cg_pids);
+			cg_read_numa_stat(&e->cg, vm->cg.cgroup,
+					  &ret->numa_stat, NULL);
+			if (!ret->running)
+				ret->stale = true;
+		}
+		if (cg_exists(&e->cg, c->virtiofsd.cg.cgroup)) {
+			ret->fsd_cgroup = cg_path(&e->cg, "cpuset",
+						  c->virtiofsd.cg.cgroup, NULL);
+			cg_effective(&e->cg, c->virtiofsd.cg.cgroup,
+				     &ret->fsd_cpus, &ret->fsd_mems);
+			cg_read_numa_stat(&e->cg, c->virtiofsd.cg.cgroup,
+					  &ret->fsd_numa_stat, NULL);
+		}
+	}
+	vm_paths_free(&p);
+	return 0;
+}
+
+void vm_status_free(struct vm_status *s)
+{
+	for (size_t i = 0; s->fsd_share && i < s->n_fsd; i++)
+		free(s->fsd_share[i]);
+	free(s->fsd_share);
+	free(s->fsd_pid);
+	free(s->cgroup);
+	free(s->cg_cpus);
+	free(s->cg_mems);
+	free(s->cg_pids);
+	free(s->numa_stat);
+	free(s->fsd_cgroup);
+	free(s->fsd_cpus);
+	free(s->fsd_mems);
+	free(s->fsd_numa_stat);
+	memset(s, 0, sizeof(*s));
+}

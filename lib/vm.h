@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The life cycle of a VM: validate, cgroups, virtiofsd, qemu, readiness;
+ * stop, status, and the state directory that ties them together:
+ *
+ *   <state_dir>/              0700
+ *   <state_dir>/ssh_config    Host NAME entries for every VM of the config
+ *   <state_dir>/vm-ID.lock    flock()ed by whoever starts or stops vm ID
+ *   <state_dir>/share-NAME.img  virtio-pmem image of a shared folder
+ *   <state_dir>/vm-ID/        qemu.pid, qemu.log, qmp.sock, console.sock,
+ *                             console.log, virtiofsd-SHARE.{pid,sock,log},
+ *                             share-NAME.img (per-VM virtio-pmem image)
+ *
+ * Nothing here prints: progress, dry-run lines and warnings go to the
+ * report callback; failures come back as -errno with env->err filled.
+ */
+#ifndef DAXLAB_VM_H
+#define DAXLAB_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "topology.h"
+
+enum vm_report {
+	VM_REPORT_STEP, /* progress: "starting virtiofsd for share x" */
+	VM_REPORT_DRY,  /* --dry-run: a cgroup write or a command */
+	VM_REPORT_WARN, /* e.g. KVM unusable, falling back to TCG */
+};
+
+struct vm_env {
+	const struct lab_config *c;
+	struct cg_ctx cg;
+	bool cg_ok;      /* cgroups found (always true when starting) */
+	bool dry_run;
+	bool no_probe;   /* cmdline: assume kvm, C virtiofsd, cache-size */
+	const char *accel;
+	bool have_cache_size;
+	char *virtiofsd;
+	enum virtiofsd_style style;
+	bool resolved;
+	struct topology topo;
+	const char *cgroup_root; /* default /sys/fs/cgroup */
+	void (*report)(void *ud, enum vm_report kind, const char *msg);
+	void *ud;
+	char err[4096];
+};
+
+/* Sets up env for c. dry_run: show, do not do. */
+int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
+		bool no_probe);
+void vm_env_done(struct vm_env *e);
+
+/* <state_dir>/vm-ID. Allocated. */
+char *vm_dir(const struct vm_env *e, const struct vm_config *vm);
+
+/*
+ * The virtiofsd argument lists (one per virtiofs share; *ret_fsd
+ * NULL-terminated list of argv) and the qemu argument list, as vm_start()
+ * would run them. Probes qemu and virtiofsd unless no_probe.
+ */
+int vm_cmdlines(struct vm_env *e, const struct vm_config *vm,
+		char ****ret_fsd, char ***ret_qemu);
+void vm_cmdlines_free(char ***fsd, char **qemu);
+
+/*
+ * Starts vm and returns when it is ready (DAXLAB-READY on the console for
+ * a kernel boot, then ssh answers), or after timeout_s. On failure all that
+ * was done is undone and e->err says which step failed and why.
+ */
+int vm_start(struct vm_env *e, const struct vm_config *vm,
+	     unsigned timeout_s);
+
+/*
+ * Stops vm: QMP system_powerdown, QMP quit, SIGTERM, SIGKILL; virtiofsd
+ * stopped; cgroups removed; sockets and pid files removed (logs kept).
+ * Also cleans the stale state of a VM whose daxlab was killed.
+ * *ret_was_running tells whether anything was running.
+ */
+int vm_stop(struct vm_env *e, const struct vm_config *vm,
+	    bool *ret_was_running);
+
+struct vm_status {
+	bool running;       /* qemu alive */
+	bool stale;         /* pid files or cgroups left, qemu gone */
+	pid_t qemu_pid;
+	size_t n_fsd;
+	char **fsd_share;   /* share name per virtiofsd */
+	pid_t *fsd_pid;     /* 0: not running */
+	char *cgroup;       /* the VM's cgroup path (cpuset on v1) */
+	char *cg_cpus;      /* effective, or NULL */
+	char *cg_mems;
+	pid_t *cg_pids;
+	size_t n_cg_pids;
+	char *numa_stat;    /* memory.numa_stat text, or NULL */
+	char *fsd_cgroup;
+	char *fsd_cpus, *fsd_mems;
+	char *fsd_numa_stat;
+};
+
+int vm_status(struct vm_env *e, const struct vm_config *vm,
+	      struct vm_status *ret);
+void vm_status_free(struct vm_status *s);
+
+/* Writes <state_dir>/ssh_config for every VM of the config. */
+int vm_write_ssh_config(struct vm_env *e);
+char *vm_ssh_config_path(const struct vm_env *e);
+
+/* pid in a pid file, if that process is still the one recorded. */
+int vm_read_pidfile(const char *path, pid_t *ret);
+
+#endif

@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daxlab vm: start, stop and inspect the lab's VMs (the seed's cgctl and
+ * qemuctl). The work is in lib/vm.c; this file parses options and reports.
+ */
+#include "daxlab.h"
+
+#include "config.h"
+#include "numastat.h"
+#include "qemu.h"
+#include "util.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void vm_usage(void)
+{
+	printf("Usage: daxlab vm COMMAND [OPTIONS] [ID|all]\n\n"
+	       "Start, stop and inspect the lab's VMs, each qemu and "
+	       "virtiofsd in its own\ncgroup bound to NUMA nodes (the seed's "
+	       "cgctl and qemuctl).\n\n"
+	       "Commands:\n"
+	       "  start ID|all     validate, create cgroups, start virtiofsd "
+	       "and qemu,\n"
+	       "                   return when the guest answers ssh\n"
+	       "  stop ID|all      power off (QMP), stop virtiofsd, remove "
+	       "cgroups\n"
+	       "  status [ID|all]  pids, cgroups, effective cpus and mems, "
+	       "memory per node\n"
+	       "  console ID       attach to the serial console (Ctrl-] "
+	       "leaves)\n"
+	       "  ssh ID [CMD...]  ssh into the guest, or run CMD there\n"
+	       "  cmdline ID       print the virtiofsd and qemu command "
+	       "lines, start nothing\n\n"
+	       "Options:\n"
+	       "  -c, --config FILE  the lab's configuration (default: "
+	       "$DAXLAB_CONFIG,\n"
+	       "                     ./daxlab.ini, /etc/daxlab/daxlab.ini)\n"
+	       "  -f, --foreground   start: stay attached to the console; "
+	       "stop the VM when\n"
+	       "                     it powers off or on Ctrl-]\n"
+	       "  -n, --dry-run      start, stop: print every cgroup write "
+	       "and command,\n"
+	       "                     do nothing\n"
+	       "  -t, --timeout S    start: seconds to wait for the guest "
+	       "(default: [lab]\n"
+	       "                     boot_timeout, 300)\n"
+	       "      --no-probe     cmdline: do not probe qemu, virtiofsd "
+	       "or KVM (assume\n"
+	       "                     kvm, C virtiofsd, a qemu with "
+	       "cache-size)\n"
+	       "  -q, --quiet        no progress lines\n"
+	       "  -h, --help         show this help and exit\n"
+	       "  -V, --version      show the version and exit\n\n"
+	       "See daxlab-vm(1) and daxlab.ini(5).\n");
+}
+
+enum { OPT_NO_PROBE = 0x100 };
+
+struct vm_opts {
+	const char *config;
+	bool foreground, dry_run, no_probe;
+	unsigned timeout;
+	int first_arg; /* index of the first non-option */
+};
+
+static void report_cb(void *ud, enum vm_report kind, const char *msg)
+{
+	(void)ud;
+	switch (kind) {
+	case VM_REPORT_DRY:
+		printf("%s\n", msg);
+		fflush(stdout);
+		break;
+	case VM_REPORT_WARN:
+		warning("%s", msg);
+		break;
+	default:
+		info("%s", msg);
+	}
+}
+
+static void parse_opts(const char *cmd, int argc, char **argv,
+		       struct vm_opts *o, bool stop_at_arg)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char ucmd[32];
+	int c;
+
+	snprintf(ucmd, sizeof(ucmd), "vm %s", cmd);
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv,
+				stop_at_arg ? "+c:fnt:qhV" : "c:fnt:qhV",
+				longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'f':
+			if (strcmp(cmd, "start"))
+				usage_error(ucmd, "--foreground is for start");
+			o->foreground = true;
+			break;
+		case 'n':
+			if (strcmp(cmd, "start") && strcmp(cmd, "stop"))
+				usage_error(ucmd,
+					    "--dry-run is for start and stop");
+			o->dry_run = true;
+			break;
+		case 't':
+			if (strcmp(cmd, "start"))
+				usage_error(ucmd, "--timeout is for start");
+			if (parse_uint_range(optarg, 1, 86400, &o->timeout) < 0)
+				usage_error(ucmd,
+					    "--timeout: '%s' is not a number of seconds (1-86400)",
+					    optarg);
+			break;
+		case OPT_NO_PROBE:
+			if (strcmp(cmd, "cmdline"))
+				usage_error(ucmd, "--no-probe is for cmdline");
+			o->no_probe = true;
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			vm_usage();
+			exit(0);
+		case 'V':
+			print_version();
+		default:
+			usage_error(ucmd, "unknown option");
+		}
+	}
+	o->first_arg = optind;
+}
+
+static struct lab_config *load_config(const char *explicit_path)
+{
+	const char *path = config_default_path(explicit_path);
+	struct lab_config *c = NULL;
+	char err[1024];
+	int r;
+
+	r = config_load(path, &c, err, sizeof(err));
+	if (r < 0) {
+		if (r == -ENOENT && !explicit_path)
+			error("no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
+			      err);
+		else
+			error("%s", err);
+		return NULL;
+	}
+	return c;
+}
+
+/* The VMs named by arg ("all" or an id); NULL-terminated, allocated. */
+static const struct vm_config **pick_vms(const struct lab_config *c,
+					 const char *ucmd, const char *arg)
+{
+	const struct vm_config **l = calloc(c->n_vms + 1, sizeof(*l));
+
+	if (!l)
+		die("out of memory");
+	if (!strcmp(arg, "all")) {
+		for (size_t i = 0; i < c->n_vms; i++)
+			l[i] = &c->vms[i];
+		return l;
+	}
+	l[0] = config_find_vm(c, arg);
+	if (!l[0]) {
+		free(l);
+		error("%s: no [vm %s] in %s", ucmd, arg, c->path);
+		return NULL;
+	}
+	return l;
+}
+
+static int env_setup(struct vm_env *e, const struct lab_config *c,
+		     const struct vm_opts *o)
+{
+	memset(e, 0, sizeof(*e));
+	e->report = report_cb;
+	if (getenv("DAXLAB_CGROUP_ROOT"))
+		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
+	return vm_env_init(e, c, o->dry_run, o->no_probe);
+}
+
+/* ---- console ---- */
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+static void restore_tty(void)
+{
+	if (tio_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
+}
+
+/* Relays stdin and the console socket until EOF or Ctrl-]. */
+static int console_relay(const char *sock, const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return error("%s: no console socket (is the VM running?)",
+			     sock);
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return error("%s: path too long", sock);
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return error_errno(err, "cannot connect to %s", sock);
+	}
+	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_tio) == 0) {
+		struct termios raw = saved_tio;
+
+		tio_saved = true;
+		atexit(restore_tty);
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		fprintf(stderr, "Connected to the console of %s; Ctrl-] leaves.\r\n",
+			name);
+	}
+	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+			       { .fd = fd, .events = POLLIN } };
+	bool in_open = true;
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n;
+
+		p[0].fd = in_open ? STDIN_FILENO : -1;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+				break;
+		}
+		if (in_open && p[0].revents) {
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0) {
+				in_open = false;
+				shutdown(fd, SHUT_WR);
+				continue;
+			}
+			if (tio_saved && memchr(buf, 0x1d, (size_t)n))
+				break;
+			if (write_all(fd, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	close(fd);
+	restore_tty();
+	tio_saved = false;
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "\n");
+	return 0;
+}
+
+/* ---- commands ---- */
+
+static int do_start(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config **vms;
+	struct vm_env e;
+	size_t started = 0;
+	int ret = 0;
+
+	parse_opts("start", argc, argv, &o, false);
+	if (argc - o.first_arg != 1)
+		usage_error("vm start", "give one VM id, or all");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vms = pick_vms(c, "vm start", argv[o.first_arg]);
+	if (!vms) {
+		config_free(c);
+		return 1;
+	}
+	if (o.foreground && (!vms[0] || vms[1])) {
+		free(vms);
+		config_free(c);
+		usage_error("vm start", "--foreground takes one VM id");
+	}
+	env_setup(&e, c, &o);
+	for (size_t i = 0; vms[i]; i++) {
+		int r;
+
+		if (!o.dry_run)
+			info("starting vm %s", vms[i]->id);
+		r = vm_start(&e, vms[i], o.timeout ? o.timeout :
+						     c->lab.boot_timeout);
+		if (r < 0) {
+			error("vm %s: %s", vms[i]->id, e.err);
+			ret = 1;
+			break;
+		}
+		started++;
+		if (!o.dry_run) {
+			_cleanup_free_ char *cfg = vm_ssh_config_path(&e);
+
+			info("vm %s is up: daxlab vm ssh %s (ssh -F %s %s)",
+			     vms[i]->id, vms[i]->id, cfg ? cfg : "?",
+			     vms[i]->name);
+		}
+	}
+	/* all or nothing: undo the VMs this command started */
+	if (ret && started && !o.dry_run) {
+		for (size_t i = 0; i < started; i++) {
+			bool was;
+
+			info("stopping vm %s again", vms[i]->id);
+			vm_stop(&e, vms[i], &was);
+		}
+	}
+	if (!ret && o.foreground && !o.dry_run) {
+		_cleanup_free_ char *dir = vm_dir(&e, vms[0]);
+		_cleanup_free_ char *sock =
+			dir ? strdup_printf("%s/console.sock", dir) : NULL;
+		bool was;
+
+		if (!sock)
+			die("out of memory");
+		console_relay(sock, vms[0]->name);
+		info("stopping vm %s", vms[0]->id);
+		if (vm_stop(&e, vms[0], &was) < 0) {
+			error("vm %s: %s", vms[0]->id, e.err);
+			ret = 1;
+		}
+	}
+	vm_env_done(&e);
+	free(vms);
+	config_free(c);
+	return ret;
+}
+
+static int do_stop(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config **vms;
+	struct vm_env e;
+	int ret = 0;
+
+	parse_opts("stop", argc, argv, &o, false);
+	if (argc - o.first_arg != 1)
+		usage_error("vm stop", "give one VM id, or all");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vms = pick_vms(c, "vm stop", argv[o.first_arg]);
+	if (!vms) {
+		config_free(c);
+		return 1;
+	}
+	env_setup(&e, c, &o);
+	for (size_t i = 0; vms[i]; i++) {
+		bool was = false;
+
+		if (vm_stop(&e, vms[i], &was) < 0) {
+			error("vm %s: %s", vms[i]->id, e.err);
+			ret = 1;
+			continue;
+		}
+		if (!o.dry_run)
+			info("vm %s %s", vms[i]->id,
+			     was ? "stopped" : "was not running");
+	}
+	vm_env_done(&e);
+	free(vms);
+	config_free(c);
+	return ret;
+}
+
+static void print_numa(const char *label, const char *text)
+{
+	struct numastat ns;
+	char err[256];
+	static const char *const keys[] = { "total", "anon", "file", "shmem",
+					    NULL };
+
+	if (!text) {
+		printf("  %-14s (no memory.numa_stat)\n", label);
+		return;
+	}
+	numastat_init(&ns);
+	if (numastat_parse(&ns, text, strlen(text),
+			   (uint64_t)sysconf(_SC_PAGESIZE), err,
+			   sizeof(err)) < 0) {
+		printf("  %-14s (memory.numa_stat: %s)\n", label, err);
+		numastat_free(&ns);
+		return;
+	}
+	for (size_t k = 0; keys[k]; k++) {
+		const struct numastat_stat *st = numastat_find(&ns, keys[k]);
+		const struct numastat_node *nd;
+		char b[32];
+
+		if (!st)
+			continue;
+		nd = numastat_nodes(&ns, st);
+		printf("  %-14s %-6s", label, keys[k]);
+		for (size_t i = 0; i < st->n_nodes; i++)
+			printf(" N%u=%s", nd[i].id,
+			       format_bytes(nd[i].value, b, sizeof(b)));
+		printf("\n");
+	}
+	numastat_free(&ns);
+}
+
+static int do_status(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config **vms;
+	struct vm_env e;
+	int ret = 0;
+
+	parse_opts("status", argc, argv, &o, false);
+	if (argc - o.first_arg > 1)
+		usage_error("vm status", "give at most one VM id, or all");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vms = pick_vms(c, "vm status",
+		       argc > o.first_arg ? argv[o.first_arg] : "all");
+	if (!vms) {
+		config_free(c);
+		return 1;
+	}
+	env_setup(&e, c, &o);
+	for (size_t i = 0; vms[i]; i++) {
+		struct vm_status s;
+
+		if (vm_status(&e, vms[i], &s) < 0) {
+			error("vm %s: cannot read its state", vms[i]->id);
+			ret = 1;
+			continue;
+		}
+		printf("vm %s (%s): %s\n", vms[i]->id, vms[i]->name,
+		       s.running ? "running" :
+		       s.stale	 ? "stopped, stale state left (daxlab vm stop cleans it)" :
+				   "stopped");
+		if (s.qemu_pid)
+			printf("  %-14s %d\n", "qemu pid", (int)s.qemu_pid);
+		for (size_t k = 0; k < s.n_fsd; k++)
+			if (s.fsd_pid[k])
+				printf("  %-14s %d (share %s)\n",
+				       "virtiofsd pid", (int)s.fsd_pid[k],
+				       s.fsd_share[k]);
+		if (s.cgroup) {
+			printf("  %-14s %s\n", "cgroup", s.cgroup);
+			printf("  %-14s cpus %s, mems %s\n", "effective",
+			       s.cg_cpus ? s.cg_cpus : "?",
+			       s.cg_mems ? s.cg_mems : "?");
+			printf("  %-14s", "cgroup pids");
+			for (size_t k = 0; k < s.n_cg_pids; k++)
+				printf(" %d", (int)s.cg_pids[k]);
+			printf("%s\n", s.n_cg_pids ? "" : " (none)");
+			print_numa("memory", s.numa_stat);
+		}
+		if (s.fsd_cgroup && s.running) {
+			printf("  %-14s %s\n", "fsd cgroup", s.fsd_cgroup);
+			printf("  %-14s cpus %s, mems %s\n", "fsd effective",
+			       s.fsd_cpus ? s.fsd_cpus : "?",
+			       s.fsd_mems ? s.fsd_mems : "?");
+			print_numa("fsd memory", s.fsd_numa_stat);
+		}
+		vm_status_free(&s);
+	}
+	vm_env_done(&e);
+	free(vms);
+	config_free(c);
+	return ret;
+}
+
+static int do_cmdline(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config *vm;
+	struct vm_env e;
+	char ***fsd = NULL;
+	char **qemu = NULL;
+	int ret = 0;
+
+	parse_opts("cmdline", argc, argv, &o, false);
+	if (argc - o.first_arg != 1)
+		usage_error("vm cmdline", "give one VM id");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vm = config_find_vm(c, argv[o.first_arg]);
+	if (!vm) {
+		error("vm cmdline: no [vm %s] in %s", argv[o.first_arg],
+		      c->path);
+		config_free(c);
+		return 1;
+	}
+	env_setup(&e, c, &o);
+	if (vm_cmdlines(&e, vm, &fsd, &qemu) < 0) {
+		error("vm %s: %s", vm->id, e.err);
+		ret = 1;
+	} else {
+		for (size_t i = 0; fsd[i]; i++) {
+			_cleanup_free_ char *s =
+				shell_join((const char *const *)fsd[i]);
+
+			printf("%s\n", s ? s : "");
+		}
+		_cleanup_free_ char *s = shell_join((const char *const *)qemu);
+		printf("%s\n", s ? s : "");
+	}
+	vm_cmdlines_free(fsd, qemu);
+	vm_env_done(&e);
+	config_free(c);
+	return ret;
+}
+
+static int do_console(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config *vm;
+	struct vm_env e;
+	_cleanup_free_ char *dir = NULL, *sock = NULL;
+	int ret;
+
+	parse_opts("console", argc, argv, &o, false);
+	if (argc - o.first_arg != 1)
+		usage_error("vm console", "give one VM id");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vm = config_find_vm(c, argv[o.first_arg]);
+	if (!vm) {
+		error("vm console: no [vm %s] in %s", argv[o.first_arg],
+		      c->path);
+		config_free(c);
+		return 1;
+	}
+	env_setup(&e, c, &o);
+	dir = vm_dir(&e, vm);
+	sock = dir ? strdup_printf("%s/console.sock", dir) : NULL;
+	if (!sock)
+		die("out of memory");
+	ret = console_relay(sock, vm->name) < 0 ? 1 : 0;
+	vm_env_done(&e);
+	config_free(c);
+	return ret;
+}
+
+static int do_ssh(int argc, char **argv)
+{
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config *vm;
+	struct vm_env e;
+	_cleanup_free_ char *cfg = NULL, *remote = NULL;
+	const char *args[8];
+	size_t n = 0;
+
+	parse_opts("ssh", argc, argv, &o, true);
+	if (argc - o.first_arg < 1)
+		usage_error("vm ssh", "give a VM id");
+	c = load_config(o.config);
+	if (!c)
+		return 1;
+	vm = config_find_vm(c, argv[o.first_arg]);
+	if (!vm) {
+		error("vm ssh: no [vm %s] in %s", argv[o.first_arg], c->path);
+		config_free(c);
+		return 1;
+	}
+	env_setup(&e, c, &o);
+	cfg = vm_ssh_config_path(&e);
+	if (!cfg)
+		die("out of memory");
+	if (access(cfg, R_OK) < 0) {
+		error_errno(errno, "%s (start a VM first)", cfg);
+		return 1;
+	}
+	if (argc - o.first_arg > 1) {
+		remote = shell_join((const char *const *)&argv[o.first_arg + 1]);
+		if (!remote)
+			die("out of memory");
+	}
+	args[n++] = "ssh";
+	args[n++] = "-F";
+	args[n++] = cfg;
+	if (!remote && isatty(STDIN_FILENO))
+		args[n++] = "-t";
+	args[n++] = vm->name;
+	if (remote) {
+		args[n++] = "--";
+		args[n++] = remote;
+	}
+	args[n] = NULL;
+	fflush(NULL);
+	execvp("ssh", (char *const *)args);
+	error_errno(errno, "cannot run ssh");
+	return errno == ENOENT ? 127 : 126;
+}
+
+int cmd_vm(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "start", do_start },	   { "stop", do_stop },
+		{ "status", do_status },   { "cmdline", do_cmdline },
+		{ "console", do_console }, { "ssh", do_ssh },
+	};
+
+	if (argc < 2)
+		usage_error("vm", "no command given (start, stop, status, "
+				  "console, ssh or cmdline)");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		vm_usage();
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		print_version();
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	usage_error("vm", "unknown command '%s' (start, stop, status, "
+			  "console, ssh or cmdline)",
+		    argv[1]);
+}
