@@ -1,0 +1,1406 @@
+// SPDX-License-Identifier: MIT
+#include "guestbuild.h"
+#include "cpio.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+/*
+ * Loaded in modules.dep order. crc32c_generic is here because ext4 asks
+ * for "crc32c" through the crypto API (a softdep), which modules.dep does
+ * not list, and the guest has no modprobe to find it when mounting.
+ */
+const char *const guest_module_roots[] = {
+	"virtio_pci", "virtio_net", "virtio_blk", "virtiofs",
+	"virtio_pmem", "nd_pmem", "dax", "ext4", "crc32c_generic", NULL,
+};
+
+/* Programs copied with every library ldd lists for them. */
+static const char *const dynamic_programs[] = {
+	"/usr/bin/fio", "/usr/sbin/dropbear", "/usr/bin/dropbearkey",
+	"/usr/bin/dropbearconvert", NULL,
+};
+
+static const char *const needed_packages[] = {
+	"busybox-static", "fio", "dropbear-bin", "openssh-client", "gzip", NULL,
+};
+
+#define KERNEL_PACKAGE "linux-image-amd64"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static inline void strv_freep(char ***v)
+{
+	strv_free(*v);
+}
+#define _cleanup_strv_ __attribute__((cleanup(strv_freep)))
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Appends a copy of s; the list stays NULL-terminated. */
+static int strv_push(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[n] = strdup(s);
+	if (!nv[n]) {
+		nv[n] = NULL;
+		return -ENOMEM;
+	}
+	nv[n + 1] = NULL;
+	return 0;
+}
+
+/* ---- SHA-256 (FIPS 180-4), for the input hash ---- */
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;
+	unsigned char buf[64];
+	size_t fill;
+};
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static uint32_t ror(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void sha_block(struct sha256 *s, const unsigned char *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, h;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
+			      (w[i - 15] >> 3);
+		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^
+			      (w[i - 2] >> 10);
+
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
+	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
+			      ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
+			      ((a & b) ^ (a & c) ^ (b & c));
+
+		h = g, g = f, f = e, e = d + t1;
+		d = c, c = b, b = a, a = t1 + t2;
+	}
+	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
+	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+}
+
+static void sha_init(struct sha256 *s)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+					0xa54ff53a, 0x510e527f, 0x9b05688c,
+					0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(s->h, iv, sizeof(iv));
+	s->len = 0;
+	s->fill = 0;
+}
+
+static void sha_update(struct sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	s->len += len;
+	while (len > 0) {
+		size_t n = 64 - s->fill < len ? 64 - s->fill : len;
+
+		memcpy(s->buf + s->fill, p, n);
+		s->fill += n;
+		p += n;
+		len -= n;
+		if (s->fill == 64) {
+			sha_block(s, s->buf);
+			s->fill = 0;
+		}
+	}
+}
+
+static void sha_final_hex(struct sha256 *s, char out[65])
+{
+	uint64_t bits = s->len * 8;
+	unsigned char pad = 0x80, zero = 0, lenb[8];
+
+	sha_update(s, &pad, 1);
+	while (s->fill != 56)
+		sha_update(s, &zero, 1);
+	for (int i = 0; i < 8; i++)
+		lenb[i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha_update(s, lenb, 8);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08x", s->h[i]);
+}
+
+void guest_sha256_hex(const void *data, size_t len, char out[65])
+{
+	struct sha256 s;
+
+	sha_init(&s);
+	sha_update(&s, data, len);
+	sha_final_hex(&s, out);
+}
+
+static void sha_printf(struct sha256 *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sha_printf(struct sha256 *s, const char *fmt, ...)
+{
+	char buf[PATH_MAX + 256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sha_update(s, buf, (size_t)n < sizeof(buf) ? (size_t)n
+							   : sizeof(buf) - 1);
+}
+
+/* ---- kernel and modules ---- */
+
+int guest_newest_kernel(const char *bootdir, char **ret)
+{
+	DIR *d = opendir(bootdir);
+	struct dirent *de;
+	_cleanup_free_ char *best = NULL;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!str_has_prefix(de->d_name, "vmlinuz-") ||
+		    str_has_suffix(de->d_name, ".old") ||
+		    str_has_suffix(de->d_name, ".bak"))
+			continue;
+		if (best && strverscmp(de->d_name, best) <= 0)
+			continue;
+		free(best);
+		best = strdup(de->d_name);
+		if (!best) {
+			closedir(d);
+			return -ENOMEM;
+		}
+	}
+	closedir(d);
+	if (!best)
+		return -ENOENT;
+	*ret = strdup_printf("%s/%s", bootdir, best);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int guest_kernel_release(const char *kernel, char **ret)
+{
+	_cleanup_close_ int fd = open(kernel, O_RDONLY | O_CLOEXEC);
+	unsigned char hdr[0x210];
+	char ver[128];
+	const char *base;
+
+	if (fd < 0)
+		return -errno;
+	/* Boot protocol: "HdrS" at 0x202, version string offset at 0x20e. */
+	if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	    memcmp(hdr + 0x202, "HdrS", 4) == 0) {
+		unsigned off = (unsigned)hdr[0x20e] | (unsigned)hdr[0x20f] << 8;
+		ssize_t n = off ? pread(fd, ver, sizeof(ver) - 1,
+					(off_t)off + 0x200)
+				: -1;
+
+		if (n > 0) {
+			size_t len;
+
+			ver[n] = '\0';
+			len = strcspn(ver, " ");
+			if (len > 0 && len < (size_t)n) {
+				ver[len] = '\0';
+				*ret = strdup(ver);
+				return *ret ? 0 : -ENOMEM;
+			}
+		}
+	}
+	base = strrchr(kernel, '/');
+	base = base ? base + 1 : kernel;
+	if (!str_has_prefix(base, "vmlinuz-") || !base[8])
+		return -EINVAL;
+	*ret = strdup(base + 8);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* "kernel/fs/ext4/ext4.ko.xz" -> "ext4" with '-' as '_'. */
+static void module_name(const char *path, char *out, size_t outlen)
+{
+	const char *b = strrchr(path, '/');
+	size_t len;
+
+	b = b ? b + 1 : path;
+	len = strcspn(b, ".");
+	if (len >= outlen)
+		len = outlen - 1;
+	for (size_t i = 0; i < len; i++)
+		out[i] = b[i] == '-' ? '_' : b[i];
+	out[len] = '\0';
+}
+
+struct moddep {
+	char **paths; /* per module: its path */
+	char **deps;  /* per module: the rest of its line */
+	size_t n;
+};
+
+static void moddep_free(struct moddep *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->paths[i]);
+		free(m->deps[i]);
+	}
+	free(m->paths);
+	free(m->deps);
+}
+
+static int moddep_load(const char *moddir, struct moddep *m, char *err,
+		       size_t errlen)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/modules.dep", moddir);
+	_cleanup_free_ char *buf = NULL;
+	size_t len, cap = 0;
+	char *line, *save = NULL;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (!path)
+		return -ENOMEM;
+	r = read_full_file(path, 64 << 20, &buf, &len);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		if (m->n == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			char **np = realloc(m->paths, nc * sizeof(*np));
+			char **nd;
+
+			if (!np)
+				return -ENOMEM;
+			m->paths = np;
+			nd = realloc(m->deps, nc * sizeof(*nd));
+			if (!nd)
+				return -ENOMEM;
+			m->deps = nd;
+			cap = nc;
+		}
+		m->paths[m->n] = strdup(line);
+		m->deps[m->n] = strdup(colon + 1);
+		if (!m->paths[m->n] || !m->deps[m->n]) {
+			free(m->paths[m->n]);
+			free(m->deps[m->n]);
+			return -ENOMEM;
+		}
+		m->n++;
+	}
+	return 0;
+}
+
+static ssize_t moddep_find_name(const struct moddep *m, const char *name)
+{
+	char n[256];
+
+	for (size_t i = 0; i < m->n; i++) {
+		module_name(m->paths[i], n, sizeof(n));
+		if (strcmp(n, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+static ssize_t moddep_find_path(const struct moddep *m, const char *path)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->paths[i], path) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Depth first, dependencies before the module: a valid load order. */
+static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
+		 char *err, size_t errlen)
+{
+	_cleanup_free_ char *deps = NULL;
+	char *tok, *save = NULL;
+	int r;
+
+	if (seen[i])
+		return 0;
+	seen[i] = true;
+	deps = strdup(m->deps[i]);
+	if (!deps)
+		return -ENOMEM;
+	for (tok = strtok_r(deps, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		ssize_t j = moddep_find_path(m, tok);
+
+		if (j < 0) {
+			seterr(err, errlen,
+			       "modules.dep: %s needs %s, which has no line",
+			       m->paths[i], tok);
+			return -ENOENT;
+		}
+		r = visit(m, (size_t)j, seen, out, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return strv_push(out, m->paths[i]);
+}
+
+static bool module_builtin(const char *moddir, const char *name)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/modules.builtin", moddir);
+	_cleanup_free_ char *buf = NULL;
+	char *line, *save = NULL, n[256];
+	size_t len;
+
+	if (!path || read_full_file(path, 16 << 20, &buf, &len) < 0)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		module_name(line, n, sizeof(n));
+		if (strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+int guest_modules_order(const char *moddir, const char *const *roots,
+			char ***ret, char *err, size_t errlen)
+{
+	struct moddep m;
+	_cleanup_free_ bool *seen = NULL;
+	_cleanup_strv_ char **out = NULL;
+	int r;
+
+	r = moddep_load(moddir, &m, err, errlen);
+	if (r < 0) {
+		moddep_free(&m);
+		return r;
+	}
+	seen = calloc(m.n ? m.n : 1, sizeof(*seen));
+	out = calloc(1, sizeof(*out));
+	if (!seen || !out) {
+		moddep_free(&m);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; roots[k]; k++) {
+		ssize_t i = moddep_find_name(&m, roots[k]);
+
+		if (i < 0) {
+			if (module_builtin(moddir, roots[k]))
+				continue;
+			seterr(err, errlen,
+			       "%s/modules.dep: no module %s (and not built in)",
+			       moddir, roots[k]);
+			moddep_free(&m);
+			return -ENOENT;
+		}
+		r = visit(&m, (size_t)i, seen, &out, err, errlen);
+		if (r < 0) {
+			moddep_free(&m);
+			return r;
+		}
+	}
+	moddep_free(&m);
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen)
+{
+	_cleanup_free_ char *buf = strdup(out);
+	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
+	char *line, *save = NULL;
+	int r;
+
+	if (!buf || !v)
+		return -ENOMEM;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = line, *arrow, *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		arrow = strstr(p, "=> ");
+		if (arrow) {
+			p = arrow + 3;
+			if (str_has_prefix(p, "not found")) {
+				arrow[-1] = '\0';
+				seterr(err, errlen, "library %s not found",
+				       line + strspn(line, " \t"));
+				return -ENOENT;
+			}
+		}
+		if (*p != '/')
+			continue; /* linux-vdso.so.1, statically linked, ... */
+		end = strstr(p, " (");
+		if (end)
+			*end = '\0';
+		if (strv_contains(v, p))
+			continue;
+		r = strv_push(&v, p);
+		if (r < 0)
+			return r;
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+int guest_missing_packages(bool with_kernel, char ***ret)
+{
+	const char *argv[16] = { "dpkg-query", "-W", "-f",
+				 "${Package} ${Status}\\n" };
+	_cleanup_free_ char *out = NULL;
+	_cleanup_strv_ char **missing = calloc(1, sizeof(char *));
+	size_t n = 4;
+	int r, ex;
+
+	if (!missing)
+		return -ENOMEM;
+	for (size_t i = 0; needed_packages[i]; i++)
+		argv[n++] = needed_packages[i];
+	if (with_kernel)
+		argv[n++] = KERNEL_PACKAGE;
+	argv[n] = NULL;
+	r = spawn_capture(argv, false, 1 << 20, &out, &ex);
+	if (r < 0)
+		return r;
+	for (size_t i = 4; i < n; i++) {
+		_cleanup_free_ char *want =
+			strdup_printf("%s install ok installed\n", argv[i]);
+		const char *hit;
+
+		if (!want)
+			return -ENOMEM;
+		hit = strstr(out, want);
+		while (hit && hit != out && hit[-1] != '\n')
+			hit = strstr(hit + 1, want);
+		if (!hit) {
+			r = strv_push(&missing, argv[i]);
+			if (r < 0)
+				return r;
+		}
+	}
+	*ret = TAKE_PTR(missing);
+	return 0;
+}
+
+/* ---- the plan: what goes into the archive ---- */
+
+enum entry_kind { E_DIR, E_FILE, E_DATA, E_SYMLINK, E_CHR, E_PACKED };
+
+struct entry {
+	enum entry_kind kind;
+	char *dest;
+	char *src; /* E_FILE, E_PACKED; the target for E_SYMLINK */
+	char *data; /* E_DATA */
+	size_t len;
+	mode_t mode;
+	unsigned major, minor;
+};
+
+struct plan {
+	struct entry *e;
+	size_t n, cap;
+	size_t n_modules;
+};
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->e[i].dest);
+		free(p->e[i].src);
+		free(p->e[i].data);
+	}
+	free(p->e);
+}
+
+static int plan_add(struct plan *p, enum entry_kind kind, const char *dest,
+		    const char *src, const void *data, size_t len, mode_t mode)
+{
+	struct entry *e;
+
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->e[i].dest, dest) == 0)
+			return 0; /* first one wins (a library seen twice) */
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 128;
+		struct entry *ne = realloc(p->e, cap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		p->e = ne;
+		p->cap = cap;
+	}
+	e = &p->e[p->n];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->mode = mode;
+	e->dest = strdup(dest);
+	if (src)
+		e->src = strdup(src);
+	if (data) {
+		e->data = malloc(len ? len : 1);
+		if (e->data)
+			memcpy(e->data, data, len);
+		e->len = len;
+	}
+	if (!e->dest || (src && !e->src) || (data && !e->data)) {
+		free(e->dest);
+		free(e->src);
+		free(e->data);
+		return -ENOMEM;
+	}
+	p->n++;
+	return 0;
+}
+
+static int plan_text(struct plan *p, const char *dest, mode_t mode,
+		     const char *text)
+{
+	return plan_add(p, E_DATA, dest, NULL, text, strlen(text), mode);
+}
+
+/*
+ * Where a host file goes in the guest: its directory resolved (so that
+ * /lib/x86_64-linux-gnu/libc.so.6 lands in /usr/lib/... on a merged-/usr
+ * host, under the guest's lib -> usr/lib link) and its own name kept
+ * (the soname, not the file the symlink points to).
+ */
+static int guest_path_of(const char *host, char **ret)
+{
+	_cleanup_free_ char *dir = strdup(host);
+	char *slash, real[PATH_MAX];
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	if (!realpath(*dir ? dir : "/", real))
+		return -errno;
+	*ret = strdup_printf("%s/%s", strcmp(real, "/") ? real : "",
+			     slash + 1);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int plan_host_file(struct plan *p, const char *host, mode_t mode,
+			  char *err, size_t errlen)
+{
+	_cleanup_free_ char *dest = NULL;
+	int r;
+
+	if (access(host, R_OK) < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", host, strerror(errno));
+		return r;
+	}
+	r = guest_path_of(host, &dest);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", host, strerror(-r));
+		return r;
+	}
+	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
+}
+
+static int plan_program(struct plan *p, const char *prog, char *err,
+			size_t errlen)
+{
+	const char *argv[] = { "ldd", prog, NULL };
+	_cleanup_free_ char *out = NULL;
+	_cleanup_strv_ char **libs = NULL;
+	int r, ex;
+
+	r = plan_host_file(p, prog, 0755, err, errlen);
+	if (r < 0)
+		return r;
+	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
+	if (r < 0) {
+		seterr(err, errlen, "ldd %s: %s", prog, strerror(-r));
+		return r;
+	}
+	if (ex != 0) {
+		seterr(err, errlen, "ldd %s exited with %d: %s", prog, ex,
+		       out);
+		return -EINVAL;
+	}
+	r = guest_ldd_parse(out, &libs, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; libs[i]; i++) {
+		r = plan_host_file(p, libs[i], 0755, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int plan_modules(struct plan *p, const char *release, char *err,
+			size_t errlen)
+{
+	_cleanup_free_ char *moddir = strdup_printf("/lib/modules/%s", release);
+	_cleanup_free_ char *list = NULL;
+	_cleanup_strv_ char **order = NULL;
+	char real[PATH_MAX];
+	size_t len = 0;
+	int r;
+
+	if (!moddir)
+		return -ENOMEM;
+	r = guest_modules_order(moddir, guest_module_roots, &order, err,
+				errlen);
+	if (r < 0)
+		return r;
+	if (!realpath(moddir, real)) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", moddir, strerror(errno));
+		return r;
+	}
+	list = strdup("");
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; order[i]; i++) {
+		_cleanup_free_ char *src =
+			strdup_printf("%s/%s", moddir, order[i]);
+		_cleanup_free_ char *dest = strdup_printf("%s/%s", real,
+							  order[i]);
+		char *dot, *nl;
+		bool packed;
+
+		if (!src || !dest)
+			return -ENOMEM;
+		dot = strstr(dest, ".ko");
+		packed = dot && dot[3] != '\0';
+		if (packed)
+			dot[3] = '\0';
+		if (access(src, R_OK) < 0) {
+			r = -errno;
+			seterr(err, errlen, "%s: %s", src, strerror(errno));
+			return r;
+		}
+		r = plan_add(p, packed ? E_PACKED : E_FILE, dest, src, NULL, 0,
+			     0644);
+		if (r < 0)
+			return r;
+		nl = strdup_printf("%s%s\n", list, dest);
+		if (!nl)
+			return -ENOMEM;
+		free(list);
+		list = nl;
+		len = strlen(list);
+		p->n_modules++;
+	}
+	/* /lib/modules/load.list: what /init loads, in this order. */
+	{
+		_cleanup_free_ char *dest = NULL;
+		char mods[PATH_MAX];
+
+		if (!realpath("/lib/modules", mods))
+			return -errno;
+		dest = strdup_printf("%s/load.list", mods);
+		if (!dest)
+			return -ENOMEM;
+		return plan_add(p, E_DATA, dest, NULL, list, len, 0644);
+	}
+}
+
+/* bin -> usr/bin and friends, as on the host (merged /usr). */
+static int plan_top_links(struct plan *p)
+{
+	static const char *const tops[] = { "bin", "sbin", "lib", "lib64",
+					    NULL };
+
+	for (size_t i = 0; tops[i]; i++) {
+		char host[32], target[PATH_MAX];
+		ssize_t n;
+		int r;
+
+		snprintf(host, sizeof(host), "/%s", tops[i]);
+		n = readlink(host, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		r = plan_add(p, E_SYMLINK, tops[i], target, NULL, 0, 0777);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static const char inittab[] =
+	"# The setup is done by /init before it runs busybox init.\n"
+	"ttyS0::respawn:-/bin/sh\n"
+	"::ctrlaltdel:/bin/poweroff -f\n"
+	"::shutdown:/bin/umount -a -r\n";
+
+static int plan_build(struct plan *p, const char *release,
+		      const char *init_path, const char *lab_pub,
+		      const char *host_key, char *err, size_t errlen)
+{
+	static const char *const dirs[] = { "dev", "proc", "sys", "run",
+					    "mnt", "etc", "var/log",
+					    "var/run", NULL };
+	_cleanup_free_ char *init = NULL, *bb = NULL, *sh = NULL;
+	char bindir[PATH_MAX];
+	size_t len;
+	int r;
+
+	r = plan_top_links(p);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; dirs[i]; i++) {
+		r = plan_add(p, E_DIR, dirs[i], NULL, NULL, 0, 0755);
+		if (r < 0)
+			return r;
+	}
+	if ((r = plan_add(p, E_DIR, "tmp", NULL, NULL, 0, 01777)) < 0 ||
+	    (r = plan_add(p, E_DIR, "root", NULL, NULL, 0, 0700)) < 0 ||
+	    (r = plan_add(p, E_DIR, "root/.ssh", NULL, NULL, 0, 0700)) < 0 ||
+	    (r = plan_add(p, E_DIR, "etc/dropbear", NULL, NULL, 0, 0700)) < 0)
+		return r;
+	/* The kernel opens /dev/console for /init before devtmpfs exists. */
+	r = plan_add(p, E_CHR, "dev/console", NULL, NULL, 0, 0600);
+	if (r < 0)
+		return r;
+	p->e[p->n - 1].major = 5;
+	p->e[p->n - 1].minor = 1;
+	r = plan_add(p, E_CHR, "dev/null", NULL, NULL, 0, 0666);
+	if (r < 0)
+		return r;
+	p->e[p->n - 1].major = 1;
+	p->e[p->n - 1].minor = 3;
+
+	/* busybox, and /bin/sh for the kernel (#!) and dropbear. */
+	if (!realpath("/bin", bindir)) {
+		seterr(err, errlen, "/bin: %s", strerror(errno));
+		return -errno;
+	}
+	bb = strdup_printf("%s/busybox", bindir);
+	sh = strdup_printf("%s/sh", bindir);
+	if (!bb || !sh)
+		return -ENOMEM;
+	if (access("/bin/busybox", X_OK) < 0) {
+		seterr(err, errlen, "/bin/busybox: %s", strerror(errno));
+		return -errno;
+	}
+	if ((r = plan_add(p, E_FILE, bb, "/bin/busybox", NULL, 0, 0755)) < 0 ||
+	    (r = plan_add(p, E_SYMLINK, sh, "busybox", NULL, 0, 0777)) < 0)
+		return r;
+
+	for (size_t i = 0; dynamic_programs[i]; i++) {
+		r = plan_program(p, dynamic_programs[i], err, errlen);
+		if (r < 0)
+			return r;
+	}
+	r = plan_modules(p, release, err, errlen);
+	if (r < 0)
+		return r;
+
+	r = read_full_file(init_path, 1 << 20, &init, &len);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", init_path, strerror(-r));
+		return r;
+	}
+	if ((r = plan_add(p, E_DATA, "init", NULL, init, len, 0755)) < 0 ||
+	    (r = plan_text(p, "etc/passwd", 0644,
+			   "root:x:0:0:root:/root:/bin/sh\n")) < 0 ||
+	    (r = plan_text(p, "etc/group", 0644, "root:x:0:\n")) < 0 ||
+	    (r = plan_text(p, "etc/shells", 0644, "/bin/sh\n")) < 0 ||
+	    (r = plan_text(p, "etc/inittab", 0644, inittab)) < 0 ||
+	    (r = plan_text(p, "root/.ssh/authorized_keys", 0600, lab_pub)) <
+		    0 ||
+	    (r = plan_add(p, E_FILE, "etc/dropbear/dropbear_ed25519_host_key",
+			  host_key, NULL, 0, 0600)) < 0)
+		return r;
+	return 0;
+}
+
+/* ---- keys ---- */
+
+static int run_quiet(const char *const *argv, char *err, size_t errlen)
+{
+	_cleanup_free_ char *out = NULL;
+	int r, ex;
+
+	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", argv[0], strerror(-r));
+		return r;
+	}
+	if (ex != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		seterr(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
+static int ensure_lab_key(const char *dir, char **ret_pub, char *err,
+			  size_t errlen)
+{
+	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
+	_cleanup_free_ char *pub = strdup_printf("%s/id_ed25519.pub", dir);
+	size_t len;
+	int r;
+
+	if (!key || !pub)
+		return -ENOMEM;
+	if (access(key, F_OK) < 0) {
+		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519",
+				       "-N", "", "-C", "daxlab-lab", "-f",
+				       key, NULL };
+
+		unlink(pub);
+		r = run_quiet(argv, err, errlen);
+		if (r < 0)
+			return r;
+	} else if (access(pub, F_OK) < 0) {
+		const char *argv[] = { "ssh-keygen", "-y", "-f", key, NULL };
+		_cleanup_free_ char *out = NULL;
+		int ex;
+
+		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
+		if (r < 0 || ex != 0) {
+			seterr(err, errlen, "ssh-keygen -y -f %s failed", key);
+			return r < 0 ? r : -EIO;
+		}
+		_cleanup_close_ int fd =
+			open(pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
+			seterr(err, errlen, "%s: %s", pub, strerror(errno));
+			return -EIO;
+		}
+	}
+	r = read_full_file(pub, 1 << 16, ret_pub, &len);
+	if (r < 0)
+		seterr(err, errlen, "%s: %s", pub, strerror(-r));
+	return r;
+}
+
+/*
+ * DIR/dropbear_ed25519_host_key: the guest's host key, made once so that
+ * known_hosts entries stay valid; DIR/known_hosts gets its public line.
+ */
+static int ensure_host_key(const char *dir, char **ret_key, char *err,
+			   size_t errlen)
+{
+	_cleanup_free_ char *key =
+		strdup_printf("%s/dropbear_ed25519_host_key", dir);
+	_cleanup_free_ char *kh = strdup_printf("%s/known_hosts", dir);
+	_cleanup_free_ char *out = NULL;
+	_cleanup_close_ int fd = -1;
+	char *line;
+	int r, ex;
+
+	if (!key || !kh)
+		return -ENOMEM;
+	if (access(key, F_OK) < 0) {
+		const char *argv[] = { "dropbearkey", "-t", "ed25519", "-f",
+				       key, NULL };
+
+		r = run_quiet(argv, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	{
+		const char *argv[] = { "dropbearkey", "-y", "-f", key, NULL };
+
+		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
+	}
+	if (r < 0 || ex != 0) {
+		seterr(err, errlen, "dropbearkey -y -f %s failed", key);
+		return r < 0 ? r : -EIO;
+	}
+	line = strstr(out, "ssh-ed25519 ");
+	if (!line) {
+		seterr(err, errlen, "dropbearkey -y -f %s: no public key", key);
+		return -EINVAL;
+	}
+	/* The key type and the key, without dropbear's comment. */
+	{
+		char *sp = strchr(line + 12, ' '), *nl = strchr(line, '\n');
+
+		if (sp && (!nl || sp < nl))
+			*sp = '\0';
+		else if (nl)
+			*nl = '\0';
+	}
+	fd = open(kh, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, line, strlen(line)) < 0 ||
+	    write_all(fd, "\n", 1) < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", kh, strerror(errno));
+		return r;
+	}
+	*ret_key = TAKE_PTR(key);
+	return 0;
+}
+
+/* ---- hashing the inputs ---- */
+
+static void hash_inputs(const struct plan *p, const char *version,
+			const char *kernel, const char *release,
+			const char *dpkg, char out[65])
+{
+	struct sha256 s;
+	struct stat st;
+
+	sha_init(&s);
+	sha_printf(&s, "daxlab %s\nkernel %s %s\n", version, kernel, release);
+	if (stat(kernel, &st) == 0)
+		sha_printf(&s, "%lld %lld.%09ld\n", (long long)st.st_size,
+			   (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	sha_printf(&s, "packages\n%s\n", dpkg);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct entry *e = &p->e[i];
+
+		sha_printf(&s, "%d %s %o %u:%u\n", e->kind, e->dest,
+			   (unsigned)e->mode, e->major, e->minor);
+		if (e->src)
+			sha_printf(&s, "src %s\n", e->src);
+		if ((e->kind == E_FILE || e->kind == E_PACKED) &&
+		    stat(e->src, &st) == 0)
+			sha_printf(&s, "%lld %lld.%09ld %llu\n",
+				   (long long)st.st_size,
+				   (long long)st.st_mtim.tv_sec,
+				   st.st_mtim.tv_nsec,
+				   (unsigned long long)st.st_ino);
+		if (e->kind == E_DATA) {
+			sha_printf(&s, "%zu\n", e->len);
+			sha_update(&s, e->data, e->len);
+		}
+	}
+	sha_final_hex(&s, out);
+}
+
+static char *package_versions(void)
+{
+	const char *argv[] = { "dpkg-query", "-W", "-f",
+			       "${Package} ${Version}\\n", "busybox-static",
+			       "fio", "dropbear-bin", "libc6", NULL };
+	char *out = NULL;
+	int ex;
+
+	if (spawn_capture(argv, false, 1 << 16, &out, &ex) < 0)
+		return strdup("(no dpkg-query)");
+	return out;
+}
+
+/* ---- writing ---- */
+
+static int write_entry(struct cpio *c, const struct entry *e,
+		       const char *tmpdir, char *err, size_t errlen)
+{
+	int r = 0;
+
+	switch (e->kind) {
+	case E_DIR:
+		r = cpio_add_dir(c, e->dest, e->mode);
+		break;
+	case E_FILE:
+		r = cpio_add_file(c, e->dest, e->mode, e->src);
+		break;
+	case E_DATA:
+		r = cpio_add_data(c, e->dest, e->mode, e->data, e->len);
+		break;
+	case E_SYMLINK:
+		r = cpio_add_symlink(c, e->dest, e->src);
+		break;
+	case E_CHR:
+		r = cpio_add_chardev(c, e->dest, e->mode, e->major, e->minor);
+		break;
+	case E_PACKED: {
+		/* Decompressed into a file next to the output, then copied. */
+		const char *tool = str_has_suffix(e->src, ".xz")    ? "xz"
+				   : str_has_suffix(e->src, ".zst") ? "zstd"
+								    : "gzip";
+		const char *argv[] = { tool, "-dc", e->src, NULL };
+		_cleanup_free_ char *tmp = strdup_printf("%s/.module.tmp",
+							 tmpdir);
+		_cleanup_close_ int fd = -1;
+		struct spawn_opts o;
+		pid_t pid;
+
+		if (!tmp)
+			return -ENOMEM;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			r = -errno;
+			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			return r;
+		}
+		spawn_opts_init(&o, argv);
+		o.fd_in = SPAWN_NULL;
+		o.fd_out = fd;
+		r = spawn(&o, &pid);
+		if (r == 0 && spawn_wait(pid) != 0)
+			r = -EIO;
+		if (r < 0) {
+			seterr(err, errlen, "%s -dc %s failed", tool, e->src);
+			unlink(tmp);
+			return r;
+		}
+		r = cpio_add_file(c, e->dest, e->mode, tmp);
+		unlink(tmp);
+		break;
+	}
+	}
+	if (r < 0)
+		seterr(err, errlen, "%s (archive %s): %s",
+		       e->src ? e->src : "data", e->dest, strerror(-r));
+	return r;
+}
+
+static int write_initrd(const struct plan *p, const char *dir,
+			const char *path, uint64_t *ret_size, char *err,
+			size_t errlen)
+{
+	const char *argv[] = { "gzip", "-1", "-n", "-c", NULL };
+	_cleanup_close_ int fd = -1;
+	struct spawn_opts o;
+	struct cpio *c = NULL;
+	struct stat st;
+	int pipefd[2], r, ex;
+	pid_t pid;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	spawn_opts_init(&o, argv);
+	o.fd_in = pipefd[0];
+	o.fd_out = fd;
+	r = spawn(&o, &pid);
+	close(pipefd[0]);
+	if (r < 0) {
+		close(pipefd[1]);
+		seterr(err, errlen, "gzip: %s", strerror(-r));
+		return r;
+	}
+	c = cpio_new(pipefd[1]);
+	if (!c)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < p->n; i++)
+		r = write_entry(c, &p->e[i], dir, err, errlen);
+	if (r >= 0) {
+		r = cpio_finish(c);
+		if (r < 0)
+			seterr(err, errlen, "writing to gzip: %s",
+			       strerror(-r));
+	}
+	cpio_free(c);
+	close(pipefd[1]);
+	ex = spawn_wait(pid);
+	if (r < 0)
+		return r;
+	if (ex != 0) {
+		seterr(err, errlen, "gzip -1 exited with %d", ex);
+		return -EIO;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*ret_size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int copy_file(const char *src, const char *dst, char *err,
+		     size_t errlen)
+{
+	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = -1;
+	_cleanup_free_ char *buf = NULL;
+	ssize_t n;
+
+	if (in < 0) {
+		seterr(err, errlen, "%s: %s", src, strerror(errno));
+		return -errno;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		return -errno;
+	}
+	buf = malloc(1 << 20);
+	if (!buf)
+		return -ENOMEM;
+	while ((n = read(in, buf, 1 << 20)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
+			seterr(err, errlen, "copying %s to %s: %s", src, dst,
+			       strerror(errno));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void progress(const struct guest_build_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void progress(const struct guest_build_opts *o, const char *fmt, ...)
+{
+	char buf[PATH_MAX + 128];
+	va_list ap;
+
+	if (!o->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	o->progress(o->userdata, buf);
+}
+
+void guest_build_result_done(struct guest_build_result *r)
+{
+	free(r->kernel);
+	free(r->kernel_version);
+	memset(r, 0, sizeof(*r));
+}
+
+static bool hash_matches(const char *dir, const char *hash)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/inputs.sha256", dir);
+	_cleanup_free_ char *old = NULL;
+	_cleanup_free_ char *initrd = strdup_printf("%s/initrd.img", dir);
+	_cleanup_free_ char *kernel = strdup_printf("%s/vmlinuz", dir);
+	size_t len;
+
+	if (!path || !initrd || !kernel)
+		return false;
+	if (access(initrd, R_OK) < 0 || access(kernel, R_OK) < 0)
+		return false;
+	if (read_full_file(path, 256, &old, &len) < 0)
+		return false;
+	return len >= 64 && strncmp(old, hash, 64) == 0;
+}
+
+static int build_locked(const struct guest_build_opts *o,
+			struct guest_build_result *res, char *err,
+			size_t errlen)
+{
+	const char *dir = o->output_dir;
+	struct plan p = { 0 };
+	_cleanup_free_ char *pub = NULL, *host_key = NULL, *dpkg = NULL;
+	_cleanup_free_ char *tmp = NULL, *dst = NULL;
+	int r;
+
+	progress(o, "kernel %s (%s)", res->kernel, res->kernel_version);
+	r = ensure_lab_key(dir, &pub, err, errlen);
+	if (r < 0)
+		return r;
+	r = ensure_host_key(dir, &host_key, err, errlen);
+	if (r < 0)
+		return r;
+	progress(o, "collecting files (ldd, modules.dep)");
+	r = plan_build(&p, res->kernel_version, o->init_path, pub, host_key,
+		       err, errlen);
+	if (r < 0)
+		goto out;
+	res->n_entries = p.n;
+	res->n_modules = p.n_modules;
+	dpkg = package_versions();
+	if (!dpkg) {
+		r = -ENOMEM;
+		goto out;
+	}
+	hash_inputs(&p, o->version ? o->version : "", res->kernel,
+		    res->kernel_version, dpkg, res->hash);
+	if (!o->force && hash_matches(dir, res->hash)) {
+		res->up_to_date = true;
+		goto out;
+	}
+
+	progress(o, "copying the kernel");
+	tmp = strdup_printf("%s/.vmlinuz.tmp", dir);
+	dst = strdup_printf("%s/vmlinuz", dir);
+	if (!tmp || !dst) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = copy_file(res->kernel, tmp, err, errlen);
+	if (r < 0)
+		goto out;
+	if (rename(tmp, dst) < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	free(dst);
+	progress(o, "writing the initramfs (%zu entries, %zu modules, gzip -1)",
+		 p.n, p.n_modules);
+	tmp = strdup_printf("%s/.initrd.img.tmp", dir);
+	dst = strdup_printf("%s/initrd.img", dir);
+	if (!tmp || !dst) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = write_initrd(&p, dir, tmp, &res->initrd_bytes, err, errlen);
+	if (r < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, dst) < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		goto out;
+	}
+	free(tmp);
+	free(dst);
+	tmp = strdup_printf("%s/inputs.sha256", dir);
+	dst = strdup_printf("%s\n", res->hash);
+	if (!tmp || !dst) {
+		r = -ENOMEM;
+		goto out;
+	}
+	{
+		_cleanup_close_ int fd = open(
+			tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0 || write_all(fd, dst, strlen(dst)) < 0) {
+			r = -errno;
+			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	plan_free(&p);
+	return r;
+}
+
+int guest_build(const struct guest_build_opts *o,
+		struct guest_build_result *res, char *err, size_t errlen)
+{
+	_cleanup_free_ char *lock = NULL;
+	_cleanup_close_ int lfd = -1;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!o->output_dir || !o->init_path)
+		return -EINVAL;
+	if (o->kernel) {
+		res->kernel = strdup(o->kernel);
+		if (!res->kernel)
+			return -ENOMEM;
+	} else {
+		r = guest_newest_kernel("/boot", &res->kernel);
+		if (r < 0) {
+			seterr(err, errlen, "no /boot/vmlinuz-*: %s",
+			       strerror(-r));
+			return r;
+		}
+	}
+	r = guest_kernel_release(res->kernel, &res->kernel_version);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", res->kernel,
+		       r == -EINVAL ? "cannot tell the kernel's release "
+				      "(no bzImage header, not named "
+				      "vmlinuz-RELEASE)"
+				    : strerror(-r));
+		return r;
+	}
+	r = mkdir_p(o->output_dir, 0755);
+	if (r < 0) {
+		seterr(err, errlen, "%s: %s", o->output_dir, strerror(-r));
+		return r;
+	}
+	/* Two builds into one directory (parallel tests) take turns. */
+	lock = strdup_printf("%s/.lock", o->output_dir);
+	if (!lock)
+		return -ENOMEM;
+	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", lock, strerror(errno));
+		return r;
+	}
+	return build_locked(o, res, err, errlen);
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "guestbuild.h"
+#include "util.h"
+
+#define MODDIR FIXTURES "/guest/modules"
+
+static size_t index_of(char **v, const char *s)
+{
+	for (size_t i = 0; v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return i;
+	fail_msg("%s not in the list", s);
+	return 0;
+}
+
+static size_t count(char **v)
+{
+	size_t n = 0;
+
+	while (v[n])
+		n++;
+	return n;
+}
+
+static void test_modules_dependencies_first(void **state)
+{
+	const char *roots[] = { "virtio_pci", "virtiofs", "nd_pmem", "ext4",
+				NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
+					     sizeof(err)), 0);
+	/* every module once */
+	assert_int_equal(count(v), 14);
+	assert_true(index_of(v, "kernel/drivers/virtio/virtio_ring.ko") <
+		    index_of(v, "kernel/drivers/virtio/virtio.ko"));
+	assert_true(index_of(v, "kernel/drivers/virtio/virtio.ko") <
+		    index_of(v, "kernel/drivers/virtio/virtio_pci.ko"));
+	assert_true(index_of(v, "kernel/fs/fuse/fuse.ko") <
+		    index_of(v, "kernel/fs/fuse/virtiofs.ko"));
+	assert_true(index_of(v, "kernel/drivers/nvdimm/libnvdimm.ko") <
+		    index_of(v, "kernel/drivers/nvdimm/nd_btt.ko"));
+	assert_true(index_of(v, "kernel/drivers/nvdimm/nd_btt.ko") <
+		    index_of(v, "kernel/drivers/nvdimm/nd_pmem.ko"));
+	assert_true(index_of(v, "kernel/fs/jbd2/jbd2.ko.xz") <
+		    index_of(v, "kernel/fs/ext4/ext4.ko.xz"));
+	/* the roots in the order given */
+	assert_true(index_of(v, "kernel/drivers/virtio/virtio_pci.ko") <
+		    index_of(v, "kernel/fs/fuse/virtiofs.ko"));
+	strv_free(v);
+}
+
+static void test_modules_dash_and_underscore_are_one_name(void **state)
+{
+	const char *roots[] = { "net_failover", NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
+					     sizeof(err)), 0);
+	assert_int_equal(count(v), 2);
+	assert_string_equal(v[0], "kernel/net/core/failover.ko");
+	assert_string_equal(v[1], "kernel/drivers/net/net-failover.ko");
+	strv_free(v);
+}
+
+static void test_modules_builtin_is_skipped(void **state)
+{
+	const char *roots[] = { "dax", "fuse", NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
+					     sizeof(err)), 0);
+	assert_int_equal(count(v), 1);
+	assert_string_equal(v[0], "kernel/fs/fuse/fuse.ko");
+	strv_free(v);
+}
+
+static void test_modules_unknown_root_is_named(void **state)
+{
+	const char *roots[] = { "fuse", "no_such_module", NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
+					     sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no_such_module"));
+	assert_null(v);
+}
+
+static void test_modules_missing_dependency_is_named(void **state)
+{
+	const char *roots[] = { "broken", NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
+					     sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "kernel/drivers/missing.ko"));
+}
+
+static void test_modules_no_modules_dep(void **state)
+{
+	const char *roots[] = { "fuse", NULL };
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_modules_order(FIXTURES "/guest/nowhere", roots,
+					     &v, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "modules.dep"));
+}
+
+static void test_newest_kernel_by_version(void **state)
+{
+	char *k = NULL;
+
+	assert_int_equal(guest_newest_kernel(FIXTURES "/guest/boot", &k), 0);
+	assert_string_equal(k, FIXTURES "/guest/boot/vmlinuz-6.1.0-10-amd64");
+	free(k);
+	assert_int_equal(guest_newest_kernel(FIXTURES "/guest/modules", &k),
+			 -ENOENT);
+}
+
+static void test_kernel_release_from_name(void **state)
+{
+	char *r = NULL;
+
+	/* an empty file has no bzImage header: the name tells */
+	assert_int_equal(guest_kernel_release(
+				 FIXTURES "/guest/boot/vmlinuz-6.1.0-9-amd64",
+				 &r), 0);
+	assert_string_equal(r, "6.1.0-9-amd64");
+	free(r);
+	assert_int_equal(guest_kernel_release(
+				 FIXTURES "/guest/boot/config-6.1.0-99-amd64",
+				 &r), -EINVAL);
+}
+
+static void test_ldd_parse(void **state)
+{
+	_cleanup_free_ char *out = NULL;
+	char err[256] = "", **v = NULL;
+	size_t len;
+
+	assert_int_equal(read_full_file(FIXTURES "/guest/ldd-fio.txt", 1 << 16,
+					&out, &len), 0);
+	assert_int_equal(guest_ldd_parse(out, &v, err, sizeof(err)), 0);
+	assert_int_equal(count(v), 5);
+	assert_string_equal(v[0], "/lib/x86_64-linux-gnu/libnuma.so.1");
+	assert_string_equal(v[3], "/lib64/ld-linux-x86-64.so.2");
+	assert_string_equal(
+		v[4], "/usr/lib/x86_64-linux-gnu/ceph/libceph-common.so.2");
+	strv_free(v);
+}
+
+static void test_ldd_not_found_is_named(void **state)
+{
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_ldd_parse("\tlibfoo.so.3 => not found\n", &v,
+					 err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "libfoo.so.3"));
+}
+
+static void test_ldd_static(void **state)
+{
+	char err[256] = "", **v = NULL;
+
+	assert_int_equal(guest_ldd_parse("\tnot a dynamic executable\n", &v,
+					 err, sizeof(err)), 0);
+	assert_null(v[0]);
+	strv_free(v);
+}
+
+static void test_sha256_vectors(void **state)
+{
+	char h[65];
+
+	guest_sha256_hex("", 0, h);
+	assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb924"
+			       "27ae41e4649b934ca495991b7852b855");
+	guest_sha256_hex("abc", 3, h);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223"
+			       "b00361a396177a9cb410ff61f20015ad");
+	/* two blocks */
+	guest_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+			 56, h);
+	assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039"
+			       "a33ce45964ff2167f6ecedd419db06c1");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_modules_dependencies_first),
+		cmocka_unit_test(test_modules_dash_and_underscore_are_one_name),
+		cmocka_unit_test(test_modules_builtin_is_skipped),
+		cmocka_unit_test(test_modules_unknown_root_is_named),
+		cmocka_unit_test(test_modules_missing_dependency_is_named),
+		cmocka_unit_test(test_modules_no_modules_dep),
+		cmocka_unit_test(test_newest_kernel_by_version),
+		cmocka_unit_test(test_kernel_release_from_name),
+		cmocka_unit_test(test_ldd_parse),
+		cmocka_unit_test(test_ldd_not_found_is_named),
+		cmocka_unit_test(test_ldd_static),
+		cmocka_unit_test(test_sha256_vectors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
