@@ -508,21 +508,46 @@ static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
 #ifdef __SSE2__
 	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n');
 	const __m128i cr = _mm_set1_epi8('\r'), sp = _mm_set1_epi8(0x20);
-	uint64_t m = 0, b = 0;
+	__m128i x0 = _mm_loadu_si128((const __m128i *)p);
+	__m128i x1 = _mm_loadu_si128((const __m128i *)(p + 16));
+	__m128i x2 = _mm_loadu_si128((const __m128i *)(p + 32));
+	__m128i x3 = _mm_loadu_si128((const __m128i *)(p + 48));
+	__m128i n0 = _mm_cmpeq_epi8(x0, nl), n1 = _mm_cmpeq_epi8(x1, nl);
+	__m128i n2 = _mm_cmpeq_epi8(x2, nl), n3 = _mm_cmpeq_epi8(x3, nl);
+	/* Signed: below 0x20 or at/above 0x80; \n and \r are allowed. */
+#define STRAY(x, n)                                                   \
+	_mm_andnot_si128(_mm_or_si128(n, _mm_cmpeq_epi8(x, cr)),      \
+			 _mm_cmplt_epi8(x, sp))
+	__m128i stray = _mm_or_si128(
+		_mm_or_si128(STRAY(x0, n0), STRAY(x1, n1)),
+		_mm_or_si128(STRAY(x2, n2), STRAY(x3, n3)));
+#undef STRAY
+	uint64_t m;
 
-	for (int i = 0; i < 4; i++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * i));
-		__m128i n = _mm_cmpeq_epi8(x, nl);
-		__m128i s = _mm_or_si128(_mm_cmpeq_epi8(x, comma), n);
-		/* Signed: below 0x20 or at/above 0x80, except \n and \r. */
-		__m128i c = _mm_andnot_si128(
-			_mm_or_si128(n, _mm_cmpeq_epi8(x, cr)),
-			_mm_cmplt_epi8(x, sp));
+	*ret_bad = 0;
+	if (__builtin_expect(_mm_movemask_epi8(stray) != 0, 0)) {
+		uint64_t b = 0;
 
-		m |= (uint64_t)(uint16_t)_mm_movemask_epi8(s) << (16 * i);
-		b |= (uint64_t)(uint16_t)_mm_movemask_epi8(c) << (16 * i);
+		for (int i = 0; i < 64; i++) {
+			unsigned char ch = (unsigned char)p[i];
+
+			if ((ch < 0x20 && ch != '\r' && ch != '\n') ||
+			    ch >= 0x80)
+				b |= 1ull << i;
+		}
+		*ret_bad = b;
 	}
-	*ret_bad = b;
+	m = (uint64_t)(uint16_t)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(x0, comma), n0)) |
+	    (uint64_t)(uint16_t)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(x1, comma), n1))
+		    << 16 |
+	    (uint64_t)(uint16_t)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(x2, comma), n2))
+		    << 32 |
+	    (uint64_t)(uint16_t)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(x3, comma), n3))
+		    << 48;
 	return m;
 #else
 	uint64_t m = 0, b = 0;
@@ -540,12 +565,47 @@ static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
 #endif
 }
 
-struct scan {
-	uint32_t field;
-	uint32_t fs[8]; /* field starts, relative to the block */
-	uint32_t source, stat;
-	bool skip;
+/* Walks the separators of a block, a 64-byte window at a time. */
+struct cursor {
+	const char *buf;
+	uint32_t len, next, base;
+	uint64_t m;
+	uint32_t bad_at;
+	bool bad;
 };
+
+#define END UINT32_MAX
+
+/* The next separator's offset; END at the end or at a stray byte. */
+static inline __attribute__((always_inline)) uint32_t
+next_sep(struct cursor *c)
+{
+	uint32_t at;
+
+	while (__builtin_expect(!c->m, 0)) {
+		uint64_t b;
+
+		if (c->next >= c->len)
+			return END;
+		c->m = sep_mask(c->buf + c->next, &b);
+		if (c->len - c->next < 64) {
+			uint64_t keep = (1ull << (c->len - c->next)) - 1;
+
+			c->m &= keep;
+			b &= keep;
+		}
+		if (b) {
+			c->bad = true;
+			c->bad_at = c->next + (uint32_t)__builtin_ctzll(b);
+			return END;
+		}
+		c->base = c->next;
+		c->next += 64;
+	}
+	at = c->base + (uint32_t)__builtin_ctzll(c->m);
+	c->m &= c->m - 1;
+	return at;
+}
 
 static int stray_byte(struct csvread *r, const char *buf, uint64_t base,
 		      uint32_t at)
@@ -558,106 +618,115 @@ static int stray_byte(struct csvread *r, const char *buf, uint64_t base,
 		   (unsigned char)buf[at], at - ls + 1);
 }
 
+/* A line whose separators are not six commas and a newline. */
+static int line_error(struct csvread *r, const struct cursor *c,
+		      uint64_t base, uint32_t ls, const uint32_t *sep,
+		      unsigned got)
+{
+	for (unsigned k = 0; k < got; k++)
+		if (c->buf[sep[k]] == '\n')
+			return bad(r, base + ls, "%u fields, expected 7", k + 1);
+	if (c->bad)
+		return stray_byte(r, c->buf, base, c->bad_at);
+	return bad(r, base + ls, "more than 7 fields");
+}
+
+/* Field k of a line: from after separator k - 1 to separator k. */
+#define FIELD(k) (k ? sep[k - 1] + 1 : ls)
+#define FIELD_LEN(k) (sep[k] - FIELD(k))
+
 static int do_row(struct csvread *r, const char *buf, uint64_t base,
-		  struct scan *s, uint32_t nl, csv_row_fn fn, void *userdata)
+		  uint32_t ls, const uint32_t *sep, uint32_t source,
+		  uint32_t stat, csv_row_fn fn, void *userdata)
 {
 	struct csv_row row;
-	uint64_t off = base + s->fs[0];
-	uint32_t *fs = s->fs;
-	uint32_t ue = nl;
+	uint64_t off = base + ls;
+	uint32_t ulen = FIELD_LEN(6);
 	int k;
 
-	if (ue > fs[6] && buf[ue - 1] == '\r')
-		ue--;
-	k = parse_int(r, "epoch_ms", buf + fs[0], fs[1] - 1 - fs[0], off,
+	if (ulen && buf[sep[6] - 1] == '\r')
+		ulen--;
+	k = parse_int(r, "epoch_ms", buf + FIELD(0), FIELD_LEN(0), off,
 		      &row.epoch_ms);
 	if (k < 0)
 		return k;
-	k = parse_int(r, "elapsed_ms", buf + fs[1], fs[2] - 1 - fs[1], off,
+	k = parse_int(r, "elapsed_ms", buf + FIELD(1), FIELD_LEN(1), off,
 		      &row.elapsed_ms);
 	if (k < 0)
 		return k;
-	k = parse_int(r, "value", buf + fs[5], fs[6] - 1 - fs[5], off,
+	k = parse_int(r, "value", buf + FIELD(5), FIELD_LEN(5), off,
 		      &row.value);
 	if (k < 0)
 		return k;
-	k = intern(r, CSV_NODE, buf + fs[4], fs[5] - 1 - fs[4], off, &row.node);
+	k = intern(r, CSV_NODE, buf + FIELD(4), FIELD_LEN(4), off, &row.node);
 	if (k < 0)
 		return k;
-	k = intern(r, CSV_UNIT, buf + fs[6], ue - fs[6], off, &row.unit);
+	k = intern(r, CSV_UNIT, buf + FIELD(6), ulen, off, &row.unit);
 	if (k < 0)
 		return k;
-	row.source = s->source;
-	row.stat = s->stat;
+	row.source = source;
+	row.stat = stat;
 	row.offset = off;
 	r->wanted_rows++;
 	return fn(&row, userdata);
 }
 
-/* Scans buf[0, len), whole lines only (buf[len - 1] is '\n'). */
+/*
+ * Scans buf[0, len), whole lines only (buf[len - 1] is '\n'). A line's
+ * seven separators are taken first and checked at once (six commas, then
+ * a newline), which keeps the loop free of unpredictable branches.
+ */
 static int scan_block(struct csvread *r, const char *buf, uint32_t len,
 		      uint64_t base, csv_row_fn fn, void *userdata)
 {
-	struct scan s = { .field = 0 };
+	struct cursor c = { .buf = buf, .len = len };
+	uint32_t ls = 0;
 	uint64_t rows = 0;
-	int k;
+	int k = 0;
 
-	for (uint32_t i = 0; i < len; i += 64) {
-		uint64_t b, m = sep_mask(buf + i, &b);
+	for (;;) {
+		uint32_t sep[7], source, stat;
+		unsigned got;
+		bool ok;
 
-		if (len - i < 64) {
-			m &= (1ull << (len - i)) - 1;
-			b &= (1ull << (len - i)) - 1;
+		for (got = 0; got < 7; got++) {
+			sep[got] = next_sep(&c);
+			if (sep[got] == END)
+				break;
 		}
-		if (b)
-			return stray_byte(r, buf, base,
-					  i + (uint32_t)__builtin_ctzll(b));
-		while (m) {
-			uint32_t at = i + (uint32_t)__builtin_ctzll(m);
-
-			m &= m - 1;
-			if (buf[at] == ',') {
-				if (s.field == 6)
-					return bad(r, base + s.fs[0],
-						   "more than 7 fields");
-				s.fs[++s.field] = at + 1;
-				if (s.field == 3 && !s.skip) {
-					k = intern(r, CSV_SOURCE,
-						   buf + s.fs[2],
-						   at - s.fs[2], base + s.fs[0],
-						   &s.source);
-					if (k < 0)
-						return k;
-				} else if (s.field == 4) {
-					k = intern(r, CSV_STAT, buf + s.fs[3],
-						   at - s.fs[3], base + s.fs[0],
-						   &s.stat);
-					if (k < 0)
-						return k;
-					s.skip = !r->want_all &&
-						 (s.stat >= r->want_cap ||
-						  !r->want[s.stat]);
-				}
-				continue;
-			}
-			if (s.field != 6)
-				return bad(r, base + s.fs[0],
-					   "%u fields, expected 7", s.field + 1);
-			rows++;
-			if (!s.skip) {
-				k = do_row(r, buf, base, &s, at, fn, userdata);
-				if (k < 0) {
-					r->rows += rows;
-					return k;
-				}
-			}
-			s.field = 0;
-			s.skip = false;
-			s.fs[0] = at + 1;
+		if (__builtin_expect(got < 7, 0)) {
+			if (got == 0 && !c.bad)
+				break; /* the end of the block */
+			k = line_error(r, &c, base, ls, sep, got);
+			break;
 		}
+		ok = (buf[sep[0]] == ',') & (buf[sep[1]] == ',') &
+		     (buf[sep[2]] == ',') & (buf[sep[3]] == ',') &
+		     (buf[sep[4]] == ',') & (buf[sep[5]] == ',') &
+		     (buf[sep[6]] == '\n');
+		if (__builtin_expect(!ok, 0)) {
+			k = line_error(r, &c, base, ls, sep, 7);
+			break;
+		}
+		rows++;
+		k = intern(r, CSV_SOURCE, buf + FIELD(2), FIELD_LEN(2),
+			   base + ls, &source);
+		if (k < 0)
+			break;
+		k = intern(r, CSV_STAT, buf + FIELD(3), FIELD_LEN(3), base + ls,
+			   &stat);
+		if (k < 0)
+			break;
+		if (r->want_all || (stat < r->want_cap && r->want[stat])) {
+			k = do_row(r, buf, base, ls, sep, source, stat, fn,
+				   userdata);
+			if (k < 0)
+				break;
+		}
+		ls = sep[6] + 1;
 	}
 	r->rows += rows;
-	return 0;
+	return k;
 }
 
 static int check_header(struct csvread *r, const char *buf, uint32_t len)

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Throughput of `daxlab stats compare` against `wc -l` on the same stats
+# CSV (page-cached), at 1 GiB and 4 GiB, with the peak RSS of each run.
+# Target (DESIGN.md): at least half the throughput of wc -l, memory flat
+# in the file's length.
+#
+#   bench/compare.sh [DIR] [RUNS]
+#
+# DIR holds the generated CSV (default /tmp; needs 4.5 GiB free); the file
+# is deleted at the end. Uses $DAXLAB_BUILD/daxlab or build/daxlab.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${1:-/tmp}
+runs=${2:-5}
+daxlab=${DAXLAB_BUILD:-$top/build}/daxlab
+[ -x "$daxlab" ] || { echo "no $daxlab: build first" >&2; exit 1; }
+
+work=$(mktemp -d "$dir/daxlab-bench-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+cc -O2 -o "$work/gencsv" "$top/bench/gencsv.c"
+
+need=$(((4 << 30) + (512 << 20)))
+free=$(($(df --output=avail -B1 "$dir" | tail -1)))
+if [ "$free" -lt "$need" ]; then
+	echo "not enough space in $dir: $free bytes free, $need needed" >&2
+	exit 1
+fi
+
+# best WALL_VAR RSS_VAR CMD...: fastest wall time (s) and its peak RSS (KiB).
+best() {
+	local -n _t=$1 _m=$2
+	shift 2
+	_t=999999 _m=0
+	for ((i = 0; i < runs; i++)); do
+		local t0=$EPOCHREALTIME
+		/usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null
+		local t1=$EPOCHREALTIME
+		local t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+		if awk -v a="$t" -v b="$_t" 'BEGIN { exit !(a < b) }'; then
+			_t=$t
+			_m=$(cat "$work/rss")
+		fi
+	done
+}
+
+printf '%-6s %12s %10s %10s %8s %10s %12s\n' size rows "wc -l s" "compare s" ratio "wc RSS" "compare RSS"
+for gib in 1 4; do
+	csv=$work/stats.csv
+	"$work/gencsv" $((gib << 30)) >"$csv"
+	cat "$csv" >/dev/null # warm the page cache
+	rows=$(wc -l <"$csv")
+	best twc mwc wc -l "$csv"
+	best tcmp mcmp "$daxlab" stats compare --file "$csv" --stat file \
+		--cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1
+	ratio=$(awk -v a="$twc" -v b="$tcmp" 'BEGIN { printf "%.2f", a / b }')
+	printf '%-6s %12s %10s %10s %8s %8s KiB %8s KiB\n' "${gib}GiB" "$rows" \
+		"$twc" "$tcmp" "$ratio" "$mwc" "$mcmp"
+	rm -f "$csv"
+done
+echo "ratio = compare throughput / wc -l throughput (target >= 0.50);" \
+	"best of $runs runs; $(nproc) CPUs"
