@@ -1,0 +1,1663 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loading a results folder and writing its report: report.html with
+ * inline CSS and SVG charts, and summary.txt.
+ */
+#include "report.h"
+#include "fiojob.h"
+#include "fioresult.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define MIB (1024.0 * 1024.0)
+
+static const char *const kind_names[] = {
+	[SRC_HOST] = "host",
+	[SRC_VIRTIOFSD] = "virtiofsd",
+	[SRC_VM_CGROUP] = "vm-cgroup",
+	[SRC_GUEST] = "guest",
+	[SRC_OTHER] = "other",
+};
+
+const char *report_kind_name(enum source_kind k)
+{
+	return (unsigned)k < ARRAY_SIZE(kind_names) ? kind_names[k] : "other";
+}
+
+int64_t report_pagecache(const struct report_series *s, size_t i)
+{
+	return s->file[i] - (s->has_shmem ? s->shmem[i] : 0);
+}
+
+static int warn(struct report_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int warn(struct report_run *r, const char *fmt, ...)
+{
+	char **nw;
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return -ENOMEM;
+	nw = realloc(r->warnings, (r->n_warnings + 1) * sizeof(*nw));
+	if (!nw) {
+		free(s);
+		return -ENOMEM;
+	}
+	r->warnings = nw;
+	r->warnings[r->n_warnings++] = s;
+	return 0;
+}
+
+/* --- the VMs and the sources --- */
+
+static struct report_vm *find_vm(struct report_run *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_vms; i++)
+		if (strcmp(r->vms[i].id, id) == 0)
+			return &r->vms[i];
+	return NULL;
+}
+
+static struct report_vm *find_vm_by_name(struct report_run *r,
+					 const char *name)
+{
+	for (size_t i = 0; i < r->n_vms; i++)
+		if (strcmp(r->vms[i].name, name) == 0)
+			return &r->vms[i];
+	return NULL;
+}
+
+static struct report_vm *add_vm(struct report_run *r, const char *id)
+{
+	struct report_vm *v = find_vm(r, id);
+
+	if (v)
+		return v;
+	if (r->n_vms == ARRAY_SIZE(r->vms) || strlen(id) >= sizeof(v->id))
+		return NULL;
+	v = &r->vms[r->n_vms++];
+	memset(v, 0, sizeof(*v));
+	strcpy(v->id, id);
+	snprintf(v->name, sizeof(v->name), "vm%s", id);
+	return v;
+}
+
+/* VMs from provenance: "vms = 0 1" and "vm.ID.name = NAME". */
+static void load_vms(struct report_run *r)
+{
+	const char *list = kv_get(&r->prov, "vms");
+	_cleanup_free_ char *copy = strdup(list ? list : "");
+	char *save = NULL;
+
+	if (!copy)
+		return;
+	for (char *id = strtok_r(copy, " ", &save); id;
+	     id = strtok_r(NULL, " ", &save)) {
+		struct report_vm *v = add_vm(r, id);
+		char key[128];
+		const char *name;
+
+		if (!v)
+			continue;
+		snprintf(key, sizeof(key), "vm.%s.name", id);
+		name = kv_get(&r->prov, key);
+		if (name)
+			snprintf(v->name, sizeof(v->name), "%s", name);
+	}
+}
+
+/*
+ * "source.NAME = host | virtiofsd | vm-cgroup ID | guest ID" in the
+ * provenance; without it, the names daxlab run gives: host, virtiofsd,
+ * NAME-cg and NAME of each VM.
+ */
+static void classify(struct report_run *r, struct report_series *s)
+{
+	char key[160], kind[32] = "", id[65] = "";
+	const char *v;
+	struct report_vm *vm;
+	size_t len;
+
+	snprintf(key, sizeof(key), "source.%s", s->source);
+	v = kv_get(&r->prov, key);
+	if (v && sscanf(v, "%31s %64s", kind, id) >= 1) {
+		for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
+			if (strcmp(kind, kind_names[k]) == 0)
+				s->kind = (enum source_kind)k;
+		if ((s->kind == SRC_VM_CGROUP || s->kind == SRC_GUEST) &&
+		    *id) {
+			add_vm(r, id);
+			s->vm = strdup(id);
+		}
+		return;
+	}
+	s->kind = SRC_OTHER;
+	if (strcmp(s->source, "host") == 0) {
+		s->kind = SRC_HOST;
+		return;
+	}
+	if (strcmp(s->source, "virtiofsd") == 0) {
+		s->kind = SRC_VIRTIOFSD;
+		return;
+	}
+	len = strlen(s->source);
+	if (len > 3 && strcmp(s->source + len - 3, "-cg") == 0) {
+		char name[65];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 3),
+			 s->source);
+		vm = find_vm_by_name(r, name);
+		s->kind = SRC_VM_CGROUP;
+		if (vm)
+			s->vm = strdup(vm->id);
+		else if (str_has_prefix(name, "vm") && name[2])
+			s->vm = strdup(name + 2);
+		if (s->vm)
+			add_vm(r, s->vm);
+		return;
+	}
+	vm = find_vm_by_name(r, s->source);
+	if (!vm && str_has_prefix(s->source, "vm") && s->source[2] &&
+	    isdigit((unsigned char)s->source[2]))
+		vm = add_vm(r, s->source + 2);
+	if (vm) {
+		s->kind = SRC_GUEST;
+		s->vm = strdup(vm->id);
+	}
+}
+
+/* --- the stats CSV --- */
+
+struct csvload {
+	struct report_run *r;
+	struct report_series *last; /* cache for the common case */
+};
+
+static struct report_series *get_series(struct csvload *L, const char *src,
+					const char *node)
+{
+	struct report_run *r = L->r;
+	struct report_series *s;
+
+	if (L->last && strcmp(L->last->source, src) == 0 &&
+	    strcmp(L->last->node, node) == 0)
+		return L->last;
+	for (size_t i = 0; i < r->n_series; i++) {
+		s = &r->series[i];
+		if (strcmp(s->source, src) == 0 && strcmp(s->node, node) == 0)
+			return L->last = s;
+	}
+	s = realloc(r->series, (r->n_series + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	r->series = s;
+	s = &r->series[r->n_series];
+	memset(s, 0, sizeof(*s));
+	s->source = strdup(src);
+	s->node = strdup(node);
+	if (!s->source || !s->node) {
+		free(s->source);
+		free(s->node);
+		return NULL;
+	}
+	r->n_series++;
+	L->last = NULL;
+	return s;
+}
+
+static int series_point(struct report_series *s, int64_t t)
+{
+	size_t cap;
+
+	if (s->n && s->t_ms[s->n - 1] == t)
+		return 0;
+	/* capacity doubles at powers of two */
+	cap = 1;
+	while (cap < s->n)
+		cap *= 2;
+	if (s->n == 0 || s->n == cap) {
+		size_t nc = s->n ? cap * 2 : 64;
+		int64_t *a = realloc(s->t_ms, nc * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		s->t_ms = a;
+		a = realloc(s->file, nc * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		s->file = a;
+		a = realloc(s->shmem, nc * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		s->shmem = a;
+	}
+	s->t_ms[s->n] = t;
+	/* a point carries the last values until the tick gives new ones */
+	s->file[s->n] = s->n ? s->file[s->n - 1] : 0;
+	s->shmem[s->n] = s->n ? s->shmem[s->n - 1] : 0;
+	s->n++;
+	return 0;
+}
+
+static int split_csv(char *line, char **f, size_t max)
+{
+	size_t n = 0;
+
+	for (char *p = line;;) {
+		char *c = strchr(p, ',');
+
+		if (n == max)
+			return -1;
+		f[n++] = p;
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	return (int)n;
+}
+
+static int load_csv(struct report_run *r, const char *path, char *err,
+		    size_t errlen)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	struct csvload L = { .r = r };
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t lineno = 0;
+
+	if (!f)
+		return -errno;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		char *fld[8];
+		int64_t t, v;
+		bool is_file, is_shmem;
+		struct report_series *s;
+
+		lineno++;
+		if (line[len - 1] != '\n')
+			break; /* a last line still being written */
+		line[--len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (lineno == 1) {
+			if (strcmp(line, "epoch_ms,elapsed_ms,source,stat,"
+					 "node,value,unit") != 0) {
+				snprintf(err, errlen,
+					 "%s:1: not the stats CSV header",
+					 path);
+				return -EBADMSG;
+			}
+			continue;
+		}
+		if (split_csv(line, fld, ARRAY_SIZE(fld)) != 7) {
+			snprintf(err, errlen, "%s:%" PRIu64 ": not 7 fields",
+				 path, lineno);
+			return -EBADMSG;
+		}
+		is_file = strcmp(fld[3], "file") == 0;
+		is_shmem = strcmp(fld[3], "shmem") == 0;
+		if (!is_file && !is_shmem)
+			continue;
+		if (parse_s64(fld[1], &t) < 0 || parse_s64(fld[5], &v) < 0) {
+			snprintf(err, errlen,
+				 "%s:%" PRIu64 ": bad number '%s' or '%s'",
+				 path, lineno, fld[1], fld[5]);
+			return -EBADMSG;
+		}
+		s = get_series(&L, fld[2], fld[4]);
+		if (!s || series_point(s, t) < 0)
+			return -ENOMEM;
+		if (is_file)
+			s->file[s->n - 1] = v;
+		else {
+			s->shmem[s->n - 1] = v;
+			s->has_shmem = true;
+		}
+		if (t > r->duration_ms)
+			r->duration_ms = t;
+	}
+	return 0;
+}
+
+const struct report_series *report_find_series(const struct report_run *r,
+					       const char *source,
+					       const char *node)
+{
+	for (size_t i = 0; i < r->n_series; i++)
+		if (strcmp(r->series[i].source, source) == 0 &&
+		    strcmp(r->series[i].node, node) == 0)
+			return &r->series[i];
+	return NULL;
+}
+
+bool report_growth(const struct report_run *r, const char *source,
+		   int64_t *ret)
+{
+	const struct report_series *s = report_find_series(r, source, "total");
+
+	if (!s || !s->n)
+		return false;
+	*ret = report_pagecache(s, s->n - 1) - report_pagecache(s, 0);
+	return true;
+}
+
+/* --- accounting --- */
+
+static int cmp_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void set_split(struct report_set *s, size_t n_vms)
+{
+	uint64_t c[17];
+	size_t n = 0;
+
+	c[n++] = s->host;
+	for (size_t i = 0; i < n_vms && i < 16; i++)
+		c[n++] = s->guest[i];
+	qsort(c, n, sizeof(c[0]), cmp_desc);
+	s->cached = c[0];
+	s->twice = n > 1 ? c[1] : 0;
+	s->once = s->cached - s->twice;
+	s->extra = 0;
+	for (size_t i = 1; i < n; i++)
+		s->extra += c[i];
+}
+
+static bool vm_shared_dax(const struct report_run *r, const char *id)
+{
+	char key[128];
+	const char *v;
+
+	snprintf(key, sizeof(key), "vm.%s.shared_dax", id);
+	v = kv_get(&r->prov, key);
+	return v && strcmp(v, "yes") == 0;
+}
+
+static struct report_set *add_set(struct report_run *r, bool shared,
+				  const char *vm)
+{
+	struct report_set *s;
+
+	for (size_t i = 0; i < r->n_sets; i++) {
+		s = &r->sets[i];
+		if (s->shared == shared && strcmp(s->vm, vm) == 0)
+			return s;
+	}
+	s = realloc(r->sets, (r->n_sets + 1) * sizeof(*s));
+	if (!s)
+		return NULL;
+	r->sets = s;
+	s = &r->sets[r->n_sets++];
+	memset(s, 0, sizeof(*s));
+	s->shared = shared;
+	snprintf(s->vm, sizeof(s->vm), "%s", vm);
+	if (shared)
+		snprintf(s->name, sizeof(s->name), "shared");
+	else
+		snprintf(s->name, sizeof(s->name), "private vm %s", vm);
+	return s;
+}
+
+static int account(struct report_run *r)
+{
+	struct report_set *shared = NULL;
+
+	/* host copies from residency.csv; the image wins for the shared set */
+	for (size_t i = 0; i < r->n_res; i++) {
+		const struct residency_row *row = &r->res[i];
+		bool is_shared = strcmp(row->set, "shared") == 0;
+		struct report_set *s;
+
+		if (strcmp(row->node, "total") != 0)
+			continue;
+		s = add_set(r, is_shared, is_shared ? "" : row->vm);
+		if (!s)
+			return -ENOMEM;
+		if (strcmp(row->via, "image") == 0) {
+			s->host = row->resident;
+			snprintf(s->host_via, sizeof(s->host_via), "image");
+			if (!s->size)
+				s->size = row->size;
+		} else {
+			s->size = row->size;
+			if (strcmp(s->host_via, "image") != 0) {
+				s->host = row->resident;
+				snprintf(s->host_via, sizeof(s->host_via),
+					 "%s", row->via);
+			}
+		}
+		if (!is_shared && !find_vm(r, row->vm))
+			add_vm(r, row->vm);
+	}
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (r->sets[i].shared)
+			shared = &r->sets[i];
+
+	/* guest copies: growth, private set first */
+	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
+		struct report_vm *vm = &r->vms[v];
+		struct report_set *priv = NULL;
+		uint64_t growth, to_priv;
+		bool dax = vm_shared_dax(r, vm->id);
+
+		if (!vm->have_guest)
+			continue;
+		growth = vm->guest_last > vm->guest_first
+				 ? (uint64_t)(vm->guest_last - vm->guest_first)
+				 : 0;
+		for (size_t i = 0; i < r->n_sets; i++)
+			if (!r->sets[i].shared &&
+			    strcmp(r->sets[i].vm, vm->id) == 0)
+				priv = &r->sets[i];
+		to_priv = priv ? (growth < priv->size ? growth : priv->size)
+			       : 0;
+		if (priv)
+			priv->guest[v] = to_priv;
+		if (shared) {
+			uint64_t rest = growth - to_priv;
+
+			shared->dax[v] = dax;
+			if (!dax)
+				shared->guest[v] =
+					rest < shared->size ? rest
+							    : shared->size;
+		}
+	}
+	for (size_t i = 0; i < r->n_sets; i++) {
+		struct report_set *s = &r->sets[i];
+
+		/* an image holds metadata too: no more than the set's size */
+		if (s->size && s->host > s->size)
+			s->host = s->size;
+		set_split(s, r->n_vms);
+	}
+	return 0;
+}
+
+/* --- fio --- */
+
+static void load_fio(struct report_run *r)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/fio.json", r->dir);
+	_cleanup_free_ char *jpath = strdup_printf("%s/fio.job", r->dir);
+	_cleanup_free_ char *text = NULL, *job = NULL;
+	struct fiojob_section sec[32];
+	int nsec = 0;
+	unsigned wsum = 0;
+	struct fio_result *fr = NULL;
+	int ret;
+
+	if (!path || !jpath)
+		return;
+	ret = read_full_file(path, 256u << 20, &text, NULL);
+	if (ret < 0) {
+		warn(r, "no fio results (fio.json: %s)", strerror(-ret));
+		return;
+	}
+	if (fioresult_parse(text, &fr) < 0) {
+		warn(r, "fio.json holds no fio results");
+		return;
+	}
+	if (read_full_file(jpath, 1u << 20, &job, NULL) == 0) {
+		nsec = fiojob_parse_flows(job, sec, ARRAY_SIZE(sec));
+		for (int i = 0; i < nsec; i++)
+			wsum += sec[i].flow;
+	}
+	r->fio = calloc(fr->n, sizeof(*r->fio));
+	if (!r->fio) {
+		fioresult_free(fr);
+		return;
+	}
+	for (size_t i = 0; i < fr->n; i++) {
+		const struct fio_jobres *j = &fr->jobs[i];
+		struct report_fio *o = &r->fio[r->n_fio++];
+		uint64_t host_ios = fioresult_host_ios(fr, j->host);
+		const char *port = strrchr(j->host, ':');
+		char hname[128];
+
+		snprintf(hname, sizeof(hname), "%.*s",
+			 port ? (int)(port - j->host) : (int)strlen(j->host),
+			 j->host);
+		snprintf(o->vm, sizeof(o->vm), "%s", j->host);
+		/* the VM whose fio port or name this is */
+		for (size_t v = 0; v < r->n_vms; v++) {
+			char key[128];
+			const char *p;
+
+			snprintf(key, sizeof(key), "vm.%s.fio_port",
+				 r->vms[v].id);
+			p = kv_get(&r->prov, key);
+			if ((port && p && strcmp(p, port + 1) == 0) ||
+			    strcmp(r->vms[v].name, hname) == 0) {
+				snprintf(o->vm, sizeof(o->vm), "%s",
+					 r->vms[v].name);
+				break;
+			}
+		}
+		snprintf(o->job, sizeof(o->job), "%s", j->name);
+		o->ios = j->ios;
+		o->bytes = j->bytes;
+		o->iops = j->iops;
+		o->p50_ns = j->p50_ns;
+		o->p99_ns = j->p99_ns;
+		o->achieved_pct =
+			host_ios ? 100.0 * (double)j->ios / (double)host_ios
+				 : 0;
+		o->asked_pct = -1;
+		for (int s = 0; s < nsec && wsum; s++)
+			if (strcmp(sec[s].name, j->name) == 0)
+				o->asked_pct = 100.0 * sec[s].flow / wsum;
+	}
+	fioresult_free(fr);
+}
+
+/* --- loading --- */
+
+static int load_residency(struct report_run *r, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *text = NULL;
+	char e[200] = "";
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = read_full_file(path, 16u << 20, &text, NULL);
+	if (ret < 0)
+		return warn(r, "no host residency of the file sets "
+			       "(residency.csv: %s)",
+			    strerror(-ret));
+	ret = residency_parse(text, &r->res, &r->n_res, e, sizeof(e));
+	if (ret < 0) {
+		snprintf(err, errlen, "%s:%s", path, e);
+		return ret;
+	}
+	return 0;
+}
+
+static void vm_values(struct report_run *r)
+{
+	for (size_t i = 0; i < r->n_series; i++) {
+		struct report_series *s = &r->series[i];
+		struct report_vm *vm;
+
+		if (!s->vm || strcmp(s->node, "total") != 0 || !s->n)
+			continue;
+		vm = find_vm(r, s->vm);
+		if (!vm)
+			continue;
+		if (s->kind == SRC_GUEST) {
+			vm->have_guest = true;
+			vm->guest_first = report_pagecache(s, 0);
+			vm->guest_last = report_pagecache(s, s->n - 1);
+		} else if (s->kind == SRC_VM_CGROUP) {
+			vm->have_cg = true;
+			vm->cg_first = report_pagecache(s, 0);
+			vm->cg_last = report_pagecache(s, s->n - 1);
+		}
+	}
+}
+
+int report_load(const char *dir, struct report_run **ret, char *err,
+		size_t errlen)
+{
+	struct report_run *r = calloc(1, sizeof(*r));
+	_cleanup_free_ char *prov = NULL, *csv = NULL, *copy = NULL;
+	int st, pst;
+	char *base;
+
+	if (!r)
+		return -ENOMEM;
+	r->dir = strdup(dir);
+	copy = strdup(dir);
+	if (!r->dir || !copy)
+		goto oom;
+	while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+		copy[strlen(copy) - 1] = '\0';
+	base = strrchr(copy, '/');
+	r->name = strdup(base ? base + 1 : copy);
+	prov = strdup_printf("%s/provenance.txt", dir);
+	csv = strdup_printf("%s/stats.csv", dir);
+	if (!r->name || !prov || !csv)
+		goto oom;
+
+	st = results_get_status(dir, &r->status, &r->reason);
+	pst = kv_read(prov, &r->prov);
+	if (st == -ENOENT && pst == -ENOENT) {
+		snprintf(err, errlen,
+			 "%s: not a results folder (no status, no "
+			 "provenance.txt)",
+			 dir);
+		report_run_free(r);
+		return -ENOENT;
+	}
+	if (st < 0)
+		warn(r, "status: %s", strerror(-st));
+	if (pst < 0)
+		warn(r, "provenance.txt: %s", strerror(-pst));
+	load_vms(r);
+
+	st = load_csv(r, csv, err, errlen);
+	if (st == -EBADMSG) {
+		report_run_free(r);
+		return st;
+	}
+	if (st < 0)
+		warn(r, "no stats (stats.csv: %s)", strerror(-st));
+	for (size_t i = 0; i < r->n_series; i++)
+		classify(r, &r->series[i]);
+	vm_values(r);
+
+	st = load_residency(r, err, errlen);
+	if (st == -EBADMSG) {
+		report_run_free(r);
+		return st;
+	}
+	load_fio(r);
+	if (account(r) < 0)
+		goto oom;
+	*ret = r;
+	return 0;
+oom:
+	report_run_free(r);
+	return -ENOMEM;
+}
+
+void report_run_free(struct report_run *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_series; i++) {
+		struct report_series *s = &r->series[i];
+
+		free(s->source);
+		free(s->node);
+		free(s->vm);
+		free(s->t_ms);
+		free(s->file);
+		free(s->shmem);
+	}
+	free(r->series);
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	kv_free(&r->prov);
+	free(r->res);
+	free(r->sets);
+	free(r->fio);
+	free(r->dir);
+	free(r->name);
+	free(r->reason);
+	free(r);
+}
+
+/* --- writing: helpers --- */
+
+static void html_esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *mib(int64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.1f", (double)v / MIB);
+	return buf;
+}
+
+/* The nodes the series of a run have, N0, N1, ... then total. */
+static size_t run_nodes(const struct report_run *r, const char **ret,
+			size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_series; i++) {
+		const char *node = r->series[i].node;
+		bool seen = false;
+
+		if (strcmp(node, "total") == 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(ret[j], node) == 0)
+				seen = true;
+		if (!seen && n + 1 < max)
+			ret[n++] = node;
+	}
+	ret[n++] = "total";
+	return n;
+}
+
+/* The sources of a run in file order, one entry each. */
+static size_t run_sources(const struct report_run *r,
+			  const struct report_series **ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_series && n < max; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(ret[j]->source, r->series[i].source) == 0)
+				seen = true;
+		if (!seen)
+			ret[n++] = &r->series[i];
+	}
+	return n;
+}
+
+static const char *const palette[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+	"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+};
+
+/* A nice step for an axis from 0 to max with about 5 ticks. */
+static double nice_step(double max)
+{
+	double raw = max / 5, mag, f;
+
+	if (raw <= 0)
+		return 1;
+	mag = pow(10, floor(log10(raw)));
+	f = raw / mag;
+	if (f <= 1)
+		return mag;
+	if (f <= 2)
+		return 2 * mag;
+	if (f <= 5)
+		return 5 * mag;
+	return 10 * mag;
+}
+
+/*
+ * A line chart of page cache (MiB) over time (s): one path per series.
+ * Private to the report: lib/svg had no usable API when this was written.
+ */
+static void svg_lines(FILE *f, const char *title,
+		      const struct report_series *const *ser, size_t n)
+{
+	const double W = 720, H = 300, L = 64, R = 160, T = 28, B = 40;
+	double pw = W - L - R, ph = H - T - B;
+	double xmax = 0, ymax = 0, ystep, xstep;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ser[i]->n; j++) {
+			double x = (double)ser[i]->t_ms[j] / 1000.0;
+			double y = (double)report_pagecache(ser[i], j) / MIB;
+
+			if (x > xmax)
+				xmax = x;
+			if (y > ymax)
+				ymax = y;
+		}
+	if (xmax <= 0)
+		xmax = 1;
+	ystep = nice_step(ymax > 0 ? ymax : 1);
+	ymax = ceil((ymax > 0 ? ymax : 1) / ystep) * ystep;
+	xstep = nice_step(xmax);
+	xmax = ceil(xmax / xstep) * xstep;
+
+	fprintf(f,
+		"<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+		"role=\"img\"><title>",
+		W, H, W, H);
+	html_esc(f, title);
+	fprintf(f, "</title>\n<text x=\"%.0f\" y=\"18\" class=\"ct\">", L);
+	html_esc(f, title);
+	fprintf(f, "</text>\n");
+	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
+		double py = T + ph - y / ymax * ph;
+
+		fprintf(f,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+			"y2=\"%.1f\" class=\"grid\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">%g</text>\n",
+			L, L + pw, py, py, L - 6, py + 4, y);
+	}
+	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
+		double px = L + x / xmax * pw;
+
+		fprintf(f,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+			"y2=\"%.1f\" class=\"tick\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">%g</text>\n",
+			px, px, T + ph, T + ph + 4, px, T + ph + 16, x);
+	}
+	fprintf(f,
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
+		"<text x=\"14\" y=\"%.1f\" class=\"al\" "
+		"transform=\"rotate(-90 14 %.1f)\">MiB</text>\n",
+		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
+	fprintf(f,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+		"class=\"frame\"/>\n",
+		L, T, pw, ph);
+	for (size_t i = 0; i < n; i++) {
+		const char *col = palette[i % ARRAY_SIZE(palette)];
+
+		fprintf(f, "<path class=\"series\" data-source=\"");
+		html_esc(f, ser[i]->source);
+		fprintf(f, "\" data-node=\"");
+		html_esc(f, ser[i]->node);
+		fprintf(f, "\" stroke=\"%s\" d=\"", col);
+		for (size_t j = 0; j < ser[i]->n; j++) {
+			double x = (double)ser[i]->t_ms[j] / 1000.0;
+			double y = (double)report_pagecache(ser[i], j) / MIB;
+
+			if (y < 0)
+				y = 0;
+			fprintf(f, "%s%.1f %.1f", j ? " L" : "M",
+				L + x / xmax * pw, T + ph - y / ymax * ph);
+		}
+		fprintf(f, "\"/>\n");
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+			"height=\"4\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
+			L + pw + 10, T + 10 + i * 18.0, col, L + pw + 26,
+			T + 15 + i * 18.0);
+		html_esc(f, ser[i]->source);
+		fprintf(f, "</text>\n");
+	}
+	fprintf(f, "</svg>\n");
+}
+
+/* Horizontal stacked bars: cached once / twice or more, per set. */
+static void svg_sets(FILE *f, const char *title,
+		     const struct report_set *sets, size_t n,
+		     const char *const *labels)
+{
+	const double W = 720, L = 170, R = 30, T = 28, BH = 22, GAP = 10;
+	double H = T + (double)n * (BH + GAP) + 44, pw = W - L - R;
+	double max = 0, step;
+
+	for (size_t i = 0; i < n; i++) {
+		double v = (double)(sets[i].once + 2 * sets[i].twice) / MIB;
+
+		if (v > max)
+			max = v;
+	}
+	step = nice_step(max > 0 ? max : 1);
+	max = ceil((max > 0 ? max : 1) / step) * step;
+	fprintf(f,
+		"<svg class=\"chart bars\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+		"role=\"img\"><title>",
+		W, H, W, H);
+	html_esc(f, title);
+	fprintf(f, "</title>\n<text x=\"10\" y=\"18\" class=\"ct\">");
+	html_esc(f, title);
+	fprintf(f, "</text>\n");
+	for (double x = 0; x <= max + step / 2; x += step) {
+		double px = L + x / max * pw;
+
+		fprintf(f,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+			"class=\"grid\"/><text x=\"%.1f\" y=\"%.1f\" "
+			"class=\"xl\">%g</text>\n",
+			px, px, T, H - 36, px, H - 22, x);
+	}
+	fprintf(f,
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">MiB in page "
+		"caches (a byte cached twice counts twice)</text>\n",
+		L + pw / 2, H - 6);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_set *s = &sets[i];
+		double y = T + (double)i * (BH + GAP);
+		double w1 = (double)s->once / MIB / max * pw;
+		double w2 = (double)(2 * s->twice) / MIB / max * pw;
+
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">", L - 6,
+			y + BH / 2 + 4);
+		html_esc(f, labels ? labels[i] : s->name);
+		fprintf(f,
+			"</text><rect class=\"bar once\" data-set=\"%s\" "
+			"x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">"
+			"<title>cached once: %.1f MiB</title></rect>"
+			"<rect class=\"bar twice\" x=\"%.1f\" y=\"%.1f\" "
+			"width=\"%.1f\" height=\"%.0f\"><title>cached twice or "
+			"more: %.1f MiB (x2)</title></rect>\n",
+			s->shared ? "shared" : "private", L, y, w1, BH,
+			(double)s->once / MIB, L + w1, y, w2, BH,
+			(double)s->twice / MIB);
+	}
+	fprintf(f,
+		"<rect x=\"%.1f\" y=\"6\" width=\"12\" height=\"12\" "
+		"class=\"once\"/><text x=\"%.1f\" y=\"16\" class=\"lg\">once"
+		"</text><rect x=\"%.1f\" y=\"6\" width=\"12\" height=\"12\" "
+		"class=\"twice\"/><text x=\"%.1f\" y=\"16\" class=\"lg\">"
+		"twice</text>\n</svg>\n",
+		W - 190, W - 174, W - 120, W - 104);
+}
+
+static const char css[] =
+	"body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;"
+	"max-width:1100px}\n"
+	"h1{font-size:22px}h2{font-size:18px;margin-top:28px;"
+	"border-bottom:1px solid #ddd}h3{font-size:15px}\n"
+	"table{border-collapse:collapse;margin:8px 0}\n"
+	"th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}\n"
+	"th{background:#f3f3f3}td.l,th.l{text-align:left}\n"
+	".status{padding:6px 10px;display:inline-block;border-radius:4px}\n"
+	".complete{background:#dfd}.incomplete,.running,.unknown"
+	"{background:#ffd}.failed{background:#fdd}\n"
+	".warn{color:#a40}\n"
+	"svg.chart{display:block;margin:10px 0;background:#fff}\n"
+	"svg .grid{stroke:#eee}svg .tick{stroke:#999}"
+	"svg .frame{fill:none;stroke:#999}\n"
+	"svg .series{fill:none;stroke-width:2}\n"
+	"svg text{font:11px system-ui,sans-serif;fill:#333}"
+	"svg .ct{font-size:13px;font-weight:bold}\n"
+	"svg .yl{text-anchor:end}svg .xl{text-anchor:middle}"
+	"svg .al{text-anchor:middle}\n"
+	"svg .once{fill:#2ca02c}svg .twice{fill:#d62728}\n"
+	"code{background:#f5f5f5;padding:0 3px}\n"
+	".headline{font-weight:bold;margin:4px 0}\n";
+
+static const char *status_text(const struct report_run *r, char *buf,
+			       size_t len)
+{
+	if (r->reason)
+		snprintf(buf, len, "%s: %s", results_status_name(r->status),
+			 r->reason);
+	else
+		snprintf(buf, len, "%s", results_status_name(r->status));
+	return buf;
+}
+
+/* One line per kind of set: cached, once, twice (MiB). */
+static void headline(FILE *f, const struct report_run *r, const char *pre,
+		     const char *post)
+{
+	for (int sh = 1; sh >= 0; sh--) {
+		uint64_t c = 0, o = 0, t = 0;
+		size_t n = 0;
+
+		for (size_t i = 0; i < r->n_sets; i++) {
+			const struct report_set *s = &r->sets[i];
+
+			if (s->shared != (bool)sh)
+				continue;
+			c += s->cached;
+			o += s->once;
+			t += s->twice;
+			n++;
+		}
+		if (!n)
+			continue;
+		fprintf(f,
+			"%s%s set%s: %.1f MiB of the data cached, %.1f MiB "
+			"cached once, %.1f MiB cached twice or more.%s",
+			pre, sh ? "Shared" : "Private", n > 1 ? "s" : "",
+			(double)c / MIB, (double)o / MIB, (double)t / MIB,
+			post);
+	}
+}
+
+/* --- HTML of one run --- */
+
+static void html_end_state(FILE *f, const struct report_run *r)
+{
+	const char *nodes[64];
+	const struct report_series *src[64];
+	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
+	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
+	char b[32];
+
+	fprintf(f, "<h3>Page cache (file - shmem) at the end, MiB</h3>\n"
+		   "<table class=\"endstate\"><tr><th class=\"l\">source</th>"
+		   "<th class=\"l\">kind</th>");
+	for (size_t i = 0; i < nn; i++)
+		fprintf(f, "<th>%s</th>", nodes[i]);
+	fprintf(f, "<th>growth (total)</th></tr>\n");
+	for (size_t i = 0; i < ns; i++) {
+		int64_t g;
+
+		fprintf(f, "<tr><td class=\"l\">");
+		html_esc(f, src[i]->source);
+		fprintf(f, "</td><td class=\"l\">%s</td>",
+			report_kind_name(src[i]->kind));
+		for (size_t j = 0; j < nn; j++) {
+			const struct report_series *s =
+				report_find_series(r, src[i]->source, nodes[j]);
+
+			if (s && s->n)
+				fprintf(f, "<td>%s</td>",
+					mib(report_pagecache(s, s->n - 1), b,
+					    sizeof(b)));
+			else
+				fprintf(f, "<td></td>");
+		}
+		if (report_growth(r, src[i]->source, &g))
+			fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
+		else
+			fprintf(f, "<td></td>");
+		fprintf(f, "</tr>\n");
+	}
+	fprintf(f, "</table>\n");
+}
+
+static void html_charts(FILE *f, const struct report_run *r)
+{
+	const char *nodes[64];
+	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
+
+	/* total first; per node when there is more than one */
+	for (size_t k = nn; k-- > 0;) {
+		const char *node = nodes[k];
+		const struct report_series *host[64], *guest[64], *root[64];
+		size_t nh = 0, ng = 0, nr = 0;
+		char title[160];
+
+		if (k != nn - 1 && nn <= 2)
+			break;
+		for (size_t i = 0; i < r->n_series; i++) {
+			const struct report_series *s = &r->series[i];
+
+			if (strcmp(s->node, node) != 0)
+				continue;
+			if (s->kind == SRC_GUEST && ng < 64)
+				guest[ng++] = s;
+			else if (s->kind == SRC_HOST && nr < 64)
+				root[nr++] = s;
+			else if (s->kind != SRC_GUEST && nh < 64)
+				host[nh++] = s;
+		}
+		if (nr) {
+			snprintf(title, sizeof(title),
+				 "Whole host (root cgroup, file - shmem), "
+				 "node %s",
+				 node);
+			svg_lines(f, title, root, nr);
+		}
+		if (nh) {
+			snprintf(title, sizeof(title),
+				 "Host page cache: virtiofsd and VM cgroups "
+				 "(file - shmem), "
+				 "node %s",
+				 node);
+			svg_lines(f, title, host, nh);
+		}
+		if (ng) {
+			snprintf(title, sizeof(title),
+				 "Guest page cache (file - shmem), node %s",
+				 node);
+			svg_lines(f, title, guest, ng);
+		}
+	}
+}
+
+static void html_sets(FILE *f, const struct report_run *r)
+{
+	char b[32];
+
+	if (!r->n_sets)
+		return;
+	fprintf(f, "<h3>The data set: cached once, cached twice</h3>\n");
+	svg_sets(f, "Bytes of each file set in page caches at the end",
+		 r->sets, r->n_sets, NULL);
+	fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
+		   "<th>size</th><th>host copy</th>");
+	for (size_t v = 0; v < r->n_vms; v++) {
+		fprintf(f, "<th>");
+		html_esc(f, r->vms[v].name);
+		fprintf(f, " copy</th>");
+	}
+	fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
+		   "<th>extra</th></tr>\n");
+	for (size_t i = 0; i < r->n_sets; i++) {
+		const struct report_set *s = &r->sets[i];
+
+		fprintf(f, "<tr><td class=\"l\">");
+		html_esc(f, s->name);
+		fprintf(f, "</td><td>%s</td>", mib((int64_t)s->size, b, 32));
+		fprintf(f, "<td>%s (%s)</td>", mib((int64_t)s->host, b, 32),
+			s->host_via);
+		for (size_t v = 0; v < r->n_vms; v++) {
+			bool mine = s->shared || strcmp(s->vm, r->vms[v].id) == 0;
+
+			if (!mine)
+				fprintf(f, "<td></td>");
+			else if (s->shared && s->dax[v])
+				fprintf(f, "<td>DAX: %s</td>",
+					mib((int64_t)s->guest[v], b, 32));
+			else
+				fprintf(f, "<td>%s</td>",
+					mib((int64_t)s->guest[v], b, 32));
+		}
+		fprintf(f, "<td>%s</td>", mib((int64_t)s->cached, b, 32));
+		fprintf(f, "<td>%s</td>", mib((int64_t)s->once, b, 32));
+		fprintf(f, "<td>%s</td>", mib((int64_t)s->twice, b, 32));
+		fprintf(f, "<td>%s</td></tr>\n", mib((int64_t)s->extra, b, 32));
+	}
+	fprintf(f, "</table>\n<p>MiB. A guest's copy is the growth of its "
+		   "page cache during the run, given to its private set "
+		   "first; a guest that mounts the shared set with DAX keeps "
+		   "no copy of it. Cached = the largest copy; twice or more = "
+		   "the second largest; once = cached - twice. See "
+		   "daxlab-report(1).</p>\n");
+}
+
+static void html_residency(FILE *f, const struct report_run *r)
+{
+	char b[32];
+
+	if (!r->n_res)
+		return;
+	fprintf(f, "<h3>Host page cache of the file sets at the end "
+		   "(mincore)</h3>\n<table class=\"residency\"><tr>"
+		   "<th class=\"l\">set</th><th class=\"l\">vm</th>"
+		   "<th class=\"l\">via</th><th class=\"l\">node</th>"
+		   "<th>resident MiB</th><th>size MiB</th></tr>\n");
+	for (size_t i = 0; i < r->n_res; i++) {
+		const struct residency_row *x = &r->res[i];
+		bool total = strcmp(x->node, "total") == 0;
+
+		fprintf(f, "<tr><td class=\"l\">%s</td><td class=\"l\">",
+			x->set);
+		html_esc(f, x->vm);
+		fprintf(f, "</td><td class=\"l\">%s</td><td class=\"l\">%s"
+			   "</td><td>%s</td>",
+			x->via, x->node, mib((int64_t)x->resident, b, 32));
+		if (total)
+			fprintf(f, "<td>%s</td></tr>\n",
+				mib((int64_t)x->size, b, 32));
+		else
+			fprintf(f, "<td></td></tr>\n");
+	}
+	fprintf(f, "</table>\n");
+}
+
+static void html_fio(FILE *f, const struct report_run *r)
+{
+	if (!r->n_fio)
+		return;
+	fprintf(f, "<h3>fio</h3>\n<table class=\"fio\"><tr>"
+		   "<th class=\"l\">vm</th><th class=\"l\">job</th>"
+		   "<th>asked %%</th><th>achieved %%</th><th>I/Os</th>"
+		   "<th>IOPS</th><th>MiB read</th><th>p50 &micro;s</th>"
+		   "<th>p99 &micro;s</th></tr>\n");
+	for (size_t i = 0; i < r->n_fio; i++) {
+		const struct report_fio *x = &r->fio[i];
+
+		fprintf(f, "<tr><td class=\"l\">");
+		html_esc(f, x->vm);
+		fprintf(f, "</td><td class=\"l\">");
+		html_esc(f, x->job);
+		fprintf(f, "</td>");
+		if (x->asked_pct >= 0)
+			fprintf(f, "<td>%.1f</td>", x->asked_pct);
+		else
+			fprintf(f, "<td></td>");
+		fprintf(f,
+			"<td>%.1f</td><td>%" PRIu64 "</td><td>%.0f</td>"
+			"<td>%.1f</td><td>%.1f</td><td>%.1f</td></tr>\n",
+			x->achieved_pct, x->ios, x->iops,
+			(double)x->bytes / MIB, x->p50_ns / 1000,
+			x->p99_ns / 1000);
+	}
+	fprintf(f, "</table>\n");
+}
+
+static void html_provenance(FILE *f, const struct report_run *r)
+{
+	if (!r->prov.n)
+		return;
+	fprintf(f, "<details><summary>Provenance</summary>\n"
+		   "<table class=\"provenance\">\n");
+	for (size_t i = 0; i < r->prov.n; i++) {
+		fprintf(f, "<tr><td class=\"l\">");
+		html_esc(f, r->prov.v[i].key);
+		fprintf(f, "</td><td class=\"l\">");
+		html_esc(f, r->prov.v[i].value);
+		fprintf(f, "</td></tr>\n");
+	}
+	fprintf(f, "</table></details>\n");
+}
+
+static void html_run(FILE *f, const struct report_run *r, int level)
+{
+	char b[512];
+	const char *dax_note = NULL;
+
+	fprintf(f, "<section class=\"run\" id=\"run-");
+	html_esc(f, r->name);
+	fprintf(f, "\">\n<h%d>", level);
+	html_esc(f, r->name);
+	fprintf(f, "</h%d>\n<p><span class=\"status %s\">", level,
+		results_status_name(r->status));
+	html_esc(f, status_text(r, b, sizeof(b)));
+	fprintf(f, "</span></p>\n");
+	for (size_t i = 0; i < r->n_vms; i++) {
+		char key[128];
+		const char *v;
+
+		snprintf(key, sizeof(key), "vm.%s.shared_dax", r->vms[i].id);
+		v = kv_get(&r->prov, key);
+		if (v && strcmp(v, "yes") != 0)
+			dax_note = "warn";
+	}
+	if (dax_note)
+		fprintf(f, "<p class=\"warn\">A shared set did not have DAX in "
+			   "every guest: see the provenance.</p>\n");
+	for (size_t i = 0; i < r->n_warnings; i++) {
+		fprintf(f, "<p class=\"warn\">");
+		html_esc(f, r->warnings[i]);
+		fprintf(f, "</p>\n");
+	}
+	headline(f, r, "<p class=\"headline\">", "</p>\n");
+	html_sets(f, r);
+	html_end_state(f, r);
+	html_charts(f, r);
+	html_residency(f, r);
+	html_fio(f, r);
+	html_provenance(f, r);
+	fprintf(f, "</section>\n");
+}
+
+/* --- comparison of several runs --- */
+
+/* The workload keys that differ between runs, for column headings. */
+static bool differs(struct report_run *const *runs, size_t n, const char *key)
+{
+	const char *a = kv_get(&runs[0]->prov, key);
+
+	for (size_t i = 1; i < n; i++) {
+		const char *b = kv_get(&runs[i]->prov, key);
+
+		if ((!a) != (!b) || (a && strcmp(a, b) != 0))
+			return true;
+	}
+	return false;
+}
+
+struct metric {
+	char label[96];
+	double v[64];
+	bool have[64];
+};
+
+static size_t comparison(struct report_run *const *runs, size_t n,
+			 struct metric *m, size_t max)
+{
+	size_t nm = 0;
+
+	/* page cache growth per source (union of names) */
+	for (size_t i = 0; i < n && i < 64; i++) {
+		const struct report_series *src[64];
+		size_t ns = run_sources(runs[i], src, 64);
+
+		for (size_t s = 0; s < ns; s++) {
+			char label[96];
+			size_t k;
+
+			snprintf(label, sizeof(label),
+				 "page cache growth %s (MiB)", src[s]->source);
+			for (k = 0; k < nm; k++)
+				if (strcmp(m[k].label, label) == 0)
+					break;
+			if (k == nm) {
+				if (nm == max)
+					continue;
+				memset(&m[nm], 0, sizeof(m[nm]));
+				snprintf(m[nm].label, sizeof(m[nm].label),
+					 "%s", label);
+				nm++;
+			}
+		}
+	}
+	for (size_t k = 0; k < nm; k++) {
+		const char *src = m[k].label + strlen("page cache growth ");
+		char name[80];
+
+		snprintf(name, sizeof(name), "%.*s",
+			 (int)(strlen(src) - strlen(" (MiB)")), src);
+		for (size_t i = 0; i < n && i < 64; i++) {
+			int64_t g;
+
+			if (report_growth(runs[i], name, &g)) {
+				m[k].v[i] = (double)g / MIB;
+				m[k].have[i] = true;
+			}
+		}
+	}
+	/* sets */
+	static const char *const what[] = { "cached", "once", "twice" };
+	for (int shared = 1; shared >= 0; shared--)
+		for (size_t w = 0; w < 3 && nm < max; w++) {
+			struct metric *x = &m[nm];
+
+			memset(x, 0, sizeof(*x));
+			snprintf(x->label, sizeof(x->label), "%s sets: %s (MiB)",
+				 shared ? "shared" : "private", what[w]);
+			for (size_t i = 0; i < n && i < 64; i++)
+				for (size_t s = 0; s < runs[i]->n_sets; s++) {
+					const struct report_set *st =
+						&runs[i]->sets[s];
+					uint64_t v = w == 0   ? st->cached
+						     : w == 1 ? st->once
+							      : st->twice;
+
+					if (st->shared != shared)
+						continue;
+					x->v[i] += (double)v / MIB;
+					x->have[i] = true;
+				}
+			nm++;
+		}
+	if (nm < max) {
+		struct metric *x = &m[nm];
+
+		memset(x, 0, sizeof(*x));
+		snprintf(x->label, sizeof(x->label), "fio IOPS, all VMs");
+		for (size_t i = 0; i < n && i < 64; i++)
+			for (size_t j = 0; j < runs[i]->n_fio; j++) {
+				x->v[i] += runs[i]->fio[j].iops;
+				x->have[i] = true;
+			}
+		nm++;
+	}
+	return nm;
+}
+
+static const char *const workload_keys[] = {
+	"workload.size",	 "workload.private_ratio",
+	"workload.access_ratio", "workload.hot_ratio",
+	"workload.hot_access_ratio", "workload.ioengine",
+	"workload.rw",		 "workload.bs",
+	"sweep",
+};
+
+static void html_comparison(FILE *f, struct report_run *const *runs,
+			    size_t n)
+{
+	static struct metric m[80];
+	size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
+	char b[512];
+
+	fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\"><tr>"
+		   "<th class=\"l\"></th>");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<th><a href=\"#run-");
+		html_esc(f, runs[i]->name);
+		fprintf(f, "\">");
+		html_esc(f, runs[i]->name);
+		fprintf(f, "</a></th>");
+	}
+	fprintf(f, "</tr>\n<tr><td class=\"l\">status</td>");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "<td class=\"%s\">", results_status_name(runs[i]->status));
+		html_esc(f, status_text(runs[i], b, sizeof(b)));
+		fprintf(f, "</td>");
+	}
+	fprintf(f, "</tr>\n");
+	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
+		if (!differs(runs, n, workload_keys[k]))
+			continue;
+		fprintf(f, "<tr><td class=\"l\">%s</td>", workload_keys[k]);
+		for (size_t i = 0; i < n; i++) {
+			const char *v = kv_get(&runs[i]->prov, workload_keys[k]);
+
+			fprintf(f, "<td>");
+			html_esc(f, v ? v : "");
+			fprintf(f, "</td>");
+		}
+		fprintf(f, "</tr>\n");
+	}
+	for (size_t k = 0; k < nm; k++) {
+		fprintf(f, "<tr><td class=\"l\">");
+		html_esc(f, m[k].label);
+		fprintf(f, "</td>");
+		for (size_t i = 0; i < n && i < 64; i++)
+			if (m[k].have[i])
+				fprintf(f, "<td>%.1f</td>", m[k].v[i]);
+			else
+				fprintf(f, "<td></td>");
+		fprintf(f, "</tr>\n");
+	}
+	fprintf(f, "</table>\n");
+
+	/* one bar per run and set kind */
+	{
+		struct report_set *sets = calloc(2 * n, sizeof(*sets));
+		const char **labels = calloc(2 * n, sizeof(*labels));
+		char (*lb)[160] = calloc(2 * n, sizeof(*lb));
+
+		if (sets && labels && lb) {
+			for (size_t i = 0; i < n; i++)
+				for (int sh = 0; sh < 2; sh++) {
+					struct report_set *d = &sets[2 * i + sh];
+
+					d->shared = sh;
+					for (size_t s = 0; s < runs[i]->n_sets; s++) {
+						const struct report_set *st =
+							&runs[i]->sets[s];
+
+						if (st->shared != (bool)sh)
+							continue;
+						d->once += st->once;
+						d->twice += st->twice;
+					}
+					snprintf(lb[2 * i + sh], sizeof(lb[0]),
+						 "%.18s %s", runs[i]->name,
+						 sh ? "shared" : "private");
+					labels[2 * i + sh] = lb[2 * i + sh];
+				}
+			svg_sets(f, "Cached once and twice, per run", sets,
+				 2 * n, labels);
+		}
+		free(sets);
+		free(labels);
+		free(lb);
+	}
+}
+
+int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
+{
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+		   "<meta charset=\"utf-8\">\n<title>daxlab report: ");
+	if (n == 1)
+		html_esc(f, runs[0]->name);
+	else
+		fprintf(f, "%zu runs", n);
+	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1>daxlab "
+		   "report</h1>\n<p>Where file data sat: host page cache per "
+		   "cgroup (virtiofsd, each VM's qemu) and each guest's page "
+		   "cache, as <code>file - shmem</code> of "
+		   "<code>memory.numa_stat</code>, per NUMA node and over "
+		   "time.</p>\n",
+		css);
+	if (n > 1)
+		html_comparison(f, runs, n);
+	for (size_t i = 0; i < n; i++)
+		html_run(f, runs[i], n > 1 ? 2 : 2);
+	fprintf(f, "<p><small>daxlab %s</small></p>\n</body></html>\n",
+		n && kv_get(&runs[0]->prov, "daxlab")
+			? kv_get(&runs[0]->prov, "daxlab")
+			: "");
+	return ferror(f) ? -EIO : 0;
+}
+
+/* --- summary.txt --- */
+
+static void txt_run(FILE *f, const struct report_run *r)
+{
+	const char *nodes[64];
+	const struct report_series *src[64];
+	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
+	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
+	char b[512];
+
+	fprintf(f, "run %s\nstatus: %s\n", r->name,
+		status_text(r, b, sizeof(b)));
+	for (size_t i = 0; i < r->n_vms; i++) {
+		char key[128];
+		const char *v;
+
+		snprintf(key, sizeof(key), "vm.%s.shared_dax", r->vms[i].id);
+		v = kv_get(&r->prov, key);
+		if (v)
+			fprintf(f, "%s: shared set DAX: %s\n", r->vms[i].name, v);
+	}
+	for (size_t i = 0; i < r->n_warnings; i++)
+		fprintf(f, "warning: %s\n", r->warnings[i]);
+	headline(f, r, "", "\n");
+
+	if (r->n_sets) {
+		fprintf(f, "\nfile sets, MiB (cached = largest copy, twice = "
+			   "second largest, once = cached - twice)\n");
+		fprintf(f, "%-18s %10s %10s", "set", "size", "host");
+		for (size_t v = 0; v < r->n_vms; v++)
+			fprintf(f, " %10.10s", r->vms[v].name);
+		fprintf(f, " %10s %10s %10s %10s\n", "cached", "once", "twice",
+			"extra");
+		for (size_t i = 0; i < r->n_sets; i++) {
+			const struct report_set *s = &r->sets[i];
+
+			fprintf(f, "%-18s %10.1f %10.1f", s->name,
+				(double)s->size / MIB, (double)s->host / MIB);
+			for (size_t v = 0; v < r->n_vms; v++) {
+				bool mine = s->shared ||
+					    strcmp(s->vm, r->vms[v].id) == 0;
+
+				if (!mine)
+					fprintf(f, " %10s", "-");
+				else if (s->shared && s->dax[v])
+					fprintf(f, " %10s", "dax");
+				else
+					fprintf(f, " %10.1f",
+						(double)s->guest[v] / MIB);
+			}
+			fprintf(f, " %10.1f %10.1f %10.1f %10.1f\n",
+				(double)s->cached / MIB, (double)s->once / MIB,
+				(double)s->twice / MIB, (double)s->extra / MIB);
+		}
+	}
+	if (ns) {
+		fprintf(f, "\npage cache (file - shmem) at the end, MiB\n");
+		fprintf(f, "%-16s %-10s", "source", "kind");
+		for (size_t j = 0; j < nn; j++)
+			fprintf(f, " %10s", nodes[j]);
+		fprintf(f, " %10s\n", "growth");
+		for (size_t i = 0; i < ns; i++) {
+			int64_t g;
+
+			fprintf(f, "%-16s %-10s", src[i]->source,
+				report_kind_name(src[i]->kind));
+			for (size_t j = 0; j < nn; j++) {
+				const struct report_series *s =
+					report_find_series(r, src[i]->source,
+							   nodes[j]);
+
+				if (s && s->n)
+					fprintf(f, " %10.1f",
+						(double)report_pagecache(s, s->n - 1) /
+							MIB);
+				else
+					fprintf(f, " %10s", "-");
+			}
+			if (report_growth(r, src[i]->source, &g))
+				fprintf(f, " %10.1f\n", (double)g / MIB);
+			else
+				fprintf(f, " %10s\n", "-");
+		}
+	}
+	if (r->n_fio) {
+		fprintf(f, "\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s\n",
+			"vm", "job", "asked%", "achieved%", "IOPS", "MiB",
+			"p50us", "p99us");
+		for (size_t i = 0; i < r->n_fio; i++) {
+			const struct report_fio *x = &r->fio[i];
+			char asked[16] = "-";
+
+			if (x->asked_pct >= 0)
+				snprintf(asked, sizeof(asked), "%.1f",
+					 x->asked_pct);
+			fprintf(f,
+				"%-10s %-14s %8s %9.1f %10.0f %10.1f %10.1f "
+				"%10.1f\n",
+				x->vm, x->job, asked, x->achieved_pct, x->iops,
+				(double)x->bytes / MIB, x->p50_ns / 1000,
+				x->p99_ns / 1000);
+		}
+	}
+}
+
+int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
+{
+	if (n > 1) {
+		static struct metric m[80];
+		size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
+
+		fprintf(f, "side by side\n%-40s", "");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, " %14.14s", runs[i]->name);
+		fputc('\n', f);
+		fprintf(f, "%-40s", "status");
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, " %14.14s",
+				results_status_name(runs[i]->status));
+		fputc('\n', f);
+		for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
+			if (!differs(runs, n, workload_keys[k]))
+				continue;
+			fprintf(f, "%-40s", workload_keys[k]);
+			for (size_t i = 0; i < n; i++) {
+				const char *v =
+					kv_get(&runs[i]->prov, workload_keys[k]);
+
+				fprintf(f, " %14.14s", v ? v : "-");
+			}
+			fputc('\n', f);
+		}
+		for (size_t k = 0; k < nm; k++) {
+			fprintf(f, "%-40.40s", m[k].label);
+			for (size_t i = 0; i < n && i < 64; i++)
+				if (m[k].have[i])
+					fprintf(f, " %14.1f", m[k].v[i]);
+				else
+					fprintf(f, " %14s", "-");
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i || n > 1)
+			fputc('\n', f);
+		txt_run(f, runs[i]);
+	}
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report of one or more results folders (lib/results.h): where file
+ * data sat at the end and over time, how much of the data set was cached
+ * once and how much twice, and fio's results per VM and set. Written as
+ * report.html (self-contained: inline CSS and SVG) and summary.txt.
+ *
+ * The accounting (man daxlab-report(1), "HOW BYTES ARE COUNTED"):
+ *
+ * - page cache of a source = file - shmem (shmem 0 where the source has
+ *   none: cgroup v1 keeps shmem out of file), per node and total;
+ * - a guest's copy = growth of its page cache from the first tick to the
+ *   last; it is attributed to its private set first (up to the set's
+ *   size), the rest to the shared set unless that share had DAX in that
+ *   guest;
+ * - the host's copy of a set = its resident bytes at the end
+ *   (residency.csv; for a shared set on virtio-pmem, the image's);
+ * - for each set, with its copies sorted c1 >= c2 >= ...: cached = c1,
+ *   cached twice or more = c2, cached once = c1 - c2 (the smaller copies
+ *   are taken to be subsets of the larger, which holds when the guest
+ *   reads through the host's page cache), extra = c2 + c3 + ...
+ *
+ * Nothing here prints or exits.
+ */
+#ifndef DAXLAB_REPORT_H
+#define DAXLAB_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "results.h"
+
+enum source_kind {
+	SRC_HOST,      /* the host's root cgroup */
+	SRC_VIRTIOFSD, /* virtiofsd's cgroup */
+	SRC_VM_CGROUP, /* a VM's cgroup on the host (qemu) */
+	SRC_GUEST,     /* inside a guest */
+	SRC_OTHER,
+};
+const char *report_kind_name(enum source_kind k);
+
+/* Page cache (file - shmem) of one source and node, per tick. */
+struct report_series {
+	char *source;
+	char *node; /* "N0", ..., "total" */
+	enum source_kind kind;
+	char *vm;   /* the VM's id for VM cgroups and guests, else NULL */
+	size_t n;
+	int64_t *t_ms;  /* elapsed_ms */
+	int64_t *file;  /* bytes */
+	int64_t *shmem; /* bytes, 0 when the source has none */
+	bool has_shmem;
+};
+/* The page cache of point i. */
+int64_t report_pagecache(const struct report_series *s, size_t i);
+
+/* One set's copies and the once/twice split (header comment). */
+struct report_set {
+	char name[80]; /* "shared", "private vm 0" */
+	char vm[65];   /* empty for the shared set */
+	bool shared;
+	uint64_t size;       /* bytes of the set (residency.csv) */
+	uint64_t host;       /* host copy */
+	char host_via[16];   /* files | image */
+	uint64_t guest[16];  /* copy in guest i (report_run.vms order) */
+	bool dax[16];        /* the share had DAX in guest i */
+	uint64_t cached;     /* c1 */
+	uint64_t twice;      /* c2 */
+	uint64_t once;       /* c1 - c2 */
+	uint64_t extra;      /* c2 + c3 + ... */
+};
+
+/* fio's result of one job on one VM. */
+struct report_fio {
+	char vm[65];   /* VM name, or the host:port fio named */
+	char job[64];  /* shared-hot, private-cold, ... */
+	uint64_t ios, bytes;
+	double iops, p50_ns, p99_ns;
+	double achieved_pct; /* share of the VM's I/Os */
+	double asked_pct;    /* from the job file's flow weights, -1 if unknown */
+};
+
+struct report_vm {
+	char id[65];
+	char name[65];
+	int64_t guest_first, guest_last; /* guest page cache, total */
+	bool have_guest;
+	int64_t cg_first, cg_last; /* the VM cgroup's page cache */
+	bool have_cg;
+};
+
+struct report_run {
+	char *dir;
+	char *name; /* the folder's last component */
+	enum results_status status;
+	char *reason;
+	struct kvlist prov;
+	char **warnings; /* what was missing or odd, for the report */
+	size_t n_warnings;
+
+	struct report_series *series;
+	size_t n_series;
+	int64_t duration_ms; /* last tick */
+
+	struct report_vm vms[16];
+	size_t n_vms;
+
+	struct residency_row *res;
+	size_t n_res;
+	struct report_set *sets;
+	size_t n_sets;
+
+	struct report_fio *fio;
+	size_t n_fio;
+};
+
+/*
+ * Loads a results folder. Missing parts (no stats.csv yet, no fio.json)
+ * are not errors: they are listed in warnings. A malformed file is
+ * -EBADMSG with "FILE:LINE: what" in err; a folder that is not a results
+ * folder (no status and no provenance.txt) is -ENOENT.
+ */
+int report_load(const char *dir, struct report_run **ret, char *err,
+		size_t errlen);
+void report_run_free(struct report_run *r);
+
+const struct report_series *report_find_series(const struct report_run *r,
+					       const char *source,
+					       const char *node);
+/* Growth of a source's page cache (last - first), total node. */
+bool report_growth(const struct report_run *r, const char *source,
+		   int64_t *ret);
+
+/* Writes the report of runs (one: that run; several: side by side). */
+int report_write_html(FILE *f, struct report_run *const *runs, size_t n);
+int report_write_summary(FILE *f, struct report_run *const *runs, size_t n);
+
+#endif

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The results folder: its files, its status marker, provenance lists and
+ * the residency table.
+ */
+#include "results.h"
+#include "fileset.h"
+#include "spawn.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const status_names[] = {
+	[RESULTS_RUNNING] = "running",
+	[RESULTS_COMPLETE] = "complete",
+	[RESULTS_INCOMPLETE] = "incomplete",
+	[RESULTS_FAILED] = "failed",
+	[RESULTS_UNKNOWN] = "unknown",
+};
+
+const char *results_status_name(enum results_status s)
+{
+	if ((unsigned)s >= ARRAY_SIZE(status_names))
+		return "unknown";
+	return status_names[s];
+}
+
+int results_create(const char *base, const char *name, time_t when,
+		   char **ret_dir)
+{
+	char stamp[32];
+	struct tm tm;
+	int r;
+
+	if (!valid_name(name))
+		return -EINVAL;
+	r = mkdir_p(base, 0755);
+	if (r < 0)
+		return r;
+	if (!localtime_r(&when, &tm))
+		return -EINVAL;
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	for (unsigned i = 1; i < 1000; i++) {
+		_cleanup_free_ char *dir = NULL;
+
+		if (i == 1)
+			dir = strdup_printf("%s/%s-%s", base, stamp, name);
+		else
+			dir = strdup_printf("%s/%s-%s-%u", base, stamp, name,
+					    i);
+		if (!dir)
+			return -ENOMEM;
+		if (mkdir(dir, 0755) < 0) {
+			if (errno == EEXIST)
+				continue;
+			return -errno;
+		}
+		/* the umask must not take the 0755 away */
+		if (chmod(dir, 0755) < 0)
+			return -errno;
+		*ret_dir = TAKE_PTR(dir);
+		return 0;
+	}
+	return -EEXIST;
+}
+
+static int write_file(const char *path, const char *text, int flags)
+{
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags,
+		     0644);
+
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, text, strlen(text));
+}
+
+int results_write(const char *dir, const char *file, const char *text)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, file);
+	_cleanup_free_ char *tmp = strdup_printf("%s/%s.tmp", dir, file);
+	int r;
+
+	if (!path || !tmp)
+		return -ENOMEM;
+	r = write_file(tmp, text, O_TRUNC);
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+int results_append(const char *dir, const char *file, const char *text)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, file);
+
+	if (!path)
+		return -ENOMEM;
+	return write_file(path, text, O_APPEND);
+}
+
+int results_copy(const char *dir, const char *file, const char *src)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_full_file(src, 64u << 20, &text, NULL);
+
+	if (r < 0)
+		return r;
+	return results_write(dir, file, text);
+}
+
+static char *one_line(const char *s)
+{
+	char *c = strdup(s ? s : "");
+
+	if (!c)
+		return NULL;
+	for (char *p = c; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return c;
+}
+
+int results_set_status(const char *dir, enum results_status s,
+		       const char *reason)
+{
+	_cleanup_free_ char *r1 = one_line(reason);
+	_cleanup_free_ char *text = NULL;
+
+	if (!r1)
+		return -ENOMEM;
+	if (*r1 && s != RESULTS_COMPLETE && s != RESULTS_RUNNING)
+		text = strdup_printf("%s: %s\n", results_status_name(s), r1);
+	else
+		text = strdup_printf("%s\n", results_status_name(s));
+	if (!text)
+		return -ENOMEM;
+	return results_write(dir, "status", text);
+}
+
+int results_get_status(const char *dir, enum results_status *ret,
+		       char **ret_reason)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/status", dir);
+	_cleanup_free_ char *text = NULL;
+	char *colon, *nl;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	*ret = RESULTS_UNKNOWN;
+	if (ret_reason)
+		*ret_reason = NULL;
+	r = read_full_file(path, 4096, &text, NULL);
+	if (r < 0)
+		return r;
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	colon = strchr(text, ':');
+	if (colon)
+		*colon = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (strcmp(text, status_names[i]) == 0)
+			*ret = (enum results_status)i;
+	if (*ret == RESULTS_UNKNOWN)
+		return -EBADMSG;
+	if (colon && ret_reason) {
+		const char *s = colon + 1;
+
+		while (*s == ' ')
+			s++;
+		*ret_reason = strdup(s);
+		if (!*ret_reason)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
+{
+	_cleanup_free_ char *raw = NULL;
+	char *value;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&raw, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	value = one_line(raw);
+	if (!value)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0) {
+			free(l->v[i].value);
+			l->v[i].value = value;
+			return 0;
+		}
+	struct kv *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(value);
+		return -ENOMEM;
+	}
+	l->v = nv;
+	l->v[l->n].key = strdup(key);
+	if (!l->v[l->n].key) {
+		free(value);
+		return -ENOMEM;
+	}
+	l->v[l->n].value = value;
+	l->n++;
+	return 0;
+}
+
+const char *kv_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return l->v[i].value;
+	return NULL;
+}
+
+char *kv_format(const struct kvlist *l)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%s = %s\n", l->v[i].key, l->v[i].value);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int kv_parse(const char *text, struct kvlist *ret)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	char *save = NULL;
+	int r;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq, *key, *value;
+
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+		eq = strchr(key, '=');
+		if (!eq)
+			return -EBADMSG;
+		*eq = '\0';
+		value = trim(eq + 1);
+		key = trim(key);
+		r = kv_set(ret, key, "%s", value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int kv_read(const char *path, struct kvlist *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_full_file(path, 4u << 20, &text, NULL);
+
+	if (r < 0)
+		return r;
+	return kv_parse(text, ret);
+}
+
+void kv_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+char *results_tool_version(const char *const *argv)
+{
+	_cleanup_free_ char *out = NULL;
+	int code = 0, r;
+
+	r = spawn_capture(argv, true, 1 << 16, &out, &code);
+	if (r < 0)
+		return strdup_printf("unknown (%s: %s)", argv[0],
+				     strerror(-r));
+	for (char *line = out; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		line = trim(line);
+		if (*line)
+			return one_line(line);
+		line = nl ? nl + 1 : NULL;
+	}
+	return strdup_printf("unknown (%s exited %d with no output)",
+			     argv[0], code);
+}
+
+bool results_options_have_dax(const char *options)
+{
+	_cleanup_free_ char *copy = strdup(options ? options : "");
+	char *save = NULL;
+	bool dax = false;
+
+	if (!copy)
+		return false;
+	for (char *o = strtok_r(copy, ",", &save); o;
+	     o = strtok_r(NULL, ",", &save)) {
+		if (strcmp(o, "dax") == 0 || strcmp(o, "dax=always") == 0 ||
+		    strcmp(o, "dax=inode") == 0)
+			dax = true;
+		else if (strcmp(o, "dax=never") == 0)
+			dax = false;
+	}
+	return dax;
+}
+
+size_t results_parse_mount_lines(const char *console, struct mount_line *ret,
+				 size_t max)
+{
+	size_t n = 0;
+
+	for (const char *l = console; l && *l && n < max;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[1024];
+		const char *ok, *bad;
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		/* the console may prefix kernel output; find the marker */
+		ok = strstr(line, "DAXLAB-MOUNT-OK ");
+		bad = strstr(line, "DAXLAB-MOUNT-FAILED ");
+		if (ok) {
+			struct mount_line *m = &ret[n];
+			char mnt[256] = "", fs[32] = "", opts[512] = "";
+
+			if (sscanf(ok + 16, "%255s %31s %511s", mnt, fs,
+				   opts) >= 2) {
+				memset(m, 0, sizeof(*m));
+				m->ok = true;
+				snprintf(m->mount, sizeof(m->mount), "%s", mnt);
+				snprintf(m->fstype, sizeof(m->fstype), "%s",
+					 fs);
+				snprintf(m->options, sizeof(m->options), "%s",
+					 opts);
+				n++;
+			}
+		} else if (bad) {
+			struct mount_line *m = &ret[n];
+			const char *p = bad + 20;
+			const char *colon = strchr(p, ':');
+
+			memset(m, 0, sizeof(*m));
+			if (colon) {
+				snprintf(m->mount, sizeof(m->mount), "%.*s",
+					 (int)(colon - p), p);
+				p = colon + 1;
+				while (*p == ' ')
+					p++;
+				snprintf(m->options, sizeof(m->options), "%s",
+					 p);
+				trim(m->options);
+			} else {
+				snprintf(m->mount, sizeof(m->mount), "%s", p);
+			}
+			n++;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+char *residency_format(const struct residency_row *rows, size_t n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%s\n", RESIDENCY_HEADER);
+	for (size_t i = 0; i < n; i++) {
+		const struct residency_row *r = &rows[i];
+
+		fprintf(f, "%s,%s,%s,%s,%llu,", r->set, r->vm, r->via, r->node,
+			(unsigned long long)r->resident);
+		if (strcmp(r->node, "total") == 0)
+			fprintf(f, "%llu", (unsigned long long)r->size);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int copy_field(char *dst, size_t len, const char *s)
+{
+	if (strlen(s) >= len)
+		return -EINVAL;
+	strcpy(dst, s);
+	return 0;
+}
+
+static int parse_row(char *line, struct residency_row *r)
+{
+	char *f[6];
+	size_t nf = 0;
+	char *p = line;
+
+	for (;;) {
+		char *c = strchr(p, ',');
+
+		if (nf == ARRAY_SIZE(f))
+			return -EINVAL;
+		f[nf++] = p;
+		if (!c)
+			break;
+		*c = '\0';
+		p = c + 1;
+	}
+	if (nf != 6)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	if (strcmp(f[0], "shared") != 0 && strcmp(f[0], "private") != 0)
+		return -EINVAL;
+	if (copy_field(r->set, sizeof(r->set), f[0]) < 0 ||
+	    copy_field(r->vm, sizeof(r->vm), f[1]) < 0 ||
+	    copy_field(r->via, sizeof(r->via), f[2]) < 0 ||
+	    copy_field(r->node, sizeof(r->node), f[3]) < 0)
+		return -EINVAL;
+	if (parse_u64(f[4], &r->resident) < 0)
+		return -EINVAL;
+	if (*f[5] && parse_u64(f[5], &r->size) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int residency_parse(const char *text, struct residency_row **ret,
+		    size_t *ret_n, char *err, size_t errlen)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	_cleanup_free_ struct residency_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	unsigned lineno = 0;
+	char *p;
+
+	if (!copy)
+		return -ENOMEM;
+	p = copy;
+	while (p && *p) {
+		char *nl = strchr(p, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (nl && nl > p && nl[-1] == '\r')
+			nl[-1] = '\0';
+		lineno++;
+		if (lineno == 1) {
+			if (strcmp(p, RESIDENCY_HEADER) != 0) {
+				snprintf(err, errlen,
+					 "1: header is not '%s'",
+					 RESIDENCY_HEADER);
+				return -EBADMSG;
+			}
+		} else if (*p) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 16;
+				struct residency_row *nr =
+					realloc(rows, nc * sizeof(*nr));
+
+				if (!nr)
+					return -ENOMEM;
+				rows = nr;
+				cap = nc;
+			}
+			if (parse_row(p, &rows[n]) < 0) {
+				snprintf(err, errlen, "%u: malformed row",
+					 lineno);
+				return -EBADMSG;
+			}
+			n++;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (lineno == 0) {
+		snprintf(err, errlen, "1: empty file");
+		return -EBADMSG;
+	}
+	*ret = TAKE_PTR(rows);
+	*ret_n = n;
+	return 0;
+}
+
+static int push_row(struct residency_row **rows, size_t *n,
+		    const struct residency_row *r)
+{
+	struct residency_row *nr = realloc(*rows, (*n + 1) * sizeof(*nr));
+
+	if (!nr)
+		return -ENOMEM;
+	nr[*n] = *r;
+	*rows = nr;
+	(*n)++;
+	return 0;
+}
+
+int residency_measure(const char *set, const char *vm, const char *via,
+		      const char *const *paths, struct residency_row **rows,
+		      size_t *n)
+{
+	struct fs_residency acc;
+	struct residency_row r;
+	int ret;
+
+	memset(&acc, 0, sizeof(acc));
+	for (size_t i = 0; paths[i]; i++) {
+		ret = fileset_file_residency(paths[i], &acc);
+		if (ret < 0)
+			return ret;
+	}
+	memset(&r, 0, sizeof(r));
+	if (copy_field(r.set, sizeof(r.set), set) < 0 ||
+	    copy_field(r.vm, sizeof(r.vm), vm ? vm : "") < 0 ||
+	    copy_field(r.via, sizeof(r.via), via) < 0)
+		return -EINVAL;
+	strcpy(r.node, "total");
+	r.resident = acc.resident;
+	r.size = acc.size;
+	ret = push_row(rows, n, &r);
+	if (ret < 0)
+		return ret;
+	r.size = 0;
+	for (unsigned i = 0; i < FS_MAX_NODES; i++) {
+		if (!acc.node[i])
+			continue;
+		snprintf(r.node, sizeof(r.node), "N%u", i);
+		r.resident = acc.node[i];
+		ret = push_row(rows, n, &r);
+		if (ret < 0)
+			return ret;
+	}
+	if (acc.node_unknown) {
+		strcpy(r.node, "unknown");
+		r.resident = acc.node_unknown;
+		ret = push_row(rows, n, &r);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
