@@ -837,6 +837,18 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		*ret = res;
 	r = 0;
 out:
+	if (r < 0 && buf) {
+		/* no half-written file stays behind */
+		for (size_t i = 0; i < p->n_files; i++) {
+			_cleanup_free_ char *tmp = NULL;
+
+			if (!todo[i])
+				continue;
+			tmp = tmp_path(p->files[i].path);
+			if (tmp)
+				unlink(tmp);
+		}
+	}
 	free(buf);
 	free_dirs(dirs, ndirs);
 	return r;

@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# daxlab files (filectl): creation, manifest, residency against fincore,
+# evict and warm, and bad input refused before anything is written.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$DAXLAB_BUILD/daxlab
+	T=$(mktemp -d /tmp/daxlab-files.XXXXXX)
+	W=(--size 32M --file-size 2M --private-ratio 25 --hot-ratio 25
+		--vms 2 --shared-dir "$T/shared" --private-dir "$T/vm%i")
+	MOUNTS=()
+}
+
+teardown() {
+	local m
+	for m in "${MOUNTS[@]}"; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+
+# sum of fincore's resident bytes over the files given
+fincore_sum() {
+	fincore --bytes --noheadings "$@" | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# RESIDENT column of `daxlab files residency --bytes` for SET [VM]
+resident_of() {
+	"$D" files residency "${W[@]}" --bytes | awk -v set="$1" -v vm="${2:--}" \
+		'$1 == set && $2 == vm { print $5 }'
+}
+
+@test "files --help prints usage to stdout and exits 0" {
+	run --separate-stderr "$D" files --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"daxlab files create"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "files with an unknown option is a usage error with a hint" {
+	run --separate-stderr "$D" files create --frob
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"Try 'daxlab files create --help'"* ]]
+}
+
+@test "create makes the shared set once and a private set per VM, named by set and temperature" {
+	run "$D" files create -q "${W[@]}"
+	[ "$status" -eq 0 ]
+	# 16 files per VM: 12 shared (3 hot), 4 private (1 hot)
+	[ "$(ls "$T/shared" | grep -c '^shared-hot-.*\.dat$')" -eq 3 ]
+	[ "$(ls "$T/shared" | grep -c '^shared-cold-.*\.dat$')" -eq 9 ]
+	for v in 0 1; do
+		[ "$(ls "$T/vm$v" | grep -c '^private-hot-.*\.dat$')" -eq 1 ]
+		[ "$(ls "$T/vm$v" | grep -c '^private-cold-.*\.dat$')" -eq 3 ]
+	done
+	[ "$(stat -c %s "$T/vm1/private-cold-0002.dat")" -eq $((2 << 20)) ]
+	# no temporary files left behind
+	! ls "$T"/*/*.tmp 2>/dev/null
+}
+
+@test "the manifest lists every file with set, temperature, VM and size, marker last" {
+	"$D" files create -q "${W[@]}"
+	m=$T/shared/.daxlab-manifest
+	[ "$(grep -vc '^#' "$m")" -eq 20 ]
+	grep -qP "^shared\thot\t-\t2097152\t$T/shared/shared-hot-0000.dat$" "$m"
+	grep -qP "^private\tcold\t1\t2097152\t$T/vm1/private-cold-0002.dat$" "$m"
+	[ "$(tail -n 1 "$m")" = "# complete files=20" ]
+}
+
+@test "create writes incompressible data" {
+	"$D" files create -q "${W[@]}"
+	f=$T/shared/shared-hot-0000.dat
+	size=$(stat -c %s "$f")
+	[ "$(gzip -1 -c "$f" | wc -c)" -ge "$size" ]
+	# and two files differ
+	! cmp -s "$f" "$T/shared/shared-hot-0001.dat"
+}
+
+@test "after create the files are on disk and out of the page cache" {
+	"$D" files create -q "${W[@]}"
+	[ "$(fincore_sum "$T"/shared/*.dat "$T"/vm*/*.dat)" -eq 0 ]
+}
+
+@test "create keeps files of the right size and rewrites the rest; --force rewrites all" {
+	"$D" files create -q "${W[@]}"
+	kept=$(stat -c %i "$T/shared/shared-cold-0001.dat")
+	truncate -s 1M "$T/vm0/private-hot-0000.dat"
+	run "$D" files create "${W[@]}"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 files written"*"19 kept"* ]]
+	[ "$(stat -c %i "$T/shared/shared-cold-0001.dat")" = "$kept" ]
+	[ "$(stat -c %s "$T/vm0/private-hot-0000.dat")" -eq $((2 << 20)) ]
+	run "$D" files create --force "${W[@]}"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"20 files written"* ]]
+	[ "$(stat -c %i "$T/shared/shared-cold-0001.dat")" != "$kept" ]
+}
+
+@test "residency per set agrees with fincore" {
+	"$D" files create -q "${W[@]}"
+	cat "$T"/shared/shared-hot-*.dat >/dev/null
+	dd if="$T/shared/shared-cold-0004.dat" of=/dev/null bs=4k skip=33 count=77 2>/dev/null
+	dd if="$T/vm1/private-cold-0001.dat" of=/dev/null bs=4k skip=5 count=300 2>/dev/null
+	[ "$(resident_of shared-hot)" -eq "$(fincore_sum "$T"/shared/shared-hot-*.dat)" ]
+	[ "$(resident_of shared-hot)" -eq $((3 * 2 << 20)) ]
+	want=$(fincore_sum "$T"/shared/shared-cold-*.dat)
+	[ "$want" -gt 0 ]
+	[ "$(resident_of shared-cold)" -eq "$want" ]
+	want=$(fincore_sum "$T"/vm1/private-cold-*.dat)
+	[ "$want" -gt 0 ]
+	[ "$(resident_of private-cold 1)" -eq "$want" ]
+	[ "$(resident_of private-cold 0)" -eq 0 ]
+	# asking did not bring anything in
+	[ "$(resident_of shared-cold)" -eq "$(fincore_sum "$T"/shared/shared-cold-*.dat)" ]
+}
+
+@test "residency puts every resident byte on a NUMA node" {
+	"$D" files create -q "${W[@]}"
+	cat "$T"/vm0/*.dat >/dev/null
+	run "$D" files residency "${W[@]}" --bytes --set private --vm 0
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# columns: SET VM FILES SIZE RESIDENT PCT N0 ... UNKNOWN
+	line=$(echo "$output" | awk '$1 == "private-cold" && $2 == "0"')
+	res=$(echo "$line" | awk '{ print $5 }')
+	nodes=$(echo "$line" | awk '{ s = 0; for (i = 7; i < NF; i++) s += $i; print s }')
+	unknown=$(echo "$line" | awk '{ print $NF }')
+	[ "$res" -eq $((3 * 2 << 20)) ]
+	[ "$nodes" -eq "$res" ]
+	[ "$unknown" -eq 0 ]
+}
+
+@test "evict drops a set from the page cache, and only that set" {
+	"$D" files create -q "${W[@]}"
+	cat "$T"/shared/*.dat "$T"/vm*/*.dat >/dev/null
+	run "$D" files evict "${W[@]}" --set shared
+	[ "$status" -eq 0 ]
+	[ "$(resident_of shared-hot)" -eq 0 ]
+	[ "$(resident_of shared-cold)" -eq 0 ]
+	[ "$(fincore_sum "$T"/shared/*.dat)" -eq 0 ]
+	[ "$(fincore_sum "$T"/vm0/*.dat)" -eq $((4 * 2 << 20)) ]
+	"$D" files evict "${W[@]}"
+	[ "$(fincore_sum "$T"/shared/*.dat "$T"/vm*/*.dat)" -eq 0 ]
+}
+
+@test "warm loads one VM's set into the page cache" {
+	"$D" files create -q "${W[@]}"
+	run "$D" files warm "${W[@]}" --set private-cold --vm 1
+	[ "$status" -eq 0 ]
+	[ "$(fincore_sum "$T"/vm1/private-cold-*.dat)" -eq $((3 * 2 << 20)) ]
+	[ "$(fincore_sum "$T"/vm0/*.dat "$T"/vm1/private-hot-*.dat)" -eq 0 ]
+	[ "$(resident_of private-cold 1)" -eq $((3 * 2 << 20)) ]
+}
+
+@test "a ratio outside 0..100 is refused, naming it, before anything is written" {
+	run "$D" files create "${W[@]}" --hot-access-ratio 140
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hot_access_ratio 140"* ]]
+	[ ! -e "$T/shared" ]
+	run "$D" files create "${W[@]}" --private-ratio -5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"-5"* ]]
+}
+
+@test "a size that does not divide into files is refused, naming it" {
+	run "$D" files create "${W[@]}" --size 33M
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"size 33.00 MiB does not divide into files of 2.00 MiB"* ]]
+	[ ! -e "$T/shared" ]
+}
+
+@test "a folder that is not writable is refused, naming it, with no manifest" {
+	mkdir -p "$T/ro"
+	mount -t tmpfs -o ro,size=1M daxlab-test "$T/ro"
+	MOUNTS+=("$T/ro")
+	run "$D" files create "${W[@]}" --shared-dir "$T/ro"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/ro"*"not writable"* ]]
+	[ ! -e "$T/vm0/private-hot-0000.dat" ]
+}
+
+@test "a disk too small for the plan is refused before writing, naming the need" {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=8M daxlab-test "$T/small"
+	MOUNTS+=("$T/small")
+	run "$D" files create "${W[@]}" --shared-dir "$T/small/shared"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"needs 24.00 MiB"*"$T/small/shared"* ]]
+	[ -z "$(ls -A "$T/small/shared")" ]
+	[ ! -e "$T/vm0/private-hot-0000.dat" ]
+}
+
+@test "a create that fails halfway leaves no manifest and no temporary files" {
+	"$D" files create -q "${W[@]}"
+	[ -e "$T/shared/.daxlab-manifest" ]
+	# the 6th shared file cannot be written
+	mkdir "$T/shared/shared-cold-0002.dat.tmp"
+	run "$D" files create --force "${W[@]}"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/shared/shared-cold-0002.dat.tmp"* ]]
+	[ ! -e "$T/shared/.daxlab-manifest" ]
+	[ -z "$(find "$T" -name '*.tmp' -type f)" ]
+}
+
+@test "filectl is daxlab files" {
+	run "$DAXLAB_BUILD/filectl" create -q "${W[@]}"
+	[ "$status" -eq 0 ]
+	[ -e "$T/shared/.daxlab-manifest" ]
+}

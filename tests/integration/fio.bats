@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# daxlab fio (fioctl): job files, local runs and client/server runs
+# against real fio, the achieved split checked from fio's own JSON.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	D=$DAXLAB_BUILD/daxlab
+	T=$(mktemp -d /tmp/daxlab-fio.XXXXXX)
+	PIDS=()
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$T"
+}
+
+# split_ok JSON: for each host in fio's JSON, the share of I/Os of every
+# job against its flow= weight, within 1 percentage point. Prints them.
+split_ok() {
+	python3 - "$1" <<'EOF'
+import json, sys
+text = open(sys.argv[1]).read()
+start = next(i for i, l in enumerate(text.splitlines(True)) if l.startswith('{'))
+doc = json.loads(''.join(text.splitlines(True)[start:]))
+jobs = doc.get('client_stats') or doc['jobs']
+hosts = {}
+for j in jobs:
+    if j['jobname'] == 'All clients':
+        continue
+    h = '%s:%s' % (j.get('hostname', 'local'), j.get('port', ''))
+    ios = sum(j[d]['total_ios'] for d in ('read', 'write', 'trim'))
+    flow = int(j['job options']['flow'])
+    assert j['error'] == 0, j['jobname']
+    hosts.setdefault(h, []).append((j['jobname'], ios, flow))
+worst = 0
+for h, js in hosts.items():
+    tot = sum(i for _, i, _ in js)
+    wsum = sum(f for _, _, f in js)
+    for name, ios, flow in js:
+        got, asked = 100.0 * ios / tot, 100.0 * flow / wsum
+        print('%s %s asked %.2f got %.2f' % (h, name, asked, got))
+        worst = max(worst, abs(got - asked))
+print('hosts %d worst %.3f' % (len(hosts), worst))
+sys.exit(0 if worst <= 1.0 else 1)
+EOF
+}
+
+# local_split PRIVATE ACCESS HOT HOT_ACCESS: files, job, local fio run
+local_split() {
+	local w=(--size 48M --file-size 1M --private-ratio "$1" --access-ratio "$2"
+		--hot-ratio "$3" --hot-access-ratio "$4"
+		--shared-dir "$T/shared" --private-dir "$T/vm%i")
+	"$D" files create -q "${w[@]}"
+	"$D" fio job -q "${w[@]}" --host-side --runtime 2 --output "$T/fio/jobs/t.fio"
+	run "$D" fio run --local --job "$T/fio/current" --json "$T/out.json" --max-deviation 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	split_ok "$T/out.json"
+}
+
+@test "fio --help prints usage to stdout and exits 0" {
+	run --separate-stderr "$D" fio --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"daxlab fio job"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "the seed's fioctl line works as written" {
+	cd "$T"
+	mkdir -p fio/jobs
+	run "$DAXLAB_BUILD/fioctl" --private-ratio 25 --access-ratio 75 --output fio/jobs/main.fio
+	[ "$status" -eq 0 ]
+	[ "$(readlink fio/current)" = jobs/main.fio ]
+	cmp fio/jobs/main.fio "$DAXLAB_TOP/tests/golden/fio-job/seed-25-75.fio"
+	fio --parse-only fio/current
+}
+
+@test "daxlab fio job writes the golden job for host paths, mmap and warm" {
+	run "$D" fio job --size 64M --file-size 2M --private-ratio 40 --access-ratio 33 \
+		--hot-ratio 25 --hot-access-ratio 90 --rw randrw --bs 8k --runtime 3 \
+		--ioengine mmap --warm --shared-path /tmp/lab/shared --private-path /tmp/lab/vm0 \
+		--output "$T/j.fio"
+	[ "$status" -eq 0 ]
+	cmp "$T/j.fio" "$DAXLAB_TOP/tests/golden/fio-job/host-40-33-mmap-warm.fio"
+	fio --parse-only "$T/j.fio"
+}
+
+@test "the job has one flow per set, time based, no file creation, no repeated offsets" {
+	run --separate-stderr "$D" fio job --private-ratio 30 --access-ratio 60
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^flow=' <<<"$output")" -eq 4 ]
+	[ "$(grep '^flow=' <<<"$output" | awk -F= '{ s += $2 } END { print s }')" -eq 1000 ]
+	grep -qx 'flow=480' <<<"$output"   # private-hot: 60% x 80%
+	grep -qx 'time_based=1' <<<"$output"
+	grep -qx 'flow_sleep=100' <<<"$output"
+	grep -qx 'randrepeat=0' <<<"$output"
+	grep -qx 'allow_file_create=0' <<<"$output"
+	grep -qx 'invalidate=1' <<<"$output"
+	[ "$(grep -c '^unique_filename=0' <<<"$output")" -eq 4 ]
+	[ "$(grep -c '^bs=4096' <<<"$output")" -eq 1 ]
+}
+
+@test "fio job refuses a bad ratio, naming it" {
+	run "$D" fio job --access-ratio 101
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"access_ratio 101"* ]]
+	run "$D" fio job --ioengine posixaio
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ioengine 'posixaio'"* ]]
+}
+
+@test "local run: 25/75 split within 1 point" {
+	local_split 25 75 20 80
+}
+
+@test "local run: 50/10 split within 1 point" {
+	local_split 50 10 50 50
+}
+
+@test "local run: 80/95 with 10% hot taking 99% split within 1 point" {
+	local_split 80 95 10 99
+}
+
+@test "local run: shared only (private 0, access 0) runs just the shared jobs" {
+	local_split 0 0 25 70
+	[ "$(grep -c '^\[' "$T/fio/jobs/t.fio")" -eq 3 ]
+}
+
+@test "fio run fails on a missing file even though fio's JSON says error 0" {
+	local w=(--size 16M --file-size 1M --shared-dir "$T/shared" --private-dir "$T/vm%i")
+	"$D" files create -q "${w[@]}"
+	"$D" fio job -q "${w[@]}" --host-side --runtime 1 --output "$T/fio/jobs/t.fio"
+	rm "$T/vm0/private-cold-0001.dat"
+	run "$D" fio run --local --job "$T/fio/current" --json "$T/out.json"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"fio failed with exit status 1"* ]]
+}
+
+@test "fio run fails when fio cannot run at all" {
+	"$D" fio job -q --output "$T/fio/jobs/t.fio"
+	run "$D" fio run --local --job "$T/fio/current" --fio /nonexistent/fio
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/nonexistent/fio"* ]]
+}
+
+# start_server ID PORT: fio --server in its own mount namespace, where the
+# VM's private folder is bind-mounted on the common guest path, as each
+# guest mounts its own private share at the same mount point.
+start_server() {
+	unshare -m --propagation private -- sh -c \
+		'mount --bind "$1" "$2" && exec fio --server=ip:127.0.0.1,"$3"' \
+		_ "$T/vm$1" "$T/guest/private" "$2" >"$T/server$1.log" 2>&1 &
+	PIDS+=($!)
+}
+
+wait_port() {
+	local i
+	for i in $(seq 50); do
+		ss -ltn | grep -q "127.0.0.1:$1 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "client/server: two fio servers read the same shared files and each hits its split" {
+	local w=(--size 32M --file-size 1M --private-ratio 25 --access-ratio 75 --vms 2
+		--shared-dir "$T/shared" --private-dir "$T/vm%i")
+	p0=$((20000 + RANDOM % 20000))
+	p1=$((p0 + 1))
+	"$D" files create -q "${w[@]}"
+	mkdir -p "$T/guest/private"
+	"$D" fio job -q "${w[@]}" --runtime 2 --shared-path "$T/shared" \
+		--private-path "$T/guest/private" -H "127.0.0.1,$p0" -H "127.0.0.1,$p1" \
+		--output "$T/fio/jobs/main.fio"
+	[ "$(cat "$T/fio/host.list")" = "$(printf '127.0.0.1,%s\n127.0.0.1,%s' $p0 $p1)" ]
+	start_server 0 $p0
+	start_server 1 $p1
+	wait_port $p0
+	wait_port $p1
+	run "$D" fio run --job "$T/fio/current" --json "$T/out.json" --max-deviation 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	split_ok "$T/out.json" | tee /dev/stderr | grep -q '^hosts 2 '
+	split_ok "$T/out.json"
+	# each server read its own private files: both sets are in the page
+	# cache, and the common mount point on the host holds nothing
+	[ -z "$(ls -A "$T/guest/private")" ]
+	for v in 0 1; do
+		res=$("$D" files residency "${w[@]}" --bytes --set private-hot --vm $v |
+			awk -v v=$v '$1 == "private-hot" && $2 == v { print $5 }')
+		[ "$res" -gt 0 ]
+	done
+	# one copy of the shared set: no per-client files next to it
+	[ "$(ls "$T/shared" | grep -vc '^shared-\(hot\|cold\)-[0-9]*\.dat$')" -eq 0 ]
+	[ "$("$D" files residency "${w[@]}" --bytes --set shared-hot |
+		awk '$1 == "shared-hot" { print $5 }')" -gt 0 ]
+}
+
+@test "fio job writes host.list from the config's VMs" {
+	cat >"$T/lab.ini" <<EOF
+[lab]
+guest_dir = $T/guest
+
+[share shared]
+source = $T/shared
+mount = /srv/dax/shared
+
+[share private]
+source = $T/vm%i
+mount = /srv/dax/private
+
+[vm 0]
+fio_port = 18765
+
+[vm 1]
+fio_port = 18766
+
+[workload]
+size = 64M
+file_size = 4M
+private_ratio = 50
+access_ratio = 40
+EOF
+	run "$D" fio job --config "$T/lab.ini" --hot-ratio 50 --output "$T/fio/jobs/main.fio"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$T/fio/host.list")" = "$(printf '127.0.0.1,18765\n127.0.0.1,18766')" ]
+	grep -qx 'directory=/srv/dax/private' "$T/fio/jobs/main.fio"
+	# 40% private x 80% hot; hot_ratio from the flag: 4 of 8 files
+	grep -qx 'flow=320' "$T/fio/jobs/main.fio"
+	grep -q '^filename=private-hot-0000.dat:private-hot-0001.dat:private-hot-0002.dat:private-hot-0003.dat$' \
+		"$T/fio/jobs/main.fio"
+	# files create reads the same config: shared once, a private set per VM
+	"$D" files create -q --config "$T/lab.ini" --hot-ratio 50
+	[ "$(ls "$T/vm1" | grep -c '^private-hot')" -eq 4 ]
+	[ "$(ls "$T/shared" | grep -c '\.dat$')" -eq 8 ]
+}

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileset.h"
+#include "spawn.h"
+#include "util.h"
+
+static struct workload_spec spec(uint64_t size, uint64_t fsz, unsigned pr,
+				 unsigned ar, unsigned hr, unsigned har)
+{
+	struct workload_spec w;
+
+	workload_spec_init(&w);
+	w.size = size;
+	w.file_size = fsz;
+	w.private_ratio = pr;
+	w.access_ratio = ar;
+	w.hot_ratio = hr;
+	w.hot_access_ratio = har;
+	return w;
+}
+
+static void test_counts_and_weights_seed_case(void **state)
+{
+	struct workload_spec w = spec(1u << 30, 16u << 20, 25, 75, 20, 80);
+	struct fileset_plan *p;
+	char err[256] = "";
+
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	/* 64 files: 48 shared (10 hot), 16 private (3 hot) */
+	assert_int_equal(p->count[0], 10);
+	assert_int_equal(p->count[1], 38);
+	assert_int_equal(p->count[2], 3);
+	assert_int_equal(p->count[3], 13);
+	assert_int_equal(p->weight[0], 200);
+	assert_int_equal(p->weight[1], 50);
+	assert_int_equal(p->weight[2], 600);
+	assert_int_equal(p->weight[3], 150);
+	assert_int_equal(p->share[0] + p->share[1] + p->share[2] + p->share[3],
+			 10000);
+	assert_int_equal(p->n_files, 0); /* no folders: names only */
+	fileset_plan_free(p);
+}
+
+static void test_zero_share_sets_are_dropped(void **state)
+{
+	struct workload_spec w = spec(64u << 20, 4u << 20, 0, 0, 100, 100);
+	struct fileset_plan *p;
+	char err[256] = "";
+
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(p->weight[0], 1000);
+	assert_int_equal(p->weight[1], 0);
+	assert_int_equal(p->weight[2], 0);
+	assert_int_equal(p->weight[3], 0);
+	assert_int_equal(p->count[0], 16);
+	fileset_plan_free(p);
+}
+
+static void test_tiny_share_gets_weight_one(void **state)
+{
+	struct workload_spec w = spec(64u << 20, 4u << 20, 50, 1, 50, 99);
+	struct fileset_plan *p;
+	char err[256] = "";
+
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	/* private-cold: 1% x 1% = 0.01% -> round(0.1) = 0 -> 1 */
+	assert_int_equal(p->share[3], 1);
+	assert_int_equal(p->weight[3], 1);
+	fileset_plan_free(p);
+}
+
+static void expect_error(struct workload_spec w, const char *needle)
+{
+	struct fileset_plan *p = NULL;
+	char err[256] = "";
+
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), -EINVAL);
+	assert_null(p);
+	if (!strstr(err, needle))
+		fail_msg("'%s' not in '%s'", needle, err);
+}
+
+static void test_bad_values_are_named(void **state)
+{
+	expect_error(spec(64u << 20, 4u << 20, 101, 75, 20, 80),
+		     "private_ratio 101");
+	expect_error(spec(64u << 20, 4u << 20, 25, 200, 20, 80),
+		     "access_ratio 200");
+	expect_error(spec(64u << 20, 4u << 20, 25, 75, 120, 80),
+		     "hot_ratio 120");
+	expect_error(spec(64u << 20, 4u << 20, 25, 75, 20, 101),
+		     "hot_access_ratio 101");
+	expect_error(spec(65u << 20, 4u << 20, 25, 75, 20, 80),
+		     "does not divide");
+	expect_error(spec(64u << 20, 0, 25, 75, 20, 80), "file_size 0");
+	/* I/O asked of a set without files */
+	expect_error(spec(64u << 20, 4u << 20, 0, 75, 20, 80),
+		     "private set has no files");
+	expect_error(spec(64u << 20, 4u << 20, 25, 75, 0, 80),
+		     "has no files");
+}
+
+static void test_names_tell_set_and_temperature(void **state)
+{
+	struct workload_spec w = spec(32u << 20, 4u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+	char err[256] = "";
+
+	w.vms = 2;
+	w.shared_dir = "/s";
+	w.private_dir = "/p/vm%i";
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(p->n_files, 4 + 2 * 4);
+	assert_string_equal(p->files[0].path, "/s/shared-hot-0000.dat");
+	assert_string_equal(p->files[0].name, "shared-hot-0000.dat");
+	assert_int_equal(p->files[0].vm, -1);
+	assert_string_equal(p->files[2].path, "/s/shared-cold-0000.dat");
+	assert_string_equal(p->files[4].path, "/p/vm0/private-hot-0000.dat");
+	assert_string_equal(p->files[4].vm_id, "0");
+	assert_string_equal(p->files[8].path, "/p/vm1/private-hot-0000.dat");
+	assert_int_equal(p->files[11].set, FS_PRIVATE);
+	assert_int_equal(p->files[11].temp, FS_COLD);
+	fileset_plan_free(p);
+}
+
+static void test_vm_lists_from_config(void **state)
+{
+	static const char *const ids[] = { "a", "b" };
+	static const char *const dirs[] = { "/x/a", "/y/b" };
+	struct workload_spec w = spec(32u << 20, 4u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+	struct fs_select sel;
+	char err[256] = "";
+
+	w.vms = 2;
+	w.vm_ids = ids;
+	w.vm_private_dirs = dirs;
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(p->n_files, 8);
+	assert_string_equal(p->files[4].path, "/y/b/private-hot-0000.dat");
+	assert_int_equal(fs_select_parse("private-hot", &sel), 0);
+	sel.vm = "b";
+	/* no shared folder: a's files, then b's (2 hot, 2 cold each) */
+	assert_false(fs_select_match(&sel, &p->files[0]));
+	assert_true(fs_select_match(&sel, &p->files[4]));
+	assert_true(fs_select_match(&sel, &p->files[5]));
+	assert_false(fs_select_match(&sel, &p->files[6]));
+	fileset_plan_free(p);
+}
+
+static void test_select_names(void **state)
+{
+	struct fs_select s;
+
+	assert_int_equal(fs_select_parse("all", &s), 0);
+	assert_true(s.group[0] && s.group[1] && s.group[2] && s.group[3]);
+	assert_int_equal(fs_select_parse("cold", &s), 0);
+	assert_true(!s.group[0] && s.group[1] && !s.group[2] && s.group[3]);
+	assert_int_equal(fs_select_parse("shared", &s), 0);
+	assert_true(s.group[0] && s.group[1] && !s.group[2] && !s.group[3]);
+	assert_int_equal(fs_select_parse("warm", &s), -EINVAL);
+}
+
+static void test_private_dir_pattern(void **state)
+{
+	char *d = fileset_private_dir("/srv/%i/x%i", 12);
+
+	assert_string_equal(d, "/srv/12/x12");
+	free(d);
+}
+
+static void test_spec_set_parses_keys(void **state)
+{
+	struct workload_spec w;
+	char err[128];
+
+	workload_spec_init(&w);
+	assert_int_equal(workload_spec_set(&w, "size", "2G", err, 128), 0);
+	assert_int_equal(w.size, 2ull << 30);
+	assert_int_equal(workload_spec_set(&w, "hot_ratio", "7", err, 128), 0);
+	assert_int_equal(w.hot_ratio, 7);
+	assert_int_equal(workload_spec_set(&w, "size", "lots", err, 128),
+			 -EINVAL);
+	assert_non_null(strstr(err, "lots"));
+	assert_int_equal(workload_spec_set(&w, "access_ratio", "-3", err, 128),
+			 -EINVAL);
+	assert_non_null(strstr(err, "-3"));
+}
+
+/* The PRNG's output does not compress: every byte value about as often. */
+static void test_rng_output_looks_random(void **state)
+{
+	static unsigned char buf[1 << 20];
+	unsigned hist[256] = { 0 };
+	struct fs_rng r1, r2;
+
+	fs_rng_seed(&r1, 42);
+	fs_rng_fill(&r1, buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		hist[buf[i]]++;
+	for (int i = 0; i < 256; i++)
+		assert_true(hist[i] > 3500 && hist[i] < 4700);
+	/* the next buffer differs (no block repeats) */
+	fs_rng_seed(&r2, 42);
+	fs_rng_fill(&r2, buf, 4096);
+	fs_rng_fill(&r1, buf + 4096, 4096);
+	assert_memory_not_equal(buf, buf + 4096, 4096);
+}
+
+static char *mkdtemp_path(void)
+{
+	char *t = strdup("/tmp/test_fileset.XXXXXX");
+
+	assert_non_null(mkdtemp(t));
+	return t;
+}
+
+static void rm_rf(const char *dir)
+{
+	const char *argv[] = { "rm", "-rf", dir, NULL };
+	char *out = NULL;
+	int status = -1;
+
+	assert_int_equal(spawn_capture(argv, true, 4096, &out, &status), 0);
+	assert_int_equal(status, 0);
+	free(out);
+}
+
+static void test_create_is_complete_and_idempotent(void **state)
+{
+	char *top = mkdtemp_path();
+	char sh[256], pr[256], man[256];
+	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+	struct fileset_create_result res;
+	char err[256] = "";
+	size_t files;
+	struct stat st;
+
+	snprintf(sh, sizeof(sh), "%s/shared", top);
+	snprintf(pr, sizeof(pr), "%s/vm%%i", top);
+	snprintf(man, sizeof(man), "%s/manifest", top);
+	w.vms = 2;
+	w.shared_dir = sh;
+	w.private_dir = pr;
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(res.written, 12);
+	assert_int_equal(res.kept, 0);
+	assert_int_equal(fileset_check_manifest(man, &files), 0);
+	assert_int_equal(files, 12);
+	for (size_t i = 0; i < p->n_files; i++) {
+		assert_int_equal(stat(p->files[i].path, &st), 0);
+		assert_int_equal(st.st_size, 1 << 20);
+	}
+	/* again: everything kept */
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(res.written, 0);
+	assert_int_equal(res.kept, 12);
+	/* a wrong size is rewritten; --force rewrites all */
+	assert_int_equal(truncate(p->files[3].path, 100), 0);
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(res.written, 1);
+	assert_int_equal(fileset_create(p, man, FILESET_FORCE, NULL, NULL,
+					&res, err, sizeof(err)),
+			 0);
+	assert_int_equal(res.written, 12);
+	fileset_plan_free(p);
+	rm_rf(top);
+	free(top);
+}
+
+static void test_truncated_manifest_is_incomplete(void **state)
+{
+	char path[] = "/tmp/test_manifest.XXXXXX";
+	int fd = mkstemp(path);
+	const char *text = "# daxlab files manifest 1\n"
+			   "shared\thot\t-\t1\t/a\n";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, text, strlen(text)), 0);
+	close(fd);
+	assert_int_equal(fileset_check_manifest(path, NULL), -EBADMSG);
+	unlink(path);
+}
+
+static void test_unwritable_folder_fails_before_writing(void **state)
+{
+	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+	char err[256] = "";
+
+	w.shared_dir = "/proc/daxlab-no-such-dir";
+	w.private_dir = "/proc/x%i";
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_true(fileset_create(p, "/proc/m", 0, NULL, NULL, NULL, err,
+				   sizeof(err)) < 0);
+	assert_non_null(strstr(err, "/proc/daxlab-no-such-dir"));
+	fileset_plan_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_and_weights_seed_case),
+		cmocka_unit_test(test_zero_share_sets_are_dropped),
+		cmocka_unit_test(test_tiny_share_gets_weight_one),
+		cmocka_unit_test(test_bad_values_are_named),
+		cmocka_unit_test(test_names_tell_set_and_temperature),
+		cmocka_unit_test(test_vm_lists_from_config),
+		cmocka_unit_test(test_select_names),
+		cmocka_unit_test(test_private_dir_pattern),
+		cmocka_unit_test(test_spec_set_parses_keys),
+		cmocka_unit_test(test_rng_output_looks_random),
+		cmocka_unit_test(test_create_is_complete_and_idempotent),
+		cmocka_unit_test(test_truncated_manifest_is_incomplete),
+		cmocka_unit_test(test_unwritable_folder_fails_before_writing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
