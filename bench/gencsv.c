@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sources[] = { "host",   "virtiofsd", "vm0-cg",
-				       "vm1-cg", "vm0",       "vm1" };
+static const char *const sources[] = { "host",	 "virtiofsd", "vm0-cg",
+				       "vm1-cg", "vm0",	      "vm1" };
 static const char *const stats[] = {
 	"anon",
 	"file",
@@ -73,31 +73,39 @@ int main(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < ns * nt * nodes; i++)
 		val[i] = (int64_t)(i * 7919 % 1000) << 20;
-	written += (uint64_t)printf("epoch_ms,elapsed_ms,source,stat,node,value,unit\n");
+	written += (uint64_t)printf(
+		"epoch_ms,elapsed_ms,source,stat,node,value,unit\n");
 	while (written < target) {
 		for (size_t s = 0; s < ns; s++) {
 			for (size_t t = 0; t < nt; t++) {
-				const char *unit = is_count(stats[t]) ? "count" : "bytes";
+				const char *unit =
+					is_count(stats[t]) ? "count" : "bytes";
 				int64_t total = 0;
 
 				for (unsigned n = 0; n < nodes; n++) {
-					int64_t *v = &val[(s * nt + t) * nodes + n];
+					int64_t *v =
+						&val[(s * nt + t) * nodes + n];
 
 					seed ^= seed << 13;
 					seed ^= seed >> 7;
 					seed ^= seed << 17;
-					*v += (int64_t)(seed % 2000001) - 1000000;
+					*v += (int64_t)(seed % 2000001) -
+					      1000000;
 					if (*v < 0)
 						*v = -*v;
 					total += *v;
 					written += (uint64_t)printf(
-						"%" PRId64 ",%" PRId64 ",%s,%s,N%u,%" PRId64 ",%s\n",
-						epoch + (int64_t)(seed % 3), elapsed,
-						sources[s], stats[t], n, *v, unit);
+						"%" PRId64 ",%" PRId64
+						",%s,%s,N%u,%" PRId64 ",%s\n",
+						epoch + (int64_t)(seed % 3),
+						elapsed, sources[s], stats[t],
+						n, *v, unit);
 				}
 				written += (uint64_t)printf(
-					"%" PRId64 ",%" PRId64 ",%s,%s,total,%" PRId64 ",%s\n",
-					epoch, elapsed, sources[s], stats[t], total, unit);
+					"%" PRId64 ",%" PRId64
+					",%s,%s,total,%" PRId64 ",%s\n",
+					epoch, elapsed, sources[s], stats[t],
+					total, unit);
 			}
 		}
 		epoch += 500;

@@ -171,8 +171,7 @@ struct job {
 	char err[320];
 };
 
-static struct tseries *job_series(struct job *j, uint32_t source,
-				  uint32_t node)
+static struct tseries *job_series(struct job *j, uint32_t source, uint32_t node)
 {
 	struct tsource *s;
 
@@ -266,8 +265,8 @@ static void *job_run(void *arg)
 	j->ret = csvread_run(j->r, on_row, j);
 	if (j->ret < 0)
 		snprintf(j->err, sizeof(j->err), "%s",
-			 *csvread_error(j->r) ? csvread_error(j->r)
-					      : strerror(-j->ret));
+			 *csvread_error(j->r) ? csvread_error(j->r) :
+						strerror(-j->ret));
 	return NULL;
 }
 
@@ -456,7 +455,8 @@ static int merge_job(struct compare_result *res, struct mseries **ms,
 static int finish_result(struct compare_result *res, struct mseries *ms,
 			 size_t n_ms, bool derived)
 {
-	qsort(ms, n_ms, sizeof(*ms), cmp_mseries);
+	if (n_ms)
+		qsort(ms, n_ms, sizeof(*ms), cmp_mseries);
 	res->series = calloc(n_ms ? n_ms : 1, sizeof(*res->series));
 	if (!res->series)
 		return -ENOMEM;
@@ -532,8 +532,10 @@ int compare_file(const char *path, const struct compare_opts *opts,
 	csvread_split(fd, (uint64_t)st.st_size, n, bounds);
 	memset(jobs, 0, sizeof(jobs));
 	for (unsigned i = 0; i < n; i++) {
-		jobs[i] = (struct job){ .path = path, .fd = fd,
-					.start = bounds[i], .end = bounds[i + 1],
+		jobs[i] = (struct job){ .path = path,
+					.fd = fd,
+					.start = bounds[i],
+					.end = bounds[i + 1],
 					.o = opts };
 		k = job_setup(&jobs[i]);
 		if (k < 0) {

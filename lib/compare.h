@@ -55,7 +55,7 @@ void plotbuf_free(struct plotbuf *p);
 struct compare_series {
 	char *source;
 	char *node;
-	bool bytes;		/* unit is bytes, else count */
+	bool bytes; /* unit is bytes, else count */
 	bool pagecache_is_file; /* derived stat, source without shmem (v1) */
 	struct agg agg;
 	/* Downsampled points, in time order (only with opts.plot). */

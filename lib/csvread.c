@@ -203,7 +203,8 @@ uint64_t csvread_line_of(int fd, uint64_t offset)
 	uint64_t line = 1, pos = 0;
 
 	while (pos < offset) {
-		size_t want = offset - pos < sizeof(buf) ? offset - pos : sizeof(buf);
+		size_t want =
+			offset - pos < sizeof(buf) ? offset - pos : sizeof(buf);
 		ssize_t n = pread(fd, buf, want, (off_t)pos);
 
 		if (n <= 0)
@@ -221,15 +222,16 @@ static void quote_bytes(const char *p, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
 
-	for (size_t i = 0; i < len && i < 40 && o + 5 < outlen; i++) {
+	for (size_t i = 0; i < len && i < 64 && o + 5 < outlen; i++) {
 		unsigned char c = (unsigned char)p[i];
 
 		if (c >= 0x20 && c < 0x7f && c != '\'')
 			out[o++] = (char)c;
 		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x",
+					      c);
 	}
-	if (len > 40 && o + 4 < outlen) {
+	if (len > 64 && o + 4 < outlen) {
 		memcpy(out + o, "...", 3);
 		o += 3;
 	}
@@ -274,8 +276,7 @@ static inline bool eq_bytes(const char *a, const char *b, uint32_t len)
 }
 
 static inline __attribute__((always_inline)) bool
-is_name(const struct names *t, uint32_t id, const char *p,
-			   uint32_t len)
+is_name(const struct names *t, uint32_t id, const char *p, uint32_t len)
 {
 	return t->len[id] == len && eq_bytes(p, t->name[id], len);
 }
@@ -290,9 +291,8 @@ static int intern_slow(struct csvread *r, enum csv_name_kind kind,
  * one that followed it last time before hashing.
  */
 static inline __attribute__((always_inline)) int
-intern(struct csvread *r, enum csv_name_kind kind,
-			 const char *p, uint32_t len, uint64_t off,
-			 uint32_t *ret)
+intern(struct csvread *r, enum csv_name_kind kind, const char *p, uint32_t len,
+       uint64_t off, uint32_t *ret)
 {
 	struct names *t = &r->names[kind];
 	uint32_t last = t->last, nx;
@@ -313,8 +313,7 @@ intern(struct csvread *r, enum csv_name_kind kind,
 }
 
 static int intern_slow(struct csvread *r, enum csv_name_kind kind,
-		       const char *p, uint32_t len, uint64_t off,
-		       uint32_t *ret)
+		       const char *p, uint32_t len, uint64_t off, uint32_t *ret)
 {
 	struct names *t = &r->names[kind];
 	uint32_t h;
@@ -327,7 +326,8 @@ static int intern_slow(struct csvread *r, enum csv_name_kind kind,
 
 		if (!valid_field_name(kind, p, len)) {
 			quote_bytes(p, len, q, sizeof(q));
-			return bad(r, off, "invalid %s '%s'", kind_names[kind], q);
+			return bad(r, off, "invalid %s '%s'", kind_names[kind],
+				   q);
 		}
 		id = names_add(t, p, len, h);
 		if (id == -E2BIG)
@@ -437,8 +437,7 @@ const char *csvread_name(const struct csvread *r, enum csv_name_kind kind,
 	return id < r->names[kind].n ? r->names[kind].name[id] : NULL;
 }
 
-bool csvread_seen(const struct csvread *r, enum csv_name_kind kind,
-		  uint32_t id)
+bool csvread_seen(const struct csvread *r, enum csv_name_kind kind, uint32_t id)
 {
 	return id < r->names[kind].n && r->names[kind].seen[id];
 }
@@ -515,12 +514,12 @@ static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
 	__m128i n0 = _mm_cmpeq_epi8(x0, nl), n1 = _mm_cmpeq_epi8(x1, nl);
 	__m128i n2 = _mm_cmpeq_epi8(x2, nl), n3 = _mm_cmpeq_epi8(x3, nl);
 	/* Signed: below 0x20 or at/above 0x80; \n and \r are allowed. */
-#define STRAY(x, n)                                                   \
-	_mm_andnot_si128(_mm_or_si128(n, _mm_cmpeq_epi8(x, cr)),      \
+#define STRAY(x, n)                                              \
+	_mm_andnot_si128(_mm_or_si128(n, _mm_cmpeq_epi8(x, cr)), \
 			 _mm_cmplt_epi8(x, sp))
-	__m128i stray = _mm_or_si128(
-		_mm_or_si128(STRAY(x0, n0), STRAY(x1, n1)),
-		_mm_or_si128(STRAY(x2, n2), STRAY(x3, n3)));
+	__m128i stray =
+		_mm_or_si128(_mm_or_si128(STRAY(x0, n0), STRAY(x1, n1)),
+			     _mm_or_si128(STRAY(x2, n2), STRAY(x3, n3)));
 #undef STRAY
 	uint64_t m;
 
@@ -577,8 +576,7 @@ struct cursor {
 #define END UINT32_MAX
 
 /* The next separator's offset; END at the end or at a stray byte. */
-static inline __attribute__((always_inline)) uint32_t
-next_sep(struct cursor *c)
+static inline __attribute__((always_inline)) uint32_t next_sep(struct cursor *c)
 {
 	uint32_t at;
 
@@ -619,13 +617,13 @@ static int stray_byte(struct csvread *r, const char *buf, uint64_t base,
 }
 
 /* A line whose separators are not six commas and a newline. */
-static int line_error(struct csvread *r, const struct cursor *c,
-		      uint64_t base, uint32_t ls, const uint32_t *sep,
-		      unsigned got)
+static int line_error(struct csvread *r, const struct cursor *c, uint64_t base,
+		      uint32_t ls, const uint32_t *sep, unsigned got)
 {
 	for (unsigned k = 0; k < got; k++)
 		if (c->buf[sep[k]] == '\n')
-			return bad(r, base + ls, "%u fields, expected 7", k + 1);
+			return bad(r, base + ls, "%u fields, expected 7",
+				   k + 1);
 	if (c->bad)
 		return stray_byte(r, c->buf, base, c->bad_at);
 	return bad(r, base + ls, "more than 7 fields");
@@ -741,8 +739,7 @@ static int check_header(struct csvread *r, const char *buf, uint32_t len)
 		return 0;
 	quote_bytes(buf, l, q, sizeof(q));
 	snprintf(r->err, sizeof(r->err),
-		 "%s:1: header is '%s', expected '" CSV_HEADER "'", r->path,
-		 q);
+		 "%s:1: header is '%s', expected '" CSV_HEADER "'", r->path, q);
 	return -EBADMSG;
 }
 
@@ -813,9 +810,11 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 	}
 	if (header) {
 		if (carry == 0) {
-			snprintf(r->err, sizeof(r->err),
-				 "%s: empty file, expected the header '"
-				 CSV_HEADER "'", r->path);
+			snprintf(
+				r->err, sizeof(r->err),
+				"%s: empty file, expected the header '" CSV_HEADER
+				"'",
+				r->path);
 			return -EBADMSG;
 		}
 		k = check_header(r, r->buf, carry);
@@ -865,7 +864,8 @@ static uint64_t tick_start_after(int fd, uint64_t off, uint64_t size)
 			if (!nl)
 				break;
 			c1 = memchr(p, ',', (size_t)(nl - p));
-			c2 = c1 ? memchr(c1 + 1, ',', (size_t)(nl - c1 - 1)) : NULL;
+			c2 = c1 ? memchr(c1 + 1, ',', (size_t)(nl - c1 - 1)) :
+				  NULL;
 			if (c2 && c2 - c1 - 1 < (long)sizeof(prev)) {
 				size_t l = (size_t)(c2 - c1 - 1);
 

@@ -52,14 +52,15 @@ void svg_escape(FILE *f, const char *s)
 static double axis_scale(const struct svg_axis *a, double max,
 			 const char **ret_unit)
 {
-	static const char *const bytes[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB" };
+	static const char *const bytes[] = { "B",   "KiB", "MiB",
+					     "GiB", "TiB", "PiB" };
 	double s = 1;
 	size_t i = 0;
 
 	switch (a->unit) {
 	case SVG_UNIT_BYTES:
-		while (max / s >= 1024 && i + 1 < sizeof(bytes) / sizeof(*bytes)) {
+		while (max / s >= 1024 &&
+		       i + 1 < sizeof(bytes) / sizeof(*bytes)) {
 			s *= 1024;
 			i++;
 		}
@@ -117,7 +118,8 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 	       ymax = -INFINITY;
 	double xs, ys, xstep, ystep, x0, x1, y0, y1;
 	const char *xu, *yu;
-	unsigned pw = width - MARGIN_L - MARGIN_R, ph = PANEL_H - MARGIN_T - MARGIN_B;
+	unsigned pw = width - MARGIN_L - MARGIN_R,
+		 ph = PANEL_H - MARGIN_T - MARGIN_B;
 	unsigned left = MARGIN_L, ptop = top + MARGIN_T;
 	char buf[64];
 
@@ -155,28 +157,34 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 	if (y1 <= y0)
 		y1 = y0 + ystep;
 
-	fprintf(f, "<g class=\"panel\">\n<text x=\"%u\" y=\"%u\" "
-		   "class=\"title\">", left, top + 20);
+	fprintf(f,
+		"<g class=\"panel\">\n<text x=\"%u\" y=\"%u\" "
+		"class=\"title\">",
+		left, top + 20);
 	svg_escape(f, p->title);
 	fputs("</text>\n", f);
-	fprintf(f, "<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
-		   "fill=\"none\" stroke=\"#888\"/>\n", left, ptop, pw, ph);
+	fprintf(f,
+		"<rect x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
+		"fill=\"none\" stroke=\"#888\"/>\n",
+		left, ptop, pw, ph);
 	for (double v = x0; v <= x1 + xstep / 2; v += xstep) {
 		double px = left + (v - x0) / (x1 - x0) * pw;
 
 		fmt_tick(buf, sizeof(buf), v, xstep);
-		fprintf(f, "<line x1=\"%.1f\" y1=\"%u\" x2=\"%.1f\" y2=\"%u\" "
-			   "class=\"grid\"/><text x=\"%.1f\" y=\"%u\" "
-			   "text-anchor=\"middle\">%s</text>\n",
+		fprintf(f,
+			"<line x1=\"%.1f\" y1=\"%u\" x2=\"%.1f\" y2=\"%u\" "
+			"class=\"grid\"/><text x=\"%.1f\" y=\"%u\" "
+			"text-anchor=\"middle\">%s</text>\n",
 			px, ptop, px, ptop + ph, px, ptop + ph + 14, buf);
 	}
 	for (double v = y0; v <= y1 + ystep / 2; v += ystep) {
 		double py = ptop + ph - (v - y0) / (y1 - y0) * ph;
 
 		fmt_tick(buf, sizeof(buf), v, ystep);
-		fprintf(f, "<line x1=\"%u\" y1=\"%.1f\" x2=\"%u\" y2=\"%.1f\" "
-			   "class=\"grid\"/><text x=\"%u\" y=\"%.1f\" "
-			   "text-anchor=\"end\">%s</text>\n",
+		fprintf(f,
+			"<line x1=\"%u\" y1=\"%.1f\" x2=\"%u\" y2=\"%.1f\" "
+			"class=\"grid\"/><text x=\"%u\" y=\"%.1f\" "
+			"text-anchor=\"end\">%s</text>\n",
 			left, py, left + pw, py, left - 4, py + 4, buf);
 	}
 	/* Axis labels with units. */
@@ -189,8 +197,10 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 		fputc(')', f);
 	}
 	fputs("</text>\n", f);
-	fprintf(f, "<text transform=\"translate(%u,%u) rotate(-90)\" "
-		   "text-anchor=\"middle\">", left - 58, ptop + ph / 2);
+	fprintf(f,
+		"<text transform=\"translate(%u,%u) rotate(-90)\" "
+		"text-anchor=\"middle\">",
+		left - 58, ptop + ph / 2);
 	svg_escape(f, p->y.label);
 	if (yu) {
 		fputs(" (", f);
@@ -204,14 +214,16 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 		const char *c = colors[s % (sizeof(colors) / sizeof(*colors))];
 		unsigned ly = ptop + 14 + (unsigned)s * 18;
 
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
-			   "stroke-width=\"1.5\"%s points=\"",
+		fprintf(f,
+			"<polyline fill=\"none\" stroke=\"%s\" "
+			"stroke-width=\"1.5\"%s points=\"",
 			c, se->dashed ? " stroke-dasharray=\"6,3\"" : "");
 		for (size_t i = 0; i < se->n_points; i++) {
 			double px = left + (se->points[i].x / xs - x0) /
 						   (x1 - x0) * pw;
-			double py = ptop + ph -
-				    (se->points[i].y / ys - y0) / (y1 - y0) * ph;
+			double py =
+				ptop + ph -
+				(se->points[i].y / ys - y0) / (y1 - y0) * ph;
 
 			fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
 		}
@@ -219,15 +231,19 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 		if (se->n_points == 1) {
 			double px = left + (se->points[0].x / xs - x0) /
 						   (x1 - x0) * pw;
-			double py = ptop + ph -
-				    (se->points[0].y / ys - y0) / (y1 - y0) * ph;
+			double py =
+				ptop + ph -
+				(se->points[0].y / ys - y0) / (y1 - y0) * ph;
 
-			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
-				   "fill=\"%s\"/>\n", px, py, c);
+			fprintf(f,
+				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
+				"fill=\"%s\"/>\n",
+				px, py, c);
 		}
-		fprintf(f, "<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" "
-			   "stroke=\"%s\" stroke-width=\"2\"%s/>"
-			   "<text x=\"%u\" y=\"%u\">",
+		fprintf(f,
+			"<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" "
+			"stroke=\"%s\" stroke-width=\"2\"%s/>"
+			"<text x=\"%u\" y=\"%u\">",
 			left + pw + 10, ly - 4, left + pw + 30, ly - 4, c,
 			se->dashed ? " stroke-dasharray=\"6,3\"" : "",
 			left + pw + 34, ly);
@@ -258,8 +274,10 @@ int svg_write(FILE *f, const char *title, const struct svg_panel *panels,
 		"<title>",
 		width, height, width, height);
 	svg_escape(f, title);
-	fprintf(f, "</title>\n<text x=\"%u\" y=\"20\" class=\"title\" "
-		   "text-anchor=\"middle\">", width / 2);
+	fprintf(f,
+		"</title>\n<text x=\"%u\" y=\"20\" class=\"title\" "
+		"text-anchor=\"middle\">",
+		width / 2);
 	svg_escape(f, title);
 	fputs("</text>\n", f);
 	for (size_t i = 0; i < n_panels; i++)

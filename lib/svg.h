@@ -13,8 +13,8 @@
 #include <stdio.h>
 
 enum svg_unit {
-	SVG_UNIT_PLAIN,	  /* numbers as they are; label says the unit */
-	SVG_UNIT_BYTES,	  /* scaled to B/KiB/MiB/GiB/TiB */
+	SVG_UNIT_PLAIN, /* numbers as they are; label says the unit */
+	SVG_UNIT_BYTES, /* scaled to B/KiB/MiB/GiB/TiB */
 	SVG_UNIT_SECONDS, /* scaled to s/min/h */
 };
 

@@ -41,7 +41,7 @@ struct opts {
 struct ctx {
 	struct opts o;
 	struct compare_result **res; /* one per file */
-	const char **sources;	     /* shown, in order */
+	const char **sources; /* shown, in order */
 	size_t n_sources;
 };
 
@@ -177,9 +177,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else if (strcmp(optarg, "json") == 0)
 				o->format = FORMAT_JSON;
 			else
-				usage_error(CMD,
-					    "unknown format '%s' (table, csv or json)",
-					    optarg);
+				usage_error(
+					CMD,
+					"unknown format '%s' (table, csv or json)",
+					optarg);
 			break;
 		case 'p':
 			o->plot = optarg;
@@ -415,8 +416,7 @@ static void table_init(struct table *t, size_t cols)
 }
 
 /* Nodes of a source over all files, in the first file's order then new. */
-static size_t source_nodes(struct ctx *c, const char *source,
-			   const char ***ret)
+static size_t source_nodes(struct ctx *c, const char *source, const char ***ret)
 {
 	const char **v = NULL;
 	size_t n = 0;
@@ -584,8 +584,10 @@ static void print_csv(struct ctx *c)
 
 					if (f && base &&
 					    compare_change_pct(
-						    metric(&base->agg, (enum metric)m),
-						    metric(a, (enum metric)m), &p))
+						    metric(&base->agg,
+							   (enum metric)m),
+						    metric(a, (enum metric)m),
+						    &p))
 						printf(",%.2f", p);
 					else
 						putchar(',');
@@ -615,15 +617,17 @@ static int print_json(struct ctx *c)
 		const struct compare_result *r = c->res[f];
 		json_object *jf = jnew(json_object_new_object());
 
-		json_object_object_add(jf, "path",
-				       jnew(json_object_new_string(c->o.files[f])));
-		json_object_object_add(jf, "rows",
-				       jnew(json_object_new_int64((int64_t)r->rows)));
+		json_object_object_add(
+			jf, "path",
+			jnew(json_object_new_string(c->o.files[f])));
+		json_object_object_add(
+			jf, "rows",
+			jnew(json_object_new_int64((int64_t)r->rows)));
 		json_object_object_add(
 			jf, "partial_line",
 			r->partial_line ? jnew(json_object_new_int64(
-						  (int64_t)r->partial_line))
-					: NULL);
+						  (int64_t)r->partial_line)) :
+					  NULL);
 		json_object_array_add(files, jf);
 	}
 	json_object_object_add(root, "files", files);
@@ -638,10 +642,12 @@ static int print_json(struct ctx *c)
 			json_object *per = jnew(json_object_new_array());
 			const char *unit = NULL;
 
-			json_object_object_add(js, "source",
-					       jnew(json_object_new_string(c->sources[si])));
-			json_object_object_add(js, "node",
-					       jnew(json_object_new_string(nodes[ni])));
+			json_object_object_add(
+				js, "source",
+				jnew(json_object_new_string(c->sources[si])));
+			json_object_object_add(
+				js, "node",
+				jnew(json_object_new_string(nodes[ni])));
 			for (size_t f = 0; f < c->o.n_files; f++) {
 				const struct compare_series *s = find_series(
 					c->res[f], c->sources[si], nodes[ni]);
@@ -653,43 +659,64 @@ static int print_json(struct ctx *c)
 				}
 				unit = s->bytes ? "bytes" : "count";
 				v = jnew(json_object_new_object());
-				json_object_object_add(v, "samples",
-						       jnew(json_object_new_int64((int64_t)s->agg.n)));
+				json_object_object_add(
+					v, "samples",
+					jnew(json_object_new_int64(
+						(int64_t)s->agg.n)));
 				for (int m = 0; m < M_MEAN; m++)
 					json_object_object_add(
 						v, metric_names[m],
 						jnew(json_object_new_int64(
-							metric_int(&s->agg, (enum metric)m))));
-				json_object_object_add(v, "mean",
-						       jnew(json_object_new_double(agg_mean(&s->agg))));
+							metric_int(
+								&s->agg,
+								(enum metric)
+									m))));
+				json_object_object_add(
+					v, "mean",
+					jnew(json_object_new_double(
+						agg_mean(&s->agg))));
 				if (s->pagecache_is_file)
-					json_object_object_add(v, "pagecache_is_file",
-							       jnew(json_object_new_boolean(1)));
+					json_object_object_add(
+						v, "pagecache_is_file",
+						jnew(json_object_new_boolean(
+							1)));
 				if (f) {
 					chg = jnew(json_object_new_object());
 					for (int m = 0; m < _M_MAX; m++) {
 						double p;
-						bool ok = base && compare_change_pct(
-							metric(&base->agg, (enum metric)m),
-							metric(&s->agg, (enum metric)m), &p);
+						bool ok =
+							base &&
+							compare_change_pct(
+								metric(&base->agg,
+								       (enum metric)
+									       m),
+								metric(&s->agg,
+								       (enum metric)
+									       m),
+								&p);
 
 						json_object_object_add(
 							chg, metric_names[m],
-							ok ? jnew(json_object_new_double(p)) : NULL);
+							ok ? jnew(json_object_new_double(
+								     p)) :
+							     NULL);
 					}
-					json_object_object_add(v, "change_pct", chg);
+					json_object_object_add(v, "change_pct",
+							       chg);
 				}
 				json_object_array_add(per, v);
 			}
 			json_object_object_add(js, "unit",
-					       jnew(json_object_new_string(unit ? unit : "bytes")));
+					       jnew(json_object_new_string(
+						       unit ? unit : "bytes")));
 			json_object_object_add(js, "files", per);
 			json_object_array_add(series, js);
 		}
 	}
 	json_object_object_add(root, "series", series);
-	puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(
+		root,
+		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 	return 0;
 }
@@ -755,9 +782,11 @@ static int write_plot(struct ctx *c)
 				if (!s)
 					continue;
 				bytes = s->bytes;
-				labels[n_all] = nf > 1 ? strdup_printf("%s %s",
-						 nodes[ni], c->o.files[f])
-						       : strdup(nodes[ni]);
+				labels[n_all] =
+					nf > 1 ? strdup_printf("%s %s",
+							       nodes[ni],
+							       c->o.files[f]) :
+						 strdup(nodes[ni]);
 				if (!labels[n_all])
 					die("out of memory");
 				ss->label = labels[n_all];
@@ -768,7 +797,8 @@ static int write_plot(struct ctx *c)
 			}
 		p->x = (struct svg_axis){ "time", SVG_UNIT_SECONDS, NULL };
 		p->y = (struct svg_axis){ c->o.stat,
-					  bytes ? SVG_UNIT_BYTES : SVG_UNIT_PLAIN,
+					  bytes ? SVG_UNIT_BYTES :
+						  SVG_UNIT_PLAIN,
 					  bytes ? NULL : "count" };
 	}
 	title = strdup_printf("daxlab stats compare: %s", c->o.stat);

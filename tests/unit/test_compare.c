@@ -79,7 +79,8 @@ static void test_plotbuf_is_bounded(void **state)
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 
 	for (int i = 0; i < 100000; i++)
-		assert_int_equal(plotbuf_add(&p, i * 500LL, (i * 7919) % 1000), 0);
+		assert_int_equal(plotbuf_add(&p, i * 500LL, (i * 7919) % 1000),
+				 0);
 	for (int i = 0; i < PLOT_BUCKETS; i++) {
 		if (!p.b[i].n)
 			continue;
@@ -212,12 +213,13 @@ static void test_missing_stat_and_bad_file(void **state)
 
 	r = NULL;
 	snprintf(path, sizeof(path), "%s/compare/truncated.csv", FIXTURES);
-	assert_int_equal(compare_file(path, &o, &r, err, sizeof(err)), -EBADMSG);
+	assert_int_equal(compare_file(path, &o, &r, err, sizeof(err)),
+			 -EBADMSG);
 	assert_non_null(strstr(err, "truncated.csv:4:"));
 	assert_null(r);
-	assert_int_equal(compare_file("/nonexistent/x.csv", &o, &r, err,
-				      sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+		compare_file("/nonexistent/x.csv", &o, &r, err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/x.csv"));
 }
 
@@ -237,10 +239,10 @@ static void test_parallel_equals_serial(void **state)
 	for (int t = 0; t < 30000; t++)
 		for (int s = 0; s < 3; s++)
 			for (int n = 0; n < 2; n++) {
-				fprintf(f, "%d,%d,s%d,file,N%d,%d,bytes\n", t, t * 10,
-					s, n, (t * 7919 + s) % 100000);
-				fprintf(f, "%d,%d,s%d,anon,N%d,1,bytes\n", t, t * 10,
-					s, n);
+				fprintf(f, "%d,%d,s%d,file,N%d,%d,bytes\n", t,
+					t * 10, s, n, (t * 7919 + s) % 100000);
+				fprintf(f, "%d,%d,s%d,anon,N%d,1,bytes\n", t,
+					t * 10, s, n);
 				fprintf(f, "%d,%d,s%d,shmem,N%d,%d,bytes\n", t,
 					t * 10, s, n, t % 77);
 			}

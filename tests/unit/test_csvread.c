@@ -44,7 +44,8 @@ static int read_fixture(const char *name, const char *want, struct got *g,
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(csvread_new(path, fd, 0, (uint64_t)st.st_size, ret), 0);
+	assert_int_equal(csvread_new(path, fd, 0, (uint64_t)st.st_size, ret),
+			 0);
 	if (want)
 		assert_true(csvread_want(*ret, want) >= 0);
 	memset(g, 0, sizeof(*g));
@@ -107,7 +108,8 @@ static void test_wanted_stat_only(void **state)
 	assert_int_equal(csvread_wanted_rows(r), 9);
 	/* Sources and stats of skipped rows are still known. */
 	assert_int_equal(csvread_count(r, CSV_SOURCE), 2);
-	assert_true(csvread_lookup(r, CSV_STAT, "workingset_refault_file") >= 0);
+	assert_true(csvread_lookup(r, CSV_STAT, "workingset_refault_file") >=
+		    0);
 	done(r, fd);
 }
 
@@ -130,8 +132,8 @@ static void test_wanted_stat_absent_is_not_seen(void **state)
 	assert_int_equal(csvread_run(r, collect, &g), 0);
 	assert_int_equal(g.n, 0);
 	assert_false(csvread_seen(r, CSV_STAT, (uint32_t)id));
-	assert_true(csvread_seen(r, CSV_STAT,
-				 (uint32_t)csvread_lookup(r, CSV_STAT, "file")));
+	assert_true(csvread_seen(
+		r, CSV_STAT, (uint32_t)csvread_lookup(r, CSV_STAT, "file")));
 	done(r, fd);
 }
 
@@ -167,7 +169,8 @@ static void test_malformed_files(void **state)
 {
 	expect_error("bad_header.csv", "bad_header.csv:1: header is");
 	expect_error("truncated.csv", "truncated.csv:4: 4 fields, expected 7");
-	expect_error("extra_field.csv", "extra_field.csv:4: more than 7 fields");
+	expect_error("extra_field.csv",
+		     "extra_field.csv:4: more than 7 fields");
 	expect_error("non_numeric.csv",
 		     "non_numeric.csv:6: value '12abc' is not an integer");
 	expect_error("huge.csv", "huge.csv:6: value '99999999999999999999' "
@@ -189,11 +192,16 @@ static int64_t write_big(const char *path, int ticks, int64_t *ret_rows)
 		for (int s = 0; s < 3; s++)
 			for (int k = 0; k < 4; k++)
 				for (int n = 0; n < 3; n++) {
-					int64_t v = (int64_t)t * 1000003 % 99991 + n + k;
+					int64_t v =
+						(int64_t)t * 1000003 % 99991 +
+						n + k;
 
-					fprintf(f, "%d,%d,src-%d,stat_%d,%s,%lld,bytes\n",
-						1700000000 + t * 500, t * 500, s, k,
-						n == 2 ? "total" : (n ? "N1" : "N0"),
+					fprintf(f,
+						"%d,%d,src-%d,stat_%d,%s,%lld,bytes\n",
+						1700000000 + t * 500, t * 500,
+						s, k,
+						n == 2 ? "total" :
+							 (n ? "N1" : "N0"),
 						(long long)v);
 					if (k == 1)
 						sum += v;
