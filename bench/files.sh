@@ -1,0 +1,63 @@
+#!/bin/bash
+# File creation speed: `daxlab files create` (incompressible data, 1 MiB
+# writes, synced and dropped from the cache) against
+# `dd if=/dev/zero bs=1M conv=fsync` of the same bytes into the same file
+# system. Target: ratio >= 0.90.
+#
+#   bench/files.sh [DIR [SIZE_MIB [ROUNDS]]]   (default: a temp dir in /var/tmp, 2048, 5)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+D=${DAXLAB_BUILD:-$top/build}/daxlab
+dir=${1:-}
+mib=${2:-2048}
+rounds=${3:-5}
+if [ -z "$dir" ]; then
+	dir=$(mktemp -d /var/tmp/daxlab-bench-files.XXXXXX)
+	trap 'rm -rf "$dir"' EXIT
+fi
+mkdir -p "$dir"
+
+now() { date +%s.%N; }
+
+run_dd() {
+	rm -f "$dir/dd"
+	sync
+	local t0 t1
+	t0=$(now)
+	dd if=/dev/zero of="$dir/dd" bs=1M count="$mib" conv=fsync status=none
+	t1=$(now)
+	rm -f "$dir/dd"
+	echo "$mib $t0 $t1" | awk '{ printf "%.1f", $1 * 1.048576 / ($3 - $2) }'
+}
+
+run_daxlab() {
+	rm -rf "$dir/shared" "$dir/vm0"
+	sync
+	local t0 t1
+	t0=$(now)
+	"$D" files create -q --no-progress --size "${mib}M" --file-size 64M \
+		--vms 1 --shared-dir "$dir/shared" --private-dir "$dir/vm%i"
+	t1=$(now)
+	rm -rf "$dir/shared" "$dir/vm0"
+	echo "$mib $t0 $t1" | awk '{ printf "%.1f", $1 * 1.048576 / ($3 - $2) }'
+}
+
+# The disk's speed drifts: alternate who goes first, and report the
+# median of the per-round ratios as well as the ratio of the best rounds.
+ratios=() dds=() dls=()
+for r in $(seq "$rounds"); do
+	if [ $((r % 2)) -eq 1 ]; then
+		a=$(run_dd) b=$(run_daxlab)
+	else
+		b=$(run_daxlab) a=$(run_dd)
+	fi
+	echo "round $r: dd $a MB/s, daxlab files create $b MB/s"
+	dds+=("$a") dls+=("$b")
+	ratios+=("$(echo "$b $a" | awk '{ printf "%.3f", $1 / $2 }')")
+done
+best_dd=$(printf '%s\n' "${dds[@]}" | sort -g | tail -n 1)
+best_dl=$(printf '%s\n' "${dls[@]}" | sort -g | tail -n 1)
+median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "best: dd $best_dd MB/s, daxlab $best_dl MB/s"
+echo "$best_dl $best_dd" | awk '{ printf "ratio of best rounds daxlab/dd: %.2f\n", $1 / $2 }'
+echo "median per-round ratio daxlab/dd: $median (target >= 0.90)"
