@@ -4,12 +4,15 @@
  */
 #include "daxlab.h"
 #include "config.h"
+#include "cloudinit.h"
 #include "guestbuild.h"
+#include "lib/config.h"
 #include "spawn.h"
 #include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -246,16 +249,153 @@ static int guest_build_main(int argc, char **argv)
 	return 0;
 }
 
+static void usage_cloud_init(void)
+{
+	printf("Usage:\n"
+	       " daxlab guest cloud-init [options] ID\n\n"
+	       "Write a NoCloud seed image (vfat, label CIDATA) for VM ID of the\n"
+	       "lab config, for a guest image of your own (e.g. Ubuntu 22.04):\n"
+	       "root gets the lab's ssh key, the VM's shares go into fstab and\n"
+	       "fio --server runs as a systemd service.\n\n"
+	       "Options:\n"
+	       " -c, --config FILE    the lab config (default: $DAXLAB_CONFIG,\n"
+	       "                      ./daxlab.ini, /etc/daxlab/daxlab.ini)\n"
+	       " -o, --output FILE    the seed image (default: seed-ID.img next\n"
+	       "                      to the VM's image, else in the current directory)\n"
+	       " -q, --quiet          no progress lines\n"
+	       " -h, --help           display this help\n"
+	       " -V, --version        display version\n\n"
+	       "Attach it with [vm ID] qemu_args = -drive file=FILE,format=raw,if=virtio,readonly=on\n");
+}
+
+static char *seed_path(const struct vm_config *vm)
+{
+	_cleanup_free_ char *img = NULL;
+
+	if (!vm->image)
+		return strdup_printf("seed-%s.img", vm->id);
+	img = strdup(vm->image);
+	if (!img)
+		return NULL;
+	return strdup_printf("%s/seed-%s.img", dirname(img), vm->id);
+}
+
+static int guest_cloud_init_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = NULL, *output = NULL;
+	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
+	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL;
+	struct lab_config *c = NULL;
+	const struct vm_config *vm;
+	char err[1024] = "";
+	size_t len;
+	int opt, r, ret = 1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:o:qhV", longopts, NULL)) !=
+	       -1) {
+		switch (opt) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			usage_cloud_init();
+			return 0;
+		case 'V':
+			print_version();
+		case ':':
+			usage_error("guest cloud-init", "option '%s' needs a value",
+				    argv[optind - 1]);
+		default:
+			usage_error("guest cloud-init",
+				    "unrecognized option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("guest cloud-init", "no VM ID given");
+	if (optind + 1 < argc)
+		usage_error("guest cloud-init", "unexpected argument '%s'",
+			    argv[optind + 1]);
+
+	{
+		const char *path = config_default_path(config_path);
+
+		r = config_load(path, &c, err, sizeof(err));
+		if (r < 0) {
+			if (r == -ENOENT && !config_path)
+				error("no configuration: %s (give --config "
+				      "FILE, or set $DAXLAB_CONFIG)", err);
+			else
+				error("%s", err);
+			return 1;
+		}
+	}
+	vm = config_find_vm(c, argv[optind]);
+	if (!vm) {
+		error("%s: no [vm %s]", c->path, argv[optind]);
+		goto out;
+	}
+	keyfile = config_ssh_key(c);
+	pubfile = keyfile ? strdup_printf("%s.pub", keyfile) : NULL;
+	if (!pubfile) {
+		error("out of memory");
+		goto out;
+	}
+	r = read_full_file(pubfile, 1 << 16, &pub, &len);
+	if (r < 0) {
+		error_errno(r, "the lab's public key %s (made by 'daxlab guest "
+			       "build', or set [lab] ssh_key)", pubfile);
+		goto out;
+	}
+	ud = cloudinit_user_data(c, vm, pub);
+	md = cloudinit_meta_data(vm);
+	out = output ? strdup(output) : seed_path(vm);
+	if (!ud || !md || !out) {
+		error("out of memory");
+		goto out;
+	}
+	r = cloudinit_write_seed(out, ud, md, err, sizeof(err));
+	if (r < 0) {
+		error("guest cloud-init: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+	info("guest: wrote %s for [vm %s]; attach it with qemu_args = "
+	     "-drive file=%s,format=raw,if=virtio,readonly=on",
+	     out, vm->id, out);
+	ret = 0;
+out:
+	config_free(c);
+	return ret;
+}
+
 static void usage_guest(void)
 {
 	printf("Usage:\n"
-	       " daxlab guest build [options]\n\n"
-	       "The tiny guest, built from the host's packages.\n\n"
+	       " daxlab guest build [options]\n"
+	       " daxlab guest cloud-init [options] ID\n\n"
+	       "The tiny guest, built from the host's packages, and cloud-init\n"
+	       "seeds for guest images of your own.\n\n"
 	       "Commands:\n"
-	       " build   build the kernel and initramfs (see 'daxlab guest build --help')\n\n"
+	       " build        build the kernel and initramfs\n"
+	       " cloud-init   write a NoCloud seed image for VM ID\n\n"
 	       "Options:\n"
 	       " -h, --help     display this help\n"
-	       " -V, --version  display version\n");
+	       " -V, --version  display version\n\n"
+	       "Run 'daxlab guest COMMAND --help' for a command's options.\n");
 }
 
 int cmd_guest(int argc, char **argv)
@@ -270,5 +410,7 @@ int cmd_guest(int argc, char **argv)
 		print_version();
 	if (!strcmp(argv[1], "build"))
 		return guest_build_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cloud-init"))
+		return guest_cloud_init_main(argc - 1, argv + 1);
 	usage_error("guest", "unknown command '%s'", argv[1]);
 }
