@@ -82,6 +82,39 @@ static void set_str(struct parser *p, char **field, const char *v)
 	*field = n;
 }
 
+/* Lexically removes "." and ".." components and repeated slashes. */
+static void normalize_path(char *p)
+{
+	char *out = p, *in = p;
+
+	if (*p != '/')
+		return;
+	while (*in) {
+		char *seg;
+		size_t n;
+
+		while (*in == '/')
+			in++;
+		seg = in;
+		while (*in && *in != '/')
+			in++;
+		n = (size_t)(in - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out > p && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		memmove(out, seg, n);
+		out += n;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = 0;
+}
+
 /* A path: non-empty, no newline; relative ones against the file's dir. */
 static void set_path(struct parser *p, char **field, const char *key,
 		     const char *v)
@@ -101,6 +134,7 @@ static void set_path(struct parser *p, char **field, const char *key,
 		perr(p, -ENOMEM, "out of memory");
 		return;
 	}
+	normalize_path(n);
 	free(*field);
 	*field = n;
 }

@@ -548,6 +548,45 @@ static void terminate(pid_t pid, unsigned long long start, unsigned ms)
 	wait_gone(pid, start, 5000);
 }
 
+static pid_t proc_ppid(pid_t pid)
+{
+	char path[64];
+	_cleanup_free_ char *s = NULL;
+	char *p;
+	int ppid = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_full_file(path, 8192, &s, NULL) < 0)
+		return 0;
+	p = strrchr(s, ')');
+	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return 0;
+	return (pid_t)ppid;
+}
+
+/*
+ * The C virtiofsd forks a worker that outlives its parent for a moment:
+ * stop the children found in virtiofsd's cgroup too, so the cgroup can go.
+ */
+static void terminate_tree(struct vm_env *e, pid_t pid,
+			   unsigned long long start)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	pid_t kids[64];
+	unsigned long long kstart[64];
+	size_t n = 0, nk = 0;
+
+	if (e->cg_ok &&
+	    cg_pids(&e->cg, e->c->virtiofsd.cg.cgroup, &pids, &n) == 0)
+		for (size_t i = 0; i < n && nk < ARRAY_SIZE(kids); i++)
+			if (proc_ppid(pids[i]) == pid &&
+			    proc_starttime(pids[i], &kstart[nk], NULL) == 0)
+				kids[nk++] = pids[i];
+	terminate(pid, start, 5000);
+	for (size_t i = 0; i < nk; i++)
+		terminate(kids[i], kstart[i], 5000);
+}
+
 /* ---- state directory ---- */
 
 /* mkdir 0700; refuse a symlink or someone else's directory. */
@@ -697,7 +736,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 			report(e, VM_REPORT_STEP,
 			       "stopping virtiofsd for share %s (pid %d)",
 			       s->name, (int)pid);
-			terminate(pid, start, 5000);
+			terminate_tree(e, pid, start);
 		}
 		unlink_quiet(pf);
 		unlink_quiet(sock);
@@ -791,6 +830,12 @@ int vm_stop(struct vm_env *e, const struct vm_config *vm,
 		}
 	}
 	any |= cleanup_vm(e, vm, &p);
+	{
+		_cleanup_free_ char *marker =
+			strdup_printf("%s/starting", p.dir);
+
+		unlink_quiet(marker);
+	}
 	vm_paths_free(&p);
 	*ret_was_running = any;
 	return 0;
@@ -998,11 +1043,16 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 	bool ready = !kernel_boot;
 
 	for (;;) {
-		if (!pid_alive(qemu, 0))
+		if (!pid_alive(qemu, 0)) {
+			struct stat st;
+			bool qlog = stat(p->qemu_log, &st) == 0 &&
+				    st.st_size > 0;
+
 			return step_failed(e, "wait for the guest", -ECHILD,
-					   p->qemu_log,
+					   qlog ? p->qemu_log : p->console_log,
 					   "qemu exited (console log: %s)",
 					   p->console_log);
+		}
 		if (!ready) {
 			_cleanup_free_ char *log = NULL;
 			int fd = open_nofollow_read(p->console_log);
@@ -1223,14 +1273,23 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	char **qemu = NULL;
 	struct vm_paths p = { 0 };
 	pid_t qpid = 0;
+	char *marker = NULL;
 	char msg[1024];
 	size_t k;
 	int r;
 
 	e->err[0] = 0;
 	r = validate(e, vm);
-	if (r < 0)
+	if (r < 0) {
+		static const char pre[] =
+			"step 'check the configuration' failed: ";
+		size_t n = strnlen(e->err, sizeof(e->err) - sizeof(pre));
+
+		memmove(e->err + sizeof(pre) - 1, e->err, n);
+		memcpy(e->err, pre, sizeof(pre) - 1);
+		e->err[sizeof(pre) - 1 + n] = 0;
 		return r;
+	}
 	r = vm_mems(e, vm, &cpus, &mems);
 	if (r < 0)
 		return r;
@@ -1268,6 +1327,19 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = lock_vm(e, vm, &lock);
 	if (r < 0)
 		goto out;
+	marker = strdup_printf("%s/starting", p.dir);
+	if (!marker) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (access(marker, F_OK) == 0) {
+		/* we hold the lock: the daxlab that wrote it died mid-start */
+		if (cleanup_vm(e, vm, &p))
+			report(e, VM_REPORT_WARN,
+			       "vm %s: stopped what an interrupted start left running",
+			       vm->id);
+		unlink_quiet(marker);
+	}
 	{
 		unsigned long long st;
 		pid_t pid = 0;
@@ -1282,6 +1354,18 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = make_private_dir(e, p.dir);
 	if (r < 0)
 		goto out;
+	{
+		int fd = open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW |
+					      O_CLOEXEC,
+			      0600);
+
+		if (fd < 0) {
+			r = fail(e, -errno, "cannot create %s: %s", marker,
+				 strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
 	/* a daxlab killed half-way leaves this behind */
 	if (cleanup_vm(e, vm, &p))
 		report(e, VM_REPORT_WARN,
@@ -1390,6 +1474,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = wait_ready(e, vm, &p, qpid, end);
 	if (r < 0)
 		goto rollback;
+	unlink_quiet(marker);
 	r = 0;
 	goto out;
 
@@ -1399,9 +1484,11 @@ rollback:
 
 		memcpy(saved, e->err, sizeof(saved));
 		cleanup_vm(e, vm, &p);
+		unlink_quiet(marker);
 		memcpy(e->err, saved, sizeof(saved));
 	}
 out:
+	free(marker);
 	vm_paths_free(&p);
 	pmem_plan_free(&pp);
 	vm_cmdlines_free(fsd, qemu);
