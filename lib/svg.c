@@ -21,6 +21,11 @@ static const char *const colors[] = {
 	"#9467bd", "#8c564b", "#e377c2", "#17becf",
 };
 
+const char *svg_color(size_t i)
+{
+	return colors[i % (sizeof(colors) / sizeof(*colors))];
+}
+
 void svg_escape(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
@@ -211,7 +216,7 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 
 	for (size_t s = 0; s < p->n_series; s++) {
 		const struct svg_series *se = &p->series[s];
-		const char *c = colors[s % (sizeof(colors) / sizeof(*colors))];
+		const char *c = se->color ? se->color : svg_color(s);
 		unsigned ly = ptop + 14 + (unsigned)s * 18;
 
 		fprintf(f,

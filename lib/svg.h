@@ -27,6 +27,7 @@ struct svg_series {
 	const struct svg_point *points; /* in x order */
 	size_t n_points;
 	bool dashed;
+	const char *color; /* CSS colour; NULL: svg_color(its position) */
 };
 
 struct svg_axis {
@@ -48,6 +49,9 @@ struct svg_panel {
  */
 int svg_write(FILE *f, const char *title, const struct svg_panel *panels,
 	      size_t n_panels, unsigned width);
+
+/* The i-th colour of the palette (it wraps around). */
+const char *svg_color(size_t i);
 
 /* XML-escaped text (&, <, >, ", ') to f. */
 void svg_escape(FILE *f, const char *s);

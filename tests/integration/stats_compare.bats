@@ -143,6 +143,16 @@ awk_figures() {
 	[ "$(echo "$output" | grep -Ec '^double.csv,vm0,.*,100.00,100.00,-?100.00,100.00,100.00,100.00$')" -eq 3 ]
 }
 
+@test "a source missing from a later file shows as '-', unless asked for" {
+	grep -v ',vm1,' numa_stats.csv >novm1.csv
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -f novm1.csv --bytes
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -E '^vm1 +N0 +first +[0-9]+ +- +-$'
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -f novm1.csv -c vm0 vm1
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"source 'vm1' not in novm1.csv; it holds: host, virtiofsd, vm0-cg, vm1-cg, vm0"* ]]
+}
+
 @test "json output holds the same figures" {
 	run "$D" stats compare -f numa_stats.csv -c host -F json
 	[ "$status" -eq 0 ]
