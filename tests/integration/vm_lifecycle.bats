@@ -1,0 +1,183 @@
+#!/usr/bin/env bats
+# daxlab vm (issue 4): failures half-way, dry runs, locks and stale state.
+# Each test has its own lab (state dir, cgroup names, ports).
+
+load vm_helpers
+
+setup_file() {
+	build_guest
+}
+
+setup() {
+	T=$(mktemp -d /tmp/daxlab-vm-test.XXXXXX)
+	make_lab "$T"
+}
+
+teardown() {
+	cleanup_lab "$T"
+}
+
+# set_key SECTION KEY VALUE: adds KEY = VALUE at the top of [SECTION].
+set_key() {
+	sed -i "s|^\[$1\]\$|[$1]\n$2 = $3|" "$T/lab.ini"
+}
+
+@test "a missing image is refused before anything starts, naming the image" {
+	sed -i "/^\[vm 1\]/,\$d" "$T/lab.ini"
+	set_key "vm 0" image "$T/nope.img"
+	sed -i '/^guest_dir/d' "$T/lab.ini"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'check the configuration' failed: image '$T/nope.img': No such file or directory"* ]]
+	nothing_left "$T"
+	[ ! -e "$T/state/vm-0" ]
+}
+
+@test "a virtiofsd path that does not exist is refused, naming the key" {
+	set_key virtiofsd path /nonexistent/virtiofsd
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"virtiofsd '/nonexistent/virtiofsd' (key 'path' in [virtiofsd]): No such file or directory"* ]]
+	nothing_left "$T"
+}
+
+@test "a virtiofsd that exits at once is rolled back: no process or cgroup left" {
+	set_key virtiofsd path /bin/false
+	set_key virtiofsd style c
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'start virtiofsd' failed: /bin/false (share private) exited before creating $T/state/vm-0/virtiofsd-private.sock"* ]]
+	nothing_left "$T"
+}
+
+@test "a qemu that exits at once is rolled back: virtiofsd stopped, no cgroup left" {
+	set_key lab qemu /bin/false
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'start qemu' failed: /bin/false exited at once"* ]]
+	[[ "$output" == *"stopping virtiofsd for share private"* ]]
+	nothing_left "$T"
+}
+
+@test "a qemu that fails shows the last lines of its log" {
+	set_key "vm 0" qemu_args "-no-such-option"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'start qemu' failed"* ]]
+	[[ "$output" == *"last lines of $T/state/vm-0/qemu.log:"* ]]
+	[[ "$output" == *"-no-such-option"* ]]
+	nothing_left "$T"
+}
+
+@test "a NUMA node that does not exist is refused before anything starts" {
+	sed -i 's/^node = 0$/node = 7/' "$T/lab.ini"
+	run "$DAXLAB" vm start all --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"NUMA node 7 does not exist (this host has node 0)"* ]]
+	nothing_left "$T"
+	[ ! -e "$T/state/vm-0" ]
+}
+
+@test "a CPU that does not exist is refused before anything starts" {
+	sed -i 's/^cpus = 1$/cpus = 1,4000/' "$T/lab.ini"
+	run "$DAXLAB" vm start 1 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[vm 1]: CPU 4000 does not exist or is offline"* ]]
+	nothing_left "$T"
+}
+
+@test "start --dry-run prints every cgroup write and command and does nothing" {
+	local p
+	p=$(cat "$T/prefix")
+	run "$DAXLAB" vm start 0 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "mkdir /sys/fs/cgroup/cpuset/$p-vm0" <<<"$output"
+	grep -qx "write /sys/fs/cgroup/cpuset/$p-vm0/cpuset.mems 0" <<<"$output"
+	grep -qx "write /sys/fs/cgroup/cpuset/$p-vm0/cpuset.cpus 0" <<<"$output"
+	grep -qx "mkdir /sys/fs/cgroup/memory/$p-vm0" <<<"$output"
+	grep -q "^run: mkfs.ext4 .* -d $T/shared " <<<"$output"
+	grep -q "^run in cgroup virtiofsd: /usr/lib/qemu/virtiofsd --socket-path=$T/state/vm-0/virtiofsd-private.sock" <<<"$output"
+	grep -q "^run in cgroup vm: qemu-system-x86_64 -name vm0" <<<"$output"
+	nothing_left "$T"
+	[ ! -e "$T/state/vm-0" ]
+	[ ! -e "$T/state/share-shared.img" ]
+}
+
+@test "stop --dry-run prints what it would do and does nothing" {
+	run "$DAXLAB" vm stop 1 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"qmp $T/state/vm-1/qmp.sock system_powerdown"* ]]
+}
+
+@test "a symlink planted as the VM's state folder is refused" {
+	mkdir -p "$T/state" "$T/elsewhere"
+	chmod 700 "$T/state"
+	ln -s "$T/elsewhere" "$T/state/vm-0"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/state/vm-0 is not a directory (a symlink?): refusing to use it"* ]]
+	[ -z "$(ls "$T/elsewhere")" ]
+	nothing_left "$T"
+}
+
+@test "two starts of the same VM at once: one wins, the other is refused" {
+	"$DAXLAB" vm start 0 --config "$T/lab.ini" >"$T/a.out" 2>&1 &
+	local a=$!
+	# the first holds the lock from its first step to the guest's ssh
+	for _ in $(seq 100); do
+		[ -e "$T/state/vm-0/starting" ] && break
+		sleep 0.05
+	done
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vm 0 is being started or stopped by another daxlab"* ]]
+	wait "$a"
+	cat "$T/a.out"
+	grep -q "vm 0 is up" "$T/a.out"
+}
+
+@test "a VM whose qemu died is reported stale, and stop cleans it up" {
+	"$DAXLAB" vm start 0 --config "$T/lab.ini" -q
+	kill -9 "$(pid_of "$T/state/vm-0/qemu.pid")"
+	sleep 0.5
+	run "$DAXLAB" vm status 0 --config "$T/lab.ini"
+	echo "$output"
+	[[ "$output" == *"vm 0 (vm0): stopped, stale state left"* ]]
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	nothing_left "$T"
+}
+
+@test "the state a killed daxlab left half-way is cleaned by the next start" {
+	local old
+	"$DAXLAB" vm start 0 --config "$T/lab.ini" >/dev/null 2>&1 &
+	local a=$!
+	for _ in $(seq 200); do
+		[ -s "$T/state/vm-0/qemu.pid" ] && break
+		sleep 0.05
+	done
+	kill -9 "$a"
+	wait "$a" || true
+	old=$(pid_of "$T/state/vm-0/qemu.pid")
+	kill -0 "$old"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stopped what an interrupted start left running"* ]]
+	! kill -0 "$old" 2>/dev/null
+	[ "$(pid_of "$T/state/vm-0/qemu.pid")" != "$old" ]
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	nothing_left "$T"
+}
