@@ -213,9 +213,14 @@ static int pread_whole(struct sampler_source *src, size_t *ret_len)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		/*
+		 * A short read is the end: regular files and cgroupfs (one
+		 * seq_file record, handed out as far as the buffer allows)
+		 * both say so. It saves a syscall per source and tick.
+		 */
+		if (n == 0 || len < src->cap)
+			break;
 	}
 	if (src->check_unlinked) {
 		struct stat st;
@@ -437,9 +442,13 @@ static void remote_results(struct sampler *s, bool report)
 			continue;
 		}
 		h->gap_ticks++;
-		if (h->ch->state == SSHCHAN_READY && report && !h->late) {
+		if (h->ch->state == SSHCHAN_READY && report) {
 			h->late = true;
-			emit(s, SAMPLER_HOST_LATE, NULL, h, 0, 0);
+			h->late_ticks++;
+			if (!h->late_reported) {
+				h->late_reported = true;
+				emit(s, SAMPLER_HOST_LATE, NULL, h, 0, 0);
+			}
 		}
 	}
 }
@@ -557,9 +566,17 @@ void sampler_tick(struct sampler *s)
 
 		if (src->status == 0) {
 			src->ok_ticks++;
-			if (old[i] != 0)
-				emit(s, SAMPLER_SOURCE_BACK, src, NULL, 0,
-				     src->gap_ticks);
+			if (old[i] != 0) {
+				struct sampler_event ev = {
+					.type = SAMPLER_SOURCE_BACK,
+					.source = src,
+					.prev_status = old[i],
+					.gap_ticks = src->gap_ticks,
+				};
+
+				if (s->event)
+					s->event(&ev, s->event_ud);
+			}
 			src->gap_ticks = 0;
 		} else {
 			src->failed_ticks++;

@@ -57,7 +57,9 @@ struct sampler_host {
 	int64_t down_since_ns;
 	uint64_t gap_ticks;
 	bool was_up;
-	bool late; /* reported as not answering in time */
+	bool late;          /* not answering in time now */
+	bool late_reported; /* SAMPLER_HOST_LATE is sent once a run */
+	uint64_t late_ticks;
 	uint64_t replies;
 	int64_t rtt_sum_ns, rtt_max_ns;
 };
@@ -67,13 +69,14 @@ enum sampler_event_type {
 	SAMPLER_SOURCE_BACK,   /* source: rows again after gap_ticks */
 	SAMPLER_HOST_DOWN,     /* host: ch->last_error */
 	SAMPLER_HOST_UP,       /* host: (re)connected; gap_ms, gap_ticks */
-	SAMPLER_HOST_LATE,     /* host: no answer in time this tick */
+	SAMPLER_HOST_LATE,     /* host: no answer in time (first time only) */
 };
 
 struct sampler_event {
 	enum sampler_event_type type;
 	const struct sampler_source *source;
 	const struct sampler_host *host;
+	int prev_status; /* SOURCE_BACK: the status of the gap */
 	int64_t gap_ms;
 	uint64_t gap_ticks;
 };

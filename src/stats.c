@@ -122,6 +122,9 @@ static void on_event(const struct sampler_event *ev, void *ud)
 				src->err);
 		break;
 	case SAMPLER_SOURCE_BACK:
+		/* late answers are counted in the summary */
+		if (ev->prev_status == -ETIMEDOUT)
+			break;
 		warning("%s: back after %" PRIu64 " tick(s) without rows",
 			src->name, ev->gap_ticks);
 		break;
@@ -136,7 +139,8 @@ static void on_event(const struct sampler_event *ev, void *ud)
 		break;
 	case SAMPLER_HOST_LATE:
 		warning("%s: no answer within %" PRIu64
-			" ms; its sources have no rows until it answers",
+			" ms; its sources get no rows for such ticks (counted "
+			"in the summary, not warned again)",
 			host, m->interval_ms * 3 / 4);
 		break;
 	}
@@ -218,16 +222,19 @@ static void draw_status_line(struct monitor *m, bool force)
 	m->line_drawn = true;
 }
 
-static void print_summary(struct monitor *m, int64_t start_ns)
+static void print_summary(struct monitor *m, int64_t start_ns,
+			  int64_t cpu0_ns)
 {
 	struct sampler *s = &m->s;
+	double cpu_us = (double)(now_cputime_ns() - cpu0_ns) / 1e3;
 
 	clear_status_line(m);
 	info("%" PRIu64 " tick(s), %" PRIu64 " missed, in %.1f s; %" PRIu64
-	     " rows to %s",
+	     " rows to %s; CPU %.1f us per tick",
 	     s->ticks, s->missed,
 	     (double)(now_monotonic_ns() - start_ns) / 1e9, m->w.rows,
-	     m->output ? m->output : "stdout");
+	     m->output ? m->output : "stdout",
+	     s->ticks ? cpu_us / (double)s->ticks : 0.0);
 	for (size_t i = 0; i < s->n_src; i++)
 		info("  %s: %" PRIu64 " tick(s) with rows, %" PRIu64
 		     " failure(s)",
@@ -236,9 +243,9 @@ static void print_summary(struct monitor *m, int64_t start_ns)
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const struct sampler_host *h = &s->hosts[i];
 
-		info("  %s: %u connection(s), %" PRIu64
-		     " answer(s), round trip mean %.2f ms, max %.2f ms",
-		     h->ch->host, h->ch->connects, h->replies,
+		info("  %s: %u connection(s), %" PRIu64 " answer(s), %" PRIu64
+		     " late, round trip mean %.2f ms, max %.2f ms",
+		     h->ch->host, h->ch->connects, h->replies, h->late_ticks,
 		     h->replies ? (double)h->rtt_sum_ns / (double)h->replies /
 				  1e6 :
 				  0.0,
@@ -321,7 +328,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 	size_t n_specs = 0;
 	_cleanup_free_ char **stats = NULL;
 	struct sigaction sa;
-	int64_t start_ns;
+	int64_t start_ns, cpu0_ns;
 	int c, fd = -1, ret = 0, r;
 	bool failed = false;
 
@@ -452,6 +459,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 	}
 	m.status_line = !daxlab_quiet && isatty(STDERR_FILENO);
 	start_ns = now_monotonic_ns();
+	cpu0_ns = now_cputime_ns();
 
 	while (!stop_requested) {
 		r = sampler_wait(&m.s, &stop_requested);
@@ -476,7 +484,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 		if (count && m.s.ticks >= count)
 			break;
 	}
-	print_summary(&m, start_ns);
+	print_summary(&m, start_ns, cpu0_ns);
 out:
 	csv_writer_free(&m.w);
 	sampler_free(&m.s);
