@@ -271,6 +271,11 @@ static int pmem_plan_make(struct vm_env *e, const struct vm_config *vm,
 			p->size[i] = qemu_pmem_align(s->image_size);
 			continue;
 		}
+		if (e->no_probe) {
+			/* not measured: a placeholder size */
+			p->size[i] = 64ULL << 20;
+			continue;
+		}
 		src = config_share_source(s, vm);
 		if (!src)
 			return -ENOMEM;
@@ -940,7 +945,11 @@ static void dry_cmd(struct vm_env *e, const char *what, char **argv)
 {
 	_cleanup_free_ char *s = shell_join((const char *const *)argv);
 
-	report(e, VM_REPORT_DRY, "%s: %s", what, s ? s : "?");
+	if (!strcmp(what, "run"))
+		report(e, VM_REPORT_DRY, "run: %s", s ? s : "?");
+	else
+		report(e, VM_REPORT_DRY, "run in cgroup %s: %s", what,
+		       s ? s : "?");
 }
 
 /* Opens a log file for a child's output, truncated, not through symlinks. */
@@ -1315,8 +1324,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			  vm->cg.memory_max, NULL, 0);
 		build_pmem_images(e, vm, &pp);
 		for (k = 0; fsd[k]; k++)
-			dry_cmd(e, "run in cgroup " "virtiofsd", fsd[k]);
-		dry_cmd(e, "run in cgroup vm", qemu);
+			dry_cmd(e, c->virtiofsd.cg.cgroup, fsd[k]);
+		dry_cmd(e, vm->cg.cgroup, qemu);
 		report(e, VM_REPORT_DRY,
 		       "wait for DAXLAB-READY on %s, then ssh %s", p.console_log,
 		       vm->name);

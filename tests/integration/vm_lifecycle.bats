@@ -104,8 +104,8 @@ set_key() {
 	grep -qx "write /sys/fs/cgroup/cpuset/$p-vm0/cpuset.cpus 0" <<<"$output"
 	grep -qx "mkdir /sys/fs/cgroup/memory/$p-vm0" <<<"$output"
 	grep -q "^run: mkfs.ext4 .* -d $T/shared " <<<"$output"
-	grep -q "^run in cgroup virtiofsd: /usr/lib/qemu/virtiofsd --socket-path=$T/state/vm-0/virtiofsd-private.sock" <<<"$output"
-	grep -q "^run in cgroup vm: qemu-system-x86_64 -name vm0" <<<"$output"
+	grep -q "^run in cgroup $p-virtiofsd: /usr/lib/qemu/virtiofsd --socket-path=$T/state/vm-0/virtiofsd-private.sock" <<<"$output"
+	grep -q "^run in cgroup $p-vm0: qemu-system-x86_64 -name vm0" <<<"$output"
 	nothing_left "$T"
 	[ ! -e "$T/state/vm-0" ]
 	[ ! -e "$T/state/share-shared.img" ]
