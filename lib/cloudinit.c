@@ -103,8 +103,9 @@ char *cloudinit_user_data(const struct lab_config *c,
 	if (!key)
 		return NULL;
 	key[strcspn(key, "\r\n")] = '\0';
-	sb_printf(&b, "#cloud-config\n"
-		      "# Written by daxlab guest cloud-init for [vm %s].\n",
+	sb_printf(&b,
+		  "#cloud-config\n"
+		  "# Written by daxlab guest cloud-init for [vm %s].\n",
 		  vm->id);
 	sb_printf(&b, "hostname: ");
 	sb_yaml(&b, vm_name(vm));
@@ -134,8 +135,8 @@ char *cloudinit_user_data(const struct lab_config *c,
 
 			snprintf(dev, sizeof(dev), "/dev/pmem%u", pmem++);
 			opts = strdup_printf("%s,nofail",
-					     s->options ? s->options
-							: "dax,ro,noload");
+					     s->options ? s->options :
+							  "dax,ro,noload");
 			if (!opts) {
 				free(b.s);
 				return NULL;
@@ -163,27 +164,28 @@ char *cloudinit_user_data(const struct lab_config *c,
 		sb_printf(&b, ", \"0\", \"0\"]\n");
 	}
 
-	sb_printf(&b,
-		  "# fio for `fio --client` from the host (port 8765).\n"
-		  "packages:\n"
-		  "  - fio\n"
-		  "write_files:\n"
-		  "  - path: /etc/systemd/system/daxlab-fio-server.service\n"
-		  "    permissions: \"0644\"\n"
-		  "    content: |\n"
-		  "      [Unit]\n"
-		  "      Description=fio server for daxlab (fio --client)\n"
-		  "      After=network-online.target local-fs.target\n"
-		  "      Wants=network-online.target\n"
-		  "      [Service]\n"
-		  "      ExecStart=/usr/bin/fio --server\n"
-		  "      WorkingDirectory=/tmp\n"
-		  "      Restart=always\n"
-		  "      [Install]\n"
-		  "      WantedBy=multi-user.target\n"
-		  "runcmd:\n"
-		  "  - [systemctl, daemon-reload]\n"
-		  "  - [systemctl, enable, --now, daxlab-fio-server.service]\n");
+	sb_printf(
+		&b,
+		"# fio for `fio --client` from the host (port 8765).\n"
+		"packages:\n"
+		"  - fio\n"
+		"write_files:\n"
+		"  - path: /etc/systemd/system/daxlab-fio-server.service\n"
+		"    permissions: \"0644\"\n"
+		"    content: |\n"
+		"      [Unit]\n"
+		"      Description=fio server for daxlab (fio --client)\n"
+		"      After=network-online.target local-fs.target\n"
+		"      Wants=network-online.target\n"
+		"      [Service]\n"
+		"      ExecStart=/usr/bin/fio --server\n"
+		"      WorkingDirectory=/tmp\n"
+		"      Restart=always\n"
+		"      [Install]\n"
+		"      WantedBy=multi-user.target\n"
+		"runcmd:\n"
+		"  - [systemctl, daemon-reload]\n"
+		"  - [systemctl, enable, --now, daxlab-fio-server.service]\n");
 	return sb_take(&b);
 }
 
@@ -251,10 +253,10 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	}
 	unlink(tmp);
 	{
-		const char *mkfs[] = { "mkfs.vfat", "-n", "CIDATA", "-C", tmp,
-				       "1024", NULL };
-		const char *mcopy[] = { "mcopy", "-o", "-i", tmp, ud, md, "::",
-					NULL };
+		const char *mkfs[] = { "mkfs.vfat", "-n",   "CIDATA", "-C",
+				       tmp,	    "1024", NULL };
+		const char *mcopy[] = { "mcopy", "-o", "-i", tmp,
+					ud,	 md,   "::", NULL };
 
 		if ((r = run(mkfs, err, errlen)) < 0 ||
 		    (r = run(mcopy, err, errlen)) < 0) {

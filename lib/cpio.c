@@ -63,8 +63,8 @@ static int pad4(struct cpio *c)
 	return n ? emit(c, zero, n) : 0;
 }
 
-static int header(struct cpio *c, const char *name, mode_t mode,
-		  uint64_t size, unsigned rmajor, unsigned rminor)
+static int header(struct cpio *c, const char *name, mode_t mode, uint64_t size,
+		  unsigned rmajor, unsigned rminor)
 {
 	char h[111];
 	size_t nlen = strlen(name) + 1;
@@ -74,9 +74,9 @@ static int header(struct cpio *c, const char *name, mode_t mode,
 		return -EFBIG;
 	snprintf(h, sizeof(h),
 		 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-		 c->next_ino++, (unsigned)mode, 0u, 0u,
-		 S_ISDIR(mode) ? 2u : 1u, 0u, (unsigned)size, 0u, 0u, rmajor,
-		 rminor, (unsigned)nlen, 0u);
+		 c->next_ino++, (unsigned)mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u,
+		 0u, (unsigned)size, 0u, 0u, rmajor, rminor, (unsigned)nlen,
+		 0u);
 	r = emit(c, h, 110);
 	if (r < 0)
 		return r;
@@ -250,8 +250,8 @@ int cpio_add_file(struct cpio *c, const char *path, mode_t mode,
 	r = prepare(c, path, false, &name);
 	if (r < 0)
 		return r;
-	r = header(c, name, S_IFREG | (mode & 07777), (uint64_t)st.st_size,
-		   0, 0);
+	r = header(c, name, S_IFREG | (mode & 07777), (uint64_t)st.st_size, 0,
+		   0);
 	if (r < 0)
 		return r;
 	buf = malloc(1 << 20);

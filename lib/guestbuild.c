@@ -19,14 +19,18 @@
  * not list, and the guest has no modprobe to find it when mounting.
  */
 const char *const guest_module_roots[] = {
-	"virtio_pci", "virtio_net", "virtio_blk", "virtiofs",
-	"virtio_pmem", "nd_pmem", "dax", "ext4", "crc32c_generic", NULL,
+	"virtio_pci",	  "virtio_net", "virtio_blk", "virtiofs",
+	"virtio_pmem",	  "nd_pmem",	"dax",	      "ext4",
+	"crc32c_generic", NULL,
 };
 
 /* Programs copied with every library ldd lists for them. */
 static const char *const dynamic_programs[] = {
-	"/usr/bin/fio", "/usr/sbin/dropbear", "/usr/bin/dropbearkey",
-	"/usr/bin/dropbearconvert", NULL,
+	"/usr/bin/fio",
+	"/usr/sbin/dropbear",
+	"/usr/bin/dropbearkey",
+	"/usr/bin/dropbearconvert",
+	NULL,
 };
 
 static const char *const needed_packages[] = {
@@ -222,8 +226,9 @@ static void sha_printf(struct sha256 *s, const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		sha_update(s, buf, (size_t)n < sizeof(buf) ? (size_t)n
-							   : sizeof(buf) - 1);
+		sha_update(s, buf,
+			   (size_t)n < sizeof(buf) ? (size_t)n :
+						     sizeof(buf) - 1);
 }
 
 /* ---- kernel and modules ---- */
@@ -271,8 +276,8 @@ int guest_kernel_release(const char *kernel, char **ret)
 	    memcmp(hdr + 0x202, "HdrS", 4) == 0) {
 		unsigned off = (unsigned)hdr[0x20e] | (unsigned)hdr[0x20f] << 8;
 		ssize_t n = off ? pread(fd, ver, sizeof(ver) - 1,
-					(off_t)off + 0x200)
-				: -1;
+					(off_t)off + 0x200) :
+				  -1;
 
 		if (n > 0) {
 			size_t len;
@@ -311,7 +316,7 @@ static void module_name(const char *path, char *out, size_t outlen)
 
 struct moddep {
 	char **paths; /* per module: its path */
-	char **deps;  /* per module: the rest of its line */
+	char **deps; /* per module: the rest of its line */
 	size_t n;
 };
 
@@ -660,8 +665,7 @@ static int guest_path_of(const char *host, char **ret)
 	*slash = '\0';
 	if (!realpath(*dir ? dir : "/", real))
 		return -errno;
-	*ret = strdup_printf("%s/%s", strcmp(real, "/") ? real : "",
-			     slash + 1);
+	*ret = strdup_printf("%s/%s", strcmp(real, "/") ? real : "", slash + 1);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -701,8 +705,7 @@ static int plan_program(struct plan *p, const char *prog, char *err,
 		return r;
 	}
 	if (ex != 0) {
-		seterr(err, errlen, "ldd %s exited with %d: %s", prog, ex,
-		       out);
+		seterr(err, errlen, "ldd %s exited with %d: %s", prog, ex, out);
 		return -EINVAL;
 	}
 	r = guest_ldd_parse(out, &libs, err, errlen);
@@ -743,8 +746,8 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 	for (size_t i = 0; order[i]; i++) {
 		_cleanup_free_ char *src =
 			strdup_printf("%s/%s", moddir, order[i]);
-		_cleanup_free_ char *dest = strdup_printf("%s/%s", real,
-							  order[i]);
+		_cleanup_free_ char *dest =
+			strdup_printf("%s/%s", real, order[i]);
 		char *dot, *nl;
 		bool packed;
 
@@ -818,9 +821,9 @@ static int plan_build(struct plan *p, const char *release,
 		      const char *init_path, const char *lab_pub,
 		      const char *host_key, char *err, size_t errlen)
 {
-	static const char *const dirs[] = { "dev", "proc", "sys", "run",
-					    "mnt", "etc", "var/log",
-					    "var/run", NULL };
+	static const char *const dirs[] = { "dev",     "proc",	  "sys",
+					    "run",     "mnt",	  "etc",
+					    "var/log", "var/run", NULL };
 	_cleanup_free_ char *init = NULL, *bb = NULL, *sh = NULL;
 	char bindir[PATH_MAX];
 	size_t len;
@@ -929,8 +932,8 @@ static int ensure_lab_key(const char *dir, char **ret_pub, char *err,
 		return -ENOMEM;
 	if (access(key, F_OK) < 0) {
 		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519",
-				       "-N", "", "-C", "daxlab-lab", "-f",
-				       key, NULL };
+				       "-N",	     "",   "-C", "daxlab-lab",
+				       "-f",	     key,  NULL };
 
 		unlink(pub);
 		r = run_quiet(argv, err, errlen);
@@ -946,9 +949,8 @@ static int ensure_lab_key(const char *dir, char **ret_pub, char *err,
 			seterr(err, errlen, "ssh-keygen -y -f %s failed", key);
 			return r < 0 ? r : -EIO;
 		}
-		_cleanup_close_ int fd =
-			open(pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			     0644);
+		_cleanup_close_ int fd = open(
+			pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
 			seterr(err, errlen, "%s: %s", pub, strerror(errno));
 			return -EIO;
@@ -978,8 +980,8 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 	if (!key || !kh)
 		return -ENOMEM;
 	if (access(key, F_OK) < 0) {
-		const char *argv[] = { "dropbearkey", "-t", "ed25519", "-f",
-				       key, NULL };
+		const char *argv[] = { "dropbearkey", "-t", "ed25519",
+				       "-f",	      key,  NULL };
 
 		r = run_quiet(argv, err, errlen);
 		if (r < 0)
@@ -1058,9 +1060,15 @@ static void hash_inputs(const struct plan *p, const char *version,
 
 static char *package_versions(void)
 {
-	const char *argv[] = { "dpkg-query", "-W", "-f",
-			       "${Package} ${Version}\\n", "busybox-static",
-			       "fio", "dropbear-bin", "libc6", NULL };
+	const char *argv[] = { "dpkg-query",
+			       "-W",
+			       "-f",
+			       "${Package} ${Version}\\n",
+			       "busybox-static",
+			       "fio",
+			       "dropbear-bin",
+			       "libc6",
+			       NULL };
 	char *out = NULL;
 	int ex;
 
@@ -1094,12 +1102,12 @@ static int write_entry(struct cpio *c, const struct entry *e,
 		break;
 	case E_PACKED: {
 		/* Decompressed into a file next to the output, then copied. */
-		const char *tool = str_has_suffix(e->src, ".xz")    ? "xz"
-				   : str_has_suffix(e->src, ".zst") ? "zstd"
-								    : "gzip";
+		const char *tool = str_has_suffix(e->src, ".xz")  ? "xz" :
+				   str_has_suffix(e->src, ".zst") ? "zstd" :
+								    "gzip";
 		const char *argv[] = { tool, "-dc", e->src, NULL };
-		_cleanup_free_ char *tmp = strdup_printf("%s/.module.tmp",
-							 tmpdir);
+		_cleanup_free_ char *tmp =
+			strdup_printf("%s/.module.tmp", tmpdir);
 		_cleanup_close_ int fd = -1;
 		struct spawn_opts o;
 		pid_t pid;
@@ -1134,9 +1142,8 @@ static int write_entry(struct cpio *c, const struct entry *e,
 	return r;
 }
 
-static int write_initrd(const struct plan *p, const char *dir,
-			const char *path, uint64_t *ret_size, char *err,
-			size_t errlen)
+static int write_initrd(const struct plan *p, const char *dir, const char *path,
+			uint64_t *ret_size, char *err, size_t errlen)
 {
 	const char *argv[] = { "gzip", "-1", "-n", "-c", NULL };
 	_cleanup_close_ int fd = -1;
@@ -1190,8 +1197,7 @@ static int write_initrd(const struct plan *p, const char *dir,
 	return 0;
 }
 
-static int copy_file(const char *src, const char *dst, char *err,
-		     size_t errlen)
+static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 {
 	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int out = -1;
@@ -1383,8 +1389,8 @@ int guest_build(const struct guest_build_opts *o,
 		seterr(err, errlen, "%s: %s", res->kernel,
 		       r == -EINVAL ? "cannot tell the kernel's release "
 				      "(no bzImage header, not named "
-				      "vmlinuz-RELEASE)"
-				    : strerror(-r));
+				      "vmlinuz-RELEASE)" :
+				      strerror(-r));
 		return r;
 	}
 	r = mkdir_p(o->output_dir, 0755);

@@ -38,8 +38,8 @@ static void usage(void)
 	       "Output: DIR/vmlinuz, DIR/initrd.img, DIR/id_ed25519 (the lab's ssh\n"
 	       "key, made once), DIR/known_hosts (the guest's host key).\n"
 	       "See daxlab-guest(1).\n",
-	       getuid() == 0 ? "/var/lib/daxlab/guest"
-			     : "~/.cache/daxlab/guest");
+	       getuid() == 0 ? "/var/lib/daxlab/guest" :
+			       "~/.cache/daxlab/guest");
 }
 
 static char *default_output(void)
@@ -122,8 +122,8 @@ static int check_packages(bool with_kernel, bool install)
 	}
 	list = strdup("");
 	for (size_t i = 0; list && missing[i]; i++) {
-		char *n = strdup_printf("%s%s%s", list, i ? " " : "",
-					missing[i]);
+		char *n =
+			strdup_printf("%s%s%s", list, i ? " " : "", missing[i]);
 
 		free(list);
 		list = n;
@@ -141,7 +141,8 @@ static int check_packages(bool with_kernel, bool install)
 	if (getuid() != 0) {
 		strv_free(missing);
 		return error("guest: missing packages: %s; --install-deps "
-			     "needs root", list);
+			     "needs root",
+			     list);
 	}
 	info("guest: installing %s", list);
 	r = install_packages(missing);
@@ -318,11 +319,13 @@ static int guest_cloud_init_main(int argc, char **argv)
 		case 'V':
 			print_version();
 		case ':':
-			usage_error("guest cloud-init", "option '%s' needs a value",
+			usage_error("guest cloud-init",
+				    "option '%s' needs a value",
 				    argv[optind - 1]);
 		default:
 			usage_error("guest cloud-init",
-				    "unrecognized option '%s'", argv[optind - 1]);
+				    "unrecognized option '%s'",
+				    argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -338,7 +341,8 @@ static int guest_cloud_init_main(int argc, char **argv)
 		if (r < 0) {
 			if (r == -ENOENT && !config_path)
 				error("no configuration: %s (give --config "
-				      "FILE, or set $DAXLAB_CONFIG)", err);
+				      "FILE, or set $DAXLAB_CONFIG)",
+				      err);
 			else
 				error("%s", err);
 			return 1;
@@ -357,8 +361,10 @@ static int guest_cloud_init_main(int argc, char **argv)
 	}
 	r = read_full_file(pubfile, 1 << 16, &pub, &len);
 	if (r < 0) {
-		error_errno(r, "the lab's public key %s (made by 'daxlab guest "
-			       "build', or set [lab] ssh_key)", pubfile);
+		error_errno(r,
+			    "the lab's public key %s (made by 'daxlab guest "
+			    "build', or set [lab] ssh_key)",
+			    pubfile);
 		goto out;
 	}
 	ud = cloudinit_user_data(c, vm, pub);

@@ -15,8 +15,9 @@ static struct lab_config *load(void)
 	struct lab_config *c = NULL;
 	char err[512] = "";
 
-	assert_int_equal(config_load(FIXTURES "/guest/lab.ini", &c, err,
-				     sizeof(err)), 0);
+	assert_int_equal(
+		config_load(FIXTURES "/guest/lab.ini", &c, err, sizeof(err)),
+		0);
 	return c;
 }
 
@@ -38,9 +39,10 @@ static void test_user_data(void **state)
 	assert_non_null(strstr(ud, "  - [\"/dev/pmem0\", \"/mnt/shared\", "
 				   "\"ext4\", \"dax,ro,noload,nofail\", \"0\", "
 				   "\"0\"]\n"));
-	assert_non_null(strstr(ud, "  - [\"private\", \"/srv/dax/private\", "
-				   "\"virtiofs\", \"dax=always,nofail\", \"0\", "
-				   "\"0\"]\n"));
+	assert_non_null(strstr(ud,
+			       "  - [\"private\", \"/srv/dax/private\", "
+			       "\"virtiofs\", \"dax=always,nofail\", \"0\", "
+			       "\"0\"]\n"));
 	/* a share the VM does not list is left out */
 	assert_null(strstr(ud, "/mnt/other"));
 	assert_non_null(strstr(ud, "ExecStart=/usr/bin/fio --server\n"));

@@ -52,8 +52,8 @@ static size_t parse(const char *buf, size_t len, struct ent *out, size_t max)
 		off = (off + 110 + nlen + 3) & ~(size_t)3;
 		memset(e->data, 0, sizeof(e->data));
 		memcpy(e->data, buf + off,
-		       e->size < sizeof(e->data) - 1 ? e->size
-						     : sizeof(e->data) - 1);
+		       e->size < sizeof(e->data) - 1 ? e->size :
+						       sizeof(e->data) - 1);
 		off = (off + e->size + 3) & ~(size_t)3;
 		if (strcmp(e->name, "TRAILER!!!") == 0) {
 			assert_int_equal(off, len);

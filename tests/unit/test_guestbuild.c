@@ -36,8 +36,8 @@ static void test_modules_dependencies_first(void **state)
 				NULL };
 	char err[256] = "", **v = NULL;
 
-	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
 	/* every module once */
 	assert_int_equal(count(v), 14);
 	assert_true(index_of(v, "kernel/drivers/virtio/virtio_ring.ko") <
@@ -63,8 +63,8 @@ static void test_modules_dash_and_underscore_are_one_name(void **state)
 	const char *roots[] = { "net_failover", NULL };
 	char err[256] = "", **v = NULL;
 
-	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
 	assert_int_equal(count(v), 2);
 	assert_string_equal(v[0], "kernel/net/core/failover.ko");
 	assert_string_equal(v[1], "kernel/drivers/net/net-failover.ko");
@@ -76,8 +76,8 @@ static void test_modules_builtin_is_skipped(void **state)
 	const char *roots[] = { "dax", "fuse", NULL };
 	char err[256] = "", **v = NULL;
 
-	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
-					     sizeof(err)), 0);
+	assert_int_equal(
+		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
 	assert_int_equal(count(v), 1);
 	assert_string_equal(v[0], "kernel/fs/fuse/fuse.ko");
 	strv_free(v);
@@ -88,8 +88,9 @@ static void test_modules_unknown_root_is_named(void **state)
 	const char *roots[] = { "fuse", "no_such_module", NULL };
 	char err[256] = "", **v = NULL;
 
-	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
-					     sizeof(err)), -ENOENT);
+	assert_int_equal(
+		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "no_such_module"));
 	assert_null(v);
 }
@@ -99,8 +100,9 @@ static void test_modules_missing_dependency_is_named(void **state)
 	const char *roots[] = { "broken", NULL };
 	char err[256] = "", **v = NULL;
 
-	assert_int_equal(guest_modules_order(MODDIR, roots, &v, err,
-					     sizeof(err)), -ENOENT);
+	assert_int_equal(
+		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)),
+		-ENOENT);
 	assert_non_null(strstr(err, "kernel/drivers/missing.ko"));
 }
 
@@ -110,7 +112,8 @@ static void test_modules_no_modules_dep(void **state)
 	char err[256] = "", **v = NULL;
 
 	assert_int_equal(guest_modules_order(FIXTURES "/guest/nowhere", roots,
-					     &v, err, sizeof(err)), -ENOENT);
+					     &v, err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "modules.dep"));
 }
 
@@ -130,14 +133,16 @@ static void test_kernel_release_from_name(void **state)
 	char *r = NULL;
 
 	/* an empty file has no bzImage header: the name tells */
-	assert_int_equal(guest_kernel_release(
-				 FIXTURES "/guest/boot/vmlinuz-6.1.0-9-amd64",
-				 &r), 0);
+	assert_int_equal(
+		guest_kernel_release(
+			FIXTURES "/guest/boot/vmlinuz-6.1.0-9-amd64", &r),
+		0);
 	assert_string_equal(r, "6.1.0-9-amd64");
 	free(r);
-	assert_int_equal(guest_kernel_release(
-				 FIXTURES "/guest/boot/config-6.1.0-99-amd64",
-				 &r), -EINVAL);
+	assert_int_equal(
+		guest_kernel_release(
+			FIXTURES "/guest/boot/config-6.1.0-99-amd64", &r),
+		-EINVAL);
 }
 
 static void test_ldd_parse(void **state)
@@ -147,7 +152,8 @@ static void test_ldd_parse(void **state)
 	size_t len;
 
 	assert_int_equal(read_full_file(FIXTURES "/guest/ldd-fio.txt", 1 << 16,
-					&out, &len), 0);
+					&out, &len),
+			 0);
 	assert_int_equal(guest_ldd_parse(out, &v, err, sizeof(err)), 0);
 	assert_int_equal(count(v), 5);
 	assert_string_equal(v[0], "/lib/x86_64-linux-gnu/libnuma.so.1");
@@ -162,7 +168,8 @@ static void test_ldd_not_found_is_named(void **state)
 	char err[256] = "", **v = NULL;
 
 	assert_int_equal(guest_ldd_parse("\tlibfoo.so.3 => not found\n", &v,
-					 err, sizeof(err)), -ENOENT);
+					 err, sizeof(err)),
+			 -ENOENT);
 	assert_non_null(strstr(err, "libfoo.so.3"));
 }
 
@@ -171,7 +178,8 @@ static void test_ldd_static(void **state)
 	char err[256] = "", **v = NULL;
 
 	assert_int_equal(guest_ldd_parse("\tnot a dynamic executable\n", &v,
-					 err, sizeof(err)), 0);
+					 err, sizeof(err)),
+			 0);
 	assert_null(v[0]);
 	strv_free(v);
 }
@@ -187,8 +195,9 @@ static void test_sha256_vectors(void **state)
 	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223"
 			       "b00361a396177a9cb410ff61f20015ad");
 	/* two blocks */
-	guest_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-			 56, h);
+	guest_sha256_hex(
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+		h);
 	assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039"
 			       "a33ce45964ff2167f6ecedd419db06c1");
 }
