@@ -381,7 +381,7 @@ static void collect(struct sampler *s, uint64_t seq, int64_t deadline,
 				owner[n + j] = i;
 			n += m;
 		}
-		if (!pending || left <= 0)
+		if (!pending || left <= 0 || (s->stop && *s->stop))
 			return;
 		ts.tv_sec = left / 1000000000;
 		ts.tv_nsec = left % 1000000000;

@@ -103,6 +103,8 @@ struct sampler {
 
 	sampler_event_fn event;
 	void *event_ud;
+	/* when set and *stop becomes true, waiting for answers ends early */
+	volatile sig_atomic_t *stop;
 };
 
 /* interval_ms > 0. ssh_config: passed as ssh -F, or NULL. */

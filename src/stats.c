@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static void stats_usage(void)
@@ -196,6 +197,7 @@ static void draw_status_line(struct monitor *m, bool force)
 	struct sampler *s = &m->s;
 	int64_t now = now_monotonic_ns();
 	char line[1024], b[32];
+	struct winsize ws;
 	size_t n;
 
 	if (!m->status_line || (!force && now - m->last_draw_ns < 250000000))
@@ -218,6 +220,10 @@ static void draw_status_line(struct monitor *m, bool force)
 							sizeof(b)) :
 					   "-");
 	}
+	/* one terminal line, or \r cannot redraw it */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    n >= ws.ws_col)
+		line[ws.ws_col - 1] = '\0';
 	fprintf(stderr, "\r%s\033[K", line);
 	m->line_drawn = true;
 }
@@ -410,6 +416,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 	r = sampler_init(&m.s, interval, ssh_config, on_event, &m);
 	if (r < 0)
 		die("out of memory");
+	m.s.stop = &stop_requested;
 	for (size_t i = 0; i < n_specs; i++)
 		add_source(&m.s, specs[i]);
 	free(specs);

@@ -222,3 +222,15 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"/dev/full"*"No space left on device"* ]]
 }
+
+@test "on a terminal, one live status line with each source's file total" {
+	script -qc "$D stats monitor --cgroups host=$MEMCG x=$MEMCG/memory.numa_stat \
+		--interval 100 --count 4 --output $WORK/out.csv" /dev/null >"$WORK/tty"
+	# redrawn in place with \r, cleared before the summary
+	grep -aq $'\r''0.0 s  1 ticks  host file [0-9.]* [KMG]*i*B  x file' "$WORK/tty"
+	grep -aq $'\r\033\[Kdaxlab: 4 tick(s)' "$WORK/tty"
+	# not when stderr is no terminal
+	"$D" stats monitor --cgroups host=$MEMCG --count 2 --interval 10 \
+		--output "$WORK/out.csv" 2>"$WORK/err"
+	! grep -q ' ticks  host' "$WORK/err"
+}
