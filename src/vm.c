@@ -5,7 +5,7 @@
  */
 #include "daxlab.h"
 
-#include "config.h"
+#include "lib/config.h"
 #include "numastat.h"
 #include "qemu.h"
 #include "util.h"

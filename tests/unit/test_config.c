@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "util.h"
+
+#define FIX FIXTURES "/config/"
+
+static struct lab_config *load_ok(const char *name)
+{
+	struct lab_config *c = NULL;
+	char err[512];
+	int r = config_load(name, &c, err, sizeof(err));
+
+	if (r < 0)
+		fail_msg("%s: %s", name, err);
+	assert_non_null(c);
+	return c;
+}
+
+/* Loads a bad file: the error must hold every piece of want. */
+static void load_bad(const char *name, int want_r, const char *const *want)
+{
+	struct lab_config *c = NULL;
+	char err[512];
+	int r = config_load(name, &c, err, sizeof(err));
+
+	assert_int_equal(r, want_r);
+	assert_null(c);
+	for (size_t i = 0; want[i]; i++)
+		if (!strstr(err, want[i]))
+			fail_msg("'%s' not in '%s'", want[i], err);
+}
+
+static void test_full_lab_and_virtiofsd(void **state)
+{
+	struct lab_config *c = load_ok(FIX "full.ini");
+
+	(void)state;
+	assert_string_equal(c->lab.state_dir, FIXTURES "/config/state");
+	assert_int_equal(c->lab.accel, LAB_ACCEL_TCG);
+	assert_string_equal(c->lab.qemu, "/usr/bin/qemu-system-x86_64");
+	assert_string_equal(c->lab.cgroup_parent, "daxlab.slice/lab");
+	assert_string_equal(c->lab.cgroup_version, "v2");
+	/* "../guest/./dir" resolved and normalised */
+	assert_true(str_has_suffix(c->lab.guest_dir, "/fixtures/guest/dir"));
+	assert_null(strstr(c->lab.guest_dir, ".."));
+	assert_string_equal(c->lab.ssh_key, "/root/.ssh/lab_key");
+	assert_int_equal(c->lab.boot_timeout, 120);
+	assert_int_equal(c->lab.stop_timeout, 7);
+
+	assert_string_equal(c->virtiofsd.path, "virtiofsd");
+	assert_int_equal(c->virtiofsd.style, VIRTIOFSD_STYLE_RUST);
+	assert_string_equal(c->virtiofsd.cg.cgroup, "fsd");
+	assert_int_equal(c->virtiofsd.cg.node, 0);
+	assert_string_equal(c->virtiofsd.cg.cpus, "0-1");
+	assert_string_equal(c->virtiofsd.cg.mems, "0");
+	assert_int_equal(c->virtiofsd.cg.memory_max, 1ULL << 30);
+	assert_string_equal(c->virtiofsd.cache, "auto");
+	assert_int_equal(c->virtiofsd.thread_pool_size, 8);
+	assert_int_equal(c->virtiofsd.n_extra_args, 3);
+	assert_string_equal(c->virtiofsd.extra_args[0], "--log-level");
+	assert_string_equal(c->virtiofsd.extra_args[1], "debug");
+	assert_string_equal(c->virtiofsd.extra_args[2], "--xattr");
+	assert_null(c->virtiofsd.extra_args[3]);
+	config_free(c);
+}
+
+static void test_full_shares(void **state)
+{
+	struct lab_config *c = load_ok(FIX "full.ini");
+	const struct share_config *s;
+
+	(void)state;
+	assert_int_equal(c->n_shares, 3);
+	s = config_find_share(c, "shared");
+	assert_non_null(s);
+	assert_string_equal(s->tag, "daxfs-shared");
+	assert_string_equal(s->mount, "/srv/dax/shared");
+	assert_string_equal(s->options, "dax=always");
+	assert_int_equal(s->dax_window, 4ULL << 30);
+	assert_int_equal(s->queue_size, 512);
+	assert_int_equal(s->backend, SHARE_BACKEND_VIRTIOFS);
+	assert_true(s->shared);
+
+	s = config_find_share(c, "private");
+	assert_false(s->shared);
+	assert_int_equal(s->queue_size, 1024);
+	assert_null(s->options);
+
+	s = config_find_share(c, "pm");
+	assert_int_equal(s->backend, SHARE_BACKEND_VIRTIO_PMEM);
+	assert_string_equal(s->tag, "pm"); /* default: the name */
+	assert_string_equal(s->mount, "/mnt/pm");
+	assert_int_equal(s->image_size, 100ULL << 20);
+	assert_null(config_find_share(c, "nope"));
+	config_free(c);
+}
+
+static void test_full_vms(void **state)
+{
+	struct lab_config *c = load_ok(FIX "full.ini");
+	const struct vm_config *vm;
+
+	(void)state;
+	assert_int_equal(c->n_vms, 2);
+	vm = config_find_vm(c, "0");
+	assert_ptr_equal(vm, config_find_vm(c, "alpha"));
+	assert_string_equal(vm->name, "alpha");
+	assert_string_equal(vm->cg.cgroup, "virtual-vm0");
+	assert_int_equal(vm->cg.node, 0);
+	assert_string_equal(vm->cg.cpus, "2");
+	assert_int_equal(vm->cg.memory_max, 10ULL << 30);
+	assert_int_equal(vm->vcpus, 4);
+	assert_int_equal(vm->memory, 8ULL << 30);
+	assert_string_equal(vm->image, FIXTURES "/config/images/vm0.img");
+	assert_null(vm->kernel);
+	assert_string_equal(vm->ssh, "admin@alpha");
+	assert_int_equal(vm->ssh_port, 2200);
+	assert_int_equal(vm->fio_port, 9000);
+	assert_int_equal(vm->n_shares, 2);
+	assert_true(config_vm_has_share(vm, config_find_share(c, "shared")));
+	assert_false(config_vm_has_share(vm, config_find_share(c, "private")));
+	assert_int_equal(vm->n_qemu_args, 2);
+	assert_string_equal(vm->qemu_args[1], "virtio-rng-pci");
+
+	vm = config_find_vm(c, "1");
+	assert_string_equal(vm->name, "vm1");
+	assert_string_equal(vm->cg.cgroup, "virtual-vm1");
+	assert_int_equal(vm->cg.node, -1);
+	assert_null(vm->cg.cpus);
+	assert_int_equal(vm->vcpus, 1);
+	assert_int_equal(vm->memory, 512ULL << 20);
+	assert_string_equal(vm->kernel, "/boot/vmlinuz");
+	assert_string_equal(vm->append, "quiet loglevel=3");
+	assert_int_equal(vm->net, VM_NET_TAP);
+	assert_string_equal(vm->bridge, "br0");
+	assert_string_equal(vm->ssh, "root@vm1");
+	assert_int_equal(vm->ssh_port, 10023);
+	assert_int_equal(vm->fio_port, 18766);
+	assert_int_equal(vm->n_shares, 3); /* all by default */
+	config_free(c);
+}
+
+static void test_full_workload(void **state)
+{
+	struct lab_config *c = load_ok(FIX "full.ini");
+	const struct workload_config *w = &c->workload;
+
+	(void)state;
+	assert_true(c->has_workload);
+	assert_int_equal(w->size, 4ULL << 30);
+	assert_int_equal(w->file_size, 16ULL << 20);
+	assert_int_equal(w->private_ratio, 30);
+	assert_int_equal(w->access_ratio, 70);
+	assert_int_equal(w->hot_ratio, 10);
+	assert_int_equal(w->hot_access_ratio, 90);
+	assert_string_equal(w->rw, "randrw");
+	assert_string_equal(w->bs, "64k");
+	assert_int_equal(w->bs_bytes, 65536);
+	assert_int_equal(w->runtime, 120);
+	assert_string_equal(w->ioengine, "mmap");
+	config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+	struct lab_config *c = load_ok(FIX "minimal.ini");
+	const struct vm_config *vm = &c->vms[0];
+	_cleanup_free_ char *key = config_ssh_key(c);
+
+	(void)state;
+	assert_string_equal(c->lab.state_dir, "/run/daxlab");
+	assert_int_equal(c->lab.accel, LAB_ACCEL_AUTO);
+	assert_string_equal(c->lab.qemu, "qemu-system-x86_64");
+	assert_string_equal(c->lab.cgroup_parent, "");
+	assert_string_equal(c->lab.cgroup_version, "auto");
+	assert_int_equal(c->lab.boot_timeout, 300);
+	assert_int_equal(c->lab.stop_timeout, 30);
+	assert_string_equal(key, "/g/id_ed25519");
+	assert_string_equal(c->virtiofsd.cg.cgroup, "virtiofsd");
+	assert_int_equal(c->virtiofsd.cg.node, -1);
+	assert_string_equal(c->virtiofsd.cache, "always");
+	assert_int_equal(c->virtiofsd.style, VIRTIOFSD_STYLE_AUTO);
+	assert_int_equal(c->virtiofsd.n_extra_args, 0);
+	assert_non_null(c->virtiofsd.extra_args);
+	assert_string_equal(vm->kernel, "/g/vmlinuz");
+	assert_string_equal(vm->initrd, "/g/initrd.img");
+	assert_int_equal(vm->ssh_port, 10022);
+	assert_int_equal(vm->fio_port, 18765);
+	assert_false(c->has_workload);
+	assert_int_equal(c->workload.size, 1ULL << 30);
+	assert_int_equal(c->workload.private_ratio, 25);
+	assert_int_equal(c->workload.access_ratio, 75);
+	assert_int_equal(c->workload.hot_ratio, 20);
+	assert_int_equal(c->workload.hot_access_ratio, 80);
+	assert_string_equal(c->workload.rw, "randread");
+	assert_string_equal(c->workload.bs, "4k");
+	assert_int_equal(c->workload.runtime, 60);
+	assert_string_equal(c->workload.ioengine, "psync");
+	config_free(c);
+}
+
+static void test_empty_file_is_all_defaults(void **state)
+{
+	struct lab_config *c = load_ok(FIX "empty.ini");
+
+	(void)state;
+	assert_int_equal(c->n_vms, 0);
+	assert_int_equal(c->n_shares, 0);
+	config_free(c);
+	assert_int_equal(config_new_default(&c), 0);
+	assert_string_equal(c->lab.state_dir, "/run/daxlab");
+	config_free(c);
+}
+
+static void test_share_source_expands_id(void **state)
+{
+	struct lab_config *c = load_ok(FIX "full.ini");
+	_cleanup_free_ char *a = config_share_source(
+		config_find_share(c, "private"), config_find_vm(c, "1"));
+	_cleanup_free_ char *b = config_share_source(
+		config_find_share(c, "shared"), config_find_vm(c, "0"));
+
+	(void)state;
+	assert_string_equal(a, "/srv/dax/private/vm1/x1");
+	assert_string_equal(b, "/srv/dax/shared");
+	config_free(c);
+}
+
+#define BAD(file, r, ...)                                              \
+	do {                                                           \
+		static const char *const w[] = { __VA_ARGS__, NULL };  \
+		load_bad(FIX file, r, w);                              \
+	} while (0)
+
+static void test_errors_name_file_line_key_value(void **state)
+{
+	(void)state;
+	BAD("unknown-key.ini", -EINVAL, "unknown-key.ini:6:", "'bogus'",
+	    "'1'", "[vm 0]");
+	BAD("bad-size.ini", -EINVAL, "bad-size.ini:5:", "'memory'", "'lots'");
+	BAD("dup-section.ini", -EINVAL, "dup-section.ini:3:",
+	    "[lab] appears twice");
+	BAD("dup-key.ini", -EINVAL, "dup-key.ini:3:", "'stop_timeout'",
+	    "'4'", "set twice");
+	BAD("bad-accel.ini", -EINVAL, ":2:", "'accel'", "'xen'");
+	BAD("bad-ratio.ini", -EINVAL, ":2:", "'private_ratio'", "'101'");
+	BAD("bad-bs.ini", -EINVAL, ":2:", "'bs'", "'1000'");
+	BAD("bad-cpus.ini", -EINVAL, ":4:", "'cpus'", "'0-'");
+	BAD("unknown-section.ini", -EINVAL, ":1:", "[virtualbox]");
+	BAD("no-section.ini", -EINVAL, ":1:", "'x'", "outside any section");
+}
+
+static void test_names_that_become_paths_are_checked(void **state)
+{
+	(void)state;
+	BAD("bad-share-name.ini", -EINVAL, ":3:", "'../x'",
+	    "not a valid share name");
+	BAD("bad-cgroup.ini", -EINVAL, ":4:", "'cgroup'", "'../../etc'");
+	BAD("bad-vm-id.ini", -EINVAL, ":3:", "'a/b'", "not a valid VM id");
+	BAD("bad-tag.ini", -EINVAL, ":5:", "'tag'", "'a:b'");
+	BAD("bad-mount.ini", -EINVAL, ":5:", "'mount'", "'/mnt/a b'");
+	BAD("bad-percent.ini", -EINVAL, "'source'", "only %i");
+}
+
+static void test_cross_section_checks(void **state)
+{
+	(void)state;
+	BAD("no-boot.ini", -EINVAL, ":2:", "[vm 0]", "guest_dir");
+	BAD("unknown-share.ini", -EINVAL, "'shares'", "'nope'");
+	BAD("no-source.ini", -EINVAL, ":3:", "[share a]", "'source'");
+	BAD("port-clash.ini", -EINVAL, "[vm 1]", "also used by [vm 0]");
+	BAD("pmem-dax-window.ini", -EINVAL, "[share a]", "dax_window");
+}
+
+static void test_missing_file(void **state)
+{
+	struct lab_config *c = NULL;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(config_load(FIX "nope.ini", &c, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "nope.ini: No such file"));
+}
+
+static void test_default_path(void **state)
+{
+	(void)state;
+	assert_string_equal(config_default_path("/x.ini"), "/x.ini");
+	setenv("DAXLAB_CONFIG", "/env.ini", 1);
+	assert_string_equal(config_default_path(NULL), "/env.ini");
+	unsetenv("DAXLAB_CONFIG");
+	assert_non_null(config_default_path(NULL));
+}
+
+static void test_examples_parse(void **state)
+{
+	struct lab_config *c;
+
+	(void)state;
+	c = load_ok(FIXTURES "/../../examples/seed.ini");
+	assert_int_equal(c->n_vms, 2);
+	assert_int_equal(c->vms[1].cg.node, 1);
+	assert_string_equal(c->vms[1].cg.cgroup, "virtual-vm1");
+	config_free(c);
+	c = load_ok(FIXTURES "/../../examples/demo.ini");
+	assert_int_equal(c->n_vms, 2);
+	assert_int_equal(config_find_share(c, "shared")->backend,
+			 SHARE_BACKEND_VIRTIO_PMEM);
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_lab_and_virtiofsd),
+		cmocka_unit_test(test_full_shares),
+		cmocka_unit_test(test_full_vms),
+		cmocka_unit_test(test_full_workload),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_file_is_all_defaults),
+		cmocka_unit_test(test_share_source_expands_id),
+		cmocka_unit_test(test_errors_name_file_line_key_value),
+		cmocka_unit_test(test_names_that_become_paths_are_checked),
+		cmocka_unit_test(test_cross_section_checks),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_examples_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
