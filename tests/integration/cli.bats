@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # The command-line contract shared by every subcommand (DESIGN.md).
 
+bats_require_minimum_version 1.5.0
+
 setup() {
 	D=$DAXLAB_BUILD/daxlab
 }
