@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lib/cgroup.c on fake trees in a temporary folder: detection, paths, the
+ * order of writes (dry run) for v1 and v2, and reading pids and effective
+ * lists back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "spawn.h"
+#include "util.h"
+
+struct trace {
+	char buf[8192];
+	size_t n;
+};
+
+static void trace_cb(void *ud, const char *op, const char *path,
+		     const char *value)
+{
+	struct trace *t = ud;
+	int w = snprintf(t->buf + t->n, sizeof(t->buf) - t->n, "%s %s%s%s\n",
+			 op, path, value ? " " : "", value ? value : "");
+
+	if (w > 0)
+		t->n += (size_t)w;
+}
+
+static char *tmpdir(void)
+{
+	char tmpl[] = "/tmp/daxlab-cgtest.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	return strdup(tmpl);
+}
+
+static void put(const char *dir, const char *rel, const char *content)
+{
+	_cleanup_free_ char *p = strdup_printf("%s/%s", dir, rel);
+	_cleanup_close_ int fd = -1;
+	char *slash;
+
+	slash = strrchr(p, '/');
+	*slash = 0;
+	assert_int_equal(mkdir_p(p, 0755) == 0 || errno == EEXIST, 1);
+	*slash = '/';
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write_all(fd, content, strlen(content)), 0);
+}
+
+static void rm_rf(const char *dir)
+{
+	const char *argv[] = { "rm", "-rf", dir, NULL };
+	_cleanup_free_ char *out = NULL;
+	int ex;
+
+	assert_int_equal(spawn_capture(argv, true, 4096, &out, &ex), 0);
+	assert_int_equal(ex, 0);
+}
+
+static void test_detect(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	enum cg_version v;
+
+	(void)state;
+	assert_int_equal(cg_detect(d, "auto", &v), -ENOENT);
+	put(d, "cpuset/tasks", "");
+	assert_int_equal(cg_detect(d, "auto", &v), -ENOENT);
+	put(d, "memory/tasks", "");
+	assert_int_equal(cg_detect(d, "auto", &v), 0);
+	assert_int_equal(v, CG_V1);
+	assert_int_equal(cg_detect(d, "v2", &v), -ENOENT);
+	put(d, "cgroup.controllers", "cpuset memory\n");
+	assert_int_equal(cg_detect(d, "auto", &v), 0);
+	assert_int_equal(v, CG_V2);
+	assert_int_equal(cg_detect(d, "v1", &v), 0);
+	assert_int_equal(v, CG_V1);
+	assert_int_equal(cg_detect(d, "v3", &v), -EINVAL);
+	rm_rf(d);
+}
+
+static void test_paths(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	struct cg_ctx c;
+	_cleanup_free_ char *a = NULL, *b = NULL, *e = NULL, *f = NULL;
+
+	(void)state;
+	put(d, "cpuset/tasks", "");
+	put(d, "memory/tasks", "");
+	assert_int_equal(cg_ctx_init(&c, d, "v1", ""), 0);
+	a = cg_path(&c, "cpuset", "vm0", "cpuset.cpus");
+	b = strdup_printf("%s/cpuset/vm0/cpuset.cpus", d);
+	assert_string_equal(a, b);
+	cg_ctx_done(&c);
+
+	put(d, "cgroup.controllers", "");
+	assert_int_equal(cg_ctx_init(&c, d, "auto", "lab.slice/x"), 0);
+	e = cg_path(&c, "cpuset", "vm0", NULL);
+	f = strdup_printf("%s/lab.slice/x/vm0", d);
+	assert_string_equal(e, f);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_v2_dry_run_order(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ char *want = NULL;
+	struct trace t = { .n = 0 };
+	struct cg_ctx c;
+	char err[256];
+
+	(void)state;
+	put(d, "cgroup.controllers", "cpuset memory\n");
+	assert_int_equal(cg_ctx_init(&c, d, "auto", "lab"), 0);
+	c.dry_run = true;
+	c.trace = trace_cb;
+	c.trace_ud = &t;
+	assert_int_equal(cg_create(&c, "vm0", "2-3", "1", 1 << 30, err,
+				   sizeof(err)),
+			 0);
+	want = strdup_printf("write %s/cgroup.subtree_control +cpuset +memory\n"
+			     "mkdir %s/lab\n"
+			     "write %s/lab/cgroup.subtree_control +cpuset +memory\n"
+			     "mkdir %s/lab/vm0\n"
+			     "write %s/lab/vm0/cpuset.mems 1\n"
+			     "write %s/lab/vm0/cpuset.cpus 2-3\n"
+			     "write %s/lab/vm0/memory.max 1073741824\n",
+			     d, d, d, d, d, d, d);
+	assert_string_equal(t.buf, want);
+	/* nothing was made */
+	assert_false(cg_exists(&c, "vm0"));
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_v1_dry_run_order(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ char *want = NULL;
+	struct trace t = { .n = 0 };
+	struct cg_ctx c;
+	char err[256];
+
+	(void)state;
+	put(d, "cpuset/cpuset.cpus", "0-3\n");
+	put(d, "cpuset/cpuset.mems", "0-1\n");
+	put(d, "memory/tasks", "");
+	assert_int_equal(cg_ctx_init(&c, d, "auto", ""), 0);
+	c.dry_run = true;
+	c.trace = trace_cb;
+	c.trace_ud = &t;
+	assert_int_equal(cg_create(&c, "vm1", "2", "1", 0, err, sizeof(err)),
+			 0);
+	/* a new v1 cpuset starts empty: the parent's lists first */
+	want = strdup_printf("mkdir %s/cpuset/vm1\n"
+			     "write %s/cpuset/vm1/cpuset.cpus 0-3\n"
+			     "write %s/cpuset/vm1/cpuset.mems 0-1\n"
+			     "mkdir %s/memory/vm1\n"
+			     "write %s/cpuset/vm1/cpuset.mems 1\n"
+			     "write %s/cpuset/vm1/cpuset.cpus 2\n",
+			     d, d, d, d, d, d);
+	assert_string_equal(t.buf, want);
+	t.n = 0;
+	t.buf[0] = 0;
+	assert_int_equal(cg_create(&c, "vm1", NULL, NULL, 5 << 20, err,
+				   sizeof(err)),
+			 0);
+	assert_non_null(strstr(t.buf, "memory/vm1/memory.limit_in_bytes 5242880"));
+	assert_int_equal(cg_create(&c, "../etc", NULL, NULL, 0, err,
+				   sizeof(err)),
+			 -EINVAL);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_read_back(void **state)
+{
+	_cleanup_free_ char *d = tmpdir();
+	_cleanup_free_ pid_t *pids = NULL;
+	_cleanup_free_ char *cpus = NULL, *mems = NULL;
+	char **procs = NULL;
+	struct cg_ctx c;
+	size_t n;
+	int fd;
+
+	(void)state;
+	put(d, "cpuset/vm0/cgroup.procs", "12\n345\n\n6789\n");
+	put(d, "cpuset/vm0/cpuset.effective_cpus", "0-1\n");
+	put(d, "cpuset/vm0/cpuset.effective_mems", "0\n");
+	put(d, "memory/vm0/memory.numa_stat", "total=1 N0=1\n");
+	assert_int_equal(cg_ctx_init(&c, d, "v1", ""), 0);
+	assert_true(cg_exists(&c, "vm0"));
+	assert_false(cg_exists(&c, "vm1"));
+	assert_int_equal(cg_pids(&c, "vm0", &pids, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(pids[0], 12);
+	assert_int_equal(pids[2], 6789);
+	assert_int_equal(cg_effective(&c, "vm0", &cpus, &mems), 0);
+	assert_string_equal(cpus, "0-1");
+	assert_string_equal(mems, "0");
+	assert_int_equal(cg_spawn_target(&c, "vm0", &fd, &procs), 0);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(procs[0], "/cpuset/vm0/cgroup.procs"));
+	assert_non_null(strstr(procs[1], "/memory/vm0/cgroup.procs"));
+	assert_null(procs[2]);
+	cg_procs_free(procs);
+	free(pids);
+	pids = NULL;
+	assert_int_equal(cg_pids(&c, "vm1", &pids, &n) == -ENOENT ||
+				 n == 0,
+			 1);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_trim(void **state)
+{
+	char a[] = "0-3 \n";
+	char b[] = "";
+
+	(void)state;
+	assert_string_equal(cg_trim(a), "0-3");
+	assert_string_equal(cg_trim(b), "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_v2_dry_run_order),
+		cmocka_unit_test(test_v1_dry_run_order),
+		cmocka_unit_test(test_read_back),
+		cmocka_unit_test(test_trim),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
