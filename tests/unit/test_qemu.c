@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "qemu.h"
+#include "util.h"
+
+#define FIX FIXTURES "/config/"
+
+static struct lab_config *load(const char *name)
+{
+	struct lab_config *c = NULL;
+	char err[512];
+
+	if (config_load(name, &c, err, sizeof(err)) < 0)
+		fail_msg("%s", err);
+	return c;
+}
+
+static char *joined(char **argv)
+{
+	return shell_join((const char *const *)argv);
+}
+
+/* The word after opt, the n-th time opt appears (0: first). */
+static const char *after(char **argv, const char *opt, int n)
+{
+	for (size_t i = 0; argv[i]; i++)
+		if (!strcmp(argv[i], opt) && argv[i + 1] && n-- == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static void test_virtiofsd_c_style(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	char **v = NULL;
+	_cleanup_free_ char *s = NULL;
+
+	(void)state;
+	assert_int_equal(virtiofsd_build_argv(c, "/usr/lib/qemu/virtiofsd",
+					      VIRTIOFSD_STYLE_C, "/run/s.sock",
+					      "/srv/own/vm0", &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s, "/usr/lib/qemu/virtiofsd --socket-path=/run/s.sock "
+			       "-o source=/srv/own/vm0 -o cache=always "
+			       "--thread-pool-size=4 --syslog");
+	argv_free(v);
+	/* -o takes a comma list */
+	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
+					      "/a,b", &v),
+			 -EINVAL);
+	config_free(c);
+}
+
+static void test_virtiofsd_rust_style(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	char **v = NULL;
+	_cleanup_free_ char *s = NULL;
+
+	(void)state;
+	assert_int_equal(virtiofsd_build_argv(c, "/usr/libexec/virtiofsd",
+					      VIRTIOFSD_STYLE_RUST,
+					      "/run/s.sock", "/a,b c", &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s, "/usr/libexec/virtiofsd --socket-path /run/s.sock "
+			       "--shared-dir '/a,b c' --cache always "
+			       "--thread-pool-size 4 --syslog");
+	argv_free(v);
+	config_free(c);
+}
+
+static void test_kernel_cmdline(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	_cleanup_free_ char *a = qemu_kernel_cmdline(c, &c->vms[0]);
+	_cleanup_free_ char *b = qemu_kernel_cmdline(c, &c->vms[1]);
+
+	(void)state;
+	assert_string_equal(a, "console=ttyS0 panic=-1 daxlab.name=vm0 "
+			       "daxlab.virtiofs=daxfs:/mnt/dax:dax=always "
+			       "daxlab.virtiofs=own:/mnt/own "
+			       "daxlab.pmem=0:/mnt/pm quiet");
+	assert_string_equal(b, "console=ttyS0 panic=-1 daxlab.name=vm1 "
+			       "daxlab.virtiofs=own:/mnt/own");
+	config_free(c);
+}
+
+static int build(struct lab_config *c, int vm, bool cache_size,
+		 const char *mems, char ***v, char *err, size_t errlen)
+{
+	char *img[4] = { NULL, NULL, "/st/share-pm.img", NULL };
+	uint64_t size[4] = { 0, 0, 96ULL << 20, 0 };
+	struct qemu_plan plan = {
+		.vm_dir = "/st/vm-0",
+		.accel = "tcg",
+		.have_cache_size = cache_size,
+		.mems = mems,
+		.pmem_image = img,
+		.pmem_size = size,
+	};
+
+	return qemu_build_argv(c, &c->vms[vm], &plan, v, err, errlen);
+}
+
+static void test_qemu_dax_window_needs_cache_size(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	char **v = NULL, err[512];
+
+	(void)state;
+	assert_int_equal(build(c, 0, false, NULL, &v, err, sizeof(err)),
+			 -EOPNOTSUPP);
+	assert_null(v);
+	assert_non_null(strstr(err, "[share dax]: dax_window"));
+	assert_non_null(strstr(err, "'cache-size'"));
+	assert_non_null(strstr(err, "/opt/qemu/bin/qemu-system-x86_64"));
+	config_free(c);
+}
+
+static void test_qemu_kernel_boot_with_every_share(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	char **v = NULL, err[512];
+
+	(void)state;
+	assert_int_equal(build(c, 0, true, "0-1,3", &v, err, sizeof(err)), 0);
+	assert_string_equal(v[0], "/opt/qemu/bin/qemu-system-x86_64");
+	assert_string_equal(after(v, "-accel", 0), "tcg");
+	assert_string_equal(after(v, "-cpu", 0), "max");
+	assert_string_equal(after(v, "-smp", 0), "2");
+	assert_string_equal(after(v, "-m", 0), "1024M,slots=1,maxmem=1120M");
+	assert_string_equal(after(v, "-object", 0),
+			    "memory-backend-memfd,id=mem0,size=1024M,share=on,"
+			    "host-nodes=0-1,host-nodes=3,policy=bind");
+	assert_string_equal(after(v, "-numa", 0), "node,memdev=mem0");
+	assert_string_equal(after(v, "-kernel", 0), "/guest/vmlinuz");
+	assert_string_equal(after(v, "-initrd", 0), "/guest/initrd.img");
+	assert_string_equal(after(v, "-chardev", 0),
+			    "socket,id=fs0,path=/st/vm-0/virtiofsd-dax.sock");
+	assert_string_equal(after(v, "-device", 0),
+			    "vhost-user-fs-pci,chardev=fs0,tag=daxfs,"
+			    "queue-size=1024,cache-size=2048M");
+	assert_string_equal(after(v, "-device", 1),
+			    "vhost-user-fs-pci,chardev=fs1,tag=own,"
+			    "queue-size=1024");
+	assert_string_equal(after(v, "-object", 1),
+			    "memory-backend-file,id=pm0,"
+			    "mem-path=/st/share-pm.img,size=96M,share=on,"
+			    "readonly=on");
+	assert_string_equal(after(v, "-device", 2),
+			    "virtio-pmem-pci,memdev=pm0,id=pmem0");
+	assert_string_equal(after(v, "-netdev", 0),
+			    "user,id=n0,restrict=on,"
+			    "hostfwd=tcp:127.0.0.1:10022-:22,"
+			    "hostfwd=tcp:127.0.0.1:18765-:8765");
+	assert_string_equal(after(v, "-mon", 0), "chardev=qmp,mode=control");
+	assert_string_equal(after(v, "-serial", 0), "chardev:ser0");
+	assert_null(after(v, "-drive", 0));
+	argv_free(v);
+	config_free(c);
+}
+
+static void test_qemu_tap_only_listed_shares_extra_args(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	char **v = NULL, err[512];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(build(c, 1, false, NULL, &v, err, sizeof(err)), 0);
+	assert_string_equal(after(v, "-m", 0), "512M");
+	assert_string_equal(after(v, "-object", 0),
+			    "memory-backend-memfd,id=mem0,size=512M,share=on");
+	assert_string_equal(after(v, "-netdev", 0), "bridge,id=n0,br=br0");
+	assert_string_equal(after(v, "-device", 0),
+			    "vhost-user-fs-pci,chardev=fs0,tag=own,"
+			    "queue-size=1024");
+	assert_null(after(v, "-object", 1));
+	while (v[n])
+		n++;
+	assert_string_equal(v[n - 1], "-S");
+	argv_free(v);
+	config_free(c);
+}
+
+static void test_qemu_escapes_commas_in_paths(void **state)
+{
+	struct lab_config *c = load(FIX "minimal.ini");
+	struct qemu_plan plan = { .vm_dir = "/st,x/vm-0", .accel = "kvm" };
+	char **v = NULL, err[256];
+
+	(void)state;
+	free(c->vms[0].kernel);
+	free(c->vms[0].initrd);
+	c->vms[0].kernel = c->vms[0].initrd = NULL;
+	c->vms[0].image = strdup("/img,1.qcow2");
+	assert_int_equal(qemu_build_argv(c, &c->vms[0], &plan, &v, err,
+					 sizeof(err)),
+			 0);
+	assert_string_equal(after(v, "-cpu", 0), "host");
+	assert_string_equal(after(v, "-drive", 0),
+			    "file=/img,,1.qcow2,if=virtio,format=qcow2");
+	assert_string_equal(after(v, "-chardev", 0),
+			    "socket,id=qmp,path=/st,,x/vm-0/qmp.sock,"
+			    "server=on,wait=off");
+	argv_free(v);
+	config_free(c);
+}
+
+static void test_pmem_sizes_and_mkfs(void **state)
+{
+	char **v = NULL;
+	_cleanup_free_ char *s = NULL;
+	uint64_t size = 0;
+
+	(void)state;
+	assert_int_equal(qemu_pmem_align(1), 2ULL << 20);
+	assert_int_equal(qemu_pmem_align(2ULL << 20), 2ULL << 20);
+	assert_int_equal(qemu_pmem_align((2ULL << 20) + 1), 4ULL << 20);
+	assert_int_equal(qemu_pmem_size_for(FIX, &size), 0);
+	assert_int_equal(size, 64ULL << 20); /* the floor for a small tree */
+	assert_int_equal(qemu_pmem_size_for(FIX "nope", &size), -ENOENT);
+	assert_int_equal(qemu_mkfs_argv("/src dir", "/st/x.img", "lbl", &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s, "mkfs.ext4 -q -F -b 4096 -L lbl -d '/src dir' "
+			       "/st/x.img");
+	argv_free(v);
+}
+
+static void test_socket_paths(void **state)
+{
+	_cleanup_free_ char *a = qemu_share_socket("/st/vm-0", "own");
+	_cleanup_free_ char *b = qemu_share_pidfile("/st/vm-0", "own");
+	_cleanup_free_ char *c = qemu_share_log("/st/vm-0", "own");
+
+	(void)state;
+	assert_string_equal(a, "/st/vm-0/virtiofsd-own.sock");
+	assert_string_equal(b, "/st/vm-0/virtiofsd-own.pid");
+	assert_string_equal(c, "/st/vm-0/virtiofsd-own.log");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_virtiofsd_c_style),
+		cmocka_unit_test(test_virtiofsd_rust_style),
+		cmocka_unit_test(test_kernel_cmdline),
+		cmocka_unit_test(test_qemu_dax_window_needs_cache_size),
+		cmocka_unit_test(test_qemu_kernel_boot_with_every_share),
+		cmocka_unit_test(test_qemu_tap_only_listed_shares_extra_args),
+		cmocka_unit_test(test_qemu_escapes_commas_in_paths),
+		cmocka_unit_test(test_pmem_sizes_and_mkfs),
+		cmocka_unit_test(test_socket_paths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
