@@ -32,6 +32,9 @@ const char *report_kind_name(enum source_kind k)
 
 int64_t report_pagecache(const struct report_series *s, size_t i)
 {
+	/* v1 root: its own file is next to nothing, the tree's is there */
+	if (s->kind == SRC_HOST && s->has_hfile)
+		return s->hfile[i];
 	return s->file[i] - (s->has_shmem ? s->shmem[i] : 0);
 }
 
@@ -241,11 +244,16 @@ static int series_point(struct report_series *s, int64_t t)
 		if (!a)
 			return -ENOMEM;
 		s->shmem = a;
+		a = realloc(s->hfile, nc * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		s->hfile = a;
 	}
 	s->t_ms[s->n] = t;
 	/* a point carries the last values until the tick gives new ones */
 	s->file[s->n] = s->n ? s->file[s->n - 1] : 0;
 	s->shmem[s->n] = s->n ? s->shmem[s->n - 1] : 0;
+	s->hfile[s->n] = s->n ? s->hfile[s->n - 1] : 0;
 	s->n++;
 	return 0;
 }
@@ -283,7 +291,7 @@ static int load_csv(struct report_run *r, const char *path, char *err,
 	while ((len = getline(&line, &cap, f)) > 0) {
 		char *fld[8];
 		int64_t t, v;
-		bool is_file, is_shmem;
+		bool is_file, is_shmem, is_hfile;
 		struct report_series *s;
 
 		lineno++;
@@ -309,7 +317,8 @@ static int load_csv(struct report_run *r, const char *path, char *err,
 		}
 		is_file = strcmp(fld[3], "file") == 0;
 		is_shmem = strcmp(fld[3], "shmem") == 0;
-		if (!is_file && !is_shmem)
+		is_hfile = strcmp(fld[3], "hierarchical_file") == 0;
+		if (!is_file && !is_shmem && !is_hfile)
 			continue;
 		if (parse_s64(fld[1], &t) < 0 || parse_s64(fld[5], &v) < 0) {
 			snprintf(err, errlen,
@@ -320,9 +329,12 @@ static int load_csv(struct report_run *r, const char *path, char *err,
 		s = get_series(&L, fld[2], fld[4]);
 		if (!s || series_point(s, t) < 0)
 			return -ENOMEM;
-		if (is_file)
+		if (is_file) {
 			s->file[s->n - 1] = v;
-		else {
+		} else if (is_hfile) {
+			s->hfile[s->n - 1] = v;
+			s->has_hfile = true;
+		} else {
 			s->shmem[s->n - 1] = v;
 			s->has_shmem = true;
 		}
@@ -693,6 +705,7 @@ void report_run_free(struct report_run *r)
 		free(s->t_ms);
 		free(s->file);
 		free(s->shmem);
+		free(s->hfile);
 	}
 	free(r->series);
 	for (size_t i = 0; i < r->n_warnings; i++)

@@ -8,7 +8,9 @@
  * The accounting (man daxlab-report(1), "HOW BYTES ARE COUNTED"):
  *
  * - page cache of a source = file - shmem (shmem 0 where the source has
- *   none: cgroup v1 keeps shmem out of file), per node and total;
+ *   none: cgroup v1 keeps shmem out of file), per node and total; for
+ *   the host's root cgroup on v1, hierarchical_file (its own file counts
+ *   only pages charged to the root itself);
  * - a guest's copy = growth of its page cache from the first tick to the
  *   last; it is attributed to its private set first (up to the set's
  *   size), the rest to the shared set unless that share had DAX in that
@@ -51,7 +53,9 @@ struct report_series {
 	int64_t *t_ms;  /* elapsed_ms */
 	int64_t *file;  /* bytes */
 	int64_t *shmem; /* bytes, 0 when the source has none */
+	int64_t *hfile; /* hierarchical_file (cgroup v1) */
 	bool has_shmem;
+	bool has_hfile;
 };
 /* The page cache of point i. */
 int64_t report_pagecache(const struct report_series *s, size_t i);

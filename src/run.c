@@ -1,12 +1,1676 @@
 // SPDX-License-Identifier: MIT
 /*
- * daxlab run: the whole experiment in one command (being written).
+ * daxlab run: the seed's whole procedure in one command. Files, VMs,
+ * mounts checked, page cache brought to the starting state, fio job,
+ * monitor on host cgroups and guests, fio through the client, tail,
+ * residency, VMs stopped, report. A failure or SIGINT/SIGTERM at any step
+ * tears everything down and keeps the partial results, marked incomplete.
  */
 #include "daxlab.h"
 
+#include "config.h"
+#include "fileset.h"
+#include "fiojob.h"
+#include "report.h"
+#include "results.h"
+#include "spawn.h"
+#include "util.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SWEEP 8
+#define MAX_VALUES 32
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+struct sweep_key {
+	char *key;
+	char *values[MAX_VALUES];
+	size_t n;
+};
+
+struct run_opts {
+	const char *config;
+	const char *name;
+	const char *results;
+	uint64_t tail_ms;
+	unsigned interval_ms;
+	bool warm;
+	struct sweep_key sweep[MAX_SWEEP];
+	size_t n_sweep;
+};
+
+/* One experiment's state; everything teardown() has to undo. */
+struct run {
+	const struct run_opts *o;
+	struct lab_config *c;
+	char *dir;
+	const char *step;
+	int64_t t0_ns;
+	struct vm_env env;
+	bool env_ok;
+	bool vm_started[16]; /* vm_start called (maybe half-way) */
+	pid_t monitor;
+	pid_t fio;
+	struct fileset_plan *plan;
+	struct workload_cfgdata cfgdata;
+	struct workload_spec spec;
+	struct kvlist prov;
+	char reason[1024];
+	char *point; /* "private_ratio=25" or NULL */
+};
+
+static void progress(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void progress(struct run *r, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL, *line = NULL;
+	double t = (double)(now_monotonic_ns() - r->t0_ns) / 1e9;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	line = strdup_printf("[%6.1fs] %s\n", t, msg);
+	if (!line)
+		return;
+	if (!daxlab_quiet)
+		fputs(line, stderr);
+	if (r->dir)
+		results_append(r->dir, "run.log", line);
+}
+
+static void step(struct run *r, const char *name)
+{
+	r->step = name;
+	progress(r, "%s", name);
+}
+
+/* Records why the run failed (first failure wins) and returns -1. */
+static int fail(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(struct run *r, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!r->reason[0])
+		snprintf(r->reason, sizeof(r->reason), "step '%s' failed: %s",
+			 r->step, msg);
+	error("%s", msg);
+	if (r->dir) {
+		_cleanup_free_ char *line = strdup_printf("error: %s\n", msg);
+
+		if (line)
+			results_append(r->dir, "run.log", line);
+	}
+	return -1;
+}
+
+static bool interrupted(struct run *r)
+{
+	if (!got_signal)
+		return false;
+	if (!r->reason[0])
+		snprintf(r->reason, sizeof(r->reason),
+			 "interrupted by %s during step '%s'",
+			 got_signal == SIGINT ? "SIGINT" : "SIGTERM", r->step);
+	return true;
+}
+
+static void vm_report_cb(void *ud, enum vm_report kind, const char *msg)
+{
+	struct run *r = ud;
+
+	if (kind == VM_REPORT_WARN) {
+		_cleanup_free_ char *line = strdup_printf("warning: %s\n", msg);
+
+		warning("%s", msg);
+		if (line && r->dir)
+			results_append(r->dir, "run.log", line);
+		return;
+	}
+	progress(r, "  %s", msg);
+}
+
+/* Sleeps up to ms; false when a signal came. */
+static bool nap(struct run *r, int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+	return !interrupted(r);
+}
+
+/*
+ * Waits for pid; *ret_code gets its exit code. Returns -EINTR when a
+ * signal came first (the child is left running).
+ */
+static int wait_child(struct run *r, pid_t pid, int *ret_code)
+{
+	for (;;) {
+		int st;
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid) {
+			*ret_code = WIFEXITED(st) ? WEXITSTATUS(st)
+						  : 128 + WTERMSIG(st);
+			return 0;
+		}
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (!nap(r, 100))
+			return -EINTR;
+	}
+}
+
+/* SIGTERM, then SIGKILL after ms; reaps. */
+static int stop_child(pid_t pid, int64_t ms)
+{
+	int st;
+
+	if (pid <= 0)
+		return 0;
+	kill(pid, SIGTERM);
+	for (int64_t t = 0; t < ms; t += 50) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return 128 + SIGKILL;
+}
+
+/* --- configuration and sweeps --- */
+
+static int apply_workload(struct lab_config *c, const char *key,
+			  const char *v, char *err, size_t errlen)
+{
+	struct workload_config *w = &c->workload;
+	uint64_t n;
+	unsigned u;
+	char *dup;
+
+	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
+		if (parse_size(v, &n) < 0 || !n)
+			goto bad;
+		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
+	} else if (!strcmp(key, "private_ratio") ||
+		   !strcmp(key, "access_ratio") || !strcmp(key, "hot_ratio") ||
+		   !strcmp(key, "hot_access_ratio")) {
+		if (parse_uint_range(v, 0, 100, &u) < 0)
+			goto bad;
+		if (!strcmp(key, "private_ratio"))
+			w->private_ratio = u;
+		else if (!strcmp(key, "access_ratio"))
+			w->access_ratio = u;
+		else if (!strcmp(key, "hot_ratio"))
+			w->hot_ratio = u;
+		else
+			w->hot_access_ratio = u;
+	} else if (!strcmp(key, "runtime")) {
+		if (parse_uint_range(v, 1, 86400, &u) < 0)
+			goto bad;
+		w->runtime = u;
+	} else if (!strcmp(key, "bs")) {
+		if (parse_size(v, &n) < 0 || !n)
+			goto bad;
+		dup = strdup(v);
+		if (!dup)
+			return -ENOMEM;
+		free(w->bs);
+		w->bs = dup;
+		w->bs_bytes = n;
+	} else if (!strcmp(key, "rw") || !strcmp(key, "ioengine")) {
+		if (!valid_name(v))
+			goto bad;
+		dup = strdup(v);
+		if (!dup)
+			return -ENOMEM;
+		if (!strcmp(key, "rw")) {
+			free(w->rw);
+			w->rw = dup;
+		} else {
+			free(w->ioengine);
+			w->ioengine = dup;
+		}
+	} else {
+		snprintf(err, errlen,
+			 "--sweep: unknown key '%s' (a [workload] key: size, "
+			 "file_size, private_ratio, access_ratio, hot_ratio, "
+			 "hot_access_ratio, rw, bs, runtime, ioengine)",
+			 key);
+		return -EINVAL;
+	}
+	c->has_workload = true;
+	return 0;
+bad:
+	snprintf(err, errlen, "--sweep: bad value '%s' for %s", v, key);
+	return -EINVAL;
+}
+
+/*
+ * The config file's text with [workload] keys replaced by the sweep
+ * point's values (added when absent), and a header saying where it came
+ * from.
+ */
+static char *config_as_used(const struct run *r, const char *const *keys,
+			    const char *const *vals, size_t n)
+{
+	_cleanup_free_ char *text = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	bool in_workload = false, seen_workload = false;
+	bool done[MAX_SWEEP] = { false };
+	FILE *f;
+
+	if (read_full_file(r->c->path, 4u << 20, &text, NULL) < 0)
+		return NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f,
+		"; daxlab run: the configuration as used, from %s\n"
+		"; (relative paths are relative to that file's folder)\n",
+		r->c->path);
+	if (r->point)
+		fprintf(f, "; sweep point: %s\n", r->point);
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		const char *p = l;
+		bool replaced = false;
+
+		if (nl)
+			*nl = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[') {
+			if (in_workload)
+				for (size_t i = 0; i < n; i++)
+					if (!done[i]) {
+						fprintf(f, "%s = %s\n", keys[i],
+							vals[i]);
+						done[i] = true;
+					}
+			in_workload = !strncmp(p, "[workload]", 10);
+			seen_workload |= in_workload;
+		} else if (in_workload) {
+			for (size_t i = 0; i < n; i++) {
+				size_t kl = strlen(keys[i]);
+
+				if (!strncmp(p, keys[i], kl) &&
+				    (p[kl] == ' ' || p[kl] == '=' ||
+				     p[kl] == '\t')) {
+					fprintf(f, "%s = %s ; daxlab run --sweep\n",
+						keys[i], vals[i]);
+					done[i] = replaced = true;
+				}
+			}
+		}
+		if (!replaced)
+			fprintf(f, "%s\n", l);
+		l = nl ? nl + 1 : NULL;
+	}
+	if (!seen_workload && n)
+		fprintf(f, "[workload]\n");
+	for (size_t i = 0; i < n; i++)
+		if (!done[i])
+			fprintf(f, "%s = %s ; daxlab run --sweep\n", keys[i],
+				vals[i]);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* --- provenance --- */
+
+static void add_versions(struct run *r)
+{
+	const struct lab_config *c = r->c;
+	const char *qv[] = { c->lab.qemu, "--version", NULL };
+	const char *fv[] = { "fio", "--version", NULL };
+	_cleanup_free_ char *q = results_tool_version(qv);
+	_cleanup_free_ char *fio = results_tool_version(fv);
+	struct utsname u;
+	char host[256] = "";
+
+	kv_set(&r->prov, "daxlab", "%s", DAXLAB_VERSION);
+	if (uname(&u) == 0)
+		kv_set(&r->prov, "kernel", "%s %s %s %s", u.sysname, u.release,
+		       u.version, u.machine);
+	gethostname(host, sizeof(host) - 1);
+	kv_set(&r->prov, "host", "%s", host);
+	kv_set(&r->prov, "qemu", "%s", q ? q : "unknown");
+	if (r->env.virtiofsd) {
+		const char *vv[] = { r->env.virtiofsd, "--version", NULL };
+		_cleanup_free_ char *v = results_tool_version(vv);
+
+		kv_set(&r->prov, "virtiofsd", "%s (%s)", v ? v : "unknown",
+		       r->env.virtiofsd);
+	}
+	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
+	kv_set(&r->prov, "accel", "%s",
+	       r->env.accel ? r->env.accel : "unknown");
+	kv_set(&r->prov, "accel.asked", "%s",
+	       config_accel_name(c->lab.accel));
+	if (r->env.cg_ok)
+		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
+}
+
+static void add_topology(struct run *r)
+{
+	struct topology t;
+	unsigned nodes = 0;
+
+	if (topology_load("/sys/devices/system", &t) < 0)
+		return;
+	for (unsigned i = 0; i < 256; i++) {
+		_cleanup_free_ char *cpus = NULL;
+		char key[64];
+
+		if (!cpu_bits_test(&t.nodes, i))
+			continue;
+		nodes++;
+		cpus = cpulist_format(&t.node_cpus[i]);
+		snprintf(key, sizeof(key), "topology.node.%u.cpus", i);
+		kv_set(&r->prov, key, "%s", cpus ? cpus : "");
+	}
+	kv_set(&r->prov, "topology.nodes", "%u", nodes);
+}
+
+static void add_config(struct run *r)
+{
+	const struct lab_config *c = r->c;
+	const struct workload_config *w = &c->workload;
+	char b[32];
+	_cleanup_free_ char *ids = NULL;
+
+	kv_set(&r->prov, "config", "%s", c->path);
+	if (r->point)
+		kv_set(&r->prov, "sweep", "%s", r->point);
+	kv_set(&r->prov, "workload.size", "%s",
+	       format_bytes(w->size, b, sizeof(b)));
+	kv_set(&r->prov, "workload.file_size", "%s",
+	       format_bytes(w->file_size, b, sizeof(b)));
+	kv_set(&r->prov, "workload.private_ratio", "%u", w->private_ratio);
+	kv_set(&r->prov, "workload.access_ratio", "%u", w->access_ratio);
+	kv_set(&r->prov, "workload.hot_ratio", "%u", w->hot_ratio);
+	kv_set(&r->prov, "workload.hot_access_ratio", "%u",
+	       w->hot_access_ratio);
+	kv_set(&r->prov, "workload.rw", "%s", w->rw ? w->rw : "");
+	kv_set(&r->prov, "workload.bs", "%s", w->bs ? w->bs : "");
+	kv_set(&r->prov, "workload.runtime", "%u", w->runtime);
+	kv_set(&r->prov, "workload.ioengine", "%s",
+	       w->ioengine ? w->ioengine : "");
+	kv_set(&r->prov, "start_state", "%s", r->o->warm ? "warm" : "cold");
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+		char key[128];
+		char *n = strdup_printf("%s%s%s", ids ? ids : "",
+					ids ? " " : "", vm->id);
+
+		free(ids);
+		ids = n;
+		snprintf(key, sizeof(key), "vm.%s.name", vm->id);
+		kv_set(&r->prov, key, "%s", vm->name);
+		snprintf(key, sizeof(key), "vm.%s.cgroup", vm->id);
+		kv_set(&r->prov, key, "%s", vm->cg.cgroup);
+		snprintf(key, sizeof(key), "vm.%s.node", vm->id);
+		kv_set(&r->prov, key, "%d", vm->cg.node);
+		snprintf(key, sizeof(key), "vm.%s.vcpus", vm->id);
+		kv_set(&r->prov, key, "%u", vm->vcpus);
+		snprintf(key, sizeof(key), "vm.%s.memory", vm->id);
+		kv_set(&r->prov, key, "%s",
+		       format_bytes(vm->memory, b, sizeof(b)));
+		snprintf(key, sizeof(key), "vm.%s.fio_port", vm->id);
+		kv_set(&r->prov, key, "%u", vm->fio_port);
+		snprintf(key, sizeof(key), "vm.%s.ssh_port", vm->id);
+		kv_set(&r->prov, key, "%u", vm->ssh_port);
+	}
+	kv_set(&r->prov, "vms", "%s", ids ? ids : "");
+	kv_set(&r->prov, "virtiofsd.cgroup", "%s", c->virtiofsd.cg.cgroup);
+	kv_set(&r->prov, "virtiofsd.cache", "%s",
+	       c->virtiofsd.cache ? c->virtiofsd.cache : "");
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		char key[160];
+
+		snprintf(key, sizeof(key), "share.%s.backend", s->name);
+		kv_set(&r->prov, key, "%s", config_backend_name(s->backend));
+		snprintf(key, sizeof(key), "share.%s.source", s->name);
+		kv_set(&r->prov, key, "%s", s->source);
+		snprintf(key, sizeof(key), "share.%s.mount", s->name);
+		kv_set(&r->prov, key, "%s", s->mount);
+		snprintf(key, sizeof(key), "share.%s.options", s->name);
+		kv_set(&r->prov, key, "%s", s->options ? s->options : "");
+	}
+}
+
+static int save_provenance(struct run *r)
+{
+	_cleanup_free_ char *text = kv_format(&r->prov);
+
+	if (!text)
+		return -ENOMEM;
+	return results_write(r->dir, "provenance.txt", text);
+}
+
+/* --- the steps --- */
+
+static int write_cmdlines(struct run *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int ret = 0;
+
+	if (!f)
+		return fail(r, "out of memory");
+	fprintf(f, "# the exact argument lists daxlab run started, one per "
+		   "line, shell-quoted\n");
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		char ***fsd = NULL;
+		char **qemu = NULL;
+
+		if (vm_cmdlines(&r->env, vm, &fsd, &qemu) < 0) {
+			ret = fail(r, "vm %s: %s", vm->id, r->env.err);
+			break;
+		}
+		for (size_t k = 0; fsd && fsd[k]; k++) {
+			_cleanup_free_ char *l =
+				shell_join((const char *const *)fsd[k]);
+
+			fprintf(f, "vm %s virtiofsd: %s\n", vm->id, l ? l : "");
+		}
+		{
+			_cleanup_free_ char *l =
+				shell_join((const char *const *)qemu);
+
+			fprintf(f, "vm %s qemu: %s\n", vm->id, l ? l : "");
+		}
+		vm_cmdlines_free(fsd, qemu);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return fail(r, "out of memory");
+	}
+	if (ret == 0 && results_write(r->dir, "cmdlines.txt", buf) < 0)
+		ret = fail(r, "cannot write %s/cmdlines.txt", r->dir);
+	free(buf);
+	return ret;
+}
+
+static void create_progress(void *ud, uint64_t done, uint64_t total)
+{
+	(void)ud;
+	(void)done;
+	(void)total;
+}
+
+static int create_files(struct run *r)
+{
+	char err[512] = "";
+	struct fileset_create_result res = { 0 };
+	_cleanup_free_ char *manifest = NULL;
+	int ret;
+
+	ret = workload_spec_from_config(r->c, &r->spec, &r->cfgdata, err,
+					sizeof(err));
+	if (ret < 0)
+		return fail(r, "%s", err);
+	ret = fileset_plan_new(&r->spec, &r->plan, err, sizeof(err));
+	if (ret < 0)
+		return fail(r, "%s", err);
+	manifest = fileset_default_manifest(r->plan);
+	ret = fileset_create(r->plan, manifest, 0, create_progress, r, &res,
+			     err, sizeof(err));
+	if (ret < 0)
+		return fail(r, "%s", *err ? err : strerror(-ret));
+	progress(r, "  %zu files written, %zu kept", res.written, res.kept);
+	return 0;
+}
+
+/*
+ * Starts the VMs, each in a child so that a signal can stop the wait: VM
+ * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
+ * which later starts then keep), then all the others at once.
+ */
+static pid_t fork_vm_start(struct run *r, size_t i)
+{
+	const struct vm_config *vm = &r->c->vms[i];
+	pid_t pid;
+
+	r->vm_started[i] = true;
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
+		error("vm %s: %s", vm->id, r->env.err);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+static int start_vms(struct run *r)
+{
+	size_t n = r->c->n_vms, left = n, bad = 0, next = 1;
+	pid_t pids[16] = { 0 };
+	_cleanup_free_ char *pidfile = NULL;
+
+	pidfile = strdup_printf("%s/vm-%s/qemu.pid", r->c->lab.state_dir,
+				r->c->vms[0].id);
+	if (!pidfile)
+		return fail(r, "out of memory");
+	pids[0] = fork_vm_start(r, 0);
+	if (pids[0] < 0)
+		return fail(r, "fork: %s", strerror(errno));
+	while (left) {
+		if (next < n && (access(pidfile, F_OK) == 0 || !pids[0])) {
+			for (; next < n; next++) {
+				pids[next] = fork_vm_start(r, next);
+				if (pids[next] < 0) {
+					pids[next] = 0;
+					left--;
+					bad++;
+				}
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			int st;
+
+			if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) != pids[i])
+				continue;
+			pids[i] = 0;
+			left--;
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+				progress(r, "  vm %s ready", r->c->vms[i].id);
+			} else {
+				bad++;
+				fail(r, "vm %s did not start (see %s/vm-%s/)",
+				     r->c->vms[i].id, r->c->lab.state_dir,
+				     r->c->vms[i].id);
+			}
+			if (i == 0 && next < n && bad)
+				left -= n - next, next = n;
+		}
+		if (bad || !nap(r, 100)) {
+			for (size_t i = 0; i < n; i++)
+				if (pids[i] > 0)
+					stop_child(pids[i], 2000);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool asked_dax(const struct share_config *s)
+{
+	return s->backend == SHARE_BACKEND_VIRTIO_PMEM ||
+	       results_options_have_dax(s->options);
+}
+
+static int check_mounts(struct run *r)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		_cleanup_free_ char *dir = vm_dir(&r->env, vm);
+		_cleanup_free_ char *log = NULL, *text = NULL;
+		struct mount_line ml[32];
+		size_t n = 0;
+		bool shared_dax = true, any_shared = false;
+		char key[200];
+
+		log = dir ? strdup_printf("%s/console.log", dir) : NULL;
+		if (log && read_full_file(log, 64u << 20, &text, NULL) == 0)
+			n = results_parse_mount_lines(text, ml, ARRAY_SIZE(ml));
+		for (size_t s = 0; s < r->c->n_shares; s++) {
+			const struct share_config *sh = &r->c->shares[s];
+			const struct mount_line *m = NULL;
+			bool dax;
+
+			if (!config_vm_has_share(vm, sh))
+				continue;
+			for (size_t k = 0; k < n; k++)
+				if (!strcmp(ml[k].mount, sh->mount))
+					m = &ml[k];
+			dax = m && m->ok && results_options_have_dax(m->options);
+			snprintf(key, sizeof(key), "share.%s.vm.%s.mount",
+				 sh->name, vm->id);
+			if (!m)
+				kv_set(&r->prov, key, "unknown (no "
+				       "DAXLAB-MOUNT line on the console)");
+			else if (m->ok)
+				kv_set(&r->prov, key, "ok %s %s", m->fstype,
+				       m->options);
+			else
+				kv_set(&r->prov, key, "failed: %s", m->options);
+			snprintf(key, sizeof(key), "share.%s.vm.%s.dax",
+				 sh->name, vm->id);
+			kv_set(&r->prov, key, "%s",
+			       m ? (dax ? "yes" : "no") : "unknown");
+			if (sh->shared) {
+				any_shared = true;
+				shared_dax &= dax;
+			}
+			if (!m) {
+				warning("vm %s: share %s: the guest said "
+					"nothing about %s",
+					vm->id, sh->name, sh->mount);
+			} else if (!m->ok) {
+				error("vm %s: share %s: mount on %s failed: %s",
+				      vm->id, sh->name, sh->mount, m->options);
+				bad++;
+			} else if (asked_dax(sh) && !dax) {
+				warning("vm %s: share %s asked for DAX but is "
+					"mounted without it (%s %s)",
+					vm->id, sh->name, m->fstype,
+					m->options);
+			} else {
+				progress(r, "  vm %s: %s on %s: %s%s", vm->id,
+					 sh->name, sh->mount, m->fstype,
+					 dax ? " with DAX" : " without DAX");
+			}
+		}
+		snprintf(key, sizeof(key), "vm.%s.shared_dax", vm->id);
+		if (any_shared)
+			kv_set(&r->prov, key, "%s", shared_dax ? "yes" : "no");
+	}
+	save_provenance(r);
+	if (bad)
+		return fail(r, "%d share(s) not mounted", bad);
+	return 0;
+}
+
+/*
+ * The monitor's ssh channel asks the guest for `getconf PAGESIZE`; the
+ * tiny guest's busybox has no getconf. Until the guest ships one, give
+ * it a two-line stand-in (only where getconf is missing).
+ */
+static const char guest_getconf[] =
+	"command -v getconf >/dev/null 2>&1 && exit 0; "
+	"printf '%s\\n' '#!/bin/sh' "
+	"'# daxlab run: busybox has no getconf' "
+	"'[ \"$1\" = PAGESIZE ] || [ \"$1\" = PAGE_SIZE ] || exit 1' "
+	"'awk \"/KernelPageSize/ { print \\$2 * 1024; exit }\" "
+	"/proc/self/smaps 2>/dev/null | grep . || echo 4096' "
+	"> /bin/getconf && chmod 755 /bin/getconf && echo added";
+
+static int prepare_guests(struct run *r)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
+
+	if (!cfg)
+		return fail(r, "out of memory");
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		const char *argv[] = { "ssh", "-F", cfg, "-o", "BatchMode=yes",
+				       "-T", vm->ssh, guest_getconf, NULL };
+		_cleanup_free_ char *out = NULL;
+		int code = 0, ret;
+
+		ret = spawn_capture(argv, true, 1 << 16, &out, &code);
+		if (ret < 0)
+			return fail(r, "ssh: %s", strerror(-ret));
+		if (code != 0)
+			return fail(r, "vm %s: ssh %s failed (%d): %s", vm->id,
+				    vm->ssh, code, out ? out : "");
+		if (out && strstr(out, "added"))
+			progress(r, "  vm %s: added a getconf for the monitor "
+				    "(busybox has none)",
+				 vm->id);
+	}
+	return 0;
+}
+
+/* The virtio-pmem images of shared shares, NULL-terminated. */
+static char **pmem_images(struct run *r)
+{
+	size_t n = 0, cap = 4 + 2 * r->c->n_shares * (r->c->n_vms + 1);
+	char **v = calloc(cap, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (size_t s = 0; s < r->c->n_shares; s++) {
+		const struct share_config *sh = &r->c->shares[s];
+		char *p;
+
+		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
+			continue;
+		p = strdup_printf("%s/share-%s.img", r->c->lab.state_dir,
+				  sh->name);
+		if (p && access(p, F_OK) == 0)
+			v[n++] = p;
+		else
+			free(p);
+		for (size_t i = 0; i < r->c->n_vms; i++) {
+			p = strdup_printf("%s/vm-%s/share-%s.img",
+					  r->c->lab.state_dir,
+					  r->c->vms[i].id, sh->name);
+			if (p && access(p, F_OK) == 0)
+				v[n++] = p;
+			else
+				free(p);
+		}
+	}
+	return v;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int set_page_cache(struct run *r)
+{
+	char **img = pmem_images(r);
+	int ret = 0;
+
+	for (size_t i = 0; i < r->plan->n_files && !ret; i++) {
+		const char *p = r->plan->files[i].path;
+		int e = r->o->warm ? fileset_file_warm(p)
+				   : fileset_file_evict(p);
+
+		if (e < 0)
+			ret = fail(r, "%s: %s", p, strerror(-e));
+	}
+	for (size_t i = 0; img && img[i] && !ret; i++) {
+		int e = r->o->warm ? fileset_file_warm(img[i])
+				   : fileset_file_evict(img[i]);
+
+		if (e < 0)
+			ret = fail(r, "%s: %s", img[i], strerror(-e));
+	}
+	free_strv(img);
+	if (!ret)
+		progress(r, "  host page cache %s for %zu files",
+			 r->o->warm ? "warmed" : "dropped", r->plan->n_files);
+	return ret;
+}
+
+static int write_job(struct run *r)
+{
+	struct fiojob_opts jo;
+	_cleanup_free_ char *job = NULL, *hosts = NULL;
+	const char *hv[16];
+	unsigned ports[16];
+	size_t n = 0;
+	char err[512] = "";
+	int ret;
+
+	fiojob_opts_init(&jo);
+	jo.rw = r->c->workload.rw;
+	jo.bs = r->c->workload.bs_bytes;
+	jo.runtime = r->c->workload.runtime;
+	jo.ioengine = r->c->workload.ioengine;
+	jo.warm = r->o->warm;
+	jo.shared_path = r->cfgdata.shared_mount;
+	jo.private_path = r->cfgdata.private_mount;
+	jo.comment = "daxlab run";
+	ret = fiojob_render(r->plan, &jo, &job, err, sizeof(err));
+	if (ret < 0)
+		return fail(r, "%s", *err ? err : strerror(-ret));
+	if (results_write(r->dir, "fio.job", job) < 0)
+		return fail(r, "cannot write %s/fio.job", r->dir);
+	for (size_t i = 0; i < r->c->n_vms && n < 16; i++) {
+		hv[n] = "127.0.0.1";
+		ports[n++] = r->c->vms[i].fio_port;
+	}
+	hosts = strdup_printf("%s/fio.hosts", r->dir);
+	if (!hosts)
+		return fail(r, "out of memory");
+	ret = fiojob_write_host_list(hosts, hv, ports, n);
+	if (ret < 0)
+		return fail(r, "cannot write %s: %s", hosts, strerror(-ret));
+	return 0;
+}
+
+/* The host root's memory.numa_stat (not below cgroup_parent). */
+static char *host_root_stat(const struct run *r)
+{
+	if (r->env.cg.version == CG_V1)
+		return strdup_printf("%s/memory/memory.numa_stat",
+				     r->env.cg.root);
+	return strdup_printf("%s/memory.numa_stat", r->env.cg.root);
+}
+
+static bool csv_has_source(const char *path, const char *src)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *needle = strdup_printf(",%s,file,", src);
+
+	if (!needle || read_full_file(path, 256u << 20, &text, NULL) < 0)
+		return false;
+	return strstr(text, needle) != NULL;
+}
+
+static int start_monitor(struct run *r)
+{
+	const char *argv[64];
+	char *owned[64];
+	size_t n = 0, no = 0;
+	_cleanup_free_ char *csv = strdup_printf("%s/stats.csv", r->dir);
+	_cleanup_free_ char *log = strdup_printf("%s/monitor.log", r->dir);
+	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&r->env);
+	_cleanup_free_ char *interval = strdup_printf("%u", r->o->interval_ms);
+	_cleanup_close_ int logfd = -1;
+	struct spawn_opts so;
+	int ret = 0;
+
+#define OWN(x) (owned[no++] = (x), argv[n++] = owned[no - 1])
+	if (!csv || !log || !sshcfg || !interval)
+		return fail(r, "out of memory");
+	argv[n++] = "/proc/self/exe";
+	argv[n++] = "stats";
+	argv[n++] = "monitor";
+	argv[n++] = "--cgroups";
+	{
+		_cleanup_free_ char *p = host_root_stat(r);
+
+		OWN(strdup_printf("host=%s", p));
+	}
+	{
+		_cleanup_free_ char *p = cg_path(&r->env.cg, "memory",
+						 r->c->virtiofsd.cg.cgroup,
+						 "memory.numa_stat");
+
+		OWN(strdup_printf("virtiofsd=%s", p));
+	}
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		_cleanup_free_ char *p = cg_path(&r->env.cg, "memory",
+						 vm->cg.cgroup,
+						 "memory.numa_stat");
+
+		OWN(strdup_printf("%s-cg=%s", vm->name, p));
+		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
+				  vm->name, vm->ssh));
+		kv_set(&r->prov, "source.host", "host");
+		kv_set(&r->prov, "source.virtiofsd", "virtiofsd");
+		{
+			char key[128];
+
+			snprintf(key, sizeof(key), "source.%s-cg", vm->name);
+			kv_set(&r->prov, key, "vm-cgroup %s", vm->id);
+			snprintf(key, sizeof(key), "source.%s", vm->name);
+			kv_set(&r->prov, key, "guest %s", vm->id);
+		}
+	}
+	argv[n++] = "--ssh-config";
+	argv[n++] = sshcfg;
+	argv[n++] = "--interval";
+	argv[n++] = interval;
+	argv[n++] = "--duration";
+	argv[n++] = "0";
+	argv[n++] = "--output";
+	argv[n++] = csv;
+	argv[n++] = "--quiet";
+	argv[n] = NULL;
+#undef OWN
+	for (size_t i = 0; i < no; i++)
+		if (!owned[i])
+			ret = -ENOMEM;
+	save_provenance(r);
+	if (ret == 0) {
+		_cleanup_free_ char *cmd = shell_join(argv);
+
+		progress(r, "  %s", cmd ? cmd : "");
+		logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+		spawn_opts_init(&so, argv);
+		so.fd_in = SPAWN_NULL;
+		so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
+		so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+		so.new_session = true;
+		so.die_with_parent = true;
+		ret = spawn(&so, &r->monitor);
+	}
+	for (size_t i = 0; i < no; i++)
+		free(owned[i]);
+	if (ret < 0)
+		return fail(r, "cannot start the monitor: %s", strerror(-ret));
+
+	/* the baseline: every guest answered once before fio starts */
+	for (int64_t t = 0;; t += 200) {
+		bool all = true;
+		int st;
+
+		if (waitpid(r->monitor, &st, WNOHANG) == r->monitor) {
+			r->monitor = 0;
+			return fail(r, "the monitor exited (see %s)", log);
+		}
+		for (size_t i = 0; i < r->c->n_vms && all; i++)
+			all = csv_has_source(csv, r->c->vms[i].name);
+		if (all && csv_has_source(csv, "host"))
+			break;
+		if (t > 60000)
+			return fail(r, "the monitor saw no guest in 60 s "
+				       "(see %s)",
+				    log);
+		if (!nap(r, 200))
+			return -1;
+	}
+	progress(r, "  monitor sampling every %u ms", r->o->interval_ms);
+	return 0;
+}
+
+static int run_fio(struct run *r)
+{
+	_cleanup_free_ char *hosts = strdup_printf("--client=%s/fio.hosts", r->dir);
+	_cleanup_free_ char *out = strdup_printf("--output=%s/fio.json", r->dir);
+	_cleanup_free_ char *job = strdup_printf("%s/fio.job", r->dir);
+	_cleanup_free_ char *log = strdup_printf("%s/fio.log", r->dir);
+	const char *argv[] = { "fio", hosts, "--output-format=json", out, job,
+			       NULL };
+	_cleanup_close_ int logfd = -1;
+	struct spawn_opts so;
+	int code = 0, ret;
+
+	if (!hosts || !out || !job || !log)
+		return fail(r, "out of memory");
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.new_session = true;
+	so.die_with_parent = true;
+	{
+		_cleanup_free_ char *cmd = shell_join(argv);
+
+		progress(r, "  %s (%u s)", cmd ? cmd : "",
+			 r->c->workload.runtime);
+	}
+	ret = spawn(&so, &r->fio);
+	if (ret < 0)
+		return fail(r, "cannot start fio: %s", strerror(-ret));
+	ret = wait_child(r, r->fio, &code);
+	if (ret == -EINTR)
+		return -1;
+	r->fio = 0;
+	if (ret < 0)
+		return fail(r, "waiting for fio: %s", strerror(-ret));
+	if (code != 0)
+		return fail(r, "fio exited with %d (see %s)", code, log);
+	return 0;
+}
+
+static int measure_residency(struct run *r)
+{
+	struct residency_row *rows = NULL;
+	size_t n = 0;
+	char **img = pmem_images(r);
+	_cleanup_free_ char *csv = NULL;
+	int ret = 0;
+
+	for (int set = 0; set < 2 && !ret; set++) {
+		size_t nv = set == 0 ? 1 : r->plan->spec.vms;
+
+		for (size_t v = 0; v < nv && !ret; v++) {
+			const char **paths = calloc(r->plan->n_files + 1,
+						    sizeof(*paths));
+			const char *vm_id = set ? r->plan->vm_ids[v] : NULL;
+			size_t k = 0;
+
+			if (!paths) {
+				ret = -ENOMEM;
+				break;
+			}
+			for (size_t i = 0; i < r->plan->n_files; i++) {
+				const struct fs_file *f = &r->plan->files[i];
+
+				if ((set == 0) != (f->set == FS_SHARED))
+					continue;
+				if (set && strcmp(f->vm_id, vm_id) != 0)
+					continue;
+				paths[k++] = f->path;
+			}
+			if (k)
+				ret = residency_measure(set ? "private" : "shared",
+							vm_id, "files", paths,
+							&rows, &n);
+			free(paths);
+		}
+	}
+	if (!ret && img && img[0])
+		ret = residency_measure("shared", NULL, "image",
+					(const char *const *)img, &rows, &n);
+	free_strv(img);
+	if (ret < 0) {
+		free(rows);
+		return fail(r, "residency: %s", strerror(-ret));
+	}
+	csv = residency_format(rows, n);
+	free(rows);
+	if (!csv || results_write(r->dir, "residency.csv", csv) < 0)
+		return fail(r, "cannot write %s/residency.csv", r->dir);
+	return 0;
+}
+
+static void stop_monitor(struct run *r)
+{
+	if (r->monitor > 0) {
+		int code = stop_child(r->monitor, 5000);
+
+		if (code != 0 && code != 128 + SIGTERM)
+			warning("the monitor exited with %d", code);
+		r->monitor = 0;
+	}
+}
+
+/* Undoes everything; safe to call at any point, more than once. */
+static void teardown(struct run *r)
+{
+	if (r->fio > 0) {
+		stop_child(r->fio, 3000);
+		r->fio = 0;
+	}
+	stop_monitor(r);
+	if (!r->env_ok)
+		return;
+	/* one child per VM: a guest that ignores the power button costs
+	 * stop_timeout once, not once per VM */
+	{
+		pid_t pids[16] = { 0 };
+
+		fflush(NULL);
+		for (size_t i = 0; i < r->c->n_vms; i++) {
+			const struct vm_config *vm = &r->c->vms[i];
+
+			if (!r->vm_started[i])
+				continue;
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				bool was = false;
+
+				signal(SIGINT, SIG_IGN);
+				signal(SIGTERM, SIG_IGN);
+				if (vm_stop(&r->env, vm, &was) < 0) {
+					warning("vm %s: %s", vm->id,
+						r->env.err);
+					_exit(1);
+				}
+				_exit(0);
+			}
+			if (pids[i] < 0) {
+				bool was = false;
+
+				pids[i] = 0;
+				if (vm_stop(&r->env, vm, &was) < 0)
+					warning("vm %s: %s", vm->id,
+						r->env.err);
+			}
+		}
+		for (size_t i = 0; i < r->c->n_vms; i++) {
+			const struct vm_config *vm = &r->c->vms[i];
+
+			if (pids[i] > 0)
+				while (waitpid(pids[i], NULL, 0) < 0 &&
+				       errno == EINTR)
+					;
+			if (!r->vm_started[i])
+				continue;
+			/* whatever a killed start left in the cgroup */
+			if (r->env.cg_ok && cg_exists(&r->env.cg, vm->cg.cgroup)) {
+				cg_kill(&r->env.cg, vm->cg.cgroup, SIGKILL);
+				usleep(200000);
+				cg_remove(&r->env.cg, vm->cg.cgroup);
+			}
+			r->vm_started[i] = false;
+		}
+	}
+	if (r->env.cg_ok) {
+		pid_t *pids = NULL;
+		size_t np = 0;
+
+		if (cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup, &pids,
+			    &np) == 0 &&
+		    np == 0)
+			cg_remove(&r->env.cg, r->c->virtiofsd.cg.cgroup);
+		free(pids);
+	}
+}
+
+static int write_report(struct run *r)
+{
+	struct report_run *rr = NULL;
+	char err[512] = "";
+	_cleanup_free_ char *html = strdup_printf("%s/report.html", r->dir);
+	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", r->dir);
+	FILE *f;
+	int ret;
+
+	ret = report_load(r->dir, &rr, err, sizeof(err));
+	if (ret < 0)
+		return error("report: %s", *err ? err : strerror(-ret));
+	ret = -EIO;
+	f = html ? fopen(html, "we") : NULL;
+	if (f) {
+		ret = report_write_html(f, &rr, 1);
+		if (fclose(f) != 0)
+			ret = -EIO;
+	}
+	f = txt && ret == 0 ? fopen(txt, "we") : NULL;
+	if (f) {
+		ret = report_write_summary(f, &rr, 1);
+		if (fclose(f) != 0)
+			ret = -EIO;
+		if (ret == 0 && !daxlab_quiet)
+			report_write_summary(stderr, &rr, 1);
+	}
+	report_run_free(rr);
+	if (ret < 0)
+		return error("cannot write the report in %s", r->dir);
+	return 0;
+}
+
+/* One experiment, in dir's parent base; point: its sweep values. */
+static int experiment(const struct run_opts *o, const char *base,
+		      const char *name, const char *const *keys,
+		      const char *const *vals, size_t nk, char **ret_dir)
+{
+	struct run r = { .o = o, .step = "prepare" };
+	char err[1024] = "";
+	_cleanup_free_ char *used = NULL;
+	bool ok = false;
+	int ret;
+
+	r.t0_ns = now_monotonic_ns();
+	*ret_dir = NULL;
+	ret = config_load(o->config, &r.c, err, sizeof(err));
+	if (ret < 0)
+		return error("%s", *err ? err : strerror(-ret));
+	if (!r.c->n_vms) {
+		config_free(r.c);
+		return error("%s: no [vm ID] section", o->config);
+	}
+	if (r.c->n_vms > ARRAY_SIZE(r.vm_started)) {
+		config_free(r.c);
+		return error("%s: at most %zu VMs", o->config,
+			     ARRAY_SIZE(r.vm_started));
+	}
+	for (size_t i = 0; i < nk; i++) {
+		ret = apply_workload(r.c, keys[i], vals[i], err, sizeof(err));
+		if (ret < 0) {
+			config_free(r.c);
+			return error("%s", err);
+		}
+		if (!r.point)
+			r.point = strdup_printf("%s=%s", keys[i], vals[i]);
+		else {
+			char *p = strdup_printf("%s %s=%s", r.point, keys[i],
+						vals[i]);
+
+			free(r.point);
+			r.point = p;
+		}
+	}
+	ret = results_create(base, name, time(NULL), &r.dir);
+	if (ret < 0) {
+		config_free(r.c);
+		free(r.point);
+		return error_errno(ret, "cannot create a results folder in %s",
+				   base);
+	}
+	*ret_dir = strdup(r.dir);
+	results_set_status(r.dir, RESULTS_RUNNING, NULL);
+	progress(&r, "results in %s%s%s", r.dir, r.point ? ", sweep point " : "",
+		 r.point ? r.point : "");
+	kv_set(&r.prov, "name", "%s", name);
+	{
+		time_t now = time(NULL);
+		struct tm tm;
+		char ts[64];
+
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		kv_set(&r.prov, "started", "%s", ts);
+	}
+	used = config_as_used(&r, keys, vals, nk);
+	if (!used || results_write(r.dir, "config.ini", used) < 0) {
+		fail(&r, "cannot write %s/config.ini", r.dir);
+		goto out;
+	}
+
+	vm_env_init(&r.env, r.c, false, false);
+	r.env.report = vm_report_cb;
+	r.env.ud = &r;
+	r.env_ok = true;
+	if (!r.env.cg_ok) {
+		fail(&r, "no usable cgroup hierarchy below /sys/fs/cgroup");
+		goto out;
+	}
+	add_config(&r);
+	add_topology(&r);
+	save_provenance(&r);
+
+	/* the pmem image is made from the folder: files come first */
+	step(&r, "create files");
+	if (interrupted(&r) || create_files(&r) < 0)
+		goto out;
+	if (write_cmdlines(&r) < 0)
+		goto out;
+	add_versions(&r);
+	save_provenance(&r);
+	step(&r, "start VMs");
+	if (interrupted(&r) || start_vms(&r) < 0)
+		goto out;
+	step(&r, "check mounts");
+	if (interrupted(&r) || check_mounts(&r) < 0)
+		goto out;
+	step(&r, o->warm ? "warm the page cache" : "drop the page cache");
+	if (interrupted(&r) || set_page_cache(&r) < 0)
+		goto out;
+	step(&r, "write the fio job");
+	if (interrupted(&r) || write_job(&r) < 0)
+		goto out;
+	step(&r, "start the monitor");
+	if (interrupted(&r) || prepare_guests(&r) < 0 ||
+	    start_monitor(&r) < 0)
+		goto out;
+	step(&r, "run fio");
+	if (interrupted(&r) || run_fio(&r) < 0)
+		goto out;
+	step(&r, "tail");
+	for (int64_t t = 0; t < (int64_t)o->tail_ms; t += 100)
+		if (!nap(&r, 100))
+			goto out;
+	stop_monitor(&r);
+	step(&r, "measure residency");
+	if (interrupted(&r) || measure_residency(&r) < 0)
+		goto out;
+	ok = true;
+out:
+	if (!ok && !r.reason[0])
+		interrupted(&r);
+	if (!ok && !r.reason[0])
+		snprintf(r.reason, sizeof(r.reason), "step '%s' failed",
+			 r.step);
+	/* a residency table even for a run cut short, when files exist */
+	if (!ok && r.plan && r.monitor > 0) {
+		stop_monitor(&r);
+		measure_residency(&r);
+	}
+	step(&r, "stop VMs");
+	teardown(&r);
+	{
+		time_t now = time(NULL);
+		struct tm tm;
+		char ts[64];
+
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		kv_set(&r.prov, "finished", "%s", ts);
+		kv_set(&r.prov, "duration_s", "%.1f",
+		       (double)(now_monotonic_ns() - r.t0_ns) / 1e9);
+	}
+	save_provenance(&r);
+	results_set_status(r.dir, ok ? RESULTS_COMPLETE : RESULTS_INCOMPLETE,
+			   ok ? NULL : r.reason);
+	step(&r, "report");
+	write_report(&r);
+	progress(&r, "%s: %s%s%s", r.dir, ok ? "complete" : "incomplete",
+		 ok ? "" : ": ", ok ? "" : r.reason);
+	if (r.env_ok)
+		vm_env_done(&r.env);
+	fileset_plan_free(r.plan);
+	if (r.cfgdata.ids || r.cfgdata.dirs)
+		workload_cfgdata_free(&r.cfgdata);
+	kv_free(&r.prov);
+	config_free(r.c);
+	free(r.point);
+	free(r.dir);
+	return ok ? 0 : -1;
+}
+
+/* --- sweeps --- */
+
+static int parse_sweep(struct run_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	struct sweep_key *k;
+	_cleanup_free_ char *vals = NULL;
+	char *save = NULL;
+
+	if (o->n_sweep == MAX_SWEEP)
+		usage_error("run", "at most %d --sweep keys", MAX_SWEEP);
+	if (!eq || eq == arg || !eq[1])
+		usage_error("run", "--sweep wants KEY=V1,V2,...: '%s'", arg);
+	k = &o->sweep[o->n_sweep];
+	k->key = strndup(arg, (size_t)(eq - arg));
+	vals = strdup(eq + 1);
+	if (!k->key || !vals)
+		die("out of memory");
+	for (size_t i = 0; i < o->n_sweep; i++)
+		if (!strcmp(o->sweep[i].key, k->key))
+			usage_error("run", "--sweep %s given twice", k->key);
+	for (char *v = strtok_r(vals, ",", &save); v;
+	     v = strtok_r(NULL, ",", &save)) {
+		if (k->n == MAX_VALUES)
+			usage_error("run", "--sweep %s: at most %d values",
+				    k->key, MAX_VALUES);
+		if (!valid_name(v))
+			usage_error("run", "--sweep %s: bad value '%s'",
+				    k->key, v);
+		k->values[k->n] = strdup(v);
+		if (!k->values[k->n++])
+			die("out of memory");
+	}
+	if (!k->n)
+		usage_error("run", "--sweep %s: no values", k->key);
+	o->n_sweep++;
+	return 0;
+}
+
+static int check_sweep_values(const struct run_opts *o)
+{
+	struct lab_config *c = NULL;
+	char err[1024] = "";
+	int ret = config_load(o->config, &c, err, sizeof(err));
+
+	if (ret < 0)
+		return error("%s", *err ? err : strerror(-ret));
+	for (size_t i = 0; i < o->n_sweep; i++)
+		for (size_t v = 0; v < o->sweep[i].n; v++)
+			if (apply_workload(c, o->sweep[i].key,
+					   o->sweep[i].values[v], err,
+					   sizeof(err)) < 0) {
+				config_free(c);
+				usage_error("run", "%s", err);
+			}
+	config_free(c);
+	return 0;
+}
+
+static int sweep(const struct run_opts *o, const char *name)
+{
+	_cleanup_free_ char *sdir = NULL;
+	size_t idx[MAX_SWEEP] = { 0 }, points = 1, done = 0, failed = 0;
+	char **dirs;
+	int ret;
+
+	for (size_t i = 0; i < o->n_sweep; i++)
+		points *= o->sweep[i].n;
+	{
+		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
+
+		if (!sname)
+			return error("out of memory");
+		ret = results_create(o->results, sname, time(NULL), &sdir);
+		if (ret < 0)
+			return error_errno(ret,
+					   "cannot create a results folder in %s",
+					   o->results);
+	}
+	dirs = calloc(points, sizeof(*dirs));
+	if (!dirs)
+		return error("out of memory");
+	info("sweep: %zu points in %s", points, sdir);
+	for (size_t p = 0; p < points && !got_signal; p++) {
+		const char *keys[MAX_SWEEP], *vals[MAX_SWEEP];
+		char pname[256];
+		size_t len;
+
+		len = (size_t)snprintf(pname, sizeof(pname), "%s", name);
+		for (size_t i = 0; i < o->n_sweep; i++) {
+			keys[i] = o->sweep[i].key;
+			vals[i] = o->sweep[i].values[idx[i]];
+			len += (size_t)snprintf(pname + len,
+						sizeof(pname) - len, "-%s-%s",
+						keys[i], vals[i]);
+		}
+		if (!valid_name(pname))
+			snprintf(pname, sizeof(pname), "point-%zu", p);
+		info("sweep point %zu of %zu", p + 1, points);
+		if (experiment(o, sdir, pname, keys, vals, o->n_sweep,
+			       &dirs[done]) < 0)
+			failed++;
+		if (dirs[done])
+			done++;
+		/* next point: odometer, last key fastest */
+		for (size_t i = o->n_sweep; i-- > 0;) {
+			if (++idx[i] < o->sweep[i].n)
+				break;
+			idx[i] = 0;
+		}
+	}
+	if (done) {
+		_cleanup_free_ char *html = strdup_printf("%s/report.html", sdir);
+		_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", sdir);
+		struct report_run **runs = calloc(done, sizeof(*runs));
+		size_t nr = 0;
+
+		for (size_t i = 0; runs && i < done; i++) {
+			char err[512] = "";
+
+			if (report_load(dirs[i], &runs[nr], err, sizeof(err)) == 0)
+				nr++;
+			else
+				warning("%s", err);
+		}
+		if (nr && html && txt) {
+			FILE *f = fopen(html, "we");
+
+			if (f) {
+				report_write_html(f, runs, nr);
+				fclose(f);
+			}
+			f = fopen(txt, "we");
+			if (f) {
+				report_write_summary(f, runs, nr);
+				fclose(f);
+			}
+			info("sweep summary: %s", txt);
+		}
+		for (size_t i = 0; i < nr; i++)
+			report_run_free(runs[i]);
+		free(runs);
+	}
+	for (size_t i = 0; i < done; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (got_signal)
+		return error("sweep interrupted");
+	return failed ? error("%zu of %zu sweep points incomplete", failed,
+			      points)
+		      : 0;
+}
+
+static void run_usage(void)
+{
+	printf("Usage: daxlab run [OPTIONS]\n\n"
+	       "The whole experiment in one command: creates the files, "
+	       "starts the VMs\nand waits until they are ready, checks the "
+	       "shares are mounted as\nconfigured (DAX where asked), brings "
+	       "the page cache to the starting\nstate, writes the fio job, "
+	       "starts the monitor on the host cgroups\n(host, virtiofsd, "
+	       "each VM's cgroup) and in each guest over ssh, runs fio\n"
+	       "through the client, stops the monitor after a tail, measures "
+	       "the host\npage cache of the file sets, stops the VMs and "
+	       "writes the report.\n\n"
+	       "Results go to RESULTS/<YYYYmmdd-HHMMSS>-<NAME>/. Ctrl-C "
+	       "(SIGINT), SIGTERM or\na failure at any step tears everything "
+	       "down and keeps the partial\nresults, marked incomplete.\n\n"
+	       "Options:\n"
+	       "  -c, --config FILE      lab configuration (default "
+	       "$DAXLAB_CONFIG, else\n"
+	       "                         ./daxlab.ini, else "
+	       "/etc/daxlab/daxlab.ini)\n"
+	       "  -n, --name NAME        name of the run (default: the "
+	       "config file's name)\n"
+	       "  -s, --sweep KEY=V1,V2,...\n"
+	       "                         one experiment per value of a "
+	       "[workload] key;\n"
+	       "                         several --sweep keys make a grid; "
+	       "a summary\n"
+	       "                         compares the points\n"
+	       "  -r, --results DIR      where results folders go (default "
+	       "./results)\n"
+	       "  -t, --tail S           keep sampling S seconds after fio "
+	       "ends (default 2)\n"
+	       "  -i, --interval MS      sampling interval in ms (default "
+	       "500)\n"
+	       "      --warm             start with the files in the host "
+	       "page cache\n"
+	       "                         (default: cold, dropped)\n"
+	       "  -q, --quiet            no progress lines\n"
+	       "  -h, --help             show this help and exit\n"
+	       "  -V, --version          show the version and exit\n\n"
+	       "Example:\n"
+	       "  daxlab run --config examples/demo.ini\n"
+	       "  daxlab run --config examples/demo.ini --sweep "
+	       "private_ratio=0,25,50,75\n\n"
+	       "See daxlab-run(1) for the results folder and "
+	       "daxlab-report(1).\n");
+}
+
 int cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return error("daxlab run: not yet");
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "sweep", required_argument, NULL, 's' },
+		{ "results", required_argument, NULL, 'r' },
+		{ "tail", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "warm", no_argument, NULL, 'W' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_opts o = { .results = "results", .tail_ms = 2000,
+			      .interval_ms = 500 };
+	const char *explicit_config = NULL;
+	_cleanup_free_ char *name = NULL, *dir = NULL;
+	struct sigaction sa;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+c:n:s:r:t:i:qhV", longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			explicit_config = optarg;
+			break;
+		case 'n':
+			if (!valid_name(optarg))
+				usage_error("run",
+					    "--name: '%s' is not a valid name "
+					    "(1-64 of A-Z a-z 0-9 . _ -)",
+					    optarg);
+			o.name = optarg;
+			break;
+		case 's':
+			parse_sweep(&o, optarg);
+			break;
+		case 'r':
+			if (!*optarg)
+				usage_error("run", "--results needs a folder");
+			o.results = optarg;
+			break;
+		case 't':
+			if (parse_duration_ms(optarg, &o.tail_ms) < 0 ||
+			    o.tail_ms > 3600000)
+				usage_error("run", "--tail: bad duration '%s'",
+					    optarg);
+			break;
+		case 'i':
+			if (parse_uint_range(optarg, 10, 60000,
+					     &o.interval_ms) < 0)
+				usage_error("run",
+					    "--interval: '%s' is not 10..60000 "
+					    "ms",
+					    optarg);
+			break;
+		case 'W':
+			o.warm = true;
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			run_usage();
+			return 0;
+		case 'V':
+			print_version();
+		default:
+			usage_error("run", "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		usage_error("run", "unexpected argument '%s'", argv[optind]);
+	o.config = config_default_path(explicit_config);
+	if (access(o.config, R_OK) < 0)
+		return error_errno(errno, "cannot read the configuration %s",
+				   o.config);
+	if (o.name) {
+		name = strdup(o.name);
+	} else {
+		const char *b = strrchr(o.config, '/');
+		size_t len;
+
+		b = b ? b + 1 : o.config;
+		len = strlen(b);
+		if (str_has_suffix(b, ".ini"))
+			len -= 4;
+		name = strndup(b, len);
+		if (name && !valid_name(name)) {
+			free(name);
+			name = strdup("run");
+		}
+	}
+	if (!name)
+		return error("out of memory");
+	if (o.n_sweep)
+		check_sweep_values(&o);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (o.n_sweep)
+		ret = sweep(&o, name);
+	else
+		ret = experiment(&o, o.results, name, NULL, NULL, 0, &dir);
+	for (size_t i = 0; i < o.n_sweep; i++) {
+		free(o.sweep[i].key);
+		for (size_t v = 0; v < o.sweep[i].n; v++)
+			free(o.sweep[i].values[v]);
+	}
+	return ret < 0 ? 1 : 0;
 }
