@@ -259,6 +259,41 @@ static void print_summary(struct monitor *m, int64_t start_ns,
 	}
 }
 
+/* A --stats name that no source has now is most likely a typo. */
+static void check_stats_present(const struct monitor *m)
+{
+	const struct sampler *s = &m->s;
+
+	for (size_t i = 0; m->stats && m->stats[i]; i++) {
+		bool found = false, any_up = false;
+
+		for (size_t j = 0; j < s->n_src && !found; j++) {
+			if (s->src[j].status != 0)
+				continue;
+			any_up = true;
+			found = numastat_find(&s->src[j].ns, m->stats[i]);
+		}
+		if (!found && any_up) {
+			const struct sampler_source *src = NULL;
+			char have[512];
+			size_t n = 0;
+
+			for (size_t j = 0; j < s->n_src && !src; j++)
+				if (s->src[j].status == 0)
+					src = &s->src[j];
+			have[0] = '\0';
+			for (size_t k = 0; k < src->ns.n_stats &&
+					   n + NUMASTAT_KEY_MAX + 8 < sizeof(have);
+			     k++)
+				n += (size_t)snprintf(have + n, sizeof(have) - n,
+						      "%s%s", k ? "," : "",
+						      src->ns.stats[k].key);
+			warning("no source has stat '%s' now (%s has: %s)",
+				m->stats[i], src->name, have);
+		}
+	}
+}
+
 /* "a,b,c" -> NULL-terminated array; NULL on a bad list (*bad set). */
 static char **split_stats(char *list, const char **bad)
 {
@@ -444,10 +479,13 @@ static int cmd_stats_monitor(int argc, char **argv)
 			failed = true;
 		}
 	}
-	if (failed) {
+	if (failed || stop_requested) {
+		if (!failed)
+			error("interrupted before the first tick");
 		sampler_free(&m.s);
 		return 1;
 	}
+	check_stats_present(&m);
 
 	if (m.output) {
 		fd = open(m.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,

@@ -234,3 +234,11 @@ teardown() {
 		--output "$WORK/out.csv" 2>"$WORK/err"
 	! grep -q ' ticks  host' "$WORK/err"
 }
+
+@test "a --stats name no source has is warned about with what they have" {
+	run --separate-stderr "$D" stats monitor --cgroups a=$MEMCG --count 1 \
+		--stats fle,file --quiet
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"warning: no source has stat 'fle' now (a has: total,file,anon,"* ]]
+	[ "$(sed 1d <<<"$output" | cut -d, -f4 | sort -u)" = file ]
+}
