@@ -90,25 +90,26 @@ static int push(const char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-/* Words after an option up to the next option; commas split names too. */
-static void take_words(int argc, char **argv, const char *first,
-		       const char ***v, size_t *n, bool split_commas)
+/*
+ * Words after an option up to the next option; commas split names too
+ * (in place: argv strings are ours to change).
+ */
+static void take_words(int argc, char **argv, char *first, const char ***v,
+		       size_t *n, bool split_commas)
 {
-	const char *w = first;
+	char *w = first;
 
 	for (;;) {
-		if (split_commas && strchr(w, ',')) {
-			char *copy = strdup(w), *save = NULL;
+		char *save = NULL;
 
-			if (!copy)
+		if (!split_commas) {
+			if (*w && push(v, n, w) < 0)
 				die("out of memory");
-			for (char *t = strtok_r(copy, ",", &save); t;
+		} else {
+			for (char *t = strtok_r(w, ",", &save); t;
 			     t = strtok_r(NULL, ",", &save))
 				if (push(v, n, t) < 0)
 					die("out of memory");
-			/* copy lives until exit, like argv */
-		} else if (*w && push(v, n, w) < 0) {
-			die("out of memory");
 		}
 		if (optind >= argc || argv[optind][0] == '-')
 			break;
