@@ -455,7 +455,16 @@ static void print_table_one(struct ctx *c)
 		t.right[i] = true;
 	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
 		table_add(&t, head[i]);
-	printf("%s: stat %s, %" PRIu64 " rows\n", r->path, r->stat, r->rows);
+	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+
+	for (size_t i = 0; i < r->n_series; i++) {
+		if (r->series[i].agg.first_ms < t0)
+			t0 = r->series[i].agg.first_ms;
+		if (r->series[i].agg.last_ms > t1)
+			t1 = r->series[i].agg.last_ms;
+	}
+	printf("%s: stat %s, %" PRIu64 " rows, %.1f s of samples\n", r->path,
+	       r->stat, r->rows, t1 >= t0 ? (double)(t1 - t0) / 1000.0 : 0.0);
 	for (size_t si = 0; si < c->n_sources; si++) {
 		for (size_t i = 0; i < r->n_series; i++) {
 			const struct compare_series *s = &r->series[i];
