@@ -44,6 +44,7 @@ struct fio_ctl {
 	const char *fio;
 	bool local;
 	double max_dev; /* percentage points; < 0: no check */
+	unsigned wait;  /* seconds to wait for the servers to answer */
 };
 
 enum {
@@ -73,6 +74,7 @@ enum {
 	OPT_FIO,
 	OPT_LOCAL,
 	OPT_MAX_DEV,
+	OPT_WAIT,
 };
 
 static const struct option job_longopts[] = {
@@ -114,6 +116,7 @@ static const struct option run_longopts[] = {
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "fio", required_argument, NULL, OPT_FIO },
 	{ "max-deviation", required_argument, NULL, OPT_MAX_DEV },
+	{ "wait", required_argument, NULL, OPT_WAIT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -162,7 +165,8 @@ static void usage(void)
 	      "                              FIO being the folder above jobs/\n"
 	      "     --no-link              do not touch FIO/current and FIO/host.list\n"
 	      "\n"
-	      "run: fio --client against the hosts, fio's JSON kept; prints per host\n"
+	      "run: fio --client against the hosts, fio's JSON (its output) kept;\n"
+	      "prints per host\n"
 	      "and set the share of I/O achieved against the share asked, IOPS,\n"
 	      "bandwidth and completion latency p50 and p99.\n"
 	      "     --job FILE             the job (default fio/current)\n"
@@ -173,6 +177,8 @@ static void usage(void)
 	      "                              FIO/results/YYYYmmdd-HHMMSS.json)\n"
 	      "     --fio PATH             the fio binary (default fio)\n"
 	      "     --max-deviation PTS    fail when a set's share is off by more\n"
+	      "     --wait SECONDS         wait for every server to answer first (60;\n"
+	      "                              0: do not ask)\n"
 	      "\n"
 	      " -q, --quiet                no info on stderr\n"
 	      " -h, --help                 display this help\n"
@@ -557,6 +563,12 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 					    optarg);
 			break;
 		}
+		case OPT_WAIT:
+			if (parse_uint_range(optarg, 0, 3600, &c->wait) < 0)
+				usage_error(c->cmd,
+					    "wait '%s' is not a number of seconds in 0..3600",
+					    optarg);
+			break;
 		case 'q':
 			daxlab_quiet = true;
 			break;
@@ -639,6 +651,95 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 	return ret;
 }
 
+/*
+ * Whether a fio server answers: a job on the null engine. qemu's hostfwd
+ * accepts connections before the guest's server listens, and a client
+ * that then loses a host still exits 0, so ask before the real run.
+ */
+static bool host_answers(const char *fio, const char *host,
+			 const char *probe_job)
+{
+	_cleanup_free_ char *arg = strdup_printf("--client=%s", host);
+	_cleanup_free_ char *out = NULL;
+	const char *argv[] = { fio, "--output-format=json", arg, probe_job,
+			       NULL };
+	int status = -1;
+
+	if (!arg || spawn_capture(argv, false, 1u << 20, &out, &status) < 0)
+		return false;
+	return status == 0 && strstr(out, "\"client_stats\"") &&
+	       strstr(out, "\"daxlab-probe\"");
+}
+
+/* The words of a host list file, allocated in *ret (NUL-separated). */
+static size_t read_hosts(const char *path, char **ret, const char **words,
+			 size_t max)
+{
+	size_t n = 0, len;
+	char *text = NULL;
+
+	if (read_full_file(path, 1u << 20, &text, &len) < 0)
+		return 0;
+	for (char *t = strtok(text, " \t\n"); t && n < max;
+	     t = strtok(NULL, " \t\n"))
+		words[n++] = t;
+	*ret = text;
+	return n;
+}
+
+static int wait_for_hosts(struct fio_ctl *c, const char *fio,
+			  const char *const *hosts, size_t n)
+{
+	char probe[] = "/tmp/daxlab-probe.XXXXXX";
+	static const char job[] = "[daxlab-probe]\nioengine=null\nsize=4k\n"
+				  "rw=read\nbs=4k\n";
+	int64_t deadline = now_monotonic_ns() + (int64_t)c->wait * 1000000000;
+	int fd = mkstemp(probe);
+	int r = 0;
+
+	if (fd < 0)
+		return error_errno(errno, "cannot create %s", probe);
+	if (write_all(fd, job, sizeof(job) - 1) < 0) {
+		close(fd);
+		unlink(probe);
+		return error_errno(errno, "cannot write %s", probe);
+	}
+	close(fd);
+	for (size_t i = 0; i < n; i++) {
+		while (!host_answers(fio, hosts[i], probe)) {
+			if (now_monotonic_ns() > deadline) {
+				r = error("fio server %s does not answer (waited %u s)",
+					  hosts[i], c->wait);
+				break;
+			}
+			usleep(500000);
+		}
+		if (r)
+			break;
+	}
+	unlink(probe);
+	return r;
+}
+
+/* Entries of a fio host list: whitespace-separated words. */
+static size_t count_hosts(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t n = 0, len;
+	bool word = false;
+
+	if (read_full_file(path, 1u << 20, &text, &len) < 0)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		bool sp = text[i] == ' ' || text[i] == '\t' || text[i] == '\n';
+
+		if (!sp && !word)
+			n++;
+		word = !sp;
+	}
+	return n;
+}
+
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
 static char *default_json(const char *job)
 {
@@ -658,9 +759,11 @@ static int do_run(struct fio_ctl *c)
 {
 	const char *job = c->job_path ? c->job_path : "fio/current";
 	_cleanup_free_ char *jobtext = NULL, *json_path = NULL;
-	_cleanup_free_ char *hostlist = NULL, *out = NULL, *jdir = NULL;
+	_cleanup_free_ char *hostlist = NULL, *jdir = NULL;
 	_cleanup_free_ char *client_arg = NULL;
-	const char *argv[8 + 2 * MAX_HOSTS];
+	_cleanup_close_ int json_fd = -1;
+	const char *argv[8 + 3 * MAX_HOSTS];
+	size_t want_hosts;
 	struct fiojob_section secs[16];
 	struct fio_result *res = NULL;
 	struct spawn_opts so;
@@ -703,12 +806,13 @@ static int do_run(struct fio_ctl *c)
 			return error_errno(errno, "cannot read host list %s",
 					   hostlist);
 	}
+	/*
+	 * fio's JSON goes to its stdout, which we keep in the file: with
+	 * --output, fio also sends the option to every server, which then
+	 * fails to open that path in the guest and reports nothing.
+	 */
 	argv[n++] = c->fio ? c->fio : "fio";
 	argv[n++] = "--output-format=json";
-	out = strdup_printf("--output=%s", json_path);
-	if (!out)
-		return error("out of memory");
-	argv[n++] = out;
 	if (hostlist) {
 		client_arg = strdup_printf("--client=%s", hostlist);
 		if (!client_arg)
@@ -721,17 +825,33 @@ static int do_run(struct fio_ctl *c)
 			argv[n++] = c->hosts[i];
 			/* fio wants each client's job right after it */
 			argv[n++] = job;
-			if (n + 3 >= ARRAY_SIZE(argv))
-				break;
 		}
 	} else {
 		argv[n++] = job;
 	}
 	argv[n] = NULL;
 
+	json_fd = open(json_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		       0644);
+	if (json_fd < 0)
+		return error_errno(errno, "cannot create %s", json_path);
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
-	so.fd_out = STDERR_FILENO; /* our stdout is the table */
+	so.fd_out = json_fd;
+	if (!c->local && c->wait) {
+		_cleanup_free_ char *text = NULL;
+		const char *words[MAX_HOSTS];
+		size_t nw;
+
+		if (hostlist) {
+			nw = read_hosts(hostlist, &text, words, MAX_HOSTS);
+		} else {
+			for (nw = 0; nw < c->n_hosts; nw++)
+				words[nw] = c->hosts[nw];
+		}
+		if (wait_for_hosts(c, argv[0], words, nw) < 0)
+			return -1;
+	}
 	r = spawn(&so, &pid);
 	if (r < 0)
 		return error_errno(r, "cannot run %s", argv[0]);
@@ -758,7 +878,16 @@ static int do_run(struct fio_ctl *c)
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
+	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : count_hosts(hostlist);
 	r = report(c, res, secs, (size_t)nsec);
+	{
+		const char *hosts[MAX_HOSTS];
+		size_t got = fioresult_hosts(res, hosts, MAX_HOSTS);
+
+		if (got < want_hosts)
+			r = error("fio's JSON holds results of %zu of the %zu hosts",
+				  got, want_hosts);
+	}
 	fioresult_free(res);
 	info("fio's JSON: %s", json_path);
 	if (status)
@@ -769,7 +898,7 @@ static int do_run(struct fio_ctl *c)
 
 int cmd_fio(int argc, char **argv)
 {
-	struct fio_ctl c = { .max_dev = -1 };
+	struct fio_ctl c = { .max_dev = -1, .wait = 60 };
 	char cmdname[32];
 	bool job;
 	int r;
