@@ -43,6 +43,7 @@ struct ctx {
 	struct compare_result **res; /* one per file */
 	const char **sources; /* shown, in order */
 	size_t n_sources;
+	FILE *plot; /* opened early: a bad path fails before the work */
 };
 
 static void usage(void)
@@ -761,7 +762,7 @@ static int write_plot(struct ctx *c)
 	char **labels = NULL;
 	size_t n_all = 0, cap = 0;
 	_cleanup_free_ char *title = NULL;
-	_cleanup_fclose_ FILE *out = NULL;
+	FILE *out = TAKE_PTR(c->plot);
 	int k;
 
 	if (!panels)
@@ -815,17 +816,14 @@ static int write_plot(struct ctx *c)
 					  bytes ? NULL : "count" };
 	}
 	title = strdup_printf("daxlab stats compare: %s", c->o.stat);
-	out = fopen(c->o.plot, "we");
-	if (!title || !out) {
-		k = error_errno(errno, "cannot write %s", c->o.plot);
-		goto done;
-	}
+	if (!title)
+		die("out of memory");
 	k = svg_write(out, title, panels, c->n_sources, 0);
-	if (k == 0 && fclose(TAKE_PTR(out)) != 0)
+	if (fclose(out) != 0 && k == 0)
 		k = -errno;
 	if (k < 0)
 		error_errno(k, "cannot write %s", c->o.plot);
-done:
+
 	for (size_t i = 0; i < n_all; i++) {
 		free((void *)all[i].points);
 		free(labels[i]);
@@ -844,6 +842,13 @@ int cmd_stats_compare(int argc, char **argv)
 	int ret = 1;
 
 	parse_args(argc, argv, &c.o);
+	if (c.o.plot) {
+		c.plot = fopen(c.o.plot, "we");
+		if (!c.plot) {
+			error_errno(errno, "cannot write %s", c.o.plot);
+			return 1;
+		}
+	}
 	co.stat = c.o.stat;
 	co.plot = c.o.plot != NULL;
 	co.jobs = c.o.jobs;
@@ -898,6 +903,10 @@ int cmd_stats_compare(int argc, char **argv)
 		goto out;
 	ret = 0;
 out:
+	if (c.plot) { /* failed before the plot: leave no empty file */
+		fclose(c.plot);
+		unlink(c.o.plot);
+	}
 	for (size_t f = 0; f < c.o.n_files; f++)
 		compare_result_free(c.res[f]);
 	free(c.res);

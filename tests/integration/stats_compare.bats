@@ -118,6 +118,16 @@ awk_figures() {
 	[ "$(grep -c '<polyline' plot.svg)" -eq 9 ]
 }
 
+@test "a plot that cannot be written fails first; a failed run leaves no plot" {
+	run --separate-stderr "$D" stats compare -f numa_stats.csv --plot "$T/no/such/dir/plot.svg"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"cannot write $T/no/such/dir/plot.svg"* ]]
+	run --separate-stderr "$D" stats compare -f numa_stats.csv -s slab --plot plot.svg
+	[ "$status" -eq 1 ]
+	[ ! -e plot.svg ]
+}
+
 @test "an unknown source is an error listing the sources the file holds" {
 	run --separate-stderr "$D" stats compare -f numa_stats.csv -c host vm7
 	[ "$status" -eq 1 ]
