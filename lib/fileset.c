@@ -100,8 +100,7 @@ void workload_cfgdata_free(struct workload_cfgdata *d)
 	*d = (struct workload_cfgdata){ 0 };
 }
 
-static bool vm_mounts(const struct vm_config *vm,
-		      const struct share_config *sh)
+static bool vm_mounts(const struct vm_config *vm, const struct share_config *sh)
 {
 	return vm->n_shares == 0 || config_vm_has_share(vm, sh);
 }
@@ -223,8 +222,8 @@ static unsigned hot_count(unsigned n, unsigned hot_ratio)
 static int check_ratio(const char *name, unsigned v, char *err, size_t errlen)
 {
 	if (v > 100)
-		return fail(err, errlen, -EINVAL,
-			    "%s %u is outside 0..100", name, v);
+		return fail(err, errlen, -EINVAL, "%s %u is outside 0..100",
+			    name, v);
 	return 0;
 }
 
@@ -274,20 +273,22 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 		p->share[gh] = set_share[s] * w->hot_access_ratio;
 		p->share[gc] = set_share[s] * (100 - w->hot_access_ratio);
 		if (set_share[s] && ns == 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s set has no files (size %s, private_ratio %u) but gets %u%% of the I/O (access_ratio %u)",
-				    fs_set_name((enum fs_set)s),
-				    format_bytes(w->size, a, sizeof(a)),
-				    w->private_ratio, set_share[s],
-				    w->access_ratio);
+			return fail(
+				err, errlen, -EINVAL,
+				"%s set has no files (size %s, private_ratio %u) but gets %u%% of the I/O (access_ratio %u)",
+				fs_set_name((enum fs_set)s),
+				format_bytes(w->size, a, sizeof(a)),
+				w->private_ratio, set_share[s],
+				w->access_ratio);
 		for (int t = FS_HOT; t <= FS_COLD; t++) {
 			unsigned g = fs_group((enum fs_set)s, (enum fs_temp)t);
 
 			if (p->share[g] && p->count[g] == 0)
-				return fail(err, errlen, -EINVAL,
-					    "%s has no files (%u files in the set, hot_ratio %u) but gets I/O (hot_access_ratio %u)",
-					    fs_group_name(g), ns, w->hot_ratio,
-					    w->hot_access_ratio);
+				return fail(
+					err, errlen, -EINVAL,
+					"%s has no files (%u files in the set, hot_ratio %u) but gets I/O (hot_access_ratio %u)",
+					fs_group_name(g), ns, w->hot_ratio,
+					w->hot_access_ratio);
 		}
 	}
 	for (unsigned g = 0; g < FS_GROUPS; g++) {
@@ -360,9 +361,8 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 	if (!p->vm_ids || !p->vm_dirs)
 		return -ENOMEM;
 	for (unsigned v = 0; v < w->vms; v++) {
-		p->vm_ids[v] = w->vm_ids ?
-				       strdup(w->vm_ids[v]) :
-				       strdup_printf("%u", w->first_vm + v);
+		p->vm_ids[v] = w->vm_ids ? strdup(w->vm_ids[v]) :
+					   strdup_printf("%u", w->first_vm + v);
 		if (!p->vm_ids[v])
 			return -ENOMEM;
 		if (w->vm_private_dirs)
@@ -375,9 +375,10 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 		if (!p->vm_dirs[v])
 			return -ENOMEM;
 		if (bad_path(p->vm_dirs[v]))
-			return fail(err, errlen, -EINVAL,
-				    "private folder '%s' is empty or holds ':', a tab or a newline",
-				    p->vm_dirs[v]);
+			return fail(
+				err, errlen, -EINVAL,
+				"private folder '%s' is empty or holds ':', a tab or a newline",
+				p->vm_dirs[v]);
 	}
 	return 0;
 }
@@ -407,9 +408,10 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
 		goto nomem;
 	if (w->shared_dir && bad_path(w->shared_dir)) {
-		r = fail(err, errlen, -EINVAL,
-			 "shared folder '%s' is empty or holds ':', a tab or a newline",
-			 w->shared_dir);
+		r = fail(
+			err, errlen, -EINVAL,
+			"shared folder '%s' is empty or holds ':', a tab or a newline",
+			w->shared_dir);
 		goto out;
 	}
 	r = plan_vms(p, w, err, errlen);
@@ -456,9 +458,11 @@ int fs_select_parse(const char *s, struct fs_select *ret)
 		const char *name;
 		unsigned mask;
 	} sel[] = {
-		{ "all", 0xf },	     { "shared", 0x3 },	      { "private", 0xc },
-		{ "hot", 0x5 },	     { "cold", 0xa },	      { "shared-hot", 0x1 },
-		{ "shared-cold", 0x2 }, { "private-hot", 0x4 }, { "private-cold", 0x8 },
+		{ "all", 0xf },		 { "shared", 0x3 },
+		{ "private", 0xc },	 { "hot", 0x5 },
+		{ "cold", 0xa },	 { "shared-hot", 0x1 },
+		{ "shared-cold", 0x2 },	 { "private-hot", 0x4 },
+		{ "private-cold", 0x8 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(sel); i++) {
@@ -625,8 +629,8 @@ static bool file_ok(const struct fs_file *f, unsigned flags, struct stat *st,
 	return !(flags & FILESET_FORCE) && (uint64_t)st->st_size == f->size;
 }
 
-static int check_space(const struct fileset_plan *p, unsigned flags,
-		       char *err, size_t errlen)
+static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
+		       size_t errlen)
 {
 	_cleanup_free_ struct devspace *ds =
 		calloc(p->n_files + 1, sizeof(*ds));
@@ -671,11 +675,11 @@ static int check_space(const struct fileset_plan *p, unsigned flags,
 		uint64_t have = ds[j].avail + ds[j].freed;
 
 		if (ds[j].need > have)
-			return fail(err, errlen, -ENOSPC,
-				    "the plan needs %s on the file system of %s, only %s free",
-				    format_bytes(ds[j].need, a, sizeof(a)),
-				    ds[j].dir,
-				    format_bytes(have, b, sizeof(b)));
+			return fail(
+				err, errlen, -ENOSPC,
+				"the plan needs %s on the file system of %s, only %s free",
+				format_bytes(ds[j].need, a, sizeof(a)),
+				ds[j].dir, format_bytes(have, b, sizeof(b)));
 	}
 	return 0;
 }
@@ -755,9 +759,8 @@ static int sync_dir(const char *dir)
 }
 
 int fileset_create(const struct fileset_plan *p, const char *manifest,
-		   unsigned flags, fileset_progress_fn progress,
-		   void *userdata, struct fileset_create_result *ret,
-		   char *err, size_t errlen)
+		   unsigned flags, fileset_progress_fn progress, void *userdata,
+		   struct fileset_create_result *ret, char *err, size_t errlen)
 {
 	_cleanup_free_ bool *todo = NULL;
 	_cleanup_free_ char *mtmp = NULL;
@@ -796,8 +799,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	/* From here on the set is not complete until the manifest says so. */
 	if ((unlink(manifest) < 0 && errno != ENOENT) ||
 	    (unlink(mtmp) < 0 && errno != ENOENT)) {
-		r = fail(err, errlen, -errno, "cannot remove %s: %m",
-			 manifest);
+		r = fail(err, errlen, -errno, "cannot remove %s: %m", manifest);
 		goto out;
 	}
 
@@ -872,17 +874,17 @@ int fileset_write_manifest(const struct fileset_plan *p, const char *path)
 	fprintf(f, MANIFEST_HEADER "\n");
 	fprintf(f,
 		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
-		(unsigned long long)w->size,
-		(unsigned long long)w->file_size, w->private_ratio,
-		w->access_ratio, w->hot_ratio, w->hot_access_ratio, w->vms);
+		(unsigned long long)w->size, (unsigned long long)w->file_size,
+		w->private_ratio, w->access_ratio, w->hot_ratio,
+		w->hot_access_ratio, w->vms);
 	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct fs_file *x = &p->files[i];
 		const char *vm = x->vm_id ? x->vm_id : "-";
 
 		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
-			fs_temp_name(x->temp), vm,
-			(unsigned long long)x->size, x->path);
+			fs_temp_name(x->temp), vm, (unsigned long long)x->size,
+			x->path);
 	}
 	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
 	if (fflush(f) || ferror(f) || fdatasync(fileno(f)) < 0)

@@ -14,16 +14,16 @@
 
 /* What the workload asks for (DESIGN.md [workload]), independent of INI. */
 struct workload_spec {
-	uint64_t size;      /* what one VM reads: private + shared */
+	uint64_t size; /* what one VM reads: private + shared */
 	uint64_t file_size;
-	unsigned private_ratio;    /* % of a VM's files private to it */
-	unsigned access_ratio;     /* % of a VM's I/O to its private files */
-	unsigned hot_ratio;        /* % of each set's files that are hot */
+	unsigned private_ratio; /* % of a VM's files private to it */
+	unsigned access_ratio; /* % of a VM's I/O to its private files */
+	unsigned hot_ratio; /* % of each set's files that are hot */
 	unsigned hot_access_ratio; /* % of a set's I/O to its hot files */
-	unsigned vms;              /* private sets to create */
-	const char *shared_dir;    /* host folder of the shared set */
-	const char *private_dir;   /* host folder of a private set, %i = VM */
-	unsigned first_vm;         /* id of the first VM (0) */
+	unsigned vms; /* private sets to create */
+	const char *shared_dir; /* host folder of the shared set */
+	const char *private_dir; /* host folder of a private set, %i = VM */
+	unsigned first_vm; /* id of the first VM (0) */
 	/*
 	 * Or, from a config: the VMs' ids and their private folders,
 	 * vms entries each (both NULL: ids first_vm.. and private_dir).
@@ -49,7 +49,7 @@ struct workload_cfgdata {
 	char **ids;
 	char **dirs;
 	size_t n;
-	const char *shared_mount;  /* guest mount points, or NULL */
+	const char *shared_mount; /* guest mount points, or NULL */
 	const char *private_mount;
 };
 /*
@@ -97,8 +97,8 @@ struct fileset_plan {
 	unsigned weight[FS_GROUPS];
 	size_t n_files;
 	struct fs_file *files; /* shared first, then private by VM */
-	char **vm_ids;         /* spec.vms entries */
-	char **vm_dirs;        /* private folder per VM, NULL: none */
+	char **vm_ids; /* spec.vms entries */
+	char **vm_dirs; /* private folder per VM, NULL: none */
 };
 
 /*
@@ -153,9 +153,8 @@ char *fileset_default_manifest(const struct fileset_plan *p);
  * Errors: -errno with the path or value in err.
  */
 int fileset_create(const struct fileset_plan *p, const char *manifest,
-		   unsigned flags, fileset_progress_fn progress,
-		   void *userdata, struct fileset_create_result *ret,
-		   char *err, size_t errlen);
+		   unsigned flags, fileset_progress_fn progress, void *userdata,
+		   struct fileset_create_result *ret, char *err, size_t errlen);
 
 /* Writes the manifest to path (via path.tmp and rename). */
 int fileset_write_manifest(const struct fileset_plan *p, const char *path);
@@ -178,7 +177,7 @@ struct fs_residency {
 	uint64_t size;
 	uint64_t resident;
 	uint64_t node[FS_MAX_NODES]; /* resident bytes per NUMA node */
-	uint64_t node_unknown;       /* resident, node not found */
+	uint64_t node_unknown; /* resident, node not found */
 };
 /*
  * Adds path's size, resident bytes (mincore) and their NUMA nodes

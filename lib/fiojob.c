@@ -54,19 +54,21 @@ static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
 	static const char *const rws[] = { "read",	"write", "randread",
 					   "randwrite", "rw",	 "readwrite",
 					   "randrw",	NULL };
-	static const char *const engines[] = { "psync", "mmap", "sync",
+	static const char *const engines[] = { "psync",	 "mmap",   "sync",
 					       "pvsync", "libaio", "io_uring",
 					       NULL };
 	const char *paths[2] = { o->shared_path, o->private_path };
 
 	if (!o->rw || !one_of(o->rw, rws))
-		return fail(err, errlen, -EINVAL,
-			    "rw '%s' is not one of read, write, randread, randwrite, rw, readwrite, randrw",
-			    o->rw ? o->rw : "");
+		return fail(
+			err, errlen, -EINVAL,
+			"rw '%s' is not one of read, write, randread, randwrite, rw, readwrite, randrw",
+			o->rw ? o->rw : "");
 	if (!o->ioengine || !one_of(o->ioengine, engines))
-		return fail(err, errlen, -EINVAL,
-			    "ioengine '%s' is not one of psync, mmap, sync, pvsync, libaio, io_uring",
-			    o->ioengine ? o->ioengine : "");
+		return fail(
+			err, errlen, -EINVAL,
+			"ioengine '%s' is not one of psync, mmap, sync, pvsync, libaio, io_uring",
+			o->ioengine ? o->ioengine : "");
 	if (o->bs < 512 || o->bs > (64u << 20) || o->bs % 512)
 		return fail(err, errlen, -EINVAL,
 			    "bs %llu is not a multiple of 512 in 512..64M",
@@ -78,9 +80,10 @@ static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
 
 		if (!s || s[0] != '/' || strpbrk(s, ":\n\t ") ||
 		    strlen(s) > 1024)
-			return fail(err, errlen, -EINVAL,
-				    "%s path '%s' is not an absolute path without ':' or spaces",
-				    i ? "private" : "shared", s ? s : "");
+			return fail(
+				err, errlen, -EINVAL,
+				"%s path '%s' is not an absolute path without ':' or spaces",
+				i ? "private" : "shared", s ? s : "");
 	}
 	return 0;
 }
@@ -132,9 +135,9 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 		fprintf(f, "; %s\n", o->comment);
 	fprintf(f,
 		"; daxlab fio job: size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u\n",
-		(unsigned long long)w->size,
-		(unsigned long long)w->file_size, w->private_ratio,
-		w->access_ratio, w->hot_ratio, w->hot_access_ratio);
+		(unsigned long long)w->size, (unsigned long long)w->file_size,
+		w->private_ratio, w->access_ratio, w->hot_ratio,
+		w->hot_access_ratio);
 	fprintf(f, "; asked share of each VM's I/O:");
 	for (unsigned g = 0; g < FS_GROUPS; g++)
 		fprintf(f, " %s %u.%02u%%", fs_group_name(g), p->share[g] / 100,
@@ -175,8 +178,7 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 	return 0;
 }
 
-int fiojob_parse_flows(const char *text, struct fiojob_section *ret,
-		       size_t max)
+int fiojob_parse_flows(const char *text, struct fiojob_section *ret, size_t max)
 {
 	int n = -1;
 

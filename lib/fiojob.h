@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 struct fiojob_opts {
-	const char *rw;       /* fio rw=, e.g. randread */
-	uint64_t bs;          /* bytes, one for all jobs */
-	unsigned runtime;     /* seconds */
+	const char *rw; /* fio rw=, e.g. randread */
+	uint64_t bs; /* bytes, one for all jobs */
+	unsigned runtime; /* seconds */
 	const char *ioengine; /* psync | mmap */
 	bool direct;
-	bool warm;            /* invalidate=0: keep what is cached */
+	bool warm; /* invalidate=0: keep what is cached */
 	/*
 	 * Where the sets are as fio sees them: in the guests (the share's
 	 * mount points, the same in every VM) or on the host.
@@ -32,7 +32,7 @@ void fiojob_opts_init(struct fiojob_opts *o);
 
 /* fio's limits (FACTS.md). */
 #define FIOJOB_MAX_VALUE 4096 /* characters of one filename= value */
-#define FIOJOB_MAX_LINE 8192  /* bytes of one job-file line */
+#define FIOJOB_MAX_LINE 8192 /* bytes of one job-file line */
 
 /*
  * The job file for the plan's file names under the given paths. Checks

@@ -122,8 +122,7 @@ int fioresult_parse(const char *text, struct fio_result **ret)
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
-		const char *name =
-			json_object_get_string(get(o, "jobname"));
+		const char *name = json_object_get_string(get(o, "jobname"));
 
 		if (!name || !strcmp(name, "All clients"))
 			continue;
@@ -146,8 +145,7 @@ void fioresult_free(struct fio_result *r)
 	free(r);
 }
 
-size_t fioresult_hosts(const struct fio_result *r, const char **ret,
-		       size_t max)
+size_t fioresult_hosts(const struct fio_result *r, const char **ret, size_t max)
 {
 	size_t n = 0;
 

@@ -11,13 +11,14 @@
 
 struct fio_jobres {
 	char host[128]; /* "local" for a local run; "host:port" on clients */
-	char name[64];  /* jobname */
+	char name[64]; /* jobname */
 	int error;
-	uint64_t ios;      /* read + write + trim total_ios */
-	uint64_t bytes;    /* io_bytes */
+	uint64_t ios; /* read + write + trim total_ios */
+	uint64_t bytes; /* io_bytes */
 	double iops;
-	double bw_bytes;   /* bytes per second */
-	double p50_ns, p99_ns; /* completion latency, of the direction with most I/O */
+	double bw_bytes; /* bytes per second */
+	double p50_ns,
+		p99_ns; /* completion latency, of the direction with most I/O */
 };
 
 struct fio_result {

@@ -158,8 +158,7 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 	/* the config first, so that flags override it */
 	optind = 0;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:fs:bqhV", longopts, NULL)) !=
-	       -1)
+	while ((o = getopt_long(argc, argv, "c:fs:bqhV", longopts, NULL)) != -1)
 		if (o == 'c')
 			config = optarg;
 	if (load_config(c, config) < 0)
@@ -239,8 +238,9 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 	}
 	if (!c->spec.shared_dir && !c->spec.private_dir &&
 	    !c->spec.vm_private_dirs)
-		usage_error(c->cmd,
-			    "no folders: give --shared-dir and --private-dir, or a config with shares");
+		usage_error(
+			c->cmd,
+			"no folders: give --shared-dir and --private-dir, or a config with shares");
 }
 
 static void progress(void *userdata, uint64_t done, uint64_t total)
@@ -287,8 +287,8 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 	double secs;
 	int r;
 
-	manifest = c->manifest ? strdup(c->manifest) :
-				 fileset_default_manifest(p);
+	manifest =
+		c->manifest ? strdup(c->manifest) : fileset_default_manifest(p);
 	if (!manifest)
 		return error("out of memory");
 	c->t0 = c->last = now_monotonic_ns();
@@ -300,10 +300,11 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 		return error("%s", *err ? err : strerror(-r));
 	secs = (double)res.write_ns / 1e9;
 	info("%zu files written (%s), %zu kept, manifest %s%s", res.written,
-	     format_bytes(res.bytes_written, a, sizeof(a)), res.kept,
-	     manifest, "");
+	     format_bytes(res.bytes_written, a, sizeof(a)), res.kept, manifest,
+	     "");
 	if (res.bytes_written && secs > 0)
-		info("%.0f MB/s to disk", (double)res.bytes_written / 1e6 / secs);
+		info("%.0f MB/s to disk",
+		     (double)res.bytes_written / 1e6 / secs);
 	return 0;
 }
 
@@ -370,9 +371,10 @@ static int do_residency(struct files_ctl *c, struct fileset_plan *p,
 			printf("%-13s %-6s %6zu", fs_group_name(g), vm, files);
 			print_size(c->bytes, acc.size);
 			print_size(c->bytes, acc.resident);
-			printf(" %5.1f%%", acc.size ? 100.0 * (double)acc.resident /
-							     (double)acc.size :
-						      0.0);
+			printf(" %5.1f%%",
+			       acc.size ? 100.0 * (double)acc.resident /
+						  (double)acc.size :
+					  0.0);
 			for (unsigned n = 0; n < nodes; n++)
 				print_size(c->bytes, acc.node[n]);
 			print_size(c->bytes, acc.node_unknown);
@@ -403,9 +405,8 @@ static int do_each(struct files_ctl *c, struct fileset_plan *p,
 		files++;
 		bytes += f->size;
 	}
-	info("%s %zu files (%s) of set %s", warm ? "warmed" : "evicted",
-	     files, format_bytes(bytes, b, sizeof(b)),
-	     c->select ? c->select : "all");
+	info("%s %zu files (%s) of set %s", warm ? "warmed" : "evicted", files,
+	     format_bytes(bytes, b, sizeof(b)), c->select ? c->select : "all");
 	return 0;
 }
 
@@ -421,7 +422,9 @@ int cmd_files(int argc, char **argv)
 	int r;
 
 	if (argc < 2)
-		usage_error("files", "no command given (create, residency, evict or warm)");
+		usage_error(
+			"files",
+			"no command given (create, residency, evict or warm)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage();
 		return 0;

@@ -44,7 +44,7 @@ struct fio_ctl {
 	const char *fio;
 	bool local;
 	double max_dev; /* percentage points; < 0: no check */
-	unsigned wait;  /* seconds to wait for the servers to answer */
+	unsigned wait; /* seconds to wait for the servers to answer */
 };
 
 enum {
@@ -304,9 +304,10 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 		case OPT_RUNTIME:
 			if (parse_duration_ms(optarg, &v) < 0 || v < 1000 ||
 			    v / 1000 > UINT_MAX)
-				usage_error(c->cmd,
-					    "runtime '%s' is not a duration of at least 1 s",
-					    optarg);
+				usage_error(
+					c->cmd,
+					"runtime '%s' is not a duration of at least 1 s",
+					optarg);
 			c->job.runtime = (unsigned)(v / 1000);
 			break;
 		case OPT_IOENGINE:
@@ -358,10 +359,12 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 		c->spec.vm_private_dirs = NULL;
 	}
 	if (c->host_side && !c->spec.shared_dir && c->spec.private_ratio < 100)
-		usage_error(c->cmd, "--host-side needs --shared-dir (or a config)");
-	if (c->host_side && !c->spec.private_dir &&
-	    !c->spec.vm_private_dirs && c->spec.private_ratio > 0)
-		usage_error(c->cmd, "--host-side needs --private-dir (or a config)");
+		usage_error(c->cmd,
+			    "--host-side needs --shared-dir (or a config)");
+	if (c->host_side && !c->spec.private_dir && !c->spec.vm_private_dirs &&
+	    c->spec.private_ratio > 0)
+		usage_error(c->cmd,
+			    "--host-side needs --private-dir (or a config)");
 }
 
 /* host.list lines: --host, else the config's VMs on 127.0.0.1. */
@@ -390,7 +393,8 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 			if (comma) {
 				unsigned p;
 
-				if (parse_uint_range(comma + 1, 1, 65535, &p) < 0)
+				if (parse_uint_range(comma + 1, 1, 65535, &p) <
+				    0)
 					return error("bad port in host '%s'",
 						     c->hosts[i]);
 				ports[n] = p;
@@ -558,16 +562,18 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 			errno = 0;
 			c->max_dev = strtod(optarg, &end);
 			if (errno || *end || end == optarg || c->max_dev < 0)
-				usage_error(c->cmd,
-					    "max-deviation '%s' is not a number of points",
-					    optarg);
+				usage_error(
+					c->cmd,
+					"max-deviation '%s' is not a number of points",
+					optarg);
 			break;
 		}
 		case OPT_WAIT:
 			if (parse_uint_range(optarg, 0, 3600, &c->wait) < 0)
-				usage_error(c->cmd,
-					    "wait '%s' is not a number of seconds in 0..3600",
-					    optarg);
+				usage_error(
+					c->cmd,
+					"wait '%s' is not a number of seconds in 0..3600",
+					optarg);
 			break;
 		case 'q':
 			daxlab_quiet = true;
@@ -624,11 +630,13 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 			char bw[32];
 
 			if (!j) {
-				ret = error("%s: job %s is missing in fio's output",
-					    hosts[h], secs[s].name);
+				ret = error(
+					"%s: job %s is missing in fio's output",
+					hosts[h], secs[s].name);
 				continue;
 			}
-			got = total ? 100.0 * (double)j->ios / (double)total : 0;
+			got = total ? 100.0 * (double)j->ios / (double)total :
+				      0;
 			printf("%-22s %-13s %7.2f%% %8.2f%% %11.1f %10s/s",
 			       hosts[h], j->name, asked, got, j->iops,
 			       format_bytes((uint64_t)j->bw_bytes, bw,
@@ -643,9 +651,10 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 				ret = error("%s: job %s did no I/O", hosts[h],
 					    j->name);
 			if (c->max_dev >= 0 && fabs(got - asked) > c->max_dev)
-				ret = error("%s: %s got %.2f%% of the I/O, asked %.2f%% (more than %.2f points off)",
-					    hosts[h], j->name, got, asked,
-					    c->max_dev);
+				ret = error(
+					"%s: %s got %.2f%% of the I/O, asked %.2f%% (more than %.2f points off)",
+					hosts[h], j->name, got, asked,
+					c->max_dev);
 		}
 	}
 	return ret;
@@ -708,8 +717,9 @@ static int wait_for_hosts(struct fio_ctl *c, const char *fio,
 	for (size_t i = 0; i < n; i++) {
 		while (!host_answers(fio, hosts[i], probe)) {
 			if (now_monotonic_ns() > deadline) {
-				r = error("fio server %s does not answer (waited %u s)",
-					  hosts[i], c->wait);
+				r = error(
+					"fio server %s does not answer (waited %u s)",
+					hosts[i], c->wait);
 				break;
 			}
 			usleep(500000);
@@ -797,8 +807,8 @@ static int do_run(struct fio_ctl *c)
 		} else {
 			_cleanup_free_ char *dir = fiojob_fio_dir(job);
 
-			hostlist = dir ? strdup_printf("%s/host.list", dir) :
-					 NULL;
+			hostlist =
+				dir ? strdup_printf("%s/host.list", dir) : NULL;
 		}
 		if (!hostlist)
 			return error("out of memory");
@@ -831,8 +841,8 @@ static int do_run(struct fio_ctl *c)
 	}
 	argv[n] = NULL;
 
-	json_fd = open(json_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		       0644);
+	json_fd =
+		open(json_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (json_fd < 0)
 		return error_errno(errno, "cannot create %s", json_path);
 	spawn_opts_init(&so, argv);
@@ -856,7 +866,9 @@ static int do_run(struct fio_ctl *c)
 	if (r < 0)
 		return error_errno(r, "cannot run %s", argv[0]);
 	info("running %s on %s", job,
-	     hostlist ? hostlist : c->n_hosts ? "the given clients" : "this host");
+	     hostlist	? hostlist :
+	     c->n_hosts ? "the given clients" :
+			  "this host");
 	status = spawn_wait(pid);
 
 	{
@@ -865,34 +877,40 @@ static int do_run(struct fio_ctl *c)
 		r = read_full_file(json_path, 256u << 20, &text, &len);
 		if (r < 0) {
 			if (status)
-				return error("fio failed (exit status %d) and wrote no JSON to %s",
-					     status, json_path);
+				return error(
+					"fio failed (exit status %d) and wrote no JSON to %s",
+					status, json_path);
 			return error_errno(r, "cannot read fio's output %s",
 					   json_path);
 		}
 		r = fioresult_parse(text, &res);
 		if (r < 0) {
 			if (status)
-				return error("fio failed (exit status %d); %s holds no results",
-					     status, json_path);
+				return error(
+					"fio failed (exit status %d); %s holds no results",
+					status, json_path);
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
-	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : count_hosts(hostlist);
+	want_hosts = c->local	? 1 :
+		     c->n_hosts ? c->n_hosts :
+				  count_hosts(hostlist);
 	r = report(c, res, secs, (size_t)nsec);
 	{
 		const char *hosts[MAX_HOSTS];
 		size_t got = fioresult_hosts(res, hosts, MAX_HOSTS);
 
 		if (got < want_hosts)
-			r = error("fio's JSON holds results of %zu of the %zu hosts",
-				  got, want_hosts);
+			r = error(
+				"fio's JSON holds results of %zu of the %zu hosts",
+				got, want_hosts);
 	}
 	fioresult_free(res);
 	info("fio's JSON: %s", json_path);
 	if (status)
-		return error("fio failed with exit status %d (see its messages above; a missing file fails the run even when the JSON says error 0)",
-			     status);
+		return error(
+			"fio failed with exit status %d (see its messages above; a missing file fails the run even when the JSON says error 0)",
+			status);
 	return r;
 }
 

@@ -52,13 +52,15 @@ sys.exit(0 if worst <= 1.0 else 1)
 EOF
 }
 
-# local_split PRIVATE ACCESS HOT HOT_ACCESS: files, job, local fio run
+# local_split PRIVATE ACCESS HOT HOT_ACCESS [JOB-OPTION...]: files, job,
+# local fio run
 local_split() {
 	local w=(--size 48M --file-size 1M --private-ratio "$1" --access-ratio "$2"
 		--hot-ratio "$3" --hot-access-ratio "$4"
 		--shared-dir "$T/shared" --private-dir "$T/vm%i")
+	shift 4
 	"$D" files create -q "${w[@]}"
-	"$D" fio job -q "${w[@]}" --host-side --runtime 2 --output "$T/fio/jobs/t.fio"
+	"$D" fio job -q "${w[@]}" "$@" --host-side --runtime 2 --output "$T/fio/jobs/t.fio"
 	run "$D" fio run --local --job "$T/fio/current" --json "$T/out.json" --max-deviation 1
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -126,6 +128,12 @@ local_split() {
 
 @test "local run: 80/95 with 10% hot taking 99% split within 1 point" {
 	local_split 80 95 10 99
+}
+
+@test "local run: mmap engine on a warm cache, 60/40, split within 1 point" {
+	local_split 60 40 30 65 --ioengine mmap --warm
+	grep -qx 'ioengine=mmap' "$T/fio/jobs/t.fio"
+	grep -qx 'invalidate=0' "$T/fio/jobs/t.fio"
 }
 
 @test "local run: shared only (private 0, access 0) runs just the shared jobs" {

@@ -108,8 +108,7 @@ static void test_bad_values_are_named(void **state)
 	/* I/O asked of a set without files */
 	expect_error(spec(64u << 20, 4u << 20, 0, 75, 20, 80),
 		     "private set has no files");
-	expect_error(spec(64u << 20, 4u << 20, 25, 75, 0, 80),
-		     "has no files");
+	expect_error(spec(64u << 20, 4u << 20, 25, 75, 0, 80), "has no files");
 }
 
 static void test_names_tell_set_and_temperature(void **state)
@@ -256,9 +255,9 @@ static void test_create_is_complete_and_idempotent(void **state)
 	w.shared_dir = sh;
 	w.private_dir = pr;
 	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
-	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
+		0);
 	assert_int_equal(res.written, 12);
 	assert_int_equal(res.kept, 0);
 	assert_int_equal(fileset_check_manifest(man, &files), 0);
@@ -268,19 +267,19 @@ static void test_create_is_complete_and_idempotent(void **state)
 		assert_int_equal(st.st_size, 1 << 20);
 	}
 	/* again: everything kept */
-	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
+		0);
 	assert_int_equal(res.written, 0);
 	assert_int_equal(res.kept, 12);
 	/* a wrong size is rewritten; --force rewrites all */
 	assert_int_equal(truncate(p->files[3].path, 100), 0);
-	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
+		0);
 	assert_int_equal(res.written, 1);
-	assert_int_equal(fileset_create(p, man, FILESET_FORCE, NULL, NULL,
-					&res, err, sizeof(err)),
+	assert_int_equal(fileset_create(p, man, FILESET_FORCE, NULL, NULL, &res,
+					err, sizeof(err)),
 			 0);
 	assert_int_equal(res.written, 12);
 	fileset_plan_free(p);
