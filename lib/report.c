@@ -505,6 +505,31 @@ static int account(struct report_run *r)
 
 /* --- fio --- */
 
+/* fio rows by VM (the run's order), then as fio gave them. */
+static int fio_rank(const struct report_run *r, const char *vm)
+{
+	for (size_t v = 0; v < r->n_vms; v++)
+		if (strcmp(r->vms[v].name, vm) == 0)
+			return (int)v;
+	return (int)r->n_vms;
+}
+
+static void sort_fio(struct report_run *r)
+{
+	/* insertion sort: a few dozen rows, and it is stable */
+	for (size_t i = 1; i < r->n_fio; i++) {
+		struct report_fio x = r->fio[i];
+		int k = fio_rank(r, x.vm);
+		size_t j = i;
+
+		while (j > 0 && fio_rank(r, r->fio[j - 1].vm) > k) {
+			r->fio[j] = r->fio[j - 1];
+			j--;
+		}
+		r->fio[j] = x;
+	}
+}
+
 static void load_fio(struct report_run *r)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/fio.json", r->dir);
@@ -578,6 +603,7 @@ static void load_fio(struct report_run *r)
 				o->asked_pct = 100.0 * sec[s].flow / wsum;
 	}
 	fioresult_free(fr);
+	sort_fio(r);
 }
 
 /* --- loading --- */
@@ -913,7 +939,7 @@ static void svg_sets(FILE *f, const char *title,
 		     const struct report_set *sets, size_t n,
 		     const char *const *labels)
 {
-	const double W = 720, L = 170, R = 30, T = 28, BH = 22, GAP = 10;
+	const double W = 720, L = 200, R = 30, T = 28, BH = 22, GAP = 10;
 	double H = T + (double)n * (BH + GAP) + 44, pw = W - L - R;
 	double max = 0, step;
 
@@ -1303,6 +1329,22 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 
 /* --- comparison of several runs --- */
 
+/* A short name for a run: its sweep point, else its name without time. */
+static const char *run_label(const struct report_run *r)
+{
+	const char *sw = kv_get(&r->prov, "sweep");
+	const char *n = r->name;
+
+	if (sw && *sw)
+		return sw;
+	/* YYYYmmdd-HHMMSS- */
+	if (strlen(n) > 16 && n[8] == '-' && n[15] == '-' &&
+	    isdigit((unsigned char)n[0]))
+		return n + 16;
+	return n;
+}
+
+
 /* The workload keys that differ between runs, for column headings. */
 static bool differs(struct report_run *const *runs, size_t n, const char *key)
 {
@@ -1485,7 +1527,7 @@ static void html_comparison(FILE *f, struct report_run *const *runs,
 						d->twice += st->twice;
 					}
 					snprintf(lb[2 * i + sh], sizeof(lb[0]),
-						 "%.18s %s", runs[i]->name,
+						 "%.24s %s", run_label(runs[i]),
 						 sh ? "shared" : "private");
 					labels[2 * i + sh] = lb[2 * i + sh];
 				}
@@ -1637,11 +1679,11 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 
 		fprintf(f, "side by side\n%-40s", "");
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %14.14s", runs[i]->name);
+			fprintf(f, " %18.18s", run_label(runs[i]));
 		fputc('\n', f);
 		fprintf(f, "%-40s", "status");
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %14.14s",
+			fprintf(f, " %18.18s",
 				results_status_name(runs[i]->status));
 		fputc('\n', f);
 		for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
@@ -1652,7 +1694,7 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 				const char *v =
 					kv_get(&runs[i]->prov, workload_keys[k]);
 
-				fprintf(f, " %14.14s", v ? v : "-");
+				fprintf(f, " %18.18s", v ? v : "-");
 			}
 			fputc('\n', f);
 		}
@@ -1660,9 +1702,9 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 			fprintf(f, "%-40.40s", m[k].label);
 			for (size_t i = 0; i < n && i < 64; i++)
 				if (m[k].have[i])
-					fprintf(f, " %14.1f", m[k].v[i]);
+					fprintf(f, " %18.1f", m[k].v[i]);
 				else
-					fprintf(f, " %14s", "-");
+					fprintf(f, " %18s", "-");
 			fputc('\n', f);
 		}
 		fputc('\n', f);
