@@ -257,12 +257,18 @@ static int console_relay(const char *sock, const char *name)
 	for (;;) {
 		ssize_t n;
 
+		int r;
+
 		p[0].fd = in_open ? STDIN_FILENO : -1;
-		if (poll(p, 2, -1) < 0) {
+		/* input from a pipe has ended: stop once the guest is quiet */
+		r = poll(p, 2, in_open ? -1 : 3000);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (r == 0)
+			break;
 		if (p[1].revents) {
 			n = read(fd, buf, sizeof(buf));
 			if (n <= 0)
@@ -274,7 +280,6 @@ static int console_relay(const char *sock, const char *name)
 			n = read(STDIN_FILENO, buf, sizeof(buf));
 			if (n <= 0) {
 				in_open = false;
-				shutdown(fd, SHUT_WR);
 				continue;
 			}
 			if (tio_saved && memchr(buf, 0x1d, (size_t)n))

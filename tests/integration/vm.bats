@@ -149,6 +149,16 @@ prefix() { cat "$T/prefix"; }
 	done
 }
 
+@test "vm console attaches to the serial console, and the console log keeps it" {
+	run bash -c "(printf '\n'; sleep 1; printf 'echo CONSOLE-\$((6*7))\n') |
+		timeout 60 '$DAXLAB' vm console --config '$T/lab.ini' 1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"CONSOLE-42"* ]]
+	grep -q "CONSOLE-42" "$T/state/vm-1/console.log"
+	grep -q "^DAXLAB-READY" "$T/state/vm-1/console.log"
+}
+
 @test "vm stop all leaves no process, socket, pid file or cgroup" {
 	run "$DAXLAB" vm stop all --config "$T/lab.ini"
 	echo "$output"

@@ -181,3 +181,22 @@ set_key() {
 	[ "$status" -eq 0 ]
 	nothing_left "$T"
 }
+
+@test "start --foreground stays on the console and cleans up when the guest powers off" {
+	sed -i "/^\[vm 1\]/,\$d" "$T/lab.ini"
+	run bash -c "printf '\npoweroff\n' |
+		timeout 150 '$DAXLAB' vm start --foreground --config '$T/lab.ini' 0"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm 0 is up"* ]]
+	[[ "$output" == *"Power down"* ]]
+	[[ "$output" == *"stopping vm 0"* ]]
+	nothing_left "$T"
+}
+
+@test "--foreground takes one VM id" {
+	run "$DAXLAB" vm start --foreground --config "$T/lab.ini" all
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--foreground takes one VM id"* ]]
+	[[ "$output" == *"Try 'daxlab vm start --help'"* ]]
+}
