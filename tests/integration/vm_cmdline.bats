@@ -85,3 +85,43 @@ teardown() {
 	[ "${lines[0]}" = "/usr/lib/qemu/virtiofsd --socket-path $T/st,ate/vm-0/virtiofsd-s.sock --shared-dir '$T/a b,c' --cache always" ]
 	[[ "${lines[1]}" == *"path=$T/st,,ate/vm-0/virtiofsd-s.sock "* ]]
 }
+
+@test "cgctl ID is vm start ID" {
+	[ -L "$DAXLAB_BUILD/cgctl" ]
+	diff <("$DAXLAB_BUILD/cgctl" --dry-run --config "$DAXLAB_TOP/tests/fixtures/config/minimal.ini" 0 2>&1) \
+		<("$DAXLAB" vm start --dry-run --config "$DAXLAB_TOP/tests/fixtures/config/minimal.ini" 0 2>&1)
+	run "$DAXLAB_BUILD/cgctl" --dry-run --config "$DAXLAB_TOP/tests/fixtures/config/minimal.ini" 0
+	[[ "$output" == *"step 'check the configuration' failed: kernel '/g/vmlinuz': No such file or directory"* ]]
+}
+
+@test "vm with no command, an unknown command or option is a usage error" {
+	run "$DAXLAB" vm
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Try 'daxlab vm --help'"* ]]
+	run "$DAXLAB" vm reboot 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown command 'reboot'"* ]]
+	run "$DAXLAB" vm start --bogus 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Try 'daxlab vm start --help'"* ]]
+	run "$DAXLAB" vm cmdline --timeout 3 0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--timeout is for start"* ]]
+}
+
+@test "a bad config is an error naming file, line, key and value" {
+	printf '[lab]\nguest_dir = /g\n[vm 0]\nmemory = lots\n' >"$T/bad.ini"
+	run "$DAXLAB" vm cmdline --config "$T/bad.ini" 0
+	[ "$status" -eq 1 ]
+	[ "$output" = "daxlab: $T/bad.ini:4: key 'memory': bad value 'lots': expected a size such as 512M or 4G" ]
+}
+
+@test "without --config, \$DAXLAB_CONFIG names the file" {
+	printf '[lab]\nguest_dir = /g\n[vm 7]\n' >"$T/env.ini"
+	DAXLAB_CONFIG=$T/env.ini run "$DAXLAB" vm cmdline --no-probe 7
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-name vm7,debug-threads=on"* ]]
+	DAXLAB_CONFIG=$T/nope.ini run "$DAXLAB" vm status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/nope.ini: No such file or directory"* ]]
+}
