@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/types.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__SSE2__) || defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #define BLOCK_SIZE (1u << 20)
@@ -501,6 +501,22 @@ fail:
 	return bad(r, off, "%s '%s' is not an integer", what, q);
 }
 
+#if defined(__SSE2__) || defined(__x86_64__)
+/* Bit i set for each byte of p[0, 64) that has no place in the CSV. */
+static uint64_t stray_bits(const char *p)
+{
+	uint64_t b = 0;
+
+	for (int i = 0; i < 64; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if ((ch < 0x20 && ch != '\r' && ch != '\n') || ch >= 0x80)
+			b |= 1ull << i;
+	}
+	return b;
+}
+#endif
+
 /* Bit i set for every ',' or '\n' at p[i]; ret_bad for stray bytes. */
 static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
 {
@@ -524,18 +540,8 @@ static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
 	uint64_t m;
 
 	*ret_bad = 0;
-	if (__builtin_expect(_mm_movemask_epi8(stray) != 0, 0)) {
-		uint64_t b = 0;
-
-		for (int i = 0; i < 64; i++) {
-			unsigned char ch = (unsigned char)p[i];
-
-			if ((ch < 0x20 && ch != '\r' && ch != '\n') ||
-			    ch >= 0x80)
-				b |= 1ull << i;
-		}
-		*ret_bad = b;
-	}
+	if (__builtin_expect(_mm_movemask_epi8(stray) != 0, 0))
+		*ret_bad = stray_bits(p);
 	m = (uint64_t)(uint16_t)_mm_movemask_epi8(
 		    _mm_or_si128(_mm_cmpeq_epi8(x0, comma), n0)) |
 	    (uint64_t)(uint16_t)_mm_movemask_epi8(
@@ -574,36 +580,6 @@ struct cursor {
 };
 
 #define END UINT32_MAX
-
-/* The next separator's offset; END at the end or at a stray byte. */
-static inline __attribute__((always_inline)) uint32_t next_sep(struct cursor *c)
-{
-	uint32_t at;
-
-	while (__builtin_expect(!c->m, 0)) {
-		uint64_t b;
-
-		if (c->next >= c->len)
-			return END;
-		c->m = sep_mask(c->buf + c->next, &b);
-		if (c->len - c->next < 64) {
-			uint64_t keep = (1ull << (c->len - c->next)) - 1;
-
-			c->m &= keep;
-			b &= keep;
-		}
-		if (b) {
-			c->bad = true;
-			c->bad_at = c->next + (uint32_t)__builtin_ctzll(b);
-			return END;
-		}
-		c->base = c->next;
-		c->next += 64;
-	}
-	at = c->base + (uint32_t)__builtin_ctzll(c->m);
-	c->m &= c->m - 1;
-	return at;
-}
 
 static int stray_byte(struct csvread *r, const char *buf, uint64_t base,
 		      uint32_t at)
@@ -669,62 +645,82 @@ static int do_row(struct csvread *r, const char *buf, uint64_t base,
 	return fn(&row, userdata);
 }
 
+#define SCAN(name) name##_base
+#define SEP_MASK sep_mask
+#include "csvread_scan.h"
+#undef SCAN
+#undef SEP_MASK
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /*
- * Scans buf[0, len), whole lines only (buf[len - 1] is '\n'). A line's
- * seven separators are taken first and checked at once (six commas, then
- * a newline), which keeps the loop free of unpredictable branches.
+ * The same scan with 32-byte vectors, for CPUs that have AVX2 (checked at
+ * run time); GCC compiles this part for AVX2 only.
  */
+#define HAVE_SCAN_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+static inline uint64_t sep_mask_avx2(const char *p, uint64_t *ret_bad)
+{
+	const __m256i comma = _mm256_set1_epi8(','),
+		      nl = _mm256_set1_epi8('\n');
+	const __m256i cr = _mm256_set1_epi8('\r'), sp = _mm256_set1_epi8(0x20);
+	__m256i x0 = _mm256_loadu_si256((const __m256i *)p);
+	__m256i x1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+	__m256i n0 = _mm256_cmpeq_epi8(x0, nl), n1 = _mm256_cmpeq_epi8(x1, nl);
+	/* Signed: below 0x20 or at/above 0x80; \n and \r are allowed. */
+	__m256i stray = _mm256_or_si256(
+		_mm256_andnot_si256(
+			_mm256_or_si256(n0, _mm256_cmpeq_epi8(x0, cr)),
+			_mm256_cmpgt_epi8(sp, x0)),
+		_mm256_andnot_si256(
+			_mm256_or_si256(n1, _mm256_cmpeq_epi8(x1, cr)),
+			_mm256_cmpgt_epi8(sp, x1)));
+
+	*ret_bad = 0;
+	if (__builtin_expect(!_mm256_testz_si256(stray, stray), 0))
+		*ret_bad = stray_bits(p);
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(
+		       _mm256_or_si256(_mm256_cmpeq_epi8(x0, comma), n0)) |
+	       (uint64_t)(uint32_t)_mm256_movemask_epi8(
+		       _mm256_or_si256(_mm256_cmpeq_epi8(x1, comma), n1))
+		       << 32;
+}
+
+#define SCAN(name) name##_avx2
+#define SEP_MASK sep_mask_avx2
+#include "csvread_scan.h"
+#undef SCAN
+#undef SEP_MASK
+#pragma GCC pop_options
+#endif
+
+/* -1: not checked yet; 0: generic; 1: AVX2. */
+static int use_avx2 = -1;
+
+bool csvread_simd(int avx2)
+{
+#ifdef HAVE_SCAN_AVX2
+	if (avx2 < 0) {
+		__builtin_cpu_init();
+		avx2 = __builtin_cpu_supports("avx2");
+	}
+	use_avx2 = avx2 ? 1 : 0;
+#else
+	use_avx2 = 0;
+#endif
+	return use_avx2;
+}
+
 static int scan_block(struct csvread *r, const char *buf, uint32_t len,
 		      uint64_t base, csv_row_fn fn, void *userdata)
 {
-	struct cursor c = { .buf = buf, .len = len };
-	uint32_t ls = 0;
-	uint64_t rows = 0;
-	int k = 0;
-
-	for (;;) {
-		uint32_t sep[7], source, stat;
-		unsigned got;
-		bool ok;
-
-		for (got = 0; got < 7; got++) {
-			sep[got] = next_sep(&c);
-			if (sep[got] == END)
-				break;
-		}
-		if (__builtin_expect(got < 7, 0)) {
-			if (got == 0 && !c.bad)
-				break; /* the end of the block */
-			k = line_error(r, &c, base, ls, sep, got);
-			break;
-		}
-		ok = (buf[sep[0]] == ',') & (buf[sep[1]] == ',') &
-		     (buf[sep[2]] == ',') & (buf[sep[3]] == ',') &
-		     (buf[sep[4]] == ',') & (buf[sep[5]] == ',') &
-		     (buf[sep[6]] == '\n');
-		if (__builtin_expect(!ok, 0)) {
-			k = line_error(r, &c, base, ls, sep, 7);
-			break;
-		}
-		rows++;
-		k = intern(r, CSV_SOURCE, buf + FIELD(2), FIELD_LEN(2),
-			   base + ls, &source);
-		if (k < 0)
-			break;
-		k = intern(r, CSV_STAT, buf + FIELD(3), FIELD_LEN(3), base + ls,
-			   &stat);
-		if (k < 0)
-			break;
-		if (r->want_all || (stat < r->want_cap && r->want[stat])) {
-			k = do_row(r, buf, base, ls, sep, source, stat, fn,
-				   userdata);
-			if (k < 0)
-				break;
-		}
-		ls = sep[6] + 1;
-	}
-	r->rows += rows;
-	return k;
+#ifdef HAVE_SCAN_AVX2
+	if (__builtin_expect(use_avx2 < 0, 0))
+		csvread_simd(-1);
+	if (use_avx2)
+		return scan_block_avx2(r, buf, len, base, fn, userdata);
+#endif
+	return scan_block_base(r, buf, len, base, fn, userdata);
 }
 
 static int check_header(struct csvread *r, const char *buf, uint32_t len)

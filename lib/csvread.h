@@ -100,6 +100,12 @@ uint64_t csvread_partial_line(const struct csvread *r);
  */
 int csvread_split(int fd, uint64_t size, unsigned n, uint64_t *ret_bounds);
 
+/*
+ * The scan uses AVX2 where the CPU has it (avx2 < 0: check, the default);
+ * 0 forces the generic code, for tests. Returns whether AVX2 is used.
+ */
+bool csvread_simd(int avx2);
+
 /* 1-based line number of a byte offset (counts newlines before it). */
 uint64_t csvread_line_of(int fd, uint64_t offset);
 

@@ -266,6 +266,19 @@ static void test_line_of(void **state)
 	unlink(path);
 }
 
+/* Every test again with the generic scan, when the CPU has AVX2. */
+static int generic_scan(void **state)
+{
+	csvread_simd(0);
+	return 0;
+}
+
+static int default_scan(void **state)
+{
+	csvread_simd(-1);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,5 +292,11 @@ int main(void)
 		cmocka_unit_test(test_line_of),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	failed = cmocka_run_group_tests_name("default scan", tests,
+					     default_scan, NULL);
+	failed += cmocka_run_group_tests_name("generic scan", tests,
+					      generic_scan, default_scan);
+	return failed;
 }
