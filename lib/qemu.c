@@ -425,6 +425,13 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 	struct argv_buf b = { 0 };
 	_cleanup_free_ char *src = NULL;
 
+	/* the C virtiofsd says "none" where the Rust one says "never" */
+	const char *cache = d->cache;
+
+	if (style == VIRTIOFSD_STYLE_RUST && !strcmp(cache, "none"))
+		cache = "never";
+	if (style != VIRTIOFSD_STYLE_RUST && !strcmp(cache, "never"))
+		cache = "none";
 	argv_buf_add(&b, binary);
 	if (style == VIRTIOFSD_STYLE_RUST) {
 		argv_buf_add(&b, "--socket-path");
@@ -432,7 +439,7 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 		argv_buf_add(&b, "--shared-dir");
 		argv_buf_add(&b, source);
 		argv_buf_add(&b, "--cache");
-		argv_buf_add(&b, d->cache);
+		argv_buf_add(&b, cache);
 		if (d->thread_pool_size) {
 			argv_buf_add(&b, "--thread-pool-size");
 			argv_buf_addf(&b, "%u", d->thread_pool_size);
@@ -447,7 +454,7 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 		argv_buf_add(&b, "-o");
 		argv_buf_addf(&b, "source=%s", source);
 		argv_buf_add(&b, "-o");
-		argv_buf_addf(&b, "cache=%s", d->cache);
+		argv_buf_addf(&b, "cache=%s", cache);
 		if (d->thread_pool_size)
 			argv_buf_addf(&b, "--thread-pool-size=%u",
 				      d->thread_pool_size);

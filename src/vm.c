@@ -8,6 +8,7 @@
 #include "lib/config.h"
 #include "numastat.h"
 #include "qemu.h"
+#include "spawn.h"
 #include "util.h"
 #include "vm.h"
 
@@ -375,6 +376,51 @@ static int do_start(int argc, char **argv)
 	return ret;
 }
 
+static int stop_one(struct vm_env *e, const struct vm_config *vm,
+		    bool dry_run)
+{
+	bool was = false;
+
+	if (vm_stop(e, vm, &was) < 0)
+		return error("vm %s: %s", vm->id, e->err);
+	if (!dry_run)
+		info("vm %s %s", vm->id, was ? "stopped" : "was not running");
+	return 0;
+}
+
+/* Each VM in its own process, so that their power-off timeouts overlap. */
+static int stop_parallel(struct vm_env *e, const struct vm_config **vms)
+{
+	pid_t pids[256];
+	size_t n = 0;
+	int ret = 0;
+
+	fflush(NULL);
+	for (size_t i = 0; vms[i] && n < ARRAY_SIZE(pids); i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			if (stop_one(e, vms[i], false) < 0)
+				ret = 1;
+			continue;
+		}
+		if (pid == 0) {
+			int r = stop_one(e, vms[i], false);
+
+			fflush(NULL);
+			_exit(r < 0 ? 1 : 0);
+		}
+		pids[n++] = pid;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (spawn_wait(pids[i]) != 0)
+			ret = 1;
+	/* the last one out removes virtiofsd's shared cgroup */
+	if (e->cg_ok && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+	return ret;
+}
+
 static int do_stop(int argc, char **argv)
 {
 	struct vm_opts o;
@@ -395,17 +441,12 @@ static int do_stop(int argc, char **argv)
 		return 1;
 	}
 	env_setup(&e, c, &o);
-	for (size_t i = 0; vms[i]; i++) {
-		bool was = false;
-
-		if (vm_stop(&e, vms[i], &was) < 0) {
-			error("vm %s: %s", vms[i]->id, e.err);
-			ret = 1;
-			continue;
-		}
-		if (!o.dry_run)
-			info("vm %s %s", vms[i]->id,
-			     was ? "stopped" : "was not running");
+	if (!o.dry_run && vms[0] && vms[1]) {
+		ret = stop_parallel(&e, vms);
+	} else {
+		for (size_t i = 0; vms[i]; i++)
+			if (stop_one(&e, vms[i], o.dry_run) < 0)
+				ret = 1;
 	}
 	vm_env_done(&e);
 	free(vms);

@@ -54,6 +54,13 @@ static void test_virtiofsd_c_style(void **state)
 			       "-o source=/srv/own/vm0 -o cache=always "
 			       "--thread-pool-size=4 --syslog");
 	argv_free(v);
+	free(c->virtiofsd.cache);
+	c->virtiofsd.cache = strdup("never");
+	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
+					      "/d", &v),
+			 0);
+	assert_string_equal(v[5], "cache=none");
+	argv_free(v);
 	/* -o takes a comma list */
 	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
 					      "/a,b", &v),
@@ -76,6 +83,13 @@ static void test_virtiofsd_rust_style(void **state)
 	assert_string_equal(s, "/usr/libexec/virtiofsd --socket-path /run/s.sock "
 			       "--shared-dir '/a,b c' --cache always "
 			       "--thread-pool-size 4 --syslog");
+	argv_free(v);
+	free(c->virtiofsd.cache);
+	c->virtiofsd.cache = strdup("none");
+	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
+					      "/s", "/d", &v),
+			 0);
+	assert_string_equal(v[6], "never");
 	argv_free(v);
 	config_free(c);
 }
