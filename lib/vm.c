@@ -613,8 +613,11 @@ static int make_private_dir(struct vm_env *e, const char *path)
 	if (st.st_uid != geteuid())
 		return fail(e, -EPERM, "%s belongs to uid %u, not to us",
 			    path, (unsigned)st.st_uid);
-	if ((st.st_mode & 0777) != 0700 && chmod(path, 0700) < 0)
-		return fail(e, -errno, "cannot chmod 0700 %s", path);
+	/* never loosen or tighten a folder we did not make, like /tmp */
+	if (st.st_mode & 022)
+		return fail(e, -EPERM,
+			    "%s is writable by group or others: use a private state_dir",
+			    path);
 	return 0;
 }
 
@@ -918,11 +921,13 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 		sock = qemu_share_socket(dir, s->name);
 		if (!src || !sock)
 			return -ENOMEM;
-		if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
-			return fail(e, -ENOENT,
-				    "[share %s]: source '%s' is not a folder (%s)",
-				    s->name, src,
-				    errno ? strerror(errno) : "not a directory");
+		if (stat(src, &st) < 0)
+			return fail(e, -errno, "[share %s]: source '%s': %s",
+				    s->name, src, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return fail(e, -ENOTDIR,
+				    "[share %s]: source '%s' is not a folder",
+				    s->name, src);
 		if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return fail(e, -ENAMETOOLONG,
 				    "socket path '%s' is too long for a unix socket: use a shorter state_dir",

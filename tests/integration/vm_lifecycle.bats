@@ -200,3 +200,14 @@ set_key() {
 	[[ "$output" == *"--foreground takes one VM id"* ]]
 	[[ "$output" == *"Try 'daxlab vm start --help'"* ]]
 }
+
+@test "a state_dir writable by others is refused, and left as it was" {
+	mkdir -p "$T/state"
+	chmod 1777 "$T/state"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/state is writable by group or others: use a private state_dir"* ]]
+	[ "$(stat -c %a "$T/state")" = 1777 ]
+	nothing_left "$T"
+}
