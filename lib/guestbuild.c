@@ -688,22 +688,25 @@ static int plan_host_file(struct plan *p, const char *host, mode_t mode,
 	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
 }
 
-static int plan_program(struct plan *p, const char *prog, char *err,
-			size_t errlen)
+/*
+ * The libraries ldd lists for prog. static_ok: a program that is not
+ * dynamic (ldd says so and exits 1) needs none.
+ */
+static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
+			  char *err, size_t errlen)
 {
 	const char *argv[] = { "ldd", prog, NULL };
 	_cleanup_free_ char *out = NULL;
 	_cleanup_strv_ char **libs = NULL;
 	int r, ex;
 
-	r = plan_host_file(p, prog, 0755, err, errlen);
-	if (r < 0)
-		return r;
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
 	if (r < 0) {
 		seterr(err, errlen, "ldd %s: %s", prog, strerror(-r));
 		return r;
 	}
+	if (ex != 0 && static_ok && strstr(out, "not a dynamic executable"))
+		return 0;
 	if (ex != 0) {
 		seterr(err, errlen, "ldd %s exited with %d: %s", prog, ex, out);
 		return -EINVAL;
@@ -716,6 +719,151 @@ static int plan_program(struct plan *p, const char *prog, char *err,
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int plan_program(struct plan *p, const char *prog, char *err,
+			size_t errlen)
+{
+	int r = plan_host_file(p, prog, 0755, err, errlen);
+
+	if (r < 0)
+		return r;
+	return plan_libraries(p, prog, false, err, errlen);
+}
+
+int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
+		      char *err, size_t errlen)
+{
+	const char *colon = strchr(arg, ':');
+	_cleanup_free_ char *host = NULL, *guest = NULL;
+
+	host = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
+	if (!host)
+		return -ENOMEM;
+	if (!*host) {
+		seterr(err, errlen, "'%s': no host path before the ':'", arg);
+		return -EINVAL;
+	}
+	if (colon) {
+		const char *g = colon + 1, *c;
+		bool named = false;
+
+		if (*g != '/') {
+			seterr(err, errlen,
+			       "'%s': the guest path '%s' is not absolute", arg,
+			       g);
+			return -EINVAL;
+		}
+		for (c = g; *c;) {
+			size_t len;
+
+			c += strspn(c, "/");
+			len = strcspn(c, "/");
+			if ((len == 1 && c[0] == '.') ||
+			    (len == 2 && c[0] == '.' && c[1] == '.')) {
+				seterr(err, errlen,
+				       "'%s': the guest path '%s' has a '.' or "
+				       "'..' component",
+				       arg, g);
+				return -EINVAL;
+			}
+			if (len)
+				named = true;
+			c += len;
+		}
+		if (!named || g[strlen(g) - 1] == '/') {
+			seterr(err, errlen,
+			       "'%s': the guest path '%s' names no file", arg,
+			       g);
+			return -EINVAL;
+		}
+		guest = strdup(g);
+		if (!guest)
+			return -ENOMEM;
+	}
+	*ret_host = TAKE_PTR(host);
+	*ret_guest = TAKE_PTR(guest);
+	return 0;
+}
+
+/* "/x/y" and "x/y" name the same archive entry. */
+static const struct entry *plan_find(const struct plan *p, const char *dest)
+{
+	const char *d = dest + strspn(dest, "/");
+
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->e[i].dest + strspn(p->e[i].dest, "/"), d) == 0)
+			return &p->e[i];
+	return NULL;
+}
+
+/*
+ * A guest path under a top-level link of the plan (bin -> usr/bin on a
+ * merged-/usr host) rewritten to where the link points, so the archive
+ * never needs a directory where it holds a link.
+ */
+static char *guest_path_resolved(const struct plan *p, const char *guest)
+{
+	const char *g = guest + strspn(guest, "/");
+	size_t len = strcspn(g, "/");
+
+	for (size_t i = 0; g[len] && i < p->n; i++) {
+		const struct entry *e = &p->e[i];
+
+		if (e->kind == E_SYMLINK && strlen(e->dest) == len &&
+		    strncmp(e->dest, g, len) == 0 && e->src[0] != '/')
+			return strdup_printf("/%s%s", e->src, g + len);
+	}
+	return strdup_printf("/%s", g);
+}
+
+static bool is_elf(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char m[4];
+
+	return fd >= 0 && read(fd, m, 4) == 4 && memcmp(m, "\177ELF", 4) == 0;
+}
+
+/* One --add: the file with its mode, and an ELF program's libraries. */
+static int plan_extra(struct plan *p, const struct guest_extra *x, char *err,
+		      size_t errlen)
+{
+	_cleanup_free_ char *dest = NULL;
+	const struct entry *old;
+	struct stat st;
+	int r;
+
+	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0) {
+		r = -errno;
+		seterr(err, errlen, "--add %s: %s", x->host, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "--add %s: not a regular file", x->host);
+		return -EINVAL;
+	}
+	if (x->guest)
+		dest = guest_path_resolved(p, x->guest);
+	else if ((r = guest_path_of(x->host, &dest)) < 0) {
+		seterr(err, errlen, "--add %s: %s", x->host, strerror(-r));
+		return r;
+	}
+	if (!dest)
+		return -ENOMEM;
+	old = plan_find(p, dest);
+	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0)) {
+		seterr(err, errlen, "--add %s: %s is already in the guest (%s)",
+		       x->host, dest,
+		       old->kind == E_FILE ? old->src : "made by the builder");
+		return -EEXIST;
+	}
+	r = plan_add(p, E_FILE, dest, x->host, NULL, 0, st.st_mode & 07777);
+	if (r < 0)
+		return r;
+	if (is_elf(x->host))
+		return plan_libraries(p, x->host, true, err, errlen);
 	return 0;
 }
 
@@ -1289,6 +1437,11 @@ static int build_locked(const struct guest_build_opts *o,
 		       err, errlen);
 	if (r < 0)
 		goto out;
+	for (size_t i = 0; i < o->n_extras; i++) {
+		r = plan_extra(&p, &o->extras[i], err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	res->n_entries = p.n;
 	res->n_modules = p.n_modules;
 	dpkg = package_versions();

@@ -12,12 +12,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A host file put into the guest (--add HOSTPATH[:GUESTPATH]). */
+struct guest_extra {
+	const char *host; /* the host file */
+	const char *guest; /* absolute path in the guest; NULL: host's path */
+};
+
 struct guest_build_opts {
 	const char *output_dir;
 	const char *kernel; /* NULL: the newest /boot/vmlinuz-* */
 	const char *init_path; /* the guest's /init (guest/init) */
 	const char *version; /* daxlab's version, part of the input hash */
 	bool force; /* rebuild even when the inputs did not change */
+	/*
+	 * Extra host files, copied with their mode; an ELF program also gets
+	 * every library ldd lists for it. Part of the input hash.
+	 */
+	const struct guest_extra *extras;
+	size_t n_extras;
 	/* Progress lines ("copying the kernel", ...); may be NULL. */
 	void (*progress)(void *userdata, const char *msg);
 	void *userdata;
@@ -76,6 +88,15 @@ int guest_modules_order(const char *moddir, const char *const *roots,
  * -ENOENT with the library in err for "not found".
  */
 int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen);
+
+/*
+ * Splits an --add argument "HOSTPATH[:GUESTPATH]" at its first ':'.
+ * HOSTPATH must not be empty; GUESTPATH, when given, must be absolute,
+ * without "." or ".." components, and not "/" itself. *ret_guest is NULL
+ * when no GUESTPATH was given. -EINVAL with the reason in err.
+ */
+int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
+		      char *err, size_t errlen);
 
 /* Frees a NULL-terminated list of strings. */
 void strv_free(char **v);

@@ -30,6 +30,10 @@ static void usage(void)
 	       " -o, --output DIR     where to write it (default: %s)\n"
 	       " -k, --kernel PATH    the kernel (default: newest /boot/vmlinuz-*)\n"
 	       "     --init FILE      the guest's /init (default: daxlab's own)\n"
+	       " -a, --add HOST[:GUEST]  also put the host file HOST into the guest,\n"
+	       "                      at GUEST (default: the same path), with its\n"
+	       "                      mode; an ELF program gets the libraries ldd\n"
+	       "                      lists for it; repeatable\n"
 	       " -f, --force          rebuild even if nothing changed\n"
 	       "     --install-deps   install missing packages with apt-get (root)\n"
 	       " -q, --quiet          no progress lines\n"
@@ -150,10 +154,48 @@ static int check_packages(bool with_kernel, bool install)
 	return r;
 }
 
+struct extras {
+	struct guest_extra *v;
+	size_t n;
+};
+
+static void extras_free(struct extras *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free((char *)x->v[i].host);
+		free((char *)x->v[i].guest);
+	}
+	free(x->v);
+}
+
+static int extras_push(struct extras *x, const char *arg, char *err,
+		       size_t errlen)
+{
+	struct guest_extra *nv;
+	char *host = NULL, *gpath = NULL;
+	int r;
+
+	r = guest_extra_parse(arg, &host, &gpath, err, errlen);
+	if (r < 0)
+		return r;
+	nv = realloc(x->v, (x->n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(host);
+		free(gpath);
+		return -ENOMEM;
+	}
+	x->v = nv;
+	x->v[x->n].host = host;
+	x->v[x->n].guest = gpath;
+	x->n++;
+	return 0;
+}
+
 static int guest_build_main(int argc, char **argv)
 {
 	enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
 	static const struct option longopts[] = {
+		{ "add", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "init", required_argument, NULL, OPT_INIT },
@@ -167,6 +209,7 @@ static int guest_build_main(int argc, char **argv)
 	struct guest_build_opts o = { 0 };
 	struct guest_build_result res;
 	_cleanup_free_ char *output = NULL;
+	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
 	bool install = false;
 	char err[1024] = "";
 	char size[32];
@@ -174,9 +217,18 @@ static int guest_build_main(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:k:fqhV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, ":a:o:k:fqhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
+		case 'a':
+			r = extras_push(&extras, optarg, err, sizeof(err));
+			if (r == -EINVAL)
+				usage_error("guest build", "--add %s", err);
+			if (r < 0) {
+				error("out of memory");
+				return 1;
+			}
+			break;
 		case 'o':
 			free(output);
 			output = strdup(optarg);
@@ -230,6 +282,8 @@ static int guest_build_main(int argc, char **argv)
 		return 1;
 
 	o.output_dir = output;
+	o.extras = extras.v;
+	o.n_extras = extras.n;
 	o.version = DAXLAB_VERSION;
 	o.progress = on_progress;
 	/* gzip dying must be an error message, not a silent SIGPIPE. */

@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# `daxlab vm` on cgroup v2 with two NUMA nodes, for real (issue 4): this
+# host has one node and cgroup v1, so the test boots a "virtual NUMA host"
+# (FACTS.md: qemu TCG, two 1 GiB nodes, one CPU each) from a tiny-guest
+# variant that carries build/daxlab, tests/helpers/standin-qemu and the
+# lab of tests/fixtures/numa/. Inside it, `daxlab vm start 0` runs the
+# stand-in as the VM's qemu, in a v2 cgroup bound to one node; the
+# stand-in touches 64 MiB of anonymous memory and writes 32 MiB to a file
+# on ext4 (page cache). memory.numa_stat of the VM's cgroup must show both
+# on the configured node and (nearly) nothing on the other.
+#
+# One NUMA host is booted for the whole file (setup_file); each test
+# starts and stops the VM inside it.
+
+bats_require_minimum_version 1.5.0
+
+MIB=$((1 << 20))
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# gssh CMD...: a command in the NUMA host, as root, over one shared
+# connection.
+gssh() {
+	ssh -i "$GUEST_DIR/id_ed25519" -p "$SSH_PORT" \
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=20 \
+		-o ControlMaster=auto -o ControlPath="$T/ssh.ctl" \
+		-o ControlPersist=120 root@127.0.0.1 "$@"
+}
+
+setup_file() {
+	export GUEST_DIR=$DAXLAB_TOP/build/test-guest-numa
+	export T SSH_PORT
+	T=$(mktemp -d /tmp/daxlab-vm-numa.XXXXXX)
+	local fx=$DAXLAB_TOP/tests/fixtures/numa
+	local standin=$DAXLAB_BUILD/tests/helpers/standin-qemu
+
+	[ -x "$standin" ] || {
+		echo "no $standin: build with meson first" >&2
+		return 1
+	}
+	"$DAXLAB_BUILD/daxlab" guest build --quiet --output "$GUEST_DIR" \
+		--add "$DAXLAB_BUILD/daxlab:/usr/bin/daxlab" \
+		--add "$standin:/usr/bin/standin-qemu" \
+		--add "$fx/numa.ini:/etc/daxlab/numa.ini" \
+		--add "$fx/numa0.ini:/etc/daxlab/numa0.ini" \
+		--add "$fx/numa-split.ini:/etc/daxlab/numa-split.ini" \
+		--add "$fx/standin-vmlinuz:/etc/daxlab/standin-vmlinuz" \
+		--add "$fx/standin-initrd.img:/etc/daxlab/standin-initrd.img"
+
+	# Real page cache needs a real file system: ext4 on virtio-blk.
+	mkfs.ext4 -q -F "$T/disk.img" 256M
+
+	SSH_PORT=$(free_port)
+	qemu-system-x86_64 -accel tcg -display none -nodefaults -no-reboot \
+		-m 2G -smp 2 \
+		-object memory-backend-ram,id=m0,size=1G \
+		-object memory-backend-ram,id=m1,size=1G \
+		-numa node,nodeid=0,cpus=0,memdev=m0 \
+		-numa node,nodeid=1,cpus=1,memdev=m1 \
+		-kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initrd.img" \
+		-append "console=ttyS0 panic=-1 daxlab.name=numahost daxlab.fio=0" \
+		-drive file="$T/disk.img",if=virtio,format=raw \
+		-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22 \
+		-device virtio-net-pci,netdev=n0 \
+		-serial file:"$T/console.log" \
+		-pidfile "$T/qemu.pid" -daemonize 3>&-
+
+	local i
+	for i in $(seq 1200); do
+		grep -q DAXLAB-READY "$T/console.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q DAXLAB-READY "$T/console.log" || {
+		echo "the NUMA host did not boot; console:" >&2
+		tail -20 "$T/console.log" >&2
+		return 1
+	}
+	gssh 'mkdir -p /mnt/disk && mount -t ext4 /dev/vda /mnt/disk' 3>&-
+}
+
+teardown_file() {
+	[ -n "${T:-}" ] || return 0
+	ssh -o ControlPath="$T/ssh.ctl" -O exit x 2>/dev/null
+	if [ -f "$T/qemu.pid" ]; then
+		local pid
+		pid=$(cat "$T/qemu.pid")
+		kill "$pid" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+
+teardown() {
+	# Whatever a test left running stops with the VM; the NUMA host stays.
+	gssh 'for c in numa.ini numa0.ini numa-split.ini; do
+		daxlab vm stop 0 --config /etc/daxlab/$c; done;
+		rm -f /mnt/disk/vm0.data' >/dev/null 2>&1 || true
+}
+
+# value STAT NODE: bytes of STAT (anon, file, shmem, ...) on node NODE
+# in $T/numa_stat (a v2 memory.numa_stat).
+value() {
+	awk -v k="$1" -v n="N$2=" '$1 == k {
+		for (i = 2; i <= NF; i++)
+			if (index($i, n) == 1) { print substr($i, length(n) + 1); exit }
+	}' "$T/numa_stat"
+}
+
+# start CONFIG: starts vm 0 of /etc/daxlab/CONFIG in the NUMA host and
+# copies its cgroup's memory.numa_stat to $T/numa_stat.
+start() {
+	run gssh daxlab vm start 0 --config "/etc/daxlab/$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	gssh cat /sys/fs/cgroup/numa-vm0/memory.numa_stat >"$T/numa_stat"
+	grep -E '^(anon|file|shmem) ' "$T/numa_stat"
+}
+
+# placed_on NODE OTHER: the stand-in's 64 MiB of anon and 32 MiB of page
+# cache are on NODE; OTHER holds less than 4 MiB of either.
+placed_on() {
+	local here=$1 there=$2
+	local anon_here anon_there cache_here cache_there
+	anon_here=$(value anon "$here")
+	anon_there=$(value anon "$there")
+	cache_here=$(($(value file "$here") - $(value shmem "$here")))
+	cache_there=$(($(value file "$there") - $(value shmem "$there")))
+	local msg="anon N$here=$anon_here N$there=$anon_there; page cache N$here=$cache_here N$there=$cache_there"
+	echo "$msg"
+	echo "# $BATS_TEST_DESCRIPTION: $msg" >&3
+	[ "$anon_here" -ge $((60 * MIB)) ]
+	[ "$cache_here" -ge $((30 * MIB)) ]
+	[ "$anon_there" -lt $((4 * MIB)) ]
+	[ "$cache_there" -lt $((4 * MIB)) ]
+}
+
+@test "the virtual NUMA host has two nodes and cgroup v2 with cpuset and memory" {
+	run gssh 'ls -d /sys/devices/system/node/node*;
+		cat /sys/fs/cgroup/cgroup.subtree_control;
+		grep " /sys/fs/cgroup " /proc/mounts'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *node0*node1* ]]
+	[[ "$output" == *cpuset*memory* ]]
+	[[ "$output" == *cgroup2* ]]
+}
+
+@test "node = 1: the stand-in's memory and page cache land on N1, not on N0" {
+	start numa.ini
+	placed_on 1 0
+}
+
+@test "node = 0: the stand-in's memory and page cache land on N0, not on N1" {
+	start numa0.ini
+	placed_on 0 1
+}
+
+@test "cpus = 0, mems = 1: the memory follows mems to N1, not the CPU's node" {
+	start numa-split.ini
+	run gssh 'cat /sys/fs/cgroup/numa-vm0/cpuset.cpus.effective
+		cat /sys/fs/cgroup/numa-vm0/cpuset.mems.effective'
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 1 ]
+	placed_on 1 0
+}
+
+@test "the VM's v2 cgroup has node 1's cpus and mems, and holds the stand-in" {
+	start numa.ini
+	run gssh 'cd /sys/fs/cgroup/numa-vm0 &&
+		echo cpus $(cat cpuset.cpus.effective) mems $(cat cpuset.mems.effective) &&
+		echo procs $(cat cgroup.procs) &&
+		echo pid $(cut -d" " -f1 /run/daxlab/vm-0/qemu.pid) &&
+		echo comm $(cat /proc/$(cut -d" " -f1 /run/daxlab/vm-0/qemu.pid)/comm)'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cpus 1 mems 1"* ]]
+	pid=$(awk '$1 == "pid" { print $2 }' <<<"$output")
+	[ -n "$pid" ]
+	[[ "$output" == *"procs $pid"$'\n'* ]]
+	[[ "$output" == *"comm standin-qemu"* ]]
+}
+
+@test "vm status shows the stand-in running with node 1's cpus and mems and its memory on N1" {
+	start numa.ini
+	pid=$(gssh 'cut -d" " -f1 /run/daxlab/vm-0/qemu.pid')
+	run gssh daxlab vm status 0 --config /etc/daxlab/numa.ini
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"running"* ]]
+	[[ "$output" == *"qemu pid"*"$pid"* ]]
+	[[ "$output" == *"/sys/fs/cgroup/numa-vm0"* ]]
+	[[ "$output" == *"cpus 1, mems 1"* ]]
+	# anon in MiB on N1, as status prints it: the 64 MiB touched
+	anon=$(sed -n 's/.*memory *anon .*N1=\([0-9.]*\) MiB.*/\1/p' <<<"$output" | head -1)
+	echo "status: anon N1=$anon MiB"
+	[ -n "$anon" ]
+	[ "${anon%.*}" -ge 60 ]
+}
+
+@test "vm stop ends the stand-in and leaves no cgroup, pid file or socket" {
+	start numa.ini
+	pid=$(gssh 'cut -d" " -f1 /run/daxlab/vm-0/qemu.pid')
+	run gssh daxlab vm stop 0 --config /etc/daxlab/numa.ini
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run gssh "kill -0 $pid 2>/dev/null && echo alive;
+		ls -d /sys/fs/cgroup/numa-vm0 /sys/fs/cgroup/numa-virtiofsd 2>/dev/null;
+		ls /run/daxlab/vm-0"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *alive* ]]
+	[[ "$output" != *numa-vm0* ]]
+	[[ "$output" != *numa-virtiofsd* ]]
+	[[ "$output" != *qemu.pid* ]]
+	[[ "$output" != *qmp.sock* ]]
+	# the stand-in said why it went: QMP system_powerdown, not a signal
+	run gssh cat /run/daxlab/vm-0/qemu.log
+	[[ "$output" == *"standin-qemu: exiting (QMP system_powerdown)"* ]]
+	run gssh daxlab vm status 0 --config /etc/daxlab/numa.ini
+	echo "$output"
+	[[ "$output" == *"vm 0 (vm0): stopped"* ]]
+	[[ "$output" != *stale* ]]
+}
