@@ -200,6 +200,13 @@ awk_figures() {
 	diff -u want got
 }
 
+@test "--quiet leaves out the notes" {
+	{ cat numa_stats.csv; printf '1732550120000,120000,host,file,N0,4'; } >live.csv
+	run --separate-stderr "$D" stats compare -f live.csv --quiet
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
 @test "CRLF line ends are read like LF" {
 	sed 's/$/\r/' numa_stats.csv >crlf.csv
 	a=$("$D" stats compare -f numa_stats.csv -F csv | cut -d, -f2-)
@@ -231,7 +238,7 @@ awk_figures() {
 }
 
 @test "usage errors point to stats compare --help and exit 1" {
-	for args in "" "--file" "-f numa_stats.csv --format xml" "-f numa_stats.csv --bogus" "extra -f numa_stats.csv"; do
+	for args in "" "--file" "-f numa_stats.csv --format xml" "-f numa_stats.csv --bogus" "extra -f numa_stats.csv" "-f numa_stats.csv -j 0" "-f numa_stats.csv -s a/b"; do
 		run --separate-stderr "$D" stats compare $args
 		echo "$args: $status $stderr"
 		[ "$status" -eq 1 ]
