@@ -251,3 +251,18 @@ awk_figures() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"nonexistent.csv: No such file or directory"* ]]
 }
+
+@test "compare reads what the monitor writes on this machine's cgroups" {
+	"$D" stats monitor --cgroups root=/sys/fs/cgroup/memory --interval 50 --count 6 --output real.csv --quiet
+	run --separate-stderr "$D" stats compare -f real.csv -s file -F csv
+	[ "$status" -eq 0 ]
+	echo "$output" | tail -n +2 | cut -d, -f2- | sort >got
+	awk_figures real.csv file >want
+	[ -s want ]
+	diff -u want got
+	# cgroup v1 has no shmem: its pagecache is its file, with a note.
+	run --separate-stderr "$D" stats compare -f real.csv -s pagecache -F csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"source 'root' has no shmem rows"* ]]
+	[ "$(echo "$output" | tail -n +2 | cut -d, -f6-)" = "$(cut -d, -f5- want)" ]
+}
