@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guestbuild.h"
@@ -202,6 +203,57 @@ static void test_sha256_vectors(void **state)
 			       "a33ce45964ff2167f6ecedd419db06c1");
 }
 
+static void test_extra_parse_host_only(void **state)
+{
+	char err[256] = "", *host = NULL, *guest = NULL;
+
+	assert_int_equal(guest_extra_parse("/usr/bin/daxlab", &host, &guest,
+					   err, sizeof(err)),
+			 0);
+	assert_string_equal(host, "/usr/bin/daxlab");
+	assert_null(guest);
+	free(host);
+}
+
+static void test_extra_parse_host_and_guest(void **state)
+{
+	char err[256] = "", *host = NULL, *guest = NULL;
+
+	assert_int_equal(guest_extra_parse("build/daxlab:/usr/bin/daxlab",
+					   &host, &guest, err, sizeof(err)),
+			 0);
+	assert_string_equal(host, "build/daxlab");
+	assert_string_equal(guest, "/usr/bin/daxlab");
+	free(host);
+	free(guest);
+	/* split at the first ':', the rest is the guest path */
+	assert_int_equal(guest_extra_parse("a:/b:c", &host, &guest, err,
+					   sizeof(err)),
+			 0);
+	assert_string_equal(host, "a");
+	assert_string_equal(guest, "/b:c");
+	free(host);
+	free(guest);
+}
+
+static void test_extra_parse_refuses_bad_paths(void **state)
+{
+	static const char *const bad[] = {
+		"",	   ":/x",	 "a:",	  "a:rel/x", "a:/",
+		"a://",	   "a:/x/../y", "a:/./x", "a:/x/..", "a:/x/",
+	};
+	char err[256], *host = NULL, *guest = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(guest_extra_parse(bad[i], &host, &guest, err,
+						   sizeof(err)),
+				 -EINVAL);
+		/* the message quotes the argument */
+		assert_non_null(strstr(err, bad[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +269,9 @@ int main(void)
 		cmocka_unit_test(test_ldd_not_found_is_named),
 		cmocka_unit_test(test_ldd_static),
 		cmocka_unit_test(test_sha256_vectors),
+		cmocka_unit_test(test_extra_parse_host_only),
+		cmocka_unit_test(test_extra_parse_host_and_guest),
+		cmocka_unit_test(test_extra_parse_refuses_bad_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
