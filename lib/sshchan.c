@@ -24,7 +24,9 @@ struct sshchan *sshchan_new(const char *host, const char *ssh_config)
 	ch->host = strdup(host);
 	ch->ssh_config = ssh_config ? strdup(ssh_config) : NULL;
 	ch->request = strdup("\n");
-	if (!ch->host || (ssh_config && !ch->ssh_config) || !ch->request) {
+	ch->tx = malloc(1 + 24);
+	if (!ch->host || (ssh_config && !ch->ssh_config) || !ch->request ||
+	    !ch->tx) {
 		sshchan_free(ch);
 		return NULL;
 	}
@@ -42,6 +44,7 @@ void sshchan_free(struct sshchan *ch)
 	free(ch->paths);
 	free(ch->results);
 	free(ch->request);
+	free(ch->tx);
 	free(ch->rx);
 	free(ch->host);
 	free(ch->ssh_config);
@@ -53,7 +56,7 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 	_cleanup_free_ char *q = shell_quote(path);
 	char **np;
 	struct sshchan_result *nr;
-	char *req;
+	char *req, *tx;
 
 	if (!q)
 		return -ENOMEM;
@@ -75,6 +78,13 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 		free(req);
 		return -ENOMEM;
 	}
+	tx = realloc(ch->tx, strlen(req) + 24);
+	if (!tx) {
+		free(ch->paths[ch->n_paths]);
+		free(req);
+		return -ENOMEM;
+	}
+	ch->tx = tx;
 	free(ch->request);
 	ch->request = req;
 	ch->request_len = strlen(req);
@@ -296,7 +306,6 @@ fail:
 
 int sshchan_request(struct sshchan *ch, uint64_t seq, int64_t now_ns)
 {
-	char head[32];
 	int n, r;
 
 	if (ch->state != SSHCHAN_READY)
@@ -310,11 +319,10 @@ int sshchan_request(struct sshchan *ch, uint64_t seq, int64_t now_ns)
 		ch->rx_used = 0;
 	}
 	ch->replied = false;
-	n = snprintf(head, sizeof(head), "t %llu", (unsigned long long)seq);
-	/* the request is short: two writes keep it simple, the pipe holds both */
-	r = send_all(ch, head, (size_t)n);
-	if (r == 0)
-		r = send_all(ch, ch->request, ch->request_len);
+	/* one write: "t SEQ" and the paths, quoted once in add_path */
+	n = snprintf(ch->tx, 24, "t %llu", (unsigned long long)seq);
+	memcpy(ch->tx + n, ch->request, ch->request_len);
+	r = send_all(ch, ch->tx, (size_t)n + ch->request_len);
 	if (r < 0) {
 		sshchan_close(ch, r == -EAGAIN ? "ssh does not take input"
 					       : "connection lost");

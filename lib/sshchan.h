@@ -54,6 +54,7 @@ struct sshchan {
 	size_t n_paths;
 	char *request;    /* " 'p1' 'p2'\n", quoted once */
 	size_t request_len;
+	char *tx; /* "t SEQ" + request, sent in one write */
 
 	enum sshchan_state state;
 	pid_t pid;
