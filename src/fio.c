@@ -607,6 +607,29 @@ static void print_duration_ns(double ns)
 }
 
 /* The table; returns -1 when a set got no I/O or is off by more than max. */
+/* The config's VM behind "127.0.0.1:PORT" (its forwarded fio port). */
+static const char *vm_of_host(const struct fio_ctl *c, const char *host)
+{
+	const char *colon = strrchr(host, ':');
+	unsigned port;
+
+	if (!c->config || !colon ||
+	    parse_uint_range(colon + 1, 1, 65535, &port))
+		return "-";
+	for (size_t i = 0; i < c->config->n_vms; i++) {
+		const struct vm_config *vm = &c->config->vms[i];
+
+		if (vm->net == VM_NET_USER && vm->fio_port == port &&
+		    str_has_prefix(host, "127.0.0.1:"))
+			return vm->id;
+		if (vm->net != VM_NET_USER && port == 8765 &&
+		    (size_t)(colon - host) == strlen(vm->name) &&
+		    !strncmp(host, vm->name, strlen(vm->name)))
+			return vm->id;
+	}
+	return "-";
+}
+
 static int report(struct fio_ctl *c, const struct fio_result *res,
 		  const struct fiojob_section *secs, size_t nsec)
 {
@@ -617,8 +640,8 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 
 	for (size_t s = 0; s < nsec; s++)
 		wsum += secs[s].flow;
-	printf("%-22s %-13s %8s %9s %11s %12s %10s %10s\n", "HOST", "SET",
-	       "ASKED", "ACHIEVED", "IOPS", "BW", "P50", "P99");
+	printf("%-6s %-22s %-13s %8s %9s %11s %12s %10s %10s\n", "VM", "HOST",
+	       "SET", "ASKED", "ACHIEVED", "IOPS", "BW", "P50", "P99");
 	for (size_t h = 0; h < nh; h++) {
 		uint64_t total = fioresult_host_ios(res, hosts[h]);
 
@@ -637,8 +660,9 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 			}
 			got = total ? 100.0 * (double)j->ios / (double)total :
 				      0;
-			printf("%-22s %-13s %7.2f%% %8.2f%% %11.1f %10s/s",
-			       hosts[h], j->name, asked, got, j->iops,
+			printf("%-6s %-22s %-13s %7.2f%% %8.2f%% %11.1f %10s/s",
+			       vm_of_host(c, hosts[h]), hosts[h], j->name,
+			       asked, got, j->iops,
 			       format_bytes((uint64_t)j->bw_bytes, bw,
 					    sizeof(bw)));
 			print_duration_ns(j->p50_ns);

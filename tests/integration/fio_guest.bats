@@ -45,11 +45,13 @@ teardown_file() {
 	grep -qx 'directory=/mnt/private' "$T/fio/jobs/main.fio"
 	grep -qx 'directory=/mnt/shared' "$T/fio/jobs/main.fio"
 	[ "$(wc -l <"$T/fio/host.list")" -eq 2 ]
-	run "$DAXLAB" fio run --job "$T/fio/current" --json "$T/out.json" --max-deviation 1
+	run "$DAXLAB" fio run --config "$T/lab.ini" --job "$T/fio/current" \
+		--json "$T/out.json" --max-deviation 1
 	echo "$output"
 	[ "$status" -eq 0 ]
-	# two hosts, four sets each
-	[ "$(grep -c '^127\.0\.0\.1:' <<<"$output")" -eq 8 ]
+	# two VMs, named from the config by their fio ports, four sets each
+	[ "$(grep -cE '^0 +127\.0\.0\.1:[0-9]+ ' <<<"$output")" -eq 4 ]
+	[ "$(grep -cE '^1 +127\.0\.0\.1:[0-9]+ ' <<<"$output")" -eq 4 ]
 	python3 - "$T/out.json" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines(True)
