@@ -516,6 +516,20 @@ int sampler_probe(struct sampler *s, int64_t timeout_ms)
 	return 0;
 }
 
+static void record_lateness(struct sampler *s, int64_t late)
+{
+	size_t b;
+
+	if (late < 0)
+		late = 0;
+	b = (size_t)(late / SAMPLER_LATE_BUCKET_NS);
+	if (b >= SAMPLER_LATE_BUCKETS)
+		b = SAMPLER_LATE_BUCKETS - 1;
+	s->late_hist[b]++;
+	if (late > s->late_max_ns)
+		s->late_max_ns = late;
+}
+
 int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop)
 {
 	int64_t due, now;
@@ -524,7 +538,10 @@ int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop)
 		s->started = true;
 		s->t0_ns = now_monotonic_ns();
 		s->k = 0;
-		return *stop ? 1 : 0;
+		if (*stop)
+			return 1;
+		record_lateness(s, 0);
+		return 0;
 	}
 	s->k++;
 	due = s->t0_ns + (int64_t)s->k * s->interval_ns;
@@ -547,8 +564,32 @@ int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop)
 
 		s->missed += k - s->k;
 		s->k = k;
+		due = s->t0_ns + (int64_t)k * s->interval_ns;
 	}
+	record_lateness(s, now - due);
 	return 0;
+}
+
+int64_t sampler_lateness_ns(const struct sampler *s, double q)
+{
+	uint64_t total = 0, want, seen = 0;
+
+	for (size_t i = 0; i < SAMPLER_LATE_BUCKETS; i++)
+		total += s->late_hist[i];
+	if (total == 0)
+		return 0;
+	want = (uint64_t)((double)total * q + 0.999999);
+	if (want == 0)
+		want = 1;
+	for (size_t i = 0; i + 1 < SAMPLER_LATE_BUCKETS; i++) {
+		seen += s->late_hist[i];
+		if (seen >= want) {
+			int64_t top = (int64_t)(i + 1) * SAMPLER_LATE_BUCKET_NS;
+
+			return top < s->late_max_ns ? top : s->late_max_ns;
+		}
+	}
+	return s->late_max_ns;
 }
 
 void sampler_tick(struct sampler *s)

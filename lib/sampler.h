@@ -81,6 +81,9 @@ struct sampler_event {
 	uint64_t gap_ticks;
 };
 
+#define SAMPLER_LATE_BUCKETS 2001 /* the last one: 100 ms or more */
+#define SAMPLER_LATE_BUCKET_NS 50000
+
 typedef void (*sampler_event_fn)(const struct sampler_event *ev, void *ud);
 
 struct sampler {
@@ -103,6 +106,10 @@ struct sampler {
 
 	sampler_event_fn event;
 	void *event_ud;
+	/* how late ticks started: 50 us buckets up to 100 ms, then max */
+	uint32_t late_hist[SAMPLER_LATE_BUCKETS];
+	int64_t late_max_ns;
+
 	/* when set and *stop becomes true, waiting for answers ends early */
 	volatile sig_atomic_t *stop;
 };
@@ -130,6 +137,9 @@ int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop);
 
 /* Takes tick s->k: every source's status and ns are updated. */
 void sampler_tick(struct sampler *s);
+
+/* Lateness of tick starts, in ns: the q-quantile (0..1), by 50 us. */
+int64_t sampler_lateness_ns(const struct sampler *s, double q);
 
 static inline uint64_t sampler_elapsed_ms(const struct sampler *s)
 {

@@ -241,6 +241,10 @@ static void print_summary(struct monitor *m, int64_t start_ns,
 	     (double)(now_monotonic_ns() - start_ns) / 1e9, m->w.rows,
 	     m->output ? m->output : "stdout",
 	     s->ticks ? cpu_us / (double)s->ticks : 0.0);
+	info("  tick start lateness: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+	     (double)sampler_lateness_ns(s, 0.5) / 1e6,
+	     (double)sampler_lateness_ns(s, 0.99) / 1e6,
+	     (double)s->late_max_ns / 1e6);
 	for (size_t i = 0; i < s->n_src; i++)
 		info("  %s: %" PRIu64 " tick(s) with rows, %" PRIu64
 		     " failure(s)",
