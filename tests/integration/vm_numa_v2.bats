@@ -25,7 +25,7 @@ gdaxlab() {
 
 # numa VALUE-OF STAT NODE: bytes of a stat on a node in the VM's cgroup.
 numa() {
-	gssh cat /sys/fs/cgroup/numa-vm0/memory.numa_stat |
+	gssh cat /sys/fs/cgroup/lab.slice/daxlab/numa-vm0/memory.numa_stat |
 		awk -v k="$1" -v n="N$2=" '$1 == k {
 			for (i = 2; i <= NF; i++)
 				if (index($i, n) == 1) { sub(n, "", $i); print $i }
@@ -50,6 +50,8 @@ state_dir = /run/daxlab-numa
 accel = tcg
 qemu = /mnt/host/standin
 cgroup_version = v2
+; as below a cgroup delegated by systemd
+cgroup_parent = lab.slice/daxlab
 boot_timeout = 60
 stop_timeout = 5
 
@@ -114,19 +116,23 @@ teardown_file() {
 }
 
 @test "vm start on cgroup v2 binds the VM's cgroup to node 1 and spawns into it" {
+	gssh test ! -e /sys/fs/cgroup/lab.slice
 	run gdaxlab vm start 0 --config /mnt/host/lab.ini
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"vm 0 is up"* ]]
-	run gssh cat /sys/fs/cgroup/numa-vm0/cpuset.mems.effective \
-		/sys/fs/cgroup/numa-vm0/cpuset.cpus.effective
+	run gssh cat /sys/fs/cgroup/lab.slice/daxlab/numa-vm0/cpuset.mems.effective \
+		/sys/fs/cgroup/lab.slice/daxlab/numa-vm0/cpuset.cpus.effective
 	[ "${lines[0]}" = 1 ]
 	[ "${lines[1]}" = 1 ]
 	pid=$(gssh cat /run/daxlab-numa/vm-0/qemu.pid | cut -d' ' -f1)
-	run gssh cat /sys/fs/cgroup/numa-vm0/cgroup.procs
+	run gssh cat /sys/fs/cgroup/lab.slice/daxlab/numa-vm0/cgroup.procs
 	[ "$output" = "$pid" ]
 	run gssh cat /proc/"$pid"/cgroup
-	[ "$output" = "0::/numa-vm0" ]
+	[ "$output" = "0::/lab.slice/daxlab/numa-vm0" ]
+	# controllers enabled on the way down from the root
+	run gssh cat /sys/fs/cgroup/lab.slice/daxlab/cgroup.subtree_control
+	[ "$output" = "cpuset memory" ]
 }
 
 @test "the VM's memory and file data landed on node 1, not on node 0" {
@@ -153,7 +159,7 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"QMP quit"* ]]
-	run gssh test -e /sys/fs/cgroup/numa-vm0
+	run gssh test -e /sys/fs/cgroup/lab.slice/daxlab/numa-vm0
 	[ "$status" -ne 0 ]
 	run gssh ls /run/daxlab-numa/vm-0
 	[[ "$output" != *.pid* && "$output" != *.sock* ]]
