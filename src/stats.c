@@ -511,11 +511,25 @@ static int cmd_stats_monitor(int argc, char **argv)
 	cpu0_ns = now_cputime_ns();
 
 	while (!stop_requested) {
+		uint64_t kprev = m.s.k;
+
+		/* the last tick was the one at --duration: do not wait on */
+		if (duration && m.s.started &&
+		    (m.s.k + 1) * interval > duration)
+			break;
 		r = sampler_wait(&m.s, &stop_requested);
 		if (r != 0)
 			break;
-		if (duration && sampler_elapsed_ms(&m.s) > duration)
+		if (duration && sampler_elapsed_ms(&m.s) > duration) {
+			/* skipped past the end: what lies beyond is not missed */
+			uint64_t first_beyond = duration / interval + 1;
+
+			if (first_beyond < kprev + 1)
+				first_beyond = kprev + 1;
+			if (m.s.k > first_beyond)
+				m.s.missed -= m.s.k - first_beyond;
 			break;
+		}
 		sampler_tick(&m.s);
 		r = write_tick(&m);
 		if (r < 0) {

@@ -242,3 +242,24 @@ teardown() {
 	[[ "$stderr" == *"warning: no source has stat 'fle' now (a has: total,file,anon,"* ]]
 	[ "$(sed 1d <<<"$output" | cut -d, -f4 | sort -u)" = file ]
 }
+
+@test "ticks missed while stopped are counted and skipped, not fired in a burst" {
+	"$D" stats monitor --cgroups a=$MEMCG --interval 50 --duration 2 \
+		--stats file --output "$WORK/out.csv" 2>"$WORK/err" &
+	MON=$!
+	sleep 0.5
+	kill -STOP "$MON"
+	sleep 0.6
+	kill -CONT "$MON"
+	wait "$MON"
+	MON=
+	cat "$WORK/err"
+	missed=$(sed -n 's/.* tick(s), \([0-9]*\) missed.*/\1/p' "$WORK/err")
+	[ "$missed" -ge 5 ]
+	# scheduled offsets only, each once, with a hole where it was stopped
+	awk -F, 'NR > 1 && $5 == "total" { if ($2 % 50) exit 1; if (seen[$2]++) exit 1
+		if (NR > 2 && $2 - prev >= 300) hole = 1; prev = $2 } END { exit !hole }' "$WORK/out.csv"
+	# taken + missed covers the run: 0..2000 ms, 41 ticks
+	taken=$(awk -F, 'NR > 1 && $5 == "total"' "$WORK/out.csv" | wc -l)
+	[ $((taken + missed)) -eq 41 ]
+}
