@@ -28,6 +28,8 @@ setup() {
 
 teardown() {
 	[ -n "$MON" ] && kill "$MON" 2>/dev/null && wait "$MON" 2>/dev/null
+	# a remote cat still waiting on a FIFO: give it a writer so it ends
+	[ -p "$WORK/held" ] && timeout 5 sh -c ": >'$WORK/held'"
 	rm -rf "$WORK"
 }
 
@@ -154,4 +156,37 @@ wait_ticks() {
 	[ "$(grep -c ',l,file,total,' <<<"$output")" -eq 10 ]
 	! grep -q ',far,' <<<"$output"
 	[[ "$stderr" == *"10 tick(s), 0 missed"* ]]
+}
+
+@test "a host that does not answer in time holds up nothing, and rows resume" {
+	cp $MEMCG/memory.numa_stat "$WORK/ns"
+	"$D" stats monitor --ssh-config "$SSH_CONFIG" --interval 50 \
+		--cgroups r=root@127.0.0.1:$WORK/ns l=$MEMCG --stats file \
+		--output "$WORK/out.csv" 2>"$WORK/err" &
+	MON=$!
+	wait_ticks "$WORK/out.csv" 5
+	# the remote cat now blocks: a FIFO without a writer
+	mkfifo "$WORK/held"
+	ln -f "$WORK/held" "$WORK/fifo"
+	mv "$WORK/fifo" "$WORK/ns"
+	n=$(awk -F, '$3 == "l" { print $2 }' "$WORK/out.csv" | sort -u | wc -l)
+	wait_ticks "$WORK/out.csv" $((n + 15)) l
+	rt=$(awk -F, '$3 == "r" { print $2 }' "$WORK/out.csv" | sort -u | wc -l)
+	# back to a file, and the blocked read gets its writer
+	cp $MEMCG/memory.numa_stat "$WORK/ns.new"
+	mv "$WORK/ns.new" "$WORK/ns"
+	timeout 5 sh -c ": >'$WORK/held'"
+	wait_ticks "$WORK/out.csv" $((rt + 5))
+	kill -INT "$MON"
+	wait "$MON"
+	MON=
+	cat "$WORK/err"
+	grep -q "warning: root@127.0.0.1: no answer within 37 ms" "$WORK/err"
+	# the local source went on every tick; the same connection served all
+	lt=$(awk -F, '$3 == "l" { print $2 }' "$WORK/out.csv" | sort -u | wc -l)
+	all=$(awk -F, 'NR > 1 { print $2 }' "$WORK/out.csv" | sort -u | wc -l)
+	[ "$lt" -eq "$all" ]
+	[ "$rt" -lt "$lt" ]
+	grep -q "root@127.0.0.1: 1 connection(s)" "$WORK/err"
+	grep -Eq "root@127.0.0.1: 1 connection.*, [1-9][0-9]* late" "$WORK/err"
 }
