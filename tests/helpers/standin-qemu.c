@@ -12,7 +12,7 @@
  *                              (default: standin.data next to the QMP socket)
  *   -standin-file-size SIZE    how much to write there (default 32M)
  *
- * Order: opens the QMP socket, touches the anonymous memory, writes the
+ * Order: prints its command line on stdout, opens the QMP socket, touches the anonymous memory, writes the
  * file (fsync, so its pages are clean page cache), then prints
  * "standin-qemu: ready ..." on stdout and DAXLAB-READY to the console log.
  * Then it sleeps, answering QMP ({"return": {}} to everything), until
@@ -227,6 +227,12 @@ int main(int argc, char **argv)
 			     slash ? qmp : ".") < 0)
 			die("asprintf");
 	}
+	/* the command line as daxlab ran it, for tests to check */
+	printf("standin-qemu: argv:");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\n");
+	fflush(stdout);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	lfd = listen_unix(qmp);
@@ -291,7 +297,12 @@ int main(int argc, char **argv)
 		why = stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
 	/* the memory stays touched until here */
 	mem[0] ^= 1;
+	munmap(mem, anon);
+	close(lfd);
 	unlink(qmp);
 	printf("standin-qemu: exiting (%s)\n", why);
+	free(qmp);
+	free(console);
+	free(file);
 	return 0;
 }

@@ -51,6 +51,7 @@ setup_file() {
 		--add "$fx/numa.ini:/etc/daxlab/numa.ini" \
 		--add "$fx/numa0.ini:/etc/daxlab/numa0.ini" \
 		--add "$fx/numa-split.ini:/etc/daxlab/numa-split.ini" \
+		--add "$fx/numa-parent.ini:/etc/daxlab/numa-parent.ini" \
 		--add "$fx/standin-vmlinuz:/etc/daxlab/standin-vmlinuz" \
 		--add "$fx/standin-initrd.img:/etc/daxlab/standin-initrd.img"
 
@@ -103,9 +104,9 @@ teardown_file() {
 
 teardown() {
 	# Whatever a test left running stops with the VM; the NUMA host stays.
-	gssh 'for c in numa.ini numa0.ini numa-split.ini; do
+	gssh 'for c in numa.ini numa0.ini numa-split.ini numa-parent.ini; do
 		daxlab vm stop 0 --config /etc/daxlab/$c; done;
-		rm -f /mnt/disk/vm0.data' >/dev/null 2>&1 || true
+		rm -f /mnt/disk/vm0.data; rmdir /sys/fs/cgroup/lab' >/dev/null 2>&1 || true
 }
 
 # value STAT NODE: bytes of STAT (anon, file, shmem, ...) on node NODE
@@ -117,13 +118,14 @@ value() {
 	}' "$T/numa_stat"
 }
 
-# start CONFIG: starts vm 0 of /etc/daxlab/CONFIG in the NUMA host and
-# copies its cgroup's memory.numa_stat to $T/numa_stat.
+# start CONFIG [CGROUP]: starts vm 0 of /etc/daxlab/CONFIG in the NUMA
+# host and copies memory.numa_stat of its cgroup (default numa-vm0) to
+# $T/numa_stat.
 start() {
 	run gssh daxlab vm start 0 --config "/etc/daxlab/$1"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	gssh cat /sys/fs/cgroup/numa-vm0/memory.numa_stat >"$T/numa_stat"
+	gssh cat "/sys/fs/cgroup/${2:-numa-vm0}/memory.numa_stat" >"$T/numa_stat"
 	grep -E '^(anon|file|shmem) ' "$T/numa_stat"
 }
 
@@ -175,20 +177,52 @@ placed_on() {
 	placed_on 1 0
 }
 
-@test "the VM's v2 cgroup has node 1's cpus and mems, and holds the stand-in" {
+@test "the VM's v2 cgroup has node 1's cpus and mems and its memory_max, and holds the stand-in" {
 	start numa.ini
 	run gssh 'cd /sys/fs/cgroup/numa-vm0 &&
 		echo cpus $(cat cpuset.cpus.effective) mems $(cat cpuset.mems.effective) &&
+		echo max $(cat memory.max) &&
 		echo procs $(cat cgroup.procs) &&
 		echo pid $(cut -d" " -f1 /run/daxlab/vm-0/qemu.pid) &&
 		echo comm $(cat /proc/$(cut -d" " -f1 /run/daxlab/vm-0/qemu.pid)/comm)'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"cpus 1 mems 1"* ]]
+	[[ "$output" == *"max $((256 * MIB))"* ]]
 	pid=$(awk '$1 == "pid" { print $2 }' <<<"$output")
 	[ -n "$pid" ]
 	[[ "$output" == *"procs $pid"$'\n'* ]]
 	[[ "$output" == *"comm standin-qemu"* ]]
+}
+
+@test "qemu's guest RAM is bound to node 1 on its command line (host-nodes)" {
+	start numa.ini
+	run gssh cat /run/daxlab/vm-0/qemu.log
+	echo "$output"
+	[[ "$output" == *"standin-qemu: argv: /usr/bin/standin-qemu "* ]]
+	[[ "$output" == *"memory-backend-memfd,id=mem0,size=64M,share=on,host-nodes=1,policy=bind "* ]]
+}
+
+@test "below a delegated cgroup (cgroup_parent = lab) the VM's cgroup is lab/numa-vm0, bound to node 1" {
+	# the delegated cgroup exists, as systemd's Delegate=yes would make it
+	gssh mkdir -p /sys/fs/cgroup/lab
+	start numa-parent.ini lab/numa-vm0
+	placed_on 1 0
+	run gssh 'cat /sys/fs/cgroup/lab/numa-vm0/cpuset.mems.effective;
+		cat /sys/fs/cgroup/lab/cgroup.subtree_control;
+		ls -d /sys/fs/cgroup/numa-vm0 2>&1'
+	echo "$output"
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" == *cpuset*memory* ]]
+	[[ "${lines[2]}" == *"No such file"* ]]
+	run gssh daxlab vm stop 0 --config /etc/daxlab/numa-parent.ini
+	[ "$status" -eq 0 ]
+	# daxlab's cgroups go, the delegated one stays
+	run gssh 'ls /sys/fs/cgroup/lab'
+	echo "$output"
+	[[ "$output" != *numa-vm0* ]]
+	[[ "$output" != *numa-virtiofsd* ]]
+	gssh test -d /sys/fs/cgroup/lab
 }
 
 @test "vm status shows the stand-in running with node 1's cpus and mems and its memory on N1" {
