@@ -619,7 +619,7 @@ static int check_writable(const char *dir, char *err, size_t errlen)
 
 struct devspace {
 	dev_t dev;
-	const char *dir; /* first folder seen on it */
+	const struct fs_file *file; /* first file to write on it */
 	uint64_t need, freed, avail;
 };
 
@@ -666,7 +666,7 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 				return fail(err, errlen, -errno,
 					    "cannot statvfs %s: %m", dir);
 			ds[n].dev = dst.st_dev;
-			ds[n].dir = f->path;
+			ds[n].file = f;
 			ds[n].avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 			n++;
 		}
@@ -680,9 +680,11 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 		if (ds[j].need > have)
 			return fail(
 				err, errlen, -ENOSPC,
-				"the plan needs %s on the file system of %s, only %s free",
+				"the plan needs %s on the file system of %.*s, only %s free",
 				format_bytes(ds[j].need, a, sizeof(a)),
-				ds[j].dir, format_bytes(have, b, sizeof(b)));
+				(int)(ds[j].file->name - 1 - ds[j].file->path),
+				ds[j].file->path,
+				format_bytes(have, b, sizeof(b)));
 	}
 	return 0;
 }
