@@ -95,7 +95,8 @@ int main(int argc, char **argv)
 				  argv + 4);
 	if (argc >= 3 && strcmp(argv[1], "cpu") == 0)
 		return cpu(argv + 2);
-	fprintf(stderr, "usage: monitor_floor read N FILE... | tick N MS FILE... | "
-			"cpu CMD...\n");
+	fprintf(stderr,
+		"usage: monitor_floor read N FILE... | tick N MS FILE... | "
+		"cpu CMD...\n");
 	return 2;
 }

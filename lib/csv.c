@@ -73,8 +73,7 @@ void csv_writer_free(struct csv_writer *w)
 	w->len = w->cap = 0;
 }
 
-void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms,
-		    uint64_t elapsed_ms)
+void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms, uint64_t elapsed_ms)
 {
 	char *p = w->prefix;
 

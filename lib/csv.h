@@ -25,7 +25,7 @@
 
 struct csv_writer {
 	int fd;
-	bool regular;    /* fd is a regular file: can be cut back */
+	bool regular; /* fd is a regular file: can be cut back */
 	off_t committed; /* bytes of whole ticks written so far */
 	char *buf;
 	size_t len, cap;

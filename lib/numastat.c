@@ -19,6 +19,7 @@ void numastat_free(struct numastat *ns)
 	numastat_init(ns);
 }
 
+/* clang-format off */
 static const char *const count_prefixes[] = {
 	"workingset_", /* refault, activate, restore, nodereclaim */
 	"pg",          /* pgdemote_*, pgpromote_*, and any later pg event */
@@ -26,13 +27,14 @@ static const char *const count_prefixes[] = {
 	"numa_",
 	"zswp",
 };
+/* clang-format on */
 
 enum numastat_unit numastat_key_unit(const char *key)
 {
 	for (size_t i = 0; i < sizeof(count_prefixes) / sizeof(*count_prefixes);
 	     i++)
-		if (strncmp(key, count_prefixes[i], strlen(count_prefixes[i])) ==
-		    0)
+		if (strncmp(key, count_prefixes[i],
+			    strlen(count_prefixes[i])) == 0)
 			return NUMASTAT_COUNT;
 	return NUMASTAT_BYTES;
 }
@@ -51,11 +53,11 @@ const struct numastat_stat *numastat_find(const struct numastat *ns,
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, int r, unsigned line,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int fail(char *err, size_t errlen, int r, unsigned line, const char *fmt,
+		...) __attribute__((format(printf, 5, 6)));
 
-static int fail(char *err, size_t errlen, int r, unsigned line,
-		const char *fmt, ...)
+static int fail(char *err, size_t errlen, int r, unsigned line, const char *fmt,
+		...)
 {
 	va_list ap;
 	int n;
@@ -220,8 +222,8 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 				return fail(err, errlen, -EINVAL, lineno,
 					    "%s: N%u given twice", st->key,
 					    (unsigned)id);
-		r = grow((void **)&ns->node_pool, &ns->cap_pool,
-			 ns->n_pool + 1, sizeof(*ns->node_pool));
+		r = grow((void **)&ns->node_pool, &ns->cap_pool, ns->n_pool + 1,
+			 sizeof(*ns->node_pool));
 		if (r < 0)
 			return r;
 		nd = &ns->node_pool[ns->n_pool++];

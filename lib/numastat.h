@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NUMASTAT_KEY_MAX 64    /* longest key, with its NUL */
+#define NUMASTAT_KEY_MAX 64 /* longest key, with its NUL */
 #define NUMASTAT_NODES_MAX 1024 /* highest node id + 1 accepted */
 
 enum numastat_unit {

@@ -174,8 +174,9 @@ static int local_open(struct sampler_source *src)
 	 */
 	src->check_unlinked = true;
 	if (fstatfs(fd, &sf) == 0 &&
-	    (sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC ||
-	     sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC))
+	    (sf.f_type == CGROUP_SUPER_MAGIC ||
+	     sf.f_type == CGROUP2_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
+	     sf.f_type == PROC_SUPER_MAGIC))
 		src->check_unlinked = false;
 	src->fd = fd;
 	return 0;
@@ -252,14 +253,16 @@ static void set_status(struct sampler_source *src, int status, const char *fmt,
 	va_end(ap);
 }
 
-static void parse_into(struct sampler_source *src, const char *text,
-		       size_t len, uint64_t page_size, const char *where)
+static void parse_into(struct sampler_source *src, const char *text, size_t len,
+		       uint64_t page_size, const char *where)
 {
 	char err[128];
-	int r = numastat_parse(&src->ns, text, len, page_size, err, sizeof(err));
+	int r = numastat_parse(&src->ns, text, len, page_size, err,
+			       sizeof(err));
 
 	if (r < 0)
-		set_status(src, r, "%s: %s", where, err[0] ? err : strerror(-r));
+		set_status(src, r, "%s: %s", where,
+			   err[0] ? err : strerror(-r));
 	else
 		set_status(src, 0, NULL);
 }
@@ -423,15 +426,16 @@ static void remote_results(struct sampler *s, bool report)
 			if (r < 0)
 				set_status(src, r, "cannot read %s", where);
 			else
-				parse_into(src, text, len, ch->page_size, where);
+				parse_into(src, text, len, ch->page_size,
+					   where);
 		} else if (ch->state == SSHCHAN_READY) {
 			set_status(src, -ETIMEDOUT, "no answer from %s in time",
 				   ch->host);
 		} else {
 			set_status(src, -ENOTCONN, "not connected to %s: %s",
 				   ch->host,
-				   ch->last_error[0] ? ch->last_error
-						     : "connecting");
+				   ch->last_error[0] ? ch->last_error :
+						       "connecting");
 		}
 	}
 	for (size_t i = 0; i < s->n_hosts; i++) {

@@ -33,7 +33,7 @@ struct sampler_source {
 	char *name;
 	char *path;
 	struct sshchan *ch; /* remote: its host's channel, else NULL */
-	size_t path_idx;    /* remote: index in ch */
+	size_t path_idx; /* remote: index in ch */
 	bool check_unlinked; /* local regular file: gone when unlinked */
 
 	int fd; /* local, -1 when not open */
@@ -51,13 +51,13 @@ struct sampler_source {
 
 struct sampler_host {
 	struct sshchan *ch;
-	bool asked;          /* a request for this tick is out */
+	bool asked; /* a request for this tick is out */
 	int64_t next_try_ns; /* when DOWN: next reconnect */
 	int64_t backoff_ns;
 	int64_t down_since_ns;
 	uint64_t gap_ticks;
 	bool was_up;
-	bool late;          /* not answering in time now */
+	bool late; /* not answering in time now */
 	bool late_reported; /* SAMPLER_HOST_LATE is sent once a run */
 	uint64_t late_ticks;
 	uint64_t replies;
@@ -66,10 +66,10 @@ struct sampler_host {
 
 enum sampler_event_type {
 	SAMPLER_SOURCE_FAILED, /* source: status, err */
-	SAMPLER_SOURCE_BACK,   /* source: rows again after gap_ticks */
-	SAMPLER_HOST_DOWN,     /* host: ch->last_error */
-	SAMPLER_HOST_UP,       /* host: (re)connected; gap_ms, gap_ticks */
-	SAMPLER_HOST_LATE,     /* host: no answer in time (first time only) */
+	SAMPLER_SOURCE_BACK, /* source: rows again after gap_ticks */
+	SAMPLER_HOST_DOWN, /* host: ch->last_error */
+	SAMPLER_HOST_UP, /* host: (re)connected; gap_ms, gap_ticks */
+	SAMPLER_HOST_LATE, /* host: no answer in time (first time only) */
 };
 
 struct sampler_event {
@@ -95,14 +95,14 @@ struct sampler {
 	uint64_t local_page_size;
 
 	int64_t interval_ns;
-	int64_t t0_ns;       /* tick 0's deadline */
-	uint64_t k;          /* the tick being taken or next */
+	int64_t t0_ns; /* tick 0's deadline */
+	uint64_t k; /* the tick being taken or next */
 	bool started;
-	uint64_t ticks;      /* ticks taken */
-	uint64_t missed;     /* ticks skipped because we were late */
+	uint64_t ticks; /* ticks taken */
+	uint64_t missed; /* ticks skipped because we were late */
 	int64_t tick_start_ns;
-	int64_t epoch_ms;    /* real time the current tick began */
-	int64_t stall_ns;    /* an answer out longer: reconnect */
+	int64_t epoch_ms; /* real time the current tick began */
+	int64_t stall_ns; /* an answer out longer: reconnect */
 
 	sampler_event_fn event;
 	void *event_ud;

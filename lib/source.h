@@ -17,10 +17,10 @@
 #include <stddef.h>
 
 struct source_spec {
-	char *name;   /* valid_name() */
+	char *name; /* valid_name() */
 	bool remote;
-	char *path;   /* file or directory, local or on host */
-	char *host;   /* remote: "[user@]host" as ssh takes it, else NULL */
+	char *path; /* file or directory, local or on host */
+	char *host; /* remote: "[user@]host" as ssh takes it, else NULL */
 };
 
 /*

@@ -133,7 +133,8 @@ static void drain_stderr(struct sshchan *ch)
 						 ch->err_line);
 				}
 				ch->err_line_len = 0;
-			} else if (ch->err_line_len + 1 < sizeof(ch->err_line)) {
+			} else if (ch->err_line_len + 1 <
+				   sizeof(ch->err_line)) {
 				ch->err_line[ch->err_line_len++] = c;
 			}
 		}
@@ -254,7 +255,7 @@ int sshchan_connect(struct sshchan *ch)
 	o.fd_in = in[0];
 	o.fd_out = out[1];
 	o.fd_err = err[1];
-	o.new_session = true;     /* the terminal's ^C is ours to handle */
+	o.new_session = true; /* the terminal's ^C is ours to handle */
 	o.die_with_parent = true;
 	r = spawn(&o, &ch->pid);
 	if (r < 0)
@@ -299,8 +300,8 @@ fail:
 		if (err[i] >= 0)
 			close(err[i]);
 	}
-	snprintf(ch->last_error, sizeof(ch->last_error),
-		 "cannot start ssh: %s", strerror(-r));
+	snprintf(ch->last_error, sizeof(ch->last_error), "cannot start ssh: %s",
+		 strerror(-r));
 	return r;
 }
 
@@ -324,8 +325,8 @@ int sshchan_request(struct sshchan *ch, uint64_t seq, int64_t now_ns)
 	memcpy(ch->tx + n, ch->request, ch->request_len);
 	r = send_all(ch, ch->tx, (size_t)n + ch->request_len);
 	if (r < 0) {
-		sshchan_close(ch, r == -EAGAIN ? "ssh does not take input"
-					       : "connection lost");
+		sshchan_close(ch, r == -EAGAIN ? "ssh does not take input" :
+						 "connection lost");
 		return -EPIPE;
 	}
 	ch->busy = true;
@@ -341,9 +342,11 @@ size_t sshchan_pollfds(const struct sshchan *ch, struct pollfd *pfd)
 	if (ch->state == SSHCHAN_DOWN)
 		return 0;
 	if (ch->fd_out >= 0)
-		pfd[n++] = (struct pollfd){ .fd = ch->fd_out, .events = POLLIN };
+		pfd[n++] =
+			(struct pollfd){ .fd = ch->fd_out, .events = POLLIN };
 	if (ch->fd_err >= 0)
-		pfd[n++] = (struct pollfd){ .fd = ch->fd_err, .events = POLLIN };
+		pfd[n++] =
+			(struct pollfd){ .fd = ch->fd_err, .events = POLLIN };
 	return n;
 }
 
@@ -402,16 +405,17 @@ static int parse_reply(struct sshchan *ch)
 
 		ml = marker_at(ch, pos);
 		if (!ml)
-			return ch->rx_len - pos < strlen(ch->token) + 2 ? 0
-								: -EPROTO;
+			return ch->rx_len - pos < strlen(ch->token) + 2 ?
+				       0 :
+				       -EPROTO;
 		nl = memchr(ch->rx + pos + ml, '\n', ch->rx_len - pos - ml);
 		if (!nl)
 			return 0;
 		if ((size_t)(nl - ch->rx) == pos + ml + 1 &&
 		    ch->rx[pos + ml] == 'b') {
 			size_t start = (size_t)(nl - ch->rx) + 1;
-			const char *e = memmem(ch->rx + start, ch->rx_len - start,
-					       pat, plen);
+			const char *e = memmem(ch->rx + start,
+					       ch->rx_len - start, pat, plen);
 			const char *enl;
 			int rc = 0;
 
@@ -439,7 +443,8 @@ static int parse_reply(struct sshchan *ch)
 		    memcmp(ch->rx + pos + ml, "end ", 4) == 0) {
 			uint64_t seq = 0;
 
-			for (const char *p = ch->rx + pos + ml + 4; p < nl; p++) {
+			for (const char *p = ch->rx + pos + ml + 4; p < nl;
+			     p++) {
 				if (*p < '0' || *p > '9')
 					return -EPROTO;
 				seq = seq * 10 + (uint64_t)(*p - '0');
@@ -508,7 +513,8 @@ int sshchan_process(struct sshchan *ch, int64_t now_ns)
 	if (ch->state == SSHCHAN_READY && ch->busy && !ch->replied) {
 		r = parse_reply(ch);
 		if (r < 0) {
-			sshchan_close(ch, "garbled answer from the remote shell");
+			sshchan_close(ch,
+				      "garbled answer from the remote shell");
 			return ev | SSHCHAN_EV_DOWN;
 		}
 		if (r > 0) {

@@ -39,20 +39,20 @@ enum sshchan_state {
 enum {
 	SSHCHAN_EV_READY = 1 << 0, /* hello received */
 	SSHCHAN_EV_REPLY = 1 << 1, /* a whole answer arrived */
-	SSHCHAN_EV_DOWN = 1 << 2,  /* connection lost; see last_error */
+	SSHCHAN_EV_DOWN = 1 << 2, /* connection lost; see last_error */
 };
 
 struct sshchan_result {
 	size_t off, len; /* the file's bytes in rx */
-	int rc;          /* remote cat's exit status */
+	int rc; /* remote cat's exit status */
 };
 
 struct sshchan {
-	char *host;       /* [user@]host */
+	char *host; /* [user@]host */
 	char *ssh_config; /* -F, or NULL */
 	char **paths;
 	size_t n_paths;
-	char *request;    /* " 'p1' 'p2'\n", quoted once */
+	char *request; /* " 'p1' 'p2'\n", quoted once */
 	size_t request_len;
 	char *tx; /* "t SEQ" + request, sent in one write */
 
@@ -64,17 +64,17 @@ struct sshchan {
 
 	char *rx;
 	size_t rx_len, rx_cap, rx_used; /* rx_used: bytes of the last reply */
-	bool busy;                      /* a request is out */
-	uint64_t seq;                   /* of the request out or answered */
+	bool busy; /* a request is out */
+	uint64_t seq; /* of the request out or answered */
 	int64_t sent_ns;
-	bool replied;                   /* results hold the answer to seq */
+	bool replied; /* results hold the answer to seq */
 	struct sshchan_result *results;
 	int64_t last_rtt_ns;
 
 	char last_error[256]; /* ssh's last stderr line, or why it went down */
-	char err_line[256];   /* stderr line being read */
+	char err_line[256]; /* stderr line being read */
 	size_t err_line_len;
-	unsigned connects;    /* times ssh was started */
+	unsigned connects; /* times ssh was started */
 };
 
 /* Allocates a channel; no connection yet. */

@@ -214,11 +214,9 @@ static void draw_status_line(struct monitor *m, bool force)
 			src->status == 0 ? numastat_find(&src->ns, "file") :
 					   NULL;
 
-		n += (size_t)snprintf(line + n, sizeof(line) - n,
-				      "  %s file %s", src->name,
-				      st ? format_bytes(st->total, b,
-							sizeof(b)) :
-					   "-");
+		n += (size_t)snprintf(
+			line + n, sizeof(line) - n, "  %s file %s", src->name,
+			st ? format_bytes(st->total, b, sizeof(b)) : "-");
 	}
 	/* one terminal line, or \r cannot redraw it */
 	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
@@ -228,8 +226,7 @@ static void draw_status_line(struct monitor *m, bool force)
 	m->line_drawn = true;
 }
 
-static void print_summary(struct monitor *m, int64_t start_ns,
-			  int64_t cpu0_ns)
+static void print_summary(struct monitor *m, int64_t start_ns, int64_t cpu0_ns)
 {
 	struct sampler *s = &m->s;
 	double cpu_us = (double)(now_cputime_ns() - cpu0_ns) / 1e3;
@@ -237,9 +234,8 @@ static void print_summary(struct monitor *m, int64_t start_ns,
 	clear_status_line(m);
 	info("%" PRIu64 " tick(s), %" PRIu64 " missed, in %.1f s; %" PRIu64
 	     " rows to %s; CPU %.1f us per tick",
-	     s->ticks, s->missed,
-	     (double)(now_monotonic_ns() - start_ns) / 1e9, m->w.rows,
-	     m->output ? m->output : "stdout",
+	     s->ticks, s->missed, (double)(now_monotonic_ns() - start_ns) / 1e9,
+	     m->w.rows, m->output ? m->output : "stdout",
 	     s->ticks ? cpu_us / (double)s->ticks : 0.0);
 	info("  tick start lateness: p50 %.2f ms, p99 %.2f ms, max %.2f ms",
 	     (double)sampler_lateness_ns(s, 0.5) / 1e6,
@@ -256,9 +252,9 @@ static void print_summary(struct monitor *m, int64_t start_ns,
 		info("  %s: %u connection(s), %" PRIu64 " answer(s), %" PRIu64
 		     " late, round trip mean %.2f ms, max %.2f ms",
 		     h->ch->host, h->ch->connects, h->replies, h->late_ticks,
-		     h->replies ? (double)h->rtt_sum_ns / (double)h->replies /
-				  1e6 :
-				  0.0,
+		     h->replies ?
+			     (double)h->rtt_sum_ns / (double)h->replies / 1e6 :
+			     0.0,
 		     (double)h->rtt_max_ns / 1e6);
 	}
 }
@@ -286,12 +282,13 @@ static void check_stats_present(const struct monitor *m)
 				if (s->src[j].status == 0)
 					src = &s->src[j];
 			have[0] = '\0';
-			for (size_t k = 0; k < src->ns.n_stats &&
-					   n + NUMASTAT_KEY_MAX + 8 < sizeof(have);
+			for (size_t k = 0;
+			     k < src->ns.n_stats &&
+			     n + NUMASTAT_KEY_MAX + 8 < sizeof(have);
 			     k++)
-				n += (size_t)snprintf(have + n, sizeof(have) - n,
-						      "%s%s", k ? "," : "",
-						      src->ns.stats[k].key);
+				n += (size_t)snprintf(
+					have + n, sizeof(have) - n, "%s%s",
+					k ? "," : "", src->ns.stats[k].key);
 			warning("no source has stat '%s' now (%s has: %s)",
 				m->stats[i], src->name, have);
 		}
@@ -338,8 +335,8 @@ static int add_source(struct sampler *s, const char *spec)
 		usage_error("stats monitor", "%s", err);
 	for (size_t i = 0; i < s->n_src; i++)
 		if (strcmp(s->src[i].name, sp.name) == 0)
-			usage_error("stats monitor", "source name '%s' given twice",
-				    sp.name);
+			usage_error("stats monitor",
+				    "source name '%s' given twice", sp.name);
 	r = sampler_add(s, &sp);
 	source_spec_free(&sp);
 	if (r < 0)
@@ -412,7 +409,8 @@ static int cmd_stats_monitor(int argc, char **argv)
 			stats = split_stats(optarg, &bad);
 			if (!stats)
 				usage_error("stats monitor",
-					    "invalid stat '%s' in --stats", bad);
+					    "invalid stat '%s' in --stats",
+					    bad);
 			break;
 		}
 		case 'F':
@@ -502,7 +500,8 @@ static int cmd_stats_monitor(int argc, char **argv)
 	}
 	r = csv_writer_open(&m.w, fd >= 0 ? fd : STDOUT_FILENO);
 	if (r < 0) {
-		error_errno(r, "cannot write %s", m.output ? m.output : "stdout");
+		error_errno(r, "cannot write %s",
+			    m.output ? m.output : "stdout");
 		ret = 1;
 		goto out;
 	}

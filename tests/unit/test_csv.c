@@ -43,8 +43,7 @@ static void test_header_and_rows(void **state)
 	assert_int_equal(csv_writer_open(&w, fd), 0);
 	csv_tick_begin(&w, 1700000000123, 0);
 	assert_int_equal(csv_add_row(&w, "host", "file", 0, 4096, "bytes"), 0);
-	assert_int_equal(csv_add_row(&w, "host", "file", -1, 4096, "bytes"),
-			 0);
+	assert_int_equal(csv_add_row(&w, "host", "file", -1, 4096, "bytes"), 0);
 	assert_int_equal(csv_tick_commit(&w), 0);
 	csv_tick_begin(&w, 1700000000623, 500);
 	assert_int_equal(csv_add_row(&w, "vm0", "workingset_refault_file", 17,
@@ -52,12 +51,12 @@ static void test_header_and_rows(void **state)
 			 0);
 	assert_int_equal(csv_tick_commit(&w), 0);
 	t = slurp(path);
-	assert_string_equal(
-		t, "epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
-		   "1700000000123,0,host,file,N0,4096,bytes\n"
-		   "1700000000123,0,host,file,total,4096,bytes\n"
-		   "1700000000623,500,vm0,workingset_refault_file,N17,"
-		   "18446744073709551615,count\n");
+	assert_string_equal(t,
+			    "epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
+			    "1700000000123,0,host,file,N0,4096,bytes\n"
+			    "1700000000123,0,host,file,total,4096,bytes\n"
+			    "1700000000623,500,vm0,workingset_refault_file,N17,"
+			    "18446744073709551615,count\n");
 	assert_true(w.rows == 3);
 	csv_writer_free(&w);
 	close(fd);
@@ -93,14 +92,15 @@ static void test_many_rows_one_tick(void **state)
 	assert_int_equal(csv_writer_open(&w, fd), 0);
 	csv_tick_begin(&w, 1, 10);
 	for (int i = 0; i < 10000; i++)
-		assert_int_equal(csv_add_row(&w, "src", "file", i % 4, 1234567,
-					     "bytes"),
-				 0);
+		assert_int_equal(
+			csv_add_row(&w, "src", "file", i % 4, 1234567, "bytes"),
+			0);
 	assert_int_equal(csv_tick_commit(&w), 0);
 	assert_int_equal(fstat(fd, &st), 0);
-	assert_int_equal(st.st_size,
-			 strlen(CSV_HEADER) +
-				 10000 * strlen("1,10,src,file,N0,1234567,bytes\n"));
+	assert_int_equal(
+		st.st_size,
+		strlen(CSV_HEADER) +
+			10000 * strlen("1,10,src,file,N0,1234567,bytes\n"));
 	csv_writer_free(&w);
 	close(fd);
 	unlink(path);

@@ -166,9 +166,9 @@ static void expect_error(const char *text, int r, const char *msg)
 	char err[128];
 
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, text, strlen(text), 4096, err,
-					sizeof(err)),
-			 r);
+	assert_int_equal(
+		numastat_parse(&ns, text, strlen(text), 4096, err, sizeof(err)),
+		r);
 	assert_non_null(strstr(err, msg));
 	assert_int_equal(ns.n_stats, 0);
 	numastat_free(&ns);

@@ -41,8 +41,8 @@ static void test_seed_sources(void **state)
 {
 	ok("host=/sys/fs/cgroup/memory.numa_stat", "host", NULL,
 	   "/sys/fs/cgroup/memory.numa_stat");
-	ok("vm0-cg=/sys/fs/cgroup/virtual-vm0/memory.numa_stat", "vm0-cg",
-	   NULL, "/sys/fs/cgroup/virtual-vm0/memory.numa_stat");
+	ok("vm0-cg=/sys/fs/cgroup/virtual-vm0/memory.numa_stat", "vm0-cg", NULL,
+	   "/sys/fs/cgroup/virtual-vm0/memory.numa_stat");
 	ok("vm0=root@vm0:/sys/fs/cgroup/memory.numa_stat", "vm0", "root@vm0",
 	   "/sys/fs/cgroup/memory.numa_stat");
 }
