@@ -47,6 +47,7 @@ printf '%-6s %12s %10s %10s %8s %10s %12s\n' size rows "wc -l s" "compare s" rat
 for gib in 1 4; do
 	csv=$work/stats.csv
 	"$work/gencsv" $((gib << 30)) >"$csv"
+	sync "$csv"           # no writeback during the runs
 	cat "$csv" >/dev/null # warm the page cache
 	rows=$(wc -l <"$csv")
 	best twc mwc wc -l "$csv"
@@ -58,4 +59,4 @@ for gib in 1 4; do
 	rm -f "$csv"
 done
 echo "ratio = compare throughput / wc -l throughput (target >= 0.50);" \
-	"best of $runs runs; $(nproc) CPUs"
+	"best of $runs runs; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
