@@ -52,6 +52,7 @@ setup_file() {
 		--add "$fx/numa0.ini:/etc/daxlab/numa0.ini" \
 		--add "$fx/numa-split.ini:/etc/daxlab/numa-split.ini" \
 		--add "$fx/numa-parent.ini:/etc/daxlab/numa-parent.ini" \
+		--add "$fx/numa-two.ini:/etc/daxlab/numa-two.ini" \
 		--add "$fx/standin-vmlinuz:/etc/daxlab/standin-vmlinuz" \
 		--add "$fx/standin-initrd.img:/etc/daxlab/standin-initrd.img"
 
@@ -59,6 +60,8 @@ setup_file() {
 	mkfs.ext4 -q -F "$T/disk.img" 256M
 
 	SSH_PORT=$(free_port)
+	local t0 t1
+	t0=$(date +%s%N)
 	qemu-system-x86_64 -accel tcg -display none -nodefaults -no-reboot \
 		-m 2G -smp 2 \
 		-object memory-backend-ram,id=m0,size=1G \
@@ -84,6 +87,8 @@ setup_file() {
 		return 1
 	}
 	gssh 'mkdir -p /mnt/disk && mount -t ext4 /dev/vda /mnt/disk' 3>&-
+	t1=$(date +%s%N)
+	echo "# NUMA host: boot to ssh and /mnt/disk: $(((t1 - t0) / 1000000)) ms" >&3
 }
 
 teardown_file() {
@@ -104,9 +109,11 @@ teardown_file() {
 
 teardown() {
 	# Whatever a test left running stops with the VM; the NUMA host stays.
-	gssh 'for c in numa.ini numa0.ini numa-split.ini numa-parent.ini; do
-		daxlab vm stop 0 --config /etc/daxlab/$c; done;
-		rm -f /mnt/disk/vm0.data; rmdir /sys/fs/cgroup/lab' >/dev/null 2>&1 || true
+	gssh 'for c in numa.ini numa0.ini numa-split.ini numa-parent.ini \
+		numa-two.ini; do
+		daxlab vm stop all --config /etc/daxlab/$c; done;
+		rm -f /mnt/disk/vm0.data /mnt/disk/vm1.data;
+		rmdir /sys/fs/cgroup/lab' >/dev/null 2>&1 || true
 }
 
 # value STAT NODE: bytes of STAT (anon, file, shmem, ...) on node NODE
@@ -175,6 +182,20 @@ placed_on() {
 	[ "${lines[0]}" = 0 ]
 	[ "${lines[1]}" = 1 ]
 	placed_on 1 0
+}
+
+@test "two VMs at once, vm 0 on node 0 and vm 1 on node 1: each one's memory is on its own node" {
+	run gssh daxlab vm start all --config /etc/daxlab/numa-two.ini
+	echo "$output"
+	[ "$status" -eq 0 ]
+	gssh cat /sys/fs/cgroup/numa-vm0/memory.numa_stat >"$T/numa_stat"
+	placed_on 0 1
+	gssh cat /sys/fs/cgroup/numa-vm1/memory.numa_stat >"$T/numa_stat"
+	placed_on 1 0
+	run gssh daxlab vm stop all --config /etc/daxlab/numa-two.ini
+	[ "$status" -eq 0 ]
+	run gssh 'ls -d /sys/fs/cgroup/numa-* 2>/dev/null'
+	[ -z "$output" ]
 }
 
 @test "the VM's v2 cgroup has node 1's cpus and mems and its memory_max, and holds the stand-in" {
