@@ -18,6 +18,7 @@ setup() {
 teardown() {
 	[ -n "$MON" ] && kill "$MON" 2>/dev/null && wait "$MON" 2>/dev/null
 	[ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null && wait "$WRITER" 2>/dev/null
+	mountpoint -q "$WORK/small" 2>/dev/null && umount "$WORK/small"
 	if [ -n "$CG" ] && [ -d "$CG" ]; then
 		while read -r p; do echo "$p" >"$MEMCG/cgroup.procs"; done <"$CG/cgroup.procs"
 		rmdir "$CG"
@@ -262,4 +263,17 @@ teardown() {
 	# taken + missed covers the run: 0..2000 ms, 41 ticks
 	taken=$(awk -F, 'NR > 1 && $5 == "total"' "$WORK/out.csv" | wc -l)
 	[ $((taken + missed)) -eq 41 ]
+}
+
+@test "a full file system: the error names the file, the CSV ends on a whole tick" {
+	mkdir "$WORK/small"
+	mount -t tmpfs -o size=64k daxlab-test "$WORK/small"
+	run --separate-stderr "$D" stats monitor --cgroups a=$MEMCG b=$MEMCG \
+		--interval 1 --count 100000 --output "$WORK/small/out.csv"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"cannot write $WORK/small/out.csv at tick "*"No space left on device"* ]]
+	# a few ticks fitted; all of them whole
+	[ "$(wc -l <"$WORK/small/out.csv")" -gt 32 ]
+	csv_check_ticks "$WORK/small/out.csv" $((2 * $(numastat_rows $MEMCG/memory.numa_stat)))
 }
