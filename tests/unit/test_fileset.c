@@ -316,6 +316,47 @@ static void test_unwritable_folder_fails_before_writing(void **state)
 	fileset_plan_free(p);
 }
 
+/* mincore and move_pages on a file read in part, with readahead off. */
+static void test_residency_counts_resident_pages_only(void **state)
+{
+	char path[] = "/tmp/test_residency.XXXXXX";
+	static char buf[1 << 20];
+	struct fs_residency acc = { 0 };
+	uint64_t nodes = 0;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	memset(buf, 7, sizeof(buf));
+	assert_int_equal(write_all(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(fileset_file_evict(path), 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
+	for (int p = 10; p < 30; p++)
+		assert_int_equal(pread(fd, buf, 4096, p * 4096), 4096);
+	close(fd);
+	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(acc.size, 1 << 20);
+	assert_int_equal(acc.resident, 20 * 4096);
+	for (int n = 0; n < FS_MAX_NODES; n++)
+		nodes += acc.node[n];
+	assert_int_equal(nodes + acc.node_unknown, acc.resident);
+	assert_int_equal(acc.node_unknown, 0);
+	/* asking brought nothing in; warm brings all, evict none */
+	memset(&acc, 0, sizeof(acc));
+	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(acc.resident, 20 * 4096);
+	assert_int_equal(fileset_file_warm(path), 0);
+	memset(&acc, 0, sizeof(acc));
+	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(acc.resident, 1 << 20);
+	assert_int_equal(fileset_file_evict(path), 0);
+	memset(&acc, 0, sizeof(acc));
+	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(acc.resident, 0);
+	assert_int_equal(fileset_file_residency("/nonexistent/x", &acc),
+			 -ENOENT);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_create_is_complete_and_idempotent),
 		cmocka_unit_test(test_truncated_manifest_is_incomplete),
 		cmocka_unit_test(test_unwritable_folder_fails_before_writing),
+		cmocka_unit_test(test_residency_counts_resident_pages_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

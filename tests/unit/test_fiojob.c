@@ -202,6 +202,35 @@ static void test_fio_dir(void **state)
 	free(d);
 }
 
+static void test_current_link_and_host_list(void **state)
+{
+	char dir[] = "/tmp/test_fiojob.XXXXXX";
+	char job[128], link[128], hl[128], target[128];
+	const char *hosts[] = { "127.0.0.1", "vm1" };
+	const unsigned ports[] = { 18765, 8765 };
+	char *text = NULL;
+	ssize_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(job, sizeof(job), "%s/jobs/main.fio", dir);
+	snprintf(link, sizeof(link), "%s/current", dir);
+	snprintf(hl, sizeof(hl), "%s/host.list", dir);
+	assert_int_equal(fiojob_update_current(dir, job), 0);
+	/* again: replaced, not refused */
+	assert_int_equal(fiojob_update_current(dir, job), 0);
+	n = readlink(link, target, sizeof(target) - 1);
+	assert_true(n > 0);
+	target[n] = '\0';
+	assert_string_equal(target, "jobs/main.fio");
+	assert_int_equal(fiojob_write_host_list(hl, hosts, ports, 2), 0);
+	assert_int_equal(read_full_file(hl, 4096, &text, NULL), 0);
+	assert_string_equal(text, "127.0.0.1,18765\nvm1,8765\n");
+	free(text);
+	unlink(link);
+	unlink(hl);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_parse_flows),
 		cmocka_unit_test(test_bad_options_are_named),
 		cmocka_unit_test(test_fio_dir),
+		cmocka_unit_test(test_current_link_and_host_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
