@@ -319,7 +319,8 @@ static void test_unwritable_folder_fails_before_writing(void **state)
 /* mincore and move_pages on a file read in part, with readahead off. */
 static void test_residency_counts_resident_pages_only(void **state)
 {
-	char path[] = "/tmp/test_residency.XXXXXX";
+	/* not /tmp: a tmpfs cannot drop its pages */
+	char path[] = "/var/tmp/test_residency.XXXXXX";
 	static char buf[1 << 20];
 	struct fs_residency acc = { 0 };
 	uint64_t nodes = 0;
