@@ -6,7 +6,8 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	D=$DAXLAB_BUILD/daxlab
-	T=$(mktemp -d /tmp/daxlab-files.XXXXXX)
+	# not /tmp, which may be a tmpfs that cannot drop its pages
+	T=$(mktemp -d /var/tmp/daxlab-files.XXXXXX)
 	W=(--size 32M --file-size 2M --private-ratio 25 --hot-ratio 25
 		--vms 2 --shared-dir "$T/shared" --private-dir "$T/vm%i")
 	MOUNTS=()

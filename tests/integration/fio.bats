@@ -6,7 +6,7 @@ bats_require_minimum_version 1.5.0
 
 setup() {
 	D=$DAXLAB_BUILD/daxlab
-	T=$(mktemp -d /tmp/daxlab-fio.XXXXXX)
+	T=$(mktemp -d /var/tmp/daxlab-fio.XXXXXX)
 	PIDS=()
 }
 
