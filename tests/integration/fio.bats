@@ -169,6 +169,14 @@ start_server() {
 	PIDS+=($!)
 }
 
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
 wait_port() {
 	local i
 	for i in $(seq 50); do
@@ -181,8 +189,9 @@ wait_port() {
 @test "client/server: two fio servers read the same shared files and each hits its split" {
 	local w=(--size 32M --file-size 1M --private-ratio 25 --access-ratio 75 --vms 2
 		--shared-dir "$T/shared" --private-dir "$T/vm%i")
-	p0=$((20000 + RANDOM % 20000))
-	p1=$((p0 + 1))
+	p0=$(free_port)
+	p1=$(free_port)
+	[ "$p0" != "$p1" ]
 	"$D" files create -q "${w[@]}"
 	mkdir -p "$T/guest/private"
 	"$D" fio job -q "${w[@]}" --runtime 2 --shared-path "$T/shared" \
