@@ -53,6 +53,7 @@ setup_file() {
 		--add "$fx/numa-split.ini:/etc/daxlab/numa-split.ini" \
 		--add "$fx/numa-parent.ini:/etc/daxlab/numa-parent.ini" \
 		--add "$fx/numa-two.ini:/etc/daxlab/numa-two.ini" \
+		--add "$fx/numa-oom.ini:/etc/daxlab/numa-oom.ini" \
 		--add "$fx/standin-vmlinuz:/etc/daxlab/standin-vmlinuz" \
 		--add "$fx/standin-initrd.img:/etc/daxlab/standin-initrd.img"
 
@@ -110,7 +111,7 @@ teardown_file() {
 teardown() {
 	# Whatever a test left running stops with the VM; the NUMA host stays.
 	gssh 'for c in numa.ini numa0.ini numa-split.ini numa-parent.ini \
-		numa-two.ini; do
+		numa-two.ini numa-oom.ini; do
 		daxlab vm stop all --config /etc/daxlab/$c; done;
 		rm -f /mnt/disk/vm0.data /mnt/disk/vm1.data;
 		rmdir /sys/fs/cgroup/lab' >/dev/null 2>&1 || true
@@ -244,6 +245,21 @@ placed_on() {
 	[[ "$output" != *numa-vm0* ]]
 	[[ "$output" != *numa-virtiofsd* ]]
 	gssh test -d /sys/fs/cgroup/lab
+}
+
+@test "a memory_max below what qemu touches: the kernel kills it, the start fails and leaves nothing" {
+	run gssh daxlab vm start 0 --config /etc/daxlab/numa-oom.ini
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'wait for the guest' failed: qemu exited"* ]]
+	run gssh 'ls -d /sys/fs/cgroup/numa-* 2>/dev/null; ls /run/daxlab/vm-0'
+	echo "$output"
+	[[ "$output" != *numa-* ]]
+	[[ "$output" != *qemu.pid* ]]
+	[[ "$output" != *qmp.sock* ]]
+	run gssh pidof standin-qemu
+	echo "$output"
+	[ "$status" -ne 0 ]
 }
 
 @test "vm status shows the stand-in running with node 1's cpus and mems and its memory on N1" {
