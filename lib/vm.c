@@ -70,6 +70,7 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe)
 {
 	e->c = c;
+	e->started_ms = now_realtime_ms();
 	e->dry_run = dry_run;
 	e->no_probe = no_probe;
 	e->virtiofsd = NULL;
@@ -1127,9 +1128,30 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 
 		if (!pp->image[i])
 			continue;
+		_cleanup_close_ int lockfd = -1;
+
 		if (s->shared && !e->dry_run) {
 			/* another running VM may map it: keep it then */
 			bool busy = false;
+			_cleanup_free_ char *lp =
+				strdup_printf("%s.lock", pp->image[i]);
+			struct stat st;
+
+			/* VMs started together build it once */
+			if (!lp)
+				return -ENOMEM;
+			lockfd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW |
+						  O_CLOEXEC,
+				      0600);
+			if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
+				return step_failed(e, "build virtio-pmem image",
+						   -errno, NULL, "lock %s: %s",
+						   lp, strerror(errno));
+			if (stat(pp->image[i], &st) == 0 &&
+			    (int64_t)st.st_mtim.tv_sec * 1000 +
+					    st.st_mtim.tv_nsec / 1000000 >=
+				    e->started_ms)
+				continue;
 
 			for (size_t j = 0; j < c->n_vms; j++) {
 				_cleanup_free_ char *pf = NULL;
@@ -1274,12 +1296,30 @@ int vm_write_ssh_config(struct vm_env *e)
 	return 0;
 }
 
+int vm_check(struct vm_env *e, const struct vm_config *vm)
+{
+	static const char pre[] = "step 'check the configuration' failed: ";
+	size_t n;
+	int r;
+
+	e->err[0] = 0;
+	r = validate(e, vm);
+	if (r >= 0)
+		return 0;
+	n = strnlen(e->err, sizeof(e->err) - sizeof(pre));
+	memmove(e->err + sizeof(pre) - 1, e->err, n);
+	memcpy(e->err, pre, sizeof(pre) - 1);
+	e->err[sizeof(pre) - 1 + n] = 0;
+	return r;
+}
+
 int vm_start(struct vm_env *e, const struct vm_config *vm,
 	     unsigned timeout_s)
 {
 	const struct lab_config *c = e->c;
 	int64_t end = now_monotonic_ns() + (int64_t)timeout_s * 1000000000LL;
 	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int cglock = -1;
 	_cleanup_free_ char *cpus = NULL, *mems = NULL;
 	_cleanup_free_ char *fcpus = NULL, *fmems = NULL;
 	struct pmem_plan pp = { 0 };
@@ -1292,18 +1332,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	size_t k;
 	int r;
 
-	e->err[0] = 0;
-	r = validate(e, vm);
-	if (r < 0) {
-		static const char pre[] =
-			"step 'check the configuration' failed: ";
-		size_t n = strnlen(e->err, sizeof(e->err) - sizeof(pre));
-
-		memmove(e->err + sizeof(pre) - 1, e->err, n);
-		memcpy(e->err, pre, sizeof(pre) - 1);
-		e->err[sizeof(pre) - 1 + n] = 0;
+	r = vm_check(e, vm);
+	if (r < 0)
 		return r;
-	}
 	r = vm_mems(e, vm, &cpus, &mems);
 	if (r < 0)
 		return r;
@@ -1391,6 +1422,24 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 	report(e, VM_REPORT_STEP, "vm %s: cgroups %s and %s", vm->id,
 	       c->virtiofsd.cg.cgroup, vm->cg.cgroup);
+	/* VMs started together share virtiofsd's cgroup: one at a time */
+	{
+		_cleanup_free_ char *lp =
+			strdup_printf("%s/cgroups.lock", c->lab.state_dir);
+
+		if (!lp) {
+			r = -ENOMEM;
+			goto rollback;
+		}
+		cglock = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			      0600);
+		if (cglock < 0 || flock(cglock, LOCK_EX) < 0) {
+			r = step_failed(e, "create the virtiofsd cgroup",
+					-errno, NULL, "lock %s: %s", lp,
+					strerror(errno));
+			goto rollback;
+		}
+	}
 	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
 		      c->virtiofsd.cg.memory_max, msg, sizeof(msg));
 	if (r < 0) {
@@ -1405,6 +1454,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				msg, strerror(-r));
 		goto rollback;
 	}
+	close(cglock);
+	cglock = -1;
 	r = build_pmem_images(e, vm, &pp);
 	if (r < 0)
 		goto rollback;

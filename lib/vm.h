@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -47,6 +48,7 @@ struct vm_env {
 	void (*report)(void *ud, enum vm_report kind, const char *msg);
 	void *ud;
 	char err[4096];
+	int64_t started_ms; /* vm_env_init(): images newer were built now */
 };
 
 /* Sets up env for c. dry_run: show, do not do. */
@@ -65,6 +67,12 @@ char *vm_dir(const struct vm_env *e, const struct vm_config *vm);
 int vm_cmdlines(struct vm_env *e, const struct vm_config *vm,
 		char ****ret_fsd, char ***ret_qemu);
 void vm_cmdlines_free(char ***fsd, char **qemu);
+
+/*
+ * Checks everything vm_start() would need, starting nothing: the config
+ * against the topology, files, programs, capabilities.
+ */
+int vm_check(struct vm_env *e, const struct vm_config *vm);
 
 /*
  * Starts vm and returns when it is ready (DAXLAB-READY on the console for

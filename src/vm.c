@@ -299,13 +299,80 @@ static int console_relay(const char *sock, const char *name)
 
 /* ---- commands ---- */
 
+static int stop_parallel(struct vm_env *e, const struct vm_config **vms);
+static int stop_one(struct vm_env *e, const struct vm_config *vm,
+		    bool dry_run);
+
+static int start_one(struct vm_env *e, const struct vm_config *vm,
+		     unsigned timeout, bool dry_run)
+{
+	if (!dry_run)
+		info("starting vm %s", vm->id);
+	if (vm_start(e, vm, timeout) < 0)
+		return error("vm %s: %s", vm->id, e->err);
+	if (!dry_run) {
+		_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+
+		info("vm %s is up: daxlab vm ssh %s (ssh -F %s %s)", vm->id,
+		     vm->id, cfg ? cfg : "?", vm->name);
+	}
+	return 0;
+}
+
+/*
+ * Each VM in its own process (their boots overlap); all or nothing: when
+ * one fails, the others this command started are stopped again.
+ */
+static int start_parallel(struct vm_env *e, const struct vm_config **vms,
+			  unsigned timeout)
+{
+	const struct vm_config *up[257];
+	pid_t pids[256];
+	size_t n = 0, k = 0;
+	bool failed = false;
+
+	fflush(NULL);
+	for (size_t i = 0; vms[i] && n < ARRAY_SIZE(pids); i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			error_errno(errno, "fork");
+			failed = true;
+			break;
+		}
+		if (pid == 0) {
+			int r = start_one(e, vms[i], timeout, false);
+
+			fflush(NULL);
+			_exit(r < 0 ? 1 : 0);
+		}
+		pids[n++] = pid;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (spawn_wait(pids[i]) == 0)
+			up[k++] = vms[i];
+		else
+			failed = true;
+	}
+	up[k] = NULL;
+	if (!failed)
+		return 0;
+	for (size_t i = 0; i < k; i++)
+		info("stopping vm %s again", up[i]->id);
+	if (k > 1)
+		stop_parallel(e, up);
+	else if (k == 1)
+		stop_one(e, up[0], false);
+	return 1;
+}
+
 static int do_start(int argc, char **argv)
 {
 	struct vm_opts o;
 	struct lab_config *c;
 	const struct vm_config **vms;
 	struct vm_env e;
-	size_t started = 0;
+	unsigned timeout;
 	int ret = 0;
 
 	parse_opts("start", argc, argv, &o, false);
@@ -325,36 +392,23 @@ static int do_start(int argc, char **argv)
 		usage_error("vm start", "--foreground takes one VM id");
 	}
 	env_setup(&e, c, &o);
-	for (size_t i = 0; vms[i]; i++) {
-		int r;
-
-		if (!o.dry_run)
-			info("starting vm %s", vms[i]->id);
-		r = vm_start(&e, vms[i], o.timeout ? o.timeout :
-						     c->lab.boot_timeout);
-		if (r < 0) {
+	/* validate everything first */
+	for (size_t i = 0; vms[i]; i++)
+		if (vm_check(&e, vms[i]) < 0) {
 			error("vm %s: %s", vms[i]->id, e.err);
+			ret = 1;
+			goto out;
+		}
+	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
+	if (!o.dry_run && vms[0] && vms[1]) {
+		ret = start_parallel(&e, vms, timeout);
+		goto out;
+	}
+	for (size_t i = 0; vms[i]; i++)
+		if (start_one(&e, vms[i], timeout, o.dry_run) < 0) {
 			ret = 1;
 			break;
 		}
-		started++;
-		if (!o.dry_run) {
-			_cleanup_free_ char *cfg = vm_ssh_config_path(&e);
-
-			info("vm %s is up: daxlab vm ssh %s (ssh -F %s %s)",
-			     vms[i]->id, vms[i]->id, cfg ? cfg : "?",
-			     vms[i]->name);
-		}
-	}
-	/* all or nothing: undo the VMs this command started */
-	if (ret && started && !o.dry_run) {
-		for (size_t i = 0; i < started; i++) {
-			bool was;
-
-			info("stopping vm %s again", vms[i]->id);
-			vm_stop(&e, vms[i], &was);
-		}
-	}
 	if (!ret && o.foreground && !o.dry_run) {
 		_cleanup_free_ char *dir = vm_dir(&e, vms[0]);
 		_cleanup_free_ char *sock =
@@ -370,6 +424,7 @@ static int do_start(int argc, char **argv)
 			ret = 1;
 		}
 	}
+out:
 	vm_env_done(&e);
 	free(vms);
 	config_free(c);

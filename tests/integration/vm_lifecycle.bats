@@ -211,3 +211,27 @@ set_key() {
 	[ "$(stat -c %a "$T/state")" = 1777 ]
 	nothing_left "$T"
 }
+
+@test "start all checks every VM before it starts any" {
+	sed -i 's/^cpus = 1$/cpus = 9/' "$T/lab.ini"
+	run "$DAXLAB" vm start all --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vm 1: step 'check the configuration' failed: [vm 1]: CPU 9 does not exist"* ]]
+	[[ "$output" != *"starting vm 0"* ]]
+	[ ! -e "$T/state/vm-0" ]
+	nothing_left "$T"
+}
+
+@test "start all is all or nothing: when one VM fails, the others are stopped again" {
+	set_key "vm 1" qemu_args "-no-such-option"
+	run "$DAXLAB" vm start all --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vm 1: step 'start qemu' failed"* ]]
+	[[ "$output" == *"vm 0 is up"* ]]
+	[[ "$output" == *"stopping vm 0 again"* ]]
+	nothing_left "$T"
+	# the shared virtio-pmem image was built once, by one of the two
+	[ "$(grep -c "building the virtio-pmem image of share shared" <<<"$output")" -eq 1 ]
+}
