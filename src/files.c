@@ -299,9 +299,8 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 	if (r < 0)
 		return error("%s", *err ? err : strerror(-r));
 	secs = (double)res.write_ns / 1e9;
-	info("%zu files written (%s), %zu kept, manifest %s%s", res.written,
-	     format_bytes(res.bytes_written, a, sizeof(a)), res.kept, manifest,
-	     "");
+	info("%zu files written (%s), %zu kept, manifest %s", res.written,
+	     format_bytes(res.bytes_written, a, sizeof(a)), res.kept, manifest);
 	if (res.bytes_written && secs > 0)
 		info("%.0f MB/s to disk",
 		     (double)res.bytes_written / 1e6 / secs);
