@@ -22,6 +22,8 @@
 
 #define LOG_TAIL_LINES 15
 
+volatile sig_atomic_t vm_interrupted;
+
 static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -1027,6 +1029,8 @@ static int wait_socket(const char *path, pid_t pid, unsigned ms)
 			return 0;
 		if (!pid_alive(pid, 0))
 			return -ECHILD;
+		if (vm_interrupted)
+			return -EINTR;
 		if (now_monotonic_ns() >= end)
 			return -ETIMEDOUT;
 		usleep(20000);
@@ -1103,6 +1107,9 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		if (ready && vm->net == VM_NET_NONE)
 			return 0;
+		if (vm_interrupted)
+			return step_failed(e, "wait for the guest", -EINTR,
+					   NULL, "interrupted by a signal");
 		if (now_monotonic_ns() >= end)
 			return step_failed(
 				e, "wait for the guest", -ETIMEDOUT,
@@ -1500,6 +1507,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			r = step_failed(e, "start virtiofsd", r, log,
 					r == -ECHILD ?
 						"%s (share %s) exited before creating %s" :
+					r == -EINTR ?
+						"%s (share %s): interrupted before %s appeared" :
 						"%s (share %s) did not create %s in 10 s",
 					e->virtiofsd, s->name, sock);
 			goto rollback;
@@ -1530,6 +1539,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	if (r < 0) {
 		r = step_failed(e, "start qemu", r, p.qemu_log,
 				r == -ECHILD ? "%s exited at once" :
+				r == -EINTR  ? "%s: interrupted by a signal" :
 					       "%s did not open its QMP socket",
 				c->lab.qemu);
 		goto rollback;

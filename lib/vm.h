@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,12 @@ struct vm_env {
 	char err[4096];
 	int64_t started_ms; /* vm_env_init(): images newer were built now */
 };
+
+/*
+ * Set (by a signal handler of the caller) to make a running vm_start()
+ * give up at its next wait and undo what it did.
+ */
+extern volatile sig_atomic_t vm_interrupted;
 
 /* Sets up env for c. dry_run: show, do not do. */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,

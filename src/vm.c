@@ -263,6 +263,8 @@ static int console_relay(const char *sock, const char *name)
 		p[0].fd = in_open ? STDIN_FILENO : -1;
 		/* input from a pipe has ended: stop once the guest is quiet */
 		r = poll(p, 2, in_open ? -1 : 3000);
+		if (vm_interrupted)
+			break;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -298,6 +300,23 @@ static int console_relay(const char *sock, const char *name)
 }
 
 /* ---- commands ---- */
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	vm_interrupted = 1;
+}
+
+/* ^C or SIGTERM during a start: undo it rather than leave it half-way. */
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
 
 static int stop_parallel(struct vm_env *e, const struct vm_config **vms);
 static int stop_one(struct vm_env *e, const struct vm_config *vm,
@@ -400,6 +419,8 @@ static int do_start(int argc, char **argv)
 			goto out;
 		}
 	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
+	if (!o.dry_run)
+		catch_interrupts();
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = start_parallel(&e, vms, timeout);
 		goto out;

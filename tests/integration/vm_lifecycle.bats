@@ -235,3 +235,19 @@ set_key() {
 	# the shared virtio-pmem image was built once, by one of the two
 	[ "$(grep -c "building the virtio-pmem image of share shared" <<<"$output")" -eq 1 ]
 }
+
+@test "SIGTERM during a start undoes it and says so" {
+	"$DAXLAB" vm start 0 --config "$T/lab.ini" >"$T/a.out" 2>&1 &
+	local a=$! rc=0
+	for _ in $(seq 200); do
+		[ -s "$T/state/vm-0/qemu.pid" ] && break
+		sleep 0.05
+	done
+	kill -TERM "$a"
+	wait "$a" || rc=$?
+	cat "$T/a.out"
+	[ "$rc" -eq 1 ]
+	grep -q "interrupted" "$T/a.out"
+	nothing_left "$T"
+	[ ! -e "$T/state/vm-0/starting" ]
+}
