@@ -423,8 +423,6 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 {
 	const struct virtiofsd_section *d = &c->virtiofsd;
 	struct argv_buf b = { 0 };
-	_cleanup_free_ char *src = NULL;
-
 	/* the C virtiofsd says "none" where the Rust one says "never" */
 	const char *cache = d->cache;
 
