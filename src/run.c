@@ -835,7 +835,12 @@ static int write_job(struct run *r)
 	jo.bs = r->c->workload.bs_bytes;
 	jo.runtime = r->c->workload.runtime;
 	jo.ioengine = r->c->workload.ioengine;
-	jo.warm = r->o->warm;
+	/*
+	 * invalidate=0: daxlab run sets the starting state; fio dropping a
+	 * file's cache at every open (in the guest, too) would hide what
+	 * the page caches really keep.
+	 */
+	jo.warm = true;
 	jo.shared_path = r->cfgdata.shared_mount;
 	jo.private_path = r->cfgdata.private_mount;
 	jo.comment = "daxlab run";
@@ -986,24 +991,61 @@ static int start_monitor(struct run *r)
 	return 0;
 }
 
+/*
+ * fio's stdout holds the servers' messages ("<vm0> ...") before the JSON:
+ * the JSON goes to fio.json, the rest to fio.log.
+ */
+static int split_fio_output(struct run *r, const char *out_path)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *json = NULL;
+	int ret;
+
+	ret = read_full_file(out_path, 256u << 20, &text, NULL);
+	if (ret < 0)
+		return ret;
+	for (const char *l = text; l && *l;) {
+		if (*l == '{') {
+			json = l;
+			break;
+		}
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	if (json) {
+		ret = results_write(r->dir, "fio.json", json);
+		if (ret < 0)
+			return ret;
+		text[json - text] = '\0';
+	}
+	if (*text)
+		results_append(r->dir, "fio.log", text);
+	unlink(out_path);
+	return json ? 0 : -EBADMSG;
+}
+
 static int run_fio(struct run *r)
 {
 	_cleanup_free_ char *hosts = strdup_printf("--client=%s/fio.hosts", r->dir);
-	_cleanup_free_ char *out = strdup_printf("--output=%s/fio.json", r->dir);
 	_cleanup_free_ char *job = strdup_printf("%s/fio.job", r->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/fio.log", r->dir);
-	const char *argv[] = { "fio", hosts, "--output-format=json", out, job,
+	_cleanup_free_ char *out = strdup_printf("%s/fio.out", r->dir);
+	const char *argv[] = { "fio", hosts, "--output-format=json", job,
 			       NULL };
-	_cleanup_close_ int logfd = -1;
+	_cleanup_close_ int logfd = -1, outfd = -1;
 	struct spawn_opts so;
 	int code = 0, ret;
 
 	if (!hosts || !out || !job || !log)
 		return fail(r, "out of memory");
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (outfd < 0)
+		return fail(r, "cannot write %s: %s", out, strerror(errno));
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
-	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_out = outfd;
 	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
 	so.new_session = true;
 	so.die_with_parent = true;
@@ -1022,8 +1064,11 @@ static int run_fio(struct run *r)
 	r->fio = 0;
 	if (ret < 0)
 		return fail(r, "waiting for fio: %s", strerror(-ret));
+	ret = split_fio_output(r, out);
 	if (code != 0)
 		return fail(r, "fio exited with %d (see %s)", code, log);
+	if (ret < 0)
+		return fail(r, "fio wrote no JSON (see %s)", log);
 	return 0;
 }
 

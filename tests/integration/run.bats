@@ -1,0 +1,275 @@
+#!/usr/bin/env bats
+# daxlab run: the demo end to end (two tiny TCG guests, the shared set
+# through DAX on virtio-pmem, private sets through virtiofs with
+# cache=always), with assertions on its numbers; SIGINT at several steps;
+# a sweep. The lab is examples/demo.ini with small sizes and its own
+# state dir, cgroup names, ports and folders.
+
+bats_require_minimum_version 1.5.0
+
+GUEST_DIR=${DAXLAB_TOP:-}/build/test-guest
+
+setup_file() {
+	"$DAXLAB_BUILD/daxlab" guest build --quiet --output "$GUEST_DIR"
+}
+
+setup() {
+	D=$DAXLAB_BUILD/daxlab
+	T=$(mktemp -d /tmp/daxlab-run-test.XXXXXX)
+	P=dxr$$r$RANDOM
+	make_demo_lab
+}
+
+teardown() {
+	# whatever a failed test left: stop the VMs, then check by name
+	if [ -f "$T/lab.ini" ]; then
+		"$D" vm stop all --config "$T/lab.ini" >/dev/null 2>&1 || true
+	fi
+	for h in memory cpuset; do
+		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
+			[ -d "/sys/fs/cgroup/$h/$c" ] && rmdir "/sys/fs/cgroup/$h/$c" 2>/dev/null
+		done
+	done
+	rm -rf "$T"
+}
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# examples/demo.ini, made small and private to this test.
+make_demo_lab() {
+	mkdir -p "$T/data/private"
+	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
+		-e "s|^guest_dir *=.*|guest_dir = $GUEST_DIR|" \
+		-e "s|^stop_timeout *=.*|stop_timeout = 3|" \
+		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
+		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \
+		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
+		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
+		-e "s|^size *=.*|size = 64M|" \
+		-e "s|^file_size *=.*|file_size = 4M|" \
+		-e "s|^private_ratio *=.*|private_ratio = 50|" \
+		-e "s|^access_ratio *=.*|access_ratio = 50|" \
+		-e "s|^rw *=.*|rw = read|" \
+		-e "s|^bs *=.*|bs = 64k|" \
+		-e "s|^runtime *=.*|runtime = ${RUNTIME:-8}|" \
+		"$DAXLAB_TOP/examples/demo.ini" |
+		awk -v p0="$(free_port)" -v f0="$(free_port)" \
+			-v p1="$(free_port)" -v f1="$(free_port)" '
+			{ print }
+			/^\[vm 0\]/ { print "ssh_port = " p0; print "fio_port = " f0 }
+			/^\[vm 1\]/ { print "ssh_port = " p1; print "fio_port = " f1 }
+		' >"$T/lab.ini"
+	grep -q "^source = $T/data/shared" "$T/lab.ini"
+	grep -q "^cgroup = $P-vm1" "$T/lab.ini"
+}
+
+# Nothing of this lab runs any more and its cgroups are gone.
+assert_nothing_left() {
+	local left
+	left=$(pgrep -af "$T/" | grep -v -e pgrep -e bats || true)
+	echo "left: $left"
+	[ -z "$left" ]
+	for h in memory cpuset; do
+		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
+			echo "cgroup $h/$c"
+			[ ! -d "/sys/fs/cgroup/$h/$c" ]
+		done
+	done
+}
+
+# wait_for_log PATTERN SECONDS: until the run's run.log has PATTERN.
+wait_for_log() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		cat "$T"/results/*/run.log 2>/dev/null | grep -q -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "no '$1' in $T/results/*/run.log after $2 s"
+	return 1
+}
+
+# SIGINT when run.log reaches a step; the run must end incomplete.
+interrupt_at() {
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo \
+		>"$T/out" 2>&1 &
+	pid=$!
+	wait_for_log "$1" 150 || { kill -INT $pid; wait $pid; false; }
+	sleep "${2:-0}"
+	kill -INT $pid
+	rc=0
+	wait $pid || rc=$?
+	cat "$T/out"
+	[ "$rc" -eq 1 ]
+	dir=$(echo "$T/results/"*-demo)
+	run cat "$dir/status"
+	echo "status: $output"
+	[[ "$output" == "incomplete: interrupted by SIGINT during step '$3'" ]]
+	assert_nothing_left
+	# the partial results are kept, and have a report
+	[ -s "$dir/config.ini" ]
+	[ -s "$dir/provenance.txt" ]
+	[ -s "$dir/report.html" ]
+	grep -q "^status: incomplete" "$dir/summary.txt"
+}
+
+@test "the demo runs end to end: shared data cached once on the host, private data in the guests and on the host" {
+	t0=$(date +%s)
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name demo
+	t1=$(date +%s)
+	echo "# demo run: $((t1 - t0)) s" >&3
+	echo "$stderr" | tail -30
+	[ "$status" -eq 0 ]
+	dir=$(echo "$T/results/"*-demo)
+	[ "$(cat "$dir/status")" = complete ]
+	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv report.html summary.txt; do
+		[ -s "$dir/$f" ]
+	done
+	[ "$(stat -c %a "$dir")" = 755 ]
+	grep -q '^vm 0 qemu: ' "$dir/cmdlines.txt"
+	grep -q '^vm 1 virtiofsd: ' "$dir/cmdlines.txt"
+	grep -q '^accel = tcg$' "$dir/provenance.txt"
+	grep -q '^vm.0.shared_dax = yes$' "$dir/provenance.txt"
+	grep -q '^vm.1.shared_dax = yes$' "$dir/provenance.txt"
+	grep -q '^share.private.vm.0.dax = no$' "$dir/provenance.txt"
+	assert_nothing_left
+
+	# The numbers, from the raw files (not from the report): MiB.
+	python3 - "$dir" "$T/data" <<'EOF'
+import csv, glob, json, os, sys
+d, data = sys.argv[1], sys.argv[2]
+MiB = 1 << 20
+def size(pattern):
+	return sum(os.path.getsize(f) for f in glob.glob(pattern))
+fio = json.load(open(d + '/fio.json'))
+prov = dict(l.split(' = ', 1) for l in open(d + '/provenance.txt').read().splitlines() if ' = ' in l)
+port = {prov['vm.%s.fio_port' % v]: v for v in prov['vms'].split()}
+# unique bytes each VM read per set: sequential jobs, so min(files, bytes)
+read = {}
+for c in fio['client_stats']:
+	if c['jobname'] == 'All clients':
+		continue
+	vm = port[str(c['port'])]
+	st, temp = c['jobname'].split('-')
+	files = size(data + ('/shared/%s-%s-*.dat' % (st, temp) if st == 'shared'
+		else '/private/vm%s/%s-%s-*.dat' % (vm, st, temp)))
+	read[(vm, st)] = read.get((vm, st), 0) + min(files, c['read']['io_bytes'])
+first, last = {}, {}
+for r in csv.DictReader(open(d + '/stats.csv')):
+	if r['node'] != 'total' or r['stat'] not in ('file', 'shmem'):
+		continue
+	k = (r['source'], r['stat'])
+	first.setdefault(k, int(r['value']))
+	last[k] = int(r['value'])
+def growth(src):
+	pc = lambda m: m[(src, 'file')] - m.get((src, 'shmem'), 0)
+	return pc(last) - pc(first)
+res = {}
+for r in csv.DictReader(open(d + '/residency.csv')):
+	if r['node'] == 'total':
+		res[(r['set'], r['vm'], r['via'])] = int(r['resident'])
+ok = True
+def check(what, cond):
+	global ok
+	print('%-70s %s' % (what, 'ok' if cond else 'FAILED'))
+	ok &= cond
+shared_read = max(read[(v, 'shared')] for v in port.values())
+print('shared read %.1f MiB, image resident %.1f MiB' % (shared_read / MiB, res[('shared', '', 'image')] / MiB))
+check('some shared and private data was read', shared_read > 4 * MiB)
+for v in sorted(port.values()):
+	g = growth('vm' + v)
+	p = read[(v, 'private')]
+	print('vm%s: guest page cache grew %.1f MiB, private read %.1f MiB, host private %.1f MiB'
+	      % (v, g / MiB, p / MiB, res[('private', v, 'files')] / MiB))
+	check('vm%s: guest cache grew by at least the private data read' % v, g >= 0.9 * p)
+	check('vm%s: and by nearly nothing for the shared DAX data' % v,
+	      g - p <= max(2 * MiB, 0.1 * read[(v, 'shared')]))
+	check('vm%s: private data cached on the host too (cache=always)' % v,
+	      res[('private', v, 'files')] >= 0.9 * p)
+image = res[('shared', '', 'image')]
+cg = sum(growth('vm%s-cg' % v) for v in port.values())
+print('VM cgroups grew %.1f MiB together' % (cg / MiB))
+check('the host page cache holds the shared data read', image >= 0.9 * shared_read)
+check('once: the VM cgroups together grew by one copy, not one per VM',
+      cg <= 1.1 * image + 4 * MiB)
+sys.exit(0 if ok else 1)
+EOF
+	# and the report says the same
+	# shared: no guest copy, nothing twice; private: cached twice
+	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"
+	[ "$output" = "dax dax 0.0" ]
+	run awk '$1 == "private" && $2 == "vm" { print ($10 > 0.9 * $4) }' "$dir/summary.txt"
+	[ "$output" = "$(printf '1\n1')" ]
+}
+
+@test "SIGINT while the VMs boot leaves nothing behind and an incomplete results folder" {
+	interrupt_at "waiting for the guest" 2 "start VMs"
+}
+
+@test "SIGINT while fio runs leaves nothing behind and keeps the stats" {
+	interrupt_at "  fio --client" 2 "run fio"
+	dir=$(echo "$T/results/"*-demo)
+	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
+	[ -s "$dir/residency.csv" ]
+}
+
+@test "SIGTERM right after the files were made also tears down" {
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo >"$T/out" 2>&1 &
+	pid=$!
+	wait_for_log "files written" 60
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	cat "$T/out"
+	[ "$rc" -eq 1 ]
+	run cat "$T/results/"*-demo/status
+	[[ "$output" == "incomplete: interrupted by SIGTERM during step '"* ]]
+	assert_nothing_left
+}
+
+@test "a sweep runs one experiment per value and compares them" {
+	RUNTIME=3 make_demo_lab
+	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo --sweep private_ratio=25,75
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	s=$(echo "$T/results/"*-demo-sweep)
+	[ -d "$s" ]
+	[ "$(ls -d "$s"/*-demo-private_ratio-25 "$s"/*-demo-private_ratio-75 | wc -l)" -eq 2 ]
+	grep -q '^private_ratio = 75 ; daxlab run --sweep$' "$s"/*-demo-private_ratio-75/config.ini
+	grep -q '^sweep = private_ratio=75$' "$s"/*-demo-private_ratio-75/provenance.txt
+	run awk '$1 == "workload.private_ratio" { print $2, $3 }' "$s/summary.txt"
+	[ "$output" = "25 75" ]
+	grep -q '<table class="compare">' "$s/report.html"
+	assert_nothing_left
+}
+
+@test "a bad --sweep key or value is a usage error before anything starts" {
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep colour=red,blue
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"unknown key 'colour'"* ]]
+	[[ "$stderr" == *"Try 'daxlab run --help'"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,150
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"bad value '150' for private_ratio"* ]]
+	[ ! -e "$T/results" ]
+}
+
+@test "run --name refuses a name that cannot be a folder name" {
+	run --separate-stderr "$D" run --config "$T/lab.ini" --name ../x
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--name: '../x' is not a valid name"* ]]
+}
+
+@test "run --help agrees with the man page on the options" {
+	run "$D" run --help
+	[ "$status" -eq 0 ]
+	for o in --config --name --sweep --results --tail --interval --warm --quiet; do
+		[[ "$output" == *"$o"* ]]
+		grep -q -- "${o//-/\\\\-}" "$DAXLAB_TOP/man/daxlab-run.1"
+	done
+}
