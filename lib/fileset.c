@@ -798,6 +798,13 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 
 	if (!tmp)
 		return -ENOMEM;
+	/*
+	 * The old file goes first: the space check counted its blocks as
+	 * free, and the set is incomplete anyway until the manifest says so.
+	 */
+	if (unlink(f->path) < 0 && errno != ENOENT)
+		return fail(err, errlen, -errno, "cannot remove %s: %m",
+			    f->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return fail(err, errlen, -errno, "cannot create %s: %m", tmp);

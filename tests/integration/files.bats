@@ -205,6 +205,20 @@ resident_of() {
 	[ ! -e "$T/vm0/private-hot-0000.dat" ]
 }
 
+@test "--force rewrites a set that fills most of its disk (old files make room)" {
+	mkdir -p "$T/fs"
+	mount -t tmpfs -o size=40M daxlab-test "$T/fs"
+	MOUNTS+=("$T/fs")
+	w=(--size 32M --file-size 2M --vms 1 --shared-dir "$T/fs/shared"
+		--private-dir "$T/fs/vm%i")
+	"$D" files create -q "${w[@]}"
+	run "$D" files create --force "${w[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"16 files written"* ]]
+	[ "$(tail -n 1 "$T/fs/shared/.daxlab-manifest")" = "# complete files=16" ]
+}
+
 @test "a create that fails halfway leaves no manifest and no temporary files" {
 	"$D" files create -q "${W[@]}"
 	[ -e "$T/shared/.daxlab-manifest" ]
