@@ -26,37 +26,41 @@ if [ "$free" -lt "$need" ]; then
 	exit 1
 fi
 
-# best WALL_VAR RSS_VAR CMD...: fastest wall time (s) and its peak RSS (KiB).
+# best WALL_VAR CPU_VAR RSS_VAR CMD...: the fastest run's wall time and
+# CPU time (user + system, s) and peak RSS (KiB).
 best() {
-	local -n _t=$1 _m=$2
-	shift 2
-	_t=999999 _m=0
+	local -n _t=$1 _c=$2 _m=$3
+	shift 3
+	_t=999999 _c=0 _m=0
 	for ((i = 0; i < runs; i++)); do
 		local t0=$EPOCHREALTIME
-		/usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null
+		/usr/bin/time -f '%M %U %S' -o "$work/rss" "$@" >/dev/null
 		local t1=$EPOCHREALTIME
 		local t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
 		if awk -v a="$t" -v b="$_t" 'BEGIN { exit !(a < b) }'; then
 			_t=$t
-			_m=$(cat "$work/rss")
+			read -r _m u s <"$work/rss"
+			_c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
 		fi
 	done
 }
 
-printf '%-6s %12s %10s %10s %8s %10s %12s\n' size rows "wc -l s" "compare s" ratio "wc RSS" "compare RSS"
+printf '%-5s %10s %8s %8s %6s %8s %8s %6s %9s %9s\n' size rows "wc s" "cmp s" ratio \
+	"wc cpu" "cmp cpu" ratio "wc RSS" "cmp RSS"
 for gib in 1 4; do
 	csv=$work/stats.csv
 	"$work/gencsv" $((gib << 30)) >"$csv"
 	sync "$csv"           # no writeback during the runs
 	cat "$csv" >/dev/null # warm the page cache
 	rows=$(wc -l <"$csv")
-	best twc mwc wc -l "$csv"
-	best tcmp mcmp "$daxlab" stats compare --file "$csv" --stat file \
+	best twc cwc mwc wc -l "$csv"
+	best tcmp ccmp mcmp "$daxlab" stats compare --file "$csv" --stat file \
 		--cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1
 	ratio=$(awk -v a="$twc" -v b="$tcmp" 'BEGIN { printf "%.2f", a / b }')
-	printf '%-6s %12s %10s %10s %8s %8s KiB %8s KiB\n' "${gib}GiB" "$rows" \
-		"$twc" "$tcmp" "$ratio" "$mwc" "$mcmp"
+	cratio=$(awk -v a="$cwc" -v b="$ccmp" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	printf '%-5s %10s %8s %8s %6s %8s %8s %6s %5s KiB %5s KiB\n' "${gib}GiB" \
+		"$rows" "$twc" "$tcmp" "$ratio" "$cwc" "$ccmp" "$cratio" "$mwc" "$mcmp"
 	rm -f "$csv"
 done
-echo "ratio = compare throughput / wc -l throughput (target >= 0.50);" \
+echo "ratio = wc -l time / compare time, wall then CPU (target: wall >= 0.50);" \
 	"best of $runs runs; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
