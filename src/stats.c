@@ -68,11 +68,11 @@ static void monitor_usage(void)
 	       "  -h, --help              show this help and exit\n"
 	       "  -V, --version           show the version and exit\n\n"
 	       "Example (the seed's line):\n"
-	       "  daxlab stats monitor --cgroups "
+	       "    daxlab stats monitor --cgroups "
 	       "host=/sys/fs/cgroup/memory.numa_stat \\\n"
-	       "      vm0=root@vm0:/sys/fs/cgroup/memory.numa_stat "
+	       "        vm0=root@vm0:/sys/fs/cgroup/memory.numa_stat "
 	       "--interval 500 \\\n"
-	       "      --duration 0 --output numa_stats.csv\n\n"
+	       "        --duration 0 --output numa_stats.csv\n\n"
 	       "See daxlab-stats(1).\n");
 }
 
