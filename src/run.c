@@ -1196,15 +1196,24 @@ static void teardown(struct run *r)
 			r->vm_started[i] = false;
 		}
 	}
-	if (r->env.cg_ok) {
+	/*
+	 * virtiofsd's cgroup may serve VMs started by others: remove it once
+	 * the virtiofsd processes of ours have left it, and only when empty.
+	 */
+	for (int i = 0; r->env.cg_ok && i < 50; i++) {
 		pid_t *pids = NULL;
 		size_t np = 0;
+		int ret = cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup,
+				  &pids, &np);
 
-		if (cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup, &pids,
-			    &np) == 0 &&
-		    np == 0)
-			cg_remove(&r->env.cg, r->c->virtiofsd.cg.cgroup);
 		free(pids);
+		if (ret < 0)
+			break; /* gone already */
+		if (np == 0) {
+			cg_remove(&r->env.cg, r->c->virtiofsd.cg.cgroup);
+			break;
+		}
+		usleep(100000);
 	}
 }
 
