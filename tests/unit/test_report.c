@@ -185,6 +185,68 @@ static void test_html_and_summary(void **state)
 	(void)state;
 }
 
+/* Two NUMA nodes: per-node values, and a chart per node. */
+static void test_two_nodes(void **state)
+{
+	char dir[] = "/tmp/test_report.XXXXXX";
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	char *path, *out = NULL, *buf = NULL;
+	struct report_run *r;
+	const struct report_series *s;
+	size_t len = 0;
+	FILE *f;
+	int code;
+
+	assert_non_null(mkdtemp(dir));
+	path = strdup_printf("%s/status", dir);
+	assert_int_equal(results_write(dir, "status", "complete\n"), 0);
+	assert_int_equal(results_write(dir, "provenance.txt",
+				       "vms = 0\nsource.vm0 = guest 0\n"
+				       "source.fsd = virtiofsd\n"), 0);
+	assert_int_equal(
+		results_write(dir, "stats.csv",
+			      "epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
+			      "1000,0,fsd,file,N0,100,bytes\n"
+			      "1000,0,fsd,file,N1,200,bytes\n"
+			      "1000,0,fsd,file,total,300,bytes\n"
+			      "1000,0,vm0,file,N0,1000,bytes\n"
+			      "1000,0,vm0,shmem,N0,600,bytes\n"
+			      "1000,0,vm0,file,total,1000,bytes\n"
+			      "1000,0,vm0,shmem,total,600,bytes\n"
+			      "1500,500,fsd,file,N0,100,bytes\n"
+			      "1500,500,fsd,file,N1,4200,bytes\n"
+			      "1500,500,fsd,file,total,4300,bytes\n"
+			      "1500,500,vm0,file,N0,5000,bytes\n"
+			      "1500,500,vm0,shmem,N0,600,bytes\n"
+			      "1500,500,vm0,file,total,5000,bytes\n"
+			      "1500,500,vm0,shmem,total,600,bytes\n"
+			      "2000,1000,vm0,file,N0,50"), /* partial line */
+		0);
+	r = load(dir);
+	s = report_find_series(r, "fsd", "N1");
+	assert_non_null(s);
+	assert_int_equal(s->kind, SRC_VIRTIOFSD);
+	assert_int_equal(report_pagecache(s, s->n - 1), 4200);
+	s = report_find_series(r, "vm0", "N0");
+	assert_int_equal(s->n, 2); /* the partial last line is left out */
+	assert_int_equal(report_pagecache(s, 1), 4400);
+	assert_true(r->vms[0].have_guest);
+	assert_int_equal(r->vms[0].guest_last - r->vms[0].guest_first, 4000);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(report_write_html(f, &r, 1), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "virtiofsd and VM cgroups (file - shmem), node N1"));
+	assert_non_null(strstr(buf, "node N0"));
+	assert_non_null(strstr(buf, "node total"));
+	assert_non_null(strstr(buf, "<th>N1</th>"));
+	free(buf);
+	report_run_free(r);
+	spawn_capture(rm, true, 4096, &out, &code);
+	free(out);
+	free(path);
+	(void)state;
+}
+
 static void test_not_a_results_folder(void **state)
 {
 	struct report_run *r = NULL;
@@ -204,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_no_dax_gives_guest_copy_of_shared),
 		cmocka_unit_test(test_fio_mapping),
 		cmocka_unit_test(test_html_and_summary),
+		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_not_a_results_folder),
 	};
 
