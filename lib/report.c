@@ -18,10 +18,8 @@
 #define MIB (1024.0 * 1024.0)
 
 static const char *const kind_names[] = {
-	[SRC_HOST] = "host",
-	[SRC_VIRTIOFSD] = "virtiofsd",
-	[SRC_VM_CGROUP] = "vm-cgroup",
-	[SRC_GUEST] = "guest",
+	[SRC_HOST] = "host",	       [SRC_VIRTIOFSD] = "virtiofsd",
+	[SRC_VM_CGROUP] = "vm-cgroup", [SRC_GUEST] = "guest",
 	[SRC_OTHER] = "other",
 };
 
@@ -72,8 +70,7 @@ static struct report_vm *find_vm(struct report_run *r, const char *id)
 	return NULL;
 }
 
-static struct report_vm *find_vm_by_name(struct report_run *r,
-					 const char *name)
+static struct report_vm *find_vm_by_name(struct report_run *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_vms; i++)
 		if (strcmp(r->vms[i].name, name) == 0)
@@ -138,8 +135,7 @@ static void classify(struct report_run *r, struct report_series *s)
 		for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
 			if (strcmp(kind, kind_names[k]) == 0)
 				s->kind = (enum source_kind)k;
-		if ((s->kind == SRC_VM_CGROUP || s->kind == SRC_GUEST) &&
-		    *id) {
+		if ((s->kind == SRC_VM_CGROUP || s->kind == SRC_GUEST) && *id) {
 			add_vm(r, id);
 			s->vm = strdup(id);
 		}
@@ -158,8 +154,7 @@ static void classify(struct report_run *r, struct report_series *s)
 	if (len > 3 && strcmp(s->source + len - 3, "-cg") == 0) {
 		char name[65];
 
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 3),
-			 s->source);
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 3), s->source);
 		vm = find_vm_by_name(r, name);
 		s->kind = SRC_VM_CGROUP;
 		if (vm)
@@ -355,8 +350,7 @@ const struct report_series *report_find_series(const struct report_run *r,
 	return NULL;
 }
 
-bool report_growth(const struct report_run *r, const char *source,
-		   int64_t *ret)
+bool report_growth(const struct report_run *r, const char *source, int64_t *ret)
 {
 	const struct report_series *s = report_find_series(r, source, "total");
 
@@ -451,8 +445,8 @@ static int account(struct report_run *r)
 			s->size = row->size;
 			if (strcmp(s->host_via, "image") != 0) {
 				s->host = row->resident;
-				snprintf(s->host_via, sizeof(s->host_via),
-					 "%s", row->via);
+				snprintf(s->host_via, sizeof(s->host_via), "%s",
+					 row->via);
 			}
 		}
 		if (!is_shared && !find_vm(r, row->vm))
@@ -471,15 +465,15 @@ static int account(struct report_run *r)
 
 		if (!vm->have_guest)
 			continue;
-		growth = vm->guest_last > vm->guest_first
-				 ? (uint64_t)(vm->guest_last - vm->guest_first)
-				 : 0;
+		growth = vm->guest_last > vm->guest_first ?
+				 (uint64_t)(vm->guest_last - vm->guest_first) :
+				 0;
 		for (size_t i = 0; i < r->n_sets; i++)
 			if (!r->sets[i].shared &&
 			    strcmp(r->sets[i].vm, vm->id) == 0)
 				priv = &r->sets[i];
-		to_priv = priv ? (growth < priv->size ? growth : priv->size)
-			       : 0;
+		to_priv =
+			priv ? (growth < priv->size ? growth : priv->size) : 0;
 		if (priv)
 			priv->guest[v] = to_priv;
 		if (shared) {
@@ -487,9 +481,9 @@ static int account(struct report_run *r)
 
 			shared->dax[v] = dax;
 			if (!dax)
-				shared->guest[v] =
-					rest < shared->size ? rest
-							    : shared->size;
+				shared->guest[v] = rest < shared->size ?
+							   rest :
+							   shared->size;
 		}
 	}
 	for (size_t i = 0; i < r->n_sets; i++) {
@@ -595,8 +589,8 @@ static void load_fio(struct report_run *r)
 		o->p50_ns = j->p50_ns;
 		o->p99_ns = j->p99_ns;
 		o->achieved_pct =
-			host_ios ? 100.0 * (double)j->ios / (double)host_ios
-				 : 0;
+			host_ios ? 100.0 * (double)j->ios / (double)host_ios :
+				   0;
 		o->asked_pct = -1;
 		for (int s = 0; s < nsec && wsum; s++)
 			if (strcmp(sec[s].name, j->name) == 0)
@@ -619,8 +613,9 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 		return -ENOMEM;
 	ret = read_full_file(path, 16u << 20, &text, NULL);
 	if (ret < 0)
-		return warn(r, "no host residency of the file sets "
-			       "(residency.csv: %s)",
+		return warn(r,
+			    "no host residency of the file sets "
+			    "(residency.csv: %s)",
 			    strerror(-ret));
 	ret = residency_parse(text, &r->res, &r->n_res, e, sizeof(e));
 	if (ret < 0) {
@@ -935,9 +930,8 @@ static void svg_lines(FILE *f, const char *title,
 }
 
 /* Horizontal stacked bars: cached once / twice or more, per set. */
-static void svg_sets(FILE *f, const char *title,
-		     const struct report_set *sets, size_t n,
-		     const char *const *labels)
+static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
+		     size_t n, const char *const *labels)
 {
 	const double W = 720, L = 200, R = 30, T = 28, BH = 22, GAP = 10;
 	double H = T + (double)n * (BH + GAP) + 44, pw = W - L - R;
@@ -1166,8 +1160,8 @@ static void html_sets(FILE *f, const struct report_run *r)
 	if (!r->n_sets)
 		return;
 	fprintf(f, "<h3>The data set: cached once, cached twice</h3>\n");
-	svg_sets(f, "Bytes of each file set in page caches at the end",
-		 r->sets, r->n_sets, NULL);
+	svg_sets(f, "Bytes of each file set in page caches at the end", r->sets,
+		 r->n_sets, NULL);
 	fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
 		   "<th>size</th><th>host copy</th>");
 	for (size_t v = 0; v < r->n_vms; v++) {
@@ -1186,7 +1180,8 @@ static void html_sets(FILE *f, const struct report_run *r)
 		fprintf(f, "<td>%s (%s)</td>", mib((int64_t)s->host, b, 32),
 			s->host_via);
 		for (size_t v = 0; v < r->n_vms; v++) {
-			bool mine = s->shared || strcmp(s->vm, r->vms[v].id) == 0;
+			bool mine =
+				s->shared || strcmp(s->vm, r->vms[v].id) == 0;
 
 			if (!mine)
 				fprintf(f, "<td></td>");
@@ -1228,8 +1223,9 @@ static void html_residency(FILE *f, const struct report_run *r)
 		fprintf(f, "<tr><td class=\"l\">%s</td><td class=\"l\">",
 			x->set);
 		html_esc(f, x->vm);
-		fprintf(f, "</td><td class=\"l\">%s</td><td class=\"l\">%s"
-			   "</td><td>%s</td>",
+		fprintf(f,
+			"</td><td class=\"l\">%s</td><td class=\"l\">%s"
+			"</td><td>%s</td>",
 			x->via, x->node, mib((int64_t)x->resident, b, 32));
 		if (total)
 			fprintf(f, "<td>%s</td></tr>\n",
@@ -1344,7 +1340,6 @@ static const char *run_label(const struct report_run *r)
 	return n;
 }
 
-
 /* The workload keys that differ between runs, for column headings. */
 static bool differs(struct report_run *const *runs, size_t n, const char *key)
 {
@@ -1388,8 +1383,8 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 				if (nm == max)
 					continue;
 				memset(&m[nm], 0, sizeof(m[nm]));
-				snprintf(m[nm].label, sizeof(m[nm].label),
-					 "%s", label);
+				snprintf(m[nm].label, sizeof(m[nm].label), "%s",
+					 label);
 				nm++;
 			}
 		}
@@ -1416,15 +1411,16 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 			struct metric *x = &m[nm];
 
 			memset(x, 0, sizeof(*x));
-			snprintf(x->label, sizeof(x->label), "%s sets: %s (MiB)",
+			snprintf(x->label, sizeof(x->label),
+				 "%s sets: %s (MiB)",
 				 shared ? "shared" : "private", what[w]);
 			for (size_t i = 0; i < n && i < 64; i++)
 				for (size_t s = 0; s < runs[i]->n_sets; s++) {
 					const struct report_set *st =
 						&runs[i]->sets[s];
-					uint64_t v = w == 0   ? st->cached
-						     : w == 1 ? st->once
-							      : st->twice;
+					uint64_t v = w == 0 ? st->cached :
+						     w == 1 ? st->once :
+							      st->twice;
 
 					if (st->shared != shared)
 						continue;
@@ -1449,15 +1445,18 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 }
 
 static const char *const workload_keys[] = {
-	"workload.size",	 "workload.private_ratio",
-	"workload.access_ratio", "workload.hot_ratio",
-	"workload.hot_access_ratio", "workload.ioengine",
-	"workload.rw",		 "workload.bs",
+	"workload.size",
+	"workload.private_ratio",
+	"workload.access_ratio",
+	"workload.hot_ratio",
+	"workload.hot_access_ratio",
+	"workload.ioengine",
+	"workload.rw",
+	"workload.bs",
 	"sweep",
 };
 
-static void html_comparison(FILE *f, struct report_run *const *runs,
-			    size_t n)
+static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 {
 	static struct metric m[80];
 	size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
@@ -1474,7 +1473,8 @@ static void html_comparison(FILE *f, struct report_run *const *runs,
 	}
 	fprintf(f, "</tr>\n<tr><td class=\"l\">status</td>");
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<td class=\"%s\">", results_status_name(runs[i]->status));
+		fprintf(f, "<td class=\"%s\">",
+			results_status_name(runs[i]->status));
 		html_esc(f, status_text(runs[i], b, sizeof(b)));
 		fprintf(f, "</td>");
 	}
@@ -1484,7 +1484,8 @@ static void html_comparison(FILE *f, struct report_run *const *runs,
 			continue;
 		fprintf(f, "<tr><td class=\"l\">%s</td>", workload_keys[k]);
 		for (size_t i = 0; i < n; i++) {
-			const char *v = kv_get(&runs[i]->prov, workload_keys[k]);
+			const char *v =
+				kv_get(&runs[i]->prov, workload_keys[k]);
 
 			fprintf(f, "<td>");
 			html_esc(f, v ? v : "");
@@ -1509,15 +1510,17 @@ static void html_comparison(FILE *f, struct report_run *const *runs,
 	{
 		struct report_set *sets = calloc(2 * n, sizeof(*sets));
 		const char **labels = calloc(2 * n, sizeof(*labels));
-		char (*lb)[160] = calloc(2 * n, sizeof(*lb));
+		char(*lb)[160] = calloc(2 * n, sizeof(*lb));
 
 		if (sets && labels && lb) {
 			for (size_t i = 0; i < n; i++)
 				for (int sh = 0; sh < 2; sh++) {
-					struct report_set *d = &sets[2 * i + sh];
+					struct report_set *d =
+						&sets[2 * i + sh];
 
 					d->shared = sh;
-					for (size_t s = 0; s < runs[i]->n_sets; s++) {
+					for (size_t s = 0; s < runs[i]->n_sets;
+					     s++) {
 						const struct report_set *st =
 							&runs[i]->sets[s];
 
@@ -1548,21 +1551,22 @@ int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
 		html_esc(f, runs[0]->name);
 	else
 		fprintf(f, "%zu runs", n);
-	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n<h1>daxlab "
-		   "report</h1>\n<p>Where file data sat: host page cache per "
-		   "cgroup (virtiofsd, each VM's qemu) and each guest's page "
-		   "cache, as <code>file - shmem</code> of "
-		   "<code>memory.numa_stat</code>, per NUMA node and over "
-		   "time.</p>\n",
+	fprintf(f,
+		"</title>\n<style>\n%s</style></head><body>\n<h1>daxlab "
+		"report</h1>\n<p>Where file data sat: host page cache per "
+		"cgroup (virtiofsd, each VM's qemu) and each guest's page "
+		"cache, as <code>file - shmem</code> of "
+		"<code>memory.numa_stat</code>, per NUMA node and over "
+		"time.</p>\n",
 		css);
 	if (n > 1)
 		html_comparison(f, runs, n);
 	for (size_t i = 0; i < n; i++)
 		html_run(f, runs[i], n > 1 ? 2 : 2);
 	fprintf(f, "<p><small>daxlab %s</small></p>\n</body></html>\n",
-		n && kv_get(&runs[0]->prov, "daxlab")
-			? kv_get(&runs[0]->prov, "daxlab")
-			: "");
+		n && kv_get(&runs[0]->prov, "daxlab") ?
+			kv_get(&runs[0]->prov, "daxlab") :
+			"");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -1585,7 +1589,8 @@ static void txt_run(FILE *f, const struct report_run *r)
 		snprintf(key, sizeof(key), "vm.%s.shared_dax", r->vms[i].id);
 		v = kv_get(&r->prov, key);
 		if (v)
-			fprintf(f, "%s: shared set DAX: %s\n", r->vms[i].name, v);
+			fprintf(f, "%s: shared set DAX: %s\n", r->vms[i].name,
+				v);
 	}
 	for (size_t i = 0; i < r->n_warnings; i++)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
@@ -1639,7 +1644,8 @@ static void txt_run(FILE *f, const struct report_run *r)
 
 				if (s && s->n)
 					fprintf(f, " %10.1f",
-						(double)report_pagecache(s, s->n - 1) /
+						(double)report_pagecache(
+							s, s->n - 1) /
 							MIB);
 				else
 					fprintf(f, " %10s", "-");
@@ -1691,8 +1697,8 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 				continue;
 			fprintf(f, "%-40s", workload_keys[k]);
 			for (size_t i = 0; i < n; i++) {
-				const char *v =
-					kv_get(&runs[i]->prov, workload_keys[k]);
+				const char *v = kv_get(&runs[i]->prov,
+						       workload_keys[k]);
 
 				fprintf(f, " %18.18s", v ? v : "-");
 			}

@@ -35,10 +35,10 @@
 #include "results.h"
 
 enum source_kind {
-	SRC_HOST,      /* the host's root cgroup */
+	SRC_HOST, /* the host's root cgroup */
 	SRC_VIRTIOFSD, /* virtiofsd's cgroup */
 	SRC_VM_CGROUP, /* a VM's cgroup on the host (qemu) */
-	SRC_GUEST,     /* inside a guest */
+	SRC_GUEST, /* inside a guest */
 	SRC_OTHER,
 };
 const char *report_kind_name(enum source_kind k);
@@ -48,10 +48,10 @@ struct report_series {
 	char *source;
 	char *node; /* "N0", ..., "total" */
 	enum source_kind kind;
-	char *vm;   /* the VM's id for VM cgroups and guests, else NULL */
+	char *vm; /* the VM's id for VM cgroups and guests, else NULL */
 	size_t n;
-	int64_t *t_ms;  /* elapsed_ms */
-	int64_t *file;  /* bytes */
+	int64_t *t_ms; /* elapsed_ms */
+	int64_t *file; /* bytes */
 	int64_t *shmem; /* bytes, 0 when the source has none */
 	int64_t *hfile; /* hierarchical_file (cgroup v1) */
 	bool has_shmem;
@@ -63,27 +63,27 @@ int64_t report_pagecache(const struct report_series *s, size_t i);
 /* One set's copies and the once/twice split (header comment). */
 struct report_set {
 	char name[80]; /* "shared", "private vm 0" */
-	char vm[65];   /* empty for the shared set */
+	char vm[65]; /* empty for the shared set */
 	bool shared;
-	uint64_t size;       /* bytes of the set (residency.csv) */
-	uint64_t host;       /* host copy */
-	char host_via[16];   /* files | image */
-	uint64_t guest[16];  /* copy in guest i (report_run.vms order) */
-	bool dax[16];        /* the share had DAX in guest i */
-	uint64_t cached;     /* c1 */
-	uint64_t twice;      /* c2 */
-	uint64_t once;       /* c1 - c2 */
-	uint64_t extra;      /* c2 + c3 + ... */
+	uint64_t size; /* bytes of the set (residency.csv) */
+	uint64_t host; /* host copy */
+	char host_via[16]; /* files | image */
+	uint64_t guest[16]; /* copy in guest i (report_run.vms order) */
+	bool dax[16]; /* the share had DAX in guest i */
+	uint64_t cached; /* c1 */
+	uint64_t twice; /* c2 */
+	uint64_t once; /* c1 - c2 */
+	uint64_t extra; /* c2 + c3 + ... */
 };
 
 /* fio's result of one job on one VM. */
 struct report_fio {
-	char vm[65];   /* VM name, or the host:port fio named */
-	char job[64];  /* shared-hot, private-cold, ... */
+	char vm[65]; /* VM name, or the host:port fio named */
+	char job[64]; /* shared-hot, private-cold, ... */
 	uint64_t ios, bytes;
 	double iops, p50_ns, p99_ns;
 	double achieved_pct; /* share of the VM's I/Os */
-	double asked_pct;    /* from the job file's flow weights, -1 if unknown */
+	double asked_pct; /* from the job file's flow weights, -1 if unknown */
 };
 
 struct report_vm {

@@ -16,10 +16,8 @@
 #include <sys/stat.h>
 
 static const char *const status_names[] = {
-	[RESULTS_RUNNING] = "running",
-	[RESULTS_COMPLETE] = "complete",
-	[RESULTS_INCOMPLETE] = "incomplete",
-	[RESULTS_FAILED] = "failed",
+	[RESULTS_RUNNING] = "running",	     [RESULTS_COMPLETE] = "complete",
+	[RESULTS_INCOMPLETE] = "incomplete", [RESULTS_FAILED] = "failed",
 	[RESULTS_UNKNOWN] = "unknown",
 };
 
@@ -318,8 +316,7 @@ char *results_tool_version(const char *const *argv)
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &code);
 	if (r < 0)
-		return strdup_printf("unknown (%s: %s)", argv[0],
-				     strerror(-r));
+		return strdup_printf("unknown (%s: %s)", argv[0], strerror(-r));
 	for (char *line = out; line && *line;) {
 		char *nl = strchr(line, '\n');
 
@@ -330,8 +327,8 @@ char *results_tool_version(const char *const *argv)
 			return one_line(line);
 		line = nl ? nl + 1 : NULL;
 	}
-	return strdup_printf("unknown (%s exited %d with no output)",
-			     argv[0], code);
+	return strdup_printf("unknown (%s exited %d with no output)", argv[0],
+			     code);
 }
 
 bool results_options_have_dax(const char *options)
@@ -475,8 +472,8 @@ static int parse_row(char *line, struct residency_row *r)
 	return 0;
 }
 
-int residency_parse(const char *text, struct residency_row **ret,
-		    size_t *ret_n, char *err, size_t errlen)
+int residency_parse(const char *text, struct residency_row **ret, size_t *ret_n,
+		    char *err, size_t errlen)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	_cleanup_free_ struct residency_row *rows = NULL;
@@ -497,8 +494,7 @@ int residency_parse(const char *text, struct residency_row **ret,
 		lineno++;
 		if (lineno == 1) {
 			if (strcmp(p, RESIDENCY_HEADER) != 0) {
-				snprintf(err, errlen,
-					 "1: header is not '%s'",
+				snprintf(err, errlen, "1: header is not '%s'",
 					 RESIDENCY_HEADER);
 				return -EBADMSG;
 			}

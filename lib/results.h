@@ -132,8 +132,8 @@ char *residency_format(const struct residency_row *rows, size_t n);
  * Parses residency.csv; -EBADMSG with "LINE: what" in err on a malformed
  * line.
  */
-int residency_parse(const char *text, struct residency_row **ret,
-		    size_t *ret_n, char *err, size_t errlen);
+int residency_parse(const char *text, struct residency_row **ret, size_t *ret_n,
+		    char *err, size_t errlen);
 
 /*
  * Measures files (NULL-terminated paths) in the host page cache: appends

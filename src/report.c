@@ -45,8 +45,8 @@ static char *summary_path(const char *html)
 	return strdup_printf("%s.txt", html);
 }
 
-static int write_to(const char *path, struct report_run *const *runs,
-		    size_t n, bool html)
+static int write_to(const char *path, struct report_run *const *runs, size_t n,
+		    bool html)
 {
 	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
 	FILE *f;
@@ -57,8 +57,8 @@ static int write_to(const char *path, struct report_run *const *runs,
 	f = fopen(tmp, "we");
 	if (!f)
 		return error_errno(errno, "cannot write %s", tmp);
-	r = html ? report_write_html(f, runs, n)
-		 : report_write_summary(f, runs, n);
+	r = html ? report_write_html(f, runs, n) :
+		   report_write_summary(f, runs, n);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	if (r < 0) {

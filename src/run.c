@@ -175,8 +175,8 @@ static int wait_child(struct run *r, pid_t pid, int *ret_code)
 		pid_t w = waitpid(pid, &st, WNOHANG);
 
 		if (w == pid) {
-			*ret_code = WIFEXITED(st) ? WEXITSTATUS(st)
-						  : 128 + WTERMSIG(st);
+			*ret_code = WIFEXITED(st) ? WEXITSTATUS(st) :
+						    128 + WTERMSIG(st);
 			return 0;
 		}
 		if (w < 0 && errno != EINTR)
@@ -196,7 +196,8 @@ static int stop_child(pid_t pid, int64_t ms)
 	kill(pid, SIGTERM);
 	for (int64_t t = 0; t < ms; t += 50) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
-			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+					       128 + WTERMSIG(st);
 		usleep(50000);
 	}
 	kill(pid, SIGKILL);
@@ -206,8 +207,8 @@ static int stop_child(pid_t pid, int64_t ms)
 
 /* --- configuration and sweeps --- */
 
-static int apply_workload(struct lab_config *c, const char *key,
-			  const char *v, char *err, size_t errlen)
+static int apply_workload(struct lab_config *c, const char *key, const char *v,
+			  char *err, size_t errlen)
 {
 	struct workload_config *w = &c->workload;
 	uint64_t n;
@@ -324,7 +325,8 @@ static char *config_as_used(const struct run *r, const char *const *keys,
 				if (!strncmp(p, keys[i], kl) &&
 				    (p[kl] == ' ' || p[kl] == '=' ||
 				     p[kl] == '\t')) {
-					fprintf(f, "%s = %s ; daxlab run --sweep\n",
+					fprintf(f,
+						"%s = %s ; daxlab run --sweep\n",
 						keys[i], vals[i]);
 					done[i] = replaced = true;
 				}
@@ -376,8 +378,7 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
 	kv_set(&r->prov, "accel", "%s",
 	       r->env.accel ? r->env.accel : "unknown");
-	kv_set(&r->prov, "accel.asked", "%s",
-	       config_accel_name(c->lab.accel));
+	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
 	if (r->env.cg_ok)
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
 }
@@ -607,7 +608,8 @@ static int start_vms(struct run *r)
 		for (size_t i = 0; i < n; i++) {
 			int st;
 
-			if (pids[i] <= 0 || waitpid(pids[i], &st, WNOHANG) != pids[i])
+			if (pids[i] <= 0 ||
+			    waitpid(pids[i], &st, WNOHANG) != pids[i])
 				continue;
 			pids[i] = 0;
 			left--;
@@ -664,11 +666,13 @@ static int check_mounts(struct run *r)
 			for (size_t k = 0; k < n; k++)
 				if (!strcmp(ml[k].mount, sh->mount))
 					m = &ml[k];
-			dax = m && m->ok && results_options_have_dax(m->options);
+			dax = m && m->ok &&
+			      results_options_have_dax(m->options);
 			snprintf(key, sizeof(key), "share.%s.vm.%s.mount",
 				 sh->name, vm->id);
 			if (!m)
-				kv_set(&r->prov, key, "unknown (no "
+				kv_set(&r->prov, key,
+				       "unknown (no "
 				       "DAXLAB-MOUNT line on the console)");
 			else if (m->ok)
 				kv_set(&r->prov, key, "ok %s %s", m->fstype,
@@ -734,8 +738,10 @@ static int prepare_guests(struct run *r)
 		return fail(r, "out of memory");
 	for (size_t i = 0; i < r->c->n_vms; i++) {
 		const struct vm_config *vm = &r->c->vms[i];
-		const char *argv[] = { "ssh", "-F", cfg, "-o", "BatchMode=yes",
-				       "-T", vm->ssh, guest_getconf, NULL };
+		const char *argv[] = {
+			"ssh", "-F",	cfg,	       "-o", "BatchMode=yes",
+			"-T",  vm->ssh, guest_getconf, NULL
+		};
 		_cleanup_free_ char *out = NULL;
 		int code = 0, ret;
 
@@ -746,8 +752,9 @@ static int prepare_guests(struct run *r)
 			return fail(r, "vm %s: ssh %s failed (%d): %s", vm->id,
 				    vm->ssh, code, out ? out : "");
 		if (out && strstr(out, "added"))
-			progress(r, "  vm %s: added a getconf for the monitor "
-				    "(busybox has none)",
+			progress(r,
+				 "  vm %s: added a getconf for the monitor "
+				 "(busybox has none)",
 				 vm->id);
 	}
 	return 0;
@@ -775,8 +782,8 @@ static char **pmem_images(struct run *r)
 			free(p);
 		for (size_t i = 0; i < r->c->n_vms; i++) {
 			p = strdup_printf("%s/vm-%s/share-%s.img",
-					  r->c->lab.state_dir,
-					  r->c->vms[i].id, sh->name);
+					  r->c->lab.state_dir, r->c->vms[i].id,
+					  sh->name);
 			if (p && access(p, F_OK) == 0)
 				v[n++] = p;
 			else
@@ -800,15 +807,15 @@ static int set_page_cache(struct run *r)
 
 	for (size_t i = 0; i < r->plan->n_files && !ret; i++) {
 		const char *p = r->plan->files[i].path;
-		int e = r->o->warm ? fileset_file_warm(p)
-				   : fileset_file_evict(p);
+		int e = r->o->warm ? fileset_file_warm(p) :
+				     fileset_file_evict(p);
 
 		if (e < 0)
 			ret = fail(r, "%s: %s", p, strerror(-e));
 	}
 	for (size_t i = 0; img && img[i] && !ret; i++) {
-		int e = r->o->warm ? fileset_file_warm(img[i])
-				   : fileset_file_evict(img[i]);
+		int e = r->o->warm ? fileset_file_warm(img[i]) :
+				     fileset_file_evict(img[i]);
 
 		if (e < 0)
 			ret = fail(r, "%s: %s", img[i], strerror(-e));
@@ -907,17 +914,17 @@ static int start_monitor(struct run *r)
 		OWN(strdup_printf("host=%s", p));
 	}
 	{
-		_cleanup_free_ char *p = cg_path(&r->env.cg, "memory",
-						 r->c->virtiofsd.cg.cgroup,
-						 "memory.numa_stat");
+		_cleanup_free_ char *p =
+			cg_path(&r->env.cg, "memory", r->c->virtiofsd.cg.cgroup,
+				"memory.numa_stat");
 
 		OWN(strdup_printf("virtiofsd=%s", p));
 	}
 	for (size_t i = 0; i < r->c->n_vms; i++) {
 		const struct vm_config *vm = &r->c->vms[i];
-		_cleanup_free_ char *p = cg_path(&r->env.cg, "memory",
-						 vm->cg.cgroup,
-						 "memory.numa_stat");
+		_cleanup_free_ char *p =
+			cg_path(&r->env.cg, "memory", vm->cg.cgroup,
+				"memory.numa_stat");
 
 		OWN(strdup_printf("%s-cg=%s", vm->name, p));
 		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
@@ -981,8 +988,9 @@ static int start_monitor(struct run *r)
 		if (all && csv_has_source(csv, "host"))
 			break;
 		if (t > 60000)
-			return fail(r, "the monitor saw no guest in 60 s "
-				       "(see %s)",
+			return fail(r,
+				    "the monitor saw no guest in 60 s "
+				    "(see %s)",
 				    log);
 		if (!nap(r, 200))
 			return -1;
@@ -1027,7 +1035,8 @@ static int split_fio_output(struct run *r, const char *out_path)
 
 static int run_fio(struct run *r)
 {
-	_cleanup_free_ char *hosts = strdup_printf("--client=%s/fio.hosts", r->dir);
+	_cleanup_free_ char *hosts =
+		strdup_printf("--client=%s/fio.hosts", r->dir);
 	_cleanup_free_ char *job = strdup_printf("%s/fio.job", r->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/fio.log", r->dir);
 	_cleanup_free_ char *out = strdup_printf("%s/fio.out", r->dir);
@@ -1084,8 +1093,8 @@ static int measure_residency(struct run *r)
 		size_t nv = set == 0 ? 1 : r->plan->spec.vms;
 
 		for (size_t v = 0; v < nv && !ret; v++) {
-			const char **paths = calloc(r->plan->n_files + 1,
-						    sizeof(*paths));
+			const char **paths =
+				calloc(r->plan->n_files + 1, sizeof(*paths));
 			const char *vm_id = set ? r->plan->vm_ids[v] : NULL;
 			size_t k = 0;
 
@@ -1103,9 +1112,9 @@ static int measure_residency(struct run *r)
 				paths[k++] = f->path;
 			}
 			if (k)
-				ret = residency_measure(set ? "private" : "shared",
-							vm_id, "files", paths,
-							&rows, &n);
+				ret = residency_measure(
+					set ? "private" : "shared", vm_id,
+					"files", paths, &rows, &n);
 			free(paths);
 		}
 	}
@@ -1188,7 +1197,8 @@ static void teardown(struct run *r)
 			if (!r->vm_started[i])
 				continue;
 			/* whatever a killed start left in the cgroup */
-			if (r->env.cg_ok && cg_exists(&r->env.cg, vm->cg.cgroup)) {
+			if (r->env.cg_ok &&
+			    cg_exists(&r->env.cg, vm->cg.cgroup)) {
 				cg_kill(&r->env.cg, vm->cg.cgroup, SIGKILL);
 				usleep(200000);
 				cg_remove(&r->env.cg, vm->cg.cgroup);
@@ -1203,8 +1213,8 @@ static void teardown(struct run *r)
 	for (int i = 0; r->env.cg_ok && i < 50; i++) {
 		pid_t *pids = NULL;
 		size_t np = 0;
-		int ret = cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup,
-				  &pids, &np);
+		int ret = cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup, &pids,
+				  &np);
 
 		free(pids);
 		if (ret < 0)
@@ -1300,8 +1310,8 @@ static int experiment(const struct run_opts *o, const char *base,
 	}
 	*ret_dir = strdup(r.dir);
 	results_set_status(r.dir, RESULTS_RUNNING, NULL);
-	progress(&r, "results in %s%s%s", r.dir, r.point ? ", sweep point " : "",
-		 r.point ? r.point : "");
+	progress(&r, "results in %s%s%s", r.dir,
+		 r.point ? ", sweep point " : "", r.point ? r.point : "");
 	kv_set(&r.prov, "name", "%s", name);
 	{
 		time_t now = time(NULL);
@@ -1351,8 +1361,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	if (interrupted(&r) || write_job(&r) < 0)
 		goto out;
 	step(&r, "start the monitor");
-	if (interrupted(&r) || prepare_guests(&r) < 0 ||
-	    start_monitor(&r) < 0)
+	if (interrupted(&r) || prepare_guests(&r) < 0 || start_monitor(&r) < 0)
 		goto out;
 	step(&r, "run fio");
 	if (interrupted(&r) || run_fio(&r) < 0)
@@ -1436,8 +1445,8 @@ static int parse_sweep(struct run_opts *o, const char *arg)
 			usage_error("run", "--sweep %s: at most %d values",
 				    k->key, MAX_VALUES);
 		if (!valid_name(v))
-			usage_error("run", "--sweep %s: bad value '%s'",
-				    k->key, v);
+			usage_error("run", "--sweep %s: bad value '%s'", k->key,
+				    v);
 		k->values[k->n] = strdup(v);
 		if (!k->values[k->n++])
 			die("out of memory");
@@ -1484,9 +1493,9 @@ static int sweep(const struct run_opts *o, const char *name)
 			return error("out of memory");
 		ret = results_create(o->results, sname, time(NULL), &sdir);
 		if (ret < 0)
-			return error_errno(ret,
-					   "cannot create a results folder in %s",
-					   o->results);
+			return error_errno(
+				ret, "cannot create a results folder in %s",
+				o->results);
 	}
 	dirs = calloc(points, sizeof(*dirs));
 	if (!dirs)
@@ -1521,15 +1530,18 @@ static int sweep(const struct run_opts *o, const char *name)
 		}
 	}
 	if (done) {
-		_cleanup_free_ char *html = strdup_printf("%s/report.html", sdir);
-		_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", sdir);
+		_cleanup_free_ char *html =
+			strdup_printf("%s/report.html", sdir);
+		_cleanup_free_ char *txt =
+			strdup_printf("%s/summary.txt", sdir);
 		struct report_run **runs = calloc(done, sizeof(*runs));
 		size_t nr = 0;
 
 		for (size_t i = 0; runs && i < done; i++) {
 			char err[512] = "";
 
-			if (report_load(dirs[i], &runs[nr], err, sizeof(err)) == 0)
+			if (report_load(dirs[i], &runs[nr], err, sizeof(err)) ==
+			    0)
 				nr++;
 			else
 				warning("%s", err);
@@ -1558,8 +1570,8 @@ static int sweep(const struct run_opts *o, const char *name)
 	if (got_signal)
 		return error("sweep interrupted");
 	return failed ? error("%zu of %zu sweep points incomplete", failed,
-			      points)
-		      : 0;
+			      points) :
+			0;
 }
 
 static void run_usage(void)
@@ -1625,7 +1637,8 @@ int cmd_run(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { .results = "results", .tail_ms = 2000,
+	struct run_opts o = { .results = "results",
+			      .tail_ms = 2000,
 			      .interval_ms = 500 };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL, *dir = NULL;

@@ -146,7 +146,8 @@ static void test_fio_mapping(void **state)
 		assert_true(!strcmp(f->vm, "vm0") || !strcmp(f->vm, "vm1"));
 		if (!strcmp(f->job, "shared-hot")) {
 			assert_true(f->asked_pct > 39.9 && f->asked_pct < 40.1);
-			assert_true(f->achieved_pct > 39 && f->achieved_pct < 41);
+			assert_true(f->achieved_pct > 39 &&
+				    f->achieved_pct < 41);
 			seen++;
 		}
 		assert_true(f->p99_ns >= f->p50_ns);
@@ -169,7 +170,8 @@ static void test_html_and_summary(void **state)
 	assert_int_equal(report_write_html(f, runs, 2), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "<table class=\"compare\">"));
-	assert_non_null(strstr(buf, "<path class=\"series\" data-source=\"vm0\""));
+	assert_non_null(
+		strstr(buf, "<path class=\"series\" data-source=\"vm0\""));
 	assert_null(strstr(buf, "<script"));
 	free(buf);
 	buf = NULL;
@@ -202,25 +204,27 @@ static void test_two_nodes(void **state)
 	assert_int_equal(results_write(dir, "status", "complete\n"), 0);
 	assert_int_equal(results_write(dir, "provenance.txt",
 				       "vms = 0\nsource.vm0 = guest 0\n"
-				       "source.fsd = virtiofsd\n"), 0);
+				       "source.fsd = virtiofsd\n"),
+			 0);
 	assert_int_equal(
-		results_write(dir, "stats.csv",
-			      "epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
-			      "1000,0,fsd,file,N0,100,bytes\n"
-			      "1000,0,fsd,file,N1,200,bytes\n"
-			      "1000,0,fsd,file,total,300,bytes\n"
-			      "1000,0,vm0,file,N0,1000,bytes\n"
-			      "1000,0,vm0,shmem,N0,600,bytes\n"
-			      "1000,0,vm0,file,total,1000,bytes\n"
-			      "1000,0,vm0,shmem,total,600,bytes\n"
-			      "1500,500,fsd,file,N0,100,bytes\n"
-			      "1500,500,fsd,file,N1,4200,bytes\n"
-			      "1500,500,fsd,file,total,4300,bytes\n"
-			      "1500,500,vm0,file,N0,5000,bytes\n"
-			      "1500,500,vm0,shmem,N0,600,bytes\n"
-			      "1500,500,vm0,file,total,5000,bytes\n"
-			      "1500,500,vm0,shmem,total,600,bytes\n"
-			      "2000,1000,vm0,file,N0,50"), /* partial line */
+		results_write(
+			dir, "stats.csv",
+			"epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
+			"1000,0,fsd,file,N0,100,bytes\n"
+			"1000,0,fsd,file,N1,200,bytes\n"
+			"1000,0,fsd,file,total,300,bytes\n"
+			"1000,0,vm0,file,N0,1000,bytes\n"
+			"1000,0,vm0,shmem,N0,600,bytes\n"
+			"1000,0,vm0,file,total,1000,bytes\n"
+			"1000,0,vm0,shmem,total,600,bytes\n"
+			"1500,500,fsd,file,N0,100,bytes\n"
+			"1500,500,fsd,file,N1,4200,bytes\n"
+			"1500,500,fsd,file,total,4300,bytes\n"
+			"1500,500,vm0,file,N0,5000,bytes\n"
+			"1500,500,vm0,shmem,N0,600,bytes\n"
+			"1500,500,vm0,file,total,5000,bytes\n"
+			"1500,500,vm0,shmem,total,600,bytes\n"
+			"2000,1000,vm0,file,N0,50"), /* partial line */
 		0);
 	r = load(dir);
 	s = report_find_series(r, "fsd", "N1");
@@ -235,7 +239,8 @@ static void test_two_nodes(void **state)
 	f = open_memstream(&buf, &len);
 	assert_int_equal(report_write_html(f, &r, 1), 0);
 	fclose(f);
-	assert_non_null(strstr(buf, "virtiofsd and VM cgroups (file - shmem), node N1"));
+	assert_non_null(strstr(
+		buf, "virtiofsd and VM cgroups (file - shmem), node N1"));
 	assert_non_null(strstr(buf, "node N0"));
 	assert_non_null(strstr(buf, "node total"));
 	assert_non_null(strstr(buf, "<th>N1</th>"));

@@ -157,24 +157,25 @@ static void test_residency_round_trip(void **state)
 	char err[128] = "";
 	char *text = residency_format(rows, 2);
 
-	assert_string_equal(text, RESIDENCY_HEADER "\n"
-				  "shared,,image,total,4096,8192\n"
-				  "private,0,files,N1,4096,\n");
-	assert_int_equal(residency_parse(text, &back, &n, err, sizeof(err)),
-			 0);
+	assert_string_equal(text,
+			    RESIDENCY_HEADER "\n"
+					     "shared,,image,total,4096,8192\n"
+					     "private,0,files,N1,4096,\n");
+	assert_int_equal(residency_parse(text, &back, &n, err, sizeof(err)), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(back[1].vm, "0");
 	assert_string_equal(back[1].node, "N1");
 	assert_int_equal(back[0].size, 8192);
 	free(back);
 	free(text);
-	assert_int_equal(residency_parse(RESIDENCY_HEADER "\nelse,,files,total,1,1\n",
+	assert_int_equal(residency_parse(RESIDENCY_HEADER
+					 "\nelse,,files,total,1,1\n",
 					 &back, &n, err, sizeof(err)),
 			 -EBADMSG);
 	assert_string_equal(err, "2: malformed row");
-	assert_int_equal(residency_parse("set,vm\n", &back, &n, err,
-					 sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(
+		residency_parse("set,vm\n", &back, &n, err, sizeof(err)),
+		-EBADMSG);
 	(void)state;
 }
 
@@ -196,9 +197,9 @@ static void test_residency_measure(void **state)
 		fclose(fp);
 	}
 	/* just written: resident */
-	assert_int_equal(residency_measure("private", "3", "files", paths,
-					   &rows, &n),
-			 0);
+	assert_int_equal(
+		residency_measure("private", "3", "files", paths, &rows, &n),
+		0);
 	assert_true(n >= 1);
 	assert_string_equal(rows[0].node, "total");
 	assert_string_equal(rows[0].vm, "3");
@@ -208,9 +209,9 @@ static void test_residency_measure(void **state)
 	paths[0] = "/nonexistent/file";
 	rows = NULL;
 	n = 0;
-	assert_int_equal(residency_measure("shared", NULL, "files", paths,
-					   &rows, &n),
-			 -ENOENT);
+	assert_int_equal(
+		residency_measure("shared", NULL, "files", paths, &rows, &n),
+		-ENOENT);
 	free(rows);
 	rmtree(d);
 	free(f);
