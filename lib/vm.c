@@ -755,7 +755,33 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 	return any;
 }
 
-static void remove_cgroups(struct vm_env *e, const struct vm_config *vm)
+/*
+ * virtiofsd's cgroup is shared by the VMs: creating it and spawning into
+ * it, and removing it when empty, happen under this lock.
+ */
+static int lock_cgroups(struct vm_env *e)
+{
+	_cleanup_free_ char *lp =
+		strdup_printf("%s/cgroups.lock", e->c->lab.state_dir);
+	int fd;
+
+	if (!lp)
+		return -ENOMEM;
+	fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(e, -errno, "cannot open %s: %s", lp,
+			    strerror(errno));
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return fail(e, r, "cannot lock %s: %s", lp, strerror(-r));
+	}
+	return fd;
+}
+
+static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
+			   bool shared, bool locked)
 {
 	if (!e->cg_ok)
 		return;
@@ -767,13 +793,18 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm)
 		usleep(100000);
 	}
 	/* virtiofsd's cgroup is shared by every VM: remove it when empty */
-	if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+	if (shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup)) {
+		int fd = locked ? -1 : lock_cgroups(e);
+
 		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 /* Everything but the logs; quiet about what is already gone. */
 static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
-		       const struct vm_paths *p)
+		       const struct vm_paths *p, bool shared, bool locked)
 {
 	unsigned long long start = 0;
 	pid_t pid = 0;
@@ -784,7 +815,7 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
 		terminate(pid, start, 5000);
 	}
 	any |= stop_virtiofsds(e, vm, p->dir);
-	remove_cgroups(e, vm);
+	remove_cgroups(e, vm, shared, locked);
 	unlink_quiet(p->qemu_pid);
 	unlink_quiet(p->qmp);
 	unlink_quiet(p->console_sock);
@@ -840,7 +871,7 @@ int vm_stop(struct vm_env *e, const struct vm_config *vm,
 			}
 		}
 	}
-	any |= cleanup_vm(e, vm, &p);
+	any |= cleanup_vm(e, vm, &p, true, false);
 	{
 		_cleanup_free_ char *marker =
 			strdup_printf("%s/starting", p.dir);
@@ -1386,7 +1417,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	}
 	if (access(marker, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
-		if (cleanup_vm(e, vm, &p))
+		if (cleanup_vm(e, vm, &p, false, false))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
@@ -1419,7 +1450,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		close(fd);
 	}
 	/* a daxlab killed half-way leaves this behind */
-	if (cleanup_vm(e, vm, &p))
+	if (cleanup_vm(e, vm, &p, false, false))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
@@ -1429,24 +1460,14 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 	report(e, VM_REPORT_STEP, "vm %s: cgroups %s and %s", vm->id,
 	       c->virtiofsd.cg.cgroup, vm->cg.cgroup);
-	/* VMs started together share virtiofsd's cgroup: one at a time */
-	{
-		_cleanup_free_ char *lp =
-			strdup_printf("%s/cgroups.lock", c->lab.state_dir);
-
-		if (!lp) {
-			r = -ENOMEM;
-			goto rollback;
-		}
-		cglock = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			      0600);
-		if (cglock < 0 || flock(cglock, LOCK_EX) < 0) {
-			r = step_failed(e, "create the virtiofsd cgroup",
-					-errno, NULL, "lock %s: %s", lp,
-					strerror(errno));
-			goto rollback;
-		}
+	/* until its virtiofsd runs in it, no one may remove the cgroup */
+	r = lock_cgroups(e);
+	if (r < 0) {
+		r = step_failed(e, "create the virtiofsd cgroup", r, NULL,
+				"%s", e->err);
+		goto rollback;
 	}
+	cglock = r;
 	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
 		      c->virtiofsd.cg.memory_max, msg, sizeof(msg));
 	if (r < 0) {
@@ -1461,8 +1482,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				msg, strerror(-r));
 		goto rollback;
 	}
-	close(cglock);
-	cglock = -1;
 	r = build_pmem_images(e, vm, &pp);
 	if (r < 0)
 		goto rollback;
@@ -1515,6 +1534,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		}
 	}
 
+	close(cglock);
+	cglock = -1;
 	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
 	       c->lab.qemu);
 	unlink_quiet(p.qmp);
@@ -1558,7 +1579,7 @@ rollback:
 		char saved[sizeof(e->err)];
 
 		memcpy(saved, e->err, sizeof(saved));
-		cleanup_vm(e, vm, &p);
+		cleanup_vm(e, vm, &p, true, cglock >= 0);
 		unlink_quiet(marker);
 		memcpy(e->err, saved, sizeof(saved));
 	}
