@@ -66,6 +66,7 @@ struct run {
 	struct vm_env env;
 	bool env_ok;
 	bool vm_started[16]; /* vm_start called (maybe half-way) */
+	bool vm_ready[16];   /* vm_start succeeded */
 	pid_t monitor;
 	pid_t fio;
 	struct fileset_plan *plan;
@@ -614,6 +615,7 @@ static int start_vms(struct run *r)
 			pids[i] = 0;
 			left--;
 			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+				r->vm_ready[i] = true;
 				progress(r, "  vm %s ready", r->c->vms[i].id);
 			} else {
 				bad++;
@@ -1144,6 +1146,44 @@ static void stop_monitor(struct run *r)
 	}
 }
 
+/*
+ * The tiny guest has no ACPI power button handler: QMP system_powerdown
+ * would wait stop_timeout for nothing. A ready guest is asked over ssh to
+ * power off (qemu runs with -no-reboot and exits); vm_stop() then only
+ * cleans up. Best effort: vm_stop() does the rest when this fails.
+ */
+static void guest_poweroff(struct run *r, const struct vm_config *vm)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
+	_cleanup_free_ char *pidfile = strdup_printf(
+		"%s/vm-%s/qemu.pid", r->c->lab.state_dir, vm->id);
+	const char *argv[] = { "ssh",
+			       "-F",
+			       cfg,
+			       "-o",
+			       "BatchMode=yes",
+			       "-o",
+			       "ConnectTimeout=3",
+			       "-o",
+			       "ServerAliveInterval=1",
+			       "-o",
+			       "ServerAliveCountMax=2",
+			       "-T",
+			       vm->ssh,
+			       "sync; poweroff -f",
+			       NULL };
+	_cleanup_free_ char *out = NULL;
+	pid_t pid = 0;
+	int code;
+
+	if (!cfg || !pidfile || vm_read_pidfile(pidfile, &pid) < 0 || !pid)
+		return;
+	if (spawn_capture(argv, true, 1 << 16, &out, &code) < 0)
+		return;
+	for (int i = 0; i < 50 && kill(pid, 0) == 0; i++)
+		usleep(100000);
+}
+
 /* Undoes everything; safe to call at any point, more than once. */
 static void teardown(struct run *r)
 {
@@ -1171,6 +1211,8 @@ static void teardown(struct run *r)
 
 				signal(SIGINT, SIG_IGN);
 				signal(SIGTERM, SIG_IGN);
+				if (r->vm_ready[i])
+					guest_poweroff(r, vm);
 				if (vm_stop(&r->env, vm, &was) < 0) {
 					warning("vm %s: %s", vm->id,
 						r->env.err);
@@ -1204,6 +1246,7 @@ static void teardown(struct run *r)
 				cg_remove(&r->env.cg, vm->cg.cgroup);
 			}
 			r->vm_started[i] = false;
+			r->vm_ready[i] = false;
 		}
 	}
 	/*
