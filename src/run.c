@@ -575,6 +575,8 @@ static pid_t fork_vm_start(struct run *r, size_t i)
 		return pid;
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	/* its own group: a stop also ends what it runs (mkfs.ext4) */
+	setpgid(0, 0);
 	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
 		error("vm %s: %s", vm->id, r->env.err);
 		_exit(1);
@@ -595,6 +597,7 @@ static int start_vms(struct run *r)
 	pids[0] = fork_vm_start(r, 0);
 	if (pids[0] < 0)
 		return fail(r, "fork: %s", strerror(errno));
+	setpgid(pids[0], pids[0]);
 	while (left) {
 		if (next < n && (access(pidfile, F_OK) == 0 || !pids[0])) {
 			for (; next < n; next++) {
@@ -603,6 +606,8 @@ static int start_vms(struct run *r)
 					pids[next] = 0;
 					left--;
 					bad++;
+				} else {
+					setpgid(pids[next], pids[next]);
 				}
 			}
 		}
@@ -628,8 +633,11 @@ static int start_vms(struct run *r)
 		}
 		if (bad || !nap(r, 100)) {
 			for (size_t i = 0; i < n; i++)
-				if (pids[i] > 0)
+				if (pids[i] > 0) {
+					kill(-pids[i], SIGTERM);
 					stop_child(pids[i], 2000);
+					kill(-pids[i], SIGKILL);
+				}
 			return -1;
 		}
 	}

@@ -203,8 +203,8 @@ EOF
 	# shared: no guest copy, nothing twice; private: cached twice
 	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"
 	[ "$output" = "dax dax 0.0" ]
-	# (the guest's copy, all of which the host holds too)
-	run awk '$1 == "private" && $2 == "vm" { print ($10 > 1 && $10 == ($3 == "0" ? $6 : $7)) }' "$dir/summary.txt"
+	# (the smaller of the guest's and the host's copies)
+	run awk '$1 == "private" && $2 == "vm" { g = ($3 == "0" ? $6 : $7); print ($10 > 1 && $10 == ($5 < g ? $5 : g)) }' "$dir/summary.txt"
 	[ "$output" = "$(printf '1\n1')" ]
 }
 
