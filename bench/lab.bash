@@ -1,0 +1,53 @@
+# Sourced by bench/vmstart.sh and bench/demo.sh: examples/demo.ini with its
+# own state dir, cgroup names, ports and data folders (so a bench run does
+# not collide with a lab in use), sizes and workload unchanged.
+#   make_lab DIR PREFIX GUEST_DIR  -> DIR/lab.ini
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+make_lab() {
+	local T=$1 P=$2 G=$3
+	mkdir -p "$T/data/private"
+	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
+		-e "s|^guest_dir *=.*|guest_dir = $G|" \
+		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
+		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \
+		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
+		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
+		"$top/examples/demo.ini" |
+		awk -v p0="$(free_port)" -v f0="$(free_port)" \
+			-v p1="$(free_port)" -v f1="$(free_port)" '
+			{ print }
+			/^\[vm 0\]/ { print "ssh_port = " p0; print "fio_port = " f0 }
+			/^\[vm 1\]/ { print "ssh_port = " p1; print "fio_port = " f1 }
+		' >"$T/lab.ini"
+	grep -q "^source = $T/data/shared" "$T/lab.ini"
+	grep -q "^cgroup = $P-vm1" "$T/lab.ini"
+}
+
+# lab_cleanup DIR PREFIX: stop what the lab left, remove its cgroups
+lab_cleanup() {
+	local T=$1 P=$2 h c
+	[ -f "$T/lab.ini" ] && "$D" vm stop all --config "$T/lab.ini" >/dev/null 2>&1
+	for h in memory cpuset; do
+		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
+			[ -d "/sys/fs/cgroup/$h/$c" ] && rmdir "/sys/fs/cgroup/$h/$c" 2>/dev/null
+		done
+	done
+	return 0
+}
+
+# stamp: copies stdin to stdout, each line prefixed with the seconds since
+# $1 (an $EPOCHREALTIME), as it arrives
+stamp() {
+	local t0=$1 line
+	while IFS= read -r line; do
+		printf '%s %s\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')" "$line"
+	done
+}
