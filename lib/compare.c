@@ -63,9 +63,19 @@ double agg_mean(const struct agg *a)
 	return a->n ? (double)a->sum / (double)a->n : 0.0;
 }
 
+/* a - b, held at INT64_MIN or INT64_MAX where it would not fit. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
 int64_t agg_delta(const struct agg *a)
 {
-	return a->last - a->first;
+	return sat_sub(a->last, a->first);
 }
 
 bool compare_change_pct(double base, double v, double *ret)
@@ -112,10 +122,11 @@ int plotbuf_add(struct plotbuf *p, int64_t t_ms, int64_t v)
 	}
 	if (t_ms < p->t0) /* out of order: keep it in the first bucket */
 		t_ms = p->t0;
-	i = (uint64_t)(t_ms - p->t0) / (uint64_t)p->width;
+	/* t_ms >= t0: the difference fits in 64 bits unsigned */
+	i = ((uint64_t)t_ms - (uint64_t)p->t0) / (uint64_t)p->width;
 	while (i >= PLOT_BUCKETS) {
 		plotbuf_halve(p);
-		i = (uint64_t)(t_ms - p->t0) / (uint64_t)p->width;
+		i = ((uint64_t)t_ms - (uint64_t)p->t0) / (uint64_t)p->width;
 	}
 	b = &p->b[i];
 	if (!b->n) {
@@ -221,7 +232,9 @@ static int pair(struct job *j, struct tseries *s, bool is_file, int64_t v,
 	if (other->have && other->tick == tick) {
 		other->have = false;
 		me->have = false;
-		return emit(j, s, is_file ? v - other->v : other->v - v, tick);
+		return emit(j, s,
+			    is_file ? sat_sub(v, other->v) : sat_sub(other->v, v),
+			    tick);
 	}
 	me->tick = tick;
 	me->v = v;

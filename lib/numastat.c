@@ -19,6 +19,26 @@ void numastat_free(struct numastat *ns)
 	numastat_init(ns);
 }
 
+/*
+ * Up to 40 bytes of p[0, n) for a message: printable ASCII as is, the rest
+ * as \xHH, so that garbage input never reaches a terminal raw.
+ */
+static const char *printable(const char *p, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < 40 && o + 5 < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+	}
+	buf[o] = 0;
+	return buf;
+}
+
 /* clang-format off */
 static const char *const count_prefixes[] = {
 	"workingset_", /* refault, activate, restore, nodereclaim */
@@ -142,6 +162,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 	const char *key = p;
 	size_t klen;
 	uint64_t sum = 0;
+	char shown[200];
 	int r;
 
 	while (p < end && key_char(*p))
@@ -149,13 +170,15 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 	klen = (size_t)(p - key);
 	if (klen == 0)
 		return fail(err, errlen, -EINVAL, lineno,
-			    "expected a key, got '%.*s'",
-			    (int)(end - key > 40 ? 40 : end - key), key);
+			    "expected a key, got '%s'",
+			    printable(key, (size_t)(end - key), shown,
+				      sizeof(shown)));
 	if (klen >= NUMASTAT_KEY_MAX)
 		return fail(err, errlen, -EINVAL, lineno, "key too long");
 	if (p < end && *p != '=' && *p != ' ' && *p != '\t')
 		return fail(err, errlen, -EINVAL, lineno,
-			    "bad character '%c' in key", *p);
+			    "bad character '%s' in key",
+			    printable(p, 1, shown, sizeof(shown)));
 
 	r = grow((void **)&ns->stats, &ns->cap_stats, ns->n_stats + 1,
 		 sizeof(*ns->stats));

@@ -12,6 +12,26 @@
 
 #include "compare.h"
 
+/* A delta beyond int64 is held at the limit, never wrapped (nor UB). */
+static void test_agg_delta_saturates(void **state)
+{
+	struct agg a;
+
+	(void)state;
+	agg_init(&a);
+	agg_add(&a, INT64_MAX, 0);
+	agg_add(&a, -INT64_MAX, 500);
+	assert_true(agg_delta(&a) == INT64_MIN);
+	agg_init(&a);
+	agg_add(&a, INT64_MIN, 0);
+	agg_add(&a, INT64_MAX, 500);
+	assert_true(agg_delta(&a) == INT64_MAX);
+	agg_init(&a);
+	agg_add(&a, INT64_MIN, 0);
+	agg_add(&a, 0, 500);
+	assert_true(agg_delta(&a) == INT64_MAX);
+}
+
 static void test_agg(void **state)
 {
 	struct agg a, b;
@@ -274,6 +294,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agg),
+		cmocka_unit_test(test_agg_delta_saturates),
 		cmocka_unit_test(test_agg_sum_does_not_overflow),
 		cmocka_unit_test(test_change_pct),
 		cmocka_unit_test(test_plotbuf_is_bounded),

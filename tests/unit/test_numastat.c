@@ -277,6 +277,27 @@ static void test_many_keys_and_nodes_grow(void **state)
 	numastat_free(&ns);
 }
 
+/* Binary input never reaches the message raw: \xHH instead. */
+static void test_garbage_is_escaped_in_messages(void **state)
+{
+	struct numastat ns;
+	char err[256];
+	const char a[] = "\xff\x01key=1 N0=1\n";
+	const char b[] = "fi\x1b[2Jle=1 N0=1\n";
+
+	(void)state;
+	numastat_init(&ns);
+	assert_int_equal(numastat_parse(&ns, a, sizeof(a) - 1, 4096, err,
+					sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 1: expected a key, got '\\xff\\x01key=1 N0=1'");
+	assert_int_equal(numastat_parse(&ns, b, sizeof(b) - 1, 4096, err,
+					sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 1: bad character '\\x1b' in key");
+	numastat_free(&ns);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_is_an_error),
 		cmocka_unit_test(test_max_value_fits),
 		cmocka_unit_test(test_empty_and_blank_lines),
+		cmocka_unit_test(test_garbage_is_escaped_in_messages),
 		cmocka_unit_test(test_truncated_text_parses_what_is_whole),
 		cmocka_unit_test(test_reuse_does_not_leak_old_stats),
 		cmocka_unit_test(test_many_keys_and_nodes_grow),
