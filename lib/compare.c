@@ -233,7 +233,8 @@ static int pair(struct job *j, struct tseries *s, bool is_file, int64_t v,
 		other->have = false;
 		me->have = false;
 		return emit(j, s,
-			    is_file ? sat_sub(v, other->v) : sat_sub(other->v, v),
+			    is_file ? sat_sub(v, other->v) :
+				      sat_sub(other->v, v),
 			    tick);
 	}
 	me->tick = tick;
