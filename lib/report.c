@@ -1682,14 +1682,21 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 	if (n > 1) {
 		static struct metric m[80];
 		size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
+		int w = 14; /* column width: the longest label, 14..40 */
 
+		for (size_t i = 0; i < n; i++) {
+			int len = (int)strlen(run_label(runs[i]));
+
+			if (len > w)
+				w = len > 40 ? 40 : len;
+		}
 		fprintf(f, "side by side\n%-40s", "");
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %18.18s", run_label(runs[i]));
+			fprintf(f, " %*.*s", w, w, run_label(runs[i]));
 		fputc('\n', f);
 		fprintf(f, "%-40s", "status");
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %18.18s",
+			fprintf(f, " %*.*s", w, w,
 				results_status_name(runs[i]->status));
 		fputc('\n', f);
 		for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
@@ -1700,7 +1707,7 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 				const char *v = kv_get(&runs[i]->prov,
 						       workload_keys[k]);
 
-				fprintf(f, " %18.18s", v ? v : "-");
+				fprintf(f, " %*.*s", w, w, v ? v : "-");
 			}
 			fputc('\n', f);
 		}
@@ -1708,9 +1715,9 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 			fprintf(f, "%-40.40s", m[k].label);
 			for (size_t i = 0; i < n && i < 64; i++)
 				if (m[k].have[i])
-					fprintf(f, " %18.1f", m[k].v[i]);
+					fprintf(f, " %*.1f", w, m[k].v[i]);
 				else
-					fprintf(f, " %18s", "-");
+					fprintf(f, " %*s", w, "-");
 			fputc('\n', f);
 		}
 		fputc('\n', f);
