@@ -233,16 +233,20 @@ EOF
 	assert_nothing_left
 }
 
-@test "a sweep runs one experiment per value and compares them" {
-	RUNTIME=3 make_demo_lab
-	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo --sweep private_ratio=25,75
+@test "a sweep runs one experiment per point of the grid and compares them" {
+	# two keys make a grid: 2 x 1 points
+	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
+		--sweep private_ratio=25,75 --sweep runtime=3
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	s=$(echo "$T/results/"*-demo-sweep)
 	[ -d "$s" ]
-	[ "$(ls -d "$s"/*-demo-private_ratio-25 "$s"/*-demo-private_ratio-75 | wc -l)" -eq 2 ]
-	grep -q '^private_ratio = 75 ; daxlab run --sweep$' "$s"/*-demo-private_ratio-75/config.ini
-	grep -q '^sweep = private_ratio=75$' "$s"/*-demo-private_ratio-75/provenance.txt
+	[ "$(ls -d "$s"/*-demo-private_ratio-25-runtime-3 "$s"/*-demo-private_ratio-75-runtime-3 | wc -l)" -eq 2 ]
+	p75=$(echo "$s"/*-demo-private_ratio-75-runtime-3)
+	grep -q '^private_ratio = 75 ; daxlab run --sweep$' "$p75/config.ini"
+	grep -q '^runtime = 3 ; daxlab run --sweep$' "$p75/config.ini"
+	grep -q '^sweep = private_ratio=75 runtime=3$' "$p75/provenance.txt"
+	grep -q '^runtime=3$' "$p75/fio.job"
 	run awk '$1 == "workload.private_ratio" { print $2, $3 }' "$s/summary.txt"
 	[ "$output" = "25 75" ]
 	grep -q '<table class="compare">' "$s/report.html"
