@@ -209,7 +209,7 @@ EOF
 }
 
 @test "SIGINT while the VMs boot leaves nothing behind and an incomplete results folder" {
-	interrupt_at "waiting for the guest" 2 "start VMs"
+	interrupt_at "] start VMs" 4 "start VMs"
 }
 
 @test "SIGINT while fio runs leaves nothing behind and keeps the stats" {
