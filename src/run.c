@@ -563,6 +563,12 @@ static int create_files(struct run *r)
  * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
  * which later starts then keep), then all the others at once.
  */
+static void on_child_term(int sig)
+{
+	(void)sig;
+	vm_interrupted = 1;
+}
+
 static pid_t fork_vm_start(struct run *r, size_t i)
 {
 	const struct vm_config *vm = &r->c->vms[i];
@@ -573,8 +579,9 @@ static pid_t fork_vm_start(struct run *r, size_t i)
 	pid = fork();
 	if (pid != 0)
 		return pid;
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	/* SIGTERM: vm_start() gives up at its next wait and undoes */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, on_child_term);
 	/* its own group: a stop also ends what it runs (mkfs.ext4) */
 	setpgid(0, 0);
 	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
@@ -634,8 +641,8 @@ static int start_vms(struct run *r)
 		if (bad || !nap(r, 100)) {
 			for (size_t i = 0; i < n; i++)
 				if (pids[i] > 0) {
-					kill(-pids[i], SIGTERM);
-					stop_child(pids[i], 2000);
+					/* a rollback first, then no mercy */
+					stop_child(pids[i], 8000);
 					kill(-pids[i], SIGKILL);
 				}
 			return -1;
