@@ -4,14 +4,20 @@
 # Target (DESIGN.md): at least half the throughput of wc -l, memory flat
 # in the file's length.
 #
-#   bench/compare.sh [DIR] [RUNS]
+#   bench/compare.sh [--quick] [DIR] [RUNS]   (--quick: 1 GiB only, 3 runs)
 #
+# Ends with RESULT lines for bench/run.
 # DIR holds the generated CSV (default /tmp; needs 4.5 GiB free); the file
 # is deleted at the end. Uses $DAXLAB_BUILD/daxlab or build/daxlab.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+sizes="1 4" defruns=5
+if [ "${1:-}" = --quick ]; then
+	sizes=1 defruns=3
+	shift
+fi
 dir=${1:-/tmp}
-runs=${2:-5}
+runs=${2:-$defruns}
 daxlab=${DAXLAB_BUILD:-$top/build}/daxlab
 [ -x "$daxlab" ] || { echo "no $daxlab: build first" >&2; exit 1; }
 
@@ -47,7 +53,8 @@ best() {
 
 printf '%-5s %10s %8s %8s %6s %8s %8s %6s %9s %9s\n' size rows "wc s" "cmp s" ratio \
 	"wc cpu" "cmp cpu" ratio "wc RSS" "cmp RSS"
-for gib in 1 4; do
+results=() rss=()
+for gib in $sizes; do
 	csv=$work/stats.csv
 	"$work/gencsv" $((gib << 30)) >"$csv"
 	sync "$csv"           # no writeback during the runs
@@ -61,6 +68,19 @@ for gib in 1 4; do
 	printf '%-5s %10s %8s %8s %6s %8s %8s %6s %5s KiB %5s KiB\n' "${gib}GiB" \
 		"$rows" "$twc" "$tcmp" "$ratio" "$cwc" "$ccmp" "$cratio" "$mwc" "$mcmp"
 	rm -f "$csv"
+	rss+=("$mcmp")
+	if [ "$gib" = 1 ]; then
+		results+=("$(printf 'RESULT\tcompare\tthroughput on a 1 GiB stats CSV, cached (wall; CPU ratio %s)\t%s s\twc -l %s s\t%sx\t>= 0.5x\t%s' \
+			"$cratio" "$tcmp" "$twc" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print r >= 0.5 ? "met" : "missed" }')")")
+	fi
 done
+if [ "${#rss[@]}" -ge 2 ]; then
+	g=$(awk -v a="${rss[0]}" -v b="${rss[1]}" 'BEGIN { printf "%.2f", b / a }')
+	results+=("$(printf 'RESULT\tcompare memory\tpeak RSS at 4 GiB against 1 GiB\t%s KiB\t%s KiB at 1 GiB\t%sx\tflat (<= 1.1x)\t%s' \
+		"${rss[1]}" "${rss[0]}" "$g" "$(awk -v r="$g" 'BEGIN { print r <= 1.1 ? "met" : "missed" }')")")
+else
+	results+=("$(printf 'RESULT\tcompare memory\tpeak RSS at 1 GiB (4 GiB in the full run)\t%s KiB\t-\t-\tflat\t-' "${rss[0]}")")
+fi
 echo "ratio = wc -l time / compare time, wall then CPU (target: wall >= 0.50);" \
 	"best of $runs runs; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%s\n' "${results[@]}"

@@ -4,13 +4,21 @@
 # `dd if=/dev/zero bs=1M conv=fsync` of the same bytes into the same file
 # system. Target: ratio >= 0.90.
 #
-#   bench/files.sh [DIR [SIZE_MIB [ROUNDS]]]   (default: a temp dir in /var/tmp, 2048, 5)
+#   bench/files.sh [--quick] [DIR [SIZE_MIB [ROUNDS]]]
+#   (default: a temp dir in /var/tmp, 2048, 5; --quick: 1024 MiB, 3 rounds)
+#
+# Ends with a RESULT line for bench/run.
 set -eu
+quick=false
+if [ "${1:-}" = --quick ]; then
+	quick=true
+	shift
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 D=${DAXLAB_BUILD:-$top/build}/daxlab
 dir=${1:-}
-mib=${2:-2048}
-rounds=${3:-5}
+mib=${2:-$($quick && echo 1024 || echo 2048)}
+rounds=${3:-$($quick && echo 3 || echo 5)}
 if [ -z "$dir" ]; then
 	dir=$(mktemp -d /var/tmp/daxlab-bench-files.XXXXXX)
 	trap 'rm -rf "$dir"' EXIT
@@ -61,3 +69,7 @@ median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { prin
 echo "best: dd $best_dd MB/s, daxlab $best_dl MB/s"
 echo "$best_dl $best_dd" | awk '{ printf "ratio of best rounds daxlab/dd: %.2f\n", $1 / $2 }'
 echo "median per-round ratio daxlab/dd: $median (target >= 0.90)"
+fs=$(df --output=fstype "$dir" | tail -n1)
+printf 'RESULT\tfiles create\t%s MiB into %s (%s), best of %s rounds; ratio: median of the per-round ratios\t%s MB/s\tdd bs=1M conv=fsync %s MB/s\t%sx\t>= 0.90x\t%s\n' \
+	"$mib" "$dir" "$fs" "$rounds" "$best_dl" "$best_dd" "$median" \
+	"$(awk -v r="$median" 'BEGIN { print r >= 0.9 ? "met" : "missed" }')"

@@ -6,20 +6,20 @@
 #  2. remote: a tick's round trip and CPU with 1 and 4 hosts on one
 #     persistent ssh connection each, against one `ssh host cat FILE` per
 #     sample, through a private sshd on 127.0.0.1;
-#  3. timing: lateness of ticks at a 10 ms interval (p99 and end drift).
+# (timing at 10 ms with 20 sources: bench/timing.sh). Ends with RESULT
+# lines for bench/run.
 #
-#   bench/monitor.sh [--quick] [--timing-seconds S]
+#   bench/monitor.sh [--quick]
 # Runs as root (creates cgroups under /sys/fs/cgroup/memory and an sshd).
 # Uses $DAXLAB_BUILD/daxlab, else build/daxlab.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 D=${DAXLAB_BUILD:-$top/build}/daxlab
-quick=false timing_s=10
+quick=false
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=true ;;
-	--timing-seconds) timing_s=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--timing-seconds S]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -58,13 +58,19 @@ mon_ns() {
 		sed -n 's/.*CPU \([0-9.]*\) us per tick.*/\1/p' | awk '{ printf "%d\n", $1 * 1000 }'
 }
 
+# cpu_of ARGS...: CPU ns of a monitor run (with its ssh children)
+cpu_of() {
+	"$F" cpu "$D" stats monitor --quiet "$@" --output /dev/null | cut -d' ' -f1
+}
+
 # cpu_per_tick N1 N2 ARGS...: CPU ns per tick from two runs of N1 and N2
-# ticks (the difference drops start-up and connection set-up).
+# ticks, the least of three runs each (the difference drops start-up and
+# connection set-up).
 cpu_per_tick() {
 	local n1=$1 n2=$2 c1 c2
 	shift 2
-	c1=$("$F" cpu "$D" stats monitor --quiet --count "$n1" "$@" --output /dev/null | cut -d' ' -f1)
-	c2=$("$F" cpu "$D" stats monitor --quiet --count "$n2" "$@" --output /dev/null | cut -d' ' -f1)
+	c1=$(best3 cpu_of --count "$n1" "$@")
+	c2=$(best3 cpu_of --count "$n2" "$@")
 	echo $(((c2 - c1) / (n2 - n1)))
 }
 
@@ -80,7 +86,10 @@ echo "floor: open/read/close in a loop; sleeping floor: the same once per tick"
 echo "on the same 1 ms absolute deadlines as the monitor (a bare sampler)"
 printf '%-8s %-7s %11s %10s %7s %14s %7s\n' sources files "monitor ns" "floor ns" ratio \
 	"sleeping floor" ratio
-for kind in cgroup copy; do
+results=()
+kinds="cgroup copy"
+$quick && kinds=cgroup
+for kind in $kinds; do
 	for n in 1 10 200; do
 		args=() files=()
 		for i in $(seq 1 "$n"); do
@@ -102,6 +111,15 @@ for kind in cgroup copy; do
 		printf '%-8s %-7s %11d %10d %7s %14d %7s\n' "$n" "$kind" "$mon" "$flo" \
 			"$(awk -v a="$mon" -v b="$flo" 'BEGIN { printf "%.2fx", a / b }')" "$slp" \
 			"$(awk -v a="$mon" -v b="$slp" 'BEGIN { printf "%.2fx", a / b }')"
+		[ $kind = cgroup ] || continue
+		r=$(awk -v a="$mon" -v b="$flo" 'BEGIN { printf "%.2f", a / b }')
+		results+=("$(printf 'RESULT\tlocal sample, %d source(s)\tCPU per source per tick (ns), v1 cgroup memory.numa_stat, 1 ms ticks\t%d ns\tbare open/read/close loop %d ns\t%sx\t<= 1.5x\t%s' \
+			"$n" "$mon" "$flo" "$r" "$(awk -v r="$r" 'BEGIN { print r <= 1.5 ? "met" : "missed" }')")")
+		if [ "$n" = 1 ]; then
+			r=$(awk -v a="$mon" -v b="$slp" 'BEGIN { printf "%.2f", a / b }')
+			results+=("$(printf 'RESULT\tlocal sample, 1 source, fair floor\tthe same against a bare sampler that also sleeps to each 1 ms tick\t%d ns\tsleeping open/read/close %d ns\t%sx\t<= 1.5x\t%s' \
+				"$mon" "$slp" "$r" "$(awk -v r="$r" 'BEGIN { print r <= 1.5 ? "met" : "missed" }')")")
+		fi
 	done
 done
 
@@ -115,6 +133,7 @@ done >"$cfg"
 cat "$SSH_CONFIG" >>"$cfg"
 path=$MEMCG/memory.numa_stat
 ticks=$($quick && echo 100 || echo 500)
+remote=()
 for hosts in 1 4; do
 	args=()
 	for h in $(seq 1 "$hosts"); do args+=("r$h=root@h$h:$path"); done
@@ -124,6 +143,12 @@ for hosts in 1 4; do
 	rtt=$(awk '/round trip mean/ { for (i = 1; i <= NF; i++) { if ($i == "mean") m = m " " $(i + 1); \
 		if ($i == "max" && $(i + 1) + 0 > x) x = $(i + 1) + 0 } } END { print m " ms (max " x " ms)" }' "$tmp/sum")
 	late=$(grep -o 'r[0-9]*: [0-9]* tick(s) with rows, [0-9]* failure' "$tmp/sum" | awk '{ s += $6 } END { print s + 0 }')
+	conns=$(sed -n 's/.*: \([0-9]*\) connection(s).*/\1/p' "$tmp/sum" | awk '{ s += $1 } END { print s + 0 }')
+	mean=$(awk '/round trip mean/ { for (i = 1; i <= NF; i++) if ($i == "mean") { s += $(i + 1); n++ } }
+		END { printf "%.2f", n ? s / n : 0 }' "$tmp/sum")
+	rmax=$(awk '/round trip mean/ { for (i = 1; i <= NF; i++) if ($i == "max" && $(i + 1) + 0 > x) x = $(i + 1) + 0 }
+		END { printf "%.2f", x }' "$tmp/sum")
+	remote+=("$hosts $ticks $mean $rmax $late $conns $cpu")
 	printf '%d host(s), %d ticks at 20 ms: round trip mean per host%s, %d late; CPU per tick %.2f ms (daxlab + ssh client)\n' \
 		"$hosts" "$ticks" "$rtt" "$late" "$(awk -v c="$cpu" 'BEGIN { print c / 1e6 }')"
 done
@@ -137,10 +162,15 @@ awk -v w="$cw" -v c="$cc" -v n="$samples" 'BEGIN {
 	printf "one `ssh host cat FILE` per sample: %.1f ms wall, %.1f ms CPU (ssh client) per sample\n",
 		w / n / 1e6, c / n / 1e6 }'
 
+sshw=$(awk -v w="$cw" -v n="$samples" 'BEGIN { printf "%.1f", w / n / 1e6 }')
+for r in "${remote[@]}"; do
+	read -r hosts ticks mean rmax late conns cpu <<<"$r"
+	met=$(awk -v m="$mean" -v l="$late" -v c="$conns" -v h="$hosts" \
+		'BEGIN { print (m <= 2 && l == 0 && c == h) ? "met" : "missed" }')
+	results+=("$(printf 'RESULT\tremote sample, %d host(s)\ttick round trip on loopback sshd, mean (max %s ms, %s late, %s connection(s), CPU %.2f ms/tick)\t%s ms\tssh host cat per sample %s ms\t%s\t<= 2 ms, 1 connection per host\t%s' \
+		"$hosts" "$rmax" "$late" "$conns" "$(awk -v c="$cpu" 'BEGIN { print c / 1e6 }')" "$mean" "$sshw" \
+		"$(awk -v a="$mean" -v b="$sshw" 'BEGIN { printf "%.4fx", a / b }')" "$met")")
+done
 echo
-echo "== timing: ${timing_s} s at a 10 ms interval, one local source (target: p99 <= 1 ms, no drift)"
-"$D" stats monitor --interval 10 --duration "$timing_s" --stats total \
-	--cgroups root=$MEMCG --output "$tmp/t.csv" 2>"$tmp/sum"
-grep -o 'tick start lateness.*' "$tmp/sum" | sed 's/^/monotonic /'
-awk -F, 'NR > 1 && $5 == "total" { if (!n++) first = $1; d = $1 - first - $2; el = $2 }
-	END { printf "%d ticks over %.1f s; the last one began %d ms after its schedule by the real-time clock (drift)\n", n, el / 1000, d }' "$tmp/t.csv"
+echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%s\n' "${results[@]}"
