@@ -46,9 +46,8 @@ ticks_of() {
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	run vm status 0
 	echo "$output"
-	[[ "$output" == *"virtiofsd"*"private"*"not running"* ]] ||
-		[[ "$output" == *"stale"* ]] ||
-		[[ "$output" == *"virtiofsd"*"dead"* ]]
+	[[ "$output" == *"vm 0 (vm0): running, but a virtiofsd is not (daxlab vm stop cleans up)"* ]]
+	[[ "$output" == *"virtiofsd      not running (share private)"* ]]
 	run vm stop 0
 	echo "$output"
 	[ "$status" -eq 0 ]
