@@ -278,3 +278,11 @@ every_key() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"-smp 2 "* ]]
 }
+
+@test "file_size larger than size is refused naming the [workload] line and the key" {
+	printf '[lab]\nguest_dir = /g\n[vm 0]\n[workload]\nsize = 1M\nfile_size = 2M\n' >"$T/c.ini"
+	run "$D" vm cmdline --no-probe --config "$T/c.ini" 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "daxlab: $T/c.ini:4: [workload]: key 'file_size': "* ]]
+}
