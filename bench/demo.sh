@@ -39,7 +39,7 @@ steps="create files|start VMs|check mounts|warm the page cache|drop the page cac
 # step lines: "T daxlab: STEP" (a line that is exactly a step's name)
 split=$(awk -v steps="$steps" -v end="$total" '
 	BEGIN { n = split(steps, s, "|"); for (i = 1; i <= n; i++) is[s[i]] = 1 }
-	{ t = $1; sub(/^[^ ]* /, ""); sub(/^daxlab: /, "") }
+	{ t = $1; sub(/^[^ ]* /, ""); sub(/^daxlab: /, ""); sub(/^\[ *[0-9.]+s\] /, "") }
 	is[$0] { if (cur != "") d[cur] += t - st; else pre = t; cur = $0; st = t; order[++k] = $0 }
 	END {
 		if (cur != "") d[cur] += end - st
@@ -47,6 +47,9 @@ split=$(awk -v steps="$steps" -v end="$total" '
 		for (i = 1; i <= k; i++) out = out sprintf(", %s %.1f", order[i], d[order[i]])
 		print out
 	}' "$T/run.log")
+sed 's/^/run: /' "$T/run.log"
+awk -F, 'NR > 1 { n[$3]++ } END { for (s in n) printf "stats.csv: %s: %d rows\n", s, n[s] }' \
+	"$T"/results/*-demo/stats.csv | sort
 echo "demo run: $total s in all; per step (s): $split"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'RESULT\tdemo experiment\tdaxlab run on examples/demo.ini, config to report (s: %s)\t%s s\ttarget 180 s\t%sx\t< 180 s\t%s\n' \

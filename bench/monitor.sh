@@ -101,7 +101,7 @@ for kind in $kinds; do
 			args+=("s$i=$f")
 			files+=("$f")
 		done
-		reads=$($quick && echo 2000 || echo 20000)
+		reads=$($quick && echo 2000 || echo 10000)
 		k=$((reads / n))
 		[ $k -lt 200 ] && k=200
 		mon=$(best3 mon_ns "$k" --interval 1 --cgroups "${args[@]}")
