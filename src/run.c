@@ -66,7 +66,7 @@ struct run {
 	struct vm_env env;
 	bool env_ok;
 	bool vm_started[16]; /* vm_start called (maybe half-way) */
-	bool vm_ready[16];   /* vm_start succeeded */
+	bool vm_ready[16]; /* vm_start succeeded */
 	pid_t monitor;
 	pid_t fio;
 	struct fileset_plan *plan;
@@ -286,7 +286,7 @@ static char *config_as_used(const struct run *r, const char *const *keys,
 	char *buf = NULL;
 	size_t len = 0;
 	bool in_workload = false, seen_workload = false;
-	bool done[MAX_SWEEP] = { false };
+	bool done[MAX_SWEEP + 1] = { false };
 	FILE *f;
 
 	if (read_full_file(r->c->path, 4u << 20, &text, NULL) < 0)
@@ -1170,8 +1170,8 @@ static void stop_monitor(struct run *r)
 static void guest_poweroff(struct run *r, const struct vm_config *vm)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
-	_cleanup_free_ char *pidfile = strdup_printf(
-		"%s/vm-%s/qemu.pid", r->c->lab.state_dir, vm->id);
+	_cleanup_free_ char *pidfile =
+		strdup_printf("%s/vm-%s/qemu.pid", r->c->lab.state_dir, vm->id);
 	const char *argv[] = { "ssh",
 			       "-F",
 			       cfg,
@@ -1359,6 +1359,32 @@ static int experiment(const struct run_opts *o, const char *base,
 			r.point = p;
 		}
 	}
+	/*
+	 * A sweep of private_ratio to 0 (or 100) leaves a set without files;
+	 * unless access_ratio is swept too, its I/O goes to the other set.
+	 */
+	const char *keys2[MAX_SWEEP + 1], *vals2[MAX_SWEEP + 1];
+	bool access_swept = false;
+	unsigned pr = r.c->workload.private_ratio;
+	unsigned ar = r.c->workload.access_ratio;
+
+	for (size_t i = 0; i < nk; i++) {
+		keys2[i] = keys[i];
+		vals2[i] = vals[i];
+		access_swept |= !strcmp(keys[i], "access_ratio");
+	}
+	if (nk && !access_swept &&
+	    ((pr == 0 && ar != 0) || (pr == 100 && ar != 100))) {
+		r.c->workload.access_ratio = pr;
+		keys2[nk] = "access_ratio";
+		vals2[nk++] = pr ? "100" : "0";
+		warning("private_ratio %u: access_ratio %u -> %u for this "
+			"point (a set without files gets no I/O)",
+			pr, ar, pr);
+	}
+	keys = keys2;
+	vals = vals2;
+
 	ret = results_create(base, name, time(NULL), &r.dir);
 	if (ret < 0) {
 		config_free(r.c);
