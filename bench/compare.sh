@@ -71,13 +71,13 @@ for gib in $sizes; do
 	rss+=("$mcmp")
 	if [ "$gib" = 1 ]; then
 		results+=("$(printf 'RESULT\tcompare\tthroughput on a 1 GiB stats CSV, cached (wall; CPU ratio %s)\t%s s\twc -l %s s\t%sx\t>= 0.5x\t%s' \
-			"$cratio" "$tcmp" "$twc" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print r >= 0.5 ? "met" : "missed" }')")")
+			"$cratio" "$tcmp" "$twc" "$ratio" "$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5 ? "met" : "missed") }')")")
 	fi
 done
 if [ "${#rss[@]}" -ge 2 ]; then
 	g=$(awk -v a="${rss[0]}" -v b="${rss[1]}" 'BEGIN { printf "%.2f", b / a }')
 	results+=("$(printf 'RESULT\tcompare memory\tpeak RSS at 4 GiB against 1 GiB\t%s KiB\t%s KiB at 1 GiB\t%sx\tflat (<= 1.1x)\t%s' \
-		"${rss[1]}" "${rss[0]}" "$g" "$(awk -v r="$g" 'BEGIN { print r <= 1.1 ? "met" : "missed" }')")")
+		"${rss[1]}" "${rss[0]}" "$g" "$(awk -v r="$g" 'BEGIN { print (r <= 1.1 ? "met" : "missed") }')")")
 else
 	results+=("$(printf 'RESULT\tcompare memory\tpeak RSS at 1 GiB (4 GiB in the full run)\t%s KiB\t-\t-\tflat\t-' "${rss[0]}")")
 fi

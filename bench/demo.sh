@@ -54,4 +54,4 @@ echo "demo run: $total s in all; per step (s): $split"
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'RESULT\tdemo experiment\tdaxlab run on examples/demo.ini, config to report (s: %s)\t%s s\ttarget 180 s\t%sx\t< 180 s\t%s\n' \
 	"$split" "$total" "$(awk -v a="$total" 'BEGIN { printf "%.2f", a / 180 }')" \
-	"$(awk -v a="$total" 'BEGIN { print a < 180 ? "met" : "missed" }')"
+	"$(awk -v a="$total" 'BEGIN { print (a < 180 ? "met" : "missed") }')"

@@ -69,7 +69,8 @@ median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { prin
 echo "best: dd $best_dd MB/s, daxlab $best_dl MB/s"
 echo "$best_dl $best_dd" | awk '{ printf "ratio of best rounds daxlab/dd: %.2f\n", $1 / $2 }'
 echo "median per-round ratio daxlab/dd: $median (target >= 0.90)"
-fs=$(df --output=fstype "$dir" | tail -n1)
-printf 'RESULT\tfiles create\t%s MiB into %s (%s), best of %s rounds; ratio: median of the per-round ratios\t%s MB/s\tdd bs=1M conv=fsync %s MB/s\t%sx\t>= 0.90x\t%s\n' \
-	"$mib" "$dir" "$fs" "$rounds" "$best_dl" "$best_dd" "$median" \
-	"$(awk -v r="$median" 'BEGIN { print r >= 0.9 ? "met" : "missed" }')"
+fs=$(df --output=fstype "$dir" | tail -n1 | tr -d ' ')
+mnt=$(df --output=target "$dir" | tail -n1 | tr -d ' ')
+printf 'RESULT\tfiles create\t%s MiB into the file system at %s (%s), best of %s rounds; ratio: median of the per-round ratios\t%s MB/s\tdd bs=1M conv=fsync %s MB/s\t%sx\t>= 0.90x\t%s\n' \
+	"$mib" "$mnt" "$fs" "$rounds" "$best_dl" "$best_dd" "$median" \
+	"$(awk -v r="$median" 'BEGIN { print (r >= 0.9 ? "met" : "missed") }')"

@@ -114,11 +114,11 @@ for kind in $kinds; do
 		[ $kind = cgroup ] || continue
 		r=$(awk -v a="$mon" -v b="$flo" 'BEGIN { printf "%.2f", a / b }')
 		results+=("$(printf 'RESULT\tlocal sample, %d source(s)\tCPU per source per tick (ns), v1 cgroup memory.numa_stat, 1 ms ticks\t%d ns\tbare open/read/close loop %d ns\t%sx\t<= 1.5x\t%s' \
-			"$n" "$mon" "$flo" "$r" "$(awk -v r="$r" 'BEGIN { print r <= 1.5 ? "met" : "missed" }')")")
+			"$n" "$mon" "$flo" "$r" "$(awk -v r="$r" 'BEGIN { print (r <= 1.5 ? "met" : "missed") }')")")
 		if [ "$n" = 1 ]; then
 			r=$(awk -v a="$mon" -v b="$slp" 'BEGIN { printf "%.2f", a / b }')
 			results+=("$(printf 'RESULT\tlocal sample, 1 source, fair floor\tthe same against a bare sampler that also sleeps to each 1 ms tick\t%d ns\tsleeping open/read/close %d ns\t%sx\t<= 1.5x\t%s' \
-				"$mon" "$slp" "$r" "$(awk -v r="$r" 'BEGIN { print r <= 1.5 ? "met" : "missed" }')")")
+				"$mon" "$slp" "$r" "$(awk -v r="$r" 'BEGIN { print (r <= 1.5 ? "met" : "missed") }')")")
 		fi
 	done
 done
@@ -166,7 +166,7 @@ sshw=$(awk -v w="$cw" -v n="$samples" 'BEGIN { printf "%.1f", w / n / 1e6 }')
 for r in "${remote[@]}"; do
 	read -r hosts ticks mean rmax late conns cpu <<<"$r"
 	met=$(awk -v m="$mean" -v l="$late" -v c="$conns" -v h="$hosts" \
-		'BEGIN { print (m <= 2 && l == 0 && c == h) ? "met" : "missed" }')
+		'BEGIN { print ((m <= 2 && l == 0 && c == h) ? "met" : "missed") }')
 	results+=("$(printf 'RESULT\tremote sample, %d host(s)\ttick round trip on loopback sshd, mean (max %s ms, %s late, %s connection(s), CPU %.2f ms/tick)\t%s ms\tssh host cat per sample %s ms\t%s\t<= 2 ms, 1 connection per host\t%s' \
 		"$hosts" "$rmax" "$late" "$conns" "$(awk -v c="$cpu" 'BEGIN { print c / 1e6 }')" "$mean" "$sshw" \
 		"$(awk -v a="$mean" -v b="$sshw" 'BEGIN { printf "%.4fx", a / b }')" "$met")")
