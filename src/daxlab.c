@@ -16,7 +16,8 @@
 
 bool daxlab_quiet;
 
-static void vmsg(const char *prefix, int err, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+vmsg(const char *prefix, int err, const char *fmt, va_list ap)
 {
 	fflush(stdout);
 	fprintf(stderr, "daxlab: %s", prefix);
