@@ -78,7 +78,7 @@ struct report_set {
 
 /* fio's result of one job on one VM. */
 struct report_fio {
-	char vm[65]; /* VM name, or the host:port fio named */
+	char vm[128]; /* VM name, or the host:port fio named */
 	char job[64]; /* shared-hot, private-cold, ... */
 	uint64_t ios, bytes;
 	double iops, p50_ns, p99_ns;
