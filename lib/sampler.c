@@ -611,6 +611,9 @@ int sampler_wait(struct sampler *s, volatile sig_atomic_t *stop)
 		/* late by a whole interval or more: skip to the latest due */
 		uint64_t k = (uint64_t)((now - s->t0_ns) / s->interval_ns);
 
+		/* the max tells the longest stall, skipped ticks included */
+		if (now - due > s->late_max_ns)
+			s->late_max_ns = now - due;
 		s->missed += k - s->k;
 		s->k = k;
 		due = s->t0_ns + (int64_t)k * s->interval_ns;

@@ -108,7 +108,7 @@ struct sampler {
 	void *event_ud;
 	/* how late ticks started: 50 us buckets up to 100 ms, then max */
 	uint32_t late_hist[SAMPLER_LATE_BUCKETS];
-	int64_t late_max_ns;
+	int64_t late_max_ns; /* the longest, skipped ticks included */
 
 	/* when set and *stop becomes true, waiting for answers ends early */
 	volatile sig_atomic_t *stop;
