@@ -129,6 +129,10 @@ EOF2
 	run vm ssh 0 echo '$(touch /tmp/pwned)' 'a;touch /tmp/pwned' '`touch /tmp/pwned`'
 	echo "$output"
 	[ "$output" = '$(touch /tmp/pwned) a;touch /tmp/pwned `touch /tmp/pwned`' ]
+	# "--" after the id ends daxlab's options; the words after it are CMD
+	run vm ssh 0 -- echo '-n' '$(touch /tmp/pwned)'
+	echo "$output"
+	[ "$output" = '-n $(touch /tmp/pwned)' ] || [ "$output" = '$(touch /tmp/pwned)' ]
 	run vm ssh 0 ls /tmp/pwned
 	[ "$status" -ne 0 ]
 	[ ! -e /tmp/pwned ]
@@ -188,35 +192,43 @@ EOF2
 	nothing_left "$T"
 }
 
-@test "a symlink planted where a pid file goes is never followed" {
+@test "a symlink planted where a pid file goes is refused, and not followed" {
 	echo victim >"$T/victim"
 	mkdir -p -m 700 "$T/state/vm-0"
 	chmod 700 "$T/state"
 	ln -s "$T/victim" "$T/state/vm-0/qemu.pid"
+	run vm start 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/state/vm-0/qemu.pid is a symlink: refusing to use it"* ]]
+	[ "$(cat "$T/victim")" = victim ]
+	[ -L "$T/state/vm-0/qemu.pid" ]
+	rm "$T/state/vm-0/qemu.pid"
 	ln -s "$T/victim" "$T/state/vm-0/virtiofsd-private.pid"
 	run vm start 0
 	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/state/vm-0/virtiofsd-private.pid is a symlink: refusing to use it"* ]]
 	[ "$(cat "$T/victim")" = victim ]
-	if [ "$status" -eq 0 ]; then
-		[ ! -L "$T/state/vm-0/qemu.pid" ]
-		vm stop 0 -q
-	else
-		[[ "$output" == *"qemu.pid"* || "$output" == *"virtiofsd-private.pid"* ]]
-	fi
-	[ "$(cat "$T/victim")" = victim ]
+	# the planted link is left for its owner to see
+	[ -L "$T/state/vm-0/virtiofsd-private.pid" ]
+	rm "$T/state/vm-0/virtiofsd-private.pid"
 	nothing_left "$T"
 }
 
-@test "a symlink planted where a socket goes is never followed" {
+@test "a symlink planted where a socket goes is refused, and nothing is made where it points" {
 	mkdir -p "$T/elsewhere"
 	mkdir -p -m 700 "$T/state/vm-0"
 	chmod 700 "$T/state"
-	ln -s "$T/elsewhere/x.sock" "$T/state/vm-0/qmp.sock"
-	ln -s "$T/elsewhere/y.sock" "$T/state/vm-0/virtiofsd-private.sock"
-	run vm start 0
-	echo "$output"
-	[ -z "$(ls -A "$T/elsewhere")" ]
-	[ "$status" -ne 0 ] || vm stop 0 -q
-	[ -z "$(ls -A "$T/elsewhere")" ]
+	local s
+	for s in qmp.sock console.sock virtiofsd-private.sock; do
+		ln -s "$T/elsewhere/x.sock" "$T/state/vm-0/$s"
+		run vm start 0
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"$T/state/vm-0/$s is a symlink: refusing to use it"* ]]
+		[ -z "$(ls -A "$T/elsewhere")" ]
+		rm "$T/state/vm-0/$s"
+	done
 	nothing_left "$T"
 }
