@@ -208,3 +208,24 @@ compare() {
 	wait "$MON"
 	MON=
 }
+
+# --- fio job files -------------------------------------------------------
+
+@test "fio job refuses paths and hosts that would add lines or options to the job file" {
+	local v
+	for v in "$(printf '/x\nexec_prerun=touch /tmp/pwned')" '/a b;$(touch /tmp/pwned)' \
+		'/x:y' 'relative'; do
+		run "$D" fio job --size 640M --file-size 16M --shared-path "$v" \
+			--output "$T/j.fio"
+		echo "$output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"shared path '$v'"* ]]
+		[ ! -e "$T/j.fio" ]
+	done
+	run "$D" fio job --size 640M --file-size 16M -H "$(printf 'h\nexec_prerun=x')" \
+		--output "$T/j.fio"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad host"* ]]
+	[ ! -e "$T/j.fio" ]
+	[ ! -e /tmp/pwned ]
+}
