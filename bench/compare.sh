@@ -24,6 +24,7 @@ daxlab=${DAXLAB_BUILD:-$top/build}/daxlab
 work=$(mktemp -d "$dir/daxlab-bench-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/gencsv" "$top/bench/gencsv.c"
+cc -O2 -o "$work/meter" "$top/bench/monitor_floor.c"
 
 need=$(((4 << 30) + (512 << 20)))
 free=$(($(df --output=avail -B1 "$dir" | tail -1)))
@@ -40,7 +41,7 @@ best() {
 	_t=999999 _c=0 _m=0
 	for ((i = 0; i < runs; i++)); do
 		local t0=$EPOCHREALTIME
-		/usr/bin/time -f '%M %U %S' -o "$work/rss" "$@" >/dev/null
+		"$work/meter" rusage "$work/rss" "$@" >/dev/null
 		local t1=$EPOCHREALTIME
 		local t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
 		if awk -v a="$t" -v b="$_t" 'BEGIN { exit !(a < b) }'; then

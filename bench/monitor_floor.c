@@ -9,6 +9,9 @@
  *                                  bare sampler sleeps between ticks
  *   monitor_floor cpu CMD ARG...   runs CMD; prints its CPU ns (with the
  *                                  children it waited for) and wall ns
+ *   monitor_floor rusage FILE CMD ARG...  runs CMD; writes its peak RSS
+ *                                  (KiB), user and system CPU (s) to FILE,
+ *                                  as /usr/bin/time -f '%M %U %S' does
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -86,6 +89,32 @@ static int cpu(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+static int rusage_to(const char *file, char **argv)
+{
+	struct rusage ru;
+	int st;
+	FILE *f;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &st, 0, &ru) < 0)
+		return 1;
+	f = fopen(file, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%ld %.2f %.2f\n", ru.ru_maxrss,
+		(double)tv_ns(ru.ru_utime) / 1e9,
+		(double)tv_ns(ru.ru_stime) / 1e9);
+	if (fclose(f) != 0)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 4 && strcmp(argv[1], "read") == 0)
@@ -95,8 +124,10 @@ int main(int argc, char **argv)
 				  argv + 4);
 	if (argc >= 3 && strcmp(argv[1], "cpu") == 0)
 		return cpu(argv + 2);
+	if (argc >= 4 && strcmp(argv[1], "rusage") == 0)
+		return rusage_to(argv[2], argv + 3);
 	fprintf(stderr,
 		"usage: monitor_floor read N FILE... | tick N MS FILE... | "
-		"cpu CMD...\n");
+		"cpu CMD... | rusage FILE CMD...\n");
 	return 2;
 }
