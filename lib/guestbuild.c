@@ -965,6 +965,27 @@ static const char inittab[] =
 	"::ctrlaltdel:/bin/poweroff -f\n"
 	"::shutdown:/bin/umount -a -r\n";
 
+/*
+ * busybox has no getconf; ssh clients such as the monitor's ask for the
+ * page size with it. The guest runs the host's kernel, so the host's page
+ * size is the guest's.
+ */
+static int plan_getconf(struct plan *p)
+{
+	_cleanup_free_ char *text = strdup_printf(
+		"#!/bin/sh\n"
+		"# daxlab's getconf: the page size only (busybox has none)\n"
+		"case $1 in\n"
+		"PAGESIZE | PAGE_SIZE) echo %ld ;;\n"
+		"*) echo \"getconf: $1: not supported here\" >&2; exit 1 ;;\n"
+		"esac\n",
+		sysconf(_SC_PAGESIZE));
+
+	if (!text)
+		return -ENOMEM;
+	return plan_text(p, "usr/bin/getconf", 0755, text);
+}
+
 static int plan_build(struct plan *p, const char *release,
 		      const char *init_path, const char *lab_pub,
 		      const char *host_key, char *err, size_t errlen)
@@ -1039,6 +1060,7 @@ static int plan_build(struct plan *p, const char *release,
 	    (r = plan_text(p, "etc/group", 0644, "root:x:0:\n")) < 0 ||
 	    (r = plan_text(p, "etc/shells", 0644, "/bin/sh\n")) < 0 ||
 	    (r = plan_text(p, "etc/inittab", 0644, inittab)) < 0 ||
+	    (r = plan_getconf(p)) < 0 ||
 	    (r = plan_text(p, "root/.ssh/authorized_keys", 0600, lab_pub)) <
 		    0 ||
 	    (r = plan_add(p, E_FILE, "etc/dropbear/dropbear_ed25519_host_key",

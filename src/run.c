@@ -733,50 +733,6 @@ static int check_mounts(struct run *r)
 	return 0;
 }
 
-/*
- * The monitor's ssh channel asks the guest for `getconf PAGESIZE`; the
- * tiny guest's busybox has no getconf. Until the guest ships one, give
- * it a two-line stand-in (only where getconf is missing).
- */
-static const char guest_getconf[] =
-	"command -v getconf >/dev/null 2>&1 && exit 0; "
-	"printf '%s\\n' '#!/bin/sh' "
-	"'# daxlab run: busybox has no getconf' "
-	"'[ \"$1\" = PAGESIZE ] || [ \"$1\" = PAGE_SIZE ] || exit 1' "
-	"'awk \"/KernelPageSize/ { print \\$2 * 1024; exit }\" "
-	"/proc/self/smaps 2>/dev/null | grep . || echo 4096' "
-	"> /bin/getconf && chmod 755 /bin/getconf && echo added";
-
-static int prepare_guests(struct run *r)
-{
-	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
-
-	if (!cfg)
-		return fail(r, "out of memory");
-	for (size_t i = 0; i < r->c->n_vms; i++) {
-		const struct vm_config *vm = &r->c->vms[i];
-		const char *argv[] = {
-			"ssh", "-F",	cfg,	       "-o", "BatchMode=yes",
-			"-T",  vm->ssh, guest_getconf, NULL
-		};
-		_cleanup_free_ char *out = NULL;
-		int code = 0, ret;
-
-		ret = spawn_capture(argv, true, 1 << 16, &out, &code);
-		if (ret < 0)
-			return fail(r, "ssh: %s", strerror(-ret));
-		if (code != 0)
-			return fail(r, "vm %s: ssh %s failed (%d): %s", vm->id,
-				    vm->ssh, code, out ? out : "");
-		if (out && strstr(out, "added"))
-			progress(r,
-				 "  vm %s: added a getconf for the monitor "
-				 "(busybox has none)",
-				 vm->id);
-	}
-	return 0;
-}
-
 /* The virtio-pmem images of shared shares, NULL-terminated. */
 static char **pmem_images(struct run *r)
 {
@@ -1445,7 +1401,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	if (interrupted(&r) || write_job(&r) < 0)
 		goto out;
 	step(&r, "start the monitor");
-	if (interrupted(&r) || prepare_guests(&r) < 0 || start_monitor(&r) < 0)
+	if (interrupted(&r) || start_monitor(&r) < 0)
 		goto out;
 	step(&r, "run fio");
 	if (interrupted(&r) || run_fio(&r) < 0)

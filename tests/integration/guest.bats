@@ -157,6 +157,12 @@ teardown_file() {
 	[ $((c - b)) -ge $((24 << 20)) ]
 }
 
+@test "getconf PAGESIZE answers in the guest, as the monitor's ssh channel asks" {
+	run gssh getconf PAGESIZE
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(getconf PAGESIZE)" ]
+}
+
 @test "cgroup2 in the guest has cpuset and memory for children" {
 	run gssh cat /sys/fs/cgroup/cgroup.subtree_control
 	[[ "$output" == *cpuset* ]]
