@@ -40,6 +40,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int error;              /* -errno of the first error */
+	unsigned workload_line; /* line of [workload], for checks across keys */
 };
 
 static void perr(struct parser *p, int err, const char *fmt, ...)
@@ -610,6 +611,7 @@ static int begin_section(struct parser *p, const char *section)
 		p->kind = SEC_VIRTIOFSD;
 	} else if (!strcmp(section, "workload")) {
 		p->kind = SEC_WORKLOAD;
+		p->workload_line = p->line;
 		c->has_workload = true;
 	} else if (str_has_prefix(section, "share ")) {
 		struct share_config *s;
@@ -669,6 +671,24 @@ oom:
 	return -ENOMEM;
 }
 
+/* A line longer than inih's buffer: refused, naming its key if it has one. */
+static void line_too_long(struct parser *p, const char *buf, int size)
+{
+	const char *k = buf, *e;
+
+	while (*k == ' ' || *k == '\t')
+		k++;
+	e = k + strcspn(k, "=:");
+	while (e > k && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (*k && k[strcspn(k, "=:")] && e > k && e - k <= 64 && *k != '[' &&
+	    *k != ';' && *k != '#')
+		perr(p, -EINVAL, "key '%.*s': line longer than %d bytes",
+		     (int)(e - k), k, size - 2);
+	else
+		perr(p, -EINVAL, "line longer than %d bytes", size - 2);
+}
+
 /* inih reads line by line through this, so p->line is the current line. */
 static char *reader(char *buf, int size, void *stream)
 {
@@ -679,6 +699,11 @@ static char *reader(char *buf, int size, void *stream)
 	if (!r)
 		return NULL;
 	p->line++;
+	if (!strchr(buf, '\n') && !feof(p->f)) {
+		/* inih would read the rest as a line of its own */
+		line_too_long(p, buf, size);
+		return NULL;
+	}
 	/* Catch [sections] here: inih says nothing about empty ones. */
 	for (s = buf; *s == ' ' || *s == '\t'; s++)
 		;
@@ -988,9 +1013,11 @@ static int finish(struct parser *p)
 		}
 	}
 	if (c->workload.file_size > c->workload.size) {
-		p->line = 0;
+		p->line = p->workload_line;
 		perr(p, -EINVAL,
-		     "[workload]: file_size is larger than size");
+		     "[workload]: key 'file_size': value %llu is larger than size (%llu)",
+		     (unsigned long long)c->workload.file_size,
+		     (unsigned long long)c->workload.size);
 		return p->error;
 	}
 	return 0;

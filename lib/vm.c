@@ -1351,6 +1351,47 @@ int vm_check(struct vm_env *e, const struct vm_config *vm)
 	return r;
 }
 
+/* A symlink where a pid file, socket or log of ours goes: refused. */
+static int refuse_symlink(struct vm_env *e, const char *path)
+{
+	struct stat st;
+
+	if (path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return fail(e, -ELOOP,
+			    "%s is a symlink: refusing to use it (remove it if it is yours)",
+			    path);
+	return 0;
+}
+
+static int refuse_symlinks(struct vm_env *e, const struct vm_config *vm,
+			   const struct vm_paths *p)
+{
+	const struct lab_config *c = e->c;
+	const char *const mine[] = { p->qemu_pid, p->qemu_log, p->qmp,
+				     p->console_sock, p->console_log };
+	int r;
+
+	for (size_t i = 0; i < sizeof(mine) / sizeof(*mine); i++)
+		if ((r = refuse_symlink(e, mine[i])) < 0)
+			return r;
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *pf = NULL, *sock = NULL;
+
+		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
+		    !config_vm_has_share(vm, s))
+			continue;
+		pf = qemu_share_pidfile(p->dir, s->name);
+		sock = qemu_share_socket(p->dir, s->name);
+		if (!pf || !sock)
+			return fail(e, -ENOMEM, "out of memory");
+		if ((r = refuse_symlink(e, pf)) < 0 ||
+		    (r = refuse_symlink(e, sock)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 int vm_start(struct vm_env *e, const struct vm_config *vm,
 	     unsigned timeout_s)
 {
@@ -1415,6 +1456,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		r = -ENOMEM;
 		goto out;
 	}
+	r = refuse_symlinks(e, vm, &p);
+	if (r < 0)
+		goto out;
 	if (access(marker, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
 		if (cleanup_vm(e, vm, &p, false, false))

@@ -598,6 +598,8 @@ static int do_status(int argc, char **argv)
 			continue;
 		}
 		printf("vm %s (%s): %s\n", vms[i]->id, vms[i]->name,
+		       s.running && s.stale ?
+				 "running, but a virtiofsd is not (daxlab vm stop cleans up)" :
 		       s.running ? "running" :
 		       s.stale	 ? "stopped, stale state left (daxlab vm stop cleans it)" :
 				   "stopped");
@@ -608,6 +610,9 @@ static int do_status(int argc, char **argv)
 				printf("  %-14s %d (share %s)\n",
 				       "virtiofsd pid", (int)s.fsd_pid[k],
 				       s.fsd_share[k]);
+			else if (s.running)
+				printf("  %-14s not running (share %s)\n",
+				       "virtiofsd", s.fsd_share[k]);
 		if (s.cgroup) {
 			printf("  %-14s %s\n", "cgroup", s.cgroup);
 			printf("  %-14s cpus %s, mems %s\n", "effective",
@@ -740,6 +745,9 @@ static int do_ssh(int argc, char **argv)
 		error_errno(errno, "%s (start a VM first)", cfg);
 		return 1;
 	}
+	/* "vm ssh ID -- CMD...": the "--" ends daxlab's words, not CMD's */
+	if (argc - o.first_arg > 1 && !strcmp(argv[o.first_arg + 1], "--"))
+		o.first_arg++;
 	if (argc - o.first_arg > 1) {
 		remote = shell_join((const char *const *)&argv[o.first_arg + 1]);
 		if (!remote)

@@ -259,6 +259,19 @@ static void test_errors_name_file_line_key_value(void **state)
 	BAD("no-section.ini", -EINVAL, ":1:", "'x'", "outside any section");
 }
 
+/*
+ * A line longer than inih's buffer is refused; its tail must never be read
+ * as a line of its own (here: 'vcpus = 2' inside append's value).
+ */
+static void test_long_line_refused_not_split(void **state)
+{
+	(void)state;
+	BAD("../hostile/long-line.ini", -EINVAL, "long-line.ini:4:",
+	    "key 'append'", "line longer than");
+	BAD("../hostile/file-size-over-size.ini", -EINVAL,
+	    "file-size-over-size.ini:4:", "[workload]", "'file_size'");
+}
+
 static void test_names_that_become_paths_are_checked(void **state)
 {
 	(void)state;
@@ -330,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_empty_file_is_all_defaults),
 		cmocka_unit_test(test_share_source_expands_id),
 		cmocka_unit_test(test_errors_name_file_line_key_value),
+		cmocka_unit_test(test_long_line_refused_not_split),
 		cmocka_unit_test(test_names_that_become_paths_are_checked),
 		cmocka_unit_test(test_cross_section_checks),
 		cmocka_unit_test(test_missing_file),
