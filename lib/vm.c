@@ -780,6 +780,36 @@ static int lock_cgroups(struct vm_env *e)
 	return fd;
 }
 
+/*
+ * Removes a cgroup shared with other VMs. A virtiofsd just stopped may
+ * still be exiting in it (rmdir: EBUSY) for a moment: wait for that, up to
+ * 2 s, but not for a live process of another VM.
+ */
+static void remove_when_empty(struct vm_env *e, const char *name)
+{
+	for (int i = 0; i < 20; i++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+		bool live = false;
+
+		if (cg_remove(&e->cg, name) != -EBUSY)
+			return;
+		if (cg_pids(&e->cg, name, &pids, &n) < 0)
+			return;
+		for (size_t k = 0; k < n && !live; k++) {
+			unsigned long long st;
+			char state = 0;
+
+			if (proc_starttime(pids[k], &st, &state) == 0 &&
+			    state != 'Z' && state != 'X')
+				live = true;
+		}
+		if (live && i >= 5)
+			return;
+		usleep(100000);
+	}
+}
+
 static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			   bool shared, bool locked)
 {
@@ -796,7 +826,7 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 	if (shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup)) {
 		int fd = locked ? -1 : lock_cgroups(e);
 
-		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+		remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
 		if (fd >= 0)
 			close(fd);
 	}
