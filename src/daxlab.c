@@ -4,7 +4,7 @@
  * aliases (argv[0] of "stats", "cgctl", ...).
  */
 #include "daxlab.h"
-#include "config.h"
+#include "build-config.h"
 
 #include <errno.h>
 #include <getopt.h>

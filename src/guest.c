@@ -3,6 +3,7 @@
  * daxlab guest build: the tiny guest from the host's own packages.
  */
 #include "daxlab.h"
+#include "build-config.h"
 #include "config.h"
 #include "cloudinit.h"
 #include "guestbuild.h"

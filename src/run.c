@@ -8,9 +8,11 @@
  */
 #include "daxlab.h"
 
+#include "build-config.h"
 #include "config.h"
 #include "fileset.h"
 #include "fiojob.h"
+#include "fioresult.h"
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
@@ -74,6 +76,7 @@ struct run {
 	struct workload_spec spec;
 	struct kvlist prov;
 	char reason[1024];
+	bool failed; /* the measurement ran but is not valid (fio failed) */
 	char *point; /* "private_ratio=25" or NULL */
 };
 
@@ -1006,6 +1009,48 @@ static int split_fio_output(struct run *r, const char *out_path)
 	return json ? 0 : -EBADMSG;
 }
 
+/*
+ * The VMs whose fio gave no I/O or an error in fio.json, as "vm 1 (no
+ * results), ..."; empty when every VM's fio did its part.
+ */
+static void fio_failed_vms(struct run *r, char *buf, size_t len)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/fio.json", r->dir);
+	_cleanup_free_ char *text = NULL;
+	struct fio_result *fr = NULL;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!path || read_full_file(path, 256u << 20, &text, NULL) < 0 ||
+	    fioresult_parse(text, &fr) < 0)
+		return;
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		char port[16];
+		bool seen = false, error = false;
+		uint64_t ios = 0;
+
+		snprintf(port, sizeof(port), ":%u", vm->fio_port);
+		for (size_t j = 0; j < fr->n; j++) {
+			if (!str_has_suffix(fr->jobs[j].host, port))
+				continue;
+			seen = true;
+			error |= fr->jobs[j].error != 0;
+			ios += fr->jobs[j].ios;
+		}
+		if (seen && !error && ios > 0)
+			continue;
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
+					 "%svm %s (%s)", used ? ", " : "",
+					 vm->id,
+					 !seen ? "no results" :
+					 error ? "fio error" : "no I/O");
+		if (used >= len)
+			break;
+	}
+	fioresult_free(fr);
+}
+
 static int run_fio(struct run *r)
 {
 	_cleanup_free_ char *hosts =
@@ -1047,8 +1092,17 @@ static int run_fio(struct run *r)
 	if (ret < 0)
 		return fail(r, "waiting for fio: %s", strerror(-ret));
 	ret = split_fio_output(r, out);
-	if (code != 0)
+	if (code != 0) {
+		char vms[512];
+
+		/* fio ran: what it measured is kept, but the run failed */
+		r->failed = true;
+		fio_failed_vms(r, vms, sizeof(vms));
+		if (vms[0])
+			return fail(r, "fio failed in %s; exit %d (see %s)",
+				    vms, code, log);
 		return fail(r, "fio exited with %d (see %s)", code, log);
+	}
 	if (ret < 0)
 		return fail(r, "fio wrote no JSON (see %s)", log);
 	return 0;
@@ -1440,11 +1494,15 @@ out:
 		       (double)(now_monotonic_ns() - r.t0_ns) / 1e9);
 	}
 	save_provenance(&r);
-	results_set_status(r.dir, ok ? RESULTS_COMPLETE : RESULTS_INCOMPLETE,
+	results_set_status(r.dir,
+			   ok	     ? RESULTS_COMPLETE :
+			   r.failed ? RESULTS_FAILED :
+				      RESULTS_INCOMPLETE,
 			   ok ? NULL : r.reason);
 	step(&r, "report");
 	write_report(&r);
-	progress(&r, "%s: %s%s%s", r.dir, ok ? "complete" : "incomplete",
+	progress(&r, "%s: %s%s%s", r.dir,
+		 ok ? "complete" : r.failed ? "failed" : "incomplete",
 		 ok ? "" : ": ", ok ? "" : r.reason);
 	if (r.env_ok)
 		vm_env_done(&r.env);
