@@ -57,6 +57,13 @@ signal_round() {
 
 @test "SIGINT right after start, before the first tick is written: a CSV with its header" {
 	monitor_start
+	# as soon as daxlab catches SIGINT (SigCgt bit 1); before that, no
+	# program can do anything about it
+	for _ in $(seq 500); do
+		cgt=$(awk '/^SigCgt:/ { print $2 }' /proc/"$MON"/status 2>/dev/null)
+		[ -n "$cgt" ] && (( 0x$cgt & 2 )) && break
+		sleep 0.002
+	done
 	kill -INT "$MON"
 	local rc=0
 	wait "$MON" || rc=$?
