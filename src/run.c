@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,6 +79,8 @@ struct run {
 	char reason[1024];
 	bool failed; /* the measurement ran but is not valid (fio failed) */
 	char *point; /* "private_ratio=25" or NULL */
+	pid_t guard; /* see guard_start() */
+	int guard_fd; /* its pipe's write end, or -1 */
 };
 
 static void progress(struct run *r, const char *fmt, ...)
@@ -103,9 +106,13 @@ static void progress(struct run *r, const char *fmt, ...)
 		results_append(r->dir, "run.log", line);
 }
 
+static void guard_say(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void step(struct run *r, const char *name)
 {
 	r->step = name;
+	guard_say(r, "step %s\n", name);
 	progress(r, "%s", name);
 }
 
@@ -578,6 +585,7 @@ static pid_t fork_vm_start(struct run *r, size_t i)
 	pid_t pid;
 
 	r->vm_started[i] = true;
+	guard_say(r, "started %zu\n", i);
 	fflush(NULL);
 	pid = fork();
 	if (pid != 0)
@@ -587,6 +595,12 @@ static pid_t fork_vm_start(struct run *r, size_t i)
 	signal(SIGTERM, on_child_term);
 	/* its own group: a stop also ends what it runs (mkfs.ext4) */
 	setpgid(0, 0);
+	/* a run killed outright: undo, and let its guard stop the rest */
+	if (r->guard_fd >= 0)
+		close(r->guard_fd);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1);
 	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
 		error("vm %s: %s", vm->id, r->env.err);
 		_exit(1);
@@ -631,6 +645,7 @@ static int start_vms(struct run *r)
 			left--;
 			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 				r->vm_ready[i] = true;
+				guard_say(r, "ready %zu\n", i);
 				progress(r, "  vm %s ready", r->c->vms[i].id);
 			} else {
 				bad++;
@@ -1236,6 +1251,8 @@ static void teardown(struct run *r)
 
 				signal(SIGINT, SIG_IGN);
 				signal(SIGTERM, SIG_IGN);
+				if (r->guard_fd >= 0)
+					close(r->guard_fd);
 				if (r->vm_ready[i])
 					guest_poweroff(r, vm);
 				if (vm_stop(&r->env, vm, &was) < 0) {
@@ -1295,6 +1312,123 @@ static void teardown(struct run *r)
 	}
 }
 
+/*
+ * The guard: a child of the run that outlives it. A run killed outright
+ * (SIGKILL, a crash) cannot tear down; its monitor and fio die with it
+ * (PR_SET_PDEATHSIG: the monitor ends on a whole tick), but the VMs would
+ * run on. The run tells its guard through a pipe, a line at a time, the
+ * step it is in and which VMs it started, and "done" once it tore down
+ * itself; a pipe that ends without "done" means the run died, and the
+ * guard stops the VMs the run started and marks the results incomplete.
+ */
+static void guard_say(struct run *r, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	if (r->guard_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one write of less than PIPE_BUF: the line arrives whole */
+	if (n > 0 && (size_t)n < sizeof(line) &&
+	    write(r->guard_fd, line, (size_t)n) != n) {
+		close(r->guard_fd);
+		r->guard_fd = -1;
+	}
+}
+
+static _Noreturn void guard_main(struct run *r, int fd, pid_t run_pid)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char *line = NULL, laststep[128] = "prepare";
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long i;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	f = fdopen(fd, "r");
+	if (!f)
+		_exit(1);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (!strcmp(line, "done")) {
+			free(line);
+			_exit(0);
+		}
+		if (!strncmp(line, "step ", 5))
+			snprintf(laststep, sizeof(laststep), "%s", line + 5);
+		else if (sscanf(line, "started %lu", &i) == 1 &&
+			 i < ARRAY_SIZE(r->vm_started))
+			r->vm_started[i] = true;
+		else if (sscanf(line, "ready %lu", &i) == 1 &&
+			 i < ARRAY_SIZE(r->vm_ready))
+			r->vm_ready[i] = true;
+	}
+	free(line);
+	/* the run is gone without tearing down */
+	r->step = laststep;
+	snprintf(r->reason, sizeof(r->reason),
+		 "daxlab run (pid %d) died during step '%s'; its guard "
+		 "stopped the VMs", (int)run_pid, laststep);
+	progress(r, "daxlab run (pid %d) died during step '%s': stopping "
+		 "its VMs", (int)run_pid, laststep);
+	teardown(r);
+	results_set_status(r->dir, RESULTS_INCOMPLETE, r->reason);
+	progress(r, "%s: incomplete: %s", r->dir, r->reason);
+	_exit(0);
+}
+
+/* Starts the guard; without one (fork failed) the run goes on. */
+static void guard_start(struct run *r)
+{
+	int fds[2];
+	pid_t run_pid = getpid();
+
+	r->guard_fd = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		warning("no guard for this run: pipe: %s", strerror(errno));
+		return;
+	}
+	fflush(NULL);
+	r->guard = fork();
+	if (r->guard < 0) {
+		warning("no guard for this run: fork: %s", strerror(errno));
+		r->guard = 0;
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	if (r->guard == 0) {
+		close(fds[1]);
+		/* its own group: a ^C meant for the run is not for it */
+		setpgid(0, 0);
+		guard_main(r, fds[0], run_pid);
+	}
+	close(fds[0]);
+	r->guard_fd = fds[1];
+	guard_say(r, "step %s\n", r->step);
+}
+
+/* The run tore down itself: the guard ends. */
+static void guard_end(struct run *r)
+{
+	guard_say(r, "done\n");
+	if (r->guard_fd >= 0)
+		close(r->guard_fd);
+	r->guard_fd = -1;
+	if (r->guard > 0)
+		while (waitpid(r->guard, NULL, 0) < 0 && errno == EINTR)
+			;
+	r->guard = 0;
+}
+
 static int write_report(struct run *r)
 {
 	struct report_run *rr = NULL;
@@ -1333,7 +1467,7 @@ static int experiment(const struct run_opts *o, const char *base,
 		      const char *name, const char *const *keys,
 		      const char *const *vals, size_t nk, char **ret_dir)
 {
-	struct run r = { .o = o, .step = "prepare" };
+	struct run r = { .o = o, .step = "prepare", .guard_fd = -1 };
 	char err[1024] = "";
 	_cleanup_free_ char *used = NULL;
 	bool ok = false;
@@ -1430,6 +1564,7 @@ static int experiment(const struct run_opts *o, const char *base,
 		fail(&r, "no usable cgroup hierarchy below /sys/fs/cgroup");
 		goto out;
 	}
+	guard_start(&r);
 	add_config(&r);
 	add_topology(&r);
 	save_provenance(&r);
@@ -1499,6 +1634,7 @@ out:
 			   r.failed ? RESULTS_FAILED :
 				      RESULTS_INCOMPLETE,
 			   ok ? NULL : r.reason);
+	guard_end(&r);
 	step(&r, "report");
 	write_report(&r);
 	progress(&r, "%s: %s%s%s", r.dir,

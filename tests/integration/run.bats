@@ -233,6 +233,32 @@ EOF
 	assert_nothing_left
 }
 
+@test "a run killed with SIGKILL: its guard stops the VMs, keeps the stats and marks the run incomplete" {
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo >"$T/out" 2>&1 &
+	pid=$!
+	wait_for_log "  fio --client" 150 || { kill -INT $pid; wait $pid; false; }
+	sleep 2
+	kill -KILL $pid
+	wait $pid || true
+	# the guard works on after the run; wait until nothing of the lab runs
+	for ((i = 0; i < 600; i++)); do
+		pgrep -f "$T/lab.ini" >/dev/null || break
+		sleep 0.1
+	done
+	cat "$T/out"
+	dir=$(echo "$T/results/"*-demo)
+	cat "$dir/run.log"
+	run cat "$dir/status"
+	echo "status: $output"
+	[[ "$output" == "incomplete: daxlab run (pid $pid) died during step 'run fio'; its guard stopped the VMs" ]]
+	assert_nothing_left
+	# the monitor ended with the run, on whole rows
+	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
+	run awk -F, 'NR == 1 { n = NF } NF != n { bad++ } END { print bad + 0 }' "$dir/stats.csv"
+	[ "$output" = 0 ]
+	[ "$(tail -c 1 "$dir/stats.csv" | od -An -c | tr -d ' ')" = '\n' ]
+}
+
 @test "a sweep runs one experiment per point of the grid and compares them" {
 	# two keys make a grid: 2 x 1 points
 	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
