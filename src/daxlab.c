@@ -208,3 +208,48 @@ int main(int argc, char **argv)
 	}
 	return c->fn(argc - 1, argv + 1);
 }
+
+void common_option(const char *cmd, int o, void (*print_usage)(void))
+{
+	switch (o) {
+	case 'q':
+		daxlab_quiet = true;
+		return;
+	case 'h':
+		print_usage();
+		exit(0);
+	case 'V':
+		print_version();
+	default:
+		usage_error(cmd, "unknown or incomplete option");
+	}
+}
+
+size_t pick_command(const char *cmd, int argc, char **argv,
+		    const char *const *cmds, size_t n,
+		    void (*print_usage)(void))
+{
+	char list[256] = "";
+	size_t len = 0;
+
+	if (argc < 2) {
+		/* "no command given (job or run)" */
+		for (size_t i = 0; i < n && len < sizeof(list); i++) {
+			const char *sep = i + 1 < n ? ", " : " or ";
+
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", i ? sep : "", cmds[i]);
+		}
+		usage_error(cmd, "no command given (%s)", list);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_usage();
+		exit(0);
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		print_version();
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], cmds[i]))
+			return i;
+	usage_error(cmd, "unknown command '%s'", argv[1]);
+}

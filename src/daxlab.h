@@ -40,4 +40,22 @@ int cmd_fio(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
+#include <stddef.h>
+
+/*
+ * The options every subcommand takes alike, for the default: branch of
+ * its getopt_long() loop: -q, -h (print_usage(), exit 0) and -V; anything
+ * else is a usage error of cmd.
+ */
+void common_option(const char *cmd, int o, void (*print_usage)(void));
+
+/*
+ * The COMMAND of `daxlab CMD COMMAND ...` (argv[0] is CMD): --help or -h
+ * calls print_usage() and exits 0, --version or -V prints the version;
+ * none, or one not in cmds[], is a usage error. Returns its index in cmds.
+ */
+size_t pick_command(const char *cmd, int argc, char **argv,
+		    const char *const *cmds, size_t n,
+		    void (*print_usage)(void));
+
 #endif

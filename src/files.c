@@ -4,9 +4,9 @@
  * workload's file sets on the host.
  */
 #include "daxlab.h"
-#include "lib/config.h"
 #include "fileset.h"
 #include "util.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,10 +17,7 @@
 #include <unistd.h>
 
 struct files_ctl {
-	const char *cmd; /* "files create", ... */
-	struct workload_spec spec;
-	struct lab_config *config;
-	struct workload_cfgdata cfgdata;
+	struct workload_args w; /* w.cmd: "files create", ... */
 	const char *manifest;
 	const char *select;
 	const char *vm;
@@ -32,17 +29,7 @@ struct files_ctl {
 };
 
 enum {
-	OPT_CONFIG = 0x100,
-	OPT_SIZE,
-	OPT_FILE_SIZE,
-	OPT_PRIVATE_RATIO,
-	OPT_ACCESS_RATIO,
-	OPT_HOT_RATIO,
-	OPT_HOT_ACCESS_RATIO,
-	OPT_VMS,
-	OPT_SHARED_DIR,
-	OPT_PRIVATE_DIR,
-	OPT_MANIFEST,
+	OPT_MANIFEST = WL_OPT_END,
 	OPT_SET,
 	OPT_VM,
 	OPT_BYTES,
@@ -50,16 +37,7 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "file-size", required_argument, NULL, OPT_FILE_SIZE },
-	{ "private-ratio", required_argument, NULL, OPT_PRIVATE_RATIO },
-	{ "access-ratio", required_argument, NULL, OPT_ACCESS_RATIO },
-	{ "hot-ratio", required_argument, NULL, OPT_HOT_RATIO },
-	{ "hot-access-ratio", required_argument, NULL, OPT_HOT_ACCESS_RATIO },
-	{ "vms", required_argument, NULL, OPT_VMS },
-	{ "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
-	{ "private-dir", required_argument, NULL, OPT_PRIVATE_DIR },
+	WORKLOAD_LONGOPTS,
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "force", no_argument, NULL, 'f' },
 	{ "set", required_argument, NULL, 's' },
@@ -92,16 +70,10 @@ static void usage(void)
 	      "  evict       drop a set from the host page cache\n"
 	      "  warm        read a set into the host page cache\n"
 	      "\n"
-	      "Workload (override the config's [workload], shares and VMs):\n"
-	      " -c, --config FILE          lab configuration (default $DAXLAB_CONFIG or\n"
-	      "                              ./daxlab.ini when present)\n"
-	      "     --size SIZE            what one VM reads: private + shared (1G)\n"
-	      "     --file-size SIZE       size of each file (16M)\n"
-	      "     --private-ratio PCT    % of a VM's files private to it (25)\n"
-	      "     --access-ratio PCT     % of a VM's I/O to its private files (75)\n"
-	      "     --hot-ratio PCT        % of each set's files that are hot (20)\n"
-	      "     --hot-access-ratio PCT % of a set's I/O to its hot files (80)\n"
-	      "     --vms N                number of private sets (1)\n"
+	      "Workload (override the config's [workload], shares and VMs):\n",
+	      stdout);
+	fputs(WORKLOAD_USAGE, stdout);
+	fputs("     --vms N                number of private sets (1)\n"
 	      "     --shared-dir DIR       folder of the shared set\n"
 	      "     --private-dir DIR      folder of a VM's private set; %i is the VM id\n"
 	      "\n"
@@ -122,83 +94,15 @@ static void usage(void)
 	      stdout);
 }
 
-/* The config to read: --config, $DAXLAB_CONFIG or ./daxlab.ini. */
-static int load_config(struct files_ctl *c, const char *explicit_path)
-{
-	const char *path = config_default_path(explicit_path);
-	char err[512] = "";
-	int r;
-
-	if (!explicit_path && access(path, F_OK) < 0)
-		return 0;
-	r = config_load(path, &c->config, err, sizeof(err));
-	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
-	r = workload_spec_from_config(c->config, &c->spec, &c->cfgdata, err,
-				      sizeof(err));
-	if (r < 0)
-		return error("%s", err);
-	return 0;
-}
-
-static void set_num(struct files_ctl *c, const char *key, const char *v)
-{
-	char err[256];
-
-	if (workload_spec_set(&c->spec, key, v, err, sizeof(err)) < 0)
-		usage_error(c->cmd, "%s", err);
-}
-
 static void parse_args(struct files_ctl *c, int argc, char **argv)
 {
-	const char *config = NULL;
-	bool dirs_given = false;
+	static const char shortopts[] = "c:fs:bqhV";
+	struct workload_spec *spec = &c->w.spec;
 	int o;
 
-	/* the config first, so that flags override it */
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "c:fs:bqhV", longopts, NULL)) != -1)
-		if (o == 'c')
-			config = optarg;
-	if (load_config(c, config) < 0)
-		exit(1);
-	optind = 0;
-	opterr = 1;
-	while ((o = getopt_long(argc, argv, "c:fs:bqhV", longopts, NULL)) !=
-	       -1) {
+	workload_args_config(&c->w, argc, argv, shortopts, longopts);
+	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		switch (o) {
-		case 'c':
-			break;
-		case OPT_SIZE:
-			set_num(c, "size", optarg);
-			break;
-		case OPT_FILE_SIZE:
-			set_num(c, "file_size", optarg);
-			break;
-		case OPT_PRIVATE_RATIO:
-			set_num(c, "private_ratio", optarg);
-			break;
-		case OPT_ACCESS_RATIO:
-			set_num(c, "access_ratio", optarg);
-			break;
-		case OPT_HOT_RATIO:
-			set_num(c, "hot_ratio", optarg);
-			break;
-		case OPT_HOT_ACCESS_RATIO:
-			set_num(c, "hot_access_ratio", optarg);
-			break;
-		case OPT_VMS:
-			set_num(c, "vms", optarg);
-			dirs_given = true;
-			break;
-		case OPT_SHARED_DIR:
-			c->spec.shared_dir = optarg;
-			break;
-		case OPT_PRIVATE_DIR:
-			c->spec.private_dir = optarg;
-			dirs_given = true;
-			break;
 		case OPT_MANIFEST:
 			c->manifest = optarg;
 			break;
@@ -217,29 +121,17 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 		case OPT_NO_PROGRESS:
 			c->progress = false;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage();
-			exit(0);
-		case 'V':
-			print_version();
 		default:
-			usage_error(c->cmd, "unknown or incomplete option");
+			if (!workload_args_option(&c->w, o, optarg))
+				common_option(c->w.cmd, o, usage);
 		}
 	}
 	if (optind < argc)
-		usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
-	/* --private-dir or --vms replace the config's VM list */
-	if (dirs_given) {
-		c->spec.vm_ids = NULL;
-		c->spec.vm_private_dirs = NULL;
-	}
-	if (!c->spec.shared_dir && !c->spec.private_dir &&
-	    !c->spec.vm_private_dirs)
+		usage_error(c->w.cmd, "unexpected argument '%s'", argv[optind]);
+	workload_args_done(&c->w);
+	if (!spec->shared_dir && !spec->private_dir && !spec->vm_private_dirs)
 		usage_error(
-			c->cmd,
+			c->w.cmd,
 			"no folders: give --shared-dir and --private-dir, or a config with shares");
 }
 
@@ -272,7 +164,7 @@ static void progress(void *userdata, uint64_t done, uint64_t total)
 static int make_plan(struct files_ctl *c, struct fileset_plan **ret)
 {
 	char err[512] = "";
-	int r = fileset_plan_new(&c->spec, ret, err, sizeof(err));
+	int r = fileset_plan_new(&c->w.spec, ret, err, sizeof(err));
 
 	if (r < 0)
 		return error("%s", *err ? err : strerror(-r));
@@ -420,30 +312,16 @@ int cmd_files(int argc, char **argv)
 	size_t which;
 	int r;
 
-	if (argc < 2)
-		usage_error(
-			"files",
-			"no command given (create, residency, evict or warm)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	for (which = 0; which < ARRAY_SIZE(cmds); which++)
-		if (!strcmp(argv[1], cmds[which]))
-			break;
-	if (which == ARRAY_SIZE(cmds))
-		usage_error("files", "unknown command '%s'", argv[1]);
+	which = pick_command("files", argc, argv, cmds, ARRAY_SIZE(cmds),
+			     usage);
 	snprintf(cmdname, sizeof(cmdname), "files %s", cmds[which]);
-	c.cmd = cmdname;
-	workload_spec_init(&c.spec);
+	workload_args_init(&c.w, cmdname);
 	parse_args(&c, argc - 1, argv + 1);
 	if (fs_select_parse(c.select ? c.select : "all", &sel) < 0)
-		usage_error(c.cmd, "unknown set '%s'", c.select);
+		usage_error(c.w.cmd, "unknown set '%s'", c.select);
 	sel.vm = c.vm;
 	if (which == 0 && (c.select || c.vm))
-		usage_error(c.cmd, "--set and --vm do not apply to create");
+		usage_error(c.w.cmd, "--set and --vm do not apply to create");
 
 	r = make_plan(&c, &p);
 	if (r == 0 && c.vm) {
@@ -468,8 +346,6 @@ int cmd_files(int argc, char **argv)
 		}
 	}
 	fileset_plan_free(p);
-	workload_cfgdata_free(&c.cfgdata);
-	if (c.config)
-		config_free(c.config);
+	workload_args_free(&c.w);
 	return r < 0 ? 1 : 0;
 }

@@ -4,12 +4,12 @@
  * job file for the workload's file sets, and runs with their summary.
  */
 #include "daxlab.h"
-#include "lib/config.h"
 #include "fileset.h"
 #include "fiojob.h"
 #include "fioresult.h"
 #include "spawn.h"
 #include "util.h"
+#include "workload.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +26,8 @@
 #define MAX_HOSTS 256
 
 struct fio_ctl {
-	const char *cmd;
-	struct workload_spec spec;
+	struct workload_args w; /* w.cmd: "fio job" or "fio run" */
 	struct fiojob_opts job;
-	struct lab_config *config;
-	struct workload_cfgdata cfgdata;
 	const char *output;
 	bool host_side;
 	bool no_link;
@@ -48,16 +45,7 @@ struct fio_ctl {
 };
 
 enum {
-	OPT_SIZE = 0x100,
-	OPT_FILE_SIZE,
-	OPT_PRIVATE_RATIO,
-	OPT_ACCESS_RATIO,
-	OPT_HOT_RATIO,
-	OPT_HOT_ACCESS_RATIO,
-	OPT_VMS,
-	OPT_SHARED_DIR,
-	OPT_PRIVATE_DIR,
-	OPT_RW,
+	OPT_RW = WL_OPT_END,
 	OPT_BS,
 	OPT_RUNTIME,
 	OPT_IOENGINE,
@@ -78,16 +66,7 @@ enum {
 };
 
 static const struct option job_longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "file-size", required_argument, NULL, OPT_FILE_SIZE },
-	{ "private-ratio", required_argument, NULL, OPT_PRIVATE_RATIO },
-	{ "access-ratio", required_argument, NULL, OPT_ACCESS_RATIO },
-	{ "hot-ratio", required_argument, NULL, OPT_HOT_RATIO },
-	{ "hot-access-ratio", required_argument, NULL, OPT_HOT_ACCESS_RATIO },
-	{ "vms", required_argument, NULL, OPT_VMS },
-	{ "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
-	{ "private-dir", required_argument, NULL, OPT_PRIVATE_DIR },
+	WORKLOAD_LONGOPTS,
 	{ "rw", required_argument, NULL, OPT_RW },
 	{ "bs", required_argument, NULL, OPT_BS },
 	{ "runtime", required_argument, NULL, OPT_RUNTIME },
@@ -138,16 +117,10 @@ static void usage(void)
 	      "  run   run the job with fio --client and print the split achieved\n"
 	      "\n"
 	      "job: one job per set (shared/private x hot/cold) in one flow_id, with\n"
-	      "flow weights round(1000 x share), time_based, the same runtime.\n"
-	      " -c, --config FILE          lab configuration (default $DAXLAB_CONFIG or\n"
-	      "                              ./daxlab.ini when present)\n"
-	      "     --size SIZE            what one VM reads: private + shared (1G)\n"
-	      "     --file-size SIZE       size of each file (16M)\n"
-	      "     --private-ratio PCT    % of a VM's files private to it (25)\n"
-	      "     --access-ratio PCT     % of a VM's I/O to its private files (75)\n"
-	      "     --hot-ratio PCT        % of each set's files that are hot (20)\n"
-	      "     --hot-access-ratio PCT % of a set's I/O to its hot files (80)\n"
-	      "     --rw MODE              randread (default), read, randwrite, ...\n"
+	      "flow weights round(1000 x share), time_based, the same runtime.\n",
+	      stdout);
+	fputs(WORKLOAD_USAGE, stdout);
+	fputs("     --rw MODE              randread (default), read, randwrite, ...\n"
 	      "     --bs SIZE              block size of every job (4k)\n"
 	      "     --runtime SECONDS      run time of every job (60)\n"
 	      "     --ioengine ENGINE      psync (default) or mmap\n"
@@ -192,71 +165,37 @@ static void usage(void)
 	      stdout);
 }
 
-static int load_config(struct fio_ctl *c, const char *explicit_path)
+/* The config's first pass, then the job's defaults from the config. */
+static void parse_config_first(struct fio_ctl *c, int argc, char **argv,
+			       const char *shortopts,
+			       const struct option *longopts)
 {
-	const char *path = config_default_path(explicit_path);
-	char err[512] = "";
-	int r;
-
-	if (!explicit_path && access(path, F_OK) < 0)
-		return 0;
-	r = config_load(path, &c->config, err, sizeof(err));
-	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
-	r = workload_spec_from_config(c->config, &c->spec, &c->cfgdata, err,
-				      sizeof(err));
-	if (r < 0)
-		return error("%s", err);
-	if (c->cfgdata.shared_mount)
-		c->job.shared_path = c->cfgdata.shared_mount;
-	if (c->cfgdata.private_mount)
-		c->job.private_path = c->cfgdata.private_mount;
-	c->job.rw = c->config->workload.rw;
-	c->job.bs = c->config->workload.bs_bytes;
-	c->job.runtime = c->config->workload.runtime;
-	c->job.ioengine = c->config->workload.ioengine;
-	return 0;
-}
-
-static void set_num(struct fio_ctl *c, const char *key, const char *v)
-{
-	char err[256];
-
-	if (workload_spec_set(&c->spec, key, v, err, sizeof(err)) < 0)
-		usage_error(c->cmd, "%s", err);
+	workload_args_config(&c->w, argc, argv, shortopts, longopts);
+	if (!c->w.config)
+		return;
+	if (c->w.cfgdata.shared_mount)
+		c->job.shared_path = c->w.cfgdata.shared_mount;
+	if (c->w.cfgdata.private_mount)
+		c->job.private_path = c->w.cfgdata.private_mount;
+	c->job.rw = c->w.config->workload.rw;
+	c->job.bs = c->w.config->workload.bs_bytes;
+	c->job.runtime = c->w.config->workload.runtime;
+	c->job.ioengine = c->w.config->workload.ioengine;
 }
 
 static void add_host(struct fio_ctl *c, const char *h)
 {
 	if (c->n_hosts == MAX_HOSTS)
-		usage_error(c->cmd, "more than %d hosts", MAX_HOSTS);
+		usage_error(c->w.cmd, "more than %d hosts", MAX_HOSTS);
 	if (!*h || strpbrk(h, " \t\n"))
-		usage_error(c->cmd, "bad host '%s'", h);
+		usage_error(c->w.cmd, "bad host '%s'", h);
 	c->hosts[c->n_hosts++] = h;
-}
-
-static void parse_config_first(struct fio_ctl *c, int argc, char **argv,
-			       const char *shortopts,
-			       const struct option *longopts)
-{
-	const char *config = NULL;
-	int o;
-
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
-		if (o == 'c')
-			config = optarg;
-	if (load_config(c, config) < 0)
-		exit(1);
-	optind = 0;
-	opterr = 1;
 }
 
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 {
 	static const char shortopts[] = "c:H:o:qhV";
-	bool dirs_given = false;
+	const struct workload_spec *spec = &c->w.spec;
 	uint64_t v;
 	int o;
 
@@ -264,43 +203,12 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, shortopts, job_longopts, NULL)) !=
 	       -1) {
 		switch (o) {
-		case 'c':
-			break;
-		case OPT_SIZE:
-			set_num(c, "size", optarg);
-			break;
-		case OPT_FILE_SIZE:
-			set_num(c, "file_size", optarg);
-			break;
-		case OPT_PRIVATE_RATIO:
-			set_num(c, "private_ratio", optarg);
-			break;
-		case OPT_ACCESS_RATIO:
-			set_num(c, "access_ratio", optarg);
-			break;
-		case OPT_HOT_RATIO:
-			set_num(c, "hot_ratio", optarg);
-			break;
-		case OPT_HOT_ACCESS_RATIO:
-			set_num(c, "hot_access_ratio", optarg);
-			break;
-		case OPT_VMS:
-			set_num(c, "vms", optarg);
-			dirs_given = true;
-			break;
-		case OPT_SHARED_DIR:
-			c->spec.shared_dir = optarg;
-			break;
-		case OPT_PRIVATE_DIR:
-			c->spec.private_dir = optarg;
-			dirs_given = true;
-			break;
 		case OPT_RW:
 			c->job.rw = optarg;
 			break;
 		case OPT_BS:
 			if (parse_size(optarg, &v) < 0)
-				usage_error(c->cmd,
+				usage_error(c->w.cmd,
 					    "bs '%s' is not a size such as 4k",
 					    optarg);
 			c->job.bs = v;
@@ -309,7 +217,7 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 			if (parse_duration_ms(optarg, &v) < 0 || v < 1000 ||
 			    v / 1000 > UINT_MAX)
 				usage_error(
-					c->cmd,
+					c->w.cmd,
 					"runtime '%s' is not a duration of at least 1 s",
 					optarg);
 			c->job.runtime = (unsigned)(v / 1000);
@@ -344,30 +252,20 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 		case 'o':
 			c->output = optarg;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage();
-			exit(0);
-		case 'V':
-			print_version();
 		default:
-			usage_error(c->cmd, "unknown or incomplete option");
+			if (!workload_args_option(&c->w, o, optarg))
+				common_option(c->w.cmd, o, usage);
 		}
 	}
 	if (optind < argc)
-		usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
-	if (dirs_given) {
-		c->spec.vm_ids = NULL;
-		c->spec.vm_private_dirs = NULL;
-	}
-	if (c->host_side && !c->spec.shared_dir && c->spec.private_ratio < 100)
-		usage_error(c->cmd,
+		usage_error(c->w.cmd, "unexpected argument '%s'", argv[optind]);
+	workload_args_done(&c->w);
+	if (c->host_side && !spec->shared_dir && spec->private_ratio < 100)
+		usage_error(c->w.cmd,
 			    "--host-side needs --shared-dir (or a config)");
-	if (c->host_side && !c->spec.private_dir && !c->spec.vm_private_dirs &&
-	    c->spec.private_ratio > 0)
-		usage_error(c->cmd,
+	if (c->host_side && !spec->private_dir && !spec->vm_private_dirs &&
+	    spec->private_ratio > 0)
+		usage_error(c->w.cmd,
 			    "--host-side needs --private-dir (or a config)");
 }
 
@@ -406,9 +304,10 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 			}
 			names[n++] = h;
 		}
-	} else if (c->config) {
-		for (size_t i = 0; i < c->config->n_vms && n < MAX_HOSTS; i++) {
-			const struct vm_config *vm = &c->config->vms[i];
+	} else if (c->w.config) {
+		for (size_t i = 0; i < c->w.config->n_vms && n < MAX_HOSTS;
+		     i++) {
+			const struct vm_config *vm = &c->w.config->vms[i];
 
 			if (vm->net == VM_NET_USER) {
 				names[n] = "127.0.0.1";
@@ -475,11 +374,11 @@ static int do_job(struct fio_ctl *c)
 
 	if (!c->host_side) {
 		/* the guests' paths: only names matter, no host folders */
-		c->spec.shared_dir = NULL;
-		c->spec.private_dir = NULL;
-		c->spec.vm_private_dirs = NULL;
+		c->w.spec.shared_dir = NULL;
+		c->w.spec.private_dir = NULL;
+		c->w.spec.vm_private_dirs = NULL;
 	}
-	r = fileset_plan_new(&c->spec, &p, err, sizeof(err));
+	r = fileset_plan_new(&c->w.spec, &p, err, sizeof(err));
 	if (r < 0)
 		return error("%s", *err ? err : strerror(-r));
 	if (c->host_side) {
@@ -540,8 +439,6 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 	while ((o = getopt_long(argc, argv, shortopts, run_longopts, NULL)) !=
 	       -1) {
 		switch (o) {
-		case 'c':
-			break;
 		case OPT_JOB:
 			c->job_path = optarg;
 			break;
@@ -567,7 +464,7 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 			c->max_dev = strtod(optarg, &end);
 			if (errno || *end || end == optarg || c->max_dev < 0)
 				usage_error(
-					c->cmd,
+					c->w.cmd,
 					"max-deviation '%s' is not a number of points",
 					optarg);
 			break;
@@ -575,28 +472,22 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 		case OPT_WAIT:
 			if (parse_uint_range(optarg, 0, 3600, &c->wait) < 0)
 				usage_error(
-					c->cmd,
+					c->w.cmd,
 					"wait '%s' is not a number of seconds in 0..3600",
 					optarg);
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage();
-			exit(0);
-		case 'V':
-			print_version();
 		default:
-			usage_error(c->cmd, "unknown or incomplete option");
+			if (!workload_args_option(&c->w, o, optarg))
+				common_option(c->w.cmd, o, usage);
 		}
 	}
 	if (optind < argc)
-		usage_error(c->cmd, "unexpected argument '%s'", argv[optind]);
+		usage_error(c->w.cmd, "unexpected argument '%s'", argv[optind]);
 	if (c->local && (c->n_hosts || c->host_list))
-		usage_error(c->cmd, "--local excludes --hosts and --client");
+		usage_error(c->w.cmd, "--local excludes --hosts and --client");
 	if (c->n_hosts && c->host_list)
-		usage_error(c->cmd, "--hosts and --client exclude each other");
+		usage_error(c->w.cmd,
+			    "--hosts and --client exclude each other");
 }
 
 static void print_duration_ns(double ns)
@@ -617,11 +508,11 @@ static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 	const char *colon = strrchr(host, ':');
 	unsigned port;
 
-	if (!c->config || !colon ||
+	if (!c->w.config || !colon ||
 	    parse_uint_range(colon + 1, 1, 65535, &port))
 		return "-";
-	for (size_t i = 0; i < c->config->n_vms; i++) {
-		const struct vm_config *vm = &c->config->vms[i];
+	for (size_t i = 0; i < c->w.config->n_vms; i++) {
+		const struct vm_config *vm = &c->w.config->vms[i];
 
 		if (vm->net == VM_NET_USER && vm->fio_port == port &&
 		    str_has_prefix(host, "127.0.0.1:"))
@@ -944,25 +835,16 @@ static int do_run(struct fio_ctl *c)
 
 int cmd_fio(int argc, char **argv)
 {
+	static const char *const cmds[] = { "job", "run" };
 	struct fio_ctl c = { .max_dev = -1, .wait = 60 };
 	char cmdname[32];
 	bool job;
 	int r;
 
-	if (argc < 2)
-		usage_error("fio", "no command given (job or run)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	if (strcmp(argv[1], "job") && strcmp(argv[1], "run"))
-		usage_error("fio", "unknown command '%s'", argv[1]);
-	job = !strcmp(argv[1], "job");
+	job = pick_command("fio", argc, argv, cmds, ARRAY_SIZE(cmds), usage) ==
+	      0;
 	snprintf(cmdname, sizeof(cmdname), "fio %s", argv[1]);
-	c.cmd = cmdname;
-	workload_spec_init(&c.spec);
+	workload_args_init(&c.w, cmdname);
 	fiojob_opts_init(&c.job);
 	if (job) {
 		parse_job_args(&c, argc - 1, argv + 1);
@@ -971,8 +853,6 @@ int cmd_fio(int argc, char **argv)
 		parse_run_args(&c, argc - 1, argv + 1);
 		r = do_run(&c);
 	}
-	workload_cfgdata_free(&c.cfgdata);
-	if (c.config)
-		config_free(c.config);
+	workload_args_free(&c.w);
 	return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The workload options of `daxlab files` and `daxlab fio` (workload.h).
+ */
+#include "workload.h"
+#include "daxlab.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void workload_args_init(struct workload_args *w, const char *cmd)
+{
+	memset(w, 0, sizeof(*w));
+	w->cmd = cmd;
+	workload_spec_init(&w->spec);
+}
+
+static int load_config(struct workload_args *w, const char *explicit_path)
+{
+	const char *path = config_default_path(explicit_path);
+	char err[512] = "";
+	int r;
+
+	if (!explicit_path && access(path, F_OK) < 0)
+		return 0;
+	r = config_load(path, &w->config, err, sizeof(err));
+	if (r < 0)
+		return error("%s", *err ? err : strerror(-r));
+	r = workload_spec_from_config(w->config, &w->spec, &w->cfgdata, err,
+				      sizeof(err));
+	if (r < 0)
+		return error("%s", err);
+	return 0;
+}
+
+void workload_args_config(struct workload_args *w, int argc, char **argv,
+			  const char *shortopts, const struct option *longopts)
+{
+	const char *config = NULL;
+	int o;
+
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+		if (o == 'c')
+			config = optarg;
+	if (load_config(w, config) < 0)
+		exit(1);
+	optind = 0;
+	opterr = 1;
+}
+
+static void set_num(struct workload_args *w, const char *key, const char *v)
+{
+	char err[256];
+
+	if (workload_spec_set(&w->spec, key, v, err, sizeof(err)) < 0)
+		usage_error(w->cmd, "%s", err);
+}
+
+bool workload_args_option(struct workload_args *w, int o, const char *arg)
+{
+	switch (o) {
+	case 'c':
+		break; /* taken by workload_args_config() */
+	case WL_OPT_SIZE:
+		set_num(w, "size", arg);
+		break;
+	case WL_OPT_FILE_SIZE:
+		set_num(w, "file_size", arg);
+		break;
+	case WL_OPT_PRIVATE_RATIO:
+		set_num(w, "private_ratio", arg);
+		break;
+	case WL_OPT_ACCESS_RATIO:
+		set_num(w, "access_ratio", arg);
+		break;
+	case WL_OPT_HOT_RATIO:
+		set_num(w, "hot_ratio", arg);
+		break;
+	case WL_OPT_HOT_ACCESS_RATIO:
+		set_num(w, "hot_access_ratio", arg);
+		break;
+	case WL_OPT_VMS:
+		set_num(w, "vms", arg);
+		w->dirs_given = true;
+		break;
+	case WL_OPT_SHARED_DIR:
+		w->spec.shared_dir = arg;
+		break;
+	case WL_OPT_PRIVATE_DIR:
+		w->spec.private_dir = arg;
+		w->dirs_given = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+void workload_args_done(struct workload_args *w)
+{
+	if (w->dirs_given) {
+		w->spec.vm_ids = NULL;
+		w->spec.vm_private_dirs = NULL;
+	}
+}
+
+void workload_args_free(struct workload_args *w)
+{
+	workload_cfgdata_free(&w->cfgdata);
+	if (w->config)
+		config_free(w->config);
+	w->config = NULL;
+}
