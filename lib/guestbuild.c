@@ -17,11 +17,14 @@
  * Loaded in modules.dep order. crc32c_generic is here because ext4 asks
  * for "crc32c" through the crypto API (a softdep), which modules.dep does
  * not list, and the guest has no modprobe to find it when mounting.
+ * button (the ACPI power button, an input device) and evdev (its
+ * /dev/input/event* node) let acpid see QMP system_powerdown; Debian
+ * builds both as modules, a kernel with them built in needs neither.
  */
 const char *const guest_module_roots[] = {
 	"virtio_pci",	  "virtio_net", "virtio_blk", "virtiofs",
 	"virtio_pmem",	  "nd_pmem",	"dax",	      "ext4",
-	"crc32c_generic", NULL,
+	"crc32c_generic", "button",	"evdev",      NULL,
 };
 
 /* Programs copied with every library ldd lists for them. */
@@ -962,8 +965,29 @@ static int plan_top_links(struct plan *p)
 static const char inittab[] =
 	"# The setup is done by /init before it runs busybox init.\n"
 	"ttyS0::respawn:-/bin/sh\n"
-	"::ctrlaltdel:/bin/poweroff -f\n"
+	"::ctrlaltdel:/sbin/poweroff -f\n"
 	"::shutdown:/bin/umount -a -r\n";
+
+/*
+ * What busybox acpid (started by /init) runs for the ACPI power button
+ * (QMP system_powerdown): a clean poweroff. Once /init has handed over to
+ * busybox init (it leaves /run/daxlab-init-done just before), poweroff
+ * asks init, which runs ::shutdown (umount -a -r), stops every process,
+ * syncs and powers off. Before that pid 1 is /init's shell, which ignores
+ * poweroff's signal, so the handler does init's part itself.
+ */
+static const char power_button_handler[] =
+	"#!/bin/sh\n"
+	"# The ACPI power button (daxlab vm stop): power off cleanly.\n"
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+	"echo DAXLAB-POWEROFF >/dev/console\n"
+	"if [ -e /run/daxlab-init-done ]; then\n"
+	"\texec poweroff\n"
+	"fi\n"
+	"sync\n"
+	"umount -a -r\n"
+	"sync\n"
+	"exec poweroff -f\n";
 
 /*
  * busybox has no getconf; ssh clients such as the monitor's ask for the
@@ -1060,6 +1084,11 @@ static int plan_build(struct plan *p, const char *release,
 	    (r = plan_text(p, "etc/group", 0644, "root:x:0:\n")) < 0 ||
 	    (r = plan_text(p, "etc/shells", 0644, "/bin/sh\n")) < 0 ||
 	    (r = plan_text(p, "etc/inittab", 0644, inittab)) < 0 ||
+	    (r = plan_add(p, E_DIR, "etc/acpi", NULL, NULL, 0, 0755)) < 0 ||
+	    (r = plan_add(p, E_DIR, "etc/acpi/PWRF", NULL, NULL, 0, 0755)) <
+		    0 ||
+	    (r = plan_text(p, "etc/acpi/PWRF/00000080", 0755,
+			   power_button_handler)) < 0 ||
 	    (r = plan_getconf(p)) < 0 ||
 	    (r = plan_text(p, "root/.ssh/authorized_keys", 0600, lab_pub)) <
 		    0 ||
