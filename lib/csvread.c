@@ -7,6 +7,7 @@
 #include "csvread.h"
 #include "util.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -465,8 +466,9 @@ uint64_t csvread_partial_line(const struct csvread *r)
 	return r->partial_line;
 }
 
-static int parse_int(struct csvread *r, const char *what, const char *p,
-		     uint32_t len, uint64_t off, int64_t *ret)
+/* The slow path of parse_int(): checks everything, says what is wrong. */
+static int parse_int_slow(struct csvread *r, const char *what, const char *p,
+			  uint32_t len, uint64_t off, int64_t *ret)
 {
 	bool neg = false;
 	uint64_t v = 0;
@@ -501,7 +503,66 @@ fail:
 	return bad(r, off, "%s '%s' is not an integer", what, q);
 }
 
-#if defined(__SSE2__) || defined(__x86_64__)
+#define ONES 0x0101010101010101ull
+
+/*
+ * The first n (1 to 8) bytes at p as a number, if all are digits; p must
+ * be readable 8 bytes on. The bytes before the digits are filled with
+ * '0', then all 8 are converted at once (SWAR: pairs, quads, octets).
+ */
+static inline bool digits8(const char *p, uint32_t n, uint64_t *ret)
+{
+	uint32_t s = 64 - 8 * n;
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+	x = le64toh(x);
+	x = (x << s) | ((ONES * '0') & ((1ull << s) - 1));
+	/* Each byte is 0x30-0x39: high nibble 3, low nibble + 6 below 16. */
+	if ((x & (ONES * 0xf0)) != ONES * 0x30 ||
+	    ((x + ONES * 6) & (ONES * 0xf0)) != ONES * 0x30)
+		return false;
+	x -= ONES * '0';
+	x = x * 10 + (x >> 8);
+	x = (((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+	     (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+	    32;
+	*ret = x;
+	return true;
+}
+
+/*
+ * A decimal int64: up to 19 digits, 8 at a time; anything else (signs
+ * aside, longer numbers, stray bytes) takes the slow path, which also
+ * words the error. p must be readable 8 bytes past len (the block has
+ * padding).
+ */
+static inline int parse_int(struct csvread *r, const char *what, const char *p,
+			    uint32_t len, uint64_t off, int64_t *ret)
+{
+	const char *d = p;
+	uint32_t n = len, first;
+	bool neg = len && *p == '-';
+	uint64_t v, part;
+
+	d += neg;
+	n -= neg;
+	if (__builtin_expect(n == 0 || n > 19, 0))
+		return parse_int_slow(r, what, p, len, off, ret);
+	first = (n - 1) % 8 + 1;
+	if (!digits8(d, first, &v))
+		return parse_int_slow(r, what, p, len, off, ret);
+	for (uint32_t i = first; i < n; i += 8) {
+		if (!digits8(d + i, 8, &part))
+			return parse_int_slow(r, what, p, len, off, ret);
+		v = v * 100000000 + part;
+	}
+	if (__builtin_expect(v > (uint64_t)INT64_MAX + neg, 0))
+		return parse_int_slow(r, what, p, len, off, ret);
+	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
+}
+
 /* Bit i set for each byte of p[0, 64) that has no place in the CSV. */
 static uint64_t stray_bits(const char *p)
 {
@@ -515,127 +576,150 @@ static uint64_t stray_bits(const char *p)
 	}
 	return b;
 }
-#endif
 
-/* Bit i set for every ',' or '\n' at p[i]; ret_bad for stray bytes. */
-static inline uint64_t sep_mask(const char *p, uint64_t *ret_bad)
+typedef unsigned __int128 u128;
+
+static inline uint32_t ctz64(uint64_t x)
 {
-#ifdef __SSE2__
+	return (uint32_t)__builtin_ctzll(x);
+}
+
+static inline uint32_t ctz128(u128 x)
+{
+	uint64_t lo = (uint64_t)x;
+
+	return lo ? (uint32_t)__builtin_ctzll(lo) :
+		    64 + (uint32_t)__builtin_ctzll((uint64_t)(x >> 64));
+}
+
+static inline uint32_t popcount128(u128 x)
+{
+	return (uint32_t)(__builtin_popcountll((uint64_t)x) +
+			  __builtin_popcountll((uint64_t)(x >> 64)));
+}
+
+#if defined(__SSE2__)
+/*
+ * The 64 bytes at p: bit i of *ret_comma / *ret_nl for a ',' / '\n' at
+ * p[i]; *ret_stray when a byte other than '\r' and '\n' is below 0x20 or
+ * not ASCII (stray_bits() tells which).
+ */
+static inline __attribute__((always_inline)) void
+window(const char *p, uint64_t *ret_comma, uint64_t *ret_nl, bool *ret_stray)
+{
 	const __m128i comma = _mm_set1_epi8(','), nl = _mm_set1_epi8('\n');
 	const __m128i cr = _mm_set1_epi8('\r'), sp = _mm_set1_epi8(0x20);
-	__m128i x0 = _mm_loadu_si128((const __m128i *)p);
-	__m128i x1 = _mm_loadu_si128((const __m128i *)(p + 16));
-	__m128i x2 = _mm_loadu_si128((const __m128i *)(p + 32));
-	__m128i x3 = _mm_loadu_si128((const __m128i *)(p + 48));
-	__m128i n0 = _mm_cmpeq_epi8(x0, nl), n1 = _mm_cmpeq_epi8(x1, nl);
-	__m128i n2 = _mm_cmpeq_epi8(x2, nl), n3 = _mm_cmpeq_epi8(x3, nl);
-	/* Signed: below 0x20 or at/above 0x80; \n and \r are allowed. */
-#define STRAY(x, n)                                              \
-	_mm_andnot_si128(_mm_or_si128(n, _mm_cmpeq_epi8(x, cr)), \
-			 _mm_cmplt_epi8(x, sp))
-	__m128i stray =
-		_mm_or_si128(_mm_or_si128(STRAY(x0, n0), STRAY(x1, n1)),
-			     _mm_or_si128(STRAY(x2, n2), STRAY(x3, n3)));
-#undef STRAY
-	uint64_t m;
+	__m128i x[4], n[4], stray = _mm_setzero_si128();
+	uint64_t c = 0, l = 0;
 
-	*ret_bad = 0;
-	if (__builtin_expect(_mm_movemask_epi8(stray) != 0, 0))
-		*ret_bad = stray_bits(p);
-	m = (uint64_t)(uint16_t)_mm_movemask_epi8(
-		    _mm_or_si128(_mm_cmpeq_epi8(x0, comma), n0)) |
-	    (uint64_t)(uint16_t)_mm_movemask_epi8(
-		    _mm_or_si128(_mm_cmpeq_epi8(x1, comma), n1))
-		    << 16 |
-	    (uint64_t)(uint16_t)_mm_movemask_epi8(
-		    _mm_or_si128(_mm_cmpeq_epi8(x2, comma), n2))
-		    << 32 |
-	    (uint64_t)(uint16_t)_mm_movemask_epi8(
-		    _mm_or_si128(_mm_cmpeq_epi8(x3, comma), n3))
-		    << 48;
-	return m;
+	for (int i = 0; i < 4; i++) {
+		x[i] = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+		n[i] = _mm_cmpeq_epi8(x[i], nl);
+		/* Signed: below 0x20 or at/above 0x80. */
+		stray = _mm_or_si128(
+			stray,
+			_mm_andnot_si128(
+				_mm_or_si128(n[i], _mm_cmpeq_epi8(x[i], cr)),
+				_mm_cmplt_epi8(x[i], sp)));
+		c |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			     _mm_cmpeq_epi8(x[i], comma))
+		     << (16 * i);
+		l |= (uint64_t)(uint16_t)_mm_movemask_epi8(n[i]) << (16 * i);
+	}
+	*ret_comma = c;
+	*ret_nl = l;
+	*ret_stray = _mm_movemask_epi8(stray) != 0;
+}
 #else
-	uint64_t m = 0, b = 0;
+static inline void window(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
+			  bool *ret_stray)
+{
+	uint64_t c = 0, l = 0;
 
 	for (int i = 0; i < 64; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == ',' || c == '\n')
-			m |= 1ull << i;
-		else if ((c < 0x20 && c != '\r') || c >= 0x80)
-			b |= 1ull << i;
+		c |= (uint64_t)(p[i] == ',') << i;
+		l |= (uint64_t)(p[i] == '\n') << i;
 	}
-	*ret_bad = b;
-	return m;
-#endif
+	*ret_comma = c;
+	*ret_nl = l;
+	*ret_stray = stray_bits(p) != 0;
 }
+#endif
 
-/* Walks the separators of a block, a 64-byte window at a time. */
-struct cursor {
-	const char *buf;
-	uint32_t len, next, base;
-	uint64_t m;
-	uint32_t bad_at;
-	bool bad;
-};
-
-#define END UINT32_MAX
-
-static int stray_byte(struct csvread *r, const char *buf, uint64_t base,
+/* A stray byte at p[at], in the line p. */
+static int stray_byte(struct csvread *r, const char *p, uint64_t off,
 		      uint32_t at)
 {
-	uint32_t ls = at;
-
-	while (ls > 0 && buf[ls - 1] != '\n')
-		ls--;
-	return bad(r, base + ls, "unexpected byte 0x%02x in column %u",
-		   (unsigned char)buf[at], at - ls + 1);
+	return bad(r, off, "unexpected byte 0x%02x in column %u",
+		   (unsigned char)p[at], at + 1);
 }
 
-/* A line whose separators are not six commas and a newline. */
-static int line_error(struct csvread *r, const struct cursor *c, uint64_t base,
-		      uint32_t ls, const uint32_t *sep, unsigned got)
+/* A line with commas commas, not six. */
+static int field_count(struct csvread *r, uint64_t off, uint32_t commas)
 {
-	for (unsigned k = 0; k < got; k++)
-		if (c->buf[sep[k]] == '\n')
-			return bad(r, base + ls, "%u fields, expected 7",
-				   k + 1);
-	if (c->bad)
-		return stray_byte(r, c->buf, base, c->bad_at);
-	return bad(r, base + ls, "more than 7 fields");
+	if (commas < 6)
+		return bad(r, off, "%u fields, expected 7", commas + 1);
+	return bad(r, off, "more than 7 fields");
+}
+
+/*
+ * A line of 128 bytes or more, byte by byte: its six commas and newline
+ * in sep, the newline's offset in *ret_nl.
+ */
+static int long_line(struct csvread *r, const char *p, uint64_t off,
+		     uint32_t *sep, uint32_t *ret_nl)
+{
+	uint32_t commas = 0, i;
+
+	for (i = 0; p[i] != '\n'; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if ((ch < 0x20 && ch != '\r') || ch >= 0x80)
+			return stray_byte(r, p, off, i);
+	}
+	*ret_nl = i;
+	for (i = 0; p[i] != '\n'; i++)
+		if (p[i] == ',') {
+			if (commas < 6)
+				sep[commas] = i;
+			commas++;
+		}
+	if (commas != 6)
+		return field_count(r, off, commas);
+	sep[6] = *ret_nl;
+	return 0;
 }
 
 /* Field k of a line: from after separator k - 1 to separator k. */
-#define FIELD(k) (k ? sep[k - 1] + 1 : ls)
+#define FIELD(k) (k ? sep[k - 1] + 1 : 0)
 #define FIELD_LEN(k) (sep[k] - FIELD(k))
 
-static int do_row(struct csvread *r, const char *buf, uint64_t base,
-		  uint32_t ls, const uint32_t *sep, uint32_t source,
-		  uint32_t stat, csv_row_fn fn, void *userdata)
+/* A row of a wanted stat: p is its line, sep its separators. */
+static int do_row(struct csvread *r, const char *p, uint64_t off,
+		  const uint32_t *sep, uint32_t source, uint32_t stat,
+		  csv_row_fn fn, void *userdata)
 {
 	struct csv_row row;
-	uint64_t off = base + ls;
 	uint32_t ulen = FIELD_LEN(6);
 	int k;
 
-	if (ulen && buf[sep[6] - 1] == '\r')
+	if (ulen && p[sep[6] - 1] == '\r')
 		ulen--;
-	k = parse_int(r, "epoch_ms", buf + FIELD(0), FIELD_LEN(0), off,
+	k = parse_int(r, "epoch_ms", p + FIELD(0), FIELD_LEN(0), off,
 		      &row.epoch_ms);
 	if (k < 0)
 		return k;
-	k = parse_int(r, "elapsed_ms", buf + FIELD(1), FIELD_LEN(1), off,
+	k = parse_int(r, "elapsed_ms", p + FIELD(1), FIELD_LEN(1), off,
 		      &row.elapsed_ms);
 	if (k < 0)
 		return k;
-	k = parse_int(r, "value", buf + FIELD(5), FIELD_LEN(5), off,
-		      &row.value);
+	k = parse_int(r, "value", p + FIELD(5), FIELD_LEN(5), off, &row.value);
 	if (k < 0)
 		return k;
-	k = intern(r, CSV_NODE, buf + FIELD(4), FIELD_LEN(4), off, &row.node);
+	k = intern(r, CSV_NODE, p + FIELD(4), FIELD_LEN(4), off, &row.node);
 	if (k < 0)
 		return k;
-	k = intern(r, CSV_UNIT, buf + FIELD(6), ulen, off, &row.unit);
+	k = intern(r, CSV_UNIT, p + FIELD(6), ulen, off, &row.unit);
 	if (k < 0)
 		return k;
 	row.source = source;
@@ -646,20 +730,22 @@ static int do_row(struct csvread *r, const char *buf, uint64_t base,
 }
 
 #define SCAN(name) name##_base
-#define SEP_MASK sep_mask
+#define WINDOW window
 #include "csvread_scan.h"
 #undef SCAN
-#undef SEP_MASK
+#undef WINDOW
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /*
- * The same scan with 32-byte vectors, for CPUs that have AVX2 (checked at
- * run time); GCC compiles this part for AVX2 only.
+ * The same scan with 32-byte vectors, for CPUs that have AVX2, BMI1/2 and
+ * POPCNT (checked at run time); GCC compiles this part for them only.
  */
 #define HAVE_SCAN_AVX2 1
 #pragma GCC push_options
-#pragma GCC target("avx2")
-static inline uint64_t sep_mask_avx2(const char *p, uint64_t *ret_bad)
+#pragma GCC target("avx2,bmi,bmi2,popcnt,lzcnt")
+static inline __attribute__((always_inline)) void
+window_avx2(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
+	    bool *ret_stray)
 {
 	const __m256i comma = _mm256_set1_epi8(','),
 		      nl = _mm256_set1_epi8('\n');
@@ -676,21 +762,21 @@ static inline uint64_t sep_mask_avx2(const char *p, uint64_t *ret_bad)
 			_mm256_or_si256(n1, _mm256_cmpeq_epi8(x1, cr)),
 			_mm256_cmpgt_epi8(sp, x1)));
 
-	*ret_bad = 0;
-	if (__builtin_expect(!_mm256_testz_si256(stray, stray), 0))
-		*ret_bad = stray_bits(p);
-	return (uint64_t)(uint32_t)_mm256_movemask_epi8(
-		       _mm256_or_si256(_mm256_cmpeq_epi8(x0, comma), n0)) |
-	       (uint64_t)(uint32_t)_mm256_movemask_epi8(
-		       _mm256_or_si256(_mm256_cmpeq_epi8(x1, comma), n1))
-		       << 32;
+	*ret_stray = !_mm256_testz_si256(stray, stray);
+	*ret_comma = (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			     _mm256_cmpeq_epi8(x0, comma)) |
+		     (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			     _mm256_cmpeq_epi8(x1, comma))
+			     << 32;
+	*ret_nl = (uint64_t)(uint32_t)_mm256_movemask_epi8(n0) |
+		  (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
 }
 
 #define SCAN(name) name##_avx2
-#define SEP_MASK sep_mask_avx2
+#define WINDOW window_avx2
 #include "csvread_scan.h"
 #undef SCAN
-#undef SEP_MASK
+#undef WINDOW
 #pragma GCC pop_options
 #endif
 
@@ -702,7 +788,9 @@ bool csvread_simd(int avx2)
 #ifdef HAVE_SCAN_AVX2
 	if (avx2 < 0) {
 		__builtin_cpu_init();
-		avx2 = __builtin_cpu_supports("avx2");
+		avx2 = __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("bmi2") &&
+		       __builtin_cpu_supports("popcnt");
 	}
 	use_avx2 = avx2 ? 1 : 0;
 #else

@@ -1,94 +1,122 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The hot loop of lib/csvread.c, included there once per instruction set:
- * SCAN(name) names this copy's functions, SEP_MASK is its separator finder.
- * Not a public header.
+ * SCAN(name) names this copy's functions, WINDOW is its 64-byte
+ * separator finder. Not a public header.
  */
 
-/* The next separator's offset; END at the end or at a stray byte. */
-static inline __attribute__((always_inline)) uint32_t
-SCAN(next_sep)(struct cursor *c)
-{
-	uint32_t at;
-
-	while (__builtin_expect(!c->m, 0)) {
-		uint64_t b;
-
-		if (c->next >= c->len)
-			return END;
-		c->m = SEP_MASK(c->buf + c->next, &b);
-		if (c->len - c->next < 64) {
-			uint64_t keep = (1ull << (c->len - c->next)) - 1;
-
-			c->m &= keep;
-			b &= keep;
-		}
-		if (b) {
-			c->bad = true;
-			c->bad_at = c->next + (uint32_t)__builtin_ctzll(b);
-			return END;
-		}
-		c->base = c->next;
-		c->next += 64;
-	}
-	at = c->base + (uint32_t)__builtin_ctzll(c->m);
-	c->m &= c->m - 1;
-	return at;
-}
-
 /*
- * Scans buf[0, len), whole lines only (buf[len - 1] is '\n'). A line's
- * seven separators are taken first and checked at once (six commas, then
- * a newline), which keeps the loop free of unpredictable branches.
+ * Scans buf[0, len), whole lines only (buf[len - 1] is '\n'), a line at a
+ * time: one 64-byte window from the line's start (two for lines of 64 to
+ * 127 bytes) gives its newline and commas as bit masks, so a line costs a
+ * few vector compares and bit operations, and no loop over its bytes.
+ * Source and stat are looked up only when they differ from the line
+ * before (a monitor writes a source's stat once per node, in a row);
+ * numbers are parsed only in rows of a wanted stat.
  */
 static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 			    uint64_t base, csv_row_fn fn, void *userdata)
 {
-	struct cursor c = { .buf = buf, .len = len };
+	const char *prev = NULL; /* the last line's "source,stat" */
+	uint32_t prev_len = 0, source = 0, stat = 0;
+	bool wanted = false;
 	uint32_t ls = 0;
 	uint64_t rows = 0;
 	int k = 0;
 
-	for (;;) {
-		uint32_t sep[7], source, stat;
-		unsigned got;
-		bool ok;
+	while (ls < len) {
+		const char *p = buf + ls;
+		uint32_t sep[7], nl, s1, s2, s3, span;
+		bool have_sep = false;
+		uint64_t c0, n0, c1 = 0, n1, below;
+		bool x0, x1;
+		u128 cm;
 
-		for (got = 0; got < 7; got++) {
-			sep[got] = SCAN(next_sep)(&c);
-			if (sep[got] == END)
+		WINDOW(p, &c0, &n0, &x0);
+		if (__builtin_expect(n0 != 0, 1)) {
+			below = (n0 & (0 - n0)) - 1;
+			nl = (uint32_t)__builtin_ctzll(n0);
+			if (__builtin_expect(x0, 0) &&
+			    (stray_bits(p) & below)) {
+				k = stray_byte(r, p, base + ls,
+					       ctz64(stray_bits(p) & below));
 				break;
+			}
+			cm = c0 & below;
+		} else {
+			WINDOW(p + 64, &c1, &n1, &x1);
+			if (__builtin_expect(!n1, 0)) {
+				k = long_line(r, p, base + ls, sep, &nl);
+				if (k < 0)
+					break;
+				have_sep = true;
+				s1 = sep[1];
+				s2 = sep[2];
+				s3 = sep[3];
+				goto names;
+			}
+			below = (n1 & (0 - n1)) - 1;
+			nl = 64 + (uint32_t)__builtin_ctzll(n1);
+			if (__builtin_expect(x0, 0) && stray_bits(p)) {
+				k = stray_byte(r, p, base + ls,
+					       ctz64(stray_bits(p)));
+				break;
+			}
+			if (__builtin_expect(x1, 0) &&
+			    (stray_bits(p + 64) & below)) {
+				k = stray_byte(
+					r, p, base + ls,
+					64 + ctz64(stray_bits(p + 64) & below));
+				break;
+			}
+			cm = c0 | (u128)(c1 & below) << 64;
 		}
-		if (__builtin_expect(got < 7, 0)) {
-			if (got == 0 && !c.bad)
-				break; /* the end of the block */
-			k = line_error(r, &c, base, ls, sep, got);
+		if (__builtin_expect(popcount128(cm) != 6, 0)) {
+			k = field_count(r, base + ls, popcount128(cm));
 			break;
 		}
-		ok = (buf[sep[0]] == ',') & (buf[sep[1]] == ',') &
-		     (buf[sep[2]] == ',') & (buf[sep[3]] == ',') &
-		     (buf[sep[4]] == ',') & (buf[sep[5]] == ',') &
-		     (buf[sep[6]] == '\n');
-		if (__builtin_expect(!ok, 0)) {
-			k = line_error(r, &c, base, ls, sep, 7);
-			break;
+		{
+			u128 x = cm & (cm - 1);
+
+			s1 = ctz128(x);
+			x &= x - 1;
+			s2 = ctz128(x);
+			x &= x - 1;
+			s3 = ctz128(x);
 		}
+	names:
 		rows++;
-		k = intern(r, CSV_SOURCE, buf + FIELD(2), FIELD_LEN(2),
-			   base + ls, &source);
-		if (k < 0)
-			break;
-		k = intern(r, CSV_STAT, buf + FIELD(3), FIELD_LEN(3), base + ls,
-			   &stat);
-		if (k < 0)
-			break;
-		if (r->want_all || (stat < r->want_cap && r->want[stat])) {
-			k = do_row(r, buf, base, ls, sep, source, stat, fn,
+		span = s3 - s1 - 1;
+		if (span != prev_len || !eq_bytes(p + s1 + 1, prev, span)) {
+			k = intern(r, CSV_SOURCE, p + s1 + 1, s2 - s1 - 1,
+				   base + ls, &source);
+			if (k < 0)
+				break;
+			k = intern(r, CSV_STAT, p + s2 + 1, s3 - s2 - 1,
+				   base + ls, &stat);
+			if (k < 0)
+				break;
+			wanted = r->want_all ||
+				 (stat < r->want_cap && r->want[stat]);
+			prev = p + s1 + 1;
+			prev_len = span;
+		}
+		if (wanted) {
+			if (!have_sep) {
+				u128 x = cm;
+
+				for (int i = 0; i < 6; i++) {
+					sep[i] = ctz128(x);
+					x &= x - 1;
+				}
+				sep[6] = nl;
+			}
+			k = do_row(r, p, base + ls, sep, source, stat, fn,
 				   userdata);
 			if (k < 0)
 				break;
 		}
-		ls = sep[6] + 1;
+		ls += nl + 1;
 	}
 	r->rows += rows;
 	return k;
