@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guestbuild.h"
 #include "util.h"
@@ -82,6 +84,55 @@ static void test_modules_builtin_is_skipped(void **state)
 	assert_int_equal(count(v), 1);
 	assert_string_equal(v[0], "kernel/fs/fuse/fuse.ko");
 	strv_free(v);
+}
+
+static bool roots_have(const char *name)
+{
+	for (size_t i = 0; guest_module_roots[i]; i++)
+		if (strcmp(guest_module_roots[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* QMP system_powerdown reaches acpid through button and evdev. */
+static void test_modules_power_button_is_loaded(void **state)
+{
+	assert_true(roots_have("button"));
+	assert_true(roots_have("evdev"));
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* CONFIG_ACPI_BUTTON=y, CONFIG_INPUT_EVDEV=m: only evdev is loaded. */
+static void test_modules_power_button_built_in(void **state)
+{
+	const char *roots[] = { "button", "evdev", NULL };
+	char dir[] = "/tmp/daxlab-test-moddir.XXXXXX", path[512];
+	char err[256] = "", **v = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	write_text(dir, "modules.dep", "kernel/drivers/input/evdev.ko:\n");
+	write_text(dir, "modules.builtin", "kernel/drivers/acpi/button.ko\n");
+	assert_int_equal(guest_modules_order(dir, roots, &v, err, sizeof(err)),
+			 0);
+	assert_int_equal(count(v), 1);
+	assert_string_equal(v[0], "kernel/drivers/input/evdev.ko");
+	strv_free(v);
+	snprintf(path, sizeof(path), "%s/modules.dep", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_modules_unknown_root_is_named(void **state)
@@ -260,6 +311,8 @@ int main(void)
 		cmocka_unit_test(test_modules_dependencies_first),
 		cmocka_unit_test(test_modules_dash_and_underscore_are_one_name),
 		cmocka_unit_test(test_modules_builtin_is_skipped),
+		cmocka_unit_test(test_modules_power_button_is_loaded),
+		cmocka_unit_test(test_modules_power_button_built_in),
 		cmocka_unit_test(test_modules_unknown_root_is_named),
 		cmocka_unit_test(test_modules_missing_dependency_is_named),
 		cmocka_unit_test(test_modules_no_modules_dep),
