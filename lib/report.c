@@ -6,6 +6,7 @@
 #include "report.h"
 #include "fiojob.h"
 #include "fioresult.h"
+#include "svg.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -226,23 +227,15 @@ static int series_point(struct report_series *s, int64_t t)
 		cap *= 2;
 	if (s->n == 0 || s->n == cap) {
 		size_t nc = s->n ? cap * 2 : 64;
-		int64_t *a = realloc(s->t_ms, nc * sizeof(*a));
+		int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
 
-		if (!a)
-			return -ENOMEM;
-		s->t_ms = a;
-		a = realloc(s->file, nc * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		s->file = a;
-		a = realloc(s->shmem, nc * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		s->shmem = a;
-		a = realloc(s->hfile, nc * sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		s->hfile = a;
+		for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
+			int64_t *a = realloc(*cols[k], nc * sizeof(*a));
+
+			if (!a)
+				return -ENOMEM;
+			*cols[k] = a;
+		}
 	}
 	s->t_ms[s->n] = t;
 	/* a point carries the last values until the tick gives new ones */
@@ -744,28 +737,6 @@ void report_run_free(struct report_run *r)
 
 /* --- writing: helpers --- */
 
-static void html_esc(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			fputc(*s, f);
-		}
-	}
-}
-
 static const char *mib(int64_t v, char *buf, size_t len)
 {
 	snprintf(buf, len, "%.1f", (double)v / MIB);
@@ -812,32 +783,55 @@ static size_t run_sources(const struct report_run *r,
 	return n;
 }
 
+/*
+ * svg_color()'s eight and two more: not svg_color() itself, whose
+ * ninth colour (in `stats compare --plot`) is its first again.
+ */
 static const char *const palette[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
 	"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 };
 
-/* A nice step for an axis from 0 to max with about 5 ticks. */
-static double nice_step(double max)
+/* An inline <svg> chart W x H with its title, for the report's CSS. */
+static void chart_begin(FILE *f, const char *cls, double w, double h,
+			const char *title, double title_x)
 {
-	double raw = max / 5, mag, f;
+	fprintf(f,
+		"<svg class=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
+		"role=\"img\"><title>",
+		cls, w, h, w, h);
+	svg_escape_html(f, title);
+	fprintf(f, "</title>\n<text x=\"%.0f\" y=\"18\" class=\"ct\">",
+		title_x);
+	svg_escape_html(f, title);
+	fprintf(f, "</text>\n");
+}
 
-	if (raw <= 0)
-		return 1;
-	mag = pow(10, floor(log10(raw)));
-	f = raw / mag;
-	if (f <= 1)
-		return mag;
-	if (f <= 2)
-		return 2 * mag;
-	if (f <= 5)
-		return 5 * mag;
-	return 10 * mag;
+/* An axis from 0: max rounded up to a step for about 5 ticks. */
+static double axis_max(double max, double *ret_step)
+{
+	if (max <= 0)
+		max = 1;
+	*ret_step = svg_nice_step(max, 5);
+	return ceil(max / *ret_step) * *ret_step;
+}
+
+/* A grid line or tick of class cls, and its label v at (tx, ty). */
+static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
+		 double y2, const char *label_cls, double tx, double ty,
+		 double v)
+{
+	fprintf(f,
+		"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+		"class=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" "
+		"class=\"%s\">%g</text>\n",
+		x1, x2, y1, y2, cls, tx, ty, label_cls, v);
 }
 
 /*
  * A line chart of page cache (MiB) over time (s): one path per series.
- * Private to the report: lib/svg had no usable API when this was written.
+ * Not svg_write(): the report's charts are inline, styled by its CSS.
  */
 static void svg_lines(FILE *f, const char *title,
 		      const struct report_series *const *ser, size_t n)
@@ -856,39 +850,20 @@ static void svg_lines(FILE *f, const char *title,
 			if (y > ymax)
 				ymax = y;
 		}
-	if (xmax <= 0)
-		xmax = 1;
-	ystep = nice_step(ymax > 0 ? ymax : 1);
-	ymax = ceil((ymax > 0 ? ymax : 1) / ystep) * ystep;
-	xstep = nice_step(xmax);
-	xmax = ceil(xmax / xstep) * xstep;
+	ymax = axis_max(ymax, &ystep);
+	xmax = axis_max(xmax, &xstep);
 
-	fprintf(f,
-		"<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-		"role=\"img\"><title>",
-		W, H, W, H);
-	html_esc(f, title);
-	fprintf(f, "</title>\n<text x=\"%.0f\" y=\"18\" class=\"ct\">", L);
-	html_esc(f, title);
-	fprintf(f, "</text>\n");
+	chart_begin(f, "chart", W, H, title, L);
 	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
 		double py = T + ph - y / ymax * ph;
 
-		fprintf(f,
-			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-			"y2=\"%.1f\" class=\"grid\"/>"
-			"<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">%g</text>\n",
-			L, L + pw, py, py, L - 6, py + 4, y);
+		tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4, y);
 	}
 	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
 		double px = L + x / xmax * pw;
 
-		fprintf(f,
-			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
-			"y2=\"%.1f\" class=\"tick\"/>"
-			"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">%g</text>\n",
-			px, px, T + ph, T + ph + 4, px, T + ph + 16, x);
+		tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
+		     T + ph + 16, x);
 	}
 	fprintf(f,
 		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
@@ -903,9 +878,9 @@ static void svg_lines(FILE *f, const char *title,
 		const char *col = palette[i % ARRAY_SIZE(palette)];
 
 		fprintf(f, "<path class=\"series\" data-source=\"");
-		html_esc(f, ser[i]->source);
+		svg_escape_html(f, ser[i]->source);
 		fprintf(f, "\" data-node=\"");
-		html_esc(f, ser[i]->node);
+		svg_escape_html(f, ser[i]->node);
 		fprintf(f, "\" stroke=\"%s\" d=\"", col);
 		for (size_t j = 0; j < ser[i]->n; j++) {
 			double x = (double)ser[i]->t_ms[j] / 1000.0;
@@ -923,7 +898,7 @@ static void svg_lines(FILE *f, const char *title,
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
 			L + pw + 10, T + 10 + i * 18.0, col, L + pw + 26,
 			T + 15 + i * 18.0);
-		html_esc(f, ser[i]->source);
+		svg_escape_html(f, ser[i]->source);
 		fprintf(f, "</text>\n");
 	}
 	fprintf(f, "</svg>\n");
@@ -943,25 +918,12 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 		if (v > max)
 			max = v;
 	}
-	step = nice_step(max > 0 ? max : 1);
-	max = ceil((max > 0 ? max : 1) / step) * step;
-	fprintf(f,
-		"<svg class=\"chart bars\" xmlns=\"http://www.w3.org/2000/svg\" "
-		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" "
-		"role=\"img\"><title>",
-		W, H, W, H);
-	html_esc(f, title);
-	fprintf(f, "</title>\n<text x=\"10\" y=\"18\" class=\"ct\">");
-	html_esc(f, title);
-	fprintf(f, "</text>\n");
+	max = axis_max(max, &step);
+	chart_begin(f, "chart bars", W, H, title, 10);
 	for (double x = 0; x <= max + step / 2; x += step) {
 		double px = L + x / max * pw;
 
-		fprintf(f,
-			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-			"class=\"grid\"/><text x=\"%.1f\" y=\"%.1f\" "
-			"class=\"xl\">%g</text>\n",
-			px, px, T, H - 36, px, H - 22, x);
+		tick(f, "grid", px, px, T, H - 36, "xl", px, H - 22, x);
 	}
 	fprintf(f,
 		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">MiB in page "
@@ -975,7 +937,7 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">", L - 6,
 			y + BH / 2 + 4);
-		html_esc(f, labels ? labels[i] : s->name);
+		svg_escape_html(f, labels ? labels[i] : s->name);
 		fprintf(f,
 			"</text><rect class=\"bar once\" data-set=\"%s\" "
 			"x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">"
@@ -1060,6 +1022,18 @@ static void headline(FILE *f, const struct report_run *r, const char *pre,
 	}
 }
 
+/* The page cache of a source and node at its last tick. */
+static bool last_pagecache(const struct report_run *r, const char *source,
+			   const char *node, int64_t *ret)
+{
+	const struct report_series *s = report_find_series(r, source, node);
+
+	if (!s || !s->n)
+		return false;
+	*ret = report_pagecache(s, s->n - 1);
+	return true;
+}
+
 /* --- HTML of one run --- */
 
 static void html_end_state(FILE *f, const struct report_run *r)
@@ -1080,17 +1054,12 @@ static void html_end_state(FILE *f, const struct report_run *r)
 		int64_t g;
 
 		fprintf(f, "<tr><td class=\"l\">");
-		html_esc(f, src[i]->source);
+		svg_escape_html(f, src[i]->source);
 		fprintf(f, "</td><td class=\"l\">%s</td>",
 			report_kind_name(src[i]->kind));
 		for (size_t j = 0; j < nn; j++) {
-			const struct report_series *s =
-				report_find_series(r, src[i]->source, nodes[j]);
-
-			if (s && s->n)
-				fprintf(f, "<td>%s</td>",
-					mib(report_pagecache(s, s->n - 1), b,
-					    sizeof(b)));
+			if (last_pagecache(r, src[i]->source, nodes[j], &g))
+				fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
 			else
 				fprintf(f, "<td></td>");
 		}
@@ -1166,7 +1135,7 @@ static void html_sets(FILE *f, const struct report_run *r)
 		   "<th>size</th><th>host copy</th>");
 	for (size_t v = 0; v < r->n_vms; v++) {
 		fprintf(f, "<th>");
-		html_esc(f, r->vms[v].name);
+		svg_escape_html(f, r->vms[v].name);
 		fprintf(f, " copy</th>");
 	}
 	fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
@@ -1175,7 +1144,7 @@ static void html_sets(FILE *f, const struct report_run *r)
 		const struct report_set *s = &r->sets[i];
 
 		fprintf(f, "<tr><td class=\"l\">");
-		html_esc(f, s->name);
+		svg_escape_html(f, s->name);
 		fprintf(f, "</td><td>%s</td>", mib((int64_t)s->size, b, 32));
 		fprintf(f, "<td>%s (%s)</td>", mib((int64_t)s->host, b, 32),
 			s->host_via);
@@ -1222,7 +1191,7 @@ static void html_residency(FILE *f, const struct report_run *r)
 
 		fprintf(f, "<tr><td class=\"l\">%s</td><td class=\"l\">",
 			x->set);
-		html_esc(f, x->vm);
+		svg_escape_html(f, x->vm);
 		fprintf(f,
 			"</td><td class=\"l\">%s</td><td class=\"l\">%s"
 			"</td><td>%s</td>",
@@ -1249,9 +1218,9 @@ static void html_fio(FILE *f, const struct report_run *r)
 		const struct report_fio *x = &r->fio[i];
 
 		fprintf(f, "<tr><td class=\"l\">");
-		html_esc(f, x->vm);
+		svg_escape_html(f, x->vm);
 		fprintf(f, "</td><td class=\"l\">");
-		html_esc(f, x->job);
+		svg_escape_html(f, x->job);
 		fprintf(f, "</td>");
 		if (x->asked_pct >= 0)
 			fprintf(f, "<td>%.1f</td>", x->asked_pct);
@@ -1275,9 +1244,9 @@ static void html_provenance(FILE *f, const struct report_run *r)
 		   "<table class=\"provenance\">\n");
 	for (size_t i = 0; i < r->prov.n; i++) {
 		fprintf(f, "<tr><td class=\"l\">");
-		html_esc(f, r->prov.v[i].key);
+		svg_escape_html(f, r->prov.v[i].key);
 		fprintf(f, "</td><td class=\"l\">");
-		html_esc(f, r->prov.v[i].value);
+		svg_escape_html(f, r->prov.v[i].value);
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table></details>\n");
@@ -1289,12 +1258,12 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 	const char *dax_note = NULL;
 
 	fprintf(f, "<section class=\"run\" id=\"run-");
-	html_esc(f, r->name);
+	svg_escape_html(f, r->name);
 	fprintf(f, "\">\n<h%d>", level);
-	html_esc(f, r->name);
+	svg_escape_html(f, r->name);
 	fprintf(f, "</h%d>\n<p><span class=\"status %s\">", level,
 		results_status_name(r->status));
-	html_esc(f, status_text(r, b, sizeof(b)));
+	svg_escape_html(f, status_text(r, b, sizeof(b)));
 	fprintf(f, "</span></p>\n");
 	for (size_t i = 0; i < r->n_vms; i++) {
 		char key[128];
@@ -1310,7 +1279,7 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 			   "every guest: see the provenance.</p>\n");
 	for (size_t i = 0; i < r->n_warnings; i++) {
 		fprintf(f, "<p class=\"warn\">");
-		html_esc(f, r->warnings[i]);
+		svg_escape_html(f, r->warnings[i]);
 		fprintf(f, "</p>\n");
 	}
 	headline(f, r, "<p class=\"headline\">", "</p>\n");
@@ -1466,16 +1435,16 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 		   "<th class=\"l\"></th>");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<th><a href=\"#run-");
-		html_esc(f, runs[i]->name);
+		svg_escape_html(f, runs[i]->name);
 		fprintf(f, "\">");
-		html_esc(f, runs[i]->name);
+		svg_escape_html(f, runs[i]->name);
 		fprintf(f, "</a></th>");
 	}
 	fprintf(f, "</tr>\n<tr><td class=\"l\">status</td>");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "<td class=\"%s\">",
 			results_status_name(runs[i]->status));
-		html_esc(f, status_text(runs[i], b, sizeof(b)));
+		svg_escape_html(f, status_text(runs[i], b, sizeof(b)));
 		fprintf(f, "</td>");
 	}
 	fprintf(f, "</tr>\n");
@@ -1488,14 +1457,14 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 				kv_get(&runs[i]->prov, workload_keys[k]);
 
 			fprintf(f, "<td>");
-			html_esc(f, v ? v : "");
+			svg_escape_html(f, v ? v : "");
 			fprintf(f, "</td>");
 		}
 		fprintf(f, "</tr>\n");
 	}
 	for (size_t k = 0; k < nm; k++) {
 		fprintf(f, "<tr><td class=\"l\">");
-		html_esc(f, m[k].label);
+		svg_escape_html(f, m[k].label);
 		fprintf(f, "</td>");
 		for (size_t i = 0; i < n && i < 64; i++)
 			if (m[k].have[i])
@@ -1548,7 +1517,7 @@ int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 		   "<meta charset=\"utf-8\">\n<title>daxlab report: ");
 	if (n == 1)
-		html_esc(f, runs[0]->name);
+		svg_escape_html(f, runs[0]->name);
 	else
 		fprintf(f, "%zu runs", n);
 	fprintf(f,
@@ -1638,15 +1607,9 @@ static void txt_run(FILE *f, const struct report_run *r)
 			fprintf(f, "%-16s %-10s", src[i]->source,
 				report_kind_name(src[i]->kind));
 			for (size_t j = 0; j < nn; j++) {
-				const struct report_series *s =
-					report_find_series(r, src[i]->source,
-							   nodes[j]);
-
-				if (s && s->n)
-					fprintf(f, " %10.1f",
-						(double)report_pagecache(
-							s, s->n - 1) /
-							MIB);
+				if (last_pagecache(r, src[i]->source, nodes[j],
+						   &g))
+					fprintf(f, " %10.1f", (double)g / MIB);
 				else
 					fprintf(f, " %10s", "-");
 			}

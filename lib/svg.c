@@ -26,7 +26,8 @@ const char *svg_color(size_t i)
 	return colors[i % (sizeof(colors) / sizeof(*colors))];
 }
 
-void svg_escape(FILE *f, const char *s)
+/* xml: ' too, and no control characters (XML 1.0 forbids them). */
+static void escape(FILE *f, const char *s, bool xml)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -43,14 +44,23 @@ void svg_escape(FILE *f, const char *s)
 			fputs("&quot;", f);
 			break;
 		case '\'':
-			fputs("&apos;", f);
+			fputs(xml ? "&apos;" : "'", f);
 			break;
 		default:
-			/* Control characters are not allowed in XML 1.0. */
-			if ((unsigned char)*s >= 0x20 || *s == '\t')
+			if (!xml || (unsigned char)*s >= 0x20 || *s == '\t')
 				fputc(*s, f);
 		}
 	}
+}
+
+void svg_escape(FILE *f, const char *s)
+{
+	escape(f, s, true);
+}
+
+void svg_escape_html(FILE *f, const char *s)
+{
+	escape(f, s, false);
 }
 
 /* Scale and unit name for values up to max. */
@@ -88,7 +98,7 @@ static double axis_scale(const struct svg_axis *a, double max,
 	}
 }
 
-static double nice_step(double range, int want)
+double svg_nice_step(double range, int want)
 {
 	double raw = range / want, p, f;
 
@@ -114,6 +124,18 @@ static void fmt_tick(char *buf, size_t len, double v, double step)
 	if (dec > 6)
 		dec = 6;
 	snprintf(buf, len, "%.*f", dec, fabs(v) < step / 1e6 ? 0.0 : v);
+}
+
+/* An axis label, with its unit when it has one; ends the <text>. */
+static void axis_label(FILE *f, const char *label, const char *unit)
+{
+	svg_escape(f, label);
+	if (unit) {
+		fputs(" (", f);
+		svg_escape(f, unit);
+		fputc(')', f);
+	}
+	fputs("</text>\n", f);
 }
 
 static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
@@ -151,8 +173,8 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 		xmax = xmin + 1;
 	xs = axis_scale(&p->x, fmax(fabs(xmin), fabs(xmax)), &xu);
 	ys = axis_scale(&p->y, fmax(fabs(ymin), fabs(ymax)), &yu);
-	xstep = nice_step((xmax - xmin) / xs, 6);
-	ystep = nice_step((ymax - ymin) / ys, 5);
+	xstep = svg_nice_step((xmax - xmin) / xs, 6);
+	ystep = svg_nice_step((ymax - ymin) / ys, 5);
 	x0 = floor(xmin / xs / xstep) * xstep;
 	x1 = ceil(xmax / xs / xstep) * xstep;
 	y0 = floor(ymin / ys / ystep) * ystep;
@@ -192,59 +214,39 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 			"text-anchor=\"end\">%s</text>\n",
 			left, py, left + pw, py, left - 4, py + 4, buf);
 	}
-	/* Axis labels with units. */
 	fprintf(f, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">",
 		left + pw / 2, ptop + ph + 32);
-	svg_escape(f, p->x.label);
-	if (xu) {
-		fputs(" (", f);
-		svg_escape(f, xu);
-		fputc(')', f);
-	}
-	fputs("</text>\n", f);
+	axis_label(f, p->x.label, xu);
 	fprintf(f,
 		"<text transform=\"translate(%u,%u) rotate(-90)\" "
 		"text-anchor=\"middle\">",
 		left - 58, ptop + ph / 2);
-	svg_escape(f, p->y.label);
-	if (yu) {
-		fputs(" (", f);
-		svg_escape(f, yu);
-		fputc(')', f);
-	}
-	fputs("</text>\n", f);
+	axis_label(f, p->y.label, yu);
 
 	for (size_t s = 0; s < p->n_series; s++) {
 		const struct svg_series *se = &p->series[s];
 		const char *c = se->color ? se->color : svg_color(s);
 		unsigned ly = ptop + 14 + (unsigned)s * 18;
+		double px = 0, py = 0;
 
 		fprintf(f,
 			"<polyline fill=\"none\" stroke=\"%s\" "
 			"stroke-width=\"1.5\"%s points=\"",
 			c, se->dashed ? " stroke-dasharray=\"6,3\"" : "");
 		for (size_t i = 0; i < se->n_points; i++) {
-			double px = left + (se->points[i].x / xs - x0) /
-						   (x1 - x0) * pw;
-			double py =
-				ptop + ph -
-				(se->points[i].y / ys - y0) / (y1 - y0) * ph;
-
+			px = left +
+			     (se->points[i].x / xs - x0) / (x1 - x0) * pw;
+			py = ptop + ph -
+			     (se->points[i].y / ys - y0) / (y1 - y0) * ph;
 			fprintf(f, "%s%.1f,%.1f", i ? " " : "", px, py);
 		}
 		fputs("\"/>\n", f);
-		if (se->n_points == 1) {
-			double px = left + (se->points[0].x / xs - x0) /
-						   (x1 - x0) * pw;
-			double py =
-				ptop + ph -
-				(se->points[0].y / ys - y0) / (y1 - y0) * ph;
-
+		/* a lone point: a dot where its polyline shows nothing */
+		if (se->n_points == 1)
 			fprintf(f,
 				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" "
 				"fill=\"%s\"/>\n",
 				px, py, c);
-		}
 		fprintf(f,
 			"<line x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\" "
 			"stroke=\"%s\" stroke-width=\"2\"%s/>"

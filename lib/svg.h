@@ -53,7 +53,13 @@ int svg_write(FILE *f, const char *title, const struct svg_panel *panels,
 /* The i-th colour of the palette (it wraps around). */
 const char *svg_color(size_t i);
 
-/* XML-escaped text (&, <, >, ", ') to f. */
+/* XML-escaped text (&, <, >, ", ') to f; control characters dropped. */
 void svg_escape(FILE *f, const char *s);
+
+/* Text for HTML (inline SVG too): only &, <, > and " escaped. */
+void svg_escape_html(FILE *f, const char *s);
+
+/* A step of 1, 2 or 5 times a power of ten, for about want ticks. */
+double svg_nice_step(double range, int want);
 
 #endif

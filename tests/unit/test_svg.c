@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,48 @@ static void test_panels_axes_and_escaping(void **state)
 	free(buf);
 }
 
+static char *escaped(void (*esc)(FILE *, const char *), const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	esc(f, s);
+	fclose(f);
+	return buf;
+}
+
+static void test_escape_xml_and_html(void **state)
+{
+	char *x = escaped(svg_escape, "a'b\"<c>&\x01\td");
+	char *h = escaped(svg_escape_html, "a'b\"<c>&\x01\td");
+
+	/* XML: every special character, no control characters but tab */
+	assert_string_equal(x, "a&apos;b&quot;&lt;c&gt;&amp;\td");
+	/* HTML: the apostrophe and the rest as they are */
+	assert_string_equal(h, "a'b&quot;&lt;c&gt;&amp;\x01\td");
+	free(x);
+	free(h);
+}
+
+static void test_nice_step(void **state)
+{
+	assert_true(svg_nice_step(100, 5) == 20);
+	assert_true(svg_nice_step(7, 5) == 2);
+	assert_true(fabs(svg_nice_step(0.3, 6) - 0.05) < 1e-12);
+	assert_true(svg_nice_step(1000, 5) == 200);
+	assert_true(svg_nice_step(5, 5) == 1);
+	assert_true(svg_nice_step(0, 5) == 1);
+	assert_true(svg_nice_step(-3, 5) == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_panels_axes_and_escaping),
+		cmocka_unit_test(test_escape_xml_and_html),
+		cmocka_unit_test(test_nice_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
