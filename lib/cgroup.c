@@ -526,3 +526,75 @@ int cg_read_numa_stat(const struct cg_ctx *ctx, const char *name,
 		return -ENOMEM;
 	return read_full_file(p, 1 << 20, ret, ret_len);
 }
+
+int cg_keyed_value(const char *text, const char *key, uint64_t *ret)
+{
+	size_t klen = strlen(key);
+	const char *l = text;
+
+	while (l && *l) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (len > klen && !strncmp(l, key, klen) && l[klen] == ' ') {
+			char num[32];
+			size_t n = len - klen - 1;
+
+			if (!n || n >= sizeof(num))
+				return n ? -ERANGE : -EINVAL;
+			memcpy(num, l + klen + 1, n);
+			num[n] = 0;
+			return parse_u64(cg_trim(num), ret);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return -ENODATA;
+}
+
+int cg_oom_kills(const struct cg_ctx *ctx, const char *name, uint64_t *ret,
+		 char **ret_path)
+{
+	_cleanup_free_ char *p = cg_path(
+		ctx, "memory", name,
+		ctx->version == CG_V1 ? "memory.oom_control" : "memory.events");
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	if (ret_path)
+		*ret_path = NULL;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 16, &s, NULL);
+	if (r < 0)
+		return r;
+	r = cg_keyed_value(s, "oom_kill", ret);
+	if (r < 0)
+		return r;
+	if (ret_path)
+		*ret_path = TAKE_PTR(p);
+	return 0;
+}
+
+int cg_memory_limit(const struct cg_ctx *ctx, const char *name, uint64_t *ret)
+{
+	_cleanup_free_ char *p = cg_path(
+		ctx, "memory", name,
+		ctx->version == CG_V1 ? "memory.limit_in_bytes" : "memory.max");
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = read_trimmed(p, &s);
+	if (r < 0)
+		return r;
+	if (!strcmp(s, "max")) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	r = parse_u64(s, ret);
+	/* v1 shows "no limit" as the page counter's maximum, near 2^63 */
+	if (r == 0 && *ret >= (1ULL << 62))
+		*ret = UINT64_MAX;
+	return r;
+}

@@ -84,6 +84,28 @@ int cg_effective(const struct cg_ctx *ctx, const char *name, char **ret_cpus,
 int cg_read_numa_stat(const struct cg_ctx *ctx, const char *name,
 		      char **ret, size_t *ret_len);
 
+/*
+ * How many processes of the cgroup the OOM killer has killed: the
+ * "oom_kill N" line of memory.oom_control (v1, Linux >= 4.13) or of
+ * memory.events (v2), in the memory hierarchy. -ENOENT: no such cgroup;
+ * -ENODATA: the kernel does not count OOM kills. ret_path (may be NULL):
+ * the file read, allocated.
+ */
+int cg_oom_kills(const struct cg_ctx *ctx, const char *name, uint64_t *ret,
+		 char **ret_path);
+/*
+ * The cgroup's memory limit: memory.limit_in_bytes (v1) or memory.max
+ * (v2). UINT64_MAX when there is none ("max", or v1's page-counter
+ * maximum).
+ */
+int cg_memory_limit(const struct cg_ctx *ctx, const char *name, uint64_t *ret);
+/*
+ * The value of "KEY N" in a flat-keyed cgroup file's text (memory.events,
+ * memory.oom_control, memory.stat). -ENODATA when KEY is not there,
+ * -ERANGE or -EINVAL when its value is not a number.
+ */
+int cg_keyed_value(const char *text, const char *key, uint64_t *ret);
+
 /* Trims a trailing newline and spaces in place; returns s. */
 char *cg_trim(char *s);
 

@@ -482,9 +482,12 @@ static int open_nofollow_read(const char *path)
 	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 }
 
-/* "PID STARTTIME": pid 0 when the process recorded is gone. */
-static int read_pidfile_full(const char *path, pid_t *ret,
-			     unsigned long long *ret_start)
+/*
+ * "PID STARTTIME": pid 0 when the process recorded is gone.
+ * *ret_recorded (may be NULL): the pid in the file, alive or not.
+ */
+static int read_pidfile_rec(const char *path, pid_t *ret,
+			    unsigned long long *ret_start, pid_t *ret_recorded)
 {
 	_cleanup_close_ int fd = open_nofollow_read(path);
 	_cleanup_free_ char *s = NULL;
@@ -494,6 +497,8 @@ static int read_pidfile_full(const char *path, pid_t *ret,
 	*ret = 0;
 	if (ret_start)
 		*ret_start = 0;
+	if (ret_recorded)
+		*ret_recorded = 0;
 	if (fd < 0)
 		return -errno;
 	r = read_full_fd(fd, 128, &s, NULL);
@@ -504,9 +509,36 @@ static int read_pidfile_full(const char *path, pid_t *ret,
 		return -EINVAL;
 	if (ret_start)
 		*ret_start = start;
+	if (ret_recorded)
+		*ret_recorded = (pid_t)pid;
 	if (pid_alive((pid_t)pid, start))
 		*ret = (pid_t)pid;
 	return 0;
+}
+
+static int read_pidfile_full(const char *path, pid_t *ret,
+			     unsigned long long *ret_start)
+{
+	return read_pidfile_rec(path, ret, ret_start, NULL);
+}
+
+/*
+ * A child of ours (qemu or virtiofsd during a start): has it ended?
+ * *ret_wstatus gets its wait status when we reaped it, else stays -1.
+ */
+static bool child_gone(pid_t pid, int *ret_wstatus)
+{
+	int st = 0;
+	pid_t r = waitpid(pid, &st, WNOHANG);
+
+	if (r == pid) {
+		if (ret_wstatus)
+			*ret_wstatus = st;
+		return true;
+	}
+	if (r == 0)
+		return false;
+	return !pid_alive(pid, 0);
 }
 
 int vm_read_pidfile(const char *path, pid_t *ret)
@@ -727,9 +759,176 @@ static int vm_paths_make(const struct vm_env *e, const struct vm_config *vm,
 	return 0;
 }
 
+/* ---- how a qemu ended ---- */
+
+static void end_add(struct vm_end_info *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void end_add(struct vm_end_info *r, const char *fmt, ...)
+{
+	size_t n = strnlen(r->what, sizeof(r->what));
+	va_list ap;
+
+	if (n + 1 >= sizeof(r->what))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->what + n, sizeof(r->what) - n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *signame(int sig)
+{
+	const char *s = sigabbrev_np(sig);
+
+	return s ? s : "?";
+}
+
+/* "terminating on signal N from pid P (PROG)" in qemu's own log. */
+static bool qemu_log_signal(const char *log, struct vm_end_info *r)
+{
+	_cleanup_free_ char *tail = log_tail(log, 10);
+	const char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
+	char *nl;
+	int sig = 0;
+
+	if (!t || sscanf(t, "terminating on signal %d", &sig) != 1 ||
+	    sig <= 0 || sig >= 65)
+		return false;
+	nl = strchr(t, '\n');
+	if (nl)
+		*nl = 0;
+	r->how = VM_END_SIGNAL;
+	r->sig = sig;
+	end_add(r, "ended on signal %d (SIG%s): its log says '%s'", sig,
+		signame(sig), t);
+	return true;
+}
+
+/* The guest's last words on the console: a power off, reboot, panic. */
+static bool console_end(const char *log, struct vm_end_info *r)
+{
+	_cleanup_free_ char *tail = log_tail(log, 60);
+
+	if (!tail)
+		return false;
+	if (strstr(tail, "Kernel panic")) {
+		r->how = VM_END_POWEROFF;
+		end_add(r, "the guest kernel panicked (see %s)", log);
+	} else if (strstr(tail, "reboot: Power down")) {
+		r->how = VM_END_POWEROFF;
+		end_add(r, "the guest powered off");
+	} else if (strstr(tail, "reboot: Restarting system")) {
+		r->how = VM_END_POWEROFF;
+		end_add(r,
+			"the guest rebooted (qemu runs with -no-reboot: it exits)");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Why qemu (pid, gone) ended. The evidence, strongest first: the oom_kill
+ * counter of the VM's memory cgroup, its wait status when daxlab is its
+ * parent (wstatus >= 0), qemu's log, the guest's console. Read before the
+ * cgroup is removed.
+ */
+static void qemu_end(struct vm_env *e, const struct vm_config *vm,
+		     const struct vm_paths *p, pid_t pid, int wstatus,
+		     struct vm_end_info *r)
+{
+	bool sig_known = wstatus >= 0 && WIFSIGNALED(wstatus);
+
+	memset(r, 0, sizeof(*r));
+	r->pid = pid;
+	if (sig_known)
+		r->sig = WTERMSIG(wstatus);
+	if (e->cg_ok) {
+		_cleanup_free_ char *file = NULL;
+		uint64_t limit = 0;
+		char b[32];
+
+		if (cg_oom_kills(&e->cg, vm->cg.cgroup, &r->oom_kills, &file) ==
+			    0 &&
+		    r->oom_kills > 0) {
+			r->how = VM_END_OOM;
+			end_add(r, "killed by the OOM killer (");
+			if (sig_known)
+				end_add(r, "signal %d, SIG%s; ", r->sig,
+					signame(r->sig));
+			end_add(r, "oom_kill %llu in %s",
+				(unsigned long long)r->oom_kills, file);
+			if (cg_memory_limit(&e->cg, vm->cg.cgroup, &limit) ==
+				    0 &&
+			    limit != UINT64_MAX)
+				end_add(r, "; memory limit %s%s",
+					format_bytes(limit, b, sizeof(b)),
+					vm->cg.memory_max ?
+						", [vm] memory_max" :
+						"");
+			end_add(r, ")");
+			return;
+		}
+	}
+	if (sig_known) {
+		r->how = VM_END_SIGNAL;
+		end_add(r, "killed by signal %d (SIG%s)", r->sig,
+			signame(r->sig));
+		return;
+	}
+	if (qemu_log_signal(p->qemu_log, r))
+		return;
+	if (console_end(p->console_log, r))
+		return;
+	if (wstatus >= 0 && WIFEXITED(wstatus)) {
+		r->how = VM_END_EXIT;
+		r->code = WEXITSTATUS(wstatus);
+		end_add(r, "exit status %d", r->code);
+		return;
+	}
+	r->how = VM_END_UNKNOWN;
+	end_add(r,
+		"cause unknown: no OOM kill counted in its memory cgroup, no signal in %s, and no exit status (daxlab is not its parent)",
+		p->qemu_log);
+}
+
+/* "A, B, C": what a cleanup removed. buf may be NULL. */
+static void note(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	n = strnlen(buf, len);
+	if (n + 3 >= len)
+		return;
+	if (n) {
+		memcpy(buf + n, ", ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+/* unlink, and note the file's name (in the VM's folder) if it was there. */
+static void unlink_noted(const char *path, char *buf, size_t len)
+{
+	const char *base;
+
+	if (!path || unlink(path) < 0)
+		return;
+	base = strrchr(path, '/');
+	note(buf, len, "%s", base ? base + 1 : path);
+}
+
 /* Stops virtiofsd of each share, removes its socket and pid file. */
 static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
-			    const char *dir)
+			    const char *dir, char *removed, size_t rlen)
 {
 	bool any = false;
 
@@ -748,9 +947,12 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 			       "stopping virtiofsd for share %s (pid %d)",
 			       s->name, (int)pid);
 			terminate_tree(e, pid, start);
+			note(removed, rlen,
+			     "virtiofsd of share %s (pid %d, stopped)", s->name,
+			     (int)pid);
 		}
-		unlink_quiet(pf);
-		unlink_quiet(sock);
+		unlink_noted(pf, removed, rlen);
+		unlink_noted(sock, removed, rlen);
 	}
 	return any;
 }
@@ -811,10 +1013,14 @@ static void remove_when_empty(struct vm_env *e, const char *name)
 }
 
 static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
-			   bool shared, bool locked)
+			   bool shared, bool locked, char *removed, size_t rlen)
 {
+	bool had, fsd_had;
+
 	if (!e->cg_ok)
 		return;
+	had = cg_exists(&e->cg, vm->cg.cgroup);
+	fsd_had = shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup);
 	/* anything still in the VM's own cgroup is ours */
 	for (int i = 0; i < 50 && cg_exists(&e->cg, vm->cg.cgroup); i++) {
 		if (cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0 &&
@@ -830,11 +1036,21 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 		if (fd >= 0)
 			close(fd);
 	}
+	if (had && !cg_exists(&e->cg, vm->cg.cgroup))
+		note(removed, rlen, "cgroup %s%s", vm->cg.cgroup,
+		     e->cg.version == CG_V1 ? " (cpuset, memory)" : "");
+	if (fsd_had && !cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+		note(removed, rlen, "cgroup %s (virtiofsd's, now empty)",
+		     e->c->virtiofsd.cg.cgroup);
 }
 
-/* Everything but the logs; quiet about what is already gone. */
-static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
-		       const struct vm_paths *p, bool shared, bool locked)
+/*
+ * Everything but the logs; quiet about what is already gone. removed
+ * (may be NULL) gets the names of what was there.
+ */
+static bool cleanup_vm_noted(struct vm_env *e, const struct vm_config *vm,
+			     const struct vm_paths *p, bool shared, bool locked,
+			     char *removed, size_t rlen)
 {
 	unsigned long long start = 0;
 	pid_t pid = 0;
@@ -843,27 +1059,33 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
 	if (read_pidfile_full(p->qemu_pid, &pid, &start) == 0 && pid) {
 		any = true;
 		terminate(pid, start, 5000);
+		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
-	any |= stop_virtiofsds(e, vm, p->dir);
-	remove_cgroups(e, vm, shared, locked);
-	unlink_quiet(p->qemu_pid);
-	unlink_quiet(p->qmp);
-	unlink_quiet(p->console_sock);
+	any |= stop_virtiofsds(e, vm, p->dir, removed, rlen);
+	remove_cgroups(e, vm, shared, locked, removed, rlen);
+	unlink_noted(p->qemu_pid, removed, rlen);
+	unlink_noted(p->qmp, removed, rlen);
+	unlink_noted(p->console_sock, removed, rlen);
 	return any;
 }
 
-int vm_stop(struct vm_env *e, const struct vm_config *vm,
-	    bool *ret_was_running)
+static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
+		       const struct vm_paths *p, bool shared, bool locked)
+{
+	return cleanup_vm_noted(e, vm, p, shared, locked, NULL, 0);
+}
+
+int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
+		   struct vm_stop_info *ret)
 {
 	const unsigned stage_ms = e->c->lab.stop_timeout * 1000;
 	_cleanup_close_ int lock = -1;
 	struct vm_paths p;
 	unsigned long long start = 0;
-	pid_t pid = 0;
-	bool any = false;
+	pid_t pid = 0, recorded = 0;
 	int r;
 
-	*ret_was_running = false;
+	memset(ret, 0, sizeof(*ret));
 	if (e->dry_run) {
 		_cleanup_free_ char *dir = vm_dir(e, vm);
 
@@ -885,8 +1107,8 @@ int vm_stop(struct vm_env *e, const struct vm_config *vm,
 	r = vm_paths_make(e, vm, &p);
 	if (r < 0)
 		return r;
-	if (read_pidfile_full(p.qemu_pid, &pid, &start) == 0 && pid) {
-		any = true;
+	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+		ret->was_running = true;
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
 		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
@@ -900,17 +1122,35 @@ int vm_stop(struct vm_env *e, const struct vm_config *vm,
 				terminate(pid, start, stage_ms);
 			}
 		}
+	} else if (recorded) {
+		/* a pid file of a qemu that is gone: it died, or powered off */
+		ret->died = true;
+		qemu_end(e, vm, &p, recorded, -1, &ret->end);
+		if (ret->end.how != VM_END_POWEROFF)
+			report(e, VM_REPORT_WARN,
+			       "vm %s: qemu (pid %d) had died: %s", vm->id,
+			       (int)recorded, ret->end.what);
 	}
-	any |= cleanup_vm(e, vm, &p, true, false);
+	cleanup_vm_noted(e, vm, &p, true, false, ret->removed,
+			 sizeof(ret->removed));
 	{
 		_cleanup_free_ char *marker =
 			strdup_printf("%s/starting", p.dir);
 
-		unlink_quiet(marker);
+		unlink_noted(marker, ret->removed, sizeof(ret->removed));
 	}
+	ret->stale = !ret->was_running && ret->removed[0];
 	vm_paths_free(&p);
-	*ret_was_running = any;
 	return 0;
+}
+
+int vm_stop(struct vm_env *e, const struct vm_config *vm, bool *ret_was_running)
+{
+	struct vm_stop_info info;
+	int r = vm_stop_report(e, vm, &info);
+
+	*ret_was_running = r == 0 && (info.was_running || info.stale);
+	return r;
 }
 
 /* ---- start ---- */
@@ -1080,15 +1320,18 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 	return r < 0 ? r : -EIO;
 }
 
-static int wait_socket(const char *path, pid_t pid, unsigned ms)
+/* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
+static int wait_socket(const char *path, pid_t pid, unsigned ms,
+		       int *ret_wstatus)
 {
 	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
 	struct stat st;
 
+	*ret_wstatus = -1;
 	for (;;) {
 		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 			return 0;
-		if (!pid_alive(pid, 0))
+		if (child_gone(pid, ret_wstatus))
 			return -ECHILD;
 		if (vm_interrupted)
 			return -EINTR;
@@ -1115,23 +1358,55 @@ static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 	return spawn_wait(pid) == 0;
 }
 
+/*
+ * What a start waits for: DAXLAB-READY on the console when daxlab boots
+ * the kernel (the guest's /init says it), then ssh; without a network
+ * (net = none) there is no ssh to wait for, and a disk image's guest
+ * says nothing daxlab reads.
+ */
+static void report_waiting(struct vm_env *e, const struct vm_config *vm,
+			   const struct vm_paths *p)
+{
+	bool kernel_boot = !vm->image, net = vm->net != VM_NET_NONE;
+
+	if (kernel_boot && net)
+		report(e, VM_REPORT_STEP,
+		       "vm %s: waiting for DAXLAB-READY on the console (%s), then for ssh",
+		       vm->id, p->console_log);
+	else if (kernel_boot)
+		report(e, VM_REPORT_STEP,
+		       "vm %s: waiting for DAXLAB-READY on the console (%s); net = none: no ssh to wait for",
+		       vm->id, p->console_log);
+	else if (net)
+		report(e, VM_REPORT_STEP,
+		       "vm %s: waiting for ssh (a disk image; console: %s)",
+		       vm->id, p->console_log);
+	else
+		report(e, VM_REPORT_STEP,
+		       "vm %s: a disk image and net = none: nothing to wait for, qemu runs (console: %s)",
+		       vm->id, p->console_log);
+}
+
 /* Polls the console log for DAXLAB-READY while qemu lives. */
 static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 		      const struct vm_paths *p, pid_t qemu, int64_t end)
 {
 	bool kernel_boot = !vm->image;
 	bool ready = !kernel_boot;
+	int wstatus = -1;
 
 	for (;;) {
-		if (!pid_alive(qemu, 0)) {
+		if (child_gone(qemu, &wstatus)) {
 			struct stat st;
 			bool qlog = stat(p->qemu_log, &st) == 0 &&
 				    st.st_size > 0;
+			struct vm_end_info qend;
 
+			qemu_end(e, vm, p, qemu, wstatus, &qend);
 			return step_failed(e, "wait for the guest", -ECHILD,
 					   qlog ? p->qemu_log : p->console_log,
-					   "qemu exited (console log: %s)",
-					   p->console_log);
+					   "qemu exited: %s (console log: %s)",
+					   qend.what, p->console_log);
 		}
 		if (!ready) {
 			_cleanup_free_ char *log = NULL;
@@ -1158,9 +1433,14 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 				}
 				if (strstr(log, "DAXLAB-READY")) {
 					ready = true;
-					report(e, VM_REPORT_STEP,
-					       "vm %s: guest is up, waiting for ssh",
-					       vm->id);
+					if (vm->net != VM_NET_NONE)
+						report(e, VM_REPORT_STEP,
+						       "vm %s: guest is up (DAXLAB-READY), waiting for ssh",
+						       vm->id);
+					else
+						report(e, VM_REPORT_STEP,
+						       "vm %s: guest is up (DAXLAB-READY; net = none: no ssh to wait for)",
+						       vm->id);
 				}
 			}
 		}
@@ -1439,6 +1719,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	char *marker = NULL;
 	char msg[1024];
 	size_t k;
+	int wstatus = -1;
 	int r;
 
 	r = vm_check(e, vm);
@@ -1471,9 +1752,19 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		for (k = 0; fsd[k]; k++)
 			dry_cmd(e, c->virtiofsd.cg.cgroup, fsd[k]);
 		dry_cmd(e, vm->cg.cgroup, qemu);
-		report(e, VM_REPORT_DRY,
-		       "wait for DAXLAB-READY on %s, then ssh %s", p.console_log,
-		       vm->name);
+		if (vm->image && vm->net == VM_NET_NONE)
+			report(e, VM_REPORT_DRY,
+			       "wait for nothing (a disk image and net = none)");
+		else if (vm->image)
+			report(e, VM_REPORT_DRY, "wait for ssh %s", vm->name);
+		else if (vm->net == VM_NET_NONE)
+			report(e, VM_REPORT_DRY,
+			       "wait for DAXLAB-READY on %s (net = none: no ssh)",
+			       p.console_log);
+		else
+			report(e, VM_REPORT_DRY,
+			       "wait for DAXLAB-READY on %s, then ssh %s",
+			       p.console_log, vm->name);
 		r = 0;
 		goto out;
 	}
@@ -1595,7 +1886,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 					strerror(-r));
 			goto rollback;
 		}
-		r = wait_socket(sock, pid, 10000);
+		r = wait_socket(sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
 					r == -ECHILD ?
@@ -1630,17 +1921,24 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				strerror(-r));
 		goto rollback;
 	}
-	r = wait_socket(p.qmp, qpid, 30000);
+	r = wait_socket(p.qmp, qpid, 30000, &wstatus);
+	if (r == -ECHILD) {
+		struct vm_end_info qend;
+
+		qemu_end(e, vm, &p, qpid, wstatus, &qend);
+		r = step_failed(e, "start qemu", r, p.qemu_log,
+				"%s exited at once: %s", c->lab.qemu,
+				qend.what);
+		goto rollback;
+	}
 	if (r < 0) {
 		r = step_failed(e, "start qemu", r, p.qemu_log,
-				r == -ECHILD ? "%s exited at once" :
-				r == -EINTR  ? "%s: interrupted by a signal" :
-					       "%s did not open its QMP socket",
+				r == -EINTR ? "%s: interrupted by a signal" :
+					      "%s did not open its QMP socket",
 				c->lab.qemu);
 		goto rollback;
 	}
-	report(e, VM_REPORT_STEP, "vm %s: waiting for the guest (console: %s)",
-	       vm->id, p.console_log);
+	report_waiting(e, vm, &p);
 	r = wait_ready(e, vm, &p, qpid, end);
 	if (r < 0)
 		goto rollback;
@@ -1672,6 +1970,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 {
 	const struct lab_config *c = e->c;
 	struct vm_paths p;
+	pid_t recorded = 0;
 	size_t n = 0;
 	int r;
 
@@ -1679,8 +1978,15 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	r = vm_paths_make(e, vm, &p);
 	if (r < 0)
 		return r;
-	vm_read_pidfile(p.qemu_pid, &ret->qemu_pid);
+	read_pidfile_rec(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
 	ret->running = ret->qemu_pid > 0;
+	if (e->cg_ok &&
+	    cg_oom_kills(&e->cg, vm->cg.cgroup, &ret->oom_kills, NULL) == 0)
+		ret->oom_known = true;
+	if (!ret->running && recorded) {
+		ret->qemu_died = true;
+		qemu_end(e, vm, &p, recorded, -1, &ret->end);
+	}
 	ret->fsd_share = calloc(c->n_shares + 1, sizeof(char *));
 	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
 	if (!ret->fsd_share || !ret->fsd_pid) {

@@ -89,18 +89,55 @@ int vm_check(struct vm_env *e, const struct vm_config *vm);
 int vm_start(struct vm_env *e, const struct vm_config *vm,
 	     unsigned timeout_s);
 
+/* How a qemu that is gone ended, as far as daxlab can tell. */
+enum vm_end {
+	VM_END_UNKNOWN = 0, /* no exit status (not our child), no evidence */
+	VM_END_OOM,         /* oom_kill counted in the VM's memory cgroup */
+	VM_END_SIGNAL,      /* a signal: its wait status, or qemu's log */
+	VM_END_EXIT,        /* exited with a status (its wait status) */
+	VM_END_POWEROFF,    /* the guest powered off or rebooted (console) */
+};
+
+struct vm_end_info {
+	enum vm_end how;
+	pid_t pid;          /* the qemu that ended, 0 if not known */
+	int sig;            /* the signal that ended it, 0 if not known */
+	int code;           /* VM_END_EXIT: its exit status */
+	uint64_t oom_kills; /* oom_kill of the VM's memory cgroup */
+	/* "killed by the OOM killer (SIGKILL; oom_kill 1 in FILE; ...)" */
+	char what[768];
+};
+
+struct vm_stop_info {
+	bool was_running;    /* qemu was alive: powered down or killed */
+	bool died;           /* qemu had ended before: its pid file was stale */
+	bool stale;          /* something was left of a VM not running */
+	struct vm_end_info end; /* died: how qemu ended */
+	/* stale: what was removed or stopped, "qemu.pid, qmp.sock, ..." */
+	char removed[1536];
+};
+
 /*
  * Stops vm: QMP system_powerdown, QMP quit, SIGTERM, SIGKILL; virtiofsd
  * stopped; cgroups removed; sockets and pid files removed (logs kept).
- * Also cleans the stale state of a VM whose daxlab was killed.
- * *ret_was_running tells whether anything was running.
+ * Also cleans the stale state of a VM whose qemu died or whose daxlab was
+ * killed; ret says which, how qemu ended and what was removed. A qemu
+ * that had died (anything but a guest power-off) is also reported, with
+ * how it ended, through VM_REPORT_WARN.
  */
+int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
+		   struct vm_stop_info *ret);
+/* vm_stop_report(); *ret_was_running: anything was running or left. */
 int vm_stop(struct vm_env *e, const struct vm_config *vm,
 	    bool *ret_was_running);
 
 struct vm_status {
 	bool running;       /* qemu alive */
 	bool stale;         /* pid files or cgroups left, qemu gone */
+	bool qemu_died;     /* qemu.pid left by a qemu that is gone */
+	struct vm_end_info end; /* qemu_died: how it ended */
+	bool oom_known;     /* oom_kills was read from the VM's cgroup */
+	uint64_t oom_kills;
 	pid_t qemu_pid;
 	size_t n_fsd;
 	char **fsd_share;   /* share name per virtiofsd */

@@ -32,12 +32,19 @@ static void vm_usage(void)
 	       "cgctl and qemuctl).\n\n"
 	       "Commands:\n"
 	       "  start ID|all     validate, create cgroups, start virtiofsd "
-	       "and qemu,\n"
-	       "                   return when the guest answers ssh\n"
+	       "and qemu, return\n"
+	       "                   when the guest is ready: DAXLAB-READY on "
+	       "its console,\n"
+	       "                   then ssh answers (net = none: "
+	       "DAXLAB-READY only)\n"
 	       "  stop ID|all      power off (QMP), stop virtiofsd, remove "
-	       "cgroups\n"
+	       "cgroups; a VM\n"
+	       "                   whose qemu died: say how it ended and "
+	       "what was removed\n"
 	       "  status [ID|all]  pids, cgroups, effective cpus and mems, "
-	       "memory per node\n"
+	       "memory per node;\n"
+	       "                   how a dead qemu ended (e.g. killed by the "
+	       "OOM killer)\n"
 	       "  console ID       attach to the serial console (Ctrl-] "
 	       "leaves)\n"
 	       "  ssh ID [CMD...]  ssh into the guest, or run CMD there "
@@ -331,7 +338,15 @@ static int start_one(struct vm_env *e, const struct vm_config *vm,
 		info("starting vm %s", vm->id);
 	if (vm_start(e, vm, timeout) < 0)
 		return error("vm %s: %s", vm->id, e->err);
-	if (!dry_run) {
+	if (dry_run)
+		return 0;
+	if (vm->net == VM_NET_NONE && vm->image) {
+		info("vm %s is started (net = none: not waited for, no ssh): daxlab vm console %s",
+		     vm->id, vm->id);
+	} else if (vm->net == VM_NET_NONE) {
+		info("vm %s is up (net = none: no ssh): daxlab vm console %s",
+		     vm->id, vm->id);
+	} else {
 		_cleanup_free_ char *cfg = vm_ssh_config_path(e);
 
 		info("vm %s is up: daxlab vm ssh %s (ssh -F %s %s)", vm->id,
@@ -457,12 +472,34 @@ out:
 static int stop_one(struct vm_env *e, const struct vm_config *vm,
 		    bool dry_run)
 {
-	bool was = false;
+	struct vm_stop_info s;
+	_cleanup_free_ char *dir = NULL;
 
-	if (vm_stop(e, vm, &was) < 0)
+	if (vm_stop_report(e, vm, &s) < 0)
 		return error("vm %s: %s", vm->id, e->err);
-	if (!dry_run)
-		info("vm %s %s", vm->id, was ? "stopped" : "was not running");
+	if (dry_run)
+		return 0;
+	if (s.was_running) {
+		info("vm %s stopped", vm->id);
+		return 0;
+	}
+	if (!s.stale && !s.died) {
+		info("vm %s was not running", vm->id);
+		return 0;
+	}
+	dir = vm_dir(e, vm);
+	/* how a dead qemu ended came as a warning from vm_stop_report() */
+	if (s.died && s.end.how == VM_END_POWEROFF)
+		info("vm %s was not running: its qemu (pid %d) had ended, %s; cleaned its stale state in %s: removed %s",
+		     vm->id, (int)s.end.pid, s.end.what, dir ? dir : "?",
+		     s.removed[0] ? s.removed : "nothing");
+	else if (s.died)
+		info("vm %s had died (qemu pid %d gone); cleaned its stale state in %s: removed %s",
+		     vm->id, (int)s.end.pid, dir ? dir : "?",
+		     s.removed[0] ? s.removed : "nothing");
+	else
+		info("vm %s was not running; cleaned what a killed start left in %s: removed %s",
+		     vm->id, dir ? dir : "?", s.removed);
 	return 0;
 }
 
@@ -599,12 +636,23 @@ static int do_status(int argc, char **argv)
 		}
 		printf("vm %s (%s): %s\n", vms[i]->id, vms[i]->name,
 		       s.running && s.stale ?
-				 "running, but a virtiofsd is not (daxlab vm stop cleans up)" :
-		       s.running ? "running" :
-		       s.stale	 ? "stopped, stale state left (daxlab vm stop cleans it)" :
-				   "stopped");
+			       "running, but a virtiofsd is not (daxlab vm stop cleans up)" :
+		       s.running ?
+			       "running" :
+		       s.qemu_died && s.end.how == VM_END_OOM ?
+			       "stopped, qemu was killed by the OOM killer; stale state left (daxlab vm stop cleans it)" :
+		       s.stale ?
+			       "stopped, stale state left (daxlab vm stop cleans it)" :
+			       "stopped");
 		if (s.qemu_pid)
 			printf("  %-14s %d\n", "qemu pid", (int)s.qemu_pid);
+		if (s.qemu_died)
+			printf("  %-14s pid %d: %s\n", "qemu ended",
+			       (int)s.end.pid, s.end.what);
+		if (s.oom_known && s.oom_kills &&
+		    !(s.qemu_died && s.end.how == VM_END_OOM))
+			printf("  %-14s %llu in the VM's memory cgroup\n",
+			       "oom kills", (unsigned long long)s.oom_kills);
 		for (size_t k = 0; k < s.n_fsd; k++)
 			if (s.fsd_pid[k])
 				printf("  %-14s %d (share %s)\n",

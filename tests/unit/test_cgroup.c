@@ -238,6 +238,81 @@ static void test_trim(void **state)
 	assert_string_equal(cg_trim(b), "");
 }
 
+static void test_keyed_value(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(cg_keyed_value("oom_kill_disable 0\nunder_oom 0\n"
+					"oom_kill 3\n",
+					"oom_kill", &v),
+			 0);
+	assert_int_equal(v, 3);
+	/* a key that is a prefix of another is not that other */
+	assert_int_equal(cg_keyed_value("oom_kill_disable 1\n", "oom_kill", &v),
+			 -ENODATA);
+	assert_int_equal(cg_keyed_value("low 0\noom 2\noom_kill 2", "oom", &v),
+			 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cg_keyed_value("", "oom_kill", &v), -ENODATA);
+	assert_true(cg_keyed_value("oom_kill x\n", "oom_kill", &v) < 0);
+	assert_true(cg_keyed_value("oom_kill \n", "oom_kill", &v) < 0);
+	assert_true(cg_keyed_value("oom_kill 99999999999999999999999\n",
+				   "oom_kill", &v) < 0);
+	assert_true(cg_keyed_value("oom_kill 123456789012345678901234567890"
+				   "1234567890\n",
+				   "oom_kill", &v) < 0);
+}
+
+/* v1 memory.oom_control (oom_kill since Linux 4.13), v2 memory.events */
+static void test_oom_kills(void **state)
+{
+	_cleanup_free_ char *d1 = tmpdir(), *d2 = tmpdir();
+	_cleanup_free_ char *file = NULL;
+	struct cg_ctx c;
+	uint64_t v = 0;
+
+	(void)state;
+	put(d1, "cpuset/vm0/cgroup.procs", "");
+	put(d1, "memory/vm0/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	put(d1, "memory/vm0/memory.limit_in_bytes", "167772160\n");
+	put(d1, "memory/old/memory.oom_control",
+	    "oom_kill_disable 0\nunder_oom 0\n");
+	put(d1, "memory/free/memory.limit_in_bytes", "9223372036854771712\n");
+	assert_int_equal(cg_ctx_init(&c, d1, "v1", ""), 0);
+	assert_int_equal(cg_oom_kills(&c, "vm0", &v, &file), 0);
+	assert_int_equal(v, 1);
+	assert_non_null(strstr(file, "/memory/vm0/memory.oom_control"));
+	assert_int_equal(cg_oom_kills(&c, "old", &v, NULL), -ENODATA);
+	assert_int_equal(cg_oom_kills(&c, "gone", &v, NULL), -ENOENT);
+	assert_int_equal(cg_memory_limit(&c, "vm0", &v), 0);
+	assert_int_equal(v, 160 << 20);
+	assert_int_equal(cg_memory_limit(&c, "free", &v), 0);
+	assert_true(v == UINT64_MAX);
+	cg_ctx_done(&c);
+
+	put(d2, "cgroup.controllers", "cpuset memory\n");
+	put(d2, "lab/vm0/memory.events",
+	    "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\n"
+	    "oom_group_kill 0\n");
+	put(d2, "lab/vm0/memory.max", "max\n");
+	put(d2, "lab/vm1/memory.events", "low 0\noom_kill 0\n");
+	put(d2, "lab/vm1/memory.max", "268435456\n");
+	assert_int_equal(cg_ctx_init(&c, d2, "v2", "lab"), 0);
+	assert_int_equal(cg_oom_kills(&c, "vm0", &v, NULL), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cg_oom_kills(&c, "vm1", &v, NULL), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(cg_memory_limit(&c, "vm0", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cg_memory_limit(&c, "vm1", &v), 0);
+	assert_int_equal(v, 256 << 20);
+	cg_ctx_done(&c);
+	rm_rf(d1);
+	rm_rf(d2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_v1_dry_run_order),
 		cmocka_unit_test(test_read_back),
 		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_keyed_value),
+		cmocka_unit_test(test_oom_kills),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
