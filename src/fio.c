@@ -331,24 +331,34 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 	return 0;
 }
 
+/* Creates the folder that path is in, if it names one. */
+static int make_parent(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+	int r;
+
+	if (!dir)
+		return error("out of memory");
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	if (*dir && (r = mkdir_p(dir, 0755)) < 0)
+		return error_errno(r, "cannot create folder %s", dir);
+	return 0;
+}
+
 static int write_job(struct fio_ctl *c, const char *text)
 {
-	_cleanup_free_ char *tmp = NULL, *dir = NULL, *copy = NULL;
+	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", c->output);
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	copy = strdup(c->output);
-	tmp = strdup_printf("%s.tmp", c->output);
-	if (!copy || !tmp)
+	if (!tmp)
 		return error("out of memory");
-	dir = strdup(copy);
-	if (!dir)
-		return error("out of memory");
-	if (strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		if (*dir && (r = mkdir_p(dir, 0755)) < 0)
-			return error_errno(r, "cannot create folder %s", dir);
-	}
+	if (make_parent(c->output) < 0)
+		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return error_errno(errno, "cannot create %s", tmp);
@@ -501,7 +511,6 @@ static void print_duration_ns(double ns)
 	printf(" %10s", b);
 }
 
-/* The table; returns -1 when a set got no I/O or is off by more than max. */
 /* The config's VM behind "127.0.0.1:PORT" (its forwarded fio port). */
 static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 {
@@ -525,6 +534,7 @@ static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 	return "-";
 }
 
+/* The table; returns -1 when a set got no I/O or is off by more than max. */
 static int report(struct fio_ctl *c, const struct fio_result *res,
 		  const struct fiojob_section *secs, size_t nsec)
 {
@@ -688,7 +698,7 @@ static int do_run(struct fio_ctl *c)
 {
 	const char *job = c->job_path ? c->job_path : "fio/current";
 	_cleanup_free_ char *jobtext = NULL, *json_path = NULL;
-	_cleanup_free_ char *hostlist = NULL, *jdir = NULL;
+	_cleanup_free_ char *hostlist = NULL;
 	_cleanup_free_ char *client_arg = NULL;
 	_cleanup_close_ int json_fd = -1;
 	const char *argv[8 + 3 * MAX_HOSTS];
@@ -710,14 +720,8 @@ static int do_run(struct fio_ctl *c)
 	json_path = c->json ? strdup(c->json) : default_json(job);
 	if (!json_path)
 		return error("out of memory");
-	jdir = strdup(json_path);
-	if (!jdir)
-		return error("out of memory");
-	if (strrchr(jdir, '/')) {
-		*strrchr(jdir, '/') = '\0';
-		if (*jdir && (r = mkdir_p(jdir, 0755)) < 0)
-			return error_errno(r, "cannot create folder %s", jdir);
-	}
+	if (make_parent(json_path) < 0)
+		return -1;
 	unlink(json_path);
 
 	if (!c->local && !c->n_hosts) {
