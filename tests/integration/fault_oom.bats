@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# issue 7: a qemu killed by the OOM killer of its VM's memory cgroup, for
+# real: cgroup v1 on this host (memory.oom_control's oom_kill counter). The
+# v2 path (memory.events) runs in the virtual NUMA host of vm_numa.bats.
+
+bats_require_minimum_version 1.5.0
+load vm_helpers
+
+MIB=$((1 << 20))
+
+setup_file() {
+	build_guest
+}
+
+setup() {
+	T=$(mktemp -d /tmp/daxlab-fault-oom.XXXXXX)
+	make_lab "$T"
+	sed -i "/^\[vm 1\]/,\$d" "$T/lab.ini"
+	CG=/sys/fs/cgroup/memory/$(cat "$T/prefix")-vm0
+}
+
+teardown() {
+	cleanup_lab "$T"
+}
+
+vm() {
+	"$DAXLAB" vm "$1" --config "$T/lab.ini" "${@:2}"
+}
+
+# gone PID: no such process, or a zombie (its parent has yet to reap it)
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat"
+}
+
+@test "qemu killed by the OOM killer while running: vm status names the OOM kill, vm stop cleans up" {
+	vm start 0 -q
+	local pid
+	pid=$(pid_of "$T/state/vm-0/qemu.pid")
+	grep -qx "oom_kill 0" "$CG/memory.oom_control"
+	# the VM's memory cgroup gets a limit just above what qemu has now,
+	# then the guest fills its RAM (tmpfs, then its root): qemu's share of
+	# guest RAM grows past the limit and the kernel kills it
+	echo $(($(cat "$CG/memory.usage_in_bytes") + 16 * MIB)) \
+		>"$CG/memory.limit_in_bytes"
+	run timeout 120 "$DAXLAB" vm ssh --config "$T/lab.ini" 0 -- sh -c \
+		'dd if=/dev/zero of=/dev/shm/fill bs=1M count=180; dd if=/dev/zero of=/fill bs=1M count=170'
+	for _ in $(seq 100); do gone "$pid" && break; sleep 0.1; done
+	gone "$pid"
+	# the kernel's own count: this was an OOM kill
+	grep -qx "oom_kill 1" "$CG/memory.oom_control"
+	run vm status 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm 0 (vm0): stopped, qemu was killed by the OOM killer; stale state left (daxlab vm stop cleans it)"* ]]
+	[[ "$output" == *"qemu ended     pid $pid: killed by the OOM killer (oom_kill 1 in $CG/memory.oom_control; memory limit "*" MiB)"* ]]
+	run vm stop 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: vm 0: qemu (pid $pid) had died: killed by the OOM killer (oom_kill 1 in $CG/memory.oom_control"* ]]
+	[[ "$output" == *"vm 0 had died (qemu pid $pid gone); cleaned its stale state in $T/state/vm-0: removed "* ]]
+	[[ "$output" == *"cgroup $(cat "$T/prefix")-vm0 (cpuset, memory)"* ]]
+	[[ "$output" == *"qemu.pid"* ]]
+	nothing_left "$T"
+	run vm status 0
+	[[ "$output" == *"vm 0 (vm0): stopped"* ]]
+	[[ "$output" != *"OOM"* ]]
+}
+
+@test "a memory_max below what qemu needs: vm start fails naming the OOM kill and SIGKILL, nothing left" {
+	sed -i "s|^\[vm 0\]\$|[vm 0]\nmemory_max = 160M|" "$T/lab.ini"
+	run vm start 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	# before or after qemu opened its QMP socket: either step names it
+	[[ "$output" == *"vm 0: step '"*"' failed: "*"exited"*": killed by the OOM killer (signal 9, SIGKILL; oom_kill 1 in $CG/memory.oom_control; memory limit 160.00 MiB, [vm] memory_max)"* ]]
+	nothing_left "$T"
+}
+
+@test "a qemu that exits by itself at once is not called an OOM kill: its exit status is named" {
+	# a stand-in qemu that says why it fails and exits 3
+	printf '#!/bin/sh\necho "stand-in: no" >&2\nexit 3\n' >"$T/qemu"
+	chmod 755 "$T/qemu"
+	sed -i "s|^\[lab\]\$|[lab]\nqemu = $T/qemu|" "$T/lab.ini"
+	run vm start 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'start qemu' failed: $T/qemu exited at once: exit status 3"* ]]
+	[[ "$output" == *"stand-in: no"* ]]
+	[[ "$output" != *"OOM"* ]]
+	nothing_left "$T"
+}
