@@ -161,16 +161,6 @@ static void progress(void *userdata, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
-static int make_plan(struct files_ctl *c, struct fileset_plan **ret)
-{
-	char err[512] = "";
-	int r = fileset_plan_new(&c->w.spec, ret, err, sizeof(err));
-
-	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
-	return 0;
-}
-
 static int do_create(struct files_ctl *c, struct fileset_plan *p)
 {
 	_cleanup_free_ char *manifest = NULL;
@@ -323,15 +313,9 @@ int cmd_files(int argc, char **argv)
 	if (which == 0 && (c.select || c.vm))
 		usage_error(c.w.cmd, "--set and --vm do not apply to create");
 
-	r = make_plan(&c, &p);
-	if (r == 0 && c.vm) {
-		bool found = false;
-
-		for (unsigned v = 0; v < p->spec.vms; v++)
-			found |= !strcmp(p->vm_ids[v], c.vm);
-		if (!found)
-			r = error("no VM '%s' in the workload", c.vm);
-	}
+	r = workload_args_plan(&c.w, &p);
+	if (r == 0 && c.vm && workload_plan_vm(p, c.vm) < 0)
+		r = -1;
 	if (r == 0) {
 		switch (which) {
 		case 0:

@@ -388,21 +388,14 @@ static int do_job(struct fio_ctl *c)
 		c->w.spec.private_dir = NULL;
 		c->w.spec.vm_private_dirs = NULL;
 	}
-	r = fileset_plan_new(&c->w.spec, &p, err, sizeof(err));
-	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
+	if (workload_args_plan(&c->w, &p) < 0)
+		return -1;
 	if (c->host_side) {
-		unsigned v = 0;
+		int v = c->vm ? workload_plan_vm(p, c->vm) : 0;
 
-		if (c->vm) {
-			for (v = 0; v < p->spec.vms; v++)
-				if (!strcmp(p->vm_ids[v], c->vm))
-					break;
-			if (v == p->spec.vms) {
-				fileset_plan_free(p);
-				return error("no VM '%s' in the workload",
-					     c->vm);
-			}
+		if (v < 0) {
+			fileset_plan_free(p);
+			return -1;
 		}
 		if (p->spec.shared_dir)
 			c->job.shared_path = p->spec.shared_dir;

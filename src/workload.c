@@ -107,6 +107,24 @@ void workload_args_done(struct workload_args *w)
 	}
 }
 
+int workload_args_plan(const struct workload_args *w, struct fileset_plan **ret)
+{
+	char err[512] = "";
+	int r = fileset_plan_new(&w->spec, ret, err, sizeof(err));
+
+	if (r < 0)
+		return error("%s", *err ? err : strerror(-r));
+	return 0;
+}
+
+int workload_plan_vm(const struct fileset_plan *p, const char *id)
+{
+	for (unsigned v = 0; v < p->spec.vms; v++)
+		if (!strcmp(p->vm_ids[v], id))
+			return (int)v;
+	return error("no VM '%s' in the workload", id);
+}
+
 void workload_args_free(struct workload_args *w)
 {
 	workload_cfgdata_free(&w->cfgdata);

@@ -76,6 +76,13 @@ bool workload_args_option(struct workload_args *w, int o, const char *arg);
 /* After the options: --vms or --private-dir replace the config's VMs. */
 void workload_args_done(struct workload_args *w);
 
+/* The file sets of w->spec; a message and -1 when there can be none. */
+int workload_args_plan(const struct workload_args *w,
+		       struct fileset_plan **ret);
+
+/* The index of VM id in the plan; a message and -1 when it has none. */
+int workload_plan_vm(const struct fileset_plan *p, const char *id);
+
 void workload_args_free(struct workload_args *w);
 
 #endif
