@@ -592,10 +592,9 @@ static inline uint32_t ctz128(u128 x)
 		    64 + (uint32_t)__builtin_ctzll((uint64_t)(x >> 64));
 }
 
-static inline uint32_t popcount128(u128 x)
+static inline uint32_t popcount64(uint64_t x)
 {
-	return (uint32_t)(__builtin_popcountll((uint64_t)x) +
-			  __builtin_popcountll((uint64_t)(x >> 64)));
+	return (uint32_t)__builtin_popcountll(x);
 }
 
 #if defined(__SSE2__)
@@ -630,6 +629,26 @@ window(const char *p, uint64_t *ret_comma, uint64_t *ret_nl, bool *ret_stray)
 	*ret_nl = l;
 	*ret_stray = _mm_movemask_epi8(stray) != 0;
 }
+
+/*
+ * Whether a[0, len) equals b[0, len), 16 bytes at a time; both must be
+ * readable 15 bytes past len (in the block, lines are followed by more
+ * lines or the padding).
+ */
+static inline __attribute__((always_inline)) bool
+eq_span(const char *a, const char *b, uint32_t len)
+{
+	for (;; a += 16, b += 16, len -= 16) {
+		uint32_t m = (uint32_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)a),
+				       _mm_loadu_si128((const __m128i *)b)));
+
+		if (len <= 16)
+			return (~m & ((1u << len) - 1)) == 0;
+		if (m != 0xffff)
+			return false;
+	}
+}
 #else
 static inline void window(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 			  bool *ret_stray)
@@ -643,6 +662,11 @@ static inline void window(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 	*ret_comma = c;
 	*ret_nl = l;
 	*ret_stray = stray_bits(p) != 0;
+}
+
+static inline bool eq_span(const char *a, const char *b, uint32_t len)
+{
+	return memcmp(a, b, len) == 0;
 }
 #endif
 
@@ -731,9 +755,11 @@ static int do_row(struct csvread *r, const char *p, uint64_t off,
 
 #define SCAN(name) name##_base
 #define WINDOW window
+#define EQ_SPAN eq_span
 #include "csvread_scan.h"
 #undef SCAN
 #undef WINDOW
+#undef EQ_SPAN
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /*
@@ -772,11 +798,28 @@ window_avx2(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 		  (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
 }
 
+static inline __attribute__((always_inline)) bool
+eq_span_avx2(const char *a, const char *b, uint32_t len)
+{
+	for (;; a += 32, b += 32, len -= 32) {
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			_mm256_loadu_si256((const __m256i *)a),
+			_mm256_loadu_si256((const __m256i *)b)));
+
+		if (len <= 32)
+			return _bzhi_u32(~m, len) == 0;
+		if (m != UINT32_MAX)
+			return false;
+	}
+}
+
 #define SCAN(name) name##_avx2
 #define WINDOW window_avx2
+#define EQ_SPAN eq_span_avx2
 #include "csvread_scan.h"
 #undef SCAN
 #undef WINDOW
+#undef EQ_SPAN
 #pragma GCC pop_options
 #endif
 

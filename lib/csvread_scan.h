@@ -2,7 +2,7 @@
 /*
  * The hot loop of lib/csvread.c, included there once per instruction set:
  * SCAN(name) names this copy's functions, WINDOW is its 64-byte
- * separator finder. Not a public header.
+ * separator finder and EQ_SPAN its comparison of short byte strings. Not a public header.
  */
 
 /*
@@ -28,21 +28,20 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 		const char *p = buf + ls;
 		uint32_t sep[7], nl, s1, s2, s3, span;
 		bool have_sep = false;
-		uint64_t c0, n0, c1 = 0, n1, below;
+		uint64_t c0, n0, c1, n1, below, lo, hi = 0;
 		bool x0, x1;
-		u128 cm;
 
 		WINDOW(p, &c0, &n0, &x0);
 		if (__builtin_expect(n0 != 0, 1)) {
 			below = (n0 & (0 - n0)) - 1;
-			nl = (uint32_t)__builtin_ctzll(n0);
+			nl = ctz64(n0);
 			if (__builtin_expect(x0, 0) &&
 			    (stray_bits(p) & below)) {
 				k = stray_byte(r, p, base + ls,
 					       ctz64(stray_bits(p) & below));
 				break;
 			}
-			cm = c0 & below;
+			lo = c0 & below;
 		} else {
 			WINDOW(p + 64, &c1, &n1, &x1);
 			if (__builtin_expect(!n1, 0)) {
@@ -56,7 +55,7 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 				goto names;
 			}
 			below = (n1 & (0 - n1)) - 1;
-			nl = 64 + (uint32_t)__builtin_ctzll(n1);
+			nl = 64 + ctz64(n1);
 			if (__builtin_expect(x0, 0) && stray_bits(p)) {
 				k = stray_byte(r, p, base + ls,
 					       ctz64(stray_bits(p)));
@@ -69,15 +68,26 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 					64 + ctz64(stray_bits(p + 64) & below));
 				break;
 			}
-			cm = c0 | (u128)(c1 & below) << 64;
+			lo = c0;
+			hi = c1 & below;
 		}
-		if (__builtin_expect(popcount128(cm) != 6, 0)) {
-			k = field_count(r, base + ls, popcount128(cm));
+		if (__builtin_expect(popcount64(lo) + popcount64(hi) != 6, 0)) {
+			k = field_count(r, base + ls,
+					popcount64(lo) + popcount64(hi));
 			break;
 		}
-		{
-			u128 x = cm & (cm - 1);
+		if (__builtin_expect(popcount64(lo) >= 4, 1)) {
+			uint64_t x = lo & (lo - 1);
 
+			s1 = ctz64(x);
+			x &= x - 1;
+			s2 = ctz64(x);
+			x &= x - 1;
+			s3 = ctz64(x);
+		} else {
+			u128 x = lo | (u128)hi << 64;
+
+			x &= x - 1;
 			s1 = ctz128(x);
 			x &= x - 1;
 			s2 = ctz128(x);
@@ -87,7 +97,7 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	names:
 		rows++;
 		span = s3 - s1 - 1;
-		if (span != prev_len || !eq_bytes(p + s1 + 1, prev, span)) {
+		if (span != prev_len || !EQ_SPAN(p + s1 + 1, prev, span)) {
 			k = intern(r, CSV_SOURCE, p + s1 + 1, s2 - s1 - 1,
 				   base + ls, &source);
 			if (k < 0)
@@ -103,7 +113,7 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 		}
 		if (wanted) {
 			if (!have_sep) {
-				u128 x = cm;
+				u128 x = lo | (u128)hi << 64;
 
 				for (int i = 0; i < 6; i++) {
 					sep[i] = ctz128(x);

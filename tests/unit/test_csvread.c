@@ -266,6 +266,370 @@ static void test_line_of(void **state)
 	unlink(path);
 }
 
+/* --- the line scanner's fast paths, with text written to a temp file --- */
+
+#define MAX_VALUES 512
+
+struct values {
+	size_t n;
+	int64_t v[MAX_VALUES];
+	int64_t elapsed[MAX_VALUES];
+};
+
+static uint64_t pow10_i(int n)
+{
+	uint64_t p = 1;
+
+	while (n-- > 0)
+		p *= 10;
+	return p;
+}
+
+/* Sums values into v[0] (wrapping is fine: both sides wrap alike). */
+static int sum_values(const struct csv_row *row, void *userdata)
+{
+	struct values *vs = userdata;
+
+	vs->v[0] = (int64_t)((uint64_t)vs->v[0] + (uint64_t)row->value);
+	vs->n++;
+	return 0;
+}
+
+static int collect_values(const struct csv_row *row, void *userdata)
+{
+	struct values *vs = userdata;
+
+	if (vs->n < MAX_VALUES) {
+		vs->elapsed[vs->n] = row->elapsed_ms;
+		vs->v[vs->n] = row->value;
+	}
+	vs->n++;
+	return 0;
+}
+
+/*
+ * Reads text (after the header) with csvread, wanting want (NULL: every
+ * row); returns csvread_run()'s result, the message in err, the reader in
+ * *ret when ret is not NULL (the caller frees it).
+ */
+static int run_text(const char *text, const char *want, struct values *vs,
+		    char *err, size_t errlen, struct csvread **ret)
+{
+	char path[] = "/tmp/test_csvread_XXXXXX";
+	int fd = mkstemp(path);
+	size_t hl = strlen(CSV_HEADER "\n"), tl = strlen(text);
+	struct csvread *r;
+	int k;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, CSV_HEADER "\n", hl), (ssize_t)hl);
+	assert_int_equal(write(fd, text, tl), (ssize_t)tl);
+	assert_int_equal(csvread_new(path, fd, 0, hl + tl, &r), 0);
+	if (want)
+		assert_true(csvread_want(r, want) >= 0);
+	memset(vs, 0, sizeof(*vs));
+	k = csvread_run(r, collect_values, vs);
+	snprintf(err, errlen, "%s", k < 0 ? csvread_error(r) : "");
+	if (ret)
+		*ret = r;
+	else
+		csvread_free(r);
+	close(fd);
+	unlink(path);
+	return k;
+}
+
+/* Reads one row whose value field is value; 0 and *ret, or the error. */
+static int parse_value(const char *value, int64_t *ret, char *err,
+		       size_t errlen)
+{
+	char text[512];
+	struct values vs;
+	int k;
+
+	snprintf(text, sizeof(text), "1,2,host,file,N0,%s,bytes\n", value);
+	k = run_text(text, NULL, &vs, err, errlen, NULL);
+	if (k == 0) {
+		assert_int_equal(vs.n, 1);
+		*ret = vs.v[0];
+	}
+	return k;
+}
+
+static void expect_number(const char *text, int64_t want)
+{
+	char err[512];
+	int64_t v = 0;
+
+	if (parse_value(text, &v, err, sizeof(err)) < 0)
+		fail_msg("'%s': %s", text, err);
+	if (v != want)
+		fail_msg("'%s' read as %lld, expected %lld", text, (long long)v,
+			 (long long)want);
+}
+
+static void expect_number_error(const char *text, const char *what)
+{
+	char err[512];
+	int64_t v;
+
+	assert_int_equal(parse_value(text, &v, err, sizeof(err)), -EBADMSG);
+	if (!strstr(err, what))
+		fail_msg("'%s': error '%s' lacks '%s'", text, err, what);
+}
+
+/* Numbers of every length up to 19 digits, 8 digits at a time inside. */
+static void test_numbers_of_every_length(void **state)
+{
+	char text[64];
+
+	for (int len = 1; len <= 19; len++) {
+		int64_t v = 0;
+
+		/* 1, 12, 123, ..., 1234567890123456789 */
+		for (int i = 0; i < len; i++) {
+			text[i] = (char)('0' + (i + 1) % 10);
+			v = v * 10 + (i + 1) % 10;
+		}
+		text[len] = '\0';
+		expect_number(text, v);
+		text[0] = '8';
+		expect_number(text, v + (8 - 1) * (int64_t)pow10_i(len - 1));
+		memmove(text + 1, text, (size_t)len + 1);
+		text[0] = '-';
+		expect_number(text, -(v + (8 - 1) * (int64_t)pow10_i(len - 1)));
+	}
+	expect_number("0", 0);
+	expect_number("-0", 0);
+	expect_number("00000000", 0);
+	expect_number("000000001", 1);
+	expect_number("0000000000000000000000000012", 12);
+	expect_number("-0000000000000000000000000012", -12);
+	expect_number("99999999", 99999999);
+	expect_number("100000000", 100000000);
+	expect_number("9999999999999999", 9999999999999999);
+	expect_number("10000000000000000", 10000000000000000);
+	expect_number("9223372036854775807", INT64_MAX);
+	expect_number("-9223372036854775808", INT64_MIN);
+}
+
+static void test_numbers_out_of_range(void **state)
+{
+	expect_number_error("9223372036854775808", "is out of range");
+	expect_number_error("-9223372036854775809", "is out of range");
+	expect_number_error("9999999999999999999", "is out of range");
+	expect_number_error("18446744073709551615", "is out of range");
+	expect_number_error("18446744073709551616",
+			    "value '18446744073709551616' is out of range");
+	expect_number_error("99999999999999999999", "is out of range");
+	expect_number_error("000000000000000000099999999999999999999",
+			    "is out of range");
+}
+
+/* A bad byte anywhere in a number, beside the digits in ASCII too. */
+static void test_numbers_with_a_bad_byte(void **state)
+{
+	static const char bad_bytes[] = "/:x-+ .\r";
+	char text[64];
+
+	for (int len = 1; len <= 20; len++)
+		for (int at = 0; at < len; at++)
+			for (const char *b = bad_bytes; *b; b++) {
+				memset(text, '7', (size_t)len);
+				text[len] = '\0';
+				text[at] = *b;
+				if (*b == '-' && at == 0 && len > 1)
+					continue; /* a sign */
+				expect_number_error(text, "is not an integer");
+			}
+	expect_number_error("", "value '' is not an integer");
+	expect_number_error("-", "value '-' is not an integer");
+	expect_number_error("--1", "is not an integer");
+	expect_number_error("1-", "is not an integer");
+}
+
+/*
+ * Lines of every length from 40 to 260 bytes: in one window, in two, and
+ * the long-line path; with LF and CRLF.
+ */
+static void test_lines_of_every_length(void **state)
+{
+	static char text[400 * 300];
+	size_t o = 0;
+	struct values vs;
+	char err[512];
+	struct csvread *r;
+	int n = 0;
+
+	for (int len = 40; len <= 260; len++, n++) {
+		/* "1,N,S,file,N0,N,bytes\n" with S filled to the length */
+		int fixed = snprintf(NULL, 0, "1,%d,,file,N0,%d,bytes\n", n, n);
+		int src = len - fixed - (n & 1);
+
+		o += (size_t)snprintf(
+			text + o, sizeof(text) - o,
+			"1,%d,%.*s,file,N0,%d,bytes%s\n", n, src,
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss"
+			"ssssssssssssssssssssssssssssssssssssssss",
+			n, (n & 1) ? "\r" : "");
+	}
+	if (run_text(text, "file", &vs, err, sizeof(err), &r) < 0)
+		fail_msg("%s", err);
+	assert_int_equal(vs.n, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(vs.v[i], i);
+		assert_int_equal(vs.elapsed[i], i);
+	}
+	assert_int_equal(csvread_count(r, CSV_UNIT), 1);
+	assert_int_equal(csvread_rows(r), (uint64_t)n);
+	csvread_free(r);
+}
+
+/* Builds a line of len bytes (before '\n') with source padded. */
+static void make_line(char *out, int len)
+{
+	int fixed = (int)strlen("1,2,,file,N0,3,bytes");
+
+	snprintf(out, 400, "1,2,%.*s,file,N0,3,bytes", len - fixed,
+		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
+		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
+		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
+		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS");
+}
+
+/*
+ * A stray byte, a missing and an extra field in lines around the window
+ * sizes (63, 64, 65, 127, 128, 129 bytes and a long one), after a good
+ * line: each is reported on line 3 with its column.
+ */
+static void test_errors_at_window_edges(void **state)
+{
+	static const int lens[] = { 30,	 62,  63,  64,	65,  66,
+				    126, 127, 128, 129, 130, 200 };
+	char line[400], text[1000], err[512], want[200];
+	struct values vs;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		int len = lens[i];
+
+		/* A stray byte at the last column, then mid-line. */
+		for (int col = len; col >= len / 2; col -= len - len / 2) {
+			make_line(line, len);
+			line[col - 1] = '\x01';
+			snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n",
+				 line);
+			assert_int_equal(run_text(text, NULL, &vs, err,
+						  sizeof(err), NULL),
+					 -EBADMSG);
+			snprintf(want, sizeof(want),
+				 ":3: unexpected byte 0x01 in column %d", col);
+			if (!strstr(err, want))
+				fail_msg("len %d: '%s' lacks '%s'", len, err,
+					 want);
+		}
+		/* A field less: the node's comma becomes a letter. */
+		make_line(line, len);
+		*strstr(line, ",N0") = 'x';
+		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
+		assert_int_equal(
+			run_text(text, NULL, &vs, err, sizeof(err), NULL),
+			-EBADMSG);
+		if (!strstr(err, ":3: 6 fields, expected 7"))
+			fail_msg("len %d: '%s'", len, err);
+		/* A field more, at the line's end. */
+		make_line(line, len);
+		line[len - 1] = ',';
+		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
+		assert_int_equal(
+			run_text(text, NULL, &vs, err, sizeof(err), NULL),
+			-EBADMSG);
+		if (!strstr(err, ":3: more than 7 fields"))
+			fail_msg("len %d: '%s'", len, err);
+		/* Missing fields: only the first three. */
+		make_line(line, len);
+		*strstr(line, ",file") = '\0';
+		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
+		assert_int_equal(
+			run_text(text, NULL, &vs, err, sizeof(err), NULL),
+			-EBADMSG);
+		if (!strstr(err, ":3: 3 fields, expected 7"))
+			fail_msg("len %d: '%s'", len, err);
+	}
+}
+
+/*
+ * A line that repeats the last one's "source,stat" bytes skips the look
+ * up; same length with the comma elsewhere is another pair.
+ */
+static void test_repeated_and_shifted_names(void **state)
+{
+	struct values vs;
+	char err[512];
+	struct csvread *r;
+
+	assert_int_equal(run_text("1,0,ab,c,N0,1,bytes\n"
+				  "1,0,ab,c,N1,2,bytes\n"
+				  "1,0,a,bc,N0,4,bytes\n"
+				  "1,0,a,bc,N1,8,bytes\n"
+				  "1,0,ab,c,total,16,bytes\n"
+				  "1,0,a,b!,N0,32,bytes\n",
+				  "c", &vs, err, sizeof(err), &r),
+			 -EBADMSG);
+	assert_non_null(strstr(err, ":7: invalid stat 'b!'"));
+	assert_int_equal(vs.n, 3);
+	assert_int_equal(vs.v[0] + vs.v[1] + vs.v[2], 1 + 2 + 16);
+	assert_int_equal(csvread_count(r, CSV_SOURCE), 2);
+	assert_int_equal(csvread_lookup(r, CSV_SOURCE, "ab"), 0);
+	assert_int_equal(csvread_lookup(r, CSV_SOURCE, "a"), 1);
+	assert_int_equal(csvread_lookup(r, CSV_STAT, "bc"), 1);
+	csvread_free(r);
+}
+
+/*
+ * Lines of varied lengths over several blocks, so that block ends fall
+ * at every offset within a line and within its numbers.
+ */
+static void test_block_ends_anywhere(void **state)
+{
+	char path[] = "/tmp/test_csvread_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	int64_t sum = 0, rows = 0;
+	struct values vs;
+	struct csvread *r;
+	struct stat st;
+
+	assert_non_null(f);
+	fprintf(f, CSV_HEADER "\n");
+	for (int i = 0; ftell(f) < (3 << 20) + 12345; i++) {
+		int64_t v = (int64_t)i * 7919 % 1000000007 *
+			    (int64_t)pow10_i(i % 10);
+
+		fprintf(f, "%lld,%d,src%.*s,file,N%d,%lld,bytes\n",
+			1700000000000LL + i, i, i % 13, "xxxxxxxxxxxxxx", i % 3,
+			(long long)v);
+		sum += v;
+		rows++;
+	}
+	fflush(f);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(csvread_new(path, fd, 0, (uint64_t)st.st_size, &r), 0);
+	assert_true(csvread_want(r, "file") >= 0);
+	memset(&vs, 0, sizeof(vs));
+	assert_int_equal(csvread_run(r, sum_values, &vs), 0);
+	assert_int_equal(vs.n, (size_t)rows);
+	assert_int_equal(vs.v[0], sum);
+	assert_int_equal(csvread_count(r, CSV_SOURCE), 13);
+	csvread_free(r);
+	fclose(f);
+	unlink(path);
+}
+
 /* Every test again with the generic scan, when the CPU has AVX2. */
 static int generic_scan(void **state)
 {
@@ -290,6 +654,13 @@ int main(void)
 		cmocka_unit_test(test_malformed_files),
 		cmocka_unit_test(test_blocks_and_split_ranges),
 		cmocka_unit_test(test_line_of),
+		cmocka_unit_test(test_numbers_of_every_length),
+		cmocka_unit_test(test_numbers_out_of_range),
+		cmocka_unit_test(test_numbers_with_a_bad_byte),
+		cmocka_unit_test(test_lines_of_every_length),
+		cmocka_unit_test(test_errors_at_window_edges),
+		cmocka_unit_test(test_repeated_and_shifted_names),
+		cmocka_unit_test(test_block_ends_anywhere),
 	};
 
 	int failed;
