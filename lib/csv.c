@@ -6,17 +6,39 @@
 #include <string.h>
 #include <sys/stat.h>
 
+static const char digit_pairs[200] = "00010203040506070809"
+				     "10111213141516171819"
+				     "20212223242526272829"
+				     "30313233343536373839"
+				     "40414243444546474849"
+				     "50515253545556575859"
+				     "60616263646566676869"
+				     "70717273747576777879"
+				     "80818283848586878889"
+				     "90919293949596979899";
+
 size_t csv_format_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
+	size_t n = 1;
+	char *q;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		p[i] = tmp[n - 1 - i];
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	/* from the last digit back, two at a time */
+	q = p + n;
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		*--q = digit_pairs[d + 1];
+		*--q = digit_pairs[d];
+	}
+	if (v >= 10) {
+		*--q = digit_pairs[v * 2 + 1];
+		*--q = digit_pairs[v * 2];
+	} else {
+		*--q = (char)('0' + v);
+	}
 	return n;
 }
 
@@ -92,7 +114,14 @@ void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms, uint64_t elapsed_ms)
 int csv_add_row(struct csv_writer *w, const char *source, const char *stat,
 		long node_id, uint64_t value, const char *unit)
 {
-	size_t ls = strlen(source), lk = strlen(stat), lu = strlen(unit);
+	return csv_add_row_n(w, source, strlen(source), stat, strlen(stat),
+			     node_id, value, unit, strlen(unit));
+}
+
+int csv_add_row_n(struct csv_writer *w, const char *source, size_t ls,
+		  const char *stat, size_t lk, long node_id, uint64_t value,
+		  const char *unit, size_t lu)
+{
 	char *p;
 	int r;
 

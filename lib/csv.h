@@ -46,6 +46,10 @@ void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms,
 /* node is "N<id>" when node_id >= 0, else "total". -ENOMEM only. */
 int csv_add_row(struct csv_writer *w, const char *source, const char *stat,
 		long node_id, uint64_t value, const char *unit);
+/* The same with the lengths of source, stat and unit given (no strlen). */
+int csv_add_row_n(struct csv_writer *w, const char *source, size_t ls,
+		  const char *stat, size_t lk, long node_id, uint64_t value,
+		  const char *unit, size_t lu);
 /* Writes the tick in one write(2). Returns 0 or -errno (see above). */
 int csv_tick_commit(struct csv_writer *w);
 /* Drops the rows of the current tick. */

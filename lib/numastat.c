@@ -93,10 +93,13 @@ static int fail(char *err, size_t errlen, int r, unsigned line, const char *fmt,
 	return r;
 }
 
+/* [A-Za-z0-9_.-] */
 static bool key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+	unsigned char u = (unsigned char)c;
+
+	return (unsigned)((u | 0x20) - 'a') < 26u ||
+	       (unsigned)(u - '0') < 10u || u == '_' || u == '.' || u == '-';
 }
 
 /* Digits at *p up to end or a space; -EINVAL if none or other chars. */
@@ -112,9 +115,10 @@ static int take_u64(const char **p, const char *end, uint64_t *ret)
 
 		if (d > 9)
 			return -EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
+		/* v * 10 + d > UINT64_MAX, without a division per digit */
+		if (__builtin_mul_overflow(v, 10u, &v) ||
+		    __builtin_add_overflow(v, d, &v))
 			return -ERANGE;
-		v = v * 10 + d;
 	}
 	*p = s;
 	*ret = v;
@@ -154,20 +158,45 @@ static const char *skip_blanks(const char *p, const char *end)
 	return p;
 }
 
+/* Whether the key at p is st's (a whole key: no key character follows). */
+static bool same_key(const struct numastat_stat *st, const char *p,
+		     const char *end)
+{
+	size_t n = st->klen;
+
+	return (size_t)(end - p) >= n && memcmp(p, st->key, n) == 0 &&
+	       (p + n == end || !key_char(p[n]));
+}
+
+/*
+ * prev_n: the stats of the last parse, still in ns->stats (distinct keys);
+ * *same: every key so far is the last parse's key at the same place, so
+ * they are distinct without comparing them all again (the usual case: a
+ * file read tick after tick has the same keys in the same order).
+ */
 static int parse_line(struct numastat *ns, const char *p, const char *end,
-		      uint64_t page_size, unsigned lineno, char *err,
-		      size_t errlen)
+		      uint64_t page_size, unsigned lineno, size_t prev_n,
+		      bool *same, char *err, size_t errlen)
 {
 	struct numastat_stat *st;
 	const char *key = p;
 	size_t klen;
 	uint64_t sum = 0;
 	char shown[200];
+	bool was_v2;
 	int r;
 
-	while (p < end && key_char(*p))
-		p++;
-	klen = (size_t)(p - key);
+	if (*same && ns->n_stats < prev_n &&
+	    same_key(&ns->stats[ns->n_stats], p, end)) {
+		/* the last parse's key at this place: no scan, no copy */
+		klen = ns->stats[ns->n_stats].klen;
+		p += klen;
+	} else {
+		*same = false;
+		while (p < end && key_char(*p))
+			p++;
+		klen = (size_t)(p - key);
+	}
 	if (klen == 0)
 		return fail(err, errlen, -EINVAL, lineno,
 			    "expected a key, got '%s'",
@@ -185,8 +214,15 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 	if (r < 0)
 		return r;
 	st = &ns->stats[ns->n_stats];
-	memcpy(st->key, key, klen);
-	st->key[klen] = '\0';
+	if (*same) {
+		/* the same key as last time: st->unit still fits a v2 line */
+		was_v2 = !st->kernel_total;
+	} else {
+		was_v2 = false;
+		memcpy(st->key, key, klen);
+		st->key[klen] = '\0';
+		st->klen = klen;
+	}
 	st->n_nodes = 0;
 	st->node_off = ns->n_pool;
 	st->kernel_total = false;
@@ -204,7 +240,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		st->kernel_total = true;
 		st->unit = NUMASTAT_BYTES;
 		ns->v1 = true;
-	} else {
+	} else if (!was_v2) {
 		st->unit = numastat_key_unit(st->key);
 	}
 
@@ -264,7 +300,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 				    "%s: no values", st->key);
 		st->total = sum;
 	}
-	for (size_t i = 0; i < ns->n_stats; i++)
+	for (size_t i = 0; !*same && i < ns->n_stats; i++)
 		if (strcmp(ns->stats[i].key, st->key) == 0)
 			return fail(err, errlen, -EINVAL, lineno,
 				    "%s given twice", st->key);
@@ -277,6 +313,8 @@ int numastat_parse(struct numastat *ns, const char *text, size_t len,
 {
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0;
+	size_t prev_n = ns->n_stats;
+	bool same = true;
 	int r;
 
 	ns->n_stats = 0;
@@ -293,8 +331,8 @@ int numastat_parse(struct numastat *ns, const char *text, size_t len,
 			le--;
 		p = skip_blanks(p, le);
 		if (p < le) {
-			r = parse_line(ns, p, le, page_size, lineno, err,
-				       errlen);
+			r = parse_line(ns, p, le, page_size, lineno, prev_n,
+				       &same, err, errlen);
 			if (r < 0) {
 				ns->n_stats = 0;
 				ns->n_pool = 0;

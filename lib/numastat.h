@@ -36,6 +36,7 @@ struct numastat_node {
 
 struct numastat_stat {
 	char key[NUMASTAT_KEY_MAX];
+	size_t klen; /* strlen(key) */
 	enum numastat_unit unit;
 	bool kernel_total; /* total came from the kernel (v1) */
 	uint64_t total;

@@ -370,6 +370,8 @@ static void collect(struct sampler *s, uint64_t seq, int64_t deadline,
 	struct pollfd pfd[2 * s->n_hosts + 1];
 	size_t owner[2 * s->n_hosts + 1];
 
+	if (s->n_hosts == 0)
+		return;
 	for (;;) {
 		size_t n = 0;
 		bool pending = false;
@@ -489,16 +491,18 @@ static void service_hosts(struct sampler *s, int64_t now, bool report)
 	}
 }
 
-static void read_all(struct sampler *s, int64_t deadline, bool probing)
+static void read_all(struct sampler *s, int64_t now, int64_t deadline,
+		     bool probing)
 {
-	int64_t now = now_monotonic_ns();
-
-	service_hosts(s, now, !probing);
+	if (s->n_hosts)
+		service_hosts(s, now, !probing);
 	for (size_t i = 0; i < s->n_src; i++)
 		if (!s->src[i].ch)
 			local_read(&s->src[i], s->local_page_size);
-	collect(s, s->k, deadline, probing);
-	remote_results(s, !probing);
+	if (s->n_hosts) {
+		collect(s, s->k, deadline, probing);
+		remote_results(s, !probing);
+	}
 }
 
 int sampler_probe(struct sampler *s, int64_t timeout_ms)
@@ -508,7 +512,7 @@ int sampler_probe(struct sampler *s, int64_t timeout_ms)
 	for (size_t i = 0; i < s->n_hosts; i++)
 		s->hosts[i].next_try_ns = now;
 	s->k = 0;
-	read_all(s, now + timeout_ms * 1000000, true);
+	read_all(s, now, now + timeout_ms * 1000000, true);
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		struct sampler_host *h = &s->hosts[i];
 
@@ -652,7 +656,8 @@ void sampler_tick(struct sampler *s)
 	s->epoch_ms = now_realtime_ms();
 	for (size_t i = 0; i < s->n_src; i++)
 		old[i] = s->src[i].status;
-	read_all(s, s->tick_start_ns + s->interval_ns * 3 / 4, false);
+	read_all(s, s->tick_start_ns, s->tick_start_ns + s->interval_ns * 3 / 4,
+		 false);
 	s->ticks++;
 	for (size_t i = 0; i < s->n_src; i++) {
 		struct sampler_source *src = &s->src[i];

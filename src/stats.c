@@ -166,25 +166,30 @@ static int write_tick(struct monitor *m)
 	for (size_t i = 0; i < s->n_src; i++) {
 		const struct sampler_source *src = &s->src[i];
 		const struct numastat *ns = &src->ns;
+		size_t ls;
 
 		if (src->status != 0)
 			continue;
+		ls = strlen(src->name);
 		for (size_t j = 0; j < ns->n_stats; j++) {
 			const struct numastat_stat *st = &ns->stats[j];
 			const struct numastat_node *nd = numastat_nodes(ns, st);
 			const char *unit = numastat_unit_name(st->unit);
+			size_t lk, lu;
 
 			if (!stat_wanted(m, st->key))
 				continue;
+			lk = st->klen;
+			lu = strlen(unit);
 			for (size_t k = 0; k < st->n_nodes; k++) {
-				r = csv_add_row(&m->w, src->name, st->key,
-						(long)nd[k].id, nd[k].value,
-						unit);
+				r = csv_add_row_n(&m->w, src->name, ls, st->key,
+						  lk, (long)nd[k].id,
+						  nd[k].value, unit, lu);
 				if (r < 0)
 					return r;
 			}
-			r = csv_add_row(&m->w, src->name, st->key, -1,
-					st->total, unit);
+			r = csv_add_row_n(&m->w, src->name, ls, st->key, lk, -1,
+					  st->total, unit, lu);
 			if (r < 0)
 				return r;
 		}
@@ -195,12 +200,15 @@ static int write_tick(struct monitor *m)
 static void draw_status_line(struct monitor *m, bool force)
 {
 	struct sampler *s = &m->s;
-	int64_t now = now_monotonic_ns();
+	int64_t now;
 	char line[1024], b[32];
 	struct winsize ws;
 	size_t n;
 
-	if (!m->status_line || (!force && now - m->last_draw_ns < 250000000))
+	if (!m->status_line)
+		return;
+	now = now_monotonic_ns();
+	if (!force && now - m->last_draw_ns < 250000000)
 		return;
 	m->last_draw_ns = now;
 	n = (size_t)snprintf(line, sizeof(line), "%.1f s  %" PRIu64 " ticks",

@@ -156,6 +156,40 @@ static void test_full_device_reports_enospc(void **state)
 	close(fd);
 }
 
+static void test_format_u64(void **state)
+{
+	static const uint64_t v[] = { 0,
+				      7,
+				      9,
+				      10,
+				      42,
+				      99,
+				      100,
+				      101,
+				      999,
+				      1000,
+				      1234567,
+				      1764100000000ULL,
+				      10000000000000000000ULL,
+				      UINT64_MAX };
+	char got[24], want[24];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		size_t n = csv_format_u64(got, v[i]);
+
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+		assert_string_equal(got, want);
+	}
+	for (uint64_t x = 0; x < 100000; x += 7) {
+		size_t n = csv_format_u64(got, x);
+
+		got[n] = '\0';
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)x);
+		assert_string_equal(got, want);
+	}
+}
+
 static void test_field_ok(void **state)
 {
 	assert_true(csv_field_ok("hierarchical_file"));
@@ -173,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_many_rows_one_tick),
 		cmocka_unit_test(test_failed_write_cut_back_to_whole_tick),
 		cmocka_unit_test(test_full_device_reports_enospc),
+		cmocka_unit_test(test_format_u64),
 		cmocka_unit_test(test_field_ok),
 	};
 

@@ -109,6 +109,70 @@ static void test_local_file_and_cgroup_dir(void **state)
 	sampler_free(&s);
 }
 
+/*
+ * Tick after tick the same file is parsed into the same struct: keys that
+ * stay, move, repeat or change format give what a fresh parse gives.
+ */
+static void test_keys_change_between_ticks(void **state)
+{
+	struct sampler s;
+	struct events ev = { 0 };
+	volatile sig_atomic_t stop = 0;
+	const struct numastat_stat *st;
+
+	put("k", "file N0=1\nanon N0=2\npgpromote_success N0=3\n");
+	assert_int_equal(sampler_init(&s, 1, NULL, on_event, &ev), 0);
+	add(&s, "k", "k");
+	sampler_probe(&s, 1000);
+	assert_int_equal(s.src[0].status, 0);
+	assert_int_equal(sampler_wait(&s, &stop), 0);
+
+	/* same keys, new values */
+	put("k", "file N0=10\nanon N0=20\npgpromote_success N0=30\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, 0);
+	assert_int_equal(s.src[0].ns.n_stats, 3);
+	assert_true(numastat_find(&s.src[0].ns, "anon")->total == 20);
+	st = numastat_find(&s.src[0].ns, "pgpromote_success");
+	assert_int_equal(st->unit, NUMASTAT_COUNT);
+	assert_int_equal(st->klen, strlen("pgpromote_success"));
+
+	/* a key seen before comes again further down */
+	put("k", "file N0=1\nanon N0=2\nfile N0=3\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, -EINVAL);
+	assert_non_null(strstr(s.src[0].err, "line 3: file given twice"));
+
+	put("k", "file N0=1\nanon N0=2\npgpromote_success N0=3\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, 0);
+	/* a key that begins with the last one's key is another key */
+	put("k", "files N0=1\nanon N0=2\npgpromote_success N0=3\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, 0);
+	assert_null(numastat_find(&s.src[0].ns, "file"));
+	assert_true(numastat_find(&s.src[0].ns, "files")->total == 1);
+	/* the same key, now in the v1 format: pages, in bytes */
+	put("k", "files N0=1\nanon N0=2\npgpromote_success=3 N0=3\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, 0);
+	st = numastat_find(&s.src[0].ns, "pgpromote_success");
+	assert_int_equal(st->unit, NUMASTAT_BYTES);
+	assert_true(st->total == 3 * s.local_page_size);
+	/* and back to v2: a count again */
+	put("k", "files N0=1\nanon N0=2\npgpromote_success N0=3\n");
+	sampler_tick(&s);
+	st = numastat_find(&s.src[0].ns, "pgpromote_success");
+	assert_int_equal(st->unit, NUMASTAT_COUNT);
+	assert_true(st->total == 3);
+	/* a key that moved before one that stays: still found twice */
+	put("k", "anon N0=2\nanon N0=5\n");
+	sampler_tick(&s);
+	assert_int_equal(s.src[0].status, -EINVAL);
+	assert_non_null(strstr(s.src[0].err, "anon given twice"));
+	sampler_free(&s);
+}
+
 static void test_missing_at_start(void **state)
 {
 	struct sampler s;
@@ -234,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_local_file_and_cgroup_dir),
+		cmocka_unit_test(test_keys_change_between_ticks),
 		cmocka_unit_test(test_missing_at_start),
 		cmocka_unit_test(test_gone_and_back),
 		cmocka_unit_test(test_parse_error_names_file_and_line),
