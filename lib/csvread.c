@@ -37,6 +37,21 @@ struct names {
 	uint32_t last;
 };
 
+/*
+ * A (source, stat) pair as its line has it, "source,stat", with the pair
+ * that followed it last time: a monitor writes the same pairs in the same
+ * order every tick, so a line is mostly checked against one or two of
+ * these with a vector compare, without looking names up.
+ */
+struct pair {
+	char *bytes; /* len bytes, then PAIR_SLACK of zeros */
+	uint32_t len, source, stat, next;
+	bool wanted;
+};
+
+#define MAX_PAIRS 4096
+#define PAIR_SLACK 32
+
 struct csvread {
 	char *path;
 	int fd;
@@ -48,6 +63,9 @@ struct csvread {
 	bool want_all;
 	uint64_t rows, wanted_rows;
 	uint64_t partial_line;
+	struct pair *pairs; /* MAX_PAIRS + 1: the last one for overflow */
+	uint32_t n_pairs, cur_pair;
+	uint32_t *pair_slot; /* by hash of source and stat, id + 1 */
 	char err[320];
 };
 
@@ -378,6 +396,14 @@ int csvread_new(const char *path, int fd, uint64_t start, uint64_t end,
 		return -ENOMEM;
 	}
 	memset(r->buf + BLOCK_SIZE, 0, PAD);
+	r->pairs = calloc(MAX_PAIRS + 1, sizeof(*r->pairs));
+	r->pair_slot = calloc(2 * MAX_PAIRS, sizeof(*r->pair_slot));
+	if (!r->pairs || !r->pair_slot) {
+		csvread_free(r);
+		return -ENOMEM;
+	}
+	r->pairs[MAX_PAIRS].next = NONE;
+	r->cur_pair = NONE;
 	r->fd = fd;
 	r->start = start;
 	r->end = end;
@@ -394,6 +420,11 @@ void csvread_free(struct csvread *r)
 		return;
 	for (int k = 0; k < _CSV_NAME_KIND_MAX; k++)
 		names_free(&r->names[k]);
+	if (r->pairs)
+		for (uint32_t i = 0; i <= MAX_PAIRS; i++)
+			free(r->pairs[i].bytes);
+	free(r->pairs);
+	free(r->pair_slot);
 	free(r->want);
 	free(r->buf);
 	free(r->path);
@@ -714,6 +745,59 @@ static int long_line(struct csvread *r, const char *p, uint64_t off,
 	return 0;
 }
 
+static bool is_wanted(const struct csvread *r, uint32_t stat)
+{
+	return r->want_all || (stat < r->want_cap && r->want[stat]);
+}
+
+/*
+ * The pair of a line that is neither the last line's pair nor the one
+ * that followed it last time: looks its names up (adding new ones) and
+ * finds or adds the pair. Past MAX_PAIRS, the spare last entry holds it.
+ */
+static int pair_slow(struct csvread *r, const char *p, uint32_t source_len,
+		     uint32_t stat_len, uint64_t off)
+{
+	uint32_t len = source_len + 1 + stat_len, source, stat, h, id;
+	struct pair *e;
+	int k;
+
+	k = intern(r, CSV_SOURCE, p, source_len, off, &source);
+	if (k < 0)
+		return k;
+	k = intern(r, CSV_STAT, p + source_len + 1, stat_len, off, &stat);
+	if (k < 0)
+		return k;
+	h = (source * 0x9e3779b1u ^ stat * 0x85ebca6bu) & (2 * MAX_PAIRS - 1);
+	for (;; h = (h + 1) & (2 * MAX_PAIRS - 1)) {
+		id = r->pair_slot[h];
+		if (!id)
+			break;
+		e = &r->pairs[id - 1];
+		if (e->source == source && e->stat == stat)
+			goto found;
+	}
+	id = r->n_pairs < MAX_PAIRS ? ++r->n_pairs : MAX_PAIRS + 1;
+	e = &r->pairs[id - 1];
+	free(e->bytes);
+	e->bytes = calloc(1, len + PAIR_SLACK);
+	if (!e->bytes)
+		return -ENOMEM;
+	memcpy(e->bytes, p, len);
+	e->len = len;
+	e->source = source;
+	e->stat = stat;
+	e->next = NONE;
+	if (id <= MAX_PAIRS)
+		r->pair_slot[h] = id;
+found:
+	e->wanted = is_wanted(r, stat);
+	if (r->cur_pair < MAX_PAIRS && id <= MAX_PAIRS)
+		r->pairs[r->cur_pair].next = id - 1;
+	r->cur_pair = id - 1;
+	return 0;
+}
+
 /* Field k of a line: from after separator k - 1 to separator k. */
 #define FIELD(k) (k ? sep[k - 1] + 1 : 0)
 #define FIELD_LEN(k) (sep[k] - FIELD(k))
@@ -877,6 +961,8 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 	bool header = r->start == 0;
 	int k;
 
+	for (uint32_t i = 0; i < r->n_pairs; i++)
+		r->pairs[i].wanted = is_wanted(r, r->pairs[i].stat);
 	posix_fadvise(r->fd, (off_t)r->start, (off_t)(r->end - r->start),
 		      POSIX_FADV_SEQUENTIAL);
 	while (pos < r->end) {

@@ -10,16 +10,16 @@
  * time: one 64-byte window from the line's start (two for lines of 64 to
  * 127 bytes) gives its newline and commas as bit masks, so a line costs a
  * few vector compares and bit operations, and no loop over its bytes.
- * Source and stat are looked up only when they differ from the line
- * before (a monitor writes a source's stat once per node, in a row);
- * numbers are parsed only in rows of a wanted stat.
+ * Source and stat are looked up only when the line's "source,stat" is
+ * neither the last line's nor the one that came after that last time
+ * (struct pair); numbers are parsed only in rows of a wanted stat.
  */
 static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 			    uint64_t base, csv_row_fn fn, void *userdata)
 {
-	const char *prev = NULL; /* the last line's "source,stat" */
-	uint32_t prev_len = 0, source = 0, stat = 0;
-	bool wanted = false;
+	uint32_t source, stat;
+	const struct pair *pr;
+	bool wanted;
 	uint32_t ls = 0;
 	uint64_t rows = 0;
 	int k = 0;
@@ -97,20 +97,27 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	names:
 		rows++;
 		span = s3 - s1 - 1;
-		if (span != prev_len || !EQ_SPAN(p + s1 + 1, prev, span)) {
-			k = intern(r, CSV_SOURCE, p + s1 + 1, s2 - s1 - 1,
-				   base + ls, &source);
-			if (k < 0)
-				break;
-			k = intern(r, CSV_STAT, p + s2 + 1, s3 - s2 - 1,
-				   base + ls, &stat);
-			if (k < 0)
-				break;
-			wanted = r->want_all ||
-				 (stat < r->want_cap && r->want[stat]);
-			prev = p + s1 + 1;
-			prev_len = span;
+		pr = &r->pairs[r->cur_pair < MAX_PAIRS ? r->cur_pair :
+							 MAX_PAIRS];
+		if (__builtin_expect(
+			    span != pr->len ||
+				    !EQ_SPAN(p + s1 + 1, pr->bytes, span),
+			    0)) {
+			pr = pr->next != NONE ? &r->pairs[pr->next] : NULL;
+			if (pr && span == pr->len &&
+			    EQ_SPAN(p + s1 + 1, pr->bytes, span)) {
+				r->cur_pair = (uint32_t)(pr - r->pairs);
+			} else {
+				k = pair_slow(r, p + s1 + 1, s2 - s1 - 1,
+					      s3 - s2 - 1, base + ls);
+				if (k < 0)
+					break;
+				pr = &r->pairs[r->cur_pair];
+			}
 		}
+		source = pr->source;
+		stat = pr->stat;
+		wanted = pr->wanted;
 		if (wanted) {
 			if (!have_sep) {
 				u128 x = lo | (u128)hi << 64;

@@ -599,7 +599,8 @@ static void test_block_ends_anywhere(void **state)
 	char path[] = "/tmp/test_csvread_XXXXXX";
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
-	int64_t sum = 0, rows = 0;
+	uint64_t sum = 0;
+	int64_t rows = 0;
 	struct values vs;
 	struct csvread *r;
 	struct stat st;
@@ -613,7 +614,7 @@ static void test_block_ends_anywhere(void **state)
 		fprintf(f, "%lld,%d,src%.*s,file,N%d,%lld,bytes\n",
 			1700000000000LL + i, i, i % 13, "xxxxxxxxxxxxxx", i % 3,
 			(long long)v);
-		sum += v;
+		sum += (uint64_t)v;
 		rows++;
 	}
 	fflush(f);
@@ -623,8 +624,54 @@ static void test_block_ends_anywhere(void **state)
 	memset(&vs, 0, sizeof(vs));
 	assert_int_equal(csvread_run(r, sum_values, &vs), 0);
 	assert_int_equal(vs.n, (size_t)rows);
-	assert_int_equal(vs.v[0], sum);
+	assert_int_equal((uint64_t)vs.v[0], sum);
 	assert_int_equal(csvread_count(r, CSV_SOURCE), 13);
+	csvread_free(r);
+	fclose(f);
+	unlink(path);
+}
+
+/*
+ * More (source, stat) pairs than the reader keeps (4096), in one order
+ * and then shuffled: every row of the wanted stat is still found.
+ */
+static void test_more_pairs_than_cached(void **state)
+{
+	char path[] = "/tmp/test_csvread_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	uint64_t sum = 0, rows = 0;
+	struct values vs;
+	struct csvread *r;
+	struct stat st;
+
+	assert_non_null(f);
+	fprintf(f, CSV_HEADER "\n");
+	for (int t = 0; t < 3; t++)
+		for (int i = 0; i < 90 * 60; i++) {
+			int pi = t < 2 ? i : (int)((uint64_t)i * 4099 % 5400);
+			int src = pi / 60, stat = pi % 60;
+			int64_t v = t * 100000 + pi;
+
+			if (stat == 7) {
+				sum += (uint64_t)v;
+				rows++;
+			}
+			fprintf(f, "%d,%d,src%d,%s%d,N0,%lld,bytes\n", t, t,
+				src, stat == 7 ? "file" : "stat",
+				stat == 7 ? 0 : stat, (long long)v);
+		}
+	fflush(f);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(csvread_new(path, fd, 0, (uint64_t)st.st_size, &r), 0);
+	assert_true(csvread_want(r, "file0") >= 0);
+	memset(&vs, 0, sizeof(vs));
+	assert_int_equal(csvread_run(r, sum_values, &vs), 0);
+	assert_int_equal(vs.n, rows);
+	assert_int_equal((uint64_t)vs.v[0], sum);
+	assert_int_equal(csvread_rows(r), 3 * 90 * 60);
+	assert_int_equal(csvread_count(r, CSV_SOURCE), 90);
+	assert_int_equal(csvread_count(r, CSV_STAT), 60);
 	csvread_free(r);
 	fclose(f);
 	unlink(path);
@@ -661,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_errors_at_window_edges),
 		cmocka_unit_test(test_repeated_and_shifted_names),
 		cmocka_unit_test(test_block_ends_anywhere),
+		cmocka_unit_test(test_more_pairs_than_cached),
 	};
 
 	int failed;
