@@ -147,15 +147,76 @@ set_key() {
 	grep -q "vm 0 is up" "$T/a.out"
 }
 
-@test "a VM whose qemu died is reported stale, and stop cleans it up" {
+@test "a VM whose qemu died is reported stale, and stop says it had died and what it removed" {
+	local pid p
+	p=$(cat "$T/prefix")
 	"$DAXLAB" vm start 0 --config "$T/lab.ini" -q
-	kill -9 "$(pid_of "$T/state/vm-0/qemu.pid")"
-	sleep 0.5
+	pid=$(pid_of "$T/state/vm-0/qemu.pid")
+	kill -9 "$pid"
+	for _ in $(seq 50); do
+		[ ! -e "/proc/$pid" ] ||
+			grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$pid/stat" && break
+		sleep 0.1
+	done
 	run "$DAXLAB" vm status 0 --config "$T/lab.ini"
 	echo "$output"
 	[[ "$output" == *"vm 0 (vm0): stopped, stale state left"* ]]
+	# not our child, no OOM kill counted: daxlab says it cannot tell
+	[[ "$output" == *"qemu ended     pid $pid: cause unknown: no OOM kill counted"* ]]
+	[ -e "$T/state/vm-0/qemu.pid" ]
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"was not running"* ]]
+	[[ "$output" == *"warning: vm 0: qemu (pid $pid) had died: cause unknown"* ]]
+	[[ "$output" == *"vm 0 had died (qemu pid $pid gone); cleaned its stale state in $T/state/vm-0: removed "* ]]
+	local removed=${output##*removed }
+	[[ "$removed" == *"qemu.pid"* ]]
+	[[ "$removed" == *"qmp.sock"* ]]
+	[[ "$removed" == *"console.sock"* ]]
+	[[ "$removed" == *"virtiofsd-private.pid"* ]]
+	[[ "$removed" == *"cgroup $p-vm0 (cpuset, memory)"* ]]
+	nothing_left "$T"
+	# once clean, there is nothing to say
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	echo "$output"
+	[[ "$output" == *"vm 0 was not running"* ]]
+	[[ "$output" != *"removed"* ]]
+}
+
+@test "net = none: start waits for DAXLAB-READY only, and says so" {
+	sed -i "/^\[vm 1\]/,\$d" "$T/lab.ini"
+	set_key "vm 0" net none
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm 0: waiting for DAXLAB-READY on the console ($T/state/vm-0/console.log); net = none: no ssh to wait for"* ]]
+	[[ "$output" == *"vm 0: guest is up (DAXLAB-READY; net = none: no ssh to wait for)"* ]]
+	[[ "$output" == *"vm 0 is up (net = none: no ssh): daxlab vm console 0"* ]]
+	[[ "$output" != *"then for ssh"* ]]
+	[[ "$output" != *"waiting for ssh"* ]]
+	[[ "$output" != *"daxlab vm ssh"* ]]
+	grep -q DAXLAB-READY "$T/state/vm-0/console.log"
+	# no network device: qemu has no -netdev
+	local cmd
+	cmd=$(tr '\0' ' ' <"/proc/$(pid_of "$T/state/vm-0/qemu.pid")/cmdline")
+	[[ "$cmd" == *" -kernel "* ]]
+	[[ "$cmd" != *"-netdev"* ]]
 	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
 	[ "$status" -eq 0 ]
+	nothing_left "$T"
+}
+
+@test "start --dry-run says what it would wait for, with and without a network" {
+	run "$DAXLAB" vm start 0 --dry-run --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	grep -qx "wait for DAXLAB-READY on $T/state/vm-0/console.log, then ssh vm0" <<<"$output"
+	set_key "vm 0" net none
+	run "$DAXLAB" vm start 0 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "wait for DAXLAB-READY on $T/state/vm-0/console.log (net = none: no ssh)" <<<"$output"
+	[[ "$output" != *"then ssh"* ]]
 	nothing_left "$T"
 }
 
