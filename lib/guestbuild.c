@@ -970,17 +970,18 @@ static const char inittab[] =
 
 /*
  * What busybox acpid (started by /init) runs for the ACPI power button
- * (QMP system_powerdown): a clean poweroff. Once /init has handed over to
- * busybox init (it leaves /run/daxlab-init-done just before), poweroff
- * asks init, which runs ::shutdown (umount -a -r), stops every process,
- * syncs and powers off. Before that pid 1 is /init's shell, which ignores
- * poweroff's signal, so the handler does init's part itself.
+ * (QMP system_powerdown): a clean poweroff. Its console line gets a line
+ * of its own (the root shell's prompt may be on the last one). Once /init
+ * has handed over to busybox init (it leaves /run/daxlab-init-done just
+ * before), poweroff asks init, which runs ::shutdown (umount -a -r), stops
+ * every process, syncs and powers off. Before that pid 1 is /init's shell,
+ * which ignores poweroff's signal, so the handler does init's part itself.
  */
 static const char power_button_handler[] =
 	"#!/bin/sh\n"
 	"# The ACPI power button (daxlab vm stop): power off cleanly.\n"
 	"PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
-	"echo DAXLAB-POWEROFF >/dev/console\n"
+	"printf '\\nDAXLAB-POWEROFF\\n' >/dev/console\n"
 	"if [ -e /run/daxlab-init-done ]; then\n"
 	"\texec poweroff\n"
 	"fi\n"

@@ -80,6 +80,7 @@ setup_file() {
 		-device virtio-pmem-pci,memdev=pm0 \
 		-netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,hostfwd=tcp:127.0.0.1:$FIO_PORT-:8765 \
 		-device virtio-net-pci,netdev=n0 \
+		-qmp unix:"$T/qmp.sock",server=on,wait=off \
 		</dev/null >"$T/console.log" 2>&1 &
 	echo $! >"$T/qemu.pid"
 	# No timing assertion: a generous limit so a broken guest cannot hang us.
@@ -107,6 +108,26 @@ teardown_file() {
 		kill -9 "$(cat "$T/$f.pid")" 2>/dev/null || true
 	done
 	rm -rf "$T"
+}
+
+# qmp COMMAND: one QMP command to this file's qemu; prints the answer.
+qmp() {
+	python3 - "$T/qmp.sock" "$1" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+f.readline()  # the greeting
+for cmd in ("qmp_capabilities", sys.argv[2]):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+print(json.dumps(r))
+EOF
 }
 
 @test "the guest prints DAXLAB-READY on its console" {
@@ -200,4 +221,26 @@ PY
 	[[ "$output" == *"dax"* ]]
 	run gssh grep -c ' /mnt/dax ' /proc/mounts
 	[ "$output" = 0 ]
+}
+
+# Last: it powers the guest off.
+@test "the ACPI power button (QMP system_powerdown) powers the guest off and qemu exits by itself" {
+	local pid
+	pid=$(cat "$T/qemu.pid")
+	kill -0 "$pid"
+	run qmp system_powerdown
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"return"'* ]]
+	# Nothing else stops qemu: it exits only if the guest powers off.
+	for _ in $(seq 600); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 12 "$T/console.log"
+	run kill -0 "$pid"
+	[ "$status" -ne 0 ]
+	rm -f "$T/qemu.pid"
+	grep -q '^DAXLAB-POWEROFF' "$T/console.log"
+	grep -q 'reboot: Power down' "$T/console.log"
 }

@@ -96,7 +96,7 @@ teardown_file() {
 
 @test "the guest's console shows its own clean poweroff" {
 	cat "$T/state/vm-0/console.log" | tail -n 20
-	grep -q "DAXLAB-POWEROFF" "$T/state/vm-0/console.log"
+	grep -q "^DAXLAB-POWEROFF" "$T/state/vm-0/console.log"
 	# busybox init's shutdown, then the kernel's last word
 	grep -q "Requesting system poweroff" "$T/state/vm-0/console.log"
 	grep -q "reboot: Power down" "$T/state/vm-0/console.log"
