@@ -63,9 +63,10 @@ struct csvread {
 	bool want_all;
 	uint64_t rows, wanted_rows;
 	uint64_t partial_line;
-	struct pair *pairs; /* MAX_PAIRS + 1: the last one for overflow */
-	uint32_t n_pairs, cur_pair;
-	uint32_t *pair_slot; /* by hash of source and stat, id + 1 */
+	struct pair *pairs; /* cap_pairs, up to MAX_PAIRS */
+	struct pair spare; /* id MAX_PAIRS: a pair past MAX_PAIRS */
+	uint32_t n_pairs, cap_pairs, cur_pair;
+	uint32_t *pair_slot; /* 2 * cap_pairs, by source and stat: id + 1 */
 	char err[320];
 };
 
@@ -396,13 +397,7 @@ int csvread_new(const char *path, int fd, uint64_t start, uint64_t end,
 		return -ENOMEM;
 	}
 	memset(r->buf + BLOCK_SIZE, 0, PAD);
-	r->pairs = calloc(MAX_PAIRS + 1, sizeof(*r->pairs));
-	r->pair_slot = calloc(2 * MAX_PAIRS, sizeof(*r->pair_slot));
-	if (!r->pairs || !r->pair_slot) {
-		csvread_free(r);
-		return -ENOMEM;
-	}
-	r->pairs[MAX_PAIRS].next = NONE;
+	r->spare.next = NONE;
 	r->cur_pair = NONE;
 	r->fd = fd;
 	r->start = start;
@@ -420,9 +415,9 @@ void csvread_free(struct csvread *r)
 		return;
 	for (int k = 0; k < _CSV_NAME_KIND_MAX; k++)
 		names_free(&r->names[k]);
-	if (r->pairs)
-		for (uint32_t i = 0; i <= MAX_PAIRS; i++)
-			free(r->pairs[i].bytes);
+	for (uint32_t i = 0; i < r->n_pairs; i++)
+		free(r->pairs[i].bytes);
+	free(r->spare.bytes);
 	free(r->pairs);
 	free(r->pair_slot);
 	free(r->want);
@@ -750,15 +745,51 @@ static bool is_wanted(const struct csvread *r, uint32_t stat)
 	return r->want_all || (stat < r->want_cap && r->want[stat]);
 }
 
+static uint32_t pair_hash(uint32_t source, uint32_t stat)
+{
+	return source * 0x9e3779b1u ^ stat * 0x85ebca6bu;
+}
+
+/* The pair with this id: an index in pairs, or MAX_PAIRS for the spare. */
+static inline struct pair *pair_at(struct csvread *r, uint32_t id)
+{
+	return id < MAX_PAIRS ? &r->pairs[id] : &r->spare;
+}
+
+static int pairs_grow(struct csvread *r)
+{
+	uint32_t cap = r->cap_pairs ? r->cap_pairs * 2 : 64, mask = 2 * cap - 1;
+	struct pair *np = realloc(r->pairs, cap * sizeof(*np));
+	uint32_t *slot;
+
+	if (!np)
+		return -ENOMEM;
+	r->pairs = np;
+	slot = calloc(2 * cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	for (uint32_t id = 0; id < r->n_pairs; id++) {
+		uint32_t h = pair_hash(np[id].source, np[id].stat) & mask;
+
+		while (slot[h])
+			h = (h + 1) & mask;
+		slot[h] = id + 1;
+	}
+	free(r->pair_slot);
+	r->pair_slot = slot;
+	r->cap_pairs = cap;
+	return 0;
+}
+
 /*
  * The pair of a line that is neither the last line's pair nor the one
  * that followed it last time: looks its names up (adding new ones) and
- * finds or adds the pair. Past MAX_PAIRS, the spare last entry holds it.
+ * finds or adds the pair. Past MAX_PAIRS, the spare holds it.
  */
 static int pair_slow(struct csvread *r, const char *p, uint32_t source_len,
 		     uint32_t stat_len, uint64_t off)
 {
-	uint32_t len = source_len + 1 + stat_len, source, stat, h, id;
+	uint32_t len = source_len + 1 + stat_len, source, stat, h, id, mask;
 	struct pair *e;
 	int k;
 
@@ -768,33 +799,46 @@ static int pair_slow(struct csvread *r, const char *p, uint32_t source_len,
 	k = intern(r, CSV_STAT, p + source_len + 1, stat_len, off, &stat);
 	if (k < 0)
 		return k;
-	h = (source * 0x9e3779b1u ^ stat * 0x85ebca6bu) & (2 * MAX_PAIRS - 1);
-	for (;; h = (h + 1) & (2 * MAX_PAIRS - 1)) {
+	if (r->n_pairs == r->cap_pairs && r->cap_pairs < MAX_PAIRS) {
+		k = pairs_grow(r);
+		if (k < 0)
+			return k;
+	}
+	mask = 2 * r->cap_pairs - 1;
+	for (h = pair_hash(source, stat) & mask;; h = (h + 1) & mask) {
 		id = r->pair_slot[h];
 		if (!id)
 			break;
 		e = &r->pairs[id - 1];
-		if (e->source == source && e->stat == stat)
+		if (e->source == source && e->stat == stat) {
+			id--;
 			goto found;
+		}
 	}
-	id = r->n_pairs < MAX_PAIRS ? ++r->n_pairs : MAX_PAIRS + 1;
-	e = &r->pairs[id - 1];
-	free(e->bytes);
+	if (r->n_pairs < MAX_PAIRS) {
+		id = r->n_pairs;
+		r->pair_slot[h] = id + 1;
+	} else {
+		id = MAX_PAIRS;
+	}
+	e = pair_at(r, id);
+	if (id == MAX_PAIRS)
+		free(e->bytes);
 	e->bytes = calloc(1, len + PAIR_SLACK);
 	if (!e->bytes)
 		return -ENOMEM;
+	if (id < MAX_PAIRS)
+		r->n_pairs++;
 	memcpy(e->bytes, p, len);
 	e->len = len;
 	e->source = source;
 	e->stat = stat;
 	e->next = NONE;
-	if (id <= MAX_PAIRS)
-		r->pair_slot[h] = id;
 found:
 	e->wanted = is_wanted(r, stat);
-	if (r->cur_pair < MAX_PAIRS && id <= MAX_PAIRS)
-		r->pairs[r->cur_pair].next = id - 1;
-	r->cur_pair = id - 1;
+	if (r->cur_pair < MAX_PAIRS && id < MAX_PAIRS)
+		r->pairs[r->cur_pair].next = id;
+	r->cur_pair = id;
 	return 0;
 }
 

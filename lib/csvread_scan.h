@@ -97,23 +97,23 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	names:
 		rows++;
 		span = s3 - s1 - 1;
-		pr = &r->pairs[r->cur_pair < MAX_PAIRS ? r->cur_pair :
-							 MAX_PAIRS];
+		pr = pair_at(r, r->cur_pair);
 		if (__builtin_expect(
 			    span != pr->len ||
 				    !EQ_SPAN(p + s1 + 1, pr->bytes, span),
 			    0)) {
-			pr = pr->next != NONE ? &r->pairs[pr->next] : NULL;
-			if (pr && span == pr->len &&
-			    EQ_SPAN(p + s1 + 1, pr->bytes, span)) {
-				r->cur_pair = (uint32_t)(pr - r->pairs);
+			uint32_t nx = pr->next;
+
+			if (nx != NONE && span == r->pairs[nx].len &&
+			    EQ_SPAN(p + s1 + 1, r->pairs[nx].bytes, span)) {
+				r->cur_pair = nx;
 			} else {
 				k = pair_slow(r, p + s1 + 1, s2 - s1 - 1,
 					      s3 - s2 - 1, base + ls);
 				if (k < 0)
 					break;
-				pr = &r->pairs[r->cur_pair];
 			}
+			pr = pair_at(r, r->cur_pair);
 		}
 		source = pr->source;
 		stat = pr->stat;
