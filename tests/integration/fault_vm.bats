@@ -232,3 +232,46 @@ EOF2
 	done
 	nothing_left "$T"
 }
+
+# gone PID: no such process, or a zombie its parent has yet to reap
+gone() {
+	[ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat"
+}
+
+@test "qemu ended by someone else's SIGTERM: status names the signal from qemu's log, stop warns and cleans up" {
+	vm start 0 -q
+	local pid
+	pid=$(pid_of "$T/state/vm-0/qemu.pid")
+	kill -TERM "$pid"
+	for _ in $(seq 100); do gone "$pid" && break; sleep 0.1; done
+	gone "$pid"
+	run vm status 0
+	echo "$output"
+	[[ "$output" == *"vm 0 (vm0): stopped, stale state left (daxlab vm stop cleans it)"* ]]
+	[[ "$output" == *"qemu ended     pid $pid: ended on signal 15 (SIGTERM): its log says 'terminating on signal 15 from pid "* ]]
+	[[ "$output" != *"OOM"* ]]
+	run vm stop 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: vm 0: qemu (pid $pid) had died: ended on signal 15 (SIGTERM)"* ]]
+	[[ "$output" == *"vm 0 had died (qemu pid $pid gone); cleaned its stale state in $T/state/vm-0: removed "*"qemu.pid"* ]]
+	nothing_left "$T"
+}
+
+@test "a guest that powered itself off: stop says qemu ended with the guest, no warning, and cleans up" {
+	vm start 0 -q
+	local pid
+	pid=$(pid_of "$T/state/vm-0/qemu.pid")
+	vm ssh 0 -- sh -c 'sync; poweroff -f' || true
+	for _ in $(seq 300); do gone "$pid" && break; sleep 0.1; done
+	gone "$pid"
+	run vm status 0
+	echo "$output"
+	[[ "$output" == *"qemu ended     pid $pid: the guest powered off"* ]]
+	run vm stop 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"warning: vm 0"* ]]
+	[[ "$output" == *"vm 0 was not running: its qemu (pid $pid) had ended, the guest powered off; cleaned its stale state in $T/state/vm-0: removed "*"qemu.pid"* ]]
+	nothing_left "$T"
+}
