@@ -7,6 +7,11 @@
  *   monitor_floor tick N MS FILE...  the same, one round per tick on
  *                                  absolute deadlines MS apart, as a
  *                                  bare sampler sleeps between ticks
+ *   monitor_floor sleep N MS       the wakeup alone: sleeps to N absolute
+ *                                  deadlines MS apart and does nothing
+ *                                  else; prints the CPU ns per tick, the
+ *                                  part of a sampler's tick that every
+ *                                  periodic sampler pays on this machine
  *   monitor_floor cpu CMD ARG...   runs CMD; prints its CPU ns (with the
  *                                  children it waited for) and wall ns
  *   monitor_floor rusage FILE CMD ARG...  runs CMD; writes its peak RSS
@@ -65,6 +70,11 @@ static int floor_read(int n, long ms, int nf, char **files)
 		}
 	}
 	t = ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	if (nf == 0) {
+		/* sleep: per tick */
+		printf("%lld\n", t / n);
+		return 0;
+	}
 	printf("%lld\n", t / ((long long)n * nf));
 	return bytes > 0 ? 0 : 1;
 }
@@ -117,17 +127,19 @@ static int rusage_to(const char *file, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && strcmp(argv[1], "read") == 0)
+	if (argc >= 4 && strcmp(argv[1], "read") == 0 && atoi(argv[2]) > 0)
 		return floor_read(atoi(argv[2]), 0, argc - 3, argv + 3);
-	if (argc >= 5 && strcmp(argv[1], "tick") == 0)
+	if (argc >= 5 && strcmp(argv[1], "tick") == 0 && atoi(argv[2]) > 0)
 		return floor_read(atoi(argv[2]), atol(argv[3]), argc - 4,
 				  argv + 4);
+	if (argc == 4 && strcmp(argv[1], "sleep") == 0 && atoi(argv[2]) > 0)
+		return floor_read(atoi(argv[2]), atol(argv[3]), 0, NULL);
 	if (argc >= 3 && strcmp(argv[1], "cpu") == 0)
 		return cpu(argv + 2);
 	if (argc >= 4 && strcmp(argv[1], "rusage") == 0)
 		return rusage_to(argv[2], argv + 3);
 	fprintf(stderr,
 		"usage: monitor_floor read N FILE... | tick N MS FILE... | "
-		"cpu CMD... | rusage FILE CMD...\n");
+		"sleep N MS | cpu CMD... | rusage FILE CMD...\n");
 	return 2;
 }
