@@ -52,6 +52,7 @@ best() {
 	done
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%-5s %10s %8s %8s %6s %8s %8s %6s %9s %9s\n' size rows "wc s" "cmp s" ratio \
 	"wc cpu" "cmp cpu" ratio "wc RSS" "cmp RSS"
 results=() rss=()
@@ -83,5 +84,6 @@ else
 	results+=("$(printf 'RESULT\tcompare memory\tpeak RSS at 1 GiB (4 GiB in the full run)\t%s KiB\t-\t-\tflat\t-' "${rss[0]}")")
 fi
 echo "ratio = wc -l time / compare time, wall then CPU (target: wall >= 0.50);" \
-	"best of $runs runs; $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	"best of $runs runs; $(nproc) CPUs; load average $load0 at the start," \
+	"$(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '%s\n' "${results[@]}"
