@@ -97,7 +97,7 @@ static void usage(void)
 static void parse_args(struct files_ctl *c, int argc, char **argv)
 {
 	static const char shortopts[] = "c:fs:bqhV";
-	struct workload_spec *spec = &c->w.spec;
+	const struct workload_spec *spec = &c->w.spec;
 	int o;
 
 	workload_args_config(&c->w, argc, argv, shortopts, longopts);
