@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The stats CSV reader. The hot loop finds ',' and '\n' 64 bytes at a
- * time (SSE2 where the compiler has it) and walks the bit mask; only rows
- * of a wanted stat have their numbers parsed.
+ * The stats CSV reader. The hot loop (csvread_scan.h) takes a line at a
+ * time: a 64-byte vector compare from its first byte gives its commas and
+ * newline as bit masks (SSE2, or AVX2 when the CPU has it); its "source,
+ * stat" is compared with the pair of the line before and the pair that
+ * followed that one last time, so names are looked up only when the order
+ * changes; only rows of a wanted stat have their numbers parsed (8 digits
+ * at a time).
  */
 #include "csvread.h"
 #include "util.h"
@@ -704,7 +708,7 @@ static int stray_byte(struct csvread *r, const char *p, uint64_t off,
 		   (unsigned char)p[at], at + 1);
 }
 
-/* A line with commas commas, not six. */
+/* A line whose comma count is not six. */
 static int field_count(struct csvread *r, uint64_t off, uint32_t commas)
 {
 	if (commas < 6)
@@ -926,6 +930,7 @@ window_avx2(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 		  (uint64_t)(uint32_t)_mm256_movemask_epi8(n1) << 32;
 }
 
+/* eq_span() 32 bytes at a time; both readable 31 bytes past len. */
 static inline __attribute__((always_inline)) bool
 eq_span_avx2(const char *a, const char *b, uint32_t len)
 {
