@@ -826,8 +826,9 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 		if (off % (8 * CHUNK) == 0)
 			sync_file_range(fd, (off64_t)(off - 8 * CHUNK),
 					8 * CHUNK, SYNC_FILE_RANGE_WRITE);
-		if (progress)
-			progress(userdata, *done, total);
+		if (progress && !progress(userdata, *done, total))
+			return fail(err, errlen, -EINTR,
+				    "interrupted while writing %s", tmp);
 	}
 	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;

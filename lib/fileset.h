@@ -129,7 +129,11 @@ bool fs_select_match(const struct fs_select *sel, const struct fs_file *f);
 /* Creation. */
 #define FILESET_FORCE 1u /* rewrite files even when their size is right */
 
-typedef void (*fileset_progress_fn)(void *userdata, uint64_t done,
+/*
+ * Called after every buffer written; returns false to stop: the files
+ * written so far are removed and fileset_create() returns -EINTR.
+ */
+typedef bool (*fileset_progress_fn)(void *userdata, uint64_t done,
 				    uint64_t total);
 
 struct fileset_create_result {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <numa.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,15 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 			"no folders: give --shared-dir and --private-dir, or a config with shares");
 }
 
-static void progress(void *userdata, uint64_t done, uint64_t total)
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Draws the progress bar; false once a signal came (stops the writing). */
+static bool progress(void *userdata, uint64_t done, uint64_t total)
 {
 	struct files_ctl *c = userdata;
 	int64_t now = now_monotonic_ns();
@@ -143,8 +152,12 @@ static void progress(void *userdata, uint64_t done, uint64_t total)
 	char bar[31];
 	int fill;
 
+	if (got_signal)
+		return false;
+	if (!c->progress || daxlab_quiet)
+		return true;
 	if (now - c->last < 100000000 && done < total)
-		return;
+		return true;
 	c->last = now;
 	secs = (double)(now - c->t0) / 1e9;
 	mbs = secs > 0 ? (double)done / 1e6 / secs : 0;
@@ -159,6 +172,7 @@ static void progress(void *userdata, uint64_t done, uint64_t total)
 	if (done >= total)
 		fputc('\n', stderr);
 	fflush(stderr);
+	return true;
 }
 
 static int do_create(struct files_ctl *c, struct fileset_plan *p)
@@ -175,9 +189,27 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 		return error("out of memory");
 	c->t0 = c->last = now_monotonic_ns();
 	c->last -= 1000000000;
+	/* a signal stops the writing; what was half written is removed */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	r = fileset_create(p, manifest, c->force ? FILESET_FORCE : 0,
-			   c->progress && !daxlab_quiet ? progress : NULL, c,
-			   &res, err, sizeof(err));
+			   progress, c, &res, err, sizeof(err));
+	if (r == -EINTR && got_signal) {
+		if (c->progress && !daxlab_quiet)
+			fputc('\n', stderr);
+		error("interrupted by SIG%s: the files being written were "
+		      "removed and %s was not written; the set is incomplete",
+		      sigabbrev_np(got_signal) ? sigabbrev_np(got_signal) :
+						 "?",
+		      manifest);
+		return 128 + got_signal;
+	}
 	if (r < 0)
 		return error("%s", *err ? err : strerror(-r));
 	secs = (double)res.write_ns / 1e9;
@@ -331,5 +363,5 @@ int cmd_files(int argc, char **argv)
 	}
 	fileset_plan_free(p);
 	workload_args_free(&c.w);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? 1 : r; /* 128 + signal: create was interrupted */
 }

@@ -538,11 +538,13 @@ static int write_cmdlines(struct run *r)
 	return ret;
 }
 
-static void create_progress(void *ud, uint64_t done, uint64_t total)
+/* A signal stops the writing at once; fileset_create() undoes it. */
+static bool create_progress(void *ud, uint64_t done, uint64_t total)
 {
 	(void)ud;
 	(void)done;
 	(void)total;
+	return !got_signal;
 }
 
 static int create_files(struct run *r)
@@ -562,6 +564,8 @@ static int create_files(struct run *r)
 	manifest = fileset_default_manifest(r->plan);
 	ret = fileset_create(r->plan, manifest, 0, create_progress, r, &res,
 			     err, sizeof(err));
+	if (ret == -EINTR && interrupted(r))
+		return -1;
 	if (ret < 0)
 		return fail(r, "%s", *err ? err : strerror(-ret));
 	progress(r, "  %zu files written, %zu kept", res.written, res.kept);

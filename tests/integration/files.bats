@@ -234,6 +234,24 @@ resident_of() {
 	[ -z "$(find "$T" -name '*.tmp' -type f)" ]
 }
 
+@test "SIGINT while writing stops at once, removes what was written and leaves no manifest" {
+	"$D" files create --size 4G --file-size 512M --private-ratio 25 --vms 1 \
+		--shared-dir "$T/shared" --private-dir "$T/vm%i" 2>"$T/err" &
+	pid=$!
+	for ((i = 0; i < 400; i++)); do
+		[ -n "$(find "$T" -name '*.tmp' -size +1M 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	kill -INT $pid
+	rc=0
+	wait $pid || rc=$?
+	cat "$T/err"
+	[ "$rc" -eq 130 ]
+	grep -q "interrupted by SIGINT: .*$T/shared/.daxlab-manifest was not written" "$T/err"
+	[ ! -e "$T/shared/.daxlab-manifest" ]
+	[ -z "$(find "$T" -name '*.tmp' -o -name '*.dat')" ]
+}
+
 @test "filectl is daxlab files" {
 	run "$DAXLAB_BUILD/filectl" create -q "${W[@]}"
 	[ "$status" -eq 0 ]
