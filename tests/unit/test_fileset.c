@@ -287,6 +287,50 @@ static void test_create_is_complete_and_idempotent(void **state)
 	free(top);
 }
 
+static bool stop_after_1m(void *ud, uint64_t done, uint64_t total)
+{
+	(void)total;
+	*(unsigned *)ud += 1;
+	return done < (1u << 20);
+}
+
+static void test_create_stops_when_progress_says_so(void **state)
+{
+	char *top = mkdtemp_path();
+	char sh[256], pr[256], man[256];
+	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+	struct fileset_create_result res;
+	char err[256] = "";
+	unsigned calls = 0;
+	struct stat st;
+
+	snprintf(sh, sizeof(sh), "%s/shared", top);
+	snprintf(pr, sizeof(pr), "%s/vm%%i", top);
+	snprintf(man, sizeof(man), "%s/manifest", top);
+	w.vms = 1;
+	w.shared_dir = sh;
+	w.private_dir = pr;
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_create(p, man, 0, stop_after_1m, &calls, &res,
+					err, sizeof(err)),
+			 -EINTR);
+	assert_non_null(strstr(err, "interrupted while writing"));
+	assert_true(calls >= 1);
+	/* nothing written stays, no manifest */
+	assert_int_equal(stat(man, &st), -1);
+	for (size_t i = 0; i < p->n_files; i++) {
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp", p->files[i].path);
+		assert_int_equal(stat(p->files[i].path, &st), -1);
+		assert_int_equal(stat(tmp, &st), -1);
+	}
+	fileset_plan_free(p);
+	rm_rf(top);
+	free(top);
+}
+
 static void test_truncated_manifest_is_incomplete(void **state)
 {
 	char path[] = "/tmp/test_manifest.XXXXXX";
@@ -372,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_spec_set_parses_keys),
 		cmocka_unit_test(test_rng_output_looks_random),
 		cmocka_unit_test(test_create_is_complete_and_idempotent),
+		cmocka_unit_test(test_create_stops_when_progress_says_so),
 		cmocka_unit_test(test_truncated_manifest_is_incomplete),
 		cmocka_unit_test(test_unwritable_folder_fails_before_writing),
 		cmocka_unit_test(test_residency_counts_resident_pages_only),
