@@ -237,24 +237,34 @@ static void rm_rf(const char *dir)
 	free(out);
 }
 
+/* An 8 MiB plan of 1 MiB files below top for vms VMs; man: its manifest. */
+static struct fileset_plan *plan_below(const char *top, unsigned vms,
+				       char man[256])
+{
+	char sh[256], pr[256], err[256] = "";
+	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
+	struct fileset_plan *p;
+
+	snprintf(sh, sizeof(sh), "%s/shared", top);
+	snprintf(pr, sizeof(pr), "%s/vm%%i", top);
+	snprintf(man, 256, "%s/manifest", top);
+	w.vms = vms;
+	w.shared_dir = sh;
+	w.private_dir = pr;
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	return p;
+}
+
 static void test_create_is_complete_and_idempotent(void **state)
 {
 	char *top = mkdtemp_path();
-	char sh[256], pr[256], man[256];
-	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
-	struct fileset_plan *p;
+	char man[256];
+	struct fileset_plan *p = plan_below(top, 2, man);
 	struct fileset_create_result res;
 	char err[256] = "";
 	size_t files;
 	struct stat st;
 
-	snprintf(sh, sizeof(sh), "%s/shared", top);
-	snprintf(pr, sizeof(pr), "%s/vm%%i", top);
-	snprintf(man, sizeof(man), "%s/manifest", top);
-	w.vms = 2;
-	w.shared_dir = sh;
-	w.private_dir = pr;
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
 	assert_int_equal(
 		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
 		0);
@@ -297,21 +307,13 @@ static bool stop_after_1m(void *ud, uint64_t done, uint64_t total)
 static void test_create_stops_when_progress_says_so(void **state)
 {
 	char *top = mkdtemp_path();
-	char sh[256], pr[256], man[256];
-	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
-	struct fileset_plan *p;
+	char man[256];
+	struct fileset_plan *p = plan_below(top, 1, man);
 	struct fileset_create_result res;
 	char err[256] = "";
 	unsigned calls = 0;
 	struct stat st;
 
-	snprintf(sh, sizeof(sh), "%s/shared", top);
-	snprintf(pr, sizeof(pr), "%s/vm%%i", top);
-	snprintf(man, sizeof(man), "%s/manifest", top);
-	w.vms = 1;
-	w.shared_dir = sh;
-	w.private_dir = pr;
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
 	assert_int_equal(fileset_create(p, man, 0, stop_after_1m, &calls, &res,
 					err, sizeof(err)),
 			 -EINTR);
