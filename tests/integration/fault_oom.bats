@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # issue 7: a qemu killed by the OOM killer of its VM's memory cgroup, for
-# real: cgroup v1 on this host (memory.oom_control's oom_kill counter). The
-# v2 path (memory.events) runs in the virtual NUMA host of vm_numa.bats.
+# real: cgroup v1 on this host (memory.oom_control's oom_kill counter). On
+# v2 (memory.events) the same start runs in the virtual NUMA host of
+# vm_numa.bats (numa-oom.ini); lib/cgroup.c's parsing of both files is in
+# tests/unit/test_cgroup.c.
 
 bats_require_minimum_version 1.5.0
 load vm_helpers
