@@ -79,6 +79,7 @@ struct run {
 	char reason[1024];
 	bool failed; /* the measurement ran but is not valid (fio failed) */
 	char *point; /* "private_ratio=25" or NULL */
+	char vm_died[900]; /* "vm 1 had died: killed by ..." (teardown) */
 	pid_t guard; /* see guard_start() */
 	int guard_fd; /* its pipe's write end, or -1 */
 };
@@ -583,17 +584,59 @@ static void on_child_term(int sig)
 	vm_interrupted = 1;
 }
 
-static pid_t fork_vm_start(struct run *r, size_t i)
+/*
+ * Reads what a child wrote to the pipe fd (its error) into buf and closes
+ * fd; "" when it wrote nothing.
+ */
+static void read_child_msg(int *fd, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t k;
+
+	buf[0] = '\0';
+	if (*fd < 0)
+		return;
+	while (n + 1 < len &&
+	       ((k = read(*fd, buf + n, len - 1 - n)) > 0 ||
+		(k < 0 && errno == EINTR)))
+		if (k > 0)
+			n += (size_t)k;
+	buf[n] = '\0';
+	close(*fd);
+	*fd = -1;
+}
+
+/* Writes msg whole to fd (a pipe to the parent); best effort. */
+static void tell_parent(int fd, const char *msg)
+{
+	if (fd >= 0)
+		write_all(fd, msg, strlen(msg));
+}
+
+static pid_t fork_vm_start(struct run *r, size_t i, int *ret_errfd)
 {
 	const struct vm_config *vm = &r->c->vms[i];
+	int efd[2] = { -1, -1 };
 	pid_t pid;
 
 	r->vm_started[i] = true;
 	guard_say(r, "started %zu\n", i);
+	*ret_errfd = -1;
+	if (pipe2(efd, O_CLOEXEC) < 0)
+		efd[0] = efd[1] = -1;
 	fflush(NULL);
 	pid = fork();
-	if (pid != 0)
+	if (pid != 0) {
+		if (efd[1] >= 0)
+			close(efd[1]);
+		if (pid < 0 && efd[0] >= 0)
+			close(efd[0]);
+		else
+			*ret_errfd = efd[0];
 		return pid;
+	}
+	if (efd[0] >= 0)
+		close(efd[0]);
 	/* SIGTERM: vm_start() gives up at its next wait and undoes */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, on_child_term);
@@ -607,6 +650,7 @@ static pid_t fork_vm_start(struct run *r, size_t i)
 		_exit(1);
 	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
 		error("vm %s: %s", vm->id, r->env.err);
+		tell_parent(efd[1], r->env.err);
 		_exit(1);
 	}
 	_exit(0);
@@ -616,20 +660,25 @@ static int start_vms(struct run *r)
 {
 	size_t n = r->c->n_vms, left = n, bad = 0, next = 1;
 	pid_t pids[16] = { 0 };
+	int errfds[16];
 	_cleanup_free_ char *pidfile = NULL;
+	int ret = 0;
 
+	for (size_t i = 0; i < ARRAY_SIZE(errfds); i++)
+		errfds[i] = -1;
 	pidfile = strdup_printf("%s/vm-%s/qemu.pid", r->c->lab.state_dir,
 				r->c->vms[0].id);
 	if (!pidfile)
 		return fail(r, "out of memory");
-	pids[0] = fork_vm_start(r, 0);
+	pids[0] = fork_vm_start(r, 0, &errfds[0]);
 	if (pids[0] < 0)
 		return fail(r, "fork: %s", strerror(errno));
 	setpgid(pids[0], pids[0]);
 	while (left) {
 		if (next < n && (access(pidfile, F_OK) == 0 || !pids[0])) {
 			for (; next < n; next++) {
-				pids[next] = fork_vm_start(r, next);
+				pids[next] = fork_vm_start(r, next,
+							   &errfds[next]);
 				if (pids[next] < 0) {
 					pids[next] = 0;
 					left--;
@@ -652,11 +701,17 @@ static int start_vms(struct run *r)
 				guard_say(r, "ready %zu\n", i);
 				progress(r, "  vm %s ready", r->c->vms[i].id);
 			} else {
+				char why[768];
+
+				read_child_msg(&errfds[i], why, sizeof(why));
 				bad++;
-				fail(r, "vm %s did not start (see %s/vm-%s/)",
-				     r->c->vms[i].id, r->c->lab.state_dir,
-				     r->c->vms[i].id);
+				fail(r, "vm %s did not start: %s (see %s/vm-%s/)",
+				     r->c->vms[i].id,
+				     *why ? why : "cause unknown",
+				     r->c->lab.state_dir, r->c->vms[i].id);
 			}
+			if (errfds[i] >= 0)
+				close(errfds[i]), errfds[i] = -1;
 			if (i == 0 && next < n && bad)
 				left -= n - next, next = n;
 		}
@@ -667,10 +722,14 @@ static int start_vms(struct run *r)
 					stop_child(pids[i], 8000);
 					kill(-pids[i], SIGKILL);
 				}
-			return -1;
+			ret = -1;
+			break;
 		}
 	}
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(errfds); i++)
+		if (errfds[i] >= 0)
+			close(errfds[i]);
+	return ret;
 }
 
 static bool asked_dax(const struct share_config *s)
@@ -1191,10 +1250,11 @@ static void stop_monitor(struct run *r)
 }
 
 /*
- * The tiny guest has no ACPI power button handler: QMP system_powerdown
- * would wait stop_timeout for nothing. A ready guest is asked over ssh to
- * power off (qemu runs with -no-reboot and exits); vm_stop() then only
- * cleans up. Best effort: vm_stop() does the rest when this fails.
+ * A fast path: a ready guest is asked over ssh to power off at once
+ * (qemu runs with -no-reboot and exits); vm_stop() then only cleans up.
+ * The ACPI power button that vm_stop() presses also works (the tiny guest
+ * unmounts and powers off), but takes about 3 s under TCG, and a guest
+ * image may ignore it. Best effort: vm_stop() does the rest.
  */
 static void guest_poweroff(struct run *r, const struct vm_config *vm)
 {
@@ -1242,30 +1302,46 @@ static void teardown(struct run *r)
 	 * stop_timeout once, not once per VM */
 	{
 		pid_t pids[16] = { 0 };
+		int msgfds[16];
 
 		fflush(NULL);
 		for (size_t i = 0; i < r->c->n_vms; i++) {
 			const struct vm_config *vm = &r->c->vms[i];
+			int pfd[2] = { -1, -1 };
 
+			msgfds[i] = -1;
 			if (!r->vm_started[i])
 				continue;
+			if (pipe2(pfd, O_CLOEXEC) < 0)
+				pfd[0] = pfd[1] = -1;
 			pids[i] = fork();
 			if (pids[i] == 0) {
-				bool was = false;
+				struct vm_stop_info info;
 
 				signal(SIGINT, SIG_IGN);
 				signal(SIGTERM, SIG_IGN);
 				if (r->guard_fd >= 0)
 					close(r->guard_fd);
+				if (pfd[0] >= 0)
+					close(pfd[0]);
 				if (r->vm_ready[i])
 					guest_poweroff(r, vm);
-				if (vm_stop(&r->env, vm, &was) < 0) {
+				if (vm_stop_report(&r->env, vm, &info) < 0) {
 					warning("vm %s: %s", vm->id,
 						r->env.err);
 					_exit(1);
 				}
+				/* had died before, with evidence of how */
+				if (info.died &&
+				    (info.end.how == VM_END_OOM ||
+				     info.end.how == VM_END_SIGNAL ||
+				     info.end.how == VM_END_EXIT))
+					tell_parent(pfd[1], info.end.what);
 				_exit(0);
 			}
+			if (pfd[1] >= 0)
+				close(pfd[1]);
+			msgfds[i] = pfd[0];
 			if (pids[i] < 0) {
 				bool was = false;
 
@@ -1284,6 +1360,15 @@ static void teardown(struct run *r)
 					;
 			if (!r->vm_started[i])
 				continue;
+			if (msgfds[i] >= 0) {
+				char what[768];
+
+				read_child_msg(&msgfds[i], what, sizeof(what));
+				if (*what && !r->vm_died[0])
+					snprintf(r->vm_died, sizeof(r->vm_died),
+						 "vm %s had died: %s", vm->id,
+						 what);
+			}
 			/* whatever a killed start left in the cgroup */
 			if (r->env.cg_ok &&
 			    cg_exists(&r->env.cg, vm->cg.cgroup)) {
@@ -1621,6 +1706,21 @@ out:
 	}
 	step(&r, "stop VMs");
 	teardown(&r);
+	if (r.vm_died[0]) {
+		/* the cause, before what it made fail */
+		char was[sizeof(r.reason)];
+
+		size_t k;
+
+		snprintf(was, sizeof(was), "%s", r.reason);
+		k = (size_t)snprintf(r.reason, sizeof(r.reason), "%s",
+				     r.vm_died);
+		if (*was && k + 2 < sizeof(r.reason))
+			snprintf(r.reason + k, sizeof(r.reason) - k, "; %.*s",
+				 (int)(sizeof(r.reason) - k - 3), was);
+		ok = false;
+		r.failed = true;
+	}
 	{
 		time_t now = time(NULL);
 		struct tm tm;

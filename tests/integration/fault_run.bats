@@ -93,7 +93,9 @@ wait_for_log() {
 	dir=$(echo "$T/results/"*-demo)
 	run cat "$dir/status"
 	echo "status: $output"
-	[[ "$output" == "incomplete: "*"vm "*"did not start"* ]]
+	[[ "$output" == "incomplete: "*"vm "*"did not start: "*" (see "* ]]
+	# the cause from the VM's start, not a guess
+	[[ "$output" != *"cause unknown"* ]]
 	grep -q "^status: incomplete" "$dir/summary.txt"
 	[ -s "$dir/config.ini" ]
 	grep -q "timed out\|timeout\|did not answer" "$T/results/"*-demo/run.log "$T"/state/vm-*/qemu.log 2>/dev/null ||
@@ -120,6 +122,31 @@ wait_for_log() {
 	[[ "$output" == "failed: "* ]]
 	[[ "$output" == *"vm 1"* || "$output" == *"vm1"* ]]
 	# the other host's results are kept
+	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
+	assert_nothing_left
+}
+
+@test "a VM whose qemu dies mid-run: the run is marked failed, naming the VM and how it ended" {
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo \
+		>"$T/out" 2>&1 &
+	RUN=$!
+	wait_for_log "  fio --client" 200
+	sleep 2
+	# someone's SIGTERM to vm 1's qemu; qemu logs who sent it
+	local qpid
+	read -r qpid _ <"$T/state/vm-1/qemu.pid"
+	kill -TERM "$qpid"
+	local rc=0
+	wait "$RUN" || rc=$?
+	RUN=
+	cat "$T/out"
+	[ "$rc" -eq 1 ]
+	dir=$(echo "$T/results/"*-demo)
+	run cat "$dir/status"
+	echo "status: $output"
+	[[ "$output" == "failed: vm 1 had died: "*SIGTERM* ]]
+	grep -q "warning: .*vm 1" "$dir/run.log"
+	# what was measured is kept
 	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
 	assert_nothing_left
 }
