@@ -183,6 +183,9 @@ char *qemu_kernel_cmdline(const struct lab_config *c,
 	argv_buf_add(&b, "console=ttyS0");
 	argv_buf_add(&b, "panic=-1");
 	argv_buf_addf(&b, "daxlab.name=%s", vm->name);
+	/* the guest then does not wait for an eth0 that never comes */
+	if (vm->net == VM_NET_NONE)
+		argv_buf_add(&b, "daxlab.net=none");
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct share_config *s = &c->shares[i];
 

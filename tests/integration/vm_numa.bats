@@ -252,6 +252,8 @@ placed_on() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"step 'wait for the guest' failed: qemu exited"* ]]
+	# named as what it was, with the v2 counter as the evidence
+	[[ "$output" == *"killed by the OOM killer (signal 9, SIGKILL; oom_kill 1 in /sys/fs/cgroup/numa-vm0/memory.events"* ]]
 	run gssh 'ls -d /sys/fs/cgroup/numa-* 2>/dev/null; ls /run/daxlab/vm-0'
 	echo "$output"
 	[[ "$output" != *numa-* ]]
