@@ -33,23 +33,21 @@ if [ "$free" -lt "$need" ]; then
 	exit 1
 fi
 
-# best WALL_VAR CPU_VAR RSS_VAR CMD...: the fastest run's wall time and
-# CPU time (user + system, s) and peak RSS (KiB).
-best() {
+# run1 WALL_VAR CPU_VAR RSS_VAR CMD...: one run; keeps its wall time, CPU
+# time (user + system, s) and peak RSS (KiB) when it is the fastest yet
+# (start with WALL_VAR=999999).
+run1() {
 	local -n _t=$1 _c=$2 _m=$3
 	shift 3
-	_t=999999 _c=0 _m=0
-	for ((i = 0; i < runs; i++)); do
-		local t0=$EPOCHREALTIME
-		"$work/meter" rusage "$work/rss" "$@" >/dev/null
-		local t1=$EPOCHREALTIME
-		local t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
-		if awk -v a="$t" -v b="$_t" 'BEGIN { exit !(a < b) }'; then
-			_t=$t
-			read -r _m u s <"$work/rss"
-			_c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
-		fi
-	done
+	local t0=$EPOCHREALTIME
+	"$work/meter" rusage "$work/rss" "$@" >/dev/null
+	local t1=$EPOCHREALTIME
+	local t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+	if awk -v a="$t" -v b="$_t" 'BEGIN { exit !(a < b) }'; then
+		_t=$t
+		read -r _m u s <"$work/rss"
+		_c=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+	fi
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -62,9 +60,14 @@ for gib in $sizes; do
 	sync "$csv"           # no writeback during the runs
 	cat "$csv" >/dev/null # warm the page cache
 	rows=$(wc -l <"$csv")
-	best twc cwc mwc wc -l "$csv"
-	best tcmp ccmp mcmp "$daxlab" stats compare --file "$csv" --stat file \
-		--cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1
+	# Alternate the two, so that both see the same moments of a busy
+	# machine; the best run of each counts.
+	twc=999999 cwc=0 mwc=0 tcmp=999999 ccmp=0 mcmp=0
+	for ((i = 0; i < runs; i++)); do
+		run1 twc cwc mwc wc -l "$csv"
+		run1 tcmp ccmp mcmp "$daxlab" stats compare --file "$csv" \
+			--stat file --cgroups host virtiofsd vm0-cg vm1-cg vm0 vm1
+	done
 	ratio=$(awk -v a="$twc" -v b="$tcmp" 'BEGIN { printf "%.2f", a / b }')
 	cratio=$(awk -v a="$cwc" -v b="$ccmp" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 	printf '%-5s %10s %8s %8s %6s %8s %8s %6s %5s KiB %5s KiB\n' "${gib}GiB" \
