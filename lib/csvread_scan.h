@@ -17,9 +17,7 @@
 static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 			    uint64_t base, csv_row_fn fn, void *userdata)
 {
-	uint32_t source, stat;
-	const struct pair *pr;
-	bool wanted;
+	const struct pair *pr = pair_at(r, r->cur_pair);
 	uint32_t ls = 0;
 	uint64_t rows = 0;
 	int k = 0;
@@ -27,7 +25,6 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	while (ls < len) {
 		const char *p = buf + ls;
 		uint32_t sep[7], nl, s1, s2, s3, span;
-		bool have_sep = false;
 		uint64_t c0, n0, c1, n1, below, lo, hi = 0;
 		bool x0, x1;
 
@@ -48,7 +45,7 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 				k = long_line(r, p, base + ls, sep, &nl);
 				if (k < 0)
 					break;
-				have_sep = true;
+				lo = 0;
 				s1 = sep[1];
 				s2 = sep[2];
 				s3 = sep[3];
@@ -97,7 +94,6 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	names:
 		rows++;
 		span = s3 - s1 - 1;
-		pr = pair_at(r, r->cur_pair);
 		if (__builtin_expect(
 			    span != pr->len ||
 				    !EQ_SPAN(p + s1 + 1, pr->bytes, span),
@@ -115,11 +111,8 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 			}
 			pr = pair_at(r, r->cur_pair);
 		}
-		source = pr->source;
-		stat = pr->stat;
-		wanted = pr->wanted;
-		if (wanted) {
-			if (!have_sep) {
+		if (pr->wanted) {
+			if (nl < 128) { /* else long_line() filled sep */
 				u128 x = lo | (u128)hi << 64;
 
 				for (int i = 0; i < 6; i++) {
@@ -128,8 +121,8 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 				}
 				sep[6] = nl;
 			}
-			k = do_row(r, p, base + ls, sep, source, stat, fn,
-				   userdata);
+			k = do_row(r, p, base + ls, sep, pr->source, pr->stat,
+				   fn, userdata);
 			if (k < 0)
 				break;
 		}
