@@ -131,9 +131,10 @@ for kind in $kinds; do
 			"$(awk -v a="$mon" -v b="$slp" 'BEGIN { printf "%.2fx", a / b }')" "$wps" "$own"
 		[ $kind = cgroup ] || continue
 		# the wakeup's share, for the measured column
-		wakeup=$(awk -v w="$wak" -v p="$wps" -v m="$mon" -v n="$n" 'BEGIN {
+		wakeup=$(awk -v w="$wak" -v p="$wps" -v m="$mon" -v n="$n" -v f="$flo" 'BEGIN {
 			printf "; of it the wakeup alone (a loop that only sleeps to each tick, same run) %d ns", p
 			if (n > 1) printf " (%d ns per tick / %d)", w, n
+			else printf " (by itself %.2fx the bare loop)", p / f
 			printf " = %.0f%%, daxlab'"'"'s own work %d ns", 100 * p / m, m - p }')
 		r=$(awk -v a="$mon" -v b="$flo" 'BEGIN { printf "%.2f", a / b }')
 		results+=("$(printf 'RESULT\tlocal sample, %d source(s)\tCPU per source per tick (ns), v1 cgroup memory.numa_stat, 1 ms ticks%s\t%d ns\tbare open/read/close loop %d ns\t%sx\t<= 1.5x\t%s' \
