@@ -954,9 +954,39 @@ eq_span_avx2(const char *a, const char *b, uint32_t len)
 #undef WINDOW
 #undef EQ_SPAN
 #pragma GCC pop_options
+
+/*
+ * And with one 64-byte vector and mask registers, for CPUs that have
+ * AVX-512BW as well: a window in a third of the instructions.
+ */
+#pragma GCC push_options
+#pragma GCC target("avx512bw,avx512vl,avx2,bmi,bmi2,popcnt,lzcnt")
+static inline __attribute__((always_inline)) void
+window_avx512(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
+	      bool *ret_stray)
+{
+	__m512i x = _mm512_loadu_si512((const void *)p);
+	__mmask64 nl = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\n'));
+	__mmask64 cr = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('\r'));
+	/* Signed: below 0x20 or at/above 0x80; \n and \r are allowed. */
+	__mmask64 low = _mm512_cmplt_epi8_mask(x, _mm512_set1_epi8(0x20));
+
+	*ret_comma = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(','));
+	*ret_nl = nl;
+	*ret_stray = (low & ~(nl | cr)) != 0;
+}
+
+#define SCAN(name) name##_avx512
+#define WINDOW window_avx512
+#define EQ_SPAN eq_span_avx2
+#include "csvread_scan.h"
+#undef SCAN
+#undef WINDOW
+#undef EQ_SPAN
+#pragma GCC pop_options
 #endif
 
-/* -1: not checked yet; 0: generic; 1: AVX2. */
+/* -1: not checked yet; 0: generic; 1: AVX2; 2: AVX-512BW. */
 static int use_avx2 = -1;
 
 bool csvread_simd(int avx2)
@@ -967,8 +997,11 @@ bool csvread_simd(int avx2)
 		avx2 = __builtin_cpu_supports("avx2") &&
 		       __builtin_cpu_supports("bmi2") &&
 		       __builtin_cpu_supports("popcnt");
+		if (avx2 && __builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vl"))
+			avx2 = 2;
 	}
-	use_avx2 = avx2 ? 1 : 0;
+	use_avx2 = avx2 < 0 ? 0 : avx2 > 2 ? 2 : avx2;
 #else
 	use_avx2 = 0;
 #endif
@@ -981,6 +1014,8 @@ static int scan_block(struct csvread *r, const char *buf, uint32_t len,
 #ifdef HAVE_SCAN_AVX2
 	if (__builtin_expect(use_avx2 < 0, 0))
 		csvread_simd(-1);
+	if (use_avx2 == 2)
+		return scan_block_avx512(r, buf, len, base, fn, userdata);
 	if (use_avx2)
 		return scan_block_avx2(r, buf, len, base, fn, userdata);
 #endif

@@ -101,8 +101,9 @@ uint64_t csvread_partial_line(const struct csvread *r);
 int csvread_split(int fd, uint64_t size, unsigned n, uint64_t *ret_bounds);
 
 /*
- * The scan uses AVX2 where the CPU has it (avx2 < 0: check, the default);
- * 0 forces the generic code, for tests. Returns whether AVX2 is used.
+ * The scan uses AVX-512BW or AVX2 where the CPU has them (avx2 < 0:
+ * check, the default); 0 forces the generic code, 1 the AVX2 code, for
+ * tests. Returns whether AVX2 (or more) is used.
  */
 bool csvread_simd(int avx2);
 

@@ -690,6 +690,13 @@ static int default_scan(void **state)
 	return 0;
 }
 
+/* And with the AVX2 scan, when the CPU has AVX-512 too. */
+static int avx2_scan(void **state)
+{
+	csvread_simd(csvread_simd(-1) ? 1 : 0);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,5 +724,7 @@ int main(void)
 					     default_scan, NULL);
 	failed += cmocka_run_group_tests_name("generic scan", tests,
 					      generic_scan, default_scan);
+	failed += cmocka_run_group_tests_name("avx2 scan", tests, avx2_scan,
+					      default_scan);
 	return failed;
 }
