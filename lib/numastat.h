@@ -46,7 +46,10 @@ struct numastat_stat {
 
 /*
  * One parsed file. Reused from one read to the next: parsing again does not
- * allocate unless the file grew (more keys or nodes than ever before).
+ * allocate unless the file grew (more keys or nodes than ever before), and
+ * keys that come in the same order as in the last parse are taken without
+ * scanning or comparing them again (the result is the same as a fresh
+ * parse's).
  */
 struct numastat {
 	struct numastat_stat *stats;
