@@ -21,6 +21,11 @@ setup() {
 }
 
 teardown() {
+	# a killed run's guard tears down after it: let it finish first
+	for ((i = 0; i < 300; i++)); do
+		pgrep -f "$T/lab.ini" >/dev/null || break
+		sleep 0.1
+	done
 	# whatever a failed test left: stop the VMs, then check by name
 	if [ -f "$T/lab.ini" ]; then
 		"$D" vm stop all --config "$T/lab.ini" >/dev/null 2>&1 || true
