@@ -43,7 +43,7 @@ for r in $(seq "$runs"); do
 		/virtio-pmem image/		{ t["pmem"] = $1 }
 		/: vm 0: virtiofsd /		{ if (!("virtiofsd" in t)) t["virtiofsd"] = $1 }
 		/: vm 0: qemu /			{ t["qemu"] = $1 }
-		/: vm 0: waiting for the guest/	{ t["boot"] = $1 }
+		/: vm 0: waiting for (the guest|DAXLAB-READY)/ { t["boot"] = $1 }
 		/: vm 0: guest is up/		{ t["ssh"] = $1 }
 		/: vm 0 is up/			{ t["end"] = $1 }
 		END {
