@@ -48,6 +48,10 @@ for r in $(seq "$runs"); do
 		/: vm 0 is up/			{ t["end"] = $1 }
 		END {
 			if (!("end" in t)) { print "vm 0 did not come up" > "/dev/stderr"; exit 1 }
+			if (!("cgroups" in t) || !("qemu" in t) || !("boot" in t) || !("ssh" in t)) {
+				print "vm start: a step message was not found (did the wording change?)" > "/dev/stderr"
+				exit 1
+			}
 			if (!("pmem" in t)) t["pmem"] = t["virtiofsd"]
 			n = split("cgroups pmem virtiofsd qemu boot ssh end", k, " ")
 			printf "%-4s %9.2f", r, t["cgroups"]
