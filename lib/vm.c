@@ -1101,6 +1101,9 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		}
 		return 0;
 	}
+	/* no state folder: nothing was started here, and a stop makes none */
+	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	r = lock_vm(e, vm, &lock);
 	if (r < 0)
 		return r;

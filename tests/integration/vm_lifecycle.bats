@@ -182,6 +182,13 @@ set_key() {
 	echo "$output"
 	[[ "$output" == *"vm 0 was not running"* ]]
 	[[ "$output" != *"removed"* ]]
+	# without a state folder there is nothing to stop, and none is made
+	rm -rf "$T/state"
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm 0 was not running"* ]]
+	[ ! -e "$T/state" ]
 }
 
 @test "net = none: start waits for DAXLAB-READY only, and says so" {
