@@ -2023,16 +2023,8 @@ int cmd_run(int argc, char **argv)
 		case 'W':
 			o.warm = true;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			run_usage();
-			return 0;
-		case 'V':
-			print_version();
 		default:
-			usage_error("run", "unknown or incomplete option");
+			common_option("run", c, run_usage);
 		}
 	}
 	if (optind < argc)
