@@ -2,8 +2,8 @@
 # The tiny guest powers off on the ACPI power button (QMP system_powerdown),
 # so `daxlab vm stop` ends it cleanly without falling back to QMP quit.
 # One VM (TCG) with a virtiofs and a virtio-pmem share, started by daxlab
-# once for the file; the tests look at it in order, the stop comes last but
-# one. stop_timeout is 60 s: a guest that ignored the button would make the
+# once for the file (vm 0 of vm_helpers' lab); the tests look at it in
+# order, the stop comes last but one. stop_timeout is 60 s: a guest that ignored the button would make the
 # stop say "did not power off: QMP quit" (lib/vm.c).
 
 load vm_helpers
@@ -12,44 +12,10 @@ setup_file() {
 	build_guest
 	export T
 	T=$(mktemp -d /tmp/daxlab-poweroff-test.XXXXXX)
-	local prefix
-	prefix=dxp$$r$RANDOM
-	echo "$prefix" >"$T/prefix"
-	mkdir -p "$T/shared" "$T/private"
-	echo "shared file" >"$T/shared/hello"
-	cat >"$T/lab.ini" <<EOF
-[lab]
-state_dir = $T/state
-accel = auto
-guest_dir = $GUEST_DIR
-boot_timeout = 150
-stop_timeout = 60
-
-[virtiofsd]
-cgroup = $prefix-virtiofsd
-node = 0
-cache = always
-
-[share shared]
-tag = shared
-source = $T/shared
-mount = /mnt/shared
-backend = virtio-pmem
-
-[share private]
-tag = private
-source = $T/private
-mount = /mnt/private
-
-[vm 0]
-cgroup = $prefix-vm0
-node = 0
-cpus = 0
-vcpus = 1
-memory = 512M
-ssh_port = $(free_port)
-fio_port = $(free_port)
-EOF
+	make_lab "$T"
+	# a guest that ignored the button would make the stop wait all of it
+	sed -i 's/^stop_timeout = .*/stop_timeout = 60/' "$T/lab.ini"
+	grep -q '^stop_timeout = 60$' "$T/lab.ini"
 	local rc=0
 	"$DAXLAB" vm start 0 --config "$T/lab.ini" >"$T/start.out" 2>&1 ||
 		rc=$?
@@ -100,7 +66,7 @@ teardown_file() {
 	# busybox init's shutdown, then the kernel's last word
 	grep -q "Requesting system poweroff" "$T/state/vm-0/console.log"
 	grep -q "reboot: Power down" "$T/state/vm-0/console.log"
-	[ "$(cat "$T/private/late")" = written ]
+	[ "$(cat "$T/private/vm0/late")" = written ]
 }
 
 @test "after the stop nothing of the VM is left" {
