@@ -5,7 +5,7 @@
 
 bats_require_minimum_version 1.5.0
 
-GUEST_DIR=${DAXLAB_TOP:-}/build/test-guest
+load run_helpers
 
 setup_file() {
 	"$DAXLAB_BUILD/daxlab" guest build --quiet --output "$GUEST_DIR"
@@ -15,77 +15,12 @@ setup() {
 	D=$DAXLAB_BUILD/daxlab
 	T=$(mktemp -d /tmp/daxlab-fault-run.XXXXXX)
 	P=dxr$$f$RANDOM
-	make_demo_lab
 	RUN=
+	make_demo_lab size=32M runtime=${RUNTIME:-20}
 }
 
 teardown() {
-	[ -n "$RUN" ] && kill -9 "$RUN" 2>/dev/null && wait "$RUN" 2>/dev/null
-	# a killed run's guard tears down after it: let it finish first
-	for ((i = 0; i < 300; i++)); do
-		pgrep -f "$T/lab.ini" >/dev/null || break
-		sleep 0.1
-	done
-	"$D" vm stop all --config "$T/lab.ini" >/dev/null 2>&1 || true
-	for h in memory cpuset; do
-		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
-			[ -d "/sys/fs/cgroup/$h/$c" ] && rmdir "/sys/fs/cgroup/$h/$c" 2>/dev/null
-		done
-	done
-	rm -rf "$T"
-}
-
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-
-make_demo_lab() {
-	mkdir -p "$T/data/private"
-	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
-		-e "s|^guest_dir *=.*|guest_dir = $GUEST_DIR|" \
-		-e "s|^stop_timeout *=.*|stop_timeout = 3|" \
-		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
-		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \
-		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
-		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
-		-e "s|^size *=.*|size = 32M|" \
-		-e "s|^file_size *=.*|file_size = 4M|" \
-		-e "s|^rw *=.*|rw = read|" \
-		-e "s|^bs *=.*|bs = 64k|" \
-		-e "s|^runtime *=.*|runtime = ${RUNTIME:-20}|" \
-		"$DAXLAB_TOP/examples/demo.ini" |
-		awk -v p0="$(free_port)" -v f0="$(free_port)" \
-			-v p1="$(free_port)" -v f1="$(free_port)" '
-			{ print }
-			/^\[vm 0\]/ { print "ssh_port = " p0; print "fio_port = " f0 }
-			/^\[vm 1\]/ { print "ssh_port = " p1; print "fio_port = " f1 }
-		' >"$T/lab.ini"
-	grep -q "^cgroup = $P-vm1" "$T/lab.ini"
-}
-
-assert_nothing_left() {
-	local left
-	left=$(pgrep -af "$T/" | grep -v -e pgrep -e bats || true)
-	[ -z "$left" ] || { echo "left: $left"; return 1; }
-	for h in memory cpuset; do
-		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
-			[ ! -d "/sys/fs/cgroup/$h/$c" ] || { echo "cgroup $h/$c left"; return 1; }
-		done
-	done
-}
-
-wait_for_log() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		cat "$T"/results/*/run.log 2>/dev/null | grep -q -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "no '$1' in $T/results/*/run.log after $2 s"
-	return 1
+	run_teardown
 }
 
 @test "a VM that never becomes ready: timeout, teardown, partial results marked incomplete" {

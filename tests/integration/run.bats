@@ -7,7 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 
-GUEST_DIR=${DAXLAB_TOP:-}/build/test-guest
+load run_helpers
 
 setup_file() {
 	"$DAXLAB_BUILD/daxlab" guest build --quiet --output "$GUEST_DIR"
@@ -17,86 +17,12 @@ setup() {
 	D=$DAXLAB_BUILD/daxlab
 	T=$(mktemp -d /tmp/daxlab-run-test.XXXXXX)
 	P=dxr$$r$RANDOM
-	make_demo_lab
+	RUN=
+	make_demo_lab size=64M private_ratio=50 access_ratio=50 runtime=${RUNTIME:-8}
 }
 
 teardown() {
-	# a killed run's guard tears down after it: let it finish first
-	for ((i = 0; i < 300; i++)); do
-		pgrep -f "$T/lab.ini" >/dev/null || break
-		sleep 0.1
-	done
-	# whatever a failed test left: stop the VMs, then check by name
-	if [ -f "$T/lab.ini" ]; then
-		"$D" vm stop all --config "$T/lab.ini" >/dev/null 2>&1 || true
-	fi
-	for h in memory cpuset; do
-		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
-			[ -d "/sys/fs/cgroup/$h/$c" ] && rmdir "/sys/fs/cgroup/$h/$c" 2>/dev/null
-		done
-	done
-	rm -rf "$T"
-}
-
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-
-# examples/demo.ini, made small and private to this test.
-make_demo_lab() {
-	mkdir -p "$T/data/private"
-	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
-		-e "s|^guest_dir *=.*|guest_dir = $GUEST_DIR|" \
-		-e "s|^stop_timeout *=.*|stop_timeout = 3|" \
-		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
-		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \
-		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
-		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
-		-e "s|^size *=.*|size = 64M|" \
-		-e "s|^file_size *=.*|file_size = 4M|" \
-		-e "s|^private_ratio *=.*|private_ratio = 50|" \
-		-e "s|^access_ratio *=.*|access_ratio = 50|" \
-		-e "s|^rw *=.*|rw = read|" \
-		-e "s|^bs *=.*|bs = 64k|" \
-		-e "s|^runtime *=.*|runtime = ${RUNTIME:-8}|" \
-		"$DAXLAB_TOP/examples/demo.ini" |
-		awk -v p0="$(free_port)" -v f0="$(free_port)" \
-			-v p1="$(free_port)" -v f1="$(free_port)" '
-			{ print }
-			/^\[vm 0\]/ { print "ssh_port = " p0; print "fio_port = " f0 }
-			/^\[vm 1\]/ { print "ssh_port = " p1; print "fio_port = " f1 }
-		' >"$T/lab.ini"
-	grep -q "^source = $T/data/shared" "$T/lab.ini"
-	grep -q "^cgroup = $P-vm1" "$T/lab.ini"
-}
-
-# Nothing of this lab runs any more and its cgroups are gone.
-assert_nothing_left() {
-	local left
-	left=$(pgrep -af "$T/" | grep -v -e pgrep -e bats || true)
-	echo "left: $left"
-	[ -z "$left" ]
-	for h in memory cpuset; do
-		for c in "$P-vm0" "$P-vm1" "$P-virtiofsd"; do
-			echo "cgroup $h/$c"
-			[ ! -d "/sys/fs/cgroup/$h/$c" ]
-		done
-	done
-}
-
-# wait_for_log PATTERN SECONDS: until the run's run.log has PATTERN.
-wait_for_log() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		cat "$T"/results/*/run.log 2>/dev/null | grep -q -- "$1" && return 0
-		sleep 0.1
-	done
-	echo "no '$1' in $T/results/*/run.log after $2 s"
-	return 1
+	run_teardown
 }
 
 # SIGINT when run.log reaches a step; the run must end incomplete.
