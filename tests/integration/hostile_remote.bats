@@ -8,14 +8,11 @@ bats_require_minimum_version 1.5.0
 load fault_helpers
 
 setup_file() {
-	SSHD_DIR=$(mktemp -d /tmp/daxlab-sshd.XXXXXX)
-	export SSHD_DIR
-	sshd_start "$SSHD_DIR"
+	sshd_setup_file
 }
 
 teardown_file() {
-	sshd_stop
-	rm -rf "$SSHD_DIR"
+	sshd_teardown_file
 }
 
 setup() {

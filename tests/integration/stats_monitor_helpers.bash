@@ -102,3 +102,16 @@ csv_check_ticks() {
 numastat_rows() {
 	awk '{ n += NF } END { print n }' "$1"
 }
+
+# For setup_file/teardown_file: one sshd in its own folder ($SSHD_DIR) for
+# all the tests of a file.
+sshd_setup_file() {
+	SSHD_DIR=$(mktemp -d /tmp/daxlab-sshd.XXXXXX)
+	export SSHD_DIR
+	sshd_start "$SSHD_DIR"
+}
+
+sshd_teardown_file() {
+	sshd_stop
+	rm -rf "$SSHD_DIR"
+}

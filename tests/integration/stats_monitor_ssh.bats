@@ -9,14 +9,11 @@ MEMCG=/sys/fs/cgroup/memory
 REMOTE=root@127.0.0.1:$MEMCG/memory.numa_stat
 
 setup_file() {
-	SSHD_DIR=$(mktemp -d /tmp/daxlab-sshd.XXXXXX)
-	export SSHD_DIR
-	sshd_start "$SSHD_DIR"
+	sshd_setup_file
 }
 
 teardown_file() {
-	sshd_stop
-	rm -rf "$SSHD_DIR"
+	sshd_teardown_file
 }
 
 setup() {
