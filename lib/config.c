@@ -294,6 +294,8 @@ static bool lab_key(struct parser *p, const char *key, const char *v)
 
 	if (!strcmp(key, "state_dir")) {
 		set_path(p, &l->state_dir, key, v);
+	} else if (!strcmp(key, "image_dir")) {
+		set_path(p, &l->image_dir, key, v);
 	} else if (!strcmp(key, "accel")) {
 		if (!strcmp(v, "auto"))
 			l->accel = LAB_ACCEL_AUTO;
@@ -837,6 +839,7 @@ static int finish(struct parser *p)
 	int r = 0;
 
 	r |= fill_str(&c->lab.state_dir, "/run/daxlab");
+	r |= fill_str(&c->lab.image_dir, "/var/lib/daxlab");
 	r |= fill_str(&c->lab.qemu, "qemu-system-x86_64");
 	r |= fill_str(&c->lab.cgroup_parent, "");
 	r |= fill_str(&c->lab.cgroup_version, "auto");
@@ -1165,6 +1168,7 @@ void config_free(struct lab_config *c)
 	free(c->path);
 	free(c->dir);
 	free(c->lab.state_dir);
+	free(c->lab.image_dir);
 	free(c->lab.qemu);
 	free(c->lab.cgroup_parent);
 	free(c->lab.cgroup_version);

@@ -4,9 +4,9 @@
  * [virtiofsd], [share NAME], [vm ID] and [workload].
  *
  * config_load() parses and validates one file; every error names the file,
- * the line, the key and the value. Relative paths (state_dir, guest_dir,
- * image, kernel, initrd, ssh_key, source, qemu, path) are resolved against
- * the directory of the config file. Values are kept as parsed; "%i" in a
+ * the line, the key and the value. Relative paths (state_dir, image_dir,
+ * guest_dir, image, kernel, initrd, ssh_key, source, qemu, path) are
+ * resolved against the directory of the config file. Values are kept as parsed; "%i" in a
  * share's source is expanded per VM by config_share_source().
  *
  * This API is consumed by other parts (fio, files, guest, run): fields are
@@ -53,6 +53,7 @@ struct cg_binding {
 
 struct lab_section {
 	char *state_dir;     /* default /run/daxlab */
+	char *image_dir;     /* default /var/lib/daxlab: never tmpfs */
 	enum lab_accel accel; /* default auto */
 	char *qemu;          /* qemu binary, default qemu-system-x86_64 */
 	char *cgroup_parent; /* delegated cgroup (relative), "" = root */

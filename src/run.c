@@ -16,6 +16,7 @@
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
+#include "statedir.h"
 #include "util.h"
 #include "vm.h"
 
@@ -416,6 +417,43 @@ static void add_topology(struct run *r)
 	kv_set(&r->prov, "topology.nodes", "%u", nodes);
 }
 
+/*
+ * The file system under what the guests read of share s: the virtio-pmem
+ * image (image_dir) or the virtiofs source, per VM where it differs.
+ */
+static void add_share_fs(struct run *r, const struct share_config *s)
+{
+	bool pmem = s->backend == SHARE_BACKEND_VIRTIO_PMEM;
+
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		_cleanup_free_ char *path = NULL;
+		char key[192], sfx[80] = "", type[96];
+		bool memory;
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		if (!s->shared)
+			snprintf(sfx, sizeof(sfx), ".vm%s", vm->id);
+		path = pmem ? statedir_pmem_image(r->c, vm, s) :
+			      config_share_source(s, vm);
+		if (!path)
+			return;
+		if (pmem) {
+			snprintf(key, sizeof(key), "share.%s.image%s", s->name,
+				 sfx);
+			kv_set(&r->prov, key, "%s", path);
+		}
+		snprintf(key, sizeof(key), "share.%s.%s_fs%s", s->name,
+			 pmem ? "image" : "source", sfx);
+		if (statedir_fs_type(path, type, sizeof(type), &memory) < 0)
+			snprintf(type, sizeof(type), "unknown");
+		kv_set(&r->prov, key, "%s", type);
+		if (s->shared)
+			break;
+	}
+}
+
 static void add_config(struct run *r)
 {
 	const struct lab_config *c = r->c;
@@ -424,6 +462,8 @@ static void add_config(struct run *r)
 	_cleanup_free_ char *ids = NULL;
 
 	kv_set(&r->prov, "config", "%s", c->path);
+	kv_set(&r->prov, "state_dir", "%s", c->lab.state_dir);
+	kv_set(&r->prov, "image_dir", "%s", c->lab.image_dir);
 	if (r->point)
 		kv_set(&r->prov, "sweep", "%s", r->point);
 	kv_set(&r->prov, "workload.size", "%s",
@@ -481,6 +521,7 @@ static void add_config(struct run *r)
 		kv_set(&r->prov, key, "%s", s->mount);
 		snprintf(key, sizeof(key), "share.%s.options", s->name);
 		kv_set(&r->prov, key, "%s", s->options ? s->options : "");
+		add_share_fs(r, s);
 	}
 }
 
@@ -814,34 +855,32 @@ static int check_mounts(struct run *r)
 	return 0;
 }
 
-/* The virtio-pmem images of shared shares, NULL-terminated. */
+/* The virtio-pmem images there are, NULL-terminated. */
 static char **pmem_images(struct run *r)
 {
-	size_t n = 0, cap = 4 + 2 * r->c->n_shares * (r->c->n_vms + 1);
+	size_t n = 0, cap = 1 + r->c->n_shares * r->c->n_vms;
 	char **v = calloc(cap, sizeof(*v));
 
 	if (!v)
 		return NULL;
 	for (size_t s = 0; s < r->c->n_shares; s++) {
 		const struct share_config *sh = &r->c->shares[s];
-		char *p;
 
 		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
-		p = strdup_printf("%s/share-%s.img", r->c->lab.state_dir,
-				  sh->name);
-		if (p && access(p, F_OK) == 0)
-			v[n++] = p;
-		else
-			free(p);
 		for (size_t i = 0; i < r->c->n_vms; i++) {
-			p = strdup_printf("%s/vm-%s/share-%s.img",
-					  r->c->lab.state_dir, r->c->vms[i].id,
-					  sh->name);
+			const struct vm_config *vm = &r->c->vms[i];
+			char *p;
+
+			if (!config_vm_has_share(vm, sh))
+				continue;
+			p = statedir_pmem_image(r->c, vm, sh);
 			if (p && access(p, F_OK) == 0)
 				v[n++] = p;
 			else
 				free(p);
+			if (sh->shared)
+				break;
 		}
 	}
 	return v;

@@ -68,6 +68,10 @@ interrupt_at() {
 	grep -q '^vm.0.shared_dax = yes$' "$dir/provenance.txt"
 	grep -q '^vm.1.shared_dax = yes$' "$dir/provenance.txt"
 	grep -q '^share.private.vm.0.dax = no$' "$dir/provenance.txt"
+	# the image in image_dir, and the file systems under what guests read
+	grep -qx "share.shared.image = $T/images/share-shared.img" "$dir/provenance.txt"
+	grep -qx 'share.shared.image_fs = ext4' "$dir/provenance.txt"
+	grep -qx 'share.private.source_fs.vm1 = ext4' "$dir/provenance.txt"
 	assert_nothing_left
 
 	# The numbers, from the raw files (not from the report): MiB.
