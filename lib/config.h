@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The lab's INI configuration (DESIGN.md, man daxlab.ini(5)): [lab],
+ * The lab's INI configuration (man daxlab.ini(5)): [lab],
  * [virtiofsd], [share NAME], [vm ID] and [workload].
  *
  * config_load() parses and validates one file; every error names the file,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stats CSV writer (DESIGN.md): header exactly
+ * The stats CSV writer (docs/architecture.md): header exactly
  *
  *   epoch_ms,elapsed_ms,source,stat,node,value,unit
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A streaming reader of the stats CSV (DESIGN.md):
+ * A streaming reader of the stats CSV (docs/architecture.md):
  *
  *   epoch_ms,elapsed_ms,source,stat,node,value,unit
  *

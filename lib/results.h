@@ -10,7 +10,7 @@
  *                     VMs, shares and whether each really had DAX
  *     cmdlines.txt    the exact virtiofsd and qemu argument lists
  *     fio.job         the job file; fio.json fio's client JSON
- *     stats.csv       the monitor's CSV (DESIGN.md)
+ *     stats.csv       the monitor's CSV (docs/architecture.md)
  *     residency.csv   host page cache per file set at the end
  *     run.log         the progress lines
  *     report.html, summary.txt

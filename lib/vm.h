@@ -6,10 +6,10 @@
  *   <state_dir>/              0700
  *   <state_dir>/ssh_config    Host NAME entries for every VM of the config
  *   <state_dir>/vm-ID.lock    flock()ed by whoever starts or stops vm ID
- *   <state_dir>/share-NAME.img  virtio-pmem image of a shared folder
  *   <state_dir>/vm-ID/        qemu.pid, qemu.log, qmp.sock, console.sock,
- *                             console.log, virtiofsd-SHARE.{pid,sock,log},
- *                             share-NAME.img (per-VM virtio-pmem image)
+ *                             console.log, virtiofsd-SHARE.{pid,sock,log}
+ *
+ * and the virtio-pmem images in <image_dir> (lib/statedir.h).
  *
  * Nothing here prints: progress, dry-run lines and warnings go to the
  * report callback; failures come back as -errno with env->err filled.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The command-line contract shared by every subcommand (DESIGN.md).
+# The command-line contract shared by every subcommand (docs/architecture.md).
 
 bats_require_minimum_version 1.5.0
 
