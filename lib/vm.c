@@ -24,7 +24,6 @@
 
 #define LOG_TAIL_LINES 15
 
-volatile sig_atomic_t vm_interrupted;
 
 static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -1342,8 +1341,8 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
-static int wait_socket(const char *path, pid_t pid, unsigned ms,
-		       int *ret_wstatus)
+static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
+		       unsigned ms, int *ret_wstatus)
 {
 	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
 	struct stat st;
@@ -1354,7 +1353,7 @@ static int wait_socket(const char *path, pid_t pid, unsigned ms,
 			return 0;
 		if (child_gone(pid, ret_wstatus))
 			return -ECHILD;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return -EINTR;
 		if (now_monotonic_ns() >= end)
 			return -ETIMEDOUT;
@@ -1469,7 +1468,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		if (ready && vm->net == VM_NET_NONE)
 			return 0;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return step_failed(e, "wait for the guest", -EINTR,
 					   NULL, "interrupted by a signal");
 		if (now_monotonic_ns() >= end)
@@ -1948,7 +1947,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 					strerror(-r));
 			goto rollback;
 		}
-		r = wait_socket(sock, pid, 10000, &wstatus);
+		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
 					r == -ECHILD ?
@@ -1983,7 +1982,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				strerror(-r));
 		goto rollback;
 	}
-	r = wait_socket(p.qmp, qpid, 30000, &wstatus);
+	r = wait_socket(e, p.qmp, qpid, 30000, &wstatus);
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
 

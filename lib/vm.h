@@ -50,13 +50,13 @@ struct vm_env {
 	void *ud;
 	char err[4096];
 	int64_t started_ms; /* vm_env_init(): images newer were built now */
+	/*
+	 * The caller's flag (set by its signal handler), or NULL: once set,
+	 * a running vm_start() gives up at its next wait and undoes what it
+	 * did.
+	 */
+	const volatile sig_atomic_t *interrupted;
 };
-
-/*
- * Set (by a signal handler of the caller) to make a running vm_start()
- * give up at its next wait and undo what it did.
- */
-extern volatile sig_atomic_t vm_interrupted;
 
 /* Sets up env for c. dry_run: show, do not do. */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,

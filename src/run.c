@@ -619,10 +619,12 @@ static int create_files(struct run *r)
  * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
  * which later starts then keep), then all the others at once.
  */
+static volatile sig_atomic_t child_interrupted;
+
 static void on_child_term(int sig)
 {
 	(void)sig;
-	vm_interrupted = 1;
+	child_interrupted = 1;
 }
 
 /*
@@ -1685,6 +1687,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	}
 
 	vm_env_init(&r.env, r.c, false, false);
+	r.env.interrupted = &child_interrupted;
 	r.env.report = vm_report_cb;
 	r.env.ud = &r;
 	r.env_ok = true;
