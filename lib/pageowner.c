@@ -23,7 +23,7 @@ struct po_cg {
 struct pageowner {
 	int pagemap_fd;
 	int kpagecgroup_fd; /* -1: not there */
-	bool no_pfn;        /* a resident page showed no frame number */
+	bool no_pfn; /* a resident page showed no frame number */
 	long psz;
 	int *block_node;
 	size_t n_blocks;
@@ -92,8 +92,8 @@ static int block_node_of(const char *memory_dir, const char *block)
 int po_read_blocks(const char *memory_dir, int **ret_nodes, size_t *ret_n,
 		   uint64_t *ret_block_bytes)
 {
-	_cleanup_free_ char *bs = strdup_printf("%s/block_size_bytes",
-						memory_dir);
+	_cleanup_free_ char *bs =
+		strdup_printf("%s/block_size_bytes", memory_dir);
 	int *nodes = NULL;
 	size_t n = 0;
 	DIR *d;
@@ -357,8 +357,7 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 
 #define PO_BATCH 4096 /* pagemap entries read at once */
 
-int pageowner_file(struct pageowner *po, const char *path,
-		   struct po_tally *t)
+int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ unsigned char *vec = NULL;
@@ -399,7 +398,8 @@ int pageowner_file(struct pageowner *po, const char *path,
 			if (vec[i + j] & 1) {
 				/* a minor fault maps the cached page */
 				(void)*(volatile unsigned char *)(map +
-								  (i + j) * psz);
+								  (i + j) *
+									  psz);
 				any = true;
 			}
 		if (!any)
@@ -421,8 +421,9 @@ int pageowner_file(struct pageowner *po, const char *path,
 				cg = cgroup_of_pfn(po, pfn);
 			} else if (!po->no_pfn) {
 				po->no_pfn = true;
-				add_missing(po,
-					    "node and cgroup (no page frames in /proc/self/pagemap: needs CAP_SYS_ADMIN)");
+				add_missing(
+					po,
+					"node and cgroup (no page frames in /proc/self/pagemap: needs CAP_SYS_ADMIN)");
 			}
 			r = po_tally_add(t, cg, node, psz);
 			if (r < 0)
