@@ -169,6 +169,15 @@ char *config_share_source(const struct share_config *share,
 /* The ssh identity file: ssh_key, or guest_dir/id_ed25519. Allocated. */
 char *config_ssh_key(const struct lab_config *c);
 
+/*
+ * Sets one [workload] key from its text, checked as the INI parser checks
+ * it (the parser and `run --sweep` both use this). -EINVAL with err
+ * "key 'K': bad value 'V': expected ...", -ENOKEY for a key that is not
+ * a [workload] key, -ENOMEM.
+ */
+int config_workload_set(struct workload_config *w, const char *key,
+			const char *v, char *err, size_t errlen);
+
 const char *config_accel_name(enum lab_accel a);
 const char *config_backend_name(enum share_backend b);
 

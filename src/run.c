@@ -223,67 +223,17 @@ static int stop_child(pid_t pid, int64_t ms)
 static int apply_workload(struct lab_config *c, const char *key, const char *v,
 			  char *err, size_t errlen)
 {
-	struct workload_config *w = &c->workload;
-	uint64_t n;
-	unsigned u;
-	char *dup;
+	char msg[512];
+	int r = config_workload_set(&c->workload, key, v, msg, sizeof(msg));
 
-	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
-	} else if (!strcmp(key, "private_ratio") ||
-		   !strcmp(key, "access_ratio") || !strcmp(key, "hot_ratio") ||
-		   !strcmp(key, "hot_access_ratio")) {
-		if (parse_uint_range(v, 0, 100, &u) < 0)
-			goto bad;
-		if (!strcmp(key, "private_ratio"))
-			w->private_ratio = u;
-		else if (!strcmp(key, "access_ratio"))
-			w->access_ratio = u;
-		else if (!strcmp(key, "hot_ratio"))
-			w->hot_ratio = u;
-		else
-			w->hot_access_ratio = u;
-	} else if (!strcmp(key, "runtime")) {
-		if (parse_uint_range(v, 1, 86400, &u) < 0)
-			goto bad;
-		w->runtime = u;
-	} else if (!strcmp(key, "bs")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		free(w->bs);
-		w->bs = dup;
-		w->bs_bytes = n;
-	} else if (!strcmp(key, "rw") || !strcmp(key, "ioengine")) {
-		if (!valid_name(v))
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		if (!strcmp(key, "rw")) {
-			free(w->rw);
-			w->rw = dup;
-		} else {
-			free(w->ioengine);
-			w->ioengine = dup;
-		}
-	} else {
-		snprintf(err, errlen,
-			 "--sweep: unknown key '%s' (a [workload] key: size, "
-			 "file_size, private_ratio, access_ratio, hot_ratio, "
-			 "hot_access_ratio, rw, bs, runtime, ioengine)",
-			 key);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(err, errlen, "--sweep: %s", msg);
 		return -EINVAL;
 	}
 	c->has_workload = true;
 	return 0;
-bad:
-	snprintf(err, errlen, "--sweep: bad value '%s' for %s", v, key);
-	return -EINVAL;
 }
 
 /*

@@ -221,7 +221,14 @@ EOF
 	[[ "$stderr" == *"Try 'daxlab run --help'"* ]]
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,150
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"bad value '150' for private_ratio"* ]]
+	[[ "$stderr" == *"--sweep: key 'private_ratio': bad value '150': expected a whole number 0..100"* ]]
+	# checked as the INI parser checks the same key
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep bs=1000
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep: key 'bs': bad value '1000': expected a block size such as 4k"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep rw=sideways
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"key 'rw': bad value 'sideways'"* ]]
 	[ ! -e "$T/results" ]
 }
 
