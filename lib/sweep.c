@@ -759,3 +759,77 @@ out:
 		snprintf(err, errlen, "out of memory");
 	return r;
 }
+
+int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
+		     int *ret_status)
+{
+	_cleanup_free_ char *f = sweep_run_folder(s, run);
+	_cleanup_free_ char *path = f ? strdup_printf("%s/%s", dir, f) : NULL;
+	enum results_status st;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	r = results_get_status(path, &st, NULL);
+	*ret_status = r < 0 ? RESULTS_UNKNOWN : (int)st;
+	return 0;
+}
+
+static int write_with(const char *path, struct report_run *const *runs,
+		      size_t n, bool html)
+{
+	FILE *f = fopen(path, "we");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = html ? report_write_html(f, runs, n) :
+		   report_write_summary(f, runs, n);
+	if (fclose(f) != 0 && r >= 0)
+		r = -EIO;
+	return r < 0 ? r : 0;
+}
+
+int sweep_write_report(const struct sweep *s, const char *dir, char *err,
+		       size_t errlen)
+{
+	_cleanup_free_ char *html = strdup_printf("%s/report.html", dir);
+	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
+	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
+	size_t nr = 0;
+	int r = 0;
+
+	if (!html || !txt || !runs) {
+		free(runs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n_runs; i++) {
+		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *d = f ? strdup_printf("%s/%s", dir, f) :
+					     NULL;
+		char e[512] = "";
+
+		if (!d) {
+			r = -ENOMEM;
+			break;
+		}
+		/* runs not started are not in the report */
+		if (access(d, F_OK) == 0 &&
+		    report_load(d, &runs[nr], e, sizeof(e)) == 0)
+			nr++;
+	}
+	if (r == 0 && nr) {
+		r = write_with(html, runs, nr, true);
+		if (r == 0)
+			r = write_with(txt, runs, nr, false);
+		if (r < 0)
+			snprintf(err, errlen, "cannot write the report in %s: %s",
+				 dir, strerror(-r));
+	}
+	for (size_t i = 0; i < nr; i++)
+		report_run_free(runs[i]);
+	free(runs);
+	return r;
+}

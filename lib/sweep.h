@@ -81,4 +81,15 @@ void sweep_free(struct sweep *s);
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			size_t *ret_complete, char *err, size_t errlen);
 
+/*
+ * The status of run i's folder in dir (lib/results.h); -ENOENT when it
+ * has not started.
+ */
+int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
+		     int *ret_status);
+
+/* dir/report.html and dir/summary.txt of the runs there, side by side. */
+int sweep_write_report(const struct sweep *s, const char *dir, char *err,
+		       size_t errlen);
+
 #endif

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,6 +60,11 @@ struct run_opts {
 	bool seed_given;
 	uint64_t seed;
 	const char *resume;  /* --resume DIR */
+	long point;          /* --point I: only run I of the manifest, or -1 */
+	bool slurm;          /* --slurm: submit the runs as a job array */
+	const char *slurm_opts[32];
+	size_t n_slurm_opts;
+	unsigned slurm_parallel; /* --slurm-parallel K: %K, 0 none */
 };
 
 /* One experiment's state; everything teardown() has to undo. */
@@ -1629,6 +1635,17 @@ static int experiment(const struct run_opts *o, const char *base,
 	progress(&r, "results in %s%s%s", r.dir,
 		 r.point ? ", sweep point " : "", r.point ? r.point : "");
 	kv_set(&r.prov, "name", "%s", name);
+	/* a run of a Slurm job array (daxlab run --slurm) says which */
+	if (getenv("SLURM_JOB_ID")) {
+		const char *aj = getenv("SLURM_ARRAY_JOB_ID");
+		const char *at = getenv("SLURM_ARRAY_TASK_ID");
+		const char *node = getenv("SLURMD_NODENAME");
+
+		kv_set(&r.prov, "slurm.job", "%s", getenv("SLURM_JOB_ID"));
+		if (aj && at)
+			kv_set(&r.prov, "slurm.array", "%s_%s", aj, at);
+		kv_set(&r.prov, "slurm.node", "%s", node ? node : "?");
+	}
 	{
 		time_t now = time(NULL);
 		struct tm tm;
@@ -1877,43 +1894,191 @@ static bool needs_run(const char *path)
 	return false;
 }
 
-static void sweep_report(const struct sweep *sw, const char *sdir)
+/* ---- Slurm: the same manifest, its runs as a job array ---- */
+
+/* "0-3,5,7-8" of the indexes set in want. Allocated. */
+static char *index_list(const bool *want, size_t n)
 {
-	_cleanup_free_ char *html = strdup_printf("%s/report.html", sdir);
-	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", sdir);
-	struct report_run **runs = calloc(sw->n_runs + 1, sizeof(*runs));
-	size_t nr = 0;
+	char *l = strdup("");
 
-	for (size_t i = 0; runs && i < sw->n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(sw, i);
-		_cleanup_free_ char *d = f ? strdup_printf("%s/%s", sdir, f) :
-					     NULL;
-		char err[512] = "";
+	for (size_t i = 0; l && i < n; i++) {
+		size_t j = i;
+		char *nl;
 
-		if (d && access(d, F_OK) == 0) {
-			if (report_load(d, &runs[nr], err, sizeof(err)) == 0)
-				nr++;
-			else
-				warning("%s", err);
+		if (!want[i])
+			continue;
+		while (j + 1 < n && want[j + 1])
+			j++;
+		nl = j > i ? strdup_printf("%s%s%zu-%zu", l, *l ? "," : "", i, j) :
+			     strdup_printf("%s%s%zu", l, *l ? "," : "", i);
+		free(l);
+		l = nl;
+		i = j;
+	}
+	return l;
+}
+
+/* DIR/NAME, a script that execs daxlab with words, each quoted. */
+static int write_script(const char *dir, const char *name,
+			const char *const *words, const char *tail)
+{
+	_cleanup_free_ char *text = strdup_printf(
+		"#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec");
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
+	int r;
+
+	for (size_t i = 0; text && words[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(words[i]);
+		char *n = q ? strdup_printf("%s %s", text, q) : NULL;
+
+		free(text);
+		text = n;
+	}
+	if (text) {
+		char *n = strdup_printf("%s%s\n", text, tail);
+
+		free(text);
+		text = n;
+	}
+	if (!text || !path)
+		return -ENOMEM;
+	r = results_write(dir, name, text);
+	if (r == 0 && chmod(path, 0755) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Runs sbatch with argv; *ret_id: the job id it printed (--parsable). */
+static int sbatch(const char *const *argv, char **ret_id)
+{
+	_cleanup_free_ char *out = NULL;
+	int ex, r = spawn_capture(argv, true, 65536, &out, &ex);
+
+	if (r < 0)
+		return error_errno(r, "cannot run sbatch");
+	if (ex != 0)
+		return error("sbatch exited with %d: %s", ex,
+			     out ? cg_trim(out) : "");
+	out[strcspn(out, ";\n")] = 0;
+	if (!*out || strspn(out, "0123456789") != strlen(out))
+		return error("sbatch printed no job id: '%s'", out);
+	*ret_id = TAKE_PTR(out);
+	return 0;
+}
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = strdup(path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d;
+	     d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = strdup_printf("%s/%s", d, name);
+
+		if (p && access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Submits the runs of the sweep in sdir that are not complete: an array
+ * task per run (daxlab run --resume SDIR --point I on a whole node), then
+ * a gather job (daxlab report SDIR) once they all ended.
+ */
+static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
+			const char *sdir)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *list = NULL, *array = NULL, *arrayid = NULL;
+	_cleanup_free_ char *gatherid = NULL, *out = NULL, *dep = NULL;
+	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
+	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
+	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
+	const char *argv[64];
+	size_t n = 0, k = 0;
+	int ret;
+
+	if (!self || !want) {
+		free(want);
+		return error("cannot find daxlab's own binary");
+	}
+	for (size_t i = 0; i < sw->n_runs; i++) {
+		int st;
+
+		if (sweep_run_status(sw, sdir, i, &st) < 0 ||
+		    st != RESULTS_COMPLETE) {
+			want[i] = true;
+			n++;
 		}
 	}
-	if (nr && html && txt) {
-		FILE *f = fopen(html, "we");
-
-		if (f) {
-			report_write_html(f, runs, nr);
-			fclose(f);
-		}
-		f = fopen(txt, "we");
-		if (f) {
-			report_write_summary(f, runs, nr);
-			fclose(f);
-		}
-		info("sweep report: %s", html);
+	if (!n) {
+		free(want);
+		info("every run of %s is complete: nothing to submit", sdir);
+		return 0;
 	}
-	for (size_t i = 0; i < nr; i++)
-		report_run_free(runs[i]);
-	free(runs);
+	list = index_list(want, sw->n_runs);
+	free(want);
+	{
+		const char *tw[] = { self, "run", "--resume", sdir, NULL };
+		const char *gw[] = { self, "report", sdir, NULL };
+
+		ret = write_script(sdir, "slurm-task.sh", tw,
+				   " --point \"$SLURM_ARRAY_TASK_ID\"");
+		if (ret == 0)
+			ret = write_script(sdir, "slurm-gather.sh", gw, "");
+		if (ret < 0)
+			return error_errno(ret, "cannot write the job scripts in %s",
+					   sdir);
+	}
+	array = o->slurm_parallel ?
+			strdup_printf("--array=%s%%%u", list, o->slurm_parallel) :
+			strdup_printf("--array=%s", list);
+	jobname = strdup_printf("--job-name=daxlab-%s", sw->name);
+	log = strdup_printf("--output=%s/slurm-%%A_%%a.out", sdir);
+	glog = strdup_printf("--output=%s/slurm-gather-%%j.out", sdir);
+	task = strdup_printf("%s/slurm-task.sh", sdir);
+	gather = strdup_printf("%s/slurm-gather.sh", sdir);
+	if (!list || !array || !jobname || !log || !glog || !task || !gather)
+		return error("out of memory");
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = array;
+	argv[k++] = "--exclusive";
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = log;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = task;
+	argv[k] = NULL;
+	if (sbatch(argv, &arrayid) < 0)
+		return -1;
+	dep = strdup_printf("--dependency=afterany:%s", arrayid);
+	if (!dep)
+		return error("out of memory");
+	k = 0;
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = dep;
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = glog;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = gather;
+	argv[k] = NULL;
+	if (sbatch(argv, &gatherid) < 0)
+		return error("the runs are job %s, but the gather job was not submitted: daxlab report %s writes the summary",
+			     arrayid, sdir);
+	jobs = strdup_printf("array %s %s\ngather %s\n", arrayid, list,
+			     gatherid);
+	if (!jobs || results_append(sdir, "slurm-jobs.txt", jobs) < 0)
+		warning("cannot record the job ids in %s/slurm-jobs.txt", sdir);
+	printf("%s: runs %s as job array %s, gather job %s\n", sdir, list,
+	       arrayid, gatherid);
+	return 0;
 }
 
 /*
@@ -1938,6 +2103,8 @@ static int sweep(const struct run_opts *o, const char *name)
 	} else {
 		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
 
+		if (o->slurm && !have_program("sbatch"))
+			return error("--slurm: no sbatch in PATH (Debian's slurm-client)");
 		ret = sweep_from_opts(o, name, &sw);
 		if (ret < 0 || !sname) {
 			sweep_free(&sw);
@@ -1960,6 +2127,20 @@ static int sweep(const struct run_opts *o, const char *name)
 		     sw.shuffled ? "shuffled" : "in order",
 		     (unsigned long long)sw.seed);
 	}
+	if (o->slurm) {
+		if (!have_program("sbatch"))
+			ret = error("--slurm: no sbatch in PATH (Debian's slurm-client)");
+		else
+			ret = slurm_submit(o, &sw, sdir);
+		sweep_free(&sw);
+		return ret;
+	}
+	if (o->point >= (long)sw.n_runs) {
+		ret = error("--point %ld: the sweep in %s has runs 0..%zu", o->point,
+			    sdir, sw.n_runs - 1);
+		sweep_free(&sw);
+		return ret;
+	}
 	for (size_t i = 0; i < sw.n_runs && !got_signal; i++) {
 		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[MAX_SWEEP], *vals[MAX_SWEEP];
@@ -1972,8 +2153,13 @@ static int sweep(const struct run_opts *o, const char *name)
 			failed++;
 			break;
 		}
-		if (!needs_run(path))
+		if (o->point >= 0 && (size_t)o->point != i)
 			continue;
+		if (!needs_run(path)) {
+			if (o->point >= 0)
+				info("run %zu of %s is complete already", i, sdir);
+			continue;
+		}
 		for (size_t k = 0; k < sw.n_keys; k++) {
 			keys[k] = sw.keys[k].key;
 			vals[k] = sweep_value(&sw, sr->point, k);
@@ -1998,13 +2184,16 @@ static int sweep(const struct run_opts *o, const char *name)
 	if (!ran && sweep_write_summary(&sw, sdir, 0.05, &complete, err,
 					sizeof(err)) < 0)
 		warning("%s", err);
-	sweep_report(&sw, sdir);
+	if (sweep_write_report(&sw, sdir, err, sizeof(err)) < 0)
+		warning("%s", err);
 	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
 	     complete, sw.n_runs);
 	ret = 0;
 	if (got_signal)
 		ret = error("sweep interrupted: daxlab run --resume %s runs the rest",
 			    sdir);
+	else if (o->point >= 0)
+		ret = failed ? -1 : 0;
 	else if (complete < sw.n_runs)
 		ret = error("%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
 			    sw.n_runs - complete, sw.n_runs, sdir);
@@ -2061,6 +2250,16 @@ static void run_usage(void)
 	       "      --resume DIR       run what is missing or incomplete of "
 	       "the sweep\n"
 	       "                         in DIR (its manifest.json)\n"
+	       "      --slurm            submit the runs as a Slurm job array, "
+	       "one whole\n"
+	       "                         node each, and a gather job; with "
+	       "--resume DIR,\n"
+	       "                         only the runs not complete\n"
+	       "      --slurm-opt OPT    an sbatch option for both jobs "
+	       "(repeatable)\n"
+	       "      --slurm-parallel K at most K array tasks at once\n"
+	       "      --point I          run I of --resume DIR only (an "
+	       "array task)\n"
 	       "  -q, --quiet            no progress lines\n"
 	       "  -h, --help             show this help and exit\n"
 	       "  -V, --version          show the version and exit\n\n"
@@ -2088,6 +2287,10 @@ int cmd_run(int argc, char **argv)
 		{ "order", required_argument, NULL, 'O' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "resume", required_argument, NULL, 'E' },
+		{ "point", required_argument, NULL, 'P' },
+		{ "slurm", no_argument, NULL, 'L' },
+		{ "slurm-opt", required_argument, NULL, 'X' },
+		{ "slurm-parallel", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -2097,7 +2300,8 @@ int cmd_run(int argc, char **argv)
 			      .tail_ms = 2000,
 			      .interval_ms = 500,
 			      .repeat = 1,
-			      .order = -1 };
+			      .order = -1,
+			      .point = -1 };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL, *dir = NULL;
 	struct sigaction sa;
@@ -2168,6 +2372,31 @@ int cmd_run(int argc, char **argv)
 		case 'E':
 			o.resume = optarg;
 			break;
+		case 'P': {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) < 0 || v > 1000000)
+				usage_error("run", "--point: '%s' is not a run index",
+					    optarg);
+			o.point = (long)v;
+			break;
+		}
+		case 'L':
+			o.slurm = true;
+			break;
+		case 'X':
+			if (o.n_slurm_opts == ARRAY_SIZE(o.slurm_opts))
+				usage_error("run", "at most %zu --slurm-opt",
+					    ARRAY_SIZE(o.slurm_opts));
+			o.slurm_opts[o.n_slurm_opts++] = optarg;
+			break;
+		case 'K':
+			if (parse_uint_range(optarg, 1, 100000,
+					     &o.slurm_parallel) < 0)
+				usage_error("run",
+					    "--slurm-parallel: '%s' is not a count",
+					    optarg);
+			break;
 		default:
 			common_option("run", c, run_usage);
 		}
@@ -2178,6 +2407,10 @@ int cmd_run(int argc, char **argv)
 			 o.seed_given || explicit_config))
 		usage_error("run",
 			    "--resume takes the sweep, repeat, order, seed and config from DIR/manifest.json");
+	if (o.point >= 0 && (!o.resume || o.slurm))
+		usage_error("run", "--point I runs run I of --resume DIR (what a Slurm array task does)");
+	if ((o.n_slurm_opts || o.slurm_parallel) && !o.slurm)
+		usage_error("run", "--slurm-opt and --slurm-parallel go with --slurm");
 	if (o.resume) {
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
@@ -2217,7 +2450,7 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (o.n_sweep || o.repeat > 1)
+	if (o.n_sweep || o.repeat > 1 || o.slurm)
 		ret = sweep(&o, name);
 	else
 		ret = experiment(&o, o.results, NULL, name, NULL, NULL, 0, &dir);
