@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileset.h"
 #include "util.h"
 
 struct po_cg {
@@ -359,47 +360,32 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 
 int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ unsigned char *vec = NULL;
 	_cleanup_free_ uint64_t *pm = NULL;
-	size_t psz = (size_t)po->psz, npages;
-	unsigned char *map;
-	struct stat st;
-	int r = 0;
+	struct fs_mapped m;
+	int r = fileset_map_resident(path, &m);
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	t->size += (uint64_t)st.st_size;
-	if (!st.st_size)
+	if (r < 0)
+		return r;
+	t->size += m.size;
+	if (!m.size)
 		return 0;
-	npages = ((size_t)st.st_size + psz - 1) / psz;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	vec = malloc(npages);
 	pm = malloc(PO_BATCH * sizeof(*pm));
-	if (!vec || !pm) {
+	if (!pm) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* no readahead when resident pages are touched below */
-	madvise(map, (size_t)st.st_size, MADV_RANDOM);
-	if (mincore(map, (size_t)st.st_size, vec) < 0) {
-		r = -errno;
-		goto out;
-	}
-	for (size_t i = 0; i < npages; i += PO_BATCH) {
-		size_t n = npages - i < PO_BATCH ? npages - i : PO_BATCH;
-		off_t off = (off_t)((uintptr_t)(map + i * psz) / psz *
+	for (size_t i = 0; i < m.npages; i += PO_BATCH) {
+		size_t n = m.npages - i < PO_BATCH ? m.npages - i : PO_BATCH;
+		off_t off = (off_t)((uintptr_t)(m.map + i * m.page) / m.page *
 				    sizeof(uint64_t));
 		bool any = false;
 
 		for (size_t j = 0; j < n; j++)
-			if (vec[i + j] & 1) {
+			if (m.vec[i + j] & 1) {
 				/* a minor fault maps the cached page */
-				(void)*(volatile unsigned char *)(map +
-								  (i + j) *
-									  psz);
+				(void)*(volatile unsigned char *)(m.map +
+								  (i +
+								   j) * m.page);
 				any = true;
 			}
 		if (!any)
@@ -413,7 +399,7 @@ int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 			uint64_t pfn = 0;
 			int node = PO_NODE_UNKNOWN, cg = PO_CGROUP_UNKNOWN;
 
-			if (!(vec[i + j] & 1))
+			if (!(m.vec[i + j] & 1))
 				continue;
 			/* without CAP_SYS_ADMIN the frame number reads 0 */
 			if (po_pagemap_pfn(pm[j], &pfn) && pfn) {
@@ -425,12 +411,12 @@ int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 					po,
 					"node and cgroup (no page frames in /proc/self/pagemap: needs CAP_SYS_ADMIN)");
 			}
-			r = po_tally_add(t, cg, node, psz);
+			r = po_tally_add(t, cg, node, m.page);
 			if (r < 0)
 				goto out;
 		}
 	}
 out:
-	munmap(map, (size_t)st.st_size);
+	fileset_unmap(&m);
 	return r;
 }
