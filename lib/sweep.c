@@ -14,6 +14,7 @@
 #include "fileset.h" /* fs_rng */
 #include "report.h"
 #include "statistics.h"
+#include "svg.h"
 #include "util.h"
 
 /* ---- the plan ---- */
@@ -661,6 +662,186 @@ oom:
 	return NULL;
 }
 
+/* ---- statistics.html: each figure's repetitions, interval and test ---- */
+
+static const char *cmp_mark(json_object *cmp, const char *metric, const char *b,
+			    double *ret_p)
+{
+	*ret_p = NAN;
+	for (size_t i = 0; cmp && i < json_object_array_length(cmp); i++) {
+		json_object *e = json_object_array_get_idx(cmp, i), *v;
+
+		if (strcmp(get_str(e, "metric"), metric) ||
+		    strcmp(get_str(e, "b"), b))
+			continue;
+		if (json_object_object_get_ex(e, "p_holm", &v) && v)
+			*ret_p = json_object_get_double(v);
+		if (json_object_object_get_ex(e, "significant", &v) &&
+		    json_object_get_boolean(v))
+			return "*";
+		return "";
+	}
+	return "";
+}
+
+/*
+ * A strip plot of one figure: a column per point, a dot per repetition
+ * (outliers hollow), the mean with its 95% interval as an error bar.
+ */
+static void strip_plot(FILE *f, const struct point_metrics *pts, size_t np,
+		       const char *name)
+{
+	const double w = 120.0 * (double)np + 80, h = 170, top = 10,
+		     bottom = 140, left = 70;
+	double lo = INFINITY, hi = -INFINITY, step;
+
+	for (size_t p = 0; p < np; p++) {
+		const struct metric *m = find_metric(&pts[p], name);
+		struct stats_desc d;
+
+		if (!m || stats_describe(m->v, m->n, &d) < 0)
+			continue;
+		for (size_t i = 0; i < m->n; i++) {
+			lo = fmin(lo, m->v[i]);
+			hi = fmax(hi, m->v[i]);
+		}
+		if (isfinite(d.ci95[0])) {
+			lo = fmin(lo, d.ci95[0]);
+			hi = fmax(hi, d.ci95[1]);
+		}
+	}
+	if (!isfinite(lo))
+		return;
+	if (hi - lo < 1e-12 * fmax(1, fabs(hi))) {
+		lo -= fmax(1, fabs(lo) * 0.05);
+		hi += fmax(1, fabs(hi) * 0.05);
+	}
+	step = svg_nice_step(hi - lo, 4);
+	lo = floor(lo / step) * step;
+	hi = ceil(hi / step) * step;
+#define Y(v) (bottom - ((v)-lo) / (hi - lo) * (bottom - top))
+	fprintf(f, "<svg width=\"%.0f\" height=\"%.0f\" class=\"strip\">\n", w,
+		h);
+	for (double t = lo; t <= hi + step / 2; t += step)
+		fprintf(f,
+			"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+			"<text x=\"%.0f\" y=\"%.1f\" class=\"tick\">%.4g</text>\n",
+			left, w - 10, Y(t), Y(t), left - 4, Y(t) + 4, t);
+	for (size_t p = 0; p < np; p++) {
+		const struct metric *m = find_metric(&pts[p], name);
+		double x = left + 60 + 120.0 * (double)p;
+		struct stats_desc d;
+		bool flags[4096];
+
+		if (!m || m->n > 4096 || stats_describe(m->v, m->n, &d) < 0 ||
+		    stats_outliers(m->v, m->n, flags) < 0)
+			continue;
+		for (size_t i = 0; i < m->n; i++)
+			fprintf(f,
+				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"%s\"/>\n",
+				x - 20 +
+					40.0 * ((double)i + 0.5) / (double)m->n,
+				Y(m->v[i]), flags[i] ? "outlier" : "rep");
+		if (isfinite(d.ci95[0]))
+			fprintf(f,
+				"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"ci\"/>\n",
+				x + 28, x + 28, Y(d.ci95[0]), Y(d.ci95[1]));
+		fprintf(f,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"mean\"/>\n"
+			"<text x=\"%.1f\" y=\"%.0f\" class=\"pt\">point %zu</text>\n",
+			x + 20, x + 36, Y(d.mean), Y(d.mean), x, bottom + 22,
+			p);
+	}
+	fputs("</svg>\n", f);
+#undef Y
+}
+
+static void write_stats_html(FILE *f, const struct sweep *s,
+			     const struct point_metrics *pts, json_object *cmp,
+			     double alpha)
+{
+	size_t done = 0;
+
+	for (size_t p = 0; p < s->n_points; p++)
+		done += pts[p].n_runs;
+	fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>",
+	      f);
+	svg_escape_html(f, s->name);
+	fputs(": repetitions</title>\n<style>body{font-family:sans-serif;margin:1em 2em}"
+	      "table{border-collapse:collapse;margin-bottom:1.5em}"
+	      "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}"
+	      "th{background:#eee}.grid{stroke:#ddd}.tick{font-size:10px;text-anchor:end}"
+	      ".pt{font-size:11px;text-anchor:middle}.rep{fill:#1f77b4}"
+	      ".outlier{fill:none;stroke:#d62728;stroke-width:1.5}"
+	      ".ci{stroke:#333;stroke-width:2}.mean{stroke:#333;stroke-width:3}"
+	      "</style></head><body>\n<h1>",
+	      f);
+	svg_escape_html(f, s->name);
+	fprintf(f,
+		": %zu of %zu runs complete, %zu points &times; %u repetitions (%s, seed %llu)</h1>\n"
+		"<p>Each figure: its repetitions (dots; hollow red: outliers by the median absolute deviation, "
+		"kept), the mean (bar) and its 95%% confidence interval (Student's t). "
+		"<b>*</b>: differs from point 0 (Welch's t-test, Holm-adjusted over all comparisons, p &lt; %g).</p>\n<table><tr><th>point</th>",
+		done, s->n_runs, s->n_points, s->repeat,
+		s->shuffled ? "shuffled" : "in order",
+		(unsigned long long)s->seed, alpha);
+	for (size_t k = 0; k < s->n_keys; k++) {
+		fputs("<th>", f);
+		svg_escape_html(f, s->keys[k].key);
+		fputs("</th>", f);
+	}
+	fputs("<th>runs</th></tr>\n", f);
+	for (size_t p = 0; p < s->n_points; p++) {
+		fprintf(f, "<tr><td>%zu</td>", p);
+		for (size_t k = 0; k < s->n_keys; k++) {
+			fputs("<td>", f);
+			svg_escape_html(f, sweep_value(s, p, k));
+			fputs("</td>", f);
+		}
+		fprintf(f, "<td>%zu</td></tr>\n", pts[p].n_runs);
+	}
+	fputs("</table>\n", f);
+	for (size_t i = 0; s->n_points && i < pts[0].n; i++) {
+		const struct metric *m0 = &pts[0].m[i];
+
+		fputs("<h3>", f);
+		svg_escape_html(f, m0->name);
+		fprintf(f, " (%s)</h3>\n", m0->unit);
+		strip_plot(f, pts, s->n_points, m0->name);
+		fputs("<table><tr><th>point</th><th>n</th><th>mean</th><th>95% CI</th>"
+		      "<th>median</th><th>CoV</th><th>outliers</th><th>p (Holm)</th><th></th></tr>\n",
+		      f);
+		for (size_t p = 0; p < s->n_points; p++) {
+			const struct metric *m = find_metric(&pts[p], m0->name);
+			_cleanup_free_ char *label = point_label(s, p);
+			struct stats_desc d;
+			bool flags[4096];
+			const char *mark = "";
+			double ph = NAN;
+			int nout;
+
+			if (!m || m->n > 4096 ||
+			    stats_describe(m->v, m->n, &d) < 0)
+				continue;
+			nout = stats_outliers(m->v, m->n, flags);
+			if (p && label)
+				mark = cmp_mark(cmp, m0->name, label, &ph);
+			fprintf(f,
+				"<tr><td>%zu</td><td>%zu</td><td>%.6g</td><td>[%.6g, %.6g]</td>"
+				"<td>%.6g</td><td>%.3g</td><td>%d</td>",
+				p, d.n, d.mean, d.ci95[0], d.ci95[1], d.median,
+				d.cov, nout);
+			if (isnan(ph))
+				fputs("<td>&ndash;</td>", f);
+			else
+				fprintf(f, "<td>%.3g</td>", ph);
+			fprintf(f, "<td>%s</td></tr>\n", mark);
+		}
+		fputs("</table>\n", f);
+	}
+	fputs("</body></html>\n", f);
+}
+
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			size_t *ret_complete, char *err, size_t errlen)
 {
@@ -733,6 +914,26 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	r = write_json(dir, "summary.json", o, err, errlen);
 	if (r < 0)
 		goto out;
+	{
+		char *html = NULL;
+		size_t hl = 0;
+		FILE *hf = open_memstream(&html, &hl);
+
+		if (!hf) {
+			r = -ENOMEM;
+			goto out;
+		}
+		write_stats_html(hf, s, pts, cmp, alpha);
+		fclose(hf);
+		r = results_write(dir, "statistics.html", html);
+		free(html);
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "cannot write %s/statistics.html: %s", dir,
+				 strerror(-r));
+			goto out;
+		}
+	}
 	fclose(csv);
 	csv = NULL;
 	fclose(md);
@@ -807,8 +1008,8 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 	}
 	for (size_t i = 0; i < s->n_runs; i++) {
 		_cleanup_free_ char *f = sweep_run_folder(s, i);
-		_cleanup_free_ char *d = f ? strdup_printf("%s/%s", dir, f) :
-					     NULL;
+		_cleanup_free_ char *d =
+			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		char e[512] = "";
 
 		if (!d) {
@@ -825,8 +1026,9 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 		if (r == 0)
 			r = write_with(txt, runs, nr, false);
 		if (r < 0)
-			snprintf(err, errlen, "cannot write the report in %s: %s",
-				 dir, strerror(-r));
+			snprintf(err, errlen,
+				 "cannot write the report in %s: %s", dir,
+				 strerror(-r));
 	}
 	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);

@@ -276,6 +276,10 @@ assert c and all(set(e) >= {"a", "b", "metric", "diff", "ratio", "p", "p_holm", 
 assert {e["a"] for e in c} == {"private_ratio=25"} and {e["b"] for e in c} == {"private_ratio=75"}
 PY
 	[ -s "$s/summary.csv" ] && [ -s "$s/summary.md" ]
+	# each figure's repetitions, mean and interval, for the eye
+	grep -q '<svg width=' "$s/statistics.html"
+	grep -q '<h3>vm0.private-hot.iops (IO/s)</h3>' "$s/statistics.html"
+	[ "$(grep -c 'class="rep"\|class="outlier"' "$s/statistics.html")" -ge 6 ]
 	assert_nothing_left
 }
 
