@@ -589,6 +589,12 @@ int config_workload_set(struct workload_config *w, const char *key,
 					 "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
 					 key, v);
 		w->runtime = (unsigned)(n / 1000);
+	} else if (!strcmp(key, "residency_interval")) {
+		if (parse_duration_ms(v, &n) < 0 || (n && n < 100))
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a duration of 100ms or more such as 1s, or 0 for none",
+					 key, v);
+		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
 		if (!valid_name(v))
 			return bad_value(err, errlen, -EINVAL,
@@ -597,7 +603,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 		return set_wl_str(&w->ioengine, v);
 	} else {
 		return bad_value(err, errlen, -ENOKEY,
-				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine)",
+				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine, residency_interval)",
 				 key);
 	}
 	return 0;
@@ -860,6 +866,7 @@ static void defaults(struct lab_config *c)
 	c->workload.hot_access_ratio = 80;
 	c->workload.bs_bytes = 4096;
 	c->workload.runtime = 60;
+	c->workload.residency_interval_ms = 1000;
 }
 
 static int fill_str(char **field, const char *v)

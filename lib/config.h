@@ -122,6 +122,7 @@ struct workload_config {
 	uint64_t bs_bytes;
 	unsigned runtime;          /* seconds, default 60 */
 	char *ioengine;            /* psync (default) | mmap | ... */
+	uint64_t residency_interval_ms; /* daxlab run, default 1000; 0: none */
 };
 
 struct lab_config {

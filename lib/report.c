@@ -575,7 +575,7 @@ static void load_fio(struct report_run *r)
 
 static int load_residency(struct report_run *r, char *err, size_t errlen)
 {
-	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *path = strdup_printf("%s/residency-end.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
 	char e[200] = "";
 	int ret;
@@ -583,10 +583,21 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 	if (!path)
 		return -ENOMEM;
 	ret = read_full_file(path, 16u << 20, &text, NULL);
+	if (ret == -ENOENT) {
+		/* results folders before residency over time */
+		free(path);
+		path = strdup_printf("%s/residency.csv", r->dir);
+		if (!path)
+			return -ENOMEM;
+		ret = read_full_file(path, 16u << 20, &text, NULL);
+		/* today's residency.csv is the time series, not this table */
+		if (ret == 0 && !str_has_prefix(text, RESIDENCY_HEADER "\n"))
+			ret = -ENOENT;
+	}
 	if (ret < 0)
 		return warn(r,
 			    "no host residency of the file sets "
-			    "(residency.csv: %s)",
+			    "(residency-end.csv: %s)",
 			    strerror(-ret));
 	ret = residency_parse(text, &r->res, &r->n_res, e, sizeof(e));
 	if (ret < 0) {

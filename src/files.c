@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "fileset.h"
 #include "pageowner.h"
+#include "statedir.h"
 #include "util.h"
 #include "workload.h"
 
@@ -30,6 +31,8 @@ struct files_ctl {
 	bool bytes;
 	bool progress;
 	bool by_cgroup, by_node; /* residency --by */
+	uint64_t interval_ms;    /* residency --interval: a time series */
+	const char *output;      /* residency --output: tidy CSV */
 	char **paths;            /* residency PATH...: instead of the sets */
 	int n_paths;
 	/* progress bar */
@@ -43,6 +46,8 @@ enum {
 	OPT_BYTES,
 	OPT_NO_PROGRESS,
 	OPT_BY,
+	OPT_INTERVAL,
+	OPT_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -54,6 +59,8 @@ static const struct option longopts[] = {
 	{ "bytes", no_argument, NULL, 'b' },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "by", required_argument, NULL, OPT_BY },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -98,6 +105,11 @@ static void usage(void)
 	      "                              private-cold\n"
 	      "     --vm ID                only this VM's private files\n"
 	      "     --by LIST              residency per cgroup, node or cgroup,node\n"
+	      "     --output FILE          residency as tidy CSV rows (elapsed_ms,where,\n"
+	      "                              set,part,node,cgroup,bytes), per cgroup and\n"
+	      "                              node, of the sets and their virtio-pmem images\n"
+	      "     --interval TIME        with --output: a sample every TIME until\n"
+	      "                              SIGINT or SIGTERM (then a last one)\n"
 	      " -b, --bytes                sizes in bytes\n"
 	      "     --no-progress          no progress bar\n"
 	      " -q, --quiet                no progress or summary on stderr\n"
@@ -159,6 +171,18 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 		case OPT_BY:
 			parse_by(c, optarg);
 			break;
+		case OPT_INTERVAL:
+			if (parse_duration_ms(optarg, &c->interval_ms) < 0 ||
+			    c->interval_ms < 10)
+				usage_error(c->w.cmd,
+					    "--interval: '%s' is not a duration of 10ms or more",
+					    optarg);
+			break;
+		case OPT_OUTPUT:
+			if (!*optarg)
+				usage_error(c->w.cmd, "--output needs a file");
+			c->output = optarg;
+			break;
 		default:
 			if (!workload_args_option(&c->w, o, optarg))
 				common_option(c->w.cmd, o, usage);
@@ -170,6 +194,11 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 	c->n_paths = argc - optind;
 	if (c->n_paths && (c->select || c->vm))
 		usage_error(c->w.cmd, "--set and --vm do not apply to PATHs");
+	if (c->interval_ms && !c->output)
+		usage_error(c->w.cmd, "--interval goes with --output");
+	if (c->output && (c->n_paths || c->by_cgroup || c->by_node))
+		usage_error(c->w.cmd,
+			    "--output writes every set per cgroup and node: no PATHs or --by with it");
 	workload_args_done(&c->w);
 	if (c->n_paths)
 		return;
@@ -467,6 +496,162 @@ static int residency_paths(struct files_ctl *c, struct pageowner *po)
 	return ret;
 }
 
+/* ---- residency over time: tidy rows, per set, part, cgroup and node ---- */
+
+static volatile sig_atomic_t series_stop;
+
+static void on_series_stop(int sig)
+{
+	(void)sig;
+	series_stop = 1;
+}
+
+static void series_rows(FILE *f, const struct pageowner *po, int64_t t,
+			const char *set, const char *part,
+			const struct po_tally *tally)
+{
+	if (!tally->n)
+		fprintf(f, "%lld,host,%s,%s,-,-,0\n", (long long)t, set, part);
+	for (size_t i = 0; i < tally->n; i++) {
+		const struct po_count *k = &tally->c[i];
+
+		if (k->node == PO_NODE_UNKNOWN)
+			fprintf(f, "%lld,host,%s,%s,?,", (long long)t, set, part);
+		else
+			fprintf(f, "%lld,host,%s,%s,N%d,", (long long)t, set,
+				part, k->node);
+		/* cgroup paths hold no comma: they are valid names */
+		fprintf(f, "%s,%llu\n", pageowner_cgroup_path(po, k->cgroup),
+			(unsigned long long)k->bytes);
+	}
+}
+
+/* One sample of every set (and image) into f at elapsed time t. */
+static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
+			 struct pageowner *po, FILE *f, int64_t t)
+{
+	const struct lab_config *cfg = c->w.config;
+
+	for (unsigned g = 0; g < FS_GROUPS; g++) {
+		unsigned rows = g < 2 ? 1 : p->spec.vms;
+
+		for (unsigned v = 0; v < rows; v++) {
+			struct po_tally tally = { 0 };
+			_cleanup_free_ char *set =
+				g < 2 ? strdup("shared") :
+					strdup_printf("private-%s", p->vm_ids[v]);
+			const char *part = g % 2 ? "cold" : "hot";
+			size_t files = 0;
+
+			if (!set)
+				return -ENOMEM;
+			for (size_t i = 0; i < p->n_files; i++) {
+				const struct fs_file *fl = &p->files[i];
+				int r;
+
+				if (fs_group(fl->set, fl->temp) != g ||
+				    (g >= 2 && fl->vm != (int)v))
+					continue;
+				files++;
+				r = pageowner_file(po, fl->path, &tally);
+				if (r < 0 && r != -ENOENT) {
+					po_tally_free(&tally);
+					return error_errno(r, "cannot read %s",
+							   fl->path);
+				}
+			}
+			if (files)
+				series_rows(f, po, t, set, part, &tally);
+			po_tally_free(&tally);
+		}
+	}
+	/* the virtio-pmem images: the shared set's host copy under DAX */
+	for (size_t s = 0; cfg && s < cfg->n_shares; s++) {
+		const struct share_config *sh = &cfg->shares[s];
+
+		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
+			continue;
+		for (size_t i = 0; i < cfg->n_vms; i++) {
+			const struct vm_config *vm = &cfg->vms[i];
+			_cleanup_free_ char *img = NULL, *set = NULL;
+			struct po_tally tally = { 0 };
+
+			if (!config_vm_has_share(vm, sh))
+				continue;
+			img = statedir_pmem_image(cfg, vm, sh);
+			set = sh->shared ? strdup("shared") :
+					   strdup_printf("private-%s", vm->id);
+			if (!img || !set)
+				return -ENOMEM;
+			if (pageowner_file(po, img, &tally) == 0)
+				series_rows(f, po, t, set, "image", &tally);
+			po_tally_free(&tally);
+			if (sh->shared)
+				break;
+		}
+	}
+	return fflush(f) == 0 ? 0 : -errno;
+}
+
+/*
+ * residency --output FILE [--interval T]: samples on absolute deadlines
+ * until a signal (then one last sample), each sample written whole.
+ */
+static int residency_series(struct files_ctl *c, struct fileset_plan *p)
+{
+	struct pageowner *po = NULL;
+	FILE *f;
+	int64_t t0 = now_monotonic_ns(), k = 0;
+	struct sigaction sa = { .sa_handler = on_series_stop };
+	int r = 0;
+
+	c->by_cgroup = c->by_node = true;
+	if (owner_open(&po) < 0)
+		return -1;
+	f = fopen(c->output, "we");
+	if (!f) {
+		pageowner_free(po);
+		return error_errno(errno, "cannot write %s", c->output);
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fputs("elapsed_ms,where,set,part,node,cgroup,bytes\n", f);
+	for (;;) {
+		int64_t t = (now_monotonic_ns() - t0) / 1000000;
+		bool last = series_stop || !c->interval_ms;
+
+		/* whole ticks: the scheduled offset, like stats.csv */
+		if (c->interval_ms && !last)
+			t = k * (int64_t)c->interval_ms;
+		r = series_sample(c, p, po, f, t);
+		if (r < 0 || last)
+			break;
+		k++;
+		for (;;) {
+			int64_t due = t0 + k * (int64_t)c->interval_ms * 1000000;
+			int64_t now = now_monotonic_ns();
+
+			if (series_stop || now >= due)
+				break;
+			usleep((useconds_t)((due - now) / 1000 > 100000 ?
+						    100000 :
+						    (due - now) / 1000));
+		}
+		/* late: the missed ticks are skipped, not made up */
+		while (!series_stop && t0 + (k + 1) * (int64_t)c->interval_ms *
+						       1000000 <=
+					       now_monotonic_ns())
+			k++;
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = error_errno(errno, "cannot write %s", c->output);
+	if (*pageowner_missing(po))
+		warning("not measured here: %s", pageowner_missing(po));
+	pageowner_free(po);
+	return r < 0 ? -1 : 0;
+}
+
 static int do_residency(struct files_ctl *c, struct fileset_plan *p,
 			const struct fs_select *sel)
 {
@@ -579,7 +764,8 @@ int cmd_files(int argc, char **argv)
 			r = do_create(&c, p);
 			break;
 		case 1:
-			r = do_residency(&c, p, &sel);
+			r = c.output ? residency_series(&c, p) :
+				       do_residency(&c, p, &sel);
 			break;
 		default:
 			r = do_each(&c, p, &sel, which == 3);

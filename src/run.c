@@ -79,6 +79,7 @@ struct run {
 	bool vm_started[16]; /* vm_start called (maybe half-way) */
 	bool vm_ready[16]; /* vm_start succeeded */
 	pid_t monitor;
+	pid_t residency; /* the residency sampler (files residency --output) */
 	pid_t fio;
 	struct fileset_plan *plan;
 	struct workload_cfgdata cfgdata;
@@ -940,6 +941,8 @@ static bool csv_has_source(const char *path, const char *src)
 	return strstr(text, needle) != NULL;
 }
 
+static int start_residency(struct run *r);
+
 static int start_monitor(struct run *r)
 {
 	const char *argv[64];
@@ -1048,6 +1051,8 @@ static int start_monitor(struct run *r)
 			return -1;
 	}
 	progress(r, "  monitor sampling every %u ms", r->o->interval_ms);
+	if (start_residency(r) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1231,13 +1236,88 @@ static int measure_residency(struct run *r)
 	}
 	csv = residency_format(rows, n);
 	free(rows);
-	if (!csv || results_write(r->dir, "residency.csv", csv) < 0)
-		return fail(r, "cannot write %s/residency.csv", r->dir);
+	if (!csv || results_write(r->dir, "residency-end.csv", csv) < 0)
+		return fail(r, "cannot write %s/residency-end.csv", r->dir);
+	return 0;
+}
+
+/*
+ * The file sets' host page cache per cgroup and node over time: `daxlab
+ * files residency --output residency.csv --interval` on the plan of this
+ * run, from the start of the monitor to its end (then a last sample).
+ */
+static int start_residency(struct run *r)
+{
+	const struct workload_config *w = &r->c->workload;
+	_cleanup_free_ char *csv = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *log = strdup_printf("%s/residency.log", r->dir);
+	_cleanup_free_ char *size = strdup_printf("%llu", (unsigned long long)w->size);
+	_cleanup_free_ char *fsize =
+		strdup_printf("%llu", (unsigned long long)w->file_size);
+	_cleanup_free_ char *pr = strdup_printf("%u", w->private_ratio);
+	_cleanup_free_ char *ar = strdup_printf("%u", w->access_ratio);
+	_cleanup_free_ char *hr = strdup_printf("%u", w->hot_ratio);
+	_cleanup_free_ char *har = strdup_printf("%u", w->hot_access_ratio);
+	_cleanup_free_ char *iv = strdup_printf(
+		"%llums", (unsigned long long)w->residency_interval_ms);
+	_cleanup_close_ int logfd = -1;
+	struct spawn_opts so;
+	int ret;
+
+	if (!w->residency_interval_ms)
+		return 0;
+	if (!csv || !log || !size || !fsize || !pr || !ar || !hr || !har ||
+	    !iv)
+		return fail(r, "out of memory");
+	const char *argv[] = { "/proc/self/exe",
+			       "files",
+			       "residency",
+			       "--config",
+			       r->o->config,
+			       "--size",
+			       size,
+			       "--file-size",
+			       fsize,
+			       "--private-ratio",
+			       pr,
+			       "--access-ratio",
+			       ar,
+			       "--hot-ratio",
+			       hr,
+			       "--hot-access-ratio",
+			       har,
+			       "--output",
+			       csv,
+			       "--interval",
+			       iv,
+			       "--quiet",
+			       NULL };
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.new_session = true;
+	so.die_with_parent = true;
+	ret = spawn(&so, &r->residency);
+	if (ret < 0)
+		return fail(r, "cannot start the residency sampler: %s",
+			    strerror(-ret));
+	progress(r, "  residency of the file sets every %llu ms into %s",
+		 (unsigned long long)w->residency_interval_ms, csv);
 	return 0;
 }
 
 static void stop_monitor(struct run *r)
 {
+	if (r->residency > 0) {
+		int code = stop_child(r->residency, 30000);
+
+		if (code != 0 && code != 128 + SIGTERM)
+			warning("the residency sampler exited with %d (see %s/residency.log)",
+				code, r->dir);
+		r->residency = 0;
+	}
 	if (r->monitor > 0) {
 		int code = stop_child(r->monitor, 5000);
 

@@ -58,7 +58,7 @@ interrupt_at() {
 	[ "$status" -eq 0 ]
 	dir=$(echo "$T/results/"*-demo)
 	[ "$(cat "$dir/status")" = complete ]
-	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv report.html summary.txt; do
+	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv residency-end.csv report.html summary.txt; do
 		[ -s "$dir/$f" ]
 	done
 	[ "$(stat -c %a "$dir")" = 755 ]
@@ -105,7 +105,7 @@ def growth(src):
 	pc = lambda m: m[(src, 'file')] - m.get((src, 'shmem'), 0)
 	return pc(last) - pc(first)
 res = {}
-for r in csv.DictReader(open(d + '/residency.csv')):
+for r in csv.DictReader(open(d + '/residency-end.csv')):
 	if r['node'] == 'total':
 		res[(r['set'], r['vm'], r['via'])] = int(r['resident'])
 ok = True
@@ -113,6 +113,27 @@ def check(what, cond):
 	global ok
 	print('%-70s %s' % (what, 'ok' if cond else 'FAILED'))
 	ok &= cond
+# residency over time: tidy rows per set, part, node and memory cgroup
+lines = open(d + '/residency.csv').read().splitlines()
+check('residency.csv has the tidy header', lines[0] == 'elapsed_ms,where,set,part,node,cgroup,bytes')
+rows = list(csv.DictReader(lines))
+times = sorted({int(r['elapsed_ms']) for r in rows})
+check('residency.csv has samples over time (%d)' % len(times), len(times) >= 3)
+end = [r for r in rows if int(r['elapsed_ms']) == times[-1]]
+for v in sorted(port.values()):
+	tail = sum(int(r['bytes']) for r in end if r['set'] == 'private-' + v and r['part'] in ('hot', 'cold'))
+	want = res[('private', v, 'files')]
+	print('vm%s: private set on the host at the last sample %.1f MiB, at the end %.1f MiB' % (v, tail / MiB, want / MiB))
+	check('vm%s: the last sample is the end-of-run residency (2%%)' % v, abs(tail - want) <= 0.02 * want + 64 * 1024)
+	fsd = sum(int(r['bytes']) for r in end if r['set'] == 'private-' + v and r['part'] in ('hot', 'cold')
+		and r['cgroup'].endswith('-virtiofsd'))
+	check('vm%s: its host copy is charged to the virtiofsd cgroup' % v, fsd >= 0.9 * tail)
+img = [r for r in end if r['set'] == 'shared' and r['part'] == 'image']
+img_all = sum(int(r['bytes']) for r in img)
+img_vm = sum(int(r['bytes']) for r in img if '-vm' in r['cgroup'])
+print('shared image at the last sample %.1f MiB, %.1f MiB of it charged to VM cgroups' % (img_all / MiB, img_vm / MiB))
+check('the image, dropped after it was built, is charged to the VM cgroups that fault it in',
+      img_all > 0 and img_vm >= 0.9 * img_all)
 shared_read = max(read[(v, 'shared')] for v in port.values())
 print('shared read %.1f MiB, image resident %.1f MiB' % (shared_read / MiB, res[('shared', '', 'image')] / MiB))
 check('some shared and private data was read', shared_read > 4 * MiB)
@@ -152,6 +173,7 @@ EOF
 	dir=$(echo "$T/results/"*-demo)
 	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
 	[ -s "$dir/residency.csv" ]
+	[ -s "$dir/residency-end.csv" ]
 }
 
 @test "SIGTERM right after the files were made also tears down" {
