@@ -13,6 +13,7 @@
 #include "fileset.h"
 #include "fiojob.h"
 #include "fioresult.h"
+#include "qemu.h"
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
@@ -381,16 +382,24 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "host", "%s", host);
 	kv_set(&r->prov, "qemu", "%s", q ? q : "unknown");
 	if (r->env.virtiofsd) {
-		const char *vv[] = { r->env.virtiofsd, "--version", NULL };
-		_cleanup_free_ char *v = results_tool_version(vv);
+		const char *v = r->env.virtiofsd_version ?
+					r->env.virtiofsd_version :
+					"unknown";
 
-		kv_set(&r->prov, "virtiofsd", "%s (%s)", v ? v : "unknown",
-		       r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd", "%s (%s)", v, r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.path", "%s", r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.version", "%s", v);
+		kv_set(&r->prov, "virtiofsd.style", "%s (%s)",
+		       virtiofsd_style_name(r->env.style),
+		       r->env.style_probed ? "from its --help and --version" :
+					     "[virtiofsd] style");
 	}
 	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
 	kv_set(&r->prov, "accel", "%s",
 	       r->env.accel ? r->env.accel : "unknown");
 	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
+	if (r->env.accel_why[0])
+		kv_set(&r->prov, "accel.why", "%s", r->env.accel_why);
 	if (r->env.cg_ok)
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
 }
