@@ -13,6 +13,7 @@
 #include "fileset.h"
 #include "fiojob.h"
 #include "fioresult.h"
+#include "fiover.h"
 #include "qemu.h"
 #include "report.h"
 #include "results.h"
@@ -739,6 +740,46 @@ static int start_vms(struct run *r)
 		if (errfds[i] >= 0)
 			close(errfds[i]);
 	return ret;
+}
+
+/*
+ * fio's client (here) and servers (in the guests) must be the same
+ * version, or the run ends in "fio exited with 1" and no more: ask every
+ * guest over ssh before anything is measured.
+ */
+static int check_fio_versions(struct run *r)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
+	char host[64], err[1024];
+	int bad = 0;
+
+	if (!cfg)
+		return fail(r, "out of memory");
+	if (fiover_host("fio", host, sizeof(host), err, sizeof(err)) < 0)
+		return fail(r, "%s", err);
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		char key[128], v[64];
+		int ret;
+
+		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
+		if (vm->net == VM_NET_NONE) {
+			kv_set(&r->prov, key, "not checked (net = none)");
+			continue;
+		}
+		ret = fiover_check_vm(cfg, vm, "fio", host, v, sizeof(v), err,
+				      sizeof(err));
+		kv_set(&r->prov, key, "%s", v);
+		if (ret < 0) {
+			/* each VM's message; the first is the run's reason */
+			fail(r, "%s", err);
+			bad++;
+		} else {
+			progress(r, "  vm %s: %s, as on this host", vm->id, v);
+		}
+	}
+	save_provenance(r);
+	return bad ? -1 : 0;
 }
 
 static bool asked_dax(const struct share_config *s)
@@ -1677,6 +1718,9 @@ static int experiment(const struct run_opts *o, const char *base,
 	save_provenance(&r);
 	step(&r, "start VMs");
 	if (interrupted(&r) || start_vms(&r) < 0)
+		goto out;
+	step(&r, "check fio versions");
+	if (interrupted(&r) || check_fio_versions(&r) < 0)
 		goto out;
 	step(&r, "check mounts");
 	if (interrupted(&r) || check_mounts(&r) < 0)
