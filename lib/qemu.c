@@ -116,6 +116,11 @@ char *qemu_share_pidfile(const char *vm_dir, const char *share)
 	return strdup_printf("%s/virtiofsd-%s.pid", vm_dir, share);
 }
 
+char *qemu_share_own_pidfile(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.sock.pid", vm_dir, share);
+}
+
 char *qemu_share_log(const char *vm_dir, const char *share)
 {
 	return strdup_printf("%s/virtiofsd-%s.log", vm_dir, share);

@@ -979,6 +979,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 		const struct share_config *s = &e->c->shares[i];
 		_cleanup_free_ char *pf = qemu_share_pidfile(dir, s->name);
 		_cleanup_free_ char *sock = qemu_share_socket(dir, s->name);
+		_cleanup_free_ char *own = qemu_share_own_pidfile(dir, s->name);
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
@@ -996,6 +997,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 		}
 		unlink_noted(pf, removed, rlen);
 		unlink_noted(sock, removed, rlen);
+		unlink_noted(own, removed, rlen);
 	}
 	return any;
 }

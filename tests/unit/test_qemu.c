@@ -524,11 +524,13 @@ static void test_socket_paths(void **state)
 	_cleanup_free_ char *a = qemu_share_socket("/st/vm-0", "own");
 	_cleanup_free_ char *b = qemu_share_pidfile("/st/vm-0", "own");
 	_cleanup_free_ char *c = qemu_share_log("/st/vm-0", "own");
+	_cleanup_free_ char *d = qemu_share_own_pidfile("/st/vm-0", "own");
 
 	(void)state;
 	assert_string_equal(a, "/st/vm-0/virtiofsd-own.sock");
 	assert_string_equal(b, "/st/vm-0/virtiofsd-own.pid");
 	assert_string_equal(c, "/st/vm-0/virtiofsd-own.log");
+	assert_string_equal(d, "/st/vm-0/virtiofsd-own.sock.pid");
 }
 
 int main(void)
