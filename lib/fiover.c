@@ -2,6 +2,7 @@
 #include "fiover.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,14 @@ int fiover_host(const char *fio, char *ret, size_t len, char *err,
 	return -EINVAL;
 }
 
-int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
-		 size_t len, char *err, size_t errlen)
+/* The ssh that asks vm's fio for --version: started, not waited for. */
+struct ask {
+	pid_t pid;
+	int fd; /* its stdout and stderr, or -1 */
+};
+
+static int ask_start(const char *ssh_config, const struct vm_config *vm,
+		     struct ask *a, char *err, size_t errlen)
 {
 	/*
 	 * fio's own protocol cannot ask: a server of another version drops
@@ -111,10 +118,11 @@ int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
 			       "--",
 			       "fio --version",
 			       NULL };
-	_cleanup_free_ char *out = NULL;
-	char last[200];
-	int ex, r;
+	struct spawn_opts o;
+	int p[2], r;
 
+	a->pid = 0;
+	a->fd = -1;
 	if (access(ssh_config, R_OK) < 0) {
 		snprintf(
 			err, errlen,
@@ -122,9 +130,67 @@ int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
 			vm->id, ssh_config, strerror(errno));
 		return -EHOSTUNREACH;
 	}
-	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
-	if (r < 0) {
+	if (pipe2(p, O_CLOEXEC) < 0)
+		r = -errno;
+	else {
+		spawn_opts_init(&o, argv);
+		o.fd_in = SPAWN_NULL;
+		o.fd_out = o.fd_err = p[1];
+		r = spawn(&o, &a->pid);
+		close(p[1]);
+		if (r < 0)
+			close(p[0]);
+		else
+			a->fd = p[0];
+	}
+	if (r < 0)
 		snprintf(err, errlen, "vm %s: cannot run ssh: %s", vm->id,
+			 strerror(-r));
+	return r;
+}
+
+/* A pipe to its end: the first max bytes kept, the rest drained. */
+static int read_pipe(int fd, size_t max, char **ret)
+{
+	_cleanup_free_ char *buf = malloc(max + 1);
+	size_t len = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		char sink[4096];
+		ssize_t n = len < max ? read(fd, buf + len, max - len) :
+					read(fd, sink, sizeof(sink));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if (len < max)
+			len += (size_t)n;
+	}
+	buf[len] = 0;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Reads what ssh said, reaps it, and tells what that means. */
+static int ask_finish(struct ask *a, const char *ssh_config,
+		      const struct vm_config *vm, char *ret, size_t len,
+		      char *err, size_t errlen)
+{
+	_cleanup_free_ char *out = NULL;
+	char last[200];
+	int ex, r;
+
+	r = read_pipe(a->fd, 4096, &out);
+	close(a->fd);
+	a->fd = -1;
+	ex = spawn_wait(a->pid);
+	if (r < 0) {
+		snprintf(err, errlen, "vm %s: reading from ssh: %s", vm->id,
 			 strerror(-r));
 		return r;
 	}
@@ -152,6 +218,18 @@ int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
 	return -EINVAL;
 }
 
+int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
+		 size_t len, char *err, size_t errlen)
+{
+	struct ask a;
+	int r;
+
+	r = ask_start(ssh_config, vm, &a, err, errlen);
+	if (r < 0)
+		return r;
+	return ask_finish(&a, ssh_config, vm, ret, len, err, errlen);
+}
+
 int fiover_compare(const struct vm_config *vm, const char *guest_version,
 		   const char *fio, const char *host_version, char *err,
 		   size_t errlen)
@@ -177,4 +255,34 @@ int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
 		return r;
 	}
 	return fiover_compare(vm, ret, fio, host_version, err, errlen);
+}
+
+void fiover_check_vms(const char *ssh_config, const char *fio,
+		      const char *host_version, struct fiover_vm *v, size_t n)
+{
+	_cleanup_free_ struct ask *a = calloc(n ? n : 1, sizeof(*a));
+
+	/* every ssh at once: under TCG each takes about a second */
+	for (size_t i = 0; i < n; i++) {
+		v[i].err[0] = 0;
+		v[i].r = a ? ask_start(ssh_config, v[i].vm, &a[i], v[i].err,
+				       sizeof(v[i].err)) :
+			     -ENOMEM;
+		if (!a)
+			snprintf(v[i].err, sizeof(v[i].err),
+				 "vm %s: out of memory", v[i].vm->id);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].r == 0)
+			v[i].r = ask_finish(&a[i], ssh_config, v[i].vm,
+					    v[i].version, sizeof(v[i].version),
+					    v[i].err, sizeof(v[i].err));
+		if (v[i].r < 0)
+			snprintf(v[i].version, sizeof(v[i].version), "%s",
+				 v[i].r == -ENOENT ? "missing" : "unknown");
+		else
+			v[i].r = fiover_compare(v[i].vm, v[i].version, fio,
+						host_version, v[i].err,
+						sizeof(v[i].err));
+	}
 }

@@ -53,4 +53,19 @@ int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
 		    const char *fio, const char *host_version, char *ret,
 		    size_t len, char *err, size_t errlen);
 
+/* One VM's answer, for fiover_check_vms(). */
+struct fiover_vm {
+	const struct vm_config *vm; /* in */
+	char version[64]; /* the guest's version, "missing" or "unknown" */
+	int r; /* as fiover_check_vm() returns */
+	char err[1024]; /* r < 0: the message */
+};
+
+/*
+ * fiover_check_vm() of n VMs, their ssh sessions side by side (one ssh
+ * into a TCG guest takes about a second).
+ */
+void fiover_check_vms(const char *ssh_config, const char *fio,
+		      const char *host_version, struct fiover_vm *v, size_t n);
+
 #endif

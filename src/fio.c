@@ -700,7 +700,10 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 {
 	const struct lab_config *cfg = c->w.config;
 	_cleanup_free_ char *sshcfg = NULL;
+	_cleanup_free_ struct fiover_vm *v = NULL;
+	_cleanup_free_ const char **vhost = NULL;
 	char host[64], err[1024];
+	size_t nv = 0;
 	int bad = 0;
 
 	if (!cfg) {
@@ -708,26 +711,31 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 		return 0;
 	}
 	sshcfg = strdup_printf("%s/ssh_config", cfg->lab.state_dir);
-	if (!sshcfg)
+	v = calloc(n ? n : 1, sizeof(*v));
+	vhost = calloc(n ? n : 1, sizeof(*vhost));
+	if (!sshcfg || !v || !vhost)
 		return error("out of memory");
 	if (fiover_host(fio, host, sizeof(host), err, sizeof(err)) < 0)
 		return error("%s", err);
 	for (size_t i = 0; i < n; i++) {
 		const struct vm_config *vm = vm_of_client(cfg, hosts[i]);
-		char v[64];
 
 		if (!vm) {
 			info("fio server %s is not a VM of %s: its fio version is not checked",
 			     hosts[i], cfg->path);
 			continue;
 		}
-		if (fiover_check_vm(sshcfg, vm, fio, host, v, sizeof(v), err,
-				    sizeof(err)) < 0) {
-			error("%s", err);
+		vhost[nv] = hosts[i];
+		v[nv++].vm = vm;
+	}
+	fiover_check_vms(sshcfg, fio, host, v, nv);
+	for (size_t i = 0; i < nv; i++) {
+		if (v[i].r < 0) {
+			error("%s", v[i].err);
 			bad++;
 		} else {
-			info("vm %s (%s): %s, as on this host", vm->id,
-			     hosts[i], v);
+			info("vm %s (%s): %s, as on this host", v[i].vm->id,
+			     vhost[i], v[i].version);
 		}
 	}
 	return bad ? -1 : 0;

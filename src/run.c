@@ -750,32 +750,37 @@ static int start_vms(struct run *r)
 static int check_fio_versions(struct run *r)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
-	char host[64], err[1024];
+	_cleanup_free_ struct fiover_vm *v =
+		calloc(r->c->n_vms ? r->c->n_vms : 1, sizeof(*v));
+	char host[64], err[1024], key[128];
+	size_t n = 0;
 	int bad = 0;
 
-	if (!cfg)
+	if (!cfg || !v)
 		return fail(r, "out of memory");
 	if (fiover_host("fio", host, sizeof(host), err, sizeof(err)) < 0)
 		return fail(r, "%s", err);
 	for (size_t i = 0; i < r->c->n_vms; i++) {
 		const struct vm_config *vm = &r->c->vms[i];
-		char key[128], v[64];
-		int ret;
 
-		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
-		if (vm->net == VM_NET_NONE) {
-			kv_set(&r->prov, key, "not checked (net = none)");
+		if (vm->net != VM_NET_NONE) {
+			v[n++].vm = vm;
 			continue;
 		}
-		ret = fiover_check_vm(cfg, vm, "fio", host, v, sizeof(v), err,
-				      sizeof(err));
-		kv_set(&r->prov, key, "%s", v);
-		if (ret < 0) {
+		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
+		kv_set(&r->prov, key, "not checked (net = none)");
+	}
+	fiover_check_vms(cfg, "fio", host, v, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "vm.%s.fio", v[i].vm->id);
+		kv_set(&r->prov, key, "%s", v[i].version);
+		if (v[i].r < 0) {
 			/* each VM's message; the first is the run's reason */
-			fail(r, "%s", err);
+			fail(r, "%s", v[i].err);
 			bad++;
 		} else {
-			progress(r, "  vm %s: %s, as on this host", vm->id, v);
+			progress(r, "  vm %s: %s, as on this host", v[i].vm->id,
+				 v[i].version);
 		}
 	}
 	save_provenance(r);

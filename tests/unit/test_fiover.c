@@ -181,6 +181,35 @@ static void test_guest_answers(void **state)
 	assert_non_null(strstr(err, "ssh_config vm2 failed (exit 255): ssh: "
 				    "connect to host"));
 
+	/* all at once, each its own answer */
+	{
+		struct vm_config vms[4] = { { .id = "0", .name = "vm0" },
+					    { .id = "1", .name = "vm1" },
+					    { .id = "2", .name = "vm2" },
+					    { .id = "9", .name = "vm0" } };
+		struct fiover_vm res[4] = { { .vm = &vms[0] },
+					    { .vm = &vms[1] },
+					    { .vm = &vms[2] },
+					    { .vm = &vms[3] } };
+
+		fiover_check_vms(cfg, "fio", "fio-3.99", res, 4);
+		assert_int_equal(res[0].r, 0);
+		assert_string_equal(res[0].version, "fio-3.99");
+		assert_int_equal(res[1].r, -ENOENT);
+		assert_string_equal(res[1].version, "missing");
+		assert_non_null(strstr(res[1].err, "vm 1: no fio"));
+		assert_int_equal(res[2].r, -EHOSTUNREACH);
+		assert_string_equal(res[2].version, "unknown");
+		assert_non_null(strstr(res[2].err, "vm 2: cannot ask"));
+		assert_int_equal(res[3].r, 0);
+		fiover_check_vms(cfg, "fio", "fio-3.33", res, 1);
+		assert_int_equal(res[0].r, -EPROTO);
+		assert_non_null(strstr(res[0].err,
+				       "vm 0: the guest's fio is "
+				       "fio-3.99, this host's (fio) "
+				       "is fio-3.33"));
+	}
+
 	vm.id = "3", vm.name = "vm3";
 	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), err, sizeof(err)),
 			 -EINVAL);
