@@ -201,13 +201,17 @@ static int resolve(struct vm_env *e)
 	if (e->no_probe) {
 		e->accel = c->lab.accel == LAB_ACCEL_TCG ? "tcg" : "kvm";
 		e->have_cache_size = true;
-		e->virtiofsd = strdup(c->virtiofsd.path ? c->virtiofsd.path :
-							  "/usr/lib/qemu/virtiofsd");
-		if (!e->virtiofsd)
-			return -ENOMEM;
 		e->style = c->virtiofsd.style == VIRTIOFSD_STYLE_RUST ?
 				   VIRTIOFSD_STYLE_RUST :
 				   VIRTIOFSD_STYLE_C;
+		/* where Debian keeps each: 13 the Rust one, 12 the C one */
+		e->virtiofsd =
+			strdup(c->virtiofsd.path ? c->virtiofsd.path :
+			       e->style == VIRTIOFSD_STYLE_RUST ?
+						   "/usr/libexec/virtiofsd" :
+						   "/usr/lib/qemu/virtiofsd");
+		if (!e->virtiofsd)
+			return -ENOMEM;
 		snprintf(e->accel_why, sizeof(e->accel_why),
 			 "%s: assumed (--no-probe)", e->accel);
 		e->resolved = true;
