@@ -385,6 +385,14 @@ static bool virtiofsd_key(struct parser *p, const char *key, const char *v)
 			     key, v);
 		else
 			set_str(p, &d->cache, v);
+	} else if (!strcmp(key, "sandbox")) {
+		if (strcmp(v, "namespace") && strcmp(v, "chroot") &&
+		    strcmp(v, "none"))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected namespace, chroot or none",
+			     key, v);
+		else
+			set_str(p, &d->sandbox, v);
 	} else if (!strcmp(key, "thread_pool_size")) {
 		set_uint(p, &d->thread_pool_size, key, v, 0, 1024);
 	} else if (!strcmp(key, "extra_args")) {
@@ -1222,6 +1230,7 @@ void config_free(struct lab_config *c)
 	free(c->virtiofsd.path);
 	free_binding(&c->virtiofsd.cg);
 	free(c->virtiofsd.cache);
+	free(c->virtiofsd.sandbox);
 	free_list(c->virtiofsd.extra_args);
 	for (size_t i = 0; i < c->n_shares; i++) {
 		struct share_config *s = &c->shares[i];

@@ -69,6 +69,7 @@ struct virtiofsd_section {
 	enum virtiofsd_style style; /* default auto */
 	struct cg_binding cg;       /* cgroup default "virtiofsd" */
 	char *cache;                /* always | auto | never (default always) */
+	char *sandbox;              /* namespace | chroot | none, or NULL */
 	unsigned thread_pool_size;  /* 0: virtiofsd's default */
 	char **extra_args;          /* NULL-terminated, split on spaces */
 	size_t n_extra_args;

@@ -40,9 +40,14 @@ struct vm_env {
 	bool dry_run;
 	bool no_probe;   /* cmdline: assume kvm, C virtiofsd, cache-size */
 	const char *accel;
+	/* why that accel: "auto: vmx in /proc/cpuinfo, /dev/kvm creates VMs" */
+	char accel_why[512];
 	bool have_cache_size;
 	char *virtiofsd;
 	enum virtiofsd_style style;
+	/* virtiofsd's --version, first line (NULL without probing) */
+	char *virtiofsd_version;
+	bool style_probed; /* style from its --help/--version, not [virtiofsd] */
 	bool resolved;
 	struct topology topo;
 	const char *cgroup_root; /* default /sys/fs/cgroup */

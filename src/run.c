@@ -13,6 +13,8 @@
 #include "fileset.h"
 #include "fiojob.h"
 #include "fioresult.h"
+#include "fiover.h"
+#include "qemu.h"
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
@@ -340,16 +342,24 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "host", "%s", host);
 	kv_set(&r->prov, "qemu", "%s", q ? q : "unknown");
 	if (r->env.virtiofsd) {
-		const char *vv[] = { r->env.virtiofsd, "--version", NULL };
-		_cleanup_free_ char *v = results_tool_version(vv);
+		const char *v = r->env.virtiofsd_version ?
+					r->env.virtiofsd_version :
+					"unknown";
 
-		kv_set(&r->prov, "virtiofsd", "%s (%s)", v ? v : "unknown",
-		       r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd", "%s (%s)", v, r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.path", "%s", r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.version", "%s", v);
+		kv_set(&r->prov, "virtiofsd.style", "%s (%s)",
+		       virtiofsd_style_name(r->env.style),
+		       r->env.style_probed ? "from its --help and --version" :
+					     "[virtiofsd] style");
 	}
 	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
 	kv_set(&r->prov, "accel", "%s",
 	       r->env.accel ? r->env.accel : "unknown");
 	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
+	if (r->env.accel_why[0])
+		kv_set(&r->prov, "accel.why", "%s", r->env.accel_why);
 	if (r->env.cg_ok)
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
 }
@@ -731,6 +741,51 @@ static int start_vms(struct run *r)
 		if (errfds[i] >= 0)
 			close(errfds[i]);
 	return ret;
+}
+
+/*
+ * fio's client (here) and servers (in the guests) must be the same
+ * version, or the run ends in "fio exited with 1" and no more: ask every
+ * guest over ssh before anything is measured.
+ */
+static int check_fio_versions(struct run *r)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
+	_cleanup_free_ struct fiover_vm *v =
+		calloc(r->c->n_vms ? r->c->n_vms : 1, sizeof(*v));
+	char host[64], err[1024], key[128];
+	size_t n = 0;
+	int bad = 0;
+
+	if (!cfg || !v)
+		return fail(r, "out of memory");
+	if (fiover_host("fio", host, sizeof(host), err, sizeof(err)) < 0)
+		return fail(r, "%s", err);
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+
+		if (vm->net != VM_NET_NONE) {
+			v[n++].vm = vm;
+			continue;
+		}
+		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
+		kv_set(&r->prov, key, "not checked (net = none)");
+	}
+	fiover_check_vms(cfg, "fio", host, v, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "vm.%s.fio", v[i].vm->id);
+		kv_set(&r->prov, key, "%s", v[i].version);
+		if (v[i].r < 0) {
+			/* each VM's message; the first is the run's reason */
+			fail(r, "%s", v[i].err);
+			bad++;
+		} else {
+			progress(r, "  vm %s: %s, as on this host", v[i].vm->id,
+				 v[i].version);
+		}
+	}
+	save_provenance(r);
+	return bad ? -1 : 0;
 }
 
 static bool asked_dax(const struct share_config *s)
@@ -1766,6 +1821,9 @@ static int experiment(const struct run_opts *o, const char *base,
 	step(&r, "start VMs");
 	if (interrupted(&r) || start_vms(&r) < 0)
 		goto out;
+	step(&r, "check fio versions");
+	if (interrupted(&r) || check_fio_versions(&r) < 0)
+		goto out;
 	step(&r, "check mounts");
 	if (interrupted(&r) || check_mounts(&r) < 0)
 		goto out;
@@ -2286,14 +2344,17 @@ static void run_usage(void)
 {
 	printf("Usage: daxlab run [OPTIONS]\n\n"
 	       "The whole experiment in one command: creates the files, "
-	       "starts the VMs\nand waits until they are ready, checks the "
-	       "shares are mounted as\nconfigured (DAX where asked), brings "
-	       "the page cache to the starting\nstate, writes the fio job, "
-	       "starts the monitor on the host cgroups\n(host, virtiofsd, "
-	       "each VM's cgroup) and in each guest over ssh, runs fio\n"
-	       "through the client, stops the monitor after a tail, measures "
-	       "the host\npage cache of the file sets, stops the VMs and "
-	       "writes the report.\n\n"
+	       "starts the VMs\nand waits until they are ready, checks that "
+	       "every guest's fio is the\nhost's version (fio's client and "
+	       "server must match: a guest of another\nversion stops the run, "
+	       "naming the VM and both versions), checks the\nshares are "
+	       "mounted as configured (DAX where asked), brings the page\n"
+	       "cache to the starting state, writes the fio job, starts the "
+	       "monitor on\nthe host cgroups (host, virtiofsd, each VM's "
+	       "cgroup) and in each guest\nover ssh, runs fio through the "
+	       "client, stops the monitor after a tail,\nmeasures the host "
+	       "page cache of the file sets, stops the VMs and writes\nthe "
+	       "report.\n\n"
 	       "Results go to RESULTS/<YYYYmmdd-HHMMSS>-<NAME>/. Ctrl-C "
 	       "(SIGINT), SIGTERM or\na failure at any step tears everything "
 	       "down and keeps the partial\nresults, marked incomplete.\n\n"

@@ -67,11 +67,20 @@ static void vm_usage(void)
 	       "                     boot_timeout, 300)\n"
 	       "      --no-probe     cmdline: do not probe qemu, virtiofsd "
 	       "or KVM (assume\n"
-	       "                     kvm, C virtiofsd, a qemu with "
-	       "cache-size)\n"
+	       "                     kvm, the C virtiofsd unless style = "
+	       "rust, a qemu\n"
+	       "                     with cache-size)\n"
 	       "  -q, --quiet        no progress lines\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n\n"
+	       "Probes (start, cmdline): accel = auto takes KVM when vmx or svm "
+	       "is in\n/proc/cpuinfo and /dev/kvm opens read-write and creates "
+	       "a VM (qemu gets\n-cpu host), else TCG (-cpu max) with a warning "
+	       "that says why. virtiofsd is\nlooked for in /usr/libexec/virtiofsd "
+	       "(Debian 13, Rust), then in\n/usr/lib/qemu/virtiofsd (Debian 12, "
+	       "C) and a few more places; its option\nstyle (rust: --socket-path "
+	       "S --shared-dir DIR --cache MODE; c: -o source=DIR\n...) comes "
+	       "from its --help and --version, never from its path.\n\n"
 	       "See daxlab-vm(1) and daxlab.ini(5).\n");
 }
 
