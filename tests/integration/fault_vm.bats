@@ -102,9 +102,11 @@ ticks_of() {
 }
 
 @test "a virtiofsd that cannot open its folder (gone after the check): rolled back, step named" {
-	# a stand-in virtiofsd removes the folder, then runs the real one
+	# a stand-in virtiofsd removes the folder, then runs the real one;
+	# asked for its --version or --help (the probes), it only answers
 	cat >"$T/vfsd" <<EOF2
 #!/bin/sh
+case "\$1" in --version | --help | -V) exec /usr/lib/qemu/virtiofsd "\$@" ;; esac
 rm -rf "$T/private/vm0"
 exec /usr/lib/qemu/virtiofsd "\$@"
 EOF2
