@@ -88,13 +88,26 @@ in_default_dir() {
 	[ -e "$T/x/usr/lib64/ld-linux-x86-64.so.2" ]
 	[ -L "$T/x/lib" ]
 	list=$T/x/usr/lib/modules/load.list
+	rel=$(cd "$T/x/usr/lib/modules" && ls -d */ | tr -d /)
 	n() { grep -n "/$1.ko\$" "$list" | cut -d: -f1; }
-	[ -n "$(n virtio_pci)" ] && [ -n "$(n ext4)" ] && [ -n "$(n nd_pmem)" ]
-	[ "$(n virtio)" -lt "$(n virtio_pci)" ]
-	[ "$(n fuse)" -lt "$(n virtiofs)" ]
-	[ "$(n libnvdimm)" -lt "$(n virtio_pmem)" ]
-	[ "$(n jbd2)" -lt "$(n ext4)" ]
-	while read -r m; do [ -f "$T/x$m" ]; done <"$list"
+	builtin() { grep -q "/$1.ko\$" "/lib/modules/$rel/modules.builtin"; }
+	# before A B: A loads before B; one built into the kernel is not loaded
+	# (Debian 13 builds virtio_pci, fuse and virtiofs in).
+	before() {
+		if [ -z "$(n "$2")" ]; then builtin "$2"; return; fi
+		if [ -z "$(n "$1")" ]; then builtin "$1"; return; fi
+		[ "$(n "$1")" -lt "$(n "$2")" ]
+	}
+	[ -n "$(n ext4)" ] && [ -n "$(n nd_pmem)" ]
+	before virtio virtio_pci
+	before fuse virtiofs
+	before libnvdimm virtio_pmem
+	before jbd2 ext4
+	# Every module is there, decompressed (.ko.xz on Debian 13): ELF.
+	while read -r m; do
+		[ -f "$T/x$m" ]
+		[ "$(head -c 4 "$T/x$m" | od -An -c | tr -d ' ')" = '177ELF' ]
+	done <"$list"
 	grep -qf "$T/g/id_ed25519.pub" "$T/x/root/.ssh/authorized_keys"
 }
 
