@@ -391,8 +391,15 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "accel", "%s",
 	       r->env.accel ? r->env.accel : "unknown");
 	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
-	if (r->env.cg_ok)
+	if (r->env.cg_ok) {
+		_cleanup_free_ char *where = cgplace_describe(&r->env.place);
+		_cleanup_free_ char *dir =
+			cg_path(&r->env.cg, "cpuset", NULL, NULL);
+
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
+		kv_set(&r->prov, "cgroup.placement", "%s", where ? where : "?");
+		kv_set(&r->prov, "cgroup.parent", "%s", dir ? dir : "?");
+	}
 }
 
 static void add_topology(struct run *r)
@@ -1399,6 +1406,9 @@ static void teardown(struct run *r)
 		}
 		usleep(100000);
 	}
+	/* the leaf, and the lab's transient scope once nothing runs in it */
+	if (r->env.cg_ok)
+		(void)vm_cgroups_release(&r->env);
 }
 
 /*

@@ -212,8 +212,11 @@ static int env_setup(struct vm_env *e, const struct lab_config *c,
 {
 	memset(e, 0, sizeof(*e));
 	e->report = report_cb;
+	/* for tests: a fake cgroup tree, a fake sd_booted() */
 	if (getenv("DAXLAB_CGROUP_ROOT"))
 		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
+	if (getenv("DAXLAB_SYSTEMD_DIR"))
+		e->systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
 	return vm_env_init(e, c, o->dry_run, o->no_probe);
 }
 
@@ -530,9 +533,10 @@ static int stop_parallel(struct vm_env *e, const struct vm_config **vms)
 	for (size_t i = 0; i < n; i++)
 		if (spawn_wait(pids[i]) != 0)
 			ret = 1;
-	/* the last one out removes virtiofsd's shared cgroup */
+	/* the last one out removes virtiofsd's shared cgroup, and the leaf */
 	if (e->cg_ok && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
 		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+	(void)vm_cgroups_release(e);
 	return ret;
 }
 
