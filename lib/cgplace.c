@@ -180,6 +180,42 @@ static int check_levels(struct cgplace *p, struct cg_ctx *cg)
 	return 0;
 }
 
+/* Before the scope exists: cpuset and memory must be at the root. */
+static int check_root_controllers(struct cgplace *p, struct cg_ctx *cg)
+{
+	_cleanup_free_ char *path = cg_path_at(cg, "", "cgroup.controllers");
+	_cleanup_free_ char *have = NULL;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = read_full_file(path, 4096, &have, NULL);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return refuse(p, "cannot read %s: %s", path, strerror(-r));
+	cg_trim(have);
+	for (const char *const *c =
+		     (const char *const[]){ "cpuset", "memory", NULL };
+	     *c; c++) {
+		size_t n = strlen(*c);
+		const char *w = have;
+		bool found = false;
+
+		while (!found && (w = strstr(w, *c))) {
+			found = (w == have || w[-1] == ' ') &&
+				(w[n] == 0 || w[n] == ' ');
+			w += n;
+		}
+		if (!found)
+			return refuse(
+				p,
+				"%s is not in %s ('%s'): the kernel lacks it, and systemd cannot delegate it to the lab's scope %s",
+				*c, path, have, p->unit);
+	}
+	return 0;
+}
+
 static int init_scope(struct cgplace *p, struct cg_ctx *cg,
 		      const char *state_dir)
 {
@@ -220,8 +256,10 @@ static int init_scope(struct cgplace *p, struct cg_ctx *cg,
 	r = cg_ctx_place(cg, p->parent, p->delegated);
 	if (r < 0)
 		return r;
-	/* a scope not there yet is made with the controllers it needs */
-	return p->scope_exists ? check_levels(p, cg) : 0;
+	if (p->scope_exists)
+		return check_levels(p, cg);
+	/* a scope not made yet gets what the root has to give */
+	return check_root_controllers(p, cg);
 }
 
 int cgplace_init(struct cgplace *p, struct cg_ctx *cg, bool systemd,
@@ -274,6 +312,23 @@ static char *describe_pids(const pid_t *pids, size_t n)
 	return s;
 }
 
+/*
+ * A process of daxlab (a run, its guard, a start): it runs the program this
+ * one runs. Moving another's is worth a warning.
+ */
+static bool same_program(pid_t pid)
+{
+	char path[64], a[4096], b[4096];
+	ssize_t na, nb;
+
+	if (pid == getpid())
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	na = readlink(path, a, sizeof(a));
+	nb = readlink("/proc/self/exe", b, sizeof(b));
+	return na > 0 && na == nb && !memcmp(a, b, (size_t)na);
+}
+
 /* The processes of one level (and this daxlab when also) into its leaf. */
 static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 			 bool also_self, char *err, size_t errlen)
@@ -290,7 +345,7 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 	if (r < 0 || !n)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		others |= moved[i] != self;
+		others |= !same_program(moved[i]);
 	who = describe_pids(moved, n);
 	if (!who)
 		return -ENOMEM;
@@ -298,8 +353,8 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 		note(p, CGPLACE_NOTE_DRY,
 		     "move %s from %s/%s into its leaf %s (cgroup v2 lets no cgroup with processes enable controllers for its children)",
 		     who, cg->root, rel, CGPLACE_LEAF);
-	else if (others)
-		note(p, CGPLACE_NOTE_WARN,
+	else
+		note(p, others ? CGPLACE_NOTE_WARN : CGPLACE_NOTE_STEP,
 		     "moved %s from %s/%s into %s/%s/%s: cgroup v2 lets no cgroup with processes enable controllers for its children",
 		     who, cg->root, rel, cg->root, rel, CGPLACE_LEAF);
 	return 0;
@@ -405,8 +460,13 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 			r = sysd_unit_get(p->unit, &u, err, errlen);
 			if (r < 0)
 				return r;
-			if (u.exists && u.active && !strcmp(u.active, "active"))
+			if (u.exists && u.active &&
+			    !strcmp(u.active, "active")) {
+				note(p, CGPLACE_NOTE_STEP,
+				     "systemd: the lab's scope %s is active: the lab's cgroups go in %s/%s",
+				     p->unit, cg->root, p->parent);
 				break;
+			}
 			r = seterr(
 				err, errlen, -EAGAIN,
 				"systemd was ending the scope %s (%s) as daxlab joined it: start again",

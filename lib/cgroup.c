@@ -304,7 +304,8 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 		/* the delegated cgroup is systemd's to make, not ours */
 		if (!may_write(ctx, racc) ||
 		    (ctx->delegated && !strcmp(racc, ctx->delegated))) {
-			if (!is_dir(acc))
+			/* a dry run may come before systemd made it */
+			if (!is_dir(acc) && !ctx->dry_run)
 				return set_err(
 					err, errlen, -ENOENT,
 					"%s does not exist, and daxlab makes no cgroup but below the delegated %s/%s",

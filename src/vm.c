@@ -59,9 +59,11 @@ static void vm_usage(void)
 	       "  -f, --foreground   start: stay attached to the console; "
 	       "stop the VM when\n"
 	       "                     it powers off or on Ctrl-]\n"
-	       "  -n, --dry-run      start, stop: print every cgroup write "
-	       "and command,\n"
-	       "                     do nothing\n"
+	       "  -n, --dry-run      start, stop: print every cgroup write, "
+	       "question to\n"
+	       "                     systemd and command; make nothing, fail "
+	       "where a real\n"
+	       "                     start would be refused\n"
 	       "  -t, --timeout S    start: seconds to wait for the guest "
 	       "(default: [lab]\n"
 	       "                     boot_timeout, 300)\n"
@@ -72,6 +74,10 @@ static void vm_usage(void)
 	       "  -q, --quiet        no progress lines\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n\n"
+	       "Under systemd with cgroup v2 and no [lab] cgroup_parent, the "
+	       "cgroups go in the\n"
+	       "lab's transient scope with Delegate=yes "
+	       "(system.slice/daxlab-STATE.scope).\n\n"
 	       "See daxlab-vm(1) and daxlab.ini(5).\n");
 }
 

@@ -165,6 +165,13 @@ static void test_scope(void **state)
 	assert_string_equal(
 		desc, "transient scope daxlab-run-daxlab.scope (Delegate=yes)");
 	unplace(&f);
+	/* a kernel without cpuset: no scope can have it */
+	put(f.d, "cgroup.controllers", "cpu io memory pids\n");
+	place(&f, true, "");
+	assert_non_null(f.p.refused);
+	assert_non_null(strstr(f.p.refused, "cpuset is not in "));
+	assert_non_null(strstr(f.p.refused, "daxlab-run-daxlab.scope"));
+	unplace(&f);
 	rm_rf(f.d);
 }
 

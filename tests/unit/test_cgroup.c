@@ -548,12 +548,20 @@ static void test_v2_delegated_writes(void **state)
 		"write %s/system.slice/x.scope/lab/vm0/cpuset.mems 1\n",
 		d, d, d, d, d);
 	assert_string_equal(t.buf, want);
-	/* a delegated cgroup that is not there: refused, nothing written */
+	/* a delegated cgroup not there yet: a dry run shows the rest */
 	t.n = 0;
 	t.buf[0] = 0;
 	assert_int_equal(cg_ctx_place(&c, "system.slice/y.scope/lab",
 				      "system.slice/y.scope"),
 			 0);
+	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
+			 0);
+	assert_true(str_has_prefix(t.buf, "write "));
+	assert_non_null(strstr(t.buf, "/system.slice/y.scope/cgroup.subtree_control +cpuset +memory\n"));
+	/* a real start: refused, nothing written, no scope made */
+	t.n = 0;
+	t.buf[0] = 0;
+	c.dry_run = false;
 	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
 			 -ENOENT);
 	assert_non_null(strstr(err, "y.scope does not exist"));
