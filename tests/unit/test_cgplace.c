@@ -173,6 +173,7 @@ static void test_scope(void **state)
 	assert_non_null(strstr(f.p.refused, "daxlab-run-daxlab.scope"));
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_root_without_systemd(void **state)
@@ -193,6 +194,7 @@ static void test_root_without_systemd(void **state)
 	assert_int_equal(f.t.n, 0);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_parent_delegated(void **state)
@@ -218,6 +220,7 @@ static void test_parent_delegated(void **state)
 	assert_string_equal(f.cg.delegated, "system.slice/x.scope");
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_parent_not_delegated(void **state)
@@ -253,6 +256,7 @@ static void test_parent_not_delegated(void **state)
 	assert_null(f.cg.delegated);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_refused_controllers_and_levels(void **state)
@@ -280,6 +284,7 @@ static void test_refused_controllers_and_levels(void **state)
 	assert_true(f.p.parent_busy);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 /* A pid no process has: pid_max itself. */
@@ -324,6 +329,7 @@ static void test_dry_leaf_move(void **state)
 	assert_int_equal(stat(leaf, &st), -1);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_dry_scope(void **state)
@@ -358,6 +364,7 @@ static void test_dry_scope(void **state)
 			 -EOPNOTSUPP);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 static void test_release_parent(void **state)
@@ -375,6 +382,7 @@ static void test_release_parent(void **state)
 	assert_int_equal(stat(leaf, &st), -1);
 	unplace(&f);
 	rm_rf(f.d);
+	free(f.d);
 }
 
 int main(void)
