@@ -112,8 +112,8 @@ static int find_delegation(struct cgplace *p, struct cg_ctx *cg)
 	if (r < 0)
 		return r;
 	if (p->delegated) {
-		p->how = strdup_printf("trusted.delegate on %s/%s", cg->root,
-				       p->delegated);
+		p->how = strdup_printf("systemd's delegate xattr on %s/%s",
+				       cg->root, p->delegated);
 		return p->how ? 0 : -ENOMEM;
 	}
 	near = cg_nearest_existing(cg, p->parent);
@@ -185,6 +185,7 @@ static int check_root_controllers(struct cgplace *p, struct cg_ctx *cg)
 {
 	_cleanup_free_ char *path = cg_path_at(cg, "", "cgroup.controllers");
 	_cleanup_free_ char *have = NULL;
+	char miss[64];
 	int r;
 
 	if (!path)
@@ -194,25 +195,12 @@ static int check_root_controllers(struct cgplace *p, struct cg_ctx *cg)
 		return r;
 	if (r < 0)
 		return refuse(p, "cannot read %s: %s", path, strerror(-r));
-	cg_trim(have);
-	for (const char *const *c =
-		     (const char *const[]){ "cpuset", "memory", NULL };
-	     *c; c++) {
-		size_t n = strlen(*c);
-		const char *w = have;
-		bool found = false;
-
-		while (!found && (w = strstr(w, *c))) {
-			found = (w == have || w[-1] == ' ') &&
-				(w[n] == 0 || w[n] == ' ');
-			w += n;
-		}
-		if (!found)
-			return refuse(
-				p,
-				"%s is not in %s ('%s'): the kernel lacks it, and systemd cannot delegate it to the lab's scope %s",
-				*c, path, have, p->unit);
-	}
+	cg_missing_controllers(cg_trim(have), miss, sizeof(miss));
+	if (*miss)
+		return refuse(
+			p,
+			"%s is not in %s ('%s'): the kernel lacks it, and systemd cannot delegate it to the lab's scope %s",
+			miss, path, have, p->unit);
 	return 0;
 }
 

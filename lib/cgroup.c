@@ -970,8 +970,7 @@ int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf)
 	return 0;
 }
 
-/* Which of cpuset and memory the space-separated list lacks: "" if none. */
-static void missing_controllers(const char *list, char *buf, size_t len)
+void cg_missing_controllers(const char *list, char *buf, size_t len)
 {
 	static const char *const want[] = { "cpuset", "memory" };
 
@@ -1016,14 +1015,14 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 	if (r < 0)
 		return set_err(err, errlen, r, "cannot read %s: %s", sc,
 			       strerror(-r));
-	missing_controllers(have, miss, sizeof(miss));
+	cg_missing_controllers(have, miss, sizeof(miss));
 	if (!*miss)
 		return 0;
 	r = read_trimmed(cc, &avail);
 	if (r < 0)
 		return set_err(err, errlen, r, "cannot read %s: %s", cc,
 			       strerror(-r));
-	missing_controllers(avail, miss, sizeof(miss));
+	cg_missing_controllers(avail, miss, sizeof(miss));
 	if (*miss)
 		return set_err(
 			err, errlen, -ENOENT, "%s is not in %s ('%s'): %s",

@@ -166,6 +166,12 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 /* rmdir rel/leaf when it is there; -EBUSY when it holds processes. */
 int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf);
 
+/*
+ * Which of cpuset and memory a controller list ("cpuset cpu memory")
+ * lacks: "", "cpuset", "cpuset and memory".
+ */
+void cg_missing_controllers(const char *list, char *buf, size_t len);
+
 /* rel is top or below it (every rel is below ""). */
 bool cg_is_below(const char *rel, const char *top);
 /*

@@ -1235,23 +1235,25 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
 	return 0;
 }
 
-/* Where the cgroups go: refused under systemd, or a name the leaf has. */
-static int check_place(struct vm_env *e, const struct vm_config *vm)
+int vm_check_place(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
 	const struct cgplace *p = &e->place;
 
+	if (!e->cg_ok)
+		return 0;
 	if (p->refused)
 		return fail(e, -EPERM, "%s%s%s",
 			    p->mode == CGPLACE_PARENT ? c->path : "",
 			    p->mode == CGPLACE_PARENT ? ": " : "", p->refused);
 	if (p->mode == CGPLACE_ROOT || e->cg.version != CG_V2)
 		return 0;
-	if (!strcmp(vm->cg.cgroup, CGPLACE_LEAF))
-		return fail(
-			e, -EINVAL,
-			"[vm %s]: cgroup = %s is the name of the leaf that daxlab moves the processes of %s into: choose another",
-			vm->id, CGPLACE_LEAF, p->parent);
+	for (size_t i = 0; i < c->n_vms; i++)
+		if (!strcmp(c->vms[i].cg.cgroup, CGPLACE_LEAF))
+			return fail(
+				e, -EINVAL,
+				"[vm %s]: cgroup = %s is the name of the leaf that daxlab moves the processes of %s into: choose another",
+				c->vms[i].id, CGPLACE_LEAF, p->parent);
 	if (!strcmp(c->virtiofsd.cg.cgroup, CGPLACE_LEAF))
 		return fail(
 			e, -EINVAL,
@@ -1292,7 +1294,7 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 		return fail(e, -ENOENT,
 			    "no usable cgroup hierarchy below %s (cgroup_version = %s): need cgroup2, or v1 cpuset and memory",
 			    e->cgroup_root, c->lab.cgroup_version);
-	r = check_place(e, vm);
+	r = vm_check_place(e);
 	if (r < 0)
 		return r;
 	if (vm->image) {

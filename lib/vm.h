@@ -85,6 +85,14 @@ void vm_cmdlines_free(char ***fsd, char **qemu);
 int vm_check(struct vm_env *e, const struct vm_config *vm);
 
 /*
+ * Where the lab's cgroups go (lib/cgplace.h): a start would be refused
+ * (a cgroup_parent systemd did not delegate, a controller missing, a
+ * systemd that cannot be asked, a cgroup named like the leaf). Part of
+ * vm_check().
+ */
+int vm_check_place(struct vm_env *e);
+
+/*
  * Starts vm and returns when it is ready (DAXLAB-READY on the console for
  * a kernel boot, then ssh answers), or after timeout_s. On failure all that
  * was done is undone and e->err says which step failed and why.

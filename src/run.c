@@ -1663,6 +1663,11 @@ static int experiment(const struct run_opts *o, const char *base,
 		fail(&r, "no usable cgroup hierarchy below /sys/fs/cgroup");
 		goto out;
 	}
+	/* where the cgroups go is known now: refused before files are made */
+	if (vm_check_place(&r.env) < 0) {
+		fail(&r, "%s", r.env.err);
+		goto out;
+	}
 	guard_start(&r);
 	add_config(&r);
 	add_topology(&r);

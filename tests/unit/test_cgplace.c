@@ -212,7 +212,7 @@ static void test_parent_delegated(void **state)
 	desc = cgplace_describe(&f.p);
 	assert_non_null(strstr(
 		desc,
-		"cgroup_parent system.slice/x.scope (delegated: trusted.delegate on "));
+		"cgroup_parent system.slice/x.scope (delegated: systemd's delegate xattr on "));
 	unplace(&f);
 	place(&f, true, "system.slice/x.scope/lab");
 	assert_null(f.p.refused);
