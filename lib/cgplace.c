@@ -317,34 +317,49 @@ static bool same_program(pid_t pid)
 	return na > 0 && na == nb && !memcmp(a, b, (size_t)na);
 }
 
-/* The processes of one level (and this daxlab when also) into its leaf. */
+/*
+ * The processes of one level into its leaf; then this daxlab, when
+ * also_self and it was not among them (it joins a scope from outside).
+ */
 static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 			 bool also_self, char *err, size_t errlen)
 {
 	_cleanup_free_ pid_t *moved = NULL;
 	_cleanup_free_ char *who = NULL;
 	size_t n = 0;
-	bool others = false;
+	bool others = false, self_in = false;
 	pid_t self = getpid();
 	int r;
 
-	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, also_self ? self : 0, &moved,
-			    &n, err, errlen);
-	if (r < 0 || !n)
+	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, 0, &moved, &n, err, errlen);
+	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		others |= !same_program(moved[i]);
-	who = describe_pids(moved, n);
-	if (!who)
+		self_in |= moved[i] == self;
+	}
+	if (n && !(who = describe_pids(moved, n)))
 		return -ENOMEM;
-	if (cg->dry_run)
+	if (n && cg->dry_run)
 		note(p, CGPLACE_NOTE_DRY,
 		     "move %s from %s/%s into its leaf %s (cgroup v2 lets no cgroup with processes enable controllers for its children)",
 		     who, cg->root, rel, CGPLACE_LEAF);
-	else
+	else if (n)
 		note(p, others ? CGPLACE_NOTE_WARN : CGPLACE_NOTE_STEP,
 		     "moved %s from %s/%s into %s/%s/%s: cgroup v2 lets no cgroup with processes enable controllers for its children",
 		     who, cg->root, rel, cg->root, rel, CGPLACE_LEAF);
+	if (!also_self || self_in)
+		return 0;
+	free(moved);
+	moved = NULL;
+	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, self, &moved, &n, err,
+			    errlen);
+	if (r < 0)
+		return r;
+	note(p, cg->dry_run ? CGPLACE_NOTE_DRY : CGPLACE_NOTE_STEP,
+	     "%s this daxlab (pid %d) into %s/%s/%s: while it is there, the scope cannot end",
+	     cg->dry_run ? "move" : "moved", (int)self, cg->root, rel,
+	     CGPLACE_LEAF);
 	return 0;
 }
 
