@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "topology.h"
@@ -90,7 +91,40 @@ void cg_ctx_done(struct cg_ctx *ctx)
 {
 	free(ctx->root);
 	free(ctx->parent);
-	ctx->root = ctx->parent = NULL;
+	free(ctx->delegated);
+	ctx->root = ctx->parent = ctx->delegated = NULL;
+}
+
+int cg_ctx_place(struct cg_ctx *ctx, const char *parent, const char *delegated)
+{
+	char *p = strdup(parent ? parent : "");
+	char *d = delegated ? strdup(delegated) : NULL;
+
+	if (!p || (delegated && !d)) {
+		free(p);
+		free(d);
+		return -ENOMEM;
+	}
+	free(ctx->parent);
+	free(ctx->delegated);
+	ctx->parent = p;
+	ctx->delegated = d;
+	return 0;
+}
+
+bool cg_is_below(const char *rel, const char *top)
+{
+	size_t n = strlen(top);
+
+	if (!n)
+		return true;
+	return !strncmp(rel, top, n) && (rel[n] == 0 || rel[n] == '/');
+}
+
+/* rel is the delegated cgroup or below it (always, without a limit). */
+static bool may_write(const struct cg_ctx *ctx, const char *rel)
+{
+	return !ctx->delegated || cg_is_below(rel, ctx->delegated);
 }
 
 char *cg_path(const struct cg_ctx *ctx, const char *controller,
@@ -212,13 +246,16 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 	return 0;
 }
 
-/* Creates every level of parent/name in one hierarchy (dir_of(level)). */
+/*
+ * Creates every level of parent/name in one hierarchy. v2: enables cpuset
+ * and memory for the children of each level, but not above the delegated
+ * cgroup (systemd's part of the tree), where no folder is made either.
+ */
 static int make_levels(const struct cg_ctx *ctx, const char *controller,
 		       const char *name, char *err, size_t errlen)
 {
-	_cleanup_free_ char *rel = NULL;
+	_cleanup_free_ char *rel = NULL, *acc = NULL, *racc = NULL;
 	char *save = NULL, *w;
-	_cleanup_free_ char *acc = NULL;
 	int r;
 
 	rel = strdup_printf("%s%s%s", ctx->parent, *ctx->parent ? "/" : "",
@@ -228,13 +265,14 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 	acc = ctx->version == CG_V1 ?
 		      strdup_printf("%s/%s", ctx->root, controller) :
 		      strdup(ctx->root);
-	if (!acc)
+	racc = strdup("");
+	if (!acc || !racc)
 		return -ENOMEM;
 	for (w = strtok_r(rel, "/", &save); w; w = strtok_r(NULL, "/", &save)) {
-		char *next;
+		char *next, *rnext;
 		bool created;
 
-		if (ctx->version == CG_V2) {
+		if (ctx->version == CG_V2 && may_write(ctx, racc)) {
 			_cleanup_free_ char *sc =
 				strdup_printf("%s/cgroup.subtree_control", acc);
 
@@ -244,14 +282,36 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 			if (r < 0)
 				return set_err(
 					err, errlen, r,
-					"cannot write '+cpuset +memory' to %s (a v2 cgroup with processes cannot enable controllers for children; delegate a cgroup and set [lab] cgroup_parent)",
-					sc);
+					"cannot write '+cpuset +memory' to %s (%s)",
+					sc,
+					r == -EBUSY ?
+						"it holds processes, and a v2 cgroup with processes cannot enable controllers for its children" :
+					r == -ENOENT ?
+						"a controller is not in its cgroup.controllers" :
+						strerror(-r));
 		}
 		next = strdup_printf("%s/%s", acc, w);
-		if (!next)
+		rnext = strdup_printf("%s%s%s", racc, *racc ? "/" : "", w);
+		if (!next || !rnext) {
+			free(next);
+			free(rnext);
 			return -ENOMEM;
+		}
 		free(acc);
+		free(racc);
 		acc = next;
+		racc = rnext;
+		/* the delegated cgroup is systemd's to make, not ours */
+		if (!may_write(ctx, racc) ||
+		    (ctx->delegated && !strcmp(racc, ctx->delegated))) {
+			/* a dry run may come before systemd made it */
+			if (!is_dir(acc) && !ctx->dry_run)
+				return set_err(
+					err, errlen, -ENOENT,
+					"%s does not exist, and daxlab makes no cgroup but below the delegated %s/%s",
+					acc, ctx->root, ctx->delegated);
+			continue;
+		}
 		r = cg_mkdir(ctx, acc, &created);
 		if (r < 0)
 			return set_err(err, errlen, r, "cannot create %s", acc);
@@ -597,4 +657,439 @@ int cg_memory_limit(const struct cg_ctx *ctx, const char *name, uint64_t *ret)
 	if (r == 0 && *ret >= (1ULL << 62))
 		*ret = UINT64_MAX;
 	return r;
+}
+
+/* ---- v2: cgroups by their path relative to the root ---- */
+
+char *cg_path_at(const struct cg_ctx *ctx, const char *rel, const char *file)
+{
+	bool r = rel && *rel, f = file && *file;
+
+	return strdup_printf("%s%s%s%s%s", ctx->root, r ? "/" : "",
+			     r ? rel : "", f ? "/" : "", f ? file : "");
+}
+
+int cg_parse_own(const char *text, char **ret)
+{
+	const char *l = text;
+
+	*ret = NULL;
+	while (l && *l) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (len >= 3 && !strncmp(l, "0::", 3)) {
+			const char *p = l + 3;
+			size_t n = len - 3;
+
+			while (n && *p == '/')
+				p++, n--;
+			/* " (deleted)" would follow a removed cgroup */
+			*ret = strndup(p, n);
+			return *ret ? 0 : -ENOMEM;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int cg_own(char **ret)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	*ret = NULL;
+	r = read_full_file("/proc/self/cgroup", 1 << 16, &s, NULL);
+	if (r < 0)
+		return r;
+	return cg_parse_own(s, ret);
+}
+
+int cg_delegated_mark(const char *dir)
+{
+	static const char *const names[] = { "trusted.delegate",
+					     "user.delegate" };
+	int unreadable = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char v[8];
+		ssize_t n = getxattr(dir, names[i], v, sizeof(v) - 1);
+
+		if (n >= 0) {
+			v[n] = 0;
+			if (!strcmp(cg_trim(v), "1"))
+				return 1;
+			continue;
+		}
+		if (errno != ENODATA && !unreadable)
+			unreadable = -errno;
+	}
+	return unreadable;
+}
+
+int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
+		      bool *ret_unreadable)
+{
+	_cleanup_free_ char *cur = strdup(rel ? rel : "");
+
+	*ret = NULL;
+	*ret_unreadable = false;
+	if (!cur)
+		return -ENOMEM;
+	while (*cur) {
+		_cleanup_free_ char *p = cg_path_at(ctx, cur, NULL);
+		char *slash;
+		int m;
+
+		if (!p)
+			return -ENOMEM;
+		if (is_dir(p)) {
+			m = cg_delegated_mark(p);
+			if (m > 0) {
+				*ret = TAKE_PTR(cur);
+				return 0;
+			}
+			if (m < 0)
+				*ret_unreadable = true;
+		}
+		slash = strrchr(cur, '/');
+		if (slash)
+			*slash = 0;
+		else
+			*cur = 0;
+	}
+	return 0;
+}
+
+char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel)
+{
+	char *cur = strdup(rel ? rel : "");
+
+	while (cur && *cur) {
+		_cleanup_free_ char *p = cg_path_at(ctx, cur, NULL);
+		char *slash;
+
+		if (!p) {
+			free(cur);
+			return NULL;
+		}
+		if (is_dir(p))
+			break;
+		slash = strrchr(cur, '/');
+		if (slash)
+			*slash = 0;
+		else
+			*cur = 0;
+	}
+	return cur;
+}
+
+static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
+{
+	pid_t *l = NULL;
+	size_t n = 0;
+	char *save = NULL, *w;
+
+	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+		uint64_t v;
+		pid_t *nl;
+
+		if (parse_u64(cg_trim(w), &v) < 0 || !v || v > INT32_MAX)
+			continue;
+		nl = realloc(l, (n + 1) * sizeof(*l));
+		if (!nl) {
+			free(l);
+			return -ENOMEM;
+		}
+		l = nl;
+		l[n++] = (pid_t)v;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
+		size_t *ret_n)
+{
+	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.procs");
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
+	return parse_pids(s, ret, ret_n);
+}
+
+int cg_populated_at(const struct cg_ctx *ctx, const char *rel)
+{
+	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.events");
+	_cleanup_free_ char *s = NULL;
+	uint64_t v;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 16, &s, NULL);
+	if (r < 0)
+		return r;
+	r = cg_keyed_value(s, "populated", &v);
+	if (r < 0)
+		return r;
+	return v ? 1 : 0;
+}
+
+static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
+		    char *err, size_t errlen)
+{
+	char v[24];
+	int r;
+
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	r = cg_write(ctx, procs, v);
+	/* a process that ended meanwhile has nothing to move */
+	if (r == -ESRCH)
+		return 0;
+	if (r < 0)
+		return set_err(err, errlen, r,
+			       "cannot move pid %d: write '%s' to %s: %s",
+			       (int)pid, v, procs, strerror(-r));
+	return 1;
+}
+
+static int add_pid(pid_t **l, size_t *n, pid_t pid)
+{
+	pid_t *nl;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*l)[i] == pid)
+			return 0;
+	nl = realloc(*l, (*n + 1) * sizeof(**l));
+	if (!nl)
+		return -ENOMEM;
+	*l = nl;
+	(*l)[(*n)++] = pid;
+	return 0;
+}
+
+int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
+		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n, char *err,
+		    size_t errlen)
+{
+	_cleanup_free_ char *lrel =
+		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
+	_cleanup_free_ char *dir = NULL, *procs = NULL;
+	_cleanup_free_ pid_t *moved = NULL;
+	size_t nmoved = 0;
+	bool made = false, created;
+	int r;
+
+	if (ret_moved)
+		*ret_moved = NULL;
+	if (ret_n)
+		*ret_n = 0;
+	if (!lrel)
+		return -ENOMEM;
+	dir = cg_path_at(ctx, lrel, NULL);
+	procs = cg_path_at(ctx, lrel, "cgroup.procs");
+	if (!dir || !procs)
+		return -ENOMEM;
+	/* processes may fork while they are moved: until none is left */
+	for (int round = 0;; round++) {
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0;
+
+		r = cg_procs_at(ctx, rel, &pids, &n);
+		/* a dry run before the cgroup is made: nothing there yet */
+		if (r == -ENOENT && ctx->dry_run)
+			r = 0;
+		if (r < 0)
+			return set_err(err, errlen, r,
+				       "cannot read %s/%s%scgroup.procs: %s",
+				       ctx->root, rel, *rel ? "/" : "",
+				       strerror(-r));
+		if (also_pid && round == 0) {
+			r = add_pid(&pids, &n, also_pid);
+			if (r < 0)
+				return r;
+		}
+		if (!n)
+			break;
+		if (round == 20)
+			return set_err(
+				err, errlen, -EBUSY,
+				"%s/%s still holds processes after moving them into %s 20 times",
+				ctx->root, rel, dir);
+		if (!made) {
+			r = cg_mkdir(ctx, dir, &created);
+			if (r < 0)
+				return set_err(err, errlen, r,
+					       "cannot create %s: %s", dir,
+					       strerror(-r));
+			made = true;
+		}
+		for (size_t i = 0; i < n; i++) {
+			r = move_pid(ctx, procs, pids[i], err, errlen);
+			if (r < 0)
+				return r;
+			if (r > 0 && add_pid(&moved, &nmoved, pids[i]) < 0)
+				return -ENOMEM;
+		}
+		/* a dry run moved nothing: reading again shows the same */
+		if (ctx->dry_run)
+			break;
+	}
+	if (ret_moved)
+		*ret_moved = TAKE_PTR(moved);
+	if (ret_n)
+		*ret_n = nmoved;
+	return 0;
+}
+
+int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf)
+{
+	_cleanup_free_ char *lrel =
+		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
+	_cleanup_free_ char *dir = NULL;
+
+	if (!lrel || !(dir = cg_path_at(ctx, lrel, NULL)))
+		return -ENOMEM;
+	if (!is_dir(dir))
+		return 0;
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, "rmdir", dir, NULL);
+	if (ctx->dry_run)
+		return 0;
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+void cg_missing_controllers(const char *list, char *buf, size_t len)
+{
+	static const char *const want[] = { "cpuset", "memory" };
+
+	*buf = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const char *p = list;
+		size_t wl = strlen(want[i]);
+		bool found = false;
+
+		while (p && *p && !found) {
+			while (*p == ' ' || *p == '\n')
+				p++;
+			if (!strncmp(p, want[i], wl) &&
+			    (p[wl] == 0 || p[wl] == ' ' || p[wl] == '\n'))
+				found = true;
+			p = strpbrk(p, " \n");
+		}
+		if (!found) {
+			size_t n = strlen(buf);
+
+			snprintf(buf + n, len - n, "%s%s", n ? " and " : "",
+				 want[i]);
+		}
+	}
+}
+
+static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
+		       bool *ret_busy, char *err, size_t errlen)
+{
+	_cleanup_free_ char *sc =
+		cg_path_at(ctx, rel, "cgroup.subtree_control");
+	_cleanup_free_ char *cc = cg_path_at(ctx, rel, "cgroup.controllers");
+	_cleanup_free_ char *have = NULL, *avail = NULL;
+	_cleanup_free_ pid_t *pids = NULL;
+	char miss[64];
+	size_t n = 0;
+	int r;
+
+	if (!sc || !cc)
+		return -ENOMEM;
+	r = read_trimmed(sc, &have);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot read %s: %s", sc,
+			       strerror(-r));
+	cg_missing_controllers(have, miss, sizeof(miss));
+	if (!*miss)
+		return 0;
+	r = read_trimmed(cc, &avail);
+	if (r < 0)
+		return set_err(err, errlen, r, "cannot read %s: %s", cc,
+			       strerror(-r));
+	cg_missing_controllers(avail, miss, sizeof(miss));
+	if (*miss)
+		return set_err(
+			err, errlen, -ENOENT, "%s is not in %s ('%s'): %s",
+			miss, cc, avail,
+			ctx->delegated ?
+				"the unit that delegates it must pass it on (Delegate=yes, or DelegateControllers=cpuset memory)" :
+				"the kernel lacks it, or a cgroup v1 hierarchy holds it");
+	if (!*rel)
+		return 0; /* the root may hold processes */
+	r = cg_procs_at(ctx, rel, &pids, &n);
+	if (r < 0)
+		return set_err(err, errlen, r,
+			       "cannot read %s/%s/cgroup.procs: %s", ctx->root,
+			       rel, strerror(-r));
+	if (!n)
+		return 0;
+	if (movable) {
+		*ret_busy = true;
+		return 0;
+	}
+	return set_err(
+		err, errlen, -EBUSY,
+		"%s/%s holds processes (pid %d%s) and so cannot enable controllers for its children (cgroup v2: no processes in a cgroup whose children have controllers): move them into a child cgroup, or set [lab] cgroup_parent to a cgroup without processes",
+		ctx->root, rel, (int)pids[0], n > 1 ? " and more" : "");
+}
+
+char *cg_next_level(const char *cur, const char *target)
+{
+	size_t cl = strlen(cur);
+	const char *next;
+
+	if (strlen(target) <= cl)
+		return NULL;
+	next = target + cl + (cl ? 1 : 0);
+	return strdup_printf("%s%s%.*s", cur, cl ? "/" : "",
+			     (int)strcspn(next, "/"), next);
+}
+
+int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
+		    bool *ret_busy, char *err, size_t errlen)
+{
+	_cleanup_free_ char *cur = NULL;
+	int r;
+
+	*ret_busy = false;
+	if (ctx->version != CG_V2)
+		return 0;
+	cur = strdup(ctx->delegated ? ctx->delegated : "");
+	if (!cur)
+		return -ENOMEM;
+	/* from the top level daxlab writes down to parent, existing ones */
+	for (;;) {
+		_cleanup_free_ char *p = cg_path_at(ctx, cur, NULL);
+		char *n;
+
+		if (!p)
+			return -ENOMEM;
+		if (!is_dir(p))
+			return 0; /* made by cg_create(): empty */
+		r = check_level(ctx, cur, movable && cg_is_below(cur, movable),
+				ret_busy, err, errlen);
+		if (r < 0)
+			return r;
+		n = cg_next_level(cur, ctx->parent);
+		if (!n)
+			return 0;
+		free(cur);
+		cur = n;
+	}
 }

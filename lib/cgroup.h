@@ -21,6 +21,12 @@ struct cg_ctx {
 	enum cg_version version;
 	char *root;   /* "/sys/fs/cgroup" */
 	char *parent; /* relative to the hierarchy's root, "" for the root */
+	/*
+	 * v2 under systemd: the delegated cgroup (relative) at or above
+	 * parent. daxlab writes only in it and below; above it, systemd
+	 * enables the controllers. NULL: anywhere (no systemd).
+	 */
+	char *delegated;
 	bool dry_run;
 	/* op: "mkdir", "write", "rmdir"; value NULL except for writes */
 	void (*trace)(void *ud, const char *op, const char *path,
@@ -38,6 +44,8 @@ int cg_detect(const char *root, const char *want, enum cg_version *ret);
 int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
 		const char *parent);
 void cg_ctx_done(struct cg_ctx *ctx);
+/* Sets parent and delegated (NULL: no limit), both relative. */
+int cg_ctx_place(struct cg_ctx *ctx, const char *parent, const char *delegated);
 
 /*
  * The path of a cgroup (name "" = the parent itself). controller is
@@ -105,6 +113,84 @@ int cg_memory_limit(const struct cg_ctx *ctx, const char *name, uint64_t *ret);
  * -ERANGE or -EINVAL when its value is not a number.
  */
 int cg_keyed_value(const char *text, const char *key, uint64_t *ret);
+
+/*
+ * ---- v2: cgroups by their path relative to the hierarchy's root ----
+ * ("" is the root), for the placement of a lab's cgroups (lib/cgplace.c).
+ */
+
+/* root/rel/file (file may be NULL). Allocated. */
+char *cg_path_at(const struct cg_ctx *ctx, const char *rel, const char *file);
+
+/*
+ * This process's v2 cgroup from the text of /proc/self/cgroup (its
+ * "0::/PATH" line), relative. -ENOENT: no such line.
+ */
+int cg_parse_own(const char *text, char **ret);
+/* cg_parse_own() of /proc/self/cgroup. */
+int cg_own(char **ret);
+
+/*
+ * Whether systemd marked the cgroup folder as delegated: the xattr
+ * trusted.delegate (system manager, v251+) or user.delegate (user
+ * manager) is "1". 1 yes, 0 no, -errno when it cannot be read (e.g.
+ * -ENOTSUP, or -EPERM: trusted.* needs root) and is not there.
+ */
+int cg_delegated_mark(const char *dir);
+/*
+ * The nearest cgroup at or above rel (rel itself, then its parents, not
+ * the root) that cg_delegated_mark() finds delegated: *ret relative, or
+ * NULL. *ret_unreadable: some mark could not be read.
+ */
+int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
+		      bool *ret_unreadable);
+/* The nearest of rel and its parents that exists (may be ""). */
+char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel);
+
+/* The pids in rel's cgroup.procs. -ENOENT: no such cgroup. */
+int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
+		size_t *ret_n);
+/* "populated" of rel's cgroup.events: 1, 0, or -errno. */
+int cg_populated_at(const struct cg_ctx *ctx, const char *rel);
+
+/*
+ * Moves every process of rel into rel/leaf (created), until rel holds
+ * none: cgroup v2 lets no cgroup that has processes enable controllers
+ * for its children. Also moves the process also_pid (0: none) into the
+ * leaf. *ret_moved, *ret_n (may be NULL): the pids moved, to be freed.
+ * Dry run: the writes for the processes there now are traced.
+ */
+int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
+		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n, char *err,
+		    size_t errlen);
+/* rmdir rel/leaf when it is there; -EBUSY when it holds processes. */
+int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf);
+
+/*
+ * Which of cpuset and memory a controller list ("cpuset cpu memory")
+ * lacks: "", "cpuset", "cpuset and memory".
+ */
+void cg_missing_controllers(const char *list, char *buf, size_t len);
+
+/* rel is top or below it (every rel is below ""). */
+bool cg_is_below(const char *rel, const char *top);
+/*
+ * The level of target one component below cur (a prefix of target):
+ * "a" and "a/b/c" give "a/b". NULL when cur is target (or ENOMEM).
+ */
+char *cg_next_level(const char *cur, const char *target);
+
+/*
+ * Before a start (v2): can cg_create() enable cpuset and memory at every
+ * level from the delegated cgroup (or the root) down to parent? For each
+ * level that exists and has not both in cgroup.subtree_control: both
+ * must be in its cgroup.controllers, and it must hold no processes; but
+ * the processes of movable and the levels below it (NULL: none) are for
+ * cg_move_to_leaf(): *ret_busy. err names the file or the processes at
+ * fault.
+ */
+int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
+		    bool *ret_busy, char *err, size_t errlen);
 
 /* Trims a trailing newline and spaces in place; returns s. */
 char *cg_trim(char *s);

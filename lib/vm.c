@@ -20,6 +20,7 @@
 #include "qmp.h"
 #include "spawn.h"
 #include "statedir.h"
+#include "systemd.h"
 #include "util.h"
 
 #define LOG_TAIL_LINES 15
@@ -69,6 +70,17 @@ static void cg_trace(void *ud, const char *op, const char *path,
 		report(e, VM_REPORT_DRY, "%s %s", op, path);
 }
 
+static void place_note(void *ud, enum cgplace_note kind, const char *msg)
+{
+	struct vm_env *e = ud;
+
+	report(e,
+	       kind == CGPLACE_NOTE_DRY	 ? VM_REPORT_DRY :
+	       kind == CGPLACE_NOTE_WARN ? VM_REPORT_WARN :
+					   VM_REPORT_STEP,
+	       "%s", msg);
+}
+
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe)
 {
@@ -91,14 +103,26 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		e->cg.dry_run = dry_run;
 		e->cg.trace = cg_trace;
 		e->cg.trace_ud = e;
+		memset(&e->place, 0, sizeof(e->place));
+		e->place.note = place_note;
+		e->place.ud = e;
+		if (cgplace_init(&e->place, &e->cg, sysd_booted(e->systemd_dir),
+				 c->lab.cgroup_parent, c->lab.state_dir) < 0) {
+			cgplace_done(&e->place);
+			cg_ctx_done(&e->cg);
+			e->cg_ok = false;
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
 
 void vm_env_done(struct vm_env *e)
 {
-	if (e->cg_ok)
+	if (e->cg_ok) {
+		cgplace_done(&e->place);
 		cg_ctx_done(&e->cg);
+	}
 	free(e->virtiofsd);
 	e->virtiofsd = NULL;
 	free(e->virtiofsd_version);
@@ -1051,6 +1075,38 @@ static void remove_when_empty(struct vm_env *e, const char *name)
 	}
 }
 
+/* cgplace_release(); a failure is a warning: the VM is stopped. */
+static int release_place(struct vm_env *e)
+{
+	char msg[1024] = "";
+	int r = cgplace_release(&e->place, &e->cg, msg, sizeof(msg));
+
+	if (r < 0)
+		report(e, VM_REPORT_WARN, "%s", msg);
+	return r;
+}
+
+int vm_cgroups_release(struct vm_env *e)
+{
+	int fd, r;
+
+	if (!e->cg_ok || e->place.mode == CGPLACE_ROOT)
+		return 0;
+	if (e->dry_run)
+		return cgplace_release(&e->place, &e->cg, NULL, 0);
+	/* no state folder: nothing was started here */
+	if (access(e->c->lab.state_dir, F_OK) < 0)
+		return 0;
+	fd = lock_cgroups(e);
+	if (fd < 0) {
+		report(e, VM_REPORT_WARN, "%s", e->err);
+		return fd;
+	}
+	r = release_place(e);
+	close(fd);
+	return r;
+}
+
 static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			   bool shared, bool locked, char *removed, size_t rlen)
 {
@@ -1067,11 +1123,16 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			break;
 		usleep(100000);
 	}
-	/* virtiofsd's cgroup is shared by every VM: remove it when empty */
-	if (shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup)) {
+	/*
+	 * virtiofsd's cgroup is shared by every VM: remove it when empty;
+	 * then the leaf, and the scope if nothing runs in it any more
+	 */
+	if (shared) {
 		int fd = locked ? -1 : lock_cgroups(e);
 
-		remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
+		if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+			remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
+		release_place(e);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -1137,6 +1198,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		if (e->cg_ok) {
 			cg_remove(&e->cg, vm->cg.cgroup);
 			cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+			cgplace_release(&e->place, &e->cg, NULL, 0);
 		}
 		return 0;
 	}
@@ -1236,6 +1298,33 @@ static int disk_fs_check(struct vm_env *e, const struct share_config *s,
 	return 0;
 }
 
+int vm_check_place(struct vm_env *e)
+{
+	const struct lab_config *c = e->c;
+	const struct cgplace *p = &e->place;
+
+	if (!e->cg_ok)
+		return 0;
+	if (p->refused)
+		return fail(e, -EPERM, "%s%s%s",
+			    p->mode == CGPLACE_PARENT ? c->path : "",
+			    p->mode == CGPLACE_PARENT ? ": " : "", p->refused);
+	if (p->mode == CGPLACE_ROOT || e->cg.version != CG_V2)
+		return 0;
+	for (size_t i = 0; i < c->n_vms; i++)
+		if (!strcmp(c->vms[i].cg.cgroup, CGPLACE_LEAF))
+			return fail(
+				e, -EINVAL,
+				"[vm %s]: cgroup = %s is the name of the leaf that daxlab moves the processes of %s into: choose another",
+				c->vms[i].id, CGPLACE_LEAF, p->parent);
+	if (!strcmp(c->virtiofsd.cg.cgroup, CGPLACE_LEAF))
+		return fail(
+			e, -EINVAL,
+			"[virtiofsd]: cgroup = %s is the name of the leaf that daxlab moves the processes of %s into: choose another",
+			CGPLACE_LEAF, p->parent);
+	return 0;
+}
+
 static int validate(struct vm_env *e, const struct vm_config *vm)
 {
 	const struct lab_config *c = e->c;
@@ -1268,6 +1357,9 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 		return fail(e, -ENOENT,
 			    "no usable cgroup hierarchy below %s (cgroup_version = %s): need cgroup2, or v1 cpuset and memory",
 			    e->cgroup_root, c->lab.cgroup_version);
+	r = vm_check_place(e);
+	if (r < 0)
+		return r;
 	if (vm->image) {
 		r = check_file(e, "image", vm->image);
 		if (r < 0)
@@ -1854,6 +1946,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 	if (e->dry_run) {
 		report(e, VM_REPORT_DRY, "mkdir %s (0700)", p.dir);
+		cgplace_prepare(&e->place, &e->cg, NULL, NULL, 0);
 		cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
 			  c->virtiofsd.cg.memory_max, NULL, 0);
 		cg_create(&e->cg, vm->cg.cgroup, cpus, mems,
@@ -1943,6 +2036,19 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		goto rollback;
 	}
 	cglock = r;
+	{
+		_cleanup_free_ char *desc = strdup_printf(
+			"daxlab lab %s (%s)", c->lab.state_dir, c->path);
+
+		r = desc ? cgplace_prepare(&e->place, &e->cg, desc, msg,
+					   sizeof(msg)) :
+			   -ENOMEM;
+		if (r < 0) {
+			r = step_failed(e, "place the cgroups", r, NULL, "%s",
+					r == -ENOMEM ? "out of memory" : msg);
+			goto rollback;
+		}
+	}
 	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
 		      c->virtiofsd.cg.memory_max, msg, sizeof(msg));
 	if (r < 0) {

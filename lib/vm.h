@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgplace.h"
 #include "cgroup.h"
 #include "config.h"
 #include "topology.h"
@@ -37,6 +38,7 @@ struct vm_env {
 	const struct lab_config *c;
 	struct cg_ctx cg;
 	bool cg_ok;      /* cgroups found (always true when starting) */
+	struct cgplace place; /* where the lab's cgroups go (cg_ok) */
 	bool dry_run;
 	bool no_probe;   /* cmdline: assume kvm, C virtiofsd, cache-size */
 	const char *accel;
@@ -51,6 +53,7 @@ struct vm_env {
 	bool resolved;
 	struct topology topo;
 	const char *cgroup_root; /* default /sys/fs/cgroup */
+	const char *systemd_dir; /* sd_booted(): default /run/systemd/system */
 	void (*report)(void *ud, enum vm_report kind, const char *msg);
 	void *ud;
 	char err[4096];
@@ -85,6 +88,14 @@ void vm_cmdlines_free(char ***fsd, char **qemu);
  * against the topology, files, programs, capabilities.
  */
 int vm_check(struct vm_env *e, const struct vm_config *vm);
+
+/*
+ * Where the lab's cgroups go (lib/cgplace.h): a start would be refused
+ * (a cgroup_parent systemd did not delegate, a controller missing, a
+ * systemd that cannot be asked, a cgroup named like the leaf). Part of
+ * vm_check().
+ */
+int vm_check_place(struct vm_env *e);
 
 /*
  * Starts vm and returns when it is ready (DAXLAB-READY on the console for
@@ -161,6 +172,15 @@ struct vm_status {
 int vm_status(struct vm_env *e, const struct vm_config *vm,
 	      struct vm_status *ret);
 void vm_status_free(struct vm_status *s);
+
+/*
+ * After the lab's cgroups are gone: the leaf of cgroup_parent or of the
+ * lab's transient scope is removed, and a scope with nothing left in it
+ * waited for until systemd dropped it (lib/cgplace.h). For whoever
+ * removes virtiofsd's shared cgroup last. A failure is reported as a
+ * VM_REPORT_WARN (the VMs are stopped all the same).
+ */
+int vm_cgroups_release(struct vm_env *e);
 
 /* Writes <state_dir>/ssh_config for every VM of the config. */
 int vm_write_ssh_config(struct vm_env *e);

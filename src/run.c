@@ -360,8 +360,15 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
 	if (r->env.accel_why[0])
 		kv_set(&r->prov, "accel.why", "%s", r->env.accel_why);
-	if (r->env.cg_ok)
+	if (r->env.cg_ok) {
+		_cleanup_free_ char *where = cgplace_describe(&r->env.place);
+		_cleanup_free_ char *dir =
+			cg_path(&r->env.cg, "cpuset", NULL, NULL);
+
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
+		kv_set(&r->prov, "cgroup.placement", "%s", where ? where : "?");
+		kv_set(&r->prov, "cgroup.parent", "%s", dir ? dir : "?");
+	}
 }
 
 static void add_topology(struct run *r)
@@ -1532,6 +1539,9 @@ static void teardown(struct run *r)
 		}
 		usleep(100000);
 	}
+	/* the leaf, and the lab's transient scope once nothing runs in it */
+	if (r->env.cg_ok)
+		(void)vm_cgroups_release(&r->env);
 }
 
 /*
@@ -1803,6 +1813,11 @@ static int experiment(const struct run_opts *o, const char *base,
 	r.env_ok = true;
 	if (!r.env.cg_ok) {
 		fail(&r, "no usable cgroup hierarchy below /sys/fs/cgroup");
+		goto out;
+	}
+	/* where the cgroups go is known now: refused before files are made */
+	if (vm_check_place(&r.env) < 0) {
+		fail(&r, "%s", r.env.err);
 		goto out;
 	}
 	guard_start(&r);

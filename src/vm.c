@@ -59,9 +59,11 @@ static void vm_usage(void)
 	       "  -f, --foreground   start: stay attached to the console; "
 	       "stop the VM when\n"
 	       "                     it powers off or on Ctrl-]\n"
-	       "  -n, --dry-run      start, stop: print every cgroup write "
-	       "and command,\n"
-	       "                     do nothing\n"
+	       "  -n, --dry-run      start, stop: print every cgroup write, "
+	       "question to\n"
+	       "                     systemd and command; make nothing, fail "
+	       "where a real\n"
+	       "                     start would be refused\n"
 	       "  -t, --timeout S    start: seconds to wait for the guest "
 	       "(default: [lab]\n"
 	       "                     boot_timeout, 300)\n"
@@ -81,6 +83,10 @@ static void vm_usage(void)
 	       "C) and a few more places; its option\nstyle (rust: --socket-path "
 	       "S --shared-dir DIR --cache MODE; c: -o source=DIR\n...) comes "
 	       "from its --help and --version, never from its path.\n\n"
+	       "Under systemd with cgroup v2 and no [lab] cgroup_parent, the "
+	       "cgroups go in the\n"
+	       "lab's transient scope with Delegate=yes "
+	       "(system.slice/daxlab-STATE.scope).\n\n"
 	       "See daxlab-vm(1) and daxlab.ini(5).\n");
 }
 
@@ -225,8 +231,11 @@ static int env_setup(struct vm_env *e, const struct lab_config *c,
 	memset(e, 0, sizeof(*e));
 	e->report = report_cb;
 	e->interrupted = &interrupted;
+	/* for tests: a fake cgroup tree, a fake sd_booted() */
 	if (getenv("DAXLAB_CGROUP_ROOT"))
 		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
+	if (getenv("DAXLAB_SYSTEMD_DIR"))
+		e->systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
 	return vm_env_init(e, c, o->dry_run, o->no_probe);
 }
 
@@ -543,9 +552,10 @@ static int stop_parallel(struct vm_env *e, const struct vm_config **vms)
 	for (size_t i = 0; i < n; i++)
 		if (spawn_wait(pids[i]) != 0)
 			ret = 1;
-	/* the last one out removes virtiofsd's shared cgroup */
+	/* the last one out removes virtiofsd's shared cgroup, and the leaf */
 	if (e->cg_ok && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
 		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
+	(void)vm_cgroups_release(e);
 	return ret;
 }
 

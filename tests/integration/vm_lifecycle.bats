@@ -169,6 +169,40 @@ set_key() {
 	nothing_left "$T"
 }
 
+# snapshot FILE: this lab's cgroups in every hierarchy, and every file of
+# the lab's folder (state folder, images, sources) with its size and mode.
+# Other labs (of other tests on the machine) may come and go meanwhile:
+# only what names this lab's prefix, or what daxlab itself would name
+# (the leaf "supervisor", a scope "daxlab-..."), is compared.
+snapshot() {
+	local p
+	p=$(cat "$T/prefix")
+	{
+		find /sys/fs/cgroup/cpuset /sys/fs/cgroup/memory \
+			/sys/fs/cgroup/unified -type d 2>/dev/null |
+			grep -E -- "$p|/supervisor(/|\$)|/daxlab-" | sort
+		find "$T" -path "$T/snap-*" -prune -o \
+			-printf '%p %y %s %m\n' | sort
+	} >"$1"
+}
+
+@test "start and stop --dry-run make nothing: the cgroup trees, the state and image folders are as they were" {
+	snapshot "$T/snap-before"
+	[ -s "$T/snap-before" ]
+	run "$DAXLAB" vm start all --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# it did say it would make them
+	grep -q "^mkdir /sys/fs/cgroup/cpuset/$(cat "$T/prefix")-vm1\$" <<<"$output"
+	grep -q "^run: mkfs.ext4 " <<<"$output"
+	run "$DAXLAB" vm stop all --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	snapshot "$T/snap-after"
+	diff "$T/snap-before" "$T/snap-after"
+	[ ! -e "$T/state" ]
+}
+
 @test "stop --dry-run prints what it would do and does nothing" {
 	run "$DAXLAB" vm stop 1 --dry-run --config "$T/lab.ini"
 	echo "$output"

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -313,6 +314,262 @@ static void test_oom_kills(void **state)
 	rm_rf(d2);
 }
 
+static void test_parse_own(void **state)
+{
+	char *s = NULL;
+
+	(void)state;
+	assert_int_equal(cg_parse_own("0::/system.slice/x.scope\n", &s), 0);
+	assert_string_equal(s, "system.slice/x.scope");
+	free(s);
+	/* hybrid: v1 lines first, the unified one last */
+	assert_int_equal(cg_parse_own("4:memory:/a\n1:cpu:/\n0::/\n", &s), 0);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(cg_parse_own("4:memory:/a\n", &s), -ENOENT);
+	assert_null(s);
+}
+
+static void test_levels_helpers(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_true(cg_is_below("a/b", "a"));
+	assert_true(cg_is_below("a", "a"));
+	assert_true(cg_is_below("a", ""));
+	assert_false(cg_is_below("ab", "a"));
+	assert_false(cg_is_below("a", "a/b"));
+	s = cg_next_level("", "a/b/c");
+	assert_string_equal(s, "a");
+	free(s);
+	s = cg_next_level("a", "a/b/c");
+	assert_string_equal(s, "a/b");
+	free(s);
+	s = cg_next_level("a/b", "a/b/c");
+	assert_string_equal(s, "a/b/c");
+	free(s);
+	assert_null(cg_next_level("a/b/c", "a/b/c"));
+}
+
+/* A v2 tree as systemd leaves it: system.slice/x.scope delegated. */
+static char *systemd_tree(void)
+{
+	char *d = tmpdir();
+	_cleanup_free_ char *scope =
+		strdup_printf("%s/system.slice/x.scope", d);
+
+	put(d, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	put(d, "cgroup.subtree_control", "cpuset cpu memory pids\n");
+	put(d, "cgroup.procs", "1\n");
+	put(d, "system.slice/cgroup.controllers", "cpuset cpu memory pids\n");
+	put(d, "system.slice/cgroup.subtree_control", "cpuset memory\n");
+	put(d, "system.slice/cgroup.procs", "");
+	put(d, "system.slice/x.scope/cgroup.controllers", "cpuset memory\n");
+	put(d, "system.slice/x.scope/cgroup.subtree_control", "");
+	put(d, "system.slice/x.scope/cgroup.procs", "");
+	put(d, "system.slice/x.scope/cgroup.events", "populated 1\nfrozen 0\n");
+	assert_int_equal(setxattr(scope, "user.delegate", "1", 1, 0), 0);
+	return d;
+}
+
+static void test_find_delegated(void **state)
+{
+	_cleanup_free_ char *d = systemd_tree();
+	_cleanup_free_ char *near = NULL, *dir = NULL;
+	struct cg_ctx c;
+	char *got = NULL;
+	bool unreadable;
+
+	(void)state;
+	assert_int_equal(cg_ctx_init(&c, d, "v2", ""), 0);
+	dir = strdup_printf("%s/system.slice/x.scope", d);
+	assert_int_equal(cg_delegated_mark(dir), 1);
+	free(dir);
+	dir = strdup_printf("%s/system.slice", d);
+	assert_int_equal(cg_delegated_mark(dir), 0);
+	/* the scope itself, and a level below it that is not made yet */
+	assert_int_equal(cg_find_delegated(&c, "system.slice/x.scope", &got,
+					   &unreadable),
+			 0);
+	assert_string_equal(got, "system.slice/x.scope");
+	free(got);
+	assert_int_equal(cg_find_delegated(&c, "system.slice/x.scope/lab/a",
+					   &got, &unreadable),
+			 0);
+	assert_string_equal(got, "system.slice/x.scope");
+	free(got);
+	/* systemd's own slice, and the root, are not delegated */
+	assert_int_equal(
+		cg_find_delegated(&c, "system.slice", &got, &unreadable), 0);
+	assert_null(got);
+	assert_int_equal(cg_find_delegated(&c, "", &got, &unreadable), 0);
+	assert_null(got);
+	near = cg_nearest_existing(&c, "system.slice/y.scope/lab");
+	assert_string_equal(near, "system.slice");
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_check_levels(void **state)
+{
+	_cleanup_free_ char *d = systemd_tree();
+	struct cg_ctx c;
+	char err[1024];
+	bool busy;
+
+	(void)state;
+	assert_int_equal(cg_ctx_init(&c, d, "v2", ""), 0);
+	/* below the delegated scope, nothing in the way */
+	assert_int_equal(cg_ctx_place(&c, "system.slice/x.scope/lab",
+				      "system.slice/x.scope"),
+			 0);
+	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
+					 sizeof(err)),
+			 0);
+	assert_false(busy);
+	/* processes in the scope: movable, so busy; else refused */
+	put(d, "system.slice/x.scope/cgroup.procs", "4242\n");
+	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
+					 sizeof(err)),
+			 0);
+	assert_true(busy);
+	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope/lab", &busy,
+					 err, sizeof(err)),
+			 -EBUSY);
+	assert_non_null(strstr(err, "x.scope holds processes (pid 4242)"));
+	/* cpuset not passed down */
+	put(d, "system.slice/x.scope/cgroup.procs", "");
+	put(d, "system.slice/x.scope/cgroup.controllers", "memory pids\n");
+	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
+					 sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "cpuset is not in "));
+	assert_non_null(
+		strstr(err, "x.scope/cgroup.controllers ('memory pids')"));
+	/* both enabled already: nothing to check at that level */
+	put(d, "system.slice/x.scope/cgroup.subtree_control",
+	    "cpuset memory\n");
+	assert_int_equal(cg_check_levels(&c, NULL, &busy, err, sizeof(err)), 0);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+static void test_move_to_leaf(void **state)
+{
+	_cleanup_free_ char *d = systemd_tree();
+	_cleanup_free_ char *want = NULL, *leaf = NULL;
+	_cleanup_free_ pid_t *moved = NULL;
+	struct trace t = { .n = 0 };
+	struct cg_ctx c;
+	struct stat st;
+	char err[1024];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(cg_ctx_init(&c, d, "v2", ""), 0);
+	c.trace = trace_cb;
+	c.trace_ud = &t;
+	leaf = strdup_printf("%s/system.slice/x.scope/supervisor", d);
+	/* nothing there: no leaf made */
+	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
+					 "supervisor", 0, &moved, &n, err,
+					 sizeof(err)),
+			 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(t.n, 0);
+	assert_int_equal(stat(leaf, &st), -1);
+	/* a dry run says it would move each, and this process too */
+	put(d, "system.slice/x.scope/cgroup.procs", "12\n34\n");
+	c.dry_run = true;
+	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
+					 "supervisor", 56, &moved, &n, err,
+					 sizeof(err)),
+			 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(moved[2], 56);
+	want = strdup_printf("mkdir %s\n"
+			     "write %s/cgroup.procs 12\n"
+			     "write %s/cgroup.procs 34\n"
+			     "write %s/cgroup.procs 56\n",
+			     leaf, leaf, leaf, leaf);
+	assert_string_equal(t.buf, want);
+	assert_int_equal(stat(leaf, &st), -1);
+	free(moved);
+	moved = NULL;
+	/* processes that never leave: it gives up, and says so */
+	c.dry_run = false;
+	put(d, "system.slice/x.scope/supervisor/cgroup.procs", "");
+	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
+					 "supervisor", 0, &moved, &n, err,
+					 sizeof(err)),
+			 -EBUSY);
+	assert_non_null(strstr(err, "still holds processes"));
+	/* an empty leaf goes; a dry run only says so */
+	rm_rf(leaf);
+	assert_int_equal(mkdir(leaf, 0755), 0);
+	c.dry_run = true;
+	assert_int_equal(
+		cg_remove_leaf(&c, "system.slice/x.scope", "supervisor"), 0);
+	assert_int_equal(stat(leaf, &st), 0);
+	c.dry_run = false;
+	assert_int_equal(
+		cg_remove_leaf(&c, "system.slice/x.scope", "supervisor"), 0);
+	assert_int_equal(stat(leaf, &st), -1);
+	assert_int_equal(cg_populated_at(&c, "system.slice/x.scope"), 1);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
+/* Not above the delegated cgroup: no write to systemd's levels. */
+static void test_v2_delegated_writes(void **state)
+{
+	_cleanup_free_ char *d = systemd_tree();
+	_cleanup_free_ char *want = NULL;
+	struct trace t = { .n = 0 };
+	struct cg_ctx c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cg_ctx_init(&c, d, "v2", ""), 0);
+	assert_int_equal(cg_ctx_place(&c, "system.slice/x.scope/lab",
+				      "system.slice/x.scope"),
+			 0);
+	c.dry_run = true;
+	c.trace = trace_cb;
+	c.trace_ud = &t;
+	assert_int_equal(cg_create(&c, "vm0", NULL, "1", 0, err, sizeof(err)),
+			 0);
+	want = strdup_printf(
+		"write %s/system.slice/x.scope/cgroup.subtree_control +cpuset +memory\n"
+		"mkdir %s/system.slice/x.scope/lab\n"
+		"write %s/system.slice/x.scope/lab/cgroup.subtree_control +cpuset +memory\n"
+		"mkdir %s/system.slice/x.scope/lab/vm0\n"
+		"write %s/system.slice/x.scope/lab/vm0/cpuset.mems 1\n",
+		d, d, d, d, d);
+	assert_string_equal(t.buf, want);
+	/* a delegated cgroup not there yet: a dry run shows the rest */
+	t.n = 0;
+	t.buf[0] = 0;
+	assert_int_equal(cg_ctx_place(&c, "system.slice/y.scope/lab",
+				      "system.slice/y.scope"),
+			 0);
+	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
+			 0);
+	assert_true(str_has_prefix(t.buf, "write "));
+	assert_non_null(strstr(t.buf, "/system.slice/y.scope/cgroup.subtree_control +cpuset +memory\n"));
+	/* a real start: refused, nothing written, no scope made */
+	t.n = 0;
+	t.buf[0] = 0;
+	c.dry_run = false;
+	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, "y.scope does not exist"));
+	assert_int_equal(t.n, 0);
+	cg_ctx_done(&c);
+	rm_rf(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +581,12 @@ int main(void)
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_keyed_value),
 		cmocka_unit_test(test_oom_kills),
+		cmocka_unit_test(test_parse_own),
+		cmocka_unit_test(test_levels_helpers),
+		cmocka_unit_test(test_find_delegated),
+		cmocka_unit_test(test_check_levels),
+		cmocka_unit_test(test_move_to_leaf),
+		cmocka_unit_test(test_v2_delegated_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
