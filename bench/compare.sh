@@ -1,7 +1,7 @@
 #!/bin/bash
 # Throughput of `daxlab stats compare` against `wc -l` on the same stats
 # CSV (page-cached), at 1 GiB and 4 GiB, with the peak RSS of each run.
-# Target (DESIGN.md): at least half the throughput of wc -l, memory flat
+# Target (docs/architecture.md): at least half the throughput of wc -l, memory flat
 # in the file's length.
 #
 #   bench/compare.sh [--quick] [DIR] [RUNS]   (--quick: 1 GiB only, 3 runs)

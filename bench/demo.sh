@@ -3,7 +3,7 @@
 # tiny TCG guests, sizes and workload as in the example; its own state
 # dir, cgroups, ports and data folders), from the command to the report,
 # split per step by the time stamps of its progress lines on stderr.
-# Target (DESIGN.md): under 3 minutes on this 2-core machine under TCG.
+# Target (docs/architecture.md): under 3 minutes on this 2-core machine under TCG.
 # The data files are created by the run itself (its first step).
 #
 #   bench/demo.sh          (root; one run, about 2 minutes)

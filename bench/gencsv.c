@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Writes a synthetic stats CSV (the format of DESIGN.md) of about the
+ * Writes a synthetic stats CSV (the format of docs/architecture.md) of about the
  * given size to stdout, shaped like the seed's monitor run: six sources,
  * the stats of a cgroup v2 memory.numa_stat, two nodes and a total, one
  * tick every 500 ms. Values follow a deterministic random walk.

@@ -14,7 +14,7 @@ free_port() {
 make_lab() {
 	local T=$1 P=$2 G=$3
 	mkdir -p "$T/data/private"
-	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
+	sed -e "s|^state_dir *=.*|state_dir = $T/state\nimage_dir = $T/images|" \
 		-e "s|^guest_dir *=.*|guest_dir = $G|" \
 		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
 		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \

@@ -10,7 +10,7 @@
 #   boot      the guest's boot, until its console says it is up
 #   ssh       until ssh answers
 # The floor is the guest's own boot (qemu + kernel + init); the ratio is
-# total / boot: what daxlab adds around the boot. No target in DESIGN.md.
+# total / boot: what daxlab adds around the boot. No target in docs/architecture.md.
 #
 #   bench/vmstart.sh [--quick]    (runs 3 starts, 1 with --quick; root)
 set -eu

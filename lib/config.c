@@ -294,6 +294,8 @@ static bool lab_key(struct parser *p, const char *key, const char *v)
 
 	if (!strcmp(key, "state_dir")) {
 		set_path(p, &l->state_dir, key, v);
+	} else if (!strcmp(key, "image_dir")) {
+		set_path(p, &l->image_dir, key, v);
 	} else if (!strcmp(key, "accel")) {
 		if (!strcmp(v, "auto"))
 			l->accel = LAB_ACCEL_AUTO;
@@ -512,68 +514,106 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static bool workload_key(struct parser *p, const char *key, const char *v)
+__attribute__((format(printf, 4, 5))) static int
+bad_value(char *err, size_t errlen, int r, const char *fmt, ...)
 {
-	struct workload_config *w = &p->c->workload;
+	va_list ap;
 
-	if (!strcmp(key, "size")) {
-		set_size(p, &w->size, key, v, false);
-	} else if (!strcmp(key, "file_size")) {
-		set_size(p, &w->file_size, key, v, false);
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int set_wl_str(char **field, const char *v)
+{
+	char *n = strdup(v);
+
+	if (!n)
+		return -ENOMEM;
+	free(*field);
+	*field = n;
+	return 0;
+}
+
+static int set_wl_ratio(unsigned *field, const char *key, const char *v,
+			char *err, size_t errlen)
+{
+	if (parse_uint_range(v, 0, 100, field) < 0)
+		return bad_value(err, errlen, -EINVAL,
+				 "key '%s': bad value '%s': expected a whole number 0..100",
+				 key, v);
+	return 0;
+}
+
+int config_workload_set(struct workload_config *w, const char *key,
+			const char *v, char *err, size_t errlen)
+{
+	static const char *const rws[] = { "read",	"randread", "write",
+					   "randwrite", "rw",	    "readwrite",
+					   "randrw",	NULL };
+	uint64_t n;
+
+	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
+		if (parse_size(v, &n) < 0 || n == 0)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a size such as 512M or 4G",
+					 key, v);
+		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
 	} else if (!strcmp(key, "private_ratio")) {
-		set_uint(p, &w->private_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->private_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "access_ratio")) {
-		set_uint(p, &w->access_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->access_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "hot_ratio")) {
-		set_uint(p, &w->hot_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->hot_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "hot_access_ratio")) {
-		set_uint(p, &w->hot_access_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->hot_access_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "rw")) {
-		static const char *const ok[] = { "read",     "randread",
-						  "write",    "randwrite",
-						  "rw",       "readwrite",
-						  "randrw",   NULL };
-		bool found = false;
-
-		for (size_t i = 0; ok[i]; i++)
-			found |= !strcmp(ok[i], v);
-		if (!found)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
-			     key, v);
-		else
-			set_str(p, &w->rw, v);
+		for (size_t i = 0; rws[i]; i++)
+			if (!strcmp(rws[i], v))
+				return set_wl_str(&w->rw, v);
+		return bad_value(err, errlen, -EINVAL,
+				 "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
+				 key, v);
 	} else if (!strcmp(key, "bs")) {
-		uint64_t b;
-
-		if (parse_size(v, &b) < 0 || b == 0 || b % 512)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a block size such as 4k",
-			     key, v);
-		else {
-			w->bs_bytes = b;
-			set_str(p, &w->bs, v);
-		}
+		if (parse_size(v, &n) < 0 || n == 0 || n % 512)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a block size such as 4k",
+					 key, v);
+		w->bs_bytes = n;
+		return set_wl_str(&w->bs, v);
 	} else if (!strcmp(key, "runtime")) {
-		uint64_t ms;
-
-		if (parse_duration_ms(v, &ms) < 0 || ms < 1000 ||
-		    ms % 1000 || ms / 1000 > UINT_MAX)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
-			     key, v);
-		else
-			w->runtime = (unsigned)(ms / 1000);
+		if (parse_duration_ms(v, &n) < 0 || n < 1000 || n % 1000 ||
+		    n / 1000 > UINT_MAX)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
+					 key, v);
+		w->runtime = (unsigned)(n / 1000);
 	} else if (!strcmp(key, "ioengine")) {
 		if (!valid_name(v))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
-			     key, v);
-		else
-			set_str(p, &w->ioengine, v);
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
+					 key, v);
+		return set_wl_str(&w->ioengine, v);
 	} else {
-		return false;
+		return bad_value(err, errlen, -ENOKEY,
+				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine)",
+				 key);
 	}
+	return 0;
+}
+
+static bool workload_key(struct parser *p, const char *key, const char *v)
+{
+	char msg[512];
+	int r = config_workload_set(&p->c->workload, key, v, msg, sizeof(msg));
+
+	if (r == -ENOKEY)
+		return false;
+	if (r == -ENOMEM)
+		perr(p, r, "out of memory");
+	else if (r < 0)
+		perr(p, r, "%s", msg);
 	return true;
 }
 
@@ -837,6 +877,7 @@ static int finish(struct parser *p)
 	int r = 0;
 
 	r |= fill_str(&c->lab.state_dir, "/run/daxlab");
+	r |= fill_str(&c->lab.image_dir, "/var/lib/daxlab");
 	r |= fill_str(&c->lab.qemu, "qemu-system-x86_64");
 	r |= fill_str(&c->lab.cgroup_parent, "");
 	r |= fill_str(&c->lab.cgroup_version, "auto");
@@ -1165,6 +1206,7 @@ void config_free(struct lab_config *c)
 	free(c->path);
 	free(c->dir);
 	free(c->lab.state_dir);
+	free(c->lab.image_dir);
 	free(c->lab.qemu);
 	free(c->lab.cgroup_parent);
 	free(c->lab.cgroup_version);

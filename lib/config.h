@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The lab's INI configuration (DESIGN.md, man daxlab.ini(5)): [lab],
+ * The lab's INI configuration (man daxlab.ini(5)): [lab],
  * [virtiofsd], [share NAME], [vm ID] and [workload].
  *
  * config_load() parses and validates one file; every error names the file,
- * the line, the key and the value. Relative paths (state_dir, guest_dir,
- * image, kernel, initrd, ssh_key, source, qemu, path) are resolved against
- * the directory of the config file. Values are kept as parsed; "%i" in a
+ * the line, the key and the value. Relative paths (state_dir, image_dir,
+ * guest_dir, image, kernel, initrd, ssh_key, source, qemu, path) are
+ * resolved against the directory of the config file. Values are kept as parsed; "%i" in a
  * share's source is expanded per VM by config_share_source().
  *
  * This API is consumed by other parts (fio, files, guest, run): fields are
@@ -53,6 +53,7 @@ struct cg_binding {
 
 struct lab_section {
 	char *state_dir;     /* default /run/daxlab */
+	char *image_dir;     /* default /var/lib/daxlab: never tmpfs */
 	enum lab_accel accel; /* default auto */
 	char *qemu;          /* qemu binary, default qemu-system-x86_64 */
 	char *cgroup_parent; /* delegated cgroup (relative), "" = root */
@@ -167,6 +168,15 @@ char *config_share_source(const struct share_config *share,
 			  const struct vm_config *vm);
 /* The ssh identity file: ssh_key, or guest_dir/id_ed25519. Allocated. */
 char *config_ssh_key(const struct lab_config *c);
+
+/*
+ * Sets one [workload] key from its text, checked as the INI parser checks
+ * it (the parser and `run --sweep` both use this). -EINVAL with err
+ * "key 'K': bad value 'V': expected ...", -ENOKEY for a key that is not
+ * a [workload] key, -ENOMEM.
+ */
+int config_workload_set(struct workload_config *w, const char *key,
+			const char *v, char *err, size_t errlen);
 
 const char *config_accel_name(enum lab_accel a);
 const char *config_backend_name(enum share_backend b);

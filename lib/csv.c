@@ -80,11 +80,11 @@ int csv_writer_open(struct csv_writer *w, int fd)
 		if (w->committed < 0)
 			return -errno;
 	}
-	r = reserve(w, sizeof(CSV_HEADER));
+	r = reserve(w, sizeof(CSV_HEADER "\n"));
 	if (r < 0)
 		return r;
-	memcpy(w->buf, CSV_HEADER, sizeof(CSV_HEADER) - 1);
-	w->len = sizeof(CSV_HEADER) - 1;
+	memcpy(w->buf, CSV_HEADER "\n", sizeof(CSV_HEADER "\n") - 1);
+	w->len = sizeof(CSV_HEADER "\n") - 1;
 	return csv_tick_commit(w);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stats CSV writer (DESIGN.md): header exactly
+ * The stats CSV writer (docs/architecture.md): header exactly
  *
  *   epoch_ms,elapsed_ms,source,stat,node,value,unit
  *
@@ -21,7 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CSV_HEADER "epoch_ms,elapsed_ms,source,stat,node,value,unit\n"
+/* The header line, without its newline; the writer and the reader use it. */
+#define CSV_HEADER "epoch_ms,elapsed_ms,source,stat,node,value,unit"
 
 struct csv_writer {
 	int fd;

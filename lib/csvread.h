@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A streaming reader of the stats CSV (DESIGN.md):
+ * A streaming reader of the stats CSV (docs/architecture.md):
  *
  *   epoch_ms,elapsed_ms,source,stat,node,value,unit
  *
@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSV_HEADER "epoch_ms,elapsed_ms,source,stat,node,value,unit"
+#include "csv.h" /* CSV_HEADER */
 
 enum csv_name_kind {
 	CSV_SOURCE,

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the workload asks for (DESIGN.md [workload]), independent of INI. */
+/* What the workload asks for (daxlab.ini(5) [workload]), independent of INI. */
 struct workload_spec {
 	uint64_t size; /* what one VM reads: private + shared */
 	uint64_t file_size;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fio job files for a file set plan: one job per (set, temperature) in
- * one flow_id, flow weights round(1000 x share), time_based, as FACTS.md
+ * one flow_id, flow weights round(1000 x share), time_based, as docs/architecture.md
  * explains. Nothing here prints or exits.
  */
 #ifndef DAXLAB_FIOJOB_H
@@ -30,7 +30,7 @@ struct fiojob_opts {
 
 void fiojob_opts_init(struct fiojob_opts *o);
 
-/* fio's limits (FACTS.md). */
+/* fio's limits (docs/architecture.md). */
 #define FIOJOB_MAX_VALUE 4096 /* characters of one filename= value */
 #define FIOJOB_MAX_LINE 8192 /* bytes of one job-file line */
 

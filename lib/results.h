@@ -10,7 +10,7 @@
  *                     VMs, shares and whether each really had DAX
  *     cmdlines.txt    the exact virtiofsd and qemu argument lists
  *     fio.job         the job file; fio.json fio's client JSON
- *     stats.csv       the monitor's CSV (DESIGN.md)
+ *     stats.csv       the monitor's CSV (docs/architecture.md)
  *     residency.csv   host page cache per file set at the end
  *     run.log         the progress lines
  *     report.html, summary.txt
@@ -42,6 +42,9 @@ const char *results_status_name(enum results_status s);
  */
 int results_create(const char *base, const char *name, time_t when,
 		   char **ret_dir);
+
+/* Creates exactly dir (its parent must exist), mode 0755. */
+int results_create_at(const char *dir, char **ret_dir);
 
 /* Writes dir/file (0644) through dir/file.tmp and rename. */
 int results_write(const char *dir, const char *file, const char *text);

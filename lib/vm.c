@@ -15,14 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileset.h"
 #include "qemu.h"
 #include "qmp.h"
 #include "spawn.h"
+#include "statedir.h"
 #include "util.h"
 
 #define LOG_TAIL_LINES 15
 
-volatile sig_atomic_t vm_interrupted;
 
 static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -222,17 +223,6 @@ static int resolve(struct vm_env *e)
 	return 0;
 }
 
-static char *pmem_image_path(const struct vm_env *e,
-			     const struct vm_config *vm,
-			     const struct share_config *s)
-{
-	if (s->shared)
-		return strdup_printf("%s/share-%s.img", e->c->lab.state_dir,
-				     s->name);
-	return strdup_printf("%s/vm-%s/share-%s.img", e->c->lab.state_dir,
-			     vm->id, s->name);
-}
-
 struct pmem_plan {
 	char **image;
 	uint64_t *size;
@@ -267,7 +257,7 @@ static int pmem_plan_make(struct vm_env *e, const struct vm_config *vm,
 		if (s->backend != SHARE_BACKEND_VIRTIO_PMEM ||
 		    !config_vm_has_share(vm, s))
 			continue;
-		p->image[i] = pmem_image_path(e, vm, s);
+		p->image[i] = statedir_pmem_image(c, vm, s);
 		if (!p->image[i])
 			return -ENOMEM;
 		if (s->image_size) {
@@ -1173,6 +1163,30 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
 	return 0;
 }
 
+/*
+ * What a guest reads must sit in real page cache: a virtiofs source, and
+ * a virtio-pmem image in image_dir, on a disk file system.
+ */
+static int disk_fs_check(struct vm_env *e, const struct share_config *s,
+			 const struct vm_config *vm, const char *src)
+{
+	_cleanup_free_ char *dir = NULL;
+	char msg[512];
+	int r;
+
+	if (s->backend == SHARE_BACKEND_VIRTIOFS) {
+		r = statedir_disk_fs("source", src, msg, sizeof(msg));
+	} else {
+		dir = statedir_pmem_image_dir(e->c, vm, s);
+		if (!dir)
+			return -ENOMEM;
+		r = statedir_disk_fs("[lab] image_dir", dir, msg, sizeof(msg));
+	}
+	if (r < 0)
+		return fail(e, r, "[share %s]: %s", s->name, msg);
+	return 0;
+}
+
 static int validate(struct vm_env *e, const struct vm_config *vm)
 {
 	const struct lab_config *c = e->c;
@@ -1249,6 +1263,9 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 			return fail(e, -ENOENT,
 				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
 				    s->name);
+		r = disk_fs_check(e, s, vm, src);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -1324,8 +1341,8 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
-static int wait_socket(const char *path, pid_t pid, unsigned ms,
-		       int *ret_wstatus)
+static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
+		       unsigned ms, int *ret_wstatus)
 {
 	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
 	struct stat st;
@@ -1336,7 +1353,7 @@ static int wait_socket(const char *path, pid_t pid, unsigned ms,
 			return 0;
 		if (child_gone(pid, ret_wstatus))
 			return -ECHILD;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return -EINTR;
 		if (now_monotonic_ns() >= end)
 			return -ETIMEDOUT;
@@ -1451,7 +1468,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		if (ready && vm->net == VM_NET_NONE)
 			return 0;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return step_failed(e, "wait for the guest", -EINTR,
 					   NULL, "interrupted by a signal");
 		if (now_monotonic_ns() >= end)
@@ -1463,6 +1480,28 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 				vm->name);
 		usleep(ready ? 500000 : 100000);
 	}
+}
+
+/*
+ * mkfs.ext4 leaves the image in the page cache, charged to daxlab and on
+ * daxlab's node. Dropped, the first guest access brings each page in,
+ * charged to that VM's cgroup on that VM's node. -EBUSY when pages stay.
+ */
+static int drop_image_cache(const char *path)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		struct fs_residency res = { 0 };
+		int r = fileset_file_evict(path);
+
+		if (r < 0)
+			return r;
+		r = fileset_file_residency(path, &res);
+		if (r < 0)
+			return r;
+		if (!res.resident)
+			return 0;
+	}
+	return -EBUSY;
 }
 
 static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
@@ -1481,6 +1520,18 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 			continue;
 		_cleanup_close_ int lockfd = -1;
 
+		if (!e->dry_run) {
+			_cleanup_free_ char *dir =
+				statedir_pmem_image_dir(c, vm, s);
+
+			if (!dir)
+				return -ENOMEM;
+			r = mkdir_p(dir, 0755);
+			if (r < 0)
+				return step_failed(e, "build virtio-pmem image",
+						   r, NULL, "mkdir %s: %s", dir,
+						   strerror(-r));
+		}
 		if (s->shared && !e->dry_run) {
 			/* another running VM may map it: keep it then */
 			bool busy = false;
@@ -1579,6 +1630,13 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 					   NULL, "rename to %s: %s",
 					   pp->image[i], strerror(-r));
 		}
+		r = drop_image_cache(pp->image[i]);
+		if (r < 0)
+			return step_failed(e, "build virtio-pmem image", r,
+					   NULL, "%s: %s", pp->image[i],
+					   r == -EBUSY ?
+						   "still in the page cache after fsync and POSIX_FADV_DONTNEED" :
+						   strerror(-r));
 	}
 	return 0;
 }
@@ -1889,7 +1947,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 					strerror(-r));
 			goto rollback;
 		}
-		r = wait_socket(sock, pid, 10000, &wstatus);
+		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
 					r == -ECHILD ?
@@ -1924,7 +1982,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				strerror(-r));
 		goto rollback;
 	}
-	r = wait_socket(p.qmp, qpid, 30000, &wstatus);
+	r = wait_socket(e, p.qmp, qpid, 30000, &wstatus);
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
 

@@ -6,10 +6,10 @@
  *   <state_dir>/              0700
  *   <state_dir>/ssh_config    Host NAME entries for every VM of the config
  *   <state_dir>/vm-ID.lock    flock()ed by whoever starts or stops vm ID
- *   <state_dir>/share-NAME.img  virtio-pmem image of a shared folder
  *   <state_dir>/vm-ID/        qemu.pid, qemu.log, qmp.sock, console.sock,
- *                             console.log, virtiofsd-SHARE.{pid,sock,log},
- *                             share-NAME.img (per-VM virtio-pmem image)
+ *                             console.log, virtiofsd-SHARE.{pid,sock,log}
+ *
+ * and the virtio-pmem images in <image_dir> (lib/statedir.h).
  *
  * Nothing here prints: progress, dry-run lines and warnings go to the
  * report callback; failures come back as -errno with env->err filled.
@@ -50,13 +50,13 @@ struct vm_env {
 	void *ud;
 	char err[4096];
 	int64_t started_ms; /* vm_env_init(): images newer were built now */
+	/*
+	 * The caller's flag (set by its signal handler), or NULL: once set,
+	 * a running vm_start() gives up at its next wait and undoes what it
+	 * did.
+	 */
+	const volatile sig_atomic_t *interrupted;
 };
-
-/*
- * Set (by a signal handler of the caller) to make a running vm_start()
- * give up at its next wait and undo what it did.
- */
-extern volatile sig_atomic_t vm_interrupted;
 
 /* Sets up env for c. dry_run: show, do not do. */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,

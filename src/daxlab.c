@@ -162,6 +162,17 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/*
+ * daxlab(1): 0 on success, 1 on any error. A subcommand's error() gives
+ * -1; 128+N (a signal that stopped the work) is kept as a shell keeps it.
+ */
+static int exit_code(int r)
+{
+	if (r < 0)
+		return 1;
+	return r;
+}
+
 static int run_alias(const struct alias *a, int argc, char **argv)
 {
 	size_t nw = 0, n;
@@ -179,7 +190,7 @@ static int run_alias(const struct alias *a, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		nargv[nw + (size_t)i - 1] = argv[i];
 	c = find_command(nargv[0]);
-	return c->fn((int)n, nargv);
+	return exit_code(c->fn((int)n, nargv));
 }
 
 int main(int argc, char **argv)
@@ -206,7 +217,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Try 'daxlab --help' for more information.\n");
 		return 1;
 	}
-	return c->fn(argc - 1, argv + 1);
+	return exit_code(c->fn(argc - 1, argv + 1));
 }
 
 void common_option(const char *cmd, int o, void (*print_usage)(void))

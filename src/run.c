@@ -16,6 +16,8 @@
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
+#include "statedir.h"
+#include "sweep.h"
 #include "util.h"
 #include "vm.h"
 
@@ -27,13 +29,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SWEEP 8
-#define MAX_VALUES 32
+#define MAX_SWEEP SWEEP_MAX_KEYS
+#define MAX_VALUES SWEEP_MAX_VALUES
 
 static volatile sig_atomic_t got_signal;
 
@@ -41,12 +44,6 @@ static void on_signal(int sig)
 {
 	got_signal = sig;
 }
-
-struct sweep_key {
-	char *key;
-	char *values[MAX_VALUES];
-	size_t n;
-};
 
 struct run_opts {
 	const char *config;
@@ -57,6 +54,11 @@ struct run_opts {
 	bool warm;
 	struct sweep_key sweep[MAX_SWEEP];
 	size_t n_sweep;
+	unsigned repeat;     /* --repeat, default 1 */
+	int order;           /* --order: -1 not given, 0 sequential, 1 shuffled */
+	bool seed_given;
+	uint64_t seed;
+	const char *resume;  /* --resume DIR */
 };
 
 /* One experiment's state; everything teardown() has to undo. */
@@ -222,67 +224,17 @@ static int stop_child(pid_t pid, int64_t ms)
 static int apply_workload(struct lab_config *c, const char *key, const char *v,
 			  char *err, size_t errlen)
 {
-	struct workload_config *w = &c->workload;
-	uint64_t n;
-	unsigned u;
-	char *dup;
+	char msg[512];
+	int r = config_workload_set(&c->workload, key, v, msg, sizeof(msg));
 
-	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
-	} else if (!strcmp(key, "private_ratio") ||
-		   !strcmp(key, "access_ratio") || !strcmp(key, "hot_ratio") ||
-		   !strcmp(key, "hot_access_ratio")) {
-		if (parse_uint_range(v, 0, 100, &u) < 0)
-			goto bad;
-		if (!strcmp(key, "private_ratio"))
-			w->private_ratio = u;
-		else if (!strcmp(key, "access_ratio"))
-			w->access_ratio = u;
-		else if (!strcmp(key, "hot_ratio"))
-			w->hot_ratio = u;
-		else
-			w->hot_access_ratio = u;
-	} else if (!strcmp(key, "runtime")) {
-		if (parse_uint_range(v, 1, 86400, &u) < 0)
-			goto bad;
-		w->runtime = u;
-	} else if (!strcmp(key, "bs")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		free(w->bs);
-		w->bs = dup;
-		w->bs_bytes = n;
-	} else if (!strcmp(key, "rw") || !strcmp(key, "ioengine")) {
-		if (!valid_name(v))
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		if (!strcmp(key, "rw")) {
-			free(w->rw);
-			w->rw = dup;
-		} else {
-			free(w->ioengine);
-			w->ioengine = dup;
-		}
-	} else {
-		snprintf(err, errlen,
-			 "--sweep: unknown key '%s' (a [workload] key: size, "
-			 "file_size, private_ratio, access_ratio, hot_ratio, "
-			 "hot_access_ratio, rw, bs, runtime, ioengine)",
-			 key);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(err, errlen, "--sweep: %s", msg);
 		return -EINVAL;
 	}
 	c->has_workload = true;
 	return 0;
-bad:
-	snprintf(err, errlen, "--sweep: bad value '%s' for %s", v, key);
-	return -EINVAL;
 }
 
 /*
@@ -416,6 +368,43 @@ static void add_topology(struct run *r)
 	kv_set(&r->prov, "topology.nodes", "%u", nodes);
 }
 
+/*
+ * The file system under what the guests read of share s: the virtio-pmem
+ * image (image_dir) or the virtiofs source, per VM where it differs.
+ */
+static void add_share_fs(struct run *r, const struct share_config *s)
+{
+	bool pmem = s->backend == SHARE_BACKEND_VIRTIO_PMEM;
+
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+		_cleanup_free_ char *path = NULL;
+		char key[192], sfx[80] = "", type[96];
+		bool memory;
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		if (!s->shared)
+			snprintf(sfx, sizeof(sfx), ".vm%s", vm->id);
+		path = pmem ? statedir_pmem_image(r->c, vm, s) :
+			      config_share_source(s, vm);
+		if (!path)
+			return;
+		if (pmem) {
+			snprintf(key, sizeof(key), "share.%s.image%s", s->name,
+				 sfx);
+			kv_set(&r->prov, key, "%s", path);
+		}
+		snprintf(key, sizeof(key), "share.%s.%s_fs%s", s->name,
+			 pmem ? "image" : "source", sfx);
+		if (statedir_fs_type(path, type, sizeof(type), &memory) < 0)
+			snprintf(type, sizeof(type), "unknown");
+		kv_set(&r->prov, key, "%s", type);
+		if (s->shared)
+			break;
+	}
+}
+
 static void add_config(struct run *r)
 {
 	const struct lab_config *c = r->c;
@@ -424,6 +413,8 @@ static void add_config(struct run *r)
 	_cleanup_free_ char *ids = NULL;
 
 	kv_set(&r->prov, "config", "%s", c->path);
+	kv_set(&r->prov, "state_dir", "%s", c->lab.state_dir);
+	kv_set(&r->prov, "image_dir", "%s", c->lab.image_dir);
 	if (r->point)
 		kv_set(&r->prov, "sweep", "%s", r->point);
 	kv_set(&r->prov, "workload.size", "%s",
@@ -481,6 +472,7 @@ static void add_config(struct run *r)
 		kv_set(&r->prov, key, "%s", s->mount);
 		snprintf(key, sizeof(key), "share.%s.options", s->name);
 		kv_set(&r->prov, key, "%s", s->options ? s->options : "");
+		add_share_fs(r, s);
 	}
 }
 
@@ -578,10 +570,12 @@ static int create_files(struct run *r)
  * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
  * which later starts then keep), then all the others at once.
  */
+static volatile sig_atomic_t child_interrupted;
+
 static void on_child_term(int sig)
 {
 	(void)sig;
-	vm_interrupted = 1;
+	child_interrupted = 1;
 }
 
 /*
@@ -814,34 +808,32 @@ static int check_mounts(struct run *r)
 	return 0;
 }
 
-/* The virtio-pmem images of shared shares, NULL-terminated. */
+/* The virtio-pmem images there are, NULL-terminated. */
 static char **pmem_images(struct run *r)
 {
-	size_t n = 0, cap = 4 + 2 * r->c->n_shares * (r->c->n_vms + 1);
+	size_t n = 0, cap = 1 + r->c->n_shares * r->c->n_vms;
 	char **v = calloc(cap, sizeof(*v));
 
 	if (!v)
 		return NULL;
 	for (size_t s = 0; s < r->c->n_shares; s++) {
 		const struct share_config *sh = &r->c->shares[s];
-		char *p;
 
 		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
-		p = strdup_printf("%s/share-%s.img", r->c->lab.state_dir,
-				  sh->name);
-		if (p && access(p, F_OK) == 0)
-			v[n++] = p;
-		else
-			free(p);
 		for (size_t i = 0; i < r->c->n_vms; i++) {
-			p = strdup_printf("%s/vm-%s/share-%s.img",
-					  r->c->lab.state_dir, r->c->vms[i].id,
-					  sh->name);
+			const struct vm_config *vm = &r->c->vms[i];
+			char *p;
+
+			if (!config_vm_has_share(vm, sh))
+				continue;
+			p = statedir_pmem_image(r->c, vm, sh);
 			if (p && access(p, F_OK) == 0)
 				v[n++] = p;
 			else
 				free(p);
+			if (sh->shared)
+				break;
 		}
 	}
 	return v;
@@ -1551,10 +1543,14 @@ static int write_report(struct run *r)
 	return 0;
 }
 
-/* One experiment, in dir's parent base; point: its sweep values. */
+/*
+ * One experiment, in a new folder of base (or in exactly folder, when not
+ * NULL); point: its sweep values.
+ */
 static int experiment(const struct run_opts *o, const char *base,
-		      const char *name, const char *const *keys,
-		      const char *const *vals, size_t nk, char **ret_dir)
+		      const char *folder, const char *name,
+		      const char *const *keys, const char *const *vals,
+		      size_t nk, char **ret_dir)
 {
 	struct run r = { .o = o, .step = "prepare", .guard_fd = -1 };
 	char err[1024] = "";
@@ -1618,12 +1614,15 @@ static int experiment(const struct run_opts *o, const char *base,
 	keys = keys2;
 	vals = vals2;
 
-	ret = results_create(base, name, time(NULL), &r.dir);
+	if (folder)
+		ret = results_create_at(folder, &r.dir);
+	else
+		ret = results_create(base, name, time(NULL), &r.dir);
 	if (ret < 0) {
 		config_free(r.c);
 		free(r.point);
 		return error_errno(ret, "cannot create a results folder in %s",
-				   base);
+				   folder ? folder : base);
 	}
 	*ret_dir = strdup(r.dir);
 	results_set_status(r.dir, RESULTS_RUNNING, NULL);
@@ -1646,6 +1645,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	}
 
 	vm_env_init(&r.env, r.c, false, false);
+	r.env.interrupted = &child_interrupted;
 	r.env.report = vm_report_cb;
 	r.env.ud = &r;
 	r.env_ok = true;
@@ -1815,101 +1815,202 @@ static int check_sweep_values(const struct run_opts *o)
 	return 0;
 }
 
-static int sweep(const struct run_opts *o, const char *name)
+/* The sweep of o: its keys, repeat, order and seed. */
+static int sweep_from_opts(const struct run_opts *o, const char *name,
+			   struct sweep *sw)
 {
-	_cleanup_free_ char *sdir = NULL;
-	size_t idx[MAX_SWEEP] = { 0 }, points = 1, done = 0, failed = 0;
-	char **dirs;
-	int ret;
-
-	for (size_t i = 0; i < o->n_sweep; i++)
-		points *= o->sweep[i].n;
-	{
-		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
-
-		if (!sname)
-			return error("out of memory");
-		ret = results_create(o->results, sname, time(NULL), &sdir);
-		if (ret < 0)
-			return error_errno(
-				ret, "cannot create a results folder in %s",
-				o->results);
+	memset(sw, 0, sizeof(*sw));
+	sw->name = strdup(name);
+	sw->config = realpath(o->config, NULL);
+	if (!sw->name || !sw->config)
+		return -errno ? -errno : -ENOMEM;
+	sw->repeat = o->repeat;
+	/* shuffled by default when there is something to shuffle */
+	sw->shuffled = o->order >= 0 ? o->order : o->repeat > 1;
+	if (o->seed_given) {
+		sw->seed = o->seed;
+	} else if (getrandom(&sw->seed, sizeof(sw->seed), 0) !=
+		   sizeof(sw->seed)) {
+		sw->seed = (uint64_t)now_realtime_ms() ^ (uint64_t)getpid();
 	}
-	dirs = calloc(points, sizeof(*dirs));
-	if (!dirs)
-		return error("out of memory");
-	info("sweep: %zu points in %s", points, sdir);
-	for (size_t p = 0; p < points && !got_signal; p++) {
-		const char *keys[MAX_SWEEP], *vals[MAX_SWEEP];
-		char pname[256];
-		size_t len;
+	for (size_t k = 0; k < o->n_sweep; k++) {
+		struct sweep_key *d = &sw->keys[sw->n_keys++];
 
-		len = (size_t)snprintf(pname, sizeof(pname), "%s", name);
-		for (size_t i = 0; i < o->n_sweep; i++) {
-			keys[i] = o->sweep[i].key;
-			vals[i] = o->sweep[i].values[idx[i]];
-			len += (size_t)snprintf(pname + len,
-						sizeof(pname) - len, "-%s-%s",
-						keys[i], vals[i]);
-		}
-		if (!valid_name(pname))
-			snprintf(pname, sizeof(pname), "point-%zu", p);
-		info("sweep point %zu of %zu", p + 1, points);
-		if (experiment(o, sdir, pname, keys, vals, o->n_sweep,
-			       &dirs[done]) < 0)
-			failed++;
-		if (dirs[done])
-			done++;
-		/* next point: odometer, last key fastest */
-		for (size_t i = o->n_sweep; i-- > 0;) {
-			if (++idx[i] < o->sweep[i].n)
-				break;
-			idx[i] = 0;
+		d->key = strdup(o->sweep[k].key);
+		if (!d->key)
+			return -ENOMEM;
+		for (size_t v = 0; v < o->sweep[k].n; v++) {
+			d->values[v] = strdup(o->sweep[k].values[v]);
+			if (!d->values[d->n++])
+				return -ENOMEM;
 		}
 	}
-	if (done) {
-		_cleanup_free_ char *html =
-			strdup_printf("%s/report.html", sdir);
-		_cleanup_free_ char *txt =
-			strdup_printf("%s/summary.txt", sdir);
-		struct report_run **runs = calloc(done, sizeof(*runs));
-		size_t nr = 0;
+	return sweep_plan(sw);
+}
 
-		for (size_t i = 0; runs && i < done; i++) {
-			char err[512] = "";
+/*
+ * Whether run i of the sweep in sdir must run: its folder is missing, or
+ * not complete (then moved aside to point-I.attempt-K: nothing is lost).
+ */
+static bool needs_run(const char *path)
+{
+	enum results_status st;
 
-			if (report_load(dirs[i], &runs[nr], err, sizeof(err)) ==
-			    0)
+	if (access(path, F_OK) < 0)
+		return true;
+	if (results_get_status(path, &st, NULL) == 0 && st == RESULTS_COMPLETE)
+		return false;
+	for (unsigned k = 1; k < 1000; k++) {
+		_cleanup_free_ char *old = strdup_printf("%s.attempt-%u", path, k);
+
+		if (!old)
+			return false;
+		if (access(old, F_OK) == 0)
+			continue;
+		if (rename(path, old) == 0) {
+			info("%s was not complete: kept as %s", path, old);
+			return true;
+		}
+		warning("cannot move %s aside: %s", path, strerror(errno));
+		return false;
+	}
+	return false;
+}
+
+static void sweep_report(const struct sweep *sw, const char *sdir)
+{
+	_cleanup_free_ char *html = strdup_printf("%s/report.html", sdir);
+	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", sdir);
+	struct report_run **runs = calloc(sw->n_runs + 1, sizeof(*runs));
+	size_t nr = 0;
+
+	for (size_t i = 0; runs && i < sw->n_runs; i++) {
+		_cleanup_free_ char *f = sweep_run_folder(sw, i);
+		_cleanup_free_ char *d = f ? strdup_printf("%s/%s", sdir, f) :
+					     NULL;
+		char err[512] = "";
+
+		if (d && access(d, F_OK) == 0) {
+			if (report_load(d, &runs[nr], err, sizeof(err)) == 0)
 				nr++;
 			else
 				warning("%s", err);
 		}
-		if (nr && html && txt) {
-			FILE *f = fopen(html, "we");
-
-			if (f) {
-				report_write_html(f, runs, nr);
-				fclose(f);
-			}
-			f = fopen(txt, "we");
-			if (f) {
-				report_write_summary(f, runs, nr);
-				fclose(f);
-			}
-			info("sweep summary: %s", txt);
-		}
-		for (size_t i = 0; i < nr; i++)
-			report_run_free(runs[i]);
-		free(runs);
 	}
-	for (size_t i = 0; i < done; i++)
-		free(dirs[i]);
-	free(dirs);
+	if (nr && html && txt) {
+		FILE *f = fopen(html, "we");
+
+		if (f) {
+			report_write_html(f, runs, nr);
+			fclose(f);
+		}
+		f = fopen(txt, "we");
+		if (f) {
+			report_write_summary(f, runs, nr);
+			fclose(f);
+		}
+		info("sweep report: %s", html);
+	}
+	for (size_t i = 0; i < nr; i++)
+		report_run_free(runs[i]);
+	free(runs);
+}
+
+/*
+ * The runs of a sweep (new, or --resume DIR) in the manifest's order; the
+ * summary is written after every run, so a stopped sweep keeps it.
+ */
+static int sweep(const struct run_opts *o, const char *name)
+{
+	_cleanup_free_ char *sdir = NULL;
+	struct sweep sw;
+	char err[1024] = "";
+	size_t failed = 0, ran = 0, complete = 0;
+	int ret;
+
+	if (o->resume) {
+		ret = sweep_read(o->resume, &sw, err, sizeof(err));
+		if (ret < 0)
+			return error("%s", err);
+		sdir = strdup(o->resume);
+		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
+		     sw.n_runs, (unsigned long long)sw.seed);
+	} else {
+		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
+
+		ret = sweep_from_opts(o, name, &sw);
+		if (ret < 0 || !sname) {
+			sweep_free(&sw);
+			return error("cannot plan the sweep: %s",
+				     strerror(ret < 0 ? -ret : ENOMEM));
+		}
+		ret = results_create(o->results, sname, time(NULL), &sdir);
+		if (ret < 0) {
+			sweep_free(&sw);
+			return error_errno(
+				ret, "cannot create a results folder in %s",
+				o->results);
+		}
+		if (sweep_write(&sw, sdir, err, sizeof(err)) < 0) {
+			sweep_free(&sw);
+			return error("%s", err);
+		}
+		info("sweep: %zu points x %u in %s (%s, seed %llu)",
+		     sw.n_points, sw.repeat, sdir,
+		     sw.shuffled ? "shuffled" : "in order",
+		     (unsigned long long)sw.seed);
+	}
+	for (size_t i = 0; i < sw.n_runs && !got_signal; i++) {
+		const struct sweep_run *sr = &sw.runs[i];
+		const char *keys[MAX_SWEEP], *vals[MAX_SWEEP];
+		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *path =
+			f ? strdup_printf("%s/%s", sdir, f) : NULL;
+		char *dir = NULL;
+
+		if (!path) {
+			failed++;
+			break;
+		}
+		if (!needs_run(path))
+			continue;
+		for (size_t k = 0; k < sw.n_keys; k++) {
+			keys[k] = sw.keys[k].key;
+			vals[k] = sweep_value(&sw, sr->point, k);
+		}
+		info("sweep run %zu of %zu: point %zu, repetition %u", i + 1,
+		     sw.n_runs, sr->point, sr->repetition + 1);
+		ran++;
+		/* the manifest's config: the same lab on every node */
+		{
+			struct run_opts ro = *o;
+
+			ro.config = sw.config;
+			if (experiment(&ro, sdir, path, sw.name, keys, vals,
+				       sw.n_keys, &dir) < 0)
+				failed++;
+		}
+		free(dir);
+		if (sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+					sizeof(err)) < 0)
+			warning("%s", err);
+	}
+	if (!ran && sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+					sizeof(err)) < 0)
+		warning("%s", err);
+	sweep_report(&sw, sdir);
+	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
+	     complete, sw.n_runs);
+	ret = 0;
 	if (got_signal)
-		return error("sweep interrupted");
-	return failed ? error("%zu of %zu sweep points incomplete", failed,
-			      points) :
-			0;
+		ret = error("sweep interrupted: daxlab run --resume %s runs the rest",
+			    sdir);
+	else if (complete < sw.n_runs)
+		ret = error("%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
+			    sw.n_runs - complete, sw.n_runs, sdir);
+	(void)failed;
+	sweep_free(&sw);
+	return ret;
 }
 
 static void run_usage(void)
@@ -1949,13 +2050,26 @@ static void run_usage(void)
 	       "      --warm             start with the files in the host "
 	       "page cache\n"
 	       "                         (default: cold, dropped)\n"
+	       "      --repeat N         each point N times, each its own "
+	       "experiment\n"
+	       "      --order ORDER      shuffled (default with --repeat) or "
+	       "sequential:\n"
+	       "                         the order of the (point, repetition) "
+	       "runs\n"
+	       "      --seed N           the shuffle's seed (default: random, "
+	       "recorded)\n"
+	       "      --resume DIR       run what is missing or incomplete of "
+	       "the sweep\n"
+	       "                         in DIR (its manifest.json)\n"
 	       "  -q, --quiet            no progress lines\n"
 	       "  -h, --help             show this help and exit\n"
 	       "  -V, --version          show the version and exit\n\n"
 	       "Example:\n"
 	       "  daxlab run --config examples/demo.ini\n"
 	       "  daxlab run --config examples/demo.ini --sweep "
-	       "private_ratio=0,25,50,75\n\n"
+	       "private_ratio=0,25,50,75\n"
+	       "  daxlab run --config examples/demo.ini --sweep "
+	       "private_ratio=25,75 --repeat 5\n\n"
 	       "See daxlab-run(1) for the results folder and "
 	       "daxlab-report(1).\n");
 }
@@ -1970,6 +2084,10 @@ int cmd_run(int argc, char **argv)
 		{ "tail", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "warm", no_argument, NULL, 'W' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "order", required_argument, NULL, 'O' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "resume", required_argument, NULL, 'E' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -1977,7 +2095,9 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = { .results = "results",
 			      .tail_ms = 2000,
-			      .interval_ms = 500 };
+			      .interval_ms = 500,
+			      .repeat = 1,
+			      .order = -1 };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL, *dir = NULL;
 	struct sigaction sa;
@@ -2023,12 +2143,49 @@ int cmd_run(int argc, char **argv)
 		case 'W':
 			o.warm = true;
 			break;
+		case 'R':
+			if (parse_uint_range(optarg, 1, 1000, &o.repeat) < 0)
+				usage_error("run", "--repeat: '%s' is not 1..1000",
+					    optarg);
+			break;
+		case 'O':
+			if (!strcmp(optarg, "sequential"))
+				o.order = 0;
+			else if (!strcmp(optarg, "shuffled"))
+				o.order = 1;
+			else
+				usage_error("run",
+					    "--order: '%s' is not sequential or shuffled",
+					    optarg);
+			break;
+		case 'S':
+			if (parse_u64(optarg, &o.seed) < 0)
+				usage_error("run",
+					    "--seed: '%s' is not a whole number",
+					    optarg);
+			o.seed_given = true;
+			break;
+		case 'E':
+			o.resume = optarg;
+			break;
 		default:
 			common_option("run", c, run_usage);
 		}
 	}
 	if (optind < argc)
 		usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (o.resume && (o.n_sweep || o.repeat > 1 || o.order >= 0 ||
+			 o.seed_given || explicit_config))
+		usage_error("run",
+			    "--resume takes the sweep, repeat, order, seed and config from DIR/manifest.json");
+	if (o.resume) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return sweep(&o, NULL) < 0 ? 1 : 0;
+	}
 	o.config = config_default_path(explicit_config);
 	if (access(o.config, R_OK) < 0)
 		return error_errno(errno, "cannot read the configuration %s",
@@ -2060,10 +2217,10 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (o.n_sweep)
+	if (o.n_sweep || o.repeat > 1)
 		ret = sweep(&o, name);
 	else
-		ret = experiment(&o, o.results, name, NULL, NULL, 0, &dir);
+		ret = experiment(&o, o.results, NULL, name, NULL, NULL, 0, &dir);
 	for (size_t i = 0; i < o.n_sweep; i++) {
 		free(o.sweep[i].key);
 		for (size_t v = 0; v < o.sweep[i].n; v++)

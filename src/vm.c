@@ -207,11 +207,15 @@ static const struct vm_config **pick_vms(const struct lab_config *c,
 	return l;
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP during a start or the console. */
+static volatile sig_atomic_t interrupted;
+
 static int env_setup(struct vm_env *e, const struct lab_config *c,
 		     const struct vm_opts *o)
 {
 	memset(e, 0, sizeof(*e));
 	e->report = report_cb;
+	e->interrupted = &interrupted;
 	if (getenv("DAXLAB_CGROUP_ROOT"))
 		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
 	return vm_env_init(e, c, o->dry_run, o->no_probe);
@@ -272,7 +276,7 @@ static int console_relay(const char *sock, const char *name)
 		p[0].fd = in_open ? STDIN_FILENO : -1;
 		/* input from a pipe has ended: stop once the guest is quiet */
 		r = poll(p, 2, in_open ? -1 : 3000);
-		if (vm_interrupted)
+		if (interrupted)
 			break;
 		if (r < 0) {
 			if (errno == EINTR)
@@ -313,7 +317,7 @@ static int console_relay(const char *sock, const char *name)
 static void on_interrupt(int sig)
 {
 	(void)sig;
-	vm_interrupted = 1;
+	interrupted = 1;
 }
 
 /* ^C or SIGTERM during a start: undo it rather than leave it half-way. */

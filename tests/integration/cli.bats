@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The command-line contract shared by every subcommand (DESIGN.md).
+# The command-line contract shared by every subcommand (docs/architecture.md).
 
 bats_require_minimum_version 1.5.0
 
@@ -90,4 +90,61 @@ setup() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = stats ]
 	[[ "${lines[1]}" == *--interval* ]]
+}
+
+# Every subcommand that reads a config: exit 1 (never 255 or another code)
+# for a missing config, a bad value, a missing file and a usage error.
+CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
+	"files create" "files residency" "fio job" "guest cloud-init 0")
+
+@test "every subcommand exits 1 for a missing config file" {
+	local c
+	for c in "${CONFIG_CMDS[@]}"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$D" $c --config /nonexistent/lab.ini
+		echo "$c: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"/nonexistent/lab.ini"* ]]
+	done
+}
+
+@test "every subcommand exits 1 for a bad value, naming the file and the line" {
+	local c t
+	t=$(mktemp -d /tmp/daxlab-cli.XXXXXX)
+	printf '[lab]\nguest_dir = /g\naccel = warp\n[vm 0]\n' >"$t/lab.ini"
+	for c in "${CONFIG_CMDS[@]}"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$D" $c --config "$t/lab.ini"
+		echo "$c: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"$t/lab.ini:3: key 'accel': bad value 'warp'"* ]]
+	done
+	rm -rf "$t"
+}
+
+@test "every subcommand exits 1 for a missing file argument" {
+	run --separate-stderr "$D" stats compare --file /nonexistent.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/nonexistent.csv"* ]]
+	run --separate-stderr "$D" report /nonexistent-results
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/nonexistent-results"* ]]
+	run --separate-stderr "$D" fio run --job /nonexistent.fio --hosts /nonexistent.list
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/nonexistent"* ]]
+	run --separate-stderr "$D" stats monitor --cgroups x=/nonexistent/memory.numa_stat --duration 1 --output /nonexistent-dir/o.csv
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/nonexistent"* ]]
+}
+
+@test "every subcommand exits 1 for a usage error" {
+	local c
+	for c in "run" "vm start" "vm" "files" "fio" "stats" "stats monitor" \
+		"stats compare" "guest" "report"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$D" $c --no-such-option
+		echo "$c: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"Try 'daxlab "* ]]
+	done
 }

@@ -9,7 +9,7 @@
 bats_require_minimum_version 1.5.0
 
 # keys by section; numeric or enumerated keys must refuse every bad value
-LAB_KEYS="state_dir accel qemu cgroup_parent cgroup_version guest_dir ssh_key boot_timeout stop_timeout"
+LAB_KEYS="state_dir image_dir accel qemu cgroup_parent cgroup_version guest_dir ssh_key boot_timeout stop_timeout"
 VIRTIOFSD_KEYS="path style cgroup node cpus mems memory_max cache thread_pool_size extra_args"
 SHARE_KEYS="tag source mount options backend dax_window queue_size image_size"
 VM_KEYS="name cgroup node cpus mems memory_max vcpus memory image kernel initrd append ssh net bridge ssh_port fio_port shares qemu_args"

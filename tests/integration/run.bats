@@ -68,6 +68,10 @@ interrupt_at() {
 	grep -q '^vm.0.shared_dax = yes$' "$dir/provenance.txt"
 	grep -q '^vm.1.shared_dax = yes$' "$dir/provenance.txt"
 	grep -q '^share.private.vm.0.dax = no$' "$dir/provenance.txt"
+	# the image in image_dir, and the file systems under what guests read
+	grep -qx "share.shared.image = $T/images/share-shared.img" "$dir/provenance.txt"
+	grep -qx 'share.shared.image_fs = ext4' "$dir/provenance.txt"
+	grep -qx 'share.private.source_fs.vm1 = ext4' "$dir/provenance.txt"
 	assert_nothing_left
 
 	# The numbers, from the raw files (not from the report): MiB.
@@ -198,8 +202,11 @@ EOF
 	[ "$status" -eq 0 ]
 	s=$(echo "$T/results/"*-demo-sweep)
 	[ -d "$s" ]
-	[ "$(ls -d "$s"/*-demo-private_ratio-25-runtime-3 "$s"/*-demo-private_ratio-75-runtime-3 | wc -l)" -eq 2 ]
-	p75=$(echo "$s"/*-demo-private_ratio-75-runtime-3)
+	# one folder per run of the manifest, in order without --repeat
+	[ "$(ls -d "$s"/point-* | wc -l)" -eq 2 ]
+	grep -q '"order": "sequential"' "$s/manifest.json"
+	p75=$s/point-1
+	grep -q '^sweep = private_ratio=25 runtime=3$' "$s/point-0/provenance.txt"
 	grep -q '^private_ratio = 75 ; daxlab run --sweep$' "$p75/config.ini"
 	grep -q '^runtime = 3 ; daxlab run --sweep$' "$p75/config.ini"
 	grep -q '^sweep = private_ratio=75 runtime=3$' "$p75/provenance.txt"
@@ -210,6 +217,83 @@ EOF
 	assert_nothing_left
 }
 
+@test "a repeated sweep: shuffled runs with a recorded seed, killed in its fourth run, resumed to six complete runs and a summary with intervals" {
+	local s i
+	sed -i 's|^runtime = .*|runtime = 2|' "$T/lab.ini"
+	"$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
+		--sweep private_ratio=25,75 --repeat 3 --seed 42 --tail 1 \
+		2>"$T/sweep.log" &
+	RUN=$!
+	for ((i = 0; i < 3000; i++)); do
+		s=$(echo "$T/results/"*-demo-sweep)
+		[ -e "$s/point-3/status" ] && break
+		kill -0 "$RUN" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$s/point-3/status" ]
+	# the seed and the shuffled order are in the manifest before any run
+	grep -q '"seed": "42"' "$s/manifest.json"
+	grep -q '"order": "shuffled"' "$s/manifest.json"
+	kill -9 "$RUN"
+	wait "$RUN" || true
+	RUN=
+	# its guard stops the VMs and marks the run incomplete
+	for ((i = 0; i < 600; i++)); do
+		pgrep -f "$T/lab.ini" >/dev/null || break
+		sleep 0.1
+	done
+	[[ "$(cat "$s/point-3/status")" == incomplete* ]]
+	[ ! -e "$s/point-4" ]
+	# three were complete: the summary written after each says so
+	run /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(sum(len(p["runs"]) for p in d["points"]))' "$s/summary.json"
+	[ "$output" -eq 3 ]
+	run --separate-stderr "$D" run -q --resume "$s"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	for i in 0 1 2 3 4 5; do
+		[ "$(cat "$s/point-$i/status")" = complete ]
+	done
+	# nothing lost: the killed attempt is kept beside
+	[[ "$(cat "$s/point-3.attempt-1/status")" == incomplete* ]]
+	/usr/bin/python3 - "$s" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/summary.json"))
+m = json.load(open(sys.argv[1] + "/manifest.json"))
+assert [r["point"] for r in m["runs"]] != [0, 1, 0, 1, 0, 1], "not shuffled"
+assert len(d["points"]) == 2
+for p in d["points"]:
+    assert len(p["runs"]) == 3, p["runs"]
+    iops = [x for x in p["metrics"] if x["name"].endswith(".iops")]
+    assert iops, [x["name"] for x in p["metrics"]]
+    for x in iops:
+        assert x["n"] == 3 and len(x["values"]) == 3
+        lo, hi = x["ci95"]
+        assert lo <= x["mean"] <= hi, x
+        assert x["stddev"] is not None and x["cov"] is not None
+        assert isinstance(x["outliers"], list)
+c = d["comparisons"]
+assert c and all(set(e) >= {"a", "b", "metric", "diff", "ratio", "p", "p_holm", "significant"} for e in c)
+assert {e["a"] for e in c} == {"private_ratio=25"} and {e["b"] for e in c} == {"private_ratio=75"}
+PY
+	[ -s "$s/summary.csv" ] && [ -s "$s/summary.md" ]
+	assert_nothing_left
+}
+
+@test "--resume of a folder that is not a sweep, or a manifest that does not match it, is an error" {
+	mkdir -p "$T/notasweep"
+	run --separate-stderr "$D" run --resume "$T/notasweep"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"$T/notasweep/manifest.json: No such file or directory (not a sweep folder)"* ]]
+	printf '{"name": "x", "config": "%s", "seed": "1", "order": "shuffled", "repeat": 2, "keys": [{"key": "runtime", "values": ["2", "3"]}], "runs": []}\n' \
+		"$T/lab.ini" >"$T/notasweep/manifest.json"
+	run --separate-stderr "$D" run --resume "$T/notasweep"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"\"runs\" does not list the 4 runs of its keys, repeat and seed"* ]]
+	run --separate-stderr "$D" run --resume "$T/notasweep" --repeat 2
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--resume takes the sweep"* ]]
+}
+
 @test "a bad --sweep key or value is a usage error before anything starts" {
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep colour=red,blue
 	[ "$status" -eq 1 ]
@@ -217,7 +301,14 @@ EOF
 	[[ "$stderr" == *"Try 'daxlab run --help'"* ]]
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,150
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"bad value '150' for private_ratio"* ]]
+	[[ "$stderr" == *"--sweep: key 'private_ratio': bad value '150': expected a whole number 0..100"* ]]
+	# checked as the INI parser checks the same key
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep bs=1000
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep: key 'bs': bad value '1000': expected a block size such as 4k"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep rw=sideways
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"key 'rw': bad value 'sideways'"* ]]
 	[ ! -e "$T/results" ]
 }
 
@@ -230,7 +321,7 @@ EOF
 @test "run --help agrees with the man page on the options" {
 	run "$D" run --help
 	[ "$status" -eq 0 ]
-	for o in --config --name --sweep --results --tail --interval --warm --quiet; do
+	for o in --config --name --sweep --results --tail --interval --warm --repeat --order --seed --resume --quiet; do
 		[[ "$output" == *"$o"* ]]
 		grep -q -- "${o//-/\\\\-}" "$DAXLAB_TOP/man/daxlab-run.1"
 	done

@@ -62,17 +62,18 @@ teardown() {
 
 @test "cmdline on this machine probes TCG and the C virtiofsd" {
 	mkdir -p "$T/s" "$T/p0"
-	printf '[lab]\nstate_dir = %s/state\nguest_dir = /x\n[share s]\nsource = %s/s\nbackend = virtio-pmem\n[share p]\nsource = %s/p%%i\n[vm 0]\n' \
-		"$T" "$T" "$T" >"$T/lab.ini"
+	printf '[lab]\nstate_dir = %s/state\nimage_dir = %s/images\nguest_dir = /x\n[share s]\nsource = %s/s\nbackend = virtio-pmem\n[share p]\nsource = %s/p%%i\n[vm 0]\n' \
+		"$T" "$T" "$T" "$T" >"$T/lab.ini"
 	run "$DAXLAB" vm cmdline --config "$T/lab.ini" 0
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[-2]}" = "/usr/lib/qemu/virtiofsd --socket-path=$T/state/vm-0/virtiofsd-p.sock -o source=$T/p0 -o cache=always" ]
 	[[ "${lines[-1]}" == *" -accel tcg -cpu max "* ]]
 	[[ "${lines[-1]}" == *" -m 512M,slots=1,maxmem=576M "* ]]
-	[[ "${lines[-1]}" == *"mem-path=$T/state/share-s.img,size=64M,share=on,readonly=on -device virtio-pmem-pci,memdev=pm0,id=pmem0 "* ]]
+	[[ "${lines[-1]}" == *"mem-path=$T/images/share-s.img,size=64M,share=on,readonly=on -device virtio-pmem-pci,memdev=pm0,id=pmem0 "* ]]
 	[[ "${lines[-1]}" == *"-append 'console=ttyS0 panic=-1 daxlab.name=vm0 daxlab.pmem=0:/mnt/s daxlab.virtiofs=p:/mnt/p'"* ]]
 	[ ! -e "$T/state" ]
+	[ ! -e "$T/images" ]
 }
 
 @test "cmdline quotes words with spaces and commas for the shell and for qemu" {

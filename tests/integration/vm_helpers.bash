@@ -25,6 +25,7 @@ make_lab() {
 	cat >"$t/lab.ini" <<EOF
 [lab]
 state_dir = $t/state
+image_dir = $t/images
 accel = auto
 guest_dir = $GUEST_DIR
 boot_timeout = 150
@@ -91,6 +92,9 @@ cleanup_lab() {
 			rmdir "$cg" 2>/dev/null
 		done
 	fi
+	# tests that mount a file system below their lab
+	findmnt -rn -o TARGET | grep "^$t/" | sort -r |
+		while read -r m; do umount "$m"; done
 	rm -rf "$t"
 }
 

@@ -109,6 +109,64 @@ set_key() {
 	nothing_left "$T"
 	[ ! -e "$T/state/vm-0" ]
 	[ ! -e "$T/state/share-shared.img" ]
+	[ ! -e "$T/images" ]
+}
+
+@test "an image_dir on tmpfs is refused, naming the path and the file system" {
+	mkdir "$T/mem"
+	mount -t tmpfs tmpfs "$T/mem"
+	sed -i "s|^image_dir = .*|image_dir = $T/mem/images|" "$T/lab.ini"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[share shared]: [lab] image_dir '$T/mem/images' is on tmpfs: its pages would be shmem"* ]]
+	nothing_left "$T"
+	[ ! -e "$T/mem/images" ]
+	[ ! -e "$T/state/vm-0" ]
+}
+
+@test "an image_dir on an overlay whose upper layer is tmpfs is refused" {
+	mkdir -p "$T/mem" "$T/lower" "$T/ov"
+	mount -t tmpfs tmpfs "$T/mem"
+	mkdir "$T/mem/upper" "$T/mem/work"
+	mount -t overlay overlay \
+		-o "lowerdir=$T/lower,upperdir=$T/mem/upper,workdir=$T/mem/work" "$T/ov"
+	sed -i "s|^image_dir = .*|image_dir = $T/ov|" "$T/lab.ini"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[lab] image_dir '$T/ov' is on overlay on tmpfs"* ]]
+	nothing_left "$T"
+}
+
+@test "a virtiofs source on tmpfs is refused, naming the share and the path" {
+	mkdir "$T/mem"
+	mount -t tmpfs tmpfs "$T/mem"
+	sed -i "s|^source = .*private/vm%i\$|source = $T/mem/vm%i|" "$T/lab.ini"
+	mkdir "$T/mem/vm0"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[share private]: source '$T/mem/vm0' is on tmpfs"* ]]
+	nothing_left "$T"
+}
+
+@test "a virtio-pmem image is built in image_dir and dropped from the page cache" {
+	local img=$T/images/share-shared.img
+	# the build only: a qemu that fails at once ends the start after it
+	set_key lab qemu /bin/false
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"building the virtio-pmem image of share shared ($img)"* ]]
+	[ -s "$img" ]
+	[ ! -e "$T/state/share-shared.img" ]
+	# fincore: RES (bytes) of the image is 0
+	run fincore -n -b -o RES "$img"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" -eq 0 ]
+	nothing_left "$T"
 }
 
 @test "stop --dry-run prints what it would do and does nothing" {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # `daxlab vm` on cgroup v2 with two NUMA nodes, for real (issue 4): this
 # host has one node and cgroup v1, so the test boots a "virtual NUMA host"
-# (FACTS.md: qemu TCG, two 1 GiB nodes, one CPU each) from a tiny-guest
+# (docs/architecture.md: qemu TCG, two 1 GiB nodes, one CPU each) from a tiny-guest
 # variant that carries build/daxlab, tests/helpers/standin-qemu and the
 # lab of tests/fixtures/numa/. Inside it, `daxlab vm start 0` runs the
 # stand-in as the VM's qemu, in a v2 cgroup bound to one node; the

@@ -76,7 +76,7 @@ static void test_abort_drops_tick(void **state)
 	csv_tick_abort(&w);
 	assert_int_equal(csv_tick_commit(&w), 0);
 	t = slurp(path);
-	assert_string_equal(t, CSV_HEADER);
+	assert_string_equal(t, CSV_HEADER "\n");
 	csv_writer_free(&w);
 	close(fd);
 	unlink(path);
@@ -99,7 +99,7 @@ static void test_many_rows_one_tick(void **state)
 	assert_int_equal(fstat(fd, &st), 0);
 	assert_int_equal(
 		st.st_size,
-		strlen(CSV_HEADER) +
+		strlen(CSV_HEADER "\n") +
 			10000 * strlen("1,10,src,file,N0,1234567,bytes\n"));
 	csv_writer_free(&w);
 	close(fd);
@@ -138,7 +138,7 @@ static void test_failed_write_cut_back_to_whole_tick(void **state)
 	assert_int_equal(csv_add_row(&w, "a", "file", -1, 2, "bytes"), 0);
 	assert_int_equal(csv_tick_commit(&w), 0);
 	t = slurp(path);
-	assert_string_equal(t, CSV_HEADER "5,0,a,file,total,1,bytes\n"
+	assert_string_equal(t, CSV_HEADER "\n5,0,a,file,total,1,bytes\n"
 					  "7,1000,a,file,total,2,bytes\n");
 	csv_writer_free(&w);
 	close(fd);

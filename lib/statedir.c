@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/* The layout of state_dir and image_dir; see statedir.h. */
+#include "statedir.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+
+#include "config.h"
+#include "util.h"
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
+#endif
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+char *statedir_pmem_image_dir(const struct lab_config *c,
+			      const struct vm_config *vm,
+			      const struct share_config *s)
+{
+	if (s->shared)
+		return strdup(c->lab.image_dir);
+	return strdup_printf("%s/vm-%s", c->lab.image_dir, vm->id);
+}
+
+char *statedir_pmem_image(const struct lab_config *c,
+			  const struct vm_config *vm,
+			  const struct share_config *s)
+{
+	_cleanup_free_ char *dir = statedir_pmem_image_dir(c, vm, s);
+
+	if (!dir)
+		return NULL;
+	return strdup_printf("%s/share-%s.img", dir, s->name);
+}
+
+/* The deepest existing folder at or above path, absolute. Allocated. */
+static char *existing_parent(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return NULL;
+	for (;;) {
+		char *real = realpath(p, NULL);
+		char *slash;
+
+		if (real)
+			return real;
+		if (errno != ENOENT && errno != ENOTDIR)
+			return NULL;
+		slash = strrchr(p, '/');
+		if (!slash)
+			return realpath(".", NULL);
+		if (slash == p)
+			p[1] = 0;
+		else
+			*slash = 0;
+	}
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] &&
+		    s[3]) {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+static bool under_mount(const char *path, const char *mnt)
+{
+	size_t n = strlen(mnt);
+
+	if (!strcmp(mnt, "/"))
+		return true;
+	return !strncmp(path, mnt, n) && (path[n] == '/' || !path[n]);
+}
+
+/*
+ * The mountinfo entry that holds real (an absolute, resolved path): the
+ * last of the longest matching mount points, as the kernel lists mounts
+ * in the order they were made. ret_type and ret_upper (an overlay's
+ * upperdir=, or "") are filled.
+ */
+static int mount_of(const char *real, char *ret_type, size_t tlen,
+		    char *ret_upper, size_t ulen)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, best = 0;
+	bool found = false;
+
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *w, *mnt = NULL, *dash;
+		char *type, *src, *opts, *o;
+		size_t n;
+
+		dash = strstr(line, " - ");
+		if (!dash)
+			continue;
+		*dash = 0;
+		w = strtok_r(line, " ", &save);
+		for (int i = 0; w && i < 4; i++)
+			w = strtok_r(NULL, " ", &save);
+		mnt = w; /* the fifth field */
+		if (!mnt)
+			continue;
+		unescape(mnt);
+		n = strlen(mnt);
+		if (!under_mount(real, mnt) || n < best)
+			continue;
+		save = NULL;
+		type = strtok_r(dash + 3, " \n", &save);
+		src = strtok_r(NULL, " \n", &save);
+		opts = strtok_r(NULL, " \n", &save);
+		if (!type || !src)
+			continue;
+		best = n;
+		found = true;
+		snprintf(ret_type, tlen, "%s", type);
+		ret_upper[0] = 0;
+		for (o = opts ? strtok_r(opts, ",", &save) : NULL; o;
+		     o = strtok_r(NULL, ",", &save))
+			if (str_has_prefix(o, "upperdir=")) {
+				unescape(o);
+				snprintf(ret_upper, ulen, "%s", o + 9);
+			}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+int statedir_fs_type(const char *path, char *ret_type, size_t len,
+		     bool *ret_memory)
+{
+	_cleanup_free_ char *real = existing_parent(path);
+	char type[64] = "", upper[PATH_MAX] = "";
+	struct statfs sf;
+
+	*ret_memory = false;
+	if (!real)
+		return -errno;
+	if (statfs(real, &sf) < 0)
+		return -errno;
+	if (mount_of(real, type, sizeof(type), upper, sizeof(upper)) < 0)
+		snprintf(type, sizeof(type), "file system 0x%lx",
+			 (unsigned long)sf.f_type);
+	if (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC) {
+		*ret_memory = true;
+	} else if (sf.f_type == OVERLAYFS_SUPER_MAGIC && upper[0]) {
+		struct statfs us;
+
+		if (statfs(upper, &us) == 0 &&
+		    (us.f_type == TMPFS_MAGIC || us.f_type == RAMFS_MAGIC)) {
+			*ret_memory = true;
+			snprintf(ret_type, len, "overlay on %s",
+				 us.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs");
+			return 0;
+		}
+	}
+	snprintf(ret_type, len, "%s", type);
+	return 0;
+}
+
+int statedir_disk_fs(const char *what, const char *path, char *err,
+		     size_t errlen)
+{
+	char type[96];
+	bool memory;
+	int r = statedir_fs_type(path, type, sizeof(type), &memory);
+
+	if (r < 0) {
+		snprintf(err, errlen, "%s '%s': %s", what, path, strerror(-r));
+		return r;
+	}
+	if (memory) {
+		snprintf(err, errlen,
+			 "%s '%s' is on %s: its pages would be shmem, never evicted and never charged to the guests that read them; put it on a disk file system (ext4, xfs, btrfs)",
+			 what, path, type);
+		return -EMEDIUMTYPE;
+	}
+	return 0;
+}
