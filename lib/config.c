@@ -878,6 +878,7 @@ static int finish(struct parser *p)
 
 	r |= fill_str(&c->lab.state_dir, "/run/daxlab");
 	r |= fill_str(&c->lab.image_dir, "/var/lib/daxlab");
+	r |= fill_str(&c->lab.guest_dir, DAXLAB_DEFAULT_GUEST_DIR);
 	r |= fill_str(&c->lab.qemu, "qemu-system-x86_64");
 	r |= fill_str(&c->lab.cgroup_parent, "");
 	r |= fill_str(&c->lab.cgroup_version, "auto");
@@ -1001,12 +1002,6 @@ static int finish(struct parser *p)
 			return p->error;
 		}
 		if (!vm->image && (!vm->kernel || !vm->initrd)) {
-			if (!c->lab.guest_dir && (!vm->kernel || !vm->initrd)) {
-				perr(p, -EINVAL,
-				     "[vm %s]: no 'image', no 'kernel' and 'initrd', and no [lab] guest_dir to take them from",
-				     vm->id);
-				return p->error;
-			}
 			if (!vm->kernel)
 				vm->kernel = strdup_printf(
 					"%s/vmlinuz", c->lab.guest_dir);
@@ -1316,11 +1311,12 @@ char *config_share_source(const struct share_config *share,
 
 char *config_ssh_key(const struct lab_config *c)
 {
+	const char *dir;
+
 	if (c->lab.ssh_key)
 		return strdup(c->lab.ssh_key);
-	if (c->lab.guest_dir)
-		return strdup_printf("%s/id_ed25519", c->lab.guest_dir);
-	return strdup("/root/.ssh/id_ed25519");
+	dir = c->lab.guest_dir ? c->lab.guest_dir : DAXLAB_DEFAULT_GUEST_DIR;
+	return strdup_printf("%s/id_ed25519", dir);
 }
 
 const char *config_accel_name(enum lab_accel a)

@@ -51,6 +51,13 @@ struct cg_binding {
 	uint64_t memory_max; /* bytes, 0: no limit */
 };
 
+/*
+ * The tiny guest's folder (vmlinuz, initrd.img, id_ed25519) when neither
+ * [lab] guest_dir nor `daxlab guest build --output` names one. The one
+ * place this path is written.
+ */
+#define DAXLAB_DEFAULT_GUEST_DIR "/var/lib/daxlab/guest"
+
 struct lab_section {
 	char *state_dir;     /* default /run/daxlab */
 	char *image_dir;     /* default /var/lib/daxlab: never tmpfs */
@@ -58,7 +65,7 @@ struct lab_section {
 	char *qemu;          /* qemu binary, default qemu-system-x86_64 */
 	char *cgroup_parent; /* delegated cgroup (relative), "" = root */
 	char *cgroup_version; /* "auto" (default), "v1" or "v2" */
-	char *guest_dir;     /* tiny guest: vmlinuz, initrd.img, id_ed25519 */
+	char *guest_dir;     /* tiny guest; default DAXLAB_DEFAULT_GUEST_DIR */
 	char *ssh_key;       /* default guest_dir/id_ed25519 */
 	unsigned boot_timeout; /* seconds to DAXLAB-READY + ssh, default 300 */
 	unsigned stop_timeout; /* seconds per stop stage, default 30 */

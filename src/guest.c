@@ -42,27 +42,10 @@ static void usage(void)
 	       " -h, --help           display this help\n"
 	       " -V, --version        display version\n\n"
 	       "Output: DIR/vmlinuz, DIR/initrd.img, DIR/id_ed25519 (the lab's ssh\n"
-	       "key, made once), DIR/known_hosts (the guest's host key).\n"
+	       "key, made once), DIR/known_hosts (the guest's host key). A config\n"
+	       "without [lab] guest_dir boots the guest from %s.\n"
 	       "See daxlab-guest(1).\n",
-	       getuid() == 0 ? "/var/lib/daxlab/guest" :
-			       "~/.cache/daxlab/guest");
-}
-
-static char *default_output(void)
-{
-	const char *env = getenv("DAXLAB_GUEST_DIR");
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	const char *home = getenv("HOME");
-
-	if (env && *env)
-		return strdup(env);
-	if (getuid() == 0)
-		return strdup("/var/lib/daxlab/guest");
-	if (xdg && *xdg)
-		return strdup_printf("%s/daxlab/guest", xdg);
-	if (home && *home)
-		return strdup_printf("%s/.cache/daxlab/guest", home);
-	return NULL;
+	       DAXLAB_DEFAULT_GUEST_DIR, DAXLAB_DEFAULT_GUEST_DIR);
 }
 
 /* guest/init of the source tree, else the installed copy. */
@@ -212,7 +195,7 @@ static int guest_build_main(int argc, char **argv)
 	struct guest_build_result res;
 	_cleanup_free_ char *output = NULL;
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
-	bool install = false;
+	bool install = false, default_dir = false;
 	char err[1024] = "";
 	char size[32];
 	int64_t t0 = now_monotonic_ns();
@@ -266,10 +249,12 @@ static int guest_build_main(int argc, char **argv)
 	if (optind < argc)
 		usage_error("guest build", "unexpected argument '%s'",
 			    argv[optind]);
-	if (!output)
-		output = default_output();
 	if (!output) {
-		error("guest: no output directory: give --output");
+		output = strdup(DAXLAB_DEFAULT_GUEST_DIR);
+		default_dir = true;
+	}
+	if (!output) {
+		error("out of memory");
 		return 1;
 	}
 	if (o.kernel && access(o.kernel, F_OK) < 0) {
@@ -292,7 +277,11 @@ static int guest_build_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	r = guest_build(&o, &res, err, sizeof(err));
 	if (r < 0) {
-		error("guest build: %s", err[0] ? err : strerror(-r));
+		error("guest build: %s%s", err[0] ? err : strerror(-r),
+		      default_dir && r == -EACCES ?
+			      " (the default folder: run as root, or give "
+			      "--output DIR and set [lab] guest_dir to it)" :
+			      "");
 		guest_build_result_done(&res);
 		return 1;
 	}

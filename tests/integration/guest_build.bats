@@ -10,6 +10,27 @@ setup() {
 
 teardown() {
 	rm -rf "$T"
+	# The mount point that in_default_dir made, if there was none.
+	if [ -e "$T.made-var-lib-daxlab" ]; then
+		rmdir /var/lib/daxlab
+		rm -f "$T.made-var-lib-daxlab"
+	fi
+}
+
+# in_default_dir -- CMD...: runs CMD in a mount namespace of its own in
+# which /var/lib/daxlab is an empty tmpfs (mode 0755, owned by root), so
+# that the default guest folder is written without touching the host's.
+# An empty /var/lib/daxlab is made for a mount point (and removed in
+# teardown) when the host has none.
+in_default_dir() {
+	shift
+	if [ ! -d /var/lib/daxlab ]; then
+		mkdir /var/lib/daxlab
+		: >"$T.made-var-lib-daxlab"
+	fi
+	unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755 daxlab-test /var/lib/daxlab && exec "$@"' \
+		sh "$@"
 }
 
 @test "guest build --help prints usage on stdout, exit 0" {
@@ -75,4 +96,51 @@ teardown() {
 	[ "$(n jbd2)" -lt "$(n ext4)" ]
 	while read -r m; do [ -f "$T/x$m" ]; done <"$list"
 	grep -qf "$T/g/id_ed25519.pub" "$T/x/root/.ssh/authorized_keys"
+}
+
+@test "--help names the default folder, /var/lib/daxlab/guest" {
+	run --separate-stderr "$D" guest build --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-o, --output DIR     where to write it (default: /var/lib/daxlab/guest)"* ]]
+	[[ "$output" == *"without [lab] guest_dir boots the guest from /var/lib/daxlab/guest"* ]]
+}
+
+@test "without --output the guest goes to /var/lib/daxlab/guest; a config without guest_dir uses it and its key" {
+	printf '[lab]\nstate_dir = %s/state\n[vm 0]\nimage = %s/vm0.img\n[vm 1]\n' \
+		"$T" "$T" >"$T/lab.ini"
+	# In the namespace: build, list the folder, write a cloud-init seed
+	# (it reads the lab's public key through the config's ssh key).
+	cat >"$T/inside.sh" <<'INSIDE'
+set -e
+"$1" guest build
+ls /var/lib/daxlab/guest >"$2/listing"
+cp /var/lib/daxlab/guest/id_ed25519.pub "$2/key.pub"
+"$1" guest cloud-init --quiet --config "$2/lab.ini" --output "$2/seed.img" 0
+INSIDE
+	run in_default_dir -- sh "$T/inside.sh" "$D" "$T"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"built /var/lib/daxlab/guest/initrd.img"* ]]
+	for f in vmlinuz initrd.img id_ed25519 id_ed25519.pub known_hosts; do
+		grep -qx "$f" "$T/listing"
+	done
+	mtype -i "$T/seed.img" ::user-data | grep -qF "\"$(cat "$T/key.pub")\""
+	# The namespace's tmpfs did not leak into the host.
+	! grep -q ' /var/lib/daxlab ' /proc/mounts
+
+	run "$D" vm cmdline --no-probe --config "$T/lab.ini" 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" -kernel /var/lib/daxlab/guest/vmlinuz -initrd /var/lib/daxlab/guest/initrd.img "* ]]
+}
+
+@test "a user who cannot write the default folder is told to give --output" {
+	# A copy that the user nobody can run, wherever the checkout is.
+	chmod 755 "$T"
+	cp "$D" "$T/daxlab"
+	run in_default_dir -- setpriv --reuid=nobody --regid=nogroup \
+		--clear-groups "$T/daxlab" guest build --quiet
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"/var/lib/daxlab/guest: Permission denied (the default folder: run as root, or give --output DIR and set [lab] guest_dir to it)"* ]]
 }

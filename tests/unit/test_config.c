@@ -218,6 +218,23 @@ static void test_empty_file_is_all_defaults(void **state)
 	config_free(c);
 	assert_int_equal(config_new_default(&c), 0);
 	assert_string_equal(c->lab.state_dir, "/run/daxlab");
+	assert_string_equal(c->lab.guest_dir, "/var/lib/daxlab/guest");
+	config_free(c);
+}
+
+/* No image, kernel, initrd or guest_dir: the guest of `daxlab guest build`. */
+static void test_default_guest_dir(void **state)
+{
+	struct lab_config *c = load_ok(FIX "no-guest-dir.ini");
+	_cleanup_free_ char *key = config_ssh_key(c);
+
+	(void)state;
+	assert_string_equal(DAXLAB_DEFAULT_GUEST_DIR, "/var/lib/daxlab/guest");
+	assert_string_equal(c->lab.guest_dir, "/var/lib/daxlab/guest");
+	assert_string_equal(c->vms[0].kernel, "/var/lib/daxlab/guest/vmlinuz");
+	assert_string_equal(c->vms[0].initrd,
+			    "/var/lib/daxlab/guest/initrd.img");
+	assert_string_equal(key, "/var/lib/daxlab/guest/id_ed25519");
 	config_free(c);
 }
 
@@ -287,7 +304,6 @@ static void test_names_that_become_paths_are_checked(void **state)
 static void test_cross_section_checks(void **state)
 {
 	(void)state;
-	BAD("no-boot.ini", -EINVAL, ":2:", "[vm 0]", "guest_dir");
 	BAD("unknown-share.ini", -EINVAL, "'shares'", "'nope'");
 	BAD("no-source.ini", -EINVAL, ":3:", "[share a]", "'source'");
 	BAD("port-clash.ini", -EINVAL, "[vm 1]", "also used by [vm 0]");
@@ -340,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_full_vms),
 		cmocka_unit_test(test_full_workload),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_default_guest_dir),
 		cmocka_unit_test(test_empty_file_is_all_defaults),
 		cmocka_unit_test(test_share_source_expands_id),
 		cmocka_unit_test(test_errors_name_file_line_key_value),
