@@ -11,6 +11,8 @@ NUMA2=/usr/local/share/daxlab/examples/numa2.ini
 # Inside, /tmp is tmpfs: everything of the tests lives here.
 W=/var/lib/daxlab-test
 
+# A run boots nested guests: minutes under TCG on a busy machine.
+export LABHOST_TIMEOUT=${LABHOST_TIMEOUT:-1200}
 lh() { "$LH" ssh -- "$@"; }
 
 labhost_setup_file() {
@@ -79,6 +81,7 @@ metric() {
 # at_least PART WHOLE PCT WHAT: PART >= PCT% of WHOLE, and WHOLE > 0.
 at_least() {
 	echo "$4: $1 of $2 bytes (need >= $3%)"
+	[[ $1 =~ ^[0-9]+$ && $2 =~ ^[0-9]+$ ]] || { echo "not numbers"; return 1; }
 	[ "$2" -gt 0 ] && [ $(($1 * 100)) -ge $(($2 * $3)) ]
 }
 

@@ -5,10 +5,10 @@
 
 prints KEY=VALUE lines (bytes, integers):
 
-  SRC.STAT.NODE        the last tick's value of stats.csv (NODE: N0, N1,
-                       total), for file and shmem of every source
+  SRC.STAT.NODE        the last value of stats.csv (NODE: N0, N1, total),
+                       for file and shmem of every source
   SRC.pagecache.NODE   file - shmem at the last tick
-  SRC.growth.NODE      the growth of file - shmem from the first tick
+  SRC.growth.NODE      the growth of file - shmem from the first value
   vmID.fio.SET         bytes fio read in that VM from the jobs of SET
                        (shared, private), from fio.json by the VM's fio_port
   res.SET.VM.VIA.NODE  residency.csv (VM empty for the shared set)
@@ -21,24 +21,21 @@ import sys
 
 
 def load_stats(path):
+    """The first and the last value of each (source, stat, node): a remote
+    source may miss ticks, so each key has its own first and last tick."""
     first, last = {}, {}
-    first_t = last_t = None
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             if row["stat"] not in ("file", "shmem"):
                 continue
-            t = int(row["elapsed_ms"])
             key = (row["source"], row["stat"], row["node"])
-            v = int(row["value"])
-            if first_t is None or t == first_t:
-                first_t = t
+            v = (int(row["elapsed_ms"]), int(row["value"]))
+            if key not in first or v[0] < first[key][0]:
                 first[key] = v
-            if last_t is None or t >= last_t:
-                if last_t is not None and t > last_t:
-                    last.clear()
-                last_t = t
+            if key not in last or v[0] >= last[key][0]:
                 last[key] = v
-    return first, last
+    return ({k: v for k, (t, v) in first.items()},
+            {k: v for k, (t, v) in last.items()})
 
 
 def main():

@@ -65,12 +65,13 @@ setup() {
 }
 
 @test "the shared image's host page cache is page cache, not shmem, charged to the VM cgroups on their nodes" {
-	local img vm0 vm1
+	local fs img vm0 vm1
 	fs=$(metric prov.share.shared.image_fs)
 	echo "image on $fs"
 	[ "$fs" != tmpfs ] && [ "$fs" != ramfs ]
 	img=$(metric res.shared..image.total)
-	vm0=$(metric vm0-cg.growth.total) vm1=$(metric vm1-cg.growth.total)
+	vm0=$(metric vm0-cg.growth.total)
+	vm1=$(metric vm1-cg.growth.total)
 	# each VM's page cache growth (file - shmem) is on its node...
 	at_least "$(metric vm0-cg.growth.N0)" "$vm0" 95 "vm0's cgroup page cache growth on N0"
 	at_least "$(metric vm1-cg.growth.N1)" "$vm1" 95 "vm1's cgroup page cache growth on N1"
@@ -94,7 +95,9 @@ setup() {
 @test "each guest's page cache grows by less than 1% of the shared data it read" {
 	local vm g p s
 	for vm in vm0 vm1; do
-		g=$(metric $vm.growth.total) p=$(metric $vm.fio.private) s=$(metric $vm.fio.shared)
+		g=$(metric $vm.growth.total)
+		p=$(metric $vm.fio.private)
+		s=$(metric $vm.fio.shared)
 		# the private reads (virtio-fs, no DAX) are cached in the guest
 		echo "$vm: guest page cache +$g bytes, read $p private, $s shared"
 		[ "$s" -gt 0 ]

@@ -60,7 +60,7 @@ teardown_file() {
 	[ "$here" != "$there" ]
 	tar -C "$g" -cf - . | lh sh -c 'rm -rf "$1" && mkdir -p "$1" && tar -C "$1" -xf -' \
 		sh "$W/guest-d12"
-	lab_config "$BATS_TEST_TMPDIR/lab.ini" -"vm 1" guest_dir="$W/guest-d12"
+	lab_config "$BATS_TEST_TMPDIR/lab.ini" -"vm 1" +guest_dir="$W/guest-d12"
 	put "$BATS_TEST_TMPDIR/lab.ini" "$W/fiover.ini"
 	run lh daxlab run -q -c "$W/fiover.ini" -r "$W/fiover"
 	echo "$output"
