@@ -12,8 +12,9 @@
  * seed of lib/cloudinit.h (or [vm] seed, used as it is).
  *
  * Ready, after ssh answers, means, checked over one ssh connection: cloud-
- * init finished without errors (`cloud-init status --wait`, its
- * result.json), every share of the VM mounted where the config says with
+ * init finished without errors (its /run/cloud-init/result.json, waited
+ * for by a shell loop rather than `cloud-init status --wait`, a Python
+ * process that costs the guest seconds under TCG), every share of the VM mounted where the config says with
  * the options it asks (/proc/mounts), fio there and of the host's version;
  * then the fio server answers a client job from the host.
  */
@@ -65,8 +66,11 @@ struct vmimage_unit {
 /* What the script printed, parsed. */
 struct vmimage_report {
 	bool complete;       /* the script's last line was seen */
-	bool cloud_init;     /* cloud-init is installed */
-	int cloud_init_rc;   /* of `timeout T cloud-init status --wait` */
+	/*
+	 * none (not installed), disabled (it found no seed), timeout (no
+	 * result.json in time), done
+	 */
+	char cloud_init[16];
 	char *result;        /* result.json, or NULL */
 	char *mounts;        /* /proc/mounts */
 	struct vmimage_unit units[VMIMAGE_MAX_UNITS];

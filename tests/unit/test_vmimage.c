@@ -143,7 +143,7 @@ static void test_check_ready(void **state)
 {
 	struct lab_config *c = load();
 	_cleanup_free_ char *t =
-		report_text("0", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
+		report_text("done", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.33\n");
 	char err[2048], warn[512];
 	char *mounts = NULL;
@@ -168,7 +168,7 @@ static void test_check_mount_missing(void **state)
 {
 	struct lab_config *c = load();
 	_cleanup_free_ char *t = report_text(
-		"0", GOOD_RESULT, SHARED_MOUNT,
+		"done", GOOD_RESULT, SHARED_MOUNT,
 		"@@daxlab unit mnt-shared.mount active\n"
 		"@@daxlab unit srv-dax-private.mount failed\n"
 		"Mounting daxlab share private...\n"
@@ -198,7 +198,7 @@ static void test_check_without_dax(void **state)
 {
 	struct lab_config *c = load();
 	_cleanup_free_ char *t = report_text(
-		"0", GOOD_RESULT,
+		"done", GOOD_RESULT,
 		SHARED_MOUNT "private /srv/dax/private virtiofs rw,relatime 0 0\n",
 		good_units, "/usr/bin/fio\nfio-3.33\n");
 	char err[2048], warn[512];
@@ -218,13 +218,13 @@ static void test_check_fio(void **state)
 {
 	struct lab_config *c = load();
 	_cleanup_free_ char *none = report_text(
-		"0", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
+		"done", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
 		"@@daxlab unit mnt-shared.mount active\n"
 		"@@daxlab unit srv-dax-private.mount active\n"
 		"@@daxlab unit daxlab-fio-server.service activating\n",
 		"");
 	_cleanup_free_ char *other =
-		report_text("0", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
+		report_text("done", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.39\n");
 	char err[2048], warn[512];
 	char *mounts = NULL;
@@ -248,15 +248,18 @@ static void test_check_cloud_init(void **state)
 {
 	struct lab_config *c = load();
 	_cleanup_free_ char *bad = report_text(
-		"1",
+		"done",
 		"{\"v1\": {\"errors\": [\"('locale', ProcessExecutionError(\\\"update-locale\\nExit code: 255\\\"))\"]}}",
 		SHARED_MOUNT PRIVATE_MOUNT, good_units,
 		"/usr/bin/fio\nfio-3.33\n");
 	_cleanup_free_ char *late =
-		report_text("124", "", SHARED_MOUNT PRIVATE_MOUNT, good_units,
+		report_text("timeout", "", SHARED_MOUNT PRIVATE_MOUNT, good_units,
 			    "/usr/bin/fio\nfio-3.33\n");
-	_cleanup_free_ char *degraded =
-		report_text("2", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
+	_cleanup_free_ char *degraded = report_text(
+		"done",
+		"{\"v1\": {\"errors\": [], \"recoverable_errors\": "
+		"{\"WARNING\": [\"no growpart\"]}}}",
+		SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.33\n");
 	_cleanup_free_ char *absent =
 		strdup("@@daxlab cloud-init\n@@daxlab rc none\n"
@@ -277,12 +280,13 @@ static void test_check_cloud_init(void **state)
 	assert_int_equal(check(c, late, err, sizeof(err), warn, sizeof(warn),
 			       &mounts),
 			 1);
-	assert_string_equal(err, "cloud-init did not finish in time");
+	assert_string_equal(err, "cloud-init did not finish in time (no "
+				 "/run/cloud-init/result.json)");
 	free(mounts);
 	assert_int_equal(check(c, degraded, err, sizeof(err), warn,
 			       sizeof(warn), &mounts),
 			 0);
-	assert_string_equal(warn, "cloud-init finished degraded");
+	assert_string_equal(warn, "cloud-init finished degraded: no growpart");
 	free(mounts);
 	assert_int_equal(check(c, absent, err, sizeof(err), warn, sizeof(warn),
 			       &mounts),
@@ -298,12 +302,11 @@ static void test_incomplete_report(void **state)
 
 	(void)state;
 	assert_int_equal(vmimage_parse_report("@@daxlab cloud-init\n@@daxlab "
-					      "rc 0\n",
+					      "rc timeout\n",
 					      &r),
 			 0);
 	assert_false(r.complete);
-	assert_true(r.cloud_init);
-	assert_int_equal(r.cloud_init_rc, 0);
+	assert_string_equal(r.cloud_init, "timeout");
 	vmimage_report_free(&r);
 }
 
