@@ -35,7 +35,7 @@ if [ "$rc" -ne 0 ] || [ "$status" != complete ]; then
 		"$status" "$total"
 	exit 0
 fi
-steps="create files|start VMs|check mounts|warm the page cache|drop the page cache|write the fio job|start the monitor|run fio|tail|measure residency|stop VMs|report"
+steps="create files|start VMs|check fio versions|check mounts|warm the page cache|drop the page cache|write the fio job|start the monitor|run fio|tail|measure residency|stop VMs|report"
 # step lines: "T daxlab: STEP" (a line that is exactly a step's name)
 split=$(awk -v steps="$steps" -v end="$total" '
 	BEGIN { n = split(steps, s, "|"); for (i = 1; i <= n; i++) is[s[i]] = 1 }

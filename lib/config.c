@@ -397,6 +397,14 @@ static bool virtiofsd_key(struct parser *p, const char *key, const char *v)
 			     key, v);
 		else
 			set_str(p, &d->cache, v);
+	} else if (!strcmp(key, "sandbox")) {
+		if (strcmp(v, "namespace") && strcmp(v, "chroot") &&
+		    strcmp(v, "none"))
+			perr(p, -EINVAL,
+			     "key '%s': bad value '%s': expected namespace, chroot or none",
+			     key, v);
+		else
+			set_str(p, &d->sandbox, v);
 	} else if (!strcmp(key, "thread_pool_size")) {
 		set_uint(p, &d->thread_pool_size, key, v, 0, 1024);
 	} else if (!strcmp(key, "extra_args")) {
@@ -530,68 +538,112 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static bool workload_key(struct parser *p, const char *key, const char *v)
+__attribute__((format(printf, 4, 5))) static int
+bad_value(char *err, size_t errlen, int r, const char *fmt, ...)
 {
-	struct workload_config *w = &p->c->workload;
+	va_list ap;
 
-	if (!strcmp(key, "size")) {
-		set_size(p, &w->size, key, v, false);
-	} else if (!strcmp(key, "file_size")) {
-		set_size(p, &w->file_size, key, v, false);
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int set_wl_str(char **field, const char *v)
+{
+	char *n = strdup(v);
+
+	if (!n)
+		return -ENOMEM;
+	free(*field);
+	*field = n;
+	return 0;
+}
+
+static int set_wl_ratio(unsigned *field, const char *key, const char *v,
+			char *err, size_t errlen)
+{
+	if (parse_uint_range(v, 0, 100, field) < 0)
+		return bad_value(err, errlen, -EINVAL,
+				 "key '%s': bad value '%s': expected a whole number 0..100",
+				 key, v);
+	return 0;
+}
+
+int config_workload_set(struct workload_config *w, const char *key,
+			const char *v, char *err, size_t errlen)
+{
+	static const char *const rws[] = { "read",	"randread", "write",
+					   "randwrite", "rw",	    "readwrite",
+					   "randrw",	NULL };
+	uint64_t n;
+
+	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
+		if (parse_size(v, &n) < 0 || n == 0)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a size such as 512M or 4G",
+					 key, v);
+		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
 	} else if (!strcmp(key, "private_ratio")) {
-		set_uint(p, &w->private_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->private_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "access_ratio")) {
-		set_uint(p, &w->access_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->access_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "hot_ratio")) {
-		set_uint(p, &w->hot_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->hot_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "hot_access_ratio")) {
-		set_uint(p, &w->hot_access_ratio, key, v, 0, 100);
+		return set_wl_ratio(&w->hot_access_ratio, key, v, err, errlen);
 	} else if (!strcmp(key, "rw")) {
-		static const char *const ok[] = { "read",     "randread",
-						  "write",    "randwrite",
-						  "rw",       "readwrite",
-						  "randrw",   NULL };
-		bool found = false;
-
-		for (size_t i = 0; ok[i]; i++)
-			found |= !strcmp(ok[i], v);
-		if (!found)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
-			     key, v);
-		else
-			set_str(p, &w->rw, v);
+		for (size_t i = 0; rws[i]; i++)
+			if (!strcmp(rws[i], v))
+				return set_wl_str(&w->rw, v);
+		return bad_value(err, errlen, -EINVAL,
+				 "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
+				 key, v);
 	} else if (!strcmp(key, "bs")) {
-		uint64_t b;
-
-		if (parse_size(v, &b) < 0 || b == 0 || b % 512)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a block size such as 4k",
-			     key, v);
-		else {
-			w->bs_bytes = b;
-			set_str(p, &w->bs, v);
-		}
+		if (parse_size(v, &n) < 0 || n == 0 || n % 512)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a block size such as 4k",
+					 key, v);
+		w->bs_bytes = n;
+		return set_wl_str(&w->bs, v);
 	} else if (!strcmp(key, "runtime")) {
-		uint64_t ms;
-
-		if (parse_duration_ms(v, &ms) < 0 || ms < 1000 ||
-		    ms % 1000 || ms / 1000 > UINT_MAX)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
-			     key, v);
-		else
-			w->runtime = (unsigned)(ms / 1000);
+		if (parse_duration_ms(v, &n) < 0 || n < 1000 || n % 1000 ||
+		    n / 1000 > UINT_MAX)
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
+					 key, v);
+		w->runtime = (unsigned)(n / 1000);
+	} else if (!strcmp(key, "residency_interval")) {
+		if (parse_duration_ms(v, &n) < 0 || (n && n < 100))
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected a duration of 100ms or more such as 1s, or 0 for none",
+					 key, v);
+		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
 		if (!valid_name(v))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
-			     key, v);
-		else
-			set_str(p, &w->ioengine, v);
+			return bad_value(err, errlen, -EINVAL,
+					 "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
+					 key, v);
+		return set_wl_str(&w->ioengine, v);
 	} else {
-		return false;
+		return bad_value(err, errlen, -ENOKEY,
+				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine, residency_interval)",
+				 key);
 	}
+	return 0;
+}
+
+static bool workload_key(struct parser *p, const char *key, const char *v)
+{
+	char msg[512];
+	int r = config_workload_set(&p->c->workload, key, v, msg, sizeof(msg));
+
+	if (r == -ENOKEY)
+		return false;
+	if (r == -ENOMEM)
+		perr(p, r, "out of memory");
+	else if (r < 0)
+		perr(p, r, "%s", msg);
 	return true;
 }
 
@@ -838,6 +890,7 @@ static void defaults(struct lab_config *c)
 	c->workload.hot_access_ratio = 80;
 	c->workload.bs_bytes = 4096;
 	c->workload.runtime = 60;
+	c->workload.residency_interval_ms = 1000;
 }
 
 static int fill_str(char **field, const char *v)
@@ -1199,6 +1252,7 @@ void config_free(struct lab_config *c)
 	free(c->virtiofsd.path);
 	free_binding(&c->virtiofsd.cg);
 	free(c->virtiofsd.cache);
+	free(c->virtiofsd.sandbox);
 	free_list(c->virtiofsd.extra_args);
 	for (size_t i = 0; i < c->n_shares; i++) {
 		struct share_config *s = &c->shares[i];

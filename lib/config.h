@@ -69,6 +69,7 @@ struct virtiofsd_section {
 	enum virtiofsd_style style; /* default auto */
 	struct cg_binding cg;       /* cgroup default "virtiofsd" */
 	char *cache;                /* always | auto | never (default always) */
+	char *sandbox;              /* namespace | chroot | none, or NULL */
 	unsigned thread_pool_size;  /* 0: virtiofsd's default */
 	char **extra_args;          /* NULL-terminated, split on spaces */
 	size_t n_extra_args;
@@ -128,6 +129,7 @@ struct workload_config {
 	uint64_t bs_bytes;
 	unsigned runtime;          /* seconds, default 60 */
 	char *ioengine;            /* psync (default) | mmap | ... */
+	uint64_t residency_interval_ms; /* daxlab run, default 1000; 0: none */
 };
 
 struct lab_config {
@@ -174,6 +176,15 @@ char *config_share_source(const struct share_config *share,
 			  const struct vm_config *vm);
 /* The ssh identity file: ssh_key, or guest_dir/id_ed25519. Allocated. */
 char *config_ssh_key(const struct lab_config *c);
+
+/*
+ * Sets one [workload] key from its text, checked as the INI parser checks
+ * it (the parser and `run --sweep` both use this). -EINVAL with err
+ * "key 'K': bad value 'V': expected ...", -ENOKEY for a key that is not
+ * a [workload] key, -ENOMEM.
+ */
+int config_workload_set(struct workload_config *w, const char *key,
+			const char *v, char *err, size_t errlen);
 
 const char *config_accel_name(enum lab_accel a);
 const char *config_backend_name(enum share_backend b);

@@ -1040,53 +1040,79 @@ int fileset_check_manifest(const char *path, size_t *ret_files)
 	return 0;
 }
 
-int fileset_file_residency(const char *path, struct fs_residency *acc)
+int fileset_map_resident(const char *path, struct fs_mapped *m)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ unsigned char *vec = NULL;
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	m->page = (size_t)sysconf(_SC_PAGESIZE);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	m->size = (size_t)st.st_size;
+	if (!m->size)
+		return 0;
+	m->npages = (m->size + m->page - 1) / m->page;
+	m->map = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		return -errno;
+	}
+	m->vec = malloc(m->npages);
+	if (!m->vec) {
+		fileset_unmap(m);
+		return -ENOMEM;
+	}
+	/* no readahead when resident pages are touched */
+	madvise(m->map, m->size, MADV_RANDOM);
+	if (mincore(m->map, m->size, m->vec) < 0) {
+		int r = -errno;
+
+		fileset_unmap(m);
+		return r;
+	}
+	return 0;
+}
+
+void fileset_unmap(struct fs_mapped *m)
+{
+	if (m->map)
+		munmap(m->map, m->size);
+	free(m->vec);
+	m->map = NULL;
+	m->vec = NULL;
+}
+
+int fileset_file_residency(const char *path, struct fs_residency *acc)
+{
 	_cleanup_free_ void **pages = NULL;
 	_cleanup_free_ int *status = NULL;
-	long psz = sysconf(_SC_PAGESIZE);
-	struct stat st;
-	size_t npages, batch = 1024;
-	unsigned char *map;
-	int r = 0;
+	struct fs_mapped m;
+	size_t batch = 1024;
+	int r = fileset_map_resident(path, &m);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	acc->size += (uint64_t)st.st_size;
-	if (st.st_size == 0)
+	if (r < 0)
+		return r;
+	acc->size += m.size;
+	if (!m.size)
 		return 0;
-	npages = ((size_t)st.st_size + (size_t)psz - 1) / (size_t)psz;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	vec = malloc(npages);
 	pages = malloc(batch * sizeof(*pages));
 	status = malloc(batch * sizeof(*status));
-	if (!vec || !pages || !status) {
+	if (!pages || !status) {
 		r = -ENOMEM;
 		goto out;
 	}
-	/* no readahead when we touch resident pages below */
-	madvise(map, (size_t)st.st_size, MADV_RANDOM);
-	if (mincore(map, (size_t)st.st_size, vec) < 0) {
-		r = -errno;
-		goto out;
-	}
-	for (size_t i = 0; i < npages;) {
+	for (size_t i = 0; i < m.npages;) {
 		size_t n = 0;
 
-		for (; i < npages && n < batch; i++) {
-			if (!(vec[i] & 1))
+		for (; i < m.npages && n < batch; i++) {
+			if (!(m.vec[i] & 1))
 				continue;
 			/*
 			 * Map the cached page (a minor fault, no I/O) so that
 			 * move_pages can see it.
 			 */
-			pages[n] = map + i * (size_t)psz;
+			pages[n] = m.map + i * m.page;
 			(void)*(volatile unsigned char *)pages[n];
 			n++;
 		}
@@ -1100,7 +1126,7 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 		}
 		for (size_t j = 0; j < n; j++) {
 			/* whole pages, as fincore counts them */
-			uint64_t b = (uint64_t)psz;
+			uint64_t b = (uint64_t)m.page;
 
 			acc->resident += b;
 			if (status[j] >= 0 && status[j] < FS_MAX_NODES)
@@ -1110,7 +1136,7 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 		}
 	}
 out:
-	munmap(map, (size_t)st.st_size);
+	fileset_unmap(&m);
 	return r;
 }
 

@@ -184,6 +184,19 @@ struct fs_residency {
 	uint64_t node_unknown; /* resident, node not found */
 };
 /*
+ * A read-only shared mapping of a file and which of its pages are in the
+ * page cache (mincore, with readahead off so that touching a resident
+ * page brings no other in). map is NULL for an empty file.
+ */
+struct fs_mapped {
+	unsigned char *map;
+	size_t size, npages, page;
+	unsigned char *vec; /* vec[i] & 1: page i is resident */
+};
+int fileset_map_resident(const char *path, struct fs_mapped *ret);
+void fileset_unmap(struct fs_mapped *m);
+
+/*
  * Adds path's size, resident bytes (mincore) and their NUMA nodes
  * (move_pages on the resident pages only: they are mapped without I/O)
  * to *acc.

@@ -9,22 +9,6 @@
 #include "spawn.h"
 #include "util.h"
 
-int fioprobe_version(const char *fio, char *buf, size_t len)
-{
-	const char *argv[] = { fio, "--version", NULL };
-	_cleanup_free_ char *out = NULL;
-	int ex = -1, r;
-
-	r = spawn_capture(argv, true, 4096, &out, &ex);
-	if (r < 0)
-		return r;
-	out[strcspn(out, "\r\n")] = 0;
-	if (ex != 0 || !str_has_prefix(out, "fio-"))
-		return -EIO;
-	snprintf(buf, len, "%s", out);
-	return 0;
-}
-
 int fioprobe_job(char **ret_path)
 {
 	static const char job[] = "[daxlab-probe]\nioengine=null\nsize=4k\n"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "guestbuild.h"
 #include "cpio.h"
+#include "decompress.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -810,13 +811,22 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 			strdup_printf("%s/%s", moddir, order[i]);
 		_cleanup_free_ char *dest =
 			strdup_printf("%s/%s", real, order[i]);
-		char *dot, *nl;
+		char *base, *dot, *nl;
 		bool packed;
 
 		if (!src || !dest)
 			return -ENOMEM;
-		dot = strstr(dest, ".ko");
+		/* kernel/fs/ext4/ext4.ko.xz goes in as .../ext4.ko. */
+		base = strrchr(dest, '/');
+		dot = strstr(base ? base : dest, ".ko");
 		packed = dot && dot[3] != '\0';
+		if (packed && !decompress_codec_of(dot + 3)) {
+			seterr(err, errlen,
+			       "%s: compressed in a way daxlab cannot read "
+			       "(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
+			       src);
+			return -EOPNOTSUPP;
+		}
 		if (packed)
 			dot[3] = '\0';
 		if (access(src, R_OK) < 0) {
@@ -1198,8 +1208,8 @@ static char *package_versions(void)
 
 /* ---- writing ---- */
 
-static int write_entry(struct cpio *c, const struct entry *e,
-		       const char *tmpdir, char *err, size_t errlen)
+static int write_entry(struct cpio *c, const struct entry *e, char *err,
+		       size_t errlen)
 {
 	int r = 0;
 
@@ -1220,38 +1230,14 @@ static int write_entry(struct cpio *c, const struct entry *e,
 		r = cpio_add_chardev(c, e->dest, e->mode, e->major, e->minor);
 		break;
 	case E_PACKED: {
-		/* Decompressed into a file next to the output, then copied. */
-		const char *tool = str_has_suffix(e->src, ".xz")  ? "xz" :
-				   str_has_suffix(e->src, ".zst") ? "zstd" :
-								    "gzip";
-		const char *argv[] = { tool, "-dc", e->src, NULL };
-		_cleanup_free_ char *tmp =
-			strdup_printf("%s/.module.tmp", tmpdir);
-		_cleanup_close_ int fd = -1;
-		struct spawn_opts o;
-		pid_t pid;
+		/* A compressed module, decompressed in memory. */
+		_cleanup_free_ unsigned char *data = NULL;
+		size_t len;
 
-		if (!tmp)
-			return -ENOMEM;
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			r = -errno;
-			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		r = decompress_file(e->src, &data, &len, err, errlen);
+		if (r < 0)
 			return r;
-		}
-		spawn_opts_init(&o, argv);
-		o.fd_in = SPAWN_NULL;
-		o.fd_out = fd;
-		r = spawn(&o, &pid);
-		if (r == 0 && spawn_wait(pid) != 0)
-			r = -EIO;
-		if (r < 0) {
-			seterr(err, errlen, "%s -dc %s failed", tool, e->src);
-			unlink(tmp);
-			return r;
-		}
-		r = cpio_add_file(c, e->dest, e->mode, tmp);
-		unlink(tmp);
+		r = cpio_add_data(c, e->dest, e->mode, data, len);
 		break;
 	}
 	}
@@ -1261,7 +1247,7 @@ static int write_entry(struct cpio *c, const struct entry *e,
 	return r;
 }
 
-static int write_initrd(const struct plan *p, const char *dir, const char *path,
+static int write_initrd(const struct plan *p, const char *path,
 			uint64_t *ret_size, char *err, size_t errlen)
 {
 	const char *argv[] = { "gzip", "-1", "-n", "-c", NULL };
@@ -1294,7 +1280,7 @@ static int write_initrd(const struct plan *p, const char *dir, const char *path,
 	if (!c)
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < p->n; i++)
-		r = write_entry(c, &p->e[i], dir, err, errlen);
+		r = write_entry(c, &p->e[i], err, errlen);
 	if (r >= 0) {
 		r = cpio_finish(c);
 		if (r < 0)
@@ -1452,7 +1438,7 @@ static int build_locked(const struct guest_build_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = write_initrd(&p, dir, tmp, &res->initrd_bytes, err, errlen);
+	r = write_initrd(&p, tmp, &res->initrd_bytes, err, errlen);
 	if (r < 0) {
 		unlink(tmp);
 		goto out;

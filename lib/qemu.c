@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,6 +114,11 @@ char *qemu_share_socket(const char *vm_dir, const char *share)
 char *qemu_share_pidfile(const char *vm_dir, const char *share)
 {
 	return strdup_printf("%s/virtiofsd-%s.pid", vm_dir, share);
+}
+
+char *qemu_share_own_pidfile(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.sock.pid", vm_dir, share);
 }
 
 char *qemu_share_log(const char *vm_dir, const char *share)
@@ -454,6 +461,13 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 		cache = "never";
 	if (style != VIRTIOFSD_STYLE_RUST && !strcmp(cache, "never"))
 		cache = "none";
+	/* -o takes a comma list: a ',' in the folder is refused */
+	if (style != VIRTIOFSD_STYLE_RUST && strchr(source, ','))
+		return -EINVAL;
+	/* the C virtiofsd sandboxes always: namespace or chroot */
+	if (style != VIRTIOFSD_STYLE_RUST && d->sandbox &&
+	    !strcmp(d->sandbox, "none"))
+		return -EOPNOTSUPP;
 	argv_buf_add(&b, binary);
 	if (style == VIRTIOFSD_STYLE_RUST) {
 		argv_buf_add(&b, "--socket-path");
@@ -462,21 +476,24 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 		argv_buf_add(&b, source);
 		argv_buf_add(&b, "--cache");
 		argv_buf_add(&b, cache);
+		if (d->sandbox) {
+			argv_buf_add(&b, "--sandbox");
+			argv_buf_add(&b, d->sandbox);
+		}
 		if (d->thread_pool_size) {
 			argv_buf_add(&b, "--thread-pool-size");
 			argv_buf_addf(&b, "%u", d->thread_pool_size);
 		}
 	} else {
-		/* -o takes a comma list: a ',' in the folder is refused */
-		if (strchr(source, ',')) {
-			argv_free(argv_buf_steal(&b));
-			return -EINVAL;
-		}
 		argv_buf_addf(&b, "--socket-path=%s", socket);
 		argv_buf_add(&b, "-o");
 		argv_buf_addf(&b, "source=%s", source);
 		argv_buf_add(&b, "-o");
 		argv_buf_addf(&b, "cache=%s", cache);
+		if (d->sandbox) {
+			argv_buf_add(&b, "-o");
+			argv_buf_addf(&b, "sandbox=%s", d->sandbox);
+		}
 		if (d->thread_pool_size)
 			argv_buf_addf(&b, "--thread-pool-size=%u",
 				      d->thread_pool_size);
@@ -487,20 +504,98 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 	return *ret ? 0 : -ENOMEM;
 }
 
-bool qemu_kvm_usable(void)
+const char *qemu_cpuinfo_virt_flag(const char *cpuinfo)
+{
+	const char *line = cpuinfo;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *colon = memchr(line, ':', len);
+
+		/* "flags\t\t: fpu vme ... vmx ..." (x86) */
+		if (colon && str_has_prefix(line, "flags") &&
+		    strspn(line + 5, " \t") == (size_t)(colon - line - 5)) {
+			for (const char *w = colon + 1; w < line + len;) {
+				size_t n;
+
+				w += strspn(w, " \t");
+				n = strcspn(w, " \t\n");
+				if (n == 3 && !strncmp(w, "vmx", 3))
+					return "vmx";
+				if (n == 3 && !strncmp(w, "svm", 3))
+					return "svm";
+				w += n;
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why, size_t len)
 {
 	_cleanup_free_ char *ci = NULL;
-	int fd;
+	_cleanup_close_ int fd = -1;
+	const char *flag;
+	int r, vm;
 
-	if (read_full_file("/proc/cpuinfo", 16 << 20, &ci, NULL) < 0)
+	r = read_full_file(cpuinfo, 16 << 20, &ci, NULL);
+	if (r < 0) {
+		snprintf(why, len, "cannot read %s: %s", cpuinfo, strerror(-r));
 		return false;
-	if (!strstr(ci, " vmx") && !strstr(ci, " svm"))
+	}
+	flag = qemu_cpuinfo_virt_flag(ci);
+	if (!flag) {
+		snprintf(why, len, "no vmx or svm flag in %s", cpuinfo);
 		return false;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	}
+	fd = open(kvm, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len,
+			 "%s in %s, but %s does not open read-write: %s", flag,
+			 cpuinfo, kvm, strerror(errno));
 		return false;
-	close(fd);
+	}
+	r = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (r != KVM_API_VERSION) {
+		snprintf(why, len, "%s in %s, but %s: KVM_GET_API_VERSION %s",
+			 flag, cpuinfo, kvm,
+			 r < 0 ? strerror(errno) : "is not 12");
+		return false;
+	}
+	/* a /dev/kvm that opens may still refuse VMs (e.g. kvm disabled) */
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	if (vm < 0) {
+		snprintf(why, len, "%s in %s, but %s: KVM_CREATE_VM failed: %s",
+			 flag, cpuinfo, kvm, strerror(errno));
+		return false;
+	}
+	close(vm);
+	snprintf(why, len, "%s in %s, %s creates VMs", flag, cpuinfo, kvm);
 	return true;
+}
+
+bool qemu_kvm_usable(char *why, size_t len)
+{
+	return qemu_kvm_probe("/proc/cpuinfo", "/dev/kvm", why, len);
+}
+
+bool qemu_device_help_has(const char *help, const char *prop)
+{
+	size_t n = strlen(prop);
+
+	/* "  cache-size=<size>    - ..." (7.2 and 10.0 alike) */
+	for (const char *l = help; l && *l;) {
+		const char *w = l + strspn(l, " \t");
+
+		if (!strncmp(w, prop, n) && w[n] == '=')
+			return true;
+		l = strchr(l, '\n');
+		if (l)
+			l++;
+	}
+	return false;
 }
 
 int qemu_probe_cache_size(const char *qemu, bool *ret)
@@ -513,58 +608,126 @@ int qemu_probe_cache_size(const char *qemu, bool *ret)
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
 	if (r < 0)
 		return r;
-	if (ex != 0 && !strstr(out, "chardev"))
+	if (ex != 0 && !qemu_device_help_has(out, "chardev"))
 		return -ENOEXEC;
-	*ret = strstr(out, "cache-size") != NULL;
+	*ret = qemu_device_help_has(out, "cache-size");
 	return 0;
+}
+
+/* clang-format off */
+const char *const virtiofsd_places[] = {
+	"/usr/libexec/virtiofsd",  /* Debian 13, Fedora: the Rust one */
+	"/usr/lib/qemu/virtiofsd", /* Debian 12: qemu's C one */
+	"/usr/lib/virtiofsd",      /* Arch */
+	"/usr/local/libexec/virtiofsd",
+	"/usr/bin/virtiofsd",
+	"/usr/local/bin/virtiofsd",
+	NULL,
+};
+/* clang-format on */
+
+int virtiofsd_find_in(const char *root, const char *configured, char **ret)
+{
+	if (!root)
+		root = "";
+	if (configured) {
+		if (strchr(configured, '/') && access(configured, X_OK) < 0)
+			return -errno;
+		/* a bare name is looked up in PATH by spawn */
+		*ret = strdup(configured);
+		return *ret ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; virtiofsd_places[i]; i++) {
+		_cleanup_free_ char *p =
+			strdup_printf("%s%s", root, virtiofsd_places[i]);
+		struct stat st;
+
+		if (!p)
+			return -ENOMEM;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0) {
+			*ret = strdup(virtiofsd_places[i]);
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
 }
 
 int virtiofsd_find(const char *configured, char **ret)
 {
-	static const char *const places[] = {
-		"/usr/libexec/virtiofsd",
-		"/usr/lib/qemu/virtiofsd",
-		"/usr/lib/virtiofsd",
-		"/usr/local/libexec/virtiofsd",
-		"/usr/bin/virtiofsd",
-		"/usr/local/bin/virtiofsd",
-		NULL,
-	};
-
-	if (configured) {
-		if (strchr(configured, '/')) {
-			if (access(configured, X_OK) < 0)
-				return -errno;
-			*ret = strdup(configured);
-			return *ret ? 0 : -ENOMEM;
-		}
-		*ret = strdup(configured); /* looked up in PATH by spawn */
-		return *ret ? 0 : -ENOMEM;
-	}
-	for (size_t i = 0; places[i]; i++)
-		if (access(places[i], X_OK) == 0) {
-			*ret = strdup(places[i]);
-			return *ret ? 0 : -ENOMEM;
-		}
-	return -ENOENT;
+	return virtiofsd_find_in(NULL, configured, ret);
 }
 
-int virtiofsd_probe_style(const char *binary, enum virtiofsd_style *ret)
+int virtiofsd_style_of(const char *help, const char *version,
+		       enum virtiofsd_style *ret)
 {
-	const char *argv[] = { binary, "--help", NULL };
-	_cleanup_free_ char *out = NULL;
-	int ex, r;
-
-	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
-	if (r < 0)
-		return r;
-	if (strstr(out, "--shared-dir")) {
+	/* --help first: it names the options that the command line uses */
+	if (help && strstr(help, "--shared-dir")) {
 		*ret = VIRTIOFSD_STYLE_RUST;
 		return 0;
 	}
-	if (strstr(out, "source=") || strstr(out, "-o ")) {
+	if (help && strstr(help, "-o source=")) {
 		*ret = VIRTIOFSD_STYLE_C;
 		return 0;
 	}
+	/* qemu's: "virtiofsd version 7.2.22 (...)"; Rust: "virtiofsd 1.13.2" */
+	if (version && str_has_prefix(version, "virtiofsd version ")) {
+		*ret = VIRTIOFSD_STYLE_C;
+		return 0;
+	}
+	if (version && str_has_prefix(version, "virtiofsd ") &&
+	    version[10] >= '0' && version[10] <= '9') {
+		*ret = VIRTIOFSD_STYLE_RUST;
+		return 0;
+	}
 	return -ENOEXEC;
+}
+
+/* The first non-empty line of text, allocated. */
+static char *first_line(const char *text)
+{
+	const char *s = text + strspn(text, " \t\r\n");
+	size_t n = strcspn(s, "\r\n");
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n ? strndup(s, n) : NULL;
+}
+
+int virtiofsd_probe(const char *binary, enum virtiofsd_style *ret_style,
+		    char **ret_version)
+{
+	const char *hv[] = { binary, "--help", NULL };
+	const char *vv[] = { binary, "--version", NULL };
+	_cleanup_free_ char *help = NULL, *ver = NULL, *line = NULL;
+	int ex, r;
+
+	r = spawn_capture(hv, true, 1 << 20, &help, &ex);
+	if (r < 0)
+		return r;
+	r = spawn_capture(vv, true, 1 << 16, &ver, &ex);
+	if (r < 0)
+		return r;
+	line = ex == 0 ? first_line(ver) : NULL;
+	r = virtiofsd_style_of(help, line, ret_style);
+	if (r < 0)
+		return r;
+	if (ret_version) {
+		*ret_version = line ? TAKE_PTR(line) : strdup("unknown");
+		if (!*ret_version)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *virtiofsd_style_name(enum virtiofsd_style s)
+{
+	switch (s) {
+	case VIRTIOFSD_STYLE_C:
+		return "c";
+	case VIRTIOFSD_STYLE_RUST:
+		return "rust";
+	default:
+		return "auto";
+	}
 }

@@ -55,6 +55,11 @@ struct qemu_plan {
 char *qemu_share_socket(const char *vm_dir, const char *share);
 char *qemu_share_pidfile(const char *vm_dir, const char *share);
 char *qemu_share_log(const char *vm_dir, const char *share);
+/*
+ * <vm_dir>/virtiofsd-SHARE.sock.pid: the pid file that the Rust virtiofsd
+ * writes (and locks) next to its socket, and leaves when it is stopped.
+ */
+char *qemu_share_own_pidfile(const char *vm_dir, const char *share);
 
 /* The kernel command line for the tiny guest (guest/PROTOCOL.md). */
 char *qemu_kernel_cmdline(const struct lab_config *c,
@@ -64,6 +69,11 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		    const struct qemu_plan *plan, char ***ret, char *err,
 		    size_t errlen);
 
+/*
+ * One virtiofsd's argument list, in the option style given (C or Rust).
+ * -EINVAL: the C style and a ',' in source (its -o takes a comma list);
+ * -EOPNOTSUPP: the C style and [virtiofsd] sandbox = none.
+ */
 int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 			 enum virtiofsd_style style, const char *socket,
 			 const char *source, char ***ret);
@@ -77,13 +87,47 @@ int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 		   char ***ret);
 
 /* Probes. */
-/* KVM usable: vmx/svm in /proc/cpuinfo and /dev/kvm opens read-write. */
-bool qemu_kvm_usable(void);
-/* `qemu -device vhost-user-fs-pci,help` mentions cache-size. */
+/* "vmx" or "svm" when a flags line of /proc/cpuinfo text has it, or NULL. */
+const char *qemu_cpuinfo_virt_flag(const char *cpuinfo);
+/*
+ * KVM usable: vmx/svm in cpuinfo (a /proc/cpuinfo), and kvm (/dev/kvm)
+ * opens read-write, speaks API version 12 and creates a VM (KVM_CREATE_VM).
+ * why: what was found, for messages and the provenance ("vmx in
+ * /proc/cpuinfo, /dev/kvm creates VMs", "no vmx or svm flag in
+ * /proc/cpuinfo", "/dev/kvm: KVM_CREATE_VM failed: ...").
+ */
+bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why,
+		    size_t len);
+/* qemu_kvm_probe() of /proc/cpuinfo and /dev/kvm. */
+bool qemu_kvm_usable(char *why, size_t len);
+/* A property line "  PROP=<type> ..." in `qemu -device DEV,help` output. */
+bool qemu_device_help_has(const char *help, const char *prop);
+/* `qemu -device vhost-user-fs-pci,help` lists cache-size. */
 int qemu_probe_cache_size(const char *qemu, bool *ret);
-/* The virtiofsd to use: configured, else the usual places. */
+/* Where virtiofsd is looked for: Debian 13's Rust one first. */
+extern const char *const virtiofsd_places[];
+/*
+ * The virtiofsd to use: configured (a path, or a name for PATH), else the
+ * first of virtiofsd_places[] under root ("" or NULL: /) that is
+ * executable. *ret is the path without root.
+ */
+int virtiofsd_find_in(const char *root, const char *configured, char **ret);
 int virtiofsd_find(const char *configured, char **ret);
-/* C (-o source=) or Rust (--shared-dir) style, from `--help`. */
-int virtiofsd_probe_style(const char *binary, enum virtiofsd_style *ret);
+/*
+ * The option style from the output of `virtiofsd --help` and
+ * `--version` (either may be NULL), never from the binary's path: Rust
+ * (--shared-dir; "virtiofsd 1.13.2") or C (-o source=; "virtiofsd version
+ * 7.2.22"). -ENOEXEC when neither tells.
+ */
+int virtiofsd_style_of(const char *help, const char *version,
+		       enum virtiofsd_style *ret);
+/*
+ * Runs binary --help and --version: the style (virtiofsd_style_of()) and
+ * the first line of --version (allocated; "unknown" when it says nothing).
+ */
+int virtiofsd_probe(const char *binary, enum virtiofsd_style *ret_style,
+		    char **ret_version);
+/* "c" or "rust" ("auto" for VIRTIOFSD_STYLE_AUTO). */
+const char *virtiofsd_style_name(enum virtiofsd_style s);
 
 #endif

@@ -4,6 +4,7 @@
  * inline CSS and SVG charts, and summary.txt.
  */
 #include "report.h"
+#include "csvread.h"
 #include "fiojob.h"
 #include "fioresult.h"
 #include "svg.h"
@@ -11,10 +12,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MIB (1024.0 * 1024.0)
 
@@ -246,90 +249,65 @@ static int series_point(struct report_series *s, int64_t t)
 	return 0;
 }
 
-static int split_csv(char *line, char **f, size_t max)
+struct csvload_ctx {
+	struct csvload L;
+	struct csvread *cr;
+	int id_file, id_shmem, id_hfile;
+};
+
+static int on_row(const struct csv_row *row, void *ud)
 {
-	size_t n = 0;
+	struct csvload_ctx *x = ud;
+	struct report_run *r = x->L.r;
+	struct report_series *s;
+	int stat = (int)row->stat;
 
-	for (char *p = line;;) {
-		char *c = strchr(p, ',');
-
-		if (n == max)
-			return -1;
-		f[n++] = p;
-		if (!c)
-			break;
-		*c = '\0';
-		p = c + 1;
+	s = get_series(&x->L, csvread_name(x->cr, CSV_SOURCE, row->source),
+		       csvread_name(x->cr, CSV_NODE, row->node));
+	if (!s || series_point(s, row->elapsed_ms) < 0)
+		return -ENOMEM;
+	if (stat == x->id_file) {
+		s->file[s->n - 1] = row->value;
+	} else if (stat == x->id_hfile) {
+		s->hfile[s->n - 1] = row->value;
+		s->has_hfile = true;
+	} else if (stat == x->id_shmem) {
+		s->shmem[s->n - 1] = row->value;
+		s->has_shmem = true;
 	}
-	return (int)n;
+	if (row->elapsed_ms > r->duration_ms)
+		r->duration_ms = row->elapsed_ms;
+	return 0;
 }
 
+/* The file, shmem and hierarchical_file series of stats.csv (csvread). */
 static int load_csv(struct report_run *r, const char *path, char *err,
 		    size_t errlen)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL;
-	struct csvload L = { .r = r };
-	size_t cap = 0;
-	ssize_t len;
-	uint64_t lineno = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct csvload_ctx x = { .L = { .r = r } };
+	struct stat st;
+	int k;
 
-	if (!f)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		char *fld[8];
-		int64_t t, v;
-		bool is_file, is_shmem, is_hfile;
-		struct report_series *s;
-
-		lineno++;
-		if (line[len - 1] != '\n')
-			break; /* a last line still being written */
-		line[--len] = '\0';
-		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (lineno == 1) {
-			if (strcmp(line, "epoch_ms,elapsed_ms,source,stat,"
-					 "node,value,unit") != 0) {
-				snprintf(err, errlen,
-					 "%s:1: not the stats CSV header",
-					 path);
-				return -EBADMSG;
-			}
-			continue;
-		}
-		if (split_csv(line, fld, ARRAY_SIZE(fld)) != 7) {
-			snprintf(err, errlen, "%s:%" PRIu64 ": not 7 fields",
-				 path, lineno);
-			return -EBADMSG;
-		}
-		is_file = strcmp(fld[3], "file") == 0;
-		is_shmem = strcmp(fld[3], "shmem") == 0;
-		is_hfile = strcmp(fld[3], "hierarchical_file") == 0;
-		if (!is_file && !is_shmem && !is_hfile)
-			continue;
-		if (parse_s64(fld[1], &t) < 0 || parse_s64(fld[5], &v) < 0) {
-			snprintf(err, errlen,
-				 "%s:%" PRIu64 ": bad number '%s' or '%s'",
-				 path, lineno, fld[1], fld[5]);
-			return -EBADMSG;
-		}
-		s = get_series(&L, fld[2], fld[4]);
-		if (!s || series_point(s, t) < 0)
-			return -ENOMEM;
-		if (is_file) {
-			s->file[s->n - 1] = v;
-		} else if (is_hfile) {
-			s->hfile[s->n - 1] = v;
-			s->has_hfile = true;
-		} else {
-			s->shmem[s->n - 1] = v;
-			s->has_shmem = true;
-		}
-		if (t > r->duration_ms)
-			r->duration_ms = t;
+	if (!st.st_size)
+		return -ENODATA; /* a monitor that never wrote its header */
+	k = csvread_new(path, fd, 0, (uint64_t)st.st_size, &x.cr);
+	if (k < 0)
+		return k;
+	x.id_file = csvread_want(x.cr, "file");
+	x.id_shmem = csvread_want(x.cr, "shmem");
+	x.id_hfile = csvread_want(x.cr, "hierarchical_file");
+	if (x.id_file < 0 || x.id_shmem < 0 || x.id_hfile < 0) {
+		csvread_free(x.cr);
+		return -ENOMEM;
 	}
-	return 0;
+	k = csvread_run(x.cr, on_row, &x);
+	if (k < 0 && *csvread_error(x.cr))
+		snprintf(err, errlen, "%s", csvread_error(x.cr));
+	csvread_free(x.cr);
+	return k;
 }
 
 const struct report_series *report_find_series(const struct report_run *r,
@@ -597,7 +575,7 @@ static void load_fio(struct report_run *r)
 
 static int load_residency(struct report_run *r, char *err, size_t errlen)
 {
-	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *path = strdup_printf("%s/residency-end.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
 	char e[200] = "";
 	int ret;
@@ -605,10 +583,21 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 	if (!path)
 		return -ENOMEM;
 	ret = read_full_file(path, 16u << 20, &text, NULL);
+	if (ret == -ENOENT) {
+		/* results folders before residency over time */
+		free(path);
+		path = strdup_printf("%s/residency.csv", r->dir);
+		if (!path)
+			return -ENOMEM;
+		ret = read_full_file(path, 16u << 20, &text, NULL);
+		/* today's residency.csv is the time series, not this table */
+		if (ret == 0 && !str_has_prefix(text, RESIDENCY_HEADER "\n"))
+			ret = -ENOENT;
+	}
 	if (ret < 0)
 		return warn(r,
 			    "no host residency of the file sets "
-			    "(residency.csv: %s)",
+			    "(residency-end.csv: %s)",
 			    strerror(-ret));
 	ret = residency_parse(text, &r->res, &r->n_res, e, sizeof(e));
 	if (ret < 0) {

@@ -28,6 +28,22 @@ const char *results_status_name(enum results_status s)
 	return status_names[s];
 }
 
+int results_create_at(const char *dir, char **ret_dir)
+{
+	char *d;
+
+	if (mkdir(dir, 0755) < 0)
+		return -errno;
+	/* the umask must not take the 0755 away */
+	if (chmod(dir, 0755) < 0)
+		return -errno;
+	d = strdup(dir);
+	if (!d)
+		return -ENOMEM;
+	*ret_dir = d;
+	return 0;
+}
+
 int results_create(const char *base, const char *name, time_t when,
 		   char **ret_dir)
 {

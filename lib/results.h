@@ -43,6 +43,9 @@ const char *results_status_name(enum results_status s);
 int results_create(const char *base, const char *name, time_t when,
 		   char **ret_dir);
 
+/* Creates exactly dir (its parent must exist), mode 0755. */
+int results_create_at(const char *dir, char **ret_dir);
+
 /* Writes dir/file (0644) through dir/file.tmp and rename. */
 int results_write(const char *dir, const char *file, const char *text);
 /* Appends text to dir/file, creating it. */

@@ -25,7 +25,6 @@
 
 #define LOG_TAIL_LINES 15
 
-volatile sig_atomic_t vm_interrupted;
 
 static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -79,6 +78,9 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 	e->dry_run = dry_run;
 	e->no_probe = no_probe;
 	e->virtiofsd = NULL;
+	e->virtiofsd_version = NULL;
+	e->style_probed = false;
+	e->accel_why[0] = 0;
 	e->resolved = false;
 	e->cg_ok = false;
 	e->err[0] = 0;
@@ -100,6 +102,8 @@ void vm_env_done(struct vm_env *e)
 		cg_ctx_done(&e->cg);
 	free(e->virtiofsd);
 	e->virtiofsd = NULL;
+	free(e->virtiofsd_version);
+	e->virtiofsd_version = NULL;
 }
 
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
@@ -151,6 +155,43 @@ static int find_program(const char *prog)
 	return -ENOENT;
 }
 
+/*
+ * [lab] accel: kvm where it works (auto) or where asked, else tcg with a
+ * warning; accel_why says which and why, for the provenance.
+ */
+static int resolve_accel(struct vm_env *e)
+{
+	char why[400];
+	bool kvm;
+
+	if (e->c->lab.accel == LAB_ACCEL_TCG) {
+		e->accel = "tcg";
+		snprintf(e->accel_why, sizeof(e->accel_why),
+			 "tcg: [lab] accel = tcg");
+		return 0;
+	}
+	kvm = qemu_kvm_usable(why, sizeof(why));
+	if (e->c->lab.accel == LAB_ACCEL_KVM) {
+		if (!kvm)
+			return fail(
+				e, -ENODEV,
+				"[lab] accel = kvm, but KVM is not usable here (%s); use accel = auto or tcg",
+				why);
+		e->accel = "kvm";
+		snprintf(e->accel_why, sizeof(e->accel_why),
+			 "kvm: [lab] accel = kvm, %s", why);
+		return 0;
+	}
+	e->accel = kvm ? "kvm" : "tcg";
+	snprintf(e->accel_why, sizeof(e->accel_why), "%s: accel = auto, %s",
+		 e->accel, why);
+	if (!kvm)
+		report(e, VM_REPORT_WARN,
+		       "KVM is not usable here (%s): using TCG, guests will be slow",
+		       why);
+	return 0;
+}
+
 /* The probes: accel, virtiofsd binary and style, qemu's cache-size. */
 static int resolve(struct vm_env *e)
 {
@@ -162,35 +203,25 @@ static int resolve(struct vm_env *e)
 	if (e->no_probe) {
 		e->accel = c->lab.accel == LAB_ACCEL_TCG ? "tcg" : "kvm";
 		e->have_cache_size = true;
-		e->virtiofsd = strdup(c->virtiofsd.path ? c->virtiofsd.path :
-							  "/usr/lib/qemu/virtiofsd");
-		if (!e->virtiofsd)
-			return -ENOMEM;
 		e->style = c->virtiofsd.style == VIRTIOFSD_STYLE_RUST ?
 				   VIRTIOFSD_STYLE_RUST :
 				   VIRTIOFSD_STYLE_C;
+		/* where Debian keeps each: 13 the Rust one, 12 the C one */
+		e->virtiofsd =
+			strdup(c->virtiofsd.path ? c->virtiofsd.path :
+			       e->style == VIRTIOFSD_STYLE_RUST ?
+						   "/usr/libexec/virtiofsd" :
+						   "/usr/lib/qemu/virtiofsd");
+		if (!e->virtiofsd)
+			return -ENOMEM;
+		snprintf(e->accel_why, sizeof(e->accel_why),
+			 "%s: assumed (--no-probe)", e->accel);
 		e->resolved = true;
 		return 0;
 	}
-	switch (c->lab.accel) {
-	case LAB_ACCEL_TCG:
-		e->accel = "tcg";
-		break;
-	case LAB_ACCEL_KVM:
-		if (!qemu_kvm_usable())
-			return fail(e, -ENODEV,
-				    "[lab] accel = kvm, but KVM is not usable here (no vmx/svm in /proc/cpuinfo or /dev/kvm not read-write); use accel = auto or tcg");
-		e->accel = "kvm";
-		break;
-	default:
-		if (qemu_kvm_usable()) {
-			e->accel = "kvm";
-		} else {
-			e->accel = "tcg";
-			report(e, VM_REPORT_WARN,
-			       "KVM is not usable here (no vmx/svm in /proc/cpuinfo or /dev/kvm not read-write): using TCG, guests will be slow");
-		}
-	}
+	r = resolve_accel(e);
+	if (r < 0)
+		return r;
 	r = find_program(c->lab.qemu);
 	if (r < 0)
 		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
@@ -209,16 +240,26 @@ static int resolve(struct vm_env *e)
 				return fail(e, r,
 					    "virtiofsd '%s' (key 'path' in [virtiofsd]): %s",
 					    c->virtiofsd.path, strerror(-r));
-			return fail(e, r,
-				    "no virtiofsd found in /usr/libexec, /usr/lib/qemu, /usr/lib, /usr/bin (install qemu-system-x86 or virtiofsd, or set [virtiofsd] path)");
+			return fail(
+				e, r,
+				"no virtiofsd found (looked for /usr/libexec/virtiofsd, /usr/lib/qemu/virtiofsd, /usr/lib/virtiofsd, /usr/local/libexec/virtiofsd, /usr/bin/virtiofsd, /usr/local/bin/virtiofsd): install the virtiofsd package (Debian 13) or qemu-system-x86 (Debian 12), or set [virtiofsd] path");
 		}
-		e->style = c->virtiofsd.style;
-		if (e->style == VIRTIOFSD_STYLE_AUTO) {
-			r = virtiofsd_probe_style(e->virtiofsd, &e->style);
-			if (r < 0)
-				return fail(e, r,
-					    "cannot tell the option style of virtiofsd '%s' from its --help (set [virtiofsd] style = c or rust): %s",
-					    e->virtiofsd, strerror(-r));
+		r = virtiofsd_probe(e->virtiofsd, &e->style,
+				    &e->virtiofsd_version);
+		if (r < 0 && c->virtiofsd.style == VIRTIOFSD_STYLE_AUTO)
+			return fail(
+				e, r,
+				"cannot tell the option style of virtiofsd '%s' from its --help and --version (set [virtiofsd] style = c or rust): %s",
+				e->virtiofsd, strerror(-r));
+		e->style_probed = c->virtiofsd.style == VIRTIOFSD_STYLE_AUTO;
+		if (!e->style_probed) {
+			if (r == 0 && e->style != c->virtiofsd.style)
+				report(e, VM_REPORT_WARN,
+				       "[virtiofsd] style = %s, but the --help of %s is that of the %s virtiofsd: its command line may be refused",
+				       virtiofsd_style_name(c->virtiofsd.style),
+				       e->virtiofsd,
+				       virtiofsd_style_name(e->style));
+			e->style = c->virtiofsd.style;
 		}
 	}
 	e->resolved = true;
@@ -336,6 +377,11 @@ static int build_fsd_argv(struct vm_env *e, const struct vm_config *vm,
 	if (!sock || !src)
 		return -ENOMEM;
 	r = virtiofsd_build_argv(e->c, e->virtiofsd, e->style, sock, src, ret);
+	if (r == -EOPNOTSUPP)
+		return fail(
+			e, r,
+			"[virtiofsd] sandbox = none: the C virtiofsd (%s) has only namespace and chroot",
+			e->virtiofsd);
 	if (r == -EINVAL)
 		return fail(e, r,
 			    "[share %s]: source '%s' holds a ',', which the C virtiofsd's -o source= cannot take",
@@ -939,6 +985,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 		const struct share_config *s = &e->c->shares[i];
 		_cleanup_free_ char *pf = qemu_share_pidfile(dir, s->name);
 		_cleanup_free_ char *sock = qemu_share_socket(dir, s->name);
+		_cleanup_free_ char *own = qemu_share_own_pidfile(dir, s->name);
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
@@ -956,6 +1003,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 		}
 		unlink_noted(pf, removed, rlen);
 		unlink_noted(sock, removed, rlen);
+		unlink_noted(own, removed, rlen);
 	}
 	return any;
 }
@@ -1411,8 +1459,8 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
-static int wait_socket(const char *path, pid_t pid, unsigned ms,
-		       int *ret_wstatus)
+static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
+		       unsigned ms, int *ret_wstatus)
 {
 	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
 	struct stat st;
@@ -1423,7 +1471,7 @@ static int wait_socket(const char *path, pid_t pid, unsigned ms,
 			return 0;
 		if (child_gone(pid, ret_wstatus))
 			return -ECHILD;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return -EINTR;
 		if (now_monotonic_ns() >= end)
 			return -ETIMEDOUT;
@@ -1532,7 +1580,7 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 		.mounts_file = mounts,
 		.fio = "fio",
 		.deadline_ns = end,
-		.interrupted = &vm_interrupted,
+		.interrupted = e->interrupted,
 	};
 	char why[2048];
 	int r;
@@ -1613,7 +1661,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 			return vm->image ? image_ready(e, vm, p, end) : 0;
 		if (ready && vm->net == VM_NET_NONE)
 			return 0;
-		if (vm_interrupted)
+		if (e->interrupted && *e->interrupted)
 			return step_failed(e, "wait for the guest", -EINTR,
 					   NULL, "interrupted by a signal");
 		if (now_monotonic_ns() >= end)
@@ -2077,8 +2125,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			r = -ENOMEM;
 			goto rollback;
 		}
-		report(e, VM_REPORT_STEP, "vm %s: virtiofsd for share %s",
-		       vm->id, s->name);
+		report(e, VM_REPORT_STEP,
+		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
+		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
 		unlink_quiet(sock);
 		r = spawn_in(e, c->virtiofsd.cg.cgroup, fsd[k++], log, &pid);
 		if (r < 0) {
@@ -2096,7 +2145,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 					strerror(-r));
 			goto rollback;
 		}
-		r = wait_socket(sock, pid, 10000, &wstatus);
+		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
 					r == -ECHILD ?
@@ -2139,7 +2188,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				strerror(-r));
 		goto rollback;
 	}
-	r = wait_socket(p.qmp, qpid, 30000, &wstatus);
+	r = wait_socket(e, p.qmp, qpid, 30000, &wstatus);
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
 

@@ -40,9 +40,14 @@ struct vm_env {
 	bool dry_run;
 	bool no_probe;   /* cmdline: assume kvm, C virtiofsd, cache-size */
 	const char *accel;
+	/* why that accel: "auto: vmx in /proc/cpuinfo, /dev/kvm creates VMs" */
+	char accel_why[512];
 	bool have_cache_size;
 	char *virtiofsd;
 	enum virtiofsd_style style;
+	/* virtiofsd's --version, first line (NULL without probing) */
+	char *virtiofsd_version;
+	bool style_probed; /* style from its --help/--version, not [virtiofsd] */
 	bool resolved;
 	struct topology topo;
 	const char *cgroup_root; /* default /sys/fs/cgroup */
@@ -50,13 +55,13 @@ struct vm_env {
 	void *ud;
 	char err[4096];
 	int64_t started_ms; /* vm_env_init(): images newer were built now */
+	/*
+	 * The caller's flag (set by its signal handler), or NULL: once set,
+	 * a running vm_start() gives up at its next wait and undoes what it
+	 * did.
+	 */
+	const volatile sig_atomic_t *interrupted;
 };
-
-/*
- * Set (by a signal handler of the caller) to make a running vm_start()
- * give up at its next wait and undo what it did.
- */
-extern volatile sig_atomic_t vm_interrupted;
 
 /* Sets up env for c. dry_run: show, do not do. */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,

@@ -18,6 +18,7 @@
 #include "cloudinit.h"
 #include "config.h"
 #include "fioprobe.h"
+#include "fiover.h"
 #include "guestbuild.h"
 #include "qemu.h"
 #include "spawn.h"
@@ -326,7 +327,16 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 		l = nl ? nl + 1 : NULL;
 	}
 	trim(r->fio_path);
-	trim(r->fio_version);
+	/* "fio-3.33", as fiover reads it (and what else fio said, if not) */
+	{
+		char v[sizeof(r->fio_version)];
+
+		if (fiover_parse(r->fio_version, v, sizeof(v)) == 0)
+			snprintf(r->fio_version, sizeof(r->fio_version), "%s",
+				 v);
+		else
+			trim(r->fio_version);
+	}
 	return 0;
 }
 
@@ -660,7 +670,7 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
  * killed: -ETIMEDOUT, -EINTR).
  */
 static int run_until(const char *const *argv, const char *stdin_text,
-		     int64_t deadline_ns, volatile sig_atomic_t *interrupted,
+		     int64_t deadline_ns, const volatile sig_atomic_t *interrupted,
 		     char **ret_out, int *ret_status)
 {
 	_cleanup_close_ int in = memfd_create("daxlab-ready", MFD_CLOEXEC);
@@ -764,12 +774,13 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	_cleanup_free_ char *probe = NULL;
 	struct vmimage_report rep;
 	struct argv_buf b = { 0 };
-	char host_fio[128], *hf = host_fio;
+	char host_fio[128], *hf = host_fio, why[512];
 	char **args = NULL, **argv = NULL;
 	int r, status = -1, problems;
 
 	rd->warn[0] = 0;
-	if (fioprobe_version(rd->fio, host_fio, sizeof(host_fio)) < 0)
+	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), why,
+			sizeof(why)) < 0)
 		hf = NULL; /* no host fio to compare with: run says so */
 	/* leave time to read the report after cloud-init's wait */
 	r = vmimage_ready_args(rd->c, vm, left_s > 15 ? (unsigned)left_s - 10 :

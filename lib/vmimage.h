@@ -121,7 +121,7 @@ struct vmimage_ready {
 	const char *mounts_file; /* where the DAXLAB-MOUNT lines go */
 	const char *fio; /* the host's fio ("fio") */
 	int64_t deadline_ns; /* CLOCK_MONOTONIC */
-	volatile sig_atomic_t *interrupted;
+	const volatile sig_atomic_t *interrupted; /* may be NULL */
 	char warn[1024]; /* out: warnings, or "" */
 };
 

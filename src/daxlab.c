@@ -119,6 +119,7 @@ static const struct command commands[] = {
 #ifdef DAXLAB_HAVE_RUN
 	{ "run", cmd_run, "the whole experiment in one command" },
 	{ "report", cmd_report, "rebuild and compare experiment reports" },
+	{ "sweep", cmd_sweep, "the state of a sweep's runs, local or on Slurm" },
 #endif
 };
 

@@ -38,6 +38,7 @@ int cmd_guest(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_fio(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 #include <stddef.h>

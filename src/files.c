@@ -4,17 +4,22 @@
  * workload's file sets on the host.
  */
 #include "daxlab.h"
+#include "cgroup.h"
 #include "fileset.h"
+#include "pageowner.h"
+#include "statedir.h"
 #include "util.h"
 #include "workload.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <numa.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct files_ctl {
@@ -25,6 +30,11 @@ struct files_ctl {
 	bool force;
 	bool bytes;
 	bool progress;
+	bool by_cgroup, by_node; /* residency --by */
+	uint64_t interval_ms;    /* residency --interval: a time series */
+	const char *output;      /* residency --output: tidy CSV */
+	char **paths;            /* residency PATH...: instead of the sets */
+	int n_paths;
 	/* progress bar */
 	int64_t t0, last;
 };
@@ -35,6 +45,9 @@ enum {
 	OPT_VM,
 	OPT_BYTES,
 	OPT_NO_PROGRESS,
+	OPT_BY,
+	OPT_INTERVAL,
+	OPT_OUTPUT,
 };
 
 static const struct option longopts[] = {
@@ -45,6 +58,9 @@ static const struct option longopts[] = {
 	{ "vm", required_argument, NULL, OPT_VM },
 	{ "bytes", no_argument, NULL, 'b' },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -55,7 +71,7 @@ static void usage(void)
 {
 	fputs("Usage:\n"
 	      " daxlab files create [OPTIONS]\n"
-	      " daxlab files residency [OPTIONS]\n"
+	      " daxlab files residency [OPTIONS] [--by cgroup,node] [PATH...]\n"
 	      " daxlab files evict [OPTIONS]\n"
 	      " daxlab files warm [OPTIONS]\n"
 	      "\n"
@@ -67,7 +83,10 @@ static void usage(void)
 	      "  create      write the files (incompressible data), then sync them and\n"
 	      "              drop them from the page cache; files of the right size are\n"
 	      "              kept; a manifest is written last\n"
-	      "  residency   bytes of each set in the host page cache, per NUMA node\n"
+	      "  residency   bytes of each set (or of each PATH, a file or a folder)\n"
+	      "              in the host page cache, per NUMA node; with --by, per\n"
+	      "              memory cgroup the pages are charged to and per node\n"
+	      "              of their page frames (needs root)\n"
 	      "  evict       drop a set from the host page cache\n"
 	      "  warm        read a set into the host page cache\n"
 	      "\n"
@@ -85,6 +104,12 @@ static void usage(void)
 	      "                              shared-hot, shared-cold, private-hot,\n"
 	      "                              private-cold\n"
 	      "     --vm ID                only this VM's private files\n"
+	      "     --by LIST              residency per cgroup, node or cgroup,node\n"
+	      "     --output FILE          residency as tidy CSV rows (elapsed_ms,where,\n"
+	      "                              set,part,node,cgroup,bytes), per cgroup and\n"
+	      "                              node, of the sets and their virtio-pmem images\n"
+	      "     --interval TIME        with --output: a sample every TIME until\n"
+	      "                              SIGINT or SIGTERM (then a last one)\n"
 	      " -b, --bytes                sizes in bytes\n"
 	      "     --no-progress          no progress bar\n"
 	      " -q, --quiet                no progress or summary on stderr\n"
@@ -93,6 +118,27 @@ static void usage(void)
 	      "\n"
 	      "See daxlab-files(1).\n",
 	      stdout);
+}
+
+static void parse_by(struct files_ctl *c, const char *list)
+{
+	_cleanup_free_ char *copy = strdup(list);
+	char *save = NULL;
+
+	if (!copy)
+		die("out of memory");
+	for (char *w = strtok_r(copy, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(w, "cgroup"))
+			c->by_cgroup = true;
+		else if (!strcmp(w, "node"))
+			c->by_node = true;
+		else
+			usage_error(c->w.cmd,
+				    "--by: unknown key '%s' (cgroup, node)", w);
+	}
+	if (!c->by_cgroup && !c->by_node)
+		usage_error(c->w.cmd, "--by: give cgroup, node or cgroup,node");
 }
 
 static void parse_args(struct files_ctl *c, int argc, char **argv)
@@ -122,14 +168,40 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 		case OPT_NO_PROGRESS:
 			c->progress = false;
 			break;
+		case OPT_BY:
+			parse_by(c, optarg);
+			break;
+		case OPT_INTERVAL:
+			if (parse_duration_ms(optarg, &c->interval_ms) < 0 ||
+			    c->interval_ms < 10)
+				usage_error(c->w.cmd,
+					    "--interval: '%s' is not a duration of 10ms or more",
+					    optarg);
+			break;
+		case OPT_OUTPUT:
+			if (!*optarg)
+				usage_error(c->w.cmd, "--output needs a file");
+			c->output = optarg;
+			break;
 		default:
 			if (!workload_args_option(&c->w, o, optarg))
 				common_option(c->w.cmd, o, usage);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && strcmp(c->w.cmd, "files residency"))
 		usage_error(c->w.cmd, "unexpected argument '%s'", argv[optind]);
+	c->paths = argv + optind;
+	c->n_paths = argc - optind;
+	if (c->n_paths && (c->select || c->vm))
+		usage_error(c->w.cmd, "--set and --vm do not apply to PATHs");
+	if (c->interval_ms && !c->output)
+		usage_error(c->w.cmd, "--interval goes with --output");
+	if (c->output && (c->n_paths || c->by_cgroup || c->by_node))
+		usage_error(c->w.cmd,
+			    "--output writes every set per cgroup and node: no PATHs or --by with it");
 	workload_args_done(&c->w);
+	if (c->n_paths)
+		return;
 	if (!spec->shared_dir && !spec->private_dir && !spec->vm_private_dirs)
 		usage_error(
 			c->w.cmd,
@@ -240,17 +312,360 @@ static void print_size(bool bytes, uint64_t v)
 		printf(" %14s", format_bytes(v, b, sizeof(b)));
 }
 
-static int do_residency(struct files_ctl *c, struct fileset_plan *p,
-			const struct fs_select *sel)
-{
-	unsigned nodes = node_count();
-	int ret = 0;
+/* ---- residency by owner: memory cgroup and node of each page ---- */
 
+static int owner_open(struct pageowner **ret)
+{
+	const char *root = getenv("DAXLAB_CGROUP_ROOT");
+	_cleanup_free_ char *mem = NULL;
+	enum cg_version v;
+	int r;
+
+	if (!root)
+		root = "/sys/fs/cgroup";
+	/* kpagecgroup names a folder of the memory hierarchy */
+	if (cg_detect(root, "auto", &v) == 0)
+		mem = v == CG_V2 ? strdup(root) :
+				   strdup_printf("%s/memory", root);
+	r = pageowner_new("/sys/devices/system/memory", mem, ret);
+	if (r < 0)
+		return error_errno(r, "cannot read page owners");
+	if (!mem)
+		warning("no memory cgroup hierarchy below %s: cgroups not shown",
+			root);
+	return 0;
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct po_count *x = a, *y = b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+/* The rows of one set: its tally summed over what --by leaves out. */
+static int print_owner_rows(const struct files_ctl *c,
+			    const struct pageowner *po, const char *set,
+			    const char *vm, const struct po_tally *t)
+{
+	struct po_tally sum = { 0 };
+	char node[16];
+
+	for (size_t i = 0; i < t->n; i++)
+		if (po_tally_add(&sum, c->by_cgroup ? t->c[i].cgroup : 0,
+				 c->by_node ? t->c[i].node : 0,
+				 t->c[i].bytes) < 0) {
+			po_tally_free(&sum);
+			return error("out of memory");
+		}
+	qsort(sum.c, sum.n, sizeof(*sum.c), cmp_count);
+	for (size_t i = 0; i < sum.n; i++) {
+		const struct po_count *k = &sum.c[i];
+
+		if (k->node == PO_NODE_UNKNOWN)
+			snprintf(node, sizeof(node), "?");
+		else
+			snprintf(node, sizeof(node), "N%d", k->node);
+		printf("%-13s %-6s", set, vm);
+		if (c->by_cgroup)
+			printf(" %-32s", pageowner_cgroup_path(po, k->cgroup));
+		if (c->by_node)
+			printf(" %-5s", node);
+		print_size(c->bytes, k->bytes);
+		printf(" %5.1f%%\n", t->size ? 100.0 * (double)k->bytes /
+							(double)t->size :
+						  0.0);
+	}
+	if (!sum.n) {
+		printf("%-13s %-6s", set, vm);
+		if (c->by_cgroup)
+			printf(" %-32s", "-");
+		if (c->by_node)
+			printf(" %-5s", "-");
+		print_size(c->bytes, 0);
+		printf(" %5.1f%%\n", 0.0);
+	}
+	po_tally_free(&sum);
+	return 0;
+}
+
+static void print_owner_header(const struct files_ctl *c)
+{
+	printf("%-13s %-6s", "SET", "VM");
+	if (c->by_cgroup)
+		printf(" %-32s", "CGROUP");
+	if (c->by_node)
+		printf(" %-5s", "NODE");
+	printf(" %14s %6s\n", "RESIDENT", "PCT");
+}
+
+/* ---- the measurement of one set or PATH, either way ---- */
+
+struct measure {
+	struct pageowner *po; /* --by */
+	struct po_tally t;
+	struct fs_residency acc;
+	size_t files;
+	int ret;
+};
+
+static void measure_file(struct measure *m, const char *path)
+{
+	int r = m->po ? pageowner_file(m->po, path, &m->t) :
+			fileset_file_residency(path, &m->acc);
+
+	m->files++;
+	if (r < 0)
+		m->ret = error_errno(r, "cannot read %s", path);
+}
+
+static void print_measure(const struct files_ctl *c, struct measure *m,
+			  const char *set, const char *vm, unsigned nodes)
+{
+	if (m->po) {
+		if (print_owner_rows(c, m->po, set, vm, &m->t) < 0)
+			m->ret = -1;
+		po_tally_free(&m->t);
+		return;
+	}
+	printf("%-13s %-6s %6zu", set, vm, m->files);
+	print_size(c->bytes, m->acc.size);
+	print_size(c->bytes, m->acc.resident);
+	printf(" %5.1f%%", m->acc.size ? 100.0 * (double)m->acc.resident /
+						 (double)m->acc.size :
+					 0.0);
+	for (unsigned n = 0; n < nodes; n++)
+		print_size(c->bytes, m->acc.node[n]);
+	print_size(c->bytes, m->acc.node_unknown);
+	putchar('\n');
+}
+
+static void print_header(const struct files_ctl *c, unsigned nodes)
+{
+	if (c->by_cgroup || c->by_node) {
+		print_owner_header(c);
+		return;
+	}
 	printf("%-13s %-6s %6s %14s %14s %6s", "SET", "VM", "FILES", "SIZE",
 	       "RESIDENT", "PCT");
 	for (unsigned n = 0; n < nodes; n++)
 		printf(" %13s%u", "N", n);
 	printf(" %14s\n", "UNKNOWN");
+}
+
+static struct measure *walking;
+
+static int walk_file(const char *path, const struct stat *st, int type,
+		     struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F && S_ISREG(st->st_mode))
+		measure_file(walking, path);
+	return 0;
+}
+
+/* residency PATH...: each a file, or a folder and every file below it. */
+static int residency_paths(struct files_ctl *c, struct pageowner *po)
+{
+	unsigned nodes = node_count();
+	int ret = 0;
+
+	print_header(c, nodes);
+	for (int i = 0; i < c->n_paths; i++) {
+		struct measure m = { .po = po };
+		struct stat st;
+
+		if (stat(c->paths[i], &st) < 0) {
+			ret = error_errno(errno, "cannot read %s", c->paths[i]);
+			continue;
+		}
+		walking = &m;
+		if (S_ISDIR(st.st_mode)) {
+			if (nftw(c->paths[i], walk_file, 32, FTW_PHYS) < 0)
+				m.ret = error_errno(errno, "cannot walk %s",
+						    c->paths[i]);
+		} else {
+			measure_file(&m, c->paths[i]);
+		}
+		walking = NULL;
+		print_measure(c, &m, c->paths[i], "-", nodes);
+		if (m.ret < 0)
+			ret = m.ret;
+	}
+	return ret;
+}
+
+/* ---- residency over time: tidy rows, per set, part, cgroup and node ---- */
+
+static volatile sig_atomic_t series_stop;
+
+static void on_series_stop(int sig)
+{
+	(void)sig;
+	series_stop = 1;
+}
+
+static void series_rows(FILE *f, const struct pageowner *po, int64_t t,
+			const char *set, const char *part,
+			const struct po_tally *tally)
+{
+	if (!tally->n)
+		fprintf(f, "%lld,host,%s,%s,-,-,0\n", (long long)t, set, part);
+	for (size_t i = 0; i < tally->n; i++) {
+		const struct po_count *k = &tally->c[i];
+
+		if (k->node == PO_NODE_UNKNOWN)
+			fprintf(f, "%lld,host,%s,%s,?,", (long long)t, set, part);
+		else
+			fprintf(f, "%lld,host,%s,%s,N%d,", (long long)t, set,
+				part, k->node);
+		/* cgroup paths hold no comma: they are valid names */
+		fprintf(f, "%s,%llu\n", pageowner_cgroup_path(po, k->cgroup),
+			(unsigned long long)k->bytes);
+	}
+}
+
+/* One sample of every set (and image) into f at elapsed time t. */
+static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
+			 struct pageowner *po, FILE *f, int64_t t)
+{
+	const struct lab_config *cfg = c->w.config;
+
+	for (unsigned g = 0; g < FS_GROUPS; g++) {
+		unsigned rows = g < 2 ? 1 : p->spec.vms;
+
+		for (unsigned v = 0; v < rows; v++) {
+			struct po_tally tally = { 0 };
+			_cleanup_free_ char *set =
+				g < 2 ? strdup("shared") :
+					strdup_printf("private-%s", p->vm_ids[v]);
+			const char *part = g % 2 ? "cold" : "hot";
+			size_t files = 0;
+
+			if (!set)
+				return -ENOMEM;
+			for (size_t i = 0; i < p->n_files; i++) {
+				const struct fs_file *fl = &p->files[i];
+				int r;
+
+				if (fs_group(fl->set, fl->temp) != g ||
+				    (g >= 2 && fl->vm != (int)v))
+					continue;
+				files++;
+				r = pageowner_file(po, fl->path, &tally);
+				if (r < 0 && r != -ENOENT) {
+					po_tally_free(&tally);
+					return error_errno(r, "cannot read %s",
+							   fl->path);
+				}
+			}
+			if (files)
+				series_rows(f, po, t, set, part, &tally);
+			po_tally_free(&tally);
+		}
+	}
+	/* the virtio-pmem images: the shared set's host copy under DAX */
+	for (size_t s = 0; cfg && s < cfg->n_shares; s++) {
+		const struct share_config *sh = &cfg->shares[s];
+
+		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
+			continue;
+		for (size_t i = 0; i < cfg->n_vms; i++) {
+			const struct vm_config *vm = &cfg->vms[i];
+			_cleanup_free_ char *img = NULL, *set = NULL;
+			struct po_tally tally = { 0 };
+
+			if (!config_vm_has_share(vm, sh))
+				continue;
+			img = statedir_pmem_image(cfg, vm, sh);
+			set = sh->shared ? strdup("shared") :
+					   strdup_printf("private-%s", vm->id);
+			if (!img || !set)
+				return -ENOMEM;
+			if (pageowner_file(po, img, &tally) == 0)
+				series_rows(f, po, t, set, "image", &tally);
+			po_tally_free(&tally);
+			if (sh->shared)
+				break;
+		}
+	}
+	return fflush(f) == 0 ? 0 : -errno;
+}
+
+/*
+ * residency --output FILE [--interval T]: samples on absolute deadlines
+ * until a signal (then one last sample), each sample written whole.
+ */
+static int residency_series(struct files_ctl *c, struct fileset_plan *p)
+{
+	struct pageowner *po = NULL;
+	FILE *f;
+	int64_t t0 = now_monotonic_ns(), k = 0;
+	struct sigaction sa = { .sa_handler = on_series_stop };
+	int r = 0;
+
+	c->by_cgroup = c->by_node = true;
+	if (owner_open(&po) < 0)
+		return -1;
+	f = fopen(c->output, "we");
+	if (!f) {
+		pageowner_free(po);
+		return error_errno(errno, "cannot write %s", c->output);
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	fputs("elapsed_ms,where,set,part,node,cgroup,bytes\n", f);
+	for (;;) {
+		int64_t t = (now_monotonic_ns() - t0) / 1000000;
+		bool last = series_stop || !c->interval_ms;
+
+		/* whole ticks: the scheduled offset, like stats.csv */
+		if (c->interval_ms && !last)
+			t = k * (int64_t)c->interval_ms;
+		r = series_sample(c, p, po, f, t);
+		if (r < 0 || last)
+			break;
+		k++;
+		for (;;) {
+			int64_t due = t0 + k * (int64_t)c->interval_ms * 1000000;
+			int64_t now = now_monotonic_ns();
+
+			if (series_stop || now >= due)
+				break;
+			usleep((useconds_t)((due - now) / 1000 > 100000 ?
+						    100000 :
+						    (due - now) / 1000));
+		}
+		/* late: the missed ticks are skipped, not made up */
+		while (!series_stop && t0 + (k + 1) * (int64_t)c->interval_ms *
+						       1000000 <=
+					       now_monotonic_ns())
+			k++;
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = error_errno(errno, "cannot write %s", c->output);
+	if (*pageowner_missing(po))
+		warning("not measured here: %s", pageowner_missing(po));
+	pageowner_free(po);
+	return r < 0 ? -1 : 0;
+}
+
+static int do_residency(struct files_ctl *c, struct fileset_plan *p,
+			const struct fs_select *sel)
+{
+	unsigned nodes = node_count();
+	struct pageowner *po = NULL;
+	int ret = 0;
+
+	if ((c->by_cgroup || c->by_node) && owner_open(&po) < 0)
+		return -1;
+	if (c->n_paths) {
+		ret = residency_paths(c, po);
+		goto out;
+	}
+	print_header(c, nodes);
 	/* one row per group, and per VM for the private groups */
 	for (unsigned g = 0; g < FS_GROUPS; g++) {
 		unsigned rows = g < 2 ? 1 : p->spec.vms;
@@ -258,9 +673,8 @@ static int do_residency(struct files_ctl *c, struct fileset_plan *p,
 		if (!sel->group[g])
 			continue;
 		for (unsigned v = 0; v < rows; v++) {
-			struct fs_residency acc = { 0 };
+			struct measure m = { .po = po };
 			const char *vm = g < 2 ? "-" : p->vm_ids[v];
-			size_t files = 0;
 
 			if (g >= 2 && sel->vm && strcmp(sel->vm, vm))
 				continue;
@@ -270,30 +684,21 @@ static int do_residency(struct files_ctl *c, struct fileset_plan *p,
 				continue;
 			for (size_t i = 0; i < p->n_files; i++) {
 				const struct fs_file *f = &p->files[i];
-				int r;
 
 				if (fs_group(f->set, f->temp) != g ||
 				    (g >= 2 && f->vm != (int)v))
 					continue;
-				files++;
-				r = fileset_file_residency(f->path, &acc);
-				if (r < 0)
-					ret = error_errno(r, "cannot read %s",
-							  f->path);
+				measure_file(&m, f->path);
 			}
-			printf("%-13s %-6s %6zu", fs_group_name(g), vm, files);
-			print_size(c->bytes, acc.size);
-			print_size(c->bytes, acc.resident);
-			printf(" %5.1f%%",
-			       acc.size ? 100.0 * (double)acc.resident /
-						  (double)acc.size :
-					  0.0);
-			for (unsigned n = 0; n < nodes; n++)
-				print_size(c->bytes, acc.node[n]);
-			print_size(c->bytes, acc.node_unknown);
-			putchar('\n');
+			print_measure(c, &m, fs_group_name(g), vm, nodes);
+			if (m.ret < 0)
+				ret = m.ret;
 		}
 	}
+out:
+	if (po && *pageowner_missing(po))
+		warning("not measured here: %s", pageowner_missing(po));
+	pageowner_free(po);
 	return ret;
 }
 
@@ -345,6 +750,11 @@ int cmd_files(int argc, char **argv)
 	if (which == 0 && (c.select || c.vm))
 		usage_error(c.w.cmd, "--set and --vm do not apply to create");
 
+	if (c.n_paths) {
+		r = do_residency(&c, NULL, &sel);
+		workload_args_free(&c.w);
+		return r < 0 ? 1 : 0;
+	}
 	r = workload_args_plan(&c.w, &p);
 	if (r == 0 && c.vm && workload_plan_vm(p, c.vm) < 0)
 		r = -1;
@@ -354,7 +764,8 @@ int cmd_files(int argc, char **argv)
 			r = do_create(&c, p);
 			break;
 		case 1:
-			r = do_residency(&c, p, &sel);
+			r = c.output ? residency_series(&c, p) :
+				       do_residency(&c, p, &sel);
 			break;
 		default:
 			r = do_each(&c, p, &sel, which == 3);

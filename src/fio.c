@@ -8,6 +8,7 @@
 #include "fiojob.h"
 #include "fioprobe.h"
 #include "fioresult.h"
+#include "fiover.h"
 #include "spawn.h"
 #include "util.h"
 #include "workload.h"
@@ -144,16 +145,20 @@ static void usage(void)
 	      "     --no-link              do not touch FIO/current and FIO/host.list\n"
 	      "\n"
 	      "run: fio --client against the hosts, fio's JSON (its output) kept;\n"
-	      "prints per host\n"
-	      "and set the share of I/O achieved against the share asked, IOPS,\n"
-	      "bandwidth and completion latency p50 and p99.\n"
+	      "prints per host and set the share of I/O achieved against the share\n"
+	      "asked, IOPS, bandwidth and completion latency p50 and p99. First,\n"
+	      "each host that is a VM of the config is asked over ssh for its fio\n"
+	      "--version: fio's client and server must be the same version, and a\n"
+	      "guest of another version (or without fio) stops the run, naming the\n"
+	      "VM and both versions.\n"
 	      "     --job FILE             the job (default fio/current)\n"
 	      "     --hosts FILE           host list (default host.list next to current)\n"
 	      " -H, --client HOST[,PORT]   a host (repeatable), instead of --hosts\n"
 	      "     --local                run fio here, not as a client\n"
 	      "     --json FILE            where fio's JSON goes (default\n"
 	      "                              FIO/results/YYYYmmdd-HHMMSS.json)\n"
-	      "     --fio PATH             the fio binary (default fio)\n"
+	      "     --fio PATH             the fio binary (default fio); the guests'\n"
+	      "                              fio must be its version\n"
 	      "     --max-deviation PTS    fail when a set's share is off by more\n"
 	      "     --wait SECONDS         wait for every server to answer first (60;\n"
 	      "                              0: do not ask)\n"
@@ -630,6 +635,93 @@ static int wait_for_hosts(struct fio_ctl *c, const char *fio,
 	return r;
 }
 
+/*
+ * The config's VM behind a host-list word ("127.0.0.1,PORT", "NAME",
+ * "ip:ADDR,PORT"), as `fio job` writes them, or NULL.
+ */
+static const struct vm_config *vm_of_client(const struct lab_config *c,
+					    const char *word)
+{
+	char host[256];
+	unsigned port = 8765;
+	const char *comma;
+	size_t n;
+
+	if (str_has_prefix(word, "ip:") || str_has_prefix(word, "ip6:"))
+		word = strchr(word, ':') + 1;
+	if (str_has_prefix(word, "sock:"))
+		return NULL;
+	comma = strrchr(word, ',');
+	n = comma ? (size_t)(comma - word) : strlen(word);
+	if (n >= sizeof(host) ||
+	    (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0))
+		return NULL;
+	memcpy(host, word, n);
+	host[n] = 0;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+
+		if (vm->net == VM_NET_USER && vm->fio_port == port &&
+		    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")))
+			return vm;
+		if (vm->net != VM_NET_USER && port == 8765 &&
+		    !strcmp(host, vm->name))
+			return vm;
+	}
+	return NULL;
+}
+
+/*
+ * fio's client and servers must be the same version, or fio fails with
+ * exit 1 and no more (and the servers never answer wait_for_hosts()'s
+ * probe): every server that is a VM of the config is asked first.
+ */
+static int check_versions(struct fio_ctl *c, const char *fio,
+			  const char *const *hosts, size_t n)
+{
+	const struct lab_config *cfg = c->w.config;
+	_cleanup_free_ char *sshcfg = NULL;
+	_cleanup_free_ struct fiover_vm *v = NULL;
+	_cleanup_free_ const char **vhost = NULL;
+	char host[64], err[1024];
+	size_t nv = 0;
+	int bad = 0;
+
+	if (!cfg) {
+		info("no config: the fio versions of the servers are not checked");
+		return 0;
+	}
+	sshcfg = strdup_printf("%s/ssh_config", cfg->lab.state_dir);
+	v = calloc(n ? n : 1, sizeof(*v));
+	vhost = calloc(n ? n : 1, sizeof(*vhost));
+	if (!sshcfg || !v || !vhost)
+		return error("out of memory");
+	if (fiover_host(fio, host, sizeof(host), err, sizeof(err)) < 0)
+		return error("%s", err);
+	for (size_t i = 0; i < n; i++) {
+		const struct vm_config *vm = vm_of_client(cfg, hosts[i]);
+
+		if (!vm) {
+			info("fio server %s is not a VM of %s: its fio version is not checked",
+			     hosts[i], cfg->path);
+			continue;
+		}
+		vhost[nv] = hosts[i];
+		v[nv++].vm = vm;
+	}
+	fiover_check_vms(sshcfg, fio, host, v, nv);
+	for (size_t i = 0; i < nv; i++) {
+		if (v[i].r < 0) {
+			error("%s", v[i].err);
+			bad++;
+		} else {
+			info("vm %s (%s): %s, as on this host", v[i].vm->id,
+			     vhost[i], v[i].version);
+		}
+	}
+	return bad ? -1 : 0;
+}
+
 /* Entries of a fio host list: whitespace-separated words. */
 static size_t count_hosts(const char *path)
 {
@@ -671,6 +763,9 @@ static int do_run(struct fio_ctl *c)
 	_cleanup_free_ char *hostlist = NULL;
 	_cleanup_free_ char *client_arg = NULL;
 	_cleanup_close_ int json_fd = -1;
+	_cleanup_free_ char *words_text = NULL;
+	const char *words[MAX_HOSTS];
+	size_t nw = 0;
 	const char *argv[8 + 3 * MAX_HOSTS];
 	size_t want_hosts;
 	struct fiojob_section secs[16];
@@ -734,6 +829,18 @@ static int do_run(struct fio_ctl *c)
 	}
 	argv[n] = NULL;
 
+	if (!c->local) {
+		if (hostlist) {
+			nw = read_hosts(hostlist, &words_text, words,
+					MAX_HOSTS);
+		} else {
+			for (nw = 0; nw < c->n_hosts; nw++)
+				words[nw] = c->hosts[nw];
+		}
+		/* first: a server of another version never answers */
+		if (check_versions(c, argv[0], words, nw) < 0)
+			return -1;
+	}
 	json_fd =
 		open(json_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (json_fd < 0)
@@ -741,20 +848,8 @@ static int do_run(struct fio_ctl *c)
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
 	so.fd_out = json_fd;
-	if (!c->local && c->wait) {
-		_cleanup_free_ char *text = NULL;
-		const char *words[MAX_HOSTS];
-		size_t nw;
-
-		if (hostlist) {
-			nw = read_hosts(hostlist, &text, words, MAX_HOSTS);
-		} else {
-			for (nw = 0; nw < c->n_hosts; nw++)
-				words[nw] = c->hosts[nw];
-		}
-		if (wait_for_hosts(c, argv[0], words, nw) < 0)
-			return -1;
-	}
+	if (!c->local && c->wait && wait_for_hosts(c, argv[0], words, nw) < 0)
+		return -1;
 	r = spawn(&so, &pid);
 	if (r < 0)
 		return error_errno(r, "cannot run %s", argv[0]);

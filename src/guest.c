@@ -6,7 +6,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "cloudinit.h"
-#include "fioprobe.h"
+#include "fiover.h"
 #include "guestbuild.h"
 #include "guestimage.h"
 #include "lib/config.h"
@@ -587,7 +587,8 @@ static int guest_image_main(int argc, char **argv)
 		     res.fio_version ? res.fio_version : "no fio",
 		     (double)(now_monotonic_ns() - t0) / 1e9);
 	if (res.fio_version &&
-	    fioprobe_version("fio", host_fio, sizeof(host_fio)) == 0 &&
+	    fiover_host("fio", host_fio, sizeof(host_fio), err, sizeof(err)) ==
+		    0 &&
 	    strcmp(res.fio_version, host_fio))
 		warning("guest image: fio in the image is %s, the host's is %s: fio's client and server must be the same version, so daxlab vm start refuses this image here",
 			res.fio_version, host_fio);

@@ -6,6 +6,7 @@
 #include "daxlab.h"
 
 #include "report.h"
+#include "sweep.h"
 #include "util.h"
 
 #include <errno.h>
@@ -73,6 +74,37 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 	return 0;
 }
 
+static bool is_sweep(const char *dir)
+{
+	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
+
+	return m && access(m, F_OK) == 0;
+}
+
+/* A sweep folder: its summary.json, summary.csv, .md and report. */
+static int report_sweep(const char *dir, bool quiet)
+{
+	struct sweep sw;
+	char err[1024] = "";
+	size_t complete = 0;
+	int r = sweep_read(dir, &sw, err, sizeof(err));
+
+	if (r < 0)
+		return error("%s", err);
+	r = sweep_write_summary(&sw, dir, 0.05, &complete, err, sizeof(err));
+	if (r == 0)
+		r = sweep_write_report(&sw, dir, err, sizeof(err));
+	if (r < 0) {
+		sweep_free(&sw);
+		return error("%s", *err ? err : strerror(-r));
+	}
+	if (!quiet)
+		printf("%s: %zu of %zu runs complete\nsummary: %s/summary.json\nreport: %s/report.html\n",
+		       dir, complete, sw.n_runs, dir, dir);
+	sweep_free(&sw);
+	return 0;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -113,6 +145,8 @@ int cmd_report(int argc, char **argv)
 		usage_error("report", "--output needs a file name");
 
 	n = (size_t)(argc - optind);
+	if (n == 1 && is_sweep(argv[optind]))
+		return report_sweep(argv[optind], quiet);
 	if (n > 64)
 		usage_error("report", "at most 64 results folders");
 	runs = calloc(n, sizeof(*runs));

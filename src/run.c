@@ -13,10 +13,13 @@
 #include "fileset.h"
 #include "fiojob.h"
 #include "fioresult.h"
+#include "fiover.h"
+#include "qemu.h"
 #include "report.h"
 #include "results.h"
 #include "spawn.h"
 #include "statedir.h"
+#include "sweep.h"
 #include "util.h"
 #include "vm.h"
 
@@ -28,13 +31,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SWEEP 8
-#define MAX_VALUES 32
+#define MAX_SWEEP SWEEP_MAX_KEYS
+#define MAX_VALUES SWEEP_MAX_VALUES
 
 static volatile sig_atomic_t got_signal;
 
@@ -42,12 +47,6 @@ static void on_signal(int sig)
 {
 	got_signal = sig;
 }
-
-struct sweep_key {
-	char *key;
-	char *values[MAX_VALUES];
-	size_t n;
-};
 
 struct run_opts {
 	const char *config;
@@ -58,6 +57,16 @@ struct run_opts {
 	bool warm;
 	struct sweep_key sweep[MAX_SWEEP];
 	size_t n_sweep;
+	unsigned repeat;     /* --repeat, default 1 */
+	int order;           /* --order: -1 not given, 0 sequential, 1 shuffled */
+	bool seed_given;
+	uint64_t seed;
+	const char *resume;  /* --resume DIR */
+	long point;          /* --point I: only run I of the manifest, or -1 */
+	bool slurm;          /* --slurm: submit the runs as a job array */
+	const char *slurm_opts[32];
+	size_t n_slurm_opts;
+	unsigned slurm_parallel; /* --slurm-parallel K: %K, 0 none */
 };
 
 /* One experiment's state; everything teardown() has to undo. */
@@ -72,6 +81,7 @@ struct run {
 	bool vm_started[16]; /* vm_start called (maybe half-way) */
 	bool vm_ready[16]; /* vm_start succeeded */
 	pid_t monitor;
+	pid_t residency; /* the residency sampler (files residency --output) */
 	pid_t fio;
 	struct fileset_plan *plan;
 	struct workload_cfgdata cfgdata;
@@ -223,67 +233,17 @@ static int stop_child(pid_t pid, int64_t ms)
 static int apply_workload(struct lab_config *c, const char *key, const char *v,
 			  char *err, size_t errlen)
 {
-	struct workload_config *w = &c->workload;
-	uint64_t n;
-	unsigned u;
-	char *dup;
+	char msg[512];
+	int r = config_workload_set(&c->workload, key, v, msg, sizeof(msg));
 
-	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
-	} else if (!strcmp(key, "private_ratio") ||
-		   !strcmp(key, "access_ratio") || !strcmp(key, "hot_ratio") ||
-		   !strcmp(key, "hot_access_ratio")) {
-		if (parse_uint_range(v, 0, 100, &u) < 0)
-			goto bad;
-		if (!strcmp(key, "private_ratio"))
-			w->private_ratio = u;
-		else if (!strcmp(key, "access_ratio"))
-			w->access_ratio = u;
-		else if (!strcmp(key, "hot_ratio"))
-			w->hot_ratio = u;
-		else
-			w->hot_access_ratio = u;
-	} else if (!strcmp(key, "runtime")) {
-		if (parse_uint_range(v, 1, 86400, &u) < 0)
-			goto bad;
-		w->runtime = u;
-	} else if (!strcmp(key, "bs")) {
-		if (parse_size(v, &n) < 0 || !n)
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		free(w->bs);
-		w->bs = dup;
-		w->bs_bytes = n;
-	} else if (!strcmp(key, "rw") || !strcmp(key, "ioengine")) {
-		if (!valid_name(v))
-			goto bad;
-		dup = strdup(v);
-		if (!dup)
-			return -ENOMEM;
-		if (!strcmp(key, "rw")) {
-			free(w->rw);
-			w->rw = dup;
-		} else {
-			free(w->ioengine);
-			w->ioengine = dup;
-		}
-	} else {
-		snprintf(err, errlen,
-			 "--sweep: unknown key '%s' (a [workload] key: size, "
-			 "file_size, private_ratio, access_ratio, hot_ratio, "
-			 "hot_access_ratio, rw, bs, runtime, ioengine)",
-			 key);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(err, errlen, "--sweep: %s", msg);
 		return -EINVAL;
 	}
 	c->has_workload = true;
 	return 0;
-bad:
-	snprintf(err, errlen, "--sweep: bad value '%s' for %s", v, key);
-	return -EINVAL;
 }
 
 /*
@@ -382,16 +342,24 @@ static void add_versions(struct run *r)
 	kv_set(&r->prov, "host", "%s", host);
 	kv_set(&r->prov, "qemu", "%s", q ? q : "unknown");
 	if (r->env.virtiofsd) {
-		const char *vv[] = { r->env.virtiofsd, "--version", NULL };
-		_cleanup_free_ char *v = results_tool_version(vv);
+		const char *v = r->env.virtiofsd_version ?
+					r->env.virtiofsd_version :
+					"unknown";
 
-		kv_set(&r->prov, "virtiofsd", "%s (%s)", v ? v : "unknown",
-		       r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd", "%s (%s)", v, r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.path", "%s", r->env.virtiofsd);
+		kv_set(&r->prov, "virtiofsd.version", "%s", v);
+		kv_set(&r->prov, "virtiofsd.style", "%s (%s)",
+		       virtiofsd_style_name(r->env.style),
+		       r->env.style_probed ? "from its --help and --version" :
+					     "[virtiofsd] style");
 	}
 	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
 	kv_set(&r->prov, "accel", "%s",
 	       r->env.accel ? r->env.accel : "unknown");
 	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
+	if (r->env.accel_why[0])
+		kv_set(&r->prov, "accel.why", "%s", r->env.accel_why);
 	if (r->env.cg_ok)
 		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
 }
@@ -619,10 +587,12 @@ static int create_files(struct run *r)
  * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
  * which later starts then keep), then all the others at once.
  */
+static volatile sig_atomic_t child_interrupted;
+
 static void on_child_term(int sig)
 {
 	(void)sig;
-	vm_interrupted = 1;
+	child_interrupted = 1;
 }
 
 /*
@@ -771,6 +741,51 @@ static int start_vms(struct run *r)
 		if (errfds[i] >= 0)
 			close(errfds[i]);
 	return ret;
+}
+
+/*
+ * fio's client (here) and servers (in the guests) must be the same
+ * version, or the run ends in "fio exited with 1" and no more: ask every
+ * guest over ssh before anything is measured.
+ */
+static int check_fio_versions(struct run *r)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
+	_cleanup_free_ struct fiover_vm *v =
+		calloc(r->c->n_vms ? r->c->n_vms : 1, sizeof(*v));
+	char host[64], err[1024], key[128];
+	size_t n = 0;
+	int bad = 0;
+
+	if (!cfg || !v)
+		return fail(r, "out of memory");
+	if (fiover_host("fio", host, sizeof(host), err, sizeof(err)) < 0)
+		return fail(r, "%s", err);
+	for (size_t i = 0; i < r->c->n_vms; i++) {
+		const struct vm_config *vm = &r->c->vms[i];
+
+		if (vm->net != VM_NET_NONE) {
+			v[n++].vm = vm;
+			continue;
+		}
+		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
+		kv_set(&r->prov, key, "not checked (net = none)");
+	}
+	fiover_check_vms(cfg, "fio", host, v, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "vm.%s.fio", v[i].vm->id);
+		kv_set(&r->prov, key, "%s", v[i].version);
+		if (v[i].r < 0) {
+			/* each VM's message; the first is the run's reason */
+			fail(r, "%s", v[i].err);
+			bad++;
+		} else {
+			progress(r, "  vm %s: %s, as on this host", v[i].vm->id,
+				 v[i].version);
+		}
+	}
+	save_provenance(r);
+	return bad ? -1 : 0;
 }
 
 static bool asked_dax(const struct share_config *s)
@@ -984,6 +999,8 @@ static bool csv_has_source(const char *path, const char *src)
 	return strstr(text, needle) != NULL;
 }
 
+static int start_residency(struct run *r);
+
 static int start_monitor(struct run *r)
 {
 	const char *argv[64];
@@ -1092,6 +1109,8 @@ static int start_monitor(struct run *r)
 			return -1;
 	}
 	progress(r, "  monitor sampling every %u ms", r->o->interval_ms);
+	if (start_residency(r) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1275,13 +1294,88 @@ static int measure_residency(struct run *r)
 	}
 	csv = residency_format(rows, n);
 	free(rows);
-	if (!csv || results_write(r->dir, "residency.csv", csv) < 0)
-		return fail(r, "cannot write %s/residency.csv", r->dir);
+	if (!csv || results_write(r->dir, "residency-end.csv", csv) < 0)
+		return fail(r, "cannot write %s/residency-end.csv", r->dir);
+	return 0;
+}
+
+/*
+ * The file sets' host page cache per cgroup and node over time: `daxlab
+ * files residency --output residency.csv --interval` on the plan of this
+ * run, from the start of the monitor to its end (then a last sample).
+ */
+static int start_residency(struct run *r)
+{
+	const struct workload_config *w = &r->c->workload;
+	_cleanup_free_ char *csv = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *log = strdup_printf("%s/residency.log", r->dir);
+	_cleanup_free_ char *size = strdup_printf("%llu", (unsigned long long)w->size);
+	_cleanup_free_ char *fsize =
+		strdup_printf("%llu", (unsigned long long)w->file_size);
+	_cleanup_free_ char *pr = strdup_printf("%u", w->private_ratio);
+	_cleanup_free_ char *ar = strdup_printf("%u", w->access_ratio);
+	_cleanup_free_ char *hr = strdup_printf("%u", w->hot_ratio);
+	_cleanup_free_ char *har = strdup_printf("%u", w->hot_access_ratio);
+	_cleanup_free_ char *iv = strdup_printf(
+		"%llums", (unsigned long long)w->residency_interval_ms);
+	_cleanup_close_ int logfd = -1;
+	struct spawn_opts so;
+	int ret;
+
+	if (!w->residency_interval_ms)
+		return 0;
+	if (!csv || !log || !size || !fsize || !pr || !ar || !hr || !har ||
+	    !iv)
+		return fail(r, "out of memory");
+	const char *argv[] = { "/proc/self/exe",
+			       "files",
+			       "residency",
+			       "--config",
+			       r->o->config,
+			       "--size",
+			       size,
+			       "--file-size",
+			       fsize,
+			       "--private-ratio",
+			       pr,
+			       "--access-ratio",
+			       ar,
+			       "--hot-ratio",
+			       hr,
+			       "--hot-access-ratio",
+			       har,
+			       "--output",
+			       csv,
+			       "--interval",
+			       iv,
+			       "--quiet",
+			       NULL };
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.new_session = true;
+	so.die_with_parent = true;
+	ret = spawn(&so, &r->residency);
+	if (ret < 0)
+		return fail(r, "cannot start the residency sampler: %s",
+			    strerror(-ret));
+	progress(r, "  residency of the file sets every %llu ms into %s",
+		 (unsigned long long)w->residency_interval_ms, csv);
 	return 0;
 }
 
 static void stop_monitor(struct run *r)
 {
+	if (r->residency > 0) {
+		int code = stop_child(r->residency, 30000);
+
+		if (code != 0 && code != 128 + SIGTERM)
+			warning("the residency sampler exited with %d (see %s/residency.log)",
+				code, r->dir);
+		r->residency = 0;
+	}
 	if (r->monitor > 0) {
 		int code = stop_child(r->monitor, 5000);
 
@@ -1593,10 +1687,14 @@ static int write_report(struct run *r)
 	return 0;
 }
 
-/* One experiment, in dir's parent base; point: its sweep values. */
+/*
+ * One experiment, in a new folder of base (or in exactly folder, when not
+ * NULL); point: its sweep values.
+ */
 static int experiment(const struct run_opts *o, const char *base,
-		      const char *name, const char *const *keys,
-		      const char *const *vals, size_t nk, char **ret_dir)
+		      const char *folder, const char *name,
+		      const char *const *keys, const char *const *vals,
+		      size_t nk, char **ret_dir)
 {
 	struct run r = { .o = o, .step = "prepare", .guard_fd = -1 };
 	char err[1024] = "";
@@ -1660,18 +1758,32 @@ static int experiment(const struct run_opts *o, const char *base,
 	keys = keys2;
 	vals = vals2;
 
-	ret = results_create(base, name, time(NULL), &r.dir);
+	if (folder)
+		ret = results_create_at(folder, &r.dir);
+	else
+		ret = results_create(base, name, time(NULL), &r.dir);
 	if (ret < 0) {
 		config_free(r.c);
 		free(r.point);
 		return error_errno(ret, "cannot create a results folder in %s",
-				   base);
+				   folder ? folder : base);
 	}
 	*ret_dir = strdup(r.dir);
 	results_set_status(r.dir, RESULTS_RUNNING, NULL);
 	progress(&r, "results in %s%s%s", r.dir,
 		 r.point ? ", sweep point " : "", r.point ? r.point : "");
 	kv_set(&r.prov, "name", "%s", name);
+	/* a run of a Slurm job array (daxlab run --slurm) says which */
+	if (getenv("SLURM_JOB_ID")) {
+		const char *aj = getenv("SLURM_ARRAY_JOB_ID");
+		const char *at = getenv("SLURM_ARRAY_TASK_ID");
+		const char *node = getenv("SLURMD_NODENAME");
+
+		kv_set(&r.prov, "slurm.job", "%s", getenv("SLURM_JOB_ID"));
+		if (aj && at)
+			kv_set(&r.prov, "slurm.array", "%s_%s", aj, at);
+		kv_set(&r.prov, "slurm.node", "%s", node ? node : "?");
+	}
 	{
 		time_t now = time(NULL);
 		struct tm tm;
@@ -1688,6 +1800,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	}
 
 	vm_env_init(&r.env, r.c, false, false);
+	r.env.interrupted = &child_interrupted;
 	r.env.report = vm_report_cb;
 	r.env.ud = &r;
 	r.env_ok = true;
@@ -1710,6 +1823,9 @@ static int experiment(const struct run_opts *o, const char *base,
 	save_provenance(&r);
 	step(&r, "start VMs");
 	if (interrupted(&r) || start_vms(&r) < 0)
+		goto out;
+	step(&r, "check fio versions");
+	if (interrupted(&r) || check_fio_versions(&r) < 0)
 		goto out;
 	step(&r, "check mounts");
 	if (interrupted(&r) || check_mounts(&r) < 0)
@@ -1857,115 +1973,391 @@ static int check_sweep_values(const struct run_opts *o)
 	return 0;
 }
 
+/* The sweep of o: its keys, repeat, order and seed. */
+static int sweep_from_opts(const struct run_opts *o, const char *name,
+			   struct sweep *sw)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->name = strdup(name);
+	sw->config = realpath(o->config, NULL);
+	if (!sw->name || !sw->config)
+		return -errno ? -errno : -ENOMEM;
+	sw->repeat = o->repeat;
+	/* shuffled by default when there is something to shuffle */
+	sw->shuffled = o->order >= 0 ? o->order : o->repeat > 1;
+	if (o->seed_given) {
+		sw->seed = o->seed;
+	} else if (getrandom(&sw->seed, sizeof(sw->seed), 0) !=
+		   sizeof(sw->seed)) {
+		sw->seed = (uint64_t)now_realtime_ms() ^ (uint64_t)getpid();
+	}
+	for (size_t k = 0; k < o->n_sweep; k++) {
+		struct sweep_key *d = &sw->keys[sw->n_keys++];
+
+		d->key = strdup(o->sweep[k].key);
+		if (!d->key)
+			return -ENOMEM;
+		for (size_t v = 0; v < o->sweep[k].n; v++) {
+			d->values[v] = strdup(o->sweep[k].values[v]);
+			if (!d->values[d->n++])
+				return -ENOMEM;
+		}
+	}
+	return sweep_plan(sw);
+}
+
+/*
+ * Whether run i of the sweep in sdir must run: its folder is missing, or
+ * not complete (then moved aside to point-I.attempt-K: nothing is lost).
+ */
+static bool needs_run(const char *path)
+{
+	enum results_status st;
+
+	if (access(path, F_OK) < 0)
+		return true;
+	if (results_get_status(path, &st, NULL) == 0 && st == RESULTS_COMPLETE)
+		return false;
+	for (unsigned k = 1; k < 1000; k++) {
+		_cleanup_free_ char *old = strdup_printf("%s.attempt-%u", path, k);
+
+		if (!old)
+			return false;
+		if (access(old, F_OK) == 0)
+			continue;
+		if (rename(path, old) == 0) {
+			info("%s was not complete: kept as %s", path, old);
+			return true;
+		}
+		warning("cannot move %s aside: %s", path, strerror(errno));
+		return false;
+	}
+	return false;
+}
+
+/* ---- Slurm: the same manifest, its runs as a job array ---- */
+
+/* "0-3,5,7-8" of the indexes set in want. Allocated. */
+static char *index_list(const bool *want, size_t n)
+{
+	char *l = strdup("");
+
+	for (size_t i = 0; l && i < n; i++) {
+		size_t j = i;
+		char *nl;
+
+		if (!want[i])
+			continue;
+		while (j + 1 < n && want[j + 1])
+			j++;
+		nl = j > i ? strdup_printf("%s%s%zu-%zu", l, *l ? "," : "", i, j) :
+			     strdup_printf("%s%s%zu", l, *l ? "," : "", i);
+		free(l);
+		l = nl;
+		i = j;
+	}
+	return l;
+}
+
+/* DIR/NAME, a script that execs daxlab with words, each quoted. */
+static int write_script(const char *dir, const char *name,
+			const char *const *words, const char *tail)
+{
+	_cleanup_free_ char *text = strdup_printf(
+		"#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec");
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
+	int r;
+
+	for (size_t i = 0; text && words[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(words[i]);
+		char *n = q ? strdup_printf("%s %s", text, q) : NULL;
+
+		free(text);
+		text = n;
+	}
+	if (text) {
+		char *n = strdup_printf("%s%s\n", text, tail);
+
+		free(text);
+		text = n;
+	}
+	if (!text || !path)
+		return -ENOMEM;
+	r = results_write(dir, name, text);
+	if (r == 0 && chmod(path, 0755) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Runs sbatch with argv; *ret_id: the job id it printed (--parsable). */
+static int sbatch(const char *const *argv, char **ret_id)
+{
+	_cleanup_free_ char *out = NULL;
+	int ex, r = spawn_capture(argv, true, 65536, &out, &ex);
+
+	if (r < 0)
+		return error_errno(r, "cannot run sbatch");
+	if (ex != 0)
+		return error("sbatch exited with %d: %s", ex,
+			     out ? cg_trim(out) : "");
+	out[strcspn(out, ";\n")] = 0;
+	if (!*out || strspn(out, "0123456789") != strlen(out))
+		return error("sbatch printed no job id: '%s'", out);
+	*ret_id = TAKE_PTR(out);
+	return 0;
+}
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = strdup(path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+
+	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d;
+	     d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = strdup_printf("%s/%s", d, name);
+
+		if (p && access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Submits the runs of the sweep in sdir that are not complete: an array
+ * task per run (daxlab run --resume SDIR --point I on a whole node), then
+ * a gather job (daxlab report SDIR) once they all ended.
+ */
+static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
+			const char *sdir)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *list = NULL, *array = NULL, *arrayid = NULL;
+	_cleanup_free_ char *gatherid = NULL, *out = NULL, *dep = NULL;
+	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
+	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
+	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
+	const char *argv[64];
+	size_t n = 0, k = 0;
+	int ret;
+
+	if (!self || !want) {
+		free(want);
+		return error("cannot find daxlab's own binary");
+	}
+	for (size_t i = 0; i < sw->n_runs; i++) {
+		int st;
+
+		if (sweep_run_status(sw, sdir, i, &st) < 0 ||
+		    st != RESULTS_COMPLETE) {
+			want[i] = true;
+			n++;
+		}
+	}
+	if (!n) {
+		free(want);
+		info("every run of %s is complete: nothing to submit", sdir);
+		return 0;
+	}
+	list = index_list(want, sw->n_runs);
+	free(want);
+	{
+		const char *tw[] = { self, "run", "--resume", sdir, NULL };
+		const char *gw[] = { self, "report", sdir, NULL };
+
+		ret = write_script(sdir, "slurm-task.sh", tw,
+				   " --point \"$SLURM_ARRAY_TASK_ID\"");
+		if (ret == 0)
+			ret = write_script(sdir, "slurm-gather.sh", gw, "");
+		if (ret < 0)
+			return error_errno(ret, "cannot write the job scripts in %s",
+					   sdir);
+	}
+	array = o->slurm_parallel ?
+			strdup_printf("--array=%s%%%u", list, o->slurm_parallel) :
+			strdup_printf("--array=%s", list);
+	jobname = strdup_printf("--job-name=daxlab-%s", sw->name);
+	log = strdup_printf("--output=%s/slurm-%%A_%%a.out", sdir);
+	glog = strdup_printf("--output=%s/slurm-gather-%%j.out", sdir);
+	task = strdup_printf("%s/slurm-task.sh", sdir);
+	gather = strdup_printf("%s/slurm-gather.sh", sdir);
+	if (!list || !array || !jobname || !log || !glog || !task || !gather)
+		return error("out of memory");
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = array;
+	argv[k++] = "--exclusive";
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = log;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = task;
+	argv[k] = NULL;
+	if (sbatch(argv, &arrayid) < 0)
+		return -1;
+	dep = strdup_printf("--dependency=afterany:%s", arrayid);
+	if (!dep)
+		return error("out of memory");
+	k = 0;
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = dep;
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = glog;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = gather;
+	argv[k] = NULL;
+	if (sbatch(argv, &gatherid) < 0)
+		return error("the runs are job %s, but the gather job was not submitted: daxlab report %s writes the summary",
+			     arrayid, sdir);
+	jobs = strdup_printf("array %s %s\ngather %s\n", arrayid, list,
+			     gatherid);
+	if (!jobs || results_append(sdir, "slurm-jobs.txt", jobs) < 0)
+		warning("cannot record the job ids in %s/slurm-jobs.txt", sdir);
+	printf("%s: runs %s as job array %s, gather job %s\n", sdir, list,
+	       arrayid, gatherid);
+	return 0;
+}
+
+/*
+ * The runs of a sweep (new, or --resume DIR) in the manifest's order; the
+ * summary is written after every run, so a stopped sweep keeps it.
+ */
 static int sweep(const struct run_opts *o, const char *name)
 {
 	_cleanup_free_ char *sdir = NULL;
-	size_t idx[MAX_SWEEP] = { 0 }, points = 1, done = 0, failed = 0;
-	char **dirs;
+	struct sweep sw;
+	char err[1024] = "";
+	size_t failed = 0, ran = 0, complete = 0;
 	int ret;
 
-	for (size_t i = 0; i < o->n_sweep; i++)
-		points *= o->sweep[i].n;
-	{
+	if (o->resume) {
+		ret = sweep_read(o->resume, &sw, err, sizeof(err));
+		if (ret < 0)
+			return error("%s", err);
+		sdir = strdup(o->resume);
+		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
+		     sw.n_runs, (unsigned long long)sw.seed);
+	} else {
 		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
 
-		if (!sname)
-			return error("out of memory");
+		if (o->slurm && !have_program("sbatch"))
+			return error("--slurm: no sbatch in PATH (Debian's slurm-client)");
+		ret = sweep_from_opts(o, name, &sw);
+		if (ret < 0 || !sname) {
+			sweep_free(&sw);
+			return error("cannot plan the sweep: %s",
+				     strerror(ret < 0 ? -ret : ENOMEM));
+		}
 		ret = results_create(o->results, sname, time(NULL), &sdir);
-		if (ret < 0)
+		if (ret < 0) {
+			sweep_free(&sw);
 			return error_errno(
 				ret, "cannot create a results folder in %s",
 				o->results);
+		}
+		if (sweep_write(&sw, sdir, err, sizeof(err)) < 0) {
+			sweep_free(&sw);
+			return error("%s", err);
+		}
+		info("sweep: %zu points x %u in %s (%s, seed %llu)",
+		     sw.n_points, sw.repeat, sdir,
+		     sw.shuffled ? "shuffled" : "in order",
+		     (unsigned long long)sw.seed);
 	}
-	dirs = calloc(points, sizeof(*dirs));
-	if (!dirs)
-		return error("out of memory");
-	info("sweep: %zu points in %s", points, sdir);
-	for (size_t p = 0; p < points && !got_signal; p++) {
+	if (o->slurm) {
+		if (!have_program("sbatch"))
+			ret = error("--slurm: no sbatch in PATH (Debian's slurm-client)");
+		else
+			ret = slurm_submit(o, &sw, sdir);
+		sweep_free(&sw);
+		return ret;
+	}
+	if (o->point >= (long)sw.n_runs) {
+		ret = error("--point %ld: the sweep in %s has runs 0..%zu", o->point,
+			    sdir, sw.n_runs - 1);
+		sweep_free(&sw);
+		return ret;
+	}
+	for (size_t i = 0; i < sw.n_runs && !got_signal; i++) {
+		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[MAX_SWEEP], *vals[MAX_SWEEP];
-		char pname[256];
-		size_t len;
+		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *path =
+			f ? strdup_printf("%s/%s", sdir, f) : NULL;
+		char *dir = NULL;
 
-		len = (size_t)snprintf(pname, sizeof(pname), "%s", name);
-		for (size_t i = 0; i < o->n_sweep; i++) {
-			keys[i] = o->sweep[i].key;
-			vals[i] = o->sweep[i].values[idx[i]];
-			len += (size_t)snprintf(pname + len,
-						sizeof(pname) - len, "-%s-%s",
-						keys[i], vals[i]);
-		}
-		if (!valid_name(pname))
-			snprintf(pname, sizeof(pname), "point-%zu", p);
-		info("sweep point %zu of %zu", p + 1, points);
-		if (experiment(o, sdir, pname, keys, vals, o->n_sweep,
-			       &dirs[done]) < 0)
+		if (!path) {
 			failed++;
-		if (dirs[done])
-			done++;
-		/* next point: odometer, last key fastest */
-		for (size_t i = o->n_sweep; i-- > 0;) {
-			if (++idx[i] < o->sweep[i].n)
-				break;
-			idx[i] = 0;
+			break;
 		}
+		if (o->point >= 0 && (size_t)o->point != i)
+			continue;
+		if (!needs_run(path)) {
+			if (o->point >= 0)
+				info("run %zu of %s is complete already", i, sdir);
+			continue;
+		}
+		for (size_t k = 0; k < sw.n_keys; k++) {
+			keys[k] = sw.keys[k].key;
+			vals[k] = sweep_value(&sw, sr->point, k);
+		}
+		info("sweep run %zu of %zu: point %zu, repetition %u", i + 1,
+		     sw.n_runs, sr->point, sr->repetition + 1);
+		ran++;
+		/* the manifest's config: the same lab on every node */
+		{
+			struct run_opts ro = *o;
+
+			ro.config = sw.config;
+			if (experiment(&ro, sdir, path, sw.name, keys, vals,
+				       sw.n_keys, &dir) < 0)
+				failed++;
+		}
+		free(dir);
+		if (sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+					sizeof(err)) < 0)
+			warning("%s", err);
 	}
-	if (done) {
-		_cleanup_free_ char *html =
-			strdup_printf("%s/report.html", sdir);
-		_cleanup_free_ char *txt =
-			strdup_printf("%s/summary.txt", sdir);
-		struct report_run **runs = calloc(done, sizeof(*runs));
-		size_t nr = 0;
-
-		for (size_t i = 0; runs && i < done; i++) {
-			char err[512] = "";
-
-			if (report_load(dirs[i], &runs[nr], err, sizeof(err)) ==
-			    0)
-				nr++;
-			else
-				warning("%s", err);
-		}
-		if (nr && html && txt) {
-			FILE *f = fopen(html, "we");
-
-			if (f) {
-				report_write_html(f, runs, nr);
-				fclose(f);
-			}
-			f = fopen(txt, "we");
-			if (f) {
-				report_write_summary(f, runs, nr);
-				fclose(f);
-			}
-			info("sweep summary: %s", txt);
-		}
-		for (size_t i = 0; i < nr; i++)
-			report_run_free(runs[i]);
-		free(runs);
-	}
-	for (size_t i = 0; i < done; i++)
-		free(dirs[i]);
-	free(dirs);
+	if (!ran && sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+					sizeof(err)) < 0)
+		warning("%s", err);
+	if (sweep_write_report(&sw, sdir, err, sizeof(err)) < 0)
+		warning("%s", err);
+	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
+	     complete, sw.n_runs);
+	ret = 0;
 	if (got_signal)
-		return error("sweep interrupted");
-	return failed ? error("%zu of %zu sweep points incomplete", failed,
-			      points) :
-			0;
+		ret = error("sweep interrupted: daxlab run --resume %s runs the rest",
+			    sdir);
+	else if (o->point >= 0)
+		ret = failed ? -1 : 0;
+	else if (complete < sw.n_runs)
+		ret = error("%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
+			    sw.n_runs - complete, sw.n_runs, sdir);
+	(void)failed;
+	sweep_free(&sw);
+	return ret;
 }
 
 static void run_usage(void)
 {
 	printf("Usage: daxlab run [OPTIONS]\n\n"
 	       "The whole experiment in one command: creates the files, "
-	       "starts the VMs\nand waits until they are ready, checks the "
-	       "shares are mounted as\nconfigured (DAX where asked), brings "
-	       "the page cache to the starting\nstate, writes the fio job, "
-	       "starts the monitor on the host cgroups\n(host, virtiofsd, "
-	       "each VM's cgroup) and in each guest over ssh, runs fio\n"
-	       "through the client, stops the monitor after a tail, measures "
-	       "the host\npage cache of the file sets, stops the VMs and "
-	       "writes the report.\n\n"
+	       "starts the VMs\nand waits until they are ready, checks that "
+	       "every guest's fio is the\nhost's version (fio's client and "
+	       "server must match: a guest of another\nversion stops the run, "
+	       "naming the VM and both versions), checks the\nshares are "
+	       "mounted as configured (DAX where asked), brings the page\n"
+	       "cache to the starting state, writes the fio job, starts the "
+	       "monitor on\nthe host cgroups (host, virtiofsd, each VM's "
+	       "cgroup) and in each guest\nover ssh, runs fio through the "
+	       "client, stops the monitor after a tail,\nmeasures the host "
+	       "page cache of the file sets, stops the VMs and writes\nthe "
+	       "report.\n\n"
 	       "Results go to RESULTS/<YYYYmmdd-HHMMSS>-<NAME>/. Ctrl-C "
 	       "(SIGINT), SIGTERM or\na failure at any step tears everything "
 	       "down and keeps the partial\nresults, marked incomplete.\n\n"
@@ -1991,13 +2383,36 @@ static void run_usage(void)
 	       "      --warm             start with the files in the host "
 	       "page cache\n"
 	       "                         (default: cold, dropped)\n"
+	       "      --repeat N         each point N times, each its own "
+	       "experiment\n"
+	       "      --order ORDER      shuffled (default with --repeat) or "
+	       "sequential:\n"
+	       "                         the order of the (point, repetition) "
+	       "runs\n"
+	       "      --seed N           the shuffle's seed (default: random, "
+	       "recorded)\n"
+	       "      --resume DIR       run what is missing or incomplete of "
+	       "the sweep\n"
+	       "                         in DIR (its manifest.json)\n"
+	       "      --slurm            submit the runs as a Slurm job array, "
+	       "one whole\n"
+	       "                         node each, and a gather job; with "
+	       "--resume DIR,\n"
+	       "                         only the runs not complete\n"
+	       "      --slurm-opt OPT    an sbatch option for both jobs "
+	       "(repeatable)\n"
+	       "      --slurm-parallel K at most K array tasks at once\n"
+	       "      --point I          run I of --resume DIR only (an "
+	       "array task)\n"
 	       "  -q, --quiet            no progress lines\n"
 	       "  -h, --help             show this help and exit\n"
 	       "  -V, --version          show the version and exit\n\n"
 	       "Example:\n"
 	       "  daxlab run --config examples/demo.ini\n"
 	       "  daxlab run --config examples/demo.ini --sweep "
-	       "private_ratio=0,25,50,75\n\n"
+	       "private_ratio=0,25,50,75\n"
+	       "  daxlab run --config examples/demo.ini --sweep "
+	       "private_ratio=25,75 --repeat 5\n\n"
 	       "See daxlab-run(1) for the results folder and "
 	       "daxlab-report(1).\n");
 }
@@ -2012,6 +2427,14 @@ int cmd_run(int argc, char **argv)
 		{ "tail", required_argument, NULL, 't' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "warm", no_argument, NULL, 'W' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "order", required_argument, NULL, 'O' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "resume", required_argument, NULL, 'E' },
+		{ "point", required_argument, NULL, 'P' },
+		{ "slurm", no_argument, NULL, 'L' },
+		{ "slurm-opt", required_argument, NULL, 'X' },
+		{ "slurm-parallel", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -2019,7 +2442,10 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = { .results = "results",
 			      .tail_ms = 2000,
-			      .interval_ms = 500 };
+			      .interval_ms = 500,
+			      .repeat = 1,
+			      .order = -1,
+			      .point = -1 };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL, *dir = NULL;
 	struct sigaction sa;
@@ -2065,12 +2491,78 @@ int cmd_run(int argc, char **argv)
 		case 'W':
 			o.warm = true;
 			break;
+		case 'R':
+			if (parse_uint_range(optarg, 1, 1000, &o.repeat) < 0)
+				usage_error("run", "--repeat: '%s' is not 1..1000",
+					    optarg);
+			break;
+		case 'O':
+			if (!strcmp(optarg, "sequential"))
+				o.order = 0;
+			else if (!strcmp(optarg, "shuffled"))
+				o.order = 1;
+			else
+				usage_error("run",
+					    "--order: '%s' is not sequential or shuffled",
+					    optarg);
+			break;
+		case 'S':
+			if (parse_u64(optarg, &o.seed) < 0)
+				usage_error("run",
+					    "--seed: '%s' is not a whole number",
+					    optarg);
+			o.seed_given = true;
+			break;
+		case 'E':
+			o.resume = optarg;
+			break;
+		case 'P': {
+			uint64_t v;
+
+			if (parse_u64(optarg, &v) < 0 || v > 1000000)
+				usage_error("run", "--point: '%s' is not a run index",
+					    optarg);
+			o.point = (long)v;
+			break;
+		}
+		case 'L':
+			o.slurm = true;
+			break;
+		case 'X':
+			if (o.n_slurm_opts == ARRAY_SIZE(o.slurm_opts))
+				usage_error("run", "at most %zu --slurm-opt",
+					    ARRAY_SIZE(o.slurm_opts));
+			o.slurm_opts[o.n_slurm_opts++] = optarg;
+			break;
+		case 'K':
+			if (parse_uint_range(optarg, 1, 100000,
+					     &o.slurm_parallel) < 0)
+				usage_error("run",
+					    "--slurm-parallel: '%s' is not a count",
+					    optarg);
+			break;
 		default:
 			common_option("run", c, run_usage);
 		}
 	}
 	if (optind < argc)
 		usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (o.resume && (o.n_sweep || o.repeat > 1 || o.order >= 0 ||
+			 o.seed_given || explicit_config))
+		usage_error("run",
+			    "--resume takes the sweep, repeat, order, seed and config from DIR/manifest.json");
+	if (o.point >= 0 && (!o.resume || o.slurm))
+		usage_error("run", "--point I runs run I of --resume DIR (what a Slurm array task does)");
+	if ((o.n_slurm_opts || o.slurm_parallel) && !o.slurm)
+		usage_error("run", "--slurm-opt and --slurm-parallel go with --slurm");
+	if (o.resume) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return sweep(&o, NULL) < 0 ? 1 : 0;
+	}
 	o.config = config_default_path(explicit_config);
 	if (access(o.config, R_OK) < 0)
 		return error_errno(errno, "cannot read the configuration %s",
@@ -2102,10 +2594,10 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	if (o.n_sweep)
+	if (o.n_sweep || o.repeat > 1 || o.slurm)
 		ret = sweep(&o, name);
 	else
-		ret = experiment(&o, o.results, name, NULL, NULL, 0, &dir);
+		ret = experiment(&o, o.results, NULL, name, NULL, NULL, 0, &dir);
 	for (size_t i = 0; i < o.n_sweep; i++) {
 		free(o.sweep[i].key);
 		for (size_t v = 0; v < o.sweep[i].n; v++)

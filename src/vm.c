@@ -67,11 +67,20 @@ static void vm_usage(void)
 	       "                     boot_timeout, 300)\n"
 	       "      --no-probe     cmdline: do not probe qemu, virtiofsd "
 	       "or KVM (assume\n"
-	       "                     kvm, C virtiofsd, a qemu with "
-	       "cache-size)\n"
+	       "                     kvm, the C virtiofsd unless style = "
+	       "rust, a qemu\n"
+	       "                     with cache-size)\n"
 	       "  -q, --quiet        no progress lines\n"
 	       "  -h, --help         show this help and exit\n"
 	       "  -V, --version      show the version and exit\n\n"
+	       "Probes (start, cmdline): accel = auto takes KVM when vmx or svm "
+	       "is in\n/proc/cpuinfo and /dev/kvm opens read-write and creates "
+	       "a VM (qemu gets\n-cpu host), else TCG (-cpu max) with a warning "
+	       "that says why. virtiofsd is\nlooked for in /usr/libexec/virtiofsd "
+	       "(Debian 13, Rust), then in\n/usr/lib/qemu/virtiofsd (Debian 12, "
+	       "C) and a few more places; its option\nstyle (rust: --socket-path "
+	       "S --shared-dir DIR --cache MODE; c: -o source=DIR\n...) comes "
+	       "from its --help and --version, never from its path.\n\n"
 	       "See daxlab-vm(1) and daxlab.ini(5).\n");
 }
 
@@ -207,11 +216,15 @@ static const struct vm_config **pick_vms(const struct lab_config *c,
 	return l;
 }
 
+/* Set by SIGINT, SIGTERM or SIGHUP during a start or the console. */
+static volatile sig_atomic_t interrupted;
+
 static int env_setup(struct vm_env *e, const struct lab_config *c,
 		     const struct vm_opts *o)
 {
 	memset(e, 0, sizeof(*e));
 	e->report = report_cb;
+	e->interrupted = &interrupted;
 	if (getenv("DAXLAB_CGROUP_ROOT"))
 		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
 	return vm_env_init(e, c, o->dry_run, o->no_probe);
@@ -272,7 +285,7 @@ static int console_relay(const char *sock, const char *name)
 		p[0].fd = in_open ? STDIN_FILENO : -1;
 		/* input from a pipe has ended: stop once the guest is quiet */
 		r = poll(p, 2, in_open ? -1 : 3000);
-		if (vm_interrupted)
+		if (interrupted)
 			break;
 		if (r < 0) {
 			if (errno == EINTR)
@@ -313,7 +326,7 @@ static int console_relay(const char *sock, const char *name)
 static void on_interrupt(int sig)
 {
 	(void)sig;
-	vm_interrupted = 1;
+	interrupted = 1;
 }
 
 /* ^C or SIGTERM during a start: undo it rather than leave it half-way. */

@@ -89,3 +89,39 @@ kill_qemu() {
 	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
 	assert_nothing_left
 }
+
+@test "a guest whose fio is another version: the run stops before fio, naming the VM and both versions, and tears down" {
+	host=$(fio --version)
+	# vm 1 boots a tiny guest whose fio says fio-3.99 (its server is the
+	# real fio); it has the test guest's ssh keys, so the lab's key works
+	G=$DAXLAB_TOP/build/test-guest-fio399
+	mkdir -p "$G"
+	cp -p "$GUEST_DIR"/id_ed25519 "$GUEST_DIR"/id_ed25519.pub \
+		"$GUEST_DIR"/dropbear_ed25519_host_key "$G"/
+	"$D" guest build --quiet --output "$G" \
+		--add "$DAXLAB_TOP/tests/fixtures/guest/fio-3.99:/usr/sbin/fio"
+	awk -v g="$G" '{ print } /^\[vm 1\]/ { print "kernel = " g "/vmlinuz"; print "initrd = " g "/initrd.img" }' \
+		"$T/lab.ini" >"$T/lab.ini.new"
+	mv "$T/lab.ini.new" "$T/lab.ini"
+	grep -q "^initrd = $G/initrd.img" "$T/lab.ini"
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name demo
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	msg="vm 1: the guest's fio is fio-3.99, this host's (fio) is $host; fio's client and server must be the same version: rebuild the tiny guest on this host (daxlab guest build), or install $host in the VM's image"
+	[[ "$stderr" == *"daxlab: $msg"* ]]
+	[[ "$stderr" == *"vm 0: $host, as on this host"* ]]
+	dir=$(echo "$T/results/"*-demo)
+	run cat "$dir/status"
+	echo "status: $output"
+	[[ "$output" == *"step 'check fio versions' failed: $msg" ]]
+	# before fio: nothing measured with fio
+	! grep -q "run fio" "$dir/run.log"
+	[ ! -e "$dir/fio.json" ]
+	# the provenance has every version
+	grep -qx "fio = $host" "$dir/provenance.txt"
+	grep -qx "vm.0.fio = $host" "$dir/provenance.txt"
+	grep -qx "vm.1.fio = fio-3.99" "$dir/provenance.txt"
+	# the VMs were stopped like after any failed step
+	grep -q "stop VMs" "$dir/run.log"
+	assert_nothing_left
+}

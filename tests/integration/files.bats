@@ -148,6 +148,71 @@ resident_of() {
 	[ "$unknown" -eq 0 ]
 }
 
+# in_memcg NAME CMD...: CMD run by a process in memory cgroup NAME (v2, or
+# the v1 memory hierarchy), created for the test
+in_memcg() {
+	local cg=$1
+	shift
+	mkdir -p "$MEMCG_ROOT/$cg"
+	MEMCGS+=("$MEMCG_ROOT/$cg")
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh \
+		"$MEMCG_ROOT/$cg" "$@"
+}
+
+memcg_setup() {
+	MEMCGS=()
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+		MEMCG_ROOT=/sys/fs/cgroup
+	else
+		MEMCG_ROOT=/sys/fs/cgroup/memory
+	fi
+	P=dxf$$r$RANDOM
+}
+
+memcg_teardown() {
+	local cg
+	for cg in "${MEMCGS[@]}"; do rmdir "$cg" 2>/dev/null || true; done
+}
+
+@test "residency --by cgroup,node charges each file to the cgroup of its reader" {
+	memcg_setup
+	"$D" files create -q "${W[@]}"
+	in_memcg "$P-a" sh -c "cat $T/vm0/private-hot-0000.dat >/dev/null"
+	in_memcg "$P-b" sh -c "cat $T/vm1/*.dat >/dev/null"
+	run --separate-stderr "$D" files residency --by cgroup,node --bytes \
+		"$T/vm0/private-hot-0000.dat" "$T/vm1"
+	echo "$output"
+	memcg_teardown
+	[ "$status" -eq 0 ]
+	# columns: SET VM CGROUP NODE RESIDENT PCT
+	a=$(awk -v p="$T/vm0/private-hot-0000.dat" -v c="/$P-a" \
+		'$1 == p && $3 == c && $4 ~ /^N[0-9]+$/ { s += $5 } END { print s + 0 }' <<<"$output")
+	b=$(awk -v p="$T/vm1" -v c="/$P-b" \
+		'$1 == p && $3 == c && $4 ~ /^N[0-9]+$/ { s += $5 } END { print s + 0 }' <<<"$output")
+	want_a=$(fincore_sum "$T/vm0/private-hot-0000.dat")
+	want_b=$(fincore_sum "$T"/vm1/*.dat)
+	echo "a=$a of $want_a, b=$b of $want_b"
+	[ "$want_a" -eq $((2 << 20)) ]
+	[ "$want_b" -eq $((4 * 2 << 20)) ]
+	# within 2% of what fincore sees, all of it on a node
+	[ $((a * 100)) -ge $((want_a * 98)) ] && [ "$a" -le "$want_a" ]
+	[ $((b * 100)) -ge $((want_b * 98)) ] && [ "$b" -le "$want_b" ]
+	# nothing of vm1 charged to the other reader's cgroup
+	! awk -v p="$T/vm1" -v c="/$P-a" '$1 == p && $3 == c' <<<"$output" | grep -q .
+}
+
+@test "residency --by node of the workload's sets sums to the per-node table" {
+	"$D" files create -q "${W[@]}"
+	cat "$T"/shared/shared-hot-*.dat >/dev/null
+	run --separate-stderr "$D" files residency "${W[@]}" --by node --bytes --set shared-hot
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(awk '$1 == "shared-hot" { s += $4 } END { print s }' <<<"$output")" -eq $((3 * 2 << 20)) ]
+	run "$D" files residency --by colour "$T"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--by: unknown key 'colour' (cgroup, node)"* ]]
+}
+
 @test "evict drops a set from the page cache, and only that set" {
 	"$D" files create -q "${W[@]}"
 	cat "$T"/shared/*.dat "$T"/vm*/*.dat >/dev/null

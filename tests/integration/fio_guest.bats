@@ -3,6 +3,8 @@
 # lab): the shared set on virtio-pmem (DAX), each VM's private set on
 # virtiofs, fio driven from the host through the forwarded fio ports.
 
+bats_require_minimum_version 1.5.0
+
 load vm_helpers
 
 setup_file() {
@@ -79,4 +81,71 @@ PY
 		echo "vm$v private-hot resident: $res"
 		[ "$res" -gt 0 ]
 	done
+}
+
+# Puts back what the version tests change in vm 1: its own fio.
+restore_fio() {
+	"$DAXLAB" vm ssh --config "$T/lab.ini" 1 -- sh -c \
+		'rm -f /usr/sbin/fio; [ -e /usr/bin/fio ] || mv /usr/bin/fio.gone /usr/bin/fio'
+}
+
+teardown() {
+	[ -n "${CHANGED_FIO:-}" ] && restore_fio
+	return 0
+}
+
+# no fio client of this lab runs on the host
+no_fio_client() {
+	! pgrep -af -- "--client" | grep -F -- "$T/"
+}
+
+@test "guests: fio run stops before running when a guest's fio is another version, naming the VM and both versions" {
+	host=$(fio --version)
+	[ "$(cat "$T/start.rc")" = 0 ]
+	"$DAXLAB" fio job --config "$T/lab.ini" --output "$T/fio/jobs/main.fio"
+	# vm 1's fio now says fio-3.99 (its fio --server stays the real one)
+	CHANGED_FIO=1
+	"$DAXLAB" vm ssh --config "$T/lab.ini" 1 -- sh -c \
+		'cat >/usr/sbin/fio && chmod 755 /usr/sbin/fio' \
+		<"$DAXLAB_TOP/tests/fixtures/guest/fio-3.99"
+	[ "$("$DAXLAB" vm ssh --config "$T/lab.ini" 1 -- fio --version)" = fio-3.99 ]
+	run --separate-stderr "$DAXLAB" fio run --config "$T/lab.ini" \
+		--job "$T/fio/current" --json "$T/mismatch.json"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: vm 1: the guest's fio is fio-3.99, this host's (fio) is $host; fio's client and server must be the same version: rebuild the tiny guest on this host (daxlab guest build), or install $host in the VM's image"* ]]
+	# vm 0 is checked too, and is fine
+	[[ "$stderr" == *"vm 0 (127.0.0.1,"*"): $host, as on this host"* ]]
+	[[ "$stderr" != *"vm 0: the guest's fio"* ]]
+	# asked before fio ran or waited: no JSON, no client left
+	[[ "$stderr" != *"running "* ]]
+	[ ! -e "$T/mismatch.json" ]
+	no_fio_client
+	# --fio names the host's binary in the message
+	run --separate-stderr "$DAXLAB" fio run --config "$T/lab.ini" \
+		--job "$T/fio/current" --json "$T/mismatch.json" --fio /usr/bin/fio
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"this host's (/usr/bin/fio) is $host"* ]]
+}
+
+@test "guests: fio run with a guest that has no fio: its own error, naming the VM" {
+	[ "$(cat "$T/start.rc")" = 0 ]
+	"$DAXLAB" fio job --config "$T/lab.ini" --output "$T/fio/jobs/main.fio"
+	CHANGED_FIO=1
+	"$DAXLAB" vm ssh --config "$T/lab.ini" 1 -- mv /usr/bin/fio /usr/bin/fio.gone
+	run --separate-stderr "$DAXLAB" fio run --config "$T/lab.ini" \
+		--job "$T/fio/current" --json "$T/missing.json"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: vm 1: no fio in the guest (ssh vm1 fio --version: "*"not found"*"); fio --server must run there: rebuild the tiny guest (daxlab guest build), or install fio in the VM's image"* ]]
+	[ ! -e "$T/missing.json" ]
+	no_fio_client
+	# with its fio back, the run goes ahead
+	restore_fio
+	CHANGED_FIO=
+	run --separate-stderr "$DAXLAB" fio run --config "$T/lab.ini" \
+		--job "$T/fio/current" --json "$T/back.json"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"vm 1 (127.0.0.1,"*"): $(fio --version), as on this host"* ]]
 }

@@ -152,7 +152,7 @@ chromium_headless() {
 	sed -i '5s/.*/1,2,3/' "$T/synthetic/stats.csv"
 	run --separate-stderr "$D" report "$T/synthetic"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"$T/synthetic/stats.csv:5: not 7 fields"* ]]
+	[[ "$stderr" == *"$T/synthetic/stats.csv:5: 3 fields, expected 7"* ]]
 }
 
 @test "a malformed residency.csv is an error naming the file and line" {

@@ -58,7 +58,7 @@ interrupt_at() {
 	[ "$status" -eq 0 ]
 	dir=$(echo "$T/results/"*-demo)
 	[ "$(cat "$dir/status")" = complete ]
-	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv report.html summary.txt; do
+	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv residency-end.csv report.html summary.txt; do
 		[ -s "$dir/$f" ]
 	done
 	[ "$(stat -c %a "$dir")" = 755 ]
@@ -105,7 +105,7 @@ def growth(src):
 	pc = lambda m: m[(src, 'file')] - m.get((src, 'shmem'), 0)
 	return pc(last) - pc(first)
 res = {}
-for r in csv.DictReader(open(d + '/residency.csv')):
+for r in csv.DictReader(open(d + '/residency-end.csv')):
 	if r['node'] == 'total':
 		res[(r['set'], r['vm'], r['via'])] = int(r['resident'])
 ok = True
@@ -113,6 +113,27 @@ def check(what, cond):
 	global ok
 	print('%-70s %s' % (what, 'ok' if cond else 'FAILED'))
 	ok &= cond
+# residency over time: tidy rows per set, part, node and memory cgroup
+lines = open(d + '/residency.csv').read().splitlines()
+check('residency.csv has the tidy header', lines[0] == 'elapsed_ms,where,set,part,node,cgroup,bytes')
+rows = list(csv.DictReader(lines))
+times = sorted({int(r['elapsed_ms']) for r in rows})
+check('residency.csv has samples over time (%d)' % len(times), len(times) >= 3)
+end = [r for r in rows if int(r['elapsed_ms']) == times[-1]]
+for v in sorted(port.values()):
+	tail = sum(int(r['bytes']) for r in end if r['set'] == 'private-' + v and r['part'] in ('hot', 'cold'))
+	want = res[('private', v, 'files')]
+	print('vm%s: private set on the host at the last sample %.1f MiB, at the end %.1f MiB' % (v, tail / MiB, want / MiB))
+	check('vm%s: the last sample is the end-of-run residency (2%%)' % v, abs(tail - want) <= 0.02 * want + 64 * 1024)
+	fsd = sum(int(r['bytes']) for r in end if r['set'] == 'private-' + v and r['part'] in ('hot', 'cold')
+		and r['cgroup'].endswith('-virtiofsd'))
+	check('vm%s: its host copy is charged to the virtiofsd cgroup' % v, fsd >= 0.9 * tail)
+img = [r for r in end if r['set'] == 'shared' and r['part'] == 'image']
+img_all = sum(int(r['bytes']) for r in img)
+img_vm = sum(int(r['bytes']) for r in img if '-vm' in r['cgroup'])
+print('shared image at the last sample %.1f MiB, %.1f MiB of it charged to VM cgroups' % (img_all / MiB, img_vm / MiB))
+check('the image, dropped after it was built, is charged to the VM cgroups that fault it in',
+      img_all > 0 and img_vm >= 0.9 * img_all)
 shared_read = max(read[(v, 'shared')] for v in port.values())
 print('shared read %.1f MiB, image resident %.1f MiB' % (shared_read / MiB, res[('shared', '', 'image')] / MiB))
 check('some shared and private data was read', shared_read > 4 * MiB)
@@ -152,6 +173,7 @@ EOF
 	dir=$(echo "$T/results/"*-demo)
 	[ "$(wc -l <"$dir/stats.csv")" -gt 10 ]
 	[ -s "$dir/residency.csv" ]
+	[ -s "$dir/residency-end.csv" ]
 }
 
 @test "SIGTERM right after the files were made also tears down" {
@@ -202,8 +224,11 @@ EOF
 	[ "$status" -eq 0 ]
 	s=$(echo "$T/results/"*-demo-sweep)
 	[ -d "$s" ]
-	[ "$(ls -d "$s"/*-demo-private_ratio-25-runtime-3 "$s"/*-demo-private_ratio-75-runtime-3 | wc -l)" -eq 2 ]
-	p75=$(echo "$s"/*-demo-private_ratio-75-runtime-3)
+	# one folder per run of the manifest, in order without --repeat
+	[ "$(ls -d "$s"/point-* | wc -l)" -eq 2 ]
+	grep -q '"order": "sequential"' "$s/manifest.json"
+	p75=$s/point-1
+	grep -q '^sweep = private_ratio=25 runtime=3$' "$s/point-0/provenance.txt"
 	grep -q '^private_ratio = 75 ; daxlab run --sweep$' "$p75/config.ini"
 	grep -q '^runtime = 3 ; daxlab run --sweep$' "$p75/config.ini"
 	grep -q '^sweep = private_ratio=75 runtime=3$' "$p75/provenance.txt"
@@ -214,6 +239,87 @@ EOF
 	assert_nothing_left
 }
 
+@test "a repeated sweep: shuffled runs with a recorded seed, killed in its fourth run, resumed to six complete runs and a summary with intervals" {
+	local s i
+	sed -i 's|^runtime = .*|runtime = 2|' "$T/lab.ini"
+	"$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
+		--sweep private_ratio=25,75 --repeat 3 --seed 42 --tail 1 \
+		2>"$T/sweep.log" &
+	RUN=$!
+	for ((i = 0; i < 3000; i++)); do
+		s=$(echo "$T/results/"*-demo-sweep)
+		[ -e "$s/point-3/status" ] && break
+		kill -0 "$RUN" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -e "$s/point-3/status" ]
+	# the seed and the shuffled order are in the manifest before any run
+	grep -q '"seed": "42"' "$s/manifest.json"
+	grep -q '"order": "shuffled"' "$s/manifest.json"
+	kill -9 "$RUN"
+	wait "$RUN" || true
+	RUN=
+	# its guard stops the VMs and marks the run incomplete
+	for ((i = 0; i < 600; i++)); do
+		pgrep -f "$T/lab.ini" >/dev/null || break
+		sleep 0.1
+	done
+	[[ "$(cat "$s/point-3/status")" == incomplete* ]]
+	[ ! -e "$s/point-4" ]
+	# three were complete: the summary written after each says so
+	run /usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(sum(len(p["runs"]) for p in d["points"]))' "$s/summary.json"
+	[ "$output" -eq 3 ]
+	run --separate-stderr "$D" run -q --resume "$s"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	for i in 0 1 2 3 4 5; do
+		[ "$(cat "$s/point-$i/status")" = complete ]
+	done
+	# nothing lost: the killed attempt is kept beside
+	[[ "$(cat "$s/point-3.attempt-1/status")" == incomplete* ]]
+	/usr/bin/python3 - "$s" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1] + "/summary.json"))
+m = json.load(open(sys.argv[1] + "/manifest.json"))
+assert [r["point"] for r in m["runs"]] != [0, 1, 0, 1, 0, 1], "not shuffled"
+assert len(d["points"]) == 2
+for p in d["points"]:
+    assert len(p["runs"]) == 3, p["runs"]
+    iops = [x for x in p["metrics"] if x["name"].endswith(".iops")]
+    assert iops, [x["name"] for x in p["metrics"]]
+    for x in iops:
+        assert x["n"] == 3 and len(x["values"]) == 3
+        lo, hi = x["ci95"]
+        assert lo <= x["mean"] <= hi, x
+        assert x["stddev"] is not None and x["cov"] is not None
+        assert isinstance(x["outliers"], list)
+c = d["comparisons"]
+assert c and all(set(e) >= {"a", "b", "metric", "diff", "ratio", "p", "p_holm", "significant"} for e in c)
+assert {e["a"] for e in c} == {"private_ratio=25"} and {e["b"] for e in c} == {"private_ratio=75"}
+PY
+	[ -s "$s/summary.csv" ] && [ -s "$s/summary.md" ]
+	# each figure's repetitions, mean and interval, for the eye
+	grep -q '<svg width=' "$s/statistics.html"
+	grep -q '<h3>vm0.private-hot.iops (IO/s)</h3>' "$s/statistics.html"
+	[ "$(grep -c 'class="rep"\|class="outlier"' "$s/statistics.html")" -ge 6 ]
+	assert_nothing_left
+}
+
+@test "--resume of a folder that is not a sweep, or a manifest that does not match it, is an error" {
+	mkdir -p "$T/notasweep"
+	run --separate-stderr "$D" run --resume "$T/notasweep"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"$T/notasweep/manifest.json: No such file or directory (not a sweep folder)"* ]]
+	printf '{"name": "x", "config": "%s", "seed": "1", "order": "shuffled", "repeat": 2, "keys": [{"key": "runtime", "values": ["2", "3"]}], "runs": []}\n' \
+		"$T/lab.ini" >"$T/notasweep/manifest.json"
+	run --separate-stderr "$D" run --resume "$T/notasweep"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"\"runs\" does not list the 4 runs of its keys, repeat and seed"* ]]
+	run --separate-stderr "$D" run --resume "$T/notasweep" --repeat 2
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--resume takes the sweep"* ]]
+}
+
 @test "a bad --sweep key or value is a usage error before anything starts" {
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep colour=red,blue
 	[ "$status" -eq 1 ]
@@ -221,7 +327,14 @@ EOF
 	[[ "$stderr" == *"Try 'daxlab run --help'"* ]]
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,150
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"bad value '150' for private_ratio"* ]]
+	[[ "$stderr" == *"--sweep: key 'private_ratio': bad value '150': expected a whole number 0..100"* ]]
+	# checked as the INI parser checks the same key
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep bs=1000
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep: key 'bs': bad value '1000': expected a block size such as 4k"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep rw=sideways
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"key 'rw': bad value 'sideways'"* ]]
 	[ ! -e "$T/results" ]
 }
 
@@ -234,7 +347,7 @@ EOF
 @test "run --help agrees with the man page on the options" {
 	run "$D" run --help
 	[ "$status" -eq 0 ]
-	for o in --config --name --sweep --results --tail --interval --warm --quiet; do
+	for o in --config --name --sweep --results --tail --interval --warm --repeat --order --seed --resume --quiet; do
 		[[ "$output" == *"$o"* ]]
 		grep -q -- "${o//-/\\\\-}" "$DAXLAB_TOP/man/daxlab-run.1"
 	done

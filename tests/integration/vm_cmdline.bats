@@ -9,11 +9,12 @@
 DAXLAB=${DAXLAB_BUILD:-}/daxlab
 GOLDEN=${DAXLAB_TOP:-}/tests/golden/vm-cmdline
 
-# golden CONFIG ID: compares (or rewrites) one golden file.
+# golden CONFIG ID [FILE]: compares (or rewrites) one golden file; the
+# configuration is examples/CONFIG.ini, or FILE.
 golden() {
 	local out
 	out=$("$DAXLAB" vm cmdline --no-probe --config \
-		"$DAXLAB_TOP/examples/$1.ini" "$2" | sed "s|$DAXLAB_TOP|@TOP@|g")
+		"${3:-$DAXLAB_TOP/examples/$1.ini}" "$2" | sed "s|$DAXLAB_TOP|@TOP@|g")
 	if [ -n "${DAXLAB_UPDATE_GOLDEN:-}" ]; then
 		printf '%s\n' "$out" >"$GOLDEN/$1-$2"
 	fi
@@ -42,6 +43,14 @@ teardown() {
 
 @test "cmdline of the demo's vm 1 matches its golden file" {
 	golden demo 1
+}
+
+@test "cmdline of a Debian 13 lab host's vm 0 (KVM, the Rust virtiofsd) matches its golden file" {
+	golden trixie 0 "$DAXLAB_TOP/tests/fixtures/config/trixie.ini"
+}
+
+@test "cmdline of a Debian 13 lab host's vm 1 matches its golden file" {
+	golden trixie 1 "$DAXLAB_TOP/tests/fixtures/config/trixie.ini"
 }
 
 @test "qemuctl ID is vm cmdline ID" {
@@ -83,7 +92,7 @@ teardown() {
 	run "$DAXLAB" vm cmdline --no-probe --config "$T/lab.ini" 0
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "/usr/lib/qemu/virtiofsd --socket-path $T/st,ate/vm-0/virtiofsd-s.sock --shared-dir '$T/a b,c' --cache always" ]
+	[ "${lines[0]}" = "/usr/libexec/virtiofsd --socket-path $T/st,ate/vm-0/virtiofsd-s.sock --shared-dir '$T/a b,c' --cache always" ]
 	[[ "${lines[1]}" == *"path=$T/st,,ate/vm-0/virtiofsd-s.sock "* ]]
 }
 
@@ -125,4 +134,56 @@ teardown() {
 	DAXLAB_CONFIG=$T/nope.ini run "$DAXLAB" vm status
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$T/nope.ini: No such file or directory"* ]]
+}
+
+# fake_virtiofsd PATH KIND: a virtiofsd at PATH that answers --help and
+# --version as the captured one of KIND (rust-1.13.2 or c-7.2) does.
+fake_virtiofsd() {
+	mkdir -p "${1%/*}"
+	printf '#!/bin/sh\ncase "$1" in\n--help) cat %s/virtiofsd-%s.help ;;\n--version) cat %s/virtiofsd-%s.version ;;\nesac\n' \
+		"$DAXLAB_TOP/tests/fixtures/qemu" "$2" "$DAXLAB_TOP/tests/fixtures/qemu" "$2" >"$1"
+	chmod 755 "$1"
+}
+
+@test "cmdline takes the virtiofsd style from its --help and --version, not from its path" {
+	mkdir -p "$T/p0"
+	# a Rust virtiofsd where Debian 12 keeps the C one, and the other way round
+	fake_virtiofsd "$T/usr/lib/qemu/virtiofsd" rust-1.13.2
+	fake_virtiofsd "$T/usr/libexec/virtiofsd" c-7.2
+	for f in "$T/usr/lib/qemu/virtiofsd" "$T/usr/libexec/virtiofsd"; do
+		printf '[lab]\nstate_dir = %s/state\nguest_dir = /x\naccel = tcg\n[virtiofsd]\npath = %s\nsandbox = chroot\n[share p]\nsource = %s/p%%i\n[vm 0]\n' \
+			"$T" "$f" "$T" >"$T/lab.ini"
+		run "$DAXLAB" vm cmdline --config "$T/lab.ini" 0
+		echo "$output"
+		[ "$status" -eq 0 ]
+		case $f in
+		*/qemu/*) [ "${lines[0]}" = "$f --socket-path $T/state/vm-0/virtiofsd-p.sock --shared-dir $T/p0 --cache always --sandbox chroot" ] ;;
+		*) [ "${lines[0]}" = "$f --socket-path=$T/state/vm-0/virtiofsd-p.sock -o source=$T/p0 -o cache=always -o sandbox=chroot" ] ;;
+		esac
+	done
+	# a virtiofsd that says neither: an error naming it and the way out
+	printf '#!/bin/sh\necho hello\n' >"$T/usr/libexec/virtiofsd"
+	run "$DAXLAB" vm cmdline --config "$T/lab.ini" 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot tell the option style of virtiofsd '$T/usr/libexec/virtiofsd' from its --help and --version (set [virtiofsd] style = c or rust)"* ]]
+	# a configured style that the probe contradicts: a warning
+	fake_virtiofsd "$T/usr/libexec/virtiofsd" c-7.2
+	sed -i 's/^sandbox = chroot$/style = rust/' "$T/lab.ini"
+	grep -qx 'style = rust' "$T/lab.ini"
+	run "$DAXLAB" vm cmdline --config "$T/lab.ini" 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"warning: [virtiofsd] style = rust, but the --help of $T/usr/libexec/virtiofsd is that of the c virtiofsd"* ]]
+	[[ "$output" == *"$T/usr/libexec/virtiofsd --socket-path $T/state/vm-0/virtiofsd-p.sock --shared-dir $T/p0 --cache always"* ]]
+}
+
+@test "cmdline with sandbox = none and the C virtiofsd is an error" {
+	mkdir -p "$T/p0"
+	printf '[lab]\nstate_dir = %s/state\nguest_dir = /x\n[virtiofsd]\nstyle = c\nsandbox = none\n[share p]\nsource = %s/p%%i\n[vm 0]\n' \
+		"$T" "$T" >"$T/lab.ini"
+	run "$DAXLAB" vm cmdline --no-probe --config "$T/lab.ini" 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"[virtiofsd] sandbox = none: the C virtiofsd (/usr/lib/qemu/virtiofsd) has only namespace and chroot"* ]]
 }

@@ -3,7 +3,7 @@
 # nothing the tests started is left: no process (qemu, virtiofsd, ssh, sshd,
 # fio, daxlab), no cgroup with a test prefix, no socket, no mount, no
 # temporary folder. Every test works under /tmp/daxlab-* or
-# /var/tmp/daxlab-* and names its cgroups dxt*, dxr* or daxlab-test-*.
+# /var/tmp/daxlab-* and names its cgroups dxt*, dxr*, dxf* or daxlab-test-*.
 
 TMPS='/tmp/daxlab-|/var/tmp/daxlab-'
 # bench/ is not part of the suite and may run beside it on a dev machine
@@ -28,8 +28,8 @@ NOT_TESTS='daxlab-bench'
 
 @test "no cgroup with a test prefix left" {
 	local left
-	left=$(ls -d /sys/fs/cgroup/{cpuset,memory,unified}/{dxt,dxr,daxlab-test-}* \
-		/sys/fs/cgroup/{cpuset,memory,unified}/*/{dxt,dxr,daxlab-test-}* 2>/dev/null || true)
+	left=$(ls -d /sys/fs/cgroup/{cpuset,memory,unified}/{dxt,dxr,dxf,daxlab-test-}* \
+		/sys/fs/cgroup/{cpuset,memory,unified}/*/{dxt,dxr,dxf,daxlab-test-}* 2>/dev/null || true)
 	[ -z "$left" ] || { echo "cgroups left: $left"; false; }
 }
 

@@ -64,6 +64,7 @@ static void test_full_lab_and_virtiofsd(void **state)
 	assert_string_equal(c->virtiofsd.cg.mems, "0");
 	assert_int_equal(c->virtiofsd.cg.memory_max, 1ULL << 30);
 	assert_string_equal(c->virtiofsd.cache, "auto");
+	assert_string_equal(c->virtiofsd.sandbox, "chroot");
 	assert_int_equal(c->virtiofsd.thread_pool_size, 8);
 	assert_int_equal(c->virtiofsd.n_extra_args, 3);
 	assert_string_equal(c->virtiofsd.extra_args[0], "--log-level");
@@ -189,6 +190,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->virtiofsd.cg.node, -1);
 	assert_string_equal(c->virtiofsd.cache, "always");
 	assert_int_equal(c->virtiofsd.style, VIRTIOFSD_STYLE_AUTO);
+	assert_null(c->virtiofsd.sandbox);
 	assert_int_equal(c->virtiofsd.n_extra_args, 0);
 	assert_non_null(c->virtiofsd.extra_args);
 	assert_string_equal(vm->kernel, "/g/vmlinuz");

@@ -7,12 +7,27 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/config.h"
 #include "qemu.h"
+#include "spawn.h"
 #include "util.h"
 
 #define FIX FIXTURES "/config/"
+/* Captured outputs: tests/fixtures/qemu/README */
+#define QFIX FIXTURES "/qemu/"
+
+static char *fixture(const char *name)
+{
+	char *text = NULL;
+	_cleanup_free_ char *path = strdup_printf("%s%s", QFIX, name);
+
+	if (read_full_file(path, 1 << 20, &text, NULL) < 0)
+		fail_msg("cannot read %s", path);
+	return text;
+}
 
 static struct lab_config *load(const char *name)
 {
@@ -92,6 +107,257 @@ static void test_virtiofsd_rust_style(void **state)
 	assert_string_equal(v[6], "never");
 	argv_free(v);
 	config_free(c);
+}
+
+static void test_virtiofsd_style_from_help_and_version(void **state)
+{
+	_cleanup_free_ char *rh = fixture("virtiofsd-rust-1.13.2.help");
+	_cleanup_free_ char *rv = fixture("virtiofsd-rust-1.13.2.version");
+	_cleanup_free_ char *ch = fixture("virtiofsd-c-7.2.help");
+	_cleanup_free_ char *cv = fixture("virtiofsd-c-7.2.version");
+	_cleanup_free_ char *qh = fixture("qemu-10.0-vhost-user-fs-pci.help");
+	enum virtiofsd_style st = VIRTIOFSD_STYLE_AUTO;
+
+	(void)state;
+	assert_int_equal(virtiofsd_style_of(rh, rv, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_RUST);
+	assert_int_equal(virtiofsd_style_of(ch, cv, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_C);
+	/* either output alone tells */
+	assert_int_equal(virtiofsd_style_of(rh, NULL, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_RUST);
+	assert_int_equal(virtiofsd_style_of(NULL, rv, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_RUST);
+	assert_int_equal(virtiofsd_style_of(ch, NULL, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_C);
+	assert_int_equal(virtiofsd_style_of(NULL, cv, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_C);
+	/* the Rust one's help has "-o <COMPAT_OPTIONS>": still Rust */
+	assert_non_null(strstr(rh, "-o <COMPAT_OPTIONS>"));
+	assert_int_equal(virtiofsd_style_of(rh, cv, &st), 0);
+	assert_int_equal(st, VIRTIOFSD_STYLE_RUST);
+	/* something else: no guess */
+	assert_int_equal(virtiofsd_style_of(qh, "qemu 10.0", &st), -ENOEXEC);
+	assert_int_equal(virtiofsd_style_of(NULL, NULL, &st), -ENOEXEC);
+	assert_int_equal(virtiofsd_style_of("", "virtiofsd x", &st), -ENOEXEC);
+	assert_string_equal(virtiofsd_style_name(VIRTIOFSD_STYLE_RUST), "rust");
+	assert_string_equal(virtiofsd_style_name(VIRTIOFSD_STYLE_C), "c");
+}
+
+/* help has word as a whole option: not followed by a letter or '-'. */
+static bool help_has(const char *help, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = help; (p = strstr(p, word)); p++) {
+		char next = p[n];
+
+		if (word[n - 1] == '=' || !(next == '-' || next == '_' ||
+					    (next >= 'a' && next <= 'z')))
+			return true;
+	}
+	return false;
+}
+
+/* Every option word of argv ("--x", "--x=", "-o key=") is in help. */
+static void assert_options_in_help(char **argv, const char *help)
+{
+	for (size_t i = 1; argv[i]; i++) {
+		char want[128];
+		const char *w = argv[i];
+
+		if (!strcmp(w, "-o") && argv[i + 1]) {
+			const char *eq = strchr(argv[i + 1], '=');
+
+			snprintf(want, sizeof(want),
+				 "-o %.*s=", (int)(eq ? eq - argv[i + 1] : 64),
+				 argv[i + 1]);
+			i++;
+		} else if (str_has_prefix(w, "--")) {
+			const char *eq = strchr(w, '=');
+
+			snprintf(want, sizeof(want), "%.*s%s",
+				 (int)(eq ? eq - w : 64), w, eq ? "=" : "");
+		} else {
+			continue;
+		}
+		if (!help_has(help, want))
+			fail_msg("'%s' (from '%s') is not in the help", want,
+				 w);
+	}
+}
+
+static void test_virtiofsd_argv_suits_its_help(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	_cleanup_free_ char *rh = fixture("virtiofsd-rust-1.13.2.help");
+	_cleanup_free_ char *ch = fixture("virtiofsd-c-7.2.help");
+	_cleanup_free_ char *s = NULL;
+	char **v = NULL;
+
+	(void)state;
+	/* --syslog of qemu.ini is an extra arg: both have it */
+	c->virtiofsd.sandbox = strdup("chroot");
+	assert_int_equal(virtiofsd_build_argv(c, "/usr/libexec/virtiofsd",
+					      VIRTIOFSD_STYLE_RUST,
+					      "/run/s.sock", "/srv/x", &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s,
+			    "/usr/libexec/virtiofsd --socket-path /run/s.sock "
+			    "--shared-dir /srv/x --cache always "
+			    "--sandbox chroot --thread-pool-size 4 --syslog");
+	assert_options_in_help(v, rh);
+	/* the values too: Rust 1.13 lists its sandboxes and caches */
+	assert_non_null(strstr(rh, "(namespace, chroot, none)"));
+	assert_non_null(strstr(rh, "(auto, always, never, metadata)"));
+	argv_free(v);
+	free(s);
+	assert_int_equal(virtiofsd_build_argv(c, "/usr/lib/qemu/virtiofsd",
+					      VIRTIOFSD_STYLE_C, "/run/s.sock",
+					      "/srv/x", &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s,
+			    "/usr/lib/qemu/virtiofsd --socket-path=/run/s.sock "
+			    "-o source=/srv/x -o cache=always "
+			    "-o sandbox=chroot --thread-pool-size=4 --syslog");
+	assert_options_in_help(v, ch);
+	assert_non_null(strstr(ch, "-o sandbox=namespace|chroot"));
+	argv_free(v);
+	/* the C one has no sandbox "none" */
+	free(c->virtiofsd.sandbox);
+	c->virtiofsd.sandbox = strdup("none");
+	assert_int_equal(
+		virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s", "/d", &v),
+		-EOPNOTSUPP);
+	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
+					      "/s", "/d", &v),
+			 0);
+	assert_string_equal(after(v, "--sandbox", 0), "none");
+	argv_free(v);
+	/* without a sandbox key, neither gets one (virtiofsd's default) */
+	free(c->virtiofsd.sandbox);
+	c->virtiofsd.sandbox = NULL;
+	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
+					      "/s", "/d", &v),
+			 0);
+	assert_null(after(v, "--sandbox", 0));
+	argv_free(v);
+	config_free(c);
+}
+
+static void test_cpuinfo_virt_flag(void **state)
+{
+	_cleanup_free_ char *tcg = fixture("cpuinfo-tcg");
+	_cleanup_free_ char *svm = fixture("cpuinfo-svm");
+	_cleanup_free_ char *vmx = fixture("cpuinfo-vmx");
+	_cleanup_free_ char *decoy = fixture("cpuinfo-decoy");
+
+	(void)state;
+	/* this build machine: an EPYC under TCG, vmmcall but no svm */
+	assert_null(qemu_cpuinfo_virt_flag(tcg));
+	assert_string_equal(qemu_cpuinfo_virt_flag(svm), "svm");
+	assert_string_equal(qemu_cpuinfo_virt_flag(vmx), "vmx");
+	/* svm/vmx in another field or as part of a word do not count */
+	assert_null(qemu_cpuinfo_virt_flag(decoy));
+	assert_null(qemu_cpuinfo_virt_flag(""));
+}
+
+static void test_kvm_probe_says_why(void **state)
+{
+	char why[512];
+
+	(void)state;
+	assert_false(qemu_kvm_probe(QFIX "cpuinfo-tcg", "/dev/kvm", why,
+				    sizeof(why)));
+	assert_string_equal(why, "no vmx or svm flag in " QFIX "cpuinfo-tcg");
+	assert_false(qemu_kvm_probe(QFIX "nope", "/dev/kvm", why, sizeof(why)));
+	assert_non_null(strstr(why, "No such file or directory"));
+	assert_false(qemu_kvm_probe(QFIX "cpuinfo-vmx", QFIX "no-kvm", why,
+				    sizeof(why)));
+	assert_string_equal(why, "vmx in " QFIX "cpuinfo-vmx, but " QFIX
+				 "no-kvm does not open read-write: No such "
+				 "file or directory");
+	/* a device that opens read-write but is not KVM */
+	assert_false(qemu_kvm_probe(QFIX "cpuinfo-svm", "/dev/null", why,
+				    sizeof(why)));
+	assert_non_null(strstr(why, "svm in "));
+	assert_non_null(strstr(why, "/dev/null: KVM_GET_API_VERSION"));
+}
+
+static void test_device_help_props(void **state)
+{
+	_cleanup_free_ char *q10 = fixture("qemu-10.0-vhost-user-fs-pci.help");
+	_cleanup_free_ char *q72 = fixture("qemu-7.2-vhost-user-fs-pci.help");
+	_cleanup_free_ char *pm = fixture("qemu-10.0-virtio-pmem-pci.help");
+
+	(void)state;
+	/* what qemu_build_argv() gives vhost-user-fs-pci and virtio-pmem-pci */
+	assert_true(qemu_device_help_has(q10, "chardev"));
+	assert_true(qemu_device_help_has(q10, "tag"));
+	assert_true(qemu_device_help_has(q10, "queue-size"));
+	assert_true(qemu_device_help_has(q72, "queue-size"));
+	assert_true(qemu_device_help_has(pm, "memdev"));
+	/* upstream qemu has no DAX window, 7.2 nor 10.0 */
+	assert_false(qemu_device_help_has(q10, "cache-size"));
+	assert_false(qemu_device_help_has(q72, "cache-size"));
+	assert_true(qemu_device_help_has("  cache-size=<size>  - x\n",
+					 "cache-size"));
+	/* a word inside a description is not a property */
+	assert_false(qemu_device_help_has(q10, "backend"));
+}
+
+static void touch_exec(const char *root, const char *path, unsigned mode)
+{
+	_cleanup_free_ char *p = strdup_printf("%s%s", root, path);
+	_cleanup_free_ char *d = strdup(p);
+	FILE *f;
+
+	*strrchr(d, '/') = 0;
+	assert_int_equal(mkdir_p(d, 0755), 0);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void test_virtiofsd_find_debian_12_and_13(void **state)
+{
+	char root[] = "/tmp/daxlab-test-qemu.XXXXXX";
+	char *found = NULL;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	assert_int_equal(virtiofsd_find_in(root, NULL, &found), -ENOENT);
+	/* Debian 12: qemu's C virtiofsd only */
+	touch_exec(root, "/usr/lib/qemu/virtiofsd", 0755);
+	assert_int_equal(virtiofsd_find_in(root, NULL, &found), 0);
+	assert_string_equal(found, "/usr/lib/qemu/virtiofsd");
+	free(found);
+	/* Debian 13's Rust one comes first; one not executable is skipped */
+	touch_exec(root, "/usr/libexec/virtiofsd", 0644);
+	assert_int_equal(virtiofsd_find_in(root, NULL, &found), 0);
+	assert_string_equal(found, "/usr/lib/qemu/virtiofsd");
+	free(found);
+	touch_exec(root, "/usr/libexec/virtiofsd", 0755);
+	assert_int_equal(virtiofsd_find_in(root, NULL, &found), 0);
+	assert_string_equal(found, "/usr/libexec/virtiofsd");
+	free(found);
+	/* configured: used as it is (a path must be there) */
+	assert_int_equal(virtiofsd_find_in(root, "/nope/virtiofsd", &found),
+			 -ENOENT);
+	assert_int_equal(virtiofsd_find_in(root, "virtiofsd", &found), 0);
+	assert_string_equal(found, "virtiofsd");
+	free(found);
+	{
+		const char *argv[] = { "rm", "-rf", root, NULL };
+		_cleanup_free_ char *out = NULL;
+		int ex;
+
+		assert_int_equal(spawn_capture(argv, true, 4096, &out, &ex), 0);
+		assert_int_equal(ex, 0);
+	}
 }
 
 static void test_kernel_cmdline(void **state)
@@ -258,11 +524,13 @@ static void test_socket_paths(void **state)
 	_cleanup_free_ char *a = qemu_share_socket("/st/vm-0", "own");
 	_cleanup_free_ char *b = qemu_share_pidfile("/st/vm-0", "own");
 	_cleanup_free_ char *c = qemu_share_log("/st/vm-0", "own");
+	_cleanup_free_ char *d = qemu_share_own_pidfile("/st/vm-0", "own");
 
 	(void)state;
 	assert_string_equal(a, "/st/vm-0/virtiofsd-own.sock");
 	assert_string_equal(b, "/st/vm-0/virtiofsd-own.pid");
 	assert_string_equal(c, "/st/vm-0/virtiofsd-own.log");
+	assert_string_equal(d, "/st/vm-0/virtiofsd-own.sock.pid");
 }
 
 int main(void)
@@ -270,6 +538,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virtiofsd_c_style),
 		cmocka_unit_test(test_virtiofsd_rust_style),
+		cmocka_unit_test(test_virtiofsd_style_from_help_and_version),
+		cmocka_unit_test(test_virtiofsd_argv_suits_its_help),
+		cmocka_unit_test(test_cpuinfo_virt_flag),
+		cmocka_unit_test(test_kvm_probe_says_why),
+		cmocka_unit_test(test_device_help_props),
+		cmocka_unit_test(test_virtiofsd_find_debian_12_and_13),
 		cmocka_unit_test(test_kernel_cmdline),
 		cmocka_unit_test(test_qemu_dax_window_needs_cache_size),
 		cmocka_unit_test(test_qemu_kernel_boot_with_every_share),
