@@ -113,7 +113,8 @@ char *cloudinit_mount_unit(const char *path)
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
-		if ((n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2))) {
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && !strncmp(p, "..", 2))) {
 			free(b.s);
 			return NULL;
 		}
@@ -209,15 +210,16 @@ char *cloudinit_user_data(const struct lab_config *c,
 		  vm->id);
 	sb_printf(&b, "hostname: ");
 	sb_yaml(&b, vm_name(vm));
-	sb_printf(&b,
-		  "\n"
-		  "manage_etc_hosts: true\n"
-		  "# stats and fio log in as root@vm: root gets the lab's key.\n"
-		  "disable_root: false\n"
-		  "ssh_pwauth: false\n"
-		  "# one host key: RSA keys take seconds to make under TCG\n"
-		  "ssh_genkeytypes: [ed25519]\n"
-		  "ssh_authorized_keys:\n  - ");
+	sb_printf(
+		&b,
+		"\n"
+		"manage_etc_hosts: true\n"
+		"# stats and fio log in as root@vm: root gets the lab's key.\n"
+		"disable_root: false\n"
+		"ssh_pwauth: false\n"
+		"# one host key: RSA keys take seconds to make under TCG\n"
+		"ssh_genkeytypes: [ed25519]\n"
+		"ssh_authorized_keys:\n  - ");
 	sb_yaml(&b, key);
 	sb_printf(&b,
 		  "\n"
@@ -315,15 +317,16 @@ char *cloudinit_network_config(const struct vm_config *vm)
 	if (vm->net == VM_NET_TAP)
 		sb_printf(&b, "    dhcp4: true\n");
 	else
-		sb_printf(&b,
-			  "    # qemu's user network: ssh and fio are forwarded "
-			  "to 10.0.2.15\n"
-			  "    addresses: [10.0.2.15/24]\n"
-			  "    routes:\n"
-			  "      - to: 0.0.0.0/0\n"
-			  "        via: 10.0.2.2\n"
-			  "    nameservers:\n"
-			  "      addresses: [10.0.2.3]\n");
+		sb_printf(
+			&b,
+			"    # qemu's user network: ssh and fio are forwarded "
+			"to 10.0.2.15\n"
+			"    addresses: [10.0.2.15/24]\n"
+			"    routes:\n"
+			"      - to: 0.0.0.0/0\n"
+			"        via: 10.0.2.2\n"
+			"    nameservers:\n"
+			"      addresses: [10.0.2.3]\n");
 	return sb_take(&b);
 }
 
@@ -388,8 +391,14 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	{
 		const char *mkfs[] = { "mkfs.vfat", "-n",   "CIDATA", "-C",
 				       tmp,	    "1024", NULL };
-		const char *mcopy[] = { "mcopy", "-o", "-i", tmp, ud, md,
-					net ? nc : "::", net ? "::" : NULL,
+		const char *mcopy[] = { "mcopy",
+					"-o",
+					"-i",
+					tmp,
+					ud,
+					md,
+					net ? nc : "::",
+					net ? "::" : NULL,
 					NULL };
 
 		if ((r = run(mkfs, err, errlen)) < 0 ||

@@ -187,8 +187,8 @@ static void set_bool(struct parser *p, bool *field, const char *key,
 	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
 		*field = false;
 	else
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected yes or no", key, v);
+		perr(p, -EINVAL, "key '%s': bad value '%s': expected yes or no",
+		     key, v);
 }
 
 static void set_name(struct parser *p, char **field, const char *key,

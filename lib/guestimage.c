@@ -34,8 +34,14 @@ const char *const guest_image_releases[] = { "bookworm", "trixie", NULL };
  * turns the ACPI power button of `vm stop` into a clean power off.
  */
 const char *const guest_image_packages[] = {
-	"systemd-sysv", "udev",		   "dbus", "cloud-init",
-	"openssh-server", "fio", "e2fsprogs", "linux-image-amd64",
+	"systemd-sysv",
+	"udev",
+	"dbus",
+	"cloud-init",
+	"openssh-server",
+	"fio",
+	"e2fsprogs",
+	"linux-image-amd64",
 	NULL,
 };
 
@@ -89,8 +95,9 @@ static const char initramfs_conf[] = "MODULES=list\nCOMPRESS=gzip\n";
 static const char initramfs_modules[] = "virtio_pci\nvirtio_blk\n"
 					"virtio_scsi\next4\ncrc32c_generic\n";
 
-static const char fstab[] = "# Written by daxlab guest image\n"
-			    "LABEL=" ROOT_LABEL " / ext4 rw,errors=remount-ro 0 1\n";
+static const char fstab[] =
+	"# Written by daxlab guest image\n"
+	"LABEL=" ROOT_LABEL " / ext4 rw,errors=remount-ro 0 1\n";
 
 /*
  * cloud-init: the NoCloud seed only, and only the modules a daxlab seed
@@ -109,11 +116,16 @@ static const char cloud_cfg[] =
 
 /* Units that only cost boot time in a lab VM. */
 static const char *const masked_units[] = {
-	"apt-daily.timer",	"apt-daily-upgrade.timer",
-	"dpkg-db-backup.timer", "fstrim.timer",
-	"e2scrub_all.timer",	"e2scrub_reap.service",
-	"systemd-pstore.service", "getty@tty1.service",
-	"cloud-init-hotplugd.socket", NULL,
+	"apt-daily.timer",
+	"apt-daily-upgrade.timer",
+	"dpkg-db-backup.timer",
+	"fstrim.timer",
+	"e2scrub_all.timer",
+	"e2scrub_reap.service",
+	"systemd-pstore.service",
+	"getty@tty1.service",
+	"cloud-init-hotplugd.socket",
+	NULL,
 };
 
 /* path replaced by text, mode 0644. */
@@ -155,8 +167,8 @@ void guest_image_result_done(struct guest_image_result *r)
 static bool debian_suite(const char *suite)
 {
 	static const char *const names[] = {
-		"buster", "bullseye", "bookworm", "trixie",   "forky",
-		"duke",	  "sid",      "stable",	  "testing", "unstable",
+		"buster",    "bullseye",     "bookworm", "trixie",  "forky",
+		"duke",	     "sid",	     "stable",	 "testing", "unstable",
 		"oldstable", "oldoldstable", NULL,
 	};
 	size_t n = strcspn(suite, "-/");
@@ -409,8 +421,9 @@ static void mbr_entry(unsigned char *e, bool active, unsigned char type,
 }
 
 void guest_image_mbr(unsigned char mbr[512], const unsigned char *code,
-		     size_t code_len, uint32_t boot_start, uint32_t boot_sectors,
-		     uint32_t root_start, uint32_t root_sectors)
+		     size_t code_len, uint32_t boot_start,
+		     uint32_t boot_sectors, uint32_t root_start,
+		     uint32_t root_sectors)
 {
 	memset(mbr, 0, 512);
 	if (code)
@@ -425,11 +438,11 @@ void guest_image_mbr(unsigned char mbr[512], const unsigned char *code,
 
 struct build {
 	const struct guest_image_opts *o;
-	char *work;  /* output's folder/.daxlab-image.XXXXXX */
-	char *root;  /* work/root: the tree */
-	char *disk;  /* work/disk.raw */
+	char *work; /* output's folder/.daxlab-image.XXXXXX */
+	char *root; /* work/root: the tree */
+	char *disk; /* work/disk.raw */
 	char *hooks; /* /tmp/daxlab-image-hooks.XXXXXX */
-	char *log;   /* output.log */
+	char *log; /* output.log */
 	int logfd;
 	char *err;
 	size_t errlen;
@@ -525,8 +538,7 @@ static int write_file(struct build *b, const char *rel, const char *text,
 	return 0;
 }
 
-static int write_hook_file(const char *dir, const char *rel,
-			   const char *text)
+static int write_hook_file(const char *dir, const char *rel, const char *text)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, rel);
 	_cleanup_free_ char *parent = NULL;
@@ -568,9 +580,9 @@ static int make_hooks(struct build *b)
 				    "etc/initramfs-tools/conf.d/daxlab",
 				    initramfs_conf);
 	if (r == 0)
-		r = write_hook_file(b->hooks,
-				    "usr/share/initramfs-tools/modules.d/daxlab",
-				    initramfs_modules);
+		r = write_hook_file(
+			b->hooks, "usr/share/initramfs-tools/modules.d/daxlab",
+			initramfs_modules);
 	if (r < 0) {
 		seterr(b->err, b->errlen, "%s: %s", b->hooks, strerror(-r));
 		return r;
@@ -645,14 +657,17 @@ static int set_up_tree(struct build *b)
 	if ((r = write_file(b, "etc/fstab", fstab, 0644)) < 0 ||
 	    (r = write_file(b, "etc/hostname", "debian\n", 0644)) < 0 ||
 	    (r = write_file(b, "etc/machine-id", "", 0444)) < 0 ||
-	    (r = write_file(b, "etc/cloud/cloud.cfg.d/90-daxlab.cfg",
-			    cloud_cfg, 0644)) < 0)
+	    (r = write_file(b, "etc/cloud/cloud.cfg.d/90-daxlab.cfg", cloud_cfg,
+			    0644)) < 0)
 		return r;
 	{
 		/* the seed's network-config is rendered for networkd */
-		const char *enable[] = { "chroot",	 b->root,
-					 "systemctl", "enable",
-					 "systemd-networkd.service", NULL };
+		const char *enable[] = { "chroot",
+					 b->root,
+					 "systemctl",
+					 "enable",
+					 "systemd-networkd.service",
+					 NULL };
 		struct argv_buf a = { 0 };
 		char **mask;
 
@@ -691,7 +706,8 @@ static int make_disk(struct build *b, char **ret_kernel)
 	_cleanup_free_ char *bootdir = strdup_printf("%s/boot", b->root);
 	_cleanup_free_ char *kernel = NULL, *release = NULL, *initrd = NULL;
 	_cleanup_free_ char *cfg = guest_image_syslinux_cfg();
-	_cleanup_free_ char *cfgpath = strdup_printf("%s/syslinux.cfg", b->work);
+	_cleanup_free_ char *cfgpath =
+		strdup_printf("%s/syslinux.cfg", b->work);
 	_cleanup_free_ char *code = NULL, *mtarget = NULL, *sizek = NULL;
 	_cleanup_free_ char *ext4off = NULL, *fatsize = NULL;
 	_cleanup_close_ int fd = -1;
@@ -765,28 +781,31 @@ static int make_disk(struct build *b, char **ret_kernel)
 	mtarget = strdup_printf("%s@@%llu", b->disk,
 				(unsigned long long)(BOOT_START_MIB * MIB));
 	fatsize = strdup_printf("%llu", (unsigned long long)BOOT_MIB * 1024);
-	ext4off = strdup_printf("offset=%llu",
-				(unsigned long long)((BOOT_START_MIB + BOOT_MIB) *
-						     MIB));
+	ext4off = strdup_printf(
+		"offset=%llu",
+		(unsigned long long)((BOOT_START_MIB + BOOT_MIB) * MIB));
 	sizek = strdup_printf("%lluk", (unsigned long long)(root_bytes >> 10));
 	if (!mtarget || !fatsize || !ext4off || !sizek)
 		return -ENOMEM;
 	{
 		char offset[32];
-		const char *mkfat[] = { "mkfs.vfat", "-F", "16", "--offset",
-					"2048", "-n", "DAXBOOT", b->disk,
-					fatsize, NULL };
-		const char *mcopy_k[] = { "mcopy", "-i", mtarget, kernel,
-					  "::vmlinuz", NULL };
-		const char *mcopy_i[] = { "mcopy", "-i", mtarget, initrd,
-					  "::initrd.img", NULL };
-		const char *mcopy_c[] = { "mcopy", "-i", mtarget, cfgpath,
+		const char *mkfat[] = { "mkfs.vfat", "-F",    "16",
+					"--offset",  "2048",  "-n",
+					"DAXBOOT",   b->disk, fatsize,
+					NULL };
+		const char *mcopy_k[] = { "mcopy", "-i",	mtarget,
+					  kernel,  "::vmlinuz", NULL };
+		const char *mcopy_i[] = { "mcopy", "-i",	   mtarget,
+					  initrd,  "::initrd.img", NULL };
+		const char *mcopy_c[] = { "mcopy",	    "-i",
+					  mtarget,	    cfgpath,
 					  "::syslinux.cfg", NULL };
-		const char *sysl[] = { "syslinux", "--offset", offset,
-				       "--install", b->disk, NULL };
-		const char *mkext4[] = { "mkfs.ext4", "-q", "-F", "-E",
-					 ext4off, "-L", ROOT_LABEL, "-d",
-					 b->root, b->disk, sizek, NULL };
+		const char *sysl[] = { "syslinux",  "--offset", offset,
+				       "--install", b->disk,	NULL };
+		const char *mkext4[] = {
+			"mkfs.ext4", "-q", "-F",    "-E",    ext4off, "-L",
+			ROOT_LABEL,  "-d", b->root, b->disk, sizek,   NULL
+		};
 
 		snprintf(offset, sizeof(offset), "%llu",
 			 (unsigned long long)(BOOT_START_MIB * MIB));
@@ -824,8 +843,7 @@ static void remove_tree(const char *path)
 		nftw(path, rm_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-static bool up_to_date(const char *output, const char *inputs,
-		       const char *key)
+static bool up_to_date(const char *output, const char *inputs, const char *key)
 {
 	_cleanup_free_ char *text = NULL;
 	char want[80];
@@ -879,8 +897,8 @@ static int build_locked(const struct guest_image_opts *o,
 	slash = strrchr(outdir, '/');
 	if (slash)
 		*slash = 0;
-	b->work = strdup_printf("%s/.daxlab-image.XXXXXX",
-				slash ? outdir : ".");
+	b->work =
+		strdup_printf("%s/.daxlab-image.XXXXXX", slash ? outdir : ".");
 	if (!b->work || !mkdtemp(b->work)) {
 		seterr(b->err, b->errlen, "mkdtemp in %s: %s",
 		       slash ? outdir : ".", strerror(errno));
@@ -893,8 +911,8 @@ static int build_locked(const struct guest_image_opts *o,
 	r = make_hooks(b);
 	if (r < 0)
 		return r;
-	progress(b, "mmdebstrap %s from %s (a few minutes; log %s)",
-		 o->release, mirror, b->log);
+	progress(b, "mmdebstrap %s from %s (a few minutes; log %s)", o->release,
+		 mirror, b->log);
 	r = mmdebstrap(b, mirror);
 	if (r < 0)
 		return r;
@@ -918,9 +936,8 @@ static int build_locked(const struct guest_image_opts *o,
 		return r;
 	progress(b, "qcow2: qemu-img convert");
 	{
-		const char *conv[] = { "qemu-img", "convert", "-f", "raw",
-				       "-O",	   "qcow2",   b->disk, tmp,
-				       NULL };
+		const char *conv[] = { "qemu-img", "convert", "-f", "raw", "-O",
+				       "qcow2",	   b->disk,   tmp,  NULL };
 
 		(void)unlink(tmp);
 		r = run(b, "qemu-img convert", conv);
@@ -951,8 +968,7 @@ static int build_locked(const struct guest_image_opts *o,
 }
 
 int guest_image_build(const struct guest_image_opts *o,
-		      struct guest_image_result *res, char *err,
-		      size_t errlen)
+		      struct guest_image_result *res, char *err, size_t errlen)
 {
 	struct build b = { .o = o, .logfd = -1, .err = err, .errlen = errlen };
 	_cleanup_free_ char *lock = NULL, *outdir = NULL;
@@ -965,8 +981,8 @@ int guest_image_build(const struct guest_image_opts *o,
 	for (size_t i = 0; guest_image_releases[i]; i++)
 		known |= !strcmp(o->release, guest_image_releases[i]);
 	if (!known) {
-		seterr(err, errlen,
-		       "release '%s': expected bookworm or trixie", o->release);
+		seterr(err, errlen, "release '%s': expected bookworm or trixie",
+		       o->release);
 		return -EINVAL;
 	}
 	guest_image_key(o->release, res->key);

@@ -29,10 +29,10 @@
 
 struct guest_image_opts {
 	const char *release; /* bookworm (default) or trixie */
-	const char *output;  /* the qcow2 file */
-	const char *mirror;  /* NULL: the Debian mirror of apt's sources */
+	const char *output; /* the qcow2 file */
+	const char *mirror; /* NULL: the Debian mirror of apt's sources */
 	const char *apt_dir; /* NULL: /etc/apt */
-	bool force;          /* rebuild even when the key matches */
+	bool force; /* rebuild even when the key matches */
 	void (*progress)(void *userdata, const char *msg);
 	void *userdata;
 };
@@ -41,9 +41,9 @@ struct guest_image_result {
 	bool up_to_date;
 	char key[65];
 	char *mirror;
-	char *kernel;      /* the kernel's release, e.g. 6.1.0-50-amd64 */
+	char *kernel; /* the kernel's release, e.g. 6.1.0-50-amd64 */
 	char *fio_version; /* fio in the image, e.g. fio-3.33 */
-	uint64_t bytes;    /* the qcow2 file's size */
+	uint64_t bytes; /* the qcow2 file's size */
 };
 
 void guest_image_result_done(struct guest_image_result *r);
@@ -73,8 +73,9 @@ void guest_image_key(const char *release, char out[65]);
  * boot_sectors; partition 2, Linux (0x83) at root_start for root_sectors.
  */
 void guest_image_mbr(unsigned char mbr[512], const unsigned char *code,
-		     size_t code_len, uint32_t boot_start, uint32_t boot_sectors,
-		     uint32_t root_start, uint32_t root_sectors);
+		     size_t code_len, uint32_t boot_start,
+		     uint32_t boot_sectors, uint32_t root_start,
+		     uint32_t root_sectors);
 
 /* syslinux.cfg: boot /vmlinuz with /initrd.img, root by label. */
 char *guest_image_syslinux_cfg(void);
@@ -85,7 +86,6 @@ char *guest_image_syslinux_cfg(void);
  * command or file at fault in err; the build's log is o->output.log.
  */
 int guest_image_build(const struct guest_image_opts *o,
-		      struct guest_image_result *ret, char *err,
-		      size_t errlen);
+		      struct guest_image_result *ret, char *err, size_t errlen);
 
 #endif

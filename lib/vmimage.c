@@ -138,7 +138,8 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		return r;
 	r = spawn_capture((const char *const *)argv, true, 1 << 16, &out, &ex);
 	if (r < 0 || ex != 0) {
-		_cleanup_free_ char *cmd = shell_join((const char *const *)argv);
+		_cleanup_free_ char *cmd =
+			shell_join((const char *const *)argv);
 
 		if (out)
 			out[strcspn(out, "\n")] = 0;
@@ -554,8 +555,7 @@ static void check_cloud_init(const struct vmimage_report *r, char *err,
 	(*problems)++;
 }
 
-static void check_mounts(const struct lab_config *c,
-			 const struct vm_config *vm,
+static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 			 const struct vmimage_report *r, char *err,
 			 size_t errlen, FILE *mounts, int *problems)
 {
@@ -670,8 +670,9 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
  * killed: -ETIMEDOUT, -EINTR).
  */
 static int run_until(const char *const *argv, const char *stdin_text,
-		     int64_t deadline_ns, const volatile sig_atomic_t *interrupted,
-		     char **ret_out, int *ret_status)
+		     int64_t deadline_ns,
+		     const volatile sig_atomic_t *interrupted, char **ret_out,
+		     int *ret_status)
 {
 	_cleanup_close_ int in = memfd_create("daxlab-ready", MFD_CLOEXEC);
 	int pipefd[2] = { -1, -1 };
@@ -756,10 +757,9 @@ static char *fio_host(const struct vm_config *vm)
 
 static int write_file_text(const char *path, const char *text)
 {
-	_cleanup_close_ int fd = open(path,
-				      O_WRONLY | O_CREAT | O_TRUNC |
-					      O_NOFOLLOW | O_CLOEXEC,
-				      0600);
+	_cleanup_close_ int fd = open(
+		path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		0600);
 
 	if (fd < 0)
 		return -errno;
@@ -779,13 +779,12 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	int r, status = -1, problems;
 
 	rd->warn[0] = 0;
-	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), why,
-			sizeof(why)) < 0)
+	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), why, sizeof(why)) <
+	    0)
 		hf = NULL; /* no host fio to compare with: run says so */
 	/* leave time to read the report after cloud-init's wait */
-	r = vmimage_ready_args(rd->c, vm, left_s > 15 ? (unsigned)left_s - 10 :
-							 5,
-			       &args);
+	r = vmimage_ready_args(rd->c, vm,
+			       left_s > 15 ? (unsigned)left_s - 10 : 5, &args);
 	if (r < 0) {
 		seterr(err, errlen, "a share's mount point makes no unit name");
 		return r;
@@ -816,8 +815,9 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	argv_free(argv);
 	if (r == -ETIMEDOUT || r == -EINTR) {
 		seterr(err, errlen,
-		       r == -EINTR ? "interrupted while checking the guest" :
-				     "the guest's check over ssh did not end in time");
+		       r == -EINTR ?
+			       "interrupted while checking the guest" :
+			       "the guest's check over ssh did not end in time");
 		return r;
 	}
 	if (r < 0) {
@@ -860,7 +860,8 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 			break;
 		if (rd->interrupted && *rd->interrupted) {
 			unlink(probe);
-			seterr(err, errlen, "interrupted while asking the fio server");
+			seterr(err, errlen,
+			       "interrupted while asking the fio server");
 			return -EINTR;
 		}
 		if (now_monotonic_ns() >= rd->deadline_ns) {

@@ -58,24 +58,24 @@ extern const char vmimage_ready_script[];
 #define VMIMAGE_MAX_UNITS 34
 
 struct vmimage_unit {
-	char name[256];  /* mnt-x.mount, daxlab-fio-server.service */
-	char state[32];  /* systemctl is-active: active, failed, ... */
-	char log[512];   /* its last journal lines when not active, "; " */
+	char name[256]; /* mnt-x.mount, daxlab-fio-server.service */
+	char state[32]; /* systemctl is-active: active, failed, ... */
+	char log[512]; /* its last journal lines when not active, "; " */
 };
 
 /* What the script printed, parsed. */
 struct vmimage_report {
-	bool complete;       /* the script's last line was seen */
+	bool complete; /* the script's last line was seen */
 	/*
 	 * none (not installed), disabled (it found no seed), timeout (no
 	 * result.json in time), done
 	 */
 	char cloud_init[16];
-	char *result;        /* result.json, or NULL */
-	char *mounts;        /* /proc/mounts */
+	char *result; /* result.json, or NULL */
+	char *mounts; /* /proc/mounts */
 	struct vmimage_unit units[VMIMAGE_MAX_UNITS];
 	size_t n_units;
-	char fio_path[256];  /* "" when there is no fio */
+	char fio_path[256]; /* "" when there is no fio */
 	char fio_version[128];
 };
 

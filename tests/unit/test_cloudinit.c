@@ -105,17 +105,17 @@ static void test_user_data(void **state)
 	assert_null(strstr(ud, "\nmounts:"));
 	assert_null(strstr(ud, "\npackages:"));
 	/* a mount unit per share: pmem as ext4 with DAX, virtiofs by tag */
-	assert_non_null(strstr(ud,
-			       "  - path: \"/etc/systemd/system/mnt-shared.mount\"\n"
-			       "    permissions: \"0644\"\n"
-			       "    content: |\n"
-			       "      [Unit]\n"
-			       "      Description=daxlab share shared (ext4 /dev/pmem0)\n"
-			       "      [Mount]\n"
-			       "      What=/dev/pmem0\n"
-			       "      Where=/mnt/shared\n"
-			       "      Type=ext4\n"
-			       "      Options=dax,ro,noload\n"));
+	assert_non_null(strstr(
+		ud, "  - path: \"/etc/systemd/system/mnt-shared.mount\"\n"
+		    "    permissions: \"0644\"\n"
+		    "    content: |\n"
+		    "      [Unit]\n"
+		    "      Description=daxlab share shared (ext4 /dev/pmem0)\n"
+		    "      [Mount]\n"
+		    "      What=/dev/pmem0\n"
+		    "      Where=/mnt/shared\n"
+		    "      Type=ext4\n"
+		    "      Options=dax,ro,noload\n"));
 	assert_non_null(strstr(ud, "      What=private\n"
 				   "      Where=/srv/dax/private\n"
 				   "      Type=virtiofs\n"
@@ -153,7 +153,8 @@ static void test_network_config(void **state)
 	(void)state;
 	nc = cloudinit_network_config(vm);
 	assert_non_null(strstr(nc, "version: 2\n"));
-	assert_non_null(strstr(nc, "      macaddress: \"52:54:00:12:34:56\"\n"));
+	assert_non_null(
+		strstr(nc, "      macaddress: \"52:54:00:12:34:56\"\n"));
 	assert_non_null(strstr(nc, "    addresses: [10.0.2.15/24]\n"));
 	assert_non_null(strstr(nc, "        via: 10.0.2.2\n"));
 	assert_null(strstr(nc, "dhcp4"));

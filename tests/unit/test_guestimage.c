@@ -29,9 +29,9 @@ static void test_mirror_list(void **state)
 	char *m = NULL, err[512] = "";
 
 	(void)state;
-	assert_int_equal(guest_image_mirror(FIXTURES "/apt/list", &m, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+		guest_image_mirror(FIXTURES "/apt/list", &m, err, sizeof(err)),
+		0);
 	assert_string_equal(m, "https://mirror.example/debian");
 	free(m);
 }
@@ -41,9 +41,9 @@ static void test_mirror_none(void **state)
 	char *m = NULL, err[512] = "";
 
 	(void)state;
-	assert_int_equal(guest_image_mirror(FIXTURES "/apt/none", &m, err,
-					    sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+		guest_image_mirror(FIXTURES "/apt/none", &m, err, sizeof(err)),
+		-ENOENT);
 	assert_null(m);
 	assert_non_null(strstr(err, "--mirror"));
 	assert_non_null(strstr(err, FIXTURES "/apt/none/sources.list"));
@@ -74,8 +74,7 @@ static void test_mbr(void **state)
 
 	(void)state;
 	memset(code, 0xab, sizeof(code));
-	guest_image_mbr(mbr, code, sizeof(code), 2048, 131072, 133120,
-			4194304);
+	guest_image_mbr(mbr, code, sizeof(code), 2048, 131072, 133120, 4194304);
 	/* the boot code stops where the disk signature begins */
 	assert_int_equal(mbr[439], 0xab);
 	assert_int_equal(mbr[440], 0);

@@ -71,9 +71,8 @@ static void test_options_match(void **state)
 	assert_true(vmimage_options_match("dax,ro,noload",
 					  "ro,relatime,norecovery,dax=always",
 					  miss, sizeof(miss)));
-	assert_true(vmimage_options_match("dax=always",
-					  "rw,relatime,dax=always", miss,
-					  sizeof(miss)));
+	assert_true(vmimage_options_match(
+		"dax=always", "rw,relatime,dax=always", miss, sizeof(miss)));
 	/* mount(8)'s own options are never shown: skipped */
 	assert_true(vmimage_options_match("defaults,nofail,x-systemd.foo,ro",
 					  "ro,relatime", miss, sizeof(miss)));
@@ -81,8 +80,8 @@ static void test_options_match(void **state)
 	assert_false(vmimage_options_match("dax,ro", "ro,relatime", miss,
 					   sizeof(miss)));
 	assert_string_equal(miss, "dax");
-	assert_false(vmimage_options_match("ro", "rw,relatime", miss,
-					   sizeof(miss)));
+	assert_false(
+		vmimage_options_match("ro", "rw,relatime", miss, sizeof(miss)));
 	assert_string_equal(miss, "ro");
 }
 
@@ -102,16 +101,16 @@ static void test_ready_args(void **state)
 	config_free(c);
 }
 
-#define GOOD_RESULT "{\n \"v1\": {\n  \"datasource\": \"NoCloud\",\n  \"errors\": []\n }\n}\n"
+#define GOOD_RESULT \
+	"{\n \"v1\": {\n  \"datasource\": \"NoCloud\",\n  \"errors\": []\n }\n}\n"
 #define SHARED_MOUNT \
 	"/dev/pmem0 /mnt/shared ext4 ro,relatime,norecovery,dax=always 0 0\n"
 #define PRIVATE_MOUNT \
 	"private /srv/dax/private virtiofs rw,relatime,dax=always 0 0\n"
 
 /* A report as the script prints it, from its parts. */
-static char *report_text(const char *rc, const char *result,
-			 const char *mounts, const char *units,
-			 const char *fio)
+static char *report_text(const char *rc, const char *result, const char *mounts,
+			 const char *units, const char *fio)
 {
 	return strdup_printf("@@daxlab cloud-init\n@@daxlab rc %s\n%s\n"
 			     "@@daxlab mounts\n"
@@ -149,17 +148,15 @@ static void test_check_ready(void **state)
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, t, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 0);
+	assert_int_equal(
+		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(warn, "");
 	/* the lines `daxlab run` reads, as the tiny guest prints them */
-	assert_string_equal(mounts,
-			    "DAXLAB-MOUNT-OK /mnt/shared ext4 "
-			    "ro,relatime,norecovery,dax=always\n"
-			    "DAXLAB-MOUNT-OK /srv/dax/private virtiofs "
-			    "rw,relatime,dax=always\n");
+	assert_string_equal(mounts, "DAXLAB-MOUNT-OK /mnt/shared ext4 "
+				    "ro,relatime,norecovery,dax=always\n"
+				    "DAXLAB-MOUNT-OK /srv/dax/private virtiofs "
+				    "rw,relatime,dax=always\n");
 	free(mounts);
 	config_free(c);
 }
@@ -179,9 +176,8 @@ static void test_check_mount_missing(void **state)
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, t, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 1);
 	assert_non_null(strstr(err, "share private (virtiofs private) is not "
 				    "mounted on /srv/dax/private "
 				    "(srv-dax-private.mount: failed: mount: "
@@ -199,15 +195,15 @@ static void test_check_without_dax(void **state)
 	struct lab_config *c = load();
 	_cleanup_free_ char *t = report_text(
 		"done", GOOD_RESULT,
-		SHARED_MOUNT "private /srv/dax/private virtiofs rw,relatime 0 0\n",
+		SHARED_MOUNT
+		"private /srv/dax/private virtiofs rw,relatime 0 0\n",
 		good_units, "/usr/bin/fio\nfio-3.33\n");
 	char err[2048], warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, t, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 1);
 	assert_non_null(strstr(err, "share private is mounted on "
 				    "/srv/dax/private without 'dax=always'"));
 	free(mounts);
@@ -230,14 +226,14 @@ static void test_check_fio(void **state)
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, none, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, none, err, sizeof(err), warn, sizeof(warn), &mounts),
+		1);
 	assert_true(str_has_prefix(err, "fio is not installed in the guest"));
 	free(mounts);
-	assert_int_equal(check(c, other, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, other, err, sizeof(err), warn, sizeof(warn), &mounts),
+		1);
 	assert_true(str_has_prefix(err, "fio in the guest (/usr/bin/fio) is "
 					"fio-3.39, the host's is fio-3.33"));
 	free(mounts);
@@ -253,14 +249,14 @@ static void test_check_cloud_init(void **state)
 		SHARED_MOUNT PRIVATE_MOUNT, good_units,
 		"/usr/bin/fio\nfio-3.33\n");
 	_cleanup_free_ char *late =
-		report_text("timeout", "", SHARED_MOUNT PRIVATE_MOUNT, good_units,
-			    "/usr/bin/fio\nfio-3.33\n");
-	_cleanup_free_ char *degraded = report_text(
-		"done",
-		"{\"v1\": {\"errors\": [], \"recoverable_errors\": "
-		"{\"WARNING\": [\"no growpart\"]}}}",
-		SHARED_MOUNT PRIVATE_MOUNT,
+		report_text("timeout", "", SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.33\n");
+	_cleanup_free_ char *degraded =
+		report_text("done",
+			    "{\"v1\": {\"errors\": [], \"recoverable_errors\": "
+			    "{\"WARNING\": [\"no growpart\"]}}}",
+			    SHARED_MOUNT PRIVATE_MOUNT, good_units,
+			    "/usr/bin/fio\nfio-3.33\n");
 	_cleanup_free_ char *absent =
 		strdup("@@daxlab cloud-init\n@@daxlab rc none\n"
 		       "@@daxlab mounts\n" SHARED_MOUNT PRIVATE_MOUNT
@@ -269,17 +265,17 @@ static void test_check_cloud_init(void **state)
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, bad, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, bad, err, sizeof(err), warn, sizeof(warn), &mounts),
+		1);
 	/* one line, newlines of the message flattened */
 	assert_string_equal(err, "cloud-init finished with errors: ('locale', "
 				 "ProcessExecutionError(\"update-locale Exit "
 				 "code: 255\"))");
 	free(mounts);
-	assert_int_equal(check(c, late, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, late, err, sizeof(err), warn, sizeof(warn), &mounts),
+		1);
 	assert_string_equal(err, "cloud-init did not finish in time (no "
 				 "/run/cloud-init/result.json)");
 	free(mounts);
@@ -288,9 +284,9 @@ static void test_check_cloud_init(void **state)
 			 0);
 	assert_string_equal(warn, "cloud-init finished degraded: no growpart");
 	free(mounts);
-	assert_int_equal(check(c, absent, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
+	assert_int_equal(
+		check(c, absent, err, sizeof(err), warn, sizeof(warn), &mounts),
+		1);
 	assert_true(str_has_prefix(err, "the image has no cloud-init"));
 	free(mounts);
 	config_free(c);
