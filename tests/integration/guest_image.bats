@@ -56,7 +56,7 @@ setup_file() {
 setup() {
 	D=$DAXLAB_BUILD/daxlab
 	T=$(mktemp -d /tmp/daxlab-image-test.XXXXXX)
-	P=dxi$$r$RANDOM
+	P=dxti$$r$RANDOM
 	RUN=
 }
 
@@ -161,7 +161,7 @@ assert_no_overlay() {
 	echo "# demo on image VMs: $((t1 - t0)) s, of it start VMs (boot to ready, TCG): ${boot:-?} s" >&3
 	[ "$status" -eq 0 ]
 	[ "$(cat "$dir/status")" = complete ]
-	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv report.html summary.txt; do
+	for f in config.ini provenance.txt cmdlines.txt fio.job fio.json stats.csv residency.csv residency-end.csv report.html summary.txt; do
 		[ -s "$dir/$f" ]
 	done
 	grep -q "^vm 0 qemu: .*file=$T/images/vm-0/disk.qcow2,if=virtio,format=qcow2" "$dir/cmdlines.txt"
@@ -169,7 +169,8 @@ assert_no_overlay() {
 	grep -q '^vm.1.shared_dax = yes$' "$dir/provenance.txt"
 	grep -q '^share.private.vm.0.dax = no$' "$dir/provenance.txt"
 	grep -q '^share.private.vm.1.mount = ok virtiofs ' "$dir/provenance.txt"
-	python3 "$top/tests/helpers/check-demo" "$dir" "$T/data"
+	python3 "$top/tests/helpers/check-demo" "$dir" "$T/data" ||
+		{ cp -r "$dir" "$top/build/test-image/failed-demo"; false; }
 	# shared: no guest copy, nothing twice; private: cached twice
 	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"
 	[ "$output" = "dax dax 0.0" ]
