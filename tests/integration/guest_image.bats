@@ -170,7 +170,7 @@ assert_no_overlay() {
 	grep -q '^share.private.vm.0.dax = no$' "$dir/provenance.txt"
 	grep -q '^share.private.vm.1.mount = ok virtiofs ' "$dir/provenance.txt"
 	python3 "$top/tests/helpers/check-demo" "$dir" "$T/data" ||
-		{ cp -r "$dir" "$top/build/test-image/failed-demo"; false; }
+		{ rm -rf "$IMAGES/failed-demo"; cp -r "$dir" "$IMAGES/failed-demo"; false; }
 	# shared: no guest copy, nothing twice; private: cached twice
 	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"
 	[ "$output" = "dax dax 0.0" ]
