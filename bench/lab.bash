@@ -1,7 +1,9 @@
 # Sourced by bench/vmstart.sh and bench/demo.sh: examples/demo.ini with its
 # own state dir, cgroup names, ports and data folders (so a bench run does
 # not collide with a lab in use), sizes and workload unchanged.
-#   make_lab DIR PREFIX GUEST_DIR  -> DIR/lab.ini
+#   make_lab DIR PREFIX GUEST_DIR [EXAMPLE]  -> DIR/lab.ini
+# EXAMPLE: examples/EXAMPLE.ini (default demo); for demo-image, GUEST_DIR
+# is the image file, and the lab's ssh key goes into DIR.
 
 free_port() {
 	local p
@@ -12,15 +14,19 @@ free_port() {
 }
 
 make_lab() {
-	local T=$1 P=$2 G=$3
+	local T=$1 P=$2 G=$3 X=${4:-demo}
 	mkdir -p "$T/data/private"
-	sed -e "s|^state_dir *=.*|state_dir = $T/state\nimage_dir = $T/images|" \
+	sed -e "s|^state_dir *=.*|state_dir = $T/state|" \
+		-e "s|^image_dir *=.*||" \
+		-e "s|^\(state_dir = .*\)|\1\nimage_dir = $T/images|" \
 		-e "s|^guest_dir *=.*|guest_dir = $G|" \
+		-e "s|^image *=.*|image = $G|" \
+		-e "s|^ssh_key *=.*|ssh_key = $T/key/id_ed25519|" \
 		-e "s|^cgroup *= *virtiofsd|cgroup = $P-virtiofsd|" \
 		-e "s|^cgroup *= *virtual-vm\([0-9]\)|cgroup = $P-vm\1|" \
 		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
 		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
-		"$top/examples/demo.ini" |
+		"$top/examples/$X.ini" |
 		awk -v p0="$(free_port)" -v f0="$(free_port)" \
 			-v p1="$(free_port)" -v f1="$(free_port)" '
 			{ print }

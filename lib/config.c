@@ -179,6 +179,18 @@ static void set_size(struct parser *p, uint64_t *field, const char *key,
 	*field = s;
 }
 
+static void set_bool(struct parser *p, bool *field, const char *key,
+		     const char *v)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*field = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*field = false;
+	else
+		perr(p, -EINVAL, "key '%s': bad value '%s': expected yes or no",
+		     key, v);
+}
+
 static void set_name(struct parser *p, char **field, const char *key,
 		     const char *v)
 {
@@ -478,6 +490,10 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 			     key, v);
 	} else if (!strcmp(key, "image")) {
 		set_path(p, &vm->image, key, v);
+	} else if (!strcmp(key, "keep_disk")) {
+		set_bool(p, &vm->keep_disk, key, v);
+	} else if (!strcmp(key, "seed")) {
+		set_path(p, &vm->seed, key, v);
 	} else if (!strcmp(key, "kernel")) {
 		set_path(p, &vm->kernel, key, v);
 	} else if (!strcmp(key, "initrd")) {
@@ -1016,6 +1032,12 @@ static int finish(struct parser *p)
 			     vm->id);
 			return p->error;
 		}
+		if (vm->seed && !vm->image) {
+			perr(p, -EINVAL,
+			     "[vm %s]: key 'seed': value '%s': a seed is for a VM that boots an 'image'",
+			     vm->id, vm->seed);
+			return p->error;
+		}
 		if (!vm->image && (!vm->kernel || !vm->initrd)) {
 			if (!vm->kernel)
 				vm->kernel = strdup_printf(
@@ -1244,6 +1266,7 @@ void config_free(struct lab_config *c)
 		free(vm->name);
 		free_binding(&vm->cg);
 		free(vm->image);
+		free(vm->seed);
 		free(vm->kernel);
 		free(vm->initrd);
 		free(vm->append);

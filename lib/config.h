@@ -117,6 +117,12 @@ struct vm_config {
 	char **qemu_args; /* extra qemu arguments, NULL-terminated */
 	size_t n_qemu_args;
 	unsigned line;
+	/*
+	 * image VMs boot from a qcow2 overlay of image in image_dir/vm-ID,
+	 * made at start and removed at stop; keep_disk keeps it.
+	 */
+	bool keep_disk;
+	char *seed; /* a NoCloud seed of one's own; NULL: made at start */
 };
 
 struct workload_config {

@@ -1045,11 +1045,19 @@ static int ensure_lab_key(const char *dir, char **ret_pub, char *err,
 			  size_t errlen)
 {
 	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
-	_cleanup_free_ char *pub = strdup_printf("%s/id_ed25519.pub", dir);
+
+	if (!key)
+		return -ENOMEM;
+	return guest_lab_key(key, ret_pub, err, errlen);
+}
+
+int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
+{
+	_cleanup_free_ char *pub = strdup_printf("%s.pub", key);
 	size_t len;
 	int r;
 
-	if (!key || !pub)
+	if (!pub)
 		return -ENOMEM;
 	if (access(key, F_OK) < 0) {
 		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519",

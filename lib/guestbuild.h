@@ -98,6 +98,13 @@ int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen);
 int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 		      char *err, size_t errlen);
 
+/*
+ * The lab's ssh key at key (OpenSSH, ed25519; key.pub beside it): made
+ * with ssh-keygen when missing, its public half rebuilt when only that is
+ * missing. *ret_pub gets the public line. -errno with the cause in err.
+ */
+int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen);
+
 /* Frees a NULL-terminated list of strings. */
 void strv_free(char **v);
 

@@ -268,6 +268,7 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	uint64_t mem_mib = vm->memory >> 20, pmem_total = 0;
 	unsigned n_pmem = 0, fs = 0, pm = 0;
 	_cleanup_free_ char *dir = qopt(plan->vm_dir);
+	const char *nic;
 	char opt[4096];
 
 	*ret = NULL;
@@ -329,7 +330,14 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	argv_buf_add(&b, "-numa");
 	argv_buf_add(&b, "node,memdev=mem0");
 
-	if (vm->image) {
+	if (vm->image && plan->disk) {
+		_cleanup_free_ char *img = qopt(plan->disk);
+
+		if (!img)
+			b.err = -ENOMEM;
+		argv_buf_add(&b, "-drive");
+		argv_buf_addf(&b, "file=%s,if=virtio,format=qcow2", img);
+	} else if (vm->image) {
 		_cleanup_free_ char *img = qopt(vm->image);
 
 		if (!img)
@@ -349,6 +357,16 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		argv_buf_add(&b, vm->initrd);
 		argv_buf_add(&b, "-append");
 		argv_buf_add(&b, cmdline ? cmdline : "");
+	}
+
+	if (vm->image && plan->seed) {
+		_cleanup_free_ char *seed = qopt(plan->seed);
+
+		if (!seed)
+			b.err = -ENOMEM;
+		argv_buf_add(&b, "-drive");
+		argv_buf_addf(&b, "file=%s,if=virtio,format=raw,readonly=on",
+			      seed);
 	}
 
 	for (size_t i = 0; i < c->n_shares; i++) {
@@ -390,6 +408,9 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		fs++;
 	}
 
+	/* an image's seed matches its NIC by this MAC (qemu's default) */
+	nic = vm->image ? "virtio-net-pci,netdev=n0,mac=" QEMU_GUEST_MAC :
+			  "virtio-net-pci,netdev=n0";
 	switch (vm->net) {
 	case VM_NET_USER:
 		argv_buf_add(&b, "-netdev");
@@ -397,13 +418,13 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 			      "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
 			      vm->ssh_port, vm->fio_port);
 		argv_buf_add(&b, "-device");
-		argv_buf_add(&b, "virtio-net-pci,netdev=n0");
+		argv_buf_add(&b, nic);
 		break;
 	case VM_NET_TAP:
 		argv_buf_add(&b, "-netdev");
 		argv_buf_addf(&b, "bridge,id=n0,br=%s", vm->bridge);
 		argv_buf_add(&b, "-device");
-		argv_buf_add(&b, "virtio-net-pci,netdev=n0");
+		argv_buf_add(&b, nic);
 		break;
 	case VM_NET_NONE:
 		break;

@@ -27,6 +27,12 @@ void argv_buf_addf(struct argv_buf *b, const char *fmt, ...)
 char **argv_buf_steal(struct argv_buf *b);
 void argv_free(char **v);
 
+/*
+ * The MAC of the VM's NIC when it boots an image: its cloud-init seed's
+ * network-config matches it (lib/cloudinit.h).
+ */
+#define QEMU_GUEST_MAC "52:54:00:12:34:56"
+
 /* What qemu_build_argv() needs beyond the config, decided by the caller. */
 struct qemu_plan {
 	const char *vm_dir;   /* <state_dir>/vm-ID: sockets, logs */
@@ -36,6 +42,13 @@ struct qemu_plan {
 	/* per share of the config (index as in c->shares): pmem image */
 	char **pmem_image;    /* path, or NULL */
 	uint64_t *pmem_size;  /* bytes */
+	/*
+	 * A VM with an image boots disk (its qcow2 overlay), with seed (a
+	 * raw NoCloud image) as a second, read-only disk. NULL: the image
+	 * itself, no seed.
+	 */
+	const char *disk;
+	const char *seed;
 };
 
 /* <vm_dir>/virtiofsd-SHARE.sock and friends. Allocated. */

@@ -29,7 +29,7 @@ char *statedir_pmem_image_dir(const struct lab_config *c,
 {
 	if (s->shared)
 		return strdup(c->lab.image_dir);
-	return strdup_printf("%s/vm-%s", c->lab.image_dir, vm->id);
+	return statedir_vm_image_dir(c, vm);
 }
 
 char *statedir_pmem_image(const struct lab_config *c,
@@ -41,6 +41,22 @@ char *statedir_pmem_image(const struct lab_config *c,
 	if (!dir)
 		return NULL;
 	return strdup_printf("%s/share-%s.img", dir, s->name);
+}
+
+char *statedir_vm_image_dir(const struct lab_config *c,
+			    const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s", c->lab.image_dir, vm->id);
+}
+
+char *statedir_vm_disk(const struct lab_config *c, const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s/disk.qcow2", c->lab.image_dir, vm->id);
+}
+
+char *statedir_vm_seed(const struct lab_config *c, const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s/seed.img", c->lab.image_dir, vm->id);
 }
 
 /* The deepest existing folder at or above path, absolute. Allocated. */

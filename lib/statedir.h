@@ -8,6 +8,9 @@
  *              share-NAME.img  the virtio-pmem image of a share that all
  *                              its VMs map
  *              vm-ID/share-NAME.img  one VM's own (a source with %i)
+ *              vm-ID/disk.qcow2  an image VM's overlay of its [vm] image,
+ *                                made at start, removed at stop
+ *              vm-ID/seed.img    its NoCloud seed (cidata), made at start
  *
  * An image on tmpfs is shmem: never evicted, never charged to the cgroup
  * of the guest that maps it. Every figure about it would be an artifact,
@@ -31,6 +34,14 @@ char *statedir_pmem_image(const struct lab_config *c,
 char *statedir_pmem_image_dir(const struct lab_config *c,
 			      const struct vm_config *vm,
 			      const struct share_config *s);
+
+/* image_dir/vm-ID: one VM's own images. Allocated. */
+char *statedir_vm_image_dir(const struct lab_config *c,
+			    const struct vm_config *vm);
+/* image_dir/vm-ID/disk.qcow2: the overlay an image VM boots. Allocated. */
+char *statedir_vm_disk(const struct lab_config *c, const struct vm_config *vm);
+/* image_dir/vm-ID/seed.img: its NoCloud seed. Allocated. */
+char *statedir_vm_seed(const struct lab_config *c, const struct vm_config *vm);
 
 /*
  * The file system that holds path (or, while path does not exist yet, its

@@ -423,3 +423,24 @@ int mkdir_p(const char *path, unsigned mode)
 	}
 	return 0;
 }
+
+bool program_in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL;
+
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	copy = strdup(path && *path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	if (!copy)
+		return false;
+	for (char *d = strtok_r(copy, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = strdup_printf("%s/%s", d, prog);
+
+		if (p && access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}

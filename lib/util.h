@@ -103,5 +103,7 @@ int64_t now_cputime_ns(void); /* this process, user + system */
 
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, unsigned mode);
+/* Whether prog (a name looked up in $PATH, or a path) is executable. */
+bool program_in_path(const char *prog);
 
 #endif

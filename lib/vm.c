@@ -22,6 +22,7 @@
 #include "statedir.h"
 #include "systemd.h"
 #include "util.h"
+#include "vmimage.h"
 
 #define LOG_TAIL_LINES 15
 
@@ -352,11 +353,14 @@ static int pmem_plan_make(struct vm_env *e, const struct vm_config *vm,
 	return 0;
 }
 
+static char *image_seed(const struct vm_env *e, const struct vm_config *vm);
+
 static int build_qemu_argv(struct vm_env *e, const struct vm_config *vm,
 			   const struct pmem_plan *pp, const char *mems,
 			   char ***ret)
 {
 	_cleanup_free_ char *dir = vm_dir(e, vm);
+	_cleanup_free_ char *disk = NULL, *seed = NULL;
 	struct qemu_plan plan = {
 		.vm_dir = dir,
 		.accel = e->accel,
@@ -369,6 +373,14 @@ static int build_qemu_argv(struct vm_env *e, const struct vm_config *vm,
 
 	if (!dir)
 		return -ENOMEM;
+	if (vm->image) {
+		disk = statedir_vm_disk(e->c, vm);
+		seed = image_seed(e, vm);
+		if (!disk || !seed)
+			return -ENOMEM;
+		plan.disk = disk;
+		plan.seed = seed;
+	}
 	r = qemu_build_argv(e->c, vm, &plan, ret, e->err, sizeof(e->err));
 	if (r < 0 && !e->err[0])
 		fail(e, r, "cannot build the qemu command line");
@@ -1144,6 +1156,36 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 		     e->c->virtiofsd.cg.cgroup);
 }
 
+/* ---- image VMs: the overlay and the seed (lib/vmimage.h) ---- */
+
+/* The seed a VM boots: [vm] seed, or the one made at start. Allocated. */
+static char *image_seed(const struct vm_env *e, const struct vm_config *vm)
+{
+	return vm->seed ? strdup(vm->seed) : statedir_vm_seed(e->c, vm);
+}
+
+/*
+ * The overlay and the seed made at start go, unless keep_disk; the VM's
+ * folder in image_dir too when nothing else is left in it.
+ */
+static void remove_image_disk(struct vm_env *e, const struct vm_config *vm,
+			      char *removed, size_t rlen)
+{
+	_cleanup_free_ char *disk = NULL, *seed = NULL, *dir = NULL;
+
+	if (!vm->image || vm->keep_disk)
+		return;
+	disk = statedir_vm_disk(e->c, vm);
+	seed = statedir_vm_seed(e->c, vm);
+	dir = statedir_vm_image_dir(e->c, vm);
+	if (disk && unlink(disk) == 0)
+		note(removed, rlen, "%s (the VM's overlay)", disk);
+	if (seed && !vm->seed && unlink(seed) == 0)
+		note(removed, rlen, "%s", seed);
+	if (dir)
+		(void)rmdir(dir);
+}
+
 /*
  * Everything but the logs; quiet about what is already gone. removed
  * (may be NULL) gets the names of what was there.
@@ -1162,6 +1204,7 @@ static bool cleanup_vm_noted(struct vm_env *e, const struct vm_config *vm,
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
 	any |= stop_virtiofsds(e, vm, p->dir, removed, rlen);
+	remove_image_disk(e, vm, removed, rlen);
 	remove_cgroups(e, vm, shared, locked, removed, rlen);
 	unlink_noted(p->qemu_pid, removed, rlen);
 	unlink_noted(p->qmp, removed, rlen);
@@ -1244,6 +1287,13 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		unlink_noted(marker, ret->removed, sizeof(ret->removed));
 	}
 	ret->stale = !ret->was_running && ret->removed[0];
+	if (vm->image && vm->keep_disk) {
+		_cleanup_free_ char *disk = statedir_vm_disk(e->c, vm);
+
+		report(e, VM_REPORT_STEP,
+		       "vm %s: keeping its disk %s (keep_disk = yes; the next start makes a new one)",
+		       vm->id, disk ? disk : "?");
+	}
 	vm_paths_free(&p);
 	return 0;
 }
@@ -1361,9 +1411,28 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 	if (r < 0)
 		return r;
 	if (vm->image) {
+		_cleanup_free_ char *idir = statedir_vm_image_dir(c, vm);
+
 		r = check_file(e, "image", vm->image);
 		if (r < 0)
 			return r;
+		if (vm->seed && (r = check_file(e, "seed", vm->seed)) < 0)
+			return r;
+		if (find_program("qemu-img") < 0)
+			return fail(e, -ENOENT,
+				    "[vm %s]: image needs qemu-img (qemu-utils) for its overlay",
+				    vm->id);
+		if (!vm->seed && (find_program("mkfs.vfat") < 0 ||
+				  find_program("mcopy") < 0))
+			return fail(e, -ENOENT,
+				    "[vm %s]: image needs mkfs.vfat and mcopy (dosfstools, mtools) for its cloud-init seed",
+				    vm->id);
+		if (!idir)
+			return -ENOMEM;
+		r = statedir_disk_fs("[lab] image_dir", idir, msg, sizeof(msg));
+		if (r < 0)
+			return fail(e, r, "[vm %s]: the overlay: %s", vm->id,
+				    msg);
 	} else {
 		r = check_file(e, "kernel", vm->kernel);
 		if (r < 0)
@@ -1519,6 +1588,44 @@ static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 	return spawn_wait(pid) == 0;
 }
 
+/* qemu-img create of the overlay, and the seed, before qemu starts. */
+static int make_image_disk(struct vm_env *e, const struct vm_config *vm)
+{
+	_cleanup_free_ char *disk = statedir_vm_disk(e->c, vm);
+	_cleanup_free_ char *seed = statedir_vm_seed(e->c, vm);
+	char why[1024] = "";
+	int r;
+
+	if (!disk || !seed)
+		return -ENOMEM;
+	if (e->dry_run) {
+		const char *fmt = "qcow2";
+		char **argv = NULL;
+
+		vmimage_format(vm->image, &fmt);
+		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
+			dry_cmd(e, "run", argv);
+		argv_free(argv);
+		if (!vm->seed)
+			report(e, VM_REPORT_DRY,
+			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
+			       seed);
+		return 0;
+	}
+	report(e, VM_REPORT_STEP, "vm %s: overlay %s on %s", vm->id, disk,
+	       vm->image);
+	r = vmimage_make_overlay(vm->image, disk, why, sizeof(why));
+	if (r < 0)
+		return step_failed(e, "make the VM's disk", r, NULL, "%s", why);
+	if (vm->seed)
+		return 0;
+	r = vmimage_make_seed(e->c, vm, seed, why, sizeof(why));
+	if (r < 0)
+		return step_failed(e, "make the VM's disk", r, NULL,
+				   "the seed: %s", why);
+	return 0;
+}
+
 /*
  * What a start waits for: DAXLAB-READY on the console when daxlab boots
  * the kernel (the guest's /init says it), then ssh; without a network
@@ -1540,12 +1647,49 @@ static void report_waiting(struct vm_env *e, const struct vm_config *vm,
 		       vm->id, p->console_log);
 	else if (net)
 		report(e, VM_REPORT_STEP,
-		       "vm %s: waiting for ssh (a disk image; console: %s)",
+		       "vm %s: waiting for ssh, then cloud-init, the shares and fio (a disk image; console: %s)",
 		       vm->id, p->console_log);
 	else
 		report(e, VM_REPORT_STEP,
 		       "vm %s: a disk image and net = none: nothing to wait for, qemu runs (console: %s)",
 		       vm->id, p->console_log);
+}
+
+/*
+ * An image VM whose ssh answers: cloud-init done, the shares mounted as
+ * asked, fio of the host's version, its server answering. The mounts go
+ * to <vm_dir>/mounts as DAXLAB-MOUNT lines, for `daxlab run`.
+ */
+static int image_ready(struct vm_env *e, const struct vm_config *vm,
+		       const struct vm_paths *p, int64_t end)
+{
+	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+	_cleanup_free_ char *mounts = strdup_printf("%s/mounts", p->dir);
+	struct vmimage_ready rd = {
+		.c = e->c,
+		.vm = vm,
+		.ssh_config = cfg,
+		.mounts_file = mounts,
+		.fio = "fio",
+		.deadline_ns = end,
+		.interrupted = e->interrupted,
+	};
+	char why[2048];
+	int r;
+
+	if (!cfg || !mounts)
+		return -ENOMEM;
+	report(e, VM_REPORT_STEP,
+	       "vm %s: ssh answers; checking cloud-init, the shares and fio",
+	       vm->id);
+	r = vmimage_wait_ready(&rd, why, sizeof(why));
+	if (rd.warn[0])
+		report(e, VM_REPORT_WARN, "vm %s: %s", vm->id, rd.warn);
+	if (r < 0)
+		return step_failed(e, "check the guest", r, NULL,
+				   "vm %s: %s (console log: %s)", vm->id, why,
+				   p->console_log);
+	return 0;
 }
 
 /* Polls the console log for DAXLAB-READY while qemu lives. */
@@ -1606,7 +1750,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 			}
 		}
 		if (ready && vm->net != VM_NET_NONE && ssh_answers(e, vm))
-			return 0;
+			return vm->image ? image_ready(e, vm, p, end) : 0;
 		if (ready && vm->net == VM_NET_NONE)
 			return 0;
 		if (e->interrupted && *e->interrupted)
@@ -1954,12 +2098,16 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		build_pmem_images(e, vm, &pp);
 		for (k = 0; fsd[k]; k++)
 			dry_cmd(e, c->virtiofsd.cg.cgroup, fsd[k]);
+		if (vm->image)
+			make_image_disk(e, vm);
 		dry_cmd(e, vm->cg.cgroup, qemu);
 		if (vm->image && vm->net == VM_NET_NONE)
 			report(e, VM_REPORT_DRY,
 			       "wait for nothing (a disk image and net = none)");
 		else if (vm->image)
-			report(e, VM_REPORT_DRY, "wait for ssh %s", vm->name);
+			report(e, VM_REPORT_DRY,
+			       "wait for ssh %s, then check cloud-init, the shares and fio over it",
+			       vm->name);
 		else if (vm->net == VM_NET_NONE)
 			report(e, VM_REPORT_DRY,
 			       "wait for DAXLAB-READY on %s (net = none: no ssh)",
@@ -2118,6 +2266,14 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 	close(cglock);
 	cglock = -1;
+	if (vm->image) {
+		_cleanup_free_ char *mounts = strdup_printf("%s/mounts", p.dir);
+
+		unlink_quiet(mounts);
+		r = make_image_disk(e, vm);
+		if (r < 0)
+			goto rollback;
+	}
 	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
 	       c->lab.qemu);
 	unlink_quiet(p.qmp);

@@ -6,6 +6,7 @@
 #include "daxlab.h"
 #include "fileset.h"
 #include "fiojob.h"
+#include "fioprobe.h"
 #include "fioresult.h"
 #include "fiover.h"
 #include "spawn.h"
@@ -587,26 +588,6 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 	return ret;
 }
 
-/*
- * Whether a fio server answers: a job on the null engine. qemu's hostfwd
- * accepts connections before the guest's server listens, and a client
- * that then loses a host still exits 0, so ask before the real run.
- */
-static bool host_answers(const char *fio, const char *host,
-			 const char *probe_job)
-{
-	_cleanup_free_ char *arg = strdup_printf("--client=%s", host);
-	_cleanup_free_ char *out = NULL;
-	const char *argv[] = { fio, "--output-format=json", arg, probe_job,
-			       NULL };
-	int status = -1;
-
-	if (!arg || spawn_capture(argv, false, 1u << 20, &out, &status) < 0)
-		return false;
-	return status == 0 && strstr(out, "\"client_stats\"") &&
-	       strstr(out, "\"daxlab-probe\"");
-}
-
 /* The words of a host list file, allocated in *ret (NUL-separated). */
 static size_t read_hosts(const char *path, char **ret, const char **words,
 			 size_t max)
@@ -626,23 +607,19 @@ static size_t read_hosts(const char *path, char **ret, const char **words,
 static int wait_for_hosts(struct fio_ctl *c, const char *fio,
 			  const char *const *hosts, size_t n)
 {
-	char probe[] = "/tmp/daxlab-probe.XXXXXX";
-	static const char job[] = "[daxlab-probe]\nioengine=null\nsize=4k\n"
-				  "rw=read\nbs=4k\n";
 	int64_t deadline = now_monotonic_ns() + (int64_t)c->wait * 1000000000;
-	int fd = mkstemp(probe);
-	int r = 0;
+	_cleanup_free_ char *probe = NULL;
+	int r = fioprobe_job(&probe);
 
-	if (fd < 0)
-		return error_errno(errno, "cannot create %s", probe);
-	if (write_all(fd, job, sizeof(job) - 1) < 0) {
-		close(fd);
-		unlink(probe);
-		return error_errno(errno, "cannot write %s", probe);
-	}
-	close(fd);
+	/*
+	 * qemu's hostfwd accepts connections before the guest's server
+	 * listens, and a client that then loses a host still exits 0, so ask
+	 * before the real run.
+	 */
+	if (r < 0)
+		return error_errno(r, "cannot write a probe job under /tmp");
 	for (size_t i = 0; i < n; i++) {
-		while (!host_answers(fio, hosts[i], probe)) {
+		while (!fioprobe_answers(fio, hosts[i], probe)) {
 			if (now_monotonic_ns() > deadline) {
 				r = error(
 					"fio server %s does not answer (waited %u s)",

@@ -6,7 +6,9 @@
 #include "build-config.h"
 #include "config.h"
 #include "cloudinit.h"
+#include "fiover.h"
 #include "guestbuild.h"
+#include "guestimage.h"
 #include "lib/config.h"
 #include "spawn.h"
 #include "util.h"
@@ -338,7 +340,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 	};
 	const char *config_path = NULL, *output = NULL;
 	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
-	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL;
+	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
 	struct lab_config *c = NULL;
 	const struct vm_config *vm;
 	char err[1024] = "";
@@ -414,12 +416,13 @@ static int guest_cloud_init_main(int argc, char **argv)
 	}
 	ud = cloudinit_user_data(c, vm, pub);
 	md = cloudinit_meta_data(vm);
+	nc = cloudinit_network_config(vm);
 	out = output ? strdup(output) : seed_path(vm);
-	if (!ud || !md || !out) {
+	if (!ud || !md || !nc || !out) {
 		error("out of memory");
 		goto out;
 	}
-	r = cloudinit_write_seed(out, ud, md, err, sizeof(err));
+	r = cloudinit_write_seed(out, ud, md, nc, err, sizeof(err));
 	if (r < 0) {
 		error("guest cloud-init: %s", err[0] ? err : strerror(-r));
 		goto out;
@@ -433,15 +436,166 @@ out:
 	return ret;
 }
 
+static void usage_image(void)
+{
+	printf("Usage:\n"
+	       " daxlab guest image [options]\n\n"
+	       "Build a Debian cloud-style qcow2 image for [vm] image: systemd,\n"
+	       "cloud-init, openssh-server, fio, e2fsprogs and a kernel, made with\n"
+	       "mmdebstrap from the Debian mirror in apt's sources; syslinux on a\n"
+	       "vfat boot partition boots it, cloud-init takes the seed that\n"
+	       "'daxlab vm start' makes. An image of the same release and package\n"
+	       "list is not rebuilt (FILE.inputs holds its key). Needs root.\n\n"
+	       "Options:\n"
+	       " -r, --release NAME   bookworm (default: fio 3.33, Debian 12's)\n"
+	       "                      or trixie (fio 3.39, Debian 13's)\n"
+	       " -o, --output FILE    the image (default: %s)\n"
+	       " -m, --mirror URL     the Debian mirror (default: apt's)\n"
+	       " -f, --force          rebuild even if nothing changed\n"
+	       "     --install-deps   install mmdebstrap, syslinux, mtools,\n"
+	       "                      dosfstools and qemu-utils with apt-get\n"
+	       " -q, --quiet          no progress lines\n"
+	       " -h, --help           display this help\n"
+	       " -V, --version        display version\n\n"
+	       "Also written: FILE.inputs (key, mirror, kernel, fio version),\n"
+	       "FILE.log (the build's log). See daxlab-guest(1).\n",
+	       "/var/lib/daxlab/images/debian-RELEASE.qcow2");
+}
+
+static int guest_image_main(int argc, char **argv)
+{
+	enum { OPT_INSTALL_DEPS = 0x100 };
+	static const struct option longopts[] = {
+		{ "release", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "install-deps", no_argument, NULL, OPT_INSTALL_DEPS },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char *deps[] = { "mmdebstrap", "syslinux", "syslinux-common",
+				"mtools",     "dosfstools", "e2fsprogs",
+				"qemu-utils", NULL };
+	struct guest_image_opts o = { .release = "bookworm" };
+	struct guest_image_result res;
+	_cleanup_free_ char *output = NULL;
+	bool install = false;
+	char err[2048] = "", size[32], host_fio[128];
+	int64_t t0 = now_monotonic_ns();
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":r:o:m:fqhV", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'r':
+			o.release = optarg;
+			break;
+		case 'o':
+			free(output);
+			output = strdup(optarg);
+			break;
+		case 'm':
+			o.mirror = optarg;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case OPT_INSTALL_DEPS:
+			install = true;
+			break;
+		case 'q':
+			daxlab_quiet = true;
+			break;
+		case 'h':
+			usage_image();
+			return 0;
+		case 'V':
+			print_version();
+		case ':':
+			usage_error("guest image", "option '%s' needs a value",
+				    argv[optind - 1]);
+		default:
+			usage_error("guest image", "unrecognized option '%s'",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("guest image", "unexpected argument '%s'",
+			    argv[optind]);
+	if (strcmp(o.release, "bookworm") && strcmp(o.release, "trixie"))
+		usage_error("guest image",
+			    "--release '%s': expected bookworm or trixie",
+			    o.release);
+	if (!output)
+		output = strdup_printf("/var/lib/daxlab/images/debian-%s.qcow2",
+				       o.release);
+	if (!output) {
+		error("out of memory");
+		return 1;
+	}
+	if (output[0] != '/') {
+		char *abs = realpath(".", NULL);
+		char *full = abs ? strdup_printf("%s/%s", abs, output) : NULL;
+
+		free(abs);
+		free(output);
+		output = full;
+		if (!output) {
+			error("out of memory");
+			return 1;
+		}
+	}
+	if (install) {
+		if (getuid() != 0) {
+			error("guest image: --install-deps needs root");
+			return 1;
+		}
+		if (install_packages(deps) < 0)
+			return 1;
+	}
+	o.output = output;
+	o.progress = on_progress;
+	signal(SIGPIPE, SIG_IGN);
+	r = guest_image_build(&o, &res, err, sizeof(err));
+	if (r < 0) {
+		error("guest image: %s", err[0] ? err : strerror(-r));
+		guest_image_result_done(&res);
+		return 1;
+	}
+	if (res.up_to_date)
+		info("guest: %s is up to date (%s)", output,
+		     format_bytes(res.bytes, size, sizeof(size)));
+	else
+		info("guest: built %s (%s; Debian %s, kernel %s, %s) in %.0f s",
+		     output, format_bytes(res.bytes, size, sizeof(size)),
+		     o.release, res.kernel ? res.kernel : "?",
+		     res.fio_version ? res.fio_version : "no fio",
+		     (double)(now_monotonic_ns() - t0) / 1e9);
+	if (res.fio_version &&
+	    fiover_host("fio", host_fio, sizeof(host_fio), err, sizeof(err)) ==
+		    0 &&
+	    strcmp(res.fio_version, host_fio))
+		warning("guest image: fio in the image is %s, the host's is %s: fio's client and server must be the same version, so daxlab vm start refuses this image here",
+			res.fio_version, host_fio);
+	guest_image_result_done(&res);
+	return 0;
+}
+
 static void usage_guest(void)
 {
 	printf("Usage:\n"
 	       " daxlab guest build [options]\n"
+	       " daxlab guest image [options]\n"
 	       " daxlab guest cloud-init [options] ID\n\n"
-	       "The tiny guest, built from the host's packages, and cloud-init\n"
-	       "seeds for guest images of your own.\n\n"
+	       "The tiny guest, built from the host's packages; a Debian cloud\n"
+	       "image for [vm] image; cloud-init seeds for such images.\n\n"
 	       "Commands:\n"
 	       " build        build the kernel and initramfs\n"
+	       " image        build a Debian qcow2 image with cloud-init and fio\n"
 	       " cloud-init   write a NoCloud seed image for VM ID\n\n"
 	       "Options:\n"
 	       " -h, --help     display this help\n"
@@ -461,6 +615,8 @@ int cmd_guest(int argc, char **argv)
 		print_version();
 	if (!strcmp(argv[1], "build"))
 		return guest_build_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "image"))
+		return guest_image_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cloud-init"))
 		return guest_cloud_init_main(argc - 1, argv + 1);
 	usage_error("guest", "unknown command '%s'", argv[1]);

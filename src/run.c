@@ -814,7 +814,10 @@ static int check_mounts(struct run *r)
 		bool shared_dax = true, any_shared = false;
 		char key[200];
 
-		log = dir ? strdup_printf("%s/console.log", dir) : NULL;
+		/* an image VM's mounts were read at start (lib/vmimage.h) */
+		log = dir ? strdup_printf("%s/%s", dir,
+					  vm->image ? "mounts" : "console.log") :
+			    NULL;
 		if (log && read_full_file(log, 64u << 20, &text, NULL) == 0)
 			n = results_parse_mount_lines(text, ml, ARRAY_SIZE(ml));
 		for (size_t s = 0; s < r->c->n_shares; s++) {

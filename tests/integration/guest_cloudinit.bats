@@ -35,14 +35,22 @@ teardown() {
 	mtype -i "$T/images/seed-0.img" ::meta-data | grep -qx 'instance-id: daxlab-vm0'
 }
 
-@test "the seed's user-data gives root the lab key, mounts the shares and runs fio --server" {
+@test "the seed's user-data gives root the lab key, mounts the shares with systemd units and runs fio --server" {
 	"$D" guest cloud-init --quiet --config "$T/lab.ini" --output "$T/seed.img" 0
 	mtype -i "$T/seed.img" ::user-data >"$T/user-data"
 	head -1 "$T/user-data" | grep -qx '#cloud-config'
 	grep -qF "\"$(cat "$T/key.pub")\"" "$T/user-data"
 	grep -q '^disable_root: false$' "$T/user-data"
-	grep -qF '["daxfs-shared", "/srv/dax/shared", "virtiofs", "dax=always,nofail", "0", "0"]' "$T/user-data"
-	grep -q 'ExecStart=/usr/bin/fio --server' "$T/user-data"
+	grep -qF -- '- path: "/etc/systemd/system/srv-dax-shared.mount"' "$T/user-data"
+	grep -qx '      What=daxfs-shared' "$T/user-data"
+	grep -qx '      Type=virtiofs' "$T/user-data"
+	grep -qx '      Options=dax=always' "$T/user-data"
+	grep -q 'ExecStart=fio --server' "$T/user-data"
+	# no mounts: (virtiofs tags are dropped) and no packages: (no mirror)
+	! grep -q '^mounts:' "$T/user-data"
+	! grep -q '^packages:' "$T/user-data"
+	# the network qemu's user net forwards to
+	mtype -i "$T/seed.img" ::network-config | grep -qx '    addresses: \[10.0.2.15/24\]'
 }
 
 @test "cloud-init for an unknown VM names it" {

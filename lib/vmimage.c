@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: MIT
+/* Image VMs: overlay, seed, readiness; see vmimage.h. */
+#include "vmimage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cloudinit.h"
+#include "config.h"
+#include "fioprobe.h"
+#include "fiover.h"
+#include "guestbuild.h"
+#include "qemu.h"
+#include "spawn.h"
+#include "util.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Strips blanks at both ends, in place. */
+static char *trim(char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = 0;
+	while (s[i] == ' ' || s[i] == '\t')
+		i++;
+	if (i)
+		memmove(s, s + i, n - i + 1);
+	return s;
+}
+
+/* Appends to a "; "-separated list in buf. */
+static void add(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	n = strnlen(buf, len);
+	if (n && n + 2 < len) {
+		memcpy(buf + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+int vmimage_format(const char *path, const char **ret)
+{
+	unsigned char magic[4];
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, magic, sizeof(magic), 0);
+	if (n < 0)
+		return -errno;
+	*ret = n == 4 && !memcmp(magic, "QFI\xfb", 4) ? "qcow2" : "raw";
+	return 0;
+}
+
+int vmimage_overlay_argv(const char *base, const char *format,
+			 const char *overlay, char ***ret)
+{
+	struct argv_buf b = { 0 };
+
+	argv_buf_add(&b, "qemu-img");
+	argv_buf_add(&b, "create");
+	argv_buf_add(&b, "-q");
+	argv_buf_add(&b, "-f");
+	argv_buf_add(&b, "qcow2");
+	argv_buf_add(&b, "-b");
+	argv_buf_add(&b, base);
+	argv_buf_add(&b, "-F");
+	argv_buf_add(&b, format);
+	argv_buf_add(&b, overlay);
+	*ret = argv_buf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int vmimage_make_overlay(const char *base, const char *overlay, char *err,
+			 size_t errlen)
+{
+	_cleanup_free_ char *out = NULL, *dir = strdup(overlay);
+	const char *format;
+	char **argv = NULL;
+	char *slash;
+	int r, ex = -1;
+
+	if (!dir)
+		return -ENOMEM;
+	r = vmimage_format(base, &format);
+	if (r < 0) {
+		seterr(err, errlen, "image '%s': %s", base, strerror(-r));
+		return r;
+	}
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		r = mkdir_p(dir, 0755);
+		if (r < 0 && r != -EEXIST) {
+			seterr(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+			return r;
+		}
+	}
+	(void)unlink(overlay);
+	r = vmimage_overlay_argv(base, format, overlay, &argv);
+	if (r < 0)
+		return r;
+	r = spawn_capture((const char *const *)argv, true, 1 << 16, &out, &ex);
+	if (r < 0 || ex != 0) {
+		_cleanup_free_ char *cmd =
+			shell_join((const char *const *)argv);
+
+		if (out)
+			out[strcspn(out, "\n")] = 0;
+		seterr(err, errlen, "%s: %s", cmd ? cmd : "qemu-img",
+		       r < 0 ? strerror(-r) : (out && *out ? out : "failed"));
+		if (r == -ENOENT)
+			add(err, errlen, "install qemu-utils");
+		(void)unlink(overlay);
+		argv_free(argv);
+		return r < 0 ? r : -EIO;
+	}
+	argv_free(argv);
+	return 0;
+}
+
+int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
+		      const char *path, char *err, size_t errlen)
+{
+	_cleanup_free_ char *key = config_ssh_key(c), *dir = NULL;
+	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
+	char why[512] = "";
+	char *slash;
+	int r;
+
+	if (!key || !(dir = strdup(key)))
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (access(dir, F_OK) < 0)
+			(void)mkdir_p(dir, 0700);
+	}
+	/* the lab's key, made once: image VMs need no tiny guest build */
+	r = guest_lab_key(key, &pub, why, sizeof(why));
+	if (r < 0) {
+		seterr(err, errlen, "the lab's ssh key %s: %s", key,
+		       why[0] ? why : strerror(-r));
+		return r;
+	}
+	ud = cloudinit_user_data(c, vm, pub);
+	md = cloudinit_meta_data(vm);
+	nc = cloudinit_network_config(vm);
+	if (!ud || !md || !nc)
+		return -ENOMEM;
+	r = cloudinit_write_seed(path, ud, md, nc, why, sizeof(why));
+	if (r < 0)
+		seterr(err, errlen, "%s: %s", path,
+		       why[0] ? why : strerror(-r));
+	return r;
+}
+
+/* ---- readiness ---- */
+
+/*
+ * Run by the guest's sh with TIMEOUT and the units to report as its
+ * arguments. Every section starts with a line "@@daxlab ...".
+ */
+const char vmimage_ready_script[] =
+	"t=$1\n"
+	"shift\n"
+	"echo '@@daxlab cloud-init'\n"
+	"r=/run/cloud-init/result.json\n"
+	"if ! command -v cloud-init >/dev/null 2>&1; then\n"
+	"\techo '@@daxlab rc none'\n"
+	"elif [ ! -e /run/cloud-init/enabled ]; then\n"
+	"\techo '@@daxlab rc disabled'\n"
+	"else\n"
+	/* result.json is written when the final stage ends: a shell loop,
+	 * not `cloud-init status --wait`, a Python process that takes seconds
+	 * of the guest's CPU under TCG */
+	"\tn=0\n"
+	"\twhile [ ! -e $r ] && [ $n -lt \"$t\" ]; do\n"
+	"\t\tsleep 1\n"
+	"\t\tn=$((n + 1))\n"
+	"\tdone\n"
+	"\tif [ -e $r ]; then\n"
+	"\t\techo '@@daxlab rc done'\n"
+	"\t\tcat $r\n"
+	"\t\techo\n"
+	"\telse\n"
+	"\t\techo '@@daxlab rc timeout'\n"
+	"\tfi\n"
+	"fi\n"
+	"echo '@@daxlab mounts'\n"
+	"cat /proc/mounts\n"
+	"for u in \"$@\"; do\n"
+	"\ts=$(systemctl is-active \"$u\" 2>/dev/null)\n"
+	"\techo \"@@daxlab unit $u ${s:-unknown}\"\n"
+	"\t[ \"$s\" = active ] ||\n"
+	"\t\tjournalctl -b -u \"$u\" -o cat --no-pager -n 8 2>/dev/null\n"
+	"done\n"
+	"echo '@@daxlab fio'\n"
+	"if f=$(command -v fio); then\n"
+	"\techo \"$f\"\n"
+	"\tfio --version 2>&1 | head -n 1\n"
+	"fi\n"
+	"echo '@@daxlab end'\n";
+
+#define MARK "@@daxlab "
+
+enum section { SEC_NONE, SEC_RESULT, SEC_MOUNTS, SEC_UNIT, SEC_FIO };
+
+static int append(char **s, const char *line, size_t len)
+{
+	size_t n = *s ? strlen(*s) : 0;
+	char *ns = realloc(*s, n + len + 2);
+
+	if (!ns)
+		return -ENOMEM;
+	memcpy(ns + n, line, len);
+	ns[n + len] = '\n';
+	ns[n + len + 1] = 0;
+	*s = ns;
+	return 0;
+}
+
+/* A journal line for the log: messages that say why, not systemd's own. */
+static void unit_log(struct vmimage_unit *u, const char *line, size_t len)
+{
+	char l[512];
+
+	snprintf(l, sizeof(l), "%.*s", (int)len, line);
+	trim(l);
+	if (!*l || str_has_prefix(l, "Mounting ") ||
+	    str_has_prefix(l, "Started ") || str_has_prefix(l, "Starting "))
+		return;
+	add(u->log, sizeof(u->log), "%s", l);
+}
+
+int vmimage_parse_report(const char *out, struct vmimage_report *r)
+{
+	enum section sec = SEC_NONE;
+	unsigned fio_lines = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (const char *l = out; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+
+		if (len >= strlen(MARK) && !strncmp(l, MARK, strlen(MARK))) {
+			char word[64] = "", a[256] = "", b[32] = "";
+			char line[512];
+
+			snprintf(line, sizeof(line), "%.*s", (int)len,
+				 l + strlen(MARK));
+			sscanf(line, "%63s %255s %31s", word, a, b);
+			sec = SEC_NONE;
+			if (!strcmp(word, "rc")) {
+				snprintf(r->cloud_init, sizeof(r->cloud_init),
+					 "%s", a);
+				sec = SEC_RESULT;
+			} else if (!strcmp(word, "mounts")) {
+				sec = SEC_MOUNTS;
+				if (!r->mounts && !(r->mounts = strdup("")))
+					return -ENOMEM;
+			} else if (!strcmp(word, "unit") &&
+				   r->n_units < VMIMAGE_MAX_UNITS) {
+				struct vmimage_unit *u =
+					&r->units[r->n_units++];
+
+				snprintf(u->name, sizeof(u->name), "%s", a);
+				snprintf(u->state, sizeof(u->state), "%s", b);
+				sec = SEC_UNIT;
+			} else if (!strcmp(word, "fio")) {
+				sec = SEC_FIO;
+			} else if (!strcmp(word, "end")) {
+				r->complete = true;
+			}
+		} else if (sec == SEC_RESULT) {
+			if (append(&r->result, l, len) < 0)
+				return -ENOMEM;
+		} else if (sec == SEC_MOUNTS) {
+			if (append(&r->mounts, l, len) < 0)
+				return -ENOMEM;
+		} else if (sec == SEC_UNIT) {
+			unit_log(&r->units[r->n_units - 1], l, len);
+		} else if (sec == SEC_FIO) {
+			if (fio_lines == 0)
+				snprintf(r->fio_path, sizeof(r->fio_path),
+					 "%.*s", (int)len, l);
+			else if (fio_lines == 1)
+				snprintf(r->fio_version, sizeof(r->fio_version),
+					 "%.*s", (int)len, l);
+			fio_lines++;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	trim(r->fio_path);
+	/* "fio-3.33", as fiover reads it (and what else fio said, if not) */
+	{
+		char v[sizeof(r->fio_version)];
+
+		if (fiover_parse(r->fio_version, v, sizeof(v)) == 0)
+			snprintf(r->fio_version, sizeof(r->fio_version), "%s",
+				 v);
+		else
+			trim(r->fio_version);
+	}
+	return 0;
+}
+
+void vmimage_report_free(struct vmimage_report *r)
+{
+	free(r->result);
+	free(r->mounts);
+	r->result = r->mounts = NULL;
+}
+
+int vmimage_ready_args(const struct lab_config *c, const struct vm_config *vm,
+		       unsigned timeout_s, char ***ret)
+{
+	struct argv_buf b = { 0 };
+
+	argv_buf_addf(&b, "%u", timeout_s);
+	for (size_t i = 0; i < c->n_shares; i++) {
+		_cleanup_free_ char *unit = NULL;
+
+		if (!config_vm_has_share(vm, &c->shares[i]))
+			continue;
+		unit = cloudinit_mount_unit(c->shares[i].mount);
+		if (!unit) {
+			b.err = -EINVAL;
+			break;
+		}
+		argv_buf_add(&b, unit);
+	}
+	argv_buf_add(&b, CLOUDINIT_FIO_UNIT);
+	if (b.err == -EINVAL) {
+		argv_free(argv_buf_steal(&b));
+		return -EINVAL;
+	}
+	*ret = argv_buf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* Options that mount(8) or systemd read and the kernel never shows. */
+static bool userspace_option(const char *o)
+{
+	static const char *const words[] = { "defaults", "nofail", "auto",
+					     "noauto",	 "user",   "nouser",
+					     "users",	 "owner",  "group",
+					     "_netdev",	 NULL };
+
+	for (size_t i = 0; words[i]; i++)
+		if (!strcmp(o, words[i]))
+			return true;
+	return str_has_prefix(o, "x-") || str_has_prefix(o, "comment=");
+}
+
+static bool has_option(const char *list, const char *o)
+{
+	size_t n = strlen(o);
+
+	for (const char *p = list; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len == n && !strncmp(p, o, n))
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+bool vmimage_options_match(const char *asked, const char *shown,
+			   char *ret_missing, size_t len)
+{
+	_cleanup_free_ char *copy = strdup(asked ? asked : "");
+	char *save = NULL;
+
+	if (!copy)
+		return false;
+	for (char *o = strtok_r(copy, ",", &save); o;
+	     o = strtok_r(NULL, ",", &save)) {
+		bool ok;
+
+		if (userspace_option(o))
+			continue;
+		if (!strcmp(o, "dax") || !strcmp(o, "dax=always"))
+			ok = has_option(shown, "dax") ||
+			     has_option(shown, "dax=always");
+		else if (!strcmp(o, "noload") || !strcmp(o, "norecovery"))
+			ok = has_option(shown, "noload") ||
+			     has_option(shown, "norecovery");
+		else
+			ok = has_option(shown, o);
+		if (!ok) {
+			snprintf(ret_missing, len, "%s", o);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The last /proc/mounts entry on where: fields 1, 3, 4. */
+static bool find_mount(const char *mounts, const char *where, char *what,
+		       size_t wlen, char *type, size_t tlen, char *opts,
+		       size_t olen)
+{
+	bool found = false;
+
+	for (const char *l = mounts; l && *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char line[2048], f1[512], f2[512], f3[64], f4[1024];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		if (sscanf(line, "%511s %511s %63s %1023s", f1, f2, f3, f4) ==
+			    4 &&
+		    !strcmp(f2, where)) {
+			snprintf(what, wlen, "%s", f1);
+			snprintf(type, tlen, "%s", f3);
+			snprintf(opts, olen, "%s", f4);
+			found = true;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+static const struct vmimage_unit *find_unit(const struct vmimage_report *r,
+					    const char *name)
+{
+	for (size_t i = 0; i < r->n_units; i++)
+		if (!strcmp(r->units[i].name, name))
+			return &r->units[i];
+	return NULL;
+}
+
+/* The messages of result.json's v1.KEY list, "; "-separated. */
+static void json_list(struct json_object *v1, const char *key, char *buf,
+		      size_t len)
+{
+	struct json_object *errs;
+
+	if (!json_object_object_get_ex(v1, key, &errs) ||
+	    !json_object_is_type(errs, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(errs); i++) {
+		const char *e = json_object_get_string(
+			json_object_array_get_idx(errs, i));
+		char one[400];
+
+		snprintf(one, sizeof(one), "%s", e ? e : "?");
+		for (char *p = one; *p; p++)
+			if (*p == '\n' || *p == '\r')
+				*p = ' ';
+		add(buf, len, "%s", one);
+	}
+}
+
+/*
+ * cloud-init's errors from result.json; recoverable ones (cloud-init
+ * 23.4 and later: a dict of level -> messages) into warn.
+ */
+static bool cloud_init_result(const char *result, char *errs, size_t elen,
+			      char *warn, size_t wlen)
+{
+	struct json_object *j = result ? json_tokener_parse(result) : NULL;
+	struct json_object *v1, *rec;
+
+	errs[0] = warn[0] = 0;
+	if (!j)
+		return false;
+	if (!json_object_object_get_ex(j, "v1", &v1)) {
+		json_object_put(j);
+		return false;
+	}
+	json_list(v1, "errors", errs, elen);
+	if (json_object_object_get_ex(v1, "recoverable_errors", &rec) &&
+	    json_object_is_type(rec, json_type_object)) {
+		json_object_object_foreach(rec, level, list)
+		{
+			(void)list;
+			json_list(rec, level, warn, wlen);
+		}
+	}
+	json_object_put(j);
+	return true;
+}
+
+static void check_cloud_init(const struct vmimage_report *r, char *err,
+			     size_t errlen, char *warn, size_t warnlen,
+			     int *problems)
+{
+	char errors[1024], recoverable[1024];
+
+	if (!strcmp(r->cloud_init, "done")) {
+		if (!cloud_init_result(r->result, errors, sizeof(errors),
+				       recoverable, sizeof(recoverable))) {
+			add(err, errlen,
+			    "cloud-init finished, but its result.json cannot be read");
+		} else if (errors[0]) {
+			add(err, errlen, "cloud-init finished with errors: %s",
+			    errors);
+		} else {
+			if (recoverable[0])
+				add(warn, warnlen,
+				    "cloud-init finished degraded: %s",
+				    recoverable);
+			return;
+		}
+	} else if (!strcmp(r->cloud_init, "timeout")) {
+		add(err, errlen,
+		    "cloud-init did not finish in time (no /run/cloud-init/result.json)");
+	} else if (!strcmp(r->cloud_init, "disabled")) {
+		add(err, errlen,
+		    "cloud-init is disabled in the guest: it found no seed (a vfat or ISO 9660 disk labelled cidata)");
+	} else {
+		add(err, errlen,
+		    "the image has no cloud-init: the seed was not applied");
+	}
+	(*problems)++;
+}
+
+static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
+			 const struct vmimage_report *r, char *err,
+			 size_t errlen, FILE *mounts, int *problems)
+{
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		_cleanup_free_ char *what = NULL, *opts = NULL;
+		_cleanup_free_ char *where = NULL, *unit = NULL;
+		char mwhat[512], mtype[64], mopts[1024], missing[128];
+		const struct vmimage_unit *u;
+		const char *type;
+
+		if (cloudinit_share_mount(c, vm, i, &what, &type, &opts) < 0)
+			continue;
+		where = cloudinit_mount_where(s->mount);
+		unit = cloudinit_mount_unit(s->mount);
+		if (!where || !unit)
+			continue;
+		u = find_unit(r, unit);
+		if (!find_mount(r->mounts, where, mwhat, sizeof(mwhat), mtype,
+				sizeof(mtype), mopts, sizeof(mopts))) {
+			add(err, errlen,
+			    "share %s (%s %s) is not mounted on %s (%s: %s%s%s)",
+			    s->name, type, what, where, unit,
+			    u ? u->state : "not reported",
+			    u && u->log[0] ? ": " : "", u ? u->log : "");
+			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: not mounted\n",
+				where);
+			(*problems)++;
+			continue;
+		}
+		if (strcmp(mtype, type)) {
+			add(err, errlen,
+			    "share %s: %s is a %s mount (%s), not %s %s",
+			    s->name, where, mtype, mwhat, type, what);
+			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s, not %s\n",
+				where, mtype, type);
+			(*problems)++;
+			continue;
+		}
+		if (!vmimage_options_match(opts, mopts, missing,
+					   sizeof(missing))) {
+			add(err, errlen,
+			    "share %s is mounted on %s without '%s' (asked %s; mounted %s %s)",
+			    s->name, where, missing, opts, mtype, mopts);
+			fprintf(mounts,
+				"DAXLAB-MOUNT-FAILED %s: mounted without %s\n",
+				where, missing);
+			(*problems)++;
+			continue;
+		}
+		fprintf(mounts, "DAXLAB-MOUNT-OK %s %s %s\n", where, mtype,
+			mopts);
+	}
+}
+
+static void check_fio(const struct vmimage_report *r, const char *host_fio,
+		      char *err, size_t errlen, int *problems)
+{
+	const struct vmimage_unit *u = find_unit(r, CLOUDINIT_FIO_UNIT);
+
+	if (!r->fio_path[0]) {
+		add(err, errlen,
+		    "fio is not installed in the guest: put it in the image (daxlab guest image does; apt-get install fio in one of your own); a guest without a way out cannot fetch it");
+		(*problems)++;
+		return;
+	}
+	if (host_fio && strcmp(r->fio_version, host_fio)) {
+		add(err, errlen,
+		    "fio in the guest (%s) is %s, the host's is %s: fio's client and server must be the same version (build the image for the host's release, or install the same fio on both)",
+		    r->fio_path, r->fio_version[0] ? r->fio_version : "?",
+		    host_fio);
+		(*problems)++;
+		return;
+	}
+	if (u && strcmp(u->state, "active")) {
+		add(err, errlen, "the fio server (%s) is %s%s%s",
+		    CLOUDINIT_FIO_UNIT, u->state, u->log[0] ? ": " : "",
+		    u->log);
+		(*problems)++;
+	}
+}
+
+int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
+		  const struct vmimage_report *r, const char *host_fio,
+		  char *err, size_t errlen, char *warn, size_t warnlen,
+		  char **ret_mounts)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mounts = open_memstream(&buf, &len);
+	int problems = 0;
+
+	if (!mounts)
+		return -ENOMEM;
+	err[0] = 0;
+	if (warn && warnlen)
+		warn[0] = 0;
+	check_cloud_init(r, err, errlen, warn, warnlen, &problems);
+	check_mounts(c, vm, r, err, errlen, mounts, &problems);
+	check_fio(r, host_fio, err, errlen, &problems);
+	if (fclose(mounts) != 0 || !buf) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret_mounts = buf;
+	return problems;
+}
+
+/*
+ * Runs argv with stdin_text on its stdin, collecting stdout and stderr,
+ * until it exits, the deadline passes or *interrupted is set (then it is
+ * killed: -ETIMEDOUT, -EINTR).
+ */
+static int run_until(const char *const *argv, const char *stdin_text,
+		     int64_t deadline_ns,
+		     const volatile sig_atomic_t *interrupted, char **ret_out,
+		     int *ret_status)
+{
+	_cleanup_close_ int in = memfd_create("daxlab-ready", MFD_CLOEXEC);
+	int pipefd[2] = { -1, -1 };
+	struct spawn_opts o;
+	char *out = NULL;
+	size_t len = 0;
+	pid_t pid;
+	int r;
+
+	*ret_out = NULL;
+	if (in < 0)
+		return -errno;
+	r = write_all(in, stdin_text, strlen(stdin_text));
+	if (r < 0)
+		return r;
+	if (lseek(in, 0, SEEK_SET) < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	spawn_opts_init(&o, argv);
+	o.fd_in = in;
+	o.fd_out = pipefd[1];
+	o.fd_err = pipefd[1];
+	o.new_session = true;
+	r = spawn(&o, &pid);
+	close(pipefd[1]);
+	if (r < 0) {
+		close(pipefd[0]);
+		return r;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		char buf[4096];
+		ssize_t n;
+
+		if ((interrupted && *interrupted) ||
+		    now_monotonic_ns() >= deadline_ns) {
+			r = interrupted && *interrupted ? -EINTR : -ETIMEDOUT;
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(pipefd[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len + (size_t)n > (4u << 20))
+			continue; /* more than the script ever prints */
+		{
+			char *no = realloc(out, len + (size_t)n + 1);
+
+			if (!no) {
+				r = -ENOMEM;
+				kill(pid, SIGKILL);
+				break;
+			}
+			out = no;
+			memcpy(out + len, buf, (size_t)n);
+			len += (size_t)n;
+			out[len] = 0;
+		}
+	}
+	close(pipefd[0]);
+	*ret_status = spawn_wait(pid);
+	if (r < 0) {
+		free(out);
+		return r;
+	}
+	*ret_out = out ? out : strdup("");
+	return *ret_out ? 0 : -ENOMEM;
+}
+
+/* The fio server's address as the host reaches it, "HOST,PORT". */
+static char *fio_host(const struct vm_config *vm)
+{
+	const char *at = strchr(vm->ssh, '@');
+
+	if (vm->net == VM_NET_USER)
+		return strdup_printf("127.0.0.1,%u", vm->fio_port);
+	return strdup_printf("%s,8765", at ? at + 1 : vm->ssh);
+}
+
+static int write_file_text(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(
+		path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		0600);
+
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, text, strlen(text));
+}
+
+int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
+{
+	const struct vm_config *vm = rd->vm;
+	int64_t left_s = (rd->deadline_ns - now_monotonic_ns()) / 1000000000;
+	_cleanup_free_ char *out = NULL, *mounts = NULL, *host = NULL;
+	_cleanup_free_ char *probe = NULL;
+	struct vmimage_report rep;
+	struct argv_buf b = { 0 };
+	char host_fio[128], *hf = host_fio, why[512];
+	char **args = NULL, **argv = NULL;
+	int r, status = -1, problems;
+
+	rd->warn[0] = 0;
+	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), why, sizeof(why)) <
+	    0)
+		hf = NULL; /* no host fio to compare with: run says so */
+	/* leave time to read the report after cloud-init's wait */
+	r = vmimage_ready_args(rd->c, vm,
+			       left_s > 15 ? (unsigned)left_s - 10 : 5, &args);
+	if (r < 0) {
+		seterr(err, errlen, "a share's mount point makes no unit name");
+		return r;
+	}
+	argv_buf_add(&b, "ssh");
+	argv_buf_add(&b, "-F");
+	argv_buf_add(&b, rd->ssh_config);
+	argv_buf_add(&b, "-T");
+	argv_buf_add(&b, vm->name);
+	argv_buf_add(&b, "sh");
+	argv_buf_add(&b, "-s");
+	argv_buf_add(&b, "--");
+	/* ssh hands the words to a remote shell: quote each */
+	for (size_t i = 0; args[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(args[i]);
+
+		if (!q)
+			b.err = -ENOMEM;
+		else
+			argv_buf_add(&b, q);
+	}
+	argv_free(args);
+	argv = argv_buf_steal(&b);
+	if (!argv)
+		return -ENOMEM;
+	r = run_until((const char *const *)argv, vmimage_ready_script,
+		      rd->deadline_ns, rd->interrupted, &out, &status);
+	argv_free(argv);
+	if (r == -ETIMEDOUT || r == -EINTR) {
+		seterr(err, errlen,
+		       r == -EINTR ?
+			       "interrupted while checking the guest" :
+			       "the guest's check over ssh did not end in time");
+		return r;
+	}
+	if (r < 0) {
+		seterr(err, errlen, "ssh %s: %s", vm->name, strerror(-r));
+		return r;
+	}
+	r = vmimage_parse_report(out, &rep);
+	if (r < 0)
+		return r;
+	if (!rep.complete) {
+		out[strcspn(out, "\n")] = 0;
+		seterr(err, errlen,
+		       "the check over ssh ended early (ssh exit status %d): %s",
+		       status, *out ? out : "no output");
+		vmimage_report_free(&rep);
+		return -EIO;
+	}
+	problems = vmimage_check(rd->c, vm, &rep, hf, err, errlen, rd->warn,
+				 sizeof(rd->warn), &mounts);
+	vmimage_report_free(&rep);
+	if (problems < 0)
+		return problems;
+	if (rd->mounts_file && mounts &&
+	    (r = write_file_text(rd->mounts_file, mounts)) < 0) {
+		seterr(err, errlen, "%s: %s", rd->mounts_file, strerror(-r));
+		return r;
+	}
+	if (problems)
+		return -EIO;
+
+	/* the server's unit is active; a real answer through the forward */
+	host = fio_host(vm);
+	r = fioprobe_job(&probe);
+	if (!host || r < 0) {
+		seterr(err, errlen, "cannot write a fio probe job under /tmp");
+		return r < 0 ? r : -ENOMEM;
+	}
+	for (;;) {
+		if (fioprobe_answers(rd->fio, host, probe))
+			break;
+		if (rd->interrupted && *rd->interrupted) {
+			unlink(probe);
+			seterr(err, errlen,
+			       "interrupted while asking the fio server");
+			return -EINTR;
+		}
+		if (now_monotonic_ns() >= rd->deadline_ns) {
+			unlink(probe);
+			seterr(err, errlen,
+			       "the fio server (%s) does not answer fio --client=%s",
+			       CLOUDINIT_FIO_UNIT, host);
+			return -ETIMEDOUT;
+		}
+		usleep(500000);
+	}
+	unlink(probe);
+	return 0;
+}
