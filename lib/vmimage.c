@@ -289,7 +289,8 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 			sec = SEC_NONE;
 			if (!strcmp(word, "rc")) {
 				snprintf(r->cloud_init, sizeof(r->cloud_init),
-					 "%s", a);
+					 "%.*s", (int)sizeof(r->cloud_init) - 1,
+					 a);
 				sec = SEC_RESULT;
 			} else if (!strcmp(word, "mounts")) {
 				sec = SEC_MOUNTS;
