@@ -279,11 +279,14 @@ char *cloudinit_user_data(const struct lab_config *c,
 		sb_printf(&b, "      After=%s\n", after.s + 1);
 	sb_printf(&b,
 		  "# A failed mount does not fail the target: daxlab reads\n"
-		  "# /proc/mounts and names the share.\n"
+		  "# /proc/mounts and names the share. systemd 246 and later\n"
+		  "# load new unit files without a daemon-reload (seconds\n"
+		  "# under TCG); older ones get one.\n"
 		  "runcmd:\n"
-		  "  - [systemctl, daemon-reload]\n"
-		  "  - [systemctl, start, %s]\n",
-		  CLOUDINIT_TARGET);
+		  "  - [systemctl, start, %s]\n"
+		  "  - [sh, -c, \"systemctl is-active -q %s || { systemctl "
+		  "daemon-reload; systemctl start %s; }\"]\n",
+		  CLOUDINIT_TARGET, CLOUDINIT_TARGET, CLOUDINIT_TARGET);
 	if (wants.failed || after.failed)
 		b.failed = true;
 	free(wants.s);

@@ -199,10 +199,21 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
  */
 const char vmimage_ready_script[] =
 	"t=$1\n"
-	"shift\n"
+	"h=$2\n"
+	"shift 2\n"
+	/* fio first: with none, or another version, nothing else matters */
+	"echo '@@daxlab fio'\n"
+	"v=\n"
+	"if f=$(command -v fio); then\n"
+	"\techo \"$f\"\n"
+	"\tv=$(fio --version 2>&1 | head -n 1)\n"
+	"\techo \"$v\"\n"
+	"fi\n"
 	"echo '@@daxlab cloud-init'\n"
 	"r=/run/cloud-init/result.json\n"
-	"if ! command -v cloud-init >/dev/null 2>&1; then\n"
+	"if [ -z \"$v\" ] || { [ -n \"$h\" ] && [ \"$v\" != \"$h\" ]; }; then\n"
+	"\techo '@@daxlab rc skipped'\n"
+	"elif ! command -v cloud-init >/dev/null 2>&1; then\n"
 	"\techo '@@daxlab rc none'\n"
 	"elif [ ! -e /run/cloud-init/enabled ]; then\n"
 	"\techo '@@daxlab rc disabled'\n"
@@ -231,11 +242,6 @@ const char vmimage_ready_script[] =
 	"\t[ \"$s\" = active ] ||\n"
 	"\t\tjournalctl -b -u \"$u\" -o cat --no-pager -n 8 2>/dev/null\n"
 	"done\n"
-	"echo '@@daxlab fio'\n"
-	"if f=$(command -v fio); then\n"
-	"\techo \"$f\"\n"
-	"\tfio --version 2>&1 | head -n 1\n"
-	"fi\n"
 	"echo '@@daxlab end'\n";
 
 #define MARK "@@daxlab "
@@ -350,11 +356,12 @@ void vmimage_report_free(struct vmimage_report *r)
 }
 
 int vmimage_ready_args(const struct lab_config *c, const struct vm_config *vm,
-		       unsigned timeout_s, char ***ret)
+		       unsigned timeout_s, const char *host_fio, char ***ret)
 {
 	struct argv_buf b = { 0 };
 
 	argv_buf_addf(&b, "%u", timeout_s);
+	argv_buf_add(&b, host_fio ? host_fio : "");
 	for (size_t i = 0; i < c->n_shares; i++) {
 		_cleanup_free_ char *unit = NULL;
 
@@ -654,9 +661,12 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
 	err[0] = 0;
 	if (warn && warnlen)
 		warn[0] = 0;
-	check_cloud_init(r, err, errlen, warn, warnlen, &problems);
-	check_mounts(c, vm, r, err, errlen, mounts, &problems);
 	check_fio(r, host_fio, err, errlen, &problems);
+	/* the guest did not wait for cloud-init: its fio is wrong already */
+	if (strcmp(r->cloud_init, "skipped")) {
+		check_cloud_init(r, err, errlen, warn, warnlen, &problems);
+		check_mounts(c, vm, r, err, errlen, mounts, &problems);
+	}
 	if (fclose(mounts) != 0 || !buf) {
 		free(buf);
 		return -ENOMEM;
@@ -785,7 +795,8 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		hf = NULL; /* no host fio to compare with: run says so */
 	/* leave time to read the report after cloud-init's wait */
 	r = vmimage_ready_args(rd->c, vm,
-			       left_s > 15 ? (unsigned)left_s - 10 : 5, &args);
+			       left_s > 15 ? (unsigned)left_s - 10 : 5, hf,
+			       &args);
 	if (r < 0) {
 		seterr(err, errlen, "a share's mount point makes no unit name");
 		return r;

@@ -52,7 +52,11 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 
 /* ---- readiness ---- */
 
-/* The script the guest runs (`sh -s -- TIMEOUT UNIT...`); see vmimage.c. */
+/*
+ * The script the guest runs (`sh -s -- TIMEOUT HOST_FIO UNIT...`); see
+ * vmimage.c. With no fio, or one whose version is not HOST_FIO, it does
+ * not wait for cloud-init: the start fails on that at once.
+ */
 extern const char vmimage_ready_script[];
 
 #define VMIMAGE_MAX_UNITS 34
@@ -68,7 +72,8 @@ struct vmimage_report {
 	bool complete; /* the script's last line was seen */
 	/*
 	 * none (not installed), disabled (it found no seed), timeout (no
-	 * result.json in time), done
+	 * result.json in time), done; skipped (not waited for: fio is
+	 * missing or of another version)
 	 */
 	char cloud_init[16];
 	char *result; /* result.json, or NULL */
@@ -83,11 +88,12 @@ int vmimage_parse_report(const char *out, struct vmimage_report *ret);
 void vmimage_report_free(struct vmimage_report *r);
 
 /*
- * The words after `sh -s --`: timeout_s, then the unit of every share vm
- * mounts and the fio server's. Allocated, NULL-terminated.
+ * The words after `sh -s --`: timeout_s, host_fio ("" for NULL), then the
+ * unit of every share vm mounts and the fio server's. Allocated,
+ * NULL-terminated.
  */
 int vmimage_ready_args(const struct lab_config *c, const struct vm_config *vm,
-		       unsigned timeout_s, char ***ret);
+		       unsigned timeout_s, const char *host_fio, char ***ret);
 
 /*
  * Whether a mount's options (as /proc/mounts shows them) hold what the

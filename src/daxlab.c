@@ -108,7 +108,7 @@ static const struct command commands[] = {
 	{ "vm", cmd_vm, "start, stop and inspect VMs bound to NUMA nodes (cgctl)" },
 #endif
 #ifdef DAXLAB_HAVE_GUEST
-	{ "guest", cmd_guest, "build the tiny guest from the host's packages" },
+	{ "guest", cmd_guest, "build the tiny guest, a Debian image, seeds" },
 #endif
 #ifdef DAXLAB_HAVE_FILES
 	{ "files", cmd_files, "create, inspect, evict and warm file sets (filectl)" },

@@ -301,10 +301,10 @@ static void usage_cloud_init(void)
 {
 	printf("Usage:\n"
 	       " daxlab guest cloud-init [options] ID\n\n"
-	       "Write a NoCloud seed image (vfat, label CIDATA) for VM ID of the\n"
-	       "lab config, for a guest image of your own (e.g. Ubuntu 22.04):\n"
-	       "root gets the lab's ssh key, the VM's shares go into fstab and\n"
-	       "fio --server runs as a systemd service.\n\n"
+	       "Write the NoCloud seed image (vfat, label CIDATA) that 'daxlab vm\n"
+	       "start' makes for VM ID of the lab config when it boots an image:\n"
+	       "the host name, root's ssh key (the lab's), the network, a systemd\n"
+	       "mount unit per share and a fio --server service.\n\n"
 	       "Options:\n"
 	       " -c, --config FILE    the lab config (default: $DAXLAB_CONFIG,\n"
 	       "                      ./daxlab.ini, /etc/daxlab/daxlab.ini)\n"
@@ -313,7 +313,7 @@ static void usage_cloud_init(void)
 	       " -q, --quiet          no progress lines\n"
 	       " -h, --help           display this help\n"
 	       " -V, --version        display version\n\n"
-	       "Attach it with [vm ID] qemu_args = -drive file=FILE,format=raw,if=virtio,readonly=on\n");
+	       "To boot with an edited one instead: [vm ID] seed = FILE.\n");
 }
 
 static char *seed_path(const struct vm_config *vm)
@@ -427,9 +427,9 @@ static int guest_cloud_init_main(int argc, char **argv)
 		error("guest cloud-init: %s", err[0] ? err : strerror(-r));
 		goto out;
 	}
-	info("guest: wrote %s for [vm %s]; attach it with qemu_args = "
-	     "-drive file=%s,format=raw,if=virtio,readonly=on",
-	     out, vm->id, out);
+	info("guest: wrote %s for [vm %s] (vm start makes its own; to use "
+	     "this one, set seed = %s in [vm %s])",
+	     out, vm->id, out, vm->id);
 	ret = 0;
 out:
 	config_free(c);

@@ -128,8 +128,10 @@ static void test_user_data(void **state)
 				   "      After=mnt-shared.mount "
 				   "srv-dax-private.mount\n"));
 	assert_non_null(strstr(ud, "runcmd:\n"
-				   "  - [systemctl, daemon-reload]\n"
-				   "  - [systemctl, start, daxlab.target]\n"));
+				   "  - [systemctl, start, daxlab.target]\n"
+				   "  - [sh, -c, \"systemctl is-active -q "
+				   "daxlab.target || { systemctl daemon-reload; "
+				   "systemctl start daxlab.target; }\"]\n"));
 	config_free(c);
 }
 

@@ -91,12 +91,17 @@ static void test_ready_args(void **state)
 	char **v = NULL;
 
 	(void)state;
-	assert_int_equal(vmimage_ready_args(c, &c->vms[0], 170, &v), 0);
+	assert_int_equal(vmimage_ready_args(c, &c->vms[0], 170, "fio-3.33", &v),
+			 0);
 	assert_string_equal(v[0], "170");
-	assert_string_equal(v[1], "mnt-shared.mount");
-	assert_string_equal(v[2], "srv-dax-private.mount");
-	assert_string_equal(v[3], "daxlab-fio-server.service");
-	assert_null(v[4]);
+	assert_string_equal(v[1], "fio-3.33");
+	assert_string_equal(v[2], "mnt-shared.mount");
+	assert_string_equal(v[3], "srv-dax-private.mount");
+	assert_string_equal(v[4], "daxlab-fio-server.service");
+	assert_null(v[5]);
+	argv_free(v);
+	assert_int_equal(vmimage_ready_args(c, &c->vms[0], 5, NULL, &v), 0);
+	assert_string_equal(v[1], "");
 	argv_free(v);
 	config_free(c);
 }
@@ -112,11 +117,12 @@ static void test_ready_args(void **state)
 static char *report_text(const char *rc, const char *result, const char *mounts,
 			 const char *units, const char *fio)
 {
-	return strdup_printf("@@daxlab cloud-init\n@@daxlab rc %s\n%s\n"
+	return strdup_printf("@@daxlab fio\n%s"
+			     "@@daxlab cloud-init\n@@daxlab rc %s\n%s\n"
 			     "@@daxlab mounts\n"
 			     "/dev/vda2 / ext4 rw,relatime 0 0\n%s%s"
-			     "@@daxlab fio\n%s@@daxlab end\n",
-			     rc, result, mounts, units, fio);
+			     "@@daxlab end\n",
+			     fio, rc, result, mounts, units);
 }
 
 static const char good_units[] =
@@ -240,6 +246,30 @@ static void test_check_fio(void **state)
 	config_free(c);
 }
 
+/* The guest did not wait for cloud-init: only fio is reported. */
+static void test_check_fio_first(void **state)
+{
+	struct lab_config *c = load();
+	_cleanup_free_ char *t = strdup("@@daxlab fio\n/usr/bin/fio\nfio-3.1\n"
+					"@@daxlab cloud-init\n@@daxlab rc "
+					"skipped\n@@daxlab mounts\n"
+					"@@daxlab end\n");
+	char err[2048], warn[512];
+	char *mounts = NULL;
+
+	(void)state;
+	assert_int_equal(check(c, t, err, sizeof(err), warn, sizeof(warn),
+			       &mounts),
+			 1);
+	assert_true(str_has_prefix(err, "fio in the guest (/usr/bin/fio) is "
+					"fio-3.1, the host's is fio-3.33"));
+	assert_null(strstr(err, "mounted"));
+	assert_null(strstr(err, "cloud-init"));
+	assert_string_equal(mounts, "");
+	free(mounts);
+	config_free(c);
+}
+
 static void test_check_cloud_init(void **state)
 {
 	struct lab_config *c = load();
@@ -258,9 +288,10 @@ static void test_check_cloud_init(void **state)
 			    SHARED_MOUNT PRIVATE_MOUNT, good_units,
 			    "/usr/bin/fio\nfio-3.33\n");
 	_cleanup_free_ char *absent =
-		strdup("@@daxlab cloud-init\n@@daxlab rc none\n"
+		strdup("@@daxlab fio\n/usr/bin/fio\nfio-3.33\n"
+		       "@@daxlab cloud-init\n@@daxlab rc none\n"
 		       "@@daxlab mounts\n" SHARED_MOUNT PRIVATE_MOUNT
-		       "@@daxlab fio\n/usr/bin/fio\nfio-3.33\n@@daxlab end\n");
+		       "@@daxlab end\n");
 	char err[2048], warn[512];
 	char *mounts = NULL;
 
@@ -317,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_check_mount_missing),
 		cmocka_unit_test(test_check_without_dax),
 		cmocka_unit_test(test_check_fio),
+		cmocka_unit_test(test_check_fio_first),
 		cmocka_unit_test(test_check_cloud_init),
 		cmocka_unit_test(test_incomplete_report),
 	};
