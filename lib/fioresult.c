@@ -72,6 +72,7 @@ static void fill_job(struct fio_jobres *j, json_object *o, bool client)
 		j->bw_bytes += get_double(d, "bw_bytes");
 		if (ios > best && pct) {
 			best = ios;
+			j->mean_ns = get_double(get(d, "clat_ns"), "mean");
 			j->p50_ns = get_double(pct, "50.000000");
 			j->p99_ns = get_double(pct, "99.000000");
 		}

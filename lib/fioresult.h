@@ -17,8 +17,8 @@ struct fio_jobres {
 	uint64_t bytes; /* io_bytes */
 	double iops;
 	double bw_bytes; /* bytes per second */
-	double p50_ns,
-		p99_ns; /* completion latency, of the direction with most I/O */
+	/* completion latency, of the direction with most I/O */
+	double mean_ns, p50_ns, p99_ns;
 };
 
 struct fio_result {

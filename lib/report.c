@@ -557,6 +557,7 @@ static void load_fio(struct report_run *r)
 		o->ios = j->ios;
 		o->bytes = j->bytes;
 		o->iops = j->iops;
+		o->mean_ns = j->mean_ns;
 		o->p50_ns = j->p50_ns;
 		o->p99_ns = j->p99_ns;
 		o->achieved_pct =
@@ -1201,8 +1202,8 @@ static void html_fio(FILE *f, const struct report_run *r)
 	fprintf(f, "<h3>fio</h3>\n<table class=\"fio\"><tr>"
 		   "<th class=\"l\">vm</th><th class=\"l\">job</th>"
 		   "<th>asked %%</th><th>achieved %%</th><th>I/Os</th>"
-		   "<th>IOPS</th><th>MiB read</th><th>p50 &micro;s</th>"
-		   "<th>p99 &micro;s</th></tr>\n");
+		   "<th>IOPS</th><th>MiB read</th><th>mean &micro;s</th>"
+		   "<th>p50 &micro;s</th><th>p99 &micro;s</th></tr>\n");
 	for (size_t i = 0; i < r->n_fio; i++) {
 		const struct report_fio *x = &r->fio[i];
 
@@ -1217,10 +1218,11 @@ static void html_fio(FILE *f, const struct report_run *r)
 			fprintf(f, "<td></td>");
 		fprintf(f,
 			"<td>%.1f</td><td>%" PRIu64 "</td><td>%.0f</td>"
-			"<td>%.1f</td><td>%.1f</td><td>%.1f</td></tr>\n",
+			"<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+			"</tr>\n",
 			x->achieved_pct, x->ios, x->iops,
-			(double)x->bytes / MIB, x->p50_ns / 1000,
-			x->p99_ns / 1000);
+			(double)x->bytes / MIB, x->mean_ns / 1000,
+			x->p50_ns / 1000, x->p99_ns / 1000);
 	}
 	fprintf(f, "</table>\n");
 }
@@ -1503,6 +1505,12 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
 {
+	return report_write_html_with(f, runs, n, NULL);
+}
+
+int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
+			   const char *section)
+{
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 		   "<meta charset=\"utf-8\">\n<title>daxlab report: ");
 	if (n == 1)
@@ -1517,6 +1525,8 @@ int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
 		"<code>memory.numa_stat</code>, per NUMA node and over "
 		"time.</p>\n",
 		css);
+	if (section)
+		fputs(section, f);
 	if (n > 1)
 		html_comparison(f, runs, n);
 	for (size_t i = 0; i < n; i++)
@@ -1609,9 +1619,10 @@ static void txt_run(FILE *f, const struct report_run *r)
 		}
 	}
 	if (r->n_fio) {
-		fprintf(f, "\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s\n",
+		fprintf(f,
+			"\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s %10s\n",
 			"vm", "job", "asked%", "achieved%", "IOPS", "MiB",
-			"p50us", "p99us");
+			"meanus", "p50us", "p99us");
 		for (size_t i = 0; i < r->n_fio; i++) {
 			const struct report_fio *x = &r->fio[i];
 			char asked[16] = "-";
@@ -1621,16 +1632,27 @@ static void txt_run(FILE *f, const struct report_run *r)
 					 x->asked_pct);
 			fprintf(f,
 				"%-10s %-14s %8s %9.1f %10.0f %10.1f %10.1f "
-				"%10.1f\n",
+				"%10.1f %10.1f\n",
 				x->vm, x->job, asked, x->achieved_pct, x->iops,
-				(double)x->bytes / MIB, x->p50_ns / 1000,
-				x->p99_ns / 1000);
+				(double)x->bytes / MIB, x->mean_ns / 1000,
+				x->p50_ns / 1000, x->p99_ns / 1000);
 		}
 	}
 }
 
 int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
 {
+	return report_write_summary_with(f, runs, n, NULL);
+}
+
+int report_write_summary_with(FILE *f, struct report_run *const *runs,
+			      size_t n, const char *section)
+{
+	if (section) {
+		fputs(section, f);
+		if (n)
+			fputc('\n', f);
+	}
 	if (n > 1) {
 		static struct metric m[80];
 		size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));

@@ -81,7 +81,7 @@ struct report_fio {
 	char vm[128]; /* VM name, or the host:port fio named */
 	char job[64]; /* shared-hot, private-cold, ... */
 	uint64_t ios, bytes;
-	double iops, p50_ns, p99_ns;
+	double iops, mean_ns, p50_ns, p99_ns;
 	double achieved_pct; /* share of the VM's I/Os */
 	double asked_pct; /* from the job file's flow weights, -1 if unknown */
 };
@@ -140,5 +140,13 @@ bool report_growth(const struct report_run *r, const char *source,
 /* Writes the report of runs (one: that run; several: side by side). */
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n);
 int report_write_summary(FILE *f, struct report_run *const *runs, size_t n);
+/*
+ * The same with a section (HTML, or text for the summary) before the
+ * runs: the statistics of repetitions (lib/sweep.h). NULL: none.
+ */
+int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
+			   const char *section);
+int report_write_summary_with(FILE *f, struct report_run *const *runs,
+			      size_t n, const char *section);
 
 #endif

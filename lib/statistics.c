@@ -213,16 +213,14 @@ double stats_t_quantile(double q, double df)
 	return (lo + hi) / 2;
 }
 
-void stats_welch(const double *a, size_t na, const double *b, size_t nb,
-		 struct stats_welch *ret)
+void stats_welch_moments(size_t na, double ma, double va, size_t nb, double mb,
+			 double vb, struct stats_welch *ret)
 {
-	double ma, va, mb, vb, sa, sb, se2;
+	double sa, sb, se2;
 
 	*ret = (struct stats_welch){ NAN, NAN, NAN, NAN, NAN };
 	if (na < 2 || nb < 2)
 		return;
-	mean_var(a, na, &ma, &va);
-	mean_var(b, nb, &mb, &vb);
 	ret->diff = mb - ma;
 	ret->ratio = ma != 0 ? mb / ma : NAN;
 	sa = va / (double)na;
@@ -238,6 +236,18 @@ void stats_welch(const double *a, size_t na, const double *b, size_t nb,
 	ret->df = se2 * se2 /
 		  (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
 	ret->p = t_two_sided(ret->t, ret->df);
+}
+
+void stats_welch(const double *a, size_t na, const double *b, size_t nb,
+		 struct stats_welch *ret)
+{
+	double ma = NAN, va = NAN, mb = NAN, vb = NAN;
+
+	if (na >= 2 && nb >= 2) {
+		mean_var(a, na, &ma, &va);
+		mean_var(b, nb, &mb, &vb);
+	}
+	stats_welch_moments(na, ma, va, nb, mb, vb, ret);
 }
 
 struct holm_item {
@@ -270,5 +280,31 @@ int stats_holm(const double *p, size_t n, double *ret)
 		ret[v[k].i] = run < 1 ? run : 1;
 	}
 	free(v);
+	return 0;
+}
+
+int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
+		      size_t *ret_tested)
+{
+	double *p = calloc(n ? n : 1, sizeof(*p));
+	size_t k = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(c[i].w.p))
+			p[k++] = c[i].w.p;
+	if (stats_holm(p, k, p) < 0) {
+		free(p);
+		return -ENOMEM;
+	}
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		c[i].p_holm = isnan(c[i].w.p) ? NAN : p[k++];
+		c[i].significant = !isnan(c[i].p_holm) && c[i].p_holm < alpha;
+	}
+	free(p);
+	if (ret_tested)
+		*ret_tested = k;
 	return 0;
 }

@@ -48,8 +48,29 @@ struct stats_welch {
 void stats_welch(const double *a, size_t na, const double *b, size_t nb,
 		 struct stats_welch *ret);
 
+/*
+ * The same from each group's size, mean and sample variance: what a
+ * stream of samples keeps (lib/compare.h) without the samples.
+ */
+void stats_welch_moments(size_t na, double mean_a, double var_a, size_t nb,
+			 double mean_b, double var_b, struct stats_welch *ret);
+
 /* Holm-adjusted p-values of p[0..n) into ret (may be p itself). -ENOMEM. */
 int stats_holm(const double *p, size_t n, double *ret);
+
+/*
+ * Many comparisons at once: w filled by the caller (stats_welch), then
+ * stats_compare_all() sets p_holm (Holm over the comparisons that have a
+ * p-value; NaN for the others) and significant (p_holm < alpha).
+ * *ret_tested (may be NULL): how many had a p-value. -ENOMEM.
+ */
+struct stats_cmp {
+	struct stats_welch w;
+	double p_holm;
+	bool significant;
+};
+int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
+		      size_t *ret_tested);
 
 /* Student's t with df degrees of freedom: its CDF and its quantile. */
 double stats_t_cdf(double t, double df);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -324,24 +325,10 @@ out:
 
 /* ---- the summary ---- */
 
-struct metric {
-	char *name;
-	const char *unit;
-	double *v; /* per run of the point, in run order */
-	size_t n, cap;
-};
-
-struct point_metrics {
-	struct metric *m;
-	size_t n;
-	char **runs; /* folders of its complete runs */
-	size_t n_runs;
-};
-
-static struct metric *metric_get(struct point_metrics *pm, const char *name,
+static struct sweep_figure *metric_get(struct sweep_figures *pm, const char *name,
 				 const char *unit)
 {
-	struct metric *m;
+	struct sweep_figure *m;
 
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
@@ -351,21 +338,21 @@ static struct metric *metric_get(struct point_metrics *pm, const char *name,
 		return NULL;
 	pm->m = m;
 	m = &pm->m[pm->n];
-	*m = (struct metric){ .name = strdup(name), .unit = unit };
+	*m = (struct sweep_figure){ .name = strdup(name), .unit = unit };
 	if (!m->name)
 		return NULL;
 	pm->n++;
 	return m;
 }
 
-static int metric_add(struct point_metrics *pm, const char *unit, double value,
+static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 		      const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int metric_add(struct point_metrics *pm, const char *unit, double value,
+static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 		      const char *fmt, ...)
 {
 	char name[256];
-	struct metric *m;
+	struct sweep_figure *m;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -391,7 +378,7 @@ static int metric_add(struct point_metrics *pm, const char *unit, double value,
 }
 
 /* The headline figures of one run (the names the report uses). */
-static int run_metrics(const struct report_run *r, struct point_metrics *pm)
+static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 {
 	int k = 0;
 
@@ -403,6 +390,9 @@ static int run_metrics(const struct report_run *r, struct point_metrics *pm)
 		k = k	  ?:
 			    metric_add(pm, "ns", f->p50_ns, "%s.%s.p50_latency",
 				       f->vm, f->job);
+		k = k	  ?:
+			    metric_add(pm, "ns", f->mean_ns,
+				       "%s.%s.mean_latency", f->vm, f->job);
 		k = k	  ?:
 			    metric_add(pm, "ns", f->p99_ns, "%s.%s.p99_latency",
 				       f->vm, f->job);
@@ -439,7 +429,22 @@ static int run_metrics(const struct report_run *r, struct point_metrics *pm)
 	return k;
 }
 
-static void point_free(struct point_metrics *pm)
+int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
+			  const char *folder)
+{
+	char **v = realloc(g->runs, (g->n_runs + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	g->runs = v;
+	g->runs[g->n_runs] = strdup(folder);
+	if (!g->runs[g->n_runs])
+		return -ENOMEM;
+	g->n_runs++;
+	return run_metrics(r, g);
+}
+
+void sweep_figures_free(struct sweep_figures *pm)
 {
 	for (size_t i = 0; i < pm->n; i++) {
 		free(pm->m[i].name);
@@ -451,8 +456,8 @@ static void point_free(struct point_metrics *pm)
 	free(pm->runs);
 }
 
-static const struct metric *find_metric(const struct point_metrics *pm,
-					const char *name)
+const struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
+					      const char *name)
 {
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
@@ -466,7 +471,7 @@ static json_object *jnum(double v)
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
-static json_object *metric_json(const struct metric *m, FILE *csv, FILE *md,
+static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *md,
 				const char *point)
 {
 	json_object *o = json_object_new_object();
@@ -522,7 +527,7 @@ static json_object *metric_json(const struct metric *m, FILE *csv, FILE *md,
 }
 
 /* "k=v k=v", allocated. */
-static char *point_label(const struct sweep *s, size_t p)
+char *sweep_point_label(const struct sweep *s, size_t p)
 {
 	char *l = strdup("");
 
@@ -540,18 +545,18 @@ static char *point_label(const struct sweep *s, size_t p)
 	return l;
 }
 
-static int load_points(const struct sweep *s, const char *dir,
-		       struct point_metrics *pts, size_t *ret_complete)
+int sweep_load_figures(const struct sweep *s, const char *dir,
+		       struct sweep_figures *pts, size_t *ret_complete)
 {
 	*ret_complete = 0;
 	for (size_t i = 0; i < s->n_runs; i++) {
-		struct point_metrics *pm = &pts[s->runs[i].point];
+		struct sweep_figures *pm = &pts[s->runs[i].point];
 		_cleanup_free_ char *f = sweep_run_folder(s, i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct report_run *r = NULL;
 		char err[512];
-		char **v;
+		int k;
 
 		if (!path)
 			return -ENOMEM;
@@ -561,103 +566,85 @@ static int load_points(const struct sweep *s, const char *dir,
 			report_run_free(r);
 			continue;
 		}
-		v = realloc(pm->runs, (pm->n_runs + 1) * sizeof(*v));
-		if (!v || run_metrics(r, pm) < 0) {
-			report_run_free(r);
-			return -ENOMEM;
-		}
-		pm->runs = v;
-		pm->runs[pm->n_runs++] = TAKE_PTR(f);
+		k = sweep_figures_add_run(pm, r, f);
 		report_run_free(r);
+		if (k < 0)
+			return k;
 		(*ret_complete)++;
 	}
 	return 0;
 }
 
 static json_object *comparisons(const struct sweep *s,
-				const struct point_metrics *pts, double alpha)
+				const struct sweep_figures *pts, double alpha)
 {
 	json_object *arr = json_object_new_array();
 	size_t n = 0, cap = 0;
 	struct cmp {
 		size_t b;
 		const char *metric;
-		struct stats_welch w;
 	} *c = NULL;
-	double *p = NULL, *adj = NULL;
-	_cleanup_free_ char *la = point_label(s, 0);
+	struct stats_cmp *sc = NULL;
+	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
 		goto oom;
 	for (size_t b = 1; b < s->n_points; b++)
 		for (size_t i = 0; i < pts[0].n; i++) {
-			const struct metric *ma = &pts[0].m[i];
-			const struct metric *mb =
-				find_metric(&pts[b], ma->name);
+			const struct sweep_figure *ma = &pts[0].m[i];
+			const struct sweep_figure *mb =
+				sweep_figures_find(&pts[b], ma->name);
 
 			if (!mb)
 				continue;
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 64;
 				struct cmp *v = realloc(c, nc * sizeof(*v));
+				struct stats_cmp *w =
+					realloc(sc, nc * sizeof(*w));
 
-				if (!v)
+				if (v)
+					c = v;
+				if (w)
+					sc = w;
+				if (!v || !w)
 					goto oom;
-				c = v;
 				cap = nc;
 			}
 			c[n].b = b;
 			c[n].metric = ma->name;
-			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].w);
+			stats_welch(ma->v, ma->n, mb->v, mb->n, &sc[n].w);
 			n++;
 		}
-	p = malloc((n ? n : 1) * sizeof(*p));
-	adj = malloc((n ? n : 1) * sizeof(*adj));
-	if (!p || !adj)
+	if (stats_compare_all(sc, n, alpha, NULL) < 0)
 		goto oom;
-	/* Holm over the comparisons that have a p-value */
-	{
-		size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		_cleanup_free_ char *lb = sweep_point_label(s, c[i].b);
 
-		for (size_t i = 0; i < n; i++)
-			if (!isnan(c[i].w.p))
-				p[k++] = c[i].w.p;
-		if (stats_holm(p, k, adj) < 0)
+		if (!o || !lb) {
+			json_object_put(o);
 			goto oom;
-		k = 0;
-		for (size_t i = 0; i < n; i++) {
-			json_object *o = json_object_new_object();
-			_cleanup_free_ char *lb = point_label(s, c[i].b);
-			double ph = isnan(c[i].w.p) ? NAN : adj[k++];
-
-			if (!o || !lb)
-				goto oom;
-			json_object_object_add(o, "a",
-					       json_object_new_string(la));
-			json_object_object_add(o, "b",
-					       json_object_new_string(lb));
-			json_object_object_add(
-				o, "metric",
-				json_object_new_string(c[i].metric));
-			json_object_object_add(o, "diff", jnum(c[i].w.diff));
-			json_object_object_add(o, "ratio", jnum(c[i].w.ratio));
-			json_object_object_add(o, "p", jnum(c[i].w.p));
-			json_object_object_add(o, "p_holm", jnum(ph));
-			json_object_object_add(
-				o, "significant",
-				json_object_new_boolean(!isnan(ph) &&
-							ph < alpha));
-			json_object_array_add(arr, o);
 		}
+		json_object_object_add(o, "a", json_object_new_string(la));
+		json_object_object_add(o, "b", json_object_new_string(lb));
+		json_object_object_add(o, "metric",
+				       json_object_new_string(c[i].metric));
+		json_object_object_add(o, "diff", jnum(sc[i].w.diff));
+		json_object_object_add(o, "ratio", jnum(sc[i].w.ratio));
+		json_object_object_add(o, "p", jnum(sc[i].w.p));
+		json_object_object_add(o, "p_holm", jnum(sc[i].p_holm));
+		json_object_object_add(
+			o, "significant",
+			json_object_new_boolean(sc[i].significant));
+		json_object_array_add(arr, o);
 	}
 	free(c);
-	free(p);
-	free(adj);
+	free(sc);
 	return arr;
 oom:
 	free(c);
-	free(p);
-	free(adj);
+	free(sc);
 	json_object_put(arr);
 	return NULL;
 }
@@ -688,7 +675,7 @@ static const char *cmp_mark(json_object *cmp, const char *metric, const char *b,
  * A strip plot of one figure: a column per point, a dot per repetition
  * (outliers hollow), the mean with its 95% interval as an error bar.
  */
-static void strip_plot(FILE *f, const struct point_metrics *pts, size_t np,
+static void strip_plot(FILE *f, const struct sweep_figures *pts, size_t np,
 		       const char *name)
 {
 	const double w = 120.0 * (double)np + 80, h = 170, top = 10,
@@ -696,7 +683,7 @@ static void strip_plot(FILE *f, const struct point_metrics *pts, size_t np,
 	double lo = INFINITY, hi = -INFINITY, step;
 
 	for (size_t p = 0; p < np; p++) {
-		const struct metric *m = find_metric(&pts[p], name);
+		const struct sweep_figure *m = sweep_figures_find(&pts[p], name);
 		struct stats_desc d;
 
 		if (!m || stats_describe(m->v, m->n, &d) < 0)
@@ -728,7 +715,7 @@ static void strip_plot(FILE *f, const struct point_metrics *pts, size_t np,
 			"<text x=\"%.0f\" y=\"%.1f\" class=\"tick\">%.4g</text>\n",
 			left, w - 10, Y(t), Y(t), left - 4, Y(t) + 4, t);
 	for (size_t p = 0; p < np; p++) {
-		const struct metric *m = find_metric(&pts[p], name);
+		const struct sweep_figure *m = sweep_figures_find(&pts[p], name);
 		double x = left + 60 + 120.0 * (double)p;
 		struct stats_desc d;
 		bool flags[4096];
@@ -757,7 +744,7 @@ static void strip_plot(FILE *f, const struct point_metrics *pts, size_t np,
 }
 
 static void write_stats_html(FILE *f, const struct sweep *s,
-			     const struct point_metrics *pts, json_object *cmp,
+			     const struct sweep_figures *pts, json_object *cmp,
 			     double alpha)
 {
 	size_t done = 0;
@@ -802,7 +789,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 	}
 	fputs("</table>\n", f);
 	for (size_t i = 0; s->n_points && i < pts[0].n; i++) {
-		const struct metric *m0 = &pts[0].m[i];
+		const struct sweep_figure *m0 = &pts[0].m[i];
 
 		fputs("<h3>", f);
 		svg_escape_html(f, m0->name);
@@ -812,8 +799,8 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		      "<th>median</th><th>CoV</th><th>outliers</th><th>p (Holm)</th><th></th></tr>\n",
 		      f);
 		for (size_t p = 0; p < s->n_points; p++) {
-			const struct metric *m = find_metric(&pts[p], m0->name);
-			_cleanup_free_ char *label = point_label(s, p);
+			const struct sweep_figure *m = sweep_figures_find(&pts[p], m0->name);
+			_cleanup_free_ char *label = sweep_point_label(s, p);
 			struct stats_desc d;
 			bool flags[4096];
 			const char *mark = "";
@@ -845,7 +832,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			size_t *ret_complete, char *err, size_t errlen)
 {
-	struct point_metrics *pts = calloc(s->n_points, sizeof(*pts));
+	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	json_object *o = json_object_new_object();
 	json_object *points = json_object_new_array();
 	json_object *cmp = NULL;
@@ -857,7 +844,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 	if (!pts || !o || !points || !csv || !md)
 		goto out;
-	r = load_points(s, dir, pts, ret_complete);
+	r = sweep_load_figures(s, dir, pts, ret_complete);
 	if (r < 0)
 		goto out;
 	fprintf(csv,
@@ -869,7 +856,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		json_object *e = json_object_new_object();
 		json_object *runs = json_object_new_array();
 		json_object *ms = json_object_new_array();
-		_cleanup_free_ char *label = point_label(s, p);
+		_cleanup_free_ char *label = sweep_point_label(s, p);
 
 		if (!e || !runs || !ms || !label) {
 			json_object_put(e);
@@ -952,7 +939,7 @@ out:
 	free(csv_text);
 	free(md_text);
 	for (size_t p = 0; pts && p < s->n_points; p++)
-		point_free(&pts[p]);
+		sweep_figures_free(&pts[p]);
 	free(pts);
 	json_object_put(points);
 	json_object_put(o);
@@ -979,18 +966,75 @@ int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
 }
 
 static int write_with(const char *path, struct report_run *const *runs,
-		      size_t n, bool html)
+		      size_t n, bool html, const char *section)
 {
 	FILE *f = fopen(path, "we");
 	int r;
 
 	if (!f)
 		return -errno;
-	r = html ? report_write_html(f, runs, n) :
-		   report_write_summary(f, runs, n);
+	r = html ? report_write_html_with(f, runs, n, section) :
+		   report_write_summary_with(f, runs, n, section);
 	if (fclose(f) != 0 && r >= 0)
 		r = -EIO;
 	return r < 0 ? r : 0;
+}
+
+/* The headline figures of every point, as HTML and as text. */
+static int figure_sections(const struct sweep *s, const char *dir,
+			   char **ret_html, char **ret_text)
+{
+	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
+	size_t complete, hl = 0, tl = 0;
+	FILE *h = NULL, *t = NULL;
+	int r = -ENOMEM;
+
+	*ret_html = *ret_text = NULL;
+	if (!g)
+		return -ENOMEM;
+	{
+		struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
+
+		if (!pts)
+			goto out;
+		r = sweep_load_figures(s, dir, pts, &complete);
+		for (size_t p = 0; p < s->n_points; p++) {
+			_cleanup_free_ char *pl = sweep_point_label(s, p);
+
+			g[p].f = pts[p];
+			g[p].label = pl ? strdup_printf("point %zu: %s", p, pl) :
+					  NULL;
+			if (!g[p].label)
+				r = -ENOMEM;
+		}
+		free(pts);
+		if (r < 0)
+			goto out;
+	}
+	r = -ENOMEM;
+	h = open_memstream(ret_html, &hl);
+	t = open_memstream(ret_text, &tl);
+	if (!h || !t)
+		goto out;
+	sweep_figures_html(h, g, s->n_points);
+	sweep_figures_text(t, g, s->n_points);
+	r = 0;
+out:
+	if (h)
+		fclose(h);
+	if (t)
+		fclose(t);
+	for (size_t p = 0; p < s->n_points; p++) {
+		free(g[p].label);
+		sweep_figures_free(&g[p].f);
+	}
+	free(g);
+	if (r < 0) {
+		free(*ret_html);
+		free(*ret_text);
+		*ret_html = *ret_text = NULL;
+	}
+	return r;
 }
 
 int sweep_write_report(const struct sweep *s, const char *dir, char *err,
@@ -998,11 +1042,13 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 {
 	_cleanup_free_ char *html = strdup_printf("%s/report.html", dir);
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
+	_cleanup_free_ char *fig_html = NULL, *fig_text = NULL;
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
 	size_t nr = 0;
 	int r = 0;
 
-	if (!html || !txt || !runs) {
+	if (!html || !txt || !runs ||
+	    figure_sections(s, dir, &fig_html, &fig_text) < 0) {
 		free(runs);
 		return -ENOMEM;
 	}
@@ -1022,9 +1068,9 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 			nr++;
 	}
 	if (r == 0 && nr) {
-		r = write_with(html, runs, nr, true);
+		r = write_with(html, runs, nr, true, fig_html);
 		if (r == 0)
-			r = write_with(txt, runs, nr, false);
+			r = write_with(txt, runs, nr, false, fig_text);
 		if (r < 0)
 			snprintf(err, errlen,
 				 "cannot write the report in %s: %s", dir,
@@ -1034,4 +1080,466 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 		report_run_free(runs[i]);
 	free(runs);
 	return r;
+}
+
+/* ---- daxlab report A B: folders against the first ---- */
+
+static int add_group(struct sweep_comparison *c, const char *dir,
+		     const char *point, const char *label, size_t folder)
+{
+	struct sweep_group *g = realloc(c->g, (c->n_groups + 1) * sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	c->g = g;
+	g = &c->g[c->n_groups];
+	*g = (struct sweep_group){ .dir = strdup(dir),
+				   .point = strdup(point),
+				   .label = strdup(label),
+				   .folder = folder };
+	c->n_groups++;
+	return g->dir && g->point && g->label ? 0 : -ENOMEM;
+}
+
+static bool is_sweep_dir(const char *dir)
+{
+	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
+
+	return m && access(m, F_OK) == 0;
+}
+
+static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
+			     size_t folder, char *err, size_t errlen)
+{
+	struct sweep s;
+	struct sweep_figures *pts;
+	size_t complete;
+	int r = sweep_read(dir, &s, err, errlen);
+
+	if (r < 0)
+		return r;
+	pts = calloc(s.n_points, sizeof(*pts));
+	r = pts ? sweep_load_figures(&s, dir, pts, &complete) : -ENOMEM;
+	for (size_t p = 0; r == 0 && p < s.n_points; p++) {
+		_cleanup_free_ char *pl = sweep_point_label(&s, p);
+		_cleanup_free_ char *label =
+			!pl			? NULL :
+			s.n_points == 1 ? strdup(dir) :
+					  strdup_printf("%s [%s]", dir, pl);
+
+		r = label ? add_group(c, dir, pl, label, folder) : -ENOMEM;
+		if (r == 0) {
+			c->g[c->n_groups - 1].f = pts[p];
+			memset(&pts[p], 0, sizeof(pts[p]));
+		}
+	}
+	for (size_t p = 0; pts && p < s.n_points; p++)
+		sweep_figures_free(&pts[p]);
+	free(pts);
+	sweep_free(&s);
+	return r;
+}
+
+static int load_run_group(struct sweep_comparison *c, const char *dir,
+			  size_t folder, char *err, size_t errlen)
+{
+	struct report_run *r = NULL;
+	const char *base = strrchr(dir, '/');
+	int k = report_load(dir, &r, err, errlen);
+
+	if (k < 0) {
+		if (!*err)
+			snprintf(err, errlen,
+				 "%s: not a results folder or a sweep folder: %s",
+				 dir, strerror(-k));
+		return k;
+	}
+	k = add_group(c, dir, "-", dir, folder);
+	if (k == 0)
+		k = sweep_figures_add_run(&c->g[c->n_groups - 1].f, r,
+					  base && base[1] ? base + 1 : dir);
+	report_run_free(r);
+	return k;
+}
+
+static int add_row(struct sweep_comparison *c, size_t a, size_t b,
+		   const struct sweep_figure *fa, const struct sweep_figure *fb)
+{
+	struct sweep_cmp_row *row =
+		realloc(c->rows, (c->n_rows + 1) * sizeof(*row));
+
+	if (!row)
+		return -ENOMEM;
+	c->rows = row;
+	row = &c->rows[c->n_rows];
+	*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa, .fb = fb };
+	if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
+	    stats_describe(fb->v, fb->n, &row->db) < 0)
+		return -ENOMEM;
+	row->diff = row->db.mean - row->da.mean;
+	row->ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
+	stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
+	c->n_rows++;
+	return 0;
+}
+
+/* The group of the first folder that group b is compared with, or -1. */
+static ssize_t base_of(const struct sweep_comparison *c, size_t b)
+{
+	size_t first = 0;
+	ssize_t only = -1;
+
+	for (size_t a = 0; a < c->n_groups && c->g[a].folder == 0; a++) {
+		if (!strcmp(c->g[a].point, c->g[b].point))
+			return (ssize_t)a;
+		only = first++ ? -1 : (ssize_t)a;
+	}
+	return only;
+}
+
+int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
+			  struct sweep_comparison *c, char *err, size_t errlen)
+{
+	int r = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->alpha = alpha;
+	*err = '\0';
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = is_sweep_dir(dirs[i]) ?
+			    load_sweep_groups(c, dirs[i], i, err, errlen) :
+			    load_run_group(c, dirs[i], i, err, errlen);
+	for (size_t b = 0; r == 0 && b < c->n_groups; b++) {
+		ssize_t a;
+
+		if (c->g[b].folder == 0)
+			continue;
+		a = base_of(c, b);
+		if (a < 0) {
+			c->n_unmatched++;
+			continue;
+		}
+		c->n_pairs++;
+		for (size_t i = 0; r == 0 && i < c->g[a].f.n; i++) {
+			const struct sweep_figure *fa = &c->g[a].f.m[i];
+			const struct sweep_figure *fb =
+				sweep_figures_find(&c->g[b].f, fa->name);
+
+			if (fb)
+				r = add_row(c, (size_t)a, b, fa, fb);
+		}
+	}
+	if (r == 0 && c->n_pairs > 1) {
+		struct stats_cmp *sc =
+			malloc((c->n_rows ? c->n_rows : 1) * sizeof(*sc));
+
+		if (!sc)
+			r = -ENOMEM;
+		for (size_t i = 0; sc && i < c->n_rows; i++)
+			sc[i] = c->rows[i].c;
+		if (sc && stats_compare_all(sc, c->n_rows, alpha,
+					    &c->n_tested) < 0)
+			r = -ENOMEM;
+		for (size_t i = 0; r == 0 && i < c->n_rows; i++)
+			c->rows[i].c = sc[i];
+		free(sc);
+		c->holm = true;
+	} else if (r == 0) {
+		/* one pair: each figure's own test, as mmtests shows it */
+		for (size_t i = 0; i < c->n_rows; i++) {
+			struct stats_cmp *x = &c->rows[i].c;
+
+			x->p_holm = x->w.p;
+			x->significant = !isnan(x->w.p) && x->w.p < alpha;
+			c->n_tested += !isnan(x->w.p);
+		}
+	}
+	if (r < 0) {
+		if (!*err)
+			snprintf(err, errlen, "%s", strerror(-r));
+		sweep_comparison_free(c);
+	}
+	return r;
+}
+
+void sweep_comparison_free(struct sweep_comparison *c)
+{
+	for (size_t i = 0; i < c->n_groups; i++) {
+		free(c->g[i].label);
+		free(c->g[i].dir);
+		free(c->g[i].point);
+		sweep_figures_free(&c->g[i].f);
+	}
+	free(c->g);
+	free(c->rows);
+	memset(c, 0, sizeof(*c));
+}
+
+/* "mean ± half-width (n)": the half-width only when there is one. */
+static void fmt_mean(char *buf, size_t len, const struct stats_desc *d)
+{
+	if (!d->n)
+		snprintf(buf, len, "-");
+	else if (isfinite(d->ci95[0]))
+		snprintf(buf, len, "%.6g \u00b1 %.3g (%zu)", d->mean,
+			 (d->ci95[1] - d->ci95[0]) / 2, d->n);
+	else
+		snprintf(buf, len, "%.6g (%zu)", d->mean, d->n);
+}
+
+static const char *cmp_intro(const struct sweep_comparison *c, char *buf,
+			     size_t len)
+{
+	if (c->holm)
+		snprintf(buf, len,
+			 "%zu groups against the first folder's; the comparisons are many (%zu tested): "
+			 "p-values Holm-adjusted over all of them",
+			 c->n_pairs, c->n_tested);
+	else
+		snprintf(buf, len,
+			 "one pair; %zu figures tested, each p-value its own (not adjusted across figures)",
+			 c->n_tested);
+	return buf;
+}
+
+static bool any_single(const struct sweep_comparison *c)
+{
+	for (size_t i = 0; i < c->n_rows; i++)
+		if (isnan(c->rows[i].c.w.p))
+			return true;
+	return false;
+}
+
+#define NO_P_NOTE                                                        \
+	"no p-value (n<2): a side has a single run; Welch's test needs at " \
+	"least 2 repetitions on each side (daxlab run --repeat N)"
+
+void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
+{
+	char intro[256];
+	size_t last_b = SIZE_MAX;
+
+	fprintf(f,
+		"comparison: mean \u00b1 95%% CI half-width (n), difference b - a, ratio b / a,\n"
+		"Welch's t-test p; *: significant at alpha %g\n%s\n",
+		c->alpha, cmp_intro(c, intro, sizeof(intro)));
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct sweep_cmp_row *r = &c->rows[i];
+		char ma[64], mb[64], p[32];
+
+		if (r->b != last_b) {
+			last_b = r->b;
+			fprintf(f, "\na: %s\nb: %s\n%-36s %-6s %24s %24s %12s %8s %10s\n",
+				c->g[r->a].label, c->g[r->b].label, "figure",
+				"unit", "a", "b", "diff", "ratio",
+				c->holm ? "p (Holm)" : "p");
+		}
+		fmt_mean(ma, sizeof(ma), &r->da);
+		fmt_mean(mb, sizeof(mb), &r->db);
+		if (isnan(r->c.w.p))
+			snprintf(p, sizeof(p), "n<2");
+		else
+			snprintf(p, sizeof(p), "%.4g", r->c.p_holm);
+		fprintf(f, "%-36s %-6s %24s %24s %+12.6g %8.4f %10s %s\n",
+			r->fa->name, r->fa->unit, ma, mb, r->diff, r->ratio, p,
+			r->c.significant ? "*" : "");
+	}
+	if (any_single(c))
+		fprintf(f, "\n%s\n", NO_P_NOTE);
+	if (c->n_unmatched)
+		fprintf(f,
+			"\n%zu group(s) had no base: the first folder has several points and none with their values\n",
+			c->n_unmatched);
+}
+
+void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
+{
+	char intro[256];
+	size_t last_b = SIZE_MAX;
+
+	fprintf(f,
+		"<section class=\"comparison\"><h2>Comparison</h2>\n<p>Each figure: mean &plusmn; "
+		"half-width of its 95%% confidence interval (Student's t) and n; difference b &minus; a "
+		"and ratio b / a of the means; Welch's t-test p; <b>*</b>: significant at "
+		"&alpha; = %g. ",
+		c->alpha);
+	svg_escape_html(f, cmp_intro(c, intro, sizeof(intro)));
+	fputs(".</p>\n", f);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct sweep_cmp_row *r = &c->rows[i];
+		char ma[64], mb[64];
+
+		if (r->b != last_b) {
+			if (last_b != SIZE_MAX)
+				fputs("</table>\n", f);
+			last_b = r->b;
+			fputs("<h3>a: ", f);
+			svg_escape_html(f, c->g[r->a].label);
+			fputs(" &mdash; b: ", f);
+			svg_escape_html(f, c->g[r->b].label);
+			fprintf(f,
+				"</h3>\n<table><tr><th class=\"l\">figure</th><th>unit</th><th>a</th>"
+				"<th>b</th><th>diff</th><th>ratio</th><th>%s</th><th></th></tr>\n",
+				c->holm ? "p (Holm)" : "p");
+		}
+		fmt_mean(ma, sizeof(ma), &r->da);
+		fmt_mean(mb, sizeof(mb), &r->db);
+		fputs("<tr><td class=\"l\">", f);
+		svg_escape_html(f, r->fa->name);
+		fprintf(f,
+			"</td><td>%s</td><td>%s</td><td>%s</td><td>%+.6g</td><td>%.4f</td>",
+			r->fa->unit, ma, mb, r->diff, r->ratio);
+		if (isnan(r->c.w.p))
+			fputs("<td title=\"" NO_P_NOTE "\">n&lt;2</td>", f);
+		else
+			fprintf(f, "<td>%.4g</td>", r->c.p_holm);
+		fprintf(f, "<td>%s</td></tr>\n", r->c.significant ? "*" : "");
+	}
+	if (last_b != SIZE_MAX)
+		fputs("</table>\n", f);
+	if (any_single(c))
+		fputs("<p>" NO_P_NOTE ".</p>\n", f);
+	if (c->n_unmatched)
+		fprintf(f,
+			"<p class=\"warn\">%zu group(s) had no base: the first folder has several points and none "
+			"with their values.</p>\n",
+			c->n_unmatched);
+	fputs("</section>\n", f);
+}
+
+char *sweep_comparison_json(const struct sweep_comparison *c)
+{
+	json_object *o = json_object_new_object();
+	json_object *groups = json_object_new_array();
+	json_object *rows = json_object_new_array();
+	char *out = NULL;
+
+	if (!o || !groups || !rows) {
+		json_object_put(o);
+		json_object_put(groups);
+		json_object_put(rows);
+		return NULL;
+	}
+	json_object_object_add(o, "alpha", json_object_new_double(c->alpha));
+	json_object_object_add(o, "holm", json_object_new_boolean(c->holm));
+	json_object_object_add(o, "tested", json_object_new_int64(c->n_tested));
+	for (size_t i = 0; i < c->n_groups; i++) {
+		json_object *g = json_object_new_object();
+		json_object *runs = json_object_new_array();
+
+		json_object_object_add(g, "label",
+				       json_object_new_string(c->g[i].label));
+		json_object_object_add(g, "folder",
+				       json_object_new_string(c->g[i].dir));
+		json_object_object_add(g, "point",
+				       json_object_new_string(c->g[i].point));
+		for (size_t k = 0; k < c->g[i].f.n_runs; k++)
+			json_object_array_add(
+				runs, json_object_new_string(c->g[i].f.runs[k]));
+		json_object_object_add(g, "runs", runs);
+		json_object_array_add(groups, g);
+	}
+	json_object_object_add(o, "groups", groups);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct sweep_cmp_row *r = &c->rows[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "a",
+				       json_object_new_string(c->g[r->a].label));
+		json_object_object_add(e, "b",
+				       json_object_new_string(c->g[r->b].label));
+		json_object_object_add(e, "metric",
+				       json_object_new_string(r->fa->name));
+		json_object_object_add(e, "unit",
+				       json_object_new_string(r->fa->unit));
+		json_object_object_add(e, "n_a", json_object_new_int64(r->da.n));
+		json_object_object_add(e, "n_b", json_object_new_int64(r->db.n));
+		json_object_object_add(e, "mean_a", jnum(r->da.mean));
+		json_object_object_add(e, "mean_b", jnum(r->db.mean));
+		json_object_object_add(e, "diff", jnum(r->diff));
+		json_object_object_add(e, "ratio", jnum(r->ratio));
+		json_object_object_add(e, "p", jnum(r->c.w.p));
+		json_object_object_add(e, "p_holm",
+				       c->holm ? jnum(r->c.p_holm) : NULL);
+		json_object_object_add(
+			e, "significant",
+			json_object_new_boolean(r->c.significant));
+		json_object_array_add(rows, e);
+	}
+	json_object_object_add(o, "comparisons", rows);
+	out = strdup_printf("%s\n", json_object_to_json_string_ext(
+					    o, JSON_C_TO_STRING_PRETTY |
+						       JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+/* ---- every headline figure of each group with its interval ---- */
+
+void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
+{
+	if (!n)
+		return;
+	fputs("headline figures: mean \u00b1 95% CI half-width (n)\n", f);
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "  [%zu] %s (%zu runs)\n", k, g[k].label,
+			g[k].f.n_runs);
+	fprintf(f, "%-36s %-6s", "figure", "unit");
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, " %26s[%zu]", "", k);
+	fputc('\n', f);
+	for (size_t i = 0; i < g[0].f.n; i++) {
+		const struct sweep_figure *m0 = &g[0].f.m[i];
+
+		fprintf(f, "%-36s %-6s", m0->name, m0->unit);
+		for (size_t k = 0; k < n; k++) {
+			const struct sweep_figure *m =
+				sweep_figures_find(&g[k].f, m0->name);
+			struct stats_desc d = { 0 };
+			char b[64] = "-";
+
+			if (m && stats_describe(m->v, m->n, &d) == 0)
+				fmt_mean(b, sizeof(b), &d);
+			fprintf(f, " %29s", b);
+		}
+		fputc('\n', f);
+	}
+}
+
+void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
+{
+	if (!n)
+		return;
+	fputs("<section class=\"figures\"><h2>Headline figures</h2>\n"
+	      "<p>Mean &plusmn; half-width of the 95% confidence interval of the mean "
+	      "(Student's t), and n, the complete repetitions; a single run shows its value. "
+	      "statistics.html has each repetition, the outliers and the tests.</p>\n"
+	      "<table><tr><th class=\"l\">figure</th><th>unit</th>",
+	      f);
+	for (size_t k = 0; k < n; k++) {
+		fputs("<th>", f);
+		svg_escape_html(f, g[k].label);
+		fputs("</th>", f);
+	}
+	fputs("</tr>\n", f);
+	for (size_t i = 0; i < g[0].f.n; i++) {
+		const struct sweep_figure *m0 = &g[0].f.m[i];
+
+		fputs("<tr><td class=\"l\">", f);
+		svg_escape_html(f, m0->name);
+		fprintf(f, "</td><td>%s</td>", m0->unit);
+		for (size_t k = 0; k < n; k++) {
+			const struct sweep_figure *m =
+				sweep_figures_find(&g[k].f, m0->name);
+			struct stats_desc d = { 0 };
+			char b[64] = "-";
+
+			if (m && stats_describe(m->v, m->n, &d) == 0)
+				fmt_mean(b, sizeof(b), &d);
+			fprintf(f, "<td>%s</td>", b);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</table></section>\n", f);
 }

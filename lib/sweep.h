@@ -33,6 +33,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "statistics.h"
 
 #define SWEEP_MAX_KEYS 8
 #define SWEEP_MAX_VALUES 64
@@ -87,6 +90,95 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
  */
 int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
 		     int *ret_status);
+
+/*
+ * The headline figures of a group of runs (a point of a sweep, a results
+ * folder): per figure, its values in run order. Names as in summary.json
+ * ("vm0.private-hot.iops", "host.N0.pagecache_final", ...).
+ */
+struct sweep_figure {
+	char *name;
+	const char *unit;
+	double *v;
+	size_t n, cap;
+};
+
+struct sweep_figures {
+	struct sweep_figure *m;
+	size_t n;
+	char **runs; /* folders of its complete runs */
+	size_t n_runs;
+};
+
+struct report_run;
+/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
+int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
+			  const char *folder);
+const struct sweep_figure *sweep_figures_find(const struct sweep_figures *g,
+					      const char *name);
+void sweep_figures_free(struct sweep_figures *g);
+/* pts[p] (s->n_points of them, zeroed): the complete runs of point p. */
+int sweep_load_figures(const struct sweep *s, const char *dir,
+		       struct sweep_figures *pts, size_t *ret_complete);
+/* "k=v k=v" of point p ("-" without keys), allocated. */
+char *sweep_point_label(const struct sweep *s, size_t p);
+
+/*
+ * daxlab report A B ...: each folder (a results folder, or a sweep folder
+ * whose points are groups of their own) against the first. A group of the
+ * first folder is the base of each group of a later one: the point with
+ * the same label, else the first folder's only group. Per headline figure:
+ * both means, difference (b - a), ratio (b / a), and, when both have n >= 2,
+ * Welch's p-value, Holm-adjusted over all the comparisons, significant
+ * below alpha.
+ */
+struct sweep_group {
+	char *label; /* "DIR" or "DIR [k=v ...]" */
+	char *dir;
+	char *point; /* the point's label, "-" for a results folder */
+	size_t folder; /* index in the folders given */
+	struct sweep_figures f;
+};
+
+struct sweep_cmp_row {
+	size_t a, b; /* groups */
+	const struct sweep_figure *fa, *fb;
+	struct stats_desc da, db;
+	double diff, ratio; /* of the means, whatever n */
+	struct stats_cmp c; /* c.w.p NaN: n < 2 on a side */
+};
+
+struct sweep_comparison {
+	struct sweep_group *g;
+	size_t n_groups;
+	struct sweep_cmp_row *rows;
+	size_t n_rows;
+	size_t n_tested; /* rows with a p-value */
+	size_t n_pairs; /* (base, group) pairs compared */
+	size_t n_unmatched; /* groups of later folders without a base */
+	bool holm; /* several pairs: p-values Holm-adjusted over all rows */
+	double alpha;
+};
+
+/*
+ * Loads the folders; err names the folder at fault (-ENOENT: neither a
+ * results nor a sweep folder; -EBADMSG: a malformed file).
+ */
+int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
+			  struct sweep_comparison *ret, char *err,
+			  size_t errlen);
+void sweep_comparison_free(struct sweep_comparison *c);
+/* The comparison as an HTML section and as text (summary.txt). */
+void sweep_comparison_html(FILE *f, const struct sweep_comparison *c);
+void sweep_comparison_text(FILE *f, const struct sweep_comparison *c);
+/* The comparison for scripts: {"alpha", "holm", "groups", "comparisons"}. */
+char *sweep_comparison_json(const struct sweep_comparison *c);
+/*
+ * Every headline figure of each group: mean ± the half-width of its 95%
+ * interval (n), as an HTML section and as text.
+ */
+void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n);
+void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n);
 
 /* dir/report.html and dir/summary.txt of the runs there, side by side. */
 int sweep_write_report(const struct sweep *s, const char *dir, char *err,

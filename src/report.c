@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void report_usage(void)
@@ -24,7 +25,15 @@ static void report_usage(void)
 	       "of the data set were cached once and how many twice, and\n"
 	       "fio's results per VM and set. Several DIRs are compared side "
 	       "by side.\n\n"
+	       "A DIR may be a sweep folder (daxlab run --repeat/--sweep): alone, its\n"
+	       "summary, statistics and report are rebuilt; with other DIRs, each of\n"
+	       "its points is a group of repetitions. Every DIR after the first is\n"
+	       "compared with the first, per headline figure: mean +- 95%% CI (n),\n"
+	       "difference, ratio and, when both sides have n >= 2, Welch's t-test p\n"
+	       "with * where significant (Holm-adjusted when more than one pair).\n"
+	       "The comparison is also written as JSON (FILE with .json).\n\n"
 	       "Options:\n"
+	       "  -a, --alpha P       significance level of the markers (default 0.05)\n"
 	       "  -o, --output FILE   write the HTML to FILE and the summary "
 	       "next to it\n"
 	       "                      (FILE with .txt for .html); default: "
@@ -38,16 +47,17 @@ static void report_usage(void)
 	       "See daxlab-report(1) for how bytes are counted.\n");
 }
 
-/* FILE.html -> FILE.txt; anything else -> FILE.txt appended. */
-static char *summary_path(const char *html)
+/* FILE.html -> FILE.EXT; anything else -> FILE.EXT appended. */
+static char *sibling_path(const char *html, const char *ext)
 {
 	if (str_has_suffix(html, ".html"))
-		return strdup_printf("%.*s.txt", (int)(strlen(html) - 5), html);
-	return strdup_printf("%s.txt", html);
+		return strdup_printf("%.*s.%s", (int)(strlen(html) - 5), html,
+				     ext);
+	return strdup_printf("%s.%s", html, ext);
 }
 
 static int write_to(const char *path, struct report_run *const *runs, size_t n,
-		    bool html)
+		    bool html, const char *section)
 {
 	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
 	FILE *f;
@@ -58,8 +68,8 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 	f = fopen(tmp, "we");
 	if (!f)
 		return error_errno(errno, "cannot write %s", tmp);
-	r = html ? report_write_html(f, runs, n) :
-		   report_write_summary(f, runs, n);
+	r = html ? report_write_html_with(f, runs, n, section) :
+		   report_write_summary_with(f, runs, n, section);
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	if (r < 0) {
@@ -82,7 +92,7 @@ static bool is_sweep(const char *dir)
 }
 
 /* A sweep folder: its summary.json, summary.csv, .md and report. */
-static int report_sweep(const char *dir, bool quiet)
+static int report_sweep(const char *dir, double alpha, bool quiet)
 {
 	struct sweep sw;
 	char err[1024] = "";
@@ -91,7 +101,7 @@ static int report_sweep(const char *dir, bool quiet)
 
 	if (r < 0)
 		return error("%s", err);
-	r = sweep_write_summary(&sw, dir, 0.05, &complete, err, sizeof(err));
+	r = sweep_write_summary(&sw, dir, alpha, &complete, err, sizeof(err));
 	if (r == 0)
 		r = sweep_write_report(&sw, dir, err, sizeof(err));
 	if (r < 0) {
@@ -105,28 +115,133 @@ static int report_sweep(const char *dir, bool quiet)
 	return 0;
 }
 
+static int write_text(const char *path, const char *text)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+	FILE *f;
+
+	if (!tmp)
+		return error("out of memory");
+	f = fopen(tmp, "we");
+	if (!f)
+		return error_errno(errno, "cannot write %s", tmp);
+	fputs(text, f);
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return error_errno(e, "cannot write %s", path);
+	}
+	return 0;
+}
+
+/*
+ * The runs shown side by side: the results folders given and the runs of
+ * the sweep folders given, at most 64 (then the comparison alone).
+ */
+static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
+		     struct report_run ***ret, size_t *ret_n)
+{
+	struct report_run **runs = calloc(65, sizeof(*runs));
+	size_t nr = 0;
+
+	if (!runs)
+		return error("out of memory");
+	for (size_t i = 0; i < n && nr <= 64; i++) {
+		char err[512] = "";
+		int r;
+
+		if (!is_sweep(dirs[i])) {
+			r = report_load(dirs[i], &runs[nr], err, sizeof(err));
+			if (r < 0)
+				goto bad;
+			nr++;
+			continue;
+		}
+		for (size_t g = 0; g < cmp->n_groups && nr <= 64; g++) {
+			if (cmp->g[g].folder != i)
+				continue;
+			for (size_t k = 0; k < cmp->g[g].f.n_runs && nr <= 64;
+			     k++) {
+				_cleanup_free_ char *d = strdup_printf(
+					"%s/%s", dirs[i], cmp->g[g].f.runs[k]);
+
+				if (!d)
+					goto oom;
+				if (nr < 64 &&
+				    report_load(d, &runs[nr], err,
+						sizeof(err)) == 0)
+					nr++;
+				else if (nr == 64)
+					nr = 65;
+			}
+		}
+		continue;
+bad:
+		if (*err)
+			error("%s", err);
+		else
+			error_errno(r, "cannot read results folder %s",
+				    dirs[i]);
+		*ret = runs;
+		*ret_n = nr;
+		return -1;
+	}
+	if (nr > 64) {
+		info("note: more than 64 runs: the report has the comparison, not every run");
+		for (size_t i = 0; i < 64; i++)
+			report_run_free(runs[i]);
+		nr = 0;
+	}
+	*ret = runs;
+	*ret_n = nr;
+	return 0;
+oom:
+	*ret = runs;
+	*ret_n = nr;
+	return error("out of memory");
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "alpha", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL;
-	_cleanup_free_ char *html = NULL, *txt = NULL;
+	_cleanup_free_ char *html = NULL, *txt = NULL, *json = NULL;
+	char *sec_html = NULL, *sec_text = NULL, *sec_json = NULL;
+	size_t hl = 0, tl = 0;
+	struct sweep_comparison cmp = { 0 };
 	struct report_run **runs = NULL;
-	size_t n = 0;
-	bool quiet = false;
+	size_t n = 0, nr = 0;
+	double alpha = 0.05;
+	bool quiet = false, have_cmp = false;
 	int c, ret = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:a:qhV", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
 			break;
+		case 'a': {
+			char *end;
+
+			errno = 0;
+			alpha = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(alpha > 0) ||
+			    !(alpha < 1))
+				usage_error("report",
+					    "--alpha wants a number between 0 and 1, not '%s'",
+					    optarg);
+			break;
+		}
 		case 'q':
 			quiet = true;
 			break;
@@ -146,27 +261,40 @@ int cmd_report(int argc, char **argv)
 
 	n = (size_t)(argc - optind);
 	if (n == 1 && is_sweep(argv[optind]))
-		return report_sweep(argv[optind], quiet);
+		return report_sweep(argv[optind], alpha, quiet);
 	if (n > 64)
 		usage_error("report", "at most 64 results folders");
-	runs = calloc(n, sizeof(*runs));
-	if (!runs)
-		return error("out of memory");
-	for (size_t i = 0; i < n; i++) {
-		char err[512] = "";
-		int r = report_load(argv[optind + (int)i], &runs[i], err,
-				    sizeof(err));
+	if (n > 1) {
+		char err[1024] = "";
+		FILE *h, *t;
 
-		if (r < 0) {
-			if (*err)
-				error("%s", err);
-			else
-				error_errno(r, "cannot read results folder %s",
-					    argv[optind + (int)i]);
-			n = i;
-			goto out;
+		if (sweep_compare_folders((const char *const *)argv + optind,
+					  n, alpha, &cmp, err,
+					  sizeof(err)) < 0)
+			return error("%s", err);
+		have_cmp = true;
+		h = open_memstream(&sec_html, &hl);
+		t = open_memstream(&sec_text, &tl);
+		if (!h || !t) {
+			if (h)
+				fclose(h);
+			if (t)
+				fclose(t);
+			goto oom;
 		}
+		sweep_comparison_html(h, &cmp);
+		sweep_figures_html(h, cmp.g, cmp.n_groups);
+		sweep_comparison_text(t, &cmp);
+		fputc('\n', t);
+		sweep_figures_text(t, cmp.g, cmp.n_groups);
+		fclose(h);
+		fclose(t);
+		sec_json = sweep_comparison_json(&cmp);
+		if (!sec_json)
+			goto oom;
 	}
+	if (load_runs(&cmp, argv + optind, n, &runs, &nr) < 0)
+		goto out;
 	if (output)
 		html = strdup(output);
 	else if (n == 1)
@@ -178,23 +306,32 @@ int cmd_report(int argc, char **argv)
 	if (!output && n == 1)
 		txt = strdup_printf("%s/summary.txt", runs[0]->dir);
 	else
-		txt = summary_path(html);
-	if (!txt)
+		txt = sibling_path(html, "txt");
+	json = have_cmp ? sibling_path(html, "json") : strdup("");
+	if (!txt || !json)
 		goto oom;
-	if (write_to(html, runs, n, true) < 0 ||
-	    write_to(txt, runs, n, false) < 0)
+	if (write_to(html, runs, nr, true, sec_html) < 0 ||
+	    write_to(txt, runs, nr, false, sec_text) < 0 ||
+	    (have_cmp && write_text(json, sec_json) < 0))
 		goto out;
 	if (!quiet) {
-		report_write_summary(stdout, runs, n);
+		report_write_summary_with(stdout, runs, nr, sec_text);
 		printf("\nreport: %s\nsummary: %s\n", html, txt);
+		if (have_cmp)
+			printf("comparison: %s\n", json);
 	}
 	ret = 0;
 	goto out;
 oom:
 	error("out of memory");
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);
 	free(runs);
+	free(sec_html);
+	free(sec_text);
+	free(sec_json);
+	if (have_cmp)
+		sweep_comparison_free(&cmp);
 	return ret;
 }
