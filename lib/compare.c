@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,12 @@ void agg_add(struct agg *a, int64_t v, int64_t t_ms)
 	a->last_ms = t_ms;
 	a->sum += v;
 	a->n++;
+	{
+		double d = (double)v - a->mean;
+
+		a->mean += d / (double)a->n;
+		a->m2 += d * ((double)v - a->mean);
+	}
 }
 
 void agg_merge(struct agg *a, const struct agg *b)
@@ -55,7 +62,20 @@ void agg_merge(struct agg *a, const struct agg *b)
 	a->last = b->last;
 	a->last_ms = b->last_ms;
 	a->sum += b->sum;
+	{
+		/* Chan et al.: the two ranges' moments combined */
+		double na = (double)a->n, nb = (double)b->n, n = na + nb;
+		double d = b->mean - a->mean;
+
+		a->mean += d * nb / n;
+		a->m2 += b->m2 + d * d * na * nb / n;
+	}
 	a->n += b->n;
+}
+
+double agg_var(const struct agg *a)
+{
+	return a->n > 1 ? a->m2 / (double)(a->n - 1) : NAN;
 }
 
 double agg_mean(const struct agg *a)

@@ -22,6 +22,7 @@ struct agg {
 	int64_t first, last, min, max;
 	int64_t first_ms, last_ms; /* elapsed_ms of the first and last */
 	__int128 sum;
+	double mean, m2; /* Welford's running mean and sum of squares */
 };
 
 void agg_init(struct agg *a);
@@ -29,6 +30,8 @@ void agg_add(struct agg *a, int64_t v, int64_t t_ms);
 /* Adds b, whose samples all come after a's. */
 void agg_merge(struct agg *a, const struct agg *b);
 double agg_mean(const struct agg *a);
+/* The sample variance (n - 1) of the values, NaN below 2 samples. */
+double agg_var(const struct agg *a);
 int64_t agg_delta(const struct agg *a);
 
 /* One plot bucket: the samples within [t_first, t_last]. */

@@ -6,6 +6,7 @@
  */
 #include "daxlab.h"
 #include "compare.h"
+#include "statistics.h"
 #include "svg.h"
 #include "util.h"
 
@@ -35,7 +36,17 @@ struct opts {
 	const char *plot;
 	enum format format;
 	bool raw;
+	bool test; /* --test: Welch's t-test against the first file */
+	double alpha;
 	unsigned jobs;
+};
+
+/* --test: a (source, node) of file f against the same in the first. */
+struct test_row {
+	const char *source, *node;
+	size_t f;
+	double diff, ratio; /* of the means */
+	struct stats_cmp c;
 };
 
 struct ctx {
@@ -44,6 +55,8 @@ struct ctx {
 	const char **sources; /* shown, in order */
 	size_t n_sources;
 	FILE *plot; /* opened early: a bad path fails before the work */
+	struct test_row *tests;
+	size_t n_tests, n_tested;
 };
 
 static void usage(void)
@@ -67,6 +80,12 @@ static void usage(void)
 	       "                          always hold raw numbers\n"
 	       "  -p, --plot FILE.svg     also write a plot: a panel per source, a line\n"
 	       "                          per node (and per file)\n"
+	       "  -t, --test              with several files: per source and node,\n"
+	       "                          Welch's t-test of the stat's samples over\n"
+	       "                          time against the first file: difference and\n"
+	       "                          ratio of the means, p (Holm-adjusted over all\n"
+	       "                          comparisons), * where significant\n"
+	       "  -a, --alpha P           significance level of --test (default 0.05)\n"
 	       "  -j, --jobs N            read a file in N parallel ranges (default:\n"
 	       "                          by size and CPUs)\n"
 	       "  -q, --quiet             no notes on stderr\n"
@@ -141,6 +160,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "format", required_argument, NULL, 'F' },
 		{ "plot", required_argument, NULL, 'p' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "test", no_argument, NULL, 't' },
+		{ "alpha", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -149,9 +170,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->stat = "file";
+	o->alpha = 0.05;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:f:s:c:bF:p:j:qhV", longopts,
+	while ((c = getopt_long(argc, argv, "+:f:s:c:bF:p:j:ta:qhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -192,6 +214,22 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				usage_error(CMD, "--jobs wants 1..16, not '%s'",
 					    optarg);
 			break;
+		case 't':
+			o->test = true;
+			break;
+		case 'a': {
+			char *end;
+
+			errno = 0;
+			o->alpha = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->alpha > 0) ||
+			    !(o->alpha < 1))
+				usage_error(
+					CMD,
+					"--alpha wants a number between 0 and 1, not '%s'",
+					optarg);
+			break;
+		}
 		case 'q':
 			daxlab_quiet = true;
 			break;
@@ -212,6 +250,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage_error(CMD, "unexpected argument '%s'", argv[optind]);
 	if (o->n_files == 0)
 		usage_error(CMD, "no --file given");
+	if (o->test && o->n_files < 2)
+		usage_error(CMD, "--test compares files: give two or more");
 }
 
 /* "a, b, c" of a list of names. */
@@ -442,6 +482,121 @@ static size_t source_nodes(struct ctx *c, const char *source, const char ***ret)
 	return n;
 }
 
+/*
+ * Welch's t-test of every (source, node) of every later file against the
+ * first, from the samples' moments; Holm over all of them.
+ */
+static void run_tests(struct ctx *c)
+{
+	for (size_t si = 0; si < c->n_sources; si++) {
+		_cleanup_free_ const char **nodes = NULL;
+		size_t nn = source_nodes(c, c->sources[si], &nodes);
+
+		for (size_t ni = 0; ni < nn; ni++) {
+			const struct compare_series *a = find_series(
+				c->res[0], c->sources[si], nodes[ni]);
+
+			for (size_t f = 1; a && f < c->o.n_files; f++) {
+				const struct compare_series *b = find_series(
+					c->res[f], c->sources[si], nodes[ni]);
+				struct test_row *t;
+				double ma, mb;
+
+				if (!b)
+					continue;
+				t = realloc(c->tests,
+					    (c->n_tests + 1) * sizeof(*t));
+				if (!t)
+					die("out of memory");
+				c->tests = t;
+				t = &c->tests[c->n_tests++];
+				ma = agg_mean(&a->agg);
+				mb = agg_mean(&b->agg);
+				/* the node names live in the results */
+				*t = (struct test_row){ .source = c->sources[si],
+							.node = b->node,
+							.f = f };
+				t->diff = mb - ma;
+				t->ratio = ma != 0 ? mb / ma : NAN;
+				stats_welch_moments(a->agg.n, ma,
+						    agg_var(&a->agg), b->agg.n,
+						    mb, agg_var(&b->agg),
+						    &t->c.w);
+			}
+		}
+	}
+	{
+		struct stats_cmp *sc =
+			calloc(c->n_tests ? c->n_tests : 1, sizeof(*sc));
+
+		if (!sc)
+			die("out of memory");
+		for (size_t i = 0; i < c->n_tests; i++)
+			sc[i] = c->tests[i].c;
+		if (stats_compare_all(sc, c->n_tests, c->o.alpha,
+				      &c->n_tested) < 0)
+			die("out of memory");
+		for (size_t i = 0; i < c->n_tests; i++)
+			c->tests[i].c = sc[i];
+		free(sc);
+	}
+}
+
+static const struct test_row *find_test(const struct ctx *c,
+					const char *source, const char *node,
+					size_t f)
+{
+	for (size_t i = 0; i < c->n_tests; i++)
+		if (c->tests[i].f == f && !strcmp(c->tests[i].source, source) &&
+		    !strcmp(c->tests[i].node, node))
+			return &c->tests[i];
+	return NULL;
+}
+
+static void print_tests(struct ctx *c)
+{
+	static const char *const head[] = { "SOURCE", "NODE",	"FILE",
+					    "MEAN",   "BASE MEAN", "DIFF",
+					    "RATIO",  "P (HOLM)", "" };
+	struct table t;
+	char buf[64];
+
+	printf("\nWelch's t-test of the samples over time against %s; %zu comparisons,\n"
+	       "p Holm-adjusted over all of them; *: significant at alpha %g\n",
+	       c->o.files[0], c->n_tested, c->o.alpha);
+	table_init(&t, ARRAY_SIZE(head));
+	for (size_t i = 3; i < ARRAY_SIZE(head) - 1; i++)
+		t.right[i] = true;
+	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+		table_add(&t, head[i]);
+	for (size_t i = 0; i < c->n_tests; i++) {
+		const struct test_row *r = &c->tests[i];
+		const struct compare_series *a =
+			find_series(c->res[0], r->source, r->node);
+		const struct compare_series *b =
+			find_series(c->res[r->f], r->source, r->node);
+
+		table_add(&t, r->source);
+		table_add(&t, r->node);
+		table_add(&t, c->o.files[r->f]);
+		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&b->agg));
+		table_add(&t, buf);
+		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&a->agg));
+		table_add(&t, buf);
+		snprintf(buf, sizeof(buf), "%+.6g", r->diff);
+		table_add(&t, buf);
+		snprintf(buf, sizeof(buf), "%.4f", r->ratio);
+		table_add(&t, buf);
+		if (isnan(r->c.p_holm))
+			snprintf(buf, sizeof(buf), "n<2");
+		else
+			snprintf(buf, sizeof(buf), "%.4g", r->c.p_holm);
+		table_add(&t, buf);
+		table_add(&t, r->c.significant ? "*" : "");
+	}
+	table_print(&t);
+}
+
 static void print_table_one(struct ctx *c)
 {
 	const struct compare_result *r = c->res[0];
@@ -557,6 +712,33 @@ static void csv_field(const char *s)
 	putchar('"');
 }
 
+static void csv_num(double v)
+{
+	if (isfinite(v))
+		printf(",%.17g", v);
+	else
+		putchar(',');
+}
+
+static void print_csv_test(struct ctx *c, const struct compare_series *s,
+			   size_t f)
+{
+	const struct test_row *t = find_test(c, s->source, s->node, f);
+
+	csv_num(sqrt(agg_var(&s->agg)));
+	if (!t) {
+		fputs(",,,,,", stdout);
+		return;
+	}
+	csv_num(t->diff);
+	csv_num(t->ratio);
+	csv_num(t->c.w.p);
+	csv_num(t->c.p_holm);
+	printf(",%s", isnan(t->c.p_holm) ? "" :
+		      t->c.significant	  ? "true" :
+					    "false");
+}
+
 static void print_csv(struct ctx *c)
 {
 	bool many = c->o.n_files > 1;
@@ -566,6 +748,8 @@ static void print_csv(struct ctx *c)
 	if (many)
 		for (int m = 0; m < _M_MAX; m++)
 			printf(",%s_change_pct", metric_names[m]);
+	if (c->o.test)
+		fputs(",stddev,diff,ratio,p,p_holm,significant", stdout);
 	putchar('\n');
 	for (size_t si = 0; si < c->n_sources; si++) {
 		_cleanup_free_ const char **nodes = NULL;
@@ -604,6 +788,8 @@ static void print_csv(struct ctx *c)
 					else
 						putchar(',');
 				}
+				if (c->o.test)
+					print_csv_test(c, s, f);
 				putchar('\n');
 			}
 		}
@@ -615,6 +801,30 @@ static json_object *jnew(json_object *o)
 	if (!o)
 		die("out of memory");
 	return o;
+}
+
+static json_object *jdouble(double v)
+{
+	return isfinite(v) ? jnew(json_object_new_double(v)) : NULL;
+}
+
+static void json_add_test(struct ctx *c, json_object *v,
+			  const struct compare_series *s, size_t f)
+{
+	const struct test_row *t = find_test(c, s->source, s->node, f);
+	json_object *o;
+
+	json_object_object_add(v, "stddev", jdouble(sqrt(agg_var(&s->agg))));
+	if (!t)
+		return;
+	o = jnew(json_object_new_object());
+	json_object_object_add(o, "diff", jdouble(t->diff));
+	json_object_object_add(o, "ratio", jdouble(t->ratio));
+	json_object_object_add(o, "p", jdouble(t->c.w.p));
+	json_object_object_add(o, "p_holm", jdouble(t->c.p_holm));
+	json_object_object_add(o, "significant",
+			       jnew(json_object_new_boolean(t->c.significant)));
+	json_object_object_add(v, "test", o);
 }
 
 static int print_json(struct ctx *c)
@@ -692,6 +902,8 @@ static int print_json(struct ctx *c)
 						v, "pagecache_is_file",
 						jnew(json_object_new_boolean(
 							1)));
+				if (c->o.test)
+					json_add_test(c, v, s, f);
 				if (f) {
 					chg = jnew(json_object_new_object());
 					for (int m = 0; m < _M_MAX; m++) {
@@ -726,6 +938,20 @@ static int print_json(struct ctx *c)
 		}
 	}
 	json_object_object_add(root, "series", series);
+	if (c->o.test) {
+		json_object *t = jnew(json_object_new_object());
+
+		json_object_object_add(
+			t, "name",
+			jnew(json_object_new_string(
+				"welch, the samples over time against the first file; p_holm: Holm over all comparisons")));
+		json_object_object_add(t, "alpha",
+				       jnew(json_object_new_double(c->o.alpha)));
+		json_object_object_add(
+			t, "comparisons",
+			jnew(json_object_new_int64((int64_t)c->n_tested)));
+		json_object_object_add(root, "test", t);
+	}
 	puts(json_object_to_json_string_ext(
 		root,
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -887,12 +1113,16 @@ int cmd_stats_compare(int argc, char **argv)
 			goto out;
 		notes(c.res[f]);
 	}
+	if (c.o.test)
+		run_tests(&c);
 	switch (c.o.format) {
 	case FORMAT_TABLE:
 		if (c.o.n_files == 1)
 			print_table_one(&c);
 		else
 			print_table_many(&c);
+		if (c.o.test)
+			print_tests(&c);
 		break;
 	case FORMAT_CSV:
 		print_csv(&c);
@@ -916,6 +1146,7 @@ out:
 	for (size_t f = 0; f < c.o.n_files; f++)
 		compare_result_free(c.res[f]);
 	free(c.res);
+	free(c.tests);
 	if (!c.o.sources)
 		free(c.sources);
 	free(c.o.sources);
