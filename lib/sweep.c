@@ -1002,8 +1002,10 @@ static int figure_sections(const struct sweep *s, const char *dir,
 			_cleanup_free_ char *pl = sweep_point_label(s, p);
 
 			g[p].f = pts[p];
-			g[p].label = pl ? strdup_printf("point %zu: %s", p, pl) :
-					  NULL;
+			g[p].label = !pl		   ? NULL :
+				     s->n_keys ? strdup_printf("point %zu: %s", p,
+							       pl) :
+						 strdup_printf("point %zu", p);
 			if (!g[p].label)
 				r = -ENOMEM;
 		}

@@ -177,3 +177,166 @@ chromium_headless() {
 		grep -q -- "${o//-/\\\\-}" "$DAXLAB_TOP/man/daxlab-report.1"
 	done
 }
+
+# --- daxlab report A B (issue 17): repetitions compared, tested ---
+
+# gen_repeats DIR ARGS...: repeated runs of the synthetic fixture.
+gen_repeats() {
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" "$@"
+}
+
+# scipy_ref FIGURE-JOB DIR...: Welch's p of vm0's JOB IOPS (fio port 18765)
+# of each DIR against the first, read from the fio.json files themselves.
+scipy_ref() {
+	/usr/bin/python3 - "$@" <<'PY'
+import glob, json, sys
+from scipy import stats
+job, dirs = sys.argv[1], sys.argv[2:]
+def iops(d):
+    out = []
+    for f in sorted(glob.glob(d + '/point-*/fio.json')) or [d + '/fio.json']:
+        for c in json.load(open(f))['client_stats']:
+            if c['jobname'] == job and c.get('port') == 18765:
+                out.append(c['read']['iops'])
+    return out
+a = iops(dirs[0])
+for d in dirs[1:]:
+    b = iops(d)
+    mb, ma = sum(b) / len(b), sum(a) / len(a)
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue if min(len(a), len(b)) > 1 else float('nan')
+    print(repr(mb - ma), repr(mb / ma), repr(p))
+PY
+}
+
+# jq-like: FIELD of the comparison of METRIC with b = B in FILE.json.
+cmp_field() {
+	/usr/bin/python3 -c '
+import json, sys
+f, metric, b, field = sys.argv[1:5]
+for c in json.load(open(f))["comparisons"]:
+    if c["metric"] == metric and c["b"] == b:
+        v = c[field]
+        print("null" if v is None else repr(v) if isinstance(v, float) else str(v).lower())
+' "$@"
+}
+
+close9() {
+	/usr/bin/python3 -c 'import sys; a, b = map(float, sys.argv[1:3]); sys.exit(0 if abs(a - b) <= 1e-9 * max(abs(a), abs(b)) else 1)' "$1" "$2"
+}
+
+@test "report A B of repeated runs: difference, ratio and Welch's p as scipy has them, * where significant" {
+	cd "$T"
+	gen_repeats A --repeat 3 --scale 1,1.02,0.98
+	gen_repeats B --repeat 3 --scale 1.1,1.12,1.09
+	run --separate-stderr "$D" report -o cmp.html A B
+	[ "$status" -eq 0 ]
+	[ -s cmp.html ] && [ -s cmp.txt ] && [ -s cmp.json ]
+	read -r diff ratio p < <(scipy_ref shared-hot A B)
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops B diff)" "$diff"
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops B ratio)" "$ratio"
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops B p)" "$p"
+	[ "$(cmp_field cmp.json vm0.shared-hot.iops B significant)" = true ]
+	# one pair: no Holm, and the text says so
+	[ "$(cmp_field cmp.json vm0.shared-hot.iops B p_holm)" = null ]
+	grep -q 'one pair; .*not adjusted across figures' cmp.txt
+	# the same page cache in every run: no difference, not significant
+	[ "$(cmp_field cmp.json host.total.pagecache_final B p)" = 1.0 ]
+	[ "$(cmp_field cmp.json host.total.pagecache_final B significant)" = false ]
+	# the marker in the summary and the page, with mean ± CI (n)
+	grep -E '^vm0\.shared-hot\.iops .*\(3\) .*\(3\) .* \*$' cmp.txt
+	grep -E '^host\.total\.pagecache_final .* 1 *$' cmp.txt
+	grep -q '<h2>Comparison</h2>' cmp.html
+	grep -q 'vm0.shared-hot.mean_latency' cmp.html
+	[[ "$output" == *"comparison: cmp.json"* ]]
+}
+
+@test "report A B --alpha: a stricter level drops the marker that 0.05 gives" {
+	cd "$T"
+	gen_repeats A --repeat 3 --scale 1,1.02,0.98
+	gen_repeats B --repeat 3 --scale 1.06,1.08,1.04
+	read -r _ _ p < <(scipy_ref shared-hot A B)
+	# the scales are chosen so that 0.001 < p < 0.05
+	/usr/bin/python3 -c "import sys; sys.exit(0 if 0.001 < $p < 0.05 else 1)"
+	"$D" report -q -o c5.html A B
+	"$D" report -q --alpha 0.001 -o c1.html A B
+	[ "$(cmp_field c5.json vm0.shared-hot.iops B significant)" = true ]
+	[ "$(cmp_field c1.json vm0.shared-hot.iops B significant)" = false ]
+	run "$D" report --alpha 2 A B
+	[ "$status" -eq 1 ]
+}
+
+@test "report A B C: each against the first, Holm over all comparisons, said to be many" {
+	cd "$T"
+	gen_repeats A --repeat 3 --scale 1,1.02,0.98
+	gen_repeats B --repeat 3 --scale 1.1,1.12,1.09
+	gen_repeats C --repeat 3 --scale 1.01,0.99,1.0
+	run --separate-stderr "$D" report -q -o cmp.html A B C
+	[ "$status" -eq 0 ]
+	grep -q 'the comparisons are many' cmp.txt
+	grep -q '^a: A$' cmp.txt
+	[ "$(grep -c '^a: A$' cmp.txt)" -eq 2 ]
+	# p agrees with scipy, p_holm is Holm's step-down over every tested p
+	mapfile -t ref < <(scipy_ref shared-hot A B C)
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops B p)" "$(echo "${ref[0]}" | cut -d' ' -f3)"
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops C p)" "$(echo "${ref[1]}" | cut -d' ' -f3)"
+	/usr/bin/python3 - <<'PY'
+import json
+c = json.load(open('cmp.json'))
+assert c['holm'] is True
+rows = [r for r in c['comparisons'] if r['p'] is not None]
+assert c['tested'] == len(rows) > 40
+order = sorted(range(len(rows)), key=lambda i: rows[i]['p'])
+run, n = 0.0, len(rows)
+for k, i in enumerate(order):
+    run = max(run, (n - k) * rows[i]['p'])
+    want = min(run, 1.0)
+    got = rows[i]['p_holm']
+    assert abs(got - want) <= 1e-12 * max(1, want), (rows[i], want)
+    assert rows[i]['significant'] == (want < 0.05)
+PY
+	[ "$(cmp_field cmp.json vm0.shared-hot.iops C significant)" = false ]
+}
+
+@test "report of single runs: difference and ratio, no p-value, and why" {
+	cd "$T"
+	gen_repeats S1 --single --scale 1
+	gen_repeats S2 --single --scale 1.2
+	run --separate-stderr "$D" report -o cmp.html S1 S2
+	[ "$status" -eq 0 ]
+	read -r diff ratio _ < <(scipy_ref shared-hot S1 S2)
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops S2 diff)" "$diff"
+	close9 "$(cmp_field cmp.json vm0.shared-hot.iops S2 ratio)" "$ratio"
+	[ "$(cmp_field cmp.json vm0.shared-hot.iops S2 p)" = null ]
+	[ "$(cmp_field cmp.json vm0.shared-hot.iops S2 significant)" = false ]
+	grep -E '^vm0\.shared-hot\.iops .* n<2 *$' cmp.txt
+	grep -q 'no p-value (n<2): a side has a single run' cmp.txt
+	# the runs themselves are still side by side
+	grep -q '^side by side' cmp.txt
+}
+
+@test "a repeated run's report: every headline figure with mean ± CI95 and n; mean latency beside p99" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.02,0.98
+	run --separate-stderr "$D" report R
+	[ "$status" -eq 0 ]
+	grep -q '<h2>Headline figures</h2>' R/report.html
+	# the half-width of vm0's shared-hot IOPS, as scipy's t.interval has it
+	want=$(/usr/bin/python3 - <<'PY'
+import glob, json
+import numpy as np
+from scipy import stats
+v = []
+for f in sorted(glob.glob('R/point-*/fio.json')):
+    for c in json.load(open(f))['client_stats']:
+        if c['jobname'] == 'shared-hot' and c.get('port') == 18765:
+            v.append(c['read']['iops'])
+lo, hi = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+print('%.6g ± %.3g (3)' % (np.mean(v), (hi - lo) / 2))
+PY
+)
+	grep -F "<td class=\"l\">vm0.shared-hot.iops</td><td>IO/s</td><td>$want</td>" R/report.html
+	grep '^vm0\.shared-hot\.iops  *IO/s  ' R/summary.txt | grep -F "$want"
+	grep -q '<th>mean &micro;s</th><th>p50 &micro;s</th><th>p99 &micro;s</th>' R/report.html
+	grep -q 'meanus' R/summary.txt
+	grep -q '"name":"vm0.shared-hot.mean_latency"\|"name": "vm0.shared-hot.mean_latency"' R/summary.json
+}
