@@ -266,3 +266,65 @@ awk_figures() {
 	[[ "$stderr" == *"source 'root' has no shmem rows"* ]]
 	[ "$(echo "$output" | tail -n +2 | cut -d, -f6-)" = "$(cut -d, -f5- want)" ]
 }
+
+@test "--test: Welch's p of each source and node against the first file, as scipy has it, Holm over all" {
+	gen b.csv 240 1.5
+	gen c.csv 240 1
+	run --separate-stderr "$D" stats compare --file numa_stats.csv b.csv c.csv --stat file --test -F csv
+	[ "$status" -eq 0 ]
+	echo "$output" >ours.csv
+	/usr/bin/python3 - <<'PY'
+import csv
+from collections import defaultdict
+from scipy import stats
+def samples(path):
+    s = defaultdict(list)
+    for r in csv.DictReader(open(path)):
+        if r['stat'] == 'file':
+            s[(r['source'], r['node'])].append(float(r['value']))
+    return s
+base = samples('numa_stats.csv')
+ours = list(csv.DictReader(open('ours.csv')))
+tested = [r for r in ours if r['p']]
+assert len(tested) == 2 * len(base), len(tested)
+n = len(tested)
+order = sorted(range(n), key=lambda i: float(tested[i]['p']))
+holm, run = {}, 0.0
+for k, i in enumerate(order):
+    run = max(run, (n - k) * float(tested[i]['p']))
+    holm[i] = min(run, 1.0)
+for i, r in enumerate(tested):
+    a, b = base[(r['source'], r['node'])], samples(r['file'])[(r['source'], r['node'])]
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    for got, want in ((float(r['p']), p), (float(r['diff']), mb - ma), (float(r['ratio']), mb / ma), (float(r['p_holm']), holm[i])):
+        assert abs(got - want) <= 1e-9 * max(abs(got), abs(want)) + 1e-300, (r, got, want)
+    assert (r['significant'] == 'true') == (holm[i] < 0.05)
+    # the same file: no difference at all
+    if r['file'] == 'c.csv':
+        assert float(r['p']) == 1.0 and r['significant'] == 'false'
+# half as much again in every sample of b.csv is found
+assert any(r['significant'] == 'true' for r in tested if r['file'] == 'b.csv')
+PY
+}
+
+@test "--test in the table and JSON: marker, Holm note; one file is a usage error" {
+	gen b.csv 240 1.5
+	run --separate-stderr "$D" stats compare --file numa_stats.csv b.csv --cgroups host --test
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"p Holm-adjusted over all of them"* ]]
+	echo "$output" | grep -E '^host +total +b\.csv .* \*$'
+	run --separate-stderr "$D" stats compare --file numa_stats.csv b.csv --cgroups host --test -F json
+	[ "$status" -eq 0 ]
+	echo "$output" | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["test"]["comparisons"] == 3 and j["test"]["alpha"] == 0.05
+f = [s for s in j["series"] if s["node"] == "total"][0]["files"]
+assert "test" not in f[0] and f[1]["test"]["significant"] is True
+assert f[1]["test"]["p_holm"] >= f[1]["test"]["p"]
+'
+	run --separate-stderr "$D" stats compare --file numa_stats.csv --test
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--test compares files"* ]]
+}
