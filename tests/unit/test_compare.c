@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,37 @@ static void test_agg(void **state)
 	agg_merge(&b, &a);
 	assert_int_equal(b.first, 5);
 	assert_int_equal(b.n, 6);
+}
+
+static void test_agg_var_merges(void **state)
+{
+	/* 1e12 + i: a large offset, where a naive sum of squares fails */
+	struct agg all, a, b;
+	double m = 0, ss = 0;
+
+	(void)state;
+	agg_init(&all);
+	agg_init(&a);
+	agg_init(&b);
+	for (int i = 0; i < 100; i++) {
+		int64_t v = 1000000000000LL + (i * 37) % 101;
+
+		agg_add(&all, v, i);
+		agg_add(i < 40 ? &a : &b, v, i);
+		m += (double)((i * 37) % 101);
+	}
+	m /= 100;
+	for (int i = 0; i < 100; i++) {
+		double d = (double)((i * 37) % 101) - m;
+
+		ss += d * d;
+	}
+	agg_merge(&a, &b);
+	assert_float_equal(agg_var(&all), ss / 99, 1e-6 * ss / 99);
+	assert_float_equal(agg_var(&a), ss / 99, 1e-6 * ss / 99);
+	agg_init(&b);
+	agg_add(&b, 5, 0);
+	assert_true(isnan(agg_var(&b)));
 }
 
 static void test_agg_sum_does_not_overflow(void **state)
@@ -296,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_agg),
 		cmocka_unit_test(test_agg_delta_saturates),
 		cmocka_unit_test(test_agg_sum_does_not_overflow),
+		cmocka_unit_test(test_agg_var_merges),
 		cmocka_unit_test(test_change_pct),
 		cmocka_unit_test(test_plotbuf_is_bounded),
 		cmocka_unit_test(test_plotbuf_keeps_small_series_exact),

@@ -82,6 +82,37 @@ static void test_outliers_and_holm(void **state)
 	assert_float_equal(adj[1], 0.06, 1e-15);
 }
 
+static void test_moments_and_many(void **state)
+{
+	const double a[] = { 3.1, 2.7, 3.3, 2.9, 3.0 };
+	const double b[] = { 3.6, 3.9, 3.4, 3.8, 4.1, 3.7 };
+	const double one[] = { 1 };
+	struct stats_desc da, db;
+	struct stats_welch w, m;
+	struct stats_cmp c[3];
+	size_t tested;
+
+	(void)state;
+	stats_describe(a, 5, &da);
+	stats_describe(b, 6, &db);
+	stats_welch(a, 5, b, 6, &w);
+	stats_welch_moments(5, da.mean, da.stddev * da.stddev, 6, db.mean,
+			    db.stddev * db.stddev, &m);
+	assert_float_equal(m.p, w.p, 1e-12 * w.p);
+	assert_float_equal(m.df, w.df, 1e-12 * w.df);
+	/* two tested, one without a p-value (n = 1) */
+	c[0].w = w;
+	stats_welch(a, 5, a, 5, &c[1].w);
+	stats_welch(one, 1, b, 6, &c[2].w);
+	assert_int_equal(stats_compare_all(c, 3, 0.05, &tested), 0);
+	assert_int_equal(tested, 2);
+	assert_float_equal(c[0].p_holm, 2 * w.p, 1e-15);
+	assert_true(c[0].significant);
+	assert_float_equal(c[1].p_holm, 1, 0);
+	assert_false(c[1].significant);
+	assert_true(isnan(c[2].p_holm) && !c[2].significant);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +120,7 @@ int main(void)
 		cmocka_unit_test(test_degenerate),
 		cmocka_unit_test(test_t),
 		cmocka_unit_test(test_outliers_and_holm),
+		cmocka_unit_test(test_moments_and_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
