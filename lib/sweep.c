@@ -1294,7 +1294,7 @@ static const char *cmp_intro(const struct sweep_comparison *c, char *buf,
 {
 	if (c->holm)
 		snprintf(buf, len,
-			 "%zu groups against the first folder's; the comparisons are many (%zu tested): "
+			 "%zu pairs, each group against the first folder's; the comparisons are many (%zu tested): "
 			 "p-values Holm-adjusted over all of them",
 			 c->n_pairs, c->n_tested);
 	else
