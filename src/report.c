@@ -184,6 +184,16 @@ int cmd_report(int argc, char **argv)
 	if (write_to(html, runs, n, true) < 0 ||
 	    write_to(txt, runs, n, false) < 0)
 		goto out;
+	/* a run's own folder also gets its closure.csv */
+	if (!output && n == 1) {
+		int r = report_save_closure(runs[0]);
+
+		if (r < 0) {
+			error_errno(r, "cannot write %s/closure.csv",
+				    runs[0]->dir);
+			goto out;
+		}
+	}
 	if (!quiet) {
 		report_write_summary(stdout, runs, n);
 		printf("\nreport: %s\nsummary: %s\n", html, txt);
