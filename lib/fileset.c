@@ -1040,49 +1040,6 @@ int fileset_check_manifest(const char *path, size_t *ret_files)
 	return 0;
 }
 
-int fileset_map_resident(const char *path, struct fs_mapped *m)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	memset(m, 0, sizeof(*m));
-	m->page = (size_t)sysconf(_SC_PAGESIZE);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	m->size = (size_t)st.st_size;
-	if (!m->size)
-		return 0;
-	m->npages = (m->size + m->page - 1) / m->page;
-	m->map = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m->map == MAP_FAILED) {
-		m->map = NULL;
-		return -errno;
-	}
-	m->vec = malloc(m->npages);
-	if (!m->vec) {
-		fileset_unmap(m);
-		return -ENOMEM;
-	}
-	/* no readahead when resident pages are touched */
-	madvise(m->map, m->size, MADV_RANDOM);
-	if (mincore(m->map, m->size, m->vec) < 0) {
-		int r = -errno;
-
-		fileset_unmap(m);
-		return r;
-	}
-	return 0;
-}
-
-void fileset_unmap(struct fs_mapped *m)
-{
-	if (m->map)
-		munmap(m->map, m->size);
-	free(m->vec);
-	m->map = NULL;
-	m->vec = NULL;
-}
-
 int fileset_file_residency(const char *path, struct fs_residency *acc)
 {
 	_cleanup_free_ void **pages = NULL;

@@ -186,7 +186,8 @@ struct fs_residency {
 /*
  * A read-only shared mapping of a file and which of its pages are in the
  * page cache (mincore, with readahead off so that touching a resident
- * page brings no other in). map is NULL for an empty file.
+ * page brings no other in). map is NULL for an empty file. In
+ * lib/mincore.c.
  */
 struct fs_mapped {
 	unsigned char *map;

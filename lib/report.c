@@ -4,6 +4,7 @@
  * inline CSS and SVG charts, and summary.txt.
  */
 #include "report.h"
+#include "report_priv.h"
 #include "csvread.h"
 #include "fiojob.h"
 #include "fioresult.h"
@@ -456,6 +457,16 @@ static int account(struct report_run *r)
 							   rest :
 							   shared->size;
 		}
+		/* measured inside the guest, where it was (residency.csv) */
+		for (size_t i = 0; i < r->n_sets; i++) {
+			struct report_set *s = &r->sets[i];
+			uint64_t b;
+
+			if ((s->shared || strcmp(s->vm, vm->id) == 0) &&
+			    report_residency_guest(r, s->shared, vm->id,
+						   vm->name, &b))
+				s->guest[v] = b;
+		}
 	}
 	for (size_t i = 0; i < r->n_sets; i++) {
 		struct report_set *s = &r->sets[i];
@@ -687,7 +698,12 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		return st;
 	}
 	load_fio(r);
-	if (account(r) < 0)
+	st = report_residency_load(r, err, errlen);
+	if (st == -EBADMSG) {
+		report_run_free(r);
+		return st;
+	}
+	if (st < 0 || account(r) < 0)
 		goto oom;
 	*ret = r;
 	return 0;
@@ -719,6 +735,7 @@ void report_run_free(struct report_run *r)
 	free(r->res);
 	free(r->sets);
 	free(r->fio);
+	report_residency_free(r);
 	free(r->dir);
 	free(r->name);
 	free(r->reason);
@@ -817,6 +834,35 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 		"class=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" "
 		"class=\"%s\">%g</text>\n",
 		x1, x2, y1, y2, cls, tx, ty, label_cls, v);
+}
+
+/* For the report's parts in other files (report_priv.h). */
+int report_add_warning(struct report_run *r, const char *text)
+{
+	return warn(r, "%s", text);
+}
+
+void report_chart_begin(FILE *f, const char *cls, double w, double h,
+			const char *title, double title_x)
+{
+	chart_begin(f, cls, w, h, title, title_x);
+}
+
+double report_axis_max(double max, double *ret_step)
+{
+	return axis_max(max, ret_step);
+}
+
+void report_tick(FILE *f, const char *cls, double x1, double x2, double y1,
+		 double y2, const char *label_cls, double tx, double ty,
+		 double v)
+{
+	tick(f, cls, x1, x2, y1, y2, label_cls, tx, ty, v);
+}
+
+const char *report_color(size_t i)
+{
+	return palette[i % ARRAY_SIZE(palette)];
 }
 
 /*
@@ -969,6 +1015,8 @@ static const char css[] =
 	"svg .yl{text-anchor:end}svg .xl{text-anchor:middle}"
 	"svg .al{text-anchor:middle}\n"
 	"svg .once{fill:#2ca02c}svg .twice{fill:#d62728}\n"
+	"svg .layer{stroke:#fff;stroke-width:0.5;fill-opacity:0.85}\n"
+	"tr.warn td{color:#a40}\n"
 	"code{background:#f5f5f5;padding:0 3px}\n"
 	".headline{font-weight:bold;margin:4px 0}\n";
 
@@ -1156,7 +1204,9 @@ static void html_sets(FILE *f, const struct report_run *r)
 		fprintf(f, "<td>%s</td>", mib((int64_t)s->twice, b, 32));
 		fprintf(f, "<td>%s</td></tr>\n", mib((int64_t)s->extra, b, 32));
 	}
-	fprintf(f, "</table>\n<p>MiB. A guest's copy is the growth of its "
+	fprintf(f, "</table>\n<p>MiB. A guest's copy is what the guest "
+		   "measured inside (residency.csv) where it did; else the "
+		   "growth of its "
 		   "page cache during the run, given to its private set "
 		   "first; a guest that mounts the shared set with DAX keeps "
 		   "no copy of it. Cached = the largest copy; twice or more = "
@@ -1277,6 +1327,7 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 	html_sets(f, r);
 	html_end_state(f, r);
 	html_charts(f, r);
+	report_residency_html(f, r);
 	html_residency(f, r);
 	html_fio(f, r);
 	html_provenance(f, r);
@@ -1618,6 +1669,7 @@ static void txt_run(FILE *f, const struct report_run *r)
 				fprintf(f, " %10s\n", "-");
 		}
 	}
+	report_residency_txt(f, r);
 	if (r->n_fio) {
 		fprintf(f,
 			"\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s %10s\n",

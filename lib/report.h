@@ -95,6 +95,49 @@ struct report_vm {
 	bool have_cg;
 };
 
+/*
+ * The closure of one source and node: its page cache (file - shmem at
+ * the last tick of stats.csv) against the file sets' pages charged to it
+ * at the last sample of residency.csv (its cgroup and those below; a
+ * guest: all of the guest's). other = pagecache - explained. It adds up
+ * unless explained exceeds the page cache by more than REPORT_CLOSURE_TOL
+ * of it plus REPORT_CLOSURE_SLACK bytes.
+ */
+#define REPORT_CLOSURE_TOL 0.02
+#define REPORT_CLOSURE_SLACK (1u << 20)
+#define REPORT_MAX_SETS 17 /* the shared set and a private set per VM */
+struct report_closure {
+	char source[64];
+	enum source_kind kind;
+	char where[65]; /* host, or the VM's name */
+	char cgroup[256]; /* "/" for the host root and for guests */
+	char node[16]; /* N0, ..., total */
+	int64_t pagecache;
+	uint64_t explained;
+	int64_t other;
+	bool adds_up;
+	uint64_t by_set[REPORT_MAX_SETS]; /* report_run.rs_sets order */
+};
+
+/*
+ * How many times each byte of a set is cached at the end, per host node
+ * (node "all": the copies wherever they are). The places that hold a
+ * copy: the host's files, the host's virtio-pmem image, each guest (a
+ * guest's copy sits on its VM's node). With the copies sorted c1 >= c2
+ * >= ..., and each taken to be a subset of the larger ones (a guest reads
+ * through the host's cache): times[k] = c(k+1) - c(k+2), the bytes cached
+ * exactly k + 1 times; c1 = the bytes cached at all.
+ */
+struct report_copies {
+	char set[80]; /* shared, private-0, ... (residency.csv's names) */
+	char node[16]; /* N0, ..., ?, all */
+	size_t n_places; /* places with a copy there */
+	uint64_t cached; /* c1 */
+	uint64_t times[REPORT_MAX_SETS + 2]; /* times[k]: exactly k + 1 */
+};
+
+struct rs_series;
+
 struct report_run {
 	char *dir;
 	char *name; /* the folder's last component */
@@ -118,6 +161,15 @@ struct report_run {
 
 	struct report_fio *fio;
 	size_t n_fio;
+
+	/* residency.csv over time (lib/report_residency.c) */
+	struct rs_series *rs; /* NULL: none, or the old end table */
+	char rs_sets[REPORT_MAX_SETS][80]; /* its sets, in order */
+	size_t n_rs_sets;
+	struct report_closure *closure;
+	size_t n_closure;
+	struct report_copies *copies;
+	size_t n_copies;
 };
 
 /*
@@ -136,6 +188,18 @@ const struct report_series *report_find_series(const struct report_run *r,
 /* Growth of a source's page cache (last - first), total node. */
 bool report_growth(const struct report_run *r, const char *source,
 		   int64_t *ret);
+
+/*
+ * closure.csv of a run: one row per source and node,
+ *   source,kind,where,cgroup,node,pagecache,explained,other,explained_pct,adds_up,by_set
+ * by_set: "SET=BYTES" for each set that explains some, ';'-separated.
+ */
+#define REPORT_CLOSURE_HEADER                                               \
+	"source,kind,where,cgroup,node,pagecache,explained,other,"         \
+	"explained_pct,adds_up,by_set"
+int report_write_closure_csv(FILE *f, const struct report_run *r);
+/* Writes r->dir/closure.csv when the run has a closure (0 when not). */
+int report_save_closure(const struct report_run *r);
 
 /* Writes the report of runs (one: that run; several: side by side). */
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n);

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "fileset.h"
 #include "pageowner.h"
+#include "residency.h"
 #include "statedir.h"
 #include "util.h"
 #include "workload.h"
@@ -511,18 +512,16 @@ static void series_rows(FILE *f, const struct pageowner *po, int64_t t,
 			const struct po_tally *tally)
 {
 	if (!tally->n)
-		fprintf(f, "%lld,host,%s,%s,-,-,0\n", (long long)t, set, part);
+		rs_write_row(f, t, "host", set, part, "-", "-", 0);
 	for (size_t i = 0; i < tally->n; i++) {
 		const struct po_count *k = &tally->c[i];
+		char node[16] = "?";
 
-		if (k->node == PO_NODE_UNKNOWN)
-			fprintf(f, "%lld,host,%s,%s,?,", (long long)t, set, part);
-		else
-			fprintf(f, "%lld,host,%s,%s,N%d,", (long long)t, set,
-				part, k->node);
+		if (k->node != PO_NODE_UNKNOWN)
+			snprintf(node, sizeof(node), "N%d", k->node);
 		/* cgroup paths hold no comma: they are valid names */
-		fprintf(f, "%s,%llu\n", pageowner_cgroup_path(po, k->cgroup),
-			(unsigned long long)k->bytes);
+		rs_write_row(f, t, "host", set, part, node,
+			     pageowner_cgroup_path(po, k->cgroup), k->bytes);
 	}
 }
 

@@ -314,6 +314,16 @@ int cmd_report(int argc, char **argv)
 	    write_to(txt, runs, nr, false, sec_text) < 0 ||
 	    (have_cmp && write_text(json, sec_json) < 0))
 		goto out;
+	/* a run's own folder also gets its closure.csv */
+	if (!output && n == 1) {
+		int r = report_save_closure(runs[0]);
+
+		if (r < 0) {
+			error_errno(r, "cannot write %s/closure.csv",
+				    runs[0]->dir);
+			goto out;
+		}
+	}
 	if (!quiet) {
 		report_write_summary_with(stdout, runs, nr, sec_text);
 		printf("\nreport: %s\nsummary: %s\n", html, txt);

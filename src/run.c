@@ -1008,6 +1008,22 @@ static bool csv_has_source(const char *path, const char *src)
 
 static int start_residency(struct run *r);
 
+/*
+ * "memcg.SOURCE = /PATH": the memory cgroup of a host source as
+ * residency.csv names it (below the hierarchy's root), so that the
+ * report matches the page cache of each source to the file sets'
+ * pages charged to it (the closure).
+ */
+static void memcg_provenance(struct run *r, const char *source,
+			     const char *cgroup)
+{
+	const char *parent = r->env.cg.parent ? r->env.cg.parent : "";
+	char key[160];
+
+	snprintf(key, sizeof(key), "memcg.%s", source);
+	kv_set(&r->prov, key, "/%s%s%s", parent, *parent ? "/" : "", cgroup);
+}
+
 static int start_monitor(struct run *r)
 {
 	const char *argv[64];
@@ -1040,11 +1056,16 @@ static int start_monitor(struct run *r)
 
 		OWN(strdup_printf("virtiofsd=%s", p));
 	}
+	memcg_provenance(r, "virtiofsd", r->c->virtiofsd.cg.cgroup);
 	for (size_t i = 0; i < r->c->n_vms; i++) {
 		const struct vm_config *vm = &r->c->vms[i];
 		_cleanup_free_ char *p =
 			cg_path(&r->env.cg, "memory", vm->cg.cgroup,
 				"memory.numa_stat");
+		_cleanup_free_ char *src = strdup_printf("%s-cg", vm->name);
+
+		if (src)
+			memcg_provenance(r, src, vm->cg.cgroup);
 
 		OWN(strdup_printf("%s-cg=%s", vm->name, p));
 		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
@@ -1683,6 +1704,8 @@ static int write_report(struct run *r)
 		if (fclose(f) != 0)
 			ret = -EIO;
 	}
+	if (ret == 0)
+		ret = report_save_closure(rr);
 	f = txt && ret == 0 ? fopen(txt, "we") : NULL;
 	if (f) {
 		ret = report_write_summary(f, &rr, 1);

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The mapping and mincore() of a file's resident pages, which residency
+ * (lib/fileset.c) and page owners (lib/pageowner.c) both start from. A
+ * file of its own: guest/daxlab-resident links it statically, without
+ * the rest of the file sets.
+ */
+#include "fileset.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fileset_map_resident(const char *path, struct fs_mapped *m)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	m->page = (size_t)sysconf(_SC_PAGESIZE);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	m->size = (size_t)st.st_size;
+	if (!m->size)
+		return 0;
+	m->npages = (m->size + m->page - 1) / m->page;
+	m->map = mmap(NULL, m->size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m->map == MAP_FAILED) {
+		m->map = NULL;
+		return -errno;
+	}
+	m->vec = malloc(m->npages);
+	if (!m->vec) {
+		fileset_unmap(m);
+		return -ENOMEM;
+	}
+	/* no readahead when resident pages are touched */
+	madvise(m->map, m->size, MADV_RANDOM);
+	if (mincore(m->map, m->size, m->vec) < 0) {
+		int r = -errno;
+
+		fileset_unmap(m);
+		return r;
+	}
+	return 0;
+}
+
+void fileset_unmap(struct fs_mapped *m)
+{
+	if (m->map)
+		munmap(m->map, m->size);
+	free(m->vec);
+	m->map = NULL;
+	m->vec = NULL;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between lib/report.c and the report's parts in other files
+ * (lib/report_residency.c): the chart helpers and the hooks. Not for
+ * other parts of daxlab.
+ */
+#ifndef DAXLAB_REPORT_PRIV_H
+#define DAXLAB_REPORT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* ---- lib/report.c ---- */
+
+/* Adds a line to r->warnings. */
+int report_add_warning(struct report_run *r, const char *text);
+/* An inline <svg> chart w x h with its title, for the report's CSS. */
+void report_chart_begin(FILE *f, const char *cls, double w, double h,
+			const char *title, double title_x);
+/* An axis from 0: max rounded up to a step for about 5 ticks. */
+double report_axis_max(double max, double *ret_step);
+/* A grid line or tick of class cls, and its label v at (tx, ty). */
+void report_tick(FILE *f, const char *cls, double x1, double x2, double y1,
+		 double y2, const char *label_cls, double tx, double ty,
+		 double v);
+/* The report's i-th series colour. */
+const char *report_color(size_t i);
+
+/* ---- lib/report_residency.c ---- */
+
+/*
+ * Loads residency.csv over time (after stats.csv and the VMs) and
+ * computes the closure and the copies. No residency.csv, or the end
+ * table of older runs under that name: a warning, or nothing. A
+ * malformed one: -EBADMSG with "FILE:LINE: what" in err.
+ */
+int report_residency_load(struct report_run *r, char *err, size_t errlen);
+void report_residency_free(struct report_run *r);
+/*
+ * The guest copy of a set as measured inside guest vm (its name) at the
+ * last sample; false when that guest was not measured.
+ */
+bool report_residency_guest(const struct report_run *r, bool shared,
+			    const char *vm_id, const char *vm_name,
+			    uint64_t *ret);
+/* The per-set charts, the copies and the closure, for one run. */
+void report_residency_html(FILE *f, const struct report_run *r);
+void report_residency_txt(FILE *f, const struct report_run *r);
+
+#endif

@@ -1,0 +1,958 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The report's parts that come from residency.csv over time: the closure
+ * of each source's page cache (how much of it the file sets explain),
+ * how many times each set's bytes are cached at the end, per node, and a
+ * stacked chart per set of its bytes by place over time. See report.h.
+ */
+#include "report.h"
+#include "report_priv.h"
+#include "residency.h"
+#include "svg.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIB (1024.0 * 1024.0)
+
+/* ---- the rows ---- */
+
+static const char *fld(const struct rs_series *s, const struct rs_row *row,
+		       enum rs_field f)
+{
+	return rs_name(s, row->f[f]);
+}
+
+/* The first row of the last sample. */
+static size_t last_start(const struct rs_series *s)
+{
+	size_t i = s->n;
+
+	while (i > 0 && s->rows[i - 1].t_ms == s->rows[s->n - 1].t_ms)
+		i--;
+	return i;
+}
+
+static bool has_where(const struct rs_series *s, const char *where)
+{
+	int64_t id = rs_lookup(s, where);
+
+	if (id < 0)
+		return false;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].f[RS_WHERE] == (uint32_t)id)
+			return true;
+	return false;
+}
+
+static int set_index(const struct report_run *r, const char *set)
+{
+	for (size_t i = 0; i < r->n_rs_sets; i++)
+		if (strcmp(r->rs_sets[i], set) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void add_set(struct report_run *r, const char *set)
+{
+	if (set_index(r, set) >= 0 || r->n_rs_sets == REPORT_MAX_SETS ||
+	    strlen(set) >= sizeof(r->rs_sets[0]))
+		return;
+	strcpy(r->rs_sets[r->n_rs_sets++], set);
+}
+
+/* shared first, then the private sets in the order of the VMs, then others */
+static void collect_sets(struct report_run *r)
+{
+	const struct rs_series *s = r->rs;
+	char name[80];
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(fld(s, &s->rows[i], RS_SET), "shared"))
+			add_set(r, "shared");
+	for (size_t v = 0; v < r->n_vms; v++) {
+		snprintf(name, sizeof(name), "private-%s", r->vms[v].id);
+		for (size_t i = 0; i < s->n; i++)
+			if (!strcmp(fld(s, &s->rows[i], RS_SET), name)) {
+				add_set(r, name);
+				break;
+			}
+	}
+	for (size_t i = 0; i < s->n; i++)
+		add_set(r, fld(s, &s->rows[i], RS_SET));
+}
+
+static const char *vm_name_of(const struct report_run *r, const char *id)
+{
+	for (size_t v = 0; v < r->n_vms; v++)
+		if (!strcmp(r->vms[v].id, id))
+			return r->vms[v].name;
+	return NULL;
+}
+
+/* A guest's host node ("N0"), from the VM's node in the provenance. */
+static void guest_node(const struct report_run *r, const char *where,
+		       char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	for (size_t v = 0; v < r->n_vms; v++) {
+		char key[128];
+		const char *n;
+		uint64_t k;
+
+		if (strcmp(r->vms[v].name, where))
+			continue;
+		snprintf(key, sizeof(key), "vm.%s.node", r->vms[v].id);
+		n = kv_get(&r->prov, key);
+		if (n && parse_u64(n, &k) == 0 && k < 4096)
+			snprintf(buf, len, "N%llu", (unsigned long long)k);
+	}
+}
+
+/* ---- closure ---- */
+
+/*
+ * The cgroup a host source stands for: memcg.SOURCE from the run, else
+ * the configured name (matched as the last component of a row's path).
+ */
+static bool source_cgroup(const struct report_run *r,
+			  const struct report_series *s, char *buf, size_t len,
+			  bool *ret_by_name)
+{
+	char key[160];
+	const char *v;
+
+	*ret_by_name = false;
+	snprintf(key, sizeof(key), "memcg.%s", s->source);
+	v = kv_get(&r->prov, key);
+	if (v && *v) {
+		snprintf(buf, len, "%s", v);
+		return true;
+	}
+	if (s->kind == SRC_VIRTIOFSD)
+		v = kv_get(&r->prov, "virtiofsd.cgroup");
+	else if (s->vm) {
+		snprintf(key, sizeof(key), "vm.%s.cgroup", s->vm);
+		v = kv_get(&r->prov, key);
+	}
+	if (!v || !*v)
+		return false;
+	snprintf(buf, len, "%s", v);
+	*ret_by_name = true;
+	return true;
+}
+
+static bool cgroup_matches(const char *cg, const char *want, bool by_name)
+{
+	const char *last;
+
+	if (!by_name)
+		return rs_cgroup_within(cg, want);
+	last = strrchr(cg, '/');
+	return last && strcmp(last + 1, want) == 0;
+}
+
+static int closure_of(struct report_run *r, const struct report_series *ser,
+		      struct report_closure *c)
+{
+	const struct rs_series *s = r->rs;
+	bool by_name = false, total = !strcmp(ser->node, "total");
+	double tol;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->source, sizeof(c->source), "%s", ser->source);
+	snprintf(c->node, sizeof(c->node), "%s", ser->node);
+	c->kind = ser->kind;
+	switch (ser->kind) {
+	case SRC_HOST:
+		snprintf(c->where, sizeof(c->where), "host");
+		snprintf(c->cgroup, sizeof(c->cgroup), "/");
+		break;
+	case SRC_VIRTIOFSD:
+	case SRC_VM_CGROUP:
+		snprintf(c->where, sizeof(c->where), "host");
+		if (!source_cgroup(r, ser, c->cgroup, sizeof(c->cgroup),
+				   &by_name))
+			return 0;
+		break;
+	case SRC_GUEST: {
+		const char *name = ser->vm ? vm_name_of(r, ser->vm) : NULL;
+
+		if (!name || !has_where(s, name))
+			return 0; /* not measured inside */
+		snprintf(c->where, sizeof(c->where), "%s", name);
+		snprintf(c->cgroup, sizeof(c->cgroup), "/");
+		break;
+	}
+	default:
+		return 0;
+	}
+	c->pagecache = report_pagecache(ser, ser->n - 1);
+	for (size_t i = last_start(s); i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+		int k;
+
+		if (strcmp(fld(s, row, RS_WHERE), c->where) ||
+		    !cgroup_matches(fld(s, row, RS_CGROUP), c->cgroup,
+				    by_name) ||
+		    (!total && strcmp(fld(s, row, RS_NODE), c->node)))
+			continue;
+		c->explained += row->bytes;
+		k = set_index(r, fld(s, row, RS_SET));
+		if (k >= 0)
+			c->by_set[k] += row->bytes;
+	}
+	c->other = c->pagecache - (int64_t)c->explained;
+	tol = REPORT_CLOSURE_TOL * (double)(c->pagecache > 0 ? c->pagecache : 0) +
+	      REPORT_CLOSURE_SLACK;
+	c->adds_up = (double)c->explained <= (double)c->pagecache + tol;
+	return 1;
+}
+
+static int compute_closure(struct report_run *r)
+{
+	r->closure = calloc(r->n_series ? r->n_series : 1, sizeof(*r->closure));
+	if (!r->closure)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_series; i++) {
+		struct report_closure *c = &r->closure[r->n_closure];
+		char msg[1024];
+
+		if (!r->series[i].n || closure_of(r, &r->series[i], c) <= 0)
+			continue;
+		r->n_closure++;
+		if (c->adds_up)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "closure of %s %s does not add up: the file sets' "
+			 "%.1f MiB charged to %s%s%s exceed its page cache "
+			 "(file - shmem) of %.1f MiB by more than %.0f%% + "
+			 "%.0f MiB",
+			 c->source, c->node, (double)c->explained / MIB,
+			 c->where, strcmp(c->where, "host") ? "" : " ",
+			 strcmp(c->where, "host") ? "" : c->cgroup,
+			 (double)c->pagecache / MIB, REPORT_CLOSURE_TOL * 100,
+			 REPORT_CLOSURE_SLACK / MIB);
+		if (report_add_warning(r, msg) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- copies ---- */
+
+enum { PLACE_FILES, PLACE_IMAGE, PLACE_GUEST };
+
+struct place {
+	int kind;
+	uint32_t where; /* guests */
+	char node[16]; /* a guest's host node */
+};
+
+static int cmp_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The places that hold a set at the last sample: host files, image, guests. */
+static size_t places_of(const struct report_run *r, const char *set,
+			struct place *p, size_t max)
+{
+	const struct rs_series *s = r->rs;
+	size_t n = 0;
+
+	p[n++] = (struct place){ .kind = PLACE_FILES };
+	p[n++] = (struct place){ .kind = PLACE_IMAGE };
+	for (size_t i = last_start(s); i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+		bool seen = false;
+
+		if (strcmp(fld(s, row, RS_SET), set) ||
+		    !strcmp(fld(s, row, RS_WHERE), "host"))
+			continue;
+		for (size_t k = 2; k < n; k++)
+			seen |= p[k].where == row->f[RS_WHERE];
+		if (seen || n == max)
+			continue;
+		p[n] = (struct place){ .kind = PLACE_GUEST,
+				       .where = row->f[RS_WHERE] };
+		guest_node(r, fld(s, row, RS_WHERE), p[n].node,
+			   sizeof(p[n].node));
+		n++;
+	}
+	return n;
+}
+
+/* The bytes of a set in place p on node ("all": anywhere). */
+static uint64_t place_bytes(const struct rs_series *s, const char *set,
+			    const struct place *p, const char *node)
+{
+	bool all = !strcmp(node, "all");
+	uint64_t b = 0;
+
+	if (p->kind == PLACE_GUEST && !all && strcmp(p->node, node))
+		return 0;
+	for (size_t i = last_start(s); i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+		bool host = !strcmp(fld(s, row, RS_WHERE), "host");
+		bool image = !strcmp(fld(s, row, RS_PART), "image");
+
+		if (strcmp(fld(s, row, RS_SET), set))
+			continue;
+		if (p->kind == PLACE_GUEST ? row->f[RS_WHERE] != p->where :
+		    !host || image != (p->kind == PLACE_IMAGE))
+			continue;
+		if (p->kind != PLACE_GUEST && !all &&
+		    strcmp(fld(s, row, RS_NODE), node))
+			continue;
+		b += row->bytes;
+	}
+	return b;
+}
+
+/* The host nodes of the last sample (N0, N1, ... in order), guests' too. */
+static size_t copy_nodes(const struct report_run *r, char (*nodes)[16],
+			 size_t max)
+{
+	const struct rs_series *s = r->rs;
+	size_t n = 0;
+
+	for (size_t i = last_start(s); i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+		char g[16];
+		const char *node = g;
+		bool seen = false;
+
+		if (!row->bytes)
+			continue;
+		if (!strcmp(fld(s, row, RS_WHERE), "host"))
+			node = fld(s, row, RS_NODE);
+		else
+			guest_node(r, fld(s, row, RS_WHERE), g, sizeof(g));
+		for (size_t k = 0; k < n; k++)
+			seen |= !strcmp(nodes[k], node);
+		if (!seen && n < max && strlen(node) < sizeof(nodes[0]))
+			strcpy(nodes[n++], node);
+	}
+	/* N0 < N1 < N10, then ? */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0; j--) {
+			const char *a = nodes[j - 1], *b = nodes[j];
+			bool swap = a[0] == 'N' && b[0] == 'N' ?
+					    atoi(a + 1) > atoi(b + 1) :
+					    a[0] != 'N' && b[0] == 'N';
+			char t[16];
+
+			if (!swap)
+				break;
+			memcpy(t, nodes[j], sizeof(t));
+			memcpy(nodes[j], nodes[j - 1], sizeof(t));
+			memcpy(nodes[j - 1], t, sizeof(t));
+		}
+	return n;
+}
+
+static int compute_copies(struct report_run *r)
+{
+	char nodes[64][16];
+	size_t nn = copy_nodes(r, nodes, 63);
+
+	strcpy(nodes[nn++], "all");
+	r->copies = calloc(r->n_rs_sets * nn + 1, sizeof(*r->copies));
+	if (!r->copies)
+		return -ENOMEM;
+	for (size_t k = 0; k < r->n_rs_sets; k++) {
+		struct place p[REPORT_MAX_SETS + 2];
+		size_t np = places_of(r, r->rs_sets[k], p, ARRAY_SIZE(p));
+
+		for (size_t j = 0; j < nn; j++) {
+			struct report_copies *c = &r->copies[r->n_copies];
+			uint64_t v[ARRAY_SIZE(p)];
+
+			memset(c, 0, sizeof(*c));
+			snprintf(c->set, sizeof(c->set), "%s", r->rs_sets[k]);
+			snprintf(c->node, sizeof(c->node), "%s", nodes[j]);
+			for (size_t i = 0; i < np; i++)
+				v[i] = place_bytes(r->rs, c->set, &p[i],
+						   c->node);
+			qsort(v, np, sizeof(v[0]), cmp_desc);
+			c->cached = np ? v[0] : 0;
+			for (size_t i = 0; i < np && v[i]; i++) {
+				c->times[i] = v[i] - (i + 1 < np ? v[i + 1] : 0);
+				c->n_places++;
+			}
+			/* a node where the set is not: no row */
+			if (c->cached || !strcmp(c->node, "all"))
+				r->n_copies++;
+		}
+	}
+	return 0;
+}
+
+/* ---- loading ---- */
+
+int report_residency_load(struct report_run *r, char *err, size_t errlen)
+{
+	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
+	_cleanup_free_ char *text = NULL;
+	char e[200] = "", msg[300];
+	size_t len = 0;
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = read_full_file(path, 1u << 30, &text, &len);
+	if (ret < 0) {
+		snprintf(msg, sizeof(msg),
+			 "no residency over time (residency.csv: %s): no "
+			 "closure, no charts per set",
+			 strerror(-ret));
+		return report_add_warning(r, msg);
+	}
+	/* results folders from before residency over time */
+	if (str_has_prefix(text, RESIDENCY_HEADER "\n") ||
+	    str_has_prefix(text, RESIDENCY_HEADER "\r\n"))
+		return 0;
+	r->rs = calloc(1, sizeof(*r->rs));
+	if (!r->rs)
+		return -ENOMEM;
+	rs_init(r->rs);
+	ret = rs_parse(r->rs, text, len, e, sizeof(e));
+	if (ret < 0) {
+		snprintf(err, errlen, "%s:%s", path, e);
+		report_residency_free(r);
+		return ret;
+	}
+	if (!r->rs->n)
+		return report_add_warning(r, "residency.csv has no samples");
+	collect_sets(r);
+	if (compute_closure(r) < 0 || compute_copies(r) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+void report_residency_free(struct report_run *r)
+{
+	if (r->rs)
+		rs_free(r->rs);
+	free(r->rs);
+	free(r->closure);
+	free(r->copies);
+	r->rs = NULL;
+	r->closure = NULL;
+	r->copies = NULL;
+	r->n_closure = r->n_copies = r->n_rs_sets = 0;
+}
+
+bool report_residency_guest(const struct report_run *r, bool shared,
+			    const char *vm_id, const char *vm_name,
+			    uint64_t *ret)
+{
+	const struct rs_series *s = r->rs;
+	char set[80];
+	uint64_t b = 0;
+
+	if (!s || !s->n || !has_where(s, vm_name))
+		return false;
+	snprintf(set, sizeof(set), shared ? "shared" : "private-%s", vm_id);
+	for (size_t i = last_start(s); i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+
+		if (!strcmp(fld(s, row, RS_WHERE), vm_name) &&
+		    !strcmp(fld(s, row, RS_SET), set))
+			b += row->bytes;
+	}
+	*ret = b;
+	return true;
+}
+
+/* ---- closure.csv ---- */
+
+static double pct(uint64_t part, int64_t whole)
+{
+	return whole > 0 ? 100.0 * (double)part / (double)whole : 0;
+}
+
+int report_write_closure_csv(FILE *f, const struct report_run *r)
+{
+	fprintf(f, "%s\n", REPORT_CLOSURE_HEADER);
+	for (size_t i = 0; i < r->n_closure; i++) {
+		const struct report_closure *c = &r->closure[i];
+		bool first = true;
+
+		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,", c->source,
+			report_kind_name(c->kind), c->where, c->cgroup, c->node,
+			(long long)c->pagecache,
+			(unsigned long long)c->explained, (long long)c->other,
+			pct(c->explained, c->pagecache),
+			c->adds_up ? "yes" : "no");
+		for (size_t k = 0; k < r->n_rs_sets; k++) {
+			if (!c->by_set[k])
+				continue;
+			fprintf(f, "%s%s=%llu", first ? "" : ";", r->rs_sets[k],
+				(unsigned long long)c->by_set[k]);
+			first = false;
+		}
+		fputc('\n', f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int report_save_closure(const struct report_run *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!r->n_closure)
+		return 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	ret = report_write_closure_csv(f, r);
+	if (fclose(f) != 0 && ret == 0)
+		ret = -EIO;
+	if (ret == 0)
+		ret = results_write(r->dir, "closure.csv", buf);
+	free(buf);
+	return ret;
+}
+
+/* ---- the stacked chart of a set ---- */
+
+#define MAX_LAYERS 10
+
+struct layer {
+	char label[200];
+	bool guest;
+	uint32_t where, cgroup, node;
+	bool image;
+	double *y; /* MiB per sample */
+	double peak;
+};
+
+static int cmp_layer(const void *a, const void *b)
+{
+	const struct layer *x = a, *y = b;
+
+	return x->peak < y->peak ? 1 : x->peak > y->peak ? -1 : 0;
+}
+
+/* Whether a guest has more than one node among the set's rows. */
+static bool guest_nodes(const struct rs_series *s, uint32_t where)
+{
+	int64_t first = -1;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rs_row *row = &s->rows[i];
+
+		if (row->f[RS_WHERE] != where || !row->bytes)
+			continue;
+		if (first < 0)
+			first = row->f[RS_NODE];
+		else if (first != row->f[RS_NODE])
+			return true;
+	}
+	return false;
+}
+
+static struct layer *find_layer(struct layer *l, size_t n,
+				const struct layer *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].guest == k->guest && l[i].where == k->where &&
+		    l[i].node == k->node &&
+		    (k->guest || (l[i].cgroup == k->cgroup &&
+				  l[i].image == k->image)))
+			return &l[i];
+	return NULL;
+}
+
+static void free_layers(struct layer *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i].y);
+	free(l);
+}
+
+/*
+ * The set's layers (host cgroup x node, image apart; a guest, per node
+ * when it has several) with their MiB at each sample, biggest first; the
+ * ones past MAX_LAYERS summed into the last.
+ */
+static struct layer *set_layers(const struct rs_series *s, const char *set,
+				const int64_t *t, size_t nt, size_t *ret_n)
+{
+	struct layer *l = NULL;
+	size_t n = 0, k = 0;
+	int64_t set_id = rs_lookup(s, set);
+
+	*ret_n = 0;
+	for (size_t i = 0; i < s->n && set_id >= 0; i++) {
+		const struct rs_row *row = &s->rows[i];
+		struct layer key = { 0 }, *x;
+
+		while (k < nt && t[k] < row->t_ms)
+			k++;
+		if (row->f[RS_SET] != (uint32_t)set_id || !row->bytes)
+			continue;
+		key.guest = strcmp(fld(s, row, RS_WHERE), "host") != 0;
+		key.where = row->f[RS_WHERE];
+		key.node = row->f[RS_NODE];
+		key.cgroup = row->f[RS_CGROUP];
+		key.image = !strcmp(fld(s, row, RS_PART), "image");
+		x = find_layer(l, n, &key);
+		if (!x) {
+			struct layer *nl = realloc(l, (n + 1) * sizeof(*nl));
+
+			if (!nl)
+				goto oom;
+			l = nl;
+			x = &l[n++];
+			*x = key;
+			x->y = calloc(nt, sizeof(double));
+			if (!x->y)
+				goto oom;
+			if (key.guest)
+				snprintf(x->label, sizeof(x->label),
+					 guest_nodes(s, key.where) ?
+						 "%s (guest) %s" :
+						 "%s (guest)",
+					 fld(s, row, RS_WHERE),
+					 fld(s, row, RS_NODE));
+			else
+				snprintf(x->label, sizeof(x->label),
+					 "host %s %s%s", fld(s, row, RS_CGROUP),
+					 fld(s, row, RS_NODE),
+					 key.image ? " (image)" : "");
+		}
+		x->y[k] += (double)row->bytes / MIB;
+		if (x->y[k] > x->peak)
+			x->peak = x->y[k];
+	}
+	qsort(l, n, sizeof(*l), cmp_layer);
+	if (n > MAX_LAYERS) {
+		struct layer *rest = &l[MAX_LAYERS - 1];
+
+		snprintf(rest->label, sizeof(rest->label), "%zu more places",
+			 n - MAX_LAYERS + 1);
+		for (size_t i = MAX_LAYERS; i < n; i++) {
+			for (size_t j = 0; j < nt; j++)
+				rest->y[j] += l[i].y[j];
+			free(l[i].y);
+		}
+		n = MAX_LAYERS;
+	}
+	*ret_n = n;
+	return l;
+oom:
+	free_layers(l, n);
+	return NULL;
+}
+
+/* The distinct elapsed_ms of the series. */
+static int64_t *sample_times(const struct rs_series *s, size_t *ret_n)
+{
+	int64_t *t = malloc((s->n_samples ? s->n_samples : 1) * sizeof(*t));
+	size_t n = 0;
+
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (!n || t[n - 1] != s->rows[i].t_ms)
+			t[n++] = s->rows[i].t_ms;
+	*ret_n = n;
+	return t;
+}
+
+static void stacked_chart(FILE *f, const char *title, const char *set,
+			  const struct layer *l, size_t nl, const int64_t *t,
+			  size_t nt)
+{
+	const double W = 720, L = 64, R = 250, T = 28, B = 40;
+	double H = 300, pw = W - L - R, ph, xmax, ymax = 0, xstep, ystep;
+	double *base = calloc(nt, sizeof(double));
+
+	if (!base)
+		return;
+	if (T + 12 + (double)nl * 18 + B > H)
+		H = T + 12 + (double)nl * 18 + B;
+	ph = H - T - B;
+	for (size_t j = 0; j < nt; j++) {
+		double sum = 0;
+
+		for (size_t i = 0; i < nl; i++)
+			sum += l[i].y[j];
+		if (sum > ymax)
+			ymax = sum;
+	}
+	xmax = report_axis_max((double)t[nt - 1] / 1000.0, &xstep);
+	ymax = report_axis_max(ymax, &ystep);
+	report_chart_begin(f, "chart stacked", W, H, title, L);
+	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
+		double py = T + ph - y / ymax * ph;
+
+		report_tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4,
+			    y);
+	}
+	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
+		double px = L + x / xmax * pw;
+
+		report_tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
+			    T + ph + 16, x);
+	}
+	fprintf(f,
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
+		"<text x=\"14\" y=\"%.1f\" class=\"al\" "
+		"transform=\"rotate(-90 14 %.1f)\">MiB</text>\n",
+		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
+	for (size_t i = 0; i < nl; i++) {
+		const char *col = report_color(i);
+
+		fprintf(f, "<path class=\"layer\" data-set=\"");
+		svg_escape_html(f, set);
+		fprintf(f, "\" data-place=\"");
+		svg_escape_html(f, l[i].label);
+		fprintf(f, "\" fill=\"%s\" d=\"", col);
+		/* the top edge forward, the bottom edge back */
+		for (size_t j = 0; j < nt; j++) {
+			double x = L + (double)t[j] / 1000.0 / xmax * pw;
+			double y = T + ph - (base[j] + l[i].y[j]) / ymax * ph;
+
+			fprintf(f, "%s%.1f %.1f", j ? " L" : "M", x, y);
+			if (nt == 1)
+				fprintf(f, " L%.1f %.1f", L + pw, y);
+		}
+		for (size_t j = nt; j-- > 0;) {
+			double x = L + (double)t[j] / 1000.0 / xmax * pw;
+			double y = T + ph - base[j] / ymax * ph;
+
+			if (nt == 1)
+				fprintf(f, " L%.1f %.1f", L + pw, y);
+			fprintf(f, " L%.1f %.1f", x, y);
+		}
+		fprintf(f, " Z\"><title>");
+		svg_escape_html(f, l[i].label);
+		fprintf(f, ": %.1f MiB at the end</title></path>\n",
+			l[i].y[nt - 1]);
+		for (size_t j = 0; j < nt; j++)
+			base[j] += l[i].y[j];
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" "
+			"height=\"10\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
+			L + pw + 10, T + 6 + (double)i * 18, col, L + pw + 26,
+			T + 15 + (double)i * 18);
+		svg_escape_html(f, l[i].label);
+		fprintf(f, "</text>\n");
+	}
+	fprintf(f,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+		"class=\"frame\"/>\n</svg>\n",
+		L, T, pw, ph);
+	free(base);
+}
+
+static void html_set_charts(FILE *f, const struct report_run *r)
+{
+	size_t nt = 0;
+	_cleanup_free_ int64_t *t = sample_times(r->rs, &nt);
+
+	if (!t || !nt)
+		return;
+	fprintf(f, "<h3>Where each set's bytes sat over time</h3>\n"
+		   "<p>Resident bytes of each file set (residency.csv, a "
+		   "sample every %s): on the host per memory cgroup and "
+		   "NUMA node its pages are charged to and sit on, and "
+		   "inside each guest as the guest measured them.</p>\n",
+		   nt > 1 ? "residency_interval" : "run");
+	for (size_t k = 0; k < r->n_rs_sets; k++) {
+		size_t nl = 0;
+		struct layer *l = set_layers(r->rs, r->rs_sets[k], t, nt, &nl);
+		char title[160];
+
+		if (!l && nl)
+			return;
+		snprintf(title, sizeof(title), "Set %s: resident bytes by place",
+			 r->rs_sets[k]);
+		if (nl)
+			stacked_chart(f, title, r->rs_sets[k], l, nl, t, nt);
+		else
+			fprintf(f, "<p>Set %s: nothing resident in any sample."
+				   "</p>\n",
+				r->rs_sets[k]);
+		free_layers(l, nl);
+	}
+}
+
+/* ---- tables ---- */
+
+static size_t max_places(const struct report_run *r)
+{
+	size_t m = 2;
+
+	for (size_t i = 0; i < r->n_copies; i++)
+		if (r->copies[i].n_places > m)
+			m = r->copies[i].n_places;
+	return m;
+}
+
+static const char *times_name(size_t k, char *buf, size_t len)
+{
+	if (k == 0)
+		return "once";
+	if (k == 1)
+		return "twice";
+	snprintf(buf, len, "%zu times", k + 1);
+	return buf;
+}
+
+static void html_copies(FILE *f, const struct report_run *r)
+{
+	size_t mp = max_places(r);
+	char b[32];
+
+	if (!r->n_copies)
+		return;
+	fprintf(f, "<h3>Cached once, twice, n times: each set at the end, "
+		   "per node</h3>\n<table class=\"copies\"><tr>"
+		   "<th class=\"l\">set</th><th class=\"l\">node</th>"
+		   "<th>copies</th><th>cached</th>");
+	for (size_t k = 0; k < mp; k++)
+		fprintf(f, "<th>%s</th>", times_name(k, b, sizeof(b)));
+	fprintf(f, "</tr>\n");
+	for (size_t i = 0; i < r->n_copies; i++) {
+		const struct report_copies *c = &r->copies[i];
+
+		fprintf(f, "<tr><td class=\"l\">");
+		svg_escape_html(f, c->set);
+		fprintf(f, "</td><td class=\"l\">");
+		svg_escape_html(f, c->node);
+		fprintf(f, "</td><td>%zu</td><td>%.1f</td>", c->n_places,
+			(double)c->cached / MIB);
+		for (size_t k = 0; k < mp; k++)
+			fprintf(f, "<td>%.1f</td>", (double)c->times[k] / MIB);
+		fprintf(f, "</tr>\n");
+	}
+	fprintf(f,
+		"</table>\n<p>MiB at the last sample of residency.csv. The "
+		"places that can hold a copy: the host's files, the host's "
+		"virtio-pmem image and each guest; a guest's copy is on its "
+		"VM's node. With the copies sorted c1 &ge; c2 &ge; ..., a "
+		"smaller copy is taken to be part of each larger one (a "
+		"guest reads through the host's cache): cached = c1, cached "
+		"k times = ck - c(k+1). Node <em>all</em>: the copies "
+		"wherever they sit.</p>\n");
+}
+
+static void html_closure(FILE *f, const struct report_run *r)
+{
+	if (!r->n_closure)
+		return;
+	fprintf(f,
+		"<h3>Closure: how much of each page cache the file sets "
+		"explain</h3>\n<table class=\"closure\"><tr>"
+		"<th class=\"l\">source</th><th class=\"l\">cgroup</th>"
+		"<th class=\"l\">node</th><th>page cache</th>"
+		"<th>file sets</th><th>other</th><th>explained %%</th>"
+		"<th class=\"l\">by set</th><th class=\"l\">adds up</th>"
+		"</tr>\n");
+	for (size_t i = 0; i < r->n_closure; i++) {
+		const struct report_closure *c = &r->closure[i];
+		bool first = true;
+
+		fprintf(f, "<tr%s><td class=\"l\">",
+			c->adds_up ? "" : " class=\"warn\"");
+		svg_escape_html(f, c->source);
+		fprintf(f, "</td><td class=\"l\">");
+		if (strcmp(c->where, "host"))
+			svg_escape_html(f, c->where);
+		fprintf(f, "%s", strcmp(c->where, "host") ? ":" : "");
+		svg_escape_html(f, c->cgroup);
+		fprintf(f,
+			"</td><td class=\"l\">%s</td><td>%.1f</td>"
+			"<td>%.1f</td><td>%.1f</td><td>%.1f</td>"
+			"<td class=\"l\">",
+			c->node, (double)c->pagecache / MIB,
+			(double)c->explained / MIB, (double)c->other / MIB,
+			pct(c->explained, c->pagecache));
+		for (size_t k = 0; k < r->n_rs_sets; k++) {
+			if (!c->by_set[k])
+				continue;
+			fprintf(f, "%s", first ? "" : ", ");
+			svg_escape_html(f, r->rs_sets[k]);
+			fprintf(f, " %.1f", (double)c->by_set[k] / MIB);
+			first = false;
+		}
+		fprintf(f, "</td><td class=\"l\">%s</td></tr>\n",
+			c->adds_up ? "yes" : "NO");
+	}
+	fprintf(f,
+		"</table>\n<p>MiB. Page cache: <code>file - shmem</code> of "
+		"the source at the last tick of stats.csv; file sets: the "
+		"sets' resident bytes at the last sample of residency.csv "
+		"charged to that cgroup or below it (a guest: measured inside "
+		"it); other: the rest (logs, programs, other files). It does "
+		"not add up when the sets exceed the page cache by more than "
+		"%.0f%% + %.0f MiB (closure.csv).</p>\n",
+		REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
+}
+
+void report_residency_html(FILE *f, const struct report_run *r)
+{
+	if (!r->rs || !r->rs->n)
+		return;
+	html_set_charts(f, r);
+	html_copies(f, r);
+	html_closure(f, r);
+}
+
+void report_residency_txt(FILE *f, const struct report_run *r)
+{
+	size_t mp = max_places(r);
+	char b[32];
+
+	if (!r->rs || !r->rs->n)
+		return;
+	if (r->n_copies) {
+		fprintf(f, "\ncopies at the end, MiB (per host node; all: "
+			   "anywhere)\n%-14s %-5s %6s %10s", "set", "node",
+			"copies", "cached");
+		for (size_t k = 0; k < mp; k++)
+			fprintf(f, " %10s", times_name(k, b, sizeof(b)));
+		fputc('\n', f);
+		for (size_t i = 0; i < r->n_copies; i++) {
+			const struct report_copies *c = &r->copies[i];
+
+			fprintf(f, "%-14s %-5s %6zu %10.1f", c->set, c->node,
+				c->n_places, (double)c->cached / MIB);
+			for (size_t k = 0; k < mp; k++)
+				fprintf(f, " %10.1f",
+					(double)c->times[k] / MIB);
+			fputc('\n', f);
+		}
+	}
+	if (r->n_closure) {
+		fprintf(f, "\nclosure: page cache explained by the file sets, "
+			   "MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",
+			"source", "node", "pagecache", "file sets", "other",
+			"explained%", "adds up");
+		for (size_t i = 0; i < r->n_closure; i++) {
+			const struct report_closure *c = &r->closure[i];
+
+			fprintf(f, "%-16s %-6s %10.1f %10.1f %10.1f %10.1f %s\n",
+				c->source, c->node,
+				(double)c->pagecache / MIB,
+				(double)c->explained / MIB,
+				(double)c->other / MIB,
+				pct(c->explained, c->pagecache),
+				c->adds_up ? "yes" : "NO");
+		}
+	}
+}
