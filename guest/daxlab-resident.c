@@ -3,8 +3,8 @@
  * daxlab-resident FILE...: inside a guest, the page cache of each file
  * per NUMA node and memory cgroup, measured as on the host
  * (lib/pageowner.c: mincore, /proc/self/pagemap, /proc/kpagecgroup,
- * memory blocks). A static program: the tiny guest carries it as
- * /usr/bin/daxlab-resident, and daxlab copies it into image VMs. Its
+ * memory blocks). A static program, built and installed to libexec;
+ * not yet carried into guests or run by daxlab (issue 16). Its
  * output is lines for the host (guest/PROTOCOL.md, lib/residency.h);
  * it exits 0 when it could look, also when some files could not be read
  * (their E lines say so).
