@@ -853,11 +853,31 @@ double report_axis_max(double max, double *ret_step)
 	return axis_max(max, ret_step);
 }
 
-void report_tick(FILE *f, const char *cls, double x1, double x2, double y1,
-		 double y2, const char *label_cls, double tx, double ty,
-		 double v)
+/*
+ * The axes of a chart of MiB over time (s): the plot area at (L, T), pw
+ * by ph, in a chart H high; a grid line every ystep MiB up to ymax, a
+ * tick every xstep s up to xmax, and the axes' titles.
+ */
+void report_time_axes(FILE *f, double L, double T, double pw, double ph,
+		      double H, double xmax, double xstep, double ymax,
+		      double ystep)
 {
-	tick(f, cls, x1, x2, y1, y2, label_cls, tx, ty, v);
+	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
+		double py = T + ph - y / ymax * ph;
+
+		tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4, y);
+	}
+	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
+		double px = L + x / xmax * pw;
+
+		tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
+		     T + ph + 16, x);
+	}
+	fprintf(f,
+		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
+		"<text x=\"14\" y=\"%.1f\" class=\"al\" "
+		"transform=\"rotate(-90 14 %.1f)\">MiB</text>\n",
+		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
 }
 
 const char *report_color(size_t i)
@@ -890,22 +910,7 @@ static void svg_lines(FILE *f, const char *title,
 	xmax = axis_max(xmax, &xstep);
 
 	chart_begin(f, "chart", W, H, title, L);
-	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
-		double py = T + ph - y / ymax * ph;
-
-		tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4, y);
-	}
-	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
-		double px = L + x / xmax * pw;
-
-		tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
-		     T + ph + 16, x);
-	}
-	fprintf(f,
-		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
-		"<text x=\"14\" y=\"%.1f\" class=\"al\" "
-		"transform=\"rotate(-90 14 %.1f)\">MiB</text>\n",
-		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
+	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"class=\"frame\"/>\n",

@@ -23,10 +23,14 @@ void report_chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x);
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
 double report_axis_max(double max, double *ret_step);
-/* A grid line or tick of class cls, and its label v at (tx, ty). */
-void report_tick(FILE *f, const char *cls, double x1, double x2, double y1,
-		 double y2, const char *label_cls, double tx, double ty,
-		 double v);
+/*
+ * The axes of a chart of MiB over time (s): plot area at (L, T), pw by
+ * ph, in a chart H high; grid every ystep up to ymax, ticks every xstep
+ * up to xmax, the axes' titles.
+ */
+void report_time_axes(FILE *f, double L, double T, double pw, double ph,
+		      double H, double xmax, double xstep, double ymax,
+		      double ystep);
 /* The report's i-th series colour. */
 const char *report_color(size_t i);
 

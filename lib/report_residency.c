@@ -695,23 +695,7 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 	xmax = report_axis_max((double)t[nt - 1] / 1000.0, &xstep);
 	ymax = report_axis_max(ymax, &ystep);
 	report_chart_begin(f, "chart stacked", W, H, title, L);
-	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
-		double py = T + ph - y / ymax * ph;
-
-		report_tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4,
-			    y);
-	}
-	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
-		double px = L + x / xmax * pw;
-
-		report_tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
-			    T + ph + 16, x);
-	}
-	fprintf(f,
-		"<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">time (s)</text>"
-		"<text x=\"14\" y=\"%.1f\" class=\"al\" "
-		"transform=\"rotate(-90 14 %.1f)\">MiB</text>\n",
-		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
+	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
 	for (size_t i = 0; i < nl; i++) {
 		const char *col = report_color(i);
 
