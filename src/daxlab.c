@@ -89,6 +89,19 @@ void usage_error(const char *cmd, const char *fmt, ...)
 	exit(1);
 }
 
+double parse_alpha(const char *cmd, const char *arg)
+{
+	char *end;
+	double a;
+
+	errno = 0;
+	a = strtod(arg, &end);
+	if (errno || end == arg || *end || !(a > 0) || !(a < 1))
+		usage_error(cmd, "--alpha wants a number between 0 and 1, not '%s'",
+			    arg);
+	return a;
+}
+
 void print_version(void)
 {
 	printf("daxlab %s\n", DAXLAB_VERSION);

@@ -26,6 +26,11 @@ extern bool daxlab_quiet;
  */
 noreturn void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * --alpha P of cmd: a significance level, 0 < P < 1; anything else is a
+ * usage error.
+ */
+double parse_alpha(const char *cmd, const char *arg);
 /* --version: "daxlab VERSION" on stdout, exit 0. */
 noreturn void print_version(void);
 

@@ -230,18 +230,9 @@ int cmd_report(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'a': {
-			char *end;
-
-			errno = 0;
-			alpha = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(alpha > 0) ||
-			    !(alpha < 1))
-				usage_error("report",
-					    "--alpha wants a number between 0 and 1, not '%s'",
-					    optarg);
+		case 'a':
+			alpha = parse_alpha("report", optarg);
 			break;
-		}
 		case 'q':
 			quiet = true;
 			break;

@@ -58,6 +58,7 @@ struct run_opts {
 	struct sweep_key sweep[MAX_SWEEP];
 	size_t n_sweep;
 	unsigned repeat;     /* --repeat, default 1 */
+	double alpha;        /* --alpha: the sweep summary's markers */
 	int order;           /* --order: -1 not given, 0 sequential, 1 shuffled */
 	bool seed_given;
 	uint64_t seed;
@@ -2200,8 +2201,12 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	list = index_list(want, sw->n_runs);
 	free(want);
 	{
+		char alpha[32];
 		const char *tw[] = { self, "run", "--resume", sdir, NULL };
-		const char *gw[] = { self, "report", sdir, NULL };
+		const char *gw[] = { self, "report", "--alpha", alpha, sdir,
+				     NULL };
+
+		snprintf(alpha, sizeof(alpha), "%.15g", o->alpha);
 
 		ret = write_script(sdir, "slurm-task.sh", tw,
 				   " --point \"$SLURM_ARRAY_TASK_ID\"");
@@ -2356,11 +2361,11 @@ static int sweep(const struct run_opts *o, const char *name)
 				failed++;
 		}
 		free(dir);
-		if (sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
 					sizeof(err)) < 0)
 			warning("%s", err);
 	}
-	if (!ran && sweep_write_summary(&sw, sdir, 0.05, &complete, err,
+	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
 					sizeof(err)) < 0)
 		warning("%s", err);
 	if (sweep_write_report(&sw, sdir, err, sizeof(err)) < 0)
@@ -2429,6 +2434,9 @@ static void run_usage(void)
 	       "runs\n"
 	       "      --seed N           the shuffle's seed (default: random, "
 	       "recorded)\n"
+	       "      --alpha P          significance level of the sweep "
+	       "summary's\n"
+	       "                         markers (default 0.05)\n"
 	       "      --resume DIR       run what is missing or incomplete of "
 	       "the sweep\n"
 	       "                         in DIR (its manifest.json)\n"
@@ -2469,6 +2477,7 @@ int cmd_run(int argc, char **argv)
 		{ "order", required_argument, NULL, 'O' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "resume", required_argument, NULL, 'E' },
+		{ "alpha", required_argument, NULL, 'A' },
 		{ "point", required_argument, NULL, 'P' },
 		{ "slurm", no_argument, NULL, 'L' },
 		{ "slurm-opt", required_argument, NULL, 'X' },
@@ -2482,6 +2491,7 @@ int cmd_run(int argc, char **argv)
 			      .tail_ms = 2000,
 			      .interval_ms = 500,
 			      .repeat = 1,
+			      .alpha = 0.05,
 			      .order = -1,
 			      .point = -1 };
 	const char *explicit_config = NULL;
@@ -2533,6 +2543,9 @@ int cmd_run(int argc, char **argv)
 			if (parse_uint_range(optarg, 1, 1000, &o.repeat) < 0)
 				usage_error("run", "--repeat: '%s' is not 1..1000",
 					    optarg);
+			break;
+		case 'A':
+			o.alpha = parse_alpha("run", optarg);
 			break;
 		case 'O':
 			if (!strcmp(optarg, "sequential"))

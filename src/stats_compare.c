@@ -217,19 +217,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 't':
 			o->test = true;
 			break;
-		case 'a': {
-			char *end;
-
-			errno = 0;
-			o->alpha = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->alpha > 0) ||
-			    !(o->alpha < 1))
-				usage_error(
-					CMD,
-					"--alpha wants a number between 0 and 1, not '%s'",
-					optarg);
+		case 'a':
+			o->alpha = parse_alpha(CMD, optarg);
 			break;
-		}
 		case 'q':
 			daxlab_quiet = true;
 			break;

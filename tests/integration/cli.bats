@@ -148,3 +148,21 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 		[[ "$stderr" == *"Try 'daxlab "* ]]
 	done
 }
+
+@test "--alpha outside (0, 1) is one usage error for run, report and stats compare" {
+	local c a
+	for c in "run" "report" "stats compare"; do
+		for a in 0 1 1.5 -0.1 x 0.05x; do
+			# shellcheck disable=SC2086
+			run --separate-stderr "$D" $c --alpha "$a" /nonexistent
+			echo "$c --alpha $a: $status: $stderr"
+			[ "$status" -eq 1 ]
+			[[ "$stderr" == *"--alpha wants a number between 0 and 1, not '$a'"* ]]
+			[[ "$stderr" == *"Try 'daxlab $c --help'"* ]]
+		done
+	done
+	# and a level inside is taken (the error is then about the folder)
+	run --separate-stderr "$D" report --alpha 0.01 /nonexistent
+	[ "$status" -eq 1 ]
+	[[ "$stderr" != *"--alpha"* ]]
+}
