@@ -419,15 +419,6 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	return 0;
 }
 
-void cg_procs_free(char **procs)
-{
-	if (!procs)
-		return;
-	for (size_t i = 0; procs[i]; i++)
-		free(procs[i]);
-	free(procs);
-}
-
 int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
 		    char ***ret_procs)
 {
@@ -452,7 +443,7 @@ int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
 	for (size_t i = 0; v1_controllers[i]; i++) {
 		l[i] = cg_path(ctx, v1_controllers[i], name, "cgroup.procs");
 		if (!l[i]) {
-			cg_procs_free(l);
+			strv_free(l);
 			return -ENOMEM;
 		}
 	}

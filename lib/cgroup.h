@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "strv.h"
+
 enum cg_version {
 	CG_V1 = 1,
 	CG_V2 = 2,
@@ -67,11 +69,10 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 /*
  * How spawn() puts a child into the cgroup: v2 an O_DIRECTORY fd
  * (*ret_fd, close it), v1 a NULL-terminated list of cgroup.procs paths
- * (*ret_procs, free with cg_procs_free()).
+ * (*ret_procs, free with strv_free()).
  */
 int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
 		    char ***ret_procs);
-void cg_procs_free(char **procs);
 
 /* The pids in the cgroup (cgroup.procs of the cpuset hierarchy on v1). */
 int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config.h"
+#include "strv.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -1215,15 +1216,6 @@ out:
 	return r;
 }
 
-static void free_list(char **l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; l[i]; i++)
-		free(l[i]);
-	free(l);
-}
-
 static void free_binding(struct cg_binding *b)
 {
 	free(b->cgroup);
@@ -1248,7 +1240,7 @@ void config_free(struct lab_config *c)
 	free_binding(&c->virtiofsd.cg);
 	free(c->virtiofsd.cache);
 	free(c->virtiofsd.sandbox);
-	free_list(c->virtiofsd.extra_args);
+	strv_free(c->virtiofsd.extra_args);
 	for (size_t i = 0; i < c->n_shares; i++) {
 		struct share_config *s = &c->shares[i];
 
@@ -1272,8 +1264,8 @@ void config_free(struct lab_config *c)
 		free(vm->append);
 		free(vm->ssh);
 		free(vm->bridge);
-		free_list(vm->shares);
-		free_list(vm->qemu_args);
+		strv_free(vm->shares);
+		strv_free(vm->qemu_args);
 	}
 	free(c->vms);
 	free(c->workload.rw);

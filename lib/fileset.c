@@ -327,6 +327,7 @@ static int add_files(struct fileset_plan *p, size_t *idx, unsigned g,
 	return 0;
 }
 
+/* Frees n strings of v (not NULL-terminated) and v. */
 static void free_strv(char **v, size_t n)
 {
 	if (!v)
@@ -584,13 +585,6 @@ static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
 	*ret = dirs;
 	*ret_n = n;
 	return 0;
-}
-
-static void free_dirs(char **dirs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(dirs[i]);
-	free(dirs);
 }
 
 /* Creates dir if needed and proves it writable with a probe file. */
@@ -966,7 +960,7 @@ out:
 				unlink(tmp);
 		}
 	}
-	free_dirs(dirs, ndirs);
+	free_strv(dirs, ndirs);
 	return r;
 }
 

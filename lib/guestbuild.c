@@ -3,6 +3,7 @@
 #include "cpio.h"
 #include "decompress.h"
 #include "spawn.h"
+#include "strv.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -56,56 +57,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-void strv_free(char **v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static inline void strv_freep(char ***v)
-{
-	strv_free(*v);
-}
-#define _cleanup_strv_ __attribute__((cleanup(strv_freep)))
-
-static size_t strv_len(char *const *v)
-{
-	size_t n = 0;
-
-	while (v && v[n])
-		n++;
-	return n;
-}
-
-static bool strv_contains(char *const *v, const char *s)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		if (strcmp(v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/* Appends a copy of s; the list stays NULL-terminated. */
-static int strv_push(char ***v, const char *s)
-{
-	size_t n = strv_len(*v);
-	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[n] = strdup(s);
-	if (!nv[n]) {
-		nv[n] = NULL;
-		return -ENOMEM;
-	}
-	nv[n + 1] = NULL;
-	return 0;
 }
 
 /* ---- SHA-256 (nettle), for the input hash ---- */
@@ -343,7 +294,7 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 		if (r < 0)
 			return r;
 	}
-	return strv_push(out, m->paths[i]);
+	return strv_append(out, m->paths[i]);
 }
 
 static bool module_builtin(const char *moddir, const char *name)
@@ -438,7 +389,7 @@ int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen)
 			*end = '\0';
 		if (strv_contains(v, p))
 			continue;
-		r = strv_push(&v, p);
+		r = strv_append(&v, p);
 		if (r < 0)
 			return r;
 	}
@@ -476,7 +427,7 @@ int guest_missing_packages(bool with_kernel, char ***ret)
 		while (hit && hit != out && hit[-1] != '\n')
 			hit = strstr(hit + 1, want);
 		if (!hit) {
-			r = strv_push(&missing, argv[i]);
+			r = strv_append(&missing, argv[i]);
 			if (r < 0)
 				return r;
 		}

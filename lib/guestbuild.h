@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strv.h"
+
 /* A host file put into the guest (--add HOSTPATH[:GUESTPATH]). */
 struct guest_extra {
 	const char *host; /* the host file */
@@ -104,9 +106,6 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
  * missing. *ret_pub gets the public line. -errno with the cause in err.
  */
 int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen);
-
-/* Frees a NULL-terminated list of strings. */
-void strv_free(char **v);
 
 /* SHA-256 of data as 64 hex digits and a NUL. */
 void guest_sha256_hex(const void *data, size_t len, char out[65]);

@@ -598,15 +598,15 @@ static int make_hooks(struct build *b)
 
 static int mmdebstrap(struct build *b, const char *mirror)
 {
-	struct argv_buf a = { 0 };
+	struct strv a = { 0 };
 	char **argv;
 	int r;
 
-	argv_buf_add(&a, "mmdebstrap");
-	argv_buf_add(&a, "--variant=apt");
-	argv_buf_add(&a, "--mode=root");
-	argv_buf_add(&a, "--format=directory");
-	argv_buf_add(&a, "--aptopt=Acquire::Retries \"3\"");
+	strv_push(&a, "mmdebstrap");
+	strv_push(&a, "--variant=apt");
+	strv_push(&a, "--mode=root");
+	strv_push(&a, "--format=directory");
+	strv_push(&a, "--aptopt=Acquire::Retries \"3\"");
 	{
 		char inc[1024] = "--include=";
 
@@ -615,19 +615,19 @@ static int mmdebstrap(struct build *b, const char *mirror)
 				strcat(inc, ",");
 			strcat(inc, guest_image_packages[i]);
 		}
-		argv_buf_add(&a, inc);
+		strv_push(&a, inc);
 	}
 	for (size_t i = 0; dpkg_filters[i]; i++)
-		argv_buf_addf(&a, "--dpkgopt=%s", dpkg_filters[i]);
-	argv_buf_addf(&a, "--essential-hook=sync-in %s /", b->hooks);
-	argv_buf_add(&a, b->o->release);
-	argv_buf_add(&a, b->root);
-	argv_buf_add(&a, mirror);
-	argv = argv_buf_steal(&a);
+		strv_pushf(&a, "--dpkgopt=%s", dpkg_filters[i]);
+	strv_pushf(&a, "--essential-hook=sync-in %s /", b->hooks);
+	strv_push(&a, b->o->release);
+	strv_push(&a, b->root);
+	strv_push(&a, mirror);
+	argv = strv_steal(&a);
 	if (!argv)
 		return -ENOMEM;
 	r = run(b, "mmdebstrap", (const char *const *)argv);
-	argv_free(argv);
+	strv_free(argv);
 	return r;
 }
 
@@ -674,23 +674,23 @@ static int set_up_tree(struct build *b)
 					 "enable",
 					 "systemd-networkd.service",
 					 NULL };
-		struct argv_buf a = { 0 };
+		struct strv a = { 0 };
 		char **mask;
 
 		r = run(b, "set up the tree", enable);
 		if (r < 0)
 			return r;
-		argv_buf_add(&a, "chroot");
-		argv_buf_add(&a, b->root);
-		argv_buf_add(&a, "systemctl");
-		argv_buf_add(&a, "mask");
+		strv_push(&a, "chroot");
+		strv_push(&a, b->root);
+		strv_push(&a, "systemctl");
+		strv_push(&a, "mask");
 		for (size_t i = 0; masked_units[i]; i++)
-			argv_buf_add(&a, masked_units[i]);
-		mask = argv_buf_steal(&a);
+			strv_push(&a, masked_units[i]);
+		mask = strv_steal(&a);
 		if (!mask)
 			return -ENOMEM;
 		r = run(b, "set up the tree", (const char *const *)mask);
-		argv_free(mask);
+		strv_free(mask);
 	}
 	return r;
 }

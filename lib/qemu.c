@@ -17,75 +17,6 @@
 #include "topology.h"
 #include "util.h"
 
-void argv_buf_add(struct argv_buf *b, const char *s)
-{
-	char *d;
-
-	if (b->err)
-		return;
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		char **nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->v = nv;
-		b->cap = cap;
-	}
-	d = strdup(s);
-	if (!d) {
-		b->err = -ENOMEM;
-		return;
-	}
-	b->v[b->n++] = d;
-	b->v[b->n] = NULL;
-}
-
-void argv_buf_addf(struct argv_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-	int r;
-
-	if (b->err)
-		return;
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0) {
-		b->err = -ENOMEM;
-		return;
-	}
-	argv_buf_add(b, s);
-	free(s);
-}
-
-void argv_free(char **v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-char **argv_buf_steal(struct argv_buf *b)
-{
-	char **v = b->v;
-
-	if (b->err) {
-		for (size_t i = 0; i < b->n; i++)
-			free(b->v[i]);
-		free(b->v);
-		v = NULL;
-	}
-	b->v = NULL;
-	b->n = b->cap = 0;
-	return v;
-}
-
 /* A value inside a qemu option list: ',' is written ',,'. */
 static char *qopt(const char *s)
 {
@@ -161,55 +92,55 @@ int qemu_pmem_size_for(const char *dir, uint64_t *ret)
 int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 		   char ***ret)
 {
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 
-	argv_buf_add(&b, "mkfs.ext4");
-	argv_buf_add(&b, "-q");
-	argv_buf_add(&b, "-F");
+	strv_push(&b, "mkfs.ext4");
+	strv_push(&b, "-q");
+	strv_push(&b, "-F");
 	/* DAX needs the file system block size to be the page size */
-	argv_buf_add(&b, "-b");
-	argv_buf_add(&b, "4096");
-	argv_buf_add(&b, "-L");
-	argv_buf_add(&b, label);
-	argv_buf_add(&b, "-d");
-	argv_buf_add(&b, source);
-	argv_buf_add(&b, image);
-	*ret = argv_buf_steal(&b);
+	strv_push(&b, "-b");
+	strv_push(&b, "4096");
+	strv_push(&b, "-L");
+	strv_push(&b, label);
+	strv_push(&b, "-d");
+	strv_push(&b, source);
+	strv_push(&b, image);
+	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
 
 char *qemu_kernel_cmdline(const struct lab_config *c,
 			  const struct vm_config *vm)
 {
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 	unsigned pmem = 0;
 	char **v;
 	char *r;
 	size_t len = 1;
 
-	argv_buf_add(&b, "console=ttyS0");
-	argv_buf_add(&b, "panic=-1");
-	argv_buf_addf(&b, "daxlab.name=%s", vm->name);
+	strv_push(&b, "console=ttyS0");
+	strv_push(&b, "panic=-1");
+	strv_pushf(&b, "daxlab.name=%s", vm->name);
 	/* the guest then does not wait for an eth0 that never comes */
 	if (vm->net == VM_NET_NONE)
-		argv_buf_add(&b, "daxlab.net=none");
+		strv_push(&b, "daxlab.net=none");
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct share_config *s = &c->shares[i];
 
 		if (!config_vm_has_share(vm, s))
 			continue;
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
-			argv_buf_addf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
-				      s->mount, s->options ? ":" : "",
-				      s->options ? s->options : "");
+			strv_pushf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
+				   s->mount, s->options ? ":" : "",
+				   s->options ? s->options : "");
 		else
-			argv_buf_addf(&b, "daxlab.virtiofs=%s:%s%s%s", s->tag,
-				      s->mount, s->options ? ":" : "",
-				      s->options ? s->options : "");
+			strv_pushf(&b, "daxlab.virtiofs=%s:%s%s%s", s->tag,
+				   s->mount, s->options ? ":" : "",
+				   s->options ? s->options : "");
 	}
 	if (vm->append)
-		argv_buf_add(&b, vm->append);
-	v = argv_buf_steal(&b);
+		strv_push(&b, vm->append);
+	v = strv_steal(&b);
 	if (!v)
 		return NULL;
 	for (size_t i = 0; v[i]; i++)
@@ -223,11 +154,11 @@ char *qemu_kernel_cmdline(const struct lab_config *c,
 			strcat(r, v[i]);
 		}
 	}
-	argv_free(v);
+	strv_free(v);
 	return r;
 }
 
-static void add_host_nodes(struct argv_buf *b, char *opt, size_t optlen,
+static void add_host_nodes(struct strv *b, char *opt, size_t optlen,
 			   const char *mems)
 {
 	_cleanup_free_ char *copy = strdup(mems);
@@ -264,7 +195,7 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		    const struct qemu_plan *plan, char ***ret, char *err,
 		    size_t errlen)
 {
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 	uint64_t mem_mib = vm->memory >> 20, pmem_total = 0;
 	unsigned n_pmem = 0, fs = 0, pm = 0;
 	_cleanup_free_ char *dir = qopt(plan->vm_dir);
@@ -294,30 +225,29 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		}
 	}
 
-	argv_buf_add(&b, c->lab.qemu);
-	argv_buf_add(&b, "-name");
-	argv_buf_addf(&b, "%s,debug-threads=on", vm->name);
-	argv_buf_add(&b, "-nodefaults");
-	argv_buf_add(&b, "-no-user-config");
-	argv_buf_add(&b, "-no-reboot");
-	argv_buf_add(&b, "-display");
-	argv_buf_add(&b, "none");
-	argv_buf_add(&b, "-machine");
-	argv_buf_add(&b, "q35");
-	argv_buf_add(&b, "-accel");
-	argv_buf_add(&b, plan->accel);
-	argv_buf_add(&b, "-cpu");
-	argv_buf_add(&b, strcmp(plan->accel, "kvm") ? "max" : "host");
-	argv_buf_add(&b, "-smp");
-	argv_buf_addf(&b, "%u", vm->vcpus);
-	argv_buf_add(&b, "-m");
+	strv_push(&b, c->lab.qemu);
+	strv_push(&b, "-name");
+	strv_pushf(&b, "%s,debug-threads=on", vm->name);
+	strv_push(&b, "-nodefaults");
+	strv_push(&b, "-no-user-config");
+	strv_push(&b, "-no-reboot");
+	strv_push(&b, "-display");
+	strv_push(&b, "none");
+	strv_push(&b, "-machine");
+	strv_push(&b, "q35");
+	strv_push(&b, "-accel");
+	strv_push(&b, plan->accel);
+	strv_push(&b, "-cpu");
+	strv_push(&b, strcmp(plan->accel, "kvm") ? "max" : "host");
+	strv_push(&b, "-smp");
+	strv_pushf(&b, "%u", vm->vcpus);
+	strv_push(&b, "-m");
 	if (n_pmem)
-		argv_buf_addf(&b, "%lluM,slots=%u,maxmem=%lluM",
-			      (unsigned long long)mem_mib, n_pmem,
-			      (unsigned long long)(mem_mib +
-						   (pmem_total >> 20)));
+		strv_pushf(&b, "%lluM,slots=%u,maxmem=%lluM",
+			   (unsigned long long)mem_mib, n_pmem,
+			   (unsigned long long)(mem_mib + (pmem_total >> 20)));
 	else
-		argv_buf_addf(&b, "%lluM", (unsigned long long)mem_mib);
+		strv_pushf(&b, "%lluM", (unsigned long long)mem_mib);
 
 	/* guest RAM: shared memory, as vhost-user needs, maybe node-bound */
 	snprintf(opt, sizeof(opt),
@@ -325,38 +255,38 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		 (unsigned long long)mem_mib);
 	if (plan->mems)
 		add_host_nodes(&b, opt, sizeof(opt), plan->mems);
-	argv_buf_add(&b, "-object");
-	argv_buf_add(&b, opt);
-	argv_buf_add(&b, "-numa");
-	argv_buf_add(&b, "node,memdev=mem0");
+	strv_push(&b, "-object");
+	strv_push(&b, opt);
+	strv_push(&b, "-numa");
+	strv_push(&b, "node,memdev=mem0");
 
 	if (vm->image && plan->disk) {
 		_cleanup_free_ char *img = qopt(plan->disk);
 
 		if (!img)
 			b.err = -ENOMEM;
-		argv_buf_add(&b, "-drive");
-		argv_buf_addf(&b, "file=%s,if=virtio,format=qcow2", img);
+		strv_push(&b, "-drive");
+		strv_pushf(&b, "file=%s,if=virtio,format=qcow2", img);
 	} else if (vm->image) {
 		_cleanup_free_ char *img = qopt(vm->image);
 
 		if (!img)
 			b.err = -ENOMEM;
-		argv_buf_add(&b, "-drive");
-		argv_buf_addf(&b, "file=%s,if=virtio,format=%s", img,
-			      str_has_suffix(vm->image, ".qcow2") ? "qcow2" :
-								    "raw");
+		strv_push(&b, "-drive");
+		strv_pushf(&b, "file=%s,if=virtio,format=%s", img,
+			   str_has_suffix(vm->image, ".qcow2") ? "qcow2" :
+								 "raw");
 	} else {
 		_cleanup_free_ char *cmdline = qemu_kernel_cmdline(c, vm);
 
 		if (!cmdline)
 			b.err = -ENOMEM;
-		argv_buf_add(&b, "-kernel");
-		argv_buf_add(&b, vm->kernel);
-		argv_buf_add(&b, "-initrd");
-		argv_buf_add(&b, vm->initrd);
-		argv_buf_add(&b, "-append");
-		argv_buf_add(&b, cmdline ? cmdline : "");
+		strv_push(&b, "-kernel");
+		strv_push(&b, vm->kernel);
+		strv_push(&b, "-initrd");
+		strv_push(&b, vm->initrd);
+		strv_push(&b, "-append");
+		strv_push(&b, cmdline ? cmdline : "");
 	}
 
 	if (vm->image && plan->seed) {
@@ -364,9 +294,9 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 
 		if (!seed)
 			b.err = -ENOMEM;
-		argv_buf_add(&b, "-drive");
-		argv_buf_addf(&b, "file=%s,if=virtio,format=raw,readonly=on",
-			      seed);
+		strv_push(&b, "-drive");
+		strv_pushf(&b, "file=%s,if=virtio,format=raw,readonly=on",
+			   seed);
 	}
 
 	for (size_t i = 0; i < c->n_shares; i++) {
@@ -379,32 +309,33 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 
 			if (!img)
 				b.err = -ENOMEM;
-			argv_buf_add(&b, "-object");
-			argv_buf_addf(&b,
-				      "memory-backend-file,id=pm%u,mem-path=%s,size=%lluM,share=on,readonly=on",
-				      pm, img,
-				      (unsigned long long)(plan->pmem_size[i] >>
-							   20));
-			argv_buf_add(&b, "-device");
-			argv_buf_addf(&b, "virtio-pmem-pci,memdev=pm%u,id=pmem%u",
-				      pm, pm);
+			strv_push(&b, "-object");
+			strv_pushf(
+				&b,
+				"memory-backend-file,id=pm%u,mem-path=%s,size=%lluM,share=on,readonly=on",
+				pm, img,
+				(unsigned long long)(plan->pmem_size[i] >> 20));
+			strv_push(&b, "-device");
+			strv_pushf(&b, "virtio-pmem-pci,memdev=pm%u,id=pmem%u",
+				   pm, pm);
 			pm++;
 			continue;
 		}
-		argv_buf_add(&b, "-chardev");
-		argv_buf_addf(&b, "socket,id=fs%u,path=%s/virtiofsd-%s.sock",
-			      fs, dir, s->name);
-		argv_buf_add(&b, "-device");
+		strv_push(&b, "-chardev");
+		strv_pushf(&b, "socket,id=fs%u,path=%s/virtiofsd-%s.sock", fs,
+			   dir, s->name);
+		strv_push(&b, "-device");
 		if (s->dax_window)
-			argv_buf_addf(&b,
-				      "vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u,cache-size=%lluM",
-				      fs, s->tag, s->queue_size,
-				      (unsigned long long)(s->dax_window >>
-							   20));
+			strv_pushf(
+				&b,
+				"vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u,cache-size=%lluM",
+				fs, s->tag, s->queue_size,
+				(unsigned long long)(s->dax_window >> 20));
 		else
-			argv_buf_addf(&b,
-				      "vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u",
-				      fs, s->tag, s->queue_size);
+			strv_pushf(
+				&b,
+				"vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u",
+				fs, s->tag, s->queue_size);
 		fs++;
 	}
 
@@ -413,38 +344,40 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 			  "virtio-net-pci,netdev=n0";
 	switch (vm->net) {
 	case VM_NET_USER:
-		argv_buf_add(&b, "-netdev");
-		argv_buf_addf(&b,
-			      "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
-			      vm->ssh_port, vm->fio_port);
-		argv_buf_add(&b, "-device");
-		argv_buf_add(&b, nic);
+		strv_push(&b, "-netdev");
+		strv_pushf(
+			&b,
+			"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
+			vm->ssh_port, vm->fio_port);
+		strv_push(&b, "-device");
+		strv_push(&b, nic);
 		break;
 	case VM_NET_TAP:
-		argv_buf_add(&b, "-netdev");
-		argv_buf_addf(&b, "bridge,id=n0,br=%s", vm->bridge);
-		argv_buf_add(&b, "-device");
-		argv_buf_add(&b, nic);
+		strv_push(&b, "-netdev");
+		strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
+		strv_push(&b, "-device");
+		strv_push(&b, nic);
 		break;
 	case VM_NET_NONE:
 		break;
 	}
 
-	argv_buf_add(&b, "-chardev");
-	argv_buf_addf(&b, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off",
-		      dir);
-	argv_buf_add(&b, "-mon");
-	argv_buf_add(&b, "chardev=qmp,mode=control");
-	argv_buf_add(&b, "-chardev");
-	argv_buf_addf(&b,
-		      "socket,id=ser0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log,logappend=off",
-		      dir, dir);
-	argv_buf_add(&b, "-serial");
-	argv_buf_add(&b, "chardev:ser0");
+	strv_push(&b, "-chardev");
+	strv_pushf(&b, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off",
+		   dir);
+	strv_push(&b, "-mon");
+	strv_push(&b, "chardev=qmp,mode=control");
+	strv_push(&b, "-chardev");
+	strv_pushf(
+		&b,
+		"socket,id=ser0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log,logappend=off",
+		dir, dir);
+	strv_push(&b, "-serial");
+	strv_push(&b, "chardev:ser0");
 	for (size_t i = 0; i < vm->n_qemu_args; i++)
-		argv_buf_add(&b, vm->qemu_args[i]);
+		strv_push(&b, vm->qemu_args[i]);
 
-	*ret = argv_buf_steal(&b);
+	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -453,7 +386,7 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 			 const char *source, char ***ret)
 {
 	const struct virtiofsd_section *d = &c->virtiofsd;
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 	/* the C virtiofsd says "none" where the Rust one says "never" */
 	const char *cache = d->cache;
 
@@ -468,39 +401,39 @@ int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
 	if (style != VIRTIOFSD_STYLE_RUST && d->sandbox &&
 	    !strcmp(d->sandbox, "none"))
 		return -EOPNOTSUPP;
-	argv_buf_add(&b, binary);
+	strv_push(&b, binary);
 	if (style == VIRTIOFSD_STYLE_RUST) {
-		argv_buf_add(&b, "--socket-path");
-		argv_buf_add(&b, socket);
-		argv_buf_add(&b, "--shared-dir");
-		argv_buf_add(&b, source);
-		argv_buf_add(&b, "--cache");
-		argv_buf_add(&b, cache);
+		strv_push(&b, "--socket-path");
+		strv_push(&b, socket);
+		strv_push(&b, "--shared-dir");
+		strv_push(&b, source);
+		strv_push(&b, "--cache");
+		strv_push(&b, cache);
 		if (d->sandbox) {
-			argv_buf_add(&b, "--sandbox");
-			argv_buf_add(&b, d->sandbox);
+			strv_push(&b, "--sandbox");
+			strv_push(&b, d->sandbox);
 		}
 		if (d->thread_pool_size) {
-			argv_buf_add(&b, "--thread-pool-size");
-			argv_buf_addf(&b, "%u", d->thread_pool_size);
+			strv_push(&b, "--thread-pool-size");
+			strv_pushf(&b, "%u", d->thread_pool_size);
 		}
 	} else {
-		argv_buf_addf(&b, "--socket-path=%s", socket);
-		argv_buf_add(&b, "-o");
-		argv_buf_addf(&b, "source=%s", source);
-		argv_buf_add(&b, "-o");
-		argv_buf_addf(&b, "cache=%s", cache);
+		strv_pushf(&b, "--socket-path=%s", socket);
+		strv_push(&b, "-o");
+		strv_pushf(&b, "source=%s", source);
+		strv_push(&b, "-o");
+		strv_pushf(&b, "cache=%s", cache);
 		if (d->sandbox) {
-			argv_buf_add(&b, "-o");
-			argv_buf_addf(&b, "sandbox=%s", d->sandbox);
+			strv_push(&b, "-o");
+			strv_pushf(&b, "sandbox=%s", d->sandbox);
 		}
 		if (d->thread_pool_size)
-			argv_buf_addf(&b, "--thread-pool-size=%u",
-				      d->thread_pool_size);
+			strv_pushf(&b, "--thread-pool-size=%u",
+				   d->thread_pool_size);
 	}
 	for (size_t i = 0; i < d->n_extra_args; i++)
-		argv_buf_add(&b, d->extra_args[i]);
-	*ret = argv_buf_steal(&b);
+		strv_push(&b, d->extra_args[i]);
+	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
 

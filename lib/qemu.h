@@ -12,20 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-/* A growing NULL-terminated argument list; err is sticky (-ENOMEM). */
-struct argv_buf {
-	char **v;
-	size_t n, cap;
-	int err;
-};
-
-void argv_buf_add(struct argv_buf *b, const char *s);
-void argv_buf_addf(struct argv_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Hands the list over (NULL-terminated), or NULL after an error. */
-char **argv_buf_steal(struct argv_buf *b);
-void argv_free(char **v);
+#include "strv.h"
 
 /*
  * The MAC of the VM's NIC when it boots an image: its cloud-init seed's

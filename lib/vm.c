@@ -497,10 +497,10 @@ void vm_cmdlines_free(char ***fsd, char **qemu)
 {
 	if (fsd) {
 		for (size_t i = 0; fsd[i]; i++)
-			argv_free(fsd[i]);
+			strv_free(fsd[i]);
 		free(fsd);
 	}
-	argv_free(qemu);
+	strv_free(qemu);
 }
 
 /* ---- pid files, processes ---- */
@@ -1522,7 +1522,7 @@ static int spawn_in(struct vm_env *e, const char *cgroup, char **argv,
 	o.cgroup_procs = (const char *const *)procs;
 	o.new_session = true;
 	r = spawn(&o, ret_pid);
-	cg_procs_free(procs);
+	strv_free(procs);
 	return r;
 }
 
@@ -1605,7 +1605,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_config *vm)
 		vmimage_format(vm->image, &fmt);
 		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
 			dry_cmd(e, "run", argv);
-		argv_free(argv);
+		strv_free(argv);
 		if (!vm->seed)
 			report(e, VM_REPORT_DRY,
 			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
@@ -1864,22 +1864,22 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 		if (r < 0)
 			return r;
 		{
-			struct argv_buf b = { 0 };
+			struct strv b = { 0 };
 			char **full;
 			/* size in KiB as the last argument */
 			for (size_t k = 0; argv[k]; k++)
-				argv_buf_add(&b, argv[k]);
-			argv_buf_addf(&b, "%lluk",
-				      (unsigned long long)(pp->size[i] >> 10));
-			full = argv_buf_steal(&b);
-			argv_free(argv);
+				strv_push(&b, argv[k]);
+			strv_pushf(&b, "%lluk",
+				   (unsigned long long)(pp->size[i] >> 10));
+			full = strv_steal(&b);
+			strv_free(argv);
 			argv = full;
 			if (!argv)
 				return -ENOMEM;
 		}
 		if (e->dry_run) {
 			dry_cmd(e, "run", argv);
-			argv_free(argv);
+			strv_free(argv);
 			continue;
 		}
 		report(e, VM_REPORT_STEP,
@@ -1892,14 +1892,14 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 			r = -errno;
 			if (fd >= 0)
 				close(fd);
-			argv_free(argv);
+			strv_free(argv);
 			return step_failed(e, "build virtio-pmem image", r,
 					   NULL, "%s: %s", tmp, strerror(-r));
 		}
 		close(fd);
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
-		argv_free(argv);
+		strv_free(argv);
 		if (r < 0 || ex != 0) {
 			unlink_quiet(tmp);
 			return step_failed(e, "build virtio-pmem image",

@@ -91,19 +91,19 @@ int vmimage_format(const char *path, const char **ret)
 int vmimage_overlay_argv(const char *base, const char *format,
 			 const char *overlay, char ***ret)
 {
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 
-	argv_buf_add(&b, "qemu-img");
-	argv_buf_add(&b, "create");
-	argv_buf_add(&b, "-q");
-	argv_buf_add(&b, "-f");
-	argv_buf_add(&b, "qcow2");
-	argv_buf_add(&b, "-b");
-	argv_buf_add(&b, base);
-	argv_buf_add(&b, "-F");
-	argv_buf_add(&b, format);
-	argv_buf_add(&b, overlay);
-	*ret = argv_buf_steal(&b);
+	strv_push(&b, "qemu-img");
+	strv_push(&b, "create");
+	strv_push(&b, "-q");
+	strv_push(&b, "-f");
+	strv_push(&b, "qcow2");
+	strv_push(&b, "-b");
+	strv_push(&b, base);
+	strv_push(&b, "-F");
+	strv_push(&b, format);
+	strv_push(&b, overlay);
+	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -148,10 +148,10 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		if (r == -ENOENT)
 			add(err, errlen, "install qemu-utils");
 		(void)unlink(overlay);
-		argv_free(argv);
+		strv_free(argv);
 		return r < 0 ? r : -EIO;
 	}
-	argv_free(argv);
+	strv_free(argv);
 	return 0;
 }
 
@@ -358,10 +358,10 @@ void vmimage_report_free(struct vmimage_report *r)
 int vmimage_ready_args(const struct lab_config *c, const struct vm_config *vm,
 		       unsigned timeout_s, const char *host_fio, char ***ret)
 {
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 
-	argv_buf_addf(&b, "%u", timeout_s);
-	argv_buf_add(&b, host_fio ? host_fio : "");
+	strv_pushf(&b, "%u", timeout_s);
+	strv_push(&b, host_fio ? host_fio : "");
 	for (size_t i = 0; i < c->n_shares; i++) {
 		_cleanup_free_ char *unit = NULL;
 
@@ -372,14 +372,14 @@ int vmimage_ready_args(const struct lab_config *c, const struct vm_config *vm,
 			b.err = -EINVAL;
 			break;
 		}
-		argv_buf_add(&b, unit);
+		strv_push(&b, unit);
 	}
-	argv_buf_add(&b, CLOUDINIT_FIO_UNIT);
+	strv_push(&b, CLOUDINIT_FIO_UNIT);
 	if (b.err == -EINVAL) {
-		argv_free(argv_buf_steal(&b));
+		strv_free(strv_steal(&b));
 		return -EINVAL;
 	}
-	*ret = argv_buf_steal(&b);
+	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
 
@@ -784,7 +784,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	_cleanup_free_ char *out = NULL, *mounts = NULL, *host = NULL;
 	_cleanup_free_ char *probe = NULL;
 	struct vmimage_report rep;
-	struct argv_buf b = { 0 };
+	struct strv b = { 0 };
 	char host_fio[128], *hf = host_fio, why[512];
 	char **args = NULL, **argv = NULL;
 	int r, status = -1, problems;
@@ -801,14 +801,14 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		seterr(err, errlen, "a share's mount point makes no unit name");
 		return r;
 	}
-	argv_buf_add(&b, "ssh");
-	argv_buf_add(&b, "-F");
-	argv_buf_add(&b, rd->ssh_config);
-	argv_buf_add(&b, "-T");
-	argv_buf_add(&b, vm->name);
-	argv_buf_add(&b, "sh");
-	argv_buf_add(&b, "-s");
-	argv_buf_add(&b, "--");
+	strv_push(&b, "ssh");
+	strv_push(&b, "-F");
+	strv_push(&b, rd->ssh_config);
+	strv_push(&b, "-T");
+	strv_push(&b, vm->name);
+	strv_push(&b, "sh");
+	strv_push(&b, "-s");
+	strv_push(&b, "--");
 	/* ssh hands the words to a remote shell: quote each */
 	for (size_t i = 0; args[i]; i++) {
 		_cleanup_free_ char *q = shell_quote(args[i]);
@@ -816,15 +816,15 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		if (!q)
 			b.err = -ENOMEM;
 		else
-			argv_buf_add(&b, q);
+			strv_push(&b, q);
 	}
-	argv_free(args);
-	argv = argv_buf_steal(&b);
+	strv_free(args);
+	argv = strv_steal(&b);
 	if (!argv)
 		return -ENOMEM;
 	r = run_until((const char *const *)argv, vmimage_ready_script,
 		      rd->deadline_ns, rd->interrupted, &out, &status);
-	argv_free(argv);
+	strv_free(argv);
 	if (r == -ETIMEDOUT || r == -EINTR) {
 		seterr(err, errlen,
 		       r == -EINTR ?

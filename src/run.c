@@ -19,6 +19,7 @@
 #include "results.h"
 #include "spawn.h"
 #include "statedir.h"
+#include "strv.h"
 #include "sweep.h"
 #include "util.h"
 #include "vm.h"
@@ -912,13 +913,6 @@ static char **pmem_images(struct run *r)
 	return v;
 }
 
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int set_page_cache(struct run *r)
 {
 	char **img = pmem_images(r);
@@ -939,7 +933,7 @@ static int set_page_cache(struct run *r)
 		if (e < 0)
 			ret = fail(r, "%s: %s", img[i], strerror(-e));
 	}
-	free_strv(img);
+	strv_free(img);
 	if (!ret)
 		progress(r, "  host page cache %s for %zu files",
 			 r->o->warm ? "warmed" : "dropped", r->plan->n_files);
@@ -1316,7 +1310,7 @@ static int measure_residency(struct run *r)
 	if (!ret && img && img[0])
 		ret = residency_measure("shared", NULL, "image",
 					(const char *const *)img, &rows, &n);
-	free_strv(img);
+	strv_free(img);
 	if (ret < 0) {
 		free(rows);
 		return fail(r, "residency: %s", strerror(-ret));

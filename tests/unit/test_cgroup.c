@@ -219,7 +219,7 @@ static void test_read_back(void **state)
 	assert_non_null(strstr(procs[0], "/cpuset/vm0/cgroup.procs"));
 	assert_non_null(strstr(procs[1], "/memory/vm0/cgroup.procs"));
 	assert_null(procs[2]);
-	cg_procs_free(procs);
+	strv_free(procs);
 	free(pids);
 	pids = NULL;
 	assert_int_equal(cg_pids(&c, "vm1", &pids, &n) == -ENOENT ||

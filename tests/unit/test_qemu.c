@@ -68,14 +68,14 @@ static void test_virtiofsd_c_style(void **state)
 	assert_string_equal(s, "/usr/lib/qemu/virtiofsd --socket-path=/run/s.sock "
 			       "-o source=/srv/own/vm0 -o cache=always "
 			       "--thread-pool-size=4 --syslog");
-	argv_free(v);
+	strv_free(v);
 	free(c->virtiofsd.cache);
 	c->virtiofsd.cache = strdup("never");
 	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
 					      "/d", &v),
 			 0);
 	assert_string_equal(v[5], "cache=none");
-	argv_free(v);
+	strv_free(v);
 	/* -o takes a comma list */
 	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
 					      "/a,b", &v),
@@ -98,14 +98,14 @@ static void test_virtiofsd_rust_style(void **state)
 	assert_string_equal(s, "/usr/libexec/virtiofsd --socket-path /run/s.sock "
 			       "--shared-dir '/a,b c' --cache always "
 			       "--thread-pool-size 4 --syslog");
-	argv_free(v);
+	strv_free(v);
 	free(c->virtiofsd.cache);
 	c->virtiofsd.cache = strdup("none");
 	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
 					      "/s", "/d", &v),
 			 0);
 	assert_string_equal(v[6], "never");
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 
@@ -211,7 +211,7 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 	/* the values too: Rust 1.13 lists its sandboxes and caches */
 	assert_non_null(strstr(rh, "(namespace, chroot, none)"));
 	assert_non_null(strstr(rh, "(auto, always, never, metadata)"));
-	argv_free(v);
+	strv_free(v);
 	free(s);
 	assert_int_equal(virtiofsd_build_argv(c, "/usr/lib/qemu/virtiofsd",
 					      VIRTIOFSD_STYLE_C, "/run/s.sock",
@@ -224,7 +224,7 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 			    "-o sandbox=chroot --thread-pool-size=4 --syslog");
 	assert_options_in_help(v, ch);
 	assert_non_null(strstr(ch, "-o sandbox=namespace|chroot"));
-	argv_free(v);
+	strv_free(v);
 	/* the C one has no sandbox "none" */
 	free(c->virtiofsd.sandbox);
 	c->virtiofsd.sandbox = strdup("none");
@@ -235,7 +235,7 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 					      "/s", "/d", &v),
 			 0);
 	assert_string_equal(after(v, "--sandbox", 0), "none");
-	argv_free(v);
+	strv_free(v);
 	/* without a sandbox key, neither gets one (virtiofsd's default) */
 	free(c->virtiofsd.sandbox);
 	c->virtiofsd.sandbox = NULL;
@@ -243,7 +243,7 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 					      "/s", "/d", &v),
 			 0);
 	assert_null(after(v, "--sandbox", 0));
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 
@@ -447,7 +447,7 @@ static void test_qemu_kernel_boot_with_every_share(void **state)
 	assert_string_equal(after(v, "-mon", 0), "chardev=qmp,mode=control");
 	assert_string_equal(after(v, "-serial", 0), "chardev:ser0");
 	assert_null(after(v, "-drive", 0));
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 
@@ -470,7 +470,7 @@ static void test_qemu_tap_only_listed_shares_extra_args(void **state)
 	while (v[n])
 		n++;
 	assert_string_equal(v[n - 1], "-S");
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 
@@ -494,7 +494,7 @@ static void test_qemu_escapes_commas_in_paths(void **state)
 	assert_string_equal(after(v, "-chardev", 0),
 			    "socket,id=qmp,path=/st,,x/vm-0/qmp.sock,"
 			    "server=on,wait=off");
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 
@@ -516,7 +516,7 @@ static void test_pmem_sizes_and_mkfs(void **state)
 	s = joined(v);
 	assert_string_equal(s, "mkfs.ext4 -q -F -b 4096 -L lbl -d '/src dir' "
 			       "/st/x.img");
-	argv_free(v);
+	strv_free(v);
 }
 
 static void test_socket_paths(void **state)

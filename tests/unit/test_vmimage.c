@@ -59,7 +59,7 @@ static void test_overlay_argv(void **state)
 	assert_string_equal(s, "qemu-img create -q -f qcow2 -b "
 			       "'/img/base 1.qcow2' -F qcow2 "
 			       "/var/lib/daxlab/vm-0/disk.qcow2");
-	argv_free(v);
+	strv_free(v);
 }
 
 static void test_options_match(void **state)
@@ -99,10 +99,10 @@ static void test_ready_args(void **state)
 	assert_string_equal(v[3], "srv-dax-private.mount");
 	assert_string_equal(v[4], "daxlab-fio-server.service");
 	assert_null(v[5]);
-	argv_free(v);
+	strv_free(v);
 	assert_int_equal(vmimage_ready_args(c, &c->vms[0], 5, NULL, &v), 0);
 	assert_string_equal(v[1], "");
-	argv_free(v);
+	strv_free(v);
 	config_free(c);
 }
 

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+#include "strv.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void strv_push(struct strv *b, const char *s)
+{
+	char *d;
+
+	if (b->err)
+		return;
+	if (b->n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 32;
+		char **nv = realloc(b->v, cap * sizeof(*nv));
+
+		if (!nv) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->v = nv;
+		b->cap = cap;
+	}
+	d = strdup(s);
+	if (!d) {
+		b->err = -ENOMEM;
+		return;
+	}
+	b->v[b->n++] = d;
+	b->v[b->n] = NULL;
+}
+
+void strv_pushf(struct strv *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int r;
+
+	if (b->err)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		b->err = -ENOMEM;
+		return;
+	}
+	strv_push(b, s);
+	free(s);
+}
+
+void strv_clear(struct strv *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i]);
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
+	b->err = 0;
+}
+
+char **strv_steal(struct strv *b)
+{
+	char **v = b->v;
+
+	if (b->err) {
+		strv_clear(b);
+		return NULL;
+	}
+	b->v = NULL;
+	b->n = b->cap = 0;
+	return v;
+}
+
+size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+int strv_append(char ***v, const char *s)
+{
+	size_t n = strv_len(*v);
+	char **nv = realloc(*v, (n + 2) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[n] = strdup(s);
+	if (!nv[n]) {
+		nv[n] = NULL;
+		return -ENOMEM;
+	}
+	nv[n + 1] = NULL;
+	return 0;
+}
+
+void strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
