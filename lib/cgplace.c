@@ -33,21 +33,6 @@ static void note(struct cgplace *p, enum cgplace_note k, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int seterr(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int seterr(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r < 0 ? r : -EINVAL;
-}
-
 enum cgplace_mode cgplace_decide(enum cg_version v, bool systemd,
 				 const char *cgroup_parent)
 {
@@ -448,7 +433,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 			live = cg_populated_at(cg, p->parent) == 1;
 		}
 		if (live && !u.delegate) {
-			r = seterr(
+			r = err_fail(
 				err, errlen, -EPERM,
 				"systemd has a unit %s, the name of this lab's scope, without Delegate=yes: daxlab writes no cgroup in it (stop it: systemctl stop %s)",
 				p->unit, p->unit);
@@ -470,7 +455,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 				     p->unit, cg->root, p->parent);
 				break;
 			}
-			r = seterr(
+			r = err_fail(
 				err, errlen, -EAGAIN,
 				"systemd was ending the scope %s (%s) as daxlab joined it: start again",
 				p->unit, u.active ? u.active : "gone");
@@ -495,11 +480,11 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 		if (r < 0)
 			return r;
 		if (!u.exists || !u.cgroup || !*u.cgroup || !u.delegate) {
-			r = seterr(err, errlen, -EIO,
-				   "systemd started %s, but it %s", p->unit,
-				   !u.exists   ? "is gone at once" :
-				   !u.delegate ? "has Delegate=no" :
-						 "has no cgroup");
+			r = err_fail(err, errlen, -EIO,
+				     "systemd started %s, but it %s", p->unit,
+				     !u.exists	 ? "is gone at once" :
+				     !u.delegate ? "has Delegate=no" :
+						   "has no cgroup");
 			goto out;
 		}
 		r = set_parent(p, cg, u.cgroup);
@@ -528,7 +513,7 @@ int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
 		    const char *description, char *err, size_t errlen)
 {
 	if (p->refused)
-		return seterr(err, errlen, -EPERM, "%s", p->refused);
+		return err_fail(err, errlen, -EPERM, "%s", p->refused);
 	if (cg->version != CG_V2 || p->mode == CGPLACE_ROOT)
 		return 0;
 	if (p->mode == CGPLACE_PARENT)
@@ -550,7 +535,7 @@ int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
 		return to_leaf(p, cg, true, err, errlen);
 	}
 	if (p->no_bus)
-		return seterr(
+		return err_fail(
 			err, errlen, -EOPNOTSUPP,
 			"a transient scope needs systemd, and this daxlab may not ask it");
 	return scope_prepare(p, cg, description, err, errlen);
@@ -565,8 +550,9 @@ int cgplace_release(struct cgplace *p, struct cg_ctx *cg, char *err,
 		return 0;
 	r = cg_remove_leaf(cg, p->parent, CGPLACE_LEAF);
 	if (r < 0 && r != -EBUSY)
-		return seterr(err, errlen, r, "cannot remove %s/%s/%s: %s",
-			      cg->root, p->parent, CGPLACE_LEAF, strerror(-r));
+		return err_fail(err, errlen, r, "cannot remove %s/%s/%s: %s",
+				cg->root, p->parent, CGPLACE_LEAF,
+				strerror(-r));
 	if (p->mode != CGPLACE_SCOPE)
 		return 0;
 	if (cg->dry_run) {

@@ -197,21 +197,6 @@ static bool same_list(const char *a, const char *b)
 	return !memcmp(&x, &y, sizeof(x));
 }
 
-static int set_err(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 /* v1: a fresh cpuset has empty cpus/mems: copy them from its parent. */
 static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 		      const char *file, char *err, size_t errlen)
@@ -238,11 +223,11 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 	}
 	r = read_trimmed(from, &val);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot read %s", from);
+		return err_fail(err, errlen, r, "cannot read %s", from);
 	r = cg_write(ctx, to, val);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot write '%s' to %s", val,
-			       to);
+		return err_fail(err, errlen, r, "cannot write '%s' to %s", val,
+				to);
 	return 0;
 }
 
@@ -280,7 +265,7 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 				return -ENOMEM;
 			r = cg_write(ctx, sc, "+cpuset +memory");
 			if (r < 0)
-				return set_err(
+				return err_fail(
 					err, errlen, r,
 					"cannot write '+cpuset +memory' to %s (%s)",
 					sc,
@@ -306,7 +291,7 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 		    (ctx->delegated && !strcmp(racc, ctx->delegated))) {
 			/* a dry run may come before systemd made it */
 			if (!is_dir(acc) && !ctx->dry_run)
-				return set_err(
+				return err_fail(
 					err, errlen, -ENOENT,
 					"%s does not exist, and daxlab makes no cgroup but below the delegated %s/%s",
 					acc, ctx->root, ctx->delegated);
@@ -314,7 +299,8 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 		}
 		r = cg_mkdir(ctx, acc, &created);
 		if (r < 0)
-			return set_err(err, errlen, r, "cannot create %s", acc);
+			return err_fail(err, errlen, r, "cannot create %s",
+					acc);
 		if (ctx->version == CG_V1 && !strcmp(controller, "cpuset") &&
 		    (created || ctx->dry_run)) {
 			r = v1_inherit(ctx, acc, "cpuset.cpus", err, errlen);
@@ -338,11 +324,12 @@ static int check_effective(const struct cg_ctx *ctx, const char *path,
 		return 0;
 	r = read_trimmed(path, &got);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot read %s", path);
+		return err_fail(err, errlen, r, "cannot read %s", path);
 	if (!same_list(got, want))
-		return set_err(err, errlen, -EINVAL,
-			       "%s is '%s', not '%s' as written (the parent cgroup does not allow it?)",
-			       path, got, want);
+		return err_fail(
+			err, errlen, -EINVAL,
+			"%s is '%s', not '%s' as written (the parent cgroup does not allow it?)",
+			path, got, want);
 	return 0;
 }
 
@@ -358,8 +345,8 @@ static int write_list(const struct cg_ctx *ctx, const char *name,
 		return -ENOMEM;
 	r = cg_write(ctx, p, value);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot write '%s' to %s", value,
-			       p);
+		return err_fail(err, errlen, r, "cannot write '%s' to %s",
+				value, p);
 	return check_effective(ctx, e, value, err, errlen);
 }
 
@@ -371,8 +358,8 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	int r;
 
 	if (!valid_name(name))
-		return set_err(err, errlen, -EINVAL, "bad cgroup name '%s'",
-			       name);
+		return err_fail(err, errlen, -EINVAL, "bad cgroup name '%s'",
+				name);
 	if (v1) {
 		for (size_t i = 0; v1_controllers[i]; i++) {
 			r = make_levels(ctx, v1_controllers[i], name, err,
@@ -413,8 +400,8 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)memory_max);
 		r = cg_write(ctx, p, v);
 		if (r < 0)
-			return set_err(err, errlen, r,
-				       "cannot write '%s' to %s", v, p);
+			return err_fail(err, errlen, r,
+					"cannot write '%s' to %s", v, p);
 	}
 	return 0;
 }
@@ -847,9 +834,9 @@ static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
 	if (r == -ESRCH)
 		return 0;
 	if (r < 0)
-		return set_err(err, errlen, r,
-			       "cannot move pid %d: write '%s' to %s: %s",
-			       (int)pid, v, procs, strerror(-r));
+		return err_fail(err, errlen, r,
+				"cannot move pid %d: write '%s' to %s: %s",
+				(int)pid, v, procs, strerror(-r));
 	return 1;
 }
 
@@ -900,10 +887,10 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		if (r == -ENOENT && ctx->dry_run)
 			r = 0;
 		if (r < 0)
-			return set_err(err, errlen, r,
-				       "cannot read %s/%s%scgroup.procs: %s",
-				       ctx->root, rel, *rel ? "/" : "",
-				       strerror(-r));
+			return err_fail(err, errlen, r,
+					"cannot read %s/%s%scgroup.procs: %s",
+					ctx->root, rel, *rel ? "/" : "",
+					strerror(-r));
 		if (also_pid && round == 0) {
 			r = add_pid(&pids, &n, also_pid);
 			if (r < 0)
@@ -912,16 +899,16 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		if (!n)
 			break;
 		if (round == 20)
-			return set_err(
+			return err_fail(
 				err, errlen, -EBUSY,
 				"%s/%s still holds processes after moving them into %s 20 times",
 				ctx->root, rel, dir);
 		if (!made) {
 			r = cg_mkdir(ctx, dir, &created);
 			if (r < 0)
-				return set_err(err, errlen, r,
-					       "cannot create %s: %s", dir,
-					       strerror(-r));
+				return err_fail(err, errlen, r,
+						"cannot create %s: %s", dir,
+						strerror(-r));
 			made = true;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -1004,18 +991,18 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 		return -ENOMEM;
 	r = read_trimmed(sc, &have);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot read %s: %s", sc,
-			       strerror(-r));
+		return err_fail(err, errlen, r, "cannot read %s: %s", sc,
+				strerror(-r));
 	cg_missing_controllers(have, miss, sizeof(miss));
 	if (!*miss)
 		return 0;
 	r = read_trimmed(cc, &avail);
 	if (r < 0)
-		return set_err(err, errlen, r, "cannot read %s: %s", cc,
-			       strerror(-r));
+		return err_fail(err, errlen, r, "cannot read %s: %s", cc,
+				strerror(-r));
 	cg_missing_controllers(avail, miss, sizeof(miss));
 	if (*miss)
-		return set_err(
+		return err_fail(
 			err, errlen, -ENOENT, "%s is not in %s ('%s'): %s",
 			miss, cc, avail,
 			ctx->delegated ?
@@ -1025,16 +1012,16 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 		return 0; /* the root may hold processes */
 	r = cg_procs_at(ctx, rel, &pids, &n);
 	if (r < 0)
-		return set_err(err, errlen, r,
-			       "cannot read %s/%s/cgroup.procs: %s", ctx->root,
-			       rel, strerror(-r));
+		return err_fail(err, errlen, r,
+				"cannot read %s/%s/cgroup.procs: %s", ctx->root,
+				rel, strerror(-r));
 	if (!n)
 		return 0;
 	if (movable) {
 		*ret_busy = true;
 		return 0;
 	}
-	return set_err(
+	return err_fail(
 		err, errlen, -EBUSY,
 		"%s/%s holds processes (pid %d%s) and so cannot enable controllers for its children (cgroup v2: no processes in a cgroup whose children have controllers): move them into a child cgroup, or set [lab] cgroup_parent to a cgroup without processes",
 		ctx->root, rel, (int)pids[0], n > 1 ? " and more" : "");

@@ -14,19 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A growing string; on allocation failure it becomes NULL and stays so. */
 struct sbuf {
 	char *s;
@@ -340,13 +327,13 @@ static int run(const char *const *argv, char *err, size_t errlen)
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s%s", argv[0], strerror(-r),
-		       r == -ENOENT ? " (install dosfstools and mtools)" : "");
+		err_set(err, errlen, "%s: %s%s", argv[0], strerror(-r),
+			r == -ENOENT ? " (install dosfstools and mtools)" : "");
 		return r;
 	}
 	if (ex != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		seterr(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
+		err_set(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
 		return -EIO;
 	}
 	return 0;
@@ -372,7 +359,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	int r;
 
 	if (!mkdtemp(dir)) {
-		seterr(err, errlen, "mkdtemp: %s", strerror(errno));
+		err_set(err, errlen, "mkdtemp: %s", strerror(errno));
 		return -errno;
 	}
 	/* cloud-init looks for the files by these exact names. */
@@ -387,7 +374,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	if ((r = write_text(ud, user_data)) < 0 ||
 	    (r = write_text(md, meta_data)) < 0 ||
 	    (net && (r = write_text(nc, network_config)) < 0)) {
-		seterr(err, errlen, "%s: %s", dir, strerror(-r));
+		err_set(err, errlen, "%s: %s", dir, strerror(-r));
 		goto out;
 	}
 	unlink(tmp);
@@ -412,7 +399,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -19,19 +19,6 @@
 /* Bytes read at a time, and the least room given to a decoder. */
 #define CHUNK (64 * 1024)
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* What one decoding step sees: the input left and the room for output. */
 struct io {
 	const unsigned char *in;
@@ -303,7 +290,7 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 		c = &plain;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	/* A first guess at the size; the buffer grows as needed. */
@@ -324,8 +311,8 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 				continue;
 			if (n < 0) {
 				r = -errno;
-				seterr(err, errlen, "%s: %s", path,
-				       strerror(-r));
+				err_set(err, errlen, "%s: %s", path,
+					strerror(-r));
 				goto out;
 			}
 			io.in = in;
@@ -350,9 +337,9 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 			continue;
 		/* No progress, in the middle of a stream. */
 		if (io.eof && !io.in_len) {
-			seterr(err, errlen,
-			       "%s: the %s data ends early (a truncated file?)",
-			       path, c->name);
+			err_set(err, errlen,
+				"%s: the %s data ends early (a truncated file?)",
+				path, c->name);
 			r = -EBADMSG;
 			goto out;
 		}
@@ -369,11 +356,11 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 	return *ret ? 0 : -ENOMEM;
 fail:
 	if (r == -ENOMEM)
-		seterr(err, errlen, "%s: out of memory reading %s data", path,
-		       c->name);
+		err_set(err, errlen, "%s: out of memory reading %s data", path,
+			c->name);
 	else
-		seterr(err, errlen, "%s: corrupt %s data: %s", path, c->name,
-		       detail);
+		err_set(err, errlen, "%s: corrupt %s data: %s", path, c->name,
+			detail);
 out:
 	if (c->end && state)
 		c->end(state);

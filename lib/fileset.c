@@ -25,20 +25,6 @@
 
 #define CHUNK (1u << 20) /* write and read unit: 1 MiB */
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 void workload_spec_init(struct workload_spec *w)
 {
 	*w = (struct workload_spec){
@@ -74,20 +60,20 @@ int workload_spec_set(struct workload_spec *w, const char *key,
 	else if (!strcmp(key, "vms"))
 		num = &w->vms;
 	else
-		return fail(err, errlen, -EINVAL, "unknown key %s", key);
+		return err_fail(err, errlen, -EINVAL, "unknown key %s", key);
 	if (size) {
 		r = parse_size(value, size);
 		if (r < 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s '%s' is not a size such as 16M", key,
-				    value);
+			return err_fail(err, errlen, -EINVAL,
+					"%s '%s' is not a size such as 16M",
+					key, value);
 		return 0;
 	}
 	r = parse_uint_range(value, 0, 1000000, &v);
 	if (r < 0)
-		return fail(err, errlen, -EINVAL,
-			    "%s '%s' is not a whole number%s", key, value,
-			    strcmp(key, "vms") ? " in 0..100" : "");
+		return err_fail(err, errlen, -EINVAL,
+				"%s '%s' is not a whole number%s", key, value,
+				strcmp(key, "vms") ? " in 0..100" : "");
 	*num = v;
 	return 0;
 }
@@ -161,7 +147,7 @@ int workload_spec_from_config(const struct lab_config *c,
 	return 0;
 nomem:
 	workload_cfgdata_free(d);
-	return fail(err, errlen, -ENOMEM, "out of memory");
+	return err_fail(err, errlen, -ENOMEM, "out of memory");
 }
 
 const char *fs_set_name(enum fs_set s)
@@ -225,8 +211,8 @@ static unsigned hot_count(unsigned n, unsigned hot_ratio)
 static int check_ratio(const char *name, unsigned v, char *err, size_t errlen)
 {
 	if (v > 100)
-		return fail(err, errlen, -EINVAL, "%s %u is outside 0..100",
-			    name, v);
+		return err_fail(err, errlen, -EINVAL, "%s %u is outside 0..100",
+				name, v);
 	return 0;
 }
 
@@ -244,21 +230,23 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 			     errlen)))
 		return r;
 	if (w->file_size == 0)
-		return fail(err, errlen, -EINVAL, "file_size 0 is too small");
+		return err_fail(err, errlen, -EINVAL,
+				"file_size 0 is too small");
 	if (w->size == 0 || w->size % w->file_size)
-		return fail(err, errlen, -EINVAL,
-			    "size %s does not divide into files of %s",
-			    format_bytes(w->size, a, sizeof(a)),
-			    format_bytes(w->file_size, b, sizeof(b)));
+		return err_fail(err, errlen, -EINVAL,
+				"size %s does not divide into files of %s",
+				format_bytes(w->size, a, sizeof(a)),
+				format_bytes(w->file_size, b, sizeof(b)));
 	if (w->size / w->file_size > 100000)
-		return fail(err, errlen, -EINVAL,
-			    "size %s makes %llu files of %s (at most 100000)",
-			    format_bytes(w->size, a, sizeof(a)),
-			    (unsigned long long)(w->size / w->file_size),
-			    format_bytes(w->file_size, b, sizeof(b)));
+		return err_fail(
+			err, errlen, -EINVAL,
+			"size %s makes %llu files of %s (at most 100000)",
+			format_bytes(w->size, a, sizeof(a)),
+			(unsigned long long)(w->size / w->file_size),
+			format_bytes(w->file_size, b, sizeof(b)));
 	if (w->vms == 0 || w->vms > 1000)
-		return fail(err, errlen, -EINVAL, "vms %u is outside 1..1000",
-			    w->vms);
+		return err_fail(err, errlen, -EINVAL,
+				"vms %u is outside 1..1000", w->vms);
 	n = (unsigned)(w->size / w->file_size);
 	n_priv = (unsigned)(((uint64_t)n * w->private_ratio + 50) / 100);
 	n_shared = n - n_priv;
@@ -276,7 +264,7 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 		p->share[gh] = set_share[s] * w->hot_access_ratio;
 		p->share[gc] = set_share[s] * (100 - w->hot_access_ratio);
 		if (set_share[s] && ns == 0)
-			return fail(
+			return err_fail(
 				err, errlen, -EINVAL,
 				"%s set has no files (size %s, private_ratio %u) but gets %u%% of the I/O (access_ratio %u)",
 				fs_set_name((enum fs_set)s),
@@ -287,7 +275,7 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 			unsigned g = fs_group((enum fs_set)s, (enum fs_temp)t);
 
 			if (p->share[g] && p->count[g] == 0)
-				return fail(
+				return err_fail(
 					err, errlen, -EINVAL,
 					"%s has no files (%u files in the set, hot_ratio %u) but gets I/O (hot_access_ratio %u)",
 					fs_group_name(g), ns, w->hot_ratio,
@@ -379,7 +367,7 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 		if (!p->vm_dirs[v])
 			return -ENOMEM;
 		if (bad_path(p->vm_dirs[v]))
-			return fail(
+			return err_fail(
 				err, errlen, -EINVAL,
 				"private folder '%s' is empty or holds ':', a tab or a newline",
 				p->vm_dirs[v]);
@@ -412,7 +400,7 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
 		goto nomem;
 	if (w->shared_dir && bad_path(w->shared_dir)) {
-		r = fail(
+		r = err_fail(
 			err, errlen, -EINVAL,
 			"shared folder '%s' is empty or holds ':', a tab or a newline",
 			w->shared_dir);
@@ -447,10 +435,10 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	*ret = p;
 	return 0;
 nomem:
-	r = fail(err, errlen, -ENOMEM, "out of memory");
+	r = err_fail(err, errlen, -ENOMEM, "out of memory");
 out:
 	if (r == -ENOMEM)
-		fail(err, errlen, r, "out of memory");
+		err_fail(err, errlen, r, "out of memory");
 	/* files not filled yet have NULL paths; free() copes */
 	fileset_plan_free(p);
 	return r;
@@ -595,16 +583,16 @@ static int check_writable(const char *dir, char *err, size_t errlen)
 
 	r = mkdir_p(dir, 0755);
 	if (r < 0)
-		return fail(err, errlen, r, "cannot create folder %s: %s", dir,
-			    strerror(-r));
+		return err_fail(err, errlen, r, "cannot create folder %s: %s",
+				dir, strerror(-r));
 	probe = strdup_printf("%s/.daxlab-probe.%d", dir, (int)getpid());
 	if (!probe)
 		return -ENOMEM;
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		return fail(err, errlen, r, "folder %s is not writable: %s",
-			    dir, strerror(-r));
+		return err_fail(err, errlen, r, "folder %s is not writable: %s",
+				dir, strerror(-r));
 	}
 	close(fd);
 	unlink(probe);
@@ -650,15 +638,15 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 		if (file_ok(f, flags, &st, &exists))
 			continue;
 		if (stat(dir, &dst) < 0)
-			return fail(err, errlen, -errno, "cannot stat %s: %m",
-				    dir);
+			return err_fail(err, errlen, -errno,
+					"cannot stat %s: %m", dir);
 		for (j = 0; j < n; j++)
 			if (ds[j].dev == dst.st_dev)
 				break;
 		if (j == n) {
 			if (statvfs(dir, &vfs) < 0)
-				return fail(err, errlen, -errno,
-					    "cannot statvfs %s: %m", dir);
+				return err_fail(err, errlen, -errno,
+						"cannot statvfs %s: %m", dir);
 			ds[n].dev = dst.st_dev;
 			ds[n].file = f;
 			ds[n].avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
@@ -672,7 +660,7 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 		uint64_t have = ds[j].avail + ds[j].freed;
 
 		if (ds[j].need > have)
-			return fail(
+			return err_fail(
 				err, errlen, -ENOSPC,
 				"the plan needs %s on the file system of %.*s, only %s free",
 				format_bytes(ds[j].need, a, sizeof(a)),
@@ -797,11 +785,12 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 	 * free, and the set is incomplete anyway until the manifest says so.
 	 */
 	if (unlink(f->path) < 0 && errno != ENOENT)
-		return fail(err, errlen, -errno, "cannot remove %s: %m",
-			    f->path);
+		return err_fail(err, errlen, -errno, "cannot remove %s: %m",
+				f->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot create %s: %m", tmp);
+		return err_fail(err, errlen, -errno, "cannot create %s: %m",
+				tmp);
 	while (left) {
 		size_t b = (*k)++ % NBUF, n;
 
@@ -811,8 +800,8 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 		r = write_all(fd, g->buf[b], n);
 		sem_post(&g->empty[b]);
 		if (r < 0)
-			return fail(err, errlen, r, "cannot write %s: %s", tmp,
-				    strerror(-r));
+			return err_fail(err, errlen, r, "cannot write %s: %s",
+					tmp, strerror(-r));
 		off += n;
 		left -= n;
 		*done += n;
@@ -821,8 +810,8 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 			sync_file_range(fd, (off64_t)(off - 8 * CHUNK),
 					8 * CHUNK, SYNC_FILE_RANGE_WRITE);
 		if (progress && !progress(userdata, *done, total))
-			return fail(err, errlen, -EINTR,
-				    "interrupted while writing %s", tmp);
+			return err_fail(err, errlen, -EINTR,
+					"interrupted while writing %s", tmp);
 	}
 	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	return 0;
@@ -840,12 +829,15 @@ static int finish_one(const struct fs_file *f, bool written, char *err,
 		return -ENOMEM;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "cannot open %s: %m", path);
+		return err_fail(err, errlen, -errno, "cannot open %s: %m",
+				path);
 	if (fdatasync(fd) < 0)
-		return fail(err, errlen, -errno, "cannot sync %s: %m", path);
+		return err_fail(err, errlen, -errno, "cannot sync %s: %m",
+				path);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (written && rename(tmp, f->path) < 0)
-		return fail(err, errlen, -errno, "cannot rename %s: %m", tmp);
+		return err_fail(err, errlen, -errno, "cannot rename %s: %m",
+				tmp);
 	return 0;
 }
 
@@ -877,10 +869,10 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	todo = calloc(p->n_files + 1, sizeof(*todo));
 	mtmp = strdup_printf("%s.tmp", manifest);
 	if (!todo || !mtmp)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, errlen, -ENOMEM, "out of memory");
 	r = plan_dirs(p, &dirs, &ndirs);
 	if (r < 0)
-		return fail(err, errlen, r, "out of memory");
+		return err_fail(err, errlen, r, "out of memory");
 	for (size_t i = 0; i < ndirs; i++) {
 		r = check_writable(dirs[i], err, errlen);
 		if (r < 0)
@@ -901,14 +893,15 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	/* From here on the set is not complete until the manifest says so. */
 	if ((unlink(manifest) < 0 && errno != ENOENT) ||
 	    (unlink(mtmp) < 0 && errno != ENOENT)) {
-		r = fail(err, errlen, -errno, "cannot remove %s: %m", manifest);
+		r = err_fail(err, errlen, -errno, "cannot remove %s: %m",
+			     manifest);
 		goto out;
 	}
 
 	wrote = true;
 	r = generator_start(&gen, p, todo);
 	if (r < 0) {
-		r = fail(err, errlen, r, "cannot start the data generator");
+		r = err_fail(err, errlen, r, "cannot start the data generator");
 		goto out;
 	}
 	started = true;
@@ -938,8 +931,8 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 
 	r = fileset_write_manifest(p, manifest);
 	if (r < 0) {
-		r = fail(err, errlen, r, "cannot write manifest %s: %s",
-			 manifest, strerror(-r));
+		r = err_fail(err, errlen, r, "cannot write manifest %s: %s",
+			     manifest, strerror(-r));
 		goto out;
 	}
 	if (ret)

@@ -15,20 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 void fiojob_opts_init(struct fiojob_opts *o)
 {
 	*o = (struct fiojob_opts){
@@ -60,27 +46,27 @@ static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
 	const char *paths[2] = { o->shared_path, o->private_path };
 
 	if (!o->rw || !one_of(o->rw, rws))
-		return fail(
+		return err_fail(
 			err, errlen, -EINVAL,
 			"rw '%s' is not one of read, write, randread, randwrite, rw, readwrite, randrw",
 			o->rw ? o->rw : "");
 	if (!o->ioengine || !one_of(o->ioengine, engines))
-		return fail(
+		return err_fail(
 			err, errlen, -EINVAL,
 			"ioengine '%s' is not one of psync, mmap, sync, pvsync, libaio, io_uring",
 			o->ioengine ? o->ioengine : "");
 	if (o->bs < 512 || o->bs > (64u << 20) || o->bs % 512)
-		return fail(err, errlen, -EINVAL,
-			    "bs %llu is not a multiple of 512 in 512..64M",
-			    (unsigned long long)o->bs);
+		return err_fail(err, errlen, -EINVAL,
+				"bs %llu is not a multiple of 512 in 512..64M",
+				(unsigned long long)o->bs);
 	if (o->runtime == 0)
-		return fail(err, errlen, -EINVAL, "runtime 0 is too short");
+		return err_fail(err, errlen, -EINVAL, "runtime 0 is too short");
 	for (int i = 0; i < 2; i++) {
 		const char *s = paths[i];
 
 		if (!s || s[0] != '/' || strpbrk(s, ":\n\t ") ||
 		    strlen(s) > 1024)
-			return fail(
+			return err_fail(
 				err, errlen, -EINVAL,
 				"%s path '%s' is not an absolute path without ':' or spaces",
 				i ? "private" : "shared", s ? s : "");
@@ -130,7 +116,7 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 		return r;
 	f = open_memstream(&buf, &len);
 	if (!f)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, errlen, -ENOMEM, "out of memory");
 	if (o->comment)
 		fprintf(f, "; %s\n", o->comment);
 	fprintf(f,
@@ -172,7 +158,7 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 	}
 	if (fclose(f) || r < 0) {
 		free(buf);
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	*ret = buf;
 	return 0;

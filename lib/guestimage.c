@@ -147,19 +147,6 @@ static int write_file_at(const char *path, const char *text)
 	return write_all(fd, text, strlen(text));
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void guest_image_result_done(struct guest_image_result *r)
 {
 	free(r->mirror);
@@ -360,9 +347,9 @@ int guest_image_mirror(const char *apt_dir, char **ret, char *err,
 	free(ents);
 	if (*ret)
 		return 0;
-	seterr(err, errlen,
-	       "no Debian archive in %s or %s/*.list, *.sources (a 'deb' entry with a Debian suite and 'main'): give --mirror URL, e.g. http://deb.debian.org/debian",
-	       main_list, dir);
+	err_set(err, errlen,
+		"no Debian archive in %s or %s/*.list, *.sources (a 'deb' entry with a Debian suite and 'main'): give --mirror URL, e.g. http://deb.debian.org/debian",
+		main_list, dir);
 	return -ENOENT;
 }
 
@@ -508,16 +495,16 @@ static int run(struct build *b, const char *step, const char *const *argv)
 	so.fd_err = b->logfd;
 	r = spawn(&so, &pid);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "%s: %s: %s", step, argv[0],
-		       strerror(-r));
+		err_set(b->err, b->errlen, "%s: %s: %s", step, argv[0],
+			strerror(-r));
 		return r;
 	}
 	r = spawn_wait(pid);
 	if (r != 0) {
 		log_tail(b, tail, sizeof(tail));
-		seterr(b->err, b->errlen,
-		       "%s: '%s' exited with %d (log %s: ...%s)", step,
-		       cmd ? cmd : argv[0], r, b->log, tail);
+		err_set(b->err, b->errlen,
+			"%s: '%s' exited with %d (log %s: ...%s)", step,
+			cmd ? cmd : argv[0], r, b->log, tail);
 		return -EIO;
 	}
 	return 0;
@@ -537,8 +524,8 @@ static int write_file(struct build *b, const char *rel, const char *text,
 		  mode);
 	if (fd < 0 || (r = write_all(fd, text, strlen(text))) < 0) {
 		r = fd < 0 ? -errno : r;
-		seterr(b->err, b->errlen, "set up the tree: %s: %s", path,
-		       strerror(-r));
+		err_set(b->err, b->errlen, "set up the tree: %s: %s", path,
+			strerror(-r));
 		return r;
 	}
 	return 0;
@@ -572,8 +559,8 @@ static int make_hooks(struct build *b)
 	int r;
 
 	if (!mkdtemp(tmpl)) {
-		seterr(b->err, b->errlen, "mkdtemp %s: %s", tmpl,
-		       strerror(errno));
+		err_set(b->err, b->errlen, "mkdtemp %s: %s", tmpl,
+			strerror(errno));
 		return -errno;
 	}
 	b->hooks = strdup(tmpl);
@@ -590,7 +577,7 @@ static int make_hooks(struct build *b)
 			b->hooks, "usr/share/initramfs-tools/modules.d/daxlab",
 			initramfs_modules);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "%s: %s", b->hooks, strerror(-r));
+		err_set(b->err, b->errlen, "%s: %s", b->hooks, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -656,8 +643,8 @@ static int set_up_tree(struct build *b)
 		closedir(d);
 	r = mkdir_p(ccd, 0755);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "set up the tree: %s: %s", ccd,
-		       strerror(-r));
+		err_set(b->err, b->errlen, "set up the tree: %s: %s", ccd,
+			strerror(-r));
 		return r;
 	}
 	if ((r = write_file(b, "etc/fstab", fstab, 0644)) < 0 ||
@@ -727,32 +714,33 @@ static int make_disk(struct build *b, char **ret_kernel)
 		return -ENOMEM;
 	r = guest_newest_kernel(bootdir, &kernel);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "no kernel in %s/vmlinuz-*", bootdir);
+		err_set(b->err, b->errlen, "no kernel in %s/vmlinuz-*",
+			bootdir);
 		return r;
 	}
 	r = guest_kernel_release(kernel, &release);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "%s: cannot tell its release",
-		       kernel);
+		err_set(b->err, b->errlen, "%s: cannot tell its release",
+			kernel);
 		return r;
 	}
 	initrd = strdup_printf("%s/initrd.img-%s", bootdir, release);
 	if (!initrd)
 		return -ENOMEM;
 	if (access(initrd, R_OK) < 0) {
-		seterr(b->err, b->errlen, "%s: %s (no initramfs was made)",
-		       initrd, strerror(errno));
+		err_set(b->err, b->errlen, "%s: %s (no initramfs was made)",
+			initrd, strerror(errno));
 		return -ENOENT;
 	}
 	r = read_full_file(code_path, 4096, &code, &code_len);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "syslinux's mbr.bin: %s",
-		       strerror(-r));
+		err_set(b->err, b->errlen, "syslinux's mbr.bin: %s",
+			strerror(-r));
 		return r;
 	}
 	r = qemu_pmem_size_for(b->root, &tree);
 	if (r < 0) {
-		seterr(b->err, b->errlen, "%s: %s", b->root, strerror(-r));
+		err_set(b->err, b->errlen, "%s: %s", b->root, strerror(-r));
 		return r;
 	}
 	/* room to work in: what the tree needs, plus 1 GiB, 2 GiB at least */
@@ -766,7 +754,7 @@ static int make_disk(struct build *b, char **ret_kernel)
 	fd = open(b->disk, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)total) < 0) {
 		r = -errno;
-		seterr(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
+		err_set(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
 		return r;
 	}
 	guest_image_mbr(mbr, (const unsigned char *)code, code_len,
@@ -775,13 +763,13 @@ static int make_disk(struct build *b, char **ret_kernel)
 			(uint32_t)(root_bytes / 512));
 	if (pwrite(fd, mbr, sizeof(mbr), 0) != (ssize_t)sizeof(mbr)) {
 		r = -errno;
-		seterr(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
+		err_set(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
 		return r;
 	}
 	close(fd);
 	fd = -1;
 	if ((r = write_file_at(cfgpath, cfg)) < 0) {
-		seterr(b->err, b->errlen, "%s: %s", cfgpath, strerror(-r));
+		err_set(b->err, b->errlen, "%s: %s", cfgpath, strerror(-r));
 		return r;
 	}
 	mtarget = strdup_printf("%s@@%llu", b->disk,
@@ -875,8 +863,8 @@ static int check_tools(char *err, size_t errlen)
 		goto missing;
 	return 0;
 missing:
-	seterr(err, errlen,
-	       "guest image needs mmdebstrap, syslinux, syslinux-common, mtools, dosfstools, e2fsprogs and qemu-utils (apt-get install them, or use --install-deps)");
+	err_set(err, errlen,
+		"guest image needs mmdebstrap, syslinux, syslinux-common, mtools, dosfstools, e2fsprogs and qemu-utils (apt-get install them, or use --install-deps)");
 	return -ENOENT;
 }
 
@@ -906,8 +894,8 @@ static int build_locked(const struct guest_image_opts *o,
 	b->work =
 		strdup_printf("%s/.daxlab-image.XXXXXX", slash ? outdir : ".");
 	if (!b->work || !mkdtemp(b->work)) {
-		seterr(b->err, b->errlen, "mkdtemp in %s: %s",
-		       slash ? outdir : ".", strerror(errno));
+		err_set(b->err, b->errlen, "mkdtemp in %s: %s",
+			slash ? outdir : ".", strerror(errno));
 		return -errno;
 	}
 	b->root = strdup_printf("%s/root", b->work);
@@ -954,7 +942,8 @@ static int build_locked(const struct guest_image_opts *o,
 	}
 	if (chmod(tmp, 0644) < 0 || rename(tmp, o->output) < 0) {
 		r = -errno;
-		seterr(b->err, b->errlen, "%s: %s", o->output, strerror(errno));
+		err_set(b->err, b->errlen, "%s: %s", o->output,
+			strerror(errno));
 		(void)unlink(tmp);
 		return r;
 	}
@@ -964,8 +953,8 @@ static int build_locked(const struct guest_image_opts *o,
 			     res->kernel ? res->kernel : "?",
 			     res->fio_version ? res->fio_version : "none");
 	if (!text || (r = write_file_at(inputs, text)) < 0) {
-		seterr(b->err, b->errlen, "%s: %s", inputs,
-		       strerror(text ? -r : ENOMEM));
+		err_set(b->err, b->errlen, "%s: %s", inputs,
+			strerror(text ? -r : ENOMEM));
 		return text ? r : -ENOMEM;
 	}
 	if (stat(o->output, &st) == 0)
@@ -987,8 +976,9 @@ int guest_image_build(const struct guest_image_opts *o,
 	for (size_t i = 0; guest_image_releases[i]; i++)
 		known |= !strcmp(o->release, guest_image_releases[i]);
 	if (!known) {
-		seterr(err, errlen, "release '%s': expected bookworm or trixie",
-		       o->release);
+		err_set(err, errlen,
+			"release '%s': expected bookworm or trixie",
+			o->release);
 		return -EINVAL;
 	}
 	guest_image_key(o->release, res->key);
@@ -1009,8 +999,8 @@ int guest_image_build(const struct guest_image_opts *o,
 		*slash = 0;
 		r = mkdir_p(outdir, 0755);
 		if (r < 0) {
-			seterr(err, errlen, "mkdir %s: %s", outdir,
-			       strerror(-r));
+			err_set(err, errlen, "mkdir %s: %s", outdir,
+				strerror(-r));
 			return r;
 		}
 	}
@@ -1020,7 +1010,7 @@ int guest_image_build(const struct guest_image_opts *o,
 		return -ENOMEM;
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
-		seterr(err, errlen, "%s: %s", lock, strerror(errno));
+		err_set(err, errlen, "%s: %s", lock, strerror(errno));
 		return -errno;
 	}
 	{
@@ -1039,8 +1029,8 @@ int guest_image_build(const struct guest_image_opts *o,
 		}
 	}
 	if (geteuid() != 0) {
-		seterr(err, errlen,
-		       "guest image needs root: mmdebstrap's root mode keeps the owners of the image's files for mkfs.ext4 -d");
+		err_set(err, errlen,
+			"guest image needs root: mmdebstrap's root mode keeps the owners of the image's files for mkfs.ext4 -d");
 		return -EPERM;
 	}
 	r = check_tools(err, errlen);
@@ -1051,7 +1041,7 @@ int guest_image_build(const struct guest_image_opts *o,
 		return -ENOMEM;
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (b.logfd < 0) {
-		seterr(err, errlen, "%s: %s", b.log, strerror(errno));
+		err_set(err, errlen, "%s: %s", b.log, strerror(errno));
 		free(b.log);
 		return -errno;
 	}

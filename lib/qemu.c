@@ -176,21 +176,6 @@ static void add_host_nodes(struct strv *b, char *opt, size_t optlen,
 		snprintf(opt + n, optlen - n, ",policy=bind");
 }
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
-
 int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		    const struct qemu_plan *plan, char ***ret, char *err,
 		    size_t errlen)
@@ -212,16 +197,18 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 			continue;
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM) {
 			if (!plan->pmem_image || !plan->pmem_image[i])
-				return fail(err, errlen, -EINVAL,
-					    "[share %s]: no image for virtio-pmem",
-					    s->name);
+				return err_fail(
+					err, errlen, -EINVAL,
+					"[share %s]: no image for virtio-pmem",
+					s->name);
 			n_pmem++;
 			pmem_total += plan->pmem_size[i];
 		} else if (s->dax_window && !plan->have_cache_size) {
-			return fail(err, errlen, -EOPNOTSUPP,
-				    "[share %s]: dax_window = %llu bytes needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); %s has none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
-				    s->name, (unsigned long long)s->dax_window,
-				    c->lab.qemu);
+			return err_fail(
+				err, errlen, -EOPNOTSUPP,
+				"[share %s]: dax_window = %llu bytes needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); %s has none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
+				s->name, (unsigned long long)s->dax_window,
+				c->lab.qemu);
 		}
 	}
 

@@ -21,21 +21,6 @@
 #define SD_PRIVATE "/run/systemd/private"
 #define CALL_USEC (10ULL * 1000000)
 
-static int seterr(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int seterr(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r < 0 ? r : -EIO;
-}
-
 static const char *why(const sd_bus_error *e, int r)
 {
 	if (e && e->message)
@@ -135,7 +120,7 @@ static int bus_open(sd_bus **ret, char *err, size_t errlen)
 	}
 	r = sd_bus_open_system(&b);
 	if (r < 0)
-		return seterr(
+		return err_fail(
 			err, errlen, r,
 			"cannot reach systemd: %s: %s; the system bus: %s",
 			SD_PRIVATE,
@@ -187,8 +172,8 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		r = sd_bus_get_property_string(b, SD_DEST, path, SD_UNIT,
 					       "ActiveState", &e, &ret->active);
 	if (r < 0) {
-		r = seterr(err, errlen, r, "systemd: properties of %s: %s",
-			   path, why(&e, r));
+		r = err_fail(err, errlen, r, "systemd: properties of %s: %s",
+			     path, why(&e, r));
 		sd_bus_error_free(&e);
 		return r;
 	}
@@ -202,9 +187,9 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 						"Delegate", &e, 'b', &dlg);
 	if (r < 0) {
 		free(cg);
-		r = seterr(err, errlen, r,
-			   "systemd: ControlGroup or Delegate of %s: %s",
-			   ret->id, why(&e, r));
+		r = err_fail(err, errlen, r,
+			     "systemd: ControlGroup or Delegate of %s: %s",
+			     ret->id, why(&e, r));
 		sd_bus_error_free(&e);
 		return r;
 	}
@@ -241,16 +226,16 @@ static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 			&e, "org.freedesktop.systemd1.NoSuchUnit");
 
 		if (!none)
-			r = seterr(err, errlen, r, "systemd: %s %s: %s", method,
-				   arg, why(&e, r));
+			r = err_fail(err, errlen, r, "systemd: %s %s: %s",
+				     method, arg, why(&e, r));
 		sd_bus_error_free(&e);
 		return none ? 0 : r;
 	}
 	r = sd_bus_message_read(reply, "o", &path);
 	if (r < 0) {
 		sd_bus_message_unref(reply);
-		return seterr(err, errlen, r, "systemd: %s %s: bad reply",
-			      method, arg);
+		return err_fail(err, errlen, r, "systemd: %s %s: bad reply",
+				method, arg);
 	}
 	ret->exists = true;
 	r = read_props(b, path, ret, err, errlen);
@@ -359,9 +344,9 @@ int sysd_scope_start(const char *name, const char *slice,
 	r = sd_bus_match_signal(b, &slot, SD_DEST, SD_PATH, SD_MANAGER,
 				"JobRemoved", on_job_removed, &w);
 	if (r < 0)
-		return seterr(err, errlen, r,
-			      "systemd: cannot watch for JobRemoved: %s",
-			      strerror(-r));
+		return err_fail(err, errlen, r,
+				"systemd: cannot watch for JobRemoved: %s",
+				strerror(-r));
 	r = sd_bus_message_new_method_call(b, &m, SD_DEST, SD_PATH, SD_MANAGER,
 					   "StartTransientUnit");
 	if (r >= 0)
@@ -369,9 +354,9 @@ int sysd_scope_start(const char *name, const char *slice,
 	if (r >= 0)
 		r = append_props(m, slice, description, pid);
 	if (r < 0) {
-		r = seterr(err, errlen, r,
-			   "systemd: cannot build StartTransientUnit: %s",
-			   strerror(-r));
+		r = err_fail(err, errlen, r,
+			     "systemd: cannot build StartTransientUnit: %s",
+			     strerror(-r));
 		goto out;
 	}
 	r = sd_bus_call(b, m, CALL_USEC, &e, &reply);
@@ -379,7 +364,7 @@ int sysd_scope_start(const char *name, const char *slice,
 		bool exists = sd_bus_error_has_name(
 			&e, "org.freedesktop.systemd1.UnitExists");
 
-		r = seterr(
+		r = err_fail(
 			err, errlen, exists ? -EEXIST : r,
 			"systemd refused a transient scope %s (StartTransientUnit): %s",
 			name, why(&e, r));
@@ -387,8 +372,8 @@ int sysd_scope_start(const char *name, const char *slice,
 	}
 	r = sd_bus_message_read(reply, "o", &job);
 	if (r < 0 || !(w.path = strdup(job))) {
-		r = seterr(err, errlen, r < 0 ? r : -ENOMEM,
-			   "systemd: StartTransientUnit %s: bad reply", name);
+		r = err_fail(err, errlen, r < 0 ? r : -ENOMEM,
+			     "systemd: StartTransientUnit %s: bad reply", name);
 		goto out;
 	}
 	end = now_monotonic_ns() + (int64_t)timeout_ms * 1000000;
@@ -397,15 +382,15 @@ int sysd_scope_start(const char *name, const char *slice,
 
 		r = sd_bus_process(b, NULL);
 		if (r < 0) {
-			r = seterr(err, errlen, r,
-				   "systemd: waiting for the job of %s: %s",
-				   name, strerror(-r));
+			r = err_fail(err, errlen, r,
+				     "systemd: waiting for the job of %s: %s",
+				     name, strerror(-r));
 			goto out;
 		}
 		if (r > 0)
 			continue;
 		if (left <= 0) {
-			r = seterr(
+			r = err_fail(
 				err, errlen, -ETIMEDOUT,
 				"systemd: the job starting %s did not finish in %u ms",
 				name, timeout_ms);
@@ -413,14 +398,14 @@ int sysd_scope_start(const char *name, const char *slice,
 		}
 		r = sd_bus_wait(b, (uint64_t)left / 1000);
 		if (r < 0 && r != -EINTR) {
-			r = seterr(err, errlen, r,
-				   "systemd: waiting for the job of %s: %s",
-				   name, strerror(-r));
+			r = err_fail(err, errlen, r,
+				     "systemd: waiting for the job of %s: %s",
+				     name, strerror(-r));
 			goto out;
 		}
 	}
 	if (strcmp(w.result, "done")) {
-		r = seterr(
+		r = err_fail(
 			err, errlen, -EIO,
 			"systemd: the job starting %s ended '%s', not 'done' (journalctl -u %s)",
 			name, w.result, name);
@@ -456,9 +441,10 @@ int sysd_unit_wait_gone(const char *name, unsigned timeout_ms, char *err,
 			return 0;
 		sysd_unit_free(&u);
 		if (now_monotonic_ns() >= end)
-			return seterr(err, errlen, -ETIMEDOUT,
-				      "systemd: %s is still loaded after %u ms",
-				      name, timeout_ms);
+			return err_fail(
+				err, errlen, -ETIMEDOUT,
+				"systemd: %s is still loaded after %u ms", name,
+				timeout_ms);
 		usleep(20000);
 	}
 }
@@ -476,8 +462,8 @@ int sysd_unit_stop(const char *name, char *err, size_t errlen)
 			       NULL, "ss", name, "fail");
 	if (r < 0 &&
 	    !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-		r = seterr(err, errlen, r, "systemd: StopUnit %s: %s", name,
-			   why(&e, r));
+		r = err_fail(err, errlen, r, "systemd: StopUnit %s: %s", name,
+			     why(&e, r));
 		sd_bus_error_free(&e);
 		return r;
 	}

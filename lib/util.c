@@ -444,3 +444,28 @@ bool program_in_path(const char *prog)
 	}
 	return false;
 }
+
+static void err_vset(char *err, size_t errlen, const char *fmt, va_list ap)
+{
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+}
+
+int err_fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, errlen, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : -EIO;
+}
+
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vset(err, errlen, fmt, ap);
+	va_end(ap);
+}

@@ -66,6 +66,18 @@ int parse_duration_ms(const char *s, uint64_t *ret);
 /* Human size: "1.50 GiB". buf must hold 32 bytes. */
 const char *format_bytes(uint64_t v, char *buf, size_t len);
 
+/*
+ * The error vocabulary of lib/: err_fail() writes a message into the
+ * caller's buffer (err may be NULL or errlen 0) and returns r, or -EIO
+ * when r is not negative, so that an error path reads
+ * `return err_fail(err, errlen, -EINVAL, "...", ...)`; err_set() only
+ * writes the message.
+ */
+int err_fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void err_set(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* printf into a fresh allocation; NULL when out of memory. */
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
