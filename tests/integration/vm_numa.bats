@@ -113,8 +113,8 @@ teardown() {
 	gssh 'for c in numa.ini numa0.ini numa-split.ini numa-parent.ini \
 		numa-two.ini numa-oom.ini; do
 		daxlab vm stop all --config /etc/daxlab/$c; done;
-		rm -f /mnt/disk/vm0.data /mnt/disk/vm1.data;
-		rmdir /sys/fs/cgroup/lab' >/dev/null 2>&1 || true
+		rm -f /mnt/disk/vm0.data /mnt/disk/vm1.data /mnt/disk/fa /mnt/disk/fb;
+		rmdir /sys/fs/cgroup/lab /sys/fs/cgroup/resa /sys/fs/cgroup/resb' >/dev/null 2>&1 || true
 }
 
 # value STAT NODE: bytes of STAT (anon, file, shmem, ...) on node NODE
@@ -312,4 +312,40 @@ placed_on() {
 	echo "$output"
 	[[ "$output" == *"vm 0 (vm0): stopped"* ]]
 	[[ "$output" != *stale* ]]
+}
+
+@test "files residency --by cgroup,node: a file read in cgroup A on node 0 is A's on N0, one read in B on node 1 is B's on N1" {
+	# issue 16: each resident page's owner from /proc/kpagecgroup and its
+	# node from the frame's memory block, on two real nodes; each file
+	# cold, then read whole by a process of its cgroup (cpuset.mems
+	# bound), 16 MiB each
+	run gssh 'set -e
+		cd /mnt/disk
+		for f in fa fb; do dd if=/dev/urandom of=$f bs=1M count=16 2>/dev/null; done
+		sync
+		echo 1 >/proc/sys/vm/drop_caches
+		for c in resa:0 resb:1; do
+			mkdir /sys/fs/cgroup/${c%:*}
+			echo ${c#*:} >/sys/fs/cgroup/${c%:*}/cpuset.mems
+		done
+		sh -c "echo \$\$ >/sys/fs/cgroup/resa/cgroup.procs && exec cat /mnt/disk/fa" >/dev/null
+		sh -c "echo \$\$ >/sys/fs/cgroup/resb/cgroup.procs && exec cat /mnt/disk/fb" >/dev/null
+		daxlab files residency --by cgroup,node --bytes /mnt/disk/fa /mnt/disk/fb'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# columns: SET VM CGROUP NODE RESIDENT PCT
+	sum() {
+		awk -v p="$1" -v c="$2" -v n="$3" \
+			'$1 == p && (c == "*" || $3 == c) && (n == "*" || $4 == n) { s += $5 }
+			END { print s + 0 }' <<<"$output"
+	}
+	local want=$((16 * MIB))
+	echo "fa: resa/N0 $(sum /mnt/disk/fa /resa N0) of $(sum /mnt/disk/fa '*' '*'); fb: resb/N1 $(sum /mnt/disk/fb /resb N1) of $(sum /mnt/disk/fb '*' '*')" >&3
+	[ $(($(sum /mnt/disk/fa /resa N0) * 100)) -ge $((want * 98)) ]
+	[ $(($(sum /mnt/disk/fb /resb N1) * 100)) -ge $((want * 98)) ]
+	# and nothing of either on the other node or in the other cgroup
+	[ "$(sum /mnt/disk/fa '*' N1)" -eq 0 ]
+	[ "$(sum /mnt/disk/fb '*' N0)" -eq 0 ]
+	[ "$(sum /mnt/disk/fa /resb '*')" -eq 0 ]
+	[ "$(sum /mnt/disk/fb /resa '*')" -eq 0 ]
 }
