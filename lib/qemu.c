@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "spawn.h"
+#include "statedir.h"
 #include "topology.h"
 #include "util.h"
 
@@ -35,26 +36,6 @@ static char *qopt(const char *s)
 	}
 	*o = 0;
 	return r;
-}
-
-char *qemu_share_socket(const char *vm_dir, const char *share)
-{
-	return strdup_printf("%s/virtiofsd-%s.sock", vm_dir, share);
-}
-
-char *qemu_share_pidfile(const char *vm_dir, const char *share)
-{
-	return strdup_printf("%s/virtiofsd-%s.pid", vm_dir, share);
-}
-
-char *qemu_share_own_pidfile(const char *vm_dir, const char *share)
-{
-	return strdup_printf("%s/virtiofsd-%s.sock.pid", vm_dir, share);
-}
-
-char *qemu_share_log(const char *vm_dir, const char *share)
-{
-	return strdup_printf("%s/virtiofsd-%s.log", vm_dir, share);
 }
 
 uint64_t qemu_pmem_align(uint64_t size)
@@ -176,6 +157,14 @@ static void add_host_nodes(struct strv *b, char *opt, size_t optlen,
 		snprintf(opt + n, optlen - n, ",policy=bind");
 }
 
+/* A file of the VM's folder as a qemu option value. Allocated. */
+static char *vm_file(const char *vm_dir, enum statedir_vm_file f)
+{
+	_cleanup_free_ char *p = statedir_vm_file(vm_dir, f);
+
+	return p ? qopt(p) : NULL;
+}
+
 int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		    const struct qemu_plan *plan, char ***ret, char *err,
 		    size_t errlen)
@@ -183,12 +172,16 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	struct strv b = { 0 };
 	uint64_t mem_mib = vm->memory >> 20, pmem_total = 0;
 	unsigned n_pmem = 0, fs = 0, pm = 0;
-	_cleanup_free_ char *dir = qopt(plan->vm_dir);
+	_cleanup_free_ char *qmp = vm_file(plan->vm_dir, STATEDIR_QMP);
+	_cleanup_free_ char *con_sock =
+		vm_file(plan->vm_dir, STATEDIR_CONSOLE_SOCK);
+	_cleanup_free_ char *con_log =
+		vm_file(plan->vm_dir, STATEDIR_CONSOLE_LOG);
 	const char *nic;
 	char opt[4096];
 
 	*ret = NULL;
-	if (!dir)
+	if (!qmp || !con_sock || !con_log)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct share_config *s = &c->shares[i];
@@ -308,9 +301,15 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 			pm++;
 			continue;
 		}
+		_cleanup_free_ char *sock =
+			statedir_share_socket(plan->vm_dir, s->name);
+		_cleanup_free_ char *qsock = sock ? qopt(sock) : NULL;
+
+		if (!qsock)
+			b.err = -ENOMEM;
 		strv_push(&b, "-chardev");
-		strv_pushf(&b, "socket,id=fs%u,path=%s/virtiofsd-%s.sock", fs,
-			   dir, s->name);
+		strv_pushf(&b, "socket,id=fs%u,path=%s", fs,
+			   qsock ? qsock : "");
 		strv_push(&b, "-device");
 		if (s->dax_window)
 			strv_pushf(
@@ -350,15 +349,14 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	}
 
 	strv_push(&b, "-chardev");
-	strv_pushf(&b, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off",
-		   dir);
+	strv_pushf(&b, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
 	strv_push(&b, "-mon");
 	strv_push(&b, "chardev=qmp,mode=control");
 	strv_push(&b, "-chardev");
 	strv_pushf(
 		&b,
-		"socket,id=ser0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log,logappend=off",
-		dir, dir);
+		"socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=off",
+		con_sock, con_log);
 	strv_push(&b, "-serial");
 	strv_push(&b, "chardev:ser0");
 	for (size_t i = 0; i < vm->n_qemu_args; i++)

@@ -38,16 +38,6 @@ struct qemu_plan {
 	const char *seed;
 };
 
-/* <vm_dir>/virtiofsd-SHARE.sock and friends. Allocated. */
-char *qemu_share_socket(const char *vm_dir, const char *share);
-char *qemu_share_pidfile(const char *vm_dir, const char *share);
-char *qemu_share_log(const char *vm_dir, const char *share);
-/*
- * <vm_dir>/virtiofsd-SHARE.sock.pid: the pid file that the Rust virtiofsd
- * writes (and locks) next to its socket, and leaves when it is stopped.
- */
-char *qemu_share_own_pidfile(const char *vm_dir, const char *share);
-
 /* The kernel command line for the tiny guest (guest/PROTOCOL.md). */
 char *qemu_kernel_cmdline(const struct lab_config *c,
 			  const struct vm_config *vm);

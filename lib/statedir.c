@@ -23,6 +23,68 @@
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #endif
 
+char *statedir_ssh_config(const struct lab_config *c)
+{
+	return strdup_printf("%s/ssh_config", c->lab.state_dir);
+}
+
+char *statedir_cgroups_lock(const struct lab_config *c)
+{
+	return strdup_printf("%s/cgroups.lock", c->lab.state_dir);
+}
+
+char *statedir_vm_dir(const struct lab_config *c, const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s", c->lab.state_dir, vm->id);
+}
+
+char *statedir_vm_lock(const struct lab_config *c, const struct vm_config *vm)
+{
+	return strdup_printf("%s/vm-%s.lock", c->lab.state_dir, vm->id);
+}
+
+char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f)
+{
+	static const char *const names[] = {
+		[STATEDIR_QEMU_PID] = "qemu.pid",
+		[STATEDIR_QEMU_LOG] = "qemu.log",
+		[STATEDIR_QMP] = "qmp.sock",
+		[STATEDIR_CONSOLE_SOCK] = "console.sock",
+		[STATEDIR_CONSOLE_LOG] = "console.log",
+		[STATEDIR_MOUNTS] = "mounts",
+	};
+
+	return strdup_printf("%s/%s", vm_dir, names[f]);
+}
+
+char *statedir_vm_path(const struct lab_config *c, const struct vm_config *vm,
+		       enum statedir_vm_file f)
+{
+	_cleanup_free_ char *dir = statedir_vm_dir(c, vm);
+
+	return dir ? statedir_vm_file(dir, f) : NULL;
+}
+
+char *statedir_share_socket(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.sock", vm_dir, share);
+}
+
+char *statedir_share_pidfile(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.pid", vm_dir, share);
+}
+
+char *statedir_share_own_pidfile(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.sock.pid", vm_dir, share);
+}
+
+char *statedir_share_log(const char *vm_dir, const char *share)
+{
+	return strdup_printf("%s/virtiofsd-%s.log", vm_dir, share);
+}
+
 char *statedir_pmem_image_dir(const struct lab_config *c,
 			      const struct vm_config *vm,
 			      const struct share_config *s)

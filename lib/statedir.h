@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where daxlab keeps what it makes (docs/architecture.md):
+ * Where daxlab keeps what it makes (docs/architecture.md); the only code
+ * that knows these names:
  *
- *   state_dir  (/run/daxlab; may be tmpfs): sockets, pid files, logs,
- *              ssh_config; vm-ID/ per VM
+ *   state_dir  (/run/daxlab; may be tmpfs): nothing measured
+ *              ssh_config      a Host entry per VM
+ *              vm-ID.lock      held while a start or stop of the VM runs
+ *              cgroups.lock    held while the lab's cgroups change
+ *              vm-ID/          qemu.pid, qemu.log, qmp.sock, console.sock,
+ *                              console.log, mounts, and per virtiofs share
+ *                              virtiofsd-SHARE.{sock,pid,log} (and the
+ *                              Rust virtiofsd's own virtiofsd-SHARE.sock.pid)
  *   image_dir  (/var/lib/daxlab; a disk file system, never tmpfs):
  *              share-NAME.img  the virtio-pmem image of a share that all
  *                              its VMs map
@@ -25,6 +32,38 @@
 struct lab_config;
 struct vm_config;
 struct share_config;
+
+/* state_dir/ssh_config, state_dir/cgroups.lock. Allocated. */
+char *statedir_ssh_config(const struct lab_config *c);
+char *statedir_cgroups_lock(const struct lab_config *c);
+/* state_dir/vm-ID, state_dir/vm-ID.lock. Allocated. */
+char *statedir_vm_dir(const struct lab_config *c, const struct vm_config *vm);
+char *statedir_vm_lock(const struct lab_config *c, const struct vm_config *vm);
+
+/* The files in a VM's folder (vm_dir: statedir_vm_dir()). */
+enum statedir_vm_file {
+	STATEDIR_QEMU_PID,
+	STATEDIR_QEMU_LOG,
+	STATEDIR_QMP,
+	STATEDIR_CONSOLE_SOCK,
+	STATEDIR_CONSOLE_LOG,
+	STATEDIR_MOUNTS, /* an image VM's mounts, as its start found them */
+};
+/* vm_dir/qemu.pid, ... Allocated. */
+char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f);
+/* A file of vm_dir in one call: state_dir/vm-ID/qemu.pid, ... Allocated. */
+char *statedir_vm_path(const struct lab_config *c, const struct vm_config *vm,
+		       enum statedir_vm_file f);
+
+/* vm_dir/virtiofsd-SHARE.sock, .pid, .log. Allocated. */
+char *statedir_share_socket(const char *vm_dir, const char *share);
+char *statedir_share_pidfile(const char *vm_dir, const char *share);
+char *statedir_share_log(const char *vm_dir, const char *share);
+/*
+ * vm_dir/virtiofsd-SHARE.sock.pid: the pid file that the Rust virtiofsd
+ * writes (and locks) next to its socket, and leaves when it is stopped.
+ */
+char *statedir_share_own_pidfile(const char *vm_dir, const char *share);
 
 /* The virtio-pmem image of share s for vm. Allocated. */
 char *statedir_pmem_image(const struct lab_config *c,

@@ -132,12 +132,12 @@ void vm_env_done(struct vm_env *e)
 
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
 {
-	return strdup_printf("%s/vm-%s", e->c->lab.state_dir, vm->id);
+	return statedir_vm_dir(e->c, vm);
 }
 
 char *vm_ssh_config_path(const struct vm_env *e)
 {
-	return strdup_printf("%s/ssh_config", e->c->lab.state_dir);
+	return statedir_ssh_config(e->c);
 }
 
 static bool need_virtiofsd(const struct lab_config *c)
@@ -396,7 +396,7 @@ static int build_fsd_argv(struct vm_env *e, const struct vm_config *vm,
 
 	if (!dir)
 		return -ENOMEM;
-	sock = qemu_share_socket(dir, s->name);
+	sock = statedir_share_socket(dir, s->name);
 	src = config_share_source(s, vm);
 	if (!sock || !src)
 		return -ENOMEM;
@@ -737,7 +737,7 @@ static int lock_vm(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
 	r = make_private_dir(e, e->c->lab.state_dir);
 	if (r < 0)
 		return r;
-	p = strdup_printf("%s/vm-%s.lock", e->c->lab.state_dir, vm->id);
+	p = statedir_vm_lock(e->c, vm);
 	if (!p)
 		return -ENOMEM;
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -819,11 +819,11 @@ static int vm_paths_make(const struct vm_env *e, const struct vm_config *vm,
 	p->dir = vm_dir(e, vm);
 	if (!p->dir)
 		return -ENOMEM;
-	p->qemu_pid = strdup_printf("%s/qemu.pid", p->dir);
-	p->qemu_log = strdup_printf("%s/qemu.log", p->dir);
-	p->qmp = strdup_printf("%s/qmp.sock", p->dir);
-	p->console_sock = strdup_printf("%s/console.sock", p->dir);
-	p->console_log = strdup_printf("%s/console.log", p->dir);
+	p->qemu_pid = statedir_vm_file(p->dir, STATEDIR_QEMU_PID);
+	p->qemu_log = statedir_vm_file(p->dir, STATEDIR_QEMU_LOG);
+	p->qmp = statedir_vm_file(p->dir, STATEDIR_QMP);
+	p->console_sock = statedir_vm_file(p->dir, STATEDIR_CONSOLE_SOCK);
+	p->console_log = statedir_vm_file(p->dir, STATEDIR_CONSOLE_LOG);
 	if (!p->qemu_pid || !p->qemu_log || !p->qmp || !p->console_sock ||
 	    !p->console_log) {
 		vm_paths_free(p);
@@ -1007,9 +1007,10 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
 
 	for (size_t i = 0; i < e->c->n_shares; i++) {
 		const struct share_config *s = &e->c->shares[i];
-		_cleanup_free_ char *pf = qemu_share_pidfile(dir, s->name);
-		_cleanup_free_ char *sock = qemu_share_socket(dir, s->name);
-		_cleanup_free_ char *own = qemu_share_own_pidfile(dir, s->name);
+		_cleanup_free_ char *pf = statedir_share_pidfile(dir, s->name);
+		_cleanup_free_ char *sock = statedir_share_socket(dir, s->name);
+		_cleanup_free_ char *own =
+			statedir_share_own_pidfile(dir, s->name);
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
@@ -1038,8 +1039,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
  */
 static int lock_cgroups(struct vm_env *e)
 {
-	_cleanup_free_ char *lp =
-		strdup_printf("%s/cgroups.lock", e->c->lab.state_dir);
+	_cleanup_free_ char *lp = statedir_cgroups_lock(e->c);
 	int fd;
 
 	if (!lp)
@@ -1449,7 +1449,7 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 		if (!config_vm_has_share(vm, s))
 			continue;
 		src = config_share_source(s, vm);
-		sock = qemu_share_socket(dir, s->name);
+		sock = statedir_share_socket(dir, s->name);
 		if (!src || !sock)
 			return -ENOMEM;
 		if (stat(src, &st) < 0)
@@ -1664,7 +1664,7 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 		       const struct vm_paths *p, int64_t end)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
-	_cleanup_free_ char *mounts = strdup_printf("%s/mounts", p->dir);
+	_cleanup_free_ char *mounts = statedir_vm_file(p->dir, STATEDIR_MOUNTS);
 	struct vmimage_ready rd = {
 		.c = e->c,
 		.vm = vm,
@@ -2037,8 +2037,8 @@ static int refuse_symlinks(struct vm_env *e, const struct vm_config *vm,
 		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
 		    !config_vm_has_share(vm, s))
 			continue;
-		pf = qemu_share_pidfile(p->dir, s->name);
-		sock = qemu_share_socket(p->dir, s->name);
+		pf = statedir_share_pidfile(p->dir, s->name);
+		sock = statedir_share_socket(p->dir, s->name);
 		if (!pf || !sock)
 			return fail(e, -ENOMEM, "out of memory");
 		if ((r = refuse_symlink(e, pf)) < 0 ||
@@ -2224,9 +2224,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
 		    !config_vm_has_share(vm, s))
 			continue;
-		log = qemu_share_log(p.dir, s->name);
-		pf = qemu_share_pidfile(p.dir, s->name);
-		sock = qemu_share_socket(p.dir, s->name);
+		log = statedir_share_log(p.dir, s->name);
+		pf = statedir_share_pidfile(p.dir, s->name);
+		sock = statedir_share_socket(p.dir, s->name);
 		if (!log || !pf || !sock) {
 			r = -ENOMEM;
 			goto rollback;
@@ -2267,7 +2267,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	close(cglock);
 	cglock = -1;
 	if (vm->image) {
-		_cleanup_free_ char *mounts = strdup_printf("%s/mounts", p.dir);
+		_cleanup_free_ char *mounts =
+			statedir_vm_file(p.dir, STATEDIR_MOUNTS);
 
 		unlink_quiet(mounts);
 		r = make_image_disk(e, vm);
@@ -2373,7 +2374,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
 		    !config_vm_has_share(vm, s))
 			continue;
-		pf = qemu_share_pidfile(p.dir, s->name);
+		pf = statedir_share_pidfile(p.dir, s->name);
 		ret->fsd_share[n] = strdup(s->name);
 		if (pf)
 			vm_read_pidfile(pf, &ret->fsd_pid[n]);

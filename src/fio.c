@@ -6,6 +6,7 @@
 #include "daxlab.h"
 #include "fileset.h"
 #include "fiojob.h"
+#include "statedir.h"
 #include "fioprobe.h"
 #include "fioresult.h"
 #include "fiover.h"
@@ -691,7 +692,7 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 		info("no config: the fio versions of the servers are not checked");
 		return 0;
 	}
-	sshcfg = strdup_printf("%s/ssh_config", cfg->lab.state_dir);
+	sshcfg = statedir_ssh_config(cfg);
 	v = calloc(n ? n : 1, sizeof(*v));
 	vhost = calloc(n ? n : 1, sizeof(*vhost));
 	if (!sshcfg || !v || !vhost)

@@ -686,8 +686,7 @@ static int start_vms(struct run *r)
 
 	for (size_t i = 0; i < ARRAY_SIZE(errfds); i++)
 		errfds[i] = -1;
-	pidfile = strdup_printf("%s/vm-%s/qemu.pid", r->c->lab.state_dir,
-				r->c->vms[0].id);
+	pidfile = statedir_vm_path(r->c, &r->c->vms[0], STATEDIR_QEMU_PID);
 	if (!pidfile)
 		return fail(r, "out of memory");
 	pids[0] = fork_vm_start(r, 0, &errfds[0]);
@@ -1419,7 +1418,7 @@ static void guest_poweroff(struct run *r, const struct vm_config *vm)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
 	_cleanup_free_ char *pidfile =
-		strdup_printf("%s/vm-%s/qemu.pid", r->c->lab.state_dir, vm->id);
+		statedir_vm_path(r->c, vm, STATEDIR_QEMU_PID);
 	const char *argv[] = { "ssh",
 			       "-F",
 			       cfg,

@@ -9,6 +9,7 @@
 #include "numastat.h"
 #include "qemu.h"
 #include "spawn.h"
+#include "statedir.h"
 #include "util.h"
 #include "vm.h"
 
@@ -472,7 +473,8 @@ static int do_start(int argc, char **argv)
 	if (!ret && o.foreground && !o.dry_run) {
 		_cleanup_free_ char *dir = vm_dir(&e, vms[0]);
 		_cleanup_free_ char *sock =
-			dir ? strdup_printf("%s/console.sock", dir) : NULL;
+			dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) :
+			      NULL;
 		bool was;
 
 		if (!sock)
@@ -777,7 +779,7 @@ static int do_console(int argc, char **argv)
 	}
 	env_setup(&e, c, &o);
 	dir = vm_dir(&e, vm);
-	sock = dir ? strdup_printf("%s/console.sock", dir) : NULL;
+	sock = dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
 	if (!sock)
 		die("out of memory");
 	ret = console_relay(sock, vm->name) < 0 ? 1 : 0;

@@ -13,6 +13,7 @@
 #include "lib/config.h"
 #include "qemu.h"
 #include "spawn.h"
+#include "statedir.h"
 #include "util.h"
 
 #define FIX FIXTURES "/config/"
@@ -521,10 +522,10 @@ static void test_pmem_sizes_and_mkfs(void **state)
 
 static void test_socket_paths(void **state)
 {
-	_cleanup_free_ char *a = qemu_share_socket("/st/vm-0", "own");
-	_cleanup_free_ char *b = qemu_share_pidfile("/st/vm-0", "own");
-	_cleanup_free_ char *c = qemu_share_log("/st/vm-0", "own");
-	_cleanup_free_ char *d = qemu_share_own_pidfile("/st/vm-0", "own");
+	_cleanup_free_ char *a = statedir_share_socket("/st/vm-0", "own");
+	_cleanup_free_ char *b = statedir_share_pidfile("/st/vm-0", "own");
+	_cleanup_free_ char *c = statedir_share_log("/st/vm-0", "own");
+	_cleanup_free_ char *d = statedir_share_own_pidfile("/st/vm-0", "own");
 
 	(void)state;
 	assert_string_equal(a, "/st/vm-0/virtiofsd-own.sock");
