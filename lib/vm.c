@@ -1847,9 +1847,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 				if (&c->vms[j] == vm ||
 				    !config_vm_has_share(&c->vms[j], s))
 					continue;
-				pf = strdup_printf("%s/vm-%s/qemu.pid",
-						   c->lab.state_dir,
-						   c->vms[j].id);
+				pf = statedir_vm_path(c, &c->vms[j],
+						      STATEDIR_QEMU_PID);
 				if (pf && vm_read_pidfile(pf, &pid) == 0 && pid)
 					busy = true;
 			}
