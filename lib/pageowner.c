@@ -190,7 +190,8 @@ static int load_cgroups(struct pageowner *po, const char *root)
 	walking = NULL;
 	if (walk_err)
 		return walk_err;
-	qsort(po->cg, po->n_cg, sizeof(*po->cg), cmp_cg);
+	if (po->n_cg > 1)
+		qsort(po->cg, po->n_cg, sizeof(*po->cg), cmp_cg);
 	return 0;
 }
 

@@ -636,7 +636,8 @@ static struct layer *set_layers(const struct rs_series *s, const char *set,
 		if (x->y[k] > x->peak)
 			x->peak = x->y[k];
 	}
-	qsort(l, n, sizeof(*l), cmp_layer);
+	if (n > 1)
+		qsort(l, n, sizeof(*l), cmp_layer);
 	if (n > MAX_LAYERS) {
 		struct layer *rest = &l[MAX_LAYERS - 1];
 

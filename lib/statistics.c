@@ -26,7 +26,8 @@ static int sorted_copy(const double *x, size_t n, double **ret)
 
 	if (!s)
 		return -ENOMEM;
-	memcpy(s, x, n * sizeof(*s));
+	if (n)
+		memcpy(s, x, n * sizeof(*s));
 	qsort(s, n, sizeof(*s), cmp_double);
 	*ret = s;
 	return 0;

@@ -359,7 +359,8 @@ static int print_owner_rows(const struct files_ctl *c,
 			po_tally_free(&sum);
 			return error("out of memory");
 		}
-	qsort(sum.c, sum.n, sizeof(*sum.c), cmp_count);
+	if (sum.n > 1)
+		qsort(sum.c, sum.n, sizeof(*sum.c), cmp_count);
 	for (size_t i = 0; i < sum.n; i++) {
 		const struct po_count *k = &sum.c[i];
 

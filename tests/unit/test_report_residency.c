@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "residency.h"
 #include "results.h"
 #include "spawn.h"
 #include "util.h"
@@ -210,6 +211,33 @@ static void test_malformed_and_old(void **state)
 	(void)state;
 }
 
+/* A set with nothing resident in any sample (a run stopped early). */
+static void test_nothing_resident(void **state)
+{
+	char dir[] = "/tmp/test_report_residency.XXXXXX";
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	struct report_run *r;
+	char *html, *out = NULL;
+	int code;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(results_write(dir, "status", "complete\n"), 0);
+	assert_int_equal(results_write(dir, "residency.csv",
+				       RS_HEADER "\n"
+				       "0,host,shared,hot,-,-,0\n"
+				       "1000,host,shared,hot,-,-,0\n"),
+			 0);
+	r = load(dir);
+	html = render(r, 0);
+	assert_non_null(
+		strstr(html, "Set shared: nothing resident in any sample."));
+	free(html);
+	report_run_free(r);
+	spawn_capture(rm, true, 4096, &out, &code);
+	free(out);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_copies_and_guests),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_malformed_and_old),
+		cmocka_unit_test(test_nothing_resident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
