@@ -1,0 +1,1614 @@
+// SPDX-License-Identifier: MIT
+/* The provenance of a run; see provenance.h. */
+#include "provenance.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build-config.h"
+#include "cgplace.h"
+#include "cgroup.h"
+#include "config.h"
+#include "qemu.h"
+#include "statedir.h"
+#include "topology.h"
+#include "util.h"
+#include "vm.h"
+
+/* --- the fields: one table for provenance.txt and provenance.json --- */
+
+enum ftype {
+	F_STR, /* char * */
+	F_INT, /* long long, PROV_UNSET */
+	F_CGV, /* long long, "v2" in the text */
+	F_DBL, /* double, NAN; "%.1f" */
+	F_YN, /* enum prov_yesno */
+};
+
+struct field {
+	const char *key; /* provenance.txt (after "vm.ID." for a VM's) */
+	const char *json; /* provenance.json; "a.b" is member b of object a */
+	enum ftype t;
+	size_t off;
+};
+
+#define P(m) offsetof(struct provenance, m)
+#define V(m) offsetof(struct prov_vm, m)
+#define S(m) offsetof(struct prov_share, m)
+
+/* In the order of provenance.txt, section by section. */
+static const struct field run_fields[] = {
+	{ "name", "name", F_STR, P(name) },
+	{ "slurm.job", "slurm.job", F_STR, P(slurm_job) },
+	{ "slurm.array", "slurm.array", F_STR, P(slurm_array) },
+	{ "slurm.node", "slurm.node", F_STR, P(slurm_node) },
+	{ "started", "started", F_STR, P(started) },
+};
+
+static const struct field config_fields[] = {
+	{ "config", "config", F_STR, P(config) },
+	{ "state_dir", "state_dir", F_STR, P(state_dir) },
+	{ "image_dir", "image_dir", F_STR, P(image_dir) },
+	{ "sweep", "sweep", F_STR, P(sweep) },
+	{ "workload.size", "workload.size", F_STR, P(workload_size) },
+	{ "workload.file_size", "workload.file_size", F_STR,
+	  P(workload_file_size) },
+	{ "workload.private_ratio", "workload.private_ratio", F_INT,
+	  P(workload_private_ratio) },
+	{ "workload.access_ratio", "workload.access_ratio", F_INT,
+	  P(workload_access_ratio) },
+	{ "workload.hot_ratio", "workload.hot_ratio", F_INT,
+	  P(workload_hot_ratio) },
+	{ "workload.hot_access_ratio", "workload.hot_access_ratio", F_INT,
+	  P(workload_hot_access_ratio) },
+	{ "workload.rw", "workload.rw", F_STR, P(workload_rw) },
+	{ "workload.bs", "workload.bs", F_STR, P(workload_bs) },
+	{ "workload.runtime", "workload.runtime", F_INT, P(workload_runtime) },
+	{ "workload.ioengine", "workload.ioengine", F_STR,
+	  P(workload_ioengine) },
+	{ "start_state", "start_state", F_STR, P(start_state) },
+};
+
+/* after the VMs and "vms" */
+static const struct field virtiofsd_fields[] = {
+	{ "virtiofsd.cgroup", "virtiofsd.cgroup", F_STR, P(virtiofsd_cgroup) },
+	{ "virtiofsd.cache", "virtiofsd.cache", F_STR, P(virtiofsd_cache) },
+};
+
+/* after the shares and the nodes */
+static const struct field topology_fields[] = {
+	{ "topology.nodes", "topology.nodes", F_INT, P(topology_nodes) },
+};
+
+static const struct field host_fields[] = {
+	{ "daxlab", "daxlab", F_STR, P(daxlab) },
+	{ "kernel", "kernel", F_STR, P(kernel) },
+	{ "host", "host", F_STR, P(host) },
+	{ "qemu", "qemu", F_STR, P(qemu) },
+	{ "virtiofsd", "virtiofsd.summary", F_STR, P(virtiofsd) },
+	{ "virtiofsd.path", "virtiofsd.path", F_STR, P(virtiofsd_path) },
+	{ "virtiofsd.version", "virtiofsd.version", F_STR,
+	  P(virtiofsd_version) },
+	{ "virtiofsd.style", "virtiofsd.style", F_STR, P(virtiofsd_style) },
+	{ "fio", "fio", F_STR, P(fio) },
+	{ "accel", "accel.used", F_STR, P(accel) },
+	{ "accel.asked", "accel.asked", F_STR, P(accel_asked) },
+	{ "accel.why", "accel.why", F_STR, P(accel_why) },
+	{ "cgroup", "cgroup.version", F_CGV, P(cgroup_version) },
+	{ "cgroup.placement", "cgroup.placement", F_STR, P(cgroup_placement) },
+	{ "cgroup.parent", "cgroup.parent", F_STR, P(cgroup_parent) },
+};
+
+static const struct field end_fields[] = {
+	{ "finished", "finished", F_STR, P(finished) },
+	{ "duration_s", "duration_s", F_DBL, P(duration_s) },
+};
+
+/* "vm.ID.KEY", with the configuration */
+static const struct field vm_fields[] = {
+	{ "name", "name", F_STR, V(name) },
+	{ "cgroup", "cgroup", F_STR, V(cgroup) },
+	{ "node", "node", F_INT, V(node) },
+	{ "vcpus", "vcpus", F_INT, V(vcpus) },
+	{ "memory", "memory", F_STR, V(memory) },
+	{ "fio_port", "fio_port", F_INT, V(fio_port) },
+	{ "ssh_port", "ssh_port", F_INT, V(ssh_port) },
+};
+
+/* "vm.ID.KEY", later in the run */
+static const struct field vm_fio_field = { "fio", "fio", F_STR, V(fio) };
+static const struct field vm_dax_field = { "shared_dax", "shared_dax", F_YN,
+					   V(shared_dax) };
+
+/* "share.NAME.KEY" */
+static const struct field share_fields[] = {
+	{ "backend", "backend", F_STR, S(backend) },
+	{ "source", "source", F_STR, S(source) },
+	{ "mount", "mount", F_STR, S(mount) },
+	{ "options", "options", F_STR, S(options) },
+};
+
+static const struct {
+	const struct field *f;
+	size_t n;
+} top_tables[] = {
+	{ run_fields, ARRAY_SIZE(run_fields) },
+	{ config_fields, ARRAY_SIZE(config_fields) },
+	{ virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields) },
+	{ topology_fields, ARRAY_SIZE(topology_fields) },
+	{ host_fields, ARRAY_SIZE(host_fields) },
+	{ end_fields, ARRAY_SIZE(end_fields) },
+};
+
+static const char *const yesno_names[] = {
+	[PROV_YN_UNSET] = NULL,
+	[PROV_NO] = "no",
+	[PROV_YES] = "yes",
+	[PROV_UNKNOWN] = "unknown",
+};
+
+static int yesno_parse(const char *s, enum prov_yesno *ret)
+{
+	for (size_t i = 1; i < ARRAY_SIZE(yesno_names); i++)
+		if (strcmp(s, yesno_names[i]) == 0) {
+			*ret = (enum prov_yesno)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+#define AT(base, f, type) ((type *)((char *)(base) + (f)->off))
+#define CAT(base, f, type) ((const type *)((const char *)(base) + (f)->off))
+
+static bool field_is_set(const void *base, const struct field *f)
+{
+	switch (f->t) {
+	case F_STR:
+		return *CAT(base, f, char *) != NULL;
+	case F_INT:
+	case F_CGV:
+		return *CAT(base, f, long long) != PROV_UNSET;
+	case F_DBL:
+		return !isnan(*CAT(base, f, double));
+	case F_YN:
+		return *CAT(base, f, enum prov_yesno) != PROV_YN_UNSET;
+	}
+	return false;
+}
+
+/* The value as provenance.txt has it, allocated; NULL: unset or no memory */
+static char *field_text(const void *base, const struct field *f)
+{
+	if (!field_is_set(base, f))
+		return NULL;
+	switch (f->t) {
+	case F_STR:
+		return strdup(*CAT(base, f, char *));
+	case F_INT:
+		return strdup_printf("%lld", *CAT(base, f, long long));
+	case F_CGV:
+		return strdup_printf("v%lld", *CAT(base, f, long long));
+	case F_DBL:
+		return strdup_printf("%.1f", *CAT(base, f, double));
+	case F_YN:
+		return strdup(yesno_names[*CAT(base, f, enum prov_yesno)]);
+	}
+	return NULL;
+}
+
+static int parse_ll(const char *s, long long *ret)
+{
+	int64_t v;
+
+	if (parse_s64(s, &v) < 0 || v == PROV_UNSET)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* -EINVAL: not a value of the field's type (kept as an unknown key) */
+static int field_from_text(void *base, const struct field *f, const char *s)
+{
+	char *end;
+	double d;
+
+	switch (f->t) {
+	case F_STR:
+		return provenance_set(AT(base, f, char *), "%s", s);
+	case F_INT:
+		return parse_ll(s, AT(base, f, long long));
+	case F_CGV:
+		if (s[0] != 'v')
+			return -EINVAL;
+		return parse_ll(s + 1, AT(base, f, long long));
+	case F_DBL:
+		errno = 0;
+		d = strtod(s, &end);
+		if (!*s || *end || errno || isnan(d))
+			return -EINVAL;
+		*AT(base, f, double) = d;
+		return 0;
+	case F_YN:
+		return yesno_parse(s, AT(base, f, enum prov_yesno));
+	}
+	return -EINVAL;
+}
+
+static int kv_add_field(struct kvlist *l, const void *base,
+			const struct field *f, const char *key)
+{
+	_cleanup_free_ char *v = field_text(base, f);
+
+	if (!field_is_set(base, f))
+		return 0;
+	if (!v)
+		return -ENOMEM;
+	return kv_set(l, key, "%s", v);
+}
+
+static int kv_add_fields(struct kvlist *l, const void *base,
+			 const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = kv_add_field(l, base, &f[i], f[i].key);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+const char *provenance_yesno_name(enum prov_yesno v)
+{
+	return (unsigned)v < ARRAY_SIZE(yesno_names) ? yesno_names[v] : NULL;
+}
+
+char *provenance_get(const struct provenance *p, const char *key)
+{
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
+		for (size_t i = 0; i < top_tables[t].n; i++)
+			if (strcmp(key, top_tables[t].f[i].key) == 0)
+				return field_text(p, &top_tables[t].f[i]);
+	return NULL;
+}
+
+/* --- the struct --- */
+
+void provenance_init(struct provenance *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
+		for (size_t i = 0; i < top_tables[t].n; i++) {
+			const struct field *f = &top_tables[t].f[i];
+
+			if (f->t == F_INT || f->t == F_CGV)
+				*AT(p, f, long long) = PROV_UNSET;
+			else if (f->t == F_DBL)
+				*AT(p, f, double) = NAN;
+		}
+}
+
+static void free_fields(void *base, const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].t == F_STR) {
+			free(*AT(base, &f[i], char *));
+			*AT(base, &f[i], char *) = NULL;
+		}
+}
+
+void provenance_free(struct provenance *p)
+{
+	if (!p)
+		return;
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
+		free_fields(p, top_tables[t].f, top_tables[t].n);
+	for (size_t i = 0; i < p->n_vms; i++) {
+		struct prov_vm *v = &p->vms[i];
+
+		free(v->id);
+		free_fields(v, vm_fields, ARRAY_SIZE(vm_fields));
+		free(v->fio);
+	}
+	free(p->vms);
+	for (size_t i = 0; i < p->n_shares; i++) {
+		struct prov_share *s = &p->shares[i];
+
+		free(s->name);
+		free_fields(s, share_fields, ARRAY_SIZE(share_fields));
+		for (size_t k = 0; k < s->n_places; k++) {
+			free(s->places[k].vm);
+			free(s->places[k].image);
+			free(s->places[k].fs);
+		}
+		free(s->places);
+		for (size_t k = 0; k < s->n_mounts; k++) {
+			free(s->mounts[k].vm);
+			free(s->mounts[k].mount);
+		}
+		free(s->mounts);
+	}
+	free(p->shares);
+	for (size_t i = 0; i < p->n_nodes; i++)
+		free(p->nodes[i].cpus);
+	free(p->nodes);
+	for (size_t i = 0; i < p->n_sources; i++) {
+		free(p->sources[i].name);
+		free(p->sources[i].kind);
+		free(p->sources[i].vm);
+		free(p->sources[i].memcg);
+	}
+	free(p->sources);
+	kv_free(&p->extra);
+	provenance_init(p);
+}
+
+int provenance_set(char **field, const char *fmt, ...)
+{
+	char *v = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	for (char *c = v; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	free(*field);
+	*field = v;
+	return 0;
+}
+
+/*
+ * Grows the array that the pointer at arr_p points to (of *n elements of
+ * size sz) by one zeroed element; the pointer is copied with memcpy, for
+ * it is a struct prov_X *, not a void *.
+ */
+static void *grow(void *arr_p, size_t *n, size_t sz)
+{
+	void *old;
+	char *a;
+
+	memcpy(&old, arr_p, sizeof(old));
+	a = realloc(old, (*n + 1) * sz);
+	if (!a)
+		return NULL;
+	memset(a + *n * sz, 0, sz);
+	memcpy(arr_p, &a, sizeof(a));
+	return a + (*n)++ * sz;
+}
+
+const struct prov_vm *provenance_find_vm(const struct provenance *p,
+					 const char *id)
+{
+	for (size_t i = 0; i < p->n_vms; i++)
+		if (strcmp(p->vms[i].id, id) == 0)
+			return &p->vms[i];
+	return NULL;
+}
+
+struct prov_vm *provenance_vm(struct provenance *p, const char *id)
+{
+	struct prov_vm *v = (struct prov_vm *)provenance_find_vm(p, id);
+	char *c;
+
+	if (v)
+		return v;
+	c = strdup(id);
+	v = c ? grow(&p->vms, &p->n_vms, sizeof(*v)) : NULL;
+	if (!v) {
+		free(c);
+		return NULL;
+	}
+	v->id = c;
+	v->node = v->vcpus = v->fio_port = v->ssh_port = PROV_UNSET;
+	return v;
+}
+
+struct prov_share *provenance_share(struct provenance *p, const char *name)
+{
+	struct prov_share *s;
+	char *c;
+
+	for (size_t i = 0; i < p->n_shares; i++)
+		if (strcmp(p->shares[i].name, name) == 0)
+			return &p->shares[i];
+	c = strdup(name);
+	s = c ? grow(&p->shares, &p->n_shares, sizeof(*s)) : NULL;
+	if (!s) {
+		free(c);
+		return NULL;
+	}
+	s->name = c;
+	return s;
+}
+
+const struct prov_source *provenance_find_source(const struct provenance *p,
+						 const char *name)
+{
+	for (size_t i = 0; i < p->n_sources; i++)
+		if (strcmp(p->sources[i].name, name) == 0)
+			return &p->sources[i];
+	return NULL;
+}
+
+struct prov_source *provenance_source(struct provenance *p, const char *name)
+{
+	struct prov_source *s =
+		(struct prov_source *)provenance_find_source(p, name);
+	char *c;
+
+	if (s)
+		return s;
+	c = strdup(name);
+	s = c ? grow(&p->sources, &p->n_sources, sizeof(*s)) : NULL;
+	if (!s) {
+		free(c);
+		return NULL;
+	}
+	s->name = c;
+	return s;
+}
+
+static bool same_vm(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static struct prov_share_place *share_place(struct prov_share *s,
+					    const char *vm)
+{
+	struct prov_share_place *pl;
+	char *c = NULL;
+
+	for (size_t i = 0; i < s->n_places; i++)
+		if (same_vm(s->places[i].vm, vm))
+			return &s->places[i];
+	if (vm && !(c = strdup(vm)))
+		return NULL;
+	pl = grow(&s->places, &s->n_places, sizeof(*pl));
+	if (!pl) {
+		free(c);
+		return NULL;
+	}
+	pl->vm = c;
+	return pl;
+}
+
+static struct prov_share_mount *
+share_mount(struct provenance *p, struct prov_share *s, const char *vm)
+{
+	struct prov_share_mount *m;
+	char *c;
+
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (strcmp(s->mounts[i].vm, vm) == 0)
+			return &s->mounts[i];
+	/* its VM has a record: the mounts are listed VM by VM */
+	if (!provenance_vm(p, vm) || !(c = strdup(vm)))
+		return NULL;
+	m = grow(&s->mounts, &s->n_mounts, sizeof(*m));
+	if (!m) {
+		free(c);
+		return NULL;
+	}
+	m->vm = c;
+	return m;
+}
+
+int provenance_share_mount(struct provenance *p, const char *share,
+			   const char *vm, const char *mount,
+			   enum prov_yesno dax)
+{
+	struct prov_share *s = provenance_share(p, share);
+	struct prov_share_mount *m = s ? share_mount(p, s, vm) : NULL;
+
+	if (!m)
+		return -ENOMEM;
+	m->dax = dax;
+	return provenance_set(&m->mount, "%s", mount);
+}
+
+/* --- what is filled in from the host and the configuration --- */
+
+static int utc_now(char **field)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char ts[64];
+
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return provenance_set(field, "%s", ts);
+}
+
+int provenance_add_start(struct provenance *p, const char *name)
+{
+	const char *job = getenv("SLURM_JOB_ID");
+	int r = provenance_set(&p->name, "%s", name);
+
+	/* a run of a Slurm job array (daxlab run --slurm) says which */
+	if (r == 0 && job) {
+		const char *aj = getenv("SLURM_ARRAY_JOB_ID");
+		const char *at = getenv("SLURM_ARRAY_TASK_ID");
+		const char *node = getenv("SLURMD_NODENAME");
+
+		r = provenance_set(&p->slurm_job, "%s", job);
+		if (r == 0 && aj && at)
+			r = provenance_set(&p->slurm_array, "%s_%s", aj, at);
+		if (r == 0)
+			r = provenance_set(&p->slurm_node, "%s",
+					   node ? node : "?");
+	}
+	return r < 0 ? r : utc_now(&p->started);
+}
+
+int provenance_add_end(struct provenance *p, long long t0_ns)
+{
+	p->duration_s = (double)(now_monotonic_ns() - t0_ns) / 1e9;
+	return utc_now(&p->finished);
+}
+
+/*
+ * The file system under what the guests read of share s: the virtio-pmem
+ * image (image_dir) or the virtiofs source, per VM where it differs.
+ */
+static int add_share_fs(const struct lab_config *c,
+			const struct share_config *s, struct prov_share *ps)
+{
+	bool pmem = s->backend == SHARE_BACKEND_VIRTIO_PMEM;
+
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+		_cleanup_free_ char *path = NULL;
+		struct prov_share_place *pl;
+		char type[96];
+		bool memory;
+
+		if (!config_vm_has_share(vm, s))
+			continue;
+		path = pmem ? statedir_pmem_image(c, vm, s) :
+			      config_share_source(s, vm);
+		if (!path)
+			return 0;
+		pl = share_place(ps, s->shared ? NULL : vm->id);
+		if (!pl)
+			return -ENOMEM;
+		pl->pmem = pmem;
+		if (pmem && provenance_set(&pl->image, "%s", path) < 0)
+			return -ENOMEM;
+		if (statedir_fs_type(path, type, sizeof(type), &memory) < 0)
+			snprintf(type, sizeof(type), "unknown");
+		if (provenance_set(&pl->fs, "%s", type) < 0)
+			return -ENOMEM;
+		if (s->shared)
+			break;
+	}
+	return 0;
+}
+
+#define TRY(x)                     \
+	do {                       \
+		int r_ = (x);      \
+		if (r_ < 0)        \
+			return r_; \
+	} while (0)
+
+int provenance_add_config(struct provenance *p, const struct lab_config *c,
+			  const char *point, bool warm)
+{
+	const struct workload_config *w = &c->workload;
+	char b[32];
+
+	TRY(provenance_set(&p->config, "%s", c->path));
+	TRY(provenance_set(&p->state_dir, "%s", c->lab.state_dir));
+	TRY(provenance_set(&p->image_dir, "%s", c->lab.image_dir));
+	if (point)
+		TRY(provenance_set(&p->sweep, "%s", point));
+	TRY(provenance_set(&p->workload_size, "%s",
+			   format_bytes(w->size, b, sizeof(b))));
+	TRY(provenance_set(&p->workload_file_size, "%s",
+			   format_bytes(w->file_size, b, sizeof(b))));
+	p->workload_private_ratio = w->private_ratio;
+	p->workload_access_ratio = w->access_ratio;
+	p->workload_hot_ratio = w->hot_ratio;
+	p->workload_hot_access_ratio = w->hot_access_ratio;
+	TRY(provenance_set(&p->workload_rw, "%s", w->rw ? w->rw : ""));
+	TRY(provenance_set(&p->workload_bs, "%s", w->bs ? w->bs : ""));
+	p->workload_runtime = w->runtime;
+	TRY(provenance_set(&p->workload_ioengine, "%s",
+			   w->ioengine ? w->ioengine : ""));
+	TRY(provenance_set(&p->start_state, "%s", warm ? "warm" : "cold"));
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
+		struct prov_vm *v = provenance_vm(p, vm->id);
+
+		if (!v)
+			return -ENOMEM;
+		v->listed = true;
+		TRY(provenance_set(&v->name, "%s", vm->name));
+		TRY(provenance_set(&v->cgroup, "%s", vm->cg.cgroup));
+		v->node = vm->cg.node;
+		v->vcpus = vm->vcpus;
+		TRY(provenance_set(&v->memory, "%s",
+				   format_bytes(vm->memory, b, sizeof(b))));
+		v->fio_port = vm->fio_port;
+		v->ssh_port = vm->ssh_port;
+	}
+	TRY(provenance_set(&p->virtiofsd_cgroup, "%s", c->virtiofsd.cg.cgroup));
+	TRY(provenance_set(&p->virtiofsd_cache, "%s",
+			   c->virtiofsd.cache ? c->virtiofsd.cache : ""));
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct share_config *s = &c->shares[i];
+		struct prov_share *ps = provenance_share(p, s->name);
+
+		if (!ps)
+			return -ENOMEM;
+		TRY(provenance_set(&ps->backend, "%s",
+				   config_backend_name(s->backend)));
+		TRY(provenance_set(&ps->source, "%s", s->source));
+		TRY(provenance_set(&ps->mount, "%s", s->mount));
+		TRY(provenance_set(&ps->options, "%s",
+				   s->options ? s->options : ""));
+		TRY(add_share_fs(c, s, ps));
+	}
+	return 0;
+}
+
+int provenance_add_topology(struct provenance *p, const char *root)
+{
+	struct topology t;
+	unsigned nodes = 0;
+
+	if (topology_load(root, &t) < 0)
+		return 0; /* none known: nothing said */
+	for (unsigned i = 0; i < 256; i++) {
+		_cleanup_free_ char *cpus = NULL;
+		struct prov_node *n = NULL;
+
+		if (!cpu_bits_test(&t.nodes, i))
+			continue;
+		nodes++;
+		cpus = cpulist_format(&t.node_cpus[i]);
+		for (size_t k = 0; k < p->n_nodes && !n; k++)
+			if (p->nodes[k].id == i)
+				n = &p->nodes[k];
+		if (!n && !(n = grow(&p->nodes, &p->n_nodes, sizeof(*n))))
+			return -ENOMEM;
+		n->id = i;
+		TRY(provenance_set(&n->cpus, "%s", cpus ? cpus : ""));
+	}
+	p->topology_nodes = nodes;
+	return 0;
+}
+
+int provenance_add_host(struct provenance *p, const struct lab_config *c,
+			const struct vm_env *env)
+{
+	const char *qv[] = { c->lab.qemu, "--version", NULL };
+	const char *fv[] = { "fio", "--version", NULL };
+	_cleanup_free_ char *q = results_tool_version(qv);
+	_cleanup_free_ char *fio = results_tool_version(fv);
+	struct utsname u;
+	char host[256] = "";
+
+	TRY(provenance_set(&p->daxlab, "%s", DAXLAB_VERSION));
+	if (uname(&u) == 0)
+		TRY(provenance_set(&p->kernel, "%s %s %s %s", u.sysname,
+				   u.release, u.version, u.machine));
+	gethostname(host, sizeof(host) - 1);
+	TRY(provenance_set(&p->host, "%s", host));
+	TRY(provenance_set(&p->qemu, "%s", q ? q : "unknown"));
+	if (env->virtiofsd) {
+		const char *v = env->virtiofsd_version ?
+					env->virtiofsd_version :
+					"unknown";
+
+		TRY(provenance_set(&p->virtiofsd, "%s (%s)", v,
+				   env->virtiofsd));
+		TRY(provenance_set(&p->virtiofsd_path, "%s", env->virtiofsd));
+		TRY(provenance_set(&p->virtiofsd_version, "%s", v));
+		TRY(provenance_set(&p->virtiofsd_style, "%s (%s)",
+				   virtiofsd_style_name(env->style),
+				   env->style_probed ?
+					   "from its --help and --version" :
+					   "[virtiofsd] style"));
+	}
+	TRY(provenance_set(&p->fio, "%s", fio ? fio : "unknown"));
+	TRY(provenance_set(&p->accel, "%s",
+			   env->accel ? env->accel : "unknown"));
+	TRY(provenance_set(&p->accel_asked, "%s",
+			   config_accel_name(c->lab.accel)));
+	if (env->accel_why[0])
+		TRY(provenance_set(&p->accel_why, "%s", env->accel_why));
+	if (env->cg_ok) {
+		_cleanup_free_ char *where = cgplace_describe(&env->place);
+		_cleanup_free_ char *dir =
+			cg_path(&env->cg, "cpuset", NULL, NULL);
+
+		p->cgroup_version = (long long)env->cg.version;
+		TRY(provenance_set(&p->cgroup_placement, "%s",
+				   where ? where : "?"));
+		TRY(provenance_set(&p->cgroup_parent, "%s", dir ? dir : "?"));
+	}
+	return 0;
+}
+
+/* --- provenance.txt --- */
+
+static int kv_vm_field(struct kvlist *l, const struct prov_vm *v,
+		       const struct field *f)
+{
+	char key[256];
+
+	snprintf(key, sizeof(key), "vm.%s.%s", v->id, f->key);
+	return kv_add_field(l, v, f, key);
+}
+
+static int kv_share(struct kvlist *l, const struct prov_share *s)
+{
+	char key[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(share_fields); i++) {
+		snprintf(key, sizeof(key), "share.%s.%s", s->name,
+			 share_fields[i].key);
+		TRY(kv_add_field(l, s, &share_fields[i], key));
+	}
+	for (size_t i = 0; i < s->n_places; i++) {
+		const struct prov_share_place *pl = &s->places[i];
+		char sfx[96] = "";
+
+		if (pl->vm)
+			snprintf(sfx, sizeof(sfx), ".vm%s", pl->vm);
+		if (pl->pmem && pl->image) {
+			snprintf(key, sizeof(key), "share.%s.image%s", s->name,
+				 sfx);
+			TRY(kv_set(l, key, "%s", pl->image));
+		}
+		if (pl->fs) {
+			snprintf(key, sizeof(key), "share.%s.%s_fs%s", s->name,
+				 pl->pmem ? "image" : "source", sfx);
+			TRY(kv_set(l, key, "%s", pl->fs));
+		}
+	}
+	return 0;
+}
+
+int provenance_to_kv(const struct provenance *p, struct kvlist *l)
+{
+	char key[256];
+
+	TRY(kv_add_fields(l, p, run_fields, ARRAY_SIZE(run_fields)));
+	TRY(kv_add_fields(l, p, config_fields, ARRAY_SIZE(config_fields)));
+	for (size_t i = 0; i < p->n_vms; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(vm_fields); k++)
+			TRY(kv_vm_field(l, &p->vms[i], &vm_fields[k]));
+	{
+		_cleanup_free_ char *ids = NULL;
+		bool any = false;
+
+		for (size_t i = 0; i < p->n_vms; i++) {
+			char *n;
+
+			if (!p->vms[i].listed)
+				continue;
+			n = strdup_printf("%s%s%s", ids ? ids : "",
+					  any ? " " : "", p->vms[i].id);
+			if (!n)
+				return -ENOMEM;
+			free(ids);
+			ids = n;
+			any = true;
+		}
+		if (any)
+			TRY(kv_set(l, "vms", "%s", ids));
+	}
+	TRY(kv_add_fields(l, p, virtiofsd_fields,
+			  ARRAY_SIZE(virtiofsd_fields)));
+	for (size_t i = 0; i < p->n_shares; i++)
+		TRY(kv_share(l, &p->shares[i]));
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		snprintf(key, sizeof(key), "topology.node.%u.cpus",
+			 p->nodes[i].id);
+		TRY(kv_set(l, key, "%s", p->nodes[i].cpus));
+	}
+	TRY(kv_add_fields(l, p, topology_fields, ARRAY_SIZE(topology_fields)));
+	TRY(kv_add_fields(l, p, host_fields, ARRAY_SIZE(host_fields)));
+	for (size_t i = 0; i < p->n_vms; i++)
+		TRY(kv_vm_field(l, &p->vms[i], &vm_fio_field));
+	/* the guests' mounts, VM by VM */
+	for (size_t i = 0; i < p->n_vms; i++) {
+		const struct prov_vm *v = &p->vms[i];
+
+		for (size_t s = 0; s < p->n_shares; s++) {
+			const struct prov_share *sh = &p->shares[s];
+
+			for (size_t k = 0; k < sh->n_mounts; k++) {
+				const struct prov_share_mount *m =
+					&sh->mounts[k];
+
+				if (strcmp(m->vm, v->id))
+					continue;
+				snprintf(key, sizeof(key),
+					 "share.%s.vm.%s.mount", sh->name,
+					 v->id);
+				if (m->mount)
+					TRY(kv_set(l, key, "%s", m->mount));
+				snprintf(key, sizeof(key), "share.%s.vm.%s.dax",
+					 sh->name, v->id);
+				if (m->dax)
+					TRY(kv_set(l, key, "%s",
+						   yesno_names[m->dax]));
+			}
+		}
+		TRY(kv_vm_field(l, v, &vm_dax_field));
+	}
+	for (size_t i = 0; i < p->n_sources; i++) {
+		const struct prov_source *s = &p->sources[i];
+
+		snprintf(key, sizeof(key), "memcg.%s", s->name);
+		if (s->memcg)
+			TRY(kv_set(l, key, "%s", s->memcg));
+	}
+	for (size_t i = 0; i < p->n_sources; i++) {
+		const struct prov_source *s = &p->sources[i];
+
+		snprintf(key, sizeof(key), "source.%s", s->name);
+		if (s->kind)
+			TRY(kv_set(l, key, "%s%s%s", s->kind, s->vm ? " " : "",
+				   s->vm ? s->vm : ""));
+	}
+	TRY(kv_add_fields(l, p, end_fields, ARRAY_SIZE(end_fields)));
+	for (size_t i = 0; i < p->extra.n; i++)
+		TRY(kv_set(l, p->extra.v[i].key, "%s", p->extra.v[i].value));
+	return 0;
+}
+
+char *provenance_format_txt(const struct provenance *p)
+{
+	struct kvlist l = { 0 };
+	char *text = NULL;
+
+	if (provenance_to_kv(p, &l) == 0)
+		text = kv_format(&l);
+	kv_free(&l);
+	return text;
+}
+
+/* One "key = value" of provenance.txt into p. */
+static int set_key(struct provenance *p, const char *key, const char *value)
+{
+	const char *rest, *dot;
+	char id[128];
+
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
+		for (size_t i = 0; i < top_tables[t].n; i++)
+			if (strcmp(key, top_tables[t].f[i].key) == 0)
+				return field_from_text(p, &top_tables[t].f[i],
+						       value);
+	if (strcmp(key, "vms") == 0) {
+		_cleanup_free_ char *copy = strdup(value);
+		char *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		for (char *w = strtok_r(copy, " \t", &save); w;
+		     w = strtok_r(NULL, " \t", &save)) {
+			struct prov_vm *v = provenance_vm(p, w);
+
+			if (!v)
+				return -ENOMEM;
+			v->listed = true;
+		}
+		return 0;
+	}
+	if (str_has_prefix(key, "vm.")) {
+		const struct field *f = NULL;
+		struct prov_vm *v;
+
+		rest = key + 3;
+		dot = strrchr(rest, '.');
+		if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof(id))
+			return -EINVAL;
+		for (size_t i = 0; i < ARRAY_SIZE(vm_fields); i++)
+			if (strcmp(dot + 1, vm_fields[i].key) == 0)
+				f = &vm_fields[i];
+		if (strcmp(dot + 1, vm_fio_field.key) == 0)
+			f = &vm_fio_field;
+		if (strcmp(dot + 1, vm_dax_field.key) == 0)
+			f = &vm_dax_field;
+		if (!f)
+			return -EINVAL;
+		snprintf(id, sizeof(id), "%.*s", (int)(dot - rest), rest);
+		v = provenance_vm(p, id);
+		return v ? field_from_text(v, f, value) : -ENOMEM;
+	}
+	if (str_has_prefix(key, "topology.node.") &&
+	    str_has_suffix(key, ".cpus")) {
+		uint64_t n;
+		struct prov_node *pn;
+
+		snprintf(id, sizeof(id), "%.*s",
+			 (int)(strlen(key) - strlen("topology.node.") -
+			       strlen(".cpus")),
+			 key + strlen("topology.node."));
+		if (parse_u64(id, &n) < 0 || n > 4095)
+			return -EINVAL;
+		pn = NULL;
+		for (size_t i = 0; i < p->n_nodes && !pn; i++)
+			if (p->nodes[i].id == n)
+				pn = &p->nodes[i];
+		if (!pn && !(pn = grow(&p->nodes, &p->n_nodes, sizeof(*pn))))
+			return -ENOMEM;
+		pn->id = (unsigned)n;
+		return provenance_set(&pn->cpus, "%s", value);
+	}
+	if (str_has_prefix(key, "memcg.") && key[6]) {
+		struct prov_source *s = provenance_source(p, key + 6);
+
+		return s ? provenance_set(&s->memcg, "%s", value) : -ENOMEM;
+	}
+	if (str_has_prefix(key, "source.") && key[7]) {
+		struct prov_source *s = provenance_source(p, key + 7);
+		char kind[64] = "", vm[128] = "";
+		int n = sscanf(value, "%63s %127s", kind, vm);
+
+		if (!s)
+			return -ENOMEM;
+		if (n < 1)
+			return -EINVAL;
+		TRY(provenance_set(&s->kind, "%s", kind));
+		free(s->vm);
+		s->vm = NULL;
+		if (n == 2)
+			TRY(provenance_set(&s->vm, "%s", vm));
+		return 0;
+	}
+	if (str_has_prefix(key, "share.")) {
+		struct prov_share *s;
+		char name[128];
+		const char *vm = NULL;
+
+		rest = key + 6;
+		dot = strchr(rest, '.');
+		if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof(name))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - rest), rest);
+		rest = dot + 1;
+		s = provenance_share(p, name);
+		if (!s)
+			return -ENOMEM;
+		for (size_t i = 0; i < ARRAY_SIZE(share_fields); i++)
+			if (strcmp(rest, share_fields[i].key) == 0)
+				return field_from_text(s, &share_fields[i],
+						       value);
+		if (str_has_prefix(rest, "vm.")) {
+			/* share.NAME.vm.ID.mount, share.NAME.vm.ID.dax */
+			struct prov_share_mount *m;
+
+			rest += 3;
+			dot = strrchr(rest, '.');
+			if (!dot || dot == rest ||
+			    (size_t)(dot - rest) >= sizeof(id))
+				return -EINVAL;
+			snprintf(id, sizeof(id), "%.*s", (int)(dot - rest),
+				 rest);
+			if (strcmp(dot + 1, "mount") && strcmp(dot + 1, "dax"))
+				return -EINVAL;
+			m = share_mount(p, s, id);
+			if (!m)
+				return -ENOMEM;
+			if (strcmp(dot + 1, "dax") == 0)
+				return yesno_parse(value, &m->dax);
+			return provenance_set(&m->mount, "%s", value);
+		}
+		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
+		dot = strchr(rest, '.');
+		if (dot) {
+			if (!str_has_prefix(dot, ".vm") || !dot[3] ||
+			    strlen(dot + 3) >= sizeof(id))
+				return -EINVAL;
+			snprintf(id, sizeof(id), "%s", dot + 3);
+			vm = id;
+		}
+		{
+			size_t len = dot ? (size_t)(dot - rest) : strlen(rest);
+			struct prov_share_place *pl;
+			bool image = len == 5 && !strncmp(rest, "image", 5);
+			bool ifs = len == 8 && !strncmp(rest, "image_fs", 8);
+			bool sfs = len == 9 && !strncmp(rest, "source_fs", 9);
+
+			if (!image && !ifs && !sfs)
+				return -EINVAL;
+			pl = share_place(s, vm);
+			if (!pl)
+				return -ENOMEM;
+			pl->pmem = !sfs;
+			return provenance_set(image ? &pl->image : &pl->fs,
+					      "%s", value);
+		}
+	}
+	return -EINVAL;
+}
+
+int provenance_parse_txt(const char *text, const char *path,
+			 struct provenance *p, char *err, size_t errlen)
+{
+	struct kvlist l = { 0 };
+	int pr = kv_parse(text, &l), r = 0;
+
+	/* a line without '=' ends it: what came before is kept */
+	for (size_t i = 0; i < l.n && r == 0; i++) {
+		r = set_key(p, l.v[i].key, l.v[i].value);
+		if (r == -EINVAL)
+			r = kv_set(&p->extra, l.v[i].key, "%s", l.v[i].value);
+	}
+	kv_free(&l);
+	if (r == 0 && pr == -EBADMSG) {
+		return err_fail(err, errlen, -EBADMSG, "%s: a line without '='",
+				path);
+	}
+	if (r == 0 && pr < 0)
+		r = pr;
+	if (r < 0)
+		err_set(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/* --- provenance.json --- */
+
+/* obj's member "a" of "a.b", created as an object when create */
+static json_object *json_parent(json_object *o, const char *name,
+				const char **member, bool create)
+{
+	const char *dot = strchr(name, '.');
+	char head[64];
+	json_object *sub;
+
+	*member = name;
+	if (!dot)
+		return o;
+	*member = dot + 1;
+	snprintf(head, sizeof(head), "%.*s", (int)(dot - name), name);
+	if (json_object_object_get_ex(o, head, &sub))
+		return json_object_is_type(sub, json_type_object) ? sub : NULL;
+	if (!create)
+		return NULL;
+	sub = json_object_new_object();
+	if (!sub || json_object_object_add(o, head, sub) < 0) {
+		json_object_put(sub);
+		return NULL;
+	}
+	return sub;
+}
+
+static int json_add(json_object *o, const char *name, json_object *v)
+{
+	const char *member;
+	json_object *parent = json_parent(o, name, &member, true);
+
+	if (!v || !parent || json_object_object_add(parent, member, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int json_add_str(json_object *o, const char *name, const char *s)
+{
+	return s ? json_add(o, name, json_object_new_string(s)) : 0;
+}
+
+static int json_add_field(json_object *o, const void *base,
+			  const struct field *f)
+{
+	json_object *v = NULL;
+	_cleanup_free_ char *text = NULL;
+
+	if (!field_is_set(base, f))
+		return 0;
+	switch (f->t) {
+	case F_STR:
+		v = json_object_new_string(*CAT(base, f, char *));
+		break;
+	case F_INT:
+	case F_CGV:
+		v = json_object_new_int64(*CAT(base, f, long long));
+		break;
+	case F_DBL:
+		text = field_text(base, f);
+		if (!text)
+			return -ENOMEM;
+		v = json_object_new_double_s(*CAT(base, f, double), text);
+		break;
+	case F_YN:
+		v = json_object_new_string(
+			yesno_names[*CAT(base, f, enum prov_yesno)]);
+		break;
+	}
+	return json_add(o, f->json, v);
+}
+
+static int json_add_fields(json_object *o, const void *base,
+			   const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		TRY(json_add_field(o, base, &f[i]));
+	return 0;
+}
+
+static json_object *json_vm(const struct prov_vm *v)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (json_add_str(o, "id", v->id) < 0 ||
+	    json_add(o, "listed", json_object_new_boolean(v->listed)) < 0 ||
+	    json_add_fields(o, v, vm_fields, ARRAY_SIZE(vm_fields)) < 0 ||
+	    json_add_field(o, v, &vm_fio_field) < 0 ||
+	    json_add_field(o, v, &vm_dax_field) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int json_share(json_object *arr, const struct prov_share *s)
+{
+	json_object *o = json_object_new_object();
+	json_object *places = json_object_new_array();
+	json_object *mounts = json_object_new_array();
+	int r = -ENOMEM;
+
+	if (!o || !places || !mounts)
+		goto out;
+	if (json_add_str(o, "name", s->name) < 0 ||
+	    json_add_fields(o, s, share_fields, ARRAY_SIZE(share_fields)) < 0)
+		goto out;
+	for (size_t i = 0; i < s->n_places; i++) {
+		const struct prov_share_place *pl = &s->places[i];
+		json_object *e = json_object_new_object();
+
+		if (!e || json_object_array_add(places, e) < 0) {
+			json_object_put(e);
+			goto out;
+		}
+		if (json_add_str(e, "vm", pl->vm) < 0 ||
+		    json_add(e, "pmem", json_object_new_boolean(pl->pmem)) <
+			    0 ||
+		    json_add_str(e, "image", pl->image) < 0 ||
+		    json_add_str(e, "fs", pl->fs) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct prov_share_mount *m = &s->mounts[i];
+		json_object *e = json_object_new_object();
+
+		if (!e || json_object_array_add(mounts, e) < 0) {
+			json_object_put(e);
+			goto out;
+		}
+		if (json_add_str(e, "vm", m->vm) < 0 ||
+		    json_add_str(e, "mount", m->mount) < 0 ||
+		    json_add_str(e, "dax", yesno_names[m->dax]) < 0)
+			goto out;
+	}
+	r = json_add(o, "places", places);
+	places = NULL;
+	if (r == 0) {
+		r = json_add(o, "mounts", mounts);
+		mounts = NULL;
+	}
+	if (r == 0) {
+		r = json_object_array_add(arr, o) < 0 ? -ENOMEM : 0;
+		if (r == 0)
+			o = NULL;
+	}
+out:
+	json_object_put(o);
+	json_object_put(places);
+	json_object_put(mounts);
+	return r;
+}
+
+static int json_build(json_object *o, const struct provenance *p)
+{
+	json_object *a;
+
+	TRY(json_add_fields(o, p, run_fields, ARRAY_SIZE(run_fields)));
+	TRY(json_add_fields(o, p, config_fields, ARRAY_SIZE(config_fields)));
+	TRY(json_add(o, "vms", a = json_object_new_array()));
+	for (size_t i = 0; i < p->n_vms; i++) {
+		json_object *v = json_vm(&p->vms[i]);
+
+		if (!v || json_object_array_add(a, v) < 0) {
+			json_object_put(v);
+			return -ENOMEM;
+		}
+	}
+	TRY(json_add_fields(o, p, virtiofsd_fields,
+			    ARRAY_SIZE(virtiofsd_fields)));
+	TRY(json_add(o, "shares", a = json_object_new_array()));
+	for (size_t i = 0; i < p->n_shares; i++)
+		TRY(json_share(a, &p->shares[i]));
+	TRY(json_add_fields(o, p, topology_fields,
+			    ARRAY_SIZE(topology_fields)));
+	TRY(json_add(o, "topology.node", a = json_object_new_array()));
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		json_object *e = json_object_new_object();
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+		TRY(json_add(e, "id", json_object_new_int64(p->nodes[i].id)));
+		TRY(json_add_str(e, "cpus", p->nodes[i].cpus));
+	}
+	TRY(json_add_fields(o, p, host_fields, ARRAY_SIZE(host_fields)));
+	TRY(json_add(o, "sources", a = json_object_new_array()));
+	for (size_t i = 0; i < p->n_sources; i++) {
+		const struct prov_source *s = &p->sources[i];
+		json_object *e = json_object_new_object();
+
+		if (!e || json_object_array_add(a, e) < 0) {
+			json_object_put(e);
+			return -ENOMEM;
+		}
+		TRY(json_add_str(e, "name", s->name));
+		TRY(json_add_str(e, "kind", s->kind));
+		TRY(json_add_str(e, "vm", s->vm));
+		TRY(json_add_str(e, "memcg", s->memcg));
+	}
+	TRY(json_add_fields(o, p, end_fields, ARRAY_SIZE(end_fields)));
+	if (p->extra.n) {
+		json_object *e = json_object_new_object();
+
+		TRY(json_add(o, "extra", e));
+		for (size_t i = 0; i < p->extra.n; i++) {
+			json_object *v =
+				json_object_new_string(p->extra.v[i].value);
+
+			if (!v || json_object_object_add(e, p->extra.v[i].key,
+							 v) < 0) {
+				json_object_put(v);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
+}
+
+char *provenance_format_json(const struct provenance *p)
+{
+	json_object *o = json_object_new_object();
+	char *text = NULL;
+
+	if (o && json_build(o, p) == 0)
+		text = strdup_printf(
+			"%s\n",
+			json_object_to_json_string_ext(
+				o, JSON_C_TO_STRING_PRETTY |
+					   JSON_C_TO_STRING_SPACED |
+					   JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return text;
+}
+
+/* A malformed provenance.json: the file, the member and what is wrong. */
+struct jctx {
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static int jbad(struct jctx *c, const char *where, const char *what)
+{
+	return err_fail(c->err, c->errlen, -EBADMSG, "%s: %s: %s", c->path,
+			where, what);
+}
+
+/* The member name of o ("a.b": b of a); NULL: absent */
+static json_object *jget(json_object *o, const char *name)
+{
+	const char *member;
+	json_object *parent = json_parent(o, name, &member, false);
+	json_object *v = NULL;
+
+	if (parent)
+		json_object_object_get_ex(parent, member, &v);
+	return v;
+}
+
+static int jstr(struct jctx *c, json_object *o, const char *name, char **ret)
+{
+	json_object *v = jget(o, name);
+
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return jbad(c, name, "not a string");
+	return provenance_set(ret, "%s", json_object_get_string(v));
+}
+
+static int jbool(struct jctx *c, json_object *o, const char *name, bool *ret)
+{
+	json_object *v = jget(o, name);
+
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return jbad(c, name, "not true or false");
+	*ret = json_object_get_boolean(v);
+	return 0;
+}
+
+static int jyesno(struct jctx *c, json_object *o, const char *name,
+		  enum prov_yesno *ret)
+{
+	json_object *v = jget(o, name);
+
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string) ||
+	    yesno_parse(json_object_get_string(v), ret) < 0)
+		return jbad(c, name, "not \"yes\", \"no\" or \"unknown\"");
+	return 0;
+}
+
+static int jfield(struct jctx *c, json_object *o, void *base,
+		  const struct field *f)
+{
+	json_object *v = jget(o, f->json);
+
+	if (!v)
+		return 0;
+	switch (f->t) {
+	case F_STR:
+		return jstr(c, o, f->json, AT(base, f, char *));
+	case F_INT:
+	case F_CGV:
+		if (!json_object_is_type(v, json_type_int))
+			return jbad(c, f->json, "not an integer");
+		*AT(base, f, long long) = json_object_get_int64(v);
+		return 0;
+	case F_DBL:
+		if (!json_object_is_type(v, json_type_double) &&
+		    !json_object_is_type(v, json_type_int))
+			return jbad(c, f->json, "not a number");
+		*AT(base, f, double) = json_object_get_double(v);
+		return 0;
+	case F_YN:
+		return jyesno(c, o, f->json, AT(base, f, enum prov_yesno));
+	}
+	return 0;
+}
+
+static int jfields(struct jctx *c, json_object *o, void *base,
+		   const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		TRY(jfield(c, o, base, &f[i]));
+	return 0;
+}
+
+/* The array member name of o, its objects checked; NULL: absent */
+static int jarray(struct jctx *c, json_object *o, const char *name,
+		  json_object **ret)
+{
+	json_object *a = jget(o, name);
+
+	*ret = NULL;
+	if (!a)
+		return 0;
+	if (!json_object_is_type(a, json_type_array))
+		return jbad(c, name, "not an array");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (!json_object_is_type(json_object_array_get_idx(a, i),
+					 json_type_object))
+			return jbad(c, name, "an element is not an object");
+	*ret = a;
+	return 0;
+}
+
+/* A record's name (id) member: a string, required. */
+static int jname(struct jctx *c, json_object *o, const char *array,
+		 const char *member, const char **ret)
+{
+	json_object *v = jget(o, member);
+	char where[96];
+
+	if (!v || !json_object_is_type(v, json_type_string) ||
+	    !*json_object_get_string(v)) {
+		snprintf(where, sizeof(where), "%s", array);
+		return jbad(c, where, "an element without its name or id");
+	}
+	*ret = json_object_get_string(v);
+	return 0;
+}
+
+static int jshare(struct jctx *c, struct provenance *p, json_object *o)
+{
+	json_object *a;
+	const char *name;
+	struct prov_share *s;
+
+	TRY(jname(c, o, "shares", "name", &name));
+	s = provenance_share(p, name);
+	if (!s)
+		return -ENOMEM;
+	TRY(jfields(c, o, s, share_fields, ARRAY_SIZE(share_fields)));
+	TRY(jarray(c, o, "places", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		_cleanup_free_ char *vm = NULL;
+		struct prov_share_place *pl;
+
+		TRY(jstr(c, e, "vm", &vm));
+		pl = share_place(s, vm);
+		if (!pl)
+			return -ENOMEM;
+		TRY(jbool(c, e, "pmem", &pl->pmem));
+		TRY(jstr(c, e, "image", &pl->image));
+		TRY(jstr(c, e, "fs", &pl->fs));
+	}
+	TRY(jarray(c, o, "mounts", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		struct prov_share_mount *m;
+		const char *vm;
+
+		TRY(jname(c, e, "shares.mounts", "vm", &vm));
+		m = share_mount(p, s, vm);
+		if (!m)
+			return -ENOMEM;
+		TRY(jstr(c, e, "mount", &m->mount));
+		TRY(jyesno(c, e, "dax", &m->dax));
+	}
+	return 0;
+}
+
+static int json_read(struct jctx *c, struct provenance *p, json_object *o)
+{
+	json_object *a, *extra;
+
+	if (!json_object_is_type(o, json_type_object))
+		return jbad(c, "the top", "not an object");
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
+		TRY(jfields(c, o, p, top_tables[t].f, top_tables[t].n));
+	TRY(jarray(c, o, "vms", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		struct prov_vm *v;
+		const char *id;
+
+		TRY(jname(c, e, "vms", "id", &id));
+		v = provenance_vm(p, id);
+		if (!v)
+			return -ENOMEM;
+		TRY(jbool(c, e, "listed", &v->listed));
+		TRY(jfields(c, e, v, vm_fields, ARRAY_SIZE(vm_fields)));
+		TRY(jfield(c, e, v, &vm_fio_field));
+		TRY(jfield(c, e, v, &vm_dax_field));
+	}
+	TRY(jarray(c, o, "shares", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++)
+		TRY(jshare(c, p, json_object_array_get_idx(a, i)));
+	TRY(jarray(c, o, "topology.node", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		json_object *id = jget(e, "id");
+		struct prov_node *n;
+
+		if (!id || !json_object_is_type(id, json_type_int) ||
+		    json_object_get_int64(id) < 0 ||
+		    json_object_get_int64(id) > 4095)
+			return jbad(c, "topology.node",
+				    "a node without its id");
+		n = grow(&p->nodes, &p->n_nodes, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		n->id = (unsigned)json_object_get_int64(id);
+		TRY(jstr(c, e, "cpus", &n->cpus));
+	}
+	TRY(jarray(c, o, "sources", &a));
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		struct prov_source *s;
+		const char *name;
+
+		TRY(jname(c, e, "sources", "name", &name));
+		s = provenance_source(p, name);
+		if (!s)
+			return -ENOMEM;
+		TRY(jstr(c, e, "kind", &s->kind));
+		TRY(jstr(c, e, "vm", &s->vm));
+		TRY(jstr(c, e, "memcg", &s->memcg));
+	}
+	if (json_object_object_get_ex(o, "extra", &extra)) {
+		if (!json_object_is_type(extra, json_type_object))
+			return jbad(c, "extra", "not an object");
+		json_object_object_foreach(extra, k, v)
+		{
+			if (!json_object_is_type(v, json_type_string))
+				return jbad(c, "extra", "not a string");
+			TRY(kv_set(&p->extra, k, "%s",
+				   json_object_get_string(v)));
+		}
+	}
+	return 0;
+}
+
+int provenance_parse_json(const char *text, const char *path,
+			  struct provenance *p, char *err, size_t errlen)
+{
+	struct jctx c = { path, err, errlen };
+	enum json_tokener_error je;
+	json_object *o = json_tokener_parse_verbose(text, &je);
+	int r;
+
+	if (!o) {
+		return err_fail(err, errlen, -EBADMSG, "%s: not JSON: %s", path,
+				json_tokener_error_desc(je));
+	}
+	r = json_read(&c, p, o);
+	json_object_put(o);
+	if (r < 0 && r != -EBADMSG)
+		err_set(err, errlen, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+/* --- the files --- */
+
+int provenance_write(const char *dir, const struct provenance *p)
+{
+	_cleanup_free_ char *json = provenance_format_json(p);
+	_cleanup_free_ char *text = provenance_format_txt(p);
+
+	if (!json || !text)
+		return -ENOMEM;
+	TRY(results_write(dir, "provenance.json", json));
+	return results_write(dir, "provenance.txt", text);
+}
+
+int provenance_read(const char *dir, struct provenance *p, char *err,
+		    size_t errlen)
+{
+	static const char *const names[] = { "provenance.json",
+					     "provenance.txt" };
+
+	provenance_init(p);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		_cleanup_free_ char *path =
+			strdup_printf("%s/%s", dir, names[i]);
+		_cleanup_free_ char *text = NULL;
+		int r;
+
+		if (!path)
+			return -ENOMEM;
+		r = read_full_file(path, 4u << 20, &text, NULL);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			return err_fail(err, errlen, r, "%s: %s", path,
+					strerror(-r));
+		}
+		return i == 0 ?
+			       provenance_parse_json(text, path, p, err,
+						     errlen) :
+			       provenance_parse_txt(text, path, p, err, errlen);
+	}
+	return err_fail(err, errlen, -ENOENT,
+			"%s: no provenance.json or provenance.txt", dir);
+}
