@@ -6,8 +6,9 @@
  *     status          complete | incomplete: REASON | failed: REASON
  *                     (running while the run is on)
  *     config.ini      the configuration as used
- *     provenance.txt  "key = value" lines: versions, topology, accel,
- *                     VMs, shares and whether each really had DAX
+ *     provenance.json versions, topology, accel, VMs, shares and whether
+ *                     each really had DAX (lib/provenance.h)
+ *     provenance.txt  the same as "key = value" lines, for people
  *     cmdlines.txt    the exact virtiofsd and qemu argument lists
  *     fio.job         the job file; fio.json fio's client JSON
  *     stats.csv       the monitor's CSV (docs/architecture.md)

@@ -14,6 +14,7 @@
 #include "fiojob.h"
 #include "fioresult.h"
 #include "fiover.h"
+#include "provenance.h"
 #include "qemu.h"
 #include "report.h"
 #include "results.h"
@@ -34,7 +35,6 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,7 +88,7 @@ struct run {
 	struct fileset_plan *plan;
 	struct workload_cfgdata cfgdata;
 	struct workload_spec spec;
-	struct kvlist prov;
+	struct provenance prov;
 	char reason[1024];
 	bool failed; /* the measurement ran but is not valid (fio failed) */
 	char *point; /* "private_ratio=25" or NULL */
@@ -326,189 +326,9 @@ static char *config_as_used(const struct run *r, const char *const *keys,
 
 /* --- provenance --- */
 
-static void add_versions(struct run *r)
-{
-	const struct lab_config *c = r->c;
-	const char *qv[] = { c->lab.qemu, "--version", NULL };
-	const char *fv[] = { "fio", "--version", NULL };
-	_cleanup_free_ char *q = results_tool_version(qv);
-	_cleanup_free_ char *fio = results_tool_version(fv);
-	struct utsname u;
-	char host[256] = "";
-
-	kv_set(&r->prov, "daxlab", "%s", DAXLAB_VERSION);
-	if (uname(&u) == 0)
-		kv_set(&r->prov, "kernel", "%s %s %s %s", u.sysname, u.release,
-		       u.version, u.machine);
-	gethostname(host, sizeof(host) - 1);
-	kv_set(&r->prov, "host", "%s", host);
-	kv_set(&r->prov, "qemu", "%s", q ? q : "unknown");
-	if (r->env.virtiofsd) {
-		const char *v = r->env.virtiofsd_version ?
-					r->env.virtiofsd_version :
-					"unknown";
-
-		kv_set(&r->prov, "virtiofsd", "%s (%s)", v, r->env.virtiofsd);
-		kv_set(&r->prov, "virtiofsd.path", "%s", r->env.virtiofsd);
-		kv_set(&r->prov, "virtiofsd.version", "%s", v);
-		kv_set(&r->prov, "virtiofsd.style", "%s (%s)",
-		       virtiofsd_style_name(r->env.style),
-		       r->env.style_probed ? "from its --help and --version" :
-					     "[virtiofsd] style");
-	}
-	kv_set(&r->prov, "fio", "%s", fio ? fio : "unknown");
-	kv_set(&r->prov, "accel", "%s",
-	       r->env.accel ? r->env.accel : "unknown");
-	kv_set(&r->prov, "accel.asked", "%s", config_accel_name(c->lab.accel));
-	if (r->env.accel_why[0])
-		kv_set(&r->prov, "accel.why", "%s", r->env.accel_why);
-	if (r->env.cg_ok) {
-		_cleanup_free_ char *where = cgplace_describe(&r->env.place);
-		_cleanup_free_ char *dir =
-			cg_path(&r->env.cg, "cpuset", NULL, NULL);
-
-		kv_set(&r->prov, "cgroup", "v%d", (int)r->env.cg.version);
-		kv_set(&r->prov, "cgroup.placement", "%s", where ? where : "?");
-		kv_set(&r->prov, "cgroup.parent", "%s", dir ? dir : "?");
-	}
-}
-
-static void add_topology(struct run *r)
-{
-	struct topology t;
-	unsigned nodes = 0;
-
-	if (topology_load("/sys/devices/system", &t) < 0)
-		return;
-	for (unsigned i = 0; i < 256; i++) {
-		_cleanup_free_ char *cpus = NULL;
-		char key[64];
-
-		if (!cpu_bits_test(&t.nodes, i))
-			continue;
-		nodes++;
-		cpus = cpulist_format(&t.node_cpus[i]);
-		snprintf(key, sizeof(key), "topology.node.%u.cpus", i);
-		kv_set(&r->prov, key, "%s", cpus ? cpus : "");
-	}
-	kv_set(&r->prov, "topology.nodes", "%u", nodes);
-}
-
-/*
- * The file system under what the guests read of share s: the virtio-pmem
- * image (image_dir) or the virtiofs source, per VM where it differs.
- */
-static void add_share_fs(struct run *r, const struct share_config *s)
-{
-	bool pmem = s->backend == SHARE_BACKEND_VIRTIO_PMEM;
-
-	for (size_t i = 0; i < r->c->n_vms; i++) {
-		const struct vm_config *vm = &r->c->vms[i];
-		_cleanup_free_ char *path = NULL;
-		char key[192], sfx[80] = "", type[96];
-		bool memory;
-
-		if (!config_vm_has_share(vm, s))
-			continue;
-		if (!s->shared)
-			snprintf(sfx, sizeof(sfx), ".vm%s", vm->id);
-		path = pmem ? statedir_pmem_image(r->c, vm, s) :
-			      config_share_source(s, vm);
-		if (!path)
-			return;
-		if (pmem) {
-			snprintf(key, sizeof(key), "share.%s.image%s", s->name,
-				 sfx);
-			kv_set(&r->prov, key, "%s", path);
-		}
-		snprintf(key, sizeof(key), "share.%s.%s_fs%s", s->name,
-			 pmem ? "image" : "source", sfx);
-		if (statedir_fs_type(path, type, sizeof(type), &memory) < 0)
-			snprintf(type, sizeof(type), "unknown");
-		kv_set(&r->prov, key, "%s", type);
-		if (s->shared)
-			break;
-	}
-}
-
-static void add_config(struct run *r)
-{
-	const struct lab_config *c = r->c;
-	const struct workload_config *w = &c->workload;
-	char b[32];
-	_cleanup_free_ char *ids = NULL;
-
-	kv_set(&r->prov, "config", "%s", c->path);
-	kv_set(&r->prov, "state_dir", "%s", c->lab.state_dir);
-	kv_set(&r->prov, "image_dir", "%s", c->lab.image_dir);
-	if (r->point)
-		kv_set(&r->prov, "sweep", "%s", r->point);
-	kv_set(&r->prov, "workload.size", "%s",
-	       format_bytes(w->size, b, sizeof(b)));
-	kv_set(&r->prov, "workload.file_size", "%s",
-	       format_bytes(w->file_size, b, sizeof(b)));
-	kv_set(&r->prov, "workload.private_ratio", "%u", w->private_ratio);
-	kv_set(&r->prov, "workload.access_ratio", "%u", w->access_ratio);
-	kv_set(&r->prov, "workload.hot_ratio", "%u", w->hot_ratio);
-	kv_set(&r->prov, "workload.hot_access_ratio", "%u",
-	       w->hot_access_ratio);
-	kv_set(&r->prov, "workload.rw", "%s", w->rw ? w->rw : "");
-	kv_set(&r->prov, "workload.bs", "%s", w->bs ? w->bs : "");
-	kv_set(&r->prov, "workload.runtime", "%u", w->runtime);
-	kv_set(&r->prov, "workload.ioengine", "%s",
-	       w->ioengine ? w->ioengine : "");
-	kv_set(&r->prov, "start_state", "%s", r->o->warm ? "warm" : "cold");
-	for (size_t i = 0; i < c->n_vms; i++) {
-		const struct vm_config *vm = &c->vms[i];
-		char key[128];
-		char *n = strdup_printf("%s%s%s", ids ? ids : "",
-					ids ? " " : "", vm->id);
-
-		free(ids);
-		ids = n;
-		snprintf(key, sizeof(key), "vm.%s.name", vm->id);
-		kv_set(&r->prov, key, "%s", vm->name);
-		snprintf(key, sizeof(key), "vm.%s.cgroup", vm->id);
-		kv_set(&r->prov, key, "%s", vm->cg.cgroup);
-		snprintf(key, sizeof(key), "vm.%s.node", vm->id);
-		kv_set(&r->prov, key, "%d", vm->cg.node);
-		snprintf(key, sizeof(key), "vm.%s.vcpus", vm->id);
-		kv_set(&r->prov, key, "%u", vm->vcpus);
-		snprintf(key, sizeof(key), "vm.%s.memory", vm->id);
-		kv_set(&r->prov, key, "%s",
-		       format_bytes(vm->memory, b, sizeof(b)));
-		snprintf(key, sizeof(key), "vm.%s.fio_port", vm->id);
-		kv_set(&r->prov, key, "%u", vm->fio_port);
-		snprintf(key, sizeof(key), "vm.%s.ssh_port", vm->id);
-		kv_set(&r->prov, key, "%u", vm->ssh_port);
-	}
-	kv_set(&r->prov, "vms", "%s", ids ? ids : "");
-	kv_set(&r->prov, "virtiofsd.cgroup", "%s", c->virtiofsd.cg.cgroup);
-	kv_set(&r->prov, "virtiofsd.cache", "%s",
-	       c->virtiofsd.cache ? c->virtiofsd.cache : "");
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		char key[160];
-
-		snprintf(key, sizeof(key), "share.%s.backend", s->name);
-		kv_set(&r->prov, key, "%s", config_backend_name(s->backend));
-		snprintf(key, sizeof(key), "share.%s.source", s->name);
-		kv_set(&r->prov, key, "%s", s->source);
-		snprintf(key, sizeof(key), "share.%s.mount", s->name);
-		kv_set(&r->prov, key, "%s", s->mount);
-		snprintf(key, sizeof(key), "share.%s.options", s->name);
-		kv_set(&r->prov, key, "%s", s->options ? s->options : "");
-		add_share_fs(r, s);
-	}
-}
-
 static int save_provenance(struct run *r)
 {
-	_cleanup_free_ char *text = kv_format(&r->prov);
-
-	if (!text)
-		return -ENOMEM;
-	return results_write(r->dir, "provenance.txt", text);
+	return provenance_write(r->dir, &r->prov);
 }
 
 /* --- the steps --- */
@@ -761,7 +581,8 @@ static int check_fio_versions(struct run *r)
 	_cleanup_free_ char *cfg = vm_ssh_config_path(&r->env);
 	_cleanup_free_ struct fiover_vm *v =
 		calloc(r->c->n_vms ? r->c->n_vms : 1, sizeof(*v));
-	char host[64], err[1024], key[128];
+	char host[64], err[1024];
+	struct prov_vm *pv;
 	size_t n = 0;
 	int bad = 0;
 
@@ -776,13 +597,15 @@ static int check_fio_versions(struct run *r)
 			v[n++].vm = vm;
 			continue;
 		}
-		snprintf(key, sizeof(key), "vm.%s.fio", vm->id);
-		kv_set(&r->prov, key, "not checked (net = none)");
+		pv = provenance_vm(&r->prov, vm->id);
+		if (pv)
+			provenance_set(&pv->fio, "not checked (net = none)");
 	}
 	fiover_check_vms(cfg, "fio", host, v, n);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(key, sizeof(key), "vm.%s.fio", v[i].vm->id);
-		kv_set(&r->prov, key, "%s", v[i].version);
+		pv = provenance_vm(&r->prov, v[i].vm->id);
+		if (pv)
+			provenance_set(&pv->fio, "%s", v[i].version);
 		if (v[i].r < 0) {
 			/* each VM's message; the first is the run's reason */
 			fail(r, "%s", v[i].err);
@@ -813,7 +636,8 @@ static int check_mounts(struct run *r)
 		struct mount_line ml[32];
 		size_t n = 0;
 		bool shared_dax = true, any_shared = false;
-		char key[200];
+		struct prov_vm *pv;
+		char said[1024];
 
 		/* an image VM's mounts were read at start (lib/vmimage.h) */
 		log = dir ? strdup_printf("%s/%s", dir,
@@ -833,21 +657,20 @@ static int check_mounts(struct run *r)
 					m = &ml[k];
 			dax = m && m->ok &&
 			      results_options_have_dax(m->options);
-			snprintf(key, sizeof(key), "share.%s.vm.%s.mount",
-				 sh->name, vm->id);
 			if (!m)
-				kv_set(&r->prov, key,
-				       "unknown (no "
-				       "DAXLAB-MOUNT line on the console)");
+				snprintf(said, sizeof(said),
+					 "unknown (no DAXLAB-MOUNT line on the "
+					 "console)");
 			else if (m->ok)
-				kv_set(&r->prov, key, "ok %s %s", m->fstype,
-				       m->options);
+				snprintf(said, sizeof(said), "ok %s %s",
+					 m->fstype, m->options);
 			else
-				kv_set(&r->prov, key, "failed: %s", m->options);
-			snprintf(key, sizeof(key), "share.%s.vm.%s.dax",
-				 sh->name, vm->id);
-			kv_set(&r->prov, key, "%s",
-			       m ? (dax ? "yes" : "no") : "unknown");
+				snprintf(said, sizeof(said), "failed: %s",
+					 m->options);
+			provenance_share_mount(&r->prov, sh->name, vm->id, said,
+					       !m  ? PROV_UNKNOWN :
+					       dax ? PROV_YES :
+						     PROV_NO);
 			if (sh->shared) {
 				any_shared = true;
 				shared_dax &= dax;
@@ -871,9 +694,9 @@ static int check_mounts(struct run *r)
 					 dax ? " with DAX" : " without DAX");
 			}
 		}
-		snprintf(key, sizeof(key), "vm.%s.shared_dax", vm->id);
-		if (any_shared)
-			kv_set(&r->prov, key, "%s", shared_dax ? "yes" : "no");
+		pv = any_shared ? provenance_vm(&r->prov, vm->id) : NULL;
+		if (pv)
+			pv->shared_dax = shared_dax ? PROV_YES : PROV_NO;
 	}
 	save_provenance(r);
 	if (bad)
@@ -1003,19 +826,25 @@ static bool csv_has_source(const char *path, const char *src)
 static int start_residency(struct run *r);
 
 /*
- * "memcg.SOURCE = /PATH": the memory cgroup of a host source as
- * residency.csv names it (below the hierarchy's root), so that the
- * report matches the page cache of each source to the file sets'
- * pages charged to it (the closure).
+ * A source of stats.csv in the provenance: its kind, its VM and, for a
+ * host cgroup, its memory cgroup as residency.csv names it (below the
+ * hierarchy's root), so that the report matches the page cache of each
+ * source to the file sets' pages charged to it (the closure).
  */
-static void memcg_provenance(struct run *r, const char *source,
-			     const char *cgroup)
+static void source_provenance(struct run *r, const char *name, const char *kind,
+			      const char *vm, const char *cgroup)
 {
 	const char *parent = r->env.cg.parent ? r->env.cg.parent : "";
-	char key[160];
+	struct prov_source *s = provenance_source(&r->prov, name);
 
-	snprintf(key, sizeof(key), "memcg.%s", source);
-	kv_set(&r->prov, key, "/%s%s%s", parent, *parent ? "/" : "", cgroup);
+	if (!s)
+		return;
+	provenance_set(&s->kind, "%s", kind);
+	if (vm)
+		provenance_set(&s->vm, "%s", vm);
+	if (cgroup)
+		provenance_set(&s->memcg, "/%s%s%s", parent, *parent ? "/" : "",
+			       cgroup);
 }
 
 static int start_monitor(struct run *r)
@@ -1050,7 +879,9 @@ static int start_monitor(struct run *r)
 
 		OWN(strdup_printf("virtiofsd=%s", p));
 	}
-	memcg_provenance(r, "virtiofsd", r->c->virtiofsd.cg.cgroup);
+	source_provenance(r, "host", "host", NULL, NULL);
+	source_provenance(r, "virtiofsd", "virtiofsd", NULL,
+			  r->c->virtiofsd.cg.cgroup);
 	for (size_t i = 0; i < r->c->n_vms; i++) {
 		const struct vm_config *vm = &r->c->vms[i];
 		_cleanup_free_ char *p =
@@ -1059,21 +890,12 @@ static int start_monitor(struct run *r)
 		_cleanup_free_ char *src = strdup_printf("%s-cg", vm->name);
 
 		if (src)
-			memcg_provenance(r, src, vm->cg.cgroup);
-
+			source_provenance(r, src, "vm-cgroup", vm->id,
+					  vm->cg.cgroup);
+		source_provenance(r, vm->name, "guest", vm->id, NULL);
 		OWN(strdup_printf("%s-cg=%s", vm->name, p));
 		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
 				  vm->name, vm->ssh));
-		kv_set(&r->prov, "source.host", "host");
-		kv_set(&r->prov, "source.virtiofsd", "virtiofsd");
-		{
-			char key[128];
-
-			snprintf(key, sizeof(key), "source.%s-cg", vm->name);
-			kv_set(&r->prov, key, "vm-cgroup %s", vm->id);
-			snprintf(key, sizeof(key), "source.%s", vm->name);
-			kv_set(&r->prov, key, "guest %s", vm->id);
-		}
 	}
 	argv[n++] = "--ssh-config";
 	argv[n++] = sshcfg;
@@ -1730,6 +1552,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	int ret;
 
 	r.t0_ns = now_monotonic_ns();
+	provenance_init(&r.prov);
 	*ret_dir = NULL;
 	ret = config_load(o->config, &r.c, err, sizeof(err));
 	if (ret < 0)
@@ -1799,27 +1622,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	results_set_status(r.dir, RESULTS_RUNNING, NULL);
 	progress(&r, "results in %s%s%s", r.dir,
 		 r.point ? ", sweep point " : "", r.point ? r.point : "");
-	kv_set(&r.prov, "name", "%s", name);
-	/* a run of a Slurm job array (daxlab run --slurm) says which */
-	if (getenv("SLURM_JOB_ID")) {
-		const char *aj = getenv("SLURM_ARRAY_JOB_ID");
-		const char *at = getenv("SLURM_ARRAY_TASK_ID");
-		const char *node = getenv("SLURMD_NODENAME");
-
-		kv_set(&r.prov, "slurm.job", "%s", getenv("SLURM_JOB_ID"));
-		if (aj && at)
-			kv_set(&r.prov, "slurm.array", "%s_%s", aj, at);
-		kv_set(&r.prov, "slurm.node", "%s", node ? node : "?");
-	}
-	{
-		time_t now = time(NULL);
-		struct tm tm;
-		char ts[64];
-
-		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		kv_set(&r.prov, "started", "%s", ts);
-	}
+	provenance_add_start(&r.prov, name);
 	used = config_as_used(&r, keys, vals, nk);
 	if (!used || results_write(r.dir, "config.ini", used) < 0) {
 		fail(&r, "cannot write %s/config.ini", r.dir);
@@ -1841,8 +1644,8 @@ static int experiment(const struct run_opts *o, const char *base,
 		goto out;
 	}
 	guard_start(&r);
-	add_config(&r);
-	add_topology(&r);
+	provenance_add_config(&r.prov, r.c, r.point, o->warm);
+	provenance_add_topology(&r.prov, "/sys/devices/system");
 	save_provenance(&r);
 
 	/* the pmem image is made from the folder: files come first */
@@ -1851,7 +1654,7 @@ static int experiment(const struct run_opts *o, const char *base,
 		goto out;
 	if (write_cmdlines(&r) < 0)
 		goto out;
-	add_versions(&r);
+	provenance_add_host(&r.prov, r.c, &r.env);
 	save_provenance(&r);
 	step(&r, "start VMs");
 	if (interrupted(&r) || start_vms(&r) < 0)
@@ -1911,17 +1714,7 @@ out:
 		ok = false;
 		r.failed = true;
 	}
-	{
-		time_t now = time(NULL);
-		struct tm tm;
-		char ts[64];
-
-		gmtime_r(&now, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		kv_set(&r.prov, "finished", "%s", ts);
-		kv_set(&r.prov, "duration_s", "%.1f",
-		       (double)(now_monotonic_ns() - r.t0_ns) / 1e9);
-	}
+	provenance_add_end(&r.prov, r.t0_ns);
 	save_provenance(&r);
 	results_set_status(r.dir,
 			   ok	     ? RESULTS_COMPLETE :
@@ -1939,7 +1732,7 @@ out:
 	fileset_plan_free(r.plan);
 	if (r.cfgdata.ids || r.cfgdata.dirs)
 		workload_cfgdata_free(&r.cfgdata);
-	kv_free(&r.prov);
+	provenance_free(&r.prov);
 	config_free(r.c);
 	free(r.point);
 	free(r.dir);

@@ -72,6 +72,19 @@ interrupt_at() {
 	grep -qx "share.shared.image = $T/images/share-shared.img" "$dir/provenance.txt"
 	grep -qx 'share.shared.image_fs = ext4' "$dir/provenance.txt"
 	grep -qx 'share.private.source_fs.vm1 = ext4' "$dir/provenance.txt"
+	# provenance.json: the same facts, typed
+	python3 - "$dir/provenance.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["accel"]["used"] == "tcg", p["accel"]
+assert [v["id"] for v in p["vms"]] == ["0", "1"], p["vms"]
+assert [v["shared_dax"] for v in p["vms"]] == ["yes", "yes"], p["vms"]
+assert all(isinstance(v["fio_port"], int) for v in p["vms"]), p["vms"]
+sh = {s["name"]: s for s in p["shares"]}
+assert sh["shared"]["places"][0]["fs"] == "ext4", sh["shared"]
+assert [m["dax"] for m in sh["private"]["mounts"]] == ["no", "no"], sh["private"]
+assert p["topology"]["nodes"] >= 1, p["topology"]
+EOF
 	assert_nothing_left
 
 	# The numbers, from the raw files (not from the report)
