@@ -98,27 +98,18 @@ static struct report_vm *add_vm(struct report_run *r, const char *id)
 	return v;
 }
 
-/* VMs from provenance: "vms = 0 1" and "vm.ID.name = NAME". */
+/* The run's VMs (listed in the provenance) and their names. */
 static void load_vms(struct report_run *r)
 {
-	const char *list = kv_get(&r->prov, "vms");
-	_cleanup_free_ char *copy = strdup(list ? list : "");
-	char *save = NULL;
+	for (size_t i = 0; i < r->prov.n_vms; i++) {
+		const struct prov_vm *pv = &r->prov.vms[i];
+		struct report_vm *v;
 
-	if (!copy)
-		return;
-	for (char *id = strtok_r(copy, " ", &save); id;
-	     id = strtok_r(NULL, " ", &save)) {
-		struct report_vm *v = add_vm(r, id);
-		char key[128];
-		const char *name;
-
-		if (!v)
+		if (!pv->listed)
 			continue;
-		snprintf(key, sizeof(key), "vm.%s.name", id);
-		name = kv_get(&r->prov, key);
-		if (name)
-			snprintf(v->name, sizeof(v->name), "%s", name);
+		v = add_vm(r, pv->id);
+		if (v && pv->name)
+			snprintf(v->name, sizeof(v->name), "%s", pv->name);
 	}
 }
 
@@ -129,20 +120,19 @@ static void load_vms(struct report_run *r)
  */
 static void classify(struct report_run *r, struct report_series *s)
 {
-	char key[160], kind[32] = "", id[65] = "";
-	const char *v;
+	const struct prov_source *ps =
+		provenance_find_source(&r->prov, s->source);
 	struct report_vm *vm;
 	size_t len;
 
-	snprintf(key, sizeof(key), "source.%s", s->source);
-	v = kv_get(&r->prov, key);
-	if (v && sscanf(v, "%31s %64s", kind, id) >= 1) {
+	if (ps && ps->kind) {
 		for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
-			if (strcmp(kind, kind_names[k]) == 0)
+			if (strcmp(ps->kind, kind_names[k]) == 0)
 				s->kind = (enum source_kind)k;
-		if ((s->kind == SRC_VM_CGROUP || s->kind == SRC_GUEST) && *id) {
-			add_vm(r, id);
-			s->vm = strdup(id);
+		if ((s->kind == SRC_VM_CGROUP || s->kind == SRC_GUEST) &&
+		    ps->vm && *ps->vm) {
+			add_vm(r, ps->vm);
+			s->vm = strdup(ps->vm);
 		}
 		return;
 	}
@@ -360,12 +350,9 @@ static void set_split(struct report_set *s, size_t n_vms)
 
 static bool vm_shared_dax(const struct report_run *r, const char *id)
 {
-	char key[128];
-	const char *v;
+	const struct prov_vm *v = provenance_find_vm(&r->prov, id);
 
-	snprintf(key, sizeof(key), "vm.%s.shared_dax", id);
-	v = kv_get(&r->prov, key);
-	return v && strcmp(v, "yes") == 0;
+	return v && v->shared_dax == PROV_YES;
 }
 
 static struct report_set *add_set(struct report_run *r, bool shared,
@@ -551,13 +538,13 @@ static void load_fio(struct report_run *r)
 		snprintf(o->vm, sizeof(o->vm), "%s", j->host);
 		/* the VM whose fio port or name this is */
 		for (size_t v = 0; v < r->n_vms; v++) {
-			char key[128];
-			const char *p;
+			const struct prov_vm *pv =
+				provenance_find_vm(&r->prov, r->vms[v].id);
+			char p[32] = "";
 
-			snprintf(key, sizeof(key), "vm.%s.fio_port",
-				 r->vms[v].id);
-			p = kv_get(&r->prov, key);
-			if ((port && p && strcmp(p, port + 1) == 0) ||
+			if (pv && pv->fio_port != PROV_UNSET)
+				snprintf(p, sizeof(p), "%lld", pv->fio_port);
+			if ((port && *p && strcmp(p, port + 1) == 0) ||
 			    strcmp(r->vms[v].name, hname) == 0) {
 				snprintf(o->vm, sizeof(o->vm), "%s",
 					 r->vms[v].name);
@@ -646,7 +633,8 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		size_t errlen)
 {
 	struct report_run *r = calloc(1, sizeof(*r));
-	_cleanup_free_ char *prov = NULL, *csv = NULL, *copy = NULL;
+	_cleanup_free_ char *csv = NULL, *copy = NULL;
+	char perr[1024] = "";
 	int st, pst;
 	char *base;
 
@@ -660,13 +648,12 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		copy[strlen(copy) - 1] = '\0';
 	base = strrchr(copy, '/');
 	r->name = strdup(base ? base + 1 : copy);
-	prov = strdup_printf("%s/provenance.txt", dir);
 	csv = strdup_printf("%s/stats.csv", dir);
-	if (!r->name || !prov || !csv)
+	if (!r->name || !csv)
 		goto oom;
 
 	st = results_get_status(dir, &r->status, &r->reason);
-	pst = kv_read(prov, &r->prov);
+	pst = provenance_read(dir, &r->prov, perr, sizeof(perr));
 	if (st == -ENOENT && pst == -ENOENT) {
 		snprintf(err, errlen,
 			 "%s: not a results folder (no status, no "
@@ -677,8 +664,10 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 	}
 	if (st < 0)
 		warn(r, "status: %s", strerror(-st));
-	if (pst < 0)
+	if (pst == -ENOENT)
 		warn(r, "provenance.txt: %s", strerror(-pst));
+	else if (pst < 0)
+		warn(r, "%s", perr);
 	load_vms(r);
 
 	st = load_csv(r, csv, err, errlen);
@@ -731,7 +720,7 @@ void report_run_free(struct report_run *r)
 	for (size_t i = 0; i < r->n_warnings; i++)
 		free(r->warnings[i]);
 	free(r->warnings);
-	kv_free(&r->prov);
+	provenance_free(&r->prov);
 	free(r->res);
 	free(r->sets);
 	free(r->fio);
@@ -1284,18 +1273,23 @@ static void html_fio(FILE *f, const struct report_run *r)
 
 static void html_provenance(FILE *f, const struct report_run *r)
 {
-	if (!r->prov.n)
+	struct kvlist l = { 0 };
+
+	if (provenance_to_kv(&r->prov, &l) < 0 || !l.n) {
+		kv_free(&l);
 		return;
+	}
 	fprintf(f, "<details><summary>Provenance</summary>\n"
 		   "<table class=\"provenance\">\n");
-	for (size_t i = 0; i < r->prov.n; i++) {
+	for (size_t i = 0; i < l.n; i++) {
 		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, r->prov.v[i].key);
+		svg_escape_html(f, l.v[i].key);
 		fprintf(f, "</td><td class=\"l\">");
-		svg_escape_html(f, r->prov.v[i].value);
+		svg_escape_html(f, l.v[i].value);
 		fprintf(f, "</td></tr>\n");
 	}
 	fprintf(f, "</table></details>\n");
+	kv_free(&l);
 }
 
 static void html_run(FILE *f, const struct report_run *r, int level)
@@ -1312,12 +1306,10 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 	svg_escape_html(f, status_text(r, b, sizeof(b)));
 	fprintf(f, "</span></p>\n");
 	for (size_t i = 0; i < r->n_vms; i++) {
-		char key[128];
-		const char *v;
+		const struct prov_vm *v =
+			provenance_find_vm(&r->prov, r->vms[i].id);
 
-		snprintf(key, sizeof(key), "vm.%s.shared_dax", r->vms[i].id);
-		v = kv_get(&r->prov, key);
-		if (v && strcmp(v, "yes") != 0)
+		if (v && v->shared_dax && v->shared_dax != PROV_YES)
 			dax_note = "warn";
 	}
 	if (dax_note)
@@ -1344,7 +1336,7 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 /* A short name for a run: its sweep point, else its name without time. */
 static const char *run_label(const struct report_run *r)
 {
-	const char *sw = kv_get(&r->prov, "sweep");
+	const char *sw = r->prov.sweep;
 	const char *n = r->name;
 
 	if (sw && *sw)
@@ -1359,10 +1351,10 @@ static const char *run_label(const struct report_run *r)
 /* The workload keys that differ between runs, for column headings. */
 static bool differs(struct report_run *const *runs, size_t n, const char *key)
 {
-	const char *a = kv_get(&runs[0]->prov, key);
+	_cleanup_free_ char *a = provenance_get(&runs[0]->prov, key);
 
 	for (size_t i = 1; i < n; i++) {
-		const char *b = kv_get(&runs[i]->prov, key);
+		_cleanup_free_ char *b = provenance_get(&runs[i]->prov, key);
 
 		if ((!a) != (!b) || (a && strcmp(a, b) != 0))
 			return true;
@@ -1500,8 +1492,8 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 			continue;
 		fprintf(f, "<tr><td class=\"l\">%s</td>", workload_keys[k]);
 		for (size_t i = 0; i < n; i++) {
-			const char *v =
-				kv_get(&runs[i]->prov, workload_keys[k]);
+			_cleanup_free_ char *v = provenance_get(
+				&runs[i]->prov, workload_keys[k]);
 
 			fprintf(f, "<td>");
 			svg_escape_html(f, v ? v : "");
@@ -1588,9 +1580,7 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		html_run(f, runs[i], n > 1 ? 2 : 2);
 	fprintf(f, "<p><small>daxlab %s</small></p>\n</body></html>\n",
-		n && kv_get(&runs[0]->prov, "daxlab") ?
-			kv_get(&runs[0]->prov, "daxlab") :
-			"");
+		n && runs[0]->prov.daxlab ? runs[0]->prov.daxlab : "");
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -1607,14 +1597,12 @@ static void txt_run(FILE *f, const struct report_run *r)
 	fprintf(f, "run %s\nstatus: %s\n", r->name,
 		status_text(r, b, sizeof(b)));
 	for (size_t i = 0; i < r->n_vms; i++) {
-		char key[128];
-		const char *v;
+		const struct prov_vm *v =
+			provenance_find_vm(&r->prov, r->vms[i].id);
 
-		snprintf(key, sizeof(key), "vm.%s.shared_dax", r->vms[i].id);
-		v = kv_get(&r->prov, key);
-		if (v)
+		if (v && v->shared_dax)
 			fprintf(f, "%s: shared set DAX: %s\n", r->vms[i].name,
-				v);
+				provenance_yesno_name(v->shared_dax));
 	}
 	for (size_t i = 0; i < r->n_warnings; i++)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
@@ -1735,8 +1723,8 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 				continue;
 			fprintf(f, "%-40s", workload_keys[k]);
 			for (size_t i = 0; i < n; i++) {
-				const char *v = kv_get(&runs[i]->prov,
-						       workload_keys[k]);
+				_cleanup_free_ char *v = provenance_get(
+					&runs[i]->prov, workload_keys[k]);
 
 				fprintf(f, " %*.*s", w, w, v ? v : "-");
 			}

@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "provenance.h"
 #include "results.h"
 
 enum source_kind {
@@ -143,7 +144,7 @@ struct report_run {
 	char *name; /* the folder's last component */
 	enum results_status status;
 	char *reason;
-	struct kvlist prov;
+	struct provenance prov;
 	char **warnings; /* what was missing or odd, for the report */
 	size_t n_warnings;
 
@@ -176,7 +177,7 @@ struct report_run {
  * Loads a results folder. Missing parts (no stats.csv yet, no fio.json)
  * are not errors: they are listed in warnings. A malformed file is
  * -EBADMSG with "FILE:LINE: what" in err; a folder that is not a results
- * folder (no status and no provenance.txt) is -ENOENT.
+ * folder (no status and no provenance) is -ENOENT.
  */
 int report_load(const char *dir, struct report_run **ret, char *err,
 		size_t errlen);

@@ -99,16 +99,13 @@ static void guest_node(const struct report_run *r, const char *where,
 {
 	snprintf(buf, len, "?");
 	for (size_t v = 0; v < r->n_vms; v++) {
-		char key[128];
-		const char *n;
-		uint64_t k;
+		const struct prov_vm *pv;
 
 		if (strcmp(r->vms[v].name, where))
 			continue;
-		snprintf(key, sizeof(key), "vm.%s.node", r->vms[v].id);
-		n = kv_get(&r->prov, key);
-		if (n && parse_u64(n, &k) == 0 && k < 4096)
-			snprintf(buf, len, "N%llu", (unsigned long long)k);
+		pv = provenance_find_vm(&r->prov, r->vms[v].id);
+		if (pv && pv->node >= 0 && pv->node < 4096)
+			snprintf(buf, len, "N%lld", pv->node);
 	}
 }
 
@@ -122,21 +119,21 @@ static bool source_cgroup(const struct report_run *r,
 			  const struct report_series *s, char *buf, size_t len,
 			  bool *ret_by_name)
 {
-	char key[160];
-	const char *v;
+	const struct prov_source *ps =
+		provenance_find_source(&r->prov, s->source);
+	const char *v = NULL;
 
 	*ret_by_name = false;
-	snprintf(key, sizeof(key), "memcg.%s", s->source);
-	v = kv_get(&r->prov, key);
-	if (v && *v) {
-		snprintf(buf, len, "%s", v);
+	if (ps && ps->memcg && *ps->memcg) {
+		snprintf(buf, len, "%s", ps->memcg);
 		return true;
 	}
-	if (s->kind == SRC_VIRTIOFSD)
-		v = kv_get(&r->prov, "virtiofsd.cgroup");
-	else if (s->vm) {
-		snprintf(key, sizeof(key), "vm.%s.cgroup", s->vm);
-		v = kv_get(&r->prov, key);
+	if (s->kind == SRC_VIRTIOFSD) {
+		v = r->prov.virtiofsd_cgroup;
+	} else if (s->vm) {
+		const struct prov_vm *pv = provenance_find_vm(&r->prov, s->vm);
+
+		v = pv ? pv->cgroup : NULL;
 	}
 	if (!v || !*v)
 		return false;
