@@ -1377,6 +1377,7 @@ static int start_residency(struct run *r)
 			       csv,
 			       "--interval",
 			       iv,
+			       "--guests",
 			       "--quiet",
 			       NULL };
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
