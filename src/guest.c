@@ -64,11 +64,7 @@ static const char *default_init(void)
 	return candidates[0];
 }
 
-/*
- * daxlab-resident, which the guest carries: next to this daxlab (the
- * build folder), else the installed one. NULL when neither exists.
- */
-static char *find_resident(void)
+char *daxlab_resident_path(void)
 {
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
 	char *slash = self ? strrchr(self, '/') : NULL;
@@ -295,7 +291,7 @@ static int guest_build_main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 
-	resident = find_resident();
+	resident = daxlab_resident_path();
 	if (!resident) {
 		error("guest build: no daxlab-resident next to daxlab or in %s "
 		      "(build or install daxlab whole)",

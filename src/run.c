@@ -83,6 +83,7 @@ struct run {
 	bool vm_ready[16]; /* vm_start succeeded */
 	pid_t monitor;
 	pid_t residency; /* the residency sampler (files residency --output) */
+	char *resident; /* daxlab-resident on the host, or NULL */
 	pid_t fio;
 	struct fileset_plan *plan;
 	struct workload_cfgdata cfgdata;
@@ -1836,6 +1837,9 @@ static int experiment(const struct run_opts *o, const char *base,
 
 	vm_env_init(&r.env, r.c, false, false);
 	r.env.interrupted = &child_interrupted;
+	/* image VMs get a copy, to measure their page cache inside */
+	r.resident = daxlab_resident_path();
+	r.env.resident = r.resident;
 	r.env.report = vm_report_cb;
 	r.env.ud = &r;
 	r.env_ok = true;
@@ -1951,6 +1955,7 @@ out:
 	config_free(r.c);
 	free(r.point);
 	free(r.dir);
+	free(r.resident);
 	return ok ? 0 : -1;
 }
 
