@@ -456,6 +456,7 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	const struct rs_series *s = r->rs;
 	char set[80];
 	uint64_t b = 0;
+	bool answered = false;
 
 	if (!s || !s->n || !has_where(s, vm_name))
 		return false;
@@ -463,12 +464,15 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	for (size_t i = last_start(s); i < s->n; i++) {
 		const struct rs_row *row = &s->rows[i];
 
-		if (!strcmp(fld(s, row, RS_WHERE), vm_name) &&
-		    !strcmp(fld(s, row, RS_SET), set))
+		if (strcmp(fld(s, row, RS_WHERE), vm_name))
+			continue;
+		/* rows of the guest at the last sample: it answered */
+		answered = true;
+		if (!strcmp(fld(s, row, RS_SET), set))
 			b += row->bytes;
 	}
 	*ret = b;
-	return true;
+	return answered;
 }
 
 /* ---- closure.csv ---- */
