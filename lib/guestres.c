@@ -187,8 +187,9 @@ static bool done(struct gres *const *gv, size_t n, enum until u, uint64_t seq,
 	for (size_t i = 0; i < n; i++) {
 		const struct gres *g = gv[i];
 
+		/* a connection that went down answers nothing more */
 		if (u == UNTIL_ANSWERED && g->asked && g->asked_seq == seq &&
-		    !g->answered)
+		    !g->answered && g->ch->state != SSHCHAN_DOWN)
 			return false;
 		/* a guest ssh gave up on counts as done: it is said why */
 		if (u == UNTIL_READY && g->n &&
