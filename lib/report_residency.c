@@ -687,7 +687,8 @@ static struct layer *set_layers(const struct rs_series *s, const char *set,
 			x->peak = x->y[k];
 	}
 	fill_unanswered(s, l, n, t, nt);
-	qsort(l, n, sizeof(*l), cmp_layer);
+	if (n > 1) /* none: l is NULL, which qsort may not be given */
+		qsort(l, n, sizeof(*l), cmp_layer);
 	if (n > MAX_LAYERS) {
 		struct layer *rest = &l[MAX_LAYERS - 1];
 

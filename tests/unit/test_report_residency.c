@@ -265,6 +265,35 @@ static void test_guest_not_answering(void **state)
 	(void)state;
 }
 
+/* A run cut short before anything was resident: charts without layers. */
+static void test_nothing_resident(void **state)
+{
+	char dir[] = "/tmp/test_report_residency.XXXXXX";
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	struct report_run *r;
+	char *out = NULL, *html;
+	int code;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(results_write(dir, "status", "incomplete\n"), 0);
+	assert_int_equal(results_write(dir, "residency.csv",
+				       "elapsed_ms,where,set,part,node,cgroup,"
+				       "bytes\n0,host,shared,hot,-,-,0\n"
+				       "0,vm0,shared,hot,-,-,0\n"
+				       "1000,host,shared,hot,-,-,0\n"),
+			 0);
+	r = load(dir);
+	html = render(r, 0);
+	assert_non_null(strstr(html, "Set shared: nothing resident in any "
+				     "sample."));
+	assert_null(strstr(html, "<path class=\"layer\""));
+	free(html);
+	report_run_free(r);
+	spawn_capture(rm, true, 4096, &out, &code);
+	free(out);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_malformed_and_old),
 		cmocka_unit_test(test_guest_not_answering),
+		cmocka_unit_test(test_nothing_resident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
