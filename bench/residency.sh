@@ -58,8 +58,8 @@ run_daxlab() {
 # both see the whole set resident, or the comparison means nothing
 run_fincore >/dev/null
 run_daxlab >/dev/null
-fc=$(awk '{ s += $1 } END { print s }' "$dir/fincore.out")
-dl=$(awk -F, 'NR > 1 { s += $7 } END { print s }' "$dir/residency.csv")
+fc=$(awk '{ s += $1 } END { printf "%.0f", s }' "$dir/fincore.out")
+dl=$(awk -F, 'NR > 1 { s += $7 } END { printf "%.0f", s }' "$dir/residency.csv")
 echo "resident: fincore $fc bytes, daxlab $dl bytes (of $((mib << 20)))"
 [ "$fc" -eq "$dl" ] || { echo "bench/residency.sh: fincore and daxlab disagree" >&2; exit 1; }
 
