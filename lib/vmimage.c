@@ -931,9 +931,9 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 	if (!qscript)
 		return -ENOMEM;
 	{
-		const char *argv[] = { "ssh", "-F",   rd->ssh_config, "-T",
-				       rd->vm->name, "sh", "-c", qscript,
-				       NULL };
+		const char *argv[] = { "ssh", "-F",	    rd->ssh_config,
+				       "-T",  rd->vm->name, "sh",
+				       "-c",  qscript,	    NULL };
 
 		r = run_until_fd(argv, in, rd->deadline_ns, rd->interrupted,
 				 &out, &status);
@@ -947,7 +947,8 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 		out[strcspn(out, "\n")] = '\0';
 		seterr(err, errlen,
 		       "copying %s to %s in the guest: ssh exit status %d: %s",
-		       helper, RS_GUEST_HELPER, status, *out ? out : "no output");
+		       helper, RS_GUEST_HELPER, status,
+		       *out ? out : "no output");
 		return -EIO;
 	}
 	return 0;
