@@ -4,7 +4,9 @@
  * per NUMA node and memory cgroup, measured as on the host
  * (lib/pageowner.c: mincore, /proc/self/pagemap, /proc/kpagecgroup,
  * memory blocks). A static program, built and installed to libexec;
- * not yet carried into guests or run by daxlab (issue 16). Its
+ * the tiny guest carries it at RS_GUEST_HELPER, image VMs get it copied
+ * there when ready, and `daxlab run` (files residency --guests,
+ * lib/guestres.c) runs it every residency_interval over ssh. Its
  * output is lines for the host (guest/PROTOCOL.md, lib/residency.h);
  * it exits 0 when it could look, also when some files could not be read
  * (their E lines say so).

@@ -2,6 +2,7 @@
 #include "guestbuild.h"
 #include "cpio.h"
 #include "decompress.h"
+#include "residency.h"
 #include "spawn.h"
 #include "strv.h"
 #include "util.h"
@@ -1345,6 +1346,13 @@ static int build_locked(const struct guest_build_opts *o,
 		       err, errlen);
 	if (r < 0)
 		goto out;
+	if (o->resident) {
+		const struct guest_extra x = { o->resident, RS_GUEST_HELPER };
+
+		r = plan_extra(&p, &x, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < o->n_extras; i++) {
 		r = plan_extra(&p, &o->extras[i], err, errlen);
 		if (r < 0)

@@ -24,6 +24,11 @@ struct guest_build_opts {
 	const char *output_dir;
 	const char *kernel; /* NULL: the newest /boot/vmlinuz-* */
 	const char *init_path; /* the guest's /init (guest/init) */
+	/*
+	 * daxlab-resident (static), put at RS_GUEST_HELPER so that daxlab
+	 * can measure the guest's page cache; NULL: left out.
+	 */
+	const char *resident;
 	const char *version; /* daxlab's version, part of the input hash */
 	bool force; /* rebuild even when the inputs did not change */
 	/*

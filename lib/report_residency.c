@@ -453,6 +453,7 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	const struct rs_series *s = r->rs;
 	char set[80];
 	uint64_t b = 0;
+	bool answered = false;
 
 	if (!s || !s->n || !has_where(s, vm_name))
 		return false;
@@ -460,12 +461,15 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	for (size_t i = last_start(s); i < s->n; i++) {
 		const struct rs_row *row = &s->rows[i];
 
-		if (!strcmp(fld(s, row, RS_WHERE), vm_name) &&
-		    !strcmp(fld(s, row, RS_SET), set))
+		if (strcmp(fld(s, row, RS_WHERE), vm_name))
+			continue;
+		/* rows of the guest at the last sample: it answered */
+		answered = true;
+		if (!strcmp(fld(s, row, RS_SET), set))
 			b += row->bytes;
 	}
 	*ret = b;
-	return true;
+	return answered;
 }
 
 /* ---- closure.csv ---- */
@@ -579,6 +583,52 @@ static void free_layers(struct layer *l, size_t n)
 }
 
 /*
+ * A guest that did not answer in time has no rows at a sample (not "none
+ * resident"): its layers there are drawn between its neighbouring
+ * samples (held at either end), not dropped to 0.
+ */
+static void fill_unanswered(const struct rs_series *s, struct layer *l,
+			    size_t n, const int64_t *t, size_t nt)
+{
+	_cleanup_free_ bool *seen = calloc(nt ? nt : 1, sizeof(*seen));
+
+	for (size_t i = 0; seen && i < n; i++) {
+		size_t k = 0, prev = SIZE_MAX;
+
+		if (!l[i].guest)
+			continue;
+		memset(seen, 0, nt * sizeof(*seen));
+		for (size_t r = 0; r < s->n; r++) {
+			while (k < nt && t[k] < s->rows[r].t_ms)
+				k++;
+			if (k < nt && s->rows[r].f[RS_WHERE] == l[i].where)
+				seen[k] = true;
+		}
+		for (size_t j = 0; j < nt; j++) {
+			size_t next = j;
+
+			if (seen[j]) {
+				prev = j;
+				continue;
+			}
+			while (next < nt && !seen[next])
+				next++;
+			if (prev == SIZE_MAX && next == nt)
+				break; /* never answered: nothing to draw */
+			if (prev == SIZE_MAX)
+				l[i].y[j] = l[i].y[next];
+			else if (next == nt)
+				l[i].y[j] = l[i].y[prev];
+			else
+				l[i].y[j] = l[i].y[prev] +
+					    (l[i].y[next] - l[i].y[prev]) *
+						    (double)(t[j] - t[prev]) /
+						    (double)(t[next] - t[prev]);
+		}
+	}
+}
+
+/*
  * The set's layers (host cgroup x node, image apart; a guest, per node
  * when it has several) with their MiB at each sample, biggest first; the
  * ones past MAX_LAYERS summed into the last.
@@ -633,7 +683,8 @@ static struct layer *set_layers(const struct rs_series *s, const char *set,
 		if (x->y[k] > x->peak)
 			x->peak = x->y[k];
 	}
-	if (n > 1)
+	fill_unanswered(s, l, n, t, nt);
+	if (n > 1) /* none: l is NULL, which qsort may not be given */
 		qsort(l, n, sizeof(*l), cmp_layer);
 	if (n > MAX_LAYERS) {
 		struct layer *rest = &l[MAX_LAYERS - 1];
@@ -752,7 +803,9 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 		   "<p>Resident bytes of each file set (residency.csv, a "
 		   "sample every %s): on the host per memory cgroup and "
 		   "NUMA node its pages are charged to and sit on, and "
-		   "inside each guest as the guest measured them.</p>\n",
+		   "inside each guest as the guest measured them (a guest "
+		   "that did not answer a sample in time is drawn there "
+		   "between its neighbouring samples).</p>\n",
 		   nt > 1 ? "residency_interval" : "run");
 	for (size_t k = 0; k < r->n_rs_sets; k++) {
 		size_t nl = 0;

@@ -342,6 +342,8 @@ static int helper_line(const char *p, const char *end, size_t line,
 		if (!word_num(&p, end, &idx) || idx >= n_files ||
 		    !word_num(&p, end, &v) || p != end)
 			return hbad(err, errlen, line, "a bad F line");
+		if (cb->file)
+			cb->file(cb->ud, (size_t)idx);
 		return 0;
 	case 'E':
 		p += 2;

@@ -101,6 +101,12 @@ bool rs_cgroup_within(const char *cgroup, const char *dir);
  */
 #define RS_HELPER_VERSION 1
 
+/*
+ * Where guests have the helper: the tiny guest carries it
+ * (lib/guestbuild.c); run with the guest paths of the sets' files.
+ */
+#define RS_GUEST_HELPER "/usr/libexec/daxlab/daxlab-resident"
+
 struct rs_helper_cb {
 	void *ud;
 	/* a resident piece of file index; a negative return stops */
@@ -108,6 +114,8 @@ struct rs_helper_cb {
 			const char *cgroup, uint64_t bytes);
 	/* file index could not be read (errno value); may be NULL */
 	void (*failed)(void *ud, size_t index, int err);
+	/* file index was read (its F line); may be NULL */
+	void (*file)(void *ud, size_t index);
 };
 
 /*

@@ -58,6 +58,8 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 	struct sshchan_result *nr;
 	char *req, *tx;
 
+	if (ch->command)
+		return -EINVAL;
 	if (!q)
 		return -ENOMEM;
 	np = realloc(ch->paths, (ch->n_paths + 1) * sizeof(*np));
@@ -89,6 +91,49 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 	ch->request = req;
 	ch->request_len = strlen(req);
 	return (int)ch->n_paths++;
+}
+
+int sshchan_set_command(struct sshchan *ch, const char *const *argv)
+{
+	_cleanup_free_ char *req = strdup("");
+	struct sshchan_result *nr;
+	char *tx;
+
+	if (ch->n_paths || ch->state != SSHCHAN_DOWN || !argv[0])
+		return -EINVAL;
+	for (size_t i = 0; req && argv[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(argv[i]);
+		char *n = q ? strdup_printf("%s %s", req, q) : NULL;
+
+		free(req);
+		req = n;
+	}
+	if (!req)
+		return -ENOMEM;
+	nr = realloc(ch->results, sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	ch->results = nr;
+	tx = realloc(ch->tx, strlen(req) + 1 + 24);
+	if (!tx)
+		return -ENOMEM;
+	ch->tx = tx;
+	free(ch->request);
+	ch->request = strdup_printf("%s\n", req);
+	if (!ch->request) {
+		ch->request = strdup("\n");
+		ch->request_len = ch->request ? 1 : 0;
+		return -ENOMEM;
+	}
+	ch->request_len = strlen(ch->request);
+	ch->command = true;
+	return 0;
+}
+
+/* Results an answer holds: one per path, or the command's one. */
+static size_t n_results(const struct sshchan *ch)
+{
+	return ch->command ? 1 : ch->n_paths;
 }
 
 static void set_error(struct sshchan *ch, const char *why)
@@ -284,8 +329,11 @@ int sshchan_connect(struct sshchan *ch)
 		"printf '%%s\\n' \"$l\"; done 2>/dev/null <\"$p\"; "
 		"r=$?; echo; "
 		"echo \"@%s e $r\"; done; echo \"@%s end $s\"; }\n"
+		"x() { s=$1; shift; echo '@%s b'; \"$@\" </dev/null 2>&1; "
+		"r=$?; echo; echo \"@%s e $r\"; echo \"@%s end $s\"; }\n"
 		"echo \"@%s hello $(getconf PAGESIZE 2>/dev/null)\"\n",
-		ch->token, ch->token, ch->token, ch->token);
+		ch->token, ch->token, ch->token, ch->token, ch->token,
+		ch->token, ch->token);
 	if (!init) {
 		sshchan_close(ch, "out of memory");
 		return -ENOMEM;
@@ -326,7 +374,8 @@ int sshchan_request(struct sshchan *ch, uint64_t seq, int64_t now_ns)
 	}
 	ch->replied = false;
 	/* one write: "t SEQ" and the paths, quoted once in add_path */
-	n = snprintf(ch->tx, 24, "t %llu", (unsigned long long)seq);
+	n = snprintf(ch->tx, 24, "%c %llu", ch->command ? 'x' : 't',
+		     (unsigned long long)seq);
 	memcpy(ch->tx + n, ch->request, ch->request_len);
 	r = send_all(ch, ch->tx, (size_t)n + ch->request_len);
 	if (r < 0) {
@@ -435,7 +484,7 @@ static int parse_reply(struct sshchan *ch)
 					return -EPROTO;
 				rc = rc * 10 + (*p - '0');
 			}
-			if (i >= ch->n_paths)
+			if (i >= n_results(ch))
 				return -EPROTO;
 			ch->results[i].off = start;
 			ch->results[i].len = (size_t)(e - ch->rx) - start;
@@ -454,7 +503,7 @@ static int parse_reply(struct sshchan *ch)
 					return -EPROTO;
 				seq = seq * 10 + (uint64_t)(*p - '0');
 			}
-			if (i != ch->n_paths || seq != ch->seq)
+			if (i != n_results(ch) || seq != ch->seq)
 				return -EPROTO;
 			ch->rx_used = (size_t)(nl - ch->rx) + 1;
 			return 1;
@@ -539,11 +588,22 @@ int sshchan_process(struct sshchan *ch, int64_t now_ns)
 int sshchan_result(const struct sshchan *ch, size_t i, const char **ret_text,
 		   size_t *ret_len)
 {
-	if (!ch->replied || i >= ch->n_paths)
+	if (!ch->replied || ch->command || i >= ch->n_paths)
 		return -ENODATA;
 	if (ch->results[i].rc != 0)
 		return -ENOENT;
 	*ret_text = ch->rx + ch->results[i].off;
 	*ret_len = ch->results[i].len;
+	return 0;
+}
+
+int sshchan_command_result(const struct sshchan *ch, const char **ret_text,
+			   size_t *ret_len, int *ret_rc)
+{
+	if (!ch->replied || !ch->command)
+		return -ENODATA;
+	*ret_text = ch->rx + ch->results[0].off;
+	*ret_len = ch->results[0].len;
+	*ret_rc = ch->results[0].rc;
 	return 0;
 }

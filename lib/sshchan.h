@@ -17,6 +17,10 @@
  * A path that is a directory means DIR/memory.numa_stat. On connect, the
  * remote answers "@TOKEN hello PAGESIZE" (getconf PAGESIZE, once).
  *
+ * Or, after sshchan_set_command(), each request runs one program instead:
+ * "x SEQ 'prog' 'arg1' ...", every word quoted; its stdout and stderr are
+ * the one result, framed the same way, RC its exit status.
+ *
  * Everything is non-blocking: the caller polls the fds given by
  * sshchan_pollfds() and calls sshchan_process(). Nothing prints.
  */
@@ -53,6 +57,7 @@ struct sshchan {
 	char **paths;
 	size_t n_paths;
 	char *request; /* " 'p1' 'p2'\n", quoted once */
+	bool command; /* the request runs request's words, see set_command */
 	size_t request_len;
 	char *tx; /* "t SEQ" + request, sent in one write */
 
@@ -83,6 +88,13 @@ void sshchan_free(struct sshchan *ch);
 /* Adds a remote path before the first connect; returns its index. */
 int sshchan_add_path(struct sshchan *ch, const char *path);
 
+/*
+ * Makes every request run argv (NULL-terminated) in the remote shell,
+ * each word quoted, instead of reading paths; before the first connect
+ * and instead of sshchan_add_path(). The answer is result 0.
+ */
+int sshchan_set_command(struct sshchan *ch, const char *const *argv);
+
 /* Starts ssh (state CONNECTING). -errno if ssh cannot be started. */
 int sshchan_connect(struct sshchan *ch);
 /* Ends the connection (kills and reaps ssh); state DOWN. */
@@ -102,5 +114,11 @@ int sshchan_process(struct sshchan *ch, int64_t now_ns);
 /* After SSHCHAN_EV_REPLY: path i's bytes, valid until the next request. */
 int sshchan_result(const struct sshchan *ch, size_t i, const char **ret_text,
 		   size_t *ret_len);
+/*
+ * After SSHCHAN_EV_REPLY of a command: its output (stdout and stderr)
+ * and exit status, valid until the next request.
+ */
+int sshchan_command_result(const struct sshchan *ch, const char **ret_text,
+			   size_t *ret_len, int *ret_rc);
 
 #endif

@@ -1689,6 +1689,13 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 		return step_failed(e, "check the guest", r, NULL,
 				   "vm %s: %s (console log: %s)", vm->id, why,
 				   p->console_log);
+	/* what measures the page cache inside it (the tiny guest has it) */
+	if (e->resident) {
+		r = vmimage_copy_helper(&rd, e->resident, why, sizeof(why));
+		if (r < 0)
+			return step_failed(e, "copy daxlab-resident", r, NULL,
+					   "vm %s: %s", vm->id, why);
+	}
 	return 0;
 }
 

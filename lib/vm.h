@@ -64,6 +64,11 @@ struct vm_env {
 	 * did.
 	 */
 	const volatile sig_atomic_t *interrupted;
+	/*
+	 * daxlab-resident on the host, copied into an image VM once it is
+	 * ready (the tiny guest carries its own); NULL: not copied.
+	 */
+	const char *resident;
 };
 
 /* Sets up env for c. dry_run: show, do not do. */

@@ -20,6 +20,7 @@
 #include "fioprobe.h"
 #include "fiover.h"
 #include "guestbuild.h"
+#include "residency.h"
 #include "qemu.h"
 #include "spawn.h"
 #include "util.h"
@@ -680,26 +681,20 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
  * until it exits, the deadline passes or *interrupted is set (then it is
  * killed: -ETIMEDOUT, -EINTR).
  */
-static int run_until(const char *const *argv, const char *stdin_text,
-		     int64_t deadline_ns,
-		     const volatile sig_atomic_t *interrupted, char **ret_out,
-		     int *ret_status)
+/* argv with stdin from in, its output (stdout and stderr) until it ends. */
+static int run_until_fd(const char *const *argv, int in, int64_t deadline_ns,
+			const volatile sig_atomic_t *interrupted,
+			char **ret_out, int *ret_status)
 {
-	_cleanup_close_ int in = memfd_create("daxlab-ready", MFD_CLOEXEC);
 	int pipefd[2] = { -1, -1 };
 	struct spawn_opts o;
 	char *out = NULL;
 	size_t len = 0;
 	pid_t pid;
-	int r;
+	int r = 0;
 
 	*ret_out = NULL;
-	if (in < 0)
-		return -errno;
-	r = write_all(in, stdin_text, strlen(stdin_text));
-	if (r < 0)
-		return r;
-	if (lseek(in, 0, SEEK_SET) < 0 || pipe2(pipefd, O_CLOEXEC) < 0)
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	spawn_opts_init(&o, argv);
 	o.fd_in = in;
@@ -754,6 +749,26 @@ static int run_until(const char *const *argv, const char *stdin_text,
 	}
 	*ret_out = out ? out : strdup("");
 	return *ret_out ? 0 : -ENOMEM;
+}
+
+static int run_until(const char *const *argv, const char *stdin_text,
+		     int64_t deadline_ns,
+		     const volatile sig_atomic_t *interrupted, char **ret_out,
+		     int *ret_status)
+{
+	_cleanup_close_ int in = memfd_create("daxlab-ready", MFD_CLOEXEC);
+	int r;
+
+	*ret_out = NULL;
+	if (in < 0)
+		return -errno;
+	r = write_all(in, stdin_text, strlen(stdin_text));
+	if (r < 0)
+		return r;
+	if (lseek(in, 0, SEEK_SET) < 0)
+		return -errno;
+	return run_until_fd(argv, in, deadline_ns, interrupted, ret_out,
+			    ret_status);
 }
 
 /* The fio server's address as the host reaches it, "HOST,PORT". */
@@ -886,5 +901,55 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		usleep(500000);
 	}
 	unlink(probe);
+	return 0;
+}
+
+int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
+			char *err, size_t errlen)
+{
+	_cleanup_close_ int in = open(helper, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *qpath = shell_quote(RS_GUEST_HELPER);
+	_cleanup_free_ char *dir = strdup(RS_GUEST_HELPER), *qdir = NULL;
+	_cleanup_free_ char *script = NULL, *qscript = NULL, *out = NULL;
+	int r, status = -1;
+
+	if (in < 0) {
+		r = -errno;
+		seterr(err, errlen, "%s: %s", helper, strerror(errno));
+		return r;
+	}
+	if (!qpath || !dir)
+		return -ENOMEM;
+	*strrchr(dir, '/') = '\0';
+	qdir = shell_quote(dir);
+	/* the remote shell runs `sh -c SCRIPT`: the script is one word */
+	script = qdir ? strdup_printf("mkdir -p %s && cat >%s.new && "
+				      "chmod 0755 %s.new && mv -f %s.new %s",
+				      qdir, qpath, qpath, qpath, qpath) :
+			NULL;
+	qscript = script ? shell_quote(script) : NULL;
+	if (!qscript)
+		return -ENOMEM;
+	{
+		const char *argv[] = { "ssh", "-F",	    rd->ssh_config,
+				       "-T",  rd->vm->name, "sh",
+				       "-c",  qscript,	    NULL };
+
+		r = run_until_fd(argv, in, rd->deadline_ns, rd->interrupted,
+				 &out, &status);
+	}
+	if (r < 0) {
+		seterr(err, errlen, "copying %s into the guest: %s", helper,
+		       strerror(-r));
+		return r;
+	}
+	if (status != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		seterr(err, errlen,
+		       "copying %s to %s in the guest: ssh exit status %d: %s",
+		       helper, RS_GUEST_HELPER, status,
+		       *out ? out : "no output");
+		return -EIO;
+	}
 	return 0;
 }

@@ -138,4 +138,12 @@ struct vmimage_ready {
  */
 int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen);
 
+/*
+ * Copies helper (daxlab-resident on the host) to RS_GUEST_HELPER in the
+ * guest over ssh (its bytes on ssh's stdin; the remote script's words
+ * quoted), mode 0755, replaced whole. -errno with err saying why.
+ */
+int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
+			char *err, size_t errlen);
+
 #endif

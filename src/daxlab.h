@@ -34,6 +34,13 @@ double parse_alpha(const char *cmd, const char *arg);
 /* --version: "daxlab VERSION" on stdout, exit 0. */
 noreturn void print_version(void);
 
+/*
+ * daxlab-resident, which guests run to measure their page cache: next to
+ * this daxlab (the build folder), else the installed one in libexecdir.
+ * Allocated; NULL when neither exists (src/guest.c).
+ */
+char *daxlab_resident_path(void);
+
 /* The subcommands, one file each in src/. argv[0] is the subcommand. */
 int cmd_stats(int argc, char **argv);
 /* `daxlab stats compare`, called by cmd_stats (src/stats_compare.c). */

@@ -6,10 +6,12 @@
 #include "daxlab.h"
 #include "cgroup.h"
 #include "fileset.h"
+#include "guestres.h"
 #include "pageowner.h"
 #include "residency.h"
 #include "statedir.h"
 #include "util.h"
+#include "vm.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -34,6 +36,7 @@ struct files_ctl {
 	bool by_cgroup, by_node; /* residency --by */
 	uint64_t interval_ms;    /* residency --interval: a time series */
 	const char *output;      /* residency --output: tidy CSV */
+	bool guests;             /* residency --guests: inside the VMs too */
 	char **paths;            /* residency PATH...: instead of the sets */
 	int n_paths;
 	/* progress bar */
@@ -49,6 +52,7 @@ enum {
 	OPT_BY,
 	OPT_INTERVAL,
 	OPT_OUTPUT,
+	OPT_GUESTS,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +66,7 @@ static const struct option longopts[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "guests", no_argument, NULL, OPT_GUESTS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -111,6 +116,10 @@ static void usage(void)
 	      "                              node, of the sets and their virtio-pmem images\n"
 	      "     --interval TIME        with --output: a sample every TIME until\n"
 	      "                              SIGINT or SIGTERM (then a last one)\n"
+	      "     --guests               with --output: also each running VM's own\n"
+	      "                              page cache of its sets, measured inside it\n"
+	      "                              by daxlab-resident over ssh (rows with\n"
+	      "                              where = the VM's name, node = the guest's)\n"
 	      " -b, --bytes                sizes in bytes\n"
 	      "     --no-progress          no progress bar\n"
 	      " -q, --quiet                no progress or summary on stderr\n"
@@ -179,6 +188,9 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 					    "--interval: '%s' is not a duration of 10ms or more",
 					    optarg);
 			break;
+		case OPT_GUESTS:
+			c->guests = true;
+			break;
 		case OPT_OUTPUT:
 			if (!*optarg)
 				usage_error(c->w.cmd, "--output needs a file");
@@ -197,6 +209,10 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 		usage_error(c->w.cmd, "--set and --vm do not apply to PATHs");
 	if (c->interval_ms && !c->output)
 		usage_error(c->w.cmd, "--interval goes with --output");
+	if (c->guests && !c->output)
+		usage_error(c->w.cmd, "--guests goes with --output");
+	if (c->guests && !c->w.config)
+		usage_error(c->w.cmd, "--guests needs a config with the VMs");
 	if (c->output && (c->n_paths || c->by_cgroup || c->by_node))
 		usage_error(c->w.cmd,
 			    "--output writes every set per cgroup and node: no PATHs or --by with it");
@@ -593,13 +609,137 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 	return fflush(f) == 0 ? 0 : -errno;
 }
 
+/* ---- inside the guests (--guests) ---- */
+
+struct guest_rows {
+	FILE *f;
+	int64_t t;
+	const char *where;
+};
+
+static void guest_row(void *ud, const char *set, const char *part,
+		      const char *node, const char *cgroup, uint64_t bytes)
+{
+	struct guest_rows *gr = ud;
+
+	rs_write_row(gr->f, gr->t, gr->where, set, part, node, cgroup, bytes);
+}
+
+/* The first share that is shared (shared) or private, as the plan has it. */
+static const struct share_config *set_share(const struct lab_config *cfg,
+					    bool shared)
+{
+	for (size_t i = 0; i < cfg->n_shares; i++)
+		if (cfg->shares[i].shared == shared)
+			return &cfg->shares[i];
+	return NULL;
+}
+
+static bool vm_mounts(const struct vm_config *vm, const struct share_config *sh)
+{
+	return sh && (vm->n_shares == 0 || config_vm_has_share(vm, sh));
+}
+
+/*
+ * A gres per VM of the config with its files at their guest paths: the
+ * shared set under the shared share's mount point, its own private set
+ * under the private share's (as fio's job names them, lib/fiojob.c).
+ */
+static int guests_new(const struct files_ctl *c, const struct fileset_plan *p,
+		      struct gres ***ret, size_t *ret_n)
+{
+	const struct lab_config *cfg = c->w.config;
+	const struct share_config *shs = set_share(cfg, true);
+	const struct share_config *shp = set_share(cfg, false);
+	struct vm_env env = { .c = cfg };
+	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&env);
+	struct gres **gv = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*gv));
+	size_t n = 0;
+
+	if (!gv || !sshcfg) {
+		free(gv);
+		return -ENOMEM;
+	}
+	for (size_t v = 0; v < cfg->n_vms; v++) {
+		const struct vm_config *vm = &cfg->vms[v];
+		struct gres *g =
+			gres_new(vm->name, vm->ssh, sshcfg, RS_GUEST_HELPER);
+
+		if (!g)
+			goto nomem;
+		gv[n++] = g;
+		for (size_t i = 0; i < p->n_files; i++) {
+			const struct fs_file *fl = &p->files[i];
+			bool shared = fl->set == FS_SHARED;
+			const struct share_config *sh = shared ? shs : shp;
+			_cleanup_free_ char *path = NULL, *set = NULL;
+
+			if (!vm_mounts(vm, sh) || !sh->mount ||
+			    (!shared && strcmp(fl->vm_id, vm->id)))
+				continue;
+			path = strdup_printf("%s/%s", sh->mount, fl->name);
+			set = shared ? strdup("shared") :
+				       strdup_printf("private-%s", fl->vm_id);
+			if (!path || !set ||
+			    gres_add_file(g, path, set,
+					  fs_temp_name(fl->temp)) < 0)
+				goto nomem;
+		}
+	}
+	*ret = gv;
+	*ret_n = n;
+	return 0;
+nomem:
+	for (size_t i = 0; i < n; i++)
+		gres_free(gv[i]);
+	free(gv);
+	return -ENOMEM;
+}
+
+/*
+ * The guests' rows of sample seq at elapsed time t, of those that
+ * answered; what a guest could not measure or read is said once.
+ */
+static void guests_rows(struct gres **gv, size_t n, uint64_t seq, FILE *f,
+			int64_t t, bool *said)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct guest_rows gr = { f, t, gres_where(gv[i]) };
+		char missing[256], err[512];
+		int r;
+
+		if (!gres_answered(gv[i], seq))
+			continue;
+		r = gres_rows(gv[i], guest_row, &gr, missing, sizeof(missing),
+			      err, sizeof(err));
+		if (said[i])
+			continue;
+		if (r < 0)
+			warning("%s: no residency measured inside it: %s",
+				gres_where(gv[i]), err[0] ? err : strerror(-r));
+		else if (err[0])
+			warning("%s: %s", gres_where(gv[i]), err);
+		if (missing[0])
+			warning("%s: not measured inside it: %s (those figures "
+				"are written as '?')",
+				gres_where(gv[i]), missing);
+		said[i] = r < 0 || err[0] || missing[0];
+	}
+}
+
 /*
  * residency --output FILE [--interval T]: samples on absolute deadlines
- * until a signal (then one last sample), each sample written whole.
+ * until a signal (then one last sample), each sample written whole. With
+ * --guests, each VM is asked at the start of a sample and its rows follow
+ * the host's once it answered (by the next tick; the last sample waits up
+ * to 20 s); a guest that has not answered has no rows in that sample.
  */
 static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 {
 	struct pageowner *po = NULL;
+	struct gres **gv = NULL;
+	size_t ng = 0;
+	_cleanup_free_ bool *said = NULL;
 	FILE *f;
 	int64_t t0 = now_monotonic_ns(), k = 0;
 	struct sigaction sa = { .sa_handler = on_series_stop };
@@ -608,32 +748,69 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	c->by_cgroup = c->by_node = true;
 	if (owner_open(&po) < 0)
 		return -1;
+	if (c->guests) {
+		if (guests_new(c, p, &gv, &ng) < 0 ||
+		    !(said = calloc(ng ? ng : 1, sizeof(*said)))) {
+			r = error_errno(ENOMEM, "guests");
+			goto out;
+		}
+		/* connect now: the first samples may come before the guests */
+		gres_ask(gv, ng, 0, now_monotonic_ns());
+		/* one sample only: it waits for them */
+		if (!c->interval_ms)
+			gres_idle(gv, ng,
+				  now_monotonic_ns() + 30 * (int64_t)1000000000,
+				  NULL);
+	}
 	f = fopen(c->output, "we");
 	if (!f) {
-		pageowner_free(po);
-		return error_errno(errno, "cannot write %s", c->output);
+		r = error_errno(errno, "cannot write %s", c->output);
+		goto out;
 	}
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	fputs("elapsed_ms,where,set,part,node,cgroup,bytes\n", f);
+	fputs(RS_HEADER "\n", f);
 	for (;;) {
 		int64_t t = (now_monotonic_ns() - t0) / 1000000;
 		bool last = series_stop || !c->interval_ms;
+		uint64_t seq = (uint64_t)k + 1;
+		/* the last sample waits for the guests up to 20 s in all */
+		int64_t due = t0 + (k + 1) * (int64_t)c->interval_ms * 1000000,
+			end_by = now_monotonic_ns() + 20 * (int64_t)1000000000;
 
 		/* whole ticks: the scheduled offset, like stats.csv */
 		if (c->interval_ms && !last)
 			t = k * (int64_t)c->interval_ms;
+		if (ng && last) /* an answer still out for an older sample */
+			gres_wait(gv, ng, seq - 1, end_by);
+		if (ng)
+			gres_ask(gv, ng, seq, now_monotonic_ns());
 		r = series_sample(c, p, po, f, t);
-		if (r < 0 || last)
+		if (r < 0)
+			break;
+		if (ng) {
+			gres_wait(gv, ng, seq, last ? end_by : due);
+			guests_rows(gv, ng, seq, f, t, said);
+			if (fflush(f) != 0) {
+				r = -errno;
+				break;
+			}
+		}
+		if (last)
 			break;
 		k++;
 		for (;;) {
-			int64_t due = t0 + k * (int64_t)c->interval_ms * 1000000;
 			int64_t now = now_monotonic_ns();
 
+			due = t0 + k * (int64_t)c->interval_ms * 1000000;
 			if (series_stop || now >= due)
 				break;
+			if (ng) {
+				/* connections make progress meanwhile */
+				gres_idle(gv, ng, due, &series_stop);
+				continue;
+			}
 			usleep((useconds_t)((due - now) / 1000 > 100000 ?
 						    100000 :
 						    (due - now) / 1000));
@@ -648,6 +825,14 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = error_errno(errno, "cannot write %s", c->output);
 	if (*pageowner_missing(po))
 		warning("not measured here: %s", pageowner_missing(po));
+	for (size_t i = 0; i < ng; i++)
+		if (!said[i] && gres_last_error(gv[i])[0])
+			warning("%s: %s", gres_where(gv[i]),
+				gres_last_error(gv[i]));
+out:
+	for (size_t i = 0; i < ng; i++)
+		gres_free(gv[i]);
+	free(gv);
 	pageowner_free(po);
 	return r < 0 ? -1 : 0;
 }

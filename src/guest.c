@@ -64,6 +64,26 @@ static const char *default_init(void)
 	return candidates[0];
 }
 
+char *daxlab_resident_path(void)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	char *slash = self ? strrchr(self, '/') : NULL;
+	char *p;
+
+	if (slash) {
+		*slash = '\0';
+		p = strdup_printf("%s/daxlab-resident", self);
+		if (p && access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	p = strdup(DAXLAB_LIBEXECDIR "/daxlab-resident");
+	if (p && access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
 static void on_progress(void *userdata, const char *msg)
 {
 	info("guest: %s", msg);
@@ -197,6 +217,7 @@ static int guest_build_main(int argc, char **argv)
 	struct guest_build_result res;
 	_cleanup_free_ char *output = NULL;
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
+	_cleanup_free_ char *resident = NULL;
 	bool install = false, default_dir = false;
 	char err[1024] = "";
 	char size[32];
@@ -270,6 +291,14 @@ static int guest_build_main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 
+	resident = daxlab_resident_path();
+	if (!resident) {
+		error("guest build: no daxlab-resident next to daxlab or in %s "
+		      "(build or install daxlab whole)",
+		      DAXLAB_LIBEXECDIR);
+		return 1;
+	}
+	o.resident = resident;
 	o.output_dir = output;
 	o.extras = extras.v;
 	o.n_extras = extras.n;

@@ -84,6 +84,7 @@ struct run {
 	bool vm_ready[16]; /* vm_start succeeded */
 	pid_t monitor;
 	pid_t residency; /* the residency sampler (files residency --output) */
+	char *resident; /* daxlab-resident on the host, or NULL */
 	pid_t fio;
 	struct fileset_plan *plan;
 	struct workload_cfgdata cfgdata;
@@ -1192,6 +1193,7 @@ static int start_residency(struct run *r)
 			       csv,
 			       "--interval",
 			       iv,
+			       "--guests",
 			       "--quiet",
 			       NULL };
 	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1631,6 +1633,9 @@ static int experiment(const struct run_opts *o, const char *base,
 
 	vm_env_init(&r.env, r.c, false, false);
 	r.env.interrupted = &child_interrupted;
+	/* image VMs get a copy, to measure their page cache inside */
+	r.resident = daxlab_resident_path();
+	r.env.resident = r.resident;
 	r.env.report = vm_report_cb;
 	r.env.ud = &r;
 	r.env_ok = true;
@@ -1736,6 +1741,7 @@ out:
 	config_free(r.c);
 	free(r.point);
 	free(r.dir);
+	free(r.resident);
 	return ok ? 0 : -1;
 }
 
@@ -2183,10 +2189,14 @@ static void run_usage(void)
 	       "mounted as configured (DAX where asked), brings the page\n"
 	       "cache to the starting state, writes the fio job, starts the "
 	       "monitor on\nthe host cgroups (host, virtiofsd, each VM's "
-	       "cgroup) and in each guest\nover ssh, runs fio through the "
-	       "client, stops the monitor after a tail,\nmeasures the host "
-	       "page cache of the file sets, stops the VMs and writes\nthe "
-	       "report.\n\n"
+	       "cgroup) and in each guest\nover ssh, samples where the file "
+	       "sets' pages sit every [workload]\nresidency_interval into "
+	       "residency.csv (on the host per memory cgroup and\nnode; "
+	       "inside each guest, rows whose 'where' is the VM's name, "
+	       "measured\nthere by daxlab-resident over ssh), runs fio "
+	       "through the client, stops\nthe monitor after a tail, "
+	       "measures the host page cache of the file sets,\nstops the "
+	       "VMs and writes the report.\n\n"
 	       "Results go to RESULTS/<YYYYmmdd-HHMMSS>-<NAME>/. Ctrl-C "
 	       "(SIGINT), SIGTERM or\na failure at any step tears everything "
 	       "down and keeps the partial\nresults, marked incomplete.\n\n"

@@ -226,12 +226,18 @@ static const struct vm_config **pick_vms(const struct lab_config *c,
 /* Set by SIGINT, SIGTERM or SIGHUP during a start or the console. */
 static volatile sig_atomic_t interrupted;
 
+/* daxlab-resident, for image VMs (kept for the process's life) */
+static char *resident;
+
 static int env_setup(struct vm_env *e, const struct lab_config *c,
 		     const struct vm_opts *o)
 {
 	memset(e, 0, sizeof(*e));
 	e->report = report_cb;
 	e->interrupted = &interrupted;
+	if (!resident)
+		resident = daxlab_resident_path();
+	e->resident = resident;
 	/* for tests: a fake cgroup tree, a fake sd_booted() */
 	if (getenv("DAXLAB_CGROUP_ROOT"))
 		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");

@@ -213,6 +213,43 @@ memcg_teardown() {
 	[[ "$output" == *"--by: unknown key 'colour' (cgroup, node)"* ]]
 }
 
+@test "residency --guests: with --output and a config; a guest that cannot be reached is named and has no rows" {
+	run --separate-stderr "$D" files residency "${W[@]}" --guests
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--guests goes with --output"* ]]
+	cat >"$T/lab.ini" <<EOF
+[lab]
+guest_dir = /g
+state_dir = $T/state
+
+[share shared]
+tag = shared
+source = $T/shared
+mount = /mnt/shared
+
+[share private]
+tag = private
+source = $T/vm%i
+mount = /mnt/private
+
+[vm 0]
+
+[workload]
+size = 32M
+file_size = 2M
+EOF
+	"$D" files create -q --config "$T/lab.ini"
+	# no VM runs (no ssh_config in its state_dir): the host is measured
+	run --separate-stderr "$D" files residency --config "$T/lab.ini" \
+		--output "$T/r.csv" --guests
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"vm0: "*"$T/state/ssh_config"* ]]
+	[ "$(head -n 1 "$T/r.csv")" = elapsed_ms,where,set,part,node,cgroup,bytes ]
+	[ "$(awk -F, 'NR > 1 && $2 == "host"' "$T/r.csv" | wc -l)" -eq 4 ]
+	[ "$(awk -F, 'NR > 1 && $2 != "host"' "$T/r.csv" | wc -l)" -eq 0 ]
+}
+
 @test "evict drops a set from the page cache, and only that set" {
 	"$D" files create -q "${W[@]}"
 	cat "$T"/shared/*.dat "$T"/vm*/*.dat >/dev/null

@@ -109,6 +109,34 @@ in_default_dir() {
 		[ "$(head -c 4 "$T/x$m" | od -An -c | tr -d ' ')" = '177ELF' ]
 	done <"$list"
 	grep -qf "$T/g/id_ed25519.pub" "$T/x/root/.ssh/authorized_keys"
+	# the helper that measures the guest's page cache, the build's own
+	cmp "$T/x/usr/libexec/daxlab/daxlab-resident" "$DAXLAB_BUILD/daxlab-resident"
+	[ -x "$T/x/usr/libexec/daxlab/daxlab-resident" ]
+}
+
+@test "daxlab-resident next to daxlab goes into the guest: a changed one rebuilds it, a missing one is an error" {
+	mkdir "$T/bin"
+	cp "$D" "$DAXLAB_BUILD/daxlab-resident" "$T/bin/"
+	run "$T/bin/daxlab" guest build --output "$T/g"
+	[ "$status" -eq 0 ]
+	sum=$(sha256sum <"$T/g/initrd.img")
+	run "$T/bin/daxlab" guest build --output "$T/g"
+	[[ "$output" == *"up to date"* ]]
+	# a static program with a byte more still runs: another helper
+	printf '\0' >>"$T/bin/daxlab-resident"
+	run "$T/bin/daxlab" guest build --output "$T/g"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"built $T/g/initrd.img"* ]]
+	[ "$(sha256sum <"$T/g/initrd.img")" != "$sum" ]
+	zcat "$T/g/initrd.img" | (cd "$T" && mkdir x && cd x && cpio -id --quiet usr/libexec/daxlab/daxlab-resident)
+	cmp "$T/x/usr/libexec/daxlab/daxlab-resident" "$T/bin/daxlab-resident"
+	# none next to it, and none installed: said, nothing built
+	rm "$T/bin/daxlab-resident"
+	if [ ! -e /usr/local/libexec/daxlab/daxlab-resident ]; then
+		run --separate-stderr "$T/bin/daxlab" guest build --output "$T/g" --force
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"guest build: no daxlab-resident next to daxlab or in /usr/local/libexec/daxlab"* ]]
+	fi
 }
 
 @test "--help names the default folder, /var/lib/daxlab/guest" {
@@ -148,9 +176,10 @@ INSIDE
 }
 
 @test "a user who cannot write the default folder is told to give --output" {
-	# A copy that the user nobody can run, wherever the checkout is.
+	# A copy that the user nobody can run, wherever the checkout is (with
+	# the helper the guest carries, which a build has next to daxlab).
 	chmod 755 "$T"
-	cp "$D" "$T/daxlab"
+	cp "$D" "$DAXLAB_BUILD/daxlab-resident" "$T/"
 	run in_default_dir -- setpriv --reuid=nobody --regid=nogroup \
 		--clear-groups "$T/daxlab" guest build --quiet
 	echo "$output"

@@ -211,26 +211,83 @@ static void test_malformed_and_old(void **state)
 	(void)state;
 }
 
-/* A set with nothing resident in any sample (a run stopped early). */
+/*
+ * A guest that did not answer some samples (the tidy run with vm0's rows
+ * left out at 19000 and at the end): the chart draws it between its
+ * neighbours, and holds its last measured value at the end; with no
+ * guest row at the last sample its copy is not taken as measured (0).
+ */
+static void test_guest_not_answering(void **state)
+{
+	char dir[] = "/tmp/test_report_residency.XXXXXX";
+	_cleanup_free_ char *cp = NULL, *csv = NULL, *text = NULL, *kept = NULL;
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	struct report_run *r;
+	char *out = NULL, *html;
+	int code;
+	FILE *f;
+	size_t len = 0;
+
+	assert_non_null(mkdtemp(dir));
+	cp = strdup_printf("cp %s/* %s/", TIDY, dir);
+	{
+		const char *sh[] = { "sh", "-c", cp, NULL };
+
+		assert_int_equal(spawn_capture(sh, true, 4096, &out, &code), 0);
+		assert_int_equal(code, 0);
+		free(out);
+	}
+	csv = strdup_printf("%s/residency.csv", dir);
+	assert_int_equal(read_full_file(csv, 1 << 20, &text, NULL), 0);
+	f = open_memstream(&kept, &len);
+	assert_non_null(f);
+	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"))
+		if (!(str_has_prefix(l, "19000,vm0,") ||
+		      str_has_prefix(l, "20000,vm0,")))
+			fprintf(f, "%s\n", l);
+	fclose(f);
+	assert_int_equal(results_write(dir, "residency.csv", kept), 0);
+
+	r = load(dir);
+	html = render(r, 0);
+	/* 18000: 36 + 5.4 MiB, held to the end (20000) rather than 0 */
+	assert_non_null(strstr(html, "<title>vm0 (guest): 41.4 MiB at the "
+				     "end</title>"));
+	/* no vm0 copy at the last sample: the host's only */
+	assert_int_equal(copies(r, "private-0", "all")->n_places, 1);
+	/* the sets table infers it from the guest's file counter (48 MiB) */
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (!strcmp(r->sets[i].name, "private vm 0"))
+			assert_int_equal(r->sets[i].guest[0], 48 * MIB);
+	free(html);
+	report_run_free(r);
+	spawn_capture(rm, true, 4096, &out, &code);
+	free(out);
+	(void)state;
+}
+
+/* A run cut short before anything was resident: charts without layers. */
 static void test_nothing_resident(void **state)
 {
 	char dir[] = "/tmp/test_report_residency.XXXXXX";
 	const char *rm[] = { "rm", "-rf", dir, NULL };
 	struct report_run *r;
-	char *html, *out = NULL;
+	char *out = NULL, *html;
 	int code;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(results_write(dir, "status", "complete\n"), 0);
+	assert_int_equal(results_write(dir, "status", "incomplete\n"), 0);
 	assert_int_equal(results_write(dir, "residency.csv",
-				       RS_HEADER "\n"
-				       "0,host,shared,hot,-,-,0\n"
+				       "elapsed_ms,where,set,part,node,cgroup,"
+				       "bytes\n0,host,shared,hot,-,-,0\n"
+				       "0,vm0,shared,hot,-,-,0\n"
 				       "1000,host,shared,hot,-,-,0\n"),
 			 0);
 	r = load(dir);
 	html = render(r, 0);
-	assert_non_null(
-		strstr(html, "Set shared: nothing resident in any sample."));
+	assert_non_null(strstr(html, "Set shared: nothing resident in any "
+				     "sample."));
+	assert_null(strstr(html, "<path class=\"layer\""));
 	free(html);
 	report_run_free(r);
 	spawn_capture(rm, true, 4096, &out, &code);
@@ -245,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_copies_and_guests),
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_malformed_and_old),
+		cmocka_unit_test(test_guest_not_answering),
 		cmocka_unit_test(test_nothing_resident),
 	};
 

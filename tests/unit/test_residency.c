@@ -185,6 +185,56 @@ static void test_helper_lines(void **state)
 	(void)state;
 }
 
+static void on_file(void *ud, size_t index)
+{
+	struct got *g = ud;
+	size_t n = strlen(g->text);
+
+	snprintf(g->text + n, sizeof(g->text) - n, "F%zu;", index);
+}
+
+/* Lines captured in a tiny guest of the demo (kernel 6.1, TCG). */
+static void test_helper_captured(void **state)
+{
+	struct got g;
+	struct rs_helper_cb cb = {
+		.ud = &g, .resident = on_res, .failed = on_fail, .file = on_file
+	};
+	char missing[128], err[200] = "";
+	static const char guest[] = "daxlab-resident 1\n"
+				    "F 0 4194304\n"
+				    "R 0 N0 4194304 /\n"
+				    "F 1 4194304\n"
+				    "F 2 4194304\n"
+				    "E 3 2\n";
+	static const char nocg[] = "daxlab-resident 1\n"
+				   "F 0 4194304\n"
+				   "R 0 ? 4194304 ?\n"
+				   "F 1 4194304\n"
+				   "M node (no memory blocks in sysfs)\n";
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(rs_helper_parse(guest, strlen(guest), 4, &cb, missing,
+					 sizeof(missing), err, sizeof(err)),
+			 0);
+	assert_string_equal(g.text, "F0;0 N0 4194304 /;F1;F2;");
+	assert_int_equal(g.failed[3], ENOENT);
+	assert_string_equal(missing, "");
+	/* one file fewer than the lines name: an error, not a guess */
+	assert_int_equal(rs_helper_parse(guest, strlen(guest), 3, &cb, missing,
+					 sizeof(missing), err, sizeof(err)),
+			 -EPROTO);
+	assert_non_null(strstr(err, "line 6: a bad E line"));
+
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(rs_helper_parse(nocg, strlen(nocg), 2, &cb, missing,
+					 sizeof(missing), err, sizeof(err)),
+			 0);
+	assert_string_equal(g.text, "F0;0 ? 4194304 ?;F1;");
+	assert_string_equal(missing, "node (no memory blocks in sysfs)");
+	(void)state;
+}
+
 static void expect_helper_bad(const char *text, size_t n, const char *msg)
 {
 	struct got g;
@@ -223,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cgroup_within),
 		cmocka_unit_test(test_helper_lines),
+		cmocka_unit_test(test_helper_captured),
 		cmocka_unit_test(test_helper_malformed),
 	};
 
