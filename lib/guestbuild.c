@@ -47,19 +47,6 @@ static const char *const needed_packages[] = {
 
 #define KERNEL_PACKAGE "linux-image-amd64"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- SHA-256 (nettle), for the input hash ---- */
 
 static void sha_final_hex(struct sha256_ctx *s, char out[65])
@@ -211,7 +198,7 @@ static int moddep_load(const char *moddir, struct moddep *m, char *err,
 		return -ENOMEM;
 	r = read_full_file(path, 64 << 20, &buf, &len);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, errlen, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -286,9 +273,9 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 		ssize_t j = moddep_find_path(m, tok);
 
 		if (j < 0) {
-			seterr(err, errlen,
-			       "modules.dep: %s needs %s, which has no line",
-			       m->paths[i], tok);
+			err_set(err, errlen,
+				"modules.dep: %s needs %s, which has no line",
+				m->paths[i], tok);
 			return -ENOENT;
 		}
 		r = visit(m, (size_t)j, seen, out, err, errlen);
@@ -341,9 +328,9 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 		if (i < 0) {
 			if (module_builtin(moddir, roots[k]))
 				continue;
-			seterr(err, errlen,
-			       "%s/modules.dep: no module %s (and not built in)",
-			       moddir, roots[k]);
+			err_set(err, errlen,
+				"%s/modules.dep: no module %s (and not built in)",
+				moddir, roots[k]);
 			moddep_free(&m);
 			return -ENOENT;
 		}
@@ -378,8 +365,8 @@ int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen)
 			p = arrow + 3;
 			if (str_has_prefix(p, "not found")) {
 				arrow[-1] = '\0';
-				seterr(err, errlen, "library %s not found",
-				       line + strspn(line, " \t"));
+				err_set(err, errlen, "library %s not found",
+					line + strspn(line, " \t"));
 				return -ENOENT;
 			}
 		}
@@ -544,12 +531,12 @@ static int plan_host_file(struct plan *p, const char *host, mode_t mode,
 
 	if (access(host, R_OK) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", host, strerror(errno));
+		err_set(err, errlen, "%s: %s", host, strerror(errno));
 		return r;
 	}
 	r = guest_path_of(host, &dest);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", host, strerror(-r));
+		err_set(err, errlen, "%s: %s", host, strerror(-r));
 		return r;
 	}
 	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
@@ -569,13 +556,14 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
 	if (r < 0) {
-		seterr(err, errlen, "ldd %s: %s", prog, strerror(-r));
+		err_set(err, errlen, "ldd %s: %s", prog, strerror(-r));
 		return r;
 	}
 	if (ex != 0 && static_ok && strstr(out, "not a dynamic executable"))
 		return 0;
 	if (ex != 0) {
-		seterr(err, errlen, "ldd %s exited with %d: %s", prog, ex, out);
+		err_set(err, errlen, "ldd %s exited with %d: %s", prog, ex,
+			out);
 		return -EINVAL;
 	}
 	r = guest_ldd_parse(out, &libs, err, errlen);
@@ -609,7 +597,7 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 	if (!host)
 		return -ENOMEM;
 	if (!*host) {
-		seterr(err, errlen, "'%s': no host path before the ':'", arg);
+		err_set(err, errlen, "'%s': no host path before the ':'", arg);
 		return -EINVAL;
 	}
 	if (colon) {
@@ -617,9 +605,9 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 		bool named = false;
 
 		if (*g != '/') {
-			seterr(err, errlen,
-			       "'%s': the guest path '%s' is not absolute", arg,
-			       g);
+			err_set(err, errlen,
+				"'%s': the guest path '%s' is not absolute",
+				arg, g);
 			return -EINVAL;
 		}
 		for (c = g; *c;) {
@@ -629,10 +617,10 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 			len = strcspn(c, "/");
 			if ((len == 1 && c[0] == '.') ||
 			    (len == 2 && c[0] == '.' && c[1] == '.')) {
-				seterr(err, errlen,
-				       "'%s': the guest path '%s' has a '.' or "
-				       "'..' component",
-				       arg, g);
+				err_set(err, errlen,
+					"'%s': the guest path '%s' has a '.' or "
+					"'..' component",
+					arg, g);
 				return -EINVAL;
 			}
 			if (len)
@@ -640,9 +628,9 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 			c += len;
 		}
 		if (!named || g[strlen(g) - 1] == '/') {
-			seterr(err, errlen,
-			       "'%s': the guest path '%s' names no file", arg,
-			       g);
+			err_set(err, errlen,
+				"'%s': the guest path '%s' names no file", arg,
+				g);
 			return -EINVAL;
 		}
 		guest = strdup(g);
@@ -704,26 +692,27 @@ static int plan_extra(struct plan *p, const struct guest_extra *x, char *err,
 
 	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0) {
 		r = -errno;
-		seterr(err, errlen, "--add %s: %s", x->host, strerror(errno));
+		err_set(err, errlen, "--add %s: %s", x->host, strerror(errno));
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "--add %s: not a regular file", x->host);
+		err_set(err, errlen, "--add %s: not a regular file", x->host);
 		return -EINVAL;
 	}
 	if (x->guest)
 		dest = guest_path_resolved(p, x->guest);
 	else if ((r = guest_path_of(x->host, &dest)) < 0) {
-		seterr(err, errlen, "--add %s: %s", x->host, strerror(-r));
+		err_set(err, errlen, "--add %s: %s", x->host, strerror(-r));
 		return r;
 	}
 	if (!dest)
 		return -ENOMEM;
 	old = plan_find(p, dest);
 	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0)) {
-		seterr(err, errlen, "--add %s: %s is already in the guest (%s)",
-		       x->host, dest,
-		       old->kind == E_FILE ? old->src : "made by the builder");
+		err_set(err, errlen,
+			"--add %s: %s is already in the guest (%s)", x->host,
+			dest,
+			old->kind == E_FILE ? old->src : "made by the builder");
 		return -EEXIST;
 	}
 	r = plan_add(p, E_FILE, dest, x->host, NULL, 0, st.st_mode & 07777);
@@ -752,7 +741,7 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 		return r;
 	if (!realpath(moddir, real)) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", moddir, strerror(errno));
+		err_set(err, errlen, "%s: %s", moddir, strerror(errno));
 		return r;
 	}
 	list = strdup("");
@@ -773,17 +762,17 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 		dot = strstr(base ? base : dest, ".ko");
 		packed = dot && dot[3] != '\0';
 		if (packed && !decompress_codec_of(dot + 3)) {
-			seterr(err, errlen,
-			       "%s: compressed in a way daxlab cannot read "
-			       "(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
-			       src);
+			err_set(err, errlen,
+				"%s: compressed in a way daxlab cannot read "
+				"(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
+				src);
 			return -EOPNOTSUPP;
 		}
 		if (packed)
 			dot[3] = '\0';
 		if (access(src, R_OK) < 0) {
 			r = -errno;
-			seterr(err, errlen, "%s: %s", src, strerror(errno));
+			err_set(err, errlen, "%s: %s", src, strerror(errno));
 			return r;
 		}
 		r = plan_add(p, packed ? E_PACKED : E_FILE, dest, src, NULL, 0,
@@ -923,7 +912,7 @@ static int plan_build(struct plan *p, const char *release,
 
 	/* busybox, and /bin/sh for the kernel (#!) and dropbear. */
 	if (!realpath("/bin", bindir)) {
-		seterr(err, errlen, "/bin: %s", strerror(errno));
+		err_set(err, errlen, "/bin: %s", strerror(errno));
 		return -errno;
 	}
 	bb = strdup_printf("%s/busybox", bindir);
@@ -931,7 +920,7 @@ static int plan_build(struct plan *p, const char *release,
 	if (!bb || !sh)
 		return -ENOMEM;
 	if (access("/bin/busybox", X_OK) < 0) {
-		seterr(err, errlen, "/bin/busybox: %s", strerror(errno));
+		err_set(err, errlen, "/bin/busybox: %s", strerror(errno));
 		return -errno;
 	}
 	if ((r = plan_add(p, E_FILE, bb, "/bin/busybox", NULL, 0, 0755)) < 0 ||
@@ -949,7 +938,7 @@ static int plan_build(struct plan *p, const char *release,
 
 	r = read_full_file(init_path, 1 << 20, &init, &len);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", init_path, strerror(-r));
+		err_set(err, errlen, "%s: %s", init_path, strerror(-r));
 		return r;
 	}
 	if ((r = plan_add(p, E_DATA, "init", NULL, init, len, 0755)) < 0 ||
@@ -981,12 +970,12 @@ static int run_quiet(const char *const *argv, char *err, size_t errlen)
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", argv[0], strerror(-r));
+		err_set(err, errlen, "%s: %s", argv[0], strerror(-r));
 		return r;
 	}
 	if (ex != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		seterr(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
+		err_set(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
 		return -EIO;
 	}
 	return 0;
@@ -1027,19 +1016,19 @@ int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 		if (r < 0 || ex != 0) {
-			seterr(err, errlen, "ssh-keygen -y -f %s failed", key);
+			err_set(err, errlen, "ssh-keygen -y -f %s failed", key);
 			return r < 0 ? r : -EIO;
 		}
 		_cleanup_close_ int fd = open(
 			pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
-			seterr(err, errlen, "%s: %s", pub, strerror(errno));
+			err_set(err, errlen, "%s: %s", pub, strerror(errno));
 			return -EIO;
 		}
 	}
 	r = read_full_file(pub, 1 << 16, ret_pub, &len);
 	if (r < 0)
-		seterr(err, errlen, "%s: %s", pub, strerror(-r));
+		err_set(err, errlen, "%s: %s", pub, strerror(-r));
 	return r;
 }
 
@@ -1074,12 +1063,13 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 	}
 	if (r < 0 || ex != 0) {
-		seterr(err, errlen, "dropbearkey -y -f %s failed", key);
+		err_set(err, errlen, "dropbearkey -y -f %s failed", key);
 		return r < 0 ? r : -EIO;
 	}
 	line = strstr(out, "ssh-ed25519 ");
 	if (!line) {
-		seterr(err, errlen, "dropbearkey -y -f %s: no public key", key);
+		err_set(err, errlen, "dropbearkey -y -f %s: no public key",
+			key);
 		return -EINVAL;
 	}
 	/* The key type and the key, without dropbear's comment. */
@@ -1095,7 +1085,7 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 	if (fd < 0 || write_all(fd, line, strlen(line)) < 0 ||
 	    write_all(fd, "\n", 1) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", kh, strerror(errno));
+		err_set(err, errlen, "%s: %s", kh, strerror(errno));
 		return r;
 	}
 	*ret_key = TAKE_PTR(key);
@@ -1194,8 +1184,8 @@ static int write_entry(struct cpio *c, const struct entry *e, char *err,
 	}
 	}
 	if (r < 0)
-		seterr(err, errlen, "%s (archive %s): %s",
-		       e->src ? e->src : "data", e->dest, strerror(-r));
+		err_set(err, errlen, "%s (archive %s): %s",
+			e->src ? e->src : "data", e->dest, strerror(-r));
 	return r;
 }
 
@@ -1213,7 +1203,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -1225,7 +1215,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	close(pipefd[0]);
 	if (r < 0) {
 		close(pipefd[1]);
-		seterr(err, errlen, "gzip: %s", strerror(-r));
+		err_set(err, errlen, "gzip: %s", strerror(-r));
 		return r;
 	}
 	c = cpio_new(pipefd[1]);
@@ -1236,8 +1226,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	if (r >= 0) {
 		r = cpio_finish(c);
 		if (r < 0)
-			seterr(err, errlen, "writing to gzip: %s",
-			       strerror(-r));
+			err_set(err, errlen, "writing to gzip: %s",
+				strerror(-r));
 	}
 	cpio_free(c);
 	close(pipefd[1]);
@@ -1245,7 +1235,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	if (r < 0)
 		return r;
 	if (ex != 0) {
-		seterr(err, errlen, "gzip -1 exited with %d", ex);
+		err_set(err, errlen, "gzip -1 exited with %d", ex);
 		return -EIO;
 	}
 	if (fstat(fd, &st) < 0)
@@ -1262,12 +1252,12 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 	ssize_t n;
 
 	if (in < 0) {
-		seterr(err, errlen, "%s: %s", src, strerror(errno));
+		err_set(err, errlen, "%s: %s", src, strerror(errno));
 		return -errno;
 	}
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
-		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, errlen, "%s: %s", dst, strerror(errno));
 		return -errno;
 	}
 	buf = malloc(1 << 20);
@@ -1277,8 +1267,8 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			seterr(err, errlen, "copying %s to %s: %s", src, dst,
-			       strerror(errno));
+			err_set(err, errlen, "copying %s to %s: %s", src, dst,
+				strerror(errno));
 			return -EIO;
 		}
 	}
@@ -1384,7 +1374,7 @@ static int build_locked(const struct guest_build_opts *o,
 		goto out;
 	if (rename(tmp, dst) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, errlen, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -1404,7 +1394,7 @@ static int build_locked(const struct guest_build_opts *o,
 	}
 	if (rename(tmp, dst) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, errlen, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -1421,7 +1411,7 @@ static int build_locked(const struct guest_build_opts *o,
 
 		if (fd < 0 || write_all(fd, dst, strlen(dst)) < 0) {
 			r = -errno;
-			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			err_set(err, errlen, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
 	}
@@ -1448,23 +1438,23 @@ int guest_build(const struct guest_build_opts *o,
 	} else {
 		r = guest_newest_kernel("/boot", &res->kernel);
 		if (r < 0) {
-			seterr(err, errlen, "no /boot/vmlinuz-*: %s",
-			       strerror(-r));
+			err_set(err, errlen, "no /boot/vmlinuz-*: %s",
+				strerror(-r));
 			return r;
 		}
 	}
 	r = guest_kernel_release(res->kernel, &res->kernel_version);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", res->kernel,
-		       r == -EINVAL ? "cannot tell the kernel's release "
-				      "(no bzImage header, not named "
-				      "vmlinuz-RELEASE)" :
-				      strerror(-r));
+		err_set(err, errlen, "%s: %s", res->kernel,
+			r == -EINVAL ? "cannot tell the kernel's release "
+				       "(no bzImage header, not named "
+				       "vmlinuz-RELEASE)" :
+				       strerror(-r));
 		return r;
 	}
 	r = mkdir_p(o->output_dir, 0755);
 	if (r < 0) {
-		seterr(err, errlen, "%s: %s", o->output_dir, strerror(-r));
+		err_set(err, errlen, "%s: %s", o->output_dir, strerror(-r));
 		return r;
 	}
 	/* Two builds into one directory (parallel tests) take turns. */
@@ -1474,7 +1464,7 @@ int guest_build(const struct guest_build_opts *o,
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", lock, strerror(errno));
+		err_set(err, errlen, "%s: %s", lock, strerror(errno));
 		return r;
 	}
 	return build_locked(o, res, err, errlen);

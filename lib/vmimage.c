@@ -25,19 +25,6 @@
 #include "spawn.h"
 #include "util.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Strips blanks at both ends, in place. */
 static char *trim(char *s)
 {
@@ -121,7 +108,7 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		return -ENOMEM;
 	r = vmimage_format(base, &format);
 	if (r < 0) {
-		seterr(err, errlen, "image '%s': %s", base, strerror(-r));
+		err_set(err, errlen, "image '%s': %s", base, strerror(-r));
 		return r;
 	}
 	slash = strrchr(dir, '/');
@@ -129,7 +116,7 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		*slash = 0;
 		r = mkdir_p(dir, 0755);
 		if (r < 0 && r != -EEXIST) {
-			seterr(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+			err_set(err, errlen, "mkdir %s: %s", dir, strerror(-r));
 			return r;
 		}
 	}
@@ -144,8 +131,8 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 
 		if (out)
 			out[strcspn(out, "\n")] = 0;
-		seterr(err, errlen, "%s: %s", cmd ? cmd : "qemu-img",
-		       r < 0 ? strerror(-r) : (out && *out ? out : "failed"));
+		err_set(err, errlen, "%s: %s", cmd ? cmd : "qemu-img",
+			r < 0 ? strerror(-r) : (out && *out ? out : "failed"));
 		if (r == -ENOENT)
 			add(err, errlen, "install qemu-utils");
 		(void)unlink(overlay);
@@ -176,8 +163,8 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	/* the lab's key, made once: image VMs need no tiny guest build */
 	r = guest_lab_key(key, &pub, why, sizeof(why));
 	if (r < 0) {
-		seterr(err, errlen, "the lab's ssh key %s: %s", key,
-		       why[0] ? why : strerror(-r));
+		err_set(err, errlen, "the lab's ssh key %s: %s", key,
+			why[0] ? why : strerror(-r));
 		return r;
 	}
 	ud = cloudinit_user_data(c, vm, pub);
@@ -187,8 +174,8 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 		return -ENOMEM;
 	r = cloudinit_write_seed(path, ud, md, nc, why, sizeof(why));
 	if (r < 0)
-		seterr(err, errlen, "%s: %s", path,
-		       why[0] ? why : strerror(-r));
+		err_set(err, errlen, "%s: %s", path,
+			why[0] ? why : strerror(-r));
 	return r;
 }
 
@@ -813,7 +800,8 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 			       left_s > 15 ? (unsigned)left_s - 10 : 5, hf,
 			       &args);
 	if (r < 0) {
-		seterr(err, errlen, "a share's mount point makes no unit name");
+		err_set(err, errlen,
+			"a share's mount point makes no unit name");
 		return r;
 	}
 	strv_push(&b, "ssh");
@@ -841,14 +829,14 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		      rd->deadline_ns, rd->interrupted, &out, &status);
 	strv_free(argv);
 	if (r == -ETIMEDOUT || r == -EINTR) {
-		seterr(err, errlen,
-		       r == -EINTR ?
-			       "interrupted while checking the guest" :
-			       "the guest's check over ssh did not end in time");
+		err_set(err, errlen,
+			r == -EINTR ?
+				"interrupted while checking the guest" :
+				"the guest's check over ssh did not end in time");
 		return r;
 	}
 	if (r < 0) {
-		seterr(err, errlen, "ssh %s: %s", vm->name, strerror(-r));
+		err_set(err, errlen, "ssh %s: %s", vm->name, strerror(-r));
 		return r;
 	}
 	r = vmimage_parse_report(out, &rep);
@@ -856,9 +844,9 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		return r;
 	if (!rep.complete) {
 		out[strcspn(out, "\n")] = 0;
-		seterr(err, errlen,
-		       "the check over ssh ended early (ssh exit status %d): %s",
-		       status, *out ? out : "no output");
+		err_set(err, errlen,
+			"the check over ssh ended early (ssh exit status %d): %s",
+			status, *out ? out : "no output");
 		vmimage_report_free(&rep);
 		return -EIO;
 	}
@@ -869,7 +857,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		return problems;
 	if (rd->mounts_file && mounts &&
 	    (r = write_file_text(rd->mounts_file, mounts)) < 0) {
-		seterr(err, errlen, "%s: %s", rd->mounts_file, strerror(-r));
+		err_set(err, errlen, "%s: %s", rd->mounts_file, strerror(-r));
 		return r;
 	}
 	if (problems)
@@ -879,7 +867,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	host = fio_host(vm);
 	r = fioprobe_job(&probe);
 	if (!host || r < 0) {
-		seterr(err, errlen, "cannot write a fio probe job under /tmp");
+		err_set(err, errlen, "cannot write a fio probe job under /tmp");
 		return r < 0 ? r : -ENOMEM;
 	}
 	for (;;) {
@@ -887,15 +875,15 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 			break;
 		if (rd->interrupted && *rd->interrupted) {
 			unlink(probe);
-			seterr(err, errlen,
-			       "interrupted while asking the fio server");
+			err_set(err, errlen,
+				"interrupted while asking the fio server");
 			return -EINTR;
 		}
 		if (now_monotonic_ns() >= rd->deadline_ns) {
 			unlink(probe);
-			seterr(err, errlen,
-			       "the fio server (%s) does not answer fio --client=%s",
-			       CLOUDINIT_FIO_UNIT, host);
+			err_set(err, errlen,
+				"the fio server (%s) does not answer fio --client=%s",
+				CLOUDINIT_FIO_UNIT, host);
 			return -ETIMEDOUT;
 		}
 		usleep(500000);
@@ -915,7 +903,7 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 
 	if (in < 0) {
 		r = -errno;
-		seterr(err, errlen, "%s: %s", helper, strerror(errno));
+		err_set(err, errlen, "%s: %s", helper, strerror(errno));
 		return r;
 	}
 	if (!qpath || !dir)
@@ -939,16 +927,16 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 				 &out, &status);
 	}
 	if (r < 0) {
-		seterr(err, errlen, "copying %s into the guest: %s", helper,
-		       strerror(-r));
+		err_set(err, errlen, "copying %s into the guest: %s", helper,
+			strerror(-r));
 		return r;
 	}
 	if (status != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		seterr(err, errlen,
-		       "copying %s to %s in the guest: ssh exit status %d: %s",
-		       helper, RS_GUEST_HELPER, status,
-		       *out ? out : "no output");
+		err_set(err, errlen,
+			"copying %s to %s in the guest: ssh exit status %d: %s",
+			helper, RS_GUEST_HELPER, status,
+			*out ? out : "no output");
 		return -EIO;
 	}
 	return 0;
