@@ -11,7 +11,7 @@ prints KEY=VALUE lines (bytes, integers):
   SRC.growth.NODE      the growth of file - shmem from the first value
   vmID.fio.SET         bytes fio read in that VM from the jobs of SET
                        (shared, private), from fio.json by the VM's fio_port
-  res.SET.VM.VIA.NODE  residency.csv (VM empty for the shared set)
+  res.SET.VM.VIA.NODE  residency-end.csv (VM empty for the shared set)
   prov.KEY             provenance.txt
 """
 import csv
@@ -73,7 +73,8 @@ def main():
         k = f"vm{vm}.fio.{s}"
         out[k] = out.get(k, 0) + int(c["read"]["io_bytes"])
 
-    with open(os.path.join(d, "residency.csv"), newline="") as f:
+    # the end-of-run table (residency.csv is the tidy samples over time)
+    with open(os.path.join(d, "residency-end.csv"), newline="") as f:
         for row in csv.DictReader(f):
             k = f"res.{row['set']}.{row['vm']}.{row['via']}.{row['node']}"
             out[k] = int(row["resident"])
