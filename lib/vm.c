@@ -290,6 +290,21 @@ static int resolve(struct vm_env *e)
 	return 0;
 }
 
+int vm_env_resolve(struct vm_env *e)
+{
+	int r = resolve(e);
+
+	if (r < 0)
+		return r;
+	r = topology_load("/sys/devices/system", &e->topo);
+	if (r < 0)
+		return fail(
+			e, r,
+			"cannot read the NUMA topology in /sys/devices/system: %s",
+			strerror(-r));
+	return 0;
+}
+
 struct pmem_plan {
 	char **image;
 	uint64_t *size;
