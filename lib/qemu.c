@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "spawn.h"
-#include "statedir.h"
 #include "topology.h"
 #include "util.h"
+#include "vmplan.h"
 
 /* A value inside a qemu option list: ',' is written ',,'. */
 static char *qopt(const char *s)
@@ -90,9 +90,9 @@ int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 	return *ret ? 0 : -ENOMEM;
 }
 
-char *qemu_kernel_cmdline(const struct lab_config *c,
-			  const struct vm_config *vm)
+char *qemu_kernel_cmdline(const struct vm_plan *p)
 {
+	const struct vm_config *vm = p->vm;
 	struct strv b = { 0 };
 	unsigned pmem = 0;
 	char **v;
@@ -105,11 +105,9 @@ char *qemu_kernel_cmdline(const struct lab_config *c,
 	/* the guest then does not wait for an eth0 that never comes */
 	if (vm->net == VM_NET_NONE)
 		strv_push(&b, "daxlab.net=none");
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct share_config *s = p->shares[i].s;
 
-		if (!config_vm_has_share(vm, s))
-			continue;
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
 			strv_pushf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
 				   s->mount, s->options ? ":" : "",
@@ -157,52 +155,35 @@ static void add_host_nodes(struct strv *b, char *opt, size_t optlen,
 		snprintf(opt + n, optlen - n, ",policy=bind");
 }
 
-/* A file of the VM's folder as a qemu option value. Allocated. */
-static char *vm_file(const char *vm_dir, enum statedir_vm_file f)
-{
-	_cleanup_free_ char *p = statedir_vm_file(vm_dir, f);
-
-	return p ? qopt(p) : NULL;
-}
-
-int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
-		    const struct qemu_plan *plan, char ***ret, char *err,
+int qemu_build_argv(const struct vm_plan *p, char ***ret, char *err,
 		    size_t errlen)
 {
+	const struct lab_config *c = p->c;
+	const struct vm_config *vm = p->vm;
 	struct strv b = { 0 };
 	uint64_t mem_mib = vm->memory >> 20, pmem_total = 0;
-	unsigned n_pmem = 0, fs = 0, pm = 0;
-	_cleanup_free_ char *qmp = vm_file(plan->vm_dir, STATEDIR_QMP);
-	_cleanup_free_ char *con_sock =
-		vm_file(plan->vm_dir, STATEDIR_CONSOLE_SOCK);
-	_cleanup_free_ char *con_log =
-		vm_file(plan->vm_dir, STATEDIR_CONSOLE_LOG);
+	unsigned fs = 0, pm = 0;
+	_cleanup_free_ char *qmp = qopt(p->qmp);
+	_cleanup_free_ char *con_sock = qopt(p->console_sock);
+	_cleanup_free_ char *con_log = qopt(p->console_log);
 	const char *nic;
 	char opt[4096];
 
 	*ret = NULL;
 	if (!qmp || !con_sock || !con_log)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
 
-		if (!config_vm_has_share(vm, s))
-			continue;
-		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM) {
-			if (!plan->pmem_image || !plan->pmem_image[i])
-				return err_fail(
-					err, errlen, -EINVAL,
-					"[share %s]: no image for virtio-pmem",
-					s->name);
-			n_pmem++;
-			pmem_total += plan->pmem_size[i];
-		} else if (s->dax_window && !plan->have_cache_size) {
+		if (ps->backend == SHARE_BACKEND_VIRTIO_PMEM)
+			pmem_total += ps->image_size;
+		else if (ps->s->dax_window && !p->have_cache_size)
 			return err_fail(
 				err, errlen, -EOPNOTSUPP,
 				"[share %s]: dax_window = %llu bytes needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); %s has none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
-				s->name, (unsigned long long)s->dax_window,
+				ps->s->name,
+				(unsigned long long)ps->s->dax_window,
 				c->lab.qemu);
-		}
 	}
 
 	strv_push(&b, c->lab.qemu);
@@ -216,15 +197,15 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	strv_push(&b, "-machine");
 	strv_push(&b, "q35");
 	strv_push(&b, "-accel");
-	strv_push(&b, plan->accel);
+	strv_push(&b, p->accel);
 	strv_push(&b, "-cpu");
-	strv_push(&b, strcmp(plan->accel, "kvm") ? "max" : "host");
+	strv_push(&b, strcmp(p->accel, "kvm") ? "max" : "host");
 	strv_push(&b, "-smp");
 	strv_pushf(&b, "%u", vm->vcpus);
 	strv_push(&b, "-m");
-	if (n_pmem)
-		strv_pushf(&b, "%lluM,slots=%u,maxmem=%lluM",
-			   (unsigned long long)mem_mib, n_pmem,
+	if (p->n_pmem)
+		strv_pushf(&b, "%lluM,slots=%zu,maxmem=%lluM",
+			   (unsigned long long)mem_mib, p->n_pmem,
 			   (unsigned long long)(mem_mib + (pmem_total >> 20)));
 	else
 		strv_pushf(&b, "%lluM", (unsigned long long)mem_mib);
@@ -233,31 +214,26 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 	snprintf(opt, sizeof(opt),
 		 "memory-backend-memfd,id=mem0,size=%lluM,share=on",
 		 (unsigned long long)mem_mib);
-	if (plan->mems)
-		add_host_nodes(&b, opt, sizeof(opt), plan->mems);
+	if (p->mems)
+		add_host_nodes(&b, opt, sizeof(opt), p->mems);
 	strv_push(&b, "-object");
 	strv_push(&b, opt);
 	strv_push(&b, "-numa");
 	strv_push(&b, "node,memdev=mem0");
 
-	if (vm->image && plan->disk) {
-		_cleanup_free_ char *img = qopt(plan->disk);
+	if (vm->image) {
+		_cleanup_free_ char *img = qopt(p->disk);
+		_cleanup_free_ char *seed = qopt(p->seed);
 
-		if (!img)
+		if (!img || !seed)
 			b.err = -ENOMEM;
 		strv_push(&b, "-drive");
 		strv_pushf(&b, "file=%s,if=virtio,format=qcow2", img);
-	} else if (vm->image) {
-		_cleanup_free_ char *img = qopt(vm->image);
-
-		if (!img)
-			b.err = -ENOMEM;
 		strv_push(&b, "-drive");
-		strv_pushf(&b, "file=%s,if=virtio,format=%s", img,
-			   str_has_suffix(vm->image, ".qcow2") ? "qcow2" :
-								 "raw");
+		strv_pushf(&b, "file=%s,if=virtio,format=raw,readonly=on",
+			   seed);
 	} else {
-		_cleanup_free_ char *cmdline = qemu_kernel_cmdline(c, vm);
+		_cleanup_free_ char *cmdline = qemu_kernel_cmdline(p);
 
 		if (!cmdline)
 			b.err = -ENOMEM;
@@ -269,23 +245,12 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 		strv_push(&b, cmdline ? cmdline : "");
 	}
 
-	if (vm->image && plan->seed) {
-		_cleanup_free_ char *seed = qopt(plan->seed);
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
+		const struct share_config *s = ps->s;
 
-		if (!seed)
-			b.err = -ENOMEM;
-		strv_push(&b, "-drive");
-		strv_pushf(&b, "file=%s,if=virtio,format=raw,readonly=on",
-			   seed);
-	}
-
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-
-		if (!config_vm_has_share(vm, s))
-			continue;
-		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM) {
-			_cleanup_free_ char *img = qopt(plan->pmem_image[i]);
+		if (ps->backend == SHARE_BACKEND_VIRTIO_PMEM) {
+			_cleanup_free_ char *img = qopt(ps->image);
 
 			if (!img)
 				b.err = -ENOMEM;
@@ -294,16 +259,14 @@ int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
 				&b,
 				"memory-backend-file,id=pm%u,mem-path=%s,size=%lluM,share=on,readonly=on",
 				pm, img,
-				(unsigned long long)(plan->pmem_size[i] >> 20));
+				(unsigned long long)(ps->image_size >> 20));
 			strv_push(&b, "-device");
 			strv_pushf(&b, "virtio-pmem-pci,memdev=pm%u,id=pmem%u",
 				   pm, pm);
 			pm++;
 			continue;
 		}
-		_cleanup_free_ char *sock =
-			statedir_share_socket(plan->vm_dir, s->name);
-		_cleanup_free_ char *qsock = sock ? qopt(sock) : NULL;
+		_cleanup_free_ char *qsock = qopt(ps->socket);
 
 		if (!qsock)
 			b.err = -ENOMEM;

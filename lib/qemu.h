@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "strv.h"
+#include "vmplan.h"
 
 /*
  * The MAC of the VM's NIC when it boots an image: its cloud-init seed's
@@ -20,30 +21,11 @@
  */
 #define QEMU_GUEST_MAC "52:54:00:12:34:56"
 
-/* What qemu_build_argv() needs beyond the config, decided by the caller. */
-struct qemu_plan {
-	const char *vm_dir;   /* <state_dir>/vm-ID: sockets, logs */
-	const char *accel;    /* "kvm" or "tcg" */
-	bool have_cache_size; /* qemu's vhost-user-fs-pci has cache-size */
-	const char *mems;     /* host nodes for guest RAM, or NULL */
-	/* per share of the config (index as in c->shares): pmem image */
-	char **pmem_image;    /* path, or NULL */
-	uint64_t *pmem_size;  /* bytes */
-	/*
-	 * A VM with an image boots disk (its qcow2 overlay), with seed (a
-	 * raw NoCloud image) as a second, read-only disk. NULL: the image
-	 * itself, no seed.
-	 */
-	const char *disk;
-	const char *seed;
-};
-
 /* The kernel command line for the tiny guest (guest/PROTOCOL.md). */
-char *qemu_kernel_cmdline(const struct lab_config *c,
-			  const struct vm_config *vm);
+char *qemu_kernel_cmdline(const struct vm_plan *p);
 
-int qemu_build_argv(const struct lab_config *c, const struct vm_config *vm,
-		    const struct qemu_plan *plan, char ***ret, char *err,
+/* qemu's argument list for the VM of the plan, from the plan alone. */
+int qemu_build_argv(const struct vm_plan *p, char ***ret, char *err,
 		    size_t errlen);
 
 /*

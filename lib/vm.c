@@ -23,6 +23,7 @@
 #include "systemd.h"
 #include "util.h"
 #include "vmimage.h"
+#include "vmplan.h"
 
 #define LOG_TAIL_LINES 15
 
@@ -290,206 +291,80 @@ static int resolve(struct vm_env *e)
 	return 0;
 }
 
-struct pmem_plan {
-	char **image;
-	uint64_t *size;
-	size_t n;
-};
-
-static void pmem_plan_free(struct pmem_plan *p)
+int vm_env_resolve(struct vm_env *e)
 {
-	for (size_t i = 0; i < p->n; i++)
-		free(p->image[i]);
-	free(p->image);
-	free(p->size);
-	memset(p, 0, sizeof(*p));
-}
+	int r = resolve(e);
 
-/* Image paths and sizes; sizes from the source tree unless image_size. */
-static int pmem_plan_make(struct vm_env *e, const struct vm_config *vm,
-			  struct pmem_plan *p)
-{
-	const struct lab_config *c = e->c;
-
-	p->n = c->n_shares;
-	p->image = calloc(c->n_shares + 1, sizeof(char *));
-	p->size = calloc(c->n_shares + 1, sizeof(uint64_t));
-	if (!p->image || !p->size)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *src = NULL;
-		int r;
-
-		if (s->backend != SHARE_BACKEND_VIRTIO_PMEM ||
-		    !config_vm_has_share(vm, s))
-			continue;
-		p->image[i] = statedir_pmem_image(c, vm, s);
-		if (!p->image[i])
-			return -ENOMEM;
-		if (s->image_size) {
-			p->size[i] = qemu_pmem_align(s->image_size);
-			continue;
-		}
-		if (e->no_probe) {
-			/* not measured: a placeholder size */
-			p->size[i] = 64ULL << 20;
-			continue;
-		}
-		src = config_share_source(s, vm);
-		if (!src)
-			return -ENOMEM;
-		r = qemu_pmem_size_for(src, &p->size[i]);
-		if (r < 0) {
-			/* cmdline of a lab not set up here: a placeholder */
-			if (e->no_probe) {
-				p->size[i] = 64ULL << 20;
-				continue;
-			}
-			return fail(e, r, "[share %s]: source '%s': %s",
-				    s->name, src, strerror(-r));
-		}
-	}
+	if (r < 0)
+		return r;
+	r = topology_load("/sys/devices/system", &e->topo);
+	if (r < 0)
+		return fail(
+			e, r,
+			"cannot read the NUMA topology in /sys/devices/system: %s",
+			strerror(-r));
 	return 0;
 }
 
-static char *image_seed(const struct vm_env *e, const struct vm_config *vm);
-
-static int build_qemu_argv(struct vm_env *e, const struct vm_config *vm,
-			   const struct pmem_plan *pp, const char *mems,
-			   char ***ret)
+static int build_fsd_argv(struct vm_env *e, const struct vm_plan_share *ps,
+			  char ***ret)
 {
-	_cleanup_free_ char *dir = vm_dir(e, vm);
-	_cleanup_free_ char *disk = NULL, *seed = NULL;
-	struct qemu_plan plan = {
-		.vm_dir = dir,
-		.accel = e->accel,
-		.have_cache_size = e->have_cache_size,
-		.mems = mems,
-		.pmem_image = pp->image,
-		.pmem_size = pp->size,
-	};
-	int r;
+	int r = virtiofsd_build_argv(e->c, e->virtiofsd, e->style, ps->socket,
+				     ps->source, ret);
 
-	if (!dir)
-		return -ENOMEM;
-	if (vm->image) {
-		disk = statedir_vm_disk(e->c, vm);
-		seed = image_seed(e, vm);
-		if (!disk || !seed)
-			return -ENOMEM;
-		plan.disk = disk;
-		plan.seed = seed;
-	}
-	r = qemu_build_argv(e->c, vm, &plan, ret, e->err, sizeof(e->err));
-	if (r < 0 && !e->err[0])
-		fail(e, r, "cannot build the qemu command line");
-	return r;
-}
-
-static int build_fsd_argv(struct vm_env *e, const struct vm_config *vm,
-			  const struct share_config *s, char ***ret)
-{
-	_cleanup_free_ char *dir = vm_dir(e, vm);
-	_cleanup_free_ char *sock = NULL, *src = NULL;
-	int r;
-
-	if (!dir)
-		return -ENOMEM;
-	sock = statedir_share_socket(dir, s->name);
-	src = config_share_source(s, vm);
-	if (!sock || !src)
-		return -ENOMEM;
-	r = virtiofsd_build_argv(e->c, e->virtiofsd, e->style, sock, src, ret);
 	if (r == -EOPNOTSUPP)
 		return fail(
 			e, r,
 			"[virtiofsd] sandbox = none: the C virtiofsd (%s) has only namespace and chroot",
 			e->virtiofsd);
 	if (r == -EINVAL)
-		return fail(e, r,
-			    "[share %s]: source '%s' holds a ',', which the C virtiofsd's -o source= cannot take",
-			    s->name, src);
+		return fail(
+			e, r,
+			"[share %s]: source '%s' holds a ',', which the C virtiofsd's -o source= cannot take",
+			ps->s->name, ps->source);
 	return r;
 }
 
-/* The VM's mems for host-nodes=, from its binding (NULL: none). */
-static int vm_mems(struct vm_env *e, const struct vm_config *vm,
-		   char **ret_cpus, char **ret_mems)
+/* The virtiofsd argument lists and qemu's, from the plan. */
+static int plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
+			 char ****ret_fsd, char ***ret_qemu)
 {
-	char msg[512];
-	int r;
+	char ***fsd = calloc(p->n_virtiofs + 1, sizeof(*fsd));
+	size_t n = 0;
+	int r = 0;
 
-	r = topology_resolve(&e->topo, &vm->cg, ret_cpus, ret_mems, msg,
-			     sizeof(msg));
-	if (r < 0)
-		return fail(e, r, "[vm %s]: %s", vm->id, msg);
-	return 0;
-}
-
-static int load_topology(struct vm_env *e)
-{
-	int r = topology_load("/sys/devices/system", &e->topo);
-
-	if (r < 0)
-		return fail(e, r, "cannot read the NUMA topology in /sys/devices/system: %s",
-			    strerror(-r));
+	*ret_fsd = NULL;
+	*ret_qemu = NULL;
+	if (!fsd)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_shares && r >= 0; i++)
+		if (p->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
+			r = build_fsd_argv(e, &p->shares[i], &fsd[n++]);
+	if (r >= 0)
+		r = qemu_build_argv(p, ret_qemu, e->err, sizeof(e->err));
+	if (r < 0) {
+		if (!e->err[0])
+			fail(e, r, "cannot build the qemu command line");
+		vm_cmdlines_free(fsd, NULL);
+		return r;
+	}
+	*ret_fsd = fsd;
 	return 0;
 }
 
 int vm_cmdlines(struct vm_env *e, const struct vm_config *vm,
 		char ****ret_fsd, char ***ret_qemu)
 {
-	const struct lab_config *c = e->c;
-	struct pmem_plan pp = { 0 };
-	_cleanup_free_ char *cpus = NULL, *mems = NULL;
-	char ***fsd = NULL;
-	size_t n = 0;
+	struct vm_plan p;
 	int r;
 
 	*ret_fsd = NULL;
 	*ret_qemu = NULL;
-	r = resolve(e);
+	r = vm_plan_make(e, vm, &p);
 	if (r < 0)
 		return r;
-	r = load_topology(e);
-	if (r < 0)
-		return r;
-	if (!e->no_probe) {
-		r = vm_mems(e, vm, &cpus, &mems);
-		if (r < 0)
-			return r;
-	} else if (vm->cg.mems) {
-		mems = strdup(vm->cg.mems);
-	} else if (vm->cg.node >= 0) {
-		mems = strdup_printf("%d", vm->cg.node);
-	}
-	fsd = calloc(c->n_shares + 1, sizeof(*fsd));
-	if (!fsd)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-
-		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
-		    !config_vm_has_share(vm, s))
-			continue;
-		r = build_fsd_argv(e, vm, s, &fsd[n]);
-		if (r < 0)
-			goto out;
-		n++;
-	}
-	r = pmem_plan_make(e, vm, &pp);
-	if (r < 0)
-		goto out;
-	r = build_qemu_argv(e, vm, &pp, mems, ret_qemu);
-	if (r < 0)
-		goto out;
-	*ret_fsd = fsd;
-	fsd = NULL;
-out:
-	pmem_plan_free(&pp);
-	if (fsd)
-		vm_cmdlines_free(fsd, NULL);
+	r = plan_cmdlines(e, &p, ret_fsd, ret_qemu);
+	vm_plan_free(&p);
 	return r;
 }
 
@@ -798,40 +673,6 @@ static char *log_tail(const char *path, unsigned lines)
 
 /* ---- stop and clean up ---- */
 
-struct vm_paths {
-	char *dir, *qemu_pid, *qemu_log, *qmp, *console_sock, *console_log;
-};
-
-static void vm_paths_free(struct vm_paths *p)
-{
-	free(p->dir);
-	free(p->qemu_pid);
-	free(p->qemu_log);
-	free(p->qmp);
-	free(p->console_sock);
-	free(p->console_log);
-}
-
-static int vm_paths_make(const struct vm_env *e, const struct vm_config *vm,
-			 struct vm_paths *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->dir = vm_dir(e, vm);
-	if (!p->dir)
-		return -ENOMEM;
-	p->qemu_pid = statedir_vm_file(p->dir, STATEDIR_QEMU_PID);
-	p->qemu_log = statedir_vm_file(p->dir, STATEDIR_QEMU_LOG);
-	p->qmp = statedir_vm_file(p->dir, STATEDIR_QMP);
-	p->console_sock = statedir_vm_file(p->dir, STATEDIR_CONSOLE_SOCK);
-	p->console_log = statedir_vm_file(p->dir, STATEDIR_CONSOLE_LOG);
-	if (!p->qemu_pid || !p->qemu_log || !p->qmp || !p->console_sock ||
-	    !p->console_log) {
-		vm_paths_free(p);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* ---- how a qemu ended ---- */
 
 static void end_add(struct vm_end_info *r, const char *fmt, ...)
@@ -907,7 +748,7 @@ static bool console_end(const char *log, struct vm_end_info *r)
  * cgroup is removed.
  */
 static void qemu_end(struct vm_env *e, const struct vm_config *vm,
-		     const struct vm_paths *p, pid_t pid, int wstatus,
+		     const struct vm_plan *p, pid_t pid, int wstatus,
 		     struct vm_end_info *r)
 {
 	bool sig_known = wstatus >= 0 && WIFSIGNALED(wstatus);
@@ -1000,35 +841,29 @@ static void unlink_noted(const char *path, char *buf, size_t len)
 }
 
 /* Stops virtiofsd of each share, removes its socket and pid file. */
-static bool stop_virtiofsds(struct vm_env *e, const struct vm_config *vm,
-			    const char *dir, char *removed, size_t rlen)
+static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
+			    char *removed, size_t rlen)
 {
 	bool any = false;
 
-	for (size_t i = 0; i < e->c->n_shares; i++) {
-		const struct share_config *s = &e->c->shares[i];
-		_cleanup_free_ char *pf = statedir_share_pidfile(dir, s->name);
-		_cleanup_free_ char *sock = statedir_share_socket(dir, s->name);
-		_cleanup_free_ char *own =
-			statedir_share_own_pidfile(dir, s->name);
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
-		if (!pf || !sock)
-			continue;
-		if (read_pidfile_full(pf, &pid, &start) == 0 && pid) {
+		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
 			any = true;
 			report(e, VM_REPORT_STEP,
 			       "stopping virtiofsd for share %s (pid %d)",
-			       s->name, (int)pid);
+			       ps->s->name, (int)pid);
 			terminate_tree(e, pid, start);
 			note(removed, rlen,
-			     "virtiofsd of share %s (pid %d, stopped)", s->name,
-			     (int)pid);
+			     "virtiofsd of share %s (pid %d, stopped)",
+			     ps->s->name, (int)pid);
 		}
-		unlink_noted(pf, removed, rlen);
-		unlink_noted(sock, removed, rlen);
-		unlink_noted(own, removed, rlen);
+		unlink_noted(ps->pidfile, removed, rlen);
+		unlink_noted(ps->socket, removed, rlen);
+		unlink_noted(ps->own_pidfile, removed, rlen);
 	}
 	return any;
 }
@@ -1158,41 +993,31 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 
 /* ---- image VMs: the overlay and the seed (lib/vmimage.h) ---- */
 
-/* The seed a VM boots: [vm] seed, or the one made at start. Allocated. */
-static char *image_seed(const struct vm_env *e, const struct vm_config *vm)
-{
-	return vm->seed ? strdup(vm->seed) : statedir_vm_seed(e->c, vm);
-}
-
 /*
  * The overlay and the seed made at start go, unless keep_disk; the VM's
  * folder in image_dir too when nothing else is left in it.
  */
-static void remove_image_disk(struct vm_env *e, const struct vm_config *vm,
-			      char *removed, size_t rlen)
+static void remove_image_disk(const struct vm_plan *p, char *removed,
+			      size_t rlen)
 {
-	_cleanup_free_ char *disk = NULL, *seed = NULL, *dir = NULL;
+	const struct vm_config *vm = p->vm;
 
 	if (!vm->image || vm->keep_disk)
 		return;
-	disk = statedir_vm_disk(e->c, vm);
-	seed = statedir_vm_seed(e->c, vm);
-	dir = statedir_vm_image_dir(e->c, vm);
-	if (disk && unlink(disk) == 0)
-		note(removed, rlen, "%s (the VM's overlay)", disk);
-	if (seed && !vm->seed && unlink(seed) == 0)
-		note(removed, rlen, "%s", seed);
-	if (dir)
-		(void)rmdir(dir);
+	if (unlink(p->disk) == 0)
+		note(removed, rlen, "%s (the VM's overlay)", p->disk);
+	if (!vm->seed && unlink(p->seed) == 0)
+		note(removed, rlen, "%s", p->seed);
+	(void)rmdir(p->image_dir);
 }
 
 /*
  * Everything but the logs; quiet about what is already gone. removed
  * (may be NULL) gets the names of what was there.
  */
-static bool cleanup_vm_noted(struct vm_env *e, const struct vm_config *vm,
-			     const struct vm_paths *p, bool shared, bool locked,
-			     char *removed, size_t rlen)
+static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
+			     bool shared, bool locked, char *removed,
+			     size_t rlen)
 {
 	unsigned long long start = 0;
 	pid_t pid = 0;
@@ -1203,19 +1028,19 @@ static bool cleanup_vm_noted(struct vm_env *e, const struct vm_config *vm,
 		terminate(pid, start, 5000);
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
-	any |= stop_virtiofsds(e, vm, p->dir, removed, rlen);
-	remove_image_disk(e, vm, removed, rlen);
-	remove_cgroups(e, vm, shared, locked, removed, rlen);
+	any |= stop_virtiofsds(e, p, removed, rlen);
+	remove_image_disk(p, removed, rlen);
+	remove_cgroups(e, p->vm, shared, locked, removed, rlen);
 	unlink_noted(p->qemu_pid, removed, rlen);
 	unlink_noted(p->qmp, removed, rlen);
 	unlink_noted(p->console_sock, removed, rlen);
 	return any;
 }
 
-static bool cleanup_vm(struct vm_env *e, const struct vm_config *vm,
-		       const struct vm_paths *p, bool shared, bool locked)
+static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
+		       bool locked)
 {
-	return cleanup_vm_noted(e, vm, p, shared, locked, NULL, 0);
+	return cleanup_vm_noted(e, p, shared, locked, NULL, 0);
 }
 
 int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
@@ -1223,17 +1048,17 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 {
 	const unsigned stage_ms = e->c->lab.stop_timeout * 1000;
 	_cleanup_close_ int lock = -1;
-	struct vm_paths p;
+	struct vm_plan p;
 	unsigned long long start = 0;
 	pid_t pid = 0, recorded = 0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
 	if (e->dry_run) {
-		_cleanup_free_ char *dir = vm_dir(e, vm);
-
-		report(e, VM_REPORT_DRY, "qmp %s/qmp.sock system_powerdown",
-		       dir);
+		if (vm_plan_paths(e->c, vm, &p) < 0)
+			return -ENOMEM;
+		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
+		vm_plan_free(&p);
 		report(e, VM_REPORT_DRY,
 		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu and virtiofsd",
 		       e->c->lab.stop_timeout);
@@ -1251,7 +1076,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	r = lock_vm(e, vm, &lock);
 	if (r < 0)
 		return r;
-	r = vm_paths_make(e, vm, &p);
+	r = vm_plan_paths(e->c, vm, &p);
 	if (r < 0)
 		return r;
 	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
@@ -1278,23 +1103,15 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 			       "vm %s: qemu (pid %d) had died: %s", vm->id,
 			       (int)recorded, ret->end.what);
 	}
-	cleanup_vm_noted(e, vm, &p, true, false, ret->removed,
+	cleanup_vm_noted(e, &p, true, false, ret->removed,
 			 sizeof(ret->removed));
-	{
-		_cleanup_free_ char *marker =
-			strdup_printf("%s/starting", p.dir);
-
-		unlink_noted(marker, ret->removed, sizeof(ret->removed));
-	}
+	unlink_noted(p.starting, ret->removed, sizeof(ret->removed));
 	ret->stale = !ret->was_running && ret->removed[0];
-	if (vm->image && vm->keep_disk) {
-		_cleanup_free_ char *disk = statedir_vm_disk(e->c, vm);
-
+	if (vm->image && vm->keep_disk)
 		report(e, VM_REPORT_STEP,
 		       "vm %s: keeping its disk %s (keep_disk = yes; the next start makes a new one)",
-		       vm->id, disk ? disk : "?");
-	}
-	vm_paths_free(&p);
+		       vm->id, p.disk);
+	vm_plan_free(&p);
 	return 0;
 }
 
@@ -1328,23 +1145,18 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
  * What a guest reads must sit in real page cache: a virtiofs source, and
  * a virtio-pmem image in image_dir, on a disk file system.
  */
-static int disk_fs_check(struct vm_env *e, const struct share_config *s,
-			 const struct vm_config *vm, const char *src)
+static int disk_fs_check(struct vm_env *e, const struct vm_plan_share *ps)
 {
-	_cleanup_free_ char *dir = NULL;
 	char msg[512];
 	int r;
 
-	if (s->backend == SHARE_BACKEND_VIRTIOFS) {
-		r = statedir_disk_fs("source", src, msg, sizeof(msg));
-	} else {
-		dir = statedir_pmem_image_dir(e->c, vm, s);
-		if (!dir)
-			return -ENOMEM;
-		r = statedir_disk_fs("[lab] image_dir", dir, msg, sizeof(msg));
-	}
+	if (ps->backend == SHARE_BACKEND_VIRTIOFS)
+		r = statedir_disk_fs("source", ps->source, msg, sizeof(msg));
+	else
+		r = statedir_disk_fs("[lab] image_dir", ps->image_dir, msg,
+				     sizeof(msg));
 	if (r < 0)
-		return fail(e, r, "[share %s]: %s", s->name, msg);
+		return fail(e, r, "[share %s]: %s", ps->s->name, msg);
 	return 0;
 }
 
@@ -1375,28 +1187,15 @@ int vm_check_place(struct vm_env *e)
 	return 0;
 }
 
-static int validate(struct vm_env *e, const struct vm_config *vm)
+/* The plan against the host: files, programs, cgroups, file systems. */
+static int validate(struct vm_env *e, const struct vm_plan *p)
 {
 	const struct lab_config *c = e->c;
-	_cleanup_free_ char *dir = vm_dir(e, vm);
+	const struct vm_config *vm = p->vm;
 	char *cpus = NULL, *mems = NULL;
 	char msg[512];
 	int r;
 
-	if (!dir)
-		return -ENOMEM;
-	r = resolve(e);
-	if (r < 0)
-		return r;
-	r = load_topology(e);
-	if (r < 0)
-		return r;
-	r = topology_resolve(&e->topo, &vm->cg, &cpus, &mems, msg,
-			     sizeof(msg));
-	free(cpus);
-	free(mems);
-	if (r < 0)
-		return fail(e, r, "[vm %s]: %s", vm->id, msg);
 	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &cpus, &mems, msg,
 			     sizeof(msg));
 	free(cpus);
@@ -1411,8 +1210,6 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 	if (r < 0)
 		return r;
 	if (vm->image) {
-		_cleanup_free_ char *idir = statedir_vm_image_dir(c, vm);
-
 		r = check_file(e, "image", vm->image);
 		if (r < 0)
 			return r;
@@ -1427,9 +1224,8 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs mkfs.vfat and mcopy (dosfstools, mtools) for its cloud-init seed",
 				    vm->id);
-		if (!idir)
-			return -ENOMEM;
-		r = statedir_disk_fs("[lab] image_dir", idir, msg, sizeof(msg));
+		r = statedir_disk_fs("[lab] image_dir", p->image_dir, msg,
+				     sizeof(msg));
 		if (r < 0)
 			return fail(e, r, "[vm %s]: the overlay: %s", vm->id,
 				    msg);
@@ -1441,28 +1237,24 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *src = NULL, *sock = NULL;
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
+		const struct share_config *s = ps->s;
 		struct stat st;
 
-		if (!config_vm_has_share(vm, s))
-			continue;
-		src = config_share_source(s, vm);
-		sock = statedir_share_socket(dir, s->name);
-		if (!src || !sock)
-			return -ENOMEM;
-		if (stat(src, &st) < 0)
+		if (stat(ps->source, &st) < 0)
 			return fail(e, -errno, "[share %s]: source '%s': %s",
-				    s->name, src, strerror(errno));
+				    s->name, ps->source, strerror(errno));
 		if (!S_ISDIR(st.st_mode))
 			return fail(e, -ENOTDIR,
 				    "[share %s]: source '%s' is not a folder",
-				    s->name, src);
-		if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-			return fail(e, -ENAMETOOLONG,
-				    "socket path '%s' is too long for a unix socket: use a shorter state_dir",
-				    sock);
+				    s->name, ps->source);
+		if (strlen(ps->socket) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
+			return fail(
+				e, -ENAMETOOLONG,
+				"socket path '%s' is too long for a unix socket: use a shorter state_dir",
+				ps->socket);
 		if (s->backend == SHARE_BACKEND_VIRTIOFS && s->dax_window &&
 		    !e->have_cache_size)
 			return fail(e, -EOPNOTSUPP,
@@ -1473,7 +1265,7 @@ static int validate(struct vm_env *e, const struct vm_config *vm)
 			return fail(e, -ENOENT,
 				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
 				    s->name);
-		r = disk_fs_check(e, s, vm, src);
+		r = disk_fs_check(e, ps);
 		if (r < 0)
 			return r;
 	}
@@ -1589,15 +1381,13 @@ static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 }
 
 /* qemu-img create of the overlay, and the seed, before qemu starts. */
-static int make_image_disk(struct vm_env *e, const struct vm_config *vm)
+static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 {
-	_cleanup_free_ char *disk = statedir_vm_disk(e->c, vm);
-	_cleanup_free_ char *seed = statedir_vm_seed(e->c, vm);
+	const struct vm_config *vm = p->vm;
+	const char *disk = p->disk, *seed = p->seed;
 	char why[1024] = "";
 	int r;
 
-	if (!disk || !seed)
-		return -ENOMEM;
 	if (e->dry_run) {
 		const char *fmt = "qcow2";
 		char **argv = NULL;
@@ -1633,7 +1423,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_config *vm)
  * says nothing daxlab reads.
  */
 static void report_waiting(struct vm_env *e, const struct vm_config *vm,
-			   const struct vm_paths *p)
+			   const struct vm_plan *p)
 {
 	bool kernel_boot = !vm->image, net = vm->net != VM_NET_NONE;
 
@@ -1661,15 +1451,14 @@ static void report_waiting(struct vm_env *e, const struct vm_config *vm,
  * to <vm_dir>/mounts as DAXLAB-MOUNT lines, for `daxlab run`.
  */
 static int image_ready(struct vm_env *e, const struct vm_config *vm,
-		       const struct vm_paths *p, int64_t end)
+		       const struct vm_plan *p, int64_t end)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
-	_cleanup_free_ char *mounts = statedir_vm_file(p->dir, STATEDIR_MOUNTS);
 	struct vmimage_ready rd = {
 		.c = e->c,
 		.vm = vm,
 		.ssh_config = cfg,
-		.mounts_file = mounts,
+		.mounts_file = p->mounts,
 		.fio = "fio",
 		.deadline_ns = end,
 		.interrupted = e->interrupted,
@@ -1677,7 +1466,7 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 	char why[2048];
 	int r;
 
-	if (!cfg || !mounts)
+	if (!cfg)
 		return -ENOMEM;
 	report(e, VM_REPORT_STEP,
 	       "vm %s: ssh answers; checking cloud-init, the shares and fio",
@@ -1701,7 +1490,7 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 
 /* Polls the console log for DAXLAB-READY while qemu lives. */
 static int wait_ready(struct vm_env *e, const struct vm_config *vm,
-		      const struct vm_paths *p, pid_t qemu, int64_t end)
+		      const struct vm_plan *p, pid_t qemu, int64_t end)
 {
 	bool kernel_boot = !vm->image;
 	bool ready = !kernel_boot;
@@ -1796,39 +1585,35 @@ static int drop_image_cache(const char *path)
 	return -EBUSY;
 }
 
-static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
-			     const struct pmem_plan *pp)
+static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 {
 	const struct lab_config *c = e->c;
 
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *src = NULL, *tmp = NULL;
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
+		const struct share_config *s = ps->s;
+		const char *src = ps->source, *image = ps->image;
+		_cleanup_free_ char *tmp = NULL;
 		char **argv = NULL;
 		_cleanup_free_ char *out = NULL;
 		int ex, r, fd;
 
-		if (!pp->image[i])
+		if (ps->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
 		_cleanup_close_ int lockfd = -1;
 
 		if (!e->dry_run) {
-			_cleanup_free_ char *dir =
-				statedir_pmem_image_dir(c, vm, s);
-
-			if (!dir)
-				return -ENOMEM;
-			r = mkdir_p(dir, 0755);
+			r = mkdir_p(ps->image_dir, 0755);
 			if (r < 0)
 				return step_failed(e, "build virtio-pmem image",
-						   r, NULL, "mkdir %s: %s", dir,
-						   strerror(-r));
+						   r, NULL, "mkdir %s: %s",
+						   ps->image_dir, strerror(-r));
 		}
 		if (s->shared && !e->dry_run) {
 			/* another running VM may map it: keep it then */
 			bool busy = false;
 			_cleanup_free_ char *lp =
-				strdup_printf("%s.lock", pp->image[i]);
+				strdup_printf("%s.lock", image);
 			struct stat st;
 
 			/* VMs started together build it once */
@@ -1841,7 +1626,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 				return step_failed(e, "build virtio-pmem image",
 						   -errno, NULL, "lock %s: %s",
 						   lp, strerror(errno));
-			if (stat(pp->image[i], &st) == 0 &&
+			if (stat(image, &st) == 0 &&
 			    (int64_t)st.st_mtim.tv_sec * 1000 +
 					    st.st_mtim.tv_nsec / 1000000 >=
 				    e->started_ms)
@@ -1851,7 +1636,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 				_cleanup_free_ char *pf = NULL;
 				pid_t pid = 0;
 
-				if (&c->vms[j] == vm ||
+				if (&c->vms[j] == p->vm ||
 				    !config_vm_has_share(&c->vms[j], s))
 					continue;
 				pf = statedir_vm_path(c, &c->vms[j],
@@ -1859,12 +1644,11 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 				if (pf && vm_read_pidfile(pf, &pid) == 0 && pid)
 					busy = true;
 			}
-			if (busy && access(pp->image[i], R_OK) == 0)
+			if (busy && access(image, R_OK) == 0)
 				continue;
 		}
-		src = config_share_source(s, vm);
-		tmp = strdup_printf("%s.tmp", pp->image[i]);
-		if (!src || !tmp)
+		tmp = strdup_printf("%s.tmp", image);
+		if (!tmp)
 			return -ENOMEM;
 		r = qemu_mkfs_argv(src, tmp, s->tag, &argv);
 		if (r < 0)
@@ -1876,7 +1660,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 			for (size_t k = 0; argv[k]; k++)
 				strv_push(&b, argv[k]);
 			strv_pushf(&b, "%lluk",
-				   (unsigned long long)(pp->size[i] >> 10));
+				   (unsigned long long)(ps->image_size >> 10));
 			full = strv_steal(&b);
 			strv_free(argv);
 			argv = full;
@@ -1890,11 +1674,11 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 		}
 		report(e, VM_REPORT_STEP,
 		       "building the virtio-pmem image of share %s (%s)",
-		       s->name, pp->image[i]);
+		       s->name, image);
 		unlink_quiet(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
-		if (fd < 0 || ftruncate(fd, (off_t)pp->size[i]) < 0) {
+		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
 			r = -errno;
 			if (fd >= 0)
 				close(fd);
@@ -1914,20 +1698,21 @@ static int build_pmem_images(struct vm_env *e, const struct vm_config *vm,
 					   r < 0 ? strerror(-r) :
 						   (out ? cg_trim(out) : "?"));
 		}
-		if (rename(tmp, pp->image[i]) < 0) {
+		if (rename(tmp, image) < 0) {
 			r = -errno;
 			unlink_quiet(tmp);
 			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "rename to %s: %s",
-					   pp->image[i], strerror(-r));
+					   NULL, "rename to %s: %s", image,
+					   strerror(-r));
 		}
-		r = drop_image_cache(pp->image[i]);
+		r = drop_image_cache(image);
 		if (r < 0)
-			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "%s: %s", pp->image[i],
-					   r == -EBUSY ?
-						   "still in the page cache after fsync and POSIX_FADV_DONTNEED" :
-						   strerror(-r));
+			return step_failed(
+				e, "build virtio-pmem image", r, NULL, "%s: %s",
+				image,
+				r == -EBUSY ?
+					"still in the page cache after fsync and POSIX_FADV_DONTNEED" :
+					strerror(-r));
 	}
 	return 0;
 }
@@ -1996,20 +1781,39 @@ int vm_write_ssh_config(struct vm_env *e)
 	return 0;
 }
 
-int vm_check(struct vm_env *e, const struct vm_config *vm)
+/*
+ * The plan of vm, checked against the host; the error says "step 'check
+ * the configuration' failed: ...".
+ */
+static int plan_checked(struct vm_env *e, const struct vm_config *vm,
+			struct vm_plan *ret)
 {
 	static const char pre[] = "step 'check the configuration' failed: ";
 	size_t n;
 	int r;
 
 	e->err[0] = 0;
-	r = validate(e, vm);
-	if (r >= 0)
-		return 0;
+	r = vm_plan_make(e, vm, ret);
+	if (r >= 0) {
+		r = validate(e, ret);
+		if (r >= 0)
+			return 0;
+		vm_plan_free(ret);
+	}
 	n = strnlen(e->err, sizeof(e->err) - sizeof(pre));
 	memmove(e->err + sizeof(pre) - 1, e->err, n);
 	memcpy(e->err, pre, sizeof(pre) - 1);
 	e->err[sizeof(pre) - 1 + n] = 0;
+	return r;
+}
+
+int vm_check(struct vm_env *e, const struct vm_config *vm)
+{
+	struct vm_plan p;
+	int r = plan_checked(e, vm, &p);
+
+	if (r >= 0)
+		vm_plan_free(&p);
 	return r;
 }
 
@@ -2025,10 +1829,8 @@ static int refuse_symlink(struct vm_env *e, const char *path)
 	return 0;
 }
 
-static int refuse_symlinks(struct vm_env *e, const struct vm_config *vm,
-			   const struct vm_paths *p)
+static int refuse_symlinks(struct vm_env *e, const struct vm_plan *p)
 {
-	const struct lab_config *c = e->c;
 	const char *const mine[] = { p->qemu_pid, p->qemu_log, p->qmp,
 				     p->console_sock, p->console_log };
 	int r;
@@ -2036,19 +1838,13 @@ static int refuse_symlinks(struct vm_env *e, const struct vm_config *vm,
 	for (size_t i = 0; i < sizeof(mine) / sizeof(*mine); i++)
 		if ((r = refuse_symlink(e, mine[i])) < 0)
 			return r;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *pf = NULL, *sock = NULL;
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct vm_plan_share *ps = &p->shares[i];
 
-		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
-		    !config_vm_has_share(vm, s))
+		if (ps->backend != SHARE_BACKEND_VIRTIOFS)
 			continue;
-		pf = statedir_share_pidfile(p->dir, s->name);
-		sock = statedir_share_socket(p->dir, s->name);
-		if (!pf || !sock)
-			return fail(e, -ENOMEM, "out of memory");
-		if ((r = refuse_symlink(e, pf)) < 0 ||
-		    (r = refuse_symlink(e, sock)) < 0)
+		if ((r = refuse_symlink(e, ps->pidfile)) < 0 ||
+		    (r = refuse_symlink(e, ps->socket)) < 0)
 			return r;
 	}
 	return 0;
@@ -2061,36 +1857,28 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	int64_t end = now_monotonic_ns() + (int64_t)timeout_s * 1000000000LL;
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int cglock = -1;
-	_cleanup_free_ char *cpus = NULL, *mems = NULL;
 	_cleanup_free_ char *fcpus = NULL, *fmems = NULL;
-	struct pmem_plan pp = { 0 };
 	char ***fsd = NULL;
 	char **qemu = NULL;
-	struct vm_paths p = { 0 };
+	struct vm_plan p;
+	const char *marker;
 	pid_t qpid = 0;
-	char *marker = NULL;
 	char msg[1024];
 	size_t k;
 	int wstatus = -1;
 	int r;
 
-	r = vm_check(e, vm);
+	r = plan_checked(e, vm, &p);
 	if (r < 0)
 		return r;
-	r = vm_mems(e, vm, &cpus, &mems);
-	if (r < 0)
-		return r;
+	marker = p.starting;
 	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &fcpus, &fmems, msg,
 			     sizeof(msg));
-	if (r < 0)
-		return fail(e, r, "[virtiofsd]: %s", msg);
-	r = vm_cmdlines(e, vm, &fsd, &qemu);
-	if (r < 0)
-		return r;
-	r = pmem_plan_make(e, vm, &pp);
-	if (r < 0)
+	if (r < 0) {
+		r = fail(e, r, "[virtiofsd]: %s", msg);
 		goto out;
-	r = vm_paths_make(e, vm, &p);
+	}
+	r = plan_cmdlines(e, &p, &fsd, &qemu);
 	if (r < 0)
 		goto out;
 
@@ -2099,13 +1887,13 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		cgplace_prepare(&e->place, &e->cg, NULL, NULL, 0);
 		cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
 			  c->virtiofsd.cg.memory_max, NULL, 0);
-		cg_create(&e->cg, vm->cg.cgroup, cpus, mems,
+		cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems,
 			  vm->cg.memory_max, NULL, 0);
-		build_pmem_images(e, vm, &pp);
+		build_pmem_images(e, &p);
 		for (k = 0; fsd[k]; k++)
 			dry_cmd(e, c->virtiofsd.cg.cgroup, fsd[k]);
 		if (vm->image)
-			make_image_disk(e, vm);
+			make_image_disk(e, &p);
 		dry_cmd(e, vm->cg.cgroup, qemu);
 		if (vm->image && vm->net == VM_NET_NONE)
 			report(e, VM_REPORT_DRY,
@@ -2129,17 +1917,12 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = lock_vm(e, vm, &lock);
 	if (r < 0)
 		goto out;
-	marker = strdup_printf("%s/starting", p.dir);
-	if (!marker) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = refuse_symlinks(e, vm, &p);
+	r = refuse_symlinks(e, &p);
 	if (r < 0)
 		goto out;
 	if (access(marker, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
-		if (cleanup_vm(e, vm, &p, false, false))
+		if (cleanup_vm(e, &p, false, false))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
@@ -2172,7 +1955,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		close(fd);
 	}
 	/* a daxlab killed half-way leaves this behind */
-	if (cleanup_vm(e, vm, &p, false, false))
+	if (cleanup_vm(e, &p, false, false))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
@@ -2210,33 +1993,26 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				"%s: %s", msg, strerror(-r));
 		goto rollback;
 	}
-	r = cg_create(&e->cg, vm->cg.cgroup, cpus, mems, vm->cg.memory_max,
+	r = cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems, vm->cg.memory_max,
 		      msg, sizeof(msg));
 	if (r < 0) {
 		r = step_failed(e, "create the VM cgroup", r, NULL, "%s: %s",
 				msg, strerror(-r));
 		goto rollback;
 	}
-	r = build_pmem_images(e, vm, &pp);
+	r = build_pmem_images(e, &p);
 	if (r < 0)
 		goto rollback;
 
 	k = 0;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *log = NULL, *pf = NULL, *sock = NULL;
+	for (size_t i = 0; i < p.n_shares; i++) {
+		const struct share_config *s = p.shares[i].s;
+		const char *log = p.shares[i].log, *pf = p.shares[i].pidfile;
+		const char *sock = p.shares[i].socket;
 		pid_t pid;
 
-		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
-		    !config_vm_has_share(vm, s))
+		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
 			continue;
-		log = statedir_share_log(p.dir, s->name);
-		pf = statedir_share_pidfile(p.dir, s->name);
-		sock = statedir_share_socket(p.dir, s->name);
-		if (!log || !pf || !sock) {
-			r = -ENOMEM;
-			goto rollback;
-		}
 		report(e, VM_REPORT_STEP,
 		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
 		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
@@ -2273,11 +2049,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	close(cglock);
 	cglock = -1;
 	if (vm->image) {
-		_cleanup_free_ char *mounts =
-			statedir_vm_file(p.dir, STATEDIR_MOUNTS);
-
-		unlink_quiet(mounts);
-		r = make_image_disk(e, vm);
+		unlink_quiet(p.mounts);
+		r = make_image_disk(e, &p);
 		if (r < 0)
 			goto rollback;
 	}
@@ -2331,15 +2104,13 @@ rollback:
 		char saved[sizeof(e->err)];
 
 		memcpy(saved, e->err, sizeof(saved));
-		cleanup_vm(e, vm, &p, true, cglock >= 0);
+		cleanup_vm(e, &p, true, cglock >= 0);
 		unlink_quiet(marker);
 		memcpy(e->err, saved, sizeof(saved));
 	}
 out:
-	free(marker);
-	vm_paths_free(&p);
-	pmem_plan_free(&pp);
 	vm_cmdlines_free(fsd, qemu);
+	vm_plan_free(&p);
 	return r;
 }
 
@@ -2349,13 +2120,13 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	      struct vm_status *ret)
 {
 	const struct lab_config *c = e->c;
-	struct vm_paths p;
+	struct vm_plan p;
 	pid_t recorded = 0;
 	size_t n = 0;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = vm_paths_make(e, vm, &p);
+	r = vm_plan_paths(c, vm, &p);
 	if (r < 0)
 		return r;
 	read_pidfile_rec(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
@@ -2370,20 +2141,16 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	ret->fsd_share = calloc(c->n_shares + 1, sizeof(char *));
 	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
 	if (!ret->fsd_share || !ret->fsd_pid) {
-		vm_paths_free(&p);
+		vm_plan_free(&p);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *s = &c->shares[i];
-		_cleanup_free_ char *pf = NULL;
+	for (size_t i = 0; i < p.n_shares; i++) {
+		const char *pf = p.shares[i].pidfile;
 
-		if (s->backend != SHARE_BACKEND_VIRTIOFS ||
-		    !config_vm_has_share(vm, s))
+		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
 			continue;
-		pf = statedir_share_pidfile(p.dir, s->name);
-		ret->fsd_share[n] = strdup(s->name);
-		if (pf)
-			vm_read_pidfile(pf, &ret->fsd_pid[n]);
+		ret->fsd_share[n] = strdup(p.shares[i].s->name);
+		vm_read_pidfile(pf, &ret->fsd_pid[n]);
 		if (access(pf, F_OK) == 0 && !ret->fsd_pid[n])
 			ret->stale = true;
 		n++;
@@ -2413,7 +2180,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 					  &ret->fsd_numa_stat, NULL);
 		}
 	}
-	vm_paths_free(&p);
+	vm_plan_free(&p);
 	return 0;
 }
 

@@ -76,6 +76,12 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe);
 void vm_env_done(struct vm_env *e);
 
+/*
+ * The probes (accel, virtiofsd and its style, qemu's cache-size; assumed
+ * with no_probe) and the NUMA topology, once per env (lib/vmplan.h).
+ */
+int vm_env_resolve(struct vm_env *e);
+
 /* <state_dir>/vm-ID. Allocated. */
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm);
 

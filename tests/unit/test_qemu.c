@@ -361,37 +361,54 @@ static void test_virtiofsd_find_debian_12_and_13(void **state)
 	}
 }
 
+/* The plan of vm with state_dir and image_dir moved to dir. */
+static void plan_in(struct lab_config *c, const char *dir, int vm,
+		    struct vm_plan *ret)
+{
+	free(c->lab.state_dir);
+	free(c->lab.image_dir);
+	c->lab.state_dir = strdup(dir);
+	c->lab.image_dir = strdup(dir);
+	assert_int_equal(vm_plan_paths(c, &c->vms[vm], ret), 0);
+}
+
 static void test_kernel_cmdline(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
-	_cleanup_free_ char *a = qemu_kernel_cmdline(c, &c->vms[0]);
-	_cleanup_free_ char *b = qemu_kernel_cmdline(c, &c->vms[1]);
+	struct vm_plan p0, p1;
+	_cleanup_free_ char *a = NULL, *b = NULL;
 
 	(void)state;
+	plan_in(c, "/st", 0, &p0);
+	plan_in(c, "/st", 1, &p1);
+	a = qemu_kernel_cmdline(&p0);
+	b = qemu_kernel_cmdline(&p1);
 	assert_string_equal(a, "console=ttyS0 panic=-1 daxlab.name=vm0 "
 			       "daxlab.virtiofs=daxfs:/mnt/dax:dax=always "
 			       "daxlab.virtiofs=own:/mnt/own "
 			       "daxlab.pmem=0:/mnt/pm quiet");
 	assert_string_equal(b, "console=ttyS0 panic=-1 daxlab.name=vm1 "
 			       "daxlab.virtiofs=own:/mnt/own");
+	vm_plan_free(&p0);
+	vm_plan_free(&p1);
 	config_free(c);
 }
 
 static int build(struct lab_config *c, int vm, bool cache_size,
 		 const char *mems, char ***v, char *err, size_t errlen)
 {
-	char *img[4] = { NULL, NULL, "/st/share-pm.img", NULL };
-	uint64_t size[4] = { 0, 0, 96ULL << 20, 0 };
-	struct qemu_plan plan = {
-		.vm_dir = "/st/vm-0",
-		.accel = "tcg",
-		.have_cache_size = cache_size,
-		.mems = mems,
-		.pmem_image = img,
-		.pmem_size = size,
-	};
+	struct vm_plan p;
+	int r;
 
-	return qemu_build_argv(c, &c->vms[vm], &plan, v, err, errlen);
+	plan_in(c, "/st", vm, &p);
+	p.accel = "tcg";
+	p.have_cache_size = cache_size;
+	p.mems = mems ? strdup(mems) : NULL;
+	for (size_t i = 0; i < p.n_shares; i++)
+		p.shares[i].image_size = 96ULL << 20;
+	r = qemu_build_argv(&p, v, err, errlen);
+	vm_plan_free(&p);
+	return r;
 }
 
 static void test_qemu_dax_window_needs_cache_size(void **state)
@@ -478,7 +495,7 @@ static void test_qemu_tap_only_listed_shares_extra_args(void **state)
 static void test_qemu_escapes_commas_in_paths(void **state)
 {
 	struct lab_config *c = load(FIX "minimal.ini");
-	struct qemu_plan plan = { .vm_dir = "/st,x/vm-0", .accel = "kvm" };
+	struct vm_plan p;
 	char **v = NULL, err[256];
 
 	(void)state;
@@ -486,16 +503,22 @@ static void test_qemu_escapes_commas_in_paths(void **state)
 	free(c->vms[0].initrd);
 	c->vms[0].kernel = c->vms[0].initrd = NULL;
 	c->vms[0].image = strdup("/img,1.qcow2");
-	assert_int_equal(qemu_build_argv(c, &c->vms[0], &plan, &v, err,
-					 sizeof(err)),
-			 0);
+	plan_in(c, "/st,x", 0, &p);
+	p.accel = "kvm";
+	assert_int_equal(qemu_build_argv(&p, &v, err, sizeof(err)), 0);
 	assert_string_equal(after(v, "-cpu", 0), "host");
+	/* the overlay in image_dir, then the seed made at start */
 	assert_string_equal(after(v, "-drive", 0),
-			    "file=/img,,1.qcow2,if=virtio,format=qcow2");
+			    "file=/st,,x/vm-0/disk.qcow2,if=virtio,"
+			    "format=qcow2");
+	assert_string_equal(after(v, "-drive", 1),
+			    "file=/st,,x/vm-0/seed.img,if=virtio,format=raw,"
+			    "readonly=on");
 	assert_string_equal(after(v, "-chardev", 0),
 			    "socket,id=qmp,path=/st,,x/vm-0/qmp.sock,"
 			    "server=on,wait=off");
 	strv_free(v);
+	vm_plan_free(&p);
 	config_free(c);
 }
 
