@@ -1360,26 +1360,7 @@ static void teardown(struct run *r)
 			r->vm_ready[i] = false;
 		}
 	}
-	/*
-	 * virtiofsd's cgroup may serve VMs started by others: remove it once
-	 * the virtiofsd processes of ours have left it, and only when empty.
-	 */
-	for (int i = 0; r->env.cg_ok && i < 50; i++) {
-		pid_t *pids = NULL;
-		size_t np = 0;
-		int ret = cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup, &pids,
-				  &np);
-
-		free(pids);
-		if (ret < 0)
-			break; /* gone already */
-		if (np == 0) {
-			cg_remove(&r->env.cg, r->c->virtiofsd.cg.cgroup);
-			break;
-		}
-		usleep(100000);
-	}
-	/* the leaf, and the lab's transient scope once nothing runs in it */
+	/* virtiofsd's cgroup once empty, the leaf, the lab's scope */
 	if (r->env.cg_ok)
 		(void)vm_cgroups_release(&r->env);
 }

@@ -555,8 +555,6 @@ static int stop_parallel(struct vm_env *e, const struct vm_config **vms)
 		if (spawn_wait(pids[i]) != 0)
 			ret = 1;
 	/* the last one out removes virtiofsd's shared cgroup, and the leaf */
-	if (e->cg_ok && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
-		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
 	(void)vm_cgroups_release(e);
 	return ret;
 }
