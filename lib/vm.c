@@ -1303,15 +1303,6 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	return 0;
 }
 
-int vm_stop(struct vm_env *e, const struct vm_config *vm, bool *ret_was_running)
-{
-	struct vm_stop_info info;
-	int r = vm_stop_report(e, vm, &info);
-
-	*ret_was_running = r == 0 && (info.was_running || info.stale);
-	return r;
-}
-
 /* ---- start ---- */
 
 static int check_file(struct vm_env *e, const char *what, const char *path)

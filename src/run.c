@@ -1162,10 +1162,10 @@ static void stop_monitor(struct run *r)
 
 /*
  * A fast path: a ready guest is asked over ssh to power off at once
- * (qemu runs with -no-reboot and exits); vm_stop() then only cleans up.
- * The ACPI power button that vm_stop() presses also works (the tiny guest
+ * (qemu runs with -no-reboot and exits); vm_stop_report() then only
+ * cleans up. The ACPI power button that it presses also works (the tiny guest
  * unmounts and powers off), but takes about 3 s under TCG, and a guest
- * image may ignore it. Best effort: vm_stop() does the rest.
+ * image may ignore it. Best effort: vm_stop_report() does the rest.
  */
 static void guest_poweroff(struct run *r, const struct vm_config *vm)
 {

@@ -429,13 +429,13 @@ static int do_start(int argc, char **argv)
 		_cleanup_free_ char *sock =
 			dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) :
 			      NULL;
-		bool was;
+		struct vm_stop_info s;
 
 		if (!sock)
 			die("out of memory");
 		console_relay(sock, vms[0]->name);
 		info("stopping vm %s", vms[0]->id);
-		if (vm_stop(&e, vms[0], &was) < 0) {
+		if (vm_stop_report(&e, vms[0], &s) < 0) {
 			error("vm %s: %s", vms[0]->id, e.err);
 			ret = 1;
 		}
