@@ -933,11 +933,22 @@ static int release_place(struct vm_env *e)
 	return r;
 }
 
+/*
+ * virtiofsd's cgroup is shared by every VM: removed when empty; then the
+ * leaf, and the scope if nothing runs in it any more. Under the lock.
+ */
+static int release_locked(struct vm_env *e)
+{
+	if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+		remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
+	return release_place(e);
+}
+
 int vm_cgroups_release(struct vm_env *e)
 {
 	int fd, r;
 
-	if (!e->cg_ok || e->place.mode == CGPLACE_ROOT)
+	if (!e->cg_ok)
 		return 0;
 	if (e->dry_run)
 		return cgplace_release(&e->place, &e->cg, NULL, 0);
@@ -949,7 +960,7 @@ int vm_cgroups_release(struct vm_env *e)
 		report(e, VM_REPORT_WARN, "%s", e->err);
 		return fd;
 	}
-	r = release_place(e);
+	r = release_locked(e);
 	close(fd);
 	return r;
 }
@@ -970,16 +981,10 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			break;
 		usleep(100000);
 	}
-	/*
-	 * virtiofsd's cgroup is shared by every VM: remove it when empty;
-	 * then the leaf, and the scope if nothing runs in it any more
-	 */
 	if (shared) {
 		int fd = locked ? -1 : lock_cgroups(e);
 
-		if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
-			remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
-		release_place(e);
+		release_locked(e);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -1113,15 +1118,6 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		       vm->id, p.disk);
 	vm_plan_free(&p);
 	return 0;
-}
-
-int vm_stop(struct vm_env *e, const struct vm_config *vm, bool *ret_was_running)
-{
-	struct vm_stop_info info;
-	int r = vm_stop_report(e, vm, &info);
-
-	*ret_was_running = r == 0 && (info.was_running || info.stale);
-	return r;
 }
 
 /* ---- start ---- */

@@ -154,9 +154,6 @@ struct vm_stop_info {
  */
 int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		   struct vm_stop_info *ret);
-/* vm_stop_report(); *ret_was_running: anything was running or left. */
-int vm_stop(struct vm_env *e, const struct vm_config *vm,
-	    bool *ret_was_running);
 
 struct vm_status {
 	bool running;       /* qemu alive */
@@ -185,11 +182,14 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 void vm_status_free(struct vm_status *s);
 
 /*
- * After the lab's cgroups are gone: the leaf of cgroup_parent or of the
- * lab's transient scope is removed, and a scope with nothing left in it
- * waited for until systemd dropped it (lib/cgplace.h). For whoever
- * removes virtiofsd's shared cgroup last. A failure is reported as a
- * VM_REPORT_WARN (the VMs are stopped all the same).
+ * After VMs were stopped: virtiofsd's shared cgroup is removed once empty
+ * (a virtiofsd still exiting is waited for, up to 2 s, not one of another
+ * VM), the leaf of cgroup_parent or of the lab's transient scope too, and
+ * a scope with nothing left in it waited for until systemd dropped it
+ * (lib/cgplace.h); under cgroups.lock. vm_stop_report() does it for one VM;
+ * whoever stops several at once calls it again when all are stopped. A
+ * failure is reported as a VM_REPORT_WARN (the VMs are stopped all the
+ * same).
  */
 int vm_cgroups_release(struct vm_env *e);
 

@@ -11,6 +11,7 @@
 #include "build-config.h"
 #include "config.h"
 #include "fileset.h"
+#include "fleet.h"
 #include "fiojob.h"
 #include "fioresult.h"
 #include "fiover.h"
@@ -32,7 +33,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,8 +80,8 @@ struct run {
 	int64_t t0_ns;
 	struct vm_env env;
 	bool env_ok;
-	bool vm_started[16]; /* vm_start called (maybe half-way) */
-	bool vm_ready[16]; /* vm_start succeeded */
+	/* FLEET_STARTING: vm_start called (maybe half-way); FLEET_UP: ready */
+	enum fleet_state vm_state[FLEET_MAX];
 	pid_t monitor;
 	pid_t residency; /* the residency sampler (files residency --output) */
 	char *resident; /* daxlab-resident on the host, or NULL */
@@ -412,164 +412,95 @@ static int create_files(struct run *r)
 	return 0;
 }
 
-/*
- * Starts the VMs, each in a child so that a signal can stop the wait: VM
- * 0 alone until its qemu runs (it builds the shared virtio-pmem image,
- * which later starts then keep), then all the others at once.
- */
-static volatile sig_atomic_t child_interrupted;
-
-static void on_child_term(int sig)
+/* lib/fleet.h: a child per VM, all or nothing (VMs up are stopped again) */
+static int fleet_start_vm(void *ud, size_t i, char *msg, size_t len)
 {
-	(void)sig;
-	child_interrupted = 1;
-}
+	struct run *r = ud;
 
-/*
- * Reads what a child wrote to the pipe fd (its error) into buf and closes
- * fd; "" when it wrote nothing.
- */
-static void read_child_msg(int *fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	ssize_t k;
-
-	buf[0] = '\0';
-	if (*fd < 0)
-		return;
-	while (n + 1 < len &&
-	       ((k = read(*fd, buf + n, len - 1 - n)) > 0 ||
-		(k < 0 && errno == EINTR)))
-		if (k > 0)
-			n += (size_t)k;
-	buf[n] = '\0';
-	close(*fd);
-	*fd = -1;
-}
-
-/* Writes msg whole to fd (a pipe to the parent); best effort. */
-static void tell_parent(int fd, const char *msg)
-{
-	if (fd >= 0)
-		write_all(fd, msg, strlen(msg));
-}
-
-static pid_t fork_vm_start(struct run *r, size_t i, int *ret_errfd)
-{
-	const struct vm_config *vm = &r->c->vms[i];
-	int efd[2] = { -1, -1 };
-	pid_t pid;
-
-	r->vm_started[i] = true;
-	guard_say(r, "started %zu\n", i);
-	*ret_errfd = -1;
-	if (pipe2(efd, O_CLOEXEC) < 0)
-		efd[0] = efd[1] = -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid != 0) {
-		if (efd[1] >= 0)
-			close(efd[1]);
-		if (pid < 0 && efd[0] >= 0)
-			close(efd[0]);
-		else
-			*ret_errfd = efd[0];
-		return pid;
-	}
-	if (efd[0] >= 0)
-		close(efd[0]);
-	/* SIGTERM: vm_start() gives up at its next wait and undoes */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, on_child_term);
-	/* its own group: a stop also ends what it runs (mkfs.ext4) */
-	setpgid(0, 0);
 	/* a run killed outright: undo, and let its guard stop the rest */
 	if (r->guard_fd >= 0)
 		close(r->guard_fd);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1)
-		_exit(1);
-	if (vm_start(&r->env, vm, r->c->lab.boot_timeout) < 0) {
-		error("vm %s: %s", vm->id, r->env.err);
-		tell_parent(efd[1], r->env.err);
-		_exit(1);
+	if (vm_start(&r->env, &r->c->vms[i], r->c->lab.boot_timeout) < 0)
+		return snprintf(msg, len, "%s", r->env.err), -1;
+	return 0;
+}
+
+static void guest_poweroff(struct run *r, const struct vm_config *vm);
+
+/* msg: how a VM that had died before ended, with evidence of how */
+static int fleet_stop_vm(void *ud, size_t i, char *msg, size_t len)
+{
+	struct run *r = ud;
+	const struct vm_config *vm = &r->c->vms[i];
+	struct vm_stop_info info;
+
+	if (r->vm_state[i] == FLEET_UP)
+		guest_poweroff(r, vm);
+	if (vm_stop_report(&r->env, vm, &info) < 0)
+		return snprintf(msg, len, "%s", r->env.err), -1;
+	if (info.died &&
+	    (info.end.how == VM_END_OOM || info.end.how == VM_END_SIGNAL ||
+	     info.end.how == VM_END_EXIT))
+		snprintf(msg, len, "%s", info.end.what);
+	return 0;
+}
+
+static void fleet_vm_event(void *ud, size_t i, enum fleet_event ev,
+			   const char *msg)
+{
+	struct run *r = ud;
+	const char *id = r->c->vms[i].id;
+
+	switch (ev) {
+	case FLEET_EV_STARTING:
+		guard_say(r, "started %zu\n", i);
+		break;
+	case FLEET_EV_UP:
+		guard_say(r, "ready %zu\n", i);
+		progress(r, "  vm %s ready", id);
+		break;
+	case FLEET_EV_FAILED: {
+		_cleanup_free_ char *dir = vm_dir(&r->env, &r->c->vms[i]);
+
+		if (interrupted(r))
+			progress(r, "  vm %s: %s", id, msg);
+		else
+			fail(r, "vm %s did not start: %s (see %s/)", id,
+			     *msg ? msg : "cause unknown", dir ? dir : "?");
+		break;
 	}
-	_exit(0);
+	case FLEET_EV_ROLLBACK:
+		progress(r, "  stopping vm %s again", id);
+		break;
+	case FLEET_EV_STOPPED:
+		if (*msg && !r->vm_died[0])
+			snprintf(r->vm_died, sizeof(r->vm_died),
+				 "vm %s had died: %s", id, msg);
+		break;
+	case FLEET_EV_STOP_FAILED:
+		warning("vm %s: %s", id, msg);
+		break;
+	}
+}
+
+static struct fleet run_fleet(struct run *r)
+{
+	return (struct fleet){ .n = r->c->n_vms,
+			       .start = fleet_start_vm,
+			       .stop = fleet_stop_vm,
+			       .event = fleet_vm_event,
+			       .ud = r,
+			       .interrupted = &got_signal };
 }
 
 static int start_vms(struct run *r)
 {
-	size_t n = r->c->n_vms, left = n, bad = 0, next = 1;
-	pid_t pids[16] = { 0 };
-	int errfds[16];
-	_cleanup_free_ char *pidfile = NULL;
-	int ret = 0;
+	struct fleet f = run_fleet(r);
+	int ret = fleet_start(&f, r->vm_state);
 
-	for (size_t i = 0; i < ARRAY_SIZE(errfds); i++)
-		errfds[i] = -1;
-	pidfile = statedir_vm_path(r->c, &r->c->vms[0], STATEDIR_QEMU_PID);
-	if (!pidfile)
-		return fail(r, "out of memory");
-	pids[0] = fork_vm_start(r, 0, &errfds[0]);
-	if (pids[0] < 0)
-		return fail(r, "fork: %s", strerror(errno));
-	setpgid(pids[0], pids[0]);
-	while (left) {
-		if (next < n && (access(pidfile, F_OK) == 0 || !pids[0])) {
-			for (; next < n; next++) {
-				pids[next] = fork_vm_start(r, next,
-							   &errfds[next]);
-				if (pids[next] < 0) {
-					pids[next] = 0;
-					left--;
-					bad++;
-				} else {
-					setpgid(pids[next], pids[next]);
-				}
-			}
-		}
-		for (size_t i = 0; i < n; i++) {
-			int st;
-
-			if (pids[i] <= 0 ||
-			    waitpid(pids[i], &st, WNOHANG) != pids[i])
-				continue;
-			pids[i] = 0;
-			left--;
-			if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-				r->vm_ready[i] = true;
-				guard_say(r, "ready %zu\n", i);
-				progress(r, "  vm %s ready", r->c->vms[i].id);
-			} else {
-				char why[768];
-
-				read_child_msg(&errfds[i], why, sizeof(why));
-				bad++;
-				fail(r, "vm %s did not start: %s (see %s/vm-%s/)",
-				     r->c->vms[i].id,
-				     *why ? why : "cause unknown",
-				     r->c->lab.state_dir, r->c->vms[i].id);
-			}
-			if (errfds[i] >= 0)
-				close(errfds[i]), errfds[i] = -1;
-			if (i == 0 && next < n && bad)
-				left -= n - next, next = n;
-		}
-		if (bad || !nap(r, 100)) {
-			for (size_t i = 0; i < n; i++)
-				if (pids[i] > 0) {
-					/* a rollback first, then no mercy */
-					stop_child(pids[i], 8000);
-					kill(-pids[i], SIGKILL);
-				}
-			ret = -1;
-			break;
-		}
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(errfds); i++)
-		if (errfds[i] >= 0)
-			close(errfds[i]);
-	return ret;
+	if (ret < 0 && !r->reason[0] && !interrupted(r))
+		fail(r, "cannot start the VMs: %s", strerror(-ret));
+	return ret < 0 ? -1 : 0;
 }
 
 /*
@@ -767,8 +698,8 @@ static int write_job(struct run *r)
 {
 	struct fiojob_opts jo;
 	_cleanup_free_ char *job = NULL, *hosts = NULL;
-	const char *hv[16];
-	unsigned ports[16];
+	const char *hv[FLEET_MAX];
+	unsigned ports[FLEET_MAX];
 	size_t n = 0;
 	char err[512] = "";
 	int ret;
@@ -792,7 +723,7 @@ static int write_job(struct run *r)
 		return fail(r, "%s", *err ? err : strerror(-ret));
 	if (results_write(r->dir, "fio.job", job) < 0)
 		return fail(r, "cannot write %s/fio.job", r->dir);
-	for (size_t i = 0; i < r->c->n_vms && n < 16; i++) {
+	for (size_t i = 0; i < r->c->n_vms && n < FLEET_MAX; i++) {
 		hv[n] = "127.0.0.1";
 		ports[n++] = r->c->vms[i].fio_port;
 	}
@@ -1233,10 +1164,10 @@ static void stop_monitor(struct run *r)
 
 /*
  * A fast path: a ready guest is asked over ssh to power off at once
- * (qemu runs with -no-reboot and exits); vm_stop() then only cleans up.
- * The ACPI power button that vm_stop() presses also works (the tiny guest
+ * (qemu runs with -no-reboot and exits); vm_stop_report() then only
+ * cleans up. The ACPI power button that it presses also works (the tiny guest
  * unmounts and powers off), but takes about 3 s under TCG, and a guest
- * image may ignore it. Best effort: vm_stop() does the rest.
+ * image may ignore it. Best effort: vm_stop_report() does the rest.
  */
 static void guest_poweroff(struct run *r, const struct vm_config *vm)
 {
@@ -1280,110 +1211,12 @@ static void teardown(struct run *r)
 	stop_monitor(r);
 	if (!r->env_ok)
 		return;
-	/* one child per VM: a guest that ignores the power button costs
-	 * stop_timeout once, not once per VM */
-	{
-		pid_t pids[16] = { 0 };
-		int msgfds[16];
+	/* a guest that ignores the power button costs stop_timeout once,
+	 * not once per VM; then virtiofsd's cgroup, the leaf and the scope */
+	struct fleet f = run_fleet(r);
 
-		fflush(NULL);
-		for (size_t i = 0; i < r->c->n_vms; i++) {
-			const struct vm_config *vm = &r->c->vms[i];
-			int pfd[2] = { -1, -1 };
-
-			msgfds[i] = -1;
-			if (!r->vm_started[i])
-				continue;
-			if (pipe2(pfd, O_CLOEXEC) < 0)
-				pfd[0] = pfd[1] = -1;
-			pids[i] = fork();
-			if (pids[i] == 0) {
-				struct vm_stop_info info;
-
-				signal(SIGINT, SIG_IGN);
-				signal(SIGTERM, SIG_IGN);
-				if (r->guard_fd >= 0)
-					close(r->guard_fd);
-				if (pfd[0] >= 0)
-					close(pfd[0]);
-				if (r->vm_ready[i])
-					guest_poweroff(r, vm);
-				if (vm_stop_report(&r->env, vm, &info) < 0) {
-					warning("vm %s: %s", vm->id,
-						r->env.err);
-					_exit(1);
-				}
-				/* had died before, with evidence of how */
-				if (info.died &&
-				    (info.end.how == VM_END_OOM ||
-				     info.end.how == VM_END_SIGNAL ||
-				     info.end.how == VM_END_EXIT))
-					tell_parent(pfd[1], info.end.what);
-				_exit(0);
-			}
-			if (pfd[1] >= 0)
-				close(pfd[1]);
-			msgfds[i] = pfd[0];
-			if (pids[i] < 0) {
-				bool was = false;
-
-				pids[i] = 0;
-				if (vm_stop(&r->env, vm, &was) < 0)
-					warning("vm %s: %s", vm->id,
-						r->env.err);
-			}
-		}
-		for (size_t i = 0; i < r->c->n_vms; i++) {
-			const struct vm_config *vm = &r->c->vms[i];
-
-			if (pids[i] > 0)
-				while (waitpid(pids[i], NULL, 0) < 0 &&
-				       errno == EINTR)
-					;
-			if (!r->vm_started[i])
-				continue;
-			if (msgfds[i] >= 0) {
-				char what[768];
-
-				read_child_msg(&msgfds[i], what, sizeof(what));
-				if (*what && !r->vm_died[0])
-					snprintf(r->vm_died, sizeof(r->vm_died),
-						 "vm %s had died: %s", vm->id,
-						 what);
-			}
-			/* whatever a killed start left in the cgroup */
-			if (r->env.cg_ok &&
-			    cg_exists(&r->env.cg, vm->cg.cgroup)) {
-				cg_kill(&r->env.cg, vm->cg.cgroup, SIGKILL);
-				usleep(200000);
-				cg_remove(&r->env.cg, vm->cg.cgroup);
-			}
-			r->vm_started[i] = false;
-			r->vm_ready[i] = false;
-		}
-	}
-	/*
-	 * virtiofsd's cgroup may serve VMs started by others: remove it once
-	 * the virtiofsd processes of ours have left it, and only when empty.
-	 */
-	for (int i = 0; r->env.cg_ok && i < 50; i++) {
-		pid_t *pids = NULL;
-		size_t np = 0;
-		int ret = cg_pids(&r->env.cg, r->c->virtiofsd.cg.cgroup, &pids,
-				  &np);
-
-		free(pids);
-		if (ret < 0)
-			break; /* gone already */
-		if (np == 0) {
-			cg_remove(&r->env.cg, r->c->virtiofsd.cg.cgroup);
-			break;
-		}
-		usleep(100000);
-	}
-	/* the leaf, and the lab's transient scope once nothing runs in it */
-	if (r->env.cg_ok)
-		(void)vm_cgroups_release(&r->env);
+	fleet_stop(&f, r->vm_state);
+	(void)vm_cgroups_release(&r->env);
 }
 
 /*
@@ -1439,11 +1272,11 @@ static _Noreturn void guard_main(struct run *r, int fd, pid_t run_pid)
 		if (!strncmp(line, "step ", 5))
 			snprintf(laststep, sizeof(laststep), "%s", line + 5);
 		else if (sscanf(line, "started %lu", &i) == 1 &&
-			 i < ARRAY_SIZE(r->vm_started))
-			r->vm_started[i] = true;
+			 i < ARRAY_SIZE(r->vm_state))
+			r->vm_state[i] = FLEET_STARTING;
 		else if (sscanf(line, "ready %lu", &i) == 1 &&
-			 i < ARRAY_SIZE(r->vm_ready))
-			r->vm_ready[i] = true;
+			 i < ARRAY_SIZE(r->vm_state))
+			r->vm_state[i] = FLEET_UP;
 	}
 	free(line);
 	/* the run is gone without tearing down */
@@ -1563,10 +1396,9 @@ static int experiment(const struct run_opts *o, const char *base,
 		config_free(r.c);
 		return error("%s: no [vm ID] section", o->config);
 	}
-	if (r.c->n_vms > ARRAY_SIZE(r.vm_started)) {
+	if (r.c->n_vms > FLEET_MAX) {
 		config_free(r.c);
-		return error("%s: at most %zu VMs", o->config,
-			     ARRAY_SIZE(r.vm_started));
+		return error("%s: at most %d VMs", o->config, FLEET_MAX);
 	}
 	for (size_t i = 0; i < nk; i++) {
 		ret = apply_workload(r.c, keys[i], vals[i], err, sizeof(err));
@@ -1632,7 +1464,7 @@ static int experiment(const struct run_opts *o, const char *base,
 	}
 
 	vm_env_init(&r.env, r.c, false, false);
-	r.env.interrupted = &child_interrupted;
+	r.env.interrupted = &got_signal;
 	/* image VMs get a copy, to measure their page cache inside */
 	r.resident = daxlab_resident_path();
 	r.env.resident = r.resident;

@@ -6,9 +6,9 @@
 #include "daxlab.h"
 
 #include "lib/config.h"
+#include "fleet.h"
 #include "numastat.h"
 #include "qemu.h"
-#include "spawn.h"
 #include "statedir.h"
 #include "util.h"
 #include "vm.h"
@@ -356,17 +356,14 @@ static void catch_interrupts(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-static int stop_parallel(struct vm_env *e, const struct vm_config **vms);
-static int stop_one(struct vm_env *e, const struct vm_config *vm,
-		    bool dry_run);
-
+/* Starts vm and says so; < 0 with e->err filled. */
 static int start_one(struct vm_env *e, const struct vm_config *vm,
 		     unsigned timeout, bool dry_run)
 {
 	if (!dry_run)
 		info("starting vm %s", vm->id);
 	if (vm_start(e, vm, timeout) < 0)
-		return error("vm %s: %s", vm->id, e->err);
+		return -1;
 	if (dry_run)
 		return 0;
 	if (vm->net == VM_NET_NONE && vm->image) {
@@ -384,52 +381,8 @@ static int start_one(struct vm_env *e, const struct vm_config *vm,
 	return 0;
 }
 
-/*
- * Each VM in its own process (their boots overlap); all or nothing: when
- * one fails, the others this command started are stopped again.
- */
-static int start_parallel(struct vm_env *e, const struct vm_config **vms,
-			  unsigned timeout)
-{
-	const struct vm_config *up[257];
-	pid_t pids[256];
-	size_t n = 0, k = 0;
-	bool failed = false;
-
-	fflush(NULL);
-	for (size_t i = 0; vms[i] && n < ARRAY_SIZE(pids); i++) {
-		pid_t pid = fork();
-
-		if (pid < 0) {
-			error_errno(errno, "fork");
-			failed = true;
-			break;
-		}
-		if (pid == 0) {
-			int r = start_one(e, vms[i], timeout, false);
-
-			fflush(NULL);
-			_exit(r < 0 ? 1 : 0);
-		}
-		pids[n++] = pid;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (spawn_wait(pids[i]) == 0)
-			up[k++] = vms[i];
-		else
-			failed = true;
-	}
-	up[k] = NULL;
-	if (!failed)
-		return 0;
-	for (size_t i = 0; i < k; i++)
-		info("stopping vm %s again", up[i]->id);
-	if (k > 1)
-		stop_parallel(e, up);
-	else if (k == 1)
-		stop_one(e, up[0], false);
-	return 1;
-}
+static int in_parallel(struct vm_env *e, const struct vm_config **vms,
+		       unsigned timeout, bool start);
 
 static int do_start(int argc, char **argv)
 {
@@ -468,11 +421,12 @@ static int do_start(int argc, char **argv)
 	if (!o.dry_run)
 		catch_interrupts();
 	if (!o.dry_run && vms[0] && vms[1]) {
-		ret = start_parallel(&e, vms, timeout);
+		ret = in_parallel(&e, vms, timeout, true);
 		goto out;
 	}
 	for (size_t i = 0; vms[i]; i++)
 		if (start_one(&e, vms[i], timeout, o.dry_run) < 0) {
+			error("vm %s: %s", vms[i]->id, e.err);
 			ret = 1;
 			break;
 		}
@@ -481,13 +435,13 @@ static int do_start(int argc, char **argv)
 		_cleanup_free_ char *sock =
 			dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) :
 			      NULL;
-		bool was;
+		struct vm_stop_info s;
 
 		if (!sock)
 			die("out of memory");
 		console_relay(sock, vms[0]->name);
 		info("stopping vm %s", vms[0]->id);
-		if (vm_stop(&e, vms[0], &was) < 0) {
+		if (vm_stop_report(&e, vms[0], &s) < 0) {
 			error("vm %s: %s", vms[0]->id, e.err);
 			ret = 1;
 		}
@@ -499,6 +453,7 @@ out:
 	return ret;
 }
 
+/* Stops vm and says how it was; < 0 with e->err filled. */
 static int stop_one(struct vm_env *e, const struct vm_config *vm,
 		    bool dry_run)
 {
@@ -506,7 +461,7 @@ static int stop_one(struct vm_env *e, const struct vm_config *vm,
 	_cleanup_free_ char *dir = NULL;
 
 	if (vm_stop_report(e, vm, &s) < 0)
-		return error("vm %s: %s", vm->id, e->err);
+		return -1;
 	if (dry_run)
 		return 0;
 	if (s.was_running) {
@@ -533,38 +488,78 @@ static int stop_one(struct vm_env *e, const struct vm_config *vm,
 	return 0;
 }
 
-/* Each VM in its own process, so that their power-off timeouts overlap. */
-static int stop_parallel(struct vm_env *e, const struct vm_config **vms)
+/* vm start all, vm stop all: lib/fleet.h, a child per VM */
+struct vm_fleet {
+	struct vm_env *e;
+	const struct vm_config **vms;
+	unsigned timeout;
+};
+
+static int fleet_start_one(void *ud, size_t i, char *msg, size_t len)
 {
-	pid_t pids[256];
-	size_t n = 0;
-	int ret = 0;
+	struct vm_fleet *vf = ud;
 
-	fflush(NULL);
-	for (size_t i = 0; vms[i] && n < ARRAY_SIZE(pids); i++) {
-		pid_t pid = fork();
+	if (start_one(vf->e, vf->vms[i], vf->timeout, false) < 0)
+		return snprintf(msg, len, "%s", vf->e->err), -1;
+	return 0;
+}
 
-		if (pid < 0) {
-			if (stop_one(e, vms[i], false) < 0)
-				ret = 1;
-			continue;
-		}
-		if (pid == 0) {
-			int r = stop_one(e, vms[i], false);
+static int fleet_stop_one(void *ud, size_t i, char *msg, size_t len)
+{
+	struct vm_fleet *vf = ud;
 
-			fflush(NULL);
-			_exit(r < 0 ? 1 : 0);
-		}
-		pids[n++] = pid;
+	if (stop_one(vf->e, vf->vms[i], false) < 0)
+		return snprintf(msg, len, "%s", vf->e->err), -1;
+	return 0;
+}
+
+static void fleet_event(void *ud, size_t i, enum fleet_event ev,
+			const char *msg)
+{
+	struct vm_fleet *vf = ud;
+
+	if (ev == FLEET_EV_FAILED || ev == FLEET_EV_STOP_FAILED)
+		error("vm %s: %s", vf->vms[i]->id, msg);
+	else if (ev == FLEET_EV_ROLLBACK)
+		info("stopping vm %s again", vf->vms[i]->id);
+}
+
+/*
+ * All or nothing, their boots and power-off timeouts overlapping (see
+ * lib/fleet.h); then the last one out removes virtiofsd's shared cgroup,
+ * and the leaf.
+ */
+static int in_parallel(struct vm_env *e, const struct vm_config **vms,
+		       unsigned timeout, bool start)
+{
+	struct vm_fleet vf = { .e = e, .vms = vms, .timeout = timeout };
+	struct fleet f = { .start = fleet_start_one,
+			   .stop = fleet_stop_one,
+			   .event = fleet_event,
+			   .ud = &vf,
+			   .interrupted = &interrupted };
+	enum fleet_state *st;
+	int r;
+
+	while (vms[f.n])
+		f.n++;
+	if (start && f.n > FLEET_MAX)
+		return error("vm start: %zu VMs, at most %d start together",
+			     f.n, FLEET_MAX);
+	st = calloc(f.n, sizeof(*st));
+	if (!st)
+		die("out of memory");
+	if (start) {
+		r = fleet_start(&f, st);
+	} else {
+		for (size_t i = 0; i < f.n; i++)
+			st[i] = FLEET_UP;
+		r = fleet_stop(&f, st);
 	}
-	for (size_t i = 0; i < n; i++)
-		if (spawn_wait(pids[i]) != 0)
-			ret = 1;
-	/* the last one out removes virtiofsd's shared cgroup, and the leaf */
-	if (e->cg_ok && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
-		(void)cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
-	(void)vm_cgroups_release(e);
-	return ret;
+	if (!start || r < 0)
+		(void)vm_cgroups_release(e);
+	free(st);
+	return r < 0 ? 1 : 0;
 }
 
 static int do_stop(int argc, char **argv)
@@ -588,11 +583,13 @@ static int do_stop(int argc, char **argv)
 	}
 	env_setup(&e, c, &o);
 	if (!o.dry_run && vms[0] && vms[1]) {
-		ret = stop_parallel(&e, vms);
+		ret = in_parallel(&e, vms, 0, false);
 	} else {
 		for (size_t i = 0; vms[i]; i++)
-			if (stop_one(&e, vms[i], o.dry_run) < 0)
+			if (stop_one(&e, vms[i], o.dry_run) < 0) {
+				error("vm %s: %s", vms[i]->id, e.err);
 				ret = 1;
+			}
 	}
 	vm_env_done(&e);
 	free(vms);
