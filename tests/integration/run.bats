@@ -11,6 +11,13 @@ load run_helpers
 
 setup_file() {
 	"$DAXLAB_BUILD/daxlab" guest build --quiet --output "$GUEST_DIR"
+	# qemu's binary, libraries and firmware and the guest's kernel and
+	# initrd in the page cache before any VM cgroup can be charged for them
+	local q
+	q=$(command -v qemu-system-x86_64)
+	cat "$q" $(ldd "$q" | awk '$3 ~ /^\// { print $3 }') \
+		/usr/share/qemu/* /usr/lib/ipxe/qemu/* "$GUEST_DIR"/vmlinuz \
+		"$GUEST_DIR"/initrd.img >/dev/null 2>&1 || true
 }
 
 setup() {
@@ -87,8 +94,12 @@ assert p["topology"]["nodes"] >= 1, p["topology"]
 EOF
 	assert_nothing_left
 
-	# The numbers, from the raw files (not from the report)
-	python3 "$top/tests/helpers/check-demo" "$dir" "$T/data"
+	# The numbers, from the raw files (not from the report); the file
+	# sets explain >= 90% of each VM cgroup's page cache (issue 16: qemu's
+	# own files and the guest's kernel and initrd, the rest, were read by
+	# the qemus started before, as on any lab host after its first VM;
+	# setup_file reads them to be sure)
+	python3 "$top/tests/helpers/check-demo" --closure 90 "$dir" "$T/data"
 	# and the report says the same
 	# shared: no guest copy, nothing twice; private: cached twice
 	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"
