@@ -31,12 +31,16 @@ const char *const guest_image_releases[] = { "bookworm", "trixie", NULL };
 
 /*
  * What a cloud-init guest needs and nothing else: dbus for logind, which
- * turns the ACPI power button of `vm stop` into a clean power off.
+ * turns the ACPI power button of `vm stop` into a clean power off;
+ * iproute2, without which cloud-init has no network renderer (its
+ * networkd one needs `ip`): bookworm's cloud-init brings it, trixie's
+ * does not, and its guest never got an address.
  */
 const char *const guest_image_packages[] = {
 	"systemd-sysv",
 	"udev",
 	"dbus",
+	"iproute2",
 	"cloud-init",
 	"openssh-server",
 	"fio",
