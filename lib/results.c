@@ -134,22 +134,11 @@ int results_copy(const char *dir, const char *file, const char *src)
 	return results_write(dir, file, text);
 }
 
-static char *one_line(const char *s)
-{
-	char *c = strdup(s ? s : "");
-
-	if (!c)
-		return NULL;
-	for (char *p = c; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return c;
-}
-
 int results_set_status(const char *dir, enum results_status s,
 		       const char *reason)
 {
-	_cleanup_free_ char *r1 = one_line(reason);
+	_cleanup_free_ char *r1 =
+		strdup_printf_line("%s", reason ? reason : "");
 	_cleanup_free_ char *text = NULL;
 
 	if (!r1)
@@ -204,17 +193,12 @@ int results_get_status(const char *dir, enum results_status *ret,
 
 int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 {
-	_cleanup_free_ char *raw = NULL;
 	char *value;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&raw, fmt, ap);
+	value = strdup_vprintf_line(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	value = one_line(raw);
 	if (!value)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->n; i++)
@@ -340,7 +324,7 @@ char *results_tool_version(const char *const *argv)
 			*nl = '\0';
 		line = trim(line);
 		if (*line)
-			return one_line(line);
+			return strdup_printf_line("%s", line);
 		line = nl ? nl + 1 : NULL;
 	}
 	return strdup_printf("unknown (%s exited %d with no output)", argv[0],
