@@ -1126,8 +1126,8 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 }
 
 int csvread_text(const char *path, const char *text, size_t len,
-		 const char *header, unsigned n_fields, csv_fields_fn fn,
-		 void *ud, char *err, size_t errlen)
+		 const char *header, unsigned n_fields, bool whole,
+		 csv_fields_fn fn, void *ud, char *err, size_t errlen)
 {
 	const char *p = text, *end = text + len, *nl;
 	struct csv_span f[CSV_TEXT_MAX_FIELDS];
@@ -1142,11 +1142,16 @@ int csvread_text(const char *path, const char *text, size_t len,
 			 errlen);
 	if (k < 0 || !nl)
 		return k;
-	for (p = nl + 1; (nl = memchr(p, '\n', (size_t)(end - p)));
-	     p = nl + 1) {
-		const char *e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		const char *e;
 		unsigned n = 0;
 
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl && !whole)
+			break; /* a line still being written */
+		if (!nl)
+			nl = end;
+		e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
 		line++;
 		if (e == p)
 			continue;
@@ -1183,8 +1188,10 @@ int csvread_text(const char *path, const char *text, size_t len,
 					line, what);
 		if (k < 0)
 			return k;
+		if (nl == end)
+			break;
 	}
-	return 0; /* past the last '\n': a line still being written */
+	return 0;
 }
 
 /* The first line start at or after off whose tick differs from the previous. */

@@ -218,7 +218,7 @@ int rs_parse(struct rs_series *s, const char *path, const char *text,
 	int r;
 
 	rs_free(s);
-	r = csvread_text(path, text, len, RS_HEADER, 1 + RS_FIELDS + 1,
+	r = csvread_text(path, text, len, RS_HEADER, 1 + RS_FIELDS + 1, false,
 			 parse_row, s, err, errlen);
 	if (r < 0)
 		rs_free(s);

@@ -718,8 +718,8 @@ static int text_row(const struct csv_span *f, void *ud, char *msg,
 static int text(const char *t, char *got, char *err)
 {
 	*got = *err = '\0';
-	return csvread_text("x.csv", t, strlen(t), "a,b", 2, text_row, got, err,
-			    256);
+	return csvread_text("x.csv", t, strlen(t), "a,b", 2, false, text_row,
+			    got, err, 256);
 }
 
 static void test_text(void **state)
@@ -728,6 +728,11 @@ static void test_text(void **state)
 
 	assert_int_equal(text("a,b\r\n1,2\r\n\n,\n3,4", got, err), 0);
 	assert_string_equal(got, "[1|2][|]"); /* "3,4" is being written */
+	*got = '\0';
+	assert_int_equal(csvread_text("x.csv", "a,b\n1,2\n3,4", 11, "a,b", 2,
+				      true, text_row, got, err, 256),
+			 0);
+	assert_string_equal(got, "[1|2][3|4]"); /* a whole text */
 	assert_int_equal(text("a,b", got, err), 0);
 	assert_string_equal(got, "");
 	assert_int_equal(text("a,c\n", got, err), -EBADMSG);
