@@ -24,8 +24,7 @@ if [ -z "$dir" ]; then
 	trap 'rm -rf "$dir"' EXIT
 fi
 mkdir -p "$dir"
-
-now() { date +%s.%N; }
+. "$top/bench/lab.bash"
 
 run_dd() {
 	rm -f "$dir/dd"
@@ -52,20 +51,9 @@ run_daxlab() {
 
 # The disk's speed drifts: alternate who goes first, and report the
 # median of the per-round ratios as well as the ratio of the best rounds.
-ratios=() dds=() dls=()
-for r in $(seq "$rounds"); do
-	if [ $((r % 2)) -eq 1 ]; then
-		a=$(run_dd) b=$(run_daxlab)
-	else
-		b=$(run_daxlab) a=$(run_dd)
-	fi
-	echo "round $r: dd $a MB/s, daxlab files create $b MB/s"
-	dds+=("$a") dls+=("$b")
-	ratios+=("$(echo "$b $a" | awk '{ printf "%.3f", $1 / $2 }')")
-done
-best_dd=$(printf '%s\n' "${dds[@]}" | sort -g | tail -n 1)
-best_dl=$(printf '%s\n' "${dls[@]}" | sort -g | tail -n 1)
-median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+measure_rounds "$rounds" run_dd run_daxlab dd "daxlab files create" MB/s
+best_dd=$(best max "${figs_a[@]}")
+best_dl=$(best max "${figs_b[@]}")
 echo "best: dd $best_dd MB/s, daxlab $best_dl MB/s"
 echo "$best_dl $best_dd" | awk '{ printf "ratio of best rounds daxlab/dd: %.2f\n", $1 / $2 }'
 echo "median per-round ratio daxlab/dd: $median (target >= 0.90)"

@@ -1,9 +1,11 @@
-# Sourced by bench/vmstart.sh and bench/demo.sh: examples/demo.ini with its
-# own state dir, cgroup names, ports and data folders (so a bench run does
-# not collide with a lab in use), sizes and workload unchanged.
+# Sourced by the benches. For bench/vmstart.sh and bench/demo.sh:
+# examples/demo.ini with its own state dir, cgroup names, ports and data
+# folders (so a bench run does not collide with a lab in use), sizes and
+# workload unchanged.
 #   make_lab DIR PREFIX GUEST_DIR [EXAMPLE]  -> DIR/lab.ini
 # EXAMPLE: examples/EXAMPLE.ini (default demo); for demo-image, GUEST_DIR
-# is the image file, and the lab's ssh key goes into DIR.
+# is the image file, and the lab's ssh key goes into DIR. For
+# bench/files.sh and bench/residency.sh: measure_rounds, best, now.
 
 free_port() {
 	local p
@@ -56,4 +58,33 @@ stamp() {
 	while IFS= read -r line; do
 		printf '%s %s\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')" "$line"
 	done
+}
+
+now() { date +%s.%N; }
+
+# measure_rounds N A B LABEL_A LABEL_B UNIT: N rounds of the functions A
+# and B (each prints one figure), alternating which goes first (the disk's
+# and the cache's speed drift); prints each round, and sets figs_a and
+# figs_b (the figures), ratios (B/A per round) and median (of the ratios)
+measure_rounds() {
+	local n=$1 fa=$2 fb=$3 la=$4 lb=$5 unit=$6 r a b
+	figs_a=() figs_b=() ratios=()
+	for r in $(seq "$n"); do
+		if [ $((r % 2)) -eq 1 ]; then
+			a=$("$fa") b=$("$fb")
+		else
+			b=$("$fb") a=$("$fa")
+		fi
+		echo "round $r: $la $a $unit, $lb $b $unit"
+		figs_a+=("$a") figs_b+=("$b")
+		ratios+=("$(echo "$b $a" | awk '{ printf "%.3f", $1 / $2 }')")
+	done
+	median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+}
+
+# best max|min FIGURE...: the highest (of speeds) or the lowest (of times)
+best() {
+	local how=$1
+	shift
+	printf '%s\n' "$@" | sort -g | if [ "$how" = max ]; then tail -n 1; else head -n 1; fi
 }

@@ -36,8 +36,7 @@ sets=(--size "${mib}M" --file-size "$((mib >= 1024 ? 64 : 4))M" --private-ratio 
 "$D" files create -q --no-progress "${sets[@]}"
 "$D" files warm -q "${sets[@]}"
 files=("$dir"/shared/*.dat "$dir"/vm0/*.dat)
-
-now() { date +%s.%N; }
+. "$top/bench/lab.bash"
 
 run_fincore() {
 	local t0 t1
@@ -63,20 +62,9 @@ dl=$(awk -F, 'NR > 1 { s += $7 } END { printf "%.0f", s }' "$dir/residency.csv")
 echo "resident: fincore $fc bytes, daxlab $dl bytes (of $((mib << 20)))"
 [ "$fc" -eq "$dl" ] || { echo "bench/residency.sh: fincore and daxlab disagree" >&2; exit 1; }
 
-ratios=() fcs=() dls=()
-for r in $(seq "$rounds"); do
-	if [ $((r % 2)) -eq 1 ]; then
-		a=$(run_fincore) b=$(run_daxlab)
-	else
-		b=$(run_daxlab) a=$(run_fincore)
-	fi
-	echo "round $r: fincore $a s, daxlab files residency --output $b s"
-	fcs+=("$a") dls+=("$b")
-	ratios+=("$(echo "$b $a" | awk '{ printf "%.3f", $1 / $2 }')")
-done
-best_fc=$(printf '%s\n' "${fcs[@]}" | sort -g | head -n 1)
-best_dl=$(printf '%s\n' "${dls[@]}" | sort -g | head -n 1)
-median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+measure_rounds "$rounds" run_fincore run_daxlab fincore "daxlab files residency --output" s
+best_fc=$(best min "${figs_a[@]}")
+best_dl=$(best min "${figs_b[@]}")
 echo "best: fincore $best_fc s, daxlab $best_dl s"
 echo "median per-round ratio daxlab/fincore: $median"
 printf 'RESULT\tresidency sample\tone sample of a %s MiB file set held in the page cache, per cgroup and node (best of %s rounds; ratio: median of the per-round ratios)\t%s s\tfincore %s s\t%sx\t-\t-\n' \

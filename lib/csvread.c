@@ -1022,20 +1022,19 @@ static int scan_block(struct csvread *r, const char *buf, uint32_t len,
 	return scan_block_base(r, buf, len, base, fn, userdata);
 }
 
-static int check_header(struct csvread *r, const char *buf, uint32_t len)
+/* The first line, buf[0, len) without its '\n', against header. */
+static int check_header(const char *path, const char *buf, size_t len,
+			const char *header, char *err, size_t errlen)
 {
-	static const char h[] = CSV_HEADER;
-	uint32_t l = len;
 	char q[200];
 
-	if (l > 0 && buf[l - 1] == '\r')
-		l--;
-	if (l == sizeof(h) - 1 && memcmp(buf, h, l) == 0)
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (len == strlen(header) && memcmp(buf, header, len) == 0)
 		return 0;
-	quote_bytes(buf, l, q, sizeof(q));
-	snprintf(r->err, sizeof(r->err),
-		 "%s:1: header is '%s', expected '" CSV_HEADER "'", r->path, q);
-	return -EBADMSG;
+	quote_bytes(buf, len, q, sizeof(q));
+	return err_fail(err, errlen, -EBADMSG,
+			"%s:1: header is '%s', expected '%s'", path, q, header);
 }
 
 int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
@@ -1084,7 +1083,8 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 			const char *e = memchr(r->buf, '\n', upto);
 
 			from = (uint32_t)(e - r->buf) + 1;
-			k = check_header(r, r->buf, from - 1);
+			k = check_header(r->path, r->buf, from - 1, CSV_HEADER,
+					 r->err, sizeof(r->err));
 			if (k < 0)
 				return k;
 			header = false;
@@ -1114,13 +1114,83 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 				r->path);
 			return -EBADMSG;
 		}
-		k = check_header(r, r->buf, carry);
+		k = check_header(r->path, r->buf, carry, CSV_HEADER, r->err,
+				 sizeof(r->err));
 		if (k < 0)
 			return k;
 		carry = 0; /* a header without newline and no rows */
 	}
 	if (carry > 0)
 		r->partial_line = csvread_line_of(r->fd, base);
+	return 0;
+}
+
+int csvread_text(const char *path, const char *text, size_t len,
+		 const char *header, unsigned n_fields, bool whole,
+		 csv_fields_fn fn, void *ud, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *nl;
+	struct csv_span f[CSV_TEXT_MAX_FIELDS];
+	char what[200];
+	size_t line = 1;
+	int k;
+
+	if (n_fields == 0 || n_fields > CSV_TEXT_MAX_FIELDS)
+		return -EINVAL;
+	nl = memchr(p, '\n', len);
+	k = check_header(path, p, (size_t)((nl ? nl : end) - p), header, err,
+			 errlen);
+	if (k < 0 || !nl)
+		return k;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		const char *e;
+		unsigned n = 0;
+
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl && !whole)
+			break; /* a line still being written */
+		if (!nl)
+			nl = end;
+		e = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		line++;
+		if (e == p)
+			continue;
+		for (const char *q = p; q < e; q++)
+			if ((unsigned char)*q < 0x20 ||
+			    (unsigned char)*q >= 0x80)
+				return err_fail(
+					err, errlen, -EBADMSG,
+					"%s:%zu: unexpected byte 0x%02x in column %zu",
+					path, line, (unsigned char)*q,
+					(size_t)(q - p) + 1);
+		for (const char *q = p;; q++) {
+			const char *c = memchr(q, ',', (size_t)(e - q));
+
+			if (n == n_fields)
+				return err_fail(err, errlen, -EBADMSG,
+						"%s:%zu: more than %u fields",
+						path, line, n_fields);
+			f[n].p = q;
+			f[n].len = (size_t)((c ? c : e) - q);
+			n++;
+			if (!c)
+				break;
+			q = c;
+		}
+		if (n != n_fields)
+			return err_fail(err, errlen, -EBADMSG,
+					"%s:%zu: %u fields, expected %u", path,
+					line, n, n_fields);
+		*what = '\0';
+		k = fn(f, ud, what, sizeof(what));
+		if (k == -EBADMSG)
+			return err_fail(err, errlen, k, "%s:%zu: %s", path,
+					line, what);
+		if (k < 0)
+			return k;
+		if (nl == end)
+			break;
+	}
 	return 0;
 }
 

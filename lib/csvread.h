@@ -107,6 +107,29 @@ int csvread_split(int fd, uint64_t size, unsigned n, uint64_t *ret_bounds);
  */
 bool csvread_simd(int avx2);
 
+/*
+ * ---- a small CSV in memory (residency.csv) ----
+ *
+ * text[0, len) is a header line, exactly header, then lines of n_fields
+ * fields (at most CSV_TEXT_MAX_FIELDS), each handed to fn as spans. CRLF
+ * line ends are accepted and blank lines skipped; a last line without its
+ * newline is a line when the text is whole, else left out (a file still
+ * being written). A wrong header, a
+ * wrong field count, a control or non-ASCII byte, or fn's -EBADMSG (with
+ * what is wrong in msg) end it with -EBADMSG and err "FILE:LINE: what";
+ * fn's other errors end it as they are.
+ */
+#define CSV_TEXT_MAX_FIELDS 16
+struct csv_span {
+	const char *p;
+	size_t len;
+};
+typedef int (*csv_fields_fn)(const struct csv_span *f, void *ud, char *msg,
+			     size_t msglen);
+int csvread_text(const char *path, const char *text, size_t len,
+		 const char *header, unsigned n_fields, bool whole,
+		 csv_fields_fn fn, void *ud, char *err, size_t errlen);
+
 /* 1-based line number of a byte offset (counts newlines before it). */
 uint64_t csvread_line_of(int fd, uint64_t offset);
 

@@ -41,40 +41,38 @@ void workload_spec_init(struct workload_spec *w)
 int workload_spec_set(struct workload_spec *w, const char *key,
 		      const char *value, char *err, size_t errlen)
 {
-	uint64_t *size = NULL;
-	unsigned *num = NULL, v;
+	struct workload_config c = {
+		.size = w->size,
+		.file_size = w->file_size,
+		.private_ratio = w->private_ratio,
+		.access_ratio = w->access_ratio,
+		.hot_ratio = w->hot_ratio,
+		.hot_access_ratio = w->hot_access_ratio,
+	};
 	int r;
 
-	if (!strcmp(key, "size"))
-		size = &w->size;
-	else if (!strcmp(key, "file_size"))
-		size = &w->file_size;
-	else if (!strcmp(key, "private_ratio"))
-		num = &w->private_ratio;
-	else if (!strcmp(key, "access_ratio"))
-		num = &w->access_ratio;
-	else if (!strcmp(key, "hot_ratio"))
-		num = &w->hot_ratio;
-	else if (!strcmp(key, "hot_access_ratio"))
-		num = &w->hot_access_ratio;
-	else if (!strcmp(key, "vms"))
-		num = &w->vms;
-	else
-		return err_fail(err, errlen, -EINVAL, "unknown key %s", key);
-	if (size) {
-		r = parse_size(value, size);
-		if (r < 0)
-			return err_fail(err, errlen, -EINVAL,
-					"%s '%s' is not a size such as 16M",
-					key, value);
+	if (!strcmp(key, "vms")) {
+		if (parse_uint_range(value, 0, 1000000, &w->vms) < 0)
+			return err_fail(
+				err, errlen, -EINVAL,
+				"key 'vms': bad value '%s': expected a whole number",
+				value);
 		return 0;
 	}
-	r = parse_uint_range(value, 0, 1000000, &v);
+	/* the numbers of [workload], checked as daxlab.ini's are */
+	if (strcmp(key, "size") && strcmp(key, "file_size") &&
+	    strcmp(key, "private_ratio") && strcmp(key, "access_ratio") &&
+	    strcmp(key, "hot_ratio") && strcmp(key, "hot_access_ratio"))
+		return err_fail(err, errlen, -EINVAL, "unknown key %s", key);
+	r = config_workload_set(&c, key, value, err, errlen);
 	if (r < 0)
-		return err_fail(err, errlen, -EINVAL,
-				"%s '%s' is not a whole number%s", key, value,
-				strcmp(key, "vms") ? " in 0..100" : "");
-	*num = v;
+		return r;
+	w->size = c.size;
+	w->file_size = c.file_size;
+	w->private_ratio = c.private_ratio;
+	w->access_ratio = c.access_ratio;
+	w->hot_ratio = c.hot_ratio;
+	w->hot_access_ratio = c.hot_access_ratio;
 	return 0;
 }
 

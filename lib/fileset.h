@@ -37,8 +37,9 @@ void workload_spec_init(struct workload_spec *w);
 
 /*
  * Sets one number by its [workload] key (size, file_size, private_ratio,
- * access_ratio, hot_ratio, hot_access_ratio, vms). -EINVAL with the value
- * named in err; ratios are range-checked by fileset_plan_new().
+ * access_ratio, hot_ratio, hot_access_ratio; checked by
+ * config_workload_set(), as in daxlab.ini) or vms. -EINVAL with err
+ * "key 'K': bad value 'V': expected ...".
  */
 int workload_spec_set(struct workload_spec *w, const char *key,
 		      const char *value, char *err, size_t errlen);

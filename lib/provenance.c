@@ -353,18 +353,14 @@ void provenance_free(struct provenance *p)
 
 int provenance_set(char **field, const char *fmt, ...)
 {
-	char *v = NULL;
+	char *v;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&v, fmt, ap);
+	v = strdup_vprintf_line(fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!v)
 		return -ENOMEM;
-	for (char *c = v; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
 	free(*field);
 	*field = v;
 	return 0;

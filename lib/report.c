@@ -576,7 +576,6 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency-end.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
-	char e[200] = "";
 	int ret;
 
 	if (!path)
@@ -598,12 +597,7 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 			    "no host residency of the file sets "
 			    "(residency-end.csv: %s)",
 			    strerror(-ret));
-	ret = residency_parse(text, &r->res, &r->n_res, e, sizeof(e));
-	if (ret < 0) {
-		snprintf(err, errlen, "%s:%s", path, e);
-		return ret;
-	}
-	return 0;
+	return residency_parse(path, text, &r->res, &r->n_res, err, errlen);
 }
 
 static void vm_values(struct report_run *r)

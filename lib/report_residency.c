@@ -397,7 +397,7 @@ int report_residency_load(struct report_run *r, char *err, size_t errlen)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
-	char e[200] = "", msg[300];
+	char msg[300];
 	size_t len = 0;
 	int ret;
 
@@ -419,9 +419,8 @@ int report_residency_load(struct report_run *r, char *err, size_t errlen)
 	if (!r->rs)
 		return -ENOMEM;
 	rs_init(r->rs);
-	ret = rs_parse(r->rs, text, len, e, sizeof(e));
+	ret = rs_parse(r->rs, path, text, len, err, errlen);
 	if (ret < 0) {
-		snprintf(err, errlen, "%s:%s", path, e);
 		report_residency_free(r);
 		return ret;
 	}

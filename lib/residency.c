@@ -1,26 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* residency.csv over time and the guest helper's lines; see residency.h. */
 #include "residency.h"
+#include "csvread.h"
 #include "util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <string.h>
-
-static int bad(char *err, size_t errlen, size_t line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int bad(char *err, size_t errlen, size_t line, const char *fmt, ...)
-{
-	char what[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (errlen)
-		snprintf(err, errlen, "%zu: %s", line, what);
-	return -EBADMSG;
-}
 
 void rs_init(struct rs_series *s)
 {
@@ -195,46 +180,31 @@ static int parse_num(const char *p, size_t len, uint64_t *ret)
 	return parse_u64(buf, ret);
 }
 
-static int parse_line(struct rs_series *s, const char *p, size_t len,
-		      size_t line, char *err, size_t errlen)
+/* A row of residency.csv, its fields split by csvread_text(). */
+static int parse_row(const struct csv_span *f, void *ud, char *msg,
+		     size_t msglen)
 {
-	const char *field[7];
-	size_t flen[7], nf = 0;
+	struct rs_series *s = ud;
 	uint32_t id[RS_FIELDS];
 	uint64_t t, bytes;
-	const char *q = p, *end = p + len;
 
-	if (len && p[len - 1] == '\r')
-		end--;
-	for (;;) {
-		const char *c = memchr(q, ',', (size_t)(end - q));
-
-		if (nf == 7)
-			return bad(err, errlen, line, "more than 7 fields");
-		field[nf] = q;
-		flen[nf] = (size_t)((c ? c : end) - q);
-		nf++;
-		if (!c)
-			break;
-		q = c + 1;
-	}
-	if (nf != 7)
-		return bad(err, errlen, line, "%zu fields, not 7", nf);
-	if (parse_num(field[0], flen[0], &t) < 0 || t > INT64_MAX)
-		return bad(err, errlen, line, "elapsed_ms is not a number");
-	if (parse_num(field[6], flen[6], &bytes) < 0)
-		return bad(err, errlen, line, "bytes is not a number");
+	if (parse_num(f[0].p, f[0].len, &t) < 0 || t > INT64_MAX)
+		return err_fail(msg, msglen, -EBADMSG,
+				"elapsed_ms is not a number");
+	if (parse_num(f[6].p, f[6].len, &bytes) < 0)
+		return err_fail(msg, msglen, -EBADMSG, "bytes is not a number");
 	if (s->n && (int64_t)t < s->rows[s->n - 1].t_ms)
-		return bad(err, errlen, line, "elapsed_ms goes back");
+		return err_fail(msg, msglen, -EBADMSG, "elapsed_ms goes back");
 	for (int i = 0; i < RS_FIELDS; i++) {
 		int64_t k;
 
-		if (!span_ok(field[i + 1], flen[i + 1]))
-			return bad(err, errlen, line,
-				   "field %d is empty or holds a character "
-				   "that is not printable ASCII",
-				   i + 2);
-		k = intern(s, field[i + 1], flen[i + 1]);
+		if (!span_ok(f[i + 1].p, f[i + 1].len))
+			return err_fail(
+				msg, msglen, -EBADMSG,
+				"field %d is empty or holds a character "
+				"that is not printable ASCII",
+				i + 2);
+		k = intern(s, f[i + 1].p, f[i + 1].len);
 		if (k < 0)
 			return (int)k;
 		id[i] = (uint32_t)k;
@@ -242,32 +212,17 @@ static int parse_line(struct rs_series *s, const char *p, size_t len,
 	return push(s, (int64_t)t, id, bytes);
 }
 
-int rs_parse(struct rs_series *s, const char *text, size_t len, char *err,
-	     size_t errlen)
+int rs_parse(struct rs_series *s, const char *path, const char *text,
+	     size_t len, char *err, size_t errlen)
 {
-	const char *p = text, *end = text + len, *nl;
-	size_t hl = strlen(RS_HEADER), line = 1;
 	int r;
 
 	rs_free(s);
-	nl = memchr(p, '\n', len);
-	if (!nl || (size_t)(nl - p) < hl || memcmp(p, RS_HEADER, hl) ||
-	    (size_t)(nl - p) > hl + (nl[-1] == '\r'))
-		return bad(err, errlen, 1, "not the header '%s'", RS_HEADER);
-	for (p = nl + 1; p < end; p = nl + 1) {
-		line++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			break; /* still being written */
-		if (nl == p || (nl - p == 1 && *p == '\r'))
-			continue;
-		r = parse_line(s, p, (size_t)(nl - p), line, err, errlen);
-		if (r < 0) {
-			rs_free(s);
-			return r;
-		}
-	}
-	return 0;
+	r = csvread_text(path, text, len, RS_HEADER, 1 + RS_FIELDS + 1, false,
+			 parse_row, s, err, errlen);
+	if (r < 0)
+		rs_free(s);
+	return r;
 }
 
 void rs_write_row(FILE *f, int64_t t_ms, const char *where, const char *set,

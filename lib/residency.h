@@ -52,14 +52,14 @@ void rs_init(struct rs_series *s);
 void rs_free(struct rs_series *s);
 
 /*
- * Parses text (len bytes) into s, replacing what it held. A last line
- * without '\n' (a sampler still writing) is left out. -EBADMSG with
- * "LINE: what" in err (for "FILE:LINE: what") for a wrong header, a
- * wrong field count, a bad number, an elapsed_ms that goes back, or a
- * name with a control character, a quote or non-ASCII.
+ * Parses text (len bytes, read from path) into s, replacing what it held,
+ * with csvread_text(): a last line without '\n' (a sampler still
+ * writing) is left out. -EBADMSG with "FILE:LINE: what" in err for a
+ * wrong header, a wrong field count, a bad number, an elapsed_ms that
+ * goes back, or a name with a control character, a quote or non-ASCII.
  */
-int rs_parse(struct rs_series *s, const char *text, size_t len, char *err,
-	     size_t errlen);
+int rs_parse(struct rs_series *s, const char *path, const char *text,
+	     size_t len, char *err, size_t errlen);
 
 /* Adds a row (names are copied and interned). */
 int rs_add(struct rs_series *s, int64_t t_ms, const char *const f[RS_FIELDS],

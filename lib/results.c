@@ -4,6 +4,7 @@
  * the residency table.
  */
 #include "results.h"
+#include "csvread.h"
 #include "fileset.h"
 #include "spawn.h"
 #include "util.h"
@@ -134,22 +135,11 @@ int results_copy(const char *dir, const char *file, const char *src)
 	return results_write(dir, file, text);
 }
 
-static char *one_line(const char *s)
-{
-	char *c = strdup(s ? s : "");
-
-	if (!c)
-		return NULL;
-	for (char *p = c; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	return c;
-}
-
 int results_set_status(const char *dir, enum results_status s,
 		       const char *reason)
 {
-	_cleanup_free_ char *r1 = one_line(reason);
+	_cleanup_free_ char *r1 =
+		strdup_printf_line("%s", reason ? reason : "");
 	_cleanup_free_ char *text = NULL;
 
 	if (!r1)
@@ -204,17 +194,12 @@ int results_get_status(const char *dir, enum results_status *ret,
 
 int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 {
-	_cleanup_free_ char *raw = NULL;
 	char *value;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&raw, fmt, ap);
+	value = strdup_vprintf_line(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	value = one_line(raw);
 	if (!value)
 		return -ENOMEM;
 	for (size_t i = 0; i < l->n; i++)
@@ -340,7 +325,7 @@ char *results_tool_version(const char *const *argv)
 			*nl = '\0';
 		line = trim(line);
 		if (*line)
-			return one_line(line);
+			return strdup_printf_line("%s", line);
 		line = nl ? nl + 1 : NULL;
 	}
 	return strdup_printf("unknown (%s exited %d with no output)", argv[0],
@@ -454,95 +439,6 @@ static int copy_field(char *dst, size_t len, const char *s)
 	return 0;
 }
 
-static int parse_row(char *line, struct residency_row *r)
-{
-	char *f[6];
-	size_t nf = 0;
-	char *p = line;
-
-	for (;;) {
-		char *c = strchr(p, ',');
-
-		if (nf == ARRAY_SIZE(f))
-			return -EINVAL;
-		f[nf++] = p;
-		if (!c)
-			break;
-		*c = '\0';
-		p = c + 1;
-	}
-	if (nf != 6)
-		return -EINVAL;
-	memset(r, 0, sizeof(*r));
-	if (strcmp(f[0], "shared") != 0 && strcmp(f[0], "private") != 0)
-		return -EINVAL;
-	if (copy_field(r->set, sizeof(r->set), f[0]) < 0 ||
-	    copy_field(r->vm, sizeof(r->vm), f[1]) < 0 ||
-	    copy_field(r->via, sizeof(r->via), f[2]) < 0 ||
-	    copy_field(r->node, sizeof(r->node), f[3]) < 0)
-		return -EINVAL;
-	if (parse_u64(f[4], &r->resident) < 0)
-		return -EINVAL;
-	if (*f[5] && parse_u64(f[5], &r->size) < 0)
-		return -EINVAL;
-	return 0;
-}
-
-int residency_parse(const char *text, struct residency_row **ret, size_t *ret_n,
-		    char *err, size_t errlen)
-{
-	_cleanup_free_ char *copy = strdup(text);
-	_cleanup_free_ struct residency_row *rows = NULL;
-	size_t n = 0, cap = 0;
-	unsigned lineno = 0;
-	char *p;
-
-	if (!copy)
-		return -ENOMEM;
-	p = copy;
-	while (p && *p) {
-		char *nl = strchr(p, '\n');
-
-		if (nl)
-			*nl = '\0';
-		if (nl && nl > p && nl[-1] == '\r')
-			nl[-1] = '\0';
-		lineno++;
-		if (lineno == 1) {
-			if (strcmp(p, RESIDENCY_HEADER) != 0) {
-				snprintf(err, errlen, "1: header is not '%s'",
-					 RESIDENCY_HEADER);
-				return -EBADMSG;
-			}
-		} else if (*p) {
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 16;
-				struct residency_row *nr =
-					realloc(rows, nc * sizeof(*nr));
-
-				if (!nr)
-					return -ENOMEM;
-				rows = nr;
-				cap = nc;
-			}
-			if (parse_row(p, &rows[n]) < 0) {
-				snprintf(err, errlen, "%u: malformed row",
-					 lineno);
-				return -EBADMSG;
-			}
-			n++;
-		}
-		p = nl ? nl + 1 : NULL;
-	}
-	if (lineno == 0) {
-		snprintf(err, errlen, "1: empty file");
-		return -EBADMSG;
-	}
-	*ret = TAKE_PTR(rows);
-	*ret_n = n;
-	return 0;
-}
-
 static int push_row(struct residency_row **rows, size_t *n,
 		    const struct residency_row *r)
 {
@@ -553,6 +449,59 @@ static int push_row(struct residency_row **rows, size_t *n,
 	nr[*n] = *r;
 	*rows = nr;
 	(*n)++;
+	return 0;
+}
+
+/* A field into dst, len bytes with its NUL; -EINVAL when it does not fit. */
+static int copy_span(char *dst, size_t len, const struct csv_span *f)
+{
+	if (f->len >= len)
+		return -EINVAL;
+	memcpy(dst, f->p, f->len);
+	dst[f->len] = '\0';
+	return 0;
+}
+
+struct residency_rows {
+	struct residency_row *v;
+	size_t n;
+};
+
+/* A row of the table, its fields split by csvread_text(). */
+static int parse_row(const struct csv_span *f, void *ud, char *msg,
+		     size_t msglen)
+{
+	struct residency_rows *rows = ud;
+	struct residency_row r = { 0 };
+	char resident[24], size[24];
+
+	if (copy_span(r.set, sizeof(r.set), &f[0]) < 0 ||
+	    (strcmp(r.set, "shared") && strcmp(r.set, "private")) ||
+	    copy_span(r.vm, sizeof(r.vm), &f[1]) < 0 ||
+	    copy_span(r.via, sizeof(r.via), &f[2]) < 0 ||
+	    copy_span(r.node, sizeof(r.node), &f[3]) < 0 ||
+	    copy_span(resident, sizeof(resident), &f[4]) < 0 ||
+	    parse_u64(resident, &r.resident) < 0 ||
+	    copy_span(size, sizeof(size), &f[5]) < 0 ||
+	    (*size && parse_u64(size, &r.size) < 0))
+		return err_fail(msg, msglen, -EBADMSG, "malformed row");
+	return push_row(&rows->v, &rows->n, &r);
+}
+
+int residency_parse(const char *path, const char *text,
+		    struct residency_row **ret, size_t *ret_n, char *err,
+		    size_t errlen)
+{
+	struct residency_rows rows = { 0 };
+	int r = csvread_text(path, text, strlen(text), RESIDENCY_HEADER, 6,
+			     true, parse_row, &rows, err, errlen);
+
+	if (r < 0) {
+		free(rows.v);
+		return r;
+	}
+	*ret = rows.v;
+	*ret_n = rows.n;
 	return 0;
 }
 

@@ -133,11 +133,12 @@ struct residency_row {
 /* Allocated CSV text of the rows. */
 char *residency_format(const struct residency_row *rows, size_t n);
 /*
- * Parses residency.csv; -EBADMSG with "LINE: what" in err on a malformed
- * line.
+ * Parses the table (residency-end.csv, an old residency.csv) read from
+ * path, with csvread_text(); -EBADMSG with "FILE:LINE: what" in err.
  */
-int residency_parse(const char *text, struct residency_row **ret, size_t *ret_n,
-		    char *err, size_t errlen);
+int residency_parse(const char *path, const char *text,
+		    struct residency_row **ret, size_t *ret_n, char *err,
+		    size_t errlen);
 
 /*
  * Measures files (NULL-terminated paths) in the host page cache: appends

@@ -208,6 +208,29 @@ char *strdup_printf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
+char *strdup_vprintf_line(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	for (char *p = s; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return s;
+}
+
+char *strdup_printf_line(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = strdup_vprintf_line(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

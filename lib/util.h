@@ -6,6 +6,7 @@
 #ifndef DAXLAB_UTIL_H
 #define DAXLAB_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,11 @@ void err_set(char *err, size_t errlen, const char *fmt, ...)
 
 /* printf into a fresh allocation; NULL when out of memory. */
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same made one line: each '\n' and '\r' becomes a space. */
+char *strdup_printf_line(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+char *strdup_vprintf_line(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
 
 /* "a" + "b" with the separator, allocated. */
 bool str_has_prefix(const char *s, const char *prefix);

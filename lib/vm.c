@@ -92,6 +92,8 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 	e->no_probe = no_probe;
 	e->virtiofsd = NULL;
 	e->virtiofsd_version = NULL;
+	e->dry_stopped = NULL;
+	e->n_dry_stopped = 0;
 	e->style_probed = false;
 	e->accel_why[0] = 0;
 	e->resolved = false;
@@ -129,6 +131,9 @@ void vm_env_done(struct vm_env *e)
 	e->virtiofsd = NULL;
 	free(e->virtiofsd_version);
 	e->virtiofsd_version = NULL;
+	free(e->dry_stopped);
+	e->dry_stopped = NULL;
+	e->n_dry_stopped = 0;
 }
 
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
@@ -892,6 +897,40 @@ static int lock_cgroups(struct vm_env *e)
 	return fd;
 }
 
+static bool dry_stopped(const struct vm_env *e, pid_t pid)
+{
+	for (size_t i = 0; i < e->n_dry_stopped; i++)
+		if (e->dry_stopped[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Whether cgroup name holds a live process (not a zombie); a dry run's
+ * stopped virtiofsds and their children do not count. -errno.
+ */
+static int cg_live(struct vm_env *e, const char *name)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cg_pids(&e->cg, name, &pids, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t k = 0; k < n; k++) {
+		unsigned long long st;
+		char state = 0;
+
+		if (e->n_dry_stopped && (dry_stopped(e, pids[k]) ||
+					 dry_stopped(e, proc_ppid(pids[k]))))
+			continue;
+		if (proc_starttime(pids[k], &st, &state) == 0 && state != 'Z' &&
+		    state != 'X')
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * Removes a cgroup shared with other VMs. A virtiofsd just stopped may
  * still be exiting in it (rmdir: EBUSY) for a moment: wait for that, up to
@@ -900,23 +939,12 @@ static int lock_cgroups(struct vm_env *e)
 static void remove_when_empty(struct vm_env *e, const char *name)
 {
 	for (int i = 0; i < 20; i++) {
-		_cleanup_free_ pid_t *pids = NULL;
-		size_t n = 0;
-		bool live = false;
+		int live;
 
 		if (cg_remove(&e->cg, name) != -EBUSY)
 			return;
-		if (cg_pids(&e->cg, name, &pids, &n) < 0)
-			return;
-		for (size_t k = 0; k < n && !live; k++) {
-			unsigned long long st;
-			char state = 0;
-
-			if (proc_starttime(pids[k], &st, &state) == 0 &&
-			    state != 'Z' && state != 'X')
-				live = true;
-		}
-		if (live && i >= 5)
+		live = cg_live(e, name);
+		if (live < 0 || (live && i >= 5))
 			return;
 		usleep(100000);
 	}
@@ -1048,6 +1076,95 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
 	return cleanup_vm_noted(e, p, shared, locked, NULL, 0);
 }
 
+/* ---- stop --dry-run: what vm_stop_report() would do, read only ---- */
+
+/* A process the dry run said it stops: a virtiofsd, or its child. */
+static void dry_stop(struct vm_env *e, pid_t pid)
+{
+	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	e->dry_stopped = v;
+	e->dry_stopped[e->n_dry_stopped++] = pid;
+}
+
+/* What the stop would unlink, said and noted in removed. */
+static void dry_remove(struct vm_env *e, const char *path, char *removed,
+		       size_t rlen)
+{
+	if (!path || access(path, F_OK) < 0)
+		return;
+	report(e, VM_REPORT_DRY, "rm %s", path);
+	note(removed, rlen, "%s", strrchr(path, '/') + 1);
+}
+
+/*
+ * vm_stop_report()'s decisions from the same pid files, cgroups and
+ * files, each step said (VM_REPORT_DRY, the cgroup trace) and none done.
+ */
+static int stop_dry(struct vm_env *e, const struct vm_config *vm,
+		    struct vm_stop_info *ret)
+{
+	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
+	char *rm = ret->removed;
+	const size_t rl = sizeof(ret->removed);
+	struct vm_plan p;
+	unsigned long long start = 0;
+	pid_t pid = 0, recorded = 0;
+
+	/* no state folder: nothing was started here, and a stop makes none */
+	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
+		return 0;
+	if (vm_plan_paths(e->c, vm, &p) < 0)
+		return -ENOMEM;
+	e->cg.dry_run = true; /* the cgroup calls below only say what they do */
+	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+		ret->was_running = true;
+		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
+		report(e, VM_REPORT_DRY,
+		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu (pid %d)",
+		       e->c->lab.stop_timeout, (int)pid);
+	} else if (recorded) {
+		ret->died = true;
+	}
+	for (size_t i = 0; i < p.n_shares; i++) {
+		const struct vm_plan_share *ps = &p.shares[i];
+
+		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
+			report(e, VM_REPORT_DRY,
+			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
+			       ps->s->name, (int)pid);
+			dry_stop(e, pid);
+		}
+		dry_remove(e, ps->pidfile, rm, rl);
+		dry_remove(e, ps->socket, rm, rl);
+		dry_remove(e, ps->own_pidfile, rm, rl);
+	}
+	if (vm->image && !vm->keep_disk) {
+		dry_remove(e, p.disk, rm, rl);
+		if (!vm->seed)
+			dry_remove(e, p.seed, rm, rl);
+	}
+	if (e->cg_ok && cg_exists(&e->cg, vm->cg.cgroup)) {
+		cg_remove(&e->cg, vm->cg.cgroup);
+		note(rm, rl, "cgroup %s", vm->cg.cgroup);
+	}
+	if (e->cg_ok) {
+		/* remove_when_empty(): once its virtiofsds are gone */
+		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
+			cg_remove(&e->cg, fsd_cg);
+		cgplace_release(&e->place, &e->cg, NULL, 0);
+	}
+	dry_remove(e, p.qemu_pid, rm, rl);
+	dry_remove(e, p.qmp, rm, rl);
+	dry_remove(e, p.console_sock, rm, rl);
+	dry_remove(e, p.starting, rm, rl);
+	ret->stale = !ret->was_running && ret->removed[0];
+	vm_plan_free(&p);
+	return 0;
+}
+
 int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		   struct vm_stop_info *ret)
 {
@@ -1059,22 +1176,8 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (e->dry_run) {
-		if (vm_plan_paths(e->c, vm, &p) < 0)
-			return -ENOMEM;
-		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
-		vm_plan_free(&p);
-		report(e, VM_REPORT_DRY,
-		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu and virtiofsd",
-		       e->c->lab.stop_timeout);
-		e->cg.dry_run = true;
-		if (e->cg_ok) {
-			cg_remove(&e->cg, vm->cg.cgroup);
-			cg_remove(&e->cg, e->c->virtiofsd.cg.cgroup);
-			cgplace_release(&e->place, &e->cg, NULL, 0);
-		}
-		return 0;
-	}
+	if (e->dry_run)
+		return stop_dry(e, vm, ret);
 	/* no state folder: nothing was started here, and a stop makes none */
 	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
 		return 0;

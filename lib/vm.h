@@ -69,6 +69,9 @@ struct vm_env {
 	 * ready (the tiny guest carries its own); NULL: not copied.
 	 */
 	const char *resident;
+	/* stop --dry-run: the virtiofsds it said it stops */
+	pid_t *dry_stopped;
+	size_t n_dry_stopped;
 };
 
 /* Sets up env for c. dry_run: show, do not do. */

@@ -462,8 +462,12 @@ static int stop_one(struct vm_env *e, const struct vm_config *vm,
 
 	if (vm_stop_report(e, vm, &s) < 0)
 		return -1;
-	if (dry_run)
+	if (dry_run) {
+		if (!s.was_running && !s.stale && !s.died)
+			info("vm %s is not running: a stop would do nothing",
+			     vm->id);
 		return 0;
+	}
 	if (s.was_running) {
 		info("vm %s stopped", vm->id);
 		return 0;

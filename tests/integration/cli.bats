@@ -70,6 +70,14 @@ setup() {
 	rm -rf "$dest"
 }
 
+@test "every man page renders without a groff warning" {
+	local f out
+	for f in "$DAXLAB_TOP"/man/*.[1-8]; do
+		out=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+		[ -z "$out" ] || { echo "$f: $out"; false; }
+	done
+}
+
 @test "the seed's names are links to daxlab that act as their subcommand" {
 	for a in "$DAXLAB_BUILD"/stats "$DAXLAB_BUILD"/cgctl "$DAXLAB_BUILD"/qemuctl \
 		"$DAXLAB_BUILD"/filectl "$DAXLAB_BUILD"/fioctl; do

@@ -203,11 +203,66 @@ snapshot() {
 	[ ! -e "$T/state" ]
 }
 
-@test "stop --dry-run prints what it would do and does nothing" {
+@test "stop --dry-run of a VM not running says only what a real stop would do" {
+	local p cg=/sys/fs/cgroup c sleeper
+	p=$(cat "$T/prefix")
+	# nothing was started here: a stop does nothing, and its dry run says so
 	run "$DAXLAB" vm stop 1 --dry-run --config "$T/lab.ini"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"qmp $T/state/vm-1/qmp.sock system_powerdown"* ]]
+	[ "$output" = "daxlab: vm 1 is not running: a stop would do nothing" ]
+	# virtiofsd's cgroup holds another VM's virtiofsd: a stop leaves it
+	mkdir -m 700 "$T/state"
+	for c in cpuset memory; do mkdir "$cg/$c/$p-virtiofsd"; done
+	cat "$cg/cpuset/cpuset.cpus" >"$cg/cpuset/$p-virtiofsd/cpuset.cpus"
+	cat "$cg/cpuset/cpuset.mems" >"$cg/cpuset/$p-virtiofsd/cpuset.mems"
+	sleep 600 &
+	sleeper=$!
+	echo "$sleeper" >"$cg/cpuset/$p-virtiofsd/cgroup.procs"
+	run "$DAXLAB" vm stop 1 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"qmp"* ]]
+	[[ "$output" != *"rmdir"* ]]
+	# once nothing else runs in it, a stop removes it: so says the dry run
+	kill "$sleeper"
+	wait "$sleeper" || true
+	run "$DAXLAB" vm stop 1 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "rmdir $cg/cpuset/$p-virtiofsd" <<<"$output"
+	grep -qx "rmdir $cg/memory/$p-virtiofsd" <<<"$output"
+	[[ "$output" != *"qmp"* ]]
+	[[ "$output" != *"$p-vm1"* ]]
+	[ -d "$cg/cpuset/$p-virtiofsd" ] && [ -d "$cg/memory/$p-virtiofsd" ]
+	for c in cpuset memory; do rmdir "$cg/$c/$p-virtiofsd"; done
+	nothing_left "$T"
+}
+
+@test "stop --dry-run of a running VM says each step of its stop, and it keeps running" {
+	local p qemu fsd
+	p=$(cat "$T/prefix")
+	sed -i "/^\[vm 1\]/,\$d" "$T/lab.ini"
+	set_key "vm 0" net none
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	qemu=$(pid_of "$T/state/vm-0/qemu.pid")
+	fsd=$(pid_of "$T/state/vm-0/virtiofsd-private.pid")
+	run "$DAXLAB" vm stop 0 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx "qmp $T/state/vm-0/qmp.sock system_powerdown" <<<"$output"
+	grep -q "to qemu (pid $qemu)\$" <<<"$output"
+	grep -q "to virtiofsd of share private (pid $fsd)" <<<"$output"
+	grep -qx "rmdir /sys/fs/cgroup/cpuset/$p-vm0" <<<"$output"
+	# its virtiofsd is the only one: the last out removes the cgroup
+	grep -qx "rmdir /sys/fs/cgroup/cpuset/$p-virtiofsd" <<<"$output"
+	grep -qx "rm $T/state/vm-0/qemu.pid" <<<"$output"
+	kill -0 "$qemu" && kill -0 "$fsd"
+	[ -d "/sys/fs/cgroup/cpuset/$p-vm0" ] && [ -e "$T/state/vm-0/qemu.pid" ]
+	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	nothing_left "$T"
 }
 
 @test "a symlink planted as the VM's state folder is refused" {

@@ -697,6 +697,60 @@ static int avx2_scan(void **state)
 	return 0;
 }
 
+/* csvread_text(): rows as spans; fn's verdict with the file and line. */
+static int text_row(const struct csv_span *f, void *ud, char *msg,
+		    size_t msglen)
+{
+	char *got = ud;
+	size_t n = strlen(got);
+
+	if (f[0].len == 3 && !memcmp(f[0].p, "bad", 3)) {
+		snprintf(msg, msglen, "not %.*s", (int)f[1].len, f[1].p);
+		return -EBADMSG;
+	}
+	if (f[0].len == 3 && !memcmp(f[0].p, "oom", 3))
+		return -ENOMEM;
+	snprintf(got + n, 256 - n, "[%.*s|%.*s]", (int)f[0].len, f[0].p,
+		 (int)f[1].len, f[1].p);
+	return 0;
+}
+
+static int text(const char *t, char *got, char *err)
+{
+	*got = *err = '\0';
+	return csvread_text("x.csv", t, strlen(t), "a,b", 2, false, text_row,
+			    got, err, 256);
+}
+
+static void test_text(void **state)
+{
+	char got[256], err[256];
+
+	assert_int_equal(text("a,b\r\n1,2\r\n\n,\n3,4", got, err), 0);
+	assert_string_equal(got, "[1|2][|]"); /* "3,4" is being written */
+	*got = '\0';
+	assert_int_equal(csvread_text("x.csv", "a,b\n1,2\n3,4", 11, "a,b", 2,
+				      true, text_row, got, err, 256),
+			 0);
+	assert_string_equal(got, "[1|2][3|4]"); /* a whole text */
+	assert_int_equal(text("a,b", got, err), 0);
+	assert_string_equal(got, "");
+	assert_int_equal(text("a,c\n", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:1: header is 'a,c', expected 'a,b'");
+	assert_int_equal(text("", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:1: header is '', expected 'a,b'");
+	assert_int_equal(text("a,b\n1,2\n1\n", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:3: 1 fields, expected 2");
+	assert_int_equal(text("a,b\n1,2,3\n", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:2: more than 2 fields");
+	assert_int_equal(text("a,b\n\n1,\t\n", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:3: unexpected byte 0x09 in column 3");
+	assert_int_equal(text("a,b\nbad,x\n", got, err), -EBADMSG);
+	assert_string_equal(err, "x.csv:2: not x");
+	assert_int_equal(text("a,b\noom,x\n", got, err), -ENOMEM);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_and_shifted_names),
 		cmocka_unit_test(test_block_ends_anywhere),
 		cmocka_unit_test(test_more_pairs_than_cached),
+		cmocka_unit_test(test_text),
 	};
 
 	int failed;

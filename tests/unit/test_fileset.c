@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fileset.h"
 #include "spawn.h"
 #include "util.h"
@@ -196,6 +197,38 @@ static void test_spec_set_parses_keys(void **state)
 	assert_int_equal(workload_spec_set(&w, "access_ratio", "-3", err, 128),
 			 -EINVAL);
 	assert_non_null(strstr(err, "-3"));
+}
+
+/* A bad value of a flag gets the error daxlab.ini and --sweep give it. */
+static void test_spec_set_checks_as_config(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "private_ratio", "150" },
+		{ "access_ratio", "101" },
+		{ "hot_ratio", "-1" },
+		{ "hot_access_ratio", "x" },
+		{ "size", "0" },
+		{ "file_size", "lots" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct workload_spec w;
+		struct workload_config c = { 0 };
+		char e1[256] = "", e2[256] = "";
+
+		workload_spec_init(&w);
+		assert_int_equal(workload_spec_set(&w, bad[i][0], bad[i][1], e1,
+						   sizeof(e1)),
+				 -EINVAL);
+		assert_int_equal(config_workload_set(&c, bad[i][0], bad[i][1],
+						     e2, sizeof(e2)),
+				 -EINVAL);
+		assert_string_equal(e1, e2);
+		/* and the spec is as it was */
+		assert_int_equal(w.private_ratio, 25);
+		assert_int_equal(w.size, 1ull << 30);
+	}
+	(void)state;
 }
 
 /* The PRNG's output does not compress: every byte value about as often. */
@@ -416,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_select_names),
 		cmocka_unit_test(test_private_dir_pattern),
 		cmocka_unit_test(test_spec_set_parses_keys),
+		cmocka_unit_test(test_spec_set_checks_as_config),
 		cmocka_unit_test(test_rng_output_looks_random),
 		cmocka_unit_test(test_create_is_complete_and_idempotent),
 		cmocka_unit_test(test_create_stops_when_progress_says_so),

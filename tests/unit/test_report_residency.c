@@ -197,7 +197,7 @@ static void test_malformed_and_old(void **state)
 				       "0,host,shared,hot,N0,/\n"),
 			 0);
 	assert_int_equal(report_load(dir, &r, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, "/residency.csv:3: 6 fields, not 7"));
+	assert_non_null(strstr(err, "/residency.csv:3: 6 fields, expected 7"));
 	assert_int_equal(results_write(dir, "residency.csv",
 				       RESIDENCY_HEADER "\nshared,,files,"
 						       "total,0,100\n"),

@@ -17,7 +17,7 @@
 static int parse(struct rs_series *s, const char *text, char *err,
 		 size_t errlen)
 {
-	return rs_parse(s, text, strlen(text), err, errlen);
+	return rs_parse(s, "d/residency.csv", text, strlen(text), err, errlen);
 }
 
 static void test_rows_and_names(void **state)
@@ -75,26 +75,31 @@ static void test_many_names(void **state)
 	(void)state;
 }
 
+/* The error names the file and the line: "d/residency.csv:" msg... */
 static void expect_bad(const char *text, const char *msg)
 {
 	struct rs_series s;
-	char err[200] = "";
+	char err[300] = "", want[200];
 
 	rs_init(&s);
 	assert_int_equal(parse(&s, text, err, sizeof(err)), -EBADMSG);
-	if (!strstr(err, msg))
-		fail_msg("'%s' does not say '%s'", err, msg);
+	snprintf(want, sizeof(want), "d/residency.csv:%s", msg);
+	if (strncmp(err, want, strlen(want)))
+		fail_msg("'%s' does not start '%s'", err, want);
 	assert_int_equal(s.n, 0);
 	rs_free(&s);
 }
 
 static void test_malformed(void **state)
 {
-	expect_bad("set,vm,via,node,resident,size\n", "1: not the header");
-	expect_bad(RS_HEADER ",x\n", "1: not the header");
-	expect_bad("", "1");
-	expect_bad(HDR "0,host,shared,hot,N0,/,1,2\n", "2: more than 7");
-	expect_bad(HDR "0,host,shared,hot,N0,1\n", "2: 6 fields");
+	expect_bad(
+		"set,vm,via,node,resident,size\n",
+		"1: header is 'set,vm,via,node,resident,size', expected '" RS_HEADER
+		"'");
+	expect_bad(RS_HEADER ",x\n", "1: header is");
+	expect_bad("", "1: header is ''");
+	expect_bad(HDR "0,host,shared,hot,N0,/,1,2\n", "2: more than 7 fields");
+	expect_bad(HDR "0,host,shared,hot,N0,1\n", "2: 6 fields, expected 7");
 	expect_bad(HDR "x,host,shared,hot,N0,/,1\n", "2: elapsed_ms");
 	expect_bad(HDR "-1,host,shared,hot,N0,/,1\n", "2: elapsed_ms");
 	expect_bad(HDR "0,host,shared,hot,N0,/,99999999999999999999\n",
@@ -102,9 +107,11 @@ static void test_malformed(void **state)
 	expect_bad(HDR "5,host,shared,hot,N0,/,1\n4,host,shared,hot,N0,/,1\n",
 		   "3: elapsed_ms goes back");
 	expect_bad(HDR "0,host,,hot,N0,/,1\n", "2: field 3");
-	expect_bad(HDR "0,ho\x01st,shared,hot,N0,/,1\n", "2: field 2");
+	expect_bad(HDR "0,ho\x01st,shared,hot,N0,/,1\n",
+		   "2: unexpected byte 0x01 in column 5");
 	expect_bad(HDR "0,host,shared,hot,N0,/caf\xc3\xa9,1\n",
-		   "2: field 6");
+		   "2: unexpected byte 0xc3 in column 26");
+	expect_bad(HDR "0,host,shared,hot,N0,/ ,1\n", "2: field 6");
 	expect_bad(HDR "0,host,\"shared\",hot,N0,/,1\n", "2: field 3");
 	(void)state;
 }

@@ -95,6 +95,15 @@ static void test_valid_name(void **state)
 	assert_false(valid_name("a b"));
 }
 
+static void test_strdup_printf_line(void **state)
+{
+	char *s = strdup_printf_line("a\nb\r\n%s%d", "c\n", 7);
+
+	assert_string_equal(s, "a b  c 7");
+	free(s);
+	(void)state;
+}
+
 static void test_spawn_capture(void **state)
 {
 	const char *argv[] = { "sh", "-c", "printf 'x%s' \"$1\"; exit 3", "sh",
@@ -119,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
 	};
 
