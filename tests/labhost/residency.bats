@@ -51,7 +51,7 @@ teardown_file() {
 	}
 	local want=$((16 << 20)) a=/system.slice/daxlab-test-resa.service
 	local b=/system.slice/daxlab-test-resb.service
-	echo "fa: A/N0 $(sum fa $a N0) of $(sum fa '*' '*'); fb: B/N1 $(sum fb $b N1) of $(sum fb '*' '*')"
+	echo "fa: A/N0 $(sum fa $a N0) of $(sum fa '*' '*'); fb: B/N1 $(sum fb $b N1) of $(sum fb '*' '*')" >&3
 	[ $(($(sum fa $a N0) * 100)) -ge $((want * 98)) ]
 	[ $(($(sum fb $b N1) * 100)) -ge $((want * 98)) ]
 	# and nothing of either on the other node or in the other cgroup
