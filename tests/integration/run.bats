@@ -99,7 +99,12 @@ EOF
 	# own files and the guest's kernel and initrd, the rest, were read by
 	# the qemus started before, as on any lab host after its first VM;
 	# setup_file reads them to be sure)
-	python3 "$top/tests/helpers/check-demo" --closure 90 "$dir" "$T/data"
+	# and each set's end-of-run host residency agrees with fincore's,
+	# taken now (the VMs are gone, their pages stay cached)
+	fincore -b -n -o RES,FILE "$T"/data/shared/*.dat "$T"/data/private/vm*/*.dat \
+		"$T/images/share-shared.img" >"$T/fincore"
+	python3 "$top/tests/helpers/check-demo" --closure 90 --fincore "$T/fincore" \
+		"$dir" "$T/data"
 	# and the report says the same
 	# shared: no guest copy, nothing twice; private: cached twice
 	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $8 }' "$dir/summary.txt"

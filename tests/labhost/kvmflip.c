@@ -19,6 +19,7 @@
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000;
+	int vcpu = argc > 3 && strcmp(argv[3], "vcpu") == 0;
 	time_t end = time(NULL) + (argc > 2 ? atol(argv[2]) : 3600);
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	long i;
@@ -40,6 +42,20 @@ int main(int argc, char **argv)
 		if (vm < 0) {
 			perror("KVM_CREATE_VM");
 			return 1;
+		}
+		if (vcpu) {
+			int c;
+
+			if (ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0) {
+				perror("KVM_CREATE_IRQCHIP");
+				return 1;
+			}
+			c = ioctl(vm, KVM_CREATE_VCPU, 0);
+			if (c < 0) {
+				perror("KVM_CREATE_VCPU");
+				return 1;
+			}
+			close(c);
 		}
 		close(vm);
 		if (i % 100 == 0 || time(NULL) >= end) {
