@@ -29,6 +29,37 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+/* SIGINT and SIGTERM roll the experiment back (lib/experiment.h). */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The run's name: the config file's, without .ini, else "run". */
+static char *name_of(const char *config)
+{
+	const char *b = strrchr(config, '/');
+	size_t len;
+	char *name;
+
+	b = b ? b + 1 : config;
+	len = strlen(b);
+	if (str_has_suffix(b, ".ini"))
+		len -= 4;
+	name = strndup(b, len);
+	if (name && !valid_name(name)) {
+		free(name);
+		name = strdup("run");
+	}
+	return name;
+}
+
 /* report.html and summary.txt, as daxlab report writes them */
 static int write_report(const char *dir)
 {
@@ -293,7 +324,6 @@ int cmd_run(int argc, char **argv)
 			      .interrupted = &got_signal };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL;
-	struct sigaction sa;
 	int c, ret;
 
 	optind = 1;
@@ -404,44 +434,19 @@ int cmd_run(int argc, char **argv)
 	if ((o.n_slurm_opts || o.slurm_parallel) && !o.slurm)
 		usage_error("run", "--slurm-opt and --slurm-parallel go with --slurm");
 	if (o.resume) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
+		catch_signals();
 		return run_sweep(&o, NULL) < 0 ? 1 : 0;
 	}
 	o.config = config_default_path(explicit_config);
 	if (access(o.config, R_OK) < 0)
 		return error_errno(errno, "cannot read the configuration %s",
 				   o.config);
-	if (o.name) {
-		name = strdup(o.name);
-	} else {
-		const char *b = strrchr(o.config, '/');
-		size_t len;
-
-		b = b ? b + 1 : o.config;
-		len = strlen(b);
-		if (str_has_suffix(b, ".ini"))
-			len -= 4;
-		name = strndup(b, len);
-		if (name && !valid_name(name)) {
-			free(name);
-			name = strdup("run");
-		}
-	}
+	name = o.name ? strdup(o.name) : name_of(o.config);
 	if (!name)
 		return error("out of memory");
 	if (o.n_sweep)
 		check_sweep_values(&o);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
+	catch_signals();
 	if (o.n_sweep || o.repeat > 1 || o.slurm)
 		ret = run_sweep(&o, name);
 	else

@@ -158,22 +158,6 @@ static int sbatch(const char *const *argv, char **ret_id)
 	return 0;
 }
 
-static bool have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = strdup(path ? path : "/usr/bin:/bin");
-	char *save = NULL;
-
-	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d;
-	     d = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = strdup_printf("%s/%s", d, name);
-
-		if (p && access(p, X_OK) == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Submits the runs of the sweep in sdir that are not complete: an array
  * task per run (daxlab run --resume SDIR --point I on a whole node), then
@@ -301,7 +285,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	} else {
 		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
 
-		if (o->slurm && !have_program("sbatch"))
+		if (o->slurm && !program_in_path("sbatch"))
 			return error(
 				"--slurm: no sbatch in PATH (Debian's slurm-client)");
 		ret = sweep_from_opts(o, name, &sw);
@@ -327,7 +311,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 		     (unsigned long long)sw.seed);
 	}
 	if (o->slurm) {
-		if (!have_program("sbatch"))
+		if (!program_in_path("sbatch"))
 			ret = error(
 				"--slurm: no sbatch in PATH (Debian's slurm-client)");
 		else

@@ -6,7 +6,8 @@
  * step 0 begins, "x0" it runs, "e0" it failed): order, undos in reverse
  * after a failure (the failed step's too), after an interruption and
  * after a complete run, a failed undo reported while the others still
- * run; and an experiment refused before it has a results folder.
+ * run; and an experiment made (its results folder, run.log, what it
+ * says) or refused before it has a results folder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,9 +17,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "experiment.h"
+#include "util.h"
 
 #define N 4
 
@@ -232,6 +236,94 @@ static void test_experiment_refused_without_a_config(void **state)
 	assert_non_null(strstr(err, "/nonexistent/lab.ini"));
 }
 
+struct heard {
+	char progress[1024];
+	char warning[512];
+};
+
+static void hear(void *ud, enum experiment_say kind, const char *msg)
+{
+	struct heard *h = ud;
+	char *to = kind == EXPERIMENT_PROGRESS ? h->progress : h->warning;
+	size_t len = kind == EXPERIMENT_PROGRESS ? sizeof(h->progress) :
+						   sizeof(h->warning);
+
+	assert_int_not_equal(kind, EXPERIMENT_ERROR);
+	strncat(to, msg, len - strlen(to) - 1);
+}
+
+static void test_experiment_new_makes_the_results_folder(void **state)
+{
+	volatile sig_atomic_t flag = 0;
+	char tmp[] = "/tmp/daxlab-test-experiment.XXXXXX";
+	const char *keys[] = { "private_ratio" }, *vals[] = { "0" };
+	struct heard h = { "", "" };
+	_cleanup_free_ char *folder = NULL, *status = NULL, *log = NULL;
+	_cleanup_free_ char *path = NULL;
+	struct experiment_opts o = { .config = FIXTURES "/config/minimal.ini",
+				     .name = "demo",
+				     .keys = keys,
+				     .vals = vals,
+				     .n_keys = 1,
+				     .interrupted = &flag,
+				     .say = hear,
+				     .ud = &h };
+	struct experiment *x = NULL;
+	char err[1024] = "";
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	folder = strdup_printf("%s/run", tmp);
+	o.folder = folder;
+	assert_int_equal(experiment_new(&o, &x, err, sizeof(err)), 0);
+	assert_string_equal(x->dir, folder);
+	assert_string_equal(x->point, "private_ratio=0");
+	/* a set without files gets no I/O: access_ratio follows */
+	assert_int_equal(x->c->workload.access_ratio, 0);
+	assert_int_equal(x->n_keys, 2);
+	assert_string_equal(x->keys[1], "access_ratio");
+	assert_non_null(strstr(h.warning, "private_ratio 0: access_ratio"));
+	assert_non_null(strstr(h.progress, "s] results in "));
+	assert_non_null(strstr(h.progress, ", sweep point private_ratio=0\n"));
+	path = strdup_printf("%s/status", folder);
+	assert_int_equal(read_full_file(path, 4096, &status, NULL), 0);
+	assert_string_equal(status, "running\n");
+	free(path);
+	path = strdup_printf("%s/run.log", folder);
+	assert_int_equal(read_full_file(path, 4096, &log, NULL), 0);
+	assert_string_equal(log, h.progress);
+	experiment_free(x);
+	unlink(path);
+	free(path);
+	path = strdup_printf("%s/status", folder);
+	unlink(path);
+	assert_int_equal(rmdir(folder), 0);
+	assert_int_equal(rmdir(tmp), 0);
+}
+
+static void test_experiment_refused_for_a_bad_sweep_value(void **state)
+{
+	volatile sig_atomic_t flag = 0;
+	const char *keys[] = { "private_ratio" }, *vals[] = { "150" };
+	const struct experiment_opts o = {
+		.config = FIXTURES "/config/minimal.ini",
+		.folder = "/nonexistent/run",
+		.name = "demo",
+		.keys = keys,
+		.vals = vals,
+		.n_keys = 1,
+		.interrupted = &flag,
+		.say = say,
+	};
+	struct experiment *x = NULL;
+	char err[1024] = "";
+
+	(void)state;
+	assert_true(experiment_new(&o, &x, err, sizeof(err)) < 0);
+	assert_null(x);
+	assert_true(strncmp(err, "--sweep: ", 9) == 0);
+}
+
 static void test_sweep_value_checked(void **state)
 {
 	struct lab_config c;
@@ -262,6 +354,8 @@ int main(void)
 			test_a_failed_undo_is_reported_and_the_rest_run),
 		cmocka_unit_test(test_no_event_callback_and_no_flag),
 		cmocka_unit_test(test_experiment_refused_without_a_config),
+		cmocka_unit_test(test_experiment_new_makes_the_results_folder),
+		cmocka_unit_test(test_experiment_refused_for_a_bad_sweep_value),
 		cmocka_unit_test(test_sweep_value_checked),
 	};
 
