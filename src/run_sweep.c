@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daxlab run --sweep, --repeat, --resume and --slurm: the runs of a sweep
+ * in its manifest's order (lib/sweep.c plans them), one experiment each,
+ * or submitted as a Slurm job array with a gather job.
+ */
+#include "daxlab.h"
+#include "run.h"
+
+#include "cgroup.h"
+#include "results.h"
+#include "spawn.h"
+#include "sweep.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The sweep of o: its keys, repeat, order and seed. */
+static int sweep_from_opts(const struct run_opts *o, const char *name,
+			   struct sweep *sw)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->name = strdup(name);
+	sw->config = realpath(o->config, NULL);
+	if (!sw->name || !sw->config)
+		return -errno ? -errno : -ENOMEM;
+	sw->repeat = o->repeat;
+	/* shuffled by default when there is something to shuffle */
+	sw->shuffled = o->order >= 0 ? o->order : o->repeat > 1;
+	if (o->seed_given) {
+		sw->seed = o->seed;
+	} else if (getrandom(&sw->seed, sizeof(sw->seed), 0) !=
+		   sizeof(sw->seed)) {
+		sw->seed = (uint64_t)now_realtime_ms() ^ (uint64_t)getpid();
+	}
+	for (size_t k = 0; k < o->n_sweep; k++) {
+		struct sweep_key *d = &sw->keys[sw->n_keys++];
+
+		d->key = strdup(o->sweep[k].key);
+		if (!d->key)
+			return -ENOMEM;
+		for (size_t v = 0; v < o->sweep[k].n; v++) {
+			d->values[v] = strdup(o->sweep[k].values[v]);
+			if (!d->values[d->n++])
+				return -ENOMEM;
+		}
+	}
+	return sweep_plan(sw);
+}
+
+/*
+ * Whether run i of the sweep in sdir must run: its folder is missing, or
+ * not complete (then moved aside to point-I.attempt-K: nothing is lost).
+ */
+static bool needs_run(const char *path)
+{
+	enum results_status st;
+
+	if (access(path, F_OK) < 0)
+		return true;
+	if (results_get_status(path, &st, NULL) == 0 && st == RESULTS_COMPLETE)
+		return false;
+	for (unsigned k = 1; k < 1000; k++) {
+		_cleanup_free_ char *old =
+			strdup_printf("%s.attempt-%u", path, k);
+
+		if (!old)
+			return false;
+		if (access(old, F_OK) == 0)
+			continue;
+		if (rename(path, old) == 0) {
+			info("%s was not complete: kept as %s", path, old);
+			return true;
+		}
+		warning("cannot move %s aside: %s", path, strerror(errno));
+		return false;
+	}
+	return false;
+}
+
+/* ---- Slurm: the same manifest, its runs as a job array ---- */
+
+/* "0-3,5,7-8" of the indexes set in want. Allocated. */
+static char *index_list(const bool *want, size_t n)
+{
+	char *l = strdup("");
+
+	for (size_t i = 0; l && i < n; i++) {
+		size_t j = i;
+		char *nl;
+
+		if (!want[i])
+			continue;
+		while (j + 1 < n && want[j + 1])
+			j++;
+		nl = j > i ? strdup_printf("%s%s%zu-%zu", l, *l ? "," : "", i,
+					   j) :
+			     strdup_printf("%s%s%zu", l, *l ? "," : "", i);
+		free(l);
+		l = nl;
+		i = j;
+	}
+	return l;
+}
+
+/* DIR/NAME, a script that execs daxlab with words, each quoted. */
+static int write_script(const char *dir, const char *name,
+			const char *const *words, const char *tail)
+{
+	_cleanup_free_ char *text = strdup_printf(
+		"#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec");
+	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
+	int r;
+
+	for (size_t i = 0; text && words[i]; i++) {
+		_cleanup_free_ char *q = shell_quote(words[i]);
+		char *n = q ? strdup_printf("%s %s", text, q) : NULL;
+
+		free(text);
+		text = n;
+	}
+	if (text) {
+		char *n = strdup_printf("%s%s\n", text, tail);
+
+		free(text);
+		text = n;
+	}
+	if (!text || !path)
+		return -ENOMEM;
+	r = results_write(dir, name, text);
+	if (r == 0 && chmod(path, 0755) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Runs sbatch with argv; *ret_id: the job id it printed (--parsable). */
+static int sbatch(const char *const *argv, char **ret_id)
+{
+	_cleanup_free_ char *out = NULL;
+	int ex, r = spawn_capture(argv, true, 65536, &out, &ex);
+
+	if (r < 0)
+		return error_errno(r, "cannot run sbatch");
+	if (ex != 0)
+		return error("sbatch exited with %d: %s", ex,
+			     out ? cg_trim(out) : "");
+	out[strcspn(out, ";\n")] = 0;
+	if (!*out || strspn(out, "0123456789") != strlen(out))
+		return error("sbatch printed no job id: '%s'", out);
+	*ret_id = TAKE_PTR(out);
+	return 0;
+}
+
+/*
+ * Submits the runs of the sweep in sdir that are not complete: an array
+ * task per run (daxlab run --resume SDIR --point I on a whole node), then
+ * a gather job (daxlab report SDIR) once they all ended.
+ */
+static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
+			const char *sdir)
+{
+	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+	_cleanup_free_ char *list = NULL, *array = NULL, *arrayid = NULL;
+	_cleanup_free_ char *gatherid = NULL, *out = NULL, *dep = NULL;
+	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
+	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
+	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
+	const char *argv[64];
+	size_t n = 0, k = 0;
+	int ret;
+
+	if (!self || !want) {
+		free(want);
+		return error("cannot find daxlab's own binary");
+	}
+	for (size_t i = 0; i < sw->n_runs; i++) {
+		int st;
+
+		if (sweep_run_status(sw, sdir, i, &st) < 0 ||
+		    st != RESULTS_COMPLETE) {
+			want[i] = true;
+			n++;
+		}
+	}
+	if (!n) {
+		free(want);
+		info("every run of %s is complete: nothing to submit", sdir);
+		return 0;
+	}
+	list = index_list(want, sw->n_runs);
+	free(want);
+	{
+		char alpha[32];
+		const char *tw[] = { self, "run", "--resume", sdir, NULL };
+		const char *gw[] = { self,  "report", "--alpha",
+				     alpha, sdir,     NULL };
+
+		snprintf(alpha, sizeof(alpha), "%.15g", o->alpha);
+
+		ret = write_script(sdir, "slurm-task.sh", tw,
+				   " --point \"$SLURM_ARRAY_TASK_ID\"");
+		if (ret == 0)
+			ret = write_script(sdir, "slurm-gather.sh", gw, "");
+		if (ret < 0)
+			return error_errno(ret,
+					   "cannot write the job scripts in %s",
+					   sdir);
+	}
+	array = o->slurm_parallel ? strdup_printf("--array=%s%%%u", list,
+						  o->slurm_parallel) :
+				    strdup_printf("--array=%s", list);
+	jobname = strdup_printf("--job-name=daxlab-%s", sw->name);
+	log = strdup_printf("--output=%s/slurm-%%A_%%a.out", sdir);
+	glog = strdup_printf("--output=%s/slurm-gather-%%j.out", sdir);
+	task = strdup_printf("%s/slurm-task.sh", sdir);
+	gather = strdup_printf("%s/slurm-gather.sh", sdir);
+	if (!list || !array || !jobname || !log || !glog || !task || !gather)
+		return error("out of memory");
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = array;
+	argv[k++] = "--exclusive";
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = log;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = task;
+	argv[k] = NULL;
+	if (sbatch(argv, &arrayid) < 0)
+		return -1;
+	dep = strdup_printf("--dependency=afterany:%s", arrayid);
+	if (!dep)
+		return error("out of memory");
+	k = 0;
+	argv[k++] = "sbatch";
+	argv[k++] = "--parsable";
+	argv[k++] = dep;
+	argv[k++] = "--nodes=1";
+	argv[k++] = jobname;
+	argv[k++] = glog;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = gather;
+	argv[k] = NULL;
+	if (sbatch(argv, &gatherid) < 0)
+		return error(
+			"the runs are job %s, but the gather job was not submitted: daxlab report %s writes the summary",
+			arrayid, sdir);
+	jobs = strdup_printf("array %s %s\ngather %s\n", arrayid, list,
+			     gatherid);
+	if (!jobs || results_append(sdir, "slurm-jobs.txt", jobs) < 0)
+		warning("cannot record the job ids in %s/slurm-jobs.txt", sdir);
+	printf("%s: runs %s as job array %s, gather job %s\n", sdir, list,
+	       arrayid, gatherid);
+	return 0;
+}
+
+/*
+ * The runs of a sweep (new, or --resume DIR) in the manifest's order; the
+ * summary is written after every run, so a stopped sweep keeps it.
+ */
+int run_sweep(const struct run_opts *o, const char *name)
+{
+	_cleanup_free_ char *sdir = NULL;
+	struct sweep sw;
+	char err[1024] = "";
+	size_t failed = 0, ran = 0, complete = 0;
+	int ret;
+
+	if (o->resume) {
+		ret = sweep_read(o->resume, &sw, err, sizeof(err));
+		if (ret < 0)
+			return error("%s", err);
+		sdir = strdup(o->resume);
+		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
+		     sw.n_runs, (unsigned long long)sw.seed);
+	} else {
+		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
+
+		if (o->slurm && !program_in_path("sbatch"))
+			return error(
+				"--slurm: no sbatch in PATH (Debian's slurm-client)");
+		ret = sweep_from_opts(o, name, &sw);
+		if (ret < 0 || !sname) {
+			sweep_free(&sw);
+			return error("cannot plan the sweep: %s",
+				     strerror(ret < 0 ? -ret : ENOMEM));
+		}
+		ret = results_create(o->results, sname, time(NULL), &sdir);
+		if (ret < 0) {
+			sweep_free(&sw);
+			return error_errno(
+				ret, "cannot create a results folder in %s",
+				o->results);
+		}
+		if (sweep_write(&sw, sdir, err, sizeof(err)) < 0) {
+			sweep_free(&sw);
+			return error("%s", err);
+		}
+		info("sweep: %zu points x %u in %s (%s, seed %llu)",
+		     sw.n_points, sw.repeat, sdir,
+		     sw.shuffled ? "shuffled" : "in order",
+		     (unsigned long long)sw.seed);
+	}
+	if (o->slurm) {
+		if (!program_in_path("sbatch"))
+			ret = error(
+				"--slurm: no sbatch in PATH (Debian's slurm-client)");
+		else
+			ret = slurm_submit(o, &sw, sdir);
+		sweep_free(&sw);
+		return ret;
+	}
+	if (o->point >= (long)sw.n_runs) {
+		ret = error("--point %ld: the sweep in %s has runs 0..%zu",
+			    o->point, sdir, sw.n_runs - 1);
+		sweep_free(&sw);
+		return ret;
+	}
+	for (size_t i = 0; i < sw.n_runs && !*o->interrupted; i++) {
+		const struct sweep_run *sr = &sw.runs[i];
+		const char *keys[SWEEP_MAX_KEYS], *vals[SWEEP_MAX_KEYS];
+		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *path =
+			f ? strdup_printf("%s/%s", sdir, f) : NULL;
+
+		if (!path) {
+			failed++;
+			break;
+		}
+		if (o->point >= 0 && (size_t)o->point != i)
+			continue;
+		if (!needs_run(path)) {
+			if (o->point >= 0)
+				info("run %zu of %s is complete already", i,
+				     sdir);
+			continue;
+		}
+		for (size_t k = 0; k < sw.n_keys; k++) {
+			keys[k] = sw.keys[k].key;
+			vals[k] = sweep_value(&sw, sr->point, k);
+		}
+		info("sweep run %zu of %zu: point %zu, repetition %u", i + 1,
+		     sw.n_runs, sr->point, sr->repetition + 1);
+		ran++;
+		/* the manifest's config: the same lab on every node */
+		{
+			struct run_opts ro = *o;
+
+			ro.config = sw.config;
+			if (run_experiment(&ro, sdir, path, sw.name, keys, vals,
+					   sw.n_keys) < 0)
+				failed++;
+		}
+		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
+					sizeof(err)) < 0)
+			warning("%s", err);
+	}
+	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
+					sizeof(err)) < 0)
+		warning("%s", err);
+	if (sweep_write_report(&sw, sdir, err, sizeof(err)) < 0)
+		warning("%s", err);
+	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
+	     complete, sw.n_runs);
+	ret = 0;
+	if (*o->interrupted)
+		ret = error(
+			"sweep interrupted: daxlab run --resume %s runs the rest",
+			sdir);
+	else if (o->point >= 0)
+		ret = failed ? -1 : 0;
+	else if (complete < sw.n_runs)
+		ret = error(
+			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
+			sw.n_runs - complete, sw.n_runs, sdir);
+	(void)failed;
+	sweep_free(&sw);
+	return ret;
+}
