@@ -238,24 +238,15 @@ int fiojob_update_current(const char *fio_dir, const char *job_path)
 int fiojob_write_host_list(const char *path, const char *const *hosts,
 			   const unsigned *ports, size_t n)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
-	FILE *f;
-	int r = 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (!tmp)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
 	if (!f)
-		return -errno;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s,%u\n", hosts[i], ports[i]);
-	if (fflush(f) || ferror(f))
-		r = -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	if (fclose(f))
+		return -ENOMEM;
+	return write_file_atomic(path, text, len, 0644, NULL, 0);
 }
