@@ -370,27 +370,13 @@ static int make_parent(const char *path)
 
 static int write_job(struct fio_ctl *c, const char *text)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", c->output);
-	_cleanup_close_ int fd = -1;
-	int r;
+	char err[1024];
 
-	if (!tmp)
-		return error("out of memory");
 	if (make_parent(c->output) < 0)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return error_errno(errno, "cannot create %s", tmp);
-	r = write_all(fd, text, strlen(text));
-	if (r < 0) {
-		unlink(tmp);
-		return error_errno(r, "cannot write %s", tmp);
-	}
-	if (rename(tmp, c->output) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return error_errno(r, "cannot rename %s", tmp);
-	}
+	if (write_file_atomic(c->output, text, strlen(text), 0644, err,
+			      sizeof(err)) < 0)
+		return error("%s", err);
 	return 0;
 }
 
