@@ -577,6 +577,15 @@ int config_workload_set(struct workload_config *w, const char *key,
 	static const char *const rws[] = { "read",	"randread", "write",
 					   "randwrite", "rw",	    "readwrite",
 					   "randrw",	NULL };
+	/*
+	 * fio's engines that read and write files through the file
+	 * system, as a workload on a share does; not posixaio (glibc's
+	 * threads imitating aio), nor engines without file data I/O
+	 * (null, cpuio, filecreate, ...) or for devices and networks.
+	 */
+	static const char *const engines[] = { "psync",	 "mmap",     "sync",
+					       "vsync",	 "pvsync",   "pvsync2",
+					       "libaio", "io_uring", NULL };
 	uint64_t n;
 
 	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
@@ -601,10 +610,12 @@ int config_workload_set(struct workload_config *w, const char *key,
 				 "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
 				 key, v);
 	} else if (!strcmp(key, "bs")) {
-		if (parse_size(v, &n) < 0 || n == 0 || n % 512)
-			return bad_value(err, errlen, -EINVAL,
-					 "key '%s': bad value '%s': expected a block size such as 4k",
-					 key, v);
+		if (parse_size(v, &n) < 0 || n == 0 || n % 512 ||
+		    n > (64u << 20))
+			return bad_value(
+				err, errlen, -EINVAL,
+				"key '%s': bad value '%s': expected a block size such as 4k (a multiple of 512 up to 64M)",
+				key, v);
 		w->bs_bytes = n;
 		return set_wl_str(&w->bs, v);
 	} else if (!strcmp(key, "runtime")) {
@@ -621,11 +632,13 @@ int config_workload_set(struct workload_config *w, const char *key,
 					 key, v);
 		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
-		if (!valid_name(v))
-			return bad_value(err, errlen, -EINVAL,
-					 "key '%s': bad value '%s': expected an fio ioengine such as psync or mmap",
-					 key, v);
-		return set_wl_str(&w->ioengine, v);
+		for (size_t i = 0; engines[i]; i++)
+			if (!strcmp(engines[i], v))
+				return set_wl_str(&w->ioengine, v);
+		return bad_value(
+			err, errlen, -EINVAL,
+			"key '%s': bad value '%s': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring",
+			key, v);
 	} else {
 		return bad_value(err, errlen, -ENOKEY,
 				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine, residency_interval)",

@@ -960,16 +960,13 @@ out:
 
 int fileset_write_manifest(const struct fileset_plan *p, const char *path)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
 	const struct workload_spec *w = &p->spec;
-	FILE *f;
-	int r = 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (!tmp)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
 	if (!f)
-		return -errno;
+		return -ENOMEM;
 	fprintf(f, MANIFEST_HEADER "\n");
 	fprintf(f,
 		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
@@ -986,15 +983,9 @@ int fileset_write_manifest(const struct fileset_plan *p, const char *path)
 			x->path);
 	}
 	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
-	if (fflush(f) || ferror(f) || fdatasync(fileno(f)) < 0)
-		r = -errno ? -errno : -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	if (fclose(f))
+		return -ENOMEM;
+	return write_file_atomic(path, text, len, 0644, NULL, 0);
 }
 
 int fileset_check_manifest(const char *path, size_t *ret_files)

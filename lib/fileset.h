@@ -161,7 +161,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
 		   struct fileset_create_result *ret, char *err, size_t errlen);
 
-/* Writes the manifest to path (via path.tmp and rename). */
+/* Writes the manifest to path with write_file_atomic(). */
 int fileset_write_manifest(const struct fileset_plan *p, const char *path);
 /*
  * Reads a manifest back: 0 when it is complete and lists files of the

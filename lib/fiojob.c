@@ -3,6 +3,7 @@
  * fio job files for the workload's file sets.
  */
 #include "fiojob.h"
+#include "config.h"
 #include "util.h"
 
 #include <errno.h>
@@ -27,40 +28,36 @@ void fiojob_opts_init(struct fiojob_opts *o)
 	};
 }
 
-static bool one_of(const char *s, const char *const *list)
+/* rw, bs, runtime and ioengine as daxlab.ini's [workload] keys are checked. */
+static int check_workload(const struct fiojob_opts *o, char *err, size_t errlen)
 {
-	for (; *list; list++)
-		if (!strcmp(s, *list))
-			return true;
-	return false;
+	struct workload_config w = { 0 };
+	char bs[32], runtime[32];
+	const char *kv[][2] = {
+		{ "rw", o->rw ? o->rw : "" },
+		{ "bs", bs },
+		{ "runtime", runtime },
+		{ "ioengine", o->ioengine ? o->ioengine : "" },
+	};
+	int r = 0;
+
+	snprintf(bs, sizeof(bs), "%llu", (unsigned long long)o->bs);
+	snprintf(runtime, sizeof(runtime), "%u", o->runtime);
+	for (size_t i = 0; i < ARRAY_SIZE(kv) && r >= 0; i++)
+		r = config_workload_set(&w, kv[i][0], kv[i][1], err, errlen);
+	free(w.rw);
+	free(w.bs);
+	free(w.ioengine);
+	return r == -ENOMEM ? err_fail(err, errlen, r, "out of memory") : r;
 }
 
 static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
 {
-	static const char *const rws[] = { "read",	"write", "randread",
-					   "randwrite", "rw",	 "readwrite",
-					   "randrw",	NULL };
-	static const char *const engines[] = { "psync",	 "mmap",   "sync",
-					       "pvsync", "libaio", "io_uring",
-					       NULL };
 	const char *paths[2] = { o->shared_path, o->private_path };
+	int r = check_workload(o, err, errlen);
 
-	if (!o->rw || !one_of(o->rw, rws))
-		return err_fail(
-			err, errlen, -EINVAL,
-			"rw '%s' is not one of read, write, randread, randwrite, rw, readwrite, randrw",
-			o->rw ? o->rw : "");
-	if (!o->ioengine || !one_of(o->ioengine, engines))
-		return err_fail(
-			err, errlen, -EINVAL,
-			"ioengine '%s' is not one of psync, mmap, sync, pvsync, libaio, io_uring",
-			o->ioengine ? o->ioengine : "");
-	if (o->bs < 512 || o->bs > (64u << 20) || o->bs % 512)
-		return err_fail(err, errlen, -EINVAL,
-				"bs %llu is not a multiple of 512 in 512..64M",
-				(unsigned long long)o->bs);
-	if (o->runtime == 0)
-		return err_fail(err, errlen, -EINVAL, "runtime 0 is too short");
+	if (r < 0)
+		return r;
 	for (int i = 0; i < 2; i++) {
 		const char *s = paths[i];
 
@@ -241,24 +238,15 @@ int fiojob_update_current(const char *fio_dir, const char *job_path)
 int fiojob_write_host_list(const char *path, const char *const *hosts,
 			   const unsigned *ports, size_t n)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
-	FILE *f;
-	int r = 0;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	if (!tmp)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
 	if (!f)
-		return -errno;
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s,%u\n", hosts[i], ports[i]);
-	if (fflush(f) || ferror(f))
-		r = -EIO;
-	if (fclose(f) && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r)
-		unlink(tmp);
-	return r;
+	if (fclose(f))
+		return -ENOMEM;
+	return write_file_atomic(path, text, len, 0644, NULL, 0);
 }

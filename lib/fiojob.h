@@ -16,7 +16,7 @@ struct fiojob_opts {
 	const char *rw; /* fio rw=, e.g. randread */
 	uint64_t bs; /* bytes, one for all jobs */
 	unsigned runtime; /* seconds */
-	const char *ioengine; /* psync | mmap */
+	const char *ioengine; /* psync, mmap, ...: as [workload] ioengine */
 	bool direct;
 	bool warm; /* invalidate=0: keep what is cached */
 	/*
@@ -36,7 +36,9 @@ void fiojob_opts_init(struct fiojob_opts *o);
 
 /*
  * The job file for the plan's file names under the given paths. Checks
- * rw, bs, ioengine and paths; -EINVAL with the value named in err.
+ * rw, bs, runtime and ioengine with config_workload_set() (the same
+ * answer and message as daxlab.ini's [workload] keys) and the paths;
+ * -EINVAL with the value named in err.
  * *ret is allocated.
  */
 int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
@@ -67,7 +69,7 @@ char *fiojob_fio_dir(const char *job_path);
  */
 int fiojob_update_current(const char *fio_dir, const char *job_path);
 
-/* Writes "host,port" lines, atomically (path.tmp, rename). */
+/* Writes "host,port" lines with write_file_atomic(). */
 int fiojob_write_host_list(const char *path, const char *const *hosts,
 			   const unsigned *ports, size_t n);
 

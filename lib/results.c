@@ -98,22 +98,10 @@ static int write_file(const char *path, const char *text, int flags)
 int results_write(const char *dir, const char *file, const char *text)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, file);
-	_cleanup_free_ char *tmp = strdup_printf("%s/%s.tmp", dir, file);
-	int r;
 
-	if (!path || !tmp)
+	if (!path)
 		return -ENOMEM;
-	r = write_file(tmp, text, O_TRUNC);
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	return write_file_atomic(path, text, strlen(text), 0644, NULL, 0);
 }
 
 int results_append(const char *dir, const char *file, const char *text)

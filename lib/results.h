@@ -47,7 +47,7 @@ int results_create(const char *base, const char *name, time_t when,
 /* Creates exactly dir (its parent must exist), mode 0755. */
 int results_create_at(const char *dir, char **ret_dir);
 
-/* Writes dir/file (0644) through dir/file.tmp and rename. */
+/* Writes dir/file (0644) with write_file_atomic(). */
 int results_write(const char *dir, const char *file, const char *text);
 /* Appends text to dir/file, creating it. */
 int results_append(const char *dir, const char *file, const char *text);

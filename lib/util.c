@@ -386,6 +386,67 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Syncs the folder that holds path (a rename in it). */
+static int sync_parent(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	_cleanup_close_ int fd = -1;
+
+	if (!dir)
+		return -ENOMEM;
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode, char *err, size_t errlen)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+	int fd, r;
+
+	if (!tmp)
+		return err_fail(err, errlen, -ENOMEM, "out of memory");
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return err_fail(err, errlen, -errno, "cannot remove %s: %s",
+				tmp, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0)
+		return err_fail(err, errlen, -errno, "cannot create %s: %s",
+				tmp, strerror(errno));
+	r = fchmod(fd, mode) < 0 ? -errno : 0; /* mode, not the umask's */
+	if (!r)
+		r = write_all(fd, data, len);
+	if (!r && fdatasync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return err_fail(err, errlen, r, "cannot write %s: %s", tmp,
+				strerror(-r));
+	}
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return err_fail(err, errlen, r, "cannot rename %s to %s: %s",
+				tmp, path, strerror(-r));
+	}
+	r = sync_parent(path);
+	if (r < 0)
+		return err_fail(err, errlen, r,
+				"cannot sync the folder of %s: %s", path,
+				strerror(-r));
+	return 0;
+}
+
 int write_string_file(const char *path, const char *s)
 {
 	_cleanup_close_ int fd =

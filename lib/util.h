@@ -113,6 +113,15 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len);
 int write_string_file(const char *path, const char *s);
 /* Writes all bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/*
+ * Replaces path with len bytes of data, atomically: written to path.tmp
+ * (a stale one is removed first; never through a symlink) with exactly
+ * mode, synced, renamed over path, then the folder synced. A reader sees
+ * the old file or the new one, never a part. On error path.tmp is gone,
+ * err names path and -errno is returned.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len,
+		      unsigned mode, char *err, size_t errlen);
 
 /* Clocks. */
 int64_t now_realtime_ms(void);

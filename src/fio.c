@@ -4,6 +4,7 @@
  * job file for the workload's file sets, and runs with their summary.
  */
 #include "daxlab.h"
+#include "config.h"
 #include "fileset.h"
 #include "fiojob.h"
 #include "statedir.h"
@@ -31,6 +32,7 @@
 struct fio_ctl {
 	struct workload_args w; /* w.cmd: "fio job" or "fio run" */
 	struct fiojob_opts job;
+	struct workload_config flags; /* --rw, --bs, --runtime, --ioengine */
 	const char *output;
 	bool host_side;
 	bool no_link;
@@ -126,7 +128,8 @@ static void usage(void)
 	fputs("     --rw MODE              randread (default), read, randwrite, ...\n"
 	      "     --bs SIZE              block size of every job (4k)\n"
 	      "     --runtime SECONDS      run time of every job (60)\n"
-	      "     --ioengine ENGINE      psync (default) or mmap\n"
+	      "     --ioengine ENGINE      psync (default), mmap, sync, vsync, pvsync,\n"
+	      "                              pvsync2, libaio or io_uring\n"
 	      "     --direct               O_DIRECT (direct=1)\n"
 	      "     --warm                 keep cached data (invalidate=0)\n"
 	      "     --shared-path DIR      the shared set in the guests (the shared\n"
@@ -199,11 +202,22 @@ static void add_host(struct fio_ctl *c, const char *h)
 	c->hosts[c->n_hosts++] = h;
 }
 
+/* A job flag, checked as daxlab.ini's [workload] key of its name. */
+static void set_job_key(struct fio_ctl *c, const char *key, const char *v)
+{
+	char err[512];
+	int r = config_workload_set(&c->flags, key, v, err, sizeof(err));
+
+	if (r == -ENOMEM)
+		die("out of memory");
+	if (r < 0)
+		usage_error(c->w.cmd, "%s", err);
+}
+
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 {
 	static const char shortopts[] = "c:H:o:qhV";
 	const struct workload_spec *spec = &c->w.spec;
-	uint64_t v;
 	int o;
 
 	parse_config_first(c, argc, argv, shortopts, job_longopts);
@@ -211,26 +225,16 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 	       -1) {
 		switch (o) {
 		case OPT_RW:
-			c->job.rw = optarg;
+			set_job_key(c, "rw", optarg);
 			break;
 		case OPT_BS:
-			if (parse_size(optarg, &v) < 0)
-				usage_error(c->w.cmd,
-					    "bs '%s' is not a size such as 4k",
-					    optarg);
-			c->job.bs = v;
+			set_job_key(c, "bs", optarg);
 			break;
 		case OPT_RUNTIME:
-			if (parse_duration_ms(optarg, &v) < 0 || v < 1000 ||
-			    v / 1000 > UINT_MAX)
-				usage_error(
-					c->w.cmd,
-					"runtime '%s' is not a duration of at least 1 s",
-					optarg);
-			c->job.runtime = (unsigned)(v / 1000);
+			set_job_key(c, "runtime", optarg);
 			break;
 		case OPT_IOENGINE:
-			c->job.ioengine = optarg;
+			set_job_key(c, "ioengine", optarg);
 			break;
 		case OPT_DIRECT:
 			c->job.direct = true;
@@ -266,6 +270,14 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error(c->w.cmd, "unexpected argument '%s'", argv[optind]);
+	if (c->flags.rw)
+		c->job.rw = c->flags.rw;
+	if (c->flags.bs)
+		c->job.bs = c->flags.bs_bytes;
+	if (c->flags.runtime)
+		c->job.runtime = c->flags.runtime;
+	if (c->flags.ioengine)
+		c->job.ioengine = c->flags.ioengine;
 	workload_args_done(&c->w);
 	if (c->host_side && !spec->shared_dir && spec->private_ratio < 100)
 		usage_error(c->w.cmd,
@@ -358,27 +370,13 @@ static int make_parent(const char *path)
 
 static int write_job(struct fio_ctl *c, const char *text)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", c->output);
-	_cleanup_close_ int fd = -1;
-	int r;
+	char err[1024];
 
-	if (!tmp)
-		return error("out of memory");
 	if (make_parent(c->output) < 0)
 		return -1;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return error_errno(errno, "cannot create %s", tmp);
-	r = write_all(fd, text, strlen(text));
-	if (r < 0) {
-		unlink(tmp);
-		return error_errno(r, "cannot write %s", tmp);
-	}
-	if (rename(tmp, c->output) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return error_errno(r, "cannot rename %s", tmp);
-	}
+	if (write_file_atomic(c->output, text, strlen(text), 0644, err,
+			      sizeof(err)) < 0)
+		return error("%s", err);
 	return 0;
 }
 
@@ -923,6 +921,9 @@ int cmd_fio(int argc, char **argv)
 		parse_run_args(&c, argc - 1, argv + 1);
 		r = do_run(&c);
 	}
+	free(c.flags.rw);
+	free(c.flags.bs);
+	free(c.flags.ioengine);
 	workload_args_free(&c.w);
 	return r < 0 ? 1 : 0;
 }

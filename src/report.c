@@ -59,28 +59,22 @@ static char *sibling_path(const char *html, const char *ext)
 static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		    bool html, const char *section)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
-	FILE *f;
+	_cleanup_free_ char *text = NULL;
+	char err[1024];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int r;
 
-	if (!tmp)
-		return error("out of memory");
-	f = fopen(tmp, "we");
 	if (!f)
-		return error_errno(errno, "cannot write %s", tmp);
+		return error("out of memory");
 	r = html ? report_write_html_with(f, runs, n, section) :
 		   report_write_summary_with(f, runs, n, section);
 	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
+		r = -ENOMEM;
+	if (r < 0)
 		return error_errno(r, "cannot write %s", path);
-	}
-	if (rename(tmp, path) < 0) {
-		r = errno;
-		unlink(tmp);
-		return error_errno(r, "cannot rename %s to %s", tmp, path);
-	}
+	if (write_file_atomic(path, text, len, 0644, err, sizeof(err)) < 0)
+		return error("%s", err);
 	return 0;
 }
 
@@ -117,21 +111,11 @@ static int report_sweep(const char *dir, double alpha, bool quiet)
 
 static int write_text(const char *path, const char *text)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
-	FILE *f;
+	char err[1024];
 
-	if (!tmp)
-		return error("out of memory");
-	f = fopen(tmp, "we");
-	if (!f)
-		return error_errno(errno, "cannot write %s", tmp);
-	fputs(text, f);
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return error_errno(e, "cannot write %s", path);
-	}
+	if (write_file_atomic(path, text, strlen(text), 0644, err,
+			      sizeof(err)) < 0)
+		return error("%s", err);
 	return 0;
 }
 

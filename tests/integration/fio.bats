@@ -115,7 +115,7 @@ local_split() {
 	[[ "$output" == *"key 'access_ratio': bad value '101': expected a whole number 0..100"* ]]
 	run "$D" fio job --ioengine posixaio
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"ioengine 'posixaio'"* ]]
+	[[ "$output" == *"key 'ioengine': bad value 'posixaio': expected psync, mmap"* ]]
 }
 
 @test "local run: 25/75 split within 1 point" {

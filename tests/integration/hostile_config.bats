@@ -14,7 +14,7 @@ VIRTIOFSD_KEYS="path style cgroup node cpus mems memory_max cache sandbox thread
 SHARE_KEYS="tag source mount options backend dax_window queue_size image_size"
 VM_KEYS="name cgroup node cpus mems memory_max vcpus memory image keep_disk seed kernel initrd append ssh net bridge ssh_port fio_port shares qemu_args"
 WORKLOAD_KEYS="size file_size private_ratio access_ratio hot_ratio hot_access_ratio rw bs runtime ioengine residency_interval"
-STRICT="accel cgroup_version boot_timeout stop_timeout style node cpus mems memory_max cache sandbox thread_pool_size backend dax_window queue_size image_size vcpus memory keep_disk net ssh_port fio_port size file_size private_ratio access_ratio hot_ratio hot_access_ratio rw bs runtime residency_interval"
+STRICT="accel cgroup_version boot_timeout stop_timeout style node cpus mems memory_max cache sandbox thread_pool_size backend dax_window queue_size image_size vcpus memory keep_disk net ssh_port fio_port size file_size private_ratio access_ratio hot_ratio hot_access_ratio rw bs runtime ioengine residency_interval"
 
 setup() {
 	D=$DAXLAB_BUILD/daxlab

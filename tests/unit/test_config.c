@@ -279,6 +279,74 @@ static void test_errors_name_file_line_key_value(void **state)
 }
 
 /*
+ * The fio values of [workload]: fio's engines for file I/O and nothing
+ * else, block sizes that are multiples of 512 up to 64M, whole seconds.
+ * fio job's flags and fiojob_render() take the same answer from here.
+ */
+static void test_workload_fio_values(void **state)
+{
+	static const char *const good[][2] = {
+		{ "ioengine", "psync" },  { "ioengine", "mmap" },
+		{ "ioengine", "sync" },	  { "ioengine", "vsync" },
+		{ "ioengine", "pvsync" }, { "ioengine", "pvsync2" },
+		{ "ioengine", "libaio" }, { "ioengine", "io_uring" },
+		{ "bs", "512" },	  { "bs", "64M" },
+		{ "rw", "readwrite" },	  { "runtime", "2m" },
+	};
+	static const char *const bad[][2] = {
+		{ "ioengine", "posixaio" },
+		{ "ioengine", "null" },
+		{ "ioengine", "filecreate" },
+		{ "ioengine", "net" },
+		{ "ioengine", "dev-dax" },
+		{ "ioengine", "aio-nope" },
+		{ "ioengine", "" },
+		{ "bs", "128M" },
+		{ "bs", "1000" },
+		{ "bs", "0" },
+		{ "rw", "trim" },
+		{ "runtime", "1500ms" },
+		{ "runtime", "0" },
+	};
+	struct workload_config w = { 0 };
+	char err[512], want[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+		if (config_workload_set(&w, good[i][0], good[i][1], err,
+					sizeof(err)) < 0)
+			fail_msg("%s = %s: %s", good[i][0], good[i][1], err);
+	assert_string_equal(w.ioengine, "io_uring");
+	assert_int_equal(w.bs_bytes, 64 << 20);
+	assert_int_equal(w.runtime, 120);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		*err = '\0';
+		assert_int_equal(config_workload_set(&w, bad[i][0], bad[i][1],
+						     err, sizeof(err)),
+				 -EINVAL);
+		snprintf(want, sizeof(want),
+			 "key '%s': bad value '%s': ", bad[i][0], bad[i][1]);
+		if (!str_has_prefix(err, want))
+			fail_msg("'%s' does not start with '%s'", err, want);
+	}
+	assert_string_equal(
+		err,
+		"key 'runtime': bad value '0': expected whole seconds such as 60 or 2m");
+	assert_int_equal(config_workload_set(&w, "ioengine", "posixaio", err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(
+		err,
+		"key 'ioengine': bad value 'posixaio': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring");
+	/* what was refused changed nothing */
+	assert_string_equal(w.ioengine, "io_uring");
+	assert_int_equal(w.bs_bytes, 64 << 20);
+	free(w.rw);
+	free(w.bs);
+	free(w.ioengine);
+}
+
+/*
  * A line longer than inih's buffer is refused; its tail must never be read
  * as a line of its own (here: 'vcpus = 2' inside append's value).
  */
@@ -362,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_empty_file_is_all_defaults),
 		cmocka_unit_test(test_share_source_expands_id),
 		cmocka_unit_test(test_errors_name_file_line_key_value),
+		cmocka_unit_test(test_workload_fio_values),
 		cmocka_unit_test(test_long_line_refused_not_split),
 		cmocka_unit_test(test_names_that_become_paths_are_checked),
 		cmocka_unit_test(test_cross_section_checks),

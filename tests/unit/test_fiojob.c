@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "fiojob.h"
 #include "util.h"
 
@@ -187,6 +188,65 @@ static void test_bad_options_are_named(void **state)
 	fileset_plan_free(p);
 }
 
+/*
+ * The job's rw, bs, runtime and ioengine get the answer and the message
+ * that daxlab.ini's [workload] keys get from config_workload_set().
+ */
+static void test_options_checked_as_the_ini(void **state)
+{
+	static const char *const engines[] = { "psync",	 "mmap",    "sync",
+					       "vsync",	 "pvsync",  "pvsync2",
+					       "libaio", "io_uring" };
+	struct workload_config wc = { 0 };
+	struct workload_spec w;
+	struct fiojob_opts o;
+	struct fileset_plan *p;
+	char err[512] = "", ini[512] = "";
+	char *t = NULL;
+
+	(void)state;
+	workload_spec_init(&w);
+	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(engines); i++) {
+		fiojob_opts_init(&o);
+		o.ioengine = engines[i];
+		if (fiojob_render(p, &o, &t, err, sizeof(err)) < 0)
+			fail_msg("%s: %s", engines[i], err);
+		free(t);
+		t = NULL;
+	}
+	fiojob_opts_init(&o);
+	o.ioengine = "posixaio";
+	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_workload_set(&wc, "ioengine", "posixaio", ini,
+					     sizeof(ini)),
+			 -EINVAL);
+	assert_string_equal(err, ini);
+	fiojob_opts_init(&o);
+	o.bs = 128 << 20;
+	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		config_workload_set(&wc, "bs", "134217728", ini, sizeof(ini)),
+		-EINVAL);
+	assert_string_equal(err, ini);
+	fiojob_opts_init(&o);
+	o.rw = "trim";
+	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		config_workload_set(&wc, "rw", "trim", ini, sizeof(ini)),
+		-EINVAL);
+	assert_string_equal(err, ini);
+	fiojob_opts_init(&o);
+	o.runtime = 0;
+	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
+	assert_int_equal(
+		config_workload_set(&wc, "runtime", "0", ini, sizeof(ini)),
+		-EINVAL);
+	assert_string_equal(err, ini);
+	assert_null(t);
+	fileset_plan_free(p);
+}
+
 static void test_fio_dir(void **state)
 {
 	char *d;
@@ -240,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_long_file_lists_respect_limits),
 		cmocka_unit_test(test_parse_flows),
 		cmocka_unit_test(test_bad_options_are_named),
+		cmocka_unit_test(test_options_checked_as_the_ini),
 		cmocka_unit_test(test_fio_dir),
 		cmocka_unit_test(test_current_link_and_host_list),
 	};

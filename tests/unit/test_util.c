@@ -5,7 +5,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "spawn.h"
@@ -119,6 +123,85 @@ static void test_spawn_capture(void **state)
 	assert_int_equal(spawn_capture(missing, false, 100, &out, &ex), -ENOENT);
 }
 
+static bool exists(const char *dir, const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+/*
+ * write_file_atomic(): the content and exactly the mode asked, a stale
+ * temporary file and a symlink in its place replaced, and on failure no
+ * temporary file left and the path named.
+ */
+static void test_write_file_atomic(void **state)
+{
+	char dir[] = "/tmp/daxlab-test-util.XXXXXX";
+	char path[512], tmp[512], sub[512], err[512] = "";
+	char *text = NULL;
+	size_t len;
+	struct stat st;
+	mode_t old = umask(077);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(tmp, sizeof(tmp), "%s/f.tmp", dir);
+
+	assert_int_equal(
+		write_file_atomic(path, "one\n", 4, 0644, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644); /* not the umask's */
+	assert_int_equal(read_full_file(path, 1024, &text, &len), 0);
+	assert_string_equal(text, "one\n");
+	free(text);
+
+	/* replaced: a stale f.tmp and a symlink there are not written through */
+	assert_int_equal(symlink("/etc/hostname", tmp), 0);
+	assert_int_equal(
+		write_file_atomic(path, "two\0x", 5, 0600, err, sizeof(err)),
+		0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 5);
+	assert_int_equal(read_full_file(path, 1024, &text, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(text, "two\0x", 5);
+	free(text);
+	assert_false(exists(dir, "f.tmp"));
+	assert_int_equal(write_file_atomic(path, "", 0, 0644, err, sizeof(err)),
+			 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+
+	/* the rename fails (a folder with a file in it): no f.tmp stays */
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/d/x", dir);
+	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, NULL, 0), 0);
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	assert_true(write_file_atomic(sub, "x", 1, 0644, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, sub));
+	assert_false(exists(dir, "d.tmp"));
+	assert_true(exists(dir, "d/x"));
+
+	/* no folder: refused, the path named */
+	snprintf(sub, sizeof(sub), "%s/none/f", dir);
+	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, sub));
+
+	snprintf(sub, sizeof(sub), "%s/d/x", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	rmdir(sub);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0); /* nothing else was left */
+	umask(old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_valid_name),
 		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
+		cmocka_unit_test(test_write_file_atomic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
