@@ -127,17 +127,6 @@ void experiment_progress(struct experiment *x, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void progress(struct experiment *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void progress(struct experiment *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprogress(x, fmt, ap);
-	va_end(ap);
-}
-
 static void guard_say(struct experiment *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void teardown(struct experiment *x);
@@ -146,7 +135,7 @@ static void step(struct experiment *x, const char *name)
 {
 	x->step = name;
 	guard_say(x, "step %s\n", name);
-	progress(x, "%s", name);
+	experiment_progress(x, "%s", name);
 }
 
 /* Records why the run failed (first failure wins); -EIO. */
@@ -194,7 +183,7 @@ static void vm_report_cb(void *ud, enum vm_report kind, const char *msg)
 		log_line(x, "warning", msg);
 		return;
 	}
-	progress(x, "  %s", msg);
+	experiment_progress(x, "  %s", msg);
 }
 
 /* Sleeps up to ms; false when a signal came. */
@@ -424,7 +413,8 @@ static int create_files(struct experiment *x)
 		return -1;
 	if (ret < 0)
 		return fail(x, "%s", *err ? err : strerror(-ret));
-	progress(x, "  %zu files written, %zu kept", res.written, res.kept);
+	experiment_progress(x, "  %zu files written, %zu kept", res.written,
+			    res.kept);
 	return 0;
 }
 
@@ -473,20 +463,20 @@ static void fleet_vm_event(void *ud, size_t i, enum fleet_event ev,
 		break;
 	case FLEET_EV_UP:
 		guard_say(x, "ready %zu\n", i);
-		progress(x, "  vm %s ready", id);
+		experiment_progress(x, "  vm %s ready", id);
 		break;
 	case FLEET_EV_FAILED: {
 		_cleanup_free_ char *dir = vm_dir(&x->env, &x->c->vms[i]);
 
 		if (interrupted(x))
-			progress(x, "  vm %s: %s", id, msg);
+			experiment_progress(x, "  vm %s: %s", id, msg);
 		else
 			fail(x, "vm %s did not start: %s (see %s/)", id,
 			     *msg ? msg : "cause unknown", dir ? dir : "?");
 		break;
 	}
 	case FLEET_EV_ROLLBACK:
-		progress(x, "  stopping vm %s again", id);
+		experiment_progress(x, "  stopping vm %s again", id);
 		break;
 	case FLEET_EV_STOPPED:
 		if (*msg && !x->vm_died[0])
@@ -559,8 +549,8 @@ static int check_fio_versions(struct experiment *x)
 			fail(x, "%s", v[i].err);
 			bad++;
 		} else {
-			progress(x, "  vm %s: %s, as on this host", v[i].vm->id,
-				 v[i].version);
+			experiment_progress(x, "  vm %s: %s, as on this host",
+					    v[i].vm->id, v[i].version);
 		}
 	}
 	save_provenance(x);
@@ -640,9 +630,10 @@ static int check_mounts(struct experiment *x)
 				    "mounted without it (%s %s)",
 				    vm->id, sh->name, m->fstype, m->options);
 			} else {
-				progress(x, "  vm %s: %s on %s: %s%s", vm->id,
-					 sh->name, sh->mount, m->fstype,
-					 dax ? " with DAX" : " without DAX");
+				experiment_progress(
+					x, "  vm %s: %s on %s: %s%s", vm->id,
+					sh->name, sh->mount, m->fstype,
+					dax ? " with DAX" : " without DAX");
 			}
 		}
 		pv = any_shared ? provenance_vm(&x->prov, vm->id) : NULL;
@@ -708,8 +699,9 @@ static int set_page_cache(struct experiment *x)
 	}
 	strv_free(img);
 	if (!ret)
-		progress(x, "  host page cache %s for %zu files",
-			 x->o.warm ? "warmed" : "dropped", x->plan->n_files);
+		experiment_progress(x, "  host page cache %s for %zu files",
+				    x->o.warm ? "warmed" : "dropped",
+				    x->plan->n_files);
 	return ret;
 }
 
@@ -867,7 +859,7 @@ static int start_monitor(struct experiment *x)
 	if (ret == 0) {
 		_cleanup_free_ char *cmd = shell_join(argv);
 
-		progress(x, "  %s", cmd ? cmd : "");
+		experiment_progress(x, "  %s", cmd ? cmd : "");
 		logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			     0644);
 		spawn_opts_init(&so, argv);
@@ -904,7 +896,8 @@ static int start_monitor(struct experiment *x)
 		if (!nap(x, 200))
 			return -1;
 	}
-	progress(x, "  monitor sampling every %u ms", x->o.interval_ms);
+	experiment_progress(x, "  monitor sampling every %u ms",
+			    x->o.interval_ms);
 	if (start_residency(x) < 0)
 		return -1;
 	return 0;
@@ -1015,8 +1008,8 @@ static int run_fio(struct experiment *x)
 	{
 		_cleanup_free_ char *cmd = shell_join(argv);
 
-		progress(x, "  %s (%u s)", cmd ? cmd : "",
-			 x->c->workload.runtime);
+		experiment_progress(x, "  %s (%u s)", cmd ? cmd : "",
+				    x->c->workload.runtime);
 	}
 	ret = spawn(&so, &x->fio);
 	if (ret < 0)
@@ -1159,8 +1152,9 @@ static int start_residency(struct experiment *x)
 	if (ret < 0)
 		return fail(x, "cannot start the residency sampler: %s",
 			    strerror(-ret));
-	progress(x, "  residency of the file sets every %llu ms into %s",
-		 (unsigned long long)w->residency_interval_ms, csv);
+	experiment_progress(
+		x, "  residency of the file sets every %llu ms into %s",
+		(unsigned long long)w->residency_interval_ms, csv);
 	return 0;
 }
 
@@ -1290,13 +1284,14 @@ static _Noreturn void guard_main(struct experiment *x, int fd, pid_t run_pid)
 		 "daxlab run (pid %d) died during step '%s'; its guard "
 		 "stopped the VMs",
 		 (int)run_pid, laststep);
-	progress(x,
-		 "daxlab run (pid %d) died during step '%s': stopping "
-		 "its VMs",
-		 (int)run_pid, laststep);
+	experiment_progress(
+		x,
+		"daxlab run (pid %d) died during step '%s': stopping "
+		"its VMs",
+		(int)run_pid, laststep);
 	teardown(x);
 	results_set_status(x->dir, RESULTS_INCOMPLETE, x->reason);
-	progress(x, "%s: incomplete: %s", x->dir, x->reason);
+	experiment_progress(x, "%s: incomplete: %s", x->dir, x->reason);
 	_exit(0);
 }
 
@@ -1611,8 +1606,9 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 		goto fail;
 	}
 	results_set_status(x->dir, RESULTS_RUNNING, NULL);
-	progress(x, "results in %s%s%s", x->dir,
-		 x->point ? ", sweep point " : "", x->point ? x->point : "");
+	experiment_progress(x, "results in %s%s%s", x->dir,
+			    x->point ? ", sweep point " : "",
+			    x->point ? x->point : "");
 	provenance_add_start(&x->prov, o->name);
 	*ret = x;
 	return 0;
