@@ -74,6 +74,18 @@ int steps_run(const struct steps *s)
 
 /* ---- what the experiment says, and run.log ---- */
 
+/* A line "PREFIX: MSG" in run.log (when there is a results folder). */
+static void log_line(struct experiment *x, const char *prefix, const char *msg)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (!x->dir)
+		return;
+	line = strdup_printf("%s: %s\n", prefix, msg);
+	if (line)
+		results_append(x->dir, "run.log", line);
+}
+
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 		...) __attribute__((format(printf, 3, 4)));
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
@@ -86,20 +98,14 @@ static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (msg && x->o.say)
-		x->o.say(x->o.ud, kind, msg);
-}
-
-/* A line "PREFIX: MSG" in run.log (when there is a results folder). */
-static void log_line(struct experiment *x, const char *prefix, const char *msg)
-{
-	_cleanup_free_ char *line = NULL;
-
-	if (!x->dir)
+	if (!msg)
 		return;
-	line = strdup_printf("%s: %s\n", prefix, msg);
-	if (line)
-		results_append(x->dir, "run.log", line);
+	/* warnings and errors are in run.log too, where progress is */
+	if (kind != EXPERIMENT_PROGRESS)
+		log_line(x, kind == EXPERIMENT_WARNING ? "warning" : "error",
+			 msg);
+	if (x->o.say)
+		x->o.say(x->o.ud, kind, msg);
 }
 
 static void vprogress(struct experiment *x, const char *fmt, va_list ap)
@@ -153,7 +159,6 @@ static int fail(struct experiment *x, const char *fmt, ...)
 		snprintf(x->reason, sizeof(x->reason), "step '%s' failed: %s",
 			 x->step, msg);
 	say(x, EXPERIMENT_ERROR, "%s", msg);
-	log_line(x, "error", msg);
 	return -EIO;
 }
 
@@ -180,7 +185,6 @@ static void vm_report_cb(void *ud, enum vm_report kind, const char *msg)
 
 	if (kind == VM_REPORT_WARN) {
 		say(x, EXPERIMENT_WARNING, "%s", msg);
-		log_line(x, "warning", msg);
 		return;
 	}
 	experiment_progress(x, "  %s", msg);
@@ -1389,6 +1393,10 @@ static int make_files(struct experiment *x)
 		return -EIO;
 	provenance_add_host(&x->prov, x->c, &x->env);
 	save_provenance(x);
+	if (x->prov.mm_reclaim && strcmp(x->prov.mm_reclaim, "none") != 0)
+		say(x, EXPERIMENT_WARNING,
+		    "this host's kernel pages out or moves memory on its own (%s): page cache the workload read can leave without memory pressure, and the residency figures count that",
+		    x->prov.mm_reclaim);
 	return 0;
 }
 

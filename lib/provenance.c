@@ -17,6 +17,7 @@
 #include "cgplace.h"
 #include "cgroup.h"
 #include "config.h"
+#include "hostmm.h"
 #include "qemu.h"
 #include "statedir.h"
 #include "topology.h"
@@ -105,6 +106,9 @@ static const struct field host_fields[] = {
 	{ "cgroup", "cgroup.version", F_CGV, P(cgroup_version) },
 	{ "cgroup.placement", "cgroup.placement", F_STR, P(cgroup_placement) },
 	{ "cgroup.parent", "cgroup.parent", F_STR, P(cgroup_parent) },
+	{ "mm.reclaim", "mm.reclaim", F_STR, P(mm_reclaim) },
+	{ "mm.numa_balancing", "mm.numa_balancing", F_INT,
+	  P(mm_numa_balancing) },
 };
 
 static const struct field end_fields[] = {
@@ -722,6 +726,15 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 					   "[virtiofsd] style"));
 	}
 	TRY(provenance_set(&p->fio, "%s", fio ? fio : "unknown"));
+	{
+		_cleanup_free_ char *mm = NULL;
+
+		TRY(hostmm_reclaim("", &mm));
+		TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
+		p->mm_numa_balancing = hostmm_numa_balancing("");
+		if (p->mm_numa_balancing < 0)
+			p->mm_numa_balancing = PROV_UNSET;
+	}
 	TRY(provenance_set(&p->accel, "%s",
 			   env->accel ? env->accel : "unknown"));
 	TRY(provenance_set(&p->accel_asked, "%s",

@@ -134,6 +134,9 @@ struct provenance {
 	long long cgroup_version;
 	char *cgroup_placement;
 	char *cgroup_parent;
+	/* what the host's kernel does to page cache on its own (hostmm.h) */
+	char *mm_reclaim; /* "none", or the DAMON schemes */
+	long long mm_numa_balancing;
 
 	struct prov_source *sources;
 	size_t n_sources;

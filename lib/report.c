@@ -662,6 +662,10 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		warn(r, "provenance.txt: %s", strerror(-pst));
 	else if (pst < 0)
 		warn(r, "%s", perr);
+	if (r->prov.mm_reclaim && strcmp(r->prov.mm_reclaim, "none") != 0)
+		warn(r,
+		     "the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
+		     r->prov.mm_reclaim);
 	load_vms(r);
 
 	st = load_csv(r, csv, err, errlen);

@@ -7,6 +7,7 @@
 #include "cgroup.h"
 #include "fileset.h"
 #include "guestres.h"
+#include "hostmm.h"
 #include "pageowner.h"
 #include "residency.h"
 #include "statedir.h"
@@ -734,6 +735,16 @@ static void guests_rows(struct gres **gv, size_t n, uint64_t seq, FILE *f,
  * the host's once it answered (by the next tick; the last sample waits up
  * to 20 s); a guest that has not answered has no rows in that sample.
  */
+/* Page cache that leaves on its own makes any residency figure smaller. */
+static void warn_host_reclaim(void)
+{
+	_cleanup_free_ char *mm = NULL;
+
+	if (hostmm_reclaim("", &mm) == 0 && mm)
+		warning("this host's kernel pages out or moves memory on its own (%s): page cache can leave without memory pressure, and these figures count that",
+			mm);
+}
+
 static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 {
 	struct pageowner *po = NULL;
@@ -748,6 +759,7 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	c->by_cgroup = c->by_node = true;
 	if (owner_open(&po) < 0)
 		return -1;
+	warn_host_reclaim();
 	if (c->guests) {
 		if (guests_new(c, p, &gv, &ng) < 0 ||
 		    !(said = calloc(ng ? ng : 1, sizeof(*said)))) {
@@ -846,6 +858,7 @@ static int do_residency(struct files_ctl *c, struct fileset_plan *p,
 
 	if ((c->by_cgroup || c->by_node) && owner_open(&po) < 0)
 		return -1;
+	warn_host_reclaim();
 	if (c->n_paths) {
 		ret = residency_paths(c, po);
 		goto out;

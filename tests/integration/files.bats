@@ -11,10 +11,12 @@ setup() {
 	W=(--size 32M --file-size 2M --private-ratio 25 --hot-ratio 25
 		--vms 2 --shared-dir "$T/shared" --private-dir "$T/vm%i")
 	MOUNTS=()
+	DAMON_ON=
 }
 
 teardown() {
 	local m
+	[ -z "$DAMON_ON" ] || echo off >"$DAMON_ON/state"
 	for m in "${MOUNTS[@]}"; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
@@ -130,6 +132,35 @@ resident_of() {
 	[ "$(resident_of private-cold 0)" -eq 0 ]
 	# asking did not bring anything in
 	[ "$(resident_of shared-cold)" -eq "$(fincore_sum "$T"/shared/shared-cold-*.dat)" ]
+}
+
+@test "residency names a host kernel that pages out page cache on its own (DAMON)" {
+	local k=${DAXLAB_DAMON_PAUSED%% *}
+	if [ -n "$k" ]; then
+		# the kdamond tests/run paused, on for this test only
+		echo on >"$k/state"
+		DAMON_ON=$k
+	else
+		k=$(grep -lx on /sys/kernel/mm/damon/admin/kdamonds/*/state 2>/dev/null | head -1)
+		[ -n "$k" ] || skip "this host runs no DAMON kdamond"
+		k=${k%/state}
+	fi
+	grep -qx pageout "$k"/contexts/0/schemes/*/action
+	"$D" files create -q "${W[@]}"
+	run --separate-stderr "$D" files residency "${W[@]}" --bytes
+	[ "$status" -eq 0 ]
+	[[ $stderr == *"warning: this host's kernel pages out or moves memory on its own (DAMON kdamond ${k##*/}: pageout of memory not accessed for "*" s"* ]]
+	[[ $stderr == *"page cache can leave without memory pressure"* ]]
+	# the table is whole
+	echo "$output" | awk '$1 == "shared-hot"' | grep -q .
+	# and with the kdamond off, no warning
+	if [ -n "$DAMON_ON" ]; then
+		echo off >"$k/state"
+		DAMON_ON=
+		run --separate-stderr "$D" files residency "${W[@]}" --bytes
+		[ "$status" -eq 0 ]
+		[[ $stderr != *DAMON* ]]
+	fi
 }
 
 @test "residency puts every resident byte on a NUMA node" {
