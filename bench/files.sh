@@ -9,22 +9,10 @@
 #
 # Ends with a RESULT line for bench/run.
 set -eu
-quick=false
-if [ "${1:-}" = --quick ]; then
-	quick=true
-	shift
-fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 D=${DAXLAB_BUILD:-$top/build}/daxlab
-dir=${1:-}
-mib=${2:-$($quick && echo 1024 || echo 2048)}
-rounds=${3:-$($quick && echo 3 || echo 5)}
-if [ -z "$dir" ]; then
-	dir=$(mktemp -d /var/tmp/daxlab-bench-files.XXXXXX)
-	trap 'rm -rf "$dir"' EXIT
-fi
-mkdir -p "$dir"
 . "$top/bench/lab.bash"
+bench_args files 2048 "$@"
 
 run_dd() {
 	rm -f "$dir/dd"

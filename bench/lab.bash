@@ -5,7 +5,29 @@
 #   make_lab DIR PREFIX GUEST_DIR [EXAMPLE]  -> DIR/lab.ini
 # EXAMPLE: examples/EXAMPLE.ini (default demo); for demo-image, GUEST_DIR
 # is the image file, and the lab's ssh key goes into DIR. For
-# bench/files.sh and bench/residency.sh: measure_rounds, best, now.
+# bench/files.sh and bench/residency.sh: bench_args, measure_rounds, best,
+# now.
+
+# bench_args NAME FULL_MIB "$@": [--quick] [DIR [SIZE_MIB [ROUNDS]]] into
+# quick, dir (default: a temp dir in /var/tmp, removed at exit), mib
+# (FULL_MIB; --quick: 1024) and rounds (5; --quick: 3).
+bench_args() {
+	local name=$1 full=$2
+	shift 2
+	quick=false
+	if [ "${1:-}" = --quick ]; then
+		quick=true
+		shift
+	fi
+	dir=${1:-}
+	mib=${2:-$($quick && echo 1024 || echo "$full")}
+	rounds=${3:-$($quick && echo 3 || echo 5)}
+	if [ -z "$dir" ]; then
+		dir=$(mktemp -d "/var/tmp/daxlab-bench-$name.XXXXXX")
+		trap 'rm -rf "$dir"' EXIT
+	fi
+	mkdir -p "$dir"
+}
 
 free_port() {
 	local p

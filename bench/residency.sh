@@ -14,29 +14,17 @@
 #
 # Ends with a RESULT line for bench/run.
 set -eu
-quick=false
-if [ "${1:-}" = --quick ]; then
-	quick=true
-	shift
-fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 D=${DAXLAB_BUILD:-$top/build}/daxlab
-dir=${1:-}
-mib=${2:-$($quick && echo 1024 || echo 4096)}
-rounds=${3:-$($quick && echo 3 || echo 5)}
 [ "$(id -u)" -eq 0 ] || { echo "bench/residency.sh: run as root" >&2; exit 1; }
 command -v fincore >/dev/null || { echo "bench/residency.sh: no fincore (util-linux)" >&2; exit 1; }
-if [ -z "$dir" ]; then
-	dir=$(mktemp -d /var/tmp/daxlab-bench-residency.XXXXXX)
-	trap 'rm -rf "$dir"' EXIT
-fi
-mkdir -p "$dir"
+. "$top/bench/lab.bash"
+bench_args residency 4096 "$@"
 sets=(--size "${mib}M" --file-size "$((mib >= 1024 ? 64 : 4))M" --private-ratio 50 --hot-ratio 50 --vms 1 --shared-dir "$dir/shared" --private-dir "$dir/vm%i")
 
 "$D" files create -q --no-progress "${sets[@]}"
 "$D" files warm -q "${sets[@]}"
 files=("$dir"/shared/*.dat "$dir"/vm0/*.dat)
-. "$top/bench/lab.bash"
 
 run_fincore() {
 	local t0 t1
