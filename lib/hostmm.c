@@ -175,11 +175,12 @@ int hostmm_reclaim(const char *root, char **ret)
 	return 0;
 }
 
-int hostmm_numa_balancing(const char *root)
+int hostmm_sysctl(const char *root, const char *name)
 {
+	_cleanup_free_ char *p = strdup_printf("/proc/sys/%s", name);
 	uint64_t v;
 
-	if (!read_u64(root, "/proc/sys/kernel/numa_balancing", &v) || v > 1000)
+	if (!p || !read_u64(root, p, &v) || v > 1000000)
 		return -1;
 	return (int)v;
 }

@@ -19,7 +19,11 @@
  */
 int hostmm_reclaim(const char *root, char **ret);
 
-/* kernel.numa_balancing (0 off, 1 on, 2 tiering, ...), -1 unknown. */
-int hostmm_numa_balancing(const char *root);
+/*
+ * A whole-number sysctl under /proc/sys, e.g. "kernel/numa_balancing" (0
+ * off, 1 on, 2 tiering) or "vm/zone_reclaim_mode" (not 0: a node reclaims
+ * its own page cache before it allocates on another); -1 unknown.
+ */
+int hostmm_sysctl(const char *root, const char *name);
 
 #endif

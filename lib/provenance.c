@@ -109,6 +109,8 @@ static const struct field host_fields[] = {
 	{ "mm.reclaim", "mm.reclaim", F_STR, P(mm_reclaim) },
 	{ "mm.numa_balancing", "mm.numa_balancing", F_INT,
 	  P(mm_numa_balancing) },
+	{ "mm.zone_reclaim_mode", "mm.zone_reclaim_mode", F_INT,
+	  P(mm_zone_reclaim_mode) },
 };
 
 static const struct field end_fields[] = {
@@ -731,9 +733,14 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 
 		TRY(hostmm_reclaim("", &mm));
 		TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
-		p->mm_numa_balancing = hostmm_numa_balancing("");
+		p->mm_numa_balancing =
+			hostmm_sysctl("", "kernel/numa_balancing");
+		p->mm_zone_reclaim_mode =
+			hostmm_sysctl("", "vm/zone_reclaim_mode");
 		if (p->mm_numa_balancing < 0)
 			p->mm_numa_balancing = PROV_UNSET;
+		if (p->mm_zone_reclaim_mode < 0)
+			p->mm_zone_reclaim_mode = PROV_UNSET;
 	}
 	TRY(provenance_set(&p->accel, "%s",
 			   env->accel ? env->accel : "unknown"));

@@ -137,6 +137,7 @@ struct provenance {
 	/* what the host's kernel does to page cache on its own (hostmm.h) */
 	char *mm_reclaim; /* "none", or the DAMON schemes */
 	long long mm_numa_balancing;
+	long long mm_zone_reclaim_mode;
 
 	struct prov_source *sources;
 	size_t n_sources;

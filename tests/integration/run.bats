@@ -95,6 +95,7 @@ assert p["topology"]["nodes"] >= 1, p["topology"]
 # while tests/run has paused this machine's DAMON kdamond
 import os
 assert isinstance(p["mm"]["numa_balancing"], int), p["mm"]
+assert p["mm"]["zone_reclaim_mode"] == int(open("/proc/sys/vm/zone_reclaim_mode").read()), p["mm"]
 if os.environ.get("DAXLAB_DAMON_PAUSED"):
     assert p["mm"]["reclaim"] == "none", p["mm"]
 else:

@@ -70,7 +70,7 @@ static void test_none(void **state)
 	(void)state;
 	assert_int_equal(hostmm_reclaim(root, &s), 0);
 	assert_null(s);
-	assert_int_equal(hostmm_numa_balancing(root), -1);
+	assert_int_equal(hostmm_sysctl(root, "kernel/numa_balancing"), -1);
 }
 
 static void test_pageout_named_with_age_and_quota(void **state)
@@ -126,13 +126,15 @@ static void test_migrate_and_module(void **state)
 		"DAMON_RECLAIM: pageout of memory not accessed for 120 s");
 }
 
-static void test_numa_balancing(void **state)
+static void test_sysctl(void **state)
 {
 	(void)state;
 	put("/proc/sys/kernel/numa_balancing", "1");
-	assert_int_equal(hostmm_numa_balancing(root), 1);
+	assert_int_equal(hostmm_sysctl(root, "kernel/numa_balancing"), 1);
+	put("/proc/sys/vm/zone_reclaim_mode", "0");
+	assert_int_equal(hostmm_sysctl(root, "vm/zone_reclaim_mode"), 0);
 	put("/proc/sys/kernel/numa_balancing", "junk");
-	assert_int_equal(hostmm_numa_balancing(root), -1);
+	assert_int_equal(hostmm_sysctl(root, "kernel/numa_balancing"), -1);
 }
 
 int main(void)
@@ -147,8 +149,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_and_module, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_numa_balancing, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
