@@ -135,17 +135,21 @@ resident_of() {
 }
 
 @test "residency names a host kernel that pages out page cache on its own (DAMON)" {
-	local k=${DAXLAB_DAMON_PAUSED%% *}
-	if [ -n "$k" ]; then
-		# the kdamond tests/run paused, on for this test only
-		echo on >"$k/state"
-		DAMON_ON=$k
-	else
-		k=$(grep -lx on /sys/kernel/mm/damon/admin/kdamonds/*/state 2>/dev/null | head -1)
-		[ -n "$k" ] || skip "this host runs no DAMON kdamond"
-		k=${k%/state}
-	fi
-	grep -qx pageout "$k"/contexts/0/schemes/*/action
+	local k= c
+	# a kdamond that pages out: one tests/run paused, on for this test
+	# only, or one that is on (bats run by hand)
+	for c in ${DAXLAB_DAMON_PAUSED:-} /sys/kernel/mm/damon/admin/kdamonds/[0-9]*; do
+		[ -d "$c" ] && grep -qx pageout "$c"/contexts/*/schemes/*/action 2>/dev/null || continue
+		if [[ " ${DAXLAB_DAMON_PAUSED:-} " == *" $c "* ]]; then
+			echo on >"$c/state"
+			DAMON_ON=$c
+		elif [ "$(cat "$c/state")" != on ]; then
+			continue
+		fi
+		k=$c
+		break
+	done
+	[ -n "$k" ] || skip "this host runs no DAMON kdamond that pages out"
 	"$D" files create -q "${W[@]}"
 	run --separate-stderr "$D" files residency "${W[@]}" --bytes
 	[ "$status" -eq 0 ]

@@ -53,6 +53,10 @@ setup() {
 	[ "$(cat "$BATS_FILE_TMPDIR/run.rc")" = 0 ]
 	[ "$(cat "$R/status")" = complete ]
 	grep -x 'accel = kvm' "$R/provenance.txt"
+	# what the host's kernel does to page cache on its own, as it is
+	grep -x 'mm.reclaim = none' "$R/provenance.txt"
+	grep -x "mm.numa_balancing = $(lh cat /proc/sys/kernel/numa_balancing)" "$R/provenance.txt"
+	grep -x "mm.zone_reclaim_mode = $(lh cat /proc/sys/vm/zone_reclaim_mode)" "$R/provenance.txt"
 	assert_lab_gone
 }
 
