@@ -137,6 +137,15 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 	fprintf(f, "invalidate=%d\n", o->warm ? 0 : 1);
 	fprintf(f, "flow_id=1\n");
 	fprintf(f, "flow_sleep=100\n");
+	/*
+	 * Each job's runtime counts from its own start, after its own setup,
+	 * and fio takes a job's count and weight out of the flow when it
+	 * reaps the job: jobs that started later then run on unthrottled
+	 * against it, and a lone job on a warm mmap cache does tens of times
+	 * the I/Os a second of the flow, which sleeps flow_sleep to take turns.
+	 * exitall: the first job to reach the runtime stops them all.
+	 */
+	fprintf(f, "exitall\n");
 
 	for (unsigned g = 0; g < FS_GROUPS; g++) {
 		bool shared = g < 2;
