@@ -529,6 +529,9 @@ bool program_in_path(const char *prog)
 }
 
 static void err_vset(struct error *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void err_vset(struct error *err, const char *fmt, va_list ap)
 {
 	if (err)
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);

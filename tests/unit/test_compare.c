@@ -185,7 +185,7 @@ static struct compare_result *run(const char *fixture, const char *stat,
 
 	snprintf(path, sizeof(path), "%s/compare/%s", FIXTURES, fixture);
 	if (compare_file(path, &o, &r, &err) < 0)
-		fail_msg("%s", err);
+		fail_msg("%s", err.msg);
 	return r;
 }
 

@@ -20,7 +20,7 @@ static struct lab_config *load_ok(const char *name)
 	int r = config_load(name, &c, &err);
 
 	if (r < 0)
-		fail_msg("%s: %s", name, err);
+		fail_msg("%s: %s", name, err.msg);
 	assert_non_null(c);
 	return c;
 }
@@ -36,7 +36,7 @@ static void load_bad(const char *name, int want_r, const char *const *want)
 	assert_null(c);
 	for (size_t i = 0; want[i]; i++)
 		if (!strstr(err.msg, want[i]))
-			fail_msg("'%s' not in '%s'", want[i], err);
+			fail_msg("'%s' not in '%s'", want[i], err.msg);
 }
 
 static void test_full_lab_and_virtiofsd(void **state)

@@ -361,7 +361,7 @@ static void expect_number(const char *text, int64_t want)
 	int64_t v = 0;
 
 	if (parse_value(text, &v, &err) < 0)
-		fail_msg("'%s': %s", text, err);
+		fail_msg("'%s': %s", text, err.msg);
 	if (v != want)
 		fail_msg("'%s' read as %lld, expected %lld", text, (long long)v,
 			 (long long)want);
@@ -374,7 +374,7 @@ static void expect_number_error(const char *text, const char *what)
 
 	assert_int_equal(parse_value(text, &v, &err), -EBADMSG);
 	if (!strstr(err.msg, what))
-		fail_msg("'%s': error '%s' lacks '%s'", text, err, what);
+		fail_msg("'%s': error '%s' lacks '%s'", text, err.msg, what);
 }
 
 /* Numbers of every length up to 19 digits, 8 digits at a time inside. */
@@ -478,7 +478,7 @@ static void test_lines_of_every_length(void **state)
 			n, (n & 1) ? "\r" : "");
 	}
 	if (run_text(text, "file", &vs, &err, &r) < 0)
-		fail_msg("%s", err);
+		fail_msg("%s", err.msg);
 	assert_int_equal(vs.n, (size_t)n);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(vs.v[i], i);
@@ -528,8 +528,8 @@ static void test_errors_at_window_edges(void **state)
 			snprintf(want, sizeof(want),
 				 ":3: unexpected byte 0x01 in column %d", col);
 			if (!strstr(err.msg, want))
-				fail_msg("len %d: '%s' lacks '%s'", len, err,
-					 want);
+				fail_msg("len %d: '%s' lacks '%s'", len,
+					 err.msg, want);
 		}
 		/* A field less: the node's comma becomes a letter. */
 		make_line(line, len);
@@ -538,7 +538,7 @@ static void test_errors_at_window_edges(void **state)
 		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
 				 -EBADMSG);
 		if (!strstr(err.msg, ":3: 6 fields, expected 7"))
-			fail_msg("len %d: '%s'", len, err);
+			fail_msg("len %d: '%s'", len, err.msg);
 		/* A field more, at the line's end. */
 		make_line(line, len);
 		line[len - 1] = ',';
@@ -546,7 +546,7 @@ static void test_errors_at_window_edges(void **state)
 		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
 				 -EBADMSG);
 		if (!strstr(err.msg, ":3: more than 7 fields"))
-			fail_msg("len %d: '%s'", len, err);
+			fail_msg("len %d: '%s'", len, err.msg);
 		/* Missing fields: only the first three. */
 		make_line(line, len);
 		*strstr(line, ",file") = '\0';
@@ -554,7 +554,7 @@ static void test_errors_at_window_edges(void **state)
 		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
 				 -EBADMSG);
 		if (!strstr(err.msg, ":3: 3 fields, expected 7"))
-			fail_msg("len %d: '%s'", len, err);
+			fail_msg("len %d: '%s'", len, err.msg);
 	}
 }
 

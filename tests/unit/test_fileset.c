@@ -90,7 +90,7 @@ static void expect_error(struct workload_spec w, const char *needle)
 	assert_int_equal(fileset_plan_new(&w, &p, &err), -EINVAL);
 	assert_null(p);
 	if (!strstr(err.msg, needle))
-		fail_msg("'%s' not in '%s'", needle, err);
+		fail_msg("'%s' not in '%s'", needle, err.msg);
 }
 
 static void test_bad_values_are_named(void **state)

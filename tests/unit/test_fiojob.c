@@ -47,7 +47,7 @@ static char *render(struct workload_spec *w, struct fiojob_opts *o)
 
 	assert_int_equal(fileset_plan_new(w, &p, &err), 0);
 	if (fiojob_render(p, o, &text, &err) < 0)
-		fail_msg("render: %s", err);
+		fail_msg("render: %s", err.msg);
 	fileset_plan_free(p);
 	return text;
 }

@@ -85,7 +85,7 @@ static void expect_bad(const char *text, const char *msg)
 	assert_int_equal(parse(&s, text, &err), -EBADMSG);
 	snprintf(want, sizeof(want), "d/residency.csv:%s", msg);
 	if (strncmp(err.msg, want, strlen(want)))
-		fail_msg("'%s' does not start '%s'", err, want);
+		fail_msg("'%s' does not start '%s'", err.msg, want);
 	assert_int_equal(s.n, 0);
 	rs_free(&s);
 }
@@ -252,7 +252,7 @@ static void expect_helper_bad(const char *text, size_t n, const char *msg)
 
 	assert_int_equal(helper(text, n, &g, missing, &err), -EPROTO);
 	if (!strstr(err.msg, msg))
-		fail_msg("'%s' does not say '%s'", err, msg);
+		fail_msg("'%s' does not say '%s'", err.msg, msg);
 }
 
 static void test_helper_malformed(void **state)

@@ -22,7 +22,7 @@ static struct lab_config *load(const char *name)
 	struct error err = { 0 };
 
 	if (config_load(name, &c, &err) < 0)
-		fail_msg("%s", err);
+		fail_msg("%s", err.msg);
 	free(c->lab.state_dir);
 	free(c->lab.image_dir);
 	c->lab.state_dir = strdup("/st");
