@@ -69,7 +69,7 @@ const char *format_bytes(uint64_t v, char *buf, size_t len);
 
 /* What went wrong, filled by lib/ for its caller to report (err_fail). */
 struct error {
-	int code; /* the -errno returned, 0 while nothing failed */
+	int code; /* the -errno err_fail() returned, 0 while nothing failed */
 	/* naming the file, line, key or value; as large as PATH_MAX */
 	char msg[4096];
 };
