@@ -13,14 +13,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lab_config *c = NULL;
-	char path[64], err[512];
+	char path[64];
+	struct error err = { 0 };
 	int fd = memfd_create("fuzz.ini", MFD_CLOEXEC);
 
 	if (fd < 0)
 		return 0;
 	if (write_all(fd, data, size) == 0) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		if (config_load(path, &c, err, sizeof(err)) == 0)
+		if (config_load(path, &c, &err) == 0)
 			config_free(c);
 	}
 	close(fd);

@@ -16,14 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void round_trip(const struct provenance *p)
 {
 	struct provenance q;
-	char err[256];
+	struct error err = { 0 };
 	char *json = provenance_format_json(p);
 	char *txt = provenance_format_txt(p);
 
 	if (json) {
 		provenance_init(&q);
-		if (provenance_parse_json(json, "again.json", &q, err,
-					  sizeof(err)) < 0)
+		if (provenance_parse_json(json, "again.json", &q, &err) < 0)
 			abort();
 		provenance_free(&q);
 	}
@@ -35,18 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
 	struct provenance p;
-	char err[256];
+	struct error err = { 0 };
 
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
 	provenance_init(&p);
-	if (provenance_parse_json(text, "fuzz.json", &p, err, sizeof(err)) == 0)
+	if (provenance_parse_json(text, "fuzz.json", &p, &err) == 0)
 		round_trip(&p);
 	provenance_free(&p);
 	provenance_init(&p);
-	if (provenance_parse_txt(text, "fuzz.txt", &p, err, sizeof(err)) == 0)
+	if (provenance_parse_txt(text, "fuzz.txt", &p, &err) == 0)
 		round_trip(&p);
 	provenance_free(&p);
 	free(text);

@@ -10,11 +10,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rs_series s;
-	char err[256];
+	struct error err = { 0 };
 
 	rs_init(&s);
-	if (rs_parse(&s, "fuzz.csv", (const char *)data, size, err,
-		     sizeof(err)) == 0)
+	if (rs_parse(&s, "fuzz.csv", (const char *)data, size, &err) == 0)
 		for (size_t i = 0; i < s.n; i++)
 			(void)rs_lookup(&s,
 					rs_name(&s, s.rows[i].f[RS_CGROUP]));

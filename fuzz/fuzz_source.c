@@ -11,14 +11,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct source_spec s;
-	char err[256];
+	struct error err = { 0 };
 	char *spec = malloc(size + 1);
 
 	if (!spec)
 		return 0;
 	memcpy(spec, data, size);
 	spec[size] = '\0';
-	if (source_parse(spec, &s, err, sizeof(err)) == 0)
+	if (source_parse(spec, &s, &err) == 0)
 		source_spec_free(&s);
 	free(spec);
 	return 0;

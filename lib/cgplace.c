@@ -89,7 +89,7 @@ static int find_delegation(struct cgplace *p, struct cg_ctx *cg)
 {
 	_cleanup_free_ char *near = NULL, *dir = NULL;
 	struct sysd_unit u = { 0 };
-	char err[512] = "";
+	struct error err = { 0 };
 	bool unreadable = false;
 	int r;
 
@@ -108,7 +108,7 @@ static int find_delegation(struct cgplace *p, struct cg_ctx *cg)
 	if (!dir)
 		return -ENOMEM;
 	if (!p->no_bus) {
-		r = sysd_unit_by_cgroup(near, &u, err, sizeof(err));
+		r = sysd_unit_by_cgroup(near, &u, &err);
 		if (r == -ENOMEM)
 			return r;
 		if (r == 0 && u.exists && u.delegate && u.cgroup && *u.cgroup) {
@@ -130,7 +130,7 @@ static int find_delegation(struct cgplace *p, struct cg_ctx *cg)
 			    "; systemd could not say whose it is: ",
 		p->no_bus ? "" :
 		u.exists  ? u.id :
-			    err,
+			    err.msg,
 		p->no_bus || !u.exists ? "" : ", which has Delegate=no");
 	sysd_unit_free(&u);
 	return r;
@@ -151,17 +151,16 @@ static const char *movable_top(const struct cgplace *p)
 /* The levels and controllers a start needs: refused when it would fail. */
 static int check_levels(struct cgplace *p, struct cg_ctx *cg)
 {
-	char err[1024];
+	struct error err = { 0 };
 	int r;
 
 	if (cg->version != CG_V2 || p->refused)
 		return 0;
-	r = cg_check_levels(cg, movable_top(p), &p->parent_busy, err,
-			    sizeof(err));
+	r = cg_check_levels(cg, movable_top(p), &p->parent_busy, &err);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return refuse(p, "%s", err);
+		return refuse(p, "%s", err.msg);
 	return 0;
 }
 
@@ -193,20 +192,20 @@ static int init_scope(struct cgplace *p, struct cg_ctx *cg,
 		      const char *state_dir)
 {
 	struct sysd_unit u = { 0 };
-	char err[512] = "";
+	struct error err = { 0 };
 	int r;
 
 	p->unit = sysd_lab_unit(state_dir);
 	if (!p->unit)
 		return -ENOMEM;
 	if (!p->no_bus) {
-		r = sysd_unit_get(p->unit, &u, err, sizeof(err));
+		r = sysd_unit_get(p->unit, &u, &err);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)
 			refuse(p,
 			       "cgroups under systemd need a transient scope with Delegate=yes (daxlab asks systemd for %s), but %s. Run daxlab as root on the host, or delegate a cgroup yourself and set [lab] cgroup_parent to it",
-			       p->unit, err);
+			       p->unit, err.msg);
 	}
 	if (u.exists) {
 		p->scope_exists = true;
@@ -307,7 +306,7 @@ static bool same_program(pid_t pid)
  * also_self and it was not among them (it joins a scope from outside).
  */
 static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
-			 bool also_self, char *err, size_t errlen)
+			 bool also_self, struct error *err)
 {
 	_cleanup_free_ pid_t *moved = NULL;
 	_cleanup_free_ char *who = NULL;
@@ -316,7 +315,7 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 	pid_t self = getpid();
 	int r;
 
-	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, 0, &moved, &n, err, errlen);
+	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, 0, &moved, &n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -337,8 +336,7 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 		return 0;
 	free(moved);
 	moved = NULL;
-	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, self, &moved, &n, err,
-			    errlen);
+	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, self, &moved, &n, err);
 	if (r < 0)
 		return r;
 	note(p, cg->dry_run ? CGPLACE_NOTE_DRY : CGPLACE_NOTE_STEP,
@@ -353,7 +351,7 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
  * its leaf; this daxlab (when also_self) into parent's leaf.
  */
 static int to_leaf(struct cgplace *p, struct cg_ctx *cg, bool also_self,
-		   char *err, size_t errlen)
+		   struct error *err)
 {
 	_cleanup_free_ char *cur = strdup(movable_top(p));
 	int r;
@@ -371,7 +369,7 @@ static int to_leaf(struct cgplace *p, struct cg_ctx *cg, bool also_self,
 		/* levels still to be made hold nothing (a dry run's scope) */
 		if (stat(dir, &st) < 0 && !(last && also_self))
 			return 0;
-		r = level_to_leaf(p, cg, cur, last && also_self, err, errlen);
+		r = level_to_leaf(p, cg, cur, last && also_self, err);
 		if (r < 0 || last)
 			return r;
 		n = cg_next_level(cur, p->parent);
@@ -399,21 +397,21 @@ static int set_parent(struct cgplace *p, struct cg_ctx *cg, const char *rel)
 }
 
 /* The scope is loaded but not in use: wait for it to go, or stop it. */
-static int scope_gone(struct cgplace *p, char *err, size_t errlen)
+static int scope_gone(struct cgplace *p, struct error *err)
 {
-	int r = sysd_unit_wait_gone(p->unit, SCOPE_GONE_MS, err, errlen);
+	int r = sysd_unit_wait_gone(p->unit, SCOPE_GONE_MS, err);
 
 	if (r != -ETIMEDOUT)
 		return r;
-	r = sysd_unit_stop(p->unit, err, errlen);
+	r = sysd_unit_stop(p->unit, err);
 	if (r < 0)
 		return r;
-	return sysd_unit_wait_gone(p->unit, SCOPE_GONE_MS, err, errlen);
+	return sysd_unit_wait_gone(p->unit, SCOPE_GONE_MS, err);
 }
 
 /* Start the lab's scope, or join it: this daxlab ends up in its leaf. */
 static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
-			 const char *description, char *err, size_t errlen)
+			 const char *description, struct error *err)
 {
 	struct sysd_unit u = { 0 };
 	int r;
@@ -421,7 +419,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 	for (int attempt = 0;; attempt++) {
 		bool live;
 
-		r = sysd_unit_get(p->unit, &u, err, errlen);
+		r = sysd_unit_get(p->unit, &u, err);
 		if (r < 0)
 			return r;
 		live = u.exists && u.active && !strcmp(u.active, "active") &&
@@ -434,18 +432,18 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 		}
 		if (live && !u.delegate) {
 			r = err_fail(
-				err, errlen, -EPERM,
+				err, -EPERM,
 				"systemd has a unit %s, the name of this lab's scope, without Delegate=yes: daxlab writes no cgroup in it (stop it: systemctl stop %s)",
 				p->unit, p->unit);
 			goto out;
 		}
 		if (live) {
 			/* in its leaf, this daxlab keeps the scope alive */
-			r = to_leaf(p, cg, true, err, errlen);
+			r = to_leaf(p, cg, true, err);
 			if (r < 0)
 				goto out;
 			sysd_unit_free(&u);
-			r = sysd_unit_get(p->unit, &u, err, errlen);
+			r = sysd_unit_get(p->unit, &u, err);
 			if (r < 0)
 				return r;
 			if (u.exists && u.active &&
@@ -456,7 +454,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 				break;
 			}
 			r = err_fail(
-				err, errlen, -EAGAIN,
+				err, -EAGAIN,
 				"systemd was ending the scope %s (%s) as daxlab joined it: start again",
 				p->unit, u.active ? u.active : "gone");
 			goto out;
@@ -465,23 +463,23 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 			note(p, CGPLACE_NOTE_STEP,
 			     "systemd: waiting for %s (%s, nothing runs in it) to end",
 			     p->unit, u.active ? u.active : "?");
-			r = scope_gone(p, err, errlen);
+			r = scope_gone(p, err);
 			if (r < 0)
 				goto out;
 		}
 		sysd_unit_free(&u);
 		r = sysd_scope_start(p->unit, CGPLACE_SLICE, description,
-				     getpid(), SCOPE_JOB_MS, err, errlen);
+				     getpid(), SCOPE_JOB_MS, err);
 		if (r == -EEXIST && attempt == 0)
 			continue;
 		if (r < 0)
 			return r;
-		r = sysd_unit_get(p->unit, &u, err, errlen);
+		r = sysd_unit_get(p->unit, &u, err);
 		if (r < 0)
 			return r;
 		if (!u.exists || !u.cgroup || !*u.cgroup || !u.delegate) {
-			r = err_fail(err, errlen, -EIO,
-				     "systemd started %s, but it %s", p->unit,
+			r = err_fail(err, -EIO, "systemd started %s, but it %s",
+				     p->unit,
 				     !u.exists	 ? "is gone at once" :
 				     !u.delegate ? "has Delegate=no" :
 						   "has no cgroup");
@@ -494,7 +492,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 		     "systemd: started the transient scope %s (Delegate=yes): the lab's cgroups go in %s/%s",
 		     p->unit, cg->root, p->parent);
 		/* the scope holds this daxlab: into the leaf with it */
-		r = to_leaf(p, cg, true, err, errlen);
+		r = to_leaf(p, cg, true, err);
 		if (r < 0)
 			goto out;
 		break;
@@ -502,7 +500,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 	{
 		bool busy;
 
-		r = cg_check_levels(cg, movable_top(p), &busy, err, errlen);
+		r = cg_check_levels(cg, movable_top(p), &busy, err);
 	}
 out:
 	sysd_unit_free(&u);
@@ -510,14 +508,14 @@ out:
 }
 
 int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
-		    const char *description, char *err, size_t errlen)
+		    const char *description, struct error *err)
 {
 	if (p->refused)
-		return err_fail(err, errlen, -EPERM, "%s", p->refused);
+		return err_fail(err, -EPERM, "%s", p->refused);
 	if (cg->version != CG_V2 || p->mode == CGPLACE_ROOT)
 		return 0;
 	if (p->mode == CGPLACE_PARENT)
-		return to_leaf(p, cg, false, err, errlen);
+		return to_leaf(p, cg, false, err);
 	if (cg->dry_run) {
 		if (p->scope_exists && !strcmp(p->scope_state, "active")) {
 			note(p, CGPLACE_NOTE_DRY,
@@ -532,17 +530,16 @@ int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
 				     "(after %s, %s now, has ended)", p->unit,
 				     p->scope_state);
 		}
-		return to_leaf(p, cg, true, err, errlen);
+		return to_leaf(p, cg, true, err);
 	}
 	if (p->no_bus)
 		return err_fail(
-			err, errlen, -EOPNOTSUPP,
+			err, -EOPNOTSUPP,
 			"a transient scope needs systemd, and this daxlab may not ask it");
-	return scope_prepare(p, cg, description, err, errlen);
+	return scope_prepare(p, cg, description, err);
 }
 
-int cgplace_release(struct cgplace *p, struct cg_ctx *cg, char *err,
-		    size_t errlen)
+int cgplace_release(struct cgplace *p, struct cg_ctx *cg, struct error *err)
 {
 	int r;
 
@@ -550,9 +547,8 @@ int cgplace_release(struct cgplace *p, struct cg_ctx *cg, char *err,
 		return 0;
 	r = cg_remove_leaf(cg, p->parent, CGPLACE_LEAF);
 	if (r < 0 && r != -EBUSY)
-		return err_fail(err, errlen, r, "cannot remove %s/%s/%s: %s",
-				cg->root, p->parent, CGPLACE_LEAF,
-				strerror(-r));
+		return err_fail(err, r, "cannot remove %s/%s/%s: %s", cg->root,
+				p->parent, CGPLACE_LEAF, strerror(-r));
 	if (p->mode != CGPLACE_SCOPE)
 		return 0;
 	if (cg->dry_run) {
@@ -566,7 +562,7 @@ int cgplace_release(struct cgplace *p, struct cg_ctx *cg, char *err,
 	r = cg_populated_at(cg, p->parent);
 	if (r == 1)
 		return 0; /* another VM, or a daxlab, runs in it */
-	return scope_gone(p, err, errlen);
+	return scope_gone(p, err);
 }
 
 char *cgplace_describe(const struct cgplace *p)

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "util.h"
 
 #define CGPLACE_LEAF "supervisor"
 #define CGPLACE_SLICE "system.slice"
@@ -87,7 +88,7 @@ void cgplace_done(struct cgplace *p);
  * scope's Description=.
  */
 int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
-		    const char *description, char *err, size_t errlen);
+		    const char *description, struct error *err);
 
 /*
  * After the lab's cgroups were removed (under the lab's cgroups lock):
@@ -95,8 +96,7 @@ int cgplace_prepare(struct cgplace *p, struct cg_ctx *cg,
  * ends by itself: waits until systemd dropped the unit (and stops it
  * after 5 s). cg->dry_run: only says what it would do.
  */
-int cgplace_release(struct cgplace *p, struct cg_ctx *cg, char *err,
-		    size_t errlen);
+int cgplace_release(struct cgplace *p, struct cg_ctx *cg, struct error *err);
 
 /*
  * One line for the provenance and messages: "transient scope

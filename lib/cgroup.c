@@ -199,7 +199,7 @@ static bool same_list(const char *a, const char *b)
 
 /* v1: a fresh cpuset has empty cpus/mems: copy them from its parent. */
 static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
-		      const char *file, char *err, size_t errlen)
+		      const char *file, struct error *err)
 {
 	_cleanup_free_ char *copy = strdup(dir);
 	_cleanup_free_ char *from = NULL, *to = NULL, *val = NULL;
@@ -223,11 +223,10 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 	}
 	r = read_trimmed(from, &val);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot read %s", from);
+		return err_fail(err, r, "cannot read %s", from);
 	r = cg_write(ctx, to, val);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot write '%s' to %s", val,
-				to);
+		return err_fail(err, r, "cannot write '%s' to %s", val, to);
 	return 0;
 }
 
@@ -237,7 +236,7 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
  * cgroup (systemd's part of the tree), where no folder is made either.
  */
 static int make_levels(const struct cg_ctx *ctx, const char *controller,
-		       const char *name, char *err, size_t errlen)
+		       const char *name, struct error *err)
 {
 	_cleanup_free_ char *rel = NULL, *acc = NULL, *racc = NULL;
 	char *save = NULL, *w;
@@ -266,7 +265,7 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 			r = cg_write(ctx, sc, "+cpuset +memory");
 			if (r < 0)
 				return err_fail(
-					err, errlen, r,
+					err, r,
 					"cannot write '+cpuset +memory' to %s (%s)",
 					sc,
 					r == -EBUSY ?
@@ -292,21 +291,20 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 			/* a dry run may come before systemd made it */
 			if (!is_dir(acc) && !ctx->dry_run)
 				return err_fail(
-					err, errlen, -ENOENT,
+					err, -ENOENT,
 					"%s does not exist, and daxlab makes no cgroup but below the delegated %s/%s",
 					acc, ctx->root, ctx->delegated);
 			continue;
 		}
 		r = cg_mkdir(ctx, acc, &created);
 		if (r < 0)
-			return err_fail(err, errlen, r, "cannot create %s",
-					acc);
+			return err_fail(err, r, "cannot create %s", acc);
 		if (ctx->version == CG_V1 && !strcmp(controller, "cpuset") &&
 		    (created || ctx->dry_run)) {
-			r = v1_inherit(ctx, acc, "cpuset.cpus", err, errlen);
+			r = v1_inherit(ctx, acc, "cpuset.cpus", err);
 			if (r < 0)
 				return r;
-			r = v1_inherit(ctx, acc, "cpuset.mems", err, errlen);
+			r = v1_inherit(ctx, acc, "cpuset.mems", err);
 			if (r < 0)
 				return r;
 		}
@@ -315,7 +313,7 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 }
 
 static int check_effective(const struct cg_ctx *ctx, const char *path,
-			   const char *want, char *err, size_t errlen)
+			   const char *want, struct error *err)
 {
 	_cleanup_free_ char *got = NULL;
 	int r;
@@ -324,10 +322,10 @@ static int check_effective(const struct cg_ctx *ctx, const char *path,
 		return 0;
 	r = read_trimmed(path, &got);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot read %s", path);
+		return err_fail(err, r, "cannot read %s", path);
 	if (!same_list(got, want))
 		return err_fail(
-			err, errlen, -EINVAL,
+			err, -EINVAL,
 			"%s is '%s', not '%s' as written (the parent cgroup does not allow it?)",
 			path, got, want);
 	return 0;
@@ -335,7 +333,7 @@ static int check_effective(const struct cg_ctx *ctx, const char *path,
 
 static int write_list(const struct cg_ctx *ctx, const char *name,
 		      const char *file, const char *eff, const char *value,
-		      char *err, size_t errlen)
+		      struct error *err)
 {
 	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, file);
 	_cleanup_free_ char *e = cg_path(ctx, "cpuset", name, eff);
@@ -345,30 +343,26 @@ static int write_list(const struct cg_ctx *ctx, const char *name,
 		return -ENOMEM;
 	r = cg_write(ctx, p, value);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot write '%s' to %s",
-				value, p);
-	return check_effective(ctx, e, value, err, errlen);
+		return err_fail(err, r, "cannot write '%s' to %s", value, p);
+	return check_effective(ctx, e, value, err);
 }
 
 int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
-	      const char *mems, uint64_t memory_max, char *err,
-	      size_t errlen)
+	      const char *mems, uint64_t memory_max, struct error *err)
 {
 	bool v1 = ctx->version == CG_V1;
 	int r;
 
 	if (!valid_name(name))
-		return err_fail(err, errlen, -EINVAL, "bad cgroup name '%s'",
-				name);
+		return err_fail(err, -EINVAL, "bad cgroup name '%s'", name);
 	if (v1) {
 		for (size_t i = 0; v1_controllers[i]; i++) {
-			r = make_levels(ctx, v1_controllers[i], name, err,
-					errlen);
+			r = make_levels(ctx, v1_controllers[i], name, err);
 			if (r < 0)
 				return r;
 		}
 	} else {
-		r = make_levels(ctx, NULL, name, err, errlen);
+		r = make_levels(ctx, NULL, name, err);
 		if (r < 0)
 			return r;
 	}
@@ -377,7 +371,7 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 		r = write_list(ctx, name, "cpuset.mems",
 			       v1 ? "cpuset.effective_mems" :
 				    "cpuset.mems.effective",
-			       mems, err, errlen);
+			       mems, err);
 		if (r < 0)
 			return r;
 	}
@@ -385,7 +379,7 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 		r = write_list(ctx, name, "cpuset.cpus",
 			       v1 ? "cpuset.effective_cpus" :
 				    "cpuset.cpus.effective",
-			       cpus, err, errlen);
+			       cpus, err);
 		if (r < 0)
 			return r;
 	}
@@ -400,8 +394,8 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 		snprintf(v, sizeof(v), "%llu", (unsigned long long)memory_max);
 		r = cg_write(ctx, p, v);
 		if (r < 0)
-			return err_fail(err, errlen, r,
-					"cannot write '%s' to %s", v, p);
+			return err_fail(err, r, "cannot write '%s' to %s", v,
+					p);
 	}
 	return 0;
 }
@@ -823,7 +817,7 @@ int cg_populated_at(const struct cg_ctx *ctx, const char *rel)
 }
 
 static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
-		    char *err, size_t errlen)
+		    struct error *err)
 {
 	char v[24];
 	int r;
@@ -834,7 +828,7 @@ static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
 	if (r == -ESRCH)
 		return 0;
 	if (r < 0)
-		return err_fail(err, errlen, r,
+		return err_fail(err, r,
 				"cannot move pid %d: write '%s' to %s: %s",
 				(int)pid, v, procs, strerror(-r));
 	return 1;
@@ -856,8 +850,8 @@ static int add_pid(pid_t **l, size_t *n, pid_t pid)
 }
 
 int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
-		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n, char *err,
-		    size_t errlen)
+		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n,
+		    struct error *err)
 {
 	_cleanup_free_ char *lrel =
 		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
@@ -887,10 +881,9 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		if (r == -ENOENT && ctx->dry_run)
 			r = 0;
 		if (r < 0)
-			return err_fail(err, errlen, r,
-					"cannot read %s/%s%scgroup.procs: %s",
-					ctx->root, rel, *rel ? "/" : "",
-					strerror(-r));
+			return err_fail(
+				err, r, "cannot read %s/%s%scgroup.procs: %s",
+				ctx->root, rel, *rel ? "/" : "", strerror(-r));
 		if (also_pid && round == 0) {
 			r = add_pid(&pids, &n, also_pid);
 			if (r < 0)
@@ -900,19 +893,18 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 			break;
 		if (round == 20)
 			return err_fail(
-				err, errlen, -EBUSY,
+				err, -EBUSY,
 				"%s/%s still holds processes after moving them into %s 20 times",
 				ctx->root, rel, dir);
 		if (!made) {
 			r = cg_mkdir(ctx, dir, &created);
 			if (r < 0)
-				return err_fail(err, errlen, r,
-						"cannot create %s: %s", dir,
-						strerror(-r));
+				return err_fail(err, r, "cannot create %s: %s",
+						dir, strerror(-r));
 			made = true;
 		}
 		for (size_t i = 0; i < n; i++) {
-			r = move_pid(ctx, procs, pids[i], err, errlen);
+			r = move_pid(ctx, procs, pids[i], err);
 			if (r < 0)
 				return r;
 			if (r > 0 && add_pid(&moved, &nmoved, pids[i]) < 0)
@@ -976,7 +968,7 @@ void cg_missing_controllers(const char *list, char *buf, size_t len)
 }
 
 static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
-		       bool *ret_busy, char *err, size_t errlen)
+		       bool *ret_busy, struct error *err)
 {
 	_cleanup_free_ char *sc =
 		cg_path_at(ctx, rel, "cgroup.subtree_control");
@@ -991,20 +983,18 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 		return -ENOMEM;
 	r = read_trimmed(sc, &have);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot read %s: %s", sc,
-				strerror(-r));
+		return err_fail(err, r, "cannot read %s: %s", sc, strerror(-r));
 	cg_missing_controllers(have, miss, sizeof(miss));
 	if (!*miss)
 		return 0;
 	r = read_trimmed(cc, &avail);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot read %s: %s", cc,
-				strerror(-r));
+		return err_fail(err, r, "cannot read %s: %s", cc, strerror(-r));
 	cg_missing_controllers(avail, miss, sizeof(miss));
 	if (*miss)
 		return err_fail(
-			err, errlen, -ENOENT, "%s is not in %s ('%s'): %s",
-			miss, cc, avail,
+			err, -ENOENT, "%s is not in %s ('%s'): %s", miss, cc,
+			avail,
 			ctx->delegated ?
 				"the unit that delegates it must pass it on (Delegate=yes, or DelegateControllers=cpuset memory)" :
 				"the kernel lacks it, or a cgroup v1 hierarchy holds it");
@@ -1012,9 +1002,8 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 		return 0; /* the root may hold processes */
 	r = cg_procs_at(ctx, rel, &pids, &n);
 	if (r < 0)
-		return err_fail(err, errlen, r,
-				"cannot read %s/%s/cgroup.procs: %s", ctx->root,
-				rel, strerror(-r));
+		return err_fail(err, r, "cannot read %s/%s/cgroup.procs: %s",
+				ctx->root, rel, strerror(-r));
 	if (!n)
 		return 0;
 	if (movable) {
@@ -1022,7 +1011,7 @@ static int check_level(const struct cg_ctx *ctx, const char *rel, bool movable,
 		return 0;
 	}
 	return err_fail(
-		err, errlen, -EBUSY,
+		err, -EBUSY,
 		"%s/%s holds processes (pid %d%s) and so cannot enable controllers for its children (cgroup v2: no processes in a cgroup whose children have controllers): move them into a child cgroup, or set [lab] cgroup_parent to a cgroup without processes",
 		ctx->root, rel, (int)pids[0], n > 1 ? " and more" : "");
 }
@@ -1040,7 +1029,7 @@ char *cg_next_level(const char *cur, const char *target)
 }
 
 int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
-		    bool *ret_busy, char *err, size_t errlen)
+		    bool *ret_busy, struct error *err)
 {
 	_cleanup_free_ char *cur = NULL;
 	int r;
@@ -1061,7 +1050,7 @@ int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
 		if (!is_dir(p))
 			return 0; /* made by cg_create(): empty */
 		r = check_level(ctx, cur, movable && cg_is_below(cur, movable),
-				ret_busy, err, errlen);
+				ret_busy, err);
 		if (r < 0)
 			return r;
 		n = cg_next_level(cur, ctx->parent);

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "strv.h"
+#include "util.h"
 
 enum cg_version {
 	CG_V1 = 1,
@@ -63,8 +64,7 @@ char *cg_path(const struct cg_ctx *ctx, const char *controller,
  * value at fault. An existing cgroup is reused.
  */
 int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
-	      const char *mems, uint64_t memory_max, char *err,
-	      size_t errlen);
+	      const char *mems, uint64_t memory_max, struct error *err);
 
 /*
  * How spawn() puts a child into the cgroup: v2 an O_DIRECTORY fd
@@ -162,8 +162,8 @@ int cg_populated_at(const struct cg_ctx *ctx, const char *rel);
  * Dry run: the writes for the processes there now are traced.
  */
 int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
-		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n, char *err,
-		    size_t errlen);
+		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n,
+		    struct error *err);
 /* rmdir rel/leaf when it is there; -EBUSY when it holds processes. */
 int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf);
 
@@ -191,7 +191,7 @@ char *cg_next_level(const char *cur, const char *target);
  * fault.
  */
 int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
-		    bool *ret_busy, char *err, size_t errlen);
+		    bool *ret_busy, struct error *err);
 
 /* Trims a trailing newline and spaces in place; returns s. */
 char *cg_trim(char *s);

@@ -320,20 +320,20 @@ char *cloudinit_network_config(const struct vm_config *vm)
 	return sb_take(&b);
 }
 
-static int run(const char *const *argv, char *err, size_t errlen)
+static int run(const char *const *argv, struct error *err)
 {
 	_cleanup_free_ char *out = NULL;
 	int r, ex;
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s%s", argv[0], strerror(-r),
+		err_set(err, "%s: %s%s", argv[0], strerror(-r),
 			r == -ENOENT ? " (install dosfstools and mtools)" : "");
 		return r;
 	}
 	if (ex != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		err_set(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
+		err_set(err, "%s exited with %d: %s", argv[0], ex, out);
 		return -EIO;
 	}
 	return 0;
@@ -351,7 +351,7 @@ static int write_text(const char *path, const char *text)
 
 int cloudinit_write_seed(const char *path, const char *user_data,
 			 const char *meta_data, const char *network_config,
-			 char *err, size_t errlen)
+			 struct error *err)
 {
 	char dir[] = "/tmp/daxlab-seed.XXXXXX";
 	_cleanup_free_ char *ud = NULL, *md = NULL, *nc = NULL, *tmp = NULL;
@@ -359,7 +359,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	int r;
 
 	if (!mkdtemp(dir)) {
-		err_set(err, errlen, "mkdtemp: %s", strerror(errno));
+		err_set(err, "mkdtemp: %s", strerror(errno));
 		return -errno;
 	}
 	/* cloud-init looks for the files by these exact names. */
@@ -374,7 +374,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	if ((r = write_text(ud, user_data)) < 0 ||
 	    (r = write_text(md, meta_data)) < 0 ||
 	    (net && (r = write_text(nc, network_config)) < 0)) {
-		err_set(err, errlen, "%s: %s", dir, strerror(-r));
+		err_set(err, "%s: %s", dir, strerror(-r));
 		goto out;
 	}
 	unlink(tmp);
@@ -391,15 +391,14 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 					net ? "::" : NULL,
 					NULL };
 
-		if ((r = run(mkfs, err, errlen)) < 0 ||
-		    (r = run(mcopy, err, errlen)) < 0) {
+		if ((r = run(mkfs, err)) < 0 || (r = run(mcopy, err)) < 0) {
 			unlink(tmp);
 			goto out;
 		}
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -25,6 +25,7 @@
 #define DAXLAB_CLOUDINIT_H
 
 #include <stddef.h>
+#include "util.h"
 
 struct lab_config;
 struct vm_config;
@@ -77,6 +78,6 @@ char *cloudinit_network_config(const struct vm_config *vm);
  */
 int cloudinit_write_seed(const char *path, const char *user_data,
 			 const char *meta_data, const char *network_config,
-			 char *err, size_t errlen);
+			 struct error *err);
 
 #endif

@@ -199,7 +199,7 @@ struct job {
 	struct tsource *src;
 	uint32_t n_src;
 	int ret;
-	char err[320];
+	struct error err;
 };
 
 static struct tseries *job_series(struct job *j, uint32_t source, uint32_t node)
@@ -298,9 +298,9 @@ static void *job_run(void *arg)
 
 	j->ret = csvread_run(j->r, on_row, j);
 	if (j->ret < 0)
-		snprintf(j->err, sizeof(j->err), "%s",
-			 *csvread_error(j->r) ? csvread_error(j->r) :
-						strerror(-j->ret));
+		err_set(&j->err, "%s",
+			*csvread_error(j->r) ? csvread_error(j->r) :
+					       strerror(-j->ret));
 	return NULL;
 }
 
@@ -535,7 +535,7 @@ static unsigned choose_jobs(const struct compare_opts *o, uint64_t size)
 }
 
 int compare_file(const char *path, const struct compare_opts *opts,
-		 struct compare_result **ret, char *err, size_t errlen)
+		 struct compare_result **ret, struct error *err)
 {
 	struct job jobs[MAX_JOBS];
 	pthread_t tids[MAX_JOBS];
@@ -548,17 +548,17 @@ int compare_file(const char *path, const struct compare_opts *opts,
 	struct stat st;
 	int fd, k = 0;
 
-	err[0] = '\0';
+	err->msg[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		k = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, "%s: %s", path, strerror(errno));
 		return k;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		k = S_ISREG(st.st_mode) ? -errno : -EINVAL;
-		snprintf(err, errlen, "%s: %s", path,
-			 k == -EINVAL ? "not a regular file" : strerror(-k));
+		err_set(err, "%s: %s", path,
+			k == -EINVAL ? "not a regular file" : strerror(-k));
 		close(fd);
 		return k;
 	}
@@ -573,7 +573,7 @@ int compare_file(const char *path, const struct compare_opts *opts,
 					.o = opts };
 		k = job_setup(&jobs[i]);
 		if (k < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(-k));
+			err_set(err, "%s: %s", path, strerror(-k));
 			n = i + 1;
 			goto out;
 		}
@@ -582,9 +582,8 @@ int compare_file(const char *path, const struct compare_opts *opts,
 		k = -pthread_create(&tids[i], NULL, job_run, &jobs[i]);
 		if (k < 0) {
 			jobs[i].ret = k;
-			snprintf(jobs[i].err, sizeof(jobs[i].err),
-				 "%s: cannot start a thread: %s", path,
-				 strerror(-k));
+			err_set(&jobs[i].err, "%s: cannot start a thread: %s",
+				path, strerror(-k));
 		} else {
 			started[i] = true;
 		}
@@ -596,7 +595,7 @@ int compare_file(const char *path, const struct compare_opts *opts,
 	for (unsigned i = 0; i < n; i++)
 		if (jobs[i].ret < 0) {
 			k = jobs[i].ret;
-			snprintf(err, errlen, "%s", jobs[i].err);
+			err_set(err, "%s", jobs[i].err.msg);
 			goto out;
 		}
 
@@ -618,7 +617,7 @@ int compare_file(const char *path, const struct compare_opts *opts,
 	*ret = TAKE_PTR(res);
 	goto out;
 nomem:
-	snprintf(err, errlen, "%s: %s", path, strerror(-k));
+	err_set(err, "%s: %s", path, strerror(-k));
 out:
 	for (size_t i = 0; i < n_ms; i++) {
 		free_series(&ms[i].s);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 #define COMPARE_PAGECACHE "pagecache"
 
@@ -93,7 +94,7 @@ struct compare_result {
  * "FILE:LINE: what" in err; other failures are -errno (err says more).
  */
 int compare_file(const char *path, const struct compare_opts *opts,
-		 struct compare_result **ret, char *err, size_t errlen);
+		 struct compare_result **ret, struct error *err);
 void compare_result_free(struct compare_result *r);
 
 /* Index of a name in the result's sources or stats, or -1. */

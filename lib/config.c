@@ -38,8 +38,7 @@ struct parser {
 	size_t n_seen;
 	char **seen_keys;       /* "section\nkey" */
 	size_t n_keys;
-	char *err;
-	size_t errlen;
+	struct error *err;
 	int error;              /* -errno of the first error */
 	unsigned workload_line; /* line of [workload], for checks across keys */
 };
@@ -50,19 +49,17 @@ static void perr(struct parser *p, int err, const char *fmt, ...)
 static void perr(struct parser *p, int err, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	char what[sizeof(p->err->msg)];
 
 	if (p->error)
 		return;
 	p->error = err;
-	if (!p->err || !p->errlen)
-		return;
-	n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, p->line);
-	if (n < 0 || (size_t)n >= p->errlen)
+	if (!p->err)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	err_fail(p->err, err, "%s:%u: %s", p->path, p->line, what);
 }
 
 static char *xstrdup(struct parser *p, const char *s)
@@ -539,17 +536,6 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-__attribute__((format(printf, 4, 5))) static int
-bad_value(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 static int set_wl_str(char **field, const char *v)
 {
 	char *n = strdup(v);
@@ -562,17 +548,18 @@ static int set_wl_str(char **field, const char *v)
 }
 
 static int set_wl_ratio(unsigned *field, const char *key, const char *v,
-			char *err, size_t errlen)
+			struct error *err)
 {
 	if (parse_uint_range(v, 0, 100, field) < 0)
-		return bad_value(err, errlen, -EINVAL,
-				 "key '%s': bad value '%s': expected a whole number 0..100",
-				 key, v);
+		return err_fail(
+			err, -EINVAL,
+			"key '%s': bad value '%s': expected a whole number 0..100",
+			key, v);
 	return 0;
 }
 
 int config_workload_set(struct workload_config *w, const char *key,
-			const char *v, char *err, size_t errlen)
+			const char *v, struct error *err)
 {
 	static const char *const rws[] = { "read",	"randread", "write",
 					   "randwrite", "rw",	    "readwrite",
@@ -590,30 +577,32 @@ int config_workload_set(struct workload_config *w, const char *key,
 
 	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
 		if (parse_size(v, &n) < 0 || n == 0)
-			return bad_value(err, errlen, -EINVAL,
-					 "key '%s': bad value '%s': expected a size such as 512M or 4G",
-					 key, v);
+			return err_fail(
+				err, -EINVAL,
+				"key '%s': bad value '%s': expected a size such as 512M or 4G",
+				key, v);
 		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
 	} else if (!strcmp(key, "private_ratio")) {
-		return set_wl_ratio(&w->private_ratio, key, v, err, errlen);
+		return set_wl_ratio(&w->private_ratio, key, v, err);
 	} else if (!strcmp(key, "access_ratio")) {
-		return set_wl_ratio(&w->access_ratio, key, v, err, errlen);
+		return set_wl_ratio(&w->access_ratio, key, v, err);
 	} else if (!strcmp(key, "hot_ratio")) {
-		return set_wl_ratio(&w->hot_ratio, key, v, err, errlen);
+		return set_wl_ratio(&w->hot_ratio, key, v, err);
 	} else if (!strcmp(key, "hot_access_ratio")) {
-		return set_wl_ratio(&w->hot_access_ratio, key, v, err, errlen);
+		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
 		for (size_t i = 0; rws[i]; i++)
 			if (!strcmp(rws[i], v))
 				return set_wl_str(&w->rw, v);
-		return bad_value(err, errlen, -EINVAL,
-				 "key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
-				 key, v);
+		return err_fail(
+			err, -EINVAL,
+			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
+			key, v);
 	} else if (!strcmp(key, "bs")) {
 		if (parse_size(v, &n) < 0 || n == 0 || n % 512 ||
 		    n > (64u << 20))
-			return bad_value(
-				err, errlen, -EINVAL,
+			return err_fail(
+				err, -EINVAL,
 				"key '%s': bad value '%s': expected a block size such as 4k (a multiple of 512 up to 64M)",
 				key, v);
 		w->bs_bytes = n;
@@ -621,43 +610,46 @@ int config_workload_set(struct workload_config *w, const char *key,
 	} else if (!strcmp(key, "runtime")) {
 		if (parse_duration_ms(v, &n) < 0 || n < 1000 || n % 1000 ||
 		    n / 1000 > UINT_MAX)
-			return bad_value(err, errlen, -EINVAL,
-					 "key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
-					 key, v);
+			return err_fail(
+				err, -EINVAL,
+				"key '%s': bad value '%s': expected whole seconds such as 60 or 2m",
+				key, v);
 		w->runtime = (unsigned)(n / 1000);
 	} else if (!strcmp(key, "residency_interval")) {
 		if (parse_duration_ms(v, &n) < 0 || (n && n < 100))
-			return bad_value(err, errlen, -EINVAL,
-					 "key '%s': bad value '%s': expected a duration of 100ms or more such as 1s, or 0 for none",
-					 key, v);
+			return err_fail(
+				err, -EINVAL,
+				"key '%s': bad value '%s': expected a duration of 100ms or more such as 1s, or 0 for none",
+				key, v);
 		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
 		for (size_t i = 0; engines[i]; i++)
 			if (!strcmp(engines[i], v))
 				return set_wl_str(&w->ioengine, v);
-		return bad_value(
-			err, errlen, -EINVAL,
+		return err_fail(
+			err, -EINVAL,
 			"key '%s': bad value '%s': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring",
 			key, v);
 	} else {
-		return bad_value(err, errlen, -ENOKEY,
-				 "unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine, residency_interval)",
-				 key);
+		return err_fail(
+			err, -ENOKEY,
+			"unknown key '%s' (a [workload] key: size, file_size, private_ratio, access_ratio, hot_ratio, hot_access_ratio, rw, bs, runtime, ioengine, residency_interval)",
+			key);
 	}
 	return 0;
 }
 
 static bool workload_key(struct parser *p, const char *key, const char *v)
 {
-	char msg[512];
-	int r = config_workload_set(&p->c->workload, key, v, msg, sizeof(msg));
+	struct error e = { 0 };
+	int r = config_workload_set(&p->c->workload, key, v, &e);
 
 	if (r == -ENOKEY)
 		return false;
 	if (r == -ENOMEM)
 		perr(p, r, "out of memory");
 	else if (r < 0)
-		perr(p, r, "%s", msg);
+		perr(p, r, "%s", e.msg);
 	return true;
 }
 
@@ -1148,8 +1140,7 @@ int config_new_default(struct lab_config **ret)
 	return 0;
 }
 
-int config_load(const char *path, struct lab_config **ret, char *err,
-		size_t errlen)
+int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct lab_config *c = NULL;
 	struct parser p = { 0 };
@@ -1157,11 +1148,10 @@ int config_load(const char *path, struct lab_config **ret, char *err,
 	char *slash;
 	int r;
 
-	if (err && errlen)
-		err[0] = 0;
+	if (err)
+		err->msg[0] = 0;
 	p.path = path;
 	p.err = err;
-	p.errlen = errlen;
 	if (strpbrk(path, "\n\r")) {
 		perr(&p, -EINVAL, "newline in the file name");
 		return -EINVAL;
@@ -1169,9 +1159,7 @@ int config_load(const char *path, struct lab_config **ret, char *err,
 	p.f = fopen(path, "re");
 	if (!p.f) {
 		r = -errno;
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		return r;
+		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
 	r = alloc_config(&c);
 	if (r < 0)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 enum lab_accel {
 	LAB_ACCEL_AUTO, /* KVM when it works, else TCG with a warning */
@@ -158,8 +159,7 @@ struct lab_config {
  * for a missing one) and fills err with "FILE:LINE: key 'K': bad value
  * 'V': why".
  */
-int config_load(const char *path, struct lab_config **ret, char *err,
-		size_t errlen);
+int config_load(const char *path, struct lab_config **ret, struct error *err);
 /* A config with only defaults: no shares, no VMs. */
 int config_new_default(struct lab_config **ret);
 void config_free(struct lab_config *c);
@@ -192,7 +192,7 @@ char *config_ssh_key(const struct lab_config *c);
  * a [workload] key, -ENOMEM.
  */
 int config_workload_set(struct workload_config *w, const char *key,
-			const char *v, char *err, size_t errlen);
+			const char *v, struct error *err);
 
 const char *config_accel_name(enum lab_accel a);
 const char *config_backend_name(enum share_backend b);

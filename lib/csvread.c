@@ -71,7 +71,7 @@ struct csvread {
 	struct pair spare; /* id MAX_PAIRS: a pair past MAX_PAIRS */
 	uint32_t n_pairs, cap_pairs, cur_pair;
 	uint32_t *pair_slot; /* 2 * cap_pairs, by source and stat: id + 1 */
-	char err[320];
+	struct error err;
 };
 
 static uint32_t hash_bytes(const char *p, uint32_t len)
@@ -266,16 +266,13 @@ __attribute__((format(printf, 3, 4))) static int
 bad(struct csvread *r, uint64_t offset, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	char what[sizeof(r->err.msg)];
 
-	n = snprintf(r->err, sizeof(r->err), "%s:%" PRIu64 ": ", r->path,
-		     csvread_line_of(r->fd, offset));
-	if (n < 0 || (size_t)n >= sizeof(r->err))
-		return -EBADMSG;
 	va_start(ap, fmt);
-	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return -EBADMSG;
+	return err_fail(&r->err, -EBADMSG, "%s:%" PRIu64 ": %s", r->path,
+			csvread_line_of(r->fd, offset), what);
 }
 
 /*
@@ -454,7 +451,7 @@ int csvread_want(struct csvread *r, const char *stat)
 
 const char *csvread_error(const struct csvread *r)
 {
-	return r->err;
+	return r->err.msg;
 }
 
 uint32_t csvread_count(const struct csvread *r, enum csv_name_kind kind)
@@ -1024,7 +1021,7 @@ static int scan_block(struct csvread *r, const char *buf, uint32_t len,
 
 /* The first line, buf[0, len) without its '\n', against header. */
 static int check_header(const char *path, const char *buf, size_t len,
-			const char *header, char *err, size_t errlen)
+			const char *header, struct error *err)
 {
 	char q[200];
 
@@ -1033,8 +1030,8 @@ static int check_header(const char *path, const char *buf, size_t len,
 	if (len == strlen(header) && memcmp(buf, header, len) == 0)
 		return 0;
 	quote_bytes(buf, len, q, sizeof(q));
-	return err_fail(err, errlen, -EBADMSG,
-			"%s:1: header is '%s', expected '%s'", path, q, header);
+	return err_fail(err, -EBADMSG, "%s:1: header is '%s', expected '%s'",
+			path, q, header);
 }
 
 int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
@@ -1061,8 +1058,7 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 			if (errno == EINTR)
 				continue;
 			k = -errno;
-			snprintf(r->err, sizeof(r->err), "%s: %s", r->path,
-				 strerror(errno));
+			err_set(&r->err, "%s: %s", r->path, strerror(errno));
 			return k;
 		}
 		if (n == 0) /* the file shrank */
@@ -1084,7 +1080,7 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 
 			from = (uint32_t)(e - r->buf) + 1;
 			k = check_header(r->path, r->buf, from - 1, CSV_HEADER,
-					 r->err, sizeof(r->err));
+					 &r->err);
 			if (k < 0)
 				return k;
 			header = false;
@@ -1107,15 +1103,13 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 	}
 	if (header) {
 		if (carry == 0) {
-			snprintf(
-				r->err, sizeof(r->err),
+			err_set(&r->err,
 				"%s: empty file, expected the header '" CSV_HEADER
 				"'",
 				r->path);
 			return -EBADMSG;
 		}
-		k = check_header(r->path, r->buf, carry, CSV_HEADER, r->err,
-				 sizeof(r->err));
+		k = check_header(r->path, r->buf, carry, CSV_HEADER, &r->err);
 		if (k < 0)
 			return k;
 		carry = 0; /* a header without newline and no rows */
@@ -1127,19 +1121,18 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 
 int csvread_text(const char *path, const char *text, size_t len,
 		 const char *header, unsigned n_fields, bool whole,
-		 csv_fields_fn fn, void *ud, char *err, size_t errlen)
+		 csv_fields_fn fn, void *ud, struct error *err)
 {
 	const char *p = text, *end = text + len, *nl;
 	struct csv_span f[CSV_TEXT_MAX_FIELDS];
-	char what[200];
+	struct error what;
 	size_t line = 1;
 	int k;
 
 	if (n_fields == 0 || n_fields > CSV_TEXT_MAX_FIELDS)
 		return -EINVAL;
 	nl = memchr(p, '\n', len);
-	k = check_header(path, p, (size_t)((nl ? nl : end) - p), header, err,
-			 errlen);
+	k = check_header(path, p, (size_t)((nl ? nl : end) - p), header, err);
 	if (k < 0 || !nl)
 		return k;
 	for (p = nl + 1; p < end; p = nl + 1) {
@@ -1159,7 +1152,7 @@ int csvread_text(const char *path, const char *text, size_t len,
 			if ((unsigned char)*q < 0x20 ||
 			    (unsigned char)*q >= 0x80)
 				return err_fail(
-					err, errlen, -EBADMSG,
+					err, -EBADMSG,
 					"%s:%zu: unexpected byte 0x%02x in column %zu",
 					path, line, (unsigned char)*q,
 					(size_t)(q - p) + 1);
@@ -1167,7 +1160,7 @@ int csvread_text(const char *path, const char *text, size_t len,
 			const char *c = memchr(q, ',', (size_t)(e - q));
 
 			if (n == n_fields)
-				return err_fail(err, errlen, -EBADMSG,
+				return err_fail(err, -EBADMSG,
 						"%s:%zu: more than %u fields",
 						path, line, n_fields);
 			f[n].p = q;
@@ -1178,14 +1171,14 @@ int csvread_text(const char *path, const char *text, size_t len,
 			q = c;
 		}
 		if (n != n_fields)
-			return err_fail(err, errlen, -EBADMSG,
+			return err_fail(err, -EBADMSG,
 					"%s:%zu: %u fields, expected %u", path,
 					line, n, n_fields);
-		*what = '\0';
-		k = fn(f, ud, what, sizeof(what));
+		what.msg[0] = '\0';
+		k = fn(f, ud, &what);
 		if (k == -EBADMSG)
-			return err_fail(err, errlen, k, "%s:%zu: %s", path,
-					line, what);
+			return err_fail(err, k, "%s:%zu: %s", path, line,
+					what.msg);
 		if (k < 0)
 			return k;
 		if (nl == end)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "csv.h" /* CSV_HEADER */
+#include "util.h"
 
 enum csv_name_kind {
 	CSV_SOURCE,
@@ -124,11 +125,11 @@ struct csv_span {
 	const char *p;
 	size_t len;
 };
-typedef int (*csv_fields_fn)(const struct csv_span *f, void *ud, char *msg,
-			     size_t msglen);
+typedef int (*csv_fields_fn)(const struct csv_span *f, void *ud,
+			     struct error *msg);
 int csvread_text(const char *path, const char *text, size_t len,
 		 const char *header, unsigned n_fields, bool whole,
-		 csv_fields_fn fn, void *ud, char *err, size_t errlen);
+		 csv_fields_fn fn, void *ud, struct error *err);
 
 /* 1-based line number of a byte offset (counts newlines before it). */
 uint64_t csvread_line_of(int fd, uint64_t offset);

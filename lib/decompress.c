@@ -272,7 +272,7 @@ static int outbuf_room(struct outbuf *o, size_t hint)
 }
 
 int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
-		    char *err, size_t errlen)
+		    struct error *err)
 {
 	const struct codec *c = codec_for(path);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -290,7 +290,7 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 		c = &plain;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	/* A first guess at the size; the buffer grows as needed. */
@@ -311,8 +311,7 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 				continue;
 			if (n < 0) {
 				r = -errno;
-				err_set(err, errlen, "%s: %s", path,
-					strerror(-r));
+				err_set(err, "%s: %s", path, strerror(-r));
 				goto out;
 			}
 			io.in = in;
@@ -337,7 +336,7 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 			continue;
 		/* No progress, in the middle of a stream. */
 		if (io.eof && !io.in_len) {
-			err_set(err, errlen,
+			err_set(err,
 				"%s: the %s data ends early (a truncated file?)",
 				path, c->name);
 			r = -EBADMSG;
@@ -356,11 +355,10 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 	return *ret ? 0 : -ENOMEM;
 fail:
 	if (r == -ENOMEM)
-		err_set(err, errlen, "%s: out of memory reading %s data", path,
+		err_set(err, "%s: out of memory reading %s data", path,
 			c->name);
 	else
-		err_set(err, errlen, "%s: corrupt %s data: %s", path, c->name,
-			detail);
+		err_set(err, "%s: corrupt %s data: %s", path, c->name, detail);
 out:
 	if (c->end && state)
 		c->end(state);

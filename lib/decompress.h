@@ -8,6 +8,7 @@
 #define DAXLAB_DECOMPRESS_H
 
 #include <stddef.h>
+#include "util.h"
 
 /*
  * The codec a file's name asks for: "gzip" (.gz), "xz" (.xz), "zstd"
@@ -24,6 +25,6 @@ const char *decompress_codec_of(const char *path);
  * truncated data, -ENOMEM, or the error of open() or read().
  */
 int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
-		    char *err, size_t errlen);
+		    struct error *err);
 
 #endif

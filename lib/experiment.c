@@ -39,7 +39,7 @@ static void emit(const struct steps *s, size_t i, enum step_event ev,
 
 int steps_run(const struct steps *s)
 {
-	char err[1024];
+	struct error err = { 0 };
 	size_t ran = 0;
 	int ret = 0;
 
@@ -50,11 +50,11 @@ int steps_run(const struct steps *s)
 			ret = -EINTR;
 			break;
 		}
-		err[0] = '\0';
+		err.msg[0] = '\0';
 		ran = i + 1;
-		ret = s->v[i].run(s->ud, err, sizeof(err));
+		ret = s->v[i].run(s->ud, &err);
 		if (ret < 0) {
-			emit(s, i, STEP_EV_FAILED, err);
+			emit(s, i, STEP_EV_FAILED, err.msg);
 			break;
 		}
 		ret = 0;
@@ -65,9 +65,9 @@ int steps_run(const struct steps *s)
 		if (!s->v[ran].undo)
 			continue;
 		emit(s, ran, STEP_EV_UNDO, "");
-		err[0] = '\0';
-		if (s->v[ran].undo(s->ud, err, sizeof(err)) < 0)
-			emit(s, ran, STEP_EV_UNDO_FAILED, err);
+		err.msg[0] = '\0';
+		if (s->v[ran].undo(s->ud, &err) < 0)
+			emit(s, ran, STEP_EV_UNDO_FAILED, err.msg);
 	}
 	return ret;
 }
@@ -243,15 +243,15 @@ static int stop_child(pid_t pid, int64_t ms)
 /* --- configuration and sweeps --- */
 
 int experiment_set_workload(struct lab_config *c, const char *key,
-			    const char *v, char *err, size_t errlen)
+			    const char *v, struct error *err)
 {
-	char msg[512];
-	int ret = config_workload_set(&c->workload, key, v, msg, sizeof(msg));
+	struct error e = { 0 };
+	int ret = config_workload_set(&c->workload, key, v, &e);
 
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret < 0) {
-		snprintf(err, errlen, "--sweep: %s", msg);
+		err_set(err, "--sweep: %s", e.msg);
 		return -EINVAL;
 	}
 	c->has_workload = true;
@@ -360,7 +360,7 @@ static int write_cmdlines(struct experiment *x)
 		char **qemu = NULL;
 
 		if (vm_cmdlines(&x->env, vm, &fsd, &qemu) < 0) {
-			ret = fail(x, "vm %s: %s", vm->id, x->env.err);
+			ret = fail(x, "vm %s: %s", vm->id, x->env.err.msg);
 			break;
 		}
 		for (size_t k = 0; fsd && fsd[k]; k++) {
@@ -398,25 +398,24 @@ static bool create_progress(void *ud, uint64_t done, uint64_t total)
 
 static int create_files(struct experiment *x)
 {
-	char err[512] = "";
+	struct error err = { 0 };
 	struct fileset_create_result res = { 0 };
 	_cleanup_free_ char *manifest = NULL;
 	int ret;
 
-	ret = workload_spec_from_config(x->c, &x->spec, &x->cfgdata, err,
-					sizeof(err));
+	ret = workload_spec_from_config(x->c, &x->spec, &x->cfgdata, &err);
 	if (ret < 0)
-		return fail(x, "%s", err);
-	ret = fileset_plan_new(&x->spec, &x->plan, err, sizeof(err));
+		return fail(x, "%s", err.msg);
+	ret = fileset_plan_new(&x->spec, &x->plan, &err);
 	if (ret < 0)
-		return fail(x, "%s", err);
+		return fail(x, "%s", err.msg);
 	manifest = fileset_default_manifest(x->plan);
 	ret = fileset_create(x->plan, manifest, 0, create_progress, x, &res,
-			     err, sizeof(err));
+			     &err);
 	if (ret == -EINTR && interrupted(x))
 		return -1;
 	if (ret < 0)
-		return fail(x, "%s", *err ? err : strerror(-ret));
+		return fail(x, "%s", err.msg[0] ? err.msg : strerror(-ret));
 	experiment_progress(x, "  %zu files written, %zu kept", res.written,
 			    res.kept);
 	return 0;
@@ -431,7 +430,7 @@ static int fleet_start_vm(void *ud, size_t i, char *msg, size_t len)
 	if (x->guard_fd >= 0)
 		close(x->guard_fd);
 	if (vm_start(&x->env, &x->c->vms[i], x->c->lab.boot_timeout) < 0)
-		return snprintf(msg, len, "%s", x->env.err), -1;
+		return snprintf(msg, len, "%s", x->env.err.msg), -1;
 	return 0;
 }
 
@@ -447,7 +446,7 @@ static int fleet_stop_vm(void *ud, size_t i, char *msg, size_t len)
 	if (x->vm_state[i] == FLEET_UP)
 		guest_poweroff(x, vm);
 	if (vm_stop_report(&x->env, vm, &info) < 0)
-		return snprintf(msg, len, "%s", x->env.err), -1;
+		return snprintf(msg, len, "%s", x->env.err.msg), -1;
 	if (info.died &&
 	    (info.end.how == VM_END_OOM || info.end.how == VM_END_SIGNAL ||
 	     info.end.how == VM_END_EXIT))
@@ -523,15 +522,16 @@ static int check_fio_versions(struct experiment *x)
 	_cleanup_free_ char *cfg = vm_ssh_config_path(&x->env);
 	_cleanup_free_ struct fiover_vm *v =
 		calloc(x->c->n_vms ? x->c->n_vms : 1, sizeof(*v));
-	char host[64], err[1024];
+	char host[64];
+	struct error err = { 0 };
 	struct prov_vm *pv;
 	size_t n = 0;
 	int bad = 0;
 
 	if (!cfg || !v)
 		return fail(x, "out of memory");
-	if (fiover_host("fio", host, sizeof(host), err, sizeof(err)) < 0)
-		return fail(x, "%s", err);
+	if (fiover_host("fio", host, sizeof(host), &err) < 0)
+		return fail(x, "%s", err.msg);
 	for (size_t i = 0; i < x->c->n_vms; i++) {
 		const struct vm_config *vm = &x->c->vms[i];
 
@@ -550,7 +550,7 @@ static int check_fio_versions(struct experiment *x)
 			provenance_set(&pv->fio, "%s", v[i].version);
 		if (v[i].r < 0) {
 			/* each VM's message; the first is the run's reason */
-			fail(x, "%s", v[i].err);
+			fail(x, "%s", v[i].err.msg);
 			bad++;
 		} else {
 			experiment_progress(x, "  vm %s: %s, as on this host",
@@ -716,7 +716,7 @@ static int write_job(struct experiment *x)
 	const char *hv[FLEET_MAX];
 	unsigned ports[FLEET_MAX];
 	size_t n = 0;
-	char err[512] = "";
+	struct error err = { 0 };
 	int ret;
 
 	fiojob_opts_init(&jo);
@@ -733,9 +733,9 @@ static int write_job(struct experiment *x)
 	jo.shared_path = x->cfgdata.shared_mount;
 	jo.private_path = x->cfgdata.private_mount;
 	jo.comment = "daxlab run";
-	ret = fiojob_render(x->plan, &jo, &job, err, sizeof(err));
+	ret = fiojob_render(x->plan, &jo, &job, &err);
 	if (ret < 0)
-		return fail(x, "%s", *err ? err : strerror(-ret));
+		return fail(x, "%s", err.msg[0] ? err.msg : strerror(-ret));
 	if (results_write(x->dir, "fio.job", job) < 0)
 		return fail(x, "cannot write %s/fio.job", x->dir);
 	for (size_t i = 0; i < x->c->n_vms && n < FLEET_MAX; i++) {
@@ -1370,7 +1370,7 @@ static int prepare(struct experiment *x)
 		return fail(x,
 			    "no usable cgroup hierarchy below /sys/fs/cgroup");
 	if (vm_check_place(&x->env) < 0)
-		return fail(x, "%s", x->env.err);
+		return fail(x, "%s", x->env.err.msg);
 	guard_start(x);
 	provenance_add_config(&x->prov, x->c, x->point, x->o.warm);
 	provenance_add_topology(&x->prov, "/sys/devices/system");
@@ -1442,12 +1442,11 @@ static int tail(struct experiment *x)
 	return 0;
 }
 
-#define STEP_FN(fn)                                              \
-	static int step_##fn(void *ud, char *err, size_t errlen) \
-	{                                                        \
-		(void)err;                                       \
-		(void)errlen;                                    \
-		return fn(ud);                                   \
+#define STEP_FN(fn)                                       \
+	static int step_##fn(void *ud, struct error *err) \
+	{                                                 \
+		(void)err;                                \
+		return fn(ud);                            \
 	}
 STEP_FN(prepare)
 STEP_FN(release_cgroups)
@@ -1486,7 +1485,7 @@ static void teardown(struct experiment *x)
 {
 	for (size_t i = x->n_steps; i--;)
 		if (x->steps[i].undo)
-			x->steps[i].undo(x, NULL, 0);
+			x->steps[i].undo(x, NULL);
 }
 
 static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
@@ -1522,7 +1521,7 @@ static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
 }
 
 /* The sweep point's values, the point's name; access_ratio may follow. */
-static int apply_point(struct experiment *x, char *err, size_t errlen)
+static int apply_point(struct experiment *x, struct error *err)
 {
 	const struct experiment_opts *o = &x->o;
 	unsigned pr, ar;
@@ -1530,13 +1529,13 @@ static int apply_point(struct experiment *x, char *err, size_t errlen)
 	int ret;
 
 	if (o->n_keys > SWEEP_MAX_KEYS)
-		return err_fail(err, errlen, -E2BIG, "at most %d --sweep keys",
+		return err_fail(err, -E2BIG, "at most %d --sweep keys",
 				SWEEP_MAX_KEYS);
 	for (size_t i = 0; i < o->n_keys; i++) {
 		char *p;
 
-		ret = experiment_set_workload(x->c, o->keys[i], o->vals[i], err,
-					      errlen);
+		ret = experiment_set_workload(x->c, o->keys[i], o->vals[i],
+					      err);
 		if (ret < 0)
 			return ret;
 		p = x->point ? strdup_printf("%s %s=%s", x->point, o->keys[i],
@@ -1569,14 +1568,14 @@ static int apply_point(struct experiment *x, char *err, size_t errlen)
 }
 
 int experiment_new(const struct experiment_opts *o, struct experiment **ret,
-		   char *err, size_t errlen)
+		   struct error *err)
 {
 	struct experiment *x = calloc(1, sizeof(*x));
 	int r;
 
 	*ret = NULL;
 	if (!x)
-		return err_fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, -ENOMEM, "out of memory");
 	x->o = *o;
 	x->step = "prepare";
 	x->guard_fd = -1;
@@ -1586,22 +1585,21 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	x->n_steps = ARRAY_SIZE(experiment_steps);
 	if (o->warm)
 		x->steps[CACHE_STEP].name = "warm the page cache";
-	if (err && errlen)
-		err[0] = '\0';
-	r = config_load(o->config, &x->c, err, errlen);
+	if (err)
+		err->msg[0] = '\0';
+	r = config_load(o->config, &x->c, err);
 	if (r < 0) {
-		if (!err || !*err)
-			err_set(err, errlen, "%s", strerror(-r));
+		if (!err || !err->msg[0])
+			err_set(err, "%s", strerror(-r));
 		goto fail;
 	}
 	if (!x->c->n_vms)
-		r = err_fail(err, errlen, -EINVAL, "%s: no [vm ID] section",
-			     o->config);
+		r = err_fail(err, -EINVAL, "%s: no [vm ID] section", o->config);
 	else if (x->c->n_vms > FLEET_MAX)
-		r = err_fail(err, errlen, -E2BIG, "%s: at most %d VMs",
-			     o->config, FLEET_MAX);
+		r = err_fail(err, -E2BIG, "%s: at most %d VMs", o->config,
+			     FLEET_MAX);
 	else
-		r = apply_point(x, err, errlen);
+		r = apply_point(x, err);
 	if (r < 0)
 		goto fail;
 	if (o->folder)
@@ -1609,7 +1607,7 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	else
 		r = results_create(o->base, o->name, time(NULL), &x->dir);
 	if (r < 0) {
-		err_set(err, errlen, "cannot create a results folder in %s: %s",
+		err_set(err, "cannot create a results folder in %s: %s",
 			o->folder ? o->folder : o->base, strerror(-r));
 		goto fail;
 	}

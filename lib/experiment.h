@@ -30,15 +30,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "util.h"
 
 /* ---- the driver ---- */
 
 struct step {
 	const char *name; /* announced before it runs; NULL: silent */
 	/* 0, or < 0 with err filled (or left empty when said already) */
-	int (*run)(void *ud, char *err, size_t errlen);
+	int (*run)(void *ud, struct error *err);
 	/* what run did, undone; NULL: nothing to undo */
-	int (*undo)(void *ud, char *err, size_t errlen);
+	int (*undo)(void *ud, struct error *err);
 };
 
 enum step_event {
@@ -132,7 +133,7 @@ struct experiment {
  * with status "running". err says why not (no folder was made then).
  */
 int experiment_new(const struct experiment_opts *o, struct experiment **ret,
-		   char *err, size_t errlen);
+		   struct error *err);
 
 /*
  * The steps and their undos, then the provenance's end and the status;
@@ -148,6 +149,6 @@ void experiment_free(struct experiment *x);
 
 /* The [workload] key of a --sweep: "--sweep: ..." in err when bad. */
 int experiment_set_workload(struct lab_config *c, const char *key,
-			    const char *v, char *err, size_t errlen);
+			    const char *v, struct error *err);
 
 #endif

@@ -39,7 +39,7 @@ void workload_spec_init(struct workload_spec *w)
 }
 
 int workload_spec_set(struct workload_spec *w, const char *key,
-		      const char *value, char *err, size_t errlen)
+		      const char *value, struct error *err)
 {
 	struct workload_config c = {
 		.size = w->size,
@@ -54,7 +54,7 @@ int workload_spec_set(struct workload_spec *w, const char *key,
 	if (!strcmp(key, "vms")) {
 		if (parse_uint_range(value, 0, 1000000, &w->vms) < 0)
 			return err_fail(
-				err, errlen, -EINVAL,
+				err, -EINVAL,
 				"key 'vms': bad value '%s': expected a whole number",
 				value);
 		return 0;
@@ -63,8 +63,8 @@ int workload_spec_set(struct workload_spec *w, const char *key,
 	if (strcmp(key, "size") && strcmp(key, "file_size") &&
 	    strcmp(key, "private_ratio") && strcmp(key, "access_ratio") &&
 	    strcmp(key, "hot_ratio") && strcmp(key, "hot_access_ratio"))
-		return err_fail(err, errlen, -EINVAL, "unknown key %s", key);
-	r = config_workload_set(&c, key, value, err, errlen);
+		return err_fail(err, -EINVAL, "unknown key %s", key);
+	r = config_workload_set(&c, key, value, err);
 	if (r < 0)
 		return r;
 	w->size = c.size;
@@ -94,8 +94,7 @@ static bool vm_mounts(const struct vm_config *vm, const struct share_config *sh)
 
 int workload_spec_from_config(const struct lab_config *c,
 			      struct workload_spec *w,
-			      struct workload_cfgdata *d, char *err,
-			      size_t errlen)
+			      struct workload_cfgdata *d, struct error *err)
 {
 	const struct workload_config *wc = &c->workload;
 	const struct share_config *shared = NULL, *priv = NULL;
@@ -145,7 +144,7 @@ int workload_spec_from_config(const struct lab_config *c,
 	return 0;
 nomem:
 	workload_cfgdata_free(d);
-	return err_fail(err, errlen, -ENOMEM, "out of memory");
+	return err_fail(err, -ENOMEM, "out of memory");
 }
 
 const char *fs_set_name(enum fs_set s)
@@ -206,45 +205,43 @@ static unsigned hot_count(unsigned n, unsigned hot_ratio)
 	return hot;
 }
 
-static int check_ratio(const char *name, unsigned v, char *err, size_t errlen)
+static int check_ratio(const char *name, unsigned v, struct error *err)
 {
 	if (v > 100)
-		return err_fail(err, errlen, -EINVAL, "%s %u is outside 0..100",
-				name, v);
+		return err_fail(err, -EINVAL, "%s %u is outside 0..100", name,
+				v);
 	return 0;
 }
 
-static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
+static int compute_counts(struct fileset_plan *p, struct error *err)
 {
 	const struct workload_spec *w = &p->spec;
 	unsigned n, n_priv, n_shared, set_share[2];
 	char a[32], b[32];
 	int r;
 
-	if ((r = check_ratio("private_ratio", w->private_ratio, err, errlen)) ||
-	    (r = check_ratio("access_ratio", w->access_ratio, err, errlen)) ||
-	    (r = check_ratio("hot_ratio", w->hot_ratio, err, errlen)) ||
-	    (r = check_ratio("hot_access_ratio", w->hot_access_ratio, err,
-			     errlen)))
+	if ((r = check_ratio("private_ratio", w->private_ratio, err)) ||
+	    (r = check_ratio("access_ratio", w->access_ratio, err)) ||
+	    (r = check_ratio("hot_ratio", w->hot_ratio, err)) ||
+	    (r = check_ratio("hot_access_ratio", w->hot_access_ratio, err)))
 		return r;
 	if (w->file_size == 0)
-		return err_fail(err, errlen, -EINVAL,
-				"file_size 0 is too small");
+		return err_fail(err, -EINVAL, "file_size 0 is too small");
 	if (w->size == 0 || w->size % w->file_size)
-		return err_fail(err, errlen, -EINVAL,
+		return err_fail(err, -EINVAL,
 				"size %s does not divide into files of %s",
 				format_bytes(w->size, a, sizeof(a)),
 				format_bytes(w->file_size, b, sizeof(b)));
 	if (w->size / w->file_size > 100000)
 		return err_fail(
-			err, errlen, -EINVAL,
+			err, -EINVAL,
 			"size %s makes %llu files of %s (at most 100000)",
 			format_bytes(w->size, a, sizeof(a)),
 			(unsigned long long)(w->size / w->file_size),
 			format_bytes(w->file_size, b, sizeof(b)));
 	if (w->vms == 0 || w->vms > 1000)
-		return err_fail(err, errlen, -EINVAL,
-				"vms %u is outside 1..1000", w->vms);
+		return err_fail(err, -EINVAL, "vms %u is outside 1..1000",
+				w->vms);
 	n = (unsigned)(w->size / w->file_size);
 	n_priv = (unsigned)(((uint64_t)n * w->private_ratio + 50) / 100);
 	n_shared = n - n_priv;
@@ -263,7 +260,7 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 		p->share[gc] = set_share[s] * (100 - w->hot_access_ratio);
 		if (set_share[s] && ns == 0)
 			return err_fail(
-				err, errlen, -EINVAL,
+				err, -EINVAL,
 				"%s set has no files (size %s, private_ratio %u) but gets %u%% of the I/O (access_ratio %u)",
 				fs_set_name((enum fs_set)s),
 				format_bytes(w->size, a, sizeof(a)),
@@ -274,7 +271,7 @@ static int compute_counts(struct fileset_plan *p, char *err, size_t errlen)
 
 			if (p->share[g] && p->count[g] == 0)
 				return err_fail(
-					err, errlen, -EINVAL,
+					err, -EINVAL,
 					"%s has no files (%u files in the set, hot_ratio %u) but gets I/O (hot_access_ratio %u)",
 					fs_group_name(g), ns, w->hot_ratio,
 					w->hot_access_ratio);
@@ -344,7 +341,7 @@ static bool bad_path(const char *s)
 
 /* VM ids and private folders, from the spec's lists or pattern. */
 static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
-		    char *err, size_t errlen)
+		    struct error *err)
 {
 	p->vm_ids = calloc(w->vms, sizeof(char *));
 	p->vm_dirs = calloc(w->vms, sizeof(char *));
@@ -366,7 +363,7 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 			return -ENOMEM;
 		if (bad_path(p->vm_dirs[v]))
 			return err_fail(
-				err, errlen, -EINVAL,
+				err, -EINVAL,
 				"private folder '%s' is empty or holds ':', a tab or a newline",
 				p->vm_dirs[v]);
 	}
@@ -374,7 +371,7 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 }
 
 int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
-		     char *err, size_t errlen)
+		     struct error *err)
 {
 	struct fileset_plan *p;
 	size_t n, idx = 0;
@@ -388,7 +385,7 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	p->spec.private_dir = NULL;
 	p->spec.vm_ids = NULL;
 	p->spec.vm_private_dirs = NULL;
-	r = compute_counts(p, err, errlen);
+	r = compute_counts(p, err);
 	if (r < 0) {
 		p->spec.vms = 0;
 		goto out;
@@ -399,12 +396,12 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 		goto nomem;
 	if (w->shared_dir && bad_path(w->shared_dir)) {
 		r = err_fail(
-			err, errlen, -EINVAL,
+			err, -EINVAL,
 			"shared folder '%s' is empty or holds ':', a tab or a newline",
 			w->shared_dir);
 		goto out;
 	}
-	r = plan_vms(p, w, err, errlen);
+	r = plan_vms(p, w, err);
 	if (r < 0)
 		goto out;
 
@@ -433,10 +430,10 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	*ret = p;
 	return 0;
 nomem:
-	r = err_fail(err, errlen, -ENOMEM, "out of memory");
+	r = err_fail(err, -ENOMEM, "out of memory");
 out:
 	if (r == -ENOMEM)
-		err_fail(err, errlen, r, "out of memory");
+		err_fail(err, r, "out of memory");
 	/* files not filled yet have NULL paths; free() copes */
 	fileset_plan_free(p);
 	return r;
@@ -574,23 +571,23 @@ static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
 }
 
 /* Creates dir if needed and proves it writable with a probe file. */
-static int check_writable(const char *dir, char *err, size_t errlen)
+static int check_writable(const char *dir, struct error *err)
 {
 	_cleanup_free_ char *probe = NULL;
 	int r, fd;
 
 	r = mkdir_p(dir, 0755);
 	if (r < 0)
-		return err_fail(err, errlen, r, "cannot create folder %s: %s",
-				dir, strerror(-r));
+		return err_fail(err, r, "cannot create folder %s: %s", dir,
+				strerror(-r));
 	probe = strdup_printf("%s/.daxlab-probe.%d", dir, (int)getpid());
 	if (!probe)
 		return -ENOMEM;
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		return err_fail(err, errlen, r, "folder %s is not writable: %s",
-				dir, strerror(-r));
+		return err_fail(err, r, "folder %s is not writable: %s", dir,
+				strerror(-r));
 	}
 	close(fd);
 	unlink(probe);
@@ -612,8 +609,8 @@ static bool file_ok(const struct fs_file *f, unsigned flags, struct stat *st,
 	return !(flags & FILESET_FORCE) && (uint64_t)st->st_size == f->size;
 }
 
-static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
-		       size_t errlen)
+static int check_space(const struct fileset_plan *p, unsigned flags,
+		       struct error *err)
 {
 	_cleanup_free_ struct devspace *ds =
 		calloc(p->n_files + 1, sizeof(*ds));
@@ -636,14 +633,13 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 		if (file_ok(f, flags, &st, &exists))
 			continue;
 		if (stat(dir, &dst) < 0)
-			return err_fail(err, errlen, -errno,
-					"cannot stat %s: %m", dir);
+			return err_fail(err, -errno, "cannot stat %s: %m", dir);
 		for (j = 0; j < n; j++)
 			if (ds[j].dev == dst.st_dev)
 				break;
 		if (j == n) {
 			if (statvfs(dir, &vfs) < 0)
-				return err_fail(err, errlen, -errno,
+				return err_fail(err, -errno,
 						"cannot statvfs %s: %m", dir);
 			ds[n].dev = dst.st_dev;
 			ds[n].file = f;
@@ -659,7 +655,7 @@ static int check_space(const struct fileset_plan *p, unsigned flags, char *err,
 
 		if (ds[j].need > have)
 			return err_fail(
-				err, errlen, -ENOSPC,
+				err, -ENOSPC,
 				"the plan needs %s on the file system of %.*s, only %s free",
 				format_bytes(ds[j].need, a, sizeof(a)),
 				(int)(ds[j].file->name - 1 - ds[j].file->path),
@@ -769,7 +765,7 @@ static int generator_start(struct generator *g, const struct fileset_plan *p,
 /* Writes f as f.tmp with the generator's next buffers; writeback started. */
 static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 		     fileset_progress_fn progress, void *userdata,
-		     uint64_t *done, uint64_t total, char *err, size_t errlen)
+		     uint64_t *done, uint64_t total, struct error *err)
 {
 	_cleanup_free_ char *tmp = tmp_path(f->path);
 	_cleanup_close_ int fd = -1;
@@ -783,12 +779,10 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 	 * free, and the set is incomplete anyway until the manifest says so.
 	 */
 	if (unlink(f->path) < 0 && errno != ENOENT)
-		return err_fail(err, errlen, -errno, "cannot remove %s: %m",
-				f->path);
+		return err_fail(err, -errno, "cannot remove %s: %m", f->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return err_fail(err, errlen, -errno, "cannot create %s: %m",
-				tmp);
+		return err_fail(err, -errno, "cannot create %s: %m", tmp);
 	while (left) {
 		size_t b = (*k)++ % NBUF, n;
 
@@ -798,8 +792,8 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 		r = write_all(fd, g->buf[b], n);
 		sem_post(&g->empty[b]);
 		if (r < 0)
-			return err_fail(err, errlen, r, "cannot write %s: %s",
-					tmp, strerror(-r));
+			return err_fail(err, r, "cannot write %s: %s", tmp,
+					strerror(-r));
 		off += n;
 		left -= n;
 		*done += n;
@@ -808,7 +802,7 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 			sync_file_range(fd, (off64_t)(off - 8 * CHUNK),
 					8 * CHUNK, SYNC_FILE_RANGE_WRITE);
 		if (progress && !progress(userdata, *done, total))
-			return err_fail(err, errlen, -EINTR,
+			return err_fail(err, -EINTR,
 					"interrupted while writing %s", tmp);
 	}
 	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -816,8 +810,7 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 }
 
 /* Data on disk, out of the page cache, under its final name. */
-static int finish_one(const struct fs_file *f, bool written, char *err,
-		      size_t errlen)
+static int finish_one(const struct fs_file *f, bool written, struct error *err)
 {
 	_cleanup_free_ char *tmp = tmp_path(f->path);
 	const char *path = written ? tmp : f->path;
@@ -827,15 +820,12 @@ static int finish_one(const struct fs_file *f, bool written, char *err,
 		return -ENOMEM;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return err_fail(err, errlen, -errno, "cannot open %s: %m",
-				path);
+		return err_fail(err, -errno, "cannot open %s: %m", path);
 	if (fdatasync(fd) < 0)
-		return err_fail(err, errlen, -errno, "cannot sync %s: %m",
-				path);
+		return err_fail(err, -errno, "cannot sync %s: %m", path);
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (written && rename(tmp, f->path) < 0)
-		return err_fail(err, errlen, -errno, "cannot rename %s: %m",
-				tmp);
+		return err_fail(err, -errno, "cannot rename %s: %m", tmp);
 	return 0;
 }
 
@@ -850,7 +840,7 @@ static int sync_dir(const char *dir)
 
 int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
-		   struct fileset_create_result *ret, char *err, size_t errlen)
+		   struct fileset_create_result *ret, struct error *err)
 {
 	_cleanup_free_ bool *todo = NULL;
 	_cleanup_free_ char *mtmp = NULL;
@@ -867,16 +857,16 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	todo = calloc(p->n_files + 1, sizeof(*todo));
 	mtmp = strdup_printf("%s.tmp", manifest);
 	if (!todo || !mtmp)
-		return err_fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, -ENOMEM, "out of memory");
 	r = plan_dirs(p, &dirs, &ndirs);
 	if (r < 0)
-		return err_fail(err, errlen, r, "out of memory");
+		return err_fail(err, r, "out of memory");
 	for (size_t i = 0; i < ndirs; i++) {
-		r = check_writable(dirs[i], err, errlen);
+		r = check_writable(dirs[i], err);
 		if (r < 0)
 			goto out;
 	}
-	r = check_space(p, flags, err, errlen);
+	r = check_space(p, flags, err);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < p->n_files; i++) {
@@ -891,15 +881,14 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	/* From here on the set is not complete until the manifest says so. */
 	if ((unlink(manifest) < 0 && errno != ENOENT) ||
 	    (unlink(mtmp) < 0 && errno != ENOENT)) {
-		r = err_fail(err, errlen, -errno, "cannot remove %s: %m",
-			     manifest);
+		r = err_fail(err, -errno, "cannot remove %s: %m", manifest);
 		goto out;
 	}
 
 	wrote = true;
 	r = generator_start(&gen, p, todo);
 	if (r < 0) {
-		r = err_fail(err, errlen, r, "cannot start the data generator");
+		r = err_fail(err, r, "cannot start the data generator");
 		goto out;
 	}
 	started = true;
@@ -908,7 +897,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		if (!todo[i])
 			continue;
 		r = write_one(&p->files[i], &gen, &k, progress, userdata, &done,
-			      total, err, errlen);
+			      total, err);
 		if (r < 0)
 			goto out;
 		res.written++;
@@ -917,7 +906,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	generator_stop(&gen);
 	started = false;
 	for (size_t i = 0; i < p->n_files; i++) {
-		r = finish_one(&p->files[i], todo[i], err, errlen);
+		r = finish_one(&p->files[i], todo[i], err);
 		if (r < 0)
 			goto out;
 		if (!todo[i])
@@ -929,8 +918,8 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 
 	r = fileset_write_manifest(p, manifest);
 	if (r < 0) {
-		r = err_fail(err, errlen, r, "cannot write manifest %s: %s",
-			     manifest, strerror(-r));
+		r = err_fail(err, r, "cannot write manifest %s: %s", manifest,
+			     strerror(-r));
 		goto out;
 	}
 	if (ret)
@@ -985,7 +974,7 @@ int fileset_write_manifest(const struct fileset_plan *p, const char *path)
 	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
 	if (fclose(f))
 		return -ENOMEM;
-	return write_file_atomic(path, text, len, 0644, NULL, 0);
+	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
 int fileset_check_manifest(const char *path, size_t *ret_files)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 /* What the workload asks for (daxlab.ini(5) [workload]), independent of INI. */
 struct workload_spec {
@@ -42,7 +43,7 @@ void workload_spec_init(struct workload_spec *w);
  * "key 'K': bad value 'V': expected ...".
  */
 int workload_spec_set(struct workload_spec *w, const char *key,
-		      const char *value, char *err, size_t errlen);
+		      const char *value, struct error *err);
 
 struct lab_config;
 /* What workload_spec_from_config() allocates. */
@@ -60,8 +61,7 @@ struct workload_cfgdata {
  */
 int workload_spec_from_config(const struct lab_config *c,
 			      struct workload_spec *w,
-			      struct workload_cfgdata *d, char *err,
-			      size_t errlen);
+			      struct workload_cfgdata *d, struct error *err);
 void workload_cfgdata_free(struct workload_cfgdata *d);
 
 enum fs_set { FS_SHARED, FS_PRIVATE };
@@ -107,7 +107,7 @@ struct fileset_plan {
  * -EINVAL with a message naming it in err.
  */
 int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
-		     char *err, size_t errlen);
+		     struct error *err);
 void fileset_plan_free(struct fileset_plan *p);
 
 /* The host folder of VM vm's private set (%i expanded). Allocated. */
@@ -159,7 +159,7 @@ char *fileset_default_manifest(const struct fileset_plan *p);
  */
 int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
-		   struct fileset_create_result *ret, char *err, size_t errlen);
+		   struct fileset_create_result *ret, struct error *err);
 
 /* Writes the manifest to path with write_file_atomic(). */
 int fileset_write_manifest(const struct fileset_plan *p, const char *path);

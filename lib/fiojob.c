@@ -29,7 +29,7 @@ void fiojob_opts_init(struct fiojob_opts *o)
 }
 
 /* rw, bs, runtime and ioengine as daxlab.ini's [workload] keys are checked. */
-static int check_workload(const struct fiojob_opts *o, char *err, size_t errlen)
+static int check_workload(const struct fiojob_opts *o, struct error *err)
 {
 	struct workload_config w = { 0 };
 	char bs[32], runtime[32];
@@ -44,17 +44,17 @@ static int check_workload(const struct fiojob_opts *o, char *err, size_t errlen)
 	snprintf(bs, sizeof(bs), "%llu", (unsigned long long)o->bs);
 	snprintf(runtime, sizeof(runtime), "%u", o->runtime);
 	for (size_t i = 0; i < ARRAY_SIZE(kv) && r >= 0; i++)
-		r = config_workload_set(&w, kv[i][0], kv[i][1], err, errlen);
+		r = config_workload_set(&w, kv[i][0], kv[i][1], err);
 	free(w.rw);
 	free(w.bs);
 	free(w.ioengine);
-	return r == -ENOMEM ? err_fail(err, errlen, r, "out of memory") : r;
+	return r == -ENOMEM ? err_fail(err, r, "out of memory") : r;
 }
 
-static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
+static int check_opts(const struct fiojob_opts *o, struct error *err)
 {
 	const char *paths[2] = { o->shared_path, o->private_path };
-	int r = check_workload(o, err, errlen);
+	int r = check_workload(o, err);
 
 	if (r < 0)
 		return r;
@@ -64,7 +64,7 @@ static int check_opts(const struct fiojob_opts *o, char *err, size_t errlen)
 		if (!s || s[0] != '/' || strpbrk(s, ":\n\t ") ||
 		    strlen(s) > 1024)
 			return err_fail(
-				err, errlen, -EINVAL,
+				err, -EINVAL,
 				"%s path '%s' is not an absolute path without ':' or spaces",
 				i ? "private" : "shared", s ? s : "");
 	}
@@ -100,7 +100,7 @@ static int write_filenames(FILE *f, unsigned g, unsigned count)
 }
 
 int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
-		  char **ret, char *err, size_t errlen)
+		  char **ret, struct error *err)
 {
 	const struct workload_spec *w = &p->spec;
 	char *buf = NULL;
@@ -108,12 +108,12 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 	FILE *f;
 	int r;
 
-	r = check_opts(o, err, errlen);
+	r = check_opts(o, err);
 	if (r < 0)
 		return r;
 	f = open_memstream(&buf, &len);
 	if (!f)
-		return err_fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, -ENOMEM, "out of memory");
 	if (o->comment)
 		fprintf(f, "; %s\n", o->comment);
 	fprintf(f,
@@ -164,7 +164,7 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 	}
 	if (fclose(f) || r < 0) {
 		free(buf);
-		return err_fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, -ENOMEM, "out of memory");
 	}
 	*ret = buf;
 	return 0;
@@ -257,5 +257,5 @@ int fiojob_write_host_list(const char *path, const char *const *hosts,
 		fprintf(f, "%s,%u\n", hosts[i], ports[i]);
 	if (fclose(f))
 		return -ENOMEM;
-	return write_file_atomic(path, text, len, 0644, NULL, 0);
+	return write_file_atomic(path, text, len, 0644, NULL);
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "util.h"
 
 struct fiojob_opts {
 	const char *rw; /* fio rw=, e.g. randread */
@@ -42,7 +43,7 @@ void fiojob_opts_init(struct fiojob_opts *o);
  * *ret is allocated.
  */
 int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
-		  char **ret, char *err, size_t errlen);
+		  char **ret, struct error *err);
 
 /* The sections of a job file and their flow weights. */
 struct fiojob_section {

@@ -62,8 +62,7 @@ static void last_line(const char *text, char *ret, size_t len)
 	ret[best_n] = 0;
 }
 
-int fiover_host(const char *fio, char *ret, size_t len, char *err,
-		size_t errlen)
+int fiover_host(const char *fio, char *ret, size_t len, struct error *err)
 {
 	const char *argv[] = { fio, "--version", NULL };
 	_cleanup_free_ char *out = NULL;
@@ -72,18 +71,15 @@ int fiover_host(const char *fio, char *ret, size_t len, char *err,
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
 	if (r < 0) {
-		snprintf(err, errlen,
-			 "cannot run %s --version on this host: %s%s", fio,
-			 strerror(-r),
-			 r == -ENOENT ? " (install fio, or give its path)" :
-					"");
+		err_set(err, "cannot run %s --version on this host: %s%s", fio,
+			strerror(-r),
+			r == -ENOENT ? " (install fio, or give its path)" : "");
 		return r;
 	}
 	if (ex == 0 && fiover_parse(out, ret, len) == 0)
 		return 0;
 	last_line(out, last, sizeof(last));
-	snprintf(
-		err, errlen,
+	err_set(err,
 		"%s --version on this host exited %d and said '%s', not a fio version",
 		fio, ex, last);
 	return -EINVAL;
@@ -96,7 +92,7 @@ struct ask {
 };
 
 static int ask_start(const char *ssh_config, const struct vm_config *vm,
-		     struct ask *a, char *err, size_t errlen)
+		     struct ask *a, struct error *err)
 {
 	/*
 	 * fio's own protocol cannot ask: a server of another version drops
@@ -124,8 +120,7 @@ static int ask_start(const char *ssh_config, const struct vm_config *vm,
 	a->pid = 0;
 	a->fd = -1;
 	if (access(ssh_config, R_OK) < 0) {
-		snprintf(
-			err, errlen,
+		err_set(err,
 			"vm %s: cannot ask the guest for its fio version: %s: %s (daxlab vm start writes it)",
 			vm->id, ssh_config, strerror(errno));
 		return -EHOSTUNREACH;
@@ -144,8 +139,7 @@ static int ask_start(const char *ssh_config, const struct vm_config *vm,
 			a->fd = p[0];
 	}
 	if (r < 0)
-		snprintf(err, errlen, "vm %s: cannot run ssh: %s", vm->id,
-			 strerror(-r));
+		err_set(err, "vm %s: cannot run ssh: %s", vm->id, strerror(-r));
 	return r;
 }
 
@@ -179,7 +173,7 @@ static int read_pipe(int fd, size_t max, char **ret)
 /* Reads what ssh said, reaps it, and tells what that means. */
 static int ask_finish(struct ask *a, const char *ssh_config,
 		      const struct vm_config *vm, char *ret, size_t len,
-		      char *err, size_t errlen)
+		      struct error *err)
 {
 	_cleanup_free_ char *out = NULL;
 	char last[200];
@@ -190,54 +184,49 @@ static int ask_finish(struct ask *a, const char *ssh_config,
 	a->fd = -1;
 	ex = spawn_wait(a->pid);
 	if (r < 0) {
-		snprintf(err, errlen, "vm %s: reading from ssh: %s", vm->id,
-			 strerror(-r));
+		err_set(err, "vm %s: reading from ssh: %s", vm->id,
+			strerror(-r));
 		return r;
 	}
 	if (ex == 0 && fiover_parse(out, ret, len) == 0)
 		return 0;
 	last_line(out, last, sizeof(last));
 	if (ex == 127) {
-		snprintf(
-			err, errlen,
+		err_set(err,
 			"vm %s: no fio in the guest (ssh %s fio --version: '%s'); fio --server must run there: rebuild the tiny guest (daxlab guest build), or install fio in the VM's image",
 			vm->id, vm->name, last);
 		return -ENOENT;
 	}
 	if (ex == 255) {
-		snprintf(
-			err, errlen,
+		err_set(err,
 			"vm %s: cannot ask the guest for its fio version: ssh -F %s %s failed (exit 255)%s%s",
 			vm->id, ssh_config, vm->name, *last ? ": " : "", last);
 		return -EHOSTUNREACH;
 	}
-	snprintf(
-		err, errlen,
+	err_set(err,
 		"vm %s: 'fio --version' in the guest exited %d and said '%s', not a fio version",
 		vm->id, ex, last);
 	return -EINVAL;
 }
 
 int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
-		 size_t len, char *err, size_t errlen)
+		 size_t len, struct error *err)
 {
 	struct ask a;
 	int r;
 
-	r = ask_start(ssh_config, vm, &a, err, errlen);
+	r = ask_start(ssh_config, vm, &a, err);
 	if (r < 0)
 		return r;
-	return ask_finish(&a, ssh_config, vm, ret, len, err, errlen);
+	return ask_finish(&a, ssh_config, vm, ret, len, err);
 }
 
 int fiover_compare(const struct vm_config *vm, const char *guest_version,
-		   const char *fio, const char *host_version, char *err,
-		   size_t errlen)
+		   const char *fio, const char *host_version, struct error *err)
 {
 	if (!strcmp(guest_version, host_version))
 		return 0;
-	snprintf(
-		err, errlen,
+	err_set(err,
 		"vm %s: the guest's fio is %s, this host's (%s) is %s; fio's client and server must be the same version: " FIOVER_ADVICE,
 		vm->id, guest_version, fio, host_version, host_version);
 	return -EPROTO;
@@ -245,16 +234,16 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
 
 int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
 		    const char *fio, const char *host_version, char *ret,
-		    size_t len, char *err, size_t errlen)
+		    size_t len, struct error *err)
 {
 	int r;
 
-	r = fiover_guest(ssh_config, vm, ret, len, err, errlen);
+	r = fiover_guest(ssh_config, vm, ret, len, err);
 	if (r < 0) {
 		snprintf(ret, len, "%s", r == -ENOENT ? "missing" : "unknown");
 		return r;
 	}
-	return fiover_compare(vm, ret, fio, host_version, err, errlen);
+	return fiover_compare(vm, ret, fio, host_version, err);
 }
 
 void fiover_check_vms(const char *ssh_config, const char *fio,
@@ -264,25 +253,22 @@ void fiover_check_vms(const char *ssh_config, const char *fio,
 
 	/* every ssh at once: under TCG each takes about a second */
 	for (size_t i = 0; i < n; i++) {
-		v[i].err[0] = 0;
-		v[i].r = a ? ask_start(ssh_config, v[i].vm, &a[i], v[i].err,
-				       sizeof(v[i].err)) :
+		v[i].err.msg[0] = 0;
+		v[i].r = a ? ask_start(ssh_config, v[i].vm, &a[i], &v[i].err) :
 			     -ENOMEM;
 		if (!a)
-			snprintf(v[i].err, sizeof(v[i].err),
-				 "vm %s: out of memory", v[i].vm->id);
+			err_set(&v[i].err, "vm %s: out of memory", v[i].vm->id);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].r == 0)
 			v[i].r = ask_finish(&a[i], ssh_config, v[i].vm,
 					    v[i].version, sizeof(v[i].version),
-					    v[i].err, sizeof(v[i].err));
+					    &v[i].err);
 		if (v[i].r < 0)
 			snprintf(v[i].version, sizeof(v[i].version), "%s",
 				 v[i].r == -ENOENT ? "missing" : "unknown");
 		else
 			v[i].r = fiover_compare(v[i].vm, v[i].version, fio,
-						host_version, v[i].err,
-						sizeof(v[i].err));
+						host_version, &v[i].err);
 	}
 }

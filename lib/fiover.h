@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "util.h"
 
 /*
  * The version in the output of `fio --version` ("fio-3.33"): the first
@@ -23,8 +24,7 @@ int fiover_parse(const char *out, char *ret, size_t len);
  * The host's fio (a path, or a name looked up in PATH): its version in
  * ret. -ENOENT when there is no such program; err says what went wrong.
  */
-int fiover_host(const char *fio, char *ret, size_t len, char *err,
-		size_t errlen);
+int fiover_host(const char *fio, char *ret, size_t len, struct error *err);
 
 /*
  * vm's fio: `ssh -F ssh_config NAME fio --version`. Returns 0 with its
@@ -34,7 +34,7 @@ int fiover_host(const char *fio, char *ret, size_t len, char *err,
  * answered something else.
  */
 int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
-		 size_t len, char *err, size_t errlen);
+		 size_t len, struct error *err);
 
 /*
  * Compares vm's fio with the host's: 0 when they are the same version,
@@ -42,8 +42,8 @@ int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
  * and what to do about it. fio: the host's binary, for the message.
  */
 int fiover_compare(const struct vm_config *vm, const char *guest_version,
-		   const char *fio, const char *host_version, char *err,
-		   size_t errlen);
+		   const char *fio, const char *host_version,
+		   struct error *err);
 
 /*
  * fiover_guest() and fiover_compare(); ret gets the guest's version,
@@ -51,14 +51,14 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
  */
 int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
 		    const char *fio, const char *host_version, char *ret,
-		    size_t len, char *err, size_t errlen);
+		    size_t len, struct error *err);
 
 /* One VM's answer, for fiover_check_vms(). */
 struct fiover_vm {
 	const struct vm_config *vm; /* in */
 	char version[64]; /* the guest's version, "missing" or "unknown" */
 	int r; /* as fiover_check_vm() returns */
-	char err[1024]; /* r < 0: the message */
+	struct error err; /* r < 0: the message */
 };
 
 /*

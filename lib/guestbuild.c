@@ -184,8 +184,7 @@ static void moddep_free(struct moddep *m)
 	free(m->deps);
 }
 
-static int moddep_load(const char *moddir, struct moddep *m, char *err,
-		       size_t errlen)
+static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/modules.dep", moddir);
 	_cleanup_free_ char *buf = NULL;
@@ -198,7 +197,7 @@ static int moddep_load(const char *moddir, struct moddep *m, char *err,
 		return -ENOMEM;
 	r = read_full_file(path, 64 << 20, &buf, &len);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, "%s: %s", path, strerror(-r));
 		return r;
 	}
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -256,7 +255,7 @@ static ssize_t moddep_find_path(const struct moddep *m, const char *path)
 
 /* Depth first, dependencies before the module: a valid load order. */
 static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
-		 char *err, size_t errlen)
+		 struct error *err)
 {
 	_cleanup_free_ char *deps = NULL;
 	char *tok, *save = NULL;
@@ -273,12 +272,12 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 		ssize_t j = moddep_find_path(m, tok);
 
 		if (j < 0) {
-			err_set(err, errlen,
+			err_set(err,
 				"modules.dep: %s needs %s, which has no line",
 				m->paths[i], tok);
 			return -ENOENT;
 		}
-		r = visit(m, (size_t)j, seen, out, err, errlen);
+		r = visit(m, (size_t)j, seen, out, err);
 		if (r < 0)
 			return r;
 	}
@@ -304,14 +303,14 @@ static bool module_builtin(const char *moddir, const char *name)
 }
 
 int guest_modules_order(const char *moddir, const char *const *roots,
-			char ***ret, char *err, size_t errlen)
+			char ***ret, struct error *err)
 {
 	struct moddep m;
 	_cleanup_free_ bool *seen = NULL;
 	_cleanup_strv_ char **out = NULL;
 	int r;
 
-	r = moddep_load(moddir, &m, err, errlen);
+	r = moddep_load(moddir, &m, err);
 	if (r < 0) {
 		moddep_free(&m);
 		return r;
@@ -328,13 +327,13 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 		if (i < 0) {
 			if (module_builtin(moddir, roots[k]))
 				continue;
-			err_set(err, errlen,
+			err_set(err,
 				"%s/modules.dep: no module %s (and not built in)",
 				moddir, roots[k]);
 			moddep_free(&m);
 			return -ENOENT;
 		}
-		r = visit(&m, (size_t)i, seen, &out, err, errlen);
+		r = visit(&m, (size_t)i, seen, &out, err);
 		if (r < 0) {
 			moddep_free(&m);
 			return r;
@@ -345,7 +344,7 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 	return 0;
 }
 
-int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen)
+int guest_ldd_parse(const char *out, char ***ret, struct error *err)
 {
 	_cleanup_free_ char *buf = strdup(out);
 	_cleanup_strv_ char **v = calloc(1, sizeof(char *));
@@ -365,7 +364,7 @@ int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen)
 			p = arrow + 3;
 			if (str_has_prefix(p, "not found")) {
 				arrow[-1] = '\0';
-				err_set(err, errlen, "library %s not found",
+				err_set(err, "library %s not found",
 					line + strspn(line, " \t"));
 				return -ENOENT;
 			}
@@ -524,19 +523,19 @@ static int guest_path_of(const char *host, char **ret)
 }
 
 static int plan_host_file(struct plan *p, const char *host, mode_t mode,
-			  char *err, size_t errlen)
+			  struct error *err)
 {
 	_cleanup_free_ char *dest = NULL;
 	int r;
 
 	if (access(host, R_OK) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", host, strerror(errno));
+		err_set(err, "%s: %s", host, strerror(errno));
 		return r;
 	}
 	r = guest_path_of(host, &dest);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", host, strerror(-r));
+		err_set(err, "%s: %s", host, strerror(-r));
 		return r;
 	}
 	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
@@ -547,7 +546,7 @@ static int plan_host_file(struct plan *p, const char *host, mode_t mode,
  * dynamic (ldd says so and exits 1) needs none.
  */
 static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
-			  char *err, size_t errlen)
+			  struct error *err)
 {
 	const char *argv[] = { "ldd", prog, NULL };
 	_cleanup_free_ char *out = NULL;
@@ -556,39 +555,37 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
 	if (r < 0) {
-		err_set(err, errlen, "ldd %s: %s", prog, strerror(-r));
+		err_set(err, "ldd %s: %s", prog, strerror(-r));
 		return r;
 	}
 	if (ex != 0 && static_ok && strstr(out, "not a dynamic executable"))
 		return 0;
 	if (ex != 0) {
-		err_set(err, errlen, "ldd %s exited with %d: %s", prog, ex,
-			out);
+		err_set(err, "ldd %s exited with %d: %s", prog, ex, out);
 		return -EINVAL;
 	}
-	r = guest_ldd_parse(out, &libs, err, errlen);
+	r = guest_ldd_parse(out, &libs, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; libs[i]; i++) {
-		r = plan_host_file(p, libs[i], 0755, err, errlen);
+		r = plan_host_file(p, libs[i], 0755, err);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-static int plan_program(struct plan *p, const char *prog, char *err,
-			size_t errlen)
+static int plan_program(struct plan *p, const char *prog, struct error *err)
 {
-	int r = plan_host_file(p, prog, 0755, err, errlen);
+	int r = plan_host_file(p, prog, 0755, err);
 
 	if (r < 0)
 		return r;
-	return plan_libraries(p, prog, false, err, errlen);
+	return plan_libraries(p, prog, false, err);
 }
 
 int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
-		      char *err, size_t errlen)
+		      struct error *err)
 {
 	const char *colon = strchr(arg, ':');
 	_cleanup_free_ char *host = NULL, *guest = NULL;
@@ -597,7 +594,7 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 	if (!host)
 		return -ENOMEM;
 	if (!*host) {
-		err_set(err, errlen, "'%s': no host path before the ':'", arg);
+		err_set(err, "'%s': no host path before the ':'", arg);
 		return -EINVAL;
 	}
 	if (colon) {
@@ -605,7 +602,7 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 		bool named = false;
 
 		if (*g != '/') {
-			err_set(err, errlen,
+			err_set(err,
 				"'%s': the guest path '%s' is not absolute",
 				arg, g);
 			return -EINVAL;
@@ -617,7 +614,7 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 			len = strcspn(c, "/");
 			if ((len == 1 && c[0] == '.') ||
 			    (len == 2 && c[0] == '.' && c[1] == '.')) {
-				err_set(err, errlen,
+				err_set(err,
 					"'%s': the guest path '%s' has a '.' or "
 					"'..' component",
 					arg, g);
@@ -628,9 +625,8 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 			c += len;
 		}
 		if (!named || g[strlen(g) - 1] == '/') {
-			err_set(err, errlen,
-				"'%s': the guest path '%s' names no file", arg,
-				g);
+			err_set(err, "'%s': the guest path '%s' names no file",
+				arg, g);
 			return -EINVAL;
 		}
 		guest = strdup(g);
@@ -682,8 +678,8 @@ static bool is_elf(const char *path)
 }
 
 /* One --add: the file with its mode, and an ELF program's libraries. */
-static int plan_extra(struct plan *p, const struct guest_extra *x, char *err,
-		      size_t errlen)
+static int plan_extra(struct plan *p, const struct guest_extra *x,
+		      struct error *err)
 {
 	_cleanup_free_ char *dest = NULL;
 	const struct entry *old;
@@ -692,26 +688,25 @@ static int plan_extra(struct plan *p, const struct guest_extra *x, char *err,
 
 	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0) {
 		r = -errno;
-		err_set(err, errlen, "--add %s: %s", x->host, strerror(errno));
+		err_set(err, "--add %s: %s", x->host, strerror(errno));
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_set(err, errlen, "--add %s: not a regular file", x->host);
+		err_set(err, "--add %s: not a regular file", x->host);
 		return -EINVAL;
 	}
 	if (x->guest)
 		dest = guest_path_resolved(p, x->guest);
 	else if ((r = guest_path_of(x->host, &dest)) < 0) {
-		err_set(err, errlen, "--add %s: %s", x->host, strerror(-r));
+		err_set(err, "--add %s: %s", x->host, strerror(-r));
 		return r;
 	}
 	if (!dest)
 		return -ENOMEM;
 	old = plan_find(p, dest);
 	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0)) {
-		err_set(err, errlen,
-			"--add %s: %s is already in the guest (%s)", x->host,
-			dest,
+		err_set(err, "--add %s: %s is already in the guest (%s)",
+			x->host, dest,
 			old->kind == E_FILE ? old->src : "made by the builder");
 		return -EEXIST;
 	}
@@ -719,12 +714,11 @@ static int plan_extra(struct plan *p, const struct guest_extra *x, char *err,
 	if (r < 0)
 		return r;
 	if (is_elf(x->host))
-		return plan_libraries(p, x->host, true, err, errlen);
+		return plan_libraries(p, x->host, true, err);
 	return 0;
 }
 
-static int plan_modules(struct plan *p, const char *release, char *err,
-			size_t errlen)
+static int plan_modules(struct plan *p, const char *release, struct error *err)
 {
 	_cleanup_free_ char *moddir = strdup_printf("/lib/modules/%s", release);
 	_cleanup_free_ char *list = NULL;
@@ -735,13 +729,12 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 
 	if (!moddir)
 		return -ENOMEM;
-	r = guest_modules_order(moddir, guest_module_roots, &order, err,
-				errlen);
+	r = guest_modules_order(moddir, guest_module_roots, &order, err);
 	if (r < 0)
 		return r;
 	if (!realpath(moddir, real)) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", moddir, strerror(errno));
+		err_set(err, "%s: %s", moddir, strerror(errno));
 		return r;
 	}
 	list = strdup("");
@@ -762,7 +755,7 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 		dot = strstr(base ? base : dest, ".ko");
 		packed = dot && dot[3] != '\0';
 		if (packed && !decompress_codec_of(dot + 3)) {
-			err_set(err, errlen,
+			err_set(err,
 				"%s: compressed in a way daxlab cannot read "
 				"(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
 				src);
@@ -772,7 +765,7 @@ static int plan_modules(struct plan *p, const char *release, char *err,
 			dot[3] = '\0';
 		if (access(src, R_OK) < 0) {
 			r = -errno;
-			err_set(err, errlen, "%s: %s", src, strerror(errno));
+			err_set(err, "%s: %s", src, strerror(errno));
 			return r;
 		}
 		r = plan_add(p, packed ? E_PACKED : E_FILE, dest, src, NULL, 0,
@@ -875,7 +868,7 @@ static int plan_getconf(struct plan *p)
 
 static int plan_build(struct plan *p, const char *release,
 		      const char *init_path, const char *lab_pub,
-		      const char *host_key, char *err, size_t errlen)
+		      const char *host_key, struct error *err)
 {
 	static const char *const dirs[] = { "dev",     "proc",	  "sys",
 					    "run",     "mnt",	  "etc",
@@ -912,7 +905,7 @@ static int plan_build(struct plan *p, const char *release,
 
 	/* busybox, and /bin/sh for the kernel (#!) and dropbear. */
 	if (!realpath("/bin", bindir)) {
-		err_set(err, errlen, "/bin: %s", strerror(errno));
+		err_set(err, "/bin: %s", strerror(errno));
 		return -errno;
 	}
 	bb = strdup_printf("%s/busybox", bindir);
@@ -920,7 +913,7 @@ static int plan_build(struct plan *p, const char *release,
 	if (!bb || !sh)
 		return -ENOMEM;
 	if (access("/bin/busybox", X_OK) < 0) {
-		err_set(err, errlen, "/bin/busybox: %s", strerror(errno));
+		err_set(err, "/bin/busybox: %s", strerror(errno));
 		return -errno;
 	}
 	if ((r = plan_add(p, E_FILE, bb, "/bin/busybox", NULL, 0, 0755)) < 0 ||
@@ -928,17 +921,17 @@ static int plan_build(struct plan *p, const char *release,
 		return r;
 
 	for (size_t i = 0; dynamic_programs[i]; i++) {
-		r = plan_program(p, dynamic_programs[i], err, errlen);
+		r = plan_program(p, dynamic_programs[i], err);
 		if (r < 0)
 			return r;
 	}
-	r = plan_modules(p, release, err, errlen);
+	r = plan_modules(p, release, err);
 	if (r < 0)
 		return r;
 
 	r = read_full_file(init_path, 1 << 20, &init, &len);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", init_path, strerror(-r));
+		err_set(err, "%s: %s", init_path, strerror(-r));
 		return r;
 	}
 	if ((r = plan_add(p, E_DATA, "init", NULL, init, len, 0755)) < 0 ||
@@ -963,36 +956,35 @@ static int plan_build(struct plan *p, const char *release,
 
 /* ---- keys ---- */
 
-static int run_quiet(const char *const *argv, char *err, size_t errlen)
+static int run_quiet(const char *const *argv, struct error *err)
 {
 	_cleanup_free_ char *out = NULL;
 	int r, ex;
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", argv[0], strerror(-r));
+		err_set(err, "%s: %s", argv[0], strerror(-r));
 		return r;
 	}
 	if (ex != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		err_set(err, errlen, "%s exited with %d: %s", argv[0], ex, out);
+		err_set(err, "%s exited with %d: %s", argv[0], ex, out);
 		return -EIO;
 	}
 	return 0;
 }
 
 /* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
-static int ensure_lab_key(const char *dir, char **ret_pub, char *err,
-			  size_t errlen)
+static int ensure_lab_key(const char *dir, char **ret_pub, struct error *err)
 {
 	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
 
 	if (!key)
 		return -ENOMEM;
-	return guest_lab_key(key, ret_pub, err, errlen);
+	return guest_lab_key(key, ret_pub, err);
 }
 
-int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
+int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 {
 	_cleanup_free_ char *pub = strdup_printf("%s.pub", key);
 	size_t len;
@@ -1006,7 +998,7 @@ int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
 				       "-f",	     key,  NULL };
 
 		unlink(pub);
-		r = run_quiet(argv, err, errlen);
+		r = run_quiet(argv, err);
 		if (r < 0)
 			return r;
 	} else if (access(pub, F_OK) < 0) {
@@ -1016,19 +1008,19 @@ int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 		if (r < 0 || ex != 0) {
-			err_set(err, errlen, "ssh-keygen -y -f %s failed", key);
+			err_set(err, "ssh-keygen -y -f %s failed", key);
 			return r < 0 ? r : -EIO;
 		}
 		_cleanup_close_ int fd = open(
 			pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
-			err_set(err, errlen, "%s: %s", pub, strerror(errno));
+			err_set(err, "%s: %s", pub, strerror(errno));
 			return -EIO;
 		}
 	}
 	r = read_full_file(pub, 1 << 16, ret_pub, &len);
 	if (r < 0)
-		err_set(err, errlen, "%s: %s", pub, strerror(-r));
+		err_set(err, "%s: %s", pub, strerror(-r));
 	return r;
 }
 
@@ -1036,8 +1028,7 @@ int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen)
  * DIR/dropbear_ed25519_host_key: the guest's host key, made once so that
  * known_hosts entries stay valid; DIR/known_hosts gets its public line.
  */
-static int ensure_host_key(const char *dir, char **ret_key, char *err,
-			   size_t errlen)
+static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 {
 	_cleanup_free_ char *key =
 		strdup_printf("%s/dropbear_ed25519_host_key", dir);
@@ -1053,7 +1044,7 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 		const char *argv[] = { "dropbearkey", "-t", "ed25519",
 				       "-f",	      key,  NULL };
 
-		r = run_quiet(argv, err, errlen);
+		r = run_quiet(argv, err);
 		if (r < 0)
 			return r;
 	}
@@ -1063,13 +1054,12 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 	}
 	if (r < 0 || ex != 0) {
-		err_set(err, errlen, "dropbearkey -y -f %s failed", key);
+		err_set(err, "dropbearkey -y -f %s failed", key);
 		return r < 0 ? r : -EIO;
 	}
 	line = strstr(out, "ssh-ed25519 ");
 	if (!line) {
-		err_set(err, errlen, "dropbearkey -y -f %s: no public key",
-			key);
+		err_set(err, "dropbearkey -y -f %s: no public key", key);
 		return -EINVAL;
 	}
 	/* The key type and the key, without dropbear's comment. */
@@ -1085,7 +1075,7 @@ static int ensure_host_key(const char *dir, char **ret_key, char *err,
 	if (fd < 0 || write_all(fd, line, strlen(line)) < 0 ||
 	    write_all(fd, "\n", 1) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", kh, strerror(errno));
+		err_set(err, "%s: %s", kh, strerror(errno));
 		return r;
 	}
 	*ret_key = TAKE_PTR(key);
@@ -1150,8 +1140,7 @@ static char *package_versions(void)
 
 /* ---- writing ---- */
 
-static int write_entry(struct cpio *c, const struct entry *e, char *err,
-		       size_t errlen)
+static int write_entry(struct cpio *c, const struct entry *e, struct error *err)
 {
 	int r = 0;
 
@@ -1176,7 +1165,7 @@ static int write_entry(struct cpio *c, const struct entry *e, char *err,
 		_cleanup_free_ unsigned char *data = NULL;
 		size_t len;
 
-		r = decompress_file(e->src, &data, &len, err, errlen);
+		r = decompress_file(e->src, &data, &len, err);
 		if (r < 0)
 			return r;
 		r = cpio_add_data(c, e->dest, e->mode, data, len);
@@ -1184,13 +1173,13 @@ static int write_entry(struct cpio *c, const struct entry *e, char *err,
 	}
 	}
 	if (r < 0)
-		err_set(err, errlen, "%s (archive %s): %s",
-			e->src ? e->src : "data", e->dest, strerror(-r));
+		err_set(err, "%s (archive %s): %s", e->src ? e->src : "data",
+			e->dest, strerror(-r));
 	return r;
 }
 
 static int write_initrd(const struct plan *p, const char *path,
-			uint64_t *ret_size, char *err, size_t errlen)
+			uint64_t *ret_size, struct error *err)
 {
 	const char *argv[] = { "gzip", "-1", "-n", "-c", NULL };
 	_cleanup_close_ int fd = -1;
@@ -1203,7 +1192,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, "%s: %s", path, strerror(errno));
 		return r;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -1215,19 +1204,18 @@ static int write_initrd(const struct plan *p, const char *path,
 	close(pipefd[0]);
 	if (r < 0) {
 		close(pipefd[1]);
-		err_set(err, errlen, "gzip: %s", strerror(-r));
+		err_set(err, "gzip: %s", strerror(-r));
 		return r;
 	}
 	c = cpio_new(pipefd[1]);
 	if (!c)
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < p->n; i++)
-		r = write_entry(c, &p->e[i], err, errlen);
+		r = write_entry(c, &p->e[i], err);
 	if (r >= 0) {
 		r = cpio_finish(c);
 		if (r < 0)
-			err_set(err, errlen, "writing to gzip: %s",
-				strerror(-r));
+			err_set(err, "writing to gzip: %s", strerror(-r));
 	}
 	cpio_free(c);
 	close(pipefd[1]);
@@ -1235,7 +1223,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	if (r < 0)
 		return r;
 	if (ex != 0) {
-		err_set(err, errlen, "gzip -1 exited with %d", ex);
+		err_set(err, "gzip -1 exited with %d", ex);
 		return -EIO;
 	}
 	if (fstat(fd, &st) < 0)
@@ -1244,7 +1232,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	return 0;
 }
 
-static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
+static int copy_file(const char *src, const char *dst, struct error *err)
 {
 	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int out = -1;
@@ -1252,12 +1240,12 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 	ssize_t n;
 
 	if (in < 0) {
-		err_set(err, errlen, "%s: %s", src, strerror(errno));
+		err_set(err, "%s: %s", src, strerror(errno));
 		return -errno;
 	}
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
-		err_set(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, "%s: %s", dst, strerror(errno));
 		return -errno;
 	}
 	buf = malloc(1 << 20);
@@ -1267,7 +1255,7 @@ static int copy_file(const char *src, const char *dst, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			err_set(err, errlen, "copying %s to %s: %s", src, dst,
+			err_set(err, "copying %s to %s: %s", src, dst,
 				strerror(errno));
 			return -EIO;
 		}
@@ -1315,8 +1303,7 @@ static bool hash_matches(const char *dir, const char *hash)
 }
 
 static int build_locked(const struct guest_build_opts *o,
-			struct guest_build_result *res, char *err,
-			size_t errlen)
+			struct guest_build_result *res, struct error *err)
 {
 	const char *dir = o->output_dir;
 	struct plan p = { 0 };
@@ -1325,26 +1312,26 @@ static int build_locked(const struct guest_build_opts *o,
 	int r;
 
 	progress(o, "kernel %s (%s)", res->kernel, res->kernel_version);
-	r = ensure_lab_key(dir, &pub, err, errlen);
+	r = ensure_lab_key(dir, &pub, err);
 	if (r < 0)
 		return r;
-	r = ensure_host_key(dir, &host_key, err, errlen);
+	r = ensure_host_key(dir, &host_key, err);
 	if (r < 0)
 		return r;
 	progress(o, "collecting files (ldd, modules.dep)");
 	r = plan_build(&p, res->kernel_version, o->init_path, pub, host_key,
-		       err, errlen);
+		       err);
 	if (r < 0)
 		goto out;
 	if (o->resident) {
 		const struct guest_extra x = { o->resident, RS_GUEST_HELPER };
 
-		r = plan_extra(&p, &x, err, errlen);
+		r = plan_extra(&p, &x, err);
 		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < o->n_extras; i++) {
-		r = plan_extra(&p, &o->extras[i], err, errlen);
+		r = plan_extra(&p, &o->extras[i], err);
 		if (r < 0)
 			goto out;
 	}
@@ -1369,12 +1356,12 @@ static int build_locked(const struct guest_build_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = copy_file(res->kernel, tmp, err, errlen);
+	r = copy_file(res->kernel, tmp, err);
 	if (r < 0)
 		goto out;
 	if (rename(tmp, dst) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -1387,14 +1374,14 @@ static int build_locked(const struct guest_build_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
-	r = write_initrd(&p, tmp, &res->initrd_bytes, err, errlen);
+	r = write_initrd(&p, tmp, &res->initrd_bytes, err);
 	if (r < 0) {
 		unlink(tmp);
 		goto out;
 	}
 	if (rename(tmp, dst) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", dst, strerror(errno));
+		err_set(err, "%s: %s", dst, strerror(errno));
 		goto out;
 	}
 	free(tmp);
@@ -1411,7 +1398,7 @@ static int build_locked(const struct guest_build_opts *o,
 
 		if (fd < 0 || write_all(fd, dst, strlen(dst)) < 0) {
 			r = -errno;
-			err_set(err, errlen, "%s: %s", tmp, strerror(errno));
+			err_set(err, "%s: %s", tmp, strerror(errno));
 			goto out;
 		}
 	}
@@ -1422,7 +1409,7 @@ out:
 }
 
 int guest_build(const struct guest_build_opts *o,
-		struct guest_build_result *res, char *err, size_t errlen)
+		struct guest_build_result *res, struct error *err)
 {
 	_cleanup_free_ char *lock = NULL;
 	_cleanup_close_ int lfd = -1;
@@ -1438,14 +1425,13 @@ int guest_build(const struct guest_build_opts *o,
 	} else {
 		r = guest_newest_kernel("/boot", &res->kernel);
 		if (r < 0) {
-			err_set(err, errlen, "no /boot/vmlinuz-*: %s",
-				strerror(-r));
+			err_set(err, "no /boot/vmlinuz-*: %s", strerror(-r));
 			return r;
 		}
 	}
 	r = guest_kernel_release(res->kernel, &res->kernel_version);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", res->kernel,
+		err_set(err, "%s: %s", res->kernel,
 			r == -EINVAL ? "cannot tell the kernel's release "
 				       "(no bzImage header, not named "
 				       "vmlinuz-RELEASE)" :
@@ -1454,7 +1440,7 @@ int guest_build(const struct guest_build_opts *o,
 	}
 	r = mkdir_p(o->output_dir, 0755);
 	if (r < 0) {
-		err_set(err, errlen, "%s: %s", o->output_dir, strerror(-r));
+		err_set(err, "%s: %s", o->output_dir, strerror(-r));
 		return r;
 	}
 	/* Two builds into one directory (parallel tests) take turns. */
@@ -1464,8 +1450,8 @@ int guest_build(const struct guest_build_opts *o,
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", lock, strerror(errno));
+		err_set(err, "%s: %s", lock, strerror(errno));
 		return r;
 	}
-	return build_locked(o, res, err, errlen);
+	return build_locked(o, res, err);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "strv.h"
+#include "util.h"
 
 /* A host file put into the guest (--add HOSTPATH[:GUESTPATH]). */
 struct guest_extra {
@@ -59,7 +60,7 @@ void guest_build_result_done(struct guest_build_result *r);
  * naming the file or command at fault in err.
  */
 int guest_build(const struct guest_build_opts *o,
-		struct guest_build_result *ret, char *err, size_t errlen);
+		struct guest_build_result *ret, struct error *err);
 
 /*
  * The Debian packages the build needs (linux-image-amd64 only when
@@ -88,13 +89,13 @@ int guest_kernel_release(const char *kernel, char **ret);
  * that is neither gives -ENOENT with its name in err.
  */
 int guest_modules_order(const char *moddir, const char *const *roots,
-			char ***ret, char *err, size_t errlen);
+			char ***ret, struct error *err);
 
 /*
  * The libraries in ldd's output, in order, each once (absolute paths).
  * -ENOENT with the library in err for "not found".
  */
-int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen);
+int guest_ldd_parse(const char *out, char ***ret, struct error *err);
 
 /*
  * Splits an --add argument "HOSTPATH[:GUESTPATH]" at its first ':'.
@@ -103,14 +104,14 @@ int guest_ldd_parse(const char *out, char ***ret, char *err, size_t errlen);
  * when no GUESTPATH was given. -EINVAL with the reason in err.
  */
 int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
-		      char *err, size_t errlen);
+		      struct error *err);
 
 /*
  * The lab's ssh key at key (OpenSSH, ed25519; key.pub beside it): made
  * with ssh-keygen when missing, its public half rebuilt when only that is
  * missing. *ret_pub gets the public line. -errno with the cause in err.
  */
-int guest_lab_key(const char *key, char **ret_pub, char *err, size_t errlen);
+int guest_lab_key(const char *key, char **ret_pub, struct error *err);
 
 /* SHA-256 of data as 64 hex digits and a NUL. */
 void guest_sha256_hex(const void *data, size_t len, char out[65]);

@@ -319,8 +319,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-int guest_image_mirror(const char *apt_dir, char **ret, char *err,
-		       size_t errlen)
+int guest_image_mirror(const char *apt_dir, char **ret, struct error *err)
 {
 	_cleanup_free_ char *main_list = NULL, *dir = NULL;
 	struct dirent **ents = NULL;
@@ -351,7 +350,7 @@ int guest_image_mirror(const char *apt_dir, char **ret, char *err,
 	free(ents);
 	if (*ret)
 		return 0;
-	err_set(err, errlen,
+	err_set(err,
 		"no Debian archive in %s or %s/*.list, *.sources (a 'deb' entry with a Debian suite and 'main'): give --mirror URL, e.g. http://deb.debian.org/debian",
 		main_list, dir);
 	return -ENOENT;
@@ -441,8 +440,7 @@ struct build {
 	char *hooks; /* /tmp/daxlab-image-hooks.XXXXXX */
 	char *log; /* output.log */
 	int logfd;
-	char *err;
-	size_t errlen;
+	struct error *err;
 };
 
 static void progress(struct build *b, const char *fmt, ...)
@@ -499,15 +497,13 @@ static int run(struct build *b, const char *step, const char *const *argv)
 	so.fd_err = b->logfd;
 	r = spawn(&so, &pid);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "%s: %s: %s", step, argv[0],
-			strerror(-r));
+		err_set(b->err, "%s: %s: %s", step, argv[0], strerror(-r));
 		return r;
 	}
 	r = spawn_wait(pid);
 	if (r != 0) {
 		log_tail(b, tail, sizeof(tail));
-		err_set(b->err, b->errlen,
-			"%s: '%s' exited with %d (log %s: ...%s)", step,
+		err_set(b->err, "%s: '%s' exited with %d (log %s: ...%s)", step,
 			cmd ? cmd : argv[0], r, b->log, tail);
 		return -EIO;
 	}
@@ -528,8 +524,7 @@ static int write_file(struct build *b, const char *rel, const char *text,
 		  mode);
 	if (fd < 0 || (r = write_all(fd, text, strlen(text))) < 0) {
 		r = fd < 0 ? -errno : r;
-		err_set(b->err, b->errlen, "set up the tree: %s: %s", path,
-			strerror(-r));
+		err_set(b->err, "set up the tree: %s: %s", path, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -563,8 +558,7 @@ static int make_hooks(struct build *b)
 	int r;
 
 	if (!mkdtemp(tmpl)) {
-		err_set(b->err, b->errlen, "mkdtemp %s: %s", tmpl,
-			strerror(errno));
+		err_set(b->err, "mkdtemp %s: %s", tmpl, strerror(errno));
 		return -errno;
 	}
 	b->hooks = strdup(tmpl);
@@ -581,7 +575,7 @@ static int make_hooks(struct build *b)
 			b->hooks, "usr/share/initramfs-tools/modules.d/daxlab",
 			initramfs_modules);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "%s: %s", b->hooks, strerror(-r));
+		err_set(b->err, "%s: %s", b->hooks, strerror(-r));
 		return r;
 	}
 	return 0;
@@ -647,8 +641,7 @@ static int set_up_tree(struct build *b)
 		closedir(d);
 	r = mkdir_p(ccd, 0755);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "set up the tree: %s: %s", ccd,
-			strerror(-r));
+		err_set(b->err, "set up the tree: %s: %s", ccd, strerror(-r));
 		return r;
 	}
 	if ((r = write_file(b, "etc/fstab", fstab, 0644)) < 0 ||
@@ -718,33 +711,30 @@ static int make_disk(struct build *b, char **ret_kernel)
 		return -ENOMEM;
 	r = guest_newest_kernel(bootdir, &kernel);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "no kernel in %s/vmlinuz-*",
-			bootdir);
+		err_set(b->err, "no kernel in %s/vmlinuz-*", bootdir);
 		return r;
 	}
 	r = guest_kernel_release(kernel, &release);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "%s: cannot tell its release",
-			kernel);
+		err_set(b->err, "%s: cannot tell its release", kernel);
 		return r;
 	}
 	initrd = strdup_printf("%s/initrd.img-%s", bootdir, release);
 	if (!initrd)
 		return -ENOMEM;
 	if (access(initrd, R_OK) < 0) {
-		err_set(b->err, b->errlen, "%s: %s (no initramfs was made)",
-			initrd, strerror(errno));
+		err_set(b->err, "%s: %s (no initramfs was made)", initrd,
+			strerror(errno));
 		return -ENOENT;
 	}
 	r = read_full_file(code_path, 4096, &code, &code_len);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "syslinux's mbr.bin: %s",
-			strerror(-r));
+		err_set(b->err, "syslinux's mbr.bin: %s", strerror(-r));
 		return r;
 	}
 	r = qemu_pmem_size_for(b->root, &tree);
 	if (r < 0) {
-		err_set(b->err, b->errlen, "%s: %s", b->root, strerror(-r));
+		err_set(b->err, "%s: %s", b->root, strerror(-r));
 		return r;
 	}
 	/* room to work in: what the tree needs, plus 1 GiB, 2 GiB at least */
@@ -758,7 +748,7 @@ static int make_disk(struct build *b, char **ret_kernel)
 	fd = open(b->disk, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || ftruncate(fd, (off_t)total) < 0) {
 		r = -errno;
-		err_set(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
+		err_set(b->err, "%s: %s", b->disk, strerror(errno));
 		return r;
 	}
 	guest_image_mbr(mbr, (const unsigned char *)code, code_len,
@@ -767,13 +757,13 @@ static int make_disk(struct build *b, char **ret_kernel)
 			(uint32_t)(root_bytes / 512));
 	if (pwrite(fd, mbr, sizeof(mbr), 0) != (ssize_t)sizeof(mbr)) {
 		r = -errno;
-		err_set(b->err, b->errlen, "%s: %s", b->disk, strerror(errno));
+		err_set(b->err, "%s: %s", b->disk, strerror(errno));
 		return r;
 	}
 	close(fd);
 	fd = -1;
 	if ((r = write_file_at(cfgpath, cfg)) < 0) {
-		err_set(b->err, b->errlen, "%s: %s", cfgpath, strerror(-r));
+		err_set(b->err, "%s: %s", cfgpath, strerror(-r));
 		return r;
 	}
 	mtarget = strdup_printf("%s@@%llu", b->disk,
@@ -853,7 +843,7 @@ static bool up_to_date(const char *output, const char *inputs, const char *key)
 	return str_has_prefix(text, want);
 }
 
-static int check_tools(char *err, size_t errlen)
+static int check_tools(struct error *err)
 {
 	static const char *const tools[] = { "mmdebstrap", "mkfs.vfat",
 					     "mcopy",	   "syslinux",
@@ -867,7 +857,7 @@ static int check_tools(char *err, size_t errlen)
 		goto missing;
 	return 0;
 missing:
-	err_set(err, errlen,
+	err_set(err,
 		"guest image needs mmdebstrap, syslinux, syslinux-common, mtools, dosfstools, e2fsprogs and qemu-utils (apt-get install them, or use --install-deps)");
 	return -ENOENT;
 }
@@ -898,8 +888,8 @@ static int build_locked(const struct guest_image_opts *o,
 	b->work =
 		strdup_printf("%s/.daxlab-image.XXXXXX", slash ? outdir : ".");
 	if (!b->work || !mkdtemp(b->work)) {
-		err_set(b->err, b->errlen, "mkdtemp in %s: %s",
-			slash ? outdir : ".", strerror(errno));
+		err_set(b->err, "mkdtemp in %s: %s", slash ? outdir : ".",
+			strerror(errno));
 		return -errno;
 	}
 	b->root = strdup_printf("%s/root", b->work);
@@ -946,8 +936,7 @@ static int build_locked(const struct guest_image_opts *o,
 	}
 	if (chmod(tmp, 0644) < 0 || rename(tmp, o->output) < 0) {
 		r = -errno;
-		err_set(b->err, b->errlen, "%s: %s", o->output,
-			strerror(errno));
+		err_set(b->err, "%s: %s", o->output, strerror(errno));
 		(void)unlink(tmp);
 		return r;
 	}
@@ -957,8 +946,7 @@ static int build_locked(const struct guest_image_opts *o,
 			     res->kernel ? res->kernel : "?",
 			     res->fio_version ? res->fio_version : "none");
 	if (!text || (r = write_file_at(inputs, text)) < 0) {
-		err_set(b->err, b->errlen, "%s: %s", inputs,
-			strerror(text ? -r : ENOMEM));
+		err_set(b->err, "%s: %s", inputs, strerror(text ? -r : ENOMEM));
 		return text ? r : -ENOMEM;
 	}
 	if (stat(o->output, &st) == 0)
@@ -967,9 +955,9 @@ static int build_locked(const struct guest_image_opts *o,
 }
 
 int guest_image_build(const struct guest_image_opts *o,
-		      struct guest_image_result *res, char *err, size_t errlen)
+		      struct guest_image_result *res, struct error *err)
 {
-	struct build b = { .o = o, .logfd = -1, .err = err, .errlen = errlen };
+	struct build b = { .o = o, .logfd = -1, .err = err };
 	_cleanup_free_ char *lock = NULL, *outdir = NULL;
 	_cleanup_close_ int lfd = -1;
 	bool known = false;
@@ -980,8 +968,7 @@ int guest_image_build(const struct guest_image_opts *o,
 	for (size_t i = 0; guest_image_releases[i]; i++)
 		known |= !strcmp(o->release, guest_image_releases[i]);
 	if (!known) {
-		err_set(err, errlen,
-			"release '%s': expected bookworm or trixie",
+		err_set(err, "release '%s': expected bookworm or trixie",
 			o->release);
 		return -EINVAL;
 	}
@@ -989,7 +976,7 @@ int guest_image_build(const struct guest_image_opts *o,
 	if (o->mirror) {
 		res->mirror = strdup(o->mirror);
 	} else {
-		r = guest_image_mirror(o->apt_dir, &res->mirror, err, errlen);
+		r = guest_image_mirror(o->apt_dir, &res->mirror, err);
 		if (r < 0)
 			return r;
 	}
@@ -1003,8 +990,7 @@ int guest_image_build(const struct guest_image_opts *o,
 		*slash = 0;
 		r = mkdir_p(outdir, 0755);
 		if (r < 0) {
-			err_set(err, errlen, "mkdir %s: %s", outdir,
-				strerror(-r));
+			err_set(err, "mkdir %s: %s", outdir, strerror(-r));
 			return r;
 		}
 	}
@@ -1014,7 +1000,7 @@ int guest_image_build(const struct guest_image_opts *o,
 		return -ENOMEM;
 	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
-		err_set(err, errlen, "%s: %s", lock, strerror(errno));
+		err_set(err, "%s: %s", lock, strerror(errno));
 		return -errno;
 	}
 	{
@@ -1033,11 +1019,11 @@ int guest_image_build(const struct guest_image_opts *o,
 		}
 	}
 	if (geteuid() != 0) {
-		err_set(err, errlen,
+		err_set(err,
 			"guest image needs root: mmdebstrap's root mode keeps the owners of the image's files for mkfs.ext4 -d");
 		return -EPERM;
 	}
-	r = check_tools(err, errlen);
+	r = check_tools(err);
 	if (r < 0)
 		return r;
 	b.log = strdup_printf("%s.log", o->output);
@@ -1045,7 +1031,7 @@ int guest_image_build(const struct guest_image_opts *o,
 		return -ENOMEM;
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (b.logfd < 0) {
-		err_set(err, errlen, "%s: %s", b.log, strerror(errno));
+		err_set(err, "%s: %s", b.log, strerror(errno));
 		free(b.log);
 		return -errno;
 	}

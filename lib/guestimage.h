@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 struct guest_image_opts {
 	const char *release; /* bookworm (default) or trixie */
@@ -61,8 +62,7 @@ extern const char *const guest_image_packages[];
  * release (bookworm, trixie-updates, stable, ...) and that has main.
  * -ENOENT with what was read in err when there is none.
  */
-int guest_image_mirror(const char *apt_dir, char **ret, char *err,
-		       size_t errlen);
+int guest_image_mirror(const char *apt_dir, char **ret, struct error *err);
 
 /* The cache key of an image of release: 64 hex digits. */
 void guest_image_key(const char *release, char out[65]);
@@ -86,6 +86,6 @@ char *guest_image_syslinux_cfg(void);
  * command or file at fault in err; the build's log is o->output.log.
  */
 int guest_image_build(const struct guest_image_opts *o,
-		      struct guest_image_result *ret, char *err, size_t errlen);
+		      struct guest_image_result *ret, struct error *err);
 
 #endif

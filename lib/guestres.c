@@ -319,7 +319,7 @@ static void on_file(void *ud, size_t index)
 }
 
 int gres_rows(const struct gres *g, gres_row_fn fn, void *ud, char *missing,
-	      size_t missing_len, char *err, size_t errlen)
+	      size_t missing_len, struct error *err)
 {
 	const char *text;
 	size_t len;
@@ -329,12 +329,12 @@ int gres_rows(const struct gres *g, gres_row_fn fn, void *ud, char *missing,
 	if (r < 0)
 		return r;
 	return gres_rows_text(g, text, len, rc, fn, ud, missing, missing_len,
-			      err, errlen);
+			      err);
 }
 
 int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 		   gres_row_fn fn, void *ud, char *missing, size_t missing_len,
-		   char *err, size_t errlen)
+		   struct error *err)
 {
 	struct acc a = { .g = g, .first_failed = -1 };
 	struct rs_helper_cb cb = { .ud = &a,
@@ -343,25 +343,22 @@ int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 				   .file = on_file };
 	int r;
 
-	if (errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (missing_len)
 		missing[0] = '\0';
 	if (rc != 0) {
-		if (errlen)
-			snprintf(err, errlen, "%s exited with %d: %.*s",
-				 g->helper, rc,
-				 (int)strcspn(text, "\n") < (int)len ?
-					 (int)strcspn(text, "\n") :
-					 (int)len,
-				 text);
+		err_set(err, "%s exited with %d: %.*s", g->helper, rc,
+			(int)strcspn(text, "\n") < (int)len ?
+				(int)strcspn(text, "\n") :
+				(int)len,
+			text);
 		return -EPROTO;
 	}
 	a.read_ok = calloc(g->n ? g->n : 1, sizeof(*a.read_ok));
 	if (!a.read_ok)
 		return -ENOMEM;
-	r = rs_helper_parse(text, len, g->n, &cb, missing, missing_len, err,
-			    errlen);
+	r = rs_helper_parse(text, len, g->n, &cb, missing, missing_len, err);
 	if (r == 0) {
 		for (size_t p = 0; p < g->n_parts; p++) {
 			const char *set = g->parts[p];
@@ -382,10 +379,9 @@ int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 			if (!any_row)
 				fn(ud, set, part, "-", "-", 0);
 		}
-		if (a.first_failed >= 0 && errlen)
-			snprintf(err, errlen, "%s: %s",
-				 g->paths[a.first_failed],
-				 strerror(a.first_err));
+		if (a.first_failed >= 0)
+			err_set(err, "%s: %s", g->paths[a.first_failed],
+				strerror(a.first_err));
 	}
 	for (size_t i = 0; i < a.n; i++)
 		free(a.rows[i].cgroup);

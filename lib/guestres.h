@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 struct gres;
 
@@ -75,12 +76,12 @@ typedef void (*gres_row_fn)(void *ud, const char *set, const char *part,
  * helper that failed (its output in err).
  */
 int gres_rows(const struct gres *g, gres_row_fn fn, void *ud, char *missing,
-	      size_t missing_len, char *err, size_t errlen);
+	      size_t missing_len, struct error *err);
 
 /* gres_rows() of a helper's output text and exit status rc (for tests). */
 int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 		   gres_row_fn fn, void *ud, char *missing, size_t missing_len,
-		   char *err, size_t errlen);
+		   struct error *err);
 
 /* Why g is not connected, or "" (ssh's last error). */
 const char *gres_last_error(const struct gres *g);

@@ -73,24 +73,19 @@ const struct numastat_stat *numastat_find(const struct numastat *ns,
 	return NULL;
 }
 
-static int fail(char *err, size_t errlen, int r, unsigned line, const char *fmt,
-		...) __attribute__((format(printf, 5, 6)));
+/* err_fail() with "line N: " before the message. */
+static int fail(struct error *err, int r, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static int fail(char *err, size_t errlen, int r, unsigned line, const char *fmt,
-		...)
+static int fail(struct error *err, int r, unsigned line, const char *fmt, ...)
 {
+	char what[sizeof(err->msg)];
 	va_list ap;
-	int n;
 
-	if (errlen == 0)
-		return r;
-	n = snprintf(err, errlen, "line %u: ", line);
-	if (n >= 0 && (size_t)n < errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return r;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return err_fail(err, r, "line %u: %s", line, what);
 }
 
 /* [A-Za-z0-9_.-] */
@@ -176,7 +171,7 @@ static bool same_key(const struct numastat_stat *st, const char *p,
  */
 static int parse_line(struct numastat *ns, const char *p, const char *end,
 		      uint64_t page_size, unsigned lineno, size_t prev_n,
-		      bool *same, char *err, size_t errlen)
+		      bool *same, struct error *err)
 {
 	struct numastat_stat *st;
 	const char *key = p;
@@ -198,15 +193,13 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		klen = (size_t)(p - key);
 	}
 	if (klen == 0)
-		return fail(err, errlen, -EINVAL, lineno,
-			    "expected a key, got '%s'",
+		return fail(err, -EINVAL, lineno, "expected a key, got '%s'",
 			    printable(key, (size_t)(end - key), shown,
 				      sizeof(shown)));
 	if (klen >= NUMASTAT_KEY_MAX)
-		return fail(err, errlen, -EINVAL, lineno, "key too long");
+		return fail(err, -EINVAL, lineno, "key too long");
 	if (p < end && *p != '=' && *p != ' ' && *p != '\t')
-		return fail(err, errlen, -EINVAL, lineno,
-			    "bad character '%s' in key",
+		return fail(err, -EINVAL, lineno, "bad character '%s' in key",
 			    printable(p, 1, shown, sizeof(shown)));
 
 	r = grow((void **)&ns->stats, &ns->cap_stats, ns->n_stats + 1,
@@ -235,8 +228,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		if (r == 0)
 			r = mul_page(st->total, page_size, &st->total);
 		if (r < 0)
-			return fail(err, errlen, r, lineno, "%s: bad total",
-				    st->key);
+			return fail(err, r, lineno, "%s: bad total", st->key);
 		st->kernel_total = true;
 		st->unit = NUMASTAT_BYTES;
 		ns->v1 = true;
@@ -252,7 +244,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		if (p == end)
 			break;
 		if (*p != 'N')
-			return fail(err, errlen, -EINVAL, lineno,
+			return fail(err, -EINVAL, lineno,
 				    "%s: expected N<node>=<value>", st->key);
 		p++;
 		id = 0;
@@ -264,7 +256,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 				id = id * 10 + (uint64_t)(*q++ - '0');
 			if (q == p || q == end || *q != '=' ||
 			    id >= NUMASTAT_NODES_MAX)
-				return fail(err, errlen, -EINVAL, lineno,
+				return fail(err, -EINVAL, lineno,
 					    "%s: bad node", st->key);
 			p = q;
 		}
@@ -273,12 +265,11 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		if (r == 0 && st->kernel_total)
 			r = mul_page(v, page_size, &v);
 		if (r < 0)
-			return fail(err, errlen, r, lineno,
-				    "%s: bad value for N%u", st->key,
-				    (unsigned)id);
+			return fail(err, r, lineno, "%s: bad value for N%u",
+				    st->key, (unsigned)id);
 		for (size_t i = 0; i < st->n_nodes; i++)
 			if (ns->node_pool[st->node_off + i].id == id)
-				return fail(err, errlen, -EINVAL, lineno,
+				return fail(err, -EINVAL, lineno,
 					    "%s: N%u given twice", st->key,
 					    (unsigned)id);
 		r = grow((void **)&ns->node_pool, &ns->cap_pool, ns->n_pool + 1,
@@ -290,26 +281,26 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		nd->value = v;
 		st->n_nodes++;
 		if (sum > UINT64_MAX - v)
-			return fail(err, errlen, -ERANGE, lineno,
+			return fail(err, -ERANGE, lineno,
 				    "%s: sum over nodes too big", st->key);
 		sum += v;
 	}
 	if (!st->kernel_total) {
 		if (st->n_nodes == 0)
-			return fail(err, errlen, -EINVAL, lineno,
-				    "%s: no values", st->key);
+			return fail(err, -EINVAL, lineno, "%s: no values",
+				    st->key);
 		st->total = sum;
 	}
 	for (size_t i = 0; !*same && i < ns->n_stats; i++)
 		if (strcmp(ns->stats[i].key, st->key) == 0)
-			return fail(err, errlen, -EINVAL, lineno,
-				    "%s given twice", st->key);
+			return fail(err, -EINVAL, lineno, "%s given twice",
+				    st->key);
 	ns->n_stats++;
 	return 0;
 }
 
 int numastat_parse(struct numastat *ns, const char *text, size_t len,
-		   uint64_t page_size, char *err, size_t errlen)
+		   uint64_t page_size, struct error *err)
 {
 	const char *p = text, *end = text + len;
 	unsigned lineno = 0;
@@ -320,8 +311,8 @@ int numastat_parse(struct numastat *ns, const char *text, size_t len,
 	ns->n_stats = 0;
 	ns->n_pool = 0;
 	ns->v1 = false;
-	if (errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
@@ -332,7 +323,7 @@ int numastat_parse(struct numastat *ns, const char *text, size_t len,
 		p = skip_blanks(p, le);
 		if (p < le) {
 			r = parse_line(ns, p, le, page_size, lineno, prev_n,
-				       &same, err, errlen);
+				       &same, err);
 			if (r < 0) {
 				ns->n_stats = 0;
 				ns->n_pool = 0;

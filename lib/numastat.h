@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 #define NUMASTAT_KEY_MAX 64 /* longest key, with its NUL */
 #define NUMASTAT_NODES_MAX 1024 /* highest node id + 1 accepted */
@@ -67,10 +68,10 @@ void numastat_free(struct numastat *ns);
  * page_size converts v1 pages to bytes. Empty lines, a trailing '\r' and a
  * last line without '\n' are accepted. On error returns -EINVAL (malformed),
  * -ERANGE (number too big) or -ENOMEM, and writes "line N: what" into err
- * (if errlen > 0); ns then holds no stats.
+ * (if err is not NULL); ns then holds no stats.
  */
 int numastat_parse(struct numastat *ns, const char *text, size_t len,
-		   uint64_t page_size, char *err, size_t errlen);
+		   uint64_t page_size, struct error *err);
 
 static inline const struct numastat_node *
 numastat_nodes(const struct numastat *ns, const struct numastat_stat *st)

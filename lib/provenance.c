@@ -1059,7 +1059,7 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 }
 
 int provenance_parse_txt(const char *text, const char *path,
-			 struct provenance *p, char *err, size_t errlen)
+			 struct provenance *p, struct error *err)
 {
 	struct kvlist l = { 0 };
 	int pr = kv_parse(text, &l), r = 0;
@@ -1072,13 +1072,12 @@ int provenance_parse_txt(const char *text, const char *path,
 	}
 	kv_free(&l);
 	if (r == 0 && pr == -EBADMSG) {
-		return err_fail(err, errlen, -EBADMSG, "%s: a line without '='",
-				path);
+		return err_fail(err, -EBADMSG, "%s: a line without '='", path);
 	}
 	if (r == 0 && pr < 0)
 		r = pr;
 	if (r < 0)
-		err_set(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, "%s: %s", path, strerror(-r));
 	return r;
 }
 
@@ -1325,14 +1324,12 @@ char *provenance_format_json(const struct provenance *p)
 /* A malformed provenance.json: the file, the member and what is wrong. */
 struct jctx {
 	const char *path;
-	char *err;
-	size_t errlen;
+	struct error *err;
 };
 
 static int jbad(struct jctx *c, const char *where, const char *what)
 {
-	return err_fail(c->err, c->errlen, -EBADMSG, "%s: %s: %s", c->path,
-			where, what);
+	return err_fail(c->err, -EBADMSG, "%s: %s: %s", c->path, where, what);
 }
 
 /* The member name of o ("a.b": b of a); NULL: absent */
@@ -1567,21 +1564,21 @@ static int json_read(struct jctx *c, struct provenance *p, json_object *o)
 }
 
 int provenance_parse_json(const char *text, const char *path,
-			  struct provenance *p, char *err, size_t errlen)
+			  struct provenance *p, struct error *err)
 {
-	struct jctx c = { path, err, errlen };
+	struct jctx c = { path, err };
 	enum json_tokener_error je;
 	json_object *o = json_tokener_parse_verbose(text, &je);
 	int r;
 
 	if (!o) {
-		return err_fail(err, errlen, -EBADMSG, "%s: not JSON: %s", path,
+		return err_fail(err, -EBADMSG, "%s: not JSON: %s", path,
 				json_tokener_error_desc(je));
 	}
 	r = json_read(&c, p, o);
 	json_object_put(o);
 	if (r < 0 && r != -EBADMSG)
-		err_set(err, errlen, "%s: %s", path, strerror(-r));
+		err_set(err, "%s: %s", path, strerror(-r));
 	return r;
 }
 
@@ -1598,8 +1595,7 @@ int provenance_write(const char *dir, const struct provenance *p)
 	return results_write(dir, "provenance.txt", text);
 }
 
-int provenance_read(const char *dir, struct provenance *p, char *err,
-		    size_t errlen)
+int provenance_read(const char *dir, struct provenance *p, struct error *err)
 {
 	static const char *const names[] = { "provenance.json",
 					     "provenance.txt" };
@@ -1617,14 +1613,11 @@ int provenance_read(const char *dir, struct provenance *p, char *err,
 		if (r == -ENOENT)
 			continue;
 		if (r < 0) {
-			return err_fail(err, errlen, r, "%s: %s", path,
-					strerror(-r));
+			return err_fail(err, r, "%s: %s", path, strerror(-r));
 		}
-		return i == 0 ?
-			       provenance_parse_json(text, path, p, err,
-						     errlen) :
-			       provenance_parse_txt(text, path, p, err, errlen);
+		return i == 0 ? provenance_parse_json(text, path, p, err) :
+				provenance_parse_txt(text, path, p, err);
 	}
-	return err_fail(err, errlen, -ENOENT,
+	return err_fail(err, -ENOENT,
 			"%s: no provenance.json or provenance.txt", dir);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "results.h"
+#include "util.h"
 
 struct lab_config;
 struct vm_env;
@@ -213,15 +214,14 @@ int provenance_write(const char *dir, const struct provenance *p);
  * file in messages only).
  */
 int provenance_parse_json(const char *text, const char *path,
-			  struct provenance *p, char *err, size_t errlen);
+			  struct provenance *p, struct error *err);
 int provenance_parse_txt(const char *text, const char *path,
-			 struct provenance *p, char *err, size_t errlen);
+			 struct provenance *p, struct error *err);
 /*
  * Reads dir/provenance.json, else dir/provenance.txt, into *p (initialized
  * here; free it with provenance_free even on error). -ENOENT: neither
  * exists; -EBADMSG: malformed, with the file's path in err.
  */
-int provenance_read(const char *dir, struct provenance *p, char *err,
-		    size_t errlen);
+int provenance_read(const char *dir, struct provenance *p, struct error *err);
 
 #endif

@@ -155,8 +155,7 @@ static void add_host_nodes(struct strv *b, char *opt, size_t optlen,
 		snprintf(opt + n, optlen - n, ",policy=bind");
 }
 
-int qemu_build_argv(const struct vm_plan *p, char ***ret, char *err,
-		    size_t errlen)
+int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 {
 	const struct lab_config *c = p->c;
 	const struct vm_config *vm = p->vm;
@@ -179,7 +178,7 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, char *err,
 			pmem_total += ps->image_size;
 		else if (ps->s->dax_window && !p->have_cache_size)
 			return err_fail(
-				err, errlen, -EOPNOTSUPP,
+				err, -EOPNOTSUPP,
 				"[share %s]: dax_window = %llu bytes needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); %s has none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
 				ps->s->name,
 				(unsigned long long)ps->s->dax_window,

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "strv.h"
 #include "vmplan.h"
+#include "util.h"
 
 /*
  * The MAC of the VM's NIC when it boots an image: its cloud-init seed's
@@ -25,8 +26,7 @@
 char *qemu_kernel_cmdline(const struct vm_plan *p);
 
 /* qemu's argument list for the VM of the plan, from the plan alone. */
-int qemu_build_argv(const struct vm_plan *p, char ***ret, char *err,
-		    size_t errlen);
+int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err);
 
 /*
  * One virtiofsd's argument list, in the option style given (C or Rust).

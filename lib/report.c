@@ -272,8 +272,7 @@ static int on_row(const struct csv_row *row, void *ud)
 }
 
 /* The file, shmem and hierarchical_file series of stats.csv (csvread). */
-static int load_csv(struct report_run *r, const char *path, char *err,
-		    size_t errlen)
+static int load_csv(struct report_run *r, const char *path, struct error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct csvload_ctx x = { .L = { .r = r } };
@@ -296,7 +295,7 @@ static int load_csv(struct report_run *r, const char *path, char *err,
 	}
 	k = csvread_run(x.cr, on_row, &x);
 	if (k < 0 && *csvread_error(x.cr))
-		snprintf(err, errlen, "%s", csvread_error(x.cr));
+		err_set(err, "%s", csvread_error(x.cr));
 	csvread_free(x.cr);
 	return k;
 }
@@ -572,7 +571,7 @@ static void load_fio(struct report_run *r)
 
 /* --- loading --- */
 
-static int load_residency(struct report_run *r, char *err, size_t errlen)
+static int load_residency(struct report_run *r, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency-end.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
@@ -597,7 +596,7 @@ static int load_residency(struct report_run *r, char *err, size_t errlen)
 			    "no host residency of the file sets "
 			    "(residency-end.csv: %s)",
 			    strerror(-ret));
-	return residency_parse(path, text, &r->res, &r->n_res, err, errlen);
+	return residency_parse(path, text, &r->res, &r->n_res, err);
 }
 
 static void vm_values(struct report_run *r)
@@ -623,12 +622,11 @@ static void vm_values(struct report_run *r)
 	}
 }
 
-int report_load(const char *dir, struct report_run **ret, char *err,
-		size_t errlen)
+int report_load(const char *dir, struct report_run **ret, struct error *err)
 {
 	struct report_run *r = calloc(1, sizeof(*r));
 	_cleanup_free_ char *csv = NULL, *copy = NULL;
-	char perr[1024] = "";
+	struct error perr = { 0 };
 	int st, pst;
 	char *base;
 
@@ -647,12 +645,12 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		goto oom;
 
 	st = results_get_status(dir, &r->status, &r->reason);
-	pst = provenance_read(dir, &r->prov, perr, sizeof(perr));
+	pst = provenance_read(dir, &r->prov, &perr);
 	if (st == -ENOENT && pst == -ENOENT) {
-		snprintf(err, errlen,
-			 "%s: not a results folder (no status, no "
-			 "provenance.txt)",
-			 dir);
+		err_set(err,
+			"%s: not a results folder (no status, no "
+			"provenance.txt)",
+			dir);
 		report_run_free(r);
 		return -ENOENT;
 	}
@@ -661,14 +659,14 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 	if (pst == -ENOENT)
 		warn(r, "provenance.txt: %s", strerror(-pst));
 	else if (pst < 0)
-		warn(r, "%s", perr);
+		warn(r, "%s", perr.msg);
 	if (r->prov.mm_reclaim && strcmp(r->prov.mm_reclaim, "none") != 0)
 		warn(r,
 		     "the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
 		     r->prov.mm_reclaim);
 	load_vms(r);
 
-	st = load_csv(r, csv, err, errlen);
+	st = load_csv(r, csv, err);
 	if (st == -EBADMSG) {
 		report_run_free(r);
 		return st;
@@ -679,13 +677,13 @@ int report_load(const char *dir, struct report_run **ret, char *err,
 		classify(r, &r->series[i]);
 	vm_values(r);
 
-	st = load_residency(r, err, errlen);
+	st = load_residency(r, err);
 	if (st == -EBADMSG) {
 		report_run_free(r);
 		return st;
 	}
 	load_fio(r);
-	st = report_residency_load(r, err, errlen);
+	st = report_residency_load(r, err);
 	if (st == -EBADMSG) {
 		report_run_free(r);
 		return st;

@@ -34,6 +34,7 @@
 
 #include "provenance.h"
 #include "results.h"
+#include "util.h"
 
 enum source_kind {
 	SRC_HOST, /* the host's root cgroup */
@@ -179,8 +180,7 @@ struct report_run {
  * -EBADMSG with "FILE:LINE: what" in err; a folder that is not a results
  * folder (no status and no provenance) is -ENOENT.
  */
-int report_load(const char *dir, struct report_run **ret, char *err,
-		size_t errlen);
+int report_load(const char *dir, struct report_run **ret, struct error *err);
 void report_run_free(struct report_run *r);
 
 const struct report_series *report_find_series(const struct report_run *r,

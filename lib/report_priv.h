@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "util.h"
 
 /* ---- lib/report.c ---- */
 
@@ -42,7 +43,7 @@ const char *report_color(size_t i);
  * table of older runs under that name: a warning, or nothing. A
  * malformed one: -EBADMSG with "FILE:LINE: what" in err.
  */
-int report_residency_load(struct report_run *r, char *err, size_t errlen);
+int report_residency_load(struct report_run *r, struct error *err);
 void report_residency_free(struct report_run *r);
 /*
  * The guest copy of a set as measured inside guest vm (its name) at the

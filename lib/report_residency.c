@@ -393,7 +393,7 @@ static int compute_copies(struct report_run *r)
 
 /* ---- loading ---- */
 
-int report_residency_load(struct report_run *r, char *err, size_t errlen)
+int report_residency_load(struct report_run *r, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
@@ -419,7 +419,7 @@ int report_residency_load(struct report_run *r, char *err, size_t errlen)
 	if (!r->rs)
 		return -ENOMEM;
 	rs_init(r->rs);
-	ret = rs_parse(r->rs, path, text, len, err, errlen);
+	ret = rs_parse(r->rs, path, text, len, err);
 	if (ret < 0) {
 		report_residency_free(r);
 		return ret;

@@ -181,26 +181,24 @@ static int parse_num(const char *p, size_t len, uint64_t *ret)
 }
 
 /* A row of residency.csv, its fields split by csvread_text(). */
-static int parse_row(const struct csv_span *f, void *ud, char *msg,
-		     size_t msglen)
+static int parse_row(const struct csv_span *f, void *ud, struct error *msg)
 {
 	struct rs_series *s = ud;
 	uint32_t id[RS_FIELDS];
 	uint64_t t, bytes;
 
 	if (parse_num(f[0].p, f[0].len, &t) < 0 || t > INT64_MAX)
-		return err_fail(msg, msglen, -EBADMSG,
-				"elapsed_ms is not a number");
+		return err_fail(msg, -EBADMSG, "elapsed_ms is not a number");
 	if (parse_num(f[6].p, f[6].len, &bytes) < 0)
-		return err_fail(msg, msglen, -EBADMSG, "bytes is not a number");
+		return err_fail(msg, -EBADMSG, "bytes is not a number");
 	if (s->n && (int64_t)t < s->rows[s->n - 1].t_ms)
-		return err_fail(msg, msglen, -EBADMSG, "elapsed_ms goes back");
+		return err_fail(msg, -EBADMSG, "elapsed_ms goes back");
 	for (int i = 0; i < RS_FIELDS; i++) {
 		int64_t k;
 
 		if (!span_ok(f[i + 1].p, f[i + 1].len))
 			return err_fail(
-				msg, msglen, -EBADMSG,
+				msg, -EBADMSG,
 				"field %d is empty or holds a character "
 				"that is not printable ASCII",
 				i + 2);
@@ -213,13 +211,13 @@ static int parse_row(const struct csv_span *f, void *ud, char *msg,
 }
 
 int rs_parse(struct rs_series *s, const char *path, const char *text,
-	     size_t len, char *err, size_t errlen)
+	     size_t len, struct error *err)
 {
 	int r;
 
 	rs_free(s);
 	r = csvread_text(path, text, len, RS_HEADER, 1 + RS_FIELDS + 1, false,
-			 parse_row, s, err, errlen);
+			 parse_row, s, err);
 	if (r < 0)
 		rs_free(s);
 	return r;
@@ -247,11 +245,9 @@ bool rs_cgroup_within(const char *cgroup, const char *dir)
 
 /* ---- the guest helper ---- */
 
-static int hbad(char *err, size_t errlen, size_t line, const char *what)
+static int hbad(struct error *err, size_t line, const char *what)
 {
-	if (errlen)
-		snprintf(err, errlen, "line %zu: %s", line, what);
-	return -EPROTO;
+	return err_fail(err, -EPROTO, "line %zu: %s", line, what);
 }
 
 /* The next space-separated word of [*p, end); false when none. */
@@ -281,8 +277,7 @@ static bool word_num(const char **p, const char *end, uint64_t *ret)
 
 static int helper_line(const char *p, const char *end, size_t line,
 		       size_t n_files, const struct rs_helper_cb *cb,
-		       char *missing, size_t missing_len, char *err,
-		       size_t errlen)
+		       char *missing, size_t missing_len, struct error *err)
 {
 	char node[16], cgroup[512];
 	const char *w;
@@ -290,13 +285,13 @@ static int helper_line(const char *p, const char *end, size_t line,
 	uint64_t idx, v;
 
 	if (end - p < 2 || p[1] != ' ')
-		return hbad(err, errlen, line, "not a line of daxlab-resident");
+		return hbad(err, line, "not a line of daxlab-resident");
 	switch (p[0]) {
 	case 'F':
 		p += 2;
 		if (!word_num(&p, end, &idx) || idx >= n_files ||
 		    !word_num(&p, end, &v) || p != end)
-			return hbad(err, errlen, line, "a bad F line");
+			return hbad(err, line, "a bad F line");
 		if (cb->file)
 			cb->file(cb->ud, (size_t)idx);
 		return 0;
@@ -304,7 +299,7 @@ static int helper_line(const char *p, const char *end, size_t line,
 		p += 2;
 		if (!word_num(&p, end, &idx) || idx >= n_files ||
 		    !word_num(&p, end, &v) || p != end || v > 4095)
-			return hbad(err, errlen, line, "a bad E line");
+			return hbad(err, line, "a bad E line");
 		if (cb->failed)
 			cb->failed(cb->ud, (size_t)idx, (int)v);
 		return 0;
@@ -322,11 +317,11 @@ static int helper_line(const char *p, const char *end, size_t line,
 		if (!word_num(&p, end, &idx) || idx >= n_files ||
 		    !word(&p, end, &w, &n) || n >= sizeof(node) ||
 		    !word_num(&p, end, &v) || p >= end)
-			return hbad(err, errlen, line, "a bad R line");
+			return hbad(err, line, "a bad R line");
 		memcpy(node, w, n);
 		node[n] = '\0';
 		if (!rs_name_ok(node))
-			return hbad(err, errlen, line, "a bad node name");
+			return hbad(err, line, "a bad node name");
 		/* the cgroup: the rest, what a CSV field cannot hold as '?' */
 		n = (size_t)(end - p);
 		if (n >= sizeof(cgroup))
@@ -335,15 +330,15 @@ static int helper_line(const char *p, const char *end, size_t line,
 			cgroup[i] = name_char_ok(p[i]) ? p[i] : '?';
 		cgroup[n] = '\0';
 		if (cgroup[0] == ' ' || cgroup[n - 1] == ' ')
-			return hbad(err, errlen, line, "a bad cgroup");
+			return hbad(err, line, "a bad cgroup");
 		return cb->resident(cb->ud, (size_t)idx, node, cgroup, v);
 	}
-	return hbad(err, errlen, line, "not a line of daxlab-resident");
+	return hbad(err, line, "not a line of daxlab-resident");
 }
 
 int rs_helper_parse(const char *text, size_t len, size_t n_files,
 		    const struct rs_helper_cb *cb, char *missing,
-		    size_t missing_len, char *err, size_t errlen)
+		    size_t missing_len, struct error *err)
 {
 	const char *p = text, *end = text + len, *nl;
 	char first[32];
@@ -366,7 +361,7 @@ int rs_helper_parse(const char *text, size_t len, size_t n_files,
 		if (line == 1) {
 			if ((size_t)(e - p) != strlen(first) ||
 			    memcmp(p, first, strlen(first)))
-				return hbad(err, errlen, 1,
+				return hbad(err, 1,
 					    "not daxlab-resident's version "
 					    "line (another version?)");
 			continue;
@@ -374,11 +369,11 @@ int rs_helper_parse(const char *text, size_t len, size_t n_files,
 		if (e == p)
 			continue;
 		r = helper_line(p, e, line, n_files, cb, missing, missing_len,
-				err, errlen);
+				err);
 		if (r < 0)
 			return r;
 	}
 	if (!line)
-		return hbad(err, errlen, 1, "no output");
+		return hbad(err, 1, "no output");
 	return 0;
 }

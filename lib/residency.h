@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "util.h"
 
 #define RS_HEADER "elapsed_ms,where,set,part,node,cgroup,bytes"
 
@@ -59,7 +60,7 @@ void rs_free(struct rs_series *s);
  * goes back, or a name with a control character, a quote or non-ASCII.
  */
 int rs_parse(struct rs_series *s, const char *path, const char *text,
-	     size_t len, char *err, size_t errlen);
+	     size_t len, struct error *err);
 
 /* Adds a row (names are copied and interned). */
 int rs_add(struct rs_series *s, int64_t t_ms, const char *const f[RS_FIELDS],
@@ -126,6 +127,6 @@ struct rs_helper_cb {
  */
 int rs_helper_parse(const char *text, size_t len, size_t n_files,
 		    const struct rs_helper_cb *cb, char *missing,
-		    size_t missing_len, char *err, size_t errlen);
+		    size_t missing_len, struct error *err);
 
 #endif

@@ -101,7 +101,7 @@ int results_write(const char *dir, const char *file, const char *text)
 
 	if (!path)
 		return -ENOMEM;
-	return write_file_atomic(path, text, strlen(text), 0644, NULL, 0);
+	return write_file_atomic(path, text, strlen(text), 0644, NULL);
 }
 
 int results_append(const char *dir, const char *file, const char *text)
@@ -456,8 +456,7 @@ struct residency_rows {
 };
 
 /* A row of the table, its fields split by csvread_text(). */
-static int parse_row(const struct csv_span *f, void *ud, char *msg,
-		     size_t msglen)
+static int parse_row(const struct csv_span *f, void *ud, struct error *msg)
 {
 	struct residency_rows *rows = ud;
 	struct residency_row r = { 0 };
@@ -472,17 +471,17 @@ static int parse_row(const struct csv_span *f, void *ud, char *msg,
 	    parse_u64(resident, &r.resident) < 0 ||
 	    copy_span(size, sizeof(size), &f[5]) < 0 ||
 	    (*size && parse_u64(size, &r.size) < 0))
-		return err_fail(msg, msglen, -EBADMSG, "malformed row");
+		return err_fail(msg, -EBADMSG, "malformed row");
 	return push_row(&rows->v, &rows->n, &r);
 }
 
 int residency_parse(const char *path, const char *text,
-		    struct residency_row **ret, size_t *ret_n, char *err,
-		    size_t errlen)
+		    struct residency_row **ret, size_t *ret_n,
+		    struct error *err)
 {
 	struct residency_rows rows = { 0 };
 	int r = csvread_text(path, text, strlen(text), RESIDENCY_HEADER, 6,
-			     true, parse_row, &rows, err, errlen);
+			     true, parse_row, &rows, err);
 
 	if (r < 0) {
 		free(rows.v);

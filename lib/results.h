@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include "util.h"
 
 enum results_status {
 	RESULTS_RUNNING,
@@ -137,8 +138,8 @@ char *residency_format(const struct residency_row *rows, size_t n);
  * path, with csvread_text(); -EBADMSG with "FILE:LINE: what" in err.
  */
 int residency_parse(const char *path, const char *text,
-		    struct residency_row **ret, size_t *ret_n, char *err,
-		    size_t errlen);
+		    struct residency_row **ret, size_t *ret_n,
+		    struct error *err);
 
 /*
  * Measures files (NULL-terminated paths) in the host page cache: appends

@@ -259,13 +259,12 @@ static void set_status(struct sampler_source *src, int status, const char *fmt,
 static void parse_into(struct sampler_source *src, const char *text, size_t len,
 		       uint64_t page_size, const char *where)
 {
-	char err[128];
-	int r = numastat_parse(&src->ns, text, len, page_size, err,
-			       sizeof(err));
+	struct error err = { 0 };
+	int r = numastat_parse(&src->ns, text, len, page_size, &err);
 
 	if (r < 0)
 		set_status(src, r, "%s: %s", where,
-			   err[0] ? err : strerror(-r));
+			   err.msg[0] ? err.msg : strerror(-r));
 	else
 		set_status(src, 0, NULL);
 }

@@ -82,32 +82,31 @@ static const char *remote_colon(const char *src)
 	return slash ? NULL : c;
 }
 
-int source_parse(const char *spec, struct source_spec *ret, char *err,
-		 size_t errlen)
+int source_parse(const char *spec, struct source_spec *ret, struct error *err)
 {
 	const char *eq = strchr(spec, '='), *src, *colon;
 	struct source_spec s = { 0 };
 
-	if (errlen)
-		err[0] = '\0';
+	if (err)
+		err->msg[0] = '\0';
 	if (!eq) {
-		snprintf(err, errlen, "'%s': expected NAME=SOURCE", spec);
+		err_set(err, "'%s': expected NAME=SOURCE", spec);
 		return -EINVAL;
 	}
 	s.name = strndup(spec, (size_t)(eq - spec));
 	if (!s.name)
 		return -ENOMEM;
 	if (!valid_name(s.name)) {
-		snprintf(err, errlen,
-			 "'%s': invalid source name '%s' (1-64 of "
-			 "A-Z a-z 0-9 . _ -, not starting with . or -)",
-			 spec, s.name);
+		err_set(err,
+			"'%s': invalid source name '%s' (1-64 of "
+			"A-Z a-z 0-9 . _ -, not starting with . or -)",
+			spec, s.name);
 		source_spec_free(&s);
 		return -EINVAL;
 	}
 	src = eq + 1;
 	if (!*src) {
-		snprintf(err, errlen, "'%s': empty SOURCE", spec);
+		err_set(err, "'%s': empty SOURCE", spec);
 		source_spec_free(&s);
 		return -EINVAL;
 	}
@@ -121,13 +120,12 @@ int source_parse(const char *spec, struct source_spec *ret, char *err,
 			return -ENOMEM;
 		}
 		if (!source_valid_host(s.host)) {
-			snprintf(err, errlen, "'%s': invalid host '%s'", spec,
-				 s.host);
+			err_set(err, "'%s': invalid host '%s'", spec, s.host);
 			source_spec_free(&s);
 			return -EINVAL;
 		}
 		if (!*s.path) {
-			snprintf(err, errlen, "'%s': empty remote path", spec);
+			err_set(err, "'%s': empty remote path", spec);
 			source_spec_free(&s);
 			return -EINVAL;
 		}

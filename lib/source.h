@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "util.h"
 
 struct source_spec {
 	char *name; /* valid_name() */
@@ -27,8 +28,7 @@ struct source_spec {
  * Parses one "NAME=SOURCE". Returns 0, -EINVAL (with a message in err
  * naming what is wrong) or -ENOMEM. Free with source_spec_free().
  */
-int source_parse(const char *spec, struct source_spec *ret, char *err,
-		 size_t errlen);
+int source_parse(const char *spec, struct source_spec *ret, struct error *err);
 void source_spec_free(struct source_spec *s);
 
 /* A user@host (or host) safe to give ssh: no option, no spaces. */

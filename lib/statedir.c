@@ -260,21 +260,20 @@ int statedir_fs_type(const char *path, char *ret_type, size_t len,
 	return 0;
 }
 
-int statedir_disk_fs(const char *what, const char *path, char *err,
-		     size_t errlen)
+int statedir_disk_fs(const char *what, const char *path, struct error *err)
 {
 	char type[96];
 	bool memory;
 	int r = statedir_fs_type(path, type, sizeof(type), &memory);
 
 	if (r < 0) {
-		snprintf(err, errlen, "%s '%s': %s", what, path, strerror(-r));
+		err_set(err, "%s '%s': %s", what, path, strerror(-r));
 		return r;
 	}
 	if (memory) {
-		snprintf(err, errlen,
-			 "%s '%s' is on %s: its pages would be shmem, never evicted and never charged to the guests that read them; put it on a disk file system (ext4, xfs, btrfs)",
-			 what, path, type);
+		err_set(err,
+			"%s '%s' is on %s: its pages would be shmem, never evicted and never charged to the guests that read them; put it on a disk file system (ext4, xfs, btrfs)",
+			what, path, type);
 		return -EMEDIUMTYPE;
 	}
 	return 0;

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "util.h"
 
 struct lab_config;
 struct vm_config;
@@ -96,7 +97,6 @@ int statedir_fs_type(const char *path, char *ret_type, size_t len,
  * 0 when path is on a disk file system; -EMEDIUMTYPE when it is on a
  * memory one, with err saying "WHAT 'PATH' is on TYPE: ...".
  */
-int statedir_disk_fs(const char *what, const char *path, char *err,
-		     size_t errlen);
+int statedir_disk_fs(const char *what, const char *path, struct error *err);
 
 #endif

@@ -90,7 +90,7 @@ void sweep_free(struct sweep *s)
 /* ---- manifest.json ---- */
 
 static int write_json(const char *dir, const char *file, json_object *o,
-		      char *err, size_t errlen)
+		      struct error *err)
 {
 	const char *text = json_object_to_json_string_ext(
 		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -99,8 +99,7 @@ static int write_json(const char *dir, const char *file, json_object *o,
 	int r = t ? results_write(dir, file, t) : -ENOMEM;
 
 	if (r < 0)
-		snprintf(err, errlen, "cannot write %s/%s: %s", dir, file,
-			 strerror(-r));
+		err_set(err, "cannot write %s/%s: %s", dir, file, strerror(-r));
 	return r;
 }
 
@@ -115,8 +114,7 @@ static json_object *point_values(const struct sweep *s, size_t p)
 	return v;
 }
 
-int sweep_write(const struct sweep *s, const char *dir, char *err,
-		size_t errlen)
+int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 {
 	json_object *o = json_object_new_object();
 	json_object *keys = json_object_new_array();
@@ -179,7 +177,7 @@ int sweep_write(const struct sweep *s, const char *dir, char *err,
 		json_object_array_add(runs, e);
 	}
 	json_object_object_add(o, "runs", runs);
-	r = write_json(dir, "manifest.json", o, err, errlen);
+	r = write_json(dir, "manifest.json", o, err);
 	json_object_put(o);
 	return r;
 }
@@ -205,14 +203,14 @@ static bool get_int(json_object *o, const char *key, int64_t *ret)
 	return true;
 }
 
-#define BAD(...)                                    \
-	do {                                        \
-		snprintf(err, errlen, __VA_ARGS__); \
-		ret = -EBADMSG;                     \
-		goto out;                           \
+#define BAD(...)                           \
+	do {                               \
+		err_set(err, __VA_ARGS__); \
+		ret = -EBADMSG;            \
+		goto out;                  \
 	} while (0)
 
-int sweep_read(const char *dir, struct sweep *s, char *err, size_t errlen)
+int sweep_read(const char *dir, struct sweep *s, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/manifest.json", dir);
 	json_object *o = NULL, *keys, *runs;
@@ -225,8 +223,8 @@ int sweep_read(const char *dir, struct sweep *s, char *err, size_t errlen)
 		return -ENOMEM;
 	if (access(path, R_OK) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: %s (not a sweep folder)", path,
-			 strerror(errno));
+		err_set(err, "%s: %s (not a sweep folder)", path,
+			strerror(errno));
 		return ret;
 	}
 	o = json_object_from_file(path);
@@ -555,12 +553,12 @@ int sweep_load_figures(const struct sweep *s, const char *dir,
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct report_run *r = NULL;
-		char err[512];
+		struct error err = { 0 };
 		int k;
 
 		if (!path)
 			return -ENOMEM;
-		if (report_load(path, &r, err, sizeof(err)) < 0)
+		if (report_load(path, &r, &err) < 0)
 			continue; /* not run yet */
 		if (r->status != RESULTS_COMPLETE) {
 			report_run_free(r);
@@ -830,7 +828,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 }
 
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, char *err, size_t errlen)
+			size_t *ret_complete, struct error *err)
 {
 	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	json_object *o = json_object_new_object();
@@ -898,7 +896,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		o, "comparisons_note",
 		json_object_new_string(
 			"every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha"));
-	r = write_json(dir, "summary.json", o, err, errlen);
+	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
 	{
@@ -915,9 +913,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		r = results_write(dir, "statistics.html", html);
 		free(html);
 		if (r < 0) {
-			snprintf(err, errlen,
-				 "cannot write %s/statistics.html: %s", dir,
-				 strerror(-r));
+			err_set(err, "cannot write %s/statistics.html: %s", dir,
+				strerror(-r));
 			goto out;
 		}
 	}
@@ -929,8 +926,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	if (r == 0)
 		r = results_write(dir, "summary.md", md_text);
 	if (r < 0)
-		snprintf(err, errlen, "cannot write the summary in %s: %s", dir,
-			 strerror(-r));
+		err_set(err, "cannot write the summary in %s: %s", dir,
+			strerror(-r));
 out:
 	if (csv)
 		fclose(csv);
@@ -943,8 +940,8 @@ out:
 	free(pts);
 	json_object_put(points);
 	json_object_put(o);
-	if (r == -ENOMEM && !*err)
-		snprintf(err, errlen, "out of memory");
+	if (r == -ENOMEM && !err->msg[0])
+		err_set(err, "out of memory");
 	return r;
 }
 
@@ -1039,8 +1036,8 @@ out:
 	return r;
 }
 
-int sweep_write_report(const struct sweep *s, const char *dir, char *err,
-		       size_t errlen)
+int sweep_write_report(const struct sweep *s, const char *dir,
+		       struct error *err)
 {
 	_cleanup_free_ char *html = strdup_printf("%s/report.html", dir);
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
@@ -1058,15 +1055,14 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 		_cleanup_free_ char *f = sweep_run_folder(s, i);
 		_cleanup_free_ char *d =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
-		char e[512] = "";
+		struct error e = { 0 };
 
 		if (!d) {
 			r = -ENOMEM;
 			break;
 		}
 		/* runs not started are not in the report */
-		if (access(d, F_OK) == 0 &&
-		    report_load(d, &runs[nr], e, sizeof(e)) == 0)
+		if (access(d, F_OK) == 0 && report_load(d, &runs[nr], &e) == 0)
 			nr++;
 	}
 	if (r == 0 && nr) {
@@ -1074,9 +1070,8 @@ int sweep_write_report(const struct sweep *s, const char *dir, char *err,
 		if (r == 0)
 			r = write_with(txt, runs, nr, false, fig_text);
 		if (r < 0)
-			snprintf(err, errlen,
-				 "cannot write the report in %s: %s", dir,
-				 strerror(-r));
+			err_set(err, "cannot write the report in %s: %s", dir,
+				strerror(-r));
 	}
 	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);
@@ -1111,12 +1106,12 @@ static bool is_sweep_dir(const char *dir)
 }
 
 static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
-			     size_t folder, char *err, size_t errlen)
+			     size_t folder, struct error *err)
 {
 	struct sweep s;
 	struct sweep_figures *pts;
 	size_t complete;
-	int r = sweep_read(dir, &s, err, errlen);
+	int r = sweep_read(dir, &s, err);
 
 	if (r < 0)
 		return r;
@@ -1143,17 +1138,17 @@ static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
 }
 
 static int load_run_group(struct sweep_comparison *c, const char *dir,
-			  size_t folder, char *err, size_t errlen)
+			  size_t folder, struct error *err)
 {
 	struct report_run *r = NULL;
 	const char *base = strrchr(dir, '/');
-	int k = report_load(dir, &r, err, errlen);
+	int k = report_load(dir, &r, err);
 
 	if (k < 0) {
-		if (!*err)
-			snprintf(err, errlen,
-				 "%s: not a results folder or a sweep folder: %s",
-				 dir, strerror(-k));
+		if (!err->msg[0])
+			err_set(err,
+				"%s: not a results folder or a sweep folder: %s",
+				dir, strerror(-k));
 		return k;
 	}
 	k = add_group(c, dir, "-", dir, folder);
@@ -1200,17 +1195,17 @@ static ssize_t base_of(const struct sweep_comparison *c, size_t b)
 }
 
 int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
-			  struct sweep_comparison *c, char *err, size_t errlen)
+			  struct sweep_comparison *c, struct error *err)
 {
 	int r = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->alpha = alpha;
-	*err = '\0';
+	err->msg[0] = '\0';
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = is_sweep_dir(dirs[i]) ?
-			    load_sweep_groups(c, dirs[i], i, err, errlen) :
-			    load_run_group(c, dirs[i], i, err, errlen);
+			    load_sweep_groups(c, dirs[i], i, err) :
+			    load_run_group(c, dirs[i], i, err);
 	for (size_t b = 0; r == 0 && b < c->n_groups; b++) {
 		ssize_t a;
 
@@ -1257,8 +1252,8 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 		}
 	}
 	if (r < 0) {
-		if (!*err)
-			snprintf(err, errlen, "%s", strerror(-r));
+		if (!err->msg[0])
+			err_set(err, "%s", strerror(-r));
 		sweep_comparison_free(c);
 	}
 	return r;

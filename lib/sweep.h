@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "statistics.h"
+#include "util.h"
 
 #define SWEEP_MAX_KEYS 8
 #define SWEEP_MAX_VALUES 64
@@ -71,10 +72,9 @@ const char *sweep_value(const struct sweep *s, size_t p, size_t k);
 /* "point-I", allocated. */
 char *sweep_run_folder(const struct sweep *s, size_t run);
 
-int sweep_write(const struct sweep *s, const char *dir, char *err,
-		size_t errlen);
+int sweep_write(const struct sweep *s, const char *dir, struct error *err);
 /* Reads dir/manifest.json; err names the file and what is wrong. */
-int sweep_read(const char *dir, struct sweep *ret, char *err, size_t errlen);
+int sweep_read(const char *dir, struct sweep *ret, struct error *err);
 void sweep_free(struct sweep *s);
 
 /*
@@ -82,7 +82,7 @@ void sweep_free(struct sweep *s);
  * there; alpha: the significance level. *ret_complete: how many runs are.
  */
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, char *err, size_t errlen);
+			size_t *ret_complete, struct error *err);
 
 /*
  * The status of run i's folder in dir (lib/results.h); -ENOENT when it
@@ -165,8 +165,7 @@ struct sweep_comparison {
  * results nor a sweep folder; -EBADMSG: a malformed file).
  */
 int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
-			  struct sweep_comparison *ret, char *err,
-			  size_t errlen);
+			  struct sweep_comparison *ret, struct error *err);
 void sweep_comparison_free(struct sweep_comparison *c);
 /* The comparison as an HTML section and as text (summary.txt). */
 void sweep_comparison_html(FILE *f, const struct sweep_comparison *c);
@@ -181,7 +180,7 @@ void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n);
 void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n);
 
 /* dir/report.html and dir/summary.txt of the runs there, side by side. */
-int sweep_write_report(const struct sweep *s, const char *dir, char *err,
-		       size_t errlen);
+int sweep_write_report(const struct sweep *s, const char *dir,
+		       struct error *err);
 
 #endif

@@ -99,7 +99,7 @@ void sysd_unit_free(struct sysd_unit *u)
  * without a D-Bus daemon, and trixie's minimal installs have none), else
  * the system bus.
  */
-static int bus_open(sd_bus **ret, char *err, size_t errlen)
+static int bus_open(sd_bus **ret, struct error *err)
 {
 	sd_bus *b = NULL;
 	int r, rp = -ENOENT;
@@ -121,7 +121,7 @@ static int bus_open(sd_bus **ret, char *err, size_t errlen)
 	r = sd_bus_open_system(&b);
 	if (r < 0)
 		return err_fail(
-			err, errlen, r,
+			err, r,
 			"cannot reach systemd: %s: %s; the system bus: %s",
 			SD_PRIVATE,
 			rp == -ENOENT && geteuid() != 0 ? "only for root" :
@@ -159,7 +159,7 @@ static const char *unit_iface(const char *id)
 }
 
 static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
-		      char *err, size_t errlen)
+		      struct error *err)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *iface;
@@ -172,8 +172,8 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		r = sd_bus_get_property_string(b, SD_DEST, path, SD_UNIT,
 					       "ActiveState", &e, &ret->active);
 	if (r < 0) {
-		r = err_fail(err, errlen, r, "systemd: properties of %s: %s",
-			     path, why(&e, r));
+		r = err_fail(err, r, "systemd: properties of %s: %s", path,
+			     why(&e, r));
 		sd_bus_error_free(&e);
 		return r;
 	}
@@ -187,7 +187,7 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 						"Delegate", &e, 'b', &dlg);
 	if (r < 0) {
 		free(cg);
-		r = err_fail(err, errlen, r,
+		r = err_fail(err, r,
 			     "systemd: ControlGroup or Delegate of %s: %s",
 			     ret->id, why(&e, r));
 		sd_bus_error_free(&e);
@@ -211,7 +211,7 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 
 /* method(arg) -> o, then its properties; NoSuchUnit: not there. */
 static int unit_lookup(sd_bus *b, const char *method, const char *arg,
-		       struct sysd_unit *ret, char *err, size_t errlen)
+		       struct sysd_unit *ret, struct error *err)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	sd_bus_message *reply = NULL;
@@ -226,40 +226,39 @@ static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 			&e, "org.freedesktop.systemd1.NoSuchUnit");
 
 		if (!none)
-			r = err_fail(err, errlen, r, "systemd: %s %s: %s",
-				     method, arg, why(&e, r));
+			r = err_fail(err, r, "systemd: %s %s: %s", method, arg,
+				     why(&e, r));
 		sd_bus_error_free(&e);
 		return none ? 0 : r;
 	}
 	r = sd_bus_message_read(reply, "o", &path);
 	if (r < 0) {
 		sd_bus_message_unref(reply);
-		return err_fail(err, errlen, r, "systemd: %s %s: bad reply",
-				method, arg);
+		return err_fail(err, r, "systemd: %s %s: bad reply", method,
+				arg);
 	}
 	ret->exists = true;
-	r = read_props(b, path, ret, err, errlen);
+	r = read_props(b, path, ret, err);
 	sd_bus_message_unref(reply);
 	if (r < 0)
 		sysd_unit_free(ret);
 	return r;
 }
 
-int sysd_unit_get(const char *name, struct sysd_unit *ret, char *err,
-		  size_t errlen)
+int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	r = bus_open(&b, err, errlen);
+	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
-	return unit_lookup(b, "GetUnit", name, ret, err, errlen);
+	return unit_lookup(b, "GetUnit", name, ret, err);
 }
 
-int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret, char *err,
-			size_t errlen)
+int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret,
+			struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	_cleanup_free_ char *abs = strdup_printf("/%s", cgroup);
@@ -268,10 +267,10 @@ int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret, char *err,
 	memset(ret, 0, sizeof(*ret));
 	if (!abs)
 		return -ENOMEM;
-	r = bus_open(&b, err, errlen);
+	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
-	return unit_lookup(b, "GetUnitByControlGroup", abs, ret, err, errlen);
+	return unit_lookup(b, "GetUnitByControlGroup", abs, ret, err);
 }
 
 struct job_wait {
@@ -326,7 +325,7 @@ static int append_props(sd_bus_message *m, const char *slice,
 
 int sysd_scope_start(const char *name, const char *slice,
 		     const char *description, pid_t pid, unsigned timeout_ms,
-		     char *err, size_t errlen)
+		     struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -337,14 +336,14 @@ int sysd_scope_start(const char *name, const char *slice,
 	int64_t end;
 	int r;
 
-	r = bus_open(&b, err, errlen);
+	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
 	/* before the call: the job may end before its reply is read */
 	r = sd_bus_match_signal(b, &slot, SD_DEST, SD_PATH, SD_MANAGER,
 				"JobRemoved", on_job_removed, &w);
 	if (r < 0)
-		return err_fail(err, errlen, r,
+		return err_fail(err, r,
 				"systemd: cannot watch for JobRemoved: %s",
 				strerror(-r));
 	r = sd_bus_message_new_method_call(b, &m, SD_DEST, SD_PATH, SD_MANAGER,
@@ -354,7 +353,7 @@ int sysd_scope_start(const char *name, const char *slice,
 	if (r >= 0)
 		r = append_props(m, slice, description, pid);
 	if (r < 0) {
-		r = err_fail(err, errlen, r,
+		r = err_fail(err, r,
 			     "systemd: cannot build StartTransientUnit: %s",
 			     strerror(-r));
 		goto out;
@@ -365,14 +364,14 @@ int sysd_scope_start(const char *name, const char *slice,
 			&e, "org.freedesktop.systemd1.UnitExists");
 
 		r = err_fail(
-			err, errlen, exists ? -EEXIST : r,
+			err, exists ? -EEXIST : r,
 			"systemd refused a transient scope %s (StartTransientUnit): %s",
 			name, why(&e, r));
 		goto out;
 	}
 	r = sd_bus_message_read(reply, "o", &job);
 	if (r < 0 || !(w.path = strdup(job))) {
-		r = err_fail(err, errlen, r < 0 ? r : -ENOMEM,
+		r = err_fail(err, r < 0 ? r : -ENOMEM,
 			     "systemd: StartTransientUnit %s: bad reply", name);
 		goto out;
 	}
@@ -382,7 +381,7 @@ int sysd_scope_start(const char *name, const char *slice,
 
 		r = sd_bus_process(b, NULL);
 		if (r < 0) {
-			r = err_fail(err, errlen, r,
+			r = err_fail(err, r,
 				     "systemd: waiting for the job of %s: %s",
 				     name, strerror(-r));
 			goto out;
@@ -391,14 +390,14 @@ int sysd_scope_start(const char *name, const char *slice,
 			continue;
 		if (left <= 0) {
 			r = err_fail(
-				err, errlen, -ETIMEDOUT,
+				err, -ETIMEDOUT,
 				"systemd: the job starting %s did not finish in %u ms",
 				name, timeout_ms);
 			goto out;
 		}
 		r = sd_bus_wait(b, (uint64_t)left / 1000);
 		if (r < 0 && r != -EINTR) {
-			r = err_fail(err, errlen, r,
+			r = err_fail(err, r,
 				     "systemd: waiting for the job of %s: %s",
 				     name, strerror(-r));
 			goto out;
@@ -406,7 +405,7 @@ int sysd_scope_start(const char *name, const char *slice,
 	}
 	if (strcmp(w.result, "done")) {
 		r = err_fail(
-			err, errlen, -EIO,
+			err, -EIO,
 			"systemd: the job starting %s ended '%s', not 'done' (journalctl -u %s)",
 			name, w.result, name);
 		goto out;
@@ -421,20 +420,20 @@ out:
 	return r;
 }
 
-int sysd_unit_wait_gone(const char *name, unsigned timeout_ms, char *err,
-			size_t errlen)
+int sysd_unit_wait_gone(const char *name, unsigned timeout_ms,
+			struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	int64_t end = now_monotonic_ns() + (int64_t)timeout_ms * 1000000;
 	int r;
 
-	r = bus_open(&b, err, errlen);
+	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
 	for (;;) {
 		struct sysd_unit u;
 
-		r = unit_lookup(b, "GetUnit", name, &u, err, errlen);
+		r = unit_lookup(b, "GetUnit", name, &u, err);
 		if (r < 0)
 			return r;
 		if (!u.exists)
@@ -442,27 +441,27 @@ int sysd_unit_wait_gone(const char *name, unsigned timeout_ms, char *err,
 		sysd_unit_free(&u);
 		if (now_monotonic_ns() >= end)
 			return err_fail(
-				err, errlen, -ETIMEDOUT,
+				err, -ETIMEDOUT,
 				"systemd: %s is still loaded after %u ms", name,
 				timeout_ms);
 		usleep(20000);
 	}
 }
 
-int sysd_unit_stop(const char *name, char *err, size_t errlen)
+int sysd_unit_stop(const char *name, struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	int r;
 
-	r = bus_open(&b, err, errlen);
+	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
 	r = sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e,
 			       NULL, "ss", name, "fail");
 	if (r < 0 &&
 	    !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-		r = err_fail(err, errlen, r, "systemd: StopUnit %s: %s", name,
+		r = err_fail(err, r, "systemd: StopUnit %s: %s", name,
 			     why(&e, r));
 		sd_bus_error_free(&e);
 		return r;

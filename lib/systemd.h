@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "util.h"
 
 /* sd_booted(): dir (default /run/systemd/system) is a folder. */
 bool sysd_booted(const char *dir);
@@ -43,15 +44,14 @@ void sysd_unit_free(struct sysd_unit *u);
  * The unit called name: GetUnit, then ActiveState, ControlGroup and
  * Delegate. A unit that is not loaded: ret->exists false, 0.
  */
-int sysd_unit_get(const char *name, struct sysd_unit *ret, char *err,
-		  size_t errlen);
+int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err);
 
 /*
  * The unit whose cgroup holds cgroup (relative to the hierarchy's root,
  * "" for the root): GetUnitByControlGroup, then as sysd_unit_get().
  */
-int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret, char *err,
-			size_t errlen);
+int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret,
+			struct error *err);
 
 /*
  * StartTransientUnit(name, "fail") of a scope in slice with Delegate=yes,
@@ -61,13 +61,13 @@ int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret, char *err,
  */
 int sysd_scope_start(const char *name, const char *slice,
 		     const char *description, pid_t pid, unsigned timeout_ms,
-		     char *err, size_t errlen);
+		     struct error *err);
 
 /* Waits until no unit called name is loaded: 0, or -ETIMEDOUT. */
-int sysd_unit_wait_gone(const char *name, unsigned timeout_ms, char *err,
-			size_t errlen);
+int sysd_unit_wait_gone(const char *name, unsigned timeout_ms,
+			struct error *err);
 
 /* StopUnit(name, "fail") and ResetFailedUnit(name). */
-int sysd_unit_stop(const char *name, char *err, size_t errlen);
+int sysd_unit_stop(const char *name, struct error *err);
 
 #endif

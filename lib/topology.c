@@ -205,8 +205,7 @@ int topology_load(const char *root, struct topology *ret)
 }
 
 int topology_resolve(const struct topology *t, const struct cg_binding *b,
-		     char **ret_cpus, char **ret_mems, char *err,
-		     size_t errlen)
+		     char **ret_cpus, char **ret_mems, struct error *err)
 {
 	struct cpu_bits cpus, mems;
 	bool have_cpus = false, have_mems = false;
@@ -219,11 +218,11 @@ int topology_resolve(const struct topology *t, const struct cg_binding *b,
 		if (!cpu_bits_test(&t->nodes, (unsigned)b->node)) {
 			_cleanup_free_ char *have = cpulist_format(&t->nodes);
 
-			snprintf(err, errlen,
-				 "NUMA node %d does not exist (this host has node%s %s)",
-				 b->node,
-				 cpu_bits_count(&t->nodes) > 1 ? "s" : "",
-				 have ? have : "?");
+			err_set(err,
+				"NUMA node %d does not exist (this host has node%s %s)",
+				b->node,
+				cpu_bits_count(&t->nodes) > 1 ? "s" : "",
+				have ? have : "?");
 			return -ENOENT;
 		}
 		cpus = t->node_cpus[b->node];
@@ -232,14 +231,14 @@ int topology_resolve(const struct topology *t, const struct cg_binding *b,
 	}
 	if (b->cpus) {
 		if (cpulist_parse(b->cpus, &cpus) < 0) {
-			snprintf(err, errlen, "bad cpu list '%s'", b->cpus);
+			err_set(err, "bad cpu list '%s'", b->cpus);
 			return -EINVAL;
 		}
 		have_cpus = true;
 	}
 	if (b->mems) {
 		if (cpulist_parse(b->mems, &mems) < 0) {
-			snprintf(err, errlen, "bad node list '%s'", b->mems);
+			err_set(err, "bad node list '%s'", b->mems);
 			return -EINVAL;
 		}
 		have_mems = true;
@@ -250,14 +249,14 @@ int topology_resolve(const struct topology *t, const struct cg_binding *b,
 			_cleanup_free_ char *have =
 				cpulist_format(&t->online_cpus);
 
-			snprintf(err, errlen,
-				 "CPU %d does not exist or is offline (online: %s)",
-				 miss, have ? have : "?");
+			err_set(err,
+				"CPU %d does not exist or is offline (online: %s)",
+				miss, have ? have : "?");
 			return -ENOENT;
 		}
 		if (cpu_bits_count(&cpus) == 0) {
-			snprintf(err, errlen, "NUMA node %d has no CPUs; set cpus =",
-				 b->node);
+			err_set(err, "NUMA node %d has no CPUs; set cpus =",
+				b->node);
 			return -EINVAL;
 		}
 	}
@@ -266,9 +265,8 @@ int topology_resolve(const struct topology *t, const struct cg_binding *b,
 		if (miss >= 0) {
 			_cleanup_free_ char *have = cpulist_format(&t->nodes);
 
-			snprintf(err, errlen,
-				 "NUMA node %d does not exist (nodes: %s)",
-				 miss, have ? have : "?");
+			err_set(err, "NUMA node %d does not exist (nodes: %s)",
+				miss, have ? have : "?");
 			return -ENOENT;
 		}
 	}

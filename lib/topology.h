@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "util.h"
 
 #define CPU_BITS_MAX 4096
 
@@ -52,7 +53,6 @@ int topology_load(const char *root, struct topology *ret);
  * cgroup inherits from its parent.
  */
 int topology_resolve(const struct topology *t, const struct cg_binding *b,
-		     char **ret_cpus, char **ret_mems, char *err,
-		     size_t errlen);
+		     char **ret_cpus, char **ret_mems, struct error *err);
 
 #endif

@@ -406,21 +406,21 @@ static int sync_parent(const char *path)
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len,
-		      unsigned mode, char *err, size_t errlen)
+		      unsigned mode, struct error *err)
 {
 	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
 	int fd, r;
 
 	if (!tmp)
-		return err_fail(err, errlen, -ENOMEM, "out of memory");
+		return err_fail(err, -ENOMEM, "out of memory");
 	if (unlink(tmp) < 0 && errno != ENOENT)
-		return err_fail(err, errlen, -errno, "cannot remove %s: %s",
-				tmp, strerror(errno));
+		return err_fail(err, -errno, "cannot remove %s: %s", tmp,
+				strerror(errno));
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)
-		return err_fail(err, errlen, -errno, "cannot create %s: %s",
-				tmp, strerror(errno));
+		return err_fail(err, -errno, "cannot create %s: %s", tmp,
+				strerror(errno));
 	r = fchmod(fd, mode) < 0 ? -errno : 0; /* mode, not the umask's */
 	if (!r)
 		r = write_all(fd, data, len);
@@ -430,20 +430,19 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		return err_fail(err, errlen, r, "cannot write %s: %s", tmp,
+		return err_fail(err, r, "cannot write %s: %s", tmp,
 				strerror(-r));
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		unlink(tmp);
-		return err_fail(err, errlen, r, "cannot rename %s to %s: %s",
-				tmp, path, strerror(-r));
+		return err_fail(err, r, "cannot rename %s to %s: %s", tmp, path,
+				strerror(-r));
 	}
 	r = sync_parent(path);
 	if (r < 0)
-		return err_fail(err, errlen, r,
-				"cannot sync the folder of %s: %s", path,
-				strerror(-r));
+		return err_fail(err, r, "cannot sync the folder of %s: %s",
+				path, strerror(-r));
 	return 0;
 }
 
@@ -529,27 +528,40 @@ bool program_in_path(const char *prog)
 	return false;
 }
 
-static void err_vset(char *err, size_t errlen, const char *fmt, va_list ap)
+static void err_vset(struct error *err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void err_vset(struct error *err, const char *fmt, va_list ap)
 {
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
+	if (err)
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
 
-int err_fail(char *err, size_t errlen, int r, const char *fmt, ...)
+int err_vfail(struct error *err, int r, const char *fmt, va_list ap)
+{
+	if (r >= 0)
+		r = -EIO;
+	err_vset(err, fmt, ap);
+	if (err)
+		err->code = r;
+	return r;
+}
+
+int err_fail(struct error *err, int r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, errlen, fmt, ap);
+	r = err_vfail(err, r, fmt, ap);
 	va_end(ap);
-	return r < 0 ? r : -EIO;
+	return r;
 }
 
-void err_set(char *err, size_t errlen, const char *fmt, ...)
+void err_set(struct error *err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, errlen, fmt, ap);
+	err_vset(err, fmt, ap);
 	va_end(ap);
 }

@@ -67,17 +67,27 @@ int parse_duration_ms(const char *s, uint64_t *ret);
 /* Human size: "1.50 GiB". buf must hold 32 bytes. */
 const char *format_bytes(uint64_t v, char *buf, size_t len);
 
+/* What went wrong, filled by lib/ for its caller to report (err_fail). */
+struct error {
+	int code; /* the -errno err_fail() returned, 0 while nothing failed */
+	/* naming the file, line, key or value; as large as PATH_MAX */
+	char msg[4096];
+};
+
 /*
- * The error vocabulary of lib/: err_fail() writes a message into the
- * caller's buffer (err may be NULL or errlen 0) and returns r, or -EIO
- * when r is not negative, so that an error path reads
- * `return err_fail(err, errlen, -EINVAL, "...", ...)`; err_set() only
- * writes the message.
+ * The error vocabulary of lib/: a function that can fail takes a
+ * `struct error *err` (NULL allowed) and its caller reports err->msg.
+ * err_fail() writes the message, returns r, or -EIO when r is not
+ * negative, and sets err->code to what it returns, so that an error path
+ * reads `return err_fail(err, -EINVAL, "...", ...)`; err_set() only
+ * writes the message; err_vfail() is err_fail() with a va_list.
  */
-int err_fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void err_set(char *err, size_t errlen, const char *fmt, ...)
+int err_fail(struct error *err, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+int err_vfail(struct error *err, int r, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+void err_set(struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* printf into a fresh allocation; NULL when out of memory. */
 char *strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -121,7 +131,7 @@ int write_all(int fd, const void *buf, size_t len);
  * err names path and -errno is returned.
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
-		      unsigned mode, char *err, size_t errlen);
+		      unsigned mode, struct error *err);
 
 /* Clocks. */
 int64_t now_realtime_ms(void);

@@ -54,9 +54,9 @@ static int fail(struct vm_env *e, int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(e->err, sizeof(e->err), fmt, ap);
+	r = err_vfail(&e->err, r < 0 ? r : -EINVAL, fmt, ap);
 	va_end(ap);
-	return r < 0 ? r : -EINVAL;
+	return r;
 }
 
 static void cg_trace(void *ud, const char *op, const char *path,
@@ -98,7 +98,7 @@ int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 	e->accel_why[0] = 0;
 	e->resolved = false;
 	e->cg_ok = false;
-	e->err[0] = 0;
+	e->err.msg[0] = 0;
 	if (!e->cgroup_root)
 		e->cgroup_root = "/sys/fs/cgroup";
 	if (cg_ctx_init(&e->cg, e->cgroup_root, c->lab.cgroup_version,
@@ -346,9 +346,9 @@ static int plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
 		if (p->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
 			r = build_fsd_argv(e, &p->shares[i], &fsd[n++]);
 	if (r >= 0)
-		r = qemu_build_argv(p, ret_qemu, e->err, sizeof(e->err));
+		r = qemu_build_argv(p, ret_qemu, &e->err);
 	if (r < 0) {
-		if (!e->err[0])
+		if (!e->err.msg[0])
 			fail(e, r, "cannot build the qemu command line");
 		vm_cmdlines_free(fsd, NULL);
 		return r;
@@ -953,11 +953,11 @@ static void remove_when_empty(struct vm_env *e, const char *name)
 /* cgplace_release(); a failure is a warning: the VM is stopped. */
 static int release_place(struct vm_env *e)
 {
-	char msg[1024] = "";
-	int r = cgplace_release(&e->place, &e->cg, msg, sizeof(msg));
+	struct error why = { 0 };
+	int r = cgplace_release(&e->place, &e->cg, &why);
 
 	if (r < 0)
-		report(e, VM_REPORT_WARN, "%s", msg);
+		report(e, VM_REPORT_WARN, "%s", why.msg);
 	return r;
 }
 
@@ -979,13 +979,13 @@ int vm_cgroups_release(struct vm_env *e)
 	if (!e->cg_ok)
 		return 0;
 	if (e->dry_run)
-		return cgplace_release(&e->place, &e->cg, NULL, 0);
+		return cgplace_release(&e->place, &e->cg, NULL);
 	/* no state folder: nothing was started here */
 	if (access(e->c->lab.state_dir, F_OK) < 0)
 		return 0;
 	fd = lock_cgroups(e);
 	if (fd < 0) {
-		report(e, VM_REPORT_WARN, "%s", e->err);
+		report(e, VM_REPORT_WARN, "%s", e->err.msg);
 		return fd;
 	}
 	r = release_locked(e);
@@ -1154,7 +1154,7 @@ static int stop_dry(struct vm_env *e, const struct vm_config *vm,
 		/* remove_when_empty(): once its virtiofsds are gone */
 		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
 			cg_remove(&e->cg, fsd_cg);
-		cgplace_release(&e->place, &e->cg, NULL, 0);
+		cgplace_release(&e->place, &e->cg, NULL);
 	}
 	dry_remove(e, p.qemu_pid, rm, rl);
 	dry_remove(e, p.qmp, rm, rl);
@@ -1246,16 +1246,15 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
  */
 static int disk_fs_check(struct vm_env *e, const struct vm_plan_share *ps)
 {
-	char msg[512];
+	struct error why = { 0 };
 	int r;
 
 	if (ps->backend == SHARE_BACKEND_VIRTIOFS)
-		r = statedir_disk_fs("source", ps->source, msg, sizeof(msg));
+		r = statedir_disk_fs("source", ps->source, &why);
 	else
-		r = statedir_disk_fs("[lab] image_dir", ps->image_dir, msg,
-				     sizeof(msg));
+		r = statedir_disk_fs("[lab] image_dir", ps->image_dir, &why);
 	if (r < 0)
-		return fail(e, r, "[share %s]: %s", ps->s->name, msg);
+		return fail(e, r, "[share %s]: %s", ps->s->name, why.msg);
 	return 0;
 }
 
@@ -1292,15 +1291,14 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 	const struct lab_config *c = e->c;
 	const struct vm_config *vm = p->vm;
 	char *cpus = NULL, *mems = NULL;
-	char msg[512];
+	struct error why = { 0 };
 	int r;
 
-	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &cpus, &mems, msg,
-			     sizeof(msg));
+	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &cpus, &mems, &why);
 	free(cpus);
 	free(mems);
 	if (r < 0)
-		return fail(e, r, "[virtiofsd]: %s", msg);
+		return fail(e, r, "[virtiofsd]: %s", why.msg);
 	if (!e->cg_ok)
 		return fail(e, -ENOENT,
 			    "no usable cgroup hierarchy below %s (cgroup_version = %s): need cgroup2, or v1 cpuset and memory",
@@ -1323,11 +1321,10 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs mkfs.vfat and mcopy (dosfstools, mtools) for its cloud-init seed",
 				    vm->id);
-		r = statedir_disk_fs("[lab] image_dir", p->image_dir, msg,
-				     sizeof(msg));
+		r = statedir_disk_fs("[lab] image_dir", p->image_dir, &why);
 		if (r < 0)
 			return fail(e, r, "[vm %s]: the overlay: %s", vm->id,
-				    msg);
+				    why.msg);
 	} else {
 		r = check_file(e, "kernel", vm->kernel);
 		if (r < 0)
@@ -1432,13 +1429,10 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (tail && *tail)
-		snprintf(e->err, sizeof(e->err),
-			 "step '%s' failed: %s\nlast lines of %s:\n%s", step,
-			 why, log, tail);
-	else
-		snprintf(e->err, sizeof(e->err), "step '%s' failed: %s", step,
-			 why);
-	return r < 0 ? r : -EIO;
+		return err_fail(&e->err, r,
+				"step '%s' failed: %s\nlast lines of %s:\n%s",
+				step, why, log, tail);
+	return err_fail(&e->err, r, "step '%s' failed: %s", step, why);
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
@@ -1484,7 +1478,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 {
 	const struct vm_config *vm = p->vm;
 	const char *disk = p->disk, *seed = p->seed;
-	char why[1024] = "";
+	struct error why = { 0 };
 	int r;
 
 	if (e->dry_run) {
@@ -1503,15 +1497,16 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 	}
 	report(e, VM_REPORT_STEP, "vm %s: overlay %s on %s", vm->id, disk,
 	       vm->image);
-	r = vmimage_make_overlay(vm->image, disk, why, sizeof(why));
+	r = vmimage_make_overlay(vm->image, disk, &why);
 	if (r < 0)
-		return step_failed(e, "make the VM's disk", r, NULL, "%s", why);
+		return step_failed(e, "make the VM's disk", r, NULL, "%s",
+				   why.msg);
 	if (vm->seed)
 		return 0;
-	r = vmimage_make_seed(e->c, vm, seed, why, sizeof(why));
+	r = vmimage_make_seed(e->c, vm, seed, &why);
 	if (r < 0)
 		return step_failed(e, "make the VM's disk", r, NULL,
-				   "the seed: %s", why);
+				   "the seed: %s", why.msg);
 	return 0;
 }
 
@@ -1562,7 +1557,7 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 		.deadline_ns = end,
 		.interrupted = e->interrupted,
 	};
-	char why[2048];
+	struct error why = { 0 };
 	int r;
 
 	if (!cfg)
@@ -1570,19 +1565,19 @@ static int image_ready(struct vm_env *e, const struct vm_config *vm,
 	report(e, VM_REPORT_STEP,
 	       "vm %s: ssh answers; checking cloud-init, the shares and fio",
 	       vm->id);
-	r = vmimage_wait_ready(&rd, why, sizeof(why));
+	r = vmimage_wait_ready(&rd, &why);
 	if (rd.warn[0])
 		report(e, VM_REPORT_WARN, "vm %s: %s", vm->id, rd.warn);
 	if (r < 0)
 		return step_failed(e, "check the guest", r, NULL,
-				   "vm %s: %s (console log: %s)", vm->id, why,
-				   p->console_log);
+				   "vm %s: %s (console log: %s)", vm->id,
+				   why.msg, p->console_log);
 	/* what measures the page cache inside it (the tiny guest has it) */
 	if (e->resident) {
-		r = vmimage_copy_helper(&rd, e->resident, why, sizeof(why));
+		r = vmimage_copy_helper(&rd, e->resident, &why);
 		if (r < 0)
 			return step_failed(e, "copy daxlab-resident", r, NULL,
-					   "vm %s: %s", vm->id, why);
+					   "vm %s: %s", vm->id, why.msg);
 	}
 	return 0;
 }
@@ -1891,7 +1886,7 @@ static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 	size_t n;
 	int r;
 
-	e->err[0] = 0;
+	e->err.msg[0] = 0;
 	r = vm_plan_make(e, vm, ret);
 	if (r >= 0) {
 		r = validate(e, ret);
@@ -1899,10 +1894,10 @@ static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		vm_plan_free(ret);
 	}
-	n = strnlen(e->err, sizeof(e->err) - sizeof(pre));
-	memmove(e->err + sizeof(pre) - 1, e->err, n);
-	memcpy(e->err, pre, sizeof(pre) - 1);
-	e->err[sizeof(pre) - 1 + n] = 0;
+	n = strnlen(e->err.msg, sizeof(e->err.msg) - sizeof(pre));
+	memmove(e->err.msg + sizeof(pre) - 1, e->err.msg, n);
+	memcpy(e->err.msg, pre, sizeof(pre) - 1);
+	e->err.msg[sizeof(pre) - 1 + n] = 0;
 	return r;
 }
 
@@ -1962,7 +1957,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	struct vm_plan p;
 	const char *marker;
 	pid_t qpid = 0;
-	char msg[1024];
+	struct error why = { 0 };
 	size_t k;
 	int wstatus = -1;
 	int r;
@@ -1971,10 +1966,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	if (r < 0)
 		return r;
 	marker = p.starting;
-	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &fcpus, &fmems, msg,
-			     sizeof(msg));
+	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &fcpus, &fmems, &why);
 	if (r < 0) {
-		r = fail(e, r, "[virtiofsd]: %s", msg);
+		r = fail(e, r, "[virtiofsd]: %s", why.msg);
 		goto out;
 	}
 	r = plan_cmdlines(e, &p, &fsd, &qemu);
@@ -1983,11 +1977,11 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 	if (e->dry_run) {
 		report(e, VM_REPORT_DRY, "mkdir %s (0700)", p.dir);
-		cgplace_prepare(&e->place, &e->cg, NULL, NULL, 0);
+		cgplace_prepare(&e->place, &e->cg, NULL, NULL);
 		cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
-			  c->virtiofsd.cg.memory_max, NULL, 0);
+			  c->virtiofsd.cg.memory_max, NULL);
 		cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems,
-			  vm->cg.memory_max, NULL, 0);
+			  vm->cg.memory_max, NULL);
 		build_pmem_images(e, &p);
 		for (k = 0; fsd[k]; k++)
 			dry_cmd(e, c->virtiofsd.cg.cgroup, fsd[k]);
@@ -2067,8 +2061,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	/* until its virtiofsd runs in it, no one may remove the cgroup */
 	r = lock_cgroups(e);
 	if (r < 0) {
-		r = step_failed(e, "create the virtiofsd cgroup", r, NULL,
-				"%s", e->err);
+		r = step_failed(e, "create the virtiofsd cgroup", r, NULL, "%s",
+				e->err.msg);
 		goto rollback;
 	}
 	cglock = r;
@@ -2076,27 +2070,27 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		_cleanup_free_ char *desc = strdup_printf(
 			"daxlab lab %s (%s)", c->lab.state_dir, c->path);
 
-		r = desc ? cgplace_prepare(&e->place, &e->cg, desc, msg,
-					   sizeof(msg)) :
+		r = desc ? cgplace_prepare(&e->place, &e->cg, desc, &why) :
 			   -ENOMEM;
 		if (r < 0) {
 			r = step_failed(e, "place the cgroups", r, NULL, "%s",
-					r == -ENOMEM ? "out of memory" : msg);
+					r == -ENOMEM ? "out of memory" :
+						       why.msg);
 			goto rollback;
 		}
 	}
 	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
-		      c->virtiofsd.cg.memory_max, msg, sizeof(msg));
+		      c->virtiofsd.cg.memory_max, &why);
 	if (r < 0) {
 		r = step_failed(e, "create the virtiofsd cgroup", r, NULL,
-				"%s: %s", msg, strerror(-r));
+				"%s: %s", why.msg, strerror(-r));
 		goto rollback;
 	}
 	r = cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems, vm->cg.memory_max,
-		      msg, sizeof(msg));
+		      &why);
 	if (r < 0) {
 		r = step_failed(e, "create the VM cgroup", r, NULL, "%s: %s",
-				msg, strerror(-r));
+				why.msg, strerror(-r));
 		goto rollback;
 	}
 	r = build_pmem_images(e, &p);
@@ -2200,12 +2194,11 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 
 rollback:
 	{
-		char saved[sizeof(e->err)];
+	struct error saved = e->err;
 
-		memcpy(saved, e->err, sizeof(saved));
-		cleanup_vm(e, &p, true, cglock >= 0);
-		unlink_quiet(marker);
-		memcpy(e->err, saved, sizeof(saved));
+	cleanup_vm(e, &p, true, cglock >= 0);
+	unlink_quiet(marker);
+	e->err = saved;
 	}
 out:
 	vm_cmdlines_free(fsd, qemu);

@@ -27,6 +27,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "topology.h"
+#include "util.h"
 
 enum vm_report {
 	VM_REPORT_STEP, /* progress: "starting virtiofsd for share x" */
@@ -56,7 +57,7 @@ struct vm_env {
 	const char *systemd_dir; /* sd_booted(): default /run/systemd/system */
 	void (*report)(void *ud, enum vm_report kind, const char *msg);
 	void *ud;
-	char err[4096];
+	struct error err;
 	int64_t started_ms; /* vm_env_init(): images newer were built now */
 	/*
 	 * The caller's flag (set by its signal handler), or NULL: once set,

@@ -95,8 +95,8 @@ int vmimage_overlay_argv(const char *base, const char *format,
 	return *ret ? 0 : -ENOMEM;
 }
 
-int vmimage_make_overlay(const char *base, const char *overlay, char *err,
-			 size_t errlen)
+int vmimage_make_overlay(const char *base, const char *overlay,
+			 struct error *err)
 {
 	_cleanup_free_ char *out = NULL, *dir = strdup(overlay);
 	const char *format;
@@ -108,7 +108,7 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		return -ENOMEM;
 	r = vmimage_format(base, &format);
 	if (r < 0) {
-		err_set(err, errlen, "image '%s': %s", base, strerror(-r));
+		err_set(err, "image '%s': %s", base, strerror(-r));
 		return r;
 	}
 	slash = strrchr(dir, '/');
@@ -116,7 +116,7 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 		*slash = 0;
 		r = mkdir_p(dir, 0755);
 		if (r < 0 && r != -EEXIST) {
-			err_set(err, errlen, "mkdir %s: %s", dir, strerror(-r));
+			err_set(err, "mkdir %s: %s", dir, strerror(-r));
 			return r;
 		}
 	}
@@ -131,10 +131,10 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 
 		if (out)
 			out[strcspn(out, "\n")] = 0;
-		err_set(err, errlen, "%s: %s", cmd ? cmd : "qemu-img",
+		err_set(err, "%s: %s", cmd ? cmd : "qemu-img",
 			r < 0 ? strerror(-r) : (out && *out ? out : "failed"));
-		if (r == -ENOENT)
-			add(err, errlen, "install qemu-utils");
+		if (r == -ENOENT && err)
+			add(err->msg, sizeof(err->msg), "install qemu-utils");
 		(void)unlink(overlay);
 		strv_free(argv);
 		return r < 0 ? r : -EIO;
@@ -144,11 +144,11 @@ int vmimage_make_overlay(const char *base, const char *overlay, char *err,
 }
 
 int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
-		      const char *path, char *err, size_t errlen)
+		      const char *path, struct error *err)
 {
 	_cleanup_free_ char *key = config_ssh_key(c), *dir = NULL;
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
-	char why[512] = "";
+	struct error why = { 0 };
 	char *slash;
 	int r;
 
@@ -161,10 +161,10 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 			(void)mkdir_p(dir, 0700);
 	}
 	/* the lab's key, made once: image VMs need no tiny guest build */
-	r = guest_lab_key(key, &pub, why, sizeof(why));
+	r = guest_lab_key(key, &pub, &why);
 	if (r < 0) {
-		err_set(err, errlen, "the lab's ssh key %s: %s", key,
-			why[0] ? why : strerror(-r));
+		err_set(err, "the lab's ssh key %s: %s", key,
+			why.msg[0] ? why.msg : strerror(-r));
 		return r;
 	}
 	ud = cloudinit_user_data(c, vm, pub);
@@ -172,10 +172,10 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	nc = cloudinit_network_config(vm);
 	if (!ud || !md || !nc)
 		return -ENOMEM;
-	r = cloudinit_write_seed(path, ud, md, nc, why, sizeof(why));
+	r = cloudinit_write_seed(path, ud, md, nc, &why);
 	if (r < 0)
-		err_set(err, errlen, "%s: %s", path,
-			why[0] ? why : strerror(-r));
+		err_set(err, "%s: %s", path,
+			why.msg[0] ? why.msg : strerror(-r));
 	return r;
 }
 
@@ -517,20 +517,19 @@ static bool cloud_init_result(const char *result, char *errs, size_t elen,
 	return true;
 }
 
-static void check_cloud_init(const struct vmimage_report *r, char *err,
-			     size_t errlen, char *warn, size_t warnlen,
-			     int *problems)
+static void check_cloud_init(const struct vmimage_report *r, struct error *err,
+			     char *warn, size_t warnlen, int *problems)
 {
 	char errors[1024], recoverable[1024];
 
 	if (!strcmp(r->cloud_init, "done")) {
 		if (!cloud_init_result(r->result, errors, sizeof(errors),
 				       recoverable, sizeof(recoverable))) {
-			add(err, errlen,
+			add(err->msg, sizeof(err->msg),
 			    "cloud-init finished, but its result.json cannot be read");
 		} else if (errors[0]) {
-			add(err, errlen, "cloud-init finished with errors: %s",
-			    errors);
+			add(err->msg, sizeof(err->msg),
+			    "cloud-init finished with errors: %s", errors);
 		} else {
 			if (recoverable[0])
 				add(warn, warnlen,
@@ -539,21 +538,21 @@ static void check_cloud_init(const struct vmimage_report *r, char *err,
 			return;
 		}
 	} else if (!strcmp(r->cloud_init, "timeout")) {
-		add(err, errlen,
+		add(err->msg, sizeof(err->msg),
 		    "cloud-init did not finish in time (no /run/cloud-init/result.json)");
 	} else if (!strcmp(r->cloud_init, "disabled")) {
-		add(err, errlen,
+		add(err->msg, sizeof(err->msg),
 		    "cloud-init is disabled in the guest: it found no seed (a vfat or ISO 9660 disk labelled cidata)");
 	} else {
-		add(err, errlen,
+		add(err->msg, sizeof(err->msg),
 		    "the image has no cloud-init: the seed was not applied");
 	}
 	(*problems)++;
 }
 
 static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
-			 const struct vmimage_report *r, char *err,
-			 size_t errlen, FILE *mounts, int *problems)
+			 const struct vmimage_report *r, struct error *err,
+			 FILE *mounts, int *problems)
 {
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct share_config *s = &c->shares[i];
@@ -572,7 +571,7 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 		u = find_unit(r, unit);
 		if (!find_mount(r->mounts, where, mwhat, sizeof(mwhat), mtype,
 				sizeof(mtype), mopts, sizeof(mopts))) {
-			add(err, errlen,
+			add(err->msg, sizeof(err->msg),
 			    "share %s (%s %s) is not mounted on %s (%s: %s%s%s)",
 			    s->name, type, what, where, unit,
 			    u ? u->state : "not reported",
@@ -583,7 +582,7 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 			continue;
 		}
 		if (strcmp(mtype, type)) {
-			add(err, errlen,
+			add(err->msg, sizeof(err->msg),
 			    "share %s: %s is a %s mount (%s), not %s %s",
 			    s->name, where, mtype, mwhat, type, what);
 			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s, not %s\n",
@@ -593,7 +592,7 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 		}
 		if (!vmimage_options_match(opts, mopts, missing,
 					   sizeof(missing))) {
-			add(err, errlen,
+			add(err->msg, sizeof(err->msg),
 			    "share %s is mounted on %s without '%s' (asked %s; mounted %s %s)",
 			    s->name, where, missing, opts, mtype, mopts);
 			fprintf(mounts,
@@ -608,18 +607,18 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 }
 
 static void check_fio(const struct vmimage_report *r, const char *host_fio,
-		      char *err, size_t errlen, int *problems)
+		      struct error *err, int *problems)
 {
 	const struct vmimage_unit *u = find_unit(r, CLOUDINIT_FIO_UNIT);
 
 	if (!r->fio_path[0]) {
-		add(err, errlen,
+		add(err->msg, sizeof(err->msg),
 		    "fio is not installed in the guest: put it in the image (daxlab guest image does; apt-get install fio in one of your own); a guest without a way out cannot fetch it");
 		(*problems)++;
 		return;
 	}
 	if (host_fio && strcmp(r->fio_version, host_fio)) {
-		add(err, errlen,
+		add(err->msg, sizeof(err->msg),
 		    "fio in the guest (%s) is %s, the host's is %s: fio's client and server must be the same version (build the image for the host's release, or install the same fio on both)",
 		    r->fio_path, r->fio_version[0] ? r->fio_version : "?",
 		    host_fio);
@@ -627,7 +626,7 @@ static void check_fio(const struct vmimage_report *r, const char *host_fio,
 		return;
 	}
 	if (u && strcmp(u->state, "active")) {
-		add(err, errlen, "the fio server (%s) is %s%s%s",
+		add(err->msg, sizeof(err->msg), "the fio server (%s) is %s%s%s",
 		    CLOUDINIT_FIO_UNIT, u->state, u->log[0] ? ": " : "",
 		    u->log);
 		(*problems)++;
@@ -636,7 +635,7 @@ static void check_fio(const struct vmimage_report *r, const char *host_fio,
 
 int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
 		  const struct vmimage_report *r, const char *host_fio,
-		  char *err, size_t errlen, char *warn, size_t warnlen,
+		  struct error *err, char *warn, size_t warnlen,
 		  char **ret_mounts)
 {
 	char *buf = NULL;
@@ -646,14 +645,14 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
 
 	if (!mounts)
 		return -ENOMEM;
-	err[0] = 0;
+	err->msg[0] = 0;
 	if (warn && warnlen)
 		warn[0] = 0;
-	check_fio(r, host_fio, err, errlen, &problems);
+	check_fio(r, host_fio, err, &problems);
 	/* the guest did not wait for cloud-init: its fio is wrong already */
 	if (strcmp(r->cloud_init, "skipped")) {
-		check_cloud_init(r, err, errlen, warn, warnlen, &problems);
-		check_mounts(c, vm, r, err, errlen, mounts, &problems);
+		check_cloud_init(r, err, warn, warnlen, &problems);
+		check_mounts(c, vm, r, err, mounts, &problems);
 	}
 	if (fclose(mounts) != 0 || !buf) {
 		free(buf);
@@ -779,7 +778,7 @@ static int write_file_text(const char *path, const char *text)
 	return write_all(fd, text, strlen(text));
 }
 
-int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
+int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 {
 	const struct vm_config *vm = rd->vm;
 	int64_t left_s = (rd->deadline_ns - now_monotonic_ns()) / 1000000000;
@@ -787,21 +786,20 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	_cleanup_free_ char *probe = NULL;
 	struct vmimage_report rep;
 	struct strv b = { 0 };
-	char host_fio[128], *hf = host_fio, why[512];
+	char host_fio[128], *hf = host_fio;
+	struct error why = { 0 };
 	char **args = NULL, **argv = NULL;
 	int r, status = -1, problems;
 
 	rd->warn[0] = 0;
-	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), why, sizeof(why)) <
-	    0)
+	if (fiover_host(rd->fio, host_fio, sizeof(host_fio), &why) < 0)
 		hf = NULL; /* no host fio to compare with: run says so */
 	/* leave time to read the report after cloud-init's wait */
 	r = vmimage_ready_args(rd->c, vm,
 			       left_s > 15 ? (unsigned)left_s - 10 : 5, hf,
 			       &args);
 	if (r < 0) {
-		err_set(err, errlen,
-			"a share's mount point makes no unit name");
+		err_set(err, "a share's mount point makes no unit name");
 		return r;
 	}
 	strv_push(&b, "ssh");
@@ -829,14 +827,14 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		      rd->deadline_ns, rd->interrupted, &out, &status);
 	strv_free(argv);
 	if (r == -ETIMEDOUT || r == -EINTR) {
-		err_set(err, errlen,
+		err_set(err,
 			r == -EINTR ?
 				"interrupted while checking the guest" :
 				"the guest's check over ssh did not end in time");
 		return r;
 	}
 	if (r < 0) {
-		err_set(err, errlen, "ssh %s: %s", vm->name, strerror(-r));
+		err_set(err, "ssh %s: %s", vm->name, strerror(-r));
 		return r;
 	}
 	r = vmimage_parse_report(out, &rep);
@@ -844,20 +842,20 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 		return r;
 	if (!rep.complete) {
 		out[strcspn(out, "\n")] = 0;
-		err_set(err, errlen,
+		err_set(err,
 			"the check over ssh ended early (ssh exit status %d): %s",
 			status, *out ? out : "no output");
 		vmimage_report_free(&rep);
 		return -EIO;
 	}
-	problems = vmimage_check(rd->c, vm, &rep, hf, err, errlen, rd->warn,
+	problems = vmimage_check(rd->c, vm, &rep, hf, err, rd->warn,
 				 sizeof(rd->warn), &mounts);
 	vmimage_report_free(&rep);
 	if (problems < 0)
 		return problems;
 	if (rd->mounts_file && mounts &&
 	    (r = write_file_text(rd->mounts_file, mounts)) < 0) {
-		err_set(err, errlen, "%s: %s", rd->mounts_file, strerror(-r));
+		err_set(err, "%s: %s", rd->mounts_file, strerror(-r));
 		return r;
 	}
 	if (problems)
@@ -867,7 +865,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 	host = fio_host(vm);
 	r = fioprobe_job(&probe);
 	if (!host || r < 0) {
-		err_set(err, errlen, "cannot write a fio probe job under /tmp");
+		err_set(err, "cannot write a fio probe job under /tmp");
 		return r < 0 ? r : -ENOMEM;
 	}
 	for (;;) {
@@ -875,13 +873,12 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 			break;
 		if (rd->interrupted && *rd->interrupted) {
 			unlink(probe);
-			err_set(err, errlen,
-				"interrupted while asking the fio server");
+			err_set(err, "interrupted while asking the fio server");
 			return -EINTR;
 		}
 		if (now_monotonic_ns() >= rd->deadline_ns) {
 			unlink(probe);
-			err_set(err, errlen,
+			err_set(err,
 				"the fio server (%s) does not answer fio --client=%s",
 				CLOUDINIT_FIO_UNIT, host);
 			return -ETIMEDOUT;
@@ -893,7 +890,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen)
 }
 
 int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
-			char *err, size_t errlen)
+			struct error *err)
 {
 	_cleanup_close_ int in = open(helper, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *qpath = shell_quote(RS_GUEST_HELPER);
@@ -903,7 +900,7 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 
 	if (in < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: %s", helper, strerror(errno));
+		err_set(err, "%s: %s", helper, strerror(errno));
 		return r;
 	}
 	if (!qpath || !dir)
@@ -927,13 +924,13 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 				 &out, &status);
 	}
 	if (r < 0) {
-		err_set(err, errlen, "copying %s into the guest: %s", helper,
+		err_set(err, "copying %s into the guest: %s", helper,
 			strerror(-r));
 		return r;
 	}
 	if (status != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		err_set(err, errlen,
+		err_set(err,
 			"copying %s to %s in the guest: ssh exit status %d: %s",
 			helper, RS_GUEST_HELPER, status,
 			*out ? out : "no output");

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util.h"
 
 struct lab_config;
 struct vm_config;
@@ -40,15 +41,15 @@ int vmimage_overlay_argv(const char *base, const char *format,
  * Makes the overlay (replacing a stale one) with qemu-img. -errno with
  * the command and its output in err.
  */
-int vmimage_make_overlay(const char *base, const char *overlay, char *err,
-			 size_t errlen);
+int vmimage_make_overlay(const char *base, const char *overlay,
+			 struct error *err);
 
 /*
  * Writes vm's seed at path: the lab's public key (the key made when
  * missing), the shares, the network. -errno with the cause in err.
  */
 int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
-		      const char *path, char *err, size_t errlen);
+		      const char *path, struct error *err);
 
 /* ---- readiness ---- */
 
@@ -117,7 +118,7 @@ bool vmimage_options_match(const char *asked, const char *shown,
  */
 int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
 		  const struct vmimage_report *r, const char *host_fio,
-		  char *err, size_t errlen, char *warn, size_t warnlen,
+		  struct error *err, char *warn, size_t warnlen,
 		  char **ret_mounts);
 
 struct vmimage_ready {
@@ -136,7 +137,7 @@ struct vmimage_ready {
  * mounts_file, then waits for the fio server to answer. -ETIMEDOUT,
  * -EINTR, -EIO (a problem: err names them all) or another -errno.
  */
-int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen);
+int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err);
 
 /*
  * Copies helper (daxlab-resident on the host) to RS_GUEST_HELPER in the
@@ -144,6 +145,6 @@ int vmimage_wait_ready(struct vmimage_ready *rd, char *err, size_t errlen);
  * quoted), mode 0755, replaced whole. -errno with err saying why.
  */
 int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
-			char *err, size_t errlen);
+			struct error *err);
 
 #endif

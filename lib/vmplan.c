@@ -100,9 +100,8 @@ static int pmem_size(struct vm_env *e, struct vm_plan_share *ps)
 	}
 	r = qemu_pmem_size_for(ps->source, &ps->image_size);
 	if (r < 0)
-		return err_fail(e->err, sizeof(e->err), r,
-				"[share %s]: source '%s': %s", ps->s->name,
-				ps->source, strerror(-r));
+		return err_fail(&e->err, r, "[share %s]: source '%s': %s",
+				ps->s->name, ps->source, strerror(-r));
 	return 0;
 }
 
@@ -110,7 +109,7 @@ static int pmem_size(struct vm_env *e, struct vm_plan_share *ps)
 static int binding(struct vm_env *e, struct vm_plan *p)
 {
 	const struct vm_config *vm = p->vm;
-	char msg[512];
+	struct error why = { 0 };
 	int r;
 
 	if (e->no_probe) {
@@ -120,11 +119,9 @@ static int binding(struct vm_env *e, struct vm_plan *p)
 			p->mems = strdup_printf("%d", vm->cg.node);
 		return 0;
 	}
-	r = topology_resolve(&e->topo, &vm->cg, &p->cpus, &p->mems, msg,
-			     sizeof(msg));
+	r = topology_resolve(&e->topo, &vm->cg, &p->cpus, &p->mems, &why);
 	if (r < 0)
-		return err_fail(e->err, sizeof(e->err), r, "[vm %s]: %s",
-				vm->id, msg);
+		return err_fail(&e->err, r, "[vm %s]: %s", vm->id, why.msg);
 	return 0;
 }
 

@@ -269,7 +269,8 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 {
 	_cleanup_free_ char *manifest = NULL;
 	struct fileset_create_result res = { 0 };
-	char err[1024] = "", a[32];
+	struct error err = { 0 };
+	char a[32];
 	double secs;
 	int r;
 
@@ -288,8 +289,8 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
 	}
-	r = fileset_create(p, manifest, c->force ? FILESET_FORCE : 0,
-			   progress, c, &res, err, sizeof(err));
+	r = fileset_create(p, manifest, c->force ? FILESET_FORCE : 0, progress,
+			   c, &res, &err);
 	if (r == -EINTR && got_signal) {
 		if (c->progress && !daxlab_quiet)
 			fputc('\n', stderr);
@@ -301,7 +302,7 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 		return 128 + got_signal;
 	}
 	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
 	secs = (double)res.write_ns / 1e9;
 	info("%zu files written (%s), %zu kept, manifest %s", res.written,
 	     format_bytes(res.bytes_written, a, sizeof(a)), res.kept, manifest);
@@ -706,25 +707,27 @@ static void guests_rows(struct gres **gv, size_t n, uint64_t seq, FILE *f,
 {
 	for (size_t i = 0; i < n; i++) {
 		struct guest_rows gr = { f, t, gres_where(gv[i]) };
-		char missing[256], err[512];
+		char missing[256];
+		struct error err = { 0 };
 		int r;
 
 		if (!gres_answered(gv[i], seq))
 			continue;
 		r = gres_rows(gv[i], guest_row, &gr, missing, sizeof(missing),
-			      err, sizeof(err));
+			      &err);
 		if (said[i])
 			continue;
 		if (r < 0)
 			warning("%s: no residency measured inside it: %s",
-				gres_where(gv[i]), err[0] ? err : strerror(-r));
-		else if (err[0])
-			warning("%s: %s", gres_where(gv[i]), err);
+				gres_where(gv[i]),
+				err.msg[0] ? err.msg : strerror(-r));
+		else if (err.msg[0])
+			warning("%s: %s", gres_where(gv[i]), err.msg);
 		if (missing[0])
 			warning("%s: not measured inside it: %s (those figures "
 				"are written as '?')",
 				gres_where(gv[i]), missing);
-		said[i] = r < 0 || err[0] || missing[0];
+		said[i] = r < 0 || err.msg[0] || missing[0];
 	}
 }
 

@@ -205,13 +205,13 @@ static void add_host(struct fio_ctl *c, const char *h)
 /* A job flag, checked as daxlab.ini's [workload] key of its name. */
 static void set_job_key(struct fio_ctl *c, const char *key, const char *v)
 {
-	char err[512];
-	int r = config_workload_set(&c->flags, key, v, err, sizeof(err));
+	struct error err = { 0 };
+	int r = config_workload_set(&c->flags, key, v, &err);
 
 	if (r == -ENOMEM)
 		die("out of memory");
 	if (r < 0)
-		usage_error(c->w.cmd, "%s", err);
+		usage_error(c->w.cmd, "%s", err.msg);
 }
 
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
@@ -370,13 +370,12 @@ static int make_parent(const char *path)
 
 static int write_job(struct fio_ctl *c, const char *text)
 {
-	char err[1024];
+	struct error err = { 0 };
 
 	if (make_parent(c->output) < 0)
 		return -1;
-	if (write_file_atomic(c->output, text, strlen(text), 0644, err,
-			      sizeof(err)) < 0)
-		return error("%s", err);
+	if (write_file_atomic(c->output, text, strlen(text), 0644, &err) < 0)
+		return error("%s", err.msg);
 	return 0;
 }
 
@@ -384,7 +383,7 @@ static int do_job(struct fio_ctl *c)
 {
 	struct fileset_plan *p = NULL;
 	_cleanup_free_ char *text = NULL, *fio_dir = NULL;
-	char err[512] = "";
+	struct error err = { 0 };
 	int r;
 
 	if (!c->host_side) {
@@ -407,10 +406,10 @@ static int do_job(struct fio_ctl *c)
 		if (p->vm_dirs[v])
 			c->job.private_path = p->vm_dirs[v];
 	}
-	r = fiojob_render(p, &c->job, &text, err, sizeof(err));
+	r = fiojob_render(p, &c->job, &text, &err);
 	if (r < 0) {
 		fileset_plan_free(p);
-		return error("%s", *err ? err : strerror(-r));
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
 	}
 	if (!c->output || !strcmp(c->output, "-")) {
 		fputs(text, stdout);
@@ -682,7 +681,8 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	_cleanup_free_ char *sshcfg = NULL;
 	_cleanup_free_ struct fiover_vm *v = NULL;
 	_cleanup_free_ const char **vhost = NULL;
-	char host[64], err[1024];
+	char host[64];
+	struct error err = { 0 };
 	size_t nv = 0;
 	int bad = 0;
 
@@ -695,8 +695,8 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	vhost = calloc(n ? n : 1, sizeof(*vhost));
 	if (!sshcfg || !v || !vhost)
 		return error("out of memory");
-	if (fiover_host(fio, host, sizeof(host), err, sizeof(err)) < 0)
-		return error("%s", err);
+	if (fiover_host(fio, host, sizeof(host), &err) < 0)
+		return error("%s", err.msg);
 	for (size_t i = 0; i < n; i++) {
 		const struct vm_config *vm = vm_of_client(cfg, hosts[i]);
 
@@ -711,7 +711,7 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	fiover_check_vms(sshcfg, fio, host, v, nv);
 	for (size_t i = 0; i < nv; i++) {
 		if (v[i].r < 0) {
-			error("%s", v[i].err);
+			error("%s", v[i].err.msg);
 			bad++;
 		} else {
 			info("vm %s (%s): %s, as on this host", v[i].vm->id,

@@ -175,14 +175,13 @@ static void extras_free(struct extras *x)
 	free(x->v);
 }
 
-static int extras_push(struct extras *x, const char *arg, char *err,
-		       size_t errlen)
+static int extras_push(struct extras *x, const char *arg, struct error *err)
 {
 	struct guest_extra *nv;
 	char *host = NULL, *gpath = NULL;
 	int r;
 
-	r = guest_extra_parse(arg, &host, &gpath, err, errlen);
+	r = guest_extra_parse(arg, &host, &gpath, err);
 	if (r < 0)
 		return r;
 	nv = realloc(x->v, (x->n + 1) * sizeof(*nv));
@@ -219,7 +218,7 @@ static int guest_build_main(int argc, char **argv)
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
 	_cleanup_free_ char *resident = NULL;
 	bool install = false, default_dir = false;
-	char err[1024] = "";
+	struct error err = { 0 };
 	char size[32];
 	int64_t t0 = now_monotonic_ns();
 	int c, r;
@@ -229,9 +228,9 @@ static int guest_build_main(int argc, char **argv)
 	       -1) {
 		switch (c) {
 		case 'a':
-			r = extras_push(&extras, optarg, err, sizeof(err));
+			r = extras_push(&extras, optarg, &err);
 			if (r == -EINVAL)
-				usage_error("guest build", "--add %s", err);
+				usage_error("guest build", "--add %s", err.msg);
 			if (r < 0) {
 				error("out of memory");
 				return 1;
@@ -306,9 +305,9 @@ static int guest_build_main(int argc, char **argv)
 	o.progress = on_progress;
 	/* gzip dying must be an error message, not a silent SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
-	r = guest_build(&o, &res, err, sizeof(err));
+	r = guest_build(&o, &res, &err);
 	if (r < 0) {
-		error("guest build: %s%s", err[0] ? err : strerror(-r),
+		error("guest build: %s%s", err.msg[0] ? err.msg : strerror(-r),
 		      default_dir && r == -EACCES ?
 			      " (the default folder: run as root, or give "
 			      "--output DIR and set [lab] guest_dir to it)" :
@@ -372,7 +371,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
 	struct lab_config *c = NULL;
 	const struct vm_config *vm;
-	char err[1024] = "";
+	struct error err = { 0 };
 	size_t len;
 	int opt, r, ret = 1;
 
@@ -413,14 +412,14 @@ static int guest_cloud_init_main(int argc, char **argv)
 	{
 		const char *path = config_default_path(config_path);
 
-		r = config_load(path, &c, err, sizeof(err));
+		r = config_load(path, &c, &err);
 		if (r < 0) {
 			if (r == -ENOENT && !config_path)
 				error("no configuration: %s (give --config "
 				      "FILE, or set $DAXLAB_CONFIG)",
-				      err);
+				      err.msg);
 			else
-				error("%s", err);
+				error("%s", err.msg);
 			return 1;
 		}
 	}
@@ -451,9 +450,10 @@ static int guest_cloud_init_main(int argc, char **argv)
 		error("out of memory");
 		goto out;
 	}
-	r = cloudinit_write_seed(out, ud, md, nc, err, sizeof(err));
+	r = cloudinit_write_seed(out, ud, md, nc, &err);
 	if (r < 0) {
-		error("guest cloud-init: %s", err[0] ? err : strerror(-r));
+		error("guest cloud-init: %s",
+		      err.msg[0] ? err.msg : strerror(-r));
 		goto out;
 	}
 	info("guest: wrote %s for [vm %s] (vm start makes its own; to use "
@@ -512,7 +512,8 @@ static int guest_image_main(int argc, char **argv)
 	struct guest_image_result res;
 	_cleanup_free_ char *output = NULL;
 	bool install = false;
-	char err[2048] = "", size[32], host_fio[128];
+	struct error err = { 0 };
+	char size[32], host_fio[128];
 	int64_t t0 = now_monotonic_ns();
 	int c, r;
 
@@ -589,9 +590,9 @@ static int guest_image_main(int argc, char **argv)
 	o.output = output;
 	o.progress = on_progress;
 	signal(SIGPIPE, SIG_IGN);
-	r = guest_image_build(&o, &res, err, sizeof(err));
+	r = guest_image_build(&o, &res, &err);
 	if (r < 0) {
-		error("guest image: %s", err[0] ? err : strerror(-r));
+		error("guest image: %s", err.msg[0] ? err.msg : strerror(-r));
 		guest_image_result_done(&res);
 		return 1;
 	}
@@ -605,8 +606,7 @@ static int guest_image_main(int argc, char **argv)
 		     res.fio_version ? res.fio_version : "no fio",
 		     (double)(now_monotonic_ns() - t0) / 1e9);
 	if (res.fio_version &&
-	    fiover_host("fio", host_fio, sizeof(host_fio), err, sizeof(err)) ==
-		    0 &&
+	    fiover_host("fio", host_fio, sizeof(host_fio), &err) == 0 &&
 	    strcmp(res.fio_version, host_fio))
 		warning("guest image: fio in the image is %s, the host's is %s: fio's client and server must be the same version, so daxlab vm start refuses this image here",
 			res.fio_version, host_fio);

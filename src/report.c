@@ -60,7 +60,7 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		    bool html, const char *section)
 {
 	_cleanup_free_ char *text = NULL;
-	char err[1024];
+	struct error err = { 0 };
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int r;
@@ -73,8 +73,8 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		r = -ENOMEM;
 	if (r < 0)
 		return error_errno(r, "cannot write %s", path);
-	if (write_file_atomic(path, text, len, 0644, err, sizeof(err)) < 0)
-		return error("%s", err);
+	if (write_file_atomic(path, text, len, 0644, &err) < 0)
+		return error("%s", err.msg);
 	return 0;
 }
 
@@ -89,18 +89,18 @@ static bool is_sweep(const char *dir)
 static int report_sweep(const char *dir, double alpha, bool quiet)
 {
 	struct sweep sw;
-	char err[1024] = "";
+	struct error err = { 0 };
 	size_t complete = 0;
-	int r = sweep_read(dir, &sw, err, sizeof(err));
+	int r = sweep_read(dir, &sw, &err);
 
 	if (r < 0)
-		return error("%s", err);
-	r = sweep_write_summary(&sw, dir, alpha, &complete, err, sizeof(err));
+		return error("%s", err.msg);
+	r = sweep_write_summary(&sw, dir, alpha, &complete, &err);
 	if (r == 0)
-		r = sweep_write_report(&sw, dir, err, sizeof(err));
+		r = sweep_write_report(&sw, dir, &err);
 	if (r < 0) {
 		sweep_free(&sw);
-		return error("%s", *err ? err : strerror(-r));
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
 	}
 	if (!quiet)
 		printf("%s: %zu of %zu runs complete\nsummary: %s/summary.json\nreport: %s/report.html\n",
@@ -111,11 +111,10 @@ static int report_sweep(const char *dir, double alpha, bool quiet)
 
 static int write_text(const char *path, const char *text)
 {
-	char err[1024];
+	struct error err = { 0 };
 
-	if (write_file_atomic(path, text, strlen(text), 0644, err,
-			      sizeof(err)) < 0)
-		return error("%s", err);
+	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
+		return error("%s", err.msg);
 	return 0;
 }
 
@@ -132,11 +131,11 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 	if (!runs)
 		return error("out of memory");
 	for (size_t i = 0; i < n && nr <= 64; i++) {
-		char err[512] = "";
+		struct error err = { 0 };
 		int r;
 
 		if (!is_sweep(dirs[i])) {
-			r = report_load(dirs[i], &runs[nr], err, sizeof(err));
+			r = report_load(dirs[i], &runs[nr], &err);
 			if (r < 0)
 				goto bad;
 			nr++;
@@ -153,8 +152,7 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 				if (!d)
 					goto oom;
 				if (nr < 64 &&
-				    report_load(d, &runs[nr], err,
-						sizeof(err)) == 0)
+				    report_load(d, &runs[nr], &err) == 0)
 					nr++;
 				else if (nr == 64)
 					nr = 65;
@@ -162,14 +160,13 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 		}
 		continue;
 bad:
-		if (*err)
-			error("%s", err);
-		else
-			error_errno(r, "cannot read results folder %s",
-				    dirs[i]);
-		*ret = runs;
-		*ret_n = nr;
-		return -1;
+	if (err.msg[0])
+		error("%s", err.msg);
+	else
+		error_errno(r, "cannot read results folder %s", dirs[i]);
+	*ret = runs;
+	*ret_n = nr;
+	return -1;
 	}
 	if (nr > 64) {
 		info("note: more than 64 runs: the report has the comparison, not every run");
@@ -240,13 +237,12 @@ int cmd_report(int argc, char **argv)
 	if (n > 64)
 		usage_error("report", "at most 64 results folders");
 	if (n > 1) {
-		char err[1024] = "";
+		struct error err = { 0 };
 		FILE *h, *t;
 
-		if (sweep_compare_folders((const char *const *)argv + optind,
-					  n, alpha, &cmp, err,
-					  sizeof(err)) < 0)
-			return error("%s", err);
+		if (sweep_compare_folders((const char *const *)argv + optind, n,
+					  alpha, &cmp, &err) < 0)
+			return error("%s", err.msg);
 		have_cmp = true;
 		h = open_memstream(&sec_html, &hl);
 		t = open_memstream(&sec_text, &tl);

@@ -64,15 +64,16 @@ static char *name_of(const char *config)
 static int write_report(const char *dir)
 {
 	struct report_run *rr = NULL;
-	char err[512] = "";
+	struct error err = { 0 };
 	_cleanup_free_ char *html = strdup_printf("%s/report.html", dir);
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
 	FILE *f;
 	int ret;
 
-	ret = report_load(dir, &rr, err, sizeof(err));
+	ret = report_load(dir, &rr, &err);
 	if (ret < 0)
-		return error("report: %s", *err ? err : strerror(-ret));
+		return error("report: %s",
+			     err.msg[0] ? err.msg : strerror(-ret));
 	ret = -EIO;
 	f = html ? fopen(html, "we") : NULL;
 	if (f) {
@@ -133,11 +134,11 @@ int run_experiment(const struct run_opts *o, const char *base,
 					    .interrupted = o->interrupted,
 					    .say = run_say };
 	struct experiment *x;
-	char err[1024] = "";
-	int ret = experiment_new(&eo, &x, err, sizeof(err));
+	struct error err = { 0 };
+	int ret = experiment_new(&eo, &x, &err);
 
 	if (ret < 0)
-		return error("%s", err);
+		return error("%s", err.msg);
 	ret = experiment_run(x);
 	experiment_progress(x, "report");
 	write_report(x->dir);
@@ -192,18 +193,18 @@ static int parse_sweep(struct run_opts *o, const char *arg)
 static int check_sweep_values(const struct run_opts *o)
 {
 	struct lab_config *c = NULL;
-	char err[1024] = "";
-	int ret = config_load(o->config, &c, err, sizeof(err));
+	struct error err = { 0 };
+	int ret = config_load(o->config, &c, &err);
 
 	if (ret < 0)
-		return error("%s", *err ? err : strerror(-ret));
+		return error("%s", err.msg[0] ? err.msg : strerror(-ret));
 	for (size_t i = 0; i < o->n_sweep; i++)
 		for (size_t v = 0; v < o->sweep[i].n; v++)
 			if (experiment_set_workload(c, o->sweep[i].key,
-						    o->sweep[i].values[v], err,
-						    sizeof(err)) < 0) {
+						    o->sweep[i].values[v],
+						    &err) < 0) {
 				config_free(c);
-				usage_error("run", "%s", err);
+				usage_error("run", "%s", err.msg);
 			}
 	config_free(c);
 	return 0;

@@ -271,14 +271,14 @@ int run_sweep(const struct run_opts *o, const char *name)
 {
 	_cleanup_free_ char *sdir = NULL;
 	struct sweep sw;
-	char err[1024] = "";
+	struct error err = { 0 };
 	size_t failed = 0, ran = 0, complete = 0;
 	int ret;
 
 	if (o->resume) {
-		ret = sweep_read(o->resume, &sw, err, sizeof(err));
+		ret = sweep_read(o->resume, &sw, &err);
 		if (ret < 0)
-			return error("%s", err);
+			return error("%s", err.msg);
 		sdir = strdup(o->resume);
 		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
 		     sw.n_runs, (unsigned long long)sw.seed);
@@ -301,9 +301,9 @@ int run_sweep(const struct run_opts *o, const char *name)
 				ret, "cannot create a results folder in %s",
 				o->results);
 		}
-		if (sweep_write(&sw, sdir, err, sizeof(err)) < 0) {
+		if (sweep_write(&sw, sdir, &err) < 0) {
 			sweep_free(&sw);
-			return error("%s", err);
+			return error("%s", err.msg);
 		}
 		info("sweep: %zu points x %u in %s (%s, seed %llu)",
 		     sw.n_points, sw.repeat, sdir,
@@ -360,15 +360,15 @@ int run_sweep(const struct run_opts *o, const char *name)
 					   sw.n_keys) < 0)
 				failed++;
 		}
-		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
-					sizeof(err)) < 0)
-			warning("%s", err);
+		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &err) <
+		    0)
+			warning("%s", err.msg);
 	}
-	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, err,
-					sizeof(err)) < 0)
-		warning("%s", err);
-	if (sweep_write_report(&sw, sdir, err, sizeof(err)) < 0)
-		warning("%s", err);
+	if (!ran &&
+	    sweep_write_summary(&sw, sdir, o->alpha, &complete, &err) < 0)
+		warning("%s", err.msg);
+	if (sweep_write_report(&sw, sdir, &err) < 0)
+		warning("%s", err.msg);
 	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
 	     complete, sw.n_runs);
 	ret = 0;

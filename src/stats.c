@@ -334,13 +334,13 @@ static char **split_stats(char *list, const char **bad)
 static int add_source(struct sampler *s, const char *spec)
 {
 	struct source_spec sp;
-	char err[512];
-	int r = source_parse(spec, &sp, err, sizeof(err));
+	struct error err = { 0 };
+	int r = source_parse(spec, &sp, &err);
 
 	if (r == -ENOMEM)
 		die("out of memory");
 	if (r < 0)
-		usage_error("stats monitor", "%s", err);
+		usage_error("stats monitor", "%s", err.msg);
 	for (size_t i = 0; i < s->n_src; i++)
 		if (strcmp(s->src[i].name, sp.name) == 0)
 			usage_error("stats monitor",

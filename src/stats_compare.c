@@ -1058,7 +1058,7 @@ int cmd_stats_compare(int argc, char **argv)
 	 */
 	static struct ctx c;
 	struct compare_opts co = { 0 };
-	char err[512];
+	struct error err = { 0 };
 	int ret = 1;
 
 	parse_args(argc, argv, &c.o);
@@ -1078,11 +1078,10 @@ int cmd_stats_compare(int argc, char **argv)
 	if (!c.res)
 		die("out of memory");
 	for (size_t f = 0; f < c.o.n_files; f++) {
-		int k = compare_file(c.o.files[f], &co, &c.res[f], err,
-				     sizeof(err));
+		int k = compare_file(c.o.files[f], &co, &c.res[f], &err);
 
 		if (k < 0) {
-			error("%s", err);
+			error("%s", err.msg);
 			goto out;
 		}
 	}

@@ -95,15 +95,15 @@ static const char *task_state(const char *squeue, const char *job, size_t run,
 static int status(const char *dir)
 {
 	struct sweep sw;
-	char err[1024] = "";
+	struct error err = { 0 };
 	_cleanup_free_ char *jobs_path =
 		strdup_printf("%s/slurm-jobs.txt", dir);
 	_cleanup_free_ char *jobs = NULL, *squeue = NULL;
 	size_t count[RESULTS_UNKNOWN + 2] = { 0 };
-	int r = sweep_read(dir, &sw, err, sizeof(err));
+	int r = sweep_read(dir, &sw, &err);
 
 	if (r < 0)
-		return error("%s", err);
+		return error("%s", err.msg);
 	if (jobs_path && read_full_file(jobs_path, 1 << 20, &jobs, NULL) == 0) {
 		const char *argv[] = { "squeue", "-h", "-o", "%i %T", NULL };
 		int ex;

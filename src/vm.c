@@ -186,16 +186,16 @@ static struct lab_config *load_config(const char *explicit_path)
 {
 	const char *path = config_default_path(explicit_path);
 	struct lab_config *c = NULL;
-	char err[1024];
+	struct error err = { 0 };
 	int r;
 
-	r = config_load(path, &c, err, sizeof(err));
+	r = config_load(path, &c, &err);
 	if (r < 0) {
 		if (r == -ENOENT && !explicit_path)
 			error("no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
-			      err);
+			      err.msg);
 		else
-			error("%s", err);
+			error("%s", err.msg);
 		return NULL;
 	}
 	return c;
@@ -413,7 +413,7 @@ static int do_start(int argc, char **argv)
 	/* validate everything first */
 	for (size_t i = 0; vms[i]; i++)
 		if (vm_check(&e, vms[i]) < 0) {
-			error("vm %s: %s", vms[i]->id, e.err);
+			error("vm %s: %s", vms[i]->id, e.err.msg);
 			ret = 1;
 			goto out;
 		}
@@ -426,7 +426,7 @@ static int do_start(int argc, char **argv)
 	}
 	for (size_t i = 0; vms[i]; i++)
 		if (start_one(&e, vms[i], timeout, o.dry_run) < 0) {
-			error("vm %s: %s", vms[i]->id, e.err);
+			error("vm %s: %s", vms[i]->id, e.err.msg);
 			ret = 1;
 			break;
 		}
@@ -442,7 +442,7 @@ static int do_start(int argc, char **argv)
 		console_relay(sock, vms[0]->name);
 		info("stopping vm %s", vms[0]->id);
 		if (vm_stop_report(&e, vms[0], &s) < 0) {
-			error("vm %s: %s", vms[0]->id, e.err);
+			error("vm %s: %s", vms[0]->id, e.err.msg);
 			ret = 1;
 		}
 	}
@@ -504,7 +504,7 @@ static int fleet_start_one(void *ud, size_t i, char *msg, size_t len)
 	struct vm_fleet *vf = ud;
 
 	if (start_one(vf->e, vf->vms[i], vf->timeout, false) < 0)
-		return snprintf(msg, len, "%s", vf->e->err), -1;
+		return snprintf(msg, len, "%s", vf->e->err.msg), -1;
 	return 0;
 }
 
@@ -513,7 +513,7 @@ static int fleet_stop_one(void *ud, size_t i, char *msg, size_t len)
 	struct vm_fleet *vf = ud;
 
 	if (stop_one(vf->e, vf->vms[i], false) < 0)
-		return snprintf(msg, len, "%s", vf->e->err), -1;
+		return snprintf(msg, len, "%s", vf->e->err.msg), -1;
 	return 0;
 }
 
@@ -591,7 +591,7 @@ static int do_stop(int argc, char **argv)
 	} else {
 		for (size_t i = 0; vms[i]; i++)
 			if (stop_one(&e, vms[i], o.dry_run) < 0) {
-				error("vm %s: %s", vms[i]->id, e.err);
+				error("vm %s: %s", vms[i]->id, e.err.msg);
 				ret = 1;
 			}
 	}
@@ -604,7 +604,7 @@ static int do_stop(int argc, char **argv)
 static void print_numa(const char *label, const char *text)
 {
 	struct numastat ns;
-	char err[256];
+	struct error err = { 0 };
 	static const char *const keys[] = { "total", "anon", "file", "shmem",
 					    NULL };
 
@@ -614,9 +614,8 @@ static void print_numa(const char *label, const char *text)
 	}
 	numastat_init(&ns);
 	if (numastat_parse(&ns, text, strlen(text),
-			   (uint64_t)sysconf(_SC_PAGESIZE), err,
-			   sizeof(err)) < 0) {
-		printf("  %-14s (memory.numa_stat: %s)\n", label, err);
+			   (uint64_t)sysconf(_SC_PAGESIZE), &err) < 0) {
+		printf("  %-14s (memory.numa_stat: %s)\n", label, err.msg);
 		numastat_free(&ns);
 		return;
 	}
@@ -744,7 +743,7 @@ static int do_cmdline(int argc, char **argv)
 	}
 	env_setup(&e, c, &o);
 	if (vm_cmdlines(&e, vm, &fsd, &qemu) < 0) {
-		error("vm %s: %s", vm->id, e.err);
+		error("vm %s: %s", vm->id, e.err.msg);
 		ret = 1;
 	} else {
 		for (size_t i = 0; fsd[i]; i++) {

@@ -19,18 +19,17 @@ void workload_args_init(struct workload_args *w, const char *cmd)
 static int load_config(struct workload_args *w, const char *explicit_path)
 {
 	const char *path = config_default_path(explicit_path);
-	char err[512] = "";
+	struct error err = { 0 };
 	int r;
 
 	if (!explicit_path && access(path, F_OK) < 0)
 		return 0;
-	r = config_load(path, &w->config, err, sizeof(err));
+	r = config_load(path, &w->config, &err);
 	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
-	r = workload_spec_from_config(w->config, &w->spec, &w->cfgdata, err,
-				      sizeof(err));
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
+	r = workload_spec_from_config(w->config, &w->spec, &w->cfgdata, &err);
 	if (r < 0)
-		return error("%s", err);
+		return error("%s", err.msg);
 	return 0;
 }
 
@@ -53,10 +52,10 @@ void workload_args_config(struct workload_args *w, int argc, char **argv,
 
 static void set_num(struct workload_args *w, const char *key, const char *v)
 {
-	char err[256];
+	struct error err = { 0 };
 
-	if (workload_spec_set(&w->spec, key, v, err, sizeof(err)) < 0)
-		usage_error(w->cmd, "%s", err);
+	if (workload_spec_set(&w->spec, key, v, &err) < 0)
+		usage_error(w->cmd, "%s", err.msg);
 }
 
 bool workload_args_option(struct workload_args *w, int o, const char *arg)
@@ -109,11 +108,11 @@ void workload_args_done(struct workload_args *w)
 
 int workload_args_plan(const struct workload_args *w, struct fileset_plan **ret)
 {
-	char err[512] = "";
-	int r = fileset_plan_new(&w->spec, ret, err, sizeof(err));
+	struct error err = { 0 };
+	int r = fileset_plan_new(&w->spec, ret, &err);
 
 	if (r < 0)
-		return error("%s", *err ? err : strerror(-r));
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
 	return 0;
 }
 

@@ -179,7 +179,7 @@ static void test_scope(void **state)
 static void test_root_without_systemd(void **state)
 {
 	struct fixture f = { .d = systemd_tree() };
-	char err[256];
+	struct error err = { 0 };
 
 	(void)state;
 	place(&f, false, "");
@@ -188,9 +188,8 @@ static void test_root_without_systemd(void **state)
 	assert_null(f.cg.delegated);
 	assert_null(f.p.refused);
 	/* nothing to prepare or release */
-	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "x", err, sizeof(err)),
-			 0);
-	assert_int_equal(cgplace_release(&f.p, &f.cg, err, sizeof(err)), 0);
+	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "x", &err), 0);
+	assert_int_equal(cgplace_release(&f.p, &f.cg, &err), 0);
 	assert_int_equal(f.t.n, 0);
 	unplace(&f);
 	rm_rf(f.d);
@@ -304,7 +303,7 @@ static void test_dry_leaf_move(void **state)
 	struct fixture f = { .d = systemd_tree() };
 	_cleanup_free_ char *want = NULL, *x = NULL, *procs = NULL;
 	_cleanup_free_ char *leaf = NULL;
-	char err[1024];
+	struct error err = { 0 };
 	struct stat st;
 	int other = no_pid(), self = (int)getpid();
 
@@ -315,8 +314,7 @@ static void test_dry_leaf_move(void **state)
 	put(f.d, "system.slice/x.scope/cgroup.procs", procs);
 	place(&f, true, "system.slice/x.scope/lab");
 	f.cg.dry_run = true;
-	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", err, sizeof(err)),
-			 0);
+	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", &err), 0);
 	want = strdup_printf(
 		"mkdir %s\n"
 		"write %s/cgroup.procs %d\n"
@@ -336,14 +334,13 @@ static void test_dry_scope(void **state)
 {
 	struct fixture f = { .d = systemd_tree() };
 	_cleanup_free_ char *want = NULL, *leaf = NULL;
-	char err[1024];
+	struct error err = { 0 };
 	struct stat st;
 
 	(void)state;
 	place(&f, true, "");
 	f.cg.dry_run = true;
-	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", err, sizeof(err)),
-			 0);
+	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", &err), 0);
 	leaf = strdup_printf(
 		"%s/system.slice/daxlab-run-daxlab.scope/supervisor", f.d);
 	want = strdup_printf(
@@ -355,13 +352,12 @@ static void test_dry_scope(void **state)
 	assert_int_equal(stat(leaf, &st), -1);
 	f.t.n = 0;
 	f.t.buf[0] = 0;
-	assert_int_equal(cgplace_release(&f.p, &f.cg, err, sizeof(err)), 0);
+	assert_int_equal(cgplace_release(&f.p, &f.cg, &err), 0);
 	assert_non_null(
 		strstr(f.t.buf, "ends by itself once nothing runs in it"));
 	/* without systemd to ask, a real start cannot have its scope */
 	f.cg.dry_run = false;
-	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", err, sizeof(err)),
-			 -EOPNOTSUPP);
+	assert_int_equal(cgplace_prepare(&f.p, &f.cg, "d", &err), -EOPNOTSUPP);
 	unplace(&f);
 	rm_rf(f.d);
 	free(f.d);
@@ -371,14 +367,14 @@ static void test_release_parent(void **state)
 {
 	struct fixture f = { .d = systemd_tree() };
 	_cleanup_free_ char *leaf = NULL;
-	char err[1024];
+	struct error err = { 0 };
 	struct stat st;
 
 	(void)state;
 	leaf = strdup_printf("%s/system.slice/x.scope/supervisor", f.d);
 	assert_int_equal(mkdir(leaf, 0755), 0);
 	place(&f, true, "system.slice/x.scope");
-	assert_int_equal(cgplace_release(&f.p, &f.cg, err, sizeof(err)), 0);
+	assert_int_equal(cgplace_release(&f.p, &f.cg, &err), 0);
 	assert_int_equal(stat(leaf, &st), -1);
 	unplace(&f);
 	rm_rf(f.d);

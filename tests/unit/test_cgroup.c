@@ -123,7 +123,7 @@ static void test_v2_dry_run_order(void **state)
 	_cleanup_free_ char *want = NULL;
 	struct trace t = { .n = 0 };
 	struct cg_ctx c;
-	char err[256];
+	struct error err = { 0 };
 
 	(void)state;
 	put(d, "cgroup.controllers", "cpuset memory\n");
@@ -131,9 +131,7 @@ static void test_v2_dry_run_order(void **state)
 	c.dry_run = true;
 	c.trace = trace_cb;
 	c.trace_ud = &t;
-	assert_int_equal(cg_create(&c, "vm0", "2-3", "1", 1 << 30, err,
-				   sizeof(err)),
-			 0);
+	assert_int_equal(cg_create(&c, "vm0", "2-3", "1", 1 << 30, &err), 0);
 	want = strdup_printf("write %s/cgroup.subtree_control +cpuset +memory\n"
 			     "mkdir %s/lab\n"
 			     "write %s/lab/cgroup.subtree_control +cpuset +memory\n"
@@ -155,7 +153,7 @@ static void test_v1_dry_run_order(void **state)
 	_cleanup_free_ char *want = NULL;
 	struct trace t = { .n = 0 };
 	struct cg_ctx c;
-	char err[256];
+	struct error err = { 0 };
 
 	(void)state;
 	put(d, "cpuset/cpuset.cpus", "0-3\n");
@@ -165,8 +163,7 @@ static void test_v1_dry_run_order(void **state)
 	c.dry_run = true;
 	c.trace = trace_cb;
 	c.trace_ud = &t;
-	assert_int_equal(cg_create(&c, "vm1", "2", "1", 0, err, sizeof(err)),
-			 0);
+	assert_int_equal(cg_create(&c, "vm1", "2", "1", 0, &err), 0);
 	/* a new v1 cpuset starts empty: the parent's lists first */
 	want = strdup_printf("mkdir %s/cpuset/vm1\n"
 			     "write %s/cpuset/vm1/cpuset.cpus 0-3\n"
@@ -178,13 +175,9 @@ static void test_v1_dry_run_order(void **state)
 	assert_string_equal(t.buf, want);
 	t.n = 0;
 	t.buf[0] = 0;
-	assert_int_equal(cg_create(&c, "vm1", NULL, NULL, 5 << 20, err,
-				   sizeof(err)),
-			 0);
+	assert_int_equal(cg_create(&c, "vm1", NULL, NULL, 5 << 20, &err), 0);
 	assert_non_null(strstr(t.buf, "memory/vm1/memory.limit_in_bytes 5242880"));
-	assert_int_equal(cg_create(&c, "../etc", NULL, NULL, 0, err,
-				   sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(cg_create(&c, "../etc", NULL, NULL, 0, &err), -EINVAL);
 	cg_ctx_done(&c);
 	rm_rf(d);
 }
@@ -415,7 +408,7 @@ static void test_check_levels(void **state)
 {
 	_cleanup_free_ char *d = systemd_tree();
 	struct cg_ctx c;
-	char err[1024];
+	struct error err = { 0 };
 	bool busy;
 
 	(void)state;
@@ -424,33 +417,31 @@ static void test_check_levels(void **state)
 	assert_int_equal(cg_ctx_place(&c, "system.slice/x.scope/lab",
 				      "system.slice/x.scope"),
 			 0);
-	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
-					 sizeof(err)),
-			 0);
+	assert_int_equal(
+		cg_check_levels(&c, "system.slice/x.scope", &busy, &err), 0);
 	assert_false(busy);
 	/* processes in the scope: movable, so busy; else refused */
 	put(d, "system.slice/x.scope/cgroup.procs", "4242\n");
-	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
-					 sizeof(err)),
-			 0);
+	assert_int_equal(
+		cg_check_levels(&c, "system.slice/x.scope", &busy, &err), 0);
 	assert_true(busy);
-	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope/lab", &busy,
-					 err, sizeof(err)),
-			 -EBUSY);
-	assert_non_null(strstr(err, "x.scope holds processes (pid 4242)"));
+	assert_int_equal(
+		cg_check_levels(&c, "system.slice/x.scope/lab", &busy, &err),
+		-EBUSY);
+	assert_non_null(strstr(err.msg, "x.scope holds processes (pid 4242)"));
 	/* cpuset not passed down */
 	put(d, "system.slice/x.scope/cgroup.procs", "");
 	put(d, "system.slice/x.scope/cgroup.controllers", "memory pids\n");
-	assert_int_equal(cg_check_levels(&c, "system.slice/x.scope", &busy, err,
-					 sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "cpuset is not in "));
+	assert_int_equal(
+		cg_check_levels(&c, "system.slice/x.scope", &busy, &err),
+		-ENOENT);
+	assert_non_null(strstr(err.msg, "cpuset is not in "));
 	assert_non_null(
-		strstr(err, "x.scope/cgroup.controllers ('memory pids')"));
+		strstr(err.msg, "x.scope/cgroup.controllers ('memory pids')"));
 	/* both enabled already: nothing to check at that level */
 	put(d, "system.slice/x.scope/cgroup.subtree_control",
 	    "cpuset memory\n");
-	assert_int_equal(cg_check_levels(&c, NULL, &busy, err, sizeof(err)), 0);
+	assert_int_equal(cg_check_levels(&c, NULL, &busy, &err), 0);
 	cg_ctx_done(&c);
 	rm_rf(d);
 }
@@ -463,7 +454,7 @@ static void test_move_to_leaf(void **state)
 	struct trace t = { .n = 0 };
 	struct cg_ctx c;
 	struct stat st;
-	char err[1024];
+	struct error err = { 0 };
 	size_t n;
 
 	(void)state;
@@ -473,8 +464,7 @@ static void test_move_to_leaf(void **state)
 	leaf = strdup_printf("%s/system.slice/x.scope/supervisor", d);
 	/* nothing there: no leaf made */
 	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
-					 "supervisor", 0, &moved, &n, err,
-					 sizeof(err)),
+					 "supervisor", 0, &moved, &n, &err),
 			 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(t.n, 0);
@@ -483,8 +473,7 @@ static void test_move_to_leaf(void **state)
 	put(d, "system.slice/x.scope/cgroup.procs", "12\n34\n");
 	c.dry_run = true;
 	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
-					 "supervisor", 56, &moved, &n, err,
-					 sizeof(err)),
+					 "supervisor", 56, &moved, &n, &err),
 			 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(moved[2], 56);
@@ -501,10 +490,9 @@ static void test_move_to_leaf(void **state)
 	c.dry_run = false;
 	put(d, "system.slice/x.scope/supervisor/cgroup.procs", "");
 	assert_int_equal(cg_move_to_leaf(&c, "system.slice/x.scope",
-					 "supervisor", 0, &moved, &n, err,
-					 sizeof(err)),
+					 "supervisor", 0, &moved, &n, &err),
 			 -EBUSY);
-	assert_non_null(strstr(err, "still holds processes"));
+	assert_non_null(strstr(err.msg, "still holds processes"));
 	/* an empty leaf goes; a dry run only says so */
 	rm_rf(leaf);
 	assert_int_equal(mkdir(leaf, 0755), 0);
@@ -528,7 +516,7 @@ static void test_v2_delegated_writes(void **state)
 	_cleanup_free_ char *want = NULL;
 	struct trace t = { .n = 0 };
 	struct cg_ctx c;
-	char err[256];
+	struct error err = { 0 };
 
 	(void)state;
 	assert_int_equal(cg_ctx_init(&c, d, "v2", ""), 0);
@@ -538,8 +526,7 @@ static void test_v2_delegated_writes(void **state)
 	c.dry_run = true;
 	c.trace = trace_cb;
 	c.trace_ud = &t;
-	assert_int_equal(cg_create(&c, "vm0", NULL, "1", 0, err, sizeof(err)),
-			 0);
+	assert_int_equal(cg_create(&c, "vm0", NULL, "1", 0, &err), 0);
 	want = strdup_printf(
 		"write %s/system.slice/x.scope/cgroup.subtree_control +cpuset +memory\n"
 		"mkdir %s/system.slice/x.scope/lab\n"
@@ -554,17 +541,15 @@ static void test_v2_delegated_writes(void **state)
 	assert_int_equal(cg_ctx_place(&c, "system.slice/y.scope/lab",
 				      "system.slice/y.scope"),
 			 0);
-	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
-			 0);
+	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, &err), 0);
 	assert_true(str_has_prefix(t.buf, "write "));
 	assert_non_null(strstr(t.buf, "/system.slice/y.scope/cgroup.subtree_control +cpuset +memory\n"));
 	/* a real start: refused, nothing written, no scope made */
 	t.n = 0;
 	t.buf[0] = 0;
 	c.dry_run = false;
-	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "y.scope does not exist"));
+	assert_int_equal(cg_create(&c, "vm0", NULL, NULL, 0, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "y.scope does not exist"));
 	assert_int_equal(t.n, 0);
 	cg_ctx_done(&c);
 	rm_rf(d);

@@ -15,11 +15,9 @@
 static struct lab_config *load(void)
 {
 	struct lab_config *c = NULL;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(
-		config_load(FIXTURES "/guest/lab.ini", &c, err, sizeof(err)),
-		0);
+	assert_int_equal(config_load(FIXTURES "/guest/lab.ini", &c, &err), 0);
 	return c;
 }
 

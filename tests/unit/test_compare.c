@@ -180,11 +180,12 @@ static struct compare_result *run(const char *fixture, const char *stat,
 {
 	struct compare_opts o = { .stat = stat, .plot = true, .jobs = jobs };
 	struct compare_result *r = NULL;
-	char path[4096], err[512];
+	char path[4096];
+	struct error err = { 0 };
 
 	snprintf(path, sizeof(path), "%s/compare/%s", FIXTURES, fixture);
-	if (compare_file(path, &o, &r, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	if (compare_file(path, &o, &r, &err) < 0)
+		fail_msg("%s", err.msg);
 	return r;
 }
 
@@ -256,7 +257,8 @@ static void test_missing_stat_and_bad_file(void **state)
 {
 	struct compare_opts o = { .stat = "file" };
 	struct compare_result *r = run("small.csv", "anon", 1);
-	char path[4096], err[512];
+	char path[4096];
+	struct error err = { 0 };
 
 	assert_false(compare_has_stat(r));
 	assert_int_equal(compare_find_stat(r, "anon"), -1);
@@ -265,14 +267,12 @@ static void test_missing_stat_and_bad_file(void **state)
 
 	r = NULL;
 	snprintf(path, sizeof(path), "%s/compare/truncated.csv", FIXTURES);
-	assert_int_equal(compare_file(path, &o, &r, err, sizeof(err)),
-			 -EBADMSG);
-	assert_non_null(strstr(err, "truncated.csv:4:"));
+	assert_int_equal(compare_file(path, &o, &r, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "truncated.csv:4:"));
 	assert_null(r);
-	assert_int_equal(
-		compare_file("/nonexistent/x.csv", &o, &r, err, sizeof(err)),
-		-ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/x.csv"));
+	assert_int_equal(compare_file("/nonexistent/x.csv", &o, &r, &err),
+			 -ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/x.csv"));
 }
 
 /* Parallel ranges give exactly what one pass gives. */
@@ -284,7 +284,7 @@ static void test_parallel_equals_serial(void **state)
 	struct compare_opts o1 = { .stat = COMPARE_PAGECACHE, .jobs = 1 };
 	struct compare_opts o3 = { .stat = COMPARE_PAGECACHE, .jobs = 3 };
 	struct compare_result *a, *b;
-	char err[512];
+	struct error err = { 0 };
 
 	assert_non_null(f);
 	fprintf(f, "epoch_ms,elapsed_ms,source,stat,node,value,unit\n");
@@ -299,8 +299,8 @@ static void test_parallel_equals_serial(void **state)
 					t * 10, s, n, t % 77);
 			}
 	fclose(f);
-	assert_int_equal(compare_file(path, &o1, &a, err, sizeof(err)), 0);
-	assert_int_equal(compare_file(path, &o3, &b, err, sizeof(err)), 0);
+	assert_int_equal(compare_file(path, &o1, &a, &err), 0);
+	assert_int_equal(compare_file(path, &o3, &b, &err), 0);
 	assert_int_equal(b->jobs, 3);
 	assert_int_equal(a->n_series, b->n_series);
 	assert_int_equal(a->rows, b->rows);

@@ -16,11 +16,11 @@
 static struct lab_config *load_ok(const char *name)
 {
 	struct lab_config *c = NULL;
-	char err[512];
-	int r = config_load(name, &c, err, sizeof(err));
+	struct error err = { 0 };
+	int r = config_load(name, &c, &err);
 
 	if (r < 0)
-		fail_msg("%s: %s", name, err);
+		fail_msg("%s: %s", name, err.msg);
 	assert_non_null(c);
 	return c;
 }
@@ -29,14 +29,14 @@ static struct lab_config *load_ok(const char *name)
 static void load_bad(const char *name, int want_r, const char *const *want)
 {
 	struct lab_config *c = NULL;
-	char err[512];
-	int r = config_load(name, &c, err, sizeof(err));
+	struct error err = { 0 };
+	int r = config_load(name, &c, &err);
 
 	assert_int_equal(r, want_r);
 	assert_null(c);
 	for (size_t i = 0; want[i]; i++)
-		if (!strstr(err, want[i]))
-			fail_msg("'%s' not in '%s'", want[i], err);
+		if (!strstr(err.msg, want[i]))
+			fail_msg("'%s' not in '%s'", want[i], err.msg);
 }
 
 static void test_full_lab_and_virtiofsd(void **state)
@@ -309,34 +309,35 @@ static void test_workload_fio_values(void **state)
 		{ "runtime", "0" },
 	};
 	struct workload_config w = { 0 };
-	char err[512], want[512];
+	struct error err = { 0 };
+	char want[512];
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
-		if (config_workload_set(&w, good[i][0], good[i][1], err,
-					sizeof(err)) < 0)
-			fail_msg("%s = %s: %s", good[i][0], good[i][1], err);
+		if (config_workload_set(&w, good[i][0], good[i][1], &err) < 0)
+			fail_msg("%s = %s: %s", good[i][0], good[i][1],
+				 err.msg);
 	assert_string_equal(w.ioengine, "io_uring");
 	assert_int_equal(w.bs_bytes, 64 << 20);
 	assert_int_equal(w.runtime, 120);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		*err = '\0';
-		assert_int_equal(config_workload_set(&w, bad[i][0], bad[i][1],
-						     err, sizeof(err)),
-				 -EINVAL);
+		err.msg[0] = '\0';
+		assert_int_equal(
+			config_workload_set(&w, bad[i][0], bad[i][1], &err),
+			-EINVAL);
 		snprintf(want, sizeof(want),
 			 "key '%s': bad value '%s': ", bad[i][0], bad[i][1]);
-		if (!str_has_prefix(err, want))
-			fail_msg("'%s' does not start with '%s'", err, want);
+		if (!str_has_prefix(err.msg, want))
+			fail_msg("'%s' does not start with '%s'", err.msg,
+				 want);
 	}
 	assert_string_equal(
-		err,
+		err.msg,
 		"key 'runtime': bad value '0': expected whole seconds such as 60 or 2m");
-	assert_int_equal(config_workload_set(&w, "ioengine", "posixaio", err,
-					     sizeof(err)),
+	assert_int_equal(config_workload_set(&w, "ioengine", "posixaio", &err),
 			 -EINVAL);
 	assert_string_equal(
-		err,
+		err.msg,
 		"key 'ioengine': bad value 'posixaio': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring");
 	/* what was refused changed nothing */
 	assert_string_equal(w.ioengine, "io_uring");
@@ -383,12 +384,11 @@ static void test_cross_section_checks(void **state)
 static void test_missing_file(void **state)
 {
 	struct lab_config *c = NULL;
-	char err[256];
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(config_load(FIX "nope.ini", &c, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "nope.ini: No such file"));
+	assert_int_equal(config_load(FIX "nope.ini", &c, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "nope.ini: No such file"));
 }
 
 static void test_default_path(void **state)

@@ -313,7 +313,7 @@ static int collect_values(const struct csv_row *row, void *userdata)
  * *ret when ret is not NULL (the caller frees it).
  */
 static int run_text(const char *text, const char *want, struct values *vs,
-		    char *err, size_t errlen, struct csvread **ret)
+		    struct error *err, struct csvread **ret)
 {
 	char path[] = "/tmp/test_csvread_XXXXXX";
 	int fd = mkstemp(path);
@@ -329,7 +329,7 @@ static int run_text(const char *text, const char *want, struct values *vs,
 		assert_true(csvread_want(r, want) >= 0);
 	memset(vs, 0, sizeof(*vs));
 	k = csvread_run(r, collect_values, vs);
-	snprintf(err, errlen, "%s", k < 0 ? csvread_error(r) : "");
+	err_set(err, "%s", k < 0 ? csvread_error(r) : "");
 	if (ret)
 		*ret = r;
 	else
@@ -340,15 +340,14 @@ static int run_text(const char *text, const char *want, struct values *vs,
 }
 
 /* Reads one row whose value field is value; 0 and *ret, or the error. */
-static int parse_value(const char *value, int64_t *ret, char *err,
-		       size_t errlen)
+static int parse_value(const char *value, int64_t *ret, struct error *err)
 {
 	char text[512];
 	struct values vs;
 	int k;
 
 	snprintf(text, sizeof(text), "1,2,host,file,N0,%s,bytes\n", value);
-	k = run_text(text, NULL, &vs, err, errlen, NULL);
+	k = run_text(text, NULL, &vs, err, NULL);
 	if (k == 0) {
 		assert_int_equal(vs.n, 1);
 		*ret = vs.v[0];
@@ -358,11 +357,11 @@ static int parse_value(const char *value, int64_t *ret, char *err,
 
 static void expect_number(const char *text, int64_t want)
 {
-	char err[512];
+	struct error err = { 0 };
 	int64_t v = 0;
 
-	if (parse_value(text, &v, err, sizeof(err)) < 0)
-		fail_msg("'%s': %s", text, err);
+	if (parse_value(text, &v, &err) < 0)
+		fail_msg("'%s': %s", text, err.msg);
 	if (v != want)
 		fail_msg("'%s' read as %lld, expected %lld", text, (long long)v,
 			 (long long)want);
@@ -370,12 +369,12 @@ static void expect_number(const char *text, int64_t want)
 
 static void expect_number_error(const char *text, const char *what)
 {
-	char err[512];
+	struct error err = { 0 };
 	int64_t v;
 
-	assert_int_equal(parse_value(text, &v, err, sizeof(err)), -EBADMSG);
-	if (!strstr(err, what))
-		fail_msg("'%s': error '%s' lacks '%s'", text, err, what);
+	assert_int_equal(parse_value(text, &v, &err), -EBADMSG);
+	if (!strstr(err.msg, what))
+		fail_msg("'%s': error '%s' lacks '%s'", text, err.msg, what);
 }
 
 /* Numbers of every length up to 19 digits, 8 digits at a time inside. */
@@ -457,7 +456,7 @@ static void test_lines_of_every_length(void **state)
 	static char text[400 * 300];
 	size_t o = 0;
 	struct values vs;
-	char err[512];
+	struct error err = { 0 };
 	struct csvread *r;
 	int n = 0;
 
@@ -478,8 +477,8 @@ static void test_lines_of_every_length(void **state)
 			"ssssssssssssssssssssssssssssssssssssssss",
 			n, (n & 1) ? "\r" : "");
 	}
-	if (run_text(text, "file", &vs, err, sizeof(err), &r) < 0)
-		fail_msg("%s", err);
+	if (run_text(text, "file", &vs, &err, &r) < 0)
+		fail_msg("%s", err.msg);
 	assert_int_equal(vs.n, (size_t)n);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(vs.v[i], i);
@@ -511,7 +510,8 @@ static void test_errors_at_window_edges(void **state)
 {
 	static const int lens[] = { 30,	 62,  63,  64,	65,  66,
 				    126, 127, 128, 129, 130, 200 };
-	char line[400], text[1000], err[512], want[200];
+	char line[400], text[1000], want[200];
+	struct error err = { 0 };
 	struct values vs;
 
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
@@ -523,42 +523,38 @@ static void test_errors_at_window_edges(void **state)
 			line[col - 1] = '\x01';
 			snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n",
 				 line);
-			assert_int_equal(run_text(text, NULL, &vs, err,
-						  sizeof(err), NULL),
+			assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
 					 -EBADMSG);
 			snprintf(want, sizeof(want),
 				 ":3: unexpected byte 0x01 in column %d", col);
-			if (!strstr(err, want))
-				fail_msg("len %d: '%s' lacks '%s'", len, err,
-					 want);
+			if (!strstr(err.msg, want))
+				fail_msg("len %d: '%s' lacks '%s'", len,
+					 err.msg, want);
 		}
 		/* A field less: the node's comma becomes a letter. */
 		make_line(line, len);
 		*strstr(line, ",N0") = 'x';
 		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
-		assert_int_equal(
-			run_text(text, NULL, &vs, err, sizeof(err), NULL),
-			-EBADMSG);
-		if (!strstr(err, ":3: 6 fields, expected 7"))
-			fail_msg("len %d: '%s'", len, err);
+		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
+				 -EBADMSG);
+		if (!strstr(err.msg, ":3: 6 fields, expected 7"))
+			fail_msg("len %d: '%s'", len, err.msg);
 		/* A field more, at the line's end. */
 		make_line(line, len);
 		line[len - 1] = ',';
 		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
-		assert_int_equal(
-			run_text(text, NULL, &vs, err, sizeof(err), NULL),
-			-EBADMSG);
-		if (!strstr(err, ":3: more than 7 fields"))
-			fail_msg("len %d: '%s'", len, err);
+		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
+				 -EBADMSG);
+		if (!strstr(err.msg, ":3: more than 7 fields"))
+			fail_msg("len %d: '%s'", len, err.msg);
 		/* Missing fields: only the first three. */
 		make_line(line, len);
 		*strstr(line, ",file") = '\0';
 		snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s\n", line);
-		assert_int_equal(
-			run_text(text, NULL, &vs, err, sizeof(err), NULL),
-			-EBADMSG);
-		if (!strstr(err, ":3: 3 fields, expected 7"))
-			fail_msg("len %d: '%s'", len, err);
+		assert_int_equal(run_text(text, NULL, &vs, &err, NULL),
+				 -EBADMSG);
+		if (!strstr(err.msg, ":3: 3 fields, expected 7"))
+			fail_msg("len %d: '%s'", len, err.msg);
 	}
 }
 
@@ -569,7 +565,7 @@ static void test_errors_at_window_edges(void **state)
 static void test_repeated_and_shifted_names(void **state)
 {
 	struct values vs;
-	char err[512];
+	struct error err = { 0 };
 	struct csvread *r;
 
 	assert_int_equal(run_text("1,0,ab,c,N0,1,bytes\n"
@@ -578,9 +574,9 @@ static void test_repeated_and_shifted_names(void **state)
 				  "1,0,a,bc,N1,8,bytes\n"
 				  "1,0,ab,c,total,16,bytes\n"
 				  "1,0,a,b!,N0,32,bytes\n",
-				  "c", &vs, err, sizeof(err), &r),
+				  "c", &vs, &err, &r),
 			 -EBADMSG);
-	assert_non_null(strstr(err, ":7: invalid stat 'b!'"));
+	assert_non_null(strstr(err.msg, ":7: invalid stat 'b!'"));
 	assert_int_equal(vs.n, 3);
 	assert_int_equal(vs.v[0] + vs.v[1] + vs.v[2], 1 + 2 + 16);
 	assert_int_equal(csvread_count(r, CSV_SOURCE), 2);
@@ -698,14 +694,13 @@ static int avx2_scan(void **state)
 }
 
 /* csvread_text(): rows as spans; fn's verdict with the file and line. */
-static int text_row(const struct csv_span *f, void *ud, char *msg,
-		    size_t msglen)
+static int text_row(const struct csv_span *f, void *ud, struct error *msg)
 {
 	char *got = ud;
 	size_t n = strlen(got);
 
 	if (f[0].len == 3 && !memcmp(f[0].p, "bad", 3)) {
-		snprintf(msg, msglen, "not %.*s", (int)f[1].len, f[1].p);
+		err_set(msg, "not %.*s", (int)f[1].len, f[1].p);
 		return -EBADMSG;
 	}
 	if (f[0].len == 3 && !memcmp(f[0].p, "oom", 3))
@@ -715,39 +710,42 @@ static int text_row(const struct csv_span *f, void *ud, char *msg,
 	return 0;
 }
 
-static int text(const char *t, char *got, char *err)
+static int text(const char *t, char *got, struct error *err)
 {
-	*got = *err = '\0';
+	*got = err->msg[0] = '\0';
 	return csvread_text("x.csv", t, strlen(t), "a,b", 2, false, text_row,
-			    got, err, 256);
+			    got, err);
 }
 
 static void test_text(void **state)
 {
-	char got[256], err[256];
+	char got[256];
+	struct error err = { 0 };
 
-	assert_int_equal(text("a,b\r\n1,2\r\n\n,\n3,4", got, err), 0);
+	assert_int_equal(text("a,b\r\n1,2\r\n\n,\n3,4", got, &err), 0);
 	assert_string_equal(got, "[1|2][|]"); /* "3,4" is being written */
 	*got = '\0';
 	assert_int_equal(csvread_text("x.csv", "a,b\n1,2\n3,4", 11, "a,b", 2,
-				      true, text_row, got, err, 256),
+				      true, text_row, got, &err),
 			 0);
 	assert_string_equal(got, "[1|2][3|4]"); /* a whole text */
-	assert_int_equal(text("a,b", got, err), 0);
+	assert_int_equal(text("a,b", got, &err), 0);
 	assert_string_equal(got, "");
-	assert_int_equal(text("a,c\n", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:1: header is 'a,c', expected 'a,b'");
-	assert_int_equal(text("", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:1: header is '', expected 'a,b'");
-	assert_int_equal(text("a,b\n1,2\n1\n", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:3: 1 fields, expected 2");
-	assert_int_equal(text("a,b\n1,2,3\n", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:2: more than 2 fields");
-	assert_int_equal(text("a,b\n\n1,\t\n", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:3: unexpected byte 0x09 in column 3");
-	assert_int_equal(text("a,b\nbad,x\n", got, err), -EBADMSG);
-	assert_string_equal(err, "x.csv:2: not x");
-	assert_int_equal(text("a,b\noom,x\n", got, err), -ENOMEM);
+	assert_int_equal(text("a,c\n", got, &err), -EBADMSG);
+	assert_string_equal(err.msg,
+			    "x.csv:1: header is 'a,c', expected 'a,b'");
+	assert_int_equal(text("", got, &err), -EBADMSG);
+	assert_string_equal(err.msg, "x.csv:1: header is '', expected 'a,b'");
+	assert_int_equal(text("a,b\n1,2\n1\n", got, &err), -EBADMSG);
+	assert_string_equal(err.msg, "x.csv:3: 1 fields, expected 2");
+	assert_int_equal(text("a,b\n1,2,3\n", got, &err), -EBADMSG);
+	assert_string_equal(err.msg, "x.csv:2: more than 2 fields");
+	assert_int_equal(text("a,b\n\n1,\t\n", got, &err), -EBADMSG);
+	assert_string_equal(err.msg,
+			    "x.csv:3: unexpected byte 0x09 in column 3");
+	assert_int_equal(text("a,b\nbad,x\n", got, &err), -EBADMSG);
+	assert_string_equal(err.msg, "x.csv:2: not x");
+	assert_int_equal(text("a,b\noom,x\n", got, &err), -ENOMEM);
 	(void)state;
 }
 

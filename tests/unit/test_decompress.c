@@ -144,11 +144,10 @@ static void read_back(const char *path, const void *want, size_t want_len)
 {
 	unsigned char *got = NULL;
 	size_t len = 0;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(decompress_file(path, &got, &len, err, sizeof(err)),
-			 0);
-	assert_string_equal(err, "");
+	assert_int_equal(decompress_file(path, &got, &len, &err), 0);
+	assert_string_equal(err.msg, "");
 	assert_int_equal(len, want_len);
 	assert_memory_equal(got, want, want_len);
 	free(got);
@@ -159,15 +158,14 @@ static void read_fails(const char *path, const char *codec, const char *why)
 {
 	unsigned char *got = NULL;
 	size_t len = 0;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(decompress_file(path, &got, &len, err, sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(decompress_file(path, &got, &len, &err), -EBADMSG);
 	assert_null(got);
-	print_message("# %s\n", err);
-	assert_non_null(strstr(err, path));
-	assert_non_null(strstr(err, codec));
-	assert_non_null(strstr(err, why));
+	print_message("# %s\n", err.msg);
+	assert_non_null(strstr(err.msg, path));
+	assert_non_null(strstr(err.msg, codec));
+	assert_non_null(strstr(err.msg, why));
 }
 
 static void test_codec_names(void **state)
@@ -291,13 +289,13 @@ static void test_missing_file_is_named(void **state)
 {
 	unsigned char *got = NULL;
 	size_t len;
-	char err[512] = "";
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(decompress_file("/nonexistent/m.ko.xz", &got, &len,
-					 err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "/nonexistent/m.ko.xz"));
+	assert_int_equal(
+		decompress_file("/nonexistent/m.ko.xz", &got, &len, &err),
+		-ENOENT);
+	assert_non_null(strstr(err.msg, "/nonexistent/m.ko.xz"));
 	assert_null(got);
 }
 

@@ -43,29 +43,29 @@ static void trace(struct fake *f, char c, size_t i)
 		 i);
 }
 
-#define FAKE_STEP(i)                                                    \
-	static int run##i(void *ud, char *err, size_t len)              \
-	{                                                               \
-		struct fake *f = ud;                                    \
-		trace(f, 'r', i);                                       \
-		if (f->interrupt_in == i)                               \
-			f->flag = SIGINT;                               \
-		if (f->fail_run == i) {                                 \
-			snprintf(err, len, "run %d failed", i);         \
-			return -EIO - i;                                \
-		}                                                       \
-		return 0;                                               \
-	}                                                               \
-	__attribute__((unused)) static int undo##i(void *ud, char *err, \
-						   size_t len)          \
-	{                                                               \
-		struct fake *f = ud;                                    \
-		trace(f, 'x', i);                                       \
-		if (f->fail_undo == i) {                                \
-			snprintf(err, len, "undo %d failed", i);        \
-			return -EIO;                                    \
-		}                                                       \
-		return 0;                                               \
+#define FAKE_STEP(i)                                                  \
+	static int run##i(void *ud, struct error *err)                \
+	{                                                             \
+		struct fake *f = ud;                                  \
+		trace(f, 'r', i);                                     \
+		if (f->interrupt_in == i)                             \
+			f->flag = SIGINT;                             \
+		if (f->fail_run == i) {                               \
+			err_set(err, "run %d failed", i);             \
+			return -EIO - i;                              \
+		}                                                     \
+		return 0;                                             \
+	}                                                             \
+	__attribute__((unused)) static int undo##i(void *ud,          \
+						   struct error *err) \
+	{                                                             \
+		struct fake *f = ud;                                  \
+		trace(f, 'x', i);                                     \
+		if (f->fail_undo == i) {                              \
+			err_set(err, "undo %d failed", i);            \
+			return -EIO;                                  \
+		}                                                     \
+		return 0;                                             \
 	}
 FAKE_STEP(0)
 FAKE_STEP(1)
@@ -228,12 +228,12 @@ static void test_experiment_refused_without_a_config(void **state)
 					   .interrupted = &flag,
 					   .say = say };
 	struct experiment *x = (void *)1;
-	char err[1024] = "";
+	struct error err = { 0 };
 
 	(void)state;
-	assert_true(experiment_new(&o, &x, err, sizeof(err)) < 0);
+	assert_true(experiment_new(&o, &x, &err) < 0);
 	assert_null(x);
-	assert_non_null(strstr(err, "/nonexistent/lab.ini"));
+	assert_non_null(strstr(err.msg, "/nonexistent/lab.ini"));
 }
 
 struct heard {
@@ -269,13 +269,13 @@ static void test_experiment_new_makes_the_results_folder(void **state)
 				     .say = hear,
 				     .ud = &h };
 	struct experiment *x = NULL;
-	char err[1024] = "";
+	struct error err = { 0 };
 
 	(void)state;
 	assert_non_null(mkdtemp(tmp));
 	folder = strdup_printf("%s/run", tmp);
 	o.folder = folder;
-	assert_int_equal(experiment_new(&o, &x, err, sizeof(err)), 0);
+	assert_int_equal(experiment_new(&o, &x, &err), 0);
 	assert_string_equal(x->dir, folder);
 	assert_string_equal(x->point, "private_ratio=0");
 	/* a set without files gets no I/O: access_ratio follows */
@@ -316,27 +316,26 @@ static void test_experiment_refused_for_a_bad_sweep_value(void **state)
 		.say = say,
 	};
 	struct experiment *x = NULL;
-	char err[1024] = "";
+	struct error err = { 0 };
 
 	(void)state;
-	assert_true(experiment_new(&o, &x, err, sizeof(err)) < 0);
+	assert_true(experiment_new(&o, &x, &err) < 0);
 	assert_null(x);
-	assert_true(strncmp(err, "--sweep: ", 9) == 0);
+	assert_true(strncmp(err.msg, "--sweep: ", 9) == 0);
 }
 
 static void test_sweep_value_checked(void **state)
 {
 	struct lab_config c;
-	char err[1024] = "";
+	struct error err = { 0 };
 
 	(void)state;
 	memset(&c, 0, sizeof(c));
-	assert_true(experiment_set_workload(&c, "private_ratio", "150", err,
-					    sizeof(err)) < 0);
-	assert_true(strncmp(err, "--sweep: ", 9) == 0);
-	assert_int_equal(experiment_set_workload(&c, "private_ratio", "25", err,
-						 sizeof(err)),
-			 0);
+	assert_true(experiment_set_workload(&c, "private_ratio", "150", &err) <
+		    0);
+	assert_true(strncmp(err.msg, "--sweep: ", 9) == 0);
+	assert_int_equal(
+		experiment_set_workload(&c, "private_ratio", "25", &err), 0);
 	assert_int_equal(c.workload.private_ratio, 25);
 	assert_true(c.has_workload);
 }

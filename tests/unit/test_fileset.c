@@ -36,9 +36,9 @@ static void test_counts_and_weights_seed_case(void **state)
 {
 	struct workload_spec w = spec(1u << 30, 16u << 20, 25, 75, 20, 80);
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	/* 64 files: 48 shared (10 hot), 16 private (3 hot) */
 	assert_int_equal(p->count[0], 10);
 	assert_int_equal(p->count[1], 38);
@@ -58,9 +58,9 @@ static void test_zero_share_sets_are_dropped(void **state)
 {
 	struct workload_spec w = spec(64u << 20, 4u << 20, 0, 0, 100, 100);
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	assert_int_equal(p->weight[0], 1000);
 	assert_int_equal(p->weight[1], 0);
 	assert_int_equal(p->weight[2], 0);
@@ -73,9 +73,9 @@ static void test_tiny_share_gets_weight_one(void **state)
 {
 	struct workload_spec w = spec(64u << 20, 4u << 20, 50, 1, 50, 99);
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	/* private-cold: 1% x 1% = 0.01% -> round(0.1) = 0 -> 1 */
 	assert_int_equal(p->share[3], 1);
 	assert_int_equal(p->weight[3], 1);
@@ -85,12 +85,12 @@ static void test_tiny_share_gets_weight_one(void **state)
 static void expect_error(struct workload_spec w, const char *needle)
 {
 	struct fileset_plan *p = NULL;
-	char err[256] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), -EINVAL);
 	assert_null(p);
-	if (!strstr(err, needle))
-		fail_msg("'%s' not in '%s'", needle, err);
+	if (!strstr(err.msg, needle))
+		fail_msg("'%s' not in '%s'", needle, err.msg);
 }
 
 static void test_bad_values_are_named(void **state)
@@ -116,12 +116,12 @@ static void test_names_tell_set_and_temperature(void **state)
 {
 	struct workload_spec w = spec(32u << 20, 4u << 20, 50, 50, 50, 50);
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 
 	w.vms = 2;
 	w.shared_dir = "/s";
 	w.private_dir = "/p/vm%i";
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	assert_int_equal(p->n_files, 4 + 2 * 4);
 	assert_string_equal(p->files[0].path, "/s/shared-hot-0000.dat");
 	assert_string_equal(p->files[0].name, "shared-hot-0000.dat");
@@ -142,12 +142,12 @@ static void test_vm_lists_from_config(void **state)
 	struct workload_spec w = spec(32u << 20, 4u << 20, 50, 50, 50, 50);
 	struct fileset_plan *p;
 	struct fs_select sel;
-	char err[256] = "";
+	struct error err = { 0 };
 
 	w.vms = 2;
 	w.vm_ids = ids;
 	w.vm_private_dirs = dirs;
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	assert_int_equal(p->n_files, 8);
 	assert_string_equal(p->files[4].path, "/y/b/private-hot-0000.dat");
 	assert_int_equal(fs_select_parse("private-hot", &sel), 0);
@@ -184,19 +184,18 @@ static void test_private_dir_pattern(void **state)
 static void test_spec_set_parses_keys(void **state)
 {
 	struct workload_spec w;
-	char err[128];
+	struct error err = { 0 };
 
 	workload_spec_init(&w);
-	assert_int_equal(workload_spec_set(&w, "size", "2G", err, 128), 0);
+	assert_int_equal(workload_spec_set(&w, "size", "2G", &err), 0);
 	assert_int_equal(w.size, 2ull << 30);
-	assert_int_equal(workload_spec_set(&w, "hot_ratio", "7", err, 128), 0);
+	assert_int_equal(workload_spec_set(&w, "hot_ratio", "7", &err), 0);
 	assert_int_equal(w.hot_ratio, 7);
-	assert_int_equal(workload_spec_set(&w, "size", "lots", err, 128),
+	assert_int_equal(workload_spec_set(&w, "size", "lots", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "lots"));
+	assert_int_equal(workload_spec_set(&w, "access_ratio", "-3", &err),
 			 -EINVAL);
-	assert_non_null(strstr(err, "lots"));
-	assert_int_equal(workload_spec_set(&w, "access_ratio", "-3", err, 128),
-			 -EINVAL);
-	assert_non_null(strstr(err, "-3"));
+	assert_non_null(strstr(err.msg, "-3"));
 }
 
 /* A bad value of a flag gets the error daxlab.ini and --sweep give it. */
@@ -214,16 +213,16 @@ static void test_spec_set_checks_as_config(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct workload_spec w;
 		struct workload_config c = { 0 };
-		char e1[256] = "", e2[256] = "";
+		struct error e1 = { 0 }, e2 = { 0 };
 
 		workload_spec_init(&w);
-		assert_int_equal(workload_spec_set(&w, bad[i][0], bad[i][1], e1,
-						   sizeof(e1)),
-				 -EINVAL);
-		assert_int_equal(config_workload_set(&c, bad[i][0], bad[i][1],
-						     e2, sizeof(e2)),
-				 -EINVAL);
-		assert_string_equal(e1, e2);
+		assert_int_equal(
+			workload_spec_set(&w, bad[i][0], bad[i][1], &e1),
+			-EINVAL);
+		assert_int_equal(
+			config_workload_set(&c, bad[i][0], bad[i][1], &e2),
+			-EINVAL);
+		assert_string_equal(e1.msg, e2.msg);
 		/* and the spec is as it was */
 		assert_int_equal(w.private_ratio, 25);
 		assert_int_equal(w.size, 1ull << 30);
@@ -274,7 +273,8 @@ static void rm_rf(const char *dir)
 static struct fileset_plan *plan_below(const char *top, unsigned vms,
 				       char man[256])
 {
-	char sh[256], pr[256], err[256] = "";
+	char sh[256], pr[256];
+	struct error err = { 0 };
 	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
 	struct fileset_plan *p;
 
@@ -284,7 +284,7 @@ static struct fileset_plan *plan_below(const char *top, unsigned vms,
 	w.vms = vms;
 	w.shared_dir = sh;
 	w.private_dir = pr;
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	return p;
 }
 
@@ -294,13 +294,11 @@ static void test_create_is_complete_and_idempotent(void **state)
 	char man[256];
 	struct fileset_plan *p = plan_below(top, 2, man);
 	struct fileset_create_result res;
-	char err[256] = "";
+	struct error err = { 0 };
 	size_t files;
 	struct stat st;
 
-	assert_int_equal(
-		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
-		0);
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, &err), 0);
 	assert_int_equal(res.written, 12);
 	assert_int_equal(res.kept, 0);
 	assert_int_equal(fileset_check_manifest(man, &files), 0);
@@ -310,20 +308,16 @@ static void test_create_is_complete_and_idempotent(void **state)
 		assert_int_equal(st.st_size, 1 << 20);
 	}
 	/* again: everything kept */
-	assert_int_equal(
-		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
-		0);
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, &err), 0);
 	assert_int_equal(res.written, 0);
 	assert_int_equal(res.kept, 12);
 	/* a wrong size is rewritten; --force rewrites all */
 	assert_int_equal(truncate(p->files[3].path, 100), 0);
-	assert_int_equal(
-		fileset_create(p, man, 0, NULL, NULL, &res, err, sizeof(err)),
-		0);
+	assert_int_equal(fileset_create(p, man, 0, NULL, NULL, &res, &err), 0);
 	assert_int_equal(res.written, 1);
-	assert_int_equal(fileset_create(p, man, FILESET_FORCE, NULL, NULL, &res,
-					err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		fileset_create(p, man, FILESET_FORCE, NULL, NULL, &res, &err),
+		0);
 	assert_int_equal(res.written, 12);
 	fileset_plan_free(p);
 	rm_rf(top);
@@ -343,14 +337,14 @@ static void test_create_stops_when_progress_says_so(void **state)
 	char man[256];
 	struct fileset_plan *p = plan_below(top, 1, man);
 	struct fileset_create_result res;
-	char err[256] = "";
+	struct error err = { 0 };
 	unsigned calls = 0;
 	struct stat st;
 
-	assert_int_equal(fileset_create(p, man, 0, stop_after_1m, &calls, &res,
-					err, sizeof(err)),
-			 -EINTR);
-	assert_non_null(strstr(err, "interrupted while writing"));
+	assert_int_equal(
+		fileset_create(p, man, 0, stop_after_1m, &calls, &res, &err),
+		-EINTR);
+	assert_non_null(strstr(err.msg, "interrupted while writing"));
 	assert_true(calls >= 1);
 	/* nothing written stays, no manifest */
 	assert_int_equal(stat(man, &st), -1);
@@ -384,14 +378,14 @@ static void test_unwritable_folder_fails_before_writing(void **state)
 {
 	struct workload_spec w = spec(8u << 20, 1u << 20, 50, 50, 50, 50);
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 
 	w.shared_dir = "/proc/daxlab-no-such-dir";
 	w.private_dir = "/proc/x%i";
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
-	assert_true(fileset_create(p, "/proc/m", 0, NULL, NULL, NULL, err,
-				   sizeof(err)) < 0);
-	assert_non_null(strstr(err, "/proc/daxlab-no-such-dir"));
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
+	assert_true(fileset_create(p, "/proc/m", 0, NULL, NULL, NULL, &err) <
+		    0);
+	assert_non_null(strstr(err.msg, "/proc/daxlab-no-such-dir"));
 	fileset_plan_free(p);
 }
 

@@ -42,12 +42,12 @@ static void check_golden(const char *name, const char *text)
 static char *render(struct workload_spec *w, struct fiojob_opts *o)
 {
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 	char *text = NULL;
 
-	assert_int_equal(fileset_plan_new(w, &p, err, sizeof(err)), 0);
-	if (fiojob_render(p, o, &text, err, sizeof(err)) < 0)
-		fail_msg("render: %s", err);
+	assert_int_equal(fileset_plan_new(w, &p, &err), 0);
+	if (fiojob_render(p, o, &text, &err) < 0)
+		fail_msg("render: %s", err.msg);
 	fileset_plan_free(p);
 	return text;
 }
@@ -167,23 +167,23 @@ static void test_bad_options_are_named(void **state)
 	struct workload_spec w;
 	struct fiojob_opts o;
 	struct fileset_plan *p;
-	char err[256] = "";
+	struct error err = { 0 };
 	char *t = NULL;
 
 	workload_spec_init(&w);
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	fiojob_opts_init(&o);
 	o.ioengine = "aio-nope";
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "aio-nope"));
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "aio-nope"));
 	fiojob_opts_init(&o);
 	o.bs = 1000;
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "1000"));
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "1000"));
 	fiojob_opts_init(&o);
 	o.private_path = "/a:b";
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "/a:b"));
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "/a:b"));
 	assert_null(t);
 	fileset_plan_free(p);
 }
@@ -201,48 +201,44 @@ static void test_options_checked_as_the_ini(void **state)
 	struct workload_spec w;
 	struct fiojob_opts o;
 	struct fileset_plan *p;
-	char err[512] = "", ini[512] = "";
+	struct error err = { 0 };
+	struct error ini = { 0 };
 	char *t = NULL;
 
 	(void)state;
 	workload_spec_init(&w);
-	assert_int_equal(fileset_plan_new(&w, &p, err, sizeof(err)), 0);
+	assert_int_equal(fileset_plan_new(&w, &p, &err), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(engines); i++) {
 		fiojob_opts_init(&o);
 		o.ioengine = engines[i];
-		if (fiojob_render(p, &o, &t, err, sizeof(err)) < 0)
-			fail_msg("%s: %s", engines[i], err);
+		if (fiojob_render(p, &o, &t, &err) < 0)
+			fail_msg("%s: %s", engines[i], err.msg);
 		free(t);
 		t = NULL;
 	}
 	fiojob_opts_init(&o);
 	o.ioengine = "posixaio";
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_int_equal(config_workload_set(&wc, "ioengine", "posixaio", ini,
-					     sizeof(ini)),
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_int_equal(config_workload_set(&wc, "ioengine", "posixaio", &ini),
 			 -EINVAL);
-	assert_string_equal(err, ini);
+	assert_string_equal(err.msg, ini.msg);
 	fiojob_opts_init(&o);
 	o.bs = 128 << 20;
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_int_equal(
-		config_workload_set(&wc, "bs", "134217728", ini, sizeof(ini)),
-		-EINVAL);
-	assert_string_equal(err, ini);
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_int_equal(config_workload_set(&wc, "bs", "134217728", &ini),
+			 -EINVAL);
+	assert_string_equal(err.msg, ini.msg);
 	fiojob_opts_init(&o);
 	o.rw = "trim";
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_int_equal(
-		config_workload_set(&wc, "rw", "trim", ini, sizeof(ini)),
-		-EINVAL);
-	assert_string_equal(err, ini);
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_int_equal(config_workload_set(&wc, "rw", "trim", &ini), -EINVAL);
+	assert_string_equal(err.msg, ini.msg);
 	fiojob_opts_init(&o);
 	o.runtime = 0;
-	assert_int_equal(fiojob_render(p, &o, &t, err, sizeof(err)), -EINVAL);
-	assert_int_equal(
-		config_workload_set(&wc, "runtime", "0", ini, sizeof(ini)),
-		-EINVAL);
-	assert_string_equal(err, ini);
+	assert_int_equal(fiojob_render(p, &o, &t, &err), -EINVAL);
+	assert_int_equal(config_workload_set(&wc, "runtime", "0", &ini),
+			 -EINVAL);
+	assert_string_equal(err.msg, ini.msg);
 	assert_null(t);
 	fileset_plan_free(p);
 }

@@ -78,17 +78,16 @@ static void test_parse(void **state)
 static void test_compare_names_vm_and_both_versions(void **state)
 {
 	struct vm_config vm = { .id = "1", .name = "vm1" };
-	char err[1024];
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(fiover_compare(&vm, "fio-3.33", "fio", "fio-3.33", err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		fiover_compare(&vm, "fio-3.33", "fio", "fio-3.33", &err), 0);
 	assert_int_equal(fiover_compare(&vm, "fio-3.33", "/usr/bin/fio",
-					"fio-3.39", err, sizeof(err)),
+					"fio-3.39", &err),
 			 -EPROTO);
 	assert_string_equal(
-		err,
+		err.msg,
 		"vm 1: the guest's fio is fio-3.33, this host's (/usr/bin/fio) is fio-3.39; fio's client and server must be the same version: rebuild the tiny guest on this host (daxlab guest build), or install fio-3.39 in the VM's image");
 }
 
@@ -97,18 +96,17 @@ static void test_host(void **state)
 	_cleanup_free_ char *good = script("fio-good", "echo fio-3.99");
 	_cleanup_free_ char *bad = script("fio-bad", "echo hello; exit 3");
 	_cleanup_free_ char *missing = strdup_printf("%s/nope", dir);
-	char v[64], err[512];
+	char v[64];
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(fiover_host(good, v, sizeof(v), err, sizeof(err)), 0);
+	assert_int_equal(fiover_host(good, v, sizeof(v), &err), 0);
 	assert_string_equal(v, "fio-3.99");
-	assert_int_equal(fiover_host(bad, v, sizeof(v), err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "exited 3 and said 'hello'"));
-	assert_int_equal(fiover_host(missing, v, sizeof(v), err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "No such file or directory"));
-	assert_non_null(strstr(err, missing));
+	assert_int_equal(fiover_host(bad, v, sizeof(v), &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "exited 3 and said 'hello'"));
+	assert_int_equal(fiover_host(missing, v, sizeof(v), &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "No such file or directory"));
+	assert_non_null(strstr(err.msg, missing));
 }
 
 /*
@@ -133,21 +131,21 @@ static void test_guest_answers(void **state)
 	_cleanup_free_ char *newpath = strdup_printf("%s:%s", dir, old);
 	_cleanup_free_ char *cfg = strdup_printf("%s/ssh_config", dir);
 	struct vm_config vm = { .id = "0", .name = "vm0" };
-	char v[64], err[1024];
+	char v[64];
+	struct error err = { 0 };
 	FILE *f;
 
 	(void)state;
 	/* no ssh_config: no VM was started */
-	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), err, sizeof(err)),
+	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), &err),
 			 -EHOSTUNREACH);
-	assert_non_null(strstr(err, "ssh_config: No such file or directory "
-				    "(daxlab vm start writes it)"));
+	assert_non_null(strstr(err.msg, "ssh_config: No such file or directory "
+					"(daxlab vm start writes it)"));
 	f = fopen(cfg, "w");
 	assert_non_null(f);
 	fclose(f);
 	setenv("PATH", newpath, 1);
-	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), err, sizeof(err)),
-			 0);
+	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), &err), 0);
 	assert_string_equal(v, "fio-3.99");
 	/* -F the lab's ssh_config, the VM's Host name, one remote command */
 	assert_int_equal(read_full_file(args, 4096, &text, NULL), 0);
@@ -156,30 +154,33 @@ static void test_guest_answers(void **state)
 	assert_non_null(strstr(text, "BatchMode=yes\n"));
 	assert_non_null(strstr(text, "\nvm0\n--\nfio --version\n"));
 	assert_int_equal(fiover_check_vm(cfg, &vm, "fio", "fio-3.33", v,
-					 sizeof(v), err, sizeof(err)),
+					 sizeof(v), &err),
 			 -EPROTO);
 	assert_string_equal(v, "fio-3.99");
-	assert_non_null(strstr(err, "vm 0: the guest's fio is fio-3.99, "
-				    "this host's (fio) is fio-3.33"));
+	assert_non_null(strstr(err.msg, "vm 0: the guest's fio is fio-3.99, "
+					"this host's (fio) is fio-3.33"));
 
 	vm.id = "1", vm.name = "vm1";
 	assert_int_equal(fiover_check_vm(cfg, &vm, "fio", "fio-3.33", v,
-					 sizeof(v), err, sizeof(err)),
+					 sizeof(v), &err),
 			 -ENOENT);
 	assert_string_equal(v, "missing");
-	assert_non_null(strstr(err, "vm 1: no fio in the guest (ssh vm1 fio "
-				    "--version: 'sh: fio: not found')"));
-	assert_non_null(strstr(err, "daxlab guest build"));
+	assert_non_null(strstr(err.msg,
+			       "vm 1: no fio in the guest (ssh vm1 fio "
+			       "--version: 'sh: fio: not found')"));
+	assert_non_null(strstr(err.msg, "daxlab guest build"));
 
 	vm.id = "2", vm.name = "vm2";
 	assert_int_equal(fiover_check_vm(cfg, &vm, "fio", "fio-3.33", v,
-					 sizeof(v), err, sizeof(err)),
+					 sizeof(v), &err),
 			 -EHOSTUNREACH);
 	assert_string_equal(v, "unknown");
-	assert_non_null(strstr(err, "vm 2: cannot ask the guest for its fio "
-				    "version: ssh -F "));
-	assert_non_null(strstr(err, "ssh_config vm2 failed (exit 255): ssh: "
-				    "connect to host"));
+	assert_non_null(strstr(err.msg,
+			       "vm 2: cannot ask the guest for its fio "
+			       "version: ssh -F "));
+	assert_non_null(strstr(err.msg,
+			       "ssh_config vm2 failed (exit 255): ssh: "
+			       "connect to host"));
 
 	/* all at once, each its own answer */
 	{
@@ -197,25 +198,24 @@ static void test_guest_answers(void **state)
 		assert_string_equal(res[0].version, "fio-3.99");
 		assert_int_equal(res[1].r, -ENOENT);
 		assert_string_equal(res[1].version, "missing");
-		assert_non_null(strstr(res[1].err, "vm 1: no fio"));
+		assert_non_null(strstr(res[1].err.msg, "vm 1: no fio"));
 		assert_int_equal(res[2].r, -EHOSTUNREACH);
 		assert_string_equal(res[2].version, "unknown");
-		assert_non_null(strstr(res[2].err, "vm 2: cannot ask"));
+		assert_non_null(strstr(res[2].err.msg, "vm 2: cannot ask"));
 		assert_int_equal(res[3].r, 0);
 		fiover_check_vms(cfg, "fio", "fio-3.33", res, 1);
 		assert_int_equal(res[0].r, -EPROTO);
-		assert_non_null(strstr(res[0].err,
+		assert_non_null(strstr(res[0].err.msg,
 				       "vm 0: the guest's fio is "
 				       "fio-3.99, this host's (fio) "
 				       "is fio-3.33"));
 	}
 
 	vm.id = "3", vm.name = "vm3";
-	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), err, sizeof(err)),
-			 -EINVAL);
-	assert_non_null(strstr(err, "vm 3: 'fio --version' in the guest "
-				    "exited 139 and said 'Segmentation "
-				    "fault'"));
+	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "vm 3: 'fio --version' in the guest "
+					"exited 139 and said 'Segmentation "
+					"fault'"));
 	setenv("PATH", old, 1);
 }
 

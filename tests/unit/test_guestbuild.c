@@ -37,10 +37,10 @@ static void test_modules_dependencies_first(void **state)
 {
 	const char *roots[] = { "virtio_pci", "virtiofs", "nd_pmem", "ext4",
 				NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(
-		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, &err), 0);
 	/* every module once */
 	assert_int_equal(count(v), 14);
 	assert_true(index_of(v, "kernel/drivers/virtio/virtio_ring.ko") <
@@ -64,10 +64,10 @@ static void test_modules_dependencies_first(void **state)
 static void test_modules_dash_and_underscore_are_one_name(void **state)
 {
 	const char *roots[] = { "net_failover", NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(
-		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, &err), 0);
 	assert_int_equal(count(v), 2);
 	assert_string_equal(v[0], "kernel/net/core/failover.ko");
 	assert_string_equal(v[1], "kernel/drivers/net/net-failover.ko");
@@ -77,10 +77,10 @@ static void test_modules_dash_and_underscore_are_one_name(void **state)
 static void test_modules_builtin_is_skipped(void **state)
 {
 	const char *roots[] = { "dax", "fuse", NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(
-		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)), 0);
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, &err), 0);
 	assert_int_equal(count(v), 1);
 	assert_string_equal(v[0], "kernel/fs/fuse/fuse.ko");
 	strv_free(v);
@@ -118,13 +118,13 @@ static void test_modules_power_button_built_in(void **state)
 {
 	const char *roots[] = { "button", "evdev", NULL };
 	char dir[] = "/tmp/daxlab-test-moddir.XXXXXX", path[512];
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
 	assert_non_null(mkdtemp(dir));
 	write_text(dir, "modules.dep", "kernel/drivers/input/evdev.ko:\n");
 	write_text(dir, "modules.builtin", "kernel/drivers/acpi/button.ko\n");
-	assert_int_equal(guest_modules_order(dir, roots, &v, err, sizeof(err)),
-			 0);
+	assert_int_equal(guest_modules_order(dir, roots, &v, &err), 0);
 	assert_int_equal(count(v), 1);
 	assert_string_equal(v[0], "kernel/drivers/input/evdev.ko");
 	strv_free(v);
@@ -138,35 +138,34 @@ static void test_modules_power_button_built_in(void **state)
 static void test_modules_unknown_root_is_named(void **state)
 {
 	const char *roots[] = { "fuse", "no_such_module", NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(
-		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)),
-		-ENOENT);
-	assert_non_null(strstr(err, "no_such_module"));
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no_such_module"));
 	assert_null(v);
 }
 
 static void test_modules_missing_dependency_is_named(void **state)
 {
 	const char *roots[] = { "broken", NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(
-		guest_modules_order(MODDIR, roots, &v, err, sizeof(err)),
-		-ENOENT);
-	assert_non_null(strstr(err, "kernel/drivers/missing.ko"));
+	assert_int_equal(guest_modules_order(MODDIR, roots, &v, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "kernel/drivers/missing.ko"));
 }
 
 static void test_modules_no_modules_dep(void **state)
 {
 	const char *roots[] = { "fuse", NULL };
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(guest_modules_order(FIXTURES "/guest/nowhere", roots,
-					     &v, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "modules.dep"));
+	assert_int_equal(
+		guest_modules_order(FIXTURES "/guest/nowhere", roots, &v, &err),
+		-ENOENT);
+	assert_non_null(strstr(err.msg, "modules.dep"));
 }
 
 static void test_newest_kernel_by_version(void **state)
@@ -200,13 +199,14 @@ static void test_kernel_release_from_name(void **state)
 static void test_ldd_parse(void **state)
 {
 	_cleanup_free_ char *out = NULL;
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 	size_t len;
 
 	assert_int_equal(read_full_file(FIXTURES "/guest/ldd-fio.txt", 1 << 16,
 					&out, &len),
 			 0);
-	assert_int_equal(guest_ldd_parse(out, &v, err, sizeof(err)), 0);
+	assert_int_equal(guest_ldd_parse(out, &v, &err), 0);
 	assert_int_equal(count(v), 5);
 	assert_string_equal(v[0], "/lib/x86_64-linux-gnu/libnuma.so.1");
 	assert_string_equal(v[3], "/lib64/ld-linux-x86-64.so.2");
@@ -217,21 +217,22 @@ static void test_ldd_parse(void **state)
 
 static void test_ldd_not_found_is_named(void **state)
 {
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(guest_ldd_parse("\tlibfoo.so.3 => not found\n", &v,
-					 err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "libfoo.so.3"));
+	assert_int_equal(
+		guest_ldd_parse("\tlibfoo.so.3 => not found\n", &v, &err),
+		-ENOENT);
+	assert_non_null(strstr(err.msg, "libfoo.so.3"));
 }
 
 static void test_ldd_static(void **state)
 {
-	char err[256] = "", **v = NULL;
+	struct error err = { 0 };
+	char **v = NULL;
 
-	assert_int_equal(guest_ldd_parse("\tnot a dynamic executable\n", &v,
-					 err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		guest_ldd_parse("\tnot a dynamic executable\n", &v, &err), 0);
 	assert_null(v[0]);
 	strv_free(v);
 }
@@ -256,11 +257,11 @@ static void test_sha256_vectors(void **state)
 
 static void test_extra_parse_host_only(void **state)
 {
-	char err[256] = "", *host = NULL, *guest = NULL;
+	struct error err = { 0 };
+	char *host = NULL, *guest = NULL;
 
-	assert_int_equal(guest_extra_parse("/usr/bin/daxlab", &host, &guest,
-					   err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		guest_extra_parse("/usr/bin/daxlab", &host, &guest, &err), 0);
 	assert_string_equal(host, "/usr/bin/daxlab");
 	assert_null(guest);
 	free(host);
@@ -268,19 +269,18 @@ static void test_extra_parse_host_only(void **state)
 
 static void test_extra_parse_host_and_guest(void **state)
 {
-	char err[256] = "", *host = NULL, *guest = NULL;
+	struct error err = { 0 };
+	char *host = NULL, *guest = NULL;
 
 	assert_int_equal(guest_extra_parse("build/daxlab:/usr/bin/daxlab",
-					   &host, &guest, err, sizeof(err)),
+					   &host, &guest, &err),
 			 0);
 	assert_string_equal(host, "build/daxlab");
 	assert_string_equal(guest, "/usr/bin/daxlab");
 	free(host);
 	free(guest);
 	/* split at the first ':', the rest is the guest path */
-	assert_int_equal(guest_extra_parse("a:/b:c", &host, &guest, err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(guest_extra_parse("a:/b:c", &host, &guest, &err), 0);
 	assert_string_equal(host, "a");
 	assert_string_equal(guest, "/b:c");
 	free(host);
@@ -293,15 +293,15 @@ static void test_extra_parse_refuses_bad_paths(void **state)
 		"",	   ":/x",	 "a:",	  "a:rel/x", "a:/",
 		"a://",	   "a:/x/../y", "a:/./x", "a:/x/..", "a:/x/",
 	};
-	char err[256], *host = NULL, *guest = NULL;
+	struct error err = { 0 };
+	char *host = NULL, *guest = NULL;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		err[0] = '\0';
-		assert_int_equal(guest_extra_parse(bad[i], &host, &guest, err,
-						   sizeof(err)),
+		err.msg[0] = '\0';
+		assert_int_equal(guest_extra_parse(bad[i], &host, &guest, &err),
 				 -EINVAL);
 		/* the message quotes the argument */
-		assert_non_null(strstr(err, bad[i]));
+		assert_non_null(strstr(err.msg, bad[i]));
 	}
 }
 

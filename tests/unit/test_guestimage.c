@@ -13,12 +13,12 @@
 
 static void test_mirror_deb822(void **state)
 {
-	char *m = NULL, err[512] = "";
+	char *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
 	/* disabled, deb-src and non-Debian suites are skipped */
-	assert_int_equal(guest_image_mirror(FIXTURES "/apt/deb822", &m, err,
-					    sizeof(err)),
+	assert_int_equal(guest_image_mirror(FIXTURES "/apt/deb822", &m, &err),
 			 0);
 	assert_string_equal(m, "http://deb.debian.org/debian");
 	free(m);
@@ -26,27 +26,26 @@ static void test_mirror_deb822(void **state)
 
 static void test_mirror_list(void **state)
 {
-	char *m = NULL, err[512] = "";
+	char *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(
-		guest_image_mirror(FIXTURES "/apt/list", &m, err, sizeof(err)),
-		0);
+	assert_int_equal(guest_image_mirror(FIXTURES "/apt/list", &m, &err), 0);
 	assert_string_equal(m, "https://mirror.example/debian");
 	free(m);
 }
 
 static void test_mirror_none(void **state)
 {
-	char *m = NULL, err[512] = "";
+	char *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(
-		guest_image_mirror(FIXTURES "/apt/none", &m, err, sizeof(err)),
-		-ENOENT);
+	assert_int_equal(guest_image_mirror(FIXTURES "/apt/none", &m, &err),
+			 -ENOENT);
 	assert_null(m);
-	assert_non_null(strstr(err, "--mirror"));
-	assert_non_null(strstr(err, FIXTURES "/apt/none/sources.list"));
+	assert_non_null(strstr(err.msg, "--mirror"));
+	assert_non_null(strstr(err.msg, FIXTURES "/apt/none/sources.list"));
 }
 
 static void test_key(void **state)

@@ -79,26 +79,26 @@ static void test_rows_of_captured_lines(void **state)
 {
 	struct gres *g = demo_guest("/usr/libexec/daxlab/daxlab-resident");
 	struct rows r = { 0 };
-	char missing[128], err[256];
+	char missing[128];
+	struct error err = { 0 };
 
 	assert_int_equal(gres_rows_text(g, captured, strlen(captured), 0,
 					on_row, &r, missing, sizeof(missing),
-					err, sizeof(err)),
+					&err),
 			 0);
 	/* the DAX file read is not in the guest's page cache: one 0 row */
 	assert_string_equal(r.text, "private-0,hot,N0,/,4194304\n"
 				    "private-0,cold,-,-,0\n"
 				    "shared,hot,-,-,0\n");
 	/* shared-cold could not be read: no row, and it is said */
-	assert_string_equal(err, "/mnt/shared/shared-cold-0000.dat: "
-				 "No such file or directory");
+	assert_string_equal(err.msg, "/mnt/shared/shared-cold-0000.dat: "
+				     "No such file or directory");
 	assert_string_equal(missing, "");
 
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(gres_rows_text(g, captured_missing,
 					strlen(captured_missing), 0, on_row, &r,
-					missing, sizeof(missing), err,
-					sizeof(err)),
+					missing, sizeof(missing), &err),
 			 0);
 	assert_string_equal(r.text, "private-0,hot,?,?,4194304\n"
 				    "private-0,cold,-,-,0\n");
@@ -111,7 +111,8 @@ static void test_rows_sum_files_of_a_part(void **state)
 {
 	struct gres *g = gres_new("vm1", "vm1", NULL, "h");
 	struct rows r = { 0 };
-	char missing[128], err[256];
+	char missing[128];
+	struct error err = { 0 };
 	static const char out[] = "daxlab-resident 1\n"
 				  "F 0 8192\nR 0 N0 4096 /\nR 0 N1 4096 /a\n"
 				  "F 1 8192\nR 1 N0 8192 /\n";
@@ -119,12 +120,11 @@ static void test_rows_sum_files_of_a_part(void **state)
 	assert_int_equal(gres_add_file(g, "/x/a", "private-1", "hot"), 0);
 	assert_int_equal(gres_add_file(g, "/x/b", "private-1", "hot"), 0);
 	assert_int_equal(gres_rows_text(g, out, strlen(out), 0, on_row, &r,
-					missing, sizeof(missing), err,
-					sizeof(err)),
+					missing, sizeof(missing), &err),
 			 0);
 	assert_string_equal(r.text, "private-1,hot,N0,/,12288\n"
 				    "private-1,hot,N1,/a,4096\n");
-	assert_string_equal(err, "");
+	assert_string_equal(err.msg, "");
 	gres_free(g);
 	(void)state;
 }
@@ -133,21 +133,20 @@ static void test_helper_failed(void **state)
 {
 	struct gres *g = demo_guest("/usr/libexec/daxlab/daxlab-resident");
 	struct rows r = { 0 };
-	char missing[128], err[256];
+	char missing[128];
+	struct error err = { 0 };
 	static const char nf[] =
 		"sh: /usr/libexec/daxlab/daxlab-resident: not found\n";
 
 	assert_int_equal(gres_rows_text(g, nf, strlen(nf), 127, on_row, &r,
-					missing, sizeof(missing), err,
-					sizeof(err)),
+					missing, sizeof(missing), &err),
 			 -EPROTO);
 	assert_int_equal(r.n, 0);
-	assert_non_null(strstr(err, "exited with 127: sh: "));
-	assert_null(strchr(err, '\n'));
+	assert_non_null(strstr(err.msg, "exited with 127: sh: "));
+	assert_null(strchr(err.msg, '\n'));
 	/* another version of the helper */
 	assert_int_equal(gres_rows_text(g, "daxlab-resident 9\n", 18, 0, on_row,
-					&r, missing, sizeof(missing), err,
-					sizeof(err)),
+					&r, missing, sizeof(missing), &err),
 			 -EPROTO);
 	assert_int_equal(r.n, 0);
 	assert_int_equal(gres_add_file(g, "/x", "a,b", "hot"), -EINVAL);
@@ -179,7 +178,8 @@ static void test_round_trip(void **state)
 	char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 	struct gres *g[2];
 	struct rows r = { 0 };
-	char missing[128], err[256];
+	char missing[128];
+	struct error err = { 0 };
 	int64_t t;
 
 	assert_non_null(mkdtemp(dir));
@@ -218,9 +218,8 @@ static void test_round_trip(void **state)
 	assert_true(gres_answered(g[0], 1));
 	assert_false(gres_answered(g[0], 2));
 
-	assert_int_equal(gres_rows(g[0], on_row, &r, missing, sizeof(missing),
-				   err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		gres_rows(g[0], on_row, &r, missing, sizeof(missing), &err), 0);
 	assert_string_equal(r.text, "private-0,hot,N0,/,4194304\n"
 				    "private-0,cold,-,-,0\n"
 				    "shared,hot,-,-,0\n"
@@ -238,12 +237,12 @@ static void test_round_trip(void **state)
 	}
 	/* a guest without the helper: an error that says so, no rows */
 	memset(&r, 0, sizeof(r));
-	assert_int_equal(gres_rows(g[1], on_row, &r, missing, sizeof(missing),
-				   err, sizeof(err)),
-			 -EPROTO);
+	assert_int_equal(
+		gres_rows(g[1], on_row, &r, missing, sizeof(missing), &err),
+		-EPROTO);
 	assert_int_equal(r.n, 0);
-	assert_non_null(strstr(err, "/nonexistent/daxlab-resident exited "
-				    "with 127"));
+	assert_non_null(strstr(err.msg, "/nonexistent/daxlab-resident exited "
+					"with 127"));
 
 	/* the next sample asks again on the same connection */
 	assert_int_equal(gres_ask(g, 2, 2, now_monotonic_ns()), 2);

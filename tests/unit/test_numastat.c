@@ -15,12 +15,11 @@
 static void parse_file(struct numastat *ns, const char *name, uint64_t page)
 {
 	_cleanup_free_ char *text = NULL;
-	char err[128];
+	struct error err = { 0 };
 	size_t len;
 
 	assert_int_equal(read_full_file(name, 1 << 20, &text, &len), 0);
-	assert_int_equal(numastat_parse(ns, text, len, page, err, sizeof(err)),
-			 0);
+	assert_int_equal(numastat_parse(ns, text, len, page, &err), 0);
 }
 
 static uint64_t node_value(const struct numastat *ns,
@@ -67,7 +66,7 @@ static void test_v1_kernel_total_kept(void **state)
 
 	/* the kernel's total wins even when nodes do not add up to it */
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL), 0);
 	st = numastat_find(&ns, "total");
 	assert_true(st->total == 40960);
 	assert_int_equal(st->n_nodes, 2);
@@ -154,7 +153,7 @@ static void test_sparse_node_ids(void **state)
 	const char *t = "file N0=1 N3=2 N17=4\n";
 
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL), 0);
 	assert_true(node_value(&ns, &ns.stats[0], 17) == 4);
 	assert_true(ns.stats[0].total == 7);
 	numastat_free(&ns);
@@ -163,13 +162,12 @@ static void test_sparse_node_ids(void **state)
 static void expect_error(const char *text, int r, const char *msg)
 {
 	struct numastat ns;
-	char err[128];
+	struct error err = { 0 };
 
 	numastat_init(&ns);
-	assert_int_equal(
-		numastat_parse(&ns, text, strlen(text), 4096, err, sizeof(err)),
-		r);
-	assert_non_null(strstr(err, msg));
+	assert_int_equal(numastat_parse(&ns, text, strlen(text), 4096, &err),
+			 r);
+	assert_non_null(strstr(err.msg, msg));
 	assert_int_equal(ns.n_stats, 0);
 	numastat_free(&ns);
 }
@@ -208,7 +206,7 @@ static void test_max_value_fits(void **state)
 	const char *t = "file N0=18446744073709551615\n";
 
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL), 0);
 	assert_true(ns.stats[0].total == UINT64_MAX);
 	numastat_free(&ns);
 }
@@ -219,9 +217,9 @@ static void test_empty_and_blank_lines(void **state)
 	const char *t = "\n  \nfile N0=1  N1=2 \n\r\n";
 
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, "", 0, 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, "", 0, 4096, NULL), 0);
 	assert_int_equal(ns.n_stats, 0);
-	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL), 0);
 	assert_int_equal(ns.n_stats, 1);
 	assert_true(ns.stats[0].total == 3);
 	numastat_free(&ns);
@@ -234,10 +232,10 @@ static void test_truncated_text_parses_what_is_whole(void **state)
 
 	numastat_init(&ns);
 	/* a line cut inside a key=value is rejected as a whole */
-	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL, 0),
+	assert_int_equal(numastat_parse(&ns, t, strlen(t), 4096, NULL),
 			 -EINVAL);
 	/* len is honoured: no NUL needed, nothing read past it */
-	assert_int_equal(numastat_parse(&ns, t, 11, 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, 11, 4096, NULL), 0);
 	assert_int_equal(ns.n_stats, 1);
 	numastat_free(&ns);
 }
@@ -249,8 +247,8 @@ static void test_reuse_does_not_leak_old_stats(void **state)
 	const char *b = "file N0=5\n";
 
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, a, strlen(a), 4096, NULL, 0), 0);
-	assert_int_equal(numastat_parse(&ns, b, strlen(b), 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, a, strlen(a), 4096, NULL), 0);
+	assert_int_equal(numastat_parse(&ns, b, strlen(b), 4096, NULL), 0);
 	assert_int_equal(ns.n_stats, 1);
 	assert_null(numastat_find(&ns, "anon"));
 	assert_true(numastat_find(&ns, "file")->total == 5);
@@ -271,7 +269,7 @@ static void test_many_keys_and_nodes_grow(void **state)
 		t[n++] = '\n';
 	}
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, t, n, 4096, NULL, 0), 0);
+	assert_int_equal(numastat_parse(&ns, t, n, 4096, NULL), 0);
 	assert_int_equal(ns.n_stats, 200);
 	assert_true(numastat_find(&ns, "key199")->total == 63 * 64 / 2);
 	numastat_free(&ns);
@@ -281,20 +279,19 @@ static void test_many_keys_and_nodes_grow(void **state)
 static void test_garbage_is_escaped_in_messages(void **state)
 {
 	struct numastat ns;
-	char err[256];
+	struct error err = { 0 };
 	const char a[] = "\xff\x01key=1 N0=1\n";
 	const char b[] = "fi\x1b[2Jle=1 N0=1\n";
 
 	(void)state;
 	numastat_init(&ns);
-	assert_int_equal(numastat_parse(&ns, a, sizeof(a) - 1, 4096, err,
-					sizeof(err)),
+	assert_int_equal(numastat_parse(&ns, a, sizeof(a) - 1, 4096, &err),
 			 -EINVAL);
-	assert_string_equal(err, "line 1: expected a key, got '\\xff\\x01key=1 N0=1'");
-	assert_int_equal(numastat_parse(&ns, b, sizeof(b) - 1, 4096, err,
-					sizeof(err)),
+	assert_string_equal(
+		err.msg, "line 1: expected a key, got '\\xff\\x01key=1 N0=1'");
+	assert_int_equal(numastat_parse(&ns, b, sizeof(b) - 1, 4096, &err),
 			 -EINVAL);
-	assert_string_equal(err, "line 1: bad character '\\x1b' in key");
+	assert_string_equal(err.msg, "line 1: bad character '\\x1b' in key");
 	numastat_free(&ns);
 }
 

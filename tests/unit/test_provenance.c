@@ -239,7 +239,7 @@ static void test_json_round_trip(void **state)
 {
 	struct provenance p, q;
 	char *json, *json2, *txt, *txt2;
-	char err[512] = "";
+	struct error err = { 0 };
 
 	fill(&p);
 	assert_int_equal(kv_set(&p.extra, "accel.reason", "old key"), 0);
@@ -247,9 +247,8 @@ static void test_json_round_trip(void **state)
 	assert_non_null(json);
 	assert_non_null(strstr(json, "\"duration_s\": 41.6"));
 	provenance_init(&q);
-	assert_int_equal(provenance_parse_json(json, "x/provenance.json", &q,
-					       err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		provenance_parse_json(json, "x/provenance.json", &q, &err), 0);
 	/* typed: numbers, lists, records */
 	assert_int_equal(q.workload_private_ratio, 75);
 	assert_int_equal(q.cgroup_version, 2);
@@ -287,7 +286,7 @@ static void test_write_and_read_prefers_json(void **state)
 {
 	char *d = tmpdir();
 	struct provenance p, q;
-	char err[512] = "";
+	struct error err = { 0 };
 	char *path;
 
 	fill(&p);
@@ -302,7 +301,7 @@ static void test_write_and_read_prefers_json(void **state)
 	/* a provenance.txt that says otherwise is not read */
 	assert_int_equal(results_write(d, "provenance.txt", "name = other\n"),
 			 0);
-	assert_int_equal(provenance_read(d, &q, err, sizeof(err)), 0);
+	assert_int_equal(provenance_read(d, &q, &err), 0);
 	assert_string_equal(q.name, "demo");
 	assert_int_equal(q.n_vms, 2);
 	provenance_free(&q);
@@ -310,7 +309,7 @@ static void test_write_and_read_prefers_json(void **state)
 	free(path);
 	path = strdup_printf("%s/provenance.json", d);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(provenance_read(d, &q, err, sizeof(err)), 0);
+	assert_int_equal(provenance_read(d, &q, &err), 0);
 	assert_string_equal(q.name, "other");
 	provenance_free(&q);
 	provenance_free(&p);
@@ -329,9 +328,9 @@ static void test_reads_old_txt(void **state)
 	struct provenance p;
 	const struct prov_vm *v;
 	const struct prov_source *s;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(provenance_read(dir, &p, err, sizeof(err)), 0);
+	assert_int_equal(provenance_read(dir, &p, &err), 0);
 	assert_string_equal(p.name, "rt-private_ratio-75");
 	assert_string_equal(p.sweep, "private_ratio=75");
 	assert_int_equal(p.workload_private_ratio, 75);
@@ -377,14 +376,14 @@ static void test_reads_old_txt(void **state)
 static void test_old_unknown_keys_kept(void **state)
 {
 	struct provenance p;
-	char err[256] = "";
+	struct error err = { 0 };
 	char *t;
 
 	provenance_init(&p);
 	assert_int_equal(provenance_parse_txt("accel.reason = no vmx\n"
 					      "vm.0.node = far\n"
 					      "name = x\n",
-					      "p.txt", &p, err, sizeof(err)),
+					      "p.txt", &p, &err),
 			 0);
 	assert_string_equal(p.name, "x");
 	/* "far" is no node: kept as it was */
@@ -403,45 +402,45 @@ static void test_malformed_names_the_file(void **state)
 	char *json = strdup_printf("%s/provenance.json", d);
 	char *txt = strdup_printf("%s/provenance.txt", d);
 	struct provenance p;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(provenance_read(d, &p, err, sizeof(err)), -ENOENT);
+	assert_int_equal(provenance_read(d, &p, &err), -ENOENT);
 	provenance_free(&p);
 
 	assert_int_equal(results_write(d, "provenance.txt",
 				       "name = x\nno equals sign here\n"),
 			 0);
-	assert_int_equal(provenance_read(d, &p, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, txt));
+	assert_int_equal(provenance_read(d, &p, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, txt));
 	/* what came before is kept */
 	assert_string_equal(p.name, "x");
 	provenance_free(&p);
 
 	assert_int_equal(results_write(d, "provenance.json", "{ \"name\": "),
 			 0);
-	err[0] = '\0';
-	assert_int_equal(provenance_read(d, &p, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, json));
+	err.msg[0] = '\0';
+	assert_int_equal(provenance_read(d, &p, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, json));
 	provenance_free(&p);
 
 	assert_int_equal(
 		results_write(d, "provenance.json",
 			      "{ \"workload\": { \"runtime\": \"6\" } }"),
 		0);
-	err[0] = '\0';
-	assert_int_equal(provenance_read(d, &p, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, json));
-	assert_non_null(strstr(err, "workload.runtime"));
+	err.msg[0] = '\0';
+	assert_int_equal(provenance_read(d, &p, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, json));
+	assert_non_null(strstr(err.msg, "workload.runtime"));
 	provenance_free(&p);
 
 	assert_int_equal(
 		results_write(d, "provenance.json",
 			      "{ \"vms\": [ { \"name\": \"vm0\" } ] }"),
 		0);
-	err[0] = '\0';
-	assert_int_equal(provenance_read(d, &p, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, json));
-	assert_non_null(strstr(err, "vms"));
+	err.msg[0] = '\0';
+	assert_int_equal(provenance_read(d, &p, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, json));
+	assert_non_null(strstr(err.msg, "vms"));
 	provenance_free(&p);
 
 	free(json);

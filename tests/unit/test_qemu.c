@@ -33,10 +33,10 @@ static char *fixture(const char *name)
 static struct lab_config *load(const char *name)
 {
 	struct lab_config *c = NULL;
-	char err[512];
+	struct error err = { 0 };
 
-	if (config_load(name, &c, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	if (config_load(name, &c, &err) < 0)
+		fail_msg("%s", err.msg);
 	return c;
 }
 
@@ -395,7 +395,7 @@ static void test_kernel_cmdline(void **state)
 }
 
 static int build(struct lab_config *c, int vm, bool cache_size,
-		 const char *mems, char ***v, char *err, size_t errlen)
+		 const char *mems, char ***v, struct error *err)
 {
 	struct vm_plan p;
 	int r;
@@ -406,7 +406,7 @@ static int build(struct lab_config *c, int vm, bool cache_size,
 	p.mems = mems ? strdup(mems) : NULL;
 	for (size_t i = 0; i < p.n_shares; i++)
 		p.shares[i].image_size = 96ULL << 20;
-	r = qemu_build_argv(&p, v, err, errlen);
+	r = qemu_build_argv(&p, v, err);
 	vm_plan_free(&p);
 	return r;
 }
@@ -414,25 +414,26 @@ static int build(struct lab_config *c, int vm, bool cache_size,
 static void test_qemu_dax_window_needs_cache_size(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
-	char **v = NULL, err[512];
+	char **v = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(build(c, 0, false, NULL, &v, err, sizeof(err)),
-			 -EOPNOTSUPP);
+	assert_int_equal(build(c, 0, false, NULL, &v, &err), -EOPNOTSUPP);
 	assert_null(v);
-	assert_non_null(strstr(err, "[share dax]: dax_window"));
-	assert_non_null(strstr(err, "'cache-size'"));
-	assert_non_null(strstr(err, "/opt/qemu/bin/qemu-system-x86_64"));
+	assert_non_null(strstr(err.msg, "[share dax]: dax_window"));
+	assert_non_null(strstr(err.msg, "'cache-size'"));
+	assert_non_null(strstr(err.msg, "/opt/qemu/bin/qemu-system-x86_64"));
 	config_free(c);
 }
 
 static void test_qemu_kernel_boot_with_every_share(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
-	char **v = NULL, err[512];
+	char **v = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(build(c, 0, true, "0-1,3", &v, err, sizeof(err)), 0);
+	assert_int_equal(build(c, 0, true, "0-1,3", &v, &err), 0);
 	assert_string_equal(v[0], "/opt/qemu/bin/qemu-system-x86_64");
 	assert_string_equal(after(v, "-accel", 0), "tcg");
 	assert_string_equal(after(v, "-cpu", 0), "max");
@@ -472,11 +473,12 @@ static void test_qemu_kernel_boot_with_every_share(void **state)
 static void test_qemu_tap_only_listed_shares_extra_args(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
-	char **v = NULL, err[512];
+	char **v = NULL;
+	struct error err = { 0 };
 	size_t n = 0;
 
 	(void)state;
-	assert_int_equal(build(c, 1, false, NULL, &v, err, sizeof(err)), 0);
+	assert_int_equal(build(c, 1, false, NULL, &v, &err), 0);
 	assert_string_equal(after(v, "-m", 0), "512M");
 	assert_string_equal(after(v, "-object", 0),
 			    "memory-backend-memfd,id=mem0,size=512M,share=on");
@@ -496,7 +498,8 @@ static void test_qemu_escapes_commas_in_paths(void **state)
 {
 	struct lab_config *c = load(FIX "minimal.ini");
 	struct vm_plan p;
-	char **v = NULL, err[256];
+	char **v = NULL;
+	struct error err = { 0 };
 
 	(void)state;
 	free(c->vms[0].kernel);
@@ -505,7 +508,7 @@ static void test_qemu_escapes_commas_in_paths(void **state)
 	c->vms[0].image = strdup("/img,1.qcow2");
 	plan_in(c, "/st,x", 0, &p);
 	p.accel = "kvm";
-	assert_int_equal(qemu_build_argv(&p, &v, err, sizeof(err)), 0);
+	assert_int_equal(qemu_build_argv(&p, &v, &err), 0);
 	assert_string_equal(after(v, "-cpu", 0), "host");
 	/* the overlay in image_dir, then the seed made at start */
 	assert_string_equal(after(v, "-drive", 0),

@@ -20,11 +20,11 @@
 static struct report_run *load(const char *dir)
 {
 	struct report_run *r = NULL;
-	char err[512] = "";
-	int ret = report_load(dir, &r, err, sizeof(err));
+	struct error err = { 0 };
+	int ret = report_load(dir, &r, &err);
 
 	if (ret < 0)
-		print_error("%s: %s\n", dir, err);
+		print_error("%s: %s\n", dir, err.msg);
 	assert_int_equal(ret, 0);
 	return r;
 }
@@ -255,11 +255,10 @@ static void test_two_nodes(void **state)
 static void test_not_a_results_folder(void **state)
 {
 	struct report_run *r = NULL;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(report_load(FIXTURES "/report", &r, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, "not a results folder"));
+	assert_int_equal(report_load(FIXTURES "/report", &r, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "not a results folder"));
 	(void)state;
 }
 

@@ -26,11 +26,11 @@
 static struct report_run *load(const char *dir)
 {
 	struct report_run *r = NULL;
-	char err[512] = "";
-	int ret = report_load(dir, &r, err, sizeof(err));
+	struct error err = { 0 };
+	int ret = report_load(dir, &r, &err);
 
 	if (ret < 0)
-		print_error("%s: %s\n", dir, err);
+		print_error("%s: %s\n", dir, err.msg);
 	assert_int_equal(ret, 0);
 	return r;
 }
@@ -186,7 +186,8 @@ static void test_malformed_and_old(void **state)
 	char dir[] = "/tmp/test_report_residency.XXXXXX";
 	const char *rm[] = { "rm", "-rf", dir, NULL };
 	struct report_run *r = NULL;
-	char err[512] = "", *out = NULL;
+	struct error err = { 0 };
+	char *out = NULL;
 	int code;
 
 	assert_non_null(mkdtemp(dir));
@@ -196,8 +197,9 @@ static void test_malformed_and_old(void **state)
 				       "bytes\n0,host,shared,hot,N0,/,1\n"
 				       "0,host,shared,hot,N0,/\n"),
 			 0);
-	assert_int_equal(report_load(dir, &r, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, "/residency.csv:3: 6 fields, expected 7"));
+	assert_int_equal(report_load(dir, &r, &err), -EBADMSG);
+	assert_non_null(
+		strstr(err.msg, "/residency.csv:3: 6 fields, expected 7"));
 	assert_int_equal(results_write(dir, "residency.csv",
 				       RESIDENCY_HEADER "\nshared,,files,"
 						       "total,0,100\n"),

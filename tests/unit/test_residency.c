@@ -14,16 +14,15 @@
 
 #define HDR RS_HEADER "\n"
 
-static int parse(struct rs_series *s, const char *text, char *err,
-		 size_t errlen)
+static int parse(struct rs_series *s, const char *text, struct error *err)
 {
-	return rs_parse(s, "d/residency.csv", text, strlen(text), err, errlen);
+	return rs_parse(s, "d/residency.csv", text, strlen(text), err);
 }
 
 static void test_rows_and_names(void **state)
 {
 	struct rs_series s;
-	char err[200] = "";
+	struct error err = { 0 };
 	const char *text = HDR
 		"0,host,shared,image,-,-,0\n"
 		"1000,host,shared,image,N0,/dx-vm0,4096\n"
@@ -34,7 +33,7 @@ static void test_rows_and_names(void **state)
 		"2000,host,shared,hot,N0,/dx-vm"; /* being written */
 
 	rs_init(&s);
-	assert_int_equal(parse(&s, text, err, sizeof(err)), 0);
+	assert_int_equal(parse(&s, text, &err), 0);
 	assert_int_equal(s.n, 5);
 	assert_int_equal(s.n_samples, 3);
 	assert_int_equal(rs_last_t(&s), 2000);
@@ -79,13 +78,14 @@ static void test_many_names(void **state)
 static void expect_bad(const char *text, const char *msg)
 {
 	struct rs_series s;
-	char err[300] = "", want[200];
+	struct error err = { 0 };
+	char want[200];
 
 	rs_init(&s);
-	assert_int_equal(parse(&s, text, err, sizeof(err)), -EBADMSG);
+	assert_int_equal(parse(&s, text, &err), -EBADMSG);
 	snprintf(want, sizeof(want), "d/residency.csv:%s", msg);
-	if (strncmp(err, want, strlen(want)))
-		fail_msg("'%s' does not start '%s'", err, want);
+	if (strncmp(err.msg, want, strlen(want)))
+		fail_msg("'%s' does not start '%s'", err.msg, want);
 	assert_int_equal(s.n, 0);
 	rs_free(&s);
 }
@@ -155,39 +155,40 @@ static void on_fail(void *ud, size_t index, int err)
 }
 
 static int helper(const char *text, size_t n_files, struct got *g,
-		  char *missing, char *err)
+		  char *missing, struct error *err)
 {
 	struct rs_helper_cb cb = { .ud = g, .resident = on_res,
 				   .failed = on_fail };
 
 	memset(g, 0, sizeof(*g));
 	return rs_helper_parse(text, strlen(text), n_files, &cb, missing, 128,
-			       err, 200);
+			       err);
 }
 
 static void test_helper_lines(void **state)
 {
 	struct got g;
-	char missing[128], err[200] = "";
+	char missing[128];
+	struct error err = { 0 };
 
-	assert_int_equal(
-		helper("daxlab-resident 1\n"
-		       "F 0 16777216\n"
-		       "R 0 N0 8192 /\n"
-		       "R 0 ? 4096 /system.slice/fio.service\n"
-		       "E 1 2\n"
-		       "F 2 0\n"
-		       "R 2 N1 4096 /odd, name\x01\n"
-		       "M cgroup (no /proc/kpagecgroup)\n",
-		       3, &g, missing, err),
-		0);
+	assert_int_equal(helper("daxlab-resident 1\n"
+				"F 0 16777216\n"
+				"R 0 N0 8192 /\n"
+				"R 0 ? 4096 /system.slice/fio.service\n"
+				"E 1 2\n"
+				"F 2 0\n"
+				"R 2 N1 4096 /odd, name\x01\n"
+				"M cgroup (no /proc/kpagecgroup)\n",
+				3, &g, missing, &err),
+			 0);
 	assert_string_equal(g.text, "0 N0 8192 /;0 ? 4096 "
 				    "/system.slice/fio.service;"
 				    "2 N1 4096 /odd? name?;");
 	assert_int_equal(g.failed[1], ENOENT);
 	assert_string_equal(missing, "cgroup (no /proc/kpagecgroup)");
 	/* nothing but the version: all could be measured, nothing resident */
-	assert_int_equal(helper("daxlab-resident 1\n", 0, &g, missing, err), 0);
+	assert_int_equal(helper("daxlab-resident 1\n", 0, &g, missing, &err),
+			 0);
 	assert_string_equal(missing, "");
 	(void)state;
 }
@@ -207,7 +208,8 @@ static void test_helper_captured(void **state)
 	struct rs_helper_cb cb = {
 		.ud = &g, .resident = on_res, .failed = on_fail, .file = on_file
 	};
-	char missing[128], err[200] = "";
+	char missing[128];
+	struct error err = { 0 };
 	static const char guest[] = "daxlab-resident 1\n"
 				    "F 0 4194304\n"
 				    "R 0 N0 4194304 /\n"
@@ -222,20 +224,20 @@ static void test_helper_captured(void **state)
 
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(rs_helper_parse(guest, strlen(guest), 4, &cb, missing,
-					 sizeof(missing), err, sizeof(err)),
+					 sizeof(missing), &err),
 			 0);
 	assert_string_equal(g.text, "F0;0 N0 4194304 /;F1;F2;");
 	assert_int_equal(g.failed[3], ENOENT);
 	assert_string_equal(missing, "");
 	/* one file fewer than the lines name: an error, not a guess */
 	assert_int_equal(rs_helper_parse(guest, strlen(guest), 3, &cb, missing,
-					 sizeof(missing), err, sizeof(err)),
+					 sizeof(missing), &err),
 			 -EPROTO);
-	assert_non_null(strstr(err, "line 6: a bad E line"));
+	assert_non_null(strstr(err.msg, "line 6: a bad E line"));
 
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(rs_helper_parse(nocg, strlen(nocg), 2, &cb, missing,
-					 sizeof(missing), err, sizeof(err)),
+					 sizeof(missing), &err),
 			 0);
 	assert_string_equal(g.text, "F0;0 ? 4194304 ?;F1;");
 	assert_string_equal(missing, "node (no memory blocks in sysfs)");
@@ -245,11 +247,12 @@ static void test_helper_captured(void **state)
 static void expect_helper_bad(const char *text, size_t n, const char *msg)
 {
 	struct got g;
-	char missing[128], err[200] = "";
+	char missing[128];
+	struct error err = { 0 };
 
-	assert_int_equal(helper(text, n, &g, missing, err), -EPROTO);
-	if (!strstr(err, msg))
-		fail_msg("'%s' does not say '%s'", err, msg);
+	assert_int_equal(helper(text, n, &g, missing, &err), -EPROTO);
+	if (!strstr(err.msg, msg))
+		fail_msg("'%s' does not say '%s'", err.msg, msg);
 }
 
 static void test_helper_malformed(void **state)

@@ -154,15 +154,14 @@ static void test_residency_round_trip(void **state)
 	};
 	struct residency_row *back = NULL;
 	size_t n = 0;
-	char err[128] = "";
+	struct error err = { 0 };
 	char *text = residency_format(rows, 2);
 
 	assert_string_equal(text,
 			    RESIDENCY_HEADER "\n"
 					     "shared,,image,total,4096,8192\n"
 					     "private,0,files,N1,4096,\n");
-	assert_int_equal(
-		residency_parse("r.csv", text, &back, &n, err, sizeof(err)), 0);
+	assert_int_equal(residency_parse("r.csv", text, &back, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(back[1].vm, "0");
 	assert_string_equal(back[1].node, "N1");
@@ -172,20 +171,19 @@ static void test_residency_round_trip(void **state)
 	assert_int_equal(residency_parse("r.csv",
 					 RESIDENCY_HEADER
 					 "\n\nelse,,files,total,1,1\n",
-					 &back, &n, err, sizeof(err)),
+					 &back, &n, &err),
 			 -EBADMSG);
-	assert_string_equal(err, "r.csv:3: malformed row");
-	assert_int_equal(residency_parse("r.csv", "set,vm\n", &back, &n, err,
-					 sizeof(err)),
+	assert_string_equal(err.msg, "r.csv:3: malformed row");
+	assert_int_equal(residency_parse("r.csv", "set,vm\n", &back, &n, &err),
 			 -EBADMSG);
 	assert_string_equal(
-		err,
+		err.msg,
 		"r.csv:1: header is 'set,vm', expected '" RESIDENCY_HEADER "'");
 	/* the last line without its newline is read: the file is whole */
 	assert_int_equal(residency_parse("r.csv",
 					 RESIDENCY_HEADER
 					 "\nshared,,files,total,1,2",
-					 &back, &n, err, sizeof(err)),
+					 &back, &n, &err),
 			 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(back[0].size, 2);

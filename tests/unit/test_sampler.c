@@ -71,10 +71,11 @@ static void put(const char *name, const char *text)
 static void add(struct sampler *s, const char *name, const char *file)
 {
 	struct source_spec sp;
-	char spec[160], err[128];
+	char spec[160];
+	struct error err = { 0 };
 
 	snprintf(spec, sizeof(spec), "%s=%s/%s", name, dir, file);
-	assert_int_equal(source_parse(spec, &sp, err, sizeof(err)), 0);
+	assert_int_equal(source_parse(spec, &sp, &err), 0);
 	assert_int_equal(sampler_add(s, &sp), 0);
 	source_spec_free(&sp);
 }
@@ -277,13 +278,13 @@ static void test_remote_without_ssh_binary(void **state)
 {
 	struct sampler s;
 	struct source_spec sp;
-	char err[128];
+	struct error err = { 0 };
 	_cleanup_free_ char *old = NULL;
 
 	old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
 	setenv("PATH", "/nonexistent", 1);
 	assert_int_equal(sampler_init(&s, 10, NULL, NULL, NULL), 0);
-	assert_int_equal(source_parse("r=host:/p", &sp, err, sizeof(err)), 0);
+	assert_int_equal(source_parse("r=host:/p", &sp, &err), 0);
 	assert_int_equal(sampler_add(&s, &sp), 0);
 	source_spec_free(&sp);
 	sampler_probe(&s, 1000);

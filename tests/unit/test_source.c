@@ -13,9 +13,9 @@ static void ok(const char *spec, const char *name, const char *host,
 	       const char *path)
 {
 	struct source_spec s;
-	char err[256];
+	struct error err = { 0 };
 
-	assert_int_equal(source_parse(spec, &s, err, sizeof(err)), 0);
+	assert_int_equal(source_parse(spec, &s, &err), 0);
 	assert_string_equal(s.name, name);
 	assert_string_equal(s.path, path);
 	if (host) {
@@ -31,10 +31,10 @@ static void ok(const char *spec, const char *name, const char *host,
 static void bad(const char *spec, const char *msg)
 {
 	struct source_spec s;
-	char err[256];
+	struct error err = { 0 };
 
-	assert_int_equal(source_parse(spec, &s, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, msg));
+	assert_int_equal(source_parse(spec, &s, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, msg));
 }
 
 static void test_seed_sources(void **state)

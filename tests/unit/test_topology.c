@@ -103,40 +103,37 @@ static void test_missing_tree(void **state)
 }
 
 static int resolve(const char *tree, int node, const char *cpus,
-		   const char *mems, char **rc, char **rm, char *err,
-		   size_t errlen)
+		   const char *mems, char **rc, char **rm, struct error *err)
 {
 	struct topology t;
 	struct cg_binding b = { .node = node, .cpus = (char *)cpus,
 				.mems = (char *)mems };
 
 	assert_int_equal(topology_load(tree, &t), 0);
-	return topology_resolve(&t, &b, rc, rm, err, errlen);
+	return topology_resolve(&t, &b, rc, rm, err);
 }
 
 static void test_resolve_node(void **state)
 {
-	char *c = NULL, *m = NULL, err[256];
+	char *c = NULL, *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(resolve(FIX "two-node", 1, NULL, NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "two-node", 1, NULL, NULL, &c, &m, &err),
 			 0);
 	assert_string_equal(c, "2-3");
 	assert_string_equal(m, "1");
 	free(c);
 	free(m);
 	/* explicit cpus and mems override the node's */
-	assert_int_equal(resolve(FIX "two-node", 1, "0,2", "0-1", &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "two-node", 1, "0,2", "0-1", &c, &m, &err),
 			 0);
 	assert_string_equal(c, "0,2");
 	assert_string_equal(m, "0-1");
 	free(c);
 	free(m);
 	/* nothing said: inherit */
-	assert_int_equal(resolve(FIX "two-node", -1, NULL, NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "two-node", -1, NULL, NULL, &c, &m, &err),
 			 0);
 	assert_null(c);
 	assert_null(m);
@@ -144,25 +141,23 @@ static void test_resolve_node(void **state)
 
 static void test_resolve_refuses_what_does_not_exist(void **state)
 {
-	char *c = NULL, *m = NULL, err[256];
+	char *c = NULL, *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(resolve(FIX "two-node", 2, NULL, NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "two-node", 2, NULL, NULL, &c, &m, &err),
 			 -ENOENT);
-	assert_string_equal(err,
-			    "NUMA node 2 does not exist (this host has nodes 0-1)");
-	assert_int_equal(resolve(FIX "two-node", -1, "3-4", NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_string_equal(
+		err.msg,
+		"NUMA node 2 does not exist (this host has nodes 0-1)");
+	assert_int_equal(resolve(FIX "two-node", -1, "3-4", NULL, &c, &m, &err),
 			 -ENOENT);
-	assert_non_null(strstr(err, "CPU 4 does not exist"));
-	assert_int_equal(resolve(FIX "two-node", -1, NULL, "1,3", &c, &m, err,
-				 sizeof(err)),
+	assert_non_null(strstr(err.msg, "CPU 4 does not exist"));
+	assert_int_equal(resolve(FIX "two-node", -1, NULL, "1,3", &c, &m, &err),
 			 -ENOENT);
-	assert_non_null(strstr(err, "NUMA node 3 does not exist"));
+	assert_non_null(strstr(err.msg, "NUMA node 3 does not exist"));
 	/* an offline CPU counts as missing */
-	assert_int_equal(resolve(FIX "sparse", -1, "2", NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "sparse", -1, "2", NULL, &c, &m, &err),
 			 -ENOENT);
 	assert_null(c);
 	assert_null(m);
@@ -170,16 +165,14 @@ static void test_resolve_refuses_what_does_not_exist(void **state)
 
 static void test_memory_only_node(void **state)
 {
-	char *c = NULL, *m = NULL, err[256];
+	char *c = NULL, *m = NULL;
+	struct error err = { 0 };
 
 	(void)state;
-	assert_int_equal(resolve(FIX "sparse", 2, NULL, NULL, &c, &m, err,
-				 sizeof(err)),
+	assert_int_equal(resolve(FIX "sparse", 2, NULL, NULL, &c, &m, &err),
 			 -EINVAL);
-	assert_non_null(strstr(err, "NUMA node 2 has no CPUs; set cpus ="));
-	assert_int_equal(resolve(FIX "sparse", 2, "4", NULL, &c, &m, err,
-				 sizeof(err)),
-			 0);
+	assert_non_null(strstr(err.msg, "NUMA node 2 has no CPUs; set cpus ="));
+	assert_int_equal(resolve(FIX "sparse", 2, "4", NULL, &c, &m, &err), 0);
 	assert_string_equal(c, "4");
 	assert_string_equal(m, "2");
 	free(c);

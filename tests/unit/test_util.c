@@ -139,7 +139,8 @@ static bool exists(const char *dir, const char *name)
 static void test_write_file_atomic(void **state)
 {
 	char dir[] = "/tmp/daxlab-test-util.XXXXXX";
-	char path[512], tmp[512], sub[512], err[512] = "";
+	char path[512], tmp[512], sub[512];
+	struct error err = { 0 };
 	char *text = NULL;
 	size_t len;
 	struct stat st;
@@ -150,8 +151,7 @@ static void test_write_file_atomic(void **state)
 	snprintf(path, sizeof(path), "%s/f", dir);
 	snprintf(tmp, sizeof(tmp), "%s/f.tmp", dir);
 
-	assert_int_equal(
-		write_file_atomic(path, "one\n", 4, 0644, err, sizeof(err)), 0);
+	assert_int_equal(write_file_atomic(path, "one\n", 4, 0644, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644); /* not the umask's */
 	assert_int_equal(read_full_file(path, 1024, &text, &len), 0);
@@ -160,9 +160,7 @@ static void test_write_file_atomic(void **state)
 
 	/* replaced: a stale f.tmp and a symlink there are not written through */
 	assert_int_equal(symlink("/etc/hostname", tmp), 0);
-	assert_int_equal(
-		write_file_atomic(path, "two\0x", 5, 0600, err, sizeof(err)),
-		0);
+	assert_int_equal(write_file_atomic(path, "two\0x", 5, 0600, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, 5);
@@ -171,8 +169,7 @@ static void test_write_file_atomic(void **state)
 	assert_memory_equal(text, "two\0x", 5);
 	free(text);
 	assert_false(exists(dir, "f.tmp"));
-	assert_int_equal(write_file_atomic(path, "", 0, 0644, err, sizeof(err)),
-			 0);
+	assert_int_equal(write_file_atomic(path, "", 0, 0644, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 0);
 
@@ -180,18 +177,17 @@ static void test_write_file_atomic(void **state)
 	snprintf(sub, sizeof(sub), "%s/d", dir);
 	assert_int_equal(mkdir(sub, 0755), 0);
 	snprintf(sub, sizeof(sub), "%s/d/x", dir);
-	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, NULL, 0), 0);
+	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, NULL), 0);
 	snprintf(sub, sizeof(sub), "%s/d", dir);
-	assert_true(write_file_atomic(sub, "x", 1, 0644, err, sizeof(err)) < 0);
-	assert_non_null(strstr(err, sub));
+	assert_true(write_file_atomic(sub, "x", 1, 0644, &err) < 0);
+	assert_non_null(strstr(err.msg, sub));
 	assert_false(exists(dir, "d.tmp"));
 	assert_true(exists(dir, "d/x"));
 
 	/* no folder: refused, the path named */
 	snprintf(sub, sizeof(sub), "%s/none/f", dir);
-	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, err, sizeof(err)),
-			 -ENOENT);
-	assert_non_null(strstr(err, sub));
+	assert_int_equal(write_file_atomic(sub, "x", 1, 0644, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, sub));
 
 	snprintf(sub, sizeof(sub), "%s/d/x", dir);
 	unlink(sub);

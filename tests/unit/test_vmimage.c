@@ -18,11 +18,9 @@
 static struct lab_config *load(void)
 {
 	struct lab_config *c = NULL;
-	char err[512] = "";
+	struct error err = { 0 };
 
-	assert_int_equal(
-		config_load(FIXTURES "/guest/lab.ini", &c, err, sizeof(err)),
-		0);
+	assert_int_equal(config_load(FIXTURES "/guest/lab.ini", &c, &err), 0);
 	return c;
 }
 
@@ -130,16 +128,16 @@ static const char good_units[] =
 	"@@daxlab unit srv-dax-private.mount active\n"
 	"@@daxlab unit daxlab-fio-server.service active\n";
 
-static int check(struct lab_config *c, const char *text, char *err,
-		 size_t errlen, char *warn, size_t warnlen, char **mounts)
+static int check(struct lab_config *c, const char *text, struct error *err,
+		 char *warn, size_t warnlen, char **mounts)
 {
 	struct vmimage_report r;
 	int n;
 
 	assert_int_equal(vmimage_parse_report(text, &r), 0);
 	assert_true(r.complete);
-	n = vmimage_check(c, &c->vms[0], &r, "fio-3.33", err, errlen, warn,
-			  warnlen, mounts);
+	n = vmimage_check(c, &c->vms[0], &r, "fio-3.33", err, warn, warnlen,
+			  mounts);
 	vmimage_report_free(&r);
 	return n;
 }
@@ -150,13 +148,13 @@ static void test_check_ready(void **state)
 	_cleanup_free_ char *t =
 		report_text("done", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.33\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(
-		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 0);
-	assert_string_equal(err, "");
+	assert_int_equal(check(c, t, &err, warn, sizeof(warn), &mounts), 0);
+	assert_string_equal(err.msg, "");
 	assert_string_equal(warn, "");
 	/* the lines `daxlab run` reads, as the tiny guest prints them */
 	assert_string_equal(mounts, "DAXLAB-MOUNT-OK /mnt/shared ext4 "
@@ -178,18 +176,19 @@ static void test_check_mount_missing(void **state)
 		"mount: /srv/dax/private: special device nosuch does not exist.\n"
 		"@@daxlab unit daxlab-fio-server.service active\n",
 		"/usr/bin/fio\nfio-3.33\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(
-		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 1);
-	assert_non_null(strstr(err, "share private (virtiofs private) is not "
-				    "mounted on /srv/dax/private "
-				    "(srv-dax-private.mount: failed: mount: "
-				    "/srv/dax/private: special device nosuch "
-				    "does not exist.)"));
-	assert_null(strstr(err, "Mounting"));
+	assert_int_equal(check(c, t, &err, warn, sizeof(warn), &mounts), 1);
+	assert_non_null(strstr(err.msg,
+			       "share private (virtiofs private) is not "
+			       "mounted on /srv/dax/private "
+			       "(srv-dax-private.mount: failed: mount: "
+			       "/srv/dax/private: special device nosuch "
+			       "does not exist.)"));
+	assert_null(strstr(err.msg, "Mounting"));
 	assert_non_null(strstr(mounts, "DAXLAB-MOUNT-FAILED /srv/dax/private: "
 				       "not mounted\n"));
 	free(mounts);
@@ -204,14 +203,15 @@ static void test_check_without_dax(void **state)
 		SHARED_MOUNT
 		"private /srv/dax/private virtiofs rw,relatime 0 0\n",
 		good_units, "/usr/bin/fio\nfio-3.33\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(
-		check(c, t, err, sizeof(err), warn, sizeof(warn), &mounts), 1);
-	assert_non_null(strstr(err, "share private is mounted on "
-				    "/srv/dax/private without 'dax=always'"));
+	assert_int_equal(check(c, t, &err, warn, sizeof(warn), &mounts), 1);
+	assert_non_null(strstr(err.msg,
+			       "share private is mounted on "
+			       "/srv/dax/private without 'dax=always'"));
 	free(mounts);
 	config_free(c);
 }
@@ -228,20 +228,19 @@ static void test_check_fio(void **state)
 	_cleanup_free_ char *other =
 		report_text("done", GOOD_RESULT, SHARED_MOUNT PRIVATE_MOUNT,
 			    good_units, "/usr/bin/fio\nfio-3.39\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(
-		check(c, none, err, sizeof(err), warn, sizeof(warn), &mounts),
-		1);
-	assert_true(str_has_prefix(err, "fio is not installed in the guest"));
+	assert_int_equal(check(c, none, &err, warn, sizeof(warn), &mounts), 1);
+	assert_true(
+		str_has_prefix(err.msg, "fio is not installed in the guest"));
 	free(mounts);
-	assert_int_equal(
-		check(c, other, err, sizeof(err), warn, sizeof(warn), &mounts),
-		1);
-	assert_true(str_has_prefix(err, "fio in the guest (/usr/bin/fio) is "
-					"fio-3.39, the host's is fio-3.33"));
+	assert_int_equal(check(c, other, &err, warn, sizeof(warn), &mounts), 1);
+	assert_true(str_has_prefix(err.msg,
+				   "fio in the guest (/usr/bin/fio) is "
+				   "fio-3.39, the host's is fio-3.33"));
 	free(mounts);
 	config_free(c);
 }
@@ -254,17 +253,17 @@ static void test_check_fio_first(void **state)
 					"@@daxlab cloud-init\n@@daxlab rc "
 					"skipped\n@@daxlab mounts\n"
 					"@@daxlab end\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(check(c, t, err, sizeof(err), warn, sizeof(warn),
-			       &mounts),
-			 1);
-	assert_true(str_has_prefix(err, "fio in the guest (/usr/bin/fio) is "
-					"fio-3.1, the host's is fio-3.33"));
-	assert_null(strstr(err, "mounted"));
-	assert_null(strstr(err, "cloud-init"));
+	assert_int_equal(check(c, t, &err, warn, sizeof(warn), &mounts), 1);
+	assert_true(str_has_prefix(err.msg,
+				   "fio in the guest (/usr/bin/fio) is "
+				   "fio-3.1, the host's is fio-3.33"));
+	assert_null(strstr(err.msg, "mounted"));
+	assert_null(strstr(err.msg, "cloud-init"));
 	assert_string_equal(mounts, "");
 	free(mounts);
 	config_free(c);
@@ -292,33 +291,29 @@ static void test_check_cloud_init(void **state)
 		       "@@daxlab cloud-init\n@@daxlab rc none\n"
 		       "@@daxlab mounts\n" SHARED_MOUNT PRIVATE_MOUNT
 		       "@@daxlab end\n");
-	char err[2048], warn[512];
+	struct error err = { 0 };
+	char warn[512];
 	char *mounts = NULL;
 
 	(void)state;
-	assert_int_equal(
-		check(c, bad, err, sizeof(err), warn, sizeof(warn), &mounts),
-		1);
+	assert_int_equal(check(c, bad, &err, warn, sizeof(warn), &mounts), 1);
 	/* one line, newlines of the message flattened */
-	assert_string_equal(err, "cloud-init finished with errors: ('locale', "
-				 "ProcessExecutionError(\"update-locale Exit "
-				 "code: 255\"))");
+	assert_string_equal(err.msg,
+			    "cloud-init finished with errors: ('locale', "
+			    "ProcessExecutionError(\"update-locale Exit "
+			    "code: 255\"))");
 	free(mounts);
-	assert_int_equal(
-		check(c, late, err, sizeof(err), warn, sizeof(warn), &mounts),
-		1);
-	assert_string_equal(err, "cloud-init did not finish in time (no "
-				 "/run/cloud-init/result.json)");
+	assert_int_equal(check(c, late, &err, warn, sizeof(warn), &mounts), 1);
+	assert_string_equal(err.msg, "cloud-init did not finish in time (no "
+				     "/run/cloud-init/result.json)");
 	free(mounts);
-	assert_int_equal(check(c, degraded, err, sizeof(err), warn,
-			       sizeof(warn), &mounts),
+	assert_int_equal(check(c, degraded, &err, warn, sizeof(warn), &mounts),
 			 0);
 	assert_string_equal(warn, "cloud-init finished degraded: no growpart");
 	free(mounts);
-	assert_int_equal(
-		check(c, absent, err, sizeof(err), warn, sizeof(warn), &mounts),
-		1);
-	assert_true(str_has_prefix(err, "the image has no cloud-init"));
+	assert_int_equal(check(c, absent, &err, warn, sizeof(warn), &mounts),
+			 1);
+	assert_true(str_has_prefix(err.msg, "the image has no cloud-init"));
 	free(mounts);
 	config_free(c);
 }

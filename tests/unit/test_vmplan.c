@@ -19,10 +19,10 @@
 static struct lab_config *load(const char *name)
 {
 	struct lab_config *c = NULL;
-	char err[512];
+	struct error err = { 0 };
 
-	if (config_load(name, &c, err, sizeof(err)) < 0)
-		fail_msg("%s", err);
+	if (config_load(name, &c, &err) < 0)
+		fail_msg("%s", err.msg);
 	free(c->lab.state_dir);
 	free(c->lab.image_dir);
 	c->lab.state_dir = strdup("/st");
