@@ -109,6 +109,8 @@ static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 }
 
 static void vprogress(struct experiment *x, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vprogress(struct experiment *x, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *msg = NULL, *line = NULL;
 	double t = (double)(now_monotonic_ns() - x->t0_ns) / 1e9;

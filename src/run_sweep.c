@@ -168,7 +168,7 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 {
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
 	_cleanup_free_ char *list = NULL, *array = NULL, *arrayid = NULL;
-	_cleanup_free_ char *gatherid = NULL, *out = NULL, *dep = NULL;
+	_cleanup_free_ char *gatherid = NULL, *dep = NULL;
 	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
 	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
 	bool *want = calloc(sw->n_runs + 1, sizeof(*want));

@@ -136,6 +136,7 @@ static void test_guest_answers(void **state)
 	FILE *f;
 
 	(void)state;
+	assert_non_null(ssh);
 	/* no ssh_config: no VM was started */
 	assert_int_equal(fiover_guest(cfg, &vm, v, sizeof(v), &err),
 			 -EHOSTUNREACH);
