@@ -641,42 +641,6 @@ char *cg_path_at(const struct cg_ctx *ctx, const char *rel, const char *file)
 			     r ? rel : "", f ? "/" : "", f ? file : "");
 }
 
-int cg_parse_own(const char *text, char **ret)
-{
-	const char *l = text;
-
-	*ret = NULL;
-	while (l && *l) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl ? (size_t)(nl - l) : strlen(l);
-
-		if (len >= 3 && !strncmp(l, "0::", 3)) {
-			const char *p = l + 3;
-			size_t n = len - 3;
-
-			while (n && *p == '/')
-				p++, n--;
-			/* " (deleted)" would follow a removed cgroup */
-			*ret = strndup(p, n);
-			return *ret ? 0 : -ENOMEM;
-		}
-		l = nl ? nl + 1 : NULL;
-	}
-	return -ENOENT;
-}
-
-int cg_own(char **ret)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	*ret = NULL;
-	r = read_full_file("/proc/self/cgroup", 1 << 16, &s, NULL);
-	if (r < 0)
-		return r;
-	return cg_parse_own(s, ret);
-}
-
 int cg_delegated_mark(const char *dir)
 {
 	static const char *const names[] = { "trusted.delegate",

@@ -124,14 +124,6 @@ int cg_keyed_value(const char *text, const char *key, uint64_t *ret);
 char *cg_path_at(const struct cg_ctx *ctx, const char *rel, const char *file);
 
 /*
- * This process's v2 cgroup from the text of /proc/self/cgroup (its
- * "0::/PATH" line), relative. -ENOENT: no such line.
- */
-int cg_parse_own(const char *text, char **ret);
-/* cg_parse_own() of /proc/self/cgroup. */
-int cg_own(char **ret);
-
-/*
  * Whether systemd marked the cgroup folder as delegated: the xattr
  * trusted.delegate (system manager, v251+) or user.delegate (user
  * manager) is "1". 1 yes, 0 no, -errno when it cannot be read (e.g.

@@ -113,16 +113,6 @@ int results_append(const char *dir, const char *file, const char *text)
 	return write_file(path, text, O_APPEND);
 }
 
-int results_copy(const char *dir, const char *file, const char *src)
-{
-	_cleanup_free_ char *text = NULL;
-	int r = read_full_file(src, 64u << 20, &text, NULL);
-
-	if (r < 0)
-		return r;
-	return results_write(dir, file, text);
-}
-
 int results_set_status(const char *dir, enum results_status s,
 		       const char *reason)
 {
@@ -275,16 +265,6 @@ int kv_parse(const char *text, struct kvlist *ret)
 			return r;
 	}
 	return 0;
-}
-
-int kv_read(const char *path, struct kvlist *ret)
-{
-	_cleanup_free_ char *text = NULL;
-	int r = read_full_file(path, 4u << 20, &text, NULL);
-
-	if (r < 0)
-		return r;
-	return kv_parse(text, ret);
 }
 
 void kv_free(struct kvlist *l)

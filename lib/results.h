@@ -52,8 +52,6 @@ int results_create_at(const char *dir, char **ret_dir);
 int results_write(const char *dir, const char *file, const char *text);
 /* Appends text to dir/file, creating it. */
 int results_append(const char *dir, const char *file, const char *text);
-/* Copies src to dir/file. */
-int results_copy(const char *dir, const char *file, const char *src);
 
 /*
  * The status file: "complete", "running", "incomplete: REASON" or
@@ -84,7 +82,6 @@ const char *kv_get(const struct kvlist *l, const char *key);
 char *kv_format(const struct kvlist *l);
 /* Parses text; blank lines and lines starting with '#' are skipped. */
 int kv_parse(const char *text, struct kvlist *ret);
-int kv_read(const char *path, struct kvlist *ret);
 void kv_free(struct kvlist *l);
 
 /*

@@ -307,22 +307,6 @@ static void test_oom_kills(void **state)
 	rm_rf(d2);
 }
 
-static void test_parse_own(void **state)
-{
-	char *s = NULL;
-
-	(void)state;
-	assert_int_equal(cg_parse_own("0::/system.slice/x.scope\n", &s), 0);
-	assert_string_equal(s, "system.slice/x.scope");
-	free(s);
-	/* hybrid: v1 lines first, the unified one last */
-	assert_int_equal(cg_parse_own("4:memory:/a\n1:cpu:/\n0::/\n", &s), 0);
-	assert_string_equal(s, "");
-	free(s);
-	assert_int_equal(cg_parse_own("4:memory:/a\n", &s), -ENOENT);
-	assert_null(s);
-}
-
 static void test_levels_helpers(void **state)
 {
 	char *s;
@@ -566,7 +550,6 @@ int main(void)
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_keyed_value),
 		cmocka_unit_test(test_oom_kills),
-		cmocka_unit_test(test_parse_own),
 		cmocka_unit_test(test_levels_helpers),
 		cmocka_unit_test(test_find_delegated),
 		cmocka_unit_test(test_check_levels),
