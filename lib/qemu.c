@@ -328,11 +328,12 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
-			 enum virtiofsd_style style, const char *socket,
-			 const char *source, char ***ret)
+int virtiofsd_build_argv(const struct vm_plan *p,
+			 const struct vm_plan_share *ps, const char *binary,
+			 enum virtiofsd_style style, char ***ret)
 {
-	const struct virtiofsd_section *d = &c->virtiofsd;
+	const struct virtiofsd_section *d = &p->c->virtiofsd;
+	const char *socket = ps->socket, *source = ps->source;
 	struct strv b = { 0 };
 	/* the C virtiofsd says "none" where the Rust one says "never" */
 	const char *cache = d->cache;

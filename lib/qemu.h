@@ -29,13 +29,14 @@ char *qemu_kernel_cmdline(const struct vm_plan *p);
 int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err);
 
 /*
- * One virtiofsd's argument list, in the option style given (C or Rust).
- * -EINVAL: the C style and a ',' in source (its -o takes a comma list);
- * -EOPNOTSUPP: the C style and [virtiofsd] sandbox = none.
+ * The argument list of the virtiofsd of share ps of the plan: binary, in
+ * the option style given (C or Rust), [virtiofsd] from p->c.
+ * -EINVAL: the C style and a ',' in the source (its -o takes a comma
+ * list); -EOPNOTSUPP: the C style and [virtiofsd] sandbox = none.
  */
-int virtiofsd_build_argv(const struct lab_config *c, const char *binary,
-			 enum virtiofsd_style style, const char *socket,
-			 const char *source, char ***ret);
+int virtiofsd_build_argv(const struct vm_plan *p,
+			 const struct vm_plan_share *ps, const char *binary,
+			 enum virtiofsd_style style, char ***ret);
 
 /* Rounds a pmem image size up to the 2 MiB virtio-pmem wants. */
 uint64_t qemu_pmem_align(uint64_t size);

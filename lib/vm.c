@@ -311,11 +311,10 @@ int vm_env_resolve(struct vm_env *e)
 	return 0;
 }
 
-static int build_fsd_argv(struct vm_env *e, const struct vm_plan_share *ps,
-			  char ***ret)
+static int build_fsd_argv(struct vm_env *e, const struct vm_plan *p,
+			  const struct vm_plan_share *ps, char ***ret)
 {
-	int r = virtiofsd_build_argv(e->c, e->virtiofsd, e->style, ps->socket,
-				     ps->source, ret);
+	int r = virtiofsd_build_argv(p, ps, e->virtiofsd, e->style, ret);
 
 	if (r == -EOPNOTSUPP)
 		return fail(
@@ -344,7 +343,7 @@ static int plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_shares && r >= 0; i++)
 		if (p->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
-			r = build_fsd_argv(e, &p->shares[i], &fsd[n++]);
+			r = build_fsd_argv(e, p, &p->shares[i], &fsd[n++]);
 	if (r >= 0)
 		r = qemu_build_argv(p, ret_qemu, &e->err);
 	if (r < 0) {
@@ -1290,15 +1289,9 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 {
 	const struct lab_config *c = e->c;
 	const struct vm_config *vm = p->vm;
-	char *cpus = NULL, *mems = NULL;
 	struct error why = { 0 };
 	int r;
 
-	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &cpus, &mems, &why);
-	free(cpus);
-	free(mems);
-	if (r < 0)
-		return fail(e, r, "[virtiofsd]: %s", why.msg);
 	if (!e->cg_ok)
 		return fail(e, -ENOENT,
 			    "no usable cgroup hierarchy below %s (cgroup_version = %s): need cgroup2, or v1 cpuset and memory",
@@ -1951,7 +1944,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	int64_t end = now_monotonic_ns() + (int64_t)timeout_s * 1000000000LL;
 	_cleanup_close_ int lock = -1;
 	_cleanup_close_ int cglock = -1;
-	_cleanup_free_ char *fcpus = NULL, *fmems = NULL;
 	char ***fsd = NULL;
 	char **qemu = NULL;
 	struct vm_plan p;
@@ -1966,11 +1958,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	if (r < 0)
 		return r;
 	marker = p.starting;
-	r = topology_resolve(&e->topo, &c->virtiofsd.cg, &fcpus, &fmems, &why);
-	if (r < 0) {
-		r = fail(e, r, "[virtiofsd]: %s", why.msg);
-		goto out;
-	}
 	r = plan_cmdlines(e, &p, &fsd, &qemu);
 	if (r < 0)
 		goto out;
@@ -1978,8 +1965,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	if (e->dry_run) {
 		report(e, VM_REPORT_DRY, "mkdir %s (0700)", p.dir);
 		cgplace_prepare(&e->place, &e->cg, NULL, NULL);
-		cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
-			  c->virtiofsd.cg.memory_max, NULL);
+		cg_create(&e->cg, c->virtiofsd.cg.cgroup, p.fsd_cpus,
+			  p.fsd_mems, c->virtiofsd.cg.memory_max, NULL);
 		cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems,
 			  vm->cg.memory_max, NULL);
 		build_pmem_images(e, &p);
@@ -2079,7 +2066,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			goto rollback;
 		}
 	}
-	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, fcpus, fmems,
+	r = cg_create(&e->cg, c->virtiofsd.cg.cgroup, p.fsd_cpus, p.fsd_mems,
 		      c->virtiofsd.cg.memory_max, &why);
 	if (r < 0) {
 		r = step_failed(e, "create the virtiofsd cgroup", r, NULL,

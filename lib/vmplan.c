@@ -105,29 +105,24 @@ static int pmem_size(struct vm_env *e, struct vm_plan_share *ps)
 	return 0;
 }
 
-/* The VM's cpus and mems; --no-probe: mems as configured. */
-static int binding(struct vm_env *e, struct vm_plan *p)
+/* The cpus and mems of a binding; --no-probe: mems as configured. */
+static int binding(struct vm_env *e, const struct cg_binding *cg, char **cpus,
+		   char **mems, struct error *why)
 {
-	const struct vm_config *vm = p->vm;
-	struct error why = { 0 };
-	int r;
-
 	if (e->no_probe) {
-		if (vm->cg.mems)
-			p->mems = strdup(vm->cg.mems);
-		else if (vm->cg.node >= 0)
-			p->mems = strdup_printf("%d", vm->cg.node);
+		if (cg->mems)
+			*mems = strdup(cg->mems);
+		else if (cg->node >= 0)
+			*mems = strdup_printf("%d", cg->node);
 		return 0;
 	}
-	r = topology_resolve(&e->topo, &vm->cg, &p->cpus, &p->mems, &why);
-	if (r < 0)
-		return err_fail(&e->err, r, "[vm %s]: %s", vm->id, why.msg);
-	return 0;
+	return topology_resolve(&e->topo, cg, cpus, mems, why);
 }
 
 int vm_plan_make(struct vm_env *e, const struct vm_config *vm,
 		 struct vm_plan *ret)
 {
+	struct error why = { 0 };
 	int r;
 
 	r = vm_plan_paths(e->c, vm, ret);
@@ -138,15 +133,23 @@ int vm_plan_make(struct vm_env *e, const struct vm_config *vm,
 		goto fail;
 	ret->accel = e->accel;
 	ret->have_cache_size = e->have_cache_size;
-	r = binding(e, ret);
-	if (r < 0)
+	r = binding(e, &vm->cg, &ret->cpus, &ret->mems, &why);
+	if (r < 0) {
+		r = err_fail(&e->err, r, "[vm %s]: %s", vm->id, why.msg);
 		goto fail;
+	}
 	for (size_t i = 0; i < ret->n_shares; i++) {
 		if (ret->shares[i].backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
 		r = pmem_size(e, &ret->shares[i]);
 		if (r < 0)
 			goto fail;
+	}
+	r = binding(e, &e->c->virtiofsd.cg, &ret->fsd_cpus, &ret->fsd_mems,
+		    &why);
+	if (r < 0) {
+		r = err_fail(&e->err, r, "[virtiofsd]: %s", why.msg);
+		goto fail;
 	}
 	return 0;
 fail:
@@ -181,5 +184,7 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->seed);
 	free(p->cpus);
 	free(p->mems);
+	free(p->fsd_cpus);
+	free(p->fsd_mems);
 	memset(p, 0, sizeof(*p));
 }

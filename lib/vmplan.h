@@ -8,8 +8,9 @@
  * vm_plan_paths() is the part that needs no probe and cannot fail but for
  * memory: the VM's folder and files, its shares with their sources and
  * paths, the disk and seed of an image VM (lib/statedir.c names them).
- * vm_plan_make() adds the rest: accel, cpus and mems, the sizes of the
- * virtio-pmem images.
+ * vm_plan_make() adds the rest: accel, the cpus and mems of the VM and of
+ * virtiofsd, the sizes of the virtio-pmem images. lib/qemu.c builds each
+ * virtiofsd's command line from the plan and its share too.
  */
 #ifndef DAXLAB_VMPLAN_H
 #define DAXLAB_VMPLAN_H
@@ -51,6 +52,7 @@ struct vm_plan {
 	const char *accel; /* "kvm" or "tcg" */
 	bool have_cache_size; /* qemu's vhost-user-fs-pci has cache-size */
 	char *cpus, *mems; /* the VM's binding, or NULL (inherited) */
+	char *fsd_cpus, *fsd_mems; /* [virtiofsd]'s, shared by every VM */
 };
 
 /* The folder, files and shares of vm. -ENOMEM. */

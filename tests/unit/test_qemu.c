@@ -54,6 +54,18 @@ static const char *after(char **argv, const char *opt, int n)
 	return NULL;
 }
 
+/* virtiofsd_build_argv() for a share with socket and source only. */
+static int fsd(const struct lab_config *c, const char *binary,
+	       enum virtiofsd_style style, const char *socket,
+	       const char *source, char ***ret)
+{
+	struct vm_plan p = { .c = c };
+	struct vm_plan_share ps = { .socket = (char *)socket,
+				    .source = (char *)source };
+
+	return virtiofsd_build_argv(&p, &ps, binary, style, ret);
+}
+
 static void test_virtiofsd_c_style(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
@@ -61,9 +73,8 @@ static void test_virtiofsd_c_style(void **state)
 	_cleanup_free_ char *s = NULL;
 
 	(void)state;
-	assert_int_equal(virtiofsd_build_argv(c, "/usr/lib/qemu/virtiofsd",
-					      VIRTIOFSD_STYLE_C, "/run/s.sock",
-					      "/srv/own/vm0", &v),
+	assert_int_equal(fsd(c, "/usr/lib/qemu/virtiofsd", VIRTIOFSD_STYLE_C,
+			     "/run/s.sock", "/srv/own/vm0", &v),
 			 0);
 	s = joined(v);
 	assert_string_equal(s, "/usr/lib/qemu/virtiofsd --socket-path=/run/s.sock "
@@ -72,14 +83,11 @@ static void test_virtiofsd_c_style(void **state)
 	strv_free(v);
 	free(c->virtiofsd.cache);
 	c->virtiofsd.cache = strdup("never");
-	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
-					      "/d", &v),
-			 0);
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_C, "/s", "/d", &v), 0);
 	assert_string_equal(v[5], "cache=none");
 	strv_free(v);
 	/* -o takes a comma list */
-	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s",
-					      "/a,b", &v),
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_C, "/s", "/a,b", &v),
 			 -EINVAL);
 	config_free(c);
 }
@@ -91,9 +99,8 @@ static void test_virtiofsd_rust_style(void **state)
 	_cleanup_free_ char *s = NULL;
 
 	(void)state;
-	assert_int_equal(virtiofsd_build_argv(c, "/usr/libexec/virtiofsd",
-					      VIRTIOFSD_STYLE_RUST,
-					      "/run/s.sock", "/a,b c", &v),
+	assert_int_equal(fsd(c, "/usr/libexec/virtiofsd", VIRTIOFSD_STYLE_RUST,
+			     "/run/s.sock", "/a,b c", &v),
 			 0);
 	s = joined(v);
 	assert_string_equal(s, "/usr/libexec/virtiofsd --socket-path /run/s.sock "
@@ -102,9 +109,7 @@ static void test_virtiofsd_rust_style(void **state)
 	strv_free(v);
 	free(c->virtiofsd.cache);
 	c->virtiofsd.cache = strdup("none");
-	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
-					      "/s", "/d", &v),
-			 0);
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_RUST, "/s", "/d", &v), 0);
 	assert_string_equal(v[6], "never");
 	strv_free(v);
 	config_free(c);
@@ -199,9 +204,8 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 	(void)state;
 	/* --syslog of qemu.ini is an extra arg: both have it */
 	c->virtiofsd.sandbox = strdup("chroot");
-	assert_int_equal(virtiofsd_build_argv(c, "/usr/libexec/virtiofsd",
-					      VIRTIOFSD_STYLE_RUST,
-					      "/run/s.sock", "/srv/x", &v),
+	assert_int_equal(fsd(c, "/usr/libexec/virtiofsd", VIRTIOFSD_STYLE_RUST,
+			     "/run/s.sock", "/srv/x", &v),
 			 0);
 	s = joined(v);
 	assert_string_equal(s,
@@ -214,9 +218,8 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 	assert_non_null(strstr(rh, "(auto, always, never, metadata)"));
 	strv_free(v);
 	free(s);
-	assert_int_equal(virtiofsd_build_argv(c, "/usr/lib/qemu/virtiofsd",
-					      VIRTIOFSD_STYLE_C, "/run/s.sock",
-					      "/srv/x", &v),
+	assert_int_equal(fsd(c, "/usr/lib/qemu/virtiofsd", VIRTIOFSD_STYLE_C,
+			     "/run/s.sock", "/srv/x", &v),
 			 0);
 	s = joined(v);
 	assert_string_equal(s,
@@ -229,20 +232,15 @@ static void test_virtiofsd_argv_suits_its_help(void **state)
 	/* the C one has no sandbox "none" */
 	free(c->virtiofsd.sandbox);
 	c->virtiofsd.sandbox = strdup("none");
-	assert_int_equal(
-		virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_C, "/s", "/d", &v),
-		-EOPNOTSUPP);
-	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
-					      "/s", "/d", &v),
-			 0);
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_C, "/s", "/d", &v),
+			 -EOPNOTSUPP);
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_RUST, "/s", "/d", &v), 0);
 	assert_string_equal(after(v, "--sandbox", 0), "none");
 	strv_free(v);
 	/* without a sandbox key, neither gets one (virtiofsd's default) */
 	free(c->virtiofsd.sandbox);
 	c->virtiofsd.sandbox = NULL;
-	assert_int_equal(virtiofsd_build_argv(c, "v", VIRTIOFSD_STYLE_RUST,
-					      "/s", "/d", &v),
-			 0);
+	assert_int_equal(fsd(c, "v", VIRTIOFSD_STYLE_RUST, "/s", "/d", &v), 0);
 	assert_null(after(v, "--sandbox", 0));
 	strv_free(v);
 	config_free(c);
@@ -370,6 +368,31 @@ static void plan_in(struct lab_config *c, const char *dir, int vm,
 	c->lab.state_dir = strdup(dir);
 	c->lab.image_dir = strdup(dir);
 	assert_int_equal(vm_plan_paths(c, &c->vms[vm], ret), 0);
+}
+
+static void test_virtiofsd_argv_from_the_plan(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	struct vm_plan p;
+	_cleanup_free_ char *s = NULL;
+	char **v = NULL;
+
+	(void)state;
+	plan_in(c, "/st", 0, &p);
+	/* the share's socket in the VM's folder, its source with %i */
+	assert_string_equal(p.shares[1].s->name, "own");
+	assert_int_equal(virtiofsd_build_argv(&p, &p.shares[1],
+					      "/usr/libexec/virtiofsd",
+					      VIRTIOFSD_STYLE_RUST, &v),
+			 0);
+	s = joined(v);
+	assert_string_equal(s, "/usr/libexec/virtiofsd --socket-path "
+			       "/st/vm-0/virtiofsd-own.sock --shared-dir "
+			       "/srv/own/vm0 --cache always "
+			       "--thread-pool-size 4 --syslog");
+	strv_free(v);
+	vm_plan_free(&p);
+	config_free(c);
 }
 
 static void test_kernel_cmdline(void **state)
@@ -571,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_kvm_probe_says_why),
 		cmocka_unit_test(test_device_help_props),
 		cmocka_unit_test(test_virtiofsd_find_debian_12_and_13),
+		cmocka_unit_test(test_virtiofsd_argv_from_the_plan),
 		cmocka_unit_test(test_kernel_cmdline),
 		cmocka_unit_test(test_qemu_dax_window_needs_cache_size),
 		cmocka_unit_test(test_qemu_kernel_boot_with_every_share),

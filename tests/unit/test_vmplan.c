@@ -70,6 +70,45 @@ static void test_plan_vm_files_and_binding(void **state)
 	config_free(c);
 }
 
+static void test_plan_virtiofsd_binding(void **state)
+{
+	struct lab_config *c = load(FIX "qemu.ini");
+	struct vm_env e;
+	struct vm_plan p;
+
+	(void)state;
+	env_no_probe(&e, c);
+	/* [virtiofsd] says nothing: its cgroup inherits */
+	assert_int_equal(vm_plan_make(&e, &c->vms[1], &p), 0);
+	assert_null(p.fsd_cpus);
+	assert_null(p.fsd_mems);
+	vm_plan_free(&p);
+	/* --no-probe: the node as its mems, every VM's plan the same */
+	c->virtiofsd.cg.node = 1;
+	assert_int_equal(vm_plan_make(&e, &c->vms[0], &p), 0);
+	assert_null(p.fsd_cpus);
+	assert_string_equal(p.fsd_mems, "1");
+	vm_plan_free(&p);
+	assert_int_equal(vm_plan_make(&e, &c->vms[1], &p), 0);
+	assert_string_equal(p.fsd_mems, "1");
+	vm_plan_free(&p);
+	/* against this host's topology (probed once above): no node 200 */
+	e.no_probe = false;
+	c->virtiofsd.cg.node = 0;
+	assert_int_equal(vm_plan_make(&e, &c->vms[1], &p), 0);
+	assert_string_equal(p.fsd_mems, "0");
+	assert_non_null(p.fsd_cpus);
+	vm_plan_free(&p);
+	c->virtiofsd.cg.node = 200;
+	e.err.msg[0] = 0;
+	assert_true(vm_plan_make(&e, &c->vms[1], &p) < 0);
+	assert_true(!strncmp(e.err.msg, "[virtiofsd]: ", 13));
+	/* a plan that failed is freed and zeroed */
+	assert_null(p.shares);
+	vm_env_done(&e);
+	config_free(c);
+}
+
 static void test_plan_shares_of_the_vm(void **state)
 {
 	struct lab_config *c = load(FIX "qemu.ini");
@@ -170,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_vm_files_and_binding),
+		cmocka_unit_test(test_plan_virtiofsd_binding),
 		cmocka_unit_test(test_plan_shares_of_the_vm),
 		cmocka_unit_test(test_plan_pmem_image_size_and_own_image),
 		cmocka_unit_test(test_plan_image_vm_disk_and_seed),
