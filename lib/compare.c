@@ -19,11 +19,6 @@
 #define MAX_JOBS 16
 #define PARALLEL_MIN_SIZE (32u << 20)
 
-void agg_init(struct agg *a)
-{
-	memset(a, 0, sizeof(*a));
-}
-
 void agg_add(struct agg *a, int64_t v, int64_t t_ms)
 {
 	if (a->n == 0) {

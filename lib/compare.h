@@ -26,7 +26,6 @@ struct agg {
 	double mean, m2; /* Welford's running mean and sum of squares */
 };
 
-void agg_init(struct agg *a);
 void agg_add(struct agg *a, int64_t v, int64_t t_ms);
 /* Adds b, whose samples all come after a's. */
 void agg_merge(struct agg *a, const struct agg *b);

@@ -1116,30 +1116,6 @@ static int alloc_config(struct lab_config **ret)
 	return 0;
 }
 
-int config_new_default(struct lab_config **ret)
-{
-	struct lab_config *c;
-	struct parser p = { 0 };
-	char cwd[PATH_MAX];
-	int r;
-
-	r = alloc_config(&c);
-	if (r < 0)
-		return r;
-	if (!getcwd(cwd, sizeof(cwd)))
-		snprintf(cwd, sizeof(cwd), "/");
-	c->dir = strdup(cwd);
-	c->path = strdup("(defaults)");
-	p.c = c;
-	p.path = "(defaults)";
-	if (!c->dir || !c->path || finish(&p) < 0) {
-		config_free(c);
-		return -ENOMEM;
-	}
-	*ret = c;
-	return 0;
-}
-
 int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct lab_config *c = NULL;

@@ -160,8 +160,6 @@ struct lab_config {
  * 'V': why".
  */
 int config_load(const char *path, struct lab_config **ret, struct error *err);
-/* A config with only defaults: no shares, no VMs. */
-int config_new_default(struct lab_config **ret);
 void config_free(struct lab_config *c);
 
 /*

@@ -40,11 +40,6 @@ void cpio_free(struct cpio *c)
 	free(c);
 }
 
-uint64_t cpio_bytes(const struct cpio *c)
-{
-	return c->bytes;
-}
-
 static int emit(struct cpio *c, const void *buf, size_t len)
 {
 	int r = write_all(c->fd, buf, len);

@@ -38,7 +38,4 @@ int cpio_add_chardev(struct cpio *c, const char *path, mode_t mode,
 /* Ends the archive (TRAILER!!!). */
 int cpio_finish(struct cpio *c);
 
-/* Bytes written so far. */
-uint64_t cpio_bytes(const struct cpio *c);
-
 #endif

@@ -111,13 +111,6 @@ void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms, uint64_t elapsed_ms)
 	w->prefix_len = (size_t)(p - w->prefix);
 }
 
-int csv_add_row(struct csv_writer *w, const char *source, const char *stat,
-		long node_id, uint64_t value, const char *unit)
-{
-	return csv_add_row_n(w, source, strlen(source), stat, strlen(stat),
-			     node_id, value, unit, strlen(unit));
-}
-
 int csv_add_row_n(struct csv_writer *w, const char *source, size_t ls,
 		  const char *stat, size_t lk, long node_id, uint64_t value,
 		  const char *unit, size_t lu)

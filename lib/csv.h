@@ -44,10 +44,10 @@ void csv_writer_free(struct csv_writer *w);
 /* Starts a tick; rows added after belong to it. */
 void csv_tick_begin(struct csv_writer *w, int64_t epoch_ms,
 		    uint64_t elapsed_ms);
-/* node is "N<id>" when node_id >= 0, else "total". -ENOMEM only. */
-int csv_add_row(struct csv_writer *w, const char *source, const char *stat,
-		long node_id, uint64_t value, const char *unit);
-/* The same with the lengths of source, stat and unit given (no strlen). */
+/*
+ * Adds a row (source, stat and unit given with their lengths); node is
+ * "N<id>" when node_id >= 0, else "total". -ENOMEM only.
+ */
 int csv_add_row_n(struct csv_writer *w, const char *source, size_t ls,
 		  const char *stat, size_t lk, long node_id, uint64_t value,
 		  const char *unit, size_t lu);

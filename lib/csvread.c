@@ -65,7 +65,7 @@ struct csvread {
 	bool *want; /* by stat id, want_cap entries */
 	uint32_t want_cap;
 	bool want_all;
-	uint64_t rows, wanted_rows;
+	uint64_t rows;
 	uint64_t partial_line;
 	struct pair *pairs; /* cap_pairs, up to MAX_PAIRS */
 	struct pair spare; /* id MAX_PAIRS: a pair past MAX_PAIRS */
@@ -470,22 +470,9 @@ bool csvread_seen(const struct csvread *r, enum csv_name_kind kind, uint32_t id)
 	return id < r->names[kind].n && r->names[kind].seen[id];
 }
 
-int csvread_lookup(const struct csvread *r, enum csv_name_kind kind,
-		   const char *name)
-{
-	uint32_t len = (uint32_t)strlen(name);
-
-	return names_find(&r->names[kind], name, len, hash_bytes(name, len));
-}
-
 uint64_t csvread_rows(const struct csvread *r)
 {
 	return r->rows;
-}
-
-uint64_t csvread_wanted_rows(const struct csvread *r)
-{
-	return r->wanted_rows;
 }
 
 uint64_t csvread_partial_line(const struct csvread *r)
@@ -878,7 +865,6 @@ static int do_row(struct csvread *r, const char *p, uint64_t off,
 	row.source = source;
 	row.stat = stat;
 	row.offset = off;
-	r->wanted_rows++;
 	return fn(&row, userdata);
 }
 

@@ -83,13 +83,9 @@ const char *csvread_name(const struct csvread *r, enum csv_name_kind kind,
 /* Whether the name was seen in the data (csvread_want() adds unseen ones). */
 bool csvread_seen(const struct csvread *r, enum csv_name_kind kind,
 		  uint32_t id);
-/* Looks a name up; -ENOENT if absent. */
-int csvread_lookup(const struct csvread *r, enum csv_name_kind kind,
-		   const char *name);
 
-/* Rows read (all stats), and rows handed over. */
+/* Rows read (all stats). */
 uint64_t csvread_rows(const struct csvread *r);
-uint64_t csvread_wanted_rows(const struct csvread *r);
 
 /* The 1-based line number of an incomplete last line, or 0. */
 uint64_t csvread_partial_line(const struct csvread *r);

@@ -977,34 +977,6 @@ int fileset_write_manifest(const struct fileset_plan *p, const char *path)
 	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
-int fileset_check_manifest(const char *path, size_t *ret_files)
-{
-	_cleanup_free_ char *text = NULL;
-	const char *last;
-	size_t len, files = 0, listed = 0;
-	int r;
-
-	r = read_full_file(path, 64u << 20, &text, &len);
-	if (r < 0)
-		return r;
-	if (!str_has_prefix(text, MANIFEST_HEADER "\n") || len < 2 ||
-	    text[len - 1] != '\n')
-		return -EBADMSG;
-	text[len - 1] = '\0';
-	last = strrchr(text, '\n');
-	last = last ? last + 1 : text;
-	if (sscanf(last, MANIFEST_END " files=%zu", &files) != 1)
-		return -EBADMSG;
-	for (char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
-		if (*l != '#')
-			listed++;
-	if (listed != files)
-		return -EBADMSG;
-	if (ret_files)
-		*ret_files = files;
-	return 0;
-}
-
 int fileset_file_residency(const char *path, struct fs_residency *acc)
 {
 	_cleanup_free_ void **pages = NULL;

@@ -163,11 +163,6 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 
 /* Writes the manifest to path with write_file_atomic(). */
 int fileset_write_manifest(const struct fileset_plan *p, const char *path);
-/*
- * Reads a manifest back: 0 when it is complete and lists files of the
- * given count; -EBADMSG when truncated or the marker is missing.
- */
-int fileset_check_manifest(const char *path, size_t *ret_files);
 
 /* Fills buf with the PRNG stream of state s (xoshiro256**). */
 struct fs_rng {

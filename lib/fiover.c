@@ -232,20 +232,6 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
 	return -EPROTO;
 }
 
-int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
-		    const char *fio, const char *host_version, char *ret,
-		    size_t len, struct error *err)
-{
-	int r;
-
-	r = fiover_guest(ssh_config, vm, ret, len, err);
-	if (r < 0) {
-		snprintf(ret, len, "%s", r == -ENOENT ? "missing" : "unknown");
-		return r;
-	}
-	return fiover_compare(vm, ret, fio, host_version, err);
-}
-
 void fiover_check_vms(const char *ssh_config, const char *fio,
 		      const char *host_version, struct fiover_vm *v, size_t n)
 {

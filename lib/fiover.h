@@ -45,25 +45,17 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
 		   const char *fio, const char *host_version,
 		   struct error *err);
 
-/*
- * fiover_guest() and fiover_compare(); ret gets the guest's version,
- * "missing" or "unknown", for the provenance.
- */
-int fiover_check_vm(const char *ssh_config, const struct vm_config *vm,
-		    const char *fio, const char *host_version, char *ret,
-		    size_t len, struct error *err);
-
 /* One VM's answer, for fiover_check_vms(). */
 struct fiover_vm {
 	const struct vm_config *vm; /* in */
 	char version[64]; /* the guest's version, "missing" or "unknown" */
-	int r; /* as fiover_check_vm() returns */
+	int r; /* as fiover_guest(), then fiover_compare() return */
 	struct error err; /* r < 0: the message */
 };
 
 /*
- * fiover_check_vm() of n VMs, their ssh sessions side by side (one ssh
- * into a TCG guest takes about a second).
+ * fiover_guest() and fiover_compare() of n VMs, their ssh sessions side
+ * by side (one ssh into a TCG guest takes about a second).
  */
 void fiover_check_vms(const char *ssh_config, const char *fio,
 		      const char *host_version, struct fiover_vm *v, size_t n);

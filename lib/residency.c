@@ -149,26 +149,6 @@ static int push(struct rs_series *s, int64_t t, const uint32_t f[RS_FIELDS],
 	return 0;
 }
 
-int rs_add(struct rs_series *s, int64_t t_ms, const char *const f[RS_FIELDS],
-	   uint64_t bytes)
-{
-	uint32_t id[RS_FIELDS];
-
-	for (int i = 0; i < RS_FIELDS; i++) {
-		int64_t k = intern(s, f[i], strlen(f[i]));
-
-		if (k < 0)
-			return (int)k;
-		id[i] = (uint32_t)k;
-	}
-	return push(s, t_ms, id, bytes);
-}
-
-int64_t rs_last_t(const struct rs_series *s)
-{
-	return s->n ? s->rows[s->n - 1].t_ms : -1;
-}
-
 static int parse_num(const char *p, size_t len, uint64_t *ret)
 {
 	char buf[24];

@@ -62,16 +62,9 @@ void rs_free(struct rs_series *s);
 int rs_parse(struct rs_series *s, const char *path, const char *text,
 	     size_t len, struct error *err);
 
-/* Adds a row (names are copied and interned). */
-int rs_add(struct rs_series *s, int64_t t_ms, const char *const f[RS_FIELDS],
-	   uint64_t bytes);
-
 const char *rs_name(const struct rs_series *s, uint32_t id);
 /* The id of a name, or -1 when no row has it. */
 int64_t rs_lookup(const struct rs_series *s, const char *name);
-
-/* elapsed_ms of the last sample; -1 when there are no rows. */
-int64_t rs_last_t(const struct rs_series *s);
 
 /*
  * Whether a name can go into a field: printable ASCII without ',', '"'

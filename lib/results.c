@@ -202,14 +202,6 @@ int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 	return 0;
 }
 
-const char *kv_get(const struct kvlist *l, const char *key)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].key, key) == 0)
-			return l->v[i].value;
-	return NULL;
-}
-
 char *kv_format(const struct kvlist *l)
 {
 	char *buf = NULL;

@@ -77,7 +77,6 @@ struct kvlist {
 /* Adds (or replaces) key; newlines in the value become spaces. */
 int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-const char *kv_get(const struct kvlist *l, const char *key);
 /* Allocated text, one "key = value" line per entry. */
 char *kv_format(const struct kvlist *l);
 /* Parses text; blank lines and lines starting with '#' are skipped. */

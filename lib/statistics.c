@@ -182,13 +182,6 @@ static double t_two_sided(double t, double df)
 	return beta_reg(df / 2, 0.5, df / (df + t2), t2 / (df + t2));
 }
 
-double stats_t_cdf(double t, double df)
-{
-	double tail = t_two_sided(t, df) / 2;
-
-	return t < 0 ? tail : 1 - tail;
-}
-
 double stats_t_quantile(double q, double df)
 {
 	double lo = 0, hi = 1, want;

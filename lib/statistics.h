@@ -72,8 +72,7 @@ struct stats_cmp {
 int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
 		      size_t *ret_tested);
 
-/* Student's t with df degrees of freedom: its CDF and its quantile. */
-double stats_t_cdf(double t, double df);
+/* The quantile of Student's t with df degrees of freedom. */
 double stats_t_quantile(double q, double df);
 
 #endif

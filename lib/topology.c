@@ -21,14 +21,6 @@ bool cpu_bits_test(const struct cpu_bits *b, unsigned i)
 	return i < CPU_BITS_MAX && (b->w[i / 64] >> (i % 64)) & 1;
 }
 
-bool cpu_bits_subset(const struct cpu_bits *sub, const struct cpu_bits *of)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(sub->w); i++)
-		if (sub->w[i] & ~of->w[i])
-			return false;
-	return true;
-}
-
 unsigned cpu_bits_count(const struct cpu_bits *b)
 {
 	unsigned n = 0;

@@ -26,7 +26,6 @@ int cpulist_parse(const char *s, struct cpu_bits *ret);
 char *cpulist_format(const struct cpu_bits *b);
 void cpu_bits_set(struct cpu_bits *b, unsigned i);
 bool cpu_bits_test(const struct cpu_bits *b, unsigned i);
-bool cpu_bits_subset(const struct cpu_bits *sub, const struct cpu_bits *of);
 unsigned cpu_bits_count(const struct cpu_bits *b);
 /* The lowest member not in of, or -1. */
 int cpu_bits_first_missing(const struct cpu_bits *sub,

@@ -19,15 +19,15 @@ static void test_agg_delta_saturates(void **state)
 	struct agg a;
 
 	(void)state;
-	agg_init(&a);
+	a = (struct agg){ 0 };
 	agg_add(&a, INT64_MAX, 0);
 	agg_add(&a, -INT64_MAX, 500);
 	assert_true(agg_delta(&a) == INT64_MIN);
-	agg_init(&a);
+	a = (struct agg){ 0 };
 	agg_add(&a, INT64_MIN, 0);
 	agg_add(&a, INT64_MAX, 500);
 	assert_true(agg_delta(&a) == INT64_MAX);
-	agg_init(&a);
+	a = (struct agg){ 0 };
 	agg_add(&a, INT64_MIN, 0);
 	agg_add(&a, 0, 500);
 	assert_true(agg_delta(&a) == INT64_MAX);
@@ -38,7 +38,7 @@ static void test_agg(void **state)
 	struct agg a, b;
 	int64_t v[] = { 5, -3, 10, 7 };
 
-	agg_init(&a);
+	a = (struct agg){ 0 };
 	for (int i = 0; i < 4; i++)
 		agg_add(&a, v[i], i * 500);
 	assert_int_equal(a.n, 4);
@@ -52,7 +52,7 @@ static void test_agg(void **state)
 	assert_int_equal(a.last_ms, 1500);
 
 	/* Merging the halves gives the whole. */
-	agg_init(&b);
+	b = (struct agg){ 0 };
 	agg_add(&b, 1, 2000);
 	agg_add(&b, 20, 2500);
 	agg_merge(&a, &b);
@@ -64,7 +64,7 @@ static void test_agg(void **state)
 	assert_int_equal(a.last_ms, 2500);
 
 	/* An empty part changes nothing; into an empty one, it copies. */
-	agg_init(&b);
+	b = (struct agg){ 0 };
 	agg_merge(&a, &b);
 	assert_int_equal(a.n, 6);
 	agg_merge(&b, &a);
@@ -79,9 +79,9 @@ static void test_agg_var_merges(void **state)
 	double m = 0, ss = 0;
 
 	(void)state;
-	agg_init(&all);
-	agg_init(&a);
-	agg_init(&b);
+	all = (struct agg){ 0 };
+	a = (struct agg){ 0 };
+	b = (struct agg){ 0 };
 	for (int i = 0; i < 100; i++) {
 		int64_t v = 1000000000000LL + (i * 37) % 101;
 
@@ -98,7 +98,7 @@ static void test_agg_var_merges(void **state)
 	agg_merge(&a, &b);
 	assert_float_equal(agg_var(&all), ss / 99, 1e-6 * ss / 99);
 	assert_float_equal(agg_var(&a), ss / 99, 1e-6 * ss / 99);
-	agg_init(&b);
+	b = (struct agg){ 0 };
 	agg_add(&b, 5, 0);
 	assert_true(isnan(agg_var(&b)));
 }
@@ -107,7 +107,7 @@ static void test_agg_sum_does_not_overflow(void **state)
 {
 	struct agg a;
 
-	agg_init(&a);
+	a = (struct agg){ 0 };
 	agg_add(&a, INT64_MAX, 0);
 	agg_add(&a, INT64_MAX, 1);
 	assert_true(agg_mean(&a) > 9.2e18);

@@ -266,7 +266,9 @@ static void test_json_round_trip(void **state)
 			    "/daxlab/rt-vm0");
 	assert_null(q.accel_why);
 	assert_null(q.virtiofsd_path);
-	assert_string_equal(kv_get(&q.extra, "accel.reason"), "old key");
+	assert_int_equal(q.extra.n, 1);
+	assert_string_equal(q.extra.v[0].key, "accel.reason");
+	assert_string_equal(q.extra.v[0].value, "old key");
 	/* and the same again */
 	json2 = provenance_format_json(&q);
 	assert_string_equal(json, json2);

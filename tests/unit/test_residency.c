@@ -36,7 +36,7 @@ static void test_rows_and_names(void **state)
 	assert_int_equal(parse(&s, text, &err), 0);
 	assert_int_equal(s.n, 5);
 	assert_int_equal(s.n_samples, 3);
-	assert_int_equal(rs_last_t(&s), 2000);
+	assert_int_equal(s.rows[s.n - 1].t_ms, 2000);
 	assert_string_equal(rs_name(&s, s.rows[2].f[RS_CGROUP]),
 			    "/dx-virtiofsd");
 	assert_string_equal(rs_name(&s, s.rows[3].f[RS_WHERE]), "vm0");
@@ -52,16 +52,23 @@ static void test_rows_and_names(void **state)
 static void test_many_names(void **state)
 {
 	struct rs_series s;
+	struct error err = { 0 };
 	char name[32];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-	rs_init(&s);
+	assert_non_null(f);
+	fputs(HDR, f);
 	for (int i = 0; i < 3000; i++) {
-		const char *f[RS_FIELDS] = { "host", "shared", "hot", "N0",
-					     name };
-
 		snprintf(name, sizeof(name), "/cg%d", i);
-		assert_int_equal(rs_add(&s, i, f, (uint64_t)i), 0);
+		rs_write_row(f, i, "host", "shared", "hot", "N0", name,
+			     (uint64_t)i);
 	}
+	assert_int_equal(fclose(f), 0);
+	rs_init(&s);
+	assert_int_equal(parse(&s, text, &err), 0);
+	free(text);
 	for (int i = 0; i < 3000; i += 37) {
 		snprintf(name, sizeof(name), "/cg%d", i);
 		assert_true(rs_lookup(&s, name) >= 0);

@@ -56,10 +56,8 @@ static void test_degenerate(void **state)
 static void test_t(void **state)
 {
 	(void)state;
-	/* t with 1 degree of freedom is Cauchy: cdf(1) = 3/4 */
-	assert_float_equal(stats_t_cdf(1, 1), 0.75, 1e-14);
+	/* t with 1 degree of freedom is Cauchy: quantile(3/4) = 1 */
 	assert_float_equal(stats_t_quantile(0.75, 1), 1, 1e-12);
-	assert_float_equal(stats_t_cdf(0, 7), 0.5, 1e-15);
 	assert_float_equal(stats_t_quantile(0.025, 3),
 			   -stats_t_quantile(0.975, 3), 1e-15);
 }
