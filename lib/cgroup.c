@@ -331,14 +331,21 @@ static int check_effective(const struct cg_ctx *ctx, const char *path,
 	return 0;
 }
 
+/* Writes cpuset.WHAT ("cpus" or "mems") and checks its effective list. */
 static int write_list(const struct cg_ctx *ctx, const char *name,
-		      const char *file, const char *eff, const char *value,
-		      struct error *err)
+		      const char *what, const char *value, struct error *err)
 {
-	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, file);
-	_cleanup_free_ char *e = cg_path(ctx, "cpuset", name, eff);
+	char file[32], eff[32];
+	_cleanup_free_ char *p = NULL, *e = NULL;
 	int r;
 
+	snprintf(file, sizeof(file), "cpuset.%s", what);
+	if (ctx->version == CG_V1)
+		snprintf(eff, sizeof(eff), "cpuset.effective_%s", what);
+	else
+		snprintf(eff, sizeof(eff), "cpuset.%s.effective", what);
+	p = cg_path(ctx, "cpuset", name, file);
+	e = cg_path(ctx, "cpuset", name, eff);
 	if (!p || !e)
 		return -ENOMEM;
 	r = cg_write(ctx, p, value);
@@ -368,18 +375,12 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
 	if (mems) {
-		r = write_list(ctx, name, "cpuset.mems",
-			       v1 ? "cpuset.effective_mems" :
-				    "cpuset.mems.effective",
-			       mems, err);
+		r = write_list(ctx, name, "mems", mems, err);
 		if (r < 0)
 			return r;
 	}
 	if (cpus) {
-		r = write_list(ctx, name, "cpuset.cpus",
-			       v1 ? "cpuset.effective_cpus" :
-				    "cpuset.cpus.effective",
-			       cpus, err);
+		r = write_list(ctx, name, "cpus", cpus, err);
 		if (r < 0)
 			return r;
 	}
