@@ -205,20 +205,11 @@ static int extras_push(struct extras *x, const char *arg, struct error *err)
 static void guest_option(const char *cmd, int c, char **argv,
 			 void (*print_usage)(void))
 {
-	switch (c) {
-	case 'q':
-		daxlab_quiet = true;
-		return;
-	case 'h':
-		print_usage();
-		exit(0);
-	case 'V':
-		print_version();
-	case ':':
+	if (c == ':')
 		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	default:
+	if (c != 'q' && c != 'h' && c != 'V')
 		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
-	}
+	common_option(cmd, c, print_usage);
 }
 
 static int guest_build_main(int argc, char **argv)
