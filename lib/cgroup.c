@@ -331,14 +331,21 @@ static int check_effective(const struct cg_ctx *ctx, const char *path,
 	return 0;
 }
 
+/* Writes cpuset.WHAT ("cpus" or "mems") and checks its effective list. */
 static int write_list(const struct cg_ctx *ctx, const char *name,
-		      const char *file, const char *eff, const char *value,
-		      struct error *err)
+		      const char *what, const char *value, struct error *err)
 {
-	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, file);
-	_cleanup_free_ char *e = cg_path(ctx, "cpuset", name, eff);
+	char file[32], eff[32];
+	_cleanup_free_ char *p = NULL, *e = NULL;
 	int r;
 
+	snprintf(file, sizeof(file), "cpuset.%s", what);
+	if (ctx->version == CG_V1)
+		snprintf(eff, sizeof(eff), "cpuset.effective_%s", what);
+	else
+		snprintf(eff, sizeof(eff), "cpuset.%s.effective", what);
+	p = cg_path(ctx, "cpuset", name, file);
+	e = cg_path(ctx, "cpuset", name, eff);
 	if (!p || !e)
 		return -ENOMEM;
 	r = cg_write(ctx, p, value);
@@ -368,18 +375,12 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
 	if (mems) {
-		r = write_list(ctx, name, "cpuset.mems",
-			       v1 ? "cpuset.effective_mems" :
-				    "cpuset.mems.effective",
-			       mems, err);
+		r = write_list(ctx, name, "mems", mems, err);
 		if (r < 0)
 			return r;
 	}
 	if (cpus) {
-		r = write_list(ctx, name, "cpuset.cpus",
-			       v1 ? "cpuset.effective_cpus" :
-				    "cpuset.cpus.effective",
-			       cpus, err);
+		r = write_list(ctx, name, "cpus", cpus, err);
 		if (r < 0)
 			return r;
 	}
@@ -446,28 +447,17 @@ bool cg_exists(const struct cg_ctx *ctx, const char *name)
 	return false;
 }
 
-int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
-	    size_t *ret_n)
+static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
 {
-	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, "cgroup.procs");
-	_cleanup_free_ char *s = NULL;
 	pid_t *l = NULL;
 	size_t n = 0;
 	char *save = NULL, *w;
-	int r;
 
-	*ret = NULL;
-	*ret_n = 0;
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 22, &s, NULL);
-	if (r < 0)
-		return r;
 	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
 		uint64_t v;
 		pid_t *nl;
 
-		if (parse_u64(w, &v) < 0)
+		if (parse_u64(cg_trim(w), &v) < 0 || !v || v > INT32_MAX)
 			continue;
 		nl = realloc(l, (n + 1) * sizeof(*l));
 		if (!nl) {
@@ -480,6 +470,30 @@ int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
 	*ret = l;
 	*ret_n = n;
 	return 0;
+}
+
+/* The pids in the cgroup.procs file at p (NULL: out of memory). */
+static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
+	return parse_pids(s, ret, ret_n);
+}
+
+int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
+	    size_t *ret_n)
+{
+	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, "cgroup.procs");
+
+	return read_pids(p, ret, ret_n);
 }
 
 int cg_kill(const struct cg_ctx *ctx, const char *name, int sig)
@@ -663,6 +677,17 @@ int cg_delegated_mark(const char *dir)
 	return unreadable;
 }
 
+/* "a/b/c" becomes "a/b", "a" becomes "". */
+static void cut_last_level(char *rel)
+{
+	char *slash = strrchr(rel, '/');
+
+	if (slash)
+		*slash = 0;
+	else
+		*rel = 0;
+}
+
 int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
 		      bool *ret_unreadable)
 {
@@ -674,7 +699,6 @@ int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
 		return -ENOMEM;
 	while (*cur) {
 		_cleanup_free_ char *p = cg_path_at(ctx, cur, NULL);
-		char *slash;
 		int m;
 
 		if (!p)
@@ -688,11 +712,7 @@ int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
 			if (m < 0)
 				*ret_unreadable = true;
 		}
-		slash = strrchr(cur, '/');
-		if (slash)
-			*slash = 0;
-		else
-			*cur = 0;
+		cut_last_level(cur);
 	}
 	return 0;
 }
@@ -703,7 +723,6 @@ char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel)
 
 	while (cur && *cur) {
 		_cleanup_free_ char *p = cg_path_at(ctx, cur, NULL);
-		char *slash;
 
 		if (!p) {
 			free(cur);
@@ -711,55 +730,17 @@ char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel)
 		}
 		if (is_dir(p))
 			break;
-		slash = strrchr(cur, '/');
-		if (slash)
-			*slash = 0;
-		else
-			*cur = 0;
+		cut_last_level(cur);
 	}
 	return cur;
-}
-
-static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
-{
-	pid_t *l = NULL;
-	size_t n = 0;
-	char *save = NULL, *w;
-
-	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
-		uint64_t v;
-		pid_t *nl;
-
-		if (parse_u64(cg_trim(w), &v) < 0 || !v || v > INT32_MAX)
-			continue;
-		nl = realloc(l, (n + 1) * sizeof(*l));
-		if (!nl) {
-			free(l);
-			return -ENOMEM;
-		}
-		l = nl;
-		l[n++] = (pid_t)v;
-	}
-	*ret = l;
-	*ret_n = n;
-	return 0;
 }
 
 int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
 		size_t *ret_n)
 {
 	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.procs");
-	_cleanup_free_ char *s = NULL;
-	int r;
 
-	*ret = NULL;
-	*ret_n = 0;
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 22, &s, NULL);
-	if (r < 0)
-		return r;
-	return parse_pids(s, ret, ret_n);
+	return read_pids(p, ret, ret_n);
 }
 
 int cg_populated_at(const struct cg_ctx *ctx, const char *rel)

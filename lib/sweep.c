@@ -1474,6 +1474,18 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 
 /* ---- every headline figure of each group with its interval ---- */
 
+/* fmt_mean() of the figure name in pm; "-" when pm has none to describe. */
+static void fmt_figure(char *buf, size_t len, const struct sweep_figures *pm,
+		       const char *name)
+{
+	const struct sweep_figure *m = sweep_figures_find(pm, name);
+	struct stats_desc d = { 0 };
+
+	snprintf(buf, len, "-");
+	if (m && stats_describe(m->v, m->n, &d) == 0)
+		fmt_mean(buf, len, &d);
+}
+
 void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 {
 	if (!n)
@@ -1491,13 +1503,9 @@ void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 
 		fprintf(f, "%-36s %-6s", m0->name, m0->unit);
 		for (size_t k = 0; k < n; k++) {
-			const struct sweep_figure *m =
-				sweep_figures_find(&g[k].f, m0->name);
-			struct stats_desc d = { 0 };
-			char b[64] = "-";
+			char b[64];
 
-			if (m && stats_describe(m->v, m->n, &d) == 0)
-				fmt_mean(b, sizeof(b), &d);
+			fmt_figure(b, sizeof(b), &g[k].f, m0->name);
 			fprintf(f, " %29s", b);
 		}
 		fputc('\n', f);
@@ -1527,13 +1535,9 @@ void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 		svg_escape_html(f, m0->name);
 		fprintf(f, "</td><td>%s</td>", m0->unit);
 		for (size_t k = 0; k < n; k++) {
-			const struct sweep_figure *m =
-				sweep_figures_find(&g[k].f, m0->name);
-			struct stats_desc d = { 0 };
-			char b[64] = "-";
+			char b[64];
 
-			if (m && stats_describe(m->v, m->n, &d) == 0)
-				fmt_mean(b, sizeof(b), &d);
+			fmt_figure(b, sizeof(b), &g[k].f, m0->name);
 			fprintf(f, "<td>%s</td>", b);
 		}
 		fputs("</tr>\n", f);

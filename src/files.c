@@ -198,8 +198,7 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 			c->output = optarg;
 			break;
 		default:
-			if (!workload_args_option(&c->w, o, optarg))
-				common_option(c->w.cmd, o, usage);
+			workload_args_option(&c->w, o, optarg, usage);
 		}
 	}
 	if (optind < argc && strcmp(c->w.cmd, "files residency"))

@@ -264,8 +264,7 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 			c->output = optarg;
 			break;
 		default:
-			if (!workload_args_option(&c->w, o, optarg))
-				common_option(c->w.cmd, o, usage);
+			workload_args_option(&c->w, o, optarg, usage);
 		}
 	}
 	if (optind < argc)
@@ -484,8 +483,7 @@ static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 					optarg);
 			break;
 		default:
-			if (!workload_args_option(&c->w, o, optarg))
-				common_option(c->w.cmd, o, usage);
+			workload_args_option(&c->w, o, optarg, usage);
 		}
 	}
 	if (optind < argc)

@@ -197,6 +197,21 @@ static int extras_push(struct extras *x, const char *arg, struct error *err)
 	return 0;
 }
 
+/*
+ * The options every guest command takes alike, for the default: branch of
+ * its getopt_long(":...") loop: -q, -h (print_usage(), exit 0), -V, and a
+ * usage error of cmd naming an option without its value or unknown.
+ */
+static void guest_option(const char *cmd, int c, char **argv,
+			 void (*print_usage)(void))
+{
+	if (c == ':')
+		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	if (c != 'q' && c != 'h' && c != 'V')
+		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
+	common_option(cmd, c, print_usage);
+}
+
 static int guest_build_main(int argc, char **argv)
 {
 	enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
@@ -252,20 +267,8 @@ static int guest_build_main(int argc, char **argv)
 		case OPT_INSTALL_DEPS:
 			install = true;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		case 'V':
-			print_version();
-		case ':':
-			usage_error("guest build", "option '%s' needs a value",
-				    argv[optind - 1]);
 		default:
-			usage_error("guest build", "unrecognized option '%s'",
-				    argv[optind - 1]);
+			guest_option("guest build", c, argv, usage);
 		}
 	}
 	if (optind < argc)
@@ -385,22 +388,9 @@ static int guest_cloud_init_main(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage_cloud_init();
-			return 0;
-		case 'V':
-			print_version();
-		case ':':
-			usage_error("guest cloud-init",
-				    "option '%s' needs a value",
-				    argv[optind - 1]);
 		default:
-			usage_error("guest cloud-init",
-				    "unrecognized option '%s'",
-				    argv[optind - 1]);
+			guest_option("guest cloud-init", opt, argv,
+				     usage_cloud_init);
 		}
 	}
 	if (optind >= argc)
@@ -537,20 +527,8 @@ static int guest_image_main(int argc, char **argv)
 		case OPT_INSTALL_DEPS:
 			install = true;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage_image();
-			return 0;
-		case 'V':
-			print_version();
-		case ':':
-			usage_error("guest image", "option '%s' needs a value",
-				    argv[optind - 1]);
 		default:
-			usage_error("guest image", "unrecognized option '%s'",
-				    argv[optind - 1]);
+			guest_option("guest image", c, argv, usage_image);
 		}
 	}
 	if (optind < argc)

@@ -220,20 +220,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'a':
 			o->alpha = parse_alpha(CMD, optarg);
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			usage();
-			exit(0);
-		case 'V':
-			print_version();
 		case ':':
 			usage_error(CMD, "option '%s' needs a value",
 				    argv[optind - 1]);
-		default:
+		case '?':
 			usage_error(CMD, "unknown option '%s'",
 				    argv[optind - 1]);
+		default:
+			common_option(CMD, c, usage);
 		}
 	}
 	if (optind < argc)

@@ -58,7 +58,8 @@ static void set_num(struct workload_args *w, const char *key, const char *v)
 		usage_error(w->cmd, "%s", err.msg);
 }
 
-bool workload_args_option(struct workload_args *w, int o, const char *arg)
+void workload_args_option(struct workload_args *w, int o, const char *arg,
+			  void (*print_usage)(void))
 {
 	switch (o) {
 	case 'c':
@@ -93,9 +94,8 @@ bool workload_args_option(struct workload_args *w, int o, const char *arg)
 		w->dirs_given = true;
 		break;
 	default:
-		return false;
+		common_option(w->cmd, o, print_usage);
 	}
-	return true;
 }
 
 void workload_args_done(struct workload_args *w)

@@ -70,8 +70,13 @@ void workload_args_init(struct workload_args *w, const char *cmd);
 void workload_args_config(struct workload_args *w, int argc, char **argv,
 			  const char *shortopts, const struct option *longopts);
 
-/* Takes -c or a WL_OPT_* option; false when o is neither. */
-bool workload_args_option(struct workload_args *w, int o, const char *arg);
+/*
+ * Takes -c or a WL_OPT_* option, else one of common_option() (-q, -h
+ * calling print_usage(), -V) or its usage error: the default: branch of
+ * the command's getopt_long() loop.
+ */
+void workload_args_option(struct workload_args *w, int o, const char *arg,
+			  void (*print_usage)(void));
 
 /* After the options: --vms or --private-dir replace the config's VMs. */
 void workload_args_done(struct workload_args *w);
