@@ -988,6 +988,7 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 	if (r < 0)
 		return r;
 	acc->size += m.size;
+	acc->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
 	pages = malloc(batch * sizeof(*pages));

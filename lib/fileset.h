@@ -175,6 +175,7 @@ void fs_rng_fill(struct fs_rng *r, void *buf, size_t len);
 #define FS_MAX_NODES 64
 struct fs_residency {
 	uint64_t size;
+	uint64_t span; /* size in whole pages: what resident is out of */
 	uint64_t resident;
 	uint64_t node[FS_MAX_NODES]; /* resident bytes per NUMA node */
 	uint64_t node_unknown; /* resident, node not found */

@@ -368,6 +368,7 @@ int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 	if (r < 0)
 		return r;
 	t->size += m.size;
+	t->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
 	pm = malloc(PO_BATCH * sizeof(*pm));

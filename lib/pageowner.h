@@ -39,6 +39,7 @@ struct po_tally {
 	struct po_count *c;
 	size_t n, cap;
 	uint64_t size;     /* bytes of the files */
+	uint64_t span; /* the same in whole pages: what bytes are out of */
 	uint64_t resident; /* bytes resident, the sum of c[] */
 };
 

@@ -391,9 +391,9 @@ static int print_owner_rows(const struct files_ctl *c,
 		if (c->by_node)
 			printf(" %-5s", node);
 		print_size(c->bytes, k->bytes);
-		printf(" %5.1f%%\n", t->size ? 100.0 * (double)k->bytes /
-							(double)t->size :
-						  0.0);
+		printf(" %5.1f%%\n",
+		       t->span ? 100.0 * (double)k->bytes / (double)t->span :
+				 0.0);
 	}
 	if (!sum.n) {
 		printf("%-13s %-6s", set, vm);
@@ -450,8 +450,8 @@ static void print_measure(const struct files_ctl *c, struct measure *m,
 	printf("%-13s %-6s %6zu", set, vm, m->files);
 	print_size(c->bytes, m->acc.size);
 	print_size(c->bytes, m->acc.resident);
-	printf(" %5.1f%%", m->acc.size ? 100.0 * (double)m->acc.resident /
-						 (double)m->acc.size :
+	printf(" %5.1f%%", m->acc.span ? 100.0 * (double)m->acc.resident /
+						 (double)m->acc.span :
 					 0.0);
 	for (unsigned n = 0; n < nodes; n++)
 		print_size(c->bytes, m->acc.node[n]);

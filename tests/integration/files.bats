@@ -167,6 +167,23 @@ resident_of() {
 	fi
 }
 
+@test "residency of files that end inside a page: resident whole pages, PCT out of those pages" {
+	printf abc >"$T/small"
+	head -c $((4096 + 10)) /dev/urandom >"$T/tail"
+	cat "$T/small" "$T/tail" >/dev/null
+	run --separate-stderr "$D" files residency --bytes "$T/small" "$T/tail"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# columns: SET VM FILES SIZE RESIDENT PCT N0 ... UNKNOWN
+	[ "$(awk -v p="$T/small" '$1 == p { print $4, $5, $6 }' <<<"$output")" = "3 4096 100.0%" ]
+	[ "$(awk -v p="$T/tail" '$1 == p { print $4, $5, $6 }' <<<"$output")" = "4106 8192 100.0%" ]
+	run --separate-stderr "$D" files residency --by node --bytes "$T/small"
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# columns: SET VM NODE RESIDENT PCT
+	[ "$(awk -v p="$T/small" '$1 == p { print $4, $5 }' <<<"$output")" = "4096 100.0%" ]
+}
+
 @test "residency puts every resident byte on a NUMA node" {
 	"$D" files create -q "${W[@]}"
 	cat "$T"/vm0/*.dat >/dev/null
