@@ -596,7 +596,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 				return set_wl_str(&w->rw, v);
 		return err_fail(
 			err, -EINVAL,
-			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw or randrw",
+			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw, readwrite or randrw",
 			key, v);
 	} else if (!strcmp(key, "bs")) {
 		if (parse_size(v, &n) < 0 || n == 0 || n % 512 ||

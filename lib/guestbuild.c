@@ -1392,17 +1392,8 @@ static int build_locked(const struct guest_build_opts *o,
 		r = -ENOMEM;
 		goto out;
 	}
-	{
-		_cleanup_close_ int fd = open(
-			tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-		if (fd < 0 || write_all(fd, dst, strlen(dst)) < 0) {
-			r = -errno;
-			err_set(err, "%s: %s", tmp, strerror(errno));
-			goto out;
-		}
-	}
-	r = 0;
+	/* the hash last, and whole: it says the image above is complete */
+	r = write_file_atomic(tmp, dst, strlen(dst), 0644, err);
 out:
 	plan_free(&p);
 	return r;
