@@ -64,6 +64,12 @@ submit() {
 	submit --sweep private_ratio=25,75 --repeat 2 --seed 7
 	wait_jobs_gone 9000
 	local i
+	# what each run and its job said, for a failure below
+	for i in 0 1 2 3; do
+		echo "-- point-$i: $(cat "$S/point-$i/status" 2>&1)"
+		tail -5 "$S/point-$i/run.log" 2>&1
+		tail -5 "$S/slurm-${ARRAY}_$i.out" 2>&1
+	done
 	for i in 0 1 2 3; do
 		[ "$(cat "$S/point-$i/status")" = complete ]
 		grep -qx "slurm.array = ${ARRAY}_$i" "$S/point-$i/provenance.txt"
