@@ -29,13 +29,8 @@ bench_args() {
 	mkdir -p "$dir"
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
+# free_port: a port for a listener (tests/helpers/free-port)
+free_port() { "$top/tests/helpers/free-port"; }
 
 make_lab() {
 	local T=$1 P=$2 G=$3 X=${4:-demo}

@@ -188,13 +188,8 @@ start_server() {
 	PIDS+=($!)
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
+# free_port: a port for a listener (tests/helpers/free-port)
+free_port() { "$DAXLAB_TOP/tests/helpers/free-port"; }
 
 wait_port() {
 	local i

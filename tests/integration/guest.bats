@@ -8,13 +8,8 @@
 # The guest is built into $DAXLAB_TOP/build/test-guest (incremental, shared
 # with other test files; see guest/PROTOCOL.md).
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
+# free_port: a port for a listener (tests/helpers/free-port)
+free_port() { "$DAXLAB_TOP/tests/helpers/free-port"; }
 
 gssh() {
 	ssh -i "$GUEST_DIR/id_ed25519" -p "$SSH_PORT" \

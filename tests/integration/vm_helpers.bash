@@ -4,13 +4,8 @@
 DAXLAB=${DAXLAB_BUILD:-}/daxlab
 GUEST_DIR=${DAXLAB_TOP:-}/build/test-guest
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
+# free_port: a port for a listener (tests/helpers/free-port)
+free_port() { "$DAXLAB_TOP/tests/helpers/free-port"; }
 
 # make_lab DIR: folders with files and DIR/lab.ini for two VMs. Unique
 # cgroup names (prefix in DIR/prefix) so that runs never collide.

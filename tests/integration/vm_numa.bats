@@ -16,13 +16,8 @@ bats_require_minimum_version 1.5.0
 
 MIB=$((1 << 20))
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
+# free_port: a port for a listener (tests/helpers/free-port)
+free_port() { "$DAXLAB_TOP/tests/helpers/free-port"; }
 
 # gssh CMD...: a command in the NUMA host, as root, over one shared
 # connection.
