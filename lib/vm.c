@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1872,6 +1875,60 @@ int vm_write_ssh_config(struct vm_env *e)
  * The plan of vm, checked against the host; the error says "step 'check
  * the configuration' failed: ...".
  */
+/* 0 when 127.0.0.1:port can be bound now, as qemu's hostfwd binds it. */
+static int port_bindable(unsigned port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The VM's host forwards, before anything starts: a port taken by a
+ * listener or by a connection (whose local port cannot be bound again,
+ * SO_REUSEADDR or not) would make qemu exit. A port in the ephemeral
+ * range can be taken by any connection this host makes before qemu binds
+ * it: a warning.
+ */
+static int check_ports(struct vm_env *e, const struct vm_config *vm)
+{
+	const struct {
+		const char *key;
+		unsigned port;
+	} fw[] = { { "ssh_port", vm->ssh_port }, { "fio_port", vm->fio_port } };
+	_cleanup_free_ char *range = NULL;
+	unsigned lo = 0, hi = 0;
+
+	if (read_full_file("/proc/sys/net/ipv4/ip_local_port_range", 64, &range,
+			   NULL) < 0 ||
+	    sscanf(range, "%u %u", &lo, &hi) != 2)
+		lo = hi = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(fw); i++) {
+		int r = port_bindable(fw[i].port);
+
+		if (r == -EADDRINUSE)
+			return fail(
+				e, r,
+				"vm %s: %s %u on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm %s] %s",
+				vm->id, fw[i].key, fw[i].port, vm->id,
+				fw[i].key);
+		if (fw[i].port >= lo && fw[i].port <= hi)
+			report(e, VM_REPORT_WARN,
+			       "vm %s: %s %u is in this host's ephemeral port range %u-%u (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below %u are safe",
+			       vm->id, fw[i].key, fw[i].port, lo, hi, lo);
+	}
+	return 0;
+}
+
 static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			struct vm_plan *ret)
 {
@@ -2018,6 +2075,11 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 				 vm->id, (int)pid);
 			goto out;
 		}
+	}
+	if (vm->net != VM_NET_NONE) {
+		r = check_ports(e, vm);
+		if (r < 0)
+			goto out;
 	}
 	r = make_private_dir(e, p.dir);
 	if (r < 0)

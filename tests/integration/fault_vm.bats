@@ -101,6 +101,41 @@ ticks_of() {
 	nothing_left "$T"
 }
 
+@test "a fio_port that a connection holds: refused before anything starts, naming it; a port in the ephemeral range is warned of" {
+	local port lst lo hi eph
+	port=$(sed -n 's/^fio_port = //p' "$T/lab.ini")
+	lst=$("$DAXLAB_TOP/tests/helpers/free-port")
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	for eph in $(seq $((hi - 50)) "$hi"); do
+		[ -z "$(ss -Htan "sport = :$eph")" ] && break
+	done
+	sed -i "s/^ssh_port = .*/ssh_port = $eph/" "$T/lab.ini"
+	# a connection whose local port is the VM's fio_port, as an outgoing
+	# connection of the host can take it: qemu could not bind it
+	python3 - "$port" "$lst" "$T/held" <<'PY' &
+import socket, sys, time
+port, lst, flag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+srv = socket.socket()
+srv.bind(("127.0.0.1", lst))
+srv.listen()
+c = socket.socket()
+c.bind(("127.0.0.1", port))
+c.connect(("127.0.0.1", lst))
+a, _ = srv.accept()
+open(flag, "w").close()
+time.sleep(60)
+PY
+	MON=$!
+	for _ in $(seq 100); do [ -e "$T/held" ] && break; sleep 0.1; done
+	[ -e "$T/held" ]
+	run vm start 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vm 0: ssh_port $eph is in this host's ephemeral port range $lo-$hi (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below $lo are safe"* ]]
+	[[ "$output" == *"vm 0: fio_port $port on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm 0] fio_port"* ]]
+	nothing_left "$T"
+}
+
 @test "a virtiofsd that cannot open its folder (gone after the check): rolled back, step named" {
 	# a stand-in virtiofsd removes the folder, then runs the real one;
 	# asked for its --version or --help (the probes), it only answers
