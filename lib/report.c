@@ -784,8 +784,13 @@ static const char *const palette[] = {
 	"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 };
 
+const char *report_color(size_t i)
+{
+	return palette[i % ARRAY_SIZE(palette)];
+}
+
 /* An inline <svg> chart W x H with its title, for the report's CSS. */
-static void chart_begin(FILE *f, const char *cls, double w, double h,
+void report_chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x)
 {
 	fprintf(f,
@@ -801,7 +806,7 @@ static void chart_begin(FILE *f, const char *cls, double w, double h,
 }
 
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
-static double axis_max(double max, double *ret_step)
+double report_axis_max(double max, double *ret_step)
 {
 	if (max <= 0)
 		max = 1;
@@ -825,17 +830,6 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 int report_add_warning(struct report_run *r, const char *text)
 {
 	return warn(r, "%s", text);
-}
-
-void report_chart_begin(FILE *f, const char *cls, double w, double h,
-			const char *title, double title_x)
-{
-	chart_begin(f, cls, w, h, title, title_x);
-}
-
-double report_axis_max(double max, double *ret_step)
-{
-	return axis_max(max, ret_step);
 }
 
 /*
@@ -865,11 +859,6 @@ void report_time_axes(FILE *f, double L, double T, double pw, double ph,
 		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
 }
 
-const char *report_color(size_t i)
-{
-	return palette[i % ARRAY_SIZE(palette)];
-}
-
 /*
  * A line chart of page cache (MiB) over time (s): one path per series.
  * Not svg_write(): the report's charts are inline, styled by its CSS.
@@ -891,17 +880,17 @@ static void svg_lines(FILE *f, const char *title,
 			if (y > ymax)
 				ymax = y;
 		}
-	ymax = axis_max(ymax, &ystep);
-	xmax = axis_max(xmax, &xstep);
+	ymax = report_axis_max(ymax, &ystep);
+	xmax = report_axis_max(xmax, &xstep);
 
-	chart_begin(f, "chart", W, H, title, L);
+	report_chart_begin(f, "chart", W, H, title, L);
 	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"class=\"frame\"/>\n",
 		L, T, pw, ph);
 	for (size_t i = 0; i < n; i++) {
-		const char *col = palette[i % ARRAY_SIZE(palette)];
+		const char *col = report_color(i);
 
 		fprintf(f, "<path class=\"series\" data-source=\"");
 		svg_escape_html(f, ser[i]->source);
@@ -944,8 +933,8 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 		if (v > max)
 			max = v;
 	}
-	max = axis_max(max, &step);
-	chart_begin(f, "chart bars", W, H, title, 10);
+	max = report_axis_max(max, &step);
+	report_chart_begin(f, "chart bars", W, H, title, 10);
 	for (double x = 0; x <= max + step / 2; x += step) {
 		double px = L + x / max * pw;
 
