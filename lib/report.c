@@ -1449,91 +1449,135 @@ static const char *const workload_keys[] = {
 	"sweep",
 };
 
-static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
+/* The first cell of a row of the side-by-side table: HTML (w 0), or text. */
+static void row_start(FILE *f, int w, const char *label)
+{
+	if (w) {
+		fprintf(f, "%-40.40s", label);
+		return;
+	}
+	fprintf(f, "<tr><td class=\"l\">");
+	svg_escape_html(f, label);
+	fprintf(f, "</td>");
+}
+
+/* A cell of text, w wide (0: HTML); none is "-" in text, empty in HTML. */
+static void text_cell(FILE *f, int w, const char *v)
+{
+	if (w) {
+		fprintf(f, " %*.*s", w, w, v ? v : "-");
+		return;
+	}
+	fprintf(f, "<td>");
+	svg_escape_html(f, v ? v : "");
+	fprintf(f, "</td>");
+}
+
+/* A cell of a figure (%.1f), w wide (0: HTML); none is "-" or empty. */
+static void num_cell(FILE *f, int w, bool have, double v)
+{
+	if (w && have)
+		fprintf(f, " %*.1f", w, v);
+	else if (w)
+		fprintf(f, " %*s", w, "-");
+	else if (have)
+		fprintf(f, "<td>%.1f</td>", v);
+	else
+		fprintf(f, "<td></td>");
+}
+
+/* The runs side by side: an HTML table (w 0), or text in columns w wide. */
+static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
+			 int w)
 {
 	static struct metric m[80];
 	size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
+	const char *end = w ? "\n" : "</tr>\n";
 	char b[512];
 
-	fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\"><tr>"
-		   "<th class=\"l\"></th>");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<th><a href=\"#run-");
-		svg_escape_html(f, runs[i]->name);
-		fprintf(f, "\">");
-		svg_escape_html(f, runs[i]->name);
-		fprintf(f, "</a></th>");
+	if (w) {
+		fprintf(f, "side by side\n%-40s", "");
+		for (size_t i = 0; i < n; i++)
+			text_cell(f, w, run_label(runs[i]));
+	} else {
+		fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\">"
+			   "<tr><th class=\"l\"></th>");
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "<th><a href=\"#run-");
+			svg_escape_html(f, runs[i]->name);
+			fprintf(f, "\">");
+			svg_escape_html(f, runs[i]->name);
+			fprintf(f, "</a></th>");
+		}
 	}
-	fprintf(f, "</tr>\n<tr><td class=\"l\">status</td>");
+	fputs(end, f);
+	row_start(f, w, "status");
 	for (size_t i = 0; i < n; i++) {
+		if (w) {
+			text_cell(f, w, results_status_name(runs[i]->status));
+			continue;
+		}
 		fprintf(f, "<td class=\"%s\">",
 			results_status_name(runs[i]->status));
 		svg_escape_html(f, status_text(runs[i], b, sizeof(b)));
 		fprintf(f, "</td>");
 	}
-	fprintf(f, "</tr>\n");
+	fputs(end, f);
 	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
 		if (!differs(runs, n, workload_keys[k]))
 			continue;
-		fprintf(f, "<tr><td class=\"l\">%s</td>", workload_keys[k]);
+		row_start(f, w, workload_keys[k]);
 		for (size_t i = 0; i < n; i++) {
 			_cleanup_free_ char *v = provenance_get(
 				&runs[i]->prov, workload_keys[k]);
 
-			fprintf(f, "<td>");
-			svg_escape_html(f, v ? v : "");
-			fprintf(f, "</td>");
+			text_cell(f, w, v);
 		}
-		fprintf(f, "</tr>\n");
+		fputs(end, f);
 	}
 	for (size_t k = 0; k < nm; k++) {
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, m[k].label);
-		fprintf(f, "</td>");
+		row_start(f, w, m[k].label);
 		for (size_t i = 0; i < n && i < 64; i++)
-			if (m[k].have[i])
-				fprintf(f, "<td>%.1f</td>", m[k].v[i]);
-			else
-				fprintf(f, "<td></td>");
-		fprintf(f, "</tr>\n");
+			num_cell(f, w, m[k].have[i], m[k].v[i]);
+		fputs(end, f);
 	}
-	fprintf(f, "</table>\n");
+	fputs(w ? "\n" : "</table>\n", f);
+}
 
+static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
+{
 	/* one bar per run and set kind */
-	{
-		struct report_set *sets = calloc(2 * n, sizeof(*sets));
-		const char **labels = calloc(2 * n, sizeof(*labels));
-		char(*lb)[160] = calloc(2 * n, sizeof(*lb));
+	struct report_set *sets = calloc(2 * n, sizeof(*sets));
+	const char **labels = calloc(2 * n, sizeof(*labels));
+	char(*lb)[160] = calloc(2 * n, sizeof(*lb));
 
-		if (sets && labels && lb) {
-			for (size_t i = 0; i < n; i++)
-				for (int sh = 0; sh < 2; sh++) {
-					struct report_set *d =
-						&sets[2 * i + sh];
+	side_by_side(f, runs, n, 0);
+	if (sets && labels && lb) {
+		for (size_t i = 0; i < n; i++)
+			for (int sh = 0; sh < 2; sh++) {
+				struct report_set *d = &sets[2 * i + sh];
 
-					d->shared = sh;
-					for (size_t s = 0; s < runs[i]->n_sets;
-					     s++) {
-						const struct report_set *st =
-							&runs[i]->sets[s];
+				d->shared = sh;
+				for (size_t s = 0; s < runs[i]->n_sets; s++) {
+					const struct report_set *st =
+						&runs[i]->sets[s];
 
-						if (st->shared != (bool)sh)
-							continue;
-						d->once += st->once;
-						d->twice += st->twice;
-					}
-					snprintf(lb[2 * i + sh], sizeof(lb[0]),
-						 "%.24s %s", run_label(runs[i]),
-						 sh ? "shared" : "private");
-					labels[2 * i + sh] = lb[2 * i + sh];
+					if (st->shared != (bool)sh)
+						continue;
+					d->once += st->once;
+					d->twice += st->twice;
 				}
-			svg_sets(f, "Cached once and twice, per run", sets,
-				 2 * n, labels);
-		}
-		free(sets);
-		free(labels);
-		free(lb);
+				snprintf(lb[2 * i + sh], sizeof(lb[0]),
+					 "%.24s %s", run_label(runs[i]),
+					 sh ? "shared" : "private");
+				labels[2 * i + sh] = lb[2 * i + sh];
+			}
+		svg_sets(f, "Cached once and twice, per run", sets, 2 * n,
+			 labels);
 	}
+	free(sets);
+	free(labels);
+	free(lb);
 }
 
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
@@ -1684,8 +1728,6 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 			fputc('\n', f);
 	}
 	if (n > 1) {
-		static struct metric m[80];
-		size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
 		int w = 14; /* column width: the longest label, 14..40 */
 
 		for (size_t i = 0; i < n; i++) {
@@ -1694,37 +1736,7 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 			if (len > w)
 				w = len > 40 ? 40 : len;
 		}
-		fprintf(f, "side by side\n%-40s", "");
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %*.*s", w, w, run_label(runs[i]));
-		fputc('\n', f);
-		fprintf(f, "%-40s", "status");
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %*.*s", w, w,
-				results_status_name(runs[i]->status));
-		fputc('\n', f);
-		for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
-			if (!differs(runs, n, workload_keys[k]))
-				continue;
-			fprintf(f, "%-40s", workload_keys[k]);
-			for (size_t i = 0; i < n; i++) {
-				_cleanup_free_ char *v = provenance_get(
-					&runs[i]->prov, workload_keys[k]);
-
-				fprintf(f, " %*.*s", w, w, v ? v : "-");
-			}
-			fputc('\n', f);
-		}
-		for (size_t k = 0; k < nm; k++) {
-			fprintf(f, "%-40.40s", m[k].label);
-			for (size_t i = 0; i < n && i < 64; i++)
-				if (m[k].have[i])
-					fprintf(f, " %*.1f", w, m[k].v[i]);
-				else
-					fprintf(f, " %*s", w, "-");
-			fputc('\n', f);
-		}
-		fputc('\n', f);
+		side_by_side(f, runs, n, w);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i || n > 1)
