@@ -1051,43 +1051,94 @@ static bool last_pagecache(const struct report_run *r, const char *source,
 	return true;
 }
 
-/* --- HTML of one run --- */
+/* --- tables in HTML and text --- */
 
-static void html_end_state(FILE *f, const struct report_run *r)
+/* The first cell of a row: HTML (w 0), or text 40 wide. */
+static void row_start(FILE *f, int w, const char *label)
+{
+	if (w) {
+		fprintf(f, "%-40.40s", label);
+		return;
+	}
+	fprintf(f, "<tr><td class=\"l\">");
+	svg_escape_html(f, label);
+	fprintf(f, "</td>");
+}
+
+/* A cell of text, w wide (0: HTML); none is "-" in text, empty in HTML. */
+static void text_cell(FILE *f, int w, const char *v)
+{
+	if (w) {
+		fprintf(f, " %*.*s", w, w, v ? v : "-");
+		return;
+	}
+	fprintf(f, "<td>");
+	svg_escape_html(f, v ? v : "");
+	fprintf(f, "</td>");
+}
+
+/* A cell of a figure (%.1f), w wide (0: HTML); none is "-" or empty. */
+static void num_cell(FILE *f, int w, bool have, double v)
+{
+	if (w && have)
+		fprintf(f, " %*.1f", w, v);
+	else if (w)
+		fprintf(f, " %*s", w, "-");
+	else if (have)
+		fprintf(f, "<td>%.1f</td>", v);
+	else
+		fprintf(f, "<td></td>");
+}
+
+/* The page cache of each source at the end: HTML (w 0), or text. */
+static void end_state(FILE *f, const struct report_run *r, int w)
 {
 	const char *nodes[64];
 	const struct report_series *src[64];
 	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
 	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
-	char b[32];
 
-	fprintf(f, "<h3>Page cache (file - shmem) at the end, MiB</h3>\n"
-		   "<table class=\"endstate\"><tr><th class=\"l\">source</th>"
-		   "<th class=\"l\">kind</th>");
-	for (size_t i = 0; i < nn; i++)
-		fprintf(f, "<th>%s</th>", nodes[i]);
-	fprintf(f, "<th>growth (total)</th></tr>\n");
-	for (size_t i = 0; i < ns; i++) {
-		int64_t g;
-
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, src[i]->source);
-		fprintf(f, "</td><td class=\"l\">%s</td>",
-			report_kind_name(src[i]->kind));
-		for (size_t j = 0; j < nn; j++) {
-			if (last_pagecache(r, src[i]->source, nodes[j], &g))
-				fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
-			else
-				fprintf(f, "<td></td>");
-		}
-		if (report_growth(r, src[i]->source, &g))
-			fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
-		else
-			fprintf(f, "<td></td>");
-		fprintf(f, "</tr>\n");
+	if (w && !ns)
+		return;
+	if (w) {
+		fprintf(f, "\npage cache (file - shmem) at the end, MiB\n");
+		fprintf(f, "%-16s %-10s", "source", "kind");
+		for (size_t j = 0; j < nn; j++)
+			fprintf(f, " %10s", nodes[j]);
+		fprintf(f, " %10s\n", "growth");
+	} else {
+		fprintf(f,
+			"<h3>Page cache (file - shmem) at the end, MiB</h3>\n"
+			"<table class=\"endstate\"><tr><th class=\"l\">source"
+			"</th><th class=\"l\">kind</th>");
+		for (size_t j = 0; j < nn; j++)
+			fprintf(f, "<th>%s</th>", nodes[j]);
+		fprintf(f, "<th>growth (total)</th></tr>\n");
 	}
-	fprintf(f, "</table>\n");
+	for (size_t i = 0; i < ns; i++) {
+		const char *kind = report_kind_name(src[i]->kind);
+		int64_t g = 0;
+		bool have;
+
+		if (w) {
+			fprintf(f, "%-16s %-10s", src[i]->source, kind);
+		} else {
+			row_start(f, 0, src[i]->source);
+			fprintf(f, "<td class=\"l\">%s</td>", kind);
+		}
+		for (size_t j = 0; j < nn; j++) {
+			have = last_pagecache(r, src[i]->source, nodes[j], &g);
+			num_cell(f, w, have, (double)g / MIB);
+		}
+		have = report_growth(r, src[i]->source, &g);
+		num_cell(f, w, have, (double)g / MIB);
+		fputs(w ? "\n" : "</tr>\n", f);
+	}
+	if (!w)
+		fprintf(f, "</table>\n");
 }
+
+/* --- HTML of one run --- */
 
 static void html_charts(FILE *f, const struct report_run *r)
 {
@@ -1307,7 +1358,7 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 	}
 	headline(f, r, "<p class=\"headline\">", "</p>\n");
 	html_sets(f, r);
-	html_end_state(f, r);
+	end_state(f, r, 0);
 	html_charts(f, r);
 	report_residency_html(f, r);
 	html_residency(f, r);
@@ -1449,43 +1500,6 @@ static const char *const workload_keys[] = {
 	"sweep",
 };
 
-/* The first cell of a row of the side-by-side table: HTML (w 0), or text. */
-static void row_start(FILE *f, int w, const char *label)
-{
-	if (w) {
-		fprintf(f, "%-40.40s", label);
-		return;
-	}
-	fprintf(f, "<tr><td class=\"l\">");
-	svg_escape_html(f, label);
-	fprintf(f, "</td>");
-}
-
-/* A cell of text, w wide (0: HTML); none is "-" in text, empty in HTML. */
-static void text_cell(FILE *f, int w, const char *v)
-{
-	if (w) {
-		fprintf(f, " %*.*s", w, w, v ? v : "-");
-		return;
-	}
-	fprintf(f, "<td>");
-	svg_escape_html(f, v ? v : "");
-	fprintf(f, "</td>");
-}
-
-/* A cell of a figure (%.1f), w wide (0: HTML); none is "-" or empty. */
-static void num_cell(FILE *f, int w, bool have, double v)
-{
-	if (w && have)
-		fprintf(f, " %*.1f", w, v);
-	else if (w)
-		fprintf(f, " %*s", w, "-");
-	else if (have)
-		fprintf(f, "<td>%.1f</td>", v);
-	else
-		fprintf(f, "<td></td>");
-}
-
 /* The runs side by side: an HTML table (w 0), or text in columns w wide. */
 static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 			 int w)
@@ -1617,10 +1631,6 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 
 static void txt_run(FILE *f, const struct report_run *r)
 {
-	const char *nodes[64];
-	const struct report_series *src[64];
-	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
-	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
 	char b[512];
 
 	fprintf(f, "run %s\nstatus: %s\n", r->name,
@@ -1667,30 +1677,7 @@ static void txt_run(FILE *f, const struct report_run *r)
 				(double)s->twice / MIB, (double)s->extra / MIB);
 		}
 	}
-	if (ns) {
-		fprintf(f, "\npage cache (file - shmem) at the end, MiB\n");
-		fprintf(f, "%-16s %-10s", "source", "kind");
-		for (size_t j = 0; j < nn; j++)
-			fprintf(f, " %10s", nodes[j]);
-		fprintf(f, " %10s\n", "growth");
-		for (size_t i = 0; i < ns; i++) {
-			int64_t g;
-
-			fprintf(f, "%-16s %-10s", src[i]->source,
-				report_kind_name(src[i]->kind));
-			for (size_t j = 0; j < nn; j++) {
-				if (last_pagecache(r, src[i]->source, nodes[j],
-						   &g))
-					fprintf(f, " %10.1f", (double)g / MIB);
-				else
-					fprintf(f, " %10s", "-");
-			}
-			if (report_growth(r, src[i]->source, &g))
-				fprintf(f, " %10.1f\n", (double)g / MIB);
-			else
-				fprintf(f, " %10s\n", "-");
-		}
-	}
+	end_state(f, r, 10);
 	report_residency_txt(f, r);
 	if (r->n_fio) {
 		fprintf(f,
