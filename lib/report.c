@@ -1190,58 +1190,77 @@ static void html_charts(FILE *f, const struct report_run *r)
 	}
 }
 
-static void html_sets(FILE *f, const struct report_run *r)
+/* The copies of each file set: HTML (w 0), or text. */
+static void sets_table(FILE *f, const struct report_run *r, int w)
 {
-	char b[32];
-
 	if (!r->n_sets)
 		return;
-	fprintf(f, "<h3>The data set: cached once, cached twice</h3>\n");
-	svg_sets(f, "Bytes of each file set in page caches at the end", r->sets,
-		 r->n_sets, NULL);
-	fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
-		   "<th>size</th><th>host copy</th>");
-	for (size_t v = 0; v < r->n_vms; v++) {
-		fprintf(f, "<th>");
-		svg_escape_html(f, r->vms[v].name);
-		fprintf(f, " copy</th>");
+	if (w) {
+		fprintf(f, "\nfile sets, MiB (cached = largest copy, twice = "
+			   "second largest, once = cached - twice)\n");
+		fprintf(f, "%-18s %10s %10s", "set", "size", "host");
+		for (size_t v = 0; v < r->n_vms; v++)
+			fprintf(f, " %10.10s", r->vms[v].name);
+		fprintf(f, " %10s %10s %10s %10s\n", "cached", "once", "twice",
+			"extra");
+	} else {
+		fprintf(f,
+			"<h3>The data set: cached once, cached twice</h3>\n");
+		svg_sets(f, "Bytes of each file set in page caches at the end",
+			 r->sets, r->n_sets, NULL);
+		fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
+			   "<th>size</th><th>host copy</th>");
+		for (size_t v = 0; v < r->n_vms; v++) {
+			fprintf(f, "<th>");
+			svg_escape_html(f, r->vms[v].name);
+			fprintf(f, " copy</th>");
+		}
+		fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
+			   "<th>extra</th></tr>\n");
 	}
-	fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
-		   "<th>extra</th></tr>\n");
 	for (size_t i = 0; i < r->n_sets; i++) {
 		const struct report_set *s = &r->sets[i];
+		const uint64_t last[] = { s->cached, s->once, s->twice,
+					  s->extra };
 
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, s->name);
-		fprintf(f, "</td><td>%s</td>", mib((int64_t)s->size, b, 32));
-		fprintf(f, "<td>%s (%s)</td>", mib((int64_t)s->host, b, 32),
-			s->host_via);
+		if (w)
+			fprintf(f, "%-18s", s->name);
+		else
+			row_start(f, 0, s->name);
+		num_cell(f, w, true, (double)s->size / MIB);
+		if (w)
+			num_cell(f, w, true, (double)s->host / MIB);
+		else
+			fprintf(f, "<td>%.1f (%s)</td>", (double)s->host / MIB,
+				s->host_via);
 		for (size_t v = 0; v < r->n_vms; v++) {
 			bool mine =
 				s->shared || strcmp(s->vm, r->vms[v].id) == 0;
 
 			if (!mine)
-				fprintf(f, "<td></td>");
+				text_cell(f, w, NULL);
+			else if (s->shared && s->dax[v] && w)
+				fprintf(f, " %*s", w, "dax");
 			else if (s->shared && s->dax[v])
-				fprintf(f, "<td>DAX: %s</td>",
-					mib((int64_t)s->guest[v], b, 32));
+				fprintf(f, "<td>DAX: %.1f</td>",
+					(double)s->guest[v] / MIB);
 			else
-				fprintf(f, "<td>%s</td>",
-					mib((int64_t)s->guest[v], b, 32));
+				num_cell(f, w, true, (double)s->guest[v] / MIB);
 		}
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->cached, b, 32));
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->once, b, 32));
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->twice, b, 32));
-		fprintf(f, "<td>%s</td></tr>\n", mib((int64_t)s->extra, b, 32));
+		for (size_t k = 0; k < ARRAY_SIZE(last); k++)
+			num_cell(f, w, true, (double)last[k] / MIB);
+		fputs(w ? "\n" : "</tr>\n", f);
 	}
-	fprintf(f, "</table>\n<p>MiB. A guest's copy is what the guest "
-		   "measured inside (residency.csv) where it did; else the "
-		   "growth of its "
-		   "page cache during the run, given to its private set "
-		   "first; a guest that mounts the shared set with DAX keeps "
-		   "no copy of it. Cached = the largest copy; twice or more = "
-		   "the second largest; once = cached - twice. See "
-		   "daxlab-report(1).</p>\n");
+	if (!w)
+		fprintf(f,
+			"</table>\n<p>MiB. A guest's copy is what the guest "
+			"measured inside (residency.csv) where it did; else the "
+			"growth of its "
+			"page cache during the run, given to its private set "
+			"first; a guest that mounts the shared set with DAX "
+			"keeps no copy of it. Cached = the largest copy; twice "
+			"or more = the second largest; once = cached - twice. "
+			"See daxlab-report(1).</p>\n");
 }
 
 static void html_residency(FILE *f, const struct report_run *r)
@@ -1357,7 +1376,7 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 		fprintf(f, "</p>\n");
 	}
 	headline(f, r, "<p class=\"headline\">", "</p>\n");
-	html_sets(f, r);
+	sets_table(f, r, 0);
 	end_state(f, r, 0);
 	html_charts(f, r);
 	report_residency_html(f, r);
@@ -1647,36 +1666,7 @@ static void txt_run(FILE *f, const struct report_run *r)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
 	headline(f, r, "", "\n");
 
-	if (r->n_sets) {
-		fprintf(f, "\nfile sets, MiB (cached = largest copy, twice = "
-			   "second largest, once = cached - twice)\n");
-		fprintf(f, "%-18s %10s %10s", "set", "size", "host");
-		for (size_t v = 0; v < r->n_vms; v++)
-			fprintf(f, " %10.10s", r->vms[v].name);
-		fprintf(f, " %10s %10s %10s %10s\n", "cached", "once", "twice",
-			"extra");
-		for (size_t i = 0; i < r->n_sets; i++) {
-			const struct report_set *s = &r->sets[i];
-
-			fprintf(f, "%-18s %10.1f %10.1f", s->name,
-				(double)s->size / MIB, (double)s->host / MIB);
-			for (size_t v = 0; v < r->n_vms; v++) {
-				bool mine = s->shared ||
-					    strcmp(s->vm, r->vms[v].id) == 0;
-
-				if (!mine)
-					fprintf(f, " %10s", "-");
-				else if (s->shared && s->dax[v])
-					fprintf(f, " %10s", "dax");
-				else
-					fprintf(f, " %10.1f",
-						(double)s->guest[v] / MIB);
-			}
-			fprintf(f, " %10.1f %10.1f %10.1f %10.1f\n",
-				(double)s->cached / MIB, (double)s->once / MIB,
-				(double)s->twice / MIB, (double)s->extra / MIB);
-		}
-	}
+	sets_table(f, r, 10);
 	end_state(f, r, 10);
 	report_residency_txt(f, r);
 	if (r->n_fio) {
