@@ -729,12 +729,6 @@ void report_run_free(struct report_run *r)
 
 /* --- writing: helpers --- */
 
-static const char *mib(int64_t v, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.1f", (double)v / MIB);
-	return buf;
-}
-
 /* The nodes the series of a run have, N0, N1, ... then total. */
 static size_t run_nodes(const struct report_run *r, const char **ret,
 			size_t max)
@@ -1265,8 +1259,6 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 
 static void html_residency(FILE *f, const struct report_run *r)
 {
-	char b[32];
-
 	if (!r->n_res)
 		return;
 	fprintf(f, "<h3>Host page cache of the file sets at the end "
@@ -1282,14 +1274,11 @@ static void html_residency(FILE *f, const struct report_run *r)
 			x->set);
 		svg_escape_html(f, x->vm);
 		fprintf(f,
-			"</td><td class=\"l\">%s</td><td class=\"l\">%s"
-			"</td><td>%s</td>",
-			x->via, x->node, mib((int64_t)x->resident, b, 32));
-		if (total)
-			fprintf(f, "<td>%s</td></tr>\n",
-				mib((int64_t)x->size, b, 32));
-		else
-			fprintf(f, "<td></td></tr>\n");
+			"</td><td class=\"l\">%s</td><td class=\"l\">%s</td>",
+			x->via, x->node);
+		num_cell(f, 0, true, (double)x->resident / MIB);
+		num_cell(f, 0, total, (double)x->size / MIB);
+		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</table>\n");
 }
@@ -1306,15 +1295,11 @@ static void html_fio(FILE *f, const struct report_run *r)
 	for (size_t i = 0; i < r->n_fio; i++) {
 		const struct report_fio *x = &r->fio[i];
 
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, x->vm);
-		fprintf(f, "</td><td class=\"l\">");
+		row_start(f, 0, x->vm);
+		fprintf(f, "<td class=\"l\">");
 		svg_escape_html(f, x->job);
 		fprintf(f, "</td>");
-		if (x->asked_pct >= 0)
-			fprintf(f, "<td>%.1f</td>", x->asked_pct);
-		else
-			fprintf(f, "<td></td>");
+		num_cell(f, 0, x->asked_pct >= 0, x->asked_pct);
 		fprintf(f,
 			"<td>%.1f</td><td>%" PRIu64 "</td><td>%.0f</td>"
 			"<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
@@ -1676,15 +1661,12 @@ static void txt_run(FILE *f, const struct report_run *r)
 			"meanus", "p50us", "p99us");
 		for (size_t i = 0; i < r->n_fio; i++) {
 			const struct report_fio *x = &r->fio[i];
-			char asked[16] = "-";
 
-			if (x->asked_pct >= 0)
-				snprintf(asked, sizeof(asked), "%.1f",
-					 x->asked_pct);
+			fprintf(f, "%-10s %-14s", x->vm, x->job);
+			num_cell(f, 8, x->asked_pct >= 0, x->asked_pct);
 			fprintf(f,
-				"%-10s %-14s %8s %9.1f %10.0f %10.1f %10.1f "
-				"%10.1f %10.1f\n",
-				x->vm, x->job, asked, x->achieved_pct, x->iops,
+				" %9.1f %10.0f %10.1f %10.1f %10.1f %10.1f\n",
+				x->achieved_pct, x->iops,
 				(double)x->bytes / MIB, x->mean_ns / 1000,
 				x->p50_ns / 1000, x->p99_ns / 1000);
 		}
