@@ -1136,50 +1136,42 @@ static void end_state(FILE *f, const struct report_run *r, int w)
 
 static void html_charts(FILE *f, const struct report_run *r)
 {
+	/* the whole host (root), the host's cgroups, the guests */
+	static const char *const what[] = {
+		"Whole host (root cgroup, file - shmem)",
+		"Host page cache: virtiofsd and VM cgroups (file - shmem)",
+		"Guest page cache (file - shmem)",
+	};
 	const char *nodes[64];
 	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
 
 	/* total first; per node when there is more than one */
 	for (size_t k = nn; k-- > 0;) {
-		const char *node = nodes[k];
-		const struct report_series *host[64], *guest[64], *root[64];
-		size_t nh = 0, ng = 0, nr = 0;
+		const struct report_series *ser[3][64];
+		size_t ns[3] = { 0 };
 		char title[160];
 
 		if (k != nn - 1 && nn <= 2)
 			break;
 		for (size_t i = 0; i < r->n_series; i++) {
 			const struct report_series *s = &r->series[i];
+			size_t g = 1; /* a full root group: to the host's */
 
-			if (strcmp(s->node, node) != 0)
+			if (strcmp(s->node, nodes[k]) != 0)
 				continue;
-			if (s->kind == SRC_GUEST && ng < 64)
-				guest[ng++] = s;
-			else if (s->kind == SRC_HOST && nr < 64)
-				root[nr++] = s;
-			else if (s->kind != SRC_GUEST && nh < 64)
-				host[nh++] = s;
+			if (s->kind == SRC_GUEST)
+				g = 2;
+			else if (s->kind == SRC_HOST && ns[0] < 64)
+				g = 0;
+			if (ns[g] < 64)
+				ser[g][ns[g]++] = s;
 		}
-		if (nr) {
-			snprintf(title, sizeof(title),
-				 "Whole host (root cgroup, file - shmem), "
-				 "node %s",
-				 node);
-			svg_lines(f, title, root, nr);
-		}
-		if (nh) {
-			snprintf(title, sizeof(title),
-				 "Host page cache: virtiofsd and VM cgroups "
-				 "(file - shmem), "
-				 "node %s",
-				 node);
-			svg_lines(f, title, host, nh);
-		}
-		if (ng) {
-			snprintf(title, sizeof(title),
-				 "Guest page cache (file - shmem), node %s",
-				 node);
-			svg_lines(f, title, guest, ng);
+		for (size_t g = 0; g < ARRAY_SIZE(what); g++) {
+			if (!ns[g])
+				continue;
+			snprintf(title, sizeof(title), "%s, node %s", what[g],
+				 nodes[k]);
+			svg_lines(f, title, ser[g], ns[g]);
 		}
 	}
 }
