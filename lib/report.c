@@ -651,8 +651,8 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 			"%s: not a results folder (no status, no "
 			"provenance.txt)",
 			dir);
-		report_run_free(r);
-		return -ENOENT;
+		st = -ENOENT;
+		goto fail;
 	}
 	if (st < 0)
 		warn(r, "status: %s", strerror(-st));
@@ -667,10 +667,8 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	load_vms(r);
 
 	st = load_csv(r, csv, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	if (st < 0)
 		warn(r, "no stats (stats.csv: %s)", strerror(-st));
 	for (size_t i = 0; i < r->n_series; i++)
@@ -678,23 +676,21 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	vm_values(r);
 
 	st = load_residency(r, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	load_fio(r);
 	st = report_residency_load(r, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	if (st < 0 || account(r) < 0)
 		goto oom;
 	*ret = r;
 	return 0;
 oom:
+	st = -ENOMEM;
+fail:
 	report_run_free(r);
-	return -ENOMEM;
+	return st;
 }
 
 void report_run_free(struct report_run *r)
