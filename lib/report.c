@@ -1310,9 +1310,8 @@ static void html_provenance(FILE *f, const struct report_run *r)
 	fprintf(f, "<details><summary>Provenance</summary>\n"
 		   "<table class=\"provenance\">\n");
 	for (size_t i = 0; i < l.n; i++) {
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, l.v[i].key);
-		fprintf(f, "</td><td class=\"l\">");
+		row_start(f, 0, l.v[i].key);
+		fprintf(f, "<td class=\"l\">");
 		svg_escape_html(f, l.v[i].value);
 		fprintf(f, "</td></tr>\n");
 	}
@@ -1320,16 +1319,15 @@ static void html_provenance(FILE *f, const struct report_run *r)
 	kv_free(&l);
 }
 
-static void html_run(FILE *f, const struct report_run *r, int level)
+static void html_run(FILE *f, const struct report_run *r)
 {
 	char b[512];
-	const char *dax_note = NULL;
 
 	fprintf(f, "<section class=\"run\" id=\"run-");
 	svg_escape_html(f, r->name);
-	fprintf(f, "\">\n<h%d>", level);
+	fprintf(f, "\">\n<h2>");
 	svg_escape_html(f, r->name);
-	fprintf(f, "</h%d>\n<p><span class=\"status %s\">", level,
+	fprintf(f, "</h2>\n<p><span class=\"status %s\">",
 		results_status_name(r->status));
 	svg_escape_html(f, status_text(r, b, sizeof(b)));
 	fprintf(f, "</span></p>\n");
@@ -1337,12 +1335,13 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 		const struct prov_vm *v =
 			provenance_find_vm(&r->prov, r->vms[i].id);
 
-		if (v && v->shared_dax && v->shared_dax != PROV_YES)
-			dax_note = "warn";
+		if (v && v->shared_dax && v->shared_dax != PROV_YES) {
+			fprintf(f,
+				"<p class=\"warn\">A shared set did not have "
+				"DAX in every guest: see the provenance.</p>\n");
+			break;
+		}
 	}
-	if (dax_note)
-		fprintf(f, "<p class=\"warn\">A shared set did not have DAX in "
-			   "every guest: see the provenance.</p>\n");
 	for (size_t i = 0; i < r->n_warnings; i++) {
 		fprintf(f, "<p class=\"warn\">");
 		svg_escape_html(f, r->warnings[i]);
@@ -1613,7 +1612,7 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 	if (n > 1)
 		html_comparison(f, runs, n);
 	for (size_t i = 0; i < n; i++)
-		html_run(f, runs[i], n > 1 ? 2 : 2);
+		html_run(f, runs[i]);
 	fprintf(f, "<p><small>daxlab %s</small></p>\n</body></html>\n",
 		n && runs[0]->prov.daxlab ? runs[0]->prov.daxlab : "");
 	return ferror(f) ? -EIO : 0;
