@@ -407,7 +407,7 @@ static int account(struct report_run *r)
 					 row->via);
 			}
 		}
-		if (!is_shared && !find_vm(r, row->vm))
+		if (!is_shared)
 			add_vm(r, row->vm);
 	}
 	for (size_t i = 0; i < r->n_sets; i++)
@@ -605,20 +605,15 @@ static void vm_values(struct report_run *r)
 		struct report_series *s = &r->series[i];
 		struct report_vm *vm;
 
-		if (!s->vm || strcmp(s->node, "total") != 0 || !s->n)
+		if (!s->vm || s->kind != SRC_GUEST ||
+		    strcmp(s->node, "total") != 0 || !s->n)
 			continue;
 		vm = find_vm(r, s->vm);
 		if (!vm)
 			continue;
-		if (s->kind == SRC_GUEST) {
-			vm->have_guest = true;
-			vm->guest_first = report_pagecache(s, 0);
-			vm->guest_last = report_pagecache(s, s->n - 1);
-		} else if (s->kind == SRC_VM_CGROUP) {
-			vm->have_cg = true;
-			vm->cg_first = report_pagecache(s, 0);
-			vm->cg_last = report_pagecache(s, s->n - 1);
-		}
+		vm->have_guest = true;
+		vm->guest_first = report_pagecache(s, 0);
+		vm->guest_last = report_pagecache(s, s->n - 1);
 	}
 }
 
