@@ -407,7 +407,7 @@ static int account(struct report_run *r)
 					 row->via);
 			}
 		}
-		if (!is_shared && !find_vm(r, row->vm))
+		if (!is_shared)
 			add_vm(r, row->vm);
 	}
 	for (size_t i = 0; i < r->n_sets; i++)
@@ -605,20 +605,15 @@ static void vm_values(struct report_run *r)
 		struct report_series *s = &r->series[i];
 		struct report_vm *vm;
 
-		if (!s->vm || strcmp(s->node, "total") != 0 || !s->n)
+		if (!s->vm || s->kind != SRC_GUEST ||
+		    strcmp(s->node, "total") != 0 || !s->n)
 			continue;
 		vm = find_vm(r, s->vm);
 		if (!vm)
 			continue;
-		if (s->kind == SRC_GUEST) {
-			vm->have_guest = true;
-			vm->guest_first = report_pagecache(s, 0);
-			vm->guest_last = report_pagecache(s, s->n - 1);
-		} else if (s->kind == SRC_VM_CGROUP) {
-			vm->have_cg = true;
-			vm->cg_first = report_pagecache(s, 0);
-			vm->cg_last = report_pagecache(s, s->n - 1);
-		}
+		vm->have_guest = true;
+		vm->guest_first = report_pagecache(s, 0);
+		vm->guest_last = report_pagecache(s, s->n - 1);
 	}
 }
 
@@ -651,8 +646,8 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 			"%s: not a results folder (no status, no "
 			"provenance.txt)",
 			dir);
-		report_run_free(r);
-		return -ENOENT;
+		st = -ENOENT;
+		goto fail;
 	}
 	if (st < 0)
 		warn(r, "status: %s", strerror(-st));
@@ -667,10 +662,8 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	load_vms(r);
 
 	st = load_csv(r, csv, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	if (st < 0)
 		warn(r, "no stats (stats.csv: %s)", strerror(-st));
 	for (size_t i = 0; i < r->n_series; i++)
@@ -678,23 +671,21 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	vm_values(r);
 
 	st = load_residency(r, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	load_fio(r);
 	st = report_residency_load(r, err);
-	if (st == -EBADMSG) {
-		report_run_free(r);
-		return st;
-	}
+	if (st == -EBADMSG)
+		goto fail;
 	if (st < 0 || account(r) < 0)
 		goto oom;
 	*ret = r;
 	return 0;
 oom:
+	st = -ENOMEM;
+fail:
 	report_run_free(r);
-	return -ENOMEM;
+	return st;
 }
 
 void report_run_free(struct report_run *r)
@@ -728,12 +719,6 @@ void report_run_free(struct report_run *r)
 }
 
 /* --- writing: helpers --- */
-
-static const char *mib(int64_t v, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.1f", (double)v / MIB);
-	return buf;
-}
 
 /* The nodes the series of a run have, N0, N1, ... then total. */
 static size_t run_nodes(const struct report_run *r, const char **ret,
@@ -784,8 +769,13 @@ static const char *const palette[] = {
 	"#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
 };
 
+const char *report_color(size_t i)
+{
+	return palette[i % ARRAY_SIZE(palette)];
+}
+
 /* An inline <svg> chart W x H with its title, for the report's CSS. */
-static void chart_begin(FILE *f, const char *cls, double w, double h,
+void report_chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x)
 {
 	fprintf(f,
@@ -801,7 +791,7 @@ static void chart_begin(FILE *f, const char *cls, double w, double h,
 }
 
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
-static double axis_max(double max, double *ret_step)
+double report_axis_max(double max, double *ret_step)
 {
 	if (max <= 0)
 		max = 1;
@@ -825,17 +815,6 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 int report_add_warning(struct report_run *r, const char *text)
 {
 	return warn(r, "%s", text);
-}
-
-void report_chart_begin(FILE *f, const char *cls, double w, double h,
-			const char *title, double title_x)
-{
-	chart_begin(f, cls, w, h, title, title_x);
-}
-
-double report_axis_max(double max, double *ret_step)
-{
-	return axis_max(max, ret_step);
 }
 
 /*
@@ -865,11 +844,6 @@ void report_time_axes(FILE *f, double L, double T, double pw, double ph,
 		L + pw / 2, H - 6, T + ph / 2, T + ph / 2);
 }
 
-const char *report_color(size_t i)
-{
-	return palette[i % ARRAY_SIZE(palette)];
-}
-
 /*
  * A line chart of page cache (MiB) over time (s): one path per series.
  * Not svg_write(): the report's charts are inline, styled by its CSS.
@@ -891,17 +865,17 @@ static void svg_lines(FILE *f, const char *title,
 			if (y > ymax)
 				ymax = y;
 		}
-	ymax = axis_max(ymax, &ystep);
-	xmax = axis_max(xmax, &xstep);
+	ymax = report_axis_max(ymax, &ystep);
+	xmax = report_axis_max(xmax, &xstep);
 
-	chart_begin(f, "chart", W, H, title, L);
+	report_chart_begin(f, "chart", W, H, title, L);
 	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"class=\"frame\"/>\n",
 		L, T, pw, ph);
 	for (size_t i = 0; i < n; i++) {
-		const char *col = palette[i % ARRAY_SIZE(palette)];
+		const char *col = report_color(i);
 
 		fprintf(f, "<path class=\"series\" data-source=\"");
 		svg_escape_html(f, ser[i]->source);
@@ -944,8 +918,8 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 		if (v > max)
 			max = v;
 	}
-	max = axis_max(max, &step);
-	chart_begin(f, "chart bars", W, H, title, 10);
+	max = report_axis_max(max, &step);
+	report_chart_begin(f, "chart bars", W, H, title, 10);
 	for (double x = 0; x <= max + step / 2; x += step) {
 		double px = L + x / max * pw;
 
@@ -1062,152 +1036,212 @@ static bool last_pagecache(const struct report_run *r, const char *source,
 	return true;
 }
 
-/* --- HTML of one run --- */
+/* --- tables in HTML and text --- */
 
-static void html_end_state(FILE *f, const struct report_run *r)
+/* The first cell of a row: HTML (w 0), or text 40 wide. */
+static void row_start(FILE *f, int w, const char *label)
+{
+	if (w) {
+		fprintf(f, "%-40.40s", label);
+		return;
+	}
+	fprintf(f, "<tr><td class=\"l\">");
+	svg_escape_html(f, label);
+	fprintf(f, "</td>");
+}
+
+/* A cell of text, w wide (0: HTML); none is "-" in text, empty in HTML. */
+static void text_cell(FILE *f, int w, const char *v)
+{
+	if (w) {
+		fprintf(f, " %*.*s", w, w, v ? v : "-");
+		return;
+	}
+	fprintf(f, "<td>");
+	svg_escape_html(f, v ? v : "");
+	fprintf(f, "</td>");
+}
+
+/* A cell of a figure (%.1f), w wide (0: HTML); none is "-" or empty. */
+static void num_cell(FILE *f, int w, bool have, double v)
+{
+	if (w && have)
+		fprintf(f, " %*.1f", w, v);
+	else if (w)
+		fprintf(f, " %*s", w, "-");
+	else if (have)
+		fprintf(f, "<td>%.1f</td>", v);
+	else
+		fprintf(f, "<td></td>");
+}
+
+/* The page cache of each source at the end: HTML (w 0), or text. */
+static void end_state(FILE *f, const struct report_run *r, int w)
 {
 	const char *nodes[64];
 	const struct report_series *src[64];
 	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
 	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
-	char b[32];
 
-	fprintf(f, "<h3>Page cache (file - shmem) at the end, MiB</h3>\n"
-		   "<table class=\"endstate\"><tr><th class=\"l\">source</th>"
-		   "<th class=\"l\">kind</th>");
-	for (size_t i = 0; i < nn; i++)
-		fprintf(f, "<th>%s</th>", nodes[i]);
-	fprintf(f, "<th>growth (total)</th></tr>\n");
-	for (size_t i = 0; i < ns; i++) {
-		int64_t g;
-
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, src[i]->source);
-		fprintf(f, "</td><td class=\"l\">%s</td>",
-			report_kind_name(src[i]->kind));
-		for (size_t j = 0; j < nn; j++) {
-			if (last_pagecache(r, src[i]->source, nodes[j], &g))
-				fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
-			else
-				fprintf(f, "<td></td>");
-		}
-		if (report_growth(r, src[i]->source, &g))
-			fprintf(f, "<td>%s</td>", mib(g, b, sizeof(b)));
-		else
-			fprintf(f, "<td></td>");
-		fprintf(f, "</tr>\n");
+	if (w && !ns)
+		return;
+	if (w) {
+		fprintf(f, "\npage cache (file - shmem) at the end, MiB\n");
+		fprintf(f, "%-16s %-10s", "source", "kind");
+		for (size_t j = 0; j < nn; j++)
+			fprintf(f, " %10s", nodes[j]);
+		fprintf(f, " %10s\n", "growth");
+	} else {
+		fprintf(f,
+			"<h3>Page cache (file - shmem) at the end, MiB</h3>\n"
+			"<table class=\"endstate\"><tr><th class=\"l\">source"
+			"</th><th class=\"l\">kind</th>");
+		for (size_t j = 0; j < nn; j++)
+			fprintf(f, "<th>%s</th>", nodes[j]);
+		fprintf(f, "<th>growth (total)</th></tr>\n");
 	}
-	fprintf(f, "</table>\n");
+	for (size_t i = 0; i < ns; i++) {
+		const char *kind = report_kind_name(src[i]->kind);
+		int64_t g = 0;
+		bool have;
+
+		if (w) {
+			fprintf(f, "%-16s %-10s", src[i]->source, kind);
+		} else {
+			row_start(f, 0, src[i]->source);
+			fprintf(f, "<td class=\"l\">%s</td>", kind);
+		}
+		for (size_t j = 0; j < nn; j++) {
+			have = last_pagecache(r, src[i]->source, nodes[j], &g);
+			num_cell(f, w, have, (double)g / MIB);
+		}
+		have = report_growth(r, src[i]->source, &g);
+		num_cell(f, w, have, (double)g / MIB);
+		fputs(w ? "\n" : "</tr>\n", f);
+	}
+	if (!w)
+		fprintf(f, "</table>\n");
 }
+
+/* --- HTML of one run --- */
 
 static void html_charts(FILE *f, const struct report_run *r)
 {
+	/* the whole host (root), the host's cgroups, the guests */
+	static const char *const what[] = {
+		"Whole host (root cgroup, file - shmem)",
+		"Host page cache: virtiofsd and VM cgroups (file - shmem)",
+		"Guest page cache (file - shmem)",
+	};
 	const char *nodes[64];
 	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
 
 	/* total first; per node when there is more than one */
 	for (size_t k = nn; k-- > 0;) {
-		const char *node = nodes[k];
-		const struct report_series *host[64], *guest[64], *root[64];
-		size_t nh = 0, ng = 0, nr = 0;
+		const struct report_series *ser[3][64];
+		size_t ns[3] = { 0 };
 		char title[160];
 
 		if (k != nn - 1 && nn <= 2)
 			break;
 		for (size_t i = 0; i < r->n_series; i++) {
 			const struct report_series *s = &r->series[i];
+			size_t g = 1; /* a full root group: to the host's */
 
-			if (strcmp(s->node, node) != 0)
+			if (strcmp(s->node, nodes[k]) != 0)
 				continue;
-			if (s->kind == SRC_GUEST && ng < 64)
-				guest[ng++] = s;
-			else if (s->kind == SRC_HOST && nr < 64)
-				root[nr++] = s;
-			else if (s->kind != SRC_GUEST && nh < 64)
-				host[nh++] = s;
+			if (s->kind == SRC_GUEST)
+				g = 2;
+			else if (s->kind == SRC_HOST && ns[0] < 64)
+				g = 0;
+			if (ns[g] < 64)
+				ser[g][ns[g]++] = s;
 		}
-		if (nr) {
-			snprintf(title, sizeof(title),
-				 "Whole host (root cgroup, file - shmem), "
-				 "node %s",
-				 node);
-			svg_lines(f, title, root, nr);
-		}
-		if (nh) {
-			snprintf(title, sizeof(title),
-				 "Host page cache: virtiofsd and VM cgroups "
-				 "(file - shmem), "
-				 "node %s",
-				 node);
-			svg_lines(f, title, host, nh);
-		}
-		if (ng) {
-			snprintf(title, sizeof(title),
-				 "Guest page cache (file - shmem), node %s",
-				 node);
-			svg_lines(f, title, guest, ng);
+		for (size_t g = 0; g < ARRAY_SIZE(what); g++) {
+			if (!ns[g])
+				continue;
+			snprintf(title, sizeof(title), "%s, node %s", what[g],
+				 nodes[k]);
+			svg_lines(f, title, ser[g], ns[g]);
 		}
 	}
 }
 
-static void html_sets(FILE *f, const struct report_run *r)
+/* The copies of each file set: HTML (w 0), or text. */
+static void sets_table(FILE *f, const struct report_run *r, int w)
 {
-	char b[32];
-
 	if (!r->n_sets)
 		return;
-	fprintf(f, "<h3>The data set: cached once, cached twice</h3>\n");
-	svg_sets(f, "Bytes of each file set in page caches at the end", r->sets,
-		 r->n_sets, NULL);
-	fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
-		   "<th>size</th><th>host copy</th>");
-	for (size_t v = 0; v < r->n_vms; v++) {
-		fprintf(f, "<th>");
-		svg_escape_html(f, r->vms[v].name);
-		fprintf(f, " copy</th>");
+	if (w) {
+		fprintf(f, "\nfile sets, MiB (cached = largest copy, twice = "
+			   "second largest, once = cached - twice)\n");
+		fprintf(f, "%-18s %10s %10s", "set", "size", "host");
+		for (size_t v = 0; v < r->n_vms; v++)
+			fprintf(f, " %10.10s", r->vms[v].name);
+		fprintf(f, " %10s %10s %10s %10s\n", "cached", "once", "twice",
+			"extra");
+	} else {
+		fprintf(f,
+			"<h3>The data set: cached once, cached twice</h3>\n");
+		svg_sets(f, "Bytes of each file set in page caches at the end",
+			 r->sets, r->n_sets, NULL);
+		fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
+			   "<th>size</th><th>host copy</th>");
+		for (size_t v = 0; v < r->n_vms; v++) {
+			fprintf(f, "<th>");
+			svg_escape_html(f, r->vms[v].name);
+			fprintf(f, " copy</th>");
+		}
+		fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
+			   "<th>extra</th></tr>\n");
 	}
-	fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
-		   "<th>extra</th></tr>\n");
 	for (size_t i = 0; i < r->n_sets; i++) {
 		const struct report_set *s = &r->sets[i];
+		const uint64_t last[] = { s->cached, s->once, s->twice,
+					  s->extra };
 
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, s->name);
-		fprintf(f, "</td><td>%s</td>", mib((int64_t)s->size, b, 32));
-		fprintf(f, "<td>%s (%s)</td>", mib((int64_t)s->host, b, 32),
-			s->host_via);
+		if (w)
+			fprintf(f, "%-18s", s->name);
+		else
+			row_start(f, 0, s->name);
+		num_cell(f, w, true, (double)s->size / MIB);
+		if (w)
+			num_cell(f, w, true, (double)s->host / MIB);
+		else
+			fprintf(f, "<td>%.1f (%s)</td>", (double)s->host / MIB,
+				s->host_via);
 		for (size_t v = 0; v < r->n_vms; v++) {
 			bool mine =
 				s->shared || strcmp(s->vm, r->vms[v].id) == 0;
 
 			if (!mine)
-				fprintf(f, "<td></td>");
+				text_cell(f, w, NULL);
+			else if (s->shared && s->dax[v] && w)
+				fprintf(f, " %*s", w, "dax");
 			else if (s->shared && s->dax[v])
-				fprintf(f, "<td>DAX: %s</td>",
-					mib((int64_t)s->guest[v], b, 32));
+				fprintf(f, "<td>DAX: %.1f</td>",
+					(double)s->guest[v] / MIB);
 			else
-				fprintf(f, "<td>%s</td>",
-					mib((int64_t)s->guest[v], b, 32));
+				num_cell(f, w, true, (double)s->guest[v] / MIB);
 		}
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->cached, b, 32));
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->once, b, 32));
-		fprintf(f, "<td>%s</td>", mib((int64_t)s->twice, b, 32));
-		fprintf(f, "<td>%s</td></tr>\n", mib((int64_t)s->extra, b, 32));
+		for (size_t k = 0; k < ARRAY_SIZE(last); k++)
+			num_cell(f, w, true, (double)last[k] / MIB);
+		fputs(w ? "\n" : "</tr>\n", f);
 	}
-	fprintf(f, "</table>\n<p>MiB. A guest's copy is what the guest "
-		   "measured inside (residency.csv) where it did; else the "
-		   "growth of its "
-		   "page cache during the run, given to its private set "
-		   "first; a guest that mounts the shared set with DAX keeps "
-		   "no copy of it. Cached = the largest copy; twice or more = "
-		   "the second largest; once = cached - twice. See "
-		   "daxlab-report(1).</p>\n");
+	if (!w)
+		fprintf(f,
+			"</table>\n<p>MiB. A guest's copy is what the guest "
+			"measured inside (residency.csv) where it did; else the "
+			"growth of its "
+			"page cache during the run, given to its private set "
+			"first; a guest that mounts the shared set with DAX "
+			"keeps no copy of it. Cached = the largest copy; twice "
+			"or more = the second largest; once = cached - twice. "
+			"See daxlab-report(1).</p>\n");
 }
 
 static void html_residency(FILE *f, const struct report_run *r)
 {
-	char b[32];
-
 	if (!r->n_res)
 		return;
 	fprintf(f, "<h3>Host page cache of the file sets at the end "
@@ -1223,14 +1257,11 @@ static void html_residency(FILE *f, const struct report_run *r)
 			x->set);
 		svg_escape_html(f, x->vm);
 		fprintf(f,
-			"</td><td class=\"l\">%s</td><td class=\"l\">%s"
-			"</td><td>%s</td>",
-			x->via, x->node, mib((int64_t)x->resident, b, 32));
-		if (total)
-			fprintf(f, "<td>%s</td></tr>\n",
-				mib((int64_t)x->size, b, 32));
-		else
-			fprintf(f, "<td></td></tr>\n");
+			"</td><td class=\"l\">%s</td><td class=\"l\">%s</td>",
+			x->via, x->node);
+		num_cell(f, 0, true, (double)x->resident / MIB);
+		num_cell(f, 0, total, (double)x->size / MIB);
+		fprintf(f, "</tr>\n");
 	}
 	fprintf(f, "</table>\n");
 }
@@ -1247,15 +1278,11 @@ static void html_fio(FILE *f, const struct report_run *r)
 	for (size_t i = 0; i < r->n_fio; i++) {
 		const struct report_fio *x = &r->fio[i];
 
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, x->vm);
-		fprintf(f, "</td><td class=\"l\">");
+		row_start(f, 0, x->vm);
+		fprintf(f, "<td class=\"l\">");
 		svg_escape_html(f, x->job);
 		fprintf(f, "</td>");
-		if (x->asked_pct >= 0)
-			fprintf(f, "<td>%.1f</td>", x->asked_pct);
-		else
-			fprintf(f, "<td></td>");
+		num_cell(f, 0, x->asked_pct >= 0, x->asked_pct);
 		fprintf(f,
 			"<td>%.1f</td><td>%" PRIu64 "</td><td>%.0f</td>"
 			"<td>%.1f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td>"
@@ -1278,9 +1305,8 @@ static void html_provenance(FILE *f, const struct report_run *r)
 	fprintf(f, "<details><summary>Provenance</summary>\n"
 		   "<table class=\"provenance\">\n");
 	for (size_t i = 0; i < l.n; i++) {
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, l.v[i].key);
-		fprintf(f, "</td><td class=\"l\">");
+		row_start(f, 0, l.v[i].key);
+		fprintf(f, "<td class=\"l\">");
 		svg_escape_html(f, l.v[i].value);
 		fprintf(f, "</td></tr>\n");
 	}
@@ -1288,16 +1314,15 @@ static void html_provenance(FILE *f, const struct report_run *r)
 	kv_free(&l);
 }
 
-static void html_run(FILE *f, const struct report_run *r, int level)
+static void html_run(FILE *f, const struct report_run *r)
 {
 	char b[512];
-	const char *dax_note = NULL;
 
 	fprintf(f, "<section class=\"run\" id=\"run-");
 	svg_escape_html(f, r->name);
-	fprintf(f, "\">\n<h%d>", level);
+	fprintf(f, "\">\n<h2>");
 	svg_escape_html(f, r->name);
-	fprintf(f, "</h%d>\n<p><span class=\"status %s\">", level,
+	fprintf(f, "</h2>\n<p><span class=\"status %s\">",
 		results_status_name(r->status));
 	svg_escape_html(f, status_text(r, b, sizeof(b)));
 	fprintf(f, "</span></p>\n");
@@ -1305,20 +1330,21 @@ static void html_run(FILE *f, const struct report_run *r, int level)
 		const struct prov_vm *v =
 			provenance_find_vm(&r->prov, r->vms[i].id);
 
-		if (v && v->shared_dax && v->shared_dax != PROV_YES)
-			dax_note = "warn";
+		if (v && v->shared_dax && v->shared_dax != PROV_YES) {
+			fprintf(f,
+				"<p class=\"warn\">A shared set did not have "
+				"DAX in every guest: see the provenance.</p>\n");
+			break;
+		}
 	}
-	if (dax_note)
-		fprintf(f, "<p class=\"warn\">A shared set did not have DAX in "
-			   "every guest: see the provenance.</p>\n");
 	for (size_t i = 0; i < r->n_warnings; i++) {
 		fprintf(f, "<p class=\"warn\">");
 		svg_escape_html(f, r->warnings[i]);
 		fprintf(f, "</p>\n");
 	}
 	headline(f, r, "<p class=\"headline\">", "</p>\n");
-	html_sets(f, r);
-	html_end_state(f, r);
+	sets_table(f, r, 0);
+	end_state(f, r, 0);
 	html_charts(f, r);
 	report_residency_html(f, r);
 	html_residency(f, r);
@@ -1460,91 +1486,98 @@ static const char *const workload_keys[] = {
 	"sweep",
 };
 
-static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
+/* The runs side by side: an HTML table (w 0), or text in columns w wide. */
+static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
+			 int w)
 {
 	static struct metric m[80];
 	size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
+	const char *end = w ? "\n" : "</tr>\n";
 	char b[512];
 
-	fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\"><tr>"
-		   "<th class=\"l\"></th>");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "<th><a href=\"#run-");
-		svg_escape_html(f, runs[i]->name);
-		fprintf(f, "\">");
-		svg_escape_html(f, runs[i]->name);
-		fprintf(f, "</a></th>");
+	if (w) {
+		fprintf(f, "side by side\n%-40s", "");
+		for (size_t i = 0; i < n; i++)
+			text_cell(f, w, run_label(runs[i]));
+	} else {
+		fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\">"
+			   "<tr><th class=\"l\"></th>");
+		for (size_t i = 0; i < n; i++) {
+			fprintf(f, "<th><a href=\"#run-");
+			svg_escape_html(f, runs[i]->name);
+			fprintf(f, "\">");
+			svg_escape_html(f, runs[i]->name);
+			fprintf(f, "</a></th>");
+		}
 	}
-	fprintf(f, "</tr>\n<tr><td class=\"l\">status</td>");
+	fputs(end, f);
+	row_start(f, w, "status");
 	for (size_t i = 0; i < n; i++) {
+		if (w) {
+			text_cell(f, w, results_status_name(runs[i]->status));
+			continue;
+		}
 		fprintf(f, "<td class=\"%s\">",
 			results_status_name(runs[i]->status));
 		svg_escape_html(f, status_text(runs[i], b, sizeof(b)));
 		fprintf(f, "</td>");
 	}
-	fprintf(f, "</tr>\n");
+	fputs(end, f);
 	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
 		if (!differs(runs, n, workload_keys[k]))
 			continue;
-		fprintf(f, "<tr><td class=\"l\">%s</td>", workload_keys[k]);
+		row_start(f, w, workload_keys[k]);
 		for (size_t i = 0; i < n; i++) {
 			_cleanup_free_ char *v = provenance_get(
 				&runs[i]->prov, workload_keys[k]);
 
-			fprintf(f, "<td>");
-			svg_escape_html(f, v ? v : "");
-			fprintf(f, "</td>");
+			text_cell(f, w, v);
 		}
-		fprintf(f, "</tr>\n");
+		fputs(end, f);
 	}
 	for (size_t k = 0; k < nm; k++) {
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, m[k].label);
-		fprintf(f, "</td>");
+		row_start(f, w, m[k].label);
 		for (size_t i = 0; i < n && i < 64; i++)
-			if (m[k].have[i])
-				fprintf(f, "<td>%.1f</td>", m[k].v[i]);
-			else
-				fprintf(f, "<td></td>");
-		fprintf(f, "</tr>\n");
+			num_cell(f, w, m[k].have[i], m[k].v[i]);
+		fputs(end, f);
 	}
-	fprintf(f, "</table>\n");
+	fputs(w ? "\n" : "</table>\n", f);
+}
 
+static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
+{
 	/* one bar per run and set kind */
-	{
-		struct report_set *sets = calloc(2 * n, sizeof(*sets));
-		const char **labels = calloc(2 * n, sizeof(*labels));
-		char(*lb)[160] = calloc(2 * n, sizeof(*lb));
+	struct report_set *sets = calloc(2 * n, sizeof(*sets));
+	const char **labels = calloc(2 * n, sizeof(*labels));
+	char(*lb)[160] = calloc(2 * n, sizeof(*lb));
 
-		if (sets && labels && lb) {
-			for (size_t i = 0; i < n; i++)
-				for (int sh = 0; sh < 2; sh++) {
-					struct report_set *d =
-						&sets[2 * i + sh];
+	side_by_side(f, runs, n, 0);
+	if (sets && labels && lb) {
+		for (size_t i = 0; i < n; i++)
+			for (int sh = 0; sh < 2; sh++) {
+				struct report_set *d = &sets[2 * i + sh];
 
-					d->shared = sh;
-					for (size_t s = 0; s < runs[i]->n_sets;
-					     s++) {
-						const struct report_set *st =
-							&runs[i]->sets[s];
+				d->shared = sh;
+				for (size_t s = 0; s < runs[i]->n_sets; s++) {
+					const struct report_set *st =
+						&runs[i]->sets[s];
 
-						if (st->shared != (bool)sh)
-							continue;
-						d->once += st->once;
-						d->twice += st->twice;
-					}
-					snprintf(lb[2 * i + sh], sizeof(lb[0]),
-						 "%.24s %s", run_label(runs[i]),
-						 sh ? "shared" : "private");
-					labels[2 * i + sh] = lb[2 * i + sh];
+					if (st->shared != (bool)sh)
+						continue;
+					d->once += st->once;
+					d->twice += st->twice;
 				}
-			svg_sets(f, "Cached once and twice, per run", sets,
-				 2 * n, labels);
-		}
-		free(sets);
-		free(labels);
-		free(lb);
+				snprintf(lb[2 * i + sh], sizeof(lb[0]),
+					 "%.24s %s", run_label(runs[i]),
+					 sh ? "shared" : "private");
+				labels[2 * i + sh] = lb[2 * i + sh];
+			}
+		svg_sets(f, "Cached once and twice, per run", sets, 2 * n,
+			 labels);
 	}
+	free(sets);
+	free(labels);
+	free(lb);
 }
 
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
@@ -1574,7 +1607,7 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 	if (n > 1)
 		html_comparison(f, runs, n);
 	for (size_t i = 0; i < n; i++)
-		html_run(f, runs[i], n > 1 ? 2 : 2);
+		html_run(f, runs[i]);
 	fprintf(f, "<p><small>daxlab %s</small></p>\n</body></html>\n",
 		n && runs[0]->prov.daxlab ? runs[0]->prov.daxlab : "");
 	return ferror(f) ? -EIO : 0;
@@ -1584,10 +1617,6 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 
 static void txt_run(FILE *f, const struct report_run *r)
 {
-	const char *nodes[64];
-	const struct report_series *src[64];
-	size_t nn = run_nodes(r, nodes, ARRAY_SIZE(nodes));
-	size_t ns = run_sources(r, src, ARRAY_SIZE(src));
 	char b[512];
 
 	fprintf(f, "run %s\nstatus: %s\n", r->name,
@@ -1604,60 +1633,8 @@ static void txt_run(FILE *f, const struct report_run *r)
 		fprintf(f, "warning: %s\n", r->warnings[i]);
 	headline(f, r, "", "\n");
 
-	if (r->n_sets) {
-		fprintf(f, "\nfile sets, MiB (cached = largest copy, twice = "
-			   "second largest, once = cached - twice)\n");
-		fprintf(f, "%-18s %10s %10s", "set", "size", "host");
-		for (size_t v = 0; v < r->n_vms; v++)
-			fprintf(f, " %10.10s", r->vms[v].name);
-		fprintf(f, " %10s %10s %10s %10s\n", "cached", "once", "twice",
-			"extra");
-		for (size_t i = 0; i < r->n_sets; i++) {
-			const struct report_set *s = &r->sets[i];
-
-			fprintf(f, "%-18s %10.1f %10.1f", s->name,
-				(double)s->size / MIB, (double)s->host / MIB);
-			for (size_t v = 0; v < r->n_vms; v++) {
-				bool mine = s->shared ||
-					    strcmp(s->vm, r->vms[v].id) == 0;
-
-				if (!mine)
-					fprintf(f, " %10s", "-");
-				else if (s->shared && s->dax[v])
-					fprintf(f, " %10s", "dax");
-				else
-					fprintf(f, " %10.1f",
-						(double)s->guest[v] / MIB);
-			}
-			fprintf(f, " %10.1f %10.1f %10.1f %10.1f\n",
-				(double)s->cached / MIB, (double)s->once / MIB,
-				(double)s->twice / MIB, (double)s->extra / MIB);
-		}
-	}
-	if (ns) {
-		fprintf(f, "\npage cache (file - shmem) at the end, MiB\n");
-		fprintf(f, "%-16s %-10s", "source", "kind");
-		for (size_t j = 0; j < nn; j++)
-			fprintf(f, " %10s", nodes[j]);
-		fprintf(f, " %10s\n", "growth");
-		for (size_t i = 0; i < ns; i++) {
-			int64_t g;
-
-			fprintf(f, "%-16s %-10s", src[i]->source,
-				report_kind_name(src[i]->kind));
-			for (size_t j = 0; j < nn; j++) {
-				if (last_pagecache(r, src[i]->source, nodes[j],
-						   &g))
-					fprintf(f, " %10.1f", (double)g / MIB);
-				else
-					fprintf(f, " %10s", "-");
-			}
-			if (report_growth(r, src[i]->source, &g))
-				fprintf(f, " %10.1f\n", (double)g / MIB);
-			else
-				fprintf(f, " %10s\n", "-");
-		}
-	}
+	sets_table(f, r, 10);
+	end_state(f, r, 10);
 	report_residency_txt(f, r);
 	if (r->n_fio) {
 		fprintf(f,
@@ -1666,15 +1643,12 @@ static void txt_run(FILE *f, const struct report_run *r)
 			"meanus", "p50us", "p99us");
 		for (size_t i = 0; i < r->n_fio; i++) {
 			const struct report_fio *x = &r->fio[i];
-			char asked[16] = "-";
 
-			if (x->asked_pct >= 0)
-				snprintf(asked, sizeof(asked), "%.1f",
-					 x->asked_pct);
+			fprintf(f, "%-10s %-14s", x->vm, x->job);
+			num_cell(f, 8, x->asked_pct >= 0, x->asked_pct);
 			fprintf(f,
-				"%-10s %-14s %8s %9.1f %10.0f %10.1f %10.1f "
-				"%10.1f %10.1f\n",
-				x->vm, x->job, asked, x->achieved_pct, x->iops,
+				" %9.1f %10.0f %10.1f %10.1f %10.1f %10.1f\n",
+				x->achieved_pct, x->iops,
 				(double)x->bytes / MIB, x->mean_ns / 1000,
 				x->p50_ns / 1000, x->p99_ns / 1000);
 		}
@@ -1695,8 +1669,6 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 			fputc('\n', f);
 	}
 	if (n > 1) {
-		static struct metric m[80];
-		size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
 		int w = 14; /* column width: the longest label, 14..40 */
 
 		for (size_t i = 0; i < n; i++) {
@@ -1705,37 +1677,7 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 			if (len > w)
 				w = len > 40 ? 40 : len;
 		}
-		fprintf(f, "side by side\n%-40s", "");
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %*.*s", w, w, run_label(runs[i]));
-		fputc('\n', f);
-		fprintf(f, "%-40s", "status");
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, " %*.*s", w, w,
-				results_status_name(runs[i]->status));
-		fputc('\n', f);
-		for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
-			if (!differs(runs, n, workload_keys[k]))
-				continue;
-			fprintf(f, "%-40s", workload_keys[k]);
-			for (size_t i = 0; i < n; i++) {
-				_cleanup_free_ char *v = provenance_get(
-					&runs[i]->prov, workload_keys[k]);
-
-				fprintf(f, " %*.*s", w, w, v ? v : "-");
-			}
-			fputc('\n', f);
-		}
-		for (size_t k = 0; k < nm; k++) {
-			fprintf(f, "%-40.40s", m[k].label);
-			for (size_t i = 0; i < n && i < 64; i++)
-				if (m[k].have[i])
-					fprintf(f, " %*.1f", w, m[k].v[i]);
-				else
-					fprintf(f, " %*s", w, "-");
-			fputc('\n', f);
-		}
-		fputc('\n', f);
+		side_by_side(f, runs, n, w);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i || n > 1)

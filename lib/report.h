@@ -93,8 +93,6 @@ struct report_vm {
 	char name[65];
 	int64_t guest_first, guest_last; /* guest page cache, total */
 	bool have_guest;
-	int64_t cg_first, cg_last; /* the VM cgroup's page cache */
-	bool have_cg;
 };
 
 /*

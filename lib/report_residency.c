@@ -847,42 +847,57 @@ static const char *times_name(size_t k, char *buf, size_t len)
 	return buf;
 }
 
-static void html_copies(FILE *f, const struct report_run *r)
+/* The copies of each set per node: HTML, or text. */
+static void copies(FILE *f, const struct report_run *r, bool html)
 {
 	size_t mp = max_places(r);
 	char b[32];
 
 	if (!r->n_copies)
 		return;
-	fprintf(f, "<h3>Cached once, twice, n times: each set at the end, "
-		   "per node</h3>\n<table class=\"copies\"><tr>"
-		   "<th class=\"l\">set</th><th class=\"l\">node</th>"
-		   "<th>copies</th><th>cached</th>");
+	if (html)
+		fprintf(f, "<h3>Cached once, twice, n times: each set at the "
+			   "end, per node</h3>\n<table class=\"copies\"><tr>"
+			   "<th class=\"l\">set</th><th class=\"l\">node</th>"
+			   "<th>copies</th><th>cached</th>");
+	else
+		fprintf(f,
+			"\ncopies at the end, MiB (per host node; all: "
+			"anywhere)\n%-14s %-5s %6s %10s",
+			"set", "node", "copies", "cached");
 	for (size_t k = 0; k < mp; k++)
-		fprintf(f, "<th>%s</th>", times_name(k, b, sizeof(b)));
-	fprintf(f, "</tr>\n");
+		fprintf(f, html ? "<th>%s</th>" : " %10s",
+			times_name(k, b, sizeof(b)));
+	fputs(html ? "</tr>\n" : "\n", f);
 	for (size_t i = 0; i < r->n_copies; i++) {
 		const struct report_copies *c = &r->copies[i];
 
-		fprintf(f, "<tr><td class=\"l\">");
-		svg_escape_html(f, c->set);
-		fprintf(f, "</td><td class=\"l\">");
-		svg_escape_html(f, c->node);
-		fprintf(f, "</td><td>%zu</td><td>%.1f</td>", c->n_places,
-			(double)c->cached / MIB);
+		if (html) {
+			fprintf(f, "<tr><td class=\"l\">");
+			svg_escape_html(f, c->set);
+			fprintf(f, "</td><td class=\"l\">");
+			svg_escape_html(f, c->node);
+			fprintf(f, "</td><td>%zu</td><td>%.1f</td>",
+				c->n_places, (double)c->cached / MIB);
+		} else {
+			fprintf(f, "%-14s %-5s %6zu %10.1f", c->set, c->node,
+				c->n_places, (double)c->cached / MIB);
+		}
 		for (size_t k = 0; k < mp; k++)
-			fprintf(f, "<td>%.1f</td>", (double)c->times[k] / MIB);
-		fprintf(f, "</tr>\n");
+			fprintf(f, html ? "<td>%.1f</td>" : " %10.1f",
+				(double)c->times[k] / MIB);
+		fputs(html ? "</tr>\n" : "\n", f);
 	}
-	fprintf(f,
-		"</table>\n<p>MiB at the last sample of residency.csv. The "
-		"places that can hold a copy: the host's files, the host's "
-		"virtio-pmem image and each guest; a guest's copy is on its "
-		"VM's node. With the copies sorted c1 &ge; c2 &ge; ..., a "
-		"smaller copy is taken to be part of each larger one (a "
-		"guest reads through the host's cache): cached = c1, cached "
-		"k times = ck - c(k+1). Node <em>all</em>: the copies "
-		"wherever they sit.</p>\n");
+	if (html)
+		fprintf(f,
+			"</table>\n<p>MiB at the last sample of residency.csv. "
+			"The places that can hold a copy: the host's files, the "
+			"host's virtio-pmem image and each guest; a guest's copy "
+			"is on its VM's node. With the copies sorted c1 &ge; c2 "
+			"&ge; ..., a smaller copy is taken to be part of each "
+			"larger one (a guest reads through the host's cache): "
+			"cached = c1, cached k times = ck - c(k+1). Node "
+			"<em>all</em>: the copies wherever they sit.</p>\n");
 }
 
 static void html_closure(FILE *f, const struct report_run *r)
@@ -943,35 +958,15 @@ void report_residency_html(FILE *f, const struct report_run *r)
 	if (!r->rs || !r->rs->n)
 		return;
 	html_set_charts(f, r);
-	html_copies(f, r);
+	copies(f, r, true);
 	html_closure(f, r);
 }
 
 void report_residency_txt(FILE *f, const struct report_run *r)
 {
-	size_t mp = max_places(r);
-	char b[32];
-
 	if (!r->rs || !r->rs->n)
 		return;
-	if (r->n_copies) {
-		fprintf(f, "\ncopies at the end, MiB (per host node; all: "
-			   "anywhere)\n%-14s %-5s %6s %10s", "set", "node",
-			"copies", "cached");
-		for (size_t k = 0; k < mp; k++)
-			fprintf(f, " %10s", times_name(k, b, sizeof(b)));
-		fputc('\n', f);
-		for (size_t i = 0; i < r->n_copies; i++) {
-			const struct report_copies *c = &r->copies[i];
-
-			fprintf(f, "%-14s %-5s %6zu %10.1f", c->set, c->node,
-				c->n_places, (double)c->cached / MIB);
-			for (size_t k = 0; k < mp; k++)
-				fprintf(f, " %10.1f",
-					(double)c->times[k] / MIB);
-			fputc('\n', f);
-		}
-	}
+	copies(f, r, false);
 	if (r->n_closure) {
 		fprintf(f, "\nclosure: page cache explained by the file sets, "
 			   "MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",

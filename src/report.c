@@ -56,11 +56,19 @@ static char *sibling_path(const char *html, const char *ext)
 	return strdup_printf("%s.%s", html, ext);
 }
 
+static int write_text(const char *path, const char *text)
+{
+	struct error err = { 0 };
+
+	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
+		return error("%s", err.msg);
+	return 0;
+}
+
 static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		    bool html, const char *section)
 {
 	_cleanup_free_ char *text = NULL;
-	struct error err = { 0 };
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int r;
@@ -73,9 +81,7 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		r = -ENOMEM;
 	if (r < 0)
 		return error_errno(r, "cannot write %s", path);
-	if (write_file_atomic(path, text, len, 0644, &err) < 0)
-		return error("%s", err.msg);
-	return 0;
+	return write_text(path, text);
 }
 
 static bool is_sweep(const char *dir)
@@ -109,15 +115,6 @@ static int report_sweep(const char *dir, double alpha, bool quiet)
 	return 0;
 }
 
-static int write_text(const char *path, const char *text)
-{
-	struct error err = { 0 };
-
-	if (write_file_atomic(path, text, strlen(text), 0644, &err) < 0)
-		return error("%s", err.msg);
-	return 0;
-}
-
 /*
  * The runs shown side by side: the results folders given and the runs of
  * the sweep folders given, at most 64 (then the comparison alone).
@@ -130,6 +127,7 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 
 	if (!runs)
 		return error("out of memory");
+	*ret = runs;
 	for (size_t i = 0; i < n && nr <= 64; i++) {
 		struct error err = { 0 };
 		int r;
@@ -164,7 +162,6 @@ bad:
 		error("%s", err.msg);
 	else
 		error_errno(r, "cannot read results folder %s", dirs[i]);
-	*ret = runs;
 	*ret_n = nr;
 	return -1;
 	}
@@ -174,11 +171,9 @@ bad:
 			report_run_free(runs[i]);
 		nr = 0;
 	}
-	*ret = runs;
 	*ret_n = nr;
 	return 0;
 oom:
-	*ret = runs;
 	*ret_n = nr;
 	return error("out of memory");
 }
