@@ -162,10 +162,11 @@ static const struct field place_fields[] = {
 	{ NULL, "fs", F_STR, PL(fs) },
 };
 
+/* "share.NAME.vm.ID.KEY" */
 static const struct field mount_fields[] = {
 	{ NULL, "vm", F_STR, M(vm) },
-	{ NULL, "mount", F_STR, M(mount) },
-	{ NULL, "dax", F_YN, M(dax) },
+	{ "mount", "mount", F_STR, M(mount) },
+	{ "dax", "dax", F_YN, M(dax) },
 };
 
 /* provenance.txt's "topology.node.ID.cpus" by hand */
@@ -925,16 +926,11 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 
 				if (strcmp(m->vm, v->id))
 					continue;
-				snprintf(key, sizeof(key),
-					 "share.%s.vm.%s.mount", sh->name,
-					 v->id);
-				if (m->mount)
-					TRY(kv_set(l, key, "%s", m->mount));
-				snprintf(key, sizeof(key), "share.%s.vm.%s.dax",
+				snprintf(key, sizeof(key), "share.%s.vm.%s.",
 					 sh->name, v->id);
-				if (m->dax)
-					TRY(kv_set(l, key, "%s",
-						   yesno_names[m->dax]));
+				TRY(kv_add_fields(l, m, mount_fields,
+						  ARRAY_SIZE(mount_fields),
+						  key));
 			}
 		}
 		TRY(kv_vm_fields(l, v, VM_FIO + 1, ARRAY_SIZE(vm_fields)));
@@ -1073,14 +1069,12 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 				return -EINVAL;
 			snprintf(id, sizeof(id), "%.*s", (int)(dot - rest),
 				 rest);
-			if (strcmp(dot + 1, "mount") && strcmp(dot + 1, "dax"))
+			f = find_key(mount_fields, ARRAY_SIZE(mount_fields),
+				     dot + 1);
+			if (!f)
 				return -EINVAL;
 			m = share_mount(p, s, id);
-			if (!m)
-				return -ENOMEM;
-			if (strcmp(dot + 1, "dax") == 0)
-				return yesno_parse(value, &m->dax);
-			return provenance_set(&m->mount, "%s", value);
+			return m ? field_from_text(m, f, value) : -ENOMEM;
 		}
 		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
 		dot = strchr(rest, '.');
@@ -1323,31 +1317,6 @@ static int jstr(struct jctx *c, json_object *o, const char *name, char **ret)
 	return provenance_set(ret, "%s", json_object_get_string(v));
 }
 
-static int jbool(struct jctx *c, json_object *o, const char *name, bool *ret)
-{
-	json_object *v = jget(o, name);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return jbad(c, name, "not true or false");
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
-static int jyesno(struct jctx *c, json_object *o, const char *name,
-		  enum prov_yesno *ret)
-{
-	json_object *v = jget(o, name);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string) ||
-	    yesno_parse(json_object_get_string(v), ret) < 0)
-		return jbad(c, name, "not \"yes\", \"no\" or \"unknown\"");
-	return 0;
-}
-
 static int jfield(struct jctx *c, json_object *o, void *base,
 		  const struct field *f)
 {
@@ -1371,9 +1340,17 @@ static int jfield(struct jctx *c, json_object *o, void *base,
 		*AT(base, f, double) = json_object_get_double(v);
 		return 0;
 	case F_YN:
-		return jyesno(c, o, f->json, AT(base, f, enum prov_yesno));
+		if (!json_object_is_type(v, json_type_string) ||
+		    yesno_parse(json_object_get_string(v),
+				AT(base, f, enum prov_yesno)) < 0)
+			return jbad(c, f->json,
+				    "not \"yes\", \"no\" or \"unknown\"");
+		return 0;
 	case F_BOOL:
-		return jbool(c, o, f->json, AT(base, f, bool));
+		if (!json_object_is_type(v, json_type_boolean))
+			return jbad(c, f->json, "not true or false");
+		*AT(base, f, bool) = json_object_get_boolean(v);
+		return 0;
 	case F_UINT:
 		break; /* a node's id, read by jrecords() */
 	}
@@ -1412,13 +1389,10 @@ static int jname(struct jctx *c, json_object *o, const char *array,
 		 const char *member, const char **ret)
 {
 	json_object *v = jget(o, member);
-	char where[96];
 
 	if (!v || !json_object_is_type(v, json_type_string) ||
-	    !*json_object_get_string(v)) {
-		snprintf(where, sizeof(where), "%s", array);
-		return jbad(c, where, "an element without its name or id");
-	}
+	    !*json_object_get_string(v))
+		return jbad(c, array, "an element without its name or id");
 	*ret = json_object_get_string(v);
 	return 0;
 }
