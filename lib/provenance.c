@@ -881,7 +881,6 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 		TRY(kv_vm_fields(l, &p->vms[i], 0, VM_FIO));
 	{
 		_cleanup_free_ char *ids = NULL;
-		bool any = false;
 
 		for (size_t i = 0; i < p->n_vms; i++) {
 			char *n;
@@ -889,14 +888,13 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 			if (!p->vms[i].listed)
 				continue;
 			n = strdup_printf("%s%s%s", ids ? ids : "",
-					  any ? " " : "", p->vms[i].id);
+					  ids ? " " : "", p->vms[i].id);
 			if (!n)
 				return -ENOMEM;
 			free(ids);
 			ids = n;
-			any = true;
 		}
-		if (any)
+		if (ids)
 			TRY(kv_set(l, "vms", "%s", ids));
 	}
 	TRY(kv_add_fields(l, p, virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields),
