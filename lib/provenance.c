@@ -142,11 +142,11 @@ static const struct field vm_fields[] = {
 	{ "memory", "memory", F_STR, V(memory) },
 	{ "fio_port", "fio_port", F_INT, V(fio_port) },
 	{ "ssh_port", "ssh_port", F_INT, V(ssh_port) },
-	{ "fio", "fio", F_STR, V(fio) },
+	[VM_FIO] = { "fio", "fio", F_STR, V(fio) },
 	{ "shared_dax", "shared_dax", F_YN, V(shared_dax) },
 };
 
-/* "share.NAME.KEY"; its places and mounts are in the text by hand */
+/* "share.NAME.KEY"; its mounts are the text's VM by VM */
 static const struct field share_fields[] = {
 	{ NULL, "name", F_STR, S(name) },
 	{ "backend", "backend", F_STR, S(backend) },
@@ -155,6 +155,7 @@ static const struct field share_fields[] = {
 	{ "options", "options", F_STR, S(options) },
 };
 
+/* provenance.txt's "share.NAME.{image,image_fs,source_fs}[.vmID]" by hand */
 static const struct field place_fields[] = {
 	{ NULL, "vm", F_STR, PL(vm) },
 	{ NULL, "pmem", F_BOOL, PL(pmem) },
