@@ -32,10 +32,13 @@ enum ftype {
 	F_CGV, /* long long, "v2" in the text */
 	F_DBL, /* double, NAN; "%.1f" */
 	F_YN, /* enum prov_yesno */
+	F_BOOL, /* bool; provenance.json only */
+	F_UINT, /* unsigned; provenance.json only */
 };
 
 struct field {
-	const char *key; /* provenance.txt (after "vm.ID." for a VM's) */
+	/* provenance.txt (after "vm.ID." for a VM's); NULL: not there */
+	const char *key;
 	const char *json; /* provenance.json; "a.b" is member b of object a */
 	enum ftype t;
 	size_t off;
@@ -44,6 +47,10 @@ struct field {
 #define P(m) offsetof(struct provenance, m)
 #define V(m) offsetof(struct prov_vm, m)
 #define S(m) offsetof(struct prov_share, m)
+#define PL(m) offsetof(struct prov_share_place, m)
+#define M(m) offsetof(struct prov_share_mount, m)
+#define SRC(m) offsetof(struct prov_source, m)
+#define N(m) offsetof(struct prov_node, m)
 
 /* In the order of provenance.txt, section by section. */
 static const struct field run_fields[] = {
@@ -118,8 +125,16 @@ static const struct field end_fields[] = {
 	{ "duration_s", "duration_s", F_DBL, P(duration_s) },
 };
 
-/* "vm.ID.KEY", with the configuration */
+/*
+ * The records of the arrays below: each one's first member is its name
+ * (or id), the first field.
+ */
+
+/* "vm.ID.KEY": the configuration, then (VM_FIO on) what the run learnt */
+enum { VM_FIO = 9 };
 static const struct field vm_fields[] = {
+	{ NULL, "id", F_STR, V(id) },
+	{ NULL, "listed", F_BOOL, V(listed) },
 	{ "name", "name", F_STR, V(name) },
 	{ "cgroup", "cgroup", F_STR, V(cgroup) },
 	{ "node", "node", F_INT, V(node) },
@@ -127,19 +142,101 @@ static const struct field vm_fields[] = {
 	{ "memory", "memory", F_STR, V(memory) },
 	{ "fio_port", "fio_port", F_INT, V(fio_port) },
 	{ "ssh_port", "ssh_port", F_INT, V(ssh_port) },
+	[VM_FIO] = { "fio", "fio", F_STR, V(fio) },
+	{ "shared_dax", "shared_dax", F_YN, V(shared_dax) },
 };
 
-/* "vm.ID.KEY", later in the run */
-static const struct field vm_fio_field = { "fio", "fio", F_STR, V(fio) };
-static const struct field vm_dax_field = { "shared_dax", "shared_dax", F_YN,
-					   V(shared_dax) };
-
-/* "share.NAME.KEY" */
+/* "share.NAME.KEY"; its mounts are the text's VM by VM */
 static const struct field share_fields[] = {
+	{ NULL, "name", F_STR, S(name) },
 	{ "backend", "backend", F_STR, S(backend) },
 	{ "source", "source", F_STR, S(source) },
 	{ "mount", "mount", F_STR, S(mount) },
 	{ "options", "options", F_STR, S(options) },
+};
+
+/* provenance.txt's "share.NAME.{image,image_fs,source_fs}[.vmID]" by hand */
+static const struct field place_fields[] = {
+	{ NULL, "vm", F_STR, PL(vm) },
+	{ NULL, "pmem", F_BOOL, PL(pmem) },
+	{ NULL, "image", F_STR, PL(image) },
+	{ NULL, "fs", F_STR, PL(fs) },
+};
+
+/* "share.NAME.vm.ID.KEY" */
+static const struct field mount_fields[] = {
+	{ NULL, "vm", F_STR, M(vm) },
+	{ "mount", "mount", F_STR, M(mount) },
+	{ "dax", "dax", F_YN, M(dax) },
+};
+
+/* provenance.txt's "topology.node.ID.cpus" by hand */
+static const struct field node_fields[] = {
+	{ NULL, "id", F_UINT, N(id) },
+	{ NULL, "cpus", F_STR, N(cpus) },
+};
+
+/* provenance.txt's "memcg.NAME" and "source.NAME" by hand */
+static const struct field source_fields[] = {
+	{ NULL, "name", F_STR, SRC(name) },
+	{ NULL, "kind", F_STR, SRC(kind) },
+	{ NULL, "vm", F_STR, SRC(vm) },
+	{ NULL, "memcg", F_STR, SRC(memcg) },
+};
+
+/*
+ * An array of records: the pointer at off and the count at n of the
+ * struct it is in, and provenance.json's array json of objects.
+ */
+struct array {
+	const char *json;
+	size_t off;
+	size_t n;
+	size_t sz;
+	const struct field *f;
+	size_t nf;
+	/* "WHERE: an element without its name or id"; NULL: name optional */
+	const char *where;
+	const struct array *sub[2]; /* arrays in each record */
+};
+
+/* json, where, the struct, its array and count, the records' fields */
+#define ARRAY(j, w, type, arr, count, fields)                        \
+	.json = j, .where = w, .off = offsetof(type, arr),           \
+	.n = offsetof(type, count), .sz = sizeof(*((type *)0)->arr), \
+	.f = fields, .nf = ARRAY_SIZE(fields)
+
+static const struct array places_array = { ARRAY(
+	"places", NULL, struct prov_share, places, n_places, place_fields) };
+
+static const struct array mounts_array = { ARRAY("mounts", "shares.mounts",
+						 struct prov_share, mounts,
+						 n_mounts, mount_fields) };
+
+static const struct array vms_array = { ARRAY("vms", "vms", struct provenance,
+					      vms, n_vms, vm_fields) };
+
+static const struct array shares_array = {
+	ARRAY("shares", "shares", struct provenance, shares, n_shares,
+	      share_fields),
+	.sub = { &places_array, &mounts_array },
+};
+
+/* appended, not looked up, in provenance.json */
+static const struct array nodes_array = { ARRAY("topology.node", NULL,
+						struct provenance, nodes,
+						n_nodes, node_fields) };
+
+static const struct array sources_array = { ARRAY("sources", "sources",
+						  struct provenance, sources,
+						  n_sources, source_fields) };
+
+/* in the order of provenance.json */
+static const struct array *const top_arrays[] = {
+	&vms_array,
+	&shares_array,
+	&nodes_array,
+	&sources_array,
 };
 
 static const struct {
@@ -186,6 +283,9 @@ static bool field_is_set(const void *base, const struct field *f)
 		return !isnan(*CAT(base, f, double));
 	case F_YN:
 		return *CAT(base, f, enum prov_yesno) != PROV_YN_UNSET;
+	case F_BOOL:
+	case F_UINT:
+		return true;
 	}
 	return false;
 }
@@ -206,6 +306,9 @@ static char *field_text(const void *base, const struct field *f)
 		return strdup_printf("%.1f", *CAT(base, f, double));
 	case F_YN:
 		return strdup(yesno_names[*CAT(base, f, enum prov_yesno)]);
+	case F_BOOL:
+	case F_UINT:
+		break;
 	}
 	return NULL;
 }
@@ -244,32 +347,51 @@ static int field_from_text(void *base, const struct field *f, const char *s)
 		return 0;
 	case F_YN:
 		return yesno_parse(s, AT(base, f, enum prov_yesno));
+	case F_BOOL:
+	case F_UINT:
+		break;
 	}
 	return -EINVAL;
 }
 
-static int kv_add_field(struct kvlist *l, const void *base,
-			const struct field *f, const char *key)
-{
-	_cleanup_free_ char *v = field_text(base, f);
-
-	if (!field_is_set(base, f))
-		return 0;
-	if (!v)
-		return -ENOMEM;
-	return kv_set(l, key, "%s", v);
-}
-
+/* The fields of provenance.txt in f[0..n), "PREFIXKEY = value" */
 static int kv_add_fields(struct kvlist *l, const void *base,
-			 const struct field *f, size_t n)
+			 const struct field *f, size_t n, const char *prefix)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = kv_add_field(l, base, &f[i], f[i].key);
+		_cleanup_free_ char *v = field_text(base, &f[i]);
+		char key[256];
+		int r;
 
+		if (!f[i].key || !field_is_set(base, &f[i]))
+			continue;
+		if (!v)
+			return -ENOMEM;
+		snprintf(key, sizeof(key), "%s%s", prefix, f[i].key);
+		r = kv_set(l, key, "%s", v);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* The field of f[0..n) with key in provenance.txt; NULL: none */
+static const struct field *find_key(const struct field *f, size_t n,
+				    const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].key && strcmp(key, f[i].key) == 0)
+			return &f[i];
+	return NULL;
+}
+
+static const struct field *find_top(const char *key)
+{
+	const struct field *f = NULL;
+
+	for (size_t t = 0; t < ARRAY_SIZE(top_tables) && !f; t++)
+		f = find_key(top_tables[t].f, top_tables[t].n, key);
+	return f;
 }
 
 const char *provenance_yesno_name(enum prov_yesno v)
@@ -279,27 +401,38 @@ const char *provenance_yesno_name(enum prov_yesno v)
 
 char *provenance_get(const struct provenance *p, const char *key)
 {
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		for (size_t i = 0; i < top_tables[t].n; i++)
-			if (strcmp(key, top_tables[t].f[i].key) == 0)
-				return field_text(p, &top_tables[t].f[i]);
-	return NULL;
+	const struct field *f = find_top(key);
+
+	return f ? field_text(p, f) : NULL;
 }
 
 /* --- the struct --- */
+
+/* The numbers of f[0..n) not known */
+static void init_fields(void *base, const struct field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].t == F_INT || f[i].t == F_CGV)
+			*AT(base, &f[i], long long) = PROV_UNSET;
+		else if (f[i].t == F_DBL)
+			*AT(base, &f[i], double) = NAN;
+}
 
 void provenance_init(struct provenance *p)
 {
 	memset(p, 0, sizeof(*p));
 	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		for (size_t i = 0; i < top_tables[t].n; i++) {
-			const struct field *f = &top_tables[t].f[i];
+		init_fields(p, top_tables[t].f, top_tables[t].n);
+}
 
-			if (f->t == F_INT || f->t == F_CGV)
-				*AT(p, f, long long) = PROV_UNSET;
-			else if (f->t == F_DBL)
-				*AT(p, f, double) = NAN;
-		}
+/* The array a in base, its records' first element (copied) and count */
+static char *records(const void *base, const struct array *a, size_t **n)
+{
+	char *e;
+
+	memcpy(&e, (const char *)base + a->off, sizeof(e));
+	*n = (size_t *)((char *)base + a->n);
+	return e;
 }
 
 static void free_fields(void *base, const struct field *f, size_t n)
@@ -311,48 +444,27 @@ static void free_fields(void *base, const struct field *f, size_t n)
 		}
 }
 
+static void free_records(void *base, const struct array *a)
+{
+	size_t *n;
+	char *e = records(base, a, &n);
+
+	for (size_t i = 0; i < *n; i++) {
+		free_fields(e + i * a->sz, a->f, a->nf);
+		for (size_t k = 0; k < ARRAY_SIZE(a->sub) && a->sub[k]; k++)
+			free_records(e + i * a->sz, a->sub[k]);
+	}
+	free(e);
+}
+
 void provenance_free(struct provenance *p)
 {
 	if (!p)
 		return;
 	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
 		free_fields(p, top_tables[t].f, top_tables[t].n);
-	for (size_t i = 0; i < p->n_vms; i++) {
-		struct prov_vm *v = &p->vms[i];
-
-		free(v->id);
-		free_fields(v, vm_fields, ARRAY_SIZE(vm_fields));
-		free(v->fio);
-	}
-	free(p->vms);
-	for (size_t i = 0; i < p->n_shares; i++) {
-		struct prov_share *s = &p->shares[i];
-
-		free(s->name);
-		free_fields(s, share_fields, ARRAY_SIZE(share_fields));
-		for (size_t k = 0; k < s->n_places; k++) {
-			free(s->places[k].vm);
-			free(s->places[k].image);
-			free(s->places[k].fs);
-		}
-		free(s->places);
-		for (size_t k = 0; k < s->n_mounts; k++) {
-			free(s->mounts[k].vm);
-			free(s->mounts[k].mount);
-		}
-		free(s->mounts);
-	}
-	free(p->shares);
-	for (size_t i = 0; i < p->n_nodes; i++)
-		free(p->nodes[i].cpus);
-	free(p->nodes);
-	for (size_t i = 0; i < p->n_sources; i++) {
-		free(p->sources[i].name);
-		free(p->sources[i].kind);
-		free(p->sources[i].vm);
-		free(p->sources[i].memcg);
-	}
-	free(p->sources);
+	for (size_t i = 0; i < ARRAY_SIZE(top_arrays); i++)
+		free_records(p, top_arrays[i]);
 	kv_free(&p->extra);
 	provenance_init(p);
 }
@@ -391,122 +503,86 @@ static void *grow(void *arr_p, size_t *n, size_t sz)
 	return a + (*n)++ * sz;
 }
 
+static bool same_name(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The record of array a in base named name (NULL: the one without a
+ * name), added (numbers not known, name copied) if missing when add;
+ * NULL: absent, or no memory.
+ */
+static void *record(void *base, const struct array *a, const char *name,
+		    bool add)
+{
+	size_t *n;
+	char *e = records(base, a, &n), *c = NULL, *k;
+
+	for (size_t i = 0; i < *n; i++, e += a->sz) {
+		memcpy(&k, e, sizeof(k));
+		if (same_name(k, name))
+			return e;
+	}
+	if (!add || (name && !(c = strdup(name))))
+		return NULL;
+	e = grow((char *)base + a->off, n, a->sz);
+	if (!e) {
+		free(c);
+		return NULL;
+	}
+	init_fields(e, a->f, a->nf);
+	memcpy(e, &c, sizeof(c));
+	return e;
+}
+
+/* (the lookups change nothing of p) */
 const struct prov_vm *provenance_find_vm(const struct provenance *p,
 					 const char *id)
 {
-	for (size_t i = 0; i < p->n_vms; i++)
-		if (strcmp(p->vms[i].id, id) == 0)
-			return &p->vms[i];
-	return NULL;
+	return record((struct provenance *)p, &vms_array, id, false);
 }
 
 struct prov_vm *provenance_vm(struct provenance *p, const char *id)
 {
-	struct prov_vm *v = (struct prov_vm *)provenance_find_vm(p, id);
-	char *c;
-
-	if (v)
-		return v;
-	c = strdup(id);
-	v = c ? grow(&p->vms, &p->n_vms, sizeof(*v)) : NULL;
-	if (!v) {
-		free(c);
-		return NULL;
-	}
-	v->id = c;
-	v->node = v->vcpus = v->fio_port = v->ssh_port = PROV_UNSET;
-	return v;
+	return record(p, &vms_array, id, true);
 }
 
 struct prov_share *provenance_share(struct provenance *p, const char *name)
 {
-	struct prov_share *s;
-	char *c;
-
-	for (size_t i = 0; i < p->n_shares; i++)
-		if (strcmp(p->shares[i].name, name) == 0)
-			return &p->shares[i];
-	c = strdup(name);
-	s = c ? grow(&p->shares, &p->n_shares, sizeof(*s)) : NULL;
-	if (!s) {
-		free(c);
-		return NULL;
-	}
-	s->name = c;
-	return s;
+	return record(p, &shares_array, name, true);
 }
 
 const struct prov_source *provenance_find_source(const struct provenance *p,
 						 const char *name)
 {
-	for (size_t i = 0; i < p->n_sources; i++)
-		if (strcmp(p->sources[i].name, name) == 0)
-			return &p->sources[i];
-	return NULL;
+	return record((struct provenance *)p, &sources_array, name, false);
 }
 
 struct prov_source *provenance_source(struct provenance *p, const char *name)
 {
-	struct prov_source *s =
-		(struct prov_source *)provenance_find_source(p, name);
-	char *c;
-
-	if (s)
-		return s;
-	c = strdup(name);
-	s = c ? grow(&p->sources, &p->n_sources, sizeof(*s)) : NULL;
-	if (!s) {
-		free(c);
-		return NULL;
-	}
-	s->name = c;
-	return s;
-}
-
-static bool same_vm(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static struct prov_share_place *share_place(struct prov_share *s,
-					    const char *vm)
-{
-	struct prov_share_place *pl;
-	char *c = NULL;
-
-	for (size_t i = 0; i < s->n_places; i++)
-		if (same_vm(s->places[i].vm, vm))
-			return &s->places[i];
-	if (vm && !(c = strdup(vm)))
-		return NULL;
-	pl = grow(&s->places, &s->n_places, sizeof(*pl));
-	if (!pl) {
-		free(c);
-		return NULL;
-	}
-	pl->vm = c;
-	return pl;
+	return record(p, &sources_array, name, true);
 }
 
 static struct prov_share_mount *
 share_mount(struct provenance *p, struct prov_share *s, const char *vm)
 {
-	struct prov_share_mount *m;
-	char *c;
-
-	for (size_t i = 0; i < s->n_mounts; i++)
-		if (strcmp(s->mounts[i].vm, vm) == 0)
-			return &s->mounts[i];
 	/* its VM has a record: the mounts are listed VM by VM */
-	if (!provenance_vm(p, vm) || !(c = strdup(vm)))
-		return NULL;
-	m = grow(&s->mounts, &s->n_mounts, sizeof(*m));
-	if (!m) {
-		free(c);
-		return NULL;
-	}
-	m->vm = c;
-	return m;
+	return provenance_vm(p, vm) ? record(s, &mounts_array, vm, true) : NULL;
+}
+
+/* The record of node id, added if missing; NULL: no memory */
+static struct prov_node *node(struct provenance *p, unsigned id)
+{
+	struct prov_node *n;
+
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (p->nodes[i].id == id)
+			return &p->nodes[i];
+	n = grow(&p->nodes, &p->n_nodes, sizeof(*n));
+	if (n)
+		n->id = id;
+	return n;
 }
 
 int provenance_share_mount(struct provenance *p, const char *share,
@@ -584,7 +660,7 @@ static int add_share_fs(const struct lab_config *c,
 			      config_share_source(s, vm);
 		if (!path)
 			return 0;
-		pl = share_place(ps, s->shared ? NULL : vm->id);
+		pl = record(ps, &places_array, s->shared ? NULL : vm->id, true);
 		if (!pl)
 			return -ENOMEM;
 		pl->pmem = pmem;
@@ -677,18 +753,15 @@ int provenance_add_topology(struct provenance *p, const char *root)
 		return 0; /* none known: nothing said */
 	for (unsigned i = 0; i < 256; i++) {
 		_cleanup_free_ char *cpus = NULL;
-		struct prov_node *n = NULL;
+		struct prov_node *n;
 
 		if (!cpu_bits_test(&t.nodes, i))
 			continue;
 		nodes++;
 		cpus = cpulist_format(&t.node_cpus[i]);
-		for (size_t k = 0; k < p->n_nodes && !n; k++)
-			if (p->nodes[k].id == i)
-				n = &p->nodes[k];
-		if (!n && !(n = grow(&p->nodes, &p->n_nodes, sizeof(*n))))
+		n = node(p, i);
+		if (!n)
 			return -ENOMEM;
-		n->id = i;
 		TRY(provenance_set(&n->cpus, "%s", cpus ? cpus : ""));
 	}
 	p->topology_nodes = nodes;
@@ -763,24 +836,22 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 
 /* --- provenance.txt --- */
 
-static int kv_vm_field(struct kvlist *l, const struct prov_vm *v,
-		       const struct field *f)
+/* The fields of a VM's in vm_fields[from..to), "vm.ID.KEY" */
+static int kv_vm_fields(struct kvlist *l, const struct prov_vm *v, size_t from,
+			size_t to)
 {
-	char key[256];
+	char prefix[256];
 
-	snprintf(key, sizeof(key), "vm.%s.%s", v->id, f->key);
-	return kv_add_field(l, v, f, key);
+	snprintf(prefix, sizeof(prefix), "vm.%s.", v->id);
+	return kv_add_fields(l, v, &vm_fields[from], to - from, prefix);
 }
 
 static int kv_share(struct kvlist *l, const struct prov_share *s)
 {
 	char key[256];
 
-	for (size_t i = 0; i < ARRAY_SIZE(share_fields); i++) {
-		snprintf(key, sizeof(key), "share.%s.%s", s->name,
-			 share_fields[i].key);
-		TRY(kv_add_field(l, s, &share_fields[i], key));
-	}
+	snprintf(key, sizeof(key), "share.%s.", s->name);
+	TRY(kv_add_fields(l, s, share_fields, ARRAY_SIZE(share_fields), key));
 	for (size_t i = 0; i < s->n_places; i++) {
 		const struct prov_share_place *pl = &s->places[i];
 		char sfx[96] = "";
@@ -805,14 +876,12 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 {
 	char key[256];
 
-	TRY(kv_add_fields(l, p, run_fields, ARRAY_SIZE(run_fields)));
-	TRY(kv_add_fields(l, p, config_fields, ARRAY_SIZE(config_fields)));
+	TRY(kv_add_fields(l, p, run_fields, ARRAY_SIZE(run_fields), ""));
+	TRY(kv_add_fields(l, p, config_fields, ARRAY_SIZE(config_fields), ""));
 	for (size_t i = 0; i < p->n_vms; i++)
-		for (size_t k = 0; k < ARRAY_SIZE(vm_fields); k++)
-			TRY(kv_vm_field(l, &p->vms[i], &vm_fields[k]));
+		TRY(kv_vm_fields(l, &p->vms[i], 0, VM_FIO));
 	{
 		_cleanup_free_ char *ids = NULL;
-		bool any = false;
 
 		for (size_t i = 0; i < p->n_vms; i++) {
 			char *n;
@@ -820,18 +889,17 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 			if (!p->vms[i].listed)
 				continue;
 			n = strdup_printf("%s%s%s", ids ? ids : "",
-					  any ? " " : "", p->vms[i].id);
+					  ids ? " " : "", p->vms[i].id);
 			if (!n)
 				return -ENOMEM;
 			free(ids);
 			ids = n;
-			any = true;
 		}
-		if (any)
+		if (ids)
 			TRY(kv_set(l, "vms", "%s", ids));
 	}
-	TRY(kv_add_fields(l, p, virtiofsd_fields,
-			  ARRAY_SIZE(virtiofsd_fields)));
+	TRY(kv_add_fields(l, p, virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields),
+			  ""));
 	for (size_t i = 0; i < p->n_shares; i++)
 		TRY(kv_share(l, &p->shares[i]));
 	for (size_t i = 0; i < p->n_nodes; i++) {
@@ -839,10 +907,11 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 			 p->nodes[i].id);
 		TRY(kv_set(l, key, "%s", p->nodes[i].cpus));
 	}
-	TRY(kv_add_fields(l, p, topology_fields, ARRAY_SIZE(topology_fields)));
-	TRY(kv_add_fields(l, p, host_fields, ARRAY_SIZE(host_fields)));
+	TRY(kv_add_fields(l, p, topology_fields, ARRAY_SIZE(topology_fields),
+			  ""));
+	TRY(kv_add_fields(l, p, host_fields, ARRAY_SIZE(host_fields), ""));
 	for (size_t i = 0; i < p->n_vms; i++)
-		TRY(kv_vm_field(l, &p->vms[i], &vm_fio_field));
+		TRY(kv_vm_fields(l, &p->vms[i], VM_FIO, VM_FIO + 1));
 	/* the guests' mounts, VM by VM */
 	for (size_t i = 0; i < p->n_vms; i++) {
 		const struct prov_vm *v = &p->vms[i];
@@ -856,19 +925,14 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 
 				if (strcmp(m->vm, v->id))
 					continue;
-				snprintf(key, sizeof(key),
-					 "share.%s.vm.%s.mount", sh->name,
-					 v->id);
-				if (m->mount)
-					TRY(kv_set(l, key, "%s", m->mount));
-				snprintf(key, sizeof(key), "share.%s.vm.%s.dax",
+				snprintf(key, sizeof(key), "share.%s.vm.%s.",
 					 sh->name, v->id);
-				if (m->dax)
-					TRY(kv_set(l, key, "%s",
-						   yesno_names[m->dax]));
+				TRY(kv_add_fields(l, m, mount_fields,
+						  ARRAY_SIZE(mount_fields),
+						  key));
 			}
 		}
-		TRY(kv_vm_field(l, v, &vm_dax_field));
+		TRY(kv_vm_fields(l, v, VM_FIO + 1, ARRAY_SIZE(vm_fields)));
 	}
 	for (size_t i = 0; i < p->n_sources; i++) {
 		const struct prov_source *s = &p->sources[i];
@@ -885,7 +949,7 @@ int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 			TRY(kv_set(l, key, "%s%s%s", s->kind, s->vm ? " " : "",
 				   s->vm ? s->vm : ""));
 	}
-	TRY(kv_add_fields(l, p, end_fields, ARRAY_SIZE(end_fields)));
+	TRY(kv_add_fields(l, p, end_fields, ARRAY_SIZE(end_fields), ""));
 	for (size_t i = 0; i < p->extra.n; i++)
 		TRY(kv_set(l, p->extra.v[i].key, "%s", p->extra.v[i].value));
 	return 0;
@@ -905,14 +969,12 @@ char *provenance_format_txt(const struct provenance *p)
 /* One "key = value" of provenance.txt into p. */
 static int set_key(struct provenance *p, const char *key, const char *value)
 {
+	const struct field *f = find_top(key);
 	const char *rest, *dot;
 	char id[128];
 
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		for (size_t i = 0; i < top_tables[t].n; i++)
-			if (strcmp(key, top_tables[t].f[i].key) == 0)
-				return field_from_text(p, &top_tables[t].f[i],
-						       value);
+	if (f)
+		return field_from_text(p, f, value);
 	if (strcmp(key, "vms") == 0) {
 		_cleanup_free_ char *copy = strdup(value);
 		char *save = NULL;
@@ -930,20 +992,13 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 		return 0;
 	}
 	if (str_has_prefix(key, "vm.")) {
-		const struct field *f = NULL;
 		struct prov_vm *v;
 
 		rest = key + 3;
 		dot = strrchr(rest, '.');
 		if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof(id))
 			return -EINVAL;
-		for (size_t i = 0; i < ARRAY_SIZE(vm_fields); i++)
-			if (strcmp(dot + 1, vm_fields[i].key) == 0)
-				f = &vm_fields[i];
-		if (strcmp(dot + 1, vm_fio_field.key) == 0)
-			f = &vm_fio_field;
-		if (strcmp(dot + 1, vm_dax_field.key) == 0)
-			f = &vm_dax_field;
+		f = find_key(vm_fields, ARRAY_SIZE(vm_fields), dot + 1);
 		if (!f)
 			return -EINVAL;
 		snprintf(id, sizeof(id), "%.*s", (int)(dot - rest), rest);
@@ -952,8 +1007,8 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 	}
 	if (str_has_prefix(key, "topology.node.") &&
 	    str_has_suffix(key, ".cpus")) {
-		uint64_t n;
 		struct prov_node *pn;
+		uint64_t n;
 
 		snprintf(id, sizeof(id), "%.*s",
 			 (int)(strlen(key) - strlen("topology.node.") -
@@ -961,14 +1016,8 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 			 key + strlen("topology.node."));
 		if (parse_u64(id, &n) < 0 || n > 4095)
 			return -EINVAL;
-		pn = NULL;
-		for (size_t i = 0; i < p->n_nodes && !pn; i++)
-			if (p->nodes[i].id == n)
-				pn = &p->nodes[i];
-		if (!pn && !(pn = grow(&p->nodes, &p->n_nodes, sizeof(*pn))))
-			return -ENOMEM;
-		pn->id = (unsigned)n;
-		return provenance_set(&pn->cpus, "%s", value);
+		pn = node(p, (unsigned)n);
+		return pn ? provenance_set(&pn->cpus, "%s", value) : -ENOMEM;
 	}
 	if (str_has_prefix(key, "memcg.") && key[6]) {
 		struct prov_source *s = provenance_source(p, key + 6);
@@ -1005,10 +1054,9 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 		s = provenance_share(p, name);
 		if (!s)
 			return -ENOMEM;
-		for (size_t i = 0; i < ARRAY_SIZE(share_fields); i++)
-			if (strcmp(rest, share_fields[i].key) == 0)
-				return field_from_text(s, &share_fields[i],
-						       value);
+		f = find_key(share_fields, ARRAY_SIZE(share_fields), rest);
+		if (f)
+			return field_from_text(s, f, value);
 		if (str_has_prefix(rest, "vm.")) {
 			/* share.NAME.vm.ID.mount, share.NAME.vm.ID.dax */
 			struct prov_share_mount *m;
@@ -1020,14 +1068,12 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 				return -EINVAL;
 			snprintf(id, sizeof(id), "%.*s", (int)(dot - rest),
 				 rest);
-			if (strcmp(dot + 1, "mount") && strcmp(dot + 1, "dax"))
+			f = find_key(mount_fields, ARRAY_SIZE(mount_fields),
+				     dot + 1);
+			if (!f)
 				return -EINVAL;
 			m = share_mount(p, s, id);
-			if (!m)
-				return -ENOMEM;
-			if (strcmp(dot + 1, "dax") == 0)
-				return yesno_parse(value, &m->dax);
-			return provenance_set(&m->mount, "%s", value);
+			return m ? field_from_text(m, f, value) : -ENOMEM;
 		}
 		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
 		dot = strchr(rest, '.');
@@ -1047,7 +1093,7 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 
 			if (!image && !ifs && !sfs)
 				return -EINVAL;
-			pl = share_place(s, vm);
+			pl = record(s, &places_array, vm, true);
 			if (!pl)
 				return -ENOMEM;
 			pl->pmem = !sfs;
@@ -1120,11 +1166,6 @@ static int json_add(json_object *o, const char *name, json_object *v)
 	return 0;
 }
 
-static int json_add_str(json_object *o, const char *name, const char *s)
-{
-	return s ? json_add(o, name, json_object_new_string(s)) : 0;
-}
-
 static int json_add_field(json_object *o, const void *base,
 			  const struct field *f)
 {
@@ -1151,6 +1192,12 @@ static int json_add_field(json_object *o, const void *base,
 		v = json_object_new_string(
 			yesno_names[*CAT(base, f, enum prov_yesno)]);
 		break;
+	case F_BOOL:
+		v = json_object_new_boolean(*CAT(base, f, bool));
+		break;
+	case F_UINT:
+		v = json_object_new_int64(*CAT(base, f, unsigned));
+		break;
 	}
 	return json_add(o, f->json, v);
 }
@@ -1163,129 +1210,42 @@ static int json_add_fields(json_object *o, const void *base,
 	return 0;
 }
 
-static json_object *json_vm(const struct prov_vm *v)
+/* The array a of base's records, an object each */
+static int json_add_records(json_object *o, const void *base,
+			    const struct array *a)
 {
-	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t *n;
+	const char *e = records(base, a, &n);
 
-	if (!o)
-		return NULL;
-	if (json_add_str(o, "id", v->id) < 0 ||
-	    json_add(o, "listed", json_object_new_boolean(v->listed)) < 0 ||
-	    json_add_fields(o, v, vm_fields, ARRAY_SIZE(vm_fields)) < 0 ||
-	    json_add_field(o, v, &vm_fio_field) < 0 ||
-	    json_add_field(o, v, &vm_dax_field) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
+	TRY(json_add(o, a->json, arr));
+	for (size_t i = 0; i < *n; i++, e += a->sz) {
+		json_object *r = json_object_new_object();
 
-static int json_share(json_object *arr, const struct prov_share *s)
-{
-	json_object *o = json_object_new_object();
-	json_object *places = json_object_new_array();
-	json_object *mounts = json_object_new_array();
-	int r = -ENOMEM;
-
-	if (!o || !places || !mounts)
-		goto out;
-	if (json_add_str(o, "name", s->name) < 0 ||
-	    json_add_fields(o, s, share_fields, ARRAY_SIZE(share_fields)) < 0)
-		goto out;
-	for (size_t i = 0; i < s->n_places; i++) {
-		const struct prov_share_place *pl = &s->places[i];
-		json_object *e = json_object_new_object();
-
-		if (!e || json_object_array_add(places, e) < 0) {
-			json_object_put(e);
-			goto out;
+		if (!r || json_object_array_add(arr, r) < 0) {
+			json_object_put(r);
+			return -ENOMEM;
 		}
-		if (json_add_str(e, "vm", pl->vm) < 0 ||
-		    json_add(e, "pmem", json_object_new_boolean(pl->pmem)) <
-			    0 ||
-		    json_add_str(e, "image", pl->image) < 0 ||
-		    json_add_str(e, "fs", pl->fs) < 0)
-			goto out;
+		TRY(json_add_fields(r, e, a->f, a->nf));
+		for (size_t k = 0; k < ARRAY_SIZE(a->sub) && a->sub[k]; k++)
+			TRY(json_add_records(r, e, a->sub[k]));
 	}
-	for (size_t i = 0; i < s->n_mounts; i++) {
-		const struct prov_share_mount *m = &s->mounts[i];
-		json_object *e = json_object_new_object();
-
-		if (!e || json_object_array_add(mounts, e) < 0) {
-			json_object_put(e);
-			goto out;
-		}
-		if (json_add_str(e, "vm", m->vm) < 0 ||
-		    json_add_str(e, "mount", m->mount) < 0 ||
-		    json_add_str(e, "dax", yesno_names[m->dax]) < 0)
-			goto out;
-	}
-	r = json_add(o, "places", places);
-	places = NULL;
-	if (r == 0) {
-		r = json_add(o, "mounts", mounts);
-		mounts = NULL;
-	}
-	if (r == 0) {
-		r = json_object_array_add(arr, o) < 0 ? -ENOMEM : 0;
-		if (r == 0)
-			o = NULL;
-	}
-out:
-	json_object_put(o);
-	json_object_put(places);
-	json_object_put(mounts);
-	return r;
+	return 0;
 }
 
 static int json_build(json_object *o, const struct provenance *p)
 {
-	json_object *a;
-
 	TRY(json_add_fields(o, p, run_fields, ARRAY_SIZE(run_fields)));
 	TRY(json_add_fields(o, p, config_fields, ARRAY_SIZE(config_fields)));
-	TRY(json_add(o, "vms", a = json_object_new_array()));
-	for (size_t i = 0; i < p->n_vms; i++) {
-		json_object *v = json_vm(&p->vms[i]);
-
-		if (!v || json_object_array_add(a, v) < 0) {
-			json_object_put(v);
-			return -ENOMEM;
-		}
-	}
+	TRY(json_add_records(o, p, &vms_array));
 	TRY(json_add_fields(o, p, virtiofsd_fields,
 			    ARRAY_SIZE(virtiofsd_fields)));
-	TRY(json_add(o, "shares", a = json_object_new_array()));
-	for (size_t i = 0; i < p->n_shares; i++)
-		TRY(json_share(a, &p->shares[i]));
+	TRY(json_add_records(o, p, &shares_array));
 	TRY(json_add_fields(o, p, topology_fields,
 			    ARRAY_SIZE(topology_fields)));
-	TRY(json_add(o, "topology.node", a = json_object_new_array()));
-	for (size_t i = 0; i < p->n_nodes; i++) {
-		json_object *e = json_object_new_object();
-
-		if (!e || json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			return -ENOMEM;
-		}
-		TRY(json_add(e, "id", json_object_new_int64(p->nodes[i].id)));
-		TRY(json_add_str(e, "cpus", p->nodes[i].cpus));
-	}
+	TRY(json_add_records(o, p, &nodes_array));
 	TRY(json_add_fields(o, p, host_fields, ARRAY_SIZE(host_fields)));
-	TRY(json_add(o, "sources", a = json_object_new_array()));
-	for (size_t i = 0; i < p->n_sources; i++) {
-		const struct prov_source *s = &p->sources[i];
-		json_object *e = json_object_new_object();
-
-		if (!e || json_object_array_add(a, e) < 0) {
-			json_object_put(e);
-			return -ENOMEM;
-		}
-		TRY(json_add_str(e, "name", s->name));
-		TRY(json_add_str(e, "kind", s->kind));
-		TRY(json_add_str(e, "vm", s->vm));
-		TRY(json_add_str(e, "memcg", s->memcg));
-	}
+	TRY(json_add_records(o, p, &sources_array));
 	TRY(json_add_fields(o, p, end_fields, ARRAY_SIZE(end_fields)));
 	if (p->extra.n) {
 		json_object *e = json_object_new_object();
@@ -1325,6 +1285,7 @@ char *provenance_format_json(const struct provenance *p)
 struct jctx {
 	const char *path;
 	struct error *err;
+	struct provenance *p;
 };
 
 static int jbad(struct jctx *c, const char *where, const char *what)
@@ -1355,31 +1316,6 @@ static int jstr(struct jctx *c, json_object *o, const char *name, char **ret)
 	return provenance_set(ret, "%s", json_object_get_string(v));
 }
 
-static int jbool(struct jctx *c, json_object *o, const char *name, bool *ret)
-{
-	json_object *v = jget(o, name);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return jbad(c, name, "not true or false");
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
-static int jyesno(struct jctx *c, json_object *o, const char *name,
-		  enum prov_yesno *ret)
-{
-	json_object *v = jget(o, name);
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_string) ||
-	    yesno_parse(json_object_get_string(v), ret) < 0)
-		return jbad(c, name, "not \"yes\", \"no\" or \"unknown\"");
-	return 0;
-}
-
 static int jfield(struct jctx *c, json_object *o, void *base,
 		  const struct field *f)
 {
@@ -1403,7 +1339,19 @@ static int jfield(struct jctx *c, json_object *o, void *base,
 		*AT(base, f, double) = json_object_get_double(v);
 		return 0;
 	case F_YN:
-		return jyesno(c, o, f->json, AT(base, f, enum prov_yesno));
+		if (!json_object_is_type(v, json_type_string) ||
+		    yesno_parse(json_object_get_string(v),
+				AT(base, f, enum prov_yesno)) < 0)
+			return jbad(c, f->json,
+				    "not \"yes\", \"no\" or \"unknown\"");
+		return 0;
+	case F_BOOL:
+		if (!json_object_is_type(v, json_type_boolean))
+			return jbad(c, f->json, "not true or false");
+		*AT(base, f, bool) = json_object_get_boolean(v);
+		return 0;
+	case F_UINT:
+		break; /* a node's id, read by jrecords() */
 	}
 	return 0;
 }
@@ -1440,115 +1388,70 @@ static int jname(struct jctx *c, json_object *o, const char *array,
 		 const char *member, const char **ret)
 {
 	json_object *v = jget(o, member);
-	char where[96];
 
 	if (!v || !json_object_is_type(v, json_type_string) ||
-	    !*json_object_get_string(v)) {
-		snprintf(where, sizeof(where), "%s", array);
-		return jbad(c, where, "an element without its name or id");
-	}
+	    !*json_object_get_string(v))
+		return jbad(c, array, "an element without its name or id");
 	*ret = json_object_get_string(v);
 	return 0;
 }
 
-static int jshare(struct jctx *c, struct provenance *p, json_object *o)
+/* The array a of o into base's records */
+static int jrecords(struct jctx *c, json_object *o, void *base,
+		    const struct array *a)
 {
-	json_object *a;
-	const char *name;
-	struct prov_share *s;
+	json_object *arr;
 
-	TRY(jname(c, o, "shares", "name", &name));
-	s = provenance_share(p, name);
-	if (!s)
-		return -ENOMEM;
-	TRY(jfields(c, o, s, share_fields, ARRAY_SIZE(share_fields)));
-	TRY(jarray(c, o, "places", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		_cleanup_free_ char *vm = NULL;
-		struct prov_share_place *pl;
+	TRY(jarray(c, o, a->json, &arr));
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		json_object *id = jget(e, a->f[0].json);
+		_cleanup_free_ char *opt = NULL;
+		const char *name = NULL;
+		size_t *n;
+		void *r;
 
-		TRY(jstr(c, e, "vm", &vm));
-		pl = share_place(s, vm);
-		if (!pl)
-			return -ENOMEM;
-		TRY(jbool(c, e, "pmem", &pl->pmem));
-		TRY(jstr(c, e, "image", &pl->image));
-		TRY(jstr(c, e, "fs", &pl->fs));
-	}
-	TRY(jarray(c, o, "mounts", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		struct prov_share_mount *m;
-		const char *vm;
-
-		TRY(jname(c, e, "shares.mounts", "vm", &vm));
-		m = share_mount(p, s, vm);
-		if (!m)
-			return -ENOMEM;
-		TRY(jstr(c, e, "mount", &m->mount));
-		TRY(jyesno(c, e, "dax", &m->dax));
+		if (a->f[0].t == F_UINT) {
+			if (!id || !json_object_is_type(id, json_type_int) ||
+			    json_object_get_int64(id) < 0 ||
+			    json_object_get_int64(id) > 4095)
+				return jbad(c, a->json,
+					    "a node without its id");
+			records(base, a, &n);
+			r = grow((char *)base + a->off, n, a->sz);
+			if (!r)
+				return -ENOMEM;
+			*AT(r, &a->f[0], unsigned) =
+				(unsigned)json_object_get_int64(id);
+		} else {
+			if (a->where) {
+				TRY(jname(c, e, a->where, a->f[0].json, &name));
+			} else {
+				TRY(jstr(c, e, a->f[0].json, &opt));
+				name = opt;
+			}
+			r = a == &mounts_array ? share_mount(c->p, base, name) :
+						 record(base, a, name, true);
+			if (!r)
+				return -ENOMEM;
+		}
+		TRY(jfields(c, e, r, a->f + 1, a->nf - 1));
+		for (size_t k = 0; k < ARRAY_SIZE(a->sub) && a->sub[k]; k++)
+			TRY(jrecords(c, e, r, a->sub[k]));
 	}
 	return 0;
 }
 
 static int json_read(struct jctx *c, struct provenance *p, json_object *o)
 {
-	json_object *a, *extra;
+	json_object *extra;
 
 	if (!json_object_is_type(o, json_type_object))
 		return jbad(c, "the top", "not an object");
 	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
 		TRY(jfields(c, o, p, top_tables[t].f, top_tables[t].n));
-	TRY(jarray(c, o, "vms", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		struct prov_vm *v;
-		const char *id;
-
-		TRY(jname(c, e, "vms", "id", &id));
-		v = provenance_vm(p, id);
-		if (!v)
-			return -ENOMEM;
-		TRY(jbool(c, e, "listed", &v->listed));
-		TRY(jfields(c, e, v, vm_fields, ARRAY_SIZE(vm_fields)));
-		TRY(jfield(c, e, v, &vm_fio_field));
-		TRY(jfield(c, e, v, &vm_dax_field));
-	}
-	TRY(jarray(c, o, "shares", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++)
-		TRY(jshare(c, p, json_object_array_get_idx(a, i)));
-	TRY(jarray(c, o, "topology.node", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		json_object *id = jget(e, "id");
-		struct prov_node *n;
-
-		if (!id || !json_object_is_type(id, json_type_int) ||
-		    json_object_get_int64(id) < 0 ||
-		    json_object_get_int64(id) > 4095)
-			return jbad(c, "topology.node",
-				    "a node without its id");
-		n = grow(&p->nodes, &p->n_nodes, sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		n->id = (unsigned)json_object_get_int64(id);
-		TRY(jstr(c, e, "cpus", &n->cpus));
-	}
-	TRY(jarray(c, o, "sources", &a));
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		struct prov_source *s;
-		const char *name;
-
-		TRY(jname(c, e, "sources", "name", &name));
-		s = provenance_source(p, name);
-		if (!s)
-			return -ENOMEM;
-		TRY(jstr(c, e, "kind", &s->kind));
-		TRY(jstr(c, e, "vm", &s->vm));
-		TRY(jstr(c, e, "memcg", &s->memcg));
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(top_arrays); i++)
+		TRY(jrecords(c, o, p, top_arrays[i]));
 	if (json_object_object_get_ex(o, "extra", &extra)) {
 		if (!json_object_is_type(extra, json_type_object))
 			return jbad(c, "extra", "not an object");
@@ -1566,7 +1469,7 @@ static int json_read(struct jctx *c, struct provenance *p, json_object *o)
 int provenance_parse_json(const char *text, const char *path,
 			  struct provenance *p, struct error *err)
 {
-	struct jctx c = { path, err };
+	struct jctx c = { path, err, p };
 	enum json_tokener_error je;
 	json_object *o = json_tokener_parse_verbose(text, &je);
 	int r;
