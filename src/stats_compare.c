@@ -312,24 +312,6 @@ static void notes(const struct compare_result *r)
 	}
 }
 
-static double metric(const struct agg *a, enum metric m)
-{
-	switch (m) {
-	case M_FIRST:
-		return (double)a->first;
-	case M_LAST:
-		return (double)a->last;
-	case M_DELTA:
-		return (double)agg_delta(a);
-	case M_MIN:
-		return (double)a->min;
-	case M_MAX:
-		return (double)a->max;
-	default:
-		return agg_mean(a);
-	}
-}
-
 static int64_t metric_int(const struct agg *a, enum metric m)
 {
 	switch (m) {
@@ -344,6 +326,19 @@ static int64_t metric_int(const struct agg *a, enum metric m)
 	default:
 		return a->max;
 	}
+}
+
+static double metric(const struct agg *a, enum metric m)
+{
+	return m == M_MEAN ? agg_mean(a) : (double)metric_int(a, m);
+}
+
+/* The change of metric m of s against base in percent, if there is one. */
+static bool change_pct(const struct compare_series *base,
+		       const struct compare_series *s, enum metric m, double *p)
+{
+	return base && s &&
+	       compare_change_pct(metric(&base->agg, m), metric(&s->agg, m), p);
 }
 
 /* A value for the table: human bytes unless raw or a count. */
@@ -374,8 +369,7 @@ static void fmt_pct(char *buf, size_t len, const struct compare_series *base,
 {
 	double p;
 
-	if (!base || !s ||
-	    !compare_change_pct(metric(&base->agg, m), metric(&s->agg, m), &p))
+	if (!change_pct(base, s, m, &p))
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%+.1f%%", p);
@@ -762,12 +756,8 @@ static void print_csv(struct ctx *c)
 				for (int m = 0; many && m < _M_MAX; m++) {
 					double p;
 
-					if (f && base &&
-					    compare_change_pct(
-						    metric(&base->agg,
-							   (enum metric)m),
-						    metric(a, (enum metric)m),
-						    &p))
+					if (f && change_pct(base, s,
+							    (enum metric)m, &p))
 						printf(",%.2f", p);
 					else
 						putchar(',');
@@ -892,16 +882,9 @@ static int print_json(struct ctx *c)
 					chg = jnew(json_object_new_object());
 					for (int m = 0; m < _M_MAX; m++) {
 						double p;
-						bool ok =
-							base &&
-							compare_change_pct(
-								metric(&base->agg,
-								       (enum metric)
-									       m),
-								metric(&s->agg,
-								       (enum metric)
-									       m),
-								&p);
+						bool ok = change_pct(
+							base, s, (enum metric)m,
+							&p);
 
 						json_object_object_add(
 							chg, metric_names[m],
