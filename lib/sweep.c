@@ -378,25 +378,21 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 /* The headline figures of one run (the names the report uses). */
 static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 {
+	static const char *const fio_name[] = { "iops", "p50_latency",
+						"mean_latency", "p99_latency",
+						"bytes_read" };
+	static const char *const fio_unit[] = { "IO/s", "ns", "ns", "ns",
+						"bytes" };
 	int k = 0;
 
 	for (size_t i = 0; i < r->n_fio && !k; i++) {
 		const struct report_fio *f = &r->fio[i];
+		const double v[] = { f->iops, f->p50_ns, f->mean_ns, f->p99_ns,
+				     (double)f->bytes };
 
-		k = metric_add(pm, "IO/s", f->iops, "%s.%s.iops", f->vm,
-			       f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->p50_ns, "%s.%s.p50_latency",
-				       f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->mean_ns,
-				       "%s.%s.mean_latency", f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->p99_ns, "%s.%s.p99_latency",
-				       f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "bytes", (double)f->bytes,
-				       "%s.%s.bytes_read", f->vm, f->job);
+		for (size_t j = 0; j < ARRAY_SIZE(v) && !k; j++)
+			k = metric_add(pm, fio_unit[j], v[j], "%s.%s.%s", f->vm,
+				       f->job, fio_name[j]);
 	}
 	for (size_t i = 0; i < r->n_series && !k; i++) {
 		const struct report_series *s = &r->series[i];
