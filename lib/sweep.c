@@ -577,8 +577,8 @@ static json_object *comparisons(const struct sweep *s,
 	struct cmp {
 		size_t b;
 		const char *metric;
+		struct stats_cmp sc;
 	} *c = NULL;
-	struct stats_cmp *sc = NULL;
 	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
@@ -594,23 +594,19 @@ static json_object *comparisons(const struct sweep *s,
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 64;
 				struct cmp *v = realloc(c, nc * sizeof(*v));
-				struct stats_cmp *w =
-					realloc(sc, nc * sizeof(*w));
 
-				if (v)
-					c = v;
-				if (w)
-					sc = w;
-				if (!v || !w)
+				if (!v)
 					goto oom;
+				c = v;
 				cap = nc;
 			}
 			c[n].b = b;
 			c[n].metric = ma->name;
-			stats_welch(ma->v, ma->n, mb->v, mb->n, &sc[n].w);
+			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);
 			n++;
 		}
-	if (stats_compare_all(sc, n, alpha, NULL) < 0)
+	if (stats_compare_rows(c, n, sizeof(*c), offsetof(struct cmp, sc),
+			       alpha, NULL) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
@@ -624,21 +620,19 @@ static json_object *comparisons(const struct sweep *s,
 		json_object_object_add(o, "b", json_object_new_string(lb));
 		json_object_object_add(o, "metric",
 				       json_object_new_string(c[i].metric));
-		json_object_object_add(o, "diff", jnum(sc[i].w.diff));
-		json_object_object_add(o, "ratio", jnum(sc[i].w.ratio));
-		json_object_object_add(o, "p", jnum(sc[i].w.p));
-		json_object_object_add(o, "p_holm", jnum(sc[i].p_holm));
+		json_object_object_add(o, "diff", jnum(c[i].sc.w.diff));
+		json_object_object_add(o, "ratio", jnum(c[i].sc.w.ratio));
+		json_object_object_add(o, "p", jnum(c[i].sc.w.p));
+		json_object_object_add(o, "p_holm", jnum(c[i].sc.p_holm));
 		json_object_object_add(
 			o, "significant",
-			json_object_new_boolean(sc[i].significant));
+			json_object_new_boolean(c[i].sc.significant));
 		json_object_array_add(arr, o);
 	}
 	free(c);
-	free(sc);
 	return arr;
 oom:
 	free(c);
-	free(sc);
 	json_object_put(arr);
 	return NULL;
 }
@@ -1223,19 +1217,10 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 		}
 	}
 	if (r == 0 && c->n_pairs > 1) {
-		struct stats_cmp *sc =
-			malloc((c->n_rows ? c->n_rows : 1) * sizeof(*sc));
-
-		if (!sc)
+		if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),
+				       offsetof(struct sweep_cmp_row, c), alpha,
+				       &c->n_tested) < 0)
 			r = -ENOMEM;
-		for (size_t i = 0; sc && i < c->n_rows; i++)
-			sc[i] = c->rows[i].c;
-		if (sc && stats_compare_all(sc, c->n_rows, alpha,
-					    &c->n_tested) < 0)
-			r = -ENOMEM;
-		for (size_t i = 0; r == 0 && i < c->n_rows; i++)
-			c->rows[i].c = sc[i];
-		free(sc);
 		c->holm = true;
 	} else if (r == 0) {
 		/* one pair: each figure's own test, as mmtests shows it */

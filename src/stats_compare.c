@@ -503,21 +503,10 @@ static void run_tests(struct ctx *c)
 			}
 		}
 	}
-	{
-		struct stats_cmp *sc =
-			calloc(c->n_tests ? c->n_tests : 1, sizeof(*sc));
-
-		if (!sc)
-			die("out of memory");
-		for (size_t i = 0; i < c->n_tests; i++)
-			sc[i] = c->tests[i].c;
-		if (stats_compare_all(sc, c->n_tests, c->o.alpha,
-				      &c->n_tested) < 0)
-			die("out of memory");
-		for (size_t i = 0; i < c->n_tests; i++)
-			c->tests[i].c = sc[i];
-		free(sc);
-	}
+	if (stats_compare_rows(c->tests, c->n_tests, sizeof(*c->tests),
+			       offsetof(struct test_row, c), c->o.alpha,
+			       &c->n_tested) < 0)
+		die("out of memory");
 }
 
 static const struct test_row *find_test(const struct ctx *c,
