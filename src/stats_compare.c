@@ -598,21 +598,17 @@ static void print_table_one(struct ctx *c)
 	}
 	printf("%s: stat %s, %" PRIu64 " rows, %.1f s of samples\n", r->path,
 	       r->stat, r->rows, t1 >= t0 ? (double)(t1 - t0) / 1000.0 : 0.0);
-	for (size_t si = 0; si < c->n_sources; si++) {
-		for (size_t i = 0; i < r->n_series; i++) {
-			const struct compare_series *s = &r->series[i];
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct compare_series *s = row_series(c, 0, &c->rows[i]);
 
-			if (strcmp(s->source, c->sources[si]) != 0)
-				continue;
-			table_add(&t, s->source);
-			table_add(&t, s->node);
-			snprintf(buf, sizeof(buf), "%" PRIu64, s->agg.n);
+		table_add(&t, s->source);
+		table_add(&t, s->node);
+		snprintf(buf, sizeof(buf), "%" PRIu64, s->agg.n);
+		table_add(&t, buf);
+		for (int m = 0; m < _M_MAX; m++) {
+			fmt_value(buf, sizeof(buf), s, (enum metric)m,
+				  c->o.raw);
 			table_add(&t, buf);
-			for (int m = 0; m < _M_MAX; m++) {
-				fmt_value(buf, sizeof(buf), s, (enum metric)m,
-					  c->o.raw);
-				table_add(&t, buf);
-			}
 		}
 	}
 	table_print(&t);
