@@ -378,7 +378,6 @@ int run_sweep(const struct run_opts *o, const char *name)
 		ret = error(
 			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
 			sw.n_runs - complete, sw.n_runs, sdir);
-	(void)failed;
 	sweep_free(&sw);
 	return ret;
 }
