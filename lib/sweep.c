@@ -423,8 +423,9 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 	return k;
 }
 
-int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
-			  const char *folder)
+/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
+static int sweep_figures_add_run(struct sweep_figures *g,
+				 const struct report_run *r, const char *folder)
 {
 	char **v = realloc(g->runs, (g->n_runs + 1) * sizeof(*v));
 
@@ -438,7 +439,7 @@ int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
 	return run_metrics(r, g);
 }
 
-void sweep_figures_free(struct sweep_figures *pm)
+static void sweep_figures_free(struct sweep_figures *pm)
 {
 	for (size_t i = 0; i < pm->n; i++) {
 		free(pm->m[i].name);
@@ -450,8 +451,8 @@ void sweep_figures_free(struct sweep_figures *pm)
 	free(pm->runs);
 }
 
-const struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
-					      const char *name)
+static const struct sweep_figure *
+sweep_figures_find(const struct sweep_figures *pm, const char *name)
 {
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
@@ -520,8 +521,8 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	return o;
 }
 
-/* "k=v k=v", allocated. */
-char *sweep_point_label(const struct sweep *s, size_t p)
+/* "k=v k=v" of point p ("-" without keys), allocated. */
+static char *sweep_point_label(const struct sweep *s, size_t p)
 {
 	char *l = strdup("");
 
@@ -539,8 +540,9 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 	return l;
 }
 
-int sweep_load_figures(const struct sweep *s, const char *dir,
-		       struct sweep_figures *pts, size_t *ret_complete)
+/* pts[p] (s->n_points of them, zeroed): the complete runs of point p. */
+static int sweep_load_figures(const struct sweep *s, const char *dir,
+			      struct sweep_figures *pts, size_t *ret_complete)
 {
 	*ret_complete = 0;
 	for (size_t i = 0; i < s->n_runs; i++) {
