@@ -231,10 +231,11 @@ static struct tseries *job_series(struct job *j, uint32_t source, uint32_t node)
 	return &s->nodes[node];
 }
 
-static int emit(struct job *j, struct tseries *s, int64_t v, int64_t t)
+static int emit(struct job *j, struct agg *a, struct plotbuf *p, int64_t v,
+		int64_t t)
 {
-	agg_add(&s->agg, v, t);
-	return j->o->plot ? plotbuf_add(&s->plot, t, v) : 0;
+	agg_add(a, v, t);
+	return j->o->plot ? plotbuf_add(p, t, v) : 0;
 }
 
 /* A file or shmem value of a tick; file - shmem once both are there. */
@@ -247,7 +248,7 @@ static int pair(struct job *j, struct tseries *s, bool is_file, int64_t v,
 	if (other->have && other->tick == tick) {
 		other->have = false;
 		me->have = false;
-		return emit(j, s,
+		return emit(j, &s->agg, &s->plot,
 			    is_file ? sat_sub(v, other->v) :
 				      sat_sub(other->v, v),
 			    tick);
@@ -272,16 +273,12 @@ static int on_row(const struct csv_row *row, void *userdata)
 				  "bytes") == 0;
 	}
 	if (!j->derived)
-		return emit(j, s, row->value, row->elapsed_ms);
+		return emit(j, &s->agg, &s->plot, row->value, row->elapsed_ms);
 	if ((int)row->stat == j->id_file) {
-		agg_add(&s->agg_file, row->value, row->elapsed_ms);
-		if (j->o->plot) {
-			k = plotbuf_add(&s->plot_file, row->elapsed_ms,
-					row->value);
-			if (k < 0)
-				return k;
-		}
-		return pair(j, s, true, row->value, row->elapsed_ms);
+		k = emit(j, &s->agg_file, &s->plot_file, row->value,
+			 row->elapsed_ms);
+		return k < 0 ? k :
+			       pair(j, s, true, row->value, row->elapsed_ms);
 	}
 	s->n_shmem++;
 	return pair(j, s, false, row->value, row->elapsed_ms);

@@ -277,28 +277,37 @@ int stats_holm(const double *p, size_t n, double *ret)
 	return 0;
 }
 
-int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
-		      size_t *ret_tested)
+int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
+		       double alpha, size_t *ret_tested)
 {
+#define C(i) ((struct stats_cmp *)((char *)rows + (i)*stride + offset))
 	double *p = calloc(n ? n : 1, sizeof(*p));
 	size_t k = 0;
 
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (!isnan(c[i].w.p))
-			p[k++] = c[i].w.p;
+		if (!isnan(C(i)->w.p))
+			p[k++] = C(i)->w.p;
 	if (stats_holm(p, k, p) < 0) {
 		free(p);
 		return -ENOMEM;
 	}
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
-		c[i].p_holm = isnan(c[i].w.p) ? NAN : p[k++];
-		c[i].significant = !isnan(c[i].p_holm) && c[i].p_holm < alpha;
+		C(i)->p_holm = isnan(C(i)->w.p) ? NAN : p[k++];
+		C(i)->significant =
+			!isnan(C(i)->p_holm) && C(i)->p_holm < alpha;
 	}
 	free(p);
 	if (ret_tested)
 		*ret_tested = k;
 	return 0;
+#undef C
+}
+
+int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
+		      size_t *ret_tested)
+{
+	return stats_compare_rows(c, n, sizeof(*c), 0, alpha, ret_tested);
 }

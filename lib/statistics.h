@@ -72,6 +72,13 @@ struct stats_cmp {
 int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
 		      size_t *ret_tested);
 
+/*
+ * The same over n rows of stride bytes of the caller's, each holding its
+ * stats_cmp offset bytes in (offsetof).
+ */
+int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
+		       double alpha, size_t *ret_tested);
+
 /* The quantile of Student's t with df degrees of freedom. */
 double stats_t_quantile(double q, double df);
 

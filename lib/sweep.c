@@ -378,25 +378,21 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 /* The headline figures of one run (the names the report uses). */
 static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 {
+	static const char *const fio_name[] = { "iops", "p50_latency",
+						"mean_latency", "p99_latency",
+						"bytes_read" };
+	static const char *const fio_unit[] = { "IO/s", "ns", "ns", "ns",
+						"bytes" };
 	int k = 0;
 
 	for (size_t i = 0; i < r->n_fio && !k; i++) {
 		const struct report_fio *f = &r->fio[i];
+		const double v[] = { f->iops, f->p50_ns, f->mean_ns, f->p99_ns,
+				     (double)f->bytes };
 
-		k = metric_add(pm, "IO/s", f->iops, "%s.%s.iops", f->vm,
-			       f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->p50_ns, "%s.%s.p50_latency",
-				       f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->mean_ns,
-				       "%s.%s.mean_latency", f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "ns", f->p99_ns, "%s.%s.p99_latency",
-				       f->vm, f->job);
-		k = k	  ?:
-			    metric_add(pm, "bytes", (double)f->bytes,
-				       "%s.%s.bytes_read", f->vm, f->job);
+		for (size_t j = 0; j < ARRAY_SIZE(v) && !k; j++)
+			k = metric_add(pm, fio_unit[j], v[j], "%s.%s.%s", f->vm,
+				       f->job, fio_name[j]);
 	}
 	for (size_t i = 0; i < r->n_series && !k; i++) {
 		const struct report_series *s = &r->series[i];
@@ -427,8 +423,9 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 	return k;
 }
 
-int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
-			  const char *folder)
+/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
+static int sweep_figures_add_run(struct sweep_figures *g,
+				 const struct report_run *r, const char *folder)
 {
 	char **v = realloc(g->runs, (g->n_runs + 1) * sizeof(*v));
 
@@ -442,7 +439,7 @@ int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
 	return run_metrics(r, g);
 }
 
-void sweep_figures_free(struct sweep_figures *pm)
+static void sweep_figures_free(struct sweep_figures *pm)
 {
 	for (size_t i = 0; i < pm->n; i++) {
 		free(pm->m[i].name);
@@ -454,8 +451,8 @@ void sweep_figures_free(struct sweep_figures *pm)
 	free(pm->runs);
 }
 
-const struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
-					      const char *name)
+static const struct sweep_figure *
+sweep_figures_find(const struct sweep_figures *pm, const char *name)
 {
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
@@ -524,8 +521,8 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	return o;
 }
 
-/* "k=v k=v", allocated. */
-char *sweep_point_label(const struct sweep *s, size_t p)
+/* "k=v k=v" of point p ("-" without keys), allocated. */
+static char *sweep_point_label(const struct sweep *s, size_t p)
 {
 	char *l = strdup("");
 
@@ -543,8 +540,9 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 	return l;
 }
 
-int sweep_load_figures(const struct sweep *s, const char *dir,
-		       struct sweep_figures *pts, size_t *ret_complete)
+/* pts[p] (s->n_points of them, zeroed): the complete runs of point p. */
+static int sweep_load_figures(const struct sweep *s, const char *dir,
+			      struct sweep_figures *pts, size_t *ret_complete)
 {
 	*ret_complete = 0;
 	for (size_t i = 0; i < s->n_runs; i++) {
@@ -581,8 +579,8 @@ static json_object *comparisons(const struct sweep *s,
 	struct cmp {
 		size_t b;
 		const char *metric;
+		struct stats_cmp sc;
 	} *c = NULL;
-	struct stats_cmp *sc = NULL;
 	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
@@ -598,23 +596,19 @@ static json_object *comparisons(const struct sweep *s,
 			if (n == cap) {
 				size_t nc = cap ? cap * 2 : 64;
 				struct cmp *v = realloc(c, nc * sizeof(*v));
-				struct stats_cmp *w =
-					realloc(sc, nc * sizeof(*w));
 
-				if (v)
-					c = v;
-				if (w)
-					sc = w;
-				if (!v || !w)
+				if (!v)
 					goto oom;
+				c = v;
 				cap = nc;
 			}
 			c[n].b = b;
 			c[n].metric = ma->name;
-			stats_welch(ma->v, ma->n, mb->v, mb->n, &sc[n].w);
+			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);
 			n++;
 		}
-	if (stats_compare_all(sc, n, alpha, NULL) < 0)
+	if (stats_compare_rows(c, n, sizeof(*c), offsetof(struct cmp, sc),
+			       alpha, NULL) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
@@ -628,21 +622,19 @@ static json_object *comparisons(const struct sweep *s,
 		json_object_object_add(o, "b", json_object_new_string(lb));
 		json_object_object_add(o, "metric",
 				       json_object_new_string(c[i].metric));
-		json_object_object_add(o, "diff", jnum(sc[i].w.diff));
-		json_object_object_add(o, "ratio", jnum(sc[i].w.ratio));
-		json_object_object_add(o, "p", jnum(sc[i].w.p));
-		json_object_object_add(o, "p_holm", jnum(sc[i].p_holm));
+		json_object_object_add(o, "diff", jnum(c[i].sc.w.diff));
+		json_object_object_add(o, "ratio", jnum(c[i].sc.w.ratio));
+		json_object_object_add(o, "p", jnum(c[i].sc.w.p));
+		json_object_object_add(o, "p_holm", jnum(c[i].sc.p_holm));
 		json_object_object_add(
 			o, "significant",
-			json_object_new_boolean(sc[i].significant));
+			json_object_new_boolean(c[i].sc.significant));
 		json_object_array_add(arr, o);
 	}
 	free(c);
-	free(sc);
 	return arr;
 oom:
 	free(c);
-	free(sc);
 	json_object_put(arr);
 	return NULL;
 }
@@ -1227,19 +1219,10 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 		}
 	}
 	if (r == 0 && c->n_pairs > 1) {
-		struct stats_cmp *sc =
-			malloc((c->n_rows ? c->n_rows : 1) * sizeof(*sc));
-
-		if (!sc)
+		if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),
+				       offsetof(struct sweep_cmp_row, c), alpha,
+				       &c->n_tested) < 0)
 			r = -ENOMEM;
-		for (size_t i = 0; sc && i < c->n_rows; i++)
-			sc[i] = c->rows[i].c;
-		if (sc && stats_compare_all(sc, c->n_rows, alpha,
-					    &c->n_tested) < 0)
-			r = -ENOMEM;
-		for (size_t i = 0; r == 0 && i < c->n_rows; i++)
-			c->rows[i].c = sc[i];
-		free(sc);
 		c->holm = true;
 	} else if (r == 0) {
 		/* one pair: each figure's own test, as mmtests shows it */

@@ -110,19 +110,6 @@ struct sweep_figures {
 	size_t n_runs;
 };
 
-struct report_run;
-/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
-int sweep_figures_add_run(struct sweep_figures *g, const struct report_run *r,
-			  const char *folder);
-const struct sweep_figure *sweep_figures_find(const struct sweep_figures *g,
-					      const char *name);
-void sweep_figures_free(struct sweep_figures *g);
-/* pts[p] (s->n_points of them, zeroed): the complete runs of point p. */
-int sweep_load_figures(const struct sweep *s, const char *dir,
-		       struct sweep_figures *pts, size_t *ret_complete);
-/* "k=v k=v" of point p ("-" without keys), allocated. */
-char *sweep_point_label(const struct sweep *s, size_t p);
-
 /*
  * daxlab report A B ...: each folder (a results folder, or a sweep folder
  * whose points are groups of their own) against the first. A group of the

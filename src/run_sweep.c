@@ -140,12 +140,25 @@ static int write_script(const char *dir, const char *name,
 	return r;
 }
 
-/* Runs sbatch with argv; *ret_id: the job id it printed (--parsable). */
-static int sbatch(const char *const *argv, char **ret_id)
+/*
+ * Runs the words of head (sbatch --parsable ...), the --slurm-opt words
+ * and script; *ret_id: the job id it printed (--parsable).
+ */
+static int sbatch(const struct run_opts *o, const char *const *head,
+		  const char *script, char **ret_id)
 {
 	_cleanup_free_ char *out = NULL;
-	int ex, r = spawn_capture(argv, true, 65536, &out, &ex);
+	const char *argv[64];
+	size_t k = 0;
+	int ex, r;
 
+	for (; *head; head++)
+		argv[k++] = *head;
+	for (size_t i = 0; i < o->n_slurm_opts; i++)
+		argv[k++] = o->slurm_opts[i];
+	argv[k++] = script;
+	argv[k] = NULL;
+	r = spawn_capture(argv, true, 65536, &out, &ex);
 	if (r < 0)
 		return error_errno(r, "cannot run sbatch");
 	if (ex != 0)
@@ -172,8 +185,7 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
 	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
 	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
-	const char *argv[64];
-	size_t n = 0, k = 0;
+	size_t n = 0;
 	int ret;
 
 	if (!self || !want) {
@@ -223,34 +235,18 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	gather = strdup_printf("%s/slurm-gather.sh", sdir);
 	if (!list || !array || !jobname || !log || !glog || !task || !gather)
 		return error("out of memory");
-	argv[k++] = "sbatch";
-	argv[k++] = "--parsable";
-	argv[k++] = array;
-	argv[k++] = "--exclusive";
-	argv[k++] = "--nodes=1";
-	argv[k++] = jobname;
-	argv[k++] = log;
-	for (size_t i = 0; i < o->n_slurm_opts; i++)
-		argv[k++] = o->slurm_opts[i];
-	argv[k++] = task;
-	argv[k] = NULL;
-	if (sbatch(argv, &arrayid) < 0)
+	const char *aw[] = { "sbatch",	  "--parsable", array, "--exclusive",
+			     "--nodes=1", jobname,	log,   NULL };
+
+	if (sbatch(o, aw, task, &arrayid) < 0)
 		return -1;
 	dep = strdup_printf("--dependency=afterany:%s", arrayid);
 	if (!dep)
 		return error("out of memory");
-	k = 0;
-	argv[k++] = "sbatch";
-	argv[k++] = "--parsable";
-	argv[k++] = dep;
-	argv[k++] = "--nodes=1";
-	argv[k++] = jobname;
-	argv[k++] = glog;
-	for (size_t i = 0; i < o->n_slurm_opts; i++)
-		argv[k++] = o->slurm_opts[i];
-	argv[k++] = gather;
-	argv[k] = NULL;
-	if (sbatch(argv, &gatherid) < 0)
+	const char *gw[] = { "sbatch", "--parsable", dep, "--nodes=1",
+			     jobname,  glog,	     NULL };
+
+	if (sbatch(o, gw, gather, &gatherid) < 0)
 		return error(
 			"the runs are job %s, but the gather job was not submitted: daxlab report %s writes the summary",
 			arrayid, sdir);
@@ -382,7 +378,6 @@ int run_sweep(const struct run_opts *o, const char *name)
 		ret = error(
 			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
 			sw.n_runs - complete, sw.n_runs, sdir);
-	(void)failed;
 	sweep_free(&sw);
 	return ret;
 }

@@ -49,11 +49,19 @@ struct test_row {
 	struct stats_cmp c;
 };
 
+/* A (source, node) shown: the ni-th node of the si-th source. */
+struct row {
+	const char *source, *node;
+	size_t si, ni;
+};
+
 struct ctx {
 	struct opts o;
 	struct compare_result **res; /* one per file */
 	const char **sources; /* shown, in order */
 	size_t n_sources;
+	struct row *rows; /* each source's nodes over all files */
+	size_t n_rows;
 	FILE *plot; /* opened early: a bad path fails before the work */
 	struct test_row *tests;
 	size_t n_tests, n_tested;
@@ -312,24 +320,6 @@ static void notes(const struct compare_result *r)
 	}
 }
 
-static double metric(const struct agg *a, enum metric m)
-{
-	switch (m) {
-	case M_FIRST:
-		return (double)a->first;
-	case M_LAST:
-		return (double)a->last;
-	case M_DELTA:
-		return (double)agg_delta(a);
-	case M_MIN:
-		return (double)a->min;
-	case M_MAX:
-		return (double)a->max;
-	default:
-		return agg_mean(a);
-	}
-}
-
 static int64_t metric_int(const struct agg *a, enum metric m)
 {
 	switch (m) {
@@ -344,6 +334,19 @@ static int64_t metric_int(const struct agg *a, enum metric m)
 	default:
 		return a->max;
 	}
+}
+
+static double metric(const struct agg *a, enum metric m)
+{
+	return m == M_MEAN ? agg_mean(a) : (double)metric_int(a, m);
+}
+
+/* The change of metric m of s against base in percent, if there is one. */
+static bool change_pct(const struct compare_series *base,
+		       const struct compare_series *s, enum metric m, double *p)
+{
+	return base && s &&
+	       compare_change_pct(metric(&base->agg, m), metric(&s->agg, m), p);
 }
 
 /* A value for the table: human bytes unless raw or a count. */
@@ -374,8 +377,7 @@ static void fmt_pct(char *buf, size_t len, const struct compare_series *base,
 {
 	double p;
 
-	if (!base || !s ||
-	    !compare_change_pct(metric(&base->agg, m), metric(&s->agg, m), &p))
+	if (!change_pct(base, s, m, &p))
 		snprintf(buf, len, "-");
 	else
 		snprintf(buf, len, "%+.1f%%", p);
@@ -442,28 +444,38 @@ static void table_init(struct table *t, size_t cols)
 		die("out of memory");
 }
 
-/* Nodes of a source over all files, in the first file's order then new. */
-static size_t source_nodes(struct ctx *c, const char *source, const char ***ret)
+/* A source's nodes over all files, in the first file's order then new. */
+static void add_rows(struct ctx *c, size_t si)
 {
-	const char **v = NULL;
 	size_t n = 0;
 
 	for (size_t f = 0; f < c->o.n_files; f++) {
 		const struct compare_result *r = c->res[f];
 
 		for (size_t i = 0; i < r->n_series; i++) {
+			const char *node = r->series[i].node;
 			bool dup = false;
 
-			if (strcmp(r->series[i].source, source) != 0)
+			if (strcmp(r->series[i].source, c->sources[si]) != 0)
 				continue;
-			for (size_t k = 0; k < n; k++)
-				dup |= strcmp(v[k], r->series[i].node) == 0;
-			if (!dup && push(&v, &n, r->series[i].node) < 0)
+			for (size_t k = c->n_rows - n; k < c->n_rows; k++)
+				dup |= strcmp(c->rows[k].node, node) == 0;
+			if (dup)
+				continue;
+			c->rows = realloc(c->rows,
+					  (c->n_rows + 1) * sizeof(*c->rows));
+			if (!c->rows)
 				die("out of memory");
+			c->rows[c->n_rows++] =
+				(struct row){ c->sources[si], node, si, n++ };
 		}
 	}
-	*ret = v;
-	return n;
+}
+
+static const struct compare_series *row_series(const struct ctx *c, size_t f,
+					       const struct row *w)
+{
+	return find_series(c->res[f], w->source, w->node);
 }
 
 /*
@@ -472,58 +484,39 @@ static size_t source_nodes(struct ctx *c, const char *source, const char ***ret)
  */
 static void run_tests(struct ctx *c)
 {
-	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct compare_series *a = row_series(c, 0, &c->rows[i]);
 
-		for (size_t ni = 0; ni < nn; ni++) {
-			const struct compare_series *a = find_series(
-				c->res[0], c->sources[si], nodes[ni]);
+		for (size_t f = 1; a && f < c->o.n_files; f++) {
+			const struct compare_series *b =
+				row_series(c, f, &c->rows[i]);
+			struct test_row *t;
+			double ma, mb;
 
-			for (size_t f = 1; a && f < c->o.n_files; f++) {
-				const struct compare_series *b = find_series(
-					c->res[f], c->sources[si], nodes[ni]);
-				struct test_row *t;
-				double ma, mb;
-
-				if (!b)
-					continue;
-				t = realloc(c->tests,
-					    (c->n_tests + 1) * sizeof(*t));
-				if (!t)
-					die("out of memory");
-				c->tests = t;
-				t = &c->tests[c->n_tests++];
-				ma = agg_mean(&a->agg);
-				mb = agg_mean(&b->agg);
-				/* the node names live in the results */
-				*t = (struct test_row){ .source = c->sources[si],
-							.node = b->node,
-							.f = f };
-				t->diff = mb - ma;
-				t->ratio = ma != 0 ? mb / ma : NAN;
-				stats_welch_moments(a->agg.n, ma,
-						    agg_var(&a->agg), b->agg.n,
-						    mb, agg_var(&b->agg),
-						    &t->c.w);
-			}
+			if (!b)
+				continue;
+			t = realloc(c->tests, (c->n_tests + 1) * sizeof(*t));
+			if (!t)
+				die("out of memory");
+			c->tests = t;
+			t = &c->tests[c->n_tests++];
+			ma = agg_mean(&a->agg);
+			mb = agg_mean(&b->agg);
+			/* the node names live in the results */
+			*t = (struct test_row){ .source = c->rows[i].source,
+						.node = b->node,
+						.f = f };
+			t->diff = mb - ma;
+			t->ratio = ma != 0 ? mb / ma : NAN;
+			stats_welch_moments(a->agg.n, ma, agg_var(&a->agg),
+					    b->agg.n, mb, agg_var(&b->agg),
+					    &t->c.w);
 		}
 	}
-	{
-		struct stats_cmp *sc =
-			calloc(c->n_tests ? c->n_tests : 1, sizeof(*sc));
-
-		if (!sc)
-			die("out of memory");
-		for (size_t i = 0; i < c->n_tests; i++)
-			sc[i] = c->tests[i].c;
-		if (stats_compare_all(sc, c->n_tests, c->o.alpha,
-				      &c->n_tested) < 0)
-			die("out of memory");
-		for (size_t i = 0; i < c->n_tests; i++)
-			c->tests[i].c = sc[i];
-		free(sc);
-	}
+	if (stats_compare_rows(c->tests, c->n_tests, sizeof(*c->tests),
+			       offsetof(struct test_row, c), c->o.alpha,
+			       &c->n_tested) < 0)
+		die("out of memory");
 }
 
 static const struct test_row *find_test(const struct ctx *c,
@@ -605,21 +598,17 @@ static void print_table_one(struct ctx *c)
 	}
 	printf("%s: stat %s, %" PRIu64 " rows, %.1f s of samples\n", r->path,
 	       r->stat, r->rows, t1 >= t0 ? (double)(t1 - t0) / 1000.0 : 0.0);
-	for (size_t si = 0; si < c->n_sources; si++) {
-		for (size_t i = 0; i < r->n_series; i++) {
-			const struct compare_series *s = &r->series[i];
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct compare_series *s = row_series(c, 0, &c->rows[i]);
 
-			if (strcmp(s->source, c->sources[si]) != 0)
-				continue;
-			table_add(&t, s->source);
-			table_add(&t, s->node);
-			snprintf(buf, sizeof(buf), "%" PRIu64, s->agg.n);
+		table_add(&t, s->source);
+		table_add(&t, s->node);
+		snprintf(buf, sizeof(buf), "%" PRIu64, s->agg.n);
+		table_add(&t, buf);
+		for (int m = 0; m < _M_MAX; m++) {
+			fmt_value(buf, sizeof(buf), s, (enum metric)m,
+				  c->o.raw);
 			table_add(&t, buf);
-			for (int m = 0; m < _M_MAX; m++) {
-				fmt_value(buf, sizeof(buf), s, (enum metric)m,
-					  c->o.raw);
-				table_add(&t, buf);
-			}
 		}
 	}
 	table_print(&t);
@@ -643,36 +632,28 @@ static void print_table_many(struct ctx *c)
 			table_add(&t, "CHANGE");
 	}
 	printf("stat %s\n", c->o.stat);
-	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct row *w = &c->rows[i];
+		const struct compare_series *base = row_series(c, 0, w);
 
-		for (size_t ni = 0; ni < nn; ni++) {
-			const struct compare_series *base = find_series(
-				c->res[0], c->sources[si], nodes[ni]);
+		for (int m = 0; m < _M_MAX; m++) {
+			table_add(&t, m == 0 ? w->source : "");
+			table_add(&t, m == 0 ? w->node : "");
+			table_add(&t, metric_names[m]);
+			for (size_t f = 0; f < nf; f++) {
+				const struct compare_series *s =
+					row_series(c, f, w);
 
-			for (int m = 0; m < _M_MAX; m++) {
-				table_add(&t, m == 0 ? c->sources[si] : "");
-				table_add(&t, m == 0 ? nodes[ni] : "");
-				table_add(&t, metric_names[m]);
-				for (size_t f = 0; f < nf; f++) {
-					const struct compare_series *s =
-						find_series(c->res[f],
-							    c->sources[si],
-							    nodes[ni]);
-
-					if (s)
-						fmt_value(buf, sizeof(buf), s,
-							  (enum metric)m,
-							  c->o.raw);
-					else
-						snprintf(buf, sizeof(buf), "-");
+				if (s)
+					fmt_value(buf, sizeof(buf), s,
+						  (enum metric)m, c->o.raw);
+				else
+					snprintf(buf, sizeof(buf), "-");
+				table_add(&t, buf);
+				if (f) {
+					fmt_pct(buf, sizeof(buf), base, s,
+						(enum metric)m);
 					table_add(&t, buf);
-					if (f) {
-						fmt_pct(buf, sizeof(buf), base,
-							s, (enum metric)m);
-						table_add(&t, buf);
-					}
 				}
 			}
 		}
@@ -735,47 +716,37 @@ static void print_csv(struct ctx *c)
 	if (c->o.test)
 		fputs(",stddev,diff,ratio,p,p_holm,significant", stdout);
 	putchar('\n');
-	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct compare_series *base =
+			row_series(c, 0, &c->rows[i]);
 
-		for (size_t ni = 0; ni < nn; ni++) {
-			const struct compare_series *base = find_series(
-				c->res[0], c->sources[si], nodes[ni]);
+		for (size_t f = 0; f < c->o.n_files; f++) {
+			const struct compare_series *s =
+				row_series(c, f, &c->rows[i]);
+			const struct agg *a;
 
-			for (size_t f = 0; f < c->o.n_files; f++) {
-				const struct compare_series *s = find_series(
-					c->res[f], c->sources[si], nodes[ni]);
-				const struct agg *a;
+			if (!s)
+				continue;
+			a = &s->agg;
+			csv_field(c->o.files[f]);
+			printf(",%s,%s,%s,%s,%" PRIu64 ",%" PRId64 ",%" PRId64
+			       ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%.2f",
+			       s->source, c->o.stat, s->node,
+			       s->bytes ? "bytes" : "count", a->n, a->first,
+			       a->last, agg_delta(a), a->min, a->max,
+			       agg_mean(a));
+			for (int m = 0; many && m < _M_MAX; m++) {
+				double p;
 
-				if (!s)
-					continue;
-				a = &s->agg;
-				csv_field(c->o.files[f]);
-				printf(",%s,%s,%s,%s,%" PRIu64 ",%" PRId64
-				       ",%" PRId64 ",%" PRId64 ",%" PRId64
-				       ",%" PRId64 ",%.2f",
-				       s->source, c->o.stat, s->node,
-				       s->bytes ? "bytes" : "count", a->n,
-				       a->first, a->last, agg_delta(a), a->min,
-				       a->max, agg_mean(a));
-				for (int m = 0; many && m < _M_MAX; m++) {
-					double p;
-
-					if (f && base &&
-					    compare_change_pct(
-						    metric(&base->agg,
-							   (enum metric)m),
-						    metric(a, (enum metric)m),
-						    &p))
-						printf(",%.2f", p);
-					else
-						putchar(',');
-				}
-				if (c->o.test)
-					print_csv_test(c, s, f);
-				putchar('\n');
+				if (f &&
+				    change_pct(base, s, (enum metric)m, &p))
+					printf(",%.2f", p);
+				else
+					putchar(',');
 			}
+			if (c->o.test)
+				print_csv_test(c, s, f);
+			putchar('\n');
 		}
 	}
 }
@@ -811,6 +782,41 @@ static void json_add_test(struct ctx *c, json_object *v,
 	json_object_object_add(v, "test", o);
 }
 
+/* File f's figures of a series, its change against base after the first. */
+static json_object *json_series(struct ctx *c,
+				const struct compare_series *base,
+				const struct compare_series *s, size_t f)
+{
+	json_object *v = jnew(json_object_new_object()), *chg;
+
+	json_object_object_add(v, "samples",
+			       jnew(json_object_new_int64((int64_t)s->agg.n)));
+	for (int m = 0; m < M_MEAN; m++)
+		json_object_object_add(v, metric_names[m],
+				       jnew(json_object_new_int64(metric_int(
+					       &s->agg, (enum metric)m))));
+	json_object_object_add(v, "mean",
+			       jnew(json_object_new_double(agg_mean(&s->agg))));
+	if (s->pagecache_is_file)
+		json_object_object_add(v, "pagecache_is_file",
+				       jnew(json_object_new_boolean(1)));
+	if (c->o.test)
+		json_add_test(c, v, s, f);
+	if (!f)
+		return v;
+	chg = jnew(json_object_new_object());
+	for (int m = 0; m < _M_MAX; m++) {
+		double p;
+		bool ok = change_pct(base, s, (enum metric)m, &p);
+
+		json_object_object_add(chg, metric_names[m],
+				       ok ? jnew(json_object_new_double(p)) :
+					    NULL);
+	}
+	json_object_object_add(v, "change_pct", chg);
+	return v;
+}
+
 static int print_json(struct ctx *c)
 {
 	json_object *root = jnew(json_object_new_object());
@@ -837,89 +843,33 @@ static int print_json(struct ctx *c)
 		json_object_array_add(files, jf);
 	}
 	json_object_object_add(root, "files", files);
-	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct compare_series *base =
+			row_series(c, 0, &c->rows[i]);
+		json_object *js = jnew(json_object_new_object());
+		json_object *per = jnew(json_object_new_array());
+		const char *unit = NULL;
 
-		for (size_t ni = 0; ni < nn; ni++) {
-			const struct compare_series *base = find_series(
-				c->res[0], c->sources[si], nodes[ni]);
-			json_object *js = jnew(json_object_new_object());
-			json_object *per = jnew(json_object_new_array());
-			const char *unit = NULL;
+		json_object_object_add(
+			js, "source",
+			jnew(json_object_new_string(c->rows[i].source)));
+		json_object_object_add(
+			js, "node",
+			jnew(json_object_new_string(c->rows[i].node)));
+		for (size_t f = 0; f < c->o.n_files; f++) {
+			const struct compare_series *s =
+				row_series(c, f, &c->rows[i]);
 
-			json_object_object_add(
-				js, "source",
-				jnew(json_object_new_string(c->sources[si])));
-			json_object_object_add(
-				js, "node",
-				jnew(json_object_new_string(nodes[ni])));
-			for (size_t f = 0; f < c->o.n_files; f++) {
-				const struct compare_series *s = find_series(
-					c->res[f], c->sources[si], nodes[ni]);
-				json_object *v, *chg;
-
-				if (!s) {
-					json_object_array_add(per, NULL);
-					continue;
-				}
+			if (s)
 				unit = s->bytes ? "bytes" : "count";
-				v = jnew(json_object_new_object());
-				json_object_object_add(
-					v, "samples",
-					jnew(json_object_new_int64(
-						(int64_t)s->agg.n)));
-				for (int m = 0; m < M_MEAN; m++)
-					json_object_object_add(
-						v, metric_names[m],
-						jnew(json_object_new_int64(
-							metric_int(
-								&s->agg,
-								(enum metric)
-									m))));
-				json_object_object_add(
-					v, "mean",
-					jnew(json_object_new_double(
-						agg_mean(&s->agg))));
-				if (s->pagecache_is_file)
-					json_object_object_add(
-						v, "pagecache_is_file",
-						jnew(json_object_new_boolean(
-							1)));
-				if (c->o.test)
-					json_add_test(c, v, s, f);
-				if (f) {
-					chg = jnew(json_object_new_object());
-					for (int m = 0; m < _M_MAX; m++) {
-						double p;
-						bool ok =
-							base &&
-							compare_change_pct(
-								metric(&base->agg,
-								       (enum metric)
-									       m),
-								metric(&s->agg,
-								       (enum metric)
-									       m),
-								&p);
-
-						json_object_object_add(
-							chg, metric_names[m],
-							ok ? jnew(json_object_new_double(
-								     p)) :
-							     NULL);
-					}
-					json_object_object_add(v, "change_pct",
-							       chg);
-				}
-				json_object_array_add(per, v);
-			}
-			json_object_object_add(js, "unit",
-					       jnew(json_object_new_string(
-						       unit ? unit : "bytes")));
-			json_object_object_add(js, "files", per);
-			json_object_array_add(series, js);
+			json_object_array_add(
+				per, s ? json_series(c, base, s, f) : NULL);
 		}
+		json_object_object_add(
+			js, "unit",
+			jnew(json_object_new_string(unit ? unit : "bytes")));
+		json_object_object_add(js, "files", per);
+		json_object_array_add(series, js);
 	}
 	json_object_object_add(root, "series", series);
 	if (c->o.test) {
@@ -970,52 +920,44 @@ static int write_plot(struct ctx *c)
 	struct svg_panel *panels = calloc(c->n_sources, sizeof(*panels));
 	struct svg_series *all = NULL;
 	char **labels = NULL;
-	size_t n_all = 0, cap = 0;
+	size_t n_all = 0;
 	_cleanup_free_ char *title = NULL;
 	FILE *out = TAKE_PTR(c->plot);
 	int k;
 
 	if (!panels)
 		die("out of memory");
-	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
-
-		cap += nn * nf;
-	}
-	all = calloc(cap + 1, sizeof(*all));
-	labels = calloc(cap + 1, sizeof(*labels));
+	all = calloc(c->n_rows * nf + 1, sizeof(*all));
+	labels = calloc(c->n_rows * nf + 1, sizeof(*labels));
 	if (!all || !labels)
 		die("out of memory");
 	for (size_t si = 0; si < c->n_sources; si++) {
-		_cleanup_free_ const char **nodes = NULL;
-		size_t nn = source_nodes(c, c->sources[si], &nodes);
 		struct svg_panel *p = &panels[si];
 		bool bytes = true;
 
 		p->title = c->sources[si];
 		p->series = all + n_all;
 		for (size_t f = 0; f < nf; f++)
-			for (size_t ni = 0; ni < nn; ni++) {
-				const struct compare_series *s = find_series(
-					c->res[f], c->sources[si], nodes[ni]);
+			for (size_t i = 0; i < c->n_rows; i++) {
+				const struct row *w = &c->rows[i];
+				const struct compare_series *s =
+					row_series(c, f, w);
 				struct svg_series *ss = &all[n_all];
 
-				if (!s)
+				if (w->si != si || !s)
 					continue;
 				bytes = s->bytes;
 				labels[n_all] =
-					nf > 1 ? strdup_printf("%s %s",
-							       nodes[ni],
+					nf > 1 ? strdup_printf("%s %s", w->node,
 							       c->o.files[f]) :
-						 strdup(nodes[ni]);
+						 strdup(w->node);
 				if (!labels[n_all])
 					die("out of memory");
 				ss->label = labels[n_all];
 				ss->points = bucket_points(s, &ss->n_points);
 				ss->dashed = f > 0;
 				ss->color = svg_color(
-					ni); /* a node's colour in every file */
+					w->ni); /* a node's colour in every file */
 				n_all++;
 				p->n_series++;
 			}
@@ -1096,6 +1038,8 @@ int cmd_stats_compare(int argc, char **argv)
 			goto out;
 		notes(c.res[f]);
 	}
+	for (size_t si = 0; si < c.n_sources; si++)
+		add_rows(&c, si);
 	if (c.o.test)
 		run_tests(&c);
 	switch (c.o.format) {
@@ -1130,6 +1074,7 @@ out:
 		compare_result_free(c.res[f]);
 	free(c.res);
 	free(c.tests);
+	free(c.rows);
 	if (!c.o.sources)
 		free(c.sources);
 	free(c.o.sources);
