@@ -247,8 +247,8 @@ static void set_words(struct parser *p, char ***field, size_t *n,
 {
 	_cleanup_free_ char *copy = xstrdup(p, v);
 	char *save = NULL, *w;
-	char **list = NULL;
-	size_t k = 0;
+	struct strv b = { 0 };
+	char **list;
 
 	if (!copy)
 		return;
@@ -257,35 +257,17 @@ static void set_words(struct parser *p, char ***field, size_t *n,
 		return;
 	}
 	for (w = strtok_r(copy, " \t", &save); w;
-	     w = strtok_r(NULL, " \t", &save)) {
-		char **nl = realloc(list, (k + 2) * sizeof(*list));
-
-		if (!nl)
-			goto oom;
-		list = nl;
-		list[k] = strdup(w);
-		if (!list[k])
-			goto oom;
-		list[++k] = NULL;
-	}
-	if (*field) {
-		for (size_t i = 0; (*field)[i]; i++)
-			free((*field)[i]);
-		free(*field);
-	}
+	     w = strtok_r(NULL, " \t", &save))
+		strv_push(&b, w);
+	/* no words: an empty list, not NULL (that is "not set") */
+	list = b.n || b.err ? strv_steal(&b) : calloc(1, sizeof(*list));
 	if (!list) {
-		list = calloc(1, sizeof(*list));
-		if (!list)
-			goto oom;
+		perr(p, -ENOMEM, "out of memory");
+		return;
 	}
+	strv_free(*field);
 	*field = list;
-	*n = k;
-	return;
-oom:
-	for (size_t i = 0; i < k; i++)
-		free(list[i]);
-	free(list);
-	perr(p, -ENOMEM, "out of memory");
+	*n = strv_len(list);
 }
 
 static void set_cpulist(struct parser *p, char **field, const char *key,
