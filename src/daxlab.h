@@ -62,6 +62,15 @@ int cmd_report(int argc, char **argv);
  */
 void common_option(const char *cmd, int o, void (*print_usage)(void));
 
+/* clang-format off */
+/* The last entries of a longopts[]: -q, -h and -V (above), then the end. */
+#define COMMON_LONGOPTS \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
+/* clang-format on */
+
 /*
  * The COMMAND of `daxlab CMD COMMAND ...` (argv[0] is CMD): --help or -h
  * calls print_usage() and exits 0, --version or -V prints the version;

@@ -68,10 +68,7 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "guests", no_argument, NULL, OPT_GUESTS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static void usage(void)

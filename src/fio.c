@@ -85,10 +85,7 @@ static const struct option job_longopts[] = {
 	{ "host", required_argument, NULL, 'H' },
 	{ "no-link", no_argument, NULL, OPT_NO_LINK },
 	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static const struct option run_longopts[] = {
@@ -101,10 +98,7 @@ static const struct option run_longopts[] = {
 	{ "fio", required_argument, NULL, OPT_FIO },
 	{ "max-deviation", required_argument, NULL, OPT_MAX_DEV },
 	{ "wait", required_argument, NULL, OPT_WAIT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static void usage(void)

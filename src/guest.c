@@ -222,10 +222,7 @@ static int guest_build_main(int argc, char **argv)
 		{ "init", required_argument, NULL, OPT_INIT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "install-deps", no_argument, NULL, OPT_INSTALL_DEPS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	struct guest_build_opts o = { 0 };
 	struct guest_build_result res;
@@ -364,10 +361,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	const char *config_path = NULL, *output = NULL;
 	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
@@ -490,10 +484,7 @@ static int guest_image_main(int argc, char **argv)
 		{ "mirror", required_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "install-deps", no_argument, NULL, OPT_INSTALL_DEPS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	static char *deps[] = { "mmdebstrap", "syslinux", "syslinux-common",
 				"mtools",     "dosfstools", "e2fsprogs",

@@ -365,10 +365,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 		{ "ssh-config", required_argument, NULL, 'F' },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	struct monitor m = { 0 };
 	uint64_t interval = 500, duration = 0, count = 0;

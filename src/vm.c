@@ -125,10 +125,7 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	char ucmd[32];
 	int c;
