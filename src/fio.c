@@ -211,6 +211,9 @@ static void set_job_key(struct fio_ctl *c, const char *key, const char *v)
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 {
 	static const char shortopts[] = "c:H:o:qhV";
+	/* of OPT_RW ... OPT_IOENGINE, in that order */
+	static const char *const job_keys[] = { "rw", "bs", "runtime",
+						"ioengine" };
 	const struct workload_spec *spec = &c->w.spec;
 	int o;
 
@@ -219,16 +222,10 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 	       -1) {
 		switch (o) {
 		case OPT_RW:
-			set_job_key(c, "rw", optarg);
-			break;
 		case OPT_BS:
-			set_job_key(c, "bs", optarg);
-			break;
 		case OPT_RUNTIME:
-			set_job_key(c, "runtime", optarg);
-			break;
 		case OPT_IOENGINE:
-			set_job_key(c, "ioengine", optarg);
+			set_job_key(c, job_keys[o - OPT_RW], optarg);
 			break;
 		case OPT_DIRECT:
 			c->job.direct = true;
