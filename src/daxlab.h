@@ -41,6 +41,13 @@ noreturn void print_version(void);
  */
 char *daxlab_resident_path(void);
 
+struct lab_config;
+/*
+ * The lab config that --config names (NULL: config_default_path()'s);
+ * NULL after a message when it cannot be read (src/vm.c).
+ */
+struct lab_config *load_lab_config(const char *explicit_path);
+
 /* The subcommands, one file each in src/. argv[0] is the subcommand. */
 int cmd_stats(int argc, char **argv);
 /* `daxlab stats compare`, called by cmd_stats (src/stats_compare.c). */

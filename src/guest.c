@@ -393,20 +393,9 @@ static int guest_cloud_init_main(int argc, char **argv)
 		usage_error("guest cloud-init", "unexpected argument '%s'",
 			    argv[optind + 1]);
 
-	{
-		const char *path = config_default_path(config_path);
-
-		r = config_load(path, &c, &err);
-		if (r < 0) {
-			if (r == -ENOENT && !config_path)
-				error("no configuration: %s (give --config "
-				      "FILE, or set $DAXLAB_CONFIG)",
-				      err.msg);
-			else
-				error("%s", err.msg);
-			return 1;
-		}
-	}
+	c = load_lab_config(config_path);
+	if (!c)
+		return 1;
 	vm = config_find_vm(c, argv[optind]);
 	if (!vm) {
 		error("%s: no [vm %s]", c->path, argv[optind]);

@@ -179,7 +179,7 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 	o->first_arg = optind;
 }
 
-static struct lab_config *load_config(const char *explicit_path)
+struct lab_config *load_lab_config(const char *explicit_path)
 {
 	const char *path = config_default_path(explicit_path);
 	struct lab_config *c = NULL;
@@ -198,26 +198,46 @@ static struct lab_config *load_config(const char *explicit_path)
 	return c;
 }
 
-/* The VMs named by arg ("all" or an id); NULL-terminated, allocated. */
-static const struct vm_config **pick_vms(const struct lab_config *c,
-					 const char *ucmd, const char *arg)
+/* The config of o, and in *vm the VM that id names; NULL after a message. */
+static struct lab_config *load_vm(const struct vm_opts *o, const char *ucmd,
+				  const char *id, const struct vm_config **vm)
 {
-	const struct vm_config **l = calloc(c->n_vms + 1, sizeof(*l));
+	struct lab_config *c = load_lab_config(o->config);
 
-	if (!l)
-		die("out of memory");
-	if (!strcmp(arg, "all")) {
-		for (size_t i = 0; i < c->n_vms; i++)
-			l[i] = &c->vms[i];
-		return l;
-	}
-	l[0] = config_find_vm(c, arg);
-	if (!l[0]) {
-		free(l);
-		error("%s: no [vm %s] in %s", ucmd, arg, c->path);
+	if (!c)
+		return NULL;
+	*vm = config_find_vm(c, id);
+	if (!*vm) {
+		error("%s: no [vm %s] in %s", ucmd, id, c->path);
+		config_free(c);
 		return NULL;
 	}
-	return l;
+	return c;
+}
+
+/*
+ * The config of o, and in *ret the VMs that arg names ("all" or an id),
+ * NULL-terminated and allocated; NULL after a message.
+ */
+static struct lab_config *load_vms(const struct vm_opts *o, const char *ucmd,
+				   const char *arg,
+				   const struct vm_config ***ret)
+{
+	const struct vm_config *one = NULL, **l;
+	struct lab_config *c = strcmp(arg, "all") ?
+				       load_vm(o, ucmd, arg, &one) :
+				       load_lab_config(o->config);
+
+	if (!c)
+		return NULL;
+	l = calloc(c->n_vms + 1, sizeof(*l));
+	if (!l)
+		die("out of memory");
+	l[0] = one;
+	for (size_t i = 0; !one && i < c->n_vms; i++)
+		l[i] = &c->vms[i];
+	*ret = l;
+	return c;
 }
 
 /* Set by SIGINT, SIGTERM or SIGHUP during a start or the console. */
@@ -393,14 +413,9 @@ static int do_start(int argc, char **argv)
 	parse_opts("start", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm start", "give one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm start", argv[o.first_arg], &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm start", argv[o.first_arg]);
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	if (o.foreground && (!vms[0] || vms[1])) {
 		free(vms);
 		config_free(c);
@@ -574,14 +589,9 @@ static int do_stop(int argc, char **argv)
 	parse_opts("stop", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm stop", "give one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm stop", argv[o.first_arg], &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm stop", argv[o.first_arg]);
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = in_parallel(&e, vms, 0, false);
@@ -644,15 +654,10 @@ static int do_status(int argc, char **argv)
 	parse_opts("status", argc, argv, &o, false);
 	if (argc - o.first_arg > 1)
 		usage_error("vm status", "give at most one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm status",
+		     argc > o.first_arg ? argv[o.first_arg] : "all", &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm status",
-		       argc > o.first_arg ? argv[o.first_arg] : "all");
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	for (size_t i = 0; vms[i]; i++) {
 		struct vm_status s;
@@ -728,16 +733,9 @@ static int do_cmdline(int argc, char **argv)
 	parse_opts("cmdline", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm cmdline", "give one VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm cmdline", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm cmdline: no [vm %s] in %s", argv[o.first_arg],
-		      c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	if (vm_cmdlines(&e, vm, &fsd, &qemu) < 0) {
 		error("vm %s: %s", vm->id, e.err.msg);
@@ -770,16 +768,9 @@ static int do_console(int argc, char **argv)
 	parse_opts("console", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm console", "give one VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm console", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm console: no [vm %s] in %s", argv[o.first_arg],
-		      c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	dir = vm_dir(&e, vm);
 	sock = dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
@@ -804,15 +795,9 @@ static int do_ssh(int argc, char **argv)
 	parse_opts("ssh", argc, argv, &o, true);
 	if (argc - o.first_arg < 1)
 		usage_error("vm ssh", "give a VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm ssh", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm ssh: no [vm %s] in %s", argv[o.first_arg], c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	cfg = vm_ssh_config_path(&e);
 	if (!cfg)
