@@ -254,19 +254,28 @@ size_t pick_command(const char *cmd, int argc, char **argv,
 		    const char *const *cmds, size_t n,
 		    void (*print_usage)(void))
 {
+	return pick_command_as(CMDS_LISTED_WHEN_NONE, cmd, argc, argv, cmds, n,
+			       print_usage);
+}
+
+size_t pick_command_as(enum cmds_listed listed, const char *cmd, int argc,
+		       char **argv, const char *const *cmds, size_t n,
+		       void (*print_usage)(void))
+{
 	char list[256] = "";
 	size_t len = 0;
 
-	if (argc < 2) {
-		/* "no command given (job or run)" */
-		for (size_t i = 0; i < n && len < sizeof(list); i++) {
-			const char *sep = i + 1 < n ? ", " : " or ";
+	/* " (job or run)" */
+	for (size_t i = 0;
+	     listed != CMDS_UNLISTED && i < n && len < sizeof(list); i++) {
+		const char *sep = i + 1 < n ? ", " : " or ";
 
-			len += (size_t)snprintf(list + len, sizeof(list) - len,
-						"%s%s", i ? sep : "", cmds[i]);
-		}
-		usage_error(cmd, "no command given (%s)", list);
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%s%s", i ? sep : " (", cmds[i],
+					i + 1 < n ? "" : ")");
 	}
+	if (argc < 2)
+		usage_error(cmd, "no command given%s", list);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_usage();
 		exit(0);
@@ -276,5 +285,6 @@ size_t pick_command(const char *cmd, int argc, char **argv,
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], cmds[i]))
 			return i;
-	usage_error(cmd, "unknown command '%s'", argv[1]);
+	usage_error(cmd, "unknown command '%s'%s", argv[1],
+		    listed == CMDS_LISTED ? list : "");
 }

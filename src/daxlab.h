@@ -87,4 +87,15 @@ size_t pick_command(const char *cmd, int argc, char **argv,
 		    const char *const *cmds, size_t n,
 		    void (*print_usage)(void));
 
+/* Whether the usage errors of pick_command_as() list the commands. */
+enum cmds_listed {
+	CMDS_UNLISTED,
+	CMDS_LISTED_WHEN_NONE, /* pick_command()'s: when none is given */
+	CMDS_LISTED, /* also after an unknown one */
+};
+
+size_t pick_command_as(enum cmds_listed listed, const char *cmd, int argc,
+		       char **argv, const char *const *cmds, size_t n,
+		       void (*print_usage)(void));
+
 #endif

@@ -592,19 +592,14 @@ static void usage_guest(void)
 
 int cmd_guest(int argc, char **argv)
 {
-	if (argc < 2)
-		usage_error("guest", "no command given");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage_guest();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	if (!strcmp(argv[1], "build"))
-		return guest_build_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "image"))
-		return guest_image_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cloud-init"))
-		return guest_cloud_init_main(argc - 1, argv + 1);
-	usage_error("guest", "unknown command '%s'", argv[1]);
+	static const char *const cmds[] = { "build", "image", "cloud-init" };
+	static int (*const fns[])(int, char **) = {
+		guest_build_main,
+		guest_image_main,
+		guest_cloud_init_main,
+	};
+	size_t i = pick_command_as(CMDS_UNLISTED, "guest", argc, argv, cmds,
+				   ARRAY_SIZE(cmds), usage_guest);
+
+	return fns[i](argc - 1, argv + 1);
 }

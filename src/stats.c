@@ -566,18 +566,10 @@ out:
 
 int cmd_stats(int argc, char **argv)
 {
-	if (argc < 2)
-		usage_error("stats", "no command given (monitor or compare)");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		stats_usage();
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-		print_version();
-	if (strcmp(argv[1], "monitor") == 0)
+	static const char *const cmds[] = { "monitor", "compare" };
+
+	if (pick_command_as(CMDS_LISTED, "stats", argc, argv, cmds,
+			    ARRAY_SIZE(cmds), stats_usage) == 0)
 		return cmd_stats_monitor(argc - 1, argv + 1);
-	if (strcmp(argv[1], "compare") == 0)
-		return cmd_stats_compare(argc - 1, argv + 1);
-	usage_error("stats", "unknown command '%s' (monitor or compare)",
-		    argv[1]);
+	return cmd_stats_compare(argc - 1, argv + 1);
 }

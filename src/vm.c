@@ -833,28 +833,13 @@ static int do_ssh(int argc, char **argv)
 
 int cmd_vm(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "start", do_start },	   { "stop", do_stop },
-		{ "status", do_status },   { "cmdline", do_cmdline },
-		{ "console", do_console }, { "ssh", do_ssh },
+	static const char *const cmds[] = { "start",   "stop", "status",
+					    "console", "ssh",  "cmdline" };
+	static int (*const fns[])(int, char **) = {
+		do_start, do_stop, do_status, do_console, do_ssh, do_cmdline,
 	};
+	size_t i = pick_command_as(CMDS_LISTED, "vm", argc, argv, cmds,
+				   ARRAY_SIZE(cmds), vm_usage);
 
-	if (argc < 2)
-		usage_error("vm", "no command given (start, stop, status, "
-				  "console, ssh or cmdline)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		vm_usage();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	usage_error("vm", "unknown command '%s' (start, stop, status, "
-			  "console, ssh or cmdline)",
-		    argv[1]);
+	return fns[i](argc - 1, argv + 1);
 }
