@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,17 @@ double parse_alpha(const char *cmd, const char *arg)
 		usage_error(cmd, "--alpha wants a number between 0 and 1, not '%s'",
 			    arg);
 	return a;
+}
+
+void trap_signals(void (*handler)(int), bool hup)
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hup)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 void print_version(void)

@@ -31,6 +31,11 @@ noreturn void usage_error(const char *cmd, const char *fmt, ...)
  * usage error.
  */
 double parse_alpha(const char *cmd, const char *arg);
+/*
+ * handler for SIGINT, SIGTERM and, when hup, SIGHUP; without SA_RESTART,
+ * so that it interrupts a blocking call (EINTR).
+ */
+void trap_signals(void (*handler)(int), bool hup);
 /* --version: "daxlab VERSION" on stdout, exit 0. */
 noreturn void print_version(void);
 

@@ -277,14 +277,7 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 	c->t0 = c->last = now_monotonic_ns();
 	c->last -= 1000000000;
 	/* a signal stops the writing; what was half written is removed */
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-	}
+	trap_signals(on_signal, true);
 	r = fileset_create(p, manifest, c->force ? FILESET_FORCE : 0, progress,
 			   c, &res, &err);
 	if (r == -EINTR && got_signal) {
@@ -752,7 +745,6 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	_cleanup_free_ bool *said = NULL;
 	FILE *f;
 	int64_t t0 = now_monotonic_ns(), k = 0;
-	struct sigaction sa = { .sa_handler = on_series_stop };
 	int r = 0;
 
 	c->by_cgroup = c->by_node = true;
@@ -778,9 +770,7 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = error_errno(errno, "cannot write %s", c->output);
 		goto out;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	trap_signals(on_series_stop, false);
 	fputs(RS_HEADER "\n", f);
 	for (;;) {
 		int64_t t = (now_monotonic_ns() - t0) / 1000000;

@@ -374,7 +374,6 @@ static int cmd_stats_monitor(int argc, char **argv)
 	char **specs;
 	size_t n_specs = 0;
 	_cleanup_free_ char **stats = NULL;
-	struct sigaction sa;
 	int64_t start_ns, cpu0_ns;
 	int c, fd = -1, ret = 0, r;
 	bool failed = false;
@@ -464,12 +463,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 	free(specs);
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake the sleep */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	trap_signals(on_stop_signal, true); /* no SA_RESTART: wake the sleep */
 
 	/* every source there now, or an error that names it */
 	sampler_probe(&m.s, 20000);

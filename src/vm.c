@@ -362,17 +362,6 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-/* ^C or SIGTERM during a start: undo it rather than leave it half-way. */
-static void catch_interrupts(void)
-{
-	struct sigaction sa = { .sa_handler = on_interrupt };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* Starts vm and says so; < 0 with e->err filled. */
 static int start_one(struct vm_env *e, const struct vm_config *vm,
 		     unsigned timeout, bool dry_run)
@@ -431,7 +420,8 @@ static int do_start(int argc, char **argv)
 		}
 	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
 	if (!o.dry_run)
-		catch_interrupts();
+		/* ^C or SIGTERM: undo the start rather than leave it half-way */
+		trap_signals(on_interrupt, true);
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = in_parallel(&e, vms, timeout, true);
 		goto out;
