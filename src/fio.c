@@ -575,7 +575,11 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 	return ret;
 }
 
-/* The words of a host list file, allocated in *ret (NUL-separated). */
+/*
+ * The whitespace-separated words of a host list file, allocated in *ret
+ * (NUL-separated), the first max of them in words; returns how many the
+ * file holds.
+ */
 static size_t read_hosts(const char *path, char **ret, const char **words,
 			 size_t max)
 {
@@ -584,9 +588,9 @@ static size_t read_hosts(const char *path, char **ret, const char **words,
 
 	if (read_full_file(path, 1u << 20, &text, &len) < 0)
 		return 0;
-	for (char *t = strtok(text, " \t\n"); t && n < max;
-	     t = strtok(NULL, " \t\n"))
-		words[n++] = t;
+	for (char *t = strtok(text, " \t\n"); t; t = strtok(NULL, " \t\n"), n++)
+		if (n < max)
+			words[n] = t;
 	*ret = text;
 	return n;
 }
@@ -710,25 +714,6 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	return bad ? -1 : 0;
 }
 
-/* Entries of a fio host list: whitespace-separated words. */
-static size_t count_hosts(const char *path)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t n = 0, len;
-	bool word = false;
-
-	if (read_full_file(path, 1u << 20, &text, &len) < 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		bool sp = text[i] == ' ' || text[i] == '\t' || text[i] == '\n';
-
-		if (!sp && !word)
-			n++;
-		word = !sp;
-	}
-	return n;
-}
-
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
 static char *default_json(const char *job)
 {
@@ -753,7 +738,7 @@ static int do_run(struct fio_ctl *c)
 	_cleanup_close_ int json_fd = -1;
 	_cleanup_free_ char *words_text = NULL;
 	const char *words[MAX_HOSTS];
-	size_t nw = 0;
+	size_t nw = 0, n_listed = 0;
 	const char *argv[8 + 3 * MAX_HOSTS];
 	size_t want_hosts;
 	struct fiojob_section secs[16];
@@ -819,8 +804,9 @@ static int do_run(struct fio_ctl *c)
 
 	if (!c->local) {
 		if (hostlist) {
-			nw = read_hosts(hostlist, &words_text, words,
-					MAX_HOSTS);
+			n_listed = read_hosts(hostlist, &words_text, words,
+					      MAX_HOSTS);
+			nw = n_listed < MAX_HOSTS ? n_listed : MAX_HOSTS;
 		} else {
 			for (nw = 0; nw < c->n_hosts; nw++)
 				words[nw] = c->hosts[nw];
@@ -868,9 +854,7 @@ static int do_run(struct fio_ctl *c)
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
-	want_hosts = c->local	? 1 :
-		     c->n_hosts ? c->n_hosts :
-				  count_hosts(hostlist);
+	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : n_listed;
 	r = report(c, res, secs, (size_t)nsec);
 	{
 		const char *hosts[MAX_HOSTS];
