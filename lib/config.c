@@ -306,9 +306,11 @@ static bool binding_key(struct parser *p, struct cg_binding *b,
 	return true;
 }
 
+/* [lab] accel, in the order of enum lab_accel */
+static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+
 static bool lab_key(struct parser *p, const char *key, const char *v)
 {
-	static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
 	static const char *const versions[] = { "auto", "v1", "v2", NULL };
 	struct lab_section *l = &p->c->lab;
 	int i;
@@ -1067,17 +1069,6 @@ oom:
 	return perr(p, -ENOMEM, "out of memory");
 }
 
-static int alloc_config(struct lab_config **ret)
-{
-	struct lab_config *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	defaults(c);
-	*ret = c;
-	return 0;
-}
-
 int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct lab_config *c = NULL;
@@ -1097,9 +1088,12 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
-	r = alloc_config(&c);
-	if (r < 0)
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
 		goto out;
+	}
+	defaults(c);
 	if (path[0] == '/') {
 		abs = strdup(path);
 	} else {
@@ -1288,14 +1282,7 @@ char *config_ssh_key(const struct lab_config *c)
 
 const char *config_accel_name(enum lab_accel a)
 {
-	switch (a) {
-	case LAB_ACCEL_KVM:
-		return "kvm";
-	case LAB_ACCEL_TCG:
-		return "tcg";
-	default:
-		return "auto";
-	}
+	return a == LAB_ACCEL_KVM || a == LAB_ACCEL_TCG ? accels[a] : "auto";
 }
 
 const char *config_backend_name(enum share_backend b)
