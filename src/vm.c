@@ -274,13 +274,18 @@ static void restore_tty(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
 
-/* Relays stdin and the console socket until EOF or Ctrl-]. */
-static int console_relay(const char *sock, const char *name)
+/* Relays stdin and vm's console socket until EOF or Ctrl-]. */
+static int console_relay(struct vm_env *e, const struct vm_config *vm)
 {
+	_cleanup_free_ char *dir = vm_dir(e, vm);
+	_cleanup_free_ char *sock =
+		dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd;
 
+	if (!sock)
+		die("out of memory");
 	if (lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return error("%s: no console socket (is the VM running?)",
 			     sock);
@@ -302,8 +307,9 @@ static int console_relay(const char *sock, const char *name)
 		atexit(restore_tty);
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-		fprintf(stderr, "Connected to the console of %s; Ctrl-] leaves.\r\n",
-			name);
+		fprintf(stderr,
+			"Connected to the console of %s; Ctrl-] leaves.\r\n",
+			vm->name);
 	}
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
 			       { .fd = fd, .events = POLLIN } };
@@ -419,8 +425,8 @@ static int do_start(int argc, char **argv)
 			goto out;
 		}
 	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
+	/* ^C or SIGTERM during a start: undo it rather than leave it half-way */
 	if (!o.dry_run)
-		/* ^C or SIGTERM: undo the start rather than leave it half-way */
 		trap_signals(on_interrupt, true);
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = in_parallel(&e, vms, timeout, true);
@@ -433,15 +439,9 @@ static int do_start(int argc, char **argv)
 			break;
 		}
 	if (!ret && o.foreground && !o.dry_run) {
-		_cleanup_free_ char *dir = vm_dir(&e, vms[0]);
-		_cleanup_free_ char *sock =
-			dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) :
-			      NULL;
 		struct vm_stop_info s;
 
-		if (!sock)
-			die("out of memory");
-		console_relay(sock, vms[0]->name);
+		console_relay(&e, vms[0]);
 		info("stopping vm %s", vms[0]->id);
 		if (vm_stop_report(&e, vms[0], &s) < 0) {
 			error("vm %s: %s", vms[0]->id, e.err.msg);
@@ -752,7 +752,6 @@ static int do_console(int argc, char **argv)
 	struct lab_config *c;
 	const struct vm_config *vm;
 	struct vm_env e;
-	_cleanup_free_ char *dir = NULL, *sock = NULL;
 	int ret;
 
 	parse_opts("console", argc, argv, &o, false);
@@ -762,11 +761,7 @@ static int do_console(int argc, char **argv)
 	if (!c)
 		return 1;
 	env_setup(&e, c, &o);
-	dir = vm_dir(&e, vm);
-	sock = dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
-	if (!sock)
-		die("out of memory");
-	ret = console_relay(sock, vm->name) < 0 ? 1 : 0;
+	ret = console_relay(&e, vm) < 0 ? 1 : 0;
 	vm_env_done(&e);
 	config_free(c);
 	return ret;
