@@ -763,23 +763,15 @@ static char *reader(char *buf, int size, void *stream)
 		;
 	if (*s == '[' && !p->error) {
 		const char *e = strchr(s, ']');
-		char name[SECTION_MAX];
-		size_t n;
 
-		if (e && (size_t)(e - s - 1) < sizeof(name)) {
-			n = e - s - 1;
-			memcpy(name, s + 1, n);
-			name[n] = 0;
-			/* trim and collapse "vm  0" spacing */
-			while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-				name[--n] = 0;
-			char *q = name;
-			while (*q == ' ' || *q == '\t')
-				q++;
+		if (e && (size_t)(e - s - 1) < SECTION_MAX) {
 			char norm[SECTION_MAX];
 			size_t k = 0;
 			bool space = false;
-			for (; *q && k + 1 < sizeof(norm); q++) {
+
+			/* trim and collapse "vm  0" spacing */
+			for (const char *q = s + 1;
+			     q < e && k + 1 < sizeof(norm); q++) {
 				if (*q == ' ' || *q == '\t') {
 					space = true;
 					continue;
