@@ -116,21 +116,18 @@ static int install_packages(char **pkgs)
 
 static int check_packages(bool with_kernel, bool install)
 {
-	char **missing = NULL;
+	_cleanup_strv_ char **missing = NULL;
 	_cleanup_free_ char *list = NULL;
-	int r;
+	int r = guest_missing_packages(with_kernel, &missing);
 
-	r = guest_missing_packages(with_kernel, &missing);
 	if (r == -ENOENT) {
 		warning("dpkg-query not found: not checking packages");
 		return 0;
 	}
 	if (r < 0)
 		return error_errno(r, "dpkg-query");
-	if (!missing[0]) {
-		strv_free(missing);
+	if (!missing[0])
 		return 0;
-	}
 	list = strdup("");
 	for (size_t i = 0; list && missing[i]; i++) {
 		char *n =
@@ -139,26 +136,18 @@ static int check_packages(bool with_kernel, bool install)
 		free(list);
 		list = n;
 	}
-	if (!list) {
-		strv_free(missing);
+	if (!list)
 		return error("out of memory");
-	}
-	if (!install) {
-		strv_free(missing);
+	if (!install)
 		return error("guest: missing packages: %s (install them, or "
 			     "run 'daxlab guest build --install-deps' as root)",
 			     list);
-	}
-	if (getuid() != 0) {
-		strv_free(missing);
+	if (getuid() != 0)
 		return error("guest: missing packages: %s; --install-deps "
 			     "needs root",
 			     list);
-	}
 	info("guest: installing %s", list);
-	r = install_packages(missing);
-	strv_free(missing);
-	return r;
+	return install_packages(missing);
 }
 
 struct extras {
