@@ -232,10 +232,8 @@ static int guest_build_main(int argc, char **argv)
 			r = extras_push(&extras, optarg, &err);
 			if (r == -EINVAL)
 				usage_error("guest build", "--add %s", err.msg);
-			if (r < 0) {
-				error("out of memory");
-				return 1;
-			}
+			if (r < 0)
+				return error("out of memory");
 			break;
 		case 'o':
 			free(output);
@@ -264,14 +262,10 @@ static int guest_build_main(int argc, char **argv)
 		output = strdup(DAXLAB_DEFAULT_GUEST_DIR);
 		default_dir = true;
 	}
-	if (!output) {
-		error("out of memory");
-		return 1;
-	}
-	if (o.kernel && access(o.kernel, F_OK) < 0) {
-		error_errno(errno, "guest: kernel %s", o.kernel);
-		return 1;
-	}
+	if (!output)
+		return error("out of memory");
+	if (o.kernel && access(o.kernel, F_OK) < 0)
+		return error_errno(errno, "guest: kernel %s", o.kernel);
 	if (!o.init_path)
 		o.init_path = default_init();
 
@@ -280,12 +274,11 @@ static int guest_build_main(int argc, char **argv)
 		return 1;
 
 	resident = daxlab_resident_path();
-	if (!resident) {
-		error("guest build: no daxlab-resident next to daxlab or in %s "
-		      "(build or install daxlab whole)",
-		      DAXLAB_LIBEXECDIR);
-		return 1;
-	}
+	if (!resident)
+		return error(
+			"guest build: no daxlab-resident next to daxlab or in %s "
+			"(build or install daxlab whole)",
+			DAXLAB_LIBEXECDIR);
 	o.resident = resident;
 	o.output_dir = output;
 	o.extras = extras.v;
@@ -510,10 +503,8 @@ static int guest_image_main(int argc, char **argv)
 	if (!output)
 		output = strdup_printf("/var/lib/daxlab/images/debian-%s.qcow2",
 				       o.release);
-	if (!output) {
-		error("out of memory");
-		return 1;
-	}
+	if (!output)
+		return error("out of memory");
 	if (output[0] != '/') {
 		char *abs = realpath(".", NULL);
 		char *full = abs ? strdup_printf("%s/%s", abs, output) : NULL;
@@ -521,16 +512,12 @@ static int guest_image_main(int argc, char **argv)
 		free(abs);
 		free(output);
 		output = full;
-		if (!output) {
-			error("out of memory");
-			return 1;
-		}
+		if (!output)
+			return error("out of memory");
 	}
 	if (install) {
-		if (getuid() != 0) {
-			error("guest image: --install-deps needs root");
-			return 1;
-		}
+		if (getuid() != 0)
+			return error("guest image: --install-deps needs root");
 		if (install_packages(deps) < 0)
 			return 1;
 	}

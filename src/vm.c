@@ -787,10 +787,8 @@ static int do_ssh(int argc, char **argv)
 	cfg = vm_ssh_config_path(&e);
 	if (!cfg)
 		die("out of memory");
-	if (access(cfg, R_OK) < 0) {
-		error_errno(errno, "%s (start a VM first)", cfg);
-		return 1;
-	}
+	if (access(cfg, R_OK) < 0)
+		return error_errno(errno, "%s (start a VM first)", cfg);
 	/* "vm ssh ID -- CMD...": the "--" ends daxlab's words, not CMD's */
 	if (argc - o.first_arg > 1 && !strcmp(argv[o.first_arg + 1], "--"))
 		o.first_arg++;
