@@ -370,8 +370,8 @@ static int cmd_stats_monitor(int argc, char **argv)
 	struct monitor m = { 0 };
 	uint64_t interval = 500, duration = 0, count = 0;
 	const char *ssh_config = NULL;
-	bool allow_missing = false, quiet = false;
-	char **specs;
+	bool allow_missing = false;
+	_cleanup_free_ char **specs = NULL;
 	size_t n_specs = 0;
 	_cleanup_free_ char **stats = NULL;
 	int64_t start_ns, cpu0_ns;
@@ -427,11 +427,10 @@ static int cmd_stats_monitor(int argc, char **argv)
 			m.output = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			daxlab_quiet = true;
 			break;
 		case 'h':
 			monitor_usage();
-			free(specs);
 			return 0;
 		case 'V':
 			print_version();
@@ -445,12 +444,9 @@ static int cmd_stats_monitor(int argc, char **argv)
 	if (n_specs == 0)
 		usage_error("stats monitor", "no sources: give --cgroups "
 					     "NAME=SOURCE...");
-	if (ssh_config && access(ssh_config, R_OK) < 0) {
-		error_errno(errno, "cannot read ssh config %s", ssh_config);
-		free(specs);
-		return 1;
-	}
-	daxlab_quiet = daxlab_quiet || quiet;
+	if (ssh_config && access(ssh_config, R_OK) < 0)
+		return error_errno(errno, "cannot read ssh config %s",
+				   ssh_config);
 	m.stats = stats;
 	m.interval_ms = interval;
 
@@ -460,7 +456,6 @@ static int cmd_stats_monitor(int argc, char **argv)
 	m.s.stop = &stop_requested;
 	for (size_t i = 0; i < n_specs; i++)
 		add_source(&m.s, specs[i]);
-	free(specs);
 
 	signal(SIGPIPE, SIG_IGN);
 	trap_signals(on_stop_signal, true); /* no SA_RESTART: wake the sleep */
