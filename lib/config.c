@@ -64,6 +64,13 @@ static int perr(struct parser *p, int err, const char *fmt, ...)
 	return err;
 }
 
+/* "key 'K': bad value 'V': WHY" */
+static int bad_value(struct parser *p, const char *key, const char *v,
+		     const char *why)
+{
+	return perr(p, -EINVAL, "key '%s': bad value '%s': %s", key, v, why);
+}
+
 static char *xstrdup(struct parser *p, const char *s)
 {
 	char *r = strdup(s);
@@ -81,6 +88,16 @@ static void set_str(struct parser *p, char **field, const char *v)
 		return;
 	free(*field);
 	*field = n;
+}
+
+/* v into field when ok, else bad_value(why). */
+static void set_str_if(struct parser *p, char **field, bool ok, const char *key,
+		       const char *v, const char *why)
+{
+	if (ok)
+		set_str(p, field, v);
+	else
+		bad_value(p, key, v, why);
 }
 
 /* Lexically removes "." and ".." components and repeated slashes. */
@@ -123,8 +140,7 @@ static void set_path(struct parser *p, char **field, const char *key,
 	char *n;
 
 	if (!*v || strpbrk(v, "\n\r")) {
-		perr(p, -EINVAL, "key '%s': bad value '%s': not a path", key,
-		     v);
+		bad_value(p, key, v, "not a path");
 		return;
 	}
 	if (v[0] == '/')
@@ -146,8 +162,7 @@ static void set_program(struct parser *p, char **field, const char *key,
 {
 	if (!strchr(v, '/')) {
 		if (!*v || strpbrk(v, " \t\n\r")) {
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': not a program", key, v);
+			bad_value(p, key, v, "not a program");
 			return;
 		}
 		set_str(p, field, v);
@@ -171,9 +186,7 @@ static void set_size(struct parser *p, uint64_t *field, const char *key,
 	uint64_t s;
 
 	if (parse_size(v, &s) < 0 || (!zero_ok && s == 0)) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected a size such as 512M or 4G",
-		     key, v);
+		bad_value(p, key, v, "expected a size such as 512M or 4G");
 		return;
 	}
 	*field = s;
@@ -187,20 +200,15 @@ static void set_bool(struct parser *p, bool *field, const char *key,
 	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
 		*field = false;
 	else
-		perr(p, -EINVAL, "key '%s': bad value '%s': expected yes or no",
-		     key, v);
+		bad_value(p, key, v, "expected yes or no");
 }
 
 static void set_name(struct parser *p, char **field, const char *key,
 		     const char *v)
 {
-	if (!valid_name(v)) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'",
-		     key, v);
-		return;
-	}
-	set_str(p, field, v);
+	set_str_if(
+		p, field, valid_name(v), key, v,
+		"expected 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'");
 }
 
 /* The index of v in names (NULL-terminated), or -1. */
@@ -253,7 +261,7 @@ static void set_words(struct parser *p, char ***field, size_t *n,
 	if (!copy)
 		return;
 	if (strpbrk(v, "\n\r")) {
-		perr(p, -EINVAL, "key '%s': bad value '%s': newline", key, v);
+		bad_value(p, key, v, "newline");
 		return;
 	}
 	for (w = strtok_r(copy, " \t", &save); w;
@@ -275,13 +283,8 @@ static void set_cpulist(struct parser *p, char **field, const char *key,
 {
 	struct cpu_bits b;
 
-	if (cpulist_parse(v, &b) < 0 || cpu_bits_count(&b) == 0) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected a list such as 0-3,8",
-		     key, v);
-		return;
-	}
-	set_str(p, field, v);
+	set_str_if(p, field, cpulist_parse(v, &b) >= 0 && cpu_bits_count(&b),
+		   key, v, "expected a list such as 0-3,8");
 }
 
 static bool binding_key(struct parser *p, struct cg_binding *b,
@@ -413,28 +416,20 @@ static bool share_key(struct parser *p, const char *key, const char *v)
 	int i;
 
 	if (!strcmp(key, "tag")) {
-		if (!kcmdline_word(v, false) || strlen(v) > 36)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': a tag has 1-36 characters and no ':', ',', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->tag, v);
+		set_str_if(
+			p, &s->tag, kcmdline_word(v, false) && strlen(v) <= 36,
+			key, v,
+			"a tag has 1-36 characters and no ':', ',', quote or space");
 	} else if (!strcmp(key, "source")) {
 		set_path(p, &s->source, key, v);
 	} else if (!strcmp(key, "mount")) {
-		if (v[0] != '/' || !kcmdline_word(v, false))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': an absolute path with no ':', ',', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->mount, v);
+		set_str_if(p, &s->mount, v[0] == '/' && kcmdline_word(v, false),
+			   key, v,
+			   "an absolute path with no ':', ',', quote or space");
 	} else if (!strcmp(key, "options")) {
-		if (!kcmdline_word(v, true))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': comma-separated options with no ':', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->options, v);
+		set_str_if(
+			p, &s->options, kcmdline_word(v, true), key, v,
+			"comma-separated options with no ':', quote or space");
 	} else if (!strcmp(key, "backend")) {
 		i = set_choice(p, key, v, backends, "virtiofs or virtio-pmem");
 		if (i >= 0)
@@ -444,9 +439,7 @@ static bool share_key(struct parser *p, const char *key, const char *v)
 	} else if (!strcmp(key, "queue_size")) {
 		set_uint(p, &s->queue_size, key, v, 1, 32768);
 		if (!p->error && (s->queue_size & (s->queue_size - 1)))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a power of two",
-			     key, v);
+			bad_value(p, key, v, "expected a power of two");
 	} else if (!strcmp(key, "image_size")) {
 		set_size(p, &s->image_size, key, v, false);
 	} else {
@@ -464,20 +457,15 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	if (binding_key(p, &vm->cg, key, v))
 		return true;
 	if (!strcmp(key, "name")) {
-		if (!valid_name(v) || !kcmdline_word(v, false))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a host name",
-			     key, v);
-		else
-			set_str(p, &vm->name, v);
+		set_str_if(p, &vm->name,
+			   valid_name(v) && kcmdline_word(v, false), key, v,
+			   "expected a host name");
 	} else if (!strcmp(key, "vcpus")) {
 		set_uint(p, &vm->vcpus, key, v, 1, 1024);
 	} else if (!strcmp(key, "memory")) {
 		set_size(p, &vm->memory, key, v, false);
 		if (!p->error && vm->memory % (1024 * 1024))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected whole MiB",
-			     key, v);
+			bad_value(p, key, v, "expected whole MiB");
 	} else if (!strcmp(key, "image")) {
 		set_path(p, &vm->image, key, v);
 	} else if (!strcmp(key, "keep_disk")) {
@@ -489,18 +477,11 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	} else if (!strcmp(key, "initrd")) {
 		set_path(p, &vm->initrd, key, v);
 	} else if (!strcmp(key, "append")) {
-		if (strpbrk(v, "\n\r"))
-			perr(p, -EINVAL, "key '%s': bad value '%s': newline",
-			     key, v);
-		else
-			set_str(p, &vm->append, v);
+		set_str_if(p, &vm->append, !strpbrk(v, "\n\r"), key, v,
+			   "newline");
 	} else if (!strcmp(key, "ssh")) {
-		if (!kcmdline_word(v, false) || v[0] == '-')
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected user@host",
-			     key, v);
-		else
-			set_str(p, &vm->ssh, v);
+		set_str_if(p, &vm->ssh, kcmdline_word(v, false) && v[0] != '-',
+			   key, v, "expected user@host");
 	} else if (!strcmp(key, "net")) {
 		i = set_choice(p, key, v, nets, "user, tap or none");
 		if (i >= 0)
