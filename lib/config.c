@@ -774,8 +774,13 @@ static char *reader(char *buf, int size, void *stream)
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
+	static bool (*const section_keys[])(struct parser *, const char *,
+					    const char *) = {
+		[SEC_LAB] = lab_key,	       [SEC_VIRTIOFSD] = virtiofsd_key,
+		[SEC_SHARE] = share_key,       [SEC_VM] = vm_key,
+		[SEC_WORKLOAD] = workload_key,
+	};
 	struct parser *p = user;
-	bool known = false;
 	_cleanup_free_ char *k = NULL;
 	char **nl;
 
@@ -807,26 +812,7 @@ static int handler(void *user, const char *section, const char *key,
 	p->seen_keys = nl;
 	nl[p->n_keys++] = TAKE_PTR(k);
 
-	switch (p->kind) {
-	case SEC_LAB:
-		known = lab_key(p, key, value);
-		break;
-	case SEC_VIRTIOFSD:
-		known = virtiofsd_key(p, key, value);
-		break;
-	case SEC_SHARE:
-		known = share_key(p, key, value);
-		break;
-	case SEC_VM:
-		known = vm_key(p, key, value);
-		break;
-	case SEC_WORKLOAD:
-		known = workload_key(p, key, value);
-		break;
-	case SEC_NONE:
-		break;
-	}
-	if (!known)
+	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
 		     value, p->section);
 	return p->error ? 0 : 1;
