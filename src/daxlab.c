@@ -238,11 +238,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		print_version();
 	c = find_command(argv[1]);
-	if (!c) {
-		fprintf(stderr, "daxlab: unknown command '%s'\n", argv[1]);
-		fprintf(stderr, "Try 'daxlab --help' for more information.\n");
-		return 1;
-	}
+	if (!c)
+		usage_error("", "unknown command '%s'", argv[1]);
 	return exit_code(c->fn(argc - 1, argv + 1));
 }
 
