@@ -43,23 +43,32 @@ struct parser {
 	unsigned workload_line; /* line of [workload], for checks across keys */
 };
 
-static void perr(struct parser *p, int err, const char *fmt, ...)
+/* Keeps the first error; returns it, so callers write return perr(). */
+static int perr(struct parser *p, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void perr(struct parser *p, int err, const char *fmt, ...)
+static int perr(struct parser *p, int err, const char *fmt, ...)
 {
 	va_list ap;
 	char what[sizeof(p->err->msg)];
 
 	if (p->error)
-		return;
+		return p->error;
 	p->error = err;
-	if (!p->err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	err_fail(p->err, err, "%s:%u: %s", p->path, p->line, what);
+	if (p->err) {
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
+		err_fail(p->err, err, "%s:%u: %s", p->path, p->line, what);
+	}
+	return err;
+}
+
+/* "key 'K': bad value 'V': WHY" */
+static int bad_value(struct parser *p, const char *key, const char *v,
+		     const char *why)
+{
+	return perr(p, -EINVAL, "key '%s': bad value '%s': %s", key, v, why);
 }
 
 static char *xstrdup(struct parser *p, const char *s)
@@ -79,6 +88,16 @@ static void set_str(struct parser *p, char **field, const char *v)
 		return;
 	free(*field);
 	*field = n;
+}
+
+/* v into field when ok, else bad_value(why). */
+static void set_str_if(struct parser *p, char **field, bool ok, const char *key,
+		       const char *v, const char *why)
+{
+	if (ok)
+		set_str(p, field, v);
+	else
+		bad_value(p, key, v, why);
 }
 
 /* Lexically removes "." and ".." components and repeated slashes. */
@@ -121,8 +140,7 @@ static void set_path(struct parser *p, char **field, const char *key,
 	char *n;
 
 	if (!*v || strpbrk(v, "\n\r")) {
-		perr(p, -EINVAL, "key '%s': bad value '%s': not a path", key,
-		     v);
+		bad_value(p, key, v, "not a path");
 		return;
 	}
 	if (v[0] == '/')
@@ -144,8 +162,7 @@ static void set_program(struct parser *p, char **field, const char *key,
 {
 	if (!strchr(v, '/')) {
 		if (!*v || strpbrk(v, " \t\n\r")) {
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': not a program", key, v);
+			bad_value(p, key, v, "not a program");
 			return;
 		}
 		set_str(p, field, v);
@@ -169,9 +186,7 @@ static void set_size(struct parser *p, uint64_t *field, const char *key,
 	uint64_t s;
 
 	if (parse_size(v, &s) < 0 || (!zero_ok && s == 0)) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected a size such as 512M or 4G",
-		     key, v);
+		bad_value(p, key, v, "expected a size such as 512M or 4G");
 		return;
 	}
 	*field = s;
@@ -185,20 +200,39 @@ static void set_bool(struct parser *p, bool *field, const char *key,
 	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
 		*field = false;
 	else
-		perr(p, -EINVAL, "key '%s': bad value '%s': expected yes or no",
-		     key, v);
+		bad_value(p, key, v, "expected yes or no");
 }
 
 static void set_name(struct parser *p, char **field, const char *key,
 		     const char *v)
 {
-	if (!valid_name(v)) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'",
-		     key, v);
-		return;
-	}
-	set_str(p, field, v);
+	set_str_if(
+		p, field, valid_name(v), key, v,
+		"expected 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'");
+}
+
+/* The index of v in names (NULL-terminated), or -1. */
+static int word_index(const char *v, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * The index of v in names (NULL-terminated, in the order of the enum it
+ * sets); -1 and "expected WHAT" when it is none of them.
+ */
+static int set_choice(struct parser *p, const char *key, const char *v,
+		      const char *const *names, const char *what)
+{
+	int i = word_index(v, names);
+
+	if (i < 0)
+		perr(p, -EINVAL, "key '%s': bad value '%s': expected %s", key,
+		     v, what);
+	return i;
 }
 
 /* Words for the kernel command line: no ':', ',', space or newline. */
@@ -221,45 +255,27 @@ static void set_words(struct parser *p, char ***field, size_t *n,
 {
 	_cleanup_free_ char *copy = xstrdup(p, v);
 	char *save = NULL, *w;
-	char **list = NULL;
-	size_t k = 0;
+	struct strv b = { 0 };
+	char **list;
 
 	if (!copy)
 		return;
 	if (strpbrk(v, "\n\r")) {
-		perr(p, -EINVAL, "key '%s': bad value '%s': newline", key, v);
+		bad_value(p, key, v, "newline");
 		return;
 	}
 	for (w = strtok_r(copy, " \t", &save); w;
-	     w = strtok_r(NULL, " \t", &save)) {
-		char **nl = realloc(list, (k + 2) * sizeof(*list));
-
-		if (!nl)
-			goto oom;
-		list = nl;
-		list[k] = strdup(w);
-		if (!list[k])
-			goto oom;
-		list[++k] = NULL;
-	}
-	if (*field) {
-		for (size_t i = 0; (*field)[i]; i++)
-			free((*field)[i]);
-		free(*field);
-	}
+	     w = strtok_r(NULL, " \t", &save))
+		strv_push(&b, w);
+	/* no words: an empty list, not NULL (that is "not set") */
+	list = b.n || b.err ? strv_steal(&b) : calloc(1, sizeof(*list));
 	if (!list) {
-		list = calloc(1, sizeof(*list));
-		if (!list)
-			goto oom;
+		perr(p, -ENOMEM, "out of memory");
+		return;
 	}
+	strv_free(*field);
 	*field = list;
-	*n = k;
-	return;
-oom:
-	for (size_t i = 0; i < k; i++)
-		free(list[i]);
-	free(list);
-	perr(p, -ENOMEM, "out of memory");
+	*n = strv_len(list);
 }
 
 static void set_cpulist(struct parser *p, char **field, const char *key,
@@ -267,13 +283,8 @@ static void set_cpulist(struct parser *p, char **field, const char *key,
 {
 	struct cpu_bits b;
 
-	if (cpulist_parse(v, &b) < 0 || cpu_bits_count(&b) == 0) {
-		perr(p, -EINVAL,
-		     "key '%s': bad value '%s': expected a list such as 0-3,8",
-		     key, v);
-		return;
-	}
-	set_str(p, field, v);
+	set_str_if(p, field, cpulist_parse(v, &b) >= 0 && cpu_bits_count(&b),
+		   key, v, "expected a list such as 0-3,8");
 }
 
 static bool binding_key(struct parser *p, struct cg_binding *b,
@@ -298,25 +309,23 @@ static bool binding_key(struct parser *p, struct cg_binding *b,
 	return true;
 }
 
+/* [lab] accel, in the order of enum lab_accel */
+static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+
 static bool lab_key(struct parser *p, const char *key, const char *v)
 {
+	static const char *const versions[] = { "auto", "v1", "v2", NULL };
 	struct lab_section *l = &p->c->lab;
+	int i;
 
 	if (!strcmp(key, "state_dir")) {
 		set_path(p, &l->state_dir, key, v);
 	} else if (!strcmp(key, "image_dir")) {
 		set_path(p, &l->image_dir, key, v);
 	} else if (!strcmp(key, "accel")) {
-		if (!strcmp(v, "auto"))
-			l->accel = LAB_ACCEL_AUTO;
-		else if (!strcmp(v, "kvm"))
-			l->accel = LAB_ACCEL_KVM;
-		else if (!strcmp(v, "tcg"))
-			l->accel = LAB_ACCEL_TCG;
-		else
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected auto, kvm or tcg",
-			     key, v);
+		i = set_choice(p, key, v, accels, "auto, kvm or tcg");
+		if (i >= 0)
+			l->accel = (enum lab_accel)i;
 	} else if (!strcmp(key, "qemu")) {
 		set_program(p, &l->qemu, key, v);
 	} else if (!strcmp(key, "cgroup_parent")) {
@@ -348,11 +357,7 @@ static bool lab_key(struct parser *p, const char *key, const char *v)
 				l->cgroup_parent[--n] = 0;
 		}
 	} else if (!strcmp(key, "cgroup_version")) {
-		if (strcmp(v, "auto") && strcmp(v, "v1") && strcmp(v, "v2"))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected auto, v1 or v2",
-			     key, v);
-		else
+		if (set_choice(p, key, v, versions, "auto, v1 or v2") >= 0)
 			set_str(p, &l->cgroup_version, v);
 	} else if (!strcmp(key, "guest_dir")) {
 		set_path(p, &l->guest_dir, key, v);
@@ -370,38 +375,28 @@ static bool lab_key(struct parser *p, const char *key, const char *v)
 
 static bool virtiofsd_key(struct parser *p, const char *key, const char *v)
 {
+	static const char *const styles[] = { "auto", "c", "rust", NULL };
+	static const char *const caches[] = { "always", "auto", "never", "none",
+					      NULL };
+	static const char *const sandboxes[] = { "namespace", "chroot", "none",
+						 NULL };
 	struct virtiofsd_section *d = &p->c->virtiofsd;
+	int i;
 
 	if (binding_key(p, &d->cg, key, v))
 		return true;
 	if (!strcmp(key, "path")) {
 		set_program(p, &d->path, key, v);
 	} else if (!strcmp(key, "style")) {
-		if (!strcmp(v, "auto"))
-			d->style = VIRTIOFSD_STYLE_AUTO;
-		else if (!strcmp(v, "c"))
-			d->style = VIRTIOFSD_STYLE_C;
-		else if (!strcmp(v, "rust"))
-			d->style = VIRTIOFSD_STYLE_RUST;
-		else
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected auto, c or rust",
-			     key, v);
+		i = set_choice(p, key, v, styles, "auto, c or rust");
+		if (i >= 0)
+			d->style = (enum virtiofsd_style)i;
 	} else if (!strcmp(key, "cache")) {
-		if (strcmp(v, "always") && strcmp(v, "auto") &&
-		    strcmp(v, "never") && strcmp(v, "none"))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected always, auto or never",
-			     key, v);
-		else
+		if (set_choice(p, key, v, caches, "always, auto or never") >= 0)
 			set_str(p, &d->cache, v);
 	} else if (!strcmp(key, "sandbox")) {
-		if (strcmp(v, "namespace") && strcmp(v, "chroot") &&
-		    strcmp(v, "none"))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected namespace, chroot or none",
-			     key, v);
-		else
+		if (set_choice(p, key, v, sandboxes,
+			       "namespace, chroot or none") >= 0)
 			set_str(p, &d->sandbox, v);
 	} else if (!strcmp(key, "thread_pool_size")) {
 		set_uint(p, &d->thread_pool_size, key, v, 0, 1024);
@@ -415,48 +410,36 @@ static bool virtiofsd_key(struct parser *p, const char *key, const char *v)
 
 static bool share_key(struct parser *p, const char *key, const char *v)
 {
+	static const char *const backends[] = { "virtiofs", "virtio-pmem",
+						NULL };
 	struct share_config *s = p->cur;
+	int i;
 
 	if (!strcmp(key, "tag")) {
-		if (!kcmdline_word(v, false) || strlen(v) > 36)
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': a tag has 1-36 characters and no ':', ',', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->tag, v);
+		set_str_if(
+			p, &s->tag, kcmdline_word(v, false) && strlen(v) <= 36,
+			key, v,
+			"a tag has 1-36 characters and no ':', ',', quote or space");
 	} else if (!strcmp(key, "source")) {
 		set_path(p, &s->source, key, v);
 	} else if (!strcmp(key, "mount")) {
-		if (v[0] != '/' || !kcmdline_word(v, false))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': an absolute path with no ':', ',', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->mount, v);
+		set_str_if(p, &s->mount, v[0] == '/' && kcmdline_word(v, false),
+			   key, v,
+			   "an absolute path with no ':', ',', quote or space");
 	} else if (!strcmp(key, "options")) {
-		if (!kcmdline_word(v, true))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': comma-separated options with no ':', quote or space",
-			     key, v);
-		else
-			set_str(p, &s->options, v);
+		set_str_if(
+			p, &s->options, kcmdline_word(v, true), key, v,
+			"comma-separated options with no ':', quote or space");
 	} else if (!strcmp(key, "backend")) {
-		if (!strcmp(v, "virtiofs"))
-			s->backend = SHARE_BACKEND_VIRTIOFS;
-		else if (!strcmp(v, "virtio-pmem"))
-			s->backend = SHARE_BACKEND_VIRTIO_PMEM;
-		else
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected virtiofs or virtio-pmem",
-			     key, v);
+		i = set_choice(p, key, v, backends, "virtiofs or virtio-pmem");
+		if (i >= 0)
+			s->backend = (enum share_backend)i;
 	} else if (!strcmp(key, "dax_window")) {
 		set_size(p, &s->dax_window, key, v, true);
 	} else if (!strcmp(key, "queue_size")) {
 		set_uint(p, &s->queue_size, key, v, 1, 32768);
 		if (!p->error && (s->queue_size & (s->queue_size - 1)))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a power of two",
-			     key, v);
+			bad_value(p, key, v, "expected a power of two");
 	} else if (!strcmp(key, "image_size")) {
 		set_size(p, &s->image_size, key, v, false);
 	} else {
@@ -467,25 +450,22 @@ static bool share_key(struct parser *p, const char *key, const char *v)
 
 static bool vm_key(struct parser *p, const char *key, const char *v)
 {
+	static const char *const nets[] = { "user", "tap", "none", NULL };
 	struct vm_config *vm = p->cur;
+	int i;
 
 	if (binding_key(p, &vm->cg, key, v))
 		return true;
 	if (!strcmp(key, "name")) {
-		if (!valid_name(v) || !kcmdline_word(v, false))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected a host name",
-			     key, v);
-		else
-			set_str(p, &vm->name, v);
+		set_str_if(p, &vm->name,
+			   valid_name(v) && kcmdline_word(v, false), key, v,
+			   "expected a host name");
 	} else if (!strcmp(key, "vcpus")) {
 		set_uint(p, &vm->vcpus, key, v, 1, 1024);
 	} else if (!strcmp(key, "memory")) {
 		set_size(p, &vm->memory, key, v, false);
 		if (!p->error && vm->memory % (1024 * 1024))
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected whole MiB",
-			     key, v);
+			bad_value(p, key, v, "expected whole MiB");
 	} else if (!strcmp(key, "image")) {
 		set_path(p, &vm->image, key, v);
 	} else if (!strcmp(key, "keep_disk")) {
@@ -497,29 +477,15 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	} else if (!strcmp(key, "initrd")) {
 		set_path(p, &vm->initrd, key, v);
 	} else if (!strcmp(key, "append")) {
-		if (strpbrk(v, "\n\r"))
-			perr(p, -EINVAL, "key '%s': bad value '%s': newline",
-			     key, v);
-		else
-			set_str(p, &vm->append, v);
+		set_str_if(p, &vm->append, !strpbrk(v, "\n\r"), key, v,
+			   "newline");
 	} else if (!strcmp(key, "ssh")) {
-		if (!kcmdline_word(v, false) || v[0] == '-')
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected user@host",
-			     key, v);
-		else
-			set_str(p, &vm->ssh, v);
+		set_str_if(p, &vm->ssh, kcmdline_word(v, false) && v[0] != '-',
+			   key, v, "expected user@host");
 	} else if (!strcmp(key, "net")) {
-		if (!strcmp(v, "user"))
-			vm->net = VM_NET_USER;
-		else if (!strcmp(v, "tap"))
-			vm->net = VM_NET_TAP;
-		else if (!strcmp(v, "none"))
-			vm->net = VM_NET_NONE;
-		else
-			perr(p, -EINVAL,
-			     "key '%s': bad value '%s': expected user, tap or none",
-			     key, v);
+		i = set_choice(p, key, v, nets, "user, tap or none");
+		if (i >= 0)
+			vm->net = (enum vm_net)i;
 	} else if (!strcmp(key, "bridge")) {
 		set_name(p, &vm->bridge, key, v);
 	} else if (!strcmp(key, "ssh_port")) {
@@ -591,9 +557,8 @@ int config_workload_set(struct workload_config *w, const char *key,
 	} else if (!strcmp(key, "hot_access_ratio")) {
 		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
-		for (size_t i = 0; rws[i]; i++)
-			if (!strcmp(rws[i], v))
-				return set_wl_str(&w->rw, v);
+		if (word_index(v, rws) >= 0)
+			return set_wl_str(&w->rw, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw, readwrite or randrw",
@@ -623,9 +588,8 @@ int config_workload_set(struct workload_config *w, const char *key,
 				key, v);
 		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
-		for (size_t i = 0; engines[i]; i++)
-			if (!strcmp(engines[i], v))
-				return set_wl_str(&w->ioengine, v);
+		if (word_index(v, engines) >= 0)
+			return set_wl_str(&w->ioengine, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring",
@@ -665,10 +629,9 @@ static int begin_section(struct parser *p, const char *section)
 	char **nl;
 
 	for (size_t i = 0; i < p->n_seen; i++)
-		if (!strcmp(p->seen_sections[i], section)) {
-			perr(p, -EINVAL, "section [%s] appears twice", section);
-			return -EINVAL;
-		}
+		if (!strcmp(p->seen_sections[i], section))
+			return perr(p, -EINVAL, "section [%s] appears twice",
+				    section);
 	nl = realloc(p->seen_sections, (p->n_seen + 1) * sizeof(*nl));
 	if (!nl)
 		goto oom;
@@ -693,12 +656,11 @@ static int begin_section(struct parser *p, const char *section)
 		struct share_config *s;
 
 		arg = section + 6;
-		if (!valid_name(arg)) {
-			perr(p, -EINVAL,
-			     "section [%s]: '%s' is not a valid share name",
-			     section, arg);
-			return -EINVAL;
-		}
+		if (!valid_name(arg))
+			return perr(
+				p, -EINVAL,
+				"section [%s]: '%s' is not a valid share name",
+				section, arg);
 		s = realloc(c->shares, (c->n_shares + 1) * sizeof(*s));
 		if (!s)
 			goto oom;
@@ -716,12 +678,10 @@ static int begin_section(struct parser *p, const char *section)
 		struct vm_config *vm;
 
 		arg = section + 3;
-		if (!valid_name(arg)) {
-			perr(p, -EINVAL,
-			     "section [%s]: '%s' is not a valid VM id",
-			     section, arg);
-			return -EINVAL;
-		}
+		if (!valid_name(arg))
+			return perr(p, -EINVAL,
+				    "section [%s]: '%s' is not a valid VM id",
+				    section, arg);
 		vm = realloc(c->vms, (c->n_vms + 1) * sizeof(*vm));
 		if (!vm)
 			goto oom;
@@ -736,15 +696,14 @@ static int begin_section(struct parser *p, const char *section)
 		p->cur = vm;
 		p->kind = SEC_VM;
 	} else {
-		perr(p, -EINVAL,
-		     "unknown section [%s] (expected lab, virtiofsd, share NAME, vm ID or workload)",
-		     section);
-		return -EINVAL;
+		return perr(
+			p, -EINVAL,
+			"unknown section [%s] (expected lab, virtiofsd, share NAME, vm ID or workload)",
+			section);
 	}
 	return 0;
 oom:
-	perr(p, -ENOMEM, "out of memory");
-	return -ENOMEM;
+	return perr(p, -ENOMEM, "out of memory");
 }
 
 /* A line longer than inih's buffer: refused, naming its key if it has one. */
@@ -785,23 +744,15 @@ static char *reader(char *buf, int size, void *stream)
 		;
 	if (*s == '[' && !p->error) {
 		const char *e = strchr(s, ']');
-		char name[SECTION_MAX];
-		size_t n;
 
-		if (e && (size_t)(e - s - 1) < sizeof(name)) {
-			n = e - s - 1;
-			memcpy(name, s + 1, n);
-			name[n] = 0;
-			/* trim and collapse "vm  0" spacing */
-			while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-				name[--n] = 0;
-			char *q = name;
-			while (*q == ' ' || *q == '\t')
-				q++;
+		if (e && (size_t)(e - s - 1) < SECTION_MAX) {
 			char norm[SECTION_MAX];
 			size_t k = 0;
 			bool space = false;
-			for (; *q && k + 1 < sizeof(norm); q++) {
+
+			/* trim and collapse "vm  0" spacing */
+			for (const char *q = s + 1;
+			     q < e && k + 1 < sizeof(norm); q++) {
 				if (*q == ' ' || *q == '\t') {
 					space = true;
 					continue;
@@ -823,8 +774,13 @@ static char *reader(char *buf, int size, void *stream)
 static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
+	static bool (*const section_keys[])(struct parser *, const char *,
+					    const char *) = {
+		[SEC_LAB] = lab_key,	       [SEC_VIRTIOFSD] = virtiofsd_key,
+		[SEC_SHARE] = share_key,       [SEC_VM] = vm_key,
+		[SEC_WORKLOAD] = workload_key,
+	};
 	struct parser *p = user;
-	bool known = false;
 	_cleanup_free_ char *k = NULL;
 	char **nl;
 
@@ -856,26 +812,7 @@ static int handler(void *user, const char *section, const char *key,
 	p->seen_keys = nl;
 	nl[p->n_keys++] = TAKE_PTR(k);
 
-	switch (p->kind) {
-	case SEC_LAB:
-		known = lab_key(p, key, value);
-		break;
-	case SEC_VIRTIOFSD:
-		known = virtiofsd_key(p, key, value);
-		break;
-	case SEC_SHARE:
-		known = share_key(p, key, value);
-		break;
-	case SEC_VM:
-		known = vm_key(p, key, value);
-		break;
-	case SEC_WORKLOAD:
-		known = workload_key(p, key, value);
-		break;
-	case SEC_NONE:
-		break;
-	}
-	if (!known)
+	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
 		     value, p->section);
 	return p->error ? 0 : 1;
@@ -938,45 +875,40 @@ static int finish(struct parser *p)
 		p->line = s->line;
 		if (fill_str(&s->tag, s->name) < 0)
 			goto oom;
-		if (!s->source) {
-			perr(p, -EINVAL, "[share %s]: key 'source' is missing",
-			     s->name);
-			return p->error;
-		}
+		if (!s->source)
+			return perr(p, -EINVAL,
+				    "[share %s]: key 'source' is missing",
+				    s->name);
 		if (!s->mount) {
 			s->mount = strdup_printf("/mnt/%s", s->name);
 			if (!s->mount)
 				goto oom;
 		}
 		s->shared = !strstr(s->source, "%i");
-		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM && s->dax_window) {
-			perr(p, -EINVAL,
-			     "[share %s]: dax_window is for virtiofs shares; virtio-pmem is DAX already",
-			     s->name);
-			return p->error;
-		}
+		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM && s->dax_window)
+			return perr(
+				p, -EINVAL,
+				"[share %s]: dax_window is for virtiofs shares; virtio-pmem is DAX already",
+				s->name);
 		for (size_t j = 0; j < i; j++) {
-			if (!strcmp(c->shares[j].tag, s->tag)) {
-				perr(p, -EINVAL,
-				     "[share %s]: key 'tag': value '%s' also used by [share %s]",
-				     s->name, s->tag, c->shares[j].name);
-				return p->error;
-			}
-			if (!strcmp(c->shares[j].mount, s->mount)) {
-				perr(p, -EINVAL,
-				     "[share %s]: key 'mount': value '%s' also used by [share %s]",
-				     s->name, s->mount, c->shares[j].name);
-				return p->error;
-			}
+			if (!strcmp(c->shares[j].tag, s->tag))
+				return perr(
+					p, -EINVAL,
+					"[share %s]: key 'tag': value '%s' also used by [share %s]",
+					s->name, s->tag, c->shares[j].name);
+			if (!strcmp(c->shares[j].mount, s->mount))
+				return perr(
+					p, -EINVAL,
+					"[share %s]: key 'mount': value '%s' also used by [share %s]",
+					s->name, s->mount, c->shares[j].name);
 		}
 		/* %i is the only expansion: refuse other % uses. */
 		for (const char *q = s->source; (q = strchr(q, '%')); q += 2)
-			if (q[1] != 'i') {
-				perr(p, -EINVAL,
-				     "[share %s]: key 'source': value '%s': only %%i may follow '%%'",
-				     s->name, s->source);
-				return p->error;
-			}
+			if (q[1] != 'i')
+				return perr(
+					p, -EINVAL,
+					"[share %s]: key 'source': value '%s': only %%i may follow '%%'",
+					s->name, s->source);
 	}
 
 	for (size_t i = 0; i < c->n_vms; i++) {
@@ -990,30 +922,27 @@ static int finish(struct parser *p)
 			vm->name = strdup_printf("vm%s", vm->id);
 			if (!vm->name)
 				goto oom;
-			if (!valid_name(vm->name)) {
-				perr(p, -EINVAL,
-				     "[vm %s]: VM id too long for a name",
-				     vm->id);
-				return p->error;
-			}
+			if (!valid_name(vm->name))
+				return perr(
+					p, -EINVAL,
+					"[vm %s]: VM id too long for a name",
+					vm->id);
 		}
 		if (!vm->cg.cgroup) {
 			vm->cg.cgroup = strdup_printf("virtual-vm%s", vm->id);
 			if (!vm->cg.cgroup)
 				goto oom;
-			if (!valid_name(vm->cg.cgroup)) {
-				perr(p, -EINVAL,
-				     "[vm %s]: VM id too long for a cgroup name",
-				     vm->id);
-				return p->error;
-			}
+			if (!valid_name(vm->cg.cgroup))
+				return perr(
+					p, -EINVAL,
+					"[vm %s]: VM id too long for a cgroup name",
+					vm->id);
 		}
-		if (!strcmp(vm->cg.cgroup, c->virtiofsd.cg.cgroup)) {
-			perr(p, -EINVAL,
-			     "[vm %s]: key 'cgroup': value '%s' is virtiofsd's cgroup",
-			     vm->id, vm->cg.cgroup);
-			return p->error;
-		}
+		if (!strcmp(vm->cg.cgroup, c->virtiofsd.cg.cgroup))
+			return perr(
+				p, -EINVAL,
+				"[vm %s]: key 'cgroup': value '%s' is virtiofsd's cgroup",
+				vm->id, vm->cg.cgroup);
 		if (!vm->vcpus)
 			vm->vcpus = 1;
 		if (!vm->memory)
@@ -1027,23 +956,20 @@ static int finish(struct parser *p)
 			vm->ssh_port = 10022 + base;
 		if (!vm->fio_port)
 			vm->fio_port = 18765 + base;
-		if (vm->net == VM_NET_TAP && !vm->bridge) {
-			perr(p, -EINVAL,
-			     "[vm %s]: net = tap needs key 'bridge'", vm->id);
-			return p->error;
-		}
-		if (vm->image && (vm->kernel || vm->initrd)) {
-			perr(p, -EINVAL,
-			     "[vm %s]: give either 'image' or 'kernel'/'initrd', not both",
-			     vm->id);
-			return p->error;
-		}
-		if (vm->seed && !vm->image) {
-			perr(p, -EINVAL,
-			     "[vm %s]: key 'seed': value '%s': a seed is for a VM that boots an 'image'",
-			     vm->id, vm->seed);
-			return p->error;
-		}
+		if (vm->net == VM_NET_TAP && !vm->bridge)
+			return perr(p, -EINVAL,
+				    "[vm %s]: net = tap needs key 'bridge'",
+				    vm->id);
+		if (vm->image && (vm->kernel || vm->initrd))
+			return perr(
+				p, -EINVAL,
+				"[vm %s]: give either 'image' or 'kernel'/'initrd', not both",
+				vm->id);
+		if (vm->seed && !vm->image)
+			return perr(
+				p, -EINVAL,
+				"[vm %s]: key 'seed': value '%s': a seed is for a VM that boots an 'image'",
+				vm->id, vm->seed);
 		if (!vm->image && (!vm->kernel || !vm->initrd)) {
 			if (!vm->kernel)
 				vm->kernel = strdup_printf(
@@ -1066,12 +992,11 @@ static int finish(struct parser *p)
 			vm->n_shares = c->n_shares;
 		}
 		for (size_t j = 0; j < vm->n_shares; j++)
-			if (!config_find_share(c, vm->shares[j])) {
-				perr(p, -EINVAL,
-				     "[vm %s]: key 'shares': value '%s': no [share %s]",
-				     vm->id, vm->shares[j], vm->shares[j]);
-				return p->error;
-			}
+			if (!config_find_share(c, vm->shares[j]))
+				return perr(
+					p, -EINVAL,
+					"[vm %s]: key 'shares': value '%s': no [share %s]",
+					vm->id, vm->shares[j], vm->shares[j]);
 		if (!vm->qemu_args) {
 			vm->qemu_args = calloc(1, sizeof(char *));
 			if (!vm->qemu_args)
@@ -1083,37 +1008,24 @@ static int finish(struct parser *p)
 			if (!strcmp(o->cg.cgroup, vm->cg.cgroup) ||
 			    !strcmp(o->name, vm->name) ||
 			    o->ssh_port == vm->ssh_port ||
-			    o->fio_port == vm->fio_port) {
-				perr(p, -EINVAL,
-				     "[vm %s]: cgroup, name, ssh_port or fio_port also used by [vm %s]",
-				     vm->id, o->id);
-				return p->error;
-			}
+			    o->fio_port == vm->fio_port)
+				return perr(
+					p, -EINVAL,
+					"[vm %s]: cgroup, name, ssh_port or fio_port also used by [vm %s]",
+					vm->id, o->id);
 		}
 	}
 	if (c->workload.file_size > c->workload.size) {
 		p->line = p->workload_line;
-		perr(p, -EINVAL,
-		     "[workload]: key 'file_size': value %llu is larger than size (%llu)",
-		     (unsigned long long)c->workload.file_size,
-		     (unsigned long long)c->workload.size);
-		return p->error;
+		return perr(
+			p, -EINVAL,
+			"[workload]: key 'file_size': value %llu is larger than size (%llu)",
+			(unsigned long long)c->workload.file_size,
+			(unsigned long long)c->workload.size);
 	}
 	return 0;
 oom:
-	perr(p, -ENOMEM, "out of memory");
-	return -ENOMEM;
-}
-
-static int alloc_config(struct lab_config **ret)
-{
-	struct lab_config *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	defaults(c);
-	*ret = c;
-	return 0;
+	return perr(p, -ENOMEM, "out of memory");
 }
 
 int config_load(const char *path, struct lab_config **ret, struct error *err)
@@ -1128,18 +1040,19 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		err->msg[0] = 0;
 	p.path = path;
 	p.err = err;
-	if (strpbrk(path, "\n\r")) {
-		perr(&p, -EINVAL, "newline in the file name");
-		return -EINVAL;
-	}
+	if (strpbrk(path, "\n\r"))
+		return perr(&p, -EINVAL, "newline in the file name");
 	p.f = fopen(path, "re");
 	if (!p.f) {
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
-	r = alloc_config(&c);
-	if (r < 0)
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
 		goto out;
+	}
+	defaults(c);
 	if (path[0] == '/') {
 		abs = strdup(path);
 	} else {
@@ -1171,8 +1084,7 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 	}
 	if (r != 0) {
 		p.line = r > 0 ? (unsigned)r : p.line;
-		perr(&p, -EINVAL, "cannot parse this line");
-		r = p.error;
+		r = perr(&p, -EINVAL, "cannot parse this line");
 		goto out;
 	}
 	r = finish(&p);
@@ -1329,14 +1241,7 @@ char *config_ssh_key(const struct lab_config *c)
 
 const char *config_accel_name(enum lab_accel a)
 {
-	switch (a) {
-	case LAB_ACCEL_KVM:
-		return "kvm";
-	case LAB_ACCEL_TCG:
-		return "tcg";
-	default:
-		return "auto";
-	}
+	return a == LAB_ACCEL_KVM || a == LAB_ACCEL_TCG ? accels[a] : "auto";
 }
 
 const char *config_backend_name(enum share_backend b)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,17 @@ double parse_alpha(const char *cmd, const char *arg)
 		usage_error(cmd, "--alpha wants a number between 0 and 1, not '%s'",
 			    arg);
 	return a;
+}
+
+void trap_signals(void (*handler)(int), bool hup)
+{
+	struct sigaction sa = { .sa_handler = handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (hup)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 void print_version(void)
@@ -226,11 +238,8 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		print_version();
 	c = find_command(argv[1]);
-	if (!c) {
-		fprintf(stderr, "daxlab: unknown command '%s'\n", argv[1]);
-		fprintf(stderr, "Try 'daxlab --help' for more information.\n");
-		return 1;
-	}
+	if (!c)
+		usage_error("", "unknown command '%s'", argv[1]);
 	return exit_code(c->fn(argc - 1, argv + 1));
 }
 
@@ -254,19 +263,28 @@ size_t pick_command(const char *cmd, int argc, char **argv,
 		    const char *const *cmds, size_t n,
 		    void (*print_usage)(void))
 {
+	return pick_command_as(CMDS_LISTED_WHEN_NONE, cmd, argc, argv, cmds, n,
+			       print_usage);
+}
+
+size_t pick_command_as(enum cmds_listed listed, const char *cmd, int argc,
+		       char **argv, const char *const *cmds, size_t n,
+		       void (*print_usage)(void))
+{
 	char list[256] = "";
 	size_t len = 0;
 
-	if (argc < 2) {
-		/* "no command given (job or run)" */
-		for (size_t i = 0; i < n && len < sizeof(list); i++) {
-			const char *sep = i + 1 < n ? ", " : " or ";
+	/* " (job or run)" */
+	for (size_t i = 0;
+	     listed != CMDS_UNLISTED && i < n && len < sizeof(list); i++) {
+		const char *sep = i + 1 < n ? ", " : " or ";
 
-			len += (size_t)snprintf(list + len, sizeof(list) - len,
-						"%s%s", i ? sep : "", cmds[i]);
-		}
-		usage_error(cmd, "no command given (%s)", list);
+		len += (size_t)snprintf(list + len, sizeof(list) - len,
+					"%s%s%s", i ? sep : " (", cmds[i],
+					i + 1 < n ? "" : ")");
 	}
+	if (argc < 2)
+		usage_error(cmd, "no command given%s", list);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_usage();
 		exit(0);
@@ -276,5 +294,6 @@ size_t pick_command(const char *cmd, int argc, char **argv,
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], cmds[i]))
 			return i;
-	usage_error(cmd, "unknown command '%s'", argv[1]);
+	usage_error(cmd, "unknown command '%s'%s", argv[1],
+		    listed == CMDS_LISTED ? list : "");
 }

@@ -31,6 +31,11 @@ noreturn void usage_error(const char *cmd, const char *fmt, ...)
  * usage error.
  */
 double parse_alpha(const char *cmd, const char *arg);
+/*
+ * handler for SIGINT, SIGTERM and, when hup, SIGHUP; without SA_RESTART,
+ * so that it interrupts a blocking call (EINTR).
+ */
+void trap_signals(void (*handler)(int), bool hup);
 /* --version: "daxlab VERSION" on stdout, exit 0. */
 noreturn void print_version(void);
 
@@ -40,6 +45,13 @@ noreturn void print_version(void);
  * Allocated; NULL when neither exists (src/guest.c).
  */
 char *daxlab_resident_path(void);
+
+struct lab_config;
+/*
+ * The lab config that --config names (NULL: config_default_path()'s);
+ * NULL after a message when it cannot be read (src/vm.c).
+ */
+struct lab_config *load_lab_config(const char *explicit_path);
 
 /* The subcommands, one file each in src/. argv[0] is the subcommand. */
 int cmd_stats(int argc, char **argv);
@@ -62,6 +74,15 @@ int cmd_report(int argc, char **argv);
  */
 void common_option(const char *cmd, int o, void (*print_usage)(void));
 
+/* clang-format off */
+/* The last entries of a longopts[]: -q, -h and -V (above), then the end. */
+#define COMMON_LONGOPTS \
+	{ "quiet", no_argument, NULL, 'q' }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }, \
+	{ NULL, 0, NULL, 0 }
+/* clang-format on */
+
 /*
  * The COMMAND of `daxlab CMD COMMAND ...` (argv[0] is CMD): --help or -h
  * calls print_usage() and exits 0, --version or -V prints the version;
@@ -70,5 +91,16 @@ void common_option(const char *cmd, int o, void (*print_usage)(void));
 size_t pick_command(const char *cmd, int argc, char **argv,
 		    const char *const *cmds, size_t n,
 		    void (*print_usage)(void));
+
+/* Whether the usage errors of pick_command_as() list the commands. */
+enum cmds_listed {
+	CMDS_UNLISTED,
+	CMDS_LISTED_WHEN_NONE, /* pick_command()'s: when none is given */
+	CMDS_LISTED, /* also after an unknown one */
+};
+
+size_t pick_command_as(enum cmds_listed listed, const char *cmd, int argc,
+		       char **argv, const char *const *cmds, size_t n,
+		       void (*print_usage)(void));
 
 #endif

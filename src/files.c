@@ -68,10 +68,7 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "guests", no_argument, NULL, OPT_GUESTS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static void usage(void)
@@ -280,14 +277,7 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 	c->t0 = c->last = now_monotonic_ns();
 	c->last -= 1000000000;
 	/* a signal stops the writing; what was half written is removed */
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-	}
+	trap_signals(on_signal, true);
 	r = fileset_create(p, manifest, c->force ? FILESET_FORCE : 0, progress,
 			   c, &res, &err);
 	if (r == -EINTR && got_signal) {
@@ -361,6 +351,18 @@ static int cmp_count(const void *a, const void *b)
 	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
 }
 
+/* A row's first columns: SET, VM, and CGROUP and NODE as --by asks. */
+static void print_owner_cols(const struct files_ctl *c, const char *set,
+			     const char *vm, const char *cgroup,
+			     const char *node)
+{
+	printf("%-13s %-6s", set, vm);
+	if (c->by_cgroup)
+		printf(" %-32s", cgroup);
+	if (c->by_node)
+		printf(" %-5s", node);
+}
+
 /* The rows of one set: its tally summed over what --by leaves out. */
 static int print_owner_rows(const struct files_ctl *c,
 			    const struct pageowner *po, const char *set,
@@ -385,37 +387,20 @@ static int print_owner_rows(const struct files_ctl *c,
 			snprintf(node, sizeof(node), "?");
 		else
 			snprintf(node, sizeof(node), "N%d", k->node);
-		printf("%-13s %-6s", set, vm);
-		if (c->by_cgroup)
-			printf(" %-32s", pageowner_cgroup_path(po, k->cgroup));
-		if (c->by_node)
-			printf(" %-5s", node);
+		print_owner_cols(c, set, vm,
+				 pageowner_cgroup_path(po, k->cgroup), node);
 		print_size(c->bytes, k->bytes);
 		printf(" %5.1f%%\n",
 		       t->span ? 100.0 * (double)k->bytes / (double)t->span :
 				 0.0);
 	}
 	if (!sum.n) {
-		printf("%-13s %-6s", set, vm);
-		if (c->by_cgroup)
-			printf(" %-32s", "-");
-		if (c->by_node)
-			printf(" %-5s", "-");
+		print_owner_cols(c, set, vm, "-", "-");
 		print_size(c->bytes, 0);
 		printf(" %5.1f%%\n", 0.0);
 	}
 	po_tally_free(&sum);
 	return 0;
-}
-
-static void print_owner_header(const struct files_ctl *c)
-{
-	printf("%-13s %-6s", "SET", "VM");
-	if (c->by_cgroup)
-		printf(" %-32s", "CGROUP");
-	if (c->by_node)
-		printf(" %-5s", "NODE");
-	printf(" %14s %6s\n", "RESIDENT", "PCT");
 }
 
 /* ---- the measurement of one set or PATH, either way ---- */
@@ -462,7 +447,8 @@ static void print_measure(const struct files_ctl *c, struct measure *m,
 static void print_header(const struct files_ctl *c, unsigned nodes)
 {
 	if (c->by_cgroup || c->by_node) {
-		print_owner_header(c);
+		print_owner_cols(c, "SET", "VM", "CGROUP", "NODE");
+		printf(" %14s %6s\n", "RESIDENT", "PCT");
 		return;
 	}
 	printf("%-13s %-6s %6s %14s %14s %6s", "SET", "VM", "FILES", "SIZE",
@@ -755,7 +741,6 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	_cleanup_free_ bool *said = NULL;
 	FILE *f;
 	int64_t t0 = now_monotonic_ns(), k = 0;
-	struct sigaction sa = { .sa_handler = on_series_stop };
 	int r = 0;
 
 	c->by_cgroup = c->by_node = true;
@@ -781,9 +766,7 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = error_errno(errno, "cannot write %s", c->output);
 		goto out;
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	trap_signals(on_series_stop, false);
 	fputs(RS_HEADER "\n", f);
 	for (;;) {
 		int64_t t = (now_monotonic_ns() - t0) / 1000000;

@@ -85,10 +85,7 @@ static const struct option job_longopts[] = {
 	{ "host", required_argument, NULL, 'H' },
 	{ "no-link", no_argument, NULL, OPT_NO_LINK },
 	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static const struct option run_longopts[] = {
@@ -101,10 +98,7 @@ static const struct option run_longopts[] = {
 	{ "fio", required_argument, NULL, OPT_FIO },
 	{ "max-deviation", required_argument, NULL, OPT_MAX_DEV },
 	{ "wait", required_argument, NULL, OPT_WAIT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	COMMON_LONGOPTS,
 };
 
 static void usage(void)
@@ -217,6 +211,9 @@ static void set_job_key(struct fio_ctl *c, const char *key, const char *v)
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 {
 	static const char shortopts[] = "c:H:o:qhV";
+	/* of OPT_RW ... OPT_IOENGINE, in that order */
+	static const char *const job_keys[] = { "rw", "bs", "runtime",
+						"ioengine" };
 	const struct workload_spec *spec = &c->w.spec;
 	int o;
 
@@ -225,16 +222,10 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 	       -1) {
 		switch (o) {
 		case OPT_RW:
-			set_job_key(c, "rw", optarg);
-			break;
 		case OPT_BS:
-			set_job_key(c, "bs", optarg);
-			break;
 		case OPT_RUNTIME:
-			set_job_key(c, "runtime", optarg);
-			break;
 		case OPT_IOENGINE:
-			set_job_key(c, "ioengine", optarg);
+			set_job_key(c, job_keys[o - OPT_RW], optarg);
 			break;
 		case OPT_DIRECT:
 			c->job.direct = true;
@@ -584,7 +575,11 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 	return ret;
 }
 
-/* The words of a host list file, allocated in *ret (NUL-separated). */
+/*
+ * The whitespace-separated words of a host list file, allocated in *ret
+ * (NUL-separated), the first max of them in words; returns how many the
+ * file holds.
+ */
 static size_t read_hosts(const char *path, char **ret, const char **words,
 			 size_t max)
 {
@@ -593,9 +588,9 @@ static size_t read_hosts(const char *path, char **ret, const char **words,
 
 	if (read_full_file(path, 1u << 20, &text, &len) < 0)
 		return 0;
-	for (char *t = strtok(text, " \t\n"); t && n < max;
-	     t = strtok(NULL, " \t\n"))
-		words[n++] = t;
+	for (char *t = strtok(text, " \t\n"); t; t = strtok(NULL, " \t\n"), n++)
+		if (n < max)
+			words[n] = t;
 	*ret = text;
 	return n;
 }
@@ -719,25 +714,6 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	return bad ? -1 : 0;
 }
 
-/* Entries of a fio host list: whitespace-separated words. */
-static size_t count_hosts(const char *path)
-{
-	_cleanup_free_ char *text = NULL;
-	size_t n = 0, len;
-	bool word = false;
-
-	if (read_full_file(path, 1u << 20, &text, &len) < 0)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		bool sp = text[i] == ' ' || text[i] == '\t' || text[i] == '\n';
-
-		if (!sp && !word)
-			n++;
-		word = !sp;
-	}
-	return n;
-}
-
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
 static char *default_json(const char *job)
 {
@@ -762,7 +738,7 @@ static int do_run(struct fio_ctl *c)
 	_cleanup_close_ int json_fd = -1;
 	_cleanup_free_ char *words_text = NULL;
 	const char *words[MAX_HOSTS];
-	size_t nw = 0;
+	size_t nw = 0, n_listed = 0;
 	const char *argv[8 + 3 * MAX_HOSTS];
 	size_t want_hosts;
 	struct fiojob_section secs[16];
@@ -828,8 +804,9 @@ static int do_run(struct fio_ctl *c)
 
 	if (!c->local) {
 		if (hostlist) {
-			nw = read_hosts(hostlist, &words_text, words,
-					MAX_HOSTS);
+			n_listed = read_hosts(hostlist, &words_text, words,
+					      MAX_HOSTS);
+			nw = n_listed < MAX_HOSTS ? n_listed : MAX_HOSTS;
 		} else {
 			for (nw = 0; nw < c->n_hosts; nw++)
 				words[nw] = c->hosts[nw];
@@ -877,9 +854,7 @@ static int do_run(struct fio_ctl *c)
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
-	want_hosts = c->local	? 1 :
-		     c->n_hosts ? c->n_hosts :
-				  count_hosts(hostlist);
+	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : n_listed;
 	r = report(c, res, secs, (size_t)nsec);
 	{
 		const char *hosts[MAX_HOSTS];

@@ -116,21 +116,18 @@ static int install_packages(char **pkgs)
 
 static int check_packages(bool with_kernel, bool install)
 {
-	char **missing = NULL;
+	_cleanup_strv_ char **missing = NULL;
 	_cleanup_free_ char *list = NULL;
-	int r;
+	int r = guest_missing_packages(with_kernel, &missing);
 
-	r = guest_missing_packages(with_kernel, &missing);
 	if (r == -ENOENT) {
 		warning("dpkg-query not found: not checking packages");
 		return 0;
 	}
 	if (r < 0)
 		return error_errno(r, "dpkg-query");
-	if (!missing[0]) {
-		strv_free(missing);
+	if (!missing[0])
 		return 0;
-	}
 	list = strdup("");
 	for (size_t i = 0; list && missing[i]; i++) {
 		char *n =
@@ -139,26 +136,18 @@ static int check_packages(bool with_kernel, bool install)
 		free(list);
 		list = n;
 	}
-	if (!list) {
-		strv_free(missing);
+	if (!list)
 		return error("out of memory");
-	}
-	if (!install) {
-		strv_free(missing);
+	if (!install)
 		return error("guest: missing packages: %s (install them, or "
 			     "run 'daxlab guest build --install-deps' as root)",
 			     list);
-	}
-	if (getuid() != 0) {
-		strv_free(missing);
+	if (getuid() != 0)
 		return error("guest: missing packages: %s; --install-deps "
 			     "needs root",
 			     list);
-	}
 	info("guest: installing %s", list);
-	r = install_packages(missing);
-	strv_free(missing);
-	return r;
+	return install_packages(missing);
 }
 
 struct extras {
@@ -222,10 +211,7 @@ static int guest_build_main(int argc, char **argv)
 		{ "init", required_argument, NULL, OPT_INIT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "install-deps", no_argument, NULL, OPT_INSTALL_DEPS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	struct guest_build_opts o = { 0 };
 	struct guest_build_result res;
@@ -246,10 +232,8 @@ static int guest_build_main(int argc, char **argv)
 			r = extras_push(&extras, optarg, &err);
 			if (r == -EINVAL)
 				usage_error("guest build", "--add %s", err.msg);
-			if (r < 0) {
-				error("out of memory");
-				return 1;
-			}
+			if (r < 0)
+				return error("out of memory");
 			break;
 		case 'o':
 			free(output);
@@ -278,14 +262,10 @@ static int guest_build_main(int argc, char **argv)
 		output = strdup(DAXLAB_DEFAULT_GUEST_DIR);
 		default_dir = true;
 	}
-	if (!output) {
-		error("out of memory");
-		return 1;
-	}
-	if (o.kernel && access(o.kernel, F_OK) < 0) {
-		error_errno(errno, "guest: kernel %s", o.kernel);
-		return 1;
-	}
+	if (!output)
+		return error("out of memory");
+	if (o.kernel && access(o.kernel, F_OK) < 0)
+		return error_errno(errno, "guest: kernel %s", o.kernel);
 	if (!o.init_path)
 		o.init_path = default_init();
 
@@ -294,12 +274,11 @@ static int guest_build_main(int argc, char **argv)
 		return 1;
 
 	resident = daxlab_resident_path();
-	if (!resident) {
-		error("guest build: no daxlab-resident next to daxlab or in %s "
-		      "(build or install daxlab whole)",
-		      DAXLAB_LIBEXECDIR);
-		return 1;
-	}
+	if (!resident)
+		return error(
+			"guest build: no daxlab-resident next to daxlab or in %s "
+			"(build or install daxlab whole)",
+			DAXLAB_LIBEXECDIR);
 	o.resident = resident;
 	o.output_dir = output;
 	o.extras = extras.v;
@@ -364,10 +343,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	const char *config_path = NULL, *output = NULL;
 	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
@@ -399,20 +375,9 @@ static int guest_cloud_init_main(int argc, char **argv)
 		usage_error("guest cloud-init", "unexpected argument '%s'",
 			    argv[optind + 1]);
 
-	{
-		const char *path = config_default_path(config_path);
-
-		r = config_load(path, &c, &err);
-		if (r < 0) {
-			if (r == -ENOENT && !config_path)
-				error("no configuration: %s (give --config "
-				      "FILE, or set $DAXLAB_CONFIG)",
-				      err.msg);
-			else
-				error("%s", err.msg);
-			return 1;
-		}
-	}
+	c = load_lab_config(config_path);
+	if (!c)
+		return 1;
 	vm = config_find_vm(c, argv[optind]);
 	if (!vm) {
 		error("%s: no [vm %s]", c->path, argv[optind]);
@@ -490,10 +455,7 @@ static int guest_image_main(int argc, char **argv)
 		{ "mirror", required_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "install-deps", no_argument, NULL, OPT_INSTALL_DEPS },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	static char *deps[] = { "mmdebstrap", "syslinux", "syslinux-common",
 				"mtools",     "dosfstools", "e2fsprogs",
@@ -541,10 +503,8 @@ static int guest_image_main(int argc, char **argv)
 	if (!output)
 		output = strdup_printf("/var/lib/daxlab/images/debian-%s.qcow2",
 				       o.release);
-	if (!output) {
-		error("out of memory");
-		return 1;
-	}
+	if (!output)
+		return error("out of memory");
 	if (output[0] != '/') {
 		char *abs = realpath(".", NULL);
 		char *full = abs ? strdup_printf("%s/%s", abs, output) : NULL;
@@ -552,16 +512,12 @@ static int guest_image_main(int argc, char **argv)
 		free(abs);
 		free(output);
 		output = full;
-		if (!output) {
-			error("out of memory");
-			return 1;
-		}
+		if (!output)
+			return error("out of memory");
 	}
 	if (install) {
-		if (getuid() != 0) {
-			error("guest image: --install-deps needs root");
-			return 1;
-		}
+		if (getuid() != 0)
+			return error("guest image: --install-deps needs root");
 		if (install_packages(deps) < 0)
 			return 1;
 	}
@@ -612,19 +568,14 @@ static void usage_guest(void)
 
 int cmd_guest(int argc, char **argv)
 {
-	if (argc < 2)
-		usage_error("guest", "no command given");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage_guest();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	if (!strcmp(argv[1], "build"))
-		return guest_build_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "image"))
-		return guest_image_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cloud-init"))
-		return guest_cloud_init_main(argc - 1, argv + 1);
-	usage_error("guest", "unknown command '%s'", argv[1]);
+	static const char *const cmds[] = { "build", "image", "cloud-init" };
+	static int (*const fns[])(int, char **) = {
+		guest_build_main,
+		guest_image_main,
+		guest_cloud_init_main,
+	};
+	size_t i = pick_command_as(CMDS_UNLISTED, "guest", argc, argv, cmds,
+				   ARRAY_SIZE(cmds), usage_guest);
+
+	return fns[i](argc - 1, argv + 1);
 }

@@ -365,19 +365,15 @@ static int cmd_stats_monitor(int argc, char **argv)
 		{ "ssh-config", required_argument, NULL, 'F' },
 		{ "allow-missing", no_argument, NULL, OPT_ALLOW_MISSING },
 		{ "output", required_argument, NULL, 'o' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	struct monitor m = { 0 };
 	uint64_t interval = 500, duration = 0, count = 0;
 	const char *ssh_config = NULL;
-	bool allow_missing = false, quiet = false;
-	char **specs;
+	bool allow_missing = false;
+	_cleanup_free_ char **specs = NULL;
 	size_t n_specs = 0;
 	_cleanup_free_ char **stats = NULL;
-	struct sigaction sa;
 	int64_t start_ns, cpu0_ns;
 	int c, fd = -1, ret = 0, r;
 	bool failed = false;
@@ -431,11 +427,10 @@ static int cmd_stats_monitor(int argc, char **argv)
 			m.output = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			daxlab_quiet = true;
 			break;
 		case 'h':
 			monitor_usage();
-			free(specs);
 			return 0;
 		case 'V':
 			print_version();
@@ -449,12 +444,9 @@ static int cmd_stats_monitor(int argc, char **argv)
 	if (n_specs == 0)
 		usage_error("stats monitor", "no sources: give --cgroups "
 					     "NAME=SOURCE...");
-	if (ssh_config && access(ssh_config, R_OK) < 0) {
-		error_errno(errno, "cannot read ssh config %s", ssh_config);
-		free(specs);
-		return 1;
-	}
-	daxlab_quiet = daxlab_quiet || quiet;
+	if (ssh_config && access(ssh_config, R_OK) < 0)
+		return error_errno(errno, "cannot read ssh config %s",
+				   ssh_config);
 	m.stats = stats;
 	m.interval_ms = interval;
 
@@ -464,15 +456,9 @@ static int cmd_stats_monitor(int argc, char **argv)
 	m.s.stop = &stop_requested;
 	for (size_t i = 0; i < n_specs; i++)
 		add_source(&m.s, specs[i]);
-	free(specs);
 
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal; /* no SA_RESTART: wake the sleep */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	trap_signals(on_stop_signal, true); /* no SA_RESTART: wake the sleep */
 
 	/* every source there now, or an error that names it */
 	sampler_probe(&m.s, 20000);
@@ -569,18 +555,10 @@ out:
 
 int cmd_stats(int argc, char **argv)
 {
-	if (argc < 2)
-		usage_error("stats", "no command given (monitor or compare)");
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		stats_usage();
-		return 0;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-		print_version();
-	if (strcmp(argv[1], "monitor") == 0)
+	static const char *const cmds[] = { "monitor", "compare" };
+
+	if (pick_command_as(CMDS_LISTED, "stats", argc, argv, cmds,
+			    ARRAY_SIZE(cmds), stats_usage) == 0)
 		return cmd_stats_monitor(argc - 1, argv + 1);
-	if (strcmp(argv[1], "compare") == 0)
-		return cmd_stats_compare(argc - 1, argv + 1);
-	usage_error("stats", "unknown command '%s' (monitor or compare)",
-		    argv[1]);
+	return cmd_stats_compare(argc - 1, argv + 1);
 }

@@ -125,10 +125,7 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	char ucmd[32];
 	int c;
@@ -182,7 +179,7 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 	o->first_arg = optind;
 }
 
-static struct lab_config *load_config(const char *explicit_path)
+struct lab_config *load_lab_config(const char *explicit_path)
 {
 	const char *path = config_default_path(explicit_path);
 	struct lab_config *c = NULL;
@@ -201,26 +198,46 @@ static struct lab_config *load_config(const char *explicit_path)
 	return c;
 }
 
-/* The VMs named by arg ("all" or an id); NULL-terminated, allocated. */
-static const struct vm_config **pick_vms(const struct lab_config *c,
-					 const char *ucmd, const char *arg)
+/* The config of o, and in *vm the VM that id names; NULL after a message. */
+static struct lab_config *load_vm(const struct vm_opts *o, const char *ucmd,
+				  const char *id, const struct vm_config **vm)
 {
-	const struct vm_config **l = calloc(c->n_vms + 1, sizeof(*l));
+	struct lab_config *c = load_lab_config(o->config);
 
-	if (!l)
-		die("out of memory");
-	if (!strcmp(arg, "all")) {
-		for (size_t i = 0; i < c->n_vms; i++)
-			l[i] = &c->vms[i];
-		return l;
-	}
-	l[0] = config_find_vm(c, arg);
-	if (!l[0]) {
-		free(l);
-		error("%s: no [vm %s] in %s", ucmd, arg, c->path);
+	if (!c)
+		return NULL;
+	*vm = config_find_vm(c, id);
+	if (!*vm) {
+		error("%s: no [vm %s] in %s", ucmd, id, c->path);
+		config_free(c);
 		return NULL;
 	}
-	return l;
+	return c;
+}
+
+/*
+ * The config of o, and in *ret the VMs that arg names ("all" or an id),
+ * NULL-terminated and allocated; NULL after a message.
+ */
+static struct lab_config *load_vms(const struct vm_opts *o, const char *ucmd,
+				   const char *arg,
+				   const struct vm_config ***ret)
+{
+	const struct vm_config *one = NULL, **l;
+	struct lab_config *c = strcmp(arg, "all") ?
+				       load_vm(o, ucmd, arg, &one) :
+				       load_lab_config(o->config);
+
+	if (!c)
+		return NULL;
+	l = calloc(c->n_vms + 1, sizeof(*l));
+	if (!l)
+		die("out of memory");
+	l[0] = one;
+	for (size_t i = 0; !one && i < c->n_vms; i++)
+		l[i] = &c->vms[i];
+	*ret = l;
+	return c;
 }
 
 /* Set by SIGINT, SIGTERM or SIGHUP during a start or the console. */
@@ -257,13 +274,18 @@ static void restore_tty(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
 }
 
-/* Relays stdin and the console socket until EOF or Ctrl-]. */
-static int console_relay(const char *sock, const char *name)
+/* Relays stdin and vm's console socket until EOF or Ctrl-]. */
+static int console_relay(struct vm_env *e, const struct vm_config *vm)
 {
+	_cleanup_free_ char *dir = vm_dir(e, vm);
+	_cleanup_free_ char *sock =
+		dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd;
 
+	if (!sock)
+		die("out of memory");
 	if (lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return error("%s: no console socket (is the VM running?)",
 			     sock);
@@ -285,8 +307,9 @@ static int console_relay(const char *sock, const char *name)
 		atexit(restore_tty);
 		cfmakeraw(&raw);
 		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-		fprintf(stderr, "Connected to the console of %s; Ctrl-] leaves.\r\n",
-			name);
+		fprintf(stderr,
+			"Connected to the console of %s; Ctrl-] leaves.\r\n",
+			vm->name);
 	}
 	struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
 			       { .fd = fd, .events = POLLIN } };
@@ -345,17 +368,6 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 }
 
-/* ^C or SIGTERM during a start: undo it rather than leave it half-way. */
-static void catch_interrupts(void)
-{
-	struct sigaction sa = { .sa_handler = on_interrupt };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
 /* Starts vm and says so; < 0 with e->err filled. */
 static int start_one(struct vm_env *e, const struct vm_config *vm,
 		     unsigned timeout, bool dry_run)
@@ -396,14 +408,9 @@ static int do_start(int argc, char **argv)
 	parse_opts("start", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm start", "give one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm start", argv[o.first_arg], &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm start", argv[o.first_arg]);
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	if (o.foreground && (!vms[0] || vms[1])) {
 		free(vms);
 		config_free(c);
@@ -418,8 +425,9 @@ static int do_start(int argc, char **argv)
 			goto out;
 		}
 	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
+	/* ^C or SIGTERM during a start: undo it rather than leave it half-way */
 	if (!o.dry_run)
-		catch_interrupts();
+		trap_signals(on_interrupt, true);
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = in_parallel(&e, vms, timeout, true);
 		goto out;
@@ -431,15 +439,9 @@ static int do_start(int argc, char **argv)
 			break;
 		}
 	if (!ret && o.foreground && !o.dry_run) {
-		_cleanup_free_ char *dir = vm_dir(&e, vms[0]);
-		_cleanup_free_ char *sock =
-			dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) :
-			      NULL;
 		struct vm_stop_info s;
 
-		if (!sock)
-			die("out of memory");
-		console_relay(sock, vms[0]->name);
+		console_relay(&e, vms[0]);
 		info("stopping vm %s", vms[0]->id);
 		if (vm_stop_report(&e, vms[0], &s) < 0) {
 			error("vm %s: %s", vms[0]->id, e.err.msg);
@@ -577,14 +579,9 @@ static int do_stop(int argc, char **argv)
 	parse_opts("stop", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm stop", "give one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm stop", argv[o.first_arg], &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm stop", argv[o.first_arg]);
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	if (!o.dry_run && vms[0] && vms[1]) {
 		ret = in_parallel(&e, vms, 0, false);
@@ -647,15 +644,10 @@ static int do_status(int argc, char **argv)
 	parse_opts("status", argc, argv, &o, false);
 	if (argc - o.first_arg > 1)
 		usage_error("vm status", "give at most one VM id, or all");
-	c = load_config(o.config);
+	c = load_vms(&o, "vm status",
+		     argc > o.first_arg ? argv[o.first_arg] : "all", &vms);
 	if (!c)
 		return 1;
-	vms = pick_vms(c, "vm status",
-		       argc > o.first_arg ? argv[o.first_arg] : "all");
-	if (!vms) {
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	for (size_t i = 0; vms[i]; i++) {
 		struct vm_status s;
@@ -731,16 +723,9 @@ static int do_cmdline(int argc, char **argv)
 	parse_opts("cmdline", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm cmdline", "give one VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm cmdline", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm cmdline: no [vm %s] in %s", argv[o.first_arg],
-		      c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	if (vm_cmdlines(&e, vm, &fsd, &qemu) < 0) {
 		error("vm %s: %s", vm->id, e.err.msg);
@@ -767,28 +752,16 @@ static int do_console(int argc, char **argv)
 	struct lab_config *c;
 	const struct vm_config *vm;
 	struct vm_env e;
-	_cleanup_free_ char *dir = NULL, *sock = NULL;
 	int ret;
 
 	parse_opts("console", argc, argv, &o, false);
 	if (argc - o.first_arg != 1)
 		usage_error("vm console", "give one VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm console", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm console: no [vm %s] in %s", argv[o.first_arg],
-		      c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
-	dir = vm_dir(&e, vm);
-	sock = dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
-	if (!sock)
-		die("out of memory");
-	ret = console_relay(sock, vm->name) < 0 ? 1 : 0;
+	ret = console_relay(&e, vm) < 0 ? 1 : 0;
 	vm_env_done(&e);
 	config_free(c);
 	return ret;
@@ -807,23 +780,15 @@ static int do_ssh(int argc, char **argv)
 	parse_opts("ssh", argc, argv, &o, true);
 	if (argc - o.first_arg < 1)
 		usage_error("vm ssh", "give a VM id");
-	c = load_config(o.config);
+	c = load_vm(&o, "vm ssh", argv[o.first_arg], &vm);
 	if (!c)
 		return 1;
-	vm = config_find_vm(c, argv[o.first_arg]);
-	if (!vm) {
-		error("vm ssh: no [vm %s] in %s", argv[o.first_arg], c->path);
-		config_free(c);
-		return 1;
-	}
 	env_setup(&e, c, &o);
 	cfg = vm_ssh_config_path(&e);
 	if (!cfg)
 		die("out of memory");
-	if (access(cfg, R_OK) < 0) {
-		error_errno(errno, "%s (start a VM first)", cfg);
-		return 1;
-	}
+	if (access(cfg, R_OK) < 0)
+		return error_errno(errno, "%s (start a VM first)", cfg);
 	/* "vm ssh ID -- CMD...": the "--" ends daxlab's words, not CMD's */
 	if (argc - o.first_arg > 1 && !strcmp(argv[o.first_arg + 1], "--"))
 		o.first_arg++;
@@ -851,28 +816,13 @@ static int do_ssh(int argc, char **argv)
 
 int cmd_vm(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} cmds[] = {
-		{ "start", do_start },	   { "stop", do_stop },
-		{ "status", do_status },   { "cmdline", do_cmdline },
-		{ "console", do_console }, { "ssh", do_ssh },
+	static const char *const cmds[] = { "start",   "stop", "status",
+					    "console", "ssh",  "cmdline" };
+	static int (*const fns[])(int, char **) = {
+		do_start, do_stop, do_status, do_console, do_ssh, do_cmdline,
 	};
+	size_t i = pick_command_as(CMDS_LISTED, "vm", argc, argv, cmds,
+				   ARRAY_SIZE(cmds), vm_usage);
 
-	if (argc < 2)
-		usage_error("vm", "no command given (start, stop, status, "
-				  "console, ssh or cmdline)");
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		vm_usage();
-		return 0;
-	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-		print_version();
-	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	usage_error("vm", "unknown command '%s' (start, stop, status, "
-			  "console, ssh or cmdline)",
-		    argv[1]);
+	return fns[i](argc - 1, argv + 1);
 }

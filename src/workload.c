@@ -61,31 +61,22 @@ static void set_num(struct workload_args *w, const char *key, const char *v)
 void workload_args_option(struct workload_args *w, int o, const char *arg,
 			  void (*print_usage)(void))
 {
+	/* the keys of WL_OPT_SIZE ... WL_OPT_VMS, in that order */
+	static const char *const keys[] = {
+		"size",		"file_size", "private_ratio",
+		"access_ratio", "hot_ratio", "hot_access_ratio",
+		"vms"
+	};
+
+	if (o >= WL_OPT_SIZE && o <= WL_OPT_VMS) {
+		set_num(w, keys[o - WL_OPT_SIZE], arg);
+		if (o == WL_OPT_VMS)
+			w->dirs_given = true;
+		return;
+	}
 	switch (o) {
 	case 'c':
 		break; /* taken by workload_args_config() */
-	case WL_OPT_SIZE:
-		set_num(w, "size", arg);
-		break;
-	case WL_OPT_FILE_SIZE:
-		set_num(w, "file_size", arg);
-		break;
-	case WL_OPT_PRIVATE_RATIO:
-		set_num(w, "private_ratio", arg);
-		break;
-	case WL_OPT_ACCESS_RATIO:
-		set_num(w, "access_ratio", arg);
-		break;
-	case WL_OPT_HOT_RATIO:
-		set_num(w, "hot_ratio", arg);
-		break;
-	case WL_OPT_HOT_ACCESS_RATIO:
-		set_num(w, "hot_access_ratio", arg);
-		break;
-	case WL_OPT_VMS:
-		set_num(w, "vms", arg);
-		w->dirs_given = true;
-		break;
 	case WL_OPT_SHARED_DIR:
 		w->spec.shared_dir = arg;
 		break;
