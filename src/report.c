@@ -183,10 +183,7 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "alpha", required_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	const char *output = NULL;
 	_cleanup_free_ char *html = NULL, *txt = NULL, *json = NULL;

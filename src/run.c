@@ -24,21 +24,10 @@
 
 static volatile sig_atomic_t got_signal;
 
+/* SIGINT and SIGTERM roll the experiment back (lib/experiment.h). */
 static void on_signal(int sig)
 {
 	got_signal = sig;
-}
-
-/* SIGINT and SIGTERM roll the experiment back (lib/experiment.h). */
-static void catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The run's name: the config file's, without .ini, else "run". */
@@ -310,10 +299,7 @@ int cmd_run(int argc, char **argv)
 		{ "slurm", no_argument, NULL, 'L' },
 		{ "slurm-opt", required_argument, NULL, 'X' },
 		{ "slurm-parallel", required_argument, NULL, 'K' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	struct run_opts o = { .results = "results",
 			      .tail_ms = 2000,
@@ -435,7 +421,7 @@ int cmd_run(int argc, char **argv)
 	if ((o.n_slurm_opts || o.slurm_parallel) && !o.slurm)
 		usage_error("run", "--slurm-opt and --slurm-parallel go with --slurm");
 	if (o.resume) {
-		catch_signals();
+		trap_signals(on_signal, false);
 		return run_sweep(&o, NULL) < 0 ? 1 : 0;
 	}
 	o.config = config_default_path(explicit_config);
@@ -447,7 +433,7 @@ int cmd_run(int argc, char **argv)
 		return error("out of memory");
 	if (o.n_sweep)
 		check_sweep_values(&o);
-	catch_signals();
+	trap_signals(on_signal, false);
 	if (o.n_sweep || o.repeat > 1 || o.slurm)
 		ret = run_sweep(&o, name);
 	else

@@ -170,10 +170,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "test", no_argument, NULL, 't' },
 		{ "alpha", required_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		COMMON_LONGOPTS,
 	};
 	int c;
 
