@@ -323,7 +323,7 @@ bool report_growth(const struct report_run *r, const char *source, int64_t *ret)
 
 /* --- accounting --- */
 
-static int cmp_desc(const void *a, const void *b)
+int report_cmp_desc(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
@@ -338,7 +338,7 @@ static void set_split(struct report_set *s, size_t n_vms)
 	c[n++] = s->host;
 	for (size_t i = 0; i < n_vms && i < 16; i++)
 		c[n++] = s->guest[i];
-	qsort(c, n, sizeof(c[0]), cmp_desc);
+	qsort(c, n, sizeof(c[0]), report_cmp_desc);
 	s->cached = c[0];
 	s->twice = n > 1 ? c[1] : 0;
 	s->once = s->cached - s->twice;

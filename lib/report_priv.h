@@ -34,6 +34,8 @@ void report_time_axes(FILE *f, double L, double T, double pw, double ph,
 		      double ystep);
 /* The report's i-th series colour. */
 const char *report_color(size_t i);
+/* qsort() of uint64_t from the largest down. */
+int report_cmp_desc(const void *a, const void *b);
 
 /* ---- lib/report_residency.c ---- */
 

@@ -249,13 +249,6 @@ struct place {
 	char node[16]; /* a guest's host node */
 };
 
-static int cmp_desc(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* The places that hold a set at the last sample: host files, image, guests. */
 static size_t places_of(const struct report_run *r, const char *set,
 			struct place *p, size_t max)
@@ -377,7 +370,7 @@ static int compute_copies(struct report_run *r)
 			for (size_t i = 0; i < np; i++)
 				v[i] = place_bytes(r->rs, c->set, &p[i],
 						   c->node);
-			qsort(v, np, sizeof(v[0]), cmp_desc);
+			qsort(v, np, sizeof(v[0]), report_cmp_desc);
 			c->cached = np ? v[0] : 0;
 			for (size_t i = 0; i < np && v[i]; i++) {
 				c->times[i] = v[i] - (i + 1 < np ? v[i + 1] : 0);
