@@ -387,13 +387,15 @@ void vm_cmdlines_free(char ***fsd, char **qemu)
 
 /* ---- pid files, processes ---- */
 
-static int proc_starttime(pid_t pid, unsigned long long *ret, char *state)
+/* From /proc/PID/stat: its start time, state and parent (may be NULL). */
+static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
+		     pid_t *ret_ppid)
 {
 	char path[64];
 	_cleanup_free_ char *s = NULL;
 	char *p;
 	unsigned long long v = 0;
-	int r;
+	int ppid = 0, r;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	r = read_full_file(path, 8192, &s, NULL);
@@ -404,7 +406,11 @@ static int proc_starttime(pid_t pid, unsigned long long *ret, char *state)
 		return -EINVAL;
 	if (state)
 		*state = p[2];
-	/* field 3 is the state; starttime is field 22 */
+	if (ret_ppid && sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return -EINVAL;
+	if (ret_ppid)
+		*ret_ppid = (pid_t)ppid;
+	/* field 3 is the state, 4 the parent; starttime is field 22 */
 	p += 2;
 	for (int f = 3; f < 22; f++) {
 		p = strchr(p, ' ');
@@ -425,7 +431,7 @@ static bool pid_alive(pid_t pid, unsigned long long start)
 	/* our own child: reap it if it has exited */
 	if (waitpid(pid, NULL, WNOHANG) == pid)
 		return false;
-	if (proc_starttime(pid, &st, &state) < 0)
+	if (proc_stat(pid, &st, &state, NULL) < 0)
 		return false;
 	if (state == 'Z' || state == 'X')
 		return false;
@@ -441,8 +447,8 @@ static int open_nofollow_read(const char *path)
  * "PID STARTTIME": pid 0 when the process recorded is gone.
  * *ret_recorded (may be NULL): the pid in the file, alive or not.
  */
-static int read_pidfile_rec(const char *path, pid_t *ret,
-			    unsigned long long *ret_start, pid_t *ret_recorded)
+static int read_pidfile(const char *path, pid_t *ret,
+			unsigned long long *ret_start, pid_t *ret_recorded)
 {
 	_cleanup_close_ int fd = open_nofollow_read(path);
 	_cleanup_free_ char *s = NULL;
@@ -471,12 +477,6 @@ static int read_pidfile_rec(const char *path, pid_t *ret,
 	return 0;
 }
 
-static int read_pidfile_full(const char *path, pid_t *ret,
-			     unsigned long long *ret_start)
-{
-	return read_pidfile_rec(path, ret, ret_start, NULL);
-}
-
 /*
  * A child of ours (qemu or virtiofsd during a start): has it ended?
  * *ret_wstatus gets its wait status when we reaped it, else stays -1.
@@ -498,7 +498,7 @@ static bool child_gone(pid_t pid, int *ret_wstatus)
 
 int vm_read_pidfile(const char *path, pid_t *ret)
 {
-	return read_pidfile_full(path, ret, NULL);
+	return read_pidfile(path, ret, NULL, NULL);
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -507,7 +507,7 @@ static int write_pidfile(const char *path, pid_t pid)
 	unsigned long long st = 0;
 	char buf[64];
 
-	proc_starttime(pid, &st, NULL);
+	proc_stat(pid, &st, NULL, NULL);
 	(void)unlink(path);
 	fd = open(path,
 		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -543,22 +543,6 @@ static void terminate(pid_t pid, unsigned long long start, unsigned ms)
 	wait_gone(pid, start, 5000);
 }
 
-static pid_t proc_ppid(pid_t pid)
-{
-	char path[64];
-	_cleanup_free_ char *s = NULL;
-	char *p;
-	int ppid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_full_file(path, 8192, &s, NULL) < 0)
-		return 0;
-	p = strrchr(s, ')');
-	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
-		return 0;
-	return (pid_t)ppid;
-}
-
 /*
  * The C virtiofsd forks a worker that outlives its parent for a moment:
  * stop the children found in virtiofsd's cgroup too, so the cgroup can go.
@@ -570,12 +554,13 @@ static void terminate_tree(struct vm_env *e, pid_t pid,
 	pid_t kids[64];
 	unsigned long long kstart[64];
 	size_t n = 0, nk = 0;
+	pid_t ppid;
 
 	if (e->cg_ok &&
 	    cg_pids(&e->cg, e->c->virtiofsd.cg.cgroup, &pids, &n) == 0)
 		for (size_t i = 0; i < n && nk < ARRAY_SIZE(kids); i++)
-			if (proc_ppid(pids[i]) == pid &&
-			    proc_starttime(pids[i], &kstart[nk], NULL) == 0)
+			if (proc_stat(pids[i], &kstart[nk], NULL, &ppid) == 0 &&
+			    ppid == pid)
 				kids[nk++] = pids[i];
 	terminate(pid, start, 5000);
 	for (size_t i = 0; i < nk; i++)
@@ -836,18 +821,38 @@ static void note(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* unlink, and note the file's name (in the VM's folder) if it was there. */
-static void unlink_noted(const char *path, char *buf, size_t len)
+/*
+ * unlink, or in a dry run say "rm"; note the file's name (in the VM's
+ * folder) if it was there.
+ */
+static void unlink_noted(struct vm_env *e, const char *path, char *buf,
+			 size_t len)
 {
 	const char *base;
 
-	if (!path || unlink(path) < 0)
+	if (!path || (e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
 		return;
+	if (e->dry_run)
+		report(e, VM_REPORT_DRY, "rm %s", path);
 	base = strrchr(path, '/');
 	note(buf, len, "%s", base ? base + 1 : path);
 }
 
-/* Stops virtiofsd of each share, removes its socket and pid file. */
+/* A process the dry run said it stops: a virtiofsd, or its child. */
+static void dry_stop(struct vm_env *e, pid_t pid)
+{
+	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	e->dry_stopped = v;
+	e->dry_stopped[e->n_dry_stopped++] = pid;
+}
+
+/*
+ * Stops virtiofsd of each share, removes its socket and pid file; a dry
+ * run says so.
+ */
 static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 			    char *removed, size_t rlen)
 {
@@ -858,7 +863,13 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
-		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
+		read_pidfile(ps->pidfile, &pid, &start, NULL);
+		if (pid && e->dry_run) {
+			report(e, VM_REPORT_DRY,
+			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
+			       ps->s->name, (int)pid);
+			dry_stop(e, pid);
+		} else if (pid) {
 			any = true;
 			report(e, VM_REPORT_STEP,
 			       "stopping virtiofsd for share %s (pid %d)",
@@ -868,9 +879,9 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 			     "virtiofsd of share %s (pid %d, stopped)",
 			     ps->s->name, (int)pid);
 		}
-		unlink_noted(ps->pidfile, removed, rlen);
-		unlink_noted(ps->socket, removed, rlen);
-		unlink_noted(ps->own_pidfile, removed, rlen);
+		unlink_noted(e, ps->pidfile, removed, rlen);
+		unlink_noted(e, ps->socket, removed, rlen);
+		unlink_noted(e, ps->own_pidfile, removed, rlen);
 	}
 	return any;
 }
@@ -922,12 +933,13 @@ static int cg_live(struct vm_env *e, const char *name)
 	for (size_t k = 0; k < n; k++) {
 		unsigned long long st;
 		char state = 0;
+		pid_t ppid = 0;
 
-		if (e->n_dry_stopped && (dry_stopped(e, pids[k]) ||
-					 dry_stopped(e, proc_ppid(pids[k]))))
+		if (proc_stat(pids[k], &st, &state, &ppid) < 0 ||
+		    (e->n_dry_stopped &&
+		     (dry_stopped(e, pids[k]) || dry_stopped(e, ppid))))
 			continue;
-		if (proc_starttime(pids[k], &st, &state) == 0 && state != 'Z' &&
-		    state != 'X')
+		if (state != 'Z' && state != 'X')
 			return 1;
 	}
 	return 0;
@@ -1058,7 +1070,7 @@ static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
 	pid_t pid = 0;
 	bool any = false;
 
-	if (read_pidfile_full(p->qemu_pid, &pid, &start) == 0 && pid) {
+	if (read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 && pid) {
 		any = true;
 		terminate(pid, start, 5000);
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
@@ -1066,9 +1078,9 @@ static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
 	any |= stop_virtiofsds(e, p, removed, rlen);
 	remove_image_disk(p, removed, rlen);
 	remove_cgroups(e, p->vm, shared, locked, removed, rlen);
-	unlink_noted(p->qemu_pid, removed, rlen);
-	unlink_noted(p->qmp, removed, rlen);
-	unlink_noted(p->console_sock, removed, rlen);
+	unlink_noted(e, p->qemu_pid, removed, rlen);
+	unlink_noted(e, p->qmp, removed, rlen);
+	unlink_noted(e, p->console_sock, removed, rlen);
 	return any;
 }
 
@@ -1079,27 +1091,6 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
 }
 
 /* ---- stop --dry-run: what vm_stop_report() would do, read only ---- */
-
-/* A process the dry run said it stops: a virtiofsd, or its child. */
-static void dry_stop(struct vm_env *e, pid_t pid)
-{
-	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	e->dry_stopped = v;
-	e->dry_stopped[e->n_dry_stopped++] = pid;
-}
-
-/* What the stop would unlink, said and noted in removed. */
-static void dry_remove(struct vm_env *e, const char *path, char *removed,
-		       size_t rlen)
-{
-	if (!path || access(path, F_OK) < 0)
-		return;
-	report(e, VM_REPORT_DRY, "rm %s", path);
-	note(removed, rlen, "%s", strrchr(path, '/') + 1);
-}
 
 /*
  * vm_stop_report()'s decisions from the same pid files, cgroups and
@@ -1121,7 +1112,7 @@ static int stop_dry(struct vm_env *e, const struct vm_config *vm,
 	if (vm_plan_paths(e->c, vm, &p) < 0)
 		return -ENOMEM;
 	e->cg.dry_run = true; /* the cgroup calls below only say what they do */
-	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
 		ret->was_running = true;
 		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
 		report(e, VM_REPORT_DRY,
@@ -1130,23 +1121,11 @@ static int stop_dry(struct vm_env *e, const struct vm_config *vm,
 	} else if (recorded) {
 		ret->died = true;
 	}
-	for (size_t i = 0; i < p.n_shares; i++) {
-		const struct vm_plan_share *ps = &p.shares[i];
-
-		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
-			report(e, VM_REPORT_DRY,
-			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
-			       ps->s->name, (int)pid);
-			dry_stop(e, pid);
-		}
-		dry_remove(e, ps->pidfile, rm, rl);
-		dry_remove(e, ps->socket, rm, rl);
-		dry_remove(e, ps->own_pidfile, rm, rl);
-	}
+	stop_virtiofsds(e, &p, rm, rl);
 	if (vm->image && !vm->keep_disk) {
-		dry_remove(e, p.disk, rm, rl);
+		unlink_noted(e, p.disk, rm, rl);
 		if (!vm->seed)
-			dry_remove(e, p.seed, rm, rl);
+			unlink_noted(e, p.seed, rm, rl);
 	}
 	if (e->cg_ok && cg_exists(&e->cg, vm->cg.cgroup)) {
 		cg_remove(&e->cg, vm->cg.cgroup);
@@ -1158,10 +1137,10 @@ static int stop_dry(struct vm_env *e, const struct vm_config *vm,
 			cg_remove(&e->cg, fsd_cg);
 		cgplace_release(&e->place, &e->cg, NULL);
 	}
-	dry_remove(e, p.qemu_pid, rm, rl);
-	dry_remove(e, p.qmp, rm, rl);
-	dry_remove(e, p.console_sock, rm, rl);
-	dry_remove(e, p.starting, rm, rl);
+	unlink_noted(e, p.qemu_pid, rm, rl);
+	unlink_noted(e, p.qmp, rm, rl);
+	unlink_noted(e, p.console_sock, rm, rl);
+	unlink_noted(e, p.starting, rm, rl);
 	ret->stale = !ret->was_running && ret->removed[0];
 	vm_plan_free(&p);
 	return 0;
@@ -1189,7 +1168,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	r = vm_plan_paths(e->c, vm, &p);
 	if (r < 0)
 		return r;
-	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
 		ret->was_running = true;
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
@@ -1215,7 +1194,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	}
 	cleanup_vm_noted(e, &p, true, false, ret->removed,
 			 sizeof(ret->removed));
-	unlink_noted(p.starting, ret->removed, sizeof(ret->removed));
+	unlink_noted(e, p.starting, ret->removed, sizeof(ret->removed));
 	ret->stale = !ret->was_running && ret->removed[0];
 	if (vm->image && vm->keep_disk)
 		report(e, VM_REPORT_STEP,
@@ -2069,7 +2048,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		unsigned long long st;
 		pid_t pid = 0;
 
-		if (read_pidfile_full(p.qemu_pid, &pid, &st) == 0 && pid) {
+		if (read_pidfile(p.qemu_pid, &pid, &st, NULL) == 0 && pid) {
 			r = fail(e, -EALREADY,
 				 "vm %s is already running (qemu pid %d); stop it first",
 				 vm->id, (int)pid);
@@ -2270,7 +2249,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	r = vm_plan_paths(c, vm, &p);
 	if (r < 0)
 		return r;
-	read_pidfile_rec(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
+	read_pidfile(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
 	ret->running = ret->qemu_pid > 0;
 	if (e->cg_ok &&
 	    cg_oom_kills(&e->cg, vm->cg.cgroup, &ret->oom_kills, NULL) == 0)
