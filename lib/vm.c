@@ -1354,41 +1354,6 @@ static void dry_cmd(struct vm_env *e, const char *what, char **argv)
 		       s ? s : "?");
 }
 
-/* Opens a log file for a child's output, truncated, not through symlinks. */
-static int open_log(const char *path)
-{
-	return open(path,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
-			    O_APPEND,
-		    0600);
-}
-
-static int spawn_in(struct vm_env *e, const char *cgroup, char **argv,
-		    const char *log, pid_t *ret_pid)
-{
-	_cleanup_close_ int logfd = open_log(log);
-	_cleanup_close_ int cgfd = -1;
-	char **procs = NULL;
-	struct spawn_opts o;
-	int r;
-
-	if (logfd < 0)
-		return -errno;
-	r = cg_spawn_target(&e->cg, cgroup, &cgfd, &procs);
-	if (r < 0)
-		return r;
-	spawn_opts_init(&o, (const char *const *)argv);
-	o.fd_in = SPAWN_NULL;
-	o.fd_out = logfd;
-	o.fd_err = logfd;
-	o.cgroup_fd = cgfd;
-	o.cgroup_procs = (const char *const *)procs;
-	o.new_session = true;
-	r = spawn(&o, ret_pid);
-	strv_free(procs);
-	return r;
-}
-
 static int step_failed(struct vm_env *e, const char *step, int r,
 		       const char *log, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -1408,6 +1373,49 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 				"step '%s' failed: %s\nlast lines of %s:\n%s",
 				step, why, log, tail);
 	return err_fail(&e->err, r, "step '%s' failed: %s", step, why);
+}
+
+/*
+ * Starts argv in cgroup, its output to log (truncated, not through a
+ * symlink), and writes its pid file; what names it in step's error.
+ */
+static int spawn_step(struct vm_env *e, const char *step, const char *what,
+		      const char *cgroup, char **argv, const char *log,
+		      const char *pidfile, pid_t *ret_pid)
+{
+	_cleanup_close_ int logfd =
+		open(log,
+		     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+			     O_APPEND,
+		     0600);
+	_cleanup_close_ int cgfd = -1;
+	_cleanup_strv_ char **procs = NULL;
+	struct spawn_opts o;
+	int r = logfd < 0 ? -errno : 0;
+
+	if (r == 0)
+		r = cg_spawn_target(&e->cg, cgroup, &cgfd, &procs);
+	if (r == 0) {
+		spawn_opts_init(&o, (const char *const *)argv);
+		o.fd_in = SPAWN_NULL;
+		o.fd_out = logfd;
+		o.fd_err = logfd;
+		o.cgroup_fd = cgfd;
+		o.cgroup_procs = (const char *const *)procs;
+		o.new_session = true;
+		r = spawn(&o, ret_pid);
+	}
+	if (r < 0)
+		return step_failed(e, step, r, log, "%s: %s", what,
+				   strerror(-r));
+	r = write_pidfile(pidfile, *ret_pid);
+	if (r < 0) {
+		kill(*ret_pid, SIGKILL);
+		spawn_wait(*ret_pid);
+		return step_failed(e, step, r, NULL, "cannot write %s: %s",
+				   pidfile, strerror(-r));
+	}
+	return 0;
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
@@ -1458,12 +1466,11 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 
 	if (e->dry_run) {
 		const char *fmt = "qcow2";
-		char **argv = NULL;
+		_cleanup_strv_ char **argv = NULL;
 
 		vmimage_format(vm->image, &fmt);
 		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
 			dry_cmd(e, "run", argv);
-		strv_free(argv);
 		if (!vm->seed)
 			report(e, VM_REPORT_DRY,
 			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
@@ -1662,8 +1669,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		const struct vm_plan_share *ps = &p->shares[i];
 		const struct share_config *s = ps->s;
 		const char *src = ps->source, *image = ps->image;
-		_cleanup_free_ char *tmp = NULL;
-		char **argv = NULL;
+		_cleanup_free_ char *tmp = NULL, *kib = NULL;
+		_cleanup_strv_ char **argv = NULL;
 		_cleanup_free_ char *out = NULL;
 		int ex, r, fd;
 
@@ -1722,23 +1729,13 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		r = qemu_mkfs_argv(src, tmp, s->tag, &argv);
 		if (r < 0)
 			return r;
-		{
-			struct strv b = { 0 };
-			char **full;
-			/* size in KiB as the last argument */
-			for (size_t k = 0; argv[k]; k++)
-				strv_push(&b, argv[k]);
-			strv_pushf(&b, "%lluk",
-				   (unsigned long long)(ps->image_size >> 10));
-			full = strv_steal(&b);
-			strv_free(argv);
-			argv = full;
-			if (!argv)
-				return -ENOMEM;
-		}
+		/* size in KiB as the last argument */
+		kib = strdup_printf("%lluk",
+				    (unsigned long long)(ps->image_size >> 10));
+		if (!kib || strv_append(&argv, kib) < 0)
+			return -ENOMEM;
 		if (e->dry_run) {
 			dry_cmd(e, "run", argv);
-			strv_free(argv);
 			continue;
 		}
 		report(e, VM_REPORT_STEP,
@@ -1751,14 +1748,12 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			r = -errno;
 			if (fd >= 0)
 				close(fd);
-			strv_free(argv);
 			return step_failed(e, "build virtio-pmem image", r,
 					   NULL, "%s: %s", tmp, strerror(-r));
 		}
 		close(fd);
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
-		strv_free(argv);
 		if (r < 0 || ex != 0) {
 			unlink_quiet(tmp);
 			return step_failed(e, "build virtio-pmem image",
@@ -2128,8 +2123,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	k = 0;
 	for (size_t i = 0; i < p.n_shares; i++) {
 		const struct share_config *s = p.shares[i].s;
-		const char *log = p.shares[i].log, *pf = p.shares[i].pidfile;
-		const char *sock = p.shares[i].socket;
+		const char *log = p.shares[i].log, *sock = p.shares[i].socket;
+		_cleanup_free_ char *what = NULL;
 		pid_t pid;
 
 		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
@@ -2138,22 +2133,13 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
 		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
 		unlink_quiet(sock);
-		r = spawn_in(e, c->virtiofsd.cg.cgroup, fsd[k++], log, &pid);
-		if (r < 0) {
-			r = step_failed(e, "start virtiofsd", r, log,
-					"%s (share %s): %s", e->virtiofsd,
-					s->name, strerror(-r));
+		what = strdup_printf("%s (share %s)", e->virtiofsd, s->name);
+		r = what ? spawn_step(e, "start virtiofsd", what,
+				      c->virtiofsd.cg.cgroup, fsd[k++], log,
+				      p.shares[i].pidfile, &pid) :
+			   -ENOMEM;
+		if (r < 0)
 			goto rollback;
-		}
-		r = write_pidfile(pf, pid);
-		if (r < 0) {
-			kill(pid, SIGKILL);
-			spawn_wait(pid);
-			r = step_failed(e, "start virtiofsd", r, NULL,
-					"cannot write %s: %s", pf,
-					strerror(-r));
-			goto rollback;
-		}
 		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
@@ -2180,21 +2166,10 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	unlink_quiet(p.qmp);
 	unlink_quiet(p.console_sock);
 	unlink_quiet(p.console_log);
-	r = spawn_in(e, vm->cg.cgroup, qemu, p.qemu_log, &qpid);
-	if (r < 0) {
-		r = step_failed(e, "start qemu", r, p.qemu_log, "%s: %s",
-				c->lab.qemu, strerror(-r));
+	r = spawn_step(e, "start qemu", c->lab.qemu, vm->cg.cgroup, qemu,
+		       p.qemu_log, p.qemu_pid, &qpid);
+	if (r < 0)
 		goto rollback;
-	}
-	r = write_pidfile(p.qemu_pid, qpid);
-	if (r < 0) {
-		kill(qpid, SIGKILL);
-		spawn_wait(qpid);
-		r = step_failed(e, "start qemu", r, NULL,
-				"cannot write %s: %s", p.qemu_pid,
-				strerror(-r));
-		goto rollback;
-	}
 	r = wait_socket(e, p.qmp, qpid, 30000, &wstatus);
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
