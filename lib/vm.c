@@ -149,19 +149,12 @@ char *vm_ssh_config_path(const struct vm_env *e)
 	return statedir_ssh_config(e->c);
 }
 
-static bool need_virtiofsd(const struct lab_config *c)
+/* Is there a virtiofs share (with a DAX window, if dax)? */
+static bool any_virtiofs(const struct lab_config *c, bool dax)
 {
 	for (size_t i = 0; i < c->n_shares; i++)
-		if (c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
-			return true;
-	return false;
-}
-
-static bool need_cache_size(const struct lab_config *c)
-{
-	for (size_t i = 0; i < c->n_shares; i++)
-		if (c->shares[i].dax_window &&
-		    c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
+		if (c->shares[i].backend == SHARE_BACKEND_VIRTIOFS &&
+		    (!dax || c->shares[i].dax_window))
 			return true;
 	return false;
 }
@@ -259,14 +252,14 @@ static int resolve(struct vm_env *e)
 	if (r < 0)
 		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
 			    c->lab.qemu, strerror(-r));
-	if (need_cache_size(c)) {
+	if (any_virtiofs(c, true)) {
 		r = qemu_probe_cache_size(c->lab.qemu, &e->have_cache_size);
 		if (r < 0)
 			return fail(e, r,
 				    "cannot run '%s -device vhost-user-fs-pci,help': %s",
 				    c->lab.qemu, strerror(-r));
 	}
-	if (need_virtiofsd(c)) {
+	if (any_virtiofs(c, false)) {
 		r = virtiofsd_find(c->virtiofsd.path, &e->virtiofsd);
 		if (r < 0) {
 			if (c->virtiofsd.path)
@@ -634,27 +627,20 @@ static void unlink_quiet(const char *p)
 static char *log_tail(const char *path, unsigned lines)
 {
 	_cleanup_close_ int fd = open_nofollow_read(path);
-	_cleanup_free_ char *s = NULL;
-	size_t len = 0;
-	char *p;
+	char s[16385], *p;
+	off_t size;
+	ssize_t k;
+	size_t len;
 	unsigned n = 0;
 
 	if (fd < 0)
 		return NULL;
-	{
-		off_t size = lseek(fd, 0, SEEK_END);
-		off_t from = size > 16384 ? size - 16384 : 0;
-		char buf[16385];
-		ssize_t k = pread(fd, buf, sizeof(buf) - 1, from);
-
-		if (k <= 0)
-			return NULL;
-		buf[k] = 0;
-		s = strdup(buf);
-		len = (size_t)k;
-	}
-	if (!s)
+	size = lseek(fd, 0, SEEK_END);
+	k = pread(fd, s, sizeof(s) - 1, size > 16384 ? size - 16384 : 0);
+	if (k <= 0)
 		return NULL;
+	s[k] = 0;
+	len = (size_t)k;
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		s[--len] = 0;
 	for (p = s + len; p > s; p--)
@@ -964,26 +950,22 @@ static void remove_when_empty(struct vm_env *e, const char *name)
 	}
 }
 
-/* cgplace_release(); a failure is a warning: the VM is stopped. */
-static int release_place(struct vm_env *e)
-{
-	struct error why = { 0 };
-	int r = cgplace_release(&e->place, &e->cg, &why);
-
-	if (r < 0)
-		report(e, VM_REPORT_WARN, "%s", why.msg);
-	return r;
-}
-
 /*
  * virtiofsd's cgroup is shared by every VM: removed when empty; then the
- * leaf, and the scope if nothing runs in it any more. Under the lock.
+ * leaf, and the scope if nothing runs in it any more (cgplace_release(),
+ * a failure is a warning: the VM is stopped). Under the lock.
  */
 static int release_locked(struct vm_env *e)
 {
+	struct error why = { 0 };
+	int r;
+
 	if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
 		remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
-	return release_place(e);
+	r = cgplace_release(&e->place, &e->cg, &why);
+	if (r < 0)
+		report(e, VM_REPORT_WARN, "%s", why.msg);
+	return r;
 }
 
 int vm_cgroups_release(struct vm_env *e)
@@ -1062,9 +1044,8 @@ static void remove_image_disk(const struct vm_plan *p, char *removed,
  * Everything but the logs; quiet about what is already gone. removed
  * (may be NULL) gets the names of what was there.
  */
-static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
-			     bool shared, bool locked, char *removed,
-			     size_t rlen)
+static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
+		       bool locked, char *removed, size_t rlen)
 {
 	unsigned long long start = 0;
 	pid_t pid = 0;
@@ -1082,12 +1063,6 @@ static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
 	unlink_noted(e, p->qmp, removed, rlen);
 	unlink_noted(e, p->console_sock, removed, rlen);
 	return any;
-}
-
-static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
-		       bool locked)
-{
-	return cleanup_vm_noted(e, p, shared, locked, NULL, 0);
 }
 
 /* ---- stop --dry-run: what vm_stop_report() would do, read only ---- */
@@ -1192,8 +1167,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 			       "vm %s: qemu (pid %d) had died: %s", vm->id,
 			       (int)recorded, ret->end.what);
 	}
-	cleanup_vm_noted(e, &p, true, false, ret->removed,
-			 sizeof(ret->removed));
+	cleanup_vm(e, &p, true, false, ret->removed, sizeof(ret->removed));
 	unlink_noted(e, p.starting, ret->removed, sizeof(ret->removed));
 	ret->stale = !ret->was_running && ret->removed[0];
 	if (vm->image && vm->keep_disk)
@@ -2033,7 +2007,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		goto out;
 	if (access(marker, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
-		if (cleanup_vm(e, &p, false, false))
+		if (cleanup_vm(e, &p, false, false, NULL, 0))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
@@ -2071,7 +2045,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		close(fd);
 	}
 	/* a daxlab killed half-way leaves this behind */
-	if (cleanup_vm(e, &p, false, false))
+	if (cleanup_vm(e, &p, false, false, NULL, 0))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
@@ -2199,7 +2173,7 @@ rollback:
 	{
 	struct error saved = e->err;
 
-	cleanup_vm(e, &p, true, cglock >= 0);
+	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
 	unlink_quiet(marker);
 	e->err = saved;
 	}
