@@ -992,10 +992,22 @@ int vm_cgroups_release(struct vm_env *e)
 static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			   bool shared, bool locked, char *removed, size_t rlen)
 {
+	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
 	bool had, fsd_had;
 
 	if (!e->cg_ok)
 		return;
+	if (e->dry_run) {
+		if (cg_exists(&e->cg, vm->cg.cgroup)) {
+			cg_remove(&e->cg, vm->cg.cgroup);
+			note(removed, rlen, "cgroup %s", vm->cg.cgroup);
+		}
+		/* remove_when_empty(): once its virtiofsds are gone */
+		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
+			cg_remove(&e->cg, fsd_cg);
+		cgplace_release(&e->place, &e->cg, NULL);
+		return;
+	}
 	had = cg_exists(&e->cg, vm->cg.cgroup);
 	fsd_had = shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup);
 	/* anything still in the VM's own cgroup is ours */
@@ -1026,13 +1038,19 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
  * The overlay and the seed made at start go, unless keep_disk; the VM's
  * folder in image_dir too when nothing else is left in it.
  */
-static void remove_image_disk(const struct vm_plan *p, char *removed,
-			      size_t rlen)
+static void remove_image_disk(struct vm_env *e, const struct vm_plan *p,
+			      char *removed, size_t rlen)
 {
 	const struct vm_config *vm = p->vm;
 
 	if (!vm->image || vm->keep_disk)
 		return;
+	if (e->dry_run) {
+		unlink_noted(e, p->disk, removed, rlen);
+		if (!vm->seed)
+			unlink_noted(e, p->seed, removed, rlen);
+		return;
+	}
 	if (unlink(p->disk) == 0)
 		note(removed, rlen, "%s (the VM's overlay)", p->disk);
 	if (!vm->seed && unlink(p->seed) == 0)
@@ -1042,7 +1060,8 @@ static void remove_image_disk(const struct vm_plan *p, char *removed,
 
 /*
  * Everything but the logs; quiet about what is already gone. removed
- * (may be NULL) gets the names of what was there.
+ * (may be NULL) gets the names of what was there. A dry run (stop
+ * --dry-run) says each step (VM_REPORT_DRY, the cgroup trace), does none.
  */
 static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
 		       bool locked, char *removed, size_t rlen)
@@ -1051,74 +1070,19 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
 	pid_t pid = 0;
 	bool any = false;
 
-	if (read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 && pid) {
+	if (!e->dry_run && read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 &&
+	    pid) {
 		any = true;
 		terminate(pid, start, 5000);
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
 	any |= stop_virtiofsds(e, p, removed, rlen);
-	remove_image_disk(p, removed, rlen);
+	remove_image_disk(e, p, removed, rlen);
 	remove_cgroups(e, p->vm, shared, locked, removed, rlen);
 	unlink_noted(e, p->qemu_pid, removed, rlen);
 	unlink_noted(e, p->qmp, removed, rlen);
 	unlink_noted(e, p->console_sock, removed, rlen);
 	return any;
-}
-
-/* ---- stop --dry-run: what vm_stop_report() would do, read only ---- */
-
-/*
- * vm_stop_report()'s decisions from the same pid files, cgroups and
- * files, each step said (VM_REPORT_DRY, the cgroup trace) and none done.
- */
-static int stop_dry(struct vm_env *e, const struct vm_config *vm,
-		    struct vm_stop_info *ret)
-{
-	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
-	char *rm = ret->removed;
-	const size_t rl = sizeof(ret->removed);
-	struct vm_plan p;
-	unsigned long long start = 0;
-	pid_t pid = 0, recorded = 0;
-
-	/* no state folder: nothing was started here, and a stop makes none */
-	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	if (vm_plan_paths(e->c, vm, &p) < 0)
-		return -ENOMEM;
-	e->cg.dry_run = true; /* the cgroup calls below only say what they do */
-	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
-		ret->was_running = true;
-		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
-		report(e, VM_REPORT_DRY,
-		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu (pid %d)",
-		       e->c->lab.stop_timeout, (int)pid);
-	} else if (recorded) {
-		ret->died = true;
-	}
-	stop_virtiofsds(e, &p, rm, rl);
-	if (vm->image && !vm->keep_disk) {
-		unlink_noted(e, p.disk, rm, rl);
-		if (!vm->seed)
-			unlink_noted(e, p.seed, rm, rl);
-	}
-	if (e->cg_ok && cg_exists(&e->cg, vm->cg.cgroup)) {
-		cg_remove(&e->cg, vm->cg.cgroup);
-		note(rm, rl, "cgroup %s", vm->cg.cgroup);
-	}
-	if (e->cg_ok) {
-		/* remove_when_empty(): once its virtiofsds are gone */
-		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
-			cg_remove(&e->cg, fsd_cg);
-		cgplace_release(&e->place, &e->cg, NULL);
-	}
-	unlink_noted(e, p.qemu_pid, rm, rl);
-	unlink_noted(e, p.qmp, rm, rl);
-	unlink_noted(e, p.console_sock, rm, rl);
-	unlink_noted(e, p.starting, rm, rl);
-	ret->stale = !ret->was_running && ret->removed[0];
-	vm_plan_free(&p);
-	return 0;
 }
 
 int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
@@ -1132,19 +1096,26 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (e->dry_run)
-		return stop_dry(e, vm, ret);
 	/* no state folder: nothing was started here, and a stop makes none */
 	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	r = lock_vm(e, vm, &lock);
+	/* a dry run: the same decisions from the same files, none done */
+	r = e->dry_run ? 0 : lock_vm(e, vm, &lock);
 	if (r < 0)
 		return r;
 	r = vm_plan_paths(e->c, vm, &p);
 	if (r < 0)
 		return r;
-	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid)
 		ret->was_running = true;
+	else if (recorded)
+		ret->died = true;
+	if (ret->was_running && e->dry_run) {
+		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
+		report(e, VM_REPORT_DRY,
+		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu (pid %d)",
+		       e->c->lab.stop_timeout, (int)pid);
+	} else if (ret->was_running) {
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
 		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
@@ -1158,9 +1129,8 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 				terminate(pid, start, stage_ms);
 			}
 		}
-	} else if (recorded) {
+	} else if (ret->died && !e->dry_run) {
 		/* a pid file of a qemu that is gone: it died, or powered off */
-		ret->died = true;
 		qemu_end(e, vm, &p, recorded, -1, &ret->end);
 		if (ret->end.how != VM_END_POWEROFF)
 			report(e, VM_REPORT_WARN,
@@ -1170,7 +1140,7 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	cleanup_vm(e, &p, true, false, ret->removed, sizeof(ret->removed));
 	unlink_noted(e, p.starting, ret->removed, sizeof(ret->removed));
 	ret->stale = !ret->was_running && ret->removed[0];
-	if (vm->image && vm->keep_disk)
+	if (!e->dry_run && vm->image && vm->keep_disk)
 		report(e, VM_REPORT_STEP,
 		       "vm %s: keeping its disk %s (keep_disk = yes; the next start makes a new one)",
 		       vm->id, p.disk);
