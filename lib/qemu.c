@@ -99,47 +99,35 @@ int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 char *qemu_kernel_cmdline(const struct vm_plan *p)
 {
 	const struct vm_config *vm = p->vm;
-	struct strv b = { 0 };
 	unsigned pmem = 0;
-	char **v;
-	char *r;
-	size_t len = 1;
+	char *r = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&r, &len);
 
-	strv_push(&b, "console=ttyS0");
-	strv_push(&b, "panic=-1");
-	strv_pushf(&b, "daxlab.name=%s", vm->name);
+	if (!f)
+		return NULL;
+	fprintf(f, "console=ttyS0 panic=-1 daxlab.name=%s", vm->name);
 	/* the guest then does not wait for an eth0 that never comes */
 	if (vm->net == VM_NET_NONE)
-		strv_push(&b, "daxlab.net=none");
+		fputs(" daxlab.net=none", f);
 	for (size_t i = 0; i < p->n_shares; i++) {
 		const struct share_config *s = p->shares[i].s;
 
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
-			strv_pushf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
-				   s->mount, s->options ? ":" : "",
-				   s->options ? s->options : "");
+			fprintf(f, " daxlab.pmem=%u:%s%s%s", pmem++, s->mount,
+				s->options ? ":" : "",
+				s->options ? s->options : "");
 		else
-			strv_pushf(&b, "daxlab.virtiofs=%s:%s%s%s", s->tag,
-				   s->mount, s->options ? ":" : "",
-				   s->options ? s->options : "");
+			fprintf(f, " daxlab.virtiofs=%s:%s%s%s", s->tag,
+				s->mount, s->options ? ":" : "",
+				s->options ? s->options : "");
 	}
 	if (vm->append)
-		strv_push(&b, vm->append);
-	v = strv_steal(&b);
-	if (!v)
+		fprintf(f, " %s", vm->append);
+	if (fclose(f) != 0) {
+		free(r);
 		return NULL;
-	for (size_t i = 0; v[i]; i++)
-		len += strlen(v[i]) + 1;
-	r = malloc(len);
-	if (r) {
-		r[0] = 0;
-		for (size_t i = 0; v[i]; i++) {
-			if (i)
-				strcat(r, " ");
-			strcat(r, v[i]);
-		}
 	}
-	strv_free(v);
 	return r;
 }
 
