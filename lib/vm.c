@@ -1616,11 +1616,11 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		_cleanup_free_ char *tmp = NULL, *kib = NULL;
 		_cleanup_strv_ char **argv = NULL;
 		_cleanup_free_ char *out = NULL;
-		int ex, r, fd;
+		int ex, r;
 
 		if (ps->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
-		_cleanup_close_ int lockfd = -1;
+		_cleanup_close_ int lockfd = -1, fd = -1;
 
 		if (!e->dry_run) {
 			r = mkdir_p(ps->image_dir, 0755);
@@ -1690,12 +1690,10 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			  0600);
 		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
 			r = -errno;
-			if (fd >= 0)
-				close(fd);
 			return step_failed(e, "build virtio-pmem image", r,
 					   NULL, "%s: %s", tmp, strerror(-r));
 		}
-		close(fd);
+		close(TAKE_FD(fd));
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
 		if (r < 0 || ex != 0) {
@@ -1983,16 +1981,12 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			       vm->id);
 		unlink_quiet(marker);
 	}
-	{
-		unsigned long long st;
-		pid_t pid = 0;
-
-		if (read_pidfile(p.qemu_pid, &pid, &st, NULL) == 0 && pid) {
-			r = fail(e, -EALREADY,
-				 "vm %s is already running (qemu pid %d); stop it first",
-				 vm->id, (int)pid);
-			goto out;
-		}
+	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
+		r = fail(
+			e, -EALREADY,
+			"vm %s is already running (qemu pid %d); stop it first",
+			vm->id, (int)qpid);
+		goto out;
 	}
 	if (vm->net != VM_NET_NONE) {
 		r = check_ports(e, vm);
