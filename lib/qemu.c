@@ -510,25 +510,19 @@ int virtiofsd_style_of(const char *help, const char *version,
 		       enum virtiofsd_style *ret)
 {
 	/* --help first: it names the options that the command line uses */
-	if (help && strstr(help, "--shared-dir")) {
+	if (help && strstr(help, "--shared-dir"))
 		*ret = VIRTIOFSD_STYLE_RUST;
-		return 0;
-	}
-	if (help && strstr(help, "-o source=")) {
+	else if (help && strstr(help, "-o source="))
 		*ret = VIRTIOFSD_STYLE_C;
-		return 0;
-	}
 	/* qemu's: "virtiofsd version 7.2.22 (...)"; Rust: "virtiofsd 1.13.2" */
-	if (version && str_has_prefix(version, "virtiofsd version ")) {
+	else if (version && str_has_prefix(version, "virtiofsd version "))
 		*ret = VIRTIOFSD_STYLE_C;
-		return 0;
-	}
-	if (version && str_has_prefix(version, "virtiofsd ") &&
-	    version[10] >= '0' && version[10] <= '9') {
+	else if (version && str_has_prefix(version, "virtiofsd ") &&
+		 version[10] >= '0' && version[10] <= '9')
 		*ret = VIRTIOFSD_STYLE_RUST;
-		return 0;
-	}
-	return -ENOEXEC;
+	else
+		return -ENOEXEC;
+	return 0;
 }
 
 /* The first non-empty line of text, allocated. */

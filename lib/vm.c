@@ -1531,12 +1531,11 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 		}
 		if (!ready) {
 			_cleanup_free_ char *log = NULL;
-			int fd = open_nofollow_read(p->console_log);
+			_cleanup_close_ int fd =
+				open_nofollow_read(p->console_log);
 
-			if (fd >= 0) {
+			if (fd >= 0)
 				read_full_fd(fd, 64 << 20, &log, NULL);
-				close(fd);
-			}
 			if (log) {
 				char *f = strstr(log, "DAXLAB-MOUNT-FAILED");
 
