@@ -38,6 +38,20 @@ static char *qopt(const char *s)
 	return r;
 }
 
+/* Pushes each argument up to the NULL. */
+static void push(struct strv *b, ...) __attribute__((sentinel));
+
+static void push(struct strv *b, ...)
+{
+	const char *s;
+	va_list ap;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)))
+		strv_push(b, s);
+	va_end(ap);
+}
+
 uint64_t qemu_pmem_align(uint64_t size)
 {
 	const uint64_t a = 2ULL << 20;
@@ -75,17 +89,9 @@ int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 {
 	struct strv b = { 0 };
 
-	strv_push(&b, "mkfs.ext4");
-	strv_push(&b, "-q");
-	strv_push(&b, "-F");
-	/* DAX needs the file system block size to be the page size */
-	strv_push(&b, "-b");
-	strv_push(&b, "4096");
-	strv_push(&b, "-L");
-	strv_push(&b, label);
-	strv_push(&b, "-d");
-	strv_push(&b, source);
-	strv_push(&b, image);
+	/* DAX needs the file system block size (-b) to be the page size */
+	push(&b, "mkfs.ext4", "-q", "-F", "-b", "4096", "-L", label, "-d",
+	     source, image, NULL);
 	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
@@ -93,47 +99,35 @@ int qemu_mkfs_argv(const char *source, const char *image, const char *label,
 char *qemu_kernel_cmdline(const struct vm_plan *p)
 {
 	const struct vm_config *vm = p->vm;
-	struct strv b = { 0 };
 	unsigned pmem = 0;
-	char **v;
-	char *r;
-	size_t len = 1;
+	char *r = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&r, &len);
 
-	strv_push(&b, "console=ttyS0");
-	strv_push(&b, "panic=-1");
-	strv_pushf(&b, "daxlab.name=%s", vm->name);
+	if (!f)
+		return NULL;
+	fprintf(f, "console=ttyS0 panic=-1 daxlab.name=%s", vm->name);
 	/* the guest then does not wait for an eth0 that never comes */
 	if (vm->net == VM_NET_NONE)
-		strv_push(&b, "daxlab.net=none");
+		fputs(" daxlab.net=none", f);
 	for (size_t i = 0; i < p->n_shares; i++) {
 		const struct share_config *s = p->shares[i].s;
 
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
-			strv_pushf(&b, "daxlab.pmem=%u:%s%s%s", pmem++,
-				   s->mount, s->options ? ":" : "",
-				   s->options ? s->options : "");
+			fprintf(f, " daxlab.pmem=%u:%s%s%s", pmem++, s->mount,
+				s->options ? ":" : "",
+				s->options ? s->options : "");
 		else
-			strv_pushf(&b, "daxlab.virtiofs=%s:%s%s%s", s->tag,
-				   s->mount, s->options ? ":" : "",
-				   s->options ? s->options : "");
+			fprintf(f, " daxlab.virtiofs=%s:%s%s%s", s->tag,
+				s->mount, s->options ? ":" : "",
+				s->options ? s->options : "");
 	}
 	if (vm->append)
-		strv_push(&b, vm->append);
-	v = strv_steal(&b);
-	if (!v)
+		fprintf(f, " %s", vm->append);
+	if (fclose(f) != 0) {
+		free(r);
 		return NULL;
-	for (size_t i = 0; v[i]; i++)
-		len += strlen(v[i]) + 1;
-	r = malloc(len);
-	if (r) {
-		r[0] = 0;
-		for (size_t i = 0; v[i]; i++) {
-			if (i)
-				strcat(r, " ");
-			strcat(r, v[i]);
-		}
 	}
-	strv_free(v);
 	return r;
 }
 
@@ -185,21 +179,11 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 				c->lab.qemu);
 	}
 
-	strv_push(&b, c->lab.qemu);
-	strv_push(&b, "-name");
+	push(&b, c->lab.qemu, "-name", NULL);
 	strv_pushf(&b, "%s,debug-threads=on", vm->name);
-	strv_push(&b, "-nodefaults");
-	strv_push(&b, "-no-user-config");
-	strv_push(&b, "-no-reboot");
-	strv_push(&b, "-display");
-	strv_push(&b, "none");
-	strv_push(&b, "-machine");
-	strv_push(&b, "q35");
-	strv_push(&b, "-accel");
-	strv_push(&b, p->accel);
-	strv_push(&b, "-cpu");
-	strv_push(&b, strcmp(p->accel, "kvm") ? "max" : "host");
-	strv_push(&b, "-smp");
+	push(&b, "-nodefaults", "-no-user-config", "-no-reboot", "-display",
+	     "none", "-machine", "q35", "-accel", p->accel, "-cpu",
+	     strcmp(p->accel, "kvm") ? "max" : "host", "-smp", NULL);
 	strv_pushf(&b, "%u", vm->vcpus);
 	strv_push(&b, "-m");
 	if (p->n_pmem)
@@ -215,10 +199,7 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 		 (unsigned long long)mem_mib);
 	if (p->mems)
 		add_host_nodes(&b, opt, sizeof(opt), p->mems);
-	strv_push(&b, "-object");
-	strv_push(&b, opt);
-	strv_push(&b, "-numa");
-	strv_push(&b, "node,memdev=mem0");
+	push(&b, "-object", opt, "-numa", "node,memdev=mem0", NULL);
 
 	if (vm->image) {
 		_cleanup_free_ char *img = qopt(p->disk);
@@ -236,12 +217,8 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 
 		if (!cmdline)
 			b.err = -ENOMEM;
-		strv_push(&b, "-kernel");
-		strv_push(&b, vm->kernel);
-		strv_push(&b, "-initrd");
-		strv_push(&b, vm->initrd);
-		strv_push(&b, "-append");
-		strv_push(&b, cmdline ? cmdline : "");
+		push(&b, "-kernel", vm->kernel, "-initrd", vm->initrd,
+		     "-append", cmdline ? cmdline : "", NULL);
 	}
 
 	for (size_t i = 0; i < p->n_shares; i++) {
@@ -297,14 +274,12 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 			&b,
 			"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
 			vm->ssh_port, vm->fio_port);
-		strv_push(&b, "-device");
-		strv_push(&b, nic);
+		push(&b, "-device", nic, NULL);
 		break;
 	case VM_NET_TAP:
 		strv_push(&b, "-netdev");
 		strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
-		strv_push(&b, "-device");
-		strv_push(&b, nic);
+		push(&b, "-device", nic, NULL);
 		break;
 	case VM_NET_NONE:
 		break;
@@ -312,15 +287,13 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 
 	strv_push(&b, "-chardev");
 	strv_pushf(&b, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
-	strv_push(&b, "-mon");
-	strv_push(&b, "chardev=qmp,mode=control");
+	push(&b, "-mon", "chardev=qmp,mode=control", NULL);
 	strv_push(&b, "-chardev");
 	strv_pushf(
 		&b,
 		"socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=off",
 		con_sock, con_log);
-	strv_push(&b, "-serial");
-	strv_push(&b, "chardev:ser0");
+	push(&b, "-serial", "chardev:ser0", NULL);
 	for (size_t i = 0; i < vm->n_qemu_args; i++)
 		strv_push(&b, vm->qemu_args[i]);
 
@@ -351,16 +324,10 @@ int virtiofsd_build_argv(const struct vm_plan *p,
 		return -EOPNOTSUPP;
 	strv_push(&b, binary);
 	if (style == VIRTIOFSD_STYLE_RUST) {
-		strv_push(&b, "--socket-path");
-		strv_push(&b, socket);
-		strv_push(&b, "--shared-dir");
-		strv_push(&b, source);
-		strv_push(&b, "--cache");
-		strv_push(&b, cache);
-		if (d->sandbox) {
-			strv_push(&b, "--sandbox");
-			strv_push(&b, d->sandbox);
-		}
+		push(&b, "--socket-path", socket, "--shared-dir", source,
+		     "--cache", cache, NULL);
+		if (d->sandbox)
+			push(&b, "--sandbox", d->sandbox, NULL);
 		if (d->thread_pool_size) {
 			strv_push(&b, "--thread-pool-size");
 			strv_pushf(&b, "%u", d->thread_pool_size);
@@ -543,25 +510,19 @@ int virtiofsd_style_of(const char *help, const char *version,
 		       enum virtiofsd_style *ret)
 {
 	/* --help first: it names the options that the command line uses */
-	if (help && strstr(help, "--shared-dir")) {
+	if (help && strstr(help, "--shared-dir"))
 		*ret = VIRTIOFSD_STYLE_RUST;
-		return 0;
-	}
-	if (help && strstr(help, "-o source=")) {
+	else if (help && strstr(help, "-o source="))
 		*ret = VIRTIOFSD_STYLE_C;
-		return 0;
-	}
 	/* qemu's: "virtiofsd version 7.2.22 (...)"; Rust: "virtiofsd 1.13.2" */
-	if (version && str_has_prefix(version, "virtiofsd version ")) {
+	else if (version && str_has_prefix(version, "virtiofsd version "))
 		*ret = VIRTIOFSD_STYLE_C;
-		return 0;
-	}
-	if (version && str_has_prefix(version, "virtiofsd ") &&
-	    version[10] >= '0' && version[10] <= '9') {
+	else if (version && str_has_prefix(version, "virtiofsd ") &&
+		 version[10] >= '0' && version[10] <= '9')
 		*ret = VIRTIOFSD_STYLE_RUST;
-		return 0;
-	}
-	return -ENOEXEC;
+	else
+		return -ENOEXEC;
+	return 0;
 }
 
 /* The first non-empty line of text, allocated. */

@@ -149,19 +149,12 @@ char *vm_ssh_config_path(const struct vm_env *e)
 	return statedir_ssh_config(e->c);
 }
 
-static bool need_virtiofsd(const struct lab_config *c)
+/* Is there a virtiofs share (with a DAX window, if dax)? */
+static bool any_virtiofs(const struct lab_config *c, bool dax)
 {
 	for (size_t i = 0; i < c->n_shares; i++)
-		if (c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
-			return true;
-	return false;
-}
-
-static bool need_cache_size(const struct lab_config *c)
-{
-	for (size_t i = 0; i < c->n_shares; i++)
-		if (c->shares[i].dax_window &&
-		    c->shares[i].backend == SHARE_BACKEND_VIRTIOFS)
+		if (c->shares[i].backend == SHARE_BACKEND_VIRTIOFS &&
+		    (!dax || c->shares[i].dax_window))
 			return true;
 	return false;
 }
@@ -259,14 +252,14 @@ static int resolve(struct vm_env *e)
 	if (r < 0)
 		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
 			    c->lab.qemu, strerror(-r));
-	if (need_cache_size(c)) {
+	if (any_virtiofs(c, true)) {
 		r = qemu_probe_cache_size(c->lab.qemu, &e->have_cache_size);
 		if (r < 0)
 			return fail(e, r,
 				    "cannot run '%s -device vhost-user-fs-pci,help': %s",
 				    c->lab.qemu, strerror(-r));
 	}
-	if (need_virtiofsd(c)) {
+	if (any_virtiofs(c, false)) {
 		r = virtiofsd_find(c->virtiofsd.path, &e->virtiofsd);
 		if (r < 0) {
 			if (c->virtiofsd.path)
@@ -387,13 +380,15 @@ void vm_cmdlines_free(char ***fsd, char **qemu)
 
 /* ---- pid files, processes ---- */
 
-static int proc_starttime(pid_t pid, unsigned long long *ret, char *state)
+/* From /proc/PID/stat: its start time, state and parent (may be NULL). */
+static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
+		     pid_t *ret_ppid)
 {
 	char path[64];
 	_cleanup_free_ char *s = NULL;
 	char *p;
 	unsigned long long v = 0;
-	int r;
+	int ppid = 0, r;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	r = read_full_file(path, 8192, &s, NULL);
@@ -404,7 +399,11 @@ static int proc_starttime(pid_t pid, unsigned long long *ret, char *state)
 		return -EINVAL;
 	if (state)
 		*state = p[2];
-	/* field 3 is the state; starttime is field 22 */
+	if (ret_ppid && sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return -EINVAL;
+	if (ret_ppid)
+		*ret_ppid = (pid_t)ppid;
+	/* field 3 is the state, 4 the parent; starttime is field 22 */
 	p += 2;
 	for (int f = 3; f < 22; f++) {
 		p = strchr(p, ' ');
@@ -425,7 +424,7 @@ static bool pid_alive(pid_t pid, unsigned long long start)
 	/* our own child: reap it if it has exited */
 	if (waitpid(pid, NULL, WNOHANG) == pid)
 		return false;
-	if (proc_starttime(pid, &st, &state) < 0)
+	if (proc_stat(pid, &st, &state, NULL) < 0)
 		return false;
 	if (state == 'Z' || state == 'X')
 		return false;
@@ -441,8 +440,8 @@ static int open_nofollow_read(const char *path)
  * "PID STARTTIME": pid 0 when the process recorded is gone.
  * *ret_recorded (may be NULL): the pid in the file, alive or not.
  */
-static int read_pidfile_rec(const char *path, pid_t *ret,
-			    unsigned long long *ret_start, pid_t *ret_recorded)
+static int read_pidfile(const char *path, pid_t *ret,
+			unsigned long long *ret_start, pid_t *ret_recorded)
 {
 	_cleanup_close_ int fd = open_nofollow_read(path);
 	_cleanup_free_ char *s = NULL;
@@ -471,12 +470,6 @@ static int read_pidfile_rec(const char *path, pid_t *ret,
 	return 0;
 }
 
-static int read_pidfile_full(const char *path, pid_t *ret,
-			     unsigned long long *ret_start)
-{
-	return read_pidfile_rec(path, ret, ret_start, NULL);
-}
-
 /*
  * A child of ours (qemu or virtiofsd during a start): has it ended?
  * *ret_wstatus gets its wait status when we reaped it, else stays -1.
@@ -498,7 +491,7 @@ static bool child_gone(pid_t pid, int *ret_wstatus)
 
 int vm_read_pidfile(const char *path, pid_t *ret)
 {
-	return read_pidfile_full(path, ret, NULL);
+	return read_pidfile(path, ret, NULL, NULL);
 }
 
 static int write_pidfile(const char *path, pid_t pid)
@@ -507,7 +500,7 @@ static int write_pidfile(const char *path, pid_t pid)
 	unsigned long long st = 0;
 	char buf[64];
 
-	proc_starttime(pid, &st, NULL);
+	proc_stat(pid, &st, NULL, NULL);
 	(void)unlink(path);
 	fd = open(path,
 		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -543,22 +536,6 @@ static void terminate(pid_t pid, unsigned long long start, unsigned ms)
 	wait_gone(pid, start, 5000);
 }
 
-static pid_t proc_ppid(pid_t pid)
-{
-	char path[64];
-	_cleanup_free_ char *s = NULL;
-	char *p;
-	int ppid = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_full_file(path, 8192, &s, NULL) < 0)
-		return 0;
-	p = strrchr(s, ')');
-	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
-		return 0;
-	return (pid_t)ppid;
-}
-
 /*
  * The C virtiofsd forks a worker that outlives its parent for a moment:
  * stop the children found in virtiofsd's cgroup too, so the cgroup can go.
@@ -570,12 +547,13 @@ static void terminate_tree(struct vm_env *e, pid_t pid,
 	pid_t kids[64];
 	unsigned long long kstart[64];
 	size_t n = 0, nk = 0;
+	pid_t ppid;
 
 	if (e->cg_ok &&
 	    cg_pids(&e->cg, e->c->virtiofsd.cg.cgroup, &pids, &n) == 0)
 		for (size_t i = 0; i < n && nk < ARRAY_SIZE(kids); i++)
-			if (proc_ppid(pids[i]) == pid &&
-			    proc_starttime(pids[i], &kstart[nk], NULL) == 0)
+			if (proc_stat(pids[i], &kstart[nk], NULL, &ppid) == 0 &&
+			    ppid == pid)
 				kids[nk++] = pids[i];
 	terminate(pid, start, 5000);
 	for (size_t i = 0; i < nk; i++)
@@ -649,27 +627,20 @@ static void unlink_quiet(const char *p)
 static char *log_tail(const char *path, unsigned lines)
 {
 	_cleanup_close_ int fd = open_nofollow_read(path);
-	_cleanup_free_ char *s = NULL;
-	size_t len = 0;
-	char *p;
+	char s[16385], *p;
+	off_t size;
+	ssize_t k;
+	size_t len;
 	unsigned n = 0;
 
 	if (fd < 0)
 		return NULL;
-	{
-		off_t size = lseek(fd, 0, SEEK_END);
-		off_t from = size > 16384 ? size - 16384 : 0;
-		char buf[16385];
-		ssize_t k = pread(fd, buf, sizeof(buf) - 1, from);
-
-		if (k <= 0)
-			return NULL;
-		buf[k] = 0;
-		s = strdup(buf);
-		len = (size_t)k;
-	}
-	if (!s)
+	size = lseek(fd, 0, SEEK_END);
+	k = pread(fd, s, sizeof(s) - 1, size > 16384 ? size - 16384 : 0);
+	if (k <= 0)
 		return NULL;
+	s[k] = 0;
+	len = (size_t)k;
 	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		s[--len] = 0;
 	for (p = s + len; p > s; p--)
@@ -836,18 +807,38 @@ static void note(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* unlink, and note the file's name (in the VM's folder) if it was there. */
-static void unlink_noted(const char *path, char *buf, size_t len)
+/*
+ * unlink, or in a dry run say "rm"; note the file's name (in the VM's
+ * folder) if it was there.
+ */
+static void unlink_noted(struct vm_env *e, const char *path, char *buf,
+			 size_t len)
 {
 	const char *base;
 
-	if (!path || unlink(path) < 0)
+	if (!path || (e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
 		return;
+	if (e->dry_run)
+		report(e, VM_REPORT_DRY, "rm %s", path);
 	base = strrchr(path, '/');
 	note(buf, len, "%s", base ? base + 1 : path);
 }
 
-/* Stops virtiofsd of each share, removes its socket and pid file. */
+/* A process the dry run said it stops: a virtiofsd, or its child. */
+static void dry_stop(struct vm_env *e, pid_t pid)
+{
+	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
+
+	if (!v)
+		return;
+	e->dry_stopped = v;
+	e->dry_stopped[e->n_dry_stopped++] = pid;
+}
+
+/*
+ * Stops virtiofsd of each share, removes its socket and pid file; a dry
+ * run says so.
+ */
 static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 			    char *removed, size_t rlen)
 {
@@ -858,7 +849,13 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
-		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
+		read_pidfile(ps->pidfile, &pid, &start, NULL);
+		if (pid && e->dry_run) {
+			report(e, VM_REPORT_DRY,
+			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
+			       ps->s->name, (int)pid);
+			dry_stop(e, pid);
+		} else if (pid) {
 			any = true;
 			report(e, VM_REPORT_STEP,
 			       "stopping virtiofsd for share %s (pid %d)",
@@ -868,9 +865,9 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 			     "virtiofsd of share %s (pid %d, stopped)",
 			     ps->s->name, (int)pid);
 		}
-		unlink_noted(ps->pidfile, removed, rlen);
-		unlink_noted(ps->socket, removed, rlen);
-		unlink_noted(ps->own_pidfile, removed, rlen);
+		unlink_noted(e, ps->pidfile, removed, rlen);
+		unlink_noted(e, ps->socket, removed, rlen);
+		unlink_noted(e, ps->own_pidfile, removed, rlen);
 	}
 	return any;
 }
@@ -922,12 +919,13 @@ static int cg_live(struct vm_env *e, const char *name)
 	for (size_t k = 0; k < n; k++) {
 		unsigned long long st;
 		char state = 0;
+		pid_t ppid = 0;
 
-		if (e->n_dry_stopped && (dry_stopped(e, pids[k]) ||
-					 dry_stopped(e, proc_ppid(pids[k]))))
+		if (proc_stat(pids[k], &st, &state, &ppid) < 0 ||
+		    (e->n_dry_stopped &&
+		     (dry_stopped(e, pids[k]) || dry_stopped(e, ppid))))
 			continue;
-		if (proc_starttime(pids[k], &st, &state) == 0 && state != 'Z' &&
-		    state != 'X')
+		if (state != 'Z' && state != 'X')
 			return 1;
 	}
 	return 0;
@@ -952,26 +950,22 @@ static void remove_when_empty(struct vm_env *e, const char *name)
 	}
 }
 
-/* cgplace_release(); a failure is a warning: the VM is stopped. */
-static int release_place(struct vm_env *e)
-{
-	struct error why = { 0 };
-	int r = cgplace_release(&e->place, &e->cg, &why);
-
-	if (r < 0)
-		report(e, VM_REPORT_WARN, "%s", why.msg);
-	return r;
-}
-
 /*
  * virtiofsd's cgroup is shared by every VM: removed when empty; then the
- * leaf, and the scope if nothing runs in it any more. Under the lock.
+ * leaf, and the scope if nothing runs in it any more (cgplace_release(),
+ * a failure is a warning: the VM is stopped). Under the lock.
  */
 static int release_locked(struct vm_env *e)
 {
+	struct error why = { 0 };
+	int r;
+
 	if (cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
 		remove_when_empty(e, e->c->virtiofsd.cg.cgroup);
-	return release_place(e);
+	r = cgplace_release(&e->place, &e->cg, &why);
+	if (r < 0)
+		report(e, VM_REPORT_WARN, "%s", why.msg);
+	return r;
 }
 
 int vm_cgroups_release(struct vm_env *e)
@@ -998,10 +992,22 @@ int vm_cgroups_release(struct vm_env *e)
 static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 			   bool shared, bool locked, char *removed, size_t rlen)
 {
+	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
 	bool had, fsd_had;
 
 	if (!e->cg_ok)
 		return;
+	if (e->dry_run) {
+		if (cg_exists(&e->cg, vm->cg.cgroup)) {
+			cg_remove(&e->cg, vm->cg.cgroup);
+			note(removed, rlen, "cgroup %s", vm->cg.cgroup);
+		}
+		/* remove_when_empty(): once its virtiofsds are gone */
+		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
+			cg_remove(&e->cg, fsd_cg);
+		cgplace_release(&e->place, &e->cg, NULL);
+		return;
+	}
 	had = cg_exists(&e->cg, vm->cg.cgroup);
 	fsd_had = shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup);
 	/* anything still in the VM's own cgroup is ours */
@@ -1032,13 +1038,19 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
  * The overlay and the seed made at start go, unless keep_disk; the VM's
  * folder in image_dir too when nothing else is left in it.
  */
-static void remove_image_disk(const struct vm_plan *p, char *removed,
-			      size_t rlen)
+static void remove_image_disk(struct vm_env *e, const struct vm_plan *p,
+			      char *removed, size_t rlen)
 {
 	const struct vm_config *vm = p->vm;
 
 	if (!vm->image || vm->keep_disk)
 		return;
+	if (e->dry_run) {
+		unlink_noted(e, p->disk, removed, rlen);
+		if (!vm->seed)
+			unlink_noted(e, p->seed, removed, rlen);
+		return;
+	}
 	if (unlink(p->disk) == 0)
 		note(removed, rlen, "%s (the VM's overlay)", p->disk);
 	if (!vm->seed && unlink(p->seed) == 0)
@@ -1048,123 +1060,29 @@ static void remove_image_disk(const struct vm_plan *p, char *removed,
 
 /*
  * Everything but the logs; quiet about what is already gone. removed
- * (may be NULL) gets the names of what was there.
+ * (may be NULL) gets the names of what was there. A dry run (stop
+ * --dry-run) says each step (VM_REPORT_DRY, the cgroup trace), does none.
  */
-static bool cleanup_vm_noted(struct vm_env *e, const struct vm_plan *p,
-			     bool shared, bool locked, char *removed,
-			     size_t rlen)
+static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
+		       bool locked, char *removed, size_t rlen)
 {
 	unsigned long long start = 0;
 	pid_t pid = 0;
 	bool any = false;
 
-	if (read_pidfile_full(p->qemu_pid, &pid, &start) == 0 && pid) {
+	if (!e->dry_run && read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 &&
+	    pid) {
 		any = true;
 		terminate(pid, start, 5000);
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
 	any |= stop_virtiofsds(e, p, removed, rlen);
-	remove_image_disk(p, removed, rlen);
+	remove_image_disk(e, p, removed, rlen);
 	remove_cgroups(e, p->vm, shared, locked, removed, rlen);
-	unlink_noted(p->qemu_pid, removed, rlen);
-	unlink_noted(p->qmp, removed, rlen);
-	unlink_noted(p->console_sock, removed, rlen);
+	unlink_noted(e, p->qemu_pid, removed, rlen);
+	unlink_noted(e, p->qmp, removed, rlen);
+	unlink_noted(e, p->console_sock, removed, rlen);
 	return any;
-}
-
-static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
-		       bool locked)
-{
-	return cleanup_vm_noted(e, p, shared, locked, NULL, 0);
-}
-
-/* ---- stop --dry-run: what vm_stop_report() would do, read only ---- */
-
-/* A process the dry run said it stops: a virtiofsd, or its child. */
-static void dry_stop(struct vm_env *e, pid_t pid)
-{
-	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	e->dry_stopped = v;
-	e->dry_stopped[e->n_dry_stopped++] = pid;
-}
-
-/* What the stop would unlink, said and noted in removed. */
-static void dry_remove(struct vm_env *e, const char *path, char *removed,
-		       size_t rlen)
-{
-	if (!path || access(path, F_OK) < 0)
-		return;
-	report(e, VM_REPORT_DRY, "rm %s", path);
-	note(removed, rlen, "%s", strrchr(path, '/') + 1);
-}
-
-/*
- * vm_stop_report()'s decisions from the same pid files, cgroups and
- * files, each step said (VM_REPORT_DRY, the cgroup trace) and none done.
- */
-static int stop_dry(struct vm_env *e, const struct vm_config *vm,
-		    struct vm_stop_info *ret)
-{
-	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
-	char *rm = ret->removed;
-	const size_t rl = sizeof(ret->removed);
-	struct vm_plan p;
-	unsigned long long start = 0;
-	pid_t pid = 0, recorded = 0;
-
-	/* no state folder: nothing was started here, and a stop makes none */
-	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	if (vm_plan_paths(e->c, vm, &p) < 0)
-		return -ENOMEM;
-	e->cg.dry_run = true; /* the cgroup calls below only say what they do */
-	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
-		ret->was_running = true;
-		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
-		report(e, VM_REPORT_DRY,
-		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu (pid %d)",
-		       e->c->lab.stop_timeout, (int)pid);
-	} else if (recorded) {
-		ret->died = true;
-	}
-	for (size_t i = 0; i < p.n_shares; i++) {
-		const struct vm_plan_share *ps = &p.shares[i];
-
-		if (read_pidfile_full(ps->pidfile, &pid, &start) == 0 && pid) {
-			report(e, VM_REPORT_DRY,
-			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
-			       ps->s->name, (int)pid);
-			dry_stop(e, pid);
-		}
-		dry_remove(e, ps->pidfile, rm, rl);
-		dry_remove(e, ps->socket, rm, rl);
-		dry_remove(e, ps->own_pidfile, rm, rl);
-	}
-	if (vm->image && !vm->keep_disk) {
-		dry_remove(e, p.disk, rm, rl);
-		if (!vm->seed)
-			dry_remove(e, p.seed, rm, rl);
-	}
-	if (e->cg_ok && cg_exists(&e->cg, vm->cg.cgroup)) {
-		cg_remove(&e->cg, vm->cg.cgroup);
-		note(rm, rl, "cgroup %s", vm->cg.cgroup);
-	}
-	if (e->cg_ok) {
-		/* remove_when_empty(): once its virtiofsds are gone */
-		if (cg_exists(&e->cg, fsd_cg) && cg_live(e, fsd_cg) == 0)
-			cg_remove(&e->cg, fsd_cg);
-		cgplace_release(&e->place, &e->cg, NULL);
-	}
-	dry_remove(e, p.qemu_pid, rm, rl);
-	dry_remove(e, p.qmp, rm, rl);
-	dry_remove(e, p.console_sock, rm, rl);
-	dry_remove(e, p.starting, rm, rl);
-	ret->stale = !ret->was_running && ret->removed[0];
-	vm_plan_free(&p);
-	return 0;
 }
 
 int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
@@ -1178,19 +1096,26 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (e->dry_run)
-		return stop_dry(e, vm, ret);
 	/* no state folder: nothing was started here, and a stop makes none */
 	if (access(e->c->lab.state_dir, F_OK) < 0 && errno == ENOENT)
 		return 0;
-	r = lock_vm(e, vm, &lock);
+	/* a dry run: the same decisions from the same files, none done */
+	r = e->dry_run ? 0 : lock_vm(e, vm, &lock);
 	if (r < 0)
 		return r;
 	r = vm_plan_paths(e->c, vm, &p);
 	if (r < 0)
 		return r;
-	if (read_pidfile_rec(p.qemu_pid, &pid, &start, &recorded) == 0 && pid) {
+	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid)
 		ret->was_running = true;
+	else if (recorded)
+		ret->died = true;
+	if (ret->was_running && e->dry_run) {
+		report(e, VM_REPORT_DRY, "qmp %s system_powerdown", p.qmp);
+		report(e, VM_REPORT_DRY,
+		       "then qmp quit, SIGTERM and SIGKILL, %u s apart, to qemu (pid %d)",
+		       e->c->lab.stop_timeout, (int)pid);
+	} else if (ret->was_running) {
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
 		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
@@ -1204,20 +1129,18 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 				terminate(pid, start, stage_ms);
 			}
 		}
-	} else if (recorded) {
+	} else if (ret->died && !e->dry_run) {
 		/* a pid file of a qemu that is gone: it died, or powered off */
-		ret->died = true;
 		qemu_end(e, vm, &p, recorded, -1, &ret->end);
 		if (ret->end.how != VM_END_POWEROFF)
 			report(e, VM_REPORT_WARN,
 			       "vm %s: qemu (pid %d) had died: %s", vm->id,
 			       (int)recorded, ret->end.what);
 	}
-	cleanup_vm_noted(e, &p, true, false, ret->removed,
-			 sizeof(ret->removed));
-	unlink_noted(p.starting, ret->removed, sizeof(ret->removed));
+	cleanup_vm(e, &p, true, false, ret->removed, sizeof(ret->removed));
+	unlink_noted(e, p.starting, ret->removed, sizeof(ret->removed));
 	ret->stale = !ret->was_running && ret->removed[0];
-	if (vm->image && vm->keep_disk)
+	if (!e->dry_run && vm->image && vm->keep_disk)
 		report(e, VM_REPORT_STEP,
 		       "vm %s: keeping its disk %s (keep_disk = yes; the next start makes a new one)",
 		       vm->id, p.disk);
@@ -1375,41 +1298,6 @@ static void dry_cmd(struct vm_env *e, const char *what, char **argv)
 		       s ? s : "?");
 }
 
-/* Opens a log file for a child's output, truncated, not through symlinks. */
-static int open_log(const char *path)
-{
-	return open(path,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
-			    O_APPEND,
-		    0600);
-}
-
-static int spawn_in(struct vm_env *e, const char *cgroup, char **argv,
-		    const char *log, pid_t *ret_pid)
-{
-	_cleanup_close_ int logfd = open_log(log);
-	_cleanup_close_ int cgfd = -1;
-	char **procs = NULL;
-	struct spawn_opts o;
-	int r;
-
-	if (logfd < 0)
-		return -errno;
-	r = cg_spawn_target(&e->cg, cgroup, &cgfd, &procs);
-	if (r < 0)
-		return r;
-	spawn_opts_init(&o, (const char *const *)argv);
-	o.fd_in = SPAWN_NULL;
-	o.fd_out = logfd;
-	o.fd_err = logfd;
-	o.cgroup_fd = cgfd;
-	o.cgroup_procs = (const char *const *)procs;
-	o.new_session = true;
-	r = spawn(&o, ret_pid);
-	strv_free(procs);
-	return r;
-}
-
 static int step_failed(struct vm_env *e, const char *step, int r,
 		       const char *log, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -1429,6 +1317,49 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 				"step '%s' failed: %s\nlast lines of %s:\n%s",
 				step, why, log, tail);
 	return err_fail(&e->err, r, "step '%s' failed: %s", step, why);
+}
+
+/*
+ * Starts argv in cgroup, its output to log (truncated, not through a
+ * symlink), and writes its pid file; what names it in step's error.
+ */
+static int spawn_step(struct vm_env *e, const char *step, const char *what,
+		      const char *cgroup, char **argv, const char *log,
+		      const char *pidfile, pid_t *ret_pid)
+{
+	_cleanup_close_ int logfd =
+		open(log,
+		     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC |
+			     O_APPEND,
+		     0600);
+	_cleanup_close_ int cgfd = -1;
+	_cleanup_strv_ char **procs = NULL;
+	struct spawn_opts o;
+	int r = logfd < 0 ? -errno : 0;
+
+	if (r == 0)
+		r = cg_spawn_target(&e->cg, cgroup, &cgfd, &procs);
+	if (r == 0) {
+		spawn_opts_init(&o, (const char *const *)argv);
+		o.fd_in = SPAWN_NULL;
+		o.fd_out = logfd;
+		o.fd_err = logfd;
+		o.cgroup_fd = cgfd;
+		o.cgroup_procs = (const char *const *)procs;
+		o.new_session = true;
+		r = spawn(&o, ret_pid);
+	}
+	if (r < 0)
+		return step_failed(e, step, r, log, "%s: %s", what,
+				   strerror(-r));
+	r = write_pidfile(pidfile, *ret_pid);
+	if (r < 0) {
+		kill(*ret_pid, SIGKILL);
+		spawn_wait(*ret_pid);
+		return step_failed(e, step, r, NULL, "cannot write %s: %s",
+				   pidfile, strerror(-r));
+	}
+	return 0;
 }
 
 /* -ECHILD: pid ended first (*ret_wstatus: its wait status, or -1). */
@@ -1479,12 +1410,11 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 
 	if (e->dry_run) {
 		const char *fmt = "qcow2";
-		char **argv = NULL;
+		_cleanup_strv_ char **argv = NULL;
 
 		vmimage_format(vm->image, &fmt);
 		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
 			dry_cmd(e, "run", argv);
-		strv_free(argv);
 		if (!vm->seed)
 			report(e, VM_REPORT_DRY,
 			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
@@ -1601,12 +1531,11 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 		}
 		if (!ready) {
 			_cleanup_free_ char *log = NULL;
-			int fd = open_nofollow_read(p->console_log);
+			_cleanup_close_ int fd =
+				open_nofollow_read(p->console_log);
 
-			if (fd >= 0) {
+			if (fd >= 0)
 				read_full_fd(fd, 64 << 20, &log, NULL);
-				close(fd);
-			}
 			if (log) {
 				char *f = strstr(log, "DAXLAB-MOUNT-FAILED");
 
@@ -1683,14 +1612,14 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		const struct vm_plan_share *ps = &p->shares[i];
 		const struct share_config *s = ps->s;
 		const char *src = ps->source, *image = ps->image;
-		_cleanup_free_ char *tmp = NULL;
-		char **argv = NULL;
+		_cleanup_free_ char *tmp = NULL, *kib = NULL;
+		_cleanup_strv_ char **argv = NULL;
 		_cleanup_free_ char *out = NULL;
-		int ex, r, fd;
+		int ex, r;
 
 		if (ps->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
-		_cleanup_close_ int lockfd = -1;
+		_cleanup_close_ int lockfd = -1, fd = -1;
 
 		if (!e->dry_run) {
 			r = mkdir_p(ps->image_dir, 0755);
@@ -1743,23 +1672,13 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		r = qemu_mkfs_argv(src, tmp, s->tag, &argv);
 		if (r < 0)
 			return r;
-		{
-			struct strv b = { 0 };
-			char **full;
-			/* size in KiB as the last argument */
-			for (size_t k = 0; argv[k]; k++)
-				strv_push(&b, argv[k]);
-			strv_pushf(&b, "%lluk",
-				   (unsigned long long)(ps->image_size >> 10));
-			full = strv_steal(&b);
-			strv_free(argv);
-			argv = full;
-			if (!argv)
-				return -ENOMEM;
-		}
+		/* size in KiB as the last argument */
+		kib = strdup_printf("%lluk",
+				    (unsigned long long)(ps->image_size >> 10));
+		if (!kib || strv_append(&argv, kib) < 0)
+			return -ENOMEM;
 		if (e->dry_run) {
 			dry_cmd(e, "run", argv);
-			strv_free(argv);
 			continue;
 		}
 		report(e, VM_REPORT_STEP,
@@ -1770,16 +1689,12 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			  0600);
 		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
 			r = -errno;
-			if (fd >= 0)
-				close(fd);
-			strv_free(argv);
 			return step_failed(e, "build virtio-pmem image", r,
 					   NULL, "%s: %s", tmp, strerror(-r));
 		}
-		close(fd);
+		close(TAKE_FD(fd));
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
-		strv_free(argv);
 		if (r < 0 || ex != 0) {
 			unlink_quiet(tmp);
 			return step_failed(e, "build virtio-pmem image",
@@ -2059,22 +1974,18 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		goto out;
 	if (access(marker, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
-		if (cleanup_vm(e, &p, false, false))
+		if (cleanup_vm(e, &p, false, false, NULL, 0))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
 		unlink_quiet(marker);
 	}
-	{
-		unsigned long long st;
-		pid_t pid = 0;
-
-		if (read_pidfile_full(p.qemu_pid, &pid, &st) == 0 && pid) {
-			r = fail(e, -EALREADY,
-				 "vm %s is already running (qemu pid %d); stop it first",
-				 vm->id, (int)pid);
-			goto out;
-		}
+	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
+		r = fail(
+			e, -EALREADY,
+			"vm %s is already running (qemu pid %d); stop it first",
+			vm->id, (int)qpid);
+		goto out;
 	}
 	if (vm->net != VM_NET_NONE) {
 		r = check_ports(e, vm);
@@ -2097,7 +2008,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		close(fd);
 	}
 	/* a daxlab killed half-way leaves this behind */
-	if (cleanup_vm(e, &p, false, false))
+	if (cleanup_vm(e, &p, false, false, NULL, 0))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
@@ -2149,8 +2060,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	k = 0;
 	for (size_t i = 0; i < p.n_shares; i++) {
 		const struct share_config *s = p.shares[i].s;
-		const char *log = p.shares[i].log, *pf = p.shares[i].pidfile;
-		const char *sock = p.shares[i].socket;
+		const char *log = p.shares[i].log, *sock = p.shares[i].socket;
+		_cleanup_free_ char *what = NULL;
 		pid_t pid;
 
 		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
@@ -2159,22 +2070,13 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
 		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
 		unlink_quiet(sock);
-		r = spawn_in(e, c->virtiofsd.cg.cgroup, fsd[k++], log, &pid);
-		if (r < 0) {
-			r = step_failed(e, "start virtiofsd", r, log,
-					"%s (share %s): %s", e->virtiofsd,
-					s->name, strerror(-r));
+		what = strdup_printf("%s (share %s)", e->virtiofsd, s->name);
+		r = what ? spawn_step(e, "start virtiofsd", what,
+				      c->virtiofsd.cg.cgroup, fsd[k++], log,
+				      p.shares[i].pidfile, &pid) :
+			   -ENOMEM;
+		if (r < 0)
 			goto rollback;
-		}
-		r = write_pidfile(pf, pid);
-		if (r < 0) {
-			kill(pid, SIGKILL);
-			spawn_wait(pid);
-			r = step_failed(e, "start virtiofsd", r, NULL,
-					"cannot write %s: %s", pf,
-					strerror(-r));
-			goto rollback;
-		}
 		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
 			r = step_failed(e, "start virtiofsd", r, log,
@@ -2201,21 +2103,10 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	unlink_quiet(p.qmp);
 	unlink_quiet(p.console_sock);
 	unlink_quiet(p.console_log);
-	r = spawn_in(e, vm->cg.cgroup, qemu, p.qemu_log, &qpid);
-	if (r < 0) {
-		r = step_failed(e, "start qemu", r, p.qemu_log, "%s: %s",
-				c->lab.qemu, strerror(-r));
+	r = spawn_step(e, "start qemu", c->lab.qemu, vm->cg.cgroup, qemu,
+		       p.qemu_log, p.qemu_pid, &qpid);
+	if (r < 0)
 		goto rollback;
-	}
-	r = write_pidfile(p.qemu_pid, qpid);
-	if (r < 0) {
-		kill(qpid, SIGKILL);
-		spawn_wait(qpid);
-		r = step_failed(e, "start qemu", r, NULL,
-				"cannot write %s: %s", p.qemu_pid,
-				strerror(-r));
-		goto rollback;
-	}
 	r = wait_socket(e, p.qmp, qpid, 30000, &wstatus);
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
@@ -2245,7 +2136,7 @@ rollback:
 	{
 	struct error saved = e->err;
 
-	cleanup_vm(e, &p, true, cglock >= 0);
+	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
 	unlink_quiet(marker);
 	e->err = saved;
 	}
@@ -2270,7 +2161,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	r = vm_plan_paths(c, vm, &p);
 	if (r < 0)
 		return r;
-	read_pidfile_rec(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
+	read_pidfile(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
 	ret->running = ret->qemu_pid > 0;
 	if (e->cg_ok &&
 	    cg_oom_kills(&e->cg, vm->cg.cgroup, &ret->oom_kills, NULL) == 0)
