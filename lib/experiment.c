@@ -242,6 +242,31 @@ static int stop_child(pid_t pid, int64_t ms)
 	return 128 + SIGKILL;
 }
 
+/*
+ * A helper of the run, WHAT in messages, in a new session that dies with
+ * the run: stdout to out (else the log), stderr to the log (truncated).
+ */
+static int spawn_helper(struct experiment *x, const char *what,
+			const char *const *argv, const char *log, int out,
+			pid_t *pid)
+{
+	_cleanup_close_ int logfd =
+		open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct spawn_opts so;
+	int ret;
+
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = out >= 0 ? out : logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.new_session = true;
+	so.die_with_parent = true;
+	ret = spawn(&so, pid);
+	if (ret < 0)
+		return fail(x, "cannot start %s: %s", what, strerror(-ret));
+	return 0;
+}
+
 /* --- configuration and sweeps --- */
 
 int experiment_set_workload(struct lab_config *c, const char *key,
@@ -799,35 +824,29 @@ static void source_provenance(struct experiment *x, const char *name,
 
 static int start_monitor(struct experiment *x)
 {
-	const char *argv[64];
-	char *owned[64];
-	size_t n = 0, no = 0;
+	struct strv a = { 0 };
+	_cleanup_strv_ char **argv = NULL;
 	_cleanup_free_ char *csv = strdup_printf("%s/stats.csv", x->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/monitor.log", x->dir);
 	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&x->env);
-	_cleanup_free_ char *interval = strdup_printf("%u", x->o.interval_ms);
-	_cleanup_close_ int logfd = -1;
-	struct spawn_opts so;
-	int ret = 0;
 
-#define OWN(x) (owned[no++] = (x), argv[n++] = owned[no - 1])
-	if (!csv || !log || !sshcfg || !interval)
+	if (!csv || !log || !sshcfg)
 		return fail(x, "out of memory");
-	argv[n++] = "/proc/self/exe";
-	argv[n++] = "stats";
-	argv[n++] = "monitor";
-	argv[n++] = "--cgroups";
+	strv_push(&a, "/proc/self/exe");
+	strv_push(&a, "stats");
+	strv_push(&a, "monitor");
+	strv_push(&a, "--cgroups");
 	{
 		_cleanup_free_ char *p = host_root_stat(x);
 
-		OWN(strdup_printf("host=%s", p));
+		strv_pushf(&a, "host=%s", p);
 	}
 	{
 		_cleanup_free_ char *p =
 			cg_path(&x->env.cg, "memory", x->c->virtiofsd.cg.cgroup,
 				"memory.numa_stat");
 
-		OWN(strdup_printf("virtiofsd=%s", p));
+		strv_pushf(&a, "virtiofsd=%s", p);
 	}
 	source_provenance(x, "host", "host", NULL, NULL);
 	source_provenance(x, "virtiofsd", "virtiofsd", NULL,
@@ -843,43 +862,33 @@ static int start_monitor(struct experiment *x)
 			source_provenance(x, src, "vm-cgroup", vm->id,
 					  vm->cg.cgroup);
 		source_provenance(x, vm->name, "guest", vm->id, NULL);
-		OWN(strdup_printf("%s-cg=%s", vm->name, p));
-		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
-				  vm->name, vm->ssh));
+		strv_pushf(&a, "%s-cg=%s", vm->name, p);
+		strv_pushf(&a, "%s=%s:/sys/fs/cgroup/memory.numa_stat",
+			   vm->name, vm->ssh);
 	}
-	argv[n++] = "--ssh-config";
-	argv[n++] = sshcfg;
-	argv[n++] = "--interval";
-	argv[n++] = interval;
-	argv[n++] = "--duration";
-	argv[n++] = "0";
-	argv[n++] = "--output";
-	argv[n++] = csv;
-	argv[n++] = "--quiet";
-	argv[n] = NULL;
-#undef OWN
-	for (size_t i = 0; i < no; i++)
-		if (!owned[i])
-			ret = -ENOMEM;
+	strv_push(&a, "--ssh-config");
+	strv_push(&a, sshcfg);
+	strv_push(&a, "--interval");
+	strv_pushf(&a, "%u", x->o.interval_ms);
+	strv_push(&a, "--duration");
+	strv_push(&a, "0");
+	strv_push(&a, "--output");
+	strv_push(&a, csv);
+	strv_push(&a, "--quiet");
+	argv = strv_steal(&a);
 	save_provenance(x);
-	if (ret == 0) {
-		_cleanup_free_ char *cmd = shell_join(argv);
+	if (!argv)
+		return fail(x, "cannot start the monitor: %s",
+			    strerror(ENOMEM));
+	{
+		_cleanup_free_ char *cmd =
+			shell_join((const char *const *)argv);
 
 		experiment_progress(x, "  %s", cmd ? cmd : "");
-		logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			     0644);
-		spawn_opts_init(&so, argv);
-		so.fd_in = SPAWN_NULL;
-		so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
-		so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-		so.new_session = true;
-		so.die_with_parent = true;
-		ret = spawn(&so, &x->monitor);
 	}
-	for (size_t i = 0; i < no; i++)
-		free(owned[i]);
-	if (ret < 0)
-		return fail(x, "cannot start the monitor: %s", strerror(-ret));
+	if (spawn_helper(x, "the monitor", (const char *const *)argv, log, -1,
+			 &x->monitor) < 0)
+		return -1;
 
 	/* the baseline: every guest answered once before fio starts */
 	for (int64_t t = 0;; t += 200) {
@@ -995,31 +1004,22 @@ static int run_fio(struct experiment *x)
 	_cleanup_free_ char *out = strdup_printf("%s/fio.out", x->dir);
 	const char *argv[] = { "fio", hosts, "--output-format=json", job,
 			       NULL };
-	_cleanup_close_ int logfd = -1, outfd = -1;
-	struct spawn_opts so;
+	_cleanup_close_ int outfd = -1;
 	int code = 0, ret;
 
 	if (!hosts || !out || !job || !log)
 		return fail(x, "out of memory");
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (outfd < 0)
 		return fail(x, "cannot write %s: %s", out, strerror(errno));
-	spawn_opts_init(&so, argv);
-	so.fd_in = SPAWN_NULL;
-	so.fd_out = outfd;
-	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.new_session = true;
-	so.die_with_parent = true;
 	{
 		_cleanup_free_ char *cmd = shell_join(argv);
 
 		experiment_progress(x, "  %s (%u s)", cmd ? cmd : "",
 				    x->c->workload.runtime);
 	}
-	ret = spawn(&so, &x->fio);
-	if (ret < 0)
-		return fail(x, "cannot start fio: %s", strerror(-ret));
+	if (spawn_helper(x, "fio", argv, log, outfd, &x->fio) < 0)
+		return -1;
 	ret = wait_child(x, x->fio, &code);
 	if (ret == -EINTR)
 		return -1;
@@ -1105,59 +1105,42 @@ static int start_residency(struct experiment *x)
 	const struct workload_config *w = &x->c->workload;
 	_cleanup_free_ char *csv = strdup_printf("%s/residency.csv", x->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/residency.log", x->dir);
-	_cleanup_free_ char *size =
-		strdup_printf("%llu", (unsigned long long)w->size);
-	_cleanup_free_ char *fsize =
-		strdup_printf("%llu", (unsigned long long)w->file_size);
-	_cleanup_free_ char *pr = strdup_printf("%u", w->private_ratio);
-	_cleanup_free_ char *ar = strdup_printf("%u", w->access_ratio);
-	_cleanup_free_ char *hr = strdup_printf("%u", w->hot_ratio);
-	_cleanup_free_ char *har = strdup_printf("%u", w->hot_access_ratio);
-	_cleanup_free_ char *iv = strdup_printf(
-		"%llums", (unsigned long long)w->residency_interval_ms);
-	_cleanup_close_ int logfd = -1;
-	struct spawn_opts so;
-	int ret;
+	_cleanup_strv_ char **argv = NULL;
+	struct strv a = { 0 };
 
 	if (!w->residency_interval_ms)
 		return 0;
-	if (!csv || !log || !size || !fsize || !pr || !ar || !hr || !har || !iv)
+	if (!csv || !log)
 		return fail(x, "out of memory");
-	const char *argv[] = { "/proc/self/exe",
-			       "files",
-			       "residency",
-			       "--config",
-			       x->o.config,
-			       "--size",
-			       size,
-			       "--file-size",
-			       fsize,
-			       "--private-ratio",
-			       pr,
-			       "--access-ratio",
-			       ar,
-			       "--hot-ratio",
-			       hr,
-			       "--hot-access-ratio",
-			       har,
-			       "--output",
-			       csv,
-			       "--interval",
-			       iv,
-			       "--guests",
-			       "--quiet",
-			       NULL };
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	spawn_opts_init(&so, argv);
-	so.fd_in = SPAWN_NULL;
-	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.new_session = true;
-	so.die_with_parent = true;
-	ret = spawn(&so, &x->residency);
-	if (ret < 0)
-		return fail(x, "cannot start the residency sampler: %s",
-			    strerror(-ret));
+	strv_push(&a, "/proc/self/exe");
+	strv_push(&a, "files");
+	strv_push(&a, "residency");
+	strv_push(&a, "--config");
+	strv_push(&a, x->o.config);
+	strv_push(&a, "--size");
+	strv_pushf(&a, "%llu", (unsigned long long)w->size);
+	strv_push(&a, "--file-size");
+	strv_pushf(&a, "%llu", (unsigned long long)w->file_size);
+	strv_push(&a, "--private-ratio");
+	strv_pushf(&a, "%u", w->private_ratio);
+	strv_push(&a, "--access-ratio");
+	strv_pushf(&a, "%u", w->access_ratio);
+	strv_push(&a, "--hot-ratio");
+	strv_pushf(&a, "%u", w->hot_ratio);
+	strv_push(&a, "--hot-access-ratio");
+	strv_pushf(&a, "%u", w->hot_access_ratio);
+	strv_push(&a, "--output");
+	strv_push(&a, csv);
+	strv_push(&a, "--interval");
+	strv_pushf(&a, "%llums", (unsigned long long)w->residency_interval_ms);
+	strv_push(&a, "--guests");
+	strv_push(&a, "--quiet");
+	argv = strv_steal(&a);
+	if (!argv)
+		return fail(x, "out of memory");
+	if (spawn_helper(x, "the residency sampler", (const char *const *)argv,
+			 log, -1, &x->residency) < 0)
+		return -1;
 	experiment_progress(
 		x, "  residency of the file sets every %llu ms into %s",
 		(unsigned long long)w->residency_interval_ms, csv);
