@@ -74,18 +74,6 @@ int steps_run(const struct steps *s)
 
 /* ---- what the experiment says, and run.log ---- */
 
-/* A line "PREFIX: MSG" in run.log (when there is a results folder). */
-static void log_line(struct experiment *x, const char *prefix, const char *msg)
-{
-	_cleanup_free_ char *line = NULL;
-
-	if (!x->dir)
-		return;
-	line = strdup_printf("%s: %s\n", prefix, msg);
-	if (line)
-		results_append(x->dir, "run.log", line);
-}
-
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 		...) __attribute__((format(printf, 3, 4)));
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
@@ -100,22 +88,33 @@ static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 	va_end(ap);
 	if (!msg)
 		return;
-	/* warnings and errors are in run.log too, where progress is */
-	if (kind != EXPERIMENT_PROGRESS)
-		log_line(x, kind == EXPERIMENT_WARNING ? "warning" : "error",
-			 msg);
+	/*
+	 * warnings and errors are in run.log too, where progress is, as
+	 * "warning: MSG" (when there is a results folder)
+	 */
+	if (kind != EXPERIMENT_PROGRESS && x->dir) {
+		_cleanup_free_ char *line = strdup_printf(
+			"%s: %s\n",
+			kind == EXPERIMENT_WARNING ? "warning" : "error", msg);
+
+		if (line)
+			results_append(x->dir, "run.log", line);
+	}
 	if (x->o.say)
 		x->o.say(x->o.ud, kind, msg);
 }
 
-static void vprogress(struct experiment *x, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void vprogress(struct experiment *x, const char *fmt, va_list ap)
+void experiment_progress(struct experiment *x, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL, *line = NULL;
 	double t = (double)(now_monotonic_ns() - x->t0_ns) / 1e9;
+	va_list ap;
+	int r;
 
-	if (vasprintf(&msg, fmt, ap) < 0)
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
 		return;
 	line = strdup_printf("[%6.1fs] %s\n", t, msg);
 	if (!line)
@@ -124,15 +123,6 @@ static void vprogress(struct experiment *x, const char *fmt, va_list ap)
 		results_append(x->dir, "run.log", line);
 	if (x->o.say)
 		x->o.say(x->o.ud, EXPERIMENT_PROGRESS, line);
-}
-
-void experiment_progress(struct experiment *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprogress(x, fmt, ap);
-	va_end(ap);
 }
 
 static void guard_say(struct experiment *x, const char *fmt, ...)
@@ -223,22 +213,24 @@ static int wait_child(struct experiment *x, pid_t pid, int *ret_code)
 	}
 }
 
-/* SIGTERM, then SIGKILL after ms; reaps. */
-static int stop_child(pid_t pid, int64_t ms)
+/* SIGTERM, then SIGKILL after ms; reaps and clears *pid (0: none ran). */
+static int stop_child(pid_t *pid, int64_t ms)
 {
+	pid_t p = *pid;
 	int st;
 
-	if (pid <= 0)
+	if (p <= 0)
 		return 0;
-	kill(pid, SIGTERM);
+	*pid = 0;
+	kill(p, SIGTERM);
 	for (int64_t t = 0; t < ms; t += 50) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (waitpid(p, &st, WNOHANG) == p)
 			return WIFEXITED(st) ? WEXITSTATUS(st) :
 					       128 + WTERMSIG(st);
 		usleep(50000);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	kill(p, SIGKILL);
+	waitpid(p, &st, 0);
 	return 128 + SIGKILL;
 }
 
@@ -370,6 +362,14 @@ static int save_provenance(struct experiment *x)
 
 /* --- the steps --- */
 
+/* "vm ID WHAT: ARGV", shell-quoted */
+static void put_cmdline(FILE *f, const char *id, const char *what, char **argv)
+{
+	_cleanup_free_ char *l = shell_join((const char *const *)argv);
+
+	fprintf(f, "vm %s %s: %s\n", id, what, l ? l : "");
+}
+
 static int write_cmdlines(struct experiment *x)
 {
 	char *buf = NULL;
@@ -390,18 +390,9 @@ static int write_cmdlines(struct experiment *x)
 			ret = fail(x, "vm %s: %s", vm->id, x->env.err.msg);
 			break;
 		}
-		for (size_t k = 0; fsd && fsd[k]; k++) {
-			_cleanup_free_ char *l =
-				shell_join((const char *const *)fsd[k]);
-
-			fprintf(f, "vm %s virtiofsd: %s\n", vm->id, l ? l : "");
-		}
-		{
-			_cleanup_free_ char *l =
-				shell_join((const char *const *)qemu);
-
-			fprintf(f, "vm %s qemu: %s\n", vm->id, l ? l : "");
-		}
+		for (size_t k = 0; fsd && fsd[k]; k++)
+			put_cmdline(f, vm->id, "virtiofsd", fsd[k]);
+		put_cmdline(f, vm->id, "qemu", qemu);
 		vm_cmdlines_free(fsd, qemu);
 	}
 	if (fclose(f) != 0) {
@@ -417,7 +408,6 @@ static int write_cmdlines(struct experiment *x)
 /* A signal stops the writing at once; fileset_create() undoes it. */
 static bool create_progress(void *ud, uint64_t done, uint64_t total)
 {
-	(void)ud;
 	(void)done;
 	(void)total;
 	return !signalled(ud);
@@ -708,26 +698,23 @@ static char **pmem_images(struct experiment *x)
 	return v;
 }
 
+/* One file into the host page cache, or out of it. */
+static int set_file_cache(struct experiment *x, const char *p)
+{
+	int e = x->o.warm ? fileset_file_warm(p) : fileset_file_evict(p);
+
+	return e < 0 ? fail(x, "%s: %s", p, strerror(-e)) : 0;
+}
+
 static int set_page_cache(struct experiment *x)
 {
 	char **img = pmem_images(x);
 	int ret = 0;
 
-	for (size_t i = 0; i < x->plan->n_files && !ret; i++) {
-		const char *p = x->plan->files[i].path;
-		int e = x->o.warm ? fileset_file_warm(p) :
-				    fileset_file_evict(p);
-
-		if (e < 0)
-			ret = fail(x, "%s: %s", p, strerror(-e));
-	}
-	for (size_t i = 0; img && img[i] && !ret; i++) {
-		int e = x->o.warm ? fileset_file_warm(img[i]) :
-				    fileset_file_evict(img[i]);
-
-		if (e < 0)
-			ret = fail(x, "%s: %s", img[i], strerror(-e));
-	}
+	for (size_t i = 0; i < x->plan->n_files && !ret; i++)
+		ret = set_file_cache(x, x->plan->files[i].path);
+	for (size_t i = 0; img && img[i] && !ret; i++)
+		ret = set_file_cache(x, img[i]);
 	strv_free(img);
 	if (!ret)
 		experiment_progress(x, "  host page cache %s for %zu files",
@@ -776,15 +763,6 @@ static int write_job(struct experiment *x)
 	if (ret < 0)
 		return fail(x, "cannot write %s: %s", hosts, strerror(-ret));
 	return 0;
-}
-
-/* The host root's memory.numa_stat (not below cgroup_parent). */
-static char *host_root_stat(const struct experiment *x)
-{
-	if (x->env.cg.version == CG_V1)
-		return strdup_printf("%s/memory/memory.numa_stat",
-				     x->env.cg.root);
-	return strdup_printf("%s/memory.numa_stat", x->env.cg.root);
 }
 
 static bool csv_has_source(const char *path, const char *src)
@@ -836,11 +814,12 @@ static int start_monitor(struct experiment *x)
 	strv_push(&a, "stats");
 	strv_push(&a, "monitor");
 	strv_push(&a, "--cgroups");
-	{
-		_cleanup_free_ char *p = host_root_stat(x);
-
-		strv_pushf(&a, "host=%s", p);
-	}
+	/* the host root's memory.numa_stat (not below cgroup_parent) */
+	if (x->env.cg.version == CG_V1)
+		strv_pushf(&a, "host=%s/memory/memory.numa_stat",
+			   x->env.cg.root);
+	else
+		strv_pushf(&a, "host=%s/memory.numa_stat", x->env.cg.root);
 	{
 		_cleanup_free_ char *p =
 			cg_path(&x->env.cg, "memory", x->c->virtiofsd.cg.cgroup,
@@ -1147,25 +1126,18 @@ static int start_residency(struct experiment *x)
 	return 0;
 }
 
+/* Either not running gives code 0: nothing to say. */
 static void stop_monitor(struct experiment *x)
 {
-	if (x->residency > 0) {
-		int code = stop_child(x->residency, 30000);
+	int code = stop_child(&x->residency, 30000);
 
-		if (code != 0 && code != 128 + SIGTERM)
-			say(x, EXPERIMENT_WARNING,
-			    "the residency sampler exited with %d (see %s/residency.log)",
-			    code, x->dir);
-		x->residency = 0;
-	}
-	if (x->monitor > 0) {
-		int code = stop_child(x->monitor, 5000);
-
-		if (code != 0 && code != 128 + SIGTERM)
-			say(x, EXPERIMENT_WARNING, "the monitor exited with %d",
-			    code);
-		x->monitor = 0;
-	}
+	if (code != 0 && code != 128 + SIGTERM)
+		say(x, EXPERIMENT_WARNING,
+		    "the residency sampler exited with %d (see %s/residency.log)",
+		    code, x->dir);
+	code = stop_child(&x->monitor, 5000);
+	if (code != 0 && code != 128 + SIGTERM)
+		say(x, EXPERIMENT_WARNING, "the monitor exited with %d", code);
 }
 
 /*
@@ -1411,10 +1383,7 @@ static int end_monitor(struct experiment *x)
 
 static int stop_fio(struct experiment *x)
 {
-	if (x->fio > 0) {
-		stop_child(x->fio, 3000);
-		x->fio = 0;
-	}
+	stop_child(&x->fio, 3000);
 	return 0;
 }
 
