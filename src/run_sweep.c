@@ -184,14 +184,12 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	_cleanup_free_ char *gatherid = NULL, *dep = NULL;
 	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
 	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
-	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
+	_cleanup_free_ bool *want = calloc(sw->n_runs + 1, sizeof(*want));
 	size_t n = 0;
 	int ret;
 
-	if (!self || !want) {
-		free(want);
+	if (!self || !want)
 		return error("cannot find daxlab's own binary");
-	}
 	for (size_t i = 0; i < sw->n_runs; i++) {
 		int st;
 
@@ -202,12 +200,10 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 		}
 	}
 	if (!n) {
-		free(want);
 		info("every run of %s is complete: nothing to submit", sdir);
 		return 0;
 	}
 	list = index_list(want, sw->n_runs);
-	free(want);
 	{
 		char alpha[32];
 		const char *tw[] = { self, "run", "--resume", sdir, NULL };
