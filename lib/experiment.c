@@ -237,16 +237,22 @@ static int stop_child(pid_t *pid, int64_t ms)
 /*
  * A helper of the run, WHAT in messages, in a new session that dies with
  * the run: stdout to out (else the log), stderr to the log (truncated).
+ * With a note, its command line and the note are a progress line first.
  */
 static int spawn_helper(struct experiment *x, const char *what,
-			const char *const *argv, const char *log, int out,
-			pid_t *pid)
+			const char *const *argv, const char *note,
+			const char *log, int out, pid_t *pid)
 {
 	_cleanup_close_ int logfd =
 		open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct spawn_opts so;
 	int ret;
 
+	if (note) {
+		_cleanup_free_ char *cmd = shell_join(argv);
+
+		experiment_progress(x, "  %s%s", cmd ? cmd : "", note);
+	}
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
 	so.fd_out = out >= 0 ? out : logfd >= 0 ? logfd : SPAWN_NULL;
@@ -859,14 +865,8 @@ static int start_monitor(struct experiment *x)
 	if (!argv)
 		return fail(x, "cannot start the monitor: %s",
 			    strerror(ENOMEM));
-	{
-		_cleanup_free_ char *cmd =
-			shell_join((const char *const *)argv);
-
-		experiment_progress(x, "  %s", cmd ? cmd : "");
-	}
-	if (spawn_helper(x, "the monitor", (const char *const *)argv, log, -1,
-			 &x->monitor) < 0)
+	if (spawn_helper(x, "the monitor", (const char *const *)argv, "", log,
+			 -1, &x->monitor) < 0)
 		return -1;
 
 	/* the baseline: every guest answered once before fio starts */
@@ -984,6 +984,7 @@ static int run_fio(struct experiment *x)
 	const char *argv[] = { "fio", hosts, "--output-format=json", job,
 			       NULL };
 	_cleanup_close_ int outfd = -1;
+	char note[32];
 	int code = 0, ret;
 
 	if (!hosts || !out || !job || !log)
@@ -991,13 +992,8 @@ static int run_fio(struct experiment *x)
 	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (outfd < 0)
 		return fail(x, "cannot write %s: %s", out, strerror(errno));
-	{
-		_cleanup_free_ char *cmd = shell_join(argv);
-
-		experiment_progress(x, "  %s (%u s)", cmd ? cmd : "",
-				    x->c->workload.runtime);
-	}
-	if (spawn_helper(x, "fio", argv, log, outfd, &x->fio) < 0)
+	snprintf(note, sizeof(note), " (%u s)", x->c->workload.runtime);
+	if (spawn_helper(x, "fio", argv, note, log, outfd, &x->fio) < 0)
 		return -1;
 	ret = wait_child(x, x->fio, &code);
 	if (ret == -EINTR)
@@ -1118,7 +1114,7 @@ static int start_residency(struct experiment *x)
 	if (!argv)
 		return fail(x, "out of memory");
 	if (spawn_helper(x, "the residency sampler", (const char *const *)argv,
-			 log, -1, &x->residency) < 0)
+			 NULL, log, -1, &x->residency) < 0)
 		return -1;
 	experiment_progress(
 		x, "  residency of the file sets every %llu ms into %s",
