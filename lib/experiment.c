@@ -378,7 +378,7 @@ static void put_cmdline(FILE *f, const char *id, const char *what, char **argv)
 
 static int write_cmdlines(struct experiment *x)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int ret = 0;
@@ -401,13 +401,10 @@ static int write_cmdlines(struct experiment *x)
 		put_cmdline(f, vm->id, "qemu", qemu);
 		vm_cmdlines_free(fsd, qemu);
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	if (fclose(f) != 0)
 		return fail(x, "out of memory");
-	}
 	if (ret == 0 && results_write(x->dir, "cmdlines.txt", buf) < 0)
 		ret = fail(x, "cannot write %s/cmdlines.txt", x->dir);
-	free(buf);
 	return ret;
 }
 
@@ -714,14 +711,13 @@ static int set_file_cache(struct experiment *x, const char *p)
 
 static int set_page_cache(struct experiment *x)
 {
-	char **img = pmem_images(x);
+	_cleanup_strv_ char **img = pmem_images(x);
 	int ret = 0;
 
 	for (size_t i = 0; i < x->plan->n_files && !ret; i++)
 		ret = set_file_cache(x, x->plan->files[i].path);
 	for (size_t i = 0; img && img[i] && !ret; i++)
 		ret = set_file_cache(x, img[i]);
-	strv_free(img);
 	if (!ret)
 		experiment_progress(x, "  host page cache %s for %zu files",
 				    x->o.warm ? "warmed" : "dropped",
@@ -1020,9 +1016,9 @@ static int run_fio(struct experiment *x)
 
 static int measure_residency(struct experiment *x)
 {
-	struct residency_row *rows = NULL;
+	_cleanup_free_ struct residency_row *rows = NULL;
 	size_t n = 0;
-	char **img = pmem_images(x);
+	_cleanup_strv_ char **img = pmem_images(x);
 	_cleanup_free_ char *csv = NULL;
 	int ret = 0;
 
@@ -1030,7 +1026,7 @@ static int measure_residency(struct experiment *x)
 		size_t nv = set == 0 ? 1 : x->plan->spec.vms;
 
 		for (size_t v = 0; v < nv && !ret; v++) {
-			const char **paths =
+			_cleanup_free_ const char **paths =
 				calloc(x->plan->n_files + 1, sizeof(*paths));
 			const char *vm_id = set ? x->plan->vm_ids[v] : NULL;
 			size_t k = 0;
@@ -1052,19 +1048,14 @@ static int measure_residency(struct experiment *x)
 				ret = residency_measure(
 					set ? "private" : "shared", vm_id,
 					"files", paths, &rows, &n);
-			free(paths);
 		}
 	}
 	if (!ret && img && img[0])
 		ret = residency_measure("shared", NULL, "image",
 					(const char *const *)img, &rows, &n);
-	strv_free(img);
-	if (ret < 0) {
-		free(rows);
+	if (ret < 0)
 		return fail(x, "residency: %s", strerror(-ret));
-	}
 	csv = residency_format(rows, n);
-	free(rows);
 	if (!csv || results_write(x->dir, "residency-end.csv", csv) < 0)
 		return fail(x, "cannot write %s/residency-end.csv", x->dir);
 	return 0;
