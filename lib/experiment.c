@@ -74,18 +74,6 @@ int steps_run(const struct steps *s)
 
 /* ---- what the experiment says, and run.log ---- */
 
-/* A line "PREFIX: MSG" in run.log (when there is a results folder). */
-static void log_line(struct experiment *x, const char *prefix, const char *msg)
-{
-	_cleanup_free_ char *line = NULL;
-
-	if (!x->dir)
-		return;
-	line = strdup_printf("%s: %s\n", prefix, msg);
-	if (line)
-		results_append(x->dir, "run.log", line);
-}
-
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 		...) __attribute__((format(printf, 3, 4)));
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
@@ -100,22 +88,33 @@ static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 	va_end(ap);
 	if (!msg)
 		return;
-	/* warnings and errors are in run.log too, where progress is */
-	if (kind != EXPERIMENT_PROGRESS)
-		log_line(x, kind == EXPERIMENT_WARNING ? "warning" : "error",
-			 msg);
+	/*
+	 * warnings and errors are in run.log too, where progress is, as
+	 * "warning: MSG" (when there is a results folder)
+	 */
+	if (kind != EXPERIMENT_PROGRESS && x->dir) {
+		_cleanup_free_ char *line = strdup_printf(
+			"%s: %s\n",
+			kind == EXPERIMENT_WARNING ? "warning" : "error", msg);
+
+		if (line)
+			results_append(x->dir, "run.log", line);
+	}
 	if (x->o.say)
 		x->o.say(x->o.ud, kind, msg);
 }
 
-static void vprogress(struct experiment *x, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-static void vprogress(struct experiment *x, const char *fmt, va_list ap)
+void experiment_progress(struct experiment *x, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL, *line = NULL;
 	double t = (double)(now_monotonic_ns() - x->t0_ns) / 1e9;
+	va_list ap;
+	int r;
 
-	if (vasprintf(&msg, fmt, ap) < 0)
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
 		return;
 	line = strdup_printf("[%6.1fs] %s\n", t, msg);
 	if (!line)
@@ -124,15 +123,6 @@ static void vprogress(struct experiment *x, const char *fmt, va_list ap)
 		results_append(x->dir, "run.log", line);
 	if (x->o.say)
 		x->o.say(x->o.ud, EXPERIMENT_PROGRESS, line);
-}
-
-void experiment_progress(struct experiment *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprogress(x, fmt, ap);
-	va_end(ap);
 }
 
 static void guard_say(struct experiment *x, const char *fmt, ...)
@@ -223,23 +213,56 @@ static int wait_child(struct experiment *x, pid_t pid, int *ret_code)
 	}
 }
 
-/* SIGTERM, then SIGKILL after ms; reaps. */
-static int stop_child(pid_t pid, int64_t ms)
+/* SIGTERM, then SIGKILL after ms; reaps and clears *pid (0: none ran). */
+static int stop_child(pid_t *pid, int64_t ms)
 {
+	pid_t p = *pid;
 	int st;
 
-	if (pid <= 0)
+	if (p <= 0)
 		return 0;
-	kill(pid, SIGTERM);
+	*pid = 0;
+	kill(p, SIGTERM);
 	for (int64_t t = 0; t < ms; t += 50) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
+		if (waitpid(p, &st, WNOHANG) == p)
 			return WIFEXITED(st) ? WEXITSTATUS(st) :
 					       128 + WTERMSIG(st);
 		usleep(50000);
 	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	kill(p, SIGKILL);
+	waitpid(p, &st, 0);
 	return 128 + SIGKILL;
+}
+
+/*
+ * A helper of the run, WHAT in messages, in a new session that dies with
+ * the run: stdout to out (else the log), stderr to the log (truncated).
+ * With a note, its command line and the note are a progress line first.
+ */
+static int spawn_helper(struct experiment *x, const char *what,
+			const char *const *argv, const char *note,
+			const char *log, int out, pid_t *pid)
+{
+	_cleanup_close_ int logfd =
+		open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct spawn_opts so;
+	int ret;
+
+	if (note) {
+		_cleanup_free_ char *cmd = shell_join(argv);
+
+		experiment_progress(x, "  %s%s", cmd ? cmd : "", note);
+	}
+	spawn_opts_init(&so, argv);
+	so.fd_in = SPAWN_NULL;
+	so.fd_out = out >= 0 ? out : logfd >= 0 ? logfd : SPAWN_NULL;
+	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
+	so.new_session = true;
+	so.die_with_parent = true;
+	ret = spawn(&so, pid);
+	if (ret < 0)
+		return fail(x, "cannot start %s: %s", what, strerror(-ret));
+	return 0;
 }
 
 /* --- configuration and sweeps --- */
@@ -345,9 +368,17 @@ static int save_provenance(struct experiment *x)
 
 /* --- the steps --- */
 
+/* "vm ID WHAT: ARGV", shell-quoted */
+static void put_cmdline(FILE *f, const char *id, const char *what, char **argv)
+{
+	_cleanup_free_ char *l = shell_join((const char *const *)argv);
+
+	fprintf(f, "vm %s %s: %s\n", id, what, l ? l : "");
+}
+
 static int write_cmdlines(struct experiment *x)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int ret = 0;
@@ -365,34 +396,21 @@ static int write_cmdlines(struct experiment *x)
 			ret = fail(x, "vm %s: %s", vm->id, x->env.err.msg);
 			break;
 		}
-		for (size_t k = 0; fsd && fsd[k]; k++) {
-			_cleanup_free_ char *l =
-				shell_join((const char *const *)fsd[k]);
-
-			fprintf(f, "vm %s virtiofsd: %s\n", vm->id, l ? l : "");
-		}
-		{
-			_cleanup_free_ char *l =
-				shell_join((const char *const *)qemu);
-
-			fprintf(f, "vm %s qemu: %s\n", vm->id, l ? l : "");
-		}
+		for (size_t k = 0; fsd && fsd[k]; k++)
+			put_cmdline(f, vm->id, "virtiofsd", fsd[k]);
+		put_cmdline(f, vm->id, "qemu", qemu);
 		vm_cmdlines_free(fsd, qemu);
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	if (fclose(f) != 0)
 		return fail(x, "out of memory");
-	}
 	if (ret == 0 && results_write(x->dir, "cmdlines.txt", buf) < 0)
 		ret = fail(x, "cannot write %s/cmdlines.txt", x->dir);
-	free(buf);
 	return ret;
 }
 
 /* A signal stops the writing at once; fileset_create() undoes it. */
 static bool create_progress(void *ud, uint64_t done, uint64_t total)
 {
-	(void)ud;
 	(void)done;
 	(void)total;
 	return !signalled(ud);
@@ -683,27 +701,23 @@ static char **pmem_images(struct experiment *x)
 	return v;
 }
 
+/* One file into the host page cache, or out of it. */
+static int set_file_cache(struct experiment *x, const char *p)
+{
+	int e = x->o.warm ? fileset_file_warm(p) : fileset_file_evict(p);
+
+	return e < 0 ? fail(x, "%s: %s", p, strerror(-e)) : 0;
+}
+
 static int set_page_cache(struct experiment *x)
 {
-	char **img = pmem_images(x);
+	_cleanup_strv_ char **img = pmem_images(x);
 	int ret = 0;
 
-	for (size_t i = 0; i < x->plan->n_files && !ret; i++) {
-		const char *p = x->plan->files[i].path;
-		int e = x->o.warm ? fileset_file_warm(p) :
-				    fileset_file_evict(p);
-
-		if (e < 0)
-			ret = fail(x, "%s: %s", p, strerror(-e));
-	}
-	for (size_t i = 0; img && img[i] && !ret; i++) {
-		int e = x->o.warm ? fileset_file_warm(img[i]) :
-				    fileset_file_evict(img[i]);
-
-		if (e < 0)
-			ret = fail(x, "%s: %s", img[i], strerror(-e));
-	}
-	strv_free(img);
+	for (size_t i = 0; i < x->plan->n_files && !ret; i++)
+		ret = set_file_cache(x, x->plan->files[i].path);
+	for (size_t i = 0; img && img[i] && !ret; i++)
+		ret = set_file_cache(x, img[i]);
 	if (!ret)
 		experiment_progress(x, "  host page cache %s for %zu files",
 				    x->o.warm ? "warmed" : "dropped",
@@ -753,15 +767,6 @@ static int write_job(struct experiment *x)
 	return 0;
 }
 
-/* The host root's memory.numa_stat (not below cgroup_parent). */
-static char *host_root_stat(const struct experiment *x)
-{
-	if (x->env.cg.version == CG_V1)
-		return strdup_printf("%s/memory/memory.numa_stat",
-				     x->env.cg.root);
-	return strdup_printf("%s/memory.numa_stat", x->env.cg.root);
-}
-
 static bool csv_has_source(const char *path, const char *src)
 {
 	_cleanup_free_ char *text = NULL;
@@ -799,35 +804,30 @@ static void source_provenance(struct experiment *x, const char *name,
 
 static int start_monitor(struct experiment *x)
 {
-	const char *argv[64];
-	char *owned[64];
-	size_t n = 0, no = 0;
+	struct strv a = { 0 };
+	_cleanup_strv_ char **argv = NULL;
 	_cleanup_free_ char *csv = strdup_printf("%s/stats.csv", x->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/monitor.log", x->dir);
 	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&x->env);
-	_cleanup_free_ char *interval = strdup_printf("%u", x->o.interval_ms);
-	_cleanup_close_ int logfd = -1;
-	struct spawn_opts so;
-	int ret = 0;
 
-#define OWN(x) (owned[no++] = (x), argv[n++] = owned[no - 1])
-	if (!csv || !log || !sshcfg || !interval)
+	if (!csv || !log || !sshcfg)
 		return fail(x, "out of memory");
-	argv[n++] = "/proc/self/exe";
-	argv[n++] = "stats";
-	argv[n++] = "monitor";
-	argv[n++] = "--cgroups";
-	{
-		_cleanup_free_ char *p = host_root_stat(x);
-
-		OWN(strdup_printf("host=%s", p));
-	}
+	strv_push(&a, "/proc/self/exe");
+	strv_push(&a, "stats");
+	strv_push(&a, "monitor");
+	strv_push(&a, "--cgroups");
+	/* the host root's memory.numa_stat (not below cgroup_parent) */
+	if (x->env.cg.version == CG_V1)
+		strv_pushf(&a, "host=%s/memory/memory.numa_stat",
+			   x->env.cg.root);
+	else
+		strv_pushf(&a, "host=%s/memory.numa_stat", x->env.cg.root);
 	{
 		_cleanup_free_ char *p =
 			cg_path(&x->env.cg, "memory", x->c->virtiofsd.cg.cgroup,
 				"memory.numa_stat");
 
-		OWN(strdup_printf("virtiofsd=%s", p));
+		strv_pushf(&a, "virtiofsd=%s", p);
 	}
 	source_provenance(x, "host", "host", NULL, NULL);
 	source_provenance(x, "virtiofsd", "virtiofsd", NULL,
@@ -843,43 +843,27 @@ static int start_monitor(struct experiment *x)
 			source_provenance(x, src, "vm-cgroup", vm->id,
 					  vm->cg.cgroup);
 		source_provenance(x, vm->name, "guest", vm->id, NULL);
-		OWN(strdup_printf("%s-cg=%s", vm->name, p));
-		OWN(strdup_printf("%s=%s:/sys/fs/cgroup/memory.numa_stat",
-				  vm->name, vm->ssh));
+		strv_pushf(&a, "%s-cg=%s", vm->name, p);
+		strv_pushf(&a, "%s=%s:/sys/fs/cgroup/memory.numa_stat",
+			   vm->name, vm->ssh);
 	}
-	argv[n++] = "--ssh-config";
-	argv[n++] = sshcfg;
-	argv[n++] = "--interval";
-	argv[n++] = interval;
-	argv[n++] = "--duration";
-	argv[n++] = "0";
-	argv[n++] = "--output";
-	argv[n++] = csv;
-	argv[n++] = "--quiet";
-	argv[n] = NULL;
-#undef OWN
-	for (size_t i = 0; i < no; i++)
-		if (!owned[i])
-			ret = -ENOMEM;
+	strv_push(&a, "--ssh-config");
+	strv_push(&a, sshcfg);
+	strv_push(&a, "--interval");
+	strv_pushf(&a, "%u", x->o.interval_ms);
+	strv_push(&a, "--duration");
+	strv_push(&a, "0");
+	strv_push(&a, "--output");
+	strv_push(&a, csv);
+	strv_push(&a, "--quiet");
+	argv = strv_steal(&a);
 	save_provenance(x);
-	if (ret == 0) {
-		_cleanup_free_ char *cmd = shell_join(argv);
-
-		experiment_progress(x, "  %s", cmd ? cmd : "");
-		logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			     0644);
-		spawn_opts_init(&so, argv);
-		so.fd_in = SPAWN_NULL;
-		so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
-		so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-		so.new_session = true;
-		so.die_with_parent = true;
-		ret = spawn(&so, &x->monitor);
-	}
-	for (size_t i = 0; i < no; i++)
-		free(owned[i]);
-	if (ret < 0)
-		return fail(x, "cannot start the monitor: %s", strerror(-ret));
+	if (!argv)
+		return fail(x, "cannot start the monitor: %s",
+			    strerror(ENOMEM));
+	if (spawn_helper(x, "the monitor", (const char *const *)argv, "", log,
+			 -1, &x->monitor) < 0)
+		return -1;
 
 	/* the baseline: every guest answered once before fio starts */
 	for (int64_t t = 0;; t += 200) {
@@ -995,31 +979,18 @@ static int run_fio(struct experiment *x)
 	_cleanup_free_ char *out = strdup_printf("%s/fio.out", x->dir);
 	const char *argv[] = { "fio", hosts, "--output-format=json", job,
 			       NULL };
-	_cleanup_close_ int logfd = -1, outfd = -1;
-	struct spawn_opts so;
+	_cleanup_close_ int outfd = -1;
+	char note[32];
 	int code = 0, ret;
 
 	if (!hosts || !out || !job || !log)
 		return fail(x, "out of memory");
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (outfd < 0)
 		return fail(x, "cannot write %s: %s", out, strerror(errno));
-	spawn_opts_init(&so, argv);
-	so.fd_in = SPAWN_NULL;
-	so.fd_out = outfd;
-	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.new_session = true;
-	so.die_with_parent = true;
-	{
-		_cleanup_free_ char *cmd = shell_join(argv);
-
-		experiment_progress(x, "  %s (%u s)", cmd ? cmd : "",
-				    x->c->workload.runtime);
-	}
-	ret = spawn(&so, &x->fio);
-	if (ret < 0)
-		return fail(x, "cannot start fio: %s", strerror(-ret));
+	snprintf(note, sizeof(note), " (%u s)", x->c->workload.runtime);
+	if (spawn_helper(x, "fio", argv, note, log, outfd, &x->fio) < 0)
+		return -1;
 	ret = wait_child(x, x->fio, &code);
 	if (ret == -EINTR)
 		return -1;
@@ -1045,9 +1016,9 @@ static int run_fio(struct experiment *x)
 
 static int measure_residency(struct experiment *x)
 {
-	struct residency_row *rows = NULL;
+	_cleanup_free_ struct residency_row *rows = NULL;
 	size_t n = 0;
-	char **img = pmem_images(x);
+	_cleanup_strv_ char **img = pmem_images(x);
 	_cleanup_free_ char *csv = NULL;
 	int ret = 0;
 
@@ -1055,7 +1026,7 @@ static int measure_residency(struct experiment *x)
 		size_t nv = set == 0 ? 1 : x->plan->spec.vms;
 
 		for (size_t v = 0; v < nv && !ret; v++) {
-			const char **paths =
+			_cleanup_free_ const char **paths =
 				calloc(x->plan->n_files + 1, sizeof(*paths));
 			const char *vm_id = set ? x->plan->vm_ids[v] : NULL;
 			size_t k = 0;
@@ -1077,19 +1048,14 @@ static int measure_residency(struct experiment *x)
 				ret = residency_measure(
 					set ? "private" : "shared", vm_id,
 					"files", paths, &rows, &n);
-			free(paths);
 		}
 	}
 	if (!ret && img && img[0])
 		ret = residency_measure("shared", NULL, "image",
 					(const char *const *)img, &rows, &n);
-	strv_free(img);
-	if (ret < 0) {
-		free(rows);
+	if (ret < 0)
 		return fail(x, "residency: %s", strerror(-ret));
-	}
 	csv = residency_format(rows, n);
-	free(rows);
 	if (!csv || results_write(x->dir, "residency-end.csv", csv) < 0)
 		return fail(x, "cannot write %s/residency-end.csv", x->dir);
 	return 0;
@@ -1105,84 +1071,60 @@ static int start_residency(struct experiment *x)
 	const struct workload_config *w = &x->c->workload;
 	_cleanup_free_ char *csv = strdup_printf("%s/residency.csv", x->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/residency.log", x->dir);
-	_cleanup_free_ char *size =
-		strdup_printf("%llu", (unsigned long long)w->size);
-	_cleanup_free_ char *fsize =
-		strdup_printf("%llu", (unsigned long long)w->file_size);
-	_cleanup_free_ char *pr = strdup_printf("%u", w->private_ratio);
-	_cleanup_free_ char *ar = strdup_printf("%u", w->access_ratio);
-	_cleanup_free_ char *hr = strdup_printf("%u", w->hot_ratio);
-	_cleanup_free_ char *har = strdup_printf("%u", w->hot_access_ratio);
-	_cleanup_free_ char *iv = strdup_printf(
-		"%llums", (unsigned long long)w->residency_interval_ms);
-	_cleanup_close_ int logfd = -1;
-	struct spawn_opts so;
-	int ret;
+	_cleanup_strv_ char **argv = NULL;
+	struct strv a = { 0 };
 
 	if (!w->residency_interval_ms)
 		return 0;
-	if (!csv || !log || !size || !fsize || !pr || !ar || !hr || !har || !iv)
+	if (!csv || !log)
 		return fail(x, "out of memory");
-	const char *argv[] = { "/proc/self/exe",
-			       "files",
-			       "residency",
-			       "--config",
-			       x->o.config,
-			       "--size",
-			       size,
-			       "--file-size",
-			       fsize,
-			       "--private-ratio",
-			       pr,
-			       "--access-ratio",
-			       ar,
-			       "--hot-ratio",
-			       hr,
-			       "--hot-access-ratio",
-			       har,
-			       "--output",
-			       csv,
-			       "--interval",
-			       iv,
-			       "--guests",
-			       "--quiet",
-			       NULL };
-	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	spawn_opts_init(&so, argv);
-	so.fd_in = SPAWN_NULL;
-	so.fd_out = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.fd_err = logfd >= 0 ? logfd : SPAWN_NULL;
-	so.new_session = true;
-	so.die_with_parent = true;
-	ret = spawn(&so, &x->residency);
-	if (ret < 0)
-		return fail(x, "cannot start the residency sampler: %s",
-			    strerror(-ret));
+	strv_push(&a, "/proc/self/exe");
+	strv_push(&a, "files");
+	strv_push(&a, "residency");
+	strv_push(&a, "--config");
+	strv_push(&a, x->o.config);
+	strv_push(&a, "--size");
+	strv_pushf(&a, "%llu", (unsigned long long)w->size);
+	strv_push(&a, "--file-size");
+	strv_pushf(&a, "%llu", (unsigned long long)w->file_size);
+	strv_push(&a, "--private-ratio");
+	strv_pushf(&a, "%u", w->private_ratio);
+	strv_push(&a, "--access-ratio");
+	strv_pushf(&a, "%u", w->access_ratio);
+	strv_push(&a, "--hot-ratio");
+	strv_pushf(&a, "%u", w->hot_ratio);
+	strv_push(&a, "--hot-access-ratio");
+	strv_pushf(&a, "%u", w->hot_access_ratio);
+	strv_push(&a, "--output");
+	strv_push(&a, csv);
+	strv_push(&a, "--interval");
+	strv_pushf(&a, "%llums", (unsigned long long)w->residency_interval_ms);
+	strv_push(&a, "--guests");
+	strv_push(&a, "--quiet");
+	argv = strv_steal(&a);
+	if (!argv)
+		return fail(x, "out of memory");
+	if (spawn_helper(x, "the residency sampler", (const char *const *)argv,
+			 NULL, log, -1, &x->residency) < 0)
+		return -1;
 	experiment_progress(
 		x, "  residency of the file sets every %llu ms into %s",
 		(unsigned long long)w->residency_interval_ms, csv);
 	return 0;
 }
 
+/* Either not running gives code 0: nothing to say. */
 static void stop_monitor(struct experiment *x)
 {
-	if (x->residency > 0) {
-		int code = stop_child(x->residency, 30000);
+	int code = stop_child(&x->residency, 30000);
 
-		if (code != 0 && code != 128 + SIGTERM)
-			say(x, EXPERIMENT_WARNING,
-			    "the residency sampler exited with %d (see %s/residency.log)",
-			    code, x->dir);
-		x->residency = 0;
-	}
-	if (x->monitor > 0) {
-		int code = stop_child(x->monitor, 5000);
-
-		if (code != 0 && code != 128 + SIGTERM)
-			say(x, EXPERIMENT_WARNING, "the monitor exited with %d",
-			    code);
-		x->monitor = 0;
-	}
+	if (code != 0 && code != 128 + SIGTERM)
+		say(x, EXPERIMENT_WARNING,
+		    "the residency sampler exited with %d (see %s/residency.log)",
+		    code, x->dir);
+	code = stop_child(&x->monitor, 5000);
+	if (code != 0 && code != 128 + SIGTERM)
+		say(x, EXPERIMENT_WARNING, "the monitor exited with %d", code);
 }
 
 /*
@@ -1428,10 +1370,7 @@ static int end_monitor(struct experiment *x)
 
 static int stop_fio(struct experiment *x)
 {
-	if (x->fio > 0) {
-		stop_child(x->fio, 3000);
-		x->fio = 0;
-	}
+	stop_child(&x->fio, 3000);
 	return 0;
 }
 

@@ -19,9 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_SWEEP SWEEP_MAX_KEYS
-#define MAX_VALUES SWEEP_MAX_VALUES
-
 static volatile sig_atomic_t got_signal;
 
 /* SIGINT and SIGTERM roll the experiment back (lib/experiment.h). */
@@ -149,8 +146,8 @@ static int parse_sweep(struct run_opts *o, const char *arg)
 	_cleanup_free_ char *vals = NULL;
 	char *save = NULL;
 
-	if (o->n_sweep == MAX_SWEEP)
-		usage_error("run", "at most %d --sweep keys", MAX_SWEEP);
+	if (o->n_sweep == SWEEP_MAX_KEYS)
+		usage_error("run", "at most %d --sweep keys", SWEEP_MAX_KEYS);
 	if (!eq || eq == arg || !eq[1])
 		usage_error("run", "--sweep wants KEY=V1,V2,...: '%s'", arg);
 	k = &o->sweep[o->n_sweep];
@@ -163,9 +160,9 @@ static int parse_sweep(struct run_opts *o, const char *arg)
 			usage_error("run", "--sweep %s given twice", k->key);
 	for (char *v = strtok_r(vals, ",", &save); v;
 	     v = strtok_r(NULL, ",", &save)) {
-		if (k->n == MAX_VALUES)
+		if (k->n == SWEEP_MAX_VALUES)
 			usage_error("run", "--sweep %s: at most %d values",
-				    k->key, MAX_VALUES);
+				    k->key, SWEEP_MAX_VALUES);
 		if (!valid_name(v))
 			usage_error("run", "--sweep %s: bad value '%s'", k->key,
 				    v);

@@ -184,14 +184,12 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	_cleanup_free_ char *gatherid = NULL, *dep = NULL;
 	_cleanup_free_ char *jobname = NULL, *log = NULL, *glog = NULL;
 	_cleanup_free_ char *task = NULL, *gather = NULL, *jobs = NULL;
-	bool *want = calloc(sw->n_runs + 1, sizeof(*want));
+	_cleanup_free_ bool *want = calloc(sw->n_runs + 1, sizeof(*want));
 	size_t n = 0;
 	int ret;
 
-	if (!self || !want) {
-		free(want);
+	if (!self || !want)
 		return error("cannot find daxlab's own binary");
-	}
 	for (size_t i = 0; i < sw->n_runs; i++) {
 		int st;
 
@@ -202,12 +200,10 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 		}
 	}
 	if (!n) {
-		free(want);
 		info("every run of %s is complete: nothing to submit", sdir);
 		return 0;
 	}
 	list = index_list(want, sw->n_runs);
-	free(want);
 	{
 		char alpha[32];
 		const char *tw[] = { self, "run", "--resume", sdir, NULL };
@@ -266,7 +262,8 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 int run_sweep(const struct run_opts *o, const char *name)
 {
 	_cleanup_free_ char *sdir = NULL;
-	struct sweep sw;
+	/* zeroed by sweep_read() and sweep_from_opts() first */
+	struct sweep sw __attribute__((cleanup(sweep_free))) = { 0 };
 	struct error err = { 0 };
 	size_t failed = 0, ran = 0, complete = 0;
 	int ret;
@@ -285,42 +282,29 @@ int run_sweep(const struct run_opts *o, const char *name)
 			return error(
 				"--slurm: no sbatch in PATH (Debian's slurm-client)");
 		ret = sweep_from_opts(o, name, &sw);
-		if (ret < 0 || !sname) {
-			sweep_free(&sw);
+		if (ret < 0 || !sname)
 			return error("cannot plan the sweep: %s",
 				     strerror(ret < 0 ? -ret : ENOMEM));
-		}
 		ret = results_create(o->results, sname, time(NULL), &sdir);
-		if (ret < 0) {
-			sweep_free(&sw);
+		if (ret < 0)
 			return error_errno(
 				ret, "cannot create a results folder in %s",
 				o->results);
-		}
-		if (sweep_write(&sw, sdir, &err) < 0) {
-			sweep_free(&sw);
+		if (sweep_write(&sw, sdir, &err) < 0)
 			return error("%s", err.msg);
-		}
 		info("sweep: %zu points x %u in %s (%s, seed %llu)",
 		     sw.n_points, sw.repeat, sdir,
 		     sw.shuffled ? "shuffled" : "in order",
 		     (unsigned long long)sw.seed);
 	}
-	if (o->slurm) {
-		if (!program_in_path("sbatch"))
-			ret = error(
-				"--slurm: no sbatch in PATH (Debian's slurm-client)");
-		else
-			ret = slurm_submit(o, &sw, sdir);
-		sweep_free(&sw);
-		return ret;
-	}
-	if (o->point >= (long)sw.n_runs) {
-		ret = error("--point %ld: the sweep in %s has runs 0..%zu",
-			    o->point, sdir, sw.n_runs - 1);
-		sweep_free(&sw);
-		return ret;
-	}
+	if (o->slurm && !program_in_path("sbatch"))
+		return error(
+			"--slurm: no sbatch in PATH (Debian's slurm-client)");
+	if (o->slurm)
+		return slurm_submit(o, &sw, sdir);
+	if (o->point >= (long)sw.n_runs)
+		return error("--point %ld: the sweep in %s has runs 0..%zu",
+			     o->point, sdir, sw.n_runs - 1);
 	for (size_t i = 0; i < sw.n_runs && !*o->interrupted; i++) {
 		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[SWEEP_MAX_KEYS], *vals[SWEEP_MAX_KEYS];
@@ -367,17 +351,15 @@ int run_sweep(const struct run_opts *o, const char *name)
 		warning("%s", err.msg);
 	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
 	     complete, sw.n_runs);
-	ret = 0;
 	if (*o->interrupted)
-		ret = error(
+		return error(
 			"sweep interrupted: daxlab run --resume %s runs the rest",
 			sdir);
-	else if (o->point >= 0)
-		ret = failed ? -1 : 0;
-	else if (complete < sw.n_runs)
-		ret = error(
+	if (o->point >= 0)
+		return failed ? -1 : 0;
+	if (complete < sw.n_runs)
+		return error(
 			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
 			sw.n_runs - complete, sw.n_runs, sdir);
-	sweep_free(&sw);
-	return ret;
+	return 0;
 }
