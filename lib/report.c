@@ -1686,3 +1686,23 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 	}
 	return ferror(f) ? -EIO : 0;
 }
+
+int report_save(const char *path, struct report_run *const *runs, size_t n,
+		bool html, const char *section, struct error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return err_fail(err, -ENOMEM, "out of memory");
+	r = html ? report_write_html_with(f, runs, n, section) :
+		   report_write_summary_with(f, runs, n, section);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0)
+		return err_fail(err, r, "cannot write %s: %s", path,
+				strerror(-r));
+	return write_file_atomic(path, text, len, 0644, err);
+}

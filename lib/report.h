@@ -211,5 +211,12 @@ int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
 			   const char *section);
 int report_write_summary_with(FILE *f, struct report_run *const *runs,
 			      size_t n, const char *section);
+/*
+ * The report (html) or summary of runs, with section, written to path in
+ * one piece (write_file_atomic): the one writer of report files for run,
+ * report and a sweep's folder.
+ */
+int report_save(const char *path, struct report_run *const *runs, size_t n,
+		bool html, const char *section, struct error *err);
 
 #endif

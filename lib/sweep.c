@@ -954,21 +954,6 @@ int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
 	return 0;
 }
 
-static int write_with(const char *path, struct report_run *const *runs,
-		      size_t n, bool html, const char *section)
-{
-	FILE *f = fopen(path, "we");
-	int r;
-
-	if (!f)
-		return -errno;
-	r = html ? report_write_html_with(f, runs, n, section) :
-		   report_write_summary_with(f, runs, n, section);
-	if (fclose(f) != 0 && r >= 0)
-		r = -EIO;
-	return r < 0 ? r : 0;
-}
-
 /* The headline figures of every point, as HTML and as text. */
 static int figure_sections(const struct sweep *s, const char *dir,
 			   char **ret_html, char **ret_text)
@@ -1058,12 +1043,9 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 			nr++;
 	}
 	if (r == 0 && nr) {
-		r = write_with(html, runs, nr, true, fig_html);
+		r = report_save(html, runs, nr, true, fig_html, err);
 		if (r == 0)
-			r = write_with(txt, runs, nr, false, fig_text);
-		if (r < 0)
-			err_set(err, "cannot write the report in %s: %s", dir,
-				strerror(-r));
+			r = report_save(txt, runs, nr, false, fig_text, err);
 	}
 	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);

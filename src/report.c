@@ -68,20 +68,11 @@ static int write_text(const char *path, const char *text)
 static int write_to(const char *path, struct report_run *const *runs, size_t n,
 		    bool html, const char *section)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int r;
+	struct error err = { 0 };
 
-	if (!f)
-		return error("out of memory");
-	r = html ? report_write_html_with(f, runs, n, section) :
-		   report_write_summary_with(f, runs, n, section);
-	if (fclose(f) != 0 && r == 0)
-		r = -ENOMEM;
-	if (r < 0)
-		return error_errno(r, "cannot write %s", path);
-	return write_text(path, text);
+	if (report_save(path, runs, n, html, section, &err) < 0)
+		return error("%s", err.msg);
+	return 0;
 }
 
 static bool is_sweep(const char *dir)

@@ -46,40 +46,35 @@ static char *name_of(const char *config)
 	return name;
 }
 
-/* report.html and summary.txt, as daxlab report writes them */
+/* report.html, closure.csv and summary.txt, as daxlab report writes them */
 static int write_report(const char *dir)
 {
 	struct report_run *rr = NULL;
 	struct error err = { 0 };
 	_cleanup_free_ char *html = strdup_printf("%s/report.html", dir);
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
-	FILE *f;
 	int ret;
 
+	if (!html || !txt)
+		return error("out of memory");
 	ret = report_load(dir, &rr, &err);
 	if (ret < 0)
 		return error("report: %s",
 			     err.msg[0] ? err.msg : strerror(-ret));
-	ret = -EIO;
-	f = html ? fopen(html, "we") : NULL;
-	if (f) {
-		ret = report_write_html(f, &rr, 1);
-		if (fclose(f) != 0)
-			ret = -EIO;
+	ret = report_save(html, &rr, 1, true, NULL, &err);
+	if (ret == 0) {
+		ret = report_save_closure(rr);
+		if (ret < 0)
+			err_fail(&err, ret, "cannot write %s/closure.csv: %s",
+				 dir, strerror(-ret));
 	}
 	if (ret == 0)
-		ret = report_save_closure(rr);
-	f = txt && ret == 0 ? fopen(txt, "we") : NULL;
-	if (f) {
-		ret = report_write_summary(f, &rr, 1);
-		if (fclose(f) != 0)
-			ret = -EIO;
-		if (ret == 0 && !daxlab_quiet)
-			report_write_summary(stderr, &rr, 1);
-	}
+		ret = report_save(txt, &rr, 1, false, NULL, &err);
+	if (ret == 0 && !daxlab_quiet)
+		report_write_summary(stderr, &rr, 1);
 	report_run_free(rr);
 	if (ret < 0)
-		return error("cannot write the report in %s", dir);
+		return error("%s", err.msg);
 	return 0;
 }
 
