@@ -79,18 +79,12 @@ int vmimage_format(const char *path, const char **ret)
 int vmimage_overlay_argv(const char *base, const char *format,
 			 const char *overlay, char ***ret)
 {
+	const char *const a[] = { "qemu-img", "create", "-q", "-f",   "qcow2",
+				  "-b",	      base,	"-F", format, overlay };
 	struct strv b = { 0 };
 
-	strv_push(&b, "qemu-img");
-	strv_push(&b, "create");
-	strv_push(&b, "-q");
-	strv_push(&b, "-f");
-	strv_push(&b, "qcow2");
-	strv_push(&b, "-b");
-	strv_push(&b, base);
-	strv_push(&b, "-F");
-	strv_push(&b, format);
-	strv_push(&b, overlay);
+	for (size_t i = 0; i < ARRAY_SIZE(a); i++)
+		strv_push(&b, a[i]);
 	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
