@@ -771,13 +771,10 @@ static int make_disk(struct build *b, char **ret_kernel)
 					"--offset",  "2048",  "-n",
 					"DAXBOOT",   b->disk, fatsize,
 					NULL };
-		const char *mcopy_k[] = { "mcopy", "-i",	mtarget,
-					  kernel,  "::vmlinuz", NULL };
-		const char *mcopy_i[] = { "mcopy", "-i",	   mtarget,
-					  initrd,  "::initrd.img", NULL };
-		const char *mcopy_c[] = { "mcopy",	    "-i",
-					  mtarget,	    cfgpath,
-					  "::syslinux.cfg", NULL };
+		const char *const copies[][2] = { { kernel, "::vmlinuz" },
+						  { initrd, "::initrd.img" },
+						  { cfgpath,
+						    "::syslinux.cfg" } };
 		const char *sysl[] = { "syslinux",  "--offset", offset,
 				       "--install", b->disk,	NULL };
 		const char *mkext4[] = {
@@ -787,19 +784,22 @@ static int make_disk(struct build *b, char **ret_kernel)
 
 		snprintf(offset, sizeof(offset), "%llu",
 			 (unsigned long long)(BOOT_START_MIB * MIB));
-		if ((r = run(b, "the boot partition", mkfat)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_k)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_i)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_c)) < 0 ||
-		    (r = run(b, "syslinux", sysl)) < 0)
+		r = run(b, "the boot partition", mkfat);
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(copies); i++) {
+			const char *mcopy[] = { "mcopy",      "-i",
+						mtarget,      copies[i][0],
+						copies[i][1], NULL };
+
+			r = run(b, "the boot partition", mcopy);
+		}
+		if (r < 0 || (r = run(b, "syslinux", sysl)) < 0)
 			return r;
 		progress(b, "the root file system: mkfs.ext4 -d, %llu MiB",
 			 (unsigned long long)(root_bytes / MIB));
 		if ((r = run(b, "the root file system", mkext4)) < 0)
 			return r;
 	}
-	*ret_kernel = release;
-	release = NULL;
+	*ret_kernel = TAKE_PTR(release);
 	return 0;
 }
 
@@ -866,12 +866,6 @@ static int build_locked(const struct guest_image_opts *o,
 
 	if (!inputs || !tmp || !outdir)
 		return -ENOMEM;
-	if (!o->force && up_to_date(o->output, inputs, res->key)) {
-		res->up_to_date = true;
-		if (stat(o->output, &st) == 0)
-			res->bytes = (uint64_t)st.st_size;
-		return 0;
-	}
 	slash = strrchr(outdir, '/');
 	if (slash)
 		*slash = 0;
