@@ -185,7 +185,7 @@ static void file_head(struct sbuf *b, const char *path)
 char *cloudinit_user_data(const struct lab_config *c,
 			  const struct vm_config *vm, const char *ssh_pubkey)
 {
-	struct sbuf b = { 0 }, wants = { 0 }, after = { 0 };
+	struct sbuf b = { 0 }, units = { 0 }; /* " UNIT" per share */
 	_cleanup_free_ char *key = strdup(ssh_pubkey ? ssh_pubkey : "");
 
 	if (!key)
@@ -244,8 +244,7 @@ char *cloudinit_user_data(const struct lab_config *c,
 		if (*opts)
 			sb_printf(&b, "      Options=%s\n", opts);
 		sb_printf(&b, "      TimeoutSec=60\n");
-		sb_printf(&wants, " %s", unit);
-		sb_printf(&after, " %s", unit);
+		sb_printf(&units, " %s", unit);
 	}
 	file_head(&b, "/etc/systemd/system/" CLOUDINIT_FIO_UNIT);
 	sb_printf(&b, "      [Unit]\n"
@@ -261,9 +260,9 @@ char *cloudinit_user_data(const struct lab_config *c,
 		  "      [Unit]\n"
 		  "      Description=daxlab: the lab's shares and fio server\n"
 		  "      Wants=%s%s\n",
-		  CLOUDINIT_FIO_UNIT, wants.s ? wants.s : "");
-	if (after.s)
-		sb_printf(&b, "      After=%s\n", after.s + 1);
+		  CLOUDINIT_FIO_UNIT, units.s ? units.s : "");
+	if (units.s)
+		sb_printf(&b, "      After=%s\n", units.s + 1);
 	sb_printf(&b,
 		  "# A failed mount does not fail the target: daxlab reads\n"
 		  "# /proc/mounts and names the share. systemd 246 and later\n"
@@ -274,10 +273,9 @@ char *cloudinit_user_data(const struct lab_config *c,
 		  "  - [sh, -c, \"systemctl is-active -q %s || { systemctl "
 		  "daemon-reload; systemctl start %s; }\"]\n",
 		  CLOUDINIT_TARGET, CLOUDINIT_TARGET, CLOUDINIT_TARGET);
-	if (wants.failed || after.failed)
+	if (units.failed)
 		b.failed = true;
-	free(wants.s);
-	free(after.s);
+	free(units.s);
 	return sb_take(&b);
 }
 

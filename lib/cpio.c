@@ -208,21 +208,28 @@ int cpio_add_dir(struct cpio *c, const char *path, mode_t mode)
 	return header(c, name, S_IFDIR | (mode & 07777), 0, 0, 0);
 }
 
-int cpio_add_data(struct cpio *c, const char *path, mode_t mode,
-		  const void *data, size_t len)
+/* An entry of type and mode mode whose content is data (a file, a link). */
+static int add_blob(struct cpio *c, const char *path, mode_t mode,
+		    const void *data, size_t len)
 {
 	_cleanup_free_ char *name = NULL;
 	int r = prepare(c, path, false, &name);
 
 	if (r < 0)
 		return r;
-	r = header(c, name, S_IFREG | (mode & 07777), len, 0, 0);
+	r = header(c, name, mode, len, 0, 0);
 	if (r < 0)
 		return r;
 	r = emit(c, data, len);
 	if (r < 0)
 		return r;
 	return pad4(c);
+}
+
+int cpio_add_data(struct cpio *c, const char *path, mode_t mode,
+		  const void *data, size_t len)
+{
+	return add_blob(c, path, S_IFREG | (mode & 07777), data, len);
 }
 
 int cpio_add_file(struct cpio *c, const char *path, mode_t mode,
@@ -273,22 +280,11 @@ int cpio_add_file(struct cpio *c, const char *path, mode_t mode,
 
 int cpio_add_symlink(struct cpio *c, const char *path, const char *target)
 {
-	_cleanup_free_ char *name = NULL;
 	size_t len = strlen(target);
-	int r;
 
 	if (len == 0)
 		return -EINVAL;
-	r = prepare(c, path, false, &name);
-	if (r < 0)
-		return r;
-	r = header(c, name, S_IFLNK | 0777, len, 0, 0);
-	if (r < 0)
-		return r;
-	r = emit(c, target, len);
-	if (r < 0)
-		return r;
-	return pad4(c);
+	return add_blob(c, path, S_IFLNK | 0777, target, len);
 }
 
 int cpio_add_chardev(struct cpio *c, const char *path, mode_t mode,

@@ -311,15 +311,13 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 	int r;
 
 	r = moddep_load(moddir, &m, err);
-	if (r < 0) {
-		moddep_free(&m);
-		return r;
-	}
+	if (r < 0)
+		goto done;
 	seen = calloc(m.n ? m.n : 1, sizeof(*seen));
 	out = calloc(1, sizeof(*out));
 	if (!seen || !out) {
-		moddep_free(&m);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto done;
 	}
 	for (size_t k = 0; roots[k]; k++) {
 		ssize_t i = moddep_find_name(&m, roots[k]);
@@ -330,18 +328,18 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 			err_set(err,
 				"%s/modules.dep: no module %s (and not built in)",
 				moddir, roots[k]);
-			moddep_free(&m);
-			return -ENOENT;
+			r = -ENOENT;
+			goto done;
 		}
 		r = visit(&m, (size_t)i, seen, &out, err);
-		if (r < 0) {
-			moddep_free(&m);
-			return r;
-		}
+		if (r < 0)
+			goto done;
 	}
-	moddep_free(&m);
 	*ret = TAKE_PTR(out);
-	return 0;
+	r = 0;
+done:
+	moddep_free(&m);
+	return r;
 }
 
 int guest_ldd_parse(const char *out, char ***ret, struct error *err)

@@ -138,14 +138,14 @@ static const char *const masked_units[] = {
 	NULL,
 };
 
-/* path replaced by text, mode 0644. */
-static int write_file_at(const char *path, const char *text)
+/* path replaced by text. */
+static int write_file_at(const char *path, const char *text, unsigned mode)
 {
 	_cleanup_close_ int fd = -1;
 
 	(void)unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+		  mode);
 	if (fd < 0)
 		return -errno;
 	return write_all(fd, text, strlen(text));
@@ -514,27 +514,20 @@ static int write_file(struct build *b, const char *rel, const char *text,
 		      unsigned mode)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", b->root, rel);
-	_cleanup_close_ int fd = -1;
 	int r;
 
 	if (!path)
 		return -ENOMEM;
-	(void)unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
-	if (fd < 0 || (r = write_all(fd, text, strlen(text))) < 0) {
-		r = fd < 0 ? -errno : r;
+	r = write_file_at(path, text, mode);
+	if (r < 0)
 		err_set(b->err, "set up the tree: %s: %s", path, strerror(-r));
-		return r;
-	}
-	return 0;
+	return r;
 }
 
 static int write_hook_file(const char *dir, const char *rel, const char *text)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, rel);
 	_cleanup_free_ char *parent = NULL;
-	_cleanup_close_ int fd = -1;
 	char *slash;
 	int r;
 
@@ -545,10 +538,7 @@ static int write_hook_file(const char *dir, const char *rel, const char *text)
 	r = mkdir_p(parent, 0755);
 	if (r < 0)
 		return r;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	return write_all(fd, text, strlen(text));
+	return write_file_at(path, text, 0644);
 }
 
 /* The files mmdebstrap copies in before the kernel is installed. */
@@ -762,7 +752,7 @@ static int make_disk(struct build *b, char **ret_kernel)
 	}
 	close(fd);
 	fd = -1;
-	if ((r = write_file_at(cfgpath, cfg)) < 0) {
+	if ((r = write_file_at(cfgpath, cfg, 0644)) < 0) {
 		err_set(b->err, "%s: %s", cfgpath, strerror(-r));
 		return r;
 	}
@@ -781,13 +771,10 @@ static int make_disk(struct build *b, char **ret_kernel)
 					"--offset",  "2048",  "-n",
 					"DAXBOOT",   b->disk, fatsize,
 					NULL };
-		const char *mcopy_k[] = { "mcopy", "-i",	mtarget,
-					  kernel,  "::vmlinuz", NULL };
-		const char *mcopy_i[] = { "mcopy", "-i",	   mtarget,
-					  initrd,  "::initrd.img", NULL };
-		const char *mcopy_c[] = { "mcopy",	    "-i",
-					  mtarget,	    cfgpath,
-					  "::syslinux.cfg", NULL };
+		const char *const copies[][2] = { { kernel, "::vmlinuz" },
+						  { initrd, "::initrd.img" },
+						  { cfgpath,
+						    "::syslinux.cfg" } };
 		const char *sysl[] = { "syslinux",  "--offset", offset,
 				       "--install", b->disk,	NULL };
 		const char *mkext4[] = {
@@ -797,19 +784,22 @@ static int make_disk(struct build *b, char **ret_kernel)
 
 		snprintf(offset, sizeof(offset), "%llu",
 			 (unsigned long long)(BOOT_START_MIB * MIB));
-		if ((r = run(b, "the boot partition", mkfat)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_k)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_i)) < 0 ||
-		    (r = run(b, "the boot partition", mcopy_c)) < 0 ||
-		    (r = run(b, "syslinux", sysl)) < 0)
+		r = run(b, "the boot partition", mkfat);
+		for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(copies); i++) {
+			const char *mcopy[] = { "mcopy",      "-i",
+						mtarget,      copies[i][0],
+						copies[i][1], NULL };
+
+			r = run(b, "the boot partition", mcopy);
+		}
+		if (r < 0 || (r = run(b, "syslinux", sysl)) < 0)
 			return r;
 		progress(b, "the root file system: mkfs.ext4 -d, %llu MiB",
 			 (unsigned long long)(root_bytes / MIB));
 		if ((r = run(b, "the root file system", mkext4)) < 0)
 			return r;
 	}
-	*ret_kernel = release;
-	release = NULL;
+	*ret_kernel = TAKE_PTR(release);
 	return 0;
 }
 
@@ -876,12 +866,6 @@ static int build_locked(const struct guest_image_opts *o,
 
 	if (!inputs || !tmp || !outdir)
 		return -ENOMEM;
-	if (!o->force && up_to_date(o->output, inputs, res->key)) {
-		res->up_to_date = true;
-		if (stat(o->output, &st) == 0)
-			res->bytes = (uint64_t)st.st_size;
-		return 0;
-	}
 	slash = strrchr(outdir, '/');
 	if (slash)
 		*slash = 0;
@@ -945,7 +929,7 @@ static int build_locked(const struct guest_image_opts *o,
 			     res->key, RECIPE, o->release, mirror,
 			     res->kernel ? res->kernel : "?",
 			     res->fio_version ? res->fio_version : "none");
-	if (!text || (r = write_file_at(inputs, text)) < 0) {
+	if (!text || (r = write_file_at(inputs, text, 0644)) < 0) {
 		err_set(b->err, "%s: %s", inputs, strerror(text ? -r : ENOMEM));
 		return text ? r : -ENOMEM;
 	}

@@ -79,18 +79,12 @@ int vmimage_format(const char *path, const char **ret)
 int vmimage_overlay_argv(const char *base, const char *format,
 			 const char *overlay, char ***ret)
 {
+	const char *const a[] = { "qemu-img", "create", "-q", "-f",   "qcow2",
+				  "-b",	      base,	"-F", format, overlay };
 	struct strv b = { 0 };
 
-	strv_push(&b, "qemu-img");
-	strv_push(&b, "create");
-	strv_push(&b, "-q");
-	strv_push(&b, "-f");
-	strv_push(&b, "qcow2");
-	strv_push(&b, "-b");
-	strv_push(&b, base);
-	strv_push(&b, "-F");
-	strv_push(&b, format);
-	strv_push(&b, overlay);
+	for (size_t i = 0; i < ARRAY_SIZE(a); i++)
+		strv_push(&b, a[i]);
 	*ret = strv_steal(&b);
 	return *ret ? 0 : -ENOMEM;
 }
@@ -781,6 +775,8 @@ static int write_file_text(const char *path, const char *text)
 int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 {
 	const struct vm_config *vm = rd->vm;
+	const char *const ssh[] = { "ssh",    "-F", rd->ssh_config, "-T",
+				    vm->name, "sh", "-s",	    "--" };
 	int64_t left_s = (rd->deadline_ns - now_monotonic_ns()) / 1000000000;
 	_cleanup_free_ char *out = NULL, *mounts = NULL, *host = NULL;
 	_cleanup_free_ char *probe = NULL;
@@ -802,14 +798,8 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		err_set(err, "a share's mount point makes no unit name");
 		return r;
 	}
-	strv_push(&b, "ssh");
-	strv_push(&b, "-F");
-	strv_push(&b, rd->ssh_config);
-	strv_push(&b, "-T");
-	strv_push(&b, vm->name);
-	strv_push(&b, "sh");
-	strv_push(&b, "-s");
-	strv_push(&b, "--");
+	for (size_t i = 0; i < ARRAY_SIZE(ssh); i++)
+		strv_push(&b, ssh[i]);
 	/* ssh hands the words to a remote shell: quote each */
 	for (size_t i = 0; args[i]; i++) {
 		_cleanup_free_ char *q = shell_quote(args[i]);
@@ -868,25 +858,22 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		err_set(err, "cannot write a fio probe job under /tmp");
 		return r < 0 ? r : -ENOMEM;
 	}
-	for (;;) {
-		if (fioprobe_answers(rd->fio, host, probe))
-			break;
+	r = 0;
+	while (r == 0 && !fioprobe_answers(rd->fio, host, probe)) {
 		if (rd->interrupted && *rd->interrupted) {
-			unlink(probe);
 			err_set(err, "interrupted while asking the fio server");
-			return -EINTR;
-		}
-		if (now_monotonic_ns() >= rd->deadline_ns) {
-			unlink(probe);
+			r = -EINTR;
+		} else if (now_monotonic_ns() >= rd->deadline_ns) {
 			err_set(err,
 				"the fio server (%s) does not answer fio --client=%s",
 				CLOUDINIT_FIO_UNIT, host);
-			return -ETIMEDOUT;
+			r = -ETIMEDOUT;
+		} else {
+			usleep(500000);
 		}
-		usleep(500000);
 	}
 	unlink(probe);
-	return 0;
+	return r;
 }
 
 int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
