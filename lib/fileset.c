@@ -559,9 +559,7 @@ static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
 			continue;
 		dirs[n] = strndup(f->path, len);
 		if (!dirs[n]) {
-			for (size_t j = 0; j < n; j++)
-				free(dirs[j]);
-			free(dirs);
+			free_strv(dirs, n);
 			return -ENOMEM;
 		}
 		n++;
@@ -847,8 +845,8 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	_cleanup_free_ char *mtmp = NULL;
 	char **dirs = NULL;
 	size_t ndirs = 0;
-	struct generator gen;
-	bool started = false, wrote = false;
+	struct generator gen = { 0 }; /* generator_stop() copes */
+	bool wrote = false;
 	size_t k = 0;
 	uint64_t total = 0, done = 0;
 	struct fileset_create_result res = { 0 };
@@ -892,7 +890,6 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		r = err_fail(err, r, "cannot start the data generator");
 		goto out;
 	}
-	started = true;
 	t0 = now_monotonic_ns();
 	for (size_t i = 0; i < p->n_files; i++) {
 		if (!todo[i])
@@ -905,7 +902,6 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		res.bytes_written += p->files[i].size;
 	}
 	generator_stop(&gen);
-	started = false;
 	for (size_t i = 0; i < p->n_files; i++) {
 		r = finish_one(&p->files[i], todo[i], err);
 		if (r < 0)
@@ -927,8 +923,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		*ret = res;
 	r = 0;
 out:
-	if (started)
-		generator_stop(&gen);
+	generator_stop(&gen);
 	if (r < 0 && wrote) {
 		/* no half-written file stays behind */
 		for (size_t i = 0; i < p->n_files; i++) {
