@@ -87,9 +87,17 @@ void workload_cfgdata_free(struct workload_cfgdata *d)
 	*d = (struct workload_cfgdata){ 0 };
 }
 
-static bool vm_mounts(const struct vm_config *vm, const struct share_config *sh)
+bool fs_vm_mounts(const struct vm_config *vm, const struct share_config *sh)
 {
 	return vm->n_shares == 0 || config_vm_has_share(vm, sh);
+}
+
+const struct share_config *fs_set_share(const struct lab_config *c, bool shared)
+{
+	for (size_t i = 0; i < c->n_shares; i++)
+		if (c->shares[i].shared == shared)
+			return &c->shares[i];
+	return NULL;
 }
 
 int workload_spec_from_config(const struct lab_config *c,
@@ -97,7 +105,8 @@ int workload_spec_from_config(const struct lab_config *c,
 			      struct workload_cfgdata *d, struct error *err)
 {
 	const struct workload_config *wc = &c->workload;
-	const struct share_config *shared = NULL, *priv = NULL;
+	const struct share_config *shared = fs_set_share(c, true);
+	const struct share_config *priv = fs_set_share(c, false);
 
 	*d = (struct workload_cfgdata){ 0 };
 	w->size = wc->size;
@@ -106,14 +115,6 @@ int workload_spec_from_config(const struct lab_config *c,
 	w->access_ratio = wc->access_ratio;
 	w->hot_ratio = wc->hot_ratio;
 	w->hot_access_ratio = wc->hot_access_ratio;
-	for (size_t i = 0; i < c->n_shares; i++) {
-		const struct share_config *sh = &c->shares[i];
-
-		if (sh->shared && !shared)
-			shared = sh;
-		else if (!sh->shared && !priv)
-			priv = sh;
-	}
 	if (shared) {
 		w->shared_dir = shared->source;
 		d->shared_mount = shared->mount;
@@ -128,7 +129,7 @@ int workload_spec_from_config(const struct lab_config *c,
 	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct vm_config *vm = &c->vms[i];
 
-		if (!vm_mounts(vm, priv))
+		if (!fs_vm_mounts(vm, priv))
 			continue;
 		d->ids[d->n] = strdup(vm->id);
 		d->dirs[d->n] = config_share_source(priv, vm);
@@ -558,9 +559,7 @@ static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
 			continue;
 		dirs[n] = strndup(f->path, len);
 		if (!dirs[n]) {
-			for (size_t j = 0; j < n; j++)
-				free(dirs[j]);
-			free(dirs);
+			free_strv(dirs, n);
 			return -ENOMEM;
 		}
 		n++;
@@ -846,8 +845,8 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	_cleanup_free_ char *mtmp = NULL;
 	char **dirs = NULL;
 	size_t ndirs = 0;
-	struct generator gen;
-	bool started = false, wrote = false;
+	struct generator gen = { 0 }; /* generator_stop() copes */
+	bool wrote = false;
 	size_t k = 0;
 	uint64_t total = 0, done = 0;
 	struct fileset_create_result res = { 0 };
@@ -891,7 +890,6 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		r = err_fail(err, r, "cannot start the data generator");
 		goto out;
 	}
-	started = true;
 	t0 = now_monotonic_ns();
 	for (size_t i = 0; i < p->n_files; i++) {
 		if (!todo[i])
@@ -904,7 +902,6 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		res.bytes_written += p->files[i].size;
 	}
 	generator_stop(&gen);
-	started = false;
 	for (size_t i = 0; i < p->n_files; i++) {
 		r = finish_one(&p->files[i], todo[i], err);
 		if (r < 0)
@@ -926,8 +923,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		*ret = res;
 	r = 0;
 out:
-	if (started)
-		generator_stop(&gen);
+	generator_stop(&gen);
 	if (r < 0 && wrote) {
 		/* no half-written file stays behind */
 		for (size_t i = 0; i < p->n_files; i++) {

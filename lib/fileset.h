@@ -46,6 +46,8 @@ int workload_spec_set(struct workload_spec *w, const char *key,
 		      const char *value, struct error *err);
 
 struct lab_config;
+struct share_config;
+struct vm_config;
 /* What workload_spec_from_config() allocates. */
 struct workload_cfgdata {
 	char **ids;
@@ -63,6 +65,11 @@ int workload_spec_from_config(const struct lab_config *c,
 			      struct workload_spec *w,
 			      struct workload_cfgdata *d, struct error *err);
 void workload_cfgdata_free(struct workload_cfgdata *d);
+/* The first share that is shared (shared) or private, or NULL. */
+const struct share_config *fs_set_share(const struct lab_config *c,
+					bool shared);
+/* Whether vm mounts sh: it names sh, or it names no shares at all. */
+bool fs_vm_mounts(const struct vm_config *vm, const struct share_config *sh);
 
 enum fs_set { FS_SHARED, FS_PRIVATE };
 enum fs_temp { FS_HOT, FS_COLD };

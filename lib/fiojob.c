@@ -186,8 +186,6 @@ int fiojob_parse_flows(const char *text, struct fiojob_section *ret, size_t max)
 				memcpy(ret[n].name, l + 1, len - 2);
 				ret[n].name[len - 2] = '\0';
 				ret[n].flow = 0;
-			} else if (!strncmp(l, "[global]", len)) {
-				/* options before the first job */
 			}
 		} else if (n >= 0 && str_has_prefix(l, "flow=")) {
 			ret[n].flow = (unsigned)strtoul(l + 5, NULL, 10);
@@ -209,13 +207,8 @@ char *fiojob_fio_dir(const char *job_path)
 	b = strdup(dir);
 	if (!b)
 		return NULL;
-	if (!strcmp(basename(b), "jobs")) {
-		_cleanup_free_ char *c = strdup(dir);
-
-		if (!c)
-			return NULL;
-		return strdup(dirname(c));
-	}
+	if (!strcmp(basename(b), "jobs"))
+		dir = dirname(dir);
 	return strdup(dir);
 }
 
@@ -230,8 +223,6 @@ int fiojob_update_current(const char *fio_dir, const char *job_path)
 		return -ENOMEM;
 	if (str_has_prefix(job_path, prefix))
 		target = job_path + strlen(prefix);
-	else if (!strcmp(fio_dir, "."))
-		target = job_path;
 	unlink(tmp);
 	if (symlink(target, tmp) < 0)
 		return -errno;

@@ -23,7 +23,7 @@ struct po_cg {
 
 struct pageowner {
 	int pagemap_fd;
-	int kpagecgroup_fd; /* -1: not there */
+	int kpagecgroup_fd; /* -1: not there, or no cgroup root given */
 	bool no_pfn; /* a resident page showed no frame number */
 	long psz;
 	int *block_node;
@@ -31,7 +31,6 @@ struct pageowner {
 	uint64_t block_pages;
 	struct po_cg *cg;
 	size_t n_cg;
-	bool cgroups; /* a root was given */
 	char missing[128];
 };
 
@@ -267,7 +266,6 @@ int pageowner_new(const char *memory_dir, const char *cgroup_root,
 		po->block_pages = block_bytes / (uint64_t)po->psz;
 	}
 	if (cgroup_root) {
-		po->cgroups = true;
 		po->kpagecgroup_fd =
 			open("/proc/kpagecgroup", O_RDONLY | O_CLOEXEC);
 		if (po->kpagecgroup_fd < 0)
@@ -348,8 +346,6 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 {
 	uint64_t ino;
 
-	if (!po->cgroups)
-		return PO_CGROUP_UNKNOWN;
 	if (po->kpagecgroup_fd < 0 ||
 	    pread(po->kpagecgroup_fd, &ino, sizeof(ino),
 		  (off_t)(pfn * sizeof(ino))) != (ssize_t)sizeof(ino))

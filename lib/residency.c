@@ -259,7 +259,7 @@ static int helper_line(const char *p, const char *end, size_t line,
 		       size_t n_files, const struct rs_helper_cb *cb,
 		       char *missing, size_t missing_len, struct error *err)
 {
-	char node[16], cgroup[512];
+	char node[16], cgroup[512], kind;
 	const char *w;
 	size_t n;
 	uint64_t idx, v;
@@ -268,19 +268,18 @@ static int helper_line(const char *p, const char *end, size_t line,
 		return hbad(err, line, "not a line of daxlab-resident");
 	switch (p[0]) {
 	case 'F':
+	case 'E': /* F INDEX SIZE, E INDEX ERRNO */
+		kind = p[0];
 		p += 2;
 		if (!word_num(&p, end, &idx) || idx >= n_files ||
-		    !word_num(&p, end, &v) || p != end)
-			return hbad(err, line, "a bad F line");
-		if (cb->file)
+		    !word_num(&p, end, &v) || p != end ||
+		    (kind == 'E' && v > 4095))
+			return hbad(err, line,
+				    kind == 'F' ? "a bad F line" :
+						  "a bad E line");
+		if (kind == 'F' && cb->file)
 			cb->file(cb->ud, (size_t)idx);
-		return 0;
-	case 'E':
-		p += 2;
-		if (!word_num(&p, end, &idx) || idx >= n_files ||
-		    !word_num(&p, end, &v) || p != end || v > 4095)
-			return hbad(err, line, "a bad E line");
-		if (cb->failed)
+		else if (kind == 'E' && cb->failed)
 			cb->failed(cb->ud, (size_t)idx, (int)v);
 		return 0;
 	case 'M':

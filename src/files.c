@@ -612,21 +612,6 @@ static void guest_row(void *ud, const char *set, const char *part,
 	rs_write_row(gr->f, gr->t, gr->where, set, part, node, cgroup, bytes);
 }
 
-/* The first share that is shared (shared) or private, as the plan has it. */
-static const struct share_config *set_share(const struct lab_config *cfg,
-					    bool shared)
-{
-	for (size_t i = 0; i < cfg->n_shares; i++)
-		if (cfg->shares[i].shared == shared)
-			return &cfg->shares[i];
-	return NULL;
-}
-
-static bool vm_mounts(const struct vm_config *vm, const struct share_config *sh)
-{
-	return sh && (vm->n_shares == 0 || config_vm_has_share(vm, sh));
-}
-
 /*
  * A gres per VM of the config with its files at their guest paths: the
  * shared set under the shared share's mount point, its own private set
@@ -636,8 +621,8 @@ static int guests_new(const struct files_ctl *c, const struct fileset_plan *p,
 		      struct gres ***ret, size_t *ret_n)
 {
 	const struct lab_config *cfg = c->w.config;
-	const struct share_config *shs = set_share(cfg, true);
-	const struct share_config *shp = set_share(cfg, false);
+	const struct share_config *shs = fs_set_share(cfg, true);
+	const struct share_config *shp = fs_set_share(cfg, false);
 	struct vm_env env = { .c = cfg };
 	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&env);
 	struct gres **gv = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*gv));
@@ -661,7 +646,7 @@ static int guests_new(const struct files_ctl *c, const struct fileset_plan *p,
 			const struct share_config *sh = shared ? shs : shp;
 			_cleanup_free_ char *path = NULL, *set = NULL;
 
-			if (!vm_mounts(vm, sh) || !sh->mount ||
+			if (!sh || !fs_vm_mounts(vm, sh) || !sh->mount ||
 			    (!shared && strcmp(fl->vm_id, vm->id)))
 				continue;
 			path = strdup_printf("%s/%s", sh->mount, fl->name);
