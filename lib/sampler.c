@@ -89,6 +89,7 @@ static struct sampler_host *find_host(struct sampler *s, const char *host)
 int sampler_add(struct sampler *s, const struct source_spec *spec)
 {
 	struct sampler_source *ns, *src;
+	int r;
 
 	ns = realloc(s->src, (s->n_src + 1) * sizeof(*ns));
 	if (!ns)
@@ -101,28 +102,20 @@ int sampler_add(struct sampler *s, const struct source_spec *spec)
 	numastat_init(&src->ns);
 	src->name = strdup(spec->name);
 	src->path = strdup(spec->path);
-	if (!src->name || !src->path) {
+	r = src->name && src->path ? 0 : -ENOMEM;
+	if (r == 0 && spec->remote) {
+		struct sampler_host *h = find_host(s, spec->host);
+
+		r = h ? sshchan_add_path(h->ch, spec->path) : -ENOMEM;
+		if (r >= 0) {
+			src->ch = h->ch;
+			src->path_idx = (size_t)r;
+		}
+	}
+	if (r < 0) {
 		free(src->name);
 		free(src->path);
-		return -ENOMEM;
-	}
-	if (spec->remote) {
-		struct sampler_host *h = find_host(s, spec->host);
-		int r;
-
-		if (!h) {
-			free(src->name);
-			free(src->path);
-			return -ENOMEM;
-		}
-		r = sshchan_add_path(h->ch, spec->path);
-		if (r < 0) {
-			free(src->name);
-			free(src->path);
-			return r;
-		}
-		src->ch = h->ch;
-		src->path_idx = (size_t)r;
+		return r;
 	}
 	s->n_src++;
 	return 0;

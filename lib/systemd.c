@@ -245,32 +245,33 @@ static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 	return r;
 }
 
-int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err)
+/* unit_lookup() on a bus of its own (arg NULL: out of memory). */
+static int bus_unit_lookup(const char *method, const char *arg,
+			   struct sysd_unit *ret, struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	if (!arg)
+		return -ENOMEM;
 	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
-	return unit_lookup(b, "GetUnit", name, ret, err);
+	return unit_lookup(b, method, arg, ret, err);
+}
+
+int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err)
+{
+	return bus_unit_lookup("GetUnit", name, ret, err);
 }
 
 int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret,
 			struct error *err)
 {
-	_cleanup_bus_ sd_bus *b = NULL;
 	_cleanup_free_ char *abs = strdup_printf("/%s", cgroup);
-	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	if (!abs)
-		return -ENOMEM;
-	r = bus_open(&b, err);
-	if (r < 0)
-		return r;
-	return unit_lookup(b, "GetUnitByControlGroup", abs, ret, err);
+	return bus_unit_lookup("GetUnitByControlGroup", abs, ret, err);
 }
 
 struct job_wait {
