@@ -443,12 +443,22 @@ bool cg_exists(const struct cg_ctx *ctx, const char *name)
 	return false;
 }
 
-static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
+/* The pids in the cgroup.procs file at p (NULL: out of memory). */
+static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
 {
+	_cleanup_free_ char *s = NULL;
 	pid_t *l = NULL;
 	size_t n = 0;
 	char *save = NULL, *w;
+	int r;
 
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
 	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
 		uint64_t v;
 		pid_t *nl;
@@ -466,22 +476,6 @@ static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
 	*ret = l;
 	*ret_n = n;
 	return 0;
-}
-
-/* The pids in the cgroup.procs file at p (NULL: out of memory). */
-static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 22, &s, NULL);
-	if (r < 0)
-		return r;
-	return parse_pids(s, ret, ret_n);
 }
 
 int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
