@@ -163,7 +163,7 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *iface;
-	char *cg = NULL;
+	_cleanup_free_ char *cg = NULL;
 	int r, dlg = 0;
 
 	r = sd_bus_get_property_string(b, SD_DEST, path, SD_UNIT, "Id", &e,
@@ -186,7 +186,6 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		r = sd_bus_get_property_trivial(b, SD_DEST, path, iface,
 						"Delegate", &e, 'b', &dlg);
 	if (r < 0) {
-		free(cg);
 		r = err_fail(err, r,
 			     "systemd: ControlGroup or Delegate of %s: %s",
 			     ret->id, why(&e, r));
@@ -200,11 +199,8 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		while (*rel == '/')
 			rel++;
 		ret->cgroup = strdup(rel);
-		free(cg);
 		if (!ret->cgroup)
 			return -ENOMEM;
-	} else {
-		free(cg);
 	}
 	return 0;
 }
