@@ -237,15 +237,12 @@ static int init_scope(struct cgplace *p, struct cg_ctx *cg,
 int cgplace_init(struct cgplace *p, struct cg_ctx *cg, bool systemd,
 		 const char *cgroup_parent, const char *state_dir)
 {
-	bool no_bus = p->no_bus;
-	void (*fn)(void *, enum cgplace_note, const char *) = p->note;
-	void *ud = p->ud;
 	int r;
 
-	memset(p, 0, sizeof(*p));
-	p->no_bus = no_bus;
-	p->note = fn;
-	p->ud = ud;
+	/* zeroed, but for what the caller set before */
+	*p = (struct cgplace){ .no_bus = p->no_bus,
+			       .note = p->note,
+			       .ud = p->ud };
 	p->systemd = systemd && cg->version == CG_V2;
 	p->mode = cgplace_decide(cg->version, systemd, cgroup_parent);
 	if (p->mode == CGPLACE_SCOPE)
@@ -414,6 +411,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 			 const char *description, struct error *err)
 {
 	struct sysd_unit u = { 0 };
+	bool busy;
 	int r;
 
 	for (int attempt = 0;; attempt++) {
@@ -497,11 +495,7 @@ static int scope_prepare(struct cgplace *p, struct cg_ctx *cg,
 			goto out;
 		break;
 	}
-	{
-		bool busy;
-
-		r = cg_check_levels(cg, movable_top(p), &busy, err);
-	}
+	r = cg_check_levels(cg, movable_top(p), &busy, err);
 out:
 	sysd_unit_free(&u);
 	return r;

@@ -43,30 +43,16 @@ int cg_detect(const char *root, const char *want, enum cg_version *ret)
 	v2 = (statfs(root, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) ||
 	     access(ctl, F_OK) == 0;
 	v1 = is_dir(cs) && is_dir(mem);
-	if (!want || !strcmp(want, "auto")) {
-		if (v2) {
-			*ret = CG_V2;
-			return 0;
-		}
-		if (v1) {
-			*ret = CG_V1;
-			return 0;
-		}
+	if (want && !strcmp(want, "v1"))
+		v2 = false;
+	else if (want && !strcmp(want, "v2"))
+		v1 = false;
+	else if (want && strcmp(want, "auto"))
+		return -EINVAL;
+	if (!v2 && !v1)
 		return -ENOENT;
-	}
-	if (!strcmp(want, "v2")) {
-		if (!v2)
-			return -ENOENT;
-		*ret = CG_V2;
-		return 0;
-	}
-	if (!strcmp(want, "v1")) {
-		if (!v1)
-			return -ENOENT;
-		*ret = CG_V1;
-		return 0;
-	}
-	return -EINVAL;
+	*ret = v2 ? CG_V2 : CG_V1;
+	return 0;
 }
 
 int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
@@ -173,6 +159,19 @@ static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	*created = true;
+	return 0;
+}
+
+static int cg_rmdir(const struct cg_ctx *ctx, const char *path)
+{
+	if (!is_dir(path))
+		return 0;
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, "rmdir", path, NULL);
+	if (ctx->dry_run)
+		return 0;
+	if (rmdir(path) < 0 && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 
@@ -362,16 +361,13 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 
 	if (!valid_name(name))
 		return err_fail(err, -EINVAL, "bad cgroup name '%s'", name);
-	if (v1) {
-		for (size_t i = 0; v1_controllers[i]; i++) {
-			r = make_levels(ctx, v1_controllers[i], name, err);
-			if (r < 0)
-				return r;
-		}
-	} else {
-		r = make_levels(ctx, NULL, name, err);
+	/* v2: one hierarchy, where the controller names no folder */
+	for (size_t i = 0; v1_controllers[i]; i++) {
+		r = make_levels(ctx, v1_controllers[i], name, err);
 		if (r < 0)
 			return r;
+		if (!v1)
+			break;
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
 	if (mems) {
@@ -447,12 +443,22 @@ bool cg_exists(const struct cg_ctx *ctx, const char *name)
 	return false;
 }
 
-static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
+/* The pids in the cgroup.procs file at p (NULL: out of memory). */
+static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
 {
+	_cleanup_free_ char *s = NULL;
 	pid_t *l = NULL;
 	size_t n = 0;
 	char *save = NULL, *w;
+	int r;
 
+	*ret = NULL;
+	*ret_n = 0;
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 22, &s, NULL);
+	if (r < 0)
+		return r;
 	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
 		uint64_t v;
 		pid_t *nl;
@@ -470,22 +476,6 @@ static int parse_pids(char *s, pid_t **ret, size_t *ret_n)
 	*ret = l;
 	*ret_n = n;
 	return 0;
-}
-
-/* The pids in the cgroup.procs file at p (NULL: out of memory). */
-static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
-{
-	_cleanup_free_ char *s = NULL;
-	int r;
-
-	*ret = NULL;
-	*ret_n = 0;
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 22, &s, NULL);
-	if (r < 0)
-		return r;
-	return parse_pids(s, ret, ret_n);
 }
 
 int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
@@ -515,7 +505,7 @@ int cg_kill(const struct cg_ctx *ctx, const char *name, int sig)
 
 int cg_remove(const struct cg_ctx *ctx, const char *name)
 {
-	int first = 0;
+	int first = 0, r;
 
 	for (size_t i = 0; v1_controllers[i]; i++) {
 		_cleanup_free_ char *p =
@@ -523,13 +513,9 @@ int cg_remove(const struct cg_ctx *ctx, const char *name)
 
 		if (!p)
 			return -ENOMEM;
-		if (is_dir(p)) {
-			if (ctx->trace)
-				ctx->trace(ctx->trace_ud, "rmdir", p, NULL);
-			if (!ctx->dry_run && rmdir(p) < 0 && errno != ENOENT &&
-			    !first)
-				first = -errno;
-		}
+		r = cg_rmdir(ctx, p);
+		if (r < 0 && !first)
+			first = r;
 		if (ctx->version == CG_V2)
 			break;
 	}
@@ -597,23 +583,31 @@ int cg_keyed_value(const char *text, const char *key, uint64_t *ret)
 	return -ENODATA;
 }
 
+/* The value of key in the keyed file at p (NULL: out of memory). */
+static int read_keyed(const char *p, const char *key, uint64_t *ret)
+{
+	_cleanup_free_ char *s = NULL;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = read_full_file(p, 1 << 16, &s, NULL);
+	if (r < 0)
+		return r;
+	return cg_keyed_value(s, key, ret);
+}
+
 int cg_oom_kills(const struct cg_ctx *ctx, const char *name, uint64_t *ret,
 		 char **ret_path)
 {
 	_cleanup_free_ char *p = cg_path(
 		ctx, "memory", name,
 		ctx->version == CG_V1 ? "memory.oom_control" : "memory.events");
-	_cleanup_free_ char *s = NULL;
 	int r;
 
 	if (ret_path)
 		*ret_path = NULL;
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 16, &s, NULL);
-	if (r < 0)
-		return r;
-	r = cg_keyed_value(s, "oom_kill", ret);
+	r = read_keyed(p, "oom_kill", ret);
 	if (r < 0)
 		return r;
 	if (ret_path)
@@ -746,16 +740,9 @@ int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
 int cg_populated_at(const struct cg_ctx *ctx, const char *rel)
 {
 	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.events");
-	_cleanup_free_ char *s = NULL;
 	uint64_t v;
-	int r;
+	int r = read_keyed(p, "populated", &v);
 
-	if (!p)
-		return -ENOMEM;
-	r = read_full_file(p, 1 << 16, &s, NULL);
-	if (r < 0)
-		return r;
-	r = cg_keyed_value(s, "populated", &v);
 	if (r < 0)
 		return r;
 	return v ? 1 : 0;
@@ -874,15 +861,7 @@ int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf)
 
 	if (!lrel || !(dir = cg_path_at(ctx, lrel, NULL)))
 		return -ENOMEM;
-	if (!is_dir(dir))
-		return 0;
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "rmdir", dir, NULL);
-	if (ctx->dry_run)
-		return 0;
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	return cg_rmdir(ctx, dir);
 }
 
 void cg_missing_controllers(const char *list, char *buf, size_t len)

@@ -29,15 +29,21 @@ const char *results_status_name(enum results_status s)
 	return status_names[s];
 }
 
+/* mkdir, and chmod: the umask must not take the 0755 away */
+static int mkdir_0755(const char *dir)
+{
+	if (mkdir(dir, 0755) < 0 || chmod(dir, 0755) < 0)
+		return -errno;
+	return 0;
+}
+
 int results_create_at(const char *dir, char **ret_dir)
 {
+	int r = mkdir_0755(dir);
 	char *d;
 
-	if (mkdir(dir, 0755) < 0)
-		return -errno;
-	/* the umask must not take the 0755 away */
-	if (chmod(dir, 0755) < 0)
-		return -errno;
+	if (r < 0)
+		return r;
 	d = strdup(dir);
 	if (!d)
 		return -ENOMEM;
@@ -70,29 +76,15 @@ int results_create(const char *base, const char *name, time_t when,
 					    i);
 		if (!dir)
 			return -ENOMEM;
-		if (mkdir(dir, 0755) < 0) {
-			if (errno == EEXIST)
-				continue;
-			return -errno;
-		}
-		/* the umask must not take the 0755 away */
-		if (chmod(dir, 0755) < 0)
-			return -errno;
+		r = mkdir_0755(dir);
+		if (r == -EEXIST)
+			continue;
+		if (r < 0)
+			return r;
 		*ret_dir = TAKE_PTR(dir);
 		return 0;
 	}
 	return -EEXIST;
-}
-
-static int write_file(const char *path, const char *text, int flags)
-{
-	_cleanup_close_ int fd =
-		open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | flags,
-		     0644);
-
-	if (fd < 0)
-		return -errno;
-	return write_all(fd, text, strlen(text));
 }
 
 int results_write(const char *dir, const char *file, const char *text)
@@ -107,10 +99,15 @@ int results_write(const char *dir, const char *file, const char *text)
 int results_append(const char *dir, const char *file, const char *text)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, file);
+	_cleanup_close_ int fd = -1;
 
 	if (!path)
 		return -ENOMEM;
-	return write_file(path, text, O_APPEND);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_APPEND,
+		  0644);
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, text, strlen(text));
 }
 
 int results_set_status(const char *dir, enum results_status s,
@@ -490,18 +487,15 @@ int residency_measure(const char *set, const char *vm, const char *via,
 	if (ret < 0)
 		return ret;
 	r.size = 0;
-	for (unsigned i = 0; i < FS_MAX_NODES; i++) {
-		if (!acc.node[i])
+	/* the nodes, then (i == FS_MAX_NODES) what no node was found for */
+	for (unsigned i = 0; i <= FS_MAX_NODES; i++) {
+		r.resident = i < FS_MAX_NODES ? acc.node[i] : acc.node_unknown;
+		if (!r.resident)
 			continue;
-		snprintf(r.node, sizeof(r.node), "N%u", i);
-		r.resident = acc.node[i];
-		ret = push_row(rows, n, &r);
-		if (ret < 0)
-			return ret;
-	}
-	if (acc.node_unknown) {
-		strcpy(r.node, "unknown");
-		r.resident = acc.node_unknown;
+		if (i < FS_MAX_NODES)
+			snprintf(r.node, sizeof(r.node), "N%u", i);
+		else
+			strcpy(r.node, "unknown");
 		ret = push_row(rows, n, &r);
 		if (ret < 0)
 			return ret;

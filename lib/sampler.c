@@ -89,6 +89,7 @@ static struct sampler_host *find_host(struct sampler *s, const char *host)
 int sampler_add(struct sampler *s, const struct source_spec *spec)
 {
 	struct sampler_source *ns, *src;
+	int r;
 
 	ns = realloc(s->src, (s->n_src + 1) * sizeof(*ns));
 	if (!ns)
@@ -101,28 +102,20 @@ int sampler_add(struct sampler *s, const struct source_spec *spec)
 	numastat_init(&src->ns);
 	src->name = strdup(spec->name);
 	src->path = strdup(spec->path);
-	if (!src->name || !src->path) {
+	r = src->name && src->path ? 0 : -ENOMEM;
+	if (r == 0 && spec->remote) {
+		struct sampler_host *h = find_host(s, spec->host);
+
+		r = h ? sshchan_add_path(h->ch, spec->path) : -ENOMEM;
+		if (r >= 0) {
+			src->ch = h->ch;
+			src->path_idx = (size_t)r;
+		}
+	}
+	if (r < 0) {
 		free(src->name);
 		free(src->path);
-		return -ENOMEM;
-	}
-	if (spec->remote) {
-		struct sampler_host *h = find_host(s, spec->host);
-		int r;
-
-		if (!h) {
-			free(src->name);
-			free(src->path);
-			return -ENOMEM;
-		}
-		r = sshchan_add_path(h->ch, spec->path);
-		if (r < 0) {
-			free(src->name);
-			free(src->path);
-			return r;
-		}
-		src->ch = h->ch;
-		src->path_idx = (size_t)r;
+		return r;
 	}
 	s->n_src++;
 	return 0;
@@ -130,7 +123,7 @@ int sampler_add(struct sampler *s, const struct source_spec *spec)
 
 static void emit(struct sampler *s, enum sampler_event_type type,
 		 const struct sampler_source *src, const struct sampler_host *h,
-		 int64_t gap_ms, uint64_t gap_ticks)
+		 int64_t gap_ms, uint64_t gap_ticks, int prev_status)
 {
 	struct sampler_event ev = {
 		.type = type,
@@ -138,6 +131,7 @@ static void emit(struct sampler *s, enum sampler_event_type type,
 		.host = h,
 		.gap_ms = gap_ms,
 		.gap_ticks = gap_ticks,
+		.prev_status = prev_status,
 	};
 
 	if (s->event)
@@ -308,7 +302,7 @@ static void host_down(struct sampler *s, struct sampler_host *h, int64_t now,
 	}
 	h->was_up = false;
 	if (report)
-		emit(s, SAMPLER_HOST_DOWN, NULL, h, 0, 0);
+		emit(s, SAMPLER_HOST_DOWN, NULL, h, 0, 0, 0);
 }
 
 static void host_ready(struct sampler *s, struct sampler_host *h, int64_t now,
@@ -317,7 +311,7 @@ static void host_ready(struct sampler *s, struct sampler_host *h, int64_t now,
 	h->backoff_ns = BACKOFF_MIN_NS;
 	if (h->down_since_ns && report)
 		emit(s, SAMPLER_HOST_UP, NULL, h,
-		     (now - h->down_since_ns) / 1000000, h->gap_ticks);
+		     (now - h->down_since_ns) / 1000000, h->gap_ticks, 0);
 	h->down_since_ns = 0;
 	h->gap_ticks = 0;
 	h->was_up = true;
@@ -455,7 +449,7 @@ static void remote_results(struct sampler *s, bool report)
 			h->late_ticks++;
 			if (!h->late_reported) {
 				h->late_reported = true;
-				emit(s, SAMPLER_HOST_LATE, NULL, h, 0, 0);
+				emit(s, SAMPLER_HOST_LATE, NULL, h, 0, 0, 0);
 			}
 		}
 	}
@@ -663,23 +657,16 @@ void sampler_tick(struct sampler *s)
 
 		if (src->status == 0) {
 			src->ok_ticks++;
-			if (old[i] != 0) {
-				struct sampler_event ev = {
-					.type = SAMPLER_SOURCE_BACK,
-					.source = src,
-					.prev_status = old[i],
-					.gap_ticks = src->gap_ticks,
-				};
-
-				if (s->event)
-					s->event(&ev, s->event_ud);
-			}
+			if (old[i] != 0)
+				emit(s, SAMPLER_SOURCE_BACK, src, NULL, 0,
+				     src->gap_ticks, old[i]);
 			src->gap_ticks = 0;
 		} else {
 			src->failed_ticks++;
 			src->gap_ticks++;
 			if (old[i] != src->status)
-				emit(s, SAMPLER_SOURCE_FAILED, src, NULL, 0, 0);
+				emit(s, SAMPLER_SOURCE_FAILED, src, NULL, 0, 0,
+				     0);
 		}
 	}
 }

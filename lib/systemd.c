@@ -163,7 +163,7 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *iface;
-	char *cg = NULL;
+	_cleanup_free_ char *cg = NULL;
 	int r, dlg = 0;
 
 	r = sd_bus_get_property_string(b, SD_DEST, path, SD_UNIT, "Id", &e,
@@ -186,7 +186,6 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		r = sd_bus_get_property_trivial(b, SD_DEST, path, iface,
 						"Delegate", &e, 'b', &dlg);
 	if (r < 0) {
-		free(cg);
 		r = err_fail(err, r,
 			     "systemd: ControlGroup or Delegate of %s: %s",
 			     ret->id, why(&e, r));
@@ -200,11 +199,8 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		while (*rel == '/')
 			rel++;
 		ret->cgroup = strdup(rel);
-		free(cg);
 		if (!ret->cgroup)
 			return -ENOMEM;
-	} else {
-		free(cg);
 	}
 	return 0;
 }
@@ -245,32 +241,33 @@ static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 	return r;
 }
 
-int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err)
+/* unit_lookup() on a bus of its own (arg NULL: out of memory). */
+static int bus_unit_lookup(const char *method, const char *arg,
+			   struct sysd_unit *ret, struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
+	if (!arg)
+		return -ENOMEM;
 	r = bus_open(&b, err);
 	if (r < 0)
 		return r;
-	return unit_lookup(b, "GetUnit", name, ret, err);
+	return unit_lookup(b, method, arg, ret, err);
+}
+
+int sysd_unit_get(const char *name, struct sysd_unit *ret, struct error *err)
+{
+	return bus_unit_lookup("GetUnit", name, ret, err);
 }
 
 int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret,
 			struct error *err)
 {
-	_cleanup_bus_ sd_bus *b = NULL;
 	_cleanup_free_ char *abs = strdup_printf("/%s", cgroup);
-	int r;
 
-	memset(ret, 0, sizeof(*ret));
-	if (!abs)
-		return -ENOMEM;
-	r = bus_open(&b, err);
-	if (r < 0)
-		return r;
-	return unit_lookup(b, "GetUnitByControlGroup", abs, ret, err);
+	return bus_unit_lookup("GetUnitByControlGroup", abs, ret, err);
 }
 
 struct job_wait {

@@ -159,15 +159,9 @@ int topology_load(const char *root, struct topology *ret)
 	if (!p)
 		return -ENOMEM;
 	d = opendir(p);
-	if (!d) {
-		if (errno != ENOENT)
-			return -errno;
-		/* no NUMA support: one node with every CPU */
-		cpu_bits_set(&ret->nodes, 0);
-		ret->node_cpus[0] = ret->online_cpus;
-		return 0;
-	}
-	while ((de = readdir(d))) {
+	if (!d && errno != ENOENT)
+		return -errno;
+	while (d && (de = readdir(d))) {
 		const char *num = de->d_name + 4;
 		_cleanup_free_ char *cl = NULL;
 		unsigned n;
@@ -177,18 +171,16 @@ int topology_load(const char *root, struct topology *ret)
 				     &n) < 0)
 			continue;
 		cl = strdup_printf("%s/%s/cpulist", p, de->d_name);
-		if (!cl) {
-			closedir(d);
-			return -ENOMEM;
-		}
-		r = read_list(cl, &ret->node_cpus[n]);
+		r = cl ? read_list(cl, &ret->node_cpus[n]) : -ENOMEM;
 		if (r < 0) {
 			closedir(d);
 			return r;
 		}
 		cpu_bits_set(&ret->nodes, n);
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
+	/* no NUMA support (no node folder), or no node in it: one node */
 	if (cpu_bits_count(&ret->nodes) == 0) {
 		cpu_bits_set(&ret->nodes, 0);
 		ret->node_cpus[0] = ret->online_cpus;
@@ -262,18 +254,12 @@ int topology_resolve(const struct topology *t, const struct cg_binding *b,
 			return -ENOENT;
 		}
 	}
-	if (have_cpus) {
-		*ret_cpus = cpulist_format(&cpus);
-		if (!*ret_cpus)
-			return -ENOMEM;
-	}
-	if (have_mems) {
-		*ret_mems = cpulist_format(&mems);
-		if (!*ret_mems) {
-			free(*ret_cpus);
-			*ret_cpus = NULL;
-			return -ENOMEM;
-		}
+	if (have_cpus && !(*ret_cpus = cpulist_format(&cpus)))
+		return -ENOMEM;
+	if (have_mems && !(*ret_mems = cpulist_format(&mems))) {
+		free(*ret_cpus);
+		*ret_cpus = NULL;
+		return -ENOMEM;
 	}
 	return 0;
 }

@@ -273,22 +273,20 @@ static void check_stats_present(const struct monitor *m)
 	const struct sampler *s = &m->s;
 
 	for (size_t i = 0; m->stats && m->stats[i]; i++) {
-		bool found = false, any_up = false;
+		const struct sampler_source *src = NULL; /* the first up */
+		bool found = false;
 
 		for (size_t j = 0; j < s->n_src && !found; j++) {
 			if (s->src[j].status != 0)
 				continue;
-			any_up = true;
+			if (!src)
+				src = &s->src[j];
 			found = numastat_find(&s->src[j].ns, m->stats[i]);
 		}
-		if (!found && any_up) {
-			const struct sampler_source *src = NULL;
+		if (!found && src) {
 			char have[512];
 			size_t n = 0;
 
-			for (size_t j = 0; j < s->n_src && !src; j++)
-				if (s->src[j].status == 0)
-					src = &s->src[j];
 			have[0] = '\0';
 			for (size_t k = 0;
 			     k < src->ns.n_stats &&
