@@ -954,24 +954,6 @@ static int plan_build(struct plan *p, const char *release,
 
 /* ---- keys ---- */
 
-static int run_quiet(const char *const *argv, struct error *err)
-{
-	_cleanup_free_ char *out = NULL;
-	int r, ex;
-
-	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
-	if (r < 0) {
-		err_set(err, "%s: %s", argv[0], strerror(-r));
-		return r;
-	}
-	if (ex != 0) {
-		out[strcspn(out, "\n")] = '\0';
-		err_set(err, "%s exited with %d: %s", argv[0], ex, out);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
 static int ensure_lab_key(const char *dir, char **ret_pub, struct error *err)
 {
@@ -996,7 +978,7 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 				       "-f",	     key,  NULL };
 
 		unlink(pub);
-		r = run_quiet(argv, err);
+		r = spawn_run(argv, NULL, err);
 		if (r < 0)
 			return r;
 	} else if (access(pub, F_OK) < 0) {
@@ -1009,10 +991,9 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 			err_set(err, "ssh-keygen -y -f %s failed", key);
 			return r < 0 ? r : -EIO;
 		}
-		_cleanup_close_ int fd = open(
-			pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
-			err_set(err, "%s: %s", pub, strerror(errno));
+		r = write_text_file(pub, out, 0644, false);
+		if (r < 0) {
+			err_set(err, "%s: %s", pub, strerror(-r));
 			return -EIO;
 		}
 	}
@@ -1042,7 +1023,7 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 		const char *argv[] = { "dropbearkey", "-t", "ed25519",
 				       "-f",	      key,  NULL };
 
-		r = run_quiet(argv, err);
+		r = spawn_run(argv, NULL, err);
 		if (r < 0)
 			return r;
 	}
@@ -1436,11 +1417,8 @@ int guest_build(const struct guest_build_opts *o,
 	lock = strdup_printf("%s/.lock", o->output_dir);
 	if (!lock)
 		return -ENOMEM;
-	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", lock, strerror(errno));
-		return r;
-	}
+	lfd = lock_file(lock, 0644, LOCK_EX, err);
+	if (lfd < 0)
+		return lfd;
 	return build_locked(o, res, err);
 }

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -446,6 +447,33 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 	return 0;
 }
 
+int write_text_file(const char *path, const char *text, unsigned mode,
+		    bool replace)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (replace)
+		(void)unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, text, strlen(text));
+}
+
+int lock_file(const char *path, unsigned mode, int how, struct error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	int r;
+
+	if (fd >= 0 && flock(fd, how) == 0)
+		return fd;
+	r = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err_fail(err, r, "%s: %s", path, strerror(-r));
+}
+
 int write_string_file(const char *path, const char *s)
 {
 	_cleanup_close_ int fd =
@@ -504,6 +532,24 @@ int mkdir_p(const char *path, unsigned mode)
 		if (!c)
 			break;
 	}
+	return 0;
+}
+
+int mkdir_parent(const char *path, unsigned mode, struct error *err)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	r = mkdir_p(dir, mode);
+	if (r < 0)
+		return err_fail(err, r, "mkdir %s: %s", dir, strerror(-r));
 	return 0;
 }
 

@@ -1638,13 +1638,11 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			/* VMs started together build it once */
 			if (!lp)
 				return -ENOMEM;
-			lockfd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW |
-						  O_CLOEXEC,
-				      0600);
-			if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
+			lockfd = lock_file(lp, 0600, LOCK_EX, NULL);
+			if (lockfd < 0)
 				return step_failed(e, "build virtio-pmem image",
-						   -errno, NULL, "lock %s: %s",
-						   lp, strerror(errno));
+						   lockfd, NULL, "lock %s: %s",
+						   lp, strerror(-lockfd));
 			if (stat(image, &st) == 0 &&
 			    (int64_t)st.st_mtim.tv_sec * 1000 +
 					    st.st_mtim.tv_nsec / 1000000 >=
