@@ -232,6 +232,25 @@ char *strdup_printf_line(const char *fmt, ...)
 	return s;
 }
 
+void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
+{
+	size_t n, k = strlen(sep);
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	n = strnlen(buf, len);
+	if (n + k + 1 >= len)
+		return;
+	if (n) {
+		memcpy(buf + n, sep, k + 1);
+		n += k;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

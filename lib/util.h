@@ -97,6 +97,14 @@ char *strdup_printf_line(const char *fmt, ...)
 char *strdup_vprintf_line(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
 
+/*
+ * Appends the printf text to the string in buf (len bytes), after sep
+ * when buf is not empty; nothing when sep and one more byte do not fit.
+ * buf may be NULL.
+ */
+void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* "a" + "b" with the separator, allocated. */
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);

@@ -785,27 +785,7 @@ static void qemu_end(struct vm_env *e, const struct vm_config *vm,
 }
 
 /* "A, B, C": what a cleanup removed. buf may be NULL. */
-static void note(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n;
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	n = strnlen(buf, len);
-	if (n + 3 >= len)
-		return;
-	if (n) {
-		memcpy(buf + n, ", ", 3);
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
+#define note(buf, len, ...) str_appendf(buf, len, ", ", __VA_ARGS__)
 
 /*
  * unlink, or in a dry run say "rm"; note the file's name (in the VM's

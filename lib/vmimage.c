@@ -40,26 +40,7 @@ static char *trim(char *s)
 }
 
 /* Appends to a "; "-separated list in buf. */
-static void add(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n;
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	n = strnlen(buf, len);
-	if (n && n + 2 < len) {
-		memcpy(buf + n, "; ", 3);
-		n += 2;
-	}
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
+#define add(buf, len, ...) str_appendf(buf, len, "; ", __VA_ARGS__)
 
 int vmimage_format(const char *path, const char **ret)
 {
