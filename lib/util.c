@@ -473,7 +473,9 @@ int write_text_file(const char *path, const char *text, unsigned mode,
 
 	if (replace)
 		(void)unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	fd = open(path,
+		  O_WRONLY | O_CREAT | (replace ? O_EXCL : O_TRUNC) |
+			  O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)
 		return -errno;

@@ -142,8 +142,9 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err);
 /*
  * Writes text to path in place, never through a symlink, a new file with
- * mode; with replace an old path is removed first (so the file gets mode
- * and a symlink there is replaced). Not atomic: write_file_atomic() is.
+ * mode; with replace an old path is removed first and the file is always
+ * a new one (O_EXCL: it gets mode, a symlink there is replaced). Not
+ * atomic: write_file_atomic() is.
  */
 int write_text_file(const char *path, const char *text, unsigned mode,
 		    bool replace);

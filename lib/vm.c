@@ -496,18 +496,12 @@ int vm_read_pidfile(const char *path, pid_t *ret)
 
 static int write_pidfile(const char *path, pid_t pid)
 {
-	_cleanup_close_ int fd = -1;
 	unsigned long long st = 0;
 	char buf[64];
 
 	proc_stat(pid, &st, NULL, NULL);
-	(void)unlink(path);
-	fd = open(path,
-		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, st);
-	return write_all(fd, buf, strlen(buf));
+	return write_text_file(path, buf, 0600, true);
 }
 
 /* Waits until pid is gone; true if it went within ms. */
