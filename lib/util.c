@@ -106,12 +106,23 @@ static int scale_milli(uint64_t milli, uint64_t mult, uint64_t *ret)
 	return 0;
 }
 
+struct unit {
+	char c;
+	uint64_t mult;
+};
+
+/* The multiplier of unit letter c in units, or 0 when it is none. */
+static uint64_t unit_mult(const struct unit *units, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (units[i].c == c)
+			return units[i].mult;
+	return 0;
+}
+
 int parse_size(const char *s, uint64_t *ret)
 {
-	static const struct {
-		char c;
-		uint64_t mult;
-	} units[] = {
+	static const struct unit units[] = {
 		{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
 		{ 'T', 1ULL << 40 }, { 'P', 1ULL << 50 },
 	};
@@ -128,15 +139,9 @@ int parse_size(const char *s, uint64_t *ret)
 	if (n > 2 && s[n - 1] == 'i')
 		n--;
 	if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
-		char c = (char)toupper((unsigned char)s[n - 1]);
-		bool found = false;
-
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-			if (units[i].c == c) {
-				mult = units[i].mult;
-				found = true;
-			}
-		if (!found)
+		mult = unit_mult(units, ARRAY_SIZE(units),
+				 (char)toupper((unsigned char)s[n - 1]));
+		if (!mult)
 			return -EINVAL;
 		n--;
 	}
@@ -148,6 +153,11 @@ int parse_size(const char *s, uint64_t *ret)
 
 int parse_duration_ms(const char *s, uint64_t *ret)
 {
+	static const struct unit units[] = {
+		{ 's', 1000 },
+		{ 'm', 60 * 1000 },
+		{ 'h', 3600 * 1000 },
+	};
 	uint64_t milli, mult = 1000;
 	size_t n;
 	int r;
@@ -159,19 +169,9 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 		mult = 1;
 		n -= 2;
 	} else if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
-		switch (s[n - 1]) {
-		case 's':
-			mult = 1000;
-			break;
-		case 'm':
-			mult = 60 * 1000;
-			break;
-		case 'h':
-			mult = 3600 * 1000;
-			break;
-		default:
+		mult = unit_mult(units, ARRAY_SIZE(units), s[n - 1]);
+		if (!mult)
 			return -EINVAL;
-		}
 		n--;
 	}
 	r = parse_decimal_milli(s, n, &milli);
