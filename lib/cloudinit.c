@@ -318,35 +318,6 @@ char *cloudinit_network_config(const struct vm_config *vm)
 	return sb_take(&b);
 }
 
-static int run(const char *const *argv, struct error *err)
-{
-	_cleanup_free_ char *out = NULL;
-	int r, ex;
-
-	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
-	if (r < 0) {
-		err_set(err, "%s: %s%s", argv[0], strerror(-r),
-			r == -ENOENT ? " (install dosfstools and mtools)" : "");
-		return r;
-	}
-	if (ex != 0) {
-		out[strcspn(out, "\n")] = '\0';
-		err_set(err, "%s exited with %d: %s", argv[0], ex, out);
-		return -EIO;
-	}
-	return 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	_cleanup_close_ int fd =
-		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return -errno;
-	return write_all(fd, text, strlen(text));
-}
-
 int cloudinit_write_seed(const char *path, const char *user_data,
 			 const char *meta_data, const char *network_config,
 			 struct error *err)
@@ -354,6 +325,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	char dir[] = "/tmp/daxlab-seed.XXXXXX";
 	_cleanup_free_ char *ud = NULL, *md = NULL, *nc = NULL, *tmp = NULL;
 	bool net = network_config && *network_config;
+	const char *hint = "dosfstools and mtools";
 	int r;
 
 	if (!mkdtemp(dir)) {
@@ -369,9 +341,10 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = write_text(ud, user_data)) < 0 ||
-	    (r = write_text(md, meta_data)) < 0 ||
-	    (net && (r = write_text(nc, network_config)) < 0)) {
+	if ((r = write_text_file(ud, user_data, 0644, false)) < 0 ||
+	    (r = write_text_file(md, meta_data, 0644, false)) < 0 ||
+	    (net &&
+	     (r = write_text_file(nc, network_config, 0644, false)) < 0)) {
 		err_set(err, "%s: %s", dir, strerror(-r));
 		goto out;
 	}
@@ -389,7 +362,8 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 					net ? "::" : NULL,
 					NULL };
 
-		if ((r = run(mkfs, err)) < 0 || (r = run(mcopy, err)) < 0) {
+		if ((r = spawn_run(mkfs, hint, err)) < 0 ||
+		    (r = spawn_run(mcopy, hint, err)) < 0) {
 			unlink(tmp);
 			goto out;
 		}

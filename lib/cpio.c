@@ -13,8 +13,10 @@ struct cpio {
 	int fd;
 	uint32_t next_ino;
 	uint64_t bytes;
-	char **paths; /* every entry so far, for parents and duplicates */
-	bool *is_dir;
+	struct {
+		char *path; /* every entry so far, for parents and duplicates */
+		bool dir;
+	} * v;
 	size_t n, cap;
 };
 
@@ -34,9 +36,8 @@ void cpio_free(struct cpio *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n; i++)
-		free(c->paths[i]);
-	free(c->paths);
-	free(c->is_dir);
+		free(c->v[i].path);
+	free(c->v);
 	free(c);
 }
 
@@ -117,7 +118,7 @@ static int normalize(const char *path, char **ret)
 static ssize_t find(const struct cpio *c, const char *name)
 {
 	for (size_t i = c->n; i-- > 0;)
-		if (strcmp(c->paths[i], name) == 0)
+		if (strcmp(c->v[i].path, name) == 0)
 			return (ssize_t)i;
 	return -1;
 }
@@ -126,22 +127,17 @@ static int remember(struct cpio *c, const char *name, bool dir)
 {
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
-		char **np = realloc(c->paths, cap * sizeof(*np));
-		bool *nd;
+		void *nv = realloc(c->v, cap * sizeof(*c->v));
 
-		if (!np)
+		if (!nv)
 			return -ENOMEM;
-		c->paths = np;
-		nd = realloc(c->is_dir, cap * sizeof(*nd));
-		if (!nd)
-			return -ENOMEM;
-		c->is_dir = nd;
+		c->v = nv;
 		c->cap = cap;
 	}
-	c->paths[c->n] = strdup(name);
-	if (!c->paths[c->n])
+	c->v[c->n].path = strdup(name);
+	if (!c->v[c->n].path)
 		return -ENOMEM;
-	c->is_dir[c->n++] = dir;
+	c->v[c->n++].dir = dir;
 	return 0;
 }
 
@@ -160,7 +156,7 @@ static int parents(struct cpio *c, const char *name)
 		*s = '\0';
 		i = find(c, buf);
 		if (i >= 0) {
-			if (!c->is_dir[i])
+			if (!c->v[i].dir)
 				return -ENOTDIR;
 		} else {
 			r = header(c, buf, S_IFDIR | 0755, 0, 0, 0);
@@ -187,7 +183,7 @@ static int prepare(struct cpio *c, const char *path, bool dir, char **ret)
 		return r;
 	i = find(c, name);
 	if (i >= 0)
-		return dir && c->is_dir[i] ? 1 : -EEXIST;
+		return dir && c->v[i].dir ? 1 : -EEXIST;
 	r = parents(c, name);
 	if (r < 0)
 		return r;

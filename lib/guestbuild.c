@@ -169,25 +169,23 @@ static void module_name(const char *path, char *out, size_t outlen)
 }
 
 struct moddep {
-	char **paths; /* per module: its path */
-	char **deps; /* per module: the rest of its line */
+	char *buf; /* modules.dep, each line cut at its ':' */
+	struct {
+		char *path; /* a module's path */
+		char *deps; /* the rest of its line */
+	} * v;
 	size_t n;
 };
 
 static void moddep_free(struct moddep *m)
 {
-	for (size_t i = 0; i < m->n; i++) {
-		free(m->paths[i]);
-		free(m->deps[i]);
-	}
-	free(m->paths);
-	free(m->deps);
+	free(m->buf);
+	free(m->v);
 }
 
 static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/modules.dep", moddir);
-	_cleanup_free_ char *buf = NULL;
 	size_t len, cap = 0;
 	char *line, *save = NULL;
 	int r;
@@ -195,12 +193,12 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 	memset(m, 0, sizeof(*m));
 	if (!path)
 		return -ENOMEM;
-	r = read_full_file(path, 64 << 20, &buf, &len);
+	r = read_full_file(path, 64 << 20, &m->buf, &len);
 	if (r < 0) {
 		err_set(err, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	for (line = strtok_r(buf, "\n", &save); line;
+	for (line = strtok_r(m->buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
 
@@ -209,26 +207,15 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 		*colon = '\0';
 		if (m->n == cap) {
 			size_t nc = cap ? cap * 2 : 1024;
-			char **np = realloc(m->paths, nc * sizeof(*np));
-			char **nd;
+			void *nv = realloc(m->v, nc * sizeof(*m->v));
 
-			if (!np)
+			if (!nv)
 				return -ENOMEM;
-			m->paths = np;
-			nd = realloc(m->deps, nc * sizeof(*nd));
-			if (!nd)
-				return -ENOMEM;
-			m->deps = nd;
+			m->v = nv;
 			cap = nc;
 		}
-		m->paths[m->n] = strdup(line);
-		m->deps[m->n] = strdup(colon + 1);
-		if (!m->paths[m->n] || !m->deps[m->n]) {
-			free(m->paths[m->n]);
-			free(m->deps[m->n]);
-			return -ENOMEM;
-		}
-		m->n++;
+		m->v[m->n].path = line;
+		m->v[m->n++].deps = colon + 1;
 	}
 	return 0;
 }
@@ -238,7 +225,7 @@ static ssize_t moddep_find_name(const struct moddep *m, const char *name)
 	char n[256];
 
 	for (size_t i = 0; i < m->n; i++) {
-		module_name(m->paths[i], n, sizeof(n));
+		module_name(m->v[i].path, n, sizeof(n));
 		if (strcmp(n, name) == 0)
 			return (ssize_t)i;
 	}
@@ -248,7 +235,7 @@ static ssize_t moddep_find_name(const struct moddep *m, const char *name)
 static ssize_t moddep_find_path(const struct moddep *m, const char *path)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->paths[i], path) == 0)
+		if (strcmp(m->v[i].path, path) == 0)
 			return (ssize_t)i;
 	return -1;
 }
@@ -264,7 +251,7 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 	if (seen[i])
 		return 0;
 	seen[i] = true;
-	deps = strdup(m->deps[i]);
+	deps = strdup(m->v[i].deps);
 	if (!deps)
 		return -ENOMEM;
 	for (tok = strtok_r(deps, " \t", &save); tok;
@@ -274,14 +261,14 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 		if (j < 0) {
 			err_set(err,
 				"modules.dep: %s needs %s, which has no line",
-				m->paths[i], tok);
+				m->v[i].path, tok);
 			return -ENOENT;
 		}
 		r = visit(m, (size_t)j, seen, out, err);
 		if (r < 0)
 			return r;
 	}
-	return strv_append(out, m->paths[i]);
+	return strv_append(out, m->v[i].path);
 }
 
 static bool module_builtin(const char *moddir, const char *name)
@@ -954,24 +941,6 @@ static int plan_build(struct plan *p, const char *release,
 
 /* ---- keys ---- */
 
-static int run_quiet(const char *const *argv, struct error *err)
-{
-	_cleanup_free_ char *out = NULL;
-	int r, ex;
-
-	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
-	if (r < 0) {
-		err_set(err, "%s: %s", argv[0], strerror(-r));
-		return r;
-	}
-	if (ex != 0) {
-		out[strcspn(out, "\n")] = '\0';
-		err_set(err, "%s exited with %d: %s", argv[0], ex, out);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
 static int ensure_lab_key(const char *dir, char **ret_pub, struct error *err)
 {
@@ -996,7 +965,7 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 				       "-f",	     key,  NULL };
 
 		unlink(pub);
-		r = run_quiet(argv, err);
+		r = spawn_run(argv, NULL, err);
 		if (r < 0)
 			return r;
 	} else if (access(pub, F_OK) < 0) {
@@ -1009,10 +978,9 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 			err_set(err, "ssh-keygen -y -f %s failed", key);
 			return r < 0 ? r : -EIO;
 		}
-		_cleanup_close_ int fd = open(
-			pub, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || write_all(fd, out, strlen(out)) < 0) {
-			err_set(err, "%s: %s", pub, strerror(errno));
+		r = write_text_file(pub, out, 0644, false);
+		if (r < 0) {
+			err_set(err, "%s: %s", pub, strerror(-r));
 			return -EIO;
 		}
 	}
@@ -1042,7 +1010,7 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 		const char *argv[] = { "dropbearkey", "-t", "ed25519",
 				       "-f",	      key,  NULL };
 
-		r = run_quiet(argv, err);
+		r = spawn_run(argv, NULL, err);
 		if (r < 0)
 			return r;
 	}
@@ -1436,11 +1404,8 @@ int guest_build(const struct guest_build_opts *o,
 	lock = strdup_printf("%s/.lock", o->output_dir);
 	if (!lock)
 		return -ENOMEM;
-	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", lock, strerror(errno));
-		return r;
-	}
+	lfd = lock_file(lock, 0644, LOCK_EX, err);
+	if (lfd < 0)
+		return lfd;
 	return build_locked(o, res, err);
 }

@@ -138,19 +138,6 @@ static const char *const masked_units[] = {
 	NULL,
 };
 
-/* path replaced by text. */
-static int write_file_at(const char *path, const char *text, unsigned mode)
-{
-	_cleanup_close_ int fd = -1;
-
-	(void)unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
-	if (fd < 0)
-		return -errno;
-	return write_all(fd, text, strlen(text));
-}
-
 void guest_image_result_done(struct guest_image_result *r)
 {
 	free(r->mirror);
@@ -518,7 +505,7 @@ static int write_file(struct build *b, const char *rel, const char *text,
 
 	if (!path)
 		return -ENOMEM;
-	r = write_file_at(path, text, mode);
+	r = write_text_file(path, text, mode, true);
 	if (r < 0)
 		err_set(b->err, "set up the tree: %s: %s", path, strerror(-r));
 	return r;
@@ -527,18 +514,14 @@ static int write_file(struct build *b, const char *rel, const char *text,
 static int write_hook_file(const char *dir, const char *rel, const char *text)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, rel);
-	_cleanup_free_ char *parent = NULL;
-	char *slash;
 	int r;
 
-	if (!path || !(parent = strdup(path)))
+	if (!path)
 		return -ENOMEM;
-	slash = strrchr(parent, '/');
-	*slash = 0;
-	r = mkdir_p(parent, 0755);
+	r = mkdir_parent(path, 0755, NULL);
 	if (r < 0)
 		return r;
-	return write_file_at(path, text, 0644);
+	return write_text_file(path, text, 0644, true);
 }
 
 /* The files mmdebstrap copies in before the kernel is installed. */
@@ -752,7 +735,7 @@ static int make_disk(struct build *b, char **ret_kernel)
 	}
 	close(fd);
 	fd = -1;
-	if ((r = write_file_at(cfgpath, cfg, 0644)) < 0) {
+	if ((r = write_text_file(cfgpath, cfg, 0644, true)) < 0) {
 		err_set(b->err, "%s: %s", cfgpath, strerror(-r));
 		return r;
 	}
@@ -929,7 +912,7 @@ static int build_locked(const struct guest_image_opts *o,
 			     res->key, RECIPE, o->release, mirror,
 			     res->kernel ? res->kernel : "?",
 			     res->fio_version ? res->fio_version : "none");
-	if (!text || (r = write_file_at(inputs, text, 0644)) < 0) {
+	if (!text || (r = write_text_file(inputs, text, 0644, true)) < 0) {
 		err_set(b->err, "%s: %s", inputs, strerror(text ? -r : ENOMEM));
 		return text ? r : -ENOMEM;
 	}
@@ -942,10 +925,9 @@ int guest_image_build(const struct guest_image_opts *o,
 		      struct guest_image_result *res, struct error *err)
 {
 	struct build b = { .o = o, .logfd = -1, .err = err };
-	_cleanup_free_ char *lock = NULL, *outdir = NULL;
+	_cleanup_free_ char *lock = NULL;
 	_cleanup_close_ int lfd = -1;
 	bool known = false;
-	char *slash;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -966,27 +948,16 @@ int guest_image_build(const struct guest_image_opts *o,
 	}
 	if (!res->mirror)
 		return -ENOMEM;
-	outdir = strdup(o->output);
-	if (!outdir)
-		return -ENOMEM;
-	slash = strrchr(outdir, '/');
-	if (slash && slash != outdir) {
-		*slash = 0;
-		r = mkdir_p(outdir, 0755);
-		if (r < 0) {
-			err_set(err, "mkdir %s: %s", outdir, strerror(-r));
-			return r;
-		}
-	}
+	r = mkdir_parent(o->output, 0755, err);
+	if (r < 0)
+		return r;
 	/* builds into one file take turns */
 	lock = strdup_printf("%s.lock", o->output);
 	if (!lock)
 		return -ENOMEM;
-	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
-		err_set(err, "%s: %s", lock, strerror(errno));
-		return -errno;
-	}
+	lfd = lock_file(lock, 0644, LOCK_EX, err);
+	if (lfd < 0)
+		return lfd;
 	{
 		_cleanup_free_ char *inputs =
 			strdup_printf("%s.inputs", o->output);

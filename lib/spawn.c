@@ -220,3 +220,22 @@ int spawn_capture(const char *const *argv, bool merge_stderr, size_t max,
 	*ret_out = TAKE_PTR(buf);
 	return 0;
 }
+
+int spawn_run(const char *const *argv, const char *hint, struct error *err)
+{
+	_cleanup_free_ char *out = NULL;
+	int r, ex;
+
+	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
+	if (r == -ENOENT && hint)
+		return err_fail(err, r, "%s: %s (install %s)", argv[0],
+				strerror(-r), hint);
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", argv[0], strerror(-r));
+	if (ex != 0) {
+		out[strcspn(out, "\n")] = '\0';
+		return err_fail(err, -EIO, "%s exited with %d: %s", argv[0], ex,
+				out);
+	}
+	return 0;
+}

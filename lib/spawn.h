@@ -51,4 +51,13 @@ int spawn_wait(pid_t pid);
 int spawn_capture(const char *const *argv, bool merge_stderr, size_t max,
 		  char **ret_out, int *ret_exit);
 
+struct error;
+/*
+ * Runs argv to completion for its exit status only. -errno when it does
+ * not start (err: "PROG: why", then " (install HINT)" for -ENOENT when
+ * hint is not NULL); -EIO when it fails, err then saying "PROG exited
+ * with CODE: " and the first line of its output.
+ */
+int spawn_run(const char *const *argv, const char *hint, struct error *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -105,12 +106,23 @@ static int scale_milli(uint64_t milli, uint64_t mult, uint64_t *ret)
 	return 0;
 }
 
+struct unit {
+	char c;
+	uint64_t mult;
+};
+
+/* The multiplier of unit letter c in units, or 0 when it is none. */
+static uint64_t unit_mult(const struct unit *units, size_t n, char c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (units[i].c == c)
+			return units[i].mult;
+	return 0;
+}
+
 int parse_size(const char *s, uint64_t *ret)
 {
-	static const struct {
-		char c;
-		uint64_t mult;
-	} units[] = {
+	static const struct unit units[] = {
 		{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
 		{ 'T', 1ULL << 40 }, { 'P', 1ULL << 50 },
 	};
@@ -127,15 +139,9 @@ int parse_size(const char *s, uint64_t *ret)
 	if (n > 2 && s[n - 1] == 'i')
 		n--;
 	if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
-		char c = (char)toupper((unsigned char)s[n - 1]);
-		bool found = false;
-
-		for (size_t i = 0; i < ARRAY_SIZE(units); i++)
-			if (units[i].c == c) {
-				mult = units[i].mult;
-				found = true;
-			}
-		if (!found)
+		mult = unit_mult(units, ARRAY_SIZE(units),
+				 (char)toupper((unsigned char)s[n - 1]));
+		if (!mult)
 			return -EINVAL;
 		n--;
 	}
@@ -147,6 +153,11 @@ int parse_size(const char *s, uint64_t *ret)
 
 int parse_duration_ms(const char *s, uint64_t *ret)
 {
+	static const struct unit units[] = {
+		{ 's', 1000 },
+		{ 'm', 60 * 1000 },
+		{ 'h', 3600 * 1000 },
+	};
 	uint64_t milli, mult = 1000;
 	size_t n;
 	int r;
@@ -158,19 +169,9 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 		mult = 1;
 		n -= 2;
 	} else if (n > 1 && !isdigit((unsigned char)s[n - 1])) {
-		switch (s[n - 1]) {
-		case 's':
-			mult = 1000;
-			break;
-		case 'm':
-			mult = 60 * 1000;
-			break;
-		case 'h':
-			mult = 3600 * 1000;
-			break;
-		default:
+		mult = unit_mult(units, ARRAY_SIZE(units), s[n - 1]);
+		if (!mult)
 			return -EINVAL;
-		}
 		n--;
 	}
 	r = parse_decimal_milli(s, n, &milli);
@@ -229,6 +230,25 @@ char *strdup_printf_line(const char *fmt, ...)
 	s = strdup_vprintf_line(fmt, ap);
 	va_end(ap);
 	return s;
+}
+
+void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
+{
+	size_t n, k = strlen(sep);
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	n = strnlen(buf, len);
+	if (n + k + 1 >= len)
+		return;
+	if (n) {
+		memcpy(buf + n, sep, k + 1);
+		n += k;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
 }
 
 bool str_has_prefix(const char *s, const char *prefix)
@@ -446,6 +466,35 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 	return 0;
 }
 
+int write_text_file(const char *path, const char *text, unsigned mode,
+		    bool replace)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (replace)
+		(void)unlink(path);
+	fd = open(path,
+		  O_WRONLY | O_CREAT | (replace ? O_EXCL : O_TRUNC) |
+			  O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0)
+		return -errno;
+	return write_all(fd, text, strlen(text));
+}
+
+int lock_file(const char *path, unsigned mode, int how, struct error *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+	int r;
+
+	if (fd >= 0 && flock(fd, how) == 0)
+		return fd;
+	r = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err_fail(err, r, "%s: %s", path, strerror(-r));
+}
+
 int write_string_file(const char *path, const char *s)
 {
 	_cleanup_close_ int fd =
@@ -504,6 +553,24 @@ int mkdir_p(const char *path, unsigned mode)
 		if (!c)
 			break;
 	}
+	return 0;
+}
+
+int mkdir_parent(const char *path, unsigned mode, struct error *err)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+	int r;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	r = mkdir_p(dir, mode);
+	if (r < 0)
+		return err_fail(err, r, "mkdir %s: %s", dir, strerror(-r));
 	return 0;
 }
 

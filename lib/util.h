@@ -97,6 +97,14 @@ char *strdup_printf_line(const char *fmt, ...)
 char *strdup_vprintf_line(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
 
+/*
+ * Appends the printf text to the string in buf (len bytes), after sep
+ * when buf is not empty; nothing when sep and one more byte do not fit.
+ * buf may be NULL.
+ */
+void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* "a" + "b" with the separator, allocated. */
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_has_suffix(const char *s, const char *suffix);
@@ -132,6 +140,20 @@ int write_all(int fd, const void *buf, size_t len);
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err);
+/*
+ * Writes text to path in place, never through a symlink, a new file with
+ * mode; with replace an old path is removed first and the file is always
+ * a new one (O_EXCL: it gets mode, a symlink there is replaced). Not
+ * atomic: write_file_atomic() is.
+ */
+int write_text_file(const char *path, const char *text, unsigned mode,
+		    bool replace);
+/*
+ * Opens path (created with mode, never through a symlink) and flock()s it
+ * with how (LOCK_EX, maybe | LOCK_NB). Returns the fd, or -errno with err
+ * saying "PATH: why".
+ */
+int lock_file(const char *path, unsigned mode, int how, struct error *err);
 
 /* Clocks. */
 int64_t now_realtime_ms(void);
@@ -140,6 +162,11 @@ int64_t now_cputime_ns(void); /* this process, user + system */
 
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, unsigned mode);
+/*
+ * mkdir_p() of the folder of path (nothing for "name" or "/name"); on
+ * error err says "mkdir FOLDER: why".
+ */
+int mkdir_parent(const char *path, unsigned mode, struct error *err);
 /* Whether prog (a name looked up in $PATH, or a path) is executable. */
 bool program_in_path(const char *prog);
 

@@ -496,18 +496,12 @@ int vm_read_pidfile(const char *path, pid_t *ret)
 
 static int write_pidfile(const char *path, pid_t pid)
 {
-	_cleanup_close_ int fd = -1;
 	unsigned long long st = 0;
 	char buf[64];
 
 	proc_stat(pid, &st, NULL, NULL);
-	(void)unlink(path);
-	fd = open(path,
-		  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, st);
-	return write_all(fd, buf, strlen(buf));
+	return write_text_file(path, buf, 0600, true);
 }
 
 /* Waits until pid is gone; true if it went within ms. */
@@ -785,27 +779,7 @@ static void qemu_end(struct vm_env *e, const struct vm_config *vm,
 }
 
 /* "A, B, C": what a cleanup removed. buf may be NULL. */
-static void note(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n;
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	n = strnlen(buf, len);
-	if (n + 3 >= len)
-		return;
-	if (n) {
-		memcpy(buf + n, ", ", 3);
-		n += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
+#define note(buf, len, ...) str_appendf(buf, len, ", ", __VA_ARGS__)
 
 /*
  * unlink, or in a dry run say "rm"; note the file's name (in the VM's
@@ -1638,13 +1612,11 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			/* VMs started together build it once */
 			if (!lp)
 				return -ENOMEM;
-			lockfd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW |
-						  O_CLOEXEC,
-				      0600);
-			if (lockfd < 0 || flock(lockfd, LOCK_EX) < 0)
+			lockfd = lock_file(lp, 0600, LOCK_EX, NULL);
+			if (lockfd < 0)
 				return step_failed(e, "build virtio-pmem image",
-						   -errno, NULL, "lock %s: %s",
-						   lp, strerror(errno));
+						   lockfd, NULL, "lock %s: %s",
+						   lp, strerror(-lockfd));
 			if (stat(image, &st) == 0 &&
 			    (int64_t)st.st_mtim.tv_sec * 1000 +
 					    st.st_mtim.tv_nsec / 1000000 >=

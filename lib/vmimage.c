@@ -40,26 +40,7 @@ static char *trim(char *s)
 }
 
 /* Appends to a "; "-separated list in buf. */
-static void add(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void add(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t n;
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	n = strnlen(buf, len);
-	if (n && n + 2 < len) {
-		memcpy(buf + n, "; ", 3);
-		n += 2;
-	}
-	if (n + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + n, len - n, fmt, ap);
-	va_end(ap);
-}
+#define add(buf, len, ...) str_appendf(buf, len, "; ", __VA_ARGS__)
 
 int vmimage_format(const char *path, const char **ret)
 {
@@ -92,28 +73,19 @@ int vmimage_overlay_argv(const char *base, const char *format,
 int vmimage_make_overlay(const char *base, const char *overlay,
 			 struct error *err)
 {
-	_cleanup_free_ char *out = NULL, *dir = strdup(overlay);
+	_cleanup_free_ char *out = NULL;
 	const char *format;
 	char **argv = NULL;
-	char *slash;
 	int r, ex = -1;
 
-	if (!dir)
-		return -ENOMEM;
 	r = vmimage_format(base, &format);
 	if (r < 0) {
 		err_set(err, "image '%s': %s", base, strerror(-r));
 		return r;
 	}
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		r = mkdir_p(dir, 0755);
-		if (r < 0 && r != -EEXIST) {
-			err_set(err, "mkdir %s: %s", dir, strerror(-r));
-			return r;
-		}
-	}
+	r = mkdir_parent(overlay, 0755, err);
+	if (r < 0)
+		return r;
 	(void)unlink(overlay);
 	r = vmimage_overlay_argv(base, format, overlay, &argv);
 	if (r < 0)
@@ -140,20 +112,14 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 		      const char *path, struct error *err)
 {
-	_cleanup_free_ char *key = config_ssh_key(c), *dir = NULL;
+	_cleanup_free_ char *key = config_ssh_key(c);
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
 	struct error why = { 0 };
-	char *slash;
 	int r;
 
-	if (!key || !(dir = strdup(key)))
+	if (!key)
 		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = 0;
-		if (access(dir, F_OK) < 0)
-			(void)mkdir_p(dir, 0700);
-	}
+	(void)mkdir_parent(key, 0700, NULL);
 	/* the lab's key, made once: image VMs need no tiny guest build */
 	r = guest_lab_key(key, &pub, &why);
 	if (r < 0) {
@@ -657,11 +623,10 @@ int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
 }
 
 /*
- * Runs argv with stdin_text on its stdin, collecting stdout and stderr,
- * until it exits, the deadline passes or *interrupted is set (then it is
- * killed: -ETIMEDOUT, -EINTR).
+ * Runs argv with stdin from in, collecting stdout and stderr, until it
+ * exits, the deadline passes or *interrupted is set (then it is killed:
+ * -ETIMEDOUT, -EINTR).
  */
-/* argv with stdin from in, its output (stdout and stderr) until it ends. */
 static int run_until_fd(const char *const *argv, int in, int64_t deadline_ns,
 			const volatile sig_atomic_t *interrupted,
 			char **ret_out, int *ret_status)
@@ -731,6 +696,7 @@ static int run_until_fd(const char *const *argv, int in, int64_t deadline_ns,
 	return *ret_out ? 0 : -ENOMEM;
 }
 
+/* run_until_fd() with stdin_text on its stdin. */
 static int run_until(const char *const *argv, const char *stdin_text,
 		     int64_t deadline_ns,
 		     const volatile sig_atomic_t *interrupted, char **ret_out,
@@ -759,17 +725,6 @@ static char *fio_host(const struct vm_config *vm)
 	if (vm->net == VM_NET_USER)
 		return strdup_printf("127.0.0.1,%u", vm->fio_port);
 	return strdup_printf("%s,8765", at ? at + 1 : vm->ssh);
-}
-
-static int write_file_text(const char *path, const char *text)
-{
-	_cleanup_close_ int fd = open(
-		path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		0600);
-
-	if (fd < 0)
-		return -errno;
-	return write_all(fd, text, strlen(text));
 }
 
 int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
@@ -844,7 +799,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	if (problems < 0)
 		return problems;
 	if (rd->mounts_file && mounts &&
-	    (r = write_file_text(rd->mounts_file, mounts)) < 0) {
+	    (r = write_text_file(rd->mounts_file, mounts, 0600, false)) < 0) {
 		err_set(err, "%s: %s", rd->mounts_file, strerror(-r));
 		return r;
 	}
