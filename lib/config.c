@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config.h"
+#include "array.h"
 #include "strv.h"
 
 #include <errno.h>
@@ -661,12 +662,9 @@ static int begin_section(struct parser *p, const char *section)
 				p, -EINVAL,
 				"section [%s]: '%s' is not a valid share name",
 				section, arg);
-		s = realloc(c->shares, (c->n_shares + 1) * sizeof(*s));
+		s = ARRAY_PUSH(c->shares, c->n_shares);
 		if (!s)
 			goto oom;
-		c->shares = s;
-		s = &c->shares[c->n_shares++];
-		memset(s, 0, sizeof(*s));
 		s->line = p->line;
 		s->queue_size = 1024;
 		s->name = strdup(arg);
@@ -682,12 +680,9 @@ static int begin_section(struct parser *p, const char *section)
 			return perr(p, -EINVAL,
 				    "section [%s]: '%s' is not a valid VM id",
 				    section, arg);
-		vm = realloc(c->vms, (c->n_vms + 1) * sizeof(*vm));
+		vm = ARRAY_PUSH(c->vms, c->n_vms);
 		if (!vm)
 			goto oom;
-		c->vms = vm;
-		vm = &c->vms[c->n_vms++];
-		memset(vm, 0, sizeof(*vm));
 		binding_defaults(&vm->cg);
 		vm->line = p->line;
 		vm->id = strdup(arg);
@@ -804,13 +799,12 @@ static int handler(void *user, const char *section, const char *key,
 			     value, p->section);
 			return 0;
 		}
-	nl = realloc(p->seen_keys, (p->n_keys + 1) * sizeof(*nl));
+	nl = ARRAY_PUSH(p->seen_keys, p->n_keys);
 	if (!nl) {
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	p->seen_keys = nl;
-	nl[p->n_keys++] = TAKE_PTR(k);
+	*nl = TAKE_PTR(k);
 
 	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,

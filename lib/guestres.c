@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The file sets' page cache inside the guests; see guestres.h. */
 #include "guestres.h"
+#include "array.h"
 #include "residency.h"
 #include "sshchan.h"
 #include "util.h"
@@ -91,14 +92,13 @@ static int part_index(struct gres *g, const char *set, const char *part,
 		return -ENOMEM;
 	memcpy(key, set, ls + 1);
 	memcpy(key + ls + 1, part, lp + 1);
-	v = realloc(g->parts, (g->n_parts + 1) * sizeof(*v));
+	v = ARRAY_PUSH(g->parts, g->n_parts);
 	if (!v) {
 		free(key);
 		return -ENOMEM;
 	}
-	g->parts = v;
-	g->parts[g->n_parts] = key;
-	*ret = g->n_parts++;
+	*v = key;
+	*ret = g->n_parts - 1;
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  * inline CSS and SVG charts, and summary.txt.
  */
 #include "report.h"
+#include "array.h"
 #include "report_priv.h"
 #include "csvread.h"
 #include "fiojob.h"
@@ -55,13 +56,12 @@ static int warn(struct report_run *r, const char *fmt, ...)
 	va_end(ap);
 	if (!s)
 		return -ENOMEM;
-	nw = realloc(r->warnings, (r->n_warnings + 1) * sizeof(*nw));
+	nw = ARRAY_PUSH(r->warnings, r->n_warnings);
 	if (!nw) {
 		free(s);
 		return -ENOMEM;
 	}
-	r->warnings = nw;
-	r->warnings[r->n_warnings++] = s;
+	*nw = s;
 	return 0;
 }
 
@@ -364,12 +364,9 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 		if (s->shared == shared && strcmp(s->vm, vm) == 0)
 			return s;
 	}
-	s = realloc(r->sets, (r->n_sets + 1) * sizeof(*s));
+	s = ARRAY_PUSH(r->sets, r->n_sets);
 	if (!s)
 		return NULL;
-	r->sets = s;
-	s = &r->sets[r->n_sets++];
-	memset(s, 0, sizeof(*s));
 	s->shared = shared;
 	snprintf(s->vm, sizeof(s->vm), "%s", vm);
 	if (shared)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "fileset.h" /* fs_rng */
 #include "report.h"
 #include "statistics.h"
@@ -1058,17 +1059,14 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 static int add_group(struct sweep_comparison *c, const char *dir,
 		     const char *point, const char *label, size_t folder)
 {
-	struct sweep_group *g = realloc(c->g, (c->n_groups + 1) * sizeof(*g));
+	struct sweep_group *g = ARRAY_PUSH(c->g, c->n_groups);
 
 	if (!g)
 		return -ENOMEM;
-	c->g = g;
-	g = &c->g[c->n_groups];
 	*g = (struct sweep_group){ .dir = strdup(dir),
 				   .point = strdup(point),
 				   .label = strdup(label),
 				   .folder = folder };
-	c->n_groups++;
 	return g->dir && g->point && g->label ? 0 : -ENOMEM;
 }
 
