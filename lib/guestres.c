@@ -283,15 +283,8 @@ static int on_resident(void *ud, size_t index, const char *node,
 			return 0;
 		}
 	}
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? 2 * a->cap : 16;
-		struct acc_row *v = realloc(a->rows, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->rows = v;
-		a->cap = nc;
-	}
+	if (ARRAY_RESERVE(a->rows, a->n, a->cap, 16) < 0)
+		return -ENOMEM;
 	a->rows[a->n].part = part;
 	snprintf(a->rows[a->n].node, sizeof(a->rows[a->n].node), "%s", node);
 	a->rows[a->n].cgroup = strdup(cgroup);

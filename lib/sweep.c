@@ -363,15 +363,8 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 	m = metric_get(pm, name, unit);
 	if (!m)
 		return -ENOMEM;
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 8;
-		double *v = realloc(m->v, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = nc;
-	}
+	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0)
+		return -ENOMEM;
 	m->v[m->n++] = value;
 	return 0;
 }
@@ -594,15 +587,8 @@ static json_object *comparisons(const struct sweep *s,
 
 			if (!mb)
 				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct cmp *v = realloc(c, nc * sizeof(*v));
-
-				if (!v)
-					goto oom;
-				c = v;
-				cap = nc;
-			}
+			if (ARRAY_RESERVE(c, n, cap, 64) < 0)
+				goto oom;
 			c[n].b = b;
 			c[n].metric = ma->name;
 			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);

@@ -390,12 +390,8 @@ struct table {
 
 static void table_add(struct table *t, const char *s)
 {
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = realloc(t->cells, t->cap * sizeof(*t->cells));
-		if (!t->cells)
-			die("out of memory");
-	}
+	if (ARRAY_RESERVE(t->cells, t->n, t->cap, 64) < 0)
+		die("out of memory");
 	t->cells[t->n] = strdup(s);
 	if (!t->cells[t->n])
 		die("out of memory");

@@ -57,11 +57,36 @@ static void test_array_push_scalar(void **state)
 	free(v);
 }
 
+static void test_array_reserve(void **state)
+{
+	double *v = NULL;
+	size_t n = 0, cap = 0;
+
+	/* the first capacity, then doubling when full */
+	assert_int_equal(ARRAY_RESERVE(v, n, cap, 4), 0);
+	assert_non_null(v);
+	assert_int_equal(cap, 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(ARRAY_RESERVE(v, n, cap, 4), 0);
+		assert_int_equal(cap, 4);
+		v[n++] = i;
+	}
+	assert_int_equal(ARRAY_RESERVE(v, n, cap, 4), 0);
+	assert_int_equal(cap, 8);
+	v[n++] = 4;
+	assert_int_equal(array_reserve(&v, n, &cap, 4, sizeof(*v)), 0);
+	assert_int_equal(cap, 8);
+	for (int i = 0; i < 5; i++)
+		assert_true(v[i] == i);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_array_push),
 		cmocka_unit_test(test_array_push_scalar),
+		cmocka_unit_test(test_array_reserve),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
