@@ -353,15 +353,11 @@ static int add_name(char ***v, size_t *n, const char *s)
 
 	if (str_index(*v, *n, s) >= 0)
 		return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	nv = ARRAY_PUSH(*v, *n);
 	if (!nv)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
-	return 0;
+	*nv = strdup(s);
+	return *nv ? 0 : -ENOMEM;
 }
 
 static int append_points(struct plot_bucket **pts, size_t *n,

@@ -633,14 +633,12 @@ static int begin_section(struct parser *p, const char *section)
 		if (!strcmp(p->seen_sections[i], section))
 			return perr(p, -EINVAL, "section [%s] appears twice",
 				    section);
-	nl = realloc(p->seen_sections, (p->n_seen + 1) * sizeof(*nl));
+	nl = ARRAY_PUSH(p->seen_sections, p->n_seen);
 	if (!nl)
 		goto oom;
-	p->seen_sections = nl;
-	nl[p->n_seen] = strdup(section);
-	if (!nl[p->n_seen])
+	*nl = strdup(section);
+	if (!*nl)
 		goto oom;
-	p->n_seen++;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->section_line = p->line;
