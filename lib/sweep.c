@@ -332,16 +332,11 @@ static struct sweep_figure *metric_get(struct sweep_figures *pm, const char *nam
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
 			return &pm->m[i];
-	m = realloc(pm->m, (pm->n + 1) * sizeof(*m));
+	m = ARRAY_PUSH(pm->m, pm->n);
 	if (!m)
 		return NULL;
-	pm->m = m;
-	m = &pm->m[pm->n];
 	*m = (struct sweep_figure){ .name = strdup(name), .unit = unit };
-	if (!m->name)
-		return NULL;
-	pm->n++;
-	return m;
+	return m->name ? m : NULL;
 }
 
 static int metric_add(struct sweep_figures *pm, const char *unit, double value,
@@ -421,15 +416,13 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 static int sweep_figures_add_run(struct sweep_figures *g,
 				 const struct report_run *r, const char *folder)
 {
-	char **v = realloc(g->runs, (g->n_runs + 1) * sizeof(*v));
+	char **v = ARRAY_PUSH(g->runs, g->n_runs);
 
 	if (!v)
 		return -ENOMEM;
-	g->runs = v;
-	g->runs[g->n_runs] = strdup(folder);
-	if (!g->runs[g->n_runs])
+	*v = strdup(folder);
+	if (!*v)
 		return -ENOMEM;
-	g->n_runs++;
 	return run_metrics(r, g);
 }
 
@@ -1120,13 +1113,10 @@ static int load_run_group(struct sweep_comparison *c, const char *dir,
 static int add_row(struct sweep_comparison *c, size_t a, size_t b,
 		   const struct sweep_figure *fa, const struct sweep_figure *fb)
 {
-	struct sweep_cmp_row *row =
-		realloc(c->rows, (c->n_rows + 1) * sizeof(*row));
+	struct sweep_cmp_row *row = ARRAY_PUSH(c->rows, c->n_rows);
 
 	if (!row)
 		return -ENOMEM;
-	c->rows = row;
-	row = &c->rows[c->n_rows];
 	*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa, .fb = fb };
 	if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
 	    stats_describe(fb->v, fb->n, &row->db) < 0)
@@ -1134,7 +1124,6 @@ static int add_row(struct sweep_comparison *c, size_t a, size_t b,
 	row->diff = row->db.mean - row->da.mean;
 	row->ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
 	stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
-	c->n_rows++;
 	return 0;
 }
 
