@@ -191,20 +191,17 @@ static struct report_series *get_series(struct csvload *L, const char *src,
 		if (strcmp(s->source, src) == 0 && strcmp(s->node, node) == 0)
 			return L->last = s;
 	}
-	s = realloc(r->series, (r->n_series + 1) * sizeof(*s));
+	s = ARRAY_PUSH(r->series, r->n_series);
 	if (!s)
 		return NULL;
-	r->series = s;
-	s = &r->series[r->n_series];
-	memset(s, 0, sizeof(*s));
 	s->source = strdup(src);
 	s->node = strdup(node);
 	if (!s->source || !s->node) {
 		free(s->source);
 		free(s->node);
+		r->n_series--;
 		return NULL;
 	}
-	r->n_series++;
 	L->last = NULL;
 	return s;
 }

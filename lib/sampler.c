@@ -87,15 +87,12 @@ static struct sampler_host *find_host(struct sampler *s, const char *host)
 
 int sampler_add(struct sampler *s, const struct source_spec *spec)
 {
-	struct sampler_source *ns, *src;
+	struct sampler_source *src;
 	int r;
 
-	ns = realloc(s->src, (s->n_src + 1) * sizeof(*ns));
-	if (!ns)
+	src = ARRAY_PUSH(s->src, s->n_src);
+	if (!src)
 		return -ENOMEM;
-	s->src = ns;
-	src = &s->src[s->n_src];
-	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 	src->status = -ENODATA;
 	numastat_init(&src->ns);
@@ -114,9 +111,9 @@ int sampler_add(struct sampler *s, const struct source_spec *spec)
 	if (r < 0) {
 		free(src->name);
 		free(src->path);
+		s->n_src--;
 		return r;
 	}
-	s->n_src++;
 	return 0;
 }
 
