@@ -14,6 +14,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "topology.h"
 #include "util.h"
 
@@ -461,17 +462,16 @@ static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
 		return r;
 	for (w = strtok_r(s, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
 		uint64_t v;
-		pid_t *nl;
+		pid_t *e;
 
 		if (parse_u64(cg_trim(w), &v) < 0 || !v || v > INT32_MAX)
 			continue;
-		nl = realloc(l, (n + 1) * sizeof(*l));
-		if (!nl) {
+		e = ARRAY_PUSH(l, n);
+		if (!e) {
 			free(l);
 			return -ENOMEM;
 		}
-		l = nl;
-		l[n++] = (pid_t)v;
+		*e = (pid_t)v;
 	}
 	*ret = l;
 	*ret_n = n;
@@ -768,16 +768,15 @@ static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
 
 static int add_pid(pid_t **l, size_t *n, pid_t pid)
 {
-	pid_t *nl;
+	pid_t *e;
 
 	for (size_t i = 0; i < *n; i++)
 		if ((*l)[i] == pid)
 			return 0;
-	nl = realloc(*l, (*n + 1) * sizeof(**l));
-	if (!nl)
+	e = ARRAY_PUSH(*l, *n);
+	if (!e)
 		return -ENOMEM;
-	*l = nl;
-	(*l)[(*n)++] = pid;
+	*e = pid;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * range keeps its own tables, merged in file order at the end.
  */
 #include "compare.h"
+#include "array.h"
 #include "csvread.h"
 #include "util.h"
 
@@ -352,15 +353,11 @@ static int add_name(char ***v, size_t *n, const char *s)
 
 	if (str_index(*v, *n, s) >= 0)
 		return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	nv = ARRAY_PUSH(*v, *n);
 	if (!nv)
 		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
-	return 0;
+	*nv = strdup(s);
+	return *nv ? 0 : -ENOMEM;
 }
 
 static int append_points(struct plot_bucket **pts, size_t *n,
@@ -446,14 +443,9 @@ static int merge_job(struct compare_result *res, struct mseries **ms,
 				    strcmp((*ms)[x].s.node, nname) == 0)
 					m = &(*ms)[x];
 			if (!m) {
-				struct mseries *nm =
-					realloc(*ms, (*n_ms + 1) * sizeof(*nm));
-
-				if (!nm)
+				m = ARRAY_PUSH(*ms, *n_ms);
+				if (!m)
 					return -ENOMEM;
-				*ms = nm;
-				m = &nm[(*n_ms)++];
-				memset(m, 0, sizeof(*m));
 				m->s.source = strdup(sname);
 				m->s.node = strdup(nname);
 				if (!m->s.source || !m->s.node)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config.h"
+#include "array.h"
 #include "strv.h"
 
 #include <errno.h>
@@ -632,14 +633,12 @@ static int begin_section(struct parser *p, const char *section)
 		if (!strcmp(p->seen_sections[i], section))
 			return perr(p, -EINVAL, "section [%s] appears twice",
 				    section);
-	nl = realloc(p->seen_sections, (p->n_seen + 1) * sizeof(*nl));
+	nl = ARRAY_PUSH(p->seen_sections, p->n_seen);
 	if (!nl)
 		goto oom;
-	p->seen_sections = nl;
-	nl[p->n_seen] = strdup(section);
-	if (!nl[p->n_seen])
+	*nl = strdup(section);
+	if (!*nl)
 		goto oom;
-	p->n_seen++;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	p->section_line = p->line;
@@ -661,12 +660,9 @@ static int begin_section(struct parser *p, const char *section)
 				p, -EINVAL,
 				"section [%s]: '%s' is not a valid share name",
 				section, arg);
-		s = realloc(c->shares, (c->n_shares + 1) * sizeof(*s));
+		s = ARRAY_PUSH(c->shares, c->n_shares);
 		if (!s)
 			goto oom;
-		c->shares = s;
-		s = &c->shares[c->n_shares++];
-		memset(s, 0, sizeof(*s));
 		s->line = p->line;
 		s->queue_size = 1024;
 		s->name = strdup(arg);
@@ -682,12 +678,9 @@ static int begin_section(struct parser *p, const char *section)
 			return perr(p, -EINVAL,
 				    "section [%s]: '%s' is not a valid VM id",
 				    section, arg);
-		vm = realloc(c->vms, (c->n_vms + 1) * sizeof(*vm));
+		vm = ARRAY_PUSH(c->vms, c->n_vms);
 		if (!vm)
 			goto oom;
-		c->vms = vm;
-		vm = &c->vms[c->n_vms++];
-		memset(vm, 0, sizeof(*vm));
 		binding_defaults(&vm->cg);
 		vm->line = p->line;
 		vm->id = strdup(arg);
@@ -804,13 +797,12 @@ static int handler(void *user, const char *section, const char *key,
 			     value, p->section);
 			return 0;
 		}
-	nl = realloc(p->seen_keys, (p->n_keys + 1) * sizeof(*nl));
+	nl = ARRAY_PUSH(p->seen_keys, p->n_keys);
 	if (!nl) {
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	p->seen_keys = nl;
-	nl[p->n_keys++] = TAKE_PTR(k);
+	*nl = TAKE_PTR(k);
 
 	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The file sets' page cache inside the guests; see guestres.h. */
 #include "guestres.h"
+#include "array.h"
 #include "residency.h"
 #include "sshchan.h"
 #include "util.h"
@@ -91,14 +92,13 @@ static int part_index(struct gres *g, const char *set, const char *part,
 		return -ENOMEM;
 	memcpy(key, set, ls + 1);
 	memcpy(key + ls + 1, part, lp + 1);
-	v = realloc(g->parts, (g->n_parts + 1) * sizeof(*v));
+	v = ARRAY_PUSH(g->parts, g->n_parts);
 	if (!v) {
 		free(key);
 		return -ENOMEM;
 	}
-	g->parts = v;
-	g->parts[g->n_parts] = key;
-	*ret = g->n_parts++;
+	*v = key;
+	*ret = g->n_parts - 1;
 	return 0;
 }
 
@@ -283,15 +283,8 @@ static int on_resident(void *ud, size_t index, const char *node,
 			return 0;
 		}
 	}
-	if (a->n == a->cap) {
-		size_t nc = a->cap ? 2 * a->cap : 16;
-		struct acc_row *v = realloc(a->rows, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->rows = v;
-		a->cap = nc;
-	}
+	if (ARRAY_RESERVE(a->rows, a->n, a->cap, 16) < 0)
+		return -ENOMEM;
 	a->rows[a->n].part = part;
 	snprintf(a->rows[a->n].node, sizeof(a->rows[a->n].node), "%s", node);
 	a->rows[a->n].cgroup = strdup(cgroup);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "build-config.h"
 #include "cgplace.h"
 #include "cgroup.h"
@@ -484,25 +485,6 @@ int provenance_set(char **field, const char *fmt, ...)
 	return 0;
 }
 
-/*
- * Grows the array that the pointer at arr_p points to (of *n elements of
- * size sz) by one zeroed element; the pointer is copied with memcpy, for
- * it is a struct prov_X *, not a void *.
- */
-static void *grow(void *arr_p, size_t *n, size_t sz)
-{
-	void *old;
-	char *a;
-
-	memcpy(&old, arr_p, sizeof(old));
-	a = realloc(old, (*n + 1) * sz);
-	if (!a)
-		return NULL;
-	memset(a + *n * sz, 0, sz);
-	memcpy(arr_p, &a, sizeof(a));
-	return a + (*n)++ * sz;
-}
-
 static bool same_name(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
@@ -526,7 +508,7 @@ static void *record(void *base, const struct array *a, const char *name,
 	}
 	if (!add || (name && !(c = strdup(name))))
 		return NULL;
-	e = grow((char *)base + a->off, n, a->sz);
+	e = array_push((char *)base + a->off, n, a->sz);
 	if (!e) {
 		free(c);
 		return NULL;
@@ -579,7 +561,7 @@ static struct prov_node *node(struct provenance *p, unsigned id)
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (p->nodes[i].id == id)
 			return &p->nodes[i];
-	n = grow(&p->nodes, &p->n_nodes, sizeof(*n));
+	n = ARRAY_PUSH(p->nodes, p->n_nodes);
 	if (n)
 		n->id = id;
 	return n;
@@ -1418,7 +1400,7 @@ static int jrecords(struct jctx *c, json_object *o, void *base,
 				return jbad(c, a->json,
 					    "a node without its id");
 			records(base, a, &n);
-			r = grow((char *)base + a->off, n, a->sz);
+			r = array_push((char *)base + a->off, n, a->sz);
 			if (!r)
 				return -ENOMEM;
 			*AT(r, &a->f[0], unsigned) =

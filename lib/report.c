@@ -4,6 +4,7 @@
  * inline CSS and SVG charts, and summary.txt.
  */
 #include "report.h"
+#include "array.h"
 #include "report_priv.h"
 #include "csvread.h"
 #include "fiojob.h"
@@ -55,13 +56,12 @@ static int warn(struct report_run *r, const char *fmt, ...)
 	va_end(ap);
 	if (!s)
 		return -ENOMEM;
-	nw = realloc(r->warnings, (r->n_warnings + 1) * sizeof(*nw));
+	nw = ARRAY_PUSH(r->warnings, r->n_warnings);
 	if (!nw) {
 		free(s);
 		return -ENOMEM;
 	}
-	r->warnings = nw;
-	r->warnings[r->n_warnings++] = s;
+	*nw = s;
 	return 0;
 }
 
@@ -191,20 +191,17 @@ static struct report_series *get_series(struct csvload *L, const char *src,
 		if (strcmp(s->source, src) == 0 && strcmp(s->node, node) == 0)
 			return L->last = s;
 	}
-	s = realloc(r->series, (r->n_series + 1) * sizeof(*s));
+	s = ARRAY_PUSH(r->series, r->n_series);
 	if (!s)
 		return NULL;
-	r->series = s;
-	s = &r->series[r->n_series];
-	memset(s, 0, sizeof(*s));
 	s->source = strdup(src);
 	s->node = strdup(node);
 	if (!s->source || !s->node) {
 		free(s->source);
 		free(s->node);
+		r->n_series--;
 		return NULL;
 	}
-	r->n_series++;
 	L->last = NULL;
 	return s;
 }
@@ -364,12 +361,9 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 		if (s->shared == shared && strcmp(s->vm, vm) == 0)
 			return s;
 	}
-	s = realloc(r->sets, (r->n_sets + 1) * sizeof(*s));
+	s = ARRAY_PUSH(r->sets, r->n_sets);
 	if (!s)
 		return NULL;
-	r->sets = s;
-	s = &r->sets[r->n_sets++];
-	memset(s, 0, sizeof(*s));
 	s->shared = shared;
 	snprintf(s->vm, sizeof(s->vm), "%s", vm);
 	if (shared)

@@ -6,6 +6,7 @@
  * stacked chart per set of its bytes by place over time. See report.h.
  */
 #include "report.h"
+#include "array.h"
 #include "report_priv.h"
 #include "residency.h"
 #include "svg.h"
@@ -648,12 +649,9 @@ static struct layer *set_layers(const struct rs_series *s, const char *set,
 		key.image = !strcmp(fld(s, row, RS_PART), "image");
 		x = find_layer(l, n, &key);
 		if (!x) {
-			struct layer *nl = realloc(l, (n + 1) * sizeof(*nl));
-
-			if (!nl)
+			x = ARRAY_PUSH(l, n);
+			if (!x)
 				goto oom;
-			l = nl;
-			x = &l[n++];
 			*x = key;
 			x->y = calloc(nt, sizeof(double));
 			if (!x->y)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* residency.csv over time and the guest helper's lines; see residency.h. */
 #include "residency.h"
+#include "array.h"
 #include "csvread.h"
 #include "util.h"
 
@@ -69,15 +70,8 @@ static int64_t intern(struct rs_series *s, const char *name, size_t len)
 			return s->hash[k] - 1;
 		k = (k + 1) & (s->hash_cap - 1);
 	}
-	if (s->n_names == s->cap_names) {
-		size_t nc = s->cap_names ? 2 * s->cap_names : 32;
-		char **v = realloc(s->names, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->names = v;
-		s->cap_names = nc;
-	}
+	if (ARRAY_RESERVE(s->names, s->n_names, s->cap_names, 32) < 0)
+		return -ENOMEM;
 	copy = strndup(name, len);
 	if (!copy)
 		return -ENOMEM;
@@ -131,15 +125,8 @@ bool rs_name_ok(const char *name)
 static int push(struct rs_series *s, int64_t t, const uint32_t f[RS_FIELDS],
 		uint64_t bytes)
 {
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? 2 * s->cap : 256;
-		struct rs_row *v = realloc(s->rows, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		s->rows = v;
-		s->cap = nc;
-	}
+	if (ARRAY_RESERVE(s->rows, s->n, s->cap, 256) < 0)
+		return -ENOMEM;
 	if (!s->n || s->rows[s->n - 1].t_ms != t)
 		s->n_samples++;
 	s->rows[s->n].t_ms = t;

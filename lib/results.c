@@ -4,6 +4,7 @@
  * the residency table.
  */
 #include "results.h"
+#include "array.h"
 #include "csvread.h"
 #include "fileset.h"
 #include "spawn.h"
@@ -399,13 +400,11 @@ static int copy_field(char *dst, size_t len, const char *s)
 static int push_row(struct residency_row **rows, size_t *n,
 		    const struct residency_row *r)
 {
-	struct residency_row *nr = realloc(*rows, (*n + 1) * sizeof(*nr));
+	struct residency_row *nr = ARRAY_PUSH(*rows, *n);
 
 	if (!nr)
 		return -ENOMEM;
-	nr[*n] = *r;
-	*rows = nr;
-	(*n)++;
+	*nr = *r;
 	return 0;
 }
 

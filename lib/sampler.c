@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "sampler.h"
+#include "array.h"
 #include "util.h"
 
 #include <errno.h>
@@ -74,29 +75,24 @@ static struct sampler_host *find_host(struct sampler *s, const char *host)
 	ch = sshchan_new(host, s->ssh_config);
 	if (!ch)
 		return NULL;
-	nh = realloc(s->hosts, (s->n_hosts + 1) * sizeof(*nh));
+	nh = ARRAY_PUSH(s->hosts, s->n_hosts);
 	if (!nh) {
 		sshchan_free(ch);
 		return NULL;
 	}
-	s->hosts = nh;
-	memset(&s->hosts[s->n_hosts], 0, sizeof(*nh));
-	s->hosts[s->n_hosts].ch = ch;
-	s->hosts[s->n_hosts].backoff_ns = BACKOFF_MIN_NS;
-	return &s->hosts[s->n_hosts++];
+	nh->ch = ch;
+	nh->backoff_ns = BACKOFF_MIN_NS;
+	return nh;
 }
 
 int sampler_add(struct sampler *s, const struct source_spec *spec)
 {
-	struct sampler_source *ns, *src;
+	struct sampler_source *src;
 	int r;
 
-	ns = realloc(s->src, (s->n_src + 1) * sizeof(*ns));
-	if (!ns)
+	src = ARRAY_PUSH(s->src, s->n_src);
+	if (!src)
 		return -ENOMEM;
-	s->src = ns;
-	src = &s->src[s->n_src];
-	memset(src, 0, sizeof(*src));
 	src->fd = -1;
 	src->status = -ENODATA;
 	numastat_init(&src->ns);
@@ -115,9 +111,9 @@ int sampler_add(struct sampler *s, const struct source_spec *spec)
 	if (r < 0) {
 		free(src->name);
 		free(src->path);
+		s->n_src--;
 		return r;
 	}
-	s->n_src++;
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "fileset.h" /* fs_rng */
 #include "report.h"
 #include "statistics.h"
@@ -331,16 +332,11 @@ static struct sweep_figure *metric_get(struct sweep_figures *pm, const char *nam
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
 			return &pm->m[i];
-	m = realloc(pm->m, (pm->n + 1) * sizeof(*m));
+	m = ARRAY_PUSH(pm->m, pm->n);
 	if (!m)
 		return NULL;
-	pm->m = m;
-	m = &pm->m[pm->n];
 	*m = (struct sweep_figure){ .name = strdup(name), .unit = unit };
-	if (!m->name)
-		return NULL;
-	pm->n++;
-	return m;
+	return m->name ? m : NULL;
 }
 
 static int metric_add(struct sweep_figures *pm, const char *unit, double value,
@@ -362,15 +358,8 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 	m = metric_get(pm, name, unit);
 	if (!m)
 		return -ENOMEM;
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 8;
-		double *v = realloc(m->v, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		m->v = v;
-		m->cap = nc;
-	}
+	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0)
+		return -ENOMEM;
 	m->v[m->n++] = value;
 	return 0;
 }
@@ -427,15 +416,13 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 static int sweep_figures_add_run(struct sweep_figures *g,
 				 const struct report_run *r, const char *folder)
 {
-	char **v = realloc(g->runs, (g->n_runs + 1) * sizeof(*v));
+	char **v = ARRAY_PUSH(g->runs, g->n_runs);
 
 	if (!v)
 		return -ENOMEM;
-	g->runs = v;
-	g->runs[g->n_runs] = strdup(folder);
-	if (!g->runs[g->n_runs])
+	*v = strdup(folder);
+	if (!*v)
 		return -ENOMEM;
-	g->n_runs++;
 	return run_metrics(r, g);
 }
 
@@ -593,15 +580,8 @@ static json_object *comparisons(const struct sweep *s,
 
 			if (!mb)
 				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				struct cmp *v = realloc(c, nc * sizeof(*v));
-
-				if (!v)
-					goto oom;
-				c = v;
-				cap = nc;
-			}
+			if (ARRAY_RESERVE(c, n, cap, 64) < 0)
+				goto oom;
 			c[n].b = b;
 			c[n].metric = ma->name;
 			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);
@@ -1058,17 +1038,14 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 static int add_group(struct sweep_comparison *c, const char *dir,
 		     const char *point, const char *label, size_t folder)
 {
-	struct sweep_group *g = realloc(c->g, (c->n_groups + 1) * sizeof(*g));
+	struct sweep_group *g = ARRAY_PUSH(c->g, c->n_groups);
 
 	if (!g)
 		return -ENOMEM;
-	c->g = g;
-	g = &c->g[c->n_groups];
 	*g = (struct sweep_group){ .dir = strdup(dir),
 				   .point = strdup(point),
 				   .label = strdup(label),
 				   .folder = folder };
-	c->n_groups++;
 	return g->dir && g->point && g->label ? 0 : -ENOMEM;
 }
 
@@ -1136,13 +1113,10 @@ static int load_run_group(struct sweep_comparison *c, const char *dir,
 static int add_row(struct sweep_comparison *c, size_t a, size_t b,
 		   const struct sweep_figure *fa, const struct sweep_figure *fb)
 {
-	struct sweep_cmp_row *row =
-		realloc(c->rows, (c->n_rows + 1) * sizeof(*row));
+	struct sweep_cmp_row *row = ARRAY_PUSH(c->rows, c->n_rows);
 
 	if (!row)
 		return -ENOMEM;
-	c->rows = row;
-	row = &c->rows[c->n_rows];
 	*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa, .fb = fb };
 	if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
 	    stats_describe(fb->v, fb->n, &row->db) < 0)
@@ -1150,7 +1124,6 @@ static int add_row(struct sweep_comparison *c, size_t a, size_t b,
 	row->diff = row->db.mean - row->da.mean;
 	row->ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
 	stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
-	c->n_rows++;
 	return 0;
 }
 

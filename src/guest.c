@@ -3,6 +3,7 @@
  * daxlab guest build: the tiny guest from the host's own packages.
  */
 #include "daxlab.h"
+#include "array.h"
 #include "build-config.h"
 #include "config.h"
 #include "cloudinit.h"
@@ -173,16 +174,14 @@ static int extras_push(struct extras *x, const char *arg, struct error *err)
 	r = guest_extra_parse(arg, &host, &gpath, err);
 	if (r < 0)
 		return r;
-	nv = realloc(x->v, (x->n + 1) * sizeof(*nv));
+	nv = ARRAY_PUSH(x->v, x->n);
 	if (!nv) {
 		free(host);
 		free(gpath);
 		return -ENOMEM;
 	}
-	x->v = nv;
-	x->v[x->n].host = host;
-	x->v[x->n].guest = gpath;
-	x->n++;
+	nv->host = host;
+	nv->guest = gpath;
 	return 0;
 }
 

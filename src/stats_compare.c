@@ -5,6 +5,7 @@
  * compare); several files side by side; table, CSV or JSON; an SVG plot.
  */
 #include "daxlab.h"
+#include "array.h"
 #include "compare.h"
 #include "statistics.h"
 #include "svg.h"
@@ -109,12 +110,11 @@ static void usage(void)
 
 static int push(const char ***v, size_t *n, const char *s)
 {
-	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	const char **nv = ARRAY_PUSH(*v, *n);
 
 	if (!nv)
 		return -ENOMEM;
-	nv[(*n)++] = s;
-	*v = nv;
+	*nv = s;
 	return 0;
 }
 
@@ -390,12 +390,8 @@ struct table {
 
 static void table_add(struct table *t, const char *s)
 {
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->cells = realloc(t->cells, t->cap * sizeof(*t->cells));
-		if (!t->cells)
-			die("out of memory");
-	}
+	if (ARRAY_RESERVE(t->cells, t->n, t->cap, 64) < 0)
+		die("out of memory");
 	t->cells[t->n] = strdup(s);
 	if (!t->cells[t->n])
 		die("out of memory");
@@ -492,11 +488,9 @@ static void run_tests(struct ctx *c)
 
 			if (!b)
 				continue;
-			t = realloc(c->tests, (c->n_tests + 1) * sizeof(*t));
+			t = ARRAY_PUSH(c->tests, c->n_tests);
 			if (!t)
 				die("out of memory");
-			c->tests = t;
-			t = &c->tests[c->n_tests++];
 			ma = agg_mean(&a->agg);
 			mb = agg_mean(&b->agg);
 			/* the node names live in the results */
