@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Node and memory cgroup of each resident page; see pageowner.h. */
 #include "pageowner.h"
+#include "array.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -155,19 +156,15 @@ static int walk_one(const char *path, const struct stat *st, int type,
 	(void)ftw;
 	if (type != FTW_D)
 		return 0;
-	v = realloc(po->cg, (po->n_cg + 1) * sizeof(*v));
-	if (!v) {
+	v = ARRAY_PUSH(po->cg, po->n_cg);
+	if (v) {
+		v->ino = st->st_ino;
+		v->path = strdup(*rel ? rel : "/");
+	}
+	if (!v || !v->path) {
 		walk_err = -ENOMEM;
 		return 1;
 	}
-	po->cg = v;
-	v[po->n_cg].ino = st->st_ino;
-	v[po->n_cg].path = strdup(*rel ? rel : "/");
-	if (!v[po->n_cg].path) {
-		walk_err = -ENOMEM;
-		return 1;
-	}
-	po->n_cg++;
 	return 0;
 }
 
@@ -310,15 +307,8 @@ int po_tally_add(struct po_tally *t, int cgroup, int node, uint64_t bytes)
 			t->resident += bytes;
 			return 0;
 		}
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 16;
-		struct po_count *v = realloc(t->c, nc * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->c = v;
-		t->cap = nc;
-	}
+	if (ARRAY_RESERVE(t->c, t->n, t->cap, 16) < 0)
+		return -ENOMEM;
 	t->c[t->n++] = (struct po_count){ cgroup, node, bytes };
 	t->resident += bytes;
 	return 0;
