@@ -563,7 +563,7 @@ int mkdir_parent(const char *path, unsigned mode, struct error *err)
 	int r;
 
 	if (!dir)
-		return -ENOMEM;
+		return err_fail(err, -ENOMEM, "out of memory");
 	slash = strrchr(dir, '/');
 	if (!slash || slash == dir)
 		return 0;
