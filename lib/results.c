@@ -170,7 +170,8 @@ int results_get_status(const char *dir, enum results_status *ret,
 
 int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 {
-	char *value;
+	_cleanup_free_ char *value = NULL;
+	struct kv *nv;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -181,22 +182,18 @@ int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].key, key) == 0) {
 			free(l->v[i].value);
-			l->v[i].value = value;
+			l->v[i].value = TAKE_PTR(value);
 			return 0;
 		}
-	struct kv *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-	if (!nv) {
-		free(value);
+	nv = ARRAY_PUSH(l->v, l->n);
+	if (!nv)
+		return -ENOMEM;
+	nv->key = strdup(key);
+	if (!nv->key) {
+		l->n--;
 		return -ENOMEM;
 	}
-	l->v = nv;
-	l->v[l->n].key = strdup(key);
-	if (!l->v[l->n].key) {
-		free(value);
-		return -ENOMEM;
-	}
-	l->v[l->n].value = value;
-	l->n++;
+	nv->value = TAKE_PTR(value);
 	return 0;
 }
 
@@ -389,14 +386,6 @@ char *residency_format(const struct residency_row *rows, size_t n)
 	return buf;
 }
 
-static int copy_field(char *dst, size_t len, const char *s)
-{
-	if (strlen(s) >= len)
-		return -EINVAL;
-	strcpy(dst, s);
-	return 0;
-}
-
 static int push_row(struct residency_row **rows, size_t *n,
 		    const struct residency_row *r)
 {
@@ -416,6 +405,11 @@ static int copy_span(char *dst, size_t len, const struct csv_span *f)
 	memcpy(dst, f->p, f->len);
 	dst[f->len] = '\0';
 	return 0;
+}
+
+static int copy_field(char *dst, size_t len, const char *s)
+{
+	return copy_span(dst, len, &(struct csv_span){ s, strlen(s) });
 }
 
 struct residency_rows {
