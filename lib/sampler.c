@@ -547,21 +547,18 @@ struct sampler_sched_attr {
  */
 static void ask_for_timely_wakeups(void)
 {
-	struct sampler_sched_attr a;
+	struct sampler_sched_attr a = { .size = sizeof(a),
+					.policy = SCHED_FIFO,
+					.flags = SAMPLER_SCHED_RESET_ON_FORK,
+					.priority = 1 };
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.policy = SCHED_FIFO;
-	a.priority = 1;
-	a.flags = SAMPLER_SCHED_RESET_ON_FORK;
 	if (syscall(SYS_sched_setattr, 0, &a, 0U) == 0)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.policy = SCHED_OTHER;
-	a.flags = SAMPLER_SCHED_RESET_ON_FORK;
-	a.runtime = SAMPLER_SLICE_NS;
+	a = (struct sampler_sched_attr){ .size = sizeof(a),
+					 .policy = SCHED_OTHER,
+					 .flags = SAMPLER_SCHED_RESET_ON_FORK,
+					 .runtime = SAMPLER_SLICE_NS };
 	syscall(SYS_sched_setattr, 0, &a, 0U);
 }
 
