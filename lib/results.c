@@ -315,33 +315,24 @@ size_t results_parse_mount_lines(const char *console, struct mount_line *ret,
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
 		char line[1024];
+		struct mount_line *m = &ret[n];
 		const char *ok, *bad;
 
 		snprintf(line, sizeof(line), "%.*s", (int)len, l);
 		/* the console may prefix kernel output; find the marker */
 		ok = strstr(line, "DAXLAB-MOUNT-OK ");
 		bad = strstr(line, "DAXLAB-MOUNT-FAILED ");
+		memset(m, 0, sizeof(*m));
 		if (ok) {
-			struct mount_line *m = &ret[n];
-			char mnt[256] = "", fs[32] = "", opts[512] = "";
-
-			if (sscanf(ok + 16, "%255s %31s %511s", mnt, fs,
-				   opts) >= 2) {
-				memset(m, 0, sizeof(*m));
+			if (sscanf(ok + 16, "%255s %31s %511s", m->mount,
+				   m->fstype, m->options) >= 2) {
 				m->ok = true;
-				snprintf(m->mount, sizeof(m->mount), "%s", mnt);
-				snprintf(m->fstype, sizeof(m->fstype), "%s",
-					 fs);
-				snprintf(m->options, sizeof(m->options), "%s",
-					 opts);
 				n++;
 			}
 		} else if (bad) {
-			struct mount_line *m = &ret[n];
 			const char *p = bad + 20;
 			const char *colon = strchr(p, ':');
 
-			memset(m, 0, sizeof(*m));
 			if (colon) {
 				snprintf(m->mount, sizeof(m->mount), "%.*s",
 					 (int)(colon - p), p);
