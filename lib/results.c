@@ -449,17 +449,15 @@ int residency_measure(const char *set, const char *vm, const char *via,
 		      const char *const *paths, struct residency_row **rows,
 		      size_t *n)
 {
-	struct fs_residency acc;
-	struct residency_row r;
+	struct fs_residency acc = { 0 };
+	struct residency_row r = { 0 };
 	int ret;
 
-	memset(&acc, 0, sizeof(acc));
 	for (size_t i = 0; paths[i]; i++) {
 		ret = fileset_file_residency(paths[i], &acc);
 		if (ret < 0)
 			return ret;
 	}
-	memset(&r, 0, sizeof(r));
 	if (copy_field(r.set, sizeof(r.set), set) < 0 ||
 	    copy_field(r.vm, sizeof(r.vm), vm ? vm : "") < 0 ||
 	    copy_field(r.via, sizeof(r.via), via) < 0)
