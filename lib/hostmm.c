@@ -147,8 +147,7 @@ static int damon_kdamond(const char *root, unsigned k, char **acc)
 
 int hostmm_reclaim(const char *root, char **ret)
 {
-	_cleanup_free_ char *en = NULL;
-	char *acc = NULL;
+	_cleanup_free_ char *en = NULL, *acc = NULL;
 	uint64_t n = 0, age;
 	int r = 0;
 
@@ -167,11 +166,9 @@ int hostmm_reclaim(const char *root, char **ret)
 		else
 			r = append(&acc, "DAMON_RECLAIM: pageout");
 	}
-	if (r < 0) {
-		free(acc);
+	if (r < 0)
 		return r;
-	}
-	*ret = acc;
+	*ret = TAKE_PTR(acc);
 	return 0;
 }
 
