@@ -74,55 +74,53 @@ int steps_run(const struct steps *s)
 
 /* ---- what the experiment says, and run.log ---- */
 
+/*
+ * A progress line "[  12.3s] MSG\n", or a warning or an error, to say()
+ * and to run.log when there is a results folder (as "warning: MSG").
+ */
+static void vsay(struct experiment *x, enum experiment_say kind,
+		 const char *fmt, va_list ap)
+{
+	double t = (double)(now_monotonic_ns() - x->t0_ns) / 1e9;
+	_cleanup_free_ char *msg = NULL, *line = NULL;
+	const char *said;
+
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		msg = NULL;
+		return;
+	}
+	if (kind == EXPERIMENT_PROGRESS)
+		line = strdup_printf("[%6.1fs] %s\n", t, msg);
+	else
+		line = strdup_printf(
+			"%s: %s\n",
+			kind == EXPERIMENT_WARNING ? "warning" : "error", msg);
+	if (line && x->dir)
+		results_append(x->dir, "run.log", line);
+	said = kind == EXPERIMENT_PROGRESS ? line : msg;
+	if (said && x->o.say)
+		x->o.say(x->o.ud, kind, said);
+}
+
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 		...) __attribute__((format(printf, 3, 4)));
 static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
 		...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	vsay(x, kind, fmt, ap);
 	va_end(ap);
-	if (!msg)
-		return;
-	/*
-	 * warnings and errors are in run.log too, where progress is, as
-	 * "warning: MSG" (when there is a results folder)
-	 */
-	if (kind != EXPERIMENT_PROGRESS && x->dir) {
-		_cleanup_free_ char *line = strdup_printf(
-			"%s: %s\n",
-			kind == EXPERIMENT_WARNING ? "warning" : "error", msg);
-
-		if (line)
-			results_append(x->dir, "run.log", line);
-	}
-	if (x->o.say)
-		x->o.say(x->o.ud, kind, msg);
 }
 
 void experiment_progress(struct experiment *x, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL, *line = NULL;
-	double t = (double)(now_monotonic_ns() - x->t0_ns) / 1e9;
 	va_list ap;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	vsay(x, EXPERIMENT_PROGRESS, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return;
-	line = strdup_printf("[%6.1fs] %s\n", t, msg);
-	if (!line)
-		return;
-	if (x->dir)
-		results_append(x->dir, "run.log", line);
-	if (x->o.say)
-		x->o.say(x->o.ud, EXPERIMENT_PROGRESS, line);
 }
 
 static void guard_say(struct experiment *x, const char *fmt, ...)
@@ -359,13 +357,6 @@ static char *config_as_used(const struct experiment *x, const char *const *keys,
 	return buf;
 }
 
-/* --- provenance --- */
-
-static int save_provenance(struct experiment *x)
-{
-	return provenance_write(x->dir, &x->prov);
-}
-
 /* --- the steps --- */
 
 /* "vm ID WHAT: ARGV", shell-quoted */
@@ -577,7 +568,7 @@ static int check_fio_versions(struct experiment *x)
 					    v[i].vm->id, v[i].version);
 		}
 	}
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	return bad ? -1 : 0;
 }
 
@@ -664,7 +655,7 @@ static int check_mounts(struct experiment *x)
 		if (pv)
 			pv->shared_dax = shared_dax ? PROV_YES : PROV_NO;
 	}
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	if (bad)
 		return fail(x, "%d share(s) not mounted", bad);
 	return 0;
@@ -783,23 +774,34 @@ static int start_residency(struct experiment *x);
  * A source of stats.csv in the provenance: its kind, its VM and, for a
  * host cgroup, its memory cgroup as residency.csv names it (below the
  * hierarchy's root), so that the report matches the page cache of each
- * source to the file sets' pages charged to it (the closure).
+ * source to the file sets' pages charged to it (the closure). A host
+ * cgroup's memory.numa_stat goes to the monitor's argument list a as
+ * "NAME=FILE".
  */
-static void source_provenance(struct experiment *x, const char *name,
-			      const char *kind, const char *vm,
-			      const char *cgroup)
+static void add_source(struct experiment *x, struct strv *a, const char *name,
+		       const char *kind, const char *vm, const char *cgroup)
 {
 	const char *parent = x->env.cg.parent ? x->env.cg.parent : "";
-	struct prov_source *s = provenance_source(&x->prov, name);
+	_cleanup_free_ char *p = NULL;
+	struct prov_source *s;
 
-	if (!s)
+	if (!name) {
+		a->err = -ENOMEM;
 		return;
-	provenance_set(&s->kind, "%s", kind);
-	if (vm)
-		provenance_set(&s->vm, "%s", vm);
-	if (cgroup)
-		provenance_set(&s->memcg, "/%s%s%s", parent, *parent ? "/" : "",
-			       cgroup);
+	}
+	s = provenance_source(&x->prov, name);
+	if (s) {
+		provenance_set(&s->kind, "%s", kind);
+		if (vm)
+			provenance_set(&s->vm, "%s", vm);
+		if (cgroup)
+			provenance_set(&s->memcg, "/%s%s%s", parent,
+				       *parent ? "/" : "", cgroup);
+	}
+	if (!cgroup)
+		return;
+	p = cg_path(&x->env.cg, "memory", cgroup, "memory.numa_stat");
+	strv_pushf(a, "%s=%s", name, p);
 }
 
 static int start_monitor(struct experiment *x)
@@ -817,33 +819,17 @@ static int start_monitor(struct experiment *x)
 	strv_push(&a, "monitor");
 	strv_push(&a, "--cgroups");
 	/* the host root's memory.numa_stat (not below cgroup_parent) */
-	if (x->env.cg.version == CG_V1)
-		strv_pushf(&a, "host=%s/memory/memory.numa_stat",
-			   x->env.cg.root);
-	else
-		strv_pushf(&a, "host=%s/memory.numa_stat", x->env.cg.root);
-	{
-		_cleanup_free_ char *p =
-			cg_path(&x->env.cg, "memory", x->c->virtiofsd.cg.cgroup,
-				"memory.numa_stat");
-
-		strv_pushf(&a, "virtiofsd=%s", p);
-	}
-	source_provenance(x, "host", "host", NULL, NULL);
-	source_provenance(x, "virtiofsd", "virtiofsd", NULL,
-			  x->c->virtiofsd.cg.cgroup);
+	strv_pushf(&a, "host=%s%s/memory.numa_stat", x->env.cg.root,
+		   x->env.cg.version == CG_V1 ? "/memory" : "");
+	add_source(x, &a, "host", "host", NULL, NULL);
+	add_source(x, &a, "virtiofsd", "virtiofsd", NULL,
+		   x->c->virtiofsd.cg.cgroup);
 	for (size_t i = 0; i < x->c->n_vms; i++) {
 		const struct vm_config *vm = &x->c->vms[i];
-		_cleanup_free_ char *p =
-			cg_path(&x->env.cg, "memory", vm->cg.cgroup,
-				"memory.numa_stat");
 		_cleanup_free_ char *src = strdup_printf("%s-cg", vm->name);
 
-		if (src)
-			source_provenance(x, src, "vm-cgroup", vm->id,
-					  vm->cg.cgroup);
-		source_provenance(x, vm->name, "guest", vm->id, NULL);
-		strv_pushf(&a, "%s-cg=%s", vm->name, p);
+		add_source(x, &a, src, "vm-cgroup", vm->id, vm->cg.cgroup);
+		add_source(x, &a, vm->name, "guest", vm->id, NULL);
 		strv_pushf(&a, "%s=%s:/sys/fs/cgroup/memory.numa_stat",
 			   vm->name, vm->ssh);
 	}
@@ -857,7 +843,7 @@ static int start_monitor(struct experiment *x)
 	strv_push(&a, csv);
 	strv_push(&a, "--quiet");
 	argv = strv_steal(&a);
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	if (!argv)
 		return fail(x, "cannot start the monitor: %s",
 			    strerror(ENOMEM));
@@ -906,15 +892,10 @@ static int split_fio_output(struct experiment *x, const char *out_path)
 	ret = read_full_file(out_path, 256u << 20, &text, NULL);
 	if (ret < 0)
 		return ret;
-	for (const char *l = text; l && *l;) {
-		if (*l == '{') {
-			json = l;
-			break;
-		}
-		l = strchr(l, '\n');
-		if (l)
-			l++;
-	}
+	/* the first line that starts with '{' */
+	json = *text == '{' ? text : strstr(text, "\n{");
+	if (json && *json == '\n')
+		json++;
 	if (json) {
 		ret = results_write(x->dir, "fio.json", json);
 		if (ret < 0)
@@ -1020,35 +1001,28 @@ static int measure_residency(struct experiment *x)
 	size_t n = 0;
 	_cleanup_strv_ char **img = pmem_images(x);
 	_cleanup_free_ char *csv = NULL;
-	int ret = 0;
+	_cleanup_free_ const char **paths =
+		calloc(x->plan->n_files + 1, sizeof(*paths));
+	int ret = paths ? 0 : -ENOMEM;
 
-	for (int set = 0; set < 2 && !ret; set++) {
-		size_t nv = set == 0 ? 1 : x->plan->spec.vms;
+	/* v 0: the shared set; v 1...: the private set of VM v - 1 */
+	for (size_t v = 0; v <= x->plan->spec.vms && !ret; v++) {
+		const char *vm_id = v ? x->plan->vm_ids[v - 1] : NULL;
+		size_t k = 0;
 
-		for (size_t v = 0; v < nv && !ret; v++) {
-			_cleanup_free_ const char **paths =
-				calloc(x->plan->n_files + 1, sizeof(*paths));
-			const char *vm_id = set ? x->plan->vm_ids[v] : NULL;
-			size_t k = 0;
+		for (size_t i = 0; i < x->plan->n_files; i++) {
+			const struct fs_file *f = &x->plan->files[i];
 
-			if (!paths) {
-				ret = -ENOMEM;
-				break;
-			}
-			for (size_t i = 0; i < x->plan->n_files; i++) {
-				const struct fs_file *f = &x->plan->files[i];
-
-				if ((set == 0) != (f->set == FS_SHARED))
-					continue;
-				if (set && strcmp(f->vm_id, vm_id) != 0)
-					continue;
-				paths[k++] = f->path;
-			}
-			if (k)
-				ret = residency_measure(
-					set ? "private" : "shared", vm_id,
-					"files", paths, &rows, &n);
+			if ((f->set == FS_SHARED) != !v)
+				continue;
+			if (v && strcmp(f->vm_id, vm_id) != 0)
+				continue;
+			paths[k++] = f->path;
 		}
+		paths[k] = NULL;
+		if (k)
+			ret = residency_measure(v ? "private" : "shared", vm_id,
+						"files", paths, &rows, &n);
 	}
 	if (!ret && img && img[0])
 		ret = residency_measure("shared", NULL, "image",
@@ -1318,7 +1292,7 @@ static int prepare(struct experiment *x)
 	guard_start(x);
 	provenance_add_config(&x->prov, x->c, x->point, x->o.warm);
 	provenance_add_topology(&x->prov, "/sys/devices/system");
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	return 0;
 }
 
@@ -1336,7 +1310,7 @@ static int make_files(struct experiment *x)
 	if (create_files(x) < 0 || write_cmdlines(x) < 0)
 		return -EIO;
 	provenance_add_host(&x->prov, x->c, &x->env);
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	if (x->prov.mm_reclaim && strcmp(x->prov.mm_reclaim, "none") != 0)
 		say(x, EXPERIMENT_WARNING,
 		    "this host's kernel pages out or moves memory on its own (%s): page cache the workload read can leave without memory pressure, and the residency figures count that",
@@ -1424,9 +1398,9 @@ static const struct step experiment_steps[] = {
 /* The undos of every step, last first; each is safe at any point. */
 static void teardown(struct experiment *x)
 {
-	for (size_t i = x->n_steps; i--;)
-		if (x->steps[i].undo)
-			x->steps[i].undo(x, NULL);
+	for (size_t i = ARRAY_SIZE(experiment_steps); i--;)
+		if (experiment_steps[i].undo)
+			experiment_steps[i].undo(x, NULL);
 }
 
 static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
@@ -1435,8 +1409,10 @@ static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
 
 	switch (ev) {
 	case STEP_EV_BEGIN:
-		if (x->steps[i].name)
-			step(x, x->steps[i].name);
+		if (i == CACHE_STEP && x->o.warm)
+			step(x, "warm the page cache");
+		else if (experiment_steps[i].name)
+			step(x, experiment_steps[i].name);
 		break;
 	case STEP_EV_FAILED:
 	case STEP_EV_INTERRUPTED:
@@ -1522,10 +1498,6 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	x->guard_fd = -1;
 	x->t0_ns = now_monotonic_ns();
 	provenance_init(&x->prov);
-	memcpy(x->steps, experiment_steps, sizeof(experiment_steps));
-	x->n_steps = ARRAY_SIZE(experiment_steps);
-	if (o->warm)
-		x->steps[CACHE_STEP].name = "warm the page cache";
 	if (err)
 		err->msg[0] = '\0';
 	r = config_load(o->config, &x->c, err);
@@ -1566,8 +1538,8 @@ fail:
 
 int experiment_run(struct experiment *x)
 {
-	struct steps s = { .v = x->steps,
-			   .n = x->n_steps,
+	struct steps s = { .v = experiment_steps,
+			   .n = ARRAY_SIZE(experiment_steps),
 			   .event = on_step,
 			   .ud = x,
 			   .interrupted = x->o.interrupted };
@@ -1588,7 +1560,7 @@ int experiment_run(struct experiment *x)
 		x->failed = true;
 	}
 	provenance_add_end(&x->prov, x->t0_ns);
-	save_provenance(x);
+	provenance_write(x->dir, &x->prov);
 	results_set_status(x->dir,
 			   ok	     ? RESULTS_COMPLETE :
 			   x->failed ? RESULTS_FAILED :
@@ -1605,8 +1577,7 @@ void experiment_free(struct experiment *x)
 	if (x->env_ok)
 		vm_env_done(&x->env);
 	fileset_plan_free(x->plan);
-	if (x->cfgdata.ids || x->cfgdata.dirs)
-		workload_cfgdata_free(&x->cfgdata);
+	workload_cfgdata_free(&x->cfgdata);
 	provenance_free(&x->prov);
 	config_free(x->c);
 	free(x->point);

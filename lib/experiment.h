@@ -124,8 +124,6 @@ struct experiment {
 	const char *keys[SWEEP_MAX_KEYS + 1];
 	const char *vals[SWEEP_MAX_KEYS + 1];
 	size_t n_keys;
-	struct step steps[11];
-	size_t n_steps;
 };
 
 /*

@@ -79,7 +79,7 @@ static int damon_scheme(const char *root, const char *ctx, unsigned k,
 {
 	_cleanup_free_ char *s = strdup_printf("%s/schemes/%u", ctx, si);
 	_cleanup_free_ char *pa = NULL, *pn = NULL, *pt = NULL;
-	_cleanup_free_ char *action = NULL;
+	_cleanup_free_ char *action = NULL, *nid_text = NULL;
 	uint64_t age = 0;
 	int64_t nid = -1;
 	char quota[96], where[48] = "";
@@ -94,13 +94,9 @@ static int damon_scheme(const char *root, const char *ctx, unsigned k,
 			strcmp(action, "migrate_cold") != 0))
 		return 0;
 	(void)read_u64(root, pn, &age);
-	{
-		_cleanup_free_ char *t = read_line(root, pt);
-
-		if (t && parse_s64(t, &nid) == 0 && nid >= 0)
-			snprintf(where, sizeof(where), " to node %" PRId64,
-				 nid);
-	}
+	nid_text = read_line(root, pt);
+	if (nid_text && parse_s64(nid_text, &nid) == 0 && nid >= 0)
+		snprintf(where, sizeof(where), " to node %" PRId64, nid);
 	quota_text(root, s, quota, sizeof(quota));
 	return append(
 		acc,
@@ -147,8 +143,7 @@ static int damon_kdamond(const char *root, unsigned k, char **acc)
 
 int hostmm_reclaim(const char *root, char **ret)
 {
-	_cleanup_free_ char *en = NULL;
-	char *acc = NULL;
+	_cleanup_free_ char *en = NULL, *acc = NULL;
 	uint64_t n = 0, age;
 	int r = 0;
 
@@ -167,11 +162,9 @@ int hostmm_reclaim(const char *root, char **ret)
 		else
 			r = append(&acc, "DAMON_RECLAIM: pageout");
 	}
-	if (r < 0) {
-		free(acc);
+	if (r < 0)
 		return r;
-	}
-	*ret = acc;
+	*ret = TAKE_PTR(acc);
 	return 0;
 }
 

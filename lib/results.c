@@ -170,7 +170,8 @@ int results_get_status(const char *dir, enum results_status *ret,
 
 int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 {
-	char *value;
+	_cleanup_free_ char *value = NULL;
+	struct kv *nv;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -181,22 +182,18 @@ int kv_set(struct kvlist *l, const char *key, const char *fmt, ...)
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].key, key) == 0) {
 			free(l->v[i].value);
-			l->v[i].value = value;
+			l->v[i].value = TAKE_PTR(value);
 			return 0;
 		}
-	struct kv *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-	if (!nv) {
-		free(value);
+	nv = ARRAY_PUSH(l->v, l->n);
+	if (!nv)
+		return -ENOMEM;
+	nv->key = strdup(key);
+	if (!nv->key) {
+		l->n--;
 		return -ENOMEM;
 	}
-	l->v = nv;
-	l->v[l->n].key = strdup(key);
-	if (!l->v[l->n].key) {
-		free(value);
-		return -ENOMEM;
-	}
-	l->v[l->n].value = value;
-	l->n++;
+	nv->value = TAKE_PTR(value);
 	return 0;
 }
 
@@ -318,33 +315,24 @@ size_t results_parse_mount_lines(const char *console, struct mount_line *ret,
 		const char *nl = strchr(l, '\n');
 		size_t len = nl ? (size_t)(nl - l) : strlen(l);
 		char line[1024];
+		struct mount_line *m = &ret[n];
 		const char *ok, *bad;
 
 		snprintf(line, sizeof(line), "%.*s", (int)len, l);
 		/* the console may prefix kernel output; find the marker */
 		ok = strstr(line, "DAXLAB-MOUNT-OK ");
 		bad = strstr(line, "DAXLAB-MOUNT-FAILED ");
+		memset(m, 0, sizeof(*m));
 		if (ok) {
-			struct mount_line *m = &ret[n];
-			char mnt[256] = "", fs[32] = "", opts[512] = "";
-
-			if (sscanf(ok + 16, "%255s %31s %511s", mnt, fs,
-				   opts) >= 2) {
-				memset(m, 0, sizeof(*m));
+			if (sscanf(ok + 16, "%255s %31s %511s", m->mount,
+				   m->fstype, m->options) >= 2) {
 				m->ok = true;
-				snprintf(m->mount, sizeof(m->mount), "%s", mnt);
-				snprintf(m->fstype, sizeof(m->fstype), "%s",
-					 fs);
-				snprintf(m->options, sizeof(m->options), "%s",
-					 opts);
 				n++;
 			}
 		} else if (bad) {
-			struct mount_line *m = &ret[n];
 			const char *p = bad + 20;
 			const char *colon = strchr(p, ':');
 
-			memset(m, 0, sizeof(*m));
 			if (colon) {
 				snprintf(m->mount, sizeof(m->mount), "%.*s",
 					 (int)(colon - p), p);
@@ -389,14 +377,6 @@ char *residency_format(const struct residency_row *rows, size_t n)
 	return buf;
 }
 
-static int copy_field(char *dst, size_t len, const char *s)
-{
-	if (strlen(s) >= len)
-		return -EINVAL;
-	strcpy(dst, s);
-	return 0;
-}
-
 static int push_row(struct residency_row **rows, size_t *n,
 		    const struct residency_row *r)
 {
@@ -416,6 +396,11 @@ static int copy_span(char *dst, size_t len, const struct csv_span *f)
 	memcpy(dst, f->p, f->len);
 	dst[f->len] = '\0';
 	return 0;
+}
+
+static int copy_field(char *dst, size_t len, const char *s)
+{
+	return copy_span(dst, len, &(struct csv_span){ s, strlen(s) });
 }
 
 struct residency_rows {
@@ -464,17 +449,15 @@ int residency_measure(const char *set, const char *vm, const char *via,
 		      const char *const *paths, struct residency_row **rows,
 		      size_t *n)
 {
-	struct fs_residency acc;
-	struct residency_row r;
+	struct fs_residency acc = { 0 };
+	struct residency_row r = { 0 };
 	int ret;
 
-	memset(&acc, 0, sizeof(acc));
 	for (size_t i = 0; paths[i]; i++) {
 		ret = fileset_file_residency(paths[i], &acc);
 		if (ret < 0)
 			return ret;
 	}
-	memset(&r, 0, sizeof(r));
 	if (copy_field(r.set, sizeof(r.set), set) < 0 ||
 	    copy_field(r.vm, sizeof(r.vm), vm ? vm : "") < 0 ||
 	    copy_field(r.via, sizeof(r.via), via) < 0)

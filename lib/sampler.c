@@ -140,25 +140,19 @@ static int local_open(struct sampler_source *src)
 {
 	struct stat st;
 	struct statfs sf;
-	int fd = open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd =
+		open(src->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
 	if (S_ISDIR(st.st_mode)) {
 		/* a cgroup directory: its memory.numa_stat */
 		int f = openat(fd, "memory.numa_stat",
 			       O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		int e = -errno;
 
-		close(fd);
 		if (f < 0)
-			return e;
+			return -errno;
+		close(fd);
 		fd = f;
 	}
 	/*
@@ -171,7 +165,7 @@ static int local_open(struct sampler_source *src)
 	     sf.f_type == CGROUP2_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
 	     sf.f_type == PROC_SUPER_MAGIC))
 		src->check_unlinked = false;
-	src->fd = fd;
+	src->fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -553,21 +547,18 @@ struct sampler_sched_attr {
  */
 static void ask_for_timely_wakeups(void)
 {
-	struct sampler_sched_attr a;
+	struct sampler_sched_attr a = { .size = sizeof(a),
+					.policy = SCHED_FIFO,
+					.flags = SAMPLER_SCHED_RESET_ON_FORK,
+					.priority = 1 };
 
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.policy = SCHED_FIFO;
-	a.priority = 1;
-	a.flags = SAMPLER_SCHED_RESET_ON_FORK;
 	if (syscall(SYS_sched_setattr, 0, &a, 0U) == 0)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.policy = SCHED_OTHER;
-	a.flags = SAMPLER_SCHED_RESET_ON_FORK;
-	a.runtime = SAMPLER_SLICE_NS;
+	a = (struct sampler_sched_attr){ .size = sizeof(a),
+					 .policy = SCHED_OTHER,
+					 .flags = SAMPLER_SCHED_RESET_ON_FORK,
+					 .runtime = SAMPLER_SLICE_NS };
 	syscall(SYS_sched_setattr, 0, &a, 0U);
 }
 

@@ -50,14 +50,6 @@ void workload_args_config(struct workload_args *w, int argc, char **argv,
 	opterr = 1;
 }
 
-static void set_num(struct workload_args *w, const char *key, const char *v)
-{
-	struct error err = { 0 };
-
-	if (workload_spec_set(&w->spec, key, v, &err) < 0)
-		usage_error(w->cmd, "%s", err.msg);
-}
-
 void workload_args_option(struct workload_args *w, int o, const char *arg,
 			  void (*print_usage)(void))
 {
@@ -67,9 +59,12 @@ void workload_args_option(struct workload_args *w, int o, const char *arg,
 		"access_ratio", "hot_ratio", "hot_access_ratio",
 		"vms"
 	};
+	struct error err = { 0 };
 
 	if (o >= WL_OPT_SIZE && o <= WL_OPT_VMS) {
-		set_num(w, keys[o - WL_OPT_SIZE], arg);
+		if (workload_spec_set(&w->spec, keys[o - WL_OPT_SIZE], arg,
+				      &err) < 0)
+			usage_error(w->cmd, "%s", err.msg);
 		if (o == WL_OPT_VMS)
 			w->dirs_given = true;
 		return;
@@ -118,7 +113,6 @@ int workload_plan_vm(const struct fileset_plan *p, const char *id)
 void workload_args_free(struct workload_args *w)
 {
 	workload_cfgdata_free(&w->cfgdata);
-	if (w->config)
-		config_free(w->config);
+	config_free(w->config);
 	w->config = NULL;
 }
