@@ -284,18 +284,15 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 	_cleanup_free_ char *path = strdup_printf("%s/host.list", fio_dir);
 	const char *names[MAX_HOSTS];
 	unsigned ports[MAX_HOSTS];
-	_cleanup_free_ char *store = NULL;
+	char store[MAX_HOSTS][256];
 	size_t n = 0;
 	int r;
 
 	if (!path)
 		return error("out of memory");
 	if (c->n_hosts) {
-		store = calloc(c->n_hosts, 256);
-		if (!store)
-			return error("out of memory");
 		for (size_t i = 0; i < c->n_hosts; i++) {
-			char *h = store + i * 256;
+			char *h = store[i];
 			char *comma;
 
 			snprintf(h, 256, "%s", c->hosts[i]);
@@ -358,20 +355,14 @@ static int make_parent(const char *path)
 	return 0;
 }
 
-static int write_job(struct fio_ctl *c, const char *text)
+static void plan_freep(struct fileset_plan **p)
 {
-	struct error err = { 0 };
-
-	if (make_parent(c->output) < 0)
-		return -1;
-	if (write_file_atomic(c->output, text, strlen(text), 0644, &err) < 0)
-		return error("%s", err.msg);
-	return 0;
+	fileset_plan_free(*p);
 }
 
 static int do_job(struct fio_ctl *c)
 {
-	struct fileset_plan *p = NULL;
+	__attribute__((cleanup(plan_freep))) struct fileset_plan *p = NULL;
 	_cleanup_free_ char *text = NULL, *fio_dir = NULL;
 	struct error err = { 0 };
 	int r;
@@ -387,44 +378,37 @@ static int do_job(struct fio_ctl *c)
 	if (c->host_side) {
 		int v = c->vm ? workload_plan_vm(p, c->vm) : 0;
 
-		if (v < 0) {
-			fileset_plan_free(p);
+		if (v < 0)
 			return -1;
-		}
 		if (p->spec.shared_dir)
 			c->job.shared_path = p->spec.shared_dir;
 		if (p->vm_dirs[v])
 			c->job.private_path = p->vm_dirs[v];
 	}
 	r = fiojob_render(p, &c->job, &text, &err);
-	if (r < 0) {
-		fileset_plan_free(p);
+	if (r < 0)
 		return error("%s", err.msg[0] ? err.msg : strerror(-r));
-	}
 	if (!c->output || !strcmp(c->output, "-")) {
 		fputs(text, stdout);
-		fileset_plan_free(p);
 		return 0;
 	}
-	r = write_job(c, text);
-	if (r < 0 || c->no_link)
-		goto out;
-	fio_dir = fiojob_fio_dir(c->output);
-	if (!fio_dir) {
-		r = error("out of memory");
-		goto out;
+	if (make_parent(c->output) < 0)
+		return -1;
+	if (write_file_atomic(c->output, text, strlen(text), 0644, &err) < 0)
+		return error("%s", err.msg);
+	if (!c->no_link) {
+		fio_dir = fiojob_fio_dir(c->output);
+		if (!fio_dir)
+			return error("out of memory");
+		r = fiojob_update_current(fio_dir, c->output);
+		if (r < 0)
+			return error_errno(r, "cannot update %s/current",
+					   fio_dir);
+		if (write_host_list(c, fio_dir) < 0)
+			return -1;
 	}
-	r = fiojob_update_current(fio_dir, c->output);
-	if (r < 0) {
-		r = error_errno(r, "cannot update %s/current", fio_dir);
-		goto out;
-	}
-	r = write_host_list(c, fio_dir);
-out:
-	if (r == 0)
-		info("wrote %s", c->output);
-	fileset_plan_free(p);
-	return r;
+	info("wrote %s", c->output);
+	return 0;
 }
 
 static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
