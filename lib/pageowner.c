@@ -347,7 +347,7 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 
 int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 {
-	_cleanup_free_ uint64_t *pm = NULL;
+	uint64_t pm[PO_BATCH];
 	struct fs_mapped m;
 	int r = fileset_map_resident(path, &m);
 
@@ -357,11 +357,6 @@ int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 	t->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
-	pm = malloc(PO_BATCH * sizeof(*pm));
-	if (!pm) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < m.npages; i += PO_BATCH) {
 		size_t n = m.npages - i < PO_BATCH ? m.npages - i : PO_BATCH;
 		off_t off = (off_t)((uintptr_t)(m.map + i * m.page) / m.page *
