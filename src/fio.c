@@ -504,9 +504,12 @@ static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 	return "-";
 }
 
-/* The table; returns -1 when a set got no I/O or is off by more than max. */
+/*
+ * The table; returns -1 when a set got no I/O or is off by more than max,
+ * or fewer than want hosts have results.
+ */
 static int report(struct fio_ctl *c, const struct fio_result *res,
-		  const struct fiojob_section *secs, size_t nsec)
+		  const struct fiojob_section *secs, size_t nsec, size_t want)
 {
 	const char *hosts[MAX_HOSTS];
 	size_t nh = fioresult_hosts(res, hosts, MAX_HOSTS);
@@ -556,6 +559,9 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 					c->max_dev);
 		}
 	}
+	if (nh < want)
+		ret = error("fio's JSON holds results of %zu of the %zu hosts",
+			    nh, want);
 	return ret;
 }
 
@@ -724,7 +730,6 @@ static int do_run(struct fio_ctl *c)
 	const char *words[MAX_HOSTS];
 	size_t nw = 0, n_listed = 0;
 	const char *argv[8 + 3 * MAX_HOSTS];
-	size_t want_hosts;
 	struct fiojob_section secs[16];
 	struct fio_result *res = NULL;
 	struct spawn_opts so;
@@ -838,17 +843,10 @@ static int do_run(struct fio_ctl *c)
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
-	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : n_listed;
-	r = report(c, res, secs, (size_t)nsec);
-	{
-		const char *hosts[MAX_HOSTS];
-		size_t got = fioresult_hosts(res, hosts, MAX_HOSTS);
-
-		if (got < want_hosts)
-			r = error(
-				"fio's JSON holds results of %zu of the %zu hosts",
-				got, want_hosts);
-	}
+	r = report(c, res, secs, (size_t)nsec,
+		   c->local   ? 1 :
+		   c->n_hosts ? c->n_hosts :
+				n_listed);
 	fioresult_free(res);
 	info("fio's JSON: %s", json_path);
 	if (status)
