@@ -150,7 +150,7 @@ nomem:
 	return err_fail(err, -ENOMEM, "out of memory");
 }
 
-const char *fs_set_name(enum fs_set s)
+static const char *fs_set_name(enum fs_set s)
 {
 	return s == FS_SHARED ? "shared" : "private";
 }
@@ -820,6 +820,40 @@ static int sync_dir(const char *dir)
 	return 0;
 }
 
+#define MANIFEST_HEADER "# daxlab files manifest 1"
+#define MANIFEST_END "# complete"
+
+/* Writes the manifest to path with write_file_atomic(). */
+static int write_manifest(const struct fileset_plan *p, const char *path)
+{
+	const struct workload_spec *w = &p->spec;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, MANIFEST_HEADER "\n");
+	fprintf(f,
+		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
+		(unsigned long long)w->size, (unsigned long long)w->file_size,
+		w->private_ratio, w->access_ratio, w->hot_ratio,
+		w->hot_access_ratio, w->vms);
+	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct fs_file *x = &p->files[i];
+		const char *vm = x->vm_id ? x->vm_id : "-";
+
+		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
+			fs_temp_name(x->temp), vm, (unsigned long long)x->size,
+			x->path);
+	}
+	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
+	if (fclose(f))
+		return -ENOMEM;
+	return write_file_atomic(path, text, len, 0644, NULL);
+}
+
 int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
 		   struct fileset_create_result *ret, struct error *err)
@@ -895,7 +929,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		sync_dir(*d);
 	res.write_ns = now_monotonic_ns() - t0;
 
-	r = fileset_write_manifest(p, manifest);
+	r = write_manifest(p, manifest);
 	if (r < 0) {
 		r = err_fail(err, r, "cannot write manifest %s: %s", manifest,
 			     strerror(-r));
@@ -919,39 +953,6 @@ out:
 		}
 	}
 	return r;
-}
-
-#define MANIFEST_HEADER "# daxlab files manifest 1"
-#define MANIFEST_END "# complete"
-
-int fileset_write_manifest(const struct fileset_plan *p, const char *path)
-{
-	const struct workload_spec *w = &p->spec;
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, MANIFEST_HEADER "\n");
-	fprintf(f,
-		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
-		(unsigned long long)w->size, (unsigned long long)w->file_size,
-		w->private_ratio, w->access_ratio, w->hot_ratio,
-		w->hot_access_ratio, w->vms);
-	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
-	for (size_t i = 0; i < p->n_files; i++) {
-		const struct fs_file *x = &p->files[i];
-		const char *vm = x->vm_id ? x->vm_id : "-";
-
-		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
-			fs_temp_name(x->temp), vm, (unsigned long long)x->size,
-			x->path);
-	}
-	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
-	if (fclose(f))
-		return -ENOMEM;
-	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
 int fileset_file_residency(const char *path, struct fs_residency *acc)
