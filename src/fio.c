@@ -285,45 +285,32 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 	const char *names[MAX_HOSTS];
 	unsigned ports[MAX_HOSTS];
 	char store[MAX_HOSTS][256];
+	const struct lab_config *cfg = c->n_hosts ? NULL : c->w.config;
 	size_t n = 0;
 	int r;
 
 	if (!path)
 		return error("out of memory");
-	if (c->n_hosts) {
-		for (size_t i = 0; i < c->n_hosts; i++) {
-			char *h = store[i];
-			char *comma;
+	for (; n < c->n_hosts; n++) {
+		char *comma;
 
-			snprintf(h, 256, "%s", c->hosts[i]);
-			comma = strrchr(h, ',');
-			ports[n] = 8765;
-			if (comma) {
-				unsigned p;
+		snprintf(store[n], sizeof(store[n]), "%s", c->hosts[n]);
+		comma = strrchr(store[n], ',');
+		ports[n] = 8765;
+		if (comma &&
+		    parse_uint_range(comma + 1, 1, 65535, &ports[n]) < 0)
+			return error("bad port in host '%s'", c->hosts[n]);
+		if (comma)
+			*comma = '\0';
+		names[n] = store[n];
+	}
+	/* no --host: the config's VMs */
+	for (size_t i = 0; cfg && i < cfg->n_vms && n < MAX_HOSTS; i++) {
+		const struct vm_config *vm = &cfg->vms[i];
+		bool user = vm->net == VM_NET_USER;
 
-				if (parse_uint_range(comma + 1, 1, 65535, &p) <
-				    0)
-					return error("bad port in host '%s'",
-						     c->hosts[i]);
-				ports[n] = p;
-				*comma = '\0';
-			}
-			names[n++] = h;
-		}
-	} else if (c->w.config) {
-		for (size_t i = 0; i < c->w.config->n_vms && n < MAX_HOSTS;
-		     i++) {
-			const struct vm_config *vm = &c->w.config->vms[i];
-
-			if (vm->net == VM_NET_USER) {
-				names[n] = "127.0.0.1";
-				ports[n] = vm->fio_port;
-			} else {
-				names[n] = vm->name;
-				ports[n] = 8765;
-			}
-			n++;
-		}
+		names[n] = user ? "127.0.0.1" : vm->name;
+		ports[n++] = user ? vm->fio_port : 8765;
 	}
 	if (!n) {
 		info("no hosts (no --host, no VMs in a config): %s not written",
