@@ -811,15 +811,6 @@ static int finish_one(const struct fs_file *f, bool written, struct error *err)
 	return 0;
 }
 
-static int sync_dir(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
-}
-
 #define MANIFEST_HEADER "# daxlab files manifest 1"
 #define MANIFEST_END "# complete"
 
@@ -925,8 +916,13 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		if (!todo[i])
 			res.kept++;
 	}
-	for (char **d = dirs; d && *d; d++)
-		sync_dir(*d);
+	for (char **d = dirs; d && *d; d++) {
+		_cleanup_close_ int fd =
+			open(*d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0)
+			fsync(fd);
+	}
 	res.write_ns = now_monotonic_ns() - t0;
 
 	r = write_manifest(p, manifest);
