@@ -566,11 +566,9 @@ static int check_writable(const char *dir, struct error *err)
 	if (!probe)
 		return -ENOMEM;
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		return err_fail(err, r, "folder %s is not writable: %s", dir,
-				strerror(-r));
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "folder %s is not writable: %m",
+				dir);
 	close(fd);
 	unlink(probe);
 	return 0;
