@@ -650,11 +650,11 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	const struct lab_config *cfg = c->w.config;
 	_cleanup_free_ char *sshcfg = NULL;
 	_cleanup_free_ struct fiover_vm *v = NULL;
-	_cleanup_free_ const char **vhost = NULL;
+	const char *vhost[MAX_HOSTS];
 	char host[64];
 	struct error err = { 0 };
 	size_t nv = 0;
-	int bad = 0;
+	int r = 0;
 
 	if (!cfg) {
 		info("no config: the fio versions of the servers are not checked");
@@ -662,8 +662,7 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	}
 	sshcfg = statedir_ssh_config(cfg);
 	v = calloc(n ? n : 1, sizeof(*v));
-	vhost = calloc(n ? n : 1, sizeof(*vhost));
-	if (!sshcfg || !v || !vhost)
+	if (!sshcfg || !v)
 		return error("out of memory");
 	if (fiover_host(fio, host, sizeof(host), &err) < 0)
 		return error("%s", err.msg);
@@ -680,15 +679,13 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	}
 	fiover_check_vms(sshcfg, fio, host, v, nv);
 	for (size_t i = 0; i < nv; i++) {
-		if (v[i].r < 0) {
-			error("%s", v[i].err.msg);
-			bad++;
-		} else {
+		if (v[i].r < 0)
+			r = error("%s", v[i].err.msg);
+		else
 			info("vm %s (%s): %s, as on this host", v[i].vm->id,
 			     vhost[i], v[i].version);
-		}
 	}
-	return bad ? -1 : 0;
+	return r;
 }
 
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
