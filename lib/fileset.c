@@ -5,6 +5,7 @@
  */
 #include "fileset.h"
 #include "config.h"
+#include "strv.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,6 +39,18 @@ void workload_spec_init(struct workload_spec *w)
 	};
 }
 
+/* The numbers of [workload] that the spec holds too. */
+static void spec_numbers(struct workload_spec *w,
+			 const struct workload_config *c)
+{
+	w->size = c->size;
+	w->file_size = c->file_size;
+	w->private_ratio = c->private_ratio;
+	w->access_ratio = c->access_ratio;
+	w->hot_ratio = c->hot_ratio;
+	w->hot_access_ratio = c->hot_access_ratio;
+}
+
 int workload_spec_set(struct workload_spec *w, const char *key,
 		      const char *value, struct error *err)
 {
@@ -67,12 +80,7 @@ int workload_spec_set(struct workload_spec *w, const char *key,
 	r = config_workload_set(&c, key, value, err);
 	if (r < 0)
 		return r;
-	w->size = c.size;
-	w->file_size = c.file_size;
-	w->private_ratio = c.private_ratio;
-	w->access_ratio = c.access_ratio;
-	w->hot_ratio = c.hot_ratio;
-	w->hot_access_ratio = c.hot_access_ratio;
+	spec_numbers(w, &c);
 	return 0;
 }
 
@@ -104,17 +112,11 @@ int workload_spec_from_config(const struct lab_config *c,
 			      struct workload_spec *w,
 			      struct workload_cfgdata *d, struct error *err)
 {
-	const struct workload_config *wc = &c->workload;
 	const struct share_config *shared = fs_set_share(c, true);
 	const struct share_config *priv = fs_set_share(c, false);
 
 	*d = (struct workload_cfgdata){ 0 };
-	w->size = wc->size;
-	w->file_size = wc->file_size;
-	w->private_ratio = wc->private_ratio;
-	w->access_ratio = wc->access_ratio;
-	w->hot_ratio = wc->hot_ratio;
-	w->hot_access_ratio = wc->hot_access_ratio;
+	spec_numbers(w, &c->workload);
 	if (shared) {
 		w->shared_dir = shared->source;
 		d->shared_mount = shared->mount;
@@ -148,7 +150,7 @@ nomem:
 	return err_fail(err, -ENOMEM, "out of memory");
 }
 
-const char *fs_set_name(enum fs_set s)
+static const char *fs_set_name(enum fs_set s)
 {
 	return s == FS_SHARED ? "shared" : "private";
 }
@@ -289,25 +291,27 @@ static int compute_counts(struct fileset_plan *p, struct error *err)
 	return 0;
 }
 
-static int add_files(struct fileset_plan *p, size_t *idx, unsigned g,
+/* The files of groups g0 (hot) and g0 + 1 (cold) of a set in dir. */
+static int add_files(struct fileset_plan *p, size_t *idx, unsigned g0,
 		     const char *dir, int vm)
 {
-	for (unsigned i = 0; i < p->count[g]; i++) {
-		struct fs_file *f = &p->files[(*idx)++];
-		_cleanup_free_ char *name = fileset_file_name(g, i);
+	for (unsigned g = g0; g < g0 + 2; g++)
+		for (unsigned i = 0; i < p->count[g]; i++) {
+			struct fs_file *f = &p->files[(*idx)++];
+			_cleanup_free_ char *name = fileset_file_name(g, i);
 
-		if (!name)
-			return -ENOMEM;
-		f->path = strdup_printf("%s/%s", dir, name);
-		if (!f->path)
-			return -ENOMEM;
-		f->name = strrchr(f->path, '/') + 1;
-		f->set = g / 2 ? FS_PRIVATE : FS_SHARED;
-		f->temp = g % 2 ? FS_COLD : FS_HOT;
-		f->vm = vm;
-		f->vm_id = vm >= 0 ? p->vm_ids[vm] : NULL;
-		f->size = p->spec.file_size;
-	}
+			if (!name)
+				return -ENOMEM;
+			f->path = strdup_printf("%s/%s", dir, name);
+			if (!f->path)
+				return -ENOMEM;
+			f->name = strrchr(f->path, '/') + 1;
+			f->set = g / 2 ? FS_PRIVATE : FS_SHARED;
+			f->temp = g % 2 ? FS_COLD : FS_HOT;
+			f->vm = vm;
+			f->vm_id = vm >= 0 ? p->vm_ids[vm] : NULL;
+			f->size = p->spec.file_size;
+		}
 	return 0;
 }
 
@@ -416,22 +420,16 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	if (!p->files)
 		goto nomem;
 	p->n_files = n;
-	if (w->shared_dir) {
-		if ((r = add_files(p, &idx, 0, w->shared_dir, -1)) < 0 ||
-		    (r = add_files(p, &idx, 1, w->shared_dir, -1)) < 0)
+	if (w->shared_dir && (r = add_files(p, &idx, 0, w->shared_dir, -1)) < 0)
+		goto out;
+	for (unsigned v = 0; v < w->vms; v++)
+		if (p->vm_dirs[v] &&
+		    (r = add_files(p, &idx, 2, p->vm_dirs[v], (int)v)) < 0)
 			goto out;
-	}
-	for (unsigned v = 0; v < w->vms; v++) {
-		if (!p->vm_dirs[v])
-			continue;
-		if ((r = add_files(p, &idx, 2, p->vm_dirs[v], (int)v)) < 0 ||
-		    (r = add_files(p, &idx, 3, p->vm_dirs[v], (int)v)) < 0)
-			goto out;
-	}
 	*ret = p;
 	return 0;
 nomem:
-	r = err_fail(err, -ENOMEM, "out of memory");
+	r = -ENOMEM;
 out:
 	if (r == -ENOMEM)
 		err_fail(err, r, "out of memory");
@@ -539,33 +537,18 @@ char *fileset_default_manifest(const struct fileset_plan *p)
 	return strdup_printf("%s/.daxlab-manifest", dir);
 }
 
-/* The folders of the plan, each once. */
-static int plan_dirs(const struct fileset_plan *p, char ***ret, size_t *ret_n)
+/* Appends the folders of the plan to *dirs (a strv), each once. */
+static int plan_dirs(const struct fileset_plan *p, char ***dirs)
 {
-	char **dirs = calloc(p->n_files + 1, sizeof(char *));
-	size_t n = 0;
-
-	if (!dirs)
-		return -ENOMEM;
 	for (size_t i = 0; i < p->n_files; i++) {
 		const struct fs_file *f = &p->files[i];
-		size_t len = (size_t)(f->name - 1 - f->path);
-		bool seen = false;
+		_cleanup_free_ char *dir =
+			strndup(f->path, (size_t)(f->name - 1 - f->path));
 
-		for (size_t j = 0; j < n && !seen; j++)
-			seen = strlen(dirs[j]) == len &&
-			       !strncmp(dirs[j], f->path, len);
-		if (seen)
-			continue;
-		dirs[n] = strndup(f->path, len);
-		if (!dirs[n]) {
-			free_strv(dirs, n);
+		if (!dir ||
+		    (!strv_contains(*dirs, dir) && strv_append(dirs, dir) < 0))
 			return -ENOMEM;
-		}
-		n++;
 	}
-	*ret = dirs;
-	*ret_n = n;
 	return 0;
 }
 
@@ -583,11 +566,9 @@ static int check_writable(const char *dir, struct error *err)
 	if (!probe)
 		return -ENOMEM;
 	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		return err_fail(err, r, "folder %s is not writable: %s", dir,
-				strerror(-r));
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "folder %s is not writable: %m",
+				dir);
 	close(fd);
 	unlink(probe);
 	return 0;
@@ -828,13 +809,38 @@ static int finish_one(const struct fs_file *f, bool written, struct error *err)
 	return 0;
 }
 
-static int sync_dir(const char *dir)
-{
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#define MANIFEST_HEADER "# daxlab files manifest 1"
+#define MANIFEST_END "# complete"
 
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
+/* Writes the manifest to path with write_file_atomic(). */
+static int write_manifest(const struct fileset_plan *p, const char *path)
+{
+	const struct workload_spec *w = &p->spec;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, MANIFEST_HEADER "\n");
+	fprintf(f,
+		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
+		(unsigned long long)w->size, (unsigned long long)w->file_size,
+		w->private_ratio, w->access_ratio, w->hot_ratio,
+		w->hot_access_ratio, w->vms);
+	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
+	for (size_t i = 0; i < p->n_files; i++) {
+		const struct fs_file *x = &p->files[i];
+		const char *vm = x->vm_id ? x->vm_id : "-";
+
+		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
+			fs_temp_name(x->temp), vm, (unsigned long long)x->size,
+			x->path);
+	}
+	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
+	if (fclose(f))
+		return -ENOMEM;
+	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
 int fileset_create(const struct fileset_plan *p, const char *manifest,
@@ -843,8 +849,7 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 {
 	_cleanup_free_ bool *todo = NULL;
 	_cleanup_free_ char *mtmp = NULL;
-	char **dirs = NULL;
-	size_t ndirs = 0;
+	_cleanup_strv_ char **dirs = NULL;
 	struct generator gen = { 0 }; /* generator_stop() copes */
 	bool wrote = false;
 	size_t k = 0;
@@ -857,11 +862,11 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 	mtmp = strdup_printf("%s.tmp", manifest);
 	if (!todo || !mtmp)
 		return err_fail(err, -ENOMEM, "out of memory");
-	r = plan_dirs(p, &dirs, &ndirs);
+	r = plan_dirs(p, &dirs);
 	if (r < 0)
 		return err_fail(err, r, "out of memory");
-	for (size_t i = 0; i < ndirs; i++) {
-		r = check_writable(dirs[i], err);
+	for (char **d = dirs; d && *d; d++) {
+		r = check_writable(*d, err);
 		if (r < 0)
 			goto out;
 	}
@@ -909,11 +914,16 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		if (!todo[i])
 			res.kept++;
 	}
-	for (size_t i = 0; i < ndirs; i++)
-		sync_dir(dirs[i]);
+	for (char **d = dirs; d && *d; d++) {
+		_cleanup_close_ int fd =
+			open(*d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0)
+			fsync(fd);
+	}
 	res.write_ns = now_monotonic_ns() - t0;
 
-	r = fileset_write_manifest(p, manifest);
+	r = write_manifest(p, manifest);
 	if (r < 0) {
 		r = err_fail(err, r, "cannot write manifest %s: %s", manifest,
 			     strerror(-r));
@@ -936,49 +946,14 @@ out:
 				unlink(tmp);
 		}
 	}
-	free_strv(dirs, ndirs);
 	return r;
-}
-
-#define MANIFEST_HEADER "# daxlab files manifest 1"
-#define MANIFEST_END "# complete"
-
-int fileset_write_manifest(const struct fileset_plan *p, const char *path)
-{
-	const struct workload_spec *w = &p->spec;
-	_cleanup_free_ char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, MANIFEST_HEADER "\n");
-	fprintf(f,
-		"# size=%llu file_size=%llu private_ratio=%u access_ratio=%u hot_ratio=%u hot_access_ratio=%u vms=%u\n",
-		(unsigned long long)w->size, (unsigned long long)w->file_size,
-		w->private_ratio, w->access_ratio, w->hot_ratio,
-		w->hot_access_ratio, w->vms);
-	fprintf(f, "# set\ttemp\tvm\tsize\tpath\n");
-	for (size_t i = 0; i < p->n_files; i++) {
-		const struct fs_file *x = &p->files[i];
-		const char *vm = x->vm_id ? x->vm_id : "-";
-
-		fprintf(f, "%s\t%s\t%s\t%llu\t%s\n", fs_set_name(x->set),
-			fs_temp_name(x->temp), vm, (unsigned long long)x->size,
-			x->path);
-	}
-	fprintf(f, MANIFEST_END " files=%zu\n", p->n_files);
-	if (fclose(f))
-		return -ENOMEM;
-	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
 int fileset_file_residency(const char *path, struct fs_residency *acc)
 {
-	_cleanup_free_ void **pages = NULL;
-	_cleanup_free_ int *status = NULL;
+	void *pages[1024];
+	int status[ARRAY_SIZE(pages)];
 	struct fs_mapped m;
-	size_t batch = 1024;
 	int r = fileset_map_resident(path, &m);
 
 	if (r < 0)
@@ -987,16 +962,10 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 	acc->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
-	pages = malloc(batch * sizeof(*pages));
-	status = malloc(batch * sizeof(*status));
-	if (!pages || !status) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < m.npages;) {
 		size_t n = 0;
 
-		for (; i < m.npages && n < batch; i++) {
+		for (; i < m.npages && n < ARRAY_SIZE(pages); i++) {
 			if (!(m.vec[i] & 1))
 				continue;
 			/*
@@ -1026,9 +995,8 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 				acc->node_unknown += b;
 		}
 	}
-out:
 	fileset_unmap(&m);
-	return r;
+	return 0;
 }
 
 int fileset_file_evict(const char *path)

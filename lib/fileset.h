@@ -79,7 +79,6 @@ static inline unsigned fs_group(enum fs_set s, enum fs_temp t)
 {
 	return (unsigned)s * 2 + (unsigned)t;
 }
-const char *fs_set_name(enum fs_set s);
 const char *fs_temp_name(enum fs_temp t);
 /* "shared-hot", "private-cold", ... */
 const char *fs_group_name(unsigned g);
@@ -167,9 +166,6 @@ char *fileset_default_manifest(const struct fileset_plan *p);
 int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
 		   struct fileset_create_result *ret, struct error *err);
-
-/* Writes the manifest to path with write_file_atomic(). */
-int fileset_write_manifest(const struct fileset_plan *p, const char *path);
 
 /* Fills buf with the PRNG stream of state s (xoshiro256**). */
 struct fs_rng {

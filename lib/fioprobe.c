@@ -20,16 +20,11 @@ int fioprobe_job(char **ret_path)
 		return -errno;
 	r = write_all(fd, job, sizeof(job) - 1);
 	close(fd);
-	if (r < 0) {
+	if (r == 0 && !(*ret_path = strdup(path)))
+		r = -ENOMEM;
+	if (r < 0)
 		unlink(path);
-		return r;
-	}
-	*ret_path = strdup(path);
-	if (!*ret_path) {
-		unlink(path);
-		return -ENOMEM;
-	}
-	return 0;
+	return r;
 }
 
 bool fioprobe_answers(const char *fio, const char *host, const char *job)

@@ -13,12 +13,16 @@
 
 #define RECONNECT_NS (5 * (int64_t)1000000000)
 
+struct gres_file {
+	char *path; /* in the guest */
+	size_t part; /* index into parts */
+};
+
 struct gres {
 	char *where;
 	struct sshchan *ch;
 	char *helper;
-	char **paths; /* guest paths, n entries */
-	size_t *part_of; /* per file: index into parts */
+	struct gres_file *files; /* n of them */
 	size_t n;
 	char **parts; /* "set\0part" pairs, interned, n_parts of them */
 	size_t n_parts;
@@ -53,11 +57,10 @@ void gres_free(struct gres *g)
 		return;
 	sshchan_free(g->ch);
 	for (size_t i = 0; i < g->n; i++)
-		free(g->paths[i]);
+		free(g->files[i].path);
 	for (size_t i = 0; i < g->n_parts; i++)
 		free(g->parts[i]);
-	free(g->paths);
-	free(g->part_of);
+	free(g->files);
 	free(g->parts);
 	free(g->helper);
 	free(g->where);
@@ -79,7 +82,8 @@ static int part_index(struct gres *g, const char *set, const char *part,
 		      size_t *ret)
 {
 	size_t ls = strlen(set), lp = strlen(part);
-	char **v, *key;
+	_cleanup_free_ char *key = NULL;
+	char **v;
 
 	for (size_t i = 0; i < g->n_parts; i++)
 		if (!strcmp(g->parts[i], set) &&
@@ -88,16 +92,12 @@ static int part_index(struct gres *g, const char *set, const char *part,
 			return 0;
 		}
 	key = malloc(ls + lp + 2);
-	if (!key)
+	v = key ? ARRAY_PUSH(g->parts, g->n_parts) : NULL;
+	if (!v)
 		return -ENOMEM;
 	memcpy(key, set, ls + 1);
 	memcpy(key + ls + 1, part, lp + 1);
-	v = ARRAY_PUSH(g->parts, g->n_parts);
-	if (!v) {
-		free(key);
-		return -ENOMEM;
-	}
-	*v = key;
+	*v = TAKE_PTR(key);
 	*ret = g->n_parts - 1;
 	return 0;
 }
@@ -105,8 +105,9 @@ static int part_index(struct gres *g, const char *set, const char *part,
 int gres_add_file(struct gres *g, const char *guest_path, const char *set,
 		  const char *part)
 {
-	char **pv;
-	size_t *po, k;
+	_cleanup_free_ char *path = NULL;
+	struct gres_file *f;
+	size_t k;
 	int r;
 
 	if (g->command_set || !rs_name_ok(set) || !rs_name_ok(part))
@@ -114,18 +115,11 @@ int gres_add_file(struct gres *g, const char *guest_path, const char *set,
 	r = part_index(g, set, part, &k);
 	if (r < 0)
 		return r;
-	pv = realloc(g->paths, (g->n + 1) * sizeof(*pv));
-	if (!pv)
+	path = strdup(guest_path);
+	f = path ? ARRAY_PUSH(g->files, g->n) : NULL;
+	if (!f)
 		return -ENOMEM;
-	g->paths = pv;
-	po = realloc(g->part_of, (g->n + 1) * sizeof(*po));
-	if (!po)
-		return -ENOMEM;
-	g->part_of = po;
-	g->paths[g->n] = strdup(guest_path);
-	if (!g->paths[g->n])
-		return -ENOMEM;
-	g->part_of[g->n++] = k;
+	*f = (struct gres_file){ TAKE_PTR(path), k };
 	return 0;
 }
 
@@ -140,7 +134,7 @@ static int set_command(struct gres *g)
 	argv[0] = g->helper;
 	argv[1] = "--";
 	for (size_t i = 0; i < g->n; i++)
-		argv[i + 2] = g->paths[i];
+		argv[i + 2] = g->files[i].path;
 	r = sshchan_set_command(g->ch, argv);
 	if (r == 0)
 		g->command_set = true;
@@ -272,7 +266,7 @@ static int on_resident(void *ud, size_t index, const char *node,
 		       const char *cgroup, uint64_t bytes)
 {
 	struct acc *a = ud;
-	size_t part = a->g->part_of[index];
+	size_t part = a->g->files[index].part;
 
 	for (size_t i = 0; i < a->n; i++) {
 		struct acc_row *r = &a->rows[i];
@@ -359,7 +353,8 @@ int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 			bool any_file = false, any_row = false;
 
 			for (size_t i = 0; i < g->n; i++)
-				any_file |= g->part_of[i] == p && a.read_ok[i];
+				any_file |=
+					g->files[i].part == p && a.read_ok[i];
 			if (!any_file)
 				continue;
 			for (size_t i = 0; i < a.n; i++) {
@@ -373,7 +368,7 @@ int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 				fn(ud, set, part, "-", "-", 0);
 		}
 		if (a.first_failed >= 0)
-			err_set(err, "%s: %s", g->paths[a.first_failed],
+			err_set(err, "%s: %s", g->files[a.first_failed].path,
 				strerror(a.first_err));
 	}
 	for (size_t i = 0; i < a.n; i++)

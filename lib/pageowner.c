@@ -42,21 +42,6 @@ bool po_pagemap_pfn(uint64_t entry, uint64_t *ret_pfn)
 	return (entry >> 63) & 1;
 }
 
-static int read_hex_file(const char *path, uint64_t *ret)
-{
-	_cleanup_free_ char *t = NULL;
-	char *end;
-	int r = read_full_file(path, 64, &t, NULL);
-
-	if (r < 0)
-		return r;
-	errno = 0;
-	*ret = strtoull(t, &end, 16);
-	if (errno || end == t || (*end && *end != '\n'))
-		return -EINVAL;
-	return 0;
-}
-
 /* The N of "memoryN" or "nodeN", -1 for other names. */
 static long name_number(const char *name, const char *prefix)
 {
@@ -95,6 +80,8 @@ int po_read_blocks(const char *memory_dir, int **ret_nodes, size_t *ret_n,
 {
 	_cleanup_free_ char *bs =
 		strdup_printf("%s/block_size_bytes", memory_dir);
+	_cleanup_free_ char *t = NULL;
+	char *end;
 	int *nodes = NULL;
 	size_t n = 0;
 	DIR *d;
@@ -103,10 +90,13 @@ int po_read_blocks(const char *memory_dir, int **ret_nodes, size_t *ret_n,
 
 	if (!bs)
 		return -ENOMEM;
-	r = read_hex_file(bs, ret_block_bytes);
+	/* block_size_bytes is in hex */
+	r = read_full_file(bs, 64, &t, NULL);
 	if (r < 0)
 		return r;
-	if (!*ret_block_bytes)
+	errno = 0;
+	*ret_block_bytes = strtoull(t, &end, 16);
+	if (errno || end == t || (*end && *end != '\n') || !*ret_block_bytes)
 		return -EINVAL;
 	d = opendir(memory_dir);
 	if (!d)
@@ -347,7 +337,7 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 
 int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 {
-	_cleanup_free_ uint64_t *pm = NULL;
+	uint64_t pm[PO_BATCH];
 	struct fs_mapped m;
 	int r = fileset_map_resident(path, &m);
 
@@ -357,11 +347,6 @@ int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
 	t->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
-	pm = malloc(PO_BATCH * sizeof(*pm));
-	if (!pm) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < m.npages; i += PO_BATCH) {
 		size_t n = m.npages - i < PO_BATCH ? m.npages - i : PO_BATCH;
 		off_t off = (off_t)((uintptr_t)(m.map + i * m.page) / m.page *

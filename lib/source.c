@@ -85,7 +85,7 @@ static const char *remote_colon(const char *src)
 int source_parse(const char *spec, struct source_spec *ret, struct error *err)
 {
 	const char *eq = strchr(spec, '='), *src, *colon;
-	struct source_spec s = { 0 };
+	__attribute__((cleanup(source_spec_free))) struct source_spec s = { 0 };
 
 	if (err)
 		err->msg[0] = '\0';
@@ -101,41 +101,28 @@ int source_parse(const char *spec, struct source_spec *ret, struct error *err)
 			"'%s': invalid source name '%s' (1-64 of "
 			"A-Z a-z 0-9 . _ -, not starting with . or -)",
 			spec, s.name);
-		source_spec_free(&s);
 		return -EINVAL;
 	}
 	src = eq + 1;
 	if (!*src) {
 		err_set(err, "'%s': empty SOURCE", spec);
-		source_spec_free(&s);
 		return -EINVAL;
 	}
 	colon = remote_colon(src);
-	if (colon) {
-		s.remote = true;
-		s.host = strndup(src, (size_t)(colon - src));
-		s.path = strdup(colon + 1);
-		if (!s.host || !s.path) {
-			source_spec_free(&s);
-			return -ENOMEM;
-		}
-		if (!source_valid_host(s.host)) {
-			err_set(err, "'%s': invalid host '%s'", spec, s.host);
-			source_spec_free(&s);
-			return -EINVAL;
-		}
-		if (!*s.path) {
-			err_set(err, "'%s': empty remote path", spec);
-			source_spec_free(&s);
-			return -EINVAL;
-		}
-	} else {
-		s.path = strdup(src);
-		if (!s.path) {
-			source_spec_free(&s);
-			return -ENOMEM;
-		}
+	s.remote = colon != NULL;
+	s.host = colon ? strndup(src, (size_t)(colon - src)) : NULL;
+	s.path = strdup(colon ? colon + 1 : src);
+	if (!s.path || (colon && !s.host))
+		return -ENOMEM;
+	if (colon && !source_valid_host(s.host)) {
+		err_set(err, "'%s': invalid host '%s'", spec, s.host);
+		return -EINVAL;
+	}
+	if (colon && !*s.path) {
+		err_set(err, "'%s': empty remote path", spec);
+		return -EINVAL;
 	}
 	*ret = s;
+	s = (struct source_spec){ 0 };
 	return 0;
 }

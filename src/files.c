@@ -628,10 +628,8 @@ static int guests_new(const struct files_ctl *c, const struct fileset_plan *p,
 	struct gres **gv = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*gv));
 	size_t n = 0;
 
-	if (!gv || !sshcfg) {
-		free(gv);
-		return -ENOMEM;
-	}
+	if (!gv || !sshcfg)
+		goto nomem;
 	for (size_t v = 0; v < cfg->n_vms; v++) {
 		const struct vm_config *vm = &cfg->vms[v];
 		struct gres *g =
@@ -918,15 +916,12 @@ int cmd_files(int argc, char **argv)
 	if (which == 0 && (c.select || c.vm))
 		usage_error(c.w.cmd, "--set and --vm do not apply to create");
 
-	if (c.n_paths) {
-		r = do_residency(&c, NULL, &sel);
-		workload_args_free(&c.w);
-		return r < 0 ? 1 : 0;
-	}
-	r = workload_args_plan(&c.w, &p);
+	/* PATHs: no plan (and no --vm) */
+	r = c.n_paths ? do_residency(&c, NULL, &sel) :
+			workload_args_plan(&c.w, &p);
 	if (r == 0 && c.vm && workload_plan_vm(p, c.vm) < 0)
 		r = -1;
-	if (r == 0) {
+	if (r == 0 && p) {
 		switch (which) {
 		case 0:
 			r = do_create(&c, p);

@@ -284,49 +284,33 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 	_cleanup_free_ char *path = strdup_printf("%s/host.list", fio_dir);
 	const char *names[MAX_HOSTS];
 	unsigned ports[MAX_HOSTS];
-	_cleanup_free_ char *store = NULL;
+	char store[MAX_HOSTS][256];
+	const struct lab_config *cfg = c->n_hosts ? NULL : c->w.config;
 	size_t n = 0;
 	int r;
 
 	if (!path)
 		return error("out of memory");
-	if (c->n_hosts) {
-		store = calloc(c->n_hosts, 256);
-		if (!store)
-			return error("out of memory");
-		for (size_t i = 0; i < c->n_hosts; i++) {
-			char *h = store + i * 256;
-			char *comma;
+	for (; n < c->n_hosts; n++) {
+		char *comma;
 
-			snprintf(h, 256, "%s", c->hosts[i]);
-			comma = strrchr(h, ',');
-			ports[n] = 8765;
-			if (comma) {
-				unsigned p;
+		snprintf(store[n], sizeof(store[n]), "%s", c->hosts[n]);
+		comma = strrchr(store[n], ',');
+		ports[n] = 8765;
+		if (comma &&
+		    parse_uint_range(comma + 1, 1, 65535, &ports[n]) < 0)
+			return error("bad port in host '%s'", c->hosts[n]);
+		if (comma)
+			*comma = '\0';
+		names[n] = store[n];
+	}
+	/* no --host: the config's VMs */
+	for (size_t i = 0; cfg && i < cfg->n_vms && n < MAX_HOSTS; i++) {
+		const struct vm_config *vm = &cfg->vms[i];
+		bool user = vm->net == VM_NET_USER;
 
-				if (parse_uint_range(comma + 1, 1, 65535, &p) <
-				    0)
-					return error("bad port in host '%s'",
-						     c->hosts[i]);
-				ports[n] = p;
-				*comma = '\0';
-			}
-			names[n++] = h;
-		}
-	} else if (c->w.config) {
-		for (size_t i = 0; i < c->w.config->n_vms && n < MAX_HOSTS;
-		     i++) {
-			const struct vm_config *vm = &c->w.config->vms[i];
-
-			if (vm->net == VM_NET_USER) {
-				names[n] = "127.0.0.1";
-				ports[n] = vm->fio_port;
-			} else {
-				names[n] = vm->name;
-				ports[n] = 8765;
-			}
-			n++;
-		}
+		names[n] = user ? "127.0.0.1" : vm->name;
+		ports[n++] = user ? vm->fio_port : 8765;
 	}
 	if (!n) {
 		info("no hosts (no --host, no VMs in a config): %s not written",
@@ -358,20 +342,14 @@ static int make_parent(const char *path)
 	return 0;
 }
 
-static int write_job(struct fio_ctl *c, const char *text)
+static void plan_freep(struct fileset_plan **p)
 {
-	struct error err = { 0 };
-
-	if (make_parent(c->output) < 0)
-		return -1;
-	if (write_file_atomic(c->output, text, strlen(text), 0644, &err) < 0)
-		return error("%s", err.msg);
-	return 0;
+	fileset_plan_free(*p);
 }
 
 static int do_job(struct fio_ctl *c)
 {
-	struct fileset_plan *p = NULL;
+	__attribute__((cleanup(plan_freep))) struct fileset_plan *p = NULL;
 	_cleanup_free_ char *text = NULL, *fio_dir = NULL;
 	struct error err = { 0 };
 	int r;
@@ -387,44 +365,37 @@ static int do_job(struct fio_ctl *c)
 	if (c->host_side) {
 		int v = c->vm ? workload_plan_vm(p, c->vm) : 0;
 
-		if (v < 0) {
-			fileset_plan_free(p);
+		if (v < 0)
 			return -1;
-		}
 		if (p->spec.shared_dir)
 			c->job.shared_path = p->spec.shared_dir;
 		if (p->vm_dirs[v])
 			c->job.private_path = p->vm_dirs[v];
 	}
 	r = fiojob_render(p, &c->job, &text, &err);
-	if (r < 0) {
-		fileset_plan_free(p);
+	if (r < 0)
 		return error("%s", err.msg[0] ? err.msg : strerror(-r));
-	}
 	if (!c->output || !strcmp(c->output, "-")) {
 		fputs(text, stdout);
-		fileset_plan_free(p);
 		return 0;
 	}
-	r = write_job(c, text);
-	if (r < 0 || c->no_link)
-		goto out;
-	fio_dir = fiojob_fio_dir(c->output);
-	if (!fio_dir) {
-		r = error("out of memory");
-		goto out;
+	if (make_parent(c->output) < 0)
+		return -1;
+	if (write_file_atomic(c->output, text, strlen(text), 0644, &err) < 0)
+		return error("%s", err.msg);
+	if (!c->no_link) {
+		fio_dir = fiojob_fio_dir(c->output);
+		if (!fio_dir)
+			return error("out of memory");
+		r = fiojob_update_current(fio_dir, c->output);
+		if (r < 0)
+			return error_errno(r, "cannot update %s/current",
+					   fio_dir);
+		if (write_host_list(c, fio_dir) < 0)
+			return -1;
 	}
-	r = fiojob_update_current(fio_dir, c->output);
-	if (r < 0) {
-		r = error_errno(r, "cannot update %s/current", fio_dir);
-		goto out;
-	}
-	r = write_host_list(c, fio_dir);
-out:
-	if (r == 0)
-		info("wrote %s", c->output);
-	fileset_plan_free(p);
-	return r;
+	info("wrote %s", c->output);
+	return 0;
 }
 
 static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
@@ -520,9 +491,12 @@ static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 	return "-";
 }
 
-/* The table; returns -1 when a set got no I/O or is off by more than max. */
+/*
+ * The table; returns -1 when a set got no I/O or is off by more than max,
+ * or fewer than want hosts have results.
+ */
 static int report(struct fio_ctl *c, const struct fio_result *res,
-		  const struct fiojob_section *secs, size_t nsec)
+		  const struct fiojob_section *secs, size_t nsec, size_t want)
 {
 	const char *hosts[MAX_HOSTS];
 	size_t nh = fioresult_hosts(res, hosts, MAX_HOSTS);
@@ -572,6 +546,9 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 					c->max_dev);
 		}
 	}
+	if (nh < want)
+		ret = error("fio's JSON holds results of %zu of the %zu hosts",
+			    nh, want);
 	return ret;
 }
 
@@ -673,11 +650,11 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	const struct lab_config *cfg = c->w.config;
 	_cleanup_free_ char *sshcfg = NULL;
 	_cleanup_free_ struct fiover_vm *v = NULL;
-	_cleanup_free_ const char **vhost = NULL;
+	const char *vhost[MAX_HOSTS];
 	char host[64];
 	struct error err = { 0 };
 	size_t nv = 0;
-	int bad = 0;
+	int r = 0;
 
 	if (!cfg) {
 		info("no config: the fio versions of the servers are not checked");
@@ -685,8 +662,7 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	}
 	sshcfg = statedir_ssh_config(cfg);
 	v = calloc(n ? n : 1, sizeof(*v));
-	vhost = calloc(n ? n : 1, sizeof(*vhost));
-	if (!sshcfg || !v || !vhost)
+	if (!sshcfg || !v)
 		return error("out of memory");
 	if (fiover_host(fio, host, sizeof(host), &err) < 0)
 		return error("%s", err.msg);
@@ -703,15 +679,13 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	}
 	fiover_check_vms(sshcfg, fio, host, v, nv);
 	for (size_t i = 0; i < nv; i++) {
-		if (v[i].r < 0) {
-			error("%s", v[i].err.msg);
-			bad++;
-		} else {
+		if (v[i].r < 0)
+			r = error("%s", v[i].err.msg);
+		else
 			info("vm %s (%s): %s, as on this host", v[i].vm->id,
 			     vhost[i], v[i].version);
-		}
 	}
-	return bad ? -1 : 0;
+	return r;
 }
 
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
@@ -740,7 +714,6 @@ static int do_run(struct fio_ctl *c)
 	const char *words[MAX_HOSTS];
 	size_t nw = 0, n_listed = 0;
 	const char *argv[8 + 3 * MAX_HOSTS];
-	size_t want_hosts;
 	struct fiojob_section secs[16];
 	struct fio_result *res = NULL;
 	struct spawn_opts so;
@@ -854,17 +827,10 @@ static int do_run(struct fio_ctl *c)
 			return error("%s: no results in fio's JSON", json_path);
 		}
 	}
-	want_hosts = c->local ? 1 : c->n_hosts ? c->n_hosts : n_listed;
-	r = report(c, res, secs, (size_t)nsec);
-	{
-		const char *hosts[MAX_HOSTS];
-		size_t got = fioresult_hosts(res, hosts, MAX_HOSTS);
-
-		if (got < want_hosts)
-			r = error(
-				"fio's JSON holds results of %zu of the %zu hosts",
-				got, want_hosts);
-	}
+	r = report(c, res, secs, (size_t)nsec,
+		   c->local   ? 1 :
+		   c->n_hosts ? c->n_hosts :
+				n_listed);
 	fioresult_free(res);
 	info("fio's JSON: %s", json_path);
 	if (status)
