@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cpio.h"
+#include "array.h"
 #include "util.h"
 
 #include <errno.h>
@@ -125,15 +126,8 @@ static ssize_t find(const struct cpio *c, const char *name)
 
 static int remember(struct cpio *c, const char *name, bool dir)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		void *nv = realloc(c->v, cap * sizeof(*c->v));
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
+	if (ARRAY_RESERVE(c->v, c->n, c->cap, 64) < 0)
+		return -ENOMEM;
 	c->v[c->n].path = strdup(name);
 	if (!c->v[c->n].path)
 		return -ENOMEM;
@@ -296,11 +290,6 @@ int cpio_add_chardev(struct cpio *c, const char *path, mode_t mode,
 
 int cpio_finish(struct cpio *c)
 {
-	int r;
-
 	c->next_ino = 0;
-	r = header(c, "TRAILER!!!", 0, 0, 0, 0);
-	if (r < 0)
-		return r;
-	return 0;
+	return header(c, "TRAILER!!!", 0, 0, 0, 0);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "guestbuild.h"
+#include "array.h"
 #include "cpio.h"
 #include "decompress.h"
 #include "residency.h"
@@ -205,15 +206,8 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 		if (!colon)
 			continue;
 		*colon = '\0';
-		if (m->n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			void *nv = realloc(m->v, nc * sizeof(*m->v));
-
-			if (!nv)
-				return -ENOMEM;
-			m->v = nv;
-			cap = nc;
-		}
+		if (ARRAY_RESERVE(m->v, m->n, cap, 1024) < 0)
+			return -ENOMEM;
 		m->v[m->n].path = line;
 		m->v[m->n++].deps = colon + 1;
 	}
@@ -446,15 +440,8 @@ static int plan_add(struct plan *p, enum entry_kind kind, const char *dest,
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->e[i].dest, dest) == 0)
 			return 0; /* first one wins (a library seen twice) */
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 128;
-		struct entry *ne = realloc(p->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		p->e = ne;
-		p->cap = cap;
-	}
+	if (ARRAY_RESERVE(p->e, p->n, p->cap, 128) < 0)
+		return -ENOMEM;
 	e = &p->e[p->n];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
