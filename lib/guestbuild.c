@@ -195,10 +195,8 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 	if (!path)
 		return -ENOMEM;
 	r = read_full_file(path, 64 << 20, &m->buf, &len);
-	if (r < 0) {
-		err_set(err, "%s: %s", path, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	for (line = strtok_r(m->buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
@@ -252,12 +250,11 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 	     tok = strtok_r(NULL, " \t", &save)) {
 		ssize_t j = moddep_find_path(m, tok);
 
-		if (j < 0) {
-			err_set(err,
+		if (j < 0)
+			return err_fail(
+				err, -ENOENT,
 				"modules.dep: %s needs %s, which has no line",
 				m->v[i].path, tok);
-			return -ENOENT;
-		}
 		r = visit(m, (size_t)j, seen, out, err);
 		if (r < 0)
 			return r;
@@ -500,16 +497,11 @@ static int plan_host_file(struct plan *p, const char *host, mode_t mode,
 	_cleanup_free_ char *dest = NULL;
 	int r;
 
-	if (access(host, R_OK) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", host, strerror(errno));
-		return r;
-	}
+	if (access(host, R_OK) < 0)
+		return err_fail(err, -errno, "%s: %s", host, strerror(errno));
 	r = guest_path_of(host, &dest);
-	if (r < 0) {
-		err_set(err, "%s: %s", host, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", host, strerror(-r));
 	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
 }
 
@@ -526,16 +518,13 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 	int r, ex;
 
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
-	if (r < 0) {
-		err_set(err, "ldd %s: %s", prog, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "ldd %s: %s", prog, strerror(-r));
 	if (ex != 0 && static_ok && strstr(out, "not a dynamic executable"))
 		return 0;
-	if (ex != 0) {
-		err_set(err, "ldd %s exited with %d: %s", prog, ex, out);
-		return -EINVAL;
-	}
+	if (ex != 0)
+		return err_fail(err, -EINVAL, "ldd %s exited with %d: %s", prog,
+				ex, out);
 	r = guest_ldd_parse(out, &libs, err);
 	if (r < 0)
 		return r;
@@ -565,42 +554,39 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 	host = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
 	if (!host)
 		return -ENOMEM;
-	if (!*host) {
-		err_set(err, "'%s': no host path before the ':'", arg);
-		return -EINVAL;
-	}
+	if (!*host)
+		return err_fail(err, -EINVAL,
+				"'%s': no host path before the ':'", arg);
 	if (colon) {
 		const char *g = colon + 1, *c;
 		bool named = false;
 
-		if (*g != '/') {
-			err_set(err,
+		if (*g != '/')
+			return err_fail(
+				err, -EINVAL,
 				"'%s': the guest path '%s' is not absolute",
 				arg, g);
-			return -EINVAL;
-		}
 		for (c = g; *c;) {
 			size_t len;
 
 			c += strspn(c, "/");
 			len = strcspn(c, "/");
 			if ((len == 1 && c[0] == '.') ||
-			    (len == 2 && c[0] == '.' && c[1] == '.')) {
-				err_set(err,
+			    (len == 2 && c[0] == '.' && c[1] == '.'))
+				return err_fail(
+					err, -EINVAL,
 					"'%s': the guest path '%s' has a '.' or "
 					"'..' component",
 					arg, g);
-				return -EINVAL;
-			}
 			if (len)
 				named = true;
 			c += len;
 		}
-		if (!named || g[strlen(g) - 1] == '/') {
-			err_set(err, "'%s': the guest path '%s' names no file",
-				arg, g);
-			return -EINVAL;
-		}
+		if (!named || g[strlen(g) - 1] == '/')
+			return err_fail(
+				err, -EINVAL,
+				"'%s': the guest path '%s' names no file", arg,
+				g);
 		guest = strdup(g);
 		if (!guest)
 			return -ENOMEM;
@@ -658,30 +644,25 @@ static int plan_extra(struct plan *p, const struct guest_extra *x,
 	struct stat st;
 	int r;
 
-	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0) {
-		r = -errno;
-		err_set(err, "--add %s: %s", x->host, strerror(errno));
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_set(err, "--add %s: not a regular file", x->host);
-		return -EINVAL;
-	}
+	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0)
+		return err_fail(err, -errno, "--add %s: %s", x->host,
+				strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_fail(err, -EINVAL, "--add %s: not a regular file",
+				x->host);
 	if (x->guest)
 		dest = guest_path_resolved(p, x->guest);
-	else if ((r = guest_path_of(x->host, &dest)) < 0) {
-		err_set(err, "--add %s: %s", x->host, strerror(-r));
-		return r;
-	}
+	else if ((r = guest_path_of(x->host, &dest)) < 0)
+		return err_fail(err, r, "--add %s: %s", x->host, strerror(-r));
 	if (!dest)
 		return -ENOMEM;
 	old = plan_find(p, dest);
-	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0)) {
-		err_set(err, "--add %s: %s is already in the guest (%s)",
-			x->host, dest,
-			old->kind == E_FILE ? old->src : "made by the builder");
-		return -EEXIST;
-	}
+	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0))
+		return err_fail(err, -EEXIST,
+				"--add %s: %s is already in the guest (%s)",
+				x->host, dest,
+				old->kind == E_FILE ? old->src :
+						      "made by the builder");
 	r = plan_add(p, E_FILE, dest, x->host, NULL, 0, st.st_mode & 07777);
 	if (r < 0)
 		return r;
@@ -704,11 +685,8 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 	r = guest_modules_order(moddir, guest_module_roots, &order, err);
 	if (r < 0)
 		return r;
-	if (!realpath(moddir, real)) {
-		r = -errno;
-		err_set(err, "%s: %s", moddir, strerror(errno));
-		return r;
-	}
+	if (!realpath(moddir, real))
+		return err_fail(err, -errno, "%s: %s", moddir, strerror(errno));
 	list = strdup("");
 	if (!list)
 		return -ENOMEM;
@@ -726,20 +704,17 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 		base = strrchr(dest, '/');
 		dot = strstr(base ? base : dest, ".ko");
 		packed = dot && dot[3] != '\0';
-		if (packed && !decompress_codec_of(dot + 3)) {
-			err_set(err,
+		if (packed && !decompress_codec_of(dot + 3))
+			return err_fail(
+				err, -EOPNOTSUPP,
 				"%s: compressed in a way daxlab cannot read "
 				"(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
 				src);
-			return -EOPNOTSUPP;
-		}
 		if (packed)
 			dot[3] = '\0';
-		if (access(src, R_OK) < 0) {
-			r = -errno;
-			err_set(err, "%s: %s", src, strerror(errno));
-			return r;
-		}
+		if (access(src, R_OK) < 0)
+			return err_fail(err, -errno, "%s: %s", src,
+					strerror(errno));
 		r = plan_add(p, packed ? E_PACKED : E_FILE, dest, src, NULL, 0,
 			     0644);
 		if (r < 0)
@@ -876,18 +851,15 @@ static int plan_build(struct plan *p, const char *release,
 	p->e[p->n - 1].minor = 3;
 
 	/* busybox, and /bin/sh for the kernel (#!) and dropbear. */
-	if (!realpath("/bin", bindir)) {
-		err_set(err, "/bin: %s", strerror(errno));
-		return -errno;
-	}
+	if (!realpath("/bin", bindir))
+		return err_fail(err, -errno, "/bin: %s", strerror(errno));
 	bb = strdup_printf("%s/busybox", bindir);
 	sh = strdup_printf("%s/sh", bindir);
 	if (!bb || !sh)
 		return -ENOMEM;
-	if (access("/bin/busybox", X_OK) < 0) {
-		err_set(err, "/bin/busybox: %s", strerror(errno));
-		return -errno;
-	}
+	if (access("/bin/busybox", X_OK) < 0)
+		return err_fail(err, -errno, "/bin/busybox: %s",
+				strerror(errno));
 	if ((r = plan_add(p, E_FILE, bb, "/bin/busybox", NULL, 0, 0755)) < 0 ||
 	    (r = plan_add(p, E_SYMLINK, sh, "busybox", NULL, 0, 0777)) < 0)
 		return r;
@@ -902,10 +874,8 @@ static int plan_build(struct plan *p, const char *release,
 		return r;
 
 	r = read_full_file(init_path, 1 << 20, &init, &len);
-	if (r < 0) {
-		err_set(err, "%s: %s", init_path, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", init_path, strerror(-r));
 	if ((r = plan_add(p, E_DATA, "init", NULL, init, len, 0755)) < 0 ||
 	    (r = plan_text(p, "etc/passwd", 0644,
 			   "root:x:0:0:root:/root:/bin/sh\n")) < 0 ||
@@ -961,15 +931,12 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 		int ex;
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
-		if (r < 0 || ex != 0) {
-			err_set(err, "ssh-keygen -y -f %s failed", key);
-			return r < 0 ? r : -EIO;
-		}
+		if (r < 0 || ex != 0)
+			return err_fail(err, r, "ssh-keygen -y -f %s failed",
+					key);
 		r = write_text_file(pub, out, 0644, false);
-		if (r < 0) {
-			err_set(err, "%s: %s", pub, strerror(-r));
-			return -EIO;
-		}
+		if (r < 0)
+			return err_fail(err, -EIO, "%s: %s", pub, strerror(-r));
 	}
 	r = read_full_file(pub, 1 << 16, ret_pub, &len);
 	if (r < 0)
@@ -1006,15 +973,12 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 	}
-	if (r < 0 || ex != 0) {
-		err_set(err, "dropbearkey -y -f %s failed", key);
-		return r < 0 ? r : -EIO;
-	}
+	if (r < 0 || ex != 0)
+		return err_fail(err, r, "dropbearkey -y -f %s failed", key);
 	line = strstr(out, "ssh-ed25519 ");
-	if (!line) {
-		err_set(err, "dropbearkey -y -f %s: no public key", key);
-		return -EINVAL;
-	}
+	if (!line)
+		return err_fail(err, -EINVAL,
+				"dropbearkey -y -f %s: no public key", key);
 	/* The key type and the key, without dropbear's comment. */
 	{
 		char *sp = strchr(line + 12, ' '), *nl = strchr(line, '\n');
@@ -1026,11 +990,8 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 	}
 	fd = open(kh, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, line, strlen(line)) < 0 ||
-	    write_all(fd, "\n", 1) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", kh, strerror(errno));
-		return r;
-	}
+	    write_all(fd, "\n", 1) < 0)
+		return err_fail(err, -errno, "%s: %s", kh, strerror(errno));
 	*ret_key = TAKE_PTR(key);
 	return 0;
 }
@@ -1143,11 +1104,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	pid_t pid;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
-		return r;
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	spawn_opts_init(&o, argv);
@@ -1175,10 +1133,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	ex = spawn_wait(pid);
 	if (r < 0)
 		return r;
-	if (ex != 0) {
-		err_set(err, "gzip -1 exited with %d", ex);
-		return -EIO;
-	}
+	if (ex != 0)
+		return err_fail(err, -EIO, "gzip -1 exited with %d", ex);
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	*ret_size = (uint64_t)st.st_size;
@@ -1192,26 +1148,20 @@ static int copy_file(const char *src, const char *dst, struct error *err)
 	_cleanup_free_ char *buf = NULL;
 	ssize_t n;
 
-	if (in < 0) {
-		err_set(err, "%s: %s", src, strerror(errno));
-		return -errno;
-	}
+	if (in < 0)
+		return err_fail(err, -errno, "%s: %s", src, strerror(errno));
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err_set(err, "%s: %s", dst, strerror(errno));
-		return -errno;
-	}
+	if (out < 0)
+		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
 	buf = malloc(1 << 20);
 	if (!buf)
 		return -ENOMEM;
 	while ((n = read(in, buf, 1 << 20)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			err_set(err, "copying %s to %s: %s", src, dst,
-				strerror(errno));
-			return -EIO;
-		}
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0)
+			return err_fail(err, -EIO, "copying %s to %s: %s", src,
+					dst, strerror(errno));
 	}
 	return 0;
 }
@@ -1368,25 +1318,21 @@ int guest_build(const struct guest_build_opts *o,
 			return -ENOMEM;
 	} else {
 		r = guest_newest_kernel("/boot", &res->kernel);
-		if (r < 0) {
-			err_set(err, "no /boot/vmlinuz-*: %s", strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return err_fail(err, r, "no /boot/vmlinuz-*: %s",
+					strerror(-r));
 	}
 	r = guest_kernel_release(res->kernel, &res->kernel_version);
-	if (r < 0) {
-		err_set(err, "%s: %s", res->kernel,
-			r == -EINVAL ? "cannot tell the kernel's release "
-				       "(no bzImage header, not named "
-				       "vmlinuz-RELEASE)" :
-				       strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", res->kernel,
+				r == -EINVAL ?
+					"cannot tell the kernel's release "
+					"(no bzImage header, not named "
+					"vmlinuz-RELEASE)" :
+					strerror(-r));
 	r = mkdir_p(o->output_dir, 0755);
-	if (r < 0) {
-		err_set(err, "%s: %s", o->output_dir, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", o->output_dir, strerror(-r));
 	/* Two builds into one directory (parallel tests) take turns. */
 	lock = strdup_printf("%s/.lock", o->output_dir);
 	if (!lock)
