@@ -191,7 +191,6 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 	char *line, *save = NULL;
 	int r;
 
-	memset(m, 0, sizeof(*m));
 	if (!path)
 		return -ENOMEM;
 	r = read_full_file(path, 64 << 20, &m->buf, &len);
@@ -283,41 +282,35 @@ static bool module_builtin(const char *moddir, const char *name)
 int guest_modules_order(const char *moddir, const char *const *roots,
 			char ***ret, struct error *err)
 {
-	struct moddep m;
+	struct moddep m __attribute__((cleanup(moddep_free))) = { 0 };
 	_cleanup_free_ bool *seen = NULL;
 	_cleanup_strv_ char **out = NULL;
 	int r;
 
 	r = moddep_load(moddir, &m, err);
 	if (r < 0)
-		goto done;
+		return r;
 	seen = calloc(m.n ? m.n : 1, sizeof(*seen));
 	out = calloc(1, sizeof(*out));
-	if (!seen || !out) {
-		r = -ENOMEM;
-		goto done;
-	}
+	if (!seen || !out)
+		return -ENOMEM;
 	for (size_t k = 0; roots[k]; k++) {
 		ssize_t i = moddep_find_name(&m, roots[k]);
 
 		if (i < 0) {
 			if (module_builtin(moddir, roots[k]))
 				continue;
-			err_set(err,
+			return err_fail(
+				err, -ENOENT,
 				"%s/modules.dep: no module %s (and not built in)",
 				moddir, roots[k]);
-			r = -ENOENT;
-			goto done;
 		}
 		r = visit(&m, (size_t)i, seen, &out, err);
 		if (r < 0)
-			goto done;
+			return r;
 	}
 	*ret = TAKE_PTR(out);
-	r = 0;
-done:
-	moddep_free(&m);
-	return r;
+	return 0;
 }
 
 int guest_ldd_parse(const char *out, char ***ret, struct error *err)
@@ -534,15 +527,6 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 			return r;
 	}
 	return 0;
-}
-
-static int plan_program(struct plan *p, const char *prog, struct error *err)
-{
-	int r = plan_host_file(p, prog, 0755, err);
-
-	if (r < 0)
-		return r;
-	return plan_libraries(p, prog, false, err);
 }
 
 int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
@@ -865,8 +849,10 @@ static int plan_build(struct plan *p, const char *release,
 		return r;
 
 	for (size_t i = 0; dynamic_programs[i]; i++) {
-		r = plan_program(p, dynamic_programs[i], err);
-		if (r < 0)
+		const char *prog = dynamic_programs[i];
+
+		if ((r = plan_host_file(p, prog, 0755, err)) < 0 ||
+		    (r = plan_libraries(p, prog, false, err)) < 0)
 			return r;
 	}
 	r = plan_modules(p, release, err);
@@ -897,16 +883,6 @@ static int plan_build(struct plan *p, const char *release,
 }
 
 /* ---- keys ---- */
-
-/* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
-static int ensure_lab_key(const char *dir, char **ret_pub, struct error *err)
-{
-	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
-
-	if (!key)
-		return -ENOMEM;
-	return guest_lab_key(key, ret_pub, err);
-}
 
 int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 {
@@ -1205,17 +1181,46 @@ static bool hash_matches(const char *dir, const char *hash)
 	return len >= 64 && strncmp(old, hash, 64) == 0;
 }
 
+/*
+ * DIR/NAME written as DIR/.NAME.tmp, then renamed into place: a copy of
+ * the file src, or without src the plan's initramfs.
+ */
+static int install_file(const char *dir, const char *name, const char *src,
+			const struct plan *p, uint64_t *ret_size,
+			struct error *err)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s/.%s.tmp", dir, name);
+	_cleanup_free_ char *dst = strdup_printf("%s/%s", dir, name);
+	int r;
+
+	if (!tmp || !dst)
+		return -ENOMEM;
+	if (src)
+		r = copy_file(src, tmp, err);
+	else if ((r = write_initrd(p, tmp, ret_size, err)) < 0)
+		unlink(tmp);
+	if (r < 0)
+		return r;
+	if (rename(tmp, dst) < 0)
+		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
+	return 0;
+}
+
 static int build_locked(const struct guest_build_opts *o,
 			struct guest_build_result *res, struct error *err)
 {
 	const char *dir = o->output_dir;
-	struct plan p = { 0 };
+	struct plan p __attribute__((cleanup(plan_free))) = { 0 };
+	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
 	_cleanup_free_ char *pub = NULL, *host_key = NULL, *dpkg = NULL;
-	_cleanup_free_ char *tmp = NULL, *dst = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL;
 	int r;
 
 	progress(o, "kernel %s (%s)", res->kernel, res->kernel_version);
-	r = ensure_lab_key(dir, &pub, err);
+	if (!key)
+		return -ENOMEM;
+	/* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
+	r = guest_lab_key(key, &pub, err);
 	if (r < 0)
 		return r;
 	r = ensure_host_key(dir, &host_key, err);
@@ -1225,81 +1230,46 @@ static int build_locked(const struct guest_build_opts *o,
 	r = plan_build(&p, res->kernel_version, o->init_path, pub, host_key,
 		       err);
 	if (r < 0)
-		goto out;
+		return r;
 	if (o->resident) {
 		const struct guest_extra x = { o->resident, RS_GUEST_HELPER };
 
 		r = plan_extra(&p, &x, err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	for (size_t i = 0; i < o->n_extras; i++) {
 		r = plan_extra(&p, &o->extras[i], err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	res->n_entries = p.n;
 	res->n_modules = p.n_modules;
 	dpkg = package_versions();
-	if (!dpkg) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!dpkg)
+		return -ENOMEM;
 	hash_inputs(&p, o->version ? o->version : "", res->kernel,
 		    res->kernel_version, dpkg, res->hash);
 	if (!o->force && hash_matches(dir, res->hash)) {
 		res->up_to_date = true;
-		goto out;
+		return 0;
 	}
 
 	progress(o, "copying the kernel");
-	tmp = strdup_printf("%s/.vmlinuz.tmp", dir);
-	dst = strdup_printf("%s/vmlinuz", dir);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = copy_file(res->kernel, tmp, err);
+	r = install_file(dir, "vmlinuz", res->kernel, NULL, NULL, err);
 	if (r < 0)
-		goto out;
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	free(dst);
+		return r;
 	progress(o, "writing the initramfs (%zu entries, %zu modules, gzip -1)",
 		 p.n, p.n_modules);
-	tmp = strdup_printf("%s/.initrd.img.tmp", dir);
-	dst = strdup_printf("%s/initrd.img", dir);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = write_initrd(&p, tmp, &res->initrd_bytes, err);
-	if (r < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	free(dst);
-	tmp = strdup_printf("%s/inputs.sha256", dir);
-	dst = strdup_printf("%s\n", res->hash);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
+	r = install_file(dir, "initrd.img", NULL, &p, &res->initrd_bytes, err);
+	if (r < 0)
+		return r;
+	path = strdup_printf("%s/inputs.sha256", dir);
+	text = strdup_printf("%s\n", res->hash);
+	if (!path || !text)
+		return -ENOMEM;
 	/* the hash last, and whole: it says the image above is complete */
-	r = write_file_atomic(tmp, dst, strlen(dst), 0644, err);
-out:
-	plan_free(&p);
-	return r;
+	return write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
 int guest_build(const struct guest_build_opts *o,
