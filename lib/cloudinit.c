@@ -328,10 +328,8 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	const char *hint = "dosfstools and mtools";
 	int r;
 
-	if (!mkdtemp(dir)) {
-		err_set(err, "mkdtemp: %s", strerror(errno));
-		return -errno;
-	}
+	if (!mkdtemp(dir))
+		return err_fail(err, -errno, "mkdtemp: %s", strerror(errno));
 	/* cloud-init looks for the files by these exact names. */
 	ud = strdup_printf("%s/user-data", dir);
 	md = strdup_printf("%s/meta-data", dir);
@@ -369,8 +367,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 		}
 	}
 	if (rename(tmp, path) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
+		r = err_fail(err, -errno, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

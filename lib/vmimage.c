@@ -79,10 +79,8 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 	int r, ex = -1;
 
 	r = vmimage_format(base, &format);
-	if (r < 0) {
-		err_set(err, "image '%s': %s", base, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "image '%s': %s", base, strerror(-r));
 	r = mkdir_parent(overlay, 0755, err);
 	if (r < 0)
 		return r;
@@ -122,11 +120,9 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	(void)mkdir_parent(key, 0700, NULL);
 	/* the lab's key, made once: image VMs need no tiny guest build */
 	r = guest_lab_key(key, &pub, &why);
-	if (r < 0) {
-		err_set(err, "the lab's ssh key %s: %s", key,
-			why.msg[0] ? why.msg : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "the lab's ssh key %s: %s", key,
+				why.msg[0] ? why.msg : strerror(-r));
 	ud = cloudinit_user_data(c, vm, pub);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
@@ -749,10 +745,9 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	r = vmimage_ready_args(rd->c, vm,
 			       left_s > 15 ? (unsigned)left_s - 10 : 5, hf,
 			       &args);
-	if (r < 0) {
-		err_set(err, "a share's mount point makes no unit name");
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r,
+				"a share's mount point makes no unit name");
 	for (size_t i = 0; i < ARRAY_SIZE(ssh); i++)
 		strv_push(&b, ssh[i]);
 	/* ssh hands the words to a remote shell: quote each */
@@ -771,17 +766,14 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	r = run_until((const char *const *)argv, vmimage_ready_script,
 		      rd->deadline_ns, rd->interrupted, &out, &status);
 	strv_free(argv);
-	if (r == -ETIMEDOUT || r == -EINTR) {
-		err_set(err,
+	if (r == -ETIMEDOUT || r == -EINTR)
+		return err_fail(
+			err, r,
 			r == -EINTR ?
 				"interrupted while checking the guest" :
 				"the guest's check over ssh did not end in time");
-		return r;
-	}
-	if (r < 0) {
-		err_set(err, "ssh %s: %s", vm->name, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "ssh %s: %s", vm->name, strerror(-r));
 	r = vmimage_parse_report(out, &rep);
 	if (r < 0)
 		return r;
@@ -799,30 +791,28 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	if (problems < 0)
 		return problems;
 	if (rd->mounts_file && mounts &&
-	    (r = write_text_file(rd->mounts_file, mounts, 0600, false)) < 0) {
-		err_set(err, "%s: %s", rd->mounts_file, strerror(-r));
-		return r;
-	}
+	    (r = write_text_file(rd->mounts_file, mounts, 0600, false)) < 0)
+		return err_fail(err, r, "%s: %s", rd->mounts_file,
+				strerror(-r));
 	if (problems)
 		return -EIO;
 
 	/* the server's unit is active; a real answer through the forward */
 	host = fio_host(vm);
 	r = fioprobe_job(&probe);
-	if (!host || r < 0) {
-		err_set(err, "cannot write a fio probe job under /tmp");
-		return r < 0 ? r : -ENOMEM;
-	}
+	if (!host || r < 0)
+		return err_fail(err, r < 0 ? r : -ENOMEM,
+				"cannot write a fio probe job under /tmp");
 	r = 0;
 	while (r == 0 && !fioprobe_answers(rd->fio, host, probe)) {
 		if (rd->interrupted && *rd->interrupted) {
-			err_set(err, "interrupted while asking the fio server");
-			r = -EINTR;
+			r = err_fail(err, -EINTR,
+				     "interrupted while asking the fio server");
 		} else if (now_monotonic_ns() >= rd->deadline_ns) {
-			err_set(err,
+			r = err_fail(
+				err, -ETIMEDOUT,
 				"the fio server (%s) does not answer fio --client=%s",
 				CLOUDINIT_FIO_UNIT, host);
-			r = -ETIMEDOUT;
 		} else {
 			usleep(500000);
 		}
@@ -840,11 +830,8 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 	_cleanup_free_ char *script = NULL, *qscript = NULL, *out = NULL;
 	int r, status = -1;
 
-	if (in < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", helper, strerror(errno));
-		return r;
-	}
+	if (in < 0)
+		return err_fail(err, -errno, "%s: %s", helper, strerror(errno));
 	if (!qpath || !dir)
 		return -ENOMEM;
 	*strrchr(dir, '/') = '\0';
@@ -865,18 +852,16 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 		r = run_until_fd(argv, in, rd->deadline_ns, rd->interrupted,
 				 &out, &status);
 	}
-	if (r < 0) {
-		err_set(err, "copying %s into the guest: %s", helper,
-			strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "copying %s into the guest: %s", helper,
+				strerror(-r));
 	if (status != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		err_set(err,
+		return err_fail(
+			err, -EIO,
 			"copying %s to %s in the guest: ssh exit status %d: %s",
 			helper, RS_GUEST_HELPER, status,
 			*out ? out : "no output");
-		return -EIO;
 	}
 	return 0;
 }
