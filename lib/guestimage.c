@@ -496,6 +496,31 @@ static int run(struct build *b, const char *step, const char *const *argv)
 	return 0;
 }
 
+/* run() of the vector that a built, which it frees. */
+static int run_strv(struct build *b, const char *step, struct strv *a)
+{
+	_cleanup_strv_ char **argv = strv_steal(a);
+
+	if (!argv)
+		return -ENOMEM;
+	return run(b, step, (const char *const *)argv);
+}
+
+/* chroot ROOT systemctl VERB UNIT... */
+static int systemctl(struct build *b, const char *verb,
+		     const char *const *units)
+{
+	struct strv a = { 0 };
+
+	strv_push(&a, "chroot");
+	strv_push(&a, b->root);
+	strv_push(&a, "systemctl");
+	strv_push(&a, verb);
+	for (size_t i = 0; units[i]; i++)
+		strv_push(&a, units[i]);
+	return run_strv(b, "set up the tree", &a);
+}
+
 static int write_file(struct build *b, const char *rel, const char *text,
 		      unsigned mode)
 {
@@ -553,36 +578,24 @@ static int make_hooks(struct build *b)
 static int mmdebstrap(struct build *b, const char *mirror)
 {
 	struct strv a = { 0 };
-	char **argv;
-	int r;
+	char inc[1024] = "";
 
 	strv_push(&a, "mmdebstrap");
 	strv_push(&a, "--variant=apt");
 	strv_push(&a, "--mode=root");
 	strv_push(&a, "--format=directory");
 	strv_push(&a, "--aptopt=Acquire::Retries \"3\"");
-	{
-		char inc[1024] = "--include=";
-
-		for (size_t i = 0; guest_image_packages[i]; i++) {
-			if (i)
-				strcat(inc, ",");
-			strcat(inc, guest_image_packages[i]);
-		}
-		strv_push(&a, inc);
-	}
+	for (size_t i = 0; guest_image_packages[i]; i++)
+		str_appendf(inc, sizeof(inc), ",", "%s",
+			    guest_image_packages[i]);
+	strv_pushf(&a, "--include=%s", inc);
 	for (size_t i = 0; dpkg_filters[i]; i++)
 		strv_pushf(&a, "--dpkgopt=%s", dpkg_filters[i]);
 	strv_pushf(&a, "--essential-hook=sync-in %s /", b->hooks);
 	strv_push(&a, b->o->release);
 	strv_push(&a, b->root);
 	strv_push(&a, mirror);
-	argv = strv_steal(&a);
-	if (!argv)
-		return -ENOMEM;
-	r = run(b, "mmdebstrap", (const char *const *)argv);
-	strv_free(argv);
-	return r;
+	return run_strv(b, "mmdebstrap", &a);
 }
 
 /* What a first boot must make itself, and cloud-init's settings. */
@@ -618,33 +631,13 @@ static int set_up_tree(struct build *b)
 	    (r = write_file(b, "etc/cloud/cloud.cfg.d/90-daxlab.cfg", cloud_cfg,
 			    0644)) < 0)
 		return r;
-	{
-		/* the seed's network-config is rendered for networkd */
-		const char *enable[] = { "chroot",
-					 b->root,
-					 "systemctl",
-					 "enable",
-					 "systemd-networkd.service",
-					 NULL };
-		struct strv a = { 0 };
-		char **mask;
-
-		r = run(b, "set up the tree", enable);
-		if (r < 0)
-			return r;
-		strv_push(&a, "chroot");
-		strv_push(&a, b->root);
-		strv_push(&a, "systemctl");
-		strv_push(&a, "mask");
-		for (size_t i = 0; masked_units[i]; i++)
-			strv_push(&a, masked_units[i]);
-		mask = strv_steal(&a);
-		if (!mask)
-			return -ENOMEM;
-		r = run(b, "set up the tree", (const char *const *)mask);
-		strv_free(mask);
-	}
-	return r;
+	/* the seed's network-config is rendered for networkd */
+	r = systemctl(
+		b, "enable",
+		(const char *const[]){ "systemd-networkd.service", NULL });
+	if (r < 0)
+		return r;
+	return systemctl(b, "mask", masked_units);
 }
 
 static const char *mbr_code_path(void)
