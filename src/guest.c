@@ -118,7 +118,7 @@ static int install_packages(char **pkgs)
 static int check_packages(bool with_kernel, bool install)
 {
 	_cleanup_strv_ char **missing = NULL;
-	_cleanup_free_ char *list = NULL;
+	char list[512] = ""; /* of the few packages guest build needs */
 	int r = guest_missing_packages(with_kernel, &missing);
 
 	if (r == -ENOENT) {
@@ -129,16 +129,8 @@ static int check_packages(bool with_kernel, bool install)
 		return error_errno(r, "dpkg-query");
 	if (!missing[0])
 		return 0;
-	list = strdup("");
-	for (size_t i = 0; list && missing[i]; i++) {
-		char *n =
-			strdup_printf("%s%s%s", list, i ? " " : "", missing[i]);
-
-		free(list);
-		list = n;
-	}
-	if (!list)
-		return error("out of memory");
+	for (size_t i = 0; missing[i]; i++)
+		str_appendf(list, sizeof(list), " ", "%s", missing[i]);
 	if (!install)
 		return error("guest: missing packages: %s (install them, or "
 			     "run 'daxlab guest build --install-deps' as root)",
