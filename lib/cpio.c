@@ -135,29 +135,21 @@ static int remember(struct cpio *c, const char *name, bool dir)
 	return 0;
 }
 
-/* Writes the missing parent directories of name. */
-static int parents(struct cpio *c, const char *name)
+/* Writes the missing parent directories of name (cut and mended in place). */
+static int parents(struct cpio *c, char *name)
 {
-	_cleanup_free_ char *buf = strdup(name);
-	char *s;
 	int r;
 
-	if (!buf)
-		return -ENOMEM;
-	for (s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
+	for (char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
 		ssize_t i;
 
 		*s = '\0';
-		i = find(c, buf);
-		if (i >= 0) {
-			if (!c->v[i].dir)
-				return -ENOTDIR;
-		} else {
-			r = header(c, buf, S_IFDIR | 0755, 0, 0, 0);
-			if (r < 0)
-				return r;
-			r = remember(c, buf, true);
-			if (r < 0)
+		i = find(c, name);
+		if (i >= 0 && !c->v[i].dir)
+			return -ENOTDIR;
+		if (i < 0) {
+			r = header(c, name, S_IFDIR | 0755, 0, 0, 0);
+			if (r < 0 || (r = remember(c, name, true)) < 0)
 				return r;
 		}
 		*s = '/';
