@@ -515,6 +515,7 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 		_cleanup_free_ char *what = NULL, *opts = NULL;
 		_cleanup_free_ char *where = NULL, *unit = NULL;
 		char mwhat[512], mtype[64], mopts[1024], missing[128];
+		char why[256] = ""; /* for DAXLAB-MOUNT-FAILED */
 		const struct vmimage_unit *u;
 		const char *type;
 
@@ -532,33 +533,28 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 			    s->name, type, what, where, unit,
 			    u ? u->state : "not reported",
 			    u && u->log[0] ? ": " : "", u ? u->log : "");
-			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: not mounted\n",
-				where);
-			(*problems)++;
-			continue;
-		}
-		if (strcmp(mtype, type)) {
+			snprintf(why, sizeof(why), "not mounted");
+		} else if (strcmp(mtype, type)) {
 			add(err->msg, sizeof(err->msg),
 			    "share %s: %s is a %s mount (%s), not %s %s",
 			    s->name, where, mtype, mwhat, type, what);
-			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s, not %s\n",
-				where, mtype, type);
-			(*problems)++;
-			continue;
-		}
-		if (!vmimage_options_match(opts, mopts, missing,
-					   sizeof(missing))) {
+			snprintf(why, sizeof(why), "%s, not %s", mtype, type);
+		} else if (!vmimage_options_match(opts, mopts, missing,
+						  sizeof(missing))) {
 			add(err->msg, sizeof(err->msg),
 			    "share %s is mounted on %s without '%s' (asked %s; mounted %s %s)",
 			    s->name, where, missing, opts, mtype, mopts);
-			fprintf(mounts,
-				"DAXLAB-MOUNT-FAILED %s: mounted without %s\n",
-				where, missing);
-			(*problems)++;
-			continue;
+			snprintf(why, sizeof(why), "mounted without %s",
+				 missing);
 		}
-		fprintf(mounts, "DAXLAB-MOUNT-OK %s %s %s\n", where, mtype,
-			mopts);
+		if (why[0]) {
+			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s\n", where,
+				why);
+			(*problems)++;
+		} else {
+			fprintf(mounts, "DAXLAB-MOUNT-OK %s %s %s\n", where,
+				mtype, mopts);
+		}
 	}
 }
 
