@@ -177,24 +177,31 @@ static int extras_push(struct extras *x, const char *arg, struct error *err)
 	return 0;
 }
 
+enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
+
 /*
  * The options every guest command takes alike, for the default: branch of
- * its getopt_long(":...") loop: -q, -h (print_usage(), exit 0), -V, and a
- * usage error of cmd naming an option without its value or unknown.
+ * its getopt_long(":...") loop: -f and --install-deps where force and
+ * install are given, -q, -h (print_usage(), exit 0), -V, and a usage error
+ * of cmd naming an option without its value or unknown.
  */
 static void guest_option(const char *cmd, int c, char **argv,
-			 void (*print_usage)(void))
+			 void (*print_usage)(void), bool *force, bool *install)
 {
-	if (c == ':')
+	if (c == 'f' && force)
+		*force = true;
+	else if (c == OPT_INSTALL_DEPS && install)
+		*install = true;
+	else if (c == ':')
 		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	if (c != 'q' && c != 'h' && c != 'V')
+	else if (c != 'q' && c != 'h' && c != 'V')
 		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
-	common_option(cmd, c, print_usage);
+	else
+		common_option(cmd, c, print_usage);
 }
 
 static int guest_build_main(int argc, char **argv)
 {
-	enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
 	static const struct option longopts[] = {
 		{ "add", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
@@ -236,14 +243,9 @@ static int guest_build_main(int argc, char **argv)
 		case OPT_INIT:
 			o.init_path = optarg;
 			break;
-		case 'f':
-			o.force = true;
-			break;
-		case OPT_INSTALL_DEPS:
-			install = true;
-			break;
 		default:
-			guest_option("guest build", c, argv, usage);
+			guest_option("guest build", c, argv, usage, &o.force,
+				     &install);
 		}
 	}
 	if (optind < argc)
@@ -357,7 +359,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 			break;
 		default:
 			guest_option("guest cloud-init", opt, argv,
-				     usage_cloud_init);
+				     usage_cloud_init, NULL, NULL);
 		}
 	}
 	if (optind >= argc)
@@ -439,7 +441,6 @@ static void usage_image(void)
 
 static int guest_image_main(int argc, char **argv)
 {
-	enum { OPT_INSTALL_DEPS = 0x100 };
 	static const struct option longopts[] = {
 		{ "release", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
@@ -474,14 +475,9 @@ static int guest_image_main(int argc, char **argv)
 		case 'm':
 			o.mirror = optarg;
 			break;
-		case 'f':
-			o.force = true;
-			break;
-		case OPT_INSTALL_DEPS:
-			install = true;
-			break;
 		default:
-			guest_option("guest image", c, argv, usage_image);
+			guest_option("guest image", c, argv, usage_image,
+				     &o.force, &install);
 		}
 	}
 	if (optind < argc)
