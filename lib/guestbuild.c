@@ -658,10 +658,9 @@ static int plan_extra(struct plan *p, const struct guest_extra *x,
 static int plan_modules(struct plan *p, const char *release, struct error *err)
 {
 	_cleanup_free_ char *moddir = strdup_printf("/lib/modules/%s", release);
-	_cleanup_free_ char *list = NULL;
+	_cleanup_free_ char *list = NULL, *load = NULL;
 	_cleanup_strv_ char **order = NULL;
-	char real[PATH_MAX];
-	size_t len = 0;
+	char real[PATH_MAX], mods[PATH_MAX];
 	int r;
 
 	if (!moddir)
@@ -708,21 +707,15 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 			return -ENOMEM;
 		free(list);
 		list = nl;
-		len = strlen(list);
 		p->n_modules++;
 	}
 	/* /lib/modules/load.list: what /init loads, in this order. */
-	{
-		_cleanup_free_ char *dest = NULL;
-		char mods[PATH_MAX];
-
-		if (!realpath("/lib/modules", mods))
-			return -errno;
-		dest = strdup_printf("%s/load.list", mods);
-		if (!dest)
-			return -ENOMEM;
-		return plan_add(p, E_DATA, dest, NULL, list, len, 0644);
-	}
+	if (!realpath("/lib/modules", mods))
+		return -errno;
+	load = strdup_printf("%s/load.list", mods);
+	if (!load)
+		return -ENOMEM;
+	return plan_text(p, load, 0644, list);
 }
 
 /* bin -> usr/bin and friends, as on the host (merged /usr). */
