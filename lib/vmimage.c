@@ -75,7 +75,7 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 {
 	_cleanup_free_ char *out = NULL;
 	const char *format;
-	char **argv = NULL;
+	_cleanup_strv_ char **argv = NULL;
 	int r, ex = -1;
 
 	r = vmimage_format(base, &format);
@@ -100,10 +100,8 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 		if (r == -ENOENT && err)
 			add(err->msg, sizeof(err->msg), "install qemu-utils");
 		(void)unlink(overlay);
-		strv_free(argv);
 		return r < 0 ? r : -EIO;
 	}
-	strv_free(argv);
 	return 0;
 }
 
@@ -731,7 +729,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	struct strv b = { 0 };
 	char host_fio[128], *hf = host_fio;
 	struct error why = { 0 };
-	char **args = NULL, **argv = NULL;
+	_cleanup_strv_ char **args = NULL, **argv = NULL;
 	int r, status = -1, problems;
 
 	rd->warn[0] = 0;
@@ -755,13 +753,11 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		else
 			strv_push(&b, q);
 	}
-	strv_free(args);
 	argv = strv_steal(&b);
 	if (!argv)
 		return -ENOMEM;
 	r = run_until((const char *const *)argv, vmimage_ready_script,
 		      rd->deadline_ns, rd->interrupted, &out, &status);
-	strv_free(argv);
 	if (r == -ETIMEDOUT || r == -EINTR)
 		return err_fail(
 			err, r,
