@@ -69,19 +69,17 @@ char *daxlab_resident_path(void)
 {
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
 	char *slash = self ? strrchr(self, '/') : NULL;
-	char *p;
+	const char *const dirs[] = { self, DAXLAB_LIBEXECDIR };
 
-	if (slash) {
+	if (slash)
 		*slash = '\0';
-		p = strdup_printf("%s/daxlab-resident", self);
+	for (size_t i = slash ? 0 : 1; i < ARRAY_SIZE(dirs); i++) {
+		char *p = strdup_printf("%s/daxlab-resident", dirs[i]);
+
 		if (p && access(p, X_OK) == 0)
 			return p;
 		free(p);
 	}
-	p = strdup(DAXLAB_LIBEXECDIR "/daxlab-resident");
-	if (p && access(p, X_OK) == 0)
-		return p;
-	free(p);
 	return NULL;
 }
 
