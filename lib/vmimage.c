@@ -561,26 +561,21 @@ static void check_fio(const struct vmimage_report *r, const char *host_fio,
 {
 	const struct vmimage_unit *u = find_unit(r, CLOUDINIT_FIO_UNIT);
 
-	if (!r->fio_path[0]) {
+	if (!r->fio_path[0])
 		add(err->msg, sizeof(err->msg),
 		    "fio is not installed in the guest: put it in the image (daxlab guest image does; apt-get install fio in one of your own); a guest without a way out cannot fetch it");
-		(*problems)++;
-		return;
-	}
-	if (host_fio && strcmp(r->fio_version, host_fio)) {
+	else if (host_fio && strcmp(r->fio_version, host_fio))
 		add(err->msg, sizeof(err->msg),
 		    "fio in the guest (%s) is %s, the host's is %s: fio's client and server must be the same version (build the image for the host's release, or install the same fio on both)",
 		    r->fio_path, r->fio_version[0] ? r->fio_version : "?",
 		    host_fio);
-		(*problems)++;
-		return;
-	}
-	if (u && strcmp(u->state, "active")) {
+	else if (u && strcmp(u->state, "active"))
 		add(err->msg, sizeof(err->msg), "the fio server (%s) is %s%s%s",
 		    CLOUDINIT_FIO_UNIT, u->state, u->log[0] ? ": " : "",
 		    u->log);
-		(*problems)++;
-	}
+	else
+		return;
+	(*problems)++;
 }
 
 int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
