@@ -262,6 +262,7 @@ static char *sources_file(const char *path)
 	struct stanza s = { 0 };
 	size_t cap = 0;
 	ssize_t n;
+	char *colon, *v;
 
 	if (!f)
 		return NULL;
@@ -278,26 +279,21 @@ static char *sources_file(const char *path)
 		if (line[0] == '#' || line[0] == ' ' || line[0] == '\t')
 			continue;
 		line[strcspn(line, "\r\n")] = 0;
-		{
-			char *colon = strchr(line, ':');
-			char *v;
-
-			if (!colon)
-				continue;
-			*colon = 0;
-			v = colon + 1;
-			v += strspn(v, " \t");
-			if (!strcasecmp(line, "Types"))
-				snprintf(s.types, sizeof(s.types), "%s", v);
-			else if (!strcasecmp(line, "URIs"))
-				snprintf(s.uris, sizeof(s.uris), "%s", v);
-			else if (!strcasecmp(line, "Suites"))
-				snprintf(s.suites, sizeof(s.suites), "%s", v);
-			else if (!strcasecmp(line, "Components"))
-				snprintf(s.comps, sizeof(s.comps), "%s", v);
-			else if (!strcasecmp(line, "Enabled"))
-				snprintf(s.enabled, sizeof(s.enabled), "%s", v);
-		}
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = 0;
+		v = colon + 1 + strspn(colon + 1, " \t");
+		if (!strcasecmp(line, "Types"))
+			snprintf(s.types, sizeof(s.types), "%s", v);
+		else if (!strcasecmp(line, "URIs"))
+			snprintf(s.uris, sizeof(s.uris), "%s", v);
+		else if (!strcasecmp(line, "Suites"))
+			snprintf(s.suites, sizeof(s.suites), "%s", v);
+		else if (!strcasecmp(line, "Components"))
+			snprintf(s.comps, sizeof(s.comps), "%s", v);
+		else if (!strcasecmp(line, "Enabled"))
+			snprintf(s.enabled, sizeof(s.enabled), "%s", v);
 	}
 }
 
