@@ -1236,7 +1236,6 @@ static int build_locked(const struct guest_build_opts *o,
 		if (r < 0)
 			return r;
 	}
-	res->n_entries = p.n;
 	res->n_modules = p.n_modules;
 	dpkg = package_versions();
 	if (!dpkg)
