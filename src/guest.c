@@ -210,7 +210,8 @@ static int guest_build_main(int argc, char **argv)
 		COMMON_LONGOPTS,
 	};
 	struct guest_build_opts o = { 0 };
-	struct guest_build_result res;
+	struct guest_build_result res
+		__attribute__((cleanup(guest_build_result_done))) = { 0 };
 	_cleanup_free_ char *output = NULL;
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
 	_cleanup_free_ char *resident = NULL;
@@ -279,22 +280,20 @@ static int guest_build_main(int argc, char **argv)
 	/* gzip dying must be an error message, not a silent SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	r = guest_build(&o, &res, &err);
-	if (r < 0) {
-		error("guest build: %s%s", err.msg[0] ? err.msg : strerror(-r),
-		      default_dir && r == -EACCES ?
-			      " (the default folder: run as root, or give "
-			      "--output DIR and set [lab] guest_dir to it)" :
-			      "");
-		guest_build_result_done(&res);
-		return 1;
-	}
+	if (r < 0)
+		return error(
+			"guest build: %s%s",
+			err.msg[0] ? err.msg : strerror(-r),
+			default_dir && r == -EACCES ?
+				" (the default folder: run as root, or give "
+				"--output DIR and set [lab] guest_dir to it)" :
+				"");
 	if (res.up_to_date)
 		info("guest: %s is up to date", output);
 	else
 		info("guest: built %s/initrd.img (%s, %zu modules) in %.1f s",
 		     output, format_bytes(res.initrd_bytes, size, sizeof(size)),
 		     res.n_modules, (double)(now_monotonic_ns() - t0) / 1e9);
-	guest_build_result_done(&res);
 	return 0;
 }
 
@@ -329,6 +328,11 @@ static char *seed_path(const struct vm_config *vm)
 	return strdup_printf("%s/seed-%s.img", dirname(img), vm->id);
 }
 
+static void lab_config_freep(struct lab_config **c)
+{
+	config_free(*c);
+}
+
 static int guest_cloud_init_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -339,11 +343,11 @@ static int guest_cloud_init_main(int argc, char **argv)
 	const char *config_path = NULL, *output = NULL;
 	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
-	struct lab_config *c = NULL;
+	struct lab_config *c __attribute__((cleanup(lab_config_freep))) = NULL;
 	const struct vm_config *vm;
 	struct error err = { 0 };
 	size_t len;
-	int opt, r, ret = 1;
+	int opt, r;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:o:qhV", longopts, NULL)) !=
@@ -370,45 +374,33 @@ static int guest_cloud_init_main(int argc, char **argv)
 	if (!c)
 		return 1;
 	vm = config_find_vm(c, argv[optind]);
-	if (!vm) {
-		error("%s: no [vm %s]", c->path, argv[optind]);
-		goto out;
-	}
+	if (!vm)
+		return error("%s: no [vm %s]", c->path, argv[optind]);
 	keyfile = config_ssh_key(c);
 	pubfile = keyfile ? strdup_printf("%s.pub", keyfile) : NULL;
-	if (!pubfile) {
-		error("out of memory");
-		goto out;
-	}
+	if (!pubfile)
+		return error("out of memory");
 	r = read_full_file(pubfile, 1 << 16, &pub, &len);
-	if (r < 0) {
-		error_errno(r,
-			    "the lab's public key %s (made by 'daxlab guest "
-			    "build', or set [lab] ssh_key)",
-			    pubfile);
-		goto out;
-	}
+	if (r < 0)
+		return error_errno(
+			r,
+			"the lab's public key %s (made by 'daxlab guest "
+			"build', or set [lab] ssh_key)",
+			pubfile);
 	ud = cloudinit_user_data(c, vm, pub);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
 	out = output ? strdup(output) : seed_path(vm);
-	if (!ud || !md || !nc || !out) {
-		error("out of memory");
-		goto out;
-	}
+	if (!ud || !md || !nc || !out)
+		return error("out of memory");
 	r = cloudinit_write_seed(out, ud, md, nc, &err);
-	if (r < 0) {
-		error("guest cloud-init: %s",
-		      err.msg[0] ? err.msg : strerror(-r));
-		goto out;
-	}
+	if (r < 0)
+		return error("guest cloud-init: %s",
+			     err.msg[0] ? err.msg : strerror(-r));
 	info("guest: wrote %s for [vm %s] (vm start makes its own; to use "
 	     "this one, set seed = %s in [vm %s])",
 	     out, vm->id, out, vm->id);
-	ret = 0;
-out:
-	config_free(c);
-	return ret;
+	return 0;
 }
 
 static void usage_image(void)
@@ -451,7 +443,8 @@ static int guest_image_main(int argc, char **argv)
 				"mtools",     "dosfstools", "e2fsprogs",
 				"qemu-utils", NULL };
 	struct guest_image_opts o = { .release = "bookworm" };
-	struct guest_image_result res;
+	struct guest_image_result res
+		__attribute__((cleanup(guest_image_result_done))) = { 0 };
 	_cleanup_free_ char *output = NULL;
 	bool install = false;
 	struct error err = { 0 };
@@ -510,11 +503,9 @@ static int guest_image_main(int argc, char **argv)
 	o.progress = on_progress;
 	signal(SIGPIPE, SIG_IGN);
 	r = guest_image_build(&o, &res, &err);
-	if (r < 0) {
-		error("guest image: %s", err.msg[0] ? err.msg : strerror(-r));
-		guest_image_result_done(&res);
-		return 1;
-	}
+	if (r < 0)
+		return error("guest image: %s",
+			     err.msg[0] ? err.msg : strerror(-r));
 	if (res.up_to_date)
 		info("guest: %s is up to date (%s)", output,
 		     format_bytes(res.bytes, size, sizeof(size)));
@@ -529,7 +520,6 @@ static int guest_image_main(int argc, char **argv)
 	    strcmp(res.fio_version, host_fio))
 		warning("guest image: fio in the image is %s, the host's is %s: fio's client and server must be the same version, so daxlab vm start refuses this image here",
 			res.fio_version, host_fio);
-	guest_image_result_done(&res);
 	return 0;
 }
 
