@@ -257,11 +257,9 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 			} else if (!strcmp(word, "end")) {
 				r->complete = true;
 			}
-		} else if (sec == SEC_RESULT) {
-			if (append(&r->result, l, len) < 0)
-				return -ENOMEM;
-		} else if (sec == SEC_MOUNTS) {
-			if (append(&r->mounts, l, len) < 0)
+		} else if (sec == SEC_RESULT || sec == SEC_MOUNTS) {
+			if (append(sec == SEC_RESULT ? &r->result : &r->mounts,
+				   l, len) < 0)
 				return -ENOMEM;
 		} else if (sec == SEC_UNIT) {
 			unit_log(&r->units[r->n_units - 1], l, len);
