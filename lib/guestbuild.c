@@ -333,9 +333,9 @@ int guest_ldd_parse(const char *out, char ***ret, struct error *err)
 			p = arrow + 3;
 			if (str_has_prefix(p, "not found")) {
 				arrow[-1] = '\0';
-				err_set(err, "library %s not found",
-					line + strspn(line, " \t"));
-				return -ENOENT;
+				return err_fail(err, -ENOENT,
+						"library %s not found",
+						line + strspn(line, " \t"));
 			}
 		}
 		if (*p != '/')
@@ -1084,8 +1084,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	close(pipefd[0]);
 	if (r < 0) {
 		close(pipefd[1]);
-		err_set(err, "gzip: %s", strerror(-r));
-		return r;
+		return err_fail(err, r, "gzip: %s", strerror(-r));
 	}
 	c = cpio_new(pipefd[1]);
 	if (!c)
