@@ -92,10 +92,8 @@ char *cloudinit_mount_unit(const char *path)
 		return NULL;
 	while (*p == '/')
 		p++;
-	if (!*p) {
-		sb_printf(&b, "-.mount");
-		return sb_take(&b);
-	}
+	if (!*p)
+		return strdup("-.mount");
 	while (*p) {
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -281,32 +279,25 @@ char *cloudinit_user_data(const struct lab_config *c,
 
 char *cloudinit_meta_data(const struct vm_config *vm)
 {
-	struct sbuf b = { 0 };
-
-	sb_printf(&b, "instance-id: daxlab-vm%s\nlocal-hostname: %s\n", vm->id,
-		  vm_name(vm));
-	return sb_take(&b);
+	return strdup_printf("instance-id: daxlab-vm%s\nlocal-hostname: %s\n",
+			     vm->id, vm_name(vm));
 }
 
 char *cloudinit_network_config(const struct vm_config *vm)
 {
-	struct sbuf b = { 0 };
-
 	if (vm->net == VM_NET_NONE)
 		return strdup("");
-	sb_printf(&b,
-		  "# Written by daxlab for [vm %s]: the NIC qemu gives it.\n"
-		  "version: 2\n"
-		  "ethernets:\n"
-		  "  daxlab0:\n"
-		  "    match:\n"
-		  "      macaddress: \"%s\"\n",
-		  vm->id, QEMU_GUEST_MAC);
-	if (vm->net == VM_NET_TAP)
-		sb_printf(&b, "    dhcp4: true\n");
-	else
-		sb_printf(
-			&b,
+	return strdup_printf(
+		"# Written by daxlab for [vm %s]: the NIC qemu gives it.\n"
+		"version: 2\n"
+		"ethernets:\n"
+		"  daxlab0:\n"
+		"    match:\n"
+		"      macaddress: \"%s\"\n"
+		"%s",
+		vm->id, QEMU_GUEST_MAC,
+		vm->net == VM_NET_TAP ?
+			"    dhcp4: true\n" :
 			"    # qemu's user network: ssh and fio are forwarded "
 			"to 10.0.2.15\n"
 			"    addresses: [10.0.2.15/24]\n"
@@ -315,7 +306,6 @@ char *cloudinit_network_config(const struct vm_config *vm)
 			"        via: 10.0.2.2\n"
 			"    nameservers:\n"
 			"      addresses: [10.0.2.3]\n");
-	return sb_take(&b);
 }
 
 int cloudinit_write_seed(const char *path, const char *user_data,
@@ -328,10 +318,8 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	const char *hint = "dosfstools and mtools";
 	int r;
 
-	if (!mkdtemp(dir)) {
-		err_set(err, "mkdtemp: %s", strerror(errno));
-		return -errno;
-	}
+	if (!mkdtemp(dir))
+		return err_fail(err, -errno, "mkdtemp: %s", strerror(errno));
 	/* cloud-init looks for the files by these exact names. */
 	ud = strdup_printf("%s/user-data", dir);
 	md = strdup_printf("%s/meta-data", dir);
@@ -369,8 +357,7 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 		}
 	}
 	if (rename(tmp, path) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
+		r = err_fail(err, -errno, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

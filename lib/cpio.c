@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cpio.h"
+#include "array.h"
 #include "util.h"
 
 #include <errno.h>
@@ -125,15 +126,8 @@ static ssize_t find(const struct cpio *c, const char *name)
 
 static int remember(struct cpio *c, const char *name, bool dir)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		void *nv = realloc(c->v, cap * sizeof(*c->v));
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
+	if (ARRAY_RESERVE(c->v, c->n, c->cap, 64) < 0)
+		return -ENOMEM;
 	c->v[c->n].path = strdup(name);
 	if (!c->v[c->n].path)
 		return -ENOMEM;
@@ -141,29 +135,21 @@ static int remember(struct cpio *c, const char *name, bool dir)
 	return 0;
 }
 
-/* Writes the missing parent directories of name. */
-static int parents(struct cpio *c, const char *name)
+/* Writes the missing parent directories of name (cut and mended in place). */
+static int parents(struct cpio *c, char *name)
 {
-	_cleanup_free_ char *buf = strdup(name);
-	char *s;
 	int r;
 
-	if (!buf)
-		return -ENOMEM;
-	for (s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
+	for (char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
 		ssize_t i;
 
 		*s = '\0';
-		i = find(c, buf);
-		if (i >= 0) {
-			if (!c->v[i].dir)
-				return -ENOTDIR;
-		} else {
-			r = header(c, buf, S_IFDIR | 0755, 0, 0, 0);
-			if (r < 0)
-				return r;
-			r = remember(c, buf, true);
-			if (r < 0)
+		i = find(c, name);
+		if (i >= 0 && !c->v[i].dir)
+			return -ENOTDIR;
+		if (i < 0) {
+			r = header(c, name, S_IFDIR | 0755, 0, 0, 0);
+			if (r < 0 || (r = remember(c, name, true)) < 0)
 				return r;
 		}
 		*s = '/';
@@ -296,11 +282,6 @@ int cpio_add_chardev(struct cpio *c, const char *path, mode_t mode,
 
 int cpio_finish(struct cpio *c)
 {
-	int r;
-
 	c->next_ino = 0;
-	r = header(c, "TRAILER!!!", 0, 0, 0, 0);
-	if (r < 0)
-		return r;
-	return 0;
+	return header(c, "TRAILER!!!", 0, 0, 0, 0);
 }

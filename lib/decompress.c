@@ -288,11 +288,8 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 
 	if (!c)
 		c = &plain;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", path, strerror(-r));
-		return r;
-	}
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return err_fail(err, -errno, "%s: %s", path, strerror(errno));
 	/* A first guess at the size; the buffer grows as needed. */
 	if (st.st_size > 0 && (uint64_t)st.st_size < SIZE_MAX / 8)
 		hint = (size_t)st.st_size * (c == &plain ? 1 : 4);
@@ -310,8 +307,8 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				r = -errno;
-				err_set(err, "%s: %s", path, strerror(-r));
+				r = err_fail(err, -errno, "%s: %s", path,
+					     strerror(errno));
 				goto out;
 			}
 			io.in = in;
@@ -336,10 +333,10 @@ int decompress_file(const char *path, unsigned char **ret, size_t *ret_len,
 			continue;
 		/* No progress, in the middle of a stream. */
 		if (io.eof && !io.in_len) {
-			err_set(err,
+			r = err_fail(
+				err, -EBADMSG,
 				"%s: the %s data ends early (a truncated file?)",
 				path, c->name);
-			r = -EBADMSG;
 			goto out;
 		}
 		if (io.in_len) {

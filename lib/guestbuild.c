@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "guestbuild.h"
+#include "array.h"
 #include "cpio.h"
 #include "decompress.h"
 #include "residency.h"
@@ -190,14 +191,11 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 	char *line, *save = NULL;
 	int r;
 
-	memset(m, 0, sizeof(*m));
 	if (!path)
 		return -ENOMEM;
 	r = read_full_file(path, 64 << 20, &m->buf, &len);
-	if (r < 0) {
-		err_set(err, "%s: %s", path, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	for (line = strtok_r(m->buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
@@ -205,15 +203,8 @@ static int moddep_load(const char *moddir, struct moddep *m, struct error *err)
 		if (!colon)
 			continue;
 		*colon = '\0';
-		if (m->n == cap) {
-			size_t nc = cap ? cap * 2 : 1024;
-			void *nv = realloc(m->v, nc * sizeof(*m->v));
-
-			if (!nv)
-				return -ENOMEM;
-			m->v = nv;
-			cap = nc;
-		}
+		if (ARRAY_RESERVE(m->v, m->n, cap, 1024) < 0)
+			return -ENOMEM;
 		m->v[m->n].path = line;
 		m->v[m->n++].deps = colon + 1;
 	}
@@ -258,12 +249,11 @@ static int visit(const struct moddep *m, size_t i, bool *seen, char ***out,
 	     tok = strtok_r(NULL, " \t", &save)) {
 		ssize_t j = moddep_find_path(m, tok);
 
-		if (j < 0) {
-			err_set(err,
+		if (j < 0)
+			return err_fail(
+				err, -ENOENT,
 				"modules.dep: %s needs %s, which has no line",
 				m->v[i].path, tok);
-			return -ENOENT;
-		}
 		r = visit(m, (size_t)j, seen, out, err);
 		if (r < 0)
 			return r;
@@ -292,41 +282,35 @@ static bool module_builtin(const char *moddir, const char *name)
 int guest_modules_order(const char *moddir, const char *const *roots,
 			char ***ret, struct error *err)
 {
-	struct moddep m;
+	struct moddep m __attribute__((cleanup(moddep_free))) = { 0 };
 	_cleanup_free_ bool *seen = NULL;
 	_cleanup_strv_ char **out = NULL;
 	int r;
 
 	r = moddep_load(moddir, &m, err);
 	if (r < 0)
-		goto done;
+		return r;
 	seen = calloc(m.n ? m.n : 1, sizeof(*seen));
 	out = calloc(1, sizeof(*out));
-	if (!seen || !out) {
-		r = -ENOMEM;
-		goto done;
-	}
+	if (!seen || !out)
+		return -ENOMEM;
 	for (size_t k = 0; roots[k]; k++) {
 		ssize_t i = moddep_find_name(&m, roots[k]);
 
 		if (i < 0) {
 			if (module_builtin(moddir, roots[k]))
 				continue;
-			err_set(err,
+			return err_fail(
+				err, -ENOENT,
 				"%s/modules.dep: no module %s (and not built in)",
 				moddir, roots[k]);
-			r = -ENOENT;
-			goto done;
 		}
 		r = visit(&m, (size_t)i, seen, &out, err);
 		if (r < 0)
-			goto done;
+			return r;
 	}
 	*ret = TAKE_PTR(out);
-	r = 0;
-done:
-	moddep_free(&m);
-	return r;
+	return 0;
 }
 
 int guest_ldd_parse(const char *out, char ***ret, struct error *err)
@@ -349,9 +333,9 @@ int guest_ldd_parse(const char *out, char ***ret, struct error *err)
 			p = arrow + 3;
 			if (str_has_prefix(p, "not found")) {
 				arrow[-1] = '\0';
-				err_set(err, "library %s not found",
-					line + strspn(line, " \t"));
-				return -ENOENT;
+				return err_fail(err, -ENOENT,
+						"library %s not found",
+						line + strspn(line, " \t"));
 			}
 		}
 		if (*p != '/')
@@ -446,15 +430,8 @@ static int plan_add(struct plan *p, enum entry_kind kind, const char *dest,
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->e[i].dest, dest) == 0)
 			return 0; /* first one wins (a library seen twice) */
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 128;
-		struct entry *ne = realloc(p->e, cap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		p->e = ne;
-		p->cap = cap;
-	}
+	if (ARRAY_RESERVE(p->e, p->n, p->cap, 128) < 0)
+		return -ENOMEM;
 	e = &p->e[p->n];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -513,16 +490,11 @@ static int plan_host_file(struct plan *p, const char *host, mode_t mode,
 	_cleanup_free_ char *dest = NULL;
 	int r;
 
-	if (access(host, R_OK) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", host, strerror(errno));
-		return r;
-	}
+	if (access(host, R_OK) < 0)
+		return err_fail(err, -errno, "%s: %s", host, strerror(errno));
 	r = guest_path_of(host, &dest);
-	if (r < 0) {
-		err_set(err, "%s: %s", host, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", host, strerror(-r));
 	return plan_add(p, E_FILE, dest, host, NULL, 0, mode);
 }
 
@@ -539,16 +511,13 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 	int r, ex;
 
 	r = spawn_capture(argv, true, 1 << 20, &out, &ex);
-	if (r < 0) {
-		err_set(err, "ldd %s: %s", prog, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "ldd %s: %s", prog, strerror(-r));
 	if (ex != 0 && static_ok && strstr(out, "not a dynamic executable"))
 		return 0;
-	if (ex != 0) {
-		err_set(err, "ldd %s exited with %d: %s", prog, ex, out);
-		return -EINVAL;
-	}
+	if (ex != 0)
+		return err_fail(err, -EINVAL, "ldd %s exited with %d: %s", prog,
+				ex, out);
 	r = guest_ldd_parse(out, &libs, err);
 	if (r < 0)
 		return r;
@@ -560,15 +529,6 @@ static int plan_libraries(struct plan *p, const char *prog, bool static_ok,
 	return 0;
 }
 
-static int plan_program(struct plan *p, const char *prog, struct error *err)
-{
-	int r = plan_host_file(p, prog, 0755, err);
-
-	if (r < 0)
-		return r;
-	return plan_libraries(p, prog, false, err);
-}
-
 int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 		      struct error *err)
 {
@@ -578,42 +538,39 @@ int guest_extra_parse(const char *arg, char **ret_host, char **ret_guest,
 	host = colon ? strndup(arg, (size_t)(colon - arg)) : strdup(arg);
 	if (!host)
 		return -ENOMEM;
-	if (!*host) {
-		err_set(err, "'%s': no host path before the ':'", arg);
-		return -EINVAL;
-	}
+	if (!*host)
+		return err_fail(err, -EINVAL,
+				"'%s': no host path before the ':'", arg);
 	if (colon) {
 		const char *g = colon + 1, *c;
 		bool named = false;
 
-		if (*g != '/') {
-			err_set(err,
+		if (*g != '/')
+			return err_fail(
+				err, -EINVAL,
 				"'%s': the guest path '%s' is not absolute",
 				arg, g);
-			return -EINVAL;
-		}
 		for (c = g; *c;) {
 			size_t len;
 
 			c += strspn(c, "/");
 			len = strcspn(c, "/");
 			if ((len == 1 && c[0] == '.') ||
-			    (len == 2 && c[0] == '.' && c[1] == '.')) {
-				err_set(err,
+			    (len == 2 && c[0] == '.' && c[1] == '.'))
+				return err_fail(
+					err, -EINVAL,
 					"'%s': the guest path '%s' has a '.' or "
 					"'..' component",
 					arg, g);
-				return -EINVAL;
-			}
 			if (len)
 				named = true;
 			c += len;
 		}
-		if (!named || g[strlen(g) - 1] == '/') {
-			err_set(err, "'%s': the guest path '%s' names no file",
-				arg, g);
-			return -EINVAL;
-		}
+		if (!named || g[strlen(g) - 1] == '/')
+			return err_fail(
+				err, -EINVAL,
+				"'%s': the guest path '%s' names no file", arg,
+				g);
 		guest = strdup(g);
 		if (!guest)
 			return -ENOMEM;
@@ -671,30 +628,25 @@ static int plan_extra(struct plan *p, const struct guest_extra *x,
 	struct stat st;
 	int r;
 
-	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0) {
-		r = -errno;
-		err_set(err, "--add %s: %s", x->host, strerror(errno));
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err_set(err, "--add %s: not a regular file", x->host);
-		return -EINVAL;
-	}
+	if (stat(x->host, &st) < 0 || access(x->host, R_OK) < 0)
+		return err_fail(err, -errno, "--add %s: %s", x->host,
+				strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_fail(err, -EINVAL, "--add %s: not a regular file",
+				x->host);
 	if (x->guest)
 		dest = guest_path_resolved(p, x->guest);
-	else if ((r = guest_path_of(x->host, &dest)) < 0) {
-		err_set(err, "--add %s: %s", x->host, strerror(-r));
-		return r;
-	}
+	else if ((r = guest_path_of(x->host, &dest)) < 0)
+		return err_fail(err, r, "--add %s: %s", x->host, strerror(-r));
 	if (!dest)
 		return -ENOMEM;
 	old = plan_find(p, dest);
-	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0)) {
-		err_set(err, "--add %s: %s is already in the guest (%s)",
-			x->host, dest,
-			old->kind == E_FILE ? old->src : "made by the builder");
-		return -EEXIST;
-	}
+	if (old && !(old->kind == E_FILE && strcmp(old->src, x->host) == 0))
+		return err_fail(err, -EEXIST,
+				"--add %s: %s is already in the guest (%s)",
+				x->host, dest,
+				old->kind == E_FILE ? old->src :
+						      "made by the builder");
 	r = plan_add(p, E_FILE, dest, x->host, NULL, 0, st.st_mode & 07777);
 	if (r < 0)
 		return r;
@@ -706,10 +658,9 @@ static int plan_extra(struct plan *p, const struct guest_extra *x,
 static int plan_modules(struct plan *p, const char *release, struct error *err)
 {
 	_cleanup_free_ char *moddir = strdup_printf("/lib/modules/%s", release);
-	_cleanup_free_ char *list = NULL;
+	_cleanup_free_ char *list = NULL, *load = NULL;
 	_cleanup_strv_ char **order = NULL;
-	char real[PATH_MAX];
-	size_t len = 0;
+	char real[PATH_MAX], mods[PATH_MAX];
 	int r;
 
 	if (!moddir)
@@ -717,11 +668,8 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 	r = guest_modules_order(moddir, guest_module_roots, &order, err);
 	if (r < 0)
 		return r;
-	if (!realpath(moddir, real)) {
-		r = -errno;
-		err_set(err, "%s: %s", moddir, strerror(errno));
-		return r;
-	}
+	if (!realpath(moddir, real))
+		return err_fail(err, -errno, "%s: %s", moddir, strerror(errno));
 	list = strdup("");
 	if (!list)
 		return -ENOMEM;
@@ -739,20 +687,17 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 		base = strrchr(dest, '/');
 		dot = strstr(base ? base : dest, ".ko");
 		packed = dot && dot[3] != '\0';
-		if (packed && !decompress_codec_of(dot + 3)) {
-			err_set(err,
+		if (packed && !decompress_codec_of(dot + 3))
+			return err_fail(
+				err, -EOPNOTSUPP,
 				"%s: compressed in a way daxlab cannot read "
 				"(it reads .ko, .ko.gz, .ko.xz and .ko.zst)",
 				src);
-			return -EOPNOTSUPP;
-		}
 		if (packed)
 			dot[3] = '\0';
-		if (access(src, R_OK) < 0) {
-			r = -errno;
-			err_set(err, "%s: %s", src, strerror(errno));
-			return r;
-		}
+		if (access(src, R_OK) < 0)
+			return err_fail(err, -errno, "%s: %s", src,
+					strerror(errno));
 		r = plan_add(p, packed ? E_PACKED : E_FILE, dest, src, NULL, 0,
 			     0644);
 		if (r < 0)
@@ -762,21 +707,15 @@ static int plan_modules(struct plan *p, const char *release, struct error *err)
 			return -ENOMEM;
 		free(list);
 		list = nl;
-		len = strlen(list);
 		p->n_modules++;
 	}
 	/* /lib/modules/load.list: what /init loads, in this order. */
-	{
-		_cleanup_free_ char *dest = NULL;
-		char mods[PATH_MAX];
-
-		if (!realpath("/lib/modules", mods))
-			return -errno;
-		dest = strdup_printf("%s/load.list", mods);
-		if (!dest)
-			return -ENOMEM;
-		return plan_add(p, E_DATA, dest, NULL, list, len, 0644);
-	}
+	if (!realpath("/lib/modules", mods))
+		return -errno;
+	load = strdup_printf("%s/load.list", mods);
+	if (!load)
+		return -ENOMEM;
+	return plan_text(p, load, 0644, list);
 }
 
 /* bin -> usr/bin and friends, as on the host (merged /usr). */
@@ -889,25 +828,24 @@ static int plan_build(struct plan *p, const char *release,
 	p->e[p->n - 1].minor = 3;
 
 	/* busybox, and /bin/sh for the kernel (#!) and dropbear. */
-	if (!realpath("/bin", bindir)) {
-		err_set(err, "/bin: %s", strerror(errno));
-		return -errno;
-	}
+	if (!realpath("/bin", bindir))
+		return err_fail(err, -errno, "/bin: %s", strerror(errno));
 	bb = strdup_printf("%s/busybox", bindir);
 	sh = strdup_printf("%s/sh", bindir);
 	if (!bb || !sh)
 		return -ENOMEM;
-	if (access("/bin/busybox", X_OK) < 0) {
-		err_set(err, "/bin/busybox: %s", strerror(errno));
-		return -errno;
-	}
+	if (access("/bin/busybox", X_OK) < 0)
+		return err_fail(err, -errno, "/bin/busybox: %s",
+				strerror(errno));
 	if ((r = plan_add(p, E_FILE, bb, "/bin/busybox", NULL, 0, 0755)) < 0 ||
 	    (r = plan_add(p, E_SYMLINK, sh, "busybox", NULL, 0, 0777)) < 0)
 		return r;
 
 	for (size_t i = 0; dynamic_programs[i]; i++) {
-		r = plan_program(p, dynamic_programs[i], err);
-		if (r < 0)
+		const char *prog = dynamic_programs[i];
+
+		if ((r = plan_host_file(p, prog, 0755, err)) < 0 ||
+		    (r = plan_libraries(p, prog, false, err)) < 0)
 			return r;
 	}
 	r = plan_modules(p, release, err);
@@ -915,10 +853,8 @@ static int plan_build(struct plan *p, const char *release,
 		return r;
 
 	r = read_full_file(init_path, 1 << 20, &init, &len);
-	if (r < 0) {
-		err_set(err, "%s: %s", init_path, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", init_path, strerror(-r));
 	if ((r = plan_add(p, E_DATA, "init", NULL, init, len, 0755)) < 0 ||
 	    (r = plan_text(p, "etc/passwd", 0644,
 			   "root:x:0:0:root:/root:/bin/sh\n")) < 0 ||
@@ -940,16 +876,6 @@ static int plan_build(struct plan *p, const char *release,
 }
 
 /* ---- keys ---- */
-
-/* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
-static int ensure_lab_key(const char *dir, char **ret_pub, struct error *err)
-{
-	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
-
-	if (!key)
-		return -ENOMEM;
-	return guest_lab_key(key, ret_pub, err);
-}
 
 int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 {
@@ -974,15 +900,12 @@ int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 		int ex;
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
-		if (r < 0 || ex != 0) {
-			err_set(err, "ssh-keygen -y -f %s failed", key);
-			return r < 0 ? r : -EIO;
-		}
+		if (r < 0 || ex != 0)
+			return err_fail(err, r, "ssh-keygen -y -f %s failed",
+					key);
 		r = write_text_file(pub, out, 0644, false);
-		if (r < 0) {
-			err_set(err, "%s: %s", pub, strerror(-r));
-			return -EIO;
-		}
+		if (r < 0)
+			return err_fail(err, -EIO, "%s: %s", pub, strerror(-r));
 	}
 	r = read_full_file(pub, 1 << 16, ret_pub, &len);
 	if (r < 0)
@@ -1019,15 +942,12 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 
 		r = spawn_capture(argv, false, 1 << 16, &out, &ex);
 	}
-	if (r < 0 || ex != 0) {
-		err_set(err, "dropbearkey -y -f %s failed", key);
-		return r < 0 ? r : -EIO;
-	}
+	if (r < 0 || ex != 0)
+		return err_fail(err, r, "dropbearkey -y -f %s failed", key);
 	line = strstr(out, "ssh-ed25519 ");
-	if (!line) {
-		err_set(err, "dropbearkey -y -f %s: no public key", key);
-		return -EINVAL;
-	}
+	if (!line)
+		return err_fail(err, -EINVAL,
+				"dropbearkey -y -f %s: no public key", key);
 	/* The key type and the key, without dropbear's comment. */
 	{
 		char *sp = strchr(line + 12, ' '), *nl = strchr(line, '\n');
@@ -1039,11 +959,8 @@ static int ensure_host_key(const char *dir, char **ret_key, struct error *err)
 	}
 	fd = open(kh, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, line, strlen(line)) < 0 ||
-	    write_all(fd, "\n", 1) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", kh, strerror(errno));
-		return r;
-	}
+	    write_all(fd, "\n", 1) < 0)
+		return err_fail(err, -errno, "%s: %s", kh, strerror(errno));
 	*ret_key = TAKE_PTR(key);
 	return 0;
 }
@@ -1156,11 +1073,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	pid_t pid;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
-		return r;
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
 	spawn_opts_init(&o, argv);
@@ -1170,8 +1084,7 @@ static int write_initrd(const struct plan *p, const char *path,
 	close(pipefd[0]);
 	if (r < 0) {
 		close(pipefd[1]);
-		err_set(err, "gzip: %s", strerror(-r));
-		return r;
+		return err_fail(err, r, "gzip: %s", strerror(-r));
 	}
 	c = cpio_new(pipefd[1]);
 	if (!c)
@@ -1188,10 +1101,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	ex = spawn_wait(pid);
 	if (r < 0)
 		return r;
-	if (ex != 0) {
-		err_set(err, "gzip -1 exited with %d", ex);
-		return -EIO;
-	}
+	if (ex != 0)
+		return err_fail(err, -EIO, "gzip -1 exited with %d", ex);
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	*ret_size = (uint64_t)st.st_size;
@@ -1205,26 +1116,20 @@ static int copy_file(const char *src, const char *dst, struct error *err)
 	_cleanup_free_ char *buf = NULL;
 	ssize_t n;
 
-	if (in < 0) {
-		err_set(err, "%s: %s", src, strerror(errno));
-		return -errno;
-	}
+	if (in < 0)
+		return err_fail(err, -errno, "%s: %s", src, strerror(errno));
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err_set(err, "%s: %s", dst, strerror(errno));
-		return -errno;
-	}
+	if (out < 0)
+		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
 	buf = malloc(1 << 20);
 	if (!buf)
 		return -ENOMEM;
 	while ((n = read(in, buf, 1 << 20)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) < 0) {
-			err_set(err, "copying %s to %s: %s", src, dst,
-				strerror(errno));
-			return -EIO;
-		}
+		if (n < 0 || write_all(out, buf, (size_t)n) < 0)
+			return err_fail(err, -EIO, "copying %s to %s: %s", src,
+					dst, strerror(errno));
 	}
 	return 0;
 }
@@ -1268,17 +1173,46 @@ static bool hash_matches(const char *dir, const char *hash)
 	return len >= 64 && strncmp(old, hash, 64) == 0;
 }
 
+/*
+ * DIR/NAME written as DIR/.NAME.tmp, then renamed into place: a copy of
+ * the file src, or without src the plan's initramfs.
+ */
+static int install_file(const char *dir, const char *name, const char *src,
+			const struct plan *p, uint64_t *ret_size,
+			struct error *err)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s/.%s.tmp", dir, name);
+	_cleanup_free_ char *dst = strdup_printf("%s/%s", dir, name);
+	int r;
+
+	if (!tmp || !dst)
+		return -ENOMEM;
+	if (src)
+		r = copy_file(src, tmp, err);
+	else if ((r = write_initrd(p, tmp, ret_size, err)) < 0)
+		unlink(tmp);
+	if (r < 0)
+		return r;
+	if (rename(tmp, dst) < 0)
+		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
+	return 0;
+}
+
 static int build_locked(const struct guest_build_opts *o,
 			struct guest_build_result *res, struct error *err)
 {
 	const char *dir = o->output_dir;
-	struct plan p = { 0 };
+	struct plan p __attribute__((cleanup(plan_free))) = { 0 };
+	_cleanup_free_ char *key = strdup_printf("%s/id_ed25519", dir);
 	_cleanup_free_ char *pub = NULL, *host_key = NULL, *dpkg = NULL;
-	_cleanup_free_ char *tmp = NULL, *dst = NULL;
+	_cleanup_free_ char *path = NULL, *text = NULL;
 	int r;
 
 	progress(o, "kernel %s (%s)", res->kernel, res->kernel_version);
-	r = ensure_lab_key(dir, &pub, err);
+	if (!key)
+		return -ENOMEM;
+	/* DIR/id_ed25519{,.pub}: made once, kept across rebuilds. */
+	r = guest_lab_key(key, &pub, err);
 	if (r < 0)
 		return r;
 	r = ensure_host_key(dir, &host_key, err);
@@ -1288,81 +1222,45 @@ static int build_locked(const struct guest_build_opts *o,
 	r = plan_build(&p, res->kernel_version, o->init_path, pub, host_key,
 		       err);
 	if (r < 0)
-		goto out;
+		return r;
 	if (o->resident) {
 		const struct guest_extra x = { o->resident, RS_GUEST_HELPER };
 
 		r = plan_extra(&p, &x, err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
 	for (size_t i = 0; i < o->n_extras; i++) {
 		r = plan_extra(&p, &o->extras[i], err);
 		if (r < 0)
-			goto out;
+			return r;
 	}
-	res->n_entries = p.n;
 	res->n_modules = p.n_modules;
 	dpkg = package_versions();
-	if (!dpkg) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!dpkg)
+		return -ENOMEM;
 	hash_inputs(&p, o->version ? o->version : "", res->kernel,
 		    res->kernel_version, dpkg, res->hash);
 	if (!o->force && hash_matches(dir, res->hash)) {
 		res->up_to_date = true;
-		goto out;
+		return 0;
 	}
 
 	progress(o, "copying the kernel");
-	tmp = strdup_printf("%s/.vmlinuz.tmp", dir);
-	dst = strdup_printf("%s/vmlinuz", dir);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = copy_file(res->kernel, tmp, err);
+	r = install_file(dir, "vmlinuz", res->kernel, NULL, NULL, err);
 	if (r < 0)
-		goto out;
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	free(dst);
+		return r;
 	progress(o, "writing the initramfs (%zu entries, %zu modules, gzip -1)",
 		 p.n, p.n_modules);
-	tmp = strdup_printf("%s/.initrd.img.tmp", dir);
-	dst = strdup_printf("%s/initrd.img", dir);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = write_initrd(&p, tmp, &res->initrd_bytes, err);
-	if (r < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, dst) < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	free(dst);
-	tmp = strdup_printf("%s/inputs.sha256", dir);
-	dst = strdup_printf("%s\n", res->hash);
-	if (!tmp || !dst) {
-		r = -ENOMEM;
-		goto out;
-	}
+	r = install_file(dir, "initrd.img", NULL, &p, &res->initrd_bytes, err);
+	if (r < 0)
+		return r;
+	path = strdup_printf("%s/inputs.sha256", dir);
+	text = strdup_printf("%s\n", res->hash);
+	if (!path || !text)
+		return -ENOMEM;
 	/* the hash last, and whole: it says the image above is complete */
-	r = write_file_atomic(tmp, dst, strlen(dst), 0644, err);
-out:
-	plan_free(&p);
-	return r;
+	return write_file_atomic(path, text, strlen(text), 0644, err);
 }
 
 int guest_build(const struct guest_build_opts *o,
@@ -1381,25 +1279,21 @@ int guest_build(const struct guest_build_opts *o,
 			return -ENOMEM;
 	} else {
 		r = guest_newest_kernel("/boot", &res->kernel);
-		if (r < 0) {
-			err_set(err, "no /boot/vmlinuz-*: %s", strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return err_fail(err, r, "no /boot/vmlinuz-*: %s",
+					strerror(-r));
 	}
 	r = guest_kernel_release(res->kernel, &res->kernel_version);
-	if (r < 0) {
-		err_set(err, "%s: %s", res->kernel,
-			r == -EINVAL ? "cannot tell the kernel's release "
-				       "(no bzImage header, not named "
-				       "vmlinuz-RELEASE)" :
-				       strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", res->kernel,
+				r == -EINVAL ?
+					"cannot tell the kernel's release "
+					"(no bzImage header, not named "
+					"vmlinuz-RELEASE)" :
+					strerror(-r));
 	r = mkdir_p(o->output_dir, 0755);
-	if (r < 0) {
-		err_set(err, "%s: %s", o->output_dir, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", o->output_dir, strerror(-r));
 	/* Two builds into one directory (parallel tests) take turns. */
 	lock = strdup_printf("%s/.lock", o->output_dir);
 	if (!lock)

@@ -48,7 +48,6 @@ struct guest_build_result {
 	char *kernel; /* the kernel used */
 	char *kernel_version;
 	uint64_t initrd_bytes; /* compressed size */
-	size_t n_entries; /* archive entries */
 	size_t n_modules;
 	char hash[65];
 };

@@ -262,6 +262,7 @@ static char *sources_file(const char *path)
 	struct stanza s = { 0 };
 	size_t cap = 0;
 	ssize_t n;
+	char *colon, *v;
 
 	if (!f)
 		return NULL;
@@ -278,26 +279,21 @@ static char *sources_file(const char *path)
 		if (line[0] == '#' || line[0] == ' ' || line[0] == '\t')
 			continue;
 		line[strcspn(line, "\r\n")] = 0;
-		{
-			char *colon = strchr(line, ':');
-			char *v;
-
-			if (!colon)
-				continue;
-			*colon = 0;
-			v = colon + 1;
-			v += strspn(v, " \t");
-			if (!strcasecmp(line, "Types"))
-				snprintf(s.types, sizeof(s.types), "%s", v);
-			else if (!strcasecmp(line, "URIs"))
-				snprintf(s.uris, sizeof(s.uris), "%s", v);
-			else if (!strcasecmp(line, "Suites"))
-				snprintf(s.suites, sizeof(s.suites), "%s", v);
-			else if (!strcasecmp(line, "Components"))
-				snprintf(s.comps, sizeof(s.comps), "%s", v);
-			else if (!strcasecmp(line, "Enabled"))
-				snprintf(s.enabled, sizeof(s.enabled), "%s", v);
-		}
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = 0;
+		v = colon + 1 + strspn(colon + 1, " \t");
+		if (!strcasecmp(line, "Types"))
+			snprintf(s.types, sizeof(s.types), "%s", v);
+		else if (!strcasecmp(line, "URIs"))
+			snprintf(s.uris, sizeof(s.uris), "%s", v);
+		else if (!strcasecmp(line, "Suites"))
+			snprintf(s.suites, sizeof(s.suites), "%s", v);
+		else if (!strcasecmp(line, "Components"))
+			snprintf(s.comps, sizeof(s.comps), "%s", v);
+		else if (!strcasecmp(line, "Enabled"))
+			snprintf(s.enabled, sizeof(s.enabled), "%s", v);
 	}
 }
 
@@ -337,10 +333,10 @@ int guest_image_mirror(const char *apt_dir, char **ret, struct error *err)
 	free(ents);
 	if (*ret)
 		return 0;
-	err_set(err,
+	return err_fail(
+		err, -ENOENT,
 		"no Debian archive in %s or %s/*.list, *.sources (a 'deb' entry with a Debian suite and 'main'): give --mirror URL, e.g. http://deb.debian.org/debian",
 		main_list, dir);
-	return -ENOENT;
 }
 
 /* ---- the recipe ---- */
@@ -483,18 +479,42 @@ static int run(struct build *b, const char *step, const char *const *argv)
 	so.fd_out = b->logfd;
 	so.fd_err = b->logfd;
 	r = spawn(&so, &pid);
-	if (r < 0) {
-		err_set(b->err, "%s: %s: %s", step, argv[0], strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "%s: %s: %s", step, argv[0],
+				strerror(-r));
 	r = spawn_wait(pid);
 	if (r != 0) {
 		log_tail(b, tail, sizeof(tail));
-		err_set(b->err, "%s: '%s' exited with %d (log %s: ...%s)", step,
-			cmd ? cmd : argv[0], r, b->log, tail);
-		return -EIO;
+		return err_fail(b->err, -EIO,
+				"%s: '%s' exited with %d (log %s: ...%s)", step,
+				cmd ? cmd : argv[0], r, b->log, tail);
 	}
 	return 0;
+}
+
+/* run() of the vector that a built, which it frees. */
+static int run_strv(struct build *b, const char *step, struct strv *a)
+{
+	_cleanup_strv_ char **argv = strv_steal(a);
+
+	if (!argv)
+		return -ENOMEM;
+	return run(b, step, (const char *const *)argv);
+}
+
+/* chroot ROOT systemctl VERB UNIT... */
+static int systemctl(struct build *b, const char *verb,
+		     const char *const *units)
+{
+	struct strv a = { 0 };
+
+	strv_push(&a, "chroot");
+	strv_push(&a, b->root);
+	strv_push(&a, "systemctl");
+	strv_push(&a, verb);
+	for (size_t i = 0; units[i]; i++)
+		strv_push(&a, units[i]);
+	return run_strv(b, "set up the tree", &a);
 }
 
 static int write_file(struct build *b, const char *rel, const char *text,
@@ -530,10 +550,9 @@ static int make_hooks(struct build *b)
 	char tmpl[] = "/tmp/daxlab-image-hooks.XXXXXX";
 	int r;
 
-	if (!mkdtemp(tmpl)) {
-		err_set(b->err, "mkdtemp %s: %s", tmpl, strerror(errno));
-		return -errno;
-	}
+	if (!mkdtemp(tmpl))
+		return err_fail(b->err, -errno, "mkdtemp %s: %s", tmpl,
+				strerror(errno));
 	b->hooks = strdup(tmpl);
 	if (!b->hooks)
 		return -ENOMEM;
@@ -547,46 +566,32 @@ static int make_hooks(struct build *b)
 		r = write_hook_file(
 			b->hooks, "usr/share/initramfs-tools/modules.d/daxlab",
 			initramfs_modules);
-	if (r < 0) {
-		err_set(b->err, "%s: %s", b->hooks, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "%s: %s", b->hooks, strerror(-r));
 	return 0;
 }
 
 static int mmdebstrap(struct build *b, const char *mirror)
 {
 	struct strv a = { 0 };
-	char **argv;
-	int r;
+	char inc[1024] = "";
 
 	strv_push(&a, "mmdebstrap");
 	strv_push(&a, "--variant=apt");
 	strv_push(&a, "--mode=root");
 	strv_push(&a, "--format=directory");
 	strv_push(&a, "--aptopt=Acquire::Retries \"3\"");
-	{
-		char inc[1024] = "--include=";
-
-		for (size_t i = 0; guest_image_packages[i]; i++) {
-			if (i)
-				strcat(inc, ",");
-			strcat(inc, guest_image_packages[i]);
-		}
-		strv_push(&a, inc);
-	}
+	for (size_t i = 0; guest_image_packages[i]; i++)
+		str_appendf(inc, sizeof(inc), ",", "%s",
+			    guest_image_packages[i]);
+	strv_pushf(&a, "--include=%s", inc);
 	for (size_t i = 0; dpkg_filters[i]; i++)
 		strv_pushf(&a, "--dpkgopt=%s", dpkg_filters[i]);
 	strv_pushf(&a, "--essential-hook=sync-in %s /", b->hooks);
 	strv_push(&a, b->o->release);
 	strv_push(&a, b->root);
 	strv_push(&a, mirror);
-	argv = strv_steal(&a);
-	if (!argv)
-		return -ENOMEM;
-	r = run(b, "mmdebstrap", (const char *const *)argv);
-	strv_free(argv);
-	return r;
+	return run_strv(b, "mmdebstrap", &a);
 }
 
 /* What a first boot must make itself, and cloud-init's settings. */
@@ -613,43 +618,22 @@ static int set_up_tree(struct build *b)
 	if (d)
 		closedir(d);
 	r = mkdir_p(ccd, 0755);
-	if (r < 0) {
-		err_set(b->err, "set up the tree: %s: %s", ccd, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "set up the tree: %s: %s", ccd,
+				strerror(-r));
 	if ((r = write_file(b, "etc/fstab", fstab, 0644)) < 0 ||
 	    (r = write_file(b, "etc/hostname", "debian\n", 0644)) < 0 ||
 	    (r = write_file(b, "etc/machine-id", "", 0444)) < 0 ||
 	    (r = write_file(b, "etc/cloud/cloud.cfg.d/90-daxlab.cfg", cloud_cfg,
 			    0644)) < 0)
 		return r;
-	{
-		/* the seed's network-config is rendered for networkd */
-		const char *enable[] = { "chroot",
-					 b->root,
-					 "systemctl",
-					 "enable",
-					 "systemd-networkd.service",
-					 NULL };
-		struct strv a = { 0 };
-		char **mask;
-
-		r = run(b, "set up the tree", enable);
-		if (r < 0)
-			return r;
-		strv_push(&a, "chroot");
-		strv_push(&a, b->root);
-		strv_push(&a, "systemctl");
-		strv_push(&a, "mask");
-		for (size_t i = 0; masked_units[i]; i++)
-			strv_push(&a, masked_units[i]);
-		mask = strv_steal(&a);
-		if (!mask)
-			return -ENOMEM;
-		r = run(b, "set up the tree", (const char *const *)mask);
-		strv_free(mask);
-	}
-	return r;
+	/* the seed's network-config is rendered for networkd */
+	r = systemctl(
+		b, "enable",
+		(const char *const[]){ "systemd-networkd.service", NULL });
+	if (r < 0)
+		return r;
+	return systemctl(b, "mask", masked_units);
 }
 
 static const char *mbr_code_path(void)
@@ -683,33 +667,27 @@ static int make_disk(struct build *b, char **ret_kernel)
 	if (!bootdir || !cfg || !cfgpath)
 		return -ENOMEM;
 	r = guest_newest_kernel(bootdir, &kernel);
-	if (r < 0) {
-		err_set(b->err, "no kernel in %s/vmlinuz-*", bootdir);
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "no kernel in %s/vmlinuz-*",
+				bootdir);
 	r = guest_kernel_release(kernel, &release);
-	if (r < 0) {
-		err_set(b->err, "%s: cannot tell its release", kernel);
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "%s: cannot tell its release",
+				kernel);
 	initrd = strdup_printf("%s/initrd.img-%s", bootdir, release);
 	if (!initrd)
 		return -ENOMEM;
-	if (access(initrd, R_OK) < 0) {
-		err_set(b->err, "%s: %s (no initramfs was made)", initrd,
-			strerror(errno));
-		return -ENOENT;
-	}
+	if (access(initrd, R_OK) < 0)
+		return err_fail(b->err, -ENOENT,
+				"%s: %s (no initramfs was made)", initrd,
+				strerror(errno));
 	r = read_full_file(code_path, 4096, &code, &code_len);
-	if (r < 0) {
-		err_set(b->err, "syslinux's mbr.bin: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "syslinux's mbr.bin: %s",
+				strerror(-r));
 	r = qemu_pmem_size_for(b->root, &tree);
-	if (r < 0) {
-		err_set(b->err, "%s: %s", b->root, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(b->err, r, "%s: %s", b->root, strerror(-r));
 	/* room to work in: what the tree needs, plus 1 GiB, 2 GiB at least */
 	root_bytes = (tree + 1024 * MIB + 255 * MIB) / (256 * MIB) * 256 * MIB;
 	if (root_bytes < 2048 * MIB)
@@ -719,26 +697,20 @@ static int make_disk(struct build *b, char **ret_kernel)
 	progress(b, "the disk: MBR, a vfat boot partition with syslinux, %s",
 		 release);
 	fd = open(b->disk, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || ftruncate(fd, (off_t)total) < 0) {
-		r = -errno;
-		err_set(b->err, "%s: %s", b->disk, strerror(errno));
-		return r;
-	}
+	if (fd < 0 || ftruncate(fd, (off_t)total) < 0)
+		return err_fail(b->err, -errno, "%s: %s", b->disk,
+				strerror(errno));
 	guest_image_mbr(mbr, (const unsigned char *)code, code_len,
 			BOOT_START_MIB * 2048, BOOT_MIB * 2048,
 			(BOOT_START_MIB + BOOT_MIB) * 2048,
 			(uint32_t)(root_bytes / 512));
-	if (pwrite(fd, mbr, sizeof(mbr), 0) != (ssize_t)sizeof(mbr)) {
-		r = -errno;
-		err_set(b->err, "%s: %s", b->disk, strerror(errno));
-		return r;
-	}
+	if (pwrite(fd, mbr, sizeof(mbr), 0) != (ssize_t)sizeof(mbr))
+		return err_fail(b->err, -errno, "%s: %s", b->disk,
+				strerror(errno));
 	close(fd);
 	fd = -1;
-	if ((r = write_text_file(cfgpath, cfg, 0644, true)) < 0) {
-		err_set(b->err, "%s: %s", cfgpath, strerror(-r));
-		return r;
-	}
+	if ((r = write_text_file(cfgpath, cfg, 0644, true)) < 0)
+		return err_fail(b->err, r, "%s: %s", cfgpath, strerror(-r));
 	mtarget = strdup_printf("%s@@%llu", b->disk,
 				(unsigned long long)(BOOT_START_MIB * MIB));
 	fatsize = strdup_printf("%llu", (unsigned long long)BOOT_MIB * 1024);
@@ -830,9 +802,9 @@ static int check_tools(struct error *err)
 		goto missing;
 	return 0;
 missing:
-	err_set(err,
+	return err_fail(
+		err, -ENOENT,
 		"guest image needs mmdebstrap, syslinux, syslinux-common, mtools, dosfstools, e2fsprogs and qemu-utils (apt-get install them, or use --install-deps)");
-	return -ENOENT;
 }
 
 static int build_locked(const struct guest_image_opts *o,
@@ -854,11 +826,9 @@ static int build_locked(const struct guest_image_opts *o,
 		*slash = 0;
 	b->work =
 		strdup_printf("%s/.daxlab-image.XXXXXX", slash ? outdir : ".");
-	if (!b->work || !mkdtemp(b->work)) {
-		err_set(b->err, "mkdtemp in %s: %s", slash ? outdir : ".",
-			strerror(errno));
-		return -errno;
-	}
+	if (!b->work || !mkdtemp(b->work))
+		return err_fail(b->err, -errno, "mkdtemp in %s: %s",
+				slash ? outdir : ".", strerror(errno));
 	b->root = strdup_printf("%s/root", b->work);
 	b->disk = strdup_printf("%s/disk.raw", b->work);
 	if (!b->root || !b->disk)
@@ -902,8 +872,8 @@ static int build_locked(const struct guest_image_opts *o,
 		}
 	}
 	if (chmod(tmp, 0644) < 0 || rename(tmp, o->output) < 0) {
-		r = -errno;
-		err_set(b->err, "%s: %s", o->output, strerror(errno));
+		r = err_fail(b->err, -errno, "%s: %s", o->output,
+			     strerror(errno));
 		(void)unlink(tmp);
 		return r;
 	}
@@ -912,10 +882,9 @@ static int build_locked(const struct guest_image_opts *o,
 			     res->key, RECIPE, o->release, mirror,
 			     res->kernel ? res->kernel : "?",
 			     res->fio_version ? res->fio_version : "none");
-	if (!text || (r = write_text_file(inputs, text, 0644, true)) < 0) {
-		err_set(b->err, "%s: %s", inputs, strerror(text ? -r : ENOMEM));
-		return text ? r : -ENOMEM;
-	}
+	if (!text || (r = write_text_file(inputs, text, 0644, true)) < 0)
+		return err_fail(b->err, text ? r : -ENOMEM, "%s: %s", inputs,
+				strerror(text ? -r : ENOMEM));
 	if (stat(o->output, &st) == 0)
 		res->bytes = (uint64_t)st.st_size;
 	return 0;
@@ -933,11 +902,10 @@ int guest_image_build(const struct guest_image_opts *o,
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; guest_image_releases[i]; i++)
 		known |= !strcmp(o->release, guest_image_releases[i]);
-	if (!known) {
-		err_set(err, "release '%s': expected bookworm or trixie",
-			o->release);
-		return -EINVAL;
-	}
+	if (!known)
+		return err_fail(err, -EINVAL,
+				"release '%s': expected bookworm or trixie",
+				o->release);
 	guest_image_key(o->release, res->key);
 	if (o->mirror) {
 		res->mirror = strdup(o->mirror);
@@ -973,11 +941,10 @@ int guest_image_build(const struct guest_image_opts *o,
 			return 0;
 		}
 	}
-	if (geteuid() != 0) {
-		err_set(err,
+	if (geteuid() != 0)
+		return err_fail(
+			err, -EPERM,
 			"guest image needs root: mmdebstrap's root mode keeps the owners of the image's files for mkfs.ext4 -d");
-		return -EPERM;
-	}
 	r = check_tools(err);
 	if (r < 0)
 		return r;
@@ -986,9 +953,9 @@ int guest_image_build(const struct guest_image_opts *o,
 		return -ENOMEM;
 	b.logfd = open(b.log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (b.logfd < 0) {
-		err_set(err, "%s: %s", b.log, strerror(errno));
+		r = err_fail(err, -errno, "%s: %s", b.log, strerror(errno));
 		free(b.log);
-		return -errno;
+		return r;
 	}
 	r = build_locked(o, res, &b, res->mirror);
 	if (b.work) {

@@ -75,14 +75,12 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 {
 	_cleanup_free_ char *out = NULL;
 	const char *format;
-	char **argv = NULL;
+	_cleanup_strv_ char **argv = NULL;
 	int r, ex = -1;
 
 	r = vmimage_format(base, &format);
-	if (r < 0) {
-		err_set(err, "image '%s': %s", base, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "image '%s': %s", base, strerror(-r));
 	r = mkdir_parent(overlay, 0755, err);
 	if (r < 0)
 		return r;
@@ -102,10 +100,8 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 		if (r == -ENOENT && err)
 			add(err->msg, sizeof(err->msg), "install qemu-utils");
 		(void)unlink(overlay);
-		strv_free(argv);
 		return r < 0 ? r : -EIO;
 	}
-	strv_free(argv);
 	return 0;
 }
 
@@ -122,11 +118,9 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	(void)mkdir_parent(key, 0700, NULL);
 	/* the lab's key, made once: image VMs need no tiny guest build */
 	r = guest_lab_key(key, &pub, &why);
-	if (r < 0) {
-		err_set(err, "the lab's ssh key %s: %s", key,
-			why.msg[0] ? why.msg : strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "the lab's ssh key %s: %s", key,
+				why.msg[0] ? why.msg : strerror(-r));
 	ud = cloudinit_user_data(c, vm, pub);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
@@ -263,11 +257,9 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 			} else if (!strcmp(word, "end")) {
 				r->complete = true;
 			}
-		} else if (sec == SEC_RESULT) {
-			if (append(&r->result, l, len) < 0)
-				return -ENOMEM;
-		} else if (sec == SEC_MOUNTS) {
-			if (append(&r->mounts, l, len) < 0)
+		} else if (sec == SEC_RESULT || sec == SEC_MOUNTS) {
+			if (append(sec == SEC_RESULT ? &r->result : &r->mounts,
+				   l, len) < 0)
 				return -ENOMEM;
 		} else if (sec == SEC_UNIT) {
 			unit_log(&r->units[r->n_units - 1], l, len);
@@ -519,6 +511,7 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 		_cleanup_free_ char *what = NULL, *opts = NULL;
 		_cleanup_free_ char *where = NULL, *unit = NULL;
 		char mwhat[512], mtype[64], mopts[1024], missing[128];
+		char why[256] = ""; /* for DAXLAB-MOUNT-FAILED */
 		const struct vmimage_unit *u;
 		const char *type;
 
@@ -536,33 +529,28 @@ static void check_mounts(const struct lab_config *c, const struct vm_config *vm,
 			    s->name, type, what, where, unit,
 			    u ? u->state : "not reported",
 			    u && u->log[0] ? ": " : "", u ? u->log : "");
-			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: not mounted\n",
-				where);
-			(*problems)++;
-			continue;
-		}
-		if (strcmp(mtype, type)) {
+			snprintf(why, sizeof(why), "not mounted");
+		} else if (strcmp(mtype, type)) {
 			add(err->msg, sizeof(err->msg),
 			    "share %s: %s is a %s mount (%s), not %s %s",
 			    s->name, where, mtype, mwhat, type, what);
-			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s, not %s\n",
-				where, mtype, type);
-			(*problems)++;
-			continue;
-		}
-		if (!vmimage_options_match(opts, mopts, missing,
-					   sizeof(missing))) {
+			snprintf(why, sizeof(why), "%s, not %s", mtype, type);
+		} else if (!vmimage_options_match(opts, mopts, missing,
+						  sizeof(missing))) {
 			add(err->msg, sizeof(err->msg),
 			    "share %s is mounted on %s without '%s' (asked %s; mounted %s %s)",
 			    s->name, where, missing, opts, mtype, mopts);
-			fprintf(mounts,
-				"DAXLAB-MOUNT-FAILED %s: mounted without %s\n",
-				where, missing);
-			(*problems)++;
-			continue;
+			snprintf(why, sizeof(why), "mounted without %s",
+				 missing);
 		}
-		fprintf(mounts, "DAXLAB-MOUNT-OK %s %s %s\n", where, mtype,
-			mopts);
+		if (why[0]) {
+			fprintf(mounts, "DAXLAB-MOUNT-FAILED %s: %s\n", where,
+				why);
+			(*problems)++;
+		} else {
+			fprintf(mounts, "DAXLAB-MOUNT-OK %s %s %s\n", where,
+				mtype, mopts);
+		}
 	}
 }
 
@@ -571,26 +559,21 @@ static void check_fio(const struct vmimage_report *r, const char *host_fio,
 {
 	const struct vmimage_unit *u = find_unit(r, CLOUDINIT_FIO_UNIT);
 
-	if (!r->fio_path[0]) {
+	if (!r->fio_path[0])
 		add(err->msg, sizeof(err->msg),
 		    "fio is not installed in the guest: put it in the image (daxlab guest image does; apt-get install fio in one of your own); a guest without a way out cannot fetch it");
-		(*problems)++;
-		return;
-	}
-	if (host_fio && strcmp(r->fio_version, host_fio)) {
+	else if (host_fio && strcmp(r->fio_version, host_fio))
 		add(err->msg, sizeof(err->msg),
 		    "fio in the guest (%s) is %s, the host's is %s: fio's client and server must be the same version (build the image for the host's release, or install the same fio on both)",
 		    r->fio_path, r->fio_version[0] ? r->fio_version : "?",
 		    host_fio);
-		(*problems)++;
-		return;
-	}
-	if (u && strcmp(u->state, "active")) {
+	else if (u && strcmp(u->state, "active"))
 		add(err->msg, sizeof(err->msg), "the fio server (%s) is %s%s%s",
 		    CLOUDINIT_FIO_UNIT, u->state, u->log[0] ? ": " : "",
 		    u->log);
-		(*problems)++;
-	}
+	else
+		return;
+	(*problems)++;
 }
 
 int vmimage_check(const struct lab_config *c, const struct vm_config *vm,
@@ -739,7 +722,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	struct strv b = { 0 };
 	char host_fio[128], *hf = host_fio;
 	struct error why = { 0 };
-	char **args = NULL, **argv = NULL;
+	_cleanup_strv_ char **args = NULL, **argv = NULL;
 	int r, status = -1, problems;
 
 	rd->warn[0] = 0;
@@ -749,10 +732,9 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	r = vmimage_ready_args(rd->c, vm,
 			       left_s > 15 ? (unsigned)left_s - 10 : 5, hf,
 			       &args);
-	if (r < 0) {
-		err_set(err, "a share's mount point makes no unit name");
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r,
+				"a share's mount point makes no unit name");
 	for (size_t i = 0; i < ARRAY_SIZE(ssh); i++)
 		strv_push(&b, ssh[i]);
 	/* ssh hands the words to a remote shell: quote each */
@@ -764,24 +746,19 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		else
 			strv_push(&b, q);
 	}
-	strv_free(args);
 	argv = strv_steal(&b);
 	if (!argv)
 		return -ENOMEM;
 	r = run_until((const char *const *)argv, vmimage_ready_script,
 		      rd->deadline_ns, rd->interrupted, &out, &status);
-	strv_free(argv);
-	if (r == -ETIMEDOUT || r == -EINTR) {
-		err_set(err,
+	if (r == -ETIMEDOUT || r == -EINTR)
+		return err_fail(
+			err, r,
 			r == -EINTR ?
 				"interrupted while checking the guest" :
 				"the guest's check over ssh did not end in time");
-		return r;
-	}
-	if (r < 0) {
-		err_set(err, "ssh %s: %s", vm->name, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "ssh %s: %s", vm->name, strerror(-r));
 	r = vmimage_parse_report(out, &rep);
 	if (r < 0)
 		return r;
@@ -799,30 +776,28 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	if (problems < 0)
 		return problems;
 	if (rd->mounts_file && mounts &&
-	    (r = write_text_file(rd->mounts_file, mounts, 0600, false)) < 0) {
-		err_set(err, "%s: %s", rd->mounts_file, strerror(-r));
-		return r;
-	}
+	    (r = write_text_file(rd->mounts_file, mounts, 0600, false)) < 0)
+		return err_fail(err, r, "%s: %s", rd->mounts_file,
+				strerror(-r));
 	if (problems)
 		return -EIO;
 
 	/* the server's unit is active; a real answer through the forward */
 	host = fio_host(vm);
 	r = fioprobe_job(&probe);
-	if (!host || r < 0) {
-		err_set(err, "cannot write a fio probe job under /tmp");
-		return r < 0 ? r : -ENOMEM;
-	}
+	if (!host || r < 0)
+		return err_fail(err, r < 0 ? r : -ENOMEM,
+				"cannot write a fio probe job under /tmp");
 	r = 0;
 	while (r == 0 && !fioprobe_answers(rd->fio, host, probe)) {
 		if (rd->interrupted && *rd->interrupted) {
-			err_set(err, "interrupted while asking the fio server");
-			r = -EINTR;
+			r = err_fail(err, -EINTR,
+				     "interrupted while asking the fio server");
 		} else if (now_monotonic_ns() >= rd->deadline_ns) {
-			err_set(err,
+			r = err_fail(
+				err, -ETIMEDOUT,
 				"the fio server (%s) does not answer fio --client=%s",
 				CLOUDINIT_FIO_UNIT, host);
-			r = -ETIMEDOUT;
 		} else {
 			usleep(500000);
 		}
@@ -840,11 +815,8 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 	_cleanup_free_ char *script = NULL, *qscript = NULL, *out = NULL;
 	int r, status = -1;
 
-	if (in < 0) {
-		r = -errno;
-		err_set(err, "%s: %s", helper, strerror(errno));
-		return r;
-	}
+	if (in < 0)
+		return err_fail(err, -errno, "%s: %s", helper, strerror(errno));
 	if (!qpath || !dir)
 		return -ENOMEM;
 	*strrchr(dir, '/') = '\0';
@@ -865,18 +837,16 @@ int vmimage_copy_helper(const struct vmimage_ready *rd, const char *helper,
 		r = run_until_fd(argv, in, rd->deadline_ns, rd->interrupted,
 				 &out, &status);
 	}
-	if (r < 0) {
-		err_set(err, "copying %s into the guest: %s", helper,
-			strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "copying %s into the guest: %s", helper,
+				strerror(-r));
 	if (status != 0) {
 		out[strcspn(out, "\n")] = '\0';
-		err_set(err,
+		return err_fail(
+			err, -EIO,
 			"copying %s to %s in the guest: ssh exit status %d: %s",
 			helper, RS_GUEST_HELPER, status,
 			*out ? out : "no output");
-		return -EIO;
 	}
 	return 0;
 }

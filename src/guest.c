@@ -69,19 +69,17 @@ char *daxlab_resident_path(void)
 {
 	_cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
 	char *slash = self ? strrchr(self, '/') : NULL;
-	char *p;
+	const char *const dirs[] = { self, DAXLAB_LIBEXECDIR };
 
-	if (slash) {
+	if (slash)
 		*slash = '\0';
-		p = strdup_printf("%s/daxlab-resident", self);
+	for (size_t i = slash ? 0 : 1; i < ARRAY_SIZE(dirs); i++) {
+		char *p = strdup_printf("%s/daxlab-resident", dirs[i]);
+
 		if (p && access(p, X_OK) == 0)
 			return p;
 		free(p);
 	}
-	p = strdup(DAXLAB_LIBEXECDIR "/daxlab-resident");
-	if (p && access(p, X_OK) == 0)
-		return p;
-	free(p);
 	return NULL;
 }
 
@@ -118,7 +116,7 @@ static int install_packages(char **pkgs)
 static int check_packages(bool with_kernel, bool install)
 {
 	_cleanup_strv_ char **missing = NULL;
-	_cleanup_free_ char *list = NULL;
+	char list[512] = ""; /* of the few packages guest build needs */
 	int r = guest_missing_packages(with_kernel, &missing);
 
 	if (r == -ENOENT) {
@@ -129,16 +127,8 @@ static int check_packages(bool with_kernel, bool install)
 		return error_errno(r, "dpkg-query");
 	if (!missing[0])
 		return 0;
-	list = strdup("");
-	for (size_t i = 0; list && missing[i]; i++) {
-		char *n =
-			strdup_printf("%s%s%s", list, i ? " " : "", missing[i]);
-
-		free(list);
-		list = n;
-	}
-	if (!list)
-		return error("out of memory");
+	for (size_t i = 0; missing[i]; i++)
+		str_appendf(list, sizeof(list), " ", "%s", missing[i]);
 	if (!install)
 		return error("guest: missing packages: %s (install them, or "
 			     "run 'daxlab guest build --install-deps' as root)",
@@ -185,24 +175,31 @@ static int extras_push(struct extras *x, const char *arg, struct error *err)
 	return 0;
 }
 
+enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
+
 /*
  * The options every guest command takes alike, for the default: branch of
- * its getopt_long(":...") loop: -q, -h (print_usage(), exit 0), -V, and a
- * usage error of cmd naming an option without its value or unknown.
+ * its getopt_long(":...") loop: -f and --install-deps where force and
+ * install are given, -q, -h (print_usage(), exit 0), -V, and a usage error
+ * of cmd naming an option without its value or unknown.
  */
 static void guest_option(const char *cmd, int c, char **argv,
-			 void (*print_usage)(void))
+			 void (*print_usage)(void), bool *force, bool *install)
 {
-	if (c == ':')
+	if (c == 'f' && force)
+		*force = true;
+	else if (c == OPT_INSTALL_DEPS && install)
+		*install = true;
+	else if (c == ':')
 		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	if (c != 'q' && c != 'h' && c != 'V')
+	else if (c != 'q' && c != 'h' && c != 'V')
 		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
-	common_option(cmd, c, print_usage);
+	else
+		common_option(cmd, c, print_usage);
 }
 
 static int guest_build_main(int argc, char **argv)
 {
-	enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
 	static const struct option longopts[] = {
 		{ "add", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
@@ -213,7 +210,8 @@ static int guest_build_main(int argc, char **argv)
 		COMMON_LONGOPTS,
 	};
 	struct guest_build_opts o = { 0 };
-	struct guest_build_result res;
+	struct guest_build_result res
+		__attribute__((cleanup(guest_build_result_done))) = { 0 };
 	_cleanup_free_ char *output = NULL;
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
 	_cleanup_free_ char *resident = NULL;
@@ -244,14 +242,9 @@ static int guest_build_main(int argc, char **argv)
 		case OPT_INIT:
 			o.init_path = optarg;
 			break;
-		case 'f':
-			o.force = true;
-			break;
-		case OPT_INSTALL_DEPS:
-			install = true;
-			break;
 		default:
-			guest_option("guest build", c, argv, usage);
+			guest_option("guest build", c, argv, usage, &o.force,
+				     &install);
 		}
 	}
 	if (optind < argc)
@@ -287,22 +280,20 @@ static int guest_build_main(int argc, char **argv)
 	/* gzip dying must be an error message, not a silent SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	r = guest_build(&o, &res, &err);
-	if (r < 0) {
-		error("guest build: %s%s", err.msg[0] ? err.msg : strerror(-r),
-		      default_dir && r == -EACCES ?
-			      " (the default folder: run as root, or give "
-			      "--output DIR and set [lab] guest_dir to it)" :
-			      "");
-		guest_build_result_done(&res);
-		return 1;
-	}
+	if (r < 0)
+		return error(
+			"guest build: %s%s",
+			err.msg[0] ? err.msg : strerror(-r),
+			default_dir && r == -EACCES ?
+				" (the default folder: run as root, or give "
+				"--output DIR and set [lab] guest_dir to it)" :
+				"");
 	if (res.up_to_date)
 		info("guest: %s is up to date", output);
 	else
 		info("guest: built %s/initrd.img (%s, %zu modules) in %.1f s",
 		     output, format_bytes(res.initrd_bytes, size, sizeof(size)),
 		     res.n_modules, (double)(now_monotonic_ns() - t0) / 1e9);
-	guest_build_result_done(&res);
 	return 0;
 }
 
@@ -337,6 +328,11 @@ static char *seed_path(const struct vm_config *vm)
 	return strdup_printf("%s/seed-%s.img", dirname(img), vm->id);
 }
 
+static void lab_config_freep(struct lab_config **c)
+{
+	config_free(*c);
+}
+
 static int guest_cloud_init_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -347,11 +343,11 @@ static int guest_cloud_init_main(int argc, char **argv)
 	const char *config_path = NULL, *output = NULL;
 	_cleanup_free_ char *out = NULL, *keyfile = NULL, *pubfile = NULL;
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
-	struct lab_config *c = NULL;
+	struct lab_config *c __attribute__((cleanup(lab_config_freep))) = NULL;
 	const struct vm_config *vm;
 	struct error err = { 0 };
 	size_t len;
-	int opt, r, ret = 1;
+	int opt, r;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:o:qhV", longopts, NULL)) !=
@@ -365,7 +361,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 			break;
 		default:
 			guest_option("guest cloud-init", opt, argv,
-				     usage_cloud_init);
+				     usage_cloud_init, NULL, NULL);
 		}
 	}
 	if (optind >= argc)
@@ -378,45 +374,33 @@ static int guest_cloud_init_main(int argc, char **argv)
 	if (!c)
 		return 1;
 	vm = config_find_vm(c, argv[optind]);
-	if (!vm) {
-		error("%s: no [vm %s]", c->path, argv[optind]);
-		goto out;
-	}
+	if (!vm)
+		return error("%s: no [vm %s]", c->path, argv[optind]);
 	keyfile = config_ssh_key(c);
 	pubfile = keyfile ? strdup_printf("%s.pub", keyfile) : NULL;
-	if (!pubfile) {
-		error("out of memory");
-		goto out;
-	}
+	if (!pubfile)
+		return error("out of memory");
 	r = read_full_file(pubfile, 1 << 16, &pub, &len);
-	if (r < 0) {
-		error_errno(r,
-			    "the lab's public key %s (made by 'daxlab guest "
-			    "build', or set [lab] ssh_key)",
-			    pubfile);
-		goto out;
-	}
+	if (r < 0)
+		return error_errno(
+			r,
+			"the lab's public key %s (made by 'daxlab guest "
+			"build', or set [lab] ssh_key)",
+			pubfile);
 	ud = cloudinit_user_data(c, vm, pub);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
 	out = output ? strdup(output) : seed_path(vm);
-	if (!ud || !md || !nc || !out) {
-		error("out of memory");
-		goto out;
-	}
+	if (!ud || !md || !nc || !out)
+		return error("out of memory");
 	r = cloudinit_write_seed(out, ud, md, nc, &err);
-	if (r < 0) {
-		error("guest cloud-init: %s",
-		      err.msg[0] ? err.msg : strerror(-r));
-		goto out;
-	}
+	if (r < 0)
+		return error("guest cloud-init: %s",
+			     err.msg[0] ? err.msg : strerror(-r));
 	info("guest: wrote %s for [vm %s] (vm start makes its own; to use "
 	     "this one, set seed = %s in [vm %s])",
 	     out, vm->id, out, vm->id);
-	ret = 0;
-out:
-	config_free(c);
-	return ret;
+	return 0;
 }
 
 static void usage_image(void)
@@ -447,7 +431,6 @@ static void usage_image(void)
 
 static int guest_image_main(int argc, char **argv)
 {
-	enum { OPT_INSTALL_DEPS = 0x100 };
 	static const struct option longopts[] = {
 		{ "release", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
@@ -460,7 +443,8 @@ static int guest_image_main(int argc, char **argv)
 				"mtools",     "dosfstools", "e2fsprogs",
 				"qemu-utils", NULL };
 	struct guest_image_opts o = { .release = "bookworm" };
-	struct guest_image_result res;
+	struct guest_image_result res
+		__attribute__((cleanup(guest_image_result_done))) = { 0 };
 	_cleanup_free_ char *output = NULL;
 	bool install = false;
 	struct error err = { 0 };
@@ -482,14 +466,9 @@ static int guest_image_main(int argc, char **argv)
 		case 'm':
 			o.mirror = optarg;
 			break;
-		case 'f':
-			o.force = true;
-			break;
-		case OPT_INSTALL_DEPS:
-			install = true;
-			break;
 		default:
-			guest_option("guest image", c, argv, usage_image);
+			guest_option("guest image", c, argv, usage_image,
+				     &o.force, &install);
 		}
 	}
 	if (optind < argc)
@@ -524,11 +503,9 @@ static int guest_image_main(int argc, char **argv)
 	o.progress = on_progress;
 	signal(SIGPIPE, SIG_IGN);
 	r = guest_image_build(&o, &res, &err);
-	if (r < 0) {
-		error("guest image: %s", err.msg[0] ? err.msg : strerror(-r));
-		guest_image_result_done(&res);
-		return 1;
-	}
+	if (r < 0)
+		return error("guest image: %s",
+			     err.msg[0] ? err.msg : strerror(-r));
 	if (res.up_to_date)
 		info("guest: %s is up to date (%s)", output,
 		     format_bytes(res.bytes, size, sizeof(size)));
@@ -543,7 +520,6 @@ static int guest_image_main(int argc, char **argv)
 	    strcmp(res.fio_version, host_fio))
 		warning("guest image: fio in the image is %s, the host's is %s: fio's client and server must be the same version, so daxlab vm start refuses this image here",
 			res.fio_version, host_fio);
-	guest_image_result_done(&res);
 	return 0;
 }
 
