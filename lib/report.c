@@ -42,9 +42,7 @@ int64_t report_pagecache(const struct report_series *s, size_t i)
 	return s->file[i] - (s->has_shmem ? s->shmem[i] : 0);
 }
 
-static int warn(struct report_run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int warn(struct report_run *r, const char *fmt, ...)
+int report_warn(struct report_run *r, const char *fmt, ...)
 {
 	char **nw;
 	char *s = NULL;
@@ -501,11 +499,11 @@ static void load_fio(struct report_run *r)
 		return;
 	ret = read_full_file(path, 256u << 20, &text, NULL);
 	if (ret < 0) {
-		warn(r, "no fio results (fio.json: %s)", strerror(-ret));
+		report_warn(r, "no fio results (fio.json: %s)", strerror(-ret));
 		return;
 	}
 	if (fioresult_parse(text, &fr) < 0) {
-		warn(r, "fio.json holds no fio results");
+		report_warn(r, "fio.json holds no fio results");
 		return;
 	}
 	if (read_full_file(jpath, 1u << 20, &job, NULL) == 0) {
@@ -586,10 +584,10 @@ static int load_residency(struct report_run *r, struct error *err)
 			ret = -ENOENT;
 	}
 	if (ret < 0)
-		return warn(r,
-			    "no host residency of the file sets "
-			    "(residency-end.csv: %s)",
-			    strerror(-ret));
+		return report_warn(r,
+				   "no host residency of the file sets "
+				   "(residency-end.csv: %s)",
+				   strerror(-ret));
 	return residency_parse(path, text, &r->res, &r->n_res, err);
 }
 
@@ -644,22 +642,23 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 		goto fail;
 	}
 	if (st < 0)
-		warn(r, "status: %s", strerror(-st));
+		report_warn(r, "status: %s", strerror(-st));
 	if (pst == -ENOENT)
-		warn(r, "provenance.txt: %s", strerror(-pst));
+		report_warn(r, "provenance.txt: %s", strerror(-pst));
 	else if (pst < 0)
-		warn(r, "%s", perr.msg);
+		report_warn(r, "%s", perr.msg);
 	if (r->prov.mm_reclaim && strcmp(r->prov.mm_reclaim, "none") != 0)
-		warn(r,
-		     "the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
-		     r->prov.mm_reclaim);
+		report_warn(
+			r,
+			"the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
+			r->prov.mm_reclaim);
 	load_vms(r);
 
 	st = load_csv(r, csv, err);
 	if (st == -EBADMSG)
 		goto fail;
 	if (st < 0)
-		warn(r, "no stats (stats.csv: %s)", strerror(-st));
+		report_warn(r, "no stats (stats.csv: %s)", strerror(-st));
 	for (size_t i = 0; i < r->n_series; i++)
 		classify(r, &r->series[i]);
 	vm_values(r);
@@ -803,12 +802,6 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 		"class=\"%s\"/><text x=\"%.1f\" y=\"%.1f\" "
 		"class=\"%s\">%g</text>\n",
 		x1, x2, y1, y2, cls, tx, ty, label_cls, v);
-}
-
-/* For the report's parts in other files (report_priv.h). */
-int report_add_warning(struct report_run *r, const char *text)
-{
-	return warn(r, "%s", text);
 }
 
 /*

@@ -17,8 +17,9 @@
 
 /* ---- lib/report.c ---- */
 
-/* Adds a line to r->warnings. */
-int report_add_warning(struct report_run *r, const char *text);
+/* Adds a line to r->warnings, printf-style. */
+int report_warn(struct report_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* An inline <svg> chart w x h with its title, for the report's CSS. */
 void report_chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x);

@@ -217,24 +217,24 @@ static int compute_closure(struct report_run *r)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_series; i++) {
 		struct report_closure *c = &r->closure[r->n_closure];
-		char msg[1024];
 
 		if (!r->series[i].n || closure_of(r, &r->series[i], c) <= 0)
 			continue;
 		r->n_closure++;
 		if (c->adds_up)
 			continue;
-		snprintf(msg, sizeof(msg),
-			 "closure of %s %s does not add up: the file sets' "
-			 "%.1f MiB charged to %s%s%s exceed its page cache "
-			 "(file - shmem) of %.1f MiB by more than %.0f%% + "
-			 "%.0f MiB",
-			 c->source, c->node, (double)c->explained / MIB,
-			 c->where, strcmp(c->where, "host") ? "" : " ",
-			 strcmp(c->where, "host") ? "" : c->cgroup,
-			 (double)c->pagecache / MIB, REPORT_CLOSURE_TOL * 100,
-			 REPORT_CLOSURE_SLACK / MIB);
-		if (report_add_warning(r, msg) < 0)
+		if (report_warn(
+			    r,
+			    "closure of %s %s does not add up: the file sets' "
+			    "%.1f MiB charged to %s%s%s exceed its page cache "
+			    "(file - shmem) of %.1f MiB by more than %.0f%% + "
+			    "%.0f MiB",
+			    c->source, c->node, (double)c->explained / MIB,
+			    c->where, strcmp(c->where, "host") ? "" : " ",
+			    strcmp(c->where, "host") ? "" : c->cgroup,
+			    (double)c->pagecache / MIB,
+			    REPORT_CLOSURE_TOL * 100,
+			    REPORT_CLOSURE_SLACK / MIB) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -391,20 +391,18 @@ int report_residency_load(struct report_run *r, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
-	char msg[300];
 	size_t len = 0;
 	int ret;
 
 	if (!path)
 		return -ENOMEM;
 	ret = read_full_file(path, 1u << 30, &text, &len);
-	if (ret < 0) {
-		snprintf(msg, sizeof(msg),
-			 "no residency over time (residency.csv: %s): no "
-			 "closure, no charts per set",
-			 strerror(-ret));
-		return report_add_warning(r, msg);
-	}
+	if (ret < 0)
+		return report_warn(
+			r,
+			"no residency over time (residency.csv: %s): "
+			"no closure, no charts per set",
+			strerror(-ret));
 	/* results folders from before residency over time */
 	if (str_has_prefix(text, RESIDENCY_HEADER "\n") ||
 	    str_has_prefix(text, RESIDENCY_HEADER "\r\n"))
@@ -419,7 +417,7 @@ int report_residency_load(struct report_run *r, struct error *err)
 		return ret;
 	}
 	if (!r->rs->n)
-		return report_add_warning(r, "residency.csv has no samples");
+		return report_warn(r, "residency.csv has no samples");
 	collect_sets(r);
 	if (compute_closure(r) < 0 || compute_copies(r) < 0)
 		return -ENOMEM;
