@@ -170,25 +170,25 @@ static void classify(struct report_run *r, struct report_series *s)
 
 /* --- the stats CSV --- */
 
-struct csvload {
+struct csvload_ctx {
 	struct report_run *r;
 	struct report_series *last; /* cache for the common case */
+	struct csvread *cr;
+	int id_file, id_shmem, id_hfile;
 };
 
-static struct report_series *get_series(struct csvload *L, const char *src,
+static struct report_series *get_series(struct csvload_ctx *x, const char *src,
 					const char *node)
 {
-	struct report_run *r = L->r;
+	struct report_run *r = x->r;
 	struct report_series *s;
 
-	if (L->last && strcmp(L->last->source, src) == 0 &&
-	    strcmp(L->last->node, node) == 0)
-		return L->last;
-	for (size_t i = 0; i < r->n_series; i++) {
-		s = &r->series[i];
-		if (strcmp(s->source, src) == 0 && strcmp(s->node, node) == 0)
-			return L->last = s;
-	}
+	if (x->last && strcmp(x->last->source, src) == 0 &&
+	    strcmp(x->last->node, node) == 0)
+		return x->last;
+	s = (struct report_series *)report_find_series(r, src, node);
+	if (s)
+		return x->last = s;
 	s = ARRAY_PUSH(r->series, r->n_series);
 	if (!s)
 		return NULL;
@@ -200,7 +200,7 @@ static struct report_series *get_series(struct csvload *L, const char *src,
 		r->n_series--;
 		return NULL;
 	}
-	L->last = NULL;
+	x->last = NULL;
 	return s;
 }
 
@@ -235,20 +235,14 @@ static int series_point(struct report_series *s, int64_t t)
 	return 0;
 }
 
-struct csvload_ctx {
-	struct csvload L;
-	struct csvread *cr;
-	int id_file, id_shmem, id_hfile;
-};
-
 static int on_row(const struct csv_row *row, void *ud)
 {
 	struct csvload_ctx *x = ud;
-	struct report_run *r = x->L.r;
+	struct report_run *r = x->r;
 	struct report_series *s;
 	int stat = (int)row->stat;
 
-	s = get_series(&x->L, csvread_name(x->cr, CSV_SOURCE, row->source),
+	s = get_series(x, csvread_name(x->cr, CSV_SOURCE, row->source),
 		       csvread_name(x->cr, CSV_NODE, row->node));
 	if (!s || series_point(s, row->elapsed_ms) < 0)
 		return -ENOMEM;
@@ -270,7 +264,7 @@ static int on_row(const struct csv_row *row, void *ud)
 static int load_csv(struct report_run *r, const char *path, struct error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct csvload_ctx x = { .L = { .r = r } };
+	struct csvload_ctx x = { .r = r };
 	struct stat st;
 	int k;
 
