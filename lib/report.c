@@ -976,32 +976,46 @@ static const char *status_text(const struct report_run *r, char *buf,
 	return buf;
 }
 
+/*
+ * The cached, once and twice of a run's shared (or private) sets added
+ * up in sum; how many sets there are.
+ */
+static size_t set_sums(const struct report_run *r, bool shared,
+		       struct report_set *sum)
+{
+	size_t n = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	sum->shared = shared;
+	for (size_t i = 0; i < r->n_sets; i++) {
+		const struct report_set *s = &r->sets[i];
+
+		if (s->shared != shared)
+			continue;
+		sum->cached += s->cached;
+		sum->once += s->once;
+		sum->twice += s->twice;
+		n++;
+	}
+	return n;
+}
+
 /* One line per kind of set: cached, once, twice (MiB). */
 static void headline(FILE *f, const struct report_run *r, const char *pre,
 		     const char *post)
 {
 	for (int sh = 1; sh >= 0; sh--) {
-		uint64_t c = 0, o = 0, t = 0;
-		size_t n = 0;
+		struct report_set t;
+		size_t n = set_sums(r, sh, &t);
 
-		for (size_t i = 0; i < r->n_sets; i++) {
-			const struct report_set *s = &r->sets[i];
-
-			if (s->shared != (bool)sh)
-				continue;
-			c += s->cached;
-			o += s->once;
-			t += s->twice;
-			n++;
-		}
 		if (!n)
 			continue;
 		fprintf(f,
 			"%s%s set%s: %.1f MiB of the data cached, %.1f MiB "
 			"cached once, %.1f MiB cached twice or more.%s",
 			pre, sh ? "Shared" : "Private", n > 1 ? "s" : "",
-			(double)c / MIB, (double)o / MIB, (double)t / MIB,
-			post);
+			(double)t.cached / MIB, (double)t.once / MIB,
+			(double)t.twice / MIB, post);
 	}
 }
 
@@ -1425,19 +1439,15 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 			snprintf(x->label, sizeof(x->label),
 				 "%s sets: %s (MiB)",
 				 shared ? "shared" : "private", what[w]);
-			for (size_t i = 0; i < n && i < 64; i++)
-				for (size_t s = 0; s < runs[i]->n_sets; s++) {
-					const struct report_set *st =
-						&runs[i]->sets[s];
-					uint64_t v = w == 0 ? st->cached :
-						     w == 1 ? st->once :
-							      st->twice;
+			for (size_t i = 0; i < n && i < 64; i++) {
+				struct report_set t;
 
-					if (st->shared != shared)
-						continue;
-					x->v[i] += (double)v / MIB;
-					x->have[i] = true;
-				}
+				x->have[i] = set_sums(runs[i], shared, &t) > 0;
+				x->v[i] = (double)(w == 0 ? t.cached :
+						   w == 1 ? t.once :
+							    t.twice) /
+					  MIB;
+			}
 			nm++;
 		}
 	if (nm < max) {
@@ -1536,18 +1546,7 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 	if (sets && labels && lb) {
 		for (size_t i = 0; i < n; i++)
 			for (int sh = 0; sh < 2; sh++) {
-				struct report_set *d = &sets[2 * i + sh];
-
-				d->shared = sh;
-				for (size_t s = 0; s < runs[i]->n_sets; s++) {
-					const struct report_set *st =
-						&runs[i]->sets[s];
-
-					if (st->shared != (bool)sh)
-						continue;
-					d->once += st->once;
-					d->twice += st->twice;
-				}
+				set_sums(runs[i], sh, &sets[2 * i + sh]);
 				snprintf(lb[2 * i + sh], sizeof(lb[0]),
 					 "%.24s %s", run_label(runs[i]),
 					 sh ? "shared" : "private");
