@@ -343,16 +343,24 @@ static bool vm_shared_dax(const struct report_run *r, const char *id)
 	return v && v->shared_dax == PROV_YES;
 }
 
+/* The shared set (vm "") or the private set of vm; NULL when none. */
+static struct report_set *find_set(struct report_run *r, bool shared,
+				   const char *vm)
+{
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (r->sets[i].shared == shared &&
+		    strcmp(r->sets[i].vm, vm) == 0)
+			return &r->sets[i];
+	return NULL;
+}
+
 static struct report_set *add_set(struct report_run *r, bool shared,
 				  const char *vm)
 {
-	struct report_set *s;
+	struct report_set *s = find_set(r, shared, vm);
 
-	for (size_t i = 0; i < r->n_sets; i++) {
-		s = &r->sets[i];
-		if (s->shared == shared && strcmp(s->vm, vm) == 0)
-			return s;
-	}
+	if (s)
+		return s;
 	s = ARRAY_PUSH(r->sets, r->n_sets);
 	if (!s)
 		return NULL;
@@ -367,7 +375,7 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 
 static int account(struct report_run *r)
 {
-	struct report_set *shared = NULL;
+	struct report_set *shared;
 
 	/* host copies from residency.csv; the image wins for the shared set */
 	for (size_t i = 0; i < r->n_res; i++) {
@@ -396,14 +404,12 @@ static int account(struct report_run *r)
 		if (!is_shared)
 			add_vm(r, row->vm);
 	}
-	for (size_t i = 0; i < r->n_sets; i++)
-		if (r->sets[i].shared)
-			shared = &r->sets[i];
+	shared = find_set(r, true, "");
 
 	/* guest copies: growth, private set first */
 	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
 		struct report_vm *vm = &r->vms[v];
-		struct report_set *priv = NULL;
+		struct report_set *priv = find_set(r, false, vm->id);
 		uint64_t growth, to_priv;
 		bool dax = vm_shared_dax(r, vm->id);
 
@@ -412,10 +418,6 @@ static int account(struct report_run *r)
 		growth = vm->guest_last > vm->guest_first ?
 				 (uint64_t)(vm->guest_last - vm->guest_first) :
 				 0;
-		for (size_t i = 0; i < r->n_sets; i++)
-			if (!r->sets[i].shared &&
-			    strcmp(r->sets[i].vm, vm->id) == 0)
-				priv = &r->sets[i];
 		to_priv =
 			priv ? (growth < priv->size ? growth : priv->size) : 0;
 		if (priv)
