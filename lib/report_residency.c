@@ -889,38 +889,53 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 			"<em>all</em>: the copies wherever they sit.</p>\n");
 }
 
-static void html_closure(FILE *f, const struct report_run *r)
+/* The closure of each source and node: HTML, or text. */
+static void closure(FILE *f, const struct report_run *r, bool html)
 {
 	if (!r->n_closure)
 		return;
-	fprintf(f,
-		"<h3>Closure: how much of each page cache the file sets "
-		"explain</h3>\n<table class=\"closure\"><tr>"
-		"<th class=\"l\">source</th><th class=\"l\">cgroup</th>"
-		"<th class=\"l\">node</th><th>page cache</th>"
-		"<th>file sets</th><th>other</th><th>explained %%</th>"
-		"<th class=\"l\">by set</th><th class=\"l\">adds up</th>"
-		"</tr>\n");
+	if (html)
+		fprintf(f,
+			"<h3>Closure: how much of each page cache the file sets "
+			"explain</h3>\n<table class=\"closure\"><tr>"
+			"<th class=\"l\">source</th><th class=\"l\">cgroup</th>"
+			"<th class=\"l\">node</th><th>page cache</th>"
+			"<th>file sets</th><th>other</th><th>explained %%</th>"
+			"<th class=\"l\">by set</th><th class=\"l\">adds up</th>"
+			"</tr>\n");
+	else
+		fprintf(f,
+			"\nclosure: page cache explained by the file sets, "
+			"MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",
+			"source", "node", "pagecache", "file sets", "other",
+			"explained%", "adds up");
 	for (size_t i = 0; i < r->n_closure; i++) {
 		const struct report_closure *c = &r->closure[i];
+		const double v[] = { (double)c->pagecache / MIB,
+				     (double)c->explained / MIB,
+				     (double)c->other / MIB,
+				     pct(c->explained, c->pagecache) };
 		bool first = true;
 
-		fprintf(f, "<tr%s><td class=\"l\">",
-			c->adds_up ? "" : " class=\"warn\"");
-		svg_escape_html(f, c->source);
-		fprintf(f, "</td><td class=\"l\">");
-		if (strcmp(c->where, "host"))
-			svg_escape_html(f, c->where);
-		fprintf(f, "%s", strcmp(c->where, "host") ? ":" : "");
-		svg_escape_html(f, c->cgroup);
-		fprintf(f,
-			"</td><td class=\"l\">%s</td><td>%.1f</td>"
-			"<td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-			"<td class=\"l\">",
-			c->node, (double)c->pagecache / MIB,
-			(double)c->explained / MIB, (double)c->other / MIB,
-			pct(c->explained, c->pagecache));
-		for (size_t k = 0; k < r->n_rs_sets; k++) {
+		if (html) {
+			fprintf(f, "<tr%s><td class=\"l\">",
+				c->adds_up ? "" : " class=\"warn\"");
+			svg_escape_html(f, c->source);
+			fprintf(f, "</td><td class=\"l\">");
+			if (strcmp(c->where, "host")) {
+				svg_escape_html(f, c->where);
+				fputc(':', f);
+			}
+			svg_escape_html(f, c->cgroup);
+			fprintf(f, "</td><td class=\"l\">%s</td>", c->node);
+		} else {
+			fprintf(f, "%-16s %-6s", c->source, c->node);
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(v); k++)
+			fprintf(f, html ? "<td>%.1f</td>" : " %10.1f", v[k]);
+		if (html)
+			fprintf(f, "<td class=\"l\">");
+		for (size_t k = 0; html && k < r->n_rs_sets; k++) {
 			if (!c->by_set[k])
 				continue;
 			fprintf(f, "%s", first ? "" : ", ");
@@ -928,18 +943,21 @@ static void html_closure(FILE *f, const struct report_run *r)
 			fprintf(f, " %.1f", (double)c->by_set[k] / MIB);
 			first = false;
 		}
-		fprintf(f, "</td><td class=\"l\">%s</td></tr>\n",
+		fprintf(f,
+			html ? "</td><td class=\"l\">%s</td></tr>\n" : " %s\n",
 			c->adds_up ? "yes" : "NO");
 	}
-	fprintf(f,
-		"</table>\n<p>MiB. Page cache: <code>file - shmem</code> of "
-		"the source at the last tick of stats.csv; file sets: the "
-		"sets' resident bytes at the last sample of residency.csv "
-		"charged to that cgroup or below it (a guest: measured inside "
-		"it); other: the rest (logs, programs, other files). It does "
-		"not add up when the sets exceed the page cache by more than "
-		"%.0f%% + %.0f MiB (closure.csv).</p>\n",
-		REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
+	if (html)
+		fprintf(f,
+			"</table>\n<p>MiB. Page cache: <code>file - shmem</code> "
+			"of the source at the last tick of stats.csv; file sets: "
+			"the sets' resident bytes at the last sample of "
+			"residency.csv charged to that cgroup or below it (a "
+			"guest: measured inside it); other: the rest (logs, "
+			"programs, other files). It does not add up when the "
+			"sets exceed the page cache by more than %.0f%% + %.0f "
+			"MiB (closure.csv).</p>\n",
+			REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
 }
 
 void report_residency_html(FILE *f, const struct report_run *r)
@@ -948,7 +966,7 @@ void report_residency_html(FILE *f, const struct report_run *r)
 		return;
 	html_set_charts(f, r);
 	copies(f, r, true);
-	html_closure(f, r);
+	closure(f, r, true);
 }
 
 void report_residency_txt(FILE *f, const struct report_run *r)
@@ -956,21 +974,5 @@ void report_residency_txt(FILE *f, const struct report_run *r)
 	if (!r->rs || !r->rs->n)
 		return;
 	copies(f, r, false);
-	if (r->n_closure) {
-		fprintf(f, "\nclosure: page cache explained by the file sets, "
-			   "MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",
-			"source", "node", "pagecache", "file sets", "other",
-			"explained%", "adds up");
-		for (size_t i = 0; i < r->n_closure; i++) {
-			const struct report_closure *c = &r->closure[i];
-
-			fprintf(f, "%-16s %-6s %10.1f %10.1f %10.1f %10.1f %s\n",
-				c->source, c->node,
-				(double)c->pagecache / MIB,
-				(double)c->explained / MIB,
-				(double)c->other / MIB,
-				pct(c->explained, c->pagecache),
-				c->adds_up ? "yes" : "NO");
-		}
-	}
+	closure(f, r, false);
 }
