@@ -29,27 +29,22 @@ const char *svg_color(size_t i)
 /* xml: ' too, and no control characters (XML 1.0 forbids them). */
 static void escape(FILE *f, const char *s, bool xml)
 {
+	static const char *const entity[256] = {
+		['&'] = "&amp;",
+		['<'] = "&lt;",
+		['>'] = "&gt;",
+		['"'] = "&quot;",
+	};
+
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs(xml ? "&apos;" : "'", f);
-			break;
-		default:
-			if (!xml || (unsigned char)*s >= 0x20 || *s == '\t')
-				fputc(*s, f);
-		}
+		unsigned char c = (unsigned char)*s;
+
+		if (entity[c])
+			fputs(entity[c], f);
+		else if (xml && c == '\'')
+			fputs("&apos;", f);
+		else if (!xml || c >= 0x20 || c == '\t')
+			fputc(c, f);
 	}
 }
 
