@@ -135,14 +135,11 @@ static void classify(struct report_run *r, struct report_series *s)
 		return;
 	}
 	s->kind = SRC_OTHER;
-	if (strcmp(s->source, "host") == 0) {
-		s->kind = SRC_HOST;
-		return;
-	}
-	if (strcmp(s->source, "virtiofsd") == 0) {
-		s->kind = SRC_VIRTIOFSD;
-		return;
-	}
+	for (int k = SRC_HOST; k <= SRC_VIRTIOFSD; k++)
+		if (strcmp(s->source, kind_names[k]) == 0) {
+			s->kind = (enum source_kind)k;
+			return;
+		}
 	len = strlen(s->source);
 	if (len > 3 && strcmp(s->source + len - 3, "-cg") == 0) {
 		char name[65];
