@@ -203,6 +203,7 @@ static struct report_series *get_series(struct csvload_ctx *x, const char *src,
 
 static int series_point(struct report_series *s, int64_t t)
 {
+	int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
 	size_t cap;
 
 	if (s->n && s->t_ms[s->n - 1] == t)
@@ -211,24 +212,19 @@ static int series_point(struct report_series *s, int64_t t)
 	cap = 1;
 	while (cap < s->n)
 		cap *= 2;
-	if (s->n == 0 || s->n == cap) {
-		size_t nc = s->n ? cap * 2 : 64;
-		int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
+	/* a point carries the last values until the tick gives new ones */
+	for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
+		int64_t *a = *cols[k];
 
-		for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
-			int64_t *a = realloc(*cols[k], nc * sizeof(*a));
-
+		if (s->n == 0 || s->n == cap) {
+			a = realloc(a, (s->n ? cap * 2 : 64) * sizeof(*a));
 			if (!a)
 				return -ENOMEM;
 			*cols[k] = a;
 		}
+		a[s->n] = s->n ? a[s->n - 1] : 0;
 	}
-	s->t_ms[s->n] = t;
-	/* a point carries the last values until the tick gives new ones */
-	s->file[s->n] = s->n ? s->file[s->n - 1] : 0;
-	s->shmem[s->n] = s->n ? s->shmem[s->n - 1] : 0;
-	s->hfile[s->n] = s->n ? s->hfile[s->n - 1] : 0;
-	s->n++;
+	s->t_ms[s->n++] = t;
 	return 0;
 }
 
