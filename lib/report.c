@@ -65,25 +65,19 @@ int report_warn(struct report_run *r, const char *fmt, ...)
 
 /* --- the VMs and the sources --- */
 
-static struct report_vm *find_vm(struct report_run *r, const char *id)
+/* The VM with that id (or name); NULL when none. */
+static struct report_vm *find_vm(struct report_run *r, const char *key,
+				 bool by_name)
 {
 	for (size_t i = 0; i < r->n_vms; i++)
-		if (strcmp(r->vms[i].id, id) == 0)
-			return &r->vms[i];
-	return NULL;
-}
-
-static struct report_vm *find_vm_by_name(struct report_run *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_vms; i++)
-		if (strcmp(r->vms[i].name, name) == 0)
+		if (strcmp(by_name ? r->vms[i].name : r->vms[i].id, key) == 0)
 			return &r->vms[i];
 	return NULL;
 }
 
 static struct report_vm *add_vm(struct report_run *r, const char *id)
 {
-	struct report_vm *v = find_vm(r, id);
+	struct report_vm *v = find_vm(r, id, false);
 
 	if (v)
 		return v;
@@ -145,7 +139,7 @@ static void classify(struct report_run *r, struct report_series *s)
 		char name[65];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 3), s->source);
-		vm = find_vm_by_name(r, name);
+		vm = find_vm(r, name, true);
 		s->kind = SRC_VM_CGROUP;
 		if (vm)
 			s->vm = strdup(vm->id);
@@ -155,7 +149,7 @@ static void classify(struct report_run *r, struct report_series *s)
 			add_vm(r, s->vm);
 		return;
 	}
-	vm = find_vm_by_name(r, s->source);
+	vm = find_vm(r, s->source, true);
 	if (!vm && str_has_prefix(s->source, "vm") && s->source[2] &&
 	    isdigit((unsigned char)s->source[2]))
 		vm = add_vm(r, s->source + 2);
@@ -449,12 +443,11 @@ static int account(struct report_run *r)
 /* --- fio --- */
 
 /* fio rows by VM (the run's order), then as fio gave them. */
-static int fio_rank(const struct report_run *r, const char *vm)
+static int fio_rank(struct report_run *r, const char *vm)
 {
-	for (size_t v = 0; v < r->n_vms; v++)
-		if (strcmp(r->vms[v].name, vm) == 0)
-			return (int)v;
-	return (int)r->n_vms;
+	const struct report_vm *v = find_vm(r, vm, true);
+
+	return v ? (int)(v - r->vms) : (int)r->n_vms;
 }
 
 static void sort_fio(struct report_run *r)
@@ -589,7 +582,7 @@ static void vm_values(struct report_run *r)
 		if (!s->vm || s->kind != SRC_GUEST ||
 		    strcmp(s->node, "total") != 0 || !s->n)
 			continue;
-		vm = find_vm(r, s->vm);
+		vm = find_vm(r, s->vm, false);
 		if (!vm)
 			continue;
 		vm->have_guest = true;
