@@ -875,7 +875,7 @@ static void svg_lines(FILE *f, const char *title,
 
 /* Horizontal stacked bars: cached once / twice or more, per set. */
 static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
-		     size_t n, const char *const *labels)
+		     size_t n)
 {
 	const double W = 720, L = 200, R = 30, T = 28, BH = 22, GAP = 10;
 	double H = T + (double)n * (BH + GAP) + 44, pw = W - L - R;
@@ -906,7 +906,7 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">", L - 6,
 			y + BH / 2 + 4);
-		svg_escape_html(f, labels ? labels[i] : s->name);
+		svg_escape_html(f, s->name);
 		fprintf(f,
 			"</text><rect class=\"bar once\" data-set=\"%s\" "
 			"x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">"
@@ -1167,7 +1167,7 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 		fprintf(f,
 			"<h3>The data set: cached once, cached twice</h3>\n");
 		svg_sets(f, "Bytes of each file set in page caches at the end",
-			 r->sets, r->n_sets, NULL);
+			 r->sets, r->n_sets);
 		fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
 			   "<th>size</th><th>host copy</th>");
 		for (size_t v = 0; v < r->n_vms; v++) {
@@ -1525,27 +1525,21 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 
 static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 {
-	/* one bar per run and set kind */
-	struct report_set *sets = calloc(2 * n, sizeof(*sets));
-	const char **labels = calloc(2 * n, sizeof(*labels));
-	char(*lb)[160] = calloc(2 * n, sizeof(*lb));
+	/* one bar per run and set kind, named after both */
+	_cleanup_free_ struct report_set *sets = calloc(2 * n, sizeof(*sets));
 
 	side_by_side(f, runs, n, 0);
-	if (sets && labels && lb) {
-		for (size_t i = 0; i < n; i++)
-			for (int sh = 0; sh < 2; sh++) {
-				set_sums(runs[i], sh, &sets[2 * i + sh]);
-				snprintf(lb[2 * i + sh], sizeof(lb[0]),
-					 "%.24s %s", run_label(runs[i]),
-					 sh ? "shared" : "private");
-				labels[2 * i + sh] = lb[2 * i + sh];
-			}
-		svg_sets(f, "Cached once and twice, per run", sets, 2 * n,
-			 labels);
-	}
-	free(sets);
-	free(labels);
-	free(lb);
+	if (!sets)
+		return;
+	for (size_t i = 0; i < n; i++)
+		for (int sh = 0; sh < 2; sh++) {
+			struct report_set *d = &sets[2 * i + sh];
+
+			set_sums(runs[i], sh, d);
+			snprintf(d->name, sizeof(d->name), "%.24s %s",
+				 run_label(runs[i]), sh ? "shared" : "private");
+		}
+	svg_sets(f, "Cached once and twice, per run", sets, 2 * n);
 }
 
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
