@@ -1383,38 +1383,29 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 		const struct report_series *src[64];
 		size_t ns = run_sources(runs[i], src, 64);
 
-		for (size_t s = 0; s < ns; s++) {
-			char label[96];
-			size_t k;
+		for (size_t s = 0; s < ns && nm < max; s++) {
+			struct metric *x = &m[nm];
+			const char *l = x->label + strlen("page cache growth ");
+			char name[80];
+			size_t k = 0;
 
-			snprintf(label, sizeof(label),
+			memset(x, 0, sizeof(*x));
+			snprintf(x->label, sizeof(x->label),
 				 "page cache growth %s (MiB)", src[s]->source);
-			for (k = 0; k < nm; k++)
-				if (strcmp(m[k].label, label) == 0)
-					break;
-			if (k == nm) {
-				if (nm == max)
-					continue;
-				memset(&m[nm], 0, sizeof(m[nm]));
-				snprintf(m[nm].label, sizeof(m[nm].label), "%s",
-					 label);
-				nm++;
-			}
-		}
-	}
-	for (size_t k = 0; k < nm; k++) {
-		const char *src = m[k].label + strlen("page cache growth ");
-		char name[80];
+			while (k < nm && strcmp(m[k].label, x->label) != 0)
+				k++;
+			if (k < nm)
+				continue;
+			/* the source as the label has it */
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(strlen(l) - strlen(" (MiB)")), l);
+			for (size_t j = 0; j < n && j < 64; j++) {
+				int64_t g;
 
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)(strlen(src) - strlen(" (MiB)")), src);
-		for (size_t i = 0; i < n && i < 64; i++) {
-			int64_t g;
-
-			if (report_growth(runs[i], name, &g)) {
-				m[k].v[i] = (double)g / MIB;
-				m[k].have[i] = true;
+				x->have[j] = report_growth(runs[j], name, &g);
+				x->v[j] = x->have[j] ? (double)g / MIB : 0;
 			}
+			nm++;
 		}
 	}
 	/* sets */
