@@ -1378,6 +1378,7 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 {
 	size_t nm = 0;
 
+	memset(m, 0, max * sizeof(*m));
 	/* page cache growth per source (union of names) */
 	for (size_t i = 0; i < n && i < 64; i++) {
 		const struct report_series *src[64];
@@ -1389,7 +1390,6 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 			char name[80];
 			size_t k = 0;
 
-			memset(x, 0, sizeof(*x));
 			snprintf(x->label, sizeof(x->label),
 				 "page cache growth %s (MiB)", src[s]->source);
 			while (k < nm && strcmp(m[k].label, x->label) != 0)
@@ -1414,7 +1414,6 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 		for (size_t w = 0; w < 3 && nm < max; w++) {
 			struct metric *x = &m[nm];
 
-			memset(x, 0, sizeof(*x));
 			snprintf(x->label, sizeof(x->label),
 				 "%s sets: %s (MiB)",
 				 shared ? "shared" : "private", what[w]);
@@ -1432,7 +1431,6 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 	if (nm < max) {
 		struct metric *x = &m[nm];
 
-		memset(x, 0, sizeof(*x));
 		snprintf(x->label, sizeof(x->label), "fio IOPS, all VMs");
 		for (size_t i = 0; i < n && i < 64; i++)
 			for (size_t j = 0; j < runs[i]->n_fio; j++) {
