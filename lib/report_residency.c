@@ -164,14 +164,13 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 	snprintf(c->source, sizeof(c->source), "%s", ser->source);
 	snprintf(c->node, sizeof(c->node), "%s", ser->node);
 	c->kind = ser->kind;
+	snprintf(c->where, sizeof(c->where), "host");
+	snprintf(c->cgroup, sizeof(c->cgroup), "/");
 	switch (ser->kind) {
 	case SRC_HOST:
-		snprintf(c->where, sizeof(c->where), "host");
-		snprintf(c->cgroup, sizeof(c->cgroup), "/");
 		break;
 	case SRC_VIRTIOFSD:
 	case SRC_VM_CGROUP:
-		snprintf(c->where, sizeof(c->where), "host");
 		if (!source_cgroup(r, ser, c->cgroup, sizeof(c->cgroup),
 				   &by_name))
 			return 0;
@@ -182,7 +181,6 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 		if (!name || !has_where(s, name))
 			return 0; /* not measured inside */
 		snprintf(c->where, sizeof(c->where), "%s", name);
-		snprintf(c->cgroup, sizeof(c->cgroup), "/");
 		break;
 	}
 	default:
