@@ -495,7 +495,7 @@ int report_write_closure_csv(FILE *f, const struct report_run *r)
 
 int report_save_closure(const struct report_run *r)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	int ret;
@@ -508,10 +508,7 @@ int report_save_closure(const struct report_run *r)
 	ret = report_write_closure_csv(f, r);
 	if (fclose(f) != 0 && ret == 0)
 		ret = -EIO;
-	if (ret == 0)
-		ret = results_write(r->dir, "closure.csv", buf);
-	free(buf);
-	return ret;
+	return ret < 0 ? ret : results_write(r->dir, "closure.csv", buf);
 }
 
 /* ---- the stacked chart of a set ---- */
