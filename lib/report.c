@@ -750,7 +750,7 @@ const char *report_color(size_t i)
 }
 
 /* An inline <svg> chart W x H with its title, for the report's CSS. */
-void report_chart_begin(FILE *f, const char *cls, double w, double h,
+static void chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x)
 {
 	fprintf(f,
@@ -766,7 +766,7 @@ void report_chart_begin(FILE *f, const char *cls, double w, double h,
 }
 
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
-double report_axis_max(double max, double *ret_step)
+static double axis_max(double max, double *ret_step)
 {
 	if (max <= 0)
 		max = 1;
@@ -786,22 +786,23 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 		x1, x2, y1, y2, cls, tx, ty, label_cls, v);
 }
 
-/*
- * The axes of a chart of MiB over time (s): the plot area at (L, T), pw
- * by ph, in a chart H high; a grid line every ystep MiB up to ymax, a
- * tick every xstep s up to xmax, and the axes' titles.
- */
-void report_time_axes(FILE *f, double L, double T, double pw, double ph,
-		      double H, double xmax, double xstep, double ymax,
-		      double ystep)
+/* A chart of MiB over time (s) up to its axes (report_priv.h). */
+void report_time_chart(FILE *f, const char *cls, const char *title, double W,
+		       double H, double L, double T, double pw, double ph,
+		       double *xmax, double *ymax)
 {
-	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
-		double py = T + ph - y / ymax * ph;
+	double xstep, ystep;
+
+	*xmax = axis_max(*xmax, &xstep);
+	*ymax = axis_max(*ymax, &ystep);
+	chart_begin(f, cls, W, H, title, L);
+	for (double y = 0; y <= *ymax + ystep / 2; y += ystep) {
+		double py = T + ph - y / *ymax * ph;
 
 		tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4, y);
 	}
-	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
-		double px = L + x / xmax * pw;
+	for (double x = 0; x <= *xmax + xstep / 2; x += xstep) {
+		double px = L + x / *xmax * pw;
 
 		tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
 		     T + ph + 16, x);
@@ -822,7 +823,7 @@ static void svg_lines(FILE *f, const char *title,
 {
 	const double W = 720, H = 300, L = 64, R = 160, T = 28, B = 40;
 	double pw = W - L - R, ph = H - T - B;
-	double xmax = 0, ymax = 0, ystep, xstep;
+	double xmax = 0, ymax = 0;
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < ser[i]->n; j++) {
@@ -834,11 +835,7 @@ static void svg_lines(FILE *f, const char *title,
 			if (y > ymax)
 				ymax = y;
 		}
-	ymax = report_axis_max(ymax, &ystep);
-	xmax = report_axis_max(xmax, &xstep);
-
-	report_chart_begin(f, "chart", W, H, title, L);
-	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
+	report_time_chart(f, "chart", title, W, H, L, T, pw, ph, &xmax, &ymax);
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"class=\"frame\"/>\n",
@@ -887,8 +884,8 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 		if (v > max)
 			max = v;
 	}
-	max = report_axis_max(max, &step);
-	report_chart_begin(f, "chart bars", W, H, title, 10);
+	max = axis_max(max, &step);
+	chart_begin(f, "chart bars", W, H, title, 10);
 	for (double x = 0; x <= max + step / 2; x += step) {
 		double px = L + x / max * pw;
 

@@ -708,7 +708,7 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 			  size_t nt)
 {
 	const double W = 720, L = 64, R = 250, T = 28, B = 40;
-	double H = 300, pw = W - L - R, ph, xmax, ymax = 0, xstep, ystep;
+	double H = 300, pw = W - L - R, ph, xmax, ymax = 0;
 	double *base = calloc(nt, sizeof(double));
 
 	if (!base)
@@ -724,10 +724,9 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 		if (sum > ymax)
 			ymax = sum;
 	}
-	xmax = report_axis_max((double)t[nt - 1] / 1000.0, &xstep);
-	ymax = report_axis_max(ymax, &ystep);
-	report_chart_begin(f, "chart stacked", W, H, title, L);
-	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
+	xmax = (double)t[nt - 1] / 1000.0;
+	report_time_chart(f, "chart stacked", title, W, H, L, T, pw, ph, &xmax,
+			  &ymax);
 	for (size_t i = 0; i < nl; i++) {
 		const char *col = report_color(i);
 
