@@ -37,14 +37,15 @@ static size_t last_start(const struct rs_series *s)
 	return i;
 }
 
-static bool has_where(const struct rs_series *s, const char *where)
+/* Whether a row has field f = v. */
+static bool has_field(const struct rs_series *s, enum rs_field f, const char *v)
 {
-	int64_t id = rs_lookup(s, where);
+	int64_t id = rs_lookup(s, v);
 
 	if (id < 0)
 		return false;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].f[RS_WHERE] == (uint32_t)id)
+		if (s->rows[i].f[f] == (uint32_t)id)
 			return true;
 	return false;
 }
@@ -71,16 +72,12 @@ static void collect_sets(struct report_run *r)
 	const struct rs_series *s = r->rs;
 	char name[80];
 
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(fld(s, &s->rows[i], RS_SET), "shared"))
-			add_set(r, "shared");
+	if (has_field(s, RS_SET, "shared"))
+		add_set(r, "shared");
 	for (size_t v = 0; v < r->n_vms; v++) {
 		snprintf(name, sizeof(name), "private-%s", r->vms[v].id);
-		for (size_t i = 0; i < s->n; i++)
-			if (!strcmp(fld(s, &s->rows[i], RS_SET), name)) {
-				add_set(r, name);
-				break;
-			}
+		if (has_field(s, RS_SET, name))
+			add_set(r, name);
 	}
 	for (size_t i = 0; i < s->n; i++)
 		add_set(r, fld(s, &s->rows[i], RS_SET));
@@ -178,7 +175,7 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 	case SRC_GUEST: {
 		const char *name = ser->vm ? vm_name_of(r, ser->vm) : NULL;
 
-		if (!name || !has_where(s, name))
+		if (!name || !has_field(s, RS_WHERE, name))
 			return 0; /* not measured inside */
 		snprintf(c->where, sizeof(c->where), "%s", name);
 		break;
@@ -444,7 +441,7 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	uint64_t b = 0;
 	bool answered = false;
 
-	if (!s || !s->n || !has_where(s, vm_name))
+	if (!s || !s->n || !has_field(s, RS_WHERE, vm_name))
 		return false;
 	snprintf(set, sizeof(set), shared ? "shared" : "private-%s", vm_id);
 	for (size_t i = last_start(s); i < s->n; i++) {
