@@ -791,8 +791,6 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 		struct layer *l = set_layers(r->rs, r->rs_sets[k], t, nt, &nl);
 		char title[160];
 
-		if (!l && nl)
-			return;
 		snprintf(title, sizeof(title), "Set %s: resident bytes by place",
 			 r->rs_sets[k]);
 		if (nl)
