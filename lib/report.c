@@ -1326,7 +1326,7 @@ static void html_run(FILE *f, const struct report_run *r)
 	sets_table(f, r, 0);
 	end_state(f, r, 0);
 	html_charts(f, r);
-	report_residency_html(f, r);
+	report_residency_write(f, r, true);
 	html_residency(f, r);
 	html_fio(f, r);
 	html_provenance(f, r);
@@ -1583,7 +1583,7 @@ static void txt_run(FILE *f, const struct report_run *r)
 
 	sets_table(f, r, 10);
 	end_state(f, r, 10);
-	report_residency_txt(f, r);
+	report_residency_write(f, r, false);
 	if (r->n_fio) {
 		fprintf(f,
 			"\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s %10s\n",

@@ -51,8 +51,7 @@ void report_residency_free(struct report_run *r);
 bool report_residency_guest(const struct report_run *r, bool shared,
 			    const char *vm_id, const char *vm_name,
 			    uint64_t *ret);
-/* The per-set charts, the copies and the closure, for one run. */
-void report_residency_html(FILE *f, const struct report_run *r);
-void report_residency_txt(FILE *f, const struct report_run *r);
+/* The per-set charts (HTML), the copies and the closure, for one run. */
+void report_residency_write(FILE *f, const struct report_run *r, bool html);
 
 #endif

@@ -949,19 +949,12 @@ static void closure(FILE *f, const struct report_run *r, bool html)
 			REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
 }
 
-void report_residency_html(FILE *f, const struct report_run *r)
+void report_residency_write(FILE *f, const struct report_run *r, bool html)
 {
 	if (!r->rs || !r->rs->n)
 		return;
-	html_set_charts(f, r);
-	copies(f, r, true);
-	closure(f, r, true);
-}
-
-void report_residency_txt(FILE *f, const struct report_run *r)
-{
-	if (!r->rs || !r->rs->n)
-		return;
-	copies(f, r, false);
-	closure(f, r, false);
+	if (html)
+		html_set_charts(f, r);
+	copies(f, r, html);
+	closure(f, r, html);
 }
