@@ -154,12 +154,8 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 			ymin = fmin(ymin, pt->y);
 			ymax = fmax(ymax, pt->y);
 		}
-	if (xmin > xmax) {
-		xmin = 0;
-		xmax = 1;
-		ymin = 0;
-		ymax = 1;
-	}
+	if (xmin > xmax) /* no points: 0 to 1 below */
+		xmin = xmax = ymin = ymax = 0;
 	if (ymin > 0)
 		ymin = 0; /* amounts read best from zero */
 	if (ymax <= ymin)
