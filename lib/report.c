@@ -323,13 +323,6 @@ static void set_split(struct report_set *s, size_t n_vms)
 		s->extra += c[i];
 }
 
-static bool vm_shared_dax(const struct report_run *r, const char *id)
-{
-	const struct prov_vm *v = provenance_find_vm(&r->prov, id);
-
-	return v && v->shared_dax == PROV_YES;
-}
-
 /* The shared set (vm "") or the private set of vm; NULL when none. */
 static struct report_set *find_set(struct report_run *r, bool shared,
 				   const char *vm)
@@ -397,8 +390,9 @@ static int account(struct report_run *r)
 	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
 		struct report_vm *vm = &r->vms[v];
 		struct report_set *priv = find_set(r, false, vm->id);
+		const struct prov_vm *pv = provenance_find_vm(&r->prov, vm->id);
+		bool dax = pv && pv->shared_dax == PROV_YES;
 		uint64_t growth, to_priv;
-		bool dax = vm_shared_dax(r, vm->id);
 
 		if (!vm->have_guest)
 			continue;
