@@ -998,18 +998,6 @@ static void headline(FILE *f, const struct report_run *r, const char *pre,
 	}
 }
 
-/* The page cache of a source and node at its last tick. */
-static bool last_pagecache(const struct report_run *r, const char *source,
-			   const char *node, int64_t *ret)
-{
-	const struct report_series *s = report_find_series(r, source, node);
-
-	if (!s || !s->n)
-		return false;
-	*ret = report_pagecache(s, s->n - 1);
-	return true;
-}
-
 /* --- tables in HTML and text --- */
 
 /* The first cell of a row: HTML (w 0), or text 40 wide. */
@@ -1085,8 +1073,13 @@ static void end_state(FILE *f, const struct report_run *r, int w)
 			row_start(f, 0, src[i]->source);
 			fprintf(f, "<td class=\"l\">%s</td>", kind);
 		}
+		/* each node at the last tick, then the growth */
 		for (size_t j = 0; j < nn; j++) {
-			have = last_pagecache(r, src[i]->source, nodes[j], &g);
+			const struct report_series *s =
+				report_find_series(r, src[i]->source, nodes[j]);
+
+			have = s && s->n;
+			g = have ? report_pagecache(s, s->n - 1) : 0;
 			num_cell(f, w, have, (double)g / MIB);
 		}
 		have = report_growth(r, src[i]->source, &g);
