@@ -83,14 +83,6 @@ static void collect_sets(struct report_run *r)
 		add_set(r, fld(s, &s->rows[i], RS_SET));
 }
 
-static const char *vm_name_of(const struct report_run *r, const char *id)
-{
-	for (size_t v = 0; v < r->n_vms; v++)
-		if (!strcmp(r->vms[v].id, id))
-			return r->vms[v].name;
-	return NULL;
-}
-
 /* A guest's host node ("N0"), from the VM's node in the provenance. */
 static void guest_node(const struct report_run *r, const char *where,
 		       char *buf, size_t len)
@@ -173,8 +165,11 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 			return 0;
 		break;
 	case SRC_GUEST: {
-		const char *name = ser->vm ? vm_name_of(r, ser->vm) : NULL;
+		const char *name = NULL; /* its VM's */
 
+		for (size_t v = 0; ser->vm && !name && v < r->n_vms; v++)
+			if (!strcmp(r->vms[v].id, ser->vm))
+				name = r->vms[v].name;
 		if (!name || !has_field(s, RS_WHERE, name))
 			return 0; /* not measured inside */
 		snprintf(c->where, sizeof(c->where), "%s", name);
@@ -805,16 +800,6 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 
 /* ---- tables ---- */
 
-static size_t max_places(const struct report_run *r)
-{
-	size_t m = 2;
-
-	for (size_t i = 0; i < r->n_copies; i++)
-		if (r->copies[i].n_places > m)
-			m = r->copies[i].n_places;
-	return m;
-}
-
 static const char *times_name(size_t k, char *buf, size_t len)
 {
 	if (k == 0)
@@ -828,11 +813,14 @@ static const char *times_name(size_t k, char *buf, size_t len)
 /* The copies of each set per node: HTML, or text. */
 static void copies(FILE *f, const struct report_run *r, bool html)
 {
-	size_t mp = max_places(r);
+	size_t mp = 2; /* the most places of a row, 2 at least */
 	char b[32];
 
 	if (!r->n_copies)
 		return;
+	for (size_t i = 0; i < r->n_copies; i++)
+		if (r->copies[i].n_places > mp)
+			mp = r->copies[i].n_places;
 	if (html)
 		fprintf(f, "<h3>Cached once, twice, n times: each set at the "
 			   "end, per node</h3>\n<table class=\"copies\"><tr>"
