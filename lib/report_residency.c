@@ -800,16 +800,6 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 
 /* ---- tables ---- */
 
-static const char *times_name(size_t k, char *buf, size_t len)
-{
-	if (k == 0)
-		return "once";
-	if (k == 1)
-		return "twice";
-	snprintf(buf, len, "%zu times", k + 1);
-	return buf;
-}
-
 /* The copies of each set per node: HTML, or text. */
 static void copies(FILE *f, const struct report_run *r, bool html)
 {
@@ -831,9 +821,13 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 			"\ncopies at the end, MiB (per host node; all: "
 			"anywhere)\n%-14s %-5s %6s %10s",
 			"set", "node", "copies", "cached");
-	for (size_t k = 0; k < mp; k++)
+	for (size_t k = 0; k < mp; k++) {
+		snprintf(b, sizeof(b), "%zu times", k + 1);
 		fprintf(f, html ? "<th>%s</th>" : " %10s",
-			times_name(k, b, sizeof(b)));
+			k == 0 ? "once" :
+			k == 1 ? "twice" :
+				 b);
+	}
 	fputs(html ? "</tr>\n" : "\n", f);
 	for (size_t i = 0; i < r->n_copies; i++) {
 		const struct report_copies *c = &r->copies[i];
