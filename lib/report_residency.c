@@ -465,22 +465,19 @@ int report_write_closure_csv(FILE *f, const struct report_run *r)
 	fprintf(f, "%s\n", REPORT_CLOSURE_HEADER);
 	for (size_t i = 0; i < r->n_closure; i++) {
 		const struct report_closure *c = &r->closure[i];
-		bool first = true;
+		char by[REPORT_MAX_SETS * 128] = ""; /* SET=BYTES;... fits */
 
-		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,", c->source,
-			report_kind_name(c->kind), c->where, c->cgroup, c->node,
-			(long long)c->pagecache,
+		for (size_t k = 0; k < r->n_rs_sets; k++)
+			if (c->by_set[k])
+				str_appendf(by, sizeof(by), ";", "%s=%llu",
+					    r->rs_sets[k],
+					    (unsigned long long)c->by_set[k]);
+		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,%s\n",
+			c->source, report_kind_name(c->kind), c->where,
+			c->cgroup, c->node, (long long)c->pagecache,
 			(unsigned long long)c->explained, (long long)c->other,
 			pct(c->explained, c->pagecache),
-			c->adds_up ? "yes" : "no");
-		for (size_t k = 0; k < r->n_rs_sets; k++) {
-			if (!c->by_set[k])
-				continue;
-			fprintf(f, "%s%s=%llu", first ? "" : ";", r->rs_sets[k],
-				(unsigned long long)c->by_set[k]);
-			first = false;
-		}
-		fputc('\n', f);
+			c->adds_up ? "yes" : "no", by);
 	}
 	return ferror(f) ? -EIO : 0;
 }
