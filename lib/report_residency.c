@@ -211,20 +211,18 @@ static int compute_closure(struct report_run *r)
 		if (!r->series[i].n || closure_of(r, &r->series[i], c) <= 0)
 			continue;
 		r->n_closure++;
-		if (c->adds_up)
-			continue;
-		if (report_warn(
-			    r,
-			    "closure of %s %s does not add up: the file sets' "
-			    "%.1f MiB charged to %s%s%s exceed its page cache "
-			    "(file - shmem) of %.1f MiB by more than %.0f%% + "
-			    "%.0f MiB",
-			    c->source, c->node, (double)c->explained / MIB,
-			    c->where, strcmp(c->where, "host") ? "" : " ",
-			    strcmp(c->where, "host") ? "" : c->cgroup,
-			    (double)c->pagecache / MIB,
-			    REPORT_CLOSURE_TOL * 100,
-			    REPORT_CLOSURE_SLACK / MIB) < 0)
+		if (!c->adds_up &&
+		    report_warn(r,
+				"closure of %s %s does not add up: the file "
+				"sets' %.1f MiB charged to %s%s%s exceed its "
+				"page cache (file - shmem) of %.1f MiB by more "
+				"than %.0f%% + %.0f MiB",
+				c->source, c->node, (double)c->explained / MIB,
+				c->where, strcmp(c->where, "host") ? "" : " ",
+				strcmp(c->where, "host") ? "" : c->cgroup,
+				(double)c->pagecache / MIB,
+				REPORT_CLOSURE_TOL * 100,
+				REPORT_CLOSURE_SLACK / MIB) < 0)
 			return -ENOMEM;
 	}
 	return 0;
