@@ -42,9 +42,7 @@ int64_t report_pagecache(const struct report_series *s, size_t i)
 	return s->file[i] - (s->has_shmem ? s->shmem[i] : 0);
 }
 
-static int warn(struct report_run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int warn(struct report_run *r, const char *fmt, ...)
+int report_warn(struct report_run *r, const char *fmt, ...)
 {
 	char **nw;
 	char *s = NULL;
@@ -67,25 +65,19 @@ static int warn(struct report_run *r, const char *fmt, ...)
 
 /* --- the VMs and the sources --- */
 
-static struct report_vm *find_vm(struct report_run *r, const char *id)
+/* The VM with that id (or name); NULL when none. */
+static struct report_vm *find_vm(struct report_run *r, const char *key,
+				 bool by_name)
 {
 	for (size_t i = 0; i < r->n_vms; i++)
-		if (strcmp(r->vms[i].id, id) == 0)
-			return &r->vms[i];
-	return NULL;
-}
-
-static struct report_vm *find_vm_by_name(struct report_run *r, const char *name)
-{
-	for (size_t i = 0; i < r->n_vms; i++)
-		if (strcmp(r->vms[i].name, name) == 0)
+		if (strcmp(by_name ? r->vms[i].name : r->vms[i].id, key) == 0)
 			return &r->vms[i];
 	return NULL;
 }
 
 static struct report_vm *add_vm(struct report_run *r, const char *id)
 {
-	struct report_vm *v = find_vm(r, id);
+	struct report_vm *v = find_vm(r, id, false);
 
 	if (v)
 		return v;
@@ -137,20 +129,17 @@ static void classify(struct report_run *r, struct report_series *s)
 		return;
 	}
 	s->kind = SRC_OTHER;
-	if (strcmp(s->source, "host") == 0) {
-		s->kind = SRC_HOST;
-		return;
-	}
-	if (strcmp(s->source, "virtiofsd") == 0) {
-		s->kind = SRC_VIRTIOFSD;
-		return;
-	}
+	for (int k = SRC_HOST; k <= SRC_VIRTIOFSD; k++)
+		if (strcmp(s->source, kind_names[k]) == 0) {
+			s->kind = (enum source_kind)k;
+			return;
+		}
 	len = strlen(s->source);
 	if (len > 3 && strcmp(s->source + len - 3, "-cg") == 0) {
 		char name[65];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 3), s->source);
-		vm = find_vm_by_name(r, name);
+		vm = find_vm(r, name, true);
 		s->kind = SRC_VM_CGROUP;
 		if (vm)
 			s->vm = strdup(vm->id);
@@ -160,7 +149,7 @@ static void classify(struct report_run *r, struct report_series *s)
 			add_vm(r, s->vm);
 		return;
 	}
-	vm = find_vm_by_name(r, s->source);
+	vm = find_vm(r, s->source, true);
 	if (!vm && str_has_prefix(s->source, "vm") && s->source[2] &&
 	    isdigit((unsigned char)s->source[2]))
 		vm = add_vm(r, s->source + 2);
@@ -172,25 +161,25 @@ static void classify(struct report_run *r, struct report_series *s)
 
 /* --- the stats CSV --- */
 
-struct csvload {
+struct csvload_ctx {
 	struct report_run *r;
 	struct report_series *last; /* cache for the common case */
+	struct csvread *cr;
+	int id_file, id_shmem, id_hfile;
 };
 
-static struct report_series *get_series(struct csvload *L, const char *src,
+static struct report_series *get_series(struct csvload_ctx *x, const char *src,
 					const char *node)
 {
-	struct report_run *r = L->r;
+	struct report_run *r = x->r;
 	struct report_series *s;
 
-	if (L->last && strcmp(L->last->source, src) == 0 &&
-	    strcmp(L->last->node, node) == 0)
-		return L->last;
-	for (size_t i = 0; i < r->n_series; i++) {
-		s = &r->series[i];
-		if (strcmp(s->source, src) == 0 && strcmp(s->node, node) == 0)
-			return L->last = s;
-	}
+	if (x->last && strcmp(x->last->source, src) == 0 &&
+	    strcmp(x->last->node, node) == 0)
+		return x->last;
+	s = (struct report_series *)report_find_series(r, src, node);
+	if (s)
+		return x->last = s;
 	s = ARRAY_PUSH(r->series, r->n_series);
 	if (!s)
 		return NULL;
@@ -202,12 +191,13 @@ static struct report_series *get_series(struct csvload *L, const char *src,
 		r->n_series--;
 		return NULL;
 	}
-	L->last = NULL;
+	x->last = NULL;
 	return s;
 }
 
 static int series_point(struct report_series *s, int64_t t)
 {
+	int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
 	size_t cap;
 
 	if (s->n && s->t_ms[s->n - 1] == t)
@@ -216,41 +206,30 @@ static int series_point(struct report_series *s, int64_t t)
 	cap = 1;
 	while (cap < s->n)
 		cap *= 2;
-	if (s->n == 0 || s->n == cap) {
-		size_t nc = s->n ? cap * 2 : 64;
-		int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
+	/* a point carries the last values until the tick gives new ones */
+	for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
+		int64_t *a = *cols[k];
 
-		for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
-			int64_t *a = realloc(*cols[k], nc * sizeof(*a));
-
+		if (s->n == 0 || s->n == cap) {
+			a = realloc(a, (s->n ? cap * 2 : 64) * sizeof(*a));
 			if (!a)
 				return -ENOMEM;
 			*cols[k] = a;
 		}
+		a[s->n] = s->n ? a[s->n - 1] : 0;
 	}
-	s->t_ms[s->n] = t;
-	/* a point carries the last values until the tick gives new ones */
-	s->file[s->n] = s->n ? s->file[s->n - 1] : 0;
-	s->shmem[s->n] = s->n ? s->shmem[s->n - 1] : 0;
-	s->hfile[s->n] = s->n ? s->hfile[s->n - 1] : 0;
-	s->n++;
+	s->t_ms[s->n++] = t;
 	return 0;
 }
-
-struct csvload_ctx {
-	struct csvload L;
-	struct csvread *cr;
-	int id_file, id_shmem, id_hfile;
-};
 
 static int on_row(const struct csv_row *row, void *ud)
 {
 	struct csvload_ctx *x = ud;
-	struct report_run *r = x->L.r;
+	struct report_run *r = x->r;
 	struct report_series *s;
 	int stat = (int)row->stat;
 
-	s = get_series(&x->L, csvread_name(x->cr, CSV_SOURCE, row->source),
+	s = get_series(x, csvread_name(x->cr, CSV_SOURCE, row->source),
 		       csvread_name(x->cr, CSV_NODE, row->node));
 	if (!s || series_point(s, row->elapsed_ms) < 0)
 		return -ENOMEM;
@@ -272,7 +251,7 @@ static int on_row(const struct csv_row *row, void *ud)
 static int load_csv(struct report_run *r, const char *path, struct error *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct csvload_ctx x = { .L = { .r = r } };
+	struct csvload_ctx x = { .r = r };
 	struct stat st;
 	int k;
 
@@ -344,23 +323,24 @@ static void set_split(struct report_set *s, size_t n_vms)
 		s->extra += c[i];
 }
 
-static bool vm_shared_dax(const struct report_run *r, const char *id)
+/* The shared set (vm "") or the private set of vm; NULL when none. */
+static struct report_set *find_set(struct report_run *r, bool shared,
+				   const char *vm)
 {
-	const struct prov_vm *v = provenance_find_vm(&r->prov, id);
-
-	return v && v->shared_dax == PROV_YES;
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (r->sets[i].shared == shared &&
+		    strcmp(r->sets[i].vm, vm) == 0)
+			return &r->sets[i];
+	return NULL;
 }
 
 static struct report_set *add_set(struct report_run *r, bool shared,
 				  const char *vm)
 {
-	struct report_set *s;
+	struct report_set *s = find_set(r, shared, vm);
 
-	for (size_t i = 0; i < r->n_sets; i++) {
-		s = &r->sets[i];
-		if (s->shared == shared && strcmp(s->vm, vm) == 0)
-			return s;
-	}
+	if (s)
+		return s;
 	s = ARRAY_PUSH(r->sets, r->n_sets);
 	if (!s)
 		return NULL;
@@ -375,7 +355,7 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 
 static int account(struct report_run *r)
 {
-	struct report_set *shared = NULL;
+	struct report_set *shared;
 
 	/* host copies from residency.csv; the image wins for the shared set */
 	for (size_t i = 0; i < r->n_res; i++) {
@@ -404,26 +384,21 @@ static int account(struct report_run *r)
 		if (!is_shared)
 			add_vm(r, row->vm);
 	}
-	for (size_t i = 0; i < r->n_sets; i++)
-		if (r->sets[i].shared)
-			shared = &r->sets[i];
+	shared = find_set(r, true, "");
 
 	/* guest copies: growth, private set first */
 	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
 		struct report_vm *vm = &r->vms[v];
-		struct report_set *priv = NULL;
+		struct report_set *priv = find_set(r, false, vm->id);
+		const struct prov_vm *pv = provenance_find_vm(&r->prov, vm->id);
+		bool dax = pv && pv->shared_dax == PROV_YES;
 		uint64_t growth, to_priv;
-		bool dax = vm_shared_dax(r, vm->id);
 
 		if (!vm->have_guest)
 			continue;
 		growth = vm->guest_last > vm->guest_first ?
 				 (uint64_t)(vm->guest_last - vm->guest_first) :
 				 0;
-		for (size_t i = 0; i < r->n_sets; i++)
-			if (!r->sets[i].shared &&
-			    strcmp(r->sets[i].vm, vm->id) == 0)
-				priv = &r->sets[i];
 		to_priv =
 			priv ? (growth < priv->size ? growth : priv->size) : 0;
 		if (priv)
@@ -462,12 +437,11 @@ static int account(struct report_run *r)
 /* --- fio --- */
 
 /* fio rows by VM (the run's order), then as fio gave them. */
-static int fio_rank(const struct report_run *r, const char *vm)
+static int fio_rank(struct report_run *r, const char *vm)
 {
-	for (size_t v = 0; v < r->n_vms; v++)
-		if (strcmp(r->vms[v].name, vm) == 0)
-			return (int)v;
-	return (int)r->n_vms;
+	const struct report_vm *v = find_vm(r, vm, true);
+
+	return v ? (int)(v - r->vms) : (int)r->n_vms;
 }
 
 static void sort_fio(struct report_run *r)
@@ -501,11 +475,11 @@ static void load_fio(struct report_run *r)
 		return;
 	ret = read_full_file(path, 256u << 20, &text, NULL);
 	if (ret < 0) {
-		warn(r, "no fio results (fio.json: %s)", strerror(-ret));
+		report_warn(r, "no fio results (fio.json: %s)", strerror(-ret));
 		return;
 	}
 	if (fioresult_parse(text, &fr) < 0) {
-		warn(r, "fio.json holds no fio results");
+		report_warn(r, "fio.json holds no fio results");
 		return;
 	}
 	if (read_full_file(jpath, 1u << 20, &job, NULL) == 0) {
@@ -586,10 +560,10 @@ static int load_residency(struct report_run *r, struct error *err)
 			ret = -ENOENT;
 	}
 	if (ret < 0)
-		return warn(r,
-			    "no host residency of the file sets "
-			    "(residency-end.csv: %s)",
-			    strerror(-ret));
+		return report_warn(r,
+				   "no host residency of the file sets "
+				   "(residency-end.csv: %s)",
+				   strerror(-ret));
 	return residency_parse(path, text, &r->res, &r->n_res, err);
 }
 
@@ -602,7 +576,7 @@ static void vm_values(struct report_run *r)
 		if (!s->vm || s->kind != SRC_GUEST ||
 		    strcmp(s->node, "total") != 0 || !s->n)
 			continue;
-		vm = find_vm(r, s->vm);
+		vm = find_vm(r, s->vm, false);
 		if (!vm)
 			continue;
 		vm->have_guest = true;
@@ -644,22 +618,23 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 		goto fail;
 	}
 	if (st < 0)
-		warn(r, "status: %s", strerror(-st));
+		report_warn(r, "status: %s", strerror(-st));
 	if (pst == -ENOENT)
-		warn(r, "provenance.txt: %s", strerror(-pst));
+		report_warn(r, "provenance.txt: %s", strerror(-pst));
 	else if (pst < 0)
-		warn(r, "%s", perr.msg);
+		report_warn(r, "%s", perr.msg);
 	if (r->prov.mm_reclaim && strcmp(r->prov.mm_reclaim, "none") != 0)
-		warn(r,
-		     "the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
-		     r->prov.mm_reclaim);
+		report_warn(
+			r,
+			"the host's kernel paged out or moved memory on its own during this run (%s): the residency figures count that",
+			r->prov.mm_reclaim);
 	load_vms(r);
 
 	st = load_csv(r, csv, err);
 	if (st == -EBADMSG)
 		goto fail;
 	if (st < 0)
-		warn(r, "no stats (stats.csv: %s)", strerror(-st));
+		report_warn(r, "no stats (stats.csv: %s)", strerror(-st));
 	for (size_t i = 0; i < r->n_series; i++)
 		classify(r, &r->series[i]);
 	vm_values(r);
@@ -769,7 +744,7 @@ const char *report_color(size_t i)
 }
 
 /* An inline <svg> chart W x H with its title, for the report's CSS. */
-void report_chart_begin(FILE *f, const char *cls, double w, double h,
+static void chart_begin(FILE *f, const char *cls, double w, double h,
 			const char *title, double title_x)
 {
 	fprintf(f,
@@ -785,7 +760,7 @@ void report_chart_begin(FILE *f, const char *cls, double w, double h,
 }
 
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
-double report_axis_max(double max, double *ret_step)
+static double axis_max(double max, double *ret_step)
 {
 	if (max <= 0)
 		max = 1;
@@ -805,28 +780,23 @@ static void tick(FILE *f, const char *cls, double x1, double x2, double y1,
 		x1, x2, y1, y2, cls, tx, ty, label_cls, v);
 }
 
-/* For the report's parts in other files (report_priv.h). */
-int report_add_warning(struct report_run *r, const char *text)
+/* A chart of MiB over time (s) up to its axes (report_priv.h). */
+void report_time_chart(FILE *f, const char *cls, const char *title, double W,
+		       double H, double L, double T, double pw, double ph,
+		       double *xmax, double *ymax)
 {
-	return warn(r, "%s", text);
-}
+	double xstep, ystep;
 
-/*
- * The axes of a chart of MiB over time (s): the plot area at (L, T), pw
- * by ph, in a chart H high; a grid line every ystep MiB up to ymax, a
- * tick every xstep s up to xmax, and the axes' titles.
- */
-void report_time_axes(FILE *f, double L, double T, double pw, double ph,
-		      double H, double xmax, double xstep, double ymax,
-		      double ystep)
-{
-	for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
-		double py = T + ph - y / ymax * ph;
+	*xmax = axis_max(*xmax, &xstep);
+	*ymax = axis_max(*ymax, &ystep);
+	chart_begin(f, cls, W, H, title, L);
+	for (double y = 0; y <= *ymax + ystep / 2; y += ystep) {
+		double py = T + ph - y / *ymax * ph;
 
 		tick(f, "grid", L, L + pw, py, py, "yl", L - 6, py + 4, y);
 	}
-	for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
-		double px = L + x / xmax * pw;
+	for (double x = 0; x <= *xmax + xstep / 2; x += xstep) {
+		double px = L + x / *xmax * pw;
 
 		tick(f, "tick", px, px, T + ph, T + ph + 4, "xl", px,
 		     T + ph + 16, x);
@@ -847,7 +817,7 @@ static void svg_lines(FILE *f, const char *title,
 {
 	const double W = 720, H = 300, L = 64, R = 160, T = 28, B = 40;
 	double pw = W - L - R, ph = H - T - B;
-	double xmax = 0, ymax = 0, ystep, xstep;
+	double xmax = 0, ymax = 0;
 
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < ser[i]->n; j++) {
@@ -859,11 +829,7 @@ static void svg_lines(FILE *f, const char *title,
 			if (y > ymax)
 				ymax = y;
 		}
-	ymax = report_axis_max(ymax, &ystep);
-	xmax = report_axis_max(xmax, &xstep);
-
-	report_chart_begin(f, "chart", W, H, title, L);
-	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
+	report_time_chart(f, "chart", title, W, H, L, T, pw, ph, &xmax, &ymax);
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 		"class=\"frame\"/>\n",
@@ -900,7 +866,7 @@ static void svg_lines(FILE *f, const char *title,
 
 /* Horizontal stacked bars: cached once / twice or more, per set. */
 static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
-		     size_t n, const char *const *labels)
+		     size_t n)
 {
 	const double W = 720, L = 200, R = 30, T = 28, BH = 22, GAP = 10;
 	double H = T + (double)n * (BH + GAP) + 44, pw = W - L - R;
@@ -912,8 +878,8 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 		if (v > max)
 			max = v;
 	}
-	max = report_axis_max(max, &step);
-	report_chart_begin(f, "chart bars", W, H, title, 10);
+	max = axis_max(max, &step);
+	chart_begin(f, "chart bars", W, H, title, 10);
 	for (double x = 0; x <= max + step / 2; x += step) {
 		double px = L + x / max * pw;
 
@@ -931,7 +897,7 @@ static void svg_sets(FILE *f, const char *title, const struct report_set *sets,
 
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"yl\">", L - 6,
 			y + BH / 2 + 4);
-		svg_escape_html(f, labels ? labels[i] : s->name);
+		svg_escape_html(f, s->name);
 		fprintf(f,
 			"</text><rect class=\"bar once\" data-set=\"%s\" "
 			"x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">"
@@ -989,45 +955,47 @@ static const char *status_text(const struct report_run *r, char *buf,
 	return buf;
 }
 
+/*
+ * The cached, once and twice of a run's shared (or private) sets added
+ * up in sum; how many sets there are.
+ */
+static size_t set_sums(const struct report_run *r, bool shared,
+		       struct report_set *sum)
+{
+	size_t n = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	sum->shared = shared;
+	for (size_t i = 0; i < r->n_sets; i++) {
+		const struct report_set *s = &r->sets[i];
+
+		if (s->shared != shared)
+			continue;
+		sum->cached += s->cached;
+		sum->once += s->once;
+		sum->twice += s->twice;
+		n++;
+	}
+	return n;
+}
+
 /* One line per kind of set: cached, once, twice (MiB). */
 static void headline(FILE *f, const struct report_run *r, const char *pre,
 		     const char *post)
 {
 	for (int sh = 1; sh >= 0; sh--) {
-		uint64_t c = 0, o = 0, t = 0;
-		size_t n = 0;
+		struct report_set t;
+		size_t n = set_sums(r, sh, &t);
 
-		for (size_t i = 0; i < r->n_sets; i++) {
-			const struct report_set *s = &r->sets[i];
-
-			if (s->shared != (bool)sh)
-				continue;
-			c += s->cached;
-			o += s->once;
-			t += s->twice;
-			n++;
-		}
 		if (!n)
 			continue;
 		fprintf(f,
 			"%s%s set%s: %.1f MiB of the data cached, %.1f MiB "
 			"cached once, %.1f MiB cached twice or more.%s",
 			pre, sh ? "Shared" : "Private", n > 1 ? "s" : "",
-			(double)c / MIB, (double)o / MIB, (double)t / MIB,
-			post);
+			(double)t.cached / MIB, (double)t.once / MIB,
+			(double)t.twice / MIB, post);
 	}
-}
-
-/* The page cache of a source and node at its last tick. */
-static bool last_pagecache(const struct report_run *r, const char *source,
-			   const char *node, int64_t *ret)
-{
-	const struct report_series *s = report_find_series(r, source, node);
-
-	if (!s || !s->n)
-		return false;
-	*ret = report_pagecache(s, s->n - 1);
-	return true;
 }
 
 /* --- tables in HTML and text --- */
@@ -1105,8 +1073,13 @@ static void end_state(FILE *f, const struct report_run *r, int w)
 			row_start(f, 0, src[i]->source);
 			fprintf(f, "<td class=\"l\">%s</td>", kind);
 		}
+		/* each node at the last tick, then the growth */
 		for (size_t j = 0; j < nn; j++) {
-			have = last_pagecache(r, src[i]->source, nodes[j], &g);
+			const struct report_series *s =
+				report_find_series(r, src[i]->source, nodes[j]);
+
+			have = s && s->n;
+			g = have ? report_pagecache(s, s->n - 1) : 0;
 			num_cell(f, w, have, (double)g / MIB);
 		}
 		have = report_growth(r, src[i]->source, &g);
@@ -1178,7 +1151,7 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 		fprintf(f,
 			"<h3>The data set: cached once, cached twice</h3>\n");
 		svg_sets(f, "Bytes of each file set in page caches at the end",
-			 r->sets, r->n_sets, NULL);
+			 r->sets, r->n_sets);
 		fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
 			   "<th>size</th><th>host copy</th>");
 		for (size_t v = 0; v < r->n_vms; v++) {
@@ -1340,7 +1313,7 @@ static void html_run(FILE *f, const struct report_run *r)
 	sets_table(f, r, 0);
 	end_state(f, r, 0);
 	html_charts(f, r);
-	report_residency_html(f, r);
+	report_residency_write(f, r, true);
 	html_residency(f, r);
 	html_fio(f, r);
 	html_provenance(f, r);
@@ -1389,43 +1362,34 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 {
 	size_t nm = 0;
 
+	memset(m, 0, max * sizeof(*m));
 	/* page cache growth per source (union of names) */
 	for (size_t i = 0; i < n && i < 64; i++) {
 		const struct report_series *src[64];
 		size_t ns = run_sources(runs[i], src, 64);
 
-		for (size_t s = 0; s < ns; s++) {
-			char label[96];
-			size_t k;
+		for (size_t s = 0; s < ns && nm < max; s++) {
+			struct metric *x = &m[nm];
+			const char *l = x->label + strlen("page cache growth ");
+			char name[80];
+			size_t k = 0;
 
-			snprintf(label, sizeof(label),
+			snprintf(x->label, sizeof(x->label),
 				 "page cache growth %s (MiB)", src[s]->source);
-			for (k = 0; k < nm; k++)
-				if (strcmp(m[k].label, label) == 0)
-					break;
-			if (k == nm) {
-				if (nm == max)
-					continue;
-				memset(&m[nm], 0, sizeof(m[nm]));
-				snprintf(m[nm].label, sizeof(m[nm].label), "%s",
-					 label);
-				nm++;
-			}
-		}
-	}
-	for (size_t k = 0; k < nm; k++) {
-		const char *src = m[k].label + strlen("page cache growth ");
-		char name[80];
+			while (k < nm && strcmp(m[k].label, x->label) != 0)
+				k++;
+			if (k < nm)
+				continue;
+			/* the source as the label has it */
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(strlen(l) - strlen(" (MiB)")), l);
+			for (size_t j = 0; j < n && j < 64; j++) {
+				int64_t g;
 
-		snprintf(name, sizeof(name), "%.*s",
-			 (int)(strlen(src) - strlen(" (MiB)")), src);
-		for (size_t i = 0; i < n && i < 64; i++) {
-			int64_t g;
-
-			if (report_growth(runs[i], name, &g)) {
-				m[k].v[i] = (double)g / MIB;
-				m[k].have[i] = true;
+				x->have[j] = report_growth(runs[j], name, &g);
+				x->v[j] = x->have[j] ? (double)g / MIB : 0;
 			}
+			nm++;
 		}
 	}
 	/* sets */
@@ -1434,29 +1398,23 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 		for (size_t w = 0; w < 3 && nm < max; w++) {
 			struct metric *x = &m[nm];
 
-			memset(x, 0, sizeof(*x));
 			snprintf(x->label, sizeof(x->label),
 				 "%s sets: %s (MiB)",
 				 shared ? "shared" : "private", what[w]);
-			for (size_t i = 0; i < n && i < 64; i++)
-				for (size_t s = 0; s < runs[i]->n_sets; s++) {
-					const struct report_set *st =
-						&runs[i]->sets[s];
-					uint64_t v = w == 0 ? st->cached :
-						     w == 1 ? st->once :
-							      st->twice;
+			for (size_t i = 0; i < n && i < 64; i++) {
+				struct report_set t;
 
-					if (st->shared != shared)
-						continue;
-					x->v[i] += (double)v / MIB;
-					x->have[i] = true;
-				}
+				x->have[i] = set_sums(runs[i], shared, &t) > 0;
+				x->v[i] = (double)(w == 0 ? t.cached :
+						   w == 1 ? t.once :
+							    t.twice) /
+					  MIB;
+			}
 			nm++;
 		}
 	if (nm < max) {
 		struct metric *x = &m[nm];
 
-		memset(x, 0, sizeof(*x));
 		snprintf(x->label, sizeof(x->label), "fio IOPS, all VMs");
 		for (size_t i = 0; i < n && i < 64; i++)
 			for (size_t j = 0; j < runs[i]->n_fio; j++) {
@@ -1540,38 +1498,21 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 
 static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 {
-	/* one bar per run and set kind */
-	struct report_set *sets = calloc(2 * n, sizeof(*sets));
-	const char **labels = calloc(2 * n, sizeof(*labels));
-	char(*lb)[160] = calloc(2 * n, sizeof(*lb));
+	/* one bar per run and set kind, named after both */
+	_cleanup_free_ struct report_set *sets = calloc(2 * n, sizeof(*sets));
 
 	side_by_side(f, runs, n, 0);
-	if (sets && labels && lb) {
-		for (size_t i = 0; i < n; i++)
-			for (int sh = 0; sh < 2; sh++) {
-				struct report_set *d = &sets[2 * i + sh];
+	if (!sets)
+		return;
+	for (size_t i = 0; i < n; i++)
+		for (int sh = 0; sh < 2; sh++) {
+			struct report_set *d = &sets[2 * i + sh];
 
-				d->shared = sh;
-				for (size_t s = 0; s < runs[i]->n_sets; s++) {
-					const struct report_set *st =
-						&runs[i]->sets[s];
-
-					if (st->shared != (bool)sh)
-						continue;
-					d->once += st->once;
-					d->twice += st->twice;
-				}
-				snprintf(lb[2 * i + sh], sizeof(lb[0]),
-					 "%.24s %s", run_label(runs[i]),
-					 sh ? "shared" : "private");
-				labels[2 * i + sh] = lb[2 * i + sh];
-			}
-		svg_sets(f, "Cached once and twice, per run", sets, 2 * n,
-			 labels);
-	}
-	free(sets);
-	free(labels);
-	free(lb);
+			set_sums(runs[i], sh, d);
+			snprintf(d->name, sizeof(d->name), "%.24s %s",
+				 run_label(runs[i]), sh ? "shared" : "private");
+		}
+	svg_sets(f, "Cached once and twice, per run", sets, 2 * n);
 }
 
 int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
@@ -1629,7 +1570,7 @@ static void txt_run(FILE *f, const struct report_run *r)
 
 	sets_table(f, r, 10);
 	end_state(f, r, 10);
-	report_residency_txt(f, r);
+	report_residency_write(f, r, false);
 	if (r->n_fio) {
 		fprintf(f,
 			"\nfio\n%-10s %-14s %8s %9s %10s %10s %10s %10s %10s\n",

@@ -17,21 +17,18 @@
 
 /* ---- lib/report.c ---- */
 
-/* Adds a line to r->warnings. */
-int report_add_warning(struct report_run *r, const char *text);
-/* An inline <svg> chart w x h with its title, for the report's CSS. */
-void report_chart_begin(FILE *f, const char *cls, double w, double h,
-			const char *title, double title_x);
-/* An axis from 0: max rounded up to a step for about 5 ticks. */
-double report_axis_max(double max, double *ret_step);
+/* Adds a line to r->warnings, printf-style. */
+int report_warn(struct report_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /*
- * The axes of a chart of MiB over time (s): plot area at (L, T), pw by
- * ph, in a chart H high; grid every ystep up to ymax, ticks every xstep
- * up to xmax, the axes' titles.
+ * An inline <svg> chart (class cls, W x H, its title) of MiB over time
+ * (s), for the report's CSS: the plot area at (L, T), pw by ph; the
+ * largest values *xmax and *ymax rounded up to a step for about 5 ticks,
+ * a grid line every y step, a tick every x step, the axes' titles.
  */
-void report_time_axes(FILE *f, double L, double T, double pw, double ph,
-		      double H, double xmax, double xstep, double ymax,
-		      double ystep);
+void report_time_chart(FILE *f, const char *cls, const char *title, double W,
+		       double H, double L, double T, double pw, double ph,
+		       double *xmax, double *ymax);
 /* The report's i-th series colour. */
 const char *report_color(size_t i);
 /* qsort() of uint64_t from the largest down. */
@@ -54,8 +51,7 @@ void report_residency_free(struct report_run *r);
 bool report_residency_guest(const struct report_run *r, bool shared,
 			    const char *vm_id, const char *vm_name,
 			    uint64_t *ret);
-/* The per-set charts, the copies and the closure, for one run. */
-void report_residency_html(FILE *f, const struct report_run *r);
-void report_residency_txt(FILE *f, const struct report_run *r);
+/* The per-set charts (HTML), the copies and the closure, for one run. */
+void report_residency_write(FILE *f, const struct report_run *r, bool html);
 
 #endif

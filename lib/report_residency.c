@@ -37,14 +37,15 @@ static size_t last_start(const struct rs_series *s)
 	return i;
 }
 
-static bool has_where(const struct rs_series *s, const char *where)
+/* Whether a row has field f = v. */
+static bool has_field(const struct rs_series *s, enum rs_field f, const char *v)
 {
-	int64_t id = rs_lookup(s, where);
+	int64_t id = rs_lookup(s, v);
 
 	if (id < 0)
 		return false;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].f[RS_WHERE] == (uint32_t)id)
+		if (s->rows[i].f[f] == (uint32_t)id)
 			return true;
 	return false;
 }
@@ -71,27 +72,15 @@ static void collect_sets(struct report_run *r)
 	const struct rs_series *s = r->rs;
 	char name[80];
 
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(fld(s, &s->rows[i], RS_SET), "shared"))
-			add_set(r, "shared");
+	if (has_field(s, RS_SET, "shared"))
+		add_set(r, "shared");
 	for (size_t v = 0; v < r->n_vms; v++) {
 		snprintf(name, sizeof(name), "private-%s", r->vms[v].id);
-		for (size_t i = 0; i < s->n; i++)
-			if (!strcmp(fld(s, &s->rows[i], RS_SET), name)) {
-				add_set(r, name);
-				break;
-			}
+		if (has_field(s, RS_SET, name))
+			add_set(r, name);
 	}
 	for (size_t i = 0; i < s->n; i++)
 		add_set(r, fld(s, &s->rows[i], RS_SET));
-}
-
-static const char *vm_name_of(const struct report_run *r, const char *id)
-{
-	for (size_t v = 0; v < r->n_vms; v++)
-		if (!strcmp(r->vms[v].id, id))
-			return r->vms[v].name;
-	return NULL;
 }
 
 /* A guest's host node ("N0"), from the VM's node in the provenance. */
@@ -164,25 +153,26 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 	snprintf(c->source, sizeof(c->source), "%s", ser->source);
 	snprintf(c->node, sizeof(c->node), "%s", ser->node);
 	c->kind = ser->kind;
+	snprintf(c->where, sizeof(c->where), "host");
+	snprintf(c->cgroup, sizeof(c->cgroup), "/");
 	switch (ser->kind) {
 	case SRC_HOST:
-		snprintf(c->where, sizeof(c->where), "host");
-		snprintf(c->cgroup, sizeof(c->cgroup), "/");
 		break;
 	case SRC_VIRTIOFSD:
 	case SRC_VM_CGROUP:
-		snprintf(c->where, sizeof(c->where), "host");
 		if (!source_cgroup(r, ser, c->cgroup, sizeof(c->cgroup),
 				   &by_name))
 			return 0;
 		break;
 	case SRC_GUEST: {
-		const char *name = ser->vm ? vm_name_of(r, ser->vm) : NULL;
+		const char *name = NULL; /* its VM's */
 
-		if (!name || !has_where(s, name))
+		for (size_t v = 0; ser->vm && !name && v < r->n_vms; v++)
+			if (!strcmp(r->vms[v].id, ser->vm))
+				name = r->vms[v].name;
+		if (!name || !has_field(s, RS_WHERE, name))
 			return 0; /* not measured inside */
 		snprintf(c->where, sizeof(c->where), "%s", name);
-		snprintf(c->cgroup, sizeof(c->cgroup), "/");
 		break;
 	}
 	default:
@@ -217,24 +207,22 @@ static int compute_closure(struct report_run *r)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n_series; i++) {
 		struct report_closure *c = &r->closure[r->n_closure];
-		char msg[1024];
 
 		if (!r->series[i].n || closure_of(r, &r->series[i], c) <= 0)
 			continue;
 		r->n_closure++;
-		if (c->adds_up)
-			continue;
-		snprintf(msg, sizeof(msg),
-			 "closure of %s %s does not add up: the file sets' "
-			 "%.1f MiB charged to %s%s%s exceed its page cache "
-			 "(file - shmem) of %.1f MiB by more than %.0f%% + "
-			 "%.0f MiB",
-			 c->source, c->node, (double)c->explained / MIB,
-			 c->where, strcmp(c->where, "host") ? "" : " ",
-			 strcmp(c->where, "host") ? "" : c->cgroup,
-			 (double)c->pagecache / MIB, REPORT_CLOSURE_TOL * 100,
-			 REPORT_CLOSURE_SLACK / MIB);
-		if (report_add_warning(r, msg) < 0)
+		if (!c->adds_up &&
+		    report_warn(r,
+				"closure of %s %s does not add up: the file "
+				"sets' %.1f MiB charged to %s%s%s exceed its "
+				"page cache (file - shmem) of %.1f MiB by more "
+				"than %.0f%% + %.0f MiB",
+				c->source, c->node, (double)c->explained / MIB,
+				c->where, strcmp(c->where, "host") ? "" : " ",
+				strcmp(c->where, "host") ? "" : c->cgroup,
+				(double)c->pagecache / MIB,
+				REPORT_CLOSURE_TOL * 100,
+				REPORT_CLOSURE_SLACK / MIB) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -391,20 +379,18 @@ int report_residency_load(struct report_run *r, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/residency.csv", r->dir);
 	_cleanup_free_ char *text = NULL;
-	char msg[300];
 	size_t len = 0;
 	int ret;
 
 	if (!path)
 		return -ENOMEM;
 	ret = read_full_file(path, 1u << 30, &text, &len);
-	if (ret < 0) {
-		snprintf(msg, sizeof(msg),
-			 "no residency over time (residency.csv: %s): no "
-			 "closure, no charts per set",
-			 strerror(-ret));
-		return report_add_warning(r, msg);
-	}
+	if (ret < 0)
+		return report_warn(
+			r,
+			"no residency over time (residency.csv: %s): "
+			"no closure, no charts per set",
+			strerror(-ret));
 	/* results folders from before residency over time */
 	if (str_has_prefix(text, RESIDENCY_HEADER "\n") ||
 	    str_has_prefix(text, RESIDENCY_HEADER "\r\n"))
@@ -419,7 +405,7 @@ int report_residency_load(struct report_run *r, struct error *err)
 		return ret;
 	}
 	if (!r->rs->n)
-		return report_add_warning(r, "residency.csv has no samples");
+		return report_warn(r, "residency.csv has no samples");
 	collect_sets(r);
 	if (compute_closure(r) < 0 || compute_copies(r) < 0)
 		return -ENOMEM;
@@ -448,7 +434,7 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	uint64_t b = 0;
 	bool answered = false;
 
-	if (!s || !s->n || !has_where(s, vm_name))
+	if (!s || !s->n || !has_field(s, RS_WHERE, vm_name))
 		return false;
 	snprintf(set, sizeof(set), shared ? "shared" : "private-%s", vm_id);
 	for (size_t i = last_start(s); i < s->n; i++) {
@@ -477,29 +463,26 @@ int report_write_closure_csv(FILE *f, const struct report_run *r)
 	fprintf(f, "%s\n", REPORT_CLOSURE_HEADER);
 	for (size_t i = 0; i < r->n_closure; i++) {
 		const struct report_closure *c = &r->closure[i];
-		bool first = true;
+		char by[REPORT_MAX_SETS * 128] = ""; /* SET=BYTES;... fits */
 
-		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,", c->source,
-			report_kind_name(c->kind), c->where, c->cgroup, c->node,
-			(long long)c->pagecache,
+		for (size_t k = 0; k < r->n_rs_sets; k++)
+			if (c->by_set[k])
+				str_appendf(by, sizeof(by), ";", "%s=%llu",
+					    r->rs_sets[k],
+					    (unsigned long long)c->by_set[k]);
+		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,%s\n",
+			c->source, report_kind_name(c->kind), c->where,
+			c->cgroup, c->node, (long long)c->pagecache,
 			(unsigned long long)c->explained, (long long)c->other,
 			pct(c->explained, c->pagecache),
-			c->adds_up ? "yes" : "no");
-		for (size_t k = 0; k < r->n_rs_sets; k++) {
-			if (!c->by_set[k])
-				continue;
-			fprintf(f, "%s%s=%llu", first ? "" : ";", r->rs_sets[k],
-				(unsigned long long)c->by_set[k]);
-			first = false;
-		}
-		fputc('\n', f);
+			c->adds_up ? "yes" : "no", by);
 	}
 	return ferror(f) ? -EIO : 0;
 }
 
 int report_save_closure(const struct report_run *r)
 {
-	char *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	int ret;
@@ -512,10 +495,7 @@ int report_save_closure(const struct report_run *r)
 	ret = report_write_closure_csv(f, r);
 	if (fclose(f) != 0 && ret == 0)
 		ret = -EIO;
-	if (ret == 0)
-		ret = results_write(r->dir, "closure.csv", buf);
-	free(buf);
-	return ret;
+	return ret < 0 ? ret : results_write(r->dir, "closure.csv", buf);
 }
 
 /* ---- the stacked chart of a set ---- */
@@ -715,7 +695,7 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 			  size_t nt)
 {
 	const double W = 720, L = 64, R = 250, T = 28, B = 40;
-	double H = 300, pw = W - L - R, ph, xmax, ymax = 0, xstep, ystep;
+	double H = 300, pw = W - L - R, ph, xmax, ymax = 0;
 	double *base = calloc(nt, sizeof(double));
 
 	if (!base)
@@ -731,10 +711,9 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 		if (sum > ymax)
 			ymax = sum;
 	}
-	xmax = report_axis_max((double)t[nt - 1] / 1000.0, &xstep);
-	ymax = report_axis_max(ymax, &ystep);
-	report_chart_begin(f, "chart stacked", W, H, title, L);
-	report_time_axes(f, L, T, pw, ph, H, xmax, xstep, ymax, ystep);
+	xmax = (double)t[nt - 1] / 1000.0;
+	report_time_chart(f, "chart stacked", title, W, H, L, T, pw, ph, &xmax,
+			  &ymax);
 	for (size_t i = 0; i < nl; i++) {
 		const char *col = report_color(i);
 
@@ -802,8 +781,6 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 		struct layer *l = set_layers(r->rs, r->rs_sets[k], t, nt, &nl);
 		char title[160];
 
-		if (!l && nl)
-			return;
 		snprintf(title, sizeof(title), "Set %s: resident bytes by place",
 			 r->rs_sets[k]);
 		if (nl)
@@ -818,34 +795,17 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 
 /* ---- tables ---- */
 
-static size_t max_places(const struct report_run *r)
-{
-	size_t m = 2;
-
-	for (size_t i = 0; i < r->n_copies; i++)
-		if (r->copies[i].n_places > m)
-			m = r->copies[i].n_places;
-	return m;
-}
-
-static const char *times_name(size_t k, char *buf, size_t len)
-{
-	if (k == 0)
-		return "once";
-	if (k == 1)
-		return "twice";
-	snprintf(buf, len, "%zu times", k + 1);
-	return buf;
-}
-
 /* The copies of each set per node: HTML, or text. */
 static void copies(FILE *f, const struct report_run *r, bool html)
 {
-	size_t mp = max_places(r);
+	size_t mp = 2; /* the most places of a row, 2 at least */
 	char b[32];
 
 	if (!r->n_copies)
 		return;
+	for (size_t i = 0; i < r->n_copies; i++)
+		if (r->copies[i].n_places > mp)
+			mp = r->copies[i].n_places;
 	if (html)
 		fprintf(f, "<h3>Cached once, twice, n times: each set at the "
 			   "end, per node</h3>\n<table class=\"copies\"><tr>"
@@ -856,9 +816,13 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 			"\ncopies at the end, MiB (per host node; all: "
 			"anywhere)\n%-14s %-5s %6s %10s",
 			"set", "node", "copies", "cached");
-	for (size_t k = 0; k < mp; k++)
+	for (size_t k = 0; k < mp; k++) {
+		snprintf(b, sizeof(b), "%zu times", k + 1);
 		fprintf(f, html ? "<th>%s</th>" : " %10s",
-			times_name(k, b, sizeof(b)));
+			k == 0 ? "once" :
+			k == 1 ? "twice" :
+				 b);
+	}
 	fputs(html ? "</tr>\n" : "\n", f);
 	for (size_t i = 0; i < r->n_copies; i++) {
 		const struct report_copies *c = &r->copies[i];
@@ -891,38 +855,53 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 			"<em>all</em>: the copies wherever they sit.</p>\n");
 }
 
-static void html_closure(FILE *f, const struct report_run *r)
+/* The closure of each source and node: HTML, or text. */
+static void closure(FILE *f, const struct report_run *r, bool html)
 {
 	if (!r->n_closure)
 		return;
-	fprintf(f,
-		"<h3>Closure: how much of each page cache the file sets "
-		"explain</h3>\n<table class=\"closure\"><tr>"
-		"<th class=\"l\">source</th><th class=\"l\">cgroup</th>"
-		"<th class=\"l\">node</th><th>page cache</th>"
-		"<th>file sets</th><th>other</th><th>explained %%</th>"
-		"<th class=\"l\">by set</th><th class=\"l\">adds up</th>"
-		"</tr>\n");
+	if (html)
+		fprintf(f,
+			"<h3>Closure: how much of each page cache the file sets "
+			"explain</h3>\n<table class=\"closure\"><tr>"
+			"<th class=\"l\">source</th><th class=\"l\">cgroup</th>"
+			"<th class=\"l\">node</th><th>page cache</th>"
+			"<th>file sets</th><th>other</th><th>explained %%</th>"
+			"<th class=\"l\">by set</th><th class=\"l\">adds up</th>"
+			"</tr>\n");
+	else
+		fprintf(f,
+			"\nclosure: page cache explained by the file sets, "
+			"MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",
+			"source", "node", "pagecache", "file sets", "other",
+			"explained%", "adds up");
 	for (size_t i = 0; i < r->n_closure; i++) {
 		const struct report_closure *c = &r->closure[i];
+		const double v[] = { (double)c->pagecache / MIB,
+				     (double)c->explained / MIB,
+				     (double)c->other / MIB,
+				     pct(c->explained, c->pagecache) };
 		bool first = true;
 
-		fprintf(f, "<tr%s><td class=\"l\">",
-			c->adds_up ? "" : " class=\"warn\"");
-		svg_escape_html(f, c->source);
-		fprintf(f, "</td><td class=\"l\">");
-		if (strcmp(c->where, "host"))
-			svg_escape_html(f, c->where);
-		fprintf(f, "%s", strcmp(c->where, "host") ? ":" : "");
-		svg_escape_html(f, c->cgroup);
-		fprintf(f,
-			"</td><td class=\"l\">%s</td><td>%.1f</td>"
-			"<td>%.1f</td><td>%.1f</td><td>%.1f</td>"
-			"<td class=\"l\">",
-			c->node, (double)c->pagecache / MIB,
-			(double)c->explained / MIB, (double)c->other / MIB,
-			pct(c->explained, c->pagecache));
-		for (size_t k = 0; k < r->n_rs_sets; k++) {
+		if (html) {
+			fprintf(f, "<tr%s><td class=\"l\">",
+				c->adds_up ? "" : " class=\"warn\"");
+			svg_escape_html(f, c->source);
+			fprintf(f, "</td><td class=\"l\">");
+			if (strcmp(c->where, "host")) {
+				svg_escape_html(f, c->where);
+				fputc(':', f);
+			}
+			svg_escape_html(f, c->cgroup);
+			fprintf(f, "</td><td class=\"l\">%s</td>", c->node);
+		} else {
+			fprintf(f, "%-16s %-6s", c->source, c->node);
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(v); k++)
+			fprintf(f, html ? "<td>%.1f</td>" : " %10.1f", v[k]);
+		if (html)
+			fprintf(f, "<td class=\"l\">");
+		for (size_t k = 0; html && k < r->n_rs_sets; k++) {
 			if (!c->by_set[k])
 				continue;
 			fprintf(f, "%s", first ? "" : ", ");
@@ -930,49 +909,29 @@ static void html_closure(FILE *f, const struct report_run *r)
 			fprintf(f, " %.1f", (double)c->by_set[k] / MIB);
 			first = false;
 		}
-		fprintf(f, "</td><td class=\"l\">%s</td></tr>\n",
+		fprintf(f,
+			html ? "</td><td class=\"l\">%s</td></tr>\n" : " %s\n",
 			c->adds_up ? "yes" : "NO");
 	}
-	fprintf(f,
-		"</table>\n<p>MiB. Page cache: <code>file - shmem</code> of "
-		"the source at the last tick of stats.csv; file sets: the "
-		"sets' resident bytes at the last sample of residency.csv "
-		"charged to that cgroup or below it (a guest: measured inside "
-		"it); other: the rest (logs, programs, other files). It does "
-		"not add up when the sets exceed the page cache by more than "
-		"%.0f%% + %.0f MiB (closure.csv).</p>\n",
-		REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
+	if (html)
+		fprintf(f,
+			"</table>\n<p>MiB. Page cache: <code>file - shmem</code> "
+			"of the source at the last tick of stats.csv; file sets: "
+			"the sets' resident bytes at the last sample of "
+			"residency.csv charged to that cgroup or below it (a "
+			"guest: measured inside it); other: the rest (logs, "
+			"programs, other files). It does not add up when the "
+			"sets exceed the page cache by more than %.0f%% + %.0f "
+			"MiB (closure.csv).</p>\n",
+			REPORT_CLOSURE_TOL * 100, REPORT_CLOSURE_SLACK / MIB);
 }
 
-void report_residency_html(FILE *f, const struct report_run *r)
+void report_residency_write(FILE *f, const struct report_run *r, bool html)
 {
 	if (!r->rs || !r->rs->n)
 		return;
-	html_set_charts(f, r);
-	copies(f, r, true);
-	html_closure(f, r);
-}
-
-void report_residency_txt(FILE *f, const struct report_run *r)
-{
-	if (!r->rs || !r->rs->n)
-		return;
-	copies(f, r, false);
-	if (r->n_closure) {
-		fprintf(f, "\nclosure: page cache explained by the file sets, "
-			   "MiB\n%-16s %-6s %10s %10s %10s %10s %s\n",
-			"source", "node", "pagecache", "file sets", "other",
-			"explained%", "adds up");
-		for (size_t i = 0; i < r->n_closure; i++) {
-			const struct report_closure *c = &r->closure[i];
-
-			fprintf(f, "%-16s %-6s %10.1f %10.1f %10.1f %10.1f %s\n",
-				c->source, c->node,
-				(double)c->pagecache / MIB,
-				(double)c->explained / MIB,
-				(double)c->other / MIB,
-				pct(c->explained, c->pagecache),
-				c->adds_up ? "yes" : "NO");
-		}
-	}
+	if (html)
+		html_set_charts(f, r);
+	copies(f, r, html);
+	closure(f, r, html);
 }

@@ -29,27 +29,22 @@ const char *svg_color(size_t i)
 /* xml: ' too, and no control characters (XML 1.0 forbids them). */
 static void escape(FILE *f, const char *s, bool xml)
 {
+	static const char *const entity[256] = {
+		['&'] = "&amp;",
+		['<'] = "&lt;",
+		['>'] = "&gt;",
+		['"'] = "&quot;",
+	};
+
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs(xml ? "&apos;" : "'", f);
-			break;
-		default:
-			if (!xml || (unsigned char)*s >= 0x20 || *s == '\t')
-				fputc(*s, f);
-		}
+		unsigned char c = (unsigned char)*s;
+
+		if (entity[c])
+			fputs(entity[c], f);
+		else if (xml && c == '\'')
+			fputs("&apos;", f);
+		else if (!xml || c >= 0x20 || c == '\t')
+			fputc(c, f);
 	}
 }
 
@@ -159,12 +154,8 @@ static void write_panel(FILE *f, const struct svg_panel *p, unsigned width,
 			ymin = fmin(ymin, pt->y);
 			ymax = fmax(ymax, pt->y);
 		}
-	if (xmin > xmax) {
-		xmin = 0;
-		xmax = 1;
-		ymin = 0;
-		ymax = 1;
-	}
+	if (xmin > xmax) /* no points: 0 to 1 below */
+		xmin = xmax = ymin = ymax = 0;
 	if (ymin > 0)
 		ymin = 0; /* amounts read best from zero */
 	if (ymax <= ymin)
