@@ -35,10 +35,8 @@ struct parser {
 	enum section_kind kind;
 	char section[SECTION_MAX];
 	void *cur;              /* share_config or vm_config */
-	char **seen_sections;   /* to refuse duplicates */
-	size_t n_seen;
-	char **seen_keys;       /* "section\nkey" */
-	size_t n_keys;
+	char **seen_sections; /* to refuse duplicates (a strv) */
+	char **seen_keys; /* "section\nkey" */
 	struct error *err;
 	int error;              /* -errno of the first error */
 	unsigned workload_line; /* line of [workload], for checks across keys */
@@ -627,17 +625,10 @@ static int begin_section(struct parser *p, const char *section)
 {
 	struct lab_config *c = p->c;
 	const char *arg = NULL;
-	char **nl;
 
-	for (size_t i = 0; i < p->n_seen; i++)
-		if (!strcmp(p->seen_sections[i], section))
-			return perr(p, -EINVAL, "section [%s] appears twice",
-				    section);
-	nl = ARRAY_PUSH(p->seen_sections, p->n_seen);
-	if (!nl)
-		goto oom;
-	*nl = strdup(section);
-	if (!*nl)
+	if (strv_contains(p->seen_sections, section))
+		return perr(p, -EINVAL, "section [%s] appears twice", section);
+	if (strv_append(&p->seen_sections, section) < 0)
 		goto oom;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
@@ -775,7 +766,6 @@ static int handler(void *user, const char *section, const char *key,
 	};
 	struct parser *p = user;
 	_cleanup_free_ char *k = NULL;
-	char **nl;
 
 	(void)section;
 	if (p->error)
@@ -790,19 +780,15 @@ static int handler(void *user, const char *section, const char *key,
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	for (size_t i = 0; i < p->n_keys; i++)
-		if (!strcmp(p->seen_keys[i], k)) {
-			perr(p, -EINVAL,
-			     "key '%s': value '%s': set twice in [%s]", key,
-			     value, p->section);
-			return 0;
-		}
-	nl = ARRAY_PUSH(p->seen_keys, p->n_keys);
-	if (!nl) {
+	if (strv_contains(p->seen_keys, k)) {
+		perr(p, -EINVAL, "key '%s': value '%s': set twice in [%s]", key,
+		     value, p->section);
+		return 0;
+	}
+	if (strv_append(&p->seen_keys, k) < 0) {
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	*nl = TAKE_PTR(k);
 
 	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
@@ -1086,12 +1072,8 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 	r = 0;
 out:
 	fclose(p.f);
-	for (size_t i = 0; i < p.n_seen; i++)
-		free(p.seen_sections[i]);
-	free(p.seen_sections);
-	for (size_t i = 0; i < p.n_keys; i++)
-		free(p.seen_keys[i]);
-	free(p.seen_keys);
+	strv_free(p.seen_sections);
+	strv_free(p.seen_keys);
 	if (c)
 		config_free(c);
 	return r;
