@@ -79,14 +79,22 @@ static char *xstrdup(struct parser *p, const char *s)
 	return r;
 }
 
-static void set_str(struct parser *p, char **field, const char *v)
+/* A copy of v in place of *field; -ENOMEM leaves it as it was. */
+static int replace_str(char **field, const char *v)
 {
-	char *n = xstrdup(p, v);
+	char *n = strdup(v);
 
 	if (!n)
-		return;
+		return -ENOMEM;
 	free(*field);
 	*field = n;
+	return 0;
+}
+
+static void set_str(struct parser *p, char **field, const char *v)
+{
+	if (replace_str(field, v) < 0)
+		perr(p, -ENOMEM, "out of memory");
 }
 
 /* v into field when ok, else bad_value(why). */
@@ -142,10 +150,7 @@ static void set_path(struct parser *p, char **field, const char *key,
 		bad_value(p, key, v, "not a path");
 		return;
 	}
-	if (v[0] == '/')
-		n = strdup(v);
-	else
-		n = strdup_printf("%s/%s", p->c->dir, v);
+	n = v[0] == '/' ? strdup(v) : strdup_printf("%s/%s", p->c->dir, v);
 	if (!n) {
 		perr(p, -ENOMEM, "out of memory");
 		return;
@@ -159,15 +164,11 @@ static void set_path(struct parser *p, char **field, const char *key,
 static void set_program(struct parser *p, char **field, const char *key,
 			const char *v)
 {
-	if (!strchr(v, '/')) {
-		if (!*v || strpbrk(v, " \t\n\r")) {
-			bad_value(p, key, v, "not a program");
-			return;
-		}
-		set_str(p, field, v);
-		return;
-	}
-	set_path(p, field, key, v);
+	if (strchr(v, '/'))
+		set_path(p, field, key, v);
+	else
+		set_str_if(p, field, *v && !strpbrk(v, " \t\n\r"), key, v,
+			   "not a program");
 }
 
 static void set_uint(struct parser *p, unsigned *field, const char *key,
@@ -501,17 +502,6 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static int set_wl_str(char **field, const char *v)
-{
-	char *n = strdup(v);
-
-	if (!n)
-		return -ENOMEM;
-	free(*field);
-	*field = n;
-	return 0;
-}
-
 static int set_wl_ratio(unsigned *field, const char *key, const char *v,
 			struct error *err)
 {
@@ -557,7 +547,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
 		if (word_index(v, rws) >= 0)
-			return set_wl_str(&w->rw, v);
+			return replace_str(&w->rw, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw, readwrite or randrw",
@@ -570,7 +560,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 				"key '%s': bad value '%s': expected a block size such as 4k (a multiple of 512 up to 64M)",
 				key, v);
 		w->bs_bytes = n;
-		return set_wl_str(&w->bs, v);
+		return replace_str(&w->bs, v);
 	} else if (!strcmp(key, "runtime")) {
 		if (parse_duration_ms(v, &n) < 0 || n < 1000 || n % 1000 ||
 		    n / 1000 > UINT_MAX)
@@ -588,7 +578,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
 		if (word_index(v, engines) >= 0)
-			return set_wl_str(&w->ioengine, v);
+			return replace_str(&w->ioengine, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring",
@@ -614,11 +604,6 @@ static bool workload_key(struct parser *p, const char *key, const char *v)
 	else if (r < 0)
 		perr(p, r, "%s", e.msg);
 	return true;
-}
-
-static void binding_defaults(struct cg_binding *b)
-{
-	b->node = -1;
 }
 
 static int begin_section(struct parser *p, const char *section)
@@ -672,7 +657,7 @@ static int begin_section(struct parser *p, const char *section)
 		vm = ARRAY_PUSH(c->vms, c->n_vms);
 		if (!vm)
 			goto oom;
-		binding_defaults(&vm->cg);
+		vm->cg.node = -1;
 		vm->line = p->line;
 		vm->id = strdup(arg);
 		if (!vm->id)
@@ -801,7 +786,7 @@ static void defaults(struct lab_config *c)
 	c->lab.accel = LAB_ACCEL_AUTO;
 	c->lab.boot_timeout = 300;
 	c->lab.stop_timeout = 30;
-	binding_defaults(&c->virtiofsd.cg);
+	c->virtiofsd.cg.node = -1;
 	c->virtiofsd.style = VIRTIOFSD_STYLE_AUTO;
 	c->workload.size = 1ULL << 30;
 	c->workload.file_size = 16ULL << 20;
