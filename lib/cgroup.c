@@ -138,12 +138,19 @@ char *cg_trim(char *s)
 	return s;
 }
 
+/* Tells the trace what is done to path; true: a dry run, it is not done. */
+static bool trace(const struct cg_ctx *ctx, const char *what, const char *path,
+		  const char *value)
+{
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, what, path, value);
+	return ctx->dry_run;
+}
+
 static int cg_write(const struct cg_ctx *ctx, const char *path,
 		    const char *value)
 {
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "write", path, value);
-	if (ctx->dry_run)
+	if (trace(ctx, "write", path, value))
 		return 0;
 	return write_string_file(path, value);
 }
@@ -153,9 +160,7 @@ static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
 	*created = false;
 	if (is_dir(path))
 		return 0;
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "mkdir", path, NULL);
-	if (ctx->dry_run)
+	if (trace(ctx, "mkdir", path, NULL))
 		return 0;
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -167,9 +172,7 @@ static int cg_rmdir(const struct cg_ctx *ctx, const char *path)
 {
 	if (!is_dir(path))
 		return 0;
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "rmdir", path, NULL);
-	if (ctx->dry_run)
+	if (trace(ctx, "rmdir", path, NULL))
 		return 0;
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return -errno;
@@ -217,8 +220,7 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 	if (!from || !to)
 		return -ENOMEM;
 	if (ctx->dry_run && access(from, F_OK) < 0) {
-		if (ctx->trace)
-			ctx->trace(ctx->trace_ud, "write", to, "(parent's)");
+		trace(ctx, "write", to, "(parent's)");
 		return 0;
 	}
 	r = read_trimmed(from, &val);
@@ -784,9 +786,9 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n,
 		    struct error *err)
 {
-	_cleanup_free_ char *lrel =
-		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
-	_cleanup_free_ char *dir = NULL, *procs = NULL;
+	_cleanup_free_ char *dir = cg_path_at(ctx, rel, leaf);
+	_cleanup_free_ char *procs =
+		dir ? strdup_printf("%s/cgroup.procs", dir) : NULL;
 	_cleanup_free_ pid_t *moved = NULL;
 	size_t nmoved = 0;
 	bool made = false, created;
@@ -796,11 +798,7 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		*ret_moved = NULL;
 	if (ret_n)
 		*ret_n = 0;
-	if (!lrel)
-		return -ENOMEM;
-	dir = cg_path_at(ctx, lrel, NULL);
-	procs = cg_path_at(ctx, lrel, "cgroup.procs");
-	if (!dir || !procs)
+	if (!procs)
 		return -ENOMEM;
 	/* processes may fork while they are moved: until none is left */
 	for (int round = 0;; round++) {
@@ -854,13 +852,9 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 
 int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf)
 {
-	_cleanup_free_ char *lrel =
-		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
-	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *dir = cg_path_at(ctx, rel, leaf);
 
-	if (!lrel || !(dir = cg_path_at(ctx, lrel, NULL)))
-		return -ENOMEM;
-	return cg_rmdir(ctx, dir);
+	return dir ? cg_rmdir(ctx, dir) : -ENOMEM;
 }
 
 void cg_missing_controllers(const char *list, char *buf, size_t len)
