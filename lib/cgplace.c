@@ -379,17 +379,12 @@ static int to_leaf(struct cgplace *p, struct cg_ctx *cg, bool also_self,
 
 static int set_parent(struct cgplace *p, struct cg_ctx *cg, const char *rel)
 {
-	char *a = strdup(rel), *b = strdup(rel);
-
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return -ENOMEM;
-	}
 	free(p->parent);
 	free(p->delegated);
-	p->parent = a;
-	p->delegated = b;
+	p->parent = strdup(rel);
+	p->delegated = strdup(rel);
+	if (!p->parent || !p->delegated)
+		return -ENOMEM;
 	return cg_ctx_place(cg, p->parent, p->delegated);
 }
 

@@ -731,8 +731,9 @@ char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel)
 	return cur;
 }
 
-int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
-		size_t *ret_n)
+/* The pids in rel's cgroup.procs. -ENOENT: no such cgroup. */
+static int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
+		       size_t *ret_n)
 {
 	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.procs");
 
