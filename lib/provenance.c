@@ -1027,8 +1027,10 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 	}
 	if (str_has_prefix(key, "share.")) {
 		struct prov_share *s;
-		char name[128];
+		struct prov_share_place *pl;
+		char name[128], kind[128];
 		const char *vm = NULL;
+		bool image, sfs;
 
 		rest = split_id(key + 6, name, true);
 		if (!rest)
@@ -1053,30 +1055,24 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 			return m ? field_from_text(m, f, value) : -ENOMEM;
 		}
 		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
-		dot = strchr(rest, '.');
-		if (dot) {
-			if (!str_has_prefix(dot, ".vm") || !dot[3] ||
-			    strlen(dot + 3) >= sizeof(id))
-				return -EINVAL;
-			snprintf(id, sizeof(id), "%s", dot + 3);
-			vm = id;
-		}
-		{
-			size_t len = dot ? (size_t)(dot - rest) : strlen(rest);
-			struct prov_share_place *pl;
-			bool image = len == 5 && !strncmp(rest, "image", 5);
-			bool ifs = len == 8 && !strncmp(rest, "image_fs", 8);
-			bool sfs = len == 9 && !strncmp(rest, "source_fs", 9);
-
-			if (!image && !ifs && !sfs)
-				return -EINVAL;
-			pl = record(s, &places_array, vm, true);
-			if (!pl)
-				return -ENOMEM;
-			pl->pmem = !sfs;
-			return provenance_set(image ? &pl->image : &pl->fs,
-					      "%s", value);
-		}
+		dot = split_id(rest, kind, true);
+		if (dot && (!str_has_prefix(dot, "vm") || !dot[2] ||
+			    strlen(dot + 2) >= sizeof(id)))
+			return -EINVAL;
+		if (dot)
+			vm = strcpy(id, dot + 2);
+		else
+			snprintf(kind, sizeof(kind), "%s", rest);
+		image = !strcmp(kind, "image");
+		sfs = !strcmp(kind, "source_fs");
+		if (!image && !sfs && strcmp(kind, "image_fs"))
+			return -EINVAL;
+		pl = record(s, &places_array, vm, true);
+		if (!pl)
+			return -ENOMEM;
+		pl->pmem = !sfs;
+		return provenance_set(image ? &pl->image : &pl->fs, "%s",
+				      value);
 	}
 	return -EINVAL;
 }
