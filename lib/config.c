@@ -991,10 +991,19 @@ oom:
 	return perr(p, -ENOMEM, "out of memory");
 }
 
+/* What config_load() leaves: the file, the lists, the config unless taken */
+static void parser_done(struct parser *p)
+{
+	if (p->f)
+		fclose(p->f);
+	strv_free(p->seen_sections);
+	strv_free(p->seen_keys);
+	config_free(p->c);
+}
+
 int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
-	struct lab_config *c = NULL;
-	struct parser p = { 0 };
+	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
 	_cleanup_free_ char *abs = NULL;
 	char *slash;
 	int r;
@@ -1010,58 +1019,39 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		r = -ENOMEM;
-		goto out;
-	}
-	defaults(c);
+	p.c = calloc(1, sizeof(*p.c));
+	if (!p.c)
+		return -ENOMEM;
+	defaults(p.c);
 	if (path[0] == '/') {
 		abs = strdup(path);
 	} else {
 		char cwd[PATH_MAX];
 
-		if (!getcwd(cwd, sizeof(cwd))) {
-			r = -errno;
-			goto out;
-		}
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
 		abs = strdup_printf("%s/%s", cwd, path);
 	}
-	if (!abs) {
-		r = -ENOMEM;
-		goto out;
-	}
-	c->path = strdup(abs);
+	if (!abs)
+		return -ENOMEM;
+	p.c->path = strdup(abs);
 	slash = strrchr(abs, '/');
 	*slash = 0;
-	c->dir = strdup(slash == abs ? "/" : abs);
-	if (!c->path || !c->dir) {
-		r = -ENOMEM;
-		goto out;
-	}
-	p.c = c;
+	p.c->dir = strdup(slash == abs ? "/" : abs);
+	if (!p.c->path || !p.c->dir)
+		return -ENOMEM;
 	r = ini_parse_stream(reader, &p, handler, &p);
-	if (p.error) {
-		r = p.error;
-		goto out;
-	}
+	if (p.error)
+		return p.error;
 	if (r != 0) {
 		p.line = r > 0 ? (unsigned)r : p.line;
-		r = perr(&p, -EINVAL, "cannot parse this line");
-		goto out;
+		return perr(&p, -EINVAL, "cannot parse this line");
 	}
 	r = finish(&p);
 	if (r < 0)
-		goto out;
-	*ret = TAKE_PTR(c);
-	r = 0;
-out:
-	fclose(p.f);
-	strv_free(p.seen_sections);
-	strv_free(p.seen_keys);
-	if (c)
-		config_free(c);
-	return r;
+		return r;
+	*ret = TAKE_PTR(p.c);
+	return 0;
 }
 
 static void free_binding(struct cg_binding *b)
