@@ -84,35 +84,28 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 
 int sshchan_set_command(struct sshchan *ch, const char *const *argv)
 {
-	_cleanup_free_ char *req = strdup("");
+	_cleanup_free_ char *words = NULL, *line = NULL;
 	struct sshchan_result *nr;
-	char *tx, *line;
+	char *tx;
 
 	if (ch->n_paths || ch->state != SSHCHAN_DOWN || !argv[0])
 		return -EINVAL;
-	for (size_t i = 0; req && argv[i]; i++) {
-		_cleanup_free_ char *q = shell_quote(argv[i]);
-		char *n = q ? strdup_printf("%s %s", req, q) : NULL;
-
-		free(req);
-		req = n;
-	}
-	if (!req)
+	/* " 'w1' 'w2'\n" */
+	words = shell_join(argv);
+	line = words ? strdup_printf(" %s\n", words) : NULL;
+	if (!line)
 		return -ENOMEM;
 	nr = realloc(ch->results, sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
 	ch->results = nr;
-	tx = realloc(ch->tx, strlen(req) + 1 + 24);
+	tx = realloc(ch->tx, strlen(line) + 24);
 	if (!tx)
 		return -ENOMEM;
 	ch->tx = tx;
-	line = strdup_printf("%s\n", req);
-	if (!line)
-		return -ENOMEM;
 	free(ch->request);
-	ch->request = line;
 	ch->request_len = strlen(line);
+	ch->request = TAKE_PTR(line);
 	ch->command = true;
 	return 0;
 }
