@@ -749,6 +749,7 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 	const char *fv[] = { "fio", "--version", NULL };
 	_cleanup_free_ char *q = results_tool_version(qv);
 	_cleanup_free_ char *fio = results_tool_version(fv);
+	_cleanup_free_ char *mm = NULL;
 	struct utsname u;
 	char host[256] = "";
 
@@ -775,20 +776,14 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 					   "[virtiofsd] style"));
 	}
 	TRY(provenance_set(&p->fio, "%s", fio ? fio : "unknown"));
-	{
-		_cleanup_free_ char *mm = NULL;
-
-		TRY(hostmm_reclaim("", &mm));
-		TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
-		p->mm_numa_balancing =
-			hostmm_sysctl("", "kernel/numa_balancing");
-		p->mm_zone_reclaim_mode =
-			hostmm_sysctl("", "vm/zone_reclaim_mode");
-		if (p->mm_numa_balancing < 0)
-			p->mm_numa_balancing = PROV_UNSET;
-		if (p->mm_zone_reclaim_mode < 0)
-			p->mm_zone_reclaim_mode = PROV_UNSET;
-	}
+	TRY(hostmm_reclaim("", &mm));
+	TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
+	p->mm_numa_balancing = hostmm_sysctl("", "kernel/numa_balancing");
+	p->mm_zone_reclaim_mode = hostmm_sysctl("", "vm/zone_reclaim_mode");
+	if (p->mm_numa_balancing < 0)
+		p->mm_numa_balancing = PROV_UNSET;
+	if (p->mm_zone_reclaim_mode < 0)
+		p->mm_zone_reclaim_mode = PROV_UNSET;
 	TRY(provenance_set(&p->accel, "%s",
 			   env->accel ? env->accel : "unknown"));
 	TRY(provenance_set(&p->accel_asked, "%s",
@@ -848,30 +843,27 @@ static int kv_share(struct kvlist *l, const struct prov_share *s)
 
 int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 {
+	_cleanup_free_ char *ids = NULL;
 	char key[256];
 
 	TRY(kv_add_fields(l, p, run_fields, ARRAY_SIZE(run_fields), ""));
 	TRY(kv_add_fields(l, p, config_fields, ARRAY_SIZE(config_fields), ""));
 	for (size_t i = 0; i < p->n_vms; i++)
 		TRY(kv_vm_fields(l, &p->vms[i], 0, VM_FIO));
-	{
-		_cleanup_free_ char *ids = NULL;
+	for (size_t i = 0; i < p->n_vms; i++) {
+		char *n;
 
-		for (size_t i = 0; i < p->n_vms; i++) {
-			char *n;
-
-			if (!p->vms[i].listed)
-				continue;
-			n = strdup_printf("%s%s%s", ids ? ids : "",
-					  ids ? " " : "", p->vms[i].id);
-			if (!n)
-				return -ENOMEM;
-			free(ids);
-			ids = n;
-		}
-		if (ids)
-			TRY(kv_set(l, "vms", "%s", ids));
+		if (!p->vms[i].listed)
+			continue;
+		n = strdup_printf("%s%s%s", ids ? ids : "", ids ? " " : "",
+				  p->vms[i].id);
+		if (!n)
+			return -ENOMEM;
+		free(ids);
+		ids = n;
 	}
+	if (ids)
+		TRY(kv_set(l, "vms", "%s", ids));
 	TRY(kv_add_fields(l, p, virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields),
 			  ""));
 	for (size_t i = 0; i < p->n_shares; i++)
@@ -1090,9 +1082,8 @@ int provenance_parse_txt(const char *text, const char *path,
 			r = kv_set(&p->extra, l.v[i].key, "%s", l.v[i].value);
 	}
 	kv_free(&l);
-	if (r == 0 && pr == -EBADMSG) {
+	if (r == 0 && pr == -EBADMSG)
 		return err_fail(err, -EBADMSG, "%s: a line without '='", path);
-	}
 	if (r == 0 && pr < 0)
 		r = pr;
 	if (r < 0)
@@ -1442,10 +1433,9 @@ int provenance_parse_json(const char *text, const char *path,
 	json_object *o = json_tokener_parse_verbose(text, &je);
 	int r;
 
-	if (!o) {
+	if (!o)
 		return err_fail(err, -EBADMSG, "%s: not JSON: %s", path,
 				json_tokener_error_desc(je));
-	}
 	r = json_read(&c, p, o);
 	json_object_put(o);
 	if (r < 0 && r != -EBADMSG)
@@ -1483,9 +1473,8 @@ int provenance_read(const char *dir, struct provenance *p, struct error *err)
 		r = read_full_file(path, 4u << 20, &text, NULL);
 		if (r == -ENOENT)
 			continue;
-		if (r < 0) {
+		if (r < 0)
 			return err_fail(err, r, "%s: %s", path, strerror(-r));
-		}
 		return i == 0 ? provenance_parse_json(text, path, p, err) :
 				provenance_parse_txt(text, path, p, err);
 	}
