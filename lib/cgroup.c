@@ -204,18 +204,13 @@ static bool same_list(const char *a, const char *b)
 static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 		      const char *file, struct error *err)
 {
-	_cleanup_free_ char *copy = strdup(dir);
+	const char *slash = strrchr(dir, '/');
 	_cleanup_free_ char *from = NULL, *to = NULL, *val = NULL;
-	char *slash;
 	int r;
 
-	if (!copy)
-		return -ENOMEM;
-	slash = strrchr(copy, '/');
 	if (!slash)
 		return -EINVAL;
-	*slash = 0;
-	from = strdup_printf("%s/%s", copy, file);
+	from = strdup_printf("%.*s/%s", (int)(slash - dir), dir, file);
 	to = strdup_printf("%s/%s", dir, file);
 	if (!from || !to)
 		return -ENOMEM;
