@@ -66,8 +66,7 @@ int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
 	if (r < 0)
 		return r;
 	ctx->root = strdup(root);
-	ctx->parent = strdup(parent ? parent : "");
-	if (!ctx->root || !ctx->parent) {
+	if (!ctx->root || cg_ctx_place(ctx, parent, NULL) < 0) {
 		cg_ctx_done(ctx);
 		return -ENOMEM;
 	}
