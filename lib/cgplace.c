@@ -331,9 +331,7 @@ static int level_to_leaf(struct cgplace *p, struct cg_ctx *cg, const char *rel,
 		     who, cg->root, rel, cg->root, rel, CGPLACE_LEAF);
 	if (!also_self || self_in)
 		return 0;
-	free(moved);
-	moved = NULL;
-	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, self, &moved, &n, err);
+	r = cg_move_to_leaf(cg, rel, CGPLACE_LEAF, self, NULL, NULL, err);
 	if (r < 0)
 		return r;
 	note(p, cg->dry_run ? CGPLACE_NOTE_DRY : CGPLACE_NOTE_STEP,
@@ -379,17 +377,12 @@ static int to_leaf(struct cgplace *p, struct cg_ctx *cg, bool also_self,
 
 static int set_parent(struct cgplace *p, struct cg_ctx *cg, const char *rel)
 {
-	char *a = strdup(rel), *b = strdup(rel);
-
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return -ENOMEM;
-	}
 	free(p->parent);
 	free(p->delegated);
-	p->parent = a;
-	p->delegated = b;
+	p->parent = strdup(rel);
+	p->delegated = strdup(rel);
+	if (!p->parent || !p->delegated)
+		return -ENOMEM;
 	return cg_ctx_place(cg, p->parent, p->delegated);
 }
 

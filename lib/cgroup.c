@@ -66,8 +66,7 @@ int cg_ctx_init(struct cg_ctx *ctx, const char *root, const char *want,
 	if (r < 0)
 		return r;
 	ctx->root = strdup(root);
-	ctx->parent = strdup(parent ? parent : "");
-	if (!ctx->root || !ctx->parent) {
+	if (!ctx->root || cg_ctx_place(ctx, parent, NULL) < 0) {
 		cg_ctx_done(ctx);
 		return -ENOMEM;
 	}
@@ -138,12 +137,19 @@ char *cg_trim(char *s)
 	return s;
 }
 
+/* Tells the trace what is done to path; true: a dry run, it is not done. */
+static bool trace(const struct cg_ctx *ctx, const char *what, const char *path,
+		  const char *value)
+{
+	if (ctx->trace)
+		ctx->trace(ctx->trace_ud, what, path, value);
+	return ctx->dry_run;
+}
+
 static int cg_write(const struct cg_ctx *ctx, const char *path,
 		    const char *value)
 {
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "write", path, value);
-	if (ctx->dry_run)
+	if (trace(ctx, "write", path, value))
 		return 0;
 	return write_string_file(path, value);
 }
@@ -153,9 +159,7 @@ static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
 	*created = false;
 	if (is_dir(path))
 		return 0;
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "mkdir", path, NULL);
-	if (ctx->dry_run)
+	if (trace(ctx, "mkdir", path, NULL))
 		return 0;
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -167,9 +171,7 @@ static int cg_rmdir(const struct cg_ctx *ctx, const char *path)
 {
 	if (!is_dir(path))
 		return 0;
-	if (ctx->trace)
-		ctx->trace(ctx->trace_ud, "rmdir", path, NULL);
-	if (ctx->dry_run)
+	if (trace(ctx, "rmdir", path, NULL))
 		return 0;
 	if (rmdir(path) < 0 && errno != ENOENT)
 		return -errno;
@@ -201,24 +203,18 @@ static bool same_list(const char *a, const char *b)
 static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 		      const char *file, struct error *err)
 {
-	_cleanup_free_ char *copy = strdup(dir);
+	const char *slash = strrchr(dir, '/');
 	_cleanup_free_ char *from = NULL, *to = NULL, *val = NULL;
-	char *slash;
 	int r;
 
-	if (!copy)
-		return -ENOMEM;
-	slash = strrchr(copy, '/');
 	if (!slash)
 		return -EINVAL;
-	*slash = 0;
-	from = strdup_printf("%s/%s", copy, file);
+	from = strdup_printf("%.*s/%s", (int)(slash - dir), dir, file);
 	to = strdup_printf("%s/%s", dir, file);
 	if (!from || !to)
 		return -ENOMEM;
 	if (ctx->dry_run && access(from, F_OK) < 0) {
-		if (ctx->trace)
-			ctx->trace(ctx->trace_ud, "write", to, "(parent's)");
+		trace(ctx, "write", to, "(parent's)");
 		return 0;
 	}
 	r = read_trimmed(from, &val);
@@ -729,8 +725,9 @@ char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel)
 	return cur;
 }
 
-int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
-		size_t *ret_n)
+/* The pids in rel's cgroup.procs. -ENOENT: no such cgroup. */
+static int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
+		       size_t *ret_n)
 {
 	_cleanup_free_ char *p = cg_path_at(ctx, rel, "cgroup.procs");
 
@@ -784,9 +781,9 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		    pid_t also_pid, pid_t **ret_moved, size_t *ret_n,
 		    struct error *err)
 {
-	_cleanup_free_ char *lrel =
-		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
-	_cleanup_free_ char *dir = NULL, *procs = NULL;
+	_cleanup_free_ char *dir = cg_path_at(ctx, rel, leaf);
+	_cleanup_free_ char *procs =
+		dir ? strdup_printf("%s/cgroup.procs", dir) : NULL;
 	_cleanup_free_ pid_t *moved = NULL;
 	size_t nmoved = 0;
 	bool made = false, created;
@@ -796,11 +793,7 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 		*ret_moved = NULL;
 	if (ret_n)
 		*ret_n = 0;
-	if (!lrel)
-		return -ENOMEM;
-	dir = cg_path_at(ctx, lrel, NULL);
-	procs = cg_path_at(ctx, lrel, "cgroup.procs");
-	if (!dir || !procs)
+	if (!procs)
 		return -ENOMEM;
 	/* processes may fork while they are moved: until none is left */
 	for (int round = 0;; round++) {
@@ -854,13 +847,9 @@ int cg_move_to_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf,
 
 int cg_remove_leaf(const struct cg_ctx *ctx, const char *rel, const char *leaf)
 {
-	_cleanup_free_ char *lrel =
-		strdup_printf("%s%s%s", rel, *rel ? "/" : "", leaf);
-	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *dir = cg_path_at(ctx, rel, leaf);
 
-	if (!lrel || !(dir = cg_path_at(ctx, lrel, NULL)))
-		return -ENOMEM;
-	return cg_rmdir(ctx, dir);
+	return dir ? cg_rmdir(ctx, dir) : -ENOMEM;
 }
 
 void cg_missing_controllers(const char *list, char *buf, size_t len)

@@ -140,9 +140,6 @@ int cg_find_delegated(const struct cg_ctx *ctx, const char *rel, char **ret,
 /* The nearest of rel and its parents that exists (may be ""). */
 char *cg_nearest_existing(const struct cg_ctx *ctx, const char *rel);
 
-/* The pids in rel's cgroup.procs. -ENOENT: no such cgroup. */
-int cg_procs_at(const struct cg_ctx *ctx, const char *rel, pid_t **ret,
-		size_t *ret_n);
 /* "populated" of rel's cgroup.events: 1, 0, or -errno. */
 int cg_populated_at(const struct cg_ctx *ctx, const char *rel);
 

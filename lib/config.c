@@ -35,10 +35,8 @@ struct parser {
 	enum section_kind kind;
 	char section[SECTION_MAX];
 	void *cur;              /* share_config or vm_config */
-	char **seen_sections;   /* to refuse duplicates */
-	size_t n_seen;
-	char **seen_keys;       /* "section\nkey" */
-	size_t n_keys;
+	char **seen_sections; /* to refuse duplicates (a strv) */
+	char **seen_keys; /* "section\nkey" */
 	struct error *err;
 	int error;              /* -errno of the first error */
 	unsigned workload_line; /* line of [workload], for checks across keys */
@@ -81,14 +79,22 @@ static char *xstrdup(struct parser *p, const char *s)
 	return r;
 }
 
-static void set_str(struct parser *p, char **field, const char *v)
+/* A copy of v in place of *field; -ENOMEM leaves it as it was. */
+static int replace_str(char **field, const char *v)
 {
-	char *n = xstrdup(p, v);
+	char *n = strdup(v);
 
 	if (!n)
-		return;
+		return -ENOMEM;
 	free(*field);
 	*field = n;
+	return 0;
+}
+
+static void set_str(struct parser *p, char **field, const char *v)
+{
+	if (replace_str(field, v) < 0)
+		perr(p, -ENOMEM, "out of memory");
 }
 
 /* v into field when ok, else bad_value(why). */
@@ -144,10 +150,7 @@ static void set_path(struct parser *p, char **field, const char *key,
 		bad_value(p, key, v, "not a path");
 		return;
 	}
-	if (v[0] == '/')
-		n = strdup(v);
-	else
-		n = strdup_printf("%s/%s", p->c->dir, v);
+	n = v[0] == '/' ? strdup(v) : strdup_printf("%s/%s", p->c->dir, v);
 	if (!n) {
 		perr(p, -ENOMEM, "out of memory");
 		return;
@@ -161,15 +164,11 @@ static void set_path(struct parser *p, char **field, const char *key,
 static void set_program(struct parser *p, char **field, const char *key,
 			const char *v)
 {
-	if (!strchr(v, '/')) {
-		if (!*v || strpbrk(v, " \t\n\r")) {
-			bad_value(p, key, v, "not a program");
-			return;
-		}
-		set_str(p, field, v);
-		return;
-	}
-	set_path(p, field, key, v);
+	if (strchr(v, '/'))
+		set_path(p, field, key, v);
+	else
+		set_str_if(p, field, *v && !strpbrk(v, " \t\n\r"), key, v,
+			   "not a program");
 }
 
 static void set_uint(struct parser *p, unsigned *field, const char *key,
@@ -503,17 +502,6 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static int set_wl_str(char **field, const char *v)
-{
-	char *n = strdup(v);
-
-	if (!n)
-		return -ENOMEM;
-	free(*field);
-	*field = n;
-	return 0;
-}
-
 static int set_wl_ratio(unsigned *field, const char *key, const char *v,
 			struct error *err)
 {
@@ -559,7 +547,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
 		if (word_index(v, rws) >= 0)
-			return set_wl_str(&w->rw, v);
+			return replace_str(&w->rw, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected read, randread, write, randwrite, rw, readwrite or randrw",
@@ -572,7 +560,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 				"key '%s': bad value '%s': expected a block size such as 4k (a multiple of 512 up to 64M)",
 				key, v);
 		w->bs_bytes = n;
-		return set_wl_str(&w->bs, v);
+		return replace_str(&w->bs, v);
 	} else if (!strcmp(key, "runtime")) {
 		if (parse_duration_ms(v, &n) < 0 || n < 1000 || n % 1000 ||
 		    n / 1000 > UINT_MAX)
@@ -590,7 +578,7 @@ int config_workload_set(struct workload_config *w, const char *key,
 		w->residency_interval_ms = n;
 	} else if (!strcmp(key, "ioengine")) {
 		if (word_index(v, engines) >= 0)
-			return set_wl_str(&w->ioengine, v);
+			return replace_str(&w->ioengine, v);
 		return err_fail(
 			err, -EINVAL,
 			"key '%s': bad value '%s': expected psync, mmap, sync, vsync, pvsync, pvsync2, libaio or io_uring",
@@ -618,26 +606,14 @@ static bool workload_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static void binding_defaults(struct cg_binding *b)
-{
-	b->node = -1;
-}
-
 static int begin_section(struct parser *p, const char *section)
 {
 	struct lab_config *c = p->c;
 	const char *arg = NULL;
-	char **nl;
 
-	for (size_t i = 0; i < p->n_seen; i++)
-		if (!strcmp(p->seen_sections[i], section))
-			return perr(p, -EINVAL, "section [%s] appears twice",
-				    section);
-	nl = ARRAY_PUSH(p->seen_sections, p->n_seen);
-	if (!nl)
-		goto oom;
-	*nl = strdup(section);
-	if (!*nl)
+	if (strv_contains(p->seen_sections, section))
+		return perr(p, -EINVAL, "section [%s] appears twice", section);
+	if (strv_append(&p->seen_sections, section) < 0)
 		goto oom;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
@@ -681,7 +657,7 @@ static int begin_section(struct parser *p, const char *section)
 		vm = ARRAY_PUSH(c->vms, c->n_vms);
 		if (!vm)
 			goto oom;
-		binding_defaults(&vm->cg);
+		vm->cg.node = -1;
 		vm->line = p->line;
 		vm->id = strdup(arg);
 		if (!vm->id)
@@ -775,7 +751,6 @@ static int handler(void *user, const char *section, const char *key,
 	};
 	struct parser *p = user;
 	_cleanup_free_ char *k = NULL;
-	char **nl;
 
 	(void)section;
 	if (p->error)
@@ -790,19 +765,15 @@ static int handler(void *user, const char *section, const char *key,
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	for (size_t i = 0; i < p->n_keys; i++)
-		if (!strcmp(p->seen_keys[i], k)) {
-			perr(p, -EINVAL,
-			     "key '%s': value '%s': set twice in [%s]", key,
-			     value, p->section);
-			return 0;
-		}
-	nl = ARRAY_PUSH(p->seen_keys, p->n_keys);
-	if (!nl) {
+	if (strv_contains(p->seen_keys, k)) {
+		perr(p, -EINVAL, "key '%s': value '%s': set twice in [%s]", key,
+		     value, p->section);
+		return 0;
+	}
+	if (strv_append(&p->seen_keys, k) < 0) {
 		perr(p, -ENOMEM, "out of memory");
 		return 0;
 	}
-	*nl = TAKE_PTR(k);
 
 	if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
@@ -815,7 +786,7 @@ static void defaults(struct lab_config *c)
 	c->lab.accel = LAB_ACCEL_AUTO;
 	c->lab.boot_timeout = 300;
 	c->lab.stop_timeout = 30;
-	binding_defaults(&c->virtiofsd.cg);
+	c->virtiofsd.cg.node = -1;
 	c->virtiofsd.style = VIRTIOFSD_STYLE_AUTO;
 	c->workload.size = 1ULL << 30;
 	c->workload.file_size = 16ULL << 20;
@@ -1020,10 +991,19 @@ oom:
 	return perr(p, -ENOMEM, "out of memory");
 }
 
+/* What config_load() leaves: the file, the lists, the config unless taken */
+static void parser_done(struct parser *p)
+{
+	if (p->f)
+		fclose(p->f);
+	strv_free(p->seen_sections);
+	strv_free(p->seen_keys);
+	config_free(p->c);
+}
+
 int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
-	struct lab_config *c = NULL;
-	struct parser p = { 0 };
+	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
 	_cleanup_free_ char *abs = NULL;
 	char *slash;
 	int r;
@@ -1039,62 +1019,39 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		r = -ENOMEM;
-		goto out;
-	}
-	defaults(c);
+	p.c = calloc(1, sizeof(*p.c));
+	if (!p.c)
+		return -ENOMEM;
+	defaults(p.c);
 	if (path[0] == '/') {
 		abs = strdup(path);
 	} else {
 		char cwd[PATH_MAX];
 
-		if (!getcwd(cwd, sizeof(cwd))) {
-			r = -errno;
-			goto out;
-		}
+		if (!getcwd(cwd, sizeof(cwd)))
+			return -errno;
 		abs = strdup_printf("%s/%s", cwd, path);
 	}
-	if (!abs) {
-		r = -ENOMEM;
-		goto out;
-	}
-	c->path = strdup(abs);
+	if (!abs)
+		return -ENOMEM;
+	p.c->path = strdup(abs);
 	slash = strrchr(abs, '/');
 	*slash = 0;
-	c->dir = strdup(slash == abs ? "/" : abs);
-	if (!c->path || !c->dir) {
-		r = -ENOMEM;
-		goto out;
-	}
-	p.c = c;
+	p.c->dir = strdup(slash == abs ? "/" : abs);
+	if (!p.c->path || !p.c->dir)
+		return -ENOMEM;
 	r = ini_parse_stream(reader, &p, handler, &p);
-	if (p.error) {
-		r = p.error;
-		goto out;
-	}
+	if (p.error)
+		return p.error;
 	if (r != 0) {
 		p.line = r > 0 ? (unsigned)r : p.line;
-		r = perr(&p, -EINVAL, "cannot parse this line");
-		goto out;
+		return perr(&p, -EINVAL, "cannot parse this line");
 	}
 	r = finish(&p);
 	if (r < 0)
-		goto out;
-	*ret = TAKE_PTR(c);
-	r = 0;
-out:
-	fclose(p.f);
-	for (size_t i = 0; i < p.n_seen; i++)
-		free(p.seen_sections[i]);
-	free(p.seen_sections);
-	for (size_t i = 0; i < p.n_keys; i++)
-		free(p.seen_keys[i]);
-	free(p.seen_keys);
-	if (c)
-		config_free(c);
-	return r;
+		return r;
+	*ret = TAKE_PTR(p.c);
+	return 0;
 }
 
 static void free_binding(struct cg_binding *b)

@@ -53,77 +53,74 @@ struct field {
 #define SRC(m) offsetof(struct prov_source, m)
 #define N(m) offsetof(struct prov_node, m)
 
+/* a field of the same name in provenance.txt and provenance.json */
+#define FIELD(name, type, off)        \
+	{                             \
+		name, name, type, off \
+	}
+
 /* In the order of provenance.txt, section by section. */
 static const struct field run_fields[] = {
-	{ "name", "name", F_STR, P(name) },
-	{ "slurm.job", "slurm.job", F_STR, P(slurm_job) },
-	{ "slurm.array", "slurm.array", F_STR, P(slurm_array) },
-	{ "slurm.node", "slurm.node", F_STR, P(slurm_node) },
-	{ "started", "started", F_STR, P(started) },
+	FIELD("name", F_STR, P(name)),
+	FIELD("slurm.job", F_STR, P(slurm_job)),
+	FIELD("slurm.array", F_STR, P(slurm_array)),
+	FIELD("slurm.node", F_STR, P(slurm_node)),
+	FIELD("started", F_STR, P(started)),
 };
 
 static const struct field config_fields[] = {
-	{ "config", "config", F_STR, P(config) },
-	{ "state_dir", "state_dir", F_STR, P(state_dir) },
-	{ "image_dir", "image_dir", F_STR, P(image_dir) },
-	{ "sweep", "sweep", F_STR, P(sweep) },
-	{ "workload.size", "workload.size", F_STR, P(workload_size) },
-	{ "workload.file_size", "workload.file_size", F_STR,
-	  P(workload_file_size) },
-	{ "workload.private_ratio", "workload.private_ratio", F_INT,
-	  P(workload_private_ratio) },
-	{ "workload.access_ratio", "workload.access_ratio", F_INT,
-	  P(workload_access_ratio) },
-	{ "workload.hot_ratio", "workload.hot_ratio", F_INT,
-	  P(workload_hot_ratio) },
-	{ "workload.hot_access_ratio", "workload.hot_access_ratio", F_INT,
-	  P(workload_hot_access_ratio) },
-	{ "workload.rw", "workload.rw", F_STR, P(workload_rw) },
-	{ "workload.bs", "workload.bs", F_STR, P(workload_bs) },
-	{ "workload.runtime", "workload.runtime", F_INT, P(workload_runtime) },
-	{ "workload.ioengine", "workload.ioengine", F_STR,
-	  P(workload_ioengine) },
-	{ "start_state", "start_state", F_STR, P(start_state) },
+	FIELD("config", F_STR, P(config)),
+	FIELD("state_dir", F_STR, P(state_dir)),
+	FIELD("image_dir", F_STR, P(image_dir)),
+	FIELD("sweep", F_STR, P(sweep)),
+	FIELD("workload.size", F_STR, P(workload_size)),
+	FIELD("workload.file_size", F_STR, P(workload_file_size)),
+	FIELD("workload.private_ratio", F_INT, P(workload_private_ratio)),
+	FIELD("workload.access_ratio", F_INT, P(workload_access_ratio)),
+	FIELD("workload.hot_ratio", F_INT, P(workload_hot_ratio)),
+	FIELD("workload.hot_access_ratio", F_INT, P(workload_hot_access_ratio)),
+	FIELD("workload.rw", F_STR, P(workload_rw)),
+	FIELD("workload.bs", F_STR, P(workload_bs)),
+	FIELD("workload.runtime", F_INT, P(workload_runtime)),
+	FIELD("workload.ioengine", F_STR, P(workload_ioengine)),
+	FIELD("start_state", F_STR, P(start_state)),
 };
 
 /* after the VMs and "vms" */
 static const struct field virtiofsd_fields[] = {
-	{ "virtiofsd.cgroup", "virtiofsd.cgroup", F_STR, P(virtiofsd_cgroup) },
-	{ "virtiofsd.cache", "virtiofsd.cache", F_STR, P(virtiofsd_cache) },
+	FIELD("virtiofsd.cgroup", F_STR, P(virtiofsd_cgroup)),
+	FIELD("virtiofsd.cache", F_STR, P(virtiofsd_cache)),
 };
 
 /* after the shares and the nodes */
 static const struct field topology_fields[] = {
-	{ "topology.nodes", "topology.nodes", F_INT, P(topology_nodes) },
+	FIELD("topology.nodes", F_INT, P(topology_nodes)),
 };
 
 static const struct field host_fields[] = {
-	{ "daxlab", "daxlab", F_STR, P(daxlab) },
-	{ "kernel", "kernel", F_STR, P(kernel) },
-	{ "host", "host", F_STR, P(host) },
-	{ "qemu", "qemu", F_STR, P(qemu) },
+	FIELD("daxlab", F_STR, P(daxlab)),
+	FIELD("kernel", F_STR, P(kernel)),
+	FIELD("host", F_STR, P(host)),
+	FIELD("qemu", F_STR, P(qemu)),
 	{ "virtiofsd", "virtiofsd.summary", F_STR, P(virtiofsd) },
-	{ "virtiofsd.path", "virtiofsd.path", F_STR, P(virtiofsd_path) },
-	{ "virtiofsd.version", "virtiofsd.version", F_STR,
-	  P(virtiofsd_version) },
-	{ "virtiofsd.style", "virtiofsd.style", F_STR, P(virtiofsd_style) },
-	{ "fio", "fio", F_STR, P(fio) },
+	FIELD("virtiofsd.path", F_STR, P(virtiofsd_path)),
+	FIELD("virtiofsd.version", F_STR, P(virtiofsd_version)),
+	FIELD("virtiofsd.style", F_STR, P(virtiofsd_style)),
+	FIELD("fio", F_STR, P(fio)),
 	{ "accel", "accel.used", F_STR, P(accel) },
-	{ "accel.asked", "accel.asked", F_STR, P(accel_asked) },
-	{ "accel.why", "accel.why", F_STR, P(accel_why) },
+	FIELD("accel.asked", F_STR, P(accel_asked)),
+	FIELD("accel.why", F_STR, P(accel_why)),
 	{ "cgroup", "cgroup.version", F_CGV, P(cgroup_version) },
-	{ "cgroup.placement", "cgroup.placement", F_STR, P(cgroup_placement) },
-	{ "cgroup.parent", "cgroup.parent", F_STR, P(cgroup_parent) },
-	{ "mm.reclaim", "mm.reclaim", F_STR, P(mm_reclaim) },
-	{ "mm.numa_balancing", "mm.numa_balancing", F_INT,
-	  P(mm_numa_balancing) },
-	{ "mm.zone_reclaim_mode", "mm.zone_reclaim_mode", F_INT,
-	  P(mm_zone_reclaim_mode) },
+	FIELD("cgroup.placement", F_STR, P(cgroup_placement)),
+	FIELD("cgroup.parent", F_STR, P(cgroup_parent)),
+	FIELD("mm.reclaim", F_STR, P(mm_reclaim)),
+	FIELD("mm.numa_balancing", F_INT, P(mm_numa_balancing)),
+	FIELD("mm.zone_reclaim_mode", F_INT, P(mm_zone_reclaim_mode)),
 };
 
 static const struct field end_fields[] = {
-	{ "finished", "finished", F_STR, P(finished) },
-	{ "duration_s", "duration_s", F_DBL, P(duration_s) },
+	FIELD("finished", F_STR, P(finished)),
+	FIELD("duration_s", F_DBL, P(duration_s)),
 };
 
 /*
@@ -136,24 +133,24 @@ enum { VM_FIO = 9 };
 static const struct field vm_fields[] = {
 	{ NULL, "id", F_STR, V(id) },
 	{ NULL, "listed", F_BOOL, V(listed) },
-	{ "name", "name", F_STR, V(name) },
-	{ "cgroup", "cgroup", F_STR, V(cgroup) },
-	{ "node", "node", F_INT, V(node) },
-	{ "vcpus", "vcpus", F_INT, V(vcpus) },
-	{ "memory", "memory", F_STR, V(memory) },
-	{ "fio_port", "fio_port", F_INT, V(fio_port) },
-	{ "ssh_port", "ssh_port", F_INT, V(ssh_port) },
-	[VM_FIO] = { "fio", "fio", F_STR, V(fio) },
-	{ "shared_dax", "shared_dax", F_YN, V(shared_dax) },
+	FIELD("name", F_STR, V(name)),
+	FIELD("cgroup", F_STR, V(cgroup)),
+	FIELD("node", F_INT, V(node)),
+	FIELD("vcpus", F_INT, V(vcpus)),
+	FIELD("memory", F_STR, V(memory)),
+	FIELD("fio_port", F_INT, V(fio_port)),
+	FIELD("ssh_port", F_INT, V(ssh_port)),
+	[VM_FIO] = FIELD("fio", F_STR, V(fio)),
+	FIELD("shared_dax", F_YN, V(shared_dax)),
 };
 
 /* "share.NAME.KEY"; its mounts are the text's VM by VM */
 static const struct field share_fields[] = {
 	{ NULL, "name", F_STR, S(name) },
-	{ "backend", "backend", F_STR, S(backend) },
-	{ "source", "source", F_STR, S(source) },
-	{ "mount", "mount", F_STR, S(mount) },
-	{ "options", "options", F_STR, S(options) },
+	FIELD("backend", F_STR, S(backend)),
+	FIELD("source", F_STR, S(source)),
+	FIELD("mount", F_STR, S(mount)),
+	FIELD("options", F_STR, S(options)),
 };
 
 /* provenance.txt's "share.NAME.{image,image_fs,source_fs}[.vmID]" by hand */
@@ -167,8 +164,8 @@ static const struct field place_fields[] = {
 /* "share.NAME.vm.ID.KEY" */
 static const struct field mount_fields[] = {
 	{ NULL, "vm", F_STR, M(vm) },
-	{ "mount", "mount", F_STR, M(mount) },
-	{ "dax", "dax", F_YN, M(dax) },
+	FIELD("mount", F_STR, M(mount)),
+	FIELD("dax", F_YN, M(dax)),
 };
 
 /* provenance.txt's "topology.node.ID.cpus" by hand */
@@ -232,24 +229,18 @@ static const struct array sources_array = { ARRAY("sources", "sources",
 						  struct provenance, sources,
 						  n_sources, source_fields) };
 
-/* in the order of provenance.json */
-static const struct array *const top_arrays[] = {
-	&vms_array,
-	&shares_array,
-	&nodes_array,
-	&sources_array,
-};
-
+/* The top level in the order of provenance.json: fields, or an array */
+#define FIELDS(fields) .f = fields, .n = ARRAY_SIZE(fields)
 static const struct {
 	const struct field *f;
 	size_t n;
-} top_tables[] = {
-	{ run_fields, ARRAY_SIZE(run_fields) },
-	{ config_fields, ARRAY_SIZE(config_fields) },
-	{ virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields) },
-	{ topology_fields, ARRAY_SIZE(topology_fields) },
-	{ host_fields, ARRAY_SIZE(host_fields) },
-	{ end_fields, ARRAY_SIZE(end_fields) },
+	const struct array *a;
+} top[] = {
+	{ FIELDS(run_fields) },	 { FIELDS(config_fields) },
+	{ .a = &vms_array },	 { FIELDS(virtiofsd_fields) },
+	{ .a = &shares_array },	 { FIELDS(topology_fields) },
+	{ .a = &nodes_array },	 { FIELDS(host_fields) },
+	{ .a = &sources_array }, { FIELDS(end_fields) },
 };
 
 static const char *const yesno_names[] = {
@@ -390,8 +381,8 @@ static const struct field *find_top(const char *key)
 {
 	const struct field *f = NULL;
 
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables) && !f; t++)
-		f = find_key(top_tables[t].f, top_tables[t].n, key);
+	for (size_t t = 0; t < ARRAY_SIZE(top) && !f; t++)
+		f = find_key(top[t].f, top[t].n, key);
 	return f;
 }
 
@@ -422,8 +413,8 @@ static void init_fields(void *base, const struct field *f, size_t n)
 void provenance_init(struct provenance *p)
 {
 	memset(p, 0, sizeof(*p));
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		init_fields(p, top_tables[t].f, top_tables[t].n);
+	for (size_t t = 0; t < ARRAY_SIZE(top); t++)
+		init_fields(p, top[t].f, top[t].n);
 }
 
 /* The array a in base, its records' first element (copied) and count */
@@ -462,10 +453,11 @@ void provenance_free(struct provenance *p)
 {
 	if (!p)
 		return;
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		free_fields(p, top_tables[t].f, top_tables[t].n);
-	for (size_t i = 0; i < ARRAY_SIZE(top_arrays); i++)
-		free_records(p, top_arrays[i]);
+	for (size_t t = 0; t < ARRAY_SIZE(top); t++) {
+		free_fields(p, top[t].f, top[t].n);
+		if (top[t].a)
+			free_records(p, top[t].a);
+	}
 	kv_free(&p->extra);
 	provenance_init(p);
 }
@@ -757,6 +749,7 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 	const char *fv[] = { "fio", "--version", NULL };
 	_cleanup_free_ char *q = results_tool_version(qv);
 	_cleanup_free_ char *fio = results_tool_version(fv);
+	_cleanup_free_ char *mm = NULL;
 	struct utsname u;
 	char host[256] = "";
 
@@ -783,20 +776,14 @@ int provenance_add_host(struct provenance *p, const struct lab_config *c,
 					   "[virtiofsd] style"));
 	}
 	TRY(provenance_set(&p->fio, "%s", fio ? fio : "unknown"));
-	{
-		_cleanup_free_ char *mm = NULL;
-
-		TRY(hostmm_reclaim("", &mm));
-		TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
-		p->mm_numa_balancing =
-			hostmm_sysctl("", "kernel/numa_balancing");
-		p->mm_zone_reclaim_mode =
-			hostmm_sysctl("", "vm/zone_reclaim_mode");
-		if (p->mm_numa_balancing < 0)
-			p->mm_numa_balancing = PROV_UNSET;
-		if (p->mm_zone_reclaim_mode < 0)
-			p->mm_zone_reclaim_mode = PROV_UNSET;
-	}
+	TRY(hostmm_reclaim("", &mm));
+	TRY(provenance_set(&p->mm_reclaim, "%s", mm ? mm : "none"));
+	p->mm_numa_balancing = hostmm_sysctl("", "kernel/numa_balancing");
+	p->mm_zone_reclaim_mode = hostmm_sysctl("", "vm/zone_reclaim_mode");
+	if (p->mm_numa_balancing < 0)
+		p->mm_numa_balancing = PROV_UNSET;
+	if (p->mm_zone_reclaim_mode < 0)
+		p->mm_zone_reclaim_mode = PROV_UNSET;
 	TRY(provenance_set(&p->accel, "%s",
 			   env->accel ? env->accel : "unknown"));
 	TRY(provenance_set(&p->accel_asked, "%s",
@@ -856,30 +843,27 @@ static int kv_share(struct kvlist *l, const struct prov_share *s)
 
 int provenance_to_kv(const struct provenance *p, struct kvlist *l)
 {
+	_cleanup_free_ char *ids = NULL;
 	char key[256];
 
 	TRY(kv_add_fields(l, p, run_fields, ARRAY_SIZE(run_fields), ""));
 	TRY(kv_add_fields(l, p, config_fields, ARRAY_SIZE(config_fields), ""));
 	for (size_t i = 0; i < p->n_vms; i++)
 		TRY(kv_vm_fields(l, &p->vms[i], 0, VM_FIO));
-	{
-		_cleanup_free_ char *ids = NULL;
+	for (size_t i = 0; i < p->n_vms; i++) {
+		char *n;
 
-		for (size_t i = 0; i < p->n_vms; i++) {
-			char *n;
-
-			if (!p->vms[i].listed)
-				continue;
-			n = strdup_printf("%s%s%s", ids ? ids : "",
-					  ids ? " " : "", p->vms[i].id);
-			if (!n)
-				return -ENOMEM;
-			free(ids);
-			ids = n;
-		}
-		if (ids)
-			TRY(kv_set(l, "vms", "%s", ids));
+		if (!p->vms[i].listed)
+			continue;
+		n = strdup_printf("%s%s%s", ids ? ids : "", ids ? " " : "",
+				  p->vms[i].id);
+		if (!n)
+			return -ENOMEM;
+		free(ids);
+		ids = n;
 	}
+	if (ids)
+		TRY(kv_set(l, "vms", "%s", ids));
 	TRY(kv_add_fields(l, p, virtiofsd_fields, ARRAY_SIZE(virtiofsd_fields),
 			  ""));
 	for (size_t i = 0; i < p->n_shares; i++)
@@ -948,6 +932,20 @@ char *provenance_format_txt(const struct provenance *p)
 	return text;
 }
 
+/*
+ * The "KEY" of "ID.KEY" at s, the ID (up to the last '.', or the first when
+ * first) copied into id; NULL: no ID, or one too long.
+ */
+static const char *split_id(const char *s, char id[128], bool first)
+{
+	const char *dot = first ? strchr(s, '.') : strrchr(s, '.');
+
+	if (!dot || dot == s || (size_t)(dot - s) >= 128)
+		return NULL;
+	snprintf(id, 128, "%.*s", (int)(dot - s), s);
+	return dot + 1;
+}
+
 /* One "key = value" of provenance.txt into p. */
 static int set_key(struct provenance *p, const char *key, const char *value)
 {
@@ -976,14 +974,11 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 	if (str_has_prefix(key, "vm.")) {
 		struct prov_vm *v;
 
-		rest = key + 3;
-		dot = strrchr(rest, '.');
-		if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof(id))
-			return -EINVAL;
-		f = find_key(vm_fields, ARRAY_SIZE(vm_fields), dot + 1);
+		rest = split_id(key + 3, id, false);
+		f = rest ? find_key(vm_fields, ARRAY_SIZE(vm_fields), rest) :
+			   NULL;
 		if (!f)
 			return -EINVAL;
-		snprintf(id, sizeof(id), "%.*s", (int)(dot - rest), rest);
 		v = provenance_vm(p, id);
 		return v ? field_from_text(v, f, value) : -ENOMEM;
 	}
@@ -1024,15 +1019,14 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 	}
 	if (str_has_prefix(key, "share.")) {
 		struct prov_share *s;
-		char name[128];
+		struct prov_share_place *pl;
+		char name[128], kind[128];
 		const char *vm = NULL;
+		bool image, sfs;
 
-		rest = key + 6;
-		dot = strchr(rest, '.');
-		if (!dot || dot == rest || (size_t)(dot - rest) >= sizeof(name))
+		rest = split_id(key + 6, name, true);
+		if (!rest)
 			return -EINVAL;
-		snprintf(name, sizeof(name), "%.*s", (int)(dot - rest), rest);
-		rest = dot + 1;
 		s = provenance_share(p, name);
 		if (!s)
 			return -ENOMEM;
@@ -1043,45 +1037,34 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 			/* share.NAME.vm.ID.mount, share.NAME.vm.ID.dax */
 			struct prov_share_mount *m;
 
-			rest += 3;
-			dot = strrchr(rest, '.');
-			if (!dot || dot == rest ||
-			    (size_t)(dot - rest) >= sizeof(id))
-				return -EINVAL;
-			snprintf(id, sizeof(id), "%.*s", (int)(dot - rest),
-				 rest);
-			f = find_key(mount_fields, ARRAY_SIZE(mount_fields),
-				     dot + 1);
+			rest = split_id(rest + 3, id, false);
+			f = rest ? find_key(mount_fields,
+					    ARRAY_SIZE(mount_fields), rest) :
+				   NULL;
 			if (!f)
 				return -EINVAL;
 			m = share_mount(p, s, id);
 			return m ? field_from_text(m, f, value) : -ENOMEM;
 		}
 		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
-		dot = strchr(rest, '.');
-		if (dot) {
-			if (!str_has_prefix(dot, ".vm") || !dot[3] ||
-			    strlen(dot + 3) >= sizeof(id))
-				return -EINVAL;
-			snprintf(id, sizeof(id), "%s", dot + 3);
-			vm = id;
-		}
-		{
-			size_t len = dot ? (size_t)(dot - rest) : strlen(rest);
-			struct prov_share_place *pl;
-			bool image = len == 5 && !strncmp(rest, "image", 5);
-			bool ifs = len == 8 && !strncmp(rest, "image_fs", 8);
-			bool sfs = len == 9 && !strncmp(rest, "source_fs", 9);
-
-			if (!image && !ifs && !sfs)
-				return -EINVAL;
-			pl = record(s, &places_array, vm, true);
-			if (!pl)
-				return -ENOMEM;
-			pl->pmem = !sfs;
-			return provenance_set(image ? &pl->image : &pl->fs,
-					      "%s", value);
-		}
+		dot = split_id(rest, kind, true);
+		if (dot && (!str_has_prefix(dot, "vm") || !dot[2] ||
+			    strlen(dot + 2) >= sizeof(id)))
+			return -EINVAL;
+		if (dot)
+			vm = strcpy(id, dot + 2);
+		else
+			snprintf(kind, sizeof(kind), "%s", rest);
+		image = !strcmp(kind, "image");
+		sfs = !strcmp(kind, "source_fs");
+		if (!image && !sfs && strcmp(kind, "image_fs"))
+			return -EINVAL;
+		pl = record(s, &places_array, vm, true);
+		if (!pl)
+			return -ENOMEM;
+		pl->pmem = !sfs;
+		return provenance_set(image ? &pl->image : &pl->fs, "%s",
+				      value);
 	}
 	return -EINVAL;
 }
@@ -1099,9 +1082,8 @@ int provenance_parse_txt(const char *text, const char *path,
 			r = kv_set(&p->extra, l.v[i].key, "%s", l.v[i].value);
 	}
 	kv_free(&l);
-	if (r == 0 && pr == -EBADMSG) {
+	if (r == 0 && pr == -EBADMSG)
 		return err_fail(err, -EBADMSG, "%s: a line without '='", path);
-	}
 	if (r == 0 && pr < 0)
 		r = pr;
 	if (r < 0)
@@ -1217,18 +1199,11 @@ static int json_add_records(json_object *o, const void *base,
 
 static int json_build(json_object *o, const struct provenance *p)
 {
-	TRY(json_add_fields(o, p, run_fields, ARRAY_SIZE(run_fields)));
-	TRY(json_add_fields(o, p, config_fields, ARRAY_SIZE(config_fields)));
-	TRY(json_add_records(o, p, &vms_array));
-	TRY(json_add_fields(o, p, virtiofsd_fields,
-			    ARRAY_SIZE(virtiofsd_fields)));
-	TRY(json_add_records(o, p, &shares_array));
-	TRY(json_add_fields(o, p, topology_fields,
-			    ARRAY_SIZE(topology_fields)));
-	TRY(json_add_records(o, p, &nodes_array));
-	TRY(json_add_fields(o, p, host_fields, ARRAY_SIZE(host_fields)));
-	TRY(json_add_records(o, p, &sources_array));
-	TRY(json_add_fields(o, p, end_fields, ARRAY_SIZE(end_fields)));
+	for (size_t t = 0; t < ARRAY_SIZE(top); t++) {
+		TRY(json_add_fields(o, p, top[t].f, top[t].n));
+		if (top[t].a)
+			TRY(json_add_records(o, p, top[t].a));
+	}
 	if (p->extra.n) {
 		json_object *e = json_object_new_object();
 
@@ -1430,10 +1405,12 @@ static int json_read(struct jctx *c, struct provenance *p, json_object *o)
 
 	if (!json_object_is_type(o, json_type_object))
 		return jbad(c, "the top", "not an object");
-	for (size_t t = 0; t < ARRAY_SIZE(top_tables); t++)
-		TRY(jfields(c, o, p, top_tables[t].f, top_tables[t].n));
-	for (size_t i = 0; i < ARRAY_SIZE(top_arrays); i++)
-		TRY(jrecords(c, o, p, top_arrays[i]));
+	/* the fields first, then the arrays */
+	for (size_t t = 0; t < ARRAY_SIZE(top); t++)
+		TRY(jfields(c, o, p, top[t].f, top[t].n));
+	for (size_t t = 0; t < ARRAY_SIZE(top); t++)
+		if (top[t].a)
+			TRY(jrecords(c, o, p, top[t].a));
 	if (json_object_object_get_ex(o, "extra", &extra)) {
 		if (!json_object_is_type(extra, json_type_object))
 			return jbad(c, "extra", "not an object");
@@ -1456,10 +1433,9 @@ int provenance_parse_json(const char *text, const char *path,
 	json_object *o = json_tokener_parse_verbose(text, &je);
 	int r;
 
-	if (!o) {
+	if (!o)
 		return err_fail(err, -EBADMSG, "%s: not JSON: %s", path,
 				json_tokener_error_desc(je));
-	}
 	r = json_read(&c, p, o);
 	json_object_put(o);
 	if (r < 0 && r != -EBADMSG)
@@ -1497,9 +1473,8 @@ int provenance_read(const char *dir, struct provenance *p, struct error *err)
 		r = read_full_file(path, 4u << 20, &text, NULL);
 		if (r == -ENOENT)
 			continue;
-		if (r < 0) {
+		if (r < 0)
 			return err_fail(err, r, "%s: %s", path, strerror(-r));
-		}
 		return i == 0 ? provenance_parse_json(text, path, p, err) :
 				provenance_parse_txt(text, path, p, err);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sshchan.h"
 #include "spawn.h"
+#include "strv.h"
 #include "util.h"
 
 #include <errno.h>
@@ -39,9 +40,7 @@ void sshchan_free(struct sshchan *ch)
 	if (!ch)
 		return;
 	sshchan_close(ch, NULL);
-	for (size_t i = 0; i < ch->n_paths; i++)
-		free(ch->paths[i]);
-	free(ch->paths);
+	strv_free(ch->paths);
 	free(ch->results);
 	free(ch->request);
 	free(ch->tx);
@@ -54,18 +53,14 @@ void sshchan_free(struct sshchan *ch)
 int sshchan_add_path(struct sshchan *ch, const char *path)
 {
 	_cleanup_free_ char *q = shell_quote(path);
-	char **np;
+	_cleanup_free_ char *req = NULL;
 	struct sshchan_result *nr;
-	char *req, *tx;
+	char *tx;
 
 	if (ch->command)
 		return -EINVAL;
 	if (!q)
 		return -ENOMEM;
-	np = realloc(ch->paths, (ch->n_paths + 1) * sizeof(*np));
-	if (!np)
-		return -ENOMEM;
-	ch->paths = np;
 	nr = realloc(ch->results, (ch->n_paths + 1) * sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
@@ -75,57 +70,42 @@ int sshchan_add_path(struct sshchan *ch, const char *path)
 			    ch->request, q);
 	if (!req)
 		return -ENOMEM;
-	ch->paths[ch->n_paths] = strdup(path);
-	if (!ch->paths[ch->n_paths]) {
-		free(req);
-		return -ENOMEM;
-	}
 	tx = realloc(ch->tx, strlen(req) + 24);
-	if (!tx) {
-		free(ch->paths[ch->n_paths]);
-		free(req);
+	if (!tx)
 		return -ENOMEM;
-	}
 	ch->tx = tx;
+	if (strv_append(&ch->paths, path) < 0)
+		return -ENOMEM;
 	free(ch->request);
-	ch->request = req;
 	ch->request_len = strlen(req);
+	ch->request = TAKE_PTR(req);
 	return (int)ch->n_paths++;
 }
 
 int sshchan_set_command(struct sshchan *ch, const char *const *argv)
 {
-	_cleanup_free_ char *req = strdup("");
+	_cleanup_free_ char *words = NULL, *line = NULL;
 	struct sshchan_result *nr;
 	char *tx;
 
 	if (ch->n_paths || ch->state != SSHCHAN_DOWN || !argv[0])
 		return -EINVAL;
-	for (size_t i = 0; req && argv[i]; i++) {
-		_cleanup_free_ char *q = shell_quote(argv[i]);
-		char *n = q ? strdup_printf("%s %s", req, q) : NULL;
-
-		free(req);
-		req = n;
-	}
-	if (!req)
+	/* " 'w1' 'w2'\n" */
+	words = shell_join(argv);
+	line = words ? strdup_printf(" %s\n", words) : NULL;
+	if (!line)
 		return -ENOMEM;
 	nr = realloc(ch->results, sizeof(*nr));
 	if (!nr)
 		return -ENOMEM;
 	ch->results = nr;
-	tx = realloc(ch->tx, strlen(req) + 1 + 24);
+	tx = realloc(ch->tx, strlen(line) + 24);
 	if (!tx)
 		return -ENOMEM;
 	ch->tx = tx;
 	free(ch->request);
-	ch->request = strdup_printf("%s\n", req);
-	if (!ch->request) {
-		ch->request = strdup("\n");
-		ch->request_len = ch->request ? 1 : 0;
-		return -ENOMEM;
-	}
-	ch->request_len = strlen(ch->request);
+	ch->request_len = strlen(line);
+	ch->request = TAKE_PTR(line);
 	ch->command = true;
 	return 0;
 }
@@ -346,12 +326,9 @@ int sshchan_connect(struct sshchan *ch)
 	return 0;
 fail:
 	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
+		closefd(&in[i]);
+		closefd(&out[i]);
+		closefd(&err[i]);
 	}
 	snprintf(ch->last_error, sizeof(ch->last_error), "cannot start ssh: %s",
 		 strerror(-r));

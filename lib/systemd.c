@@ -131,14 +131,9 @@ static int bus_open(sd_bus **ret, struct error *err)
 	return 0;
 }
 
-static void bus_close(sd_bus **b)
-{
-	if (*b)
-		sd_bus_flush_close_unref(*b);
-	*b = NULL;
-}
-
-#define _cleanup_bus_ __attribute__((cleanup(bus_close)))
+#define _cleanup_bus_ __attribute__((cleanup(sd_bus_flush_close_unrefp)))
+#define _cleanup_bus_error_ __attribute__((cleanup(sd_bus_error_free)))
+#define _cleanup_bus_message_ __attribute__((cleanup(sd_bus_message_unrefp)))
 
 /* The D-Bus interface that carries ControlGroup and Delegate for a unit. */
 static const char *unit_iface(const char *id)
@@ -161,7 +156,7 @@ static const char *unit_iface(const char *id)
 static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 		      struct error *err)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
 	const char *iface;
 	_cleanup_free_ char *cg = NULL;
 	int r, dlg = 0;
@@ -171,12 +166,9 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 	if (r >= 0)
 		r = sd_bus_get_property_string(b, SD_DEST, path, SD_UNIT,
 					       "ActiveState", &e, &ret->active);
-	if (r < 0) {
-		r = err_fail(err, r, "systemd: properties of %s: %s", path,
-			     why(&e, r));
-		sd_bus_error_free(&e);
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "systemd: properties of %s: %s", path,
+				why(&e, r));
 	iface = unit_iface(ret->id);
 	if (!iface)
 		return 0;
@@ -185,13 +177,10 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 	if (r >= 0)
 		r = sd_bus_get_property_trivial(b, SD_DEST, path, iface,
 						"Delegate", &e, 'b', &dlg);
-	if (r < 0) {
-		r = err_fail(err, r,
-			     "systemd: ControlGroup or Delegate of %s: %s",
-			     ret->id, why(&e, r));
-		sd_bus_error_free(&e);
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r,
+				"systemd: ControlGroup or Delegate of %s: %s",
+				ret->id, why(&e, r));
 	ret->delegate = dlg;
 	if (cg && *cg) {
 		const char *rel = cg;
@@ -209,8 +198,8 @@ static int read_props(sd_bus *b, const char *path, struct sysd_unit *ret,
 static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 		       struct sysd_unit *ret, struct error *err)
 {
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_bus_message_ sd_bus_message *reply = NULL;
 	const char *path;
 	int r;
 
@@ -224,18 +213,14 @@ static int unit_lookup(sd_bus *b, const char *method, const char *arg,
 		if (!none)
 			r = err_fail(err, r, "systemd: %s %s: %s", method, arg,
 				     why(&e, r));
-		sd_bus_error_free(&e);
 		return none ? 0 : r;
 	}
 	r = sd_bus_message_read(reply, "o", &path);
-	if (r < 0) {
-		sd_bus_message_unref(reply);
+	if (r < 0)
 		return err_fail(err, r, "systemd: %s %s: bad reply", method,
 				arg);
-	}
 	ret->exists = true;
 	r = read_props(b, path, ret, err);
-	sd_bus_message_unref(reply);
 	if (r < 0)
 		sysd_unit_free(ret);
 	return r;
@@ -271,7 +256,7 @@ int sysd_unit_by_cgroup(const char *cgroup, struct sysd_unit *ret,
 }
 
 struct job_wait {
-	char *path;
+	const char *path; /* in the reply of StartTransientUnit */
 	bool done;
 	char result[32];
 };
@@ -325,11 +310,10 @@ int sysd_scope_start(const char *name, const char *slice,
 		     struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *m = NULL, *reply = NULL;
-	sd_bus_slot *slot = NULL;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+	__attribute__((cleanup(sd_bus_slot_unrefp))) sd_bus_slot *slot = NULL;
 	struct job_wait w = { 0 };
-	const char *job;
 	int64_t end;
 	int r;
 
@@ -349,72 +333,55 @@ int sysd_scope_start(const char *name, const char *slice,
 		r = sd_bus_message_append(m, "ss", name, "fail");
 	if (r >= 0)
 		r = append_props(m, slice, description, pid);
-	if (r < 0) {
-		r = err_fail(err, r,
-			     "systemd: cannot build StartTransientUnit: %s",
-			     strerror(-r));
-		goto out;
-	}
+	if (r < 0)
+		return err_fail(err, r,
+				"systemd: cannot build StartTransientUnit: %s",
+				strerror(-r));
 	r = sd_bus_call(b, m, CALL_USEC, &e, &reply);
 	if (r < 0) {
 		bool exists = sd_bus_error_has_name(
 			&e, "org.freedesktop.systemd1.UnitExists");
 
-		r = err_fail(
+		return err_fail(
 			err, exists ? -EEXIST : r,
 			"systemd refused a transient scope %s (StartTransientUnit): %s",
 			name, why(&e, r));
-		goto out;
 	}
-	r = sd_bus_message_read(reply, "o", &job);
-	if (r < 0 || !(w.path = strdup(job))) {
-		r = err_fail(err, r < 0 ? r : -ENOMEM,
-			     "systemd: StartTransientUnit %s: bad reply", name);
-		goto out;
-	}
+	r = sd_bus_message_read(reply, "o", &w.path);
+	if (r < 0)
+		return err_fail(err, r,
+				"systemd: StartTransientUnit %s: bad reply",
+				name);
 	end = now_monotonic_ns() + (int64_t)timeout_ms * 1000000;
 	while (!w.done) {
 		int64_t left = end - now_monotonic_ns();
 
 		r = sd_bus_process(b, NULL);
-		if (r < 0) {
-			r = err_fail(err, r,
-				     "systemd: waiting for the job of %s: %s",
-				     name, strerror(-r));
-			goto out;
-		}
+		if (r < 0)
+			return err_fail(
+				err, r,
+				"systemd: waiting for the job of %s: %s", name,
+				strerror(-r));
 		if (r > 0)
 			continue;
-		if (left <= 0) {
-			r = err_fail(
+		if (left <= 0)
+			return err_fail(
 				err, -ETIMEDOUT,
 				"systemd: the job starting %s did not finish in %u ms",
 				name, timeout_ms);
-			goto out;
-		}
 		r = sd_bus_wait(b, (uint64_t)left / 1000);
-		if (r < 0 && r != -EINTR) {
-			r = err_fail(err, r,
-				     "systemd: waiting for the job of %s: %s",
-				     name, strerror(-r));
-			goto out;
-		}
+		if (r < 0 && r != -EINTR)
+			return err_fail(
+				err, r,
+				"systemd: waiting for the job of %s: %s", name,
+				strerror(-r));
 	}
-	if (strcmp(w.result, "done")) {
-		r = err_fail(
+	if (strcmp(w.result, "done"))
+		return err_fail(
 			err, -EIO,
 			"systemd: the job starting %s ended '%s', not 'done' (journalctl -u %s)",
 			name, w.result, name);
-		goto out;
-	}
-	r = 0;
-out:
-	free(w.path);
-	sd_bus_error_free(&e);
-	sd_bus_message_unref(reply);
-	sd_bus_message_unref(m);
-	sd_bus_slot_unref(slot);
-	return r;
+	return 0;
 }
 
 int sysd_unit_wait_gone(const char *name, unsigned timeout_ms,
@@ -448,7 +415,7 @@ int sysd_unit_wait_gone(const char *name, unsigned timeout_ms,
 int sysd_unit_stop(const char *name, struct error *err)
 {
 	_cleanup_bus_ sd_bus *b = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
 	int r;
 
 	r = bus_open(&b, err);
@@ -457,13 +424,9 @@ int sysd_unit_stop(const char *name, struct error *err)
 	r = sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &e,
 			       NULL, "ss", name, "fail");
 	if (r < 0 &&
-	    !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-		r = err_fail(err, r, "systemd: StopUnit %s: %s", name,
-			     why(&e, r));
-		sd_bus_error_free(&e);
-		return r;
-	}
-	sd_bus_error_free(&e);
+	    !sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit"))
+		return err_fail(err, r, "systemd: StopUnit %s: %s", name,
+				why(&e, r));
 	/* a unit that is gone has no failed state to reset: not an error */
 	(void)sd_bus_call_method(b, SD_DEST, SD_PATH, SD_MANAGER,
 				 "ResetFailedUnit", NULL, NULL, "s", name);

@@ -191,67 +191,55 @@ int topology_load(const char *root, struct topology *ret)
 int topology_resolve(const struct topology *t, const struct cg_binding *b,
 		     char **ret_cpus, char **ret_mems, struct error *err)
 {
-	struct cpu_bits cpus, mems;
-	bool have_cpus = false, have_mems = false;
+	struct cpu_bits cpus = { 0 }, mems = { 0 };
+	bool have_cpus = b->node >= 0 || b->cpus;
+	bool have_mems = b->node >= 0 || b->mems;
 	int miss;
 
 	*ret_cpus = *ret_mems = NULL;
-	memset(&cpus, 0, sizeof(cpus));
-	memset(&mems, 0, sizeof(mems));
 	if (b->node >= 0) {
 		if (!cpu_bits_test(&t->nodes, (unsigned)b->node)) {
 			_cleanup_free_ char *have = cpulist_format(&t->nodes);
 
-			err_set(err,
+			return err_fail(
+				err, -ENOENT,
 				"NUMA node %d does not exist (this host has node%s %s)",
 				b->node,
 				cpu_bits_count(&t->nodes) > 1 ? "s" : "",
 				have ? have : "?");
-			return -ENOENT;
 		}
 		cpus = t->node_cpus[b->node];
 		cpu_bits_set(&mems, (unsigned)b->node);
-		have_cpus = have_mems = true;
 	}
-	if (b->cpus) {
-		if (cpulist_parse(b->cpus, &cpus) < 0) {
-			err_set(err, "bad cpu list '%s'", b->cpus);
-			return -EINVAL;
-		}
-		have_cpus = true;
-	}
-	if (b->mems) {
-		if (cpulist_parse(b->mems, &mems) < 0) {
-			err_set(err, "bad node list '%s'", b->mems);
-			return -EINVAL;
-		}
-		have_mems = true;
-	}
+	if (b->cpus && cpulist_parse(b->cpus, &cpus) < 0)
+		return err_fail(err, -EINVAL, "bad cpu list '%s'", b->cpus);
+	if (b->mems && cpulist_parse(b->mems, &mems) < 0)
+		return err_fail(err, -EINVAL, "bad node list '%s'", b->mems);
 	if (have_cpus) {
 		miss = cpu_bits_first_missing(&cpus, &t->online_cpus);
 		if (miss >= 0) {
 			_cleanup_free_ char *have =
 				cpulist_format(&t->online_cpus);
 
-			err_set(err,
+			return err_fail(
+				err, -ENOENT,
 				"CPU %d does not exist or is offline (online: %s)",
 				miss, have ? have : "?");
-			return -ENOENT;
 		}
-		if (cpu_bits_count(&cpus) == 0) {
-			err_set(err, "NUMA node %d has no CPUs; set cpus =",
-				b->node);
-			return -EINVAL;
-		}
+		if (cpu_bits_count(&cpus) == 0)
+			return err_fail(err, -EINVAL,
+					"NUMA node %d has no CPUs; set cpus =",
+					b->node);
 	}
 	if (have_mems) {
 		miss = cpu_bits_first_missing(&mems, &t->nodes);
 		if (miss >= 0) {
 			_cleanup_free_ char *have = cpulist_format(&t->nodes);
 
-			err_set(err, "NUMA node %d does not exist (nodes: %s)",
-				miss, have ? have : "?");
-			return -ENOENT;
+			return err_fail(
+				err, -ENOENT,
+				"NUMA node %d does not exist (nodes: %s)", miss,
+				have ? have : "?");
 		}
 	}
 	if (have_cpus && !(*ret_cpus = cpulist_format(&cpus)))

@@ -28,63 +28,48 @@ vmsg(const char *prefix, int err, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* vmsg() of the caller's own fmt and arguments */
+#define VMSG(prefix, err, fmt)              \
+	do {                                \
+		va_list ap;                 \
+		va_start(ap, fmt);          \
+		vmsg(prefix, err, fmt, ap); \
+		va_end(ap);                 \
+	} while (0)
+
 int error(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", 0, fmt, ap);
-	va_end(ap);
+	VMSG("", 0, fmt);
 	return -1;
 }
 
 int error_errno(int err, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", err, fmt, ap);
-	va_end(ap);
+	VMSG("", err, fmt);
 	return -1;
 }
 
 void warning(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning: ", 0, fmt, ap);
-	va_end(ap);
+	VMSG("warning: ", 0, fmt);
 }
 
 void die(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", 0, fmt, ap);
-	va_end(ap);
+	VMSG("", 0, fmt);
 	exit(1);
 }
 
 void info(const char *fmt, ...)
 {
-	va_list ap;
-
 	if (daxlab_quiet)
 		return;
-	va_start(ap, fmt);
-	vmsg("", 0, fmt, ap);
-	va_end(ap);
+	VMSG("", 0, fmt);
 }
 
 void usage_error(const char *cmd, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("", 0, fmt, ap);
-	va_end(ap);
+	VMSG("", 0, fmt);
 	fprintf(stderr, "Try 'daxlab %s%s--help' for more information.\n",
 		cmd, *cmd ? " " : "");
 	exit(1);
