@@ -508,8 +508,7 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	return o;
 }
 
-/* "k=v k=v" of point p ("-" without keys), allocated. */
-static char *sweep_point_label(const struct sweep *s, size_t p)
+char *sweep_point_label(const struct sweep *s, size_t p)
 {
 	char *l = strdup("");
 

@@ -69,6 +69,8 @@ struct sweep {
 int sweep_plan(struct sweep *s);
 /* The value of key k at point p. */
 const char *sweep_value(const struct sweep *s, size_t p, size_t k);
+/* "k=v k=v" of point p ("-" without keys), allocated. */
+char *sweep_point_label(const struct sweep *s, size_t p);
 /* "point-I", allocated. */
 char *sweep_run_folder(const struct sweep *s, size_t run);
 
