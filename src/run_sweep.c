@@ -114,24 +114,15 @@ static char *index_list(const bool *want, size_t n)
 static int write_script(const char *dir, const char *name,
 			const char *const *words, const char *tail)
 {
-	_cleanup_free_ char *text = strdup_printf(
-		"#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec");
+	_cleanup_free_ char *line = shell_join(words);
+	_cleanup_free_ char *text =
+		line ? strdup_printf(
+			       "#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec %s%s\n",
+			       line, tail) :
+		       NULL;
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
 	int r;
 
-	for (size_t i = 0; text && words[i]; i++) {
-		_cleanup_free_ char *q = shell_quote(words[i]);
-		char *n = q ? strdup_printf("%s %s", text, q) : NULL;
-
-		free(text);
-		text = n;
-	}
-	if (text) {
-		char *n = strdup_printf("%s%s\n", text, tail);
-
-		free(text);
-		text = n;
-	}
 	if (!text || !path)
 		return -ENOMEM;
 	r = results_write(dir, name, text);
