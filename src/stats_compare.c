@@ -147,14 +147,11 @@ static void take_words(int argc, char **argv, char *first, const char ***v,
 
 static bool valid_stat(const char *s)
 {
-	if (!*s || strlen(s) > 255)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '-' || *s == '.' ||
-		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
+	size_t n = strlen(s);
+
+	return n && n <= 255 &&
+	       strspn(s, "_-.abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
