@@ -324,19 +324,13 @@ out:
 
 /* ---- the summary ---- */
 
-static struct sweep_figure *metric_get(struct sweep_figures *pm, const char *name,
-				 const char *unit)
+static struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
+					       const char *name)
 {
-	struct sweep_figure *m;
-
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
 			return &pm->m[i];
-	m = ARRAY_PUSH(pm->m, pm->n);
-	if (!m)
-		return NULL;
-	*m = (struct sweep_figure){ .name = strdup(name), .unit = unit };
-	return m->name ? m : NULL;
+	return NULL;
 }
 
 static int metric_add(struct sweep_figures *pm, const char *unit, double value,
@@ -355,9 +349,16 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 	for (char *c = name; *c; c++)
 		if (*c == ' ')
 			*c = '-';
-	m = metric_get(pm, name, unit);
-	if (!m)
-		return -ENOMEM;
+	m = sweep_figures_find(pm, name);
+	if (!m) {
+		m = ARRAY_PUSH(pm->m, pm->n);
+		if (!m)
+			return -ENOMEM;
+		*m = (struct sweep_figure){ .name = strdup(name),
+					    .unit = unit };
+		if (!m->name)
+			return -ENOMEM;
+	}
 	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0)
 		return -ENOMEM;
 	m->v[m->n++] = value;
@@ -436,15 +437,6 @@ static void sweep_figures_free(struct sweep_figures *pm)
 	for (size_t i = 0; i < pm->n_runs; i++)
 		free(pm->runs[i]);
 	free(pm->runs);
-}
-
-static const struct sweep_figure *
-sweep_figures_find(const struct sweep_figures *pm, const char *name)
-{
-	for (size_t i = 0; i < pm->n; i++)
-		if (!strcmp(pm->m[i].name, name))
-			return &pm->m[i];
-	return NULL;
 }
 
 static json_object *jnum(double v)
@@ -557,41 +549,56 @@ static int sweep_load_figures(const struct sweep *s, const char *dir,
 	return 0;
 }
 
+/* A row of c per figure of group a (figures ga) that group b has too. */
+static int add_rows(struct sweep_comparison *c, size_t a, size_t b,
+		    const struct sweep_figures *ga,
+		    const struct sweep_figures *gb)
+{
+	for (size_t i = 0; i < ga->n; i++) {
+		const struct sweep_figure *fa = &ga->m[i];
+		const struct sweep_figure *fb =
+			sweep_figures_find(gb, fa->name);
+		struct sweep_cmp_row *row;
+
+		if (!fb)
+			continue;
+		row = ARRAY_PUSH(c->rows, c->n_rows);
+		if (!row)
+			return -ENOMEM;
+		*row = (struct sweep_cmp_row){
+			.a = a, .b = b, .fa = fa, .fb = fb
+		};
+		if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
+		    stats_describe(fb->v, fb->n, &row->db) < 0)
+			return -ENOMEM;
+		row->diff = row->db.mean - row->da.mean;
+		row->ratio =
+			row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
+		stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
+	}
+	return 0;
+}
+
 static json_object *comparisons(const struct sweep *s,
 				const struct sweep_figures *pts, double alpha)
 {
 	json_object *arr = json_object_new_array();
-	size_t n = 0, cap = 0;
-	struct cmp {
-		size_t b;
-		const char *metric;
-		struct stats_cmp sc;
-	} *c = NULL;
+	struct sweep_comparison c = { 0 }; /* its rows only */
 	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
 		goto oom;
 	for (size_t b = 1; b < s->n_points; b++)
-		for (size_t i = 0; i < pts[0].n; i++) {
-			const struct sweep_figure *ma = &pts[0].m[i];
-			const struct sweep_figure *mb =
-				sweep_figures_find(&pts[b], ma->name);
-
-			if (!mb)
-				continue;
-			if (ARRAY_RESERVE(c, n, cap, 64) < 0)
-				goto oom;
-			c[n].b = b;
-			c[n].metric = ma->name;
-			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);
-			n++;
-		}
-	if (stats_compare_rows(c, n, sizeof(*c), offsetof(struct cmp, sc),
-			       alpha, NULL) < 0)
+		if (add_rows(&c, 0, b, &pts[0], &pts[b]) < 0)
+			goto oom;
+	if (stats_compare_rows(c.rows, c.n_rows, sizeof(*c.rows),
+			       offsetof(struct sweep_cmp_row, c), alpha,
+			       NULL) < 0)
 		goto oom;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < c.n_rows; i++) {
+		const struct stats_cmp *sc = &c.rows[i].c;
 		json_object *o = json_object_new_object();
-		_cleanup_free_ char *lb = sweep_point_label(s, c[i].b);
+		_cleanup_free_ char *lb = sweep_point_label(s, c.rows[i].b);
 
 		if (!o || !lb) {
 			json_object_put(o);
@@ -599,21 +606,22 @@ static json_object *comparisons(const struct sweep *s,
 		}
 		json_object_object_add(o, "a", json_object_new_string(la));
 		json_object_object_add(o, "b", json_object_new_string(lb));
-		json_object_object_add(o, "metric",
-				       json_object_new_string(c[i].metric));
-		json_object_object_add(o, "diff", jnum(c[i].sc.w.diff));
-		json_object_object_add(o, "ratio", jnum(c[i].sc.w.ratio));
-		json_object_object_add(o, "p", jnum(c[i].sc.w.p));
-		json_object_object_add(o, "p_holm", jnum(c[i].sc.p_holm));
+		json_object_object_add(
+			o, "metric",
+			json_object_new_string(c.rows[i].fa->name));
+		json_object_object_add(o, "diff", jnum(sc->w.diff));
+		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
+		json_object_object_add(o, "p", jnum(sc->w.p));
+		json_object_object_add(o, "p_holm", jnum(sc->p_holm));
 		json_object_object_add(
 			o, "significant",
-			json_object_new_boolean(c[i].sc.significant));
+			json_object_new_boolean(sc->significant));
 		json_object_array_add(arr, o);
 	}
-	free(c);
+	free(c.rows);
 	return arr;
 oom:
-	free(c);
+	free(c.rows);
 	json_object_put(arr);
 	return NULL;
 }
@@ -1109,23 +1117,6 @@ static int load_run_group(struct sweep_comparison *c, const char *dir,
 	return k;
 }
 
-static int add_row(struct sweep_comparison *c, size_t a, size_t b,
-		   const struct sweep_figure *fa, const struct sweep_figure *fb)
-{
-	struct sweep_cmp_row *row = ARRAY_PUSH(c->rows, c->n_rows);
-
-	if (!row)
-		return -ENOMEM;
-	*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa, .fb = fb };
-	if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
-	    stats_describe(fb->v, fb->n, &row->db) < 0)
-		return -ENOMEM;
-	row->diff = row->db.mean - row->da.mean;
-	row->ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
-	stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
-	return 0;
-}
-
 /* The group of the first folder that group b is compared with, or -1. */
 static ssize_t base_of(const struct sweep_comparison *c, size_t b)
 {
@@ -1163,14 +1154,7 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 			continue;
 		}
 		c->n_pairs++;
-		for (size_t i = 0; r == 0 && i < c->g[a].f.n; i++) {
-			const struct sweep_figure *fa = &c->g[a].f.m[i];
-			const struct sweep_figure *fb =
-				sweep_figures_find(&c->g[b].f, fa->name);
-
-			if (fb)
-				r = add_row(c, (size_t)a, b, fa, fb);
-		}
+		r = add_rows(c, (size_t)a, b, &c->g[a].f, &c->g[b].f);
 	}
 	if (r == 0 && c->n_pairs > 1) {
 		if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),
