@@ -425,13 +425,19 @@ static void table_print(struct table *t)
 	free(t->right);
 }
 
-static void table_init(struct table *t, size_t cols)
+/* cols columns, right_from..right_to - 1 right aligned; head: row 1, or NULL */
+static void table_init(struct table *t, size_t cols, const char *const *head,
+		       size_t right_from, size_t right_to)
 {
 	memset(t, 0, sizeof(*t));
 	t->cols = cols;
 	t->right = calloc(cols, sizeof(*t->right));
 	if (!t->right)
 		die("out of memory");
+	for (size_t i = right_from; i < right_to; i++)
+		t->right[i] = true;
+	for (size_t i = 0; head && i < cols; i++)
+		table_add(t, head[i]);
 }
 
 /* A source's nodes over all files, in the first file's order then new. */
@@ -444,6 +450,7 @@ static void add_rows(struct ctx *c, size_t si)
 
 		for (size_t i = 0; i < r->n_series; i++) {
 			const char *node = r->series[i].node;
+			struct row *w;
 			bool dup = false;
 
 			if (strcmp(r->series[i].source, c->sources[si]) != 0)
@@ -452,12 +459,10 @@ static void add_rows(struct ctx *c, size_t si)
 				dup |= strcmp(c->rows[k].node, node) == 0;
 			if (dup)
 				continue;
-			c->rows = realloc(c->rows,
-					  (c->n_rows + 1) * sizeof(*c->rows));
-			if (!c->rows)
+			w = ARRAY_PUSH(c->rows, c->n_rows);
+			if (!w)
 				die("out of memory");
-			c->rows[c->n_rows++] =
-				(struct row){ c->sources[si], node, si, n++ };
+			*w = (struct row){ c->sources[si], node, si, n++ };
 		}
 	}
 }
@@ -529,11 +534,7 @@ static void print_tests(struct ctx *c)
 	printf("\nWelch's t-test of the samples over time against %s; %zu comparisons,\n"
 	       "p Holm-adjusted over all of them; *: significant at alpha %g\n",
 	       c->o.files[0], c->n_tested, c->o.alpha);
-	table_init(&t, ARRAY_SIZE(head));
-	for (size_t i = 3; i < ARRAY_SIZE(head) - 1; i++)
-		t.right[i] = true;
-	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-		table_add(&t, head[i]);
+	table_init(&t, ARRAY_SIZE(head), head, 3, ARRAY_SIZE(head) - 1);
 	for (size_t i = 0; i < c->n_tests; i++) {
 		const struct test_row *r = &c->tests[i];
 		const struct compare_series *a =
@@ -571,11 +572,7 @@ static void print_table_one(struct ctx *c)
 	struct table t;
 	char buf[64];
 
-	table_init(&t, ARRAY_SIZE(head));
-	for (size_t i = 2; i < ARRAY_SIZE(head); i++)
-		t.right[i] = true;
-	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-		table_add(&t, head[i]);
+	table_init(&t, ARRAY_SIZE(head), head, 2, ARRAY_SIZE(head));
 	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
 
 	for (size_t i = 0; i < r->n_series; i++) {
@@ -608,9 +605,7 @@ static void print_table_many(struct ctx *c)
 	struct table t;
 	char buf[64];
 
-	table_init(&t, cols);
-	for (size_t i = 3; i < cols; i++)
-		t.right[i] = true;
+	table_init(&t, cols, NULL, 3, cols);
 	table_add(&t, "SOURCE");
 	table_add(&t, "NODE");
 	table_add(&t, "METRIC");
