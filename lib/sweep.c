@@ -579,26 +579,27 @@ static int add_rows(struct sweep_comparison *c, size_t a, size_t b,
 	return 0;
 }
 
+/* Every point against the first: c's rows (the caller frees them), as JSON. */
 static json_object *comparisons(const struct sweep *s,
-				const struct sweep_figures *pts, double alpha)
+				const struct sweep_figures *pts, double alpha,
+				struct sweep_comparison *c)
 {
 	json_object *arr = json_object_new_array();
-	struct sweep_comparison c = { 0 }; /* its rows only */
 	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
 		goto oom;
 	for (size_t b = 1; b < s->n_points; b++)
-		if (add_rows(&c, 0, b, &pts[0], &pts[b]) < 0)
+		if (add_rows(c, 0, b, &pts[0], &pts[b]) < 0)
 			goto oom;
-	if (stats_compare_rows(c.rows, c.n_rows, sizeof(*c.rows),
+	if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),
 			       offsetof(struct sweep_cmp_row, c), alpha,
 			       NULL) < 0)
 		goto oom;
-	for (size_t i = 0; i < c.n_rows; i++) {
-		const struct stats_cmp *sc = &c.rows[i].c;
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct stats_cmp *sc = &c->rows[i].c;
 		json_object *o = json_object_new_object();
-		_cleanup_free_ char *lb = sweep_point_label(s, c.rows[i].b);
+		_cleanup_free_ char *lb = sweep_point_label(s, c->rows[i].b);
 
 		if (!o || !lb) {
 			json_object_put(o);
@@ -608,7 +609,7 @@ static json_object *comparisons(const struct sweep *s,
 		json_object_object_add(o, "b", json_object_new_string(lb));
 		json_object_object_add(
 			o, "metric",
-			json_object_new_string(c.rows[i].fa->name));
+			json_object_new_string(c->rows[i].fa->name));
 		json_object_object_add(o, "diff", jnum(sc->w.diff));
 		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
 		json_object_object_add(o, "p", jnum(sc->w.p));
@@ -618,34 +619,22 @@ static json_object *comparisons(const struct sweep *s,
 			json_object_new_boolean(sc->significant));
 		json_object_array_add(arr, o);
 	}
-	free(c.rows);
 	return arr;
 oom:
-	free(c.rows);
 	json_object_put(arr);
 	return NULL;
 }
 
 /* ---- statistics.html: each figure's repetitions, interval and test ---- */
 
-static const char *cmp_mark(json_object *cmp, const char *metric, const char *b,
-			    double *ret_p)
+/* The comparison of figure name of point b with point 0, or NULL. */
+static const struct stats_cmp *cmp_of(const struct sweep_comparison *c,
+				      const char *name, size_t b)
 {
-	*ret_p = NAN;
-	for (size_t i = 0; cmp && i < json_object_array_length(cmp); i++) {
-		json_object *e = json_object_array_get_idx(cmp, i), *v;
-
-		if (strcmp(get_str(e, "metric"), metric) ||
-		    strcmp(get_str(e, "b"), b))
-			continue;
-		if (json_object_object_get_ex(e, "p_holm", &v) && v)
-			*ret_p = json_object_get_double(v);
-		if (json_object_object_get_ex(e, "significant", &v) &&
-		    json_object_get_boolean(v))
-			return "*";
-		return "";
-	}
-	return "";
+	for (size_t i = 0; i < c->n_rows; i++)
+		if (c->rows[i].b == b && !strcmp(c->rows[i].fa->name, name))
+			return &c->rows[i].c;
+	return NULL;
 }
 
 /*
@@ -721,8 +710,8 @@ static void strip_plot(FILE *f, const struct sweep_figures *pts, size_t np,
 }
 
 static void write_stats_html(FILE *f, const struct sweep *s,
-			     const struct sweep_figures *pts, json_object *cmp,
-			     double alpha)
+			     const struct sweep_figures *pts,
+			     const struct sweep_comparison *c, double alpha)
 {
 	size_t done = 0;
 
@@ -777,29 +766,26 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		      f);
 		for (size_t p = 0; p < s->n_points; p++) {
 			const struct sweep_figure *m = sweep_figures_find(&pts[p], m0->name);
-			_cleanup_free_ char *label = sweep_point_label(s, p);
+			const struct stats_cmp *sc = cmp_of(c, m0->name, p);
 			struct stats_desc d;
 			bool flags[4096];
-			const char *mark = "";
-			double ph = NAN;
 			int nout;
 
 			if (!m || m->n > 4096 ||
 			    stats_describe(m->v, m->n, &d) < 0)
 				continue;
 			nout = stats_outliers(m->v, m->n, flags);
-			if (p && label)
-				mark = cmp_mark(cmp, m0->name, label, &ph);
 			fprintf(f,
 				"<tr><td>%zu</td><td>%zu</td><td>%.6g</td><td>[%.6g, %.6g]</td>"
 				"<td>%.6g</td><td>%.3g</td><td>%d</td>",
 				p, d.n, d.mean, d.ci95[0], d.ci95[1], d.median,
 				d.cov, nout);
-			if (isnan(ph))
+			if (!sc || isnan(sc->p_holm))
 				fputs("<td>&ndash;</td>", f);
 			else
-				fprintf(f, "<td>%.3g</td>", ph);
-			fprintf(f, "<td>%s</td></tr>\n", mark);
+				fprintf(f, "<td>%.3g</td>", sc->p_holm);
+			fprintf(f, "<td>%s</td></tr>\n",
+				sc && sc->significant ? "*" : "");
 		}
 		fputs("</table>\n", f);
 	}
@@ -813,6 +799,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	json_object *o = json_object_new_object();
 	json_object *points = json_object_new_array();
 	json_object *cmp = NULL;
+	struct sweep_comparison c = { 0 }; /* its rows only */
 	char *csv_text = NULL, *md_text = NULL;
 	size_t csv_len = 0, md_len = 0;
 	FILE *csv = open_memstream(&csv_text, &csv_len);
@@ -864,7 +851,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	}
 	json_object_object_add(o, "points", points);
 	points = NULL;
-	cmp = comparisons(s, pts, alpha);
+	cmp = comparisons(s, pts, alpha, &c);
 	if (!cmp) {
 		r = -ENOMEM;
 		goto out;
@@ -887,7 +874,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			r = -ENOMEM;
 			goto out;
 		}
-		write_stats_html(hf, s, pts, cmp, alpha);
+		write_stats_html(hf, s, pts, &c, alpha);
 		fclose(hf);
 		r = results_write(dir, "statistics.html", html);
 		free(html);
@@ -917,6 +904,7 @@ out:
 	for (size_t p = 0; pts && p < s->n_points; p++)
 		sweep_figures_free(&pts[p]);
 	free(pts);
+	free(c.rows);
 	json_object_put(points);
 	json_object_put(o);
 	if (r == -ENOMEM && !err->msg[0])
