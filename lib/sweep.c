@@ -929,65 +929,6 @@ int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
 	return 0;
 }
 
-/* The headline figures of every point, as HTML and as text. */
-static int figure_sections(const struct sweep *s, const char *dir,
-			   char **ret_html, char **ret_text)
-{
-	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
-	size_t complete, hl = 0, tl = 0;
-	FILE *h = NULL, *t = NULL;
-	int r = -ENOMEM;
-
-	*ret_html = *ret_text = NULL;
-	if (!g)
-		return -ENOMEM;
-	{
-		struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
-
-		if (!pts)
-			goto out;
-		r = sweep_load_figures(s, dir, pts, &complete);
-		for (size_t p = 0; p < s->n_points; p++) {
-			_cleanup_free_ char *pl = sweep_point_label(s, p);
-
-			g[p].f = pts[p];
-			g[p].label = !pl		   ? NULL :
-				     s->n_keys ? strdup_printf("point %zu: %s", p,
-							       pl) :
-						 strdup_printf("point %zu", p);
-			if (!g[p].label)
-				r = -ENOMEM;
-		}
-		free(pts);
-		if (r < 0)
-			goto out;
-	}
-	r = -ENOMEM;
-	h = open_memstream(ret_html, &hl);
-	t = open_memstream(ret_text, &tl);
-	if (!h || !t)
-		goto out;
-	sweep_figures_html(h, g, s->n_points);
-	sweep_figures_text(t, g, s->n_points);
-	r = 0;
-out:
-	if (h)
-		fclose(h);
-	if (t)
-		fclose(t);
-	for (size_t p = 0; p < s->n_points; p++) {
-		free(g[p].label);
-		sweep_figures_free(&g[p].f);
-	}
-	free(g);
-	if (r < 0) {
-		free(*ret_html);
-		free(*ret_text);
-		*ret_html = *ret_text = NULL;
-	}
-	return r;
-}
-
 int sweep_write_report(const struct sweep *s, const char *dir,
 		       struct error *err)
 {
@@ -995,15 +936,13 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
 	_cleanup_free_ char *fig_html = NULL, *fig_text = NULL;
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
-	size_t nr = 0;
-	int r = 0;
+	/* each point's headline figures, of its complete runs */
+	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
+	size_t nr = 0, hl = 0, tl = 0;
+	FILE *h = NULL, *t = NULL;
+	int r = html && txt && runs && g ? 0 : -ENOMEM;
 
-	if (!html || !txt || !runs ||
-	    figure_sections(s, dir, &fig_html, &fig_text) < 0) {
-		free(runs);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->n_runs; i++) {
+	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
 		_cleanup_free_ char *f = sweep_run_folder(s, i);
 		_cleanup_free_ char *d =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
@@ -1014,8 +953,35 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 			break;
 		}
 		/* runs not started are not in the report */
-		if (access(d, F_OK) == 0 && report_load(d, &runs[nr], &e) == 0)
-			nr++;
+		if (access(d, F_OK) < 0 || report_load(d, &runs[nr], &e) < 0)
+			continue;
+		if (runs[nr]->status == RESULTS_COMPLETE)
+			r = sweep_figures_add_run(&g[s->runs[i].point].f,
+						  runs[nr], f);
+		nr++;
+	}
+	for (size_t p = 0; r == 0 && p < s->n_points; p++) {
+		_cleanup_free_ char *pl = sweep_point_label(s, p);
+
+		g[p].label = !pl       ? NULL :
+			     s->n_keys ? strdup_printf("point %zu: %s", p, pl) :
+					 strdup_printf("point %zu", p);
+		if (!g[p].label)
+			r = -ENOMEM;
+	}
+	if (r == 0) {
+		h = open_memstream(&fig_html, &hl);
+		t = open_memstream(&fig_text, &tl);
+		if (h && t) {
+			sweep_figures_html(h, g, s->n_points);
+			sweep_figures_text(t, g, s->n_points);
+		} else {
+			r = -ENOMEM;
+		}
+		if (h)
+			fclose(h);
+		if (t)
+			fclose(t);
 	}
 	if (r == 0 && nr) {
 		r = report_save(html, runs, nr, true, fig_html, err);
@@ -1025,6 +991,11 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);
 	free(runs);
+	for (size_t p = 0; g && p < s->n_points; p++) {
+		free(g[p].label);
+		sweep_figures_free(&g[p].f);
+	}
+	free(g);
 	return r;
 }
 
