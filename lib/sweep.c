@@ -800,13 +800,14 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	json_object *points = json_object_new_array();
 	json_object *cmp = NULL;
 	struct sweep_comparison c = { 0 }; /* its rows only */
-	char *csv_text = NULL, *md_text = NULL;
-	size_t csv_len = 0, md_len = 0;
+	char *csv_text = NULL, *md_text = NULL, *html = NULL;
+	size_t csv_len = 0, md_len = 0, html_len = 0;
 	FILE *csv = open_memstream(&csv_text, &csv_len);
 	FILE *md = open_memstream(&md_text, &md_len);
+	FILE *hf = open_memstream(&html, &html_len);
 	int r = -ENOMEM;
 
-	if (!pts || !o || !points || !csv || !md)
+	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
 	r = sweep_load_figures(s, dir, pts, ret_complete);
 	if (r < 0)
@@ -865,24 +866,14 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
-	{
-		char *html = NULL;
-		size_t hl = 0;
-		FILE *hf = open_memstream(&html, &hl);
-
-		if (!hf) {
-			r = -ENOMEM;
-			goto out;
-		}
-		write_stats_html(hf, s, pts, &c, alpha);
-		fclose(hf);
-		r = results_write(dir, "statistics.html", html);
-		free(html);
-		if (r < 0) {
-			err_set(err, "cannot write %s/statistics.html: %s", dir,
-				strerror(-r));
-			goto out;
-		}
+	write_stats_html(hf, s, pts, &c, alpha);
+	fclose(hf);
+	hf = NULL;
+	r = results_write(dir, "statistics.html", html);
+	if (r < 0) {
+		err_set(err, "cannot write %s/statistics.html: %s", dir,
+			strerror(-r));
+		goto out;
 	}
 	fclose(csv);
 	csv = NULL;
@@ -899,8 +890,11 @@ out:
 		fclose(csv);
 	if (md)
 		fclose(md);
+	if (hf)
+		fclose(hf);
 	free(csv_text);
 	free(md_text);
+	free(html);
 	for (size_t p = 0; pts && p < s->n_points; p++)
 		sweep_figures_free(&pts[p]);
 	free(pts);
