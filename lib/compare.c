@@ -534,11 +534,8 @@ int compare_file(const char *path, const struct compare_opts *opts,
 
 	err->msg[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		k = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
-		return k;
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		k = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 		err_set(err, "%s: %s", path,

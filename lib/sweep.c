@@ -222,12 +222,9 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 	memset(s, 0, sizeof(*s));
 	if (!path)
 		return -ENOMEM;
-	if (access(path, R_OK) < 0) {
-		ret = -errno;
-		err_set(err, "%s: %s (not a sweep folder)", path,
-			strerror(errno));
-		return ret;
-	}
+	if (access(path, R_OK) < 0)
+		return err_fail(err, -errno, "%s: %s (not a sweep folder)",
+				path, strerror(errno));
 	o = json_object_from_file(path);
 	if (!o)
 		BAD("%s: not valid JSON", path);
