@@ -901,18 +901,14 @@ static int write_plot(struct ctx *c)
 {
 	size_t nf = c->o.n_files;
 	struct svg_panel *panels = calloc(c->n_sources, sizeof(*panels));
-	struct svg_series *all = NULL;
-	char **labels = NULL;
+	/* their labels and points ours to free */
+	struct svg_series *all = calloc(c->n_rows * nf + 1, sizeof(*all));
 	size_t n_all = 0;
 	_cleanup_free_ char *title = NULL;
 	FILE *out = TAKE_PTR(c->plot);
 	int k;
 
-	if (!panels)
-		die("out of memory");
-	all = calloc(c->n_rows * nf + 1, sizeof(*all));
-	labels = calloc(c->n_rows * nf + 1, sizeof(*labels));
-	if (!all || !labels)
+	if (!panels || !all)
 		die("out of memory");
 	for (size_t si = 0; si < c->n_sources; si++) {
 		struct svg_panel *p = &panels[si];
@@ -930,13 +926,12 @@ static int write_plot(struct ctx *c)
 				if (w->si != si || !s)
 					continue;
 				bytes = s->bytes;
-				labels[n_all] =
+				ss->label =
 					nf > 1 ? strdup_printf("%s %s", w->node,
 							       c->o.files[f]) :
 						 strdup(w->node);
-				if (!labels[n_all])
+				if (!ss->label)
 					die("out of memory");
-				ss->label = labels[n_all];
 				ss->points = bucket_points(s, &ss->n_points);
 				ss->dashed = f > 0;
 				ss->color = svg_color(
@@ -961,10 +956,9 @@ static int write_plot(struct ctx *c)
 
 	for (size_t i = 0; i < n_all; i++) {
 		free((void *)all[i].points);
-		free(labels[i]);
+		free((void *)all[i].label);
 	}
 	free(all);
-	free(labels);
 	free(panels);
 	return k < 0 ? -1 : 0;
 }
