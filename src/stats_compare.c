@@ -46,7 +46,7 @@ struct opts {
 struct test_row {
 	const char *source, *node;
 	size_t f;
-	double diff, ratio; /* of the means */
+	double ma, mb, diff, ratio; /* of the means: the first file's, f's */
 	struct stats_cmp c;
 };
 
@@ -486,23 +486,22 @@ static void run_tests(struct ctx *c)
 			const struct compare_series *b =
 				row_series(c, f, &c->rows[i]);
 			struct test_row *t;
-			double ma, mb;
 
 			if (!b)
 				continue;
 			t = ARRAY_PUSH(c->tests, c->n_tests);
 			if (!t)
 				die("out of memory");
-			ma = agg_mean(&a->agg);
-			mb = agg_mean(&b->agg);
 			/* the node names live in the results */
 			*t = (struct test_row){ .source = c->rows[i].source,
 						.node = b->node,
-						.f = f };
-			t->diff = mb - ma;
-			t->ratio = ma != 0 ? mb / ma : NAN;
-			stats_welch_moments(a->agg.n, ma, agg_var(&a->agg),
-					    b->agg.n, mb, agg_var(&b->agg),
+						.f = f,
+						.ma = agg_mean(&a->agg),
+						.mb = agg_mean(&b->agg) };
+			t->diff = t->mb - t->ma;
+			t->ratio = t->ma != 0 ? t->mb / t->ma : NAN;
+			stats_welch_moments(a->agg.n, t->ma, agg_var(&a->agg),
+					    b->agg.n, t->mb, agg_var(&b->agg),
 					    &t->c.w);
 		}
 	}
@@ -537,17 +536,13 @@ static void print_tests(struct ctx *c)
 	table_init(&t, ARRAY_SIZE(head), head, 3, ARRAY_SIZE(head) - 1);
 	for (size_t i = 0; i < c->n_tests; i++) {
 		const struct test_row *r = &c->tests[i];
-		const struct compare_series *a =
-			find_series(c->res[0], r->source, r->node);
-		const struct compare_series *b =
-			find_series(c->res[r->f], r->source, r->node);
 
 		table_add(&t, r->source);
 		table_add(&t, r->node);
 		table_add(&t, c->o.files[r->f]);
-		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&b->agg));
+		snprintf(buf, sizeof(buf), "%.6g", r->mb);
 		table_add(&t, buf);
-		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&a->agg));
+		snprintf(buf, sizeof(buf), "%.6g", r->ma);
 		table_add(&t, buf);
 		snprintf(buf, sizeof(buf), "%+.6g", r->diff);
 		table_add(&t, buf);
