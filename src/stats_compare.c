@@ -366,17 +366,6 @@ static void fmt_value(char *buf, size_t len, const struct compare_series *s,
 	snprintf(buf, len, "%s%s", sign, h);
 }
 
-static void fmt_pct(char *buf, size_t len, const struct compare_series *base,
-		    const struct compare_series *s, enum metric m)
-{
-	double p;
-
-	if (!change_pct(base, s, m, &p))
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%+.1f%%", p);
-}
-
 /* --- a table of text cells, columns padded to their widest cell --- */
 
 struct table {
@@ -621,6 +610,7 @@ static void print_table_many(struct ctx *c)
 			for (size_t f = 0; f < nf; f++) {
 				const struct compare_series *s =
 					row_series(c, f, w);
+				double p;
 
 				if (s)
 					fmt_value(buf, sizeof(buf), s,
@@ -628,11 +618,14 @@ static void print_table_many(struct ctx *c)
 				else
 					snprintf(buf, sizeof(buf), "-");
 				table_add(&t, buf);
-				if (f) {
-					fmt_pct(buf, sizeof(buf), base, s,
-						(enum metric)m);
-					table_add(&t, buf);
-				}
+				if (!f)
+					continue;
+				if (change_pct(base, s, (enum metric)m, &p))
+					snprintf(buf, sizeof(buf), "%+.1f%%",
+						 p);
+				else
+					snprintf(buf, sizeof(buf), "-");
+				table_add(&t, buf);
 			}
 		}
 	}
