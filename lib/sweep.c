@@ -481,18 +481,13 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	json_object_object_add(o, "max", jnum(d.max));
 	json_object_object_add(o, "ci95", ci);
 	json_object_object_add(o, "outliers", out);
-	if (csv)
-		fprintf(csv,
-			"%s,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n",
-			point, m->name, m->unit, d.n, d.mean, d.median,
-			d.stddev, d.cov, d.ci95[0], d.ci95[1],
-			(int)json_object_array_length(out));
-	if (md)
-		fprintf(md,
-			"| %s | %s | %s | %zu | %.6g | %.6g | [%.6g, %.6g] | %.3g | %d |\n",
-			point, m->name, m->unit, d.n, d.mean, d.median,
-			d.ci95[0], d.ci95[1], d.cov,
-			(int)json_object_array_length(out));
+	fprintf(csv, "%s,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n",
+		point, m->name, m->unit, d.n, d.mean, d.median, d.stddev, d.cov,
+		d.ci95[0], d.ci95[1], (int)json_object_array_length(out));
+	fprintf(md,
+		"| %s | %s | %s | %zu | %.6g | %.6g | [%.6g, %.6g] | %.3g | %d |\n",
+		point, m->name, m->unit, d.n, d.mean, d.median, d.ci95[0],
+		d.ci95[1], d.cov, (int)json_object_array_length(out));
 	free(flags);
 	return o;
 }
