@@ -69,9 +69,8 @@ int sweep_plan(struct sweep *s)
 	return 0;
 }
 
-char *sweep_run_folder(const struct sweep *s, size_t run)
+char *sweep_run_folder(size_t run)
 {
-	(void)s;
 	return strdup_printf("point-%zu", run);
 }
 
@@ -165,7 +164,7 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 	json_object_object_add(o, "points", points);
 	for (size_t i = 0; i < s->n_runs; i++) {
 		json_object *e = json_object_new_object();
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 
 		json_object_object_add(e, "index", json_object_new_int64(i));
 		json_object_object_add(e, "point",
@@ -301,7 +300,7 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 		json_object *e = json_object_array_get_idx(runs, i);
 		int64_t idx, point, rep;
 		const char *folder = get_str(e, "folder");
-		_cleanup_free_ char *want = sweep_run_folder(s, i);
+		_cleanup_free_ char *want = sweep_run_folder(i);
 
 		if (!get_int(e, "index", &idx) ||
 		    !get_int(e, "point", &point) ||
@@ -517,7 +516,7 @@ static int sweep_load_figures(const struct sweep *s, const char *dir,
 	*ret_complete = 0;
 	for (size_t i = 0; i < s->n_runs; i++) {
 		struct sweep_figures *pm = &pts[s->runs[i].point];
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct report_run *r = NULL;
@@ -898,10 +897,9 @@ out:
 	return r;
 }
 
-int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
-		     int *ret_status)
+int sweep_run_status(const char *dir, size_t run, int *ret_status)
 {
-	_cleanup_free_ char *f = sweep_run_folder(s, run);
+	_cleanup_free_ char *f = sweep_run_folder(run);
 	_cleanup_free_ char *path = f ? strdup_printf("%s/%s", dir, f) : NULL;
 	enum results_status st;
 	int r;
@@ -929,7 +927,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	int r = html && txt && runs && g ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *d =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct error e = { 0 };

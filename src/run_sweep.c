@@ -184,7 +184,7 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	for (size_t i = 0; i < sw->n_runs; i++) {
 		int st;
 
-		if (sweep_run_status(sw, sdir, i, &st) < 0 ||
+		if (sweep_run_status(sdir, i, &st) < 0 ||
 		    st != RESULTS_COMPLETE) {
 			want[i] = true;
 			n++;
@@ -299,7 +299,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	for (size_t i = 0; i < sw.n_runs && !*o->interrupted; i++) {
 		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[SWEEP_MAX_KEYS], *vals[SWEEP_MAX_KEYS];
-		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", sdir, f) : NULL;
 

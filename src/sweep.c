@@ -118,7 +118,7 @@ static int status(const char *dir)
 	printf("%-5s %-32s %-4s %-12s %-12s%s\n", "RUN", "POINT", "REP",
 	       "FOLDER", "STATE", jobs ? " SLURM" : "");
 	for (size_t i = 0; i < sw.n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *label =
 			sweep_point_label(&sw, sw.runs[i].point);
 		_cleanup_free_ char *job = array_job_of(jobs, i);
@@ -126,7 +126,7 @@ static int status(const char *dir)
 		char buf[64];
 		int st;
 
-		if (sweep_run_status(&sw, dir, i, &st) < 0) {
+		if (sweep_run_status(dir, i, &st) < 0) {
 			state = "not-started";
 			count[RESULTS_UNKNOWN + 1]++;
 		} else {
