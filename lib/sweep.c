@@ -361,16 +361,26 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 	return 0;
 }
 
-/* The headline figures of one run (the names the report uses). */
-static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
+/*
+ * Adds run r (its folder's name: folder) and its headline figures (the
+ * names the report uses) to pm. -ENOMEM.
+ */
+static int sweep_figures_add_run(struct sweep_figures *pm,
+				 const struct report_run *r, const char *folder)
 {
 	static const char *const fio_name[] = { "iops", "p50_latency",
 						"mean_latency", "p99_latency",
 						"bytes_read" };
 	static const char *const fio_unit[] = { "IO/s", "ns", "ns", "ns",
 						"bytes" };
+	char **run = ARRAY_PUSH(pm->runs, pm->n_runs);
 	int k = 0;
 
+	if (!run)
+		return -ENOMEM;
+	*run = strdup(folder);
+	if (!*run)
+		return -ENOMEM;
 	for (size_t i = 0; i < r->n_fio && !k; i++) {
 		const struct report_fio *f = &r->fio[i];
 		const double v[] = { f->iops, f->p50_ns, f->mean_ns, f->p99_ns,
@@ -407,20 +417,6 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 				       "%s.cached_twice", s->name);
 	}
 	return k;
-}
-
-/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
-static int sweep_figures_add_run(struct sweep_figures *g,
-				 const struct report_run *r, const char *folder)
-{
-	char **v = ARRAY_PUSH(g->runs, g->n_runs);
-
-	if (!v)
-		return -ENOMEM;
-	*v = strdup(folder);
-	if (!*v)
-		return -ENOMEM;
-	return run_metrics(r, g);
 }
 
 static void sweep_figures_free(struct sweep_figures *pm)
