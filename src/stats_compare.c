@@ -108,14 +108,13 @@ static void usage(void)
 	       "See daxlab-stats-compare(1).\n");
 }
 
-static int push(const char ***v, size_t *n, const char *s)
+static void push(const char ***v, size_t *n, const char *s)
 {
 	const char **nv = ARRAY_PUSH(*v, *n);
 
 	if (!nv)
-		return -ENOMEM;
+		die("out of memory");
 	*nv = s;
-	return 0;
 }
 
 /*
@@ -131,13 +130,12 @@ static void take_words(int argc, char **argv, char *first, const char ***v,
 		char *save = NULL;
 
 		if (!split_commas) {
-			if (*w && push(v, n, w) < 0)
-				die("out of memory");
+			if (*w)
+				push(v, n, w);
 		} else {
 			for (char *t = strtok_r(w, ",", &save); t;
 			     t = strtok_r(NULL, ",", &save))
-				if (push(v, n, t) < 0)
-					die("out of memory");
+				push(v, n, t);
 		}
 		if (optind >= argc || argv[optind][0] == '-')
 			break;
@@ -994,9 +992,8 @@ int cmd_stats_compare(int argc, char **argv)
 		const struct compare_result *r = c.res[0];
 
 		for (size_t i = 0; i < r->n_sources; i++)
-			if (find_series(r, r->sources[i], NULL) &&
-			    push(&c.sources, &c.n_sources, r->sources[i]) < 0)
-				die("out of memory");
+			if (find_series(r, r->sources[i], NULL))
+				push(&c.sources, &c.n_sources, r->sources[i]);
 	}
 	for (size_t f = 0; f < c.o.n_files; f++) {
 		if (check_result(&c, c.res[f]) < 0)
