@@ -191,7 +191,7 @@ struct job {
 	const struct compare_opts *o;
 	struct csvread *r;
 	bool derived;
-	int id_stat, id_file, id_shmem;
+	int id_file; /* pagecache: the file rows; the others are shmem */
 	struct tsource *src;
 	uint32_t n_src;
 	int ret;
@@ -319,12 +319,12 @@ static int job_setup(struct job *j)
 	j->derived = strcmp(j->o->stat, COMPARE_PAGECACHE) == 0;
 	if (j->derived) {
 		j->id_file = csvread_want(j->r, "file");
-		j->id_shmem = csvread_want(j->r, "shmem");
+		k = csvread_want(j->r, "shmem");
 		if (j->id_file < 0)
 			return j->id_file;
-		return j->id_shmem < 0 ? j->id_shmem : 0;
+		return k < 0 ? k : 0;
 	}
-	k = j->id_stat = csvread_want(j->r, j->o->stat);
+	k = csvread_want(j->r, j->o->stat);
 	return k < 0 ? k : 0;
 }
 
@@ -534,11 +534,8 @@ int compare_file(const char *path, const struct compare_opts *opts,
 
 	err->msg[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		k = -errno;
-		err_set(err, "%s: %s", path, strerror(errno));
-		return k;
-	}
+	if (fd < 0)
+		return err_fail(err, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		k = S_ISREG(st.st_mode) ? -errno : -EINVAL;
 		err_set(err, "%s: %s", path,

@@ -305,9 +305,3 @@ int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
 	return 0;
 #undef C
 }
-
-int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
-		      size_t *ret_tested)
-{
-	return stats_compare_rows(c, n, sizeof(*c), 0, alpha, ret_tested);
-}

@@ -59,23 +59,18 @@ void stats_welch_moments(size_t na, double mean_a, double var_a, size_t nb,
 int stats_holm(const double *p, size_t n, double *ret);
 
 /*
- * Many comparisons at once: w filled by the caller (stats_welch), then
- * stats_compare_all() sets p_holm (Holm over the comparisons that have a
- * p-value; NaN for the others) and significant (p_holm < alpha).
- * *ret_tested (may be NULL): how many had a p-value. -ENOMEM.
+ * Many comparisons at once, over n rows of stride bytes of the caller's,
+ * each holding its stats_cmp offset bytes in (offsetof): w filled by the
+ * caller (stats_welch), then stats_compare_rows() sets p_holm (Holm over
+ * the comparisons that have a p-value; NaN for the others) and
+ * significant (p_holm < alpha). *ret_tested (may be NULL): how many had
+ * a p-value. -ENOMEM.
  */
 struct stats_cmp {
 	struct stats_welch w;
 	double p_holm;
 	bool significant;
 };
-int stats_compare_all(struct stats_cmp *c, size_t n, double alpha,
-		      size_t *ret_tested);
-
-/*
- * The same over n rows of stride bytes of the caller's, each holding its
- * stats_cmp offset bytes in (offsetof).
- */
 int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
 		       double alpha, size_t *ret_tested);
 

@@ -69,9 +69,8 @@ int sweep_plan(struct sweep *s)
 	return 0;
 }
 
-char *sweep_run_folder(const struct sweep *s, size_t run)
+char *sweep_run_folder(size_t run)
 {
-	(void)s;
 	return strdup_printf("point-%zu", run);
 }
 
@@ -165,7 +164,7 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 	json_object_object_add(o, "points", points);
 	for (size_t i = 0; i < s->n_runs; i++) {
 		json_object *e = json_object_new_object();
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 
 		json_object_object_add(e, "index", json_object_new_int64(i));
 		json_object_object_add(e, "point",
@@ -222,12 +221,9 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 	memset(s, 0, sizeof(*s));
 	if (!path)
 		return -ENOMEM;
-	if (access(path, R_OK) < 0) {
-		ret = -errno;
-		err_set(err, "%s: %s (not a sweep folder)", path,
-			strerror(errno));
-		return ret;
-	}
+	if (access(path, R_OK) < 0)
+		return err_fail(err, -errno, "%s: %s (not a sweep folder)",
+				path, strerror(errno));
 	o = json_object_from_file(path);
 	if (!o)
 		BAD("%s: not valid JSON", path);
@@ -304,7 +300,7 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 		json_object *e = json_object_array_get_idx(runs, i);
 		int64_t idx, point, rep;
 		const char *folder = get_str(e, "folder");
-		_cleanup_free_ char *want = sweep_run_folder(s, i);
+		_cleanup_free_ char *want = sweep_run_folder(i);
 
 		if (!get_int(e, "index", &idx) ||
 		    !get_int(e, "point", &point) ||
@@ -324,19 +320,13 @@ out:
 
 /* ---- the summary ---- */
 
-static struct sweep_figure *metric_get(struct sweep_figures *pm, const char *name,
-				 const char *unit)
+static struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
+					       const char *name)
 {
-	struct sweep_figure *m;
-
 	for (size_t i = 0; i < pm->n; i++)
 		if (!strcmp(pm->m[i].name, name))
 			return &pm->m[i];
-	m = ARRAY_PUSH(pm->m, pm->n);
-	if (!m)
-		return NULL;
-	*m = (struct sweep_figure){ .name = strdup(name), .unit = unit };
-	return m->name ? m : NULL;
+	return NULL;
 }
 
 static int metric_add(struct sweep_figures *pm, const char *unit, double value,
@@ -355,25 +345,42 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 	for (char *c = name; *c; c++)
 		if (*c == ' ')
 			*c = '-';
-	m = metric_get(pm, name, unit);
-	if (!m)
-		return -ENOMEM;
+	m = sweep_figures_find(pm, name);
+	if (!m) {
+		m = ARRAY_PUSH(pm->m, pm->n);
+		if (!m)
+			return -ENOMEM;
+		*m = (struct sweep_figure){ .name = strdup(name),
+					    .unit = unit };
+		if (!m->name)
+			return -ENOMEM;
+	}
 	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0)
 		return -ENOMEM;
 	m->v[m->n++] = value;
 	return 0;
 }
 
-/* The headline figures of one run (the names the report uses). */
-static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
+/*
+ * Adds run r (its folder's name: folder) and its headline figures (the
+ * names the report uses) to pm. -ENOMEM.
+ */
+static int sweep_figures_add_run(struct sweep_figures *pm,
+				 const struct report_run *r, const char *folder)
 {
 	static const char *const fio_name[] = { "iops", "p50_latency",
 						"mean_latency", "p99_latency",
 						"bytes_read" };
 	static const char *const fio_unit[] = { "IO/s", "ns", "ns", "ns",
 						"bytes" };
+	char **run = ARRAY_PUSH(pm->runs, pm->n_runs);
 	int k = 0;
 
+	if (!run)
+		return -ENOMEM;
+	*run = strdup(folder);
+	if (!*run)
+		return -ENOMEM;
 	for (size_t i = 0; i < r->n_fio && !k; i++) {
 		const struct report_fio *f = &r->fio[i];
 		const double v[] = { f->iops, f->p50_ns, f->mean_ns, f->p99_ns,
@@ -412,20 +419,6 @@ static int run_metrics(const struct report_run *r, struct sweep_figures *pm)
 	return k;
 }
 
-/* Adds run r (its folder's name: folder) to g. -ENOMEM. */
-static int sweep_figures_add_run(struct sweep_figures *g,
-				 const struct report_run *r, const char *folder)
-{
-	char **v = ARRAY_PUSH(g->runs, g->n_runs);
-
-	if (!v)
-		return -ENOMEM;
-	*v = strdup(folder);
-	if (!*v)
-		return -ENOMEM;
-	return run_metrics(r, g);
-}
-
 static void sweep_figures_free(struct sweep_figures *pm)
 {
 	for (size_t i = 0; i < pm->n; i++) {
@@ -436,15 +429,6 @@ static void sweep_figures_free(struct sweep_figures *pm)
 	for (size_t i = 0; i < pm->n_runs; i++)
 		free(pm->runs[i]);
 	free(pm->runs);
-}
-
-static const struct sweep_figure *
-sweep_figures_find(const struct sweep_figures *pm, const char *name)
-{
-	for (size_t i = 0; i < pm->n; i++)
-		if (!strcmp(pm->m[i].name, name))
-			return &pm->m[i];
-	return NULL;
 }
 
 static json_object *jnum(double v)
@@ -492,24 +476,18 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	json_object_object_add(o, "max", jnum(d.max));
 	json_object_object_add(o, "ci95", ci);
 	json_object_object_add(o, "outliers", out);
-	if (csv)
-		fprintf(csv,
-			"%s,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n",
-			point, m->name, m->unit, d.n, d.mean, d.median,
-			d.stddev, d.cov, d.ci95[0], d.ci95[1],
-			(int)json_object_array_length(out));
-	if (md)
-		fprintf(md,
-			"| %s | %s | %s | %zu | %.6g | %.6g | [%.6g, %.6g] | %.3g | %d |\n",
-			point, m->name, m->unit, d.n, d.mean, d.median,
-			d.ci95[0], d.ci95[1], d.cov,
-			(int)json_object_array_length(out));
+	fprintf(csv, "%s,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n",
+		point, m->name, m->unit, d.n, d.mean, d.median, d.stddev, d.cov,
+		d.ci95[0], d.ci95[1], (int)json_object_array_length(out));
+	fprintf(md,
+		"| %s | %s | %s | %zu | %.6g | %.6g | [%.6g, %.6g] | %.3g | %d |\n",
+		point, m->name, m->unit, d.n, d.mean, d.median, d.ci95[0],
+		d.ci95[1], d.cov, (int)json_object_array_length(out));
 	free(flags);
 	return o;
 }
 
-/* "k=v k=v" of point p ("-" without keys), allocated. */
-static char *sweep_point_label(const struct sweep *s, size_t p)
+char *sweep_point_label(const struct sweep *s, size_t p)
 {
 	char *l = strdup("");
 
@@ -534,7 +512,7 @@ static int sweep_load_figures(const struct sweep *s, const char *dir,
 	*ret_complete = 0;
 	for (size_t i = 0; i < s->n_runs; i++) {
 		struct sweep_figures *pm = &pts[s->runs[i].point];
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct report_run *r = NULL;
@@ -558,41 +536,57 @@ static int sweep_load_figures(const struct sweep *s, const char *dir,
 	return 0;
 }
 
+/* A row of c per figure of group a (figures ga) that group b has too. */
+static int add_rows(struct sweep_comparison *c, size_t a, size_t b,
+		    const struct sweep_figures *ga,
+		    const struct sweep_figures *gb)
+{
+	for (size_t i = 0; i < ga->n; i++) {
+		const struct sweep_figure *fa = &ga->m[i];
+		const struct sweep_figure *fb =
+			sweep_figures_find(gb, fa->name);
+		struct sweep_cmp_row *row;
+
+		if (!fb)
+			continue;
+		row = ARRAY_PUSH(c->rows, c->n_rows);
+		if (!row)
+			return -ENOMEM;
+		*row = (struct sweep_cmp_row){
+			.a = a, .b = b, .fa = fa, .fb = fb
+		};
+		if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
+		    stats_describe(fb->v, fb->n, &row->db) < 0)
+			return -ENOMEM;
+		row->diff = row->db.mean - row->da.mean;
+		row->ratio =
+			row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
+		stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
+	}
+	return 0;
+}
+
+/* Every point against the first: c's rows (the caller frees them), as JSON. */
 static json_object *comparisons(const struct sweep *s,
-				const struct sweep_figures *pts, double alpha)
+				const struct sweep_figures *pts, double alpha,
+				struct sweep_comparison *c)
 {
 	json_object *arr = json_object_new_array();
-	size_t n = 0, cap = 0;
-	struct cmp {
-		size_t b;
-		const char *metric;
-		struct stats_cmp sc;
-	} *c = NULL;
 	_cleanup_free_ char *la = sweep_point_label(s, 0);
 
 	if (!arr || !la)
 		goto oom;
 	for (size_t b = 1; b < s->n_points; b++)
-		for (size_t i = 0; i < pts[0].n; i++) {
-			const struct sweep_figure *ma = &pts[0].m[i];
-			const struct sweep_figure *mb =
-				sweep_figures_find(&pts[b], ma->name);
-
-			if (!mb)
-				continue;
-			if (ARRAY_RESERVE(c, n, cap, 64) < 0)
-				goto oom;
-			c[n].b = b;
-			c[n].metric = ma->name;
-			stats_welch(ma->v, ma->n, mb->v, mb->n, &c[n].sc.w);
-			n++;
-		}
-	if (stats_compare_rows(c, n, sizeof(*c), offsetof(struct cmp, sc),
-			       alpha, NULL) < 0)
+		if (add_rows(c, 0, b, &pts[0], &pts[b]) < 0)
+			goto oom;
+	if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),
+			       offsetof(struct sweep_cmp_row, c), alpha,
+			       NULL) < 0)
 		goto oom;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < c->n_rows; i++) {
+		const struct stats_cmp *sc = &c->rows[i].c;
 		json_object *o = json_object_new_object();
-		_cleanup_free_ char *lb = sweep_point_label(s, c[i].b);
+		_cleanup_free_ char *lb = sweep_point_label(s, c->rows[i].b);
 
 		if (!o || !lb) {
 			json_object_put(o);
@@ -600,45 +594,34 @@ static json_object *comparisons(const struct sweep *s,
 		}
 		json_object_object_add(o, "a", json_object_new_string(la));
 		json_object_object_add(o, "b", json_object_new_string(lb));
-		json_object_object_add(o, "metric",
-				       json_object_new_string(c[i].metric));
-		json_object_object_add(o, "diff", jnum(c[i].sc.w.diff));
-		json_object_object_add(o, "ratio", jnum(c[i].sc.w.ratio));
-		json_object_object_add(o, "p", jnum(c[i].sc.w.p));
-		json_object_object_add(o, "p_holm", jnum(c[i].sc.p_holm));
+		json_object_object_add(
+			o, "metric",
+			json_object_new_string(c->rows[i].fa->name));
+		json_object_object_add(o, "diff", jnum(sc->w.diff));
+		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
+		json_object_object_add(o, "p", jnum(sc->w.p));
+		json_object_object_add(o, "p_holm", jnum(sc->p_holm));
 		json_object_object_add(
 			o, "significant",
-			json_object_new_boolean(c[i].sc.significant));
+			json_object_new_boolean(sc->significant));
 		json_object_array_add(arr, o);
 	}
-	free(c);
 	return arr;
 oom:
-	free(c);
 	json_object_put(arr);
 	return NULL;
 }
 
 /* ---- statistics.html: each figure's repetitions, interval and test ---- */
 
-static const char *cmp_mark(json_object *cmp, const char *metric, const char *b,
-			    double *ret_p)
+/* The comparison of figure name of point b with point 0, or NULL. */
+static const struct stats_cmp *cmp_of(const struct sweep_comparison *c,
+				      const char *name, size_t b)
 {
-	*ret_p = NAN;
-	for (size_t i = 0; cmp && i < json_object_array_length(cmp); i++) {
-		json_object *e = json_object_array_get_idx(cmp, i), *v;
-
-		if (strcmp(get_str(e, "metric"), metric) ||
-		    strcmp(get_str(e, "b"), b))
-			continue;
-		if (json_object_object_get_ex(e, "p_holm", &v) && v)
-			*ret_p = json_object_get_double(v);
-		if (json_object_object_get_ex(e, "significant", &v) &&
-		    json_object_get_boolean(v))
-			return "*";
-		return "";
-	}
-	return "";
+	for (size_t i = 0; i < c->n_rows; i++)
+		if (c->rows[i].b == b && !strcmp(c->rows[i].fa->name, name))
+			return &c->rows[i].c;
+	return NULL;
 }
 
 /*
@@ -714,8 +697,8 @@ static void strip_plot(FILE *f, const struct sweep_figures *pts, size_t np,
 }
 
 static void write_stats_html(FILE *f, const struct sweep *s,
-			     const struct sweep_figures *pts, json_object *cmp,
-			     double alpha)
+			     const struct sweep_figures *pts,
+			     const struct sweep_comparison *c, double alpha)
 {
 	size_t done = 0;
 
@@ -770,29 +753,26 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		      f);
 		for (size_t p = 0; p < s->n_points; p++) {
 			const struct sweep_figure *m = sweep_figures_find(&pts[p], m0->name);
-			_cleanup_free_ char *label = sweep_point_label(s, p);
+			const struct stats_cmp *sc = cmp_of(c, m0->name, p);
 			struct stats_desc d;
 			bool flags[4096];
-			const char *mark = "";
-			double ph = NAN;
 			int nout;
 
 			if (!m || m->n > 4096 ||
 			    stats_describe(m->v, m->n, &d) < 0)
 				continue;
 			nout = stats_outliers(m->v, m->n, flags);
-			if (p && label)
-				mark = cmp_mark(cmp, m0->name, label, &ph);
 			fprintf(f,
 				"<tr><td>%zu</td><td>%zu</td><td>%.6g</td><td>[%.6g, %.6g]</td>"
 				"<td>%.6g</td><td>%.3g</td><td>%d</td>",
 				p, d.n, d.mean, d.ci95[0], d.ci95[1], d.median,
 				d.cov, nout);
-			if (isnan(ph))
+			if (!sc || isnan(sc->p_holm))
 				fputs("<td>&ndash;</td>", f);
 			else
-				fprintf(f, "<td>%.3g</td>", ph);
-			fprintf(f, "<td>%s</td></tr>\n", mark);
+				fprintf(f, "<td>%.3g</td>", sc->p_holm);
+			fprintf(f, "<td>%s</td></tr>\n",
+				sc && sc->significant ? "*" : "");
 		}
 		fputs("</table>\n", f);
 	}
@@ -806,13 +786,15 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	json_object *o = json_object_new_object();
 	json_object *points = json_object_new_array();
 	json_object *cmp = NULL;
-	char *csv_text = NULL, *md_text = NULL;
-	size_t csv_len = 0, md_len = 0;
+	struct sweep_comparison c = { 0 }; /* its rows only */
+	char *csv_text = NULL, *md_text = NULL, *html = NULL;
+	size_t csv_len = 0, md_len = 0, html_len = 0;
 	FILE *csv = open_memstream(&csv_text, &csv_len);
 	FILE *md = open_memstream(&md_text, &md_len);
+	FILE *hf = open_memstream(&html, &html_len);
 	int r = -ENOMEM;
 
-	if (!pts || !o || !points || !csv || !md)
+	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
 	r = sweep_load_figures(s, dir, pts, ret_complete);
 	if (r < 0)
@@ -857,7 +839,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	}
 	json_object_object_add(o, "points", points);
 	points = NULL;
-	cmp = comparisons(s, pts, alpha);
+	cmp = comparisons(s, pts, alpha, &c);
 	if (!cmp) {
 		r = -ENOMEM;
 		goto out;
@@ -871,24 +853,14 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
-	{
-		char *html = NULL;
-		size_t hl = 0;
-		FILE *hf = open_memstream(&html, &hl);
-
-		if (!hf) {
-			r = -ENOMEM;
-			goto out;
-		}
-		write_stats_html(hf, s, pts, cmp, alpha);
-		fclose(hf);
-		r = results_write(dir, "statistics.html", html);
-		free(html);
-		if (r < 0) {
-			err_set(err, "cannot write %s/statistics.html: %s", dir,
-				strerror(-r));
-			goto out;
-		}
+	write_stats_html(hf, s, pts, &c, alpha);
+	fclose(hf);
+	hf = NULL;
+	r = results_write(dir, "statistics.html", html);
+	if (r < 0) {
+		err_set(err, "cannot write %s/statistics.html: %s", dir,
+			strerror(-r));
+		goto out;
 	}
 	fclose(csv);
 	csv = NULL;
@@ -905,11 +877,15 @@ out:
 		fclose(csv);
 	if (md)
 		fclose(md);
+	if (hf)
+		fclose(hf);
 	free(csv_text);
 	free(md_text);
+	free(html);
 	for (size_t p = 0; pts && p < s->n_points; p++)
 		sweep_figures_free(&pts[p]);
 	free(pts);
+	free(c.rows);
 	json_object_put(points);
 	json_object_put(o);
 	if (r == -ENOMEM && !err->msg[0])
@@ -917,10 +893,9 @@ out:
 	return r;
 }
 
-int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
-		     int *ret_status)
+int sweep_run_status(const char *dir, size_t run, int *ret_status)
 {
-	_cleanup_free_ char *f = sweep_run_folder(s, run);
+	_cleanup_free_ char *f = sweep_run_folder(run);
 	_cleanup_free_ char *path = f ? strdup_printf("%s/%s", dir, f) : NULL;
 	enum results_status st;
 	int r;
@@ -934,65 +909,6 @@ int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
 	return 0;
 }
 
-/* The headline figures of every point, as HTML and as text. */
-static int figure_sections(const struct sweep *s, const char *dir,
-			   char **ret_html, char **ret_text)
-{
-	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
-	size_t complete, hl = 0, tl = 0;
-	FILE *h = NULL, *t = NULL;
-	int r = -ENOMEM;
-
-	*ret_html = *ret_text = NULL;
-	if (!g)
-		return -ENOMEM;
-	{
-		struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
-
-		if (!pts)
-			goto out;
-		r = sweep_load_figures(s, dir, pts, &complete);
-		for (size_t p = 0; p < s->n_points; p++) {
-			_cleanup_free_ char *pl = sweep_point_label(s, p);
-
-			g[p].f = pts[p];
-			g[p].label = !pl		   ? NULL :
-				     s->n_keys ? strdup_printf("point %zu: %s", p,
-							       pl) :
-						 strdup_printf("point %zu", p);
-			if (!g[p].label)
-				r = -ENOMEM;
-		}
-		free(pts);
-		if (r < 0)
-			goto out;
-	}
-	r = -ENOMEM;
-	h = open_memstream(ret_html, &hl);
-	t = open_memstream(ret_text, &tl);
-	if (!h || !t)
-		goto out;
-	sweep_figures_html(h, g, s->n_points);
-	sweep_figures_text(t, g, s->n_points);
-	r = 0;
-out:
-	if (h)
-		fclose(h);
-	if (t)
-		fclose(t);
-	for (size_t p = 0; p < s->n_points; p++) {
-		free(g[p].label);
-		sweep_figures_free(&g[p].f);
-	}
-	free(g);
-	if (r < 0) {
-		free(*ret_html);
-		free(*ret_text);
-		*ret_html = *ret_text = NULL;
-	}
-	return r;
-}
-
 int sweep_write_report(const struct sweep *s, const char *dir,
 		       struct error *err)
 {
@@ -1000,16 +916,14 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
 	_cleanup_free_ char *fig_html = NULL, *fig_text = NULL;
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
-	size_t nr = 0;
-	int r = 0;
+	/* each point's headline figures, of its complete runs */
+	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
+	size_t nr = 0, hl = 0, tl = 0;
+	FILE *h = NULL, *t = NULL;
+	int r = html && txt && runs && g ? 0 : -ENOMEM;
 
-	if (!html || !txt || !runs ||
-	    figure_sections(s, dir, &fig_html, &fig_text) < 0) {
-		free(runs);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(s, i);
+	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *d =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct error e = { 0 };
@@ -1019,8 +933,35 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 			break;
 		}
 		/* runs not started are not in the report */
-		if (access(d, F_OK) == 0 && report_load(d, &runs[nr], &e) == 0)
-			nr++;
+		if (access(d, F_OK) < 0 || report_load(d, &runs[nr], &e) < 0)
+			continue;
+		if (runs[nr]->status == RESULTS_COMPLETE)
+			r = sweep_figures_add_run(&g[s->runs[i].point].f,
+						  runs[nr], f);
+		nr++;
+	}
+	for (size_t p = 0; r == 0 && p < s->n_points; p++) {
+		_cleanup_free_ char *pl = sweep_point_label(s, p);
+
+		g[p].label = !pl       ? NULL :
+			     s->n_keys ? strdup_printf("point %zu: %s", p, pl) :
+					 strdup_printf("point %zu", p);
+		if (!g[p].label)
+			r = -ENOMEM;
+	}
+	if (r == 0) {
+		h = open_memstream(&fig_html, &hl);
+		t = open_memstream(&fig_text, &tl);
+		if (h && t) {
+			sweep_figures_html(h, g, s->n_points);
+			sweep_figures_text(t, g, s->n_points);
+		} else {
+			r = -ENOMEM;
+		}
+		if (h)
+			fclose(h);
+		if (t)
+			fclose(t);
 	}
 	if (r == 0 && nr) {
 		r = report_save(html, runs, nr, true, fig_html, err);
@@ -1030,6 +971,11 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	for (size_t i = 0; i < nr; i++)
 		report_run_free(runs[i]);
 	free(runs);
+	for (size_t p = 0; g && p < s->n_points; p++) {
+		free(g[p].label);
+		sweep_figures_free(&g[p].f);
+	}
+	free(g);
 	return r;
 }
 
@@ -1110,23 +1056,6 @@ static int load_run_group(struct sweep_comparison *c, const char *dir,
 	return k;
 }
 
-static int add_row(struct sweep_comparison *c, size_t a, size_t b,
-		   const struct sweep_figure *fa, const struct sweep_figure *fb)
-{
-	struct sweep_cmp_row *row = ARRAY_PUSH(c->rows, c->n_rows);
-
-	if (!row)
-		return -ENOMEM;
-	*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa, .fb = fb };
-	if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
-	    stats_describe(fb->v, fb->n, &row->db) < 0)
-		return -ENOMEM;
-	row->diff = row->db.mean - row->da.mean;
-	row->ratio = row->da.mean != 0 ? row->db.mean / row->da.mean : NAN;
-	stats_welch(fa->v, fa->n, fb->v, fb->n, &row->c.w);
-	return 0;
-}
-
 /* The group of the first folder that group b is compared with, or -1. */
 static ssize_t base_of(const struct sweep_comparison *c, size_t b)
 {
@@ -1164,14 +1093,7 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 			continue;
 		}
 		c->n_pairs++;
-		for (size_t i = 0; r == 0 && i < c->g[a].f.n; i++) {
-			const struct sweep_figure *fa = &c->g[a].f.m[i];
-			const struct sweep_figure *fb =
-				sweep_figures_find(&c->g[b].f, fa->name);
-
-			if (fb)
-				r = add_row(c, (size_t)a, b, fa, fb);
-		}
+		r = add_rows(c, (size_t)a, b, &c->g[a].f, &c->g[b].f);
 	}
 	if (r == 0 && c->n_pairs > 1) {
 		if (stats_compare_rows(c->rows, c->n_rows, sizeof(*c->rows),

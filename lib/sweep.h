@@ -69,8 +69,10 @@ struct sweep {
 int sweep_plan(struct sweep *s);
 /* The value of key k at point p. */
 const char *sweep_value(const struct sweep *s, size_t p, size_t k);
+/* "k=v k=v" of point p ("-" without keys), allocated. */
+char *sweep_point_label(const struct sweep *s, size_t p);
 /* "point-I", allocated. */
-char *sweep_run_folder(const struct sweep *s, size_t run);
+char *sweep_run_folder(size_t run);
 
 int sweep_write(const struct sweep *s, const char *dir, struct error *err);
 /* Reads dir/manifest.json; err names the file and what is wrong. */
@@ -88,8 +90,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
  * The status of run i's folder in dir (lib/results.h); -ENOENT when it
  * has not started.
  */
-int sweep_run_status(const struct sweep *s, const char *dir, size_t run,
-		     int *ret_status);
+int sweep_run_status(const char *dir, size_t run, int *ret_status);
 
 /*
  * The headline figures of a group of runs (a point of a sweep, a results

@@ -114,24 +114,15 @@ static char *index_list(const bool *want, size_t n)
 static int write_script(const char *dir, const char *name,
 			const char *const *words, const char *tail)
 {
-	_cleanup_free_ char *text = strdup_printf(
-		"#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec");
+	_cleanup_free_ char *line = shell_join(words);
+	_cleanup_free_ char *text =
+		line ? strdup_printf(
+			       "#!/bin/sh\n# written by daxlab run --slurm; the words are quoted\nexec %s%s\n",
+			       line, tail) :
+		       NULL;
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
 	int r;
 
-	for (size_t i = 0; text && words[i]; i++) {
-		_cleanup_free_ char *q = shell_quote(words[i]);
-		char *n = q ? strdup_printf("%s %s", text, q) : NULL;
-
-		free(text);
-		text = n;
-	}
-	if (text) {
-		char *n = strdup_printf("%s%s\n", text, tail);
-
-		free(text);
-		text = n;
-	}
 	if (!text || !path)
 		return -ENOMEM;
 	r = results_write(dir, name, text);
@@ -193,7 +184,7 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	for (size_t i = 0; i < sw->n_runs; i++) {
 		int st;
 
-		if (sweep_run_status(sw, sdir, i, &st) < 0 ||
+		if (sweep_run_status(sdir, i, &st) < 0 ||
 		    st != RESULTS_COMPLETE) {
 			want[i] = true;
 			n++;
@@ -308,7 +299,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	for (size_t i = 0; i < sw.n_runs && !*o->interrupted; i++) {
 		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[SWEEP_MAX_KEYS], *vals[SWEEP_MAX_KEYS];
-		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
+		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", sdir, f) : NULL;
 

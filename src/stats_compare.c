@@ -46,7 +46,7 @@ struct opts {
 struct test_row {
 	const char *source, *node;
 	size_t f;
-	double diff, ratio; /* of the means */
+	double ma, mb, diff, ratio; /* of the means: the first file's, f's */
 	struct stats_cmp c;
 };
 
@@ -108,14 +108,13 @@ static void usage(void)
 	       "See daxlab-stats-compare(1).\n");
 }
 
-static int push(const char ***v, size_t *n, const char *s)
+static void push(const char ***v, size_t *n, const char *s)
 {
 	const char **nv = ARRAY_PUSH(*v, *n);
 
 	if (!nv)
-		return -ENOMEM;
+		die("out of memory");
 	*nv = s;
-	return 0;
 }
 
 /*
@@ -131,13 +130,12 @@ static void take_words(int argc, char **argv, char *first, const char ***v,
 		char *save = NULL;
 
 		if (!split_commas) {
-			if (*w && push(v, n, w) < 0)
-				die("out of memory");
+			if (*w)
+				push(v, n, w);
 		} else {
 			for (char *t = strtok_r(w, ",", &save); t;
 			     t = strtok_r(NULL, ",", &save))
-				if (push(v, n, t) < 0)
-					die("out of memory");
+				push(v, n, t);
 		}
 		if (optind >= argc || argv[optind][0] == '-')
 			break;
@@ -147,14 +145,11 @@ static void take_words(int argc, char **argv, char *first, const char ***v,
 
 static bool valid_stat(const char *s)
 {
-	if (!*s || strlen(s) > 255)
-		return false;
-	for (; *s; s++)
-		if (!(*s == '_' || *s == '-' || *s == '.' ||
-		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
+	size_t n = strlen(s);
+
+	return n && n <= 255 &&
+	       strspn(s, "_-.abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -369,17 +364,6 @@ static void fmt_value(char *buf, size_t len, const struct compare_series *s,
 	snprintf(buf, len, "%s%s", sign, h);
 }
 
-static void fmt_pct(char *buf, size_t len, const struct compare_series *base,
-		    const struct compare_series *s, enum metric m)
-{
-	double p;
-
-	if (!change_pct(base, s, m, &p))
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%+.1f%%", p);
-}
-
 /* --- a table of text cells, columns padded to their widest cell --- */
 
 struct table {
@@ -428,13 +412,19 @@ static void table_print(struct table *t)
 	free(t->right);
 }
 
-static void table_init(struct table *t, size_t cols)
+/* cols columns, right_from..right_to - 1 right aligned; head: row 1, or NULL */
+static void table_init(struct table *t, size_t cols, const char *const *head,
+		       size_t right_from, size_t right_to)
 {
 	memset(t, 0, sizeof(*t));
 	t->cols = cols;
 	t->right = calloc(cols, sizeof(*t->right));
 	if (!t->right)
 		die("out of memory");
+	for (size_t i = right_from; i < right_to; i++)
+		t->right[i] = true;
+	for (size_t i = 0; head && i < cols; i++)
+		table_add(t, head[i]);
 }
 
 /* A source's nodes over all files, in the first file's order then new. */
@@ -447,6 +437,7 @@ static void add_rows(struct ctx *c, size_t si)
 
 		for (size_t i = 0; i < r->n_series; i++) {
 			const char *node = r->series[i].node;
+			struct row *w;
 			bool dup = false;
 
 			if (strcmp(r->series[i].source, c->sources[si]) != 0)
@@ -455,12 +446,10 @@ static void add_rows(struct ctx *c, size_t si)
 				dup |= strcmp(c->rows[k].node, node) == 0;
 			if (dup)
 				continue;
-			c->rows = realloc(c->rows,
-					  (c->n_rows + 1) * sizeof(*c->rows));
-			if (!c->rows)
+			w = ARRAY_PUSH(c->rows, c->n_rows);
+			if (!w)
 				die("out of memory");
-			c->rows[c->n_rows++] =
-				(struct row){ c->sources[si], node, si, n++ };
+			*w = (struct row){ c->sources[si], node, si, n++ };
 		}
 	}
 }
@@ -484,23 +473,22 @@ static void run_tests(struct ctx *c)
 			const struct compare_series *b =
 				row_series(c, f, &c->rows[i]);
 			struct test_row *t;
-			double ma, mb;
 
 			if (!b)
 				continue;
 			t = ARRAY_PUSH(c->tests, c->n_tests);
 			if (!t)
 				die("out of memory");
-			ma = agg_mean(&a->agg);
-			mb = agg_mean(&b->agg);
 			/* the node names live in the results */
 			*t = (struct test_row){ .source = c->rows[i].source,
 						.node = b->node,
-						.f = f };
-			t->diff = mb - ma;
-			t->ratio = ma != 0 ? mb / ma : NAN;
-			stats_welch_moments(a->agg.n, ma, agg_var(&a->agg),
-					    b->agg.n, mb, agg_var(&b->agg),
+						.f = f,
+						.ma = agg_mean(&a->agg),
+						.mb = agg_mean(&b->agg) };
+			t->diff = t->mb - t->ma;
+			t->ratio = t->ma != 0 ? t->mb / t->ma : NAN;
+			stats_welch_moments(a->agg.n, t->ma, agg_var(&a->agg),
+					    b->agg.n, t->mb, agg_var(&b->agg),
 					    &t->c.w);
 		}
 	}
@@ -532,24 +520,16 @@ static void print_tests(struct ctx *c)
 	printf("\nWelch's t-test of the samples over time against %s; %zu comparisons,\n"
 	       "p Holm-adjusted over all of them; *: significant at alpha %g\n",
 	       c->o.files[0], c->n_tested, c->o.alpha);
-	table_init(&t, ARRAY_SIZE(head));
-	for (size_t i = 3; i < ARRAY_SIZE(head) - 1; i++)
-		t.right[i] = true;
-	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-		table_add(&t, head[i]);
+	table_init(&t, ARRAY_SIZE(head), head, 3, ARRAY_SIZE(head) - 1);
 	for (size_t i = 0; i < c->n_tests; i++) {
 		const struct test_row *r = &c->tests[i];
-		const struct compare_series *a =
-			find_series(c->res[0], r->source, r->node);
-		const struct compare_series *b =
-			find_series(c->res[r->f], r->source, r->node);
 
 		table_add(&t, r->source);
 		table_add(&t, r->node);
 		table_add(&t, c->o.files[r->f]);
-		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&b->agg));
+		snprintf(buf, sizeof(buf), "%.6g", r->mb);
 		table_add(&t, buf);
-		snprintf(buf, sizeof(buf), "%.6g", agg_mean(&a->agg));
+		snprintf(buf, sizeof(buf), "%.6g", r->ma);
 		table_add(&t, buf);
 		snprintf(buf, sizeof(buf), "%+.6g", r->diff);
 		table_add(&t, buf);
@@ -574,11 +554,7 @@ static void print_table_one(struct ctx *c)
 	struct table t;
 	char buf[64];
 
-	table_init(&t, ARRAY_SIZE(head));
-	for (size_t i = 2; i < ARRAY_SIZE(head); i++)
-		t.right[i] = true;
-	for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-		table_add(&t, head[i]);
+	table_init(&t, ARRAY_SIZE(head), head, 2, ARRAY_SIZE(head));
 	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
 
 	for (size_t i = 0; i < r->n_series; i++) {
@@ -611,9 +587,7 @@ static void print_table_many(struct ctx *c)
 	struct table t;
 	char buf[64];
 
-	table_init(&t, cols);
-	for (size_t i = 3; i < cols; i++)
-		t.right[i] = true;
+	table_init(&t, cols, NULL, 3, cols);
 	table_add(&t, "SOURCE");
 	table_add(&t, "NODE");
 	table_add(&t, "METRIC");
@@ -634,6 +608,7 @@ static void print_table_many(struct ctx *c)
 			for (size_t f = 0; f < nf; f++) {
 				const struct compare_series *s =
 					row_series(c, f, w);
+				double p;
 
 				if (s)
 					fmt_value(buf, sizeof(buf), s,
@@ -641,11 +616,14 @@ static void print_table_many(struct ctx *c)
 				else
 					snprintf(buf, sizeof(buf), "-");
 				table_add(&t, buf);
-				if (f) {
-					fmt_pct(buf, sizeof(buf), base, s,
-						(enum metric)m);
-					table_add(&t, buf);
-				}
+				if (!f)
+					continue;
+				if (change_pct(base, s, (enum metric)m, &p))
+					snprintf(buf, sizeof(buf), "%+.1f%%",
+						 p);
+				else
+					snprintf(buf, sizeof(buf), "-");
+				table_add(&t, buf);
 			}
 		}
 	}
@@ -909,18 +887,14 @@ static int write_plot(struct ctx *c)
 {
 	size_t nf = c->o.n_files;
 	struct svg_panel *panels = calloc(c->n_sources, sizeof(*panels));
-	struct svg_series *all = NULL;
-	char **labels = NULL;
+	/* their labels and points ours to free */
+	struct svg_series *all = calloc(c->n_rows * nf + 1, sizeof(*all));
 	size_t n_all = 0;
 	_cleanup_free_ char *title = NULL;
 	FILE *out = TAKE_PTR(c->plot);
 	int k;
 
-	if (!panels)
-		die("out of memory");
-	all = calloc(c->n_rows * nf + 1, sizeof(*all));
-	labels = calloc(c->n_rows * nf + 1, sizeof(*labels));
-	if (!all || !labels)
+	if (!panels || !all)
 		die("out of memory");
 	for (size_t si = 0; si < c->n_sources; si++) {
 		struct svg_panel *p = &panels[si];
@@ -938,13 +912,12 @@ static int write_plot(struct ctx *c)
 				if (w->si != si || !s)
 					continue;
 				bytes = s->bytes;
-				labels[n_all] =
+				ss->label =
 					nf > 1 ? strdup_printf("%s %s", w->node,
 							       c->o.files[f]) :
 						 strdup(w->node);
-				if (!labels[n_all])
+				if (!ss->label)
 					die("out of memory");
-				ss->label = labels[n_all];
 				ss->points = bucket_points(s, &ss->n_points);
 				ss->dashed = f > 0;
 				ss->color = svg_color(
@@ -969,10 +942,9 @@ static int write_plot(struct ctx *c)
 
 	for (size_t i = 0; i < n_all; i++) {
 		free((void *)all[i].points);
-		free(labels[i]);
+		free((void *)all[i].label);
 	}
 	free(all);
-	free(labels);
 	free(panels);
 	return k < 0 ? -1 : 0;
 }
@@ -1020,9 +992,8 @@ int cmd_stats_compare(int argc, char **argv)
 		const struct compare_result *r = c.res[0];
 
 		for (size_t i = 0; i < r->n_sources; i++)
-			if (find_series(r, r->sources[i], NULL) &&
-			    push(&c.sources, &c.n_sources, r->sources[i]) < 0)
-				die("out of memory");
+			if (find_series(r, r->sources[i], NULL))
+				push(&c.sources, &c.n_sources, r->sources[i]);
 	}
 	for (size_t f = 0; f < c.o.n_files; f++) {
 		if (check_result(&c, c.res[f]) < 0)

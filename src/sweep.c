@@ -118,32 +118,23 @@ static int status(const char *dir)
 	printf("%-5s %-32s %-4s %-12s %-12s%s\n", "RUN", "POINT", "REP",
 	       "FOLDER", "STATE", jobs ? " SLURM" : "");
 	for (size_t i = 0; i < sw.n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(&sw, i);
-		_cleanup_free_ char *label = strdup("");
+		_cleanup_free_ char *f = sweep_run_folder(i);
+		_cleanup_free_ char *label =
+			sweep_point_label(&sw, sw.runs[i].point);
 		_cleanup_free_ char *job = array_job_of(jobs, i);
 		const char *state;
 		char buf[64];
 		int st;
 
-		for (size_t k = 0; label && k < sw.n_keys; k++) {
-			char *n = strdup_printf(
-				"%s%s%s=%s", label, k ? " " : "",
-				sw.keys[k].key,
-				sweep_value(&sw, sw.runs[i].point, k));
-
-			free(label);
-			label = n;
-		}
-		if (sweep_run_status(&sw, dir, i, &st) < 0) {
+		if (sweep_run_status(dir, i, &st) < 0) {
 			state = "not-started";
 			count[RESULTS_UNKNOWN + 1]++;
 		} else {
 			state = results_status_name((enum results_status)st);
 			count[st]++;
 		}
-		printf("%-5zu %-32s %-4u %-12s %-12s", i,
-		       label && *label ? label : "-", sw.runs[i].repetition + 1,
-		       f ? f : "?", state);
+		printf("%-5zu %-32s %-4u %-12s %-12s", i, label ? label : "-",
+		       sw.runs[i].repetition + 1, f ? f : "?", state);
 		if (job)
 			printf(" %s_%zu %s", job, i,
 			       squeue ? task_state(squeue, job, i, buf,
