@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "fileset.h"
 #include "qemu.h"
 #include "qmp.h"
@@ -647,20 +648,9 @@ static char *log_tail(const char *path, unsigned lines)
 
 /* ---- how a qemu ended ---- */
 
-static void end_add(struct vm_end_info *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void end_add(struct vm_end_info *r, const char *fmt, ...)
-{
-	size_t n = strnlen(r->what, sizeof(r->what));
-	va_list ap;
-
-	if (n + 1 >= sizeof(r->what))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->what + n, sizeof(r->what) - n, fmt, ap);
-	va_end(ap);
-}
+/* Appends to r->what. */
+#define end_add(r, ...) \
+	str_appendf((r)->what, sizeof((r)->what), "", __VA_ARGS__)
 
 static const char *signame(int sig)
 {
@@ -798,17 +788,6 @@ static void unlink_noted(struct vm_env *e, const char *path, char *buf,
 	note(buf, len, "%s", base ? base + 1 : path);
 }
 
-/* A process the dry run said it stops: a virtiofsd, or its child. */
-static void dry_stop(struct vm_env *e, pid_t pid)
-{
-	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	e->dry_stopped = v;
-	e->dry_stopped[e->n_dry_stopped++] = pid;
-}
-
 /*
  * Stops virtiofsd of each share, removes its socket and pid file; a dry
  * run says so.
@@ -825,10 +804,14 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 
 		read_pidfile(ps->pidfile, &pid, &start, NULL);
 		if (pid && e->dry_run) {
+			/* what cg_live() then does not count */
+			pid_t *v = ARRAY_PUSH(e->dry_stopped, e->n_dry_stopped);
+
 			report(e, VM_REPORT_DRY,
 			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
 			       ps->s->name, (int)pid);
-			dry_stop(e, pid);
+			if (v)
+				*v = pid;
 		} else if (pid) {
 			any = true;
 			report(e, VM_REPORT_STEP,
