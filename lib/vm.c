@@ -160,28 +160,6 @@ static bool any_virtiofs(const struct lab_config *c, bool dax)
 	return false;
 }
 
-/* A program by name in PATH, or a path: is it there and executable? */
-static int find_program(const char *prog)
-{
-	const char *path;
-	_cleanup_free_ char *copy = NULL;
-	char *save = NULL, *d;
-
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) < 0 ? -errno : 0;
-	path = getenv("PATH");
-	copy = strdup(path ? path : "/usr/bin:/bin");
-	if (!copy)
-		return -ENOMEM;
-	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = strdup_printf("%s/%s", d, prog);
-
-		if (p && access(p, X_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
 /*
  * [lab] accel: kvm where it works (auto) or where asked, else tcg with a
  * warning; accel_why says which and why, for the provenance.
@@ -249,10 +227,13 @@ static int resolve(struct vm_env *e)
 	r = resolve_accel(e);
 	if (r < 0)
 		return r;
-	r = find_program(c->lab.qemu);
-	if (r < 0)
+	if (!program_in_path(c->lab.qemu)) {
+		r = strchr(c->lab.qemu, '/') && access(c->lab.qemu, X_OK) < 0 ?
+			    -errno :
+			    -ENOENT;
 		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
 			    c->lab.qemu, strerror(-r));
+	}
 	if (any_virtiofs(c, true)) {
 		r = qemu_probe_cache_size(c->lab.qemu, &e->have_cache_size);
 		if (r < 0)
@@ -1188,12 +1169,12 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 			return r;
 		if (vm->seed && (r = check_file(e, "seed", vm->seed)) < 0)
 			return r;
-		if (find_program("qemu-img") < 0)
+		if (!program_in_path("qemu-img"))
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs qemu-img (qemu-utils) for its overlay",
 				    vm->id);
-		if (!vm->seed && (find_program("mkfs.vfat") < 0 ||
-				  find_program("mcopy") < 0))
+		if (!vm->seed && (!program_in_path("mkfs.vfat") ||
+				  !program_in_path("mcopy")))
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs mkfs.vfat and mcopy (dosfstools, mtools) for its cloud-init seed",
 				    vm->id);
@@ -1233,7 +1214,7 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 				    "[share %s]: dax_window needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); '%s -device vhost-user-fs-pci,help' shows none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
 				    s->name, c->lab.qemu);
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM &&
-		    find_program("mkfs.ext4") < 0)
+		    !program_in_path("mkfs.ext4"))
 			return fail(e, -ENOENT,
 				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
 				    s->name);
