@@ -1783,8 +1783,7 @@ static int check_ports(struct vm_env *e, const struct vm_config *vm)
 static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			struct vm_plan *ret)
 {
-	static const char pre[] = "step 'check the configuration' failed: ";
-	size_t n;
+	struct error why;
 	int r;
 
 	e->err.msg[0] = 0;
@@ -1795,10 +1794,8 @@ static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		vm_plan_free(ret);
 	}
-	n = strnlen(e->err.msg, sizeof(e->err.msg) - sizeof(pre));
-	memmove(e->err.msg + sizeof(pre) - 1, e->err.msg, n);
-	memcpy(e->err.msg, pre, sizeof(pre) - 1);
-	e->err.msg[sizeof(pre) - 1 + n] = 0;
+	why = e->err;
+	err_set(&e->err, "step 'check the configuration' failed: %s", why.msg);
 	return r;
 }
 
@@ -1931,17 +1928,10 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = make_private_dir(e, p.dir);
 	if (r < 0)
 		goto out;
-	{
-		int fd = open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW |
-					      O_CLOEXEC,
-			      0600);
-
-		if (fd < 0) {
-			r = fail(e, -errno, "cannot create %s: %s", marker,
-				 strerror(errno));
-			goto out;
-		}
-		close(fd);
+	r = write_text_file(marker, "", 0600, false);
+	if (r < 0) {
+		r = fail(e, r, "cannot create %s: %s", marker, strerror(-r));
+		goto out;
 	}
 	/* a daxlab killed half-way leaves this behind */
 	if (cleanup_vm(e, &p, false, false, NULL, 0))
