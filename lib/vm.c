@@ -1324,18 +1324,10 @@ static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
 static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
-	const char *argv[] = { "ssh", "-F", cfg, "-o", "ConnectTimeout=5",
+	const char *argv[] = { "ssh",	 "-F",	 cfg, "-o", "ConnectTimeout=5",
 			       vm->name, "true", NULL };
-	struct spawn_opts o;
-	pid_t pid;
 
-	if (!cfg)
-		return false;
-	spawn_opts_init(&o, argv);
-	o.fd_in = o.fd_out = o.fd_err = SPAWN_NULL;
-	if (spawn(&o, &pid) < 0)
-		return false;
-	return spawn_wait(pid) == 0;
+	return cfg && spawn_run(argv, NULL, NULL) == 0;
 }
 
 /* qemu-img create of the overlay, and the seed, before qemu starts. */
