@@ -90,30 +90,26 @@ static void place_note(void *ud, enum cgplace_note kind, const char *msg)
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe)
 {
-	e->c = c;
-	e->started_ms = now_realtime_ms();
-	e->dry_run = dry_run;
-	e->no_probe = no_probe;
-	e->virtiofsd = NULL;
-	e->virtiofsd_version = NULL;
-	e->dry_stopped = NULL;
-	e->n_dry_stopped = 0;
-	e->style_probed = false;
-	e->accel_why[0] = 0;
-	e->resolved = false;
-	e->cg_ok = false;
-	e->err.msg[0] = 0;
-	if (!e->cgroup_root)
-		e->cgroup_root = "/sys/fs/cgroup";
+	*e = (struct vm_env){
+		.c = c,
+		.place = { .note = place_note, .ud = e },
+		.dry_run = dry_run,
+		.no_probe = no_probe,
+		.cgroup_root =
+			e->cgroup_root ? e->cgroup_root : "/sys/fs/cgroup",
+		.systemd_dir = e->systemd_dir,
+		.report = e->report,
+		.ud = e->ud,
+		.started_ms = now_realtime_ms(),
+		.interrupted = e->interrupted,
+		.resident = e->resident,
+	};
 	if (cg_ctx_init(&e->cg, e->cgroup_root, c->lab.cgroup_version,
 			c->lab.cgroup_parent) == 0) {
 		e->cg_ok = true;
 		e->cg.dry_run = dry_run;
 		e->cg.trace = cg_trace;
 		e->cg.trace_ud = e;
-		memset(&e->place, 0, sizeof(e->place));
-		e->place.note = place_note;
-		e->place.ud = e;
 		if (cgplace_init(&e->place, &e->cg, sysd_booted(e->systemd_dir),
 				 c->lab.cgroup_parent, c->lab.state_dir) < 0) {
 			cgplace_done(&e->place);

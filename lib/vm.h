@@ -75,7 +75,10 @@ struct vm_env {
 	size_t n_dry_stopped;
 };
 
-/* Sets up env for c. dry_run: show, do not do. */
+/*
+ * Sets up env for c. dry_run: show, do not do. Keeps the caller's
+ * cgroup_root, systemd_dir, report, ud, interrupted and resident.
+ */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe);
 void vm_env_done(struct vm_env *e);
