@@ -1099,24 +1099,6 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
 	return 0;
 }
 
-/*
- * What a guest reads must sit in real page cache: a virtiofs source, and
- * a virtio-pmem image in image_dir, on a disk file system.
- */
-static int disk_fs_check(struct vm_env *e, const struct vm_plan_share *ps)
-{
-	struct error why = { 0 };
-	int r;
-
-	if (ps->backend == SHARE_BACKEND_VIRTIOFS)
-		r = statedir_disk_fs("source", ps->source, &why);
-	else
-		r = statedir_disk_fs("[lab] image_dir", ps->image_dir, &why);
-	if (r < 0)
-		return fail(e, r, "[share %s]: %s", ps->s->name, why.msg);
-	return 0;
-}
-
 int vm_check_place(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
@@ -1214,9 +1196,18 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 			return fail(e, -ENOENT,
 				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
 				    s->name);
-		r = disk_fs_check(e, ps);
+		/*
+		 * What a guest reads must sit in real page cache: a virtiofs
+		 * source, and a virtio-pmem image in image_dir, on a disk
+		 * file system.
+		 */
+		if (ps->backend == SHARE_BACKEND_VIRTIOFS)
+			r = statedir_disk_fs("source", ps->source, &why);
+		else
+			r = statedir_disk_fs("[lab] image_dir", ps->image_dir,
+					     &why);
 		if (r < 0)
-			return r;
+			return fail(e, r, "[share %s]: %s", s->name, why.msg);
 	}
 	return 0;
 }
