@@ -589,12 +589,6 @@ static int lock_vm(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
 	return 0;
 }
 
-static void unlink_quiet(const char *p)
-{
-	if (p)
-		(void)unlink(p);
-}
-
 /* Last lines of a log file, for error messages. Allocated or NULL. */
 static char *log_tail(const char *path, unsigned lines)
 {
@@ -1599,7 +1593,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		report(e, VM_REPORT_STEP,
 		       "building the virtio-pmem image of share %s (%s)",
 		       s->name, image);
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
@@ -1611,7 +1605,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
 		if (r < 0 || ex != 0) {
-			unlink_quiet(tmp);
+			(void)unlink(tmp);
 			return step_failed(e, "build virtio-pmem image",
 					   r < 0 ? r : -EIO, NULL,
 					   "mkfs.ext4 -d %s %s: %s", src, tmp,
@@ -1620,7 +1614,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		}
 		if (rename(tmp, image) < 0) {
 			r = -errno;
-			unlink_quiet(tmp);
+			(void)unlink(tmp);
 			return step_failed(e, "build virtio-pmem image", r,
 					   NULL, "rename to %s: %s", image,
 					   strerror(-r));
@@ -1650,7 +1644,7 @@ int vm_write_ssh_config(struct vm_env *e)
 	tmp = strdup_printf("%s.%d.tmp", path, (int)getpid());
 	if (!tmp)
 		return -ENOMEM;
-	unlink_quiet(tmp);
+	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
@@ -1689,12 +1683,12 @@ int vm_write_ssh_config(struct vm_env *e)
 	}
 	if (fflush(f) != 0 || ferror(f)) {
 		r = -errno;
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		return fail(e, r, "cannot write %s", tmp);
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		return fail(e, r, "cannot rename %s to %s: %s", tmp, path,
 			    strerror(-r));
 	}
@@ -1890,7 +1884,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
-		unlink_quiet(marker);
+		(void)unlink(marker);
 	}
 	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
 		r = fail(
@@ -1974,7 +1968,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		report(e, VM_REPORT_STEP,
 		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
 		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
-		unlink_quiet(sock);
+		(void)unlink(sock);
 		what = strdup_printf("%s (share %s)", e->virtiofsd, s->name);
 		r = what ? spawn_step(e, "start virtiofsd", what,
 				      c->virtiofsd.cg.cgroup, fsd[k++], log,
@@ -1998,16 +1992,16 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	close(cglock);
 	cglock = -1;
 	if (vm->image) {
-		unlink_quiet(p.mounts);
+		(void)unlink(p.mounts);
 		r = make_image_disk(e, &p);
 		if (r < 0)
 			goto rollback;
 	}
 	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
 	       c->lab.qemu);
-	unlink_quiet(p.qmp);
-	unlink_quiet(p.console_sock);
-	unlink_quiet(p.console_log);
+	(void)unlink(p.qmp);
+	(void)unlink(p.console_sock);
+	(void)unlink(p.console_log);
 	r = spawn_step(e, "start qemu", c->lab.qemu, vm->cg.cgroup, qemu,
 		       p.qemu_log, p.qemu_pid, &qpid);
 	if (r < 0)
@@ -2033,7 +2027,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = wait_ready(e, vm, &p, qpid, end);
 	if (r < 0)
 		goto rollback;
-	unlink_quiet(marker);
+	(void)unlink(marker);
 	r = 0;
 	goto out;
 
@@ -2042,7 +2036,7 @@ rollback:
 	struct error saved = e->err;
 
 	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
-	unlink_quiet(marker);
+	(void)unlink(marker);
 	e->err = saved;
 	}
 out:
