@@ -365,8 +365,7 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 	char path[64];
 	_cleanup_free_ char *s = NULL;
 	char *p;
-	unsigned long long v = 0;
-	int ppid = 0, r;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	r = read_full_file(path, 8192, &s, NULL);
@@ -377,10 +376,8 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 		return -EINVAL;
 	if (state)
 		*state = p[2];
-	if (ret_ppid && sscanf(p + 2, "%*c %d", &ppid) != 1)
+	if (ret_ppid && sscanf(p + 2, "%*c %d", ret_ppid) != 1)
 		return -EINVAL;
-	if (ret_ppid)
-		*ret_ppid = (pid_t)ppid;
 	/* field 3 is the state, 4 the parent; starttime is field 22 */
 	p += 2;
 	for (int f = 3; f < 22; f++) {
@@ -389,8 +386,7 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 			return -EINVAL;
 		p++;
 	}
-	v = strtoull(p, NULL, 10);
-	*ret = v;
+	*ret = strtoull(p, NULL, 10);
 	return 0;
 }
 
