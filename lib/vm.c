@@ -2065,7 +2065,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 		ret->qemu_died = true;
 		qemu_end(e, vm, &p, recorded, -1, &ret->end);
 	}
-	ret->fsd_share = calloc(c->n_shares + 1, sizeof(char *));
+	ret->fsd_share = calloc(c->n_shares + 1, sizeof(*ret->fsd_share));
 	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
 	if (!ret->fsd_share || !ret->fsd_pid) {
 		vm_plan_free(&p);
@@ -2076,7 +2076,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 
 		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
 			continue;
-		ret->fsd_share[n] = strdup(p.shares[i].s->name);
+		ret->fsd_share[n] = p.shares[i].s->name;
 		vm_read_pidfile(pf, &ret->fsd_pid[n]);
 		if (access(pf, F_OK) == 0 && !ret->fsd_pid[n])
 			ret->stale = true;
@@ -2113,8 +2113,6 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 
 void vm_status_free(struct vm_status *s)
 {
-	for (size_t i = 0; s->fsd_share && i < s->n_fsd; i++)
-		free(s->fsd_share[i]);
 	free(s->fsd_share);
 	free(s->fsd_pid);
 	free(s->cgroup);

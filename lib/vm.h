@@ -171,7 +171,7 @@ struct vm_status {
 	uint64_t oom_kills;
 	pid_t qemu_pid;
 	size_t n_fsd;
-	char **fsd_share;   /* share name per virtiofsd */
+	const char **fsd_share; /* share name per virtiofsd, the config's */
 	pid_t *fsd_pid;     /* 0: not running */
 	char *cgroup;       /* the VM's cgroup path (cpuset on v1) */
 	char *cg_cpus;      /* effective, or NULL */
