@@ -68,12 +68,9 @@ static void cg_trace(void *ud, const char *op, const char *path,
 {
 	struct vm_env *e = ud;
 
-	if (!e->dry_run)
-		return;
-	if (value)
-		report(e, VM_REPORT_DRY, "%s %s %s", op, path, value);
-	else
-		report(e, VM_REPORT_DRY, "%s %s", op, path);
+	if (e->dry_run)
+		report(e, VM_REPORT_DRY, "%s %s%s%s", op, path,
+		       value ? " " : "", value ? value : "");
 }
 
 static void place_note(void *ud, enum cgplace_note kind, const char *msg)
@@ -128,12 +125,8 @@ void vm_env_done(struct vm_env *e)
 		cg_ctx_done(&e->cg);
 	}
 	free(e->virtiofsd);
-	e->virtiofsd = NULL;
 	free(e->virtiofsd_version);
-	e->virtiofsd_version = NULL;
 	free(e->dry_stopped);
-	e->dry_stopped = NULL;
-	e->n_dry_stopped = 0;
 }
 
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
