@@ -1814,7 +1814,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	char ***fsd = NULL;
 	char **qemu = NULL;
 	struct vm_plan p;
-	const char *marker;
 	pid_t qpid = 0;
 	struct error why = { 0 };
 	size_t k;
@@ -1824,7 +1823,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = plan_checked(e, vm, &p);
 	if (r < 0)
 		return r;
-	marker = p.starting;
 	r = plan_cmdlines(e, &p, &fsd, &qemu);
 	if (r < 0)
 		goto out;
@@ -1867,13 +1865,13 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = refuse_symlinks(e, &p);
 	if (r < 0)
 		goto out;
-	if (access(marker, F_OK) == 0) {
+	if (access(p.starting, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
 		if (cleanup_vm(e, &p, false, false, NULL, 0))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
-		(void)unlink(marker);
+		(void)unlink(p.starting);
 	}
 	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
 		r = fail(
@@ -1890,9 +1888,10 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = make_private_dir(e, p.dir);
 	if (r < 0)
 		goto out;
-	r = write_text_file(marker, "", 0600, false);
+	r = write_text_file(p.starting, "", 0600, false);
 	if (r < 0) {
-		r = fail(e, r, "cannot create %s: %s", marker, strerror(-r));
+		r = fail(e, r, "cannot create %s: %s", p.starting,
+			 strerror(-r));
 		goto out;
 	}
 	/* a daxlab killed half-way leaves this behind */
@@ -2016,7 +2015,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = wait_ready(e, vm, &p, qpid, end);
 	if (r < 0)
 		goto rollback;
-	(void)unlink(marker);
+	(void)unlink(p.starting);
 	r = 0;
 	goto out;
 
@@ -2025,7 +2024,7 @@ rollback:
 	struct error saved = e->err;
 
 	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
-	(void)unlink(marker);
+	(void)unlink(p.starting);
 	e->err = saved;
 	}
 out:
