@@ -1620,7 +1620,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 	return 0;
 }
 
-int vm_write_ssh_config(struct vm_env *e)
+/* Writes <state_dir>/ssh_config for every VM of the config. */
+static int write_ssh_config(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
 	_cleanup_free_ char *path = vm_ssh_config_path(e);
@@ -1648,27 +1649,22 @@ int vm_write_ssh_config(struct vm_env *e)
 	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct vm_config *vm = &c->vms[i];
 		const char *at = strchr(vm->ssh, '@');
-		_cleanup_free_ char *user =
-			at ? strndup(vm->ssh, (size_t)(at - vm->ssh)) :
-			     strdup("root");
+		/* ssh is USER@HOST, or HOST to log in as root */
+		const char *user = at ? vm->ssh : "root";
 
-		if (!user)
-			return -ENOMEM;
 		fprintf(f, "\nHost %s\n", vm->name);
-		if (vm->net == VM_NET_USER) {
+		if (vm->net == VM_NET_USER)
 			fprintf(f, "\tHostName 127.0.0.1\n\tPort %u\n",
 				vm->ssh_port);
-		} else {
-			fprintf(f, "\tHostName %s\n",
-				at ? at + 1 : vm->ssh);
-		}
+		else
+			fprintf(f, "\tHostName %s\n", at ? at + 1 : vm->ssh);
 		fprintf(f,
-			"\tUser %s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
+			"\tUser %.*s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
 			"\tStrictHostKeyChecking no\n"
 			"\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n"
 			"\tBatchMode yes\n\tConnectTimeout 10\n"
 			"\tServerAliveInterval 15\n",
-			user, key);
+			(int)strcspn(user, "@"), user, key);
 	}
 	if (fflush(f) != 0 || ferror(f)) {
 		r = -errno;
@@ -1899,7 +1895,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
-	r = vm_write_ssh_config(e);
+	r = write_ssh_config(e);
 	if (r < 0)
 		goto out;
 

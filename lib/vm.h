@@ -200,8 +200,6 @@ void vm_status_free(struct vm_status *s);
  */
 int vm_cgroups_release(struct vm_env *e);
 
-/* Writes <state_dir>/ssh_config for every VM of the config. */
-int vm_write_ssh_config(struct vm_env *e);
 char *vm_ssh_config_path(const struct vm_env *e);
 
 /* pid in a pid file, if that process is still the one recorded. */
