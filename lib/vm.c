@@ -623,16 +623,13 @@ static const char *signame(int sig)
 static bool qemu_log_signal(const char *log, struct vm_end_info *r)
 {
 	_cleanup_free_ char *tail = log_tail(log, 10);
-	const char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
-	char *nl;
+	char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
 	int sig = 0;
 
 	if (!t || sscanf(t, "terminating on signal %d", &sig) != 1 ||
 	    sig <= 0 || sig >= 65)
 		return false;
-	nl = strchr(t, '\n');
-	if (nl)
-		*nl = 0;
+	t[strcspn(t, "\n")] = 0;
 	r->how = VM_END_SIGNAL;
 	r->sig = sig;
 	end_add(r, "ended on signal %d (SIG%s): its log says '%s'", sig,
@@ -1440,10 +1437,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 				char *f = strstr(log, "DAXLAB-MOUNT-FAILED");
 
 				if (f) {
-					char *nl = strchr(f, '\n');
-
-					if (nl)
-						*nl = 0;
+					f[strcspn(f, "\n")] = 0;
 					cg_trim(f);
 					return step_failed(
 						e, "mount shares in the guest",
