@@ -1500,6 +1500,7 @@ static int drop_image_cache(const char *path)
 
 static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 {
+	static const char step[] = "build virtio-pmem image";
 	const struct lab_config *c = e->c;
 
 	for (size_t i = 0; i < p->n_shares; i++) {
@@ -1518,8 +1519,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		if (!e->dry_run) {
 			r = mkdir_p(ps->image_dir, 0755);
 			if (r < 0)
-				return step_failed(e, "build virtio-pmem image",
-						   r, NULL, "mkdir %s: %s",
+				return step_failed(e, step, r, NULL,
+						   "mkdir %s: %s",
 						   ps->image_dir, strerror(-r));
 		}
 		if (s->shared && !e->dry_run) {
@@ -1534,9 +1535,9 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 				return -ENOMEM;
 			lockfd = lock_file(lp, 0600, LOCK_EX, NULL);
 			if (lockfd < 0)
-				return step_failed(e, "build virtio-pmem image",
-						   lockfd, NULL, "lock %s: %s",
-						   lp, strerror(-lockfd));
+				return step_failed(e, step, lockfd, NULL,
+						   "lock %s: %s", lp,
+						   strerror(-lockfd));
 			if (stat(image, &st) == 0 &&
 			    (int64_t)st.st_mtim.tv_sec * 1000 +
 					    st.st_mtim.tv_nsec / 1000000 >=
@@ -1581,16 +1582,15 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			  0600);
 		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
 			r = -errno;
-			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "%s: %s", tmp, strerror(-r));
+			return step_failed(e, step, r, NULL, "%s: %s", tmp,
+					   strerror(-r));
 		}
 		close(TAKE_FD(fd));
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
 		if (r < 0 || ex != 0) {
 			(void)unlink(tmp);
-			return step_failed(e, "build virtio-pmem image",
-					   r < 0 ? r : -EIO, NULL,
+			return step_failed(e, step, r < 0 ? r : -EIO, NULL,
 					   "mkfs.ext4 -d %s %s: %s", src, tmp,
 					   r < 0 ? strerror(-r) :
 						   (out ? cg_trim(out) : "?"));
@@ -1598,15 +1598,13 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		if (rename(tmp, image) < 0) {
 			r = -errno;
 			(void)unlink(tmp);
-			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "rename to %s: %s", image,
-					   strerror(-r));
+			return step_failed(e, step, r, NULL, "rename to %s: %s",
+					   image, strerror(-r));
 		}
 		r = drop_image_cache(image);
 		if (r < 0)
 			return step_failed(
-				e, "build virtio-pmem image", r, NULL, "%s: %s",
-				image,
+				e, step, r, NULL, "%s: %s", image,
 				r == -EBUSY ?
 					"still in the page cache after fsync and POSIX_FADV_DONTNEED" :
 					strerror(-r));
