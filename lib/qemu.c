@@ -267,22 +267,16 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 	/* an image's seed matches its NIC by this MAC (qemu's default) */
 	nic = vm->image ? "virtio-net-pci,netdev=n0,mac=" QEMU_GUEST_MAC :
 			  "virtio-net-pci,netdev=n0";
-	switch (vm->net) {
-	case VM_NET_USER:
+	if (vm->net != VM_NET_NONE) {
 		strv_push(&b, "-netdev");
-		strv_pushf(
-			&b,
-			"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
-			vm->ssh_port, vm->fio_port);
+		if (vm->net == VM_NET_USER)
+			strv_pushf(
+				&b,
+				"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
+				vm->ssh_port, vm->fio_port);
+		else
+			strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
 		push(&b, "-device", nic, NULL);
-		break;
-	case VM_NET_TAP:
-		strv_push(&b, "-netdev");
-		strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
-		push(&b, "-device", nic, NULL);
-		break;
-	case VM_NET_NONE:
-		break;
 	}
 
 	strv_push(&b, "-chardev");
