@@ -114,13 +114,11 @@ char *qemu_kernel_cmdline(const struct vm_plan *p)
 		const struct share_config *s = p->shares[i].s;
 
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
-			fprintf(f, " daxlab.pmem=%u:%s%s%s", pmem++, s->mount,
-				s->options ? ":" : "",
-				s->options ? s->options : "");
+			fprintf(f, " daxlab.pmem=%u:", pmem++);
 		else
-			fprintf(f, " daxlab.virtiofs=%s:%s%s%s", s->tag,
-				s->mount, s->options ? ":" : "",
-				s->options ? s->options : "");
+			fprintf(f, " daxlab.virtiofs=%s:", s->tag);
+		fprintf(f, "%s%s%s", s->mount, s->options ? ":" : "",
+			s->options ? s->options : "");
 	}
 	if (vm->append)
 		fprintf(f, " %s", vm->append);
