@@ -1192,15 +1192,13 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 	return 0;
 }
 
-static void dry_cmd(struct vm_env *e, const char *what, char **argv)
+/* What a dry run would run, in cgroup unless NULL. */
+static void dry_cmd(struct vm_env *e, const char *cgroup, char **argv)
 {
 	_cleanup_free_ char *s = shell_join((const char *const *)argv);
 
-	if (!strcmp(what, "run"))
-		report(e, VM_REPORT_DRY, "run: %s", s ? s : "?");
-	else
-		report(e, VM_REPORT_DRY, "run in cgroup %s: %s", what,
-		       s ? s : "?");
+	report(e, VM_REPORT_DRY, "run%s%s: %s", cgroup ? " in cgroup " : "",
+	       cgroup ? cgroup : "", s ? s : "?");
 }
 
 static int step_failed(struct vm_env *e, const char *step, int r,
@@ -1311,7 +1309,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 
 		vmimage_format(vm->image, &fmt);
 		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
-			dry_cmd(e, "run", argv);
+			dry_cmd(e, NULL, argv);
 		if (!vm->seed)
 			report(e, VM_REPORT_DRY,
 			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
@@ -1571,7 +1569,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		if (!kib || strv_append(&argv, kib) < 0)
 			return -ENOMEM;
 		if (e->dry_run) {
-			dry_cmd(e, "run", argv);
+			dry_cmd(e, NULL, argv);
 			continue;
 		}
 		report(e, VM_REPORT_STEP,
