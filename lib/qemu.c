@@ -493,11 +493,6 @@ int virtiofsd_find_in(const char *root, const char *configured, char **ret)
 	return -ENOENT;
 }
 
-int virtiofsd_find(const char *configured, char **ret)
-{
-	return virtiofsd_find_in(NULL, configured, ret);
-}
-
 int virtiofsd_style_of(const char *help, const char *version,
 		       enum virtiofsd_style *ret)
 {

@@ -72,7 +72,6 @@ extern const char *const virtiofsd_places[];
  * executable. *ret is the path without root.
  */
 int virtiofsd_find_in(const char *root, const char *configured, char **ret);
-int virtiofsd_find(const char *configured, char **ret);
 /*
  * The option style from the output of `virtiofsd --help` and
  * `--version` (either may be NULL), never from the binary's path: Rust

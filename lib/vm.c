@@ -231,7 +231,7 @@ static int resolve(struct vm_env *e)
 				    c->lab.qemu, strerror(-r));
 	}
 	if (any_virtiofs(c, false)) {
-		r = virtiofsd_find(c->virtiofsd.path, &e->virtiofsd);
+		r = virtiofsd_find_in(NULL, c->virtiofsd.path, &e->virtiofsd);
 		if (r < 0) {
 			if (c->virtiofsd.path)
 				return fail(e, r,
