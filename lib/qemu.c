@@ -416,11 +416,6 @@ bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why, size_t len)
 	return true;
 }
 
-bool qemu_kvm_usable(char *why, size_t len)
-{
-	return qemu_kvm_probe("/proc/cpuinfo", "/dev/kvm", why, len);
-}
-
 bool qemu_device_help_has(const char *help, const char *prop)
 {
 	size_t n = strlen(prop);

@@ -58,8 +58,6 @@ const char *qemu_cpuinfo_virt_flag(const char *cpuinfo);
  */
 bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why,
 		    size_t len);
-/* qemu_kvm_probe() of /proc/cpuinfo and /dev/kvm. */
-bool qemu_kvm_usable(char *why, size_t len);
 /* A property line "  PROP=<type> ..." in `qemu -device DEV,help` output. */
 bool qemu_device_help_has(const char *help, const char *prop);
 /* `qemu -device vhost-user-fs-pci,help` lists cache-size. */

@@ -164,7 +164,7 @@ static int resolve_accel(struct vm_env *e)
 			 "tcg: [lab] accel = tcg");
 		return 0;
 	}
-	kvm = qemu_kvm_usable(why, sizeof(why));
+	kvm = qemu_kvm_probe("/proc/cpuinfo", "/dev/kvm", why, sizeof(why));
 	if (e->c->lab.accel == LAB_ACCEL_KVM) {
 		if (!kvm)
 			return fail(
