@@ -304,8 +304,6 @@ static int plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
 	size_t n = 0;
 	int r = 0;
 
-	*ret_fsd = NULL;
-	*ret_qemu = NULL;
 	if (!fsd)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_shares && r >= 0; i++)
