@@ -114,13 +114,11 @@ char *qemu_kernel_cmdline(const struct vm_plan *p)
 		const struct share_config *s = p->shares[i].s;
 
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM)
-			fprintf(f, " daxlab.pmem=%u:%s%s%s", pmem++, s->mount,
-				s->options ? ":" : "",
-				s->options ? s->options : "");
+			fprintf(f, " daxlab.pmem=%u:", pmem++);
 		else
-			fprintf(f, " daxlab.virtiofs=%s:%s%s%s", s->tag,
-				s->mount, s->options ? ":" : "",
-				s->options ? s->options : "");
+			fprintf(f, " daxlab.virtiofs=%s:", s->tag);
+		fprintf(f, "%s%s%s", s->mount, s->options ? ":" : "",
+			s->options ? s->options : "");
 	}
 	if (vm->append)
 		fprintf(f, " %s", vm->append);
@@ -267,22 +265,16 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 	/* an image's seed matches its NIC by this MAC (qemu's default) */
 	nic = vm->image ? "virtio-net-pci,netdev=n0,mac=" QEMU_GUEST_MAC :
 			  "virtio-net-pci,netdev=n0";
-	switch (vm->net) {
-	case VM_NET_USER:
+	if (vm->net != VM_NET_NONE) {
 		strv_push(&b, "-netdev");
-		strv_pushf(
-			&b,
-			"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
-			vm->ssh_port, vm->fio_port);
+		if (vm->net == VM_NET_USER)
+			strv_pushf(
+				&b,
+				"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
+				vm->ssh_port, vm->fio_port);
+		else
+			strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
 		push(&b, "-device", nic, NULL);
-		break;
-	case VM_NET_TAP:
-		strv_push(&b, "-netdev");
-		strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
-		push(&b, "-device", nic, NULL);
-		break;
-	case VM_NET_NONE:
-		break;
 	}
 
 	strv_push(&b, "-chardev");
@@ -424,11 +416,6 @@ bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why, size_t len)
 	return true;
 }
 
-bool qemu_kvm_usable(char *why, size_t len)
-{
-	return qemu_kvm_probe("/proc/cpuinfo", "/dev/kvm", why, len);
-}
-
 bool qemu_device_help_has(const char *help, const char *prop)
 {
 	size_t n = strlen(prop);
@@ -499,11 +486,6 @@ int virtiofsd_find_in(const char *root, const char *configured, char **ret)
 		}
 	}
 	return -ENOENT;
-}
-
-int virtiofsd_find(const char *configured, char **ret)
-{
-	return virtiofsd_find_in(NULL, configured, ret);
 }
 
 int virtiofsd_style_of(const char *help, const char *version,

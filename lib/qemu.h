@@ -58,8 +58,6 @@ const char *qemu_cpuinfo_virt_flag(const char *cpuinfo);
  */
 bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why,
 		    size_t len);
-/* qemu_kvm_probe() of /proc/cpuinfo and /dev/kvm. */
-bool qemu_kvm_usable(char *why, size_t len);
 /* A property line "  PROP=<type> ..." in `qemu -device DEV,help` output. */
 bool qemu_device_help_has(const char *help, const char *prop);
 /* `qemu -device vhost-user-fs-pci,help` lists cache-size. */
@@ -72,7 +70,6 @@ extern const char *const virtiofsd_places[];
  * executable. *ret is the path without root.
  */
 int virtiofsd_find_in(const char *root, const char *configured, char **ret);
-int virtiofsd_find(const char *configured, char **ret);
 /*
  * The option style from the output of `virtiofsd --help` and
  * `--version` (either may be NULL), never from the binary's path: Rust

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "fileset.h"
 #include "qemu.h"
 #include "qmp.h"
@@ -67,12 +68,9 @@ static void cg_trace(void *ud, const char *op, const char *path,
 {
 	struct vm_env *e = ud;
 
-	if (!e->dry_run)
-		return;
-	if (value)
-		report(e, VM_REPORT_DRY, "%s %s %s", op, path, value);
-	else
-		report(e, VM_REPORT_DRY, "%s %s", op, path);
+	if (e->dry_run)
+		report(e, VM_REPORT_DRY, "%s %s%s%s", op, path,
+		       value ? " " : "", value ? value : "");
 }
 
 static void place_note(void *ud, enum cgplace_note kind, const char *msg)
@@ -89,30 +87,26 @@ static void place_note(void *ud, enum cgplace_note kind, const char *msg)
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe)
 {
-	e->c = c;
-	e->started_ms = now_realtime_ms();
-	e->dry_run = dry_run;
-	e->no_probe = no_probe;
-	e->virtiofsd = NULL;
-	e->virtiofsd_version = NULL;
-	e->dry_stopped = NULL;
-	e->n_dry_stopped = 0;
-	e->style_probed = false;
-	e->accel_why[0] = 0;
-	e->resolved = false;
-	e->cg_ok = false;
-	e->err.msg[0] = 0;
-	if (!e->cgroup_root)
-		e->cgroup_root = "/sys/fs/cgroup";
+	*e = (struct vm_env){
+		.c = c,
+		.place = { .note = place_note, .ud = e },
+		.dry_run = dry_run,
+		.no_probe = no_probe,
+		.cgroup_root =
+			e->cgroup_root ? e->cgroup_root : "/sys/fs/cgroup",
+		.systemd_dir = e->systemd_dir,
+		.report = e->report,
+		.ud = e->ud,
+		.started_ms = now_realtime_ms(),
+		.interrupted = e->interrupted,
+		.resident = e->resident,
+	};
 	if (cg_ctx_init(&e->cg, e->cgroup_root, c->lab.cgroup_version,
 			c->lab.cgroup_parent) == 0) {
 		e->cg_ok = true;
 		e->cg.dry_run = dry_run;
 		e->cg.trace = cg_trace;
 		e->cg.trace_ud = e;
-		memset(&e->place, 0, sizeof(e->place));
-		e->place.note = place_note;
-		e->place.ud = e;
 		if (cgplace_init(&e->place, &e->cg, sysd_booted(e->systemd_dir),
 				 c->lab.cgroup_parent, c->lab.state_dir) < 0) {
 			cgplace_done(&e->place);
@@ -131,12 +125,8 @@ void vm_env_done(struct vm_env *e)
 		cg_ctx_done(&e->cg);
 	}
 	free(e->virtiofsd);
-	e->virtiofsd = NULL;
 	free(e->virtiofsd_version);
-	e->virtiofsd_version = NULL;
 	free(e->dry_stopped);
-	e->dry_stopped = NULL;
-	e->n_dry_stopped = 0;
 }
 
 char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
@@ -159,28 +149,6 @@ static bool any_virtiofs(const struct lab_config *c, bool dax)
 	return false;
 }
 
-/* A program by name in PATH, or a path: is it there and executable? */
-static int find_program(const char *prog)
-{
-	const char *path;
-	_cleanup_free_ char *copy = NULL;
-	char *save = NULL, *d;
-
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) < 0 ? -errno : 0;
-	path = getenv("PATH");
-	copy = strdup(path ? path : "/usr/bin:/bin");
-	if (!copy)
-		return -ENOMEM;
-	for (d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		_cleanup_free_ char *p = strdup_printf("%s/%s", d, prog);
-
-		if (p && access(p, X_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
 /*
  * [lab] accel: kvm where it works (auto) or where asked, else tcg with a
  * warning; accel_why says which and why, for the provenance.
@@ -196,7 +164,7 @@ static int resolve_accel(struct vm_env *e)
 			 "tcg: [lab] accel = tcg");
 		return 0;
 	}
-	kvm = qemu_kvm_usable(why, sizeof(why));
+	kvm = qemu_kvm_probe("/proc/cpuinfo", "/dev/kvm", why, sizeof(why));
 	if (e->c->lab.accel == LAB_ACCEL_KVM) {
 		if (!kvm)
 			return fail(
@@ -248,10 +216,13 @@ static int resolve(struct vm_env *e)
 	r = resolve_accel(e);
 	if (r < 0)
 		return r;
-	r = find_program(c->lab.qemu);
-	if (r < 0)
+	if (!program_in_path(c->lab.qemu)) {
+		r = strchr(c->lab.qemu, '/') && access(c->lab.qemu, X_OK) < 0 ?
+			    -errno :
+			    -ENOENT;
 		return fail(e, r, "qemu '%s' (key 'qemu' in [lab]): %s",
 			    c->lab.qemu, strerror(-r));
+	}
 	if (any_virtiofs(c, true)) {
 		r = qemu_probe_cache_size(c->lab.qemu, &e->have_cache_size);
 		if (r < 0)
@@ -260,7 +231,7 @@ static int resolve(struct vm_env *e)
 				    c->lab.qemu, strerror(-r));
 	}
 	if (any_virtiofs(c, false)) {
-		r = virtiofsd_find(c->virtiofsd.path, &e->virtiofsd);
+		r = virtiofsd_find_in(NULL, c->virtiofsd.path, &e->virtiofsd);
 		if (r < 0) {
 			if (c->virtiofsd.path)
 				return fail(e, r,
@@ -333,8 +304,6 @@ static int plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
 	size_t n = 0;
 	int r = 0;
 
-	*ret_fsd = NULL;
-	*ret_qemu = NULL;
 	if (!fsd)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->n_shares && r >= 0; i++)
@@ -387,8 +356,7 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 	char path[64];
 	_cleanup_free_ char *s = NULL;
 	char *p;
-	unsigned long long v = 0;
-	int ppid = 0, r;
+	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	r = read_full_file(path, 8192, &s, NULL);
@@ -399,10 +367,8 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 		return -EINVAL;
 	if (state)
 		*state = p[2];
-	if (ret_ppid && sscanf(p + 2, "%*c %d", &ppid) != 1)
+	if (ret_ppid && sscanf(p + 2, "%*c %d", ret_ppid) != 1)
 		return -EINVAL;
-	if (ret_ppid)
-		*ret_ppid = (pid_t)ppid;
 	/* field 3 is the state, 4 the parent; starttime is field 22 */
 	p += 2;
 	for (int f = 3; f < 22; f++) {
@@ -411,8 +377,7 @@ static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
 			return -EINVAL;
 		p++;
 	}
-	v = strtoull(p, NULL, 10);
-	*ret = v;
+	*ret = strtoull(p, NULL, 10);
 	return 0;
 }
 
@@ -611,12 +576,6 @@ static int lock_vm(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
 	return 0;
 }
 
-static void unlink_quiet(const char *p)
-{
-	if (p)
-		(void)unlink(p);
-}
-
 /* Last lines of a log file, for error messages. Allocated or NULL. */
 static char *log_tail(const char *path, unsigned lines)
 {
@@ -647,20 +606,9 @@ static char *log_tail(const char *path, unsigned lines)
 
 /* ---- how a qemu ended ---- */
 
-static void end_add(struct vm_end_info *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void end_add(struct vm_end_info *r, const char *fmt, ...)
-{
-	size_t n = strnlen(r->what, sizeof(r->what));
-	va_list ap;
-
-	if (n + 1 >= sizeof(r->what))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->what + n, sizeof(r->what) - n, fmt, ap);
-	va_end(ap);
-}
+/* Appends to r->what. */
+#define end_add(r, ...) \
+	str_appendf((r)->what, sizeof((r)->what), "", __VA_ARGS__)
 
 static const char *signame(int sig)
 {
@@ -673,16 +621,13 @@ static const char *signame(int sig)
 static bool qemu_log_signal(const char *log, struct vm_end_info *r)
 {
 	_cleanup_free_ char *tail = log_tail(log, 10);
-	const char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
-	char *nl;
+	char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
 	int sig = 0;
 
 	if (!t || sscanf(t, "terminating on signal %d", &sig) != 1 ||
 	    sig <= 0 || sig >= 65)
 		return false;
-	nl = strchr(t, '\n');
-	if (nl)
-		*nl = 0;
+	t[strcspn(t, "\n")] = 0;
 	r->how = VM_END_SIGNAL;
 	r->sig = sig;
 	end_add(r, "ended on signal %d (SIG%s): its log says '%s'", sig,
@@ -798,17 +743,6 @@ static void unlink_noted(struct vm_env *e, const char *path, char *buf,
 	note(buf, len, "%s", base ? base + 1 : path);
 }
 
-/* A process the dry run said it stops: a virtiofsd, or its child. */
-static void dry_stop(struct vm_env *e, pid_t pid)
-{
-	pid_t *v = realloc(e->dry_stopped, (e->n_dry_stopped + 1) * sizeof(*v));
-
-	if (!v)
-		return;
-	e->dry_stopped = v;
-	e->dry_stopped[e->n_dry_stopped++] = pid;
-}
-
 /*
  * Stops virtiofsd of each share, removes its socket and pid file; a dry
  * run says so.
@@ -825,10 +759,14 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 
 		read_pidfile(ps->pidfile, &pid, &start, NULL);
 		if (pid && e->dry_run) {
+			/* what cg_live() then does not count */
+			pid_t *v = ARRAY_PUSH(e->dry_stopped, e->n_dry_stopped);
+
 			report(e, VM_REPORT_DRY,
 			       "SIGTERM, SIGKILL after 5 s, to virtiofsd of share %s (pid %d) and its children",
 			       ps->s->name, (int)pid);
-			dry_stop(e, pid);
+			if (v)
+				*v = pid;
 		} else if (pid) {
 			any = true;
 			report(e, VM_REPORT_STEP,
@@ -1139,24 +1077,6 @@ static int check_file(struct vm_env *e, const char *what, const char *path)
 	return 0;
 }
 
-/*
- * What a guest reads must sit in real page cache: a virtiofs source, and
- * a virtio-pmem image in image_dir, on a disk file system.
- */
-static int disk_fs_check(struct vm_env *e, const struct vm_plan_share *ps)
-{
-	struct error why = { 0 };
-	int r;
-
-	if (ps->backend == SHARE_BACKEND_VIRTIOFS)
-		r = statedir_disk_fs("source", ps->source, &why);
-	else
-		r = statedir_disk_fs("[lab] image_dir", ps->image_dir, &why);
-	if (r < 0)
-		return fail(e, r, "[share %s]: %s", ps->s->name, why.msg);
-	return 0;
-}
-
 int vm_check_place(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
@@ -1205,12 +1125,12 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 			return r;
 		if (vm->seed && (r = check_file(e, "seed", vm->seed)) < 0)
 			return r;
-		if (find_program("qemu-img") < 0)
+		if (!program_in_path("qemu-img"))
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs qemu-img (qemu-utils) for its overlay",
 				    vm->id);
-		if (!vm->seed && (find_program("mkfs.vfat") < 0 ||
-				  find_program("mcopy") < 0))
+		if (!vm->seed && (!program_in_path("mkfs.vfat") ||
+				  !program_in_path("mcopy")))
 			return fail(e, -ENOENT,
 				    "[vm %s]: image needs mkfs.vfat and mcopy (dosfstools, mtools) for its cloud-init seed",
 				    vm->id);
@@ -1250,26 +1170,33 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 				    "[share %s]: dax_window needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); '%s -device vhost-user-fs-pci,help' shows none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
 				    s->name, c->lab.qemu);
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM &&
-		    find_program("mkfs.ext4") < 0)
+		    !program_in_path("mkfs.ext4"))
 			return fail(e, -ENOENT,
 				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
 				    s->name);
-		r = disk_fs_check(e, ps);
+		/*
+		 * What a guest reads must sit in real page cache: a virtiofs
+		 * source, and a virtio-pmem image in image_dir, on a disk
+		 * file system.
+		 */
+		if (ps->backend == SHARE_BACKEND_VIRTIOFS)
+			r = statedir_disk_fs("source", ps->source, &why);
+		else
+			r = statedir_disk_fs("[lab] image_dir", ps->image_dir,
+					     &why);
 		if (r < 0)
-			return r;
+			return fail(e, r, "[share %s]: %s", s->name, why.msg);
 	}
 	return 0;
 }
 
-static void dry_cmd(struct vm_env *e, const char *what, char **argv)
+/* What a dry run would run, in cgroup unless NULL. */
+static void dry_cmd(struct vm_env *e, const char *cgroup, char **argv)
 {
 	_cleanup_free_ char *s = shell_join((const char *const *)argv);
 
-	if (!strcmp(what, "run"))
-		report(e, VM_REPORT_DRY, "run: %s", s ? s : "?");
-	else
-		report(e, VM_REPORT_DRY, "run in cgroup %s: %s", what,
-		       s ? s : "?");
+	report(e, VM_REPORT_DRY, "run%s%s: %s", cgroup ? " in cgroup " : "",
+	       cgroup ? cgroup : "", s ? s : "?");
 }
 
 static int step_failed(struct vm_env *e, const char *step, int r,
@@ -1360,18 +1287,10 @@ static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
 static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 {
 	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
-	const char *argv[] = { "ssh", "-F", cfg, "-o", "ConnectTimeout=5",
+	const char *argv[] = { "ssh",	 "-F",	 cfg, "-o", "ConnectTimeout=5",
 			       vm->name, "true", NULL };
-	struct spawn_opts o;
-	pid_t pid;
 
-	if (!cfg)
-		return false;
-	spawn_opts_init(&o, argv);
-	o.fd_in = o.fd_out = o.fd_err = SPAWN_NULL;
-	if (spawn(&o, &pid) < 0)
-		return false;
-	return spawn_wait(pid) == 0;
+	return cfg && spawn_run(argv, NULL, NULL) == 0;
 }
 
 /* qemu-img create of the overlay, and the seed, before qemu starts. */
@@ -1388,7 +1307,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 
 		vmimage_format(vm->image, &fmt);
 		if (vmimage_overlay_argv(vm->image, fmt, disk, &argv) == 0)
-			dry_cmd(e, "run", argv);
+			dry_cmd(e, NULL, argv);
 		if (!vm->seed)
 			report(e, VM_REPORT_DRY,
 			       "write the NoCloud seed %s (mkfs.vfat, mcopy)",
@@ -1514,10 +1433,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 				char *f = strstr(log, "DAXLAB-MOUNT-FAILED");
 
 				if (f) {
-					char *nl = strchr(f, '\n');
-
-					if (nl)
-						*nl = 0;
+					f[strcspn(f, "\n")] = 0;
 					cg_trim(f);
 					return step_failed(
 						e, "mount shares in the guest",
@@ -1580,6 +1496,7 @@ static int drop_image_cache(const char *path)
 
 static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 {
+	static const char step[] = "build virtio-pmem image";
 	const struct lab_config *c = e->c;
 
 	for (size_t i = 0; i < p->n_shares; i++) {
@@ -1598,8 +1515,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		if (!e->dry_run) {
 			r = mkdir_p(ps->image_dir, 0755);
 			if (r < 0)
-				return step_failed(e, "build virtio-pmem image",
-						   r, NULL, "mkdir %s: %s",
+				return step_failed(e, step, r, NULL,
+						   "mkdir %s: %s",
 						   ps->image_dir, strerror(-r));
 		}
 		if (s->shared && !e->dry_run) {
@@ -1614,9 +1531,9 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 				return -ENOMEM;
 			lockfd = lock_file(lp, 0600, LOCK_EX, NULL);
 			if (lockfd < 0)
-				return step_failed(e, "build virtio-pmem image",
-						   lockfd, NULL, "lock %s: %s",
-						   lp, strerror(-lockfd));
+				return step_failed(e, step, lockfd, NULL,
+						   "lock %s: %s", lp,
+						   strerror(-lockfd));
 			if (stat(image, &st) == 0 &&
 			    (int64_t)st.st_mtim.tv_sec * 1000 +
 					    st.st_mtim.tv_nsec / 1000000 >=
@@ -1650,43 +1567,40 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		if (!kib || strv_append(&argv, kib) < 0)
 			return -ENOMEM;
 		if (e->dry_run) {
-			dry_cmd(e, "run", argv);
+			dry_cmd(e, NULL, argv);
 			continue;
 		}
 		report(e, VM_REPORT_STEP,
 		       "building the virtio-pmem image of share %s (%s)",
 		       s->name, image);
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
 			r = -errno;
-			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "%s: %s", tmp, strerror(-r));
+			return step_failed(e, step, r, NULL, "%s: %s", tmp,
+					   strerror(-r));
 		}
 		close(TAKE_FD(fd));
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
 		if (r < 0 || ex != 0) {
-			unlink_quiet(tmp);
-			return step_failed(e, "build virtio-pmem image",
-					   r < 0 ? r : -EIO, NULL,
+			(void)unlink(tmp);
+			return step_failed(e, step, r < 0 ? r : -EIO, NULL,
 					   "mkfs.ext4 -d %s %s: %s", src, tmp,
 					   r < 0 ? strerror(-r) :
 						   (out ? cg_trim(out) : "?"));
 		}
 		if (rename(tmp, image) < 0) {
 			r = -errno;
-			unlink_quiet(tmp);
-			return step_failed(e, "build virtio-pmem image", r,
-					   NULL, "rename to %s: %s", image,
-					   strerror(-r));
+			(void)unlink(tmp);
+			return step_failed(e, step, r, NULL, "rename to %s: %s",
+					   image, strerror(-r));
 		}
 		r = drop_image_cache(image);
 		if (r < 0)
 			return step_failed(
-				e, "build virtio-pmem image", r, NULL, "%s: %s",
-				image,
+				e, step, r, NULL, "%s: %s", image,
 				r == -EBUSY ?
 					"still in the page cache after fsync and POSIX_FADV_DONTNEED" :
 					strerror(-r));
@@ -1694,7 +1608,8 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 	return 0;
 }
 
-int vm_write_ssh_config(struct vm_env *e)
+/* Writes <state_dir>/ssh_config for every VM of the config. */
+static int write_ssh_config(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
 	_cleanup_free_ char *path = vm_ssh_config_path(e);
@@ -1707,7 +1622,7 @@ int vm_write_ssh_config(struct vm_env *e)
 	tmp = strdup_printf("%s.%d.tmp", path, (int)getpid());
 	if (!tmp)
 		return -ENOMEM;
-	unlink_quiet(tmp);
+	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0)
@@ -1722,36 +1637,31 @@ int vm_write_ssh_config(struct vm_env *e)
 	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct vm_config *vm = &c->vms[i];
 		const char *at = strchr(vm->ssh, '@');
-		_cleanup_free_ char *user =
-			at ? strndup(vm->ssh, (size_t)(at - vm->ssh)) :
-			     strdup("root");
+		/* ssh is USER@HOST, or HOST to log in as root */
+		const char *user = at ? vm->ssh : "root";
 
-		if (!user)
-			return -ENOMEM;
 		fprintf(f, "\nHost %s\n", vm->name);
-		if (vm->net == VM_NET_USER) {
+		if (vm->net == VM_NET_USER)
 			fprintf(f, "\tHostName 127.0.0.1\n\tPort %u\n",
 				vm->ssh_port);
-		} else {
-			fprintf(f, "\tHostName %s\n",
-				at ? at + 1 : vm->ssh);
-		}
+		else
+			fprintf(f, "\tHostName %s\n", at ? at + 1 : vm->ssh);
 		fprintf(f,
-			"\tUser %s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
+			"\tUser %.*s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
 			"\tStrictHostKeyChecking no\n"
 			"\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n"
 			"\tBatchMode yes\n\tConnectTimeout 10\n"
 			"\tServerAliveInterval 15\n",
-			user, key);
+			(int)strcspn(user, "@"), user, key);
 	}
 	if (fflush(f) != 0 || ferror(f)) {
 		r = -errno;
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		return fail(e, r, "cannot write %s", tmp);
 	}
 	if (rename(tmp, path) < 0) {
 		r = -errno;
-		unlink_quiet(tmp);
+		(void)unlink(tmp);
 		return fail(e, r, "cannot rename %s to %s: %s", tmp, path,
 			    strerror(-r));
 	}
@@ -1819,8 +1729,7 @@ static int check_ports(struct vm_env *e, const struct vm_config *vm)
 static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			struct vm_plan *ret)
 {
-	static const char pre[] = "step 'check the configuration' failed: ";
-	size_t n;
+	struct error why;
 	int r;
 
 	e->err.msg[0] = 0;
@@ -1831,10 +1740,8 @@ static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			return 0;
 		vm_plan_free(ret);
 	}
-	n = strnlen(e->err.msg, sizeof(e->err.msg) - sizeof(pre));
-	memmove(e->err.msg + sizeof(pre) - 1, e->err.msg, n);
-	memcpy(e->err.msg, pre, sizeof(pre) - 1);
-	e->err.msg[sizeof(pre) - 1 + n] = 0;
+	why = e->err;
+	err_set(&e->err, "step 'check the configuration' failed: %s", why.msg);
 	return r;
 }
 
@@ -1891,7 +1798,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	char ***fsd = NULL;
 	char **qemu = NULL;
 	struct vm_plan p;
-	const char *marker;
 	pid_t qpid = 0;
 	struct error why = { 0 };
 	size_t k;
@@ -1901,7 +1807,6 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = plan_checked(e, vm, &p);
 	if (r < 0)
 		return r;
-	marker = p.starting;
 	r = plan_cmdlines(e, &p, &fsd, &qemu);
 	if (r < 0)
 		goto out;
@@ -1944,13 +1849,13 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = refuse_symlinks(e, &p);
 	if (r < 0)
 		goto out;
-	if (access(marker, F_OK) == 0) {
+	if (access(p.starting, F_OK) == 0) {
 		/* we hold the lock: the daxlab that wrote it died mid-start */
 		if (cleanup_vm(e, &p, false, false, NULL, 0))
 			report(e, VM_REPORT_WARN,
 			       "vm %s: stopped what an interrupted start left running",
 			       vm->id);
-		unlink_quiet(marker);
+		(void)unlink(p.starting);
 	}
 	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
 		r = fail(
@@ -1967,24 +1872,18 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = make_private_dir(e, p.dir);
 	if (r < 0)
 		goto out;
-	{
-		int fd = open(marker, O_WRONLY | O_CREAT | O_NOFOLLOW |
-					      O_CLOEXEC,
-			      0600);
-
-		if (fd < 0) {
-			r = fail(e, -errno, "cannot create %s: %s", marker,
-				 strerror(errno));
-			goto out;
-		}
-		close(fd);
+	r = write_text_file(p.starting, "", 0600, false);
+	if (r < 0) {
+		r = fail(e, r, "cannot create %s: %s", p.starting,
+			 strerror(-r));
+		goto out;
 	}
 	/* a daxlab killed half-way leaves this behind */
 	if (cleanup_vm(e, &p, false, false, NULL, 0))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
-	r = vm_write_ssh_config(e);
+	r = write_ssh_config(e);
 	if (r < 0)
 		goto out;
 
@@ -2041,7 +1940,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		report(e, VM_REPORT_STEP,
 		       "vm %s: virtiofsd for share %s (%s, %s style)", vm->id,
 		       s->name, e->virtiofsd, virtiofsd_style_name(e->style));
-		unlink_quiet(sock);
+		(void)unlink(sock);
 		what = strdup_printf("%s (share %s)", e->virtiofsd, s->name);
 		r = what ? spawn_step(e, "start virtiofsd", what,
 				      c->virtiofsd.cg.cgroup, fsd[k++], log,
@@ -2065,16 +1964,16 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	close(cglock);
 	cglock = -1;
 	if (vm->image) {
-		unlink_quiet(p.mounts);
+		(void)unlink(p.mounts);
 		r = make_image_disk(e, &p);
 		if (r < 0)
 			goto rollback;
 	}
 	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
 	       c->lab.qemu);
-	unlink_quiet(p.qmp);
-	unlink_quiet(p.console_sock);
-	unlink_quiet(p.console_log);
+	(void)unlink(p.qmp);
+	(void)unlink(p.console_sock);
+	(void)unlink(p.console_log);
 	r = spawn_step(e, "start qemu", c->lab.qemu, vm->cg.cgroup, qemu,
 		       p.qemu_log, p.qemu_pid, &qpid);
 	if (r < 0)
@@ -2100,7 +1999,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	r = wait_ready(e, vm, &p, qpid, end);
 	if (r < 0)
 		goto rollback;
-	unlink_quiet(marker);
+	(void)unlink(p.starting);
 	r = 0;
 	goto out;
 
@@ -2109,7 +2008,7 @@ rollback:
 	struct error saved = e->err;
 
 	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
-	unlink_quiet(marker);
+	(void)unlink(p.starting);
 	e->err = saved;
 	}
 out:
@@ -2142,7 +2041,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 		ret->qemu_died = true;
 		qemu_end(e, vm, &p, recorded, -1, &ret->end);
 	}
-	ret->fsd_share = calloc(c->n_shares + 1, sizeof(char *));
+	ret->fsd_share = calloc(c->n_shares + 1, sizeof(*ret->fsd_share));
 	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
 	if (!ret->fsd_share || !ret->fsd_pid) {
 		vm_plan_free(&p);
@@ -2153,7 +2052,7 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 
 		if (p.shares[i].backend != SHARE_BACKEND_VIRTIOFS)
 			continue;
-		ret->fsd_share[n] = strdup(p.shares[i].s->name);
+		ret->fsd_share[n] = p.shares[i].s->name;
 		vm_read_pidfile(pf, &ret->fsd_pid[n]);
 		if (access(pf, F_OK) == 0 && !ret->fsd_pid[n])
 			ret->stale = true;
@@ -2190,8 +2089,6 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 
 void vm_status_free(struct vm_status *s)
 {
-	for (size_t i = 0; s->fsd_share && i < s->n_fsd; i++)
-		free(s->fsd_share[i]);
 	free(s->fsd_share);
 	free(s->fsd_pid);
 	free(s->cgroup);

@@ -75,7 +75,10 @@ struct vm_env {
 	size_t n_dry_stopped;
 };
 
-/* Sets up env for c. dry_run: show, do not do. */
+/*
+ * Sets up env for c. dry_run: show, do not do. Keeps the caller's
+ * cgroup_root, systemd_dir, report, ud, interrupted and resident.
+ */
 int vm_env_init(struct vm_env *e, const struct lab_config *c, bool dry_run,
 		bool no_probe);
 void vm_env_done(struct vm_env *e);
@@ -168,7 +171,7 @@ struct vm_status {
 	uint64_t oom_kills;
 	pid_t qemu_pid;
 	size_t n_fsd;
-	char **fsd_share;   /* share name per virtiofsd */
+	const char **fsd_share; /* share name per virtiofsd, the config's */
 	pid_t *fsd_pid;     /* 0: not running */
 	char *cgroup;       /* the VM's cgroup path (cpuset on v1) */
 	char *cg_cpus;      /* effective, or NULL */
@@ -197,8 +200,6 @@ void vm_status_free(struct vm_status *s);
  */
 int vm_cgroups_release(struct vm_env *e);
 
-/* Writes <state_dir>/ssh_config for every VM of the config. */
-int vm_write_ssh_config(struct vm_env *e);
 char *vm_ssh_config_path(const struct vm_env *e);
 
 /* pid in a pid file, if that process is still the one recorded. */
