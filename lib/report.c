@@ -198,26 +198,23 @@ static struct report_series *get_series(struct csvload_ctx *x, const char *src,
 static int series_point(struct report_series *s, int64_t t)
 {
 	int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
-	size_t cap;
+	size_t cap = s->n < s->cap ? s->cap : s->cap ? s->cap * 2 : 64;
 
 	if (s->n && s->t_ms[s->n - 1] == t)
 		return 0;
-	/* capacity doubles at powers of two */
-	cap = 1;
-	while (cap < s->n)
-		cap *= 2;
 	/* a point carries the last values until the tick gives new ones */
 	for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
 		int64_t *a = *cols[k];
 
-		if (s->n == 0 || s->n == cap) {
-			a = realloc(a, (s->n ? cap * 2 : 64) * sizeof(*a));
+		if (cap != s->cap) {
+			a = realloc(a, cap * sizeof(*a));
 			if (!a)
 				return -ENOMEM;
 			*cols[k] = a;
 		}
 		a[s->n] = s->n ? a[s->n - 1] : 0;
 	}
+	s->cap = cap;
 	s->t_ms[s->n++] = t;
 	return 0;
 }
