@@ -343,10 +343,9 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 		return NULL;
 	s->shared = shared;
 	snprintf(s->vm, sizeof(s->vm), "%s", vm);
-	if (shared)
-		snprintf(s->name, sizeof(s->name), "shared");
-	else
-		snprintf(s->name, sizeof(s->name), "private vm %s", vm);
+	/* the shared set's vm is "" */
+	snprintf(s->name, sizeof(s->name), "%s%s",
+		 shared ? "shared" : "private vm ", vm);
 	return s;
 }
 
@@ -358,6 +357,7 @@ static int account(struct report_run *r)
 	for (size_t i = 0; i < r->n_res; i++) {
 		const struct residency_row *row = &r->res[i];
 		bool is_shared = strcmp(row->set, "shared") == 0;
+		bool image = strcmp(row->via, "image") == 0;
 		struct report_set *s;
 
 		if (strcmp(row->node, "total") != 0)
@@ -365,18 +365,13 @@ static int account(struct report_run *r)
 		s = add_set(r, is_shared, is_shared ? "" : row->vm);
 		if (!s)
 			return -ENOMEM;
-		if (strcmp(row->via, "image") == 0) {
-			s->host = row->resident;
-			snprintf(s->host_via, sizeof(s->host_via), "image");
-			if (!s->size)
-				s->size = row->size;
-		} else {
+		/* the files give the size, the image one when they do not */
+		if (!image || !s->size)
 			s->size = row->size;
-			if (strcmp(s->host_via, "image") != 0) {
-				s->host = row->resident;
-				snprintf(s->host_via, sizeof(s->host_via), "%s",
-					 row->via);
-			}
+		if (image || strcmp(s->host_via, "image") != 0) {
+			s->host = row->resident;
+			snprintf(s->host_via, sizeof(s->host_via), "%s",
+				 row->via);
 		}
 		if (!is_shared)
 			add_vm(r, row->vm);
