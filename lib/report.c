@@ -939,11 +939,8 @@ static const char css[] =
 static const char *status_text(const struct report_run *r, char *buf,
 			       size_t len)
 {
-	if (r->reason)
-		snprintf(buf, len, "%s: %s", results_status_name(r->status),
-			 r->reason);
-	else
-		snprintf(buf, len, "%s", results_status_name(r->status));
+	snprintf(buf, len, "%s%s%s", results_status_name(r->status),
+		 r->reason ? ": " : "", r->reason ? r->reason : "");
 	return buf;
 }
 
