@@ -198,26 +198,23 @@ static struct report_series *get_series(struct csvload_ctx *x, const char *src,
 static int series_point(struct report_series *s, int64_t t)
 {
 	int64_t **cols[] = { &s->t_ms, &s->file, &s->shmem, &s->hfile };
-	size_t cap;
+	size_t cap = s->n < s->cap ? s->cap : s->cap ? s->cap * 2 : 64;
 
 	if (s->n && s->t_ms[s->n - 1] == t)
 		return 0;
-	/* capacity doubles at powers of two */
-	cap = 1;
-	while (cap < s->n)
-		cap *= 2;
 	/* a point carries the last values until the tick gives new ones */
 	for (size_t k = 0; k < ARRAY_SIZE(cols); k++) {
 		int64_t *a = *cols[k];
 
-		if (s->n == 0 || s->n == cap) {
-			a = realloc(a, (s->n ? cap * 2 : 64) * sizeof(*a));
+		if (cap != s->cap) {
+			a = realloc(a, cap * sizeof(*a));
 			if (!a)
 				return -ENOMEM;
 			*cols[k] = a;
 		}
 		a[s->n] = s->n ? a[s->n - 1] : 0;
 	}
+	s->cap = cap;
 	s->t_ms[s->n++] = t;
 	return 0;
 }
@@ -346,10 +343,9 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 		return NULL;
 	s->shared = shared;
 	snprintf(s->vm, sizeof(s->vm), "%s", vm);
-	if (shared)
-		snprintf(s->name, sizeof(s->name), "shared");
-	else
-		snprintf(s->name, sizeof(s->name), "private vm %s", vm);
+	/* the shared set's vm is "" */
+	snprintf(s->name, sizeof(s->name), "%s%s",
+		 shared ? "shared" : "private vm ", vm);
 	return s;
 }
 
@@ -361,6 +357,7 @@ static int account(struct report_run *r)
 	for (size_t i = 0; i < r->n_res; i++) {
 		const struct residency_row *row = &r->res[i];
 		bool is_shared = strcmp(row->set, "shared") == 0;
+		bool image = strcmp(row->via, "image") == 0;
 		struct report_set *s;
 
 		if (strcmp(row->node, "total") != 0)
@@ -368,18 +365,13 @@ static int account(struct report_run *r)
 		s = add_set(r, is_shared, is_shared ? "" : row->vm);
 		if (!s)
 			return -ENOMEM;
-		if (strcmp(row->via, "image") == 0) {
-			s->host = row->resident;
-			snprintf(s->host_via, sizeof(s->host_via), "image");
-			if (!s->size)
-				s->size = row->size;
-		} else {
+		/* the files give the size, the image one when they do not */
+		if (!image || !s->size)
 			s->size = row->size;
-			if (strcmp(s->host_via, "image") != 0) {
-				s->host = row->resident;
-				snprintf(s->host_via, sizeof(s->host_via), "%s",
-					 row->via);
-			}
+		if (image || strcmp(s->host_via, "image") != 0) {
+			s->host = row->resident;
+			snprintf(s->host_via, sizeof(s->host_via), "%s",
+				 row->via);
 		}
 		if (!is_shared)
 			add_vm(r, row->vm);
@@ -947,11 +939,8 @@ static const char css[] =
 static const char *status_text(const struct report_run *r, char *buf,
 			       size_t len)
 {
-	if (r->reason)
-		snprintf(buf, len, "%s: %s", results_status_name(r->status),
-			 r->reason);
-	else
-		snprintf(buf, len, "%s", results_status_name(r->status));
+	snprintf(buf, len, "%s%s%s", results_status_name(r->status),
+		 r->reason ? ": " : "", r->reason ? r->reason : "");
 	return buf;
 }
 

@@ -51,7 +51,7 @@ struct report_series {
 	char *node; /* "N0", ..., "total" */
 	enum source_kind kind;
 	char *vm; /* the VM's id for VM cgroups and guests, else NULL */
-	size_t n;
+	size_t n, cap; /* points, and room for them in each column */
 	int64_t *t_ms; /* elapsed_ms */
 	int64_t *file; /* bytes */
 	int64_t *shmem; /* bytes, 0 when the source has none */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Statistics of repeated runs; see statistics.h. */
 #include "statistics.h"
+#include "util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -258,7 +259,7 @@ static int cmp_holm(const void *x, const void *y)
 
 int stats_holm(const double *p, size_t n, double *ret)
 {
-	struct holm_item *v = malloc((n ? n : 1) * sizeof(*v));
+	_cleanup_free_ struct holm_item *v = malloc((n ? n : 1) * sizeof(*v));
 	double run = 0;
 
 	if (!v)
@@ -273,7 +274,6 @@ int stats_holm(const double *p, size_t n, double *ret)
 		run = adj > run ? adj : run;
 		ret[v[k].i] = run < 1 ? run : 1;
 	}
-	free(v);
 	return 0;
 }
 
@@ -281,7 +281,7 @@ int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
 		       double alpha, size_t *ret_tested)
 {
 #define C(i) ((struct stats_cmp *)((char *)rows + (i)*stride + offset))
-	double *p = calloc(n ? n : 1, sizeof(*p));
+	_cleanup_free_ double *p = calloc(n ? n : 1, sizeof(*p));
 	size_t k = 0;
 
 	if (!p)
@@ -289,17 +289,14 @@ int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(C(i)->w.p))
 			p[k++] = C(i)->w.p;
-	if (stats_holm(p, k, p) < 0) {
-		free(p);
+	if (stats_holm(p, k, p) < 0)
 		return -ENOMEM;
-	}
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
 		C(i)->p_holm = isnan(C(i)->w.p) ? NAN : p[k++];
 		C(i)->significant =
 			!isnan(C(i)->p_holm) && C(i)->p_holm < alpha;
 	}
-	free(p);
 	if (ret_tested)
 		*ret_tested = k;
 	return 0;
