@@ -89,39 +89,31 @@ int source_parse(const char *spec, struct source_spec *ret, struct error *err)
 
 	if (err)
 		err->msg[0] = '\0';
-	if (!eq) {
-		err_set(err, "'%s': expected NAME=SOURCE", spec);
-		return -EINVAL;
-	}
+	if (!eq)
+		return err_fail(err, -EINVAL, "'%s': expected NAME=SOURCE",
+				spec);
 	s.name = strndup(spec, (size_t)(eq - spec));
 	if (!s.name)
 		return -ENOMEM;
-	if (!valid_name(s.name)) {
-		err_set(err,
-			"'%s': invalid source name '%s' (1-64 of "
-			"A-Z a-z 0-9 . _ -, not starting with . or -)",
-			spec, s.name);
-		return -EINVAL;
-	}
+	if (!valid_name(s.name))
+		return err_fail(err, -EINVAL,
+				"'%s': invalid source name '%s' (1-64 of "
+				"A-Z a-z 0-9 . _ -, not starting with . or -)",
+				spec, s.name);
 	src = eq + 1;
-	if (!*src) {
-		err_set(err, "'%s': empty SOURCE", spec);
-		return -EINVAL;
-	}
+	if (!*src)
+		return err_fail(err, -EINVAL, "'%s': empty SOURCE", spec);
 	colon = remote_colon(src);
 	s.remote = colon != NULL;
 	s.host = colon ? strndup(src, (size_t)(colon - src)) : NULL;
 	s.path = strdup(colon ? colon + 1 : src);
 	if (!s.path || (colon && !s.host))
 		return -ENOMEM;
-	if (colon && !source_valid_host(s.host)) {
-		err_set(err, "'%s': invalid host '%s'", spec, s.host);
-		return -EINVAL;
-	}
-	if (colon && !*s.path) {
-		err_set(err, "'%s': empty remote path", spec);
-		return -EINVAL;
-	}
+	if (colon && !source_valid_host(s.host))
+		return err_fail(err, -EINVAL, "'%s': invalid host '%s'", spec,
+				s.host);
+	if (colon && !*s.path)
+		return err_fail(err, -EINVAL, "'%s': empty remote path", spec);
 	*ret = s;
 	s = (struct source_spec){ 0 };
 	return 0;
