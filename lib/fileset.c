@@ -391,10 +391,8 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	p->spec.vm_ids = NULL;
 	p->spec.vm_private_dirs = NULL;
 	r = compute_counts(p, err);
-	if (r < 0) {
-		p->spec.vms = 0;
+	if (r < 0)
 		goto out;
-	}
 	if (w->shared_dir && !(p->spec.shared_dir = strdup(w->shared_dir)))
 		goto nomem;
 	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
