@@ -339,9 +339,15 @@ void fileset_plan_free(struct fileset_plan *p)
 	free(p);
 }
 
-static bool bad_path(const char *s)
+/* A folder of the what set: not empty, no ':', tab or newline. */
+static int check_dir(const char *what, const char *s, struct error *err)
 {
-	return strchr(s, ':') || strchr(s, '\n') || strchr(s, '\t') || !*s;
+	if (strchr(s, ':') || strchr(s, '\n') || strchr(s, '\t') || !*s)
+		return err_fail(
+			err, -EINVAL,
+			"%s folder '%s' is empty or holds ':', a tab or a newline",
+			what, s);
+	return 0;
 }
 
 /* VM ids and private folders, from the spec's lists or pattern. */
@@ -366,11 +372,8 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 			continue;
 		if (!p->vm_dirs[v])
 			return -ENOMEM;
-		if (bad_path(p->vm_dirs[v]))
-			return err_fail(
-				err, -EINVAL,
-				"private folder '%s' is empty or holds ':', a tab or a newline",
-				p->vm_dirs[v]);
+		if (check_dir("private", p->vm_dirs[v], err) < 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -397,13 +400,8 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 		goto nomem;
 	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
 		goto nomem;
-	if (w->shared_dir && bad_path(w->shared_dir)) {
-		r = err_fail(
-			err, -EINVAL,
-			"shared folder '%s' is empty or holds ':', a tab or a newline",
-			w->shared_dir);
+	if (w->shared_dir && (r = check_dir("shared", w->shared_dir, err)) < 0)
 		goto out;
-	}
 	r = plan_vms(p, w, err);
 	if (r < 0)
 		goto out;
