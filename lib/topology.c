@@ -10,7 +10,7 @@
 
 #include "util.h"
 
-void cpu_bits_set(struct cpu_bits *b, unsigned i)
+static void cpu_bits_set(struct cpu_bits *b, unsigned i)
 {
 	if (i < CPU_BITS_MAX)
 		b->w[i / 64] |= 1ULL << (i % 64);
