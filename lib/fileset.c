@@ -208,26 +208,23 @@ static unsigned hot_count(unsigned n, unsigned hot_ratio)
 	return hot;
 }
 
-static int check_ratio(const char *name, unsigned v, struct error *err)
-{
-	if (v > 100)
-		return err_fail(err, -EINVAL, "%s %u is outside 0..100", name,
-				v);
-	return 0;
-}
-
 static int compute_counts(struct fileset_plan *p, struct error *err)
 {
 	const struct workload_spec *w = &p->spec;
+	const struct {
+		const char *name;
+		unsigned v;
+	} ratios[] = { { "private_ratio", w->private_ratio },
+		       { "access_ratio", w->access_ratio },
+		       { "hot_ratio", w->hot_ratio },
+		       { "hot_access_ratio", w->hot_access_ratio } };
 	unsigned n, n_priv, n_shared, set_share[2];
 	char a[32], b[32];
-	int r;
 
-	if ((r = check_ratio("private_ratio", w->private_ratio, err)) ||
-	    (r = check_ratio("access_ratio", w->access_ratio, err)) ||
-	    (r = check_ratio("hot_ratio", w->hot_ratio, err)) ||
-	    (r = check_ratio("hot_access_ratio", w->hot_access_ratio, err)))
-		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(ratios); i++)
+		if (ratios[i].v > 100)
+			return err_fail(err, -EINVAL, "%s %u is outside 0..100",
+					ratios[i].name, ratios[i].v);
 	if (w->file_size == 0)
 		return err_fail(err, -EINVAL, "file_size 0 is too small");
 	if (w->size == 0 || w->size % w->file_size)
