@@ -461,7 +461,6 @@ static struct measure *walking;
 static int walk_file(const char *path, const struct stat *st, int type,
 		     struct FTW *ftw)
 {
-	(void)st;
 	(void)ftw;
 	if (type == FTW_F && S_ISREG(st->st_mode))
 		measure_file(walking, path);
