@@ -14,20 +14,15 @@ void source_spec_free(struct source_spec *s)
 	s->name = s->path = s->host = NULL;
 }
 
-static bool host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-}
+/* What a user or host name may hold. */
+#define HOST_CHARS \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 static bool valid_user(const char *u, size_t n)
 {
 	if (n == 0 || n > 64 || u[0] == '-')
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!host_char(u[i]))
-			return false;
-	return true;
+	return strspn(u, HOST_CHARS) >= n;
 }
 
 static bool valid_hostname(const char *h, size_t n)
@@ -38,15 +33,9 @@ static bool valid_hostname(const char *h, size_t n)
 		/* IPv6 literal: hex digits, ':' and '.' (for v4-mapped) */
 		if (n < 3 || h[n - 1] != ']')
 			return false;
-		for (size_t i = 1; i + 1 < n; i++)
-			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
-				return false;
-		return true;
+		return strspn(h + 1, "0123456789abcdefABCDEF:.") >= n - 2;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!host_char(h[i]))
-			return false;
-	return true;
+	return strspn(h, HOST_CHARS) >= n;
 }
 
 bool source_valid_host(const char *host)
