@@ -170,25 +170,19 @@ const char *fs_group_name(unsigned g)
 
 char *fileset_private_dir(const char *pattern, unsigned vm)
 {
-	char *out, *o;
-	size_t n = 1;
+	char *out = strdup(""), *next;
+	const char *at;
 
-	for (const char *p = pattern; *p; p++)
-		n += (p[0] == '%' && p[1] == 'i') ? 12 : 1;
-	out = malloc(n);
-	if (!out)
-		return NULL;
-	o = out;
-	for (const char *p = pattern; *p; p++) {
-		if (p[0] == '%' && p[1] == 'i') {
-			o += sprintf(o, "%u", vm);
-			p++;
-		} else {
-			*o++ = *p;
-		}
+	while (out && (at = strstr(pattern, "%i"))) {
+		next = strdup_printf("%s%.*s%u", out, (int)(at - pattern),
+				     pattern, vm);
+		free(out);
+		out = next;
+		pattern = at + 2;
 	}
-	*o = '\0';
-	return out;
+	next = out ? strdup_printf("%s%s", out, pattern) : NULL;
+	free(out);
+	return next;
 }
 
 char *fileset_file_name(unsigned g, unsigned i)
