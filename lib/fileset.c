@@ -170,25 +170,19 @@ const char *fs_group_name(unsigned g)
 
 char *fileset_private_dir(const char *pattern, unsigned vm)
 {
-	char *out, *o;
-	size_t n = 1;
+	char *out = strdup(""), *next;
+	const char *at;
 
-	for (const char *p = pattern; *p; p++)
-		n += (p[0] == '%' && p[1] == 'i') ? 12 : 1;
-	out = malloc(n);
-	if (!out)
-		return NULL;
-	o = out;
-	for (const char *p = pattern; *p; p++) {
-		if (p[0] == '%' && p[1] == 'i') {
-			o += sprintf(o, "%u", vm);
-			p++;
-		} else {
-			*o++ = *p;
-		}
+	while (out && (at = strstr(pattern, "%i"))) {
+		next = strdup_printf("%s%.*s%u", out, (int)(at - pattern),
+				     pattern, vm);
+		free(out);
+		out = next;
+		pattern = at + 2;
 	}
-	*o = '\0';
-	return out;
+	next = out ? strdup_printf("%s%s", out, pattern) : NULL;
+	free(out);
+	return next;
 }
 
 char *fileset_file_name(unsigned g, unsigned i)
@@ -208,26 +202,23 @@ static unsigned hot_count(unsigned n, unsigned hot_ratio)
 	return hot;
 }
 
-static int check_ratio(const char *name, unsigned v, struct error *err)
-{
-	if (v > 100)
-		return err_fail(err, -EINVAL, "%s %u is outside 0..100", name,
-				v);
-	return 0;
-}
-
 static int compute_counts(struct fileset_plan *p, struct error *err)
 {
 	const struct workload_spec *w = &p->spec;
+	const struct {
+		const char *name;
+		unsigned v;
+	} ratios[] = { { "private_ratio", w->private_ratio },
+		       { "access_ratio", w->access_ratio },
+		       { "hot_ratio", w->hot_ratio },
+		       { "hot_access_ratio", w->hot_access_ratio } };
 	unsigned n, n_priv, n_shared, set_share[2];
 	char a[32], b[32];
-	int r;
 
-	if ((r = check_ratio("private_ratio", w->private_ratio, err)) ||
-	    (r = check_ratio("access_ratio", w->access_ratio, err)) ||
-	    (r = check_ratio("hot_ratio", w->hot_ratio, err)) ||
-	    (r = check_ratio("hot_access_ratio", w->hot_access_ratio, err)))
-		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(ratios); i++)
+		if (ratios[i].v > 100)
+			return err_fail(err, -EINVAL, "%s %u is outside 0..100",
+					ratios[i].name, ratios[i].v);
 	if (w->file_size == 0)
 		return err_fail(err, -EINVAL, "file_size 0 is too small");
 	if (w->size == 0 || w->size % w->file_size)
@@ -339,9 +330,15 @@ void fileset_plan_free(struct fileset_plan *p)
 	free(p);
 }
 
-static bool bad_path(const char *s)
+/* A folder of the what set: not empty, no ':', tab or newline. */
+static int check_dir(const char *what, const char *s, struct error *err)
 {
-	return strchr(s, ':') || strchr(s, '\n') || strchr(s, '\t') || !*s;
+	if (strchr(s, ':') || strchr(s, '\n') || strchr(s, '\t') || !*s)
+		return err_fail(
+			err, -EINVAL,
+			"%s folder '%s' is empty or holds ':', a tab or a newline",
+			what, s);
+	return 0;
 }
 
 /* VM ids and private folders, from the spec's lists or pattern. */
@@ -366,11 +363,8 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 			continue;
 		if (!p->vm_dirs[v])
 			return -ENOMEM;
-		if (bad_path(p->vm_dirs[v]))
-			return err_fail(
-				err, -EINVAL,
-				"private folder '%s' is empty or holds ':', a tab or a newline",
-				p->vm_dirs[v]);
+		if (check_dir("private", p->vm_dirs[v], err) < 0)
+			return -EINVAL;
 	}
 	return 0;
 }
@@ -391,21 +385,14 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	p->spec.vm_ids = NULL;
 	p->spec.vm_private_dirs = NULL;
 	r = compute_counts(p, err);
-	if (r < 0) {
-		p->spec.vms = 0;
+	if (r < 0)
 		goto out;
-	}
 	if (w->shared_dir && !(p->spec.shared_dir = strdup(w->shared_dir)))
 		goto nomem;
 	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
 		goto nomem;
-	if (w->shared_dir && bad_path(w->shared_dir)) {
-		r = err_fail(
-			err, -EINVAL,
-			"shared folder '%s' is empty or holds ':', a tab or a newline",
-			w->shared_dir);
+	if (w->shared_dir && (r = check_dir("shared", w->shared_dir, err)) < 0)
 		goto out;
-	}
 	r = plan_vms(p, w, err);
 	if (r < 0)
 		goto out;

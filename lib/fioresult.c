@@ -79,16 +79,14 @@ static void fill_job(struct fio_jobres *j, json_object *o, bool client)
 	}
 }
 
+/* The first line that starts with '{'. */
 static const char *json_start(const char *text)
 {
-	for (const char *l = text; l && *l;) {
-		if (*l == '{')
-			return l;
-		l = strchr(l, '\n');
-		if (l)
-			l++;
-	}
-	return NULL;
+	const char *l = strstr(text, "\n{");
+
+	if (*text == '{')
+		return text;
+	return l ? l + 1 : NULL;
 }
 
 int fioresult_parse(const char *text, struct fio_result **ret)

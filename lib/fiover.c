@@ -70,19 +70,18 @@ int fiover_host(const char *fio, char *ret, size_t len, struct error *err)
 	int ex, r;
 
 	r = spawn_capture(argv, true, 1 << 16, &out, &ex);
-	if (r < 0) {
-		err_set(err, "cannot run %s --version on this host: %s%s", fio,
-			strerror(-r),
+	if (r < 0)
+		return err_fail(
+			err, r, "cannot run %s --version on this host: %s%s",
+			fio, strerror(-r),
 			r == -ENOENT ? " (install fio, or give its path)" : "");
-		return r;
-	}
 	if (ex == 0 && fiover_parse(out, ret, len) == 0)
 		return 0;
 	last_line(out, last, sizeof(last));
-	err_set(err,
+	return err_fail(
+		err, -EINVAL,
 		"%s --version on this host exited %d and said '%s', not a fio version",
 		fio, ex, last);
-	return -EINVAL;
 }
 
 /* The ssh that asks vm's fio for --version: started, not waited for. */
@@ -119,12 +118,11 @@ static int ask_start(const char *ssh_config, const struct vm_config *vm,
 
 	a->pid = 0;
 	a->fd = -1;
-	if (access(ssh_config, R_OK) < 0) {
-		err_set(err,
+	if (access(ssh_config, R_OK) < 0)
+		return err_fail(
+			err, -EHOSTUNREACH,
 			"vm %s: cannot ask the guest for its fio version: %s: %s (daxlab vm start writes it)",
 			vm->id, ssh_config, strerror(errno));
-		return -EHOSTUNREACH;
-	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		r = -errno;
 	else {
@@ -183,30 +181,26 @@ static int ask_finish(struct ask *a, const char *ssh_config,
 	close(a->fd);
 	a->fd = -1;
 	ex = spawn_wait(a->pid);
-	if (r < 0) {
-		err_set(err, "vm %s: reading from ssh: %s", vm->id,
-			strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return err_fail(err, r, "vm %s: reading from ssh: %s", vm->id,
+				strerror(-r));
 	if (ex == 0 && fiover_parse(out, ret, len) == 0)
 		return 0;
 	last_line(out, last, sizeof(last));
-	if (ex == 127) {
-		err_set(err,
+	if (ex == 127)
+		return err_fail(
+			err, -ENOENT,
 			"vm %s: no fio in the guest (ssh %s fio --version: '%s'); fio --server must run there: rebuild the tiny guest (daxlab guest build), or install fio in the VM's image",
 			vm->id, vm->name, last);
-		return -ENOENT;
-	}
-	if (ex == 255) {
-		err_set(err,
+	if (ex == 255)
+		return err_fail(
+			err, -EHOSTUNREACH,
 			"vm %s: cannot ask the guest for its fio version: ssh -F %s %s failed (exit 255)%s%s",
 			vm->id, ssh_config, vm->name, *last ? ": " : "", last);
-		return -EHOSTUNREACH;
-	}
-	err_set(err,
+	return err_fail(
+		err, -EINVAL,
 		"vm %s: 'fio --version' in the guest exited %d and said '%s', not a fio version",
 		vm->id, ex, last);
-	return -EINVAL;
 }
 
 int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
@@ -226,10 +220,10 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
 {
 	if (!strcmp(guest_version, host_version))
 		return 0;
-	err_set(err,
+	return err_fail(
+		err, -EPROTO,
 		"vm %s: the guest's fio is %s, this host's (%s) is %s; fio's client and server must be the same version: " FIOVER_ADVICE,
 		vm->id, guest_version, fio, host_version, host_version);
-	return -EPROTO;
 }
 
 void fiover_check_vms(const char *ssh_config, const char *fio,

@@ -334,14 +334,13 @@ int gres_rows_text(const struct gres *g, const char *text, size_t len, int rc,
 		err->msg[0] = '\0';
 	if (missing_len)
 		missing[0] = '\0';
-	if (rc != 0) {
-		err_set(err, "%s exited with %d: %.*s", g->helper, rc,
-			(int)strcspn(text, "\n") < (int)len ?
-				(int)strcspn(text, "\n") :
-				(int)len,
-			text);
-		return -EPROTO;
-	}
+	if (rc != 0)
+		return err_fail(err, -EPROTO, "%s exited with %d: %.*s",
+				g->helper, rc,
+				(int)strcspn(text, "\n") < (int)len ?
+					(int)strcspn(text, "\n") :
+					(int)len,
+				text);
 	a.read_ok = calloc(g->n ? g->n : 1, sizeof(*a.read_ok));
 	if (!a.read_ok)
 		return -ENOMEM;

@@ -219,10 +219,7 @@ const char *pageowner_cgroup_path(const struct pageowner *po, int cgroup)
 
 static void add_missing(struct pageowner *po, const char *what)
 {
-	size_t n = strlen(po->missing);
-
-	snprintf(po->missing + n, sizeof(po->missing) - n, "%s%s",
-		 n ? ", " : "", what);
+	str_appendf(po->missing, sizeof(po->missing), ", ", "%s", what);
 }
 
 int pageowner_new(const char *memory_dir, const char *cgroup_root,

@@ -14,20 +14,15 @@ void source_spec_free(struct source_spec *s)
 	s->name = s->path = s->host = NULL;
 }
 
-static bool host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-}
+/* What a user or host name may hold. */
+#define HOST_CHARS \
+	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
 
 static bool valid_user(const char *u, size_t n)
 {
 	if (n == 0 || n > 64 || u[0] == '-')
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!host_char(u[i]))
-			return false;
-	return true;
+	return strspn(u, HOST_CHARS) >= n;
 }
 
 static bool valid_hostname(const char *h, size_t n)
@@ -38,15 +33,9 @@ static bool valid_hostname(const char *h, size_t n)
 		/* IPv6 literal: hex digits, ':' and '.' (for v4-mapped) */
 		if (n < 3 || h[n - 1] != ']')
 			return false;
-		for (size_t i = 1; i + 1 < n; i++)
-			if (!strchr("0123456789abcdefABCDEF:.", h[i]))
-				return false;
-		return true;
+		return strspn(h + 1, "0123456789abcdefABCDEF:.") >= n - 2;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!host_char(h[i]))
-			return false;
-	return true;
+	return strspn(h, HOST_CHARS) >= n;
 }
 
 bool source_valid_host(const char *host)
@@ -89,39 +78,31 @@ int source_parse(const char *spec, struct source_spec *ret, struct error *err)
 
 	if (err)
 		err->msg[0] = '\0';
-	if (!eq) {
-		err_set(err, "'%s': expected NAME=SOURCE", spec);
-		return -EINVAL;
-	}
+	if (!eq)
+		return err_fail(err, -EINVAL, "'%s': expected NAME=SOURCE",
+				spec);
 	s.name = strndup(spec, (size_t)(eq - spec));
 	if (!s.name)
 		return -ENOMEM;
-	if (!valid_name(s.name)) {
-		err_set(err,
-			"'%s': invalid source name '%s' (1-64 of "
-			"A-Z a-z 0-9 . _ -, not starting with . or -)",
-			spec, s.name);
-		return -EINVAL;
-	}
+	if (!valid_name(s.name))
+		return err_fail(err, -EINVAL,
+				"'%s': invalid source name '%s' (1-64 of "
+				"A-Z a-z 0-9 . _ -, not starting with . or -)",
+				spec, s.name);
 	src = eq + 1;
-	if (!*src) {
-		err_set(err, "'%s': empty SOURCE", spec);
-		return -EINVAL;
-	}
+	if (!*src)
+		return err_fail(err, -EINVAL, "'%s': empty SOURCE", spec);
 	colon = remote_colon(src);
 	s.remote = colon != NULL;
 	s.host = colon ? strndup(src, (size_t)(colon - src)) : NULL;
 	s.path = strdup(colon ? colon + 1 : src);
 	if (!s.path || (colon && !s.host))
 		return -ENOMEM;
-	if (colon && !source_valid_host(s.host)) {
-		err_set(err, "'%s': invalid host '%s'", spec, s.host);
-		return -EINVAL;
-	}
-	if (colon && !*s.path) {
-		err_set(err, "'%s': empty remote path", spec);
-		return -EINVAL;
-	}
+	if (colon && !source_valid_host(s.host))
+		return err_fail(err, -EINVAL, "'%s': invalid host '%s'", spec,
+				s.host);
+	if (colon && !*s.path)
+		return err_fail(err, -EINVAL, "'%s': empty remote path", spec);
 	*ret = s;
 	s = (struct source_spec){ 0 };
 	return 0;

@@ -10,7 +10,7 @@
 
 #include "util.h"
 
-void cpu_bits_set(struct cpu_bits *b, unsigned i)
+static void cpu_bits_set(struct cpu_bits *b, unsigned i)
 {
 	if (i < CPU_BITS_MAX)
 		b->w[i / 64] |= 1ULL << (i % 64);
@@ -86,16 +86,12 @@ int cpulist_parse(const char *s, struct cpu_bits *ret)
 		}
 		for (unsigned i = lo; i <= hi; i++)
 			cpu_bits_set(&b, i);
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (*p == '\n' && p[1] == 0)
+		if (*p != ',')
 			break;
-		if (*p)
-			return -EINVAL;
-		break;
+		p++;
 	}
+	if (*p && strcmp(p, "\n"))
+		return -EINVAL;
 	*ret = b;
 	return 0;
 }

@@ -24,7 +24,6 @@ struct cpu_bits {
 int cpulist_parse(const char *s, struct cpu_bits *ret);
 /* bits -> "0-3,8" (canonical). Allocated, NULL when out of memory. */
 char *cpulist_format(const struct cpu_bits *b);
-void cpu_bits_set(struct cpu_bits *b, unsigned i);
 bool cpu_bits_test(const struct cpu_bits *b, unsigned i);
 unsigned cpu_bits_count(const struct cpu_bits *b);
 /* The lowest member not in of, or -1. */

@@ -369,7 +369,6 @@ static int print_owner_rows(const struct files_ctl *c,
 			    const char *vm, const struct po_tally *t)
 {
 	struct po_tally sum = { 0 };
-	char node[16];
 
 	for (size_t i = 0; i < t->n; i++)
 		if (po_tally_add(&sum, c->by_cgroup ? t->c[i].cgroup : 0,
@@ -382,10 +381,9 @@ static int print_owner_rows(const struct files_ctl *c,
 		qsort(sum.c, sum.n, sizeof(*sum.c), cmp_count);
 	for (size_t i = 0; i < sum.n; i++) {
 		const struct po_count *k = &sum.c[i];
+		char node[16] = "?";
 
-		if (k->node == PO_NODE_UNKNOWN)
-			snprintf(node, sizeof(node), "?");
-		else
+		if (k->node != PO_NODE_UNKNOWN)
 			snprintf(node, sizeof(node), "N%d", k->node);
 		print_owner_cols(c, set, vm,
 				 pageowner_cgroup_path(po, k->cgroup), node);
@@ -463,7 +461,6 @@ static struct measure *walking;
 static int walk_file(const char *path, const struct stat *st, int type,
 		     struct FTW *ftw)
 {
-	(void)st;
 	(void)ftw;
 	if (type == FTW_F && S_ISREG(st->st_mode))
 		measure_file(walking, path);
