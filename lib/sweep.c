@@ -995,7 +995,7 @@ static int add_group(struct sweep_comparison *c, const char *dir,
 	return g->dir && g->point && g->label ? 0 : -ENOMEM;
 }
 
-static bool is_sweep_dir(const char *dir)
+bool sweep_is_dir(const char *dir)
 {
 	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
 
@@ -1079,7 +1079,7 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 	c->alpha = alpha;
 	err->msg[0] = '\0';
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = is_sweep_dir(dirs[i]) ?
+		r = sweep_is_dir(dirs[i]) ?
 			    load_sweep_groups(c, dirs[i], i, err) :
 			    load_run_group(c, dirs[i], i, err);
 	for (size_t b = 0; r == 0 && b < c->n_groups; b++) {

@@ -78,6 +78,8 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err);
 /* Reads dir/manifest.json; err names the file and what is wrong. */
 int sweep_read(const char *dir, struct sweep *ret, struct error *err);
 void sweep_free(struct sweep *s);
+/* Whether dir is a sweep folder (has a manifest.json). */
+bool sweep_is_dir(const char *dir);
 
 /*
  * summary.json, summary.csv and summary.md of dir from the complete runs

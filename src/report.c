@@ -75,13 +75,6 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 	return 0;
 }
 
-static bool is_sweep(const char *dir)
-{
-	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
-
-	return m && access(m, F_OK) == 0;
-}
-
 /* A sweep folder: its summary.json, summary.csv, .md and report. */
 static int report_sweep(const char *dir, double alpha, bool quiet)
 {
@@ -123,7 +116,7 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 		struct error err = { 0 };
 		int r;
 
-		if (!is_sweep(dirs[i])) {
+		if (!sweep_is_dir(dirs[i])) {
 			r = report_load(dirs[i], &runs[nr], &err);
 			if (r < 0)
 				goto bad;
@@ -215,7 +208,7 @@ int cmd_report(int argc, char **argv)
 		usage_error("report", "--output needs a file name");
 
 	n = (size_t)(argc - optind);
-	if (n == 1 && is_sweep(argv[optind]))
+	if (n == 1 && sweep_is_dir(argv[optind]))
 		return report_sweep(argv[optind], alpha, quiet);
 	if (n > 64)
 		usage_error("report", "at most 64 results folders");
