@@ -103,14 +103,18 @@ static int write_json(const char *dir, const char *file, json_object *o,
 	return r;
 }
 
+/* o[key] = the string s */
+static void jstr(json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, json_object_new_string(s));
+}
+
 static json_object *point_values(const struct sweep *s, size_t p)
 {
 	json_object *v = json_object_new_object();
 
 	for (size_t k = 0; v && k < s->n_keys; k++)
-		json_object_object_add(
-			v, s->keys[k].key,
-			json_object_new_string(sweep_value(s, p, k)));
+		jstr(v, s->keys[k].key, sweep_value(s, p, k));
 	return v;
 }
 
@@ -131,21 +135,17 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 		return -ENOMEM;
 	}
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)s->seed);
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "config", json_object_new_string(s->config));
+	jstr(o, "name", s->name);
+	jstr(o, "config", s->config);
 	/* a string: JSON readers lose integers past 2^53 */
-	json_object_object_add(o, "seed", json_object_new_string(seed));
-	json_object_object_add(o, "order",
-			       json_object_new_string(s->shuffled ?
-							      "shuffled" :
-							      "sequential"));
+	jstr(o, "seed", seed);
+	jstr(o, "order", s->shuffled ? "shuffled" : "sequential");
 	json_object_object_add(o, "repeat", json_object_new_int(s->repeat));
 	for (size_t k = 0; k < s->n_keys; k++) {
 		json_object *e = json_object_new_object();
 		json_object *vals = json_object_new_array();
 
-		json_object_object_add(e, "key",
-				       json_object_new_string(s->keys[k].key));
+		jstr(e, "key", s->keys[k].key);
 		for (size_t v = 0; v < s->keys[k].n; v++)
 			json_object_array_add(
 				vals,
@@ -172,8 +172,7 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 		json_object_object_add(
 			e, "repetition",
 			json_object_new_int(s->runs[i].repetition));
-		json_object_object_add(e, "folder",
-				       json_object_new_string(f ? f : ""));
+		jstr(e, "folder", f ? f : "");
 		json_object_array_add(runs, e);
 	}
 	json_object_object_add(o, "runs", runs);
@@ -464,8 +463,8 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	}
 	json_object_array_add(ci, jnum(d.ci95[0]));
 	json_object_array_add(ci, jnum(d.ci95[1]));
-	json_object_object_add(o, "name", json_object_new_string(m->name));
-	json_object_object_add(o, "unit", json_object_new_string(m->unit));
+	jstr(o, "name", m->name);
+	jstr(o, "unit", m->unit);
 	json_object_object_add(o, "n", json_object_new_int64(d.n));
 	json_object_object_add(o, "values", vals);
 	json_object_object_add(o, "mean", jnum(d.mean));
@@ -592,11 +591,9 @@ static json_object *comparisons(const struct sweep *s,
 			json_object_put(o);
 			goto oom;
 		}
-		json_object_object_add(o, "a", json_object_new_string(la));
-		json_object_object_add(o, "b", json_object_new_string(lb));
-		json_object_object_add(
-			o, "metric",
-			json_object_new_string(c->rows[i].fa->name));
+		jstr(o, "a", la);
+		jstr(o, "b", lb);
+		jstr(o, "metric", c->rows[i].fa->name);
 		json_object_object_add(o, "diff", jnum(sc->w.diff));
 		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
 		json_object_object_add(o, "p", jnum(sc->w.p));
@@ -846,10 +843,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	}
 	json_object_object_add(o, "comparisons", cmp);
 	json_object_object_add(o, "alpha", json_object_new_double(alpha));
-	json_object_object_add(
-		o, "comparisons_note",
-		json_object_new_string(
-			"every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha"));
+	jstr(o, "comparisons_note",
+	     "every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha");
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
@@ -1284,12 +1279,9 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 		json_object *g = json_object_new_object();
 		json_object *runs = json_object_new_array();
 
-		json_object_object_add(g, "label",
-				       json_object_new_string(c->g[i].label));
-		json_object_object_add(g, "folder",
-				       json_object_new_string(c->g[i].dir));
-		json_object_object_add(g, "point",
-				       json_object_new_string(c->g[i].point));
+		jstr(g, "label", c->g[i].label);
+		jstr(g, "folder", c->g[i].dir);
+		jstr(g, "point", c->g[i].point);
 		for (size_t k = 0; k < c->g[i].f.n_runs; k++)
 			json_object_array_add(
 				runs, json_object_new_string(c->g[i].f.runs[k]));
@@ -1301,14 +1293,10 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 		const struct sweep_cmp_row *r = &c->rows[i];
 		json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "a",
-				       json_object_new_string(c->g[r->a].label));
-		json_object_object_add(e, "b",
-				       json_object_new_string(c->g[r->b].label));
-		json_object_object_add(e, "metric",
-				       json_object_new_string(r->fa->name));
-		json_object_object_add(e, "unit",
-				       json_object_new_string(r->fa->unit));
+		jstr(e, "a", c->g[r->a].label);
+		jstr(e, "b", c->g[r->b].label);
+		jstr(e, "metric", r->fa->name);
+		jstr(e, "unit", r->fa->unit);
 		json_object_object_add(e, "n_a", json_object_new_int64(r->da.n));
 		json_object_object_add(e, "n_b", json_object_new_int64(r->db.n));
 		json_object_object_add(e, "mean_a", jnum(r->da.mean));
