@@ -913,8 +913,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
 	/* each point's headline figures, of its complete runs */
 	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
-	size_t nr = 0, hl = 0, tl = 0;
-	FILE *h = NULL, *t = NULL;
+	size_t nr = 0;
 	int r = html && txt && runs && g ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
@@ -944,20 +943,8 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 		if (!g[p].label)
 			r = -ENOMEM;
 	}
-	if (r == 0) {
-		h = open_memstream(&fig_html, &hl);
-		t = open_memstream(&fig_text, &tl);
-		if (h && t) {
-			sweep_figures_html(h, g, s->n_points);
-			sweep_figures_text(t, g, s->n_points);
-		} else {
-			r = -ENOMEM;
-		}
-		if (h)
-			fclose(h);
-		if (t)
-			fclose(t);
-	}
+	if (r == 0)
+		r = sweep_sections(NULL, g, s->n_points, &fig_html, &fig_text);
 	if (r == 0 && nr) {
 		r = report_save(html, runs, nr, true, fig_html, err);
 		if (r == 0)
@@ -1166,7 +1153,7 @@ static bool any_single(const struct sweep_comparison *c)
 	"no p-value (n<2): a side has a single run; Welch's test needs at " \
 	"least 2 repetitions on each side (daxlab run --repeat N)"
 
-void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
+static void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
 {
 	char intro[256];
 	size_t last_b = SIZE_MAX;
@@ -1204,7 +1191,7 @@ void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
 			c->n_unmatched);
 }
 
-void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
+static void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
 {
 	char intro[256];
 	size_t last_b = SIZE_MAX;
@@ -1334,7 +1321,7 @@ static void fmt_figure(char *buf, size_t len, const struct sweep_figures *pm,
 		fmt_mean(buf, len, &d);
 }
 
-void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
+static void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 {
 	if (!n)
 		return;
@@ -1360,7 +1347,7 @@ void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 	}
 }
 
-void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
+static void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 {
 	if (!n)
 		return;
@@ -1391,4 +1378,28 @@ void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table></section>\n", f);
+}
+
+int sweep_sections(const struct sweep_comparison *c,
+		   const struct sweep_group *g, size_t n, char **ret_html,
+		   char **ret_text)
+{
+	size_t hl = 0, tl = 0;
+	FILE *h = open_memstream(ret_html, &hl);
+	FILE *t = open_memstream(ret_text, &tl);
+
+	if (h && t) {
+		if (c) {
+			sweep_comparison_html(h, c);
+			sweep_comparison_text(t, c);
+			fputc('\n', t);
+		}
+		sweep_figures_html(h, g, n);
+		sweep_figures_text(t, g, n);
+	}
+	if (h)
+		fclose(h);
+	if (t)
+		fclose(t);
+	return h && t ? 0 : -ENOMEM;
 }

@@ -172,7 +172,6 @@ int cmd_report(int argc, char **argv)
 	const char *output = NULL;
 	_cleanup_free_ char *html = NULL, *txt = NULL, *json = NULL;
 	char *sec_html = NULL, *sec_text = NULL, *sec_json = NULL;
-	size_t hl = 0, tl = 0;
 	struct sweep_comparison cmp = { 0 };
 	struct report_run **runs = NULL;
 	size_t n = 0, nr = 0;
@@ -214,28 +213,14 @@ int cmd_report(int argc, char **argv)
 		usage_error("report", "at most 64 results folders");
 	if (n > 1) {
 		struct error err = { 0 };
-		FILE *h, *t;
 
 		if (sweep_compare_folders((const char *const *)argv + optind, n,
 					  alpha, &cmp, &err) < 0)
 			return error("%s", err.msg);
 		have_cmp = true;
-		h = open_memstream(&sec_html, &hl);
-		t = open_memstream(&sec_text, &tl);
-		if (!h || !t) {
-			if (h)
-				fclose(h);
-			if (t)
-				fclose(t);
+		if (sweep_sections(&cmp, cmp.g, cmp.n_groups, &sec_html,
+				   &sec_text) < 0)
 			goto oom;
-		}
-		sweep_comparison_html(h, &cmp);
-		sweep_figures_html(h, cmp.g, cmp.n_groups);
-		sweep_comparison_text(t, &cmp);
-		fputc('\n', t);
-		sweep_figures_text(t, cmp.g, cmp.n_groups);
-		fclose(h);
-		fclose(t);
 		sec_json = sweep_comparison_json(&cmp);
 		if (!sec_json)
 			goto oom;
