@@ -814,25 +814,24 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			r = -ENOMEM;
 			goto out;
 		}
+		/* points holds e, and e ms, from here */
+		json_object_array_add(points, e);
 		json_object_object_add(e, "point", point_values(s, p));
 		for (size_t i = 0; i < pts[p].n_runs; i++)
 			json_object_array_add(
 				runs, json_object_new_string(pts[p].runs[i]));
 		json_object_object_add(e, "runs", runs);
+		json_object_object_add(e, "metrics", ms);
 		for (size_t i = 0; i < pts[p].n; i++) {
 			json_object *m =
 				metric_json(&pts[p].m[i], csv, md, label);
 
 			if (!m) {
-				json_object_put(e);
-				json_object_put(ms);
 				r = -ENOMEM;
 				goto out;
 			}
 			json_object_array_add(ms, m);
 		}
-		json_object_object_add(e, "metrics", ms);
-		json_object_array_add(points, e);
 	}
 	json_object_object_add(o, "points", points);
 	points = NULL;
