@@ -545,7 +545,6 @@ int compare_file(const char *path, const struct compare_opts *opts,
 	}
 	n = choose_jobs(opts, (uint64_t)st.st_size);
 	csvread_split(fd, (uint64_t)st.st_size, n, bounds);
-	memset(jobs, 0, sizeof(jobs));
 	for (unsigned i = 0; i < n; i++) {
 		jobs[i] = (struct job){ .path = path,
 					.fd = fd,

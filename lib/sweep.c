@@ -103,14 +103,18 @@ static int write_json(const char *dir, const char *file, json_object *o,
 	return r;
 }
 
+/* o[key] = the string s */
+static void jstr(json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, json_object_new_string(s));
+}
+
 static json_object *point_values(const struct sweep *s, size_t p)
 {
 	json_object *v = json_object_new_object();
 
 	for (size_t k = 0; v && k < s->n_keys; k++)
-		json_object_object_add(
-			v, s->keys[k].key,
-			json_object_new_string(sweep_value(s, p, k)));
+		jstr(v, s->keys[k].key, sweep_value(s, p, k));
 	return v;
 }
 
@@ -131,21 +135,17 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 		return -ENOMEM;
 	}
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)s->seed);
-	json_object_object_add(o, "name", json_object_new_string(s->name));
-	json_object_object_add(o, "config", json_object_new_string(s->config));
+	jstr(o, "name", s->name);
+	jstr(o, "config", s->config);
 	/* a string: JSON readers lose integers past 2^53 */
-	json_object_object_add(o, "seed", json_object_new_string(seed));
-	json_object_object_add(o, "order",
-			       json_object_new_string(s->shuffled ?
-							      "shuffled" :
-							      "sequential"));
+	jstr(o, "seed", seed);
+	jstr(o, "order", s->shuffled ? "shuffled" : "sequential");
 	json_object_object_add(o, "repeat", json_object_new_int(s->repeat));
 	for (size_t k = 0; k < s->n_keys; k++) {
 		json_object *e = json_object_new_object();
 		json_object *vals = json_object_new_array();
 
-		json_object_object_add(e, "key",
-				       json_object_new_string(s->keys[k].key));
+		jstr(e, "key", s->keys[k].key);
 		for (size_t v = 0; v < s->keys[k].n; v++)
 			json_object_array_add(
 				vals,
@@ -172,8 +172,7 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 		json_object_object_add(
 			e, "repetition",
 			json_object_new_int(s->runs[i].repetition));
-		json_object_object_add(e, "folder",
-				       json_object_new_string(f ? f : ""));
+		jstr(e, "folder", f ? f : "");
 		json_object_array_add(runs, e);
 	}
 	json_object_object_add(o, "runs", runs);
@@ -464,8 +463,8 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	}
 	json_object_array_add(ci, jnum(d.ci95[0]));
 	json_object_array_add(ci, jnum(d.ci95[1]));
-	json_object_object_add(o, "name", json_object_new_string(m->name));
-	json_object_object_add(o, "unit", json_object_new_string(m->unit));
+	jstr(o, "name", m->name);
+	jstr(o, "unit", m->unit);
 	json_object_object_add(o, "n", json_object_new_int64(d.n));
 	json_object_object_add(o, "values", vals);
 	json_object_object_add(o, "mean", jnum(d.mean));
@@ -592,11 +591,9 @@ static json_object *comparisons(const struct sweep *s,
 			json_object_put(o);
 			goto oom;
 		}
-		json_object_object_add(o, "a", json_object_new_string(la));
-		json_object_object_add(o, "b", json_object_new_string(lb));
-		json_object_object_add(
-			o, "metric",
-			json_object_new_string(c->rows[i].fa->name));
+		jstr(o, "a", la);
+		jstr(o, "b", lb);
+		jstr(o, "metric", c->rows[i].fa->name);
 		json_object_object_add(o, "diff", jnum(sc->w.diff));
 		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
 		json_object_object_add(o, "p", jnum(sc->w.p));
@@ -817,25 +814,24 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 			r = -ENOMEM;
 			goto out;
 		}
+		/* points holds e, and e ms, from here */
+		json_object_array_add(points, e);
 		json_object_object_add(e, "point", point_values(s, p));
 		for (size_t i = 0; i < pts[p].n_runs; i++)
 			json_object_array_add(
 				runs, json_object_new_string(pts[p].runs[i]));
 		json_object_object_add(e, "runs", runs);
+		json_object_object_add(e, "metrics", ms);
 		for (size_t i = 0; i < pts[p].n; i++) {
 			json_object *m =
 				metric_json(&pts[p].m[i], csv, md, label);
 
 			if (!m) {
-				json_object_put(e);
-				json_object_put(ms);
 				r = -ENOMEM;
 				goto out;
 			}
 			json_object_array_add(ms, m);
 		}
-		json_object_object_add(e, "metrics", ms);
-		json_object_array_add(points, e);
 	}
 	json_object_object_add(o, "points", points);
 	points = NULL;
@@ -846,10 +842,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	}
 	json_object_object_add(o, "comparisons", cmp);
 	json_object_object_add(o, "alpha", json_object_new_double(alpha));
-	json_object_object_add(
-		o, "comparisons_note",
-		json_object_new_string(
-			"every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha"));
+	jstr(o, "comparisons_note",
+	     "every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha");
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
@@ -918,8 +912,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
 	/* each point's headline figures, of its complete runs */
 	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
-	size_t nr = 0, hl = 0, tl = 0;
-	FILE *h = NULL, *t = NULL;
+	size_t nr = 0;
 	int r = html && txt && runs && g ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
@@ -949,20 +942,8 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 		if (!g[p].label)
 			r = -ENOMEM;
 	}
-	if (r == 0) {
-		h = open_memstream(&fig_html, &hl);
-		t = open_memstream(&fig_text, &tl);
-		if (h && t) {
-			sweep_figures_html(h, g, s->n_points);
-			sweep_figures_text(t, g, s->n_points);
-		} else {
-			r = -ENOMEM;
-		}
-		if (h)
-			fclose(h);
-		if (t)
-			fclose(t);
-	}
+	if (r == 0)
+		r = sweep_sections(NULL, g, s->n_points, &fig_html, &fig_text);
 	if (r == 0 && nr) {
 		r = report_save(html, runs, nr, true, fig_html, err);
 		if (r == 0)
@@ -995,7 +976,7 @@ static int add_group(struct sweep_comparison *c, const char *dir,
 	return g->dir && g->point && g->label ? 0 : -ENOMEM;
 }
 
-static bool is_sweep_dir(const char *dir)
+bool sweep_is_dir(const char *dir)
 {
 	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
 
@@ -1079,7 +1060,7 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 	c->alpha = alpha;
 	err->msg[0] = '\0';
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = is_sweep_dir(dirs[i]) ?
+		r = sweep_is_dir(dirs[i]) ?
 			    load_sweep_groups(c, dirs[i], i, err) :
 			    load_run_group(c, dirs[i], i, err);
 	for (size_t b = 0; r == 0 && b < c->n_groups; b++) {
@@ -1171,7 +1152,7 @@ static bool any_single(const struct sweep_comparison *c)
 	"no p-value (n<2): a side has a single run; Welch's test needs at " \
 	"least 2 repetitions on each side (daxlab run --repeat N)"
 
-void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
+static void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
 {
 	char intro[256];
 	size_t last_b = SIZE_MAX;
@@ -1209,7 +1190,7 @@ void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
 			c->n_unmatched);
 }
 
-void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
+static void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
 {
 	char intro[256];
 	size_t last_b = SIZE_MAX;
@@ -1284,12 +1265,9 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 		json_object *g = json_object_new_object();
 		json_object *runs = json_object_new_array();
 
-		json_object_object_add(g, "label",
-				       json_object_new_string(c->g[i].label));
-		json_object_object_add(g, "folder",
-				       json_object_new_string(c->g[i].dir));
-		json_object_object_add(g, "point",
-				       json_object_new_string(c->g[i].point));
+		jstr(g, "label", c->g[i].label);
+		jstr(g, "folder", c->g[i].dir);
+		jstr(g, "point", c->g[i].point);
 		for (size_t k = 0; k < c->g[i].f.n_runs; k++)
 			json_object_array_add(
 				runs, json_object_new_string(c->g[i].f.runs[k]));
@@ -1301,14 +1279,10 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 		const struct sweep_cmp_row *r = &c->rows[i];
 		json_object *e = json_object_new_object();
 
-		json_object_object_add(e, "a",
-				       json_object_new_string(c->g[r->a].label));
-		json_object_object_add(e, "b",
-				       json_object_new_string(c->g[r->b].label));
-		json_object_object_add(e, "metric",
-				       json_object_new_string(r->fa->name));
-		json_object_object_add(e, "unit",
-				       json_object_new_string(r->fa->unit));
+		jstr(e, "a", c->g[r->a].label);
+		jstr(e, "b", c->g[r->b].label);
+		jstr(e, "metric", r->fa->name);
+		jstr(e, "unit", r->fa->unit);
 		json_object_object_add(e, "n_a", json_object_new_int64(r->da.n));
 		json_object_object_add(e, "n_b", json_object_new_int64(r->db.n));
 		json_object_object_add(e, "mean_a", jnum(r->da.mean));
@@ -1346,7 +1320,7 @@ static void fmt_figure(char *buf, size_t len, const struct sweep_figures *pm,
 		fmt_mean(buf, len, &d);
 }
 
-void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
+static void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 {
 	if (!n)
 		return;
@@ -1372,7 +1346,7 @@ void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
 	}
 }
 
-void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
+static void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 {
 	if (!n)
 		return;
@@ -1403,4 +1377,28 @@ void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 		fputs("</tr>\n", f);
 	}
 	fputs("</table></section>\n", f);
+}
+
+int sweep_sections(const struct sweep_comparison *c,
+		   const struct sweep_group *g, size_t n, char **ret_html,
+		   char **ret_text)
+{
+	size_t hl = 0, tl = 0;
+	FILE *h = open_memstream(ret_html, &hl);
+	FILE *t = open_memstream(ret_text, &tl);
+
+	if (h && t) {
+		if (c) {
+			sweep_comparison_html(h, c);
+			sweep_comparison_text(t, c);
+			fputc('\n', t);
+		}
+		sweep_figures_html(h, g, n);
+		sweep_figures_text(t, g, n);
+	}
+	if (h)
+		fclose(h);
+	if (t)
+		fclose(t);
+	return h && t ? 0 : -ENOMEM;
 }

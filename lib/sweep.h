@@ -78,6 +78,8 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err);
 /* Reads dir/manifest.json; err names the file and what is wrong. */
 int sweep_read(const char *dir, struct sweep *ret, struct error *err);
 void sweep_free(struct sweep *s);
+/* Whether dir is a sweep folder (has a manifest.json). */
+bool sweep_is_dir(const char *dir);
 
 /*
  * summary.json, summary.csv and summary.md of dir from the complete runs
@@ -155,17 +157,16 @@ struct sweep_comparison {
 int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 			  struct sweep_comparison *ret, struct error *err);
 void sweep_comparison_free(struct sweep_comparison *c);
-/* The comparison as an HTML section and as text (summary.txt). */
-void sweep_comparison_html(FILE *f, const struct sweep_comparison *c);
-void sweep_comparison_text(FILE *f, const struct sweep_comparison *c);
 /* The comparison for scripts: {"alpha", "holm", "groups", "comparisons"}. */
 char *sweep_comparison_json(const struct sweep_comparison *c);
 /*
- * Every headline figure of each group: mean ± the half-width of its 95%
- * interval (n), as an HTML section and as text.
+ * The sections of a report, as HTML and as text (summary.txt), allocated:
+ * the comparison c, if any, then every headline figure of each group of
+ * g: mean ± the half-width of its 95% interval (n). 0, or -ENOMEM.
  */
-void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n);
-void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n);
+int sweep_sections(const struct sweep_comparison *c,
+		   const struct sweep_group *g, size_t n, char **ret_html,
+		   char **ret_text);
 
 /* dir/report.html and dir/summary.txt of the runs there, side by side. */
 int sweep_write_report(const struct sweep *s, const char *dir,

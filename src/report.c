@@ -75,13 +75,6 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 	return 0;
 }
 
-static bool is_sweep(const char *dir)
-{
-	_cleanup_free_ char *m = strdup_printf("%s/manifest.json", dir);
-
-	return m && access(m, F_OK) == 0;
-}
-
 /* A sweep folder: its summary.json, summary.csv, .md and report. */
 static int report_sweep(const char *dir, double alpha, bool quiet)
 {
@@ -123,7 +116,7 @@ static int load_runs(const struct sweep_comparison *cmp, char **dirs, size_t n,
 		struct error err = { 0 };
 		int r;
 
-		if (!is_sweep(dirs[i])) {
+		if (!sweep_is_dir(dirs[i])) {
 			r = report_load(dirs[i], &runs[nr], &err);
 			if (r < 0)
 				goto bad;
@@ -179,7 +172,6 @@ int cmd_report(int argc, char **argv)
 	const char *output = NULL;
 	_cleanup_free_ char *html = NULL, *txt = NULL, *json = NULL;
 	char *sec_html = NULL, *sec_text = NULL, *sec_json = NULL;
-	size_t hl = 0, tl = 0;
 	struct sweep_comparison cmp = { 0 };
 	struct report_run **runs = NULL;
 	size_t n = 0, nr = 0;
@@ -215,34 +207,20 @@ int cmd_report(int argc, char **argv)
 		usage_error("report", "--output needs a file name");
 
 	n = (size_t)(argc - optind);
-	if (n == 1 && is_sweep(argv[optind]))
+	if (n == 1 && sweep_is_dir(argv[optind]))
 		return report_sweep(argv[optind], alpha, quiet);
 	if (n > 64)
 		usage_error("report", "at most 64 results folders");
 	if (n > 1) {
 		struct error err = { 0 };
-		FILE *h, *t;
 
 		if (sweep_compare_folders((const char *const *)argv + optind, n,
 					  alpha, &cmp, &err) < 0)
 			return error("%s", err.msg);
 		have_cmp = true;
-		h = open_memstream(&sec_html, &hl);
-		t = open_memstream(&sec_text, &tl);
-		if (!h || !t) {
-			if (h)
-				fclose(h);
-			if (t)
-				fclose(t);
+		if (sweep_sections(&cmp, cmp.g, cmp.n_groups, &sec_html,
+				   &sec_text) < 0)
 			goto oom;
-		}
-		sweep_comparison_html(h, &cmp);
-		sweep_figures_html(h, cmp.g, cmp.n_groups);
-		sweep_comparison_text(t, &cmp);
-		fputc('\n', t);
-		sweep_figures_text(t, cmp.g, cmp.n_groups);
-		fclose(h);
-		fclose(t);
 		sec_json = sweep_comparison_json(&cmp);
 		if (!sec_json)
 			goto oom;

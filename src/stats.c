@@ -9,6 +9,7 @@
 #include "numastat.h"
 #include "sampler.h"
 #include "source.h"
+#include "strv.h"
 #include "util.h"
 
 #include <errno.h>
@@ -147,16 +148,6 @@ static void on_event(const struct sampler_event *ev, void *ud)
 	}
 }
 
-static bool stat_wanted(const struct monitor *m, const char *key)
-{
-	if (!m->stats)
-		return true;
-	for (size_t i = 0; m->stats[i]; i++)
-		if (strcmp(m->stats[i], key) == 0)
-			return true;
-	return false;
-}
-
 static int write_tick(struct monitor *m)
 {
 	struct sampler *s = &m->s;
@@ -177,7 +168,7 @@ static int write_tick(struct monitor *m)
 			const char *unit = numastat_unit_name(st->unit);
 			size_t lk, lu;
 
-			if (!stat_wanted(m, st->key))
+			if (m->stats && !strv_contains(m->stats, st->key))
 				continue;
 			lk = st->klen;
 			lu = strlen(unit);

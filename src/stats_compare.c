@@ -727,6 +727,18 @@ static json_object *jnew(json_object *o)
 	return o;
 }
 
+/* o[key] = the string s */
+static void jstr(json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, jnew(json_object_new_string(s)));
+}
+
+/* o[key] = the integer v */
+static void jint(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, jnew(json_object_new_int64(v)));
+}
+
 static json_object *jdouble(double v)
 {
 	return isfinite(v) ? jnew(json_object_new_double(v)) : NULL;
@@ -758,12 +770,9 @@ static json_object *json_series(struct ctx *c,
 {
 	json_object *v = jnew(json_object_new_object()), *chg;
 
-	json_object_object_add(v, "samples",
-			       jnew(json_object_new_int64((int64_t)s->agg.n)));
+	jint(v, "samples", (int64_t)s->agg.n);
 	for (int m = 0; m < M_MEAN; m++)
-		json_object_object_add(v, metric_names[m],
-				       jnew(json_object_new_int64(metric_int(
-					       &s->agg, (enum metric)m))));
+		jint(v, metric_names[m], metric_int(&s->agg, (enum metric)m));
 	json_object_object_add(v, "mean",
 			       jnew(json_object_new_double(agg_mean(&s->agg))));
 	if (s->pagecache_is_file)
@@ -792,18 +801,13 @@ static int print_json(struct ctx *c)
 	json_object *files = jnew(json_object_new_array());
 	json_object *series = jnew(json_object_new_array());
 
-	json_object_object_add(root, "stat",
-			       jnew(json_object_new_string(c->o.stat)));
+	jstr(root, "stat", c->o.stat);
 	for (size_t f = 0; f < c->o.n_files; f++) {
 		const struct compare_result *r = c->res[f];
 		json_object *jf = jnew(json_object_new_object());
 
-		json_object_object_add(
-			jf, "path",
-			jnew(json_object_new_string(c->o.files[f])));
-		json_object_object_add(
-			jf, "rows",
-			jnew(json_object_new_int64((int64_t)r->rows)));
+		jstr(jf, "path", c->o.files[f]);
+		jint(jf, "rows", (int64_t)r->rows);
 		json_object_object_add(
 			jf, "partial_line",
 			r->partial_line ? jnew(json_object_new_int64(
@@ -819,12 +823,8 @@ static int print_json(struct ctx *c)
 		json_object *per = jnew(json_object_new_array());
 		const char *unit = NULL;
 
-		json_object_object_add(
-			js, "source",
-			jnew(json_object_new_string(c->rows[i].source)));
-		json_object_object_add(
-			js, "node",
-			jnew(json_object_new_string(c->rows[i].node)));
+		jstr(js, "source", c->rows[i].source);
+		jstr(js, "node", c->rows[i].node);
 		for (size_t f = 0; f < c->o.n_files; f++) {
 			const struct compare_series *s =
 				row_series(c, f, &c->rows[i]);
@@ -834,9 +834,7 @@ static int print_json(struct ctx *c)
 			json_object_array_add(
 				per, s ? json_series(c, base, s, f) : NULL);
 		}
-		json_object_object_add(
-			js, "unit",
-			jnew(json_object_new_string(unit ? unit : "bytes")));
+		jstr(js, "unit", unit ? unit : "bytes");
 		json_object_object_add(js, "files", per);
 		json_object_array_add(series, js);
 	}
@@ -844,15 +842,11 @@ static int print_json(struct ctx *c)
 	if (c->o.test) {
 		json_object *t = jnew(json_object_new_object());
 
-		json_object_object_add(
-			t, "name",
-			jnew(json_object_new_string(
-				"welch, the samples over time against the first file; p_holm: Holm over all comparisons")));
+		jstr(t, "name",
+		     "welch, the samples over time against the first file; p_holm: Holm over all comparisons");
 		json_object_object_add(t, "alpha",
 				       jnew(json_object_new_double(c->o.alpha)));
-		json_object_object_add(
-			t, "comparisons",
-			jnew(json_object_new_int64((int64_t)c->n_tested)));
+		jint(t, "comparisons", (int64_t)c->n_tested);
 		json_object_object_add(root, "test", t);
 	}
 	puts(json_object_to_json_string_ext(
