@@ -15,23 +15,7 @@
 #define SCOPE_JOB_MS 10000
 #define SCOPE_GONE_MS 5000
 
-static void note(struct cgplace *p, enum cgplace_note k, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void note(struct cgplace *p, enum cgplace_note k, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (!p->note)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) >= 0) {
-		p->note(p->ud, k, s);
-		free(s);
-	}
-	va_end(ap);
-}
+#define note(p, k, ...) CALLBACK_PRINTF((p)->note, (p)->ud, k, __VA_ARGS__)
 
 enum cgplace_mode cgplace_decide(enum cg_version v, bool systemd,
 				 const char *cgroup_parent)

@@ -39,6 +39,20 @@ enum cgplace_mode {
 	CGPLACE_SCOPE, /* the lab's transient scope */
 };
 
+/*
+ * Hands the printf text to the callback cb(ud, kind, text) when cb is set;
+ * nothing when out of memory. cgplace's notes and vm.c's reports.
+ */
+#define CALLBACK_PRINTF(cb, ud, kind, ...)                                    \
+	do {                                                                  \
+		if (cb) {                                                     \
+			_cleanup_free_ char *s_ = strdup_printf(__VA_ARGS__); \
+                                                                              \
+			if (s_)                                               \
+				(cb)(ud, kind, s_);                           \
+		}                                                             \
+	} while (0)
+
 enum cgplace_note {
 	CGPLACE_NOTE_STEP, /* "systemd: started daxlab-x.scope" */
 	CGPLACE_NOTE_DRY, /* a dry run: what a start would do */

@@ -52,6 +52,13 @@ static void push(struct strv *b, ...)
 	va_end(ap);
 }
 
+/* Pushes the option opt, then its value from the printf format. */
+#define push_opt(b, opt, ...)               \
+	do {                                \
+		strv_push(b, opt);          \
+		strv_pushf(b, __VA_ARGS__); \
+	} while (0)
+
 uint64_t qemu_pmem_align(uint64_t size)
 {
 	const uint64_t a = 2ULL << 20;
@@ -205,11 +212,9 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 
 		if (!img || !seed)
 			b.err = -ENOMEM;
-		strv_push(&b, "-drive");
-		strv_pushf(&b, "file=%s,if=virtio,format=qcow2", img);
-		strv_push(&b, "-drive");
-		strv_pushf(&b, "file=%s,if=virtio,format=raw,readonly=on",
-			   seed);
+		push_opt(&b, "-drive", "file=%s,if=virtio,format=qcow2", img);
+		push_opt(&b, "-drive",
+			 "file=%s,if=virtio,format=raw,readonly=on", seed);
 	} else {
 		_cleanup_free_ char *cmdline = qemu_kernel_cmdline(p);
 
@@ -228,15 +233,14 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 
 			if (!img)
 				b.err = -ENOMEM;
-			strv_push(&b, "-object");
-			strv_pushf(
-				&b,
+			push_opt(
+				&b, "-object",
 				"memory-backend-file,id=pm%u,mem-path=%s,size=%lluM,share=on,readonly=on",
 				pm, img,
 				(unsigned long long)(ps->image_size >> 20));
-			strv_push(&b, "-device");
-			strv_pushf(&b, "virtio-pmem-pci,memdev=pm%u,id=pmem%u",
-				   pm, pm);
+			push_opt(&b, "-device",
+				 "virtio-pmem-pci,memdev=pm%u,id=pmem%u", pm,
+				 pm);
 			pm++;
 			continue;
 		}
@@ -244,19 +248,17 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 
 		if (!qsock)
 			b.err = -ENOMEM;
-		strv_push(&b, "-chardev");
-		strv_pushf(&b, "socket,id=fs%u,path=%s", fs,
-			   qsock ? qsock : "");
-		strv_push(&b, "-device");
+		push_opt(&b, "-chardev", "socket,id=fs%u,path=%s", fs,
+			 qsock ? qsock : "");
 		if (s->dax_window)
-			strv_pushf(
-				&b,
+			push_opt(
+				&b, "-device",
 				"vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u,cache-size=%lluM",
 				fs, s->tag, s->queue_size,
 				(unsigned long long)(s->dax_window >> 20));
 		else
-			strv_pushf(
-				&b,
+			push_opt(
+				&b, "-device",
 				"vhost-user-fs-pci,chardev=fs%u,tag=%s,queue-size=%u",
 				fs, s->tag, s->queue_size);
 		fs++;
@@ -266,23 +268,22 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 	nic = vm->image ? "virtio-net-pci,netdev=n0,mac=" QEMU_GUEST_MAC :
 			  "virtio-net-pci,netdev=n0";
 	if (vm->net != VM_NET_NONE) {
-		strv_push(&b, "-netdev");
 		if (vm->net == VM_NET_USER)
-			strv_pushf(
-				&b,
+			push_opt(
+				&b, "-netdev",
 				"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
 				vm->ssh_port, vm->fio_port);
 		else
-			strv_pushf(&b, "bridge,id=n0,br=%s", vm->bridge);
+			push_opt(&b, "-netdev", "bridge,id=n0,br=%s",
+				 vm->bridge);
 		push(&b, "-device", nic, NULL);
 	}
 
-	strv_push(&b, "-chardev");
-	strv_pushf(&b, "socket,id=qmp,path=%s,server=on,wait=off", qmp);
+	push_opt(&b, "-chardev", "socket,id=qmp,path=%s,server=on,wait=off",
+		 qmp);
 	push(&b, "-mon", "chardev=qmp,mode=control", NULL);
-	strv_push(&b, "-chardev");
-	strv_pushf(
-		&b,
+	push_opt(
+		&b, "-chardev",
 		"socket,id=ser0,path=%s,server=on,wait=off,logfile=%s,logappend=off",
 		con_sock, con_log);
 	push(&b, "-serial", "chardev:ser0", NULL);
@@ -320,20 +321,15 @@ int virtiofsd_build_argv(const struct vm_plan *p,
 		     "--cache", cache, NULL);
 		if (d->sandbox)
 			push(&b, "--sandbox", d->sandbox, NULL);
-		if (d->thread_pool_size) {
-			strv_push(&b, "--thread-pool-size");
-			strv_pushf(&b, "%u", d->thread_pool_size);
-		}
+		if (d->thread_pool_size)
+			push_opt(&b, "--thread-pool-size", "%u",
+				 d->thread_pool_size);
 	} else {
 		strv_pushf(&b, "--socket-path=%s", socket);
-		strv_push(&b, "-o");
-		strv_pushf(&b, "source=%s", source);
-		strv_push(&b, "-o");
-		strv_pushf(&b, "cache=%s", cache);
-		if (d->sandbox) {
-			strv_push(&b, "-o");
-			strv_pushf(&b, "sandbox=%s", d->sandbox);
-		}
+		push_opt(&b, "-o", "source=%s", source);
+		push_opt(&b, "-o", "cache=%s", cache);
+		if (d->sandbox)
+			push_opt(&b, "-o", "sandbox=%s", d->sandbox);
 		if (d->thread_pool_size)
 			strv_pushf(&b, "--thread-pool-size=%u",
 				   d->thread_pool_size);

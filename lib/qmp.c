@@ -70,11 +70,18 @@ int qmp_execute(const char *path, const char *command, int timeout_ms,
 	char buf[65536];
 	size_t have = 0;
 	struct stat st;
-	char *cmd;
+	_cleanup_free_ char *cmd =
+		strdup_printf("{\"execute\":\"%s\"}\n", command);
+	const char *const say[] = { NULL,
+				    "{\"execute\":\"qmp_capabilities\"}\n",
+				    cmd };
+	const char *const want[] = { "\"QMP\"", "\"return\"", NULL };
 	int r;
 
 	if (ret_reply)
 		*ret_reply = NULL;
+	if (!cmd)
+		return -ENOMEM;
 	if (lstat(path, &st) < 0)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
@@ -87,34 +94,18 @@ int qmp_execute(const char *path, const char *command, int timeout_ms,
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	r = read_reply(fd, buf, sizeof(buf), &have, deadline, &line);
-	if (r < 0)
-		return r;
-	if (!strstr(line, "\"QMP\""))
-		return -EPROTO;
-	free(line);
-	line = NULL;
-	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
-	r = write_all(fd, caps, sizeof(caps) - 1);
-	if (r < 0)
-		return r;
-	r = read_reply(fd, buf, sizeof(buf), &have, deadline, &line);
-	if (r < 0)
-		return r;
-	if (!strstr(line, "\"return\""))
-		return -EPROTO;
-	free(line);
-	line = NULL;
-	cmd = strdup_printf("{\"execute\":\"%s\"}\n", command);
-	if (!cmd)
-		return -ENOMEM;
-	r = write_all(fd, cmd, strlen(cmd));
-	free(cmd);
-	if (r < 0)
-		return r;
-	r = read_reply(fd, buf, sizeof(buf), &have, deadline, &line);
-	if (r < 0)
-		return r;
+	/* the greeting; qmp_capabilities and its reply; then the command */
+	for (size_t i = 0; i < ARRAY_SIZE(say); i++) {
+		free(line);
+		line = NULL;
+		if (say[i] && (r = write_all(fd, say[i], strlen(say[i]))) < 0)
+			return r;
+		r = read_reply(fd, buf, sizeof(buf), &have, deadline, &line);
+		if (r < 0)
+			return r;
+		if (want[i] && !strstr(line, want[i]))
+			return -EPROTO;
+	}
 	r = strstr(line, "\"return\"") ? 0 : -EREMOTEIO;
 	if (ret_reply)
 		*ret_reply = TAKE_PTR(line);

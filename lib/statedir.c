@@ -266,15 +266,13 @@ int statedir_disk_fs(const char *what, const char *path, struct error *err)
 	bool memory;
 	int r = statedir_fs_type(path, type, sizeof(type), &memory);
 
-	if (r < 0) {
-		err_set(err, "%s '%s': %s", what, path, strerror(-r));
-		return r;
-	}
-	if (memory) {
-		err_set(err,
+	if (r < 0)
+		return err_fail(err, r, "%s '%s': %s", what, path,
+				strerror(-r));
+	if (memory)
+		return err_fail(
+			err, -EMEDIUMTYPE,
 			"%s '%s' is on %s: its pages would be shmem, never evicted and never charged to the guests that read them; put it on a disk file system (ext4, xfs, btrfs)",
 			what, path, type);
-		return -EMEDIUMTYPE;
-	}
 	return 0;
 }

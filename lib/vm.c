@@ -31,24 +31,7 @@
 
 #define LOG_TAIL_LINES 15
 
-
-static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void report(struct vm_env *e, enum vm_report k, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	if (!e->report)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) >= 0) {
-		e->report(e->ud, k, s);
-		free(s);
-	}
-	va_end(ap);
-}
+#define report(e, k, ...) CALLBACK_PRINTF((e)->report, (e)->ud, k, __VA_ARGS__)
 
 static int fail(struct vm_env *e, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
