@@ -330,6 +330,8 @@ static int write_list(const struct cg_ctx *ctx, const char *name,
 	_cleanup_free_ char *p = NULL, *e = NULL;
 	int r;
 
+	if (!value)
+		return 0;
 	snprintf(file, sizeof(file), "cpuset.%s", what);
 	if (ctx->version == CG_V1)
 		snprintf(eff, sizeof(eff), "cpuset.effective_%s", what);
@@ -362,16 +364,11 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 			break;
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
-	if (mems) {
-		r = write_list(ctx, name, "mems", mems, err);
-		if (r < 0)
-			return r;
-	}
-	if (cpus) {
+	r = write_list(ctx, name, "mems", mems, err);
+	if (r == 0)
 		r = write_list(ctx, name, "cpus", cpus, err);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	if (memory_max) {
 		_cleanup_free_ char *p = cg_path(
 			ctx, "memory", name,
