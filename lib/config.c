@@ -502,17 +502,6 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static int set_wl_ratio(unsigned *field, const char *key, const char *v,
-			struct error *err)
-{
-	if (parse_uint_range(v, 0, 100, field) < 0)
-		return err_fail(
-			err, -EINVAL,
-			"key '%s': bad value '%s': expected a whole number 0..100",
-			key, v);
-	return 0;
-}
-
 int config_workload_set(struct workload_config *w, const char *key,
 			const char *v, struct error *err)
 {
@@ -528,23 +517,28 @@ int config_workload_set(struct workload_config *w, const char *key,
 	static const char *const engines[] = { "psync",	 "mmap",     "sync",
 					       "vsync",	 "pvsync",   "pvsync2",
 					       "libaio", "io_uring", NULL };
+	static const char *const ratios[] = { "private_ratio", "access_ratio",
+					      "hot_ratio", "hot_access_ratio",
+					      NULL };
+	unsigned *const ratio_fields[] = { &w->private_ratio, &w->access_ratio,
+					   &w->hot_ratio,
+					   &w->hot_access_ratio };
+	int i = word_index(key, ratios);
 	uint64_t n;
 
-	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
+	if (i >= 0) {
+		if (parse_uint_range(v, 0, 100, ratio_fields[i]) < 0)
+			return err_fail(
+				err, -EINVAL,
+				"key '%s': bad value '%s': expected a whole number 0..100",
+				key, v);
+	} else if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
 		if (parse_size(v, &n) < 0 || n == 0)
 			return err_fail(
 				err, -EINVAL,
 				"key '%s': bad value '%s': expected a size such as 512M or 4G",
 				key, v);
 		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
-	} else if (!strcmp(key, "private_ratio")) {
-		return set_wl_ratio(&w->private_ratio, key, v, err);
-	} else if (!strcmp(key, "access_ratio")) {
-		return set_wl_ratio(&w->access_ratio, key, v, err);
-	} else if (!strcmp(key, "hot_ratio")) {
-		return set_wl_ratio(&w->hot_ratio, key, v, err);
-	} else if (!strcmp(key, "hot_access_ratio")) {
-		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
 		if (word_index(v, rws) >= 0)
 			return replace_str(&w->rw, v);
