@@ -749,27 +749,19 @@ static int handler(void *user, const char *section, const char *key,
 	(void)section;
 	if (p->error)
 		return 0;
-	if (p->kind == SEC_NONE) {
+	k = strdup_printf("%u\n%s", p->section_line, key);
+	/* the first error found ends the checks */
+	if (p->kind == SEC_NONE)
 		perr(p, -EINVAL, "key '%s' = '%s' outside any section", key,
 		     value);
-		return 0;
-	}
-	k = strdup_printf("%u\n%s", p->section_line, key);
-	if (!k) {
+	else if (!k)
 		perr(p, -ENOMEM, "out of memory");
-		return 0;
-	}
-	if (strv_contains(p->seen_keys, k)) {
+	else if (strv_contains(p->seen_keys, k))
 		perr(p, -EINVAL, "key '%s': value '%s': set twice in [%s]", key,
 		     value, p->section);
-		return 0;
-	}
-	if (strv_append(&p->seen_keys, k) < 0) {
+	else if (strv_append(&p->seen_keys, k) < 0)
 		perr(p, -ENOMEM, "out of memory");
-		return 0;
-	}
-
-	if (!section_keys[p->kind](p, key, value))
+	else if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
 		     value, p->section);
 	return p->error ? 0 : 1;
