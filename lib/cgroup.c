@@ -119,13 +119,11 @@ char *cg_path(const struct cg_ctx *ctx, const char *controller,
 	const char *sep1 = *ctx->parent ? "/" : "";
 	const char *sep2 = name && *name ? "/" : "";
 	const char *sep3 = file && *file ? "/" : "";
+	bool v1 = ctx->version == CG_V1;
 
-	if (ctx->version == CG_V1)
-		return strdup_printf("%s/%s%s%s%s%s%s%s", ctx->root,
-				     controller, sep1, ctx->parent, sep2,
-				     name ? name : "", sep3, file ? file : "");
-	return strdup_printf("%s%s%s%s%s%s%s", ctx->root, sep1, ctx->parent,
-			     sep2, name ? name : "", sep3, file ? file : "");
+	return strdup_printf("%s%s%s%s%s%s%s%s%s", ctx->root, v1 ? "/" : "",
+			     v1 ? controller : "", sep1, ctx->parent, sep2,
+			     name ? name : "", sep3, file ? file : "");
 }
 
 char *cg_trim(char *s)
@@ -234,8 +232,10 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
 static int make_levels(const struct cg_ctx *ctx, const char *controller,
 		       const char *name, struct error *err)
 {
-	_cleanup_free_ char *rel = NULL, *acc = NULL, *racc = NULL;
+	_cleanup_free_ char *rel = NULL, *acc = NULL;
+	const char *racc = ""; /* acc past the hierarchy's root and '/' */
 	char *save = NULL, *w;
+	size_t root_len;
 	int r;
 
 	rel = strdup_printf("%s%s%s", ctx->parent, *ctx->parent ? "/" : "",
@@ -245,11 +245,11 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 	acc = ctx->version == CG_V1 ?
 		      strdup_printf("%s/%s", ctx->root, controller) :
 		      strdup(ctx->root);
-	racc = strdup("");
-	if (!acc || !racc)
+	if (!acc)
 		return -ENOMEM;
+	root_len = strlen(acc);
 	for (w = strtok_r(rel, "/", &save); w; w = strtok_r(NULL, "/", &save)) {
-		char *next, *rnext;
+		char *next;
 		bool created;
 
 		if (ctx->version == CG_V2 && may_write(ctx, racc)) {
@@ -271,16 +271,11 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 						strerror(-r));
 		}
 		next = strdup_printf("%s/%s", acc, w);
-		rnext = strdup_printf("%s%s%s", racc, *racc ? "/" : "", w);
-		if (!next || !rnext) {
-			free(next);
-			free(rnext);
+		if (!next)
 			return -ENOMEM;
-		}
 		free(acc);
-		free(racc);
 		acc = next;
-		racc = rnext;
+		racc = acc + root_len + 1;
 		/* the delegated cgroup is systemd's to make, not ours */
 		if (!may_write(ctx, racc) ||
 		    (ctx->delegated && !strcmp(racc, ctx->delegated))) {
@@ -335,6 +330,8 @@ static int write_list(const struct cg_ctx *ctx, const char *name,
 	_cleanup_free_ char *p = NULL, *e = NULL;
 	int r;
 
+	if (!value)
+		return 0;
 	snprintf(file, sizeof(file), "cpuset.%s", what);
 	if (ctx->version == CG_V1)
 		snprintf(eff, sizeof(eff), "cpuset.effective_%s", what);
@@ -367,16 +364,11 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 			break;
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
-	if (mems) {
-		r = write_list(ctx, name, "mems", mems, err);
-		if (r < 0)
-			return r;
-	}
-	if (cpus) {
+	r = write_list(ctx, name, "mems", mems, err);
+	if (r == 0)
 		r = write_list(ctx, name, "cpus", cpus, err);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	if (memory_max) {
 		_cleanup_free_ char *p = cg_path(
 			ctx, "memory", name,

@@ -502,17 +502,6 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static int set_wl_ratio(unsigned *field, const char *key, const char *v,
-			struct error *err)
-{
-	if (parse_uint_range(v, 0, 100, field) < 0)
-		return err_fail(
-			err, -EINVAL,
-			"key '%s': bad value '%s': expected a whole number 0..100",
-			key, v);
-	return 0;
-}
-
 int config_workload_set(struct workload_config *w, const char *key,
 			const char *v, struct error *err)
 {
@@ -528,23 +517,28 @@ int config_workload_set(struct workload_config *w, const char *key,
 	static const char *const engines[] = { "psync",	 "mmap",     "sync",
 					       "vsync",	 "pvsync",   "pvsync2",
 					       "libaio", "io_uring", NULL };
+	static const char *const ratios[] = { "private_ratio", "access_ratio",
+					      "hot_ratio", "hot_access_ratio",
+					      NULL };
+	unsigned *const ratio_fields[] = { &w->private_ratio, &w->access_ratio,
+					   &w->hot_ratio,
+					   &w->hot_access_ratio };
+	int i = word_index(key, ratios);
 	uint64_t n;
 
-	if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
+	if (i >= 0) {
+		if (parse_uint_range(v, 0, 100, ratio_fields[i]) < 0)
+			return err_fail(
+				err, -EINVAL,
+				"key '%s': bad value '%s': expected a whole number 0..100",
+				key, v);
+	} else if (!strcmp(key, "size") || !strcmp(key, "file_size")) {
 		if (parse_size(v, &n) < 0 || n == 0)
 			return err_fail(
 				err, -EINVAL,
 				"key '%s': bad value '%s': expected a size such as 512M or 4G",
 				key, v);
 		*(strcmp(key, "size") ? &w->file_size : &w->size) = n;
-	} else if (!strcmp(key, "private_ratio")) {
-		return set_wl_ratio(&w->private_ratio, key, v, err);
-	} else if (!strcmp(key, "access_ratio")) {
-		return set_wl_ratio(&w->access_ratio, key, v, err);
-	} else if (!strcmp(key, "hot_ratio")) {
-		return set_wl_ratio(&w->hot_ratio, key, v, err);
-	} else if (!strcmp(key, "hot_access_ratio")) {
-		return set_wl_ratio(&w->hot_access_ratio, key, v, err);
 	} else if (!strcmp(key, "rw")) {
 		if (word_index(v, rws) >= 0)
 			return replace_str(&w->rw, v);
@@ -755,27 +749,19 @@ static int handler(void *user, const char *section, const char *key,
 	(void)section;
 	if (p->error)
 		return 0;
-	if (p->kind == SEC_NONE) {
+	k = strdup_printf("%u\n%s", p->section_line, key);
+	/* the first error found ends the checks */
+	if (p->kind == SEC_NONE)
 		perr(p, -EINVAL, "key '%s' = '%s' outside any section", key,
 		     value);
-		return 0;
-	}
-	k = strdup_printf("%u\n%s", p->section_line, key);
-	if (!k) {
+	else if (!k)
 		perr(p, -ENOMEM, "out of memory");
-		return 0;
-	}
-	if (strv_contains(p->seen_keys, k)) {
+	else if (strv_contains(p->seen_keys, k))
 		perr(p, -EINVAL, "key '%s': value '%s': set twice in [%s]", key,
 		     value, p->section);
-		return 0;
-	}
-	if (strv_append(&p->seen_keys, k) < 0) {
+	else if (strv_append(&p->seen_keys, k) < 0)
 		perr(p, -ENOMEM, "out of memory");
-		return 0;
-	}
-
-	if (!section_keys[p->kind](p, key, value))
+	else if (!section_keys[p->kind](p, key, value))
 		perr(p, -EINVAL, "unknown key '%s' (value '%s') in [%s]", key,
 		     value, p->section);
 	return p->error ? 0 : 1;

@@ -25,6 +25,13 @@
 #include "util.h"
 #include "vm.h"
 
+#define TRY(x)                     \
+	do {                       \
+		int r_ = (x);      \
+		if (r_ < 0)        \
+			return r_; \
+	} while (0)
+
 /* --- the fields: one table for provenance.txt and provenance.json --- */
 
 enum ftype {
@@ -353,16 +360,13 @@ static int kv_add_fields(struct kvlist *l, const void *base,
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *v = field_text(base, &f[i]);
 		char key[256];
-		int r;
 
 		if (!f[i].key || !field_is_set(base, &f[i]))
 			continue;
 		if (!v)
 			return -ENOMEM;
 		snprintf(key, sizeof(key), "%s%s", prefix, f[i].key);
-		r = kv_set(l, key, "%s", v);
-		if (r < 0)
-			return r;
+		TRY(kv_set(l, key, "%s", v));
 	}
 	return 0;
 }
@@ -649,13 +653,6 @@ static int add_share_fs(const struct lab_config *c,
 	}
 	return 0;
 }
-
-#define TRY(x)                     \
-	do {                       \
-		int r_ = (x);      \
-		if (r_ < 0)        \
-			return r_; \
-	} while (0)
 
 int provenance_add_config(struct provenance *p, const struct lab_config *c,
 			  const char *point, bool warm)

@@ -127,11 +127,9 @@ static void set_error(struct sshchan *ch, const char *why)
 	if (why) {
 		char tmp[2 * sizeof(ch->last_error)];
 
-		if (ch->last_error[0])
-			snprintf(tmp, sizeof(tmp), "%s (%s)", why,
-				 ch->last_error);
-		else
-			snprintf(tmp, sizeof(tmp), "%s", why);
+		snprintf(tmp, sizeof(tmp), "%s%s%s%s", why,
+			 ch->last_error[0] ? " (" : "", ch->last_error,
+			 ch->last_error[0] ? ")" : "");
 		tmp[sizeof(ch->last_error) - 1] = '\0';
 		memcpy(ch->last_error, tmp, sizeof(ch->last_error));
 	}

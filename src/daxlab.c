@@ -179,9 +179,7 @@ static const struct command *find_command(const char *name)
  */
 static int exit_code(int r)
 {
-	if (r < 0)
-		return 1;
-	return r;
+	return r < 0 ? 1 : r;
 }
 
 static int run_alias(const struct alias *a, int argc, char **argv)
