@@ -67,8 +67,8 @@ int parse_uint_range(const char *s, unsigned min, unsigned max, unsigned *ret)
 	return 0;
 }
 
-/* Parses "123" or "1.5" into a value scaled by 1000 (milli-units). */
-static int parse_decimal_milli(const char *s, size_t n, uint64_t *ret)
+/* Parses "123" or "1.5" in s[0, n) and multiplies it by mult. */
+static int parse_scaled(const char *s, size_t n, uint64_t mult, uint64_t *ret)
 {
 	uint64_t whole = 0, frac = 0, scale = 100;
 	size_t i = 0;
@@ -91,15 +91,7 @@ static int parse_decimal_milli(const char *s, size_t n, uint64_t *ret)
 		return -EINVAL;
 	if (whole > UINT64_MAX / 1000)
 		return -ERANGE;
-	*ret = whole * 1000 + frac;
-	return 0;
-}
-
-static int scale_milli(uint64_t milli, uint64_t mult, uint64_t *ret)
-{
-	/* milli * mult / 1000 without overflow for sane inputs */
-	uint64_t whole = milli / 1000, frac = milli % 1000;
-
+	/* whole.frac * mult without overflow for sane inputs */
 	if (mult && whole > UINT64_MAX / mult)
 		return -ERANGE;
 	*ret = whole * mult + frac * mult / 1000;
@@ -126,9 +118,8 @@ int parse_size(const char *s, uint64_t *ret)
 		{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
 		{ 'T', 1ULL << 40 }, { 'P', 1ULL << 50 },
 	};
-	uint64_t milli, mult = 1;
+	uint64_t mult = 1;
 	size_t n;
-	int r;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -145,10 +136,7 @@ int parse_size(const char *s, uint64_t *ret)
 			return -EINVAL;
 		n--;
 	}
-	r = parse_decimal_milli(s, n, &milli);
-	if (r < 0)
-		return r;
-	return scale_milli(milli, mult, ret);
+	return parse_scaled(s, n, mult, ret);
 }
 
 int parse_duration_ms(const char *s, uint64_t *ret)
@@ -158,9 +146,8 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 		{ 'm', 60 * 1000 },
 		{ 'h', 3600 * 1000 },
 	};
-	uint64_t milli, mult = 1000;
+	uint64_t mult = 1000;
 	size_t n;
-	int r;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -174,10 +161,7 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 			return -EINVAL;
 		n--;
 	}
-	r = parse_decimal_milli(s, n, &milli);
-	if (r < 0)
-		return r;
-	return scale_milli(milli, mult, ret);
+	return parse_scaled(s, n, mult, ret);
 }
 
 const char *format_bytes(uint64_t v, char *buf, size_t len)
