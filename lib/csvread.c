@@ -9,6 +9,7 @@
  * at a time).
  */
 #include "csvread.h"
+#include "array.h"
 #include "util.h"
 
 #include <endian.h>
@@ -141,28 +142,15 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 			return r;
 	}
 	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		char **nn = realloc(t->name, cap * sizeof(*nn));
+		/* each array doubles from the same capacity */
+		size_t cap[4] = { t->cap, t->cap, t->cap, t->cap };
 
-		if (!nn)
+		if (ARRAY_RESERVE(t->name, t->n, cap[0], 16) < 0 ||
+		    ARRAY_RESERVE(t->len, t->n, cap[1], 16) < 0 ||
+		    ARRAY_RESERVE(t->seen, t->n, cap[2], 16) < 0 ||
+		    ARRAY_RESERVE(t->next, t->n, cap[3], 16) < 0)
 			return -ENOMEM;
-		t->name = nn;
-		uint32_t *nl = realloc(t->len, cap * sizeof(*nl));
-
-		if (!nl)
-			return -ENOMEM;
-		t->len = nl;
-		bool *ns = realloc(t->seen, cap * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		t->seen = ns;
-		uint32_t *nx = realloc(t->next, cap * sizeof(*nx));
-
-		if (!nx)
-			return -ENOMEM;
-		t->next = nx;
-		t->cap = cap;
+		t->cap = (uint32_t)cap[0];
 	}
 	/* 8 bytes of slack for eq_bytes(). */
 	t->name[id] = calloc(1, len + 8);
