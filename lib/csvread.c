@@ -1031,9 +1031,8 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			k = -errno;
-			err_set(&r->err, "%s: %s", r->path, strerror(errno));
-			return k;
+			return err_fail(&r->err, -errno, "%s: %s", r->path,
+					strerror(errno));
 		}
 		if (n == 0) /* the file shrank */
 			break;
@@ -1076,13 +1075,12 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 		base += upto;
 	}
 	if (header) {
-		if (carry == 0) {
-			err_set(&r->err,
+		if (carry == 0)
+			return err_fail(
+				&r->err, -EBADMSG,
 				"%s: empty file, expected the header '" CSV_HEADER
 				"'",
 				r->path);
-			return -EBADMSG;
-		}
 		k = check_header(r->path, r->buf, carry, CSV_HEADER, &r->err);
 		if (k < 0)
 			return k;
