@@ -47,26 +47,20 @@ void strv_pushf(struct strv *b, const char *fmt, ...)
 	free(s);
 }
 
-void strv_clear(struct strv *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i]);
-	free(b->v);
-	b->v = NULL;
-	b->n = b->cap = 0;
-	b->err = 0;
-}
-
 char **strv_steal(struct strv *b)
 {
 	char **v = b->v;
 
 	if (b->err) {
-		strv_clear(b);
-		return NULL;
+		/* by count: a first push that failed left v unterminated */
+		for (size_t i = 0; i < b->n; i++)
+			free(v[i]);
+		free(v);
+		v = NULL;
 	}
 	b->v = NULL;
 	b->n = b->cap = 0;
+	b->err = 0;
 	return v;
 }
 
