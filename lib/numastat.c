@@ -50,7 +50,8 @@ static const char *const count_prefixes[] = {
 };
 /* clang-format on */
 
-enum numastat_unit numastat_key_unit(const char *key)
+/* The unit of a key in v2 (bytes unless an event counter). */
+static enum numastat_unit key_unit(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(count_prefixes); i++)
 		if (str_has_prefix(key, count_prefixes[i]))
@@ -213,7 +214,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		st->unit = NUMASTAT_BYTES;
 		ns->v1 = true;
 	} else if (!was_v2) {
-		st->unit = numastat_key_unit(st->key);
+		st->unit = key_unit(st->key);
 	}
 
 	for (;;) {
