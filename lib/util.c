@@ -579,22 +579,14 @@ bool program_in_path(const char *prog)
 	return false;
 }
 
-static void err_vset(struct error *err, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-
-static void err_vset(struct error *err, const char *fmt, va_list ap)
-{
-	if (err)
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-}
-
 int err_vfail(struct error *err, int r, const char *fmt, va_list ap)
 {
 	if (r >= 0)
 		r = -EIO;
-	err_vset(err, fmt, ap);
-	if (err)
+	if (err) {
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		err->code = r;
+	}
 	return r;
 }
 
@@ -613,6 +605,7 @@ void err_set(struct error *err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, fmt, ap);
+	if (err)
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 }
