@@ -84,6 +84,15 @@ static uint32_t hash_bytes(const char *p, uint32_t len)
 	return h;
 }
 
+/* Puts id + 1 in the first empty slot from h on (open addressing). */
+static void slot_put(uint32_t *slot, uint32_t mask, uint32_t h, uint32_t id)
+{
+	h &= mask;
+	while (slot[h])
+		h = (h + 1) & mask;
+	slot[h] = id + 1;
+}
+
 static void names_free(struct names *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
@@ -101,13 +110,8 @@ static int names_rehash(struct names *t, uint32_t slots)
 
 	if (!s)
 		return -ENOMEM;
-	for (uint32_t id = 0; id < t->n; id++) {
-		uint32_t i = hash_bytes(t->name[id], t->len[id]) & (slots - 1);
-
-		while (s[i])
-			i = (i + 1) & (slots - 1);
-		s[i] = id + 1;
-	}
+	for (uint32_t id = 0; id < t->n; id++)
+		slot_put(s, slots - 1, hash_bytes(t->name[id], t->len[id]), id);
 	free(t->slot);
 	t->slot = s;
 	t->mask = slots - 1;
@@ -161,11 +165,7 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 	t->len[id] = len;
 	t->seen[id] = false;
 	t->n++;
-	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask)
-		if (!t->slot[i]) {
-			t->slot[i] = id + 1;
-			break;
-		}
+	slot_put(t->slot, t->mask, h, id);
 	return (int)id;
 }
 
@@ -744,13 +744,8 @@ static int pairs_grow(struct csvread *r)
 	slot = calloc(2 * cap, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
-	for (uint32_t id = 0; id < r->n_pairs; id++) {
-		uint32_t h = pair_hash(np[id].source, np[id].stat) & mask;
-
-		while (slot[h])
-			h = (h + 1) & mask;
-		slot[h] = id + 1;
-	}
+	for (uint32_t id = 0; id < r->n_pairs; id++)
+		slot_put(slot, mask, pair_hash(np[id].source, np[id].stat), id);
 	free(r->pair_slot);
 	r->pair_slot = slot;
 	r->cap_pairs = cap;
