@@ -474,6 +474,7 @@ static int parse_int_slow(struct csvread *r, const char *what, const char *p,
 {
 	bool neg = false;
 	uint64_t v = 0;
+	const char *why = "is not an integer";
 	char q[200];
 
 	if (len && *p == '-') {
@@ -494,15 +495,14 @@ static int parse_int_slow(struct csvread *r, const char *what, const char *p,
 	if (len - z <= 19)
 		for (uint32_t i = z; i < len; i++)
 			v = v * 10 + (unsigned)(p[i] - '0');
-	if (len - z > 19 || v > (uint64_t)INT64_MAX + neg) {
-		quote_bytes(p - neg, len + neg, q, sizeof(q));
-		return bad(r, off, "%s '%s' is out of range", what, q);
+	if (len - z <= 19 && v <= (uint64_t)INT64_MAX + neg) {
+		*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+		return 0;
 	}
-	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
+	why = "is out of range";
 fail:
 	quote_bytes(p - neg, len + neg, q, sizeof(q));
-	return bad(r, off, "%s '%s' is not an integer", what, q);
+	return bad(r, off, "%s '%s' %s", what, q, why);
 }
 
 #define ONES 0x0101010101010101ull
