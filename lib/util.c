@@ -42,15 +42,10 @@ int parse_s64(const char *s, int64_t *ret)
 	r = parse_u64(s, &v);
 	if (r < 0)
 		return r;
-	if (neg) {
-		if (v > (uint64_t)INT64_MAX + 1)
-			return -ERANGE;
-		*ret = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	} else {
-		if (v > INT64_MAX)
-			return -ERANGE;
-		*ret = (int64_t)v;
-	}
+	if (v > (uint64_t)INT64_MAX + neg)
+		return -ERANGE;
+	/* 0 - v wraps to INT64_MIN for -2^63, as csvread's integers do */
+	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
 
