@@ -229,7 +229,7 @@ uint64_t csvread_line_of(int fd, uint64_t offset)
 	return line;
 }
 
-/* Printable copy of at most 40 bytes, for messages. */
+/* Printable copy of at most 64 bytes, for messages. */
 static void quote_bytes(const char *p, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
