@@ -855,9 +855,6 @@ static int do_row(struct csvread *r, const char *p, uint64_t off,
 #define WINDOW window
 #define EQ_SPAN eq_span
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /*
@@ -916,9 +913,6 @@ eq_span_avx2(const char *a, const char *b, uint32_t len)
 #define WINDOW window_avx2
 #define EQ_SPAN eq_span_avx2
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 #pragma GCC pop_options
 
 /*
@@ -946,9 +940,6 @@ window_avx512(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 #define WINDOW window_avx512
 #define EQ_SPAN eq_span_avx2
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 #pragma GCC pop_options
 #endif
 
