@@ -316,7 +316,7 @@ bool valid_name(const char *name)
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
+	_cleanup_free_ char *buf = malloc(cap + 1);
 
 	if (!buf)
 		return -ENOMEM;
@@ -326,33 +326,26 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
 		if (len == cap) {
 			char *nb;
 
-			if (cap >= max) {
-				free(buf);
+			if (cap >= max)
 				return -EFBIG;
-			}
 			cap = cap * 2 > max ? max : cap * 2;
 			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
+			if (!nb)
 				return -ENOMEM;
-			}
 			buf = nb;
 		}
 		n = pread(fd, buf + len, cap - len, (off_t)len);
 		if (n < 0) {
-			int e = errno;
-
-			if (e == EINTR)
+			if (errno == EINTR)
 				continue;
-			free(buf);
-			return -e;
+			return -errno;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	*ret = buf;
+	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
