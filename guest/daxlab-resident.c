@@ -78,13 +78,11 @@ int main(int argc, char **argv)
 		struct po_tally t = { 0 };
 
 		r = pageowner_file(po, argv[i], &t);
-		if (r < 0) {
+		if (r < 0)
 			printf("E %d %d\n", k, -r);
-			po_tally_free(&t);
-			continue;
-		}
-		printf("F %d %llu\n", k, (unsigned long long)t.size);
-		for (size_t j = 0; j < t.n; j++) {
+		else
+			printf("F %d %llu\n", k, (unsigned long long)t.size);
+		for (size_t j = 0; r >= 0 && j < t.n; j++) {
 			const struct po_count *c = &t.c[j];
 
 			if (c->node == PO_NODE_UNKNOWN)

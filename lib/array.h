@@ -29,8 +29,13 @@ void *array_push(void *arr_p, size_t *n, size_t sz);
  */
 int array_reserve(void *arr_p, size_t n, size_t *cap, size_t first, size_t sz);
 
-/* array_reserve() on the T *arr of n elements in cap allocated */
+/*
+ * array_reserve() on the T *arr of n elements in cap allocated; no call
+ * while there is room (numastat reserves a stat and a node per line).
+ */
 #define ARRAY_RESERVE(arr, n, cap, first) \
-	array_reserve(&(arr), (n), &(cap), (first), sizeof(*(arr)))
+	((n) < (cap) ?                    \
+		 0 :                      \
+		 array_reserve(&(arr), (n), &(cap), (first), sizeof(*(arr))))
 
 #endif

@@ -9,6 +9,7 @@
  * at a time).
  */
 #include "csvread.h"
+#include "array.h"
 #include "util.h"
 
 #include <endian.h>
@@ -83,6 +84,15 @@ static uint32_t hash_bytes(const char *p, uint32_t len)
 	return h;
 }
 
+/* Puts id + 1 in the first empty slot from h on (open addressing). */
+static void slot_put(uint32_t *slot, uint32_t mask, uint32_t h, uint32_t id)
+{
+	h &= mask;
+	while (slot[h])
+		h = (h + 1) & mask;
+	slot[h] = id + 1;
+}
+
 static void names_free(struct names *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
@@ -100,13 +110,8 @@ static int names_rehash(struct names *t, uint32_t slots)
 
 	if (!s)
 		return -ENOMEM;
-	for (uint32_t id = 0; id < t->n; id++) {
-		uint32_t i = hash_bytes(t->name[id], t->len[id]) & (slots - 1);
-
-		while (s[i])
-			i = (i + 1) & (slots - 1);
-		s[i] = id + 1;
-	}
+	for (uint32_t id = 0; id < t->n; id++)
+		slot_put(s, slots - 1, hash_bytes(t->name[id], t->len[id]), id);
 	free(t->slot);
 	t->slot = s;
 	t->mask = slots - 1;
@@ -141,28 +146,15 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 			return r;
 	}
 	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		char **nn = realloc(t->name, cap * sizeof(*nn));
+		/* each array doubles from the same capacity */
+		size_t cap[4] = { t->cap, t->cap, t->cap, t->cap };
 
-		if (!nn)
+		if (ARRAY_RESERVE(t->name, t->n, cap[0], 16) < 0 ||
+		    ARRAY_RESERVE(t->len, t->n, cap[1], 16) < 0 ||
+		    ARRAY_RESERVE(t->seen, t->n, cap[2], 16) < 0 ||
+		    ARRAY_RESERVE(t->next, t->n, cap[3], 16) < 0)
 			return -ENOMEM;
-		t->name = nn;
-		uint32_t *nl = realloc(t->len, cap * sizeof(*nl));
-
-		if (!nl)
-			return -ENOMEM;
-		t->len = nl;
-		bool *ns = realloc(t->seen, cap * sizeof(*ns));
-
-		if (!ns)
-			return -ENOMEM;
-		t->seen = ns;
-		uint32_t *nx = realloc(t->next, cap * sizeof(*nx));
-
-		if (!nx)
-			return -ENOMEM;
-		t->next = nx;
-		t->cap = cap;
+		t->cap = (uint32_t)cap[0];
 	}
 	/* 8 bytes of slack for eq_bytes(). */
 	t->name[id] = calloc(1, len + 8);
@@ -173,11 +165,7 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 	t->len[id] = len;
 	t->seen[id] = false;
 	t->n++;
-	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask)
-		if (!t->slot[i]) {
-			t->slot[i] = id + 1;
-			break;
-		}
+	slot_put(t->slot, t->mask, h, id);
 	return (int)id;
 }
 
@@ -241,7 +229,7 @@ uint64_t csvread_line_of(int fd, uint64_t offset)
 	return line;
 }
 
-/* Printable copy of at most 40 bytes, for messages. */
+/* Printable copy of at most 64 bytes, for messages. */
 static void quote_bytes(const char *p, size_t len, char *out, size_t outlen)
 {
 	size_t o = 0;
@@ -486,6 +474,7 @@ static int parse_int_slow(struct csvread *r, const char *what, const char *p,
 {
 	bool neg = false;
 	uint64_t v = 0;
+	const char *why = "is not an integer";
 	char q[200];
 
 	if (len && *p == '-') {
@@ -506,15 +495,14 @@ static int parse_int_slow(struct csvread *r, const char *what, const char *p,
 	if (len - z <= 19)
 		for (uint32_t i = z; i < len; i++)
 			v = v * 10 + (unsigned)(p[i] - '0');
-	if (len - z > 19 || v > (uint64_t)INT64_MAX + neg) {
-		quote_bytes(p - neg, len + neg, q, sizeof(q));
-		return bad(r, off, "%s '%s' is out of range", what, q);
+	if (len - z <= 19 && v <= (uint64_t)INT64_MAX + neg) {
+		*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+		return 0;
 	}
-	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
-	return 0;
+	why = "is out of range";
 fail:
 	quote_bytes(p - neg, len + neg, q, sizeof(q));
-	return bad(r, off, "%s '%s' is not an integer", what, q);
+	return bad(r, off, "%s '%s' %s", what, q, why);
 }
 
 #define ONES 0x0101010101010101ull
@@ -756,13 +744,8 @@ static int pairs_grow(struct csvread *r)
 	slot = calloc(2 * cap, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
-	for (uint32_t id = 0; id < r->n_pairs; id++) {
-		uint32_t h = pair_hash(np[id].source, np[id].stat) & mask;
-
-		while (slot[h])
-			h = (h + 1) & mask;
-		slot[h] = id + 1;
-	}
+	for (uint32_t id = 0; id < r->n_pairs; id++)
+		slot_put(slot, mask, pair_hash(np[id].source, np[id].stat), id);
 	free(r->pair_slot);
 	r->pair_slot = slot;
 	r->cap_pairs = cap;
@@ -872,9 +855,6 @@ static int do_row(struct csvread *r, const char *p, uint64_t off,
 #define WINDOW window
 #define EQ_SPAN eq_span
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /*
@@ -933,9 +913,6 @@ eq_span_avx2(const char *a, const char *b, uint32_t len)
 #define WINDOW window_avx2
 #define EQ_SPAN eq_span_avx2
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 #pragma GCC pop_options
 
 /*
@@ -963,9 +940,6 @@ window_avx512(const char *p, uint64_t *ret_comma, uint64_t *ret_nl,
 #define WINDOW window_avx512
 #define EQ_SPAN eq_span_avx2
 #include "csvread_scan.h"
-#undef SCAN
-#undef WINDOW
-#undef EQ_SPAN
 #pragma GCC pop_options
 #endif
 
@@ -1043,9 +1017,8 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			k = -errno;
-			err_set(&r->err, "%s: %s", r->path, strerror(errno));
-			return k;
+			return err_fail(&r->err, -errno, "%s: %s", r->path,
+					strerror(errno));
 		}
 		if (n == 0) /* the file shrank */
 			break;
@@ -1088,13 +1061,12 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 		base += upto;
 	}
 	if (header) {
-		if (carry == 0) {
-			err_set(&r->err,
+		if (carry == 0)
+			return err_fail(
+				&r->err, -EBADMSG,
 				"%s: empty file, expected the header '" CSV_HEADER
 				"'",
 				r->path);
-			return -EBADMSG;
-		}
 		k = check_header(r->path, r->buf, carry, CSV_HEADER, &r->err);
 		if (k < 0)
 			return k;

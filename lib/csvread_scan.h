@@ -3,6 +3,7 @@
  * The hot loop of lib/csvread.c, included there once per instruction set:
  * SCAN(name) names this copy's functions, WINDOW is its 64-byte
  * separator finder and EQ_SPAN its comparison of short byte strings. Not a public header.
+ * It undefines the three at its end, ready for the next copy.
  */
 
 /*
@@ -131,3 +132,7 @@ static int SCAN(scan_block)(struct csvread *r, const char *buf, uint32_t len,
 	r->rows += rows;
 	return k;
 }
+
+#undef SCAN
+#undef WINDOW
+#undef EQ_SPAN

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "numastat.h"
+#include "array.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -49,12 +50,11 @@ static const char *const count_prefixes[] = {
 };
 /* clang-format on */
 
-enum numastat_unit numastat_key_unit(const char *key)
+/* The unit of a key in v2 (bytes unless an event counter). */
+static enum numastat_unit key_unit(const char *key)
 {
-	for (size_t i = 0; i < sizeof(count_prefixes) / sizeof(*count_prefixes);
-	     i++)
-		if (strncmp(key, count_prefixes[i],
-			    strlen(count_prefixes[i])) == 0)
+	for (size_t i = 0; i < ARRAY_SIZE(count_prefixes); i++)
+		if (str_has_prefix(key, count_prefixes[i]))
 			return NUMASTAT_COUNT;
 	return NUMASTAT_BYTES;
 }
@@ -117,24 +117,6 @@ static int take_u64(const char **p, const char *end, uint64_t *ret)
 	}
 	*p = s;
 	*ret = v;
-	return 0;
-}
-
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * size);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
 	return 0;
 }
 
@@ -202,8 +184,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		return fail(err, -EINVAL, lineno, "bad character '%s' in key",
 			    printable(p, 1, shown, sizeof(shown)));
 
-	r = grow((void **)&ns->stats, &ns->cap_stats, ns->n_stats + 1,
-		 sizeof(*ns->stats));
+	r = ARRAY_RESERVE(ns->stats, ns->n_stats, ns->cap_stats, 16);
 	if (r < 0)
 		return r;
 	st = &ns->stats[ns->n_stats];
@@ -233,7 +214,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 		st->unit = NUMASTAT_BYTES;
 		ns->v1 = true;
 	} else if (!was_v2) {
-		st->unit = numastat_key_unit(st->key);
+		st->unit = key_unit(st->key);
 	}
 
 	for (;;) {
@@ -272,8 +253,7 @@ static int parse_line(struct numastat *ns, const char *p, const char *end,
 				return fail(err, -EINVAL, lineno,
 					    "%s: N%u given twice", st->key,
 					    (unsigned)id);
-		r = grow((void **)&ns->node_pool, &ns->cap_pool, ns->n_pool + 1,
-			 sizeof(*ns->node_pool));
+		r = ARRAY_RESERVE(ns->node_pool, ns->n_pool, ns->cap_pool, 16);
 		if (r < 0)
 			return r;
 		nd = &ns->node_pool[ns->n_pool++];

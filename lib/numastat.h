@@ -83,8 +83,6 @@ numastat_nodes(const struct numastat *ns, const struct numastat_stat *st)
 const struct numastat_stat *numastat_find(const struct numastat *ns,
 					  const char *key);
 
-/* The unit of a key in v2 (bytes unless an event counter). */
-enum numastat_unit numastat_key_unit(const char *key);
 const char *numastat_unit_name(enum numastat_unit u);
 
 #endif

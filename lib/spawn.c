@@ -72,16 +72,13 @@ static void child_exec(const struct spawn_opts *o, int errpipe)
 			child_fail(errpipe, -r);
 	}
 	/* Order matters: a requested fd may sit on 0..2 already. */
-	int in = o->fd_in, out = o->fd_out, err = o->fd_err;
-	if (in >= 0 && in <= 2 && in != 0)
-		in = fcntl(in, F_DUPFD_CLOEXEC, 3);
-	if (out >= 0 && out <= 2 && out != 1)
-		out = fcntl(out, F_DUPFD_CLOEXEC, 3);
-	if (err >= 0 && err <= 2 && err != 2)
-		err = fcntl(err, F_DUPFD_CLOEXEC, 3);
-	if ((r = setup_fd(in, 0)) < 0 || (r = setup_fd(out, 1)) < 0 ||
-	    (r = setup_fd(err, 2)) < 0)
-		child_fail(errpipe, -r);
+	int want[3] = { o->fd_in, o->fd_out, o->fd_err };
+	for (int t = 0; t < 3; t++)
+		if (want[t] >= 0 && want[t] <= 2 && want[t] != t)
+			want[t] = fcntl(want[t], F_DUPFD_CLOEXEC, 3);
+	for (int t = 0; t < 3; t++)
+		if ((r = setup_fd(want[t], t)) < 0)
+			child_fail(errpipe, -r);
 	/*
 	 * Nothing but 0..2 crosses the exec: a lock we hold must not live on
 	 * in the program, and fds the caller inherited from its own parent

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "strv.h"
+#include "array.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -13,16 +14,10 @@ void strv_push(struct strv *b, const char *s)
 
 	if (b->err)
 		return;
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 32;
-		char **nv = realloc(b->v, cap * sizeof(*nv));
-
-		if (!nv) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->v = nv;
-		b->cap = cap;
+	/* room for s and the NULL after it */
+	if (ARRAY_RESERVE(b->v, b->n + 1, b->cap, 32) < 0) {
+		b->err = -ENOMEM;
+		return;
 	}
 	d = strdup(s);
 	if (!d) {
@@ -52,26 +47,20 @@ void strv_pushf(struct strv *b, const char *fmt, ...)
 	free(s);
 }
 
-void strv_clear(struct strv *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i]);
-	free(b->v);
-	b->v = NULL;
-	b->n = b->cap = 0;
-	b->err = 0;
-}
-
 char **strv_steal(struct strv *b)
 {
 	char **v = b->v;
 
 	if (b->err) {
-		strv_clear(b);
-		return NULL;
+		/* by count: a first push that failed left v unterminated */
+		for (size_t i = 0; i < b->n; i++)
+			free(v[i]);
+		free(v);
+		v = NULL;
 	}
 	b->v = NULL;
 	b->n = b->cap = 0;
+	b->err = 0;
 	return v;
 }
 

@@ -22,7 +22,6 @@ void strv_pushf(struct strv *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Hands the vector over (NULL-terminated), or NULL after an error. */
 char **strv_steal(struct strv *b);
-void strv_clear(struct strv *b);
 
 /* Appends a copy of s to a NULL-terminated *v (NULL is empty). */
 int strv_append(char ***v, const char *s);

@@ -42,15 +42,10 @@ int parse_s64(const char *s, int64_t *ret)
 	r = parse_u64(s, &v);
 	if (r < 0)
 		return r;
-	if (neg) {
-		if (v > (uint64_t)INT64_MAX + 1)
-			return -ERANGE;
-		*ret = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	} else {
-		if (v > INT64_MAX)
-			return -ERANGE;
-		*ret = (int64_t)v;
-	}
+	if (v > (uint64_t)INT64_MAX + neg)
+		return -ERANGE;
+	/* 0 - v wraps to INT64_MIN for -2^63, as csvread's integers do */
+	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
 	return 0;
 }
 
@@ -67,8 +62,8 @@ int parse_uint_range(const char *s, unsigned min, unsigned max, unsigned *ret)
 	return 0;
 }
 
-/* Parses "123" or "1.5" into a value scaled by 1000 (milli-units). */
-static int parse_decimal_milli(const char *s, size_t n, uint64_t *ret)
+/* Parses "123" or "1.5" in s[0, n) and multiplies it by mult. */
+static int parse_scaled(const char *s, size_t n, uint64_t mult, uint64_t *ret)
 {
 	uint64_t whole = 0, frac = 0, scale = 100;
 	size_t i = 0;
@@ -91,15 +86,7 @@ static int parse_decimal_milli(const char *s, size_t n, uint64_t *ret)
 		return -EINVAL;
 	if (whole > UINT64_MAX / 1000)
 		return -ERANGE;
-	*ret = whole * 1000 + frac;
-	return 0;
-}
-
-static int scale_milli(uint64_t milli, uint64_t mult, uint64_t *ret)
-{
-	/* milli * mult / 1000 without overflow for sane inputs */
-	uint64_t whole = milli / 1000, frac = milli % 1000;
-
+	/* whole.frac * mult without overflow for sane inputs */
 	if (mult && whole > UINT64_MAX / mult)
 		return -ERANGE;
 	*ret = whole * mult + frac * mult / 1000;
@@ -126,9 +113,8 @@ int parse_size(const char *s, uint64_t *ret)
 		{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
 		{ 'T', 1ULL << 40 }, { 'P', 1ULL << 50 },
 	};
-	uint64_t milli, mult = 1;
+	uint64_t mult = 1;
 	size_t n;
-	int r;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -145,10 +131,7 @@ int parse_size(const char *s, uint64_t *ret)
 			return -EINVAL;
 		n--;
 	}
-	r = parse_decimal_milli(s, n, &milli);
-	if (r < 0)
-		return r;
-	return scale_milli(milli, mult, ret);
+	return parse_scaled(s, n, mult, ret);
 }
 
 int parse_duration_ms(const char *s, uint64_t *ret)
@@ -158,9 +141,8 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 		{ 'm', 60 * 1000 },
 		{ 'h', 3600 * 1000 },
 	};
-	uint64_t milli, mult = 1000;
+	uint64_t mult = 1000;
 	size_t n;
-	int r;
 
 	if (!s || !*s)
 		return -EINVAL;
@@ -174,10 +156,7 @@ int parse_duration_ms(const char *s, uint64_t *ret)
 			return -EINVAL;
 		n--;
 	}
-	r = parse_decimal_milli(s, n, &milli);
-	if (r < 0)
-		return r;
-	return scale_milli(milli, mult, ret);
+	return parse_scaled(s, n, mult, ret);
 }
 
 const char *format_bytes(uint64_t v, char *buf, size_t len)
@@ -337,7 +316,7 @@ bool valid_name(const char *name)
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
+	_cleanup_free_ char *buf = malloc(cap + 1);
 
 	if (!buf)
 		return -ENOMEM;
@@ -347,33 +326,26 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
 		if (len == cap) {
 			char *nb;
 
-			if (cap >= max) {
-				free(buf);
+			if (cap >= max)
 				return -EFBIG;
-			}
 			cap = cap * 2 > max ? max : cap * 2;
 			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				free(buf);
+			if (!nb)
 				return -ENOMEM;
-			}
 			buf = nb;
 		}
 		n = pread(fd, buf + len, cap - len, (off_t)len);
 		if (n < 0) {
-			int e = errno;
-
-			if (e == EINTR)
+			if (errno == EINTR)
 				continue;
-			free(buf);
-			return -e;
+			return -errno;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	buf[len] = '\0';
-	*ret = buf;
+	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
@@ -595,22 +567,14 @@ bool program_in_path(const char *prog)
 	return false;
 }
 
-static void err_vset(struct error *err, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-
-static void err_vset(struct error *err, const char *fmt, va_list ap)
-{
-	if (err)
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-}
-
 int err_vfail(struct error *err, int r, const char *fmt, va_list ap)
 {
 	if (r >= 0)
 		r = -EIO;
-	err_vset(err, fmt, ap);
-	if (err)
+	if (err) {
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		err->code = r;
+	}
 	return r;
 }
 
@@ -629,6 +593,7 @@ void err_set(struct error *err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vset(err, fmt, ap);
+	if (err)
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 }
