@@ -14,11 +14,12 @@
 #include "util.h"
 
 #define DAMON_ADMIN "/sys/kernel/mm/damon/admin/kdamonds"
+#define DAMON_RECLAIM "/sys/module/damon_reclaim/parameters"
 
-/* The first line of root + path, trimmed; NULL when it cannot be read. */
-static char *read_line(const char *root, const char *path)
+/* The first line of root/dir/leaf, trimmed; NULL when it cannot be read. */
+static char *read_line(const char *root, const char *dir, const char *leaf)
 {
-	_cleanup_free_ char *p = strdup_printf("%s%s", root, path);
+	_cleanup_free_ char *p = strdup_printf("%s%s/%s", root, dir, leaf);
 	char *s = NULL;
 
 	if (!p || read_full_file(p, 4096, &s, NULL) < 0)
@@ -27,9 +28,10 @@ static char *read_line(const char *root, const char *path)
 	return s;
 }
 
-static bool read_u64(const char *root, const char *path, uint64_t *ret)
+static bool read_u64(const char *root, const char *dir, const char *leaf,
+		     uint64_t *ret)
 {
-	_cleanup_free_ char *s = read_line(root, path);
+	_cleanup_free_ char *s = read_line(root, dir, leaf);
 
 	return s && parse_u64(s, ret) == 0;
 }
@@ -59,15 +61,12 @@ static int append(char **acc, const char *fmt, ...)
 /* " up to 128 MiB/s" from a scheme's quota, or "" */
 static void quota_text(const char *root, const char *s, char *buf, size_t len)
 {
-	_cleanup_free_ char *qb = strdup_printf("%s/quotas/bytes", s);
-	_cleanup_free_ char *qi =
-		strdup_printf("%s/quotas/reset_interval_ms", s);
 	uint64_t bytes, ms;
 	char b[32];
 
 	buf[0] = '\0';
-	if (!qb || !qi || !read_u64(root, qb, &bytes) || !bytes ||
-	    !read_u64(root, qi, &ms) || !ms)
+	if (!read_u64(root, s, "quotas/bytes", &bytes) || !bytes ||
+	    !read_u64(root, s, "quotas/reset_interval_ms", &ms) || !ms)
 		return;
 	snprintf(buf, len, ", up to %s per %.3g s", format_bytes(bytes, b, 32),
 		 (double)ms / 1000);
@@ -78,23 +77,20 @@ static int damon_scheme(const char *root, const char *ctx, unsigned k,
 			unsigned si, double aggr_s, char **acc)
 {
 	_cleanup_free_ char *s = strdup_printf("%s/schemes/%u", ctx, si);
-	_cleanup_free_ char *pa = NULL, *pn = NULL, *pt = NULL;
 	_cleanup_free_ char *action = NULL, *nid_text = NULL;
 	uint64_t age = 0;
 	int64_t nid = -1;
 	char quota[96], where[48] = "";
 
-	if (!s || !(pa = strdup_printf("%s/action", s)) ||
-	    !(pn = strdup_printf("%s/access_pattern/age/min", s)) ||
-	    !(pt = strdup_printf("%s/target_nid", s)))
+	if (!s)
 		return -ENOMEM;
-	action = read_line(root, pa);
+	action = read_line(root, s, "action");
 	if (!action || (strcmp(action, "pageout") != 0 &&
 			strcmp(action, "migrate_hot") != 0 &&
 			strcmp(action, "migrate_cold") != 0))
 		return 0;
-	(void)read_u64(root, pn, &age);
-	nid_text = read_line(root, pt);
+	(void)read_u64(root, s, "access_pattern/age/min", &age);
+	nid_text = read_line(root, s, "target_nid");
 	if (nid_text && parse_s64(nid_text, &nid) == 0 && nid >= 0)
 		snprintf(where, sizeof(where), " to node %" PRId64, nid);
 	quota_text(root, s, quota, sizeof(quota));
@@ -107,28 +103,25 @@ static int damon_scheme(const char *root, const char *ctx, unsigned k,
 static int damon_kdamond(const char *root, unsigned k, char **acc)
 {
 	_cleanup_free_ char *dir = strdup_printf(DAMON_ADMIN "/%u", k);
-	_cleanup_free_ char *ps = NULL, *pc = NULL, *state = NULL;
+	_cleanup_free_ char *state = NULL;
 	uint64_t nc = 0;
 
-	if (!dir || !(ps = strdup_printf("%s/state", dir)) ||
-	    !(pc = strdup_printf("%s/contexts/nr_contexts", dir)))
+	if (!dir)
 		return -ENOMEM;
-	state = read_line(root, ps);
-	if (!state || strcmp(state, "on") != 0 || !read_u64(root, pc, &nc))
+	state = read_line(root, dir, "state");
+	if (!state || strcmp(state, "on") != 0 ||
+	    !read_u64(root, dir, "contexts/nr_contexts", &nc))
 		return 0;
 	for (unsigned c = 0; c < nc && c < 64; c++) {
 		_cleanup_free_ char *ctx =
 			strdup_printf("%s/contexts/%u", dir, c);
-		_cleanup_free_ char *pa = NULL, *pn = NULL;
 		uint64_t aggr = 0, ns = 0;
 
-		if (!ctx ||
-		    !(pa = strdup_printf(
-			      "%s/monitoring_attrs/intervals/aggr_us", ctx)) ||
-		    !(pn = strdup_printf("%s/schemes/nr_schemes", ctx)))
+		if (!ctx)
 			return -ENOMEM;
-		(void)read_u64(root, pa, &aggr);
-		if (!read_u64(root, pn, &ns))
+		(void)read_u64(root, ctx, "monitoring_attrs/intervals/aggr_us",
+			       &aggr);
+		if (!read_u64(root, ctx, "schemes/nr_schemes", &ns))
 			continue;
 		for (unsigned si = 0; si < ns && si < 64; si++) {
 			int r = damon_scheme(root, ctx, k, si,
@@ -147,14 +140,12 @@ int hostmm_reclaim(const char *root, char **ret)
 	uint64_t n = 0, age;
 	int r = 0;
 
-	if (read_u64(root, DAMON_ADMIN "/nr_kdamonds", &n))
+	if (read_u64(root, DAMON_ADMIN, "nr_kdamonds", &n))
 		for (unsigned k = 0; k < n && k < 64 && r == 0; k++)
 			r = damon_kdamond(root, k, &acc);
-	en = read_line(root, "/sys/module/damon_reclaim/parameters/enabled");
+	en = read_line(root, DAMON_RECLAIM, "enabled");
 	if (r == 0 && en && (strcmp(en, "Y") == 0 || strcmp(en, "1") == 0)) {
-		if (read_u64(root,
-			     "/sys/module/damon_reclaim/parameters/min_age",
-			     &age))
+		if (read_u64(root, DAMON_RECLAIM, "min_age", &age))
 			r = append(
 				&acc,
 				"DAMON_RECLAIM: pageout of memory not accessed for %.3g s",
@@ -170,10 +161,9 @@ int hostmm_reclaim(const char *root, char **ret)
 
 int hostmm_sysctl(const char *root, const char *name)
 {
-	_cleanup_free_ char *p = strdup_printf("/proc/sys/%s", name);
 	uint64_t v;
 
-	if (!p || !read_u64(root, p, &v) || v > 1000000)
+	if (!read_u64(root, "/proc/sys", name, &v) || v > 1000000)
 		return -1;
 	return (int)v;
 }

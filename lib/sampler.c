@@ -631,13 +631,12 @@ int64_t sampler_lateness_ns(const struct sampler *s, double q)
 void sampler_tick(struct sampler *s)
 {
 	int old[s->n_src ? s->n_src : 1];
+	int64_t start = now_monotonic_ns();
 
-	s->tick_start_ns = now_monotonic_ns();
 	s->epoch_ms = now_realtime_ms();
 	for (size_t i = 0; i < s->n_src; i++)
 		old[i] = s->src[i].status;
-	read_all(s, s->tick_start_ns, s->tick_start_ns + s->interval_ns * 3 / 4,
-		 false);
+	read_all(s, start, start + s->interval_ns * 3 / 4, false);
 	s->ticks++;
 	for (size_t i = 0; i < s->n_src; i++) {
 		struct sampler_source *src = &s->src[i];

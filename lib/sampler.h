@@ -100,7 +100,6 @@ struct sampler {
 	bool started;
 	uint64_t ticks; /* ticks taken */
 	uint64_t missed; /* ticks skipped because we were late */
-	int64_t tick_start_ns;
 	int64_t epoch_ms; /* real time the current tick began */
 	int64_t stall_ns; /* an answer out longer: reconnect */
 

@@ -134,7 +134,7 @@ int run_experiment(const struct run_opts *o, const char *base,
 
 /* --- sweeps --- */
 
-static int parse_sweep(struct run_opts *o, const char *arg)
+static void parse_sweep(struct run_opts *o, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	struct sweep_key *k;
@@ -168,7 +168,6 @@ static int parse_sweep(struct run_opts *o, const char *arg)
 	if (!k->n)
 		usage_error("run", "--sweep %s: no values", k->key);
 	o->n_sweep++;
-	return 0;
 }
 
 static int check_sweep_values(const struct run_opts *o)
