@@ -1402,8 +1402,6 @@ static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
 {
 	struct experiment *x = ud;
 
-	/* the steps leave err alone (they fail() themselves): msg is "" */
-	(void)msg;
 	switch (ev) {
 	case STEP_EV_BEGIN:
 		if (i == CACHE_STEP && x->o.warm)
@@ -1413,6 +1411,8 @@ static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
 		break;
 	case STEP_EV_FAILED:
 	case STEP_EV_INTERRUPTED:
+		if (*msg)
+			fail(x, "%s", msg);
 		if (!x->reason[0])
 			interrupted(x);
 		if (!x->reason[0])
@@ -1422,9 +1422,12 @@ static void on_step(void *ud, size_t i, enum step_event ev, const char *msg)
 	case STEP_EV_UNWIND:
 		step(x, "stop VMs");
 		break;
+	case STEP_EV_UNDO_FAILED:
+		if (*msg)
+			say(x, EXPERIMENT_WARNING, "%s", msg);
+		break;
 	case STEP_EV_DONE:
 	case STEP_EV_UNDO:
-	case STEP_EV_UNDO_FAILED:
 		break;
 	}
 }
