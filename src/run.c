@@ -422,13 +422,20 @@ int cmd_run(int argc, char **argv)
 	name = o.name ? strdup(o.name) : name_of(o.config);
 	if (!name)
 		return error("out of memory");
-	if (o.n_sweep)
-		check_sweep_values(&o);
-	trap_signals(on_signal, false);
-	if (o.n_sweep || o.repeat > 1 || o.slurm)
-		ret = run_sweep(&o, name);
-	else
+	/*
+	 * A sweep's config and values are checked before its folder is made:
+	 * a bad one is one error, not a sweep of runs that each fail on it.
+	 */
+	if (o.n_sweep || o.repeat > 1 || o.slurm) {
+		ret = check_sweep_values(&o);
+		if (ret == 0) {
+			trap_signals(on_signal, false);
+			ret = run_sweep(&o, name);
+		}
+	} else {
+		trap_signals(on_signal, false);
 		ret = run_experiment(&o, o.results, NULL, name, NULL, NULL, 0);
+	}
 	for (size_t i = 0; i < o.n_sweep; i++) {
 		free(o.sweep[i].key);
 		for (size_t v = 0; v < o.sweep[i].n; v++)

@@ -130,6 +130,22 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	rm -rf "$t"
 }
 
+@test "run --sweep, --repeat or --slurm with a bad config: one error, exit 1, no sweep folder" {
+	local t a
+	t=$(mktemp -d /tmp/daxlab-cli.XXXXXX)
+	printf '[lab]\nguest_dir = /g\naccel = warp\n[vm 0]\n' >"$t/lab.ini"
+	for a in "--sweep private_ratio=10,20" "--repeat 2" "--slurm"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$D" run --config "$t/lab.ini" $a --results "$t/r"
+		echo "run $a: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[[ "$stderr" == *"$t/lab.ini:3: key 'accel': bad value 'warp'"* ]]
+		[ ! -e "$t/r" ]
+	done
+	rm -rf "$t"
+}
+
 @test "every subcommand exits 1 for a missing file argument" {
 	run --separate-stderr "$D" stats compare --file /nonexistent.csv
 	[ "$status" -eq 1 ]
