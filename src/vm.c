@@ -264,23 +264,6 @@ static volatile sig_atomic_t interrupted;
 /* daxlab-resident, for image VMs (kept for the process's life) */
 static char *resident;
 
-static int env_setup(struct vm_env *e, const struct lab_config *c,
-		     const struct vm_opts *o)
-{
-	memset(e, 0, sizeof(*e));
-	e->report = report_cb;
-	e->interrupted = &interrupted;
-	if (!resident)
-		resident = daxlab_resident_path();
-	e->resident = resident;
-	/* for tests: a fake cgroup tree, a fake sd_booted() */
-	if (getenv("DAXLAB_CGROUP_ROOT"))
-		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
-	if (getenv("DAXLAB_SYSTEMD_DIR"))
-		e->systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
-	return vm_env_init(e, c, o->dry_run, o->no_probe);
-}
-
 /*
  * Reads cmd's options and words, loads its config and VMs and sets its
  * environment up; < 0 after a message.
@@ -300,7 +283,14 @@ static int session_open(struct vm_session *s, const char *name,
 			   load_vm(&s->o, argv[s->o.first_arg], &s->vm);
 	if (!s->c)
 		return -1;
-	env_setup(&s->e, s->c, &s->o);
+	s->e.report = report_cb;
+	s->e.interrupted = &interrupted;
+	resident = daxlab_resident_path();
+	s->e.resident = resident;
+	/* for tests: a fake cgroup tree, a fake sd_booted() */
+	s->e.cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
+	s->e.systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
+	vm_env_init(&s->e, s->c, s->o.dry_run, s->o.no_probe);
 	s->argc = argc;
 	s->argv = argv;
 	return 0;
