@@ -9,73 +9,39 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* A growing string; on allocation failure it becomes NULL and stays so. */
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+/*
+ * Closes f, open_memstream()'s on *buf: *buf, or NULL (*buf freed) when
+ * f is NULL, a write failed or ok is false.
+ */
+static char *mem_close(FILE *f, char **buf, bool ok)
 {
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = true;
-		return;
+	ok = ok && f && !ferror(f);
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok) {
+		free(*buf);
+		*buf = NULL;
 	}
-	if (b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = (b->len + (size_t)n + 1) * 2;
-		char *ns = realloc(b->s, cap);
-
-		if (!ns) {
-			b->failed = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-static char *sb_take(struct sbuf *b)
-{
-	if (b->failed || !b->s) {
-		free(b->s);
-		return NULL;
-	}
-	return b->s;
+	return *buf;
 }
 
 /* A YAML double-quoted scalar: only " and \ need escaping in our values. */
-static void sb_yaml(struct sbuf *b, const char *s)
+static void put_yaml(FILE *f, const char *s)
 {
-	sb_printf(b, "\"");
+	fputc('"', f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			sb_printf(b, "\\%c", *s);
+			fprintf(f, "\\%c", *s);
 		else if ((unsigned char)*s < 0x20)
-			sb_printf(b, "\\x%02x", (unsigned char)*s);
+			fprintf(f, "\\x%02x", (unsigned char)*s);
 		else
-			sb_printf(b, "%c", *s);
+			fputc(*s, f);
 	}
-	sb_printf(b, "\"");
+	fputc('"', f);
 }
 
 static const char *vm_name(const struct vm_config *vm)
@@ -85,8 +51,8 @@ static const char *vm_name(const struct vm_config *vm)
 
 char *cloudinit_mount_unit(const char *path)
 {
-	struct sbuf b = { 0 };
 	const char *p = path;
+	char *r, *o;
 
 	if (!path || path[0] != '/')
 		return NULL;
@@ -94,35 +60,39 @@ char *cloudinit_mount_unit(const char *path)
 		p++;
 	if (!*p)
 		return strdup("-.mount");
+	/* each byte becomes at most 4, each '/' at most one '-' */
+	r = o = malloc(strlen(p) * 4 + sizeof(".mount"));
+	if (!r)
+		return NULL;
 	while (*p) {
 		const char *end = strchr(p, '/');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
 		if ((n == 1 && p[0] == '.') ||
 		    (n == 2 && !strncmp(p, "..", 2))) {
-			free(b.s);
+			free(r);
 			return NULL;
 		}
-		if (b.len)
-			sb_printf(&b, "-");
+		if (o > r)
+			*o++ = '-';
 		for (size_t i = 0; i < n; i++) {
 			unsigned char ch = (unsigned char)p[i];
 			bool keep = (ch >= 'a' && ch <= 'z') ||
 				    (ch >= 'A' && ch <= 'Z') ||
 				    (ch >= '0' && ch <= '9') || ch == ':' ||
-				    ch == '_' || (ch == '.' && b.len);
+				    ch == '_' || (ch == '.' && o > r);
 
 			if (keep)
-				sb_printf(&b, "%c", ch);
+				*o++ = (char)ch;
 			else
-				sb_printf(&b, "\\x%02x", ch);
+				o += sprintf(o, "\\x%02x", ch);
 		}
 		p += n;
 		while (*p == '/')
 			p++;
 	}
-	sb_printf(&b, ".mount");
-	return sb_take(&b);
+	strcpy(o, ".mount");
+	return r;
 }
 
 char *cloudinit_mount_where(const char *path)
@@ -173,30 +143,33 @@ int cloudinit_share_mount(const struct lab_config *c,
 }
 
 /* One write_files entry; content lines are indented by the caller. */
-static void file_head(struct sbuf *b, const char *path)
+static void file_head(FILE *f, const char *path)
 {
-	sb_printf(b, "  - path: ");
-	sb_yaml(b, path);
-	sb_printf(b, "\n    permissions: \"0644\"\n    content: |\n");
+	fprintf(f, "  - path: ");
+	put_yaml(f, path);
+	fprintf(f, "\n    permissions: \"0644\"\n    content: |\n");
 }
 
 char *cloudinit_user_data(const struct lab_config *c,
 			  const struct vm_config *vm, const char *ssh_pubkey)
 {
-	struct sbuf b = { 0 }, units = { 0 }; /* " UNIT" per share */
 	_cleanup_free_ char *key = strdup(ssh_pubkey ? ssh_pubkey : "");
+	char *text = NULL, *units = NULL; /* " UNIT" per share */
+	size_t len = 0, ulen = 0;
+	FILE *f = open_memstream(&text, &len);
+	FILE *u = open_memstream(&units, &ulen);
+	bool ok = key && f && u;
 
-	if (!key)
-		return NULL;
+	if (!ok)
+		goto out;
 	key[strcspn(key, "\r\n")] = '\0';
-	sb_printf(&b,
-		  "#cloud-config\n"
-		  "# Written by daxlab for [vm %s].\n",
-		  vm->id);
-	sb_printf(&b, "hostname: ");
-	sb_yaml(&b, vm_name(vm));
-	sb_printf(
-		&b,
+	fprintf(f,
+		"#cloud-config\n"
+		"# Written by daxlab for [vm %s].\n",
+		vm->id);
+	fprintf(f, "hostname: ");
+	put_yaml(f, vm_name(vm));
+	fprintf(f,
 		"\n"
 		"manage_etc_hosts: true\n"
 		"# stats and fio log in as root@vm: root gets the lab's key.\n"
@@ -205,15 +178,15 @@ char *cloudinit_user_data(const struct lab_config *c,
 		"# one host key: RSA keys take seconds to make under TCG\n"
 		"ssh_genkeytypes: [ed25519]\n"
 		"ssh_authorized_keys:\n  - ");
-	sb_yaml(&b, key);
-	sb_printf(&b,
-		  "\n"
-		  "# The shares as systemd mount units (cloud-init's mounts:\n"
-		  "# drops virtiofs tags), a fio server, and %s,\n"
-		  "# which wants them all; no packages: the guest has no way\n"
-		  "# out, fio must be in the image.\n"
-		  "write_files:\n",
-		  CLOUDINIT_TARGET);
+	put_yaml(f, key);
+	fprintf(f,
+		"\n"
+		"# The shares as systemd mount units (cloud-init's mounts:\n"
+		"# drops virtiofs tags), a fio server, and %s,\n"
+		"# which wants them all; no packages: the guest has no way\n"
+		"# out, fio must be in the image.\n"
+		"write_files:\n",
+		CLOUDINIT_TARGET);
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct share_config *s = &c->shares[i];
 		_cleanup_free_ char *what = NULL, *opts = NULL, *unit = NULL;
@@ -227,54 +200,58 @@ char *cloudinit_user_data(const struct lab_config *c,
 		path = unit ? strdup_printf("/etc/systemd/system/%s", unit) :
 			      NULL;
 		if (!path) {
-			b.failed = true;
-			break;
+			ok = false;
+			goto out;
 		}
-		file_head(&b, path);
-		sb_printf(&b,
-			  "      [Unit]\n"
-			  "      Description=daxlab share %s (%s %s)\n"
-			  "      [Mount]\n"
-			  "      What=%s\n"
-			  "      Where=%s\n"
-			  "      Type=%s\n",
-			  s->name, type, what, what, where, type);
+		file_head(f, path);
+		fprintf(f,
+			"      [Unit]\n"
+			"      Description=daxlab share %s (%s %s)\n"
+			"      [Mount]\n"
+			"      What=%s\n"
+			"      Where=%s\n"
+			"      Type=%s\n",
+			s->name, type, what, what, where, type);
 		if (*opts)
-			sb_printf(&b, "      Options=%s\n", opts);
-		sb_printf(&b, "      TimeoutSec=60\n");
-		sb_printf(&units, " %s", unit);
+			fprintf(f, "      Options=%s\n", opts);
+		fprintf(f, "      TimeoutSec=60\n");
+		fprintf(u, " %s", unit);
 	}
-	file_head(&b, "/etc/systemd/system/" CLOUDINIT_FIO_UNIT);
-	sb_printf(&b, "      [Unit]\n"
-		      "      Description=fio server for daxlab (fio --client "
-		      "from the host, port 8765)\n"
-		      "      [Service]\n"
-		      "      ExecStart=fio --server\n"
-		      "      WorkingDirectory=/tmp\n"
-		      "      Restart=always\n"
-		      "      RestartSec=2\n");
-	file_head(&b, "/etc/systemd/system/" CLOUDINIT_TARGET);
-	sb_printf(&b,
-		  "      [Unit]\n"
-		  "      Description=daxlab: the lab's shares and fio server\n"
-		  "      Wants=%s%s\n",
-		  CLOUDINIT_FIO_UNIT, units.s ? units.s : "");
-	if (units.s)
-		sb_printf(&b, "      After=%s\n", units.s + 1);
-	sb_printf(&b,
-		  "# A failed mount does not fail the target: daxlab reads\n"
-		  "# /proc/mounts and names the share. systemd 246 and later\n"
-		  "# load new unit files without a daemon-reload (seconds\n"
-		  "# under TCG); older ones get one.\n"
-		  "runcmd:\n"
-		  "  - [systemctl, start, %s]\n"
-		  "  - [sh, -c, \"systemctl is-active -q %s || { systemctl "
-		  "daemon-reload; systemctl start %s; }\"]\n",
-		  CLOUDINIT_TARGET, CLOUDINIT_TARGET, CLOUDINIT_TARGET);
-	if (units.failed)
-		b.failed = true;
-	free(units.s);
-	return sb_take(&b);
+	file_head(f, "/etc/systemd/system/" CLOUDINIT_FIO_UNIT);
+	fprintf(f, "      [Unit]\n"
+		   "      Description=fio server for daxlab (fio --client "
+		   "from the host, port 8765)\n"
+		   "      [Service]\n"
+		   "      ExecStart=fio --server\n"
+		   "      WorkingDirectory=/tmp\n"
+		   "      Restart=always\n"
+		   "      RestartSec=2\n");
+	file_head(f, "/etc/systemd/system/" CLOUDINIT_TARGET);
+	if (fflush(u) != 0) {
+		ok = false;
+		goto out;
+	}
+	fprintf(f,
+		"      [Unit]\n"
+		"      Description=daxlab: the lab's shares and fio server\n"
+		"      Wants=%s%s\n",
+		CLOUDINIT_FIO_UNIT, units);
+	if (ulen)
+		fprintf(f, "      After=%s\n", units + 1);
+	fprintf(f,
+		"# A failed mount does not fail the target: daxlab reads\n"
+		"# /proc/mounts and names the share. systemd 246 and later\n"
+		"# load new unit files without a daemon-reload (seconds\n"
+		"# under TCG); older ones get one.\n"
+		"runcmd:\n"
+		"  - [systemctl, start, %s]\n"
+		"  - [sh, -c, \"systemctl is-active -q %s || { systemctl "
+		"daemon-reload; systemctl start %s; }\"]\n",
+		CLOUDINIT_TARGET, CLOUDINIT_TARGET, CLOUDINIT_TARGET);
+out:
+	ok = mem_close(u, &units, ok) != NULL;
+	free(units);
+	return mem_close(f, &text, ok);
 }
 
 char *cloudinit_meta_data(const struct vm_config *vm)

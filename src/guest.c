@@ -212,7 +212,7 @@ static int guest_build_main(int argc, char **argv)
 	struct guest_build_opts o = { 0 };
 	struct guest_build_result res
 		__attribute__((cleanup(guest_build_result_done))) = { 0 };
-	_cleanup_free_ char *output = NULL;
+	const char *output = NULL;
 	struct extras extras __attribute__((cleanup(extras_free))) = { 0 };
 	_cleanup_free_ char *resident = NULL;
 	bool install = false, default_dir = false;
@@ -233,8 +233,7 @@ static int guest_build_main(int argc, char **argv)
 				return error("out of memory");
 			break;
 		case 'o':
-			free(output);
-			output = strdup(optarg);
+			output = optarg;
 			break;
 		case 'k':
 			o.kernel = optarg;
@@ -251,11 +250,9 @@ static int guest_build_main(int argc, char **argv)
 		usage_error("guest build", "unexpected argument '%s'",
 			    argv[optind]);
 	if (!output) {
-		output = strdup(DAXLAB_DEFAULT_GUEST_DIR);
+		output = DAXLAB_DEFAULT_GUEST_DIR;
 		default_dir = true;
 	}
-	if (!output)
-		return error("out of memory");
 	if (o.kernel && access(o.kernel, F_OK) < 0)
 		return error_errno(errno, "guest: kernel %s", o.kernel);
 	if (!o.init_path)
@@ -445,7 +442,8 @@ static int guest_image_main(int argc, char **argv)
 	struct guest_image_opts o = { .release = "bookworm" };
 	struct guest_image_result res
 		__attribute__((cleanup(guest_image_result_done))) = { 0 };
-	_cleanup_free_ char *output = NULL;
+	_cleanup_free_ char *output = NULL, *cwd = NULL;
+	const char *out = NULL;
 	bool install = false;
 	struct error err = { 0 };
 	char size[32], host_fio[128];
@@ -460,8 +458,7 @@ static int guest_image_main(int argc, char **argv)
 			o.release = optarg;
 			break;
 		case 'o':
-			free(output);
-			output = strdup(optarg);
+			out = optarg;
 			break;
 		case 'm':
 			o.mirror = optarg;
@@ -478,21 +475,15 @@ static int guest_image_main(int argc, char **argv)
 		usage_error("guest image",
 			    "--release '%s': expected bookworm or trixie",
 			    o.release);
-	if (!output)
+	if (!out)
 		output = strdup_printf("/var/lib/daxlab/images/debian-%s.qcow2",
 				       o.release);
+	else if (out[0] == '/')
+		output = strdup(out);
+	else if ((cwd = realpath(".", NULL)))
+		output = strdup_printf("%s/%s", cwd, out);
 	if (!output)
 		return error("out of memory");
-	if (output[0] != '/') {
-		char *abs = realpath(".", NULL);
-		char *full = abs ? strdup_printf("%s/%s", abs, output) : NULL;
-
-		free(abs);
-		free(output);
-		output = full;
-		if (!output)
-			return error("out of memory");
-	}
 	if (install) {
 		if (getuid() != 0)
 			return error("guest image: --install-deps needs root");

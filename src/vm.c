@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -98,6 +99,25 @@ struct vm_opts {
 	bool foreground, dry_run, no_probe;
 	unsigned timeout;
 	int first_arg; /* index of the first non-option */
+	char ucmd[32]; /* "vm COMMAND", for messages */
+};
+
+/* A command's options, config, VMs and environment: session_open() */
+struct vm_session {
+	struct vm_opts o;
+	struct lab_config *c;
+	const struct vm_config *vm, **vms; /* its one VM, or its list */
+	struct vm_env e;
+	int argc;
+	char **argv;
+};
+
+/* What a command takes after its options */
+struct vm_command {
+	int (*fn)(struct vm_session *s);
+	int min, max; /* how many words */
+	bool list; /* "all" or an id (load_vms()), else one id (load_vm()) */
+	const char *words; /* the usage error when there are too few or many */
 };
 
 static void report_cb(void *ud, enum vm_report kind, const char *msg)
@@ -117,7 +137,7 @@ static void report_cb(void *ud, enum vm_report kind, const char *msg)
 }
 
 static void parse_opts(const char *cmd, int argc, char **argv,
-		       struct vm_opts *o, bool stop_at_arg)
+		       struct vm_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -127,14 +147,14 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
 		COMMON_LONGOPTS,
 	};
-	char ucmd[32];
+	const char *ucmd = o->ucmd;
 	int c;
 
-	snprintf(ucmd, sizeof(ucmd), "vm %s", cmd);
 	memset(o, 0, sizeof(*o));
+	snprintf(o->ucmd, sizeof(o->ucmd), "vm %s", cmd);
 	optind = 1;
 	while ((c = getopt_long(argc, argv,
-				stop_at_arg ? "+c:fnt:qhV" : "c:fnt:qhV",
+				strcmp(cmd, "ssh") ? "c:fnt:qhV" : "+c:fnt:qhV",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -199,8 +219,8 @@ struct lab_config *load_lab_config(const char *explicit_path)
 }
 
 /* The config of o, and in *vm the VM that id names; NULL after a message. */
-static struct lab_config *load_vm(const struct vm_opts *o, const char *ucmd,
-				  const char *id, const struct vm_config **vm)
+static struct lab_config *load_vm(const struct vm_opts *o, const char *id,
+				  const struct vm_config **vm)
 {
 	struct lab_config *c = load_lab_config(o->config);
 
@@ -208,7 +228,7 @@ static struct lab_config *load_vm(const struct vm_opts *o, const char *ucmd,
 		return NULL;
 	*vm = config_find_vm(c, id);
 	if (!*vm) {
-		error("%s: no [vm %s] in %s", ucmd, id, c->path);
+		error("%s: no [vm %s] in %s", o->ucmd, id, c->path);
 		config_free(c);
 		return NULL;
 	}
@@ -219,14 +239,12 @@ static struct lab_config *load_vm(const struct vm_opts *o, const char *ucmd,
  * The config of o, and in *ret the VMs that arg names ("all" or an id),
  * NULL-terminated and allocated; NULL after a message.
  */
-static struct lab_config *load_vms(const struct vm_opts *o, const char *ucmd,
-				   const char *arg,
+static struct lab_config *load_vms(const struct vm_opts *o, const char *arg,
 				   const struct vm_config ***ret)
 {
 	const struct vm_config *one = NULL, **l;
-	struct lab_config *c = strcmp(arg, "all") ?
-				       load_vm(o, ucmd, arg, &one) :
-				       load_lab_config(o->config);
+	struct lab_config *c = strcmp(arg, "all") ? load_vm(o, arg, &one) :
+						    load_lab_config(o->config);
 
 	if (!c)
 		return NULL;
@@ -246,21 +264,50 @@ static volatile sig_atomic_t interrupted;
 /* daxlab-resident, for image VMs (kept for the process's life) */
 static char *resident;
 
-static int env_setup(struct vm_env *e, const struct lab_config *c,
-		     const struct vm_opts *o)
+/*
+ * Reads cmd's options and words, loads its config and VMs and sets its
+ * environment up; < 0 after a message.
+ */
+static int session_open(struct vm_session *s, const char *name,
+			const struct vm_command *cmd, int argc, char **argv)
 {
-	memset(e, 0, sizeof(*e));
-	e->report = report_cb;
-	e->interrupted = &interrupted;
-	if (!resident)
-		resident = daxlab_resident_path();
-	e->resident = resident;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	parse_opts(name, argc, argv, &s->o);
+	n = argc - s->o.first_arg;
+	if (n < cmd->min || n > cmd->max)
+		usage_error(s->o.ucmd, "%s", cmd->words);
+	s->c = cmd->list ? load_vms(&s->o, n ? argv[s->o.first_arg] : "all",
+				    &s->vms) :
+			   load_vm(&s->o, argv[s->o.first_arg], &s->vm);
+	if (!s->c)
+		return -1;
+	s->e.report = report_cb;
+	s->e.interrupted = &interrupted;
+	resident = daxlab_resident_path();
+	s->e.resident = resident;
 	/* for tests: a fake cgroup tree, a fake sd_booted() */
-	if (getenv("DAXLAB_CGROUP_ROOT"))
-		e->cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
-	if (getenv("DAXLAB_SYSTEMD_DIR"))
-		e->systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
-	return vm_env_init(e, c, o->dry_run, o->no_probe);
+	s->e.cgroup_root = getenv("DAXLAB_CGROUP_ROOT");
+	s->e.systemd_dir = getenv("DAXLAB_SYSTEMD_DIR");
+	vm_env_init(&s->e, s->c, s->o.dry_run, s->o.no_probe);
+	s->argc = argc;
+	s->argv = argv;
+	return 0;
+}
+
+static void session_close(struct vm_session *s)
+{
+	vm_env_done(&s->e);
+	free(s->vms);
+	config_free(s->c);
+}
+
+/* Says why vm failed (e->err); 1, the exit status. */
+static int vm_failed(const struct vm_session *s, const struct vm_config *vm)
+{
+	error("vm %s: %s", vm->id, s->e.err.msg);
+	return 1;
 }
 
 /* ---- console ---- */
@@ -396,63 +443,37 @@ static int start_one(struct vm_env *e, const struct vm_config *vm,
 static int in_parallel(struct vm_env *e, const struct vm_config **vms,
 		       unsigned timeout, bool start);
 
-static int do_start(int argc, char **argv)
+static int do_start(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config **vms;
-	struct vm_env e;
+	const struct vm_config **vms = s->vms;
 	unsigned timeout;
-	int ret = 0;
 
-	parse_opts("start", argc, argv, &o, false);
-	if (argc - o.first_arg != 1)
-		usage_error("vm start", "give one VM id, or all");
-	c = load_vms(&o, "vm start", argv[o.first_arg], &vms);
-	if (!c)
-		return 1;
-	if (o.foreground && (!vms[0] || vms[1])) {
-		free(vms);
-		config_free(c);
+	if (s->o.foreground && (!vms[0] || vms[1])) {
+		session_close(s);
 		usage_error("vm start", "--foreground takes one VM id");
 	}
-	env_setup(&e, c, &o);
 	/* validate everything first */
 	for (size_t i = 0; vms[i]; i++)
-		if (vm_check(&e, vms[i]) < 0) {
-			error("vm %s: %s", vms[i]->id, e.err.msg);
-			ret = 1;
-			goto out;
-		}
-	timeout = o.timeout ? o.timeout : c->lab.boot_timeout;
+		if (vm_check(&s->e, vms[i]) < 0)
+			return vm_failed(s, vms[i]);
+	timeout = s->o.timeout ? s->o.timeout : s->c->lab.boot_timeout;
 	/* ^C or SIGTERM during a start: undo it rather than leave it half-way */
-	if (!o.dry_run)
+	if (!s->o.dry_run)
 		trap_signals(on_interrupt, true);
-	if (!o.dry_run && vms[0] && vms[1]) {
-		ret = in_parallel(&e, vms, timeout, true);
-		goto out;
-	}
+	if (!s->o.dry_run && vms[0] && vms[1])
+		return in_parallel(&s->e, vms, timeout, true);
 	for (size_t i = 0; vms[i]; i++)
-		if (start_one(&e, vms[i], timeout, o.dry_run) < 0) {
-			error("vm %s: %s", vms[i]->id, e.err.msg);
-			ret = 1;
-			break;
-		}
-	if (!ret && o.foreground && !o.dry_run) {
-		struct vm_stop_info s;
+		if (start_one(&s->e, vms[i], timeout, s->o.dry_run) < 0)
+			return vm_failed(s, vms[i]);
+	if (s->o.foreground && !s->o.dry_run) {
+		struct vm_stop_info st;
 
-		console_relay(&e, vms[0]);
+		console_relay(&s->e, vms[0]);
 		info("stopping vm %s", vms[0]->id);
-		if (vm_stop_report(&e, vms[0], &s) < 0) {
-			error("vm %s: %s", vms[0]->id, e.err.msg);
-			ret = 1;
-		}
+		if (vm_stop_report(&s->e, vms[0], &st) < 0)
+			return vm_failed(s, vms[0]);
 	}
-out:
-	vm_env_done(&e);
-	free(vms);
-	config_free(c);
-	return ret;
+	return 0;
 }
 
 /* Stops vm and says how it was; < 0 with e->err filled. */
@@ -568,33 +589,15 @@ static int in_parallel(struct vm_env *e, const struct vm_config **vms,
 	return r < 0 ? 1 : 0;
 }
 
-static int do_stop(int argc, char **argv)
+static int do_stop(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config **vms;
-	struct vm_env e;
 	int ret = 0;
 
-	parse_opts("stop", argc, argv, &o, false);
-	if (argc - o.first_arg != 1)
-		usage_error("vm stop", "give one VM id, or all");
-	c = load_vms(&o, "vm stop", argv[o.first_arg], &vms);
-	if (!c)
-		return 1;
-	env_setup(&e, c, &o);
-	if (!o.dry_run && vms[0] && vms[1]) {
-		ret = in_parallel(&e, vms, 0, false);
-	} else {
-		for (size_t i = 0; vms[i]; i++)
-			if (stop_one(&e, vms[i], o.dry_run) < 0) {
-				error("vm %s: %s", vms[i]->id, e.err.msg);
-				ret = 1;
-			}
-	}
-	vm_env_done(&e);
-	free(vms);
-	config_free(c);
+	if (!s->o.dry_run && s->vms[0] && s->vms[1])
+		return in_parallel(&s->e, s->vms, 0, false);
+	for (size_t i = 0; s->vms[i]; i++)
+		if (stop_one(&s->e, s->vms[i], s->o.dry_run) < 0)
+			ret = vm_failed(s, s->vms[i]);
 	return ret;
 }
 
@@ -633,167 +636,114 @@ static void print_numa(const char *label, const char *text)
 	numastat_free(&ns);
 }
 
-static int do_status(int argc, char **argv)
+static int do_status(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config **vms;
-	struct vm_env e;
+	const struct vm_config **vms = s->vms;
 	int ret = 0;
 
-	parse_opts("status", argc, argv, &o, false);
-	if (argc - o.first_arg > 1)
-		usage_error("vm status", "give at most one VM id, or all");
-	c = load_vms(&o, "vm status",
-		     argc > o.first_arg ? argv[o.first_arg] : "all", &vms);
-	if (!c)
-		return 1;
-	env_setup(&e, c, &o);
 	for (size_t i = 0; vms[i]; i++) {
-		struct vm_status s;
+		struct vm_status st;
 
-		if (vm_status(&e, vms[i], &s) < 0) {
+		if (vm_status(&s->e, vms[i], &st) < 0) {
 			error("vm %s: cannot read its state", vms[i]->id);
 			ret = 1;
 			continue;
 		}
 		printf("vm %s (%s): %s\n", vms[i]->id, vms[i]->name,
-		       s.running && s.stale ?
+		       st.running && st.stale ?
 			       "running, but a virtiofsd is not (daxlab vm stop cleans up)" :
-		       s.running ?
+		       st.running ?
 			       "running" :
-		       s.qemu_died && s.end.how == VM_END_OOM ?
+		       st.qemu_died && st.end.how == VM_END_OOM ?
 			       "stopped, qemu was killed by the OOM killer; stale state left (daxlab vm stop cleans it)" :
-		       s.stale ?
+		       st.stale ?
 			       "stopped, stale state left (daxlab vm stop cleans it)" :
 			       "stopped");
-		if (s.qemu_pid)
-			printf("  %-14s %d\n", "qemu pid", (int)s.qemu_pid);
-		if (s.qemu_died)
+		if (st.qemu_pid)
+			printf("  %-14s %d\n", "qemu pid", (int)st.qemu_pid);
+		if (st.qemu_died)
 			printf("  %-14s pid %d: %s\n", "qemu ended",
-			       (int)s.end.pid, s.end.what);
-		if (s.oom_known && s.oom_kills &&
-		    !(s.qemu_died && s.end.how == VM_END_OOM))
+			       (int)st.end.pid, st.end.what);
+		if (st.oom_known && st.oom_kills &&
+		    !(st.qemu_died && st.end.how == VM_END_OOM))
 			printf("  %-14s %llu in the VM's memory cgroup\n",
-			       "oom kills", (unsigned long long)s.oom_kills);
-		for (size_t k = 0; k < s.n_fsd; k++)
-			if (s.fsd_pid[k])
+			       "oom kills", (unsigned long long)st.oom_kills);
+		for (size_t k = 0; k < st.n_fsd; k++)
+			if (st.fsd_pid[k])
 				printf("  %-14s %d (share %s)\n",
-				       "virtiofsd pid", (int)s.fsd_pid[k],
-				       s.fsd_share[k]);
-			else if (s.running)
+				       "virtiofsd pid", (int)st.fsd_pid[k],
+				       st.fsd_share[k]);
+			else if (st.running)
 				printf("  %-14s not running (share %s)\n",
-				       "virtiofsd", s.fsd_share[k]);
-		if (s.cgroup) {
-			printf("  %-14s %s\n", "cgroup", s.cgroup);
+				       "virtiofsd", st.fsd_share[k]);
+		if (st.cgroup) {
+			printf("  %-14s %s\n", "cgroup", st.cgroup);
 			printf("  %-14s cpus %s, mems %s\n", "effective",
-			       s.cg_cpus ? s.cg_cpus : "?",
-			       s.cg_mems ? s.cg_mems : "?");
+			       st.cg_cpus ? st.cg_cpus : "?",
+			       st.cg_mems ? st.cg_mems : "?");
 			printf("  %-14s", "cgroup pids");
-			for (size_t k = 0; k < s.n_cg_pids; k++)
-				printf(" %d", (int)s.cg_pids[k]);
-			printf("%s\n", s.n_cg_pids ? "" : " (none)");
-			print_numa("memory", s.numa_stat);
+			for (size_t k = 0; k < st.n_cg_pids; k++)
+				printf(" %d", (int)st.cg_pids[k]);
+			printf("%s\n", st.n_cg_pids ? "" : " (none)");
+			print_numa("memory", st.numa_stat);
 		}
-		if (s.fsd_cgroup && s.running) {
-			printf("  %-14s %s\n", "fsd cgroup", s.fsd_cgroup);
+		if (st.fsd_cgroup && st.running) {
+			printf("  %-14s %s\n", "fsd cgroup", st.fsd_cgroup);
 			printf("  %-14s cpus %s, mems %s\n", "fsd effective",
-			       s.fsd_cpus ? s.fsd_cpus : "?",
-			       s.fsd_mems ? s.fsd_mems : "?");
-			print_numa("fsd memory", s.fsd_numa_stat);
+			       st.fsd_cpus ? st.fsd_cpus : "?",
+			       st.fsd_mems ? st.fsd_mems : "?");
+			print_numa("fsd memory", st.fsd_numa_stat);
 		}
-		vm_status_free(&s);
+		vm_status_free(&st);
 	}
-	vm_env_done(&e);
-	free(vms);
-	config_free(c);
 	return ret;
 }
 
-static int do_cmdline(int argc, char **argv)
+static int do_cmdline(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config *vm;
-	struct vm_env e;
 	char ***fsd = NULL;
 	char **qemu = NULL;
 	int ret = 0;
 
-	parse_opts("cmdline", argc, argv, &o, false);
-	if (argc - o.first_arg != 1)
-		usage_error("vm cmdline", "give one VM id");
-	c = load_vm(&o, "vm cmdline", argv[o.first_arg], &vm);
-	if (!c)
-		return 1;
-	env_setup(&e, c, &o);
-	if (vm_cmdlines(&e, vm, &fsd, &qemu) < 0) {
-		error("vm %s: %s", vm->id, e.err.msg);
-		ret = 1;
+	if (vm_cmdlines(&s->e, s->vm, &fsd, &qemu) < 0) {
+		ret = vm_failed(s, s->vm);
 	} else {
 		for (size_t i = 0; fsd[i]; i++) {
-			_cleanup_free_ char *s =
+			_cleanup_free_ char *line =
 				shell_join((const char *const *)fsd[i]);
 
-			printf("%s\n", s ? s : "");
+			printf("%s\n", line ? line : "");
 		}
-		_cleanup_free_ char *s = shell_join((const char *const *)qemu);
-		printf("%s\n", s ? s : "");
+		_cleanup_free_ char *line =
+			shell_join((const char *const *)qemu);
+		printf("%s\n", line ? line : "");
 	}
 	vm_cmdlines_free(fsd, qemu);
-	vm_env_done(&e);
-	config_free(c);
 	return ret;
 }
 
-static int do_console(int argc, char **argv)
+static int do_console(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config *vm;
-	struct vm_env e;
-	int ret;
-
-	parse_opts("console", argc, argv, &o, false);
-	if (argc - o.first_arg != 1)
-		usage_error("vm console", "give one VM id");
-	c = load_vm(&o, "vm console", argv[o.first_arg], &vm);
-	if (!c)
-		return 1;
-	env_setup(&e, c, &o);
-	ret = console_relay(&e, vm) < 0 ? 1 : 0;
-	vm_env_done(&e);
-	config_free(c);
-	return ret;
+	return console_relay(&s->e, s->vm) < 0 ? 1 : 0;
 }
 
-static int do_ssh(int argc, char **argv)
+static int do_ssh(struct vm_session *s)
 {
-	struct vm_opts o;
-	struct lab_config *c;
-	const struct vm_config *vm;
-	struct vm_env e;
-	_cleanup_free_ char *cfg = NULL, *remote = NULL;
+	_cleanup_free_ char *cfg = vm_ssh_config_path(&s->e), *remote = NULL;
+	char **argv = s->argv;
+	int argc = s->argc, first = s->o.first_arg;
 	const char *args[8];
 	size_t n = 0;
 
-	parse_opts("ssh", argc, argv, &o, true);
-	if (argc - o.first_arg < 1)
-		usage_error("vm ssh", "give a VM id");
-	c = load_vm(&o, "vm ssh", argv[o.first_arg], &vm);
-	if (!c)
-		return 1;
-	env_setup(&e, c, &o);
-	cfg = vm_ssh_config_path(&e);
 	if (!cfg)
 		die("out of memory");
 	if (access(cfg, R_OK) < 0)
 		return error_errno(errno, "%s (start a VM first)", cfg);
 	/* "vm ssh ID -- CMD...": the "--" ends daxlab's words, not CMD's */
-	if (argc - o.first_arg > 1 && !strcmp(argv[o.first_arg + 1], "--"))
-		o.first_arg++;
-	if (argc - o.first_arg > 1) {
-		remote = shell_join((const char *const *)&argv[o.first_arg + 1]);
+	if (argc - first > 1 && !strcmp(argv[first + 1], "--"))
+		first++;
+	if (argc - first > 1) {
+		remote = shell_join((const char *const *)&argv[first + 1]);
 		if (!remote)
 			die("out of memory");
 	}
@@ -802,7 +752,7 @@ static int do_ssh(int argc, char **argv)
 	args[n++] = cfg;
 	if (!remote && isatty(STDIN_FILENO))
 		args[n++] = "-t";
-	args[n++] = vm->name;
+	args[n++] = s->vm->name;
 	if (remote) {
 		args[n++] = "--";
 		args[n++] = remote;
@@ -818,11 +768,22 @@ int cmd_vm(int argc, char **argv)
 {
 	static const char *const cmds[] = { "start",   "stop", "status",
 					    "console", "ssh",  "cmdline" };
-	static int (*const fns[])(int, char **) = {
-		do_start, do_stop, do_status, do_console, do_ssh, do_cmdline,
+	static const struct vm_command fns[] = {
+		{ do_start, 1, 1, true, "give one VM id, or all" },
+		{ do_stop, 1, 1, true, "give one VM id, or all" },
+		{ do_status, 0, 1, true, "give at most one VM id, or all" },
+		{ do_console, 1, 1, false, "give one VM id" },
+		{ do_ssh, 1, INT_MAX, false, "give a VM id" },
+		{ do_cmdline, 1, 1, false, "give one VM id" },
 	};
 	size_t i = pick_command_as(CMDS_LISTED, "vm", argc, argv, cmds,
 				   ARRAY_SIZE(cmds), vm_usage);
+	struct vm_session s;
+	int ret;
 
-	return fns[i](argc - 1, argv + 1);
+	if (session_open(&s, cmds[i], &fns[i], argc - 1, argv + 1) < 0)
+		return 1;
+	ret = fns[i].fn(&s);
+	session_close(&s);
+	return ret;
 }
