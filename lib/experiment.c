@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1139,10 +1140,11 @@ static void guest_poweroff(struct experiment *x, const struct vm_config *vm)
  * The guard: a child of the run that outlives it. A run killed outright
  * (SIGKILL, a crash) cannot tear down; its monitor and fio die with it
  * (PR_SET_PDEATHSIG: the monitor ends on a whole tick), but the VMs would
- * run on. The run tells its guard through a pipe, a line at a time, the
- * step it is in and which VMs it started, and "done" once it tore down
- * itself; a pipe that ends without "done" means the run died, and the
- * guard stops the VMs the run started and marks the results incomplete.
+ * run on. The run tells its guard through a socket pair, a line at a
+ * time, the step it is in and which VMs it started, and "done" once it
+ * tore down itself; a stream that ends without "done" means the run died,
+ * and the guard stops the VMs the run started and marks the results
+ * incomplete.
  */
 static void guard_say(struct experiment *x, const char *fmt, ...)
 {
@@ -1155,11 +1157,20 @@ static void guard_say(struct experiment *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	/* one write of less than PIPE_BUF: the line arrives whole */
+	/*
+	 * One send of a short line: it arrives whole. MSG_NOSIGNAL: a guard
+	 * that is gone must not take the run with it (SIGPIPE); the run
+	 * goes on without one, and says so.
+	 */
 	if (n > 0 && (size_t)n < sizeof(line) &&
-	    write(x->guard_fd, line, (size_t)n) != n) {
+	    send(x->guard_fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+		int e = errno;
+
 		close(x->guard_fd);
 		x->guard_fd = -1;
+		say(x, EXPERIMENT_WARNING,
+		    "the guard of this run (pid %d) is gone (%s): a run killed from now on leaves its VMs running",
+		    (int)x->guard, strerror(e));
 	}
 }
 
@@ -1219,9 +1230,9 @@ static void guard_start(struct experiment *x)
 	pid_t run_pid = getpid();
 
 	x->guard_fd = -1;
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		say(x, EXPERIMENT_WARNING, "no guard for this run: pipe: %s",
-		    strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+		say(x, EXPERIMENT_WARNING,
+		    "no guard for this run: socketpair: %s", strerror(errno));
 		return;
 	}
 	fflush(NULL);

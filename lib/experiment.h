@@ -119,7 +119,7 @@ struct experiment {
 	char *point; /* "private_ratio=25" or NULL */
 	char vm_died[900]; /* "vm 1 had died: killed by ..." (teardown) */
 	pid_t guard; /* the guard process (lib/experiment.c), or 0 */
-	int guard_fd; /* its pipe's write end, or -1 */
+	int guard_fd; /* its end of the socket pair, or -1 */
 	/* the sweep point as used: o's, and access_ratio when it followed */
 	const char *keys[SWEEP_MAX_KEYS + 1];
 	const char *vals[SWEEP_MAX_KEYS + 1];

@@ -178,6 +178,27 @@ EOF
 	[ "$(tail -c 1 "$dir/stats.csv" | od -An -c | tr -d ' ')" = '\n' ]
 }
 
+@test "a run whose guard is killed goes on without it, says so, and completes" {
+	local guard
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo >"$T/out" 2>&1 &
+	RUN=$!
+	wait_for_log "files written" 150
+	# the guard: the run's child that leads its own process group
+	guard=$(ps -o pid=,pgid= --ppid "$RUN" | awk '$1 == $2 { print $1 }')
+	echo "run $RUN, guard $guard"
+	[ -n "$guard" ]
+	kill -KILL "$guard"
+	rc=0
+	wait "$RUN" || rc=$?
+	RUN=
+	cat "$T/out"
+	dir=$(echo "$T/results/"*-demo)
+	[ "$rc" -eq 0 ]
+	[ "$(cat "$dir/status")" = complete ]
+	grep -q "^warning: the guard of this run (pid $guard) is gone" "$dir/run.log"
+	assert_nothing_left
+}
+
 @test "a sweep runs one experiment per point of the grid and compares them" {
 	# two keys make a grid: 2 x 1 points
 	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
