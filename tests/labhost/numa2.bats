@@ -50,6 +50,8 @@ setup() {
 
 @test "daxlab run of numa2.ini completes, with accel=kvm" {
 	cat "$BATS_FILE_TMPDIR/run.out"
+	echo "exit code $(cat "$BATS_FILE_TMPDIR/run.rc"); the end of its run.log:"
+	tail -5 "$R/run.log" || true
 	[ "$(cat "$BATS_FILE_TMPDIR/run.rc")" = 0 ]
 	[ "$(cat "$R/status")" = complete ]
 	grep -x 'accel = kvm' "$R/provenance.txt"
