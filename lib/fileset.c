@@ -326,7 +326,6 @@ void fileset_plan_free(struct fileset_plan *p)
 	free_strv(p->vm_ids, p->spec.vms);
 	free_strv(p->vm_dirs, p->spec.vms);
 	free((char *)p->spec.shared_dir);
-	free((char *)p->spec.private_dir);
 	free(p);
 }
 
@@ -388,8 +387,6 @@ int fileset_plan_new(const struct workload_spec *w, struct fileset_plan **ret,
 	if (r < 0)
 		goto out;
 	if (w->shared_dir && !(p->spec.shared_dir = strdup(w->shared_dir)))
-		goto nomem;
-	if (w->private_dir && !(p->spec.private_dir = strdup(w->private_dir)))
 		goto nomem;
 	if (w->shared_dir && (r = check_dir("shared", w->shared_dir, err)) < 0)
 		goto out;
@@ -965,8 +962,7 @@ int fileset_file_residency(const char *path, struct fs_residency *acc)
 		}
 		if (!n)
 			continue;
-		for (size_t j = 0; j < n; j++)
-			status[j] = -1;
+		/* on success, move_pages fills every status */
 		if (move_pages(0, n, pages, NULL, status, 0) < 0) {
 			for (size_t j = 0; j < n; j++)
 				status[j] = -ENOENT;

@@ -94,7 +94,7 @@ struct fs_file {
 };
 
 struct fileset_plan {
-	struct workload_spec spec; /* folders point into plan-owned strings */
+	struct workload_spec spec; /* shared_dir is the plan's; the rest NULL */
 	unsigned count[FS_GROUPS]; /* files per group (private: per VM) */
 	/*
 	 * Share of one VM's I/O per group in 1/10000 (sums to 10000), and

@@ -585,8 +585,6 @@ static char *log_tail(const char *path, unsigned lines)
 	return strdup(p);
 }
 
-/* ---- stop and clean up ---- */
-
 /* ---- how a qemu ended ---- */
 
 /* Appends to r->what. */
@@ -705,6 +703,8 @@ static void qemu_end(struct vm_env *e, const struct vm_config *vm,
 		"cause unknown: no OOM kill counted in its memory cgroup, no signal in %s, and no exit status (daxlab is not its parent)",
 		p->qemu_log);
 }
+
+/* ---- stop and clean up ---- */
 
 /* "A, B, C": what a cleanup removed. buf may be NULL. */
 #define note(buf, len, ...) str_appendf(buf, len, ", ", __VA_ARGS__)
@@ -937,20 +937,22 @@ static void remove_image_disk(struct vm_env *e, const struct vm_plan *p,
 			      char *removed, size_t rlen)
 {
 	const struct vm_config *vm = p->vm;
+	const char *files[] = { p->disk, vm->seed ? NULL : p->seed };
 
 	if (!vm->image || vm->keep_disk)
 		return;
-	if (e->dry_run) {
-		unlink_noted(e, p->disk, removed, rlen);
-		if (!vm->seed)
-			unlink_noted(e, p->seed, removed, rlen);
-		return;
+	/* named in full, dry or not: they are not in the VM's folder */
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		const char *f = files[i];
+
+		if (!f || (e->dry_run ? access(f, F_OK) : unlink(f)) < 0)
+			continue;
+		if (e->dry_run)
+			report(e, VM_REPORT_DRY, "rm %s", f);
+		note(removed, rlen, "%s%s", f, i ? "" : " (the VM's overlay)");
 	}
-	if (unlink(p->disk) == 0)
-		note(removed, rlen, "%s (the VM's overlay)", p->disk);
-	if (!vm->seed && unlink(p->seed) == 0)
-		note(removed, rlen, "%s", p->seed);
-	(void)rmdir(p->image_dir);
+	if (!e->dry_run)
+		(void)rmdir(p->image_dir);
 }
 
 /*

@@ -259,6 +259,9 @@ int run_sweep(const struct run_opts *o, const char *name)
 	size_t failed = 0, ran = 0, complete = 0;
 	int ret;
 
+	if (o->slurm && !program_in_path("sbatch"))
+		return error(
+			"--slurm: no sbatch in PATH (Debian's slurm-client)");
 	if (o->resume) {
 		ret = sweep_read(o->resume, &sw, &err);
 		if (ret < 0)
@@ -269,9 +272,6 @@ int run_sweep(const struct run_opts *o, const char *name)
 	} else {
 		_cleanup_free_ char *sname = strdup_printf("%s-sweep", name);
 
-		if (o->slurm && !program_in_path("sbatch"))
-			return error(
-				"--slurm: no sbatch in PATH (Debian's slurm-client)");
 		ret = sweep_from_opts(o, name, &sw);
 		if (ret < 0 || !sname)
 			return error("cannot plan the sweep: %s",
@@ -288,9 +288,6 @@ int run_sweep(const struct run_opts *o, const char *name)
 		     sw.shuffled ? "shuffled" : "in order",
 		     (unsigned long long)sw.seed);
 	}
-	if (o->slurm && !program_in_path("sbatch"))
-		return error(
-			"--slurm: no sbatch in PATH (Debian's slurm-client)");
 	if (o->slurm)
 		return slurm_submit(o, &sw, sdir);
 	if (o->point >= (long)sw.n_runs)

@@ -145,6 +145,19 @@ assert_no_overlay() {
 	qemu-img info "$T/images/vm-0/disk.qcow2" | grep -qx "backing file: $BASE"
 	mtype -i "$T/images/vm-0/seed.img" ::meta-data | grep -qx 'instance-id: daxlab-vm0'
 	assert_nothing_left
+	# without keep_disk, stop removes both, named in full, dry or not
+	sed -i '/^keep_disk = yes$/d' "$T/lab.ini"
+	run "$D" vm stop 0 --dry-run --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"rm $T/images/vm-0/disk.qcow2"* ]]
+	[[ "$output" == *"rm $T/images/vm-0/seed.img"* ]]
+	[ -s "$T/images/vm-0/disk.qcow2" ]
+	run "$D" vm stop 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$T/images/vm-0/disk.qcow2 (the VM's overlay), $T/images/vm-0/seed.img"* ]]
+	assert_no_overlay
 }
 
 @test "the demo runs on two image VMs: shared data through DAX, private through virtio-fs, the base unchanged" {
