@@ -1342,6 +1342,7 @@ static bool differs(struct report_run *const *runs, size_t n, const char *key)
 
 struct metric {
 	char label[96];
+	const char *source; /* a growth row's source, in full; else NULL */
 	double v[64];
 	bool have[64];
 };
@@ -1359,23 +1360,18 @@ static size_t comparison(struct report_run *const *runs, size_t n,
 
 		for (size_t s = 0; s < ns && nm < max; s++) {
 			struct metric *x = &m[nm];
-			const char *l = x->label + strlen("page cache growth ");
-			char name[80];
 			size_t k = 0;
 
-			snprintf(x->label, sizeof(x->label),
-				 "page cache growth %s (MiB)", src[s]->source);
-			while (k < nm && strcmp(m[k].label, x->label) != 0)
+			while (k < nm && strcmp(m[k].source, src[s]->source))
 				k++;
 			if (k < nm)
 				continue;
-			/* the source as the label has it */
-			snprintf(name, sizeof(name), "%.*s",
-				 (int)(strlen(l) - strlen(" (MiB)")), l);
+			x->source = src[s]->source;
 			for (size_t j = 0; j < n && j < 64; j++) {
 				int64_t g;
 
-				x->have[j] = report_growth(runs[j], name, &g);
+				x->have[j] =
+					report_growth(runs[j], x->source, &g);
 				x->v[j] = x->have[j] ? (double)g / MIB : 0;
 			}
 			nm++;
@@ -1477,7 +1473,13 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 		fputs(end, f);
 	}
 	for (size_t k = 0; k < nm; k++) {
-		row_start(f, w, m[k].label);
+		_cleanup_free_ char *l =
+			m[k].source ?
+				strdup_printf("page cache growth %s (MiB)",
+					      m[k].source) :
+				NULL;
+
+		row_start(f, w, l ? l : m[k].label);
 		for (size_t i = 0; i < n && i < 64; i++)
 			num_cell(f, w, m[k].have[i], m[k].v[i]);
 		fputs(end, f);

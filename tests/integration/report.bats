@@ -90,6 +90,22 @@ chromium_headless() {
 	[ "$(grep -c '<section class="run"' compare.html)" -eq 2 ]
 }
 
+@test "sources with long names that start alike each get their own row in the comparison" {
+	local l
+	l=$(printf 'x%.0s' {1..100})
+	sed -i "s/,vm0-cg,/,${l}0,/; s/,vm1-cg,/,${l}1,/" "$T/synthetic/stats.csv"
+	cp -r "$T/synthetic" "$T/other"
+	cd "$T"
+	"$D" report -q synthetic other
+	# text cuts labels to 40 columns: the rows in order, with their figures
+	run awk '$4 ~ /^xxx/ { print $(NF - 1), $NF }' compare.txt
+	echo "$output"
+	[ "$output" = "$(printf '40.0 40.0\n24.0 24.0')" ]
+	# HTML names each in full
+	grep -qF "<td class=\"l\">page cache growth ${l}0 (MiB)</td>" compare.html
+	grep -qF "<td class=\"l\">page cache growth ${l}1 (MiB)</td>" compare.html
+}
+
 @test "--output puts the HTML and the summary where asked" {
 	run "$D" report -q --output "$T/out/x.html" "$T/synthetic"
 	[ "$status" -eq 1 ]
