@@ -542,7 +542,8 @@ int mkdir_parent(const char *path, unsigned mode, struct error *err)
 	*slash = '\0';
 	r = mkdir_p(dir, mode);
 	if (r < 0)
-		return err_fail(err, r, "mkdir %s: %s", dir, strerror(-r));
+		return err_fail(err, r, "cannot create folder %s: %s", dir,
+				strerror(-r));
 	return 0;
 }
 

@@ -325,20 +325,13 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 }
 
 /* Creates the folder that path is in, if it names one. */
+/* the folder a file goes in; reported */
 static int make_parent(const char *path)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
-	int r;
+	struct error err = { 0 };
 
-	if (!dir)
-		return error("out of memory");
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return 0;
-	*slash = '\0';
-	if (*dir && (r = mkdir_p(dir, 0755)) < 0)
-		return error_errno(r, "cannot create folder %s", dir);
+	if (mkdir_parent(path, 0755, &err) < 0)
+		return error("%s", err.msg);
 	return 0;
 }
 
