@@ -877,14 +877,45 @@ static int plan_build(struct plan *p, const char *release,
 
 /* ---- keys ---- */
 
+/*
+ * The key's folder, flock()ed: VMs start in parallel, one process each,
+ * and the first image VM of a lab makes the key while the others wait.
+ */
+static int lock_key_dir(const char *key, struct error *err)
+{
+	const char *slash = strrchr(key, '/');
+	_cleanup_free_ char *dir =
+		!slash ? strdup(".") :
+			 strndup(key, slash == key ? 1 : (size_t)(slash - key));
+	int fd, r;
+
+	if (!dir)
+		return -ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_fail(err, -errno, "%s: %m", dir);
+	while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		;
+	if (r < 0) {
+		r = err_fail(err, -errno, "flock %s: %m", dir);
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int guest_lab_key(const char *key, char **ret_pub, struct error *err)
 {
 	_cleanup_free_ char *pub = strdup_printf("%s.pub", key);
+	_cleanup_close_ int lock = -1;
 	size_t len;
 	int r;
 
 	if (!pub)
 		return -ENOMEM;
+	lock = lock_key_dir(key, err);
+	if (lock < 0)
+		return lock;
 	if (access(key, F_OK) < 0) {
 		const char *argv[] = { "ssh-keygen", "-q", "-t", "ed25519",
 				       "-N",	     "",   "-C", "daxlab-lab",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guestbuild.h"
@@ -305,6 +306,66 @@ static void test_extra_parse_refuses_bad_paths(void **state)
 	}
 }
 
+/*
+ * VMs start in parallel, each in its own process, and each image VM asks
+ * for the lab's key: the first time, one makes it and all get the same
+ * public key (two at once made ssh-keygen fail with "already exists").
+ */
+static void test_lab_key_made_once_by_parallel_callers(void **state)
+{
+	enum { KIDS = 8, ROUNDS = 4 };
+
+	(void)state;
+	for (int round = 0; round < ROUNDS; round++) {
+		char dir[] = "/tmp/daxlab-test-key.XXXXXX";
+		int go[2], res[2], st;
+		_cleanup_free_ char *key = NULL, *mine = NULL;
+		struct error err = { 0 };
+		char buf[KIDS][512];
+
+		assert_non_null(mkdtemp(dir));
+		key = strdup_printf("%s/id_ed25519", dir);
+		assert_int_equal(pipe(go), 0);
+		assert_int_equal(pipe(res), 0);
+		for (int i = 0; i < KIDS; i++) {
+			pid_t pid = fork();
+			char c, out[512] = "";
+
+			assert_true(pid >= 0);
+			if (pid)
+				continue;
+			close(go[1]);
+			/* all at once, when the pipe closes */
+			(void)!read(go[0], &c, 1);
+			if (guest_lab_key(key, &mine, &err) == 0)
+				snprintf(out, sizeof(out), "%s", mine);
+			else
+				snprintf(out, sizeof(out), "error: %.490s",
+					 err.msg);
+			(void)!write(res[1], out, sizeof(out));
+			_exit(0);
+		}
+		close(go[0]);
+		close(res[1]);
+		close(go[1]);
+		for (int i = 0; i < KIDS; i++)
+			assert_int_equal(read(res[0], buf[i], sizeof(buf[i])),
+					 sizeof(buf[i]));
+		close(res[0]);
+		while (wait(&st) > 0)
+			;
+		assert_int_equal(guest_lab_key(key, &mine, &err), 0);
+		assert_non_null(strstr(mine, "ssh-ed25519 "));
+		for (int i = 0; i < KIDS; i++)
+			assert_string_equal(buf[i], mine);
+		free(mine);
+		mine = strdup_printf("%s.pub", key);
+		assert_int_equal(unlink(key), 0);
+		assert_int_equal(unlink(mine), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_extra_parse_host_only),
 		cmocka_unit_test(test_extra_parse_host_and_guest),
 		cmocka_unit_test(test_extra_parse_refuses_bad_paths),
+		cmocka_unit_test(test_lab_key_made_once_by_parallel_callers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
