@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1249,6 +1250,8 @@ static void guard_start(struct experiment *x)
 		close(fds[1]);
 		/* its own group: a ^C meant for the run is not for it */
 		setpgid(0, 0);
+		/* "daxlab-guard" in ps and pgrep -x */
+		(void)prctl(PR_SET_NAME, "daxlab-guard");
 		guard_main(x, fds[0], run_pid);
 	}
 	close(fds[0]);
