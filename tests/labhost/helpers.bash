@@ -31,6 +31,34 @@ labhost_teardown_file() {
 	fi
 }
 
+# lh_run NAME CMD...: CMD inside, detached from the ssh connection, its
+# stdout and stderr in files $W/.bg-NAME-*; then waits for it and prints
+# both. Its exit code is CMD's, from a file it leaves: a long run
+# does not hang on one ssh session (a lab host too busy to answer ssh's
+# keepalives for 30 s ends that session with 255 and nothing said, while
+# the run inside goes on). A poll that ssh fails is said and tried again.
+lh_run() {
+	local name=$1 base=$W/.bg-$1-$BASHPID-$RANDOM rc r
+	local deadline=$((SECONDS + LABHOST_TIMEOUT))
+	shift
+	lh sh -c 'setsid -f "$@" </dev/null >/dev/null 2>&1' sh \
+		sh -c '"$@" >"$0.out" 2>"$0.err"; echo $? >"$0.rc.new"; mv "$0.rc.new" "$0.rc"' \
+		"$base" "$@" </dev/null
+	while :; do
+		r=0
+		rc=$(lh sh -c 'cat "$1" 2>/dev/null || :' sh "$base.rc" </dev/null) || r=$?
+		[ $r -eq 0 ] && [ -n "$rc" ] && break
+		[ $r -eq 0 ] || echo "lh_run: ssh into the lab host failed ($r) while $name ran; asking again" >&2
+		if [ $SECONDS -ge $deadline ]; then
+			echo "lh_run: $name still running after $LABHOST_TIMEOUT s" >&2
+			return 124
+		fi
+		sleep 2
+	done
+	lh sh -c 'cat "$1.out" "$1.err" && rm -f "$1.out" "$1.err" "$1.rc"' sh "$base" </dev/null
+	return "$rc"
+}
+
 # put LOCAL REMOTE: a file into the lab host.
 put() { lh install -D -m 0644 /dev/stdin "$2" <"$1"; }
 

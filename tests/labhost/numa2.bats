@@ -11,7 +11,7 @@ setup_file() {
 	labhost_setup_file
 	local r=$W/numa2 rc=0
 	lh rm -rf "$r"
-	lh daxlab run -q -c "$NUMA2" -r "$r" >"$BATS_FILE_TMPDIR/run.out" 2>&1 || rc=$?
+	lh_run numa2 daxlab run -q -c "$NUMA2" -r "$r" >"$BATS_FILE_TMPDIR/run.out" 2>&1 || rc=$?
 	echo "$rc" >"$BATS_FILE_TMPDIR/run.rc"
 	# The shared image, measured both ways at the same moment.
 	lh sh -c 'fincore -b -n -o RES "$1"; daxlab files residency -b -q "$1"' \
@@ -52,6 +52,7 @@ setup() {
 	cat "$BATS_FILE_TMPDIR/run.out"
 	echo "exit code $(cat "$BATS_FILE_TMPDIR/run.rc"); the end of its run.log:"
 	tail -5 "$R/run.log" || true
+	"$LH" stalls || true
 	[ "$(cat "$BATS_FILE_TMPDIR/run.rc")" = 0 ]
 	[ "$(cat "$R/status")" = complete ]
 	grep -x 'accel = kvm' "$R/provenance.txt"
@@ -141,7 +142,7 @@ setup() {
 		+cgroup_parent=system.slice/daxlab-test.scope
 	put "$BATS_TEST_TMPDIR/lab.ini" "$W/delegated.ini"
 	lh rm -rf "$r"
-	run lh systemd-run --quiet --scope -p Delegate=yes --unit daxlab-test \
+	run lh_run delegated systemd-run --quiet --scope -p Delegate=yes --unit daxlab-test \
 		daxlab run -q -c "$W/delegated.ini" -r "$r"
 	echo "$output"
 	[ "$status" -eq 0 ]
