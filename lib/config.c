@@ -991,7 +991,6 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
 	_cleanup_free_ char *abs = NULL;
-	char *slash;
 	int r;
 
 	if (err)
@@ -1021,9 +1020,7 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 	if (!abs)
 		return -ENOMEM;
 	p.c->path = strdup(abs);
-	slash = strrchr(abs, '/');
-	*slash = 0;
-	p.c->dir = strdup(slash == abs ? "/" : abs);
+	p.c->dir = path_parent(abs);
 	if (!p.c->path || !p.c->dir)
 		return -ENOMEM;
 	r = ini_parse_stream(reader, &p, handler, &p);

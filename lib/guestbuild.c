@@ -883,10 +883,7 @@ static int plan_build(struct plan *p, const char *release,
  */
 static int lock_key_dir(const char *key, struct error *err)
 {
-	const char *slash = strrchr(key, '/');
-	_cleanup_free_ char *dir =
-		!slash ? strdup(".") :
-			 strndup(key, slash == key ? 1 : (size_t)(slash - key));
+	_cleanup_free_ char *dir = path_parent(key);
 	int fd, r;
 
 	if (!dir)

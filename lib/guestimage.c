@@ -813,22 +813,18 @@ static int build_locked(const struct guest_image_opts *o,
 {
 	_cleanup_free_ char *inputs = strdup_printf("%s.inputs", o->output);
 	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", o->output);
-	_cleanup_free_ char *outdir = strdup(o->output);
+	_cleanup_free_ char *outdir = path_parent(o->output);
 	_cleanup_free_ char *fio = NULL, *text = NULL;
 	struct stat st;
-	char *slash;
 	int r;
 
 	if (!inputs || !tmp || !outdir)
 		return -ENOMEM;
-	slash = strrchr(outdir, '/');
-	if (slash)
-		*slash = 0;
-	b->work =
-		strdup_printf("%s/.daxlab-image.XXXXXX", slash ? outdir : ".");
+	b->work = strdup_printf("%s/.daxlab-image.XXXXXX",
+				strcmp(outdir, "/") ? outdir : "");
 	if (!b->work || !mkdtemp(b->work))
-		return err_fail(b->err, -errno, "mkdtemp in %s: %s",
-				slash ? outdir : ".", strerror(errno));
+		return err_fail(b->err, -errno, "mkdtemp in %s: %s", outdir,
+				strerror(errno));
 	b->root = strdup_printf("%s/root", b->work);
 	b->disk = strdup_printf("%s/disk.raw", b->work);
 	if (!b->root || !b->disk)

@@ -378,20 +378,24 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+char *path_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
 /* Syncs the folder that holds path (a rename in it). */
 static int sync_parent(const char *path)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
+	_cleanup_free_ char *dir = path_parent(path);
 	_cleanup_close_ int fd = -1;
 
 	if (!dir)
 		return -ENOMEM;
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
 		return -errno;
 	return 0;
@@ -530,16 +534,13 @@ int mkdir_p(const char *path, unsigned mode)
 
 int mkdir_parent(const char *path, unsigned mode, struct error *err)
 {
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash;
+	_cleanup_free_ char *dir = path_parent(path);
 	int r;
 
 	if (!dir)
 		return err_fail(err, -ENOMEM, "out of memory");
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
+	if (!strcmp(dir, ".") || !strcmp(dir, "/"))
 		return 0;
-	*slash = '\0';
 	r = mkdir_p(dir, mode);
 	if (r < 0)
 		return err_fail(err, r, "cannot create folder %s: %s", dir,

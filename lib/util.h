@@ -160,11 +160,16 @@ int64_t now_realtime_ms(void);
 int64_t now_monotonic_ns(void);
 int64_t now_cputime_ns(void); /* this process, user + system */
 
+/*
+ * The folder path is in, allocated: "a/b" for "a/b/c", "/" for "/c", "."
+ * for "c". NULL when out of memory.
+ */
+char *path_parent(const char *path);
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, unsigned mode);
 /*
  * mkdir_p() of the folder of path (nothing for "name" or "/name"); on
- * error err says "mkdir FOLDER: why".
+ * error err says "cannot create folder FOLDER: why".
  */
 int mkdir_parent(const char *path, unsigned mode, struct error *err);
 /* Whether prog (a name looked up in $PATH, or a path) is executable. */

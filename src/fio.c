@@ -324,8 +324,7 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 	return 0;
 }
 
-/* Creates the folder that path is in, if it names one. */
-/* the folder a file goes in; reported */
+/* Creates the folder that path is in, if it names one; reported. */
 static int make_parent(const char *path)
 {
 	struct error err = { 0 };

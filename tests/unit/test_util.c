@@ -87,6 +87,26 @@ static void test_shell_quote(void **state)
 	free(s);
 }
 
+static void check_parent(const char *path, const char *want)
+{
+	char *p = path_parent(path);
+
+	assert_non_null(p);
+	assert_string_equal(p, want);
+	free(p);
+}
+
+static void test_path_parent(void **state)
+{
+	(void)state;
+	check_parent("a/b/c", "a/b");
+	check_parent("/a/b", "/a");
+	check_parent("/c", "/");
+	check_parent("c", ".");
+	check_parent("/", "/");
+	check_parent("a/", "a");
+}
+
 static void test_valid_name(void **state)
 {
 	assert_true(valid_name("virtual-vm0"));
@@ -207,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_shell_quote),
 		cmocka_unit_test(test_valid_name),
+		cmocka_unit_test(test_path_parent),
 		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
 		cmocka_unit_test(test_write_file_atomic),
