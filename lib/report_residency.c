@@ -604,15 +604,17 @@ static void fill_unanswered(const struct rs_series *s, struct layer *l,
 /*
  * The set's layers (host cgroup x node, image apart; a guest, per node
  * when it has several) with their MiB at each sample, biggest first; the
- * ones past MAX_LAYERS summed into the last.
+ * ones past MAX_LAYERS summed into the last. 0 with none, or -ENOMEM.
  */
-static struct layer *set_layers(const struct rs_series *s, const char *set,
-				const int64_t *t, size_t nt, size_t *ret_n)
+static int set_layers(const struct rs_series *s, const char *set,
+		      const int64_t *t, size_t nt, struct layer **ret,
+		      size_t *ret_n)
 {
 	struct layer *l = NULL;
 	size_t n = 0, k = 0;
 	int64_t set_id = rs_lookup(s, set);
 
+	*ret = NULL;
 	*ret_n = 0;
 	for (size_t i = 0; i < s->n && set_id >= 0; i++) {
 		const struct rs_row *row = &s->rows[i];
@@ -668,11 +670,12 @@ static struct layer *set_layers(const struct rs_series *s, const char *set,
 		}
 		n = MAX_LAYERS;
 	}
+	*ret = l;
 	*ret_n = n;
-	return l;
+	return 0;
 oom:
 	free_layers(l, n);
-	return NULL;
+	return -ENOMEM;
 }
 
 /* The distinct elapsed_ms of the series. */
@@ -766,7 +769,7 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 	size_t nt = 0;
 	_cleanup_free_ int64_t *t = sample_times(r->rs, &nt);
 
-	if (!t || !nt)
+	if (!nt && t)
 		return;
 	fprintf(f, "<h3>Where each set's bytes sat over time</h3>\n"
 		   "<p>Resident bytes of each file set (residency.csv, a "
@@ -778,17 +781,23 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 		   nt > 1 ? "residency_interval" : "run");
 	for (size_t k = 0; k < r->n_rs_sets; k++) {
 		size_t nl = 0;
-		struct layer *l = set_layers(r->rs, r->rs_sets[k], t, nt, &nl);
+		struct layer *l = NULL;
 		char title[160];
+		int e;
 
 		snprintf(title, sizeof(title), "Set %s: resident bytes by place",
 			 r->rs_sets[k]);
-		if (nl)
+		e = t ? set_layers(r->rs, r->rs_sets[k], t, nt, &l, &nl) :
+			-ENOMEM;
+		if (!e && nl) {
 			stacked_chart(f, title, r->rs_sets[k], l, nl, t, nt);
-		else
-			fprintf(f, "<p>Set %s: nothing resident in any sample."
-				   "</p>\n",
-				r->rs_sets[k]);
+		} else {
+			fprintf(f, "<p>Set ");
+			svg_escape_html(f, r->rs_sets[k]);
+			fprintf(f, ": %s.</p>\n",
+				e ? "its chart is left out (out of memory)" :
+				    "nothing resident in any sample");
+		}
 		free_layers(l, nl);
 	}
 }
