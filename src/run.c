@@ -27,6 +27,17 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+/*
+ * A run outlives its terminal or the pipe it prints to: with SIGPIPE
+ * ignored, a reader that is gone fails the print, not the experiment,
+ * whose results go to files.
+ */
+static void trap_run_signals(void)
+{
+	trap_signals(on_signal, false);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 /* The run's name: the config file's, without .ini, else "run". */
 static char *name_of(const char *config)
 {
@@ -412,7 +423,7 @@ int cmd_run(int argc, char **argv)
 	if ((o.n_slurm_opts || o.slurm_parallel) && !o.slurm)
 		usage_error("run", "--slurm-opt and --slurm-parallel go with --slurm");
 	if (o.resume) {
-		trap_signals(on_signal, false);
+		trap_run_signals();
 		return run_sweep(&o, NULL) < 0 ? 1 : 0;
 	}
 	o.config = config_default_path(explicit_config);
@@ -429,11 +440,11 @@ int cmd_run(int argc, char **argv)
 	if (o.n_sweep || o.repeat > 1 || o.slurm) {
 		ret = check_sweep_values(&o);
 		if (ret == 0) {
-			trap_signals(on_signal, false);
+			trap_run_signals();
 			ret = run_sweep(&o, name);
 		}
 	} else {
-		trap_signals(on_signal, false);
+		trap_run_signals();
 		ret = run_experiment(&o, o.results, NULL, name, NULL, NULL, 0);
 	}
 	for (size_t i = 0; i < o.n_sweep; i++) {

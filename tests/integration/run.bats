@@ -203,6 +203,23 @@ EOF
 	assert_nothing_left
 }
 
+@test "a run whose output pipe is gone completes and keeps its results" {
+	# head takes one line and goes: each later print and warning of the
+	# run writes to a pipe with no reader
+	set +o pipefail
+	"$D" run --config "$T/lab.ini" --results "$T/results" --name demo \
+		2>&1 | head -n 1 >"$T/out"
+	rc=${PIPESTATUS[0]}
+	cat "$T/out"
+	dir=$(echo "$T/results/"*-demo)
+	cat "$dir/run.log"
+	[ "$rc" -eq 0 ]
+	[ "$(cat "$dir/status")" = complete ]
+	[ -s "$dir/report.html" ]
+	grep -q "^status: complete" "$dir/summary.txt"
+	assert_nothing_left
+}
+
 @test "a sweep runs one experiment per point of the grid and compares them" {
 	# two keys make a grid: 2 x 1 points
 	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
