@@ -989,11 +989,11 @@ static void headline(FILE *f, const struct report_run *r, const char *pre,
 
 /* --- tables in HTML and text --- */
 
-/* The first cell of a row: HTML (w 0), or text 40 wide. */
+/* The first cell of a row: HTML (w 0), or text w wide. */
 static void row_start(FILE *f, int w, const char *label)
 {
 	if (w) {
-		fprintf(f, "%-40.40s", label);
+		fprintf(f, "%-*s", w, label);
 		return;
 	}
 	fprintf(f, "<tr><td class=\"l\">");
@@ -1005,7 +1005,7 @@ static void row_start(FILE *f, int w, const char *label)
 static void text_cell(FILE *f, int w, const char *v)
 {
 	if (w) {
-		fprintf(f, " %*.*s", w, w, v ? v : "-");
+		fprintf(f, " %*s", w, v ? v : "-");
 		return;
 	}
 	fprintf(f, "<td>");
@@ -1423,17 +1423,66 @@ static const char *const workload_keys[] = {
 	"sweep",
 };
 
-/* The runs side by side: an HTML table (w 0), or text in columns w wide. */
+static char *metric_label(const struct metric *m)
+{
+	return m->source ?
+		       strdup_printf("page cache growth %s (MiB)", m->source) :
+		       strdup(m->label);
+}
+
+static void widen(int *w, const char *s)
+{
+	int len = s ? (int)strlen(s) : 0;
+
+	if (len > *w)
+		*w = len;
+}
+
+/*
+ * The text table's widths, nothing cut: lw, the widest row label; w, the
+ * widest run label or value, at least 14 (a figure).
+ */
+static void side_by_side_widths(struct report_run *const *runs, size_t n,
+				const struct metric *m, size_t nm, int *lw,
+				int *w)
+{
+	*lw = (int)strlen("status");
+	*w = 14;
+	for (size_t i = 0; i < n; i++) {
+		widen(w, run_label(runs[i]));
+		widen(w, results_status_name(runs[i]->status));
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
+		if (!differs(runs, n, workload_keys[k]))
+			continue;
+		widen(lw, workload_keys[k]);
+		for (size_t i = 0; i < n; i++) {
+			_cleanup_free_ char *v = provenance_get(
+				&runs[i]->prov, workload_keys[k]);
+
+			widen(w, v);
+		}
+	}
+	for (size_t k = 0; k < nm; k++) {
+		_cleanup_free_ char *l = metric_label(&m[k]);
+
+		widen(lw, l);
+	}
+}
+
+/* The runs side by side: an HTML table, or text in columns. */
 static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
-			 int w)
+			 bool text)
 {
 	static struct metric m[80];
 	size_t nm = comparison(runs, n, m, ARRAY_SIZE(m));
-	const char *end = w ? "\n" : "</tr>\n";
+	const char *end = text ? "\n" : "</tr>\n";
+	int lw = 0, w = 0; /* 0: HTML */
 	char b[512];
 
-	if (w) {
-		fprintf(f, "side by side\n%-40s", "");
+	if (text) {
+		side_by_side_widths(runs, n, m, nm, &lw, &w);
+		fprintf(f, "side by side\n%-*s", lw, "");
 		for (size_t i = 0; i < n; i++)
 			text_cell(f, w, run_label(runs[i]));
 	} else {
@@ -1448,7 +1497,7 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 		}
 	}
 	fputs(end, f);
-	row_start(f, w, "status");
+	row_start(f, lw, "status");
 	for (size_t i = 0; i < n; i++) {
 		if (w) {
 			text_cell(f, w, results_status_name(runs[i]->status));
@@ -1463,7 +1512,7 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {
 		if (!differs(runs, n, workload_keys[k]))
 			continue;
-		row_start(f, w, workload_keys[k]);
+		row_start(f, lw, workload_keys[k]);
 		for (size_t i = 0; i < n; i++) {
 			_cleanup_free_ char *v = provenance_get(
 				&runs[i]->prov, workload_keys[k]);
@@ -1473,18 +1522,14 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 		fputs(end, f);
 	}
 	for (size_t k = 0; k < nm; k++) {
-		_cleanup_free_ char *l =
-			m[k].source ?
-				strdup_printf("page cache growth %s (MiB)",
-					      m[k].source) :
-				NULL;
+		_cleanup_free_ char *l = metric_label(&m[k]);
 
-		row_start(f, w, l ? l : m[k].label);
+		row_start(f, lw, l ? l : m[k].label);
 		for (size_t i = 0; i < n && i < 64; i++)
 			num_cell(f, w, m[k].have[i], m[k].v[i]);
 		fputs(end, f);
 	}
-	fputs(w ? "\n" : "</table>\n", f);
+	fputs(text ? "\n" : "</table>\n", f);
 }
 
 static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
@@ -1492,7 +1537,7 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 	/* one bar per run and set kind, named after both */
 	_cleanup_free_ struct report_set *sets = calloc(2 * n, sizeof(*sets));
 
-	side_by_side(f, runs, n, 0);
+	side_by_side(f, runs, n, false);
 	if (!sets)
 		return;
 	for (size_t i = 0; i < n; i++)
@@ -1594,17 +1639,8 @@ int report_write_summary_with(FILE *f, struct report_run *const *runs,
 		if (n)
 			fputc('\n', f);
 	}
-	if (n > 1) {
-		int w = 14; /* column width: the longest label, 14..40 */
-
-		for (size_t i = 0; i < n; i++) {
-			int len = (int)strlen(run_label(runs[i]));
-
-			if (len > w)
-				w = len > 40 ? 40 : len;
-		}
-		side_by_side(f, runs, n, w);
-	}
+	if (n > 1)
+		side_by_side(f, runs, n, true);
 	for (size_t i = 0; i < n; i++) {
 		if (i || n > 1)
 			fputc('\n', f);

@@ -97,10 +97,10 @@ chromium_headless() {
 	cp -r "$T/synthetic" "$T/other"
 	cd "$T"
 	"$D" report -q synthetic other
-	# text cuts labels to 40 columns: the rows in order, with their figures
-	run awk '$4 ~ /^xxx/ { print $(NF - 1), $NF }' compare.txt
+	# text names each in full too: the rows in order, with their figures
+	run awk '$4 ~ /^xxx/ { print $4, $5, $(NF - 1), $NF }' compare.txt
 	echo "$output"
-	[ "$output" = "$(printf '40.0 40.0\n24.0 24.0')" ]
+	[ "$output" = "$(printf '%s (MiB) 40.0 40.0\n%s (MiB) 24.0 24.0' "${l}0" "${l}1")" ]
 	# HTML names each in full
 	grep -qF "<td class=\"l\">page cache growth ${l}0 (MiB)</td>" compare.html
 	grep -qF "<td class=\"l\">page cache growth ${l}1 (MiB)</td>" compare.html
