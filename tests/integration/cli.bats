@@ -70,11 +70,13 @@ setup() {
 	rm -rf "$dest"
 }
 
-@test "every man page renders without a groff warning" {
-	local f out
+@test "every man page renders without a groff warning, 80 and 60 columns wide" {
+	local f w out
 	for f in "$DAXLAB_TOP"/man/*.[1-8]; do
-		out=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
-		[ -z "$out" ] || { echo "$f: $out"; false; }
+		for w in 80 60; do
+			out=$(MANWIDTH=$w man --warnings -l "$f" 2>&1 >/dev/null)
+			[ -z "$out" ] || { echo "$f at $w: $out"; false; }
+		done
 	done
 }
 
