@@ -1125,124 +1125,98 @@ static void fmt_mean(char *buf, size_t len, const struct stats_desc *d)
 		snprintf(buf, len, "%.6g (%zu)", d->mean, d->n);
 }
 
-static const char *cmp_intro(const struct sweep_comparison *c, char *buf,
-			     size_t len)
-{
-	if (c->holm)
-		snprintf(buf, len,
-			 "%zu pairs, each group against the first folder's; the comparisons are many (%zu tested): "
-			 "p-values Holm-adjusted over all of them",
-			 c->n_pairs, c->n_tested);
-	else
-		snprintf(buf, len,
-			 "one pair; %zu figures tested, each p-value its own (not adjusted across figures)",
-			 c->n_tested);
-	return buf;
-}
-
-static bool any_single(const struct sweep_comparison *c)
-{
-	for (size_t i = 0; i < c->n_rows; i++)
-		if (isnan(c->rows[i].c.w.p))
-			return true;
-	return false;
-}
-
 #define NO_P_NOTE                                                        \
 	"no p-value (n<2): a side has a single run; Welch's test needs at " \
 	"least 2 repetitions on each side (daxlab run --repeat N)"
 
-static void sweep_comparison_text(FILE *f, const struct sweep_comparison *c)
+/* The comparison c, as HTML in h and as text in t: the same table walk. */
+static void sweep_comparison_section(FILE *h, FILE *t,
+				     const struct sweep_comparison *c)
 {
+	const char *p_head = c->holm ? "p (Holm)" : "p";
 	char intro[256];
 	size_t last_b = SIZE_MAX;
+	bool single = false;
 
-	fprintf(f,
-		"comparison: mean \u00b1 95%% CI half-width (n), difference b - a, ratio b / a,\n"
-		"Welch's t-test p; *: significant at alpha %g\n%s\n",
-		c->alpha, cmp_intro(c, intro, sizeof(intro)));
-	for (size_t i = 0; i < c->n_rows; i++) {
-		const struct sweep_cmp_row *r = &c->rows[i];
-		char ma[64], mb[64], p[32];
-
-		if (r->b != last_b) {
-			last_b = r->b;
-			fprintf(f, "\na: %s\nb: %s\n%-36s %-6s %24s %24s %12s %8s %10s\n",
-				c->g[r->a].label, c->g[r->b].label, "figure",
-				"unit", "a", "b", "diff", "ratio",
-				c->holm ? "p (Holm)" : "p");
-		}
-		fmt_mean(ma, sizeof(ma), &r->da);
-		fmt_mean(mb, sizeof(mb), &r->db);
-		if (isnan(r->c.w.p))
-			snprintf(p, sizeof(p), "n<2");
-		else
-			snprintf(p, sizeof(p), "%.4g", r->c.p_holm);
-		fprintf(f, "%-36s %-6s %24s %24s %+12.6g %8.4f %10s %s\n",
-			r->fa->name, r->fa->unit, ma, mb, r->diff, r->ratio, p,
-			r->c.significant ? "*" : "");
-	}
-	if (any_single(c))
-		fprintf(f, "\n%s\n", NO_P_NOTE);
-	if (c->n_unmatched)
-		fprintf(f,
-			"\n%zu group(s) had no base: the first folder has several points and none with their values\n",
-			c->n_unmatched);
-}
-
-static void sweep_comparison_html(FILE *f, const struct sweep_comparison *c)
-{
-	char intro[256];
-	size_t last_b = SIZE_MAX;
-
-	fprintf(f,
+	if (c->holm)
+		snprintf(
+			intro, sizeof(intro),
+			"%zu pairs, each group against the first folder's; the comparisons are many (%zu tested): "
+			"p-values Holm-adjusted over all of them",
+			c->n_pairs, c->n_tested);
+	else
+		snprintf(
+			intro, sizeof(intro),
+			"one pair; %zu figures tested, each p-value its own (not adjusted across figures)",
+			c->n_tested);
+	fprintf(h,
 		"<section class=\"comparison\"><h2>Comparison</h2>\n<p>Each figure: mean &plusmn; "
 		"half-width of its 95%% confidence interval (Student's t) and n; difference b &minus; a "
 		"and ratio b / a of the means; Welch's t-test p; <b>*</b>: significant at "
 		"&alpha; = %g. ",
 		c->alpha);
-	svg_escape_html(f, cmp_intro(c, intro, sizeof(intro)));
-	fputs(".</p>\n", f);
+	svg_escape_html(h, intro);
+	fputs(".</p>\n", h);
+	fprintf(t,
+		"comparison: mean \u00b1 95%% CI half-width (n), difference b - a, ratio b / a,\n"
+		"Welch's t-test p; *: significant at alpha %g\n%s\n",
+		c->alpha, intro);
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct sweep_cmp_row *r = &c->rows[i];
-		char ma[64], mb[64];
+		const char *sig = r->c.significant ? "*" : "";
+		char ma[64], mb[64], p[32];
 
 		if (r->b != last_b) {
 			if (last_b != SIZE_MAX)
-				fputs("</table>\n", f);
+				fputs("</table>\n", h);
 			last_b = r->b;
-			fputs("<h3>a: ", f);
-			svg_escape_html(f, c->g[r->a].label);
-			fputs(" &mdash; b: ", f);
-			svg_escape_html(f, c->g[r->b].label);
-			fprintf(f,
+			fputs("<h3>a: ", h);
+			svg_escape_html(h, c->g[r->a].label);
+			fputs(" &mdash; b: ", h);
+			svg_escape_html(h, c->g[r->b].label);
+			fprintf(h,
 				"</h3>\n<table><tr><th class=\"l\">figure</th><th>unit</th><th>a</th>"
 				"<th>b</th><th>diff</th><th>ratio</th><th>%s</th><th></th></tr>\n",
-				c->holm ? "p (Holm)" : "p");
+				p_head);
+			fprintf(t,
+				"\na: %s\nb: %s\n%-36s %-6s %24s %24s %12s %8s %10s\n",
+				c->g[r->a].label, c->g[r->b].label, "figure",
+				"unit", "a", "b", "diff", "ratio", p_head);
 		}
 		fmt_mean(ma, sizeof(ma), &r->da);
 		fmt_mean(mb, sizeof(mb), &r->db);
-		fputs("<tr><td class=\"l\">", f);
-		svg_escape_html(f, r->fa->name);
-		fprintf(f,
+		single |= isnan(r->c.w.p);
+		snprintf(p, sizeof(p), "%.4g", r->c.p_holm);
+		fputs("<tr><td class=\"l\">", h);
+		svg_escape_html(h, r->fa->name);
+		fprintf(h,
 			"</td><td>%s</td><td>%s</td><td>%s</td><td>%+.6g</td><td>%.4f</td>",
 			r->fa->unit, ma, mb, r->diff, r->ratio);
 		if (isnan(r->c.w.p))
-			fputs("<td title=\"" NO_P_NOTE "\">n&lt;2</td>", f);
+			fputs("<td title=\"" NO_P_NOTE "\">n&lt;2</td>", h);
 		else
-			fprintf(f, "<td>%.4g</td>", r->c.p_holm);
-		fprintf(f, "<td>%s</td></tr>\n", r->c.significant ? "*" : "");
+			fprintf(h, "<td>%s</td>", p);
+		fprintf(h, "<td>%s</td></tr>\n", sig);
+		fprintf(t, "%-36s %-6s %24s %24s %+12.6g %8.4f %10s %s\n",
+			r->fa->name, r->fa->unit, ma, mb, r->diff, r->ratio,
+			isnan(r->c.w.p) ? "n<2" : p, sig);
 	}
 	if (last_b != SIZE_MAX)
-		fputs("</table>\n", f);
-	if (any_single(c))
-		fputs("<p>" NO_P_NOTE ".</p>\n", f);
-	if (c->n_unmatched)
-		fprintf(f,
+		fputs("</table>\n", h);
+	if (single) {
+		fputs("<p>" NO_P_NOTE ".</p>\n", h);
+		fputs("\n" NO_P_NOTE "\n", t);
+	}
+	if (c->n_unmatched) {
+		fprintf(h,
 			"<p class=\"warn\">%zu group(s) had no base: the first folder has several points and none "
 			"with their values.</p>\n",
 			c->n_unmatched);
-	fputs("</section>\n", f);
+		fprintf(t,
+			"\n%zu group(s) had no base: the first folder has several points and none with their values\n",
+			c->n_unmatched);
+	}
+	fputs("</section>\n", h);
 }
 
 char *sweep_comparison_json(const struct sweep_comparison *c)
@@ -1320,33 +1294,9 @@ static void fmt_figure(char *buf, size_t len, const struct sweep_figures *pm,
 		fmt_mean(buf, len, &d);
 }
 
-static void sweep_figures_text(FILE *f, const struct sweep_group *g, size_t n)
-{
-	if (!n)
-		return;
-	fputs("headline figures: mean \u00b1 95% CI half-width (n)\n", f);
-	for (size_t k = 0; k < n; k++)
-		fprintf(f, "  [%zu] %s (%zu runs)\n", k, g[k].label,
-			g[k].f.n_runs);
-	fprintf(f, "%-36s %-6s", "figure", "unit");
-	for (size_t k = 0; k < n; k++)
-		fprintf(f, " %26s[%zu]", "", k);
-	fputc('\n', f);
-	for (size_t i = 0; i < g[0].f.n; i++) {
-		const struct sweep_figure *m0 = &g[0].f.m[i];
-
-		fprintf(f, "%-36s %-6s", m0->name, m0->unit);
-		for (size_t k = 0; k < n; k++) {
-			char b[64];
-
-			fmt_figure(b, sizeof(b), &g[k].f, m0->name);
-			fprintf(f, " %29s", b);
-		}
-		fputc('\n', f);
-	}
-}
-
-static void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
+/* Every headline figure of each group of g, as HTML in h and as text in t. */
+static void sweep_figures_section(FILE *h, FILE *t, const struct sweep_group *g,
+				  size_t n)
 {
 	if (!n)
 		return;
@@ -1355,28 +1305,38 @@ static void sweep_figures_html(FILE *f, const struct sweep_group *g, size_t n)
 	      "(Student's t), and n, the complete repetitions; a single run shows its value. "
 	      "statistics.html has each repetition, the outliers and the tests.</p>\n"
 	      "<table><tr><th class=\"l\">figure</th><th>unit</th>",
-	      f);
+	      h);
+	fputs("headline figures: mean \u00b1 95% CI half-width (n)\n", t);
 	for (size_t k = 0; k < n; k++) {
-		fputs("<th>", f);
-		svg_escape_html(f, g[k].label);
-		fputs("</th>", f);
+		fputs("<th>", h);
+		svg_escape_html(h, g[k].label);
+		fputs("</th>", h);
+		fprintf(t, "  [%zu] %s (%zu runs)\n", k, g[k].label,
+			g[k].f.n_runs);
 	}
-	fputs("</tr>\n", f);
+	fputs("</tr>\n", h);
+	fprintf(t, "%-36s %-6s", "figure", "unit");
+	for (size_t k = 0; k < n; k++)
+		fprintf(t, " %26s[%zu]", "", k);
+	fputc('\n', t);
 	for (size_t i = 0; i < g[0].f.n; i++) {
 		const struct sweep_figure *m0 = &g[0].f.m[i];
 
-		fputs("<tr><td class=\"l\">", f);
-		svg_escape_html(f, m0->name);
-		fprintf(f, "</td><td>%s</td>", m0->unit);
+		fputs("<tr><td class=\"l\">", h);
+		svg_escape_html(h, m0->name);
+		fprintf(h, "</td><td>%s</td>", m0->unit);
+		fprintf(t, "%-36s %-6s", m0->name, m0->unit);
 		for (size_t k = 0; k < n; k++) {
 			char b[64];
 
 			fmt_figure(b, sizeof(b), &g[k].f, m0->name);
-			fprintf(f, "<td>%s</td>", b);
+			fprintf(h, "<td>%s</td>", b);
+			fprintf(t, " %29s", b);
 		}
-		fputs("</tr>\n", f);
+		fputs("</tr>\n", h);
+		fputc('\n', t);
 	}
-	fputs("</table></section>\n", f);
+	fputs("</table></section>\n", h);
 }
 
 int sweep_sections(const struct sweep_comparison *c,
@@ -1389,12 +1349,10 @@ int sweep_sections(const struct sweep_comparison *c,
 
 	if (h && t) {
 		if (c) {
-			sweep_comparison_html(h, c);
-			sweep_comparison_text(t, c);
+			sweep_comparison_section(h, t, c);
 			fputc('\n', t);
 		}
-		sweep_figures_html(h, g, n);
-		sweep_figures_text(t, g, n);
+		sweep_figures_section(h, t, g, n);
 	}
 	if (h)
 		fclose(h);
