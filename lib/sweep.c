@@ -504,35 +504,36 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 	return l;
 }
 
-/* pts[p] (s->n_points of them, zeroed): the complete runs of point p. */
-static int sweep_load_figures(const struct sweep *s, const char *dir,
-			      struct sweep_figures *pts, size_t *ret_complete)
+/*
+ * The runs of s in dir that started: pts[p] (s->n_points of them, zeroed)
+ * gets the figures of the complete runs of point p; runs, unless NULL
+ * (room for s->n_runs), gets each run: runs[(*ret_n)++].
+ */
+static int sweep_load_runs(const struct sweep *s, const char *dir,
+			   struct sweep_figures *pts, struct report_run **runs,
+			   size_t *ret_n)
 {
-	*ret_complete = 0;
-	for (size_t i = 0; i < s->n_runs; i++) {
-		struct sweep_figures *pm = &pts[s->runs[i].point];
+	int k = 0;
+
+	for (size_t i = 0; k == 0 && i < s->n_runs; i++) {
 		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", dir, f) : NULL;
 		struct report_run *r = NULL;
 		struct error err = { 0 };
-		int k;
 
 		if (!path)
 			return -ENOMEM;
 		if (report_load(path, &r, &err) < 0)
 			continue; /* not run yet */
-		if (r->status != RESULTS_COMPLETE) {
+		if (r->status == RESULTS_COMPLETE)
+			k = sweep_figures_add_run(&pts[s->runs[i].point], r, f);
+		if (runs)
+			runs[(*ret_n)++] = r;
+		else
 			report_run_free(r);
-			continue;
-		}
-		k = sweep_figures_add_run(pm, r, f);
-		report_run_free(r);
-		if (k < 0)
-			return k;
-		(*ret_complete)++;
 	}
-	return 0;
+	return k;
 }
 
 /* A row of c per figure of group a (figures ga) that group b has too. */
@@ -693,14 +694,12 @@ static void strip_plot(FILE *f, const struct sweep_figures *pts, size_t np,
 #undef Y
 }
 
+/* done: how many runs are complete */
 static void write_stats_html(FILE *f, const struct sweep *s,
 			     const struct sweep_figures *pts,
-			     const struct sweep_comparison *c, double alpha)
+			     const struct sweep_comparison *c, double alpha,
+			     size_t done)
 {
-	size_t done = 0;
-
-	for (size_t p = 0; p < s->n_points; p++)
-		done += pts[p].n_runs;
 	fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>",
 	      f);
 	svg_escape_html(f, s->name);
@@ -793,9 +792,12 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
-	r = sweep_load_figures(s, dir, pts, ret_complete);
+	r = sweep_load_runs(s, dir, pts, NULL, NULL);
 	if (r < 0)
 		goto out;
+	*ret_complete = 0;
+	for (size_t p = 0; p < s->n_points; p++)
+		*ret_complete += pts[p].n_runs;
 	fprintf(csv,
 		"point,metric,unit,n,mean,median,stddev,cov,ci95_low,ci95_high,outliers\n");
 	fprintf(md,
@@ -847,7 +849,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
-	write_stats_html(hf, s, pts, &c, alpha);
+	write_stats_html(hf, s, pts, &c, alpha, *ret_complete);
 	fclose(hf);
 	hf = NULL;
 	r = results_write(dir, "statistics.html", html);
@@ -910,36 +912,22 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	_cleanup_free_ char *txt = strdup_printf("%s/summary.txt", dir);
 	_cleanup_free_ char *fig_html = NULL, *fig_text = NULL;
 	struct report_run **runs = calloc(s->n_runs + 1, sizeof(*runs));
+	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	/* each point's headline figures, of its complete runs */
 	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
 	size_t nr = 0;
-	int r = html && txt && runs && g ? 0 : -ENOMEM;
+	int r = html && txt && runs && pts && g ?
+			sweep_load_runs(s, dir, pts, runs, &nr) :
+			-ENOMEM;
 
-	for (size_t i = 0; r == 0 && i < s->n_runs; i++) {
-		_cleanup_free_ char *f = sweep_run_folder(i);
-		_cleanup_free_ char *d =
-			f ? strdup_printf("%s/%s", dir, f) : NULL;
-		struct error e = { 0 };
-
-		if (!d) {
-			r = -ENOMEM;
-			break;
-		}
-		/* runs not started are not in the report */
-		if (access(d, F_OK) < 0 || report_load(d, &runs[nr], &e) < 0)
-			continue;
-		if (runs[nr]->status == RESULTS_COMPLETE)
-			r = sweep_figures_add_run(&g[s->runs[i].point].f,
-						  runs[nr], f);
-		nr++;
-	}
-	for (size_t p = 0; r == 0 && p < s->n_points; p++) {
+	for (size_t p = 0; g && pts && p < s->n_points; p++) {
 		_cleanup_free_ char *pl = sweep_point_label(s, p);
 
+		g[p].f = pts[p];
 		g[p].label = !pl       ? NULL :
 			     s->n_keys ? strdup_printf("point %zu: %s", p, pl) :
 					 strdup_printf("point %zu", p);
-		if (!g[p].label)
+		if (r == 0 && !g[p].label)
 			r = -ENOMEM;
 	}
 	if (r == 0)
@@ -957,6 +945,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 		sweep_figures_free(&g[p].f);
 	}
 	free(g);
+	free(pts);
 	return r;
 }
 
@@ -988,13 +977,12 @@ static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
 {
 	struct sweep s;
 	struct sweep_figures *pts;
-	size_t complete;
 	int r = sweep_read(dir, &s, err);
 
 	if (r < 0)
 		return r;
 	pts = calloc(s.n_points, sizeof(*pts));
-	r = pts ? sweep_load_figures(&s, dir, pts, &complete) : -ENOMEM;
+	r = pts ? sweep_load_runs(&s, dir, pts, NULL, NULL) : -ENOMEM;
 	for (size_t p = 0; r == 0 && p < s.n_points; p++) {
 		_cleanup_free_ char *pl = sweep_point_label(&s, p);
 		_cleanup_free_ char *label =
