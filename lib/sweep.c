@@ -109,6 +109,16 @@ static void jstr(json_object *o, const char *key, const char *s)
 	json_object_object_add(o, key, json_object_new_string(s));
 }
 
+/* o[key] = the n strings v */
+static void jstrs(json_object *o, const char *key, char *const *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_object_array_add(a, json_object_new_string(v[i]));
+	json_object_object_add(o, key, a);
+}
+
 static json_object *point_values(const struct sweep *s, size_t p)
 {
 	json_object *v = json_object_new_object();
@@ -143,14 +153,9 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 	json_object_object_add(o, "repeat", json_object_new_int(s->repeat));
 	for (size_t k = 0; k < s->n_keys; k++) {
 		json_object *e = json_object_new_object();
-		json_object *vals = json_object_new_array();
 
 		jstr(e, "key", s->keys[k].key);
-		for (size_t v = 0; v < s->keys[k].n; v++)
-			json_object_array_add(
-				vals,
-				json_object_new_string(s->keys[k].values[v]));
-		json_object_object_add(e, "values", vals);
+		jstrs(e, "values", s->keys[k].values, s->keys[k].n);
 		json_object_array_add(keys, e);
 	}
 	json_object_object_add(o, "keys", keys);
@@ -805,13 +810,11 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		"|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t p = 0; p < s->n_points; p++) {
 		json_object *e = json_object_new_object();
-		json_object *runs = json_object_new_array();
 		json_object *ms = json_object_new_array();
 		_cleanup_free_ char *label = sweep_point_label(s, p);
 
-		if (!e || !runs || !ms || !label) {
+		if (!e || !ms || !label) {
 			json_object_put(e);
-			json_object_put(runs);
 			json_object_put(ms);
 			r = -ENOMEM;
 			goto out;
@@ -819,10 +822,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		/* points holds e, and e ms, from here */
 		json_object_array_add(points, e);
 		json_object_object_add(e, "point", point_values(s, p));
-		for (size_t i = 0; i < pts[p].n_runs; i++)
-			json_object_array_add(
-				runs, json_object_new_string(pts[p].runs[i]));
-		json_object_object_add(e, "runs", runs);
+		jstrs(e, "runs", pts[p].runs, pts[p].n_runs);
 		json_object_object_add(e, "metrics", ms);
 		for (size_t i = 0; i < pts[p].n; i++) {
 			json_object *m =
@@ -1225,15 +1225,11 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 	json_object_object_add(o, "tested", json_object_new_int64(c->n_tested));
 	for (size_t i = 0; i < c->n_groups; i++) {
 		json_object *g = json_object_new_object();
-		json_object *runs = json_object_new_array();
 
 		jstr(g, "label", c->g[i].label);
 		jstr(g, "folder", c->g[i].dir);
 		jstr(g, "point", c->g[i].point);
-		for (size_t k = 0; k < c->g[i].f.n_runs; k++)
-			json_object_array_add(
-				runs, json_object_new_string(c->g[i].f.runs[k]));
-		json_object_object_add(g, "runs", runs);
+		jstrs(g, "runs", c->g[i].f.runs, c->g[i].f.n_runs);
 		json_object_array_add(groups, g);
 	}
 	json_object_object_add(o, "groups", groups);
