@@ -255,6 +255,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	_cleanup_free_ char *sdir = NULL;
 	/* zeroed by sweep_read() and sweep_from_opts() first */
 	struct sweep sw __attribute__((cleanup(sweep_free))) = { 0 };
+	struct run_opts ro = *o;
 	struct error err = { 0 };
 	size_t failed = 0, ran = 0, complete = 0;
 	int ret;
@@ -290,6 +291,8 @@ int run_sweep(const struct run_opts *o, const char *name)
 	}
 	if (o->slurm)
 		return slurm_submit(o, &sw, sdir);
+	/* the manifest's config: the same lab on every node */
+	ro.config = sw.config;
 	if (o->point >= (long)sw.n_runs)
 		return error("--point %ld: the sweep in %s has runs 0..%zu",
 			     o->point, sdir, sw.n_runs - 1);
@@ -319,15 +322,9 @@ int run_sweep(const struct run_opts *o, const char *name)
 		info("sweep run %zu of %zu: point %zu, repetition %u", i + 1,
 		     sw.n_runs, sr->point, sr->repetition + 1);
 		ran++;
-		/* the manifest's config: the same lab on every node */
-		{
-			struct run_opts ro = *o;
-
-			ro.config = sw.config;
-			if (run_experiment(&ro, sdir, path, sw.name, keys, vals,
-					   sw.n_keys) < 0)
-				failed++;
-		}
+		if (run_experiment(&ro, sdir, path, sw.name, keys, vals,
+				   sw.n_keys) < 0)
+			failed++;
 		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &err) <
 		    0)
 			warning("%s", err.msg);
