@@ -493,7 +493,7 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 
 char *sweep_point_label(const struct sweep *s, size_t p)
 {
-	char *l = strdup("");
+	char *l = strdup(s->n_keys ? "" : "-");
 
 	for (size_t k = 0; l && k < s->n_keys; k++) {
 		char *n = strdup_printf("%s%s%s=%s", l, k ? " " : "",
@@ -501,10 +501,6 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 
 		free(l);
 		l = n;
-	}
-	if (l && !*l) {
-		free(l);
-		l = strdup("-");
 	}
 	return l;
 }
