@@ -709,19 +709,24 @@ static void qemu_end(struct vm_env *e, const struct vm_config *vm,
 /* "A, B, C": what a cleanup removed. buf may be NULL. */
 #define note(buf, len, ...) str_appendf(buf, len, ", ", __VA_ARGS__)
 
-/*
- * unlink, or in a dry run say "rm"; note the file's name (in the VM's
- * folder) if it was there.
- */
+/* unlink, or in a dry run say "rm": whether path was there. */
+static bool remove_file(struct vm_env *e, const char *path)
+{
+	if (!path || (e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
+		return false;
+	if (e->dry_run)
+		report(e, VM_REPORT_DRY, "rm %s", path);
+	return true;
+}
+
+/* remove_file(), noting the name of a file of the VM's folder. */
 static void unlink_noted(struct vm_env *e, const char *path, char *buf,
 			 size_t len)
 {
 	const char *base;
 
-	if (!path || (e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
+	if (!remove_file(e, path))
 		return;
-	if (e->dry_run)
-		report(e, VM_REPORT_DRY, "rm %s", path);
 	base = strrchr(path, '/');
 	note(buf, len, "%s", base ? base + 1 : path);
 }
@@ -937,20 +942,14 @@ static void remove_image_disk(struct vm_env *e, const struct vm_plan *p,
 			      char *removed, size_t rlen)
 {
 	const struct vm_config *vm = p->vm;
-	const char *files[] = { p->disk, vm->seed ? NULL : p->seed };
 
 	if (!vm->image || vm->keep_disk)
 		return;
 	/* named in full, dry or not: they are not in the VM's folder */
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		const char *f = files[i];
-
-		if (!f || (e->dry_run ? access(f, F_OK) : unlink(f)) < 0)
-			continue;
-		if (e->dry_run)
-			report(e, VM_REPORT_DRY, "rm %s", f);
-		note(removed, rlen, "%s%s", f, i ? "" : " (the VM's overlay)");
-	}
+	if (remove_file(e, p->disk))
+		note(removed, rlen, "%s (the VM's overlay)", p->disk);
+	if (!vm->seed && remove_file(e, p->seed))
+		note(removed, rlen, "%s", p->seed);
 	if (!e->dry_run)
 		(void)rmdir(p->image_dir);
 }
