@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "array.h"
@@ -909,7 +908,7 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 		return;
 	}
 	had = cg_exists(&e->cg, vm->cg.cgroup);
-	fsd_had = shared && cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup);
+	fsd_had = shared && cg_exists(&e->cg, fsd_cg);
 	/* anything still in the VM's own cgroup is ours */
 	for (int i = 0; i < 50 && cg_exists(&e->cg, vm->cg.cgroup); i++) {
 		if (cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0 &&
@@ -927,9 +926,9 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 	if (had && !cg_exists(&e->cg, vm->cg.cgroup))
 		note(removed, rlen, "cgroup %s%s", vm->cg.cgroup,
 		     e->cg.version == CG_V1 ? " (cpuset, memory)" : "");
-	if (fsd_had && !cg_exists(&e->cg, e->c->virtiofsd.cg.cgroup))
+	if (fsd_had && !cg_exists(&e->cg, fsd_cg))
 		note(removed, rlen, "cgroup %s (virtiofsd's, now empty)",
-		     e->c->virtiofsd.cg.cgroup);
+		     fsd_cg);
 }
 
 /* ---- image VMs: the overlay and the seed (lib/vmimage.h) ---- */
@@ -1487,15 +1486,13 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		const struct vm_plan_share *ps = &p->shares[i];
 		const struct share_config *s = ps->s;
 		const char *src = ps->source, *image = ps->image;
-		_cleanup_free_ char *tmp = NULL, *kib = NULL;
+		_cleanup_free_ char *tmp = NULL, *kib = NULL, *out = NULL;
 		_cleanup_strv_ char **argv = NULL;
-		_cleanup_free_ char *out = NULL;
+		_cleanup_close_ int lockfd = -1, fd = -1;
 		int ex, r;
 
 		if (ps->backend != SHARE_BACKEND_VIRTIO_PMEM)
 			continue;
-		_cleanup_close_ int lockfd = -1, fd = -1;
-
 		if (!e->dry_run) {
 			r = mkdir_p(ps->image_dir, 0755);
 			if (r < 0)
@@ -1560,11 +1557,9 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		(void)unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
-		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0) {
-			r = -errno;
-			return step_failed(e, step, r, NULL, "%s: %s", tmp,
-					   strerror(-r));
-		}
+		if (fd < 0 || ftruncate(fd, (off_t)ps->image_size) < 0)
+			return step_failed(e, step, -errno, NULL, "%s: %s", tmp,
+					   strerror(errno));
 		close(TAKE_FD(fd));
 		r = spawn_capture((const char *const *)argv, true, 65536, &out,
 				  &ex);
@@ -1652,10 +1647,6 @@ static int write_ssh_config(struct vm_env *e)
 	return 0;
 }
 
-/*
- * The plan of vm, checked against the host; the error says "step 'check
- * the configuration' failed: ...".
- */
 /* 0 when 127.0.0.1:port can be bound now, as qemu's hostfwd binds it. */
 static int port_bindable(unsigned port)
 {
@@ -1710,6 +1701,10 @@ static int check_ports(struct vm_env *e, const struct vm_config *vm)
 	return 0;
 }
 
+/*
+ * The plan of vm, checked against the host; the error says "step 'check
+ * the configuration' failed: ...".
+ */
 static int plan_checked(struct vm_env *e, const struct vm_config *vm,
 			struct vm_plan *ret)
 {
@@ -1757,7 +1752,7 @@ static int refuse_symlinks(struct vm_env *e, const struct vm_plan *p)
 				     p->console_sock, p->console_log };
 	int r;
 
-	for (size_t i = 0; i < sizeof(mine) / sizeof(*mine); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(mine); i++)
 		if ((r = refuse_symlink(e, mine[i])) < 0)
 			return r;
 	for (size_t i = 0; i < p->n_shares; i++) {
