@@ -1148,7 +1148,7 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 				"socket path '%s' is too long for a unix socket: use a shorter state_dir",
 				ps->socket);
 		if (s->backend == SHARE_BACKEND_VIRTIOFS && s->dax_window &&
-		    !e->have_cache_size)
+		    !p->have_cache_size)
 			return fail(e, -EOPNOTSUPP,
 				    "[share %s]: dax_window needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); '%s -device vhost-user-fs-pci,help' shows none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
 				    s->name, c->lab.qemu);
@@ -1929,13 +1929,14 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			goto rollback;
 		r = wait_socket(e, sock, pid, 10000, &wstatus);
 		if (r < 0) {
-			r = step_failed(e, "start virtiofsd", r, log,
-					r == -ECHILD ?
-						"%s (share %s) exited before creating %s" :
-					r == -EINTR ?
-						"%s (share %s): interrupted before %s appeared" :
-						"%s (share %s) did not create %s in 10 s",
-					e->virtiofsd, s->name, sock);
+			r = step_failed(
+				e, "start virtiofsd", r, log,
+				r == -ECHILD ?
+					"%s exited before creating %s" :
+				r == -EINTR ?
+					"%s: interrupted before %s appeared" :
+					"%s did not create %s in 10 s",
+				what, sock);
 			goto rollback;
 		}
 	}
@@ -1948,7 +1949,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 		if (r < 0)
 			goto rollback;
 	}
-	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, e->accel,
+	report(e, VM_REPORT_STEP, "vm %s: qemu (%s, %s)", vm->id, p.accel,
 	       c->lab.qemu);
 	(void)unlink(p.qmp);
 	(void)unlink(p.console_sock);
