@@ -427,8 +427,7 @@ static bool child_gone(pid_t pid, int *ret_wstatus)
 	pid_t r = waitpid(pid, &st, WNOHANG);
 
 	if (r == pid) {
-		if (ret_wstatus)
-			*ret_wstatus = st;
+		*ret_wstatus = st;
 		return true;
 	}
 	if (r == 0)
@@ -711,7 +710,7 @@ static void qemu_end(struct vm_env *e, const struct vm_config *vm,
 /* unlink, or in a dry run say "rm": whether path was there. */
 static bool remove_file(struct vm_env *e, const char *path)
 {
-	if (!path || (e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
+	if ((e->dry_run ? access(path, F_OK) : unlink(path)) < 0)
 		return false;
 	if (e->dry_run)
 		report(e, VM_REPORT_DRY, "rm %s", path);
@@ -1739,7 +1738,7 @@ static int refuse_symlink(struct vm_env *e, const char *path)
 {
 	struct stat st;
 
-	if (path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 		return fail(e, -ELOOP,
 			    "%s is a symlink: refusing to use it (remove it if it is yours)",
 			    path);
