@@ -1983,13 +1983,11 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	goto out;
 
 rollback:
-	{
-	struct error saved = e->err;
-
+	/* the failure's message, not one the cleanup may write */
+	why = e->err;
 	cleanup_vm(e, &p, true, cglock >= 0, NULL, 0);
 	(void)unlink(p.starting);
-	e->err = saved;
-	}
+	e->err = why;
 out:
 	vm_cmdlines_free(fsd, qemu);
 	vm_plan_free(&p);
