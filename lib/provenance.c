@@ -434,10 +434,8 @@ static char *records(const void *base, const struct array *a, size_t **n)
 static void free_fields(void *base, const struct field *f, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (f[i].t == F_STR) {
+		if (f[i].t == F_STR)
 			free(*AT(base, &f[i], char *));
-			*AT(base, &f[i], char *) = NULL;
-		}
 }
 
 static void free_records(void *base, const struct array *a)
@@ -592,22 +590,20 @@ static int utc_now(char **field)
 int provenance_add_start(struct provenance *p, const char *name)
 {
 	const char *job = getenv("SLURM_JOB_ID");
-	int r = provenance_set(&p->name, "%s", name);
 
+	TRY(provenance_set(&p->name, "%s", name));
 	/* a run of a Slurm job array (daxlab run --slurm) says which */
-	if (r == 0 && job) {
+	if (job) {
 		const char *aj = getenv("SLURM_ARRAY_JOB_ID");
 		const char *at = getenv("SLURM_ARRAY_TASK_ID");
 		const char *node = getenv("SLURMD_NODENAME");
 
-		r = provenance_set(&p->slurm_job, "%s", job);
-		if (r == 0 && aj && at)
-			r = provenance_set(&p->slurm_array, "%s_%s", aj, at);
-		if (r == 0)
-			r = provenance_set(&p->slurm_node, "%s",
-					   node ? node : "?");
+		TRY(provenance_set(&p->slurm_job, "%s", job));
+		if (aj && at)
+			TRY(provenance_set(&p->slurm_array, "%s_%s", aj, at));
+		TRY(provenance_set(&p->slurm_node, "%s", node ? node : "?"));
 	}
-	return r < 0 ? r : utc_now(&p->started);
+	return utc_now(&p->started);
 }
 
 int provenance_add_end(struct provenance *p, long long t0_ns)
@@ -1090,6 +1086,16 @@ int provenance_parse_txt(const char *text, const char *path,
 
 /* --- provenance.json --- */
 
+/* v as member of o (NULL: no memory); v is put when it cannot be added */
+static int json_put(json_object *o, const char *member, json_object *v)
+{
+	if (!o || !v || json_object_object_add(o, member, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* obj's member "a" of "a.b", created as an object when create */
 static json_object *json_parent(json_object *o, const char *name,
 				const char **member, bool create)
@@ -1108,11 +1114,7 @@ static json_object *json_parent(json_object *o, const char *name,
 	if (!create)
 		return NULL;
 	sub = json_object_new_object();
-	if (!sub || json_object_object_add(o, head, sub) < 0) {
-		json_object_put(sub);
-		return NULL;
-	}
-	return sub;
+	return json_put(o, head, sub) < 0 ? NULL : sub;
 }
 
 static int json_add(json_object *o, const char *name, json_object *v)
@@ -1120,11 +1122,7 @@ static int json_add(json_object *o, const char *name, json_object *v)
 	const char *member;
 	json_object *parent = json_parent(o, name, &member, true);
 
-	if (!v || !parent || json_object_object_add(parent, member, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
+	return json_put(parent, member, v);
 }
 
 static int json_add_field(json_object *o, const void *base,
@@ -1205,16 +1203,11 @@ static int json_build(json_object *o, const struct provenance *p)
 		json_object *e = json_object_new_object();
 
 		TRY(json_add(o, "extra", e));
-		for (size_t i = 0; i < p->extra.n; i++) {
-			json_object *v =
-				json_object_new_string(p->extra.v[i].value);
-
-			if (!v || json_object_object_add(e, p->extra.v[i].key,
-							 v) < 0) {
-				json_object_put(v);
-				return -ENOMEM;
-			}
-		}
+		/* not json_add(): the keys have dots of their own */
+		for (size_t i = 0; i < p->extra.n; i++)
+			TRY(json_put(
+				e, p->extra.v[i].key,
+				json_object_new_string(p->extra.v[i].value)));
 	}
 	return 0;
 }
@@ -1259,10 +1252,9 @@ static json_object *jget(json_object *o, const char *name)
 	return v;
 }
 
-static int jstr(struct jctx *c, json_object *o, const char *name, char **ret)
+/* The string v, member name of its object, into *ret; NULL v: absent */
+static int jstr(struct jctx *c, json_object *v, const char *name, char **ret)
 {
-	json_object *v = jget(o, name);
-
 	if (!v)
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
@@ -1279,7 +1271,7 @@ static int jfield(struct jctx *c, json_object *o, void *base,
 		return 0;
 	switch (f->t) {
 	case F_STR:
-		return jstr(c, o, f->json, AT(base, f, char *));
+		return jstr(c, v, f->json, AT(base, f, char *));
 	case F_INT:
 	case F_CGV:
 		if (!json_object_is_type(v, json_type_int))
@@ -1337,19 +1329,6 @@ static int jarray(struct jctx *c, json_object *o, const char *name,
 	return 0;
 }
 
-/* A record's name (id) member: a string, required. */
-static int jname(struct jctx *c, json_object *o, const char *array,
-		 const char *member, const char **ret)
-{
-	json_object *v = jget(o, member);
-
-	if (!v || !json_object_is_type(v, json_type_string) ||
-	    !*json_object_get_string(v))
-		return jbad(c, array, "an element without its name or id");
-	*ret = json_object_get_string(v);
-	return 0;
-}
-
 /* The array a of o into base's records */
 static int jrecords(struct jctx *c, json_object *o, void *base,
 		    const struct array *a)
@@ -1361,7 +1340,6 @@ static int jrecords(struct jctx *c, json_object *o, void *base,
 		json_object *e = json_object_array_get_idx(arr, i);
 		json_object *id = jget(e, a->f[0].json);
 		_cleanup_free_ char *opt = NULL;
-		const char *name = NULL;
 		size_t *n;
 		void *r;
 
@@ -1373,22 +1351,24 @@ static int jrecords(struct jctx *c, json_object *o, void *base,
 					    "a node without its id");
 			records(base, a, &n);
 			r = array_push((char *)base + a->off, n, a->sz);
-			if (!r)
-				return -ENOMEM;
-			*AT(r, &a->f[0], unsigned) =
-				(unsigned)json_object_get_int64(id);
+			if (r)
+				*AT(r, &a->f[0], unsigned) =
+					(unsigned)json_object_get_int64(id);
+		} else if (!a->where) {
+			TRY(jstr(c, id, a->f[0].json, &opt));
+			r = record(base, a, opt, true);
+		} else if (!id || !json_object_is_type(id, json_type_string) ||
+			   !*json_object_get_string(id)) {
+			return jbad(c, a->where,
+				    "an element without its name or id");
 		} else {
-			if (a->where) {
-				TRY(jname(c, e, a->where, a->f[0].json, &name));
-			} else {
-				TRY(jstr(c, e, a->f[0].json, &opt));
-				name = opt;
-			}
+			const char *name = json_object_get_string(id);
+
 			r = a == &mounts_array ? share_mount(c->p, base, name) :
 						 record(base, a, name, true);
-			if (!r)
-				return -ENOMEM;
 		}
+		if (!r)
+			return -ENOMEM;
 		TRY(jfields(c, e, r, a->f + 1, a->nf - 1));
 		for (size_t k = 0; k < ARRAY_SIZE(a->sub) && a->sub[k]; k++)
 			TRY(jrecords(c, e, r, a->sub[k]));
