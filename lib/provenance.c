@@ -638,12 +638,11 @@ static int add_share_fs(const struct lab_config *c,
 		if (!pl)
 			return -ENOMEM;
 		pl->pmem = pmem;
-		if (pmem && provenance_set(&pl->image, "%s", path) < 0)
-			return -ENOMEM;
+		if (pmem)
+			TRY(provenance_set(&pl->image, "%s", path));
 		if (statedir_fs_type(path, type, sizeof(type), &memory) < 0)
 			snprintf(type, sizeof(type), "unknown");
-		if (provenance_set(&pl->fs, "%s", type) < 0)
-			return -ENOMEM;
+		TRY(provenance_set(&pl->fs, "%s", type));
 		if (s->shared)
 			break;
 	}
@@ -1310,33 +1309,23 @@ static int jfields(struct jctx *c, json_object *o, void *base,
 	return 0;
 }
 
-/* The array member name of o, its objects checked; NULL: absent */
-static int jarray(struct jctx *c, json_object *o, const char *name,
-		  json_object **ret)
-{
-	json_object *a = jget(o, name);
-
-	*ret = NULL;
-	if (!a)
-		return 0;
-	if (!json_object_is_type(a, json_type_array))
-		return jbad(c, name, "not an array");
-	for (size_t i = 0; i < json_object_array_length(a); i++)
-		if (!json_object_is_type(json_object_array_get_idx(a, i),
-					 json_type_object))
-			return jbad(c, name, "an element is not an object");
-	*ret = a;
-	return 0;
-}
-
-/* The array a of o into base's records */
+/* The array a of o into base's records, its elements checked first */
 static int jrecords(struct jctx *c, json_object *o, void *base,
 		    const struct array *a)
 {
-	json_object *arr;
+	json_object *arr = jget(o, a->json);
+	size_t len;
 
-	TRY(jarray(c, o, a->json, &arr));
-	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+	if (!arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return jbad(c, a->json, "not an array");
+	len = json_object_array_length(arr);
+	for (size_t i = 0; i < len; i++)
+		if (!json_object_is_type(json_object_array_get_idx(arr, i),
+					 json_type_object))
+			return jbad(c, a->json, "an element is not an object");
+	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(arr, i);
 		json_object *id = jget(e, a->f[0].json);
 		_cleanup_free_ char *opt = NULL;
