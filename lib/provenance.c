@@ -1040,13 +1040,13 @@ static int set_key(struct provenance *p, const char *key, const char *value)
 		}
 		/* share.NAME.{image,image_fs,source_fs}[.vmID] */
 		dot = split_id(rest, kind, true);
-		if (dot && (!str_has_prefix(dot, "vm") || !dot[2] ||
-			    strlen(dot + 2) >= sizeof(id)))
-			return -EINVAL;
-		if (dot)
-			vm = strcpy(id, dot + 2);
-		else
+		if (!dot)
 			snprintf(kind, sizeof(kind), "%s", rest);
+		else if (str_has_prefix(dot, "vm") && dot[2] &&
+			 strlen(dot + 2) < sizeof(id))
+			vm = dot + 2;
+		else
+			return -EINVAL;
 		image = !strcmp(kind, "image");
 		sfs = !strcmp(kind, "source_fs");
 		if (!image && !sfs && strcmp(kind, "image_fs"))
