@@ -452,6 +452,74 @@ static void test_malformed_names_the_file(void **state)
 	(void)state;
 }
 
+/* The member at fault, in the order the reader meets it. */
+static void test_malformed_json_names_the_member(void **state)
+{
+	static const struct {
+		const char *json, *msg;
+	} bad[] = {
+		/* every element is checked before the first is read */
+		{ "{ \"vms\": [ {}, 1 ] }",
+		  "vms: an element is not an object" },
+		{ "{ \"vms\": [ {} ] }",
+		  "vms: an element without its name or id" },
+		{ "{ \"shares\": [ { \"name\": \"s\", \"mounts\": [ {} ] } ] }",
+		  "shares.mounts: an element without its name or id" },
+		/* a place's VM is optional, but a string */
+		{ "{ \"shares\": [ { \"name\": \"s\", \"places\": [ { \"vm\": 1 } ] } ] }",
+		  "vm: not a string" },
+		{ "{ \"topology\": { \"node\": [ { \"id\": 4096 } ] } }",
+		  "topology.node: a node without its id" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct provenance p;
+		struct error err = { 0 };
+		char *want = strdup_printf("p.json: %s", bad[i].msg);
+
+		provenance_init(&p);
+		assert_int_equal(
+			provenance_parse_json(bad[i].json, "p.json", &p, &err),
+			-EBADMSG);
+		assert_int_equal(err.code, -EBADMSG);
+		assert_string_equal(err.msg, want);
+		free(want);
+		provenance_free(&p);
+	}
+	(void)state;
+}
+
+/* A share's data per VM: "share.NAME.KIND.vmID"; other suffixes are kept. */
+static void test_txt_share_places(void **state)
+{
+	struct provenance p;
+	struct error err = { 0 };
+	char *t;
+
+	provenance_init(&p);
+	assert_int_equal(provenance_parse_txt("share.s.image_fs = ext4\n"
+					      "share.s.source_fs.vm1 = xfs\n"
+					      "share.s.image.vm = x\n"
+					      "share.s.image.x1 = y\n",
+					      "p.txt", &p, &err),
+			 0);
+	assert_int_equal(p.n_shares, 1);
+	assert_int_equal(p.shares[0].n_places, 2);
+	assert_null(p.shares[0].places[0].vm);
+	assert_true(p.shares[0].places[0].pmem);
+	assert_string_equal(p.shares[0].places[1].vm, "1");
+	assert_false(p.shares[0].places[1].pmem);
+	assert_string_equal(p.shares[0].places[1].fs, "xfs");
+	t = provenance_format_txt(&p);
+	assert_string_equal(t, "share.s.image_fs = ext4\n"
+			       "share.s.source_fs.vm1 = xfs\n"
+			       "share.s.image.vm = x\n"
+			       "share.s.image.x1 = y\n");
+	free(t);
+	provenance_free(&p);
+	(void)state;
+}
+
 /* daxlab run --slurm: the job, array task and node from the environment */
 static void test_start_says_the_slurm_job(void **state)
 {
@@ -492,6 +560,8 @@ int main(void)
 		cmocka_unit_test(test_reads_old_txt),
 		cmocka_unit_test(test_old_unknown_keys_kept),
 		cmocka_unit_test(test_malformed_names_the_file),
+		cmocka_unit_test(test_malformed_json_names_the_member),
+		cmocka_unit_test(test_txt_share_places),
 		cmocka_unit_test(test_start_says_the_slurm_job),
 	};
 
