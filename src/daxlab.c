@@ -5,6 +5,7 @@
  */
 #include "daxlab.h"
 #include "build-config.h"
+#include "util.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,15 +18,22 @@
 
 bool daxlab_quiet;
 
+/*
+ * A message is one fprintf(), which glibc writes to the unbuffered stderr
+ * in one write(): the messages of processes that share stderr (the VMs
+ * that vm stop all stops side by side) do not interleave within a line.
+ */
 __attribute__((format(printf, 3, 0))) static void
 vmsg(const char *prefix, int err, const char *fmt, va_list ap)
 {
+	_cleanup_free_ char *msg = NULL;
+
 	fflush(stdout);
-	fprintf(stderr, "daxlab: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fprintf(stderr, "daxlab: %s%s%s%s\n", prefix,
+		msg ? msg : "(out of memory for a message)", err ? ": " : "",
+		err ? strerror(err < 0 ? -err : err) : "");
 }
 
 /* vmsg() of the caller's own fmt and arguments */

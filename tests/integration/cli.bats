@@ -192,3 +192,20 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" != *"--alpha"* ]]
 }
+
+@test "a message is one write: VMs stopped side by side never share a line" {
+	local T
+	T=$(mktemp -d /tmp/daxlab-cli.XXXXXX)
+	sed "s|^state_dir = .*|state_dir = $T/state|" \
+		"$DAXLAB_TOP/examples/demo.ini" >"$T/lab.ini"
+	# each VM is stopped by a process of its own; all share stderr
+	strace -f -qq -s 512 -e trace=write -e signal=none -o "$T/trace" \
+		"$D" vm stop --config "$T/lab.ini" all 2>/dev/null
+	run grep -c 'write(2, ' "$T/trace"
+	[ "$output" = 2 ]
+	run grep 'write(2, ' "$T/trace"
+	rm -rf "$T"
+	echo "$output"
+	[[ "${lines[0]}" =~ \ write\(2,\ \"daxlab:\ vm\ [01]\ was\ not\ running\\n\",\ 29\)\ =\ 29$ ]]
+	[[ "${lines[1]}" =~ \ write\(2,\ \"daxlab:\ vm\ [01]\ was\ not\ running\\n\",\ 29\)\ =\ 29$ ]]
+}
