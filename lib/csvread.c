@@ -31,12 +31,18 @@
 #define MAX_NAME_LEN 255
 #define NONE UINT32_MAX
 
+struct name {
+	char *s; /* len bytes, then 8 of zeros for eq_bytes() */
+	uint32_t len;
+	uint32_t next; /* the id that followed this one last time */
+	bool seen;
+	bool want; /* a stat asked for by csvread_want() */
+};
+
 struct names {
-	char **name;
-	uint32_t *len;
-	bool *seen;
-	uint32_t *next; /* the id that followed this one last time */
-	uint32_t n, cap;
+	struct name *v;
+	uint32_t n;
+	size_t cap;
 	uint32_t *slot; /* open addressing, id + 1; 0 is empty */
 	uint32_t mask;
 	uint32_t last;
@@ -63,8 +69,6 @@ struct csvread {
 	uint64_t start, end;
 	char *buf;
 	struct names names[_CSV_NAME_KIND_MAX];
-	bool *want; /* by stat id, want_cap entries */
-	uint32_t want_cap;
 	bool want_all;
 	uint64_t rows;
 	uint64_t partial_line;
@@ -96,11 +100,8 @@ static void slot_put(uint32_t *slot, uint32_t mask, uint32_t h, uint32_t id)
 static void names_free(struct names *t)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		free(t->name[i]);
-	free(t->name);
-	free(t->len);
-	free(t->seen);
-	free(t->next);
+		free(t->v[i].s);
+	free(t->v);
 	free(t->slot);
 }
 
@@ -111,31 +112,18 @@ static int names_rehash(struct names *t, uint32_t slots)
 	if (!s)
 		return -ENOMEM;
 	for (uint32_t id = 0; id < t->n; id++)
-		slot_put(s, slots - 1, hash_bytes(t->name[id], t->len[id]), id);
+		slot_put(s, slots - 1, hash_bytes(t->v[id].s, t->v[id].len),
+			 id);
 	free(t->slot);
 	t->slot = s;
 	t->mask = slots - 1;
 	return 0;
 }
 
-static int names_find(const struct names *t, const char *p, uint32_t len,
-		      uint32_t h)
-{
-	if (!t->slot)
-		return -ENOENT;
-	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
-		uint32_t s = t->slot[i];
-
-		if (!s)
-			return -ENOENT;
-		if (t->len[s - 1] == len && memcmp(t->name[s - 1], p, len) == 0)
-			return (int)(s - 1);
-	}
-}
-
 static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 {
 	uint32_t id = t->n;
+	char *copy;
 
 	if (t->n >= MAX_NAMES)
 		return -E2BIG;
@@ -145,25 +133,13 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 		if (r < 0)
 			return r;
 	}
-	if (t->n == t->cap) {
-		/* each array doubles from the same capacity */
-		size_t cap[4] = { t->cap, t->cap, t->cap, t->cap };
-
-		if (ARRAY_RESERVE(t->name, t->n, cap[0], 16) < 0 ||
-		    ARRAY_RESERVE(t->len, t->n, cap[1], 16) < 0 ||
-		    ARRAY_RESERVE(t->seen, t->n, cap[2], 16) < 0 ||
-		    ARRAY_RESERVE(t->next, t->n, cap[3], 16) < 0)
-			return -ENOMEM;
-		t->cap = (uint32_t)cap[0];
-	}
-	/* 8 bytes of slack for eq_bytes(). */
-	t->name[id] = calloc(1, len + 8);
-	if (!t->name[id])
+	if (ARRAY_RESERVE(t->v, t->n, t->cap, 16) < 0)
 		return -ENOMEM;
-	memcpy(t->name[id], p, len);
-	t->next[id] = NONE;
-	t->len[id] = len;
-	t->seen[id] = false;
+	copy = calloc(1, len + 8);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, p, len);
+	t->v[id] = (struct name){ .s = copy, .len = len, .next = NONE };
 	t->n++;
 	slot_put(t->slot, t->mask, h, id);
 	return (int)id;
@@ -200,6 +176,29 @@ static bool valid_field_name(enum csv_name_kind kind, const char *p,
 				return false;
 		return true;
 	}
+}
+
+/*
+ * The id of the name p[0, len) of this kind, added when new: -EINVAL when
+ * it is not a valid one, -E2BIG past MAX_NAMES.
+ */
+static int names_get(struct names *t, enum csv_name_kind kind, const char *p,
+		     uint32_t len)
+{
+	uint32_t h = hash_bytes(p, len);
+
+	for (uint32_t i = h & t->mask; t->slot; i = (i + 1) & t->mask) {
+		uint32_t id = t->slot[i];
+
+		if (!id)
+			break;
+		if (t->v[id - 1].len == len &&
+		    memcmp(t->v[id - 1].s, p, len) == 0)
+			return (int)(id - 1);
+	}
+	if (!valid_field_name(kind, p, len))
+		return -EINVAL;
+	return names_add(t, p, len, h);
 }
 
 static const char *const kind_names[] = {
@@ -287,12 +286,32 @@ static inline bool eq_bytes(const char *a, const char *b, uint32_t len)
 static inline __attribute__((always_inline)) bool
 is_name(const struct names *t, uint32_t id, const char *p, uint32_t len)
 {
-	return t->len[id] == len && eq_bytes(p, t->name[id], len);
+	return t->v[id].len == len && eq_bytes(p, t->v[id].s, len);
 }
 
 static int intern_slow(struct csvread *r, enum csv_name_kind kind,
-		       const char *p, uint32_t len, uint64_t off,
-		       uint32_t *ret);
+		       const char *p, uint32_t len, uint64_t off, uint32_t *ret)
+{
+	struct names *t = &r->names[kind];
+	int id = names_get(t, kind, p, len);
+	char q[200];
+
+	if (id == -EINVAL) {
+		quote_bytes(p, len, q, sizeof(q));
+		return bad(r, off, "invalid %s '%s'", kind_names[kind], q);
+	}
+	if (id == -E2BIG)
+		return bad(r, off, "more than %d different %s names", MAX_NAMES,
+			   kind_names[kind]);
+	if (id < 0)
+		return id;
+	t->v[id].seen = true;
+	if (t->last != NONE)
+		t->v[t->last].next = (uint32_t)id;
+	t->last = (uint32_t)id;
+	*ret = (uint32_t)id;
+	return 0;
+}
 
 /*
  * Names come in runs and cycles (the same source for many rows, the same
@@ -311,7 +330,7 @@ intern(struct csvread *r, enum csv_name_kind kind, const char *p, uint32_t len,
 			*ret = last;
 			return 0;
 		}
-		nx = t->next[last];
+		nx = t->v[last].next;
 		if (nx != NONE && is_name(t, nx, p, len)) {
 			t->last = nx;
 			*ret = nx;
@@ -319,57 +338,6 @@ intern(struct csvread *r, enum csv_name_kind kind, const char *p, uint32_t len,
 		}
 	}
 	return intern_slow(r, kind, p, len, off, ret);
-}
-
-static int intern_slow(struct csvread *r, enum csv_name_kind kind,
-		       const char *p, uint32_t len, uint64_t off, uint32_t *ret)
-{
-	struct names *t = &r->names[kind];
-	uint32_t h;
-	int id;
-
-	h = hash_bytes(p, len);
-	id = names_find(t, p, len, h);
-	if (id < 0) {
-		char q[200];
-
-		if (!valid_field_name(kind, p, len)) {
-			quote_bytes(p, len, q, sizeof(q));
-			return bad(r, off, "invalid %s '%s'", kind_names[kind],
-				   q);
-		}
-		id = names_add(t, p, len, h);
-		if (id == -E2BIG)
-			return bad(r, off, "more than %d different %s names",
-				   MAX_NAMES, kind_names[kind]);
-		if (id < 0)
-			return id;
-	}
-	t->seen[id] = true;
-	if (t->last != NONE)
-		t->next[t->last] = (uint32_t)id;
-	t->last = (uint32_t)id;
-	*ret = (uint32_t)id;
-	return 0;
-}
-
-static int want_grow(struct csvread *r, uint32_t id)
-{
-	uint32_t cap;
-	bool *w;
-
-	if (id < r->want_cap)
-		return 0;
-	cap = r->want_cap ? r->want_cap : 64;
-	while (cap <= id)
-		cap *= 2;
-	w = realloc(r->want, cap * sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	memset(w + r->want_cap, 0, (cap - r->want_cap) * sizeof(*w));
-	r->want = w;
-	r->want_cap = cap;
-	return 0;
 }
 
 int csvread_new(const char *path, int fd, uint64_t start, uint64_t end,
@@ -409,7 +377,6 @@ void csvread_free(struct csvread *r)
 	free(r->spare.bytes);
 	free(r->pairs);
 	free(r->pair_slot);
-	free(r->want);
 	free(r->buf);
 	free(r->path);
 	free(r);
@@ -418,21 +385,11 @@ void csvread_free(struct csvread *r)
 int csvread_want(struct csvread *r, const char *stat)
 {
 	struct names *t = &r->names[CSV_STAT];
-	uint32_t len = (uint32_t)strlen(stat);
-	uint32_t h = hash_bytes(stat, len);
-	int id, k;
+	int id = names_get(t, CSV_STAT, stat, (uint32_t)strlen(stat));
 
-	if (!valid_field_name(CSV_STAT, stat, len))
-		return -EINVAL;
-	id = names_find(t, stat, len, h);
-	if (id < 0)
-		id = names_add(t, stat, len, h);
 	if (id < 0)
 		return id;
-	k = want_grow(r, (uint32_t)id);
-	if (k < 0)
-		return k;
-	r->want[id] = true;
+	t->v[id].want = true;
 	r->want_all = false;
 	return id;
 }
@@ -450,12 +407,12 @@ uint32_t csvread_count(const struct csvread *r, enum csv_name_kind kind)
 const char *csvread_name(const struct csvread *r, enum csv_name_kind kind,
 			 uint32_t id)
 {
-	return id < r->names[kind].n ? r->names[kind].name[id] : NULL;
+	return id < r->names[kind].n ? r->names[kind].v[id].s : NULL;
 }
 
 bool csvread_seen(const struct csvread *r, enum csv_name_kind kind, uint32_t id)
 {
-	return id < r->names[kind].n && r->names[kind].seen[id];
+	return id < r->names[kind].n && r->names[kind].v[id].seen;
 }
 
 uint64_t csvread_rows(const struct csvread *r)
@@ -718,7 +675,7 @@ static int long_line(struct csvread *r, const char *p, uint64_t off,
 
 static bool is_wanted(const struct csvread *r, uint32_t stat)
 {
-	return r->want_all || (stat < r->want_cap && r->want[stat]);
+	return r->want_all || r->names[CSV_STAT].v[stat].want;
 }
 
 static uint32_t pair_hash(uint32_t source, uint32_t stat)
