@@ -148,8 +148,7 @@ static int names_add(struct names *t, const char *p, uint32_t len, uint32_t h)
 static bool name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
-	       c == ':' || c == '@' || c == '/' || c == '+' || c == '=';
+	       (c >= '0' && c <= '9') || (c && strchr("_-.:@/+=", c));
 }
 
 static bool valid_field_name(enum csv_name_kind kind, const char *p,
@@ -168,8 +167,8 @@ static bool valid_field_name(enum csv_name_kind kind, const char *p,
 				return false;
 		return true;
 	case CSV_UNIT:
-		return (len == 5 && memcmp(p, "bytes", 5) == 0) ||
-		       (len == 5 && memcmp(p, "count", 5) == 0);
+		return len == 5 && (memcmp(p, "bytes", 5) == 0 ||
+				    memcmp(p, "count", 5) == 0);
 	default:
 		for (uint32_t i = 0; i < len; i++)
 			if (!name_char(p[i]))
@@ -659,17 +658,16 @@ static int long_line(struct csvread *r, const char *p, uint64_t off,
 
 		if ((ch < 0x20 && ch != '\r') || ch >= 0x80)
 			return stray_byte(r, p, off, i);
-	}
-	*ret_nl = i;
-	for (i = 0; p[i] != '\n'; i++)
-		if (p[i] == ',') {
+		if (ch == ',') {
 			if (commas < 6)
 				sep[commas] = i;
 			commas++;
 		}
+	}
 	if (commas != 6)
 		return field_count(r, off, commas);
-	sep[6] = *ret_nl;
+	sep[6] = i;
+	*ret_nl = i;
 	return 0;
 }
 
@@ -719,19 +717,17 @@ static int pair_slow(struct csvread *r, const char *p, uint32_t source_len,
 {
 	uint32_t len = source_len + 1 + stat_len, source, stat, h, id, mask;
 	struct pair *e;
+	char *bytes;
 	int k;
 
 	k = intern(r, CSV_SOURCE, p, source_len, off, &source);
-	if (k < 0)
-		return k;
-	k = intern(r, CSV_STAT, p + source_len + 1, stat_len, off, &stat);
-	if (k < 0)
-		return k;
-	if (r->n_pairs == r->cap_pairs && r->cap_pairs < MAX_PAIRS) {
+	if (!k)
+		k = intern(r, CSV_STAT, p + source_len + 1, stat_len, off,
+			   &stat);
+	if (!k && r->n_pairs == r->cap_pairs && r->cap_pairs < MAX_PAIRS)
 		k = pairs_grow(r);
-		if (k < 0)
-			return k;
-	}
+	if (k < 0)
+		return k;
 	mask = 2 * r->cap_pairs - 1;
 	for (h = pair_hash(source, stat) & mask;; h = (h + 1) & mask) {
 		id = r->pair_slot[h];
@@ -743,25 +739,23 @@ static int pair_slow(struct csvread *r, const char *p, uint32_t source_len,
 			goto found;
 		}
 	}
+	bytes = calloc(1, len + PAIR_SLACK);
+	if (!bytes)
+		return -ENOMEM;
+	memcpy(bytes, p, len);
 	if (r->n_pairs < MAX_PAIRS) {
-		id = r->n_pairs;
+		id = r->n_pairs++;
 		r->pair_slot[h] = id + 1;
 	} else {
 		id = MAX_PAIRS;
+		free(r->spare.bytes);
 	}
 	e = pair_at(r, id);
-	if (id == MAX_PAIRS)
-		free(e->bytes);
-	e->bytes = calloc(1, len + PAIR_SLACK);
-	if (!e->bytes)
-		return -ENOMEM;
-	if (id < MAX_PAIRS)
-		r->n_pairs++;
-	memcpy(e->bytes, p, len);
-	e->len = len;
-	e->source = source;
-	e->stat = stat;
-	e->next = NONE;
+	*e = (struct pair){ .bytes = bytes,
+			    .len = len,
+			    .source = source,
+			    .stat = stat,
+			    .next = NONE };
 found:
 	e->wanted = is_wanted(r, stat);
 	if (r->cur_pair < MAX_PAIRS && id < MAX_PAIRS)
@@ -1017,18 +1011,14 @@ int csvread_run(struct csvread *r, csv_row_fn fn, void *userdata)
 		memmove(r->buf, r->buf + upto, carry);
 		base += upto;
 	}
-	if (header) {
-		if (carry == 0)
-			return err_fail(
-				&r->err, -EBADMSG,
-				"%s: empty file, expected the header '" CSV_HEADER
-				"'",
-				r->path);
-		k = check_header(r->path, r->buf, carry, CSV_HEADER, &r->err);
-		if (k < 0)
-			return k;
-		carry = 0; /* a header without newline and no rows */
-	}
+	if (header && carry == 0)
+		return err_fail(
+			&r->err, -EBADMSG,
+			"%s: empty file, expected the header '" CSV_HEADER "'",
+			r->path);
+	if (header) /* without its newline, and no rows */
+		return check_header(r->path, r->buf, carry, CSV_HEADER,
+				    &r->err);
 	if (carry > 0)
 		r->partial_line = csvread_line_of(r->fd, base);
 	return 0;
