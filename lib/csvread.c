@@ -428,36 +428,32 @@ uint64_t csvread_partial_line(const struct csvread *r)
 static int parse_int_slow(struct csvread *r, const char *what, const char *p,
 			  uint32_t len, uint64_t off, int64_t *ret)
 {
-	bool neg = false;
-	uint64_t v = 0;
+	bool neg = len && *p == '-';
+	const char *d = p + neg;
+	uint32_t n = len - neg, z = 0;
 	const char *why = "is not an integer";
+	uint64_t v = 0;
 	char q[200];
 
-	if (len && *p == '-') {
-		neg = true;
-		p++;
-		len--;
-	}
-	if (len == 0)
+	if (n == 0)
 		goto fail;
-	for (uint32_t i = 0; i < len; i++)
-		if ((unsigned)(uint8_t)p[i] - '0' > 9)
+	for (uint32_t i = 0; i < n; i++)
+		if ((unsigned)(uint8_t)d[i] - '0' > 9)
 			goto fail;
-	/* Leading zeros do not count towards the 19 digits that fit. */
-	uint32_t z = 0;
-
-	while (z + 1 < len && p[z] == '0')
-		z++;
-	if (len - z <= 19)
-		for (uint32_t i = z; i < len; i++)
-			v = v * 10 + (unsigned)(p[i] - '0');
-	if (len - z <= 19 && v <= (uint64_t)INT64_MAX + neg) {
-		*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
-		return 0;
-	}
 	why = "is out of range";
+	/* Leading zeros do not count towards the 19 digits that fit. */
+	while (z + 1 < n && d[z] == '0')
+		z++;
+	if (n - z > 19)
+		goto fail;
+	for (uint32_t i = z; i < n; i++)
+		v = v * 10 + (unsigned)(d[i] - '0');
+	if (v > (uint64_t)INT64_MAX + neg)
+		goto fail;
+	*ret = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return 0;
 fail:
-	quote_bytes(p - neg, len + neg, q, sizeof(q));
+	quote_bytes(p, len, q, sizeof(q));
 	return bad(r, off, "%s '%s' %s", what, q, why);
 }
 
