@@ -682,6 +682,56 @@ static void test_more_pairs_than_cached(void **state)
 }
 
 /* Every test again with the generic scan, when the CPU has AVX2. */
+/*
+ * A file that is only the header, without its newline: no rows and no
+ * partial line, or the header's error. In a line of 128 bytes or more a
+ * stray byte is reported before its extra fields. A stat with a bad name
+ * cannot be asked for.
+ */
+static void test_header_alone_and_long_line(void **state)
+{
+	static const char *const files[] = { CSV_HEADER, CSV_HEADER "\r",
+					     "epoch_ms" };
+	char path[] = "/tmp/test_csvread_XXXXXX", line[400], text[500];
+	struct error err = { 0 };
+	struct values vs;
+	struct csvread *r;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		size_t len = strlen(files[i]);
+
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(pwrite(fd, files[i], len, 0), (ssize_t)len);
+		assert_int_equal(csvread_new("h.csv", fd, 0, len, &r), 0);
+		if (i < 2) {
+			assert_int_equal(csvread_run(r, collect_values, &vs),
+					 0);
+		} else {
+			assert_int_equal(csvread_run(r, collect_values, &vs),
+					 -EBADMSG);
+			assert_string_equal(
+				csvread_error(r),
+				"h.csv:1: header is 'epoch_ms', expected '" CSV_HEADER
+				"'");
+		}
+		assert_int_equal(csvread_rows(r), 0);
+		assert_int_equal(csvread_partial_line(r), 0);
+		assert_int_equal(csvread_want(r, "b!"), -EINVAL);
+		assert_int_equal(csvread_want(r, ""), -EINVAL);
+		csvread_free(r);
+	}
+	close(fd);
+
+	make_line(line, 200);
+	snprintf(text, sizeof(text), "1,2,a,b,N0,3,bytes\n%s,x,y\x01\n", line);
+	assert_int_equal(run_text(text, NULL, &vs, &err, NULL), -EBADMSG);
+	assert_non_null(
+		strstr(err.msg, ":3: unexpected byte 0x01 in column 205"));
+}
+
 static int generic_scan(void **state)
 {
 	csvread_simd(0);
@@ -776,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_and_shifted_names),
 		cmocka_unit_test(test_block_ends_anywhere),
 		cmocka_unit_test(test_more_pairs_than_cached),
+		cmocka_unit_test(test_header_alone_and_long_line),
 		cmocka_unit_test(test_text),
 	};
 
