@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "array.h"
@@ -27,6 +26,7 @@
 #include "util.h"
 #include "vmimage.h"
 #include "vmplan.h"
+#include "vmproc.h"
 
 #define LOG_TAIL_LINES 15
 
@@ -43,6 +43,12 @@ static int fail(struct vm_env *e, int r, const char *fmt, ...)
 	r = err_vfail(&e->err, r < 0 ? r : -EINVAL, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+/* The env's cgroups for lib/vmproc.h, or NULL when there are none. */
+static const struct cg_ctx *env_cg(const struct vm_env *e)
+{
+	return e->cg_ok ? &e->cg : NULL;
 }
 
 static void cg_trace(void *ud, const char *op, const char *path,
@@ -329,177 +335,6 @@ void vm_cmdlines_free(char ***fsd, char **qemu)
 	strv_free(qemu);
 }
 
-/* ---- pid files, processes ---- */
-
-/* From /proc/PID/stat: its start time, state and parent (may be NULL). */
-static int proc_stat(pid_t pid, unsigned long long *ret, char *state,
-		     pid_t *ret_ppid)
-{
-	char path[64];
-	_cleanup_free_ char *s = NULL;
-	char *p;
-	int r;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	r = read_full_file(path, 8192, &s, NULL);
-	if (r < 0)
-		return r;
-	p = strrchr(s, ')');
-	if (!p)
-		return -EINVAL;
-	if (state)
-		*state = p[2];
-	if (ret_ppid && sscanf(p + 2, "%*c %d", ret_ppid) != 1)
-		return -EINVAL;
-	/* field 3 is the state, 4 the parent; starttime is field 22 */
-	p += 2;
-	for (int f = 3; f < 22; f++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EINVAL;
-		p++;
-	}
-	*ret = strtoull(p, NULL, 10);
-	return 0;
-}
-
-static bool pid_alive(pid_t pid, unsigned long long start)
-{
-	unsigned long long st;
-	char state = 0;
-
-	/* our own child: reap it if it has exited */
-	if (waitpid(pid, NULL, WNOHANG) == pid)
-		return false;
-	if (proc_stat(pid, &st, &state, NULL) < 0)
-		return false;
-	if (state == 'Z' || state == 'X')
-		return false;
-	return !start || st == start;
-}
-
-static int open_nofollow_read(const char *path)
-{
-	return open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-}
-
-/*
- * "PID STARTTIME": pid 0 when the process recorded is gone.
- * *ret_recorded (may be NULL): the pid in the file, alive or not.
- */
-static int read_pidfile(const char *path, pid_t *ret,
-			unsigned long long *ret_start, pid_t *ret_recorded)
-{
-	_cleanup_close_ int fd = open_nofollow_read(path);
-	_cleanup_free_ char *s = NULL;
-	unsigned long long pid = 0, start = 0;
-	int r;
-
-	*ret = 0;
-	if (ret_start)
-		*ret_start = 0;
-	if (ret_recorded)
-		*ret_recorded = 0;
-	if (fd < 0)
-		return -errno;
-	r = read_full_fd(fd, 128, &s, NULL);
-	if (r < 0)
-		return r;
-	if (sscanf(s, "%llu %llu", &pid, &start) < 1 || !pid ||
-	    pid > 4194304)
-		return -EINVAL;
-	if (ret_start)
-		*ret_start = start;
-	if (ret_recorded)
-		*ret_recorded = (pid_t)pid;
-	if (pid_alive((pid_t)pid, start))
-		*ret = (pid_t)pid;
-	return 0;
-}
-
-/*
- * A child of ours (qemu or virtiofsd during a start): has it ended?
- * *ret_wstatus gets its wait status when we reaped it, else stays -1.
- */
-static bool child_gone(pid_t pid, int *ret_wstatus)
-{
-	int st = 0;
-	pid_t r = waitpid(pid, &st, WNOHANG);
-
-	if (r == pid) {
-		*ret_wstatus = st;
-		return true;
-	}
-	if (r == 0)
-		return false;
-	return !pid_alive(pid, 0);
-}
-
-int vm_read_pidfile(const char *path, pid_t *ret)
-{
-	return read_pidfile(path, ret, NULL, NULL);
-}
-
-static int write_pidfile(const char *path, pid_t pid)
-{
-	unsigned long long st = 0;
-	char buf[64];
-
-	proc_stat(pid, &st, NULL, NULL);
-	snprintf(buf, sizeof(buf), "%d %llu\n", (int)pid, st);
-	return write_text_file(path, buf, 0600, true);
-}
-
-/* Waits until pid is gone; true if it went within ms. */
-static bool wait_gone(pid_t pid, unsigned long long start, unsigned ms)
-{
-	int64_t end = now_monotonic_ns() + (int64_t)ms * 1000000;
-
-	for (;;) {
-		if (!pid_alive(pid, start))
-			return true;
-		if (now_monotonic_ns() >= end)
-			return false;
-		usleep(20000);
-	}
-}
-
-/* SIGTERM, then SIGKILL after ms. */
-static void terminate(pid_t pid, unsigned long long start, unsigned ms)
-{
-	if (!pid_alive(pid, start))
-		return;
-	kill(pid, SIGTERM);
-	if (wait_gone(pid, start, ms))
-		return;
-	kill(pid, SIGKILL);
-	wait_gone(pid, start, 5000);
-}
-
-/*
- * The C virtiofsd forks a worker that outlives its parent for a moment:
- * stop the children found in virtiofsd's cgroup too, so the cgroup can go.
- */
-static void terminate_tree(struct vm_env *e, pid_t pid,
-			   unsigned long long start)
-{
-	_cleanup_free_ pid_t *pids = NULL;
-	pid_t kids[64];
-	unsigned long long kstart[64];
-	size_t n = 0, nk = 0;
-	pid_t ppid;
-
-	if (e->cg_ok &&
-	    cg_pids(&e->cg, e->c->virtiofsd.cg.cgroup, &pids, &n) == 0)
-		for (size_t i = 0; i < n && nk < ARRAY_SIZE(kids); i++)
-			if (proc_stat(pids[i], &kstart[nk], NULL, &ppid) == 0 &&
-			    ppid == pid)
-				kids[nk++] = pids[i];
-	terminate(pid, start, 5000);
-	for (size_t i = 0; i < nk; i++)
-		terminate(kids[i], kstart[i], 5000);
-}
-
 /* ---- state directory ---- */
 
 /* mkdir 0700; refuse a symlink or someone else's directory. */
@@ -557,151 +392,6 @@ static int lock_vm(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
 	return 0;
 }
 
-/* Last lines of a log file, for error messages. Allocated or NULL. */
-static char *log_tail(const char *path, unsigned lines)
-{
-	_cleanup_close_ int fd = open_nofollow_read(path);
-	char s[16385], *p;
-	off_t size;
-	ssize_t k;
-	size_t len;
-	unsigned n = 0;
-
-	if (fd < 0)
-		return NULL;
-	size = lseek(fd, 0, SEEK_END);
-	k = pread(fd, s, sizeof(s) - 1, size > 16384 ? size - 16384 : 0);
-	if (k <= 0)
-		return NULL;
-	s[k] = 0;
-	len = (size_t)k;
-	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		s[--len] = 0;
-	for (p = s + len; p > s; p--)
-		if (p[-1] == '\n' && ++n == lines)
-			break;
-	return strdup(p);
-}
-
-/* ---- how a qemu ended ---- */
-
-/* Appends to r->what. */
-#define end_add(r, ...) \
-	str_appendf((r)->what, sizeof((r)->what), "", __VA_ARGS__)
-
-static const char *signame(int sig)
-{
-	const char *s = sigabbrev_np(sig);
-
-	return s ? s : "?";
-}
-
-/* "terminating on signal N from pid P (PROG)" in qemu's own log. */
-static bool qemu_log_signal(const char *log, struct vm_end_info *r)
-{
-	_cleanup_free_ char *tail = log_tail(log, 10);
-	char *t = tail ? strstr(tail, "terminating on signal ") : NULL;
-	int sig = 0;
-
-	if (!t || sscanf(t, "terminating on signal %d", &sig) != 1 ||
-	    sig <= 0 || sig >= 65)
-		return false;
-	t[strcspn(t, "\n")] = 0;
-	r->how = VM_END_SIGNAL;
-	r->sig = sig;
-	end_add(r, "ended on signal %d (SIG%s): its log says '%s'", sig,
-		signame(sig), t);
-	return true;
-}
-
-/* The guest's last words on the console: a power off, reboot, panic. */
-static bool console_end(const char *log, struct vm_end_info *r)
-{
-	_cleanup_free_ char *tail = log_tail(log, 60);
-
-	if (!tail)
-		return false;
-	if (strstr(tail, "Kernel panic")) {
-		r->how = VM_END_POWEROFF;
-		end_add(r, "the guest kernel panicked (see %s)", log);
-	} else if (strstr(tail, "reboot: Power down")) {
-		r->how = VM_END_POWEROFF;
-		end_add(r, "the guest powered off");
-	} else if (strstr(tail, "reboot: Restarting system")) {
-		r->how = VM_END_POWEROFF;
-		end_add(r,
-			"the guest rebooted (qemu runs with -no-reboot: it exits)");
-	} else {
-		return false;
-	}
-	return true;
-}
-
-/*
- * Why qemu (pid, gone) ended. The evidence, strongest first: the oom_kill
- * counter of the VM's memory cgroup, its wait status when daxlab is its
- * parent (wstatus >= 0), qemu's log, the guest's console. Read before the
- * cgroup is removed.
- */
-static void qemu_end(struct vm_env *e, const struct vm_config *vm,
-		     const struct vm_plan *p, pid_t pid, int wstatus,
-		     struct vm_end_info *r)
-{
-	bool sig_known = wstatus >= 0 && WIFSIGNALED(wstatus);
-
-	memset(r, 0, sizeof(*r));
-	r->pid = pid;
-	if (sig_known)
-		r->sig = WTERMSIG(wstatus);
-	if (e->cg_ok) {
-		_cleanup_free_ char *file = NULL;
-		uint64_t limit = 0;
-		char b[32];
-
-		if (cg_oom_kills(&e->cg, vm->cg.cgroup, &r->oom_kills, &file) ==
-			    0 &&
-		    r->oom_kills > 0) {
-			r->how = VM_END_OOM;
-			end_add(r, "killed by the OOM killer (");
-			if (sig_known)
-				end_add(r, "signal %d, SIG%s; ", r->sig,
-					signame(r->sig));
-			end_add(r, "oom_kill %llu in %s",
-				(unsigned long long)r->oom_kills, file);
-			if (cg_memory_limit(&e->cg, vm->cg.cgroup, &limit) ==
-				    0 &&
-			    limit != UINT64_MAX)
-				end_add(r, "; memory limit %s%s",
-					format_bytes(limit, b, sizeof(b)),
-					vm->cg.memory_max ?
-						", [vm] memory_max" :
-						"");
-			end_add(r, ")");
-			return;
-		}
-	}
-	if (sig_known) {
-		r->how = VM_END_SIGNAL;
-		end_add(r, "killed by signal %d (SIG%s)", r->sig,
-			signame(r->sig));
-		return;
-	}
-	if (qemu_log_signal(p->qemu_log, r))
-		return;
-	if (console_end(p->console_log, r))
-		return;
-	if (wstatus >= 0 && WIFEXITED(wstatus)) {
-		r->how = VM_END_EXIT;
-		r->code = WEXITSTATUS(wstatus);
-		end_add(r, "exit status %d", r->code);
-		return;
-	}
-	r->how = VM_END_UNKNOWN;
-	end_add(r,
-		"cause unknown: no OOM kill counted in its memory cgroup, no signal in %s, and no exit status (daxlab is not its parent)",
-		p->qemu_log);
-}
-
 /* ---- stop and clean up ---- */
 
 /* "A, B, C": what a cleanup removed. buf may be NULL. */
@@ -743,7 +433,7 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 		unsigned long long start = 0;
 		pid_t pid = 0;
 
-		read_pidfile(ps->pidfile, &pid, &start, NULL);
+		vmproc_read_pidfile(ps->pidfile, &pid, &start, NULL);
 		if (pid && e->dry_run) {
 			/* what cg_live() then does not count */
 			pid_t *v = ARRAY_PUSH(e->dry_stopped, e->n_dry_stopped);
@@ -758,7 +448,9 @@ static bool stop_virtiofsds(struct vm_env *e, const struct vm_plan *p,
 			report(e, VM_REPORT_STEP,
 			       "stopping virtiofsd for share %s (pid %d)",
 			       ps->s->name, (int)pid);
-			terminate_tree(e, pid, start);
+			vmproc_terminate_tree(env_cg(e),
+					      e->c->virtiofsd.cg.cgroup, pid,
+					      start);
 			note(removed, rlen,
 			     "virtiofsd of share %s (pid %d, stopped)",
 			     ps->s->name, (int)pid);
@@ -819,7 +511,7 @@ static int cg_live(struct vm_env *e, const char *name)
 		char state = 0;
 		pid_t ppid = 0;
 
-		if (proc_stat(pids[k], &st, &state, &ppid) < 0 ||
+		if (vmproc_stat(pids[k], &st, &state, &ppid) < 0 ||
 		    (e->n_dry_stopped &&
 		     (dry_stopped(e, pids[k]) || dry_stopped(e, ppid))))
 			continue;
@@ -964,10 +656,10 @@ static bool cleanup_vm(struct vm_env *e, const struct vm_plan *p, bool shared,
 	pid_t pid = 0;
 	bool any = false;
 
-	if (!e->dry_run && read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 &&
-	    pid) {
+	if (!e->dry_run &&
+	    vmproc_read_pidfile(p->qemu_pid, &pid, &start, NULL) == 0 && pid) {
 		any = true;
-		terminate(pid, start, 5000);
+		vmproc_terminate(pid, start, 5000);
 		note(removed, rlen, "qemu (pid %d, killed)", (int)pid);
 	}
 	any |= stop_virtiofsds(e, p, removed, rlen);
@@ -1000,7 +692,8 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	r = vm_plan_paths(e->c, vm, &p);
 	if (r < 0)
 		return r;
-	if (read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 && pid)
+	if (vmproc_read_pidfile(p.qemu_pid, &pid, &start, &recorded) == 0 &&
+	    pid)
 		ret->was_running = true;
 	else if (recorded)
 		ret->died = true;
@@ -1013,19 +706,19 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
 		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
-		if (r < 0 || !wait_gone(pid, start, stage_ms)) {
+		if (r < 0 || !vmproc_wait_gone(pid, start, stage_ms)) {
 			report(e, VM_REPORT_STEP,
 			       "vm %s did not power off: QMP quit", vm->id);
 			r = qmp_execute(p.qmp, "quit", 5000, NULL);
-			if (r < 0 || !wait_gone(pid, start, stage_ms)) {
+			if (r < 0 || !vmproc_wait_gone(pid, start, stage_ms)) {
 				report(e, VM_REPORT_STEP,
 				       "vm %s: SIGTERM to qemu", vm->id);
-				terminate(pid, start, stage_ms);
+				vmproc_terminate(pid, start, stage_ms);
 			}
 		}
 	} else if (ret->died && !e->dry_run) {
 		/* a pid file of a qemu that is gone: it died, or powered off */
-		qemu_end(e, vm, &p, recorded, -1, &ret->end);
+		vmproc_qemu_end(env_cg(e), vm, &p, recorded, -1, &ret->end);
 		if (ret->end.how != VM_END_POWEROFF)
 			report(e, VM_REPORT_WARN,
 			       "vm %s: qemu (pid %d) had died: %s", vm->id,
@@ -1188,7 +881,8 @@ static int step_failed(struct vm_env *e, const char *step, int r,
 static int step_failed(struct vm_env *e, const char *step, int r,
 		       const char *log, const char *fmt, ...)
 {
-	_cleanup_free_ char *tail = log ? log_tail(log, LOG_TAIL_LINES) : NULL;
+	_cleanup_free_ char *tail =
+		log ? vmproc_log_tail(log, LOG_TAIL_LINES) : NULL;
 	char why[2048];
 	va_list ap;
 
@@ -1235,7 +929,7 @@ static int spawn_step(struct vm_env *e, const char *step, const char *what,
 	if (r < 0)
 		return step_failed(e, step, r, log, "%s: %s", what,
 				   strerror(-r));
-	r = write_pidfile(pidfile, *ret_pid);
+	r = vmproc_write_pidfile(pidfile, *ret_pid);
 	if (r < 0) {
 		kill(*ret_pid, SIGKILL);
 		spawn_wait(*ret_pid);
@@ -1256,7 +950,7 @@ static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
 	for (;;) {
 		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 			return 0;
-		if (child_gone(pid, ret_wstatus))
+		if (vmproc_child_gone(pid, ret_wstatus))
 			return -ECHILD;
 		if (e->interrupted && *e->interrupted)
 			return -EINTR;
@@ -1392,13 +1086,13 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 	int wstatus = -1;
 
 	for (;;) {
-		if (child_gone(qemu, &wstatus)) {
+		if (vmproc_child_gone(qemu, &wstatus)) {
 			struct stat st;
 			bool qlog = stat(p->qemu_log, &st) == 0 &&
 				    st.st_size > 0;
 			struct vm_end_info qend;
 
-			qemu_end(e, vm, p, qemu, wstatus, &qend);
+			vmproc_qemu_end(env_cg(e), vm, p, qemu, wstatus, &qend);
 			return step_failed(e, "wait for the guest", -ECHILD,
 					   qlog ? p->qemu_log : p->console_log,
 					   "qemu exited: %s (console log: %s)",
@@ -1407,7 +1101,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 		if (!ready) {
 			_cleanup_free_ char *log = NULL;
 			_cleanup_close_ int fd =
-				open_nofollow_read(p->console_log);
+				vmproc_open_nofollow_read(p->console_log);
 
 			if (fd >= 0)
 				read_full_fd(fd, 64 << 20, &log, NULL);
@@ -1835,7 +1529,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 			       vm->id);
 		(void)unlink(p.starting);
 	}
-	if (read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
+	if (vmproc_read_pidfile(p.qemu_pid, &qpid, NULL, NULL) == 0 && qpid) {
 		r = fail(
 			e, -EALREADY,
 			"vm %s is already running (qemu pid %d); stop it first",
@@ -1961,7 +1655,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	if (r == -ECHILD) {
 		struct vm_end_info qend;
 
-		qemu_end(e, vm, &p, qpid, wstatus, &qend);
+		vmproc_qemu_end(env_cg(e), vm, &p, qpid, wstatus, &qend);
 		r = step_failed(e, "start qemu", r, p.qemu_log,
 				"%s exited at once: %s", c->lab.qemu,
 				qend.what);
@@ -2009,14 +1703,14 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 	r = vm_plan_paths(c, vm, &p);
 	if (r < 0)
 		return r;
-	read_pidfile(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
+	vmproc_read_pidfile(p.qemu_pid, &ret->qemu_pid, NULL, &recorded);
 	ret->running = ret->qemu_pid > 0;
 	if (e->cg_ok &&
 	    cg_oom_kills(&e->cg, vm->cg.cgroup, &ret->oom_kills, NULL) == 0)
 		ret->oom_known = true;
 	if (!ret->running && recorded) {
 		ret->qemu_died = true;
-		qemu_end(e, vm, &p, recorded, -1, &ret->end);
+		vmproc_qemu_end(env_cg(e), vm, &p, recorded, -1, &ret->end);
 	}
 	ret->fsd_share = calloc(c->n_shares + 1, sizeof(*ret->fsd_share));
 	ret->fsd_pid = calloc(c->n_shares + 1, sizeof(pid_t));
