@@ -164,6 +164,9 @@ struct report_run {
 
 	/* residency.csv over time (lib/report_residency.c) */
 	struct rs_series *rs; /* NULL: none, or the old end table */
+	/* each place's (host's, guest's) rows at its own last sample */
+	struct rs_row *rs_end;
+	size_t n_rs_end;
 	char rs_sets[REPORT_MAX_SETS][80]; /* its sets, in order */
 	size_t n_rs_sets;
 	struct report_closure *closure;

@@ -27,14 +27,61 @@ static const char *fld(const struct rs_series *s, const struct rs_row *row,
 	return rs_name(s, row->f[f]);
 }
 
-/* The first row of the last sample. */
-static size_t last_start(const struct rs_series *s)
+/*
+ * r->rs_end: the rows of each place (the host, each guest) at its own
+ * last sample, in the file's order. A guest that missed the last samples
+ * (it answers within a deadline) counts with its last answer, and the
+ * report says from when: dropped, its copies would go from the copies
+ * table and the closure while the sets table guessed them.
+ */
+static int end_rows(struct report_run *r)
 {
-	size_t i = s->n;
+	const struct rs_series *s = r->rs;
+	struct place_last {
+		uint32_t where;
+		int64_t t_ms;
+	};
+	/* no more places than names */
+	_cleanup_free_ struct place_last *last =
+		calloc(s->n_names + 1, sizeof(*last));
+	size_t n_last = 0, n = 0;
+	int64_t end = s->rows[s->n - 1].t_ms;
 
-	while (i > 0 && s->rows[i - 1].t_ms == s->rows[s->n - 1].t_ms)
-		i--;
-	return i;
+	r->rs_end = calloc(s->n, sizeof(*r->rs_end));
+	if (!last || !r->rs_end)
+		return -ENOMEM;
+	for (size_t i = s->n; i-- > 0;) {
+		const struct rs_row *row = &s->rows[i];
+		size_t k = 0;
+
+		while (k < n_last && last[k].where != row->f[RS_WHERE])
+			k++;
+		if (k == n_last)
+			last[n_last++] =
+				(struct place_last){ .where = row->f[RS_WHERE],
+						     .t_ms = row->t_ms };
+		if (row->t_ms == last[k].t_ms)
+			r->rs_end[n++] = *row;
+	}
+	/* back in the file's order */
+	for (size_t i = 0; i < n / 2; i++) {
+		struct rs_row t = r->rs_end[i];
+
+		r->rs_end[i] = r->rs_end[n - 1 - i];
+		r->rs_end[n - 1 - i] = t;
+	}
+	r->n_rs_end = n;
+	for (size_t k = n_last; k-- > 0;)
+		if (last[k].t_ms != end &&
+		    report_warn(r,
+				"%s did not answer the last residency samples: "
+				"its copies are as it measured them at %.1f s, "
+				"not at the end (%.1f s)",
+				rs_name(s, last[k].where),
+				(double)last[k].t_ms / 1000,
+				(double)end / 1000) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 /* Whether a row has field f = v. */
@@ -147,6 +194,11 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 {
 	const struct rs_series *s = r->rs;
 	bool by_name = false, total = !strcmp(ser->node, "total");
+	/*
+	 * the host's root and a guest hold every page of their place, those
+	 * whose cgroup could not be read ("?") or was gone too
+	 */
+	bool whole = ser->kind == SRC_HOST || ser->kind == SRC_GUEST;
 	double tol;
 
 	memset(c, 0, sizeof(*c));
@@ -179,13 +231,13 @@ static int closure_of(struct report_run *r, const struct report_series *ser,
 		return 0;
 	}
 	c->pagecache = report_pagecache(ser, ser->n - 1);
-	for (size_t i = last_start(s); i < s->n; i++) {
-		const struct rs_row *row = &s->rows[i];
+	for (size_t i = 0; i < r->n_rs_end; i++) {
+		const struct rs_row *row = &r->rs_end[i];
 		int k;
 
 		if (strcmp(fld(s, row, RS_WHERE), c->where) ||
-		    !cgroup_matches(fld(s, row, RS_CGROUP), c->cgroup,
-				    by_name) ||
+		    (!whole && !cgroup_matches(fld(s, row, RS_CGROUP),
+					       c->cgroup, by_name)) ||
 		    (!total && strcmp(fld(s, row, RS_NODE), c->node)))
 			continue;
 		c->explained += row->bytes;
@@ -247,8 +299,8 @@ static size_t places_of(const struct report_run *r, const char *set,
 
 	p[n++] = (struct place){ .kind = PLACE_FILES };
 	p[n++] = (struct place){ .kind = PLACE_IMAGE };
-	for (size_t i = last_start(s); i < s->n; i++) {
-		const struct rs_row *row = &s->rows[i];
+	for (size_t i = 0; i < r->n_rs_end; i++) {
+		const struct rs_row *row = &r->rs_end[i];
 		bool seen = false;
 
 		if (strcmp(fld(s, row, RS_SET), set) ||
@@ -268,16 +320,17 @@ static size_t places_of(const struct report_run *r, const char *set,
 }
 
 /* The bytes of a set in place p on node ("all": anywhere). */
-static uint64_t place_bytes(const struct rs_series *s, const char *set,
+static uint64_t place_bytes(const struct report_run *r, const char *set,
 			    const struct place *p, const char *node)
 {
+	const struct rs_series *s = r->rs;
 	bool all = !strcmp(node, "all");
 	uint64_t b = 0;
 
 	if (p->kind == PLACE_GUEST && !all && strcmp(p->node, node))
 		return 0;
-	for (size_t i = last_start(s); i < s->n; i++) {
-		const struct rs_row *row = &s->rows[i];
+	for (size_t i = 0; i < r->n_rs_end; i++) {
+		const struct rs_row *row = &r->rs_end[i];
 		bool host = !strcmp(fld(s, row, RS_WHERE), "host");
 		bool image = !strcmp(fld(s, row, RS_PART), "image");
 
@@ -301,8 +354,8 @@ static size_t copy_nodes(const struct report_run *r, char (*nodes)[16],
 	const struct rs_series *s = r->rs;
 	size_t n = 0;
 
-	for (size_t i = last_start(s); i < s->n; i++) {
-		const struct rs_row *row = &s->rows[i];
+	for (size_t i = 0; i < r->n_rs_end; i++) {
+		const struct rs_row *row = &r->rs_end[i];
 		char g[16];
 		const char *node = g;
 		bool seen = false;
@@ -336,6 +389,29 @@ static size_t copy_nodes(const struct report_run *r, char (*nodes)[16],
 	return n;
 }
 
+/*
+ * The size of a set ("shared", "private-ID") from residency-end.csv: its
+ * files', else its image's; 0 when unknown. As the sets table does, an
+ * image counts for no more than it: it holds metadata too.
+ */
+static uint64_t set_size(const struct report_run *r, const char *set)
+{
+	uint64_t size = 0;
+
+	for (size_t i = 0; i < r->n_res; i++) {
+		const struct residency_row *row = &r->res[i];
+		char name[96]; /* "shared", "private-ID" */
+
+		snprintf(name, sizeof(name), "%s%s%s", row->set,
+			 *row->vm ? "-" : "", row->vm);
+		if (strcmp(row->node, "total") || strcmp(name, set))
+			continue;
+		if (strcmp(row->via, "image") || !size)
+			size = row->size;
+	}
+	return size;
+}
+
 static int compute_copies(struct report_run *r)
 {
 	char nodes[64][16];
@@ -348,6 +424,7 @@ static int compute_copies(struct report_run *r)
 	for (size_t k = 0; k < r->n_rs_sets; k++) {
 		struct place p[REPORT_MAX_SETS + 2];
 		size_t np = places_of(r, r->rs_sets[k], p, ARRAY_SIZE(p));
+		uint64_t size = set_size(r, r->rs_sets[k]);
 
 		for (size_t j = 0; j < nn; j++) {
 			struct report_copies *c = &r->copies[r->n_copies];
@@ -356,9 +433,12 @@ static int compute_copies(struct report_run *r)
 			memset(c, 0, sizeof(*c));
 			snprintf(c->set, sizeof(c->set), "%s", r->rs_sets[k]);
 			snprintf(c->node, sizeof(c->node), "%s", nodes[j]);
-			for (size_t i = 0; i < np; i++)
-				v[i] = place_bytes(r->rs, c->set, &p[i],
-						   c->node);
+			for (size_t i = 0; i < np; i++) {
+				v[i] = place_bytes(r, c->set, &p[i], c->node);
+				if (p[i].kind == PLACE_IMAGE && size &&
+				    v[i] > size)
+					v[i] = size;
+			}
 			qsort(v, np, sizeof(v[0]), report_cmp_desc);
 			c->cached = np ? v[0] : 0;
 			for (size_t i = 0; i < np && v[i]; i++) {
@@ -407,7 +487,7 @@ int report_residency_load(struct report_run *r, struct error *err)
 	if (!r->rs->n)
 		return report_warn(r, "residency.csv has no samples");
 	collect_sets(r);
-	if (compute_closure(r) < 0 || compute_copies(r) < 0)
+	if (end_rows(r) < 0 || compute_closure(r) < 0 || compute_copies(r) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -417,12 +497,14 @@ void report_residency_free(struct report_run *r)
 	if (r->rs)
 		rs_free(r->rs);
 	free(r->rs);
+	free(r->rs_end);
 	free(r->closure);
 	free(r->copies);
 	r->rs = NULL;
+	r->rs_end = NULL;
 	r->closure = NULL;
 	r->copies = NULL;
-	r->n_closure = r->n_copies = r->n_rs_sets = 0;
+	r->n_rs_end = r->n_closure = r->n_copies = r->n_rs_sets = 0;
 }
 
 bool report_residency_guest(const struct report_run *r, bool shared,
@@ -437,12 +519,12 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 	if (!s || !s->n || !has_field(s, RS_WHERE, vm_name))
 		return false;
 	snprintf(set, sizeof(set), shared ? "shared" : "private-%s", vm_id);
-	for (size_t i = last_start(s); i < s->n; i++) {
-		const struct rs_row *row = &s->rows[i];
+	for (size_t i = 0; i < r->n_rs_end; i++) {
+		const struct rs_row *row = &r->rs_end[i];
 
 		if (strcmp(fld(s, row, RS_WHERE), vm_name))
 			continue;
-		/* rows of the guest at the last sample: it answered */
+		/* rows of the guest at its last sample: it answered */
 		answered = true;
 		if (!strcmp(fld(s, row, RS_SET), set))
 			b += row->bytes;

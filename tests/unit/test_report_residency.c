@@ -112,10 +112,13 @@ static void test_copies_and_guests(void **state)
 	assert_int_equal(c->times[1], 46 * MIB);
 	/* both VMs are on node 0: the same there */
 	assert_int_equal(copies(r, "private-0", "N0")->times[1], 46 * MIB);
-	/* shared: the image only, once */
+	/*
+	 * shared: the image only, once; 70 MiB of it resident, but an image
+	 * counts for no more than its set (64 MiB), as in the sets table
+	 */
 	c = copies(r, "shared", "all");
 	assert_int_equal(c->n_places, 1);
-	assert_int_equal(c->times[0], 70 * MIB);
+	assert_int_equal(c->times[0], 64 * MIB);
 	assert_int_equal(c->times[1], 0);
 	/* the sets table takes the guest's copy as measured */
 	for (size_t i = 0; i < r->n_sets; i++)
@@ -216,8 +219,9 @@ static void test_malformed_and_old(void **state)
 /*
  * A guest that did not answer some samples (the tidy run with vm0's rows
  * left out at 19000 and at the end): the chart draws it between its
- * neighbours, and holds its last measured value at the end; with no
- * guest row at the last sample its copy is not taken as measured (0).
+ * neighbours, and holds its last measured value at the end; the copies
+ * table, the closure and the sets table all take its last answer, and
+ * the report says from when.
  */
 static void test_guest_not_answering(void **state)
 {
@@ -255,13 +259,68 @@ static void test_guest_not_answering(void **state)
 	/* 18000: 36 + 5.4 MiB, held to the end (20000) rather than 0 */
 	assert_non_null(strstr(html, "<title>vm0 (guest): 41.4 MiB at the "
 				     "end</title>"));
-	/* no vm0 copy at the last sample: the host's only */
-	assert_int_equal(copies(r, "private-0", "all")->n_places, 1);
-	/* the sets table infers it from the guest's file counter (48 MiB) */
+	/* vm0's copy as at 18000 (36 + 5.4 MiB), in every table */
+	assert_int_equal(copies(r, "private-0", "all")->n_places, 2);
+	assert_int_equal(copies(r, "private-0", "all")->times[1],
+			 37748736 + 5660672);
+	assert_int_equal(closure(r, "vm0", "total")->explained,
+			 37748736 + 5660672);
 	for (size_t i = 0; i < r->n_sets; i++)
 		if (!strcmp(r->sets[i].name, "private vm 0"))
-			assert_int_equal(r->sets[i].guest[0], 48 * MIB);
+			assert_int_equal(r->sets[i].guest[0],
+					 37748736 + 5660672);
+	{
+		bool said = false;
+
+		for (size_t i = 0; i < r->n_warnings; i++)
+			said |= !strcmp(
+				r->warnings[i],
+				"vm0 did not answer the last residency "
+				"samples: its copies are as it measured "
+				"them at 18.0 s, not at the end (20.0 s)");
+		assert_true(said);
+	}
 	free(html);
+	report_run_free(r);
+	spawn_capture(rm, true, 4096, &out, &code);
+	free(out);
+	(void)state;
+}
+
+/*
+ * Pages whose cgroup could not be read ("?") or was gone ("(removed)")
+ * are still the host's and the guest's: their closures count them.
+ */
+static void test_closure_whole_place(void **state)
+{
+	char dir[] = "/tmp/test_report_residency.XXXXXX";
+	_cleanup_free_ char *cp = NULL;
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	struct report_run *r = load(TIDY), *q;
+	char *out = NULL;
+	int code;
+
+	assert_non_null(mkdtemp(dir));
+	cp = strdup_printf("cp %s/* %s/ && sed -i "
+			   "'s|^\\(20000,vm0,.*\\),/,|\\1,?,|; "
+			   "s|^\\(20000,host,.*\\),/dx-vm1,|\\1,(removed),|' "
+			   "%s/residency.csv",
+			   TIDY, dir, dir);
+	{
+		const char *sh[] = { "sh", "-c", cp, NULL };
+
+		assert_int_equal(spawn_capture(sh, true, 4096, &out, &code), 0);
+		assert_int_equal(code, 0);
+		free(out);
+	}
+	q = load(dir);
+	assert_int_equal(closure(q, "vm0", "total")->explained,
+			 closure(r, "vm0", "total")->explained);
+	assert_int_equal(closure(q, "host", "total")->explained,
+			 closure(r, "host", "total")->explained);
+	/* a VM's cgroup names its own: a row of no cgroup is not its */
+	assert_int_equal(closure(q, "vm1-cg", "N0")->explained, 0);
+	report_run_free(q);
 	report_run_free(r);
 	spawn_capture(rm, true, 4096, &out, &code);
 	free(out);
@@ -305,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_outputs),
 		cmocka_unit_test(test_malformed_and_old),
 		cmocka_unit_test(test_guest_not_answering),
+		cmocka_unit_test(test_closure_whole_place),
 		cmocka_unit_test(test_nothing_resident),
 	};
 
