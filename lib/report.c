@@ -378,19 +378,20 @@ static int account(struct report_run *r)
 	}
 	shared = find_set(r, true, "");
 
-	/* guest copies: growth, private set first */
+	/*
+	 * guest copies: the growth of its page cache (stats.csv), private
+	 * set first, where the guest has a series; what it measured inside
+	 * wins, with or without one
+	 */
 	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
 		struct report_vm *vm = &r->vms[v];
 		struct report_set *priv = find_set(r, false, vm->id);
 		const struct prov_vm *pv = provenance_find_vm(&r->prov, vm->id);
 		bool dax = pv && pv->shared_dax == PROV_YES;
-		uint64_t growth, to_priv;
+		uint64_t growth = 0, to_priv;
 
-		if (!vm->have_guest)
-			continue;
-		growth = vm->guest_last > vm->guest_first ?
-				 (uint64_t)(vm->guest_last - vm->guest_first) :
-				 0;
+		if (vm->have_guest && vm->guest_last > vm->guest_first)
+			growth = (uint64_t)(vm->guest_last - vm->guest_first);
 		to_priv =
 			priv ? (growth < priv->size ? growth : priv->size) : 0;
 		if (priv)
@@ -1170,15 +1171,22 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 			bool mine =
 				s->shared || strcmp(s->vm, r->vms[v].id) == 0;
 
-			if (!mine)
+			if (!mine) {
 				text_cell(f, w, NULL);
-			else if (s->shared && s->dax[v] && w)
-				fprintf(f, " %*s", w, "dax");
-			else if (s->shared && s->dax[v])
+			} else if (s->shared && s->dax[v] && w) {
+				/* what the guest cached all the same, too */
+				char b[32] = "dax";
+
+				if (s->guest[v])
+					snprintf(b, sizeof(b), "dax %.1f",
+						 (double)s->guest[v] / MIB);
+				text_cell(f, w, b);
+			} else if (s->shared && s->dax[v]) {
 				fprintf(f, "<td>DAX: %.1f</td>",
 					(double)s->guest[v] / MIB);
-			else
+			} else {
 				num_cell(f, w, true, (double)s->guest[v] / MIB);
+			}
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(last); k++)
 			num_cell(f, w, true, (double)last[k] / MIB);

@@ -50,6 +50,32 @@ chromium_headless() {
 		'private vm 0' 48.0 48.0 48.0 - 48.0 0.0 48.0 48.0)" ]
 }
 
+@test "a guest without a page-cache series in stats.csv keeps the copies it measured inside" {
+	cp -r "$FX/tidy" "$T/nostats"
+	head -n 1 "$FX/tidy/stats.csv" >"$T/nostats/stats.csv"
+	"$D" report -q "$T/nostats"
+	# set, size, host, vm0, vm1, cached, once, twice, extra (MiB): as
+	# measured in residency.csv, not 0 for want of a growth
+	run awk '$1 == "private" && $3 == "0"' "$T/nostats/summary.txt"
+	echo "$output"
+	[ "$output" = "$(printf '%-18s %10s %10s %10s %10s %10s %10s %10s %10s' \
+		'private vm 0' 48.0 48.0 46.0 - 48.0 2.0 46.0 46.0)" ]
+	grep -q 'Private sets: 96.0 MiB of the data cached, 4.0 MiB cached once, 92.0 MiB cached twice or more' \
+		"$T/nostats/summary.txt"
+	# the DAX guests still say so
+	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5 }' "$T/nostats/summary.txt"
+	[ "$output" = "dax dax" ]
+}
+
+@test "a DAX guest that cached some of the shared set all the same shows how much" {
+	cp -r "$FX/tidy" "$T/daxcopy"
+	echo "20000,vm0,shared,hot,N0,/,20971520" >>"$T/daxcopy/residency.csv"
+	"$D" report -q "$T/daxcopy"
+	run awk '$1 == "shared" && $2 ~ /^[0-9]/ { print $4, $5, $6 }' "$T/daxcopy/summary.txt"
+	echo "$output"
+	[ "$output" = "dax 20.0 dax" ]
+}
+
 @test "page cache is file - shmem, and hierarchical_file for the v1 host root" {
 	"$D" report -q "$T/synthetic"
 	# guests: file grew 48 MiB + 4 KiB, shmem constant 30 MiB
