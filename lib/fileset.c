@@ -340,6 +340,18 @@ static int check_dir(const char *what, const char *s, struct error *err)
 	return 0;
 }
 
+/* Whether a and b name the same folder, but for trailing slashes. */
+static bool same_dir(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !memcmp(a, b, la);
+}
+
 /* VM ids and private folders, from the spec's lists or pattern. */
 static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 		    struct error *err)
@@ -365,6 +377,16 @@ static int plan_vms(struct fileset_plan *p, const struct workload_spec *w,
 		if (check_dir("private", p->vm_dirs[v], err) < 0)
 			return -EINVAL;
 	}
+	/* the private files of two VMs have the same names */
+	for (unsigned v = 0; v < w->vms; v++)
+		for (unsigned u = 0; p->vm_dirs[v] && u < v; u++)
+			if (p->vm_dirs[u] &&
+			    same_dir(p->vm_dirs[u], p->vm_dirs[v]))
+				return err_fail(
+					err, -EINVAL,
+					"vm %s and vm %s have the same private folder %s: each VM needs its own (%%i in --private-dir stands for the VM)",
+					p->vm_ids[u], p->vm_ids[v],
+					p->vm_dirs[v]);
 	return 0;
 }
 

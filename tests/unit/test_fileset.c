@@ -135,6 +135,24 @@ static void test_names_tell_set_and_temperature(void **state)
 	fileset_plan_free(p);
 }
 
+/* Two VMs' private files have the same names: one folder each. */
+static void test_private_dirs_differ(void **state)
+{
+	static const char *const ids[] = { "a", "b" };
+	static const char *const dirs[] = { "/x/p", "/x/p/" };
+	struct workload_spec w = spec(32u << 20, 4u << 20, 50, 50, 50, 50);
+
+	w.vms = 2;
+	w.shared_dir = "/s";
+	w.private_dir = "/p";
+	expect_error(w, "vm 0 and vm 1 have the same private folder /p");
+	w.private_dir = NULL;
+	w.vm_ids = ids;
+	w.vm_private_dirs = dirs;
+	expect_error(w, "vm a and vm b have the same private folder /x/p/");
+	(void)state;
+}
+
 static void test_vm_lists_from_config(void **state)
 {
 	static const char *const ids[] = { "a", "b" };
@@ -432,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_tiny_share_gets_weight_one),
 		cmocka_unit_test(test_bad_values_are_named),
 		cmocka_unit_test(test_names_tell_set_and_temperature),
+		cmocka_unit_test(test_private_dirs_differ),
 		cmocka_unit_test(test_vm_lists_from_config),
 		cmocka_unit_test(test_select_names),
 		cmocka_unit_test(test_private_dir_pattern),
