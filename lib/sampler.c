@@ -267,8 +267,14 @@ static void local_read(struct sampler_source *src, uint64_t page_size)
 		if (r == 0)
 			r = pread_whole(src, &len);
 		if (r < 0) {
+			struct stat st;
+			/* a cgroup folder: the file it lacks */
+			bool dir = stat(src->path, &st) == 0 &&
+				   S_ISDIR(st.st_mode);
+
 			local_close(src);
-			set_status(src, r, "cannot read %s: %s", src->path,
+			set_status(src, r, "cannot read %s%s: %s", src->path,
+				   dir ? "/memory.numa_stat" : "",
 				   strerror(-r));
 			return;
 		}

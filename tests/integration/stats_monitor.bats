@@ -76,6 +76,13 @@ teardown() {
 	[[ "$stderr" == *"source gone"*"$WORK/no-such-cgroup"*"No such file"* ]]
 }
 
+@test "a folder that is not a cgroup is an error naming the file it lacks" {
+	mkdir "$WORK/plain"
+	run --separate-stderr "$D" stats monitor --count 1 --cgroups plain=$WORK/plain
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"source plain: cannot read $WORK/plain/memory.numa_stat: No such file"* ]]
+}
+
 @test "--allow-missing starts without it and writes the others' rows" {
 	run --separate-stderr "$D" stats monitor --count 2 --interval 20 --allow-missing \
 		--cgroups host=$MEMCG gone=$WORK/no-such-cgroup --stats file
