@@ -301,7 +301,8 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 	ud = strdup_printf("%s/user-data", dir);
 	md = strdup_printf("%s/meta-data", dir);
 	nc = strdup_printf("%s/network-config", dir);
-	tmp = strdup_printf("%s.tmp", path);
+	/* mkfs.vfat takes a name that starts with '-' for an option */
+	tmp = strdup_printf("%s%s.tmp", path[0] == '-' ? "./" : "", path);
 	if (!ud || !md || !nc || !tmp) {
 		r = -ENOMEM;
 		goto out;

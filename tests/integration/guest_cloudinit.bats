@@ -53,6 +53,13 @@ teardown() {
 	mtype -i "$T/seed.img" ::network-config | grep -qx '    addresses: \[10.0.2.15/24\]'
 }
 
+@test "a seed whose name starts with '-' is written as named, not taken for an option" {
+	cd "$T"
+	"$D" guest cloud-init --quiet --config "$T/lab.ini" --output -n.img 0
+	mlabel -s -i ./-n.img :: | grep -q 'Volume label is CIDATA'
+	[ ! -e ./-n.img.tmp ]
+}
+
 @test "cloud-init for an unknown VM names it" {
 	run "$D" guest cloud-init --config "$T/lab.ini" 7
 	[ "$status" -eq 1 ]
