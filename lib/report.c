@@ -580,12 +580,18 @@ static void vm_values(struct report_run *r)
 
 int report_load(const char *dir, struct report_run **ret, struct error *err)
 {
-	struct report_run *r = calloc(1, sizeof(*r));
+	struct report_run *r;
 	_cleanup_free_ char *csv = NULL, *copy = NULL;
 	struct error perr = { 0 };
+	struct stat sb;
 	int st, pst;
 	char *base;
 
+	if (stat(dir, &sb) < 0)
+		return err_fail(err, -errno, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode))
+		return err_fail(err, -ENOTDIR, "%s: not a results folder", dir);
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->dir = strdup(dir);

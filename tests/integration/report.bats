@@ -188,6 +188,14 @@ chromium_headless() {
 	run --separate-stderr "$D" report "$T/empty"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"$T/empty: not a results folder"* ]]
+	# a file, and a path that is not there: said as such, nothing written
+	touch "$T/file"
+	run --separate-stderr "$D" report "$T/file"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "daxlab: $T/file: not a results folder" ]
+	run --separate-stderr "$D" report "$T/missing"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "daxlab: $T/missing: No such file or directory" ]
 }
 
 @test "a malformed stats.csv is an error naming the file and line" {
