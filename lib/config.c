@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "topology.h"
@@ -691,11 +692,21 @@ static void line_too_long(struct parser *p, const char *buf, int size)
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
-	char *r = fgets(buf, size, p->f);
+	char *r;
 	const char *s;
 
-	if (!r)
+	errno = 0;
+	r = fgets(buf, size, p->f);
+	if (!r) {
+		/* an error is not the end of the file (EISDIR, EIO) */
+		if (ferror(p->f)) {
+			int e = errno ? errno : EIO;
+
+			p->line++;
+			perr(p, -e, "cannot read this line: %s", strerror(e));
+		}
 		return NULL;
+	}
 	p->line++;
 	if (!strchr(buf, '\n') && !feof(p->f)) {
 		/* inih would read the rest as a line of its own */
@@ -991,6 +1002,7 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
 	_cleanup_free_ char *abs = NULL;
+	struct stat st;
 	int r;
 
 	if (err)
@@ -1004,6 +1016,15 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
+	/* A directory would read as an empty file: only a plain file will do */
+	if (fstat(fileno(p.f), &st) < 0) {
+		r = -errno;
+		return err_fail(err, r, "%s: %s", path, strerror(-r));
+	}
+	if (S_ISDIR(st.st_mode))
+		return err_fail(err, -EISDIR, "%s: %s", path, strerror(EISDIR));
+	if (!S_ISREG(st.st_mode))
+		return err_fail(err, -EINVAL, "%s: not a regular file", path);
 	p.c = calloc(1, sizeof(*p.c));
 	if (!p.c)
 		return -ENOMEM;

@@ -286,3 +286,22 @@ every_key() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == "daxlab: $T/c.ini:4: [workload]: key 'file_size': "* ]]
 }
+
+@test "a directory as the config is refused, not read as an empty config" {
+	mkdir "$T/adir"
+	local cmd
+	for cmd in "fio job" "vm start all --dry-run" "vm status" "vm cmdline --no-probe 0" run; do
+		run "$D" $cmd -c "$T/adir"
+		echo "$cmd: $output"
+		[ "$status" -eq 1 ]
+		[ "$output" = "daxlab: $T/adir: Is a directory" ]
+	done
+	run "$D" vm status -c /dev/null
+	[ "$status" -eq 1 ]
+	[ "$output" = "daxlab: /dev/null: not a regular file" ]
+	# a read error is an error, not the end of the file
+	run "$D" vm status -c /proc/self/mem
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "daxlab: /proc/self/mem:1: cannot read this line: Input/output error" ]
+}

@@ -389,6 +389,26 @@ static void test_missing_file(void **state)
 	assert_non_null(strstr(err.msg, "nope.ini: No such file"));
 }
 
+/* A directory is not an empty configuration, nor a read error an end. */
+static void test_not_a_file(void **state)
+{
+	struct lab_config *c = NULL;
+	struct error err = { 0 };
+
+	(void)state;
+	assert_int_equal(config_load(FIX, &c, &err), -EISDIR);
+	assert_null(c);
+	assert_string_equal(err.msg, FIX ": Is a directory");
+	assert_int_equal(config_load("/dev/null", &c, &err), -EINVAL);
+	assert_null(c);
+	assert_string_equal(err.msg, "/dev/null: not a regular file");
+	/* a regular file whose first read fails (EIO at address 0) */
+	assert_int_equal(config_load("/proc/self/mem", &c, &err), -EIO);
+	assert_null(c);
+	assert_string_equal(err.msg, "/proc/self/mem:1: cannot read this line: "
+				     "Input/output error");
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -433,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_names_that_become_paths_are_checked),
 		cmocka_unit_test(test_cross_section_checks),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_not_a_file),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_examples_parse),
 	};
