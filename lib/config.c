@@ -688,27 +688,54 @@ static void line_too_long(struct parser *p, const char *buf, int size)
 		perr(p, -EINVAL, "line longer than %d bytes", size - 2);
 }
 
+/*
+ * fgets() that counts what it read, so that a NUL byte is not taken for
+ * the end of the line: the bytes read, 0 at the end of the file, or -1
+ * with errno set on a read error.
+ */
+static int read_line(FILE *f, char *buf, int size)
+{
+	int n = 0, c;
+
+	errno = 0;
+	while (n < size - 1 && (c = getc(f)) != EOF) {
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = 0;
+	if (ferror(f)) {
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	return n;
+}
+
 /* inih reads line by line through this, so p->line is the current line. */
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
-	char *r;
 	const char *s;
+	int n = read_line(p->f, buf, size);
 
-	errno = 0;
-	r = fgets(buf, size, p->f);
-	if (!r) {
-		/* an error is not the end of the file (EISDIR, EIO) */
-		if (ferror(p->f)) {
-			int e = errno ? errno : EIO;
+	if (n < 0) {
+		/* an error is not the end of the file (EIO) */
+		int e = errno;
 
-			p->line++;
-			perr(p, -e, "cannot read this line: %s", strerror(e));
-		}
+		p->line++;
+		perr(p, -e, "cannot read this line: %s", strerror(e));
 		return NULL;
 	}
+	if (!n)
+		return NULL;
 	p->line++;
-	if (!strchr(buf, '\n') && !feof(p->f)) {
+	if (memchr(buf, 0, n)) {
+		/* inih would stop the line there */
+		perr(p, -EINVAL, "a NUL byte in this line");
+		return NULL;
+	}
+	if (buf[n - 1] != '\n' && !feof(p->f)) {
 		/* inih would read the rest as a line of its own */
 		line_too_long(p, buf, size);
 		return NULL;
@@ -742,7 +769,7 @@ static char *reader(char *buf, int size, void *stream)
 			perr(p, -EINVAL, "bad section header");
 		}
 	}
-	return r;
+	return buf;
 }
 
 static int handler(void *user, const char *section, const char *key,

@@ -305,3 +305,22 @@ every_key() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "daxlab: /proc/self/mem:1: cannot read this line: Input/output error" ]
 }
+
+@test "a line holds 198 bytes; a NUL byte is refused as such, not as a long line" {
+	local x
+	x=$(head -c 300 /dev/zero | tr '\0' x)
+	gen "vm 0" append "${x:0:189}"
+	run "$D" vm cmdline --no-probe --config "$T/c.ini" 0
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"${x:0:189}"* ]]
+	gen "vm 0" append "${x:0:190}"
+	run "$D" vm cmdline --no-probe --config "$T/c.ini" 0
+	[ "$status" -eq 1 ]
+	[ "$output" = "daxlab: $T/c.ini:4: key 'append': line longer than 198 bytes" ]
+	gen "vm 0" vcpus 2
+	printf 'x\0y = 1\n' >>"$T/c.ini"
+	run "$D" vm cmdline --no-probe --config "$T/c.ini" 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$output" = "daxlab: $T/c.ini:5: a NUL byte in this line" ]
+}

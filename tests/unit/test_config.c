@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/config.h"
 #include "util.h"
@@ -358,6 +359,77 @@ static void test_long_line_refused_not_split(void **state)
 	    "file-size-over-size.ini:4:", "[workload]", "'file_size'");
 }
 
+/* Writes [vm 0] with LINE as its 4th line to a fresh file; the path. */
+static char *write_vm_line(const char *line, size_t len)
+{
+	static const char head[] = "[lab]\nguest_dir = /g\n[vm 0]\n";
+	static char path[] = "/tmp/daxlab-test-config.XXXXXX";
+	int fd;
+
+	strcpy(path + sizeof(path) - 7, "XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, head, strlen(head)), strlen(head));
+	assert_int_equal(write(fd, line, len), len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+/* Loads LEN bytes of LINE as line 4: 0, or the error's message in msg. */
+static int load_vm_line(const char *line, size_t len, char *msg, size_t size)
+{
+	struct lab_config *c = NULL;
+	struct error err = { 0 };
+	char *path = write_vm_line(line, len);
+	int r = config_load(path, &c, &err);
+	const char *m = err.msg;
+
+	/* the message without the file name */
+	if (str_has_prefix(m, path))
+		m += strlen(path);
+	snprintf(msg, size, "%s", m);
+	unlink(path);
+	config_free(c);
+	return r;
+}
+
+/*
+ * A line holds at most 198 bytes before its newline (inih's buffer of 200
+ * less the newline and the NUL): a CR counts, a last line without a
+ * newline too. A NUL byte is refused as such, not as a long line.
+ */
+static void test_line_limit_and_nul_byte(void **state)
+{
+	char line[256], msg[4096];
+
+	(void)state;
+	memcpy(line, "append = ", 9);
+	memset(line + 9, 'x', sizeof(line) - 9);
+	line[198] = '\n';
+	assert_int_equal(load_vm_line(line, 199, msg, sizeof(msg)), 0);
+	assert_int_equal(load_vm_line(line, 198, msg, sizeof(msg)), 0);
+	line[197] = '\r';
+	assert_int_equal(load_vm_line(line, 199, msg, sizeof(msg)), 0);
+	line[197] = 'x';
+	line[198] = 'x';
+	line[199] = '\n';
+	assert_int_equal(load_vm_line(line, 200, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg,
+			    ":4: key 'append': line longer than 198 bytes");
+	assert_int_equal(load_vm_line(line, 199, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg,
+			    ":4: key 'append': line longer than 198 bytes");
+
+	assert_int_equal(load_vm_line("x\0y = 1\n", 8, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, ":4: a NUL byte in this line");
+	assert_int_equal(load_vm_line("vcpus = 2\0", 10, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_string_equal(msg, ":4: a NUL byte in this line");
+	assert_int_equal(load_vm_line("; \0\n", 4, msg, sizeof(msg)), -EINVAL);
+	assert_string_equal(msg, ":4: a NUL byte in this line");
+}
+
 static void test_names_that_become_paths_are_checked(void **state)
 {
 	(void)state;
@@ -454,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_cross_section_checks),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_line_limit_and_nul_byte),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_examples_parse),
 	};
