@@ -1036,6 +1036,9 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		err->msg[0] = 0;
 	p.path = path;
 	p.err = err;
+	if (!*path)
+		return err_fail(err, -ENOENT,
+				"the configuration file name is empty");
 	if (strpbrk(path, "\n\r"))
 		return perr(&p, -EINVAL, "newline in the file name");
 	p.f = fopen(path, "re");

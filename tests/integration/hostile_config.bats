@@ -324,3 +324,13 @@ every_key() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "daxlab: $T/c.ini:5: a NUL byte in this line" ]
 }
+
+@test "an empty config file name is refused as such" {
+	local cmd
+	for cmd in "vm status" "vm start all --dry-run" "vm cmdline --no-probe 0" "files create" "fio job"; do
+		run "$D" $cmd -c ''
+		echo "$cmd: $output"
+		[ "$status" -eq 1 ]
+		[ "$output" = "daxlab: the configuration file name is empty" ]
+	done
+}

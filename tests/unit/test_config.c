@@ -459,6 +459,10 @@ static void test_missing_file(void **state)
 	(void)state;
 	assert_int_equal(config_load(FIX "nope.ini", &c, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "nope.ini: No such file"));
+	/* not ": No such file or directory" */
+	assert_int_equal(config_load("", &c, &err), -ENOENT);
+	assert_null(c);
+	assert_string_equal(err.msg, "the configuration file name is empty");
 }
 
 /* A directory is not an empty configuration, nor a read error an end. */
