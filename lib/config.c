@@ -1046,15 +1046,16 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
-	/* A directory would read as an empty file: only a plain file will do */
+	/*
+	 * A directory would read as an empty file. Pipes (-c <(...)) and
+	 * character devices read as files do.
+	 */
 	if (fstat(fileno(p.f), &st) < 0) {
 		r = -errno;
 		return err_fail(err, r, "%s: %s", path, strerror(-r));
 	}
 	if (S_ISDIR(st.st_mode))
 		return err_fail(err, -EISDIR, "%s: %s", path, strerror(EISDIR));
-	if (!S_ISREG(st.st_mode))
-		return err_fail(err, -EINVAL, "%s: not a regular file", path);
 	p.c = calloc(1, sizeof(*p.c));
 	if (!p.c)
 		return -ENOMEM;

@@ -296,9 +296,11 @@ every_key() {
 		[ "$status" -eq 1 ]
 		[ "$output" = "daxlab: $T/adir: Is a directory" ]
 	done
-	run "$D" vm status -c /dev/null
-	[ "$status" -eq 1 ]
-	[ "$output" = "daxlab: /dev/null: not a regular file" ]
+	# a pipe is read as a file
+	run "$D" vm cmdline --no-probe --config <(printf '[lab]\nguest_dir = /g\n[vm 0]\nvcpus = 2\n') 0
+	echo "pipe: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-smp 2 "* ]]
 	# a read error is an error, not the end of the file
 	run "$D" vm status -c /proc/self/mem
 	echo "$output"

@@ -475,9 +475,10 @@ static void test_not_a_file(void **state)
 	assert_int_equal(config_load(FIX, &c, &err), -EISDIR);
 	assert_null(c);
 	assert_string_equal(err.msg, FIX ": Is a directory");
-	assert_int_equal(config_load("/dev/null", &c, &err), -EINVAL);
-	assert_null(c);
-	assert_string_equal(err.msg, "/dev/null: not a regular file");
+	/* a character device or a pipe reads as a file */
+	assert_int_equal(config_load("/dev/null", &c, &err), 0);
+	config_free(c);
+	c = NULL;
 	/* a regular file whose first read fails (EIO at address 0) */
 	assert_int_equal(config_load("/proc/self/mem", &c, &err), -EIO);
 	assert_null(c);
