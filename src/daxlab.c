@@ -215,6 +215,8 @@ int main(int argc, char **argv)
 	const char *self = argc > 0 ? basename(argv[0]) : "daxlab";
 	const struct command *c;
 
+	/* a bad option is bad_option()'s one message, not getopt's too */
+	opterr = 0;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (strcmp(self, aliases[i].name) == 0)
 			return run_alias(&aliases[i], argc, argv);
@@ -234,7 +236,42 @@ int main(int argc, char **argv)
 	return exit_code(c->fn(argc - 1, argv + 1));
 }
 
-void common_option(const char *cmd, int o, void (*print_usage)(void))
+/*
+ * With opterr off getopt_long() tells only optopt: a short option's
+ * letter, a long option's val, 0 for a long option it does not know.
+ * argv[optind - 1] is the word of a long option, and of a short one that
+ * ends its word, but not of one inside a cluster: for -zq, -z is not the
+ * last letter, optind still points at "-zq" and argv[optind - 1] is the
+ * word before it.
+ */
+noreturn void bad_option(const char *cmd, int o, char **argv)
+{
+	const char *prev = argv[optind - 1], *cur = argv[optind];
+	bool dashes = !strncmp(prev, "--", 2), is_long;
+
+	if (o == ':') /* the option ends argv: prev is its word */
+		is_long = dashes;
+	else if (!optopt) /* a long option getopt_long() does not know */
+		is_long = true;
+	else /* a short one unknown, or --NAME=VALUE of one without value */
+		is_long = dashes && strchr(prev, '=') &&
+			  !(cur && cur[0] == '-' && cur[1] != '-' &&
+			    strchr(cur + 1, optopt));
+	if (!is_long && o == ':')
+		usage_error(cmd, "option '-%c' needs a value", optopt);
+	if (!is_long)
+		usage_error(cmd, "unknown option '-%c'", optopt);
+	if (o == ':')
+		usage_error(cmd, "option '%s' needs a value", prev);
+	if (optopt)
+		usage_error(cmd, "option '%.*s' takes no value",
+			    (int)strcspn(prev, "="), prev);
+	usage_error(cmd, "unknown option '%.*s'", (int)strcspn(prev, "="),
+		    prev);
+}
+
+void common_option(const char *cmd, int o, char **argv,
+		   void (*print_usage)(void))
 {
 	switch (o) {
 	case 'q':
@@ -246,7 +283,7 @@ void common_option(const char *cmd, int o, void (*print_usage)(void))
 	case 'V':
 		print_version();
 	default:
-		usage_error(cmd, "unknown or incomplete option");
+		bad_option(cmd, o, argv);
 	}
 }
 

@@ -70,9 +70,18 @@ int cmd_report(int argc, char **argv);
 /*
  * The options every subcommand takes alike, for the default: branch of
  * its getopt_long() loop: -q, -h (print_usage(), exit 0) and -V; anything
- * else is a usage error of cmd.
+ * else is bad_option()'s usage error of cmd. argv is getopt_long()'s.
  */
-void common_option(const char *cmd, int o, void (*print_usage)(void));
+void common_option(const char *cmd, int o, char **argv,
+		   void (*print_usage)(void));
+
+/*
+ * The usage error of cmd for the ':' or '?' of a getopt_long() whose
+ * optstring starts with ":" (or "+:"), argv its argv; main() turns
+ * opterr off, so it is the one message: "option '-i' needs a value",
+ * "unknown option '-z'", "unknown option '--frob'".
+ */
+noreturn void bad_option(const char *cmd, int o, char **argv);
 
 /* clang-format off */
 /* The last entries of a longopts[]: -q, -h and -V (above), then the end. */

@@ -151,7 +151,7 @@ static void parse_by(struct files_ctl *c, const char *list)
 
 static void parse_args(struct files_ctl *c, int argc, char **argv)
 {
-	static const char shortopts[] = "c:fs:bqhV";
+	static const char shortopts[] = ":c:fs:bqhV";
 	const struct workload_spec *spec = &c->w.spec;
 	int o;
 

@@ -210,7 +210,7 @@ static void set_job_key(struct fio_ctl *c, const char *key, const char *v)
 
 static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 {
-	static const char shortopts[] = "c:H:o:qhV";
+	static const char shortopts[] = ":c:H:o:qhV";
 	/* of OPT_RW ... OPT_IOENGINE, in that order */
 	static const char *const job_keys[] = { "rw", "bs", "runtime",
 						"ioengine" };
@@ -392,7 +392,7 @@ static int do_job(struct fio_ctl *c)
 
 static void parse_run_args(struct fio_ctl *c, int argc, char **argv)
 {
-	static const char shortopts[] = "c:H:qhV";
+	static const char shortopts[] = ":c:H:qhV";
 	int o;
 
 	parse_config_first(c, argc, argv, shortopts, run_longopts);

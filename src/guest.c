@@ -195,7 +195,7 @@ static void guest_option(const char *cmd, int c, char **argv,
 	else if (c != 'q' && c != 'h' && c != 'V')
 		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
 	else
-		common_option(cmd, c, print_usage);
+		common_option(cmd, c, argv, print_usage);
 }
 
 static int guest_build_main(int argc, char **argv)

@@ -180,7 +180,7 @@ int cmd_report(int argc, char **argv)
 	int c, ret = 1;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:a:qhV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "+:o:a:qhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'o':
@@ -198,7 +198,7 @@ int cmd_report(int argc, char **argv)
 		case 'V':
 			print_version();
 		default:
-			usage_error("report", "unknown or incomplete option");
+			bad_option("report", c, argv);
 		}
 	}
 	if (optind >= argc)

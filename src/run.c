@@ -316,7 +316,7 @@ int cmd_run(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:n:s:r:t:i:qhV", longopts,
+	while ((c = getopt_long(argc, argv, "+:c:n:s:r:t:i:qhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -409,7 +409,7 @@ int cmd_run(int argc, char **argv)
 					    optarg);
 			break;
 		default:
-			common_option("run", c, run_usage);
+			common_option("run", c, argv, run_usage);
 		}
 	}
 	if (optind < argc)

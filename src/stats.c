@@ -371,7 +371,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 	if (!specs)
 		die("out of memory");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "c:i:d:n:s:F:o:qhV", longopts,
+	while ((c = getopt_long(argc, argv, ":c:i:d:n:s:F:o:qhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -424,7 +424,7 @@ static int cmd_stats_monitor(int argc, char **argv)
 		case 'V':
 			print_version();
 		default:
-			usage_error("stats monitor", "unknown option");
+			bad_option("stats monitor", c, argv);
 		}
 	}
 	/* the words after --cgroups NAME=SOURCE: more sources */

@@ -227,7 +227,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			usage_error(CMD, "unknown option '%s'",
 				    argv[optind - 1]);
 		default:
-			common_option(CMD, c, usage);
+			common_option(CMD, c, argv, usage);
 		}
 	}
 	if (optind < argc)

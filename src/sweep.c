@@ -164,8 +164,8 @@ int cmd_sweep(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "hV", longopts, NULL)) != -1)
-		common_option("sweep status", o, usage);
+	while ((o = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1)
+		common_option("sweep status", o, argv, usage);
 	if (optind + 1 != argc)
 		usage_error("sweep status", "give one sweep folder");
 	return status(argv[optind]);

@@ -154,7 +154,8 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 	snprintf(o->ucmd, sizeof(o->ucmd), "vm %s", cmd);
 	optind = 1;
 	while ((c = getopt_long(argc, argv,
-				strcmp(cmd, "ssh") ? "c:fnt:qhV" : "+c:fnt:qhV",
+				strcmp(cmd, "ssh") ? ":c:fnt:qhV" :
+						     "+:c:fnt:qhV",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -193,7 +194,7 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 		case 'V':
 			print_version();
 		default:
-			usage_error(ucmd, "unknown option");
+			bad_option(ucmd, c, argv);
 		}
 	}
 	o->first_arg = optind;

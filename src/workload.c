@@ -39,15 +39,14 @@ void workload_args_config(struct workload_args *w, int argc, char **argv,
 	const char *config = NULL;
 	int o;
 
+	w->argv = argv;
 	optind = 0;
-	opterr = 0;
 	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
 		if (o == 'c')
 			config = optarg;
 	if (load_config(w, config) < 0)
 		exit(1);
 	optind = 0;
-	opterr = 1;
 }
 
 void workload_args_option(struct workload_args *w, int o, const char *arg,
@@ -80,7 +79,7 @@ void workload_args_option(struct workload_args *w, int o, const char *arg,
 		w->dirs_given = true;
 		break;
 	default:
-		common_option(w->cmd, o, print_usage);
+		common_option(w->cmd, o, w->argv, print_usage);
 	}
 }
 

@@ -58,6 +58,7 @@ struct workload_args {
 	struct lab_config *config; /* NULL: no config */
 	struct workload_cfgdata cfgdata;
 	bool dirs_given; /* --vms or --private-dir */
+	char **argv; /* getopt_long()'s, for bad_option() */
 };
 
 void workload_args_init(struct workload_args *w, const char *cmd);

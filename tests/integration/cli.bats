@@ -175,6 +175,45 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	done
 }
 
+# A bad option: exit 1, nothing on stdout, and on stderr the one message
+# line that names it, then the hint of HINT.
+bad_option() { # HINT MESSAGE COMMAND...
+	local hint=$1 msg=$2
+	shift 2
+	run --separate-stderr "$@"
+	echo "$*: $status: $stderr"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	[ "${stderr_lines[0]}" = "daxlab: $msg" ]
+	[ "${stderr_lines[1]}" = "Try 'daxlab $hint --help' for more information." ]
+}
+
+@test "a bad option is one message naming it, then the hint, in every command and alias" {
+	cd "$BATS_TEST_TMPDIR"
+	bad_option "stats monitor" "option '-i' needs a value" "$D" stats monitor -i
+	bad_option "stats monitor" "option '--interval' needs a value" "$D" stats monitor --interval
+	bad_option "stats monitor" "unknown option '-z'" "$D" stats monitor -z
+	bad_option "stats compare" "unknown option '--frob'" "$D" stats compare --frob
+	bad_option "vm start" "unknown option '-z'" "$D" vm start -z
+	bad_option "vm ssh" "option '-c' needs a value" "$D" vm ssh -c
+	bad_option "vm status" "unknown option '--frob'" "$D" vm status --frob=1
+	bad_option "files create" "unknown option '-z'" "$D" files create -z
+	bad_option "files create" "option '--config' needs a value" "$D" files create --config
+	bad_option "files residency" "option '--force' takes no value" "$D" files residency --force=1
+	bad_option "fio job" "option '-o' needs a value" "$D" fio job -o
+	bad_option "fio run" "unknown option '--frob'" "$D" fio run --frob
+	bad_option "run" "unknown option '-z'" "$D" run -z
+	bad_option "run" "option '-c' needs a value" "$D" run -c
+	bad_option "report" "unknown option '--frob'" "$D" report --frob
+	bad_option "sweep status" "unknown option '-z'" "$D" sweep status -z
+	bad_option "stats monitor" "option '-i' needs a value" "$DAXLAB_BUILD"/stats monitor -i
+	bad_option "vm start" "unknown option '-z'" "$DAXLAB_BUILD"/cgctl -z
+	bad_option "vm cmdline" "unknown option '--frob'" "$DAXLAB_BUILD"/qemuctl --frob
+	bad_option "files create" "unknown option '-z'" "$DAXLAB_BUILD"/filectl create -z
+	bad_option "fio job" "option '-H' needs a value" "$DAXLAB_BUILD"/fioctl -H
+}
+
 @test "--alpha outside (0, 1) is one usage error for run, report and stats compare" {
 	local c a
 	for c in "run" "report" "stats compare"; do
