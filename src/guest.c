@@ -180,8 +180,8 @@ enum { OPT_INSTALL_DEPS = 0x100, OPT_INIT };
 /*
  * The options every guest command takes alike, for the default: branch of
  * its getopt_long(":...") loop: -f and --install-deps where force and
- * install are given, -q, -h (print_usage(), exit 0), -V, and a usage error
- * of cmd naming an option without its value or unknown.
+ * install are given, else common_option(): -q, -h (print_usage(), exit 0),
+ * -V, and bad_option()'s usage error of cmd.
  */
 static void guest_option(const char *cmd, int c, char **argv,
 			 void (*print_usage)(void), bool *force, bool *install)
@@ -190,10 +190,6 @@ static void guest_option(const char *cmd, int c, char **argv,
 		*force = true;
 	else if (c == OPT_INSTALL_DEPS && install)
 		*install = true;
-	else if (c == ':')
-		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-	else if (c != 'q' && c != 'h' && c != 'V')
-		usage_error(cmd, "unrecognized option '%s'", argv[optind - 1]);
 	else
 		common_option(cmd, c, argv, print_usage);
 }
@@ -221,7 +217,6 @@ static int guest_build_main(int argc, char **argv)
 	int64_t t0 = now_monotonic_ns();
 	int c, r;
 
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":a:o:k:fqhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -346,7 +341,6 @@ static int guest_cloud_init_main(int argc, char **argv)
 	size_t len;
 	int opt, r;
 
-	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:o:qhV", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
@@ -450,7 +444,6 @@ static int guest_image_main(int argc, char **argv)
 	int64_t t0 = now_monotonic_ns();
 	int c, r;
 
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":r:o:m:fqhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {

@@ -172,7 +172,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->stat = "file";
 	o->alpha = 0.05;
 	optind = 1;
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:f:s:c:bF:p:j:ta:qhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
@@ -220,12 +219,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'a':
 			o->alpha = parse_alpha(CMD, optarg);
 			break;
-		case ':':
-			usage_error(CMD, "option '%s' needs a value",
-				    argv[optind - 1]);
-		case '?':
-			usage_error(CMD, "unknown option '%s'",
-				    argv[optind - 1]);
 		default:
 			common_option(CMD, c, argv, usage);
 		}

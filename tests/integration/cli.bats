@@ -214,6 +214,16 @@ bad_option() { # HINT MESSAGE COMMAND...
 	bad_option "fio job" "option '-H' needs a value" "$DAXLAB_BUILD"/fioctl -H
 }
 
+@test "a bad option inside a cluster of short flags is the one named" {
+	cd "$BATS_TEST_TMPDIR"
+	bad_option "guest build" "unknown option '-z'" "$D" guest build -o "$BATS_TEST_TMPDIR/g" -zq
+	bad_option "guest build" "unknown option '-z'" "$D" guest build -z
+	bad_option "stats compare" "unknown option '-z'" "$D" stats compare -f good.csv -zq
+	bad_option "files create" "unknown option '-z'" "$D" files create --force -zq
+	bad_option "vm start" "unknown option '-z'" "$D" vm start --foreground -qzn
+	bad_option "stats monitor" "option '-i' needs a value" "$D" stats monitor -qi
+}
+
 @test "--alpha outside (0, 1) is one usage error for run, report and stats compare" {
 	local c a
 	for c in "run" "report" "stats compare"; do
