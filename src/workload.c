@@ -19,10 +19,15 @@ void workload_args_init(struct workload_args *w, const char *cmd)
 static int load_config(struct workload_args *w, const char *explicit_path)
 {
 	const char *path = config_default_path(explicit_path);
+	const char *env = getenv("DAXLAB_CONFIG");
 	struct error err = { 0 };
 	int r;
 
-	if (!explicit_path && access(path, F_OK) < 0)
+	/*
+	 * A file that --config or $DAXLAB_CONFIG names must be there, as for
+	 * vm and run (daxlab.ini(5)); only the default one is optional.
+	 */
+	if (!explicit_path && !(env && *env) && access(path, F_OK) < 0)
 		return 0;
 	r = config_load(path, &w->config, &err);
 	if (r < 0)

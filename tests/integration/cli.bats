@@ -118,6 +118,22 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	done
 }
 
+@test "every subcommand exits 1 when \$DAXLAB_CONFIG names a missing file" {
+	local c
+	cd "$BATS_TEST_TMPDIR"
+	for c in "${CONFIG_CMDS[@]}" "fio run"; do
+		# shellcheck disable=SC2086
+		DAXLAB_CONFIG=/nonexistent/lab.ini run --separate-stderr "$D" $c
+		echo "$c: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == *"/nonexistent/lab.ini"* ]]
+	done
+	# and writes nothing
+	DAXLAB_CONFIG=/nonexistent/lab.ini run "$D" fio job -o m.fio
+	[ "$status" -eq 1 ]
+	[ ! -e m.fio ]
+}
+
 @test "every subcommand exits 1 for a bad value, naming the file and the line" {
 	local c t
 	t=$(mktemp -d /tmp/daxlab-cli.XXXXXX)
