@@ -42,14 +42,23 @@ void workload_args_config(struct workload_args *w, int argc, char **argv,
 			  const char *shortopts, const struct option *longopts)
 {
 	const char *config = NULL;
+	bool load = true;
 	int o;
 
 	w->argv = argv;
 	optind = 0;
-	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1)
+	while ((o = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (o == 'c')
 			config = optarg;
-	if (load_config(w, config) < 0)
+		/*
+		 * The real pass prints the help or the version, or stops at
+		 * the bad option, before it uses the config: whatever the
+		 * config, which may be missing or broken, is not read.
+		 */
+		if (o == 'h' || o == 'V' || o == ':' || o == '?')
+			load = false;
+	}
+	if (load && load_config(w, config) < 0)
 		exit(1);
 	optind = 0;
 }

@@ -66,7 +66,9 @@ void workload_args_init(struct workload_args *w, const char *cmd);
 /*
  * The first pass over the options: loads the config that -c names (else
  * $DAXLAB_CONFIG, else ./daxlab.ini when present) and the workload in it;
- * exits 1 when that fails. Leaves getopt_long() ready for the real pass.
+ * exits 1 when that fails. Does not read it when the options hold -h, -V
+ * or a bad option, which the real pass stops at first. Leaves
+ * getopt_long() ready for the real pass.
  */
 void workload_args_config(struct workload_args *w, int argc, char **argv,
 			  const char *shortopts, const struct option *longopts);

@@ -134,6 +134,32 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	[ ! -e m.fio ]
 }
 
+@test "--help prints the help and exits 0 whatever the config" {
+	local c
+	cd "$BATS_TEST_TMPDIR"
+	echo bogus >daxlab.ini
+	for c in "$D files create" "$D files residency" "$D fio job" "$D fio run" \
+		"$D fio job -c nosuch.ini" "$DAXLAB_BUILD/filectl create" \
+		"$DAXLAB_BUILD/fioctl"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr $c --help
+		echo "$c --help: $status: $stderr"
+		[ "$status" -eq 0 ]
+		[[ "$output" == "Usage:"*" daxlab "* ]]
+		[ -z "$stderr" ]
+		# shellcheck disable=SC2086
+		DAXLAB_CONFIG=/nonexistent/lab.ini run --separate-stderr $c --help
+		[ "$status" -eq 0 ]
+		[ -z "$stderr" ]
+	done
+	# a bad option is the usage error, not the config's
+	bad_option "files create" "unknown option '-z'" "$D" files create --config=lab.ini -zq
+	# and without --help the broken config is still an error
+	run --separate-stderr "$D" files create
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab.ini:1: cannot parse this line"* ]]
+}
+
 @test "every subcommand exits 1 for a bad value, naming the file and the line" {
 	local c t
 	t=$(mktemp -d /tmp/daxlab-cli.XXXXXX)
