@@ -300,3 +300,11 @@ bad_option() { # HINT MESSAGE COMMAND...
 	[[ "${lines[0]}" =~ \ write\(2,\ \"daxlab:\ vm\ [01]\ was\ not\ running\\n\",\ 29\)\ =\ 29$ ]]
 	[[ "${lines[1]}" =~ \ write\(2,\ \"daxlab:\ vm\ [01]\ was\ not\ running\\n\",\ 29\)\ =\ 29$ ]]
 }
+
+@test "the vm ssh examples of the README and the man pages give options before the ID" {
+	# vm ssh stops at its ID: what follows is the remote command
+	run grep -nE 'vm ssh +[^\\ -][^ ]* +(-[a-zA-Z]|--[a-z]|\\-[a-zA-Z]|\\-\\-[a-z])' \
+		"$DAXLAB_TOP"/README.md "$DAXLAB_TOP"/man/*.1
+	echo "$output"
+	[ "$status" -eq 1 ]
+}
