@@ -52,6 +52,13 @@ struct lab_config;
  * NULL after a message when it cannot be read (src/vm.c).
  */
 struct lab_config *load_lab_config(const char *explicit_path);
+/*
+ * -1 after the message of config_load()'s r and msg for path, which
+ * explicit_path or config_default_path() gave: where the path came from
+ * when the user did not type it (src/vm.c).
+ */
+int config_error(const char *path, const char *explicit_path, int r,
+		 const char *msg);
 
 /* The subcommands, one file each in src/. argv[0] is the subcommand. */
 int cmd_stats(int argc, char **argv);

@@ -427,9 +427,17 @@ int cmd_run(int argc, char **argv)
 		return run_sweep(&o, NULL) < 0 ? 1 : 0;
 	}
 	o.config = config_default_path(explicit_config);
-	if (access(o.config, R_OK) < 0)
-		return error_errno(errno, "cannot read the configuration %s",
-				   o.config);
+	if (!*o.config)
+		return error("the configuration file name is empty");
+	if (access(o.config, R_OK) < 0) {
+		int e = errno;
+		_cleanup_free_ char *msg =
+			strdup_printf("cannot read the configuration %s: %s",
+				      o.config, strerror(e));
+
+		return config_error(o.config, explicit_config, -e,
+				    msg ? msg : "");
+	}
 	name = o.name ? strdup(o.name) : name_of(o.config);
 	if (!name)
 		return error("out of memory");

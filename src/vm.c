@@ -209,14 +209,26 @@ struct lab_config *load_lab_config(const char *explicit_path)
 
 	r = config_load(path, &c, &err);
 	if (r < 0) {
-		if (r == -ENOENT && !explicit_path)
-			error("no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
-			      err.msg);
-		else
-			error("%s", err.msg);
+		config_error(path, explicit_path, r, err.msg);
 		return NULL;
 	}
 	return c;
+}
+
+int config_error(const char *path, const char *explicit_path, int r,
+		 const char *msg)
+{
+	if (!*msg)
+		msg = strerror(-r);
+	if (path == explicit_path)
+		return error("%s", msg);
+	if (path == getenv("DAXLAB_CONFIG"))
+		return error("%s (the path in $DAXLAB_CONFIG)", msg);
+	if (r == -ENOENT)
+		return error(
+			"no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
+			msg);
+	return error("%s", msg);
 }
 
 /* The config of o, and in *vm the VM that id names; NULL after a message. */

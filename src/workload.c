@@ -31,7 +31,7 @@ static int load_config(struct workload_args *w, const char *explicit_path)
 		return 0;
 	r = config_load(path, &w->config, &err);
 	if (r < 0)
-		return error("%s", err.msg[0] ? err.msg : strerror(-r));
+		return config_error(path, explicit_path, r, err.msg);
 	r = workload_spec_from_config(w->config, &w->spec, &w->cfgdata, &err);
 	if (r < 0)
 		return error("%s", err.msg);

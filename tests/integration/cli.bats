@@ -114,7 +114,7 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 		run --separate-stderr "$D" $c --config /nonexistent/lab.ini
 		echo "$c: $status: $stderr"
 		[ "$status" -eq 1 ]
-		[[ "$stderr" == *"/nonexistent/lab.ini"* ]]
+		[[ "$stderr" == *"/nonexistent/lab.ini: No such file or directory" ]]
 	done
 }
 
@@ -126,7 +126,7 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 		DAXLAB_CONFIG=/nonexistent/lab.ini run --separate-stderr "$D" $c
 		echo "$c: $status: $stderr"
 		[ "$status" -eq 1 ]
-		[[ "$stderr" == *"/nonexistent/lab.ini"* ]]
+		[[ "$stderr" == *"/nonexistent/lab.ini"*"(the path in \$DAXLAB_CONFIG)"* ]]
 	done
 	# and writes nothing
 	DAXLAB_CONFIG=/nonexistent/lab.ini run "$D" fio job -o m.fio
