@@ -310,3 +310,12 @@ bad_option() { # HINT MESSAGE COMMAND...
 	echo "$output"
 	[ "$status" -eq 1 ]
 }
+
+@test "daxlab(1) describes every command that --help lists, and names its page" {
+	local c
+	for c in $("$D" --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'); do
+		echo "$c"
+		grep -q "^\.B $c\b" "$DAXLAB_TOP/man/daxlab.1"
+		grep -q "^\.BR daxlab-$c (1)" "$DAXLAB_TOP/man/daxlab.1"
+	done
+}
