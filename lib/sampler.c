@@ -249,6 +249,10 @@ static void parse_into(struct sampler_source *src, const char *text, size_t len,
 	if (r < 0)
 		set_status(src, r, "%s: %s", where,
 			   err.msg[0] ? err.msg : strerror(-r));
+	else if (!src->ns.n_stats)
+		/* not a memory.numa_stat: a tick with no rows is no tick */
+		set_status(src, -ENODATA, "%s: empty, not a memory.numa_stat",
+			   where);
 	else
 		set_status(src, 0, NULL);
 }

@@ -83,6 +83,13 @@ teardown() {
 	[[ "$stderr" == *"source plain: cannot read $WORK/plain/memory.numa_stat: No such file"* ]]
 }
 
+@test "an empty file is not a memory.numa_stat: an error, not a tick with rows" {
+	: >"$WORK/empty"
+	run --separate-stderr "$D" stats monitor --count 1 --cgroups e=$WORK/empty
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"source e: $WORK/empty: empty, not a memory.numa_stat"* ]]
+}
+
 @test "--allow-missing starts without it and writes the others' rows" {
 	run --separate-stderr "$D" stats monitor --count 2 --interval 20 --allow-missing \
 		--cgroups host=$MEMCG gone=$WORK/no-such-cgroup --stats file
