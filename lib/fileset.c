@@ -955,12 +955,13 @@ out:
 	return r;
 }
 
-int fileset_file_residency(const char *path, struct fs_residency *acc)
+int fileset_file_residency(const char *path, const struct fs_ranges *only,
+			   struct fs_residency *acc)
 {
 	void *pages[1024];
 	int status[ARRAY_SIZE(pages)];
 	struct fs_mapped m;
-	int r = fileset_map_resident(path, &m);
+	int r = fileset_map_resident(path, only, &m);
 
 	if (r < 0)
 		return r;

@@ -194,7 +194,18 @@ struct fs_mapped {
 	size_t size, npages, page;
 	unsigned char *vec; /* vec[i] & 1: page i is resident */
 };
-int fileset_map_resident(const char *path, struct fs_mapped *ret);
+/* Byte ranges [r[i][0], r[i][1]) of a file, sorted and apart. */
+struct fs_ranges {
+	uint64_t (*r)[2];
+	size_t n;
+};
+/*
+ * only (NULL: the whole file): the pages no range of only touches count
+ * as not resident, e.g. a virtio-pmem image's pages that hold none of its
+ * files' data (lib/imgextents.h).
+ */
+int fileset_map_resident(const char *path, const struct fs_ranges *only,
+			 struct fs_mapped *ret);
 void fileset_unmap(struct fs_mapped *m);
 
 /*
@@ -202,7 +213,8 @@ void fileset_unmap(struct fs_mapped *m);
  * (move_pages on the resident pages only: they are mapped without I/O)
  * to *acc.
  */
-int fileset_file_residency(const char *path, struct fs_residency *acc);
+int fileset_file_residency(const char *path, const struct fs_ranges *only,
+			   struct fs_residency *acc);
 /* fdatasync then POSIX_FADV_DONTNEED. */
 int fileset_file_evict(const char *path);
 /* POSIX_FADV_WILLNEED and a read of the whole file. */

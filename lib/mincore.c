@@ -16,7 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fileset_map_resident(const char *path, struct fs_mapped *m)
+/* Clears the resident bits of the pages of m that no range touches. */
+static void keep_ranges(struct fs_mapped *m, const struct fs_ranges *only)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->npages; i++) {
+		uint64_t off = (uint64_t)i * m->page;
+
+		while (k < only->n && only->r[k][1] <= off)
+			k++;
+		if (k == only->n || only->r[k][0] >= off + m->page)
+			m->vec[i] &= (unsigned char)~1u;
+	}
+}
+
+int fileset_map_resident(const char *path, const struct fs_ranges *only,
+			 struct fs_mapped *m)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -47,6 +63,8 @@ int fileset_map_resident(const char *path, struct fs_mapped *m)
 		fileset_unmap(m);
 		return r;
 	}
+	if (only)
+		keep_ranges(m, only);
 	return 0;
 }
 

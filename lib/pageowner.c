@@ -332,11 +332,12 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 
 #define PO_BATCH 4096 /* pagemap entries read at once */
 
-int pageowner_file(struct pageowner *po, const char *path, struct po_tally *t)
+int pageowner_file(struct pageowner *po, const char *path,
+		   const struct fs_ranges *only, struct po_tally *t)
 {
 	uint64_t pm[PO_BATCH];
 	struct fs_mapped m;
-	int r = fileset_map_resident(path, &m);
+	int r = fileset_map_resident(path, only, &m);
 
 	if (r < 0)
 		return r;

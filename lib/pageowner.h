@@ -58,9 +58,10 @@ void pageowner_free(struct pageowner *po);
 /* What cannot be measured here, "" when all can; e.g. "cgroup". */
 const char *pageowner_missing(const struct pageowner *po);
 
-/* Adds the resident pages of path to t. */
+struct fs_ranges;
+/* Adds the resident pages of path (of its ranges only, if not NULL) to t. */
 int pageowner_file(struct pageowner *po, const char *path,
-		   struct po_tally *t);
+		   const struct fs_ranges *only, struct po_tally *t);
 
 /* The cgroup's path below the root ("/" for the root itself). */
 const char *pageowner_cgroup_path(const struct pageowner *po, int cgroup);

@@ -7,6 +7,7 @@
 #include "array.h"
 #include "csvread.h"
 #include "fileset.h"
+#include "imgextents.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -454,7 +455,15 @@ int residency_measure(const char *set, const char *vm, const char *via,
 	int ret;
 
 	for (size_t i = 0; paths[i]; i++) {
-		ret = fileset_file_residency(paths[i], &acc);
+		struct fs_ranges only = { 0 };
+		bool image = !strcmp(via, "image");
+
+		ret = image ? imgextents_load(paths[i], &only) : -ENOENT;
+		if (ret < 0 && ret != -ENOENT)
+			return ret;
+		ret = fileset_file_residency(paths[i], ret ? NULL : &only,
+					     &acc);
+		imgextents_free(&only);
 		if (ret < 0)
 			return ret;
 	}

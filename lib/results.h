@@ -139,7 +139,9 @@ int residency_parse(const char *path, const char *text,
 
 /*
  * Measures files (NULL-terminated paths) in the host page cache: appends
- * a total row and one row per node with resident bytes to *rows.
+ * a total row and one row per node with resident bytes to *rows. For via
+ * "image", a virtio-pmem image's pages that hold its files' data, where
+ * their ranges are known (lib/imgextents.h); else the whole image.
  */
 int residency_measure(const char *set, const char *vm, const char *via,
 		      const char *const *paths, struct residency_row **rows,

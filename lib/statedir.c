@@ -105,6 +105,11 @@ char *statedir_pmem_image(const struct lab_config *c,
 	return strdup_printf("%s/share-%s.img", dir, s->name);
 }
 
+char *statedir_image_extents(const char *image)
+{
+	return strdup_printf("%s.extents", image);
+}
+
 char *statedir_vm_image_dir(const struct lab_config *c,
 			    const struct vm_config *vm)
 {

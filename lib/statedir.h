@@ -13,7 +13,8 @@
  *                              Rust virtiofsd's own virtiofsd-SHARE.sock.pid)
  *   image_dir  (/var/lib/daxlab; a disk file system, never tmpfs):
  *              share-NAME.img  the virtio-pmem image of a share that all
- *                              its VMs map
+ *                              its VMs map, share-NAME.img.extents where
+ *                              its files' data sit in it
  *              vm-ID/share-NAME.img  one VM's own (a source with %i)
  *              vm-ID/disk.qcow2  an image VM's overlay of its [vm] image,
  *                                made at start, removed at stop
@@ -70,6 +71,11 @@ char *statedir_share_own_pidfile(const char *vm_dir, const char *share);
 char *statedir_pmem_image(const struct lab_config *c,
 			  const struct vm_config *vm,
 			  const struct share_config *s);
+/*
+ * image.extents: the byte ranges of its files' data (lib/imgextents.h).
+ * Allocated.
+ */
+char *statedir_image_extents(const char *image);
 /* The folder that holds it (image_dir, or image_dir/vm-ID). Allocated. */
 char *statedir_pmem_image_dir(const struct lab_config *c,
 			      const struct vm_config *vm,

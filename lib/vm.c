@@ -18,6 +18,7 @@
 
 #include "array.h"
 #include "fileset.h"
+#include "imgextents.h"
 #include "qemu.h"
 #include "qmp.h"
 #include "spawn.h"
@@ -845,10 +846,12 @@ static int validate(struct vm_env *e, const struct vm_plan *p)
 				    "[share %s]: dax_window needs a qemu whose vhost-user-fs-pci has 'cache-size' (the out-of-tree virtio-fs DAX branch); '%s -device vhost-user-fs-pci,help' shows none. Remove dax_window, or use backend = virtio-pmem for DAX with stock qemu",
 				    s->name, c->lab.qemu);
 		if (s->backend == SHARE_BACKEND_VIRTIO_PMEM &&
-		    !program_in_path("mkfs.ext4"))
-			return fail(e, -ENOENT,
-				    "[share %s]: backend = virtio-pmem needs mkfs.ext4 (e2fsprogs)",
-				    s->name);
+		    (!program_in_path("mkfs.ext4") ||
+		     !program_in_path("debugfs")))
+			return fail(
+				e, -ENOENT,
+				"[share %s]: backend = virtio-pmem needs mkfs.ext4 and debugfs (e2fsprogs)",
+				s->name);
 		/*
 		 * What a guest reads must sit in real page cache: a virtiofs
 		 * source, and a virtio-pmem image in image_dir, on a disk
@@ -1161,7 +1164,7 @@ static int drop_image_cache(const char *path)
 
 		if (r < 0)
 			return r;
-		r = fileset_file_residency(path, &res);
+		r = fileset_file_residency(path, NULL, &res);
 		if (r < 0)
 			return r;
 		if (!res.resident)
@@ -1182,6 +1185,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 		_cleanup_free_ char *tmp = NULL, *kib = NULL, *out = NULL;
 		_cleanup_strv_ char **argv = NULL;
 		_cleanup_close_ int lockfd = -1, fd = -1;
+		struct error xerr = { 0 };
 		int ex, r;
 
 		if (ps->backend != SHARE_BACKEND_VIRTIO_PMEM)
@@ -1269,6 +1273,12 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			return step_failed(e, step, r, NULL, "rename to %s: %s",
 					   image, strerror(-r));
 		}
+		/* where its files' data sit: the rest is not their copy */
+		r = imgextents_build(image, src, &xerr);
+		if (r < 0)
+			return step_failed(e, step, r, NULL, "%s",
+					   xerr.msg[0] ? xerr.msg :
+							 strerror(-r));
 		r = drop_image_cache(image);
 		if (r < 0)
 			return step_failed(

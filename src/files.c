@@ -8,6 +8,7 @@
 #include "fileset.h"
 #include "guestres.h"
 #include "hostmm.h"
+#include "imgextents.h"
 #include "pageowner.h"
 #include "residency.h"
 #include "statedir.h"
@@ -413,8 +414,8 @@ struct measure {
 
 static void measure_file(struct measure *m, const char *path)
 {
-	int r = m->po ? pageowner_file(m->po, path, &m->t) :
-			fileset_file_residency(path, &m->acc);
+	int r = m->po ? pageowner_file(m->po, path, NULL, &m->t) :
+			fileset_file_residency(path, NULL, &m->acc);
 
 	m->files++;
 	if (r < 0)
@@ -553,7 +554,7 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 				    (g >= 2 && fl->vm != (int)v))
 					continue;
 				files++;
-				r = pageowner_file(po, fl->path, &tally);
+				r = pageowner_file(po, fl->path, NULL, &tally);
 				if (r < 0 && r != -ENOENT) {
 					po_tally_free(&tally);
 					return error_errno(r, "cannot read %s",
@@ -575,6 +576,8 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 			const struct vm_config *vm = &cfg->vms[i];
 			_cleanup_free_ char *img = NULL, *set = NULL;
 			struct po_tally tally = { 0 };
+			struct fs_ranges only = { 0 };
+			int r;
 
 			if (!config_vm_has_share(vm, sh))
 				continue;
@@ -583,8 +586,20 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 					   strdup_printf("private-%s", vm->id);
 			if (!img || !set)
 				return -ENOMEM;
-			if (pageowner_file(po, img, &tally) == 0)
+			/* its files' data, where known */
+			r = imgextents_load(img, &only);
+			if (r < 0 && r != -ENOENT) {
+				_cleanup_free_ char *x =
+					statedir_image_extents(img);
+
+				po_tally_free(&tally);
+				return error_errno(r, "cannot read %s",
+						   x ? x : img);
+			}
+			if (pageowner_file(po, img, r ? NULL : &only, &tally) ==
+			    0)
 				series_rows(f, po, t, set, "image", &tally);
+			imgextents_free(&only);
 			po_tally_free(&tally);
 			if (sh->shared)
 				break;

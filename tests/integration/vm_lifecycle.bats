@@ -166,6 +166,16 @@ set_key() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" -eq 0 ]
+	# where the files' data sit: their 4 KiB blocks, no more
+	head -c 300000 /dev/urandom >"$T/shared/a.dat"
+	head -c 5000 /dev/urandom >"$T/shared/b.dat"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	[ "$status" -eq 1 ]
+	cat "$img.extents"
+	run awk '!/^#/ { s += $2 } END { print s }' "$img.extents"
+	[ "$output" -eq "$(find "$T/shared" -type f -printf '%s\n' |
+		awk '{ s += int(($1 + 4095) / 4096) * 4096 } END { print s }')" ]
+	[ "$(sed -n 2p "$img.extents")" = "# image dev=$(stat -c %d "$img") ino=$(stat -c %i "$img") size=$(stat -c %s "$img")" ]
 	nothing_left "$T"
 }
 

@@ -418,26 +418,36 @@ static void test_residency_counts_resident_pages_only(void **state)
 	for (int p = 10; p < 30; p++)
 		assert_int_equal(pread(fd, buf, 4096, p * 4096), 4096);
 	close(fd);
-	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
 	assert_int_equal(acc.size, 1 << 20);
 	assert_int_equal(acc.resident, 20 * 4096);
 	for (int n = 0; n < FS_MAX_NODES; n++)
 		nodes += acc.node[n];
 	assert_int_equal(nodes + acc.node_unknown, acc.resident);
 	assert_int_equal(acc.node_unknown, 0);
+	{
+		/* only the pages the ranges touch: 10, 11 and 20..24 */
+		uint64_t r[][2] = { { 0, 12 * 4096 },
+				    { 20 * 4096 + 100, 25 * 4096 } };
+		struct fs_ranges only = { r, 2 };
+
+		memset(&acc, 0, sizeof(acc));
+		assert_int_equal(fileset_file_residency(path, &only, &acc), 0);
+		assert_int_equal(acc.resident, 7 * 4096);
+	}
 	/* asking brought nothing in; warm brings all, evict none */
 	memset(&acc, 0, sizeof(acc));
-	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
 	assert_int_equal(acc.resident, 20 * 4096);
 	assert_int_equal(fileset_file_warm(path), 0);
 	memset(&acc, 0, sizeof(acc));
-	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
 	assert_int_equal(acc.resident, 1 << 20);
 	assert_int_equal(fileset_file_evict(path), 0);
 	memset(&acc, 0, sizeof(acc));
-	assert_int_equal(fileset_file_residency(path, &acc), 0);
+	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
 	assert_int_equal(acc.resident, 0);
-	assert_int_equal(fileset_file_residency("/nonexistent/x", &acc),
+	assert_int_equal(fileset_file_residency("/nonexistent/x", NULL, &acc),
 			 -ENOENT);
 	unlink(path);
 }
