@@ -127,7 +127,9 @@ static int parse(char *out, int want, uint64_t (**ret)[2], size_t *ret_n)
 
 		if (sscanf(l, "Block size: %llu", &b) == 1)
 			block = b;
-		else if (!strncmp(l, "Level Entries", 13))
+		/* a file's table, or its data inline in its inode: none */
+		else if (!strncmp(l, "Level Entries", 13) ||
+			 strstr(l, ": does not uses extent block maps"))
 			files++;
 		else if (sscanf(l, "%d/%d %d/%d %llu - %llu %llu - %llu %u",
 				&lv, &ld, &en, &et, &lb, &le, &pb, &pe,

@@ -121,6 +121,26 @@ static void test_build_and_load(void **state)
 	}
 	assert_int_equal(imgextents_load(img, &r), -ENOENT);
 
+	/* with inline_data, a small file's data sit in its inode: no range */
+	{
+		const char *rm[] = { "rm", "-rf", sub, img, NULL };
+		const char *mkfs[] = { "mkfs.ext4", "-q", "-F",		 "-b",
+				       "4096",	    "-O", "inline_data", "-d",
+				       src,	    img,  "16M",	 NULL };
+
+		run(rm);
+		write_bytes(x, 100);
+		run(mkfs);
+	}
+	if (imgextents_build(img, src, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(imgextents_load(img, &r), 0);
+	total = 0;
+	for (size_t i = 0; i < r.n; i++)
+		total += r.r[i][1] - r.r[i][0];
+	assert_int_equal(total, 74 * 4096);
+	imgextents_free(&r);
+
 	/* a name debugfs cannot take is an error that names the file */
 	free(x);
 	x = strdup_printf("%s/src/a\"b", dir);
