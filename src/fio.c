@@ -187,12 +187,21 @@ static void parse_config_first(struct fio_ctl *c, int argc, char **argv,
 	c->job.ioengine = c->w.config->workload.ioengine;
 }
 
+/* HOST[,PORT], checked before anything is written or started */
 static void add_host(struct fio_ctl *c, const char *h)
 {
+	const char *comma = strchr(h, ',');
+	unsigned port;
+
 	if (c->n_hosts == MAX_HOSTS)
 		usage_error(c->w.cmd, "more than %d hosts", MAX_HOSTS);
-	if (!*h || strpbrk(h, " \t\n"))
+	if (!*h || comma == h || strpbrk(h, " \t\n"))
 		usage_error(c->w.cmd, "bad host '%s'", h);
+	if (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0)
+		usage_error(
+			c->w.cmd,
+			"bad port in host '%s': HOST[,PORT], PORT in 1..65535",
+			h);
 	c->hosts[c->n_hosts++] = h;
 }
 

@@ -119,6 +119,21 @@ local_split() {
 	[[ "$output" == *"key 'ioengine': bad value 'posixaio': expected psync, mmap"* ]]
 }
 
+@test "a bad --host is a usage error before anything is written or run" {
+	local h sub
+	cd "$T"
+	for sub in job run; do
+		for h in 'h,99999' 'h,0' ',5' 'h,1,2' 'h,'; do
+			run --separate-stderr "$D" fio $sub -H "$h"
+			echo "$sub $h: $status: $stderr"
+			[ "$status" -eq 1 ]
+			[[ "$stderr" == *"host '$h'"* ]]
+			[[ "$stderr" == *"Try 'daxlab fio $sub --help'"* ]]
+		done
+	done
+	[ -z "$(ls -A "$T")" ]
+}
+
 @test "local run: 25/75 split within 1 point" {
 	local_split 25 75 20 80
 }
