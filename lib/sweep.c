@@ -217,8 +217,10 @@ static bool get_int(json_object *o, const char *key, int64_t *ret)
 int sweep_read(const char *dir, struct sweep *s, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/manifest.json", dir);
+	_cleanup_free_ char *text = NULL;
 	json_object *o = NULL, *keys, *runs;
 	const char *name, *config, *order, *seed;
+	enum json_tokener_error je;
 	int64_t repeat;
 	int ret = 0;
 
@@ -228,9 +230,15 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 	if (access(path, R_OK) < 0)
 		return err_fail(err, -errno, "%s: %s (not a sweep folder)",
 				path, strerror(errno));
-	o = json_object_from_file(path);
-	if (!o)
-		BAD("%s: not valid JSON", path);
+	ret = read_full_file(path, 64u << 20, &text, NULL);
+	if (ret < 0)
+		return err_fail(err, ret, "%s: %s", path, strerror(-ret));
+	o = json_tokener_parse_verbose(text, &je);
+	if (!o && je != json_tokener_success)
+		BAD("%s: not valid JSON: %s", path,
+		    json_tokener_error_desc(je));
+	if (!json_object_is_type(o, json_type_object))
+		BAD("%s: not a JSON object", path);
 	name = get_str(o, "name");
 	config = get_str(o, "config");
 	order = get_str(o, "order");

@@ -319,3 +319,20 @@ bad_option() { # HINT MESSAGE COMMAND...
 		grep -q "^\.BR daxlab-$c (1)" "$DAXLAB_TOP/man/daxlab.1"
 	done
 }
+
+@test "sweep status says what is wrong with a manifest.json" {
+	local s=$BATS_TEST_TMPDIR/sw
+	mkdir -p "$s/manifest.json"
+	run --separate-stderr "$D" sweep status "$s"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "daxlab: $s/manifest.json: Is a directory" ]
+	rmdir "$s/manifest.json"
+	echo null >"$s/manifest.json"
+	run --separate-stderr "$D" sweep status "$s"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "daxlab: $s/manifest.json: not a JSON object" ]
+	echo '{"name":' >"$s/manifest.json"
+	run --separate-stderr "$D" sweep status "$s"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "daxlab: $s/manifest.json: not valid JSON: "* ]]
+}
