@@ -184,6 +184,10 @@ int cmd_report(int argc, char **argv)
 	       -1) {
 		switch (c) {
 		case 'o':
+			if (!strcmp(optarg, "-"))
+				usage_error(
+					"report",
+					"--output names the HTML file, the summary goes next to it: not '-'");
 			output = optarg;
 			break;
 		case 'a':

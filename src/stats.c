@@ -63,8 +63,8 @@ static void monitor_usage(void)
 	       "  -F, --ssh-config FILE   ssh configuration file (ssh -F)\n"
 	       "      --allow-missing     start even if a source is missing "
 	       "now\n"
-	       "  -o, --output FILE       write the CSV to FILE (default: "
-	       "stdout)\n"
+	       "  -o, --output FILE       write the CSV to FILE (default and "
+	       "-: stdout)\n"
 	       "  -q, --quiet             no status line, no summary\n"
 	       "  -h, --help              show this help and exit\n"
 	       "  -V, --version           show the version and exit\n\n"
@@ -413,7 +413,8 @@ static int cmd_stats_monitor(int argc, char **argv)
 			allow_missing = true;
 			break;
 		case 'o':
-			m.output = optarg;
+			/* "-": standard output, as without -o */
+			m.output = strcmp(optarg, "-") ? optarg : NULL;
 			break;
 		case 'q':
 			daxlab_quiet = true;

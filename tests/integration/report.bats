@@ -132,6 +132,14 @@ chromium_headless() {
 	grep -qF "<td class=\"l\">page cache growth ${l}1 (MiB)</td>" compare.html
 }
 
+@test "--output - is refused: there are two files to write" {
+	cd "$T"
+	run --separate-stderr "$D" report -o - "$T/synthetic"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"not '-'"* ]]
+	[ ! -e ./- ] && [ ! -e ./-.txt ]
+}
+
 @test "--output puts the HTML and the summary where asked" {
 	run "$D" report -q --output "$T/out/x.html" "$T/synthetic"
 	[ "$status" -eq 1 ]

@@ -90,6 +90,14 @@ teardown() {
 	[[ "$stderr" == *"source e: $WORK/empty: empty, not a memory.numa_stat"* ]]
 }
 
+@test "-o - writes the CSV to standard output, no file named '-'" {
+	cd "$WORK"
+	run --separate-stderr "$D" stats monitor --count 1 -q --cgroups host=$MEMCG -o -
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "epoch_ms,elapsed_ms,source,stat,node,value,unit" ]
+	[ ! -e ./- ]
+}
+
 @test "--allow-missing starts without it and writes the others' rows" {
 	run --separate-stderr "$D" stats monitor --count 2 --interval 20 --allow-missing \
 		--cgroups host=$MEMCG gone=$WORK/no-such-cgroup --stats file
