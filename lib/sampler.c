@@ -249,10 +249,6 @@ static void parse_into(struct sampler_source *src, const char *text, size_t len,
 	if (r < 0)
 		set_status(src, r, "%s: %s", where,
 			   err.msg[0] ? err.msg : strerror(-r));
-	else if (!src->ns.n_stats)
-		/* not a memory.numa_stat: a tick with no rows is no tick */
-		set_status(src, -ENODATA, "%s: empty, not a memory.numa_stat",
-			   where);
 	else
 		set_status(src, 0, NULL);
 }
@@ -652,7 +648,11 @@ void sampler_tick(struct sampler *s)
 		struct sampler_source *src = &s->src[i];
 
 		if (src->status == 0) {
-			src->ok_ticks++;
+			/* a read of nothing (a file rewritten): no rows */
+			if (src->ns.n_stats)
+				src->ok_ticks++;
+			else
+				src->empty_ticks++;
 			if (old[i] != 0)
 				emit(s, SAMPLER_SOURCE_BACK, src, NULL, 0,
 				     src->gap_ticks, old[i]);

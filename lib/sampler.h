@@ -45,7 +45,8 @@ struct sampler_source {
 	char err[192];
 	struct numastat ns;
 
-	uint64_t ok_ticks, failed_ticks;
+	/* ticks with rows, read empty, failed */
+	uint64_t ok_ticks, empty_ticks, failed_ticks;
 	uint64_t gap_ticks; /* failed ticks in a row, so far */
 };
 

@@ -242,9 +242,9 @@ static void print_summary(struct monitor *m, int64_t start_ns, int64_t cpu0_ns)
 	     (double)s->late_max_ns / 1e6);
 	for (size_t i = 0; i < s->n_src; i++)
 		info("  %s: %" PRIu64 " tick(s) with rows, %" PRIu64
-		     " failure(s)",
-		     s->src[i].name, s->src[i].ok_ticks,
-		     s->src[i].failed_ticks);
+		     " failure(s), %" PRIu64 " empty",
+		     s->src[i].name, s->src[i].ok_ticks, s->src[i].failed_ticks,
+		     s->src[i].empty_ticks);
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		const struct sampler_host *h = &s->hosts[i];
 
@@ -533,6 +533,10 @@ static int cmd_stats_monitor(int argc, char **argv)
 			break;
 	}
 	print_summary(&m, start_ns, cpu0_ns);
+	for (size_t i = 0; i < m.s.n_src; i++)
+		if (m.s.src[i].empty_ticks && !m.s.src[i].ok_ticks)
+			warning("%s: every read of %s was empty: not a memory.numa_stat?",
+				m.s.src[i].name, m.s.src[i].path);
 out:
 	csv_writer_free(&m.w);
 	sampler_free(&m.s);

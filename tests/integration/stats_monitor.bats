@@ -83,11 +83,17 @@ teardown() {
 	[[ "$stderr" == *"source plain: cannot read $WORK/plain/memory.numa_stat: No such file"* ]]
 }
 
-@test "an empty file is not a memory.numa_stat: an error, not a tick with rows" {
+@test "an empty read is a tick without rows, counted as such, and warned about when every read was" {
 	: >"$WORK/empty"
-	run --separate-stderr "$D" stats monitor --count 1 --cgroups e=$WORK/empty
-	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"source e: $WORK/empty: empty, not a memory.numa_stat"* ]]
+	run --separate-stderr "$D" stats monitor --count 2 --interval 10 \
+		--cgroups e=$WORK/empty host=$MEMCG
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"e: 0 tick(s) with rows, 0 failure(s), 2 empty"* ]]
+	[[ "$stderr" == *"host: 2 tick(s) with rows, 0 failure(s), 0 empty"* ]]
+	[[ "$stderr" == *"warning: e: every read of $WORK/empty was empty: not a memory.numa_stat?"* ]]
+	[[ "$stderr" != *"warning: host:"* ]]
+	[ "$(grep -c ',e,' <<<"$output")" -eq 0 ]
 }
 
 @test "-o - writes the CSV to standard output, no file named '-'" {
@@ -222,7 +228,7 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "epoch_ms,elapsed_ms,source,stat,node,value,unit" ]
 	[[ "$stderr" == *"2 tick(s), "*" missed"* ]]
-	[[ "$stderr" == *"a: 2 tick(s) with rows, 0 failure(s)"* ]]
+	[[ "$stderr" == *"a: 2 tick(s) with rows, 0 failure(s), 0 empty"* ]]
 	run --separate-stderr "$D" stats monitor --quiet --cgroups a=$MEMCG --count 2 --interval 10
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
