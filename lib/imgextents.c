@@ -157,6 +157,28 @@ static int parse(char *out, int want, uint64_t (**ret)[2], size_t *ret_n)
 	return 0;
 }
 
+int imgextents_rest(const struct fs_ranges *x, struct fs_ranges *ret)
+{
+	uint64_t at = 0;
+
+	ret->n = 0;
+	ret->r = calloc(x->n + 1, sizeof(*ret->r));
+	if (!ret->r)
+		return -ENOMEM;
+	for (size_t i = 0; i <= x->n; i++) {
+		uint64_t end = i < x->n ? x->r[i][0] : UINT64_MAX;
+
+		if (end > at) {
+			ret->r[ret->n][0] = at;
+			ret->r[ret->n][1] = end;
+			ret->n++;
+		}
+		if (i < x->n)
+			at = x->r[i][1];
+	}
+	return 0;
+}
+
 int imgextents_build(const char *image, const char *source, struct error *err)
 {
 	_cleanup_free_ char *path = statedir_image_extents(image);

@@ -890,13 +890,17 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 static void copies(FILE *f, const struct report_run *r, bool html)
 {
 	size_t mp = 2; /* the most places of a row, 2 at least */
+	int sw = 14; /* the set column: its longest name */
 	char b[32];
 
 	if (!r->n_copies)
 		return;
-	for (size_t i = 0; i < r->n_copies; i++)
+	for (size_t i = 0; i < r->n_copies; i++) {
 		if (r->copies[i].n_places > mp)
 			mp = r->copies[i].n_places;
+		if ((int)strlen(r->copies[i].set) > sw)
+			sw = (int)strlen(r->copies[i].set);
+	}
 	if (html)
 		fprintf(f, "<h3>Cached once, twice, n times: each set at the "
 			   "end, per node</h3>\n<table class=\"copies\"><tr>"
@@ -905,8 +909,8 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 	else
 		fprintf(f,
 			"\ncopies at the end, MiB (per host node; all: "
-			"anywhere)\n%-14s %-5s %6s %10s",
-			"set", "node", "copies", "cached");
+			"anywhere)\n%-*s %-5s %6s %10s",
+			sw, "set", "node", "copies", "cached");
 	for (size_t k = 0; k < mp; k++) {
 		snprintf(b, sizeof(b), "%zu times", k + 1);
 		fprintf(f, html ? "<th>%s</th>" : " %10s",
@@ -926,7 +930,7 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 			fprintf(f, "</td><td>%zu</td><td>%.1f</td>",
 				c->n_places, (double)c->cached / MIB);
 		} else {
-			fprintf(f, "%-14s %-5s %6zu %10.1f", c->set, c->node,
+			fprintf(f, "%-*s %-5s %6zu %10.1f", sw, c->set, c->node,
 				c->n_places, (double)c->cached / MIB);
 		}
 		for (size_t k = 0; k < mp; k++)

@@ -33,6 +33,25 @@ static void test_merge(void **state)
 	assert_int_equal(r[1][1], 70);
 	assert_int_equal(r[2][0], 80);
 	assert_int_equal(r[2][1], 90);
+	{
+		/* the rest: before, between and after */
+		struct fs_ranges x = { r, 3 }, rest = { 0 };
+
+		assert_int_equal(imgextents_rest(&x, &rest), 0);
+		assert_int_equal(rest.n, 3);
+		assert_int_equal(rest.r[0][0], 20);
+		assert_int_equal(rest.r[0][1], 50);
+		assert_int_equal(rest.r[1][0], 70);
+		assert_int_equal(rest.r[1][1], 80);
+		assert_int_equal(rest.r[2][0], 90);
+		assert_int_equal(rest.r[2][1], UINT64_MAX);
+		imgextents_free(&rest);
+		x.n = 0;
+		assert_int_equal(imgextents_rest(&x, &rest), 0);
+		assert_int_equal(rest.n, 1);
+		assert_int_equal(rest.r[0][0], 0);
+		imgextents_free(&rest);
+	}
 	(void)state;
 }
 
