@@ -37,18 +37,29 @@ labhost_teardown_file() {
 # does not hang on one ssh session (a lab host too busy to answer ssh's
 # keepalives for 30 s ends that session with 255 and nothing said, while
 # the run inside goes on). A poll that ssh fails is said and tried again.
+# After a failed poll and once a minute, it asks whether the lab host's
+# kernel is deadlocked (labhost deadlock) and if so says where and gives
+# up at once (125): nothing in it will run again.
 lh_run() {
 	local name=$1 base=$W/.bg-$1-$BASHPID-$RANDOM rc r
-	local deadline=$((SECONDS + LABHOST_TIMEOUT))
+	local deadline=$((SECONDS + LABHOST_TIMEOUT)) asked=$SECONDS dl
 	shift
 	lh sh -c 'setsid -f "$@" </dev/null >/dev/null 2>&1' sh \
 		sh -c '"$@" >"$0.out" 2>"$0.err"; echo $? >"$0.rc.new"; mv "$0.rc.new" "$0.rc"' \
 		"$base" "$@" </dev/null
 	while :; do
 		r=0
-		rc=$(lh sh -c 'cat "$1" 2>/dev/null || :' sh "$base.rc" </dev/null) || r=$?
+		rc=$(timeout -k 5 90 "$LH" ssh -- sh -c 'cat "$1" 2>/dev/null || :' \
+			sh "$base.rc" </dev/null) || r=$?
 		[ $r -eq 0 ] && [ -n "$rc" ] && break
 		[ $r -eq 0 ] || echo "lh_run: ssh into the lab host failed ($r) while $name ran; asking again" >&2
+		if [ $r -ne 0 ] || [ $((SECONDS - asked)) -ge 60 ]; then
+			asked=$SECONDS
+			if dl=$("$LH" deadlock 2>&1); then
+				echo "lh_run: $name cannot end: $dl" >&2
+				return 125
+			fi
+		fi
 		if [ $SECONDS -ge $deadline ]; then
 			echo "lh_run: $name still running after $LABHOST_TIMEOUT s" >&2
 			return 124
