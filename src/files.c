@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <numa.h>
 #include <signal.h>
 #include <stdio.h>
@@ -707,7 +708,7 @@ nomem:
  * answered; what a guest could not measure or read is said once.
  */
 static void guests_rows(struct gres **gv, size_t n, uint64_t seq, FILE *f,
-			int64_t t, bool *said)
+			int64_t t, bool *said, uint64_t *answers)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct guest_rows gr = { f, t, gres_where(gv[i]) };
@@ -717,6 +718,7 @@ static void guests_rows(struct gres **gv, size_t n, uint64_t seq, FILE *f,
 
 		if (!gres_answered(gv[i], seq))
 			continue;
+		answers[i]++;
 		r = gres_rows(gv[i], guest_row, &gr, missing, sizeof(missing),
 			      &err);
 		if (said[i])
@@ -758,6 +760,8 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	struct gres **gv = NULL;
 	size_t ng = 0;
 	_cleanup_free_ bool *said = NULL;
+	_cleanup_free_ uint64_t *answers = NULL;
+	uint64_t samples = 0;
 	FILE *f;
 	int64_t t0 = now_monotonic_ns(), k = 0;
 	int r = 0;
@@ -768,7 +772,8 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	warn_host_reclaim();
 	if (c->guests) {
 		if (guests_new(c, p, &gv, &ng) < 0 ||
-		    !(said = calloc(ng ? ng : 1, sizeof(*said)))) {
+		    !(said = calloc(ng ? ng : 1, sizeof(*said))) ||
+		    !(answers = calloc(ng ? ng : 1, sizeof(*answers)))) {
 			r = error_errno(ENOMEM, "guests");
 			goto out;
 		}
@@ -805,9 +810,10 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = series_sample(c, p, po, f, t);
 		if (r < 0)
 			break;
+		samples = seq;
 		if (ng) {
 			gres_wait(gv, ng, seq, last ? end_by : due);
-			guests_rows(gv, ng, seq, f, t, said);
+			guests_rows(gv, ng, seq, f, t, said, answers);
 			if (fflush(f) != 0) {
 				r = -errno;
 				break;
@@ -841,10 +847,24 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = error_errno(errno, "cannot write %s", c->output);
 	if (*pageowner_missing(po))
 		warning("not measured here: %s", pageowner_missing(po));
-	for (size_t i = 0; i < ng; i++)
-		if (!said[i] && gres_last_error(gv[i])[0])
-			warning("%s: %s", gres_where(gv[i]),
-				gres_last_error(gv[i]));
+	/* a guest's missed samples have no rows: say how many, and why */
+	for (size_t i = 0; i < ng; i++) {
+		const char *why = gres_last_error(gv[i]);
+
+		if (!answers[i])
+			warning("%s: answered none of the %" PRIu64
+				" samples: no rows for it%s%s",
+				gres_where(gv[i]), samples, why[0] ? ": " : "",
+				why);
+		else if (answers[i] < samples)
+			warning("%s: answered %" PRIu64 " of %" PRIu64
+				" samples in time; the others have no rows "
+				"for it%s%s",
+				gres_where(gv[i]), answers[i], samples,
+				why[0] ? ": " : "", why);
+		else if (!said[i] && why[0])
+			warning("%s: %s", gres_where(gv[i]), why);
+	}
 out:
 	for (size_t i = 0; i < ng; i++)
 		gres_free(gv[i]);

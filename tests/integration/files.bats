@@ -296,10 +296,21 @@ EOF
 		--output "$T/r.csv" --guests
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"vm0: "*"$T/state/ssh_config"* ]]
+	[[ "$stderr" == *"vm0: answered none of the 1 samples: no rows for it: "*"$T/state/ssh_config"* ]]
 	[ "$(head -n 1 "$T/r.csv")" = elapsed_ms,where,set,part,node,cgroup,bytes ]
 	[ "$(awk -F, 'NR > 1 && $2 == "host"' "$T/r.csv" | wc -l)" -eq 4 ]
 	[ "$(awk -F, 'NR > 1 && $2 != "host"' "$T/r.csv" | wc -l)" -eq 0 ]
+	# over time: every sample the guest missed is counted, once at the end
+	"$D" files residency --config "$T/lab.ini" --output "$T/s.csv" \
+		--guests --interval 100ms 2>"$T/s.err" &
+	sleep 1.5
+	kill -INT $!
+	wait $!
+	cat "$T/s.err"
+	n=$(awk -F, 'NR > 1 { print $1 }' "$T/s.csv" | sort -u | wc -l)
+	[ "$n" -gt 2 ]
+	grep -q "vm0: answered none of the $n samples: no rows for it" "$T/s.err"
+	[ "$(grep -c 'vm0: ' "$T/s.err")" -eq 1 ]
 }
 
 @test "evict drops a set from the page cache, and only that set" {
