@@ -473,12 +473,12 @@ static void fleet_vm_event(void *ud, size_t i, enum fleet_event ev,
 	struct experiment *x = ud;
 	const char *id = x->c->vms[i].id;
 
+	/* the guard stops what is up or half-way, as fleet_stop() would */
+	guard_say(x, "vm %zu %d\n", i, (int)x->vm_state[i]);
 	switch (ev) {
 	case FLEET_EV_STARTING:
-		guard_say(x, "started %zu\n", i);
 		break;
 	case FLEET_EV_UP:
-		guard_say(x, "ready %zu\n", i);
 		experiment_progress(x, "  vm %s ready", id);
 		break;
 	case FLEET_EV_FAILED: {
@@ -1142,10 +1142,10 @@ static void guest_poweroff(struct experiment *x, const struct vm_config *vm)
  * (SIGKILL, a crash) cannot tear down; its monitor and fio die with it
  * (PR_SET_PDEATHSIG: the monitor ends on a whole tick), but the VMs would
  * run on. The run tells its guard through a socket pair, a line at a
- * time, the step it is in and which VMs it started, and "done" once it
- * tore down itself; a stream that ends without "done" means the run died,
- * and the guard stops the VMs the run started and marks the results
- * incomplete.
+ * time, the step it is in, each VM's state (lib/fleet.h) as it changes,
+ * and "done" once it tore down itself; a stream that ends without "done"
+ * means the run died, and the guard stops the VMs the run started and
+ * marks the results incomplete.
  */
 static void guard_say(struct experiment *x, const char *fmt, ...)
 {
@@ -1182,6 +1182,7 @@ static _Noreturn void guard_main(struct experiment *x, int fd, pid_t run_pid)
 	size_t cap = 0;
 	ssize_t n;
 	unsigned long i;
+	int st;
 
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
@@ -1199,12 +1200,10 @@ static _Noreturn void guard_main(struct experiment *x, int fd, pid_t run_pid)
 		}
 		if (!strncmp(line, "step ", 5))
 			snprintf(laststep, sizeof(laststep), "%s", line + 5);
-		else if (sscanf(line, "started %lu", &i) == 1 &&
-			 i < ARRAY_SIZE(x->vm_state))
-			x->vm_state[i] = FLEET_STARTING;
-		else if (sscanf(line, "ready %lu", &i) == 1 &&
-			 i < ARRAY_SIZE(x->vm_state))
-			x->vm_state[i] = FLEET_UP;
+		else if (sscanf(line, "vm %lu %d", &i, &st) == 2 &&
+			 i < ARRAY_SIZE(x->vm_state) && st >= FLEET_DOWN &&
+			 st <= FLEET_STOP_FAILED)
+			x->vm_state[i] = (enum fleet_state)st;
 	}
 	free(line);
 	/* the run is gone without tearing down */

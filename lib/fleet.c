@@ -136,9 +136,12 @@ static void wait_all(const struct fleet *f, bool start, struct kid *kids,
 	}
 }
 
-/* Stops the members not FLEET_DOWN; a rollback leaves the failed starts. */
-static int stop_all(const struct fleet *f, enum fleet_state *state,
-		    bool rollback)
+/*
+ * Stops the members up or left half-way. A failed start undid what it
+ * did: what runs under its name now (a VM already running, or being
+ * started by another daxlab) is not ours to stop.
+ */
+static int stop_all(const struct fleet *f, enum fleet_state *state)
 {
 	struct kid *kids = calloc(f->n ? f->n : 1, sizeof(*kids));
 	size_t left = 0;
@@ -147,8 +150,7 @@ static int stop_all(const struct fleet *f, enum fleet_state *state,
 	if (!kids)
 		return -ENOMEM;
 	for (size_t i = 0; i < f->n; i++) {
-		if (state[i] == FLEET_DOWN ||
-		    (rollback && state[i] == FLEET_FAILED))
+		if (state[i] == FLEET_DOWN || state[i] == FLEET_FAILED)
 			continue;
 		if (fork_one(f, i, false, &kids[i]) == 0) {
 			left++;
@@ -169,7 +171,7 @@ static int stop_all(const struct fleet *f, enum fleet_state *state,
 
 int fleet_stop(const struct fleet *f, enum fleet_state *state)
 {
-	return stop_all(f, state, false);
+	return stop_all(f, state);
 }
 
 int fleet_start(const struct fleet *f, enum fleet_state *state)
@@ -189,8 +191,8 @@ int fleet_start(const struct fleet *f, enum fleet_state *state)
 	for (size_t i = 0; i < f->n && r == 0; i++) {
 		if (f->interrupted && *f->interrupted)
 			break;
-		f->event(f->ud, i, FLEET_EV_STARTING, "");
 		state[i] = FLEET_STARTING;
+		f->event(f->ud, i, FLEET_EV_STARTING, "");
 		r = fork_one(f, i, true, &kids[i]);
 		if (r == 0) {
 			left++;
@@ -216,6 +218,6 @@ int fleet_start(const struct fleet *f, enum fleet_state *state)
 	for (size_t i = 0; i < f->n; i++)
 		if (state[i] == FLEET_UP || state[i] == FLEET_STARTING)
 			f->event(f->ud, i, FLEET_EV_ROLLBACK, "");
-	stop_all(f, state, true);
+	stop_all(f, state);
 	return r;
 }

@@ -55,6 +55,7 @@ struct fleet {
 	 */
 	int (*start)(void *ud, size_t i, char *msg, size_t len);
 	int (*stop)(void *ud, size_t i, char *msg, size_t len);
+	/* called with state[i] already the new one */
 	void (*event)(void *ud, size_t i, enum fleet_event ev, const char *msg);
 	void *ud;
 	const volatile sig_atomic_t *interrupted; /* the caller's, or NULL */
@@ -69,8 +70,10 @@ struct fleet {
 int fleet_start(const struct fleet *f, enum fleet_state *state);
 
 /*
- * Stops the members whose state is not FLEET_DOWN; each becomes
- * FLEET_DOWN or FLEET_STOP_FAILED. 0, or -EIO when a stop failed.
+ * Stops the members whose state is not FLEET_DOWN or FLEET_FAILED (a
+ * failed start undid itself; what runs under that name is another's);
+ * each becomes FLEET_DOWN or FLEET_STOP_FAILED. 0, or -EIO when a stop
+ * failed.
  */
 int fleet_stop(const struct fleet *f, enum fleet_state *state);
 

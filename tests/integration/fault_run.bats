@@ -90,6 +90,26 @@ kill_qemu() {
 	assert_nothing_left
 }
 
+@test "a VM already running: the run fails on it and stops only the VMs it started" {
+	local q dir
+	"$D" files create --quiet --config "$T/lab.ini"
+	"$D" vm start 0 --quiet --config "$T/lab.ini"
+	read -r q _ <"$T/state/vm-0/qemu.pid"
+	run -1 "$D" run --quiet --config "$T/lab.ini" --results "$T/results"
+	echo "$output"
+	[[ "$output" == *"vm 0 did not start: vm 0 is already running (qemu pid $q)"* ]]
+	dir=$(echo "$T"/results/*)
+	grep -q '^incomplete: ' "$dir/status"
+	# vm 1 came up and was stopped again; vm 0 is not the run's to stop
+	grep -q 'stopping vm 1 again' "$dir/run.log"
+	run -1 grep -q 'powering vm 0 down' "$dir/run.log"
+	kill -0 "$q"
+	[ "$(read -r p _ <"$T/state/vm-0/qemu.pid"; echo "$p")" = "$q" ]
+	[ ! -e "$T/state/vm-1/qemu.pid" ]
+	"$D" vm stop 0 --quiet --config "$T/lab.ini"
+	assert_nothing_left
+}
+
 @test "a guest whose fio is another version: the run stops before fio, naming the VM and both versions, and tears down" {
 	host=$(fio --version)
 	# vm 1 boots a tiny guest whose fio says fio-3.99 (its server is the

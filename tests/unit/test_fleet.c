@@ -2,7 +2,7 @@
 /*
  * lib/fleet.c with fake starts and stops (each in its child, as the real
  * ones): all up; a failed start of member k stops the ones that came up
- * and leaves k alone; an interruption stops every one, a start killed
+ * and leaves k alone, in the rollback and in a later fleet_stop(); an interruption stops every one, a start killed
  * half-way too; a failed stop is that member's alone; too many members
  * start nothing. What happened is read from the events, per member.
  */
@@ -31,6 +31,7 @@ struct fake {
 	unsigned ev[N][FLEET_EV_STOP_FAILED + 1];
 	char msg[N][64];
 	size_t n_up;
+	const enum fleet_state *st; /* the caller's states, if checked */
 };
 
 static int fake_start(void *ud, size_t i, char *msg, size_t len)
@@ -67,6 +68,15 @@ static void fake_event(void *ud, size_t i, enum fleet_event ev, const char *msg)
 	assert_non_null(msg);
 	f->ev[i][ev]++;
 	snprintf(f->msg[i], sizeof(f->msg[i]), "%s", msg);
+	/* the event comes with the state already the new one */
+	if (f->st && ev == FLEET_EV_STARTING)
+		assert_int_equal(f->st[i], FLEET_STARTING);
+	if (f->st && ev == FLEET_EV_UP)
+		assert_int_equal(f->st[i], FLEET_UP);
+	if (f->st && ev == FLEET_EV_FAILED)
+		assert_int_equal(f->st[i], FLEET_FAILED);
+	if (f->st && ev == FLEET_EV_STOPPED)
+		assert_int_equal(f->st[i], FLEET_DOWN);
 	if (ev == FLEET_EV_UP && ++f->n_up == f->interrupt_after_up)
 		f->flag = 1;
 }
@@ -118,6 +128,7 @@ static void test_failed_start_stops_the_others(void **state)
 
 	(void)state;
 	fk.fail_start = 2;
+	fk.st = st;
 	assert_int_equal(fleet_start(&f, st), -EIO);
 	for (size_t i = 0; i < N; i++) {
 		if (i == 2) {
@@ -134,6 +145,16 @@ static void test_failed_start_stops_the_others(void **state)
 		assert_int_equal(fk.ev[i][FLEET_EV_UP], 1);
 		assert_int_equal(fk.ev[i][FLEET_EV_ROLLBACK], 1);
 		assert_int_equal(fk.ev[i][FLEET_EV_STOPPED], 1);
+	}
+	/*
+	 * A caller's teardown after that stops nothing more: not the others
+	 * again, and not member 2, whose name may be another's VM now.
+	 */
+	assert_int_equal(fleet_stop(&f, st), 0);
+	assert_int_equal(st[2], FLEET_FAILED);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(fk.ev[i][FLEET_EV_STOPPED], i == 2 ? 0 : 1);
+		assert_int_equal(fk.ev[i][FLEET_EV_STOP_FAILED], 0);
 	}
 }
 
@@ -186,12 +207,15 @@ static void test_failed_stop_is_its_own(void **state)
 	assert_int_equal(fleet_stop(&f, st), -EIO);
 	assert_int_equal(st[0], FLEET_DOWN);
 	assert_int_equal(st[1], FLEET_DOWN);
-	assert_int_equal(st[2], FLEET_DOWN);
+	assert_int_equal(st[2], FLEET_FAILED);
 	assert_int_equal(st[3], FLEET_STOP_FAILED);
 	assert_int_equal(st[4], FLEET_DOWN);
-	/* a member not started is left alone; a failed start is cleaned */
+	/*
+	 * A member not started is left alone, and so is a failed start: it
+	 * undid itself, and what runs under its name is not ours.
+	 */
 	assert_int_equal(fk.ev[1][FLEET_EV_STOPPED], 0);
-	assert_int_equal(fk.ev[2][FLEET_EV_STOPPED], 1);
+	assert_int_equal(fk.ev[2][FLEET_EV_STOPPED], 0);
 	assert_int_equal(fk.ev[3][FLEET_EV_STOP_FAILED], 1);
 	assert_string_equal(fk.msg[3], "stop 3 failed");
 	assert_int_equal(fk.ev[4][FLEET_EV_STOPPED], 1);
