@@ -360,6 +360,11 @@ static int guest_cloud_init_main(int argc, char **argv)
 	if (optind + 1 < argc)
 		usage_error("guest cloud-init", "unexpected argument '%s'",
 			    argv[optind + 1]);
+	/* mcopy writes into the image in place: no standard output */
+	if (output && !strcmp(output, "-"))
+		usage_error("guest cloud-init",
+			    "--output wants a file (the seed is a vfat image "
+			    "written in place), not '-'");
 
 	c = load_lab_config(config_path);
 	if (!c)

@@ -79,3 +79,13 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"Try 'daxlab guest cloud-init --help'"* ]]
 }
+
+@test "cloud-init --output - is a usage error, and writes no file named '-'" {
+	cd "$T"
+	run --separate-stderr "$D" guest cloud-init --config "$T/lab.ini" --output - 0
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--output wants a file"*"not '-'"* ]]
+	[[ "$stderr" == *"Try 'daxlab guest cloud-init --help'"* ]]
+	[ -z "$output" ]
+	[ ! -e "$T/-" ] && [ ! -e "$T/-.tmp" ]
+}
