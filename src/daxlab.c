@@ -5,6 +5,7 @@
  */
 #include "daxlab.h"
 #include "build-config.h"
+#include "config.h"
 #include "util.h"
 
 #include <errno.h>
@@ -81,6 +82,37 @@ void usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "Try 'daxlab %s%s--help' for more information.\n",
 		cmd, *cmd ? " " : "");
 	exit(1);
+}
+
+struct lab_config *load_lab_config(const char *explicit_path)
+{
+	const char *path = config_default_path(explicit_path);
+	struct lab_config *c = NULL;
+	struct error err = { 0 };
+	int r;
+
+	r = config_load(path, &c, &err);
+	if (r < 0) {
+		config_error(path, explicit_path, r, err.msg);
+		return NULL;
+	}
+	return c;
+}
+
+int config_error(const char *path, const char *explicit_path, int r,
+		 const char *msg)
+{
+	if (!*msg)
+		msg = strerror(-r);
+	if (path == explicit_path)
+		return error("%s", msg);
+	if (path == getenv("DAXLAB_CONFIG"))
+		return error("%s (the path in $DAXLAB_CONFIG)", msg);
+	if (r == -ENOENT)
+		return error(
+			"no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
+			msg);
+	return error("%s", msg);
 }
 
 double parse_alpha(const char *cmd, const char *arg)

@@ -200,37 +200,6 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 	o->first_arg = optind;
 }
 
-struct lab_config *load_lab_config(const char *explicit_path)
-{
-	const char *path = config_default_path(explicit_path);
-	struct lab_config *c = NULL;
-	struct error err = { 0 };
-	int r;
-
-	r = config_load(path, &c, &err);
-	if (r < 0) {
-		config_error(path, explicit_path, r, err.msg);
-		return NULL;
-	}
-	return c;
-}
-
-int config_error(const char *path, const char *explicit_path, int r,
-		 const char *msg)
-{
-	if (!*msg)
-		msg = strerror(-r);
-	if (path == explicit_path)
-		return error("%s", msg);
-	if (path == getenv("DAXLAB_CONFIG"))
-		return error("%s (the path in $DAXLAB_CONFIG)", msg);
-	if (r == -ENOENT)
-		return error(
-			"no configuration: %s (give --config FILE, or set $DAXLAB_CONFIG)",
-			msg);
-	return error("%s", msg);
-}
-
 /* The config of o, and in *vm the VM that id names; NULL after a message. */
 static struct lab_config *load_vm(const struct vm_opts *o, const char *id,
 				  const struct vm_config **vm)
