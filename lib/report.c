@@ -320,8 +320,7 @@ static void set_split(struct report_set *s, size_t n_vms)
 		s->extra += c[i];
 }
 
-/* The shared set (vm "") or the private set of vm; NULL when none. */
-static struct report_set *find_set(struct report_run *r, bool shared,
+struct report_set *report_find_set(const struct report_run *r, bool shared,
 				   const char *vm)
 {
 	for (size_t i = 0; i < r->n_sets; i++)
@@ -334,7 +333,7 @@ static struct report_set *find_set(struct report_run *r, bool shared,
 static struct report_set *add_set(struct report_run *r, bool shared,
 				  const char *vm)
 {
-	struct report_set *s = find_set(r, shared, vm);
+	struct report_set *s = report_find_set(r, shared, vm);
 
 	if (s)
 		return s;
@@ -376,7 +375,7 @@ static int account(struct report_run *r)
 		if (!is_shared)
 			add_vm(r, row->vm);
 	}
-	shared = find_set(r, true, "");
+	shared = report_find_set(r, true, "");
 
 	/*
 	 * guest copies: the growth of its page cache (stats.csv), private
@@ -385,7 +384,7 @@ static int account(struct report_run *r)
 	 */
 	for (size_t v = 0; v < r->n_vms && v < 16; v++) {
 		struct report_vm *vm = &r->vms[v];
-		struct report_set *priv = find_set(r, false, vm->id);
+		struct report_set *priv = report_find_set(r, false, vm->id);
 		const struct prov_vm *pv = provenance_find_vm(&r->prov, vm->id);
 		bool dax = pv && pv->shared_dax == PROV_YES;
 		uint64_t growth = 0, to_priv;
@@ -645,7 +644,7 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	st = report_residency_load(r, err);
 	if (st == -EBADMSG)
 		goto fail;
-	if (st < 0 || account(r) < 0)
+	if (st < 0 || account(r) < 0 || report_residency_copies(r) < 0)
 		goto oom;
 	*ret = r;
 	return 0;

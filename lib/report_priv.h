@@ -29,6 +29,9 @@ int report_warn(struct report_run *r, const char *fmt, ...)
 void report_time_chart(FILE *f, const char *cls, const char *title, double W,
 		       double H, double L, double T, double pw, double ph,
 		       double *xmax, double *ymax);
+/* The shared set (vm "") or the private set of vm; NULL when none. */
+struct report_set *report_find_set(const struct report_run *r, bool shared,
+				   const char *vm);
 /* The report's i-th series colour. */
 const char *report_color(size_t i);
 /* qsort() of uint64_t from the largest down. */
@@ -38,11 +41,16 @@ int report_cmp_desc(const void *a, const void *b);
 
 /*
  * Loads residency.csv over time (after stats.csv and the VMs) and
- * computes the closure and the copies. No residency.csv, or the end
+ * computes the closure. No residency.csv, or the end
  * table of older runs under that name: a warning, or nothing. A
  * malformed one: -EBADMSG with "FILE:LINE: what" in err.
  */
 int report_residency_load(struct report_run *r, struct error *err);
+/*
+ * After the sets table is made: the copies of each set per node, an
+ * image counted for no more than its set's size (it holds metadata too).
+ */
+int report_residency_copies(struct report_run *r);
 void report_residency_free(struct report_run *r);
 /*
  * The guest copy of a set as measured inside guest vm (its name) at the

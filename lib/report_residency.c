@@ -390,30 +390,23 @@ static size_t copy_nodes(const struct report_run *r, char (*nodes)[16],
 }
 
 /*
- * The size of a set ("shared", "private-ID") from residency-end.csv: its
- * files', else its image's; 0 when unknown. As the sets table does, an
- * image counts for no more than it: it holds metadata too.
+ * The size of a set of residency.csv ("shared", "private-ID") as the sets
+ * table has it; 0 when unknown (a SET:image-rest).
  */
 static uint64_t set_size(const struct report_run *r, const char *set)
 {
-	uint64_t size = 0;
+	const struct report_set *s =
+		!strcmp(set, "shared")		? report_find_set(r, true, "") :
+		str_has_prefix(set, "private-") ? report_find_set(r, false, set + 8) :
+						  NULL;
 
-	for (size_t i = 0; i < r->n_res; i++) {
-		const struct residency_row *row = &r->res[i];
-		char name[96]; /* "shared", "private-ID" */
-
-		snprintf(name, sizeof(name), "%s%s%s", row->set,
-			 *row->vm ? "-" : "", row->vm);
-		if (strcmp(row->node, "total") || strcmp(name, set))
-			continue;
-		if (strcmp(row->via, "image") || !size)
-			size = row->size;
-	}
-	return size;
+	return s ? s->size : 0;
 }
 
-static int compute_copies(struct report_run *r)
+int report_residency_copies(struct report_run *r)
 {
+	if (!r->rs || !r->rs->n)
+		return 0;
 	char nodes[64][16];
 	size_t nn = copy_nodes(r, nodes, 63);
 
@@ -487,7 +480,7 @@ int report_residency_load(struct report_run *r, struct error *err)
 	if (!r->rs->n)
 		return report_warn(r, "residency.csv has no samples");
 	collect_sets(r);
-	if (end_rows(r) < 0 || compute_closure(r) < 0 || compute_copies(r) < 0)
+	if (end_rows(r) < 0 || compute_closure(r) < 0)
 		return -ENOMEM;
 	return 0;
 }
