@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -434,16 +435,54 @@ static int create_files(struct experiment *x)
 	return 0;
 }
 
+#define CONSOLE_KEPT (4u << 20)
+
+/*
+ * The console of a VM this run started, as the results' console-ID.log
+ * (its last 4 MiB): what its kernel said, also when it died or did not
+ * come up, kept from the next start that begins it anew. Best effort; a
+ * console older than the run is another's.
+ */
+static void keep_console(struct experiment *x, const struct vm_config *vm)
+{
+	_cleanup_free_ char *src =
+		statedir_vm_path(x->c, vm, STATEDIR_CONSOLE_LOG);
+	_cleanup_free_ char *dst =
+		strdup_printf("%s/console-%s.log", x->dir, vm->id);
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t len = 0;
+
+	if (!src || !dst)
+		return;
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_mtim.tv_sec < x->t0_wall.tv_sec)
+		return;
+	if (st.st_size > (off_t)CONSOLE_KEPT &&
+	    lseek(fd, st.st_size - (off_t)CONSOLE_KEPT, SEEK_SET) < 0)
+		return;
+	if (read_full_fd(fd, CONSOLE_KEPT, &text, &len) == 0)
+		(void)write_file_atomic(dst, text, len, 0644, NULL);
+}
+
 /* lib/fleet.h: a child per VM, all or nothing (VMs up are stopped again) */
 static int fleet_start_vm(void *ud, size_t i, char *msg, size_t len)
 {
 	struct experiment *x = ud;
+	int r;
 
 	/* a run killed outright: undo, and let its guard stop the rest */
 	if (x->guard_fd >= 0)
 		close(x->guard_fd);
-	if (vm_start(&x->env, &x->c->vms[i], x->c->lab.boot_timeout) < 0)
+	r = vm_start(&x->env, &x->c->vms[i], x->c->lab.boot_timeout);
+	if (r < 0) {
+		/* not when the VM is another's, running or being started */
+		if (r != -EALREADY && r != -EBUSY)
+			keep_console(x, &x->c->vms[i]);
 		return snprintf(msg, len, "%s", x->env.err.msg), -1;
+	}
 	return 0;
 }
 
@@ -460,6 +499,7 @@ static int fleet_stop_vm(void *ud, size_t i, char *msg, size_t len)
 		guest_poweroff(x, vm);
 	if (vm_stop_report(&x->env, vm, &info) < 0)
 		return snprintf(msg, len, "%s", x->env.err.msg), -1;
+	keep_console(x, vm);
 	if (info.died &&
 	    (info.end.how == VM_END_OOM || info.end.how == VM_END_SIGNAL ||
 	     info.end.how == VM_END_EXIT))
@@ -1505,6 +1545,7 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	x->step = "prepare";
 	x->guard_fd = -1;
 	x->t0_ns = now_monotonic_ns();
+	clock_gettime(CLOCK_REALTIME, &x->t0_wall);
 	provenance_init(&x->prov);
 	if (err)
 		err->msg[0] = '\0';

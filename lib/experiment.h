@@ -103,6 +103,7 @@ struct experiment {
 	char *dir; /* the results folder */
 	const char *step;
 	int64_t t0_ns;
+	struct timespec t0_wall; /* consoles older than this are not ours */
 	struct vm_env env;
 	bool env_ok;
 	/* FLEET_STARTING: vm_start called (maybe half-way); FLEET_UP: ready */

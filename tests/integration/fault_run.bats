@@ -38,6 +38,8 @@ teardown() {
 	[[ "$output" != *"cause unknown"* ]]
 	grep -q "^status: incomplete" "$dir/summary.txt"
 	[ -s "$dir/config.ini" ]
+	# what the guests said before the timeout is kept
+	[ -e "$dir/console-0.log" ] && [ -e "$dir/console-1.log" ]
 	grep -q "timed out\|timeout\|did not answer" "$T/results/"*-demo/run.log "$T"/state/vm-*/qemu.log 2>/dev/null ||
 		grep -rq "boot_timeout\|timed out" "$dir"
 	assert_nothing_left
@@ -103,6 +105,9 @@ kill_qemu() {
 	# vm 1 came up and was stopped again; vm 0 is not the run's to stop
 	grep -q 'stopping vm 1 again' "$dir/run.log"
 	run -1 grep -q 'powering vm 0 down' "$dir/run.log"
+	# nor is its console
+	[ ! -e "$dir/console-0.log" ]
+	grep -q '^DAXLAB-READY' "$dir/console-1.log"
 	kill -0 "$q"
 	[ "$(read -r p _ <"$T/state/vm-0/qemu.pid"; echo "$p")" = "$q" ]
 	[ ! -e "$T/state/vm-1/qemu.pid" ]
