@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -449,22 +448,10 @@ static void keep_console(struct experiment *x, const struct vm_config *vm)
 		statedir_vm_path(x->c, vm, STATEDIR_CONSOLE_LOG);
 	_cleanup_free_ char *dst =
 		strdup_printf("%s/console-%s.log", x->dir, vm->id);
-	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-	size_t len = 0;
 
-	if (!src || !dst)
-		return;
-	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_mtim.tv_sec < x->t0_wall.tv_sec)
-		return;
-	if (st.st_size > (off_t)CONSOLE_KEPT &&
-	    lseek(fd, st.st_size - (off_t)CONSOLE_KEPT, SEEK_SET) < 0)
-		return;
-	if (read_full_fd(fd, CONSOLE_KEPT, &text, &len) == 0)
-		(void)write_file_atomic(dst, text, len, 0644, NULL);
+	if (src && dst)
+		(void)copy_file_tail(src, dst, CONSOLE_KEPT,
+				     x->t0_wall.tv_sec);
 }
 
 /* lib/fleet.h: a child per VM, all or nothing (VMs up are stopped again) */
@@ -476,6 +463,7 @@ static int fleet_start_vm(void *ud, size_t i, char *msg, size_t len)
 	/* a run killed outright: undo, and let its guard stop the rest */
 	if (x->guard_fd >= 0)
 		close(x->guard_fd);
+	x->guard_fd = -1;
 	r = vm_start(&x->env, &x->c->vms[i], x->c->lab.boot_timeout);
 	if (r < 0) {
 		/* not when the VM is another's, running or being started */

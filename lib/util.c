@@ -401,6 +401,37 @@ static int sync_parent(const char *path)
 	return 0;
 }
 
+int copy_file_tail(const char *src, const char *dst, size_t max,
+		   time_t not_before)
+{
+	_cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_free_ char *buf = NULL;
+	const char *text, *nl;
+	struct stat st;
+	size_t len;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (st.st_mtim.tv_sec < not_before)
+		return -ESTALE;
+	len = (uint64_t)st.st_size > max ? max : (size_t)st.st_size;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, len, st.st_size - (off_t)len);
+	if (n < 0)
+		return -errno;
+	text = buf;
+	nl = len < (size_t)st.st_size ? memchr(buf, '\n', (size_t)n) : NULL;
+	if (nl)
+		text = nl + 1;
+	return write_file_atomic(dst, text, (size_t)(buf + n - text), 0644,
+				 NULL);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err)
 {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -140,6 +141,14 @@ int write_all(int fd, const void *buf, size_t len);
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err);
+/*
+ * The last max bytes of the regular file src (from a whole line when it
+ * is cut) into dst, by write_file_atomic() with mode 0644; src is not
+ * followed through a symlink. -ESTALE, and nothing written, when src was
+ * last written before not_before (seconds since the epoch).
+ */
+int copy_file_tail(const char *src, const char *dst, size_t max,
+		   time_t not_before);
 /*
  * Writes text to path in place, never through a symlink, a new file with
  * mode; with replace an old path is removed first and the file is always

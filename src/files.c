@@ -810,7 +810,7 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 		r = series_sample(c, p, po, f, t);
 		if (r < 0)
 			break;
-		samples = seq;
+		samples++; /* taken: a late tick is skipped, not counted */
 		if (ng) {
 			gres_wait(gv, ng, seq, last ? end_by : due);
 			guests_rows(gv, ng, seq, f, t, said, answers);
@@ -851,6 +851,8 @@ static int residency_series(struct files_ctl *c, struct fileset_plan *p)
 	for (size_t i = 0; i < ng; i++) {
 		const char *why = gres_last_error(gv[i]);
 
+		if (!samples)
+			continue; /* the host's first sample failed: said */
 		if (!answers[i])
 			warning("%s: answered none of the %" PRIu64
 				" samples: no rows for it%s%s",

@@ -303,7 +303,12 @@ EOF
 	# over time: every sample the guest missed is counted, once at the end
 	"$D" files residency --config "$T/lab.ini" --output "$T/s.csv" \
 		--guests --interval 100ms 2>"$T/s.err" &
-	sleep 1.5
+	# three samples written, then the signal that ends the series
+	for ((i = 0; i < 600; i++)); do
+		[ "$(awk -F, 'NR > 1 { print $1 }' "$T/s.csv" 2>/dev/null |
+			sort -u | wc -l)" -ge 3 ] && break
+		sleep 0.1
+	done
 	kill -INT $!
 	wait $!
 	cat "$T/s.err"

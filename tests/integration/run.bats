@@ -69,10 +69,10 @@ interrupt_at() {
 		[ -s "$dir/$f" ]
 	done
 	[ "$(stat -c %a "$dir")" = 755 ]
-	# each guest's console, to its power-off
+	# each guest's console
 	for v in 0 1; do
+		grep -q '^DAXLAB-MOUNT-OK /mnt/shared ' "$dir/console-$v.log"
 		grep -q '^DAXLAB-READY' "$dir/console-$v.log"
-		grep -q 'reboot: Power down' "$dir/console-$v.log"
 	done
 	grep -q '^vm 0 qemu: ' "$dir/cmdlines.txt"
 	grep -q '^vm 1 virtiofsd: ' "$dir/cmdlines.txt"

@@ -218,6 +218,59 @@ static void test_write_file_atomic(void **state)
 	umask(old);
 }
 
+static void test_copy_file_tail(void **state)
+{
+	char dir[] = "/tmp/daxlab-test-tail.XXXXXX";
+	char src[512], dst[512], lnk[512];
+	char *big, *text = NULL;
+	size_t len;
+	const size_t n = 5u << 20;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/console.log", dir);
+	snprintf(dst, sizeof(dst), "%s/kept.log", dir);
+	snprintf(lnk, sizeof(lnk), "%s/link", dir);
+
+	/* shorter than max: all of it */
+	assert_int_equal(write_file_atomic(src, "a\nb\n", 4, 0644, NULL), 0);
+	assert_int_equal(copy_file_tail(src, dst, 4096, 0), 0);
+	assert_int_equal(read_full_file(dst, 1024, &text, &len), 0);
+	assert_int_equal(len, 4);
+	assert_memory_equal(text, "a\nb\n", 4);
+	free(text);
+
+	/* 5 MiB of lines, max 4 MiB: the last whole lines of 4 MiB */
+	big = malloc(n);
+	assert_non_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = i % 100 == 99 ? '\n' : (char)('a' + i % 26);
+	assert_int_equal(write_file_atomic(src, big, n, 0644, NULL), 0);
+	assert_int_equal(copy_file_tail(src, dst, 4u << 20, 0), 0);
+	assert_int_equal(read_full_file(dst, 8u << 20, &text, &len), 0);
+	assert_true(len <= 4u << 20 && len > (4u << 20) - 100);
+	assert_memory_equal(text, big + n - len, len);
+	assert_int_equal(big[n - len - 1], '\n');
+	free(text);
+	free(big);
+
+	/* written before not_before: nothing */
+	unlink(dst);
+	assert_int_equal(copy_file_tail(src, dst, 4096, time(NULL) + 60),
+			 -ESTALE);
+	assert_int_equal(access(dst, F_OK), -1);
+	/* no file, a symlink, a folder: refused */
+	assert_int_equal(copy_file_tail(lnk, dst, 4096, 0), -ENOENT);
+	assert_int_equal(symlink(src, lnk), 0);
+	assert_int_equal(copy_file_tail(lnk, dst, 4096, 0), -ELOOP);
+	assert_int_equal(copy_file_tail(dir, dst, 4096, 0), -EINVAL);
+	assert_int_equal(access(dst, F_OK), -1);
+
+	unlink(lnk);
+	unlink(src);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +284,7 @@ int main(void)
 		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
 		cmocka_unit_test(test_write_file_atomic),
+		cmocka_unit_test(test_copy_file_tail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
