@@ -450,8 +450,7 @@ static void keep_console(struct experiment *x, const struct vm_config *vm)
 		strdup_printf("%s/console-%s.log", x->dir, vm->id);
 
 	if (src && dst)
-		(void)copy_file_tail(src, dst, CONSOLE_KEPT,
-				     x->t0_wall.tv_sec);
+		(void)copy_file_tail(src, dst, CONSOLE_KEPT, x->t0_wall);
 }
 
 /* lib/fleet.h: a child per VM, all or nothing (VMs up are stopped again) */
@@ -466,8 +465,8 @@ static int fleet_start_vm(void *ud, size_t i, char *msg, size_t len)
 	x->guard_fd = -1;
 	r = vm_start(&x->env, &x->c->vms[i], x->c->lab.boot_timeout);
 	if (r < 0) {
-		/* not when the VM is another's, running or being started */
-		if (r != -EALREADY && r != -EBUSY)
+		/* not a refused start's: the VM's console is another's */
+		if (x->env.console_ours)
 			keep_console(x, &x->c->vms[i]);
 		return snprintf(msg, len, "%s", x->env.err.msg), -1;
 	}
@@ -1533,7 +1532,7 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	x->step = "prepare";
 	x->guard_fd = -1;
 	x->t0_ns = now_monotonic_ns();
-	clock_gettime(CLOCK_REALTIME, &x->t0_wall);
+	x->t0_wall = time(NULL);
 	provenance_init(&x->prov);
 	if (err)
 		err->msg[0] = '\0';

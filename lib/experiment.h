@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
+
 #include "util.h"
 
 /* ---- the driver ---- */
@@ -103,7 +105,7 @@ struct experiment {
 	char *dir; /* the results folder */
 	const char *step;
 	int64_t t0_ns;
-	struct timespec t0_wall; /* consoles older than this are not ours */
+	time_t t0_wall; /* consoles older than this are not ours */
 	struct vm_env env;
 	bool env_ok;
 	/* FLEET_STARTING: vm_start called (maybe half-way); FLEET_UP: ready */

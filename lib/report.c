@@ -320,7 +320,7 @@ static void set_split(struct report_set *s, size_t n_vms)
 		s->extra += c[i];
 }
 
-struct report_set *report_find_set(const struct report_run *r, bool shared,
+struct report_set *report_find_set(struct report_run *r, bool shared,
 				   const char *vm)
 {
 	for (size_t i = 0; i < r->n_sets; i++)

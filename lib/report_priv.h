@@ -30,7 +30,7 @@ void report_time_chart(FILE *f, const char *cls, const char *title, double W,
 		       double H, double L, double T, double pw, double ph,
 		       double *xmax, double *ymax);
 /* The shared set (vm "") or the private set of vm; NULL when none. */
-struct report_set *report_find_set(const struct report_run *r, bool shared,
+struct report_set *report_find_set(struct report_run *r, bool shared,
 				   const char *vm);
 /* The report's i-th series colour. */
 const char *report_color(size_t i);

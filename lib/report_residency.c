@@ -393,7 +393,7 @@ static size_t copy_nodes(const struct report_run *r, char (*nodes)[16],
  * The size of a set of residency.csv ("shared", "private-ID") as the sets
  * table has it; 0 when unknown (a SET:image-rest).
  */
-static uint64_t set_size(const struct report_run *r, const char *set)
+static uint64_t set_size(struct report_run *r, const char *set)
 {
 	const struct report_set *s =
 		!strcmp(set, "shared")		? report_find_set(r, true, "") :

@@ -1486,6 +1486,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	int wstatus = -1;
 	int r;
 
+	e->console_ours = false;
 	r = plan_checked(e, vm, &p);
 	if (r < 0)
 		return r;
@@ -1657,6 +1658,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm,
 	(void)unlink(p.qmp);
 	(void)unlink(p.console_sock);
 	(void)unlink(p.console_log);
+	e->console_ours = true;
 	r = spawn_step(e, "start qemu", c->lab.qemu, vm->cg.cgroup, qemu,
 		       p.qemu_log, p.qemu_pid, &qpid);
 	if (r < 0)

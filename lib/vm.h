@@ -70,6 +70,11 @@ struct vm_env {
 	 * ready (the tiny guest carries its own); NULL: not copied.
 	 */
 	const char *resident;
+	/*
+	 * Set by vm_start() once it began qemu anew: from then on the
+	 * VM's console.log is this start's, also when the start failed.
+	 */
+	bool console_ours;
 	/* stop --dry-run: the virtiofsds it said it stops */
 	pid_t *dry_stopped;
 	size_t n_dry_stopped;

@@ -115,6 +115,24 @@ kill_qemu() {
 	assert_nothing_left
 }
 
+@test "a start that fails before its qemu: the console in the state folder is an earlier one's and is not kept" {
+	local dir
+	sed -i 's|^cgroup = '"$P"'-virtiofsd$|&\npath = /bin/false\nstyle = c|' "$T/lab.ini"
+	grep -q '^path = /bin/false$' "$T/lab.ini"
+	# an earlier start's console, newer than the run by its clock
+	mkdir -p -m 0700 "$T/state" "$T/state/vm-0"
+	echo EARLIER-CONSOLE >"$T/state/vm-0/console.log"
+	touch -d '+1 hour' "$T/state/vm-0/console.log"
+	"$D" files create --quiet --config "$T/lab.ini"
+	run -1 "$D" run --quiet --config "$T/lab.ini" --results "$T/results"
+	echo "$output"
+	[[ "$output" == *"vm 0 did not start: "*"step 'start virtiofsd' failed"* ]]
+	dir=$(echo "$T"/results/*)
+	grep -q '^incomplete: ' "$dir/status"
+	[ ! -e "$dir/console-0.log" ]
+	assert_nothing_left
+}
+
 @test "a guest whose fio is another version: the run stops before fio, naming the VM and both versions, and tears down" {
 	host=$(fio --version)
 	# vm 1 boots a tiny guest whose fio says fio-3.99 (its server is the
