@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	for (int k = 0; i < argc; i++, k++) {
 		struct po_tally t = { 0 };
 
-		r = pageowner_file(po, argv[i], NULL, &t);
+		r = pageowner_file(po, argv[i], NULL, &t, NULL);
 		if (r < 0)
 			printf("E %d %d\n", k, -r);
 		else

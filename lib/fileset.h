@@ -192,8 +192,13 @@ struct fs_residency {
 struct fs_mapped {
 	unsigned char *map;
 	size_t size, npages, page;
-	unsigned char *vec; /* vec[i] & 1: page i is resident */
+	/*
+	 * vec[i] & 1: page i is resident (and a range of only touches it);
+	 * vec[i] & FS_PAGE_REST: resident, but no range of only touches it
+	 */
+	unsigned char *vec;
 };
+#define FS_PAGE_REST 2
 /* Byte ranges [r[i][0], r[i][1]) of a file, sorted and apart. */
 struct fs_ranges {
 	uint64_t (*r)[2];
@@ -201,8 +206,8 @@ struct fs_ranges {
 };
 /*
  * only (NULL: the whole file): the pages no range of only touches count
- * as not resident, e.g. a virtio-pmem image's pages that hold none of its
- * files' data (lib/imgextents.h).
+ * as not resident (FS_PAGE_REST instead), e.g. a virtio-pmem image's
+ * pages that hold none of its files' data (lib/imgextents.h).
  */
 int fileset_map_resident(const char *path, const struct fs_ranges *only,
 			 struct fs_mapped *ret);

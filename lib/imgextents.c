@@ -157,28 +157,6 @@ static int parse(char *out, int want, uint64_t (**ret)[2], size_t *ret_n)
 	return 0;
 }
 
-int imgextents_rest(const struct fs_ranges *x, struct fs_ranges *ret)
-{
-	uint64_t at = 0;
-
-	ret->n = 0;
-	ret->r = calloc(x->n + 1, sizeof(*ret->r));
-	if (!ret->r)
-		return -ENOMEM;
-	for (size_t i = 0; i <= x->n; i++) {
-		uint64_t end = i < x->n ? x->r[i][0] : UINT64_MAX;
-
-		if (end > at) {
-			ret->r[ret->n][0] = at;
-			ret->r[ret->n][1] = end;
-			ret->n++;
-		}
-		if (i < x->n)
-			at = x->r[i][1];
-	}
-	return 0;
-}
-
 int imgextents_build(const char *image, const char *source, struct error *err)
 {
 	_cleanup_free_ char *path = statedir_image_extents(image);
@@ -265,8 +243,9 @@ int imgextents_load(const char *image, struct fs_ranges *ret)
 		unsigned long long off, len;
 		char end;
 
+		/* written sorted and merged: read as they are */
 		if (sscanf(l, "%llu %llu%c", &off, &len, &end) != 2 ||
-		    off + len < off) {
+		    off + len <= off || (n && off <= r[n - 1][1])) {
 			free(r);
 			return -EBADMSG;
 		}
@@ -279,6 +258,6 @@ int imgextents_load(const char *image, struct fs_ranges *ret)
 		n++;
 	}
 	ret->r = r;
-	ret->n = imgextents_merge(r, n);
+	ret->n = n;
 	return 0;
 }

@@ -21,19 +21,13 @@
 int imgextents_build(const char *image, const char *source, struct error *err);
 
 /*
- * The ranges of image: 0, -ENOENT when there are none or they are of
- * another image (one built by an older daxlab, or rebuilt since), or
- * -EBADMSG for a file that is not theirs.
+ * The ranges of image, as written: sorted and apart. 0, -ENOENT when
+ * there are none or they are of another image (one built by an older
+ * daxlab, or rebuilt since), or -EBADMSG for a file that is not theirs
+ * (ranges empty, out of order or overlapping, too).
  */
 int imgextents_load(const char *image, struct fs_ranges *ret);
 void imgextents_free(struct fs_ranges *x);
-
-/*
- * The rest of the image: what no range of x covers, up to the end of any
- * file. The pages of its file system's metadata, and the free blocks
- * that faults and readahead bring in around what guests read.
- */
-int imgextents_rest(const struct fs_ranges *x, struct fs_ranges *ret);
 
 /* Sorts and merges n ranges in place; returns how many are left. */
 size_t imgextents_merge(uint64_t (*r)[2], size_t n);

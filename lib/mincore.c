@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Clears the resident bits of the pages of m that no range touches. */
+/* The resident pages of m that no range touches become FS_PAGE_REST. */
 static void keep_ranges(struct fs_mapped *m, const struct fs_ranges *only)
 {
 	size_t k = 0;
@@ -27,7 +27,7 @@ static void keep_ranges(struct fs_mapped *m, const struct fs_ranges *only)
 		while (k < only->n && only->r[k][1] <= off)
 			k++;
 		if (k == only->n || only->r[k][0] >= off + m->page)
-			m->vec[i] &= (unsigned char)~1u;
+			m->vec[i] = m->vec[i] & 1 ? FS_PAGE_REST : 0;
 	}
 }
 

@@ -333,8 +333,10 @@ static int cgroup_of_pfn(const struct pageowner *po, uint64_t pfn)
 #define PO_BATCH 4096 /* pagemap entries read at once */
 
 int pageowner_file(struct pageowner *po, const char *path,
-		   const struct fs_ranges *only, struct po_tally *t)
+		   const struct fs_ranges *only, struct po_tally *t,
+		   struct po_tally *rest)
 {
+	unsigned char want = 1 | (only && rest ? FS_PAGE_REST : 0);
 	uint64_t pm[PO_BATCH];
 	struct fs_mapped m;
 	int r = fileset_map_resident(path, only, &m);
@@ -343,6 +345,10 @@ int pageowner_file(struct pageowner *po, const char *path,
 		return r;
 	t->size += m.size;
 	t->span += (uint64_t)m.npages * m.page;
+	if (want & FS_PAGE_REST) {
+		rest->size += m.size;
+		rest->span += (uint64_t)m.npages * m.page;
+	}
 	if (!m.size)
 		return 0;
 	for (size_t i = 0; i < m.npages; i += PO_BATCH) {
@@ -352,7 +358,7 @@ int pageowner_file(struct pageowner *po, const char *path,
 		bool any = false;
 
 		for (size_t j = 0; j < n; j++)
-			if (m.vec[i + j] & 1) {
+			if (m.vec[i + j] & want) {
 				/* a minor fault maps the cached page */
 				(void)*(volatile unsigned char *)(m.map +
 								  (i +
@@ -370,7 +376,7 @@ int pageowner_file(struct pageowner *po, const char *path,
 			uint64_t pfn = 0;
 			int node = PO_NODE_UNKNOWN, cg = PO_CGROUP_UNKNOWN;
 
-			if (!(m.vec[i + j] & 1))
+			if (!(m.vec[i + j] & want))
 				continue;
 			/* without CAP_SYS_ADMIN the frame number reads 0 */
 			if (po_pagemap_pfn(pm[j], &pfn) && pfn) {
@@ -382,7 +388,8 @@ int pageowner_file(struct pageowner *po, const char *path,
 					po,
 					"node and cgroup (no page frames in /proc/self/pagemap: needs CAP_SYS_ADMIN)");
 			}
-			r = po_tally_add(t, cg, node, m.page);
+			r = po_tally_add(m.vec[i + j] & 1 ? t : rest, cg, node,
+					 m.page);
 			if (r < 0)
 				goto out;
 		}

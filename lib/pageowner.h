@@ -59,9 +59,14 @@ void pageowner_free(struct pageowner *po);
 const char *pageowner_missing(const struct pageowner *po);
 
 struct fs_ranges;
-/* Adds the resident pages of path (of its ranges only, if not NULL) to t. */
+/*
+ * Adds the resident pages of path (of its ranges only, if not NULL) to t,
+ * in one pass: with only and rest, the pages no range touches to rest.
+ * Each tally gets the file's size.
+ */
 int pageowner_file(struct pageowner *po, const char *path,
-		   const struct fs_ranges *only, struct po_tally *t);
+		   const struct fs_ranges *only, struct po_tally *t,
+		   struct po_tally *rest);
 
 /* The cgroup's path below the root ("/" for the root itself). */
 const char *pageowner_cgroup_path(const struct pageowner *po, int cgroup);

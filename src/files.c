@@ -415,7 +415,7 @@ struct measure {
 
 static void measure_file(struct measure *m, const char *path)
 {
-	int r = m->po ? pageowner_file(m->po, path, NULL, &m->t) :
+	int r = m->po ? pageowner_file(m->po, path, NULL, &m->t, NULL) :
 			fileset_file_residency(path, NULL, &m->acc);
 
 	m->files++;
@@ -538,9 +538,9 @@ static void series_rows(FILE *f, const struct pageowner *po, int64_t t,
 static int image_rows(FILE *f, struct pageowner *po, int64_t t, const char *img,
 		      const char *set)
 {
-	struct fs_ranges only = { 0 }, rest = { 0 };
-	struct po_tally tally = { 0 };
-	_cleanup_free_ char *rest_set = NULL;
+	struct fs_ranges only = { 0 };
+	struct po_tally tally = { 0 }, rest = { 0 };
+	_cleanup_free_ char *rest_set = strdup_printf("%s:image-rest", set);
 	int r = imgextents_load(img, &only);
 
 	if (r < 0 && r != -ENOENT) {
@@ -548,20 +548,18 @@ static int image_rows(FILE *f, struct pageowner *po, int64_t t, const char *img,
 
 		return error_errno(r, "cannot read %s", x ? x : img);
 	}
-	if (pageowner_file(po, img, r ? NULL : &only, &tally) == 0)
-		series_rows(f, po, t, set, "image", &tally);
-	po_tally_free(&tally);
-	if (r == 0) {
-		rest_set = strdup_printf("%s:image-rest", set);
-		if (!rest_set || imgextents_rest(&only, &rest) < 0) {
-			imgextents_free(&only);
-			return error("out of memory");
-		}
-		if (pageowner_file(po, img, &rest, &tally) == 0)
-			series_rows(f, po, t, rest_set, "image", &tally);
-		po_tally_free(&tally);
-		imgextents_free(&rest);
+	if (!rest_set) {
+		imgextents_free(&only);
+		return error("out of memory");
 	}
+	/* one pass over the image for both */
+	if (pageowner_file(po, img, r ? NULL : &only, &tally, &rest) == 0) {
+		series_rows(f, po, t, set, "image", &tally);
+		if (r == 0)
+			series_rows(f, po, t, rest_set, "image", &rest);
+	}
+	po_tally_free(&tally);
+	po_tally_free(&rest);
 	imgextents_free(&only);
 	return 0;
 }
@@ -593,7 +591,8 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 				    (g >= 2 && fl->vm != (int)v))
 					continue;
 				files++;
-				r = pageowner_file(po, fl->path, NULL, &tally);
+				r = pageowner_file(po, fl->path, NULL, &tally,
+						   NULL);
 				if (r < 0 && r != -ENOENT) {
 					po_tally_free(&tally);
 					return error_errno(r, "cannot read %s",

@@ -431,9 +431,23 @@ static void test_residency_counts_resident_pages_only(void **state)
 				    { 20 * 4096 + 100, 25 * 4096 } };
 		struct fs_ranges only = { r, 2 };
 
+		struct fs_mapped m;
+		size_t in = 0, out = 0;
+
 		memset(&acc, 0, sizeof(acc));
 		assert_int_equal(fileset_file_residency(path, &only, &acc), 0);
 		assert_int_equal(acc.resident, 7 * 4096);
+		/* the resident pages they do not touch are marked apart */
+		assert_int_equal(fileset_map_resident(path, &only, &m), 0);
+		for (size_t i = 0; i < m.npages; i++) {
+			in += m.vec[i] & 1;
+			out += !!(m.vec[i] & FS_PAGE_REST);
+			assert_false((m.vec[i] & 1) &&
+				     (m.vec[i] & FS_PAGE_REST));
+		}
+		fileset_unmap(&m);
+		assert_int_equal(in, 7);
+		assert_int_equal(out, 13);
 	}
 	/* asking brought nothing in; warm brings all, evict none */
 	memset(&acc, 0, sizeof(acc));

@@ -5,9 +5,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "fileset.h"
 #include "pageowner.h"
 #include "util.h"
 
@@ -82,6 +85,52 @@ static void test_tally_adds_per_pair(void **state)
 	assert_int_equal(t.n, 0);
 }
 
+/*
+ * A file read in part, with ranges: one pass tallies the pages the ranges
+ * touch and, apart, the resident rest; each tally gets the file's size.
+ */
+static void test_file_split_by_ranges(void **state)
+{
+	/* not /tmp: a tmpfs cannot drop its pages */
+	char path[] = "/var/tmp/test_pageowner.XXXXXX";
+	static char buf[1 << 20];
+	/* pages 10, 11 and 20..24 */
+	uint64_t r[][2] = { { 0, 12 * 4096 }, { 20 * 4096 + 100, 25 * 4096 } };
+	struct fs_ranges only = { r, 2 };
+	struct po_tally t = { 0 }, rest = { 0 };
+	struct pageowner *po = NULL;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	memset(buf, 7, sizeof(buf));
+	assert_int_equal(write_all(fd, buf, sizeof(buf)), 0);
+	assert_int_equal(fileset_file_evict(path), 0);
+	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
+	for (int p = 10; p < 30; p++)
+		assert_int_equal(pread(fd, buf, 4096, p * 4096), 4096);
+	close(fd);
+	assert_int_equal(pageowner_new("/sys/devices/system/memory", NULL, &po),
+			 0);
+	assert_int_equal(pageowner_file(po, path, &only, &t, &rest), 0);
+	assert_int_equal(t.resident, 7 * 4096);
+	assert_int_equal(rest.resident, 13 * 4096);
+	assert_int_equal(t.size, 1 << 20);
+	assert_int_equal(rest.size, 1 << 20);
+	po_tally_free(&t);
+	po_tally_free(&rest);
+	/* without rest, only the ranges; without ranges, all */
+	assert_int_equal(pageowner_file(po, path, &only, &t, NULL), 0);
+	assert_int_equal(t.resident, 7 * 4096);
+	po_tally_free(&t);
+	assert_int_equal(pageowner_file(po, path, NULL, &t, &rest), 0);
+	assert_int_equal(t.resident, 20 * 4096);
+	assert_int_equal(rest.resident, 0);
+	po_tally_free(&t);
+	pageowner_free(po);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_memory_blocks_of_two_nodes),
 		cmocka_unit_test(test_memory_blocks_missing),
 		cmocka_unit_test(test_tally_adds_per_pair),
+		cmocka_unit_test(test_file_split_by_ranges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
