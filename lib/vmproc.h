@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The processes of a VM (lib/vm.c): qemu's and virtiofsd's pid files
+ * The processes of a VM (lib/vm.h): qemu's and virtiofsd's pid files
  * ("PID STARTTIME", so a pid reused by another process is not taken for
  * them), waiting for them and stopping them; and how a qemu that is gone
  * ended, from its memory cgroup, its wait status, its log and the guest's
- * console. Nothing here reports: lib/vm.c says what it does.
+ * console. Nothing here reports: lib/vmstart.c and lib/vmstop.c say what
+ * they do.
  */
 #ifndef DAXLAB_VMPROC_H
 #define DAXLAB_VMPROC_H

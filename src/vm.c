@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * daxlab vm: start, stop and inspect the lab's VMs (the seed's cgctl and
- * qemuctl). The work is in lib/vm.c; this file parses options and reports.
+ * qemuctl). The work is in lib/vm.h (lib/vm.c, vmstart.c, vmstop.c); this
+ * file parses options and reports.
  */
 #include "daxlab.h"
 
