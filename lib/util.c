@@ -435,16 +435,13 @@ int copy_file_tail(const char *src, const char *dst, size_t max,
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s.tmp", path);
+	/* a name of its own: writers of one path do not meet (Slurm tasks) */
+	_cleanup_free_ char *tmp = strdup_printf("%s.XXXXXX.tmp", path);
 	int fd, r;
 
 	if (!tmp)
 		return err_fail(err, -ENOMEM, "out of memory");
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		return err_fail(err, -errno, "cannot remove %s: %s", tmp,
-				strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  mode);
+	fd = mkostemps(tmp, 4, O_CLOEXEC);
 	if (fd < 0)
 		return err_fail(err, -errno, "cannot create %s: %s", tmp,
 				strerror(errno));

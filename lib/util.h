@@ -133,11 +133,12 @@ int write_string_file(const char *path, const char *s);
 /* Writes all bytes, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 /*
- * Replaces path with len bytes of data, atomically: written to path.tmp
- * (a stale one is removed first; never through a symlink) with exactly
- * mode, synced, renamed over path, then the folder synced. A reader sees
- * the old file or the new one, never a part. On error path.tmp is gone,
- * err names path and -errno is returned.
+ * Replaces path with len bytes of data, atomically: written to a new
+ * path.XXXXXX.tmp of its own (so that writers of one path at once do not
+ * meet) with exactly mode, synced, renamed over path, then the folder
+ * synced. A reader sees the old file or one writer's new one, never a
+ * part. On error the temporary file is gone, err names it and -errno is
+ * returned.
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err);

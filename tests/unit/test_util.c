@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -151,10 +154,24 @@ static bool exists(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* The names in dir but "." and "..". */
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
 /*
- * write_file_atomic(): the content and exactly the mode asked, a stale
- * temporary file and a symlink in its place replaced, and on failure no
- * temporary file left and the path named.
+ * write_file_atomic(): the content and exactly the mode asked, a file
+ * named like an older daxlab's temporary file left alone, and on failure
+ * no temporary file left and the path named.
  */
 static void test_write_file_atomic(void **state)
 {
@@ -178,7 +195,7 @@ static void test_write_file_atomic(void **state)
 	assert_string_equal(text, "one\n");
 	free(text);
 
-	/* replaced: a stale f.tmp and a symlink there are not written through */
+	/* a symlink named f.tmp is not written through */
 	assert_int_equal(symlink("/etc/hostname", tmp), 0);
 	assert_int_equal(write_file_atomic(path, "two\0x", 5, 0600, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
@@ -188,7 +205,8 @@ static void test_write_file_atomic(void **state)
 	assert_int_equal(len, 5);
 	assert_memory_equal(text, "two\0x", 5);
 	free(text);
-	assert_false(exists(dir, "f.tmp"));
+	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(count_entries(dir), 1);
 	assert_int_equal(write_file_atomic(path, "", 0, 0644, &err), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 0);
@@ -201,7 +219,7 @@ static void test_write_file_atomic(void **state)
 	snprintf(sub, sizeof(sub), "%s/d", dir);
 	assert_true(write_file_atomic(sub, "x", 1, 0644, &err) < 0);
 	assert_non_null(strstr(err.msg, sub));
-	assert_false(exists(dir, "d.tmp"));
+	assert_int_equal(count_entries(dir), 2); /* f and d */
 	assert_true(exists(dir, "d/x"));
 
 	/* no folder: refused, the path named */
@@ -216,6 +234,54 @@ static void test_write_file_atomic(void **state)
 	unlink(path);
 	assert_int_equal(rmdir(dir), 0); /* nothing else was left */
 	umask(old);
+}
+
+/*
+ * Writers of one path at once (Slurm tasks writing a sweep's summary):
+ * each write succeeds, the file is one writer's whole, no temporary file
+ * is left.
+ */
+static void test_write_file_atomic_writers(void **state)
+{
+	char dir[] = "/tmp/daxlab-test-writers.XXXXXX";
+	char path[512], want[8][4096];
+	pid_t kids[8];
+	char *text = NULL;
+	size_t len;
+	bool whole = false;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	for (int k = 0; k < 8; k++) {
+		memset(want[k], 'a' + k, sizeof(want[k]));
+		kids[k] = fork();
+		assert_true(kids[k] >= 0);
+		if (kids[k] == 0) {
+			int bad = 0;
+
+			for (int i = 0; i < 50; i++)
+				bad |= write_file_atomic(path, want[k],
+							 sizeof(want[k]), 0644,
+							 NULL) < 0;
+			_exit(bad);
+		}
+	}
+	for (int k = 0; k < 8; k++) {
+		int ws;
+
+		assert_int_equal(waitpid(kids[k], &ws, 0), kids[k]);
+		assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	}
+	assert_int_equal(read_full_file(path, 1 << 20, &text, &len), 0);
+	assert_int_equal(len, sizeof(want[0]));
+	for (int k = 0; k < 8; k++)
+		whole |= memcmp(text, want[k], len) == 0;
+	assert_true(whole);
+	free(text);
+	assert_int_equal(count_entries(dir), 1);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_copy_file_tail(void **state)
@@ -284,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
 		cmocka_unit_test(test_write_file_atomic),
+		cmocka_unit_test(test_write_file_atomic_writers),
 		cmocka_unit_test(test_copy_file_tail),
 	};
 
