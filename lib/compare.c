@@ -31,6 +31,9 @@ void agg_add(struct agg *a, int64_t v, int64_t t_ms)
 		if (v > a->max)
 			a->max = v;
 	}
+	if (a->n)
+		a->c1 += ((double)v - (double)a->first) *
+			 ((double)a->last - (double)a->first);
 	a->last = v;
 	a->last_ms = t_ms;
 	a->sum += v;
@@ -55,6 +58,19 @@ void agg_merge(struct agg *a, const struct agg *b)
 		a->min = b->min;
 	if (b->max > a->max)
 		a->max = b->max;
+	{
+		/*
+		 * b's cross products taken from a's first instead of b's, and
+		 * the one pair across the boundary: d = b.first - a.first,
+		 * (y - Ka)(z - Ka) = (y - Kb)(z - Kb) + d (y - Kb + z - Kb) + d^2
+		 */
+		double d = (double)b->first - (double)a->first;
+		__int128 s2 = 2 * b->sum - b->first - b->last -
+			      (__int128)2 * (__int128)(b->n - 1) * b->first;
+
+		a->c1 += b->c1 + d * (double)s2 + (double)(b->n - 1) * d * d +
+			 d * ((double)a->last - (double)a->first);
+	}
 	a->last = b->last;
 	a->last_ms = b->last_ms;
 	a->sum += b->sum;
@@ -72,6 +88,31 @@ void agg_merge(struct agg *a, const struct agg *b)
 double agg_var(const struct agg *a)
 {
 	return a->n > 1 ? a->m2 / (double)(a->n - 1) : NAN;
+}
+
+double agg_r1(const struct agg *a)
+{
+	double n = (double)a->n, e, c;
+	__int128 s;
+
+	if (a->n < 3 || !(a->m2 > 0))
+		return NAN;
+	/* about the mean m = first + e: sums of (x - first) exact */
+	s = a->sum - (__int128)a->n * a->first;
+	e = (double)s / n;
+	c = a->c1 -
+	    e * ((double)(2 * s) - ((double)a->last - (double)a->first)) +
+	    (n - 1) * e * e;
+	return c / a->m2;
+}
+
+double agg_n_eff(const struct agg *a)
+{
+	double r = agg_r1(a);
+
+	if (!(r > 0))
+		return (double)a->n;
+	return (double)a->n * (1 - r) / (1 + r);
 }
 
 double agg_mean(const struct agg *a)

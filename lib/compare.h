@@ -24,6 +24,11 @@ struct agg {
 	int64_t first_ms, last_ms; /* elapsed_ms of the first and last */
 	__int128 sum;
 	double mean, m2; /* Welford's running mean and sum of squares */
+	/*
+	 * The sum of x[t] x[t-1] over t >= 1, both taken from first (so
+	 * that no large squares cancel): the lag-1 autocorrelation from it.
+	 */
+	double c1;
 };
 
 void agg_add(struct agg *a, int64_t v, int64_t t_ms);
@@ -32,6 +37,19 @@ void agg_merge(struct agg *a, const struct agg *b);
 double agg_mean(const struct agg *a);
 /* The sample variance (n - 1) of the values, NaN below 2 samples. */
 double agg_var(const struct agg *a);
+/*
+ * The lag-1 autocorrelation of the values in order, r1 = sum (x[t] - m)
+ * (x[t-1] - m) / sum (x[t] - m)^2; NaN below 3 samples or without
+ * variance.
+ */
+double agg_r1(const struct agg *a);
+/*
+ * How many independent samples the values are worth for their mean, as
+ * an AR(1) process: n (1 - r1) / (1 + r1), at most n (Wilks, Statistical
+ * Methods in the Atmospheric Sciences, 5.2.4). Samples taken every few
+ * hundred ms of a page cache are anything but independent.
+ */
+double agg_n_eff(const struct agg *a);
 int64_t agg_delta(const struct agg *a);
 
 /* One plot bucket: the samples within [t_first, t_last]. */

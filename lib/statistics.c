@@ -208,18 +208,18 @@ double stats_t_quantile(double q, double df)
 	return (lo + hi) / 2;
 }
 
-void stats_welch_moments(size_t na, double ma, double va, size_t nb, double mb,
+void stats_welch_moments(double na, double ma, double va, double nb, double mb,
 			 double vb, struct stats_welch *ret)
 {
 	double sa, sb, se2;
 
 	*ret = (struct stats_welch){ NAN, NAN, NAN, NAN, NAN };
-	if (na < 2 || nb < 2)
+	if (!(na >= 2 && nb >= 2))
 		return;
 	ret->diff = mb - ma;
 	ret->ratio = ma != 0 ? mb / ma : NAN;
-	sa = va / (double)na;
-	sb = vb / (double)nb;
+	sa = va / na;
+	sb = vb / nb;
 	se2 = sa + sb;
 	if (se2 == 0) {
 		/* no noise in either group: the difference is exact */
@@ -228,8 +228,7 @@ void stats_welch_moments(size_t na, double ma, double va, size_t nb, double mb,
 		return;
 	}
 	ret->t = (ma - mb) / sqrt(se2);
-	ret->df = se2 * se2 /
-		  (sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1));
+	ret->df = se2 * se2 / (sa * sa / (na - 1) + sb * sb / (nb - 1));
 	ret->p = t_two_sided(ret->t, ret->df);
 }
 
@@ -242,7 +241,7 @@ void stats_welch(const double *a, size_t na, const double *b, size_t nb,
 		mean_var(a, na, &ma, &va);
 		mean_var(b, nb, &mb, &vb);
 	}
-	stats_welch_moments(na, ma, va, nb, mb, vb, ret);
+	stats_welch_moments((double)na, ma, va, (double)nb, mb, vb, ret);
 }
 
 struct holm_item {

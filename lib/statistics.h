@@ -50,9 +50,10 @@ void stats_welch(const double *a, size_t na, const double *b, size_t nb,
 
 /*
  * The same from each group's size, mean and sample variance: what a
- * stream of samples keeps (lib/compare.h) without the samples.
+ * stream of samples keeps (lib/compare.h) without the samples. A size
+ * may be an effective one (agg_n_eff()): no p-value below 2.
  */
-void stats_welch_moments(size_t na, double mean_a, double var_a, size_t nb,
+void stats_welch_moments(double na, double mean_a, double var_a, double nb,
 			 double mean_b, double var_b, struct stats_welch *ret);
 
 /* Holm-adjusted p-values of p[0..n) into ret (may be p itself). -ENOMEM. */

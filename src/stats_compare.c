@@ -455,7 +455,9 @@ static const struct compare_series *row_series(const struct ctx *c, size_t f,
 
 /*
  * Welch's t-test of every (source, node) of every later file against the
- * first, from the samples' moments; Holm over all of them.
+ * first, from the samples' moments, each series' samples counted as the
+ * independent ones they are worth (agg_n_eff(): ticks of a page cache
+ * are each close to the last); Holm over all of them.
  */
 static void run_tests(struct ctx *c)
 {
@@ -480,9 +482,10 @@ static void run_tests(struct ctx *c)
 						.mb = agg_mean(&b->agg) };
 			t->diff = t->mb - t->ma;
 			t->ratio = t->ma != 0 ? t->mb / t->ma : NAN;
-			stats_welch_moments(a->agg.n, t->ma, agg_var(&a->agg),
-					    b->agg.n, t->mb, agg_var(&b->agg),
-					    &t->c.w);
+			stats_welch_moments(agg_n_eff(&a->agg), t->ma,
+					    agg_var(&a->agg),
+					    agg_n_eff(&b->agg), t->mb,
+					    agg_var(&b->agg), &t->c.w);
 		}
 	}
 	if (stats_compare_rows(c->tests, c->n_tests, sizeof(*c->tests),
@@ -510,8 +513,9 @@ static void print_tests(struct ctx *c)
 	struct table t;
 	char buf[64];
 
-	printf("\nWelch's t-test of the samples over time against %s; %zu comparisons,\n"
-	       "p Holm-adjusted over all of them; *: significant at alpha %g\n",
+	printf("\nWelch's t-test of the samples over time against %s, each series' samples\n"
+	       "worth n (1 - r1) / (1 + r1) independent ones (r1: their lag-1 autocorrelation);\n"
+	       "%zu comparisons, p Holm-adjusted over all of them; *: significant at alpha %g\n",
 	       c->o.files[0], c->n_tested, c->o.alpha);
 	table_init(&t, ARRAY_SIZE(head), head, 3, ARRAY_SIZE(head) - 1);
 	for (size_t i = 0; i < c->n_tests; i++) {
@@ -529,7 +533,7 @@ static void print_tests(struct ctx *c)
 		snprintf(buf, sizeof(buf), "%.4f", r->ratio);
 		table_add(&t, buf);
 		if (isnan(r->c.p_holm))
-			snprintf(buf, sizeof(buf), "n<2");
+			snprintf(buf, sizeof(buf), "n_eff<2");
 		else
 			snprintf(buf, sizeof(buf), "%.4g", r->c.p_holm);
 		table_add(&t, buf);
@@ -744,6 +748,8 @@ static void json_add_test(struct ctx *c, json_object *v,
 	json_object *o;
 
 	json_object_object_add(v, "stddev", jdouble(sqrt(agg_var(&s->agg))));
+	json_object_object_add(v, "r1", jdouble(agg_r1(&s->agg)));
+	json_object_object_add(v, "n_eff", jdouble(agg_n_eff(&s->agg)));
 	if (!t)
 		return;
 	o = jnew(json_object_new_object());
@@ -836,7 +842,7 @@ static int print_json(struct ctx *c)
 		json_object *t = jnew(json_object_new_object());
 
 		jstr(t, "name",
-		     "welch, the samples over time against the first file; p_holm: Holm over all comparisons");
+		     "welch, the samples over time against the first file, each series' n its n_eff = n (1 - r1) / (1 + r1) (AR(1), r1 > 0); p_holm: Holm over all comparisons");
 		json_object_object_add(t, "alpha",
 				       jnew(json_object_new_double(c->o.alpha)));
 		jint(t, "comparisons", (int64_t)c->n_tested);

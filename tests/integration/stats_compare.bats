@@ -267,16 +267,36 @@ awk_figures() {
 	[ "$(echo "$output" | tail -n +2 | cut -d, -f6-)" = "$(cut -d, -f5- want)" ]
 }
 
-@test "--test: Welch's p of each source and node against the first file, as scipy has it, Holm over all" {
+@test "--test: Welch's p of each source and node against the first file, from effective sample sizes, as scipy's t has it, Holm over all" {
 	gen b.csv 240 1.5
 	gen c.csv 240 1
 	run --separate-stderr "$D" stats compare --file numa_stats.csv b.csv c.csv --stat file --test -F csv
 	[ "$status" -eq 0 ]
 	echo "$output" >ours.csv
 	/usr/bin/python3 - <<'PY'
-import csv
+import csv, math
 from collections import defaultdict
 from scipy import stats
+def n_eff(x):
+    # AR(1): n (1 - r1) / (1 + r1) when the lag-1 autocorrelation r1 > 0
+    n = len(x)
+    m = sum(x) / n
+    ss = sum((v - m) ** 2 for v in x)
+    if n < 3 or ss == 0:
+        return n
+    r1 = sum((x[i] - m) * (x[i - 1] - m) for i in range(1, n)) / ss
+    return n * (1 - r1) / (1 + r1) if r1 > 0 else n
+def welch(a, b):
+    na, nb = n_eff(a), n_eff(b)
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    va = sum((v - ma) ** 2 for v in a) / (len(a) - 1)
+    vb = sum((v - mb) ** 2 for v in b) / (len(b) - 1)
+    sa, sb = va / na, vb / nb
+    if sa + sb == 0:
+        return 1.0 if ma == mb else 0.0
+    t = (ma - mb) / math.sqrt(sa + sb)
+    df = (sa + sb) ** 2 / (sa * sa / (na - 1) + sb * sb / (nb - 1))
+    return 2 * stats.t.sf(abs(t), df)
 def samples(path):
     s = defaultdict(list)
     for r in csv.DictReader(open(path)):
@@ -295,7 +315,10 @@ for k, i in enumerate(order):
     holm[i] = min(run, 1.0)
 for i, r in enumerate(tested):
     a, b = base[(r['source'], r['node'])], samples(r['file'])[(r['source'], r['node'])]
-    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    p = welch(a, b)
+    # without autocorrelation, what scipy's ttest_ind has
+    if n_eff(a) == len(a) and n_eff(b) == len(b):
+        assert abs(p - stats.ttest_ind(a, b, equal_var=False).pvalue) <= 1e-9 * p
     ma, mb = sum(a) / len(a), sum(b) / len(b)
     for got, want in ((float(r['p']), p), (float(r['diff']), mb - ma), (float(r['ratio']), mb / ma), (float(r['p_holm']), holm[i])):
         assert abs(got - want) <= 1e-9 * max(abs(got), abs(want)) + 1e-300, (r, got, want)
@@ -306,6 +329,44 @@ for i, r in enumerate(tested):
 # half as much again in every sample of b.csv is found
 assert any(r['significant'] == 'true' for r in tested if r['file'] == 'b.csv')
 PY
+}
+
+@test "--test: two series of one AR(1) process are not told apart; the same with an offset are" {
+	/usr/bin/python3 - <<'PY'
+import random
+def series(path, seed, off):
+    # one process (x = 0.995 x + noise), 3600 ticks of 500 ms
+    rng = random.Random(seed)
+    x = 0.0
+    with open(path, "w") as f:
+        f.write("epoch_ms,elapsed_ms,source,stat,node,value,unit\n")
+        for t in range(3600):
+            x = 0.995 * x + rng.gauss(0, 1 << 20)
+            v = int((1 << 34) + off + x)
+            f.write("%d,%d,host,file,total,%d,bytes\n" % (1732550000000 + t * 500, t * 500, v))
+series("ar_0.csv", 0, 0)
+for k in range(1, 21):
+    series("ar_%d.csv" % k, k, 0)
+series("ar_off.csv", 0, 1 << 30)
+PY
+	run --separate-stderr "$D" stats compare --file ar_{0..20}.csv ar_off.csv --stat file --test -F json
+	[ "$status" -eq 0 ]
+	echo "$output" | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+f = j["series"][0]["files"]
+for k, x in enumerate(f):
+    print(k, x["r1"], x["n_eff"], x.get("test"))
+# strongly autocorrelated: worth a few dozen samples, not 3600
+assert all(x["r1"] > 0.9 and x["n_eff"] < 100 for x in f)
+# 20 series like the first: p below 0.05 about once (counted as 3600
+# independent samples, each of them was, at p < 1e-10)
+low = [k for k in range(1, 21) if f[k]["test"]["p"] < 0.05]
+assert len(low) <= 4, low
+assert not any(x["test"]["significant"] for x in f[1:21])
+# a GiB more in every sample is found
+assert f[21]["test"]["significant"] is True
+'
 }
 
 @test "--test in the table and JSON: marker, Holm note; one file is a usage error" {

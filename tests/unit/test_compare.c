@@ -103,6 +103,68 @@ static void test_agg_var_merges(void **state)
 	assert_true(isnan(agg_var(&b)));
 }
 
+/*
+ * The lag-1 autocorrelation of an AR(1) series on a large offset (a page
+ * cache of a few TiB), from one pass and from ranges merged, against a
+ * two-pass computation of the small part alone.
+ */
+static void test_agg_r1_merges(void **state)
+{
+	enum { N = 2000 };
+	static int64_t v[N];
+	const int64_t off = 3000000000000LL;
+	double x = 0, m = 0, c = 0, ss = 0, want;
+	uint64_t seed = 12345;
+	struct agg all = { 0 }, part[4] = { { 0 } };
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		double u;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		u = (double)(seed >> 11) / 9007199254740992.0 - 0.5;
+		x = 0.9 * x + 100000 * u;
+		v[i] = off + (int64_t)x;
+		m += (double)(v[i] - off);
+	}
+	m /= N;
+	for (int i = 0; i < N; i++) {
+		double d = (double)(v[i] - off) - m;
+
+		ss += d * d;
+		if (i)
+			c += d * ((double)(v[i - 1] - off) - m);
+	}
+	want = c / ss;
+	/* around 0.9, as made */
+	assert_true(want > 0.8 && want < 0.95);
+	for (int i = 0; i < N; i++) {
+		agg_add(&all, v[i], i);
+		/* ranges of 1, 699, 300 and 1000 samples */
+		agg_add(&part[i < 1    ? 0 :
+			      i < 700  ? 1 :
+			      i < 1000 ? 2 :
+					 3],
+			v[i], i);
+	}
+	assert_float_equal(agg_r1(&all), want, 1e-9);
+	for (int k = 1; k < 4; k++)
+		agg_merge(&part[0], &part[k]);
+	assert_float_equal(agg_r1(&part[0]), want, 1e-9);
+	assert_float_equal(agg_n_eff(&all), N * (1 - want) / (1 + want), 1e-6);
+	/* no autocorrelation to speak of: n; too few samples: NaN */
+	all = (struct agg){ 0 };
+	for (int i = 0; i < 10; i++)
+		agg_add(&all, i % 2 ? 5 : 7, i);
+	assert_true(agg_r1(&all) < 0);
+	assert_true(agg_n_eff(&all) == 10);
+	all = (struct agg){ 0 };
+	agg_add(&all, 1, 0);
+	agg_add(&all, 2, 1);
+	assert_true(isnan(agg_r1(&all)));
+	assert_true(agg_n_eff(&all) == 2);
+}
+
 static void test_agg_sum_does_not_overflow(void **state)
 {
 	struct agg a;
@@ -329,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_agg_delta_saturates),
 		cmocka_unit_test(test_agg_sum_does_not_overflow),
 		cmocka_unit_test(test_agg_var_merges),
+		cmocka_unit_test(test_agg_r1_merges),
 		cmocka_unit_test(test_change_pct),
 		cmocka_unit_test(test_plotbuf_is_bounded),
 		cmocka_unit_test(test_plotbuf_keeps_small_series_exact),
