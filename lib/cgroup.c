@@ -159,8 +159,12 @@ static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
 		return 0;
 	if (trace(ctx, "mkdir", path, NULL))
 		return 0;
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(path, 0755) < 0) {
+		/* another made it meanwhile; or a file of the parent's */
+		if (errno != EEXIST)
+			return -errno;
+		return is_dir(path) ? 0 : -ENOTDIR;
+	}
 	*created = true;
 	return 0;
 }
