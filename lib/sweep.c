@@ -3,6 +3,7 @@
 #include "sweep.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdarg.h>
@@ -893,6 +894,94 @@ out:
 	return r;
 }
 
+#define SWEEP_CONFIG_MAX (1u << 20)
+
+int sweep_keep_config(const struct sweep *s, const char *dir, struct error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = read_full_file(s->config, SWEEP_CONFIG_MAX, &text, NULL);
+
+	if (r < 0)
+		return err_fail(err, r, "cannot read %s: %s", s->config,
+				strerror(-r));
+	r = results_write(dir, "config.ini", text);
+	if (r < 0)
+		return err_fail(err, r, "cannot write %s/config.ini: %s", dir,
+				strerror(-r));
+	return 0;
+}
+
+int sweep_check_config(const struct sweep *s, const char *dir,
+		       struct error *err)
+{
+	_cleanup_free_ char *kept = strdup_printf("%s/config.ini", dir);
+	_cleanup_free_ char *was = NULL, *now = NULL;
+	size_t lw = 0, ln = 0;
+	int r;
+
+	if (!kept)
+		return -ENOMEM;
+	r = read_full_file(kept, SWEEP_CONFIG_MAX, &was, &lw);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return err_fail(err, r, "cannot read %s: %s", kept,
+				strerror(-r));
+	r = read_full_file(s->config, SWEEP_CONFIG_MAX, &now, &ln);
+	if (r < 0)
+		return err_fail(err, r, "cannot read %s: %s", s->config,
+				strerror(-r));
+	if (lw != ln || memcmp(was, now, lw))
+		return err_fail(
+			err, -ESTALE,
+			"%s is not the config the sweep began with (%s): its runs would not be comparable; put it back, or begin a new sweep",
+			s->config, kept);
+	return 0;
+}
+
+static char *run_lock_path(const char *dir, size_t run)
+{
+	return strdup_printf("%s/.point-%zu.lock", dir, run);
+}
+
+/* fcntl cmd F_OFD_SETLK or F_OFD_GETLK on the whole file of fd */
+static int ofd_lock(int fd, int cmd, struct flock *fl)
+{
+	*fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	return fcntl(fd, cmd, fl) < 0 ? -errno : 0;
+}
+
+int sweep_run_lock(const char *dir, size_t run)
+{
+	_cleanup_free_ char *p = run_lock_path(dir, run);
+	struct flock fl;
+	int fd, r;
+
+	if (!p)
+		return -ENOMEM;
+	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	r = ofd_lock(fd, F_OFD_SETLK, &fl);
+	if (r < 0) {
+		close(fd);
+		return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
+	}
+	return fd;
+}
+
+bool sweep_run_locked(const char *dir, size_t run)
+{
+	_cleanup_free_ char *p = run_lock_path(dir, run);
+	_cleanup_close_ int fd =
+		p ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	struct flock fl;
+
+	/* a read-only fd may test for a write lock */
+	return fd >= 0 && ofd_lock(fd, F_OFD_GETLK, &fl) == 0 &&
+	       fl.l_type != F_UNLCK;
+}
+
 int sweep_run_status(const char *dir, size_t run, int *ret_status)
 {
 	_cleanup_free_ char *f = sweep_run_folder(run);
@@ -905,6 +994,8 @@ int sweep_run_status(const char *dir, size_t run, int *ret_status)
 	if (access(path, F_OK) < 0)
 		return -errno;
 	r = results_get_status(path, &st, NULL);
+	if (r == 0 && st == RESULTS_RUNNING && !sweep_run_locked(dir, run))
+		st = RESULTS_INCOMPLETE;
 	*ret_status = r < 0 ? RESULTS_UNKNOWN : (int)st;
 	return 0;
 }
@@ -1020,6 +1111,15 @@ static int load_run_group(struct sweep_comparison *c, const char *dir,
 				"%s: not a results folder or a sweep folder: %s",
 				dir, strerror(-k));
 		return k;
+	}
+	/* as in a sweep: the figures of complete runs only */
+	if (r->status != RESULTS_COMPLETE) {
+		err_set(err,
+			"%s: its run is %s%s%s: its figures are not compared (daxlab report %s alone shows what it has)",
+			dir, results_status_name(r->status),
+			r->reason ? ": " : "", r->reason ? r->reason : "", dir);
+		report_run_free(r);
+		return -EINVAL;
 	}
 	k = add_group(c, dir, "-", dir, folder);
 	if (k == 0)

@@ -90,9 +90,34 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 /*
  * The status of run i's folder in dir (lib/results.h); -ENOENT when it
- * has not started.
+ * has not started. A run that says "running" while no one holds its lock
+ * died (its host or daxlab killed outright): RESULTS_INCOMPLETE.
  */
 int sweep_run_status(const char *dir, size_t run, int *ret_status);
+
+/*
+ * The config a sweep began with, kept as dir/config.ini: written when it
+ * begins; checked when it goes on (--resume, a Slurm task), so that the
+ * runs of one sweep come from one config. -ESTALE with err naming both
+ * files when the config at its path is another now; 0 for a sweep begun
+ * by an older daxlab (no copy).
+ */
+int sweep_keep_config(const struct sweep *s, const char *dir,
+		      struct error *err);
+int sweep_check_config(const struct sweep *s, const char *dir,
+		       struct error *err);
+
+/*
+ * The lock of run i of the sweep in dir (dir/.point-I.lock, an open file
+ * description lock, which NFS carries between hosts): whoever runs it
+ * holds it from before it looks at the run's folder until the run ended,
+ * so that a --resume or a second Slurm task of the same index leaves a
+ * run in progress alone. The lock's fd (close it to release; children
+ * forked meanwhile hold it too), or -EBUSY when another holds it.
+ */
+int sweep_run_lock(const char *dir, size_t run);
+/* Whether another holds that lock (taking nothing). */
+bool sweep_run_locked(const char *dir, size_t run);
 
 /*
  * The headline figures of a group of runs (a point of a sweep, a results
@@ -152,7 +177,9 @@ struct sweep_comparison {
 
 /*
  * Loads the folders; err names the folder at fault (-ENOENT: neither a
- * results nor a sweep folder; -EBADMSG: a malformed file).
+ * results nor a sweep folder; -EBADMSG: a malformed file; -EINVAL: a
+ * results folder whose run did not complete). A sweep folder's runs
+ * that did not complete are left out.
  */
 int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 			  struct sweep_comparison *ret, struct error *err);

@@ -56,8 +56,9 @@ static int sweep_from_opts(const struct run_opts *o, const char *name,
 }
 
 /*
- * Whether run i of the sweep in sdir must run: its folder is missing, or
- * not complete (then moved aside to point-I.attempt-K: nothing is lost).
+ * Whether run i of the sweep in sdir must run (its lock held): its folder
+ * is missing, or not complete (then moved aside to point-I.attempt-K:
+ * nothing is lost).
  */
 static bool needs_run(const char *path)
 {
@@ -184,14 +185,20 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	for (size_t i = 0; i < sw->n_runs; i++) {
 		int st;
 
-		if (sweep_run_status(sdir, i, &st) < 0 ||
-		    st != RESULTS_COMPLETE) {
-			want[i] = true;
-			n++;
+		if (sweep_run_status(sdir, i, &st) == 0 &&
+		    st == RESULTS_COMPLETE)
+			continue;
+		if (sweep_run_locked(sdir, i)) {
+			info("run %zu of %s is being run now: not submitted again",
+			     i, sdir);
+			continue;
 		}
+		want[i] = true;
+		n++;
 	}
 	if (!n) {
-		info("every run of %s is complete: nothing to submit", sdir);
+		info("every run of %s is complete or being run: nothing to submit",
+		     sdir);
 		return 0;
 	}
 	list = index_list(want, sw->n_runs);
@@ -268,6 +275,8 @@ int run_sweep(const struct run_opts *o, const char *name)
 		if (ret < 0)
 			return error("%s", err.msg);
 		sdir = strdup(o->resume);
+		if (sweep_check_config(&sw, o->resume, &err) < 0)
+			return error("%s", err.msg);
 		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
 		     sw.n_runs, (unsigned long long)sw.seed);
 	} else {
@@ -282,7 +291,8 @@ int run_sweep(const struct run_opts *o, const char *name)
 			return error_errno(
 				ret, "cannot create a results folder in %s",
 				o->results);
-		if (sweep_write(&sw, sdir, &err) < 0)
+		if (sweep_keep_config(&sw, sdir, &err) < 0 ||
+		    sweep_write(&sw, sdir, &err) < 0)
 			return error("%s", err.msg);
 		info("sweep: %zu points x %u in %s (%s, seed %llu)",
 		     sw.n_points, sw.repeat, sdir,
@@ -299,6 +309,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	for (size_t i = 0; i < sw.n_runs && !*o->interrupted; i++) {
 		const struct sweep_run *sr = &sw.runs[i];
 		const char *keys[SWEEP_MAX_KEYS], *vals[SWEEP_MAX_KEYS];
+		_cleanup_close_ int lock = -1;
 		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", sdir, f) : NULL;
@@ -309,6 +320,19 @@ int run_sweep(const struct run_opts *o, const char *name)
 		}
 		if (o->point >= 0 && (size_t)o->point != i)
 			continue;
+		/* held until the run ended, by its guard too */
+		lock = sweep_run_lock(sdir, i);
+		if (lock == -EBUSY) {
+			info("run %zu of %s is being run by another daxlab: left to it",
+			     i, sdir);
+			continue;
+		}
+		if (lock < 0) {
+			warning("run %zu of %s: cannot take its lock: %s", i,
+				sdir, strerror(-lock));
+			failed++;
+			continue;
+		}
 		if (!needs_run(path)) {
 			if (o->point >= 0)
 				info("run %zu of %s is complete already", i,

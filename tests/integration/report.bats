@@ -372,6 +372,22 @@ PY
 	grep -q '^side by side' cmp.txt
 }
 
+@test "report A B of a run that did not complete: an error naming it, nothing compared" {
+	cd "$T"
+	gen_repeats S1 --single --scale 1
+	gen_repeats S2 --single --scale 1.2
+	echo "failed: vm 1 had died: killed by the OOM killer" >S2/status
+	run --separate-stderr "$D" report -o cmp.html S1 S2
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"S2: its run is failed: vm 1 had died: killed by the OOM killer: its figures are not compared (daxlab report S2 alone shows what it has)"* ]]
+	[ ! -e cmp.html ] && [ ! -e cmp.json ]
+	# alone, it still gets its report
+	run --separate-stderr "$D" report S2
+	[ "$status" -eq 0 ]
+	[ -s S2/report.html ]
+}
+
 @test "a repeated run's report: every headline figure with mean ± CI95 and n; mean latency beside p99" {
 	cd "$T"
 	gen_repeats R --repeat 3 --scale 1,1.02,0.98

@@ -265,6 +265,8 @@ EOF
 	# the seed and the shuffled order are in the manifest before any run
 	grep -q '"seed": "42"' "$s/manifest.json"
 	grep -q '"order": "shuffled"' "$s/manifest.json"
+	# the config it began with, against which --resume checks it
+	cmp "$s/config.ini" "$T/lab.ini"
 	kill -9 "$RUN"
 	wait "$RUN" || true
 	RUN=
@@ -312,6 +314,66 @@ PY
 	grep -q '<h3>vm0.private-hot.iops (IO/s)</h3>' "$s/statistics.html"
 	[ "$(grep -c 'class="rep"\|class="outlier"' "$s/statistics.html")" -ge 6 ]
 	assert_nothing_left
+}
+
+# hold_lock FILE: holds a POSIX write lock on FILE (which conflicts with
+# daxlab's open file description locks) until killed; sets HOLDER.
+hold_lock() {
+	/usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(600)' "$1" &
+	HOLDER=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$1.held" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "a run of a sweep another daxlab is running is left to it; once that one died, status says incomplete and --resume moves it aside" {
+	local i
+	cd "$T"
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sw --repeat 2 --scale 1,1.1
+	echo running >sw/point-1/status
+	hold_lock sw/.point-1.lock
+	run --separate-stderr "$D" run --resume sw --point 1
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"run 1 of sw is being run by another daxlab: left to it"* ]]
+	[ ! -e sw/point-1.attempt-1 ] && [ "$(cat sw/point-1/status)" = running ]
+	run "$D" sweep status sw
+	echo "$output"
+	[[ "$output" == *"2 runs: 1 complete, 1 running, 0 incomplete"* ]]
+	kill "$HOLDER"
+	wait "$HOLDER" || true
+	# its daxlab died with the run: nothing holds the lock
+	run "$D" sweep status sw
+	echo "$output"
+	[[ "$output" == *"2 runs: 1 complete, 0 running, 1 incomplete"* ]]
+	run --separate-stderr "$D" run --resume sw --point 1
+	echo "$stderr"
+	[[ "$stderr" == *"sw/point-1 was not complete: kept as sw/point-1.attempt-1"* ]]
+	[ "$(cat sw/point-1.attempt-1/status)" = running ]
+}
+
+@test "--resume with a config other than the one the sweep began with is an error naming both; the same config goes on" {
+	cd "$T"
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sw --repeat 2 --scale 1,1.1
+	# what daxlab run kept when the sweep began, and the config since
+	printf '[lab]\nname = a\n' >sw/config.ini
+	printf '[lab]\nname = b\n' >sw/demo.ini
+	run --separate-stderr "$D" run --resume sw --point 0
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"$T/sw/demo.ini is not the config the sweep began with (sw/config.ini): its runs would not be comparable"* ]]
+	cp sw/config.ini sw/demo.ini
+	run --separate-stderr "$D" run --resume sw --point 0
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"run 0 of sw is complete already"* ]]
 }
 
 @test "--resume of a folder that is not a sweep, or a manifest that does not match it, is an error" {

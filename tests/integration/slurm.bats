@@ -113,6 +113,31 @@ submit() {
 	assert_nothing_left
 }
 
+@test "--resume --slurm submits no run that another daxlab is running" {
+	submit --repeat 2 --slurm-opt=--hold
+	scancel "$ARRAY" "$GATHER"
+	wait_jobs_gone 600
+	/usr/bin/python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(600)' "$S/.point-0.lock" &
+	local holder=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$S/.point-0.lock.held" ] && break
+		sleep 0.1
+	done
+	run --separate-stderr "$D" run --resume "$S" --slurm --slurm-opt=--hold
+	kill "$holder"
+	wait "$holder" || true
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"run 0 of $S is being run now: not submitted again"* ]]
+	[[ "$output" == *"runs 1 as job array"* ]]
+}
+
 @test "no sbatch, a manifest that does not match its folder, and a sweep folder the node cannot see: each a clear error, exit 1" {
 	run --separate-stderr env PATH=/nonexistent "$D" run --config "$T/lab.ini" \
 		--results "$T/results" --slurm --repeat 2
