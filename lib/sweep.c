@@ -368,8 +368,11 @@ static int metric_add(struct sweep_figures *pm, const char *unit, double value,
 		if (!m->name)
 			return -ENOMEM;
 	}
-	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0)
+	if (ARRAY_RESERVE(m->v, m->n, m->cap, 8) < 0 ||
+	    ARRAY_RESERVE(m->run, m->n, m->run_cap, 8) < 0)
 		return -ENOMEM;
+	/* a run without the figure leaves no gap: say whose each value is */
+	m->run[m->n] = pm->n_runs - 1;
 	m->v[m->n++] = value;
 	return 0;
 }
@@ -437,6 +440,7 @@ static void sweep_figures_free(struct sweep_figures *pm)
 	for (size_t i = 0; i < pm->n; i++) {
 		free(pm->m[i].name);
 		free(pm->m[i].v);
+		free(pm->m[i].run);
 	}
 	free(pm->m);
 	for (size_t i = 0; i < pm->n_runs; i++)
@@ -450,20 +454,23 @@ static json_object *jnum(double v)
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
-static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *md,
-				const char *point)
+static json_object *metric_json(const struct sweep_figures *pm,
+				const struct sweep_figure *m, FILE *csv,
+				FILE *md, const char *point)
 {
 	json_object *o = json_object_new_object();
+	json_object *runs = json_object_new_array();
 	json_object *vals = json_object_new_array();
 	json_object *ci = json_object_new_array();
 	json_object *out = json_object_new_array();
 	struct stats_desc d;
 	bool *flags = calloc(m->n ? m->n : 1, sizeof(*flags));
 
-	if (!o || !vals || !ci || !out || !flags ||
+	if (!o || !runs || !vals || !ci || !out || !flags ||
 	    stats_describe(m->v, m->n, &d) < 0 ||
 	    stats_outliers(m->v, m->n, flags) < 0) {
 		json_object_put(o);
+		json_object_put(runs);
 		json_object_put(vals);
 		json_object_put(ci);
 		json_object_put(out);
@@ -471,6 +478,8 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 		return NULL;
 	}
 	for (size_t i = 0; i < m->n; i++) {
+		json_object_array_add(
+			runs, json_object_new_string(pm->runs[m->run[i]]));
 		json_object_array_add(vals, jnum(m->v[i]));
 		if (flags[i])
 			json_object_array_add(out, json_object_new_int64(i));
@@ -480,6 +489,7 @@ static json_object *metric_json(const struct sweep_figure *m, FILE *csv, FILE *m
 	jstr(o, "name", m->name);
 	jstr(o, "unit", m->unit);
 	json_object_object_add(o, "n", json_object_new_int64(d.n));
+	json_object_object_add(o, "runs", runs);
 	json_object_object_add(o, "values", vals);
 	json_object_object_add(o, "mean", jnum(d.mean));
 	json_object_object_add(o, "median", jnum(d.median));
@@ -517,11 +527,12 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 /*
  * The runs of s in dir that started: pts[p] (s->n_points of them, zeroed)
  * gets the figures of the complete runs of point p; runs, unless NULL
- * (room for s->n_runs), gets each run: runs[(*ret_n)++].
+ * (room for s->n_runs), gets each run: runs[(*ret_n)++]. unread (may be
+ * NULL) gets the folders that could not be read, and why.
  */
 static int sweep_load_runs(const struct sweep *s, const char *dir,
 			   struct sweep_figures *pts, struct report_run **runs,
-			   size_t *ret_n)
+			   size_t *ret_n, struct error *unread)
 {
 	int k = 0;
 
@@ -534,8 +545,19 @@ static int sweep_load_runs(const struct sweep *s, const char *dir,
 
 		if (!path)
 			return -ENOMEM;
-		if (report_load(path, &r, &err) < 0)
-			continue; /* not run yet */
+		k = report_load(path, &r, &err);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0) {
+			/* -ENOENT: not run yet */
+			if (k != -ENOENT && unread)
+				str_appendf(unread->msg, sizeof(unread->msg),
+					    "; ", "%s: %s", f,
+					    err.msg[0] ? err.msg :
+							 strerror(-k));
+			k = 0;
+			continue;
+		}
 		if (r->status == RESULTS_COMPLETE)
 			k = sweep_figures_add_run(&pts[s->runs[i].point], r, f);
 		if (runs)
@@ -786,7 +808,8 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 }
 
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, struct error *err)
+			size_t *ret_complete, struct error *unread,
+			struct error *err)
 {
 	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	json_object *o = json_object_new_object();
@@ -802,7 +825,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
-	r = sweep_load_runs(s, dir, pts, NULL, NULL);
+	r = sweep_load_runs(s, dir, pts, NULL, NULL, unread);
 	if (r < 0)
 		goto out;
 	*ret_complete = 0;
@@ -830,8 +853,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		jstrs(e, "runs", pts[p].runs, pts[p].n_runs);
 		json_object_object_add(e, "metrics", ms);
 		for (size_t i = 0; i < pts[p].n; i++) {
-			json_object *m =
-				metric_json(&pts[p].m[i], csv, md, label);
+			json_object *m = metric_json(&pts[p], &pts[p].m[i], csv,
+						     md, label);
 
 			if (!m) {
 				r = -ENOMEM;
@@ -1012,7 +1035,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
 	size_t nr = 0;
 	int r = html && txt && runs && pts && g ?
-			sweep_load_runs(s, dir, pts, runs, &nr) :
+			sweep_load_runs(s, dir, pts, runs, &nr, NULL) :
 			-ENOMEM;
 
 	for (size_t p = 0; g && pts && p < s->n_points; p++) {
@@ -1077,7 +1100,7 @@ static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
 	if (r < 0)
 		return r;
 	pts = calloc(s.n_points, sizeof(*pts));
-	r = pts ? sweep_load_runs(&s, dir, pts, NULL, NULL) : -ENOMEM;
+	r = pts ? sweep_load_runs(&s, dir, pts, NULL, NULL, NULL) : -ENOMEM;
 	for (size_t p = 0; r == 0 && p < s.n_points; p++) {
 		_cleanup_free_ char *pl = sweep_point_label(&s, p);
 		_cleanup_free_ char *label =

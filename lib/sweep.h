@@ -84,9 +84,12 @@ bool sweep_is_dir(const char *dir);
 /*
  * summary.json, summary.csv and summary.md of dir from the complete runs
  * there; alpha: the significance level. *ret_complete: how many runs are.
+ * unread (may be NULL) gets "point-I: why; ..." of the run folders that
+ * could not be read (a malformed file): left out, never silently.
  */
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, struct error *err);
+			size_t *ret_complete, struct error *unread,
+			struct error *err);
 
 /*
  * The status of run i's folder in dir (lib/results.h); -ENOENT when it
@@ -129,6 +132,9 @@ struct sweep_figure {
 	const char *unit;
 	double *v;
 	size_t n, cap;
+	/* run[i]: of which run (its index in the group's runs) v[i] is */
+	size_t *run;
+	size_t run_cap;
 };
 
 struct sweep_figures {

@@ -79,13 +79,16 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 static int report_sweep(const char *dir, double alpha, bool quiet)
 {
 	struct sweep sw;
-	struct error err = { 0 };
+	struct error err = { 0 }, unread = { 0 };
 	size_t complete = 0;
 	int r = sweep_read(dir, &sw, &err);
 
 	if (r < 0)
 		return error("%s", err.msg);
-	r = sweep_write_summary(&sw, dir, alpha, &complete, &err);
+	r = sweep_write_summary(&sw, dir, alpha, &complete, &unread, &err);
+	if (unread.msg[0])
+		warning("%s: left out of the summary, their folders unreadable: %s",
+			dir, unread.msg);
 	if (r == 0)
 		r = sweep_write_report(&sw, dir, &err);
 	if (r < 0) {

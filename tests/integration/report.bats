@@ -372,6 +372,50 @@ PY
 	grep -q '^side by side' cmp.txt
 }
 
+@test "a figure one run of a sweep lacks: summary.json names the run of each value" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.02,0.98
+	# point-0 has no fio figures of vm1 (fio port 18766)
+	/usr/bin/python3 - <<'PY'
+import json
+f = "R/point-0/fio.json"
+d = json.load(open(f))
+d["client_stats"] = [c for c in d["client_stats"] if c.get("port") != 18766]
+json.dump(d, open(f, "w"))
+PY
+	run --separate-stderr "$D" report -q R
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 - <<'PY'
+import json
+d = json.load(open("R/summary.json"))
+p = d["points"][0]
+assert p["runs"] == ["point-0", "point-1", "point-2"], p["runs"]
+m = {x["name"]: x for x in p["metrics"]}
+for name, port, runs in (("vm1.shared-hot.iops", 18766, ["point-1", "point-2"]),
+                         ("vm0.shared-hot.iops", 18765, ["point-0", "point-1", "point-2"])):
+    x = m[name]
+    assert x["runs"] == runs and x["n"] == len(runs) == len(x["values"]), x
+    # each value is its own run's (the runs' IOPS differ)
+    for run, v in zip(x["runs"], x["values"]):
+        own = [c["read"]["iops"] for c in json.load(open("R/%s/fio.json" % run))["client_stats"]
+               if c.get("port") == port and c["jobname"] == "shared-hot"]
+        assert own == [v], (name, run, v, own)
+PY
+}
+
+@test "a sweep's run whose folder cannot be read is left out of the summary with a warning naming file and line" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.1,1.2
+	echo garbage,line >>R/point-1/stats.csv
+	n=$(wc -l <R/point-1/stats.csv)
+	run --separate-stderr "$D" report R
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"R: 2 of 3 runs complete"* ]]
+	[[ "$stderr" == *"warning: R: left out of the summary, their folders unreadable: point-1: R/point-1/stats.csv:$n: 2 fields, expected 7"* ]]
+	/usr/bin/python3 -c 'import json; d = json.load(open("R/summary.json")); assert d["points"][0]["runs"] == ["point-0", "point-2"]'
+}
+
 @test "report A B of a run that did not complete: an error naming it, nothing compared" {
 	cd "$T"
 	gen_repeats S1 --single --scale 1
