@@ -239,7 +239,7 @@ static void run_usage(void)
 	       "  -r, --results DIR      where results folders go (default "
 	       "./results)\n"
 	       "  -t, --tail S           keep sampling S seconds after fio "
-	       "ends (default 2)\n"
+	       "ends (default 4)\n"
 	       "  -i, --interval MS      sampling interval in ms (default "
 	       "500)\n"
 	       "      --warm             start with the files in the host "
@@ -304,7 +304,8 @@ int cmd_run(int argc, char **argv)
 		COMMON_LONGOPTS,
 	};
 	struct run_opts o = { .results = "results",
-			      .tail_ms = 2000,
+			      /* past the kernel's 2 s flush of memcg stats */
+			      .tail_ms = 4000,
 			      .interval_ms = 500,
 			      .repeat = 1,
 			      .alpha = 0.05,
