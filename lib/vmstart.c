@@ -739,6 +739,21 @@ int vm_start(struct vm_env *e, const struct vm_config *vm, unsigned timeout_s)
 				"%s: %s", why.msg, strerror(-r));
 		goto rollback;
 	}
+	/*
+	 * The cleanup above removed it, unless it could not (a cgroup
+	 * below it, a process that does not die): its limits and counters
+	 * (oom_kill, numa_stat) would be taken for this start's.
+	 */
+	if (cg_exists(&e->cg, vm->cg.cgroup)) {
+		_cleanup_free_ char *cg =
+			cg_path(&e->cg, "memory", vm->cg.cgroup, NULL);
+
+		r = step_failed(
+			e, "create the VM cgroup", -EBUSY, NULL,
+			"%s is left from before and cannot be removed (a cgroup below it, or a process that does not die): its counters would be taken for this start's",
+			cg ? cg : vm->cg.cgroup);
+		goto rollback;
+	}
 	r = cg_create(&e->cg, vm->cg.cgroup, p.cpus, p.mems, vm->cg.memory_max,
 		      &why);
 	if (r < 0) {

@@ -93,6 +93,20 @@ set_key() {
 	nothing_left "$T"
 }
 
+@test "a VM cgroup left from before that cannot be removed: the start fails naming it, nothing of it is used" {
+	local p
+	p=$(cat "$T/prefix")
+	# a cgroup below it keeps the VM's from being removed
+	mkdir -p "/sys/fs/cgroup/memory/$p-vm0/stuck"
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	rmdir "/sys/fs/cgroup/memory/$p-vm0/stuck" "/sys/fs/cgroup/memory/$p-vm0"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'create the VM cgroup' failed: /sys/fs/cgroup/memory/$p-vm0 is left from before and cannot be removed (a cgroup below it, or a process that does not die): its counters would be taken for this start's"* ]]
+	[ ! -e "$T/state/vm-0/qemu.pid" ]
+	nothing_left "$T"
+}
+
 @test "start --dry-run prints every cgroup write and command and does nothing" {
 	local p
 	p=$(cat "$T/prefix")
