@@ -759,6 +759,24 @@ static int move_pid(const struct cg_ctx *ctx, const char *procs, pid_t pid,
 	return 1;
 }
 
+int cg_enter(const struct cg_ctx *ctx, const char *name, struct error *err)
+{
+	for (size_t i = 0; v1_controllers[i]; i++) {
+		_cleanup_free_ char *p =
+			cg_path(ctx, v1_controllers[i], name, "cgroup.procs");
+		int r;
+
+		if (!p)
+			return err_fail(err, -ENOMEM, "out of memory");
+		r = move_pid(ctx, p, getpid(), err);
+		if (r < 0)
+			return r;
+		if (ctx->version == CG_V2)
+			break;
+	}
+	return 0;
+}
+
 static int add_pid(pid_t **l, size_t *n, pid_t pid)
 {
 	pid_t *e;

@@ -67,6 +67,12 @@ int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	      const char *mems, uint64_t memory_max, struct error *err);
 
 /*
+ * Moves the calling process into the cgroup (in every hierarchy of v1):
+ * what it reads from then on is charged to it, on its cpuset's nodes.
+ */
+int cg_enter(const struct cg_ctx *ctx, const char *name, struct error *err);
+
+/*
  * How spawn() puts a child into the cgroup: v2 an O_DIRECTORY fd
  * (*ret_fd, close it), v1 a NULL-terminated list of cgroup.procs paths
  * (*ret_procs, free with strv_free()).

@@ -729,19 +729,84 @@ static int set_file_cache(struct experiment *x, const char *p)
 	return e < 0 ? fail(x, "%s: %s", p, strerror(-e)) : 0;
 }
 
+/*
+ * --warm: the sets' files dropped and read in again by a child in
+ * virtiofsd's cgroup, as virtiofsd would read them: charged to that
+ * cgroup (which the monitor samples), on its nodes; not to daxlab's own
+ * or mkfs's, on whatever node they ran.
+ */
+static int warm_as_virtiofsd(struct experiment *x)
+{
+	const char *cg = x->c->virtiofsd.cg.cgroup;
+	char msg[512] = "";
+	int fds[2], ws = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return fail(x, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return fail(x, "fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		struct error err = { 0 };
+		int r = cg_enter(&x->env.cg, cg, &err);
+
+		if (r < 0)
+			dprintf(fds[1], "cannot enter cgroup %s: %s", cg,
+				err.msg);
+		/* dropped first: what another read before (mkfs) is not */
+		for (size_t i = 0; r == 0 && i < x->plan->n_files; i++) {
+			const char *p = x->plan->files[i].path;
+
+			if ((r = fileset_file_evict(p)) < 0 ||
+			    (r = fileset_file_warm(p)) < 0)
+				dprintf(fds[1], "%s: %s", p, strerror(-r));
+		}
+		_exit(r < 0);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR && !interrupted(x));
+	msg[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	if (interrupted(x))
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		if (interrupted(x))
+			kill(pid, SIGKILL);
+	if (interrupted(x))
+		return -1;
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+		return fail(x, "%s", msg[0] ? msg : "the warm-up ended badly");
+	return 0;
+}
+
 static int set_page_cache(struct experiment *x)
 {
 	_cleanup_strv_ char **img = pmem_images(x);
 	int ret = 0;
 
-	for (size_t i = 0; i < x->plan->n_files && !ret; i++)
-		ret = set_file_cache(x, x->plan->files[i].path);
+	bool in_cg = x->o.warm && x->env.cg_ok;
+
+	if (in_cg)
+		ret = warm_as_virtiofsd(x);
+	else
+		for (size_t i = 0; i < x->plan->n_files && !ret; i++)
+			ret = set_file_cache(x, x->plan->files[i].path);
+	/* the images from here: qemu maps them, not virtiofsd */
 	for (size_t i = 0; img && img[i] && !ret; i++)
 		ret = set_file_cache(x, img[i]);
 	if (!ret)
-		experiment_progress(x, "  host page cache %s for %zu files",
+		experiment_progress(x, "  host page cache %s for %zu files%s%s",
 				    x->o.warm ? "warmed" : "dropped",
-				    x->plan->n_files);
+				    x->plan->n_files,
+				    in_cg ? ", read in cgroup " : "",
+				    in_cg ? x->c->virtiofsd.cg.cgroup : "");
 	return ret;
 }
 

@@ -131,6 +131,30 @@ EOF
 	[ "$output" = "$(printf '1\n1')" ]
 }
 
+@test "--warm reads the sets in from virtiofsd's cgroup: the first residency sample has them charged to it" {
+	local dir
+	sed -i 's|^runtime = .*|runtime = 2|' "$T/lab.ini"
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name warm --warm --tail 1
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	dir=$(echo "$T/results/"*-warm)
+	grep -q "host page cache warmed for [0-9]* files, read in cgroup $P-virtiofsd" "$dir/run.log"
+	/usr/bin/python3 - "$dir/residency.csv" "/$P-virtiofsd" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+t0 = min(int(r["elapsed_ms"]) for r in rows)
+first = [r for r in rows if int(r["elapsed_ms"]) == t0 and r["where"] == "host"
+         and r["part"] in ("hot", "cold") and r["node"] != "-"]
+total = sum(int(r["bytes"]) for r in first)
+ours = sum(int(r["bytes"]) for r in first if r["cgroup"] == sys.argv[2])
+print("first sample: %d bytes of the sets resident, %d charged to %s" % (total, ours, sys.argv[2]))
+# the sets are 64 MiB: all read in before the monitor starts
+assert total >= 60 << 20, total
+assert ours >= 0.95 * total, (ours, total)
+PY
+	assert_nothing_left
+}
+
 @test "SIGINT while the VMs boot leaves nothing behind and an incomplete results folder" {
 	interrupt_at "] start VMs" 4 "start VMs"
 }
