@@ -741,7 +741,7 @@ static int warm_as_virtiofsd(struct experiment *x)
 	char msg[512] = "";
 	int fds[2], ws = 0;
 	ssize_t n;
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return fail(x, "pipe: %s", strerror(errno));
@@ -753,7 +753,14 @@ static int warm_as_virtiofsd(struct experiment *x)
 	}
 	if (pid == 0) {
 		struct error err = { 0 };
-		int r = cg_enter(&x->env.cg, cg, &err);
+		int r;
+
+		/* a run killed outright: its guard tears down, not waiting */
+		if (x->guard_fd >= 0)
+			close(x->guard_fd);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		r = cg_enter(&x->env.cg, cg, &err);
 
 		if (r < 0)
 			dprintf(fds[1], "cannot enter cgroup %s: %s", cg,

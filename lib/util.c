@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -432,6 +433,39 @@ int copy_file_tail(const char *src, const char *dst, size_t max,
 				 NULL);
 }
 
+#define STALE_TMP_S 3600
+
+/*
+ * Removes PATH.XXXXXX.tmp files a writer killed half-way left, once they
+ * are an hour old: a live writer's is seconds old. Best effort.
+ */
+static void remove_stale_tmp(const char *path)
+{
+	_cleanup_free_ char *dir = path_parent(path);
+	const char *base = strrchr(path, '/');
+	size_t bl;
+	DIR *d;
+	struct dirent *de;
+	time_t old = time(NULL) - STALE_TMP_S;
+
+	base = base ? base + 1 : path;
+	bl = strlen(base);
+	if (!dir || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		struct stat st;
+
+		if (strlen(n) != bl + 11 || strncmp(n, base, bl) ||
+		    n[bl] != '.' || strcmp(n + bl + 7, ".tmp"))
+			continue;
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < old)
+			(void)unlinkat(dirfd(d), n, 0);
+	}
+	closedir(d);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err)
 {
@@ -441,6 +475,7 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 
 	if (!tmp)
 		return err_fail(err, -ENOMEM, "out of memory");
+	remove_stale_tmp(path);
 	fd = mkostemps(tmp, 4, O_CLOEXEC);
 	if (fd < 0)
 		return err_fail(err, -errno, "cannot create %s: %s", tmp,

@@ -138,7 +138,7 @@ int write_all(int fd, const void *buf, size_t len);
  * meet) with exactly mode, synced, renamed over path, then the folder
  * synced. A reader sees the old file or one writer's new one, never a
  * part. On error the temporary file is gone, err names it and -errno is
- * returned.
+ * returned. Such files an hour old (their writer was killed) go.
  */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      unsigned mode, struct error *err);

@@ -248,6 +248,10 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 		/* not unlocked: another daxlab may be joining the scope */
 		if (locked || fd >= 0)
 			release_locked(e);
+		else
+			report(e, VM_REPORT_WARN,
+			       "%s: the lab's cgroups are left (daxlab vm stop again removes them)",
+			       e->err.msg);
 		if (fd >= 0)
 			close(fd);
 	}

@@ -264,7 +264,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	struct sweep sw __attribute__((cleanup(sweep_free))) = { 0 };
 	struct run_opts ro = *o;
 	struct error err = { 0 }, unread = { 0 };
-	size_t failed = 0, ran = 0, complete = 0;
+	size_t failed = 0, ran = 0, complete = 0, busy = 0;
 	int ret;
 
 	if (o->slurm && !program_in_path("sbatch"))
@@ -325,6 +325,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 		if (lock == -EBUSY) {
 			info("run %zu of %s is being run by another daxlab: left to it",
 			     i, sdir);
+			busy++;
 			continue;
 		}
 		if (lock < 0) {
@@ -371,9 +372,12 @@ int run_sweep(const struct run_opts *o, const char *name)
 			sdir);
 	if (o->point >= 0)
 		return failed ? -1 : 0;
-	if (complete < sw.n_runs)
+	if (complete + busy < sw.n_runs)
 		return error(
 			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
-			sw.n_runs - complete, sw.n_runs, sdir);
+			sw.n_runs - complete - busy, sw.n_runs, sdir);
+	if (busy)
+		info("%zu of %zu sweep runs are being run by another daxlab: daxlab report %s once they ended",
+		     busy, sw.n_runs, sdir);
 	return 0;
 }

@@ -368,6 +368,11 @@ time.sleep(600)' "$1" &
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"run 1 of sw is being run by another daxlab: left to it"* ]]
 	[ ! -e sw/point-1.attempt-1 ] && [ "$(cat sw/point-1/status)" = running ]
+	# the whole sweep: nothing to run here, which is no failure
+	run --separate-stderr "$D" run --resume sw
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"1 of 2 sweep runs are being run by another daxlab: daxlab report sw once they ended"* ]]
 	run "$D" sweep status sw
 	echo "$output"
 	[[ "$output" == *"2 runs: 1 complete, 1 running, 0 incomplete"* ]]

@@ -16,6 +16,7 @@
 #include "fileset.h"
 #include "spawn.h"
 #include "util.h"
+#include "partfile.h"
 
 static struct workload_spec spec(uint64_t size, uint64_t fsz, unsigned pr,
 				 unsigned ar, unsigned hr, unsigned har)
@@ -405,19 +406,10 @@ static void test_residency_counts_resident_pages_only(void **state)
 {
 	/* not /tmp: a tmpfs cannot drop its pages */
 	char path[] = "/var/tmp/test_residency.XXXXXX";
-	static char buf[1 << 20];
 	struct fs_residency acc = { 0 };
 	uint64_t nodes = 0;
-	int fd = mkstemp(path);
 
-	assert_true(fd >= 0);
-	memset(buf, 7, sizeof(buf));
-	assert_int_equal(write_all(fd, buf, sizeof(buf)), 0);
-	assert_int_equal(fileset_file_evict(path), 0);
-	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
-	for (int p = 10; p < 30; p++)
-		assert_int_equal(pread(fd, buf, 4096, p * 4096), 4096);
-	close(fd);
+	partfile_make(path);
 	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
 	assert_int_equal(acc.size, 1 << 20);
 	assert_int_equal(acc.resident, 20 * 4096);

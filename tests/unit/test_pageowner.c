@@ -12,6 +12,7 @@
 
 #include "fileset.h"
 #include "pageowner.h"
+#include "partfile.h"
 #include "util.h"
 
 #define FIX FIXTURES "/memory/"
@@ -93,23 +94,14 @@ static void test_file_split_by_ranges(void **state)
 {
 	/* not /tmp: a tmpfs cannot drop its pages */
 	char path[] = "/var/tmp/test_pageowner.XXXXXX";
-	static char buf[1 << 20];
 	/* pages 10, 11 and 20..24 */
 	uint64_t r[][2] = { { 0, 12 * 4096 }, { 20 * 4096 + 100, 25 * 4096 } };
 	struct fs_ranges only = { r, 2 };
 	struct po_tally t = { 0 }, rest = { 0 };
 	struct pageowner *po = NULL;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	memset(buf, 7, sizeof(buf));
-	assert_int_equal(write_all(fd, buf, sizeof(buf)), 0);
-	assert_int_equal(fileset_file_evict(path), 0);
-	assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM), 0);
-	for (int p = 10; p < 30; p++)
-		assert_int_equal(pread(fd, buf, 4096, p * 4096), 4096);
-	close(fd);
+	partfile_make(path);
 	assert_int_equal(pageowner_new("/sys/devices/system/memory", NULL, &po),
 			 0);
 	assert_int_equal(pageowner_file(po, path, &only, &t, &rest), 0);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -195,6 +197,23 @@ static void test_write_file_atomic(void **state)
 	assert_string_equal(text, "one\n");
 	free(text);
 
+	/* a killed writer's temporary file goes once it is an hour old */
+	{
+		char stale[600], fresh[600];
+		struct timespec t[2] = { { .tv_sec = time(NULL) - 7200 },
+					 { .tv_sec = time(NULL) - 7200 } };
+
+		snprintf(stale, sizeof(stale), "%s/f.abcdef.tmp", dir);
+		snprintf(fresh, sizeof(fresh), "%s/f.ghijkl.tmp", dir);
+		assert_int_equal(write_text_file(stale, "x", 0600, false), 0);
+		assert_int_equal(write_text_file(fresh, "x", 0600, false), 0);
+		assert_int_equal(utimensat(AT_FDCWD, stale, t, 0), 0);
+		assert_int_equal(
+			write_file_atomic(path, "one\n", 4, 0644, &err), 0);
+		assert_int_equal(access(stale, F_OK), -1);
+		assert_int_equal(access(fresh, F_OK), 0);
+		assert_int_equal(unlink(fresh), 0);
+	}
 	/* a symlink named f.tmp is not written through */
 	assert_int_equal(symlink("/etc/hostname", tmp), 0);
 	assert_int_equal(write_file_atomic(path, "two\0x", 5, 0600, &err), 0);
