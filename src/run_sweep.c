@@ -328,12 +328,10 @@ int run_sweep(const struct run_opts *o, const char *name)
 			busy++;
 			continue;
 		}
-		if (lock < 0) {
-			warning("run %zu of %s: cannot take its lock: %s", i,
-				sdir, strerror(-lock));
-			failed++;
-			continue;
-		}
+		/* a file system without locks (NFS mounted nolock) */
+		if (lock < 0)
+			warning("run %zu of %s: cannot take its lock (%s): run without it, so a second daxlab would not see it is being run",
+				i, sdir, strerror(-lock));
 		if (!needs_run(path)) {
 			if (o->point >= 0)
 				info("run %zu of %s is complete already", i,

@@ -388,6 +388,17 @@ time.sleep(600)' "$1" &
 	[ "$(cat sw/point-1.attempt-1/status)" = running ]
 }
 
+@test "a run whose lock cannot be taken (a file system without locks) goes on without it, with a warning" {
+	cd "$T"
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sw --repeat 2 --scale 1,1.1
+	mkdir sw/.point-0.lock
+	run --separate-stderr "$D" run --resume sw --point 0
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"run 0 of sw: cannot take its lock (Is a directory): run without it"* ]]
+	[[ "$stderr" == *"run 0 of sw is complete already"* ]]
+}
+
 @test "--resume with a config other than the one the sweep began with is an error naming both; the same config goes on" {
 	cd "$T"
 	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sw --repeat 2 --scale 1,1.1
