@@ -761,7 +761,6 @@ static int warm_as_virtiofsd(struct experiment *x)
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 			_exit(1);
 		r = cg_enter(&x->env.cg, cg, &err);
-
 		if (r < 0)
 			dprintf(fds[1], "cannot enter cgroup %s: %s", cg,
 				err.msg);
@@ -796,9 +795,8 @@ static int warm_as_virtiofsd(struct experiment *x)
 static int set_page_cache(struct experiment *x)
 {
 	_cleanup_strv_ char **img = pmem_images(x);
-	int ret = 0;
-
 	bool in_cg = x->o.warm && x->env.cg_ok;
+	int ret = 0;
 
 	if (in_cg)
 		ret = warm_as_virtiofsd(x);
