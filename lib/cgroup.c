@@ -234,7 +234,7 @@ static int v1_inherit(const struct cg_ctx *ctx, const char *dir,
  * cgroup (systemd's part of the tree), where no folder is made either.
  */
 static int make_levels(const struct cg_ctx *ctx, const char *controller,
-		       const char *name, struct error *err)
+		       const char *name, bool *existed, struct error *err)
 {
 	_cleanup_free_ char *rel = NULL, *acc = NULL;
 	const char *racc = ""; /* acc past the hierarchy's root and '/' */
@@ -291,6 +291,7 @@ static int make_levels(const struct cg_ctx *ctx, const char *controller,
 					acc, ctx->root, ctx->delegated);
 			continue;
 		}
+		*existed = is_dir(acc); /* the last level's stays */
 		r = cg_mkdir(ctx, acc, &created);
 		if (r < 0)
 			return err_fail(err, r, "cannot create %s", acc);
@@ -351,21 +352,76 @@ static int write_list(const struct cg_ctx *ctx, const char *name,
 	return check_effective(ctx, e, value, err);
 }
 
+/*
+ * Puts back what a cgroup made before (the virtiofsd one, shared by the
+ * lab's VMs) holds and this start leaves unset: the parent's cpus and mems,
+ * no memory limit.
+ */
+static int reset_unset(const struct cg_ctx *ctx, const char *name,
+		       const char *cpus, const char *mems, uint64_t memory_max,
+		       struct error *err)
+{
+	static const char *const lists[] = { "cpuset.mems", "cpuset.cpus" };
+	bool v1 = ctx->version == CG_V1;
+	_cleanup_free_ char *dir = cg_path(ctx, "cpuset", name, NULL);
+	_cleanup_free_ char *mem =
+		cg_path(ctx, "memory", name,
+			v1 ? "memory.limit_in_bytes" : "memory.max");
+	int r;
+
+	if (!dir || !mem)
+		return -ENOMEM;
+	for (size_t i = 0; i < 2; i++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (i == 0 ? mems : cpus)
+			continue;
+		/* v2: empty is the parent's; v1 has no such value */
+		if (v1) {
+			r = v1_inherit(ctx, dir, lists[i], err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		p = strdup_printf("%s/%s", dir, lists[i]);
+		if (!p)
+			return -ENOMEM;
+		r = cg_write(ctx, p, "\n");
+		if (r < 0)
+			return err_fail(err, r, "cannot empty %s", p);
+	}
+	if (memory_max)
+		return 0;
+	r = cg_write(ctx, mem, v1 ? "-1" : "max");
+	if (r < 0)
+		return err_fail(err, r, "cannot write '%s' to %s",
+				v1 ? "-1" : "max", mem);
+	return 0;
+}
+
 int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	      const char *mems, uint64_t memory_max, struct error *err)
 {
-	bool v1 = ctx->version == CG_V1;
+	bool v1 = ctx->version == CG_V1, existed = false;
 	int r;
 
 	if (!valid_name(name))
 		return err_fail(err, -EINVAL, "bad cgroup name '%s'", name);
 	/* v2: one hierarchy, where the controller names no folder */
 	for (size_t i = 0; v1_controllers[i]; i++) {
-		r = make_levels(ctx, v1_controllers[i], name, err);
+		bool e = false;
+
+		r = make_levels(ctx, v1_controllers[i], name, &e, err);
 		if (r < 0)
 			return r;
+		existed |= e;
 		if (!v1)
 			break;
+	}
+	if (existed) {
+		r = reset_unset(ctx, name, cpus, mems, memory_max, err);
+		if (r < 0)
+			return r;
 	}
 	/* mems first: v1 refuses tasks, and the kernel allocations, without */
 	r = write_list(ctx, name, "mems", mems, err);

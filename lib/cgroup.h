@@ -61,7 +61,8 @@ char *cg_path(const struct cg_ctx *ctx, const char *controller,
  * Creates the cgroup (and the parent levels), binds it to cpus and mems
  * (NULL: inherit the parent's), sets memory_max (0: none), and checks that
  * the effective cpus and mems are what was asked. err names the file and
- * value at fault. An existing cgroup is reused.
+ * value at fault. An existing cgroup is reused, and set as a new one would
+ * be: NULL and 0 put back the parent's lists and no limit.
  */
 int cg_create(const struct cg_ctx *ctx, const char *name, const char *cpus,
 	      const char *mems, uint64_t memory_max, struct error *err);

@@ -107,6 +107,28 @@ set_key() {
 	nothing_left "$T"
 }
 
+@test "the virtiofsd cgroup a running VM shares is set anew by the next start: cpus and a limit removed from the config are removed" {
+	local p cg=/sys/fs/cgroup
+	p=$(cat "$T/prefix")
+	set_key virtiofsd cpus 1
+	set_key virtiofsd memory_max 1G
+	run "$DAXLAB" vm start 0 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$cg/cpuset/$p-virtiofsd/cpuset.cpus")" = 1 ]
+	[ "$(cat "$cg/memory/$p-virtiofsd/memory.limit_in_bytes")" = 1073741824 ]
+	sed -i '/^\[virtiofsd\]/,/^\[/{/^node = /d;/^cpus = /d;/^memory_max = /d}' "$T/lab.ini"
+	run "$DAXLAB" vm start 1 --config "$T/lab.ini"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$cg/cpuset/$p-virtiofsd/cpuset.cpus")" = "$(cat "$cg/cpuset/cpuset.cpus")" ]
+	[ "$(cat "$cg/cpuset/$p-virtiofsd/cpuset.mems")" = "$(cat "$cg/cpuset/cpuset.mems")" ]
+	[ "$(cat "$cg/memory/$p-virtiofsd/memory.limit_in_bytes")" = "$(cat "$cg/memory/memory.limit_in_bytes")" ]
+	run "$DAXLAB" vm stop all --config "$T/lab.ini"
+	[ "$status" -eq 0 ]
+	nothing_left "$T"
+}
+
 @test "start --dry-run prints every cgroup write and command and does nothing" {
 	local p
 	p=$(cat "$T/prefix")
