@@ -690,35 +690,29 @@ static int check_mounts(struct experiment *x)
 	return 0;
 }
 
-/* The virtio-pmem images there are, NULL-terminated. */
-static char **pmem_images(struct experiment *x)
+/*
+ * The virtio-pmem images there are, NULL-terminated: all of them, or
+ * (set) those of the shared set or of VM vm's private one.
+ */
+static char **pmem_images(struct experiment *x, bool set, const char *vm)
 {
-	size_t n = 0, cap = 1 + x->c->n_shares * x->c->n_vms;
-	char **v = calloc(cap, sizeof(*v));
+	const struct share_config *sh;
+	const struct vm_config *v;
+	size_t pos = 0, n = 0;
+	char **ret = calloc(1 + x->c->n_shares * x->c->n_vms, sizeof(*ret));
 
-	if (!v)
-		return NULL;
-	for (size_t s = 0; s < x->c->n_shares; s++) {
-		const struct share_config *sh = &x->c->shares[s];
+	while (ret && statedir_pmem_next(x->c, &pos, &sh, &v)) {
+		char *p;
 
-		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
+		if (set && (vm ? sh->shared || strcmp(v->id, vm) : !sh->shared))
 			continue;
-		for (size_t i = 0; i < x->c->n_vms; i++) {
-			const struct vm_config *vm = &x->c->vms[i];
-			char *p;
-
-			if (!config_vm_has_share(vm, sh))
-				continue;
-			p = statedir_pmem_image(x->c, vm, sh);
-			if (p && access(p, F_OK) == 0)
-				v[n++] = p;
-			else
-				free(p);
-			if (sh->shared)
-				break;
-		}
+		p = statedir_pmem_image(x->c, v, sh);
+		if (p && access(p, F_OK) == 0)
+			ret[n++] = p;
+		else
+			free(p);
 	}
-	return v;
+	return ret;
 }
 
 /* One file into the host page cache, or out of it. */
@@ -794,7 +788,7 @@ static int warm_as_virtiofsd(struct experiment *x)
 
 static int set_page_cache(struct experiment *x)
 {
-	_cleanup_strv_ char **img = pmem_images(x);
+	_cleanup_strv_ char **img = pmem_images(x, false, NULL);
 	bool in_cg = x->o.warm && x->env.cg_ok;
 	int ret = 0;
 
@@ -1100,10 +1094,10 @@ static int measure_residency(struct experiment *x)
 {
 	_cleanup_free_ struct residency_row *rows = NULL;
 	size_t n = 0;
-	_cleanup_strv_ char **img = pmem_images(x);
 	_cleanup_free_ char *csv = NULL;
 	_cleanup_free_ const char **paths =
 		calloc(x->plan->n_files + 1, sizeof(*paths));
+	char **img;
 	int ret = paths ? 0 : -ENOMEM;
 
 	/* v 0: the shared set; v 1...: the private set of VM v - 1 */
@@ -1124,10 +1118,16 @@ static int measure_residency(struct experiment *x)
 		if (k)
 			ret = residency_measure(v ? "private" : "shared", vm_id,
 						"files", paths, &rows, &n);
+		/* its virtio-pmem images: the host copy the guests read */
+		img = pmem_images(x, true, vm_id);
+		if (!img)
+			ret = ret ? ret : -ENOMEM;
+		else if (!ret && img[0])
+			ret = residency_measure(
+				v ? "private" : "shared", vm_id, "image",
+				(const char *const *)img, &rows, &n);
+		strv_free(img);
 	}
-	if (!ret && img && img[0])
-		ret = residency_measure("shared", NULL, "image",
-					(const char *const *)img, &rows, &n);
 	if (ret < 0)
 		return fail(x, "residency: %s", strerror(-ret));
 	csv = residency_format(rows, n);

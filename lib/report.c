@@ -348,6 +348,28 @@ static struct report_set *add_set(struct report_run *r, bool shared,
 	return s;
 }
 
+/* Every private share of vm was mounted with DAX there (one at least). */
+static bool private_dax(const struct provenance *p, const char *vm)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < p->n_shares; i++) {
+		const struct prov_share *s = &p->shares[i];
+
+		/* a private share's data lives per VM */
+		if (!s->n_places || !s->places[0].vm)
+			continue;
+		for (size_t j = 0; j < s->n_mounts; j++) {
+			if (!s->mounts[j].vm || strcmp(s->mounts[j].vm, vm))
+				continue;
+			if (s->mounts[j].dax != PROV_YES)
+				return false;
+			any = true;
+		}
+	}
+	return any;
+}
+
 static int account(struct report_run *r)
 {
 	struct report_set *shared;
@@ -387,14 +409,18 @@ static int account(struct report_run *r)
 		struct report_set *priv = report_find_set(r, false, vm->id);
 		const struct prov_vm *pv = provenance_find_vm(&r->prov, vm->id);
 		bool dax = pv && pv->shared_dax == PROV_YES;
-		uint64_t growth = 0, to_priv;
+		bool pdax = private_dax(&r->prov, vm->id);
+		uint64_t growth = 0, to_priv = 0;
 
 		if (vm->have_guest && vm->guest_last > vm->guest_first)
 			growth = (uint64_t)(vm->guest_last - vm->guest_first);
-		to_priv =
-			priv ? (growth < priv->size ? growth : priv->size) : 0;
-		if (priv)
+		/* under DAX the guest caches none of it */
+		if (priv && !pdax)
+			to_priv = growth < priv->size ? growth : priv->size;
+		if (priv) {
 			priv->guest[v] = to_priv;
+			priv->dax[v] = pdax;
+		}
 		if (shared) {
 			uint64_t rest = growth - to_priv;
 
@@ -1178,7 +1204,7 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 
 			if (!mine) {
 				text_cell(f, w, NULL);
-			} else if (s->shared && s->dax[v] && w) {
+			} else if (s->dax[v] && w) {
 				/* what the guest cached all the same, too */
 				char b[32] = "dax";
 
@@ -1186,7 +1212,7 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 					snprintf(b, sizeof(b), "dax %.1f",
 						 (double)s->guest[v] / MIB);
 				text_cell(f, w, b);
-			} else if (s->shared && s->dax[v]) {
+			} else if (s->dax[v]) {
 				fprintf(f, "<td>DAX: %.1f</td>",
 					(double)s->guest[v] / MIB);
 			} else {

@@ -105,6 +105,35 @@ char *statedir_pmem_image(const struct lab_config *c,
 	return strdup_printf("%s/share-%s.img", dir, s->name);
 }
 
+static bool mounts_before(const struct lab_config *c, size_t i,
+			  const struct share_config *s)
+{
+	for (size_t j = 0; j < i; j++)
+		if (config_vm_has_share(&c->vms[j], s))
+			return true;
+	return false;
+}
+
+bool statedir_pmem_next(const struct lab_config *c, size_t *pos,
+			const struct share_config **ret_s,
+			const struct vm_config **ret_vm)
+{
+	for (; *pos < c->n_shares * c->n_vms; (*pos)++) {
+		const struct share_config *s = &c->shares[*pos / c->n_vms];
+		size_t i = *pos % c->n_vms;
+
+		if (s->backend != SHARE_BACKEND_VIRTIO_PMEM ||
+		    !config_vm_has_share(&c->vms[i], s) ||
+		    (s->shared && mounts_before(c, i, s)))
+			continue;
+		*ret_s = s;
+		*ret_vm = &c->vms[i];
+		(*pos)++;
+		return true;
+	}
+	return false;
+}
+
 char *statedir_image_extents(const char *image)
 {
 	return strdup_printf("%s.extents", image);

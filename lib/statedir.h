@@ -72,6 +72,14 @@ char *statedir_pmem_image(const struct lab_config *c,
 			  const struct vm_config *vm,
 			  const struct share_config *s);
 /*
+ * Walks the lab's virtio-pmem images: each (share, VM) that has one, a
+ * shared share's once, with the first VM that mounts it. Start with
+ * *pos = 0; false at the end.
+ */
+bool statedir_pmem_next(const struct lab_config *c, size_t *pos,
+			const struct share_config **ret_s,
+			const struct vm_config **ret_vm);
+/*
  * image.extents: the byte ranges of its files' data (lib/imgextents.h).
  * Allocated.
  */

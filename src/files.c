@@ -569,6 +569,9 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 			 struct pageowner *po, FILE *f, int64_t t)
 {
 	const struct lab_config *cfg = c->w.config;
+	const struct share_config *sh;
+	const struct vm_config *vm;
+	size_t pos = 0;
 
 	for (unsigned g = 0; g < FS_GROUPS; g++) {
 		unsigned rows = g < 2 ? 1 : p->spec.vms;
@@ -604,30 +607,19 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 			po_tally_free(&tally);
 		}
 	}
-	/* the virtio-pmem images: the shared set's host copy under DAX */
-	for (size_t s = 0; cfg && s < cfg->n_shares; s++) {
-		const struct share_config *sh = &cfg->shares[s];
+	/* the virtio-pmem images: the host copy the guests read */
+	while (cfg && statedir_pmem_next(cfg, &pos, &sh, &vm)) {
+		_cleanup_free_ char *img = statedir_pmem_image(cfg, vm, sh);
+		_cleanup_free_ char *set =
+			sh->shared ? strdup("shared") :
+				     strdup_printf("private-%s", vm->id);
+		int r;
 
-		if (sh->backend != SHARE_BACKEND_VIRTIO_PMEM)
-			continue;
-		for (size_t i = 0; i < cfg->n_vms; i++) {
-			const struct vm_config *vm = &cfg->vms[i];
-			_cleanup_free_ char *img = NULL, *set = NULL;
-			int r;
-
-			if (!config_vm_has_share(vm, sh))
-				continue;
-			img = statedir_pmem_image(cfg, vm, sh);
-			set = sh->shared ? strdup("shared") :
-					   strdup_printf("private-%s", vm->id);
-			if (!img || !set)
-				return -ENOMEM;
-			r = image_rows(f, po, t, img, set);
-			if (r < 0)
-				return r;
-			if (sh->shared)
-				break;
-		}
+		if (!img || !set)
+			return -ENOMEM;
+		r = image_rows(f, po, t, img, set);
+		if (r < 0)
+			return r;
 	}
 	return fflush(f) == 0 ? 0 : -errno;
 }

@@ -155,6 +155,39 @@ PY
 	assert_nothing_left
 }
 
+@test "private sets on virtio-pmem: each VM's image is its private set's host copy, not the shared set's" {
+	local dir
+	sed -i '/^\[share private\]$/a backend = virtio-pmem' "$T/lab.ini"
+	sed -i 's|^runtime = .*|runtime = 2|' "$T/lab.ini"
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name pp --tail 1
+	echo "$stderr" | tail -20
+	[ "$status" -eq 0 ]
+	dir=$(echo "$T/results/"*-pp)
+	cat "$dir/residency-end.csv"
+	# one image row per set, each no more than its own image holds now
+	/usr/bin/python3 - "$dir/residency-end.csv" "$T/images" <<'PY'
+import csv, os, subprocess, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["via"] == "image" and r["node"] == "total"]
+got = {(r["set"], r["vm"]): int(r["resident"]) for r in rows}
+assert sorted(got) == [("private", "0"), ("private", "1"), ("shared", "")], got
+img = {("shared", ""): "share-shared.img", ("private", "0"): "vm-0/share-private.img",
+       ("private", "1"): "vm-1/share-private.img"}
+for k, v in got.items():
+    p = os.path.join(sys.argv[2], img[k])
+    res = int(subprocess.check_output(["fincore", "-b", "-n", "-o", "RES", p]).split()[0])
+    print(k, v, "of", res, "resident in", p)
+    assert 0 < v <= res, (k, v, res)
+PY
+	# and the report takes them as the private sets' host copies; the
+	# guests mounted them with DAX, so they hold no copy of their own
+	grep -qx 'share.private.vm.0.dax = yes' "$dir/provenance.txt"
+	grep -qx 'share.private.vm.1.dax = yes' "$dir/provenance.txt"
+	grep '^private' "$dir/summary.txt"
+	run awk '$1 == "private" && $2 == "vm" { print ($5 > 0), ($3 == "0" ? $6 : $7) }' "$dir/summary.txt"
+	[ "$output" = "$(printf '1 dax\n1 dax')" ]
+	assert_nothing_left
+}
+
 @test "SIGINT while the VMs boot leaves nothing behind and an incomplete results folder" {
 	interrupt_at "] start VMs" 4 "start VMs"
 }
