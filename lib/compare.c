@@ -214,10 +214,10 @@ struct pending {
 /* One series within one range. */
 struct tseries {
 	bool used, bytes;
-	struct agg agg, agg_file;
-	struct plotbuf plot, plot_file;
+	struct agg agg, agg_alt[2];
+	struct plotbuf plot, plot_alt[2];
 	struct pending file, shmem;
-	uint64_t n_shmem;
+	uint64_t n_shmem, n_hfile;
 };
 
 struct tsource {
@@ -232,7 +232,8 @@ struct job {
 	const struct compare_opts *o;
 	struct csvread *r;
 	bool derived;
-	int id_file; /* pagecache: the file rows; the others are shmem */
+	/* pagecache: the file and hierarchical_file rows; the others shmem */
+	int id_file, id_hfile;
 	struct tsource *src;
 	uint32_t n_src;
 	int ret;
@@ -316,8 +317,14 @@ static int on_row(const struct csv_row *row, void *userdata)
 	}
 	if (!j->derived)
 		return emit(j, &s->agg, &s->plot, row->value, row->elapsed_ms);
+	/* v1, no shmem: file, or where there is one hierarchical_file */
+	if ((int)row->stat == j->id_hfile) {
+		s->n_hfile++;
+		return emit(j, &s->agg_alt[1], &s->plot_alt[1], row->value,
+			    row->elapsed_ms);
+	}
 	if ((int)row->stat == j->id_file) {
-		k = emit(j, &s->agg_file, &s->plot_file, row->value,
+		k = emit(j, &s->agg_alt[0], &s->plot_alt[0], row->value,
 			 row->elapsed_ms);
 		return k < 0 ? k :
 			       pair(j, s, true, row->value, row->elapsed_ms);
@@ -343,7 +350,8 @@ static void job_free(struct job *j)
 	for (uint32_t i = 0; i < j->n_src; i++) {
 		for (uint32_t n = 0; n < j->src[i].n_nodes; n++) {
 			plotbuf_free(&j->src[i].nodes[n].plot);
-			plotbuf_free(&j->src[i].nodes[n].plot_file);
+			plotbuf_free(&j->src[i].nodes[n].plot_alt[0]);
+			plotbuf_free(&j->src[i].nodes[n].plot_alt[1]);
 		}
 		free(j->src[i].nodes);
 	}
@@ -360,9 +368,10 @@ static int job_setup(struct job *j)
 	j->derived = strcmp(j->o->stat, COMPARE_PAGECACHE) == 0;
 	if (j->derived) {
 		j->id_file = csvread_want(j->r, "file");
+		j->id_hfile = csvread_want(j->r, "hierarchical_file");
 		k = csvread_want(j->r, "shmem");
-		if (j->id_file < 0)
-			return j->id_file;
+		if (j->id_file < 0 || j->id_hfile < 0)
+			return j->id_file < 0 ? j->id_file : j->id_hfile;
 		return k < 0 ? k : 0;
 	}
 	k = csvread_want(j->r, j->o->stat);
@@ -373,10 +382,10 @@ static int job_setup(struct job *j)
 
 struct mseries {
 	struct compare_series s;
-	struct agg agg_file;
-	uint64_t n_shmem;
-	struct plot_bucket *pts_file;
-	size_t n_pts_file;
+	struct agg agg_alt[2];
+	uint64_t n_shmem, n_hfile;
+	struct plot_bucket *pts_alt[2];
+	size_t n_pts_alt[2];
 	size_t source_idx;
 };
 
@@ -496,14 +505,17 @@ static int merge_job(struct compare_result *res, struct mseries **ms,
 					res->sources, res->n_sources, sname);
 			}
 			agg_merge(&m->s.agg, &t->agg);
-			agg_merge(&m->agg_file, &t->agg_file);
 			m->n_shmem += t->n_shmem;
+			m->n_hfile += t->n_hfile;
 			k = append_points(&m->s.points, &m->s.n_points,
 					  &t->plot);
-			if (k < 0)
-				return k;
-			k = append_points(&m->pts_file, &m->n_pts_file,
-					  &t->plot_file);
+			for (int a = 0; a < 2; a++) {
+				agg_merge(&m->agg_alt[a], &t->agg_alt[a]);
+				if (k == 0)
+					k = append_points(&m->pts_alt[a],
+							  &m->n_pts_alt[a],
+							  &t->plot_alt[a]);
+			}
 			if (k < 0)
 				return k;
 		}
@@ -522,16 +534,19 @@ static int finish_result(struct compare_result *res, struct mseries *ms,
 	for (size_t i = 0; i < n_ms; i++) {
 		struct compare_series *s = &ms[i].s;
 
+		int a = ms[i].n_hfile > 0;
+
 		if (derived && ms[i].n_shmem == 0) {
-			s->pagecache_is_file = true;
-			s->agg = ms[i].agg_file;
+			s->pagecache_from = a ? "hierarchical_file" : "file";
+			s->agg = ms[i].agg_alt[a];
 			free(s->points);
-			s->points = ms[i].pts_file;
-			s->n_points = ms[i].n_pts_file;
-		} else {
-			free(ms[i].pts_file);
+			s->points = ms[i].pts_alt[a];
+			s->n_points = ms[i].n_pts_alt[a];
+			ms[i].pts_alt[a] = NULL;
 		}
-		ms[i].pts_file = NULL;
+		free(ms[i].pts_alt[0]);
+		free(ms[i].pts_alt[1]);
+		ms[i].pts_alt[0] = ms[i].pts_alt[1] = NULL;
 		res->series[res->n_series++] = *s;
 		memset(s, 0, sizeof(*s));
 	}
@@ -642,7 +657,8 @@ nomem:
 out:
 	for (size_t i = 0; i < n_ms; i++) {
 		free_series(&ms[i].s);
-		free(ms[i].pts_file);
+		free(ms[i].pts_alt[0]);
+		free(ms[i].pts_alt[1]);
 	}
 	free(ms);
 	compare_result_free(res);

@@ -77,7 +77,12 @@ struct compare_series {
 	char *source;
 	char *node;
 	bool bytes; /* unit is bytes, else count */
-	bool pagecache_is_file; /* derived stat, source without shmem (v1) */
+	/*
+	 * Derived stat, source without shmem (v1): the stat taken instead,
+	 * hierarchical_file where there is one (the v1 root's file is its
+	 * own pages only), else file. NULL: file - shmem.
+	 */
+	const char *pagecache_from;
 	struct agg agg;
 	/* Downsampled points, in time order (only with opts.plot). */
 	struct plot_bucket *points;

@@ -297,13 +297,13 @@ static void notes(const struct compare_result *r)
 	for (size_t i = 0; i < r->n_series; i++) {
 		const struct compare_series *s = &r->series[i];
 
-		if (!s->pagecache_is_file ||
+		if (!s->pagecache_from ||
 		    (last && strcmp(last, s->source) == 0))
 			continue;
 		last = s->source;
 		info("note: %s: source '%s' has no shmem rows (cgroup v1?): "
-		     "its pagecache is its file",
-		     r->path, s->source);
+		     "its pagecache is its %s",
+		     r->path, s->source, s->pagecache_from);
 	}
 }
 
@@ -776,9 +776,10 @@ static json_object *json_series(struct ctx *c,
 		jint(v, metric_names[m], metric_int(&s->agg, (enum metric)m));
 	json_object_object_add(v, "mean",
 			       jnew(json_object_new_double(agg_mean(&s->agg))));
-	if (s->pagecache_is_file)
-		json_object_object_add(v, "pagecache_is_file",
-				       jnew(json_object_new_boolean(1)));
+	if (s->pagecache_from)
+		json_object_object_add(
+			v, "pagecache_from",
+			jnew(json_object_new_string(s->pagecache_from)));
 	if (c->o.test)
 		json_add_test(c, v, s, f);
 	if (!f)

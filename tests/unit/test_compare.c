@@ -283,7 +283,7 @@ static void test_file_aggregates(void **state)
 	compare_result_free(r);
 }
 
-static void test_pagecache_is_file_minus_shmem(void **state)
+static void test_pagecache_file_minus_shmem(void **state)
 {
 	struct compare_result *r = run("small.csv", COMPARE_PAGECACHE, 1);
 	const struct compare_series *s = series(r, "host", "N0");
@@ -293,7 +293,7 @@ static void test_pagecache_is_file_minus_shmem(void **state)
 	assert_int_equal(s->agg.first, 90);
 	assert_int_equal(s->agg.max, 270);
 	assert_int_equal(s->agg.last, 180);
-	assert_false(s->pagecache_is_file);
+	assert_null(s->pagecache_from);
 	s = series(r, "host", "total");
 	assert_int_equal(s->agg.first, 140);
 	compare_result_free(r);
@@ -304,12 +304,20 @@ static void test_pagecache_of_v1_source_is_file(void **state)
 	struct compare_result *r = run("v1v2.csv", COMPARE_PAGECACHE, 1);
 	const struct compare_series *s = series(r, "host", "N0");
 
-	assert_true(s->pagecache_is_file);
-	assert_int_equal(s->agg.first, 4096);
-	assert_int_equal(s->agg.last, 12288);
+	/* the v1 root: the tree's, not its own file */
+	assert_string_equal(s->pagecache_from, "hierarchical_file");
+	assert_int_equal(s->agg.first, 8192);
+	assert_int_equal(s->agg.last, 16384);
+	assert_int_equal(s->n_points, 2);
+	assert_int_equal(s->points[1].hi, 16384);
+	/* v1 without hierarchical_ rows: its file */
+	s = series(r, "leaf", "N0");
+	assert_string_equal(s->pagecache_from, "file");
+	assert_int_equal(s->agg.first, 300);
+	assert_int_equal(s->agg.last, 500);
 	/* shmem before file in a tick pairs too. */
 	s = series(r, "vm0", "N0");
-	assert_false(s->pagecache_is_file);
+	assert_null(s->pagecache_from);
 	assert_int_equal(s->agg.first, 4000);
 	assert_int_equal(s->agg.last, 5000);
 	compare_result_free(r);
@@ -396,7 +404,7 @@ int main(void)
 		cmocka_unit_test(test_plotbuf_is_bounded),
 		cmocka_unit_test(test_plotbuf_keeps_small_series_exact),
 		cmocka_unit_test(test_file_aggregates),
-		cmocka_unit_test(test_pagecache_is_file_minus_shmem),
+		cmocka_unit_test(test_pagecache_file_minus_shmem),
 		cmocka_unit_test(test_pagecache_of_v1_source_is_file),
 		cmocka_unit_test(test_missing_stat_and_bad_file),
 		cmocka_unit_test(test_parallel_equals_serial),
