@@ -48,7 +48,7 @@ static void copy_str(char *dst, size_t len, json_object *v)
 static void fill_job(struct fio_jobres *j, json_object *o, bool client)
 {
 	static const char *const dirs[] = { "read", "write", "trim" };
-	uint64_t best = 0;
+	bool have_lat = false;
 
 	copy_str(j->name, sizeof(j->name), get(o, "jobname"));
 	if (client) {
@@ -68,10 +68,12 @@ static void fill_job(struct fio_jobres *j, json_object *o, bool client)
 
 		j->ios += ios;
 		j->bytes += get_u64(d, "io_bytes");
+		if (i == 0)
+			j->read_bytes = j->bytes;
 		j->iops += get_double(d, "iops");
 		j->bw_bytes += get_double(d, "bw_bytes");
-		if (ios > best && pct) {
-			best = ios;
+		if (ios && pct && !have_lat) {
+			have_lat = true;
 			j->mean_ns = get_double(get(d, "clat_ns"), "mean");
 			j->p50_ns = get_double(pct, "50.000000");
 			j->p99_ns = get_double(pct, "99.000000");

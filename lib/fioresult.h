@@ -14,10 +14,15 @@ struct fio_jobres {
 	char name[64]; /* jobname */
 	int error;
 	uint64_t ios; /* read + write + trim total_ios */
-	uint64_t bytes; /* io_bytes */
+	uint64_t bytes; /* read + write + trim io_bytes */
+	uint64_t read_bytes; /* read io_bytes */
 	double iops;
 	double bw_bytes; /* bytes per second */
-	/* completion latency, of the direction with most I/O */
+	/*
+	 * Completion latency of the reads when there are any, else of the
+	 * writes, else of the trims: which, the workload says, not which
+	 * direction happened to do a few more I/Os.
+	 */
 	double mean_ns, p50_ns, p99_ns;
 };
 

@@ -538,7 +538,7 @@ static void load_fio(struct report_run *r)
 		}
 		snprintf(o->job, sizeof(o->job), "%s", j->name);
 		o->ios = j->ios;
-		o->bytes = j->bytes;
+		o->bytes = j->read_bytes;
 		o->iops = j->iops;
 		o->mean_ns = j->mean_ns;
 		o->p50_ns = j->p50_ns;

@@ -82,8 +82,8 @@ struct report_set {
 struct report_fio {
 	char vm[128]; /* VM name, or the host:port fio named */
 	char job[64]; /* shared-hot, private-cold, ... */
-	uint64_t ios, bytes;
-	double iops, mean_ns, p50_ns, p99_ns;
+	uint64_t ios, bytes; /* all I/Os; bytes read */
+	double iops, mean_ns, p50_ns, p99_ns; /* of the reads, if any */
 	double achieved_pct; /* share of the VM's I/Os */
 	double asked_pct; /* from the job file's flow weights, -1 if unknown */
 };

@@ -73,6 +73,34 @@ static void test_local_with_leading_text(void **state)
 	fioresult_free(r);
 }
 
+#define DIR(ios, bytes, p99)                                               \
+	"{\"total_ios\": " #ios ", \"io_bytes\": " #bytes                  \
+	", \"clat_ns\": {\"mean\": 1, \"percentile\": {\"50.000000\": 1, " \
+	"\"99.000000\": " #p99 "}}}"
+
+/*
+ * Latencies of the reads whenever there are any (not of the direction
+ * one I/O ahead); bytes read apart from all bytes.
+ */
+static void test_read_latency_and_bytes(void **state)
+{
+	struct fio_result *r = NULL;
+	const char *json =
+		"{\"jobs\": [{\"jobname\": \"rw\", \"read\": " DIR(100, 1000, 500) ", \"write\": " DIR(
+			101, 2000,
+			5000) "}, {\"jobname\": \"w\", \"write\": " DIR(7, 3000,
+									900) "}]}";
+
+	assert_int_equal(fioresult_parse(json, &r), 0);
+	assert_int_equal(r->jobs[0].ios, 201);
+	assert_int_equal(r->jobs[0].bytes, 3000);
+	assert_int_equal(r->jobs[0].read_bytes, 1000);
+	assert_int_equal((int)r->jobs[0].p99_ns, 500);
+	assert_int_equal(r->jobs[1].read_bytes, 0);
+	assert_int_equal((int)r->jobs[1].p99_ns, 900);
+	fioresult_free(r);
+}
+
 static void test_garbage_is_rejected(void **state)
 {
 	struct fio_result *r = NULL;
@@ -90,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_client_two_hosts),
 		cmocka_unit_test(test_client_one_host),
 		cmocka_unit_test(test_local_with_leading_text),
+		cmocka_unit_test(test_read_latency_and_bytes),
 		cmocka_unit_test(test_garbage_is_rejected),
 	};
 
