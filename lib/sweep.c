@@ -454,6 +454,15 @@ static json_object *jnum(double v)
 	return isfinite(v) ? json_object_new_double(v) : NULL;
 }
 
+/* v in %.PRECg into b; none (an empty CSV cell, "-") if not finite */
+static const char *num(char b[32], int prec, double v, const char *none)
+{
+	if (!isfinite(v))
+		return none;
+	snprintf(b, 32, "%.*g", prec, v);
+	return b;
+}
+
 static json_object *metric_json(const struct sweep_figures *pm,
 				const struct sweep_figure *m, FILE *csv,
 				FILE *md, const char *point)
@@ -464,6 +473,7 @@ static json_object *metric_json(const struct sweep_figures *pm,
 	json_object *ci = json_object_new_array();
 	json_object *out = json_object_new_array();
 	struct stats_desc d;
+	char b[6][32];
 	bool *flags = calloc(m->n ? m->n : 1, sizeof(*flags));
 
 	if (!o || !runs || !vals || !ci || !out || !flags ||
@@ -499,13 +509,17 @@ static json_object *metric_json(const struct sweep_figures *pm,
 	json_object_object_add(o, "max", jnum(d.max));
 	json_object_object_add(o, "ci95", ci);
 	json_object_object_add(o, "outliers", out);
-	fprintf(csv, "%s,%s,%s,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%d\n",
-		point, m->name, m->unit, d.n, d.mean, d.median, d.stddev, d.cov,
-		d.ci95[0], d.ci95[1], (int)json_object_array_length(out));
-	fprintf(md,
-		"| %s | %s | %s | %zu | %.6g | %.6g | [%.6g, %.6g] | %.3g | %d |\n",
-		point, m->name, m->unit, d.n, d.mean, d.median, d.ci95[0],
-		d.ci95[1], d.cov, (int)json_object_array_length(out));
+	fprintf(csv, "%s,%s,%s,%zu,%s,%s,%s,%s,%s,%s,%d\n", point, m->name,
+		m->unit, d.n, num(b[0], 17, d.mean, ""),
+		num(b[1], 17, d.median, ""), num(b[2], 17, d.stddev, ""),
+		num(b[3], 17, d.cov, ""), num(b[4], 17, d.ci95[0], ""),
+		num(b[5], 17, d.ci95[1], ""),
+		(int)json_object_array_length(out));
+	fprintf(md, "| %s | %s | %s | %zu | %s | %s | [%s, %s] | %s | %d |\n",
+		point, m->name, m->unit, d.n, num(b[0], 6, d.mean, "-"),
+		num(b[1], 6, d.median, "-"), num(b[2], 6, d.ci95[0], "-"),
+		num(b[3], 6, d.ci95[1], "-"), num(b[4], 3, d.cov, "-"),
+		(int)json_object_array_length(out));
 	free(flags);
 	return o;
 }

@@ -532,7 +532,10 @@ static void print_tests(struct ctx *c)
 		table_add(&t, buf);
 		snprintf(buf, sizeof(buf), "%+.6g", r->diff);
 		table_add(&t, buf);
-		snprintf(buf, sizeof(buf), "%.4f", r->ratio);
+		if (isnan(r->ratio))
+			snprintf(buf, sizeof(buf), "-");
+		else
+			snprintf(buf, sizeof(buf), "%.4f", r->ratio);
 		table_add(&t, buf);
 		if (isnan(r->c.p_holm))
 			snprintf(buf, sizeof(buf), "n_eff<2");

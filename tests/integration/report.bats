@@ -458,3 +458,19 @@ PY
 	grep -q 'meanus' R/summary.txt
 	grep -q '"name":"vm0.shared-hot.mean_latency"\|"name": "vm0.shared-hot.mean_latency"' R/summary.json
 }
+
+@test "a sweep summary's figure that has no value (CoV of a mean of 0, stddev of one run) is an empty cell, not nan" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.02,0.98
+	gen_repeats S --repeat 1 --scale 1
+	run --separate-stderr "$D" report -q R
+	[ "$status" -eq 0 ]
+	run --separate-stderr "$D" report -q S
+	[ "$status" -eq 0 ]
+	! grep -qi 'nan' R/summary.csv R/summary.md S/summary.csv S/summary.md
+	# cached twice under DAX: 0 in every run, its CoV is no number
+	grep -q '^-,shared.cached_twice,bytes,3,0,0,0,,' R/summary.csv
+	grep -q '^| - | shared.cached_twice | bytes | 3 | 0 | 0 | \[0, 0\] | - |' R/summary.md
+	# one run: no stddev and no interval
+	grep -q '^-,vm0.shared-hot.iops,IO/s,1,[0-9.e+]*,[0-9.e+]*,,[0-9.e+-]*,,,0$' S/summary.csv
+}

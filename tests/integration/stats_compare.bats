@@ -393,3 +393,13 @@ assert f[1]["test"]["p_holm"] >= f[1]["test"]["p"]
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"--test compares files"* ]]
 }
+
+@test "--test against a base whose mean is 0: the ratio is '-', not nan" {
+	gen z.csv 20 0
+	gen b.csv 20 1
+	run --separate-stderr "$D" stats compare --file z.csv b.csv --stat file --test
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[[ "$output" != *nan* ]]
+	grep -Eq '^host +N0 +b\.csv +[0-9.e+]+ +0 +\+[0-9.e+]+ +- +[0-9.]+' <<<"$output"
+}
