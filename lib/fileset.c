@@ -969,10 +969,13 @@ int fileset_file_residency(const char *path, const struct fs_ranges *only,
 	acc->span += (uint64_t)m.npages * m.page;
 	if (!m.size)
 		return 0;
-	for (size_t i = 0; i < m.npages;) {
+	for (size_t i = 0, end; i < m.npages; i = end) {
 		size_t n = 0;
 
-		for (; i < m.npages && n < ARRAY_SIZE(pages); i++) {
+		end = m.npages - i < ARRAY_SIZE(pages) ? m.npages :
+							 i + ARRAY_SIZE(pages);
+		fileset_recheck(&m, i, end - i);
+		for (; i < end; i++) {
 			if (!(m.vec[i] & 1))
 				continue;
 			/*

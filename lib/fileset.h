@@ -211,6 +211,13 @@ struct fs_ranges {
  */
 int fileset_map_resident(const char *path, const struct fs_ranges *only,
 			 struct fs_mapped *ret);
+/*
+ * Asks mincore() again for pages [i, i + n) of m, just before they are
+ * touched, and forgets those evicted since: touching one would read it
+ * back in, charged to the caller and counted as resident. A whole file
+ * takes long enough to walk for a reclaim to take pages meanwhile.
+ */
+void fileset_recheck(struct fs_mapped *m, size_t i, size_t n);
 void fileset_unmap(struct fs_mapped *m);
 
 /*

@@ -68,6 +68,22 @@ int fileset_map_resident(const char *path, const struct fs_ranges *only,
 	return 0;
 }
 
+void fileset_recheck(struct fs_mapped *m, size_t i, size_t n)
+{
+	unsigned char now[4096];
+
+	for (size_t k = 0; k < n; k += sizeof(now)) {
+		size_t c = n - k < sizeof(now) ? n - k : sizeof(now);
+
+		/* it cannot fail on our own mapping; if it did, keep vec */
+		if (mincore(m->map + (i + k) * m->page, c * m->page, now) < 0)
+			return;
+		for (size_t j = 0; j < c; j++)
+			if (!(now[j] & 1))
+				m->vec[i + k + j] = 0;
+	}
+}
+
 void fileset_unmap(struct fs_mapped *m)
 {
 	if (m->map)

@@ -357,6 +357,7 @@ int pageowner_file(struct pageowner *po, const char *path,
 				    sizeof(uint64_t));
 		bool any = false;
 
+		fileset_recheck(&m, i, n);
 		for (size_t j = 0; j < n; j++)
 			if (m.vec[i + j] & want) {
 				/* a minor fault maps the cached page */

@@ -441,6 +441,23 @@ static void test_residency_counts_resident_pages_only(void **state)
 		assert_int_equal(in, 7);
 		assert_int_equal(out, 13);
 	}
+	{
+		/* evicted after mincore: the recheck forgets them */
+		struct fs_mapped m;
+		size_t in = 0;
+
+		assert_int_equal(fileset_map_resident(path, NULL, &m), 0);
+		assert_int_equal(fileset_file_evict(path), 0);
+		partfile_read(path, 20, 22);
+		fileset_recheck(&m, 0, m.npages);
+		for (size_t i = 0; i < m.npages; i++)
+			in += m.vec[i] & 1;
+		assert_int_equal(in, 2);
+		assert_true(m.vec[20] & 1);
+		assert_true(m.vec[21] & 1);
+		fileset_unmap(&m);
+		partfile_read(path, 10, 30);
+	}
 	/* asking brought nothing in; warm brings all, evict none */
 	memset(&acc, 0, sizeof(acc));
 	assert_int_equal(fileset_file_residency(path, NULL, &acc), 0);
