@@ -794,7 +794,6 @@ static int do_row(struct csvread *r, const char *p, uint64_t off,
 		return k;
 	row.source = source;
 	row.stat = stat;
-	row.offset = off;
 	return fn(&row, userdata);
 }
 

@@ -45,7 +45,6 @@ struct csv_row {
 	uint32_t stat;
 	uint32_t node;
 	uint32_t unit;
-	uint64_t offset; /* of the row's first byte in the file */
 };
 
 /* Returns 0 to go on, or a negative errno to stop the run with it. */

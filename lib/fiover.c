@@ -203,18 +203,6 @@ static int ask_finish(struct ask *a, const char *ssh_config,
 		vm->id, ex, last);
 }
 
-int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
-		 size_t len, struct error *err)
-{
-	struct ask a;
-	int r;
-
-	r = ask_start(ssh_config, vm, &a, err);
-	if (r < 0)
-		return r;
-	return ask_finish(&a, ssh_config, vm, ret, len, err);
-}
-
 int fiover_compare(const struct vm_config *vm, const char *guest_version,
 		   const char *fio, const char *host_version, struct error *err)
 {

@@ -27,16 +27,6 @@ int fiover_parse(const char *out, char *ret, size_t len);
 int fiover_host(const char *fio, char *ret, size_t len, struct error *err);
 
 /*
- * vm's fio: `ssh -F ssh_config NAME fio --version`. Returns 0 with its
- * version in ret, or an error with the message in err, naming the VM:
- * -ENOENT when the guest has no fio (its shell's 127), -EHOSTUNREACH
- * when ssh failed (its last words in the message), -EINVAL when fio
- * answered something else.
- */
-int fiover_guest(const char *ssh_config, const struct vm_config *vm, char *ret,
-		 size_t len, struct error *err);
-
-/*
  * Compares vm's fio with the host's: 0 when they are the same version,
  * else -EPROTO and the message in err, naming the VM and both versions,
  * and what to do about it. fio: the host's binary, for the message.
@@ -49,13 +39,19 @@ int fiover_compare(const struct vm_config *vm, const char *guest_version,
 struct fiover_vm {
 	const struct vm_config *vm; /* in */
 	char version[64]; /* the guest's version, "missing" or "unknown" */
-	int r; /* as fiover_guest(), then fiover_compare() return */
+	/*
+	 * -ENOENT: the guest has no fio (its shell's 127); -EHOSTUNREACH:
+	 * ssh failed (its last words in err); -EINVAL: fio answered
+	 * something else; then what fiover_compare() returns
+	 */
+	int r;
 	struct error err; /* r < 0: the message */
 };
 
 /*
- * fiover_guest() and fiover_compare() of n VMs, their ssh sessions side
- * by side (one ssh into a TCG guest takes about a second).
+ * Asks each of n VMs for its fio's version (`ssh -F ssh_config NAME fio
+ * --version`) and compares it with the host's (fiover_compare()), their
+ * ssh sessions side by side (one ssh into a TCG guest takes a second).
  */
 void fiover_check_vms(const char *ssh_config, const char *fio,
 		      const char *host_version, struct fiover_vm *v, size_t n);

@@ -906,7 +906,7 @@ int guest_image_build(const struct guest_image_opts *o,
 	if (o->mirror) {
 		res->mirror = strdup(o->mirror);
 	} else {
-		r = guest_image_mirror(o->apt_dir, &res->mirror, err);
+		r = guest_image_mirror(NULL, &res->mirror, err);
 		if (r < 0)
 			return r;
 	}

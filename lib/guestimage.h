@@ -32,7 +32,6 @@ struct guest_image_opts {
 	const char *release; /* bookworm (default) or trixie */
 	const char *output; /* the qcow2 file */
 	const char *mirror; /* NULL: the Debian mirror of apt's sources */
-	const char *apt_dir; /* NULL: /etc/apt */
 	bool force; /* rebuild even when the key matches */
 	void (*progress)(void *userdata, const char *msg);
 	void *userdata;

@@ -1590,13 +1590,8 @@ static void html_comparison(FILE *f, struct report_run *const *runs, size_t n)
 	svg_sets(f, "Cached once and twice, per run", sets, 2 * n);
 }
 
-int report_write_html(FILE *f, struct report_run *const *runs, size_t n)
-{
-	return report_write_html_with(f, runs, n, NULL);
-}
-
-int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
-			   const char *section)
+int report_write_html(FILE *f, struct report_run *const *runs, size_t n,
+		      const char *section)
 {
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 		   "<meta charset=\"utf-8\">\n<title>daxlab report: ");
@@ -1665,13 +1660,8 @@ static void txt_run(FILE *f, const struct report_run *r)
 	}
 }
 
-int report_write_summary(FILE *f, struct report_run *const *runs, size_t n)
-{
-	return report_write_summary_with(f, runs, n, NULL);
-}
-
-int report_write_summary_with(FILE *f, struct report_run *const *runs,
-			      size_t n, const char *section)
+int report_write_summary(FILE *f, struct report_run *const *runs, size_t n,
+			 const char *section)
 {
 	if (section) {
 		fputs(section, f);
@@ -1698,8 +1688,8 @@ int report_save(const char *path, struct report_run *const *runs, size_t n,
 
 	if (!f)
 		return err_fail(err, -ENOMEM, "out of memory");
-	r = html ? report_write_html_with(f, runs, n, section) :
-		   report_write_summary_with(f, runs, n, section);
+	r = html ? report_write_html(f, runs, n, section) :
+		   report_write_summary(f, runs, n, section);
 	if (fclose(f) != 0 && r >= 0)
 		r = -ENOMEM;
 	if (r < 0)

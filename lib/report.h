@@ -203,17 +203,15 @@ int report_write_closure_csv(FILE *f, const struct report_run *r);
 /* Writes r->dir/closure.csv when the run has a closure (0 when not). */
 int report_save_closure(const struct report_run *r);
 
-/* Writes the report of runs (one: that run; several: side by side). */
-int report_write_html(FILE *f, struct report_run *const *runs, size_t n);
-int report_write_summary(FILE *f, struct report_run *const *runs, size_t n);
 /*
- * The same with a section (HTML, or text for the summary) before the
- * runs: the statistics of repetitions (lib/sweep.h). NULL: none.
+ * Writes the report of runs (one: that run; several: side by side), with
+ * a section (HTML, or text for the summary; NULL: none) before the runs:
+ * the statistics of repetitions (lib/sweep.h).
  */
-int report_write_html_with(FILE *f, struct report_run *const *runs, size_t n,
-			   const char *section);
-int report_write_summary_with(FILE *f, struct report_run *const *runs,
-			      size_t n, const char *section);
+int report_write_html(FILE *f, struct report_run *const *runs, size_t n,
+		      const char *section);
+int report_write_summary(FILE *f, struct report_run *const *runs, size_t n,
+			 const char *section);
 /*
  * The report (html) or summary of runs, with section, written to path in
  * one piece (write_file_atomic): the one writer of report files for run,

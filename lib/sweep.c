@@ -598,9 +598,7 @@ static int add_rows(struct sweep_comparison *c, size_t a, size_t b,
 		row = ARRAY_PUSH(c->rows, c->n_rows);
 		if (!row)
 			return -ENOMEM;
-		*row = (struct sweep_cmp_row){
-			.a = a, .b = b, .fa = fa, .fb = fb
-		};
+		*row = (struct sweep_cmp_row){ .a = a, .b = b, .fa = fa };
 		if (stats_describe(fa->v, fa->n, &row->da) < 0 ||
 		    stats_describe(fb->v, fb->n, &row->db) < 0)
 			return -ENOMEM;

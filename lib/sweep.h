@@ -163,7 +163,7 @@ struct sweep_group {
 
 struct sweep_cmp_row {
 	size_t a, b; /* groups */
-	const struct sweep_figure *fa, *fb;
+	const struct sweep_figure *fa;
 	struct stats_desc da, db;
 	double diff, ratio; /* of the means, whatever n */
 	struct stats_cmp c; /* c.w.p NaN: n < 2 on a side */

@@ -151,26 +151,20 @@ struct command {
 	const char *summary;
 };
 
-/* Only what works is registered; later work adds the rest. */
 static const struct command commands[] = {
-	{ "stats", cmd_stats, "sample and compare memory.numa_stat (stats.py)" },
-#ifdef DAXLAB_HAVE_VM
-	{ "vm", cmd_vm, "start, stop and inspect VMs bound to NUMA nodes (cgctl)" },
-#endif
-#ifdef DAXLAB_HAVE_GUEST
+	{ "stats", cmd_stats,
+	  "sample and compare memory.numa_stat (stats.py)" },
+	{ "vm", cmd_vm,
+	  "start, stop and inspect VMs bound to NUMA nodes (cgctl)" },
 	{ "guest", cmd_guest, "build the tiny guest, a Debian image, seeds" },
-#endif
-#ifdef DAXLAB_HAVE_FILES
-	{ "files", cmd_files, "create, inspect, evict and warm file sets (filectl)" },
-#endif
-#ifdef DAXLAB_HAVE_FIO
-	{ "fio", cmd_fio, "write fio jobs and run them in the guests (fioctl)" },
-#endif
-#ifdef DAXLAB_HAVE_RUN
+	{ "files", cmd_files,
+	  "create, inspect, evict and warm file sets (filectl)" },
+	{ "fio", cmd_fio,
+	  "write fio jobs and run them in the guests (fioctl)" },
 	{ "run", cmd_run, "the whole experiment in one command" },
 	{ "report", cmd_report, "rebuild and compare experiment reports" },
-	{ "sweep", cmd_sweep, "the state of a sweep's runs, local or on Slurm" },
-#endif
+	{ "sweep", cmd_sweep,
+	  "the state of a sweep's runs, local or on Slurm" },
 };
 
 /*
@@ -182,16 +176,10 @@ static const struct alias {
 	const char *const words[3];
 } aliases[] = {
 	{ "stats", { "stats", NULL } },
-#ifdef DAXLAB_HAVE_VM
 	{ "cgctl", { "vm", "start", NULL } },
 	{ "qemuctl", { "vm", "cmdline", NULL } },
-#endif
-#ifdef DAXLAB_HAVE_FILES
 	{ "filectl", { "files", NULL } },
-#endif
-#ifdef DAXLAB_HAVE_FIO
 	{ "fioctl", { "fio", "job", NULL } },
-#endif
 };
 
 static void usage(void)

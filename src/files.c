@@ -48,9 +48,7 @@ struct files_ctl {
 
 enum {
 	OPT_MANIFEST = WL_OPT_END,
-	OPT_SET,
 	OPT_VM,
-	OPT_BYTES,
 	OPT_NO_PROGRESS,
 	OPT_BY,
 	OPT_INTERVAL,

@@ -264,7 +264,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (!quiet) {
-		report_write_summary_with(stdout, runs, nr, sec_text);
+		report_write_summary(stdout, runs, nr, sec_text);
 		printf("\nreport: %s\nsummary: %s\n", html, txt);
 		if (have_cmp)
 			printf("comparison: %s\n", json);

@@ -82,7 +82,7 @@ static int write_report(const char *dir)
 	if (ret == 0)
 		ret = report_save(txt, &rr, 1, false, NULL, &err);
 	if (ret == 0 && !daxlab_quiet)
-		report_write_summary(stderr, &rr, 1);
+		report_write_summary(stderr, &rr, 1, NULL);
 	report_run_free(rr);
 	if (ret < 0)
 		return error("%s", err.msg);

@@ -109,8 +109,20 @@ static void test_host(void **state)
 	assert_non_null(strstr(err.msg, missing));
 }
 
+/* One VM's fio version, through fiover_check_vms(). */
+static int fiover_guest(const char *cfg, struct vm_config *vm, char *ret,
+			size_t len, struct error *err)
+{
+	struct fiover_vm r = { .vm = vm };
+
+	fiover_check_vms(cfg, "fio", "fio-3.99", &r, 1);
+	snprintf(ret, len, "%s", r.version);
+	*err = r.err;
+	return r.r;
+}
+
 /*
- * fiover_guest() with an ssh in PATH that answers as a guest would: the
+ * The guests' fio versions, with an ssh in PATH that answers as a guest would: the
  * words it got go to dir/args, and it answers by the host name.
  */
 static void test_guest_answers(void **state)

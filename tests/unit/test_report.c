@@ -167,7 +167,7 @@ static void test_html_and_summary(void **state)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	assert_int_equal(report_write_html(f, runs, 2), 0);
+	assert_int_equal(report_write_html(f, runs, 2, NULL), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "<table class=\"compare\">"));
 	assert_non_null(
@@ -176,7 +176,7 @@ static void test_html_and_summary(void **state)
 	free(buf);
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	assert_int_equal(report_write_summary(f, runs, 1), 0);
+	assert_int_equal(report_write_summary(f, runs, 1, NULL), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "Shared set: 64.0 MiB of the data cached, "
 				    "64.0 MiB cached once, 0.0 MiB cached "
@@ -237,7 +237,7 @@ static void test_two_nodes(void **state)
 	assert_true(r->vms[0].have_guest);
 	assert_int_equal(r->vms[0].guest_last - r->vms[0].guest_first, 4000);
 	f = open_memstream(&buf, &len);
-	assert_int_equal(report_write_html(f, &r, 1), 0);
+	assert_int_equal(report_write_html(f, &r, 1, NULL), 0);
 	fclose(f);
 	assert_non_null(strstr(
 		buf, "virtiofsd and VM cgroups (file - shmem), node N1"));

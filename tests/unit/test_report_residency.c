@@ -138,9 +138,9 @@ static char *render(struct report_run *r, int which)
 
 	assert_non_null(f);
 	if (which == 0)
-		assert_int_equal(report_write_html(f, &r, 1), 0);
+		assert_int_equal(report_write_html(f, &r, 1, NULL), 0);
 	else if (which == 1)
-		assert_int_equal(report_write_summary(f, &r, 1), 0);
+		assert_int_equal(report_write_summary(f, &r, 1, NULL), 0);
 	else
 		assert_int_equal(report_write_closure_csv(f, r), 0);
 	fclose(f);
