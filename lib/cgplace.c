@@ -163,7 +163,7 @@ static int check_root_controllers(struct cgplace *p, struct cg_ctx *cg)
 		return r;
 	if (r < 0)
 		return refuse(p, "cannot read %s: %s", path, strerror(-r));
-	cg_missing_controllers(cg_trim(have), miss, sizeof(miss));
+	cg_missing_controllers(str_trim(have), miss, sizeof(miss));
 	if (*miss)
 		return refuse(
 			p,
@@ -256,7 +256,7 @@ static char *describe_pids(const pid_t *pids, size_t n)
 
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pids[i]);
 		if (read_full_file(path, 256, &comm, NULL) == 0)
-			cg_trim(comm);
+			str_trim(comm);
 		t = strdup_printf("%s%s%d (%s)", s, i ? ", " : "", (int)pids[i],
 				  comm ? comm : "?");
 		free(s);

@@ -126,15 +126,6 @@ char *cg_path(const struct cg_ctx *ctx, const char *controller,
 			     name ? name : "", sep3, file ? file : "");
 }
 
-char *cg_trim(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = 0;
-	return s;
-}
-
 /* Tells the trace what is done to path; true: a dry run, it is not done. */
 static bool trace(const struct cg_ctx *ctx, const char *what, const char *path,
 		  const char *value)
@@ -187,7 +178,7 @@ static int read_trimmed(const char *path, char **ret)
 
 	if (r < 0)
 		return r;
-	*ret = cg_trim(s);
+	*ret = str_trim(s);
 	return 0;
 }
 
@@ -512,7 +503,7 @@ static int read_pids(const char *p, pid_t **ret, size_t *ret_n)
 		uint64_t v;
 		pid_t *e;
 
-		if (parse_u64(cg_trim(w), &v) < 0 || !v || v > INT32_MAX)
+		if (parse_u64(str_trim(w), &v) < 0 || !v || v > INT32_MAX)
 			continue;
 		e = ARRAY_PUSH(l, n);
 		if (!e) {
@@ -624,7 +615,7 @@ int cg_keyed_value(const char *text, const char *key, uint64_t *ret)
 				return n ? -ERANGE : -EINVAL;
 			memcpy(num, l + klen + 1, n);
 			num[n] = 0;
-			return parse_u64(cg_trim(num), ret);
+			return parse_u64(str_trim(num), ret);
 		}
 		l = nl ? nl + 1 : NULL;
 	}
@@ -709,7 +700,7 @@ int cg_delegated_mark(const char *dir)
 
 		if (n >= 0) {
 			v[n] = 0;
-			if (!strcmp(cg_trim(v), "1"))
+			if (!strcmp(str_trim(v), "1"))
 				return 1;
 			continue;
 		}

@@ -189,7 +189,4 @@ char *cg_next_level(const char *cur, const char *target);
 int cg_check_levels(const struct cg_ctx *ctx, const char *movable,
 		    bool *ret_busy, struct error *err);
 
-/* Trims a trailing newline and spaces in place; returns s. */
-char *cg_trim(char *s);
-
 #endif

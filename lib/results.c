@@ -215,18 +215,6 @@ char *kv_format(const struct kvlist *l)
 	return buf;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 int kv_parse(const char *text, struct kvlist *ret)
 {
 	_cleanup_free_ char *copy = strdup(text);
@@ -239,15 +227,15 @@ int kv_parse(const char *text, struct kvlist *ret)
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *eq, *key, *value;
 
-		key = trim(line);
+		key = str_trim(line);
 		if (!*key || *key == '#')
 			continue;
 		eq = strchr(key, '=');
 		if (!eq)
 			return -EBADMSG;
 		*eq = '\0';
-		value = trim(eq + 1);
-		key = trim(key);
+		value = str_trim(eq + 1);
+		key = str_trim(key);
 		r = kv_set(ret, key, "%s", value);
 		if (r < 0)
 			return r;
@@ -279,7 +267,7 @@ char *results_tool_version(const char *const *argv)
 
 		if (nl)
 			*nl = '\0';
-		line = trim(line);
+		line = str_trim(line);
 		if (*line)
 			return strdup_printf_line("%s", line);
 		line = nl ? nl + 1 : NULL;
@@ -342,7 +330,7 @@ size_t results_parse_mount_lines(const char *console, struct mount_line *ret,
 					p++;
 				snprintf(m->options, sizeof(m->options), "%s",
 					 p);
-				trim(m->options);
+				str_trim(m->options);
 			} else {
 				snprintf(m->mount, sizeof(m->mount), "%s", p);
 			}

@@ -212,6 +212,19 @@ char *strdup_printf_line(const char *fmt, ...)
 	return s;
 }
 
+char *str_trim(char *s)
+{
+	size_t n = strlen(s), i = 0;
+
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	while (isspace((unsigned char)s[i]))
+		i++;
+	if (i)
+		memmove(s, s + i, n - i + 1);
+	return s;
+}
+
 void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
 {
 	size_t n, k = strlen(sep);

@@ -98,6 +98,9 @@ char *strdup_printf_line(const char *fmt, ...)
 char *strdup_vprintf_line(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
 
+/* Strips white space at both ends of s, in place; returns s. */
+char *str_trim(char *s);
+
 /*
  * Appends the printf text to the string in buf (len bytes), after sep
  * when buf is not empty; nothing when sep and one more byte do not fit.

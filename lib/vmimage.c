@@ -25,20 +25,6 @@
 #include "spawn.h"
 #include "util.h"
 
-/* Strips blanks at both ends, in place. */
-static char *trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = 0;
-	while (s[i] == ' ' || s[i] == '\t')
-		i++;
-	if (i)
-		memmove(s, s + i, n - i + 1);
-	return s;
-}
-
 /* Appends to a "; "-separated list in buf. */
 #define add(buf, len, ...) str_appendf(buf, len, "; ", __VA_ARGS__)
 
@@ -210,7 +196,7 @@ static void unit_log(struct vmimage_unit *u, const char *line, size_t len)
 	char l[512];
 
 	snprintf(l, sizeof(l), "%.*s", (int)len, line);
-	trim(l);
+	str_trim(l);
 	if (!*l || str_has_prefix(l, "Mounting ") ||
 	    str_has_prefix(l, "Started ") || str_has_prefix(l, "Starting "))
 		return;
@@ -274,7 +260,7 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 		}
 		l = nl ? nl + 1 : NULL;
 	}
-	trim(r->fio_path);
+	str_trim(r->fio_path);
 	/* "fio-3.33", as fiover reads it (and what else fio said, if not) */
 	{
 		char v[sizeof(r->fio_version)];
@@ -283,7 +269,7 @@ int vmimage_parse_report(const char *out, struct vmimage_report *r)
 			snprintf(r->fio_version, sizeof(r->fio_version), "%s",
 				 v);
 		else
-			trim(r->fio_version);
+			str_trim(r->fio_version);
 	}
 	return 0;
 }

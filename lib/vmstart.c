@@ -284,7 +284,7 @@ static int wait_ready(struct vm_env *e, const struct vm_config *vm,
 
 				if (f) {
 					f[strcspn(f, "\n")] = 0;
-					cg_trim(f);
+					str_trim(f);
 					return step_failed(
 						e, "mount shares in the guest",
 						-EIO, NULL,
@@ -437,7 +437,7 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			return step_failed(e, step, r < 0 ? r : -EIO, NULL,
 					   "mkfs.ext4 -d %s %s: %s", src, tmp,
 					   r < 0 ? strerror(-r) :
-						   (out ? cg_trim(out) : "?"));
+						   (out ? str_trim(out) : "?"));
 		}
 		if (rename(tmp, image) < 0) {
 			r = -errno;

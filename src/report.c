@@ -197,15 +197,10 @@ int cmd_report(int argc, char **argv)
 			alpha = parse_alpha("report", optarg);
 			break;
 		case 'q':
-			quiet = true;
+			quiet = true; /* the summary, not the notes */
 			break;
-		case 'h':
-			report_usage();
-			return 0;
-		case 'V':
-			print_version();
 		default:
-			bad_option("report", c, argv);
+			common_option("report", c, argv, report_usage);
 		}
 	}
 	if (optind >= argc)

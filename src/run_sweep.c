@@ -155,7 +155,7 @@ static int sbatch(const struct run_opts *o, const char *const *head,
 		return error_errno(r, "cannot run sbatch");
 	if (ex != 0)
 		return error("sbatch exited with %d: %s", ex,
-			     out ? cg_trim(out) : "");
+			     out ? str_trim(out) : "");
 	out[strcspn(out, ";\n")] = 0;
 	if (!*out || strspn(out, "0123456789") != strlen(out))
 		return error("sbatch printed no job id: '%s'", out);

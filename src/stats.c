@@ -416,16 +416,8 @@ static int cmd_stats_monitor(int argc, char **argv)
 			/* "-": standard output, as without -o */
 			m.output = strcmp(optarg, "-") ? optarg : NULL;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			monitor_usage();
-			return 0;
-		case 'V':
-			print_version();
 		default:
-			bad_option("stats monitor", c, argv);
+			common_option("stats monitor", c, argv, monitor_usage);
 		}
 	}
 	/* the words after --cgroups NAME=SOURCE: more sources */

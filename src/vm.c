@@ -186,16 +186,8 @@ static void parse_opts(const char *cmd, int argc, char **argv,
 				usage_error(ucmd, "--no-probe is for cmdline");
 			o->no_probe = true;
 			break;
-		case 'q':
-			daxlab_quiet = true;
-			break;
-		case 'h':
-			vm_usage();
-			exit(0);
-		case 'V':
-			print_version();
 		default:
-			bad_option(ucmd, c, argv);
+			common_option(ucmd, c, argv, vm_usage);
 		}
 	}
 	o->first_arg = optind;

@@ -294,7 +294,7 @@ static int no_pid(void)
 
 	assert_int_equal(
 		read_full_file("/proc/sys/kernel/pid_max", 64, &s, NULL), 0);
-	assert_int_equal(parse_u64(cg_trim(s), &v), 0);
+	assert_int_equal(parse_u64(str_trim(s), &v), 0);
 	return (int)v;
 }
 

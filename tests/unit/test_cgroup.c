@@ -222,16 +222,6 @@ static void test_read_back(void **state)
 	rm_rf(d);
 }
 
-static void test_trim(void **state)
-{
-	char a[] = "0-3 \n";
-	char b[] = "";
-
-	(void)state;
-	assert_string_equal(cg_trim(a), "0-3");
-	assert_string_equal(cg_trim(b), "");
-}
-
 static void test_keyed_value(void **state)
 {
 	uint64_t v = 0;
@@ -547,7 +537,6 @@ int main(void)
 		cmocka_unit_test(test_v2_dry_run_order),
 		cmocka_unit_test(test_v1_dry_run_order),
 		cmocka_unit_test(test_read_back),
-		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_keyed_value),
 		cmocka_unit_test(test_oom_kills),
 		cmocka_unit_test(test_levels_helpers),

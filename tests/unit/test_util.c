@@ -356,9 +356,23 @@ static void test_copy_file_tail(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_str_trim(void **state)
+{
+	char a[] = "0-3 \n";
+	char b[] = "";
+	char c[] = " \t x y \r\n";
+
+	(void)state;
+	assert_string_equal(str_trim(a), "0-3");
+	assert_string_equal(str_trim(b), "");
+	assert_ptr_equal(str_trim(c), c);
+	assert_string_equal(c, "x y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_str_trim),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_s64),
 		cmocka_unit_test(test_parse_size),
