@@ -13,22 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/*
- * Closes f, open_memstream()'s on *buf: *buf, or NULL (*buf freed) when
- * f is NULL, a write failed or ok is false.
- */
-static char *mem_close(FILE *f, char **buf, bool ok)
-{
-	ok = ok && f && !ferror(f);
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok) {
-		free(*buf);
-		*buf = NULL;
-	}
-	return *buf;
-}
-
 /* A YAML double-quoted scalar: only " and \ need escaping in our values. */
 static void put_yaml(FILE *f, const char *s)
 {
@@ -249,9 +233,9 @@ char *cloudinit_user_data(const struct lab_config *c,
 		"daemon-reload; systemctl start %s; }\"]\n",
 		CLOUDINIT_TARGET, CLOUDINIT_TARGET, CLOUDINIT_TARGET);
 out:
-	ok = mem_close(u, &units, ok) != NULL;
+	ok = memstream_close(u, &units, ok) != NULL;
 	free(units);
-	return mem_close(f, &text, ok);
+	return memstream_close(f, &text, ok);
 }
 
 char *cloudinit_meta_data(const struct vm_config *vm)

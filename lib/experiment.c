@@ -352,11 +352,7 @@ static char *config_as_used(const struct experiment *x, const char *const *keys,
 		if (!done[i])
 			fprintf(f, "%s = %s ; daxlab run --sweep\n", keys[i],
 				vals[i]);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return memstream_close(f, &buf, true);
 }
 
 /* --- the steps --- */

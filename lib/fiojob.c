@@ -162,10 +162,8 @@ int fiojob_render(const struct fileset_plan *p, const struct fiojob_opts *o,
 			break;
 		fprintf(f, "flow=%u\n", p->weight[g]);
 	}
-	if (fclose(f) || r < 0) {
-		free(buf);
+	if (!memstream_close(f, &buf, r == 0))
 		return err_fail(err, -ENOMEM, "out of memory");
-	}
 	*ret = buf;
 	return 0;
 }

@@ -129,11 +129,7 @@ char *qemu_kernel_cmdline(const struct vm_plan *p)
 	}
 	if (vm->append)
 		fprintf(f, " %s", vm->append);
-	if (fclose(f) != 0) {
-		free(r);
-		return NULL;
-	}
-	return r;
+	return memstream_close(f, &r, true);
 }
 
 static void add_host_nodes(struct strv *b, char *opt, size_t optlen,

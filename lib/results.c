@@ -208,11 +208,7 @@ char *kv_format(const struct kvlist *l)
 		return NULL;
 	for (size_t i = 0; i < l->n; i++)
 		fprintf(f, "%s = %s\n", l->v[i].key, l->v[i].value);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return memstream_close(f, &buf, true);
 }
 
 int kv_parse(const char *text, struct kvlist *ret)
@@ -359,11 +355,7 @@ char *residency_format(const struct residency_row *rows, size_t n)
 			fprintf(f, "%llu", (unsigned long long)r->size);
 		fputc('\n', f);
 	}
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return memstream_close(f, &buf, true);
 }
 
 static int push_row(struct residency_row **rows, size_t *n,

@@ -212,6 +212,18 @@ char *strdup_printf_line(const char *fmt, ...)
 	return s;
 }
 
+char *memstream_close(FILE *f, char **buf, bool ok)
+{
+	ok = ok && f && !ferror(f);
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return *buf;
+}
+
 char *str_trim(char *s)
 {
 	size_t n = strlen(s), i = 0;

@@ -98,6 +98,12 @@ char *strdup_printf_line(const char *fmt, ...)
 char *strdup_vprintf_line(const char *fmt, va_list ap)
 	__attribute__((format(printf, 1, 0)));
 
+/*
+ * Closes f, open_memstream()'s on *buf: *buf, or NULL (*buf freed) when
+ * f is NULL, a write failed or ok is false.
+ */
+char *memstream_close(FILE *f, char **buf, bool ok);
+
 /* Strips white space at both ends of s, in place; returns s. */
 char *str_trim(char *s);
 
