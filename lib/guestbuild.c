@@ -1137,31 +1137,6 @@ static int write_initrd(const struct plan *p, const char *path,
 	return 0;
 }
 
-static int copy_file(const char *src, const char *dst, struct error *err)
-{
-	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int out = -1;
-	_cleanup_free_ char *buf = NULL;
-	ssize_t n;
-
-	if (in < 0)
-		return err_fail(err, -errno, "%s: %s", src, strerror(errno));
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0)
-		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
-	buf = malloc(1 << 20);
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(in, buf, 1 << 20)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write_all(out, buf, (size_t)n) < 0)
-			return err_fail(err, -EIO, "copying %s to %s: %s", src,
-					dst, strerror(errno));
-	}
-	return 0;
-}
-
 static void progress(const struct guest_build_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void progress(const struct guest_build_opts *o, const char *fmt, ...)
@@ -1201,26 +1176,37 @@ static bool hash_matches(const char *dir, const char *hash)
 	return len >= 64 && strncmp(old, hash, 64) == 0;
 }
 
-/*
- * DIR/NAME written as DIR/.NAME.tmp, then renamed into place: a copy of
- * the file src, or without src the plan's initramfs.
- */
-static int install_file(const char *dir, const char *name, const char *src,
-			const struct plan *p, uint64_t *ret_size,
-			struct error *err)
+/* DIR/vmlinuz, a copy of the kernel at src, written in one piece. */
+static int install_kernel(const char *dir, const char *src, struct error *err)
 {
-	_cleanup_free_ char *tmp = strdup_printf("%s/.%s.tmp", dir, name);
-	_cleanup_free_ char *dst = strdup_printf("%s/%s", dir, name);
+	_cleanup_free_ char *dst = strdup_printf("%s/vmlinuz", dir);
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	if (!dst)
+		return -ENOMEM;
+	r = read_full_file(src, 1u << 30, &buf, &len);
+	if (r < 0)
+		return err_fail(err, r, "%s: %s", src, strerror(-r));
+	return write_file_atomic(dst, buf, len, 0644, err);
+}
+
+/* DIR/initrd.img written as DIR/.initrd.img.tmp, then renamed into place. */
+static int install_initrd(const char *dir, const struct plan *p,
+			  uint64_t *ret_size, struct error *err)
+{
+	_cleanup_free_ char *tmp = strdup_printf("%s/.initrd.img.tmp", dir);
+	_cleanup_free_ char *dst = strdup_printf("%s/initrd.img", dir);
 	int r;
 
 	if (!tmp || !dst)
 		return -ENOMEM;
-	if (src)
-		r = copy_file(src, tmp, err);
-	else if ((r = write_initrd(p, tmp, ret_size, err)) < 0)
+	r = write_initrd(p, tmp, ret_size, err);
+	if (r < 0) {
 		unlink(tmp);
-	if (r < 0)
 		return r;
+	}
 	if (rename(tmp, dst) < 0)
 		return err_fail(err, -errno, "%s: %s", dst, strerror(errno));
 	return 0;
@@ -1275,12 +1261,12 @@ static int build_locked(const struct guest_build_opts *o,
 	}
 
 	progress(o, "copying the kernel");
-	r = install_file(dir, "vmlinuz", res->kernel, NULL, NULL, err);
+	r = install_kernel(dir, res->kernel, err);
 	if (r < 0)
 		return r;
 	progress(o, "writing the initramfs (%zu entries, %zu modules, gzip -1)",
 		 p.n, p.n_modules);
-	r = install_file(dir, "initrd.img", NULL, &p, &res->initrd_bytes, err);
+	r = install_initrd(dir, &p, &res->initrd_bytes, err);
 	if (r < 0)
 		return r;
 	path = strdup_printf("%s/inputs.sha256", dir);
