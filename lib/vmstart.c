@@ -467,26 +467,12 @@ static int write_ssh_config(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
 	_cleanup_free_ char *path = vm_ssh_config_path(e);
-	_cleanup_free_ char *tmp = NULL, *key = config_ssh_key(c);
-	_cleanup_fclose_ FILE *f = NULL;
-	int fd, r;
+	_cleanup_free_ char *key = config_ssh_key(c), *text = NULL;
+	size_t len;
+	FILE *f;
 
-	if (!path || !key)
+	if (!path || !key || !(f = open_memstream(&text, &len)))
 		return -ENOMEM;
-	tmp = strdup_printf("%s.%d.tmp", path, (int)getpid());
-	if (!tmp)
-		return -ENOMEM;
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
-		return vm_fail(e, -errno, "cannot write %s: %s", tmp,
-			       strerror(errno));
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
 	fprintf(f, "# Written by daxlab vm start from %s\n", c->path);
 	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct vm_config *vm = &c->vms[i];
@@ -508,18 +494,9 @@ static int write_ssh_config(struct vm_env *e)
 			"\tServerAliveInterval 15\n",
 			(int)strcspn(user, "@"), user, key);
 	}
-	if (fflush(f) != 0 || ferror(f)) {
-		r = -errno;
-		(void)unlink(tmp);
-		return vm_fail(e, r, "cannot write %s", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		(void)unlink(tmp);
-		return vm_fail(e, r, "cannot rename %s to %s: %s", tmp, path,
-			       strerror(-r));
-	}
-	return 0;
+	if (!memstream_close(f, &text, true))
+		return -ENOMEM;
+	return write_file_atomic(path, text, strlen(text), 0600, &e->err);
 }
 
 /* 0 when 127.0.0.1:port can be bound now, as qemu's hostfwd binds it. */
