@@ -141,33 +141,6 @@ static int ask_start(const char *ssh_config, const struct vm_config *vm,
 	return r;
 }
 
-/* A pipe to its end: the first max bytes kept, the rest drained. */
-static int read_pipe(int fd, size_t max, char **ret)
-{
-	_cleanup_free_ char *buf = malloc(max + 1);
-	size_t len = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		char sink[4096];
-		ssize_t n = len < max ? read(fd, buf + len, max - len) :
-					read(fd, sink, sizeof(sink));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		if (len < max)
-			len += (size_t)n;
-	}
-	buf[len] = 0;
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 /* Reads what ssh said, reaps it, and tells what that means. */
 static int ask_finish(struct ask *a, const char *ssh_config,
 		      const struct vm_config *vm, char *ret, size_t len,
@@ -177,10 +150,8 @@ static int ask_finish(struct ask *a, const char *ssh_config,
 	char last[200];
 	int ex, r;
 
-	r = read_pipe(a->fd, 4096, &out);
-	close(a->fd);
+	r = spawn_collect(a->fd, a->pid, 4096, 0, NULL, &out, &ex);
 	a->fd = -1;
-	ex = spawn_wait(a->pid);
 	if (r < 0)
 		return err_fail(err, r, "vm %s: reading from ssh: %s", vm->id,
 				strerror(-r));

@@ -157,17 +157,73 @@ int spawn_wait(pid_t pid)
 	return 128 + WTERMSIG(st);
 }
 
+int spawn_collect(int fd, pid_t pid, size_t max, int64_t deadline_ns,
+		  const volatile sig_atomic_t *stop, char **ret_out,
+		  int *ret_exit)
+{
+	size_t cap = 0, len = 0;
+	char *buf = NULL;
+	int r = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char chunk[4096];
+		ssize_t n;
+
+		if (stop && *stop)
+			r = -EINTR;
+		else if (deadline_ns && now_monotonic_ns() >= deadline_ns)
+			r = -ETIMEDOUT;
+		else if ((deadline_ns || stop) && poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = r ? -1 : read(fd, chunk, sizeof(chunk));
+		if (n < 0 && !r && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;
+		if (n > 0 && len < max) {
+			size_t k =
+				(size_t)n < max - len ? (size_t)n : max - len;
+			char *nb =
+				len + k >= cap ?
+					realloc(buf, cap = 2 * (len + k) + 1) :
+					buf;
+
+			if (!nb) {
+				r = -ENOMEM;
+			} else {
+				buf = nb;
+				memcpy(buf + len, chunk, k);
+				len += k;
+			}
+		}
+		if (n < 0 && !r)
+			r = -errno;
+		if (r) {
+			kill(pid, SIGKILL);
+			break;
+		}
+	}
+	close(fd);
+	*ret_exit = spawn_wait(pid);
+	if (!r && !buf && !(buf = malloc(1)))
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*ret_out = buf;
+	return 0;
+}
+
 int spawn_capture(const char *const *argv, bool merge_stderr, size_t max,
 		  char **ret_out, int *ret_exit)
 {
 	struct spawn_opts o;
-	size_t cap = 4096, len = 0;
-	_cleanup_free_ char *buf = malloc(cap + 1);
 	int p[2], r;
 	pid_t pid;
 
-	if (!buf)
-		return -ENOMEM;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	spawn_opts_init(&o, argv);
@@ -181,41 +237,7 @@ int spawn_capture(const char *const *argv, bool merge_stderr, size_t max,
 		close(p[0]);
 		return r;
 	}
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap && cap < max) {
-			char *nb;
-
-			cap = cap * 2 > max ? max : cap * 2;
-			nb = realloc(buf, cap + 1);
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		if (len == cap) {
-			char sink[4096]; /* keep draining so the child ends */
-
-			n = read(p[0], sink, sizeof(sink));
-		} else {
-			n = read(p[0], buf + len, cap - len);
-			if (n > 0)
-				len += (size_t)n;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-	}
-	close(p[0]);
-	buf[len] = '\0';
-	*ret_exit = spawn_wait(pid);
-	if (r < 0)
-		return r;
-	*ret_out = TAKE_PTR(buf);
-	return 0;
+	return spawn_collect(p[0], pid, max, 0, NULL, ret_out, ret_exit);
 }
 
 int spawn_run(const char *const *argv, const char *hint, struct error *err)

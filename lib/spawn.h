@@ -5,8 +5,10 @@
 #ifndef DAXLAB_SPAWN_H
 #define DAXLAB_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SPAWN_INHERIT (-2) /* keep the parent's fd */
@@ -41,6 +43,18 @@ int spawn(const struct spawn_opts *o, pid_t *ret_pid);
 
 /* Waits for pid; returns its exit code, or 128 + signal. */
 int spawn_wait(pid_t pid);
+
+/*
+ * Reads fd (a pipe from child pid) to its end, keeping the first max
+ * bytes and draining the rest so the child can end, then closes fd and
+ * reaps pid (*ret_exit as spawn_wait()). With a deadline (ns of
+ * now_monotonic_ns(); 0: none) or a stop flag, the child is killed when
+ * it passes or the flag is set: -ETIMEDOUT, -EINTR. *ret_out is
+ * allocated and NUL-terminated.
+ */
+int spawn_collect(int fd, pid_t pid, size_t max, int64_t deadline_ns,
+		  const volatile sig_atomic_t *stop, char **ret_out,
+		  int *ret_exit);
 
 /*
  * Runs argv to completion with stdin from /dev/null, collecting up to max

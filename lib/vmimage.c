@@ -602,10 +602,8 @@ static int run_until_fd(const char *const *argv, int in, int64_t deadline_ns,
 {
 	int pipefd[2] = { -1, -1 };
 	struct spawn_opts o;
-	char *out = NULL;
-	size_t len = 0;
 	pid_t pid;
-	int r = 0;
+	int r;
 
 	*ret_out = NULL;
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -621,48 +619,9 @@ static int run_until_fd(const char *const *argv, int in, int64_t deadline_ns,
 		close(pipefd[0]);
 		return r;
 	}
-	for (;;) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		char buf[4096];
-		ssize_t n;
-
-		if ((interrupted && *interrupted) ||
-		    now_monotonic_ns() >= deadline_ns) {
-			r = interrupted && *interrupted ? -EINTR : -ETIMEDOUT;
-			kill(pid, SIGKILL);
-			break;
-		}
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = read(pipefd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len + (size_t)n > (4u << 20))
-			continue; /* more than the script ever prints */
-		{
-			char *no = realloc(out, len + (size_t)n + 1);
-
-			if (!no) {
-				r = -ENOMEM;
-				kill(pid, SIGKILL);
-				break;
-			}
-			out = no;
-			memcpy(out + len, buf, (size_t)n);
-			len += (size_t)n;
-			out[len] = 0;
-		}
-	}
-	close(pipefd[0]);
-	*ret_status = spawn_wait(pid);
-	if (r < 0) {
-		free(out);
-		return r;
-	}
-	*ret_out = out ? out : strdup("");
-	return *ret_out ? 0 : -ENOMEM;
+	/* 4 MiB: more than the script ever prints */
+	return spawn_collect(pipefd[0], pid, 4u << 20, deadline_ns, interrupted,
+			     ret_out, ret_status);
 }
 
 /* run_until_fd() with stdin_text on its stdin. */

@@ -148,6 +148,56 @@ static void test_spawn_capture(void **state)
 	assert_int_equal(spawn_capture(missing, false, 100, &out, &ex), -ENOENT);
 }
 
+/* A child started on a pipe, for spawn_collect(). */
+static pid_t child(const char *script, int *ret_fd)
+{
+	const char *argv[] = { "sh", "-c", script, NULL };
+	struct spawn_opts o;
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	spawn_opts_init(&o, argv);
+	o.fd_out = p[1];
+	assert_int_equal(spawn(&o, &pid), 0);
+	close(p[1]);
+	*ret_fd = p[0];
+	return pid;
+}
+
+static void test_spawn_collect(void **state)
+{
+	volatile sig_atomic_t stop = 0;
+	char *out = NULL;
+	int fd, ex;
+	pid_t pid;
+
+	(void)state;
+	/* the first max bytes kept, the rest drained: the child ends */
+	pid = child("head -c 100000 /dev/zero | tr '\\0' a; exit 4", &fd);
+	assert_int_equal(spawn_collect(fd, pid, 10, 0, NULL, &out, &ex), 0);
+	assert_string_equal(out, "aaaaaaaaaa");
+	assert_int_equal(ex, 4);
+	free(out);
+	/* nothing said: an empty string */
+	pid = child("true", &fd);
+	assert_int_equal(spawn_collect(fd, pid, 10, 0, NULL, &out, &ex), 0);
+	assert_string_equal(out, "");
+	free(out);
+	/* past the deadline, or stopped: killed */
+	pid = child("echo hi; exec sleep 60", &fd);
+	assert_int_equal(spawn_collect(fd, pid, 10,
+				       now_monotonic_ns() + 300000000, NULL,
+				       &out, &ex),
+			 -ETIMEDOUT);
+	assert_int_equal(ex, 128 + SIGKILL);
+	stop = 1;
+	pid = child("exec sleep 60", &fd);
+	assert_int_equal(spawn_collect(fd, pid, 10, 0, &stop, &out, &ex),
+			 -EINTR);
+	assert_int_equal(ex, 128 + SIGKILL);
+}
+
 static bool exists(const char *dir, const char *name)
 {
 	char p[512];
@@ -382,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_path_parent),
 		cmocka_unit_test(test_strdup_printf_line),
 		cmocka_unit_test(test_spawn_capture),
+		cmocka_unit_test(test_spawn_collect),
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_write_file_atomic_writers),
 		cmocka_unit_test(test_copy_file_tail),
