@@ -816,18 +816,13 @@ static int write_job(struct experiment *x)
 	int ret;
 
 	fiojob_opts_init(&jo);
-	jo.rw = x->c->workload.rw;
-	jo.bs = x->c->workload.bs_bytes;
-	jo.runtime = x->c->workload.runtime;
-	jo.ioengine = x->c->workload.ioengine;
+	fiojob_opts_from_config(&jo, &x->c->workload, &x->cfgdata);
 	/*
 	 * invalidate=0: daxlab run sets the starting state; fio dropping a
 	 * file's cache at every open (in the guest, too) would hide what
 	 * the page caches really keep.
 	 */
 	jo.warm = true;
-	jo.shared_path = x->cfgdata.shared_mount;
-	jo.private_path = x->cfgdata.private_mount;
 	jo.comment = "daxlab run";
 	ret = fiojob_render(x->plan, &jo, &job, &err);
 	if (ret < 0)
@@ -860,16 +855,6 @@ static bool csv_has_source(const char *path, const char *src)
 static int start_residency(struct experiment *x);
 
 /* Pushes each word up to the NULL. */
-static void push_words(struct strv *a, ...)
-{
-	va_list ap;
-
-	va_start(ap, a);
-	for (const char *w; (w = va_arg(ap, const char *));)
-		strv_push(a, w);
-	va_end(ap);
-}
-
 /*
  * A source of stats.csv in the provenance: its kind, its VM and, for a
  * host cgroup, its memory cgroup as residency.csv names it (below the
@@ -914,7 +899,8 @@ static int start_monitor(struct experiment *x)
 
 	if (!csv || !log || !sshcfg)
 		return fail(x, "out of memory");
-	push_words(&a, "/proc/self/exe", "stats", "monitor", "--cgroups", NULL);
+	strv_push_all(&a, "/proc/self/exe", "stats", "monitor", "--cgroups",
+		      NULL);
 	/* the host root's memory.numa_stat (not below cgroup_parent) */
 	strv_pushf(&a, "host=%s%s/memory.numa_stat", x->env.cg.root,
 		   x->env.cg.version == CG_V1 ? "/memory" : "");
@@ -930,9 +916,9 @@ static int start_monitor(struct experiment *x)
 		strv_pushf(&a, "%s=%s:/sys/fs/cgroup/memory.numa_stat",
 			   vm->name, vm->ssh);
 	}
-	push_words(&a, "--ssh-config", sshcfg, "--interval", NULL);
+	strv_push_all(&a, "--ssh-config", sshcfg, "--interval", NULL);
 	strv_pushf(&a, "%u", x->o.interval_ms);
-	push_words(&a, "--duration", "0", "--output", csv, "--quiet", NULL);
+	strv_push_all(&a, "--duration", "0", "--output", csv, "--quiet", NULL);
 	argv = strv_steal(&a);
 	provenance_write(x->dir, &x->prov);
 	if (!argv)
@@ -1149,8 +1135,8 @@ static int start_residency(struct experiment *x)
 		return 0;
 	if (!csv || !log)
 		return fail(x, "out of memory");
-	push_words(&a, "/proc/self/exe", "files", "residency", "--config",
-		   x->o.config, "--size", NULL);
+	strv_push_all(&a, "/proc/self/exe", "files", "residency", "--config",
+		      x->o.config, "--size", NULL);
 	strv_pushf(&a, "%llu", (unsigned long long)w->size);
 	strv_push(&a, "--file-size");
 	strv_pushf(&a, "%llu", (unsigned long long)w->file_size);
@@ -1162,9 +1148,9 @@ static int start_residency(struct experiment *x)
 	strv_pushf(&a, "%u", w->hot_ratio);
 	strv_push(&a, "--hot-access-ratio");
 	strv_pushf(&a, "%u", w->hot_access_ratio);
-	push_words(&a, "--output", csv, "--interval", NULL);
+	strv_push_all(&a, "--output", csv, "--interval", NULL);
 	strv_pushf(&a, "%llums", (unsigned long long)w->residency_interval_ms);
-	push_words(&a, "--guests", "--quiet", NULL);
+	strv_push_all(&a, "--guests", "--quiet", NULL);
 	argv = strv_steal(&a);
 	if (!argv)
 		return fail(x, "out of memory");

@@ -28,6 +28,20 @@ void fiojob_opts_init(struct fiojob_opts *o)
 	};
 }
 
+void fiojob_opts_from_config(struct fiojob_opts *o,
+			     const struct workload_config *w,
+			     const struct workload_cfgdata *d)
+{
+	o->rw = w->rw;
+	o->bs = w->bs_bytes;
+	o->runtime = w->runtime;
+	o->ioengine = w->ioengine;
+	if (d->shared_mount)
+		o->shared_path = d->shared_mount;
+	if (d->private_mount)
+		o->private_path = d->private_mount;
+}
+
 /* rw, bs, runtime and ioengine as daxlab.ini's [workload] keys are checked. */
 static int check_workload(const struct fiojob_opts *o, struct error *err)
 {

@@ -30,6 +30,14 @@ struct fiojob_opts {
 };
 
 void fiojob_opts_init(struct fiojob_opts *o);
+struct workload_config;
+/*
+ * [workload]'s rw, bs, runtime and ioengine, and the guests' mount points
+ * of the sets where the config has them (d: workload_from_config()'s).
+ */
+void fiojob_opts_from_config(struct fiojob_opts *o,
+			     const struct workload_config *w,
+			     const struct workload_cfgdata *d);
 
 /* fio's limits (docs/architecture.md). */
 #define FIOJOB_MAX_VALUE 4096 /* characters of one filename= value */

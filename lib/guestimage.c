@@ -508,10 +508,7 @@ static int systemctl(struct build *b, const char *verb,
 {
 	struct strv a = { 0 };
 
-	strv_push(&a, "chroot");
-	strv_push(&a, b->root);
-	strv_push(&a, "systemctl");
-	strv_push(&a, verb);
+	strv_push_all(&a, "chroot", b->root, "systemctl", verb, NULL);
 	for (size_t i = 0; units[i]; i++)
 		strv_push(&a, units[i]);
 	return run_strv(b, "set up the tree", &a);
@@ -576,11 +573,9 @@ static int mmdebstrap(struct build *b, const char *mirror)
 	struct strv a = { 0 };
 	char inc[1024] = "";
 
-	strv_push(&a, "mmdebstrap");
-	strv_push(&a, "--variant=apt");
-	strv_push(&a, "--mode=root");
-	strv_push(&a, "--format=directory");
-	strv_push(&a, "--aptopt=Acquire::Retries \"3\"");
+	strv_push_all(&a, "mmdebstrap", "--variant=apt", "--mode=root",
+		      "--format=directory", "--aptopt=Acquire::Retries \"3\"",
+		      NULL);
 	for (size_t i = 0; guest_image_packages[i]; i++)
 		str_appendf(inc, sizeof(inc), ",", "%s",
 			    guest_image_packages[i]);
@@ -588,9 +583,7 @@ static int mmdebstrap(struct build *b, const char *mirror)
 	for (size_t i = 0; dpkg_filters[i]; i++)
 		strv_pushf(&a, "--dpkgopt=%s", dpkg_filters[i]);
 	strv_pushf(&a, "--essential-hook=sync-in %s /", b->hooks);
-	strv_push(&a, b->o->release);
-	strv_push(&a, b->root);
-	strv_push(&a, mirror);
+	strv_push_all(&a, b->o->release, b->root, mirror, NULL);
 	return run_strv(b, "mmdebstrap", &a);
 }
 

@@ -28,6 +28,16 @@ void strv_push(struct strv *b, const char *s)
 	b->v[b->n] = NULL;
 }
 
+void strv_push_all(struct strv *b, ...)
+{
+	va_list ap;
+
+	va_start(ap, b);
+	for (const char *w; (w = va_arg(ap, const char *));)
+		strv_push(b, w);
+	va_end(ap);
+}
+
 void strv_pushf(struct strv *b, const char *fmt, ...)
 {
 	va_list ap;

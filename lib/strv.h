@@ -18,6 +18,8 @@ struct strv {
 };
 
 void strv_push(struct strv *b, const char *s);
+/* Each word up to a NULL. */
+void strv_push_all(struct strv *b, ...) __attribute__((sentinel));
 void strv_pushf(struct strv *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Hands the vector over (NULL-terminated), or NULL after an error. */

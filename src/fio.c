@@ -177,14 +177,7 @@ static void parse_config_first(struct fio_ctl *c, int argc, char **argv,
 	workload_args_config(&c->w, argc, argv, shortopts, longopts);
 	if (!c->w.config)
 		return;
-	if (c->w.cfgdata.shared_mount)
-		c->job.shared_path = c->w.cfgdata.shared_mount;
-	if (c->w.cfgdata.private_mount)
-		c->job.private_path = c->w.cfgdata.private_mount;
-	c->job.rw = c->w.config->workload.rw;
-	c->job.bs = c->w.config->workload.bs_bytes;
-	c->job.runtime = c->w.config->workload.runtime;
-	c->job.ioengine = c->w.config->workload.ioengine;
+	fiojob_opts_from_config(&c->job, &c->w.config->workload, &c->w.cfgdata);
 }
 
 /* HOST[,PORT], checked before anything is written or started */
@@ -469,27 +462,56 @@ static void print_duration_ns(double ns)
 	printf(" %10s", b);
 }
 
-/* The config's VM behind "127.0.0.1:PORT" (its forwarded fio port). */
-static const char *vm_of_host(const struct fio_ctl *c, const char *host)
+/*
+ * The config's VM behind a host-list word ("127.0.0.1,PORT", "NAME",
+ * "ip:ADDR,PORT"), as `fio job` writes them, or NULL.
+ */
+static const struct vm_config *vm_of_client(const struct lab_config *c,
+					    const char *word)
 {
-	const char *colon = strrchr(host, ':');
-	unsigned port;
+	char host[256];
+	unsigned port = 8765;
+	const char *comma;
+	size_t n;
 
-	if (!c->w.config || !colon ||
-	    parse_uint_range(colon + 1, 1, 65535, &port))
-		return "-";
-	for (size_t i = 0; i < c->w.config->n_vms; i++) {
-		const struct vm_config *vm = &c->w.config->vms[i];
+	if (str_has_prefix(word, "ip:") || str_has_prefix(word, "ip6:"))
+		word = strchr(word, ':') + 1;
+	if (str_has_prefix(word, "sock:"))
+		return NULL;
+	comma = strrchr(word, ',');
+	n = comma ? (size_t)(comma - word) : strlen(word);
+	if (n >= sizeof(host) ||
+	    (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0))
+		return NULL;
+	memcpy(host, word, n);
+	host[n] = 0;
+	for (size_t i = 0; i < c->n_vms; i++) {
+		const struct vm_config *vm = &c->vms[i];
 
 		if (vm->net == VM_NET_USER && vm->fio_port == port &&
-		    str_has_prefix(host, "127.0.0.1:"))
-			return vm->id;
+		    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")))
+			return vm;
 		if (vm->net != VM_NET_USER && port == 8765 &&
-		    (size_t)(colon - host) == strlen(vm->name) &&
-		    !strncmp(host, vm->name, strlen(vm->name)))
-			return vm->id;
+		    !strcmp(host, vm->name))
+			return vm;
 	}
-	return "-";
+	return NULL;
+}
+
+/* The config's VM behind fio's "HOST:PORT", as a host-list word. */
+static const char *vm_of_host(const struct fio_ctl *c, const char *host)
+{
+	const struct vm_config *vm = NULL;
+	char w[256];
+	char *colon;
+
+	if (c->w.config &&
+	    snprintf(w, sizeof(w), "%s", host) < (int)sizeof(w) &&
+	    (colon = strrchr(w, ':'))) {
+		*colon = ',';
+		vm = vm_of_client(c->w.config, w);
+	}
+	return vm ? vm->id : "-";
 }
 
 /*
@@ -602,42 +624,6 @@ static int wait_for_hosts(struct fio_ctl *c, const char *fio,
 	}
 	unlink(probe);
 	return r;
-}
-
-/*
- * The config's VM behind a host-list word ("127.0.0.1,PORT", "NAME",
- * "ip:ADDR,PORT"), as `fio job` writes them, or NULL.
- */
-static const struct vm_config *vm_of_client(const struct lab_config *c,
-					    const char *word)
-{
-	char host[256];
-	unsigned port = 8765;
-	const char *comma;
-	size_t n;
-
-	if (str_has_prefix(word, "ip:") || str_has_prefix(word, "ip6:"))
-		word = strchr(word, ':') + 1;
-	if (str_has_prefix(word, "sock:"))
-		return NULL;
-	comma = strrchr(word, ',');
-	n = comma ? (size_t)(comma - word) : strlen(word);
-	if (n >= sizeof(host) ||
-	    (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0))
-		return NULL;
-	memcpy(host, word, n);
-	host[n] = 0;
-	for (size_t i = 0; i < c->n_vms; i++) {
-		const struct vm_config *vm = &c->vms[i];
-
-		if (vm->net == VM_NET_USER && vm->fio_port == port &&
-		    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")))
-			return vm;
-		if (vm->net != VM_NET_USER && port == 8765 &&
-		    !strcmp(host, vm->name))
-			return vm;
-	}
-	return NULL;
 }
 
 /*
