@@ -135,12 +135,13 @@ static bool trace(const struct cg_ctx *ctx, const char *what, const char *path,
 	return ctx->dry_run;
 }
 
+/* "": the empty value, written as a newline (a write needs a byte) */
 static int cg_write(const struct cg_ctx *ctx, const char *path,
 		    const char *value)
 {
 	if (trace(ctx, "write", path, value))
 		return 0;
-	return write_string_file(path, value);
+	return write_string_file(path, *value ? value : "\n");
 }
 
 static int cg_mkdir(const struct cg_ctx *ctx, const char *path, bool *created)
@@ -377,7 +378,7 @@ static int reset_unset(const struct cg_ctx *ctx, const char *name,
 		p = strdup_printf("%s/%s", dir, lists[i]);
 		if (!p)
 			return -ENOMEM;
-		r = cg_write(ctx, p, "\n");
+		r = cg_write(ctx, p, "");
 		if (r < 0)
 			return err_fail(err, r, "cannot empty %s", p);
 	}

@@ -796,6 +796,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 			const struct stats_cmp *sc = cmp_of(c, m0->name, p);
 			struct stats_desc d;
 			bool flags[4096];
+			char b[5][32];
 			int nout;
 
 			if (!m || m->n > 4096 ||
@@ -803,10 +804,13 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 				continue;
 			nout = stats_outliers(m->v, m->n, flags);
 			fprintf(f,
-				"<tr><td>%zu</td><td>%zu</td><td>%.6g</td><td>[%.6g, %.6g]</td>"
-				"<td>%.6g</td><td>%.3g</td><td>%d</td>",
-				p, d.n, d.mean, d.ci95[0], d.ci95[1], d.median,
-				d.cov, nout);
+				"<tr><td>%zu</td><td>%zu</td><td>%s</td><td>[%s, %s]</td>"
+				"<td>%s</td><td>%s</td><td>%d</td>",
+				p, d.n, num(b[0], 6, d.mean, "&ndash;"),
+				num(b[1], 6, d.ci95[0], "&ndash;"),
+				num(b[2], 6, d.ci95[1], "&ndash;"),
+				num(b[3], 6, d.median, "&ndash;"),
+				num(b[4], 3, d.cov, "&ndash;"), nout);
 			if (!sc || isnan(sc->p_holm))
 				fputs("<td>&ndash;</td>", f);
 			else
@@ -1291,7 +1295,7 @@ static void sweep_comparison_section(FILE *h, FILE *t,
 	for (size_t i = 0; i < c->n_rows; i++) {
 		const struct sweep_cmp_row *r = &c->rows[i];
 		const char *sig = r->c.significant ? "*" : "";
-		char ma[64], mb[64], p[32];
+		char ma[64], mb[64], p[32], rt[32];
 
 		if (r->b != last_b) {
 			if (last_b != SIZE_MAX)
@@ -1314,18 +1318,22 @@ static void sweep_comparison_section(FILE *h, FILE *t,
 		fmt_mean(mb, sizeof(mb), &r->db);
 		single |= isnan(r->c.w.p);
 		snprintf(p, sizeof(p), "%.4g", r->c.p_holm);
+		if (isfinite(r->ratio))
+			snprintf(rt, sizeof(rt), "%.4f", r->ratio);
+		else
+			snprintf(rt, sizeof(rt), "-");
 		fputs("<tr><td class=\"l\">", h);
 		svg_escape_html(h, r->fa->name);
 		fprintf(h,
-			"</td><td>%s</td><td>%s</td><td>%s</td><td>%+.6g</td><td>%.4f</td>",
-			r->fa->unit, ma, mb, r->diff, r->ratio);
+			"</td><td>%s</td><td>%s</td><td>%s</td><td>%+.6g</td><td>%s</td>",
+			r->fa->unit, ma, mb, r->diff, rt);
 		if (isnan(r->c.w.p))
 			fputs("<td title=\"" NO_P_NOTE "\">n&lt;2</td>", h);
 		else
 			fprintf(h, "<td>%s</td>", p);
 		fprintf(h, "<td>%s</td></tr>\n", sig);
-		fprintf(t, "%-36s %-6s %24s %24s %+12.6g %8.4f %10s %s\n",
-			r->fa->name, r->fa->unit, ma, mb, r->diff, r->ratio,
+		fprintf(t, "%-36s %-6s %24s %24s %+12.6g %8s %10s %s\n",
+			r->fa->name, r->fa->unit, ma, mb, r->diff, rt,
 			isnan(r->c.w.p) ? "n<2" : p, sig);
 	}
 	if (last_b != SIZE_MAX)

@@ -213,7 +213,7 @@ static int exit_code(int r)
 static int run_alias(const struct alias *a, int argc, char **argv)
 {
 	size_t nw = 0, n;
-	char **nargv;
+	_cleanup_free_ char **nargv = NULL;
 	const struct command *c;
 
 	while (a->words[nw])

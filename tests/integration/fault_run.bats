@@ -158,7 +158,7 @@ kill_qemu() {
 	echo "status: $output"
 	[[ "$output" == *"step 'check fio versions' failed: $msg" ]]
 	# before fio: nothing measured with fio
-	! grep -q "run fio" "$dir/run.log"
+	! grep -q "run fio" "$dir/run.log" || false
 	[ ! -e "$dir/fio.json" ]
 	# the provenance has every version
 	grep -qx "fio = $host" "$dir/provenance.txt"

@@ -96,7 +96,7 @@ teardown() {
 
 # no fio client of this lab runs on the host
 no_fio_client() {
-	! pgrep -af -- "--client" | grep -F -- "$T/"
+	! pgrep -af -- "--client" | grep -F -- "$T/" || false
 }
 
 @test "guests: fio run stops before running when a guest's fio is another version, naming the VM and both versions" {

@@ -167,7 +167,7 @@ INSIDE
 	done
 	mtype -i "$T/seed.img" ::user-data | grep -qF "\"$(cat "$T/key.pub")\""
 	# The namespace's tmpfs did not leak into the host.
-	! grep -q ' /var/lib/daxlab ' /proc/mounts
+	! grep -q ' /var/lib/daxlab ' /proc/mounts || false
 
 	run "$D" vm cmdline --no-probe --config "$T/lab.ini" 1
 	echo "$output"

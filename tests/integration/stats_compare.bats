@@ -38,7 +38,8 @@ gen() {
 	}' >"$1"
 }
 
-# The figures, computed by awk, as compare's CSV prints them (no file column).
+# The figures, computed by awk, as compare's CSV prints them (no file column);
+# %.0f, not %d: mawk's %d stops at 2^31 - 1, below a host's page cache.
 awk_figures() {
 	awk -F, -v want="$2" 'NR > 1 && $4 == want {
 		k = $3 "," $5
@@ -50,7 +51,7 @@ awk_figures() {
 	END {
 		for (i = 1; i <= no; i++) {
 			k = order[i]; split(k, p, ",")
-			printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%d,%.2f\n", p[1], want, p[2], unit[k], n[k], first[k], last[k], last[k] - first[k], min[k], max[k], sum[k] / n[k]
+			printf "%s,%s,%s,%s,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f\n", p[1], want, p[2], unit[k], n[k], first[k], last[k], last[k] - first[k], min[k], max[k], sum[k] / n[k]
 		}
 	}' "$1" | sort
 }
