@@ -688,11 +688,11 @@ static int check_mounts(struct experiment *x)
 
 /*
  * The virtio-pmem images there are, NULL-terminated: all of them, or
- * (set) those of the shared set or of VM vm's private one.
+ * (set) the one that holds the shared set, or VM vm's private set.
  */
 static char **pmem_images(struct experiment *x, bool set, const char *vm)
 {
-	const struct share_config *sh;
+	const struct share_config *sh, *of = fs_set_share(x->c, !vm);
 	const struct vm_config *v;
 	size_t pos = 0, n = 0;
 	char **ret = calloc(1 + x->c->n_shares * x->c->n_vms, sizeof(*ret));
@@ -700,7 +700,7 @@ static char **pmem_images(struct experiment *x, bool set, const char *vm)
 	while (ret && statedir_pmem_next(x->c, &pos, &sh, &v)) {
 		char *p;
 
-		if (set && (vm ? sh->shared || strcmp(v->id, vm) : !sh->shared))
+		if (set && (sh != of || (vm && strcmp(v->id, vm))))
 			continue;
 		p = statedir_pmem_image(x->c, v, sh);
 		if (p && access(p, F_OK) == 0)

@@ -605,7 +605,7 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 			po_tally_free(&tally);
 		}
 	}
-	/* the virtio-pmem images: the host copy the guests read */
+	/* the virtio-pmem images of the sets: the host copy guests read */
 	while (cfg && statedir_pmem_next(cfg, &pos, &sh, &vm)) {
 		_cleanup_free_ char *img = statedir_pmem_image(cfg, vm, sh);
 		_cleanup_free_ char *set =
@@ -613,6 +613,8 @@ static int series_sample(const struct files_ctl *c, struct fileset_plan *p,
 				     strdup_printf("private-%s", vm->id);
 		int r;
 
+		if (sh != fs_set_share(cfg, sh->shared))
+			continue;
 		if (!img || !set)
 			return -ENOMEM;
 		r = image_rows(f, po, t, img, set);
