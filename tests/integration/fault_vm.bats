@@ -68,7 +68,7 @@ ticks_of() {
 	run vm stop 0
 	echo "$output"
 	[ "$status" -eq 0 ]
-	! kill -0 "$old" 2>/dev/null || false
+	gone "$old"
 	nothing_left "$T"
 }
 

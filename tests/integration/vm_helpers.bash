@@ -100,6 +100,14 @@ pid_of() {
 	echo "$pid"
 }
 
+# gone PID: the process ended. A zombie has: an orphan's exit (its daxlab
+# was killed) waits for PID 1 to reap it, which kill -0 still finds.
+gone() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+	[[ -z "$st" || "$st" == [ZX]* ]]
+}
+
 # nothing_left DIR: no process, socket, pid file or cgroup of the lab.
 nothing_left() {
 	local t=$1 prefix

@@ -436,7 +436,7 @@ snapshot() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"stopped what an interrupted start left running"* ]]
-	! kill -0 "$old" 2>/dev/null || false
+	gone "$old"
 	[ "$(pid_of "$T/state/vm-0/qemu.pid")" != "$old" ]
 	run "$DAXLAB" vm stop 0 --config "$T/lab.ini"
 	[ "$status" -eq 0 ]
