@@ -854,7 +854,6 @@ static bool csv_has_source(const char *path, const char *src)
 
 static int start_residency(struct experiment *x);
 
-/* Pushes each word up to the NULL. */
 /*
  * A source of stats.csv in the provenance: its kind, its VM and, for a
  * host cgroup, its memory cgroup as residency.csv names it (below the
