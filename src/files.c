@@ -92,7 +92,8 @@ static void usage(void)
 	      "              memory cgroup the pages are charged to and per node\n"
 	      "              of their page frames (needs root)\n"
 	      "  evict       drop a set from the host page cache\n"
-	      "  warm        read a set into the host page cache\n"
+	      "  warm        read a set into the host page cache (charged to\n"
+	      "              daxlab's cgroup; run --warm reads as virtiofsd)\n"
 	      "\n"
 	      "Workload (override the config's [workload], shares and VMs):\n",
 	      stdout);

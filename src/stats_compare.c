@@ -82,6 +82,8 @@ static void usage(void)
 	       "  -f, --file FILE...      stats CSV to read; repeat (or list) for several\n"
 	       "  -s, --stat STAT         stat to compare (default: file); 'pagecache'\n"
 	       "                          is file - shmem per tick, source and node\n"
+	       "                          (without shmem, as on v1: hierarchical_file,\n"
+	       "                          else file)\n"
 	       "  -c, --cgroups NAME...   sources to show, in this order (default: all,\n"
 	       "                          in file order); also --sources\n"
 	       "  -b, --bytes             raw numbers instead of KiB/MiB/GiB (table)\n"
