@@ -720,14 +720,14 @@ static int set_file_cache(struct experiment *x, const char *p)
 }
 
 /*
- * --warm: the sets' files dropped and read in again by a child in
- * virtiofsd's cgroup, as virtiofsd would read them: charged to that
- * cgroup (which the monitor samples), on its nodes; not to daxlab's own
- * or mkfs's, on whatever node they ran.
+ * --warm: files dropped and read in again by a child in cgroup cg, as
+ * the process that reads them in the run would: charged to that cgroup
+ * (which the monitor samples), on its nodes; not to daxlab's own or
+ * mkfs's, on whatever node they ran. paths: NULL-terminated.
  */
-static int warm_as_virtiofsd(struct experiment *x)
+static int warm_in_cgroup(struct experiment *x, const char *cg,
+			  const char *const *paths)
 {
-	const char *cg = x->c->virtiofsd.cg.cgroup;
 	char msg[512] = "";
 	int fds[2], ws = 0;
 	ssize_t n;
@@ -755,13 +755,11 @@ static int warm_as_virtiofsd(struct experiment *x)
 			dprintf(fds[1], "cannot enter cgroup %s: %s", cg,
 				err.msg);
 		/* dropped first: what another read before (mkfs) is not */
-		for (size_t i = 0; r == 0 && i < x->plan->n_files; i++) {
-			const char *p = x->plan->files[i].path;
-
-			if ((r = fileset_file_evict(p)) < 0 ||
-			    (r = fileset_file_warm(p)) < 0)
-				dprintf(fds[1], "%s: %s", p, strerror(-r));
-		}
+		for (size_t i = 0; r == 0 && paths[i]; i++)
+			if ((r = fileset_file_evict(paths[i])) < 0 ||
+			    (r = fileset_file_warm(paths[i])) < 0)
+				dprintf(fds[1], "%s: %s", paths[i],
+					strerror(-r));
 		_exit(r < 0);
 	}
 	close(fds[1]);
@@ -782,26 +780,68 @@ static int warm_as_virtiofsd(struct experiment *x)
 	return 0;
 }
 
+/*
+ * In cgroups, the sets' files are read by virtiofsd's and each
+ * virtio-pmem image by the cgroup of the qemu that maps it (an image
+ * several VMs map: the first of them, as statedir_pmem_next() gives it).
+ */
+static int warm_in_cgroups(struct experiment *x, size_t *n_img)
+{
+	_cleanup_free_ const char **paths =
+		calloc(x->plan->n_files + 1, sizeof(*paths));
+	const struct share_config *sh;
+	const struct vm_config *v;
+	size_t pos = 0;
+	int ret;
+
+	if (!paths)
+		return fail(x, "out of memory");
+	for (size_t i = 0; i < x->plan->n_files; i++)
+		paths[i] = x->plan->files[i].path;
+	ret = warm_in_cgroup(x, x->c->virtiofsd.cg.cgroup, paths);
+	while (!ret && statedir_pmem_next(x->c, &pos, &sh, &v)) {
+		_cleanup_free_ char *img = statedir_pmem_image(x->c, v, sh);
+
+		if (!img)
+			return fail(x, "out of memory");
+		if (access(img, F_OK) < 0)
+			continue;
+		ret = warm_in_cgroup(x, v->cg.cgroup,
+				     (const char *const[]){ img, NULL });
+		(*n_img)++;
+	}
+	return ret;
+}
+
 static int set_page_cache(struct experiment *x)
 {
-	_cleanup_strv_ char **img = pmem_images(x, false, NULL);
+	_cleanup_strv_ char **img = NULL;
 	bool in_cg = x->o.warm && x->env.cg_ok;
+	size_t n_img = 0;
 	int ret = 0;
 
-	if (in_cg)
-		ret = warm_as_virtiofsd(x);
-	else
+	if (in_cg) {
+		ret = warm_in_cgroups(x, &n_img);
+	} else {
+		img = pmem_images(x, false, NULL);
+		if (!img)
+			return fail(x, "out of memory");
 		for (size_t i = 0; i < x->plan->n_files && !ret; i++)
 			ret = set_file_cache(x, x->plan->files[i].path);
-	/* the images from here: qemu maps them, not virtiofsd */
-	for (size_t i = 0; img && img[i] && !ret; i++)
-		ret = set_file_cache(x, img[i]);
+		/* the images too: qemu maps them, not virtiofsd */
+		for (; img[n_img] && !ret; n_img++)
+			ret = set_file_cache(x, img[n_img]);
+	}
 	if (!ret)
-		experiment_progress(x, "  host page cache %s for %zu files%s%s",
-				    x->o.warm ? "warmed" : "dropped",
-				    x->plan->n_files,
-				    in_cg ? ", read in cgroup " : "",
-				    in_cg ? x->c->virtiofsd.cg.cgroup : "");
+		experiment_progress(
+			x, "  host page cache %s for %zu files%s%s%s",
+			x->o.warm ? "warmed" : "dropped", x->plan->n_files,
+			in_cg ? ", read in cgroup " : "",
+			in_cg ? x->c->virtiofsd.cg.cgroup : "",
+			!n_img ? "" :
+			in_cg  ? ", and the virtio-pmem images in "
+				 "their VMs' cgroups" :
+				 " and the virtio-pmem images");
 	return ret;
 }
 

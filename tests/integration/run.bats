@@ -187,6 +187,23 @@ for k, v in got.items():
     # the pages of the set's data in its own image: not the extra share's
     assert 0 < v <= min(res, size[k] + (64 << 10)), (k, v, res, size[k])
 PY
+	# --warm read each image in its VM's cgroup, as its qemu would fault
+	# it in: the first residency sample has them charged there, not to
+	# daxlab's cgroup (on another host: on another node)
+	grep -q "warmed for [0-9]* files, read in cgroup $P-virtiofsd, and the virtio-pmem images in their VMs' cgroups" "$dir/run.log"
+	/usr/bin/python3 - "$dir/residency.csv" "$P" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+t0 = min(int(r["elapsed_ms"]) for r in rows)
+for s, cg in (("private-0", "/%s-vm0" % sys.argv[2]), ("private-1", "/%s-vm1" % sys.argv[2])):
+    first = [r for r in rows if int(r["elapsed_ms"]) == t0 and r["where"] == "host"
+             and r["set"] == s and r["part"] == "image" and r["node"] != "-"]
+    total = sum(int(r["bytes"]) for r in first)
+    ours = sum(int(r["bytes"]) for r in first if r["cgroup"] == cg)
+    print("first sample: %s: %d bytes of its image resident, %d charged to %s" % (s, total, ours, cg))
+    assert total >= 16 << 20, total
+    assert ours >= 0.95 * total, (ours, total)
+PY
 	# and the report takes them as the private sets' host copies; the
 	# guests mounted them with DAX, so they hold no copy of their own
 	grep -qx 'share.private.vm.0.dax = yes' "$dir/provenance.txt"
