@@ -589,7 +589,8 @@ struct devspace {
 static bool file_ok(const struct fs_file *f, unsigned flags, struct stat *st,
 		    bool *exists)
 {
-	*exists = stat(f->path, st) == 0;
+	/* lstat: a link (a guest's, in a folder it shares) is rewritten */
+	*exists = lstat(f->path, st) == 0;
 	if (!*exists || !S_ISREG(st->st_mode))
 		return false;
 	return !(flags & FILESET_FORCE) && (uint64_t)st->st_size == f->size;
@@ -766,7 +767,14 @@ static int write_one(const struct fs_file *f, struct generator *g, size_t *k,
 	 */
 	if (unlink(f->path) < 0 && errno != ENOENT)
 		return err_fail(err, -errno, "cannot remove %s: %m", f->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/*
+	 * A new file, never through a link: a guest that mounts the folder
+	 * read-write could have left f.tmp as a link to any host file.
+	 */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return err_fail(err, -errno, "cannot remove %s: %m", tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0)
 		return err_fail(err, -errno, "cannot create %s: %m", tmp);
 	while (left) {
@@ -804,7 +812,7 @@ static int finish_one(const struct fs_file *f, bool written, struct error *err)
 
 	if (!tmp)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_fail(err, -errno, "cannot open %s: %m", path);
 	if (fdatasync(fd) < 0)

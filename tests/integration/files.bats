@@ -116,6 +116,30 @@ resident_of() {
 	[ "$(stat -c %Y "$T/shared/shared-cold-0001.dat")" != 1000000000 ]
 }
 
+@test "create writes through no link a guest left in its read-write share" {
+	"$D" files create -q "${W[@]}"
+	# a guest's root may leave links in the private share it mounts
+	# read-write; root on the host must not write through them
+	printf 'victim\n' >"$T/victim1"
+	printf 'victim\n' >"$T/victim2"
+	rm "$T/vm0/private-hot-0000.dat" "$T/vm0/private-cold-0000.dat"
+	ln -s "$T/victim1" "$T/vm0/private-hot-0000.dat.tmp"
+	ln -s "$T/victim2" "$T/vm0/private-cold-0000.dat"
+	# the size a kept file would have: a link to it must not be kept
+	truncate -s 2M "$T/victim2"
+	printf 'victim\n' | dd of="$T/victim2" conv=notrunc status=none
+	run "$D" files create "${W[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 files written"*"18 kept"* ]]
+	[ "$(cat "$T/victim1")" = victim ]
+	[ "$(head -c 7 "$T/victim2")" = victim ]
+	[ "$(stat -c %s "$T/victim2")" -eq $((2 << 20)) ]
+	[ -f "$T/vm0/private-hot-0000.dat" ] && [ ! -L "$T/vm0/private-hot-0000.dat" ]
+	[ -f "$T/vm0/private-cold-0000.dat" ] && [ ! -L "$T/vm0/private-cold-0000.dat" ]
+	[ ! -e "$T/vm0/private-hot-0000.dat.tmp" ] && [ ! -L "$T/vm0/private-hot-0000.dat.tmp" ]
+}
+
 @test "residency per set agrees with fincore" {
 	"$D" files create -q "${W[@]}"
 	cat "$T"/shared/shared-hot-*.dat >/dev/null
