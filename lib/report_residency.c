@@ -981,7 +981,9 @@ static void closure(FILE *f, const struct report_run *r, bool html)
 				fputc(':', f);
 			}
 			svg_escape_html(f, c->cgroup);
-			fprintf(f, "</td><td class=\"l\">%s</td>", c->node);
+			fprintf(f, "</td><td class=\"l\">");
+			svg_escape_html(f, c->node);
+			fprintf(f, "</td>");
 		} else {
 			fprintf(f, "%-16s %-6s", c->source, c->node);
 		}

@@ -31,10 +31,18 @@ const char *results_status_name(enum results_status s)
 	return status_names[s];
 }
 
-/* mkdir, and chmod: the umask must not take the 0755 away */
+/*
+ * mkdir, and chmod: the umask must not take the 0755 away. Through the
+ * folder's fd, not its name, which another could make a link meanwhile.
+ */
 static int mkdir_0755(const char *dir)
 {
-	if (mkdir(dir, 0755) < 0 || chmod(dir, 0755) < 0)
+	_cleanup_close_ int fd = -1;
+
+	if (mkdir(dir, 0755) < 0)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0755) < 0)
 		return -errno;
 	return 0;
 }
@@ -389,6 +397,16 @@ struct residency_rows {
 	size_t n;
 };
 
+/* "total", "unknown" or N and a number: what residency_measure() names */
+static bool node_ok(const char *s)
+{
+	if (!strcmp(s, "total") || !strcmp(s, "unknown"))
+		return true;
+	if (*s++ != 'N' || !*s)
+		return false;
+	return strspn(s, "0123456789") == strlen(s);
+}
+
 /* A row of the table, its fields split by csvread_text(). */
 static int parse_row(const struct csv_span *f, void *ud, struct error *msg)
 {
@@ -400,7 +418,8 @@ static int parse_row(const struct csv_span *f, void *ud, struct error *msg)
 	    (strcmp(r.set, "shared") && strcmp(r.set, "private")) ||
 	    copy_span(r.vm, sizeof(r.vm), &f[1]) < 0 ||
 	    copy_span(r.via, sizeof(r.via), &f[2]) < 0 ||
-	    copy_span(r.node, sizeof(r.node), &f[3]) < 0 ||
+	    (strcmp(r.via, "files") && strcmp(r.via, "image")) ||
+	    copy_span(r.node, sizeof(r.node), &f[3]) < 0 || !node_ok(r.node) ||
 	    copy_span(resident, sizeof(resident), &f[4]) < 0 ||
 	    parse_u64(resident, &r.resident) < 0 ||
 	    copy_span(size, sizeof(size), &f[5]) < 0 ||

@@ -176,6 +176,26 @@ static void test_residency_round_trip(void **state)
 					 &back, &n, &err),
 			 -EBADMSG);
 	assert_string_equal(err.msg, "r.csv:3: malformed row");
+	/* a via or node that is none of ours (the report prints them) */
+	static const char *const bad[] = {
+		"shared,,<b>,total,1,1",   "shared,,files,<b>,1,",
+		"shared,,files,N,1,",	   "shared,,files,N1x,1,",
+		"shared,,files,Total,1,1", "shared,,images,total,1,1",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *t = strdup_printf(RESIDENCY_HEADER "\n%s\n", bad[i]);
+
+		assert_int_equal(residency_parse("r.csv", t, &back, &n, &err),
+				 -EBADMSG);
+		assert_string_equal(err.msg, "r.csv:2: malformed row");
+		free(t);
+	}
+	assert_int_equal(residency_parse("r.csv",
+					 RESIDENCY_HEADER
+					 "\nshared,,image,unknown,1,\n",
+					 &back, &n, &err),
+			 0);
+	free(back);
 	assert_int_equal(residency_parse("r.csv", "set,vm\n", &back, &n, &err),
 			 -EBADMSG);
 	assert_string_equal(
