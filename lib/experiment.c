@@ -244,7 +244,8 @@ static int spawn_helper(struct experiment *x, const char *what,
 			const char *log, int out, pid_t *pid)
 {
 	_cleanup_close_ int logfd =
-		open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		     0644);
 	struct spawn_opts so;
 	int ret;
 
@@ -1082,7 +1083,8 @@ static int run_fio(struct experiment *x)
 
 	if (!hosts || !out || !job || !log)
 		return fail(x, "out of memory");
-	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	outfd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		     0644);
 	if (outfd < 0)
 		return fail(x, "cannot write %s: %s", out, strerror(errno));
 	snprintf(note, sizeof(note), " (%u s)", x->c->workload.runtime);

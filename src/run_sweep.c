@@ -122,14 +122,10 @@ static int write_script(const char *dir, const char *name,
 			       line, tail) :
 		       NULL;
 	_cleanup_free_ char *path = strdup_printf("%s/%s", dir, name);
-	int r;
 
 	if (!text || !path)
 		return -ENOMEM;
-	r = results_write(dir, name, text);
-	if (r == 0 && chmod(path, 0755) < 0)
-		r = -errno;
-	return r;
+	return write_file_atomic(path, text, strlen(text), 0755, NULL);
 }
 
 /*
