@@ -1147,18 +1147,49 @@ void config_free(struct lab_config *c)
 	free(c);
 }
 
-const char *config_default_path(const char *explicit_path)
+/*
+ * Whether ./daxlab.ini, which no one named, may be read as this user: it
+ * names the programs daxlab starts as root, so one that another user
+ * made (in /tmp, in a shared folder) or that every user can write is not
+ * taken. Group-writable is: umask 002 makes it so, for the user's group.
+ */
+static int cwd_config_trusted(const char *path, struct error *err)
 {
-	const char *e;
+	const char *sudo = getenv("SUDO_UID");
+	uint64_t su;
+	struct stat st;
 
-	if (explicit_path)
-		return explicit_path;
-	e = getenv("DAXLAB_CONFIG");
-	if (e && *e)
-		return e;
-	if (access("daxlab.ini", F_OK) == 0)
-		return "daxlab.ini";
-	return "/etc/daxlab/daxlab.ini";
+	if (stat(path, &st) < 0)
+		return err_fail(err, -errno, "%s: %m", path);
+	if (st.st_uid != geteuid() &&
+	    !(sudo && parse_u64(sudo, &su) == 0 && su == st.st_uid))
+		return err_fail(
+			err, -EPERM,
+			"./%s belongs to user %u, not to you: not read unless named (--config ./%s)",
+			path, (unsigned)st.st_uid, path);
+	if (st.st_mode & S_IWOTH)
+		return err_fail(
+			err, -EPERM,
+			"./%s can be written by every user (mode %04o): not read unless named (--config ./%s)",
+			path, (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+int config_find(const char *explicit_path, const char **ret, struct error *err)
+{
+	const char *e = getenv("DAXLAB_CONFIG");
+
+	*ret = explicit_path;
+	if (!*ret && e && *e)
+		*ret = e;
+	if (*ret)
+		return 0;
+	if (access("daxlab.ini", F_OK) < 0) {
+		*ret = "/etc/daxlab/daxlab.ini";
+		return 0;
+	}
+	*ret = "daxlab.ini";
+	return cwd_config_trusted(*ret, err);
 }
 
 const struct vm_config *config_find_vm(const struct lab_config *c,

@@ -163,12 +163,14 @@ int config_load(const char *path, struct lab_config **ret, struct error *err);
 void config_free(struct lab_config *c);
 
 /*
- * The config path to use: explicit (--config) if not NULL, else
+ * The config path to use, in *ret: explicit (--config) if not NULL, else
  * $DAXLAB_CONFIG, else ./daxlab.ini if it exists, else
- * /etc/daxlab/daxlab.ini. Returns a static or caller-owned string, never
- * NULL.
+ * /etc/daxlab/daxlab.ini; a static or the caller's string. 0, or -EPERM
+ * (*ret set, err says why) for a ./daxlab.ini owned by another user than
+ * this one (or than $SUDO_UID) or writable by every user: it names the
+ * programs daxlab runs as root.
  */
-const char *config_default_path(const char *explicit_path);
+int config_find(const char *explicit_path, const char **ret, struct error *err);
 
 const struct vm_config *config_find_vm(const struct lab_config *c,
 				       const char *id);

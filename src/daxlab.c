@@ -86,11 +86,15 @@ void usage_error(const char *cmd, const char *fmt, ...)
 
 struct lab_config *load_lab_config(const char *explicit_path)
 {
-	const char *path = config_default_path(explicit_path);
+	const char *path;
 	struct lab_config *c = NULL;
 	struct error err = { 0 };
 	int r;
 
+	if (config_find(explicit_path, &path, &err) < 0) {
+		error("%s", err.msg);
+		return NULL;
+	}
 	r = config_load(path, &c, &err);
 	if (r < 0) {
 		config_error(path, explicit_path, r, err.msg);

@@ -48,13 +48,13 @@ char *daxlab_resident_path(void);
 
 struct lab_config;
 /*
- * The lab config that --config names (NULL: config_default_path()'s);
+ * The lab config that --config names (NULL: config_find()'s);
  * NULL after a message when it cannot be read.
  */
 struct lab_config *load_lab_config(const char *explicit_path);
 /*
  * -1 after the message of config_load()'s r and msg for path, which
- * explicit_path or config_default_path() gave: where the path came from
+ * explicit_path or config_find() gave: where the path came from
  * when the user did not type it.
  */
 int config_error(const char *path, const char *explicit_path, int r,

@@ -314,6 +314,7 @@ int cmd_run(int argc, char **argv)
 			      .interrupted = &got_signal };
 	const char *explicit_config = NULL;
 	_cleanup_free_ char *name = NULL;
+	struct error err = { 0 };
 	int c, ret;
 
 	optind = 1;
@@ -427,7 +428,8 @@ int cmd_run(int argc, char **argv)
 		trap_run_signals();
 		return run_sweep(&o, NULL) < 0 ? 1 : 0;
 	}
-	o.config = config_default_path(explicit_config);
+	if (config_find(explicit_config, &o.config, &err) < 0)
+		return error("%s", err.msg);
 	if (!*o.config)
 		return error("the configuration file name is empty");
 	if (access(o.config, R_OK) < 0) {

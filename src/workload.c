@@ -18,10 +18,13 @@ void workload_args_init(struct workload_args *w, const char *cmd)
 
 static int load_config(struct workload_args *w, const char *explicit_path)
 {
-	const char *path = config_default_path(explicit_path);
+	const char *path;
 	const char *env = getenv("DAXLAB_CONFIG");
 	struct error err = { 0 };
 	int r;
+
+	if (config_find(explicit_path, &path, &err) < 0)
+		return error("%s", err.msg);
 
 	/*
 	 * A file that --config or $DAXLAB_CONFIG names must be there, as for

@@ -134,6 +134,33 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	[ ! -e m.fio ]
 }
 
+@test "every subcommand refuses a ./daxlab.ini another user left, and takes it when named" {
+	local c
+	cd "$BATS_TEST_TMPDIR"
+	sed "s|^state_dir = .*|state_dir = $BATS_TEST_TMPDIR/state|" \
+		"$DAXLAB_TOP/examples/demo.ini" >daxlab.ini
+	# as one left in /tmp: it would name the qemu that root runs
+	chown 65534:65534 daxlab.ini
+	for c in "${CONFIG_CMDS[@]}" "fio job -o m.fio" "run"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$D" $c
+		echo "$c: $status: $stderr"
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "daxlab: ./daxlab.ini belongs to user 65534, not to you: not read unless named (--config ./daxlab.ini)" ]
+	done
+	[ ! -e m.fio ]
+	run --separate-stderr "$D" vm status --config ./daxlab.ini
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	SUDO_UID=65534 run --separate-stderr "$D" vm status
+	[ "$status" -eq 0 ]
+	chown 0:0 daxlab.ini
+	chmod 0666 daxlab.ini
+	run --separate-stderr "$D" vm status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"./daxlab.ini can be written by every user (mode 0666)"* ]]
+}
+
 @test "--help prints the help and exits 0 whatever the config" {
 	local c
 	cd "$BATS_TEST_TMPDIR"

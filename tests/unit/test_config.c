@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/config.h"
@@ -488,12 +489,49 @@ static void test_not_a_file(void **state)
 
 static void test_default_path(void **state)
 {
+	char dir[] = "/tmp/test_config.XXXXXX", *old = getcwd(NULL, 0);
+	struct error err = { 0 };
+	const char *p = NULL;
+
 	(void)state;
-	assert_string_equal(config_default_path("/x.ini"), "/x.ini");
+	assert_int_equal(config_find("/x.ini", &p, &err), 0);
+	assert_string_equal(p, "/x.ini");
 	setenv("DAXLAB_CONFIG", "/env.ini", 1);
-	assert_string_equal(config_default_path(NULL), "/env.ini");
+	assert_int_equal(config_find(NULL, &p, &err), 0);
+	assert_string_equal(p, "/env.ini");
 	unsetenv("DAXLAB_CONFIG");
-	assert_non_null(config_default_path(NULL));
+	/* ./daxlab.ini: taken when this user's and no one else's to write */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(config_find(NULL, &p, &err), 0);
+	assert_string_equal(p, "/etc/daxlab/daxlab.ini");
+	assert_int_equal(write_text_file("daxlab.ini", "", 0644, false), 0);
+	assert_int_equal(config_find(NULL, &p, &err), 0);
+	assert_string_equal(p, "daxlab.ini");
+	assert_int_equal(chmod("daxlab.ini", 0664), 0);
+	assert_int_equal(config_find(NULL, &p, &err), 0);
+	assert_int_equal(chmod("daxlab.ini", 0646), 0);
+	assert_int_equal(config_find(NULL, &p, &err), -EPERM);
+	assert_string_equal(
+		err.msg,
+		"./daxlab.ini can be written by every user (mode 0646): not read unless named (--config ./daxlab.ini)");
+	assert_int_equal(chmod("daxlab.ini", 0644), 0);
+	if (geteuid() == 0) {
+		/* another user's, as one left in /tmp would be */
+		assert_int_equal(chown("daxlab.ini", 65534, 65534), 0);
+		assert_int_equal(config_find(NULL, &p, &err), -EPERM);
+		assert_string_equal(
+			err.msg,
+			"./daxlab.ini belongs to user 65534, not to you: not read unless named (--config ./daxlab.ini)");
+		/* unless it is the user of sudo's */
+		setenv("SUDO_UID", "65534", 1);
+		assert_int_equal(config_find(NULL, &p, &err), 0);
+		unsetenv("SUDO_UID");
+	}
+	assert_int_equal(unlink("daxlab.ini"), 0);
+	assert_int_equal(chdir(old), 0);
+	assert_int_equal(rmdir(dir), 0);
+	free(old);
 }
 
 static void test_examples_parse(void **state)
