@@ -20,17 +20,21 @@
 #include <nettle/sha2.h>
 
 /*
- * Loaded in modules.dep order. crc32c_generic is here because ext4 asks
- * for "crc32c" through the crypto API (a softdep), which modules.dep does
- * not list, and the guest has no modprobe to find it when mounting.
+ * Loaded in modules.dep order; "a|b": the first of a and b the kernel has.
+ * crc32c is here because ext4 asks for "crc32c" through the crypto API (a
+ * softdep), which modules.dep does not list, and the guest has no
+ * modprobe to find it when mounting: crc32c_generic in older kernels,
+ * crc32c-cryptoapi since the CRC rework of 6.14 and 6.15 (where ext4
+ * uses the CRC library and no longer needs it; loading it costs nothing).
  * button (the ACPI power button, an input device) and evdev (its
  * /dev/input/event* node) let acpid see QMP system_powerdown; Debian
  * builds both as modules, a kernel with them built in needs neither.
  */
 const char *const guest_module_roots[] = {
-	"virtio_pci",	  "virtio_net", "virtio_blk", "virtiofs",
-	"virtio_pmem",	  "nd_pmem",	"dax",	      "ext4",
-	"crc32c_generic", "button",	"evdev",      NULL,
+	"virtio_pci", "virtio_net",  "virtio_blk",
+	"virtiofs",   "virtio_pmem", "nd_pmem",
+	"dax",	      "ext4",	     "crc32c_generic|crc32c_cryptoapi",
+	"button",     "evdev",	     NULL,
 };
 
 /* Programs copied with every library ldd lists for them. */
@@ -295,19 +299,27 @@ int guest_modules_order(const char *moddir, const char *const *roots,
 	if (!seen || !out)
 		return -ENOMEM;
 	for (size_t k = 0; roots[k]; k++) {
-		ssize_t i = moddep_find_name(&m, roots[k]);
+		_cleanup_free_ char *alts = strdup(roots[k]);
+		char *save = NULL, *name;
+		bool found = false;
 
-		if (i < 0) {
-			if (module_builtin(moddir, roots[k]))
-				continue;
+		if (!alts)
+			return -ENOMEM;
+		/* "a|b": the first of them the kernel has */
+		for (name = strtok_r(alts, "|", &save); name && !found;
+		     name = strtok_r(NULL, "|", &save)) {
+			ssize_t i = moddep_find_name(&m, name);
+
+			found = i >= 0 || module_builtin(moddir, name);
+			if (i >= 0 &&
+			    (r = visit(&m, (size_t)i, seen, &out, err)) < 0)
+				return r;
+		}
+		if (!found)
 			return err_fail(
 				err, -ENOENT,
 				"%s/modules.dep: no module %s (and not built in)",
 				moddir, roots[k]);
-		}
-		r = visit(&m, (size_t)i, seen, &out, err);
-		if (r < 0)
-			return r;
 	}
 	*ret = TAKE_PTR(out);
 	return 0;

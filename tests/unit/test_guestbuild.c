@@ -136,6 +136,41 @@ static void test_modules_power_button_built_in(void **state)
 	rmdir(dir);
 }
 
+/* crc32c_generic in older kernels, crc32c-cryptoapi in newer: either */
+static void test_modules_alternatives(void **state)
+{
+	const char *roots[] = { "crc32c_generic|crc32c_cryptoapi", NULL };
+	char dir[] = "/tmp/daxlab-test-moddir.XXXXXX", path[512];
+	struct error err = { 0 };
+	char **v = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	write_text(dir, "modules.dep", "kernel/crypto/crc32c-cryptoapi.ko:\n");
+	assert_int_equal(guest_modules_order(dir, roots, &v, &err), 0);
+	assert_int_equal(count(v), 1);
+	assert_string_equal(v[0], "kernel/crypto/crc32c-cryptoapi.ko");
+	strv_free(v);
+	/* both: the first */
+	write_text(dir, "modules.dep",
+		   "kernel/crypto/crc32c-cryptoapi.ko:\n"
+		   "kernel/crypto/crc32c_generic.ko:\n");
+	assert_int_equal(guest_modules_order(dir, roots, &v, &err), 0);
+	assert_int_equal(count(v), 1);
+	assert_string_equal(v[0], "kernel/crypto/crc32c_generic.ko");
+	strv_free(v);
+	/* neither: named as the list says */
+	write_text(dir, "modules.dep", "kernel/fs/ext4/ext4.ko:\n");
+	v = NULL;
+	assert_int_equal(guest_modules_order(dir, roots, &v, &err), -ENOENT);
+	assert_non_null(
+		strstr(err.msg, "no module crc32c_generic|crc32c_cryptoapi"));
+	assert_null(v);
+	snprintf(path, sizeof(path), "%s/modules.dep", dir);
+	unlink(path);
+	rmdir(dir);
+	(void)state;
+}
+
 static void test_modules_unknown_root_is_named(void **state)
 {
 	const char *roots[] = { "fuse", "no_such_module", NULL };
@@ -374,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_modules_builtin_is_skipped),
 		cmocka_unit_test(test_modules_power_button_is_loaded),
 		cmocka_unit_test(test_modules_power_button_built_in),
+		cmocka_unit_test(test_modules_alternatives),
 		cmocka_unit_test(test_modules_unknown_root_is_named),
 		cmocka_unit_test(test_modules_missing_dependency_is_named),
 		cmocka_unit_test(test_modules_no_modules_dep),
