@@ -438,7 +438,8 @@ static bool share_key(struct parser *p, const char *key, const char *v)
 	} else if (!strcmp(key, "dax_window")) {
 		set_size(p, &s->dax_window, key, v, true);
 	} else if (!strcmp(key, "queue_size")) {
-		set_uint(p, &s->queue_size, key, v, 1, 32768);
+		/* qemu's vhost-user-fs-pci: "must be 1024 or smaller" */
+		set_uint(p, &s->queue_size, key, v, 1, 1024);
 		if (!p->error && (s->queue_size & (s->queue_size - 1)))
 			bad_value(p, key, v, "expected a power of two");
 	} else if (!strcmp(key, "image_size")) {

@@ -143,7 +143,7 @@ every_key() {
 		"workload hot_ratio 101" "workload hot_access_ratio 101" \
 		"vm@0 ssh_port 65536" "vm@0 fio_port 65536" "vm@0 ssh_port 0" \
 		"vm@0 vcpus 0" "vm@0 vcpus 100000" "vm@0 memory 0" \
-		"share@s queue_size 0" "share@s queue_size 3" \
+		"share@s queue_size 0" "share@s queue_size 3" "share@s queue_size 2048" \
 		"virtiofsd node 100000" "vm@0 cpus 0-100000" "vm@0 mems 99999" \
 		"lab boot_timeout 0" "workload bs 0" "workload size 0"; do
 		set -- $kv
