@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -88,6 +89,9 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 		(void)unlink(overlay);
 		return r < 0 ? r : -EIO;
 	}
+	/* the guest's writes, its ssh host keys among them: root's only */
+	if (chmod(overlay, 0600) < 0)
+		return err_fail(err, -errno, "chmod %s: %m", overlay);
 	return 0;
 }
 

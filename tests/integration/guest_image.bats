@@ -142,6 +142,8 @@ assert_no_overlay() {
 	[ "$status" -eq 1 ]
 	[ -s "$T/images/vm-0/disk.qcow2" ]
 	[ -s "$T/images/vm-0/seed.img" ]
+	# the guest's writes (its ssh host keys): root's only
+	[ "$(stat -c %a "$T/images/vm-0/disk.qcow2")" = 600 ]
 	qemu-img info "$T/images/vm-0/disk.qcow2" | grep -qx "backing file: $BASE"
 	mtype -i "$T/images/vm-0/seed.img" ::meta-data | grep -qx 'instance-id: daxlab-vm0'
 	assert_nothing_left
