@@ -161,6 +161,16 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	[[ "$stderr" == *"./daxlab.ini can be written by every user (mode 0666)"* ]]
 }
 
+@test "a message sends no control character to the terminal" {
+	# messages quote files, logs and guests: an escape sequence in a
+	# value is shown, not obeyed
+	printf '[lab]\naccel = \033[31mred\a\n' >"$BATS_TEST_TMPDIR/e.ini"
+	run --separate-stderr "$D" vm status --config "$BATS_TEST_TMPDIR/e.ini"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"key 'accel': bad value '?[31mred?'"* ]]
+	[[ "$stderr" != *$'\033'* ]]
+}
+
 @test "--help prints the help and exits 0 whatever the config" {
 	local c
 	cd "$BATS_TEST_TMPDIR"
