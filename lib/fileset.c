@@ -1016,12 +1016,37 @@ int fileset_file_residency(const char *path, const struct fs_ranges *only,
 	return 0;
 }
 
-int fileset_file_evict(const char *path)
+/*
+ * A set file or image for reading, never through a link and only a
+ * regular file: a guest that mounts its set's folder read-write could
+ * leave a link to /dev/zero (a warm-up that never ends) or a FIFO (an
+ * open that never returns) in its place.
+ */
+static int open_regular(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int r = 0;
 
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL; /* "Invalid argument": not a file of a set */
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int fileset_file_evict(const char *path)
+{
+	_cleanup_close_ int fd = open_regular(path);
+
+	if (fd < 0)
+		return fd;
 	if (fdatasync(fd) < 0)
 		return -errno;
 	return -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
@@ -1029,13 +1054,13 @@ int fileset_file_evict(const char *path)
 
 int fileset_file_warm(const char *path)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open_regular(path);
 	_cleanup_free_ char *buf = NULL;
 	ssize_t n;
 	off_t off = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
 	buf = malloc(CHUNK);
 	if (!buf)

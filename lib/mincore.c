@@ -34,13 +34,16 @@ static void keep_ranges(struct fs_mapped *m, const struct fs_ranges *only)
 int fileset_map_resident(const char *path, const struct fs_ranges *only,
 			 struct fs_mapped *m)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO a guest left in a set's place opens at once */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 
 	memset(m, 0, sizeof(*m));
 	m->page = (size_t)sysconf(_SC_PAGESIZE);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return -EINVAL;
 	m->size = (size_t)st.st_size;
 	if (!m->size)
 		return 0;

@@ -364,6 +364,31 @@ EOF
 	[ "$(resident_of private-cold 1)" -eq $((3 * 2 << 20)) ]
 }
 
+@test "warm, evict and residency refuse what a guest left in a set's place: a link to /dev/zero, a FIFO" {
+	"$D" files create -q "${W[@]}"
+	rm "$T/vm1/private-cold-0000.dat" "$T/vm1/private-cold-0001.dat"
+	ln -s /dev/zero "$T/vm1/private-cold-0000.dat"
+	mkfifo "$T/vm1/private-cold-0001.dat"
+	local c
+	for c in warm evict; do
+		# (the old code read /dev/zero, or waited for a writer, forever)
+		run timeout 60 "$D" files $c "${W[@]}" --set private-cold --vm 1
+		echo "$c: $status: $output"
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"$T/vm1/private-cold-0000.dat"*"symbolic links"* ]]
+	done
+	rm "$T/vm1/private-cold-0000.dat"
+	cp "$T/vm1/private-cold-0002.dat" "$T/vm1/private-cold-0000.dat"
+	run timeout 60 "$D" files warm "${W[@]}" --set private-cold --vm 1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/vm1/private-cold-0001.dat: Invalid argument"* ]]
+	run timeout 60 "$D" files residency "${W[@]}" --set private-cold --vm 1
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/vm1/private-cold-0001.dat"* ]]
+}
+
 @test "a ratio outside 0..100 is refused, naming it, before anything is written" {
 	run "$D" files create "${W[@]}" --hot-access-ratio 140
 	[ "$status" -eq 1 ]
