@@ -1660,9 +1660,15 @@ static void txt_run(FILE *f, const struct report_run *r)
 	}
 }
 
-int report_write_summary(FILE *f, struct report_run *const *runs, size_t n,
+int report_write_summary(FILE *to, struct report_run *const *runs, size_t n,
 			 const char *section)
 {
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return -ENOMEM;
 	if (section) {
 		fputs(section, f);
 		if (n)
@@ -1675,7 +1681,11 @@ int report_write_summary(FILE *f, struct report_run *const *runs, size_t n,
 			fputc('\n', f);
 		txt_run(f, runs[i]);
 	}
-	return ferror(f) ? -EIO : 0;
+	if (!memstream_close(f, &text, true))
+		return -ENOMEM;
+	/* status reasons and warnings quote guests: read on a terminal */
+	fputs(str_no_controls(text), to);
+	return ferror(to) ? -EIO : 0;
 }
 
 int report_save(const char *path, struct report_run *const *runs, size_t n,

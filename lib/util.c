@@ -237,6 +237,15 @@ char *str_trim(char *s)
 	return s;
 }
 
+char *str_no_controls(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
+		    *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 void str_appendf(char *buf, size_t len, const char *sep, const char *fmt, ...)
 {
 	size_t n, k = strlen(sep);

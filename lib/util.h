@@ -106,6 +106,11 @@ char *memstream_close(FILE *f, char **buf, bool ok);
 
 /* Strips white space at both ends of s, in place; returns s. */
 char *str_trim(char *s);
+/*
+ * Every control character of s but newline and tab (escape sequences a
+ * terminal would obey) becomes '?', in place; returns s (NULL: NULL).
+ */
+char *str_no_controls(char *s);
 
 /*
  * Appends the printf text to the string in buf (len bytes), after sep

@@ -36,10 +36,7 @@ vmsg(const char *prefix, int err, const char *fmt, va_list ap)
 	 * No control character reaches the terminal: messages quote what
 	 * guests, logs and files said, which may hold escape sequences.
 	 */
-	for (char *p = msg; p && *p; p++)
-		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
-		    *p == 0x7f)
-			*p = '?';
+	str_no_controls(msg);
 	fprintf(stderr, "daxlab: %s%s%s%s\n", prefix,
 		msg ? msg : "(out of memory for a message)", err ? ": " : "",
 		err ? strerror(err < 0 ? -err : err) : "");

@@ -95,8 +95,13 @@ static void run_say(void *ud, enum experiment_say kind, const char *msg)
 	(void)ud;
 	switch (kind) {
 	case EXPERIMENT_PROGRESS:
-		if (!daxlab_quiet)
-			fputs(msg, stderr);
+		if (!daxlab_quiet) {
+			_cleanup_free_ char *m = strdup(msg);
+
+			/* as in every message: it may quote a guest */
+			if (m)
+				fputs(str_no_controls(m), stderr);
+		}
 		break;
 	case EXPERIMENT_WARNING:
 		warning("%s", msg);
@@ -226,7 +231,7 @@ static void run_usage(void)
 	       "Options:\n"
 	       "  -c, --config FILE      lab configuration (default "
 	       "$DAXLAB_CONFIG, else\n"
-	       "                         ./daxlab.ini, else "
+	       "                         ./daxlab.ini if yours, else "
 	       "/etc/daxlab/daxlab.ini)\n"
 	       "  -n, --name NAME        name of the run (default: the "
 	       "config file's name)\n"

@@ -406,6 +406,15 @@ static void test_copy_file_tail(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static void test_str_no_controls(void **state)
+{
+	char s[] = "a\033[31mb\r\x7f\tc\nd\xc3\xa9";
+
+	(void)state;
+	assert_string_equal(str_no_controls(s), "a?[31mb??\tc\nd\xc3\xa9");
+	assert_null(str_no_controls(NULL));
+}
+
 static void test_str_trim(void **state)
 {
 	char a[] = "0-3 \n";
@@ -423,6 +432,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_str_trim),
+		cmocka_unit_test(test_str_no_controls),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_s64),
 		cmocka_unit_test(test_parse_size),
