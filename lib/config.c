@@ -1160,8 +1160,14 @@ static int cwd_config_trusted(const char *path, struct error *err)
 	uint64_t su;
 	struct stat st;
 
-	if (stat(path, &st) < 0)
+	/* the file itself: a link could be pointed elsewhere after */
+	if (lstat(path, &st) < 0)
 		return err_fail(err, -errno, "%s: %m", path);
+	if (!S_ISREG(st.st_mode))
+		return err_fail(
+			err, -EPERM,
+			"./%s is not a regular file (a link?): not read unless named (--config ./%s)",
+			path, path);
 	if (st.st_uid != geteuid() &&
 	    !(sudo && parse_u64(sudo, &su) == 0 && su == st.st_uid))
 		return err_fail(

@@ -166,9 +166,9 @@ void config_free(struct lab_config *c);
  * The config path to use, in *ret: explicit (--config) if not NULL, else
  * $DAXLAB_CONFIG, else ./daxlab.ini if it exists, else
  * /etc/daxlab/daxlab.ini; a static or the caller's string. 0, or -EPERM
- * (*ret set, err says why) for a ./daxlab.ini owned by another user than
- * this one (or than $SUDO_UID) or writable by every user: it names the
- * programs daxlab runs as root.
+ * (*ret set, err says why) for a ./daxlab.ini that is a link, is owned by
+ * another user than this one (or than $SUDO_UID) or is writable by every
+ * user: it names the programs daxlab runs as root.
  */
 int config_find(const char *explicit_path, const char **ret, struct error *err);
 

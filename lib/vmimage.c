@@ -90,8 +90,11 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 		return r < 0 ? r : -EIO;
 	}
 	/* the guest's writes, its ssh host keys among them: root's only */
-	if (chmod(overlay, 0600) < 0)
-		return err_fail(err, -errno, "chmod %s: %m", overlay);
+	if (chmod(overlay, 0600) < 0) {
+		r = err_fail(err, -errno, "chmod %s: %m", overlay);
+		(void)unlink(overlay);
+		return r;
+	}
 	return 0;
 }
 

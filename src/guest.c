@@ -299,7 +299,7 @@ static void usage_cloud_init(void)
 	       "mount unit per share and a fio --server service.\n\n"
 	       "Options:\n"
 	       " -c, --config FILE    the lab config (default: $DAXLAB_CONFIG,\n"
-	       "                      ./daxlab.ini, /etc/daxlab/daxlab.ini)\n"
+	       "                      ./daxlab.ini if yours, /etc/daxlab/daxlab.ini)\n"
 	       " -o, --output FILE    the seed image (default: seed-ID.img next\n"
 	       "                      to the VM's image, else in the current directory)\n"
 	       " -q, --quiet          no progress lines\n"

@@ -58,7 +58,7 @@ static void vm_usage(void)
 	       "Options:\n"
 	       "  -c, --config FILE  the lab's configuration (default: "
 	       "$DAXLAB_CONFIG,\n"
-	       "                     ./daxlab.ini, /etc/daxlab/daxlab.ini)\n"
+	       "                     ./daxlab.ini if yours, /etc/daxlab/daxlab.ini)\n"
 	       "  -f, --foreground   start: stay attached to the console; "
 	       "stop the VM when\n"
 	       "                     it powers off or on Ctrl-]\n"

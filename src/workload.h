@@ -43,7 +43,7 @@ enum {
 /* Their --help lines but for --vms and the folders, said per command. */
 #define WORKLOAD_USAGE \
 	" -c, --config FILE          lab configuration (default $DAXLAB_CONFIG or\n" \
-	"                              ./daxlab.ini when present)\n" \
+	"                              ./daxlab.ini when present and yours)\n" \
 	"     --size SIZE            what one VM reads: private + shared (1G)\n" \
 	"     --file-size SIZE       size of each file (16M)\n" \
 	"     --private-ratio PCT    % of a VM's files private to it (25)\n" \

@@ -528,6 +528,14 @@ static void test_default_path(void **state)
 		assert_int_equal(config_find(NULL, &p, &err), 0);
 		unsetenv("SUDO_UID");
 	}
+	/* a link, even to a file of one's own */
+	assert_int_equal(rename("daxlab.ini", "lab.ini"), 0);
+	assert_int_equal(symlink("lab.ini", "daxlab.ini"), 0);
+	assert_int_equal(config_find(NULL, &p, &err), -EPERM);
+	assert_string_equal(
+		err.msg,
+		"./daxlab.ini is not a regular file (a link?): not read unless named (--config ./daxlab.ini)");
+	assert_int_equal(unlink("lab.ini"), 0);
 	assert_int_equal(unlink("daxlab.ini"), 0);
 	assert_int_equal(chdir(old), 0);
 	assert_int_equal(rmdir(dir), 0);
