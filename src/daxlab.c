@@ -214,8 +214,17 @@ static const struct command *find_command(const char *name)
  * daxlab(1): 0 on success, 1 on any error. A subcommand's error() gives
  * -1; 128+N (a signal that stopped the work) is kept as a shell keeps it.
  */
+/*
+ * The command's exit status. SIGPIPE is ignored (main()), so a reader of
+ * stdout that went away (daxlab report | head) ends daxlab here as the
+ * signal would have, once the command is done.
+ */
 static int exit_code(int r)
 {
+	if (fflush(stdout) != 0 && errno == EPIPE) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	return r < 0 ? 1 : r;
 }
 
@@ -244,6 +253,12 @@ int main(int argc, char **argv)
 	const char *self = argc > 0 ? basename(argv[0]) : "daxlab";
 	const struct command *c;
 
+	/*
+	 * daxlab writes to pipes and sockets of its children (ssh, gzip,
+	 * qemu's QMP): one that is gone is an error to report, not a death
+	 * without a word. spawn() gives the children SIGPIPE back.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* a bad option is bad_option()'s one message, not getopt's too */
 	opterr = 0;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)

@@ -269,8 +269,7 @@ static int guest_build_main(int argc, char **argv)
 	o.n_extras = extras.n;
 	o.version = DAXLAB_VERSION;
 	o.progress = on_progress;
-	/* gzip dying must be an error message, not a silent SIGPIPE. */
-	signal(SIGPIPE, SIG_IGN);
+	/* gzip dying is an error message: SIGPIPE is ignored (main()) */
 	r = guest_build(&o, &res, &err);
 	if (r < 0)
 		return error(
@@ -490,7 +489,6 @@ static int guest_image_main(int argc, char **argv)
 	}
 	o.output = output;
 	o.progress = on_progress;
-	signal(SIGPIPE, SIG_IGN);
 	r = guest_image_build(&o, &res, &err);
 	if (r < 0)
 		return error("guest image: %s",

@@ -28,14 +28,13 @@ static void on_signal(int sig)
 }
 
 /*
- * A run outlives its terminal or the pipe it prints to: with SIGPIPE
- * ignored, a reader that is gone fails the print, not the experiment,
- * whose results go to files.
+ * A run outlives its terminal or the pipe it prints to: SIGPIPE is
+ * ignored (main()), so a reader that is gone fails the print, not the
+ * experiment, whose results go to files.
  */
 static void trap_run_signals(void)
 {
 	trap_signals(on_signal, false);
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The run's name: the config file's, without .ini, else "run". */

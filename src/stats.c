@@ -439,7 +439,6 @@ static int cmd_stats_monitor(int argc, char **argv)
 	for (size_t i = 0; i < n_specs; i++)
 		add_source(&m.s, specs[i]);
 
-	signal(SIGPIPE, SIG_IGN);
 	trap_signals(on_stop_signal, true); /* no SA_RESTART: wake the sleep */
 
 	/* every source there now, or an error that names it */
