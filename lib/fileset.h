@@ -207,7 +207,8 @@ struct fs_ranges {
 /*
  * only (NULL: the whole file): the pages no range of only touches count
  * as not resident (FS_PAGE_REST instead), e.g. a virtio-pmem image's
- * pages that hold none of its files' data (lib/imgextents.h).
+ * pages that hold none of its files' data (lib/imgextents.h). -EINVAL
+ * for what is neither a regular file nor a block device (a FIFO).
  */
 int fileset_map_resident(const char *path, const struct fs_ranges *only,
 			 struct fs_mapped *ret);
@@ -227,9 +228,12 @@ void fileset_unmap(struct fs_mapped *m);
  */
 int fileset_file_residency(const char *path, const struct fs_ranges *only,
 			   struct fs_residency *acc);
-/* fdatasync then POSIX_FADV_DONTNEED. */
+/*
+ * fdatasync then POSIX_FADV_DONTNEED; and POSIX_FADV_WILLNEED and a read
+ * of the whole file. Of a regular file only, never through a link
+ * (-ELOOP), -EINVAL for anything else: a guest may have put it there.
+ */
 int fileset_file_evict(const char *path);
-/* POSIX_FADV_WILLNEED and a read of the whole file. */
 int fileset_file_warm(const char *path);
 
 #endif

@@ -734,6 +734,8 @@ static int do_ssh(struct vm_session *s)
 	}
 	args[n] = NULL;
 	fflush(NULL);
+	/* ssh as if run by hand: main() ignores SIGPIPE for daxlab */
+	signal(SIGPIPE, SIG_DFL);
 	execvp("ssh", (char *const *)args);
 	error_errno(errno, "cannot run ssh");
 	return errno == ENOENT ? 127 : 126;
