@@ -171,6 +171,26 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	[[ "$stderr" != *$'\033'* ]]
 }
 
+@test "a reader of stdout that is gone ends daxlab by SIGPIPE, without a message" {
+	# stdout a pipe whose reading end is already closed: every write
+	# fails with EPIPE (SIGPIPE is ignored for the pipes to children)
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr python3 - "$D" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "fio", "job", "--size", "16M", "--file-size", "1M",
+                    "--vms", "1", "--shared-dir", "/nonexistent/s",
+                    "--private-dir", "/nonexistent/p%i"],
+                   stdout=w, stderr=subprocess.PIPE)
+print(p.returncode)
+sys.stderr.write(p.stderr.decode())
+PY
+	echo "$output: $stderr"
+	[ "$output" = -13 ]
+	[ -z "$stderr" ]
+}
+
 @test "--help prints the help and exits 0 whatever the config" {
 	local c
 	cd "$BATS_TEST_TMPDIR"
