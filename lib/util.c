@@ -239,10 +239,15 @@ char *str_trim(char *s)
 
 char *str_no_controls(char *s)
 {
-	for (char *p = s; p && *p; p++)
-		if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') ||
-		    *p == 0x7f)
+	for (unsigned char *p = (unsigned char *)s; p && *p; p++) {
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
 			*p = '?';
+		/* C1 in UTF-8 (U+0080 to U+009F: U+009B is a CSI) */
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*p = '?';
+			*++p = '?';
+		}
+	}
 	return s;
 }
 

@@ -409,9 +409,13 @@ static void test_copy_file_tail(void **state)
 static void test_str_no_controls(void **state)
 {
 	char s[] = "a\033[31mb\r\x7f\tc\nd\xc3\xa9";
+	char c1[] = "x\xc2\x9b"
+		    "31m\xc2\xa0\xc4\x9b\xc2";
 
 	(void)state;
 	assert_string_equal(str_no_controls(s), "a?[31mb??\tc\nd\xc3\xa9");
+	/* U+009B (CSI) goes; U+00A0, U+011B and a cut sequence stay */
+	assert_string_equal(str_no_controls(c1), "x??31m\xc2\xa0\xc4\x9b\xc2");
 	assert_null(str_no_controls(NULL));
 }
 
