@@ -526,6 +526,21 @@ int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
 	return read_pids(p, ret, ret_n);
 }
 
+int cg_inode(const struct cg_ctx *ctx, const char *name, uint64_t *ret)
+{
+	_cleanup_free_ char *p = cg_path(ctx, "cpuset", name, NULL);
+	struct stat st;
+
+	if (!p)
+		return -ENOMEM;
+	if (stat(p, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*ret = st.st_ino;
+	return 0;
+}
+
 int cg_kill(const struct cg_ctx *ctx, const char *name, int sig)
 {
 	_cleanup_free_ pid_t *pids = NULL;

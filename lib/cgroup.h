@@ -84,6 +84,11 @@ int cg_spawn_target(const struct cg_ctx *ctx, const char *name, int *ret_fd,
 /* The pids in the cgroup (cgroup.procs of the cpuset hierarchy on v1). */
 int cg_pids(const struct cg_ctx *ctx, const char *name, pid_t **ret,
 	    size_t *ret_n);
+/*
+ * The inode of the cgroup's folder (the cpuset hierarchy's on v1): a
+ * cgroup made again has another. -errno.
+ */
+int cg_inode(const struct cg_ctx *ctx, const char *name, uint64_t *ret);
 /* Sends sig to every process in the cgroup; returns how many. */
 int cg_kill(const struct cg_ctx *ctx, const char *name, int sig);
 /*

@@ -52,6 +52,8 @@ char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f)
 		[STATEDIR_CONSOLE_SOCK] = "console.sock",
 		[STATEDIR_CONSOLE_LOG] = "console.log",
 		[STATEDIR_MOUNTS] = "mounts",
+		[STATEDIR_STARTING] = "starting",
+		[STATEDIR_CGROUP] = "cgroup",
 	};
 
 	return strdup_printf("%s/%s", vm_dir, names[f]);

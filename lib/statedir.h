@@ -8,7 +8,9 @@
  *              vm-ID.lock      held while a start or stop of the VM runs
  *              cgroups.lock    held while the lab's cgroups change
  *              vm-ID/          qemu.pid, qemu.log, qmp.sock, console.sock,
- *                              console.log, mounts, and per virtiofs share
+ *                              console.log, mounts, starting, cgroup
+ *                              (whose processes a stop may kill), and per
+ *                              virtiofs share
  *                              virtiofsd-SHARE.{sock,pid,log} (and the
  *                              Rust virtiofsd's own virtiofsd-SHARE.sock.pid)
  *   image_dir  (/var/lib/daxlab; a disk file system, never tmpfs):
@@ -50,6 +52,8 @@ enum statedir_vm_file {
 	STATEDIR_CONSOLE_SOCK,
 	STATEDIR_CONSOLE_LOG,
 	STATEDIR_MOUNTS, /* an image VM's mounts, as its start found them */
+	STATEDIR_STARTING, /* there while a start runs */
+	STATEDIR_CGROUP, /* the inode of the VM cgroup that its start made */
 };
 /* vm_dir/qemu.pid, ... Allocated. */
 char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f);

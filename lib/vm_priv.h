@@ -39,6 +39,11 @@ int vm_plan_cmdlines(struct vm_env *e, const struct vm_plan *p,
 /* lib/vmstop.c: the lock of the shared virtiofsd cgroup (an fd) */
 int vm_lock_cgroups(struct vm_env *e);
 /*
+ * Notes the VM cgroup that this start just made (p->cgroup_mark): only
+ * the processes of that cgroup are a stop's to kill. -errno, e->err set.
+ */
+int vm_mark_cgroup(struct vm_env *e, const struct vm_plan *p);
+/*
  * Kills and removes what p's VM left (the virtiofsd cgroup too when
  * shared and empty; locked: the caller holds vm_lock_cgroups()); whether
  * a process was left. See lib/vmstop.c.

@@ -49,9 +49,10 @@ int vm_plan_paths(const struct lab_config *c, const struct vm_config *vm,
 	p->console_sock = statedir_vm_file(p->dir, STATEDIR_CONSOLE_SOCK);
 	p->console_log = statedir_vm_file(p->dir, STATEDIR_CONSOLE_LOG);
 	p->mounts = statedir_vm_file(p->dir, STATEDIR_MOUNTS);
-	p->starting = strdup_printf("%s/starting", p->dir);
+	p->starting = statedir_vm_file(p->dir, STATEDIR_STARTING);
+	p->cgroup_mark = statedir_vm_file(p->dir, STATEDIR_CGROUP);
 	if (!p->qemu_pid || !p->qemu_log || !p->qmp || !p->console_sock ||
-	    !p->console_log || !p->mounts || !p->starting)
+	    !p->console_log || !p->mounts || !p->starting || !p->cgroup_mark)
 		goto nomem;
 	p->shares = calloc(c->n_shares + 1, sizeof(*p->shares));
 	if (!p->shares)
@@ -179,6 +180,7 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->console_log);
 	free(p->mounts);
 	free(p->starting);
+	free(p->cgroup_mark);
 	free(p->image_dir);
 	free(p->disk);
 	free(p->seed);

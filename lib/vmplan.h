@@ -40,7 +40,7 @@ struct vm_plan {
 	const struct vm_config *vm;
 	/* <state_dir>/vm-ID and its files */
 	char *dir, *qemu_pid, *qemu_log, *qmp, *console_sock, *console_log;
-	char *mounts, *starting;
+	char *mounts, *starting, *cgroup_mark;
 	struct vm_plan_share *shares;
 	size_t n_shares, n_virtiofs, n_pmem;
 	/*

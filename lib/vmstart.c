@@ -727,7 +727,7 @@ int vm_start(struct vm_env *e, const struct vm_config *vm, unsigned timeout_s)
 
 		r = step_failed(
 			e, "create the VM cgroup", -EBUSY, NULL,
-			"%s is left from before and cannot be removed (a cgroup below it, or a process that does not die): its counters would be taken for this start's",
+			"%s is left from before and cannot be removed (a cgroup below it, a process that does not die, or processes that daxlab did not start there): its counters would be taken for this start's",
 			cg ? cg : vm->cg.cgroup);
 		goto rollback;
 	}
@@ -738,6 +738,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm, unsigned timeout_s)
 				why.msg, strerror(-r));
 		goto rollback;
 	}
+	r = vm_mark_cgroup(e, &p);
+	if (r < 0)
+		goto rollback;
 	r = build_pmem_images(e, &p);
 	if (r < 0)
 		goto rollback;

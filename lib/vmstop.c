@@ -214,11 +214,50 @@ int vm_cgroups_release(struct vm_env *e)
 	return r;
 }
 
-static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
+int vm_mark_cgroup(struct vm_env *e, const struct vm_plan *p)
+{
+	uint64_t ino;
+	char text[32];
+	int r;
+
+	r = cg_inode(&e->cg, p->vm->cg.cgroup, &ino);
+	if (r < 0)
+		return vm_fail(e, r, "cannot stat the cgroup %s: %s",
+			       p->vm->cg.cgroup, strerror(-r));
+	snprintf(text, sizeof(text), "%llu\n", (unsigned long long)ino);
+	r = write_text_file(p->cgroup_mark, text, 0600, true);
+	if (r < 0)
+		return vm_fail(e, r, "cannot write %s: %s", p->cgroup_mark,
+			       strerror(-r));
+	return 0;
+}
+
+/*
+ * Whether the VM's cgroup is the one its start made (vm_mark_cgroup()):
+ * not one of another program's that a config names, nor one made again
+ * since. Only then is what runs in it the VM's to kill.
+ */
+static bool cgroup_ours(struct vm_env *e, const struct vm_plan *p)
+{
+	_cleanup_free_ char *text = NULL;
+	unsigned long long want;
+	uint64_t ino;
+	char *end;
+
+	if (cg_inode(&e->cg, p->vm->cg.cgroup, &ino) < 0 ||
+	    read_full_file(p->cgroup_mark, 64, &text, NULL) < 0)
+		return false;
+	errno = 0;
+	want = strtoull(text, &end, 10);
+	return !errno && end != text && *end == '\n' && want == ino;
+}
+
+static void remove_cgroups(struct vm_env *e, const struct vm_plan *p,
 			   bool shared, bool locked, char *removed, size_t rlen)
 {
+	const struct vm_config *vm = p->vm;
 	const char *fsd_cg = e->c->virtiofsd.cg.cgroup;
-	bool had, fsd_had;
+	bool had, fsd_had, ours;
 
 	if (!e->cg_ok)
 		return;
@@ -235,13 +274,21 @@ static void remove_cgroups(struct vm_env *e, const struct vm_config *vm,
 	}
 	had = cg_exists(&e->cg, vm->cg.cgroup);
 	fsd_had = shared && cg_exists(&e->cg, fsd_cg);
-	/* anything still in the VM's own cgroup is ours */
+	ours = had && cgroup_ours(e, p);
+	/* anything still in the cgroup that the VM's start made is its */
 	for (int i = 0; i < 50 && cg_exists(&e->cg, vm->cg.cgroup); i++) {
-		if (cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0 &&
+		if ((!ours || cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0) &&
 		    cg_remove(&e->cg, vm->cg.cgroup) == 0)
+			break;
+		if (!ours)
 			break;
 		usleep(100000);
 	}
+	if (had && !ours && cg_exists(&e->cg, vm->cg.cgroup))
+		report(e, VM_REPORT_WARN,
+		       "vm %s: cgroup %s holds processes that daxlab did not start there (or a cgroup below it): left as it is",
+		       vm->id, vm->cg.cgroup);
+	(void)unlink(p->cgroup_mark);
 	if (shared) {
 		int fd = locked ? -1 : vm_lock_cgroups(e);
 
@@ -305,7 +352,7 @@ bool vm_cleanup(struct vm_env *e, const struct vm_plan *p, bool shared,
 	}
 	any |= stop_virtiofsds(e, p, removed, rlen);
 	remove_image_disk(e, p, removed, rlen);
-	remove_cgroups(e, p->vm, shared, locked, removed, rlen);
+	remove_cgroups(e, p, shared, locked, removed, rlen);
 	unlink_noted(e, p->qemu_pid, removed, rlen);
 	unlink_noted(e, p->qmp, removed, rlen);
 	unlink_noted(e, p->console_sock, removed, rlen);

@@ -101,6 +101,44 @@ ticks_of() {
 	nothing_left "$T"
 }
 
+@test "a VM cgroup that holds another program's processes: start refuses, naming it; neither start nor stop kills them" {
+	local prefix cg d other
+	prefix=$(cat "$T/prefix")
+	cg=$prefix-vm0
+	mkdir /sys/fs/cgroup/cpuset/"$cg" /sys/fs/cgroup/memory/"$cg"
+	cat /sys/fs/cgroup/cpuset/cpuset.cpus >/sys/fs/cgroup/cpuset/"$cg"/cpuset.cpus
+	cat /sys/fs/cgroup/cpuset/cpuset.mems >/sys/fs/cgroup/cpuset/"$cg"/cpuset.mems
+	sleep 600 &
+	MON=$! other=$MON
+	for d in cpuset memory; do
+		echo "$other" >/sys/fs/cgroup/$d/"$cg"/cgroup.procs
+	done
+	run vm start 0
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"step 'create the VM cgroup' failed: /sys/fs/cgroup/memory/$cg is left from before and cannot be removed (a cgroup below it, a process that does not die, or processes that daxlab did not start there)"* ]]
+	kill -0 "$other"
+	grep -qx "$other" /sys/fs/cgroup/cpuset/"$cg"/cgroup.procs
+	run vm stop 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vm 0: cgroup $cg holds processes that daxlab did not start there (or a cgroup below it): left as it is"* ]]
+	kill -0 "$other"
+	# once they are gone, the next start makes the cgroup its own
+	kill -9 "$other"
+	wait "$other" 2>/dev/null || true
+	MON=
+	for _ in $(seq 50); do
+		[ -z "$(cat /sys/fs/cgroup/cpuset/"$cg"/cgroup.procs)" ] && break
+		sleep 0.1
+	done
+	run vm stop 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"did not start there"* ]]
+	nothing_left "$T"
+}
+
 @test "a fio_port that a connection holds: refused before anything starts, naming it; a port in the ephemeral range is warned of" {
 	local port lst lo hi eph
 	port=$(sed -n 's/^fio_port = //p' "$T/lab.ini")
