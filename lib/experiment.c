@@ -428,6 +428,10 @@ static int create_files(struct experiment *x)
 		return fail(x, "%s", err.msg[0] ? err.msg : strerror(-ret));
 	experiment_progress(x, "  %zu files written, %zu kept", res.written,
 			    res.kept);
+	if (res.removed)
+		experiment_progress(x,
+				    "  %zu files of an earlier layout removed",
+				    res.removed);
 	return 0;
 }
 

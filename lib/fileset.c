@@ -8,6 +8,8 @@
 #include "strv.h"
 #include "util.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <numaif.h>
@@ -857,6 +859,97 @@ static int write_manifest(const struct fileset_plan *p, const char *path)
 	return write_file_atomic(path, text, len, 0644, NULL);
 }
 
+/* Whether name is a set file's (or its .tmp's): "shared-hot-0012.dat". */
+static bool set_file_name(const char *name)
+{
+	for (unsigned g = 0; g < FS_GROUPS; g++) {
+		const char *s = fs_group_name(g);
+		size_t n = strlen(s), d = 0;
+
+		if (strncmp(name, s, n) || name[n] != '-')
+			continue;
+		name += n + 1;
+		while (isdigit((unsigned char)name[d]))
+			d++;
+		return d >= 4 && (!strcmp(name + d, ".dat") ||
+				  !strcmp(name + d, ".dat.tmp"));
+	}
+	return false;
+}
+
+static bool plan_has(const struct fileset_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_files; i++)
+		if (!strcmp(p->files[i].path, path))
+			return true;
+	return false;
+}
+
+/* Removes the set files of dir that p does not name; counts them in res. */
+static int prune_dir(const struct fileset_plan *p, const char *dir,
+		     struct fileset_create_result *res, struct error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ?
+			       0 :
+			       err_fail(err, -errno,
+					"cannot read folder %s: %m", dir);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = NULL;
+		struct stat st;
+
+		if (!set_file_name(de->d_name))
+			continue;
+		path = strdup_printf("%s/%s", dir, de->d_name);
+		if (!path) {
+			r = err_fail(err, -ENOMEM, "out of memory");
+			break;
+		}
+		if (plan_has(p, path) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+			r = err_fail(err, -errno, "cannot remove %s: %m", path);
+			break;
+		}
+		res->removed++;
+		if (S_ISREG(st.st_mode))
+			res->bytes_removed += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return r;
+}
+
+/*
+ * Removes the set files in p's folders (a set with no files in p too)
+ * that p does not name: an earlier layout's, of another size, file_size
+ * or ratio. Left, they would be copied into every virtio-pmem image made
+ * of the folder and be in the host's page cache, whatever this run asks.
+ */
+static int prune(const struct fileset_plan *p,
+		 struct fileset_create_result *res, struct error *err)
+{
+	_cleanup_strv_ char **dirs = NULL;
+	int r;
+
+	if (p->spec.shared_dir && strv_append(&dirs, p->spec.shared_dir) < 0)
+		return err_fail(err, -ENOMEM, "out of memory");
+	for (unsigned v = 0; p->vm_dirs && v < p->spec.vms; v++)
+		if (p->vm_dirs[v] && !strv_contains(dirs, p->vm_dirs[v]) &&
+		    strv_append(&dirs, p->vm_dirs[v]) < 0)
+			return err_fail(err, -ENOMEM, "out of memory");
+	for (char **d = dirs; d && *d; d++) {
+		r = prune_dir(p, *d, res, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int fileset_create(const struct fileset_plan *p, const char *manifest,
 		   unsigned flags, fileset_progress_fn progress, void *userdata,
 		   struct fileset_create_result *ret, struct error *err)
@@ -928,6 +1021,9 @@ int fileset_create(const struct fileset_plan *p, const char *manifest,
 		if (!todo[i])
 			res.kept++;
 	}
+	r = prune(p, &res, err);
+	if (r < 0)
+		goto out;
 	for (char **d = dirs; d && *d; d++) {
 		_cleanup_close_ int fd =
 			open(*d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -145,7 +145,8 @@ typedef bool (*fileset_progress_fn)(void *userdata, uint64_t done,
 
 struct fileset_create_result {
 	size_t written, kept;
-	uint64_t bytes_written;
+	size_t removed; /* set files of an earlier layout, not this plan's */
+	uint64_t bytes_written, bytes_removed;
 	int64_t write_ns; /* from first write to data on disk */
 };
 
@@ -160,7 +161,9 @@ char *fileset_default_manifest(const struct fileset_plan *p);
  * space per file system); writes each file as NAME.tmp with incompressible
  * data, then fdatasync, POSIX_FADV_DONTNEED and rename to NAME; the
  * manifest (completeness marker last) is written only when everything is
- * on disk. The old manifest is removed before anything is written.
+ * on disk. The old manifest is removed before anything is written. Set
+ * files in the plan's folders that the plan does not name (an earlier
+ * layout's) are removed once the plan's files are in place.
  * Errors: -errno with the path or value in err.
  */
 int fileset_create(const struct fileset_plan *p, const char *manifest,

@@ -299,6 +299,9 @@ static int do_create(struct files_ctl *c, struct fileset_plan *p)
 	if (res.bytes_written && secs > 0)
 		info("%.0f MB/s to disk",
 		     (double)res.bytes_written / 1e6 / secs);
+	if (res.removed)
+		info("%zu files of an earlier layout removed (%s)", res.removed,
+		     format_bytes(res.bytes_removed, a, sizeof(a)));
 	return 0;
 }
 

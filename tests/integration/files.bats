@@ -116,6 +116,26 @@ resident_of() {
 	[ "$(stat -c %Y "$T/shared/shared-cold-0001.dat")" != 1000000000 ]
 }
 
+@test "create removes the set files of an earlier layout, and nothing else" {
+	"$D" files create -q "${W[@]}"
+	echo keep >"$T/vm0/notes.txt"
+	echo keep >"$T/shared/shared-hot-1.dat"
+	echo target >"$T/target"
+	ln -s "$T/target" "$T/vm1/private-cold-0009.dat"
+	echo half >"$T/shared/shared-cold-0011.dat.tmp"
+	# another layout, as a sweep point makes it: 8 shared files, no private
+	run "$D" files create --size 32M --file-size 4M --private-ratio 0 --access-ratio 0 \
+		--hot-ratio 25 --vms 2 --shared-dir "$T/shared" --private-dir "$T/vm%i"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# 4 shared and 4 private per VM of the old layout, the link, the .tmp
+	[[ "$output" == *"14 files of an earlier layout removed"* ]]
+	[ "$(cd "$T/shared" && echo *)" = "shared-cold-0000.dat shared-cold-0001.dat shared-cold-0002.dat shared-cold-0003.dat shared-cold-0004.dat shared-cold-0005.dat shared-hot-0000.dat shared-hot-0001.dat shared-hot-1.dat" ]
+	[ "$(cd "$T/vm0" && echo *)" = notes.txt ]
+	[ -z "$(ls -A "$T/vm1")" ]
+	[ "$(cat "$T/target")" = target ]
+}
+
 @test "create writes through no link a guest left in its read-write share" {
 	"$D" files create -q "${W[@]}"
 	# a guest's root may leave links in the private share it mounts
