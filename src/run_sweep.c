@@ -261,6 +261,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	struct run_opts ro = *o;
 	struct error err = { 0 }, unread = { 0 };
 	size_t failed = 0, ran = 0, complete = 0, busy = 0;
+	bool changed = false;
 	int ret;
 
 	if (o->slurm && !program_in_path("sbatch"))
@@ -334,6 +335,12 @@ int run_sweep(const struct run_opts *o, const char *name)
 				     sdir);
 			continue;
 		}
+		/* each run reads the config anew: an edit would be taken */
+		if (sweep_check_config(&sw, sdir, &err) < 0) {
+			error("%s", err.msg);
+			changed = true;
+			break;
+		}
 		for (size_t k = 0; k < sw.n_keys; k++) {
 			keys[k] = sw.keys[k].key;
 			vals[k] = sweep_value(&sw, sr->point, k);
@@ -345,6 +352,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 				   sw.n_keys) < 0)
 			failed++;
 		unread.msg[0] = '\0';
+		err.msg[0] = '\0';
 		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &unread,
 					&err) < 0)
 			warning("%s", err.msg);
@@ -363,6 +371,10 @@ int run_sweep(const struct run_opts *o, const char *name)
 	if (*o->interrupted)
 		return error(
 			"sweep interrupted: daxlab run --resume %s runs the rest",
+			sdir);
+	if (changed)
+		return error(
+			"sweep stopped: daxlab run --resume %s runs the rest once the config is the one it began with",
 			sdir);
 	if (o->point >= 0)
 		return failed ? -1 : 0;

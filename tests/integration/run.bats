@@ -475,6 +475,31 @@ time.sleep(600)' "$1" &
 	[[ "$stderr" == *"run 0 of sw is complete already"* ]]
 }
 
+@test "a config edited while a sweep runs: the sweep stops before its next run, naming both files" {
+	local s
+	# a stand-in qemu: the VM's start edits the config, then fails
+	cat >"$T/qemu" <<EOF
+#!/bin/sh
+for a; do
+	[ "\$a" = -name ] && { echo "; edited" >>"$T/lab.ini"; exit 3; }
+done
+exec qemu-system-x86_64 "\$@"
+EOF
+	chmod 755 "$T/qemu"
+	sed -i "s|^\[lab\]\$|[lab]\nqemu = $T/qemu|" "$T/lab.ini"
+	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" \
+		--name demo --sweep private_ratio=25,75 --seed 1
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	s=$(echo "$T/results/"*-demo-sweep)
+	[[ "$stderr" == *"$T/lab.ini is not the config the sweep began with ($s/config.ini): its runs would not be comparable"* ]]
+	[[ "$stderr" == *"sweep stopped: daxlab run --resume $s runs the rest once the config is the one it began with"* ]]
+	[[ "$(cat "$s/point-0/status")" == "incomplete: step 'start VMs' failed: vm 0 did not start: step 'start qemu' failed: "* ]]
+	[ ! -e "$s/point-1" ]
+	[ -s "$s/summary.json" ]
+	assert_nothing_left
+}
+
 @test "--resume of a folder that is not a sweep, or a manifest that does not match it, is an error" {
 	mkdir -p "$T/notasweep"
 	run --separate-stderr "$D" run --resume "$T/notasweep"
