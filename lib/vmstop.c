@@ -284,7 +284,8 @@ static void remove_cgroups(struct vm_env *e, const struct vm_plan *p,
 			break;
 		usleep(100000);
 	}
-	if (had && !ours && cg_exists(&e->cg, vm->cg.cgroup))
+	/* a start's error says it (removed is NULL there) */
+	if (removed && had && !ours && cg_exists(&e->cg, vm->cg.cgroup))
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cgroup %s holds processes that daxlab did not start there (or a cgroup below it): left as it is",
 		       vm->id, vm->cg.cgroup);

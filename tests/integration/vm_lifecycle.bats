@@ -102,7 +102,8 @@ set_key() {
 	echo "$output"
 	rmdir "/sys/fs/cgroup/memory/$p-vm0/stuck" "/sys/fs/cgroup/memory/$p-vm0"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"step 'create the VM cgroup' failed: /sys/fs/cgroup/memory/$p-vm0 is left from before and cannot be removed (a cgroup below it, or a process that does not die): its counters would be taken for this start's"* ]]
+	[[ "$output" == *"step 'create the VM cgroup' failed: /sys/fs/cgroup/memory/$p-vm0 is left from before and cannot be removed (a cgroup below it, a process that does not die, or processes that daxlab did not start there): its counters would be taken for this start's"* ]]
+	[[ "$output" != *"did not start there (or a cgroup below it): left as it is"* ]]
 	[ ! -e "$T/state/vm-0/qemu.pid" ]
 	nothing_left "$T"
 }
