@@ -230,7 +230,9 @@ static int stop_child(pid_t *pid, int64_t ms)
 		usleep(50000);
 	}
 	kill(p, SIGKILL);
-	waitpid(p, &st, 0);
+	/* a SIGINT now must not leave it unreaped */
+	while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+		;
 	return 128 + SIGKILL;
 }
 

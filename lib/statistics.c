@@ -286,13 +286,16 @@ int stats_compare_rows(void *rows, size_t n, size_t stride, size_t offset,
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (!isnan(C(i)->w.p))
+		if (!isnan(C(i)->w.p) && !stats_welch_exact(&C(i)->w))
 			p[k++] = C(i)->w.p;
 	if (stats_holm(p, k, p) < 0)
 		return -ENOMEM;
 	k = 0;
 	for (size_t i = 0; i < n; i++) {
-		C(i)->p_holm = isnan(C(i)->w.p) ? NAN : p[k++];
+		if (stats_welch_exact(&C(i)->w))
+			C(i)->p_holm = C(i)->w.p;
+		else
+			C(i)->p_holm = isnan(C(i)->w.p) ? NAN : p[k++];
 		C(i)->significant =
 			!isnan(C(i)->p_holm) && C(i)->p_holm < alpha;
 	}

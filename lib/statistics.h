@@ -15,13 +15,16 @@
  * interval are NaN; a group whose values are all equal has stddev 0 and
  * an interval [mean, mean]. Welch's test of two zero-variance groups gives
  * p = 1 when their means are equal and p = 0 when they differ (scipy says
- * NaN; a difference measured without any noise is certain); a group of
- * fewer than 2 values gives NaN. With MAD = 0 (most values equal), every
+ * NaN; a difference measured without any noise is certain), and no df:
+ * such an exact row is no test, and not one of the m of Holm's adjustment
+ * (an idle node's 0 bytes in every run would raise every other row's
+ * p_holm); a group of fewer than 2 values gives NaN. With MAD = 0 (most values equal), every
  * value unequal to the median is an outlier.
  */
 #ifndef DAXLAB_STATISTICS_H
 #define DAXLAB_STATISTICS_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,6 +50,11 @@ struct stats_welch {
 };
 void stats_welch(const double *a, size_t na, const double *b, size_t nb,
 		 struct stats_welch *ret);
+/* Two zero-variance groups: p is 0 or 1 without a test (see above). */
+static inline bool stats_welch_exact(const struct stats_welch *w)
+{
+	return !isnan(w->p) && isnan(w->df);
+}
 
 /*
  * The same from each group's size, mean and sample variance: what a
@@ -63,9 +71,9 @@ int stats_holm(const double *p, size_t n, double *ret);
  * Many comparisons at once, over n rows of stride bytes of the caller's,
  * each holding its stats_cmp offset bytes in (offsetof): w filled by the
  * caller (stats_welch), then stats_compare_rows() sets p_holm (Holm over
- * the comparisons that have a p-value; NaN for the others) and
- * significant (p_holm < alpha). *ret_tested (may be NULL): how many had
- * a p-value. -ENOMEM.
+ * the comparisons that have a p-value from a test; p itself for an exact
+ * one, NaN for the others) and significant (p_holm < alpha). *ret_tested
+ * (may be NULL): how many were tested, Holm's m. -ENOMEM.
  */
 struct stats_cmp {
 	struct stats_welch w;

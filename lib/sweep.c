@@ -641,6 +641,7 @@ static json_object *comparisons(const struct sweep *s,
 		jstr(o, "metric", c->rows[i].fa->name);
 		json_object_object_add(o, "diff", jnum(sc->w.diff));
 		json_object_object_add(o, "ratio", jnum(sc->w.ratio));
+		json_object_object_add(o, "df", jnum(sc->w.df));
 		json_object_object_add(o, "p", jnum(sc->w.p));
 		json_object_object_add(o, "p_holm", jnum(sc->p_holm));
 		json_object_object_add(
@@ -889,7 +890,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	json_object_object_add(o, "comparisons", cmp);
 	json_object_object_add(o, "alpha", json_object_new_double(alpha));
 	jstr(o, "comparisons_note",
-	     "every point against the first, Welch's t-test; p_holm: Holm-adjusted over all comparisons, significant when below alpha");
+	     "every point against the first, Welch's t-test; p_holm: Holm-adjusted over all tested comparisons (one of two groups without noise has no df and keeps its p), significant when below alpha");
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
@@ -1220,7 +1221,8 @@ int sweep_compare_folders(const char *const *dirs, size_t n, double alpha,
 
 			x->p_holm = x->w.p;
 			x->significant = !isnan(x->w.p) && x->w.p < alpha;
-			c->n_tested += !isnan(x->w.p);
+			c->n_tested +=
+				!isnan(x->w.p) && !stats_welch_exact(&x->w);
 		}
 	}
 	if (r < 0) {
@@ -1394,6 +1396,7 @@ char *sweep_comparison_json(const struct sweep_comparison *c)
 		json_object_object_add(e, "mean_b", jnum(r->db.mean));
 		json_object_object_add(e, "diff", jnum(r->diff));
 		json_object_object_add(e, "ratio", jnum(r->ratio));
+		json_object_object_add(e, "df", jnum(r->c.w.df));
 		json_object_object_add(e, "p", jnum(r->c.w.p));
 		json_object_object_add(e, "p_holm",
 				       c->holm ? jnum(r->c.p_holm) : NULL);

@@ -341,8 +341,11 @@ close9() {
 import json
 c = json.load(open('cmp.json'))
 assert c['holm'] is True
-rows = [r for r in c['comparisons'] if r['p'] is not None]
+# tested: those with p and df (two groups without noise have no df)
+rows = [r for r in c['comparisons'] if r['p'] is not None and r['df'] is not None]
+exact = [r for r in c['comparisons'] if r['p'] is not None and r['df'] is None]
 assert c['tested'] == len(rows) > 40
+assert exact and all(r['p_holm'] == r['p'] in (0, 1) for r in exact), exact
 order = sorted(range(len(rows)), key=lambda i: rows[i]['p'])
 run, n = 0.0, len(rows)
 for k, i in enumerate(order):

@@ -112,6 +112,32 @@ static void test_moments_and_many(void **state)
 	assert_true(isnan(c[2].p_holm) && !c[2].significant);
 }
 
+/* Exact rows (two zero-variance groups) are not among Holm's m. */
+static void test_holm_exact(void **state)
+{
+	const double a[] = { 3.1, 2.7, 3.3, 2.9, 3.0 };
+	const double b[] = { 3.6, 3.9, 3.4, 3.8, 4.1, 3.7 };
+	const double z[] = { 0, 0, 0 }, k[] = { 4096, 4096, 4096 };
+	struct stats_cmp c[4];
+	size_t tested;
+
+	(void)state;
+	stats_welch(a, 5, b, 6, &c[0].w);
+	stats_welch(z, 3, z, 3, &c[1].w);
+	stats_welch(z, 3, z, 3, &c[2].w);
+	stats_welch(z, 3, k, 3, &c[3].w);
+	assert_true(stats_welch_exact(&c[1].w) && stats_welch_exact(&c[3].w));
+	assert_false(stats_welch_exact(&c[0].w));
+	assert_int_equal(stats_compare_rows(c, 4, sizeof(*c), 0, 0.05, &tested),
+			 0);
+	assert_int_equal(tested, 1);
+	assert_float_equal(c[0].p_holm, c[0].w.p, 0);
+	assert_float_equal(c[1].p_holm, 1, 0);
+	assert_false(c[1].significant);
+	assert_float_equal(c[3].p_holm, 0, 0);
+	assert_true(c[3].significant);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_t),
 		cmocka_unit_test(test_outliers_and_holm),
 		cmocka_unit_test(test_moments_and_many),
+		cmocka_unit_test(test_holm_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
