@@ -463,6 +463,23 @@ static const char *num(char b[32], int prec, double v, const char *none)
 	return b;
 }
 
+/*
+ * Significant digits that show d's mean, median and interval down to the
+ * second digit of the interval's half-width, at least 6: with 6 alone,
+ * 10737418240 ± 5322 bytes printed as an interval of no width.
+ */
+static int ci_digits(const struct stats_desc *d)
+{
+	double hw = (d->ci95[1] - d->ci95[0]) / 2;
+	double top = fmax(fabs(d->ci95[0]), fabs(d->ci95[1]));
+	int k;
+
+	if (!isfinite(hw) || hw <= 0 || !isfinite(top) || top <= 0)
+		return 6;
+	k = (int)floor(log10(top)) - (int)floor(log10(hw)) + 2;
+	return k < 6 ? 6 : k > 17 ? 17 : k;
+}
+
 static json_object *metric_json(const struct sweep_figures *pm,
 				const struct sweep_figure *m, FILE *csv,
 				FILE *md, const char *point)
@@ -516,10 +533,12 @@ static json_object *metric_json(const struct sweep_figures *pm,
 		num(b[5], 17, d.ci95[1], ""),
 		(int)json_object_array_length(out));
 	fprintf(md, "| %s | %s | %s | %zu | %s | %s | [%s, %s] | %s | %d |\n",
-		point, m->name, m->unit, d.n, num(b[0], 6, d.mean, "-"),
-		num(b[1], 6, d.median, "-"), num(b[2], 6, d.ci95[0], "-"),
-		num(b[3], 6, d.ci95[1], "-"), num(b[4], 3, d.cov, "-"),
-		(int)json_object_array_length(out));
+		point, m->name, m->unit, d.n,
+		num(b[0], ci_digits(&d), d.mean, "-"),
+		num(b[1], ci_digits(&d), d.median, "-"),
+		num(b[2], ci_digits(&d), d.ci95[0], "-"),
+		num(b[3], ci_digits(&d), d.ci95[1], "-"),
+		num(b[4], 3, d.cov, "-"), (int)json_object_array_length(out));
 	free(flags);
 	return o;
 }
@@ -807,10 +826,11 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 			fprintf(f,
 				"<tr><td>%zu</td><td>%zu</td><td>%s</td><td>[%s, %s]</td>"
 				"<td>%s</td><td>%s</td><td>%d</td>",
-				p, d.n, num(b[0], 6, d.mean, "&ndash;"),
-				num(b[1], 6, d.ci95[0], "&ndash;"),
-				num(b[2], 6, d.ci95[1], "&ndash;"),
-				num(b[3], 6, d.median, "&ndash;"),
+				p, d.n,
+				num(b[0], ci_digits(&d), d.mean, "&ndash;"),
+				num(b[1], ci_digits(&d), d.ci95[0], "&ndash;"),
+				num(b[2], ci_digits(&d), d.ci95[1], "&ndash;"),
+				num(b[3], ci_digits(&d), d.median, "&ndash;"),
 				num(b[4], 3, d.cov, "&ndash;"), nout);
 			if (!sc || isnan(sc->p_holm))
 				fputs("<td>&ndash;</td>", f);
@@ -1252,8 +1272,8 @@ static void fmt_mean(char *buf, size_t len, const struct stats_desc *d)
 	if (!d->n)
 		snprintf(buf, len, "-");
 	else if (isfinite(d->ci95[0]))
-		snprintf(buf, len, "%.6g \u00b1 %.3g (%zu)", d->mean,
-			 (d->ci95[1] - d->ci95[0]) / 2, d->n);
+		snprintf(buf, len, "%.*g \u00b1 %.3g (%zu)", ci_digits(d),
+			 d->mean, (d->ci95[1] - d->ci95[0]) / 2, d->n);
 	else
 		snprintf(buf, len, "%.6g (%zu)", d->mean, d->n);
 }

@@ -462,6 +462,35 @@ PY
 	grep -q '"name":"vm0.shared-hot.mean_latency"\|"name": "vm0.shared-hot.mean_latency"' R/summary.json
 }
 
+@test "a mean and its interval are printed down to the interval's second digit: a narrow interval of a large figure keeps its width" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.0000001,1.0000002
+	run --separate-stderr "$D" report R
+	[ "$status" -eq 0 ]
+	/usr/bin/python3 - <<'PY'
+import glob, json, re
+import numpy as np
+from scipy import stats
+v = []
+for f in sorted(glob.glob('R/point-*/fio.json')):
+    for c in json.load(open(f))['client_stats']:
+        if c['jobname'] == 'shared-hot' and c.get('port') == 18765:
+            v.append(c['read']['iops'])
+lo, hi = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+hw = (hi - lo) / 2
+row = [l for l in open('R/summary.md') if '| vm0.shared-hot.iops |' in l][0]
+cells = [x.strip() for x in row.split('|')]
+mean = float(cells[5])
+clo, chi = map(float, cells[7].strip('[]').split(','))
+assert clo < mean < chi, row
+assert abs(clo - lo) < hw / 10 and abs(chi - hi) < hw / 10, (row, lo, hi)
+assert abs(mean - np.mean(v)) < hw / 10, (row, np.mean(v))
+txt = [l for l in open('R/summary.txt') if l.startswith('vm0.shared-hot.iops ')][0]
+m = float(re.search(r'([0-9.e+]+) \u00b1', txt).group(1))
+assert abs(m - np.mean(v)) < hw / 10, (txt, np.mean(v), hw)
+PY
+}
+
 @test "a sweep summary's figure that has no value (CoV of a mean of 0, stddev of one run) is an empty cell, not nan" {
 	cd "$T"
 	gen_repeats R --repeat 3 --scale 1,1.02,0.98
