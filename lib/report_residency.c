@@ -528,9 +528,10 @@ bool report_residency_guest(const struct report_run *r, bool shared,
 
 /* ---- closure.csv ---- */
 
+/* NaN without page cache to explain: no share of it, an empty cell */
 static double pct(uint64_t part, int64_t whole)
 {
-	return whole > 0 ? 100.0 * (double)part / (double)whole : 0;
+	return whole > 0 ? 100.0 * (double)part / (double)whole : NAN;
 }
 
 int report_write_closure_csv(FILE *f, const struct report_run *r)
@@ -539,18 +540,21 @@ int report_write_closure_csv(FILE *f, const struct report_run *r)
 	for (size_t i = 0; i < r->n_closure; i++) {
 		const struct report_closure *c = &r->closure[i];
 		char by[REPORT_MAX_SETS * 128] = ""; /* SET=BYTES;... fits */
+		char share[32] = "";
+		double s = pct(c->explained, c->pagecache);
 
 		for (size_t k = 0; k < r->n_rs_sets; k++)
 			if (c->by_set[k])
 				str_appendf(by, sizeof(by), ";", "%s=%llu",
 					    r->rs_sets[k],
 					    (unsigned long long)c->by_set[k]);
-		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%.1f,%s,%s\n",
+		if (!isnan(s))
+			snprintf(share, sizeof(share), "%.1f", s);
+		fprintf(f, "%s,%s,%s,%s,%s,%lld,%llu,%lld,%s,%s,%s\n",
 			c->source, report_kind_name(c->kind), c->where,
 			c->cgroup, c->node, (long long)c->pagecache,
 			(unsigned long long)c->explained, (long long)c->other,
-			pct(c->explained, c->pagecache),
-			c->adds_up ? "yes" : "no", by);
+			share, c->adds_up ? "yes" : "no", by);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -988,7 +992,12 @@ static void closure(FILE *f, const struct report_run *r, bool html)
 			fprintf(f, "%-16s %-6s", c->source, c->node);
 		}
 		for (size_t k = 0; k < ARRAY_SIZE(v); k++)
-			fprintf(f, html ? "<td>%.1f</td>" : " %10.1f", v[k]);
+			if (isnan(v[k]))
+				fprintf(f, html ? "<td>&ndash;</td>" : " %10s",
+					"-");
+			else
+				fprintf(f, html ? "<td>%.1f</td>" : " %10.1f",
+					v[k]);
 		if (html)
 			fprintf(f, "<td class=\"l\">");
 		for (size_t k = 0; html && k < r->n_rs_sets; k++) {

@@ -183,6 +183,31 @@ static void test_outputs(void **state)
 	(void)state;
 }
 
+/* No page cache to explain: no share of it, not 0% */
+static void test_closure_nothing_to_explain(void **state)
+{
+	struct report_run *r = load(TIDY);
+	char *html, *txt, *csv;
+
+	for (size_t i = 0; i < r->n_closure; i++)
+		if (!strcmp(r->closure[i].source, "vm1-cg"))
+			r->closure[i].pagecache = 0;
+	html = render(r, 0);
+	txt = render(r, 1);
+	csv = render(r, 2);
+	assert_non_null(strstr(csv, "\nvm1-cg,vm-cgroup,host,/dx-vm1,total,0,"
+				    "31457280,-5242880,,no,"));
+	assert_non_null(strstr(txt, "\nvm1-cg           total         0.0"
+				    "       30.0       -5.0          - NO\n"));
+	assert_non_null(strstr(html, "<td>30.0</td><td>-5.0</td>"
+				     "<td>&ndash;</td>"));
+	free(html);
+	free(txt);
+	free(csv);
+	report_run_free(r);
+	(void)state;
+}
+
 /* A bad residency.csv is an error naming its line; an old table is not. */
 static void test_malformed_and_old(void **state)
 {
@@ -362,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_closure),
 		cmocka_unit_test(test_copies_and_guests),
 		cmocka_unit_test(test_outputs),
+		cmocka_unit_test(test_closure_nothing_to_explain),
 		cmocka_unit_test(test_malformed_and_old),
 		cmocka_unit_test(test_guest_not_answering),
 		cmocka_unit_test(test_closure_whole_place),
