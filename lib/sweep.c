@@ -558,14 +558,117 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 }
 
 /*
+ * What a run's figures depend on besides its point, from its provenance:
+ * the same in every run of a sweep, or its means and intervals mix hosts
+ * (a Slurm array over nodes of another kernel, qemu or NUMA layout).
+ */
+static const char *const mix_keys[] = {
+	"kernel",
+	"qemu",
+	"virtiofsd",
+	"fio",
+	"daxlab",
+	"accel",
+	"cgroup",
+	"topology.nodes",
+	"mm.reclaim",
+	"mm.numa_balancing",
+	"mm.zone_reclaim_mode",
+};
+#define MIX_VALUES 8
+
+struct sweep_mix {
+	struct {
+		char *v[MIX_VALUES]; /* its values, in the order first seen */
+		size_t runs[MIX_VALUES];
+		size_t n;
+	} k[ARRAY_SIZE(mix_keys)];
+};
+
+static void mix_free(struct sweep_mix *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mix_keys); i++)
+		for (size_t j = 0; j < m->k[i].n; j++)
+			free(m->k[i].v[j]);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Counts r's values; one not known (or no memory) counts for none. */
+static void mix_add(struct sweep_mix *m, const struct report_run *r)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mix_keys); i++) {
+		char *v = provenance_get(&r->prov, mix_keys[i]);
+		size_t j;
+
+		if (!v || !*v) {
+			free(v);
+			continue;
+		}
+		for (j = 0; j < m->k[i].n && strcmp(m->k[i].v[j], v); j++)
+			;
+		if (j < m->k[i].n) {
+			m->k[i].runs[j]++;
+			free(v);
+		} else if (j < MIX_VALUES) {
+			m->k[i].v[j] = v;
+			m->k[i].runs[j] = 1;
+			m->k[i].n++;
+		} else {
+			free(v); /* MIX_VALUES shown: enough to see */
+		}
+	}
+}
+
+/* "kernel: 'A' (3 runs), 'B' (1 run); ..." of the keys that differ. */
+static void mix_text(const struct sweep_mix *m, char *buf, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mix_keys); i++) {
+		char one[1024] = "";
+
+		if (m->k[i].n < 2)
+			continue;
+		for (size_t j = 0; j < m->k[i].n; j++)
+			str_appendf(one, sizeof(one), ", ", "'%s' (%zu run%s)",
+				    m->k[i].v[j], m->k[i].runs[j],
+				    m->k[i].runs[j] == 1 ? "" : "s");
+		str_appendf(buf, len, "; ", "%s: %s", mix_keys[i], one);
+	}
+}
+
+/* {"kernel": {"A": 3, "B": 1}, ...}: the keys that differ. */
+static json_object *mix_json(const struct sweep_mix *m)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; o && i < ARRAY_SIZE(mix_keys); i++) {
+		json_object *v;
+
+		if (m->k[i].n < 2)
+			continue;
+		v = json_object_new_object();
+		if (!v)
+			break;
+		for (size_t j = 0; j < m->k[i].n; j++)
+			json_object_object_add(
+				v, m->k[i].v[j],
+				json_object_new_int64(
+					(int64_t)m->k[i].runs[j]));
+		json_object_object_add(o, mix_keys[i], v);
+	}
+	return o;
+}
+
+/*
  * The runs of s in dir that started: pts[p] (s->n_points of them, zeroed)
  * gets the figures of the complete runs of point p; runs, unless NULL
  * (room for s->n_runs), gets each run: runs[(*ret_n)++]. unread (may be
- * NULL) gets the folders that could not be read, and why.
+ * NULL) gets the folders that could not be read, and why; mix (may be
+ * NULL, zeroed) what the complete runs' provenance says of their hosts.
  */
 static int sweep_load_runs(const struct sweep *s, const char *dir,
 			   struct sweep_figures *pts, struct report_run **runs,
-			   size_t *ret_n, struct error *unread)
+			   size_t *ret_n, struct error *unread,
+			   struct sweep_mix *mix)
 {
 	int k = 0;
 
@@ -593,6 +696,8 @@ static int sweep_load_runs(const struct sweep *s, const char *dir,
 		}
 		if (r->status == RESULTS_COMPLETE)
 			k = sweep_figures_add_run(&pts[s->runs[i].point], r, f);
+		if (r->status == RESULTS_COMPLETE && mix)
+			mix_add(mix, r);
 		if (runs)
 			runs[(*ret_n)++] = r;
 		else
@@ -762,7 +867,7 @@ static void strip_plot(FILE *f, const struct sweep_figures *pts, size_t np,
 static void write_stats_html(FILE *f, const struct sweep *s,
 			     const struct sweep_figures *pts,
 			     const struct sweep_comparison *c, double alpha,
-			     size_t done)
+			     size_t done, const char *mixed)
 {
 	fputs("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>",
 	      f);
@@ -774,6 +879,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 	      ".pt{font-size:11px;text-anchor:middle}.rep{fill:#1f77b4}"
 	      ".outlier{fill:none;stroke:#d62728;stroke-width:1.5}"
 	      ".ci{stroke:#333;stroke-width:2}.mean{stroke:#333;stroke-width:3}"
+	      ".warn{color:#a00}"
 	      "</style></head><body>\n<h1>",
 	      f);
 	svg_escape_html(f, s->name);
@@ -785,6 +891,11 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		done, s->n_runs, s->n_points, s->repeat,
 		s->shuffled ? "shuffled" : "in order",
 		(unsigned long long)s->seed, alpha);
+	if (*mixed) {
+		fputs("<p class=\"warn\"><b>The runs' hosts differ</b> (", f);
+		svg_escape_html(f, mixed);
+		fputs("): the means and intervals mix them.</p>\n", f);
+	}
 	for (size_t k = 0; k < s->n_keys; k++) {
 		fputs("<th>", f);
 		svg_escape_html(f, s->keys[k].key);
@@ -845,9 +956,11 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 }
 
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, struct error *unread,
+			size_t *ret_complete, struct sweep_notes *notes,
 			struct error *err)
 {
+	struct sweep_mix mix = { 0 };
+	char mixed[sizeof(notes->mixed.msg)] = "";
 	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	json_object *o = json_object_new_object();
 	json_object *points = json_object_new_array();
@@ -862,14 +975,25 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
-	r = sweep_load_runs(s, dir, pts, NULL, NULL, unread);
+	if (notes)
+		notes->unread.msg[0] = notes->mixed.msg[0] = '\0';
+	r = sweep_load_runs(s, dir, pts, NULL, NULL,
+			    notes ? &notes->unread : NULL, &mix);
 	if (r < 0)
 		goto out;
+	mix_text(&mix, mixed, sizeof(mixed));
+	if (notes)
+		snprintf(notes->mixed.msg, sizeof(notes->mixed.msg), "%s",
+			 mixed);
 	*ret_complete = 0;
 	for (size_t p = 0; p < s->n_points; p++)
 		*ret_complete += pts[p].n_runs;
 	fprintf(csv,
 		"point,metric,unit,n,mean,median,stddev,cov,ci95_low,ci95_high,outliers\n");
+	if (mixed[0])
+		fprintf(md,
+			"The runs' hosts differ (%s): the means and intervals mix them.\n\n",
+			mixed);
 	fprintf(md,
 		"| point | metric | unit | n | mean | median | 95%% CI | CoV | outliers |\n"
 		"|---|---|---|---|---|---|---|---|---|\n");
@@ -902,6 +1026,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	}
 	json_object_object_add(o, "points", points);
 	points = NULL;
+	json_object_object_add(o, "differs", mix_json(&mix));
 	cmp = comparisons(s, pts, alpha, &c);
 	if (!cmp) {
 		r = -ENOMEM;
@@ -914,7 +1039,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	r = write_json(dir, "summary.json", o, err);
 	if (r < 0)
 		goto out;
-	write_stats_html(hf, s, pts, &c, alpha, *ret_complete);
+	write_stats_html(hf, s, pts, &c, alpha, *ret_complete, mixed);
 	fclose(hf);
 	hf = NULL;
 	r = results_write(dir, "statistics.html", html);
@@ -947,6 +1072,7 @@ out:
 		sweep_figures_free(&pts[p]);
 	free(pts);
 	free(c.rows);
+	mix_free(&mix);
 	json_object_put(points);
 	json_object_put(o);
 	if (r == -ENOMEM && !err->msg[0])
@@ -1072,7 +1198,7 @@ int sweep_write_report(const struct sweep *s, const char *dir,
 	struct sweep_group *g = calloc(s->n_points, sizeof(*g));
 	size_t nr = 0;
 	int r = html && txt && runs && pts && g ?
-			sweep_load_runs(s, dir, pts, runs, &nr, NULL) :
+			sweep_load_runs(s, dir, pts, runs, &nr, NULL, NULL) :
 			-ENOMEM;
 
 	for (size_t p = 0; g && pts && p < s->n_points; p++) {
@@ -1137,7 +1263,8 @@ static int load_sweep_groups(struct sweep_comparison *c, const char *dir,
 	if (r < 0)
 		return r;
 	pts = calloc(s.n_points, sizeof(*pts));
-	r = pts ? sweep_load_runs(&s, dir, pts, NULL, NULL, NULL) : -ENOMEM;
+	r = pts ? sweep_load_runs(&s, dir, pts, NULL, NULL, NULL, NULL) :
+		  -ENOMEM;
 	for (size_t p = 0; r == 0 && p < s.n_points; p++) {
 		_cleanup_free_ char *pl = sweep_point_label(&s, p);
 		_cleanup_free_ char *label =

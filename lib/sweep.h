@@ -81,14 +81,28 @@ void sweep_free(struct sweep *s);
 /* Whether dir is a sweep folder (has a manifest.json). */
 bool sweep_is_dir(const char *dir);
 
+/* What a summary left out or mixed, for the caller to say. */
+struct sweep_notes {
+	/* "point-I: why; ..." of the run folders that could not be read */
+	struct error unread;
+	/*
+	 * "kernel: 'A' (3 runs), 'B' (1 run); ...": what the complete runs'
+	 * provenance says differs between their hosts (kernel, qemu,
+	 * virtiofsd, fio, daxlab, accel, cgroup, NUMA nodes, the kernel's
+	 * own paging): the means and intervals mix them
+	 */
+	struct error mixed;
+};
+
 /*
  * summary.json, summary.csv and summary.md of dir from the complete runs
  * there; alpha: the significance level. *ret_complete: how many runs are.
- * unread (may be NULL) gets "point-I: why; ..." of the run folders that
- * could not be read (a malformed file): left out, never silently.
+ * notes (may be NULL) gets what was left out (a malformed file) or mixed,
+ * never silently: summary.json ("differs"), summary.md and
+ * statistics.html say the mix too.
  */
 int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
-			size_t *ret_complete, struct error *unread,
+			size_t *ret_complete, struct sweep_notes *notes,
 			struct error *err);
 
 /*

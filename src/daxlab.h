@@ -71,6 +71,9 @@ int cmd_fio(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+struct sweep_notes;
+/* Warns of what the summary of the sweep in dir left out or mixed. */
+void say_sweep_notes(const char *dir, const struct sweep_notes *n);
 
 #include <stddef.h>
 

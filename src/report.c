@@ -75,20 +75,29 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 	return 0;
 }
 
+void say_sweep_notes(const char *dir, const struct sweep_notes *n)
+{
+	if (n->unread.msg[0])
+		warning("%s: left out of the summary, their folders unreadable: %s",
+			dir, n->unread.msg);
+	if (n->mixed.msg[0])
+		warning("%s: the runs' hosts differ (%s): the means and intervals mix them",
+			dir, n->mixed.msg);
+}
+
 /* A sweep folder: its summary.json, summary.csv, .md and report. */
 static int report_sweep(const char *dir, double alpha, bool quiet)
 {
 	struct sweep sw;
-	struct error err = { 0 }, unread = { 0 };
+	struct error err = { 0 };
+	struct sweep_notes notes = { 0 };
 	size_t complete = 0;
 	int r = sweep_read(dir, &sw, &err);
 
 	if (r < 0)
 		return error("%s", err.msg);
-	r = sweep_write_summary(&sw, dir, alpha, &complete, &unread, &err);
-	if (unread.msg[0])
-		warning("%s: left out of the summary, their folders unreadable: %s",
-			dir, unread.msg);
+	r = sweep_write_summary(&sw, dir, alpha, &complete, &notes, &err);
+	say_sweep_notes(dir, &notes);
 	if (r == 0)
 		r = sweep_write_report(&sw, dir, &err);
 	if (r < 0) {

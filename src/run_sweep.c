@@ -259,7 +259,8 @@ int run_sweep(const struct run_opts *o, const char *name)
 	/* zeroed by sweep_read() and sweep_from_opts() first */
 	struct sweep sw __attribute__((cleanup(sweep_free))) = { 0 };
 	struct run_opts ro = *o;
-	struct error err = { 0 }, unread = { 0 };
+	struct error err = { 0 };
+	struct sweep_notes notes = { 0 };
 	size_t failed = 0, ran = 0, complete = 0, busy = 0;
 	bool changed = false;
 	int ret;
@@ -351,19 +352,16 @@ int run_sweep(const struct run_opts *o, const char *name)
 		if (run_experiment(&ro, sdir, path, sw.name, keys, vals,
 				   sw.n_keys) < 0)
 			failed++;
-		unread.msg[0] = '\0';
 		err.msg[0] = '\0';
-		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &unread,
+		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &notes,
 					&err) < 0)
 			warning("%s", err.msg);
 	}
-	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, &unread,
+	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, &notes,
 					&err) < 0)
 		warning("%s", err.msg);
 	/* the last summary's, once */
-	if (unread.msg[0])
-		warning("%s: left out of the summary, their folders unreadable: %s",
-			sdir, unread.msg);
+	say_sweep_notes(sdir, &notes);
 	if (sweep_write_report(&sw, sdir, &err) < 0)
 		warning("%s", err.msg);
 	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,

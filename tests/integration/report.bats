@@ -491,6 +491,31 @@ assert abs(m - np.mean(v)) < hw / 10, (txt, np.mean(v), hw)
 PY
 }
 
+@test "runs of a sweep from hosts that differ (another kernel, another NUMA layout): the summary says so, with each value's runs" {
+	cd "$T"
+	gen_repeats S --repeat 2 --key private_ratio=25,75 --scale 1,1.1,1.02,1.12
+	run --separate-stderr "$D" report -q S
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"hosts differ"* ]]
+	[ "$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["differs"])' S/summary.json)" = "{}" ]
+	! grep -q 'hosts differ' S/summary.md S/statistics.html
+	# a Slurm node with another kernel and two NUMA nodes ran point-3
+	sed -i 's/^kernel = .*/kernel = Linux 6.12.57+deb13-amd64/; s/^topology.nodes = .*/topology.nodes = 2/' S/point-3/provenance.txt
+	run --separate-stderr "$D" report -q S
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	k=$(sed -n 's/^kernel = //p' S/point-0/provenance.txt)
+	[[ "$stderr" == *"warning: S: the runs' hosts differ (kernel: '$k' (3 runs), 'Linux 6.12.57+deb13-amd64' (1 run); topology.nodes: '0' (3 runs), '2' (1 run)): the means and intervals mix them"* ]]
+	/usr/bin/python3 - "$k" <<'PY'
+import json, sys
+d = json.load(open('S/summary.json'))['differs']
+assert d == {'kernel': {sys.argv[1]: 3, 'Linux 6.12.57+deb13-amd64': 1},
+             'topology.nodes': {'0': 3, '2': 1}}, d
+PY
+	grep -q "^The runs' hosts differ (kernel: " S/summary.md
+	grep -qF "<p class=\"warn\"><b>The runs' hosts differ</b> (kernel: " S/statistics.html
+}
+
 @test "a sweep summary's figure that has no value (CoV of a mean of 0, stddev of one run) is an empty cell, not nan" {
 	cd "$T"
 	gen_repeats R --repeat 3 --scale 1,1.02,0.98
