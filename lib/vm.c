@@ -600,7 +600,10 @@ int vm_status(struct vm_env *e, const struct vm_config *vm,
 				&ret->n_cg_pids);
 			cg_read_numa_stat(&e->cg, vm->cg.cgroup,
 					  &ret->numa_stat, NULL);
-			if (!ret->running)
+			if (!ret->running && ret->n_cg_pids &&
+			    !vm_cgroup_ours(e, &p))
+				ret->foreign_cgroup = true;
+			else if (!ret->running)
 				ret->stale = true;
 		}
 		if (cg_exists(&e->cg, c->virtiofsd.cg.cgroup)) {

@@ -170,6 +170,8 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 struct vm_status {
 	bool running;       /* qemu alive */
 	bool stale;         /* pid files or cgroups left, qemu gone */
+	bool foreign_cgroup; /* not running; its cgroup holds processes its
+			      * start did not make it for: a stop leaves them */
 	bool qemu_died;     /* qemu.pid left by a qemu that is gone */
 	struct vm_end_info end; /* qemu_died: how it ended */
 	bool oom_known;     /* oom_kills was read from the VM's cgroup */

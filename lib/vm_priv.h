@@ -43,6 +43,8 @@ int vm_lock_cgroups(struct vm_env *e);
  * the processes of that cgroup are a stop's to kill. -errno, e->err set.
  */
 int vm_mark_cgroup(struct vm_env *e, const struct vm_plan *p);
+/* Whether the VM's cgroup is the one its start made (lib/vmstop.c). */
+bool vm_cgroup_ours(struct vm_env *e, const struct vm_plan *p);
 /*
  * Kills and removes what p's VM left (the virtiofsd cgroup too when
  * shared and empty; locked: the caller holds vm_lock_cgroups()); whether

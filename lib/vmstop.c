@@ -235,17 +235,23 @@ int vm_mark_cgroup(struct vm_env *e, const struct vm_plan *p)
 /*
  * Whether the VM's cgroup is the one its start made (vm_mark_cgroup()):
  * not one of another program's that a config names, nor one made again
- * since. Only then is what runs in it the VM's to kill.
+ * since. Only then is what runs in it the VM's to kill. A VM that an
+ * older daxlab started has no mark, but its qemu.pid.
  */
-static bool cgroup_ours(struct vm_env *e, const struct vm_plan *p)
+bool vm_cgroup_ours(struct vm_env *e, const struct vm_plan *p)
 {
 	_cleanup_free_ char *text = NULL;
 	unsigned long long want;
 	uint64_t ino;
 	char *end;
+	int r;
 
-	if (cg_inode(&e->cg, p->vm->cg.cgroup, &ino) < 0 ||
-	    read_full_file(p->cgroup_mark, 64, &text, NULL) < 0)
+	if (cg_inode(&e->cg, p->vm->cg.cgroup, &ino) < 0)
+		return false;
+	r = read_full_file(p->cgroup_mark, 64, &text, NULL);
+	if (r == -ENOENT)
+		return access(p->qemu_pid, F_OK) == 0;
+	if (r < 0)
 		return false;
 	errno = 0;
 	want = strtoull(text, &end, 10);
@@ -262,7 +268,12 @@ static void remove_cgroups(struct vm_env *e, const struct vm_plan *p,
 	if (!e->cg_ok)
 		return;
 	if (e->dry_run) {
-		if (cg_exists(&e->cg, vm->cg.cgroup)) {
+		if (cg_exists(&e->cg, vm->cg.cgroup) && !vm_cgroup_ours(e, p) &&
+		    cg_live(e, vm->cg.cgroup) > 0) {
+			report(e, VM_REPORT_DRY,
+			       "leave cgroup %s: it holds processes that daxlab did not start there",
+			       vm->cg.cgroup);
+		} else if (cg_exists(&e->cg, vm->cg.cgroup)) {
 			cg_remove(&e->cg, vm->cg.cgroup);
 			note(removed, rlen, "cgroup %s", vm->cg.cgroup);
 		}
@@ -274,22 +285,28 @@ static void remove_cgroups(struct vm_env *e, const struct vm_plan *p,
 	}
 	had = cg_exists(&e->cg, vm->cg.cgroup);
 	fsd_had = shared && cg_exists(&e->cg, fsd_cg);
-	ours = had && cgroup_ours(e, p);
-	/* anything still in the cgroup that the VM's start made is its */
+	ours = had && vm_cgroup_ours(e, p);
+	/*
+	 * Anything still in the cgroup that the VM's start made is its; in
+	 * another, only what is exiting (still listed a moment) is waited for.
+	 */
 	for (int i = 0; i < 50 && cg_exists(&e->cg, vm->cg.cgroup); i++) {
 		if ((!ours || cg_kill(&e->cg, vm->cg.cgroup, SIGKILL) <= 0) &&
 		    cg_remove(&e->cg, vm->cg.cgroup) == 0)
 			break;
-		if (!ours)
+		if (!ours && i >= 10)
 			break;
 		usleep(100000);
 	}
-	/* a start's error says it (removed is NULL there) */
-	if (removed && had && !ours && cg_exists(&e->cg, vm->cg.cgroup))
-		report(e, VM_REPORT_WARN,
-		       "vm %s: cgroup %s holds processes that daxlab did not start there (or a cgroup below it): left as it is",
-		       vm->id, vm->cg.cgroup);
-	(void)unlink(p->cgroup_mark);
+	if (cg_exists(&e->cg, vm->cg.cgroup)) {
+		/* a start's error says it (removed is NULL there) */
+		if (removed && had && !ours)
+			report(e, VM_REPORT_WARN,
+			       "vm %s: cgroup %s holds processes that daxlab did not start there (or a cgroup below it): left as it is",
+			       vm->id, vm->cg.cgroup);
+	} else {
+		(void)unlink(p->cgroup_mark);
+	}
 	if (shared) {
 		int fd = locked ? -1 : vm_lock_cgroups(e);
 

@@ -631,6 +631,8 @@ static int do_status(struct vm_session *s)
 			       "running" :
 		       st.qemu_died && st.end.how == VM_END_OOM ?
 			       "stopped, qemu was killed by the OOM killer; stale state left (daxlab vm stop cleans it)" :
+		       st.foreign_cgroup ?
+			       "stopped; its cgroup holds processes that daxlab did not start there (a start refuses it: stop them, or name another [vm] cgroup)" :
 		       st.stale ?
 			       "stopped, stale state left (daxlab vm stop cleans it)" :
 			       "stopped");

@@ -119,6 +119,14 @@ ticks_of() {
 	[[ "$output" == *"step 'create the VM cgroup' failed: /sys/fs/cgroup/memory/$cg is left from before and cannot be removed (a cgroup below it, a process that does not die, or processes that daxlab did not start there)"* ]]
 	kill -0 "$other"
 	grep -qx "$other" /sys/fs/cgroup/cpuset/"$cg"/cgroup.procs
+	run vm status 0
+	echo "$output"
+	[[ "$output" == *"vm 0 (vm0): stopped; its cgroup holds processes that daxlab did not start there (a start refuses it: stop them, or name another [vm] cgroup)"* ]]
+	# a mark of another cgroup (one made again since) is not this one's
+	echo 1 >"$T/state/vm-0/cgroup"
+	run vm stop 0 --dry-run
+	echo "$output"
+	[[ "$output" == *"leave cgroup $cg: it holds processes that daxlab did not start there"* ]]
 	run vm stop 0
 	echo "$output"
 	[ "$status" -eq 0 ]
