@@ -887,7 +887,7 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		": %zu of %zu runs complete, %zu points &times; %u repetitions (%s, seed %llu)</h1>\n"
 		"<p>Each figure: its repetitions (dots; hollow red: outliers by the median absolute deviation, "
 		"kept), the mean (bar) and its 95%% confidence interval (Student's t). "
-		"<b>*</b>: differs from point 0 (Welch's t-test, Holm-adjusted over all comparisons, p &lt; %g).</p>\n<table><tr><th>point</th>",
+		"<b>*</b>: differs from point 0 (Welch's t-test, Holm-adjusted over all tested comparisons, p &lt; %g).</p>\n<table><tr><th>point</th>",
 		done, s->n_runs, s->n_points, s->repeat,
 		s->shuffled ? "shuffled" : "in order",
 		(unsigned long long)s->seed, alpha);

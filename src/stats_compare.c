@@ -519,7 +519,8 @@ static void print_tests(struct ctx *c)
 
 	printf("\nWelch's t-test of the samples over time against %s, each series' samples\n"
 	       "worth n (1 - r1) / (1 + r1) independent ones (r1: their lag-1 autocorrelation);\n"
-	       "%zu comparisons, p Holm-adjusted over all of them; *: significant at alpha %g\n",
+	       "%zu comparisons tested, p Holm-adjusted over them (two series without any variance\n"
+	       "are exact: p 1 or 0, not counted); *: significant at alpha %g\n",
 	       c->o.files[0], c->n_tested, c->o.alpha);
 	table_init(&t, ARRAY_SIZE(head), head, 3, ARRAY_SIZE(head) - 1);
 	for (size_t i = 0; i < c->n_tests; i++) {
@@ -850,7 +851,7 @@ static int print_json(struct ctx *c)
 		json_object *t = jnew(json_object_new_object());
 
 		jstr(t, "name",
-		     "welch, the samples over time against the first file, each series' n its n_eff = n (1 - r1) / (1 + r1) (AR(1), r1 > 0); p_holm: Holm over all comparisons");
+		     "welch, the samples over time against the first file, each series' n its n_eff = n (1 - r1) / (1 + r1) (AR(1), r1 > 0); p_holm: Holm over the comparisons tested (two series without any variance are exact, p 1 or 0, and not counted)");
 		json_object_object_add(t, "alpha",
 				       jnew(json_object_new_double(c->o.alpha)));
 		jint(t, "comparisons", (int64_t)c->n_tested);
