@@ -877,16 +877,26 @@ static bool set_file_name(const char *name)
 	return false;
 }
 
-static bool plan_has(const struct fileset_plan *p, const char *path)
+/* A file by what it is, not by the name a path gives it. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
+static int cmp_file_id(const void *x, const void *y)
 {
-	for (size_t i = 0; i < p->n_files; i++)
-		if (!strcmp(p->files[i].path, path))
-			return true;
-	return false;
+	const struct file_id *a = x, *b = y;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	return a->ino < b->ino ? -1 : a->ino > b->ino;
 }
 
-/* Removes the set files of dir that p does not name; counts them in res. */
-static int prune_dir(const struct fileset_plan *p, const char *dir,
+/*
+ * Removes the set files of dir that are none of the plan's (ids, sorted);
+ * counts them in res.
+ */
+static int prune_dir(const char *dir, const struct file_id *ids, size_t n,
 		     struct fileset_create_result *res, struct error *err)
 {
 	DIR *d = opendir(dir);
@@ -899,21 +909,18 @@ static int prune_dir(const struct fileset_plan *p, const char *dir,
 			       err_fail(err, -errno,
 					"cannot read folder %s: %m", dir);
 	while ((de = readdir(d))) {
-		_cleanup_free_ char *path = NULL;
 		struct stat st;
+		struct file_id id;
 
-		if (!set_file_name(de->d_name))
-			continue;
-		path = strdup_printf("%s/%s", dir, de->d_name);
-		if (!path) {
-			r = err_fail(err, -ENOMEM, "out of memory");
-			break;
-		}
-		if (plan_has(p, path) ||
+		if (!set_file_name(de->d_name) ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		id = (struct file_id){ st.st_dev, st.st_ino };
+		if (bsearch(&id, ids, n, sizeof(*ids), cmp_file_id))
+			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-			r = err_fail(err, -errno, "cannot remove %s: %m", path);
+			r = err_fail(err, -errno, "cannot remove %s/%s: %m",
+				     dir, de->d_name);
 			break;
 		}
 		res->removed++;
@@ -926,24 +933,50 @@ static int prune_dir(const struct fileset_plan *p, const char *dir,
 
 /*
  * Removes the set files in p's folders (a set with no files in p too)
- * that p does not name: an earlier layout's, of another size, file_size
- * or ratio. Left, they would be copied into every virtio-pmem image made
- * of the folder and be in the host's page cache, whatever this run asks.
+ * that are none of p's files, whatever path names a folder (/d and /d/,
+ * a link): an earlier layout's, of another size, file_size or ratio.
+ * Left, they would be copied into every virtio-pmem image made of the
+ * folder and be in the host's page cache, whatever this run asks. After
+ * the plan's files are in place.
  */
 static int prune(const struct fileset_plan *p,
 		 struct fileset_create_result *res, struct error *err)
 {
-	_cleanup_strv_ char **dirs = NULL;
+	_cleanup_free_ struct file_id *ids =
+		calloc(p->n_files + 1, sizeof(*ids));
+	_cleanup_free_ struct file_id *seen =
+		calloc(p->spec.vms + 2, sizeof(*seen));
+	size_t n = 0, n_seen = 0;
 	int r;
 
-	if (p->spec.shared_dir && strv_append(&dirs, p->spec.shared_dir) < 0)
+	if (!ids || !seen)
 		return err_fail(err, -ENOMEM, "out of memory");
-	for (unsigned v = 0; p->vm_dirs && v < p->spec.vms; v++)
-		if (p->vm_dirs[v] && !strv_contains(dirs, p->vm_dirs[v]) &&
-		    strv_append(&dirs, p->vm_dirs[v]) < 0)
-			return err_fail(err, -ENOMEM, "out of memory");
-	for (char **d = dirs; d && *d; d++) {
-		r = prune_dir(p, *d, res, err);
+	for (size_t i = 0; i < p->n_files; i++) {
+		struct stat st;
+
+		if (lstat(p->files[i].path, &st) < 0)
+			return err_fail(err, -errno, "cannot stat %s: %m",
+					p->files[i].path);
+		ids[n++] = (struct file_id){ st.st_dev, st.st_ino };
+	}
+	qsort(ids, n, sizeof(*ids), cmp_file_id);
+	for (unsigned v = 0; v <= p->spec.vms; v++) {
+		const char *dir = v == p->spec.vms ? p->spec.shared_dir :
+				  p->vm_dirs	   ? p->vm_dirs[v] :
+						     NULL;
+		struct stat st;
+		struct file_id id;
+		bool again = false;
+
+		if (!dir || stat(dir, &st) < 0)
+			continue;
+		id = (struct file_id){ st.st_dev, st.st_ino };
+		for (size_t k = 0; k < n_seen; k++)
+			again |= !cmp_file_id(&seen[k], &id);
+		if (again)
+			continue;
+		seen[n_seen++] = id;
+		r = prune_dir(dir, ids, n, res, err);
 		if (r < 0)
 			return r;
 	}

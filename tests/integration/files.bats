@@ -136,6 +136,21 @@ resident_of() {
 	[ "$(cat "$T/target")" = target ]
 }
 
+@test "create keeps its own files when one folder is named two ways (the shared set's and a private one, /d and a link to it)" {
+	local n
+	mkdir "$T/d"
+	ln -s "$T/d" "$T/link"
+	run "$D" files create --size 32M --file-size 2M --private-ratio 25 \
+		--hot-ratio 25 --vms 1 --shared-dir "$T/d" --private-dir "$T/link/"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"earlier layout"* ]]
+	# 12 shared and 4 private files, all there, the manifest complete
+	n=$(ls "$T/d" | grep -c '^\(shared\|private\)-\(hot\|cold\)-[0-9]*\.dat$')
+	[ "$n" -eq 16 ]
+	tail -n1 "$T/d/.daxlab-manifest" | grep -qx '# complete files=16'
+}
+
 @test "create writes through no link a guest left in its read-write share" {
 	"$D" files create -q "${W[@]}"
 	# a guest's root may leave links in the private share it mounts
