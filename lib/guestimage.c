@@ -95,7 +95,8 @@ static const char *const dpkg_filters[] = {
  * Put in place before the kernel is installed: an initramfs of what finds
  * the root disk (a few MB instead of 36: seconds less at every boot).
  * Both names of crc32c (see guest_module_roots): update-initramfs skips
- * the one the kernel lacks.
+ * the one the kernel lacks, and the boot's modprobe of it prints one
+ * harmless line on the console.
  */
 static const char initramfs_conf[] = "MODULES=list\nCOMPRESS=gzip\n";
 static const char initramfs_modules[] =

@@ -239,13 +239,25 @@ char *str_trim(char *s)
 
 char *str_no_controls(char *s)
 {
+	unsigned need = 0; /* continuation bytes still to come */
+
 	for (unsigned char *p = (unsigned char *)s; p && *p; p++) {
-		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+		if (need && (*p & 0xc0) == 0x80) {
+			need--;
+			continue;
+		}
+		need = *p >= 0xc2 && *p <= 0xdf ? 1 :
+		       *p >= 0xe0 && *p <= 0xef ? 2 :
+		       *p >= 0xf0 && *p <= 0xf4 ? 3 :
+						  0;
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+		    (*p >= 0x80 && *p <= 0x9f)) /* a C1 byte alone: 0x9b */
 			*p = '?';
 		/* C1 in UTF-8 (U+0080 to U+009F: U+009B is a CSI) */
 		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			*p = '?';
 			*++p = '?';
+			need = 0;
 		}
 	}
 	return s;

@@ -108,8 +108,8 @@ char *memstream_close(FILE *f, char **buf, bool ok);
 char *str_trim(char *s);
 /*
  * Every control character of s but newline and tab (escape sequences a
- * terminal would obey) becomes '?', in place, a C1 control in UTF-8 "??";
- * returns s (NULL: NULL).
+ * terminal would obey) becomes '?', in place, a C1 control in UTF-8 "??",
+ * a C1 byte outside a UTF-8 sequence '?'; returns s (NULL: NULL).
  */
 char *str_no_controls(char *s);
 

@@ -410,12 +410,17 @@ static void test_str_no_controls(void **state)
 {
 	char s[] = "a\033[31mb\r\x7f\tc\nd\xc3\xa9";
 	char c1[] = "x\xc2\x9b"
-		    "31m\xc2\xa0\xc4\x9b\xc2";
+		    "31m\xc2\xa0\xc4\x9b\x9b"
+		    "1m\xe2\x82\xac\xc2";
 
 	(void)state;
 	assert_string_equal(str_no_controls(s), "a?[31mb??\tc\nd\xc3\xa9");
-	/* U+009B (CSI) goes; U+00A0, U+011B and a cut sequence stay */
-	assert_string_equal(str_no_controls(c1), "x??31m\xc2\xa0\xc4\x9b\xc2");
+	/*
+	 * U+009B (CSI) and a 0x9b byte alone go; U+00A0, U+011B (c4 9b),
+	 * U+20AC (e2 82 ac) and a cut sequence stay
+	 */
+	assert_string_equal(str_no_controls(c1),
+			    "x??31m\xc2\xa0\xc4\x9b?1m\xe2\x82\xac\xc2");
 	assert_null(str_no_controls(NULL));
 }
 
