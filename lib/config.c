@@ -1026,10 +1026,22 @@ static void parser_done(struct parser *p)
 	config_free(p->c);
 }
 
+/* The file name: not empty, no newline. */
+static int check_name(struct parser *p, const char *path)
+{
+	if (!*path)
+		return err_fail(p->err, -ENOENT,
+				"the configuration file name is empty");
+	if (strpbrk(path, "\n\r"))
+		return perr(p, -EINVAL, "newline in the file name");
+	return 0;
+}
+
+static int parse(struct parser *p, struct lab_config **ret);
+
 int config_load(const char *path, struct lab_config **ret, struct error *err)
 {
 	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
-	_cleanup_free_ char *abs = NULL;
 	struct stat st;
 	int r;
 
@@ -1037,11 +1049,9 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 		err->msg[0] = 0;
 	p.path = path;
 	p.err = err;
-	if (!*path)
-		return err_fail(err, -ENOENT,
-				"the configuration file name is empty");
-	if (strpbrk(path, "\n\r"))
-		return perr(&p, -EINVAL, "newline in the file name");
+	r = check_name(&p, path);
+	if (r < 0)
+		return r;
 	p.f = fopen(path, "re");
 	if (!p.f) {
 		r = -errno;
@@ -1057,36 +1067,65 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 	}
 	if (S_ISDIR(st.st_mode))
 		return err_fail(err, -EISDIR, "%s: %s", path, strerror(EISDIR));
-	p.c = calloc(1, sizeof(*p.c));
-	if (!p.c)
+	return parse(&p, ret);
+}
+
+int config_load_text(const char *path, const char *text, size_t len,
+		     struct lab_config **ret, struct error *err)
+{
+	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
+	int r;
+
+	if (err)
+		err->msg[0] = 0;
+	p.path = path;
+	p.err = err;
+	r = check_name(&p, path);
+	if (r < 0)
+		return r;
+	/* an empty text: fmemopen() of 0 bytes is EINVAL */
+	p.f = len ? fmemopen((void *)text, len, "r") : fopen("/dev/null", "re");
+	if (!p.f)
+		return err_fail(err, -errno, "%s: %m", path);
+	return parse(&p, ret);
+}
+
+/* The text of p->f, p->path naming it. */
+static int parse(struct parser *p, struct lab_config **ret)
+{
+	_cleanup_free_ char *abs = NULL;
+	int r;
+
+	p->c = calloc(1, sizeof(*p->c));
+	if (!p->c)
 		return -ENOMEM;
-	defaults(p.c);
-	if (path[0] == '/') {
-		abs = strdup(path);
+	defaults(p->c);
+	if (p->path[0] == '/') {
+		abs = strdup(p->path);
 	} else {
 		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof(cwd)))
 			return -errno;
-		abs = strdup_printf("%s/%s", cwd, path);
+		abs = strdup_printf("%s/%s", cwd, p->path);
 	}
 	if (!abs)
 		return -ENOMEM;
-	p.c->path = strdup(abs);
-	p.c->dir = path_parent(abs);
-	if (!p.c->path || !p.c->dir)
+	p->c->path = strdup(abs);
+	p->c->dir = path_parent(abs);
+	if (!p->c->path || !p->c->dir)
 		return -ENOMEM;
-	r = ini_parse_stream(reader, &p, handler, &p);
-	if (p.error)
-		return p.error;
+	r = ini_parse_stream(reader, p, handler, p);
+	if (p->error)
+		return p->error;
 	if (r != 0) {
-		p.line = r > 0 ? (unsigned)r : p.line;
-		return perr(&p, -EINVAL, "cannot parse this line");
+		p->line = r > 0 ? (unsigned)r : p->line;
+		return perr(p, -EINVAL, "cannot parse this line");
 	}
-	r = finish(&p);
+	r = finish(p);
 	if (r < 0)
 		return r;
-	*ret = TAKE_PTR(p.c);
+	*ret = TAKE_PTR(p->c);
 	return 0;
 }
 

@@ -160,6 +160,14 @@ struct lab_config {
  * 'V': why".
  */
 int config_load(const char *path, struct lab_config **ret, struct error *err);
+/*
+ * The same of text (len bytes), the file's content as the caller read it:
+ * errors name path, relative paths are against its folder. A caller that
+ * keeps what it parsed (a run's config.ini) reads the file once.
+ */
+#define CONFIG_MAX_SIZE (4u << 20)
+int config_load_text(const char *path, const char *text, size_t len,
+		     struct lab_config **ret, struct error *err);
 void config_free(struct lab_config *c);
 
 /*

@@ -294,14 +294,14 @@ int experiment_set_workload(struct lab_config *c, const char *key,
 static char *config_as_used(const struct experiment *x, const char *const *keys,
 			    const char *const *vals, size_t n)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = strdup(x->config_text);
 	char *buf = NULL;
 	size_t len = 0;
 	bool in_workload = false, seen_workload = false;
 	bool done[SWEEP_MAX_KEYS + 1] = { false };
 	FILE *f;
 
-	if (read_full_file(x->c->path, 4u << 20, &text, NULL) < 0)
+	if (!text)
 		return NULL;
 	f = open_memstream(&buf, &len);
 	if (!f)
@@ -1635,7 +1635,24 @@ int experiment_new(const struct experiment_opts *o, struct experiment **ret,
 	provenance_init(&x->prov);
 	if (err)
 		err->msg[0] = '\0';
-	r = config_load(o->config, &x->c, err);
+	if (o->config_text) {
+		x->config_text = malloc(o->config_len + 1);
+		r = x->config_text ? 0 : -ENOMEM;
+		if (r == 0) {
+			memcpy(x->config_text, o->config_text, o->config_len);
+			x->config_text[o->config_len] = '\0';
+			x->config_len = o->config_len;
+		}
+	} else {
+		r = read_full_file(o->config, CONFIG_MAX_SIZE, &x->config_text,
+				   &x->config_len);
+	}
+	if (r < 0) {
+		err_set(err, "%s: %s", o->config, strerror(-r));
+		goto fail;
+	}
+	r = config_load_text(o->config, x->config_text, x->config_len, &x->c,
+			     err);
 	if (r < 0) {
 		if (!err || !err->msg[0])
 			err_set(err, "%s", strerror(-r));
@@ -1715,6 +1732,7 @@ void experiment_free(struct experiment *x)
 	workload_cfgdata_free(&x->cfgdata);
 	provenance_free(&x->prov);
 	config_free(x->c);
+	free(x->config_text);
 	free(x->point);
 	free(x->dir);
 	free(x);

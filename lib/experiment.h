@@ -80,6 +80,12 @@ enum experiment_say {
 
 struct experiment_opts {
 	const char *config; /* the lab's configuration file */
+	/*
+	 * Its content as the caller read (and checked) it, config_len bytes:
+	 * what is parsed and kept as config.ini; NULL: read here, once.
+	 */
+	const char *config_text;
+	size_t config_len;
 	const char *base; /* a new results folder in base, ... */
 	const char *folder; /* ... or exactly this one (a sweep's run) */
 	const char *name;
@@ -102,6 +108,8 @@ struct experiment_opts {
 struct experiment {
 	struct experiment_opts o;
 	struct lab_config *c;
+	char *config_text; /* what c was parsed from, NUL-terminated */
+	size_t config_len;
 	char *dir; /* the results folder */
 	const char *step;
 	int64_t t0_ns;

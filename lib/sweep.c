@@ -1097,8 +1097,8 @@ int sweep_keep_config(const struct sweep *s, const char *dir, struct error *err)
 	return 0;
 }
 
-int sweep_check_config(const struct sweep *s, const char *dir,
-		       struct error *err)
+int sweep_check_config(const struct sweep *s, const char *dir, char **ret_text,
+		       size_t *ret_len, struct error *err)
 {
 	_cleanup_free_ char *kept = strdup_printf("%s/config.ini", dir);
 	_cleanup_free_ char *was = NULL, *now = NULL;
@@ -1107,21 +1107,23 @@ int sweep_check_config(const struct sweep *s, const char *dir,
 
 	if (!kept)
 		return -ENOMEM;
-	r = read_full_file(kept, SWEEP_CONFIG_MAX, &was, &lw);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return err_fail(err, r, "cannot read %s: %s", kept,
-				strerror(-r));
 	r = read_full_file(s->config, SWEEP_CONFIG_MAX, &now, &ln);
 	if (r < 0)
 		return err_fail(err, r, "cannot read %s: %s", s->config,
 				strerror(-r));
-	if (lw != ln || memcmp(was, now, lw))
+	r = read_full_file(kept, SWEEP_CONFIG_MAX, &was, &lw);
+	if (r < 0 && r != -ENOENT)
+		return err_fail(err, r, "cannot read %s: %s", kept,
+				strerror(-r));
+	if (r == 0 && (lw != ln || memcmp(was, now, lw)))
 		return err_fail(
 			err, -ESTALE,
 			"%s is not the config the sweep began with (%s): its runs would not be comparable; put it back, or begin a new sweep",
 			s->config, kept);
+	if (ret_text) {
+		*ret_text = TAKE_PTR(now);
+		*ret_len = ln;
+	}
 	return 0;
 }
 

@@ -117,12 +117,14 @@ int sweep_run_status(const char *dir, size_t run, int *ret_status);
  * begins; checked when it goes on (--resume, a Slurm task), so that the
  * runs of one sweep come from one config. -ESTALE with err naming both
  * files when the config at its path is another now; 0 for a sweep begun
- * by an older daxlab (no copy).
+ * by an older daxlab (no copy). ret_text (may be NULL) gets the config's
+ * content as checked, *ret_len bytes: what a run then parses, so that an
+ * edit after the check is not taken.
  */
 int sweep_keep_config(const struct sweep *s, const char *dir,
 		      struct error *err);
-int sweep_check_config(const struct sweep *s, const char *dir,
-		       struct error *err);
+int sweep_check_config(const struct sweep *s, const char *dir, char **ret_text,
+		       size_t *ret_len, struct error *err);
 
 /*
  * The lock of run i of the sweep in dir (dir/.point-I.lock, an open file

@@ -117,6 +117,8 @@ int run_experiment(const struct run_opts *o, const char *base,
 {
 	_cleanup_free_ char *resident = daxlab_resident_path();
 	const struct experiment_opts eo = { .config = o->config,
+					    .config_text = o->config_text,
+					    .config_len = o->config_len,
 					    .base = base,
 					    .folder = folder,
 					    .name = name,

@@ -15,6 +15,9 @@
 
 struct run_opts {
 	const char *config;
+	/* its content as read and checked (a sweep's run), or NULL */
+	const char *config_text;
+	size_t config_len;
 	const char *name;
 	const char *results;
 	uint64_t tail_ms;

@@ -273,7 +273,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 		if (ret < 0)
 			return error("%s", err.msg);
 		sdir = strdup(o->resume);
-		if (sweep_check_config(&sw, o->resume, &err) < 0)
+		if (sweep_check_config(&sw, o->resume, NULL, NULL, &err) < 0)
 			return error("%s", err.msg);
 		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
 		     sw.n_runs, (unsigned long long)sw.seed);
@@ -311,6 +311,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 		_cleanup_free_ char *f = sweep_run_folder(i);
 		_cleanup_free_ char *path =
 			f ? strdup_printf("%s/%s", sdir, f) : NULL;
+		_cleanup_free_ char *text = NULL;
 
 		if (!path) {
 			failed++;
@@ -336,8 +337,9 @@ int run_sweep(const struct run_opts *o, const char *name)
 				     sdir);
 			continue;
 		}
-		/* each run reads the config anew: an edit would be taken */
-		if (sweep_check_config(&sw, sdir, &err) < 0) {
+		/* what the run parses: an edit since the sweep began stops it */
+		if (sweep_check_config(&sw, sdir, &text, &ro.config_len, &err) <
+		    0) {
 			error("%s", err.msg);
 			changed = true;
 			break;
@@ -349,9 +351,11 @@ int run_sweep(const struct run_opts *o, const char *name)
 		info("sweep run %zu of %zu: point %zu, repetition %u", i + 1,
 		     sw.n_runs, sr->point, sr->repetition + 1);
 		ran++;
+		ro.config_text = text;
 		if (run_experiment(&ro, sdir, path, sw.name, keys, vals,
 				   sw.n_keys) < 0)
 			failed++;
+		ro.config_text = NULL;
 		err.msg[0] = '\0';
 		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &notes,
 					&err) < 0)

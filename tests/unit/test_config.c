@@ -466,6 +466,33 @@ static void test_missing_file(void **state)
 	assert_string_equal(err.msg, "the configuration file name is empty");
 }
 
+/* What a caller read: the file's folder and name, a NUL byte as in one. */
+static void test_load_text(void **state)
+{
+	static const char text[] = "[lab]\nstate_dir = s\n[vm 0]\nvcpus = 2\n"
+				   "; x\0y\n";
+	struct lab_config *c = NULL;
+	struct error err = { 0 };
+
+	(void)state;
+	assert_int_equal(
+		config_load_text("/x/lab.ini", text, strlen(text), &c, &err),
+		0);
+	assert_string_equal(c->path, "/x/lab.ini");
+	assert_string_equal(c->lab.state_dir, "/x/s");
+	assert_int_equal(c->vms[0].vcpus, 2);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_load_text("/x/lab.ini", text, sizeof(text) - 1,
+					  &c, &err),
+			 -EINVAL);
+	assert_null(c);
+	assert_string_equal(err.msg, "/x/lab.ini:5: a NUL byte in this line");
+	assert_int_equal(config_load_text("/x/lab.ini", "", 0, &c, &err), 0);
+	assert_int_equal(c->n_vms, 0);
+	config_free(c);
+}
+
 /* A directory is not an empty configuration, nor a read error an end. */
 static void test_not_a_file(void **state)
 {
@@ -577,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_cross_section_checks),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_not_a_file),
+		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_line_limit_and_nul_byte),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_examples_parse),
