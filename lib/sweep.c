@@ -1103,19 +1103,22 @@ int sweep_check_config(const struct sweep *s, const char *dir, char **ret_text,
 	_cleanup_free_ char *kept = strdup_printf("%s/config.ini", dir);
 	_cleanup_free_ char *was = NULL, *now = NULL;
 	size_t lw = 0, ln = 0;
-	int r;
+	int r, kept_r;
 
 	if (!kept)
 		return -ENOMEM;
-	r = read_full_file(s->config, SWEEP_CONFIG_MAX, &now, &ln);
-	if (r < 0)
-		return err_fail(err, r, "cannot read %s: %s", s->config,
-				strerror(-r));
 	r = read_full_file(kept, SWEEP_CONFIG_MAX, &was, &lw);
 	if (r < 0 && r != -ENOENT)
 		return err_fail(err, r, "cannot read %s: %s", kept,
 				strerror(-r));
-	if (r == 0 && (lw != ln || memcmp(was, now, lw)))
+	if (r == -ENOENT && !ret_text)
+		return 0;
+	kept_r = r;
+	r = read_full_file(s->config, SWEEP_CONFIG_MAX, &now, &ln);
+	if (r < 0)
+		return err_fail(err, r, "cannot read %s: %s", s->config,
+				strerror(-r));
+	if (kept_r == 0 && (lw != ln || memcmp(was, now, lw)))
 		return err_fail(
 			err, -ESTALE,
 			"%s is not the config the sweep began with (%s): its runs would not be comparable; put it back, or begin a new sweep",

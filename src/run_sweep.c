@@ -262,7 +262,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	struct error err = { 0 };
 	struct sweep_notes notes = { 0 };
 	size_t failed = 0, ran = 0, complete = 0, busy = 0;
-	bool changed = false;
+	int unread_config = 0; /* -ESTALE: edited since the sweep began */
 	int ret;
 
 	if (o->slurm && !program_in_path("sbatch"))
@@ -338,10 +338,10 @@ int run_sweep(const struct run_opts *o, const char *name)
 			continue;
 		}
 		/* what the run parses: an edit since the sweep began stops it */
-		if (sweep_check_config(&sw, sdir, &text, &ro.config_len, &err) <
-		    0) {
+		unread_config = sweep_check_config(&sw, sdir, &text,
+						   &ro.config_len, &err);
+		if (unread_config < 0) {
 			error("%s", err.msg);
-			changed = true;
 			break;
 		}
 		for (size_t k = 0; k < sw.n_keys; k++) {
@@ -374,10 +374,13 @@ int run_sweep(const struct run_opts *o, const char *name)
 		return error(
 			"sweep interrupted: daxlab run --resume %s runs the rest",
 			sdir);
-	if (changed)
+	if (unread_config < 0)
 		return error(
-			"sweep stopped: daxlab run --resume %s runs the rest once the config is the one it began with",
-			sdir);
+			"sweep stopped: daxlab run --resume %s runs the rest once %s",
+			sdir,
+			unread_config == -ESTALE ?
+				"the config is the one it began with" :
+				"the config can be read");
 	if (o->point >= 0)
 		return failed ? -1 : 0;
 	if (complete + busy < sw.n_runs)
