@@ -135,7 +135,8 @@ static void file_head(FILE *f, const char *path)
 }
 
 char *cloudinit_user_data(const struct lab_config *c,
-			  const struct vm_config *vm, const char *ssh_pubkey)
+			  const struct vm_config *vm, const char *ssh_pubkey,
+			  const char *host_key, const char *host_pub)
 {
 	_cleanup_free_ char *key = strdup(ssh_pubkey ? ssh_pubkey : "");
 	char *text = NULL, *units = NULL; /* " UNIT" per share */
@@ -160,8 +161,17 @@ char *cloudinit_user_data(const struct lab_config *c,
 		"disable_root: false\n"
 		"ssh_pwauth: false\n"
 		"# one host key: RSA keys take seconds to make under TCG\n"
-		"ssh_genkeytypes: [ed25519]\n"
-		"ssh_authorized_keys:\n  - ");
+		"ssh_genkeytypes: [ed25519]\n");
+	if (host_key && host_pub) {
+		fprintf(f, "# the host key daxlab checks (known_hosts)\n"
+			   "ssh_deletekeys: true\n"
+			   "ssh_keys:\n  ed25519_private: ");
+		put_yaml(f, host_key);
+		fprintf(f, "\n  ed25519_public: ");
+		put_yaml(f, host_pub);
+		fputc('\n', f);
+	}
+	fprintf(f, "ssh_authorized_keys:\n  - ");
 	put_yaml(f, key);
 	fprintf(f,
 		"\n"
@@ -318,7 +328,8 @@ int cloudinit_write_seed(const char *path, const char *user_data,
 			goto out;
 		}
 	}
-	if (rename(tmp, path) < 0) {
+	/* it may hold the guest's private host key */
+	if (chmod(tmp, 0600) < 0 || rename(tmp, path) < 0) {
 		r = err_fail(err, -errno, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;

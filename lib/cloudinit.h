@@ -60,9 +60,14 @@ int cloudinit_share_mount(const struct lab_config *c,
 			  const struct vm_config *vm, size_t i, char **ret_what,
 			  const char **ret_type, char **ret_options);
 
-/* "#cloud-config" user-data for vm, allocated; NULL when out of memory. */
+/*
+ * "#cloud-config" user-data for vm, allocated; NULL when out of memory.
+ * host_key and host_pub (both, or NULL): the guest's ed25519 host key,
+ * private and public, instead of one it makes, so that the host knows it.
+ */
 char *cloudinit_user_data(const struct lab_config *c,
-			  const struct vm_config *vm, const char *ssh_pubkey);
+			  const struct vm_config *vm, const char *ssh_pubkey,
+			  const char *host_key, const char *host_pub);
 /* meta-data (instance-id, local-hostname), allocated. */
 char *cloudinit_meta_data(const struct vm_config *vm);
 /*

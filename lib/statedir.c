@@ -54,6 +54,8 @@ char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f)
 		[STATEDIR_MOUNTS] = "mounts",
 		[STATEDIR_STARTING] = "starting",
 		[STATEDIR_CGROUP] = "cgroup",
+		[STATEDIR_KNOWN_HOSTS] = "known_hosts",
+		[STATEDIR_HOST_KEY] = "ssh_host_ed25519_key",
 	};
 
 	return strdup_printf("%s/%s", vm_dir, names[f]);

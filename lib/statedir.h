@@ -9,7 +9,9 @@
  *              cgroups.lock    held while the lab's cgroups change
  *              vm-ID/          qemu.pid, qemu.log, qmp.sock, console.sock,
  *                              console.log, mounts, starting, cgroup
- *                              (whose processes a stop may kill), and per
+ *                              (whose processes a stop may kill),
+ *                              known_hosts, ssh_host_ed25519_key{,.pub}
+ *                              (an image VM's, given by its seed), and per
  *                              virtiofs share
  *                              virtiofsd-SHARE.{sock,pid,log} (and the
  *                              Rust virtiofsd's own virtiofsd-SHARE.sock.pid)
@@ -54,6 +56,8 @@ enum statedir_vm_file {
 	STATEDIR_MOUNTS, /* an image VM's mounts, as its start found them */
 	STATEDIR_STARTING, /* there while a start runs */
 	STATEDIR_CGROUP, /* the inode of the VM cgroup that its start made */
+	STATEDIR_KNOWN_HOSTS, /* the guest's host key, as ssh checks it */
+	STATEDIR_HOST_KEY, /* an image VM's host key (and .pub), its seed's */
 };
 /* vm_dir/qemu.pid, ... Allocated. */
 char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f);

@@ -99,10 +99,11 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 }
 
 int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
-		      const char *path, struct error *err)
+		      const char *path, const char *host_key, struct error *err)
 {
 	_cleanup_free_ char *key = config_ssh_key(c);
 	_cleanup_free_ char *pub = NULL, *ud = NULL, *md = NULL, *nc = NULL;
+	_cleanup_free_ char *hk = NULL, *hpub = NULL, *hpub_path = NULL;
 	struct error why = { 0 };
 	int r;
 
@@ -114,7 +115,19 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	if (r < 0)
 		return err_fail(err, r, "the lab's ssh key %s: %s", key,
 				why.msg[0] ? why.msg : strerror(-r));
-	ud = cloudinit_user_data(c, vm, pub);
+	if (host_key) {
+		hpub_path = strdup_printf("%s.pub", host_key);
+		if (!hpub_path)
+			return -ENOMEM;
+		r = read_full_file(host_key, 1 << 16, &hk, NULL);
+		if (r == 0)
+			r = read_full_file(hpub_path, 1 << 16, &hpub, NULL);
+		if (r < 0)
+			return err_fail(err, r, "the guest's host key %s: %s",
+					host_key, strerror(-r));
+		hpub[strcspn(hpub, "\r\n")] = '\0';
+	}
+	ud = cloudinit_user_data(c, vm, pub, hk, hpub);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
 	if (!ud || !md || !nc)

@@ -46,10 +46,12 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 
 /*
  * Writes vm's seed at path: the lab's public key (the key made when
- * missing), the shares, the network. -errno with the cause in err.
+ * missing), the guest's host key (host_key and host_key.pub, or NULL:
+ * none given), the shares, the network. -errno with the cause in err.
  */
 int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
-		      const char *path, struct error *err);
+		      const char *path, const char *host_key,
+		      struct error *err);
 
 /* ---- readiness ---- */
 

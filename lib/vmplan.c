@@ -51,8 +51,13 @@ int vm_plan_paths(const struct lab_config *c, const struct vm_config *vm,
 	p->mounts = statedir_vm_file(p->dir, STATEDIR_MOUNTS);
 	p->starting = statedir_vm_file(p->dir, STATEDIR_STARTING);
 	p->cgroup_mark = statedir_vm_file(p->dir, STATEDIR_CGROUP);
+	p->known_hosts = statedir_vm_file(p->dir, STATEDIR_KNOWN_HOSTS);
+	p->host_key = statedir_vm_file(p->dir, STATEDIR_HOST_KEY);
+	p->host_key_pub =
+		p->host_key ? strdup_printf("%s.pub", p->host_key) : NULL;
 	if (!p->qemu_pid || !p->qemu_log || !p->qmp || !p->console_sock ||
-	    !p->console_log || !p->mounts || !p->starting || !p->cgroup_mark)
+	    !p->console_log || !p->mounts || !p->starting || !p->cgroup_mark ||
+	    !p->known_hosts || !p->host_key_pub)
 		goto nomem;
 	p->shares = calloc(c->n_shares + 1, sizeof(*p->shares));
 	if (!p->shares)
@@ -181,6 +186,9 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->mounts);
 	free(p->starting);
 	free(p->cgroup_mark);
+	free(p->known_hosts);
+	free(p->host_key);
+	free(p->host_key_pub);
 	free(p->image_dir);
 	free(p->disk);
 	free(p->seed);

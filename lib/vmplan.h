@@ -41,6 +41,7 @@ struct vm_plan {
 	/* <state_dir>/vm-ID and its files */
 	char *dir, *qemu_pid, *qemu_log, *qmp, *console_sock, *console_log;
 	char *mounts, *starting, *cgroup_mark;
+	char *known_hosts, *host_key, *host_key_pub;
 	struct vm_plan_share *shares;
 	size_t n_shares, n_virtiofs, n_pmem;
 	/*

@@ -171,7 +171,7 @@ static int make_image_disk(struct vm_env *e, const struct vm_plan *p)
 				   why.msg);
 	if (vm->seed)
 		return 0;
-	r = vmimage_make_seed(e->c, vm, seed, &why);
+	r = vmimage_make_seed(e->c, vm, seed, p->host_key, &why);
 	if (r < 0)
 		return step_failed(e, "make the VM's disk", r, NULL,
 				   "the seed: %s", why.msg);
@@ -462,7 +462,36 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 	return 0;
 }
 
-/* Writes <state_dir>/ssh_config for every VM of the config. */
+/*
+ * The tiny guest's host key, as its build wrote it beside the initrd
+ * (DIR/known_hosts). Allocated; NULL for an image VM.
+ */
+static char *tiny_guest_known_hosts(const struct vm_config *vm)
+{
+	_cleanup_free_ char *dir = vm->image ? NULL : path_parent(vm->initrd);
+
+	return dir ? strdup_printf("%s/known_hosts", dir) : NULL;
+}
+
+/*
+ * Whether ssh can check vm's host key: the tiny guest's, when its build
+ * says it, or the one daxlab's seed gives an image VM. Not a seed of the
+ * user's ([vm] seed), nor a kernel and initrd from elsewhere.
+ */
+static bool host_key_known(const struct vm_config *vm)
+{
+	_cleanup_free_ char *kh = tiny_guest_known_hosts(vm);
+
+	if (vm->image)
+		return !vm->seed;
+	return kh && access(kh, R_OK) == 0;
+}
+
+/*
+ * Writes <state_dir>/ssh_config for every VM of the config. A VM whose
+ * host key is known is checked against <state_dir>/vm-ID/known_hosts,
+ * which its own start writes (host_key()): no start writes another's.
+ */
 static int write_ssh_config(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
@@ -487,16 +516,81 @@ static int write_ssh_config(struct vm_env *e)
 		else
 			fprintf(f, "\tHostName %s\n", at ? at + 1 : vm->ssh);
 		fprintf(f,
-			"\tUser %.*s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"
-			"\tStrictHostKeyChecking no\n"
-			"\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n"
-			"\tBatchMode yes\n\tConnectTimeout 10\n"
-			"\tServerAliveInterval 15\n",
+			"\tUser %.*s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n",
 			(int)strcspn(user, "@"), user, key);
+		if (host_key_known(vm)) {
+			_cleanup_free_ char *kh =
+				statedir_vm_path(c, vm, STATEDIR_KNOWN_HOSTS);
+
+			if (!kh) {
+				fclose(f);
+				free(text);
+				return -ENOMEM;
+			}
+			fprintf(f,
+				"\tHostKeyAlias daxlab-vm-%s\n"
+				"\tStrictHostKeyChecking yes\n"
+				"\tUserKnownHostsFile %s\n",
+				vm->id, kh);
+		} else {
+			fprintf(f, "\tStrictHostKeyChecking no\n"
+				   "\tUserKnownHostsFile /dev/null\n");
+		}
+		fprintf(f, "\tLogLevel ERROR\n\tBatchMode yes\n"
+			   "\tConnectTimeout 10\n\tServerAliveInterval 15\n");
 	}
 	if (!memstream_close(f, &text, true))
 		return -ENOMEM;
 	return write_file_atomic(path, text, strlen(text), 0600, &e->err);
+}
+
+/*
+ * <state_dir>/vm-ID/known_hosts, what ssh_config checks the guest
+ * against: the tiny guest's key, or an image VM's, made anew here for its
+ * seed (ssh-keygen; the seed is 0600 and goes at stop, as the key does).
+ */
+static int host_key(struct vm_env *e, const struct vm_plan *p)
+{
+	const struct vm_config *vm = p->vm;
+	_cleanup_free_ char *kh = tiny_guest_known_hosts(vm);
+	_cleanup_free_ char *line = NULL, *text = NULL;
+	const char *from = kh;
+	int r;
+
+	(void)unlink(p->known_hosts);
+	if (!host_key_known(vm))
+		return 0;
+	if (vm->image) {
+		const char *argv[] = {
+			"ssh-keygen", "-q",	   "-t", "ed25519",
+			"-N",	      "",	   "-C", "daxlab-guest",
+			"-f",	      p->host_key, NULL
+		};
+
+		(void)unlink(p->host_key);
+		(void)unlink(p->host_key_pub);
+		r = spawn_run(argv, "openssh-client", &e->err);
+		if (r < 0)
+			return step_failed(e, "make the guest's host key", r,
+					   NULL, "%s", e->err.msg);
+		from = p->host_key_pub;
+	}
+	r = read_full_file(from, 1 << 16, &line, NULL);
+	if (r < 0)
+		return step_failed(e, "know the guest's host key", r, NULL,
+				   "%s: %s", from, strerror(-r));
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!str_has_prefix(line, "ssh-ed25519 "))
+		return step_failed(e, "know the guest's host key", -EINVAL,
+				   NULL, "%s: not an ssh-ed25519 key", from);
+	text = strdup_printf("daxlab-vm-%s %s\n", vm->id, line);
+	if (!text)
+		return -ENOMEM;
+	r = write_text_file(p->known_hosts, text, 0644, true);
+	if (r < 0)
+		return step_failed(e, "know the guest's host key", r, NULL,
+				   "%s: %s", p->known_hosts, strerror(-r));
+	return 0;
 }
 
 /* 0 when 127.0.0.1:port can be bound now, as qemu's hostfwd binds it. */
@@ -683,6 +777,8 @@ int vm_start(struct vm_env *e, const struct vm_config *vm, unsigned timeout_s)
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
 	r = write_ssh_config(e);
+	if (r == 0)
+		r = host_key(e, &p);
 	if (r < 0)
 		goto out;
 

@@ -374,6 +374,9 @@ bool vm_cleanup(struct vm_env *e, const struct vm_plan *p, bool shared,
 	unlink_noted(e, p->qemu_pid, removed, rlen);
 	unlink_noted(e, p->qmp, removed, rlen);
 	unlink_noted(e, p->console_sock, removed, rlen);
+	(void)remove_file(e, p->known_hosts);
+	(void)remove_file(e, p->host_key);
+	(void)remove_file(e, p->host_key_pub);
 	return any;
 }
 

@@ -382,7 +382,7 @@ static int guest_cloud_init_main(int argc, char **argv)
 			"the lab's public key %s (made by 'daxlab guest "
 			"build', or set [lab] ssh_key)",
 			pubfile);
-	ud = cloudinit_user_data(c, vm, pub);
+	ud = cloudinit_user_data(c, vm, pub, NULL, NULL);
 	md = cloudinit_meta_data(vm);
 	nc = cloudinit_network_config(vm);
 	out = output ? strdup(output) : seed_path(vm);

@@ -146,6 +146,11 @@ assert_no_overlay() {
 	[ "$(stat -c %a "$T/images/vm-0/disk.qcow2")" = 600 ]
 	qemu-img info "$T/images/vm-0/disk.qcow2" | grep -qx "backing file: $BASE"
 	mtype -i "$T/images/vm-0/seed.img" ::meta-data | grep -qx 'instance-id: daxlab-vm0'
+	# the seed gives the guest the host key ssh checks: root's only too
+	mtype -i "$T/images/vm-0/seed.img" ::user-data | grep -q '^  ed25519_private: "-----BEGIN OPENSSH PRIVATE KEY-----'
+	mtype -i "$T/images/vm-0/seed.img" ::user-data | grep -q '^  ed25519_public: "ssh-ed25519 '
+	[ "$(stat -c %a "$T/images/vm-0/seed.img")" = 600 ]
+	[ ! -e "$T/state/vm-0/ssh_host_ed25519_key" ] && [ ! -e "$T/state/vm-0/known_hosts" ]
 	assert_nothing_left
 	# without keep_disk, stop removes both, named in full, dry or not
 	sed -i '/^keep_disk = yes$/d' "$T/lab.ini"

@@ -104,6 +104,25 @@ prefix() { cat "$T/prefix"; }
 	[ "$(stat -c %a "$T/state")" = 700 ]
 }
 
+@test "ssh checks each guest's host key: the guest build's, in the VM's known_hosts; another key is refused" {
+	local kh=$T/state/vm-1/known_hosts
+	[ "$(cat "$kh")" = "daxlab-vm-1 $(cat "$GUEST_DIR/known_hosts")" ]
+	sed -n '/^Host vm1$/,/^$/p' "$T/state/ssh_config" >"$T/vm1.block"
+	grep -qx $'\tStrictHostKeyChecking yes' "$T/vm1.block"
+	grep -qx $'\tHostKeyAlias daxlab-vm-1' "$T/vm1.block"
+	grep -qx $'\tUserKnownHostsFile '"$kh" "$T/vm1.block"
+	cp "$kh" "$T/kh.good"
+	ssh-keygen -q -t ed25519 -N '' -f "$T/other"
+	echo "daxlab-vm-1 $(cut -d' ' -f1,2 "$T/other.pub")" >"$kh"
+	run ssh -F "$T/state/ssh_config" -o LogLevel=ERROR vm1 true
+	cp "$T/kh.good" "$kh"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Host key verification failed"* ]]
+	run ssh -F "$T/state/ssh_config" vm1 true
+	[ "$status" -eq 0 ]
+}
+
 @test "vm status tells pids, cgroups, effective cpus and mems and memory per node" {
 	local p q0 q1 f0
 	p=$(prefix)

@@ -91,7 +91,8 @@ static void test_user_data(void **state)
 
 	(void)state;
 	assert_non_null(vm);
-	ud = cloudinit_user_data(c, vm, "ssh-ed25519 AAAAkey lab\n");
+	ud = cloudinit_user_data(c, vm, "ssh-ed25519 AAAAkey lab\n", NULL,
+				 NULL);
 	assert_non_null(ud);
 	assert_true(str_has_prefix(ud, "#cloud-config\n"));
 	assert_non_null(strstr(ud, "hostname: \"vm0\"\n"));
