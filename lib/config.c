@@ -1039,7 +1039,9 @@ static int check_name(struct parser *p, const char *path)
 
 static int parse(struct parser *p, struct lab_config **ret);
 
-int config_load(const char *path, struct lab_config **ret, struct error *err)
+/* The file at path, or text (len bytes) that names path. */
+static int load(const char *path, const char *text, size_t len,
+		struct lab_config **ret, struct error *err)
 {
 	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
 	struct stat st;
@@ -1052,42 +1054,33 @@ int config_load(const char *path, struct lab_config **ret, struct error *err)
 	r = check_name(&p, path);
 	if (r < 0)
 		return r;
-	p.f = fopen(path, "re");
-	if (!p.f) {
-		r = -errno;
-		return err_fail(err, r, "%s: %s", path, strerror(-r));
-	}
+	/* an empty text: fmemopen() of 0 bytes is EINVAL */
+	if (text && len)
+		p.f = fmemopen((void *)text, len, "r");
+	else
+		p.f = fopen(text ? "/dev/null" : path, "re");
+	if (!p.f)
+		return err_fail(err, -errno, "%s: %m", path);
 	/*
 	 * A directory would read as an empty file. Pipes (-c <(...)) and
 	 * character devices read as files do.
 	 */
-	if (fstat(fileno(p.f), &st) < 0) {
-		r = -errno;
-		return err_fail(err, r, "%s: %s", path, strerror(-r));
-	}
-	if (S_ISDIR(st.st_mode))
+	if (!text && fstat(fileno(p.f), &st) < 0)
+		return err_fail(err, -errno, "%s: %m", path);
+	if (!text && S_ISDIR(st.st_mode))
 		return err_fail(err, -EISDIR, "%s: %s", path, strerror(EISDIR));
 	return parse(&p, ret);
+}
+
+int config_load(const char *path, struct lab_config **ret, struct error *err)
+{
+	return load(path, NULL, 0, ret, err);
 }
 
 int config_load_text(const char *path, const char *text, size_t len,
 		     struct lab_config **ret, struct error *err)
 {
-	struct parser p __attribute__((cleanup(parser_done))) = { 0 };
-	int r;
-
-	if (err)
-		err->msg[0] = 0;
-	p.path = path;
-	p.err = err;
-	r = check_name(&p, path);
-	if (r < 0)
-		return r;
-	/* an empty text: fmemopen() of 0 bytes is EINVAL */
-	p.f = len ? fmemopen((void *)text, len, "r") : fopen("/dev/null", "re");
-	if (!p.f)
-		return err_fail(err, -errno, "%s: %m", path);
-	return parse(&p, ret);
+	return load(path, text, len, ret, err);
 }
 
 /* The text of p->f, p->path naming it. */

@@ -278,6 +278,23 @@ for c in json.load(open(f))["comparisons"]:
 ' "$@"
 }
 
+# t_interval DIR: "MEAN HALF-WIDTH LOW HIGH" of vm0's shared-hot IOPS over
+# DIR's runs, as scipy's t.interval has them
+t_interval() {
+	/usr/bin/python3 - "$1" <<'PY'
+import glob, json, sys
+import numpy as np
+from scipy import stats
+v = []
+for f in sorted(glob.glob(sys.argv[1] + '/point-*/fio.json')):
+    for c in json.load(open(f))['client_stats']:
+        if c['jobname'] == 'shared-hot' and c.get('port') == 18765:
+            v.append(c['read']['iops'])
+lo, hi = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
+print(*(repr(float(x)) for x in (np.mean(v), (hi - lo) / 2, lo, hi)))
+PY
+}
+
 close9() {
 	/usr/bin/python3 -c 'import sys; a, b = map(float, sys.argv[1:3]); sys.exit(0 if abs(a - b) <= 1e-9 * max(abs(a), abs(b)) else 1)' "$1" "$2"
 }
@@ -442,19 +459,8 @@ PY
 	[ "$status" -eq 0 ]
 	grep -q '<h2>Headline figures</h2>' R/report.html
 	# the half-width of vm0's shared-hot IOPS, as scipy's t.interval has it
-	want=$(/usr/bin/python3 - <<'PY'
-import glob, json
-import numpy as np
-from scipy import stats
-v = []
-for f in sorted(glob.glob('R/point-*/fio.json')):
-    for c in json.load(open(f))['client_stats']:
-        if c['jobname'] == 'shared-hot' and c.get('port') == 18765:
-            v.append(c['read']['iops'])
-lo, hi = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
-print('%.6g ± %.3g (3)' % (np.mean(v), (hi - lo) / 2))
-PY
-)
+	read -r mean hw _ < <(t_interval R)
+	want=$(printf '%.6g ± %.3g (3)' "$mean" "$hw")
 	grep -F "<td class=\"l\">vm0.shared-hot.iops</td><td>IO/s</td><td>$want</td>" R/report.html
 	grep '^vm0\.shared-hot\.iops  *IO/s  ' R/summary.txt | grep -F "$want"
 	grep -q '<th>mean &micro;s</th><th>p50 &micro;s</th><th>p99 &micro;s</th>' R/report.html
@@ -467,27 +473,18 @@ PY
 	gen_repeats R --repeat 3 --scale 1,1.0000001,1.0000002
 	run --separate-stderr "$D" report R
 	[ "$status" -eq 0 ]
-	/usr/bin/python3 - <<'PY'
-import glob, json, re
-import numpy as np
-from scipy import stats
-v = []
-for f in sorted(glob.glob('R/point-*/fio.json')):
-    for c in json.load(open(f))['client_stats']:
-        if c['jobname'] == 'shared-hot' and c.get('port') == 18765:
-            v.append(c['read']['iops'])
-lo, hi = stats.t.interval(0.95, len(v) - 1, loc=np.mean(v), scale=stats.sem(v))
-hw = (hi - lo) / 2
+	/usr/bin/python3 - $(t_interval R) <<'PY'
+import re, sys
+mean, hw, lo, hi = map(float, sys.argv[1:5])
 row = [l for l in open('R/summary.md') if '| vm0.shared-hot.iops |' in l][0]
 cells = [x.strip() for x in row.split('|')]
-mean = float(cells[5])
 clo, chi = map(float, cells[7].strip('[]').split(','))
-assert clo < mean < chi, row
+assert clo < float(cells[5]) < chi, row
 assert abs(clo - lo) < hw / 10 and abs(chi - hi) < hw / 10, (row, lo, hi)
-assert abs(mean - np.mean(v)) < hw / 10, (row, np.mean(v))
+assert abs(float(cells[5]) - mean) < hw / 10, (row, mean)
 txt = [l for l in open('R/summary.txt') if l.startswith('vm0.shared-hot.iops ')][0]
 m = float(re.search(r'([0-9.e+]+) \u00b1', txt).group(1))
-assert abs(m - np.mean(v)) < hw / 10, (txt, np.mean(v), hw)
+assert abs(m - mean) < hw / 10, (txt, mean, hw)
 PY
 }
 
