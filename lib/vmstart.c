@@ -490,7 +490,9 @@ static bool host_key_known(const struct vm_config *vm)
 /*
  * Writes <state_dir>/ssh_config for every VM of the config. A VM whose
  * host key is known is checked against <state_dir>/vm-ID/known_hosts,
- * which its own start writes (host_key()): no start writes another's.
+ * which its own start writes (host_key(), before this): no start writes
+ * another's. Where there is none (a VM an older daxlab started, or one
+ * whose start has not come that far), that VM is not checked.
  */
 static int write_ssh_config(struct vm_env *e)
 {
@@ -508,7 +510,13 @@ static int write_ssh_config(struct vm_env *e)
 		const char *at = strchr(vm->ssh, '@');
 		/* ssh is USER@HOST, or HOST to log in as root */
 		const char *user = at ? vm->ssh : "root";
+		_cleanup_free_ char *kh =
+			statedir_vm_path(c, vm, STATEDIR_KNOWN_HOSTS);
 
+		if (!kh) {
+			fclose(f);
+			return -ENOMEM;
+		}
 		fprintf(f, "\nHost %s\n", vm->name);
 		if (vm->net == VM_NET_USER)
 			fprintf(f, "\tHostName 127.0.0.1\n\tPort %u\n",
@@ -518,15 +526,7 @@ static int write_ssh_config(struct vm_env *e)
 		fprintf(f,
 			"\tUser %.*s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n",
 			(int)strcspn(user, "@"), user, key);
-		if (host_key_known(vm)) {
-			_cleanup_free_ char *kh =
-				statedir_vm_path(c, vm, STATEDIR_KNOWN_HOSTS);
-
-			if (!kh) {
-				fclose(f);
-				free(text);
-				return -ENOMEM;
-			}
+		if (host_key_known(vm) && access(kh, F_OK) == 0) {
 			fprintf(f,
 				"\tHostKeyAlias daxlab-vm-%s\n"
 				"\tStrictHostKeyChecking yes\n"
@@ -776,9 +776,9 @@ int vm_start(struct vm_env *e, const struct vm_config *vm, unsigned timeout_s)
 		report(e, VM_REPORT_WARN,
 		       "vm %s: cleaned up processes left by an earlier start",
 		       vm->id);
-	r = write_ssh_config(e);
+	r = host_key(e, &p);
 	if (r == 0)
-		r = host_key(e, &p);
+		r = write_ssh_config(e);
 	if (r < 0)
 		goto out;
 
