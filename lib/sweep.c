@@ -491,6 +491,7 @@ static json_object *metric_json(const struct sweep_figures *pm,
 	json_object *out = json_object_new_array();
 	struct stats_desc d;
 	char b[6][32];
+	int dg;
 	bool *flags = calloc(m->n ? m->n : 1, sizeof(*flags));
 
 	if (!o || !runs || !vals || !ci || !out || !flags ||
@@ -532,13 +533,12 @@ static json_object *metric_json(const struct sweep_figures *pm,
 		num(b[3], 17, d.cov, ""), num(b[4], 17, d.ci95[0], ""),
 		num(b[5], 17, d.ci95[1], ""),
 		(int)json_object_array_length(out));
+	dg = ci_digits(&d);
 	fprintf(md, "| %s | %s | %s | %zu | %s | %s | [%s, %s] | %s | %d |\n",
-		point, m->name, m->unit, d.n,
-		num(b[0], ci_digits(&d), d.mean, "-"),
-		num(b[1], ci_digits(&d), d.median, "-"),
-		num(b[2], ci_digits(&d), d.ci95[0], "-"),
-		num(b[3], ci_digits(&d), d.ci95[1], "-"),
-		num(b[4], 3, d.cov, "-"), (int)json_object_array_length(out));
+		point, m->name, m->unit, d.n, num(b[0], dg, d.mean, "-"),
+		num(b[1], dg, d.median, "-"), num(b[2], dg, d.ci95[0], "-"),
+		num(b[3], dg, d.ci95[1], "-"), num(b[4], 3, d.cov, "-"),
+		(int)json_object_array_length(out));
 	free(flags);
 	return o;
 }
@@ -926,22 +926,22 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 			const struct sweep_figure *m = sweep_figures_find(&pts[p], m0->name);
 			const struct stats_cmp *sc = cmp_of(c, m0->name, p);
 			struct stats_desc d;
-			bool flags[4096];
+			_cleanup_free_ bool *flags = NULL;
 			char b[5][32];
-			int nout;
+			int nout, dg;
 
-			if (!m || m->n > 4096 ||
-			    stats_describe(m->v, m->n, &d) < 0)
+			if (!m || stats_describe(m->v, m->n, &d) < 0)
 				continue;
-			nout = stats_outliers(m->v, m->n, flags);
+			flags = calloc(m->n ? m->n : 1, sizeof(*flags));
+			nout = flags ? stats_outliers(m->v, m->n, flags) : -1;
+			dg = ci_digits(&d);
 			fprintf(f,
 				"<tr><td>%zu</td><td>%zu</td><td>%s</td><td>[%s, %s]</td>"
 				"<td>%s</td><td>%s</td><td>%d</td>",
-				p, d.n,
-				num(b[0], ci_digits(&d), d.mean, "&ndash;"),
-				num(b[1], ci_digits(&d), d.ci95[0], "&ndash;"),
-				num(b[2], ci_digits(&d), d.ci95[1], "&ndash;"),
-				num(b[3], ci_digits(&d), d.median, "&ndash;"),
+				p, d.n, num(b[0], dg, d.mean, "&ndash;"),
+				num(b[1], dg, d.ci95[0], "&ndash;"),
+				num(b[2], dg, d.ci95[1], "&ndash;"),
+				num(b[3], dg, d.median, "&ndash;"),
 				num(b[4], 3, d.cov, "&ndash;"), nout);
 			if (!sc || isnan(sc->p_holm))
 				fputs("<td>&ndash;</td>", f);
