@@ -1210,18 +1210,41 @@ static int start_residency(struct experiment *x)
 	return 0;
 }
 
-/* Either not running gives code 0: nothing to say. */
-static void stop_monitor(struct experiment *x)
+/*
+ * Either not running gives code 0: nothing to say. One that exited on
+ * its own with another code (killed by the OOM killer, a full disk) left
+ * stats.csv or residency.csv ending before the run did: at the end of
+ * the run (strict) that fails it, so no summary counts it complete and
+ * --resume runs it again; on a rollback it is a warning.
+ */
+static int stop_monitor(struct experiment *x, bool strict)
 {
 	int code = stop_child(&x->residency, 30000);
+	int ret = 0;
 
-	if (code != 0 && code != 128 + SIGTERM)
-		say(x, EXPERIMENT_WARNING,
-		    "the residency sampler exited with %d (see %s/residency.log)",
-		    code, x->dir);
+	if (code != 0 && code != 128 + SIGTERM) {
+		if (strict)
+			ret = fail(
+				x,
+				"the residency sampler exited with %d before the run ended: residency.csv is cut short (see %s/residency.log)",
+				code, x->dir);
+		else
+			say(x, EXPERIMENT_WARNING,
+			    "the residency sampler exited with %d (see %s/residency.log)",
+			    code, x->dir);
+	}
 	code = stop_child(&x->monitor, 5000);
-	if (code != 0 && code != 128 + SIGTERM)
-		say(x, EXPERIMENT_WARNING, "the monitor exited with %d", code);
+	if (code != 0 && code != 128 + SIGTERM) {
+		if (strict)
+			ret = fail(
+				x,
+				"the monitor exited with %d before the run ended: stats.csv is cut short",
+				code);
+		else
+			say(x, EXPERIMENT_WARNING, "the monitor exited with %d",
+			    code);
+	}
+	return ret;
 }
 
 /*
@@ -1424,7 +1447,8 @@ static int prepare(struct experiment *x)
 	if (vm_check_place(&x->env) < 0)
 		return fail(x, "%s", x->env.err.msg);
 	guard_start(x);
-	provenance_add_config(&x->prov, x->c, x->point, x->o.warm);
+	provenance_add_config(&x->prov, x->c, x->point, x->o.warm, x->o.tail_ms,
+			      x->o.interval_ms);
 	provenance_add_topology(&x->prov, "/sys/devices/system");
 	provenance_write(x->dir, &x->prov);
 	return 0;
@@ -1470,7 +1494,7 @@ static int end_monitor(struct experiment *x)
 {
 	bool cut_short = x->monitor > 0;
 
-	stop_monitor(x);
+	stop_monitor(x, false);
 	if (cut_short && x->plan)
 		measure_residency(x);
 	return 0;
@@ -1487,8 +1511,7 @@ static int tail(struct experiment *x)
 	for (int64_t t = 0; t < (int64_t)x->o.tail_ms; t += 100)
 		if (!nap(x, 100))
 			return -EINTR;
-	stop_monitor(x);
-	return 0;
+	return stop_monitor(x, true);
 }
 
 #define STEP_FN(fn)                                       \
@@ -1696,6 +1719,7 @@ int experiment_run(struct experiment *x)
 			   .ud = x,
 			   .interrupted = x->o.interrupted };
 	bool ok = steps_run(&s) == 0;
+	int sync_err;
 
 	if (x->vm_died[0]) {
 		/* the cause, before what it made fail */
@@ -1713,6 +1737,14 @@ int experiment_run(struct experiment *x)
 	}
 	provenance_add_end(&x->prov, x->t0_ns);
 	provenance_write(x->dir, &x->prov);
+	sync_err = ok ? results_sync(x->dir) : 0;
+	if (sync_err < 0) {
+		snprintf(x->reason, sizeof(x->reason),
+			 "cannot sync %s to disk: %s", x->dir,
+			 strerror(-sync_err));
+		say(x, EXPERIMENT_ERROR, "%s", x->reason);
+		ok = false;
+	}
 	results_set_status(x->dir,
 			   ok	     ? RESULTS_COMPLETE :
 			   x->failed ? RESULTS_FAILED :

@@ -91,6 +91,8 @@ static const struct field config_fields[] = {
 	FIELD("workload.runtime", F_INT, P(workload_runtime)),
 	FIELD("workload.ioengine", F_STR, P(workload_ioengine)),
 	FIELD("start_state", F_STR, P(start_state)),
+	FIELD("monitor.tail_ms", F_INT, P(monitor_tail_ms)),
+	FIELD("monitor.interval_ms", F_INT, P(monitor_interval_ms)),
 };
 
 /* after the VMs and "vms" */
@@ -650,7 +652,8 @@ static int add_share_fs(const struct lab_config *c,
 }
 
 int provenance_add_config(struct provenance *p, const struct lab_config *c,
-			  const char *point, bool warm)
+			  const char *point, bool warm, uint64_t tail_ms,
+			  unsigned interval_ms)
 {
 	const struct workload_config *w = &c->workload;
 	char b[32];
@@ -674,6 +677,8 @@ int provenance_add_config(struct provenance *p, const struct lab_config *c,
 	TRY(provenance_set(&p->workload_ioengine, "%s",
 			   w->ioengine ? w->ioengine : ""));
 	TRY(provenance_set(&p->start_state, "%s", warm ? "warm" : "cold"));
+	p->monitor_tail_ms = (long long)tail_ms;
+	p->monitor_interval_ms = interval_ms;
 	for (size_t i = 0; i < c->n_vms; i++) {
 		const struct vm_config *vm = &c->vms[i];
 		struct prov_vm *v = provenance_vm(p, vm->id);

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "results.h"
 #include "util.h"
@@ -108,6 +109,8 @@ struct provenance {
 	long long workload_runtime;
 	char *workload_ioengine;
 	char *start_state;
+	long long monitor_tail_ms;
+	long long monitor_interval_ms;
 
 	struct prov_vm *vms;
 	size_t n_vms;
@@ -189,7 +192,8 @@ int provenance_add_end(struct provenance *p, long long t0_ns);
  * systems under their data.
  */
 int provenance_add_config(struct provenance *p, const struct lab_config *c,
-			  const char *point, bool warm);
+			  const char *point, bool warm, uint64_t tail_ms,
+			  unsigned interval_ms);
 /* The NUMA nodes and their cpus below root ("/sys/devices/system"). */
 int provenance_add_topology(struct provenance *p, const char *root);
 /* Versions (daxlab, kernel, qemu, virtiofsd, fio), accel and cgroups. */

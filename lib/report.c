@@ -269,6 +269,16 @@ static int load_csv(struct report_run *r, const char *path, struct error *err)
 	k = csvread_run(x.cr, on_row, &x);
 	if (k < 0 && *csvread_error(x.cr))
 		err_set(err, "%s", csvread_error(x.cr));
+	/* a running run's monitor is writing it */
+	if (k >= 0 && csvread_partial_line(x.cr) &&
+	    r->status != RESULTS_RUNNING) {
+		k = report_warn(
+			r,
+			"stats.csv ends in the middle of line %llu: the monitor was cut short",
+			(unsigned long long)csvread_partial_line(x.cr));
+		if (k == 0)
+			r->stats_cut = r->warnings[r->n_warnings - 1];
+	}
 	csvread_free(x.cr);
 	return k;
 }
@@ -657,8 +667,14 @@ int report_load(const char *dir, struct report_run **ret, struct error *err)
 	st = load_csv(r, csv, err);
 	if (st == -EBADMSG)
 		goto fail;
-	if (st < 0)
-		report_warn(r, "no stats (stats.csv: %s)", strerror(-st));
+	if (st == -ENOMEM)
+		goto oom;
+	if (st < 0) {
+		if (report_warn(r, "no stats (stats.csv: %s)", strerror(-st)) <
+		    0)
+			goto oom;
+		r->stats_cut = r->warnings[r->n_warnings - 1];
+	}
 	for (size_t i = 0; i < r->n_series; i++)
 		classify(r, &r->series[i]);
 	vm_values(r);

@@ -150,6 +150,12 @@ struct report_run {
 	struct report_series *series;
 	size_t n_series;
 	int64_t duration_ms; /* last tick */
+	/*
+	 * stats.csv missing, empty or ending in the middle of a line: the
+	 * monitor was cut short, so the page-cache figures end early: the
+	 * warning that says so (in warnings), else NULL
+	 */
+	const char *stats_cut;
 
 	struct report_vm vms[16];
 	size_t n_vms;

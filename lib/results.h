@@ -58,6 +58,11 @@ int results_append(const char *dir, const char *file, const char *text);
  * "failed: REASON", one line. A reason holds no newline (they are turned
  * into spaces).
  */
+/*
+ * Syncs the file system of dir: what the run wrote (stats.csv, its
+ * helpers' CSVs) is on disk before its status says complete.
+ */
+int results_sync(const char *dir);
 int results_set_status(const char *dir, enum results_status s,
 		       const char *reason);
 /* *ret_reason (may be NULL) is allocated or NULL when there is none. */
@@ -90,7 +95,10 @@ void kv_free(struct kvlist *l);
  */
 char *results_tool_version(const char *const *argv);
 
-/* Whether a mount's options (as /proc/mounts shows them) mean DAX. */
+/*
+ * Whether a mount's options (as /proc/mounts shows them) mean DAX for
+ * every file: dax or dax=always (not dax=inode, which is per file).
+ */
 bool results_options_have_dax(const char *options);
 
 /* What the tiny guest said about one mount on its console. */

@@ -298,8 +298,13 @@ int statedir_fs_type(const char *path, char *ret_type, size_t len,
 	return 0;
 }
 
+/* ZFS caches file data in its ARC, not the page cache */
+#define ZFS_SUPER_MAGIC 0x2fc12fc1
+
 int statedir_disk_fs(const char *what, const char *path, struct error *err)
 {
+	_cleanup_free_ char *real = existing_parent(path);
+	struct statfs sf;
 	char type[96];
 	bool memory;
 	int r = statedir_fs_type(path, type, sizeof(type), &memory);
@@ -307,6 +312,12 @@ int statedir_disk_fs(const char *what, const char *path, struct error *err)
 	if (r < 0)
 		return err_fail(err, r, "%s '%s': %s", what, path,
 				strerror(-r));
+	if (real && statfs(real, &sf) == 0 &&
+	    (unsigned long)sf.f_type == ZFS_SUPER_MAGIC)
+		return err_fail(
+			err, -EMEDIUMTYPE,
+			"%s '%s' is on zfs: its file data is cached in ZFS's ARC, which neither memory.numa_stat nor mincore sees, so every page-cache figure would read 0; put it on a disk file system (ext4, xfs, btrfs)",
+			what, path);
 	if (memory)
 		return err_fail(
 			err, -EMEDIUMTYPE,

@@ -25,8 +25,9 @@
  *              vm-ID/seed.img    its NoCloud seed (cidata), made at start
  *
  * An image on tmpfs is shmem: never evicted, never charged to the cgroup
- * of the guest that maps it. Every figure about it would be an artifact,
- * so statedir_disk_fs() refuses such a file system.
+ * of the guest that maps it; on zfs its data are cached in the ARC, not
+ * the page cache. Every figure about it would be an artifact, so
+ * statedir_disk_fs() refuses such a file system.
  */
 #ifndef DAXLAB_STATEDIR_H
 #define DAXLAB_STATEDIR_H

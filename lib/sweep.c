@@ -152,6 +152,10 @@ int sweep_write(const struct sweep *s, const char *dir, struct error *err)
 	jstr(o, "seed", seed);
 	jstr(o, "order", s->shuffled ? "shuffled" : "sequential");
 	json_object_object_add(o, "repeat", json_object_new_int(s->repeat));
+	json_object_object_add(o, "tail_ms", json_object_new_int64(s->tail_ms));
+	json_object_object_add(o, "interval_ms",
+			       json_object_new_int64(s->interval_ms));
+	json_object_object_add(o, "warm", json_object_new_boolean(s->warm));
 	for (size_t k = 0; k < s->n_keys; k++) {
 		json_object *e = json_object_new_object();
 
@@ -219,10 +223,11 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/manifest.json", dir);
 	_cleanup_free_ char *text = NULL;
-	json_object *o = NULL, *keys, *runs;
+	json_object *o = NULL, *keys, *runs, *warm;
 	const char *name, *config, *order, *seed;
 	enum json_tokener_error je;
-	int64_t repeat;
+	int64_t repeat, tail, interval;
+	bool has_tail, has_interval, has_warm;
 	int ret = 0;
 
 	memset(s, 0, sizeof(*s));
@@ -263,6 +268,22 @@ int sweep_read(const char *dir, struct sweep *s, struct error *err)
 	}
 	s->shuffled = !strcmp(order, "shuffled");
 	s->repeat = (unsigned)repeat;
+	has_tail = json_object_object_get_ex(o, "tail_ms", NULL);
+	has_interval = json_object_object_get_ex(o, "interval_ms", NULL);
+	has_warm = json_object_object_get_ex(o, "warm", &warm);
+	if (has_tail || has_interval || has_warm) {
+		if (!get_int(o, "tail_ms", &tail) || tail < 0 || tail > 3600000)
+			BAD("%s: \"tail_ms\" is not 0..3600000", path);
+		if (!get_int(o, "interval_ms", &interval) || interval < 10 ||
+		    interval > 60000)
+			BAD("%s: \"interval_ms\" is not 10..60000", path);
+		if (!has_warm || !json_object_is_type(warm, json_type_boolean))
+			BAD("%s: \"warm\" is not true or false", path);
+		s->timing_known = true;
+		s->tail_ms = (uint64_t)tail;
+		s->interval_ms = (unsigned)interval;
+		s->warm = json_object_get_boolean(warm);
+	}
 	if (!json_object_object_get_ex(o, "keys", &keys) ||
 	    !json_object_is_type(keys, json_type_array) ||
 	    json_object_array_length(keys) > SWEEP_MAX_KEYS)
@@ -560,7 +581,9 @@ char *sweep_point_label(const struct sweep *s, size_t p)
 /*
  * What a run's figures depend on besides its point, from its provenance:
  * the same in every run of a sweep, or its means and intervals mix hosts
- * (a Slurm array over nodes of another kernel, qemu or NUMA layout).
+ * (a Slurm array over nodes of another kernel, qemu or NUMA layout) or
+ * settings (a sweep resumed by an older daxlab with another --warm,
+ * --tail or --interval).
  */
 static const char *const mix_keys[] = {
 	"kernel",
@@ -574,6 +597,9 @@ static const char *const mix_keys[] = {
 	"mm.reclaim",
 	"mm.numa_balancing",
 	"mm.zone_reclaim_mode",
+	"start_state",
+	"monitor.tail_ms",
+	"monitor.interval_ms",
 };
 #define MIX_VALUES 8
 
@@ -694,10 +720,16 @@ static int sweep_load_runs(const struct sweep *s, const char *dir,
 			k = 0;
 			continue;
 		}
-		if (r->status == RESULTS_COMPLETE)
+		/* complete, but its monitor's figures end early */
+		if (r->status == RESULTS_COMPLETE && r->stats_cut) {
+			if (unread)
+				str_appendf(unread->msg, sizeof(unread->msg),
+					    "; ", "%s: %s", f, r->stats_cut);
+		} else if (r->status == RESULTS_COMPLETE) {
 			k = sweep_figures_add_run(&pts[s->runs[i].point], r, f);
-		if (r->status == RESULTS_COMPLETE && mix)
-			mix_add(mix, r);
+			if (mix)
+				mix_add(mix, r);
+		}
 		if (runs)
 			runs[(*ret_n)++] = r;
 		else
@@ -892,7 +924,8 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		s->shuffled ? "shuffled" : "in order",
 		(unsigned long long)s->seed, alpha);
 	if (*mixed) {
-		fputs("<p class=\"warn\"><b>The runs' hosts differ</b> (", f);
+		fputs("<p class=\"warn\"><b>The runs' hosts or settings differ</b> (",
+		      f);
 		svg_escape_html(f, mixed);
 		fputs("): the means and intervals mix them.</p>\n", f);
 	}
@@ -961,6 +994,7 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 {
 	struct sweep_mix mix = { 0 };
 	char mixed[sizeof(notes->mixed.msg)] = "";
+	struct error unread = { 0 };
 	struct sweep_figures *pts = calloc(s->n_points, sizeof(*pts));
 	json_object *o = json_object_new_object();
 	json_object *points = json_object_new_array();
@@ -975,16 +1009,15 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 
 	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
-	if (notes)
-		notes->unread.msg[0] = notes->mixed.msg[0] = '\0';
-	r = sweep_load_runs(s, dir, pts, NULL, NULL,
-			    notes ? &notes->unread : NULL, &mix);
+	r = sweep_load_runs(s, dir, pts, NULL, NULL, &unread, &mix);
 	if (r < 0)
 		goto out;
 	mix_text(&mix, mixed, sizeof(mixed));
-	if (notes)
+	if (notes) {
+		notes->unread = unread;
 		snprintf(notes->mixed.msg, sizeof(notes->mixed.msg), "%s",
 			 mixed);
+	}
 	*ret_complete = 0;
 	for (size_t p = 0; p < s->n_points; p++)
 		*ret_complete += pts[p].n_runs;
@@ -992,8 +1025,10 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 		"point,metric,unit,n,mean,median,stddev,cov,ci95_low,ci95_high,outliers\n");
 	if (mixed[0])
 		fprintf(md,
-			"The runs' hosts differ (%s): the means and intervals mix them.\n\n",
+			"The runs' hosts or settings differ (%s): the means and intervals mix them.\n\n",
 			mixed);
+	if (unread.msg[0])
+		fprintf(md, "Left out: %s.\n\n", unread.msg);
 	fprintf(md,
 		"| point | metric | unit | n | mean | median | 95%% CI | CoV | outliers |\n"
 		"|---|---|---|---|---|---|---|---|---|\n");
@@ -1027,6 +1062,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	json_object_object_add(o, "points", points);
 	points = NULL;
 	json_object_object_add(o, "differs", mix_json(&mix));
+	if (unread.msg[0])
+		jstr(o, "left_out", unread.msg);
 	cmp = comparisons(s, pts, alpha, &c);
 	if (!cmp) {
 		r = -ENOMEM;
@@ -1135,7 +1172,7 @@ static char *run_lock_path(const char *dir, size_t run)
 	return strdup_printf("%s/.point-%zu.lock", dir, run);
 }
 
-/* fcntl cmd F_OFD_SETLK or F_OFD_GETLK on the whole file of fd */
+/* fcntl cmd F_OFD_SETLK(W) or F_OFD_GETLK on the whole file of fd */
 static int ofd_lock(int fd, int cmd, struct flock *fl)
 {
 	*fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -1157,6 +1194,26 @@ int sweep_run_lock(const char *dir, size_t run)
 	if (r < 0) {
 		close(fd);
 		return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
+	}
+	return fd;
+}
+
+int sweep_summary_lock(const char *dir)
+{
+	_cleanup_free_ char *p = strdup_printf("%s/.summary.lock", dir);
+	struct flock fl;
+	int fd, r;
+
+	if (!p)
+		return -ENOMEM;
+	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while ((r = ofd_lock(fd, F_OFD_SETLKW, &fl)) == -EINTR)
+		;
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	return fd;
 }

@@ -58,6 +58,15 @@ struct sweep {
 	uint64_t seed;
 	bool shuffled;
 	unsigned repeat;
+	/*
+	 * How each run samples and starts (run --tail, --interval, --warm):
+	 * the same in every run, on every host; timing_known false for a
+	 * manifest an older daxlab wrote without them
+	 */
+	bool timing_known;
+	uint64_t tail_ms;
+	unsigned interval_ms;
+	bool warm;
 	struct sweep_key keys[SWEEP_MAX_KEYS];
 	size_t n_keys;
 	size_t n_points;
@@ -83,7 +92,11 @@ bool sweep_is_dir(const char *dir);
 
 /* What a summary left out or mixed, for the caller to say. */
 struct sweep_notes {
-	/* "point-I: why; ..." of the run folders that could not be read */
+	/*
+	 * "point-I: why; ..." of the run folders that could not be read,
+	 * and of complete runs whose stats.csv is cut short (the monitor
+	 * died): left out of the summary, and listed in its "left_out"
+	 */
 	struct error unread;
 	/*
 	 * "kernel: 'A' (3 runs), 'B' (1 run); ...": what the complete runs'
@@ -137,6 +150,13 @@ int sweep_check_config(const struct sweep *s, const char *dir, char **ret_text,
 int sweep_run_lock(const char *dir, size_t run);
 /* Whether another holds that lock (taking nothing). */
 bool sweep_run_locked(const char *dir, size_t run);
+/*
+ * Waits for dir/.summary.lock (an open file description lock): held
+ * around writing the summary files and report, so that two hosts of a
+ * sweep do not interleave their files. The fd (close it to release), or
+ * -errno (a file system without locks: write without it).
+ */
+int sweep_summary_lock(const char *dir);
 
 /*
  * The headline figures of a group of runs (a point of a sweep, a results

@@ -78,10 +78,9 @@ static int write_to(const char *path, struct report_run *const *runs, size_t n,
 void say_sweep_notes(const char *dir, const struct sweep_notes *n)
 {
 	if (n->unread.msg[0])
-		warning("%s: left out of the summary, their folders unreadable: %s",
-			dir, n->unread.msg);
+		warning("%s: left out of the summary: %s", dir, n->unread.msg);
 	if (n->mixed.msg[0])
-		warning("%s: the runs' hosts differ (%s): the means and intervals mix them",
+		warning("%s: the runs' hosts or settings differ (%s): the means and intervals mix them",
 			dir, n->mixed.msg);
 }
 
@@ -93,9 +92,12 @@ static int report_sweep(const char *dir, double alpha, bool quiet)
 	struct sweep_notes notes = { 0 };
 	size_t complete = 0;
 	int r = sweep_read(dir, &sw, &err);
+	_cleanup_close_ int lock = -1;
 
 	if (r < 0)
 		return error("%s", err.msg);
+	/* another host of the sweep may be writing it */
+	lock = sweep_summary_lock(dir);
 	r = sweep_write_summary(&sw, dir, alpha, &complete, &notes, &err);
 	say_sweep_notes(dir, &notes);
 	if (r == 0)

@@ -162,6 +162,8 @@ static void parse_sweep(struct run_opts *o, const char *arg)
 		usage_error("run", "at most %d --sweep keys", SWEEP_MAX_KEYS);
 	if (!eq || eq == arg || !eq[1])
 		usage_error("run", "--sweep wants KEY=V1,V2,...: '%s'", arg);
+	if (eq[1] == ',' || strstr(eq, ",,") || arg[strlen(arg) - 1] == ',')
+		usage_error("run", "--sweep '%s': an empty value", arg);
 	k = &o->sweep[o->n_sweep];
 	k->key = strndup(arg, (size_t)(eq - arg));
 	vals = strdup(eq + 1);
@@ -187,6 +189,24 @@ static void parse_sweep(struct run_opts *o, const char *arg)
 	o->n_sweep++;
 }
 
+/* The workload as a string: two values of a key that give one are one. */
+static char *workload_text(const struct workload_config *w)
+{
+	return strdup_printf("%llu %llu %u %u %u %u %s %llu %u %s %llu",
+			     (unsigned long long)w->size,
+			     (unsigned long long)w->file_size, w->private_ratio,
+			     w->access_ratio, w->hot_ratio, w->hot_access_ratio,
+			     w->rw ? w->rw : "",
+			     (unsigned long long)w->bs_bytes, w->runtime,
+			     w->ioengine ? w->ioengine : "",
+			     (unsigned long long)w->residency_interval_ms);
+}
+
+/*
+ * Each value is one the config takes, and each differs from the other
+ * values of its key (25 and 025, or 1G and 1024M, would be two points
+ * that are one).
+ */
 static int check_sweep_values(const struct run_opts *o)
 {
 	struct lab_config *c = NULL;
@@ -195,14 +215,30 @@ static int check_sweep_values(const struct run_opts *o)
 
 	if (ret < 0)
 		return error("%s", err.msg[0] ? err.msg : strerror(-ret));
-	for (size_t i = 0; i < o->n_sweep; i++)
-		for (size_t v = 0; v < o->sweep[i].n; v++)
-			if (experiment_set_workload(c, o->sweep[i].key,
-						    o->sweep[i].values[v],
+	for (size_t i = 0; i < o->n_sweep; i++) {
+		const struct sweep_key *k = &o->sweep[i];
+		char *seen[SWEEP_MAX_VALUES] = { NULL };
+
+		for (size_t v = 0; v < k->n; v++) {
+			if (experiment_set_workload(c, k->key, k->values[v],
 						    &err) < 0) {
 				config_free(c);
 				usage_error("run", "%s", err.msg);
 			}
+			seen[v] = workload_text(&c->workload);
+			if (!seen[v])
+				die("out of memory");
+			for (size_t u = 0; u < v; u++)
+				if (!strcmp(seen[u], seen[v]))
+					usage_error(
+						"run",
+						"--sweep %s: '%s' and '%s' are the same value",
+						k->key, k->values[u],
+						k->values[v]);
+		}
+		for (size_t v = 0; v < k->n; v++)
+			free(seen[v]);
+	}
 	config_free(c);
 	return 0;
 }
@@ -351,6 +387,7 @@ int cmd_run(int argc, char **argv)
 			    o.tail_ms > 3600000)
 				usage_error("run", "--tail: bad duration '%s'",
 					    optarg);
+			o.timing_given = true;
 			break;
 		case 'i':
 			if (parse_uint_range(optarg, 10, 60000,
@@ -359,9 +396,11 @@ int cmd_run(int argc, char **argv)
 					    "--interval: '%s' is not 10..60000 "
 					    "ms",
 					    optarg);
+			o.timing_given = true;
 			break;
 		case 'W':
 			o.warm = true;
+			o.timing_given = true;
 			break;
 		case 'R':
 			if (parse_uint_range(optarg, 1, 1000, &o.repeat) < 0)

@@ -23,6 +23,7 @@ struct run_opts {
 	uint64_t tail_ms;
 	unsigned interval_ms;
 	bool warm;
+	bool timing_given; /* --tail, --interval or --warm given */
 	struct sweep_key sweep[SWEEP_MAX_KEYS];
 	size_t n_sweep;
 	unsigned repeat; /* --repeat, default 1 */

@@ -32,6 +32,10 @@ static int sweep_from_opts(const struct run_opts *o, const char *name,
 	if (!sw->name || !sw->config)
 		return -errno ? -errno : -ENOMEM;
 	sw->repeat = o->repeat;
+	sw->timing_known = true;
+	sw->tail_ms = o->tail_ms;
+	sw->interval_ms = o->interval_ms;
+	sw->warm = o->warm;
 	/* shuffled by default when there is something to shuffle */
 	sw->shuffled = o->order >= 0 ? o->order : o->repeat > 1;
 	if (o->seed_given) {
@@ -56,34 +60,45 @@ static int sweep_from_opts(const struct run_opts *o, const char *name,
 }
 
 /*
- * Whether run i of the sweep in sdir must run (its lock held): its folder
- * is missing, or not complete (then moved aside to point-I.attempt-K:
- * nothing is lost).
+ * Whether run i of the sweep in sdir must run (its lock held): 1 when its
+ * folder is missing, or not complete (then moved aside to
+ * point-I.attempt-K: nothing is lost); 0 when complete; -1, said, when
+ * that cannot be told (a status that cannot be read, as on an NFS
+ * hiccup, is not "not complete": redoing it would drop a finished run)
+ * or the folder cannot be moved aside.
  */
-static bool needs_run(const char *path)
+static int needs_run(const char *path)
 {
 	enum results_status st;
+	int r;
 
-	if (access(path, F_OK) < 0)
-		return true;
-	if (results_get_status(path, &st, NULL) == 0 && st == RESULTS_COMPLETE)
-		return false;
+	if (access(path, F_OK) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return error("%s: %s", path, strerror(errno));
+	}
+	r = results_get_status(path, &st, NULL);
+	if (r == 0 && st == RESULTS_COMPLETE)
+		return 0;
+	if (r < 0 && r != -ENOENT)
+		return error("%s/status: %s", path, strerror(-r));
 	for (unsigned k = 1; k < 1000; k++) {
 		_cleanup_free_ char *old =
 			strdup_printf("%s.attempt-%u", path, k);
 
 		if (!old)
-			return false;
+			return error("out of memory");
 		if (access(old, F_OK) == 0)
 			continue;
 		if (rename(path, old) == 0) {
 			info("%s was not complete: kept as %s", path, old);
-			return true;
+			return 1;
 		}
-		warning("cannot move %s aside: %s", path, strerror(errno));
-		return false;
+		return error("cannot move %s aside to %s: %s", path, old,
+			     strerror(errno));
 	}
-	return false;
+	return error("cannot move %s aside: %s.attempt-1 to -999 are taken",
+		     path, path);
 }
 
 /* ---- Slurm: the same manifest, its runs as a job array ---- */
@@ -200,11 +215,23 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 	list = index_list(want, sw->n_runs);
 	{
 		char alpha[32];
-		const char *tw[] = { self, "run", "--resume", sdir, NULL };
+		char tail[32], interval[32];
+		/* a manifest without them (an older daxlab's): as given */
+		const char *tw[] = {
+			self,	      "run",	"--resume",
+			sdir,	      "--tail", tail,
+			"--interval", interval, o->warm ? "--warm" : NULL,
+			NULL
+		};
 		const char *gw[] = { self,  "report", "--alpha",
 				     alpha, sdir,     NULL };
 
 		snprintf(alpha, sizeof(alpha), "%.15g", o->alpha);
+		snprintf(tail, sizeof(tail), "%llums",
+			 (unsigned long long)o->tail_ms);
+		snprintf(interval, sizeof(interval), "%u", o->interval_ms);
+		if (sw->timing_known)
+			tw[4] = NULL;
 
 		ret = write_script(sdir, "slurm-task.sh", tw,
 				   " --point \"$SLURM_ARRAY_TASK_ID\"");
@@ -250,6 +277,25 @@ static int slurm_submit(const struct run_opts *o, const struct sweep *sw,
 }
 
 /*
+ * The summary of the sweep in sdir (summary.json, ...), or with report its
+ * report.html and summary.txt, under the summary lock; -1 after a warning.
+ */
+static int write_summary(const struct sweep *sw, const char *sdir, double alpha,
+			 size_t *complete, struct sweep_notes *notes,
+			 bool report)
+{
+	_cleanup_close_ int lock = sweep_summary_lock(sdir);
+	struct error err = { 0 };
+	int r = report ? sweep_write_report(sw, sdir, &err) :
+			 sweep_write_summary(sw, sdir, alpha, complete, notes,
+					     &err);
+
+	if (r < 0)
+		warning("%s", err.msg[0] ? err.msg : strerror(-r));
+	return r < 0 ? -1 : 0;
+}
+
+/*
  * The runs of a sweep (new, or --resume DIR) in the manifest's order; the
  * summary is written after every run, so a stopped sweep keeps it.
  */
@@ -263,6 +309,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 	struct sweep_notes notes = { 0 };
 	size_t failed = 0, ran = 0, complete = 0, busy = 0;
 	int unread_config = 0; /* -ESTALE: edited since the sweep began */
+	bool no_summary = false;
 	int ret;
 
 	if (o->slurm && !program_in_path("sbatch"))
@@ -275,6 +322,11 @@ int run_sweep(const struct run_opts *o, const char *name)
 		sdir = strdup(o->resume);
 		if (sweep_check_config(&sw, o->resume, NULL, NULL, &err) < 0)
 			return error("%s", err.msg);
+		if (sw.timing_known && o->timing_given)
+			return error(
+				"--resume %s: the sweep's --tail, --interval and --warm are in its manifest.json (tail %llu ms, interval %u ms, %s): every run uses those",
+				o->resume, (unsigned long long)sw.tail_ms,
+				sw.interval_ms, sw.warm ? "warm" : "cold");
 		info("resuming the sweep in %s (%zu runs, seed %llu)", sdir,
 		     sw.n_runs, (unsigned long long)sw.seed);
 	} else {
@@ -299,8 +351,13 @@ int run_sweep(const struct run_opts *o, const char *name)
 	}
 	if (o->slurm)
 		return slurm_submit(o, &sw, sdir);
-	/* the manifest's config: the same lab on every node */
+	/* the manifest's config and timing: the same on every node */
 	ro.config = sw.config;
+	if (sw.timing_known) {
+		ro.tail_ms = sw.tail_ms;
+		ro.interval_ms = sw.interval_ms;
+		ro.warm = sw.warm;
+	}
 	if (o->point >= (long)sw.n_runs)
 		return error("--point %ld: the sweep in %s has runs 0..%zu",
 			     o->point, sdir, sw.n_runs - 1);
@@ -331,7 +388,12 @@ int run_sweep(const struct run_opts *o, const char *name)
 		if (lock < 0)
 			warning("run %zu of %s: cannot take its lock (%s): run without it, so a second daxlab would not see it is being run",
 				i, sdir, strerror(-lock));
-		if (!needs_run(path)) {
+		ret = needs_run(path);
+		if (ret < 0) {
+			failed++;
+			continue;
+		}
+		if (!ret) {
 			if (o->point >= 0)
 				info("run %zu of %s is complete already", i,
 				     sdir);
@@ -356,20 +418,20 @@ int run_sweep(const struct run_opts *o, const char *name)
 				   sw.n_keys) < 0)
 			failed++;
 		ro.config_text = NULL;
-		err.msg[0] = '\0';
-		if (sweep_write_summary(&sw, sdir, o->alpha, &complete, &notes,
-					&err) < 0)
-			warning("%s", err.msg);
+		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
+					   &notes, false) < 0;
 	}
-	if (!ran && sweep_write_summary(&sw, sdir, o->alpha, &complete, &notes,
-					&err) < 0)
-		warning("%s", err.msg);
+	if (!ran)
+		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
+					   &notes, false) < 0;
 	/* the last summary's, once */
 	say_sweep_notes(sdir, &notes);
-	if (sweep_write_report(&sw, sdir, &err) < 0)
-		warning("%s", err.msg);
-	info("sweep summary: %s/summary.json (%zu of %zu runs complete)", sdir,
-	     complete, sw.n_runs);
+	if (!no_summary)
+		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
+					   &notes, true) < 0;
+	if (!no_summary)
+		info("sweep summary: %s/summary.json (%zu of %zu runs complete)",
+		     sdir, complete, sw.n_runs);
 	if (*o->interrupted)
 		return error(
 			"sweep interrupted: daxlab run --resume %s runs the rest",
@@ -381,12 +443,18 @@ int run_sweep(const struct run_opts *o, const char *name)
 			unread_config == -ESTALE ?
 				"the config is the one it began with" :
 				"the config can be read");
+	if (no_summary)
+		return error(
+			"the summary of %s was not written: daxlab report %s writes it",
+			sdir, sdir);
 	if (o->point >= 0)
 		return failed ? -1 : 0;
-	if (complete + busy < sw.n_runs)
+	/* a run left to another daxlab may have completed meanwhile */
+	if (failed || complete + busy < sw.n_runs)
 		return error(
 			"%zu of %zu sweep runs incomplete: daxlab run --resume %s runs them again",
-			sw.n_runs - complete - busy, sw.n_runs, sdir);
+			sw.n_runs > complete ? sw.n_runs - complete : 0,
+			sw.n_runs, sdir);
 	if (busy)
 		info("%zu of %zu sweep runs are being run by another daxlab: daxlab report %s once they ended",
 		     busy, sw.n_runs, sdir);

@@ -92,6 +92,15 @@ kill_qemu() {
 	assert_nothing_left
 }
 
+@test "a monitor killed mid-run (the OOM killer): the run is not complete, saying stats.csv is cut short" {
+	fault_during_fio pkill -KILL -f -- "stats monitor --cgroups host=.*--output $T/results/"
+	[[ "$output" == *"the monitor exited with 137 before the run ended: stats.csv is cut short"* ]]
+	[[ "$output" != complete* ]]
+	# what it sampled is kept
+	[ "$(wc -l <"$dir/stats.csv")" -gt 2 ]
+	assert_nothing_left
+}
+
 @test "a VM already running: the run fails on it and stops only the VMs it started" {
 	local q dir
 	"$D" files create --quiet --config "$T/lab.ini"

@@ -432,8 +432,34 @@ PY
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"R: 2 of 3 runs complete"* ]]
-	[[ "$stderr" == *"warning: R: left out of the summary, their folders unreadable: point-1: R/point-1/stats.csv:$n: 2 fields, expected 7"* ]]
+	[[ "$stderr" == *"warning: R: left out of the summary: point-1: R/point-1/stats.csv:$n: 2 fields, expected 7"* ]]
 	/usr/bin/python3 -c 'import json; d = json.load(open("R/summary.json")); assert d["points"][0]["runs"] == ["point-0", "point-2"]'
+}
+
+@test "a complete run whose stats.csv is cut short (mid-line, or empty) is left out of the summary, naming it" {
+	cd "$T"
+	gen_repeats R --repeat 3 --scale 1,1.1,1.2
+	[ "$(cat R/point-1/status)" = complete ]
+	# its monitor killed while writing a line
+	truncate -s 20010 R/point-1/stats.csv
+	[ "$(tail -c 1 R/point-1/stats.csv | od -An -c | tr -d ' ')" != '\n' ]
+	: >R/point-2/stats.csv
+	run --separate-stderr "$D" report R
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"R: 1 of 3 runs complete"* ]]
+	n=$(($(wc -l <R/point-1/stats.csv) + 1))
+	[[ "$stderr" == *"left out of the summary: point-1: stats.csv ends in the middle of line $n: the monitor was cut short; point-2: no stats (stats.csv: "* ]]
+	/usr/bin/python3 - <<'PY'
+import json
+d = json.load(open("R/summary.json"))
+assert d["points"][0]["runs"] == ["point-0"], d["points"][0]["runs"]
+assert d["left_out"].startswith("point-1: stats.csv ends in the middle of line"), d["left_out"]
+PY
+	grep -q '^Left out: point-1: ' R/summary.md
+	# the run's own report says so too
+	run "$D" report R/point-1
+	[[ "$output" == *"warning: stats.csv ends in the middle of line $n: the monitor was cut short"* ]]
 }
 
 @test "report A B of a run that did not complete: an error naming it, nothing compared" {
@@ -488,30 +514,34 @@ assert abs(m - mean) < hw / 10, (txt, mean, hw)
 PY
 }
 
-@test "runs of a sweep from hosts that differ (another kernel, another NUMA layout): the summary says so, with each value's runs" {
+@test "runs of a sweep from hosts or settings that differ (another kernel, NUMA layout, start state): the summary says so, with each value's runs" {
 	cd "$T"
 	gen_repeats S --repeat 2 --key private_ratio=25,75 --scale 1,1.1,1.02,1.12
 	run --separate-stderr "$D" report -q S
 	[ "$status" -eq 0 ]
-	[[ "$stderr" != *"hosts differ"* ]]
+	[[ "$stderr" != *"differ ("* ]]
 	[ "$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["differs"])' S/summary.json)" = "{}" ]
-	run grep -c 'hosts differ' S/summary.md S/statistics.html
+	run grep -c 'settings differ' S/summary.md S/statistics.html
 	[ "$output" = $'S/summary.md:0\nS/statistics.html:0' ]
 	# a Slurm node with another kernel and two NUMA nodes ran point-3
 	sed -i 's/^kernel = .*/kernel = Linux 6.12.57+deb13-amd64/; s/^topology.nodes = .*/topology.nodes = 2/' S/point-3/provenance.txt
+	# and point-2 began warm (a sweep resumed with another --warm)
+	for i in 0 1 3; do echo 'start_state = cold' >>S/point-$i/provenance.txt; done
+	echo 'start_state = warm' >>S/point-2/provenance.txt
 	run --separate-stderr "$D" report -q S
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	k=$(sed -n 's/^kernel = //p' S/point-0/provenance.txt)
-	[[ "$stderr" == *"warning: S: the runs' hosts differ (kernel: '$k' (3 runs), 'Linux 6.12.57+deb13-amd64' (1 run); topology.nodes: '0' (3 runs), '2' (1 run)): the means and intervals mix them"* ]]
+	[[ "$stderr" == *"warning: S: the runs' hosts or settings differ (kernel: '$k' (3 runs), 'Linux 6.12.57+deb13-amd64' (1 run); topology.nodes: '0' (3 runs), '2' (1 run); start_state: 'cold' (3 runs), 'warm' (1 run)): the means and intervals mix them"* ]]
 	/usr/bin/python3 - "$k" <<'PY'
 import json, sys
 d = json.load(open('S/summary.json'))['differs']
 assert d == {'kernel': {sys.argv[1]: 3, 'Linux 6.12.57+deb13-amd64': 1},
-             'topology.nodes': {'0': 3, '2': 1}}, d
+             'topology.nodes': {'0': 3, '2': 1},
+             'start_state': {'cold': 3, 'warm': 1}}, d
 PY
-	grep -q "^The runs' hosts differ (kernel: " S/summary.md
-	grep -qF "<p class=\"warn\"><b>The runs' hosts differ</b> (kernel: " S/statistics.html
+	grep -q "^The runs' hosts or settings differ (kernel: " S/summary.md
+	grep -qF "<p class=\"warn\"><b>The runs' hosts or settings differ</b> (kernel: " S/statistics.html
 }
 
 @test "a sweep summary's figure that has no value (CoV of a mean of 0, stddev of one run) is an empty cell, not nan" {

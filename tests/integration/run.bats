@@ -530,7 +530,78 @@ EOF
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep rw=sideways
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"key 'rw': bad value 'sideways'"* ]]
+	# two values that are one point, and an empty value
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,025
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep private_ratio: '25' and '025' are the same value"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep size=64M,1G,1024M
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep size: '1G' and '1024M' are the same value"* ]]
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --sweep private_ratio=25,,75
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--sweep 'private_ratio=25,,75': an empty value"* ]]
 	[ ! -e "$T/results" ]
+}
+
+@test "a sweep's --tail, --interval and --warm are in its manifest: --resume uses them and refuses others" {
+	# a sweep whose every run fails at once (no VM can start: the guest
+	# folder is missing), so only its planning and options are at stake
+	sed -i "s|^guest_dir *=.*|guest_dir = $T/no-guest|" "$T/lab.ini"
+	run --separate-stderr "$D" run -q --config "$T/lab.ini" --results "$T/results" --name demo \
+		--repeat 2 --tail 1500ms --interval 250 --warm
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	s=$(echo "$T/results/"*-demo-sweep)
+	/usr/bin/python3 - "$s/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert (m["tail_ms"], m["interval_ms"], m["warm"]) == (1500, 250, True), m
+PY
+	run --separate-stderr "$D" run --resume "$s" --tail 10
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--resume $s: the sweep's --tail, --interval and --warm are in its manifest.json (tail 1500 ms, interval 250 ms, warm): every run uses those"* ]]
+	run --separate-stderr "$D" run --resume "$s" --warm
+	[ "$status" -eq 1 ]
+	# what each run used is in its provenance
+	run --separate-stderr "$D" run -q --resume "$s" --point 0
+	[ "$status" -eq 1 ]
+	grep -qx 'start_state = warm' "$s/point-0/provenance.txt"
+	grep -qx 'monitor.tail_ms = 1500' "$s/point-0/provenance.txt"
+	grep -qx 'monitor.interval_ms = 250' "$s/point-0/provenance.txt"
+}
+
+@test "a sweep run that fails here, a status that cannot be read, a summary that cannot be written: exit 1" {
+	cd "$T"
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sw --repeat 2 --scale 1,1.1
+	# run 0 complete and held by another daxlab; run 1 fails at once
+	hold_lock sw/.point-0.lock
+	echo incomplete >sw/point-1/status
+	printf '[lab]\nstate_dir = %s/state\n' "$T" >sw/demo.ini
+	run --separate-stderr "$D" run --resume sw
+	kill "$HOLDER"
+	wait "$HOLDER" || true
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"run 0 of sw is being run by another daxlab: left to it"* ]]
+	[[ "$stderr" == *"sw/demo.ini: no [vm ID] section"* ]]
+	# a status that cannot be read is not a run to redo
+	/usr/bin/python3 "$DAXLAB_TOP/tests/fixtures/repeats/generate.py" sv --repeat 2 --scale 1,1.1
+	rm sv/point-1/status
+	mkdir sv/point-1/status
+	run --separate-stderr "$D" run --resume sv --point 1
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"sv/point-1/status: "* ]]
+	[ ! -e sv/point-1.attempt-1 ]
+	# every run complete, but no summary
+	rmdir sv/point-1/status
+	echo complete >sv/point-1/status
+	rm sv/summary.json 2>/dev/null || true
+	mkdir sv/summary.json
+	run --separate-stderr "$D" run --resume sv
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the summary of sv was not written: daxlab report sv writes it"* ]]
 }
 
 @test "run --name refuses a name that cannot be a folder name" {

@@ -75,6 +75,8 @@ submit() {
 		grep -qx "slurm.array = ${ARRAY}_$i" "$S/point-$i/provenance.txt"
 		grep -qx "slurm.node = localhost" "$S/point-$i/provenance.txt"
 		grep -q '^slurm.job = [0-9]' "$S/point-$i/provenance.txt"
+		# submit's --tail 1, from the manifest, on the node too
+		grep -qx "monitor.tail_ms = 1000" "$S/point-$i/provenance.txt"
 	done
 	# the gather job's daxlab report of the sweep folder
 	[ -s "$S/summary.json" ] && [ -s "$S/report.html" ]

@@ -122,6 +122,8 @@ static void test_dax_options(void **state)
 	assert_false(results_options_have_dax("rw,relatime"));
 	assert_false(results_options_have_dax("dax=always,dax=never"));
 	assert_false(results_options_have_dax("daxx"));
+	/* per file only: not what the set's files have */
+	assert_false(results_options_have_dax("rw,relatime,dax=inode"));
 	assert_false(results_options_have_dax(NULL));
 	(void)state;
 }
