@@ -90,6 +90,8 @@ static int parse_scaled(const char *s, size_t n, uint64_t mult, uint64_t *ret)
 	/* whole.frac * mult without overflow for sane inputs */
 	if (mult && whole > UINT64_MAX / mult)
 		return -ERANGE;
+	if (whole * mult > UINT64_MAX - frac * mult / 1000)
+		return -ERANGE;
 	*ret = whole * mult + frac * mult / 1000;
 	return 0;
 }

@@ -29,18 +29,41 @@
 /* Appends to a "; "-separated list in buf. */
 #define add(buf, len, ...) str_appendf(buf, len, "; ", __VA_ARGS__)
 
+/* A big-endian 64-bit field of a qcow2 header. */
+static uint64_t be64_at(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 int vmimage_format(const char *path, const char **ret)
 {
-	unsigned char magic[4];
+	unsigned char h[80] = { 0 };
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	ssize_t n;
 
 	if (fd < 0)
 		return -errno;
-	n = pread(fd, magic, sizeof(magic), 0);
+	n = pread(fd, h, sizeof(h), 0);
 	if (n < 0)
 		return -errno;
-	*ret = n == 4 && !memcmp(magic, "QFI\xfb", 4) ? "qcow2" : "raw";
+	if (n < 4 || memcmp(h, "QFI\xfb", 4)) {
+		*ret = "raw";
+		return 0;
+	}
+	*ret = "qcow2";
+	/*
+	 * backing_file_offset (bytes 8-15), and for version 3 the
+	 * incompatible feature "external data file" (bit 2 of bytes
+	 * 72-79): either makes qemu open another file that the image
+	 * names, which the guest could then read
+	 */
+	if (n < 16 || be64_at(h + 8) ||
+	    (h[7] >= 3 && (n < 80 || (be64_at(h + 72) & 4))))
+		return -EXDEV;
 	return 0;
 }
 
@@ -57,6 +80,25 @@ int vmimage_overlay_argv(const char *base, const char *format,
 	return *ret ? 0 : -ENOMEM;
 }
 
+/*
+ * The folder of path (image_dir/vm-ID), root's only: the overlay and the
+ * seed are made there by programs that create them under root's umask
+ * before daxlab can chmod them, and hold the guest's data and host key.
+ */
+static int private_parent(const char *path, struct error *err)
+{
+	_cleanup_free_ char *dir = path_parent(path);
+	int r = mkdir_parent(path, 0700, err);
+
+	if (r < 0)
+		return r;
+	if (!dir)
+		return err_fail(err, -ENOMEM, "out of memory");
+	if (strcmp(dir, ".") && strcmp(dir, "/") && chmod(dir, 0700) < 0)
+		return err_fail(err, -errno, "chmod %s: %m", dir);
+	return 0;
+}
+
 int vmimage_make_overlay(const char *base, const char *overlay,
 			 struct error *err)
 {
@@ -66,9 +108,14 @@ int vmimage_make_overlay(const char *base, const char *overlay,
 	int r, ex = -1;
 
 	r = vmimage_format(base, &format);
+	if (r == -EXDEV)
+		return err_fail(
+			err, r,
+			"image '%s' is a qcow2 image that names another file (a backing file or an external data file): the guest could read that file; make a whole image of it (qemu-img convert -O qcow2 IMAGE NEW)",
+			base);
 	if (r < 0)
 		return err_fail(err, r, "image '%s': %s", base, strerror(-r));
-	r = mkdir_parent(overlay, 0755, err);
+	r = private_parent(overlay, err);
 	if (r < 0)
 		return r;
 	(void)unlink(overlay);
@@ -132,6 +179,9 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 	nc = cloudinit_network_config(vm);
 	if (!ud || !md || !nc)
 		return -ENOMEM;
+	r = private_parent(path, err);
+	if (r < 0)
+		return r;
 	r = cloudinit_write_seed(path, ud, md, nc, &why);
 	if (r < 0)
 		err_set(err, "%s: %s", path,

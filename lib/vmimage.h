@@ -30,7 +30,11 @@
 struct lab_config;
 struct vm_config;
 
-/* "qcow2" or "raw", from the image's first bytes (qcow2's magic). */
+/*
+ * "qcow2" or "raw", from the image's first bytes (qcow2's magic); -EXDEV
+ * for a qcow2 image with a backing file or an external data file (still
+ * *ret "qcow2").
+ */
 int vmimage_format(const char *path, const char **ret);
 
 /* qemu-img create -q -f qcow2 -b BASE -F FORMAT OVERLAY. */

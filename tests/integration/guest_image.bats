@@ -128,6 +128,9 @@ assert_no_overlay() {
 @test "a failed start removes the overlay and the seed; keep_disk = yes keeps them" {
 	make_image_lab
 	make_data
+	# the VM's image folder as an older daxlab left it
+	mkdir -p "$T/images/vm-0"
+	chmod 0755 "$T/images/vm-0"
 	# qemu refuses the argument: the start fails after the disk is made
 	sed -i '/^\[vm 0\]/a qemu_args = -no-such-option' "$T/lab.ini"
 	run "$D" vm start 0 --config "$T/lab.ini"
@@ -142,7 +145,9 @@ assert_no_overlay() {
 	[ "$status" -eq 1 ]
 	[ -s "$T/images/vm-0/disk.qcow2" ]
 	[ -s "$T/images/vm-0/seed.img" ]
-	# the guest's writes (its ssh host keys): root's only
+	# the guest's writes (its ssh host keys): root's only, in a folder
+	# no one else can enter while qemu-img and mkfs.vfat make them
+	[ "$(stat -c %a "$T/images/vm-0")" = 700 ]
 	[ "$(stat -c %a "$T/images/vm-0/disk.qcow2")" = 600 ]
 	qemu-img info "$T/images/vm-0/disk.qcow2" | grep -qx "backing file: $BASE"
 	mtype -i "$T/images/vm-0/seed.img" ::meta-data | grep -qx 'instance-id: daxlab-vm0'

@@ -157,6 +157,15 @@ chromium_headless() {
 	! grep -Eo 'https?://[^"]*' "$T/real-pr25/report.html" | grep -v '^http://www.w3.org/2000/svg$' || false
 }
 
+@test "report.html escapes what a run's provenance says, down to daxlab's version in its footer" {
+	grep -q '^daxlab = ' "$T/real-pr25/provenance.txt"
+	sed -i 's|^daxlab = .*|daxlab = 0.1.0<script>alert(1)</script>|' "$T/real-pr25/provenance.txt"
+	"$D" report -q "$T/real-pr25"
+	grep -qF 'daxlab 0.1.0&lt;script&gt;alert(1)&lt;/script&gt;</small>' "$T/real-pr25/report.html"
+	run grep -ci '<script' "$T/real-pr25/report.html"
+	[ "$output" = 0 ]
+}
+
 @test "headless Chromium renders the charts and tables of a report" {
 	"$D" report -q "$T/real-pr25"
 	chromium_headless "$T/real-pr25/report.html" --dump-dom >"$T/dom.html"

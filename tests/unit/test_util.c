@@ -81,6 +81,12 @@ static void test_parse_duration(void **state)
 	assert_int_equal(parse_duration_ms("1.5s", &v), 0);
 	assert_int_equal(v, 1500);
 	assert_int_equal(parse_duration_ms("5d", &v), -EINVAL);
+	/* the fraction's milliseconds would wrap the sum around */
+	assert_int_equal(parse_duration_ms("18446744073709551.999", &v),
+			 -ERANGE);
+	assert_int_equal(parse_duration_ms("5124095576030.999h", &v), -ERANGE);
+	assert_int_equal(parse_duration_ms("18446744073709551.615", &v), 0);
+	assert_true(v == UINT64_MAX);
 }
 
 static void test_shell_quote(void **state)

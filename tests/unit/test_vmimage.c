@@ -33,8 +33,18 @@ static void test_format(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "QFI\xfb\0\0\0\3", 8), 8);
+	assert_int_equal(ftruncate(fd, 4096), 0);
 	assert_int_equal(vmimage_format(path, &f), 0);
 	assert_string_equal(f, "qcow2");
+	/* a backing file: qemu would open it for the guest */
+	assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\1\0", 8, 8), 8);
+	assert_int_equal(vmimage_format(path, &f), -EXDEV);
+	assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\0\0", 8, 8), 8);
+	/* an external data file (version 3, incompatible feature bit 2) */
+	assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\0\4", 8, 72), 8);
+	assert_int_equal(vmimage_format(path, &f), -EXDEV);
+	assert_int_equal(pwrite(fd, "\0\0\0\0\0\0\0\1", 8, 72), 8);
+	assert_int_equal(vmimage_format(path, &f), 0);
 	assert_int_equal(pwrite(fd, "\xeb\x63\x90\x10", 4, 0), 4);
 	assert_int_equal(vmimage_format(path, &f), 0);
 	assert_string_equal(f, "raw");
