@@ -1320,6 +1320,12 @@ int guest_build(const struct guest_build_opts *o,
 	r = mkdir_p(o->output_dir, 0755);
 	if (r < 0)
 		return err_fail(err, r, "%s: %s", o->output_dir, strerror(-r));
+	r = dir_check_ours(
+		o->output_dir, false,
+		"a build there could be made to write through links that others put in it; use a folder only root can write",
+		err);
+	if (r < 0)
+		return r;
 	/* Two builds into one directory (parallel tests) take turns. */
 	lock = strdup_printf("%s/.lock", o->output_dir);
 	if (!lock)

@@ -912,6 +912,18 @@ int guest_image_build(const struct guest_image_opts *o,
 	r = mkdir_parent(o->output, 0755, err);
 	if (r < 0)
 		return r;
+	{
+		_cleanup_free_ char *dir = path_parent(o->output);
+
+		if (!dir)
+			return -ENOMEM;
+		r = dir_check_ours(
+			dir, false,
+			"a build there could be made to write through links that others put in it; use a folder only root can write",
+			err);
+		if (r < 0)
+			return r;
+	}
 	/* builds into one file take turns */
 	lock = strdup_printf("%s.lock", o->output);
 	if (!lock)

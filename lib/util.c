@@ -587,6 +587,29 @@ int lock_file(const char *path, unsigned mode, int how, struct error *err)
 	return err_fail(err, r, "%s: %s", path, strerror(-r));
 }
 
+int dir_check_ours(const char *path, bool nofollow, const char *hint,
+		   struct error *err)
+{
+	struct stat st;
+
+	if ((nofollow ? lstat(path, &st) : stat(path, &st)) < 0)
+		return err_fail(err, -errno, "cannot stat %s: %s", path,
+				strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return err_fail(
+			err, -ENOTDIR,
+			"%s is not a directory (a symlink?): refusing to use it",
+			path);
+	if (st.st_uid != geteuid())
+		return err_fail(err, -EPERM, "%s belongs to uid %u, not to us",
+				path, (unsigned)st.st_uid);
+	if (st.st_mode & 022)
+		return err_fail(err, -EPERM,
+				"%s is writable by group or others: %s", path,
+				hint);
+	return 0;
+}
+
 int write_string_file(const char *path, const char *s)
 {
 	_cleanup_close_ int fd =

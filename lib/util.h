@@ -179,6 +179,13 @@ int write_text_file(const char *path, const char *text, unsigned mode,
  * saying "PATH: why".
  */
 int lock_file(const char *path, unsigned mode, int how, struct error *err);
+/*
+ * Whether path is a folder (not a symlink, with nofollow) that is ours
+ * and that only we can write, where root may create files by name: 0,
+ * or -errno with err saying why (ending in hint when others can write).
+ */
+int dir_check_ours(const char *path, bool nofollow, const char *hint,
+		   struct error *err);
 
 /* Clocks. */
 int64_t now_realtime_ms(void);

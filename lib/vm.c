@@ -322,31 +322,14 @@ void vm_cmdlines_free(char ***fsd, char **qemu)
 
 int vm_make_private_dir(struct vm_env *e, const char *path)
 {
-	struct stat st;
 	int r;
 
 	r = mkdir_p(path, 0700);
 	if (r < 0 && r != -EEXIST)
 		return vm_fail(e, r, "cannot create %s: %s", path,
 			       strerror(-r));
-	if (lstat(path, &st) < 0)
-		return vm_fail(e, -errno, "cannot stat %s: %s", path,
-			       strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return vm_fail(
-			e, -ENOTDIR,
-			"%s is not a directory (a symlink?): refusing to use it",
-			path);
-	if (st.st_uid != geteuid())
-		return vm_fail(e, -EPERM, "%s belongs to uid %u, not to us",
-			       path, (unsigned)st.st_uid);
 	/* never loosen or tighten a folder we did not make, like /tmp */
-	if (st.st_mode & 022)
-		return vm_fail(
-			e, -EPERM,
-			"%s is writable by group or others: use a private state_dir",
-			path);
-	return 0;
+	return dir_check_ours(path, true, "use a private state_dir", &e->err);
 }
 
 int vm_lock(struct vm_env *e, const struct vm_config *vm, int *ret_fd)

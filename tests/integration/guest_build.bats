@@ -54,6 +54,22 @@ in_default_dir() {
 	[[ "$output" == *"$T/no-vmlinuz"* ]]
 }
 
+@test "an output folder that others can write is refused, and nothing is written through a link there" {
+	mkdir -m 0777 "$T/g"
+	: >"$T/victim"
+	ln -s "$T/victim" "$T/g/.initrd.img.tmp"
+	ln -s "$T/victim" "$T/g/known_hosts"
+	run "$D" guest build --quiet --output "$T/g"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/g is writable by group or others: a build there could be made to write through links that others put in it"* ]]
+	[ ! -s "$T/victim" ]
+	# the same for guest image's folder
+	run "$D" guest image --quiet --output "$T/g/x.qcow2"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/g is writable by group or others"* ]]
+}
+
 @test "a rebuild with unchanged inputs is up to date; a changed init rebuilds; keys are kept" {
 	cp "$DAXLAB_TOP/guest/init" "$T/init"
 	run "$D" guest build --output "$T/g" --init "$T/init"
