@@ -718,12 +718,24 @@ static char **pmem_images(struct experiment *x, bool set, const char *vm)
 	return ret;
 }
 
-/* One file into the host page cache, or out of it. */
-static int set_file_cache(struct experiment *x, const char *p)
+/* One file into the host page cache (warm), or out of it. */
+static int set_file_cache(struct experiment *x, const char *p, bool warm)
 {
-	int e = x->o.warm ? fileset_file_warm(p) : fileset_file_evict(p);
+	int e = warm ? fileset_file_warm(p) : fileset_file_evict(p);
 
 	return e < 0 ? fail(x, "%s: %s", p, strerror(-e)) : 0;
+}
+
+/*
+ * Whether f's set is on virtio-pmem: its host copy is the image qemu
+ * maps, and nothing reads the folder's files in the run; warm, they
+ * would count as a second host copy (and virtiofsd's, which has none).
+ */
+static bool in_pmem_set(const struct experiment *x, const struct fs_file *f)
+{
+	const struct share_config *sh = fs_set_share(x->c, f->set == FS_SHARED);
+
+	return sh && sh->backend == SHARE_BACKEND_VIRTIO_PMEM;
 }
 
 /*
@@ -799,13 +811,20 @@ static int warm_in_cgroups(struct experiment *x, size_t *n_img)
 	const struct share_config *sh;
 	const struct vm_config *v;
 	size_t pos = 0;
+	size_t n = 0;
 	int ret;
 
 	if (!paths)
 		return fail(x, "out of memory");
-	for (size_t i = 0; i < x->plan->n_files; i++)
-		paths[i] = x->plan->files[i].path;
-	ret = warm_in_cgroup(x, x->c->virtiofsd.cg.cgroup, paths);
+	for (size_t i = 0; i < x->plan->n_files; i++) {
+		const struct fs_file *f = &x->plan->files[i];
+
+		if (!in_pmem_set(x, f))
+			paths[n++] = f->path;
+		else if ((ret = set_file_cache(x, f->path, false)) < 0)
+			return ret;
+	}
+	ret = n ? warm_in_cgroup(x, x->c->virtiofsd.cg.cgroup, paths) : 0;
 	while (!ret && statedir_pmem_next(x->c, &pos, &sh, &v)) {
 		_cleanup_free_ char *img = statedir_pmem_image(x->c, v, sh);
 
@@ -824,9 +843,11 @@ static int set_page_cache(struct experiment *x)
 {
 	_cleanup_strv_ char **img = NULL;
 	bool in_cg = x->o.warm && x->env.cg_ok;
-	size_t n_img = 0;
+	size_t n_img = 0, n_pmem = 0;
 	int ret = 0;
 
+	for (size_t i = 0; i < x->plan->n_files; i++)
+		n_pmem += in_pmem_set(x, &x->plan->files[i]);
 	if (in_cg) {
 		ret = warm_in_cgroups(x, &n_img);
 	} else {
@@ -834,21 +855,30 @@ static int set_page_cache(struct experiment *x)
 		if (!img)
 			return fail(x, "out of memory");
 		for (size_t i = 0; i < x->plan->n_files && !ret; i++)
-			ret = set_file_cache(x, x->plan->files[i].path);
+			ret = set_file_cache(
+				x, x->plan->files[i].path,
+				x->o.warm &&
+					!in_pmem_set(x, &x->plan->files[i]));
 		/* the images too: qemu maps them, not virtiofsd */
 		for (; img[n_img] && !ret; n_img++)
-			ret = set_file_cache(x, img[n_img]);
+			ret = set_file_cache(x, img[n_img], x->o.warm);
 	}
-	if (!ret)
+	if (!ret && x->o.warm && n_pmem)
 		experiment_progress(
-			x, "  host page cache %s for %zu files%s%s%s",
-			x->o.warm ? "warmed" : "dropped", x->plan->n_files,
-			in_cg ? ", read in cgroup " : "",
-			in_cg ? x->c->virtiofsd.cg.cgroup : "",
-			!n_img ? "" :
-			in_cg  ? ", and the virtio-pmem images in "
-				 "their VMs' cgroups" :
-				 " and the virtio-pmem images");
+			x,
+			"  host page cache dropped for the %zu files of the virtio-pmem sets (their host copy is the image)",
+			n_pmem);
+	if (!ret)
+		experiment_progress(x,
+				    "  host page cache %s for %zu files%s%s%s",
+				    x->o.warm ? "warmed" : "dropped",
+				    x->plan->n_files - (x->o.warm ? n_pmem : 0),
+				    in_cg ? ", read in cgroup " : "",
+				    in_cg ? x->c->virtiofsd.cg.cgroup : "",
+				    !n_img ? "" :
+				    in_cg  ? ", and the virtio-pmem images in "
+					     "their VMs' cgroups" :
+					     " and the virtio-pmem images");
 	return ret;
 }
 
@@ -1197,7 +1227,13 @@ static int start_residency(struct experiment *x)
 	strv_pushf(&a, "%u", w->hot_access_ratio);
 	strv_push_all(&a, "--output", csv, "--interval", NULL);
 	strv_pushf(&a, "%llums", (unsigned long long)w->residency_interval_ms);
-	strv_push_all(&a, "--guests", "--quiet", NULL);
+	if (!fs_guest_open_drops(x->c))
+		strv_push(&a, "--guests");
+	else
+		say(x, EXPERIMENT_WARNING,
+		    "residency.csv has the host's copies only: share %s is virtiofs with [virtiofsd] cache = auto, where every open of a file in the guest drops its page cache there, so measuring the guests' copies would empty them",
+		    fs_guest_open_drops(x->c)->name);
+	strv_push(&a, "--quiet");
 	argv = strv_steal(&a);
 	if (!argv)
 		return fail(x, "out of memory");

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <numaif.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -95,6 +96,19 @@ void workload_cfgdata_free(struct workload_cfgdata *d)
 	free(d->ids);
 	free(d->dirs);
 	*d = (struct workload_cfgdata){ 0 };
+}
+
+const struct share_config *fs_guest_open_drops(const struct lab_config *c)
+{
+	if (strcmp(c->virtiofsd.cache ? c->virtiofsd.cache : "", "auto"))
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		const struct share_config *sh = fs_set_share(c, i == 0);
+
+		if (sh && sh->backend == SHARE_BACKEND_VIRTIOFS)
+			return sh;
+	}
+	return NULL;
 }
 
 bool fs_vm_mounts(const struct vm_config *vm, const struct share_config *sh)
@@ -1179,6 +1193,31 @@ int fileset_file_evict(const char *path)
 	if (fdatasync(fd) < 0)
 		return -errno;
 	return -posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+/* nftw() has no context: the first error of the walk in progress. */
+static _Thread_local int tree_err;
+
+static int evict_entry(const char *path, const struct stat *st, int type,
+		       struct FTW *ftw)
+{
+	int r;
+
+	(void)ftw;
+	if (type != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	r = fileset_file_evict(path);
+	if (r < 0 && !tree_err)
+		tree_err = r;
+	return 0;
+}
+
+int fileset_tree_evict(const char *dir)
+{
+	tree_err = 0;
+	if (nftw(dir, evict_entry, 16, FTW_PHYS | FTW_MOUNT) < 0)
+		return -errno;
+	return tree_err;
 }
 
 int fileset_file_warm(const char *path)

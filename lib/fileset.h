@@ -68,6 +68,13 @@ void workload_cfgdata_free(struct workload_cfgdata *d);
 /* The first share that is shared (shared) or private, or NULL. */
 const struct share_config *fs_set_share(const struct lab_config *c,
 					bool shared);
+/*
+ * A set's share through virtiofs with [virtiofsd] cache = auto, or NULL:
+ * there the guest kernel drops a file's page cache at every open (no
+ * FOPEN_KEEP_CACHE), so measuring the guest's copy (which opens each
+ * file) would empty what it measures.
+ */
+const struct share_config *fs_guest_open_drops(const struct lab_config *c);
 /* Whether vm mounts sh: it names sh, or it names no shares at all. */
 bool fs_vm_mounts(const struct vm_config *vm, const struct share_config *sh);
 
@@ -238,5 +245,11 @@ int fileset_file_residency(const char *path, const struct fs_ranges *only,
  */
 int fileset_file_evict(const char *path);
 int fileset_file_warm(const char *path);
+/*
+ * fileset_file_evict() of every regular file below dir (not through
+ * links, nor into other file systems): what mkfs.ext4 -d read in; the
+ * first error, once all were tried.
+ */
+int fileset_tree_evict(const char *dir);
 
 #endif

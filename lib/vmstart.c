@@ -451,6 +451,17 @@ static int build_pmem_images(struct vm_env *e, const struct vm_plan *p)
 			return step_failed(e, step, r, NULL, "%s",
 					   xerr.msg[0] ? xerr.msg :
 							 strerror(-r));
+		/*
+		 * mkfs read the folder's files into the host page cache,
+		 * charged to daxlab's cgroup on its node: no VM's copy, yet
+		 * every host figure would count it
+		 */
+		r = fileset_tree_evict(src);
+		if (r < 0)
+			return step_failed(
+				e, step, r, NULL,
+				"cannot drop %s from the page cache: %s", src,
+				strerror(-r));
 		r = drop_image_cache(image);
 		if (r < 0)
 			return step_failed(

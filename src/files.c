@@ -212,6 +212,9 @@ static void parse_args(struct files_ctl *c, int argc, char **argv)
 		usage_error(c->w.cmd, "--guests goes with --output");
 	if (c->guests && !c->w.config)
 		usage_error(c->w.cmd, "--guests needs a config with the VMs");
+	if (c->guests && fs_guest_open_drops(c->w.config))
+		die("--guests: share %s is virtiofs with [virtiofsd] cache = auto, where every open of a file in the guest drops its page cache there: measuring the guests' copies would empty them (use cache = always)",
+		    fs_guest_open_drops(c->w.config)->name);
 	if (c->output && (c->n_paths || c->by_cgroup || c->by_node))
 		usage_error(c->w.cmd,
 			    "--output writes every set per cgroup and node: no PATHs or --by with it");

@@ -375,6 +375,15 @@ EOF
 	[ "$n" -gt 2 ]
 	grep -q "vm0: answered none of the $n samples: no rows for it" "$T/s.err"
 	[ "$(grep -c 'vm0: ' "$T/s.err")" -eq 1 ]
+	# with cache = auto, opening a file in the guest empties its copy
+	printf '[virtiofsd]\ncache = auto\n' >>"$T/lab.ini"
+	rm -f "$T/r.csv"
+	run --separate-stderr "$D" files residency --config "$T/lab.ini" \
+		--output "$T/r.csv" --guests
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"--guests: share shared is virtiofs with [virtiofsd] cache = auto, where every open of a file in the guest drops its page cache there"* ]]
+	[ ! -e "$T/r.csv" ]
 }
 
 @test "evict drops a set from the page cache, and only that set" {

@@ -131,7 +131,7 @@ EOF
 	[ "$output" = "$(printf '1\n1')" ]
 }
 
-@test "--warm reads the sets in from virtiofsd's cgroup: the first residency sample has them charged to it" {
+@test "--warm reads the virtiofs sets in from virtiofsd's cgroup and the virtio-pmem images in their VMs': the first residency sample has them so" {
 	local dir
 	sed -i 's|^runtime = .*|runtime = 2|' "$T/lab.ini"
 	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name warm --warm --tail 1
@@ -139,19 +139,47 @@ EOF
 	[ "$status" -eq 0 ]
 	dir=$(echo "$T/results/"*-warm)
 	grep -q "host page cache warmed for [0-9]* files, read in cgroup $P-virtiofsd" "$dir/run.log"
-	/usr/bin/python3 - "$dir/residency.csv" "/$P-virtiofsd" <<'PY'
-import csv, sys
+	grep -q "host page cache dropped for the [0-9]* files of the virtio-pmem sets" "$dir/run.log"
+	/usr/bin/python3 - "$dir/residency.csv" "/$P-virtiofsd" "$T/data/private" <<'PY'
+import csv, glob, os, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 t0 = min(int(r["elapsed_ms"]) for r in rows)
 first = [r for r in rows if int(r["elapsed_ms"]) == t0 and r["where"] == "host"
-         and r["part"] in ("hot", "cold") and r["node"] != "-"]
-total = sum(int(r["bytes"]) for r in first)
-ours = sum(int(r["bytes"]) for r in first if r["cgroup"] == sys.argv[2])
-print("first sample: %d bytes of the sets resident, %d charged to %s" % (total, ours, sys.argv[2]))
-# the sets are 64 MiB: all read in before the monitor starts
-assert total >= 60 << 20, total
-assert ours >= 0.95 * total, (ours, total)
+         and r["node"] != "-"]
+def total(pred):
+    return sum(int(r["bytes"]) for r in first if pred(r))
+priv = total(lambda r: r["set"].startswith("private") and r["part"] in ("hot", "cold"))
+ours = total(lambda r: r["set"].startswith("private") and r["part"] in ("hot", "cold")
+             and r["cgroup"] == sys.argv[2])
+folder = total(lambda r: r["set"] == "shared" and r["part"] in ("hot", "cold"))
+image = total(lambda r: r["set"] == "shared" and r["part"] == "image")
+size = sum(os.path.getsize(f) for f in glob.glob(sys.argv[3] + "/vm*/*.dat"))
+print("first sample: private %d of %d bytes resident, %d charged to %s; shared: folder %d, image %d"
+      % (priv, size, ours, sys.argv[2], folder, image))
+# the private sets (virtiofs): all read in by virtiofsd's cgroup
+assert priv >= 0.95 * size, (priv, size)
+assert ours >= 0.95 * priv, (ours, priv)
+# the shared set (virtio-pmem): its host copy is the image, read in by
+# its VM's cgroup; its folder's files are no copy of anyone's
+assert folder == 0, folder
+assert image > 0, image
+assert all(r["cgroup"] != sys.argv[2] for r in first if r["part"] == "image" and int(r["bytes"]))
 PY
+	assert_nothing_left
+}
+
+@test "with [virtiofsd] cache = auto the guests' copies are not sampled (an open there empties them), and the run says why" {
+	local dir
+	sed -i 's|^cache = always$|cache = auto|; s|^runtime = .*|runtime = 2|' "$T/lab.ini"
+	grep -qx 'cache = auto' "$T/lab.ini"
+	run --separate-stderr "$D" run --config "$T/lab.ini" --results "$T/results" --name auto --tail 1
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"residency.csv has the host's copies only: share private is virtiofs with [virtiofsd] cache = auto"* ]]
+	dir=$(echo "$T/results/"*-auto)
+	[ "$(cat "$dir/status")" = complete ]
+	[ "$(awk -F, 'NR > 1 && $2 == "host"' "$dir/residency.csv" | wc -l)" -gt 0 ]
+	[ "$(awk -F, 'NR > 1 && $2 != "host"' "$dir/residency.csv" | wc -l)" -eq 0 ]
 	assert_nothing_left
 }
 

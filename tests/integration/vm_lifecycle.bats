@@ -213,6 +213,10 @@ set_key() {
 	[ "$output" -eq "$(find "$T/shared" -type f -printf '%s\n' |
 		awk '{ s += int(($1 + 4095) / 4096) * 4096 } END { print s }')" ]
 	[ "$(sed -n 2p "$img.extents")" = "# image dev=$(stat -c %d "$img") ino=$(stat -c %i "$img") size=$(stat -c %s "$img")" ]
+	# nor does the folder mkfs read stay in it: no VM's copy of anything
+	run fincore -n -b -o RES "$T/shared/a.dat" "$T/shared/b.dat"
+	echo "$output"
+	[ "$(tr -d ' ' <<<"$output")" = $'0\n0' ]
 	nothing_left "$T"
 }
 
