@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "cgroup.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,13 +7,10 @@
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void fiojob_opts_init(struct fiojob_opts *o)

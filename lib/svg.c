@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <string.h>
 
 #define PANEL_H 260
 #define MARGIN_L 80

@@ -7,7 +7,6 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "fiover.h"
 #include "guestbuild.h"
 #include "residency.h"
-#include "qemu.h"
 #include "spawn.h"
 #include "util.h"
 

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,7 +19,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "array.h"
 #include "fileset.h"
 #include "imgextents.h"
 #include "qemu.h"

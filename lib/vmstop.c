@@ -8,16 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "array.h"
-#include "qemu.h"
 #include "qmp.h"
 #include "statedir.h"
 #include "systemd.h"

@@ -7,7 +7,6 @@
 #include "daxlab.h"
 #include "run.h"
 
-#include "cgroup.h"
 #include "results.h"
 #include "spawn.h"
 #include "sweep.h"
@@ -18,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 

@@ -9,7 +9,6 @@
 #include "lib/config.h"
 #include "fleet.h"
 #include "numastat.h"
-#include "qemu.h"
 #include "statedir.h"
 #include "util.h"
 #include "vm.h"
