@@ -39,10 +39,8 @@ void cgplace_done(struct cgplace *p)
 	p->scope_state = p->refused = NULL;
 }
 
-static int refuse(struct cgplace *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int refuse(struct cgplace *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int
+refuse(struct cgplace *p, const char *fmt, ...)
 {
 	va_list ap;
 	int r;

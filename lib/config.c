@@ -44,10 +44,8 @@ struct parser {
 };
 
 /* Keeps the first error; returns it, so callers write return perr(). */
-static int perr(struct parser *p, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int perr(struct parser *p, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+perr(struct parser *p, int err, const char *fmt, ...)
 {
 	va_list ap;
 	char what[sizeof(p->err->msg)];

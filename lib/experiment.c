@@ -104,10 +104,8 @@ static void vsay(struct experiment *x, enum experiment_say kind,
 		x->o.say(x->o.ud, kind, said);
 }
 
-static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
-		...) __attribute__((format(printf, 3, 4)));
-static void say(struct experiment *x, enum experiment_say kind, const char *fmt,
-		...)
+__attribute__((format(printf, 3, 4))) static void
+say(struct experiment *x, enum experiment_say kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -137,9 +135,8 @@ static void step(struct experiment *x, const char *name)
 }
 
 /* Records why the run failed (first failure wins); -EIO. */
-static int fail(struct experiment *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int fail(struct experiment *x, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int
+fail(struct experiment *x, const char *fmt, ...)
 {
 	char msg[900];
 	va_list ap;

@@ -72,9 +72,8 @@ void guest_sha256_hex(const void *data, size_t len, char out[65])
 	sha_final_hex(&s, out);
 }
 
-static void sha_printf(struct sha256_ctx *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void sha_printf(struct sha256_ctx *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void
+sha_printf(struct sha256_ctx *s, const char *fmt, ...)
 {
 	char buf[PATH_MAX + 256];
 	va_list ap;
@@ -1149,9 +1148,8 @@ static int write_initrd(const struct plan *p, const char *path,
 	return 0;
 }
 
-static void progress(const struct guest_build_opts *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void progress(const struct guest_build_opts *o, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void
+progress(const struct guest_build_opts *o, const char *fmt, ...)
 {
 	char buf[PATH_MAX + 128];
 	va_list ap;

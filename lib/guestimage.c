@@ -430,9 +430,8 @@ struct build {
 	struct error *err;
 };
 
-static void progress(struct build *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void progress(struct build *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void
+progress(struct build *b, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;

@@ -37,9 +37,8 @@ static bool read_u64(const char *root, const char *dir, const char *leaf,
 }
 
 /* Appends "; " and the formatted text to *acc. */
-static int append(char **acc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int append(char **acc, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int
+append(char **acc, const char *fmt, ...)
 {
 	_cleanup_free_ char *add = NULL;
 	char *n;

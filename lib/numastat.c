@@ -74,10 +74,8 @@ const struct numastat_stat *numastat_find(const struct numastat *ns,
 }
 
 /* err_fail() with "line N: " before the message. */
-static int fail(struct error *err, int r, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct error *err, int r, unsigned line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+fail(struct error *err, int r, unsigned line, const char *fmt, ...)
 {
 	char what[sizeof(err->msg)];
 	va_list ap;

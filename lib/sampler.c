@@ -222,11 +222,8 @@ static int pread_whole(struct sampler_source *src, size_t *ret_len)
 	return 0;
 }
 
-static void set_status(struct sampler_source *src, int status, const char *fmt,
-		       ...) __attribute__((format(printf, 3, 4)));
-
-static void set_status(struct sampler_source *src, int status, const char *fmt,
-		       ...)
+__attribute__((format(printf, 3, 4))) static void
+set_status(struct sampler_source *src, int status, const char *fmt, ...)
 {
 	va_list ap;
 

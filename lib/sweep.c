@@ -363,11 +363,9 @@ static struct sweep_figure *sweep_figures_find(const struct sweep_figures *pm,
 	return NULL;
 }
 
-static int metric_add(struct sweep_figures *pm, const char *unit, double value,
-		      const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int metric_add(struct sweep_figures *pm, const char *unit, double value,
-		      const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int
+metric_add(struct sweep_figures *pm, const char *unit, double value,
+	   const char *fmt, ...)
 {
 	char name[256];
 	struct sweep_figure *m;

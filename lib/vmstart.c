@@ -45,12 +45,9 @@ static void dry_cmd(struct vm_env *e, const char *cgroup, char **argv)
 	       cgroup ? cgroup : "", s ? s : "?");
 }
 
-static int step_failed(struct vm_env *e, const char *step, int r,
-		       const char *log, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int step_failed(struct vm_env *e, const char *step, int r,
-		       const char *log, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static int
+step_failed(struct vm_env *e, const char *step, int r, const char *log,
+	    const char *fmt, ...)
 {
 	_cleanup_free_ char *tail =
 		log ? vmproc_log_tail(log, LOG_TAIL_LINES) : NULL;
