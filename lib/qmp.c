@@ -60,8 +60,7 @@ static int read_reply(int fd, char *buf, size_t len, size_t *have,
 	}
 }
 
-int qmp_execute(const char *path, const char *command, int timeout_ms,
-		char **ret_reply)
+int qmp_execute(const char *path, const char *command, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = now_monotonic_ns() + (int64_t)timeout_ms * 1000000;
@@ -78,8 +77,6 @@ int qmp_execute(const char *path, const char *command, int timeout_ms,
 	const char *const want[] = { "\"QMP\"", "\"return\"", NULL };
 	int r;
 
-	if (ret_reply)
-		*ret_reply = NULL;
 	if (!cmd)
 		return -ENOMEM;
 	if (lstat(path, &st) < 0)
@@ -106,8 +103,5 @@ int qmp_execute(const char *path, const char *command, int timeout_ms,
 		if (want[i] && !strstr(line, want[i]))
 			return -EPROTO;
 	}
-	r = strstr(line, "\"return\"") ? 0 : -EREMOTEIO;
-	if (ret_reply)
-		*ret_reply = TAKE_PTR(line);
-	return r;
+	return strstr(line, "\"return\"") ? 0 : -EREMOTEIO;
 }

@@ -10,9 +10,8 @@
  * Runs {"execute": command} on the QMP unix socket at path and waits up to
  * timeout_ms for the reply. The socket must be a socket, not a symlink.
  * Returns 0 for a "return" reply, -EREMOTEIO for an "error" reply, -errno
- * else. *ret_reply (may be NULL) gets the reply line, allocated.
+ * else.
  */
-int qmp_execute(const char *path, const char *command, int timeout_ms,
-		char **ret_reply);
+int qmp_execute(const char *path, const char *command, int timeout_ms);
 
 #endif

@@ -411,11 +411,11 @@ int vm_stop_report(struct vm_env *e, const struct vm_config *vm,
 	} else if (ret->was_running) {
 		report(e, VM_REPORT_STEP, "powering vm %s down (qemu pid %d)",
 		       vm->id, (int)pid);
-		r = qmp_execute(p.qmp, "system_powerdown", 5000, NULL);
+		r = qmp_execute(p.qmp, "system_powerdown", 5000);
 		if (r < 0 || !vmproc_wait_gone(pid, start, stage_ms)) {
 			report(e, VM_REPORT_STEP,
 			       "vm %s did not power off: QMP quit", vm->id);
-			r = qmp_execute(p.qmp, "quit", 5000, NULL);
+			r = qmp_execute(p.qmp, "quit", 5000);
 			if (r < 0 || !vmproc_wait_gone(pid, start, stage_ms)) {
 				report(e, VM_REPORT_STEP,
 				       "vm %s: SIGTERM to qemu", vm->id);
