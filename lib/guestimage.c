@@ -27,7 +27,7 @@
 #define BOOT_START_MIB 1
 #define BOOT_MIB 64
 
-const char *const guest_image_releases[] = { "bookworm", "trixie", NULL };
+static const char *const guest_image_releases[] = { "bookworm", "trixie", NULL };
 
 /*
  * What a cloud-init guest needs and nothing else: dbus for logind, which
@@ -36,7 +36,7 @@ const char *const guest_image_releases[] = { "bookworm", "trixie", NULL };
  * networkd one needs `ip`): bookworm's cloud-init brings it, trixie's
  * does not, and its guest never got an address.
  */
-const char *const guest_image_packages[] = {
+static const char *const guest_image_packages[] = {
 	"systemd-sysv",
 	"udev",
 	"dbus",

@@ -48,11 +48,6 @@ struct guest_image_result {
 
 void guest_image_result_done(struct guest_image_result *r);
 
-/* The releases `guest image` knows, NULL-terminated. */
-extern const char *const guest_image_releases[];
-/* The packages it asks mmdebstrap for, NULL-terminated. */
-extern const char *const guest_image_packages[];
-
 /*
  * The first Debian archive in apt's sources under apt_dir (sources.list,
  * and in sources.list.d the .list and .sources files, deb822 with Enabled:

@@ -441,8 +441,9 @@ int qemu_probe_cache_size(const char *qemu, bool *ret)
 	return 0;
 }
 
+/* Where virtiofsd is looked for: Debian 13's Rust one first. */
 /* clang-format off */
-const char *const virtiofsd_places[] = {
+static const char *const virtiofsd_places[] = {
 	"/usr/libexec/virtiofsd",  /* Debian 13, Fedora: the Rust one */
 	"/usr/lib/qemu/virtiofsd", /* Debian 12: qemu's C one */
 	"/usr/lib/virtiofsd",      /* Arch */

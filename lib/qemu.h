@@ -62,8 +62,6 @@ bool qemu_kvm_probe(const char *cpuinfo, const char *kvm, char *why,
 bool qemu_device_help_has(const char *help, const char *prop);
 /* `qemu -device vhost-user-fs-pci,help` lists cache-size. */
 int qemu_probe_cache_size(const char *qemu, bool *ret);
-/* Where virtiofsd is looked for: Debian 13's Rust one first. */
-extern const char *const virtiofsd_places[];
 /*
  * The virtiofsd to use: configured (a path, or a name for PATH), else the
  * first of virtiofsd_places[] under root ("" or NULL: /) that is

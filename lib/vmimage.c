@@ -190,10 +190,12 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 /* ---- readiness ---- */
 
 /*
- * Run by the guest's sh with TIMEOUT and the units to report as its
- * arguments. Every section starts with a line "@@daxlab ...".
+ * Run by the guest's sh (`sh -s -- TIMEOUT HOST_FIO UNIT...`). Every
+ * section starts with a line "@@daxlab ...". With no fio, or one whose
+ * version is not HOST_FIO, it does not wait for cloud-init: the start
+ * fails on that at once.
  */
-const char vmimage_ready_script[] =
+static const char vmimage_ready_script[] =
 	"t=$1\n"
 	"h=$2\n"
 	"shift 2\n"

@@ -59,13 +59,6 @@ int vmimage_make_seed(const struct lab_config *c, const struct vm_config *vm,
 
 /* ---- readiness ---- */
 
-/*
- * The script the guest runs (`sh -s -- TIMEOUT HOST_FIO UNIT...`); see
- * vmimage.c. With no fio, or one whose version is not HOST_FIO, it does
- * not wait for cloud-init: the start fails on that at once.
- */
-extern const char vmimage_ready_script[];
-
 #define VMIMAGE_MAX_UNITS 34
 
 struct vmimage_unit {

@@ -148,7 +148,8 @@ void trap_signals(void (*handler)(int), bool hup)
 		sigaction(SIGHUP, &sa, NULL);
 }
 
-void print_version(void)
+/* --version: "daxlab VERSION" on stdout, exit 0. */
+static noreturn void print_version(void)
 {
 	printf("daxlab %s\n", DAXLAB_VERSION);
 	exit(0);

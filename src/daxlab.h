@@ -36,8 +36,6 @@ double parse_alpha(const char *cmd, const char *arg);
  * so that it interrupts a blocking call (EINTR).
  */
 void trap_signals(void (*handler)(int), bool hup);
-/* --version: "daxlab VERSION" on stdout, exit 0. */
-noreturn void print_version(void);
 
 /*
  * daxlab-resident, which guests run to measure their page cache: next to
