@@ -343,20 +343,14 @@ int vm_lock(struct vm_env *e, const struct vm_config *vm, int *ret_fd)
 	p = statedir_vm_lock(e->c, vm);
 	if (!p)
 		return -ENOMEM;
-	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = lock_file(p, 0600, LOCK_EX | LOCK_NB, NULL);
+	if (fd == -EWOULDBLOCK)
+		return vm_fail(
+			e, -EBUSY,
+			"vm %s is being started or stopped by another daxlab (%s is locked)",
+			vm->id, p);
 	if (fd < 0)
-		return vm_fail(e, -errno, "cannot open the lock file %s: %s", p,
-			       strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = -errno;
-		close(fd);
-		if (r == -EWOULDBLOCK)
-			return vm_fail(
-				e, -EBUSY,
-				"vm %s is being started or stopped by another daxlab (%s is locked)",
-				vm->id, p);
-		return vm_fail(e, r, "cannot lock %s: %s", p, strerror(-r));
-	}
+		return vm_fail(e, fd, "cannot lock %s: %s", p, strerror(-fd));
 	*ret_fd = fd;
 	return 0;
 }

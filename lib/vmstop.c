@@ -105,16 +105,9 @@ int vm_lock_cgroups(struct vm_env *e)
 
 	if (!lp)
 		return -ENOMEM;
-	fd = open(lp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = lock_file(lp, 0600, LOCK_EX, NULL);
 	if (fd < 0)
-		return vm_fail(e, -errno, "cannot open %s: %s", lp,
-			       strerror(errno));
-	if (flock(fd, LOCK_EX) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return vm_fail(e, r, "cannot lock %s: %s", lp, strerror(-r));
-	}
+		return vm_fail(e, fd, "cannot lock %s: %s", lp, strerror(-fd));
 	return fd;
 }
 
