@@ -509,7 +509,7 @@ static void fleet_vm_event(void *ud, size_t i, enum fleet_event ev,
 		experiment_progress(x, "  vm %s ready", id);
 		break;
 	case FLEET_EV_FAILED: {
-		_cleanup_free_ char *dir = vm_dir(&x->env, &x->c->vms[i]);
+		_cleanup_free_ char *dir = statedir_vm_dir(x->c, &x->c->vms[i]);
 
 		if (interrupted(x))
 			experiment_progress(x, "  vm %s: %s", id, msg);
@@ -559,7 +559,7 @@ static int start_vms(struct experiment *x)
  */
 static int check_fio_versions(struct experiment *x)
 {
-	_cleanup_free_ char *cfg = vm_ssh_config_path(&x->env);
+	_cleanup_free_ char *cfg = statedir_ssh_config(x->c);
 	_cleanup_free_ struct fiover_vm *v =
 		calloc(x->c->n_vms ? x->c->n_vms : 1, sizeof(*v));
 	char host[64];
@@ -613,7 +613,7 @@ static int check_mounts(struct experiment *x)
 
 	for (size_t i = 0; i < x->c->n_vms; i++) {
 		const struct vm_config *vm = &x->c->vms[i];
-		_cleanup_free_ char *dir = vm_dir(&x->env, vm);
+		_cleanup_free_ char *dir = statedir_vm_dir(x->c, vm);
 		_cleanup_free_ char *log = NULL, *text = NULL;
 		struct mount_line ml[32];
 		size_t n = 0;
@@ -968,7 +968,7 @@ static int start_monitor(struct experiment *x)
 	_cleanup_strv_ char **argv = NULL;
 	_cleanup_free_ char *csv = strdup_printf("%s/stats.csv", x->dir);
 	_cleanup_free_ char *log = strdup_printf("%s/monitor.log", x->dir);
-	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&x->env);
+	_cleanup_free_ char *sshcfg = statedir_ssh_config(x->c);
 
 	if (!csv || !log || !sshcfg)
 		return fail(x, "out of memory");
@@ -1289,7 +1289,7 @@ static int stop_monitor(struct experiment *x, bool strict)
  */
 static void guest_poweroff(struct experiment *x, const struct vm_config *vm)
 {
-	_cleanup_free_ char *cfg = vm_ssh_config_path(&x->env);
+	_cleanup_free_ char *cfg = statedir_ssh_config(x->c);
 	_cleanup_free_ char *pidfile =
 		statedir_vm_path(x->c, vm, STATEDIR_QEMU_PID);
 	const char *argv[] = { "ssh",

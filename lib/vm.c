@@ -98,16 +98,6 @@ void vm_env_done(struct vm_env *e)
 	free(e->dry_stopped);
 }
 
-char *vm_dir(const struct vm_env *e, const struct vm_config *vm)
-{
-	return statedir_vm_dir(e->c, vm);
-}
-
-char *vm_ssh_config_path(const struct vm_env *e)
-{
-	return statedir_ssh_config(e->c);
-}
-
 /* Is there a virtiofs share (with a DAX window, if dax)? */
 static bool any_virtiofs(const struct lab_config *c, bool dax)
 {

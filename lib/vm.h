@@ -94,8 +94,6 @@ void vm_env_done(struct vm_env *e);
  */
 int vm_env_resolve(struct vm_env *e);
 
-/* <state_dir>/vm-ID. Allocated. */
-char *vm_dir(const struct vm_env *e, const struct vm_config *vm);
 
 /*
  * The virtiofsd argument lists (one per virtiofs share; *ret_fsd
@@ -206,8 +204,6 @@ void vm_status_free(struct vm_status *s);
  * same).
  */
 int vm_cgroups_release(struct vm_env *e);
-
-char *vm_ssh_config_path(const struct vm_env *e);
 
 /* pid in a pid file, if that process is still the one recorded. */
 int vm_read_pidfile(const char *path, pid_t *ret);

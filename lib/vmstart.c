@@ -130,7 +130,7 @@ static int wait_socket(const struct vm_env *e, const char *path, pid_t pid,
 
 static bool ssh_answers(struct vm_env *e, const struct vm_config *vm)
 {
-	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+	_cleanup_free_ char *cfg = statedir_ssh_config(e->c);
 	const char *argv[] = { "ssh",	 "-F",	 cfg, "-o", "ConnectTimeout=5",
 			       vm->name, "true", NULL };
 
@@ -210,7 +210,7 @@ static void report_waiting(struct vm_env *e, const struct vm_config *vm,
 static int image_ready(struct vm_env *e, const struct vm_config *vm,
 		       const struct vm_plan *p, int64_t end)
 {
-	_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+	_cleanup_free_ char *cfg = statedir_ssh_config(e->c);
 	struct vmimage_ready rd = {
 		.c = e->c,
 		.vm = vm,
@@ -503,7 +503,7 @@ static bool host_key_known(const struct vm_config *vm)
 static int write_ssh_config(struct vm_env *e)
 {
 	const struct lab_config *c = e->c;
-	_cleanup_free_ char *path = vm_ssh_config_path(e);
+	_cleanup_free_ char *path = statedir_ssh_config(e->c);
 	_cleanup_free_ char *key = config_ssh_key(c), *text = NULL;
 	size_t len;
 	FILE *f;

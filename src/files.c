@@ -13,7 +13,6 @@
 #include "residency.h"
 #include "statedir.h"
 #include "util.h"
-#include "vm.h"
 #include "workload.h"
 
 #include <errno.h>
@@ -659,8 +658,7 @@ static int guests_new(const struct files_ctl *c, const struct fileset_plan *p,
 	const struct lab_config *cfg = c->w.config;
 	const struct share_config *shs = fs_set_share(cfg, true);
 	const struct share_config *shp = fs_set_share(cfg, false);
-	struct vm_env env = { .c = cfg };
-	_cleanup_free_ char *sshcfg = vm_ssh_config_path(&env);
+	_cleanup_free_ char *sshcfg = statedir_ssh_config(cfg);
 	struct gres **gv = calloc(cfg->n_vms ? cfg->n_vms : 1, sizeof(*gv));
 	size_t n = 0;
 

@@ -300,7 +300,7 @@ static void restore_tty(void)
 /* Relays stdin and vm's console socket until EOF or Ctrl-]. */
 static int console_relay(struct vm_env *e, const struct vm_config *vm)
 {
-	_cleanup_free_ char *dir = vm_dir(e, vm);
+	_cleanup_free_ char *dir = statedir_vm_dir(e->c, vm);
 	_cleanup_free_ char *sock =
 		dir ? statedir_vm_file(dir, STATEDIR_CONSOLE_SOCK) : NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -408,7 +408,7 @@ static int start_one(struct vm_env *e, const struct vm_config *vm,
 		info("vm %s is up (net = none: no ssh): daxlab vm console %s",
 		     vm->id, vm->id);
 	} else {
-		_cleanup_free_ char *cfg = vm_ssh_config_path(e);
+		_cleanup_free_ char *cfg = statedir_ssh_config(e->c);
 
 		info("vm %s is up: daxlab vm ssh %s (ssh -F %s %s)", vm->id,
 		     vm->id, cfg ? cfg : "?", vm->name);
@@ -475,7 +475,7 @@ static int stop_one(struct vm_env *e, const struct vm_config *vm,
 		info("vm %s was not running", vm->id);
 		return 0;
 	}
-	dir = vm_dir(e, vm);
+	dir = statedir_vm_dir(e->c, vm);
 	/* how a dead qemu ended came as a warning from vm_stop_report() */
 	if (s.died && s.end.how == VM_END_POWEROFF)
 		info("vm %s was not running: its qemu (pid %d) had ended, %s; cleaned its stale state in %s: removed %s",
@@ -707,7 +707,7 @@ static int do_console(struct vm_session *s)
 
 static int do_ssh(struct vm_session *s)
 {
-	_cleanup_free_ char *cfg = vm_ssh_config_path(&s->e), *remote = NULL;
+	_cleanup_free_ char *cfg = statedir_ssh_config(s->c), *remote = NULL;
 	char **argv = s->argv;
 	int argc = s->argc, first = s->o.first_arg;
 	const char *args[8];
