@@ -795,8 +795,7 @@ static void chart_begin(FILE *f, const char *cls, double w, double h,
 	svg_escape_html(f, title);
 	fprintf(f, "</title>\n<text x=\"%.0f\" y=\"18\" class=\"ct\">",
 		title_x);
-	svg_escape_html(f, title);
-	fprintf(f, "</text>\n");
+	svg_html(f, NULL, title, "</text>\n");
 }
 
 /* An axis from 0: max rounded up to a step for about 5 ticks. */
@@ -877,9 +876,8 @@ static void svg_lines(FILE *f, const char *title,
 	for (size_t i = 0; i < n; i++) {
 		const char *col = report_color(i);
 
-		fprintf(f, "<path class=\"series\" data-source=\"");
-		svg_escape_html(f, ser[i]->source);
-		fprintf(f, "\" data-node=\"");
+		svg_html(f, "<path class=\"series\" data-source=\"",
+			 ser[i]->source, "\" data-node=\"");
 		svg_escape_html(f, ser[i]->node);
 		fprintf(f, "\" stroke=\"%s\" d=\"", col);
 		for (size_t j = 0; j < ser[i]->n; j++) {
@@ -898,8 +896,7 @@ static void svg_lines(FILE *f, const char *title,
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
 			L + pw + 10, T + 10 + i * 18.0, col, L + pw + 26,
 			T + 15 + i * 18.0);
-		svg_escape_html(f, ser[i]->source);
-		fprintf(f, "</text>\n");
+		svg_html(f, NULL, ser[i]->source, "</text>\n");
 	}
 	fprintf(f, "</svg>\n");
 }
@@ -1044,9 +1041,7 @@ static void row_start(FILE *f, int w, const char *label)
 		fprintf(f, "%-*s", w, label);
 		return;
 	}
-	fprintf(f, "<tr><td class=\"l\">");
-	svg_escape_html(f, label);
-	fprintf(f, "</td>");
+	svg_html(f, "<tr><td class=\"l\">", label, "</td>");
 }
 
 /* A cell of text, w wide (0: HTML); none is "-" in text, empty in HTML. */
@@ -1056,9 +1051,7 @@ static void text_cell(FILE *f, int w, const char *v)
 		fprintf(f, " %*s", w, v ? v : "-");
 		return;
 	}
-	fprintf(f, "<td>");
-	svg_escape_html(f, v ? v : "");
-	fprintf(f, "</td>");
+	svg_html(f, "<td>", v ? v : "", "</td>");
 }
 
 /* A cell of a figure (%.1f), w wide (0: HTML); none is "-" or empty. */
@@ -1191,11 +1184,8 @@ static void sets_table(FILE *f, const struct report_run *r, int w)
 			 r->sets, r->n_sets);
 		fprintf(f, "<table class=\"sets\"><tr><th class=\"l\">set</th>"
 			   "<th>size</th><th>host copy</th>");
-		for (size_t v = 0; v < r->n_vms; v++) {
-			fprintf(f, "<th>");
-			svg_escape_html(f, r->vms[v].name);
-			fprintf(f, " copy</th>");
-		}
+		for (size_t v = 0; v < r->n_vms; v++)
+			svg_html(f, "<th>", r->vms[v].name, " copy</th>");
 		fprintf(f, "<th>cached</th><th>once</th><th>twice or more</th>"
 			   "<th>extra</th></tr>\n");
 	}
@@ -1290,9 +1280,7 @@ static void html_fio(FILE *f, const struct report_run *r)
 		const struct report_fio *x = &r->fio[i];
 
 		row_start(f, 0, x->vm);
-		fprintf(f, "<td class=\"l\">");
-		svg_escape_html(f, x->job);
-		fprintf(f, "</td>");
+		svg_html(f, "<td class=\"l\">", x->job, "</td>");
 		num_cell(f, 0, x->asked_pct >= 0, x->asked_pct);
 		fprintf(f,
 			"<td>%.1f</td><td>%" PRIu64 "</td><td>%.0f</td>"
@@ -1317,9 +1305,7 @@ static void html_provenance(FILE *f, const struct report_run *r)
 		   "<table class=\"provenance\">\n");
 	for (size_t i = 0; i < l.n; i++) {
 		row_start(f, 0, l.v[i].key);
-		fprintf(f, "<td class=\"l\">");
-		svg_escape_html(f, l.v[i].value);
-		fprintf(f, "</td></tr>\n");
+		svg_html(f, "<td class=\"l\">", l.v[i].value, "</td></tr>\n");
 	}
 	fprintf(f, "</table></details>\n");
 	kv_free(&l);
@@ -1329,14 +1315,11 @@ static void html_run(FILE *f, const struct report_run *r)
 {
 	char b[512];
 
-	fprintf(f, "<section class=\"run\" id=\"run-");
-	svg_escape_html(f, r->name);
-	fprintf(f, "\">\n<h2>");
+	svg_html(f, "<section class=\"run\" id=\"run-", r->name, "\">\n<h2>");
 	svg_escape_html(f, r->name);
 	fprintf(f, "</h2>\n<p><span class=\"status %s\">",
 		results_status_name(r->status));
-	svg_escape_html(f, status_text(r, b, sizeof(b)));
-	fprintf(f, "</span></p>\n");
+	svg_html(f, NULL, status_text(r, b, sizeof(b)), "</span></p>\n");
 	for (size_t i = 0; i < r->n_vms; i++) {
 		const struct prov_vm *v =
 			provenance_find_vm(&r->prov, r->vms[i].id);
@@ -1348,11 +1331,8 @@ static void html_run(FILE *f, const struct report_run *r)
 			break;
 		}
 	}
-	for (size_t i = 0; i < r->n_warnings; i++) {
-		fprintf(f, "<p class=\"warn\">");
-		svg_escape_html(f, r->warnings[i]);
-		fprintf(f, "</p>\n");
-	}
+	for (size_t i = 0; i < r->n_warnings; i++)
+		svg_html(f, "<p class=\"warn\">", r->warnings[i], "</p>\n");
 	headline(f, r, "<p class=\"headline\">", "</p>\n");
 	sets_table(f, r, 0);
 	end_state(f, r, 0);
@@ -1544,11 +1524,9 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 		fprintf(f, "<h2>Side by side</h2>\n<table class=\"compare\">"
 			   "<tr><th class=\"l\"></th>");
 		for (size_t i = 0; i < n; i++) {
-			fprintf(f, "<th><a href=\"#run-");
-			svg_escape_html(f, runs[i]->name);
-			fprintf(f, "\">");
-			svg_escape_html(f, runs[i]->name);
-			fprintf(f, "</a></th>");
+			svg_html(f, "<th><a href=\"#run-", runs[i]->name,
+				 "\">");
+			svg_html(f, NULL, runs[i]->name, "</a></th>");
 		}
 	}
 	fputs(end, f);
@@ -1560,8 +1538,7 @@ static void side_by_side(FILE *f, struct report_run *const *runs, size_t n,
 		}
 		fprintf(f, "<td class=\"%s\">",
 			results_status_name(runs[i]->status));
-		svg_escape_html(f, status_text(runs[i], b, sizeof(b)));
-		fprintf(f, "</td>");
+		svg_html(f, NULL, status_text(runs[i], b, sizeof(b)), "</td>");
 	}
 	fputs(end, f);
 	for (size_t k = 0; k < ARRAY_SIZE(workload_keys); k++) {

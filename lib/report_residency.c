@@ -799,9 +799,8 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 	for (size_t i = 0; i < nl; i++) {
 		const char *col = report_color(i);
 
-		fprintf(f, "<path class=\"layer\" data-set=\"");
-		svg_escape_html(f, set);
-		fprintf(f, "\" data-place=\"");
+		svg_html(f, "<path class=\"layer\" data-set=\"", set,
+			 "\" data-place=\"");
 		svg_escape_html(f, l[i].label);
 		fprintf(f, "\" fill=\"%s\" d=\"", col);
 		/* the top edge forward, the bottom edge back */
@@ -821,8 +820,7 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 				fprintf(f, " L%.1f %.1f", L + pw, y);
 			fprintf(f, " L%.1f %.1f", x, y);
 		}
-		fprintf(f, " Z\"><title>");
-		svg_escape_html(f, l[i].label);
+		svg_html(f, " Z\"><title>", l[i].label, NULL);
 		fprintf(f, ": %.1f MiB at the end</title></path>\n",
 			l[i].y[nt - 1]);
 		for (size_t j = 0; j < nt; j++)
@@ -833,8 +831,7 @@ static void stacked_chart(FILE *f, const char *title, const char *set,
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"lg\">",
 			L + pw + 10, T + 6 + (double)i * 18, col, L + pw + 26,
 			T + 15 + (double)i * 18);
-		svg_escape_html(f, l[i].label);
-		fprintf(f, "</text>\n");
+		svg_html(f, NULL, l[i].label, "</text>\n");
 	}
 	fprintf(f,
 		"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
@@ -871,8 +868,7 @@ static void html_set_charts(FILE *f, const struct report_run *r)
 		if (!e && nl) {
 			stacked_chart(f, title, r->rs_sets[k], l, nl, t, nt);
 		} else {
-			fprintf(f, "<p>Set ");
-			svg_escape_html(f, r->rs_sets[k]);
+			svg_html(f, "<p>Set ", r->rs_sets[k], NULL);
 			fprintf(f, ": %s.</p>\n",
 				e ? "its chart is left out (out of memory)" :
 				    "nothing resident in any sample");
@@ -920,9 +916,8 @@ static void copies(FILE *f, const struct report_run *r, bool html)
 		const struct report_copies *c = &r->copies[i];
 
 		if (html) {
-			fprintf(f, "<tr><td class=\"l\">");
-			svg_escape_html(f, c->set);
-			fprintf(f, "</td><td class=\"l\">");
+			svg_html(f, "<tr><td class=\"l\">", c->set,
+				 "</td><td class=\"l\">");
 			svg_escape_html(f, c->node);
 			fprintf(f, "</td><td>%zu</td><td>%.1f</td>",
 				c->n_places, (double)c->cached / MIB);
@@ -978,16 +973,13 @@ static void closure(FILE *f, const struct report_run *r, bool html)
 		if (html) {
 			fprintf(f, "<tr%s><td class=\"l\">",
 				c->adds_up ? "" : " class=\"warn\"");
-			svg_escape_html(f, c->source);
-			fprintf(f, "</td><td class=\"l\">");
+			svg_html(f, NULL, c->source, "</td><td class=\"l\">");
 			if (strcmp(c->where, "host")) {
 				svg_escape_html(f, c->where);
 				fputc(':', f);
 			}
-			svg_escape_html(f, c->cgroup);
-			fprintf(f, "</td><td class=\"l\">");
-			svg_escape_html(f, c->node);
-			fprintf(f, "</td>");
+			svg_html(f, NULL, c->cgroup, "</td><td class=\"l\">");
+			svg_html(f, NULL, c->node, "</td>");
 		} else {
 			fprintf(f, "%-16s %-6s", c->source, c->node);
 		}

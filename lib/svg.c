@@ -57,6 +57,13 @@ void svg_escape_html(FILE *f, const char *s)
 	escape(f, s, false);
 }
 
+void svg_html(FILE *f, const char *pre, const char *s, const char *post)
+{
+	fputs(pre ? pre : "", f);
+	escape(f, s, false);
+	fputs(post ? post : "", f);
+}
+
 /* Scale and unit name for values up to max. */
 static double axis_scale(const struct svg_axis *a, double max,
 			 const char **ret_unit)

@@ -58,6 +58,8 @@ void svg_escape(FILE *f, const char *s);
 
 /* Text for HTML (inline SVG too): only &, <, > and " escaped. */
 void svg_escape_html(FILE *f, const char *s);
+/* pre, then s as svg_escape_html() writes it, then post (NULL: nothing). */
+void svg_html(FILE *f, const char *pre, const char *s, const char *post);
 
 /* A step of 1, 2 or 5 times a power of ten, for about want ticks. */
 double svg_nice_step(double range, int want);

@@ -1495,8 +1495,7 @@ static void sweep_comparison_section(FILE *h, FILE *t,
 		"and ratio b / a of the means; Welch's t-test p; <b>*</b>: significant at "
 		"&alpha; = %g. ",
 		c->alpha);
-	svg_escape_html(h, intro);
-	fputs(".</p>\n", h);
+	svg_html(h, NULL, intro, ".</p>\n");
 	fprintf(t,
 		"comparison: mean \u00b1 95%% CI half-width (n), difference b - a, ratio b / a,\n"
 		"Welch's t-test p; *: significant at alpha %g\n%s\n",
@@ -1510,9 +1509,8 @@ static void sweep_comparison_section(FILE *h, FILE *t,
 			if (last_b != SIZE_MAX)
 				fputs("</table>\n", h);
 			last_b = r->b;
-			fputs("<h3>a: ", h);
-			svg_escape_html(h, c->g[r->a].label);
-			fputs(" &mdash; b: ", h);
+			svg_html(h, "<h3>a: ", c->g[r->a].label,
+				 " &mdash; b: ");
 			svg_escape_html(h, c->g[r->b].label);
 			fprintf(h,
 				"</h3>\n<table><tr><th class=\"l\">figure</th><th>unit</th><th>a</th>"
@@ -1531,8 +1529,7 @@ static void sweep_comparison_section(FILE *h, FILE *t,
 			snprintf(rt, sizeof(rt), "%.4f", r->ratio);
 		else
 			snprintf(rt, sizeof(rt), "-");
-		fputs("<tr><td class=\"l\">", h);
-		svg_escape_html(h, r->fa->name);
+		svg_html(h, "<tr><td class=\"l\">", r->fa->name, NULL);
 		fprintf(h,
 			"</td><td>%s</td><td>%s</td><td>%s</td><td>%+.6g</td><td>%s</td>",
 			r->fa->unit, ma, mb, r->diff, rt);
@@ -1649,9 +1646,7 @@ static void sweep_figures_section(FILE *h, FILE *t, const struct sweep_group *g,
 	      h);
 	fputs("headline figures: mean \u00b1 95% CI half-width (n)\n", t);
 	for (size_t k = 0; k < n; k++) {
-		fputs("<th>", h);
-		svg_escape_html(h, g[k].label);
-		fputs("</th>", h);
+		svg_html(h, "<th>", g[k].label, "</th>");
 		fprintf(t, "  [%zu] %s (%zu runs)\n", k, g[k].label,
 			g[k].f.n_runs);
 	}
@@ -1663,8 +1658,7 @@ static void sweep_figures_section(FILE *h, FILE *t, const struct sweep_group *g,
 	for (size_t i = 0; i < g[0].f.n; i++) {
 		const struct sweep_figure *m0 = &g[0].f.m[i];
 
-		fputs("<tr><td class=\"l\">", h);
-		svg_escape_html(h, m0->name);
+		svg_html(h, "<tr><td class=\"l\">", m0->name, NULL);
 		fprintf(h, "</td><td>%s</td>", m0->unit);
 		fprintf(t, "%-36s %-6s", m0->name, m0->unit);
 		for (size_t k = 0; k < n; k++) {
