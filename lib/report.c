@@ -1606,10 +1606,9 @@ int report_write_html(FILE *f, struct report_run *const *runs, size_t n,
 		html_comparison(f, runs, n);
 	for (size_t i = 0; i < n; i++)
 		html_run(f, runs[i]);
-	fputs("<p><small>daxlab ", f);
-	svg_escape_html(f,
-			n && runs[0]->prov.daxlab ? runs[0]->prov.daxlab : "");
-	fputs("</small></p>\n</body></html>\n", f);
+	svg_html(f, "<p><small>daxlab ",
+		 n && runs[0]->prov.daxlab ? runs[0]->prov.daxlab : "",
+		 "</small></p>\n</body></html>\n");
 	return ferror(f) ? -EIO : 0;
 }
 

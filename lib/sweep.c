@@ -921,33 +921,25 @@ static void write_stats_html(FILE *f, const struct sweep *s,
 		done, s->n_runs, s->n_points, s->repeat,
 		s->shuffled ? "shuffled" : "in order",
 		(unsigned long long)s->seed, alpha);
-	if (*mixed) {
-		fputs("<p class=\"warn\"><b>The runs' hosts or settings differ</b> (",
-		      f);
-		svg_escape_html(f, mixed);
-		fputs("): the means and intervals mix them.</p>\n", f);
-	}
-	for (size_t k = 0; k < s->n_keys; k++) {
-		fputs("<th>", f);
-		svg_escape_html(f, s->keys[k].key);
-		fputs("</th>", f);
-	}
+	if (*mixed)
+		svg_html(
+			f,
+			"<p class=\"warn\"><b>The runs' hosts or settings differ</b> (",
+			mixed, "): the means and intervals mix them.</p>\n");
+	for (size_t k = 0; k < s->n_keys; k++)
+		svg_html(f, "<th>", s->keys[k].key, "</th>");
 	fputs("<th>runs</th></tr>\n", f);
 	for (size_t p = 0; p < s->n_points; p++) {
 		fprintf(f, "<tr><td>%zu</td>", p);
-		for (size_t k = 0; k < s->n_keys; k++) {
-			fputs("<td>", f);
-			svg_escape_html(f, sweep_value(s, p, k));
-			fputs("</td>", f);
-		}
+		for (size_t k = 0; k < s->n_keys; k++)
+			svg_html(f, "<td>", sweep_value(s, p, k), "</td>");
 		fprintf(f, "<td>%zu</td></tr>\n", pts[p].n_runs);
 	}
 	fputs("</table>\n", f);
 	for (size_t i = 0; s->n_points && i < pts[0].n; i++) {
 		const struct sweep_figure *m0 = &pts[0].m[i];
 
-		fputs("<h3>", f);
-		svg_escape_html(f, m0->name);
+		svg_html(f, "<h3>", m0->name, NULL);
 		fprintf(f, " (%s)</h3>\n", m0->unit);
 		strip_plot(f, pts, s->n_points, m0->name);
 		fputs("<table><tr><th>point</th><th>n</th><th>mean</th><th>95% CI</th>"
