@@ -1209,6 +1209,17 @@ static int cwd_config_trusted(const char *path, struct error *err)
 			err, -EPERM,
 			"./%s can be written by every user (mode %04o): not read unless named (--config ./%s)",
 			path, (unsigned)(st.st_mode & 07777), path);
+	/*
+	 * the folder: where every user may rename files (no sticky bit),
+	 * one can swap another file in between this check and the read
+	 */
+	if (stat(".", &st) < 0)
+		return err_fail(err, -errno, ".: %m");
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		return err_fail(
+			err, -EPERM,
+			"./%s is in a folder every user can write (mode %04o): not read unless named (--config ./%s)",
+			path, (unsigned)(st.st_mode & 07777), path);
 	return 0;
 }
 

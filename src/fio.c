@@ -536,7 +536,7 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 				fioresult_find(res, hosts[h], secs[s].name);
 			double asked = wsum ? 100.0 * secs[s].flow / wsum : 0;
 			double got;
-			char bw[32];
+			char bw[32], jn[64], hn[128];
 
 			if (!j) {
 				ret = error(
@@ -546,9 +546,14 @@ static int report(struct fio_ctl *c, const struct fio_result *res,
 			}
 			got = total ? 100.0 * (double)j->ios / (double)total :
 				      0;
+			/* fio.json's, which a guest's fio server writes */
+			snprintf(jn, sizeof(jn), "%s", j->name);
+			snprintf(hn, sizeof(hn), "%s", hosts[h]);
+			str_no_controls(jn);
+			str_no_controls(hn);
 			printf("%-6s %-22s %-13s %7.2f%% %8.2f%% %11.1f %10s/s",
-			       vm_of_host(c, hosts[h]), hosts[h], j->name,
-			       asked, got, j->iops,
+			       vm_of_host(c, hosts[h]), hn, jn, asked, got,
+			       j->iops,
 			       format_bytes((uint64_t)j->bw_bytes, bw,
 					    sizeof(bw)));
 			print_duration_ns(j->p50_ns);

@@ -159,6 +159,18 @@ CONFIG_CMDS=("run" "vm start 0" "vm stop 0" "vm status" "vm cmdline 0"
 	run --separate-stderr "$D" vm status
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"./daxlab.ini can be written by every user (mode 0666)"* ]]
+	# root's own, in a folder where anyone may swap another in
+	chmod 0644 daxlab.ini
+	chmod 0777 .
+	run --separate-stderr "$D" vm status
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"./daxlab.ini is in a folder every user can write (mode 0777): not read unless named"* ]]
+	# with the sticky bit, as /tmp, only its owner may rename it
+	chmod 1777 .
+	run --separate-stderr "$D" vm status
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	chmod 0755 .
 }
 
 @test "a message sends no control character to the terminal" {
