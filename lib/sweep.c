@@ -1169,9 +1169,9 @@ static int ofd_lock(int fd, int cmd, struct flock *fl)
 	return fcntl(fd, cmd, fl) < 0 ? -errno : 0;
 }
 
-int sweep_run_lock(const char *dir, size_t run)
+/* Path p (NULL: -ENOMEM) opened and locked with cmd: its fd, or -errno. */
+static int ofd_lock_file(const char *p, int cmd)
 {
-	_cleanup_free_ char *p = run_lock_path(dir, run);
 	struct flock fl;
 	int fd, r;
 
@@ -1180,32 +1180,28 @@ int sweep_run_lock(const char *dir, size_t run)
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	r = ofd_lock(fd, F_OFD_SETLK, &fl);
-	if (r < 0) {
-		close(fd);
-		return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
-	}
-	return fd;
-}
-
-int sweep_summary_lock(const char *dir)
-{
-	_cleanup_free_ char *p = strdup_printf("%s/.summary.lock", dir);
-	struct flock fl;
-	int fd, r;
-
-	if (!p)
-		return -ENOMEM;
-	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	while ((r = ofd_lock(fd, F_OFD_SETLKW, &fl)) == -EINTR)
+	while ((r = ofd_lock(fd, cmd, &fl)) == -EINTR)
 		;
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
 	return fd;
+}
+
+int sweep_run_lock(const char *dir, size_t run)
+{
+	_cleanup_free_ char *p = run_lock_path(dir, run);
+	int r = ofd_lock_file(p, F_OFD_SETLK);
+
+	return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
+}
+
+int sweep_summary_lock(const char *dir)
+{
+	_cleanup_free_ char *p = strdup_printf("%s/.summary.lock", dir);
+
+	return ofd_lock_file(p, F_OFD_SETLKW);
 }
 
 bool sweep_run_locked(const char *dir, size_t run)
