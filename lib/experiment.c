@@ -1244,38 +1244,52 @@ static int start_residency(struct experiment *x)
 }
 
 /*
- * Either not running gives code 0: nothing to say. One that exited on
- * its own with another code (killed by the OOM killer, a full disk) left
- * stats.csv or residency.csv ending before the run did: at the end of
- * the run (strict) that fails it, so no summary counts it complete and
- * --resume runs it again; on a rollback it is a warning.
+ * Stops a helper of the monitor step: 0, or its exit code (128 + N for a
+ * signal); *own: it had ended on its own before it was asked to.
+ */
+static int stop_helper(pid_t *pid, int64_t ms, bool *own)
+{
+	int st;
+
+	*own = *pid > 0 && waitpid(*pid, &st, WNOHANG) == *pid;
+	if (!*own)
+		return stop_child(pid, ms);
+	*pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Either not running gives code 0: nothing to say. One that had exited
+ * on its own with another code (killed by the OOM killer, a full disk)
+ * left stats.csv or residency.csv ending before the run did: at the end
+ * of the run (strict) that fails it, so no summary counts it complete and
+ * --resume runs it again. On a rollback, or when it did not end in time
+ * once asked (its last sample is then what is missing), a warning.
  */
 static int stop_monitor(struct experiment *x, bool strict)
 {
-	int code = stop_child(&x->residency, 30000);
+	static const struct {
+		const char *what, *csv;
+		int64_t ms;
+	} h[] = { { "the residency sampler", "residency.csv", 30000 },
+		  { "the monitor", "stats.csv", 5000 } };
+	pid_t *pids[] = { &x->residency, &x->monitor };
 	int ret = 0;
 
-	if (code != 0 && code != 128 + SIGTERM) {
-		if (strict)
+	for (size_t i = 0; i < ARRAY_SIZE(h); i++) {
+		bool own;
+		int code = stop_helper(pids[i], h[i].ms, &own);
+
+		if (code == 0 || code == 128 + SIGTERM)
+			continue;
+		if (strict && own)
 			ret = fail(
 				x,
-				"the residency sampler exited with %d before the run ended: residency.csv is cut short (see %s/residency.log)",
-				code, x->dir);
+				"%s exited with %d before the run ended: %s is cut short (see %s)",
+				h[i].what, code, h[i].csv, x->dir);
 		else
-			say(x, EXPERIMENT_WARNING,
-			    "the residency sampler exited with %d (see %s/residency.log)",
-			    code, x->dir);
-	}
-	code = stop_child(&x->monitor, 5000);
-	if (code != 0 && code != 128 + SIGTERM) {
-		if (strict)
-			ret = fail(
-				x,
-				"the monitor exited with %d before the run ended: stats.csv is cut short",
-				code);
-		else
-			say(x, EXPERIMENT_WARNING, "the monitor exited with %d",
-			    code);
+			say(x, EXPERIMENT_WARNING, "%s exited with %d (see %s)",
+			    h[i].what, code, x->dir);
 	}
 	return ret;
 }

@@ -1213,8 +1213,13 @@ static int evict_entry(const char *path, const struct stat *st, int type,
 
 int fileset_tree_evict(const char *dir)
 {
+	/* the folder itself may be a link, as mkfs.ext4 -d follows it */
+	_cleanup_free_ char *real = realpath(dir, NULL);
+
+	if (!real)
+		return -errno;
 	tree_err = 0;
-	if (nftw(dir, evict_entry, 16, FTW_PHYS | FTW_MOUNT) < 0)
+	if (nftw(real, evict_entry, 16, FTW_PHYS | FTW_MOUNT) < 0)
 		return -errno;
 	return tree_err;
 }

@@ -119,6 +119,18 @@ int results_append(const char *dir, const char *file, const char *text)
 	return write_all(fd, text, strlen(text));
 }
 
+bool results_stats_cut(const char *dir)
+{
+	_cleanup_free_ char *p = strdup_printf("%s/stats.csv", dir);
+	_cleanup_close_ int fd =
+		p ? open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	struct stat st;
+	char last;
+
+	return fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 ||
+	       pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n';
+}
+
 int results_sync(const char *dir)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -59,6 +59,12 @@ int results_append(const char *dir, const char *file, const char *text);
  * into spaces).
  */
 /*
+ * Whether dir's stats.csv is missing, empty or ends in the middle of a
+ * line: a complete run with such a one had its monitor cut short (an
+ * older daxlab marked it complete), and report_load() says so.
+ */
+bool results_stats_cut(const char *dir);
+/*
  * Syncs the file system of dir: what the run wrote (stats.csv, its
  * helpers' CSVs) is on disk before its status says complete.
  */

@@ -997,6 +997,8 @@ int sweep_write_summary(const struct sweep *s, const char *dir, double alpha,
 	FILE *hf = open_memstream(&html, &html_len);
 	int r = -ENOMEM;
 
+	if (notes)
+		*notes = (struct sweep_notes){ 0 };
 	if (!pts || !o || !points || !csv || !md || !hf)
 		goto out;
 	r = sweep_load_runs(s, dir, pts, NULL, NULL, &unread, &mix);
@@ -1169,7 +1171,11 @@ static int ofd_lock(int fd, int cmd, struct flock *fl)
 	return fcntl(fd, cmd, fl) < 0 ? -errno : 0;
 }
 
-/* Path p (NULL: -ENOMEM) opened and locked with cmd: its fd, or -errno. */
+/*
+ * Path p (NULL: -ENOMEM) opened and locked with cmd: its fd, or -errno;
+ * -EBUSY when another holds it (F_OFD_SETLK), -EINTR when a signal came
+ * while waiting (F_OFD_SETLKW).
+ */
 static int ofd_lock_file(const char *p, int cmd)
 {
 	struct flock fl;
@@ -1180,11 +1186,10 @@ static int ofd_lock_file(const char *p, int cmd)
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	while ((r = ofd_lock(fd, cmd, &fl)) == -EINTR)
-		;
+	r = ofd_lock(fd, cmd, &fl);
 	if (r < 0) {
 		close(fd);
-		return r;
+		return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
 	}
 	return fd;
 }
@@ -1192,9 +1197,8 @@ static int ofd_lock_file(const char *p, int cmd)
 int sweep_run_lock(const char *dir, size_t run)
 {
 	_cleanup_free_ char *p = run_lock_path(dir, run);
-	int r = ofd_lock_file(p, F_OFD_SETLK);
 
-	return r == -EAGAIN || r == -EACCES ? -EBUSY : r;
+	return ofd_lock_file(p, F_OFD_SETLK);
 }
 
 int sweep_summary_lock(const char *dir)
@@ -1229,6 +1233,9 @@ int sweep_run_status(const char *dir, size_t run, int *ret_status)
 		return -errno;
 	r = results_get_status(path, &st, NULL);
 	if (r == 0 && st == RESULTS_RUNNING && !sweep_run_locked(dir, run))
+		st = RESULTS_INCOMPLETE;
+	/* the summary leaves it out: it is to be run again */
+	if (r == 0 && st == RESULTS_COMPLETE && results_stats_cut(path))
 		st = RESULTS_INCOMPLETE;
 	*ret_status = r < 0 ? RESULTS_UNKNOWN : (int)st;
 	return 0;

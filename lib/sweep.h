@@ -154,7 +154,8 @@ bool sweep_run_locked(const char *dir, size_t run);
  * Waits for dir/.summary.lock (an open file description lock): held
  * around writing the summary files and report, so that two hosts of a
  * sweep do not interleave their files. The fd (close it to release), or
- * -errno (a file system without locks: write without it).
+ * -errno (a file system without locks, or -EINTR: a signal came while
+ * waiting; write without it).
  */
 int sweep_summary_lock(const char *dir);
 

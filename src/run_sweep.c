@@ -76,9 +76,11 @@ static int needs_run(const char *path)
 		return error("%s: %s", path, strerror(errno));
 	}
 	r = results_get_status(path, &st, NULL);
-	if (r == 0 && st == RESULTS_COMPLETE)
+	/* one whose stats.csv is cut short is left out of the summary */
+	if (r == 0 && st == RESULTS_COMPLETE && !results_stats_cut(path))
 		return 0;
-	if (r < 0 && r != -ENOENT)
+	/* a status that says nothing (-EBADMSG) is not complete */
+	if (r < 0 && r != -ENOENT && r != -EBADMSG)
 		return error("%s/status: %s", path, strerror(-r));
 	for (unsigned k = 1; k < 1000; k++) {
 		_cleanup_free_ char *old =
@@ -416,6 +418,9 @@ int run_sweep(const struct run_opts *o, const char *name)
 				   sw.n_keys) < 0)
 			failed++;
 		ro.config_text = NULL;
+		/* the run ended: not held while waiting for the summary's */
+		if (lock >= 0)
+			close(TAKE_FD(lock));
 		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
 					   &notes, false) < 0;
 	}
@@ -425,11 +430,11 @@ int run_sweep(const struct run_opts *o, const char *name)
 	/* the last summary's, once */
 	say_sweep_notes(sdir, &notes);
 	if (!no_summary)
-		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
-					   &notes, true) < 0;
-	if (!no_summary)
 		info("sweep summary: %s/summary.json (%zu of %zu runs complete)",
 		     sdir, complete, sw.n_runs);
+	if (!no_summary)
+		no_summary = write_summary(&sw, sdir, o->alpha, &complete,
+					   &notes, true) < 0;
 	if (*o->interrupted)
 		return error(
 			"sweep interrupted: daxlab run --resume %s runs the rest",
@@ -443,7 +448,7 @@ int run_sweep(const struct run_opts *o, const char *name)
 				"the config can be read");
 	if (no_summary)
 		return error(
-			"the summary of %s was not written: daxlab report %s writes it",
+			"the summary or report of %s was not written: daxlab report %s writes them",
 			sdir, sdir);
 	if (o->point >= 0)
 		return failed ? -1 : 0;

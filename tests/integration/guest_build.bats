@@ -65,7 +65,7 @@ in_default_dir() {
 	[[ "$output" == *"$T/g is writable by group or others: a build there could be made to write through links that others put in it"* ]]
 	[ ! -s "$T/victim" ]
 	# the same for guest image's folder
-	run "$D" guest image --quiet --output "$T/g/x.qcow2"
+	run "$D" guest image --quiet --output "$T/g/x.qcow2" --mirror http://127.0.0.1:9/debian
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"$T/g is writable by group or others"* ]]
 }

@@ -469,6 +469,14 @@ PY
 	# the run's own report says so too
 	run "$D" report R/point-1
 	[[ "$output" == *"warning: stats.csv ends in the middle of line $n: the monitor was cut short"* ]]
+	# and the sweep takes them for runs to do again, the old ones kept
+	run "$D" sweep status R
+	echo "$output"
+	[[ "$output" == *"3 runs: 1 complete, 0 running, 2 incomplete"* ]]
+	run --separate-stderr "$D" run --resume R --point 1
+	echo "$stderr"
+	[[ "$stderr" == *"R/point-1 was not complete: kept as R/point-1.attempt-1"* ]]
+	[ "$(cat R/point-1.attempt-1/status)" = complete ]
 }
 
 @test "report A B of a run that did not complete: an error naming it, nothing compared" {

@@ -590,6 +590,7 @@ PY
 	[[ "$stderr" == *"--resume $s: the sweep's --tail, --interval and --warm are in its manifest.json (tail 1500 ms, interval 250 ms, warm): every run uses those"* ]]
 	run --separate-stderr "$D" run --resume "$s" --warm
 	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the sweep's --tail, --interval and --warm are in its manifest.json"* ]]
 	# what each run used is in its provenance
 	run --separate-stderr "$D" run -q --resume "$s" --point 0
 	[ "$status" -eq 1 ]
@@ -629,7 +630,7 @@ PY
 	run --separate-stderr "$D" run --resume sv
 	echo "$stderr"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"the summary of sv was not written: daxlab report sv writes it"* ]]
+	[[ "$stderr" == *"the summary or report of sv was not written: daxlab report sv writes them"* ]]
 }
 
 @test "run --name refuses a name that cannot be a folder name" {
