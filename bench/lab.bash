@@ -46,11 +46,10 @@ make_lab() {
 		-e "s|^source *= */srv/daxlab/shared|source = $T/data/shared|" \
 		-e "s|^source *= */srv/daxlab/private/vm%i|source = $T/data/private/vm%i|" \
 		"$top/examples/$X.ini" |
-		awk -v p0="$(free_port)" -v f0="$(free_port)" \
-			-v p1="$(free_port)" -v f1="$(free_port)" '
+		awk -v p0="$(free_port)" -v p1="$(free_port)" '
 			{ print }
-			/^\[vm 0\]/ { print "ssh_port = " p0; print "fio_port = " f0 }
-			/^\[vm 1\]/ { print "ssh_port = " p1; print "fio_port = " f1 }
+			/^\[vm 0\]/ { print "ssh_port = " p0 }
+			/^\[vm 1\]/ { print "ssh_port = " p1 }
 		' >"$T/lab.ini"
 	grep -q "^source = $T/data/shared" "$T/lab.ini"
 	grep -q "^cgroup = $P-vm1" "$T/lab.ini"

@@ -214,9 +214,9 @@ char *cloudinit_user_data(const struct lab_config *c,
 	file_head(f, "/etc/systemd/system/" CLOUDINIT_FIO_UNIT);
 	fprintf(f, "      [Unit]\n"
 		   "      Description=fio server for daxlab (fio --client "
-		   "from the host, port 8765)\n"
+		   "from the host, through ssh)\n"
 		   "      [Service]\n"
-		   "      ExecStart=fio --server\n"
+		   "      ExecStart=fio --server=ip:127.0.0.1\n"
 		   "      WorkingDirectory=/tmp\n"
 		   "      Restart=always\n"
 		   "      RestartSec=2\n");

@@ -9,7 +9,7 @@
  *   meta-data       instance-id, local-hostname
  *   network-config  v2: the NIC daxlab gives the VM (QEMU_GUEST_MAC) with
  *                   10.0.2.15/24 via 10.0.2.2 (qemu's user network, where
- *                   the ssh and fio ports are forwarded), DHCP for net = tap
+ *                   the ssh port is forwarded), DHCP for net = tap
  *   user-data       #cloud-config: the host name, root's ssh key (the
  *                   lab's), ed25519 host keys only, and through write_files
  *                   one systemd .mount unit per share (virtiofs by tag, or

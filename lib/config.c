@@ -491,7 +491,8 @@ static bool vm_key(struct parser *p, const char *key, const char *v)
 	} else if (!strcmp(key, "ssh_port")) {
 		set_uint(p, &vm->ssh_port, key, v, 1, 65535);
 	} else if (!strcmp(key, "fio_port")) {
-		set_uint(p, &vm->fio_port, key, v, 1, 65535);
+		/* not used (lib/fiofwd.h); checked, for older configs */
+		set_uint(p, &(unsigned){ 0 }, key, v, 1, 65535);
 	} else if (!strcmp(key, "shares")) {
 		set_words(p, &vm->shares, &vm->n_shares, key, v);
 	} else if (!strcmp(key, "qemu_args")) {
@@ -940,8 +941,6 @@ static int finish(struct parser *p)
 		}
 		if (!vm->ssh_port)
 			vm->ssh_port = 10022 + base;
-		if (!vm->fio_port)
-			vm->fio_port = 18765 + base;
 		if (vm->net == VM_NET_TAP && !vm->bridge)
 			return perr(p, -EINVAL,
 				    "[vm %s]: net = tap needs key 'bridge'",
@@ -993,11 +992,10 @@ static int finish(struct parser *p)
 
 			if (!strcmp(o->cg.cgroup, vm->cg.cgroup) ||
 			    !strcmp(o->name, vm->name) ||
-			    o->ssh_port == vm->ssh_port ||
-			    o->fio_port == vm->fio_port)
+			    o->ssh_port == vm->ssh_port)
 				return perr(
 					p, -EINVAL,
-					"[vm %s]: cgroup, name, ssh_port or fio_port also used by [vm %s]",
+					"[vm %s]: cgroup, name or ssh_port also used by [vm %s]",
 					vm->id, o->id);
 		}
 	}

@@ -112,7 +112,6 @@ struct vm_config {
 	enum vm_net net; /* default user */
 	char *bridge;    /* net = tap */
 	unsigned ssh_port; /* host port forwarded to guest 22 */
-	unsigned fio_port; /* host port forwarded to guest 8765 */
 	char **shares;   /* share names, NULL-terminated; default all */
 	size_t n_shares;
 	char **qemu_args; /* extra qemu arguments, NULL-terminated */

@@ -8,6 +8,7 @@
  */
 #include "experiment.h"
 
+#include "fiofwd.h"
 #include "fiojob.h"
 #include "fioresult.h"
 #include "fiover.h"
@@ -883,9 +884,8 @@ static int write_job(struct experiment *x)
 {
 	struct fiojob_opts jo;
 	_cleanup_free_ char *job = NULL, *hosts = NULL;
-	const char *hv[FLEET_MAX];
-	unsigned ports[FLEET_MAX];
-	size_t n = 0;
+	_cleanup_strv_ char **hv = NULL;
+	struct strv b = { 0 };
 	struct error err = { 0 };
 	int ret;
 
@@ -903,14 +903,19 @@ static int write_job(struct experiment *x)
 		return fail(x, "%s", err.msg[0] ? err.msg : strerror(-ret));
 	if (results_write(x->dir, "fio.job", job) < 0)
 		return fail(x, "cannot write %s/fio.job", x->dir);
-	for (size_t i = 0; i < x->c->n_vms && n < FLEET_MAX; i++) {
-		hv[n] = "127.0.0.1";
-		ports[n++] = x->c->vms[i].fio_port;
+	for (size_t i = 0; i < x->c->n_vms; i++) {
+		_cleanup_free_ char *w = fiofwd_client(x->c, &x->c->vms[i]);
+
+		if (w)
+			strv_push(&b, w);
+		else
+			b.err = -ENOMEM;
 	}
+	hv = strv_steal(&b);
 	hosts = strdup_printf("%s/fio.hosts", x->dir);
-	if (!hosts)
+	if (!hosts || !hv)
 		return fail(x, "out of memory");
-	ret = fiojob_write_host_list(hosts, hv, ports, n);
+	ret = fiojob_write_host_list(hosts, (const char *const *)hv);
 	if (ret < 0)
 		return fail(x, "cannot write %s: %s", hosts, strerror(-ret));
 	return 0;
@@ -1075,13 +1080,14 @@ static void fio_failed_vms(struct experiment *x, char *buf, size_t len)
 		return;
 	for (size_t i = 0; i < x->c->n_vms; i++) {
 		const struct vm_config *vm = &x->c->vms[i];
-		char port[16];
+		char id[64];
 		bool seen = false, error = false;
 		uint64_t ios = 0;
 
-		snprintf(port, sizeof(port), ":%u", vm->fio_port);
 		for (size_t j = 0; j < fr->n; j++) {
-			if (!str_has_suffix(fr->jobs[j].host, port))
+			if (!statedir_fio_sock_vm(fr->jobs[j].host, id,
+						  sizeof(id)) ||
+			    strcmp(id, vm->id))
 				continue;
 			seen = true;
 			error |= fr->jobs[j].error != 0;
@@ -1101,8 +1107,29 @@ static void fio_failed_vms(struct experiment *x, char *buf, size_t len)
 	fioresult_free(fr);
 }
 
+/* The forwards of the VMs' fio servers (lib/fiofwd.h), for run_fio(). */
+static int forward_fio(struct experiment *x, struct fiofwd *fw, size_t n)
+{
+	const struct vm_config *vms[FLEET_MAX];
+	struct error err = { 0 };
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		vms[i] = &x->c->vms[i];
+	r = fiofwd_start(x->c, vms, n, fw,
+			 now_monotonic_ns() + 60 * INT64_C(1000000000),
+			 x->o.interrupted, &err);
+	if (r == -EINTR && interrupted(x))
+		return -1;
+	if (r < 0)
+		return fail(x, "%s", err.msg[0] ? err.msg : strerror(-r));
+	return 0;
+}
+
 static int run_fio(struct experiment *x)
 {
+	struct fiofwd fw[FLEET_MAX];
+	size_t nfw = x->c->n_vms < FLEET_MAX ? x->c->n_vms : FLEET_MAX;
 	_cleanup_free_ char *hosts =
 		strdup_printf("--client=%s/fio.hosts", x->dir);
 	_cleanup_free_ char *job = strdup_printf("%s/fio.job", x->dir);
@@ -1121,9 +1148,14 @@ static int run_fio(struct experiment *x)
 	if (outfd < 0)
 		return fail(x, "cannot write %s: %s", out, strerror(errno));
 	snprintf(note, sizeof(note), " (%u s)", x->c->workload.runtime);
-	if (spawn_helper(x, "fio", argv, note, log, outfd, &x->fio) < 0)
+	if (forward_fio(x, fw, nfw) < 0)
 		return -1;
+	if (spawn_helper(x, "fio", argv, note, log, outfd, &x->fio) < 0) {
+		fiofwd_stop(fw, nfw);
+		return -1;
+	}
 	ret = wait_child(x, x->fio, &code);
+	fiofwd_stop(fw, nfw);
 	if (ret == -EINTR)
 		return -1;
 	x->fio = 0;

@@ -244,8 +244,7 @@ int fiojob_update_current(const char *fio_dir, const char *job_path)
 	return 0;
 }
 
-int fiojob_write_host_list(const char *path, const char *const *hosts,
-			   const unsigned *ports, size_t n)
+int fiojob_write_host_list(const char *path, const char *const *words)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -253,8 +252,8 @@ int fiojob_write_host_list(const char *path, const char *const *hosts,
 
 	if (!f)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s,%u\n", hosts[i], ports[i]);
+	for (size_t i = 0; words[i]; i++)
+		fprintf(f, "%s\n", words[i]);
 	if (fclose(f))
 		return -ENOMEM;
 	return write_file_atomic(path, text, len, 0644, NULL);

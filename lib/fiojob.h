@@ -78,8 +78,10 @@ char *fiojob_fio_dir(const char *job_path);
  */
 int fiojob_update_current(const char *fio_dir, const char *job_path);
 
-/* Writes "host,port" lines with write_file_atomic(). */
-int fiojob_write_host_list(const char *path, const char *const *hosts,
-			   const unsigned *ports, size_t n);
+/*
+ * Writes a host list, a word ("HOST,PORT", "sock:PATH") a line, from the
+ * NULL-terminated words, with write_file_atomic().
+ */
+int fiojob_write_host_list(const char *path, const char *const *words);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Whether a fio server answers: a client job on the null engine sent to
- * it. qemu's hostfwd accepts a connection before the guest's server
+ * it. An ssh forward accepts a connection before the guest's server
  * listens, so a real answer is the only proof that a server is there.
  * (Versions: lib/fiover.h.)
  */

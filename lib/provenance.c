@@ -692,7 +692,6 @@ int provenance_add_config(struct provenance *p, const struct lab_config *c,
 		v->vcpus = vm->vcpus;
 		TRY(provenance_set(&v->memory, "%s",
 				   format_bytes(vm->memory, b, sizeof(b))));
-		v->fio_port = vm->fio_port;
 		v->ssh_port = vm->ssh_port;
 	}
 	TRY(provenance_set(&p->virtiofsd_cgroup, "%s", c->virtiofsd.cg.cgroup));

@@ -267,8 +267,8 @@ int qemu_build_argv(const struct vm_plan *p, char ***ret, struct error *err)
 		if (vm->net == VM_NET_USER)
 			push_opt(
 				&b, "-netdev",
-				"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22,hostfwd=tcp:127.0.0.1:%u-:8765",
-				vm->ssh_port, vm->fio_port);
+				"user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%u-:22",
+				vm->ssh_port);
 		else
 			push_opt(&b, "-netdev", "bridge,id=n0,br=%s",
 				 vm->bridge);

@@ -4,6 +4,7 @@
  * inline CSS and SVG charts, and summary.txt.
  */
 #include "report.h"
+#include "statedir.h"
 #include "array.h"
 #include "report_priv.h"
 #include "csvread.h"
@@ -525,13 +526,18 @@ static void load_fio(struct report_run *r)
 		struct report_fio *o = &r->fio[r->n_fio++];
 		uint64_t host_ios = fioresult_host_ios(fr, j->host);
 		const char *port = strrchr(j->host, ':');
-		char hname[128];
+		char hname[128], id[64];
 
 		snprintf(hname, sizeof(hname), "%.*s",
 			 port ? (int)(port - j->host) : (int)strlen(j->host),
 			 j->host);
 		snprintf(o->vm, sizeof(o->vm), "%s", j->host);
-		/* the VM whose fio port or name this is */
+		if (!statedir_fio_sock_vm(j->host, id, sizeof(id)))
+			id[0] = '\0';
+		/*
+		 * The VM whose fio.sock this is; in a run of an older daxlab,
+		 * whose fio port or name
+		 */
 		for (size_t v = 0; v < r->n_vms; v++) {
 			const struct prov_vm *pv =
 				provenance_find_vm(&r->prov, r->vms[v].id);
@@ -539,7 +545,8 @@ static void load_fio(struct report_run *r)
 
 			if (pv && pv->fio_port != PROV_UNSET)
 				snprintf(p, sizeof(p), "%lld", pv->fio_port);
-			if ((port && *p && strcmp(p, port + 1) == 0) ||
+			if (!strcmp(id, r->vms[v].id) ||
+			    (port && *p && strcmp(p, port + 1) == 0) ||
 			    strcmp(r->vms[v].name, hname) == 0) {
 				snprintf(o->vm, sizeof(o->vm), "%s",
 					 r->vms[v].name);

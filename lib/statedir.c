@@ -56,6 +56,7 @@ char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f)
 		[STATEDIR_CGROUP] = "cgroup",
 		[STATEDIR_KNOWN_HOSTS] = "known_hosts",
 		[STATEDIR_HOST_KEY] = "ssh_host_ed25519_key",
+		[STATEDIR_FIO_SOCK] = "fio.sock",
 	};
 
 	return strdup_printf("%s/%s", vm_dir, names[f]);
@@ -67,6 +68,28 @@ char *statedir_vm_path(const struct lab_config *c, const struct vm_config *vm,
 	_cleanup_free_ char *dir = statedir_vm_dir(c, vm);
 
 	return dir ? statedir_vm_file(dir, f) : NULL;
+}
+
+bool statedir_fio_sock_vm(const char *host, char *id, size_t len)
+{
+	const char *end = strrchr(host, ':'), *p;
+	size_t n = end ? (size_t)(end - host) : strlen(host);
+	const char tail[] = "/fio.sock";
+
+	if (str_has_prefix(host, "sock:"))
+		return statedir_fio_sock_vm(host + 5, id, len);
+	if (n < sizeof(tail) ||
+	    memcmp(host + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1))
+		return false;
+	n -= sizeof(tail) - 1;
+	for (p = host + n; p > host && p[-1] != '/'; p--)
+		;
+	if (!str_has_prefix(p, "vm-") || (size_t)(host + n - p) - 3 >= len ||
+	    host + n - p == 3)
+		return false;
+	memcpy(id, p + 3, (size_t)(host + n - p) - 3);
+	id[host + n - p - 3] = '\0';
+	return true;
 }
 
 char *statedir_share_socket(const char *vm_dir, const char *share)

@@ -10,7 +10,9 @@
  *              vm-ID/          qemu.pid, qemu.log, qmp.sock, console.sock,
  *                              console.log, mounts, starting, cgroup
  *                              (whose processes a stop may kill),
- *                              known_hosts, ssh_host_ed25519_key{,.pub}
+ *                              known_hosts, fio.sock (while a fio
+ *                              client runs: lib/fiofwd.h),
+ *                              ssh_host_ed25519_key{,.pub}
  *                              (an image VM's, given by its seed), and per
  *                              virtiofs share
  *                              virtiofsd-SHARE.{sock,pid,log} (and the
@@ -59,12 +61,20 @@ enum statedir_vm_file {
 	STATEDIR_CGROUP, /* the inode of the VM cgroup that its start made */
 	STATEDIR_KNOWN_HOSTS, /* the guest's host key, as ssh checks it */
 	STATEDIR_HOST_KEY, /* an image VM's host key (and .pub), its seed's */
+	STATEDIR_FIO_SOCK, /* ssh's forward of the guest's fio server */
 };
 /* vm_dir/qemu.pid, ... Allocated. */
 char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f);
 /* A file of vm_dir in one call: state_dir/vm-ID/qemu.pid, ... Allocated. */
 char *statedir_vm_path(const struct lab_config *c, const struct vm_config *vm,
 		       enum statedir_vm_file f);
+
+/*
+ * The VM id in a fio host that is the fio.sock of a VM folder
+ * (".../vm-ID/fio.sock", then ":PORT" as fio's JSON has it), copied to
+ * id; false when host is none.
+ */
+bool statedir_fio_sock_vm(const char *host, char *id, size_t len);
 
 /* vm_dir/virtiofsd-SHARE.sock, .pid, .log. Allocated. */
 char *statedir_share_socket(const char *vm_dir, const char *share);

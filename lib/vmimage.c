@@ -17,6 +17,7 @@
 
 #include "cloudinit.h"
 #include "config.h"
+#include "fiofwd.h"
 #include "fioprobe.h"
 #include "fiover.h"
 #include "guestbuild.h"
@@ -715,16 +716,6 @@ static int run_until(const char *const *argv, const char *stdin_text,
 			    ret_status);
 }
 
-/* The fio server's address as the host reaches it, "HOST,PORT". */
-static char *fio_host(const struct vm_config *vm)
-{
-	const char *at = strchr(vm->ssh, '@');
-
-	if (vm->net == VM_NET_USER)
-		return strdup_printf("127.0.0.1,%u", vm->fio_port);
-	return strdup_printf("%s,8765", at ? at + 1 : vm->ssh);
-}
-
 int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 {
 	const struct vm_config *vm = rd->vm;
@@ -733,6 +724,7 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 	int64_t left_s = (rd->deadline_ns - now_monotonic_ns()) / 1000000000;
 	_cleanup_free_ char *out = NULL, *mounts = NULL, *host = NULL;
 	_cleanup_free_ char *probe = NULL;
+	struct fiofwd fw = { 0 };
 	struct vmimage_report rep;
 	struct strv b = { 0 };
 	char host_fio[128], *hf = host_fio;
@@ -798,12 +790,13 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		return -EIO;
 
 	/* the server's unit is active; a real answer through the forward */
-	host = fio_host(vm);
+	host = fiofwd_client(rd->c, vm);
 	r = fioprobe_job(&probe);
 	if (!host || r < 0)
 		return err_fail(err, r < 0 ? r : -ENOMEM,
 				"cannot write a fio probe job under /tmp");
-	r = 0;
+	r = fiofwd_start(rd->c, &vm, 1, &fw, rd->deadline_ns, rd->interrupted,
+			 err);
 	while (r == 0 && !fioprobe_answers(rd->fio, host, probe)) {
 		if (rd->interrupted && *rd->interrupted) {
 			r = err_fail(err, -EINTR,
@@ -811,12 +804,13 @@ int vmimage_wait_ready(struct vmimage_ready *rd, struct error *err)
 		} else if (now_monotonic_ns() >= rd->deadline_ns) {
 			r = err_fail(
 				err, -ETIMEDOUT,
-				"the fio server (%s) does not answer fio --client=%s",
+				"the fio server (%s, on the guest's 127.0.0.1:8765) does not answer fio --client=%s through ssh (does the guest's sshd allow TCP forwarding?)",
 				CLOUDINIT_FIO_UNIT, host);
 		} else {
 			usleep(500000);
 		}
 	}
+	fiofwd_stop(&fw, 1);
 	unlink(probe);
 	return r;
 }

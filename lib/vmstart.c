@@ -617,39 +617,30 @@ static int port_bindable(unsigned port)
 }
 
 /*
- * The VM's host forwards, before anything starts: a port taken by a
- * listener or by a connection (whose local port cannot be bound again,
- * SO_REUSEADDR or not) would make qemu exit. A port in the ephemeral
- * range can be taken by any connection this host makes before qemu binds
- * it: a warning.
+ * The VM's host forward (ssh; fio goes through ssh: lib/fiofwd.h), before
+ * anything starts: a port taken by a listener or by a connection (whose
+ * local port cannot be bound again, SO_REUSEADDR or not) would make qemu
+ * exit. A port in the ephemeral range can be taken by any connection this
+ * host makes before qemu binds it: a warning.
  */
 static int check_ports(struct vm_env *e, const struct vm_config *vm)
 {
-	const struct {
-		const char *key;
-		unsigned port;
-	} fw[] = { { "ssh_port", vm->ssh_port }, { "fio_port", vm->fio_port } };
 	_cleanup_free_ char *range = NULL;
-	unsigned lo = 0, hi = 0;
+	unsigned lo = 0, hi = 0, port = vm->ssh_port;
 
 	if (read_full_file("/proc/sys/net/ipv4/ip_local_port_range", 64, &range,
 			   NULL) < 0 ||
 	    sscanf(range, "%u %u", &lo, &hi) != 2)
 		lo = hi = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(fw); i++) {
-		int r = port_bindable(fw[i].port);
-
-		if (r == -EADDRINUSE)
-			return vm_fail(
-				e, r,
-				"vm %s: %s %u on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm %s] %s",
-				vm->id, fw[i].key, fw[i].port, vm->id,
-				fw[i].key);
-		if (fw[i].port >= lo && fw[i].port <= hi)
-			report(e, VM_REPORT_WARN,
-			       "vm %s: %s %u is in this host's ephemeral port range %u-%u (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below %u are safe",
-			       vm->id, fw[i].key, fw[i].port, lo, hi, lo);
-	}
+	if (port >= lo && port <= hi)
+		report(e, VM_REPORT_WARN,
+		       "vm %s: ssh_port %u is in this host's ephemeral port range %u-%u (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below %u are safe",
+		       vm->id, port, lo, hi, lo);
+	if (port_bindable(port) == -EADDRINUSE)
+		return vm_fail(
+			e, -EADDRINUSE,
+			"vm %s: ssh_port %u on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm %s] ssh_port",
+			vm->id, port, vm->id);
 	return 0;
 }
 

@@ -6,12 +6,14 @@
 #include "daxlab.h"
 #include "config.h"
 #include "fileset.h"
+#include "fiofwd.h"
 #include "fiojob.h"
 #include "statedir.h"
 #include "fioprobe.h"
 #include "fioresult.h"
 #include "fiover.h"
 #include "spawn.h"
+#include "strv.h"
 #include "util.h"
 #include "workload.h"
 
@@ -134,7 +136,8 @@ static void usage(void)
 	      "     --vms N                number of VMs (1)\n"
 	      "     --vm ID                the VM whose private folder --host-side uses\n"
 	      " -H, --host HOST[,PORT]     a line of the host list (repeatable; default\n"
-	      "                              the config's VMs: 127.0.0.1,FIO_PORT)\n"
+	      "                              the config's VMs, forwarded by ssh:\n"
+	      "                              sock:STATE_DIR/vm-ID/fio.sock)\n"
 	      " -o, --output FILE          the job file (default: standard output); also\n"
 	      "                              updates FIO/current and writes FIO/host.list,\n"
 	      "                              FIO being the folder above jobs/\n"
@@ -278,46 +281,49 @@ static void parse_job_args(struct fio_ctl *c, int argc, char **argv)
 			    "--host-side needs --private-dir (or a config)");
 }
 
-/* host.list lines: --host, else the config's VMs on 127.0.0.1. */
+/*
+ * host.list lines: --host as "HOST,PORT", else the config's VMs as
+ * "sock:state_dir/vm-ID/fio.sock", which fio run forwards over ssh.
+ */
 static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 {
 	_cleanup_free_ char *path = strdup_printf("%s/host.list", fio_dir);
-	const char *names[MAX_HOSTS];
-	unsigned ports[MAX_HOSTS];
-	char store[MAX_HOSTS][256];
+	_cleanup_strv_ char **words = NULL;
 	const struct lab_config *cfg = c->n_hosts ? NULL : c->w.config;
+	struct strv b = { 0 };
 	size_t n = 0;
 	int r;
 
 	if (!path)
 		return error("out of memory");
 	for (; n < c->n_hosts; n++) {
-		char *comma;
+		const char *comma = strrchr(c->hosts[n], ',');
+		unsigned port = 8765;
 
-		snprintf(store[n], sizeof(store[n]), "%s", c->hosts[n]);
-		comma = strrchr(store[n], ',');
-		ports[n] = 8765;
-		if (comma &&
-		    parse_uint_range(comma + 1, 1, 65535, &ports[n]) < 0)
+		if (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0)
 			return error("bad port in host '%s'", c->hosts[n]);
-		if (comma)
-			*comma = '\0';
-		names[n] = store[n];
+		strv_pushf(&b, "%.*s,%u",
+			   (int)(comma ? comma - c->hosts[n] :
+					 (ptrdiff_t)strlen(c->hosts[n])),
+			   c->hosts[n], port);
 	}
 	/* no --host: the config's VMs */
-	for (size_t i = 0; cfg && i < cfg->n_vms && n < MAX_HOSTS; i++) {
-		const struct vm_config *vm = &cfg->vms[i];
-		bool user = vm->net == VM_NET_USER;
+	for (size_t i = 0; cfg && i < cfg->n_vms && n < MAX_HOSTS; i++, n++) {
+		_cleanup_free_ char *w = fiofwd_client(cfg, &cfg->vms[i]);
 
-		names[n] = user ? "127.0.0.1" : vm->name;
-		ports[n++] = user ? vm->fio_port : 8765;
+		if (!w)
+			return error("out of memory");
+		strv_push(&b, w);
 	}
 	if (!n) {
 		info("no hosts (no --host, no VMs in a config): %s not written",
 		     path);
 		return 0;
 	}
-	r = fiojob_write_host_list(path, names, ports, n);
+	words = strv_steal(&b);
+	if (!words)
+		return error("out of memory");
+	r = fiojob_write_host_list(path, (const char *const *)words);
 	if (r < 0)
 		return error_errno(r, "cannot write %s", path);
 	info("wrote %s (%zu hosts)", path, n);
@@ -461,54 +467,32 @@ static void print_duration_ns(double ns)
 }
 
 /*
- * The config's VM behind a host-list word ("127.0.0.1,PORT", "NAME",
- * "ip:ADDR,PORT"), as `fio job` writes them, or NULL.
+ * The config's VM behind a host-list word, "sock:state_dir/vm-ID/fio.sock"
+ * as `fio job` writes them (lib/fiofwd.h), or NULL.
  */
 static const struct vm_config *vm_of_client(const struct lab_config *c,
 					    const char *word)
 {
-	char host[256];
-	unsigned port = 8765;
-	const char *comma;
-	size_t n;
-
-	if (str_has_prefix(word, "ip:") || str_has_prefix(word, "ip6:"))
-		word = strchr(word, ':') + 1;
-	if (str_has_prefix(word, "sock:"))
-		return NULL;
-	comma = strrchr(word, ',');
-	n = comma ? (size_t)(comma - word) : strlen(word);
-	if (n >= sizeof(host) ||
-	    (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0))
-		return NULL;
-	memcpy(host, word, n);
-	host[n] = 0;
 	for (size_t i = 0; i < c->n_vms; i++) {
-		const struct vm_config *vm = &c->vms[i];
+		_cleanup_free_ char *w = fiofwd_client(c, &c->vms[i]);
 
-		if (vm->net == VM_NET_USER && vm->fio_port == port &&
-		    (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost")))
-			return vm;
-		if (vm->net != VM_NET_USER && port == 8765 &&
-		    !strcmp(host, vm->name))
-			return vm;
+		if (w && !strcmp(w, word))
+			return &c->vms[i];
 	}
 	return NULL;
 }
 
-/* The config's VM behind fio's "HOST:PORT", as a host-list word. */
+/* The config's VM behind fio's "PATH:PORT" of a sock: client, or "-". */
 static const char *vm_of_host(const struct fio_ctl *c, const char *host)
 {
 	const struct vm_config *vm = NULL;
-	char w[256];
-	char *colon;
+	const char *colon = strrchr(host, ':');
+	_cleanup_free_ char *w = NULL;
 
-	if (c->w.config &&
-	    snprintf(w, sizeof(w), "%s", host) < (int)sizeof(w) &&
-	    (colon = strrchr(w, ':'))) {
-		*colon = ',';
+	if (c->w.config && colon)
+		w = strdup_printf("sock:%.*s", (int)(colon - host), host);
+	if (w)
 		vm = vm_of_client(c->w.config, w);
-	}
 	return vm ? vm->id : "-";
 }
 
@@ -606,7 +590,7 @@ static int wait_for_hosts(struct fio_ctl *c, const char *fio,
 	int r = fioprobe_job(&probe);
 
 	/*
-	 * qemu's hostfwd accepts connections before the guest's server
+	 * An ssh forward accepts connections before the guest's server
 	 * listens, and a client that then loses a host still exits 0, so ask
 	 * before the real run.
 	 */
@@ -678,6 +662,41 @@ static int check_versions(struct fio_ctl *c, const char *fio,
 	return r;
 }
 
+struct forwards {
+	struct fiofwd fw[MAX_HOSTS];
+	size_t n;
+};
+
+static void forwards_stop(struct forwards *f)
+{
+	fiofwd_stop(f->fw, f->n);
+	f->n = 0;
+}
+
+/* The ssh forwards of the hosts that are VMs of the config (fiofwd.h). */
+static int forwards_start(struct fio_ctl *c, const char *const *hosts, size_t n,
+			  struct forwards *f)
+{
+	const struct lab_config *cfg = c->w.config;
+	const struct vm_config *vms[MAX_HOSTS];
+	struct error err = { 0 };
+	size_t nv = 0;
+	int r;
+
+	for (size_t i = 0; cfg && i < n; i++)
+		if ((vms[nv] = vm_of_client(cfg, hosts[i])))
+			nv++;
+	if (!nv)
+		return 0;
+	r = fiofwd_start(cfg, vms, nv, f->fw,
+			 now_monotonic_ns() + 60 * INT64_C(1000000000), NULL,
+			 &err);
+	if (r < 0)
+		return error("%s", err.msg[0] ? err.msg : strerror(-r));
+	f->n = nv;
+	return 0;
+}
+
 /* The job file's folder layout: FIO/current -> jobs/x.fio. */
 static char *default_json(const char *job)
 {
@@ -706,6 +725,7 @@ static int do_run(struct fio_ctl *c)
 	const char *argv[8 + 3 * MAX_HOSTS];
 	struct fiojob_section secs[16];
 	struct fio_result *res = NULL;
+	struct forwards fw __attribute__((cleanup(forwards_stop))) = { 0 };
 	struct spawn_opts so;
 	size_t n = 0, len;
 	int nsec, r, status;
@@ -785,6 +805,8 @@ static int do_run(struct fio_ctl *c)
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
 	so.fd_out = json_fd;
+	if (!c->local && forwards_start(c, words, nw, &fw) < 0)
+		return -1;
 	if (!c->local && c->wait && wait_for_hosts(c, argv[0], words, nw) < 0)
 		return -1;
 	r = spawn(&so, &pid);
@@ -795,6 +817,7 @@ static int do_run(struct fio_ctl *c)
 	     c->n_hosts ? "the given clients" :
 			  "this host");
 	status = spawn_wait(pid);
+	forwards_stop(&fw);
 
 	{
 		_cleanup_free_ char *text = NULL;

@@ -147,16 +147,15 @@ ticks_of() {
 	nothing_left "$T"
 }
 
-@test "a fio_port that a connection holds: refused before anything starts, naming it; a port in the ephemeral range is warned of" {
-	local port lst lo hi eph
-	port=$(sed -n 's/^fio_port = //p' "$T/lab.ini")
+@test "an ssh_port that a connection holds: refused before anything starts, naming it; a port in the ephemeral range is warned of" {
+	local port lst lo hi
 	lst=$("$DAXLAB_TOP/tests/helpers/free-port")
 	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-	for eph in $(seq $((hi - 50)) "$hi"); do
-		[ -z "$(ss -Htan "sport = :$eph")" ] && break
+	for port in $(seq $((hi - 50)) "$hi"); do
+		[ -z "$(ss -Htan "sport = :$port")" ] && break
 	done
-	sed -i "s/^ssh_port = .*/ssh_port = $eph/" "$T/lab.ini"
-	# a connection whose local port is the VM's fio_port, as an outgoing
+	sed -i "s/^ssh_port = .*/ssh_port = $port/" "$T/lab.ini"
+	# a connection whose local port is the VM's ssh_port, as an outgoing
 	# connection of the host can take it: qemu could not bind it
 	python3 - "$port" "$lst" "$T/held" <<'PY' &
 import socket, sys, time
@@ -177,8 +176,8 @@ PY
 	run vm start 0
 	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"vm 0: ssh_port $eph is in this host's ephemeral port range $lo-$hi (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below $lo are safe"* ]]
-	[[ "$output" == *"vm 0: fio_port $port on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm 0] fio_port"* ]]
+	[[ "$output" == *"vm 0: ssh_port $port is in this host's ephemeral port range $lo-$hi (net.ipv4.ip_local_port_range): a connection the host makes can take it before qemu binds it; ports below $lo are safe"* ]]
+	[[ "$output" == *"vm 0: ssh_port $port on 127.0.0.1 is taken (by a listener, or as the local port of a connection); set another [vm 0] ssh_port"* ]]
 	nothing_left "$T"
 }
 

@@ -254,6 +254,7 @@ wait_port() {
 	cat >"$T/lab.ini" <<EOF
 [lab]
 guest_dir = $T/guest
+state_dir = $T/state
 
 [share shared]
 source = $T/shared
@@ -264,9 +265,9 @@ source = $T/vm%i
 mount = /srv/dax/private
 
 [vm 0]
-fio_port = 18765
 
 [vm 1]
+# not used, accepted for configs of an older daxlab
 fio_port = 18766
 
 [workload]
@@ -278,7 +279,8 @@ EOF
 	run "$D" fio job --config "$T/lab.ini" --hot-ratio 50 --output "$T/fio/jobs/main.fio"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(cat "$T/fio/host.list")" = "$(printf '127.0.0.1,18765\n127.0.0.1,18766')" ]
+	# ssh forwards to the guests' servers: no port on the host
+	[ "$(cat "$T/fio/host.list")" = "$(printf 'sock:%s/state/vm-0/fio.sock\nsock:%s/state/vm-1/fio.sock' "$T" "$T")" ]
 	grep -qx 'directory=/srv/dax/private' "$T/fio/jobs/main.fio"
 	# 40% private x 80% hot; hot_ratio from the flag: 4 of 8 files
 	grep -qx 'flow=320' "$T/fio/jobs/main.fio"

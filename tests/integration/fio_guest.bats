@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # daxlab files and fio against two tiny guests under TCG (the vm area's
 # lab): the shared set on virtio-pmem (DAX), each VM's private set on
-# virtiofs, fio driven from the host through the forwarded fio ports.
+# virtiofs, fio driven from the host through ssh forwards of the guests'
+# fio servers (state_dir/vm-ID/fio.sock).
 
 bats_require_minimum_version 1.5.0
 
@@ -51,9 +52,12 @@ teardown_file() {
 		--json "$T/out.json" --max-deviation 1
 	echo "$output"
 	[ "$status" -eq 0 ]
-	# two VMs, named from the config by their fio ports, four sets each
-	[ "$(grep -cE '^0 +127\.0\.0\.1:[0-9]+ ' <<<"$output")" -eq 4 ]
-	[ "$(grep -cE '^1 +127\.0\.0\.1:[0-9]+ ' <<<"$output")" -eq 4 ]
+	# two VMs, named from the config by their sockets, four sets each
+	[ "$(grep -cE "^0 +$T/state/vm-0/fio\.sock:8765 " <<<"$output")" -eq 4 ]
+	[ "$(grep -cE "^1 +$T/state/vm-1/fio\.sock:8765 " <<<"$output")" -eq 4 ]
+	# the forwards ended with fio, and took their sockets along
+	[ ! -e "$T/state/vm-0/fio.sock" ] && [ ! -e "$T/state/vm-1/fio.sock" ]
+	[ -z "$(pgrep -af -- "-L $T/state/vm-" || true)" ]
 	python3 - "$T/out.json" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines(True)
@@ -63,7 +67,7 @@ hosts = {}
 for j in doc['client_stats']:
     if j['jobname'] == 'All clients':
         continue
-    hosts.setdefault(j['port'], []).append(
+    hosts.setdefault(j['hostname'], []).append(
         (j['read']['total_ios'], int(j['job options']['flow'])))
 assert len(hosts) == 2, hosts
 for port, js in hosts.items():
@@ -115,7 +119,7 @@ no_fio_client() {
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"daxlab: vm 1: the guest's fio is fio-3.99, this host's (fio) is $host; fio's client and server must be the same version: rebuild the tiny guest on this host (daxlab guest build), or install $host in the VM's image"* ]]
 	# vm 0 is checked too, and is fine
-	[[ "$stderr" == *"vm 0 (127.0.0.1,"*"): $host, as on this host"* ]]
+	[[ "$stderr" == *"vm 0 (sock:$T/state/vm-0/fio.sock): $host, as on this host"* ]]
 	[[ "$stderr" != *"vm 0: the guest's fio"* ]]
 	# asked before fio ran or waited: no JSON, no client left
 	[[ "$stderr" != *"running "* ]]
@@ -147,5 +151,45 @@ no_fio_client() {
 		--job "$T/fio/current" --json "$T/back.json"
 	echo "$stderr"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"vm 1 (127.0.0.1,"*"): $(fio --version), as on this host"* ]]
+	[[ "$stderr" == *"vm 1 (sock:$T/state/vm-1/fio.sock): $(fio --version), as on this host"* ]]
+}
+
+@test "guests: no port leads to the fio servers, and only root reaches their forwards" {
+	local pid port
+	[ "$(cat "$T/start.rc")" = 0 ]
+	# qemu listens on the ssh port only
+	for v in 0 1; do
+		read -r pid _ <"$T/state/vm-$v/qemu.pid"
+		port=$(awk -v v="[vm $v]" '$0 == v { s = 1 } s && /^ssh_port = / { print $3; exit }' "$T/lab.ini")
+		[ -n "$pid" ] && [ -n "$port" ]
+		[ "$(ss -Hltnp | grep -F "pid=$pid," | awk '{ print $4 }')" = "127.0.0.1:$port" ]
+	done
+	# the guest's server is on its loopback alone
+	run "$DAXLAB" vm ssh --config "$T/lab.ini" 0 -- cat /proc/net/tcp /proc/net/tcp6
+	[ "$(awk '$2 ~ /:223D$/ && $4 == "0A" { print $2 }' <<<"$output")" = "0100007F:223D" ]
+	# while fio runs, its forward is in the VM's 0700 folder: nobody
+	# else can connect to it
+	"$DAXLAB" fio job --config "$T/lab.ini" --runtime 8 --output "$T/fio/jobs/sec.fio"
+	"$DAXLAB" fio run --config "$T/lab.ini" --job "$T/fio/jobs/sec.fio" \
+		--json "$T/sec.json" >"$T/sec.out" 2>&1 &
+	local bg=$!
+	for _ in $(seq 300); do [ -S "$T/state/vm-0/fio.sock" ] && break; sleep 0.1; done
+	[ -S "$T/state/vm-0/fio.sock" ]
+	[ "$(stat -c %a "$T/state/vm-0")" = 700 ]
+	# (mktemp's folder is 0700 itself: opened for the test)
+	chmod 755 "$T"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(sys.argv[1])
+except PermissionError:
+    sys.exit(3)
+' "$T/state/vm-0/fio.sock"
+	chmod 700 "$T"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	wait "$bg"
+	cat "$T/sec.out"
+	[ ! -e "$T/state/vm-0/fio.sock" ]
 }

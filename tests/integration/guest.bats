@@ -196,7 +196,16 @@ size=4m
 bs=64k
 rw=read
 JOB
-	run timeout 120 fio --client=127.0.0.1,"$FIO_PORT" --output-format=json "$T/job.fio"
+	# the server listens on the guest's loopback only: a port forwarded
+	# to the guest's 8765 reaches nothing
+	run timeout 60 fio --client=127.0.0.1,"$FIO_PORT" --output-format=json "$T/job.fio"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *'"readback"'* ]]
+	# through ssh it answers
+	gssh -N -f -o ExitOnForwardFailure=yes -L "$T/fio.sock:127.0.0.1:8765"
+	for _ in $(seq 100); do [ -S "$T/fio.sock" ] && break; sleep 0.1; done
+	run timeout 120 fio --client=sock:"$T/fio.sock" --output-format=json "$T/job.fio"
+	pkill -f -- "-L $T/fio.sock:127.0.0.1:8765" || true
 	[ "$status" -eq 0 ]
 	echo "$output" | sed -n '/^{/,$p' >"$T/fio.json"
 	python3 - "$T/fio.json" <<'PY'
@@ -208,6 +217,9 @@ assert jobs[0]["read"]["io_bytes"] == 4 << 20, jobs[0]["read"]
 PY
 	# fio names the file after the server's address in client mode
 	ls "$T/share" | grep -q 'fio-data$'
+	# on the guest, nothing but loopback listens on 8765
+	run gssh cat /proc/net/tcp /proc/net/tcp6
+	[ "$(echo "$output" | awk '$2 ~ /:223D$/ && $4 == "0A" { print $2 }')" = "0100007F:223D" ]
 }
 
 @test "dax=always on virtiofs without a DAX window is reported as failed with the kernel's reason" {

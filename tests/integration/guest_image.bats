@@ -227,7 +227,6 @@ vcpus = 1
 memory = 512M
 image = $IMAGES/otherfio.qcow2
 ssh_port = $(free_port)
-fio_port = $(free_port)
 EOF
 	for i in 0 1 2; do
 		"$D" vm start "$i" --config "$T/lab.ini" >"$T/out$i" 2>&1 &

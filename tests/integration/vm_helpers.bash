@@ -50,7 +50,6 @@ cpus = 0
 vcpus = 1
 memory = 512M
 ssh_port = $(free_port)
-fio_port = $(free_port)
 
 [vm 1]
 cgroup = $prefix-vm1
@@ -59,7 +58,6 @@ mems = 0
 vcpus = 1
 memory = 512M
 ssh_port = $(free_port)
-fio_port = $(free_port)
 EOF
 }
 

@@ -10,13 +10,14 @@ prints KEY=VALUE lines (bytes, integers):
   SRC.pagecache.NODE   file - shmem at the last tick
   SRC.growth.NODE      the growth of file - shmem from the first value
   vmID.fio.SET         bytes fio read in that VM from the jobs of SET
-                       (shared, private), from fio.json by the VM's fio_port
+                       (shared, private), from fio.json by the VM's fio.sock
   res.SET.VM.VIA.NODE  residency-end.csv (VM empty for the shared set)
   prov.KEY             provenance.txt
 """
 import csv
 import json
 import os
+import re
 import sys
 
 
@@ -61,14 +62,14 @@ def main():
 
     text = open(os.path.join(d, "fio.json")).read()
     j = json.loads(text[text.index("{"):])
-    ports = {prov[k]: k.split(".")[1] for k in prov
-             if k.startswith("vm.") and k.endswith(".fio_port")}
     for c in j.get("client_stats", []):
         if c.get("jobname") == "All clients":
             continue
-        vm = ports.get(str(c.get("port")))
-        if vm is None:
+        # fio's host of a VM: ssh's forward state_dir/vm-ID/fio.sock
+        m = re.search(r"/vm-([^/]+)/fio\.sock$", c.get("hostname", ""))
+        if m is None:
             continue
+        vm = m.group(1)
         s = c["jobname"].split("-")[0]
         k = f"vm{vm}.fio.{s}"
         out[k] = out.get(k, 0) + int(c["read"]["io_bytes"])

@@ -121,7 +121,7 @@ static void test_user_data(void **state)
 				   "      Options=dax=always\n"));
 	/* a share the VM does not list is left out */
 	assert_null(strstr(ud, "/mnt/other"));
-	assert_non_null(strstr(ud, "ExecStart=fio --server\n"));
+	assert_non_null(strstr(ud, "ExecStart=fio --server=ip:127.0.0.1\n"));
 	assert_non_null(strstr(ud, "      Wants=daxlab-fio-server.service "
 				   "mnt-shared.mount srv-dax-private.mount\n"
 				   "      After=mnt-shared.mount "

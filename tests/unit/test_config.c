@@ -127,7 +127,6 @@ static void test_full_vms(void **state)
 	assert_null(vm->kernel);
 	assert_string_equal(vm->ssh, "admin@alpha");
 	assert_int_equal(vm->ssh_port, 2200);
-	assert_int_equal(vm->fio_port, 9000);
 	assert_int_equal(vm->n_shares, 2);
 	assert_true(config_vm_has_share(vm, config_find_share(c, "shared")));
 	assert_false(config_vm_has_share(vm, config_find_share(c, "private")));
@@ -147,7 +146,6 @@ static void test_full_vms(void **state)
 	assert_string_equal(vm->bridge, "br0");
 	assert_string_equal(vm->ssh, "root@vm1");
 	assert_int_equal(vm->ssh_port, 10023);
-	assert_int_equal(vm->fio_port, 18766);
 	assert_int_equal(vm->n_shares, 3); /* all by default */
 	config_free(c);
 }
@@ -198,7 +196,6 @@ static void test_defaults(void **state)
 	assert_string_equal(vm->kernel, "/g/vmlinuz");
 	assert_string_equal(vm->initrd, "/g/initrd.img");
 	assert_int_equal(vm->ssh_port, 10022);
-	assert_int_equal(vm->fio_port, 18765);
 	assert_false(c->has_workload);
 	assert_int_equal(c->workload.size, 1ULL << 30);
 	assert_int_equal(c->workload.private_ratio, 25);

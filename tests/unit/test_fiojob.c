@@ -262,8 +262,8 @@ static void test_current_link_and_host_list(void **state)
 {
 	char dir[] = "/tmp/test_fiojob.XXXXXX";
 	char job[128], link[128], hl[128], target[128];
-	const char *hosts[] = { "127.0.0.1", "vm1" };
-	const unsigned ports[] = { 18765, 8765 };
+	const char *words[] = { "sock:/run/daxlab/vm-0/fio.sock", "vm1,8765",
+				NULL };
 	char *text = NULL;
 	ssize_t n;
 
@@ -278,9 +278,9 @@ static void test_current_link_and_host_list(void **state)
 	assert_true(n > 0);
 	target[n] = '\0';
 	assert_string_equal(target, "jobs/main.fio");
-	assert_int_equal(fiojob_write_host_list(hl, hosts, ports, 2), 0);
+	assert_int_equal(fiojob_write_host_list(hl, words), 0);
 	assert_int_equal(read_full_file(hl, 4096, &text, NULL), 0);
-	assert_string_equal(text, "127.0.0.1,18765\nvm1,8765\n");
+	assert_string_equal(text, "sock:/run/daxlab/vm-0/fio.sock\nvm1,8765\n");
 	free(text);
 	unlink(link);
 	unlink(hl);

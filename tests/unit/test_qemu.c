@@ -484,8 +484,7 @@ static void test_qemu_kernel_boot_with_every_share(void **state)
 			    "virtio-pmem-pci,memdev=pm0,id=pmem0");
 	assert_string_equal(after(v, "-netdev", 0),
 			    "user,id=n0,restrict=on,"
-			    "hostfwd=tcp:127.0.0.1:10022-:22,"
-			    "hostfwd=tcp:127.0.0.1:18765-:8765");
+			    "hostfwd=tcp:127.0.0.1:10022-:22");
 	assert_string_equal(after(v, "-mon", 0), "chardev=qmp,mode=control");
 	assert_string_equal(after(v, "-serial", 0), "chardev:ser0");
 	assert_null(after(v, "-drive", 0));
@@ -583,6 +582,30 @@ static void test_socket_paths(void **state)
 	assert_string_equal(d, "/st/vm-0/virtiofsd-own.sock.pid");
 }
 
+/* fio's JSON names a sock: client "PATH:PORT": the VM is in the path */
+static void test_fio_sock_vm(void **state)
+{
+	char id[8];
+
+	(void)state;
+	assert_true(statedir_fio_sock_vm("/run/daxlab/vm-12/fio.sock:8765", id,
+					 sizeof(id)));
+	assert_string_equal(id, "12");
+	assert_true(statedir_fio_sock_vm("sock:/s/vm-a.b/fio.sock", id,
+					 sizeof(id)));
+	assert_string_equal(id, "a.b");
+	assert_true(statedir_fio_sock_vm("vm-x/fio.sock", id, sizeof(id)));
+	assert_string_equal(id, "x");
+	assert_false(statedir_fio_sock_vm("127.0.0.1:18765", id, sizeof(id)));
+	assert_false(
+		statedir_fio_sock_vm("/s/vm-/fio.sock:8765", id, sizeof(id)));
+	assert_false(statedir_fio_sock_vm("/s/x-1/fio.sock", id, sizeof(id)));
+	assert_false(statedir_fio_sock_vm("/s/vm-1/fio.sockx", id, sizeof(id)));
+	/* an id longer than the buffer is none, not cut */
+	assert_false(statedir_fio_sock_vm("/s/vm-12345678/fio.sock", id,
+					  sizeof(id)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_qemu_escapes_commas_in_paths),
 		cmocka_unit_test(test_pmem_sizes_and_mkfs),
 		cmocka_unit_test(test_socket_paths),
+		cmocka_unit_test(test_fio_sock_vm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
