@@ -1080,7 +1080,7 @@ static void fio_failed_vms(struct experiment *x, char *buf, size_t len)
 		return;
 	for (size_t i = 0; i < x->c->n_vms; i++) {
 		const struct vm_config *vm = &x->c->vms[i];
-		char id[64];
+		char id[65]; /* valid_name(): 64 at most */
 		bool seen = false, error = false;
 		uint64_t ios = 0;
 
@@ -1138,7 +1138,7 @@ static int run_fio(struct experiment *x)
 	const char *argv[] = { "fio", hosts, "--output-format=json", job,
 			       NULL };
 	_cleanup_close_ int outfd = -1;
-	char note[32];
+	char note[32], vms[512];
 	int code = 0, ret;
 
 	if (!hosts || !out || !job || !log)
@@ -1162,12 +1162,10 @@ static int run_fio(struct experiment *x)
 	if (ret < 0)
 		return fail(x, "waiting for fio: %s", strerror(-ret));
 	ret = split_fio_output(x, out);
+	fio_failed_vms(x, vms, sizeof(vms));
 	if (code != 0) {
-		char vms[512];
-
 		/* fio ran: what it measured is kept, but the run failed */
 		x->failed = true;
-		fio_failed_vms(x, vms, sizeof(vms));
 		if (vms[0])
 			return fail(x, "fio failed in %s; exit %d (see %s)",
 				    vms, code, log);
@@ -1175,6 +1173,14 @@ static int run_fio(struct experiment *x)
 	}
 	if (ret < 0)
 		return fail(x, "fio wrote no JSON (see %s)", log);
+	/* a client that lost a server (its forward, its guest) exits 0 */
+	if (vms[0]) {
+		x->failed = true;
+		return fail(
+			x,
+			"fio exited 0, but not every VM did its part: %s (see %s)",
+			vms, log);
+	}
 	return 0;
 }
 

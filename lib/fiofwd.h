@@ -24,6 +24,7 @@ struct fiofwd {
 	pid_t pid; /* ssh -N -L, or 0 */
 	char *sock; /* state_dir/vm-ID/fio.sock */
 	ino_t ino; /* of the socket that ssh made: only that one is removed */
+	int lock; /* vm-ID/fio.lock, held while the forward is up; or -1 */
 };
 
 /* "sock:state_dir/vm-ID/fio.sock": a VM's word in a fio host list. */
@@ -32,8 +33,10 @@ char *fiofwd_client(const struct lab_config *c, const struct vm_config *vm);
 /*
  * Starts the forwards of n VMs (ssh, with the lab's ssh_config) and waits
  * until each socket answers, until deadline_ns (now_monotonic_ns()) or
- * interrupted. On failure (err naming the VM, with ssh's words) nothing
- * is left running.
+ * interrupted. A VM whose folder others can write, whose forward another
+ * fio run holds (-EBUSY), or whose qemu (an older daxlab's) forwards a
+ * host port to its fio server (-EPERM) is refused. On failure (err naming
+ * the VM, with ssh's words) nothing is left running.
  */
 int fiofwd_start(const struct lab_config *c, const struct vm_config *const *vms,
 		 size_t n, struct fiofwd *fw, int64_t deadline_ns,

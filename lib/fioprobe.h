@@ -18,7 +18,10 @@
  */
 int fioprobe_job(char **ret_path);
 
-/* Whether the fio server at host ("HOST,PORT") runs job and answers. */
+/*
+ * Whether the fio server at host ("HOST,PORT", "sock:PATH") runs job and
+ * answers.
+ */
 bool fioprobe_answers(const char *fio, const char *host, const char *job);
 
 #endif

@@ -52,7 +52,7 @@ static void fill_job(struct fio_jobres *j, json_object *o, bool client)
 
 	copy_str(j->name, sizeof(j->name), get(o, "jobname"));
 	if (client) {
-		char host[100];
+		char host[sizeof(j->host) - 20]; /* and ":PORT" */
 
 		copy_str(host, sizeof(host), get(o, "hostname"));
 		snprintf(j->host, sizeof(j->host), "%s:%llu", host,

@@ -526,7 +526,7 @@ static void load_fio(struct report_run *r)
 		struct report_fio *o = &r->fio[r->n_fio++];
 		uint64_t host_ios = fioresult_host_ios(fr, j->host);
 		const char *port = strrchr(j->host, ':');
-		char hname[128], id[64];
+		char hname[128], id[65]; /* valid_name() */
 
 		snprintf(hname, sizeof(hname), "%.*s",
 			 port ? (int)(port - j->host) : (int)strlen(j->host),

@@ -57,6 +57,7 @@ char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f)
 		[STATEDIR_KNOWN_HOSTS] = "known_hosts",
 		[STATEDIR_HOST_KEY] = "ssh_host_ed25519_key",
 		[STATEDIR_FIO_SOCK] = "fio.sock",
+		[STATEDIR_FIO_LOCK] = "fio.lock",
 	};
 
 	return strdup_printf("%s/%s", vm_dir, names[f]);

@@ -10,8 +10,8 @@
  *              vm-ID/          qemu.pid, qemu.log, qmp.sock, console.sock,
  *                              console.log, mounts, starting, cgroup
  *                              (whose processes a stop may kill),
- *                              known_hosts, fio.sock (while a fio
- *                              client runs: lib/fiofwd.h),
+ *                              known_hosts, fio.sock and fio.lock
+ *                              (while a fio client runs: lib/fiofwd.h),
  *                              ssh_host_ed25519_key{,.pub}
  *                              (an image VM's, given by its seed), and per
  *                              virtiofs share
@@ -62,6 +62,7 @@ enum statedir_vm_file {
 	STATEDIR_KNOWN_HOSTS, /* the guest's host key, as ssh checks it */
 	STATEDIR_HOST_KEY, /* an image VM's host key (and .pub), its seed's */
 	STATEDIR_FIO_SOCK, /* ssh's forward of the guest's fio server */
+	STATEDIR_FIO_LOCK, /* held while that forward is up */
 };
 /* vm_dir/qemu.pid, ... Allocated. */
 char *statedir_vm_file(const char *vm_dir, enum statedir_vm_file f);

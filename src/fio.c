@@ -300,6 +300,10 @@ static int write_host_list(struct fio_ctl *c, const char *fio_dir)
 		const char *comma = strrchr(c->hosts[n], ',');
 		unsigned port = 8765;
 
+		if (str_has_prefix(c->hosts[n], "sock:")) {
+			strv_push(&b, c->hosts[n]);
+			continue;
+		}
 		if (comma && parse_uint_range(comma + 1, 1, 65535, &port) < 0)
 			return error("bad port in host '%s'", c->hosts[n]);
 		strv_pushf(&b, "%.*s,%u",
@@ -683,9 +687,15 @@ static int forwards_start(struct fio_ctl *c, const char *const *hosts, size_t n,
 	size_t nv = 0;
 	int r;
 
-	for (size_t i = 0; cfg && i < n; i++)
-		if ((vms[nv] = vm_of_client(cfg, hosts[i])))
-			nv++;
+	for (size_t i = 0; cfg && i < n; i++) {
+		const struct vm_config *vm = vm_of_client(cfg, hosts[i]);
+		size_t j = 0;
+
+		while (j < nv && vms[j] != vm)
+			j++;
+		if (vm && j == nv) /* once, if listed twice */
+			vms[nv++] = vm;
+	}
 	if (!nv)
 		return 0;
 	r = fiofwd_start(cfg, vms, nv, f->fw,
@@ -794,8 +804,13 @@ static int do_run(struct fio_ctl *c)
 			for (nw = 0; nw < c->n_hosts; nw++)
 				words[nw] = c->hosts[nw];
 		}
-		/* first: a server of another version never answers */
-		if (check_versions(c, argv[0], words, nw) < 0)
+		/*
+		 * first the forwards, which refuse a VM whose server others
+		 * can reach; then the versions: a server of another version
+		 * never answers
+		 */
+		if (forwards_start(c, words, nw, &fw) < 0 ||
+		    check_versions(c, argv[0], words, nw) < 0)
 			return -1;
 	}
 	json_fd =
@@ -805,8 +820,6 @@ static int do_run(struct fio_ctl *c)
 	spawn_opts_init(&so, argv);
 	so.fd_in = SPAWN_NULL;
 	so.fd_out = json_fd;
-	if (!c->local && forwards_start(c, words, nw, &fw) < 0)
-		return -1;
 	if (!c->local && c->wait && wait_for_hosts(c, argv[0], words, nw) < 0)
 		return -1;
 	r = spawn(&so, &pid);

@@ -290,4 +290,37 @@ EOF
 	"$D" files create -q --config "$T/lab.ini" --hot-ratio 50
 	[ "$(ls "$T/vm1" | grep -c '^private-hot')" -eq 4 ]
 	[ "$(ls "$T/shared" | grep -c '\.dat$')" -eq 8 ]
+	# a sock: host is written as it is given
+	"$D" fio job -q --config "$T/lab.ini" -H "sock:$T/state/vm-1/fio.sock" \
+		-H vmx --output "$T/fio/jobs/main.fio"
+	[ "$(cat "$T/fio/host.list")" = "$(printf 'sock:%s/state/vm-1/fio.sock\nvmx,8765' "$T")" ]
+
+	# a VM whose qemu (an older daxlab's) forwards a host port to its fio
+	# server: fio run refuses it, before ssh or fio run
+	mkdir -p -m 700 "$T/state" "$T/state/vm-0"
+	bash -c 'exec -a qemu-system-x86_64 /usr/bin/python3 -c "import time; time.sleep(60)" -netdev user,id=n0,hostfwd=tcp:127.0.0.1:18765-:8765' &
+	PIDS+=($!)
+	local pid=$! start
+	for _ in $(seq 50); do grep -q 8765 /proc/$pid/cmdline 2>/dev/null && break; sleep 0.1; done
+	start=$(awk '{ print $22 }' /proc/$pid/stat)
+	echo "$pid $start" >"$T/state/vm-0/qemu.pid"
+	"$D" fio job -q --config "$T/lab.ini" --output "$T/fio/jobs/main.fio"
+	run --separate-stderr "$D" fio run --config "$T/lab.ini" --job "$T/fio/current" --json "$T/old.json"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: vm 0: its qemu, started by an older daxlab, forwards a host port to the guest's fio server, where any local user can run commands as root: restart it (daxlab vm stop 0; daxlab vm start 0)"* ]]
+	[ ! -e "$T/old.json" ]
+	# a VM folder that others can write: refused too
+	kill $pid
+	rm "$T/state/vm-0/qemu.pid"
+	chmod 777 "$T/state/vm-0"
+	run --separate-stderr "$D" fio run --config "$T/lab.ini" --job "$T/fio/current" --json "$T/old.json"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: $T/state/vm-0 is writable by group or others: its fio forward is not made there"* ]]
+	# and a VM that is not started is named
+	rmdir "$T/state/vm-0"
+	run --separate-stderr "$D" fio run --config "$T/lab.ini" --job "$T/fio/current" --json "$T/old.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: vm 0: no $T/state/vm-0: is the VM started?"* ]]
 }

@@ -176,6 +176,14 @@ no_fio_client() {
 	for _ in $(seq 300); do [ -S "$T/state/vm-0/fio.sock" ] && break; sleep 0.1; done
 	[ -S "$T/state/vm-0/fio.sock" ]
 	[ "$(stat -c %a "$T/state/vm-0")" = 700 ]
+	[ "$(stat -c %a "$T/state/vm-0/fio.sock")" = 600 ]
+	# a second fio run on these VMs is refused, and leaves the first's be
+	run --separate-stderr "$DAXLAB" fio run --config "$T/lab.ini" \
+		--job "$T/fio/jobs/sec.fio" --json "$T/sec2.json"
+	echo "$stderr"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"daxlab: vm 0: another fio run uses its fio server now ($T/state/vm-0/fio.lock is held)"* ]]
+	[ -S "$T/state/vm-0/fio.sock" ]
 	# (mktemp's folder is 0700 itself: opened for the test)
 	chmod 755 "$T"
 	run setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
@@ -192,4 +200,7 @@ except PermissionError:
 	wait "$bg"
 	cat "$T/sec.out"
 	[ ! -e "$T/state/vm-0/fio.sock" ]
+	# the first run got both VMs' results
+	grep -q '^1 .*/vm-1/fio.sock:8765 ' "$T/sec.out"
+	grep -q '^0 .*/vm-0/fio.sock:8765 ' "$T/sec.out"
 }

@@ -197,9 +197,9 @@ bs=64k
 rw=read
 JOB
 	# the server listens on the guest's loopback only: a port forwarded
-	# to the guest's 8765 reaches nothing
+	# to the guest's 8765 reaches nothing: no results (fio's exit status
+	# says little, a client that loses a server may exit 0)
 	run timeout 60 fio --client=127.0.0.1,"$FIO_PORT" --output-format=json "$T/job.fio"
-	[ "$status" -ne 0 ]
 	[[ "$output" != *'"readback"'* ]]
 	# through ssh it answers
 	gssh -N -f -o ExitOnForwardFailure=yes -L "$T/fio.sock:127.0.0.1:8765"

@@ -129,6 +129,9 @@ EOF
 	# (the smaller of the guest's and the host's copies)
 	run awk '$1 == "private" && $2 == "vm" { g = ($3 == "0" ? $6 : $7); print ($10 > 1 && $10 == ($5 < g ? $5 : g)) }' "$dir/summary.txt"
 	[ "$output" = "$(printf '1\n1')" ]
+	# fio's hosts, the VMs' fio.sock forwards, are named as the VMs
+	[ "$(grep -cE '^vm[01] +(shared|private)-(hot|cold) ' "$dir/summary.txt")" -eq 8 ]
+	grep -q '/vm-0/fio.sock' "$dir/fio.hosts"
 }
 
 @test "--warm reads the virtiofs sets in from virtiofsd's cgroup and the virtio-pmem images in their VMs': the first residency sample has them so" {
